@@ -1,0 +1,113 @@
+/**
+ * Reads and validates the environment once. Every setting the portal honours is listed here with its
+ * default and unit; the rest of the code receives the frozen result and never reads process.env.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** TCP port of the HTTP server. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Interface to listen on. */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** A real MongoDB (replica set, Atlas). Unset: the embedded development engine, kept in DATA_DIR/db. */
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(),
+  /** Where the embedded database and the generated session secret live. */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** Signs session cookies. Required in production; otherwise generated once and kept in DATA_DIR. */
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Creates this internal administrator at start when no user has that username yet. */
+  ADMIN_USERNAME: z.string().optional(),
+  ADMIN_PASSWORD: z.string().optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** Number of proxy hops to trust for X-Forwarded-* (0: none). Set it behind a load balancer. */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  /** Minutes without a request after which a session ends. */
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  /** Hours after sign-in after which a session ends whatever the activity. */
+  SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  /** Consecutive failed logins per username+IP before that pair is locked out for LOGIN_LOCK_MINUTES. */
+  LOGIN_MAX_FAILS_PER_USER_IP: z.coerce.number().int().min(1).default(5),
+  /** Failed logins per IP per day before the IP is locked out for a day. */
+  LOGIN_MAX_FAILS_PER_IP: z.coerce.number().int().min(1).default(100),
+  LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
+  /** Public base URL used in links printed to the log (setup link). */
+  PUBLIC_URL: z.string().url().optional(),
+});
+
+export type Config = Readonly<{
+  env: 'development' | 'production' | 'test';
+  isProduction: boolean;
+  port: number;
+  host: string;
+  mongoUri: string | undefined;
+  dataDir: string;
+  sessionSecret: string;
+  admin: { username: string; password: string } | undefined;
+  logLevel: (typeof LOG_LEVELS)[number];
+  trustProxy: number;
+  session: { idleMs: number; absoluteMs: number };
+  throttle: { maxFailsPerUserIp: number; maxFailsPerIp: number; lockSeconds: number };
+  publicUrl: string;
+}>;
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/** Keeps a development session secret stable across restarts so sign-ins survive them. */
+function persistedSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'session-secret');
+  try {
+    const existing = fs.readFileSync(file, 'utf8').trim();
+    if (existing.length >= 32) return existing;
+  } catch {
+    /* not created yet */
+  }
+  fs.mkdirSync(dataDir, { recursive: true });
+  const secret = crypto.randomBytes(48).toString('base64url');
+  fs.writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const isProduction = e.NODE_ENV === 'production';
+  if (isProduction && !e.SESSION_SECRET) problems.push('SESSION_SECRET: required when NODE_ENV=production');
+  if (Boolean(e.ADMIN_USERNAME) !== Boolean(e.ADMIN_PASSWORD)) {
+    problems.push('ADMIN_USERNAME and ADMIN_PASSWORD: set both or neither');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const dataDir = path.resolve(e.DATA_DIR);
+  return Object.freeze({
+    env: e.NODE_ENV,
+    isProduction,
+    port: e.PORT,
+    host: e.HOST,
+    mongoUri: e.MONGODB_URI,
+    dataDir,
+    sessionSecret: e.SESSION_SECRET ?? persistedSecret(dataDir),
+    admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    session: { idleMs: e.SESSION_IDLE_MINUTES * 60_000, absoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000 },
+    throttle: {
+      maxFailsPerUserIp: e.LOGIN_MAX_FAILS_PER_USER_IP,
+      maxFailsPerIp: e.LOGIN_MAX_FAILS_PER_IP,
+      lockSeconds: e.LOGIN_LOCK_MINUTES * 60,
+    },
+    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * Typed domain errors. Services throw these; one HTTP error writer (src/web/error-handler.ts) maps each
+ * kind to a status and renders a page for people or JSON for the API. `expose` marks messages that are
+ * safe to show to the client (every 4xx); anything else is an internal error and is logged, not shown.
+ */
+export type FieldErrors = Record<string, string>;
+
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  readonly expose = true;
+}
+
+/** Input that breaks a rule; `fields` names each offending field with what to do about it. */
+export class ValidationError extends DomainError {
+  readonly status = 422;
+  readonly code = 'validation_failed';
+  constructor(message: string, public readonly fields: FieldErrors = {}) {
+    super(message);
+  }
+}
+
+/** Something already exists or the state does not allow the change (taken username, no seat left). */
+export class ConflictError extends DomainError {
+  readonly status = 409;
+  readonly code: string;
+  constructor(message: string, public readonly fields: FieldErrors = {}, code = 'conflict') {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The actor lacks a permission; `permission` names it so the message can tell whom to ask. */
+export class ForbiddenError extends DomainError {
+  readonly status = 403;
+  readonly code = 'forbidden';
+  constructor(message: string, public readonly permission?: string) {
+    super(message);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly status = 404;
+  readonly code = 'not_found';
+}
+
+/** Failed sign-in: one message whatever the reason, so it never tells which usernames exist. */
+export class AuthenticationError extends DomainError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+  constructor(message = 'The username or password is incorrect.') {
+    super(message);
+  }
+}
+
+export class TooManyRequestsError extends DomainError {
+  readonly status = 429;
+  readonly code = 'too_many_requests';
+  constructor(message: string, public readonly retryAfterSeconds: number) {
+    super(message);
+  }
+}
+
+export function isDomainError(err: unknown): err is DomainError {
+  return err instanceof DomainError;
+}

@@ -1,0 +1,64 @@
+/**
+ * Self-registration: a guest on a site becomes a contactless user with the site's registration profile.
+ * No contact is created here; contacts come later, when an admin qualifies the user.
+ */
+import { LicenseModel, ProfileModel, SiteModel, type SiteDoc, type UserDoc } from '../data/models';
+import type { RequestContext } from './actor';
+import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { createUser } from './users';
+
+export interface RegistrationInput {
+  firstName: string;
+  lastName: string;
+  email: string;
+  password: string;
+  /** Salesforce-style locale from the browser's Accept-Language, e.g. en_US. */
+  localeSidKey?: string;
+  languageLocaleKey?: string;
+  /** IANA time zone reported by the browser; GMT when absent or unknown. */
+  timeZoneSidKey?: string;
+}
+
+export async function findSiteBySlug(slug: string): Promise<SiteDoc> {
+  const site = /^[a-z0-9-]{1,40}$/.test(slug) ? await SiteModel.findOne({ slug }) : null;
+  if (!site) throw new NotFoundError('There is no site at this address.');
+  return site;
+}
+
+export function assertSelfRegistrationOpen(site: SiteDoc): void {
+  if (!site.selfRegistrationEnabled) throw new NotFoundError('Self-registration is not available on this site.');
+}
+
+export async function registerContactlessUser(site: SiteDoc, input: RegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>): Promise<UserDoc> {
+  assertSelfRegistrationOpen(site);
+  const profile = await ProfileModel.findById(site.registrationProfile).lean();
+  const license = profile && (await LicenseModel.findById(profile.license).lean());
+  // A site set up with a profile that needs a contact (or no profile) cannot register guests.
+  if (!profile || !license || license.requiresContact || profile.userType === 'internal') {
+    throw new ConflictError('Registration on this site is misconfigured; please contact the site owner.', {}, 'registration_misconfigured');
+  }
+  if (!input.password) throw new ValidationError('Some fields need attention.', { password: 'Enter a password.' });
+  try {
+    return await createUser(
+    {
+      firstName: input.firstName,
+      lastName: input.lastName,
+      email: input.email,
+      profileId: profile._id,
+      siteId: site._id,
+      password: input.password,
+      localeSidKey: input.localeSidKey,
+      languageLocaleKey: input.languageLocaleKey,
+      timeZoneSidKey: input.timeZoneSidKey,
+      emailEncodingKey: 'UTF-8',
+    },
+    { actor: null, ip: ctx.ip, via: 'site' },
+  );
+  } catch (err) {
+    // On the registration form the username is the email: say so in the guest's terms.
+    if (err instanceof ConflictError && err.code === 'username_taken') {
+      throw new ConflictError('An account with this email already exists.', { email: 'An account with this email already exists. Log in instead.' }, 'email_taken');
+    }
+    throw err;
+  }
+}

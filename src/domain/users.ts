@@ -1,0 +1,181 @@
+/**
+ * Creating users. One path for every channel (self-registration, admin pages, REST, bulk, SCIM):
+ * validate, resolve profile and license, take a seat, insert; on any failure after the seat was taken
+ * the seat is given back, so a refused user leaves nothing behind.
+ */
+import crypto from 'node:crypto';
+import { Error as MongooseError, Types } from 'mongoose';
+import { ContactModel, LicenseModel, ProfileModel, UserModel, type UserDoc } from '../data/models';
+import { duplicateKeyField } from '../data/errors';
+import { releaseSeat, takeSeat } from '../data/seats';
+import type { RequestContext } from './actor';
+import { recordAudit } from './audit';
+import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from './errors';
+import { hashPassword, passwordProblem } from './passwords';
+import { assertCanManage } from './permissions';
+
+export interface NewUserInput {
+  firstName?: string;
+  lastName: string;
+  email: string;
+  username?: string;
+  alias?: string;
+  communityNickname?: string;
+  localeSidKey?: string;
+  timeZoneSidKey?: string;
+  languageLocaleKey?: string;
+  emailEncodingKey?: string;
+  profileId: Types.ObjectId | string;
+  contactId?: Types.ObjectId | string | null;
+  siteId?: Types.ObjectId | string | null;
+  password?: string;
+  isActive?: boolean;
+}
+
+/** Strips accents and anything but letters and digits ("Zoë O'Brien" -> "zoeobrien"). */
+function asciiWord(value: string): string {
+  return value.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** Salesforce's default alias: first letter of the first name and the last name, at most 8 characters. */
+export function deriveAlias(firstName: string | undefined, lastName: string): string {
+  const alias = (asciiWord(firstName ?? '').slice(0, 1) + asciiWord(lastName)).slice(0, 8);
+  return alias || 'user';
+}
+
+/** The nickname starts from the email's local part; a suffix is added when it is taken. */
+export function deriveNickname(email: string): string {
+  const local = email.split('@')[0] ?? '';
+  const base = local.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9._-]/g, '').slice(0, 32);
+  return base || 'member';
+}
+
+function withSuffix(nickname: string): string {
+  return `${nickname.slice(0, 32)}${crypto.randomInt(1000, 10000)}`;
+}
+
+export function normaliseUsername(value: string): string {
+  return value.trim().toLowerCase();
+}
+
+function toObjectId(value: Types.ObjectId | string, field: string): Types.ObjectId {
+  if (value instanceof Types.ObjectId) return value;
+  if (typeof value === 'string' && Types.ObjectId.isValid(value) && /^[0-9a-f]{24}$/i.test(value)) return new Types.ObjectId(value);
+  throw new ValidationError('Some fields need attention.', { [field]: 'Use a valid id.' });
+}
+
+export function fieldErrorsOf(err: MongooseError.ValidationError): FieldErrors {
+  return Object.fromEntries(Object.entries(err.errors).map(([path, e]) => [path, e.message]));
+}
+
+function conflictFor(field: string): ConflictError {
+  if (field === 'username') {
+    return new ConflictError('That username is already taken.', { username: 'That username is already taken. Sign in instead, or choose another.' }, 'username_taken');
+  }
+  if (field === 'communityNickname') {
+    return new ConflictError('That nickname is already taken.', { communityNickname: 'That nickname is already taken; choose another.' }, 'nickname_taken');
+  }
+  if (field === 'contact') {
+    return new ConflictError('That contact already belongs to another user.', { contactId: 'That contact already belongs to another user.' }, 'contact_taken');
+  }
+  return new ConflictError('That record already exists.', {}, 'duplicate');
+}
+
+/** Creates a user (contactless unless a contact is given). Checks the actor's rights when there is one. */
+export async function createUser(input: NewUserInput, ctx: RequestContext): Promise<UserDoc> {
+  const profile = await ProfileModel.findById(toObjectId(input.profileId, 'profileId')).lean();
+  if (!profile) throw new ValidationError('Some fields need attention.', { profileId: 'No profile has this id.' });
+  const license = await LicenseModel.findById(profile.license).lean();
+  if (!license) throw new ValidationError('Some fields need attention.', { profileId: "This profile's license no longer exists." });
+
+  let contactAccount: Types.ObjectId | null = null;
+  const contactId = input.contactId ? toObjectId(input.contactId, 'contactId') : null;
+  if (contactId) {
+    const contact = await ContactModel.findById(contactId).lean();
+    if (!contact) throw new ValidationError('Some fields need attention.', { contactId: 'No contact has this id.' });
+    contactAccount = contact.account;
+  }
+  if (license.requiresContact && !contactId) {
+    throw new ConflictError(
+      `The ${license.name} license requires a contact: create the user with a contact, or use an External Identity profile.`,
+      { contactId: 'A contact is required for this profile.' },
+      'contact_required',
+    );
+  }
+  if (ctx.actor) assertCanManage(ctx.actor, { userType: profile.userType, contact: contactId, contactAccount }, 'create');
+
+  const username = normaliseUsername(input.username ?? input.email);
+  const user = new UserModel({
+    firstName: input.firstName ?? '',
+    lastName: input.lastName,
+    email: input.email,
+    username,
+    alias: input.alias ?? deriveAlias(input.firstName, input.lastName ?? ''),
+    communityNickname: input.communityNickname ?? deriveNickname(input.email ?? ''),
+    localeSidKey: input.localeSidKey,
+    timeZoneSidKey: input.timeZoneSidKey,
+    languageLocaleKey: input.languageLocaleKey,
+    emailEncodingKey: input.emailEncodingKey,
+    profile: profile._id,
+    license: license._id,
+    userType: profile.userType,
+    contact: contactId,
+    site: input.siteId ? toObjectId(input.siteId, 'siteId') : null,
+    isActive: input.isActive ?? true,
+  });
+  const fields: FieldErrors = {};
+  try {
+    await user.validate();
+  } catch (err) {
+    if (err instanceof MongooseError.ValidationError) Object.assign(fields, fieldErrorsOf(err));
+    else throw err;
+  }
+  if (input.password !== undefined) {
+    const problem = passwordProblem(input.password, [input.firstName ?? '', input.lastName ?? '', input.email ?? '', username]);
+    if (problem) fields.password = problem;
+  }
+  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
+  if (input.password !== undefined) {
+    user.passwordHash = await hashPassword(input.password);
+    user.passwordChangedAt = new Date();
+  }
+
+  if (!(await takeSeat(license._id))) {
+    throw new ConflictError(`No ${license.name} seat is left. Free a seat or raise the license's total seats.`, {}, 'no_seats_left');
+  }
+  try {
+    await insertWithUniqueNickname(user, input.communityNickname === undefined);
+  } catch (err) {
+    await releaseSeat(license._id);
+    const field = duplicateKeyField(err);
+    if (field) throw conflictFor(field);
+    throw err;
+  }
+  await recordAudit(ctx, {
+    action: ctx.via === 'site' ? 'user.registered' : 'user.created',
+    target: { type: 'User', id: user._id, label: user.username },
+    after: { username: user.username, profile: profile.name, contact: contactId ? String(contactId) : null, isActive: user.isActive },
+  });
+  return user;
+}
+
+/** A derived nickname that collides gets a random suffix; a chosen one is reported as taken. */
+async function insertWithUniqueNickname(user: UserDoc, derived: boolean): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await user.save({ validateBeforeSave: false });
+      return;
+    } catch (err) {
+      if (!derived || attempt >= 6 || duplicateKeyField(err) !== 'communityNickname') throw err;
+      user.communityNickname = withSuffix(deriveNickname(user.email));
+      user.isNew = true;
+    }
+  }
+}
+
+export async function findUserOr404(id: string | Types.ObjectId): Promise<UserDoc> {
+  const user = typeof id === 'string' && !/^[0-9a-f]{24}$/i.test(id) ? null : await UserModel.findById(id);
+  if (!user) throw new NotFoundError('No user has this id.');
+  return user;
+}
+

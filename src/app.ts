@@ -1,0 +1,100 @@
+/**
+ * Builds the Express app: one straight list of middleware in order, then the routers, the 404 and the
+ * one error handler. It does not listen (server.ts does), so tests drive it through supertest.
+ */
+import path from 'node:path';
+import crypto from 'node:crypto';
+import express from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import type { Database } from './data/connection';
+import { sessionMiddleware } from './auth/session';
+import { loadSessionUsers } from './auth/areas';
+import { csrfLocals, csrfProtection } from './auth/csrf';
+import { createLoginThrottle } from './auth/throttle';
+import { passport } from './auth/passport';
+import { healthRouter } from './web/health';
+import { errorHandler } from './web/error-handler';
+import { NotFoundError } from './domain/errors';
+import { siteRouter } from './web/site';
+import { adminRouter } from './web/admin';
+import { apiRouter } from './api';
+import { scimRouter } from './api/scim';
+import type { AppDeps } from './web/deps';
+
+export const ROOT_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
+
+export const BODY_LIMITS = { form: '64kb', json: '1mb' } as const;
+
+export function createApp(config: Config, db: Database, logger: Logger): express.Express {
+  const deps: AppDeps = {
+    config,
+    db,
+    logger,
+    siteThrottle: createLoginThrottle(db.connection, config.throttle, 'site'),
+    adminThrottle: createLoginThrottle(db.connection, config.throttle, 'admin'),
+  };
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('views', path.join(ROOT_DIR, 'views'));
+  app.set('view engine', 'ejs');
+  app.locals.appName = 'Identity Portal';
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          'default-src': ["'self'"],
+          'script-src': ["'self'"],
+          'style-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'form-action': ["'self'"],
+          'frame-ancestors': ["'none'"],
+          'upgrade-insecure-requests': config.isProduction ? [] : null,
+        },
+      },
+      strictTransportSecurity: config.isProduction,
+    }),
+  );
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const id = crypto.randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // Never log cookies, bearer tokens or bodies.
+      serializers: {
+        req: (req) => ({ id: req.id, method: req.method, url: String(req.url).split('?')[0] }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    }),
+  );
+  app.use(healthRouter());
+  app.use(express.static(path.join(ROOT_DIR, 'public'), { index: false, maxAge: config.isProduction ? '1h' : 0 }));
+
+  // Machines: bearer tokens, JSON bodies, no cookies and no CSRF.
+  app.use('/api', express.json({ limit: BODY_LIMITS.json, strict: true }), apiRouter(deps));
+  app.use('/scim/v2', express.json({ limit: BODY_LIMITS.json, type: ['application/json', 'application/scim+json'] }), scimRouter(deps));
+
+  // People: forms, sessions in the database, CSRF tokens.
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMITS.form, parameterLimit: 100 }));
+  app.use(express.json({ limit: BODY_LIMITS.form }));
+  app.use(sessionMiddleware(config, db.connection));
+  app.use(passport.initialize());
+  app.use(loadSessionUsers(config.session.absoluteMs));
+  app.use(csrfLocals);
+  app.use(csrfProtection);
+  app.use(adminRouter(deps));
+  app.use(siteRouter(deps));
+
+  app.use((_req, _res, next) => next(new NotFoundError('There is nothing at this address.')));
+  app.use(errorHandler({ isDevelopment: config.env === 'development' }));
+  return app;
+}

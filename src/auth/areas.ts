@@ -1,0 +1,105 @@
+/**
+ * One browser session can hold two signed-in areas: a site user (`site`) and a staff member in the admin
+ * area (`admin`). Login As uses both: the admin stays signed in to the admin area while the site area
+ * holds the user, marked with who is impersonating. The session id is regenerated at every sign-in
+ * and at sign-out; each area is checked on every request against the user's active flag, session epoch
+ * (bumped on password change or deactivation) and the absolute lifetime.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Types } from 'mongoose';
+import { UserModel, type UserDoc } from '../data/models';
+import { SESSION_COOKIE } from './session';
+
+export type Area = 'site' | 'admin';
+
+export interface AreaSession {
+  userId: string;
+  epoch: number;
+  signedInAt: number;
+  /** Set when an admin signed in to the site as this user (Login As). */
+  impersonator?: { userId: string; username: string };
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    site?: AreaSession;
+    admin?: AreaSession;
+    csrfToken?: string;
+    /** Where to go after signing in (same-site relative path only). */
+    returnTo?: string;
+  }
+}
+
+declare global {
+  namespace Express {
+    interface Request {
+      siteUser?: UserDoc;
+      adminUser?: UserDoc;
+    }
+  }
+}
+
+function regenerate(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+}
+
+function save(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+}
+
+const otherArea = (area: Area): Area => (area === 'site' ? 'admin' : 'site');
+
+/** Signs `user` in to `area` with a fresh session id, keeping the other area's sign-in. */
+export async function signIn(req: Request, area: Area, user: { _id: Types.ObjectId; sessionEpoch: number }, impersonator?: AreaSession['impersonator']): Promise<void> {
+  const other = req.session[otherArea(area)];
+  await regenerate(req);
+  if (other) req.session[otherArea(area)] = other;
+  req.session[area] = { userId: String(user._id), epoch: user.sessionEpoch ?? 0, signedInAt: Date.now(), ...(impersonator ? { impersonator } : {}) };
+  await save(req);
+}
+
+/** Signs out of `area`; the session is destroyed unless the other area is still signed in. */
+export async function signOut(req: Request, res: Response, area: Area): Promise<void> {
+  const other = req.session[otherArea(area)];
+  if (other) {
+    await regenerate(req);
+    req.session[otherArea(area)] = other;
+    await save(req);
+    return;
+  }
+  await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+  res.clearCookie(SESSION_COOKIE, { path: '/' });
+}
+
+/** Loads the users of both areas, dropping an area whose user is gone, inactive, or signed out elsewhere. */
+export function loadSessionUsers(absoluteLifetimeMs: number, now: () => number = Date.now): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      for (const area of ['site', 'admin'] as Area[]) {
+        const s = req.session?.[area];
+        if (!s) continue;
+        const user = now() - s.signedInAt > absoluteLifetimeMs ? null : await UserModel.findById(s.userId);
+        const valid = user && user.isActive && (user.sessionEpoch ?? 0) === s.epoch && (area === 'site' || user.userType === 'internal');
+        if (!valid) {
+          delete req.session[area];
+          continue;
+        }
+        if (area === 'site') req.siteUser = user;
+        else req.adminUser = user;
+      }
+      res.locals.siteUser = req.siteUser ?? null;
+      res.locals.adminUser = req.adminUser ?? null;
+      res.locals.impersonator = req.siteUser ? (req.session.site?.impersonator ?? null) : null;
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/** Only same-site relative paths are accepted as post-login destinations ("/x", never "//evil" or "/\\evil"). */
+export function safeReturnTo(value: unknown, fallback: string): string {
+  if (typeof value !== 'string' || value.length > 500) return fallback;
+  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || /[\r\n\t]/.test(value)) return fallback;
+  return value;
+}

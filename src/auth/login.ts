@@ -1,0 +1,45 @@
+/**
+ * The sign-in flow shared by the sites and the admin area: throttle check, passport-local, fresh
+ * session, login history. Callers render their own form on failure.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { passport } from './passport';
+import { signIn, type Area } from './areas';
+import type { LoginThrottle } from './throttle';
+import { recordLogin } from '../domain/authentication';
+import { AuthenticationError, ValidationError } from '../domain/errors';
+import type { UserDoc } from '../data/models';
+
+/** Reads exactly a username and a password as strings; anything else (objects, arrays) is refused. */
+export function readCredentials(body: unknown): { username: string; password: string } {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const fields: Record<string, string> = {};
+  if (typeof b.username !== 'string' || !b.username.trim()) fields.username = 'Enter your username.';
+  else if (b.username.length > 254) fields.username = 'Use at most 254 characters.';
+  if (typeof b.password !== 'string' || !b.password) fields.password = 'Enter your password.';
+  else if (b.password.length > 1024) fields.password = 'Use at most 1024 characters.';
+  if (Object.keys(fields).length) throw new ValidationError('Enter your username and password.', fields);
+  return { username: (b.username as string).trim(), password: b.password as string };
+}
+
+function runStrategy(strategy: string, req: Request, res: Response, next: NextFunction): Promise<UserDoc | false> {
+  return new Promise((resolve, reject) => {
+    passport.authenticate(strategy, { session: false }, (err: unknown, user: UserDoc | false) => (err ? reject(err) : resolve(user)))(req, res, next);
+  });
+}
+
+/** Signs the user in to `area` or throws AuthenticationError / TooManyRequestsError / ValidationError. */
+export async function authenticateLogin(area: Area, throttle: LoginThrottle, req: Request, res: Response, next: NextFunction): Promise<UserDoc> {
+  const { username } = readCredentials(req.body);
+  const ip = req.ip ?? 'unknown';
+  await throttle.assertAllowed(username, ip);
+  const user = await runStrategy(area === 'site' ? 'site-local' : 'admin-local', req, res, next);
+  if (!user) {
+    await throttle.recordFailure(username, ip);
+    throw new AuthenticationError();
+  }
+  await throttle.recordSuccess(username, ip);
+  await signIn(req, area, user);
+  await recordLogin(user, area, ip, req.get('user-agent'));
+  return user;
+}

@@ -1,0 +1,40 @@
+/**
+ * Sessions live in MongoDB (connect-mongo, expiring by TTL index) so any instance behind a load balancer
+ * can serve any request. The cookie is httpOnly and SameSite=Lax, Secure in production; it rolls with
+ * activity (idle timeout) while signedInAt enforces an absolute lifetime on the server (areas.ts).
+ */
+import session from 'express-session';
+import MongoStore from 'connect-mongo';
+import type mongoose from 'mongoose';
+import type { RequestHandler } from 'express';
+import type { Config } from '../config';
+
+export const SESSION_COOKIE = 'portal.sid';
+
+export function sessionMiddleware(config: Config, connection: mongoose.Connection): RequestHandler {
+  const store = MongoStore.create({
+    client: connection.getClient() as never,
+    dbName: connection.db?.databaseName,
+    collectionName: 'sessions',
+    ttl: Math.ceil(config.session.idleMs / 1000),
+    autoRemove: 'native',
+    touchAfter: 60, // write an unchanged session back at most once a minute
+    stringify: false,
+  });
+  return session({
+    name: SESSION_COOKIE,
+    secret: config.sessionSecret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    proxy: config.trustProxy > 0,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.isProduction ? 'auto' : false,
+      maxAge: config.session.idleMs,
+      path: '/',
+    },
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * Checks credentials. Unknown user, wrong password, inactive user and (for the admin area) external user
+ * all give the same AuthenticationError, after about the same work: an unknown username is verified
+ * against a dummy hash. A hash with parameters below the current ones is upgraded on success.
+ */
+import { UserModel, LoginEventModel, type UserDoc } from '../data/models';
+import { AuthenticationError } from './errors';
+import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
+import { normaliseUsername } from './users';
+
+export type SignInArea = 'site' | 'admin';
+
+export async function verifyCredentials(username: string, password: string, area: SignInArea): Promise<UserDoc> {
+  const user = await UserModel.findOne({ username: normaliseUsername(username) }).select('+passwordHash');
+  if (!user || !user.passwordHash) {
+    await verifyAgainstDummy(password);
+    throw new AuthenticationError();
+  }
+  const ok = await verifyPassword(user.passwordHash, password);
+  const allowedHere = area === 'admin' ? user.userType === 'internal' : true;
+  if (!ok || !user.isActive || !allowedHere) throw new AuthenticationError();
+  if (needsRehash(user.passwordHash)) {
+    const upgraded = await hashPassword(password);
+    await UserModel.updateOne({ _id: user._id, passwordHash: user.passwordHash }, { $set: { passwordHash: upgraded } });
+  }
+  return user;
+}
+
+/** Marks a successful sign-in: last login time and a login history entry. */
+export async function recordLogin(user: UserDoc, area: 'site' | 'admin' | 'login-as', ip: string | undefined, userAgent: string | undefined): Promise<void> {
+  const at = new Date();
+  if (area !== 'login-as') await UserModel.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } });
+  await LoginEventModel.create({ user: user._id, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, area });
+}

@@ -1,0 +1,83 @@
+/** Process entry: configuration, database, seed, first administrator, HTTP listen, graceful shutdown. */
+import type { Server } from 'node:http';
+import { loadConfig, ConfigError, type Config } from './config';
+import { createLogger } from './logger';
+import { connectDatabase, embeddedDataDir } from './data/connection';
+import { seed } from './data/seed';
+import { administratorExists, createAdministrator, issueSetupToken } from './domain/bootstrap';
+import { createApp } from './app';
+import { isDomainError } from './domain/errors';
+import { startBackgroundWork } from './jobs';
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.logLevel);
+  const db = await connectDatabase({ mongoUri: config.mongoUri, embeddedDataDir: embeddedDataDir(config.dataDir), logger });
+  await seed();
+
+  if (config.admin) {
+    try {
+      const created = await createAdministrator(config.admin, { onlyIfMissing: true });
+      if (created) logger.info({ username: created.username }, 'Created the administrator from ADMIN_USERNAME');
+    } catch (err) {
+      if (!isDomainError(err)) throw err;
+      logger.fatal({ reason: err.message, fields: (err as { fields?: unknown }).fields }, 'ADMIN_USERNAME/ADMIN_PASSWORD were refused');
+      await db.close();
+      process.exit(78);
+    }
+  }
+  if (!(await administratorExists())) {
+    const token = await issueSetupToken();
+    logger.warn(
+      { setupUrl: `${config.publicUrl}/admin/setup?token=${token}` },
+      'No administrator exists yet. Open this one-time link (valid for 1 hour) to create one.',
+    );
+  }
+
+  const app = createApp(config, db, logger);
+  const background = startBackgroundWork({ logger });
+  const server: Server = app.listen(config.port, config.host, () => {
+    logger.info({ port: config.port, host: config.host, database: db.kind }, 'Identity portal listening');
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'Shutting down: finishing in-flight requests');
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    server.close(async () => {
+      try {
+        await background.stop();
+        await db.flush();
+        await db.close();
+        logger.info('Stopped cleanly');
+        process.exit(0);
+      } catch (err) {
+        logger.error({ err }, 'Error during shutdown');
+        process.exit(1);
+      }
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`Failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

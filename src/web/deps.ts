@@ -1,0 +1,13 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { Database } from '../data/connection';
+import type { LoginThrottle } from '../auth/throttle';
+
+/** What the routers need from the outside; built once in app.ts. */
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  siteThrottle: LoginThrottle;
+  adminThrottle: LoginThrottle;
+}

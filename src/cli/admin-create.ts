@@ -1,0 +1,79 @@
+/**
+ * npm run admin:create -- --username admin@example.com [--password ...] [--first-name ...] [--last-name ...]
+ * Creates an internal System Administrator. Asks for the password (hidden) when not given. With the
+ * embedded database it opens DATA_DIR directly, so stop the portal first; with MONGODB_URI it can run
+ * any time.
+ */
+import readline from 'node:readline';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
+import { connectDatabase, embeddedDataDir } from '../data/connection';
+import { seed } from '../data/seed';
+import { createAdministrator } from '../domain/bootstrap';
+import { isDomainError } from '../domain/errors';
+
+function askHidden(question: string): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+    const rlAny = rl as unknown as { _writeToOutput: (s: string) => void; output: NodeJS.WriteStream };
+    rlAny._writeToOutput = (s: string) => {
+      if (s.startsWith(question)) rlAny.output.write(s);
+    };
+    rl.question(question, (answer) => {
+      rl.close();
+      process.stdout.write('\n');
+      resolve(answer);
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      username: { type: 'string' },
+      password: { type: 'string' },
+      'first-name': { type: 'string' },
+      'last-name': { type: 'string' },
+    },
+  });
+  if (!values.username) {
+    process.stderr.write('Usage: npm run admin:create -- --username admin@example.com [--password ...] [--first-name ...] [--last-name ...]\n');
+    return 64;
+  }
+  const password = values.password ?? (process.stdin.isTTY ? await askHidden('Password: ') : '');
+  if (!password) {
+    process.stderr.write('Give --password, or run in a terminal to be asked for it.\n');
+    return 64;
+  }
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
+  const db = await connectDatabase({ mongoUri: config.mongoUri, embeddedDataDir: embeddedDataDir(config.dataDir) });
+  try {
+    await seed();
+    const user = await createAdministrator(
+      { username: values.username, password, firstName: values['first-name'], lastName: values['last-name'] },
+      { onlyIfMissing: true },
+    );
+    if (!user) {
+      process.stdout.write(`A user named ${values.username.toLowerCase()} already exists; nothing changed.\n`);
+      return 0;
+    }
+    process.stdout.write(`Created administrator ${user.username}. Sign in at /admin/login.\n`);
+    return 0;
+  } catch (err) {
+    if (!isDomainError(err)) throw err;
+    const fields = (err as { fields?: Record<string, string> }).fields ?? {};
+    process.stderr.write(`${err.message}\n${Object.entries(fields).map(([k, v]) => `  ${k}: ${v}\n`).join('')}`);
+    return 65;
+  } finally {
+    await db.flush();
+    await db.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`admin:create failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,75 @@
+/**
+ * Opens the database: a real MongoDB when MONGODB_URI is set, otherwise the embedded development
+ * engine, started in-process with its files in DATA_DIR/db. The only place that knows the difference.
+ */
+import path from 'node:path';
+import mongoose from 'mongoose';
+import type { Logger } from 'pino';
+import { startEmbeddedMongo, type EmbeddedMongo } from '../embedded-mongo';
+
+// Queries never take operators from request data: a filter value that is an object is cast, not obeyed.
+mongoose.set('sanitizeFilter', true);
+mongoose.set('strictQuery', true);
+
+export interface Database {
+  connection: mongoose.Connection;
+  kind: 'mongodb' | 'embedded';
+  /** Flushes the embedded engine to disk (no-op on MongoDB). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  mongoUri?: string;
+  /** Where the embedded engine keeps its files; null keeps it in memory (tests). */
+  embeddedDataDir?: string | null;
+  logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+}
+
+export async function connectDatabase(opts: ConnectOptions): Promise<Database> {
+  let embedded: EmbeddedMongo | undefined;
+  let uri = opts.mongoUri;
+  if (!uri) {
+    embedded = await startEmbeddedMongo({
+      dataDir: opts.embeddedDataDir ?? null,
+      port: 0,
+      logger: opts.logger,
+    });
+    uri = `${embedded.uri.replace(/\/$/, '')}/portal`;
+    opts.logger?.warn(
+      { database: 'embedded', dataDir: opts.embeddedDataDir ?? '(memory)' },
+      'Using the embedded MongoDB-compatible engine: for development and tests only. Set MONGODB_URI for production.',
+    );
+  } else {
+    opts.logger?.info({ database: 'mongodb' }, 'Using MongoDB from MONGODB_URI');
+  }
+  await mongoose.connect(uri, { serverSelectionTimeoutMS: 5000, autoIndex: true });
+  await Promise.all(Object.values(mongoose.models).map((m) => m.init()));
+  return {
+    connection: mongoose.connection,
+    kind: embedded ? 'embedded' : 'mongodb',
+    flush: async () => {
+      await embedded?.flush();
+    },
+    close: async () => {
+      await mongoose.disconnect();
+      await embedded?.stop();
+    },
+  };
+}
+
+export function embeddedDataDir(dataDir: string): string {
+  return path.join(dataDir, 'db');
+}
+
+/** True when the database answers a ping (readiness probe). */
+export async function databaseIsUp(): Promise<boolean> {
+  const db = mongoose.connection.db;
+  if (!db || mongoose.connection.readyState !== 1) return false;
+  try {
+    await db.admin().ping({ timeoutMS: 2000 } as never);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,26 @@
+import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
+
+/** A site (Experience Cloud site): its own pages under /s/<slug>/ and its registration settings. */
+const siteSchema = new Schema(
+  {
+    name: { type: String, required: true, trim: true, maxlength: 80 },
+    slug: {
+      type: String,
+      required: true,
+      trim: true,
+      lowercase: true,
+      maxlength: 40,
+      match: [/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'Use lower-case letters, digits and hyphens.'],
+    },
+    /** "Allow customers and partners to self-register". New sites start with it off. */
+    selfRegistrationEnabled: { type: Boolean, default: false },
+    registrationProfile: { type: Schema.Types.ObjectId, ref: 'Profile', required: true },
+    defaultAccount: { type: Schema.Types.ObjectId, ref: 'Account', default: null },
+  },
+  { timestamps: true },
+);
+siteSchema.index({ slug: 1 }, { unique: true });
+
+export type Site = InferSchemaType<typeof siteSchema>;
+export type SiteDoc = HydratedDocument<Site>;
+export const SiteModel = model('Site', siteSchema);

@@ -1,0 +1,82 @@
+import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
+import { USER_TYPES } from './license';
+
+/** Deliberately simple: one @, no spaces, a dot in the domain. Real verification is by mail. */
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const EMAIL_ENCODINGS = ['UTF-8', 'ISO-8859-1', 'Shift_JIS', 'EUC-JP', 'ISO-2022-JP', 'Big5', 'GB2312'] as const;
+/** Salesforce-style locale keys: en_US, fr, pt_BR. */
+export const LOCALE_PATTERN = /^[a-z]{2,3}(?:_[A-Z]{2})?$/;
+
+export function isTimeZone(value: string): boolean {
+  if (value === 'GMT') return true;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A user, with the fields of a Salesforce user. `contact` is null for a contactless user.
+ * `userType` and `license` are copied from the profile so that lists, filters and seat counts need no
+ * join; they change only together with the profile (src/domain/qualification.ts).
+ */
+const userSchema = new Schema(
+  {
+    firstName: { type: String, trim: true, maxlength: [40, 'Use at most 40 characters.'], default: '' },
+    lastName: { type: String, required: [true, 'Enter a last name.'], trim: true, maxlength: [80, 'Use at most 80 characters.'] },
+    email: {
+      type: String,
+      required: [true, 'Enter an email address.'],
+      trim: true,
+      lowercase: true,
+      maxlength: [254, 'Use at most 254 characters.'],
+      match: [EMAIL_PATTERN, 'Enter a valid email address, like name@example.com.'],
+    },
+    alias: { type: String, required: true, trim: true, maxlength: [8, 'Use at most 8 characters.'] },
+    /** Email-shaped and unique; stored lower-cased, so uniqueness is case-insensitive. */
+    username: {
+      type: String,
+      required: [true, 'Enter a username.'],
+      trim: true,
+      lowercase: true,
+      maxlength: [80, 'Use at most 80 characters.'],
+      match: [EMAIL_PATTERN, 'A username looks like an email address, like name@example.com.'],
+    },
+    /** Unique regardless of case (index with collation strength 2). */
+    communityNickname: { type: String, required: true, trim: true, maxlength: [40, 'Use at most 40 characters.'] },
+    localeSidKey: { type: String, required: true, match: [LOCALE_PATTERN, 'Use a locale like en_US.'], default: 'en_US' },
+    languageLocaleKey: { type: String, required: true, match: [LOCALE_PATTERN, 'Use a language like en_US.'], default: 'en_US' },
+    timeZoneSidKey: {
+      type: String,
+      required: true,
+      default: 'GMT',
+      validate: { validator: isTimeZone, message: 'Use an IANA time zone like Europe/Paris.' },
+    },
+    emailEncodingKey: { type: String, enum: { values: EMAIL_ENCODINGS, message: 'Use one of: ' + EMAIL_ENCODINGS.join(', ') + '.' }, default: 'UTF-8' },
+    profile: { type: Schema.Types.ObjectId, ref: 'Profile', required: true },
+    license: { type: Schema.Types.ObjectId, ref: 'License', required: true },
+    userType: { type: String, enum: USER_TYPES, required: true },
+    contact: { type: Schema.Types.ObjectId, ref: 'Contact', default: null },
+    site: { type: Schema.Types.ObjectId, ref: 'Site', default: null },
+    isActive: { type: Boolean, default: true },
+    /** argon2id PHC string; never selected unless asked for, never serialised. */
+    passwordHash: { type: String, default: null, select: false },
+    passwordChangedAt: { type: Date, default: null },
+    /** Bumped to end every session of the user (password change, deactivation). */
+    sessionEpoch: { type: Number, default: 0 },
+    lastLoginAt: { type: Date, default: null },
+  },
+  { timestamps: true },
+);
+userSchema.index({ username: 1 }, { unique: true });
+userSchema.index({ communityNickname: 1 }, { unique: true, collation: { locale: 'en', strength: 2 } });
+// A contact belongs to at most one user; contactless users (null) are exempt.
+userSchema.index({ contact: 1 }, { unique: true, partialFilterExpression: { contact: { $type: 'objectId' } } });
+userSchema.index({ email: 1 });
+userSchema.index({ createdAt: -1, _id: -1 });
+
+export type User = InferSchemaType<typeof userSchema>;
+export type UserDoc = HydratedDocument<User>;
+export const UserModel = model('User', userSchema);

@@ -1,0 +1,64 @@
+/**
+ * Starts the real app on a fresh database (the embedded engine in memory, or MONGODB_URI's server with a
+ * database of its own), seeded like a first start. One per test file: mongoose is a per-file singleton.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import mongoose from 'mongoose';
+import type express from 'express';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { connectDatabase, type Database } from '../../src/data/connection';
+import { seed } from '../../src/data/seed';
+import { createApp } from '../../src/app';
+import { testMongoUri } from './mongo';
+
+export interface TestApp {
+  app: express.Express;
+  db: Database;
+  config: Config;
+  /** Base URL when started with listen: true (browser tests). */
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestApp(name: string, opts: { env?: Record<string, string>; listen?: boolean } = {}): Promise<TestApp> {
+  const dbName = `test_${name.replace(/[^a-z0-9]/gi, '_')}_${process.pid}`;
+  const mongo = await testMongoUri(dbName);
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    SESSION_SECRET: 'test-secret-test-secret-test-secret-0123456789',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: '/tmp/portal-test-data',
+    ...opts.env,
+  });
+  const logger = createLogger(config.logLevel);
+  const db = await connectDatabase({ mongoUri: mongo.uri });
+  await mongoose.connection.db!.dropDatabase();
+  await Promise.all(Object.values(mongoose.models).map((m) => m.syncIndexes()));
+  await seed();
+  const app = createApp(config, db, logger);
+  let server: Server | undefined;
+  let baseUrl = '';
+  if (opts.listen) {
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  return {
+    app,
+    db,
+    config,
+    baseUrl,
+    async stop() {
+      if (server) {
+        server.closeAllConnections();
+        await new Promise((r) => server!.close(r));
+      }
+      if (process.env.MONGODB_URI) await mongoose.connection.db?.dropDatabase();
+      await db.close();
+      await mongo.stop();
+    },
+  };
+}

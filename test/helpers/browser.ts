@@ -1,0 +1,40 @@
+/**
+ * Debian's Chromium driven by playwright-core. Outside CI, when no Chromium is found, browser tests are
+ * skipped with a visible notice; in CI (CI=true) a missing browser fails the run.
+ */
+import fs from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+
+export const browserAvailable = Boolean(CHROMIUM_PATH);
+
+/** describe, or describe.skip with a notice when there is no browser (never skipped in CI). */
+export function describeBrowser(name: string, fn: () => void): void {
+  if (!browserAvailable) {
+    if (process.env.CI) throw new Error('Chromium is required in CI (install the Debian package "chromium").');
+    // eslint-disable-next-line no-console
+    console.warn(`[browser tests skipped] ${name}: no Chromium found at /usr/bin/chromium (apt-get install chromium)`);
+    describe.skip(name, fn);
+    return;
+  }
+  describe(name, fn);
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Collects JavaScript errors and CSP violations on a page, so tests can assert there are none. */
+export function watchPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  return errors;
+}

@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'portal-config-'));
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const dir = tmp();
+    const c = loadConfig({ DATA_DIR: dir });
+    expect(c.port).toBe(3000);
+    expect(c.mongoUri).toBeUndefined();
+    expect(c.logLevel).toBe('info');
+    expect(c.session).toEqual({ idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000 });
+    expect(c.throttle).toEqual({ maxFailsPerUserIp: 5, maxFailsPerIp: 100, lockSeconds: 900 });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('generates a development session secret once and keeps it in DATA_DIR', () => {
+    const dir = tmp();
+    const first = loadConfig({ DATA_DIR: dir }).sessionSecret;
+    expect(first.length).toBeGreaterThanOrEqual(32);
+    expect(loadConfig({ DATA_DIR: dir }).sessionSecret).toBe(first);
+    expect(fs.statSync(path.join(dir, 'session-secret')).mode & 0o077).toBe(0);
+  });
+
+  it('requires SESSION_SECRET in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: tmp() })).toThrow(/SESSION_SECRET: required/);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ MONGODB_URI: 'postgres://x' }, /MONGODB_URI/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ SESSION_SECRET: 'short' }, /SESSION_SECRET/],
+    [{ ADMIN_USERNAME: 'admin@example.com' }, /ADMIN_USERNAME and ADMIN_PASSWORD/],
+  ])('refuses %j with a message naming the setting', (env, pattern) => {
+    let error: unknown;
+    try {
+      loadConfig({ DATA_DIR: tmp(), ...env });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(pattern);
+  });
+
+  it('accepts a MongoDB URI and the admin pair', () => {
+    const c = loadConfig({ DATA_DIR: tmp(), MONGODB_URI: 'mongodb+srv://u:p@cluster.example.net/portal', ADMIN_USERNAME: 'a@example.com', ADMIN_PASSWORD: 'x' });
+    expect(c.mongoUri).toMatch(/^mongodb\+srv:/);
+    expect(c.admin).toEqual({ username: 'a@example.com', password: 'x' });
+  });
+});

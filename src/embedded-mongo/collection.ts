@@ -1,0 +1,252 @@
+/**
+ * One collection: documents by _id, and its indexes as hash maps from canonical key to document ids.
+ * Every method runs synchronously, so each command is atomic with respect to every other connection.
+ */
+import { ObjectId, type Document } from 'bson';
+import { Query } from 'mingo';
+import { canon, caseInsensitive, valuesAt, type Collation } from './keys';
+import { DuplicateKeyError, badValue, indexOptionsConflict } from './errors';
+
+export interface IndexSpec {
+  v?: number;
+  key: Record<string, number | string>;
+  name: string;
+  unique?: boolean;
+  sparse?: boolean;
+  partialFilterExpression?: Document;
+  expireAfterSeconds?: number;
+  collation?: Collation;
+  [option: string]: unknown;
+}
+
+export class Index {
+  readonly fields: string[];
+  readonly ci: boolean;
+  /** canonical key -> ids (as canonical _id keys) */
+  readonly map = new Map<string, Set<string>>();
+  private readonly partial?: Query;
+
+  constructor(readonly spec: IndexSpec) {
+    this.fields = Object.keys(spec.key);
+    this.ci = caseInsensitive(spec.collation);
+    if (spec.partialFilterExpression) this.partial = new Query(spec.partialFilterExpression);
+  }
+
+  get name() { return this.spec.name; }
+  get isId() { return this.name === '_id_'; }
+
+  /** The keys a document has in this index (several for arrays), or none when it is not indexed. */
+  keysOf(doc: Document): string[] {
+    if (this.partial && !this.partial.test(doc)) return [];
+    if (this.spec.sparse && this.fields.every((f) => valuesAt(doc, f).every((v) => v === undefined))) return [];
+    if (this.fields.length === 1) return [...new Set(valuesAt(doc, this.fields[0]).map((v) => canon(v, this.ci)))];
+    // Compound: the cartesian product of each field's values.
+    let keys = [''];
+    for (const f of this.fields) {
+      const vals = [...new Set(valuesAt(doc, f).map((v) => canon(v, this.ci)))];
+      keys = keys.flatMap((k) => vals.map((v) => (k ? `${k}\u0001${v}` : v)));
+    }
+    return keys;
+  }
+
+  add(id: string, keys: string[]) {
+    for (const k of keys) {
+      let set = this.map.get(k);
+      if (!set) this.map.set(k, (set = new Set()));
+      set.add(id);
+    }
+  }
+
+  remove(id: string, keys: string[]) {
+    for (const k of keys) {
+      const set = this.map.get(k);
+      if (!set) continue;
+      set.delete(id);
+      if (set.size === 0) this.map.delete(k);
+    }
+  }
+
+  /** The first key that another document already holds in this unique index. */
+  conflict(id: string, keys: string[]): string | null {
+    if (!this.spec.unique) return null;
+    for (const k of keys) {
+      const set = this.map.get(k);
+      if (set && (set.size > 1 || !set.has(id))) return k;
+    }
+    return null;
+  }
+
+  keyValue(doc: Document): Record<string, unknown> {
+    return Object.fromEntries(this.fields.map((f) => [f, valuesAt(doc, f)[0] ?? null]));
+  }
+}
+
+export const idKey = (id: unknown) => canon(id, false);
+
+export function sameIndexSpec(a: IndexSpec, b: IndexSpec): boolean {
+  const pick = (s: IndexSpec) => JSON.stringify([s.key, !!s.unique, !!s.sparse, s.partialFilterExpression ?? null, s.expireAfterSeconds ?? null, s.collation?.locale ?? null, s.collation?.strength ?? null]);
+  return pick(a) === pick(b);
+}
+
+export class Collection {
+  readonly docs = new Map<string, Document>();
+  readonly indexes: Index[] = [];
+  constructor(readonly db: string, readonly name: string, readonly options: Document = {}) {
+    this.indexes.push(new Index({ v: 2, key: { _id: 1 }, name: '_id_' }));
+  }
+
+  get ns() { return `${this.db}.${this.name}`; }
+
+  /** Throws DuplicateKeyError when `doc` (with canonical id `id`) would collide in a unique index. */
+  private checkUnique(id: string, doc: Document): Map<Index, string[]> {
+    const keysByIndex = new Map<Index, string[]>();
+    for (const index of this.indexes) {
+      const keys = index.keysOf(doc);
+      keysByIndex.set(index, keys);
+      if ((index.spec.unique || index.isId) && index.conflict(id, keys)) {
+        throw new DuplicateKeyError(this.ns, index.name, index.spec.key, index.keyValue(doc));
+      }
+    }
+    return keysByIndex;
+  }
+
+  /** Stores a new document and returns it as stored (_id first). */
+  insert(doc: Document): Document {
+    // MongoDB stores _id first, whatever the order the client sent.
+    if (doc._id === undefined) doc = { _id: new ObjectId(), ...doc };
+    else if (Object.keys(doc)[0] !== '_id') doc = { _id: doc._id, ...doc };
+    if (Array.isArray(doc._id)) throw badValue("can't use an array for _id");
+    const id = idKey(doc._id);
+    if (this.docs.has(id)) {
+      const index = this.indexes[0];
+      throw new DuplicateKeyError(this.ns, index.name, index.spec.key, { _id: doc._id });
+    }
+    const keys = this.checkUnique(id, doc);
+    for (const [index, k] of keys) index.add(id, k);
+    this.docs.set(id, doc);
+    return doc;
+  }
+
+  /** Replaces a stored document with its new version, keeping indexes right; refuses duplicates. */
+  replace(oldDoc: Document, newDoc: Document): void {
+    const id = idKey(oldDoc._id);
+    const oldKeys = new Map(this.indexes.map((i) => [i, i.keysOf(oldDoc)]));
+    for (const [index, k] of oldKeys) index.remove(id, k);
+    let newKeys: Map<Index, string[]>;
+    try {
+      newKeys = this.checkUnique(id, newDoc);
+    } catch (err) {
+      for (const [index, k] of oldKeys) index.add(id, k);
+      throw err;
+    }
+    for (const [index, k] of newKeys) index.add(id, k);
+    this.docs.set(id, newDoc);
+  }
+
+  remove(doc: Document): void {
+    const id = idKey(doc._id);
+    for (const index of this.indexes) index.remove(id, index.keysOf(doc));
+    this.docs.delete(id);
+  }
+
+  getById(id: unknown): Document | undefined {
+    return this.docs.get(idKey(id));
+  }
+
+  createIndex(spec: IndexSpec): boolean {
+    const sameName = this.indexes.find((i) => i.name === spec.name);
+    const sameKey = this.indexes.find((i) => JSON.stringify(i.spec.key) === JSON.stringify(spec.key) && JSON.stringify(i.spec.collation ?? null) === JSON.stringify(spec.collation ?? null));
+    if (sameName) {
+      if (sameIndexSpec(sameName.spec, spec)) return false;
+      throw indexOptionsConflict(`An existing index has the same name as the requested index. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameName.spec)}`);
+    }
+    if (sameKey) {
+      if (sameIndexSpec(sameKey.spec, spec)) return false;
+      throw indexOptionsConflict(`An equivalent index already exists with a different name and options. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameKey.spec)}`);
+    }
+    const index = new Index({ v: 2, ...spec });
+    for (const [id, doc] of this.docs) {
+      const keys = index.keysOf(doc);
+      const dup = index.conflict(id, keys);
+      if (dup) throw new DuplicateKeyError(this.ns, index.name, index.spec.key, index.keyValue(doc));
+      index.add(id, keys);
+    }
+    this.indexes.push(index);
+    return true;
+  }
+
+  dropIndex(name: string): boolean {
+    const i = this.indexes.findIndex((x) => x.name === name);
+    if (i <= 0) return false;
+    this.indexes.splice(i, 1);
+    return true;
+  }
+
+  /**
+   * Candidate documents for a filter: through an index when the filter pins every field of one with
+   * equality (or $in), else every document. The caller still applies the full filter.
+   */
+  candidates(filter: Document, collation?: Collation): Iterable<Document> {
+    const queryCi = caseInsensitive(collation);
+    let best: Set<string> | null = null;
+    for (const index of this.indexes) {
+      // A case-sensitive index cannot serve a case-insensitive query; the converse only widens the set.
+      if (queryCi && !index.ci) continue;
+      const ids = this.lookup(index, filter);
+      if (ids && (!best || ids.size < best.size)) best = ids;
+      if (best && best.size <= 1) break;
+    }
+    if (!best) return this.docs.values();
+    const found: Document[] = [];
+    for (const id of best) {
+      const d = this.docs.get(id);
+      if (d) found.push(d);
+    }
+    return found;
+  }
+
+  private lookup(index: Index, filter: Document): Set<string> | null {
+    if (index.spec.partialFilterExpression || index.spec.sparse) return null; // they do not hold every document
+    const perField: unknown[][] = [];
+    for (const f of index.fields) {
+      const vals = equalityValues(filter, f);
+      if (!vals) return null;
+      perField.push(vals);
+    }
+    let keys = [''];
+    for (const vals of perField) {
+      const cs = vals.map((v) => canon(v, index.ci));
+      keys = keys.flatMap((k) => cs.map((c) => (k ? `${k}\u0001${c}` : c)));
+    }
+    const ids = new Set<string>();
+    for (const k of keys) for (const id of index.map.get(k) ?? []) ids.add(id);
+    return ids;
+  }
+}
+
+/** The values a filter pins `field` to by equality at the top level (or inside $and), if any. */
+function equalityValues(filter: Document, field: string): unknown[] | null {
+  if (Object.prototype.hasOwnProperty.call(filter, field)) {
+    const v = filter[field];
+    if (v === null || v === undefined) return null; // null also matches missing fields and arrays: scan
+    if (v instanceof RegExp || Array.isArray(v)) return null;
+    if (typeof v === 'object' && v.constructor === Object) {
+      const keys = Object.keys(v);
+      if (keys.length === 1 && keys[0] === '$eq' && v.$eq !== null && !(v.$eq instanceof RegExp) && !Array.isArray(v.$eq) && !isPlainObject(v.$eq)) return [v.$eq];
+      if (keys.length === 1 && keys[0] === '$in' && Array.isArray(v.$in) && v.$in.every((x: unknown) => x !== null && !(x instanceof RegExp) && !Array.isArray(x) && !isPlainObject(x))) return v.$in;
+      return null;
+    }
+    return [v];
+  }
+  if (Array.isArray(filter.$and)) {
+    for (const sub of filter.$and) {
+      const vals = isPlainObject(sub) ? equalityValues(sub as Document, field) : null;
+      if (vals) return vals;
+    }
+  }
+  return null;
+}
+
+export function isPlainObject(v: unknown): v is Document {
+  return typeof v === 'object' && v !== null && (v.constructor === Object || Object.getPrototypeOf(v) === null);
+}

@@ -1,0 +1,68 @@
+/** Command dispatch: the first key of the command document names it (case-insensitively for legacy). */
+import type { Document } from 'bson';
+import { commandNotFound, MongoCommandError, notSupported } from '../errors';
+import type { CommandContext, CommandHandler } from './context';
+import * as admin from './admin';
+import * as ddl from './ddl';
+import * as query from './query';
+import * as write from './write';
+
+const refuse = (what: string): CommandHandler => () => {
+  throw notSupported(`${what} is not supported by the embedded engine (it is a standalone server without transactions)`);
+};
+
+const HANDLERS: Record<string, CommandHandler> = {
+  hello: admin.hello,
+  ismaster: admin.hello,
+  ping: admin.ping,
+  buildinfo: admin.buildInfo,
+  serverstatus: admin.serverStatus,
+  hostinfo: admin.hostInfo,
+  getparameter: admin.getParameter,
+  getcmdlineopts: admin.getCmdLineOpts,
+  connectionstatus: admin.connectionStatus,
+  whatsmyuri: admin.whatsmyuri,
+  getlog: admin.getLog,
+  endsessions: admin.ok,
+  killallsessions: admin.ok,
+  killsessions: admin.ok,
+  refreshsessions: admin.ok,
+  startsession: admin.ok,
+  create: ddl.create,
+  drop: ddl.drop,
+  dropdatabase: ddl.dropDatabase,
+  listcollections: ddl.listCollections,
+  listdatabases: ddl.listDatabases,
+  createindexes: ddl.createIndexes,
+  listindexes: ddl.listIndexes,
+  dropindexes: ddl.dropIndexes,
+  deleteindexes: ddl.dropIndexes,
+  insert: write.insert,
+  update: write.update,
+  delete: write.remove,
+  findandmodify: write.findAndModify,
+  find: query.find,
+  getmore: query.getMore,
+  killcursors: query.killCursors,
+  count: query.count,
+  distinct: query.distinct,
+  aggregate: query.aggregate,
+  committransaction: refuse('commitTransaction'),
+  aborttransaction: refuse('abortTransaction'),
+};
+
+export function runCommand(cmd: Document, ctx: CommandContext): Document {
+  const name = Object.keys(cmd)[0] ?? '';
+  const handler = HANDLERS[name.toLowerCase()];
+  try {
+    if (!handler) throw commandNotFound(name);
+    if (cmd.startTransaction) throw notSupported('Transactions are not supported by the embedded engine');
+    const reply = handler(cmd, ctx);
+    ctx.engine.commit();
+    return reply;
+  } catch (err) {
+    ctx.engine.commit(); // writes that succeeded before an error are kept, as in MongoDB
+    if (err instanceof MongoCommandError) return err.toReply();
+    return { ok: 0, errmsg: err instanceof Error ? err.message : String(err), code: 1, codeName: 'InternalError' };
+  }
+}

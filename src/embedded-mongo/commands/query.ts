@@ -1,0 +1,108 @@
+/** Reads: find, getMore, killCursors, count, distinct, aggregate. */
+import { Long, type Document } from 'bson';
+import { Aggregator, Query } from 'mingo';
+import type { Collection } from '../collection';
+import { cursorNotFound, badValue } from '../errors';
+import { canon, type Collation } from '../keys';
+import type { CommandContext, CommandHandler } from './context';
+import type { Engine } from '../engine';
+
+export function matcher(filter: Document | undefined, collation?: Collation): Query {
+  return new Query(filter ?? {}, collation ? { collation: collation as never } : {});
+}
+
+/** Documents of `coll` matching `filter`, through an index when one applies. */
+export function matching(coll: Collection | undefined, filter: Document | undefined, collation?: Collation): Document[] {
+  if (!coll) return [];
+  const q = matcher(filter, collation);
+  const out: Document[] = [];
+  for (const d of coll.candidates(filter ?? {}, collation)) if (q.test(d)) out.push(d);
+  return out;
+}
+
+export function sortedPage(docs: Document[], cmd: { sort?: Document; skip?: number; limit?: number; projection?: Document; collation?: Collation }): Document[] {
+  const hasProjection = cmd.projection && Object.keys(cmd.projection).length > 0;
+  let cursor = new Query({}, cmd.collation ? { collation: cmd.collation as never } : {}).find(docs, hasProjection ? cmd.projection : undefined);
+  if (cmd.sort && Object.keys(cmd.sort).length) cursor = cursor.sort(cmd.sort as never);
+  if (cmd.skip) cursor = cursor.skip(cmd.skip);
+  if (cmd.limit) cursor = cursor.limit(Math.abs(cmd.limit));
+  return cursor.all() as Document[];
+}
+
+function resolver(engine: Engine, db: string) {
+  return (name: string) => [...(engine.collection(db, name)?.docs.values() ?? [])];
+}
+
+const toNumber = (v: unknown) => (v instanceof Long ? v.toNumber() : typeof v === 'number' ? v : undefined);
+
+export const find: CommandHandler = (cmd, ctx) => {
+  const coll = ctx.engine.collection(ctx.db, cmd.find);
+  const limit = toNumber(cmd.limit);
+  const docs = sortedPage(matching(coll, cmd.filter, cmd.collation), { ...cmd, limit } as never);
+  const batchSize = toNumber(cmd.batchSize);
+  const ns = `${ctx.db}.${cmd.find}`;
+  if (cmd.singleBatch || (limit !== undefined && limit < 0)) return { cursor: { firstBatch: docs.slice(0, batchSize ?? docs.length), id: Long.ZERO, ns }, ok: 1 };
+  const { id, firstBatch } = ctx.engine.openCursor(ns, docs, batchSize, batchSize);
+  return { cursor: { firstBatch, id, ns }, ok: 1 };
+};
+
+export const getMore: CommandHandler = (cmd, ctx) => {
+  const key = String(cmd.getMore);
+  const cursor = ctx.engine.cursors.get(key);
+  if (!cursor) throw cursorNotFound(key);
+  const size = toNumber(cmd.batchSize) ?? cursor.batchSize ?? cursor.docs.length;
+  const nextBatch = cursor.docs.slice(cursor.position, cursor.position + size);
+  cursor.position += nextBatch.length;
+  const done = cursor.position >= cursor.docs.length;
+  if (done) ctx.engine.cursors.delete(key);
+  return { cursor: { nextBatch, id: done ? Long.ZERO : Long.fromString(key), ns: cursor.ns }, ok: 1 };
+};
+
+export const killCursors: CommandHandler = (cmd, ctx) => {
+  const killed: Long[] = [];
+  const notFound: Long[] = [];
+  for (const id of (cmd.cursors ?? []) as unknown[]) {
+    const key = String(id);
+    (ctx.engine.cursors.delete(key) ? killed : notFound).push(Long.fromString(key));
+  }
+  return { cursorsKilled: killed, cursorsNotFound: notFound, cursorsAlive: [], cursorsUnknown: [], ok: 1 };
+};
+
+export const count: CommandHandler = (cmd, ctx) => {
+  let n = matching(ctx.engine.collection(ctx.db, cmd.count), cmd.query, cmd.collation).length;
+  const skip = toNumber(cmd.skip) ?? 0;
+  const limit = toNumber(cmd.limit) ?? 0;
+  n = Math.max(0, n - skip);
+  if (limit) n = Math.min(n, Math.abs(limit));
+  return { n, ok: 1 };
+};
+
+export const distinct: CommandHandler = (cmd, ctx) => {
+  if (typeof cmd.key !== 'string') throw badValue('distinct requires a string key');
+  const seen = new Map<string, unknown>();
+  const path = cmd.key.split('.');
+  for (const d of matching(ctx.engine.collection(ctx.db, cmd.distinct), cmd.query, cmd.collation)) {
+    let vals: unknown[] = [d];
+    for (const p of path) vals = vals.flatMap((v) => (Array.isArray(v) ? v : [v])).map((v) => (v && typeof v === 'object' ? (v as Document)[p] : undefined));
+    for (const v of vals.flatMap((x) => (Array.isArray(x) ? x : [x]))) if (v !== undefined) seen.set(canon(v, false), v);
+  }
+  return { values: [...seen.values()], ok: 1 };
+};
+
+export const aggregate: CommandHandler = (cmd, ctx) => {
+  if (!Array.isArray(cmd.pipeline)) throw badValue("'pipeline' option must be specified as an array");
+  if (cmd.pipeline.some((s: Document) => '$out' in s || '$merge' in s)) throw badValue('$out and $merge are not supported by the embedded engine');
+  const collName = cmd.aggregate;
+  const pipeline = [...(cmd.pipeline as Document[])];
+  // Let a leading $match use an index.
+  let source: Document[];
+  const coll = typeof collName === 'string' ? ctx.engine.collection(ctx.db, collName) : undefined;
+  if (pipeline[0]?.$match) source = matching(coll, pipeline.shift()!.$match, cmd.collation);
+  else source = coll ? [...coll.docs.values()] : [];
+  const agg = new Aggregator(pipeline, { collectionResolver: resolver(ctx.engine, ctx.db), ...(cmd.collation ? { collation: cmd.collation } : {}) } as never);
+  const docs = agg.run(source) as Document[];
+  const ns = `${ctx.db}.${typeof collName === 'string' ? collName : '$cmd.aggregate'}`;
+  const batchSize = toNumber(cmd.cursor?.batchSize);
+  const { id, firstBatch } = ctx.engine.openCursor(ns, docs, batchSize, undefined);
+  return { cursor: { firstBatch, id, ns }, ok: 1 };
+};

@@ -1,0 +1,111 @@
+/**
+ * The engine's state: databases of collections, open cursors, and the journal every change goes to.
+ */
+import { Long, type Document } from 'bson';
+import { Collection, type IndexSpec } from './collection';
+import type { JournalRecord, Persistence } from './persistence';
+
+export interface OpenCursor {
+  ns: string;
+  docs: Document[];
+  position: number;
+  batchSize?: number;
+}
+
+export class Engine {
+  readonly dbs = new Map<string, Map<string, Collection>>();
+  readonly cursors = new Map<string, OpenCursor>();
+  private pending: JournalRecord[] = [];
+  private nextCursorId = BigInt(Date.now()) * 1000n;
+
+  constructor(readonly persistence: Persistence | null) {}
+
+  collection(db: string, name: string): Collection | undefined {
+    return this.dbs.get(db)?.get(name);
+  }
+
+  /** The collection, created implicitly (as MongoDB does on a first write or index). */
+  ensureCollection(db: string, name: string, options: Document = {}): Collection {
+    let colls = this.dbs.get(db);
+    if (!colls) this.dbs.set(db, (colls = new Map()));
+    let coll = colls.get(name);
+    if (!coll) {
+      coll = new Collection(db, name, options);
+      colls.set(name, coll);
+      this.record({ op: 'createColl', db, coll: name, options });
+    }
+    return coll;
+  }
+
+  dropCollection(db: string, name: string): boolean {
+    const dropped = this.dbs.get(db)?.delete(name) ?? false;
+    if (dropped) {
+      this.record({ op: 'dropColl', db, coll: name });
+      for (const [id, c] of this.cursors) if (c.ns === `${db}.${name}`) this.cursors.delete(id);
+    }
+    return dropped;
+  }
+
+  dropDatabase(db: string): void {
+    if (this.dbs.delete(db)) this.record({ op: 'dropDb', db });
+  }
+
+  record(rec: JournalRecord): void {
+    if (this.persistence) this.pending.push(rec);
+  }
+
+  /** Writes what the current command changed to the journal, before its answer goes out. */
+  commit(): void {
+    if (!this.persistence || this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.persistence.append(batch);
+    if (this.persistence.needsCompaction) this.persistence.compact(this.stateRecords());
+  }
+
+  openCursor(ns: string, docs: Document[], firstBatchSize: number | undefined, batchSize?: number): { id: Long; firstBatch: Document[] } {
+    const n = firstBatchSize ?? 101;
+    const firstBatch = docs.slice(0, n);
+    if (docs.length <= n) return { id: Long.ZERO, firstBatch };
+    const id = (this.nextCursorId++).toString();
+    this.cursors.set(id, { ns, docs, position: n, batchSize });
+    return { id: Long.fromString(id), firstBatch };
+  }
+
+  /** Replays journal/snapshot records into memory (at start). */
+  apply(rec: Document): void {
+    const r = rec as JournalRecord;
+    switch (r.op) {
+      case 'createColl': this.ensureCollection(r.db, r.coll, r.options); break;
+      case 'dropColl': this.dbs.get(r.db)?.delete(r.coll); break;
+      case 'dropDb': this.dbs.delete(r.db); break;
+      case 'createIndex': this.ensureCollection(r.db, r.coll).createIndex(r.spec as IndexSpec); break;
+      case 'dropIndex': this.collection(r.db, r.coll)?.dropIndex(r.name); break;
+      case 'put': {
+        const c = this.ensureCollection(r.db, r.coll);
+        const old = c.getById(r.doc._id);
+        if (old) c.replace(old, r.doc);
+        else c.insert(r.doc);
+        break;
+      }
+      case 'del': {
+        const c = this.collection(r.db, r.coll);
+        const old = c?.getById(r.id);
+        if (c && old) c.remove(old);
+        break;
+      }
+    }
+    this.pending = [];
+  }
+
+  /** The whole state as records, for a snapshot. */
+  *stateRecords(): Generator<JournalRecord> {
+    for (const [db, colls] of this.dbs) {
+      for (const [name, c] of colls) {
+        yield { op: 'createColl', db, coll: name, options: c.options };
+        for (const index of c.indexes) if (!index.isId) yield { op: 'createIndex', db, coll: name, spec: index.spec as Document };
+        for (const doc of c.docs.values()) yield { op: 'put', db, coll: name, doc };
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Canonical index keys: a string per value such that two values that MongoDB considers equal for an
+ * index get the same string (1, 1.0 and NumberLong(1) alike; null and missing alike), and with a
+ * case-insensitive collation (strength 1 or 2) strings that differ only by case alike.
+ */
+import { Decimal128, Long, ObjectId, Binary, Timestamp, Int32, Double } from 'bson';
+
+export interface Collation { locale?: string; strength?: number }
+
+export const caseInsensitive = (c?: Collation | null) => Boolean(c && c.locale && c.locale !== 'simple' && (c.strength ?? 3) <= 2);
+
+export function canon(value: unknown, ci: boolean): string {
+  if (value === undefined || value === null) return 'n';
+  switch (typeof value) {
+    case 'number': return `d:${Object.is(value, -0) ? 0 : value}`;
+    case 'string': return `s:${ci ? value.toLocaleLowerCase('en') : value}`;
+    case 'boolean': return value ? 'b:1' : 'b:0';
+    case 'bigint': return `d:${value}`;
+  }
+  if (value instanceof Date) return `t:${value.getTime()}`;
+  if (value instanceof ObjectId) return `o:${value.toHexString()}`;
+  if (value instanceof Long) return `d:${value.toString()}`;
+  if (value instanceof Int32 || value instanceof Double) return `d:${value.valueOf()}`;
+  if (value instanceof Decimal128) return `d:${Number(value.toString())}`;
+  if (value instanceof Binary) return `x:${value.sub_type}:${Buffer.from(value.buffer).toString('hex')}`;
+  if (value instanceof Timestamp) return `ts:${value.toString()}`;
+  if (value instanceof RegExp) return `r:${value.source}/${value.flags}`;
+  if (Array.isArray(value)) return `a:[${value.map((v) => canon(v, ci)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${JSON.stringify(k)}:${canon(v, ci)}`);
+  return `{${entries.join(',')}}`;
+}
+
+/** Reads a dotted path; arrays along the way yield every element's value (multikey). */
+export function valuesAt(doc: unknown, path: string): unknown[] {
+  const parts = path.split('.');
+  let current: unknown[] = [doc];
+  for (const part of parts) {
+    const next: unknown[] = [];
+    for (const c of current) {
+      if (c === null || c === undefined || typeof c !== 'object') continue;
+      if (Array.isArray(c) && !/^\d+$/.test(part)) {
+        for (const el of c) if (el && typeof el === 'object') next.push((el as Record<string, unknown>)[part]);
+      } else {
+        next.push((c as Record<string, unknown>)[part]);
+      }
+    }
+    current = next;
+  }
+  const out: unknown[] = [];
+  for (const v of current) {
+    if (Array.isArray(v)) out.push(...(v.length ? v : [undefined]));
+    else out.push(v);
+  }
+  return out.length ? out : [undefined];
+}
+
+export function hasPath(doc: unknown, path: string): boolean {
+  return valuesAt(doc, path).some((v) => v !== undefined);
+}

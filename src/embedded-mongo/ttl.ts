@@ -1,0 +1,28 @@
+/** The TTL monitor: like MongoDB's, it removes expired documents in the background (every 60 s by default). */
+import type { Engine } from './engine';
+
+export function removeExpired(engine: Engine, now = Date.now()): number {
+  let removed = 0;
+  for (const [db, colls] of engine.dbs) {
+    for (const coll of colls.values()) {
+      for (const index of coll.indexes) {
+        const ttl = index.spec.expireAfterSeconds;
+        if (typeof ttl !== 'number' || index.fields.length !== 1) continue;
+        const field = index.fields[0];
+        for (const doc of [...coll.docs.values()]) {
+          const v = doc[field];
+          const dates = (Array.isArray(v) ? v : [v]).filter((d): d is Date => d instanceof Date);
+          if (dates.length === 0) continue;
+          const earliest = Math.min(...dates.map((d) => d.getTime()));
+          if (earliest + ttl * 1000 <= now) {
+            coll.remove(doc);
+            engine.record({ op: 'del', db, coll: coll.name, id: doc._id });
+            removed++;
+          }
+        }
+      }
+    }
+  }
+  engine.commit();
+  return removed;
+}

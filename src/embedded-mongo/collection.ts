@@ -3,8 +3,9 @@
  * Every method runs synchronously, so each command is atomic with respect to every other connection.
  */
 import { ObjectId, type Document } from 'bson';
-import { Query } from 'mingo';
-import { canon, caseInsensitive, valuesAt, type Collation } from './keys';
+import { canon, caseInsensitive, isPlainObject, valuesAt, type Collation } from './keys';
+export { isPlainObject };
+import { matcher } from './matcher';
 import { DuplicateKeyError, badValue, indexOptionsConflict } from './errors';
 
 export interface IndexSpec {
@@ -24,12 +25,12 @@ export class Index {
   readonly ci: boolean;
   /** canonical key -> ids (as canonical _id keys) */
   readonly map = new Map<string, Set<string>>();
-  private readonly partial?: Query;
+  private readonly partial?: { test(doc: Document): boolean };
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
     this.ci = caseInsensitive(spec.collation);
-    if (spec.partialFilterExpression) this.partial = new Query(spec.partialFilterExpression);
+    if (spec.partialFilterExpression) this.partial = matcher(spec.partialFilterExpression);
   }
 
   get name() { return this.spec.name; }
@@ -247,6 +248,3 @@ function equalityValues(filter: Document, field: string): unknown[] | null {
   return null;
 }
 
-export function isPlainObject(v: unknown): v is Document {
-  return typeof v === 'object' && v !== null && (v.constructor === Object || Object.getPrototypeOf(v) === null);
-}

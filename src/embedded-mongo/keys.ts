@@ -57,3 +57,7 @@ export function valuesAt(doc: unknown, path: string): unknown[] {
 export function hasPath(doc: unknown, path: string): boolean {
   return valuesAt(doc, path).some((v) => v !== undefined);
 }
+
+export function isPlainObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && (v.constructor === Object || Object.getPrototypeOf(v) === null);
+}

@@ -1,15 +1,13 @@
 /** Reads: find, getMore, killCursors, count, distinct, aggregate. */
 import { Long, type Document } from 'bson';
-import { Aggregator, Query } from 'mingo';
+import { Aggregator } from 'mingo';
 import type { Collection } from '../collection';
+import { matcher, newQuery } from '../matcher';
 import { cursorNotFound, badValue } from '../errors';
 import { canon, type Collation } from '../keys';
 import type { CommandContext, CommandHandler } from './context';
 import type { Engine } from '../engine';
 
-export function matcher(filter: Document | undefined, collation?: Collation): Query {
-  return new Query(filter ?? {}, collation ? { collation: collation as never } : {});
-}
 
 /** Documents of `coll` matching `filter`, through an index when one applies. */
 export function matching(coll: Collection | undefined, filter: Document | undefined, collation?: Collation): Document[] {
@@ -22,7 +20,7 @@ export function matching(coll: Collection | undefined, filter: Document | undefi
 
 export function sortedPage(docs: Document[], cmd: { sort?: Document; skip?: number; limit?: number; projection?: Document; collation?: Collation }): Document[] {
   const hasProjection = cmd.projection && Object.keys(cmd.projection).length > 0;
-  let cursor = new Query({}, cmd.collation ? { collation: cmd.collation as never } : {}).find(docs, hasProjection ? cmd.projection : undefined);
+  let cursor = newQuery({}, cmd.collation).find(docs, hasProjection ? cmd.projection : undefined);
   if (cmd.sort && Object.keys(cmd.sort).length) cursor = cursor.sort(cmd.sort as never);
   if (cmd.skip) cursor = cursor.skip(cmd.skip);
   if (cmd.limit) cursor = cursor.limit(Math.abs(cmd.limit));

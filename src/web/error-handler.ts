@@ -11,6 +11,8 @@ interface HttpLikeError { status?: number; statusCode?: number; type?: string; e
 
 /** Errors from body-parser, csrf-sync and friends carry a status; map them to messages people read. */
 function fromHttpError(err: HttpLikeError): { status: number; code: string; message: string } | null {
+  // A value mongoose could not cast (an object where a string belongs, a malformed id): bad input, not a bug.
+  if ((err as { name?: string }).name === 'CastError') return { status: 400, code: 'invalid_value', message: 'A value in the request is not valid.' };
   const status = err.status ?? err.statusCode;
   if (!status || status < 400 || status >= 500) return null;
   if (err.type === 'entity.too.large') return { status: 413, code: 'payload_too_large', message: 'The request is too large.' };

@@ -40,3 +40,8 @@ export async function loadActor(userId: Types.ObjectId | string): Promise<Actor 
 }
 
 export const systemContext: RequestContext = { actor: null, via: 'system' };
+
+/** A user acting on their own account: named in the audit trail, with no administrative permission. */
+export function selfContext(user: { _id: Types.ObjectId; username: string; userType: UserType }, ip?: string | null): RequestContext {
+  return { actor: { id: user._id, username: user.username, userType: user.userType, permissions: noPermissions(), delegatedAccountIds: [] }, ip, via: 'site' };
+}

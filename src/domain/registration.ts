@@ -37,7 +37,12 @@ export async function registerContactlessUser(site: SiteDoc, input: Registration
   if (!profile || !license || license.requiresContact || profile.userType === 'internal') {
     throw new ConflictError('Registration on this site is misconfigured; please contact the site owner.', {}, 'registration_misconfigured');
   }
-  if (!input.password) throw new ValidationError('Some fields need attention.', { password: 'Enter a password.' });
+  const missing: Record<string, string> = {};
+  if (!input.firstName?.trim()) missing.firstName = 'Enter your first name.';
+  if (!input.lastName?.trim()) missing.lastName = 'Enter your last name.';
+  if (!input.email?.trim()) missing.email = 'Enter your email address.';
+  if (!input.password) missing.password = 'Choose a password.';
+  if (Object.keys(missing).length) throw new ValidationError('Some fields need attention.', missing);
   try {
     return await createUser(
     {

@@ -1,0 +1,67 @@
+/**
+ * A signed-in user's own account: their name, nickname, locale, language and time zone, and their
+ * password (the current one required). Changing the password ends every other session of the user.
+ */
+import { Error as MongooseError } from 'mongoose';
+import { UserModel, type UserDoc } from '../data/models';
+import { duplicateKeyField } from '../data/errors';
+import { selfContext } from './actor';
+import { recordAudit } from './audit';
+import { ConflictError, ValidationError } from './errors';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords';
+import { fieldErrorsOf } from './users';
+
+export interface ProfileChanges {
+  firstName: string;
+  lastName: string;
+  communityNickname: string;
+  localeSidKey: string;
+  languageLocaleKey: string;
+  timeZoneSidKey: string;
+}
+
+export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, ip?: string): Promise<UserDoc> {
+  const before = {
+    firstName: user.firstName, lastName: user.lastName, communityNickname: user.communityNickname,
+    localeSidKey: user.localeSidKey, languageLocaleKey: user.languageLocaleKey, timeZoneSidKey: user.timeZoneSidKey,
+  };
+  user.set(changes);
+  try {
+    await user.validate();
+  } catch (err) {
+    if (err instanceof MongooseError.ValidationError) throw new ValidationError('Some fields need attention.', fieldErrorsOf(err));
+    throw err;
+  }
+  try {
+    await user.save({ validateBeforeSave: false });
+  } catch (err) {
+    if (duplicateKeyField(err) === 'communityNickname') {
+      throw new ConflictError('That nickname is already taken.', { communityNickname: 'That nickname is already taken; choose another.' }, 'nickname_taken');
+    }
+    throw err;
+  }
+  await recordAudit(selfContext(user, ip), {
+    action: 'user.profile_updated', target: { type: 'User', id: user._id, label: user.username }, before, after: { ...changes },
+  });
+  return user;
+}
+
+/** Checks the current password, sets the new one and bumps the session epoch (other sessions end). */
+export async function changeOwnPassword(userId: UserDoc['_id'], current: string, next: string, ip?: string): Promise<UserDoc> {
+  const user = await UserModel.findById(userId).select('+passwordHash');
+  if (!user) throw new ValidationError('Some fields need attention.', { currentPassword: 'Sign in again.' });
+  if (!user.passwordHash || !(await verifyPassword(user.passwordHash, current))) {
+    throw new ValidationError('Some fields need attention.', { currentPassword: 'Your current password is not correct.' });
+  }
+  const problem = passwordProblem(next, [user.firstName, user.lastName, user.email, user.username]);
+  if (problem) throw new ValidationError('Some fields need attention.', { newPassword: problem });
+  const updated = await UserModel.findOneAndUpdate(
+    { _id: user._id },
+    { $set: { passwordHash: await hashPassword(next), passwordChangedAt: new Date() }, $inc: { sessionEpoch: 1 } },
+    { new: true },
+  );
+  await recordAudit(selfContext(user, ip), {
+    action: 'user.password_changed', target: { type: 'User', id: user._id, label: user.username },
+  });
+  return updated!;
+}

@@ -1,0 +1,10 @@
+/** URLs of a site's pages, shared by the router, the views and the tests. */
+export const sitePaths = (slug: string) => ({
+  home: `/s/${slug}/`,
+  register: `/s/${slug}/register`,
+  login: `/s/${slug}/login`,
+  logout: `/s/${slug}/logout`,
+  account: `/s/${slug}/account`,
+  accountPassword: `/s/${slug}/account/password`,
+});
+export type SitePaths = ReturnType<typeof sitePaths>;

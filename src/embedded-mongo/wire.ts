@@ -8,7 +8,8 @@ export const OP_REPLY = 1;
 export const OP_QUERY = 2004;
 export const OP_MSG = 2013;
 const CHECKSUM_PRESENT = 1;
-const MORE_TO_COME = 2;
+export const MORE_TO_COME = 2;
+const EXHAUST_ALLOWED = 1 << 16;
 
 // Long values that fit a double become numbers, as the driver does by default, so mingo compares them.
 export const DESERIALIZE_OPTIONS = { promoteLongs: true, promoteValues: true, bsonRegExp: false } as const;
@@ -22,6 +23,8 @@ export interface IncomingMessage {
   collection?: string;
   /** The client does not want an answer (unacknowledged write). */
   moreToCome: boolean;
+  /** The client accepts a stream of answers (the driver's monitor uses it for awaitable hello). */
+  exhaustAllowed: boolean;
 }
 
 export function parseMessage(buf: Buffer): IncomingMessage {
@@ -60,7 +63,7 @@ export function parseMessage(buf: Buffer): IncomingMessage {
     }
     if (!command) throw new Error('OP_MSG without a body');
     for (const [k, v] of Object.entries(sequences)) command[k] = v;
-    return { requestId, opCode, command, moreToCome: Boolean(flags & MORE_TO_COME) };
+    return { requestId, opCode, command, moreToCome: Boolean(flags & MORE_TO_COME), exhaustAllowed: Boolean(flags & EXHAUST_ALLOWED) };
   }
   if (opCode === OP_QUERY) {
     let offset = 20;
@@ -71,21 +74,22 @@ export function parseMessage(buf: Buffer): IncomingMessage {
     let command = deserialize(buf.subarray(offset, offset + size), DESERIALIZE_OPTIONS);
     // Legacy form wraps the command: { $query: { isMaster: 1 }, $readPreference: ... }
     if (command.$query) command = command.$query as Document;
-    return { requestId, opCode, command, collection, moreToCome: false };
+    return { requestId, opCode, command, collection, moreToCome: false, exhaustAllowed: false };
   }
   throw new Error(`unsupported opCode ${opCode}`);
 }
 
 let nextRequestId = 1;
+export const lastRequestId = () => nextRequestId - 1;
 
-export function encodeMsg(responseTo: number, doc: Document): Buffer {
+export function encodeMsg(responseTo: number, doc: Document, flags = 0): Buffer {
   const body = serialize(doc);
   const header = Buffer.alloc(21);
   header.writeInt32LE(21 + body.length, 0);
   header.writeInt32LE(nextRequestId++, 4);
   header.writeInt32LE(responseTo, 8);
   header.writeInt32LE(OP_MSG, 12);
-  header.writeUInt32LE(0, 16);
+  header.writeUInt32LE(flags, 16);
   header[20] = 0;
   return Buffer.concat([header, body]);
 }

@@ -4,7 +4,7 @@
  */
 import { LicenseModel, ProfileModel, SiteModel, type SiteDoc, type UserDoc } from '../data/models';
 import type { RequestContext } from './actor';
-import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { ConflictError, NotFoundError } from './errors';
 import { createUser } from './users';
 
 export interface RegistrationInput {
@@ -42,7 +42,6 @@ export async function registerContactlessUser(site: SiteDoc, input: Registration
   if (!input.lastName?.trim()) missing.lastName = 'Enter your last name.';
   if (!input.email?.trim()) missing.email = 'Enter your email address.';
   if (!input.password) missing.password = 'Choose a password.';
-  if (Object.keys(missing).length) throw new ValidationError('Some fields need attention.', missing);
   try {
     return await createUser(
     {
@@ -58,6 +57,7 @@ export async function registerContactlessUser(site: SiteDoc, input: Registration
       emailEncodingKey: 'UTF-8',
     },
     { actor: null, ip: ctx.ip, via: 'site' },
+    missing,
   );
   } catch (err) {
     // On the registration form the username is the email: say so in the guest's terms.

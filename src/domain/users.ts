@@ -82,7 +82,11 @@ function conflictFor(field: string): ConflictError {
 }
 
 /** Creates a user (contactless unless a contact is given). Checks the actor's rights when there is one. */
-export async function createUser(input: NewUserInput, ctx: RequestContext): Promise<UserDoc> {
+/**
+ * `precheck` carries field errors the caller found first (a missing required field of its form): they
+ * are reported together with this function's own, so the person sees every problem at once.
+ */
+export async function createUser(input: NewUserInput, ctx: RequestContext, precheck: FieldErrors = {}): Promise<UserDoc> {
   const profile = await ProfileModel.findById(toObjectId(input.profileId, 'profileId')).lean();
   if (!profile) throw new ValidationError('Some fields need attention.', { profileId: 'No profile has this id.' });
   const license = await LicenseModel.findById(profile.license).lean();
@@ -134,6 +138,7 @@ export async function createUser(input: NewUserInput, ctx: RequestContext): Prom
     const problem = passwordProblem(input.password, [input.firstName ?? '', input.lastName ?? '', input.email ?? '', username]);
     if (problem) fields.password = problem;
   }
+  Object.assign(fields, precheck);
   if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
   if (input.password !== undefined) {
     user.passwordHash = await hashPassword(input.password);

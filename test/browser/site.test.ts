@@ -1,0 +1,72 @@
+/**
+ * A guest's whole journey in Debian's Chromium: register by the labels and the "Register" button, land
+ * signed in, log out, log in again; no JavaScript errors or CSP violations on the way.
+ */
+import type { Browser } from 'playwright-core';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
+import { GOOD_PASSWORD } from '../helpers/forms';
+import { UserModel } from '../../src/data/models';
+
+describeBrowser('guest self-registration in a browser', () => {
+  let t: TestApp;
+  let browser: Browser;
+  beforeAll(async () => {
+    t = await startTestApp('site-browser', { listen: true });
+    browser = await launchBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
+
+  it('registers, lands signed in, logs out and logs in again', async () => {
+    const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'Asia/Tokyo' });
+    const page = await context.newPage();
+    const errors = watchPageErrors(page);
+
+    await page.goto(`${t.baseUrl}/register`);
+    await page.getByLabel('First name').fill('Grace');
+    await page.getByLabel('Last name').fill('Hopper');
+    await page.getByLabel('Email').fill('grace@example.com');
+    await page.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
+    await page.getByLabel('Confirm password').fill(GOOD_PASSWORD);
+    await page.getByRole('button', { name: 'Register' }).click();
+
+    await page.waitForURL(`${t.baseUrl}/s/portal/`);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Welcome, Grace!');
+
+    const user = await UserModel.findOne({ username: 'grace@example.com' }).lean();
+    expect(user).toMatchObject({ contact: null, timeZoneSidKey: 'Asia/Tokyo', localeSidKey: 'en_GB' });
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(`${t.baseUrl}/s/portal/`);
+    await page.getByRole('link', { name: 'Log in' }).first().click();
+    await page.getByLabel('Username').fill('grace@example.com');
+    await page.getByLabel('Password').fill(GOOD_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${t.baseUrl}/s/portal/`);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Welcome, Grace!');
+
+    await page.getByRole('link', { name: 'Account', exact: true }).click();
+    await expect(page.getByLabel('Time zone').inputValue()).resolves.toBe('Asia/Tokyo');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('shows field messages for a refused registration', async () => {
+    const page = await browser.newPage();
+    const errors = watchPageErrors(page);
+    await page.goto(`${t.baseUrl}/s/portal/register`);
+    await page.getByLabel('First name').fill('Grace');
+    await page.getByLabel('Last name').fill('Hopper');
+    await page.getByLabel('Email').fill('grace@example.com');
+    await page.getByLabel('Password', { exact: true }).fill('password');
+    await page.getByRole('button', { name: 'Register' }).click();
+    await expect(page.getByRole('alert').first().textContent()).resolves.toMatch(/./);
+    await expect(page.getByLabel('Email').inputValue()).resolves.toBe('grace@example.com');
+    await expect(page.getByLabel('Password', { exact: true }).inputValue()).resolves.toBe('');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+});

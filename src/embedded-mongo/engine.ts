@@ -46,6 +46,24 @@ export class Engine {
     return dropped;
   }
 
+  /** Moves a collection (with its indexes) to a new name; journaled as drop + re-create. */
+  renameCollection(db: string, from: string, toDb: string, to: string): void {
+    const old = this.collection(db, from);
+    if (!old) return;
+    this.dropCollection(toDb, to);
+    const moved = this.ensureCollection(toDb, to, old.options);
+    for (const index of old.indexes) {
+      if (index.isId) continue;
+      moved.createIndex(index.spec);
+      this.record({ op: 'createIndex', db: toDb, coll: to, spec: index.spec as Document });
+    }
+    for (const doc of old.docs.values()) {
+      moved.insert(doc);
+      this.record({ op: 'put', db: toDb, coll: to, doc });
+    }
+    this.dropCollection(db, from);
+  }
+
   dropDatabase(db: string): void {
     if (this.dbs.delete(db)) this.record({ op: 'dropDb', db });
   }

@@ -14,7 +14,7 @@ export function cloneDoc(doc: Document): Document {
 const isOperatorUpdate = (u: Document) => Object.keys(u).length > 0 && Object.keys(u).every((k) => k.startsWith('$'));
 
 /** The new version of `doc` (never mutating it), or throws a MongoDB error for a bad update. */
-export function applyUpdate(doc: Document, u: Document | Document[], opts: { inserting: boolean; arrayFilters?: Document[] }): Document {
+export function applyUpdate(doc: Document, u: Document | Document[], opts: { inserting: boolean; arrayFilters?: Document[]; query?: Document }): Document {
   if (Array.isArray(u)) {
     const [out] = new Aggregator(u as Document[]).run([cloneDoc(doc)]) as Document[];
     if (canon(out._id, false) !== canon(doc._id, false)) throw immutableField("Performing an update on the path '_id' would modify the immutable field '_id'");
@@ -53,7 +53,10 @@ export function applyUpdate(doc: Document, u: Document | Document[], opts: { ins
   }
   let next = cloneDoc(doc);
   if (newId !== undefined && next._id === undefined) next = { _id: newId, ...next };
-  if (Object.keys(modifier).length) mingoUpdate(next, modifier as never, opts.arrayFilters, undefined, { cloneMode: 'deep' });
+  // The positional operator ($) needs the query to find the matched element; mingo re-checks it, so it
+  // is passed only then (the engine's own matcher already chose this document).
+  const positional = Object.values(modifier).some((fields) => Object.keys(fields).some((f) => /(^|\.)\$(\.|$)/.test(f)));
+  if (Object.keys(modifier).length) mingoUpdate(next, modifier as never, opts.arrayFilters, positional ? opts.query : undefined, { cloneMode: 'deep' });
   return next;
 }
 

@@ -84,3 +84,19 @@ export const dropIndexes: CommandHandler = (cmd, ctx) => {
   }
   return { nIndexesWas, ok: 1 };
 };
+
+/** renameCollection runs on admin with full names: { renameCollection: 'db.from', to: 'db.to', dropTarget }. */
+export const renameCollection: CommandHandler = (cmd, ctx) => {
+  const split = (ns: unknown) => {
+    const s = String(ns);
+    const dot = s.indexOf('.');
+    if (dot <= 0) throw badValue(`Invalid namespace specified '${s}'`);
+    return [s.slice(0, dot), s.slice(dot + 1)] as const;
+  };
+  const [db, from] = split(cmd.renameCollection);
+  const [toDb, to] = split(cmd.to);
+  if (!ctx.engine.collection(db, from)) throw namespaceNotFound(`${db}.${from}`);
+  if (ctx.engine.collection(toDb, to) && !cmd.dropTarget) throw namespaceExists(`${toDb}.${to}`);
+  ctx.engine.renameCollection(db, from, toDb, to);
+  return { ok: 1 };
+};

@@ -36,6 +36,7 @@ const HANDLERS: Record<string, CommandHandler> = {
   createindexes: ddl.createIndexes,
   listindexes: ddl.listIndexes,
   dropindexes: ddl.dropIndexes,
+  renamecollection: ddl.renameCollection,
   deleteindexes: ddl.dropIndexes,
   insert: write.insert,
   update: write.update,

@@ -2,7 +2,9 @@
 import { Long, type Document } from 'bson';
 import { Aggregator } from 'mingo';
 import type { Collection } from '../collection';
-import { matcher, newQuery } from '../matcher';
+import { matcher } from '../matcher';
+import { sortDocuments } from '../compare';
+import { project } from '../projection';
 import { cursorNotFound, badValue } from '../errors';
 import { canon, type Collation } from '../keys';
 import type { CommandContext, CommandHandler } from './context';
@@ -19,12 +21,11 @@ export function matching(coll: Collection | undefined, filter: Document | undefi
 }
 
 export function sortedPage(docs: Document[], cmd: { sort?: Document; skip?: number; limit?: number; projection?: Document; collation?: Collation }): Document[] {
-  const hasProjection = cmd.projection && Object.keys(cmd.projection).length > 0;
-  let cursor = newQuery({}, cmd.collation).find(docs, hasProjection ? cmd.projection : undefined);
-  if (cmd.sort && Object.keys(cmd.sort).length) cursor = cursor.sort(cmd.sort as never);
-  if (cmd.skip) cursor = cursor.skip(cmd.skip);
-  if (cmd.limit) cursor = cursor.limit(Math.abs(cmd.limit));
-  return cursor.all() as Document[];
+  let out = cmd.sort && Object.keys(cmd.sort).length ? sortDocuments(docs, cmd.sort, cmd.collation) : docs;
+  const skip = cmd.skip ?? 0;
+  const limit = cmd.limit ? Math.abs(cmd.limit) : 0;
+  if (skip || limit) out = out.slice(skip, limit ? skip + limit : undefined);
+  return project(out, cmd.projection);
 }
 
 function resolver(engine: Engine, db: string) {

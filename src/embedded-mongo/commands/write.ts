@@ -59,7 +59,7 @@ function updateOne(ctx: CommandContext, coll: Collection, stmt: Document): { n: 
   }
   let nModified = 0;
   for (const old of chosen) {
-    const next = applyUpdate(old, u, { inserting: false, arrayFilters });
+    const next = applyUpdate(old, u, { inserting: false, arrayFilters, query: q });
     if (sameBytes(old, next)) continue;
     coll.replace(old, next);
     put(ctx, coll, next);
@@ -134,7 +134,7 @@ export const findAndModify: CommandHandler = (cmd, ctx) => {
     put(ctx, coll, doc);
     return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: cmd.new ? project(doc) : null, ok: 1 };
   }
-  const next = applyUpdate(target, cmd.update, { inserting: false, arrayFilters: cmd.arrayFilters });
+  const next = applyUpdate(target, cmd.update, { inserting: false, arrayFilters: cmd.arrayFilters, query: cmd.query });
   if (!sameBytes(target, next)) {
     coll.replace(target, next);
     put(ctx, coll, next);

@@ -7,6 +7,8 @@ import { canon, caseInsensitive, isPlainObject, valuesAt, type Collation } from 
 export { isPlainObject };
 import { matcher } from './matcher';
 import { DuplicateKeyError, badValue, indexOptionsConflict } from './errors';
+import { OrderedView } from './ordered';
+import { stringComparer } from './compare';
 
 export interface IndexSpec {
   v?: number;
@@ -92,6 +94,8 @@ export function sameIndexSpec(a: IndexSpec, b: IndexSpec): boolean {
 export class Collection {
   readonly docs = new Map<string, Document>();
   readonly indexes: Index[] = [];
+  /** Ordered views by `path|collation`, built on first use by a range or sort query. */
+  private readonly views = new Map<string, OrderedView>();
   constructor(readonly db: string, readonly name: string, readonly options: Document = {}) {
     this.indexes.push(new Index({ v: 2, key: { _id: 1 }, name: '_id_' }));
   }
@@ -125,6 +129,7 @@ export class Collection {
     const keys = this.checkUnique(id, doc);
     for (const [index, k] of keys) index.add(id, k);
     this.docs.set(id, doc);
+    for (const view of this.views.values()) view.add(id, doc);
     return doc;
   }
 
@@ -142,12 +147,17 @@ export class Collection {
     }
     for (const [index, k] of newKeys) index.add(id, k);
     this.docs.set(id, newDoc);
+    for (const view of this.views.values()) {
+      view.retire();
+      view.add(id, newDoc);
+    }
   }
 
   remove(doc: Document): void {
     const id = idKey(doc._id);
     for (const index of this.indexes) index.remove(id, index.keysOf(doc));
     this.docs.delete(id);
+    for (const view of this.views.values()) view.retire();
   }
 
   getById(id: unknown): Document | undefined {
@@ -180,7 +190,26 @@ export class Collection {
     const i = this.indexes.findIndex((x) => x.name === name);
     if (i <= 0) return false;
     this.indexes.splice(i, 1);
+    this.views.clear(); // rebuilt on demand for the indexes that remain
     return true;
+  }
+
+  /**
+   * An ordered view on `path` when an index leads with that field (as MongoDB needs an index to avoid
+   * a scan and an in-memory sort), or null; also null once the field turned out to hold arrays.
+   */
+  orderedView(path: string, collation?: Collation): OrderedView | null {
+    const indexed = path === '_id' || this.indexes.some((i) => i.fields[0] === path && !i.spec.partialFilterExpression && !i.spec.sparse);
+    if (!indexed) return null;
+    const localized = Boolean(collation?.locale && collation.locale !== 'simple');
+    const viewKey = `${path}|${localized ? `${collation?.locale}/${collation?.strength ?? 3}` : 'simple'}`;
+    let view = this.views.get(viewKey);
+    if (!view) {
+      view = new OrderedView(path, stringComparer(localized ? collation : null), (id) => this.docs.get(id));
+      for (const [id, doc] of this.docs) view.add(id, doc);
+      this.views.set(viewKey, view);
+    }
+    return view.multikey ? null : view;
   }
 
   /**
@@ -188,6 +217,11 @@ export class Collection {
    * equality (or $in), else every document. The caller still applies the full filter.
    */
   candidates(filter: Document, collation?: Collation): Iterable<Document> {
+    return this.indexedCandidates(filter, collation) ?? this.docs.values();
+  }
+
+  /** The documents an equality index narrows the filter to, or null when no index applies. */
+  indexedCandidates(filter: Document, collation?: Collation): Document[] | null {
     const queryCi = caseInsensitive(collation);
     let best: Set<string> | null = null;
     for (const index of this.indexes) {
@@ -197,7 +231,7 @@ export class Collection {
       if (ids && (!best || ids.size < best.size)) best = ids;
       if (best && best.size <= 1) break;
     }
-    if (!best) return this.docs.values();
+    if (!best) return null;
     const found: Document[] = [];
     for (const id of best) {
       const d = this.docs.get(id);

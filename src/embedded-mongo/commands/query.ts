@@ -3,7 +3,8 @@ import { Long, type Document } from 'bson';
 import { Aggregator } from 'mingo';
 import type { Collection } from '../collection';
 import { matcher } from '../matcher';
-import { sortDocuments } from '../compare';
+import { bsonCompare, sortDocuments, stringComparer } from '../compare';
+import { boundsFor } from '../ordered';
 import { project } from '../projection';
 import { cursorNotFound, badValue } from '../errors';
 import { canon, type Collation } from '../keys';
@@ -28,6 +29,42 @@ export function sortedPage(docs: Document[], cmd: { sort?: Document; skip?: numb
   return project(out, cmd.projection);
 }
 
+/** Index fields (first of each usable index, and _id) that the filter bounds, for an unsorted range read. */
+function boundedField(coll: Collection, filter: Document): string | null {
+  for (const path of ['_id', ...coll.indexes.map((i) => i.fields[0])]) if (boundsFor(filter, path)) return path;
+  return null;
+}
+
+/**
+ * The documents a find returns before projection: through an equality index when it narrows the
+ * candidates to few, else through an ordered view walked in sort order and stopped once skip + limit
+ * matches are in hand (plus ties on the first sort key), else a scan and an in-memory sort.
+ */
+export function findDocs(coll: Collection | undefined, filter: Document | undefined, opts: { sort?: Document; skip?: number; limit?: number; collation?: Collation }): Document[] {
+  if (!coll) return [];
+  const f = filter ?? {};
+  const sort = opts.sort && Object.keys(opts.sort).length ? opts.sort : undefined;
+  const narrow = coll.indexedCandidates(f, opts.collation);
+  const scan = () => sortedPage(matching(coll, f, opts.collation), { ...opts, projection: undefined });
+  if (narrow && narrow.length <= 1000) return scan();
+  const [path, dir] = sort ? Object.entries(sort)[0] : [boundedField(coll, f), 1];
+  const view = typeof path === 'string' ? coll.orderedView(path, opts.collation) : null;
+  if (!view || typeof path !== 'string') return scan();
+  const q = matcher(f, opts.collation);
+  const strings = stringComparer(opts.collation);
+  const skip = opts.skip ?? 0;
+  const need = opts.limit ? skip + Math.abs(opts.limit) : Infinity;
+  const found: Document[] = [];
+  let lastKey: unknown;
+  for (const { key, doc } of view.walk(boundsFor(f, path) ?? {}, Number(dir) < 0 ? -1 : 1)) {
+    if (found.length >= need && bsonCompare(key, lastKey, strings) !== 0) break;
+    if (!q.test(doc)) continue;
+    found.push(doc);
+    lastKey = key;
+  }
+  return sortedPage(found, { ...opts, projection: undefined });
+}
+
 function resolver(engine: Engine, db: string) {
   return (name: string) => [...(engine.collection(db, name)?.docs.values() ?? [])];
 }
@@ -37,7 +74,7 @@ const toNumber = (v: unknown) => (v instanceof Long ? v.toNumber() : typeof v ==
 export const find: CommandHandler = (cmd, ctx) => {
   const coll = ctx.engine.collection(ctx.db, cmd.find);
   const limit = toNumber(cmd.limit);
-  const docs = sortedPage(matching(coll, cmd.filter, cmd.collation), { ...cmd, limit } as never);
+  const docs = project(findDocs(coll, cmd.filter, { sort: cmd.sort, skip: toNumber(cmd.skip), limit, collation: cmd.collation }), cmd.projection);
   const batchSize = toNumber(cmd.batchSize);
   const ns = `${ctx.db}.${cmd.find}`;
   if (cmd.singleBatch || (limit !== undefined && limit < 0)) return { cursor: { firstBatch: docs.slice(0, batchSize ?? docs.length), id: Long.ZERO, ns }, ok: 1 };

@@ -8,7 +8,7 @@ import { MongoCommandError, badValue } from '../errors';
 import { applyUpdate, seedFromQuery } from '../update';
 import type { Collection } from '../collection';
 import type { CommandContext, CommandHandler } from './context';
-import { matching, sortedPage } from './query';
+import { findDocs, matching, sortedPage } from './query';
 
 function writeError(index: number, err: unknown): Document {
   if (err instanceof MongoCommandError) {
@@ -115,7 +115,7 @@ export const remove: CommandHandler = (cmd, ctx) => {
 export const findAndModify: CommandHandler = (cmd, ctx) => {
   const name = cmd.findAndModify ?? cmd.findandmodify;
   const coll = ctx.engine.ensureCollection(ctx.db, name);
-  const [target] = sortedPage(matching(coll, cmd.query ?? {}, cmd.collation), { sort: cmd.sort, limit: 1, collation: cmd.collation });
+  const [target] = findDocs(coll, cmd.query ?? {}, { sort: cmd.sort, limit: 1, collation: cmd.collation });
   const project = (doc: Document | null) => (doc && cmd.fields && Object.keys(cmd.fields).length ? sortedPage([doc], { projection: cmd.fields })[0] : doc);
   if (cmd.remove) {
     if (target) {

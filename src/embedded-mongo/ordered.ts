@@ -1,0 +1,125 @@
+/**
+ * Ordered views of a collection on one field, so a range + sort + limit query (a keyset page:
+ * `{createdAt: {$lt: x}}`, sort `{createdAt: -1, _id: -1}`, limit 50) reads about `limit` documents
+ * instead of scanning and sorting the whole collection.
+ *
+ * Writes only append to a small unsorted `pending` list (O(1)); the next query that uses the view
+ * sorts that list and merges it in (O(n), a plain array merge). Documents are never mutated in place
+ * (updates store a new object), so an entry whose document is no longer the stored version is stale
+ * and is skipped, then dropped at the next merge: deletes and updates need no work at write time.
+ */
+import type { Document } from 'bson';
+import { bsonCompare, type StringCompare } from './compare';
+
+interface Entry { key: unknown; id: string; doc: Document }
+
+/** The value at a dotted path, or `multikey` when an array lies on the way (sort semantics differ). */
+function readKey(doc: Document, path: string): { key: unknown; multikey: boolean } {
+  let cur: unknown = doc;
+  for (const part of path.split('.')) {
+    if (Array.isArray(cur)) return { key: undefined, multikey: true };
+    if (cur === null || typeof cur !== 'object') return { key: undefined, multikey: false };
+    cur = (cur as Document)[part];
+  }
+  return Array.isArray(cur) ? { key: undefined, multikey: true } : { key: cur, multikey: false };
+}
+
+export interface Bounds { lower?: { value: unknown; inclusive: boolean }; upper?: { value: unknown; inclusive: boolean } }
+
+export class OrderedView {
+  private entries: Entry[] = [];
+  private pending: Entry[] = [];
+  private stale = 0;
+  /** Set when some document holds an array on the path: the view then declines to answer. */
+  multikey = false;
+
+  constructor(readonly path: string, private readonly strings: StringCompare, private readonly current: (id: string) => Document | undefined) {}
+
+  add(id: string, doc: Document): void {
+    const { key, multikey } = readKey(doc, this.path);
+    if (multikey) this.multikey = true;
+    this.pending.push({ key, id, doc });
+  }
+
+  /** Called when a stored version goes away (update or delete), to know when a rebuild pays off. */
+  retire(): void {
+    this.stale++;
+  }
+
+  private cmp = (a: Entry, b: Entry) => bsonCompare(a.key, b.key, this.strings) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+  private settle(): void {
+    if (this.pending.length === 0 && this.stale < this.entries.length / 2) return;
+    const live = (e: Entry) => this.current(e.id) === e.doc;
+    const fresh = this.pending.filter(live).sort(this.cmp);
+    const old = this.stale ? this.entries.filter(live) : this.entries;
+    const merged: Entry[] = new Array(old.length + fresh.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < old.length && j < fresh.length) merged[k++] = this.cmp(old[i], fresh[j]) <= 0 ? old[i++] : fresh[j++];
+    while (i < old.length) merged[k++] = old[i++];
+    while (j < fresh.length) merged[k++] = fresh[j++];
+    this.entries = merged;
+    this.pending = [];
+    this.stale = 0;
+  }
+
+  /** First position whose key is >= value (or > value when `after`). */
+  private search(value: unknown, after: boolean): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = bsonCompare(this.entries[mid].key, value, this.strings);
+      if (c < 0 || (after && c === 0)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * Live documents within the bounds in key order (descending when direction < 0), as a lazy walk so
+   * the caller can stop early. Bounds are a superset filter: the caller still applies the full query.
+   */
+  *walk(bounds: Bounds, direction: number): Generator<{ key: unknown; doc: Document }> {
+    this.settle();
+    const start = bounds.lower ? this.search(bounds.lower.value, !bounds.lower.inclusive) : 0;
+    const end = bounds.upper ? this.search(bounds.upper.value, bounds.upper.inclusive) : this.entries.length;
+    const entries = this.entries;
+    if (direction >= 0) {
+      for (let i = start; i < end; i++) if (this.current(entries[i].id) === entries[i].doc) yield entries[i];
+    } else {
+      for (let i = end - 1; i >= start; i--) if (this.current(entries[i].id) === entries[i].doc) yield entries[i];
+    }
+  }
+}
+
+/** The bounds a filter puts on `field` by $eq/$gt/$gte/$lt/$lte at the top level or inside $and. */
+export function boundsFor(filter: Document, field: string): Bounds | null {
+  const out: Bounds = {};
+  let found = false;
+  const visit = (f: Document) => {
+    if (Array.isArray(f.$and)) for (const sub of f.$and) if (sub && typeof sub === 'object') visit(sub as Document);
+    if (!Object.prototype.hasOwnProperty.call(f, field)) return;
+    const cond = f[field];
+    const isOps = cond && typeof cond === 'object' && cond.constructor === Object && Object.keys(cond).some((k) => k.startsWith('$'));
+    const ops: Document = isOps ? cond : { $eq: cond };
+    for (const [op, value] of Object.entries(ops)) {
+      // null/regex/arrays/documents match in ways an order on scalar keys cannot bound.
+      if (value === null || value === undefined || value instanceof RegExp || Array.isArray(value) || (typeof value === 'object' && value.constructor === Object)) continue;
+      if (op === '$eq' || op === '$gt' || op === '$gte') {
+        const inclusive = op !== '$gt';
+        if (!out.lower || bsonCompare(value, out.lower.value) > 0) out.lower = { value, inclusive };
+        found = true;
+      }
+      if (op === '$eq' || op === '$lt' || op === '$lte') {
+        const inclusive = op !== '$lt';
+        if (!out.upper || bsonCompare(value, out.upper.value) < 0) out.upper = { value, inclusive };
+        found = true;
+      }
+    }
+  };
+  visit(filter);
+  return found ? out : null;
+}

@@ -130,11 +130,19 @@ export const aggregate: CommandHandler = (cmd, ctx) => {
   if (cmd.pipeline.some((s: Document) => '$out' in s || '$merge' in s)) throw badValue('$out and $merge are not supported by the embedded engine');
   const collName = cmd.aggregate;
   const pipeline = [...(cmd.pipeline as Document[])];
-  // Let a leading $match use an index.
-  let source: Document[];
+  // Leading $match / $sort / $skip / $limit stages run as a find (indexes, ordered views, BSON order).
   const coll = typeof collName === 'string' ? ctx.engine.collection(ctx.db, collName) : undefined;
-  if (pipeline[0]?.$match) source = matching(coll, pipeline.shift()!.$match, cmd.collation);
-  else source = coll ? [...coll.docs.values()] : [];
+  const head: { filter?: Document; sort?: Document; skip?: number; limit?: number } = {};
+  for (;;) {
+    const stage = pipeline[0] as Document | undefined;
+    if (stage?.$match && !head.filter && !head.sort && head.skip === undefined && head.limit === undefined) head.filter = stage.$match;
+    else if (stage?.$sort && !head.sort && head.skip === undefined && head.limit === undefined) head.sort = stage.$sort;
+    else if (stage?.$skip !== undefined && head.skip === undefined && head.limit === undefined) head.skip = toNumber(stage.$skip);
+    else if (stage?.$limit !== undefined && head.limit === undefined) head.limit = toNumber(stage.$limit);
+    else break;
+    pipeline.shift();
+  }
+  const source = coll ? findDocs(coll, head.filter, { sort: head.sort, skip: head.skip, limit: head.limit, collation: cmd.collation }) : [];
   const agg = new Aggregator(pipeline, { collectionResolver: resolver(ctx.engine, ctx.db), ...(cmd.collation ? { collation: cmd.collation } : {}) } as never);
   const docs = agg.run(source) as Document[];
   const ns = `${ctx.db}.${typeof collName === 'string' ? collName : '$cmd.aggregate'}`;

@@ -1,7 +1,19 @@
+/**
+ * The admin area under /admin: sign-in and setup are open; every other page needs a signed-in internal
+ * user, and each action checks the acting admin's permissions in the domain.
+ */
 import { Router } from 'express';
 import type { AppDeps } from '../deps';
+import { adminAuthRouter } from './auth';
+import { adminUsersRouter } from './users';
+import { adminSettingsRouter } from './settings';
+import { requireAdmin } from './common';
 
-/** The admin area under /admin. */
-export function adminRouter(_deps: AppDeps): Router {
-  return Router();
+export function adminRouter(deps: AppDeps): Router {
+  const router = Router();
+  router.use(adminAuthRouter(deps));
+  router.use('/admin', requireAdmin);
+  router.use(adminUsersRouter());
+  router.use(adminSettingsRouter());
+  return router;
 }

@@ -1,0 +1,43 @@
+/** Figures for the admin dashboard, computed by aggregation in the database. */
+import { LicenseModel, UserModel } from '../data/models';
+import { trusted } from 'mongoose';
+
+export interface DashboardStats {
+  registrationsPerDay: { day: string; count: number }[];
+  contactless: number;
+  qualified: number;
+  internal: number;
+  seats: { name: string; used: number; total: number }[];
+}
+
+export async function dashboardStats(now: Date = new Date(), days = 30): Promise<DashboardStats> {
+  const since = new Date(now.getTime() - (days - 1) * 86_400_000);
+  since.setUTCHours(0, 0, 0, 0);
+  const perDay = await UserModel.aggregate<{ _id: string; count: number }>([
+    { $match: { createdAt: trusted({ $gte: since }), userType: trusted({ $ne: 'internal' }) } },
+    { $group: { _id: { $dateToString: { format: '%Y-%m-%d', date: '$createdAt' } }, count: { $sum: 1 } } },
+    { $sort: { _id: 1 } },
+  ]);
+  const byDay = new Map(perDay.map((d) => [d._id, d.count]));
+  const registrationsPerDay = Array.from({ length: days }, (_, i) => {
+    const day = new Date(since.getTime() + i * 86_400_000).toISOString().slice(0, 10);
+    return { day, count: byDay.get(day) ?? 0 };
+  });
+  const [kinds] = await UserModel.aggregate<{ contactless: { n: number }[]; qualified: { n: number }[]; internal: { n: number }[] }>([
+    {
+      $facet: {
+        contactless: [{ $match: { userType: { $ne: 'internal' }, contact: null } }, { $count: 'n' }],
+        qualified: [{ $match: { userType: { $ne: 'internal' }, contact: { $ne: null } } }, { $count: 'n' }],
+        internal: [{ $match: { userType: 'internal' } }, { $count: 'n' }],
+      },
+    },
+  ]);
+  const licenses = await LicenseModel.find().sort({ name: 1 }).lean();
+  return {
+    registrationsPerDay,
+    contactless: kinds?.contactless[0]?.n ?? 0,
+    qualified: kinds?.qualified[0]?.n ?? 0,
+    internal: kinds?.internal[0]?.n ?? 0,
+    seats: licenses.map((l) => ({ name: l.name, used: l.usedSeats, total: l.totalSeats })),
+  };
+}

@@ -1,0 +1,28 @@
+/** Licenses and their seats, as admins and the API see and change them. */
+import { LicenseModel } from '../data/models';
+import { setTotalSeats } from '../data/seats';
+import type { Actor, RequestContext } from './actor';
+import { recordAudit } from './audit';
+import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { assertPermission } from './permissions';
+
+export function listLicenses() {
+  return LicenseModel.find().sort({ name: 1 }).lean();
+}
+
+/** Sets a license's total seats; never below the seats in use (checked in the same conditional write). */
+export async function changeTotalSeats(licenseId: string, totalSeats: unknown, ctx: RequestContext & { actor: Actor }) {
+  assertPermission(ctx.actor, 'manageLicenses');
+  const total = typeof totalSeats === 'string' && /^\d{1,9}$/.test(totalSeats.trim()) ? Number(totalSeats) : typeof totalSeats === 'number' ? totalSeats : NaN;
+  if (!Number.isInteger(total) || total < 0 || total > 100_000_000) {
+    throw new ValidationError('Some fields need attention.', { totalSeats: 'Enter a whole number of seats, 0 or more.' });
+  }
+  const license = /^[0-9a-f]{24}$/i.test(licenseId) ? await LicenseModel.findById(licenseId).lean() : null;
+  if (!license) throw new NotFoundError('No license has this id.');
+  if (!(await setTotalSeats(license._id, total))) {
+    const now = await LicenseModel.findById(license._id).lean();
+    throw new ConflictError(`${now!.usedSeats} ${license.name} seats are in use; the total can't go below that.`, { totalSeats: `At least ${now!.usedSeats}.` }, 'seats_in_use');
+  }
+  await recordAudit(ctx, { action: 'license.seats_changed', target: { type: 'License', id: license._id, label: license.name }, before: { totalSeats: license.totalSeats }, after: { totalSeats: total } });
+  return LicenseModel.findById(license._id).lean();
+}

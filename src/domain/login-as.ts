@@ -1,0 +1,23 @@
+/**
+ * Login As: an admin opens a site session as a user. Allowed only with the Login As permission, full
+ * management rights over the user, and a contact on the user (Salesforce's rule: not for contactless
+ * users). Start and end are audited.
+ */
+import { UserModel, type UserDoc } from '../data/models';
+import type { Actor, RequestContext } from './actor';
+import { recordAudit } from './audit';
+import { assertCanLoginAs } from './permissions';
+import { managedView } from './qualification';
+import { findUserOr404 } from './users';
+
+export async function startLoginAs(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
+  const user = await findUserOr404(userId);
+  assertCanLoginAs(ctx.actor, { ...(await managedView(user)), isActive: user.isActive });
+  await recordAudit(ctx, { action: 'login_as.started', target: { type: 'User', id: user._id, label: user.username } });
+  return user;
+}
+
+export async function endLoginAs(userId: string, ctx: RequestContext): Promise<void> {
+  const user = await UserModel.findById(userId).lean();
+  await recordAudit(ctx, { action: 'login_as.ended', target: { type: 'User', id: user?._id ?? null, label: user?.username ?? userId } });
+}

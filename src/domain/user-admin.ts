@@ -1,0 +1,81 @@
+/**
+ * What an admin sees of one user and the edits delegated admins may also make: name, email and the
+ * like, and a password reset (the user's sessions end).
+ */
+import crypto from 'node:crypto';
+import { Error as MongooseError, trusted } from 'mongoose';
+import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventModel, ProfileModel, SiteModel, UserModel } from '../data/models';
+import { duplicateKeyField } from '../data/errors';
+import type { Actor, RequestContext } from './actor';
+import { recordAudit } from './audit';
+import { ConflictError, ValidationError } from './errors';
+import { hashPassword } from './passwords';
+import { assertCanManage, canLoginAs } from './permissions';
+import { managedView } from './qualification';
+import { fieldErrorsOf, findUserOr404 } from './users';
+
+export async function userDetails(userId: string, actor: Actor) {
+  const user = await findUserOr404(userId);
+  const view = await managedView(user);
+  assertCanManage(actor, view, 'view');
+  const [profile, license, contact, site, logins, events] = await Promise.all([
+    ProfileModel.findById(user.profile).lean(),
+    LicenseModel.findById(user.license).lean(),
+    user.contact ? ContactModel.findById(user.contact).lean() : null,
+    user.site ? SiteModel.findById(user.site).lean() : null,
+    LoginEventModel.find({ user: user._id }).sort({ at: -1 }).limit(10).lean(),
+    AuditEventModel.find({ 'target.id': user._id }).sort({ at: -1 }).limit(50).lean(),
+  ]);
+  const account = contact ? await AccountModel.findById(contact.account).lean() : null;
+  return { user, profile, license, contact, account, site, logins, events, canLoginAs: canLoginAs(actor, { ...view, isActive: user.isActive }) };
+}
+
+export interface UserEdits { firstName: string; lastName: string; email: string; communityNickname: string; alias: string }
+
+export async function editUser(userId: string, edits: UserEdits, ctx: RequestContext & { actor: Actor }) {
+  const user = await findUserOr404(userId);
+  assertCanManage(ctx.actor, await managedView(user), 'edit');
+  const before = { firstName: user.firstName, lastName: user.lastName, email: user.email, communityNickname: user.communityNickname, alias: user.alias };
+  user.set(edits);
+  try {
+    await user.validate();
+  } catch (err) {
+    if (err instanceof MongooseError.ValidationError) throw new ValidationError('Some fields need attention.', fieldErrorsOf(err));
+    throw err;
+  }
+  try {
+    await user.save({ validateBeforeSave: false });
+  } catch (err) {
+    if (duplicateKeyField(err) === 'communityNickname') throw new ConflictError('That nickname is already taken.', { communityNickname: 'That nickname is already taken.' }, 'nickname_taken');
+    throw err;
+  }
+  await recordAudit(ctx, { action: 'user.edited', target: { type: 'User', id: user._id, label: user.username }, before, after: { ...edits } });
+  return user;
+}
+
+/** Sets a random temporary password (shown once to the admin) and ends the user's sessions. */
+export async function resetPassword(userId: string, ctx: RequestContext & { actor: Actor }): Promise<string> {
+  const user = await findUserOr404(userId);
+  assertCanManage(ctx.actor, await managedView(user), 'resetPassword');
+  const temporary = crypto.randomBytes(12).toString('base64url');
+  await UserModel.updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(temporary), passwordChangedAt: new Date() }, $inc: { sessionEpoch: 1 } });
+  await recordAudit(ctx, { action: 'user.password_reset', target: { type: 'User', id: user._id, label: user.username } });
+  return temporary;
+}
+
+/** Contacts not held by any user, for the "Associate contact" picker. */
+export async function freeContacts(limit = 200) {
+  const held = await UserModel.find({ contact: trusted({ $ne: null }) }).select('contact').lean();
+  const heldIds = held.map((u) => u.contact);
+  return ContactModel.find({ _id: trusted({ $nin: heldIds }) }).sort({ lastName: 1 }).limit(limit).populate('account', 'name').lean();
+}
+
+export function listAccounts() {
+  return AccountModel.find().sort({ name: 1 }).limit(500).lean();
+}
+
+/** Profiles an admin can upgrade to: licenses that require a contact. */
+export async function upgradeProfiles() {
+  const licenses = await LicenseModel.find({ requiresContact: true }).lean();
+  return ProfileModel.find({ license: trusted({ $in: licenses.map((l) => l._id) }) }).sort({ name: 1 }).lean();
+}

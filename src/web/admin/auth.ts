@@ -1,0 +1,76 @@
+/** Admin sign-in, sign-out, first-administrator setup, and the end of a Login As session. */
+import { Router } from 'express';
+import type { AppDeps } from '../deps';
+import { authenticateLogin } from '../../auth/login';
+import { safeReturnTo, signIn, signOut } from '../../auth/areas';
+import { completeSetup, setupTokenIsValid } from '../../domain/bootstrap';
+import { endLoginAs } from '../../domain/login-as';
+import { loadActor } from '../../domain/actor';
+import { recordLogin } from '../../domain/authentication';
+import { isDomainError, TooManyRequestsError } from '../../domain/errors';
+import { ADMIN, field } from './common';
+
+export function adminAuthRouter(deps: AppDeps): Router {
+  const router = Router();
+  const render = (res: import('express').Response, view: string, locals: Record<string, unknown>) =>
+    res.render(view, { A: ADMIN, error: null, fieldErrors: {}, ...locals });
+
+  router.get(ADMIN.login, (req, res) => {
+    render(res, 'admin/login', { title: 'Admin log in', values: { username: '' }, returnTo: safeReturnTo(req.query.returnTo, '') });
+  });
+
+  router.post(ADMIN.login, async (req, res, next) => {
+    const returnTo = safeReturnTo(field(req, 'returnTo'), '');
+    try {
+      await authenticateLogin('admin', deps.adminThrottle, req, res, next);
+      res.redirect(303, returnTo.startsWith('/admin') ? returnTo : ADMIN.dashboard);
+    } catch (err) {
+      if (!isDomainError(err) || err.status >= 500) return next(err);
+      if (err instanceof TooManyRequestsError) res.set('Retry-After', String(err.retryAfterSeconds));
+      res.status(err.status);
+      render(res, 'admin/login', { title: 'Admin log in', values: { username: field(req, 'username').slice(0, 200) }, returnTo, error: err.message });
+    }
+  });
+
+  router.post(ADMIN.logout, async (req, res) => {
+    await signOut(req, res, 'admin');
+    res.redirect(303, ADMIN.login);
+  });
+
+  router.get(ADMIN.setup, async (req, res) => {
+    const token = typeof req.query.token === 'string' ? req.query.token : '';
+    if (!(await setupTokenIsValid(token))) {
+      res.status(404).render('error', { title: 'Not found', status: 404, message: 'This setup link is invalid, used or expired. Restart the portal to print a new one.' });
+      return;
+    }
+    render(res, 'admin/setup', { title: 'Create the first administrator', token, values: {} });
+  });
+
+  router.post(ADMIN.setup, async (req, res, next) => {
+    const token = field(req, 'token');
+    const values = { username: field(req, 'username').slice(0, 200), firstName: field(req, 'firstName').slice(0, 40), lastName: field(req, 'lastName').slice(0, 80) };
+    try {
+      const admin = await completeSetup(token, { ...values, password: field(req, 'password') });
+      await signIn(req, 'admin', admin);
+      await recordLogin(admin, 'admin', req.ip, req.get('user-agent'));
+      res.redirect(303, ADMIN.dashboard);
+    } catch (err) {
+      if (!isDomainError(err) || err.status >= 500 || err.status === 404) return next(err);
+      res.status(err.status);
+      render(res, 'admin/setup', { title: 'Create the first administrator', token, values, error: err.message, fieldErrors: (err as { fields?: object }).fields ?? {} });
+    }
+  });
+
+  /** The banner's "Return to the admin area": ends the site session that Login As opened. */
+  router.post(ADMIN.loginAsEnd, async (req, res) => {
+    const impersonated = req.session.site?.impersonator ? req.session.site.userId : null;
+    if (impersonated) {
+      const actor = req.adminUser ? await loadActor(req.adminUser._id) : null;
+      await endLoginAs(impersonated, { actor, ip: req.ip, via: 'admin' });
+      await signOut(req, res, 'site');
+    }
+    res.redirect(303, impersonated ? ADMIN.user(impersonated) : ADMIN.dashboard);
+  });
+
+  return router;
+}

@@ -1,0 +1,65 @@
+/** Pieces shared by the admin pages: sign-in guard, the acting admin, flash messages. */
+import type { NextFunction, Request, Response } from 'express';
+import { loadActor, type Actor, type RequestContext } from '../../domain/actor';
+import { ForbiddenError } from '../../domain/errors';
+import { safeReturnTo } from '../../auth/areas';
+
+declare module 'express-session' {
+  interface SessionData {
+    flash?: { kind: 'ok' | 'error'; text: string; secret?: string };
+  }
+}
+
+export const ADMIN = {
+  login: '/admin/login',
+  logout: '/admin/logout',
+  setup: '/admin/setup',
+  dashboard: '/admin',
+  users: '/admin/users',
+  user: (id: unknown) => `/admin/users/${String(id)}`,
+  sites: '/admin/sites',
+  licenses: '/admin/licenses',
+  tokens: '/admin/api-tokens',
+  audit: '/admin/audit',
+  groups: '/admin/delegated-groups',
+  loginAsEnd: '/admin/login-as/end',
+} as const;
+
+/** Only signed-in internal users with a valid actor get past; others go to the login page. */
+export async function requireAdmin(req: Request, res: Response, next: NextFunction): Promise<void> {
+  const actor = req.adminUser ? await loadActor(req.adminUser._id) : null;
+  if (!actor) {
+    res.redirect(`${ADMIN.login}?returnTo=${encodeURIComponent(safeReturnTo(req.originalUrl, ADMIN.dashboard))}`);
+    return;
+  }
+  res.locals.actor = actor;
+  res.locals.A = ADMIN;
+  res.locals.flash = req.session.flash ?? null;
+  delete req.session.flash;
+  next();
+}
+
+export function actorOf(res: Response): Actor {
+  const actor = res.locals.actor as Actor | undefined;
+  if (!actor) throw new ForbiddenError('Sign in to the admin area first.');
+  return actor;
+}
+
+export function ctxOf(req: Request, res: Response): RequestContext & { actor: Actor } {
+  return { actor: actorOf(res), ip: req.ip, via: 'admin' };
+}
+
+export function flash(req: Request, kind: 'ok' | 'error', text: string, secret?: string): void {
+  req.session.flash = { kind, text, ...(secret ? { secret } : {}) };
+}
+
+/** A string field of a form, or '' (objects and arrays never reach the domain). */
+export function field(req: Request, name: string): string {
+  const v = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof v === 'string' ? v : '';
+}
+
+export function queryString(req: Request, name: string): string {
+  const v = req.query[name];
+  return typeof v === 'string' ? v.slice(0, 200) : '';
+}

@@ -1,0 +1,133 @@
+/**
+ * Users in the admin area: search and filters with keyset pages, the user page, and its actions
+ * (add or associate a contact, upgrade, downgrade, activate, deactivate, edit, reset password, Login As).
+ * Each action calls one domain service; a refusal re-renders the user page with its status and message.
+ */
+import { Router, type Request, type Response, type NextFunction } from 'express';
+import { searchUsers } from '../../domain/user-directory';
+import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from '../../domain/qualification';
+import { editUser, freeContacts, listAccounts, resetPassword, upgradeProfiles, userDetails } from '../../domain/user-admin';
+import { startLoginAs } from '../../domain/login-as';
+import { recordLogin } from '../../domain/authentication';
+import { signIn } from '../../auth/areas';
+import { isDomainError } from '../../domain/errors';
+import { LicenseModel, ProfileModel, SiteModel } from '../../data/models';
+import { sitePaths } from '../site/paths';
+import { DEFAULT_SITE_SLUG } from '../../data/seed';
+import { ADMIN, actorOf, ctxOf, field, flash, queryString } from './common';
+
+const FILTERS = ['q', 'contactless', 'licenseId', 'profileId', 'siteId', 'active'] as const;
+
+async function renderUser(req: Request, res: Response, status = 200, error: string | null = null, fieldErrors: Record<string, string> = {}) {
+  const details = await userDetails(String(req.params.id), actorOf(res));
+  const [accounts, contacts, profiles] = await Promise.all([listAccounts(), freeContacts(), upgradeProfiles()]);
+  res.status(status).render('admin/user', { title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles, error, fieldErrors, values: req.body ?? {} });
+}
+
+/** Runs an action; on success flashes and goes back to the user page, on refusal shows it with its status. */
+function action(run: (req: Request, res: Response) => Promise<string>) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const message = await run(req, res);
+      flash(req, 'ok', message);
+      res.redirect(303, ADMIN.user(req.params.id));
+    } catch (err) {
+      if (!isDomainError(err) || err.status === 404 || err.status === 403 || err.status >= 500) return next(err);
+      try {
+        await renderUser(req, res, err.status, err.message, (err as { fields?: Record<string, string> }).fields ?? {});
+      } catch (inner) {
+        next(inner);
+      }
+    }
+  };
+}
+
+export function adminUsersRouter(): Router {
+  const router = Router();
+
+  router.get(ADMIN.users, async (req, res) => {
+    const f = Object.fromEntries(FILTERS.map((k) => [k, queryString(req, k)])) as Record<(typeof FILTERS)[number], string>;
+    const page = await searchUsers(
+      actorOf(res),
+      {
+        q: f.q || undefined,
+        contactless: f.contactless === 'yes' ? true : f.contactless === 'no' ? false : undefined,
+        licenseId: f.licenseId || undefined,
+        profileId: f.profileId || undefined,
+        siteId: f.siteId || undefined,
+        active: f.active === 'yes' ? true : f.active === 'no' ? false : undefined,
+      },
+      queryString(req, 'cursor') || undefined,
+      50,
+    );
+    const [licenses, profiles, sites] = await Promise.all([LicenseModel.find().sort({ name: 1 }).lean(), ProfileModel.find().sort({ name: 1 }).lean(), SiteModel.find().sort({ name: 1 }).lean()]);
+    const next = page.nextCursor ? `${ADMIN.users}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(f).filter(([, v]) => v)), cursor: page.nextCursor })}` : null;
+    res.render('admin/users', { title: 'Users', users: page.records, filters: f, next, licenses, profiles, sites });
+  });
+
+  router.get(`${ADMIN.users}/:id`, (req, res) => renderUser(req, res));
+
+  router.post(`${ADMIN.users}/:id/contact`, action(async (req, res) => {
+    const accountId = field(req, 'accountId');
+    await addContactAndAssociate(String(req.params.id), {
+      firstName: field(req, 'firstName'),
+      lastName: field(req, 'lastName'),
+      email: field(req, 'email'),
+      phone: field(req, 'phone'),
+      title: field(req, 'title'),
+      ...(accountId ? { accountId } : { accountName: field(req, 'accountName') }),
+    }, ctxOf(req, res));
+    return 'Contact added and associated with the user.';
+  }));
+
+  router.post(`${ADMIN.users}/:id/associate`, action(async (req, res) => {
+    await associateContact(String(req.params.id), field(req, 'contactId'), ctxOf(req, res));
+    return 'Contact associated with the user.';
+  }));
+
+  router.post(`${ADMIN.users}/:id/upgrade`, action(async (req, res) => {
+    const user = await upgradeUser(String(req.params.id), field(req, 'profileId'), ctxOf(req, res));
+    const profile = await ProfileModel.findById(user.profile).lean();
+    return `Upgraded to ${profile?.name}.`;
+  }));
+
+  router.post(`${ADMIN.users}/:id/downgrade`, action(async (req, res) => {
+    await downgradeUser(String(req.params.id), field(req, 'profileId') || undefined, ctxOf(req, res));
+    return 'Downgraded to contactless; the contact record was kept and the seat freed.';
+  }));
+
+  router.post(`${ADMIN.users}/:id/deactivate`, action(async (req, res) => {
+    await setUserActive(String(req.params.id), false, ctxOf(req, res));
+    return 'User deactivated; their sessions have ended.';
+  }));
+
+  router.post(`${ADMIN.users}/:id/activate`, action(async (req, res) => {
+    await setUserActive(String(req.params.id), true, ctxOf(req, res));
+    return 'User activated.';
+  }));
+
+  router.post(`${ADMIN.users}/:id/edit`, action(async (req, res) => {
+    await editUser(String(req.params.id), {
+      firstName: field(req, 'firstName'), lastName: field(req, 'lastName'), email: field(req, 'email'),
+      communityNickname: field(req, 'communityNickname'), alias: field(req, 'alias'),
+    }, ctxOf(req, res));
+    return 'Details saved.';
+  }));
+
+  router.post(`${ADMIN.users}/:id/reset-password`, async (req, res) => {
+    const temporary = await resetPassword(String(req.params.id), ctxOf(req, res));
+    flash(req, 'ok', 'Password reset. Give the user this temporary password; it is shown only once:', temporary);
+    res.redirect(303, ADMIN.user(req.params.id));
+  });
+
+  router.post(`${ADMIN.users}/:id/login-as`, async (req, res) => {
+    const ctx = ctxOf(req, res);
+    const user = await startLoginAs(String(req.params.id), ctx);
+    await signIn(req, 'site', user, { userId: String(ctx.actor.id), username: ctx.actor.username });
+    await recordLogin(user, 'login-as', req.ip, req.get('user-agent'));
+    const site = user.site ? await SiteModel.findById(user.site).lean() : null;
+    res.redirect(303, sitePaths(site?.slug ?? DEFAULT_SITE_SLUG).home);
+  });
+
+  return router;
+}

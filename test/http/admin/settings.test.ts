@@ -1,0 +1,118 @@
+import request from 'supertest';
+import { startTestApp, type TestApp } from '../../helpers/app';
+import { csrfFrom, postForm, registerGuest } from '../../helpers/forms';
+import { adminAgent, ADMIN_PASSWORD, makeAdmin, makeStaff } from '../../helpers/admin';
+import { ApiTokenModel, LicenseModel, SiteModel, UserModel, AuditEventModel } from '../../../src/data/models';
+import { issueSetupToken } from '../../../src/domain/bootstrap';
+import { actorForToken } from '../../../src/domain/api-tokens';
+
+let t: TestApp;
+let admin: request.Agent;
+beforeAll(async () => {
+  t = await startTestApp('admin-settings');
+});
+afterAll(() => t.stop());
+
+const post = (agent: request.Agent, path: string, fields: Record<string, string>) => postForm(agent, '/admin', path, fields);
+
+describe('first administrator setup link', () => {
+  it('creates the first admin once, signed in, and refuses reuse, unknown and expired tokens', async () => {
+    const token = await issueSetupToken();
+    const agent = request.agent(t.app);
+    const page = await agent.get(`/admin/setup?token=${token}`);
+    expect(page.status).toBe(200);
+    const weak = await agent.post('/admin/setup').type('form').send({ _csrf: csrfFrom(page.text), token, username: 'first@example.com', password: 'password', lastName: 'First' });
+    expect(weak.status).toBe(422);
+    const ok = await agent.post('/admin/setup').type('form').send({ _csrf: csrfFrom(weak.text), token, username: 'first@example.com', password: ADMIN_PASSWORD, firstName: 'First', lastName: 'Admin' });
+    expect(ok.status).toBe(303);
+    expect((await agent.get('/admin')).status).toBe(200);
+    expect((await request(t.app).get(`/admin/setup?token=${token}`)).status).toBe(404);
+    expect((await request(t.app).get('/admin/setup?token=made-up')).status).toBe(404);
+    const expired = await issueSetupToken(new Date(Date.now() - 2 * 3600_000));
+    expect((await request(t.app).get(`/admin/setup?token=${expired}`)).status).toBe(404);
+    admin = agent;
+  });
+});
+
+describe('dashboard', () => {
+  it('draws server-rendered SVG charts with titles', async () => {
+    await registerGuest(t.app, { email: 'dash@example.com' });
+    const res = await admin.get('/admin');
+    expect(res.status).toBe(200);
+    expect((res.text.match(/<svg class="chart" role="img"/g) ?? []).length).toBe(3);
+    expect(res.text).toContain('<title id="c-reg-t">Registrations per day, last 30 days</title>');
+    expect(res.text).toMatch(/Contactless: 1/);
+  });
+});
+
+describe('sites', () => {
+  it('creates a site with self-registration off, then turns it on', async () => {
+    const page = await admin.get('/admin/sites');
+    expect(page.text).toContain('Allow customers and partners to self-register');
+    const profileId = /name="registrationProfileId">\s*<option value="([0-9a-f]{24})"/.exec(page.text)![1];
+    expect((await post(admin, '/admin/sites', { name: 'Partners', slug: 'partners', registrationProfileId: profileId, selfRegistrationEnabled: 'on' })).status).toBe(303);
+    const site = (await SiteModel.findOne({ slug: 'partners' }).lean())!;
+    expect(site.selfRegistrationEnabled).toBe(false);
+    expect((await request(t.app).get('/s/partners/register')).status).toBe(404);
+    await post(admin, `/admin/sites/${site._id}`, { name: 'Partners', slug: 'partners', registrationProfileId: profileId, selfRegistrationEnabled: 'on' });
+    expect((await request(t.app).get('/s/partners/register')).status).toBe(200);
+    const dup = await post(admin, '/admin/sites', { name: 'Again', slug: 'partners', registrationProfileId: profileId });
+    expect(dup.status).toBe(409);
+    const bad = await post(admin, '/admin/sites', { name: 'Bad', slug: 'Not A Slug!', registrationProfileId: profileId });
+    expect(bad.status).toBe(422);
+  });
+});
+
+describe('licenses', () => {
+  it('edits total seats, never below the seats in use', async () => {
+    const ei = (await LicenseModel.findOne({ name: 'External Identity' }).lean())!;
+    expect((await post(admin, `/admin/licenses/${ei._id}`, { totalSeats: String(ei.usedSeats + 10) })).status).toBe(303);
+    const below = await post(admin, `/admin/licenses/${ei._id}`, { totalSeats: String(Math.max(0, ei.usedSeats - 1)) });
+    expect(below.status).toBe(409);
+    expect((await post(admin, `/admin/licenses/${ei._id}`, { totalSeats: '-3' })).status).toBe(422);
+    expect((await LicenseModel.findById(ei._id).lean())!.totalSeats).toBe(ei.usedSeats + 10);
+  });
+});
+
+describe('API tokens', () => {
+  it('shows a new token once in #new-token, stores only a hash, and revokes', async () => {
+    const created = await post(admin, '/admin/api-tokens', { name: 'CRM sync' });
+    expect(created.status).toBe(303);
+    const page = await admin.get('/admin/api-tokens');
+    const token = /id="new-token">([^<]+)</.exec(page.text)![1];
+    expect(token).toMatch(/^ipt_/);
+    expect((await admin.get('/admin/api-tokens')).text).not.toContain(token);
+    const stored = (await ApiTokenModel.findOne({ name: 'CRM sync' }).select('+hash').lean())!;
+    expect(stored.hash).not.toContain(token);
+    expect(await actorForToken(token)).not.toBeNull();
+    await post(admin, `/admin/api-tokens/${stored._id}/revoke`, {});
+    expect(await actorForToken(token)).toBeNull();
+  });
+
+  it('needs the Manage API Tokens permission', async () => {
+    await makeStaff('no-tokens@example.com', ['manageInternalUsers']);
+    const staff = await adminAgent(t.app, 'no-tokens@example.com');
+    const res = await staff.get('/admin/api-tokens');
+    expect(res.status).toBe(403);
+    expect(res.text).toMatch(/Manage API Tokens/);
+  });
+});
+
+describe('audit trail', () => {
+  it('lists events with filters and exports CSV with formula injection neutralised', async () => {
+    await registerGuest(t.app, { firstName: '=HYPERLINK("http://evil")', lastName: '+cmd', email: 'formula@example.com' });
+    const user = (await UserModel.findOne({ username: 'formula@example.com' }).lean())!;
+    await post(admin, `/admin/users/${user._id}/edit`, { firstName: '=1+1', lastName: '@SUM(A1)', email: 'formula@example.com', communityNickname: '-nick', alias: 'f' });
+    const page = await admin.get('/admin/audit?action=user.edited');
+    expect(page.text).toContain('user.edited');
+    expect(page.text).not.toContain('user.registered');
+    const csv = await admin.get('/admin/audit.csv?action=user.edited');
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.headers['content-disposition']).toMatch(/attachment; filename="?audit-trail.csv"?/);
+    const lines = csv.text.trim().split('\n');
+    expect(lines[0]).toBe('time,action,actor,target,targetId,before,after,ip,via');
+    expect(lines).toHaveLength(2);
+    for (const cell of lines[1].split(',')) expect(cell).not.toMatch(/^"?[=+\-@]/);
+    expect(await AuditEventModel.countDocuments({ action: 'user.edited' })).toBe(1);
+  });
+});

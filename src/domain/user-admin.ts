@@ -30,13 +30,18 @@ export async function userDetails(userId: string, actor: Actor) {
   return { user, profile, license, contact, account, site, logins, events, canLoginAs: canLoginAs(actor, { ...view, isActive: user.isActive }) };
 }
 
-export interface UserEdits { firstName: string; lastName: string; email: string; communityNickname: string; alias: string }
+export interface UserEdits {
+  firstName: string; lastName: string; email: string; communityNickname: string; alias: string;
+  localeSidKey: string; timeZoneSidKey: string; languageLocaleKey: string; emailEncodingKey: string;
+}
 
-export async function editUser(userId: string, edits: UserEdits, ctx: RequestContext & { actor: Actor }) {
+/** Changes the given fields only (the admin form sends its five, the API any of them). */
+export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: RequestContext & { actor: Actor }) {
   const user = await findUserOr404(userId);
   assertCanManage(ctx.actor, await managedView(user), 'edit');
-  const before = { firstName: user.firstName, lastName: user.lastName, email: user.email, communityNickname: user.communityNickname, alias: user.alias };
-  user.set(edits);
+  const changed = Object.fromEntries(Object.entries(edits).filter(([, v]) => v !== undefined));
+  const before = Object.fromEntries(Object.keys(changed).map((k) => [k, user.get(k)]));
+  user.set(changed);
   try {
     await user.validate();
   } catch (err) {
@@ -49,7 +54,7 @@ export async function editUser(userId: string, edits: UserEdits, ctx: RequestCon
     if (duplicateKeyField(err) === 'communityNickname') throw new ConflictError('That nickname is already taken.', { communityNickname: 'That nickname is already taken.' }, 'nickname_taken');
     throw err;
   }
-  await recordAudit(ctx, { action: 'user.edited', target: { type: 'User', id: user._id, label: user.username }, before, after: { ...edits } });
+  await recordAudit(ctx, { action: 'user.edited', target: { type: 'User', id: user._id, label: user.username }, before, after: changed });
   return user;
 }
 

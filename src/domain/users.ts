@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { Error as MongooseError, Types } from 'mongoose';
-import { ContactModel, LicenseModel, ProfileModel, UserModel, type UserDoc } from '../data/models';
+import { ContactModel, LicenseModel, ProfileModel, UserModel, type Contact, type License, type Profile, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from '../data/seats';
 import type { RequestContext } from './actor';
@@ -50,7 +50,7 @@ export function deriveNickname(email: string): string {
   return base || 'member';
 }
 
-function withSuffix(nickname: string): string {
+export function withSuffix(nickname: string): string {
   return `${nickname.slice(0, 32)}${crypto.randomInt(1000, 10000)}`;
 }
 
@@ -68,7 +68,7 @@ export function fieldErrorsOf(err: MongooseError.ValidationError): FieldErrors {
   return Object.fromEntries(Object.entries(err.errors).map(([path, e]) => [path, e.message]));
 }
 
-function conflictFor(field: string): ConflictError {
+export function conflictFor(field: string): ConflictError {
   if (field === 'username') {
     return new ConflictError('That username is already taken.', { username: 'That username is already taken. Sign in instead, or choose another.' }, 'username_taken');
   }
@@ -81,21 +81,46 @@ function conflictFor(field: string): ConflictError {
   return new ConflictError('That record already exists.', {}, 'duplicate');
 }
 
-/** Creates a user (contactless unless a contact is given). Checks the actor's rights when there is one. */
+/** Where createUser reads the profile, license and contact; the bulk importer passes batch-loaded ones. */
+export interface UserLookups {
+  profile(id: Types.ObjectId): Promise<ProfileRecord | null>;
+  license(id: Types.ObjectId): Promise<LicenseRecord | null>;
+  contact(id: Types.ObjectId): Promise<ContactRecord | null>;
+}
+type ProfileRecord = Pick<Profile, 'name' | 'userType' | 'license'> & { _id: Types.ObjectId };
+type LicenseRecord = Pick<License, 'name' | 'requiresContact'> & { _id: Types.ObjectId };
+type ContactRecord = Pick<Contact, 'account'> & { _id: Types.ObjectId };
+
+export const databaseLookups: UserLookups = {
+  profile: (id) => ProfileModel.findById(id).lean(),
+  license: (id) => LicenseModel.findById(id).lean(),
+  contact: (id) => ContactModel.findById(id).lean(),
+};
+
+export interface PreparedUser {
+  user: UserDoc;
+  profile: ProfileRecord;
+  license: LicenseRecord;
+  contactId: Types.ObjectId | null;
+  /** Field problems found by the schema; the caller adds its own and refuses when any. */
+  fields: FieldErrors;
+}
+
 /**
- * `precheck` carries field errors the caller found first (a missing required field of its form): they
- * are reported together with this function's own, so the person sees every problem at once.
+ * Every rule of a new user short of the password, the seat and the insert: profile and license exist,
+ * the contact exists and is present when the license requires one, the actor may manage such a user,
+ * and the fields pass the schema. Shared by createUser and the bulk importer (src/domain/bulk-import.ts).
  */
-export async function createUser(input: NewUserInput, ctx: RequestContext, precheck: FieldErrors = {}): Promise<UserDoc> {
-  const profile = await ProfileModel.findById(toObjectId(input.profileId, 'profileId')).lean();
+export async function prepareUser(input: NewUserInput, ctx: RequestContext, lookups: UserLookups = databaseLookups): Promise<PreparedUser> {
+  const profile = await lookups.profile(toObjectId(input.profileId, 'profileId'));
   if (!profile) throw new ValidationError('Some fields need attention.', { profileId: 'No profile has this id.' });
-  const license = await LicenseModel.findById(profile.license).lean();
+  const license = await lookups.license(profile.license);
   if (!license) throw new ValidationError('Some fields need attention.', { profileId: "This profile's license no longer exists." });
 
   let contactAccount: Types.ObjectId | null = null;
   const contactId = input.contactId ? toObjectId(input.contactId, 'contactId') : null;
   if (contactId) {
-    const contact = await ContactModel.findById(contactId).lean();
+    const contact = await lookups.contact(contactId);
     if (!contact) throw new ValidationError('Some fields need attention.', { contactId: 'No contact has this id.' });
     contactAccount = contact.account;
   }
@@ -134,6 +159,17 @@ export async function createUser(input: NewUserInput, ctx: RequestContext, prech
     if (err instanceof MongooseError.ValidationError) Object.assign(fields, fieldErrorsOf(err));
     else throw err;
   }
+  return { user, profile, license, contactId, fields };
+}
+
+/** Creates a user (contactless unless a contact is given). Checks the actor's rights when there is one. */
+/**
+ * `precheck` carries field errors the caller found first (a missing required field of its form): they
+ * are reported together with this function's own, so the person sees every problem at once.
+ */
+export async function createUser(input: NewUserInput, ctx: RequestContext, precheck: FieldErrors = {}): Promise<UserDoc> {
+  const { user, profile, license, contactId, fields } = await prepareUser(input, ctx);
+  const username = user.username;
   if (input.password !== undefined) {
     const problem = passwordProblem(input.password, [input.firstName ?? '', input.lastName ?? '', input.email ?? '', username]);
     if (problem) fields.password = problem;

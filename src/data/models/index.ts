@@ -9,3 +9,4 @@ export * from './api-token';
 export * from './setup-token';
 export * from './login-event';
 export * from './delegated-admin-group';
+export * from './ingest-job';

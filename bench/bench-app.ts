@@ -1,4 +1,5 @@
 /** The real app on an in-memory embedded database, for benchmarks (no test framework needed). */
+import type { Server } from 'node:http';
 import type express from 'express';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
@@ -6,7 +7,7 @@ import { connectDatabase, type Database } from '../src/data/connection';
 import { seed } from '../src/data/seed';
 import { createApp } from '../src/app';
 
-export async function startBenchApp(name: string, env: Record<string, string> = {}): Promise<{ app: express.Express; db: Database; stop(): Promise<void> }> {
+export async function startBenchApp(name: string, env: Record<string, string> = {}): Promise<{ app: express.Express; server: Server; db: Database; stop(): Promise<void> }> {
   const config = loadConfig({
     NODE_ENV: 'test',
     SESSION_SECRET: `bench-secret-${name}-0123456789abcdefghijklmnop`,
@@ -20,5 +21,18 @@ export async function startBenchApp(name: string, env: Record<string, string> = 
   const db = await connectDatabase({ embeddedDataDir: null });
   await seed();
   const app = createApp(config, db, createLogger('silent'));
-  return { app, db, stop: () => db.close() };
+  // One listening server for the whole run, as in production (supertest would otherwise listen per request).
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    app,
+    server,
+    db,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await db.close();
+    },
+  };
 }

@@ -5,6 +5,7 @@
  * Run: npm run bench (all benchmarks) or npx tsx bench/login.ts.
  */
 import argon2 from 'argon2';
+import type { Server } from 'node:http';
 import request from 'supertest';
 import { ARGON2_PARAMS, hashPassword } from '../src/domain/passwords';
 import { startBenchApp } from './bench-app';
@@ -31,7 +32,7 @@ function csrfFrom(html: string): string {
   return m[1];
 }
 
-async function loginsPerSecond(app: Parameters<typeof request.agent>[0], count: number): Promise<number> {
+async function loginsPerSecond(app: Server, count: number): Promise<number> {
   // Each worker is one browser: fetch the form once, then log in repeatedly (a fresh session each time).
   const started = process.hrtime.bigint();
   let next = 0;
@@ -53,9 +54,9 @@ export async function run(): Promise<Record<string, number | string>> {
   try {
     const site = await findSiteBySlug('portal');
     await registerContactlessUser(site, { firstName: 'Bench', lastName: 'Mark', email: 'bench@example.com', password: PASSWORD }, { ip: '127.0.0.1' });
-    await loginsPerSecond(bench.app, 5); // warm up
+    await loginsPerSecond(bench.server, 5); // warm up
     const raw = await rawVerifiesPerSecond(60);
-    const logins = await loginsPerSecond(bench.app, 60);
+    const logins = await loginsPerSecond(bench.server, 60);
     return {
       argon2Params: `m=${ARGON2_PARAMS.memoryCost} t=${ARGON2_PARAMS.timeCost} p=${ARGON2_PARAMS.parallelism}`,
       concurrency: CONCURRENCY,

@@ -41,6 +41,8 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   app.set('trust proxy', config.trustProxy);
   app.set('views', path.join(ROOT_DIR, 'views'));
   app.set('view engine', 'ejs');
+  // Compiled templates are kept except while developing (Express caches them only in production by default).
+  app.set('view cache', config.env !== 'development');
   app.locals.appName = 'Identity Portal';
 
   app.use(

@@ -5,7 +5,13 @@
  *   100 ms and on flush/stop (a power cut may lose at most that window, like MongoDB's journal interval).
  * - At start the snapshot is loaded and the journal replayed up to the first torn or corrupt record,
  *   where it is cut. Then a new snapshot is written to a temporary file, fsynced and renamed over the old
- *   one, and the journal is emptied: a crash at any point leaves either the old or the new state.
+ *   one: a crash at any point leaves either the old or the new state.
+ * - Snapshot and journal carry a generation: snapshot N (its first record says N) goes with
+ *   journal-N.bin only. Compaction creates the empty journal-(N+1).bin before the rename that switches
+ *   to snapshot N+1, so an old journal is never replayed over a newer snapshot (which could re-apply
+ *   stale versions and trip unique indexes), whatever moment a crash hits.
+ * - The snapshot is written whole and fsynced before it is used, so damage there is not a torn write:
+ *   the engine refuses to start rather than silently drop data.
  * - A LOCK file with the owner's pid keeps two processes from opening the same folder.
  */
 import fs from 'node:fs';
@@ -24,7 +30,8 @@ export type JournalRecord =
   | { op: 'dropIndex'; db: string; coll: string; name: string };
 
 const SNAPSHOT = 'snapshot.bson';
-const JOURNAL = 'journal.bin';
+const journalName = (gen: number) => `journal-${gen}.bin`;
+const JOURNAL_PATTERN = /^journal-(\d+)\.bin$/;
 const LOCK = 'LOCK';
 const COMPACT_AT_BYTES = 256 * 1024 * 1024;
 
@@ -74,17 +81,28 @@ export class Persistence {
   private journalBytes = 0;
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
+  private generation = 0;
 
   constructor(private readonly dir: string) {}
 
-  /** Takes the lock and returns every record to replay: the snapshot's, then the journal's. */
+  /** Takes the lock and returns every record to replay: the snapshot's, then its journal's. */
   open(): { records: Document[]; truncatedBytes: number } {
     fs.mkdirSync(this.dir, { recursive: true });
     this.lock();
     const records: Document[] = [];
     const snapshotPath = path.join(this.dir, SNAPSHOT);
-    if (fs.existsSync(snapshotPath)) records.push(...readFramed(fs.readFileSync(snapshotPath)).records);
-    const journalPath = path.join(this.dir, JOURNAL);
+    if (fs.existsSync(snapshotPath)) {
+      const buf = fs.readFileSync(snapshotPath);
+      const { records: snap, goodBytes } = readFramed(buf);
+      if (goodBytes !== buf.length) {
+        this.unlock();
+        throw new Error(`The snapshot ${snapshotPath} is damaged at byte ${goodBytes} of ${buf.length}; refusing to start (restore it from a backup).`);
+      }
+      const meta = snap[0]?.op === 'meta' ? snap.shift() : undefined;
+      this.generation = typeof meta?.gen === 'number' ? meta.gen : 0;
+      records.push(...snap);
+    }
+    const journalPath = path.join(this.dir, journalName(this.generation));
     let truncatedBytes = 0;
     if (fs.existsSync(journalPath)) {
       const buf = fs.readFileSync(journalPath);
@@ -92,15 +110,21 @@ export class Persistence {
       records.push(...j);
       truncatedBytes = buf.length - goodBytes;
     }
+    // Leftovers of a compaction that a crash interrupted, from either side of its rename.
+    for (const f of fs.readdirSync(this.dir)) {
+      const m = JOURNAL_PATTERN.exec(f);
+      if ((m && Number(m[1]) !== this.generation) || f === `${SNAPSHOT}.tmp`) fs.rmSync(path.join(this.dir, f), { force: true });
+    }
     return { records, truncatedBytes };
   }
 
-  /** Writes the whole state as a new snapshot (temp file, fsync, rename) and starts an empty journal. */
+  /** Writes the whole state as snapshot N+1 (temp file, fsync, rename) with an empty journal N+1. */
   compact(state: Iterable<JournalRecord>): void {
+    const next = this.generation + 1;
     const tmp = path.join(this.dir, `${SNAPSHOT}.tmp`);
     const fd = fs.openSync(tmp, 'w');
     try {
-      let chunk: Buffer[] = [];
+      let chunk: Buffer[] = [frame({ op: 'meta', gen: next, format: 1 })];
       let size = 0;
       for (const rec of state) {
         const f = frame(rec as Document);
@@ -117,12 +141,16 @@ export class Persistence {
     } finally {
       fs.closeSync(fd);
     }
+    const journalFd = fs.openSync(path.join(this.dir, journalName(next)), 'w');
+    fs.fsyncSync(journalFd);
     fs.renameSync(tmp, path.join(this.dir, SNAPSHOT));
     this.syncDir();
     if (this.fd !== null) fs.closeSync(this.fd);
-    this.fd = fs.openSync(path.join(this.dir, JOURNAL), 'w');
-    fs.fsyncSync(this.fd);
+    fs.rmSync(path.join(this.dir, journalName(this.generation)), { force: true });
+    this.generation = next;
+    this.fd = journalFd;
     this.journalBytes = 0;
+    this.dirty = false;
     if (!this.timer) {
       this.timer = setInterval(() => this.sync(), 100);
       this.timer.unref();
@@ -154,6 +182,10 @@ export class Persistence {
     this.sync();
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
+    this.unlock();
+  }
+
+  private unlock(): void {
     fs.rmSync(path.join(this.dir, LOCK), { force: true });
   }
 

@@ -3,7 +3,7 @@
  * mixed types as MongoDB documents them, keyset pagination over ties, positional updates and the field
  * order of projections. Runs unchanged against MongoDB when MONGODB_URI is set.
  */
-import { Binary, Decimal128, Long, MongoClient, ObjectId, UUID, type Db } from 'mongodb';
+import { Binary, Decimal128, Long, MongoClient, ObjectId, UUID, type Db, type Document } from 'mongodb';
 import { testMongoUri } from '../helpers/mongo';
 
 let client: MongoClient;
@@ -98,10 +98,10 @@ describe('ordering', () => {
     await coll('pages').insertMany(Array.from({ length: 230 }, (_, i) => ({ i, createdAt: new Date(base + Math.floor(i / 5) * 1000) })));
     const all = await coll('pages').find({}).sort({ createdAt: -1, _id: -1 }).toArray();
     const seen: number[] = [];
-    let last: { createdAt: Date; _id: ObjectId } | null = null;
+    let last: Document | null = null;
     for (;;) {
-      const filter = last ? { $or: [{ createdAt: { $lt: last.createdAt } }, { createdAt: last.createdAt, _id: { $lt: last._id } }] } : {};
-      const page = await coll('pages').find(filter).sort({ createdAt: -1, _id: -1 }).limit(50).toArray();
+      const filter: Document = last ? { $or: [{ createdAt: { $lt: last.createdAt } }, { createdAt: last.createdAt, _id: { $lt: last._id } }] } : {};
+      const page: Document[] = await coll('pages').find(filter).sort({ createdAt: -1, _id: -1 }).limit(50).toArray();
       if (page.length === 0) break;
       seen.push(...page.map((d) => d.i));
       last = page[page.length - 1];

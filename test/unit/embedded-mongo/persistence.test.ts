@@ -50,10 +50,67 @@ it('cuts a torn record at the end of the journal and keeps everything before it'
   const copy = tmpDir();
   for (const f of fs.readdirSync(dir)) if (f !== 'LOCK') fs.copyFileSync(path.join(dir, f), path.join(copy, f));
   await engine.stop();
-  fs.appendFileSync(path.join(copy, 'journal.bin'), Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 5, 6]));
+  const journal = fs.readdirSync(copy).find((f) => /^journal-\d+\.bin$/.test(f));
+  expect(journal).toBeDefined();
+  expect(fs.statSync(path.join(copy, journal!)).size).toBeGreaterThan(0); // the inserts are in the journal
+  fs.appendFileSync(path.join(copy, journal!), Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 5, 6]));
   await withEngine(copy, async (c) => {
     expect((await c.db().collection('t').find({}).toArray()).map((d) => d.n)).toEqual([1, 2]);
   });
+});
+
+it('ignores a journal older than the snapshot (crash between a compaction and the removal of the old journal)', async () => {
+  const dir = tmpDir();
+  await withEngine(dir, async (c) => {
+    const t = c.db().collection('t');
+    await t.createIndex({ u: 1 }, { unique: true });
+    await t.insertOne({ _id: 'a' as never, u: 1 });
+  });
+  const stale = fs.readdirSync(dir).find((f) => /^journal-\d+\.bin$/.test(f))!;
+  // Continue in a second run, keeping a copy of that run's journal, which will be stale after compaction.
+  const engine = await startEmbeddedMongo({ dataDir: dir });
+  const client = await MongoClient.connect(`${engine.uri}persist`);
+  const t = client.db().collection('t');
+  // Replayed over the final state, the first of these would collide with b on the unique index.
+  await t.updateOne({ _id: 'a' as never }, { $set: { u: 2 } });
+  await t.updateOne({ _id: 'a' as never }, { $set: { u: 3 } });
+  await t.insertOne({ _id: 'b' as never, u: 2 });
+  await client.close();
+  await engine.flush();
+  const current = fs.readdirSync(dir).find((f) => /^journal-\d+\.bin$/.test(f))!;
+  const saved = fs.readFileSync(path.join(dir, current));
+  await engine.stop(); // compacts: a new snapshot and generation
+  expect(fs.readdirSync(dir)).not.toContain(stale);
+  fs.writeFileSync(path.join(dir, current), saved); // as if the crash hit before the old journal was removed
+  await withEngine(dir, async (c) => {
+    const docs = await c.db().collection('t').find({}).sort({ _id: 1 }).toArray();
+    expect(docs).toEqual([{ _id: 'a', u: 3 }, { _id: 'b', u: 2 }]);
+  });
+  expect(fs.readdirSync(dir).filter((f) => f.startsWith('journal-'))).toHaveLength(1);
+});
+
+it('refuses to start on a damaged snapshot instead of dropping data', async () => {
+  const dir = tmpDir();
+  await withEngine(dir, async (c) => {
+    await c.db().collection('t').insertMany(Array.from({ length: 10 }, (_, i) => ({ i })));
+  });
+  const snapshot = path.join(dir, 'snapshot.bson');
+  const buf = fs.readFileSync(snapshot);
+  buf[buf.length - 20] ^= 0xff;
+  fs.writeFileSync(snapshot, buf);
+  await expect(startEmbeddedMongo({ dataDir: dir })).rejects.toThrow(/damaged/);
+  expect(fs.existsSync(path.join(dir, 'LOCK'))).toBe(false);
+});
+
+it('keeps data over several restarts and compactions', async () => {
+  const dir = tmpDir();
+  for (let run = 0; run < 3; run++) {
+    await withEngine(dir, async (c) => {
+      const t = c.db().collection('runs');
+      await t.insertOne({ run, at: new Date(run), big: 'x'.repeat(1000) });
+      expect(await t.countDocuments()).toBe(run + 1);
+    });
+  }
 });
 
 it('refuses a second process on the same folder', async () => {

@@ -10,7 +10,11 @@ export interface OpenCursor {
   docs: Document[];
   position: number;
   batchSize?: number;
+  lastUsed: number;
 }
+
+/** MongoDB closes cursors left idle for 10 minutes (cursorTimeoutMillis); so does the engine. */
+export const CURSOR_IDLE_MS = 10 * 60_000;
 
 export class Engine {
   readonly dbs = new Map<string, Map<string, Collection>>();
@@ -86,8 +90,12 @@ export class Engine {
     const firstBatch = docs.slice(0, n);
     if (docs.length <= n) return { id: Long.ZERO, firstBatch };
     const id = (this.nextCursorId++).toString();
-    this.cursors.set(id, { ns, docs, position: n, batchSize });
+    this.cursors.set(id, { ns, docs, position: n, batchSize, lastUsed: Date.now() });
     return { id: Long.fromString(id), firstBatch };
+  }
+
+  sweepCursors(now = Date.now()): void {
+    for (const [id, c] of this.cursors) if (now - c.lastUsed > CURSOR_IDLE_MS) this.cursors.delete(id);
   }
 
   /** Replays journal/snapshot records into memory (at start). */

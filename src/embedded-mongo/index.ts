@@ -47,7 +47,10 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const ttlTimer = setInterval(() => removeExpired(engine), opts.ttlMonitorIntervalMs ?? 60_000);
+  const ttlTimer = setInterval(() => {
+    removeExpired(engine);
+    engine.sweepCursors();
+  }, opts.ttlMonitorIntervalMs ?? 60_000);
   ttlTimer.unref();
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (s) => {

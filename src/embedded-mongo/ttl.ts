@@ -1,5 +1,6 @@
 /** The TTL monitor: like MongoDB's, it removes expired documents in the background (every 60 s by default). */
 import type { Engine } from './engine';
+import { valuesAt } from './keys';
 
 export function removeExpired(engine: Engine, now = Date.now()): number {
   let removed = 0;
@@ -10,8 +11,8 @@ export function removeExpired(engine: Engine, now = Date.now()): number {
         if (typeof ttl !== 'number' || index.fields.length !== 1) continue;
         const field = index.fields[0];
         for (const doc of [...coll.docs.values()]) {
-          const v = doc[field];
-          const dates = (Array.isArray(v) ? v : [v]).filter((d): d is Date => d instanceof Date);
+          // An array of dates expires with its earliest one, as in MongoDB; non-dates never expire.
+          const dates = valuesAt(doc, field).filter((d): d is Date => d instanceof Date);
           if (dates.length === 0) continue;
           const earliest = Math.min(...dates.map((d) => d.getTime()));
           if (earliest + ttl * 1000 <= now) {

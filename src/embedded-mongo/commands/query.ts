@@ -86,6 +86,7 @@ export const getMore: CommandHandler = (cmd, ctx) => {
   const key = String(cmd.getMore);
   const cursor = ctx.engine.cursors.get(key);
   if (!cursor) throw cursorNotFound(key);
+  cursor.lastUsed = Date.now();
   const size = toNumber(cmd.batchSize) ?? cursor.batchSize ?? cursor.docs.length;
   const nextBatch = cursor.docs.slice(cursor.position, cursor.position + size);
   cursor.position += nextBatch.length;

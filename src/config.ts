@@ -36,6 +36,14 @@ const envSchema = z.object({
   /** Failed logins per IP per day before the IP is locked out for a day. */
   LOGIN_MAX_FAILS_PER_IP: z.coerce.number().int().min(1).default(100),
   LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
+  /** How often the bulk ingest worker looks for jobs ready to process, in milliseconds. */
+  INGEST_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
+  /** How long a worker owns an ingest job without renewing its lease; after it, another may take over. */
+  INGEST_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  /** Rows per batch the worker creates users for (one seat update and one insertMany each). */
+  INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+  /** Largest CSV upload accepted by PUT /api/v1/jobs/ingest/:id/batches, in megabytes (Bulk API 2.0: 150). */
+  INGEST_MAX_UPLOAD_MB: z.coerce.number().min(0.001).max(1024).default(150),
   /** Public base URL used in links printed to the log (setup link). */
   PUBLIC_URL: z.string().url().optional(),
 });
@@ -54,7 +62,10 @@ export type Config = Readonly<{
   session: { idleMs: number; absoluteMs: number };
   throttle: { maxFailsPerUserIp: number; maxFailsPerIp: number; lockSeconds: number };
   publicUrl: string;
+  ingest: IngestSettings;
 }>;
+
+export interface IngestSettings { pollMs: number; leaseMs: number; batchSize: number; maxUploadBytes: number }
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -109,5 +120,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockSeconds: e.LOGIN_LOCK_MINUTES * 60,
     },
     publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    ingest: {
+      pollMs: e.INGEST_POLL_MS,
+      leaseMs: e.INGEST_LEASE_SECONDS * 1000,
+      batchSize: e.INGEST_BATCH_SIZE,
+      maxUploadBytes: Math.round(e.INGEST_MAX_UPLOAD_MB * 1024 * 1024),
+    },
   });
 }

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   }
 
   const app = createApp(config, db, logger);
-  const background = startBackgroundWork({ logger });
+  const background = startBackgroundWork({ logger, ingest: config.ingest });
   const server: Server = app.listen(config.port, config.host, () => {
     logger.info({ port: config.port, host: config.host, database: db.kind }, 'Identity portal listening');
   });

@@ -18,8 +18,14 @@ const ingestJobSchema = new Schema(
     createdBy: { type: Schema.Types.ObjectId, ref: 'User', required: true },
     /** The CSV header of the first upload; later uploads must repeat it. */
     columns: { type: [String], default: undefined },
-    /** Row numbers handed out to uploads (a failed upload leaves a gap, never a half batch). */
-    rowSeq: { type: Number, default: 0 },
+    /**
+     * One upload per job, as in Bulk API 2.0: claimed ('uploading') by a conditional update, 'uploaded'
+     * when its rows are all stored; a failed upload deletes its rows and goes back to 'none'.
+     */
+    uploadState: { type: String, enum: ['none', 'uploading', 'uploaded'], default: 'none' },
+    uploadId: { type: Schema.Types.ObjectId, default: null },
+    /** Claims by workers; a job that keeps failing is marked Failed instead of retried forever. */
+    attempts: { type: Number, default: 0 },
     numberRecordsUploaded: { type: Number, default: 0 },
     processedThrough: { type: Number, default: 0 },
     numberRecordsProcessed: { type: Number, default: 0 },

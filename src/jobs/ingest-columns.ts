@@ -1,0 +1,55 @@
+/**
+ * The CSV of a User ingest job: Salesforce field names in the header, one user per record. Blank values
+ * mean "not given" (the default applies), as in Salesforce.
+ */
+import type { NewUserInput } from '../domain/users';
+import { ValidationError, type FieldErrors } from '../domain/errors';
+
+/** Salesforce column -> field of NewUserInput. */
+export const USER_COLUMNS = {
+  FirstName: 'firstName',
+  LastName: 'lastName',
+  Email: 'email',
+  Alias: 'alias',
+  Username: 'username',
+  CommunityNickname: 'communityNickname',
+  LocaleSidKey: 'localeSidKey',
+  TimeZoneSidKey: 'timeZoneSidKey',
+  ProfileId: 'profileId',
+  LanguageLocaleKey: 'languageLocaleKey',
+  EmailEncodingKey: 'emailEncodingKey',
+  ContactId: 'contactId',
+} as const;
+export type UserColumn = keyof typeof USER_COLUMNS;
+export const REQUIRED_COLUMNS: UserColumn[] = ['LastName', 'Email', 'ProfileId'];
+
+const isColumn = (name: string): name is UserColumn => Object.prototype.hasOwnProperty.call(USER_COLUMNS, name);
+
+/** Checks a header: known columns only, each once, the required ones present. */
+export function checkHeader(header: string[]): UserColumn[] {
+  const fields: FieldErrors = {};
+  const unknown = header.filter((h) => !isColumn(h));
+  const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
+  const repeated = header.filter((h, i) => header.indexOf(h) !== i);
+  if (unknown.length) fields.header = `Unknown columns: ${unknown.slice(0, 20).join(', ')}. Use: ${Object.keys(USER_COLUMNS).join(', ')}.`;
+  if (missing.length) fields.columns = `Missing required columns: ${missing.join(', ')}.`;
+  if (repeated.length) fields.duplicateColumns = `Columns named more than once: ${[...new Set(repeated)].join(', ')}.`;
+  if (Object.keys(fields).length) throw new ValidationError('The CSV header is not valid.', fields);
+  return header as UserColumn[];
+}
+
+/** One record as NewUserInput; blank values are left out. */
+export function rowToInput(columns: readonly string[], values: readonly string[]): Omit<NewUserInput, 'password'> {
+  const input: Record<string, string> = {};
+  columns.forEach((c, i) => {
+    const v = values[i];
+    if (isColumn(c) && v !== undefined && v !== '') input[USER_COLUMNS[c]] = v;
+  });
+  return input as unknown as Omit<NewUserInput, 'password'>;
+}
+
+/** camelCase field (lastName, contactId) -> Salesforce column (LastName, ContactId) for row errors. */
+export function columnOf(field: string): string {
+  const found = (Object.entries(USER_COLUMNS) as [string, string][]).find(([, f]) => f === field);
+  return found ? found[0] : field.charAt(0).toUpperCase() + field.slice(1);
+}

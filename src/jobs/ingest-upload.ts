@@ -1,0 +1,88 @@
+/**
+ * Streams an uploaded CSV into the job's rows: the request body goes through csv-parse and is stored
+ * ROWS_PER_WRITE records at a time, so a 100k-row upload never sits whole in memory. Each row keeps its
+ * raw CSV text (quotes, commas, new lines and UTF-8 exactly as sent) and the id its user will get.
+ * One upload per job (Bulk API 2.0): claimed by a conditional update; if the upload fails (bad CSV, too
+ * large, the client went away) its rows are deleted and the job can take another upload.
+ */
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import { Types } from 'mongoose';
+import { IngestJobModel, IngestJobRowModel, type IngestJobDoc } from '../data/models';
+import { assertUploadable } from '../domain/ingest-jobs';
+import { ConflictError, ValidationError } from '../domain/errors';
+import { checkHeader } from './ingest-columns';
+
+const ROWS_PER_WRITE = 1000;
+
+/** Thrown when the body passes the size limit; the API answers 413. */
+export class UploadTooLargeError extends Error {
+  readonly status = 413;
+  readonly type = 'entity.too.large';
+  readonly expose = true;
+}
+
+interface Parsed { record: string[]; raw: string }
+
+/** Counts bytes as they pass and fails the parse once there are more than `maxBytes`. */
+function limitBytes(body: Readable, maxBytes: number): Readable {
+  let seen = 0;
+  body.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > maxBytes) body.destroy(new UploadTooLargeError(`The upload is larger than ${maxBytes} bytes.`));
+  });
+  return body;
+}
+
+export async function uploadCsv(job: IngestJobDoc, body: Readable, opts: { maxBytes: number }): Promise<{ rows: number }> {
+  assertUploadable(job);
+  const uploadId = new Types.ObjectId();
+  const claimed = await IngestJobModel.updateOne({ _id: job._id, state: 'Open', uploadState: 'none' }, { $set: { uploadState: 'uploading', uploadId } });
+  if (claimed.modifiedCount !== 1) {
+    throw new ConflictError('This job already has its data: a job takes one upload. Close it, or create another job for more rows.', {}, 'already_uploaded');
+  }
+  let rowNumber = 0;
+  try {
+    const parser = limitBytes(body, opts.maxBytes).pipe(parse({ bom: true, raw: true, skip_empty_lines: true, max_record_size: 1024 * 1024 }));
+    body.on('error', (err) => parser.destroy(err));
+    let columns: string[] | null = null;
+    let pending: Record<string, unknown>[] = [];
+    const flush = async () => {
+      if (!pending.length) return;
+      const rows = pending;
+      pending = [];
+      await IngestJobRowModel.insertMany(rows, { lean: true });
+    };
+    for await (const { record, raw } of parser as AsyncIterable<Parsed>) {
+      if (!columns) {
+        columns = checkHeader(record.map((h) => h.trim()));
+        continue;
+      }
+      rowNumber++;
+      // The raw text ends before "\n"; a CRLF file leaves its "\r", which is the line ending, not data.
+      pending.push({ job: job._id, upload: uploadId, row: rowNumber, raw: raw.endsWith('\r') ? raw.slice(0, -1) : raw, userId: new Types.ObjectId(), status: 'pending', created: false, error: null });
+      if (pending.length >= ROWS_PER_WRITE) await flush();
+    }
+    if (!columns) throw new ValidationError('The CSV is empty: send a header row and one row per user.', { header: 'Missing.' });
+    await flush();
+    const done = await IngestJobModel.updateOne(
+      { _id: job._id, state: 'Open', uploadId },
+      { $set: { uploadState: 'uploaded', columns, numberRecordsUploaded: rowNumber } },
+    );
+    if (done.modifiedCount !== 1) throw new ConflictError('The job was aborted during the upload.', {}, 'invalid_state');
+    return { rows: rowNumber };
+  } catch (err) {
+    await IngestJobRowModel.deleteMany({ job: job._id, upload: uploadId });
+    await IngestJobModel.updateOne({ _id: job._id, uploadId }, { $set: { uploadState: 'none', uploadId: null } });
+    throw csvProblem(err);
+  }
+}
+
+/** csv-parse's errors (unclosed quote, wrong column count) become 400s naming the line. */
+function csvProblem(err: unknown): unknown {
+  const e = err as { code?: string; message?: string; lines?: number };
+  if (typeof e?.code === 'string' && e.code.startsWith('CSV_')) {
+    return new ValidationError('The CSV could not be read.', { csv: `${e.message ?? e.code}` });
+  }
+  return err;
+}

@@ -1,0 +1,153 @@
+/**
+ * The ingest worker. It claims one job at a time with a lease (a conditional findOneAndUpdate: only a
+ * job ready to run whose lease is free or expired), then takes its rows in batches in row order. Every
+ * write that moves the job on is conditional on still holding the lease and on the row the job had
+ * reached, so a worker that lost its lease (it stalled, another took over) cannot count twice.
+ *
+ * Crash safety, step by step for one batch:
+ *  1. rows above `processedThrough` are read; rows whose result was already recorded keep it;
+ *  2. the others go through createUsersInBulk, which recognises users an earlier attempt created
+ *     (each row carries its user's _id) and never inserts them twice;
+ *  3. row results are written, then the job's counters and `processedThrough` move in one update.
+ * A crash anywhere leaves the batch to be redone by whoever holds the lease next, with the same result.
+ */
+import os from 'node:os';
+import crypto from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import { trusted, type Types } from 'mongoose';
+import { IngestJobModel, IngestJobRowModel, type IngestJobDoc } from '../data/models';
+import { loadActor, type RequestContext } from '../domain/actor';
+import { createUsersInBulk, type BulkRowResult, type BulkUserRow } from '../domain/bulk-import';
+import { columnOf, rowToInput } from './ingest-columns';
+
+export interface WorkerOptions {
+  /** Who holds the lease; unique per process. */
+  owner: string;
+  /** The clock used for leases; tests move it instead of waiting. */
+  now?: () => Date;
+  leaseMs?: number;
+  batchSize?: number;
+  /** Stop after this many batches (tests: process part of a job, then "crash"). */
+  maxBatches?: number;
+}
+
+/** A job claimed this many times without finishing is marked Failed rather than retried forever. */
+export const MAX_ATTEMPTS = 5;
+const DEFAULTS = { leaseMs: 60_000, batchSize: 1000 };
+
+export function workerId(): string {
+  return `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
+}
+
+const clock = (opts: WorkerOptions) => opts.now ?? (() => new Date());
+const leaseUntil = (opts: WorkerOptions) => new Date(clock(opts)().getTime() + (opts.leaseMs ?? DEFAULTS.leaseMs));
+
+/** Claims the oldest job that is ready (UploadComplete) or whose worker's lease ran out (InProgress). */
+export async function claimNextJob(opts: WorkerOptions): Promise<IngestJobDoc | null> {
+  const now = clock(opts)();
+  return IngestJobModel.findOneAndUpdate(
+    {
+      state: trusted({ $in: ['UploadComplete', 'InProgress'] }),
+      $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: trusted({ $lte: now }) }],
+    },
+    { $set: { state: 'InProgress', leaseOwner: opts.owner, leaseExpiresAt: leaseUntil(opts) }, $inc: { attempts: 1 } },
+    { sort: { createdAt: 1, _id: 1 }, new: true },
+  );
+}
+
+async function finish(job: IngestJobDoc, opts: WorkerOptions, state: 'JobComplete' | 'Failed', errorMessage: string | null = null): Promise<void> {
+  await IngestJobModel.updateOne(
+    { _id: job._id, leaseOwner: opts.owner, state: 'InProgress' },
+    { $set: { state, errorMessage, completedAt: clock(opts)(), leaseOwner: null, leaseExpiresAt: null } },
+  );
+}
+
+/** "code: message (Column: problem; ...)", the sf__Error of a failed row. */
+export function rowError(result: Extract<BulkRowResult, { ok: false }>): string {
+  const fields = Object.entries(result.fields ?? {}).map(([f, m]) => `${columnOf(f)}: ${m}`);
+  return `${result.code}: ${result.message}${fields.length ? ` (${fields.join('; ')})` : ''}`;
+}
+
+type RowDoc = { _id: Types.ObjectId; row: number; raw: string; userId: Types.ObjectId; status: string; error?: string | null };
+
+/** Runs one batch's pending rows through the bulk path; returns each row's new status. */
+async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext): Promise<Map<string, { status: 'success' | 'failed'; error: string | null }>> {
+  const out = new Map<string, { status: 'success' | 'failed'; error: string | null }>();
+  const todo: { doc: RowDoc; input: BulkUserRow }[] = [];
+  for (const doc of rows) {
+    let values: string[];
+    try {
+      values = (parse(doc.raw, { relax_column_count: true }) as string[][])[0] ?? [];
+    } catch {
+      out.set(String(doc._id), { status: 'failed', error: 'invalid_row: this record could not be read as CSV.' });
+      continue;
+    }
+    if (values.length !== columns.length) {
+      out.set(String(doc._id), { status: 'failed', error: `invalid_row: expected ${columns.length} values, found ${values.length}.` });
+      continue;
+    }
+    todo.push({ doc, input: { userId: doc.userId, input: rowToInput(columns, values) } });
+  }
+  const results = await createUsersInBulk(todo.map((t) => t.input), ctx);
+  results.forEach((r, i) => out.set(String(todo[i].doc._id), r.ok ? { status: 'success', error: null } : { status: 'failed', error: rowError(r) }));
+  return out;
+}
+
+export type JobOutcome = 'completed' | 'failed' | 'paused' | 'lost';
+
+/** Processes a claimed job until done, the lease is lost, the job is aborted, or maxBatches is reached. */
+export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promise<JobOutcome> {
+  if (job.attempts > MAX_ATTEMPTS) {
+    await finish(job, opts, 'Failed', `The job was interrupted ${MAX_ATTEMPTS} times; its remaining rows are unprocessed.`);
+    return 'failed';
+  }
+  const actor = await loadActor(job.createdBy);
+  if (!actor) {
+    await finish(job, opts, 'Failed', 'The administrator who created this job is no longer active, so the job has no permissions.');
+    return 'failed';
+  }
+  const ctx: RequestContext = { actor, via: 'bulk' };
+  const columns = job.columns ?? [];
+  const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
+  let through = job.processedThrough;
+  for (let batches = 0; ; batches++) {
+    if (opts.maxBatches !== undefined && batches >= opts.maxBatches) return 'paused';
+    const rows = (await IngestJobRowModel.find({ job: job._id, row: trusted({ $gt: through }) }).sort({ row: 1 }).limit(batchSize).lean()) as RowDoc[];
+    if (!rows.length) {
+      await finish(job, opts, 'JobComplete');
+      return 'completed';
+    }
+    const pending = rows.filter((r) => r.status === 'pending');
+    const decided = pending.length ? await runBatch(columns, pending, ctx) : new Map();
+    if (decided.size) {
+      await IngestJobRowModel.bulkWrite(
+        [...decided].map(([id, r]) => ({
+          updateOne: { filter: { _id: id }, update: { $set: { status: r.status, created: r.status === 'success', error: r.error } } },
+        })),
+        { ordered: false },
+      );
+    }
+    const failed = rows.filter((r) => (decided.get(String(r._id))?.status ?? r.status) === 'failed').length;
+    const last = rows[rows.length - 1].row;
+    const moved = await IngestJobModel.findOneAndUpdate(
+      { _id: job._id, leaseOwner: opts.owner, processedThrough: through },
+      { $set: { processedThrough: last, leaseExpiresAt: leaseUntil(opts) }, $inc: { numberRecordsProcessed: rows.length, numberRecordsFailed: failed } },
+      { new: true, projection: { state: 1 } },
+    );
+    if (!moved) return 'lost';
+    if (moved.state !== 'InProgress') return 'lost'; // aborted meanwhile: the rest stays unprocessed
+    through = last;
+  }
+}
+
+/** Claims and processes jobs until none is ready; returns how many reached a final state. */
+export async function processAvailableJobs(opts: WorkerOptions): Promise<number> {
+  let finished = 0;
+  for (;;) {
+    const job = await claimNextJob(opts);
+    if (!job) return finished;
+    const outcome = await processJob(job, opts);
+    if (outcome === 'completed' || outcome === 'failed') finished++;
+    if (outcome === 'paused') return finished;
+  }
+}

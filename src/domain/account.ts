@@ -2,14 +2,13 @@
  * A signed-in user's own account: their name, nickname, locale, language and time zone, and their
  * password (the current one required). Changing the password ends every other session of the user.
  */
-import { Error as MongooseError } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
-import { duplicateKeyField } from '../data/errors';
 import { selfContext } from './actor';
 import { recordAudit } from './audit';
-import { ConflictError, ValidationError } from './errors';
+import { ValidationError } from './errors';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords';
-import { fieldErrorsOf } from './users';
+import { conflictFor } from './users';
+import { validateAndSave } from './save';
 
 export interface ProfileChanges {
   firstName: string;
@@ -26,20 +25,7 @@ export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, i
     localeSidKey: user.localeSidKey, languageLocaleKey: user.languageLocaleKey, timeZoneSidKey: user.timeZoneSidKey,
   };
   user.set(changes);
-  try {
-    await user.validate();
-  } catch (err) {
-    if (err instanceof MongooseError.ValidationError) throw new ValidationError('Some fields need attention.', fieldErrorsOf(err));
-    throw err;
-  }
-  try {
-    await user.save({ validateBeforeSave: false });
-  } catch (err) {
-    if (duplicateKeyField(err) === 'communityNickname') {
-      throw new ConflictError('That nickname is already taken.', { communityNickname: 'That nickname is already taken; choose another.' }, 'nickname_taken');
-    }
-    throw err;
-  }
+  await validateAndSave(user, { communityNickname: () => conflictFor('communityNickname') });
   await recordAudit(selfContext(user, ip), {
     action: 'user.profile_updated', target: { type: 'User', id: user._id, label: user.username }, before, after: { ...changes },
   });

@@ -1,12 +1,11 @@
 /** Sites: name, address (slug), self-registration switch and registration profile. */
-import { Error as MongooseError, trusted, Types } from 'mongoose';
+import { trusted, Types } from 'mongoose';
 import { LicenseModel, ProfileModel, SiteModel, type SiteDoc } from '../data/models';
-import { duplicateKeyField } from '../data/errors';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { assertPermission } from './permissions';
-import { fieldErrorsOf } from './users';
+import { validateAndSave } from './save';
 
 export interface SiteInput { name: string; slug: string; selfRegistrationEnabled: boolean; registrationProfileId: string }
 
@@ -27,19 +26,8 @@ async function validProfile(id: string) {
   return found;
 }
 
-async function saveSite(site: SiteDoc): Promise<void> {
-  try {
-    await site.validate();
-  } catch (err) {
-    if (err instanceof MongooseError.ValidationError) throw new ValidationError('Some fields need attention.', fieldErrorsOf(err));
-    throw err;
-  }
-  try {
-    await site.save({ validateBeforeSave: false });
-  } catch (err) {
-    if (duplicateKeyField(err) === 'slug') throw new ConflictError('Another site has this address.', { slug: 'Another site has this address; choose another.' }, 'slug_taken');
-    throw err;
-  }
+function saveSite(site: SiteDoc): Promise<void> {
+  return validateAndSave(site, { slug: () => new ConflictError('Another site has this address.', { slug: 'Another site has this address; choose another.' }, 'slug_taken') });
 }
 
 /** New sites start with self-registration off, whatever the form says: an admin turns it on deliberately. */

@@ -3,16 +3,15 @@
  * like, and a password reset (the user's sessions end).
  */
 import crypto from 'node:crypto';
-import { Error as MongooseError, trusted } from 'mongoose';
+import { trusted } from 'mongoose';
 import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventModel, ProfileModel, SiteModel, UserModel } from '../data/models';
-import { duplicateKeyField } from '../data/errors';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { ConflictError, ValidationError } from './errors';
 import { hashPassword } from './passwords';
 import { assertCanManage, canLoginAs } from './permissions';
 import { managedView } from './qualification';
-import { fieldErrorsOf, findUserOr404 } from './users';
+import { conflictFor, findUserOr404 } from './users';
+import { validateAndSave } from './save';
 
 export async function userDetails(userId: string, actor: Actor) {
   const user = await findUserOr404(userId);
@@ -42,18 +41,7 @@ export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: R
   const changed = Object.fromEntries(Object.entries(edits).filter(([, v]) => v !== undefined));
   const before = Object.fromEntries(Object.keys(changed).map((k) => [k, user.get(k)]));
   user.set(changed);
-  try {
-    await user.validate();
-  } catch (err) {
-    if (err instanceof MongooseError.ValidationError) throw new ValidationError('Some fields need attention.', fieldErrorsOf(err));
-    throw err;
-  }
-  try {
-    await user.save({ validateBeforeSave: false });
-  } catch (err) {
-    if (duplicateKeyField(err) === 'communityNickname') throw new ConflictError('That nickname is already taken.', { communityNickname: 'That nickname is already taken.' }, 'nickname_taken');
-    throw err;
-  }
+  await validateAndSave(user, { communityNickname: () => conflictFor('communityNickname') });
   await recordAudit(ctx, { action: 'user.edited', target: { type: 'User', id: user._id, label: user.username }, before, after: changed });
   return user;
 }

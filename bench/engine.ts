@@ -5,10 +5,15 @@
  * Baselines measured in the same run so figures read as ratios:
  * - the same lookups against a plain JS Map of the documents (the floor for an in-memory store);
  * - a driver `ping` round trip (the wire + driver cost that every command pays, whatever the engine does).
+ * Also the same find command run directly against an engine holding the same documents (no socket, no
+ * BSON encoding), which is the engine's own share of a lookup.
  * Run: npm run bench (all benchmarks) or npx tsx bench/engine.ts.
  */
 import { MongoClient, ObjectId, type Document } from 'mongodb';
 import { startEmbeddedMongo } from '../src/embedded-mongo';
+// Internals, only to time a lookup inside the engine without the wire and the driver.
+import { Engine } from '../src/embedded-mongo/engine';
+import { runCommand } from '../src/embedded-mongo/commands';
 
 const USERS = Number(process.env.BENCH_USERS || 100_000);
 const LOOKUPS = 10_000;
@@ -86,6 +91,15 @@ export async function run(): Promise<Record<string, number | string>> {
       if (page.length === 0) throw new Error('empty page');
     });
 
+    const direct = new Engine(null);
+    const ctx = { engine: direct, db: 'bench', connectionId: 0 };
+    runCommand({ createIndexes: 'users', indexes: [{ key: { username: 1 }, name: 'username_1', unique: true }], $db: 'bench' }, ctx);
+    runCommand({ insert: 'users', documents: all, $db: 'bench' }, ctx);
+    const directSeconds = await timeLoop(LOOKUPS, (i) => {
+      const r = runCommand({ find: 'users', filter: { username: `user${pick(i)}@example.com` }, limit: 1, singleBatch: true, $db: 'bench' }, ctx);
+      if (r.cursor.firstBatch.length !== 1) throw new Error('direct lookup miss');
+    });
+
     const ms = (s: number, n: number) => Number(((s / n) * 1000).toFixed(4));
     return {
       users: USERS,
@@ -99,6 +113,7 @@ export async function run(): Promise<Record<string, number | string>> {
       msPerCollationLookup: ms(nickSeconds, LOOKUPS),
       pingsPerSec: Math.round(LOOKUPS / pingSeconds),
       msPerPing: ms(pingSeconds, LOOKUPS),
+      msPerLookupInsideEngine: ms(directSeconds, LOOKUPS),
       mapLookupsPerSec: Math.round(LOOKUPS / mapSeconds),
       msPerMapLookup: ms(mapSeconds, LOOKUPS),
       lookupVsPing: Number((lookupSeconds / pingSeconds).toFixed(2)),

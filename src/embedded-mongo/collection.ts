@@ -26,7 +26,7 @@ export class Index {
   readonly fields: string[];
   readonly ci: boolean;
   /** canonical key -> ids (as canonical _id keys) */
-  readonly map = new Map<string, Set<string>>();
+  readonly map = new Map<string, string | Set<string>>();
   private readonly partial?: { test(doc: Document): boolean };
 
   constructor(readonly spec: IndexSpec) {
@@ -52,29 +52,45 @@ export class Index {
     return keys;
   }
 
+  // A key held by one document maps to its id directly; a Set only where several share it. Unique
+  // indexes (most of them) then cost one string per document instead of one Set.
   add(id: string, keys: string[]) {
     for (const k of keys) {
-      let set = this.map.get(k);
-      if (!set) this.map.set(k, (set = new Set()));
-      set.add(id);
+      const held = this.map.get(k);
+      if (held === undefined) this.map.set(k, id);
+      else if (typeof held === 'string') {
+        if (held !== id) this.map.set(k, new Set([held, id]));
+      } else held.add(id);
     }
   }
 
   remove(id: string, keys: string[]) {
     for (const k of keys) {
-      const set = this.map.get(k);
-      if (!set) continue;
-      set.delete(id);
-      if (set.size === 0) this.map.delete(k);
+      const held = this.map.get(k);
+      if (held === undefined) continue;
+      if (typeof held === 'string') {
+        if (held === id) this.map.delete(k);
+        continue;
+      }
+      held.delete(id);
+      if (held.size === 1) this.map.set(k, held.values().next().value as string);
+      else if (held.size === 0) this.map.delete(k);
     }
+  }
+
+  /** The ids holding a key. */
+  idsAt(k: string): Iterable<string> {
+    const held = this.map.get(k);
+    return held === undefined ? [] : typeof held === 'string' ? [held] : held;
   }
 
   /** The first key that another document already holds in this unique index. */
   conflict(id: string, keys: string[]): string | null {
     if (!this.spec.unique) return null;
     for (const k of keys) {
-      const set = this.map.get(k);
-      if (set && (set.size > 1 || !set.has(id))) return k;
+      const held = this.map.get(k);
+      if (held === undefined) continue;
+      if (typeof held === 'string' ? held !== id : held.size > 1 || !held.has(id)) return k;
     }
     return null;
   }
@@ -254,7 +270,7 @@ export class Collection {
       keys = keys.flatMap((k) => cs.map((c) => (k ? `${k}\u0001${c}` : c)));
     }
     const ids = new Set<string>();
-    for (const k of keys) for (const id of index.map.get(k) ?? []) ids.add(id);
+    for (const k of keys) for (const id of index.idsAt(k)) ids.add(id);
     return ids;
   }
 }

@@ -88,8 +88,10 @@ export function adminSettingsRouter(): Router {
   router.post(ADMIN.tokens, async (req, res, next) => {
     try {
       const { token, record } = await createApiToken(field(req, 'name'), ctxOf(req, res));
-      flash(req, 'ok', `Token "${record.name}" created. Copy it now: it is shown only once.`, token);
-      res.redirect(303, ADMIN.tokens);
+      // Rendered straight away rather than through a flash, so the token never sits in the session store.
+      res.locals.flash = { kind: 'ok', text: `Token "${record.name}" created. Copy it now: it is shown only once.`, secret: token };
+      res.status(201);
+      await tokensPage(req, res);
     } catch (err) {
       await refused(res, next, err, () => tokensPage(req, res));
     }

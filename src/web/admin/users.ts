@@ -116,8 +116,9 @@ export function adminUsersRouter(): Router {
 
   router.post(`${ADMIN.users}/:id/reset-password`, async (req, res) => {
     const temporary = await resetPassword(String(req.params.id), ctxOf(req, res));
-    flash(req, 'ok', 'Password reset. Give the user this temporary password; it is shown only once:', temporary);
-    res.redirect(303, ADMIN.user(req.params.id));
+    // Rendered straight away rather than through a flash, so the password never sits in the session store.
+    res.locals.flash = { kind: 'ok', text: 'Password reset. Give the user this temporary password; it is shown only once:', secret: temporary };
+    await renderUser(req, res);
   });
 
   router.post(`${ADMIN.users}/:id/login-as`, async (req, res) => {

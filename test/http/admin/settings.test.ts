@@ -1,4 +1,5 @@
 import request from 'supertest';
+import mongoose from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { csrfFrom, postForm, registerGuest } from '../../helpers/forms';
 import { adminAgent, ADMIN_PASSWORD, makeAdmin, makeStaff } from '../../helpers/admin';
@@ -77,9 +78,9 @@ describe('licenses', () => {
 describe('API tokens', () => {
   it('shows a new token once in #new-token, stores only a hash, and revokes', async () => {
     const created = await post(admin, '/admin/api-tokens', { name: 'CRM sync' });
-    expect(created.status).toBe(303);
-    const page = await admin.get('/admin/api-tokens');
-    const token = /id="new-token">([^<]+)</.exec(page.text)![1];
+    expect(created.status).toBe(201);
+    const token = /id="new-token">([^<]+)</.exec(created.text)![1];
+    expect(JSON.stringify(await mongoose.connection.db!.collection('sessions').find().toArray())).not.toContain(token);
     expect(token).toMatch(/^ipt_/);
     expect((await admin.get('/admin/api-tokens')).text).not.toContain(token);
     const stored = (await ApiTokenModel.findOne({ name: 'CRM sync' }).select('+hash').lean())!;

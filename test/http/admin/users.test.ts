@@ -1,7 +1,7 @@
 import request from 'supertest';
-import { trusted } from 'mongoose';
+import mongoose, { trusted } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { csrfFrom, postForm, registerGuest } from '../../helpers/forms';
+import { csrfFrom, logIn, postForm, registerGuest } from '../../helpers/forms';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { AccountModel, AuditEventModel, ContactModel, DelegatedAdminGroupModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
 
@@ -191,5 +191,19 @@ describe('permissions', () => {
     expect(refused.status).toBe(403);
     expect(refused.text).toMatch(/can&#39;t manage contactless users/);
     expect((await act(agent, inScope._id, 'upgrade', { profileId: await profileId('Customer Community User') })).status).toBe(403);
+  });
+});
+
+describe('password reset', () => {
+  it('shows a temporary password once, ends the user\'s sessions, and keeps it out of the session store', async () => {
+    const { agent } = await registerGuest(t.app, { email: 'reset-me@example.com' });
+    const u = (await UserModel.findOne({ username: 'reset-me@example.com' }).lean())!;
+    const res = await act(admin, u._id, 'reset-password');
+    expect(res.status).toBe(200);
+    const temporary = /<div class="secret" id="new-token">([^<]+)</.exec(res.text)![1];
+    expect(temporary.length).toBeGreaterThanOrEqual(16);
+    expect((await agent.get('/s/portal/')).text).not.toContain('Welcome, ');
+    expect(JSON.stringify(await mongoose.connection.db!.collection('sessions').find().toArray())).not.toContain(temporary);
+    expect((await logIn(request.agent(t.app), 'reset-me@example.com', temporary)).status).toBe(303);
   });
 });

@@ -1,7 +1,30 @@
+/**
+ * The REST API under /api (v1). Order: bearer token first (401 before anything else), then the routes,
+ * then the API's error writer (400 for invalid fields, JSON everywhere). The routes are registered on
+ * this one router with their full paths (src/api/v1/paths.ts), so the OpenAPI test can list them.
+ */
 import { Router } from 'express';
 import type { AppDeps } from '../web/deps';
+import { requireBearer } from './bearer';
+import { apiErrors } from './errors';
+import { openApiDocument } from './openapi';
+import { V1 } from './v1/paths';
+import { userRoutes } from './v1/users';
+import { qualificationRoutes } from './v1/qualification';
+import { catalogRoutes } from './v1/catalog';
+import { jobRoutes } from './v1/jobs';
 
-/** REST API under /api (v1). */
-export function apiRouter(_deps: AppDeps): Router {
-  return Router();
+export function apiRouter(deps: AppDeps): Router {
+  const router = Router();
+  router.use(requireBearer('api'));
+  const document = openApiDocument();
+  router.get(V1.openapi, (_req, res) => {
+    res.json(document);
+  });
+  userRoutes(router);
+  qualificationRoutes(router);
+  catalogRoutes(router);
+  jobRoutes(router, deps);
+  router.use(apiErrors);
+  return router;
 }

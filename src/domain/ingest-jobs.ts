@@ -51,7 +51,7 @@ export async function changeIngestJobState(id: string, state: 'UploadComplete' |
     guard.state = trusted({ $in: ABORTABLE });
   }
   const update = state === 'Aborted' ? { $set: { state, completedAt: new Date() } } : { $set: { state } };
-  const changed = await IngestJobModel.findOneAndUpdate(guard, update, { new: true });
+  const changed = await IngestJobModel.findOneAndUpdate(guard, update, { returnDocument: 'after' });
   if (!changed) {
     const now = (await IngestJobModel.findById(job._id).lean())!;
     if (state === 'UploadComplete' && now.state === 'Open') {

@@ -5,7 +5,7 @@
  * One upload per job (Bulk API 2.0): claimed by a conditional update; if the upload fails (bad CSV, too
  * large, the client went away) its rows are deleted and the job can take another upload.
  */
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc } from '../data/models';
@@ -24,14 +24,25 @@ export class UploadTooLargeError extends Error {
 
 interface Parsed { record: string[]; raw: string }
 
-/** Counts bytes as they pass and fails the parse once there are more than `maxBytes`. */
-function limitBytes(body: Readable, maxBytes: number): Readable {
+/**
+ * Counts bytes as they pass; past `maxBytes` it fails the parse. It does not destroy the request
+ * (that would close the socket before the 413 is written): .pipe() just stops reading, and Node
+ * discards the rest of the body once the response is sent.
+ */
+function limitBytes(body: Readable, maxBytes: number, parser: Transform): Transform {
   let seen = 0;
-  body.on('data', (chunk: Buffer) => {
-    seen += chunk.length;
-    if (seen > maxBytes) body.destroy(new UploadTooLargeError(`The upload is larger than ${maxBytes} bytes.`));
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      if (seen > maxBytes) return done(new UploadTooLargeError(`The upload is larger than ${maxBytes} bytes.`));
+      done(null, chunk);
+    },
   });
-  return body;
+  counter.on('error', (err) => parser.destroy(err));
+  body.on('error', (err) => parser.destroy(err));
+  body.on('aborted', () => parser.destroy(new Error('The client ended the upload early.')));
+  body.pipe(counter).pipe(parser);
+  return parser;
 }
 
 export async function uploadCsv(job: IngestJobDoc, body: Readable, opts: { maxBytes: number }): Promise<{ rows: number }> {
@@ -43,8 +54,7 @@ export async function uploadCsv(job: IngestJobDoc, body: Readable, opts: { maxBy
   }
   let rowNumber = 0;
   try {
-    const parser = limitBytes(body, opts.maxBytes).pipe(parse({ bom: true, raw: true, skip_empty_lines: true, max_record_size: 1024 * 1024 }));
-    body.on('error', (err) => parser.destroy(err));
+    const parser = limitBytes(body, opts.maxBytes, parse({ bom: true, raw: true, skip_empty_lines: true, max_record_size: 1024 * 1024 }));
     let columns: string[] | null = null;
     let pending: Record<string, unknown>[] = [];
     const flush = async () => {

@@ -51,7 +51,7 @@ export async function claimNextJob(opts: WorkerOptions): Promise<IngestJobDoc | 
       $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: trusted({ $lte: now }) }],
     },
     { $set: { state: 'InProgress', leaseOwner: opts.owner, leaseExpiresAt: leaseUntil(opts) }, $inc: { attempts: 1 } },
-    { sort: { createdAt: 1, _id: 1 }, new: true },
+    { sort: { createdAt: 1, _id: 1 }, returnDocument: 'after' },
   );
 }
 
@@ -132,7 +132,7 @@ export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promis
     const moved = await IngestJobModel.findOneAndUpdate(
       { _id: job._id, leaseOwner: opts.owner, processedThrough: through },
       { $set: { processedThrough: last, leaseExpiresAt: leaseUntil(opts) }, $inc: { numberRecordsProcessed: rows.length, numberRecordsFailed: failed } },
-      { new: true, projection: { state: 1 } },
+      { returnDocument: 'after', projection: { state: 1 } },
     );
     if (!moved) return 'lost';
     if (moved.state !== 'InProgress') return 'lost'; // aborted meanwhile: the rest stays unprocessed

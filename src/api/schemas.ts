@@ -1,0 +1,92 @@
+/** The request bodies and queries of the REST API, one zod schema each (see validate.ts for the rules). */
+import { z } from 'zod';
+import { bool, objectId, queryBool, text } from './validate';
+
+/** POST /users: the fields of Salesforce's User example in camelCase, plus password, contact and site. */
+export const newUserBody = z.strictObject({
+  firstName: text(40).optional(),
+  lastName: text(80),
+  email: text(254),
+  alias: text(8).optional(),
+  username: text(80).optional(),
+  communityNickname: text(40).optional(),
+  localeSidKey: text(20).optional(),
+  timeZoneSidKey: text(60).optional(),
+  languageLocaleKey: text(20).optional(),
+  emailEncodingKey: text(20).optional(),
+  profileId: objectId.optional(),
+  contactId: objectId.nullable().optional(),
+  siteId: objectId.nullable().optional(),
+  password: text(1024).optional(),
+  isActive: bool.optional(),
+});
+
+/** PATCH /users/:id: any of these; username, profile, license and contact change through their own routes. */
+export const userPatchBody = z.strictObject({
+  firstName: text(40).optional(),
+  lastName: text(80).optional(),
+  email: text(254).optional(),
+  alias: text(8).optional(),
+  communityNickname: text(40).optional(),
+  localeSidKey: text(20).optional(),
+  timeZoneSidKey: text(60).optional(),
+  languageLocaleKey: text(20).optional(),
+  emailEncodingKey: text(20).optional(),
+  isActive: bool.optional(),
+});
+
+export const userListQuery = z.strictObject({
+  q: text(100).optional(),
+  username: text(80).optional(),
+  email: text(254).optional(),
+  contactless: queryBool.optional(),
+  license: objectId.optional(),
+  profile: objectId.optional(),
+  site: objectId.optional(),
+  active: queryBool.optional(),
+  cursor: text(200).optional(),
+  limit: z.string({ error: 'Use a number.' }).regex(/^\d{1,3}$/, 'Use a number from 1 to 200.').transform(Number).pipe(z.number().min(1, 'Use a number from 1 to 200.').max(200, 'Use a number from 1 to 200.')).optional(),
+});
+
+/** POST /users/:id/contact: an existing contact, or the fields of a new one and its account. */
+export const contactBody = z
+  .strictObject({
+    contactId: objectId.optional(),
+    firstName: text(40).optional(),
+    lastName: text(80).optional(),
+    email: text(254).optional(),
+    phone: text(40).optional(),
+    title: text(128).optional(),
+    accountId: objectId.optional(),
+    accountName: text(120).optional(),
+  })
+  .superRefine((b, ctx) => {
+    const newContactFields = ['firstName', 'lastName', 'email', 'phone', 'title', 'accountId', 'accountName'] as const;
+    if (b.contactId !== undefined) {
+      for (const f of newContactFields) {
+        if (b[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: 'Send either contactId, or the fields of a new contact; not both.' });
+      }
+    } else if (b.lastName === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['lastName'], message: 'This field is required (or send contactId to associate an existing contact).' });
+    }
+  });
+
+export const upgradeBody = z.strictObject({ profileId: objectId });
+export const downgradeBody = z.strictObject({ profileId: objectId.optional() });
+export const emptyBody = z.strictObject({});
+
+export const licensePatchBody = z.strictObject({
+  totalSeats: z.number({ error: 'Send a whole number.' }).int('Send a whole number.').min(0, 'Use 0 or more.').max(100_000_000, 'Use at most 100000000.'),
+});
+
+export const newJobBody = z.strictObject({
+  object: z.literal('User', { error: 'Only "User" can be ingested.' }),
+  operation: z.literal('insert', { error: 'Only "insert" is supported.' }),
+  contentType: z.literal('CSV', { error: 'Only "CSV" is supported.' }).optional(),
+  columnDelimiter: z.literal('COMMA', { error: 'Only "COMMA" is supported.' }).optional(),
+  lineEnding: z.enum(['LF', 'CRLF'], { error: 'Use LF or CRLF.' }).optional(),
+});
+
+export const jobPatchBody = z.strictObject({
+  state: z.enum(['UploadComplete', 'Aborted'], { error: 'Use UploadComplete or Aborted.' }),
+});

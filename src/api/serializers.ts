@@ -1,0 +1,102 @@
+/**
+ * What the API answers. Explicit lists of fields, so a new schema field (or a secret such as
+ * passwordHash or sessionEpoch) never leaks by accident. Ids are 24-hex strings, dates ISO 8601.
+ */
+import type { Types } from 'mongoose';
+import { listProfiles } from '../domain/profiles';
+
+type Id = Types.ObjectId;
+const id = (v: Id | null | undefined) => (v ? String(v) : null);
+const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
+
+export interface UserLike {
+  _id: Id; username: string; email: string; firstName?: string | null; lastName: string; alias: string; communityNickname: string;
+  localeSidKey: string; timeZoneSidKey: string; languageLocaleKey: string; emailEncodingKey?: string | null; userType: string;
+  profile: Id; license: Id; contact?: Id | null; site?: Id | null; isActive?: boolean | null; createdAt?: Date | null; lastLoginAt?: Date | null;
+}
+
+/** Loads profile and license names once, then serialises any number of users. */
+export async function userSerializer(): Promise<(u: UserLike) => Record<string, unknown>> {
+  const rows = await listProfiles();
+  const profiles = new Map(rows.map((r) => [String(r.profile._id), r.profile.name]));
+  const licenses = new Map(rows.filter((r) => r.license).map((r) => [String(r.license!._id), r.license!.name]));
+  return (u) => ({
+    id: String(u._id),
+    username: u.username,
+    email: u.email,
+    firstName: u.firstName ?? '',
+    lastName: u.lastName,
+    alias: u.alias,
+    communityNickname: u.communityNickname,
+    localeSidKey: u.localeSidKey,
+    timeZoneSidKey: u.timeZoneSidKey,
+    languageLocaleKey: u.languageLocaleKey,
+    emailEncodingKey: u.emailEncodingKey ?? 'UTF-8',
+    userType: u.userType,
+    profile: { id: String(u.profile), name: profiles.get(String(u.profile)) ?? null },
+    license: { id: String(u.license), name: licenses.get(String(u.license)) ?? null },
+    contactId: id(u.contact),
+    siteId: id(u.site),
+    isActive: u.isActive !== false,
+    createdAt: iso(u.createdAt),
+    lastLoginAt: iso(u.lastLoginAt),
+  });
+}
+
+export function serializeProfile(p: { _id: Id; name: string; userType: string; license: Id }, license: { name: string; requiresContact: boolean } | null) {
+  return { id: String(p._id), name: p.name, userType: p.userType, license: { id: String(p.license), name: license?.name ?? null }, requiresContact: license?.requiresContact ?? null };
+}
+
+export function serializeLicense(l: { _id: Id; name: string; userType: string; requiresContact: boolean; totalSeats: number; usedSeats: number }) {
+  return { id: String(l._id), name: l.name, userType: l.userType, requiresContact: l.requiresContact, totalSeats: l.totalSeats, usedSeats: l.usedSeats };
+}
+
+export function serializeSite(s: { _id: Id; name: string; slug: string; selfRegistrationEnabled?: boolean | null; registrationProfile: unknown }) {
+  const rp = s.registrationProfile as { _id?: Id; name?: string } | Id;
+  const profileId = rp && typeof rp === 'object' && '_id' in rp && rp._id ? rp._id : (rp as Id);
+  return {
+    id: String(s._id),
+    name: s.name,
+    slug: s.slug,
+    selfRegistrationEnabled: Boolean(s.selfRegistrationEnabled),
+    registrationProfile: { id: String(profileId), name: (rp as { name?: string })?.name ?? null },
+  };
+}
+
+export function serializeContact(c: { _id: Id; firstName?: string | null; lastName: string; email?: string | null; phone?: string | null; title?: string | null }, account: { _id: Id; name: string } | null, userId: Id | null) {
+  return {
+    id: String(c._id),
+    firstName: c.firstName ?? '',
+    lastName: c.lastName,
+    email: c.email ?? null,
+    phone: c.phone ?? '',
+    title: c.title ?? '',
+    account: account ? { id: String(account._id), name: account.name } : null,
+    userId: id(userId),
+  };
+}
+
+/** Bulk API 2.0's JobInfo, in its own field names. */
+export function serializeJob(j: {
+  _id: Id; object: string; operation: string; state: string; createdBy: Id; createdAt?: Date; updatedAt?: Date; numberRecordsUploaded?: number | null;
+  numberRecordsProcessed?: number | null; numberRecordsFailed?: number | null; errorMessage?: string | null; columns?: string[] | null;
+}) {
+  return {
+    id: String(j._id),
+    object: j.object,
+    operation: j.operation,
+    state: j.state,
+    jobType: 'V2Ingest',
+    contentType: 'CSV',
+    columnDelimiter: 'COMMA',
+    lineEnding: 'LF',
+    contentUrl: `/api/v1/jobs/ingest/${j._id}/batches`,
+    createdById: String(j.createdBy),
+    createdDate: iso(j.createdAt),
+    systemModstamp: iso(j.updatedAt),
+    numberRecordsUploaded: j.numberRecordsUploaded ?? 0,
+    numberRecordsProcessed: j.numberRecordsProcessed ?? 0,
+    numberRecordsFailed: j.numberRecordsFailed ?? 0,
+    errorMessage: j.errorMessage ?? null,
+  };
+}

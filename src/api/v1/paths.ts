@@ -1,0 +1,22 @@
+/** Route paths of the REST API, relative to /api; the OpenAPI document and the tests use the same ones. */
+export const V1 = {
+  openapi: '/v1/openapi.json',
+  users: '/v1/users',
+  user: '/v1/users/:id',
+  userContact: '/v1/users/:id/contact',
+  userUpgrade: '/v1/users/:id/upgrade',
+  userDowngrade: '/v1/users/:id/downgrade',
+  userActivate: '/v1/users/:id/activate',
+  userDeactivate: '/v1/users/:id/deactivate',
+  profiles: '/v1/profiles',
+  licenses: '/v1/licenses',
+  license: '/v1/licenses/:id',
+  contact: '/v1/contacts/:id',
+  sites: '/v1/sites',
+  jobs: '/v1/jobs/ingest',
+  job: '/v1/jobs/ingest/:id',
+  jobBatches: '/v1/jobs/ingest/:id/batches',
+  jobSuccessful: '/v1/jobs/ingest/:id/successfulResults',
+  jobFailed: '/v1/jobs/ingest/:id/failedResults',
+  jobUnprocessed: '/v1/jobs/ingest/:id/unprocessedrecords',
+} as const;

@@ -1,0 +1,59 @@
+/**
+ * Users over REST: create (contactless unless a contact is given), read, search with keyset pages,
+ * patch. Qualification (contact, upgrade, downgrade, activation) is in qualification.ts. Each handler
+ * validates, calls one domain service (the same ones as the admin pages), and serialises.
+ */
+import type { Router } from 'express';
+import { createUser, findUserOr404 } from '../../domain/users';
+import { userDetails, editUser } from '../../domain/user-admin';
+import { setUserActive } from '../../domain/qualification';
+import { searchUsers } from '../../domain/user-directory';
+import { defaultProfileId } from '../../domain/profiles';
+import { decodeCursor } from '../../data/user-search';
+import { ValidationError } from '../../domain/errors';
+import { apiContext } from '../bearer';
+import { parseInput } from '../validate';
+import { newUserBody, userListQuery, userPatchBody } from '../schemas';
+import { userSerializer } from '../serializers';
+import { V1 } from './paths';
+
+export function userRoutes(router: Router): void {
+  router.post(V1.users, async (req, res) => {
+    const body = parseInput(newUserBody, req.body);
+    const ctx = apiContext(res);
+    const user = await createUser({ ...body, profileId: body.profileId ?? (await defaultProfileId()) }, ctx);
+    const serialize = await userSerializer();
+    res.status(201).location(`/api/v1/users/${user._id}`).json(serialize(user));
+  });
+
+  router.get(V1.users, async (req, res) => {
+    const q = parseInput(userListQuery, req.query);
+    if (q.cursor && !decodeCursor(q.cursor)) throw new ValidationError('Some fields need attention.', { cursor: 'Use the nextCursor of a previous page.' });
+    const page = await searchUsers(
+      apiContext(res).actor,
+      { q: q.q, username: q.username, email: q.email, contactless: q.contactless, licenseId: q.license, profileId: q.profile, siteId: q.site, active: q.active },
+      q.cursor,
+      q.limit ?? 50,
+    );
+    const serialize = await userSerializer();
+    res.json({ records: page.records.map(serialize), nextCursor: page.nextCursor });
+  });
+
+  router.get(V1.user, async (req, res) => {
+    const { user } = await userDetails(String(req.params.id), apiContext(res).actor);
+    res.json((await userSerializer())(user));
+  });
+
+  router.patch(V1.user, async (req, res) => {
+    const { isActive, ...edits } = parseInput(userPatchBody, req.body);
+    const ctx = apiContext(res);
+    const id = String(req.params.id);
+    // Deactivating oneself is refused; doing it first means the refusal comes before any other write.
+    const self = ctx.actor.id.toHexString() === id.toLowerCase();
+    if (isActive !== undefined && self) await setUserActive(id, isActive, ctx);
+    if (Object.keys(edits).length) await editUser(id, edits, ctx);
+    else await userDetails(id, ctx.actor); // a patch with nothing to change still needs the right to see the user
+    if (isActive !== undefined && !self) await setUserActive(id, isActive, ctx);
+    res.json((await userSerializer())(await findUserOr404(id)));
+  });
+}

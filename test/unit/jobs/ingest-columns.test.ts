@@ -1,0 +1,31 @@
+import { checkHeader, columnOf, rowToInput } from '../../../src/jobs/ingest-columns';
+import { rowError } from '../../../src/jobs/ingest-worker';
+
+describe('the CSV header of a User job', () => {
+  it('accepts Salesforce field names and maps a record, leaving blanks out', () => {
+    const cols = checkHeader(['FirstName', 'LastName', 'Email', 'ProfileId', 'ContactId', 'TimeZoneSidKey']);
+    expect(rowToInput(cols, ['Zoë', "O'Brien, Jr.", 'z@example.com', 'abc', '', 'Europe/Paris'])).toEqual({
+      firstName: 'Zoë', lastName: "O'Brien, Jr.", email: 'z@example.com', profileId: 'abc', timeZoneSidKey: 'Europe/Paris',
+    });
+  });
+
+  it('refuses unknown, missing and repeated columns, naming them', () => {
+    expect(() => checkHeader(['LastName', 'Email'])).toThrow('The CSV header is not valid.');
+    try {
+      checkHeader(['LastName', 'Email', 'ProfileId', 'passwordHash', 'Email', '__proto__']);
+    } catch (err) {
+      const fields = (err as { fields: Record<string, string> }).fields;
+      expect(fields.header).toContain('passwordHash');
+      expect(fields.header).toContain('__proto__');
+      expect(fields.duplicateColumns).toContain('Email');
+    }
+  });
+
+  it('names fields in errors by their column', () => {
+    expect(columnOf('timeZoneSidKey')).toBe('TimeZoneSidKey');
+    expect(columnOf('contactId')).toBe('ContactId');
+    expect(columnOf('username')).toBe('Username');
+    expect(rowError({ ok: false, code: 'validation_failed', message: 'Some fields need attention.', fields: { email: 'Enter a valid email address.' } }))
+      .toBe('validation_failed: Some fields need attention. (Email: Enter a valid email address.)');
+  });
+});

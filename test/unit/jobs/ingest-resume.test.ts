@@ -1,0 +1,107 @@
+/**
+ * A job interrupted by a crash resumes without creating anyone twice: worker A claims the lease,
+ * processes one batch, inserts part of the next batch's users and "dies" (its results never recorded,
+ * its lease left to expire). Worker B, with the clock moved past the lease, takes over and finishes.
+ */
+import { Readable } from 'node:stream';
+import { trusted } from 'mongoose';
+import { startTestApp, type TestApp } from '../../helpers/app';
+import { IngestJobModel, IngestJobRowModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
+import { createAdministrator } from '../../../src/domain/bootstrap';
+import { loadActor, type Actor } from '../../../src/domain/actor';
+import { changeIngestJobState, createIngestJob } from '../../../src/domain/ingest-jobs';
+import { uploadCsv } from '../../../src/jobs/ingest-upload';
+import { claimNextJob, processJob, processAvailableJobs } from '../../../src/jobs/ingest-worker';
+import { createUsersInBulk } from '../../../src/domain/bulk-import';
+import { rowToInput } from '../../../src/jobs/ingest-columns';
+
+let t: TestApp;
+let actor: Actor;
+let ei: string;
+beforeAll(async () => {
+  t = await startTestApp('jobs-resume');
+  const admin = (await createAdministrator({ username: 'resume-admin@example.com', password: 'lantern-copper-wisdom-77', lastName: 'Admin' }))!;
+  actor = (await loadActor(admin._id))!;
+  ei = String((await ProfileModel.findOne({ name: 'External Identity User' }).lean())!._id);
+});
+afterAll(() => t.stop());
+
+const ctx = () => ({ actor, via: 'api' as const });
+
+async function readyJob(lines: string[]) {
+  const job = await createIngestJob({ object: 'User', operation: 'insert' }, ctx());
+  await uploadCsv(job, Readable.from([`LastName,Email,ProfileId\n${lines.join('\n')}\n`]), { maxBytes: 10_000_000 });
+  await changeIngestJobState(String(job._id), 'UploadComplete', ctx());
+  return job._id;
+}
+
+it('resumes after a crash with no duplicate users and exact counts', async () => {
+  // 25 rows: row 7 repeats row 3's email (a genuine duplicate), the rest are distinct.
+  const lines = Array.from({ length: 25 }, (_, i) => `Resume${i + 1},${i === 6 ? 'resume3' : `resume${i + 1}`}@example.com,${ei}`);
+  const jobId = await readyJob(lines);
+  const license = (await LicenseModel.findOne({ name: 'External Identity' }).lean())!;
+  const t0 = new Date('2030-01-01T00:00:00Z');
+  const at = (ms: number) => () => new Date(t0.getTime() + ms);
+  const A = { owner: 'worker-A', now: at(0), leaseMs: 60_000, batchSize: 10 };
+
+  const claimed = (await claimNextJob(A))!;
+  expect(String(claimed._id)).toBe(String(jobId));
+  expect(await processJob(claimed, { ...A, maxBatches: 1 })).toBe('paused');
+  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({ processedThrough: 10, numberRecordsProcessed: 10, numberRecordsFailed: 1, leaseOwner: 'worker-A' });
+
+  // A inserts the users of rows 11..15 of its next batch, then dies before recording any result.
+  const rows = await IngestJobRowModel.find({ job: jobId, row: trusted({ $gte: 11, $lte: 15 }) }).sort({ row: 1 }).lean();
+  const columns = ['LastName', 'Email', 'ProfileId'];
+  const partial = await createUsersInBulk(rows.map((r) => ({ userId: r.userId, input: rowToInput(columns, r.raw.split(',')) })), { actor, via: 'bulk' });
+  expect(partial.every((r) => r.ok)).toBe(true);
+
+  // Another worker cannot take the job while A's lease runs...
+  const B = { owner: 'worker-B', leaseMs: 60_000, batchSize: 10 };
+  expect(await claimNextJob({ ...B, now: at(30_000) })).toBeNull();
+  // ...and takes it over once the lease has expired.
+  const resumed = (await claimNextJob({ ...B, now: at(61_000) }))!;
+  expect(resumed).toMatchObject({ leaseOwner: 'worker-B', attempts: 2, processedThrough: 10 });
+
+  // A wakes up and tries to go on: every write of its is refused (it no longer holds the lease).
+  expect(await processJob(claimed, { ...A, now: at(62_000) })).toBe('lost');
+
+  expect(await processJob(resumed, { ...B, now: at(62_000) })).toBe('completed');
+  const job = (await IngestJobModel.findById(jobId).lean())!;
+  expect(job).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 25, numberRecordsFailed: 1, leaseOwner: null });
+
+  // 24 distinct users, each once; the users A made before dying are reported as created by their rows.
+  expect(await UserModel.countDocuments({ email: /^resume\d+@example\.com$/ })).toBe(24);
+  const ok = await IngestJobRowModel.find({ job: jobId, status: 'success' }).lean();
+  expect(ok).toHaveLength(24);
+  for (const r of rows) expect(ok.some((o) => o.userId.equals(r.userId))).toBe(true);
+  expect(await UserModel.countDocuments({ _id: trusted({ $in: ok.map((r) => r.userId) }) })).toBe(24);
+  expect((await LicenseModel.findById(license._id).lean())!.usedSeats).toBe(license.usedSeats + 24);
+  const failed = await IngestJobRowModel.find({ job: jobId, status: 'failed' }).lean();
+  expect(failed.map((f) => [f.row, f.error?.split(':')[0]])).toEqual([[7, 'username_taken']]);
+});
+
+it('a row whose result was recorded before the crash keeps it and is counted once', async () => {
+  const jobId = await readyJob([`Kept,kept1@example.com,${ei}`, `Kept,kept2@example.com,${ei}`]);
+  const t0 = new Date('2031-01-01T00:00:00Z');
+  const A = { owner: 'A2', now: () => t0, leaseMs: 1000 };
+  await claimNextJob(A);
+  // A recorded row 1 as failed (say) but died before moving the job's counters.
+  await IngestJobRowModel.updateOne({ job: jobId, row: 1 }, { $set: { status: 'failed', error: 'validation_failed: recorded earlier' } });
+  const finished = await processAvailableJobs({ owner: 'B2', now: () => new Date(t0.getTime() + 5000) });
+  expect(finished).toBeGreaterThanOrEqual(1);
+  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 2, numberRecordsFailed: 1 });
+  expect(await UserModel.exists({ username: 'kept1@example.com' })).toBeNull();
+  expect(await UserModel.exists({ username: 'kept2@example.com' })).toBeTruthy();
+});
+
+it('a job interrupted too many times is marked Failed, its rows left unprocessed', async () => {
+  const jobId = await readyJob([`Crashy,crashy@example.com,${ei}`]);
+  let clock = new Date('2032-01-01T00:00:00Z').getTime();
+  for (let i = 0; i < 6; i++) {
+    expect(await claimNextJob({ owner: `crash-${i}`, now: () => new Date(clock), leaseMs: 1000 })).not.toBeNull();
+    clock += 2000;
+  }
+  await processAvailableJobs({ owner: 'last', now: () => new Date(clock) });
+  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({ state: 'Failed', numberRecordsProcessed: 0 });
+  expect(await UserModel.exists({ username: 'crashy@example.com' })).toBeNull();
+});

@@ -1,7 +1,2 @@
-import { Router } from 'express';
-import type { AppDeps } from '../web/deps';
-
-/** SCIM 2.0 under /scim/v2. */
-export function scimRouter(_deps: AppDeps): Router {
-  return Router();
-}
+/** SCIM 2.0 under /scim/v2: the router lives in ./scim/ (discovery, users, filters, resources). */
+export { scimRouter } from './scim/index';

@@ -5,7 +5,7 @@
  * that fails undoes the earlier ones (no orphan contact, no leaked seat).
  */
 import { Error as MongooseError, trusted, Types } from 'mongoose';
-import { AccountModel, ContactModel, LicenseModel, ProfileModel, UserModel, type ContactDoc, type UserDoc } from '../data/models';
+import { AccountModel, ContactModel, LicenseModel, ProfileModel, UserModel, type AccountDoc, type ContactDoc, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from '../data/seats';
 import type { RequestContext } from './actor';
@@ -47,12 +47,11 @@ function label(user: UserDoc) {
   return { type: 'User', id: user._id, label: user.username };
 }
 
-/** Creates a contact (and a new account when named) and associates it; neither half survives alone. */
-export async function addContactAndAssociate(userId: string | Types.ObjectId, input: ContactInput, ctx: RequestContext): Promise<ContactDoc> {
-  const user = await loadForOperation(userId, ctx, 'qualify');
-  if (user.userType === 'internal') throw new ConflictError('Internal users do not have contacts.', {}, 'internal_user');
-  if (user.contact) throw new ConflictError('This user already has a contact.', {}, 'already_has_contact');
-
+/**
+ * A new contact (and its account: an existing one by id, or a new one by name), validated but not
+ * saved. Shared by addContactAndAssociate and by provisioning (SCIM creates users with new contacts).
+ */
+export async function prepareContact(input: ContactInput): Promise<{ contact: ContactDoc; account: AccountDoc; existingAccount: boolean }> {
   const accountName = input.accountName?.trim();
   if (!input.accountId && !accountName) {
     throw new ValidationError('Some fields need attention.', { accountId: 'Choose an account or type the name of a new one.' });
@@ -80,7 +79,16 @@ export async function addContactAndAssociate(userId: string | Types.ObjectId, in
   }
   if ('name' in fields) Object.assign(fields, { accountName: (fields as Record<string, string>).name });
   if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
+  return { contact, account, existingAccount: Boolean(existingAccount) };
+}
 
+/** Creates a contact (and a new account when named) and associates it; neither half survives alone. */
+export async function addContactAndAssociate(userId: string | Types.ObjectId, input: ContactInput, ctx: RequestContext): Promise<ContactDoc> {
+  const user = await loadForOperation(userId, ctx, 'qualify');
+  if (user.userType === 'internal') throw new ConflictError('Internal users do not have contacts.', {}, 'internal_user');
+  if (user.contact) throw new ConflictError('This user already has a contact.', {}, 'already_has_contact');
+
+  const { contact, account, existingAccount } = await prepareContact(input);
   if (!existingAccount) await account.save();
   await contact.save();
   try {

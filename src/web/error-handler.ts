@@ -59,7 +59,10 @@ export function errorHandler(opts: { isDevelopment: boolean }): ErrorRequestHand
     }
     if (res.headersSent) return;
     if (body.retryAfter) res.set('Retry-After', String(body.retryAfter));
-    if (req.path.startsWith('/scim/')) return sendScimError(res, body, (err as { scimType?: string })?.scimType);
+    if (req.path.startsWith('/scim/')) {
+      // RFC 7644 3.12: an unparseable body is invalidSyntax (the JSON parser runs before the SCIM router).
+      return sendScimError(res, body, (err as { scimType?: string })?.scimType ?? (body.code === 'malformed_json' ? 'invalidSyntax' : undefined));
+    }
     if (wantsJson(req)) {
       res.status(body.status).json({ error: { code: body.code, message: body.message, ...(body.fields ? { fields: body.fields } : {}) } });
       return;

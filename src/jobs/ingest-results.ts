@@ -12,7 +12,6 @@ import { IngestJobRowModel, type IngestJobDoc } from '../data/models';
 
 export type ResultKind = 'successfulResults' | 'failedResults' | 'unprocessedrecords';
 
-const STATUS: Record<ResultKind, 'success' | 'failed' | 'pending'> = { successfulResults: 'success', failedResults: 'failed', unprocessedrecords: 'pending' };
 const PREFIX: Record<ResultKind, string[]> = { successfulResults: ['sf__Id', 'sf__Created'], failedResults: ['sf__Id', 'sf__Error'], unprocessedrecords: [] };
 
 const line = (values: unknown[]) => stringify([values], { record_delimiter: 'unix' }).replace(/\n$/, '');
@@ -29,7 +28,7 @@ export function resultsCsv(job: IngestJobDoc, kind: ResultKind): Readable {
       const counted = r.row <= job.processedThrough;
       if (kind === 'unprocessedrecords') {
         if (!counted) yield `${r.raw}\n`;
-      } else if (counted && r.status === STATUS[kind]) {
+      } else if (counted && (r.status === 'failed') === (kind === 'failedResults')) {
         yield kind === 'successfulResults' ? `${line([r.userId.toHexString(), 'true'])},${r.raw}\n` : `${line(['', r.error ?? ''])},${r.raw}\n`;
       }
     }

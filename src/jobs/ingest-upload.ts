@@ -70,7 +70,7 @@ export async function uploadCsv(job: IngestJobDoc, body: Readable, opts: { maxBy
       }
       rowNumber++;
       // The raw text may end with the record's line ending (all or part of it); that is not data.
-      pending.push({ job: job._id, upload: uploadId, row: rowNumber, raw: raw.replace(/(?:\r\n|\n|\r)$/, ''), userId: new Types.ObjectId(), status: 'pending', created: false, error: null });
+      pending.push({ job: job._id, upload: uploadId, row: rowNumber, raw: raw.replace(/(?:\r\n|\n|\r)$/, ''), userId: new Types.ObjectId(), status: 'pending', error: null });
       if (pending.length >= ROWS_PER_WRITE) await flush();
     }
     if (!columns) throw new ValidationError('The CSV is empty: send a header row and one row per user.', { header: 'Missing.' });

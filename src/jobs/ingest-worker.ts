@@ -8,7 +8,8 @@
  *  1. rows above `processedThrough` are read; rows whose result was already recorded keep it;
  *  2. the others go through createUsersInBulk, which recognises users an earlier attempt created
  *     (each row carries its user's _id) and never inserts them twice;
- *  3. row results are written, then the job's counters and `processedThrough` move in one update.
+ *  3. failed rows are marked with their reason, then the job's counters and `processedThrough` move in
+ *     one update (a counted row not marked failed is a success: its user carries the row's userId).
  * A crash anywhere leaves the batch to be redone by whoever holds the lease next, with the same result.
  */
 import os from 'node:os';
@@ -70,24 +71,36 @@ export function rowError(result: Extract<BulkRowResult, { ok: false }>): string 
 
 type RowDoc = { _id: Types.ObjectId; row: number; raw: string; userId: Types.ObjectId; status: string; error?: string | null };
 
+/** The values of each row: the batch's raw records parsed in one go, row by row only if that fails. */
+function parseRows(rows: RowDoc[]): (string[] | null)[] {
+  try {
+    const all = parse(rows.map((r) => r.raw).join('\n'), { relax_column_count: true, record_delimiter: '\n' }) as string[][];
+    if (all.length === rows.length) return all;
+  } catch {
+    /* one row is not valid CSV on its own: find which below */
+  }
+  return rows.map((r) => {
+    try {
+      return (parse(r.raw, { relax_column_count: true }) as string[][])[0] ?? [];
+    } catch {
+      return null;
+    }
+  });
+}
+
 /** Runs one batch's pending rows through the bulk path; returns each row's new status. */
 async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext): Promise<Map<string, { status: 'success' | 'failed'; error: string | null }>> {
   const out = new Map<string, { status: 'success' | 'failed'; error: string | null }>();
   const todo: { doc: RowDoc; input: BulkUserRow }[] = [];
-  for (const doc of rows) {
-    let values: string[];
-    try {
-      values = (parse(doc.raw, { relax_column_count: true }) as string[][])[0] ?? [];
-    } catch {
-      out.set(String(doc._id), { status: 'failed', error: 'invalid_row: this record could not be read as CSV.' });
-      continue;
-    }
+  const parsed = parseRows(rows);
+  rows.forEach((doc, i) => {
+    const values = parsed[i];
+    if (!values) return out.set(String(doc._id), { status: 'failed', error: 'invalid_row: this record could not be read as CSV.' });
     if (values.length !== columns.length) {
-      out.set(String(doc._id), { status: 'failed', error: `invalid_row: expected ${columns.length} values, found ${values.length}.` });
-      continue;
+      return out.set(String(doc._id), { status: 'failed', error: `invalid_row: expected ${columns.length} values, found ${values.length}.` });
     }
     todo.push({ doc, input: { userId: doc.userId, input: rowToInput(columns, values) } });
-  }
+  });
   const results = await createUsersInBulk(todo.map((t) => t.input), ctx);
   results.forEach((r, i) => out.set(String(todo[i].doc._id), r.ok ? { status: 'success', error: null } : { status: 'failed', error: rowError(r) }));
   return out;
@@ -117,17 +130,19 @@ export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promis
       await finish(job, opts, 'JobComplete');
       return 'completed';
     }
-    const pending = rows.filter((r) => r.status === 'pending');
+    // Rows already marked failed (by an attempt that crashed before counting) keep that result.
+    const pending = rows.filter((r) => r.status !== 'failed');
     const decided = pending.length ? await runBatch(columns, pending, ctx) : new Map();
-    if (decided.size) {
+    // Only failures are written: a counted row that is not marked failed succeeded (its user has the
+    // row's userId). One update per failed row instead of one per row keeps batches cheap.
+    const failures = [...decided].filter(([, r]) => r.status === 'failed');
+    if (failures.length) {
       await IngestJobRowModel.bulkWrite(
-        [...decided].map(([id, r]) => ({
-          updateOne: { filter: { _id: id }, update: { $set: { status: r.status, created: r.status === 'success', error: r.error } } },
-        })),
+        failures.map(([id, r]) => ({ updateOne: { filter: { _id: id }, update: { $set: { status: 'failed', error: r.error } } } })),
         { ordered: false },
       );
     }
-    const failed = rows.filter((r) => (decided.get(String(r._id))?.status ?? r.status) === 'failed').length;
+    const failed = rows.filter((r) => r.status === 'failed').length + failures.length;
     const last = rows[rows.length - 1].row;
     const moved = await IngestJobModel.findOneAndUpdate(
       { _id: job._id, leaseOwner: opts.owner, processedThrough: through },

@@ -44,7 +44,8 @@ ingestJobSchema.index({ createdAt: -1, _id: -1 });
 /**
  * One CSV record of a job, kept as its raw CSV text (compact; the results files repeat it verbatim).
  * `userId` is chosen at upload, so a retried row finds the user it already created instead of making
- * a second one. `status` and `error` are the row's result.
+ * a second one. Only failures are written back (`status: 'failed'` and `error`): a row the job has
+ * counted (row <= processedThrough) that is not marked failed succeeded.
  */
 const ingestJobRowSchema = new Schema({
   job: { type: Schema.Types.ObjectId, required: true },
@@ -52,8 +53,7 @@ const ingestJobRowSchema = new Schema({
   row: { type: Number, required: true },
   raw: { type: String, required: true },
   userId: { type: Schema.Types.ObjectId, required: true },
-  status: { type: String, enum: ['pending', 'success', 'failed'], default: 'pending' },
-  created: { type: Boolean, default: false },
+  status: { type: String, enum: ['pending', 'failed'], default: 'pending' },
   error: { type: String, default: null },
 });
 ingestJobRowSchema.index({ job: 1, row: 1 }, { unique: true });

@@ -1,0 +1,190 @@
+/**
+ * Bulk ingest throughput and memory: a 100k-row User CSV (quoted values with commas and UTF-8 names)
+ * streamed over HTTP into a job (PUT .../batches, chunked, never built whole in memory), closed, then
+ * processed by the worker, and its successfulResults streamed back.
+ * The embedded database (in memory) runs in a child process, as a database server would, so the app's
+ * peak RSS (HTTP, upload, worker) and the database's (which holds 100k users, 100k rows and 100k audit
+ * events) are measured apart; BENCH_INGEST_DB=inline runs it inside the app process instead.
+ * Goals (issue 5): >= 2,000 rows/s and peak RSS < 300 MB. Rows carry no password (no argon2).
+ * Run: npm run bench (all benchmarks) or npx tsx bench/ingest.ts. BENCH_ROWS changes the row count.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { startBenchApp } from './bench-app';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { connectDatabase } from '../src/data/connection';
+import { seed } from '../src/data/seed';
+import { createApp } from '../src/app';
+import { startEmbeddedMongo } from '../src/embedded-mongo';
+import { createAdministrator } from '../src/domain/bootstrap';
+import { loadActor } from '../src/domain/actor';
+import { createApiToken } from '../src/domain/api-tokens';
+import { ProfileModel, UserModel } from '../src/data/models';
+import { processAvailableJobs, workerId } from '../src/jobs/ingest-worker';
+
+const ROWS = Number(process.env.BENCH_ROWS || 100_000);
+const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+
+function* csvLines(profileId: string): Generator<string> {
+  yield 'FirstName,LastName,Email,Alias,Username,CommunityNickname,LocaleSidKey,TimeZoneSidKey,ProfileId,LanguageLocaleKey,EmailEncodingKey\n';
+  const names = ['Zoë', 'José', 'Ann', 'Björn', '美咲'];
+  let chunk = '';
+  for (let i = 1; i <= ROWS; i++) {
+    chunk += `${names[i % names.length]},"Bulk, Row ${i}",bulk${i}@example.com,,,,en_US,Europe/Paris,${profileId},en_US,UTF-8\n`;
+    if (i % 500 === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}
+
+function call(port: number, token: string, method: string, path: string, body?: string | Readable, type = 'application/json'): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path, headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': type } : {}) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += text.length < 10_000 ? c : ''));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    if (body instanceof Readable) body.pipe(req);
+    else req.end(body);
+  });
+}
+
+/** Counts result lines as they stream in, keeping none of them. */
+function countLines(port: number, token: string, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, headers: { Authorization: `Bearer ${token}` } }, (res) => {
+      let n = 0;
+      res.on('data', (c: Buffer) => {
+        for (const b of c) if (b === 10) n++;
+      });
+      res.on('end', () => resolve(n));
+    }).on('error', reject);
+  });
+}
+
+/** The child: an in-memory embedded engine that prints its URI and runs until killed. */
+async function databaseChild(): Promise<void> {
+  const engine = await startEmbeddedMongo({ port: 0 });
+  process.stdout.write(`${engine.uri}\n`);
+}
+
+function startDatabaseProcess(): Promise<{ child: ChildProcess; uri: string }> {
+  const child = spawn(process.execPath, [...process.execArgv.filter((a) => !a.startsWith('--max-old-space-size')), __filename, '--db-child'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', (c: Buffer) => resolve({ child, uri: c.toString().trim() }));
+    child.once('exit', (code) => reject(new Error(`database process exited with ${code}`)));
+  });
+}
+
+/** Peak resident memory of another process (Linux). */
+function peakRssOf(pid: number): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+async function startApp(inline: boolean): Promise<{ server: Server; dbPid: number | null; stop(): Promise<void> }> {
+  if (inline) {
+    const bench = await startBenchApp('ingest', { INGEST_MAX_UPLOAD_MB: '1024' });
+    return { server: bench.server, dbPid: null, stop: bench.stop };
+  }
+  const { child, uri } = await startDatabaseProcess();
+  const config = loadConfig({ NODE_ENV: 'test', SESSION_SECRET: 'bench-secret-ingest-0123456789abcdefghijklmnop', LOG_LEVEL: 'silent', DATA_DIR: '/tmp/portal-bench-data', INGEST_MAX_UPLOAD_MB: '1024' });
+  const db = await connectDatabase({ mongoUri: `${uri.replace(/\/$/, '')}/bench_ingest` });
+  await seed();
+  const app = createApp(config, db, createLogger('silent'));
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    server,
+    dbPid: child.pid ?? null,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await db.close();
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+export async function run(): Promise<Record<string, number | string>> {
+  const inline = process.env.BENCH_INGEST_DB === 'inline';
+  const bench = await startApp(inline);
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  try {
+    const port = (bench.server.address() as AddressInfo).port;
+    const admin = (await createAdministrator({ username: 'bench-admin@example.com', password: 'lantern-copper-wisdom-77', lastName: 'Admin' }))!;
+    const { token } = await createApiToken('bench', { actor: (await loadActor(admin._id))!, via: 'admin' });
+    const profileId = String((await ProfileModel.findOne({ name: 'External Identity User' }).lean())!._id);
+    const rssBefore = process.memoryUsage().rss;
+
+    const job = JSON.parse((await call(port, token, 'POST', '/api/v1/jobs/ingest', JSON.stringify({ object: 'User', operation: 'insert' }))).text) as { id: string };
+    const t0 = process.hrtime.bigint();
+    const up = await call(port, token, 'PUT', `/api/v1/jobs/ingest/${job.id}/batches`, Readable.from(csvLines(profileId)), 'text/csv');
+    if (up.status !== 201) throw new Error(`upload answered ${up.status}: ${up.text}`);
+    const uploadSeconds = seconds(t0);
+    const peakAfterUpload = peak;
+    await call(port, token, 'PATCH', `/api/v1/jobs/ingest/${job.id}`, JSON.stringify({ state: 'UploadComplete' }));
+
+    const t1 = process.hrtime.bigint();
+    await processAvailableJobs({ owner: workerId() });
+    const processSeconds = seconds(t1);
+    const peakAfterProcessing = peak;
+    const info = JSON.parse((await call(port, token, 'GET', `/api/v1/jobs/ingest/${job.id}`)).text) as { state: string; numberRecordsProcessed: number; numberRecordsFailed: number };
+    if (info.state !== 'JobComplete' || info.numberRecordsProcessed !== ROWS || info.numberRecordsFailed !== 0) throw new Error(`job ended ${JSON.stringify(info)}`);
+    const users = await UserModel.countDocuments({ email: /^bulk\d+@example\.com$/ });
+    if (users !== ROWS) throw new Error(`expected ${ROWS} users, found ${users}`);
+
+    const t2 = process.hrtime.bigint();
+    const lines = await countLines(port, token, `/api/v1/jobs/ingest/${job.id}/successfulResults`);
+    const resultsSeconds = seconds(t2);
+    if (lines !== ROWS + 1) throw new Error(`successfulResults had ${lines} lines`);
+    const total = uploadSeconds + processSeconds;
+    // With --expose-gc: what stays after a full collection (mostly the embedded database's documents).
+    (globalThis as { gc?: () => void }).gc?.();
+    const retained = process.memoryUsage();
+    return {
+      rows: ROWS,
+      uploadRowsPerSec: Math.round(ROWS / uploadSeconds),
+      processRowsPerSec: Math.round(ROWS / processSeconds),
+      endToEndRowsPerSec: Math.round(ROWS / total),
+      resultsRowsPerSec: Math.round(ROWS / resultsSeconds),
+      seconds: Number(total.toFixed(1)),
+      rssBeforeMB: Math.round(rssBefore / 2 ** 20),
+      peakRssAfterUploadMB: Math.round(peakAfterUpload / 2 ** 20),
+      peakRssAfterProcessingMB: Math.round(peakAfterProcessing / 2 ** 20),
+      database: inline ? 'embedded, inside the app process' : 'embedded, in its own process',
+      peakRssMB: Math.round(Math.max(peak, process.resourceUsage().maxRSS * 1024) / 2 ** 20),
+      ...(bench.dbPid ? { databasePeakRssMB: Math.round((peakRssOf(bench.dbPid) ?? 0) / 2 ** 20) } : {}),
+      heapAfterGcMB: Math.round(retained.heapUsed / 2 ** 20),
+      rssAfterGcMB: Math.round(retained.rss / 2 ** 20),
+      goal: '>= 2000 rows/s end to end, peak RSS < 300 MB',
+    };
+  } finally {
+    clearInterval(sampler);
+    await bench.stop();
+  }
+}
+
+if (process.argv.includes('--db-child')) {
+  databaseChild().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else if (require.main === module) {
+  run().then((r) => console.log(JSON.stringify({ ingest: r }, null, 2)), (err) => { console.error(err); process.exit(1); });
+}

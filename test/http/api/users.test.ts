@@ -1,7 +1,9 @@
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminToken, staffToken } from './tokens';
-import { AuditEventModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
+import { ApiTokenModel, AuditEventModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
+import { loadActor } from '../../../src/domain/actor';
+import { revokeApiToken } from '../../../src/domain/api-tokens';
 
 let t: TestApp;
 let token: string;
@@ -37,8 +39,15 @@ describe('bearer tokens', () => {
     expect(res.body.error.code).toBe('unauthorized');
   });
 
-  it('refuses unknown, malformed and revoked tokens', async () => {
-    for (const header of ['Bearer ipt_nope', 'Bearer', 'Basic dXNlcjpwYXNz', `Bearer ${token} extra`]) {
+  it('refuses unknown, malformed and revoked tokens, and tokens of deactivated admins', async () => {
+    const revoked = await adminToken('revoked-admin@example.com');
+    const actor = (await loadActor(revoked.userId))!;
+    const record = await ApiTokenModel.findOne({ createdBy: revoked.userId }).lean();
+    expect((await api().get('/users', revoked.token)).status).toBe(200);
+    await revokeApiToken(String(record!._id), { actor, via: 'admin' });
+    const leaver = await adminToken('leaving-admin@example.com');
+    await UserModel.updateOne({ _id: leaver.userId }, { $set: { isActive: false } });
+    for (const header of ['Bearer ipt_nope', 'Bearer', 'Basic dXNlcjpwYXNz', `Bearer ${token} extra`, `Bearer ${revoked.token}`, `Bearer ${leaver.token}`]) {
       const res = await request(t.app).get('/api/v1/users').set('Authorization', header);
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toContain('error="invalid_token"');

@@ -1,0 +1,53 @@
+/** The background worker started by server.ts picks up ready jobs by itself; uploads that break leave nothing. */
+import { Readable } from 'node:stream';
+import pino from 'pino';
+import { startTestApp, type TestApp } from '../../helpers/app';
+import { IngestJobModel, IngestJobRowModel, ProfileModel, UserModel } from '../../../src/data/models';
+import { createAdministrator } from '../../../src/domain/bootstrap';
+import { loadActor, type Actor } from '../../../src/domain/actor';
+import { changeIngestJobState, createIngestJob } from '../../../src/domain/ingest-jobs';
+import { uploadCsv } from '../../../src/jobs/ingest-upload';
+import { startBackgroundWork } from '../../../src/jobs';
+
+let t: TestApp;
+let actor: Actor;
+let ei: string;
+beforeAll(async () => {
+  t = await startTestApp('jobs-background');
+  const admin = (await createAdministrator({ username: 'bg-admin@example.com', password: 'lantern-copper-wisdom-77', lastName: 'Admin' }))!;
+  actor = (await loadActor(admin._id))!;
+  ei = String((await ProfileModel.findOne({ name: 'External Identity User' }).lean())!._id);
+});
+afterAll(() => t.stop());
+const ctx = () => ({ actor, via: 'api' as const });
+
+it('polls for ready jobs and completes them; stop() waits for the work in hand', async () => {
+  const job = await createIngestJob({ object: 'User', operation: 'insert' }, ctx());
+  await uploadCsv(job, Readable.from([`LastName,Email,ProfileId\nBg,bg1@example.com,${ei}\nBg,bg2@example.com,${ei}\n`]), { maxBytes: 1e6 });
+  await changeIngestJobState(String(job._id), 'UploadComplete', ctx());
+  const worker = startBackgroundWork({ logger: pino({ level: 'silent' }), ingest: { pollMs: 50 } });
+  try {
+    let state = '';
+    for (let i = 0; i < 400 && state !== 'JobComplete'; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      state = (await IngestJobModel.findById(job._id).lean())!.state;
+    }
+    expect(state).toBe('JobComplete');
+  } finally {
+    await worker.stop();
+  }
+  expect(await UserModel.countDocuments({ username: /^bg\d@example\.com$/ })).toBe(2);
+});
+
+it('an upload that breaks midway (the client went away) leaves no rows and the job open for another try', async () => {
+  const job = await createIngestJob({ object: 'User', operation: 'insert' }, ctx());
+  async function* broken() {
+    yield `LastName,Email,ProfileId\n${`Row,row@example.com,${ei}\n`.repeat(2500)}`;
+    throw new Error('connection reset');
+  }
+  await expect(uploadCsv(job, Readable.from(broken()), { maxBytes: 1e7 })).rejects.toThrow('connection reset');
+  expect(await IngestJobRowModel.countDocuments({ job: job._id })).toBe(0);
+  expect(await IngestJobModel.findById(job._id).lean()).toMatchObject({ state: 'Open', uploadState: 'none', numberRecordsUploaded: 0 });
+  const again = await uploadCsv((await IngestJobModel.findById(job._id))!, Readable.from([`LastName,Email,ProfileId\nOk,ok@example.com,${ei}\n`]), { maxBytes: 1e6 });
+  expect(again.rows).toBe(1);
+});

@@ -1,25 +1,18 @@
 /**
- * npm run bench: every benchmark in one process run, one after another (never in parallel: the machine
- * has two cores and each benchmark measures its own baseline in the same run).
- * Each module exports run(): Promise<object> and prints its figures as JSON when run alone.
+ * npm run bench: every benchmark, one after another, each in a fresh Node process (so one's heap and
+ * database don't weigh on the next one's memory figures), never in parallel: the machine has two cores
+ * and each benchmark measures its own baseline in the same run. Each prints its figures as JSON.
  */
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 
 const BENCHMARKS = ['engine', 'login', 'ingest'];
 
-async function main(): Promise<void> {
-  const results: Record<string, unknown> = {};
-  for (const name of BENCHMARKS) {
-    const mod = (await import(path.join(__dirname, name))) as { run?: () => Promise<unknown> };
-    if (typeof mod.run !== 'function') throw new Error(`bench/${name} does not export run()`);
-    process.stderr.write(`running ${name}...\n`);
-    results[name] = await mod.run();
-    process.stdout.write(`${JSON.stringify({ [name]: results[name] }, null, 2)}\n`);
+for (const name of BENCHMARKS) {
+  process.stderr.write(`running ${name}...\n`);
+  const run = spawnSync(process.execPath, [path.join(__dirname, `${name}.js`)], { stdio: 'inherit' });
+  if (run.status !== 0) {
+    process.stderr.write(`bench/${name} failed (exit ${run.status})\n`);
+    process.exit(1);
   }
-  process.exit(0);
 }
-
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});

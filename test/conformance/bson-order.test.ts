@@ -3,28 +3,13 @@
  * mixed types as MongoDB documents them, keyset pagination over ties, positional updates and the field
  * order of projections. Runs unchanged against MongoDB when MONGODB_URI is set.
  */
-import { Binary, Decimal128, Long, MongoClient, ObjectId, UUID, type Db, type Document } from 'mongodb';
-import { testMongoUri } from '../helpers/mongo';
+import { Binary, Decimal128, Long, ObjectId, UUID, type Document } from 'mongodb';
+import { useTestDb } from '../helpers/mongo';
 
-let client: MongoClient;
-let db: Db;
-let stop: () => Promise<void>;
-
-beforeAll(async () => {
-  const m = await testMongoUri(`conformance_bson_${process.pid}`);
-  stop = m.stop;
-  client = await MongoClient.connect(m.uri);
-  db = client.db();
-  await db.dropDatabase();
-});
-afterAll(async () => {
-  await db.dropDatabase();
-  await client.close();
-  await stop();
-});
+const t = useTestDb('bson');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const coll = (name: string) => db.collection<any>(name);
+const coll = (name: string) => t.db.collection<any>(name);
 
 describe('numbers across BSON types', () => {
   beforeAll(async () => {
@@ -166,6 +151,6 @@ describe('updates and projections', () => {
     await coll('before').rename('after');
     expect(await coll('after').countDocuments()).toBe(1);
     await expect(coll('after').insertOne({ k: 1 })).rejects.toMatchObject({ code: 11000 });
-    expect((await db.listCollections({ name: 'before' }).toArray()).length).toBe(0);
+    expect((await t.db.listCollections({ name: 'before' }).toArray()).length).toBe(0);
   });
 });

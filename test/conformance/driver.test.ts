@@ -2,38 +2,23 @@
  * Driver-level behaviour the portal relies on, with MongoDB's documented behaviour as the oracle.
  * Runs on the embedded engine by default and, unchanged, against a real MongoDB when MONGODB_URI is set.
  */
-import { Decimal128, Long, MongoBulkWriteError, MongoClient, MongoServerError, ObjectId, type Db } from 'mongodb';
-import { testMongoUri } from '../helpers/mongo';
+import { Decimal128, Long, MongoBulkWriteError, MongoServerError, ObjectId } from 'mongodb';
+import { useTestDb } from '../helpers/mongo';
 
-let client: MongoClient;
-let db: Db;
-let stop: () => Promise<void>;
-
-beforeAll(async () => {
-  const m = await testMongoUri(`conformance_driver_${process.pid}`);
-  stop = m.stop;
-  client = await MongoClient.connect(m.uri);
-  db = client.db();
-  await db.dropDatabase();
-});
-afterAll(async () => {
-  await db.dropDatabase();
-  await client.close();
-  await stop();
-});
+const t = useTestDb('driver');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const coll = (name: string) => db.collection<any>(name);
+const coll = (name: string) => t.db.collection<any>(name);
 
 describe('connection and commands', () => {
   it('answers ping and buildInfo', async () => {
-    expect((await db.command({ ping: 1 })).ok).toBe(1);
-    const info = await db.admin().command({ buildInfo: 1 });
+    expect((await t.db.command({ ping: 1 })).ok).toBe(1);
+    const info = await t.db.admin().command({ buildInfo: 1 });
     expect(typeof info.version).toBe('string');
   });
 
   it('fails an unknown command with code 59 (CommandNotFound)', async () => {
-    await expect(db.command({ noSuchCommand: 1 })).rejects.toMatchObject({ code: 59 });
+    await expect(t.db.command({ noSuchCommand: 1 })).rejects.toMatchObject({ code: 59 });
   });
 });
 
@@ -121,12 +106,12 @@ describe('cursors', () => {
   });
 
   it('kills a cursor, after which getMore fails with CursorNotFound (43)', async () => {
-    const found = await db.command({ find: 'many', filter: {}, batchSize: 5 });
+    const found = await t.db.command({ find: 'many', filter: {}, batchSize: 5 });
     const id = found.cursor.id;
     expect(found.cursor.firstBatch).toHaveLength(5);
-    const killed = await db.command({ killCursors: 'many', cursors: [id] });
+    const killed = await t.db.command({ killCursors: 'many', cursors: [id] });
     expect(killed.cursorsKilled.map(String)).toEqual([String(id)]);
-    await expect(db.command({ getMore: id, collection: 'many' })).rejects.toMatchObject({ code: 43 });
+    await expect(t.db.command({ getMore: id, collection: 'many' })).rejects.toMatchObject({ code: 43 });
   });
 });
 
@@ -314,11 +299,11 @@ describe('aggregation', () => {
 
 describe('collections', () => {
   it('creates, lists and drops collections', async () => {
-    await db.createCollection('made');
-    await expect(db.createCollection('made')).rejects.toMatchObject({ code: 48 });
-    expect((await db.listCollections({ name: 'made' }).toArray()).map((c) => c.name)).toEqual(['made']);
+    await t.db.createCollection('made');
+    await expect(t.db.createCollection('made')).rejects.toMatchObject({ code: 48 });
+    expect((await t.db.listCollections({ name: 'made' }).toArray()).map((c) => c.name)).toEqual(['made']);
     expect(await coll('made').drop()).toBe(true);
-    expect(await db.listCollections({ name: 'made' }).toArray()).toEqual([]);
+    expect(await t.db.listCollections({ name: 'made' }).toArray()).toEqual([]);
   });
 
   it('answers listIndexes on a missing collection with NamespaceNotFound (26)', async () => {

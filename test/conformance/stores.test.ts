@@ -6,36 +6,17 @@
  */
 import { promisify } from 'node:util';
 import MongoStore from 'connect-mongo';
-import { MongoClient, type Db } from 'mongodb';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { SessionData } from 'express-session';
-import { testMongoUri } from '../helpers/mongo';
+import { useTestDb } from '../helpers/mongo';
 
-let client: MongoClient;
-let db: Db;
-let stop: () => Promise<void>;
-
-beforeAll(async () => {
-  const m = await testMongoUri(`conformance_stores_${process.pid}`);
-  stop = m.stop;
-  client = await MongoClient.connect(m.uri);
-  db = client.db();
-  await db.dropDatabase();
-});
-afterAll(async () => {
-  try {
-    await db.dropDatabase();
-    await client.close();
-  } finally {
-    await stop();
-  }
-});
+const t = useTestDb('stores');
 
 describe('connect-mongo', () => {
   const session = (user: string): SessionData => ({ cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000) } as never, user } as unknown as SessionData);
 
   it('sets, gets, touches, counts and destroys sessions', async () => {
-    const store = MongoStore.create({ client: client as never, dbName: db.databaseName, collectionName: 'sessions', ttl: 60, autoRemove: 'native', stringify: false });
+    const store = MongoStore.create({ client: t.client as never, dbName: t.db.databaseName, collectionName: 'sessions', ttl: 60, autoRemove: 'native', stringify: false });
     const set = promisify(store.set.bind(store));
     const get = promisify(store.get.bind(store));
     const touch = promisify(store.touch.bind(store));
@@ -52,23 +33,23 @@ describe('connect-mongo', () => {
     expect(await get('sid-1')).toBeFalsy();
     expect(await length()).toBe(1);
 
-    const indexes = await db.collection('sessions').listIndexes().toArray();
+    const indexes = await t.db.collection('sessions').listIndexes().toArray();
     expect(indexes.find((i) => i.key.expires === 1)?.expireAfterSeconds).toBe(0);
-    const raw = await db.collection('sessions').findOne({ _id: 'sid-2' as never });
+    const raw = await t.db.collection('sessions').findOne({ _id: 'sid-2' as never });
     expect(raw!.expires).toBeInstanceOf(Date);
-    // No store.close(): it would close the shared client.
+    // No store.close(): it would close the shared t.client.
   });
 
   it('does not return a session whose expiry date has passed, even before the TTL monitor runs', async () => {
-    await db.collection('sessions').insertOne({ _id: 'old' as never, expires: new Date(Date.now() - 1000), session: { user: 'x' } });
-    const store = MongoStore.create({ client: client as never, dbName: db.databaseName, collectionName: 'sessions', stringify: false });
+    await t.db.collection('sessions').insertOne({ _id: 'old' as never, expires: new Date(Date.now() - 1000), session: { user: 'x' } });
+    const store = MongoStore.create({ client: t.client as never, dbName: t.db.databaseName, collectionName: 'sessions', stringify: false });
     expect(await promisify(store.get.bind(store))('old')).toBeFalsy();
   });
 });
 
 describe('rate-limiter-flexible (RateLimiterMongo)', () => {
   const limiter = (keyPrefix: string, points: number) =>
-    new RateLimiterMongo({ storeClient: client, dbName: db.databaseName, tableName: 'login_throttle', keyPrefix, points, duration: 60, blockDuration: 60 });
+    new RateLimiterMongo({ storeClient: t.client, dbName: t.db.databaseName, tableName: 'login_throttle', keyPrefix, points, duration: 60, blockDuration: 60 });
 
   it('counts consumed points per key and refuses over the limit', async () => {
     const rl = limiter('seq', 3);
@@ -91,7 +72,7 @@ describe('rate-limiter-flexible (RateLimiterMongo)', () => {
     const outcomes = await Promise.all(Array.from({ length: 20 }, () => rl.consume('spray|5.6.7.8').then(() => 'ok', (e) => (e instanceof Error ? e.message : 'limited'))));
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(5);
     expect(outcomes.filter((o) => o === 'limited')).toHaveLength(15);
-    const docs = await db.collection('login_throttle').find({ key: 'burst:spray|5.6.7.8' }).toArray();
+    const docs = await t.db.collection('login_throttle').find({ key: 'burst:spray|5.6.7.8' }).toArray();
     expect(docs).toHaveLength(1);
     // Over the limit the limiter also blocks the key (rewriting points), so only "more than 5" is stable.
     expect(docs[0].points).toBeGreaterThan(5);

@@ -2,27 +2,9 @@
  * TTL indexes remove expired documents in the background. On the embedded engine the monitor runs every
  * 200 ms here; MongoDB's runs every 60 s, so against MONGODB_URI this waits up to 70 s.
  */
-import { MongoClient, type Db } from 'mongodb';
-import { testMongoUri } from '../helpers/mongo';
+import { useTestDb } from '../helpers/mongo';
 
-let client: MongoClient;
-let db: Db;
-let stop: () => Promise<void>;
-let embedded = true;
-
-beforeAll(async () => {
-  const m = await testMongoUri(`conformance_ttl_${process.pid}`, { ttlMonitorIntervalMs: 200 });
-  stop = m.stop;
-  embedded = m.embedded;
-  client = await MongoClient.connect(m.uri);
-  db = client.db();
-  await db.dropDatabase();
-});
-afterAll(async () => {
-  await db.dropDatabase();
-  await client.close();
-  await stop();
-});
+const t = useTestDb('ttl', { ttlMonitorIntervalMs: 200 });
 
 async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
@@ -34,14 +16,14 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number): Pro
 }
 
 it('removes documents whose per-document expiry date has passed (expireAfterSeconds: 0)', async () => {
-  const sessions = db.collection('sessions');
+  const sessions = t.db.collection('sessions');
   await sessions.createIndex({ expires: 1 }, { expireAfterSeconds: 0 });
   await sessions.insertMany([
     { _id: 'old' as never, expires: new Date(Date.now() - 1000) },
     { _id: 'fresh' as never, expires: new Date(Date.now() + 3_600_000) },
     { _id: 'no-date' as never, expires: 'not a date' },
   ]);
-  const gone = await eventually(async () => (await sessions.countDocuments({ _id: 'old' as never })) === 0, embedded ? 5000 : 70_000);
+  const gone = await eventually(async () => (await sessions.countDocuments({ _id: 'old' as never })) === 0, t.embedded ? 5000 : 70_000);
   expect(gone).toBe(true);
   expect((await sessions.find({}).toArray()).map((d) => d._id).sort()).toEqual(['fresh', 'no-date']);
 }, 90_000);

@@ -4,7 +4,7 @@
  * as they are now: if that admin loses a permission or is deactivated, so does the token.
  */
 import crypto from 'node:crypto';
-import type { Types } from 'mongoose';
+import { trusted, type Types } from 'mongoose';
 import { ApiTokenModel, type ApiTokenDoc } from '../data/models';
 import { loadActor, type Actor, type RequestContext } from './actor';
 import { recordAudit } from './audit';
@@ -12,6 +12,7 @@ import { NotFoundError, ValidationError } from './errors';
 import { assertPermission } from './permissions';
 
 export const TOKEN_PREFIX = 'ipt_';
+export const LAST_USED_RESOLUTION_MS = 60_000;
 const sha256 = (value: string) => crypto.createHash('sha256').update(value).digest('hex');
 
 export async function createApiToken(name: unknown, ctx: RequestContext & { actor: Actor }): Promise<{ token: string; record: ApiTokenDoc }> {
@@ -39,8 +40,15 @@ export async function revokeApiToken(id: string, ctx: RequestContext & { actor: 
 /** Resolves a bearer token to the actor it acts for; null when unknown, revoked, or its admin is gone. */
 export async function actorForToken(bearer: unknown, now: Date = new Date()): Promise<{ actor: Actor; tokenId: Types.ObjectId } | null> {
   if (typeof bearer !== 'string' || !bearer.startsWith(TOKEN_PREFIX) || bearer.length > 200) return null;
-  const token = await ApiTokenModel.findOneAndUpdate({ hash: sha256(bearer), revokedAt: null }, { $set: { lastUsedAt: now } });
+  const token = await ApiTokenModel.findOne({ hash: sha256(bearer), revokedAt: null }).lean();
   if (!token) return null;
+  // "Last used" is shown to the minute, so a busy integration costs one write a minute, not one a request.
+  if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+    await ApiTokenModel.updateOne(
+      { _id: token._id, $or: [{ lastUsedAt: null }, { lastUsedAt: trusted({ $lte: new Date(now.getTime() - LAST_USED_RESOLUTION_MS) }) }] },
+      { $set: { lastUsedAt: now } },
+    );
+  }
   const actor = await loadActor(token.createdBy);
   return actor ? { actor, tokenId: token._id } : null;
 }

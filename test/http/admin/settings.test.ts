@@ -85,7 +85,16 @@ describe('API tokens', () => {
     expect((await admin.get('/admin/api-tokens')).text).not.toContain(token);
     const stored = (await ApiTokenModel.findOne({ name: 'CRM sync' }).select('+hash').lean())!;
     expect(stored.hash).not.toContain(token);
-    expect(await actorForToken(token)).not.toBeNull();
+    expect(stored.lastUsedAt).toBeNull();
+    const t0 = new Date('2030-01-01T00:00:00Z');
+    expect(await actorForToken(token, t0)).not.toBeNull();
+    expect((await ApiTokenModel.findById(stored._id).lean())!.lastUsedAt).toEqual(t0);
+    // Within a minute the time is not rewritten; after it, it is.
+    await actorForToken(token, new Date(t0.getTime() + 30_000));
+    expect((await ApiTokenModel.findById(stored._id).lean())!.lastUsedAt).toEqual(t0);
+    const t1 = new Date(t0.getTime() + 61_000);
+    await actorForToken(token, t1);
+    expect((await ApiTokenModel.findById(stored._id).lean())!.lastUsedAt).toEqual(t1);
     await post(admin, `/admin/api-tokens/${stored._id}/revoke`, {});
     expect(await actorForToken(token)).toBeNull();
   });

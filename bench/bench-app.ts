@@ -22,9 +22,7 @@ export async function startBenchApp(name: string, env: Record<string, string> = 
   await seed();
   const app = createApp(config, db, createLogger('silent'));
   // One listening server for the whole run, as in production (supertest would otherwise listen per request).
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const server = await listenLocal(app);
   return {
     app,
     server,
@@ -35,4 +33,11 @@ export async function startBenchApp(name: string, env: Record<string, string> = 
       await db.close();
     },
   };
+}
+
+/** Listens on a free loopback port. */
+export function listenLocal(app: express.Express): Promise<Server> {
+  return new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
 }

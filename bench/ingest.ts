@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { startBenchApp } from './bench-app';
+import { listenLocal, startBenchApp } from './bench-app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { connectDatabase } from '../src/data/connection';
@@ -105,9 +105,7 @@ async function startApp(inline: boolean): Promise<{ server: Server; dbPid: numbe
   const db = await connectDatabase({ mongoUri: `${uri.replace(/\/$/, '')}/bench_ingest` });
   await seed();
   const app = createApp(config, db, createLogger('silent'));
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const server = await listenLocal(app);
   return {
     server,
     dbPid: child.pid ?? null,

@@ -44,6 +44,8 @@ const envSchema = z.object({
   INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
   /** Largest CSV upload accepted by PUT /api/v1/jobs/ingest/:id/batches, in megabytes (Bulk API 2.0: 150). */
   INGEST_MAX_UPLOAD_MB: z.coerce.number().min(0.001).max(1024).default(150),
+  /** Heap cap of the ingest worker's thread, in megabytes (its old generation); bounds a job's memory. */
+  INGEST_THREAD_HEAP_MB: z.coerce.number().int().min(64).max(8192).default(192),
   /** Public base URL used in links printed to the log (setup link). */
   PUBLIC_URL: z.string().url().optional(),
 });
@@ -65,7 +67,7 @@ export type Config = Readonly<{
   ingest: IngestSettings;
 }>;
 
-export interface IngestSettings { pollMs: number; leaseMs: number; batchSize: number; maxUploadBytes: number }
+export interface IngestSettings { pollMs: number; leaseMs: number; batchSize: number; maxUploadBytes: number; threadHeapMb: number }
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -125,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: e.INGEST_LEASE_SECONDS * 1000,
       batchSize: e.INGEST_BATCH_SIZE,
       maxUploadBytes: Math.round(e.INGEST_MAX_UPLOAD_MB * 1024 * 1024),
+      threadHeapMb: e.INGEST_THREAD_HEAP_MB,
     },
   });
 }

@@ -8,6 +8,7 @@ import { administratorExists, createAdministrator, issueSetupToken } from './dom
 import { createApp } from './app';
 import { isDomainError } from './domain/errors';
 import { startBackgroundWork } from './jobs';
+import { warmPasswordPolicy } from './domain/passwords';
 
 function readConfig(): Config {
   try {
@@ -46,8 +47,9 @@ async function main(): Promise<void> {
     );
   }
 
+  warmPasswordPolicy();
   const app = createApp(config, db, logger);
-  const background = startBackgroundWork({ logger, ingest: config.ingest });
+  const background = startBackgroundWork({ logger, databaseUri: db.uri, ingest: config.ingest });
   const server: Server = app.listen(config.port, config.host, () => {
     logger.info({ port: config.port, host: config.host, database: db.kind }, 'Identity portal listening');
   });

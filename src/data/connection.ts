@@ -13,6 +13,8 @@ mongoose.set('strictQuery', true);
 
 export interface Database {
   connection: mongoose.Connection;
+  /** The URI this process connected to (with the database name), for the ingest thread's own pool. */
+  uri: string;
   kind: 'mongodb' | 'embedded';
   /** Flushes the embedded engine to disk (no-op on MongoDB). */
   flush(): Promise<void>;
@@ -47,6 +49,7 @@ export async function connectDatabase(opts: ConnectOptions): Promise<Database> {
   await Promise.all(Object.values(mongoose.models).map((m) => m.init()));
   return {
     connection: mongoose.connection,
+    uri,
     kind: embedded ? 'embedded' : 'mongodb',
     flush: async () => {
       await embedded?.flush();
@@ -72,4 +75,13 @@ export async function databaseIsUp(): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Connects a worker thread's own mongoose (each thread has its own module instances) to the database
+ * the server opened: the same settings above, no index builds (the server made them), a small pool.
+ */
+export async function connectWorkerThread(uri: string): Promise<() => Promise<void>> {
+  await mongoose.connect(uri, { serverSelectionTimeoutMS: 5000, autoIndex: false, autoCreate: false, maxPoolSize: 4 });
+  return () => mongoose.disconnect();
 }

@@ -6,9 +6,7 @@
  * estimate (zxcvbn-ts) that rejects common, guessable passwords and ones built from the user's own data.
  */
 import argon2 from 'argon2';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
-import * as zxcvbnEn from '@zxcvbn-ts/language-en';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 
 export const ARGON2_PARAMS = Object.freeze({ type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
 export const PASSWORD_MIN_LENGTH = 12;
@@ -16,11 +14,32 @@ export const PASSWORD_MAX_LENGTH = 256;
 /** zxcvbn score 0-4; 3 is "safely unguessable: moderate protection from offline slow-hash scenario". */
 export const PASSWORD_MIN_SCORE = 3;
 
-const strength = new ZxcvbnFactory({
-  dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary },
-  graphs: zxcvbnCommon.adjacencyGraphs,
-  translations: zxcvbnEn.translations,
-});
+/**
+ * The strength estimator, built on first use: its dictionaries hold ~23 MB of heap, which code that
+ * never checks a password (the bulk ingest thread, CLI tools) should not carry. The server warms it
+ * at start (warmPasswordPolicy) so the first registration does not wait for it.
+ */
+let estimator: ZxcvbnFactory | undefined;
+function strength(): ZxcvbnFactory {
+  if (!estimator) {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { ZxcvbnFactory } = require('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
+    const common = require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+    const en = require('@zxcvbn-ts/language-en') as typeof import('@zxcvbn-ts/language-en');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    estimator = new ZxcvbnFactory({
+      dictionary: { ...common.dictionary, ...en.dictionary },
+      graphs: common.adjacencyGraphs,
+      translations: en.translations,
+    });
+  }
+  return estimator;
+}
+
+/** Loads the strength estimator now rather than on the first password checked. */
+export function warmPasswordPolicy(): void {
+  strength();
+}
 
 export function hashPassword(password: string): Promise<string> {
   return argon2.hash(password, ARGON2_PARAMS);
@@ -60,7 +79,7 @@ export function passwordProblem(password: string, userInputs: string[] = []): st
     .flatMap((v) => [v, ...v.split(/[@.\s_+-]+/)])
     .map((v) => v.trim().toLowerCase())
     .filter((v) => v.length >= 3);
-  const result = strength.check(password.slice(0, 100), inputs);
+  const result = strength().check(password.slice(0, 100), inputs);
   if (result.score < PASSWORD_MIN_SCORE) {
     return 'This password is too common or easy to guess. Add more unrelated words or make it longer.';
   }
@@ -68,7 +87,7 @@ export function passwordProblem(password: string, userInputs: string[] = []): st
   // "alice.smith2024" for Alice Smith is really just "2024".
   let rest = password.toLowerCase();
   for (const token of [...inputs].sort((a, b) => b.length - a.length)) rest = rest.split(token).join('');
-  if (rest !== password.toLowerCase() && strength.check(rest.slice(0, 100)).score < PASSWORD_MIN_SCORE) {
+  if (rest !== password.toLowerCase() && strength().check(rest.slice(0, 100)).score < PASSWORD_MIN_SCORE) {
     return 'This password is built from your name or email and is easy to guess. Choose something unrelated to you.';
   }
   return null;

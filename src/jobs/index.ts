@@ -1,35 +1,81 @@
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { IngestSettings } from '../config';
-import { processAvailableJobs, workerId } from './ingest-worker';
+import { workerId } from './ingest-worker';
+import type { IngestThreadData, IngestThreadMessage } from './ingest-thread';
 
 /**
- * Background workers: the bulk ingest worker polls the database for ready jobs every `pollMs` and runs
- * them under a lease, so any number of instances can poll the same database safely. stop() waits for
- * the batch in hand; a job left half-done is resumed by whichever instance claims it next.
+ * Background work: the bulk ingest worker, in a thread of its own (see ./ingest-thread.ts for why),
+ * polling the database for ready jobs every `pollMs` and running them under a lease, so any number of
+ * instances can poll the same database safely. If the thread dies (an exception, or a job that hit
+ * the thread's heap cap) it is logged and started again after a growing pause; the job it held resumes
+ * when its lease expires. stop() lets the batch in hand finish and hands the job back for any instance
+ * to resume at once.
  */
-export function startBackgroundWork(deps: { logger: Logger; ingest?: Partial<IngestSettings> }): { stop(): Promise<void> } {
-  const owner = workerId();
-  const settings = { pollMs: 2000, leaseMs: 60_000, batchSize: 1000, ...deps.ingest };
-  let running: Promise<unknown> | null = null;
-  let stopped = false;
-  const tick = () => {
-    if (running || stopped) return;
-    running = processAvailableJobs({ owner, leaseMs: settings.leaseMs, batchSize: settings.batchSize })
-      .then((n) => {
-        if (n) deps.logger.info({ jobs: n }, 'Ingest jobs finished');
-      })
-      .catch((err) => deps.logger.error({ err }, 'Ingest worker failed; the job is retried when its lease expires'))
-      .finally(() => {
-        running = null;
+export interface BackgroundWork {
+  stop(): Promise<void>;
+}
+
+const DEFAULTS = { pollMs: 2000, leaseMs: 60_000, batchSize: 1000, threadHeapMb: 192 };
+const MAX_RESTART_PAUSE_MS = 60_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/** The thread's code: the compiled file, or, from TypeScript sources (tests, npm run dev), through tsx. */
+function threadSource(): { source: string; evaluate: boolean } {
+  const file = path.join(__dirname, `ingest-thread${path.extname(__filename)}`);
+  if (file.endsWith('.js')) return { source: file, evaluate: false };
+  return { source: `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, evaluate: true };
+}
+
+export function startBackgroundWork(deps: { logger: Logger; databaseUri: string; ingest?: Partial<IngestSettings> }): BackgroundWork {
+  const settings = { ...DEFAULTS, ...deps.ingest };
+  const log = deps.logger.child({ component: 'ingest-thread' });
+  const data: IngestThreadData = { uri: deps.databaseUri, owner: workerId(), pollMs: settings.pollMs, leaseMs: settings.leaseMs, batchSize: settings.batchSize };
+  let worker: Worker | null = null;
+  let exited: Promise<void> = Promise.resolve();
+  let stopping = false;
+  let failures = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
+
+  const start = () => {
+    const { source, evaluate } = threadSource();
+    const w = new Worker(source, {
+      eval: evaluate,
+      workerData: data,
+      resourceLimits: { maxOldGenerationSizeMb: settings.threadHeapMb },
+    });
+    worker = w;
+    w.unref(); // never what keeps the process alive
+    w.on('message', (m: IngestThreadMessage) => {
+      if (m.type === 'ready') failures = 0;
+      else if (m.type === 'finished') log.info({ jobs: m.jobs }, 'Ingest jobs finished');
+      else if (m.type === 'error') log.error({ err: { message: m.message, stack: m.stack } }, 'Ingest worker failed; the job is retried when its lease expires');
+    });
+    w.on('error', (err) => log.error({ err }, 'The ingest thread died'));
+    exited = new Promise((resolve) => {
+      w.once('exit', (code) => {
+        worker = null;
+        resolve();
+        if (stopping) return;
+        const pause = Math.min(MAX_RESTART_PAUSE_MS, settings.pollMs * 2 ** failures++);
+        log.warn({ code, restartInMs: pause }, 'The ingest thread stopped; starting another');
+        restartTimer = setTimeout(start, pause);
+        restartTimer.unref();
       });
+    });
   };
-  const timer = setInterval(tick, settings.pollMs);
-  timer.unref();
+  start();
+
   return {
     async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+      stopping = true;
+      clearTimeout(restartTimer);
+      const w = worker as Worker | null;
+      if (!w) return;
+      w.postMessage('stop');
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS, 'timeout').unref());
+      if ((await Promise.race([exited, timeout])) === 'timeout') await w.terminate();
     },
   };
 }

@@ -30,6 +30,8 @@ export interface WorkerOptions {
   batchSize?: number;
   /** Stop after this many batches (tests: process part of a job, then "crash"). */
   maxBatches?: number;
+  /** Asked between batches; true hands the job back (shutdown) for any instance to resume at once. */
+  shouldStop?: () => boolean;
 }
 
 /** A job claimed this many times without finishing is marked Failed rather than retried forever. */
@@ -106,7 +108,12 @@ async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext):
   return out;
 }
 
-export type JobOutcome = 'completed' | 'failed' | 'paused' | 'lost';
+export type JobOutcome = 'completed' | 'failed' | 'paused' | 'released' | 'lost';
+
+/** Gives the lease up without finishing, so the next claim (any instance) resumes where this stopped. */
+async function release(job: IngestJobDoc, opts: WorkerOptions): Promise<void> {
+  await IngestJobModel.updateOne({ _id: job._id, leaseOwner: opts.owner }, { $set: { leaseOwner: null, leaseExpiresAt: null } });
+}
 
 /** Processes a claimed job until done, the lease is lost, the job is aborted, or maxBatches is reached. */
 export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promise<JobOutcome> {
@@ -125,6 +132,10 @@ export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promis
   let through = job.processedThrough;
   for (let batches = 0; ; batches++) {
     if (opts.maxBatches !== undefined && batches >= opts.maxBatches) return 'paused';
+    if (opts.shouldStop?.()) {
+      await release(job, opts);
+      return 'released';
+    }
     const rows = (await IngestJobRowModel.find({ job: job._id, row: trusted({ $gt: through }) }).sort({ row: 1 }).limit(batchSize).lean()) as RowDoc[];
     if (!rows.length) {
       await finish(job, opts, 'JobComplete');
@@ -159,10 +170,11 @@ export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promis
 export async function processAvailableJobs(opts: WorkerOptions): Promise<number> {
   let finished = 0;
   for (;;) {
+    if (opts.shouldStop?.()) return finished;
     const job = await claimNextJob(opts);
     if (!job) return finished;
     const outcome = await processJob(job, opts);
     if (outcome === 'completed' || outcome === 'failed') finished++;
-    if (outcome === 'paused') return finished;
+    if (outcome === 'paused' || outcome === 'released') return finished;
   }
 }

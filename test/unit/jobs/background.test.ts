@@ -25,7 +25,7 @@ it('polls for ready jobs and completes them; stop() waits for the work in hand',
   const job = await createIngestJob({ object: 'User', operation: 'insert' }, ctx());
   await uploadCsv(job, Readable.from([`LastName,Email,ProfileId\nBg,bg1@example.com,${ei}\nBg,bg2@example.com,${ei}\n`]), { maxBytes: 1e6 });
   await changeIngestJobState(String(job._id), 'UploadComplete', ctx());
-  const worker = startBackgroundWork({ logger: pino({ level: 'silent' }), ingest: { pollMs: 50 } });
+  const worker = startBackgroundWork({ logger: pino({ level: 'silent' }), databaseUri: t.db.uri, ingest: { pollMs: 50 } });
   try {
     let state = '';
     for (let i = 0; i < 400 && state !== 'JobComplete'; i++) {
@@ -50,4 +50,19 @@ it('an upload that breaks midway (the client went away) leaves no rows and the j
   expect(await IngestJobModel.findById(job._id).lean()).toMatchObject({ state: 'Open', uploadState: 'none', numberRecordsUploaded: 0 });
   const again = await uploadCsv((await IngestJobModel.findById(job._id))!, Readable.from([`LastName,Email,ProfileId\nOk,ok@example.com,${ei}\n`]), { maxBytes: 1e6 });
   expect(again.rows).toBe(1);
+});
+
+it('a thread that dies is logged and started again after a growing pause; the server process lives on', async () => {
+  const lines: { msg: string; restartInMs?: number; err?: { message: string } }[] = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+  // An unparsable URI makes every thread fail as it starts, the way a lost database would.
+  const worker = startBackgroundWork({ logger, databaseUri: 'not-a-mongodb-uri', ingest: { pollMs: 50 } });
+  try {
+    for (let i = 0; i < 200 && lines.filter((l) => l.restartInMs !== undefined).length < 3; i++) await new Promise((r) => setTimeout(r, 25));
+  } finally {
+    await worker.stop();
+  }
+  const restarts = lines.filter((l) => l.restartInMs !== undefined).map((l) => l.restartInMs);
+  expect(restarts.slice(0, 3)).toEqual([50, 100, 200]);
+  expect(lines.some((l) => l.msg === 'The ingest thread died' && /Invalid scheme|mongodb/i.test(l.err?.message ?? ''))).toBe(true);
 });

@@ -105,3 +105,17 @@ it('a job interrupted too many times is marked Failed, its rows left unprocessed
   expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({ state: 'Failed', numberRecordsProcessed: 0 });
   expect(await UserModel.exists({ username: 'crashy@example.com' })).toBeNull();
 });
+
+it('a worker asked to stop (shutdown) finishes its batch and hands the job back for anyone to resume at once', async () => {
+  const jobId = await readyJob(Array.from({ length: 6 }, (_, i) => `Stop${i},stop${i}@example.com,${ei}`));
+  const now = () => new Date('2033-01-01T00:00:00Z');
+  const claimed = (await claimNextJob({ owner: 'stopping', now }))!;
+  let batches = 0;
+  const outcome = await processJob(claimed, { owner: 'stopping', now, batchSize: 2, shouldStop: () => ++batches > 1 });
+  expect(outcome).toBe('released');
+  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({ state: 'InProgress', processedThrough: 2, leaseOwner: null, leaseExpiresAt: null });
+  // No lease to wait for: another instance claims it with the same clock and finishes it.
+  expect(await processAvailableJobs({ owner: 'next', now })).toBe(1);
+  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 6 });
+  expect(await UserModel.countDocuments({ username: /^stop\d@example\.com$/ })).toBe(6);
+});

@@ -4,7 +4,7 @@
  * Operators are wrapped in trusted() because sanitizeFilter is on globally (src/data/connection.ts).
  */
 import { trusted, type Types } from 'mongoose';
-import { LicenseModel } from './models';
+import { LicenseModel, UserModel } from './models';
 
 /** Takes one seat; false when none is left. */
 export async function takeSeat(licenseId: Types.ObjectId): Promise<boolean> {
@@ -28,6 +28,47 @@ export async function takeSeats(licenseId: Types.ObjectId, count: number): Promi
     { $inc: { usedSeats: count } },
   );
   return res.modifiedCount === 1;
+}
+
+/**
+ * Takes seats for a bulk batch's users and records the hold (its key and the users' ids) in the same
+ * single-document update, so the seat count and the hold can never disagree. A key holds at most once
+ * per license at a time. False when fewer seats are left.
+ */
+export async function takeHeldSeats(licenseId: Types.ObjectId, key: string, userIds: Types.ObjectId[]): Promise<boolean> {
+  if (userIds.length === 0) return true;
+  const res = await LicenseModel.updateOne(
+    { _id: licenseId, 'seatHolds.key': trusted({ $ne: key }), $expr: trusted({ $lte: [{ $add: ['$usedSeats', userIds.length] }, '$totalSeats'] }) },
+    { $inc: { usedSeats: userIds.length }, $push: { seatHolds: { key, userIds, at: new Date() } } },
+  );
+  return res.modifiedCount === 1;
+}
+
+/** Ends a hold: gives back `unused` of its seats (users that were not created) and drops it, at once. */
+export async function settleSeatHold(licenseId: Types.ObjectId, key: string, unused: number): Promise<void> {
+  await LicenseModel.updateOne(
+    { _id: licenseId, 'seatHolds.key': key, usedSeats: trusted({ $gte: unused }) },
+    { $inc: { usedSeats: -unused }, $pull: { seatHolds: { key } } },
+  );
+}
+
+/**
+ * Settles the holds a batch under `key` left when it was cut off (a crash between taking seats and
+ * recording its users): users of the hold that exist keep their seats, the others' seats come back.
+ * Run before the key's next batch; returns the seats given back.
+ */
+export async function recoverSeatHolds(key: string): Promise<number> {
+  let released = 0;
+  const licenses = await LicenseModel.find({ 'seatHolds.key': key }).select('+seatHolds').lean();
+  for (const license of licenses) {
+    const hold = (license.seatHolds ?? []).find((h) => h.key === key);
+    if (!hold) continue;
+    const created = await UserModel.countDocuments({ _id: trusted({ $in: hold.userIds }) });
+    const unused = hold.userIds.length - created;
+    await settleSeatHold(license._id, key, unused);
+    released += unused;
+  }
+  return released;
 }
 
 export async function releaseSeats(licenseId: Types.ObjectId, count: number): Promise<void> {

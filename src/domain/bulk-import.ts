@@ -6,13 +6,17 @@
  * rows collided (username, nickname, contact). Seats of rows that failed are given back.
  *
  * Each row brings the _id its user will get. A batch retried after a crash first looks those ids up:
- * a user that exists was created by this very row in the earlier attempt, so it is reported as created
- * and never inserted twice.
+ * a user that exists was created by this very row in the earlier attempt, so it is reported as created,
+ * never inserted twice, and given its audit event if the crash came before it was written.
+ * Seats are taken with a hold recorded on the license (takeHeldSeats) and the hold is settled once the
+ * users are in; a batch cut off in between is settled by recoverSeatHolds before its key's next batch,
+ * so a crash never leaks a seat.
  */
+import crypto from 'node:crypto';
 import { trusted, Types } from 'mongoose';
 import { AuditEventModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
-import { releaseSeats, takeSeats } from '../data/seats';
+import { settleSeatHold, takeHeldSeats } from '../data/seats';
 import type { RequestContext } from './actor';
 import { ConflictError, isDomainError, type FieldErrors } from './errors';
 import { conflictFor, deriveNickname, prepareUser, withSuffix, type NewUserInput, type PreparedUser, type UserLookups } from './users';
@@ -59,26 +63,29 @@ function failure(err: unknown): BulkRowResult {
 interface Pending { index: number; prepared: PreparedUser; derivedNickname: boolean }
 
 /**
- * Takes seats for the pending rows, license by license. When fewer seats are left than rows, as many
- * rows as there are seats keep theirs (in row order) and the rest fail with no_seats_left.
+ * Takes seats for the pending rows, license by license, under the batch's hold key. When fewer seats
+ * are left than rows, as many rows as there are seats keep theirs (in row order) and the rest fail
+ * with no_seats_left.
  */
-async function takeSeatsFor(pending: Pending[], results: BulkRowResult[]): Promise<Pending[]> {
+async function takeSeatsFor(pending: Pending[], results: BulkRowResult[], holdKey: string): Promise<Pending[]> {
   const byLicense = new Map<string, Pending[]>();
   for (const p of pending) {
     const key = p.prepared.license._id.toHexString();
     byLicense.set(key, [...(byLicense.get(key) ?? []), p]);
   }
   const seated: Pending[] = [];
+  const idsOfGroup = (group: Pending[]) => group.map((p) => p.prepared.user._id);
   for (const group of byLicense.values()) {
     const license = group[0].prepared.license;
     let granted = 0;
     for (let attempt = 0; attempt < 3 && granted === 0; attempt++) {
-      if (await takeSeats(license._id, group.length)) granted = group.length;
+      if (await takeHeldSeats(license._id, holdKey, idsOfGroup(group))) granted = group.length;
       else {
         const now = await LicenseModel.findById(license._id).lean();
         const left = now ? Math.max(0, now.totalSeats - now.usedSeats) : 0;
         if (left === 0) break;
-        if (await takeSeats(license._id, Math.min(left, group.length))) granted = Math.min(left, group.length);
+        const some = Math.min(left, group.length);
+        if (await takeHeldSeats(license._id, holdKey, idsOfGroup(group.slice(0, some)))) granted = some;
       }
     }
     seated.push(...group.slice(0, granted));
@@ -123,24 +130,61 @@ async function insertAll(pending: Pending[], results: BulkRowResult[]): Promise<
   return inserted;
 }
 
-/** Gives back the seats of seated rows whose user was not inserted. */
-async function releaseUnused(seated: Pending[], insertedIds: Set<string>): Promise<void> {
+/** Settles the batch's holds: seats of seated rows whose user was not inserted come back. */
+async function settleHolds(seated: Pending[], insertedIds: Set<string>, holdKey: string): Promise<void> {
   const unused = new Map<string, { id: Types.ObjectId; count: number }>();
   for (const p of seated) {
-    if (insertedIds.has(p.prepared.user._id.toHexString())) continue;
     const id = p.prepared.license._id;
     const entry = unused.get(id.toHexString()) ?? { id, count: 0 };
-    entry.count++;
+    if (!insertedIds.has(p.prepared.user._id.toHexString())) entry.count++;
     unused.set(id.toHexString(), entry);
   }
-  for (const { id, count } of unused.values()) await releaseSeats(id, count);
+  for (const { id, count } of unused.values()) await settleSeatHold(id, holdKey, count);
+}
+
+/** The user.created event of each user; written for all of a batch's new users at once. */
+function createdEvent(user: { _id: Types.ObjectId; username: string; isActive: boolean }, profileName: string, contactId: Types.ObjectId | null, ctx: RequestContext, at: Date) {
+  return {
+    at,
+    action: 'user.created',
+    actor: ctx.actor ? { id: ctx.actor.id, username: ctx.actor.username } : null,
+    target: { type: 'User', id: user._id, label: user.username },
+    after: { username: user.username, profile: profileName, contact: contactId ? String(contactId) : null, isActive: user.isActive },
+    ip: ctx.ip ?? null,
+    via: ctx.via,
+  };
+}
+
+/** Users an earlier attempt created but whose audit event it did not get to write (a crash) get it now. */
+async function auditMissing(userIds: Types.ObjectId[], ctx: RequestContext): Promise<void> {
+  if (!userIds.length) return;
+  const audited = await AuditEventModel.find({ action: 'user.created', 'target.id': trusted({ $in: userIds }) }).select('target.id').lean();
+  const seen = new Set(audited.map((e) => String(e.target?.id)));
+  const missing = userIds.filter((id) => !seen.has(id.toHexString()));
+  if (!missing.length) return;
+  const users = await UserModel.find({ _id: trusted({ $in: missing }) }).select('username isActive profile contact createdAt').lean();
+  const profiles = new Map((await ProfileModel.find({ _id: trusted({ $in: users.map((u) => u.profile) }) }).select('name').lean()).map((p) => [String(p._id), p.name]));
+  await AuditEventModel.insertMany(
+    users.map((u) => createdEvent(u, profiles.get(String(u.profile)) ?? '', u.contact ?? null, ctx, u.createdAt ?? new Date())),
+    { lean: true },
+  );
+}
+
+export interface BulkOptions {
+  /**
+   * Names the batch's seat holds. The ingest worker passes one per job, so a batch cut off by a crash
+   * is settled (recoverSeatHolds) before the job's next; by default each call has its own.
+   */
+  holdKey?: string;
 }
 
 /** Creates the users of one batch; one result per row, in order. Never throws for a bad row. */
-export async function createUsersInBulk(rows: BulkUserRow[], ctx: RequestContext): Promise<BulkRowResult[]> {
+export async function createUsersInBulk(rows: BulkUserRow[], ctx: RequestContext, opts: BulkOptions = {}): Promise<BulkRowResult[]> {
+  const holdKey = opts.holdKey ?? `bulk:${crypto.randomUUID()}`;
   const results: BulkRowResult[] = new Array(rows.length);
   const existing = await UserModel.find({ _id: trusted({ $in: rows.map((r) => r.userId) }) }).select('_id').lean();
   const done = new Set(existing.map((u) => u._id.toHexString()));
+  await auditMissing(existing.map((u) => u._id), ctx);
 
   const lookups = await batchLookups(rows);
   const pending: Pending[] = [];
@@ -163,33 +207,28 @@ export async function createUsersInBulk(rows: BulkUserRow[], ctx: RequestContext
     }
   }
 
-  const seated = await takeSeatsFor(pending, results);
+  const seated = await takeSeatsFor(pending, results, holdKey);
   let inserted: Pending[];
   try {
     inserted = await insertAll(seated, results);
   } catch (err) {
     // Unexpected (the database went away): keep the seats of users that did get in, return the rest.
+    // If even that fails, the holds stay and recoverSeatHolds settles them before the next attempt.
     const found = await UserModel.find({ _id: trusted({ $in: seated.map((p) => p.prepared.user._id) }) }).select('_id').lean().catch(() => null);
-    if (found) await releaseUnused(seated, new Set(found.map((u) => u._id.toHexString())));
+    if (found) await settleHolds(seated, new Set(found.map((u) => u._id.toHexString())), holdKey).catch(() => undefined);
     throw err;
   }
-  await releaseUnused(seated, new Set(inserted.map((p) => p.prepared.user._id.toHexString())));
 
+  // Audit events before the holds are settled: a crash in between leaves a hold, and the retry both
+  // settles it and writes any event still missing.
   const at = new Date();
   if (inserted.length) {
     await AuditEventModel.insertMany(
-      inserted.map(({ prepared: { user, profile, contactId } }) => ({
-        at,
-        action: 'user.created',
-        actor: ctx.actor ? { id: ctx.actor.id, username: ctx.actor.username } : null,
-        target: { type: 'User', id: user._id, label: user.username },
-        after: { username: user.username, profile: profile.name, contact: contactId ? String(contactId) : null, isActive: user.isActive },
-        ip: ctx.ip ?? null,
-        via: ctx.via,
-      })),
+      inserted.map(({ prepared: { user, profile, contactId } }) => createdEvent(user, profile.name, contactId, ctx, at)),
       { lean: true },
     );
   }
+  await settleHolds(seated, new Set(inserted.map((p) => p.prepared.user._id.toHexString())), holdKey);
   for (const p of inserted) results[p.index] = { ok: true, created: true, userId: p.prepared.user._id };
   return results;
 }

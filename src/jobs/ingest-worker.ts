@@ -6,8 +6,9 @@
  *
  * Crash safety, step by step for one batch:
  *  1. rows above `processedThrough` are read; rows whose result was already recorded keep it;
+ *  0. (once per claim) seats an interrupted batch held for users it never created are given back;
  *  2. the others go through createUsersInBulk, which recognises users an earlier attempt created
- *     (each row carries its user's _id) and never inserts them twice;
+ *     (each row carries its user's _id), never inserts them twice and writes any audit event missing;
  *  3. failed rows are marked with their reason, then the job's counters and `processedThrough` move in
  *     one update (a counted row not marked failed is a success: its user carries the row's userId).
  * A crash anywhere leaves the batch to be redone by whoever holds the lease next, with the same result.
@@ -19,6 +20,7 @@ import { trusted, type Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc } from '../data/models';
 import { loadActor, type RequestContext } from '../domain/actor';
 import { createUsersInBulk, type BulkRowResult, type BulkUserRow } from '../domain/bulk-import';
+import { recoverSeatHolds } from '../data/seats';
 import { columnOf, rowToInput } from './ingest-columns';
 
 export interface WorkerOptions {
@@ -91,7 +93,7 @@ function parseRows(rows: RowDoc[]): (string[] | null)[] {
 }
 
 /** Runs one batch's pending rows through the bulk path; returns each row's new status. */
-async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext): Promise<Map<string, { status: 'success' | 'failed'; error: string | null }>> {
+async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext, holdKey: string): Promise<Map<string, { status: 'success' | 'failed'; error: string | null }>> {
   const out = new Map<string, { status: 'success' | 'failed'; error: string | null }>();
   const todo: { doc: RowDoc; input: BulkUserRow }[] = [];
   const parsed = parseRows(rows);
@@ -103,7 +105,7 @@ async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext):
     }
     todo.push({ doc, input: { userId: doc.userId, input: rowToInput(columns, values) } });
   });
-  const results = await createUsersInBulk(todo.map((t) => t.input), ctx);
+  const results = await createUsersInBulk(todo.map((t) => t.input), ctx, { holdKey });
   results.forEach((r, i) => out.set(String(todo[i].doc._id), r.ok ? { status: 'success', error: null } : { status: 'failed', error: rowError(r) }));
   return out;
 }
@@ -127,6 +129,9 @@ export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promis
     return 'failed';
   }
   const ctx: RequestContext = { actor, via: 'bulk' };
+  // Seats an interrupted batch of this job took for users it never recorded come back first.
+  const holdKey = `ingest:${job._id.toHexString()}`;
+  await recoverSeatHolds(holdKey);
   const columns = job.columns ?? [];
   const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
   let through = job.processedThrough;
@@ -143,7 +148,7 @@ export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promis
     }
     // Rows already marked failed (by an attempt that crashed before counting) keep that result.
     const pending = rows.filter((r) => r.status !== 'failed');
-    const decided = pending.length ? await runBatch(columns, pending, ctx) : new Map();
+    const decided = pending.length ? await runBatch(columns, pending, ctx, holdKey) : new Map();
     // Only failures are written: a counted row that is not marked failed succeeded (its user has the
     // row's userId). One update per failed row instead of one per row keeps batches cheap.
     const failures = [...decided].filter(([, r]) => r.status === 'failed');

@@ -14,6 +14,15 @@ const licenseSchema = new Schema(
     requiresContact: { type: Boolean, required: true },
     totalSeats: { type: Number, required: true, min: 0, validate: Number.isInteger },
     usedSeats: { type: Number, required: true, min: 0, default: 0, validate: Number.isInteger },
+    /**
+     * Seats a bulk import batch has taken for users it has not finished inserting (src/data/seats.ts):
+     * recorded in the same update that takes them, so a batch cut off by a crash can be settled exactly.
+     */
+    seatHolds: {
+      type: [new Schema({ key: { type: String, required: true }, userIds: [Schema.Types.ObjectId], at: { type: Date, required: true } }, { _id: false })],
+      default: undefined,
+      select: false,
+    },
   },
   { timestamps: true },
 );

@@ -4,9 +4,10 @@
  * its lease left to expire). Worker B, with the clock moved past the lease, takes over and finishes.
  */
 import { Readable } from 'node:stream';
-import { trusted } from 'mongoose';
+import { trusted, Types } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { IngestJobModel, IngestJobRowModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
+import { AuditEventModel, IngestJobModel, IngestJobRowModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
+import { recoverSeatHolds, takeHeldSeats } from '../../../src/data/seats';
 import { createAdministrator } from '../../../src/domain/bootstrap';
 import { loadActor, type Actor } from '../../../src/domain/actor';
 import { changeIngestJobState, createIngestJob } from '../../../src/domain/ingest-jobs';
@@ -118,4 +119,45 @@ it('a worker asked to stop (shutdown) finishes its batch and hands the job back 
   expect(await processAvailableJobs({ owner: 'next', now })).toBe(1);
   expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 6 });
   expect(await UserModel.countDocuments({ username: /^stop\d@example\.com$/ })).toBe(6);
+});
+
+it('a batch cut off between taking seats and recording its users leaks no seat and loses no audit event', async () => {
+  const jobId = await readyJob(Array.from({ length: 6 }, (_, i) => `Held${i},held${i}@example.com,${ei}`));
+  const license = (await LicenseModel.findOne({ name: 'External Identity' }).lean())!;
+  const profile = (await ProfileModel.findById(ei).lean())!;
+  const t0 = new Date('2034-01-01T00:00:00Z');
+  const claimed = (await claimNextJob({ owner: 'dies', now: () => t0, leaseMs: 1000 }))!;
+
+  // The state a crash leaves: seats held for rows 1-5 under the job's key, users of rows 1-2 inserted,
+  // no audit event written, the hold never settled, no row counted.
+  const rows = await IngestJobRowModel.find({ job: jobId }).sort({ row: 1 }).lean();
+  expect(await takeHeldSeats(license._id, `ingest:${claimed._id.toHexString()}`, rows.slice(0, 5).map((r) => r.userId))).toBe(true);
+  expect(await takeHeldSeats(license._id, `ingest:${claimed._id.toHexString()}`, [rows[5].userId])).toBe(false); // one hold per key
+  for (const r of rows.slice(0, 2)) {
+    const [lastName, email] = r.raw.split(',');
+    await UserModel.create({ _id: r.userId, lastName, email, username: email, alias: 'held', communityNickname: `held-${r.row}`, profile: profile._id, license: license._id, userType: profile.userType });
+  }
+  expect((await LicenseModel.findById(license._id).lean())!.usedSeats).toBe(license.usedSeats + 5);
+
+  expect(await processAvailableJobs({ owner: 'resumes', now: () => new Date(t0.getTime() + 5000) })).toBe(1);
+  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 6, numberRecordsFailed: 0 });
+  const ids = rows.map((r) => r.userId);
+  expect(await UserModel.countDocuments({ _id: trusted({ $in: ids }) })).toBe(6);
+  // Exactly one seat per user: the three held for users never created came back.
+  const after = (await LicenseModel.findById(license._id).select('+seatHolds').lean())!;
+  expect(after.usedSeats).toBe(license.usedSeats + 6);
+  expect(after.seatHolds ?? []).toEqual([]);
+  // Every user has exactly one user.created event, the two the crash skipped included.
+  const events = await AuditEventModel.find({ action: 'user.created', 'target.id': trusted({ $in: ids }) }).lean();
+  expect(events.map((e) => String(e.target!.id)).sort()).toEqual(ids.map(String).sort());
+  expect(events.find((e) => String(e.target!.id) === String(ids[0]))).toMatchObject({ via: 'bulk', after: { username: 'held0@example.com', profile: 'External Identity User' } });
+});
+
+it('recoverSeatHolds is idempotent: settling twice gives seats back once', async () => {
+  const license = (await LicenseModel.findOne({ name: 'External Identity' }).lean())!;
+  const ghost = [new Types.ObjectId(), new Types.ObjectId()];
+  expect(await takeHeldSeats(license._id, 'test:twice', ghost)).toBe(true);
+  expect(await recoverSeatHolds('test:twice')).toBe(2);
+  expect(await recoverSeatHolds('test:twice')).toBe(0);
+  expect((await LicenseModel.findById(license._id).lean())!.usedSeats).toBe(license.usedSeats);
 });

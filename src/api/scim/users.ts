@@ -61,6 +61,26 @@ function editsFrom(body: Partial<ScimUserBody>): Partial<UserEdits> {
   };
 }
 
+/**
+ * PUT replaces the user (RFC 7644 3.5.1): the required attributes must be present, and optional
+ * read-write ones left out are reset to their defaults (given name empty, locale and language en-US,
+ * time zone GMT) rather than kept. Left as they are when omitted: nickName (every user needs a unique
+ * one) and active (a replace that forgot it must not lock anyone out or let anyone back in).
+ */
+function replacementEdits(body: ScimUserBody): Partial<UserEdits> {
+  const missing = [!body.name?.familyName && 'name.familyName', !primaryEmail(body.emails) && 'emails'].filter(Boolean);
+  if (missing.length) throw new ScimRequestError(`PUT replaces the whole user: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required.`, 'invalidValue');
+  const defaults = (path: string) => UserModel.schema.path(path).options.default as string;
+  const edits = editsFrom(body);
+  return {
+    ...edits,
+    firstName: edits.firstName ?? '',
+    localeSidKey: edits.localeSidKey ?? defaults('localeSidKey'),
+    languageLocaleKey: edits.languageLocaleKey ?? defaults('languageLocaleKey'),
+    timeZoneSidKey: edits.timeZoneSidKey ?? defaults('timeZoneSidKey'),
+  };
+}
+
 async function applyChanges(id: string, edits: Partial<UserEdits>, active: boolean | undefined, req: Request, res: Response) {
   const ctx = apiContext(res);
   const self = ctx.actor.id.toHexString() === id.toLowerCase();
@@ -193,7 +213,7 @@ export function scimUserRoutes(router: Router): void {
     const body = parseInput(scimUserBody, req.body);
     const { user } = await userDetails(id, apiContext(res).actor);
     if (body.userName.trim().toLowerCase() !== user.username) throw new ScimRequestError('userName cannot be changed.', 'mutability');
-    await applyChanges(id, editsFrom(body), body.active, req, res);
+    await applyChanges(id, replacementEdits(body), body.active, req, res);
   });
 
   router.patch('/Users/:id', async (req, res) => {

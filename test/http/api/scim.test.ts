@@ -205,6 +205,15 @@ describe('updating and deleting', () => {
     const put = await scim('put', `/Users/${id}`, { schemas: [SCIM.core], userName: current.userName, name: { givenName: 'Finn', familyName: 'Storm' }, emails: current.emails, active: true, timezone: 'Asia/Tokyo' });
     expect(put.status).toBe(200);
     expect(JSON.parse(put.text)).toMatchObject({ name: { givenName: 'Finn', familyName: 'Storm' }, timezone: 'Asia/Tokyo' });
+    // A replace: optional attributes left out go back to their defaults; nickName and active stay.
+    const replaced = await scim('put', `/Users/${id}`, { schemas: [SCIM.core], userName: current.userName, name: { familyName: 'Storm' }, emails: [{ value: 'finn@example.com' }] });
+    expect(replaced.status).toBe(200);
+    expect(JSON.parse(replaced.text)).toMatchObject({ name: { givenName: '', familyName: 'Storm' }, emails: [{ value: 'finn@example.com' }], timezone: 'GMT', locale: 'en-US', preferredLanguage: 'en-US', nickName: current.nickName, active: true });
+    expect(await UserModel.findById(id).lean()).toMatchObject({ firstName: '', timeZoneSidKey: 'GMT', email: 'finn@example.com' });
+    // The required attributes must be there.
+    const partial = await scim('put', `/Users/${id}`, { schemas: [SCIM.core], userName: current.userName, name: { givenName: 'Only' } });
+    expect([partial.status, JSON.parse(partial.text).scimType, JSON.parse(partial.text).detail]).toEqual([400, 'invalidValue', 'PUT replaces the whole user: name.familyName and emails are required.']);
+    expect((await UserModel.findById(id).lean())!.firstName).toBe('');
     const rename = await scim('put', `/Users/${id}`, { schemas: [SCIM.core], userName: 'other@example.com' });
     expect(rename.status).toBe(400);
     expect(JSON.parse(rename.text).scimType).toBe('mutability');

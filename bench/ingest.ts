@@ -1,7 +1,8 @@
 /**
  * Bulk ingest throughput and memory: a 100k-row User CSV (quoted values with commas and UTF-8 names)
  * streamed over HTTP into a job (PUT .../batches, chunked, never built whole in memory), closed, then
- * processed by the worker, and its successfulResults streamed back.
+ * processed by the server's background worker (its own thread, as in production), and its
+ * successfulResults streamed back. INGEST_BATCH_SIZE and INGEST_THREAD_HEAP_MB are honoured.
  * The embedded database (in memory) runs in a child process, as a database server would, so the app's
  * peak RSS (HTTP, upload, worker) and the database's (which holds 100k users, 100k rows and 100k audit
  * events) are measured apart; BENCH_INGEST_DB=inline runs it inside the app process instead.

@@ -53,20 +53,24 @@ export async function settleSeatHold(licenseId: Types.ObjectId, key: string, unu
 }
 
 /**
- * Settles the holds a batch under `key` left when it was cut off (a crash between taking seats and
- * recording its users): users of the hold that exist keep their seats, the others' seats come back.
- * Run before the key's next batch; returns the seats given back.
+ * Settles the holds that batches under keys starting with `keyPrefix` left when they were cut off (a
+ * crash between taking seats and recording their users): users of a hold that exist keep their seats,
+ * the others' seats come back. Each hold is settled by one conditional update, so running this twice,
+ * or from two places, gives seats back once. Returns the seats given back.
  */
-export async function recoverSeatHolds(key: string): Promise<number> {
+export async function recoverSeatHolds(keyPrefix: string): Promise<number> {
   let released = 0;
-  const licenses = await LicenseModel.find({ 'seatHolds.key': key }).select('+seatHolds').lean();
+  const startsWith = new RegExp(`^${keyPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+  const licenses = await LicenseModel.find({ 'seatHolds.key': trusted(startsWith) }).select('+seatHolds').lean();
   for (const license of licenses) {
-    const hold = (license.seatHolds ?? []).find((h) => h.key === key);
-    if (!hold) continue;
-    const created = await UserModel.countDocuments({ _id: trusted({ $in: hold.userIds }) });
-    const unused = hold.userIds.length - created;
-    await settleSeatHold(license._id, key, unused);
-    released += unused;
+    for (const hold of (license.seatHolds ?? []).filter((h) => startsWith.test(h.key))) {
+      const created = await UserModel.countDocuments({ _id: trusted({ $in: hold.userIds }) });
+      const res = await LicenseModel.updateOne(
+        { _id: license._id, 'seatHolds.key': hold.key, usedSeats: trusted({ $gte: hold.userIds.length - created }) },
+        { $inc: { usedSeats: created - hold.userIds.length }, $pull: { seatHolds: { key: hold.key } } },
+      );
+      if (res.modifiedCount === 1) released += hold.userIds.length - created;
+    }
   }
   return released;
 }

@@ -129,9 +129,11 @@ export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promis
     return 'failed';
   }
   const ctx: RequestContext = { actor, via: 'bulk' };
-  // Seats an interrupted batch of this job took for users it never recorded come back first.
-  const holdKey = `ingest:${job._id.toHexString()}`;
-  await recoverSeatHolds(holdKey);
+  // Seats an interrupted batch of this job took for users it never recorded come back first. Holds are
+  // per worker, so one that stalled past its lease and wakes up later settles only its own.
+  const jobHolds = `ingest:${job._id.toHexString()}:`;
+  await recoverSeatHolds(jobHolds);
+  const holdKey = `${jobHolds}${opts.owner}`;
   const columns = job.columns ?? [];
   const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
   let through = job.processedThrough;

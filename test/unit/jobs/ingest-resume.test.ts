@@ -131,8 +131,9 @@ it('a batch cut off between taking seats and recording its users leaks no seat a
   // The state a crash leaves: seats held for rows 1-5 under the job's key, users of rows 1-2 inserted,
   // no audit event written, the hold never settled, no row counted.
   const rows = await IngestJobRowModel.find({ job: jobId }).sort({ row: 1 }).lean();
-  expect(await takeHeldSeats(license._id, `ingest:${claimed._id.toHexString()}`, rows.slice(0, 5).map((r) => r.userId))).toBe(true);
-  expect(await takeHeldSeats(license._id, `ingest:${claimed._id.toHexString()}`, [rows[5].userId])).toBe(false); // one hold per key
+  const key = `ingest:${claimed._id.toHexString()}:dies`;
+  expect(await takeHeldSeats(license._id, key, rows.slice(0, 5).map((r) => r.userId))).toBe(true);
+  expect(await takeHeldSeats(license._id, key, [rows[5].userId])).toBe(false); // one hold per key
   for (const r of rows.slice(0, 2)) {
     const [lastName, email] = r.raw.split(',');
     await UserModel.create({ _id: r.userId, lastName, email, username: email, alias: 'held', communityNickname: `held-${r.row}`, profile: profile._id, license: license._id, userType: profile.userType });
@@ -156,8 +157,13 @@ it('a batch cut off between taking seats and recording its users leaks no seat a
 it('recoverSeatHolds is idempotent: settling twice gives seats back once', async () => {
   const license = (await LicenseModel.findOne({ name: 'External Identity' }).lean())!;
   const ghost = [new Types.ObjectId(), new Types.ObjectId()];
-  expect(await takeHeldSeats(license._id, 'test:twice', ghost)).toBe(true);
-  expect(await recoverSeatHolds('test:twice')).toBe(2);
-  expect(await recoverSeatHolds('test:twice')).toBe(0);
+  expect(await takeHeldSeats(license._id, 'test:twice:a', ghost)).toBe(true);
+  expect(await takeHeldSeats(license._id, 'test:other:a', [new Types.ObjectId()])).toBe(true);
+  // Only keys with the prefix (the regex characters in it taken literally) are settled.
+  expect(await recoverSeatHolds('test:twi.e:')).toBe(0);
+  expect(await recoverSeatHolds('test:twice:')).toBe(2);
+  expect(await recoverSeatHolds('test:twice:')).toBe(0);
+  expect((await LicenseModel.findById(license._id).lean())!.usedSeats).toBe(license.usedSeats + 1);
+  expect(await recoverSeatHolds('test:other:')).toBe(1);
   expect((await LicenseModel.findById(license._id).lean())!.usedSeats).toBe(license.usedSeats);
 });

@@ -20,16 +20,6 @@ export async function releaseSeat(licenseId: Types.ObjectId): Promise<void> {
   await LicenseModel.updateOne({ _id: licenseId, usedSeats: trusted({ $gt: 0 }) }, { $inc: { usedSeats: -1 } });
 }
 
-/** Takes `count` seats at once (bulk import); false when fewer are left. */
-export async function takeSeats(licenseId: Types.ObjectId, count: number): Promise<boolean> {
-  if (count <= 0) return true;
-  const res = await LicenseModel.updateOne(
-    { _id: licenseId, $expr: trusted({ $lte: [{ $add: ['$usedSeats', count] }, '$totalSeats'] }) },
-    { $inc: { usedSeats: count } },
-  );
-  return res.modifiedCount === 1;
-}
-
 /**
  * Takes seats for a bulk batch's users and records the hold (its key and the users' ids) in the same
  * single-document update, so the seat count and the hold can never disagree. A key holds at most once
@@ -44,12 +34,16 @@ export async function takeHeldSeats(licenseId: Types.ObjectId, key: string, user
   return res.modifiedCount === 1;
 }
 
-/** Ends a hold: gives back `unused` of its seats (users that were not created) and drops it, at once. */
-export async function settleSeatHold(licenseId: Types.ObjectId, key: string, unused: number): Promise<void> {
-  await LicenseModel.updateOne(
+/**
+ * Ends a hold: gives back `unused` of its seats (users that were not created) and drops it, at once.
+ * False when the hold was already settled (by its batch, or by recovery).
+ */
+export async function settleSeatHold(licenseId: Types.ObjectId, key: string, unused: number): Promise<boolean> {
+  const res = await LicenseModel.updateOne(
     { _id: licenseId, 'seatHolds.key': key, usedSeats: trusted({ $gte: unused }) },
     { $inc: { usedSeats: -unused }, $pull: { seatHolds: { key } } },
   );
+  return res.modifiedCount === 1;
 }
 
 /**
@@ -64,20 +58,11 @@ export async function recoverSeatHolds(keyPrefix: string): Promise<number> {
   const licenses = await LicenseModel.find({ 'seatHolds.key': trusted(startsWith) }).select('+seatHolds').lean();
   for (const license of licenses) {
     for (const hold of (license.seatHolds ?? []).filter((h) => startsWith.test(h.key))) {
-      const created = await UserModel.countDocuments({ _id: trusted({ $in: hold.userIds }) });
-      const res = await LicenseModel.updateOne(
-        { _id: license._id, 'seatHolds.key': hold.key, usedSeats: trusted({ $gte: hold.userIds.length - created }) },
-        { $inc: { usedSeats: created - hold.userIds.length }, $pull: { seatHolds: { key: hold.key } } },
-      );
-      if (res.modifiedCount === 1) released += hold.userIds.length - created;
+      const unused = hold.userIds.length - (await UserModel.countDocuments({ _id: trusted({ $in: hold.userIds }) }));
+      if (await settleSeatHold(license._id, hold.key, unused)) released += unused;
     }
   }
   return released;
-}
-
-export async function releaseSeats(licenseId: Types.ObjectId, count: number): Promise<void> {
-  if (count <= 0) return;
-  await LicenseModel.updateOne({ _id: licenseId, usedSeats: trusted({ $gte: count }) }, { $inc: { usedSeats: -count } });
 }
 
 /** Sets the total, refusing to go below the seats in use (conditional, so no race with upgrades). */

@@ -19,7 +19,8 @@ import { duplicateKeyField } from '../data/errors';
 import { settleSeatHold, takeHeldSeats } from '../data/seats';
 import type { RequestContext } from './actor';
 import { ConflictError, isDomainError, type FieldErrors } from './errors';
-import { conflictFor, deriveNickname, prepareUser, withSuffix, type NewUserInput, type PreparedUser, type UserLookups } from './users';
+import { recordAudits } from './audit';
+import { conflictFor, deriveNickname, prepareUser, userCreatedEntry, withSuffix, type NewUserInput, type PreparedUser, type UserLookups } from './users';
 
 export interface BulkUserRow {
   /** The id the user gets; chosen when the row was stored, so a retry recognises its own user. */
@@ -142,19 +143,6 @@ async function settleHolds(seated: Pending[], insertedIds: Set<string>, holdKey:
   for (const { id, count } of unused.values()) await settleSeatHold(id, holdKey, count);
 }
 
-/** The user.created event of each user; written for all of a batch's new users at once. */
-function createdEvent(user: { _id: Types.ObjectId; username: string; isActive: boolean }, profileName: string, contactId: Types.ObjectId | null, ctx: RequestContext, at: Date) {
-  return {
-    at,
-    action: 'user.created',
-    actor: ctx.actor ? { id: ctx.actor.id, username: ctx.actor.username } : null,
-    target: { type: 'User', id: user._id, label: user.username },
-    after: { username: user.username, profile: profileName, contact: contactId ? String(contactId) : null, isActive: user.isActive },
-    ip: ctx.ip ?? null,
-    via: ctx.via,
-  };
-}
-
 /** Users an earlier attempt created but whose audit event it did not get to write (a crash) get it now. */
 async function auditMissing(userIds: Types.ObjectId[], ctx: RequestContext): Promise<void> {
   if (!userIds.length) return;
@@ -164,10 +152,7 @@ async function auditMissing(userIds: Types.ObjectId[], ctx: RequestContext): Pro
   if (!missing.length) return;
   const users = await UserModel.find({ _id: trusted({ $in: missing }) }).select('username isActive profile contact createdAt').lean();
   const profiles = new Map((await ProfileModel.find({ _id: trusted({ $in: users.map((u) => u.profile) }) }).select('name').lean()).map((p) => [String(p._id), p.name]));
-  await AuditEventModel.insertMany(
-    users.map((u) => createdEvent(u, profiles.get(String(u.profile)) ?? '', u.contact ?? null, ctx, u.createdAt ?? new Date())),
-    { lean: true },
-  );
+  await recordAudits(ctx, users.map((u) => ({ ...userCreatedEntry(u, profiles.get(String(u.profile)) ?? '', u.contact ?? null), at: u.createdAt ?? undefined })));
 }
 
 export interface BulkOptions {
@@ -222,12 +207,7 @@ export async function createUsersInBulk(rows: BulkUserRow[], ctx: RequestContext
   // Audit events before the holds are settled: a crash in between leaves a hold, and the retry both
   // settles it and writes any event still missing.
   const at = new Date();
-  if (inserted.length) {
-    await AuditEventModel.insertMany(
-      inserted.map(({ prepared: { user, profile, contactId } }) => createdEvent(user, profile.name, contactId, ctx, at)),
-      { lean: true },
-    );
-  }
+  await recordAudits(ctx, inserted.map(({ prepared: { user, profile, contactId } }) => ({ ...userCreatedEntry(user, profile.name, contactId), at })));
   await settleHolds(seated, new Set(inserted.map((p) => p.prepared.user._id.toHexString())), holdKey);
   for (const p of inserted) results[p.index] = { ok: true, created: true, userId: p.prepared.user._id };
   return results;

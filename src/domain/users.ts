@@ -9,7 +9,7 @@ import { ContactModel, LicenseModel, ProfileModel, UserModel, type Contact, type
 import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from '../data/seats';
 import type { RequestContext } from './actor';
-import { recordAudit } from './audit';
+import { recordAudit, type AuditEntry } from './audit';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from './errors';
 import { hashPassword, passwordProblem } from './passwords';
 import { assertCanManage } from './permissions';
@@ -192,12 +192,17 @@ export async function createUser(input: NewUserInput, ctx: RequestContext, prech
     if (field) throw conflictFor(field);
     throw err;
   }
-  await recordAudit(ctx, {
-    action: ctx.via === 'site' ? 'user.registered' : 'user.created',
-    target: { type: 'User', id: user._id, label: user.username },
-    after: { username: user.username, profile: profile.name, contact: contactId ? String(contactId) : null, isActive: user.isActive },
-  });
+  await recordAudit(ctx, { ...userCreatedEntry(user, profile.name, contactId), action: ctx.via === 'site' ? 'user.registered' : 'user.created' });
   return user;
+}
+
+/** The audit entry of a new user, for every channel (the bulk importer writes a batch of them at once). */
+export function userCreatedEntry(user: { _id: Types.ObjectId; username: string; isActive: boolean }, profileName: string, contactId: Types.ObjectId | null): AuditEntry {
+  return {
+    action: 'user.created',
+    target: { type: 'User', id: user._id, label: user.username },
+    after: { username: user.username, profile: profileName, contact: contactId ? String(contactId) : null, isActive: user.isActive },
+  };
 }
 
 /** A derived nickname that collides gets a random suffix; a chosen one is reported as taken. */

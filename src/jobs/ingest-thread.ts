@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   let wake: () => void = () => {};
   port.on('message', (m: unknown) => {
     if (m === 'stop') stopping = true;
-    wake(); // 'stop' or 'poll' (a job was just closed): look now rather than at the next tick
+    wake(); // end the pause between polls at once
   });
   const disconnect = await connectWorkerThread(data.uri);
   send({ type: 'ready' });
@@ -60,7 +60,6 @@ async function main(): Promise<void> {
   port.close();
 }
 
-main().catch((err) => {
-  // Could not even connect: let the thread die with the reason; the server logs it and retries.
-  throw err;
-});
+// A failure outside a job (could not connect) is left unhandled: the thread dies with the reason, and
+// the server logs it and starts another.
+void main();

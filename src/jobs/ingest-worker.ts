@@ -5,8 +5,8 @@
  * reached, so a worker that lost its lease (it stalled, another took over) cannot count twice.
  *
  * Crash safety, step by step for one batch:
- *  1. rows above `processedThrough` are read; rows whose result was already recorded keep it;
  *  0. (once per claim) seats an interrupted batch held for users it never created are given back;
+ *  1. rows above `processedThrough` are read; rows whose result was already recorded keep it;
  *  2. the others go through createUsersInBulk, which recognises users an earlier attempt created
  *     (each row carries its user's _id), never inserts them twice and writes any audit event missing;
  *  3. failed rows are marked with their reason, then the job's counters and `processedThrough` move in

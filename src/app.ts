@@ -12,11 +12,12 @@ import type { Config } from './config';
 import type { Database } from './data/connection';
 import { sessionMiddleware } from './auth/session';
 import { loadSessionUsers } from './auth/areas';
-import { csrfLocals, csrfProtection } from './auth/csrf';
-import { createLoginThrottle } from './auth/throttle';
+import { csrfMiddleware } from './auth/csrf';
+import cookieParser from 'cookie-parser';
+import { createLoginThrottle, createRegistrationThrottle } from './auth/throttle';
 import { passport } from './auth/passport';
 import { healthRouter } from './web/health';
-import { errorHandler } from './web/error-handler';
+import { errorWriter } from './web/error-writer';
 import { NotFoundError } from './domain/errors';
 import { siteRouter } from './web/site';
 import { adminRouter } from './web/admin';
@@ -33,8 +34,8 @@ export function createApp(config: Config, db: Database, logger: Logger): express
     config,
     db,
     logger,
-    siteThrottle: createLoginThrottle(db.connection, config.throttle, 'site'),
-    adminThrottle: createLoginThrottle(db.connection, config.throttle, 'admin'),
+    loginThrottle: createLoginThrottle(db.connection, config.throttle),
+    registrationThrottle: createRegistrationThrottle(db.connection, config.registrationThrottle),
   };
   const app = express();
   app.disable('x-powered-by');
@@ -91,12 +92,14 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   app.use(sessionMiddleware(config, db.connection));
   app.use(passport.initialize());
   app.use(loadSessionUsers(config.session.absoluteMs));
-  app.use(csrfLocals);
-  app.use(csrfProtection);
+  const csrf = csrfMiddleware(config);
+  app.use(cookieParser());
+  app.use(csrf.locals);
+  app.use(csrf.protect);
   app.use(adminRouter(deps));
   app.use(siteRouter(deps));
 
   app.use((_req, _res, next) => next(new NotFoundError('There is nothing at this address.')));
-  app.use(errorHandler({ isDevelopment: config.env === 'development' }));
+  app.use(errorWriter({ isDevelopment: config.env === 'development' }));
   return app;
 }

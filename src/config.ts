@@ -36,6 +36,10 @@ const envSchema = z.object({
   /** Failed logins per IP per day before the IP is locked out for a day. */
   LOGIN_MAX_FAILS_PER_IP: z.coerce.number().int().min(1).default(100),
   LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
+  /** Registration attempts per IP (conflicts and refusals; successes are given back) per window. */
+  REGISTRATION_MAX_FAILS_PER_IP: z.coerce.number().int().min(1).default(10),
+  /** The registration window and lock-out, in minutes. */
+  REGISTRATION_WINDOW_MINUTES: z.coerce.number().int().min(1).default(60),
   /** How often the bulk ingest worker looks for jobs ready to process, in milliseconds. */
   INGEST_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
   /** How long a worker owns an ingest job without renewing its lease; after it, another may take over. */
@@ -63,6 +67,7 @@ export type Config = Readonly<{
   trustProxy: number;
   session: { idleMs: number; absoluteMs: number };
   throttle: { maxFailsPerUserIp: number; maxFailsPerIp: number; lockSeconds: number };
+  registrationThrottle: { maxFailsPerIp: number; windowSeconds: number };
   publicUrl: string;
   ingest: IngestSettings;
 }>;
@@ -121,7 +126,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFailsPerIp: e.LOGIN_MAX_FAILS_PER_IP,
       lockSeconds: e.LOGIN_LOCK_MINUTES * 60,
     },
-    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    registrationThrottle: { maxFailsPerIp: e.REGISTRATION_MAX_FAILS_PER_IP, windowSeconds: e.REGISTRATION_WINDOW_MINUTES * 60 },
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     ingest: {
       pollMs: e.INGEST_POLL_MS,
       leaseMs: e.INGEST_LEASE_SECONDS * 1000,

@@ -1,12 +1,11 @@
 /**
  * The REST API under /api (v1). Order: bearer token first (401 before anything else), then the routes,
- * then the API's error writer (400 for invalid fields, JSON everywhere). The routes are registered on
+ * then the app's one error writer (src/web/error-writer.ts) answers errors in JSON. The routes are registered on
  * this one router with their full paths (src/api/v1/paths.ts), so the OpenAPI test can list them.
  */
 import { Router } from 'express';
 import type { AppDeps } from '../web/deps';
 import { requireBearer } from './bearer';
-import { apiErrors } from './errors';
 import { openApiDocument } from './openapi';
 import { V1 } from './v1/paths';
 import { userRoutes } from './v1/users';
@@ -25,6 +24,5 @@ export function apiRouter(deps: AppDeps): Router {
   qualificationRoutes(router);
   catalogRoutes(router);
   jobRoutes(router, deps);
-  router.use(apiErrors);
   return router;
 }

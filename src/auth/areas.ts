@@ -9,6 +9,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Types } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
 import { SESSION_COOKIE } from './session';
+import { loginAsStillAllowed } from '../domain/login-as';
 
 export type Area = 'site' | 'admin';
 
@@ -24,7 +25,6 @@ declare module 'express-session' {
   interface SessionData {
     site?: AreaSession;
     admin?: AreaSession;
-    csrfToken?: string;
     /** Where to go after signing in (same-site relative path only). */
     returnTo?: string;
   }
@@ -71,16 +71,21 @@ export async function signOut(req: Request, res: Response, area: Area): Promise<
   res.clearCookie(SESSION_COOKIE, { path: '/' });
 }
 
-/** Loads the users of both areas, dropping an area whose user is gone, inactive, or signed out elsewhere. */
+/**
+ * Loads the users of both areas, dropping an area whose user is gone, inactive, or signed out elsewhere.
+ * A Login As site session lives only as long as the impersonating admin's own sign-in in the same
+ * browser session, and while that admin may still use Login As on the user.
+ */
 export function loadSessionUsers(absoluteLifetimeMs: number, now: () => number = Date.now): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
-      for (const area of ['site', 'admin'] as Area[]) {
+      // The admin area first: an impersonated site session depends on it.
+      for (const area of ['admin', 'site'] as Area[]) {
         const s = req.session?.[area];
         if (!s) continue;
         const user = now() - s.signedInAt > absoluteLifetimeMs ? null : await UserModel.findById(s.userId);
         const valid = user && user.isActive && (user.sessionEpoch ?? 0) === s.epoch && (area === 'site' || user.userType === 'internal');
-        if (!valid) {
+        if (!valid || (area === 'site' && s.impersonator && !(await impersonationHolds(req, s.impersonator.userId, user)))) {
           delete req.session[area];
           continue;
         }
@@ -95,6 +100,11 @@ export function loadSessionUsers(absoluteLifetimeMs: number, now: () => number =
       next(err);
     }
   };
+}
+
+async function impersonationHolds(req: Request, adminId: string, user: UserDoc): Promise<boolean> {
+  if (!req.adminUser || String(req.adminUser._id) !== adminId) return false;
+  return loginAsStillAllowed(adminId, user);
 }
 
 /** Only same-site relative paths are accepted as post-login destinations ("/x", never "//evil" or "/\\evil"). */

@@ -1,6 +1,6 @@
 /**
- * The sign-in flow shared by the sites and the admin area: throttle check, passport-local, fresh
- * session, login history. Callers render their own form on failure.
+ * The sign-in flow shared by the sites and the admin area: throttle (counted first), passport-local,
+ * fresh session, login history. A failure is thrown; the error writer shows the route's form again.
  */
 import type { NextFunction, Request, Response } from 'express';
 import { passport } from './passport';
@@ -32,13 +32,11 @@ function runStrategy(strategy: string, req: Request, res: Response, next: NextFu
 export async function authenticateLogin(area: Area, throttle: LoginThrottle, req: Request, res: Response, next: NextFunction): Promise<UserDoc> {
   const { username } = readCredentials(req.body);
   const ip = req.ip ?? 'unknown';
-  await throttle.assertAllowed(username, ip);
+  // Counted before the password is verified, so a burst cannot verify more than the limit allows.
+  const attempt = await throttle.begin(username, ip);
   const user = await runStrategy(area === 'site' ? 'site-local' : 'admin-local', req, res, next);
-  if (!user) {
-    await throttle.recordFailure(username, ip);
-    throw new AuthenticationError();
-  }
-  await throttle.recordSuccess(username, ip);
+  if (!user) throw new AuthenticationError();
+  await attempt.succeeded();
   await signIn(req, area, user);
   await recordLogin(user, area, ip, req.get('user-agent'));
   return user;

@@ -32,7 +32,8 @@ export function sessionMiddleware(config: Config, connection: mongoose.Connectio
     cookie: {
       httpOnly: true,
       sameSite: 'lax',
-      secure: config.isProduction ? 'auto' : false,
+      // Secure in production: behind a TLS-terminating proxy set TRUST_PROXY, or no cookie is sent at all.
+      secure: config.isProduction,
       maxAge: config.session.idleMs,
       path: '/',
     },

@@ -1,64 +1,109 @@
 /**
- * Throttling of failed sign-ins, stored in MongoDB (rate-limiter-flexible) so every instance shares the
- * counters. Two limits, as OWASP suggests: consecutive failures per username+IP (a success resets it),
- * and failures per IP across usernames (password spraying). Once over a limit the password is not
- * even verified: the answer is 429 with Retry-After. Successful sign-ins are never counted.
+ * Throttling of sign-ins and registrations, stored in MongoDB (rate-limiter-flexible) so every instance
+ * shares the counters.
+ *
+ * An attempt is counted *before* the slow work (the password hash) and given back when it succeeds, so a
+ * burst of any size verifies at most the allowed number of passwords: the counter is one atomic
+ * increment in the database, and only the increments within the limit go on to verify.
+ *
+ * Sign-in has two limits, as OWASP suggests: consecutive failures per username+IP (a success resets it)
+ * and failures per IP across usernames (password spraying). The site and the admin area share them, so
+ * an internal user's password gets no more guesses for having two sign-in pages.
  */
 import type mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
 import { TooManyRequestsError } from '../domain/errors';
 
+/** One counted attempt: report the outcome once the slow work is done. */
+export interface Attempt {
+  /** Gives the attempt back (and, for sign-in, resets the consecutive failures of that username and IP). */
+  succeeded(): Promise<void>;
+}
+
 export interface LoginThrottle {
-  /** Throws TooManyRequestsError when either limit is reached. */
-  assertAllowed(username: string, ip: string): Promise<void>;
-  recordFailure(username: string, ip: string): Promise<void>;
-  recordSuccess(username: string, ip: string): Promise<void>;
+  /** Counts a sign-in attempt; throws TooManyRequestsError (without counting more) when over a limit. */
+  begin(username: string, ip: string): Promise<Attempt>;
+}
+
+export interface RegistrationThrottle {
+  /** Counts a registration attempt from `ip`; throws TooManyRequestsError when over the limit. */
+  begin(ip: string): Promise<Attempt>;
 }
 
 const userIpKey = (username: string, ip: string) => `${username.trim().toLowerCase().slice(0, 200)}|${ip}`;
 
-export function createLoginThrottle(connection: mongoose.Connection, limits: Config['throttle'], scope: string): LoginThrottle {
-  const common = { storeClient: connection.getClient(), dbName: connection.db?.databaseName, tableName: 'login_throttle' };
+function limiterStore(connection: mongoose.Connection) {
+  return { storeClient: connection.getClient(), dbName: connection.db?.databaseName, tableName: 'login_throttle' };
+}
+
+function refusal(res: RateLimiterRes, what: string, hint: string): TooManyRequestsError {
+  const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+  const minutes = Math.ceil(seconds / 60);
+  return new TooManyRequestsError(`Too many ${what}. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}${hint}.`, seconds);
+}
+
+/** consume() rejects with a RateLimiterRes when over the limit and with an Error when the store fails. */
+async function consume(limiter: RateLimiterMongo, key: string): Promise<RateLimiterRes | null> {
+  try {
+    await limiter.consume(key);
+    return null;
+  } catch (r) {
+    if (r instanceof RateLimiterRes) return r;
+    throw r;
+  }
+}
+
+export function createLoginThrottle(connection: mongoose.Connection, limits: Config['throttle']): LoginThrottle {
+  const common = limiterStore(connection);
   const perUserIp = new RateLimiterMongo({
     ...common,
-    keyPrefix: `${scope}:user-ip`,
+    keyPrefix: 'login:user-ip',
     points: limits.maxFailsPerUserIp,
     duration: limits.lockSeconds,
     blockDuration: limits.lockSeconds,
   });
   const perIp = new RateLimiterMongo({
     ...common,
-    keyPrefix: `${scope}:ip`,
+    keyPrefix: 'login:ip',
     points: limits.maxFailsPerIp,
     duration: 24 * 3600,
     blockDuration: 24 * 3600,
   });
 
-  const refuse = (res: RateLimiterRes) => {
-    const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-    const minutes = Math.ceil(seconds / 60);
-    throw new TooManyRequestsError(
-      `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}, or reset your password.`,
-      seconds,
-    );
-  };
-
   return {
-    async assertAllowed(username, ip) {
-      const [a, b] = await Promise.all([perUserIp.get(userIpKey(username, ip)), perIp.get(ip)]);
-      if (a && a.consumedPoints >= limits.maxFailsPerUserIp) refuse(a);
-      if (b && b.consumedPoints >= limits.maxFailsPerIp) refuse(b);
+    async begin(username, ip) {
+      const key = userIpKey(username, ip);
+      const [a, b] = await Promise.all([consume(perUserIp, key), consume(perIp, ip)]);
+      const over = a ?? b;
+      if (over) throw refusal(over, 'failed sign-in attempts', ', or reset your password');
+      return {
+        async succeeded() {
+          // Successful sign-ins are never counted: the per-IP point goes back, the consecutive failures reset.
+          await Promise.all([perUserIp.delete(key), perIp.reward(ip, 1)]);
+        },
+      };
     },
-    async recordFailure(username, ip) {
-      // consume() rejects with a RateLimiterRes once over the limit; the failure is counted either way.
-      await Promise.all([
-        perUserIp.consume(userIpKey(username, ip)).catch((r) => { if (!(r instanceof RateLimiterRes)) throw r; }),
-        perIp.consume(ip).catch((r) => { if (!(r instanceof RateLimiterRes)) throw r; }),
-      ]);
-    },
-    async recordSuccess(username, ip) {
-      await perUserIp.delete(userIpKey(username, ip));
+  };
+}
+
+export function createRegistrationThrottle(connection: mongoose.Connection, limits: Config['registrationThrottle']): RegistrationThrottle {
+  const perIp = new RateLimiterMongo({
+    ...limiterStore(connection),
+    keyPrefix: 'register:ip',
+    points: limits.maxFailsPerIp,
+    duration: limits.windowSeconds,
+    blockDuration: limits.windowSeconds,
+  });
+  return {
+    async begin(ip) {
+      const over = await consume(perIp, ip);
+      if (over) throw refusal(over, 'registration attempts from your network', '');
+      return {
+        async succeeded() {
+          await perIp.reward(ip, 1);
+        },
+      };
     },
   };
 }

@@ -61,6 +61,40 @@ export class TooManyRequestsError extends DomainError {
   }
 }
 
+/** A request the server cannot read (malformed body, bad filter, invalid query value); `scimType` for SCIM. */
+export class BadRequestError extends DomainError {
+  readonly status = 400;
+  readonly code: string;
+  constructor(message: string, code = 'bad_request', public readonly scimType?: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** A body over its size limit (form, JSON, or an ingest upload). */
+export class PayloadTooLargeError extends DomainError {
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+  constructor(message = 'The request is too large.') {
+    super(message);
+  }
+}
+
+/** A body of a type the route does not read (an ingest upload that is not text/csv). */
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+}
+
+/** A state-changing form without a valid CSRF token: nothing is changed. */
+export class CsrfError extends DomainError {
+  readonly status = 403;
+  readonly code = 'csrf_failed';
+  constructor(message = 'Your form expired or was sent from elsewhere. Reload the page and try again.') {
+    super(message);
+  }
+}
+
 export function isDomainError(err: unknown): err is DomainError {
   return err instanceof DomainError;
 }

@@ -4,9 +4,9 @@
  * users). Start and end are audited.
  */
 import { UserModel, type UserDoc } from '../data/models';
-import type { Actor, RequestContext } from './actor';
+import { loadActor, type Actor, type RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { assertCanLoginAs } from './permissions';
+import { assertCanLoginAs, canLoginAs } from './permissions';
 import { managedView } from './qualification';
 import { findUserOr404 } from './users';
 
@@ -20,4 +20,13 @@ export async function startLoginAs(userId: string, ctx: RequestContext & { actor
 export async function endLoginAs(userId: string, ctx: RequestContext): Promise<void> {
   const user = await UserModel.findById(userId).lean();
   await recordAudit(ctx, { action: 'login_as.ended', target: { type: 'User', id: user?._id ?? null, label: user?.username ?? userId } });
+}
+
+/**
+ * Whether an open Login As session may go on: checked on every request, so it ends as soon as the admin
+ * is deactivated, loses Login As or the right to manage the user, or the user loses their contact.
+ */
+export async function loginAsStillAllowed(adminId: string, user: UserDoc): Promise<boolean> {
+  const actor = await loadActor(adminId);
+  return actor !== null && canLoginAs(actor, { ...(await managedView(user)), isActive: user.isActive });
 }

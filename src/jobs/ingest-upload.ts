@@ -10,17 +10,10 @@ import { parse } from 'csv-parse';
 import { Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc } from '../data/models';
 import { assertUploadable } from '../domain/ingest-jobs';
-import { ConflictError, ValidationError } from '../domain/errors';
+import { ConflictError, PayloadTooLargeError, ValidationError } from '../domain/errors';
 import { checkHeader } from './ingest-columns';
 
 const ROWS_PER_WRITE = 1000;
-
-/** Thrown when the body passes the size limit; the API answers 413. */
-export class UploadTooLargeError extends Error {
-  readonly status = 413;
-  readonly type = 'entity.too.large';
-  readonly expose = true;
-}
 
 interface Parsed { record: string[]; raw: string }
 
@@ -34,7 +27,7 @@ function limitBytes(body: Readable, maxBytes: number, parser: Transform): Transf
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
-      if (seen > maxBytes) return done(new UploadTooLargeError(`The upload is larger than ${maxBytes} bytes.`));
+      if (seen > maxBytes) return done(new PayloadTooLargeError(`The upload is larger than ${maxBytes} bytes.`));
       done(null, chunk);
     },
   });

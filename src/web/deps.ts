@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Database } from '../data/connection';
-import type { LoginThrottle } from '../auth/throttle';
+import type { LoginThrottle, RegistrationThrottle } from '../auth/throttle';
 
 /** What the routers need from the outside; built once in app.ts. */
 export interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;
-  siteThrottle: LoginThrottle;
-  adminThrottle: LoginThrottle;
+  /** One sign-in throttle for the sites and the admin area. */
+  loginThrottle: LoginThrottle;
+  registrationThrottle: RegistrationThrottle;
 }

@@ -28,7 +28,7 @@ export async function startTestApp(name: string, opts: { env?: Record<string, st
   const config = loadConfig({
     NODE_ENV: 'test',
     SESSION_SECRET: 'test-secret-test-secret-test-secret-0123456789',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATA_DIR: '/tmp/portal-test-data',
     ...opts.env,
   });

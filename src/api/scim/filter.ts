@@ -3,11 +3,12 @@
  * `eq` on userName, emails(.value), active and id, joined by `and`. Anything else is invalidFilter.
  */
 import type { UserFilters } from '../../data/user-search';
+import { BadRequestError } from '../../domain/errors';
 
-export class InvalidFilter extends Error {
-  readonly status = 400;
-  readonly expose = true;
-  readonly scimType = 'invalidFilter';
+export class InvalidFilter extends BadRequestError {
+  constructor(message: string) {
+    super(message, 'invalid_filter', 'invalidFilter');
+  }
 }
 
 const COMPARISON = /^\s*([A-Za-z][\w.:]*)\s+(eq)\s+("(?:[^"\\]|\\.)*"|true|false)\s*$/i;

@@ -3,10 +3,8 @@
  * application/scim+json; errors use SCIM's error schema with a scimType where one fits (invalidValue,
  * uniqueness, invalidFilter, mutability, invalidSyntax).
  */
-import { Router, type ErrorRequestHandler, type Response } from 'express';
+import { Router, type Response } from 'express';
 import type { AppDeps } from '../../web/deps';
-import { describeError, sendScimError } from '../../web/error-handler';
-import { ConflictError, ValidationError } from '../../domain/errors';
 import { requireBearer } from '../bearer';
 import { schemaDefinitions, serviceProviderConfig, userResourceType, SCIM } from './schemas';
 import { scimUserRoutes } from './users';
@@ -14,28 +12,6 @@ import { scimUserRoutes } from './users';
 function send(res: Response, body: unknown) {
   res.status(200).type('application/scim+json').send(JSON.stringify(body));
 }
-
-const UNIQUENESS = new Set(['username_taken', 'nickname_taken', 'contact_taken']);
-
-/** Which scimType an error gets; the contactless refusal is a 400 invalidValue, as SCIM clients expect. */
-export const scimErrors: ErrorRequestHandler = (err, _req, res, next) => {
-  const body = describeError(err);
-  if (!body || res.headersSent) return next(err);
-  let scimType = (err as { scimType?: string }).scimType;
-  if (err instanceof ValidationError) {
-    body.status = 400;
-    scimType ??= 'invalidValue';
-    if (body.fields) body.message = `${body.message} ${Object.entries(body.fields).map(([f, m]) => `${f}: ${m}`).join(' ')}`;
-  } else if (err instanceof ConflictError && err.code === 'contact_required') {
-    body.status = 400;
-    scimType = 'invalidValue';
-  } else if (err instanceof ConflictError && UNIQUENESS.has(err.code)) {
-    scimType = 'uniqueness';
-  } else if (body.code === 'malformed_json') {
-    scimType = 'invalidSyntax';
-  }
-  sendScimError(res, body, scimType);
-};
 
 export function scimRouter(_deps: AppDeps): Router {
   const router = Router();
@@ -53,6 +29,5 @@ export function scimRouter(_deps: AppDeps): Router {
     send(res, found);
   });
   scimUserRoutes(router);
-  router.use(scimErrors);
   return router;
 }

@@ -11,7 +11,7 @@ import { setUserActive } from '../../domain/qualification';
 import { findUserOr404 } from '../../domain/users';
 import { listProfiles } from '../../domain/profiles';
 import { defaultProvisioningProfileId, listUsersByOffset, provisionUser } from '../../domain/provisioning';
-import { ValidationError, NotFoundError } from '../../domain/errors';
+import { BadRequestError, ValidationError, NotFoundError } from '../../domain/errors';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { fromScimLocale, patchBody, primaryEmail, scimUserBody, toScim, type Names, type ScimUserBody } from './resource';
@@ -19,11 +19,9 @@ import { parseScimFilter } from './filter';
 import { MAX_RESULTS, SCIM } from './schemas';
 
 /** 400 with scimType mutability or invalidPath. */
-export class ScimRequestError extends Error {
-  readonly status = 400;
-  readonly expose = true;
-  constructor(message: string, public readonly scimType: string) {
-    super(message);
+export class ScimRequestError extends BadRequestError {
+  constructor(message: string, scimType: string) {
+    super(message, 'bad_request', scimType);
   }
 }
 

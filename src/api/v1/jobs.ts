@@ -14,12 +14,7 @@ import { parseInput } from '../validate';
 import { jobPatchBody, newJobBody } from '../schemas';
 import { serializeJob } from '../serializers';
 import { V1 } from './paths';
-
-/** 415: the upload must be text/csv (a JSON body was already parsed and is not a CSV). */
-class UnsupportedMediaType extends Error {
-  readonly status = 415;
-  readonly expose = true;
-}
+import { UnsupportedMediaTypeError } from '../../domain/errors';
 
 export function jobRoutes(router: Router, deps: AppDeps): void {
   router.post(V1.jobs, async (req, res) => {
@@ -49,7 +44,7 @@ export function jobRoutes(router: Router, deps: AppDeps): void {
 
   router.put(V1.jobBatches, async (req, res) => {
     const job = await findIngestJob(String(req.params.id), apiContext(res).actor);
-    if (!req.is('text/csv') || req.readableEnded) throw new UnsupportedMediaType('Send the rows as Content-Type: text/csv.');
+    if (!req.is('text/csv') || req.readableEnded) throw new UnsupportedMediaTypeError('Send the rows as Content-Type: text/csv.');
     const { rows } = await uploadCsv(job, req, { maxBytes: deps.config.ingest.maxUploadBytes });
     res.status(201).json({ id: String(job._id), numberRecordsUploaded: rows });
   });

@@ -7,7 +7,8 @@ import { completeSetup, setupTokenIsValid } from '../../domain/bootstrap';
 import { endLoginAs } from '../../domain/login-as';
 import { loadActor } from '../../domain/actor';
 import { recordLogin } from '../../domain/authentication';
-import { isDomainError, TooManyRequestsError } from '../../domain/errors';
+import { NotFoundError } from '../../domain/errors';
+import { onRefusal } from '../error-writer';
 import { ADMIN, field } from './common';
 
 export function adminAuthRouter(deps: AppDeps): Router {
@@ -21,44 +22,36 @@ export function adminAuthRouter(deps: AppDeps): Router {
 
   router.post(ADMIN.login, async (req, res, next) => {
     const returnTo = safeReturnTo(field(req, 'returnTo'), '');
-    try {
-      await authenticateLogin('admin', deps.adminThrottle, req, res, next);
-      res.redirect(303, returnTo.startsWith('/admin') ? returnTo : ADMIN.dashboard);
-    } catch (err) {
-      if (!isDomainError(err) || err.status >= 500) return next(err);
-      if (err instanceof TooManyRequestsError) res.set('Retry-After', String(err.retryAfterSeconds));
-      res.status(err.status);
-      render(res, 'admin/login', { title: 'Admin log in', values: { username: field(req, 'username').slice(0, 200) }, returnTo, error: err.message });
-    }
+    onRefusal(res, { view: 'admin/login', locals: { A: ADMIN, title: 'Admin log in', values: { username: field(req, 'username').slice(0, 200) }, returnTo } });
+    await authenticateLogin('admin', deps.loginThrottle, req, res, next);
+    res.redirect(303, returnTo.startsWith('/admin') ? returnTo : ADMIN.dashboard);
   });
 
   router.post(ADMIN.logout, async (req, res) => {
+    // Signing out of the admin area also ends a Login As session it opened in this browser.
+    const impersonated = req.session.site?.impersonator ? req.session.site.userId : null;
+    if (impersonated) {
+      await endLoginAs(impersonated, { actor: req.adminUser ? await loadActor(req.adminUser._id) : null, ip: req.ip, via: 'admin' });
+      delete req.session.site;
+    }
     await signOut(req, res, 'admin');
     res.redirect(303, ADMIN.login);
   });
 
   router.get(ADMIN.setup, async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
-    if (!(await setupTokenIsValid(token))) {
-      res.status(404).render('error', { title: 'Not found', status: 404, message: 'This setup link is invalid, used or expired. Restart the portal to print a new one.' });
-      return;
-    }
+    if (!(await setupTokenIsValid(token))) throw new NotFoundError('This setup link is invalid, used or expired. Restart the portal to print a new one.');
     render(res, 'admin/setup', { title: 'Create the first administrator', token, values: {} });
   });
 
-  router.post(ADMIN.setup, async (req, res, next) => {
+  router.post(ADMIN.setup, async (req, res) => {
     const token = field(req, 'token');
     const values = { username: field(req, 'username').slice(0, 200), firstName: field(req, 'firstName').slice(0, 40), lastName: field(req, 'lastName').slice(0, 80) };
-    try {
-      const admin = await completeSetup(token, { ...values, password: field(req, 'password') });
-      await signIn(req, 'admin', admin);
-      await recordLogin(admin, 'admin', req.ip, req.get('user-agent'));
-      res.redirect(303, ADMIN.dashboard);
-    } catch (err) {
-      if (!isDomainError(err) || err.status >= 500 || err.status === 404) return next(err);
-      res.status(err.status);
-      render(res, 'admin/setup', { title: 'Create the first administrator', token, values, error: err.message, fieldErrors: (err as { fields?: object }).fields ?? {} });
-    }
+    onRefusal(res, { view: 'admin/setup', locals: { A: ADMIN, title: 'Create the first administrator', token, values } });
+    const admin = await completeSetup(token, { ...values, password: field(req, 'password') });
+    await signIn(req, 'admin', admin);
+    await recordLogin(admin, 'admin', req.ip, req.get('user-agent'));
+    res.redirect(303, ADMIN.dashboard);
   });
 
   /** The banner's "Return to the admin area": ends the site session that Login As opened. */

@@ -1,5 +1,5 @@
 /** Dashboard, sites, licenses, API tokens, delegated admin groups and the audit trail. */
-import { Router, type Request, type Response, type NextFunction } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { dashboardStats } from '../../domain/dashboard-stats';
 import { createSite, listSites, registrationProfiles, updateSite } from '../../domain/sites';
 import { changeTotalSeats, listLicenses } from '../../domain/licenses';
@@ -7,18 +7,9 @@ import { createApiToken, listApiTokens, revokeApiToken } from '../../domain/api-
 import { auditCsv, listAuditEvents, type AuditFilters } from '../../domain/audit-trail';
 import { listGroups, saveGroup } from '../../domain/delegated-admin';
 import { assertPermission } from '../../domain/permissions';
-import { isDomainError } from '../../domain/errors';
+import { onRefusal } from '../error-writer';
 import { barChart, donutChart, seatChart } from './charts';
 import { ADMIN, actorOf, ctxOf, field, flash, queryString } from './common';
-
-/** On a refused form: render `view` again with the status and messages; other errors go on. */
-function refused(res: Response, next: NextFunction, err: unknown, view: () => Promise<void>) {
-  if (!isDomainError(err) || err.status === 403 || err.status === 404 || err.status >= 500) return next(err);
-  res.status(err.status);
-  res.locals.error = err.message;
-  res.locals.fieldErrors = (err as { fields?: Record<string, string> }).fields ?? {};
-  return view().catch(next);
-}
 
 function auditFilters(req: Request): AuditFilters {
   const date = (v: string) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`) : undefined);
@@ -49,52 +40,40 @@ export function adminSettingsRouter(): Router {
     assertPermission(actorOf(res), 'manageSites');
     await sitesPage(res);
   });
-  router.post(ADMIN.sites, async (req, res, next) => {
-    try {
-      await createSite({ name: field(req, 'name'), slug: field(req, 'slug'), registrationProfileId: field(req, 'registrationProfileId') }, ctxOf(req, res));
-      flash(req, 'ok', 'Site created. Self-registration starts off: turn it on in its Login & Registration settings.');
-      res.redirect(303, ADMIN.sites);
-    } catch (err) {
-      await refused(res, next, err, () => sitesPage(res));
-    }
+  router.post(ADMIN.sites, async (req, res) => {
+    onRefusal(res, (r) => sitesPage(r));
+    await createSite({ name: field(req, 'name'), slug: field(req, 'slug'), registrationProfileId: field(req, 'registrationProfileId') }, ctxOf(req, res));
+    flash(req, 'ok', 'Site created. Self-registration starts off: turn it on in its Login & Registration settings.');
+    res.redirect(303, ADMIN.sites);
   });
-  router.post(`${ADMIN.sites}/:id`, async (req, res, next) => {
-    try {
-      await updateSite(String(req.params.id), {
-        name: field(req, 'name'), slug: field(req, 'slug'), registrationProfileId: field(req, 'registrationProfileId'),
-        selfRegistrationEnabled: field(req, 'selfRegistrationEnabled') === 'on',
-      }, ctxOf(req, res));
-      flash(req, 'ok', 'Login & Registration settings saved.');
-      res.redirect(303, ADMIN.sites);
-    } catch (err) {
-      await refused(res, next, err, () => sitesPage(res));
-    }
+  router.post(`${ADMIN.sites}/:id`, async (req, res) => {
+    onRefusal(res, (r) => sitesPage(r));
+    await updateSite(String(req.params.id), {
+      name: field(req, 'name'), slug: field(req, 'slug'), registrationProfileId: field(req, 'registrationProfileId'),
+      selfRegistrationEnabled: field(req, 'selfRegistrationEnabled') === 'on',
+    }, ctxOf(req, res));
+    flash(req, 'ok', 'Login & Registration settings saved.');
+    res.redirect(303, ADMIN.sites);
   });
 
   const licensesPage = async (res: Response) => res.render('admin/licenses', { title: 'Licenses', licenses: await listLicenses(), error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
   router.get(ADMIN.licenses, async (_req, res) => licensesPage(res));
-  router.post(`${ADMIN.licenses}/:id`, async (req, res, next) => {
-    try {
-      await changeTotalSeats(String(req.params.id), field(req, 'totalSeats'), ctxOf(req, res));
-      flash(req, 'ok', 'Total seats saved.');
-      res.redirect(303, ADMIN.licenses);
-    } catch (err) {
-      await refused(res, next, err, () => licensesPage(res));
-    }
+  router.post(`${ADMIN.licenses}/:id`, async (req, res) => {
+    onRefusal(res, (r) => licensesPage(r));
+    await changeTotalSeats(String(req.params.id), field(req, 'totalSeats'), ctxOf(req, res));
+    flash(req, 'ok', 'Total seats saved.');
+    res.redirect(303, ADMIN.licenses);
   });
 
   const tokensPage = async (req: Request, res: Response) => res.render('admin/api-tokens', { title: 'API tokens', tokens: await listApiTokens(ctxOf(req, res)), error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
   router.get(ADMIN.tokens, (req, res) => tokensPage(req, res));
-  router.post(ADMIN.tokens, async (req, res, next) => {
-    try {
-      const { token, record } = await createApiToken(field(req, 'name'), ctxOf(req, res));
-      // Rendered straight away rather than through a flash, so the token never sits in the session store.
-      res.locals.flash = { kind: 'ok', text: `Token "${record.name}" created. Copy it now: it is shown only once.`, secret: token };
-      res.status(201);
-      await tokensPage(req, res);
-    } catch (err) {
-      await refused(res, next, err, () => tokensPage(req, res));
-    }
+  router.post(ADMIN.tokens, async (req, res) => {
+    onRefusal(res, (r) => tokensPage(req, r));
+    const { token, record } = await createApiToken(field(req, 'name'), ctxOf(req, res));
+    // Rendered straight away rather than through a flash, so the token never sits in the session store.
+    res.locals.flash = { kind: 'ok', text: `Token "${record.name}" created. Copy it now: it is shown only once.`, secret: token };
+    res.status(201);
+    await tokensPage(req, res);
   });
   router.post(`${ADMIN.tokens}/:id/revoke`, async (req, res) => {
     await revokeApiToken(String(req.params.id), ctxOf(req, res));
@@ -107,14 +86,11 @@ export function adminSettingsRouter(): Router {
     assertPermission(actorOf(res), 'manageInternalUsers');
     await groupsPage(res);
   });
-  router.post(`${ADMIN.groups}{/:id}`, async (req, res, next) => {
-    try {
-      await saveGroup(req.params.id ? String(req.params.id) : null, { name: field(req, 'name'), members: field(req, 'members'), accounts: field(req, 'accounts') }, ctxOf(req, res));
-      flash(req, 'ok', 'Delegated admin group saved.');
-      res.redirect(303, ADMIN.groups);
-    } catch (err) {
-      await refused(res, next, err, () => groupsPage(res));
-    }
+  router.post(`${ADMIN.groups}{/:id}`, async (req, res) => {
+    onRefusal(res, (r) => groupsPage(r));
+    await saveGroup(req.params.id ? String(req.params.id) : null, { name: field(req, 'name'), members: field(req, 'members'), accounts: field(req, 'accounts') }, ctxOf(req, res));
+    flash(req, 'ok', 'Delegated admin group saved.');
+    res.redirect(303, ADMIN.groups);
   });
 
   router.get(ADMIN.audit, async (req, res) => {

@@ -3,14 +3,14 @@
  * (add or associate a contact, upgrade, downgrade, activate, deactivate, edit, reset password, Login As).
  * Each action calls one domain service; a refusal re-renders the user page with its status and message.
  */
-import { Router, type Request, type Response, type NextFunction } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { searchUsers } from '../../domain/user-directory';
 import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from '../../domain/qualification';
 import { editUser, freeContacts, listAccounts, resetPassword, upgradeProfiles, userDetails } from '../../domain/user-admin';
 import { startLoginAs } from '../../domain/login-as';
 import { recordLogin } from '../../domain/authentication';
 import { signIn } from '../../auth/areas';
-import { isDomainError } from '../../domain/errors';
+import { onRefusal } from '../error-writer';
 import { LicenseModel, ProfileModel, SiteModel } from '../../data/models';
 import { sitePaths } from '../site/paths';
 import { DEFAULT_SITE_SLUG } from '../../data/seed';
@@ -18,27 +18,25 @@ import { ADMIN, actorOf, ctxOf, field, flash, queryString } from './common';
 
 const FILTERS = ['q', 'contactless', 'licenseId', 'profileId', 'siteId', 'active'] as const;
 
-async function renderUser(req: Request, res: Response, status = 200, error: string | null = null, fieldErrors: Record<string, string> = {}) {
-  const details = await userDetails(String(req.params.id), actorOf(res));
+/** The user page; after a refused action the error writer has put the message and field errors in res.locals. */
+async function renderUser(id: string, req: Request, res: Response) {
+  const details = await userDetails(id, actorOf(res));
   const [accounts, contacts, profiles] = await Promise.all([listAccounts(), freeContacts(), upgradeProfiles()]);
-  res.status(status).render('admin/user', { title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles, error, fieldErrors, values: req.body ?? {} });
+  res.render('admin/user', {
+    title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles,
+    error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {}, values: req.body ?? {},
+  });
 }
 
-/** Runs an action; on success flashes and goes back to the user page, on refusal shows it with its status. */
+/** Runs an action; on success flashes and goes back to the user page; a refusal shows the page with its message. */
 function action(run: (req: Request, res: Response) => Promise<string>) {
-  return async (req: Request, res: Response, next: NextFunction) => {
-    try {
-      const message = await run(req, res);
-      flash(req, 'ok', message);
-      res.redirect(303, ADMIN.user(req.params.id));
-    } catch (err) {
-      if (!isDomainError(err) || err.status === 404 || err.status === 403 || err.status >= 500) return next(err);
-      try {
-        await renderUser(req, res, err.status, err.message, (err as { fields?: Record<string, string> }).fields ?? {});
-      } catch (inner) {
-        next(inner);
-      }
-    }
+  return async (req: Request, res: Response) => {
+    // The error writer runs outside this route, where req.params is gone: keep the id.
+    const id = String(req.params.id);
+    onRefusal(res, (r) => renderUser(id, req, r));
+    const message = await run(req, res);
+    flash(req, 'ok', message);
+    res.redirect(303, ADMIN.user(req.params.id));
   };
 }
 
@@ -65,7 +63,7 @@ export function adminUsersRouter(): Router {
     res.render('admin/users', { title: 'Users', users: page.records, filters: f, next, licenses, profiles, sites });
   });
 
-  router.get(`${ADMIN.users}/:id`, (req, res) => renderUser(req, res));
+  router.get(`${ADMIN.users}/:id`, (req, res) => renderUser(String(req.params.id), req, res));
 
   router.post(`${ADMIN.users}/:id/contact`, action(async (req, res) => {
     const accountId = field(req, 'accountId');
@@ -118,7 +116,7 @@ export function adminUsersRouter(): Router {
     const temporary = await resetPassword(String(req.params.id), ctxOf(req, res));
     // Rendered straight away rather than through a flash, so the password never sits in the session store.
     res.locals.flash = { kind: 'ok', text: 'Password reset. Give the user this temporary password; it is shown only once:', secret: temporary };
-    await renderUser(req, res);
+    await renderUser(String(req.params.id), req, res);
   });
 
   router.post(`${ADMIN.users}/:id/login-as`, async (req, res) => {

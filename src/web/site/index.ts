@@ -11,7 +11,8 @@ import { changeOwnPassword, updateOwnProfile } from '../../domain/account';
 import { recordLogin } from '../../domain/authentication';
 import { localeFromAcceptLanguage } from '../../domain/locale';
 import { isTimeZone } from '../../data/models';
-import { isDomainError, TooManyRequestsError, ValidationError, type DomainError } from '../../domain/errors';
+import { ValidationError } from '../../domain/errors';
+import { onRefusal } from '../error-writer';
 import { authenticateLogin } from '../../auth/login';
 import { safeReturnTo, signIn, signOut } from '../../auth/areas';
 import { keepTyped, readStrings } from '../forms';
@@ -27,15 +28,6 @@ declare global {
       site?: SiteDoc;
     }
   }
-}
-
-/** Renders `view` again after a refused form, or passes errors that are not about the form on. */
-function renderRefusal(res: Response, next: NextFunction, err: unknown, view: string, locals: Record<string, unknown>): void {
-  if (!isDomainError(err) || err.status >= 500) return next(err);
-  const e = err as DomainError & { fields?: Record<string, string>; retryAfterSeconds?: number };
-  if (e instanceof TooManyRequestsError) res.set('Retry-After', String(e.retryAfterSeconds));
-  if (e.status === 404 || e.status === 403) return next(err);
-  res.status(e.status).render(view, { ...locals, error: e.message, fieldErrors: (e as { fields?: Record<string, string> }).fields ?? {} });
 }
 
 export function siteRouter(deps: AppDeps): Router {
@@ -69,35 +61,35 @@ export function siteRouter(deps: AppDeps): Router {
     res.render('site/register', { title: 'Register', values: keepTyped({}, REGISTER_FIELDS) });
   });
 
-  site.post('/register', async (req, res, next) => {
+  site.post('/register', async (req, res) => {
     const s = res.locals.site!;
     assertSelfRegistrationOpen(s);
-    const locals = { title: 'Register', values: keepTyped(req.body, REGISTER_FIELDS) };
-    try {
-      const f = readStrings(req.body, [], ['firstName', 'lastName', 'email', 'password', 'passwordConfirm', 'timeZone']);
-      if (f.passwordConfirm !== undefined && f.passwordConfirm !== f.password) {
-        return renderRefusal(res, next, new ValidationError('Some fields need attention.', { passwordConfirm: 'The two passwords differ. Type the same password twice.' }), 'site/register', locals);
-      }
-      const locale = localeFromAcceptLanguage(req.get('accept-language'));
-      const user = await registerContactlessUser(
-        s,
-        {
-          firstName: f.firstName ?? '',
-          lastName: f.lastName ?? '',
-          email: f.email ?? '',
-          password: f.password ?? '',
-          localeSidKey: locale,
-          languageLocaleKey: locale,
-          timeZoneSidKey: f.timeZone && isTimeZone(f.timeZone) ? f.timeZone : 'GMT',
-        },
-        { ip: req.ip },
-      );
-      await signIn(req, 'site', user);
-      await recordLogin(user, 'site', req.ip, req.get('user-agent'));
-      res.redirect(303, sitePaths(s.slug).home);
-    } catch (err) {
-      renderRefusal(res, next, err, 'site/register', locals);
+    onRefusal(res, { view: 'site/register', locals: { title: 'Register', values: keepTyped(req.body, REGISTER_FIELDS) } });
+    // Counted first (refusals and conflicts use it up; a success gives it back): the 409 for a taken
+    // address can't be used to test addresses at speed.
+    const attempt = await deps.registrationThrottle.begin(req.ip ?? 'unknown');
+    const f = readStrings(req.body, [], ['firstName', 'lastName', 'email', 'password', 'passwordConfirm', 'timeZone']);
+    if (f.passwordConfirm !== undefined && f.passwordConfirm !== f.password) {
+      throw new ValidationError('Some fields need attention.', { passwordConfirm: 'The two passwords differ. Type the same password twice.' });
     }
+    const locale = localeFromAcceptLanguage(req.get('accept-language'));
+    const user = await registerContactlessUser(
+      s,
+      {
+        firstName: f.firstName ?? '',
+        lastName: f.lastName ?? '',
+        email: f.email ?? '',
+        password: f.password ?? '',
+        localeSidKey: locale,
+        languageLocaleKey: locale,
+        timeZoneSidKey: f.timeZone && isTimeZone(f.timeZone) ? f.timeZone : 'GMT',
+      },
+      { ip: req.ip },
+    );
+    await attempt.succeeded();
+    await signIn(req, 'site', user);
+    await recordLogin(user, 'site', req.ip, req.get('user-agent'));
+    res.redirect(303, sitePaths(s.slug).home);
   });
 
   site.get('/login', (req, res) => {
@@ -106,13 +98,9 @@ export function siteRouter(deps: AppDeps): Router {
 
   site.post('/login', async (req, res, next) => {
     const returnTo = safeReturnTo((req.body as Record<string, unknown>)?.returnTo, '');
-    const locals = { title: 'Log in', values: keepTyped(req.body, ['username']), returnTo };
-    try {
-      await authenticateLogin('site', deps.siteThrottle, req, res, next);
-      res.redirect(303, returnTo || res.locals.paths.home);
-    } catch (err) {
-      renderRefusal(res, next, err, 'site/login', locals);
-    }
+    onRefusal(res, { view: 'site/login', locals: { title: 'Log in', values: keepTyped(req.body, ['username']), returnTo } });
+    await authenticateLogin('site', deps.loginThrottle, req, res, next);
+    res.redirect(303, returnTo || res.locals.paths.home);
   });
 
   site.post('/logout', async (req, res) => {
@@ -124,35 +112,27 @@ export function siteRouter(deps: AppDeps): Router {
     res.render('site/account', { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: req.query.saved ?? null });
   });
 
-  site.post('/account', requireSignIn, async (req, res, next) => {
-    const locals = { title: 'Your account', values: keepTyped(req.body, ACCOUNT_FIELDS), saved: null };
-    try {
-      const f = readStrings(req.body, [], ACCOUNT_FIELDS);
-      await updateOwnProfile(req.siteUser!, {
-        firstName: f.firstName ?? '',
-        lastName: f.lastName ?? '',
-        communityNickname: f.communityNickname ?? '',
-        localeSidKey: f.localeSidKey ?? '',
-        languageLocaleKey: f.languageLocaleKey ?? '',
-        timeZoneSidKey: f.timeZoneSidKey ?? '',
-      }, req.ip);
-      res.redirect(303, `${res.locals.paths.account}?saved=profile`);
-    } catch (err) {
-      renderRefusal(res, next, err, 'site/account', locals);
-    }
+  site.post('/account', requireSignIn, async (req, res) => {
+    onRefusal(res, { view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.body, ACCOUNT_FIELDS), saved: null } });
+    const f = readStrings(req.body, [], ACCOUNT_FIELDS);
+    await updateOwnProfile(req.siteUser!, {
+      firstName: f.firstName ?? '',
+      lastName: f.lastName ?? '',
+      communityNickname: f.communityNickname ?? '',
+      localeSidKey: f.localeSidKey ?? '',
+      languageLocaleKey: f.languageLocaleKey ?? '',
+      timeZoneSidKey: f.timeZoneSidKey ?? '',
+    }, req.ip);
+    res.redirect(303, `${res.locals.paths.account}?saved=profile`);
   });
 
-  site.post('/account/password', requireSignIn, async (req, res, next) => {
-    const locals = { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: null };
-    try {
-      const f = readStrings(req.body, [], ['currentPassword', 'newPassword']);
-      const updated = await changeOwnPassword(req.siteUser!._id, f.currentPassword ?? '', f.newPassword ?? '', req.ip);
-      // The epoch moved on, which ends every other session; this one signs in again with a fresh id.
-      await signIn(req, 'site', updated);
-      res.redirect(303, `${res.locals.paths.account}?saved=password`);
-    } catch (err) {
-      renderRefusal(res, next, err, 'site/account', locals);
-    }
+  site.post('/account/password', requireSignIn, async (req, res) => {
+    onRefusal(res, { view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: null } });
+    const f = readStrings(req.body, [], ['currentPassword', 'newPassword']);
+    const updated = await changeOwnPassword(req.siteUser!._id, f.currentPassword ?? '', f.newPassword ?? '', req.ip);
+    // The epoch moved on, which ends every other session; this one signs in again with a fresh id.
+    await signIn(req, 'site', updated, req.session.site?.impersonator);
+    res.redirect(303, `${res.locals.paths.account}?saved=password`);
   });
 
   return router;

@@ -25,12 +25,17 @@ describe('log in and log out', () => {
   it('signs in with a fresh session id, records the login, and signs out with a POST', async () => {
     const agent = request.agent(t.app);
     const page = await agent.get('/s/portal/login');
-    const before = cookieOf(page);
+    // Viewing the form stores no session (the CSRF token lives in its own signed cookie).
+    expect(cookieOf(page)).toBeUndefined();
     const res = await agent.post('/s/portal/login').type('form').send({ _csrf: csrfFrom(page.text), username: ' ADA@example.com ', password: GOOD_PASSWORD });
     expect(res.status).toBe(303);
     const after = cookieOf(res);
     expect(after).toBeDefined();
-    expect(after!.split(';')[0]).not.toBe(before!.split(';')[0]);
+    // Signing in again from a signed-in session gets yet another id: the id is regenerated at every sign-in.
+    const signedInPage = await agent.get('/s/portal/login');
+    const again = await agent.post('/s/portal/login').type('form').send({ _csrf: csrfFrom(signedInPage.text), username: 'ada@example.com', password: GOOD_PASSWORD });
+    expect(again.status).toBe(303);
+    expect(cookieOf(again)!.split(';')[0]).not.toBe(after!.split(';')[0]);
     expect(after).toMatch(/HttpOnly/);
     expect(after).toMatch(/SameSite=Lax/);
     const user = await UserModel.findOne({ username: 'ada@example.com' }).lean();
@@ -44,7 +49,10 @@ describe('log in and log out', () => {
     expect(out.status).toBe(303);
     expect(cookieOf(out)).toMatch(/Expires=Thu, 01 Jan 1970/);
     // The old cookie no longer signs anyone in.
-    const replay = await request(t.app).get('/s/portal/').set('Cookie', after!.split(';')[0]);
+    const replay = await request(t.app).get('/s/portal/').set('Cookie', cookieOf(again)!.split(';')[0]);
+    expect(replay.text).not.toContain('Welcome, Ada');
+    const first = await request(t.app).get('/s/portal/').set('Cookie', after!.split(';')[0]);
+    expect(first.text).not.toContain('Welcome, Ada');
     expect(replay.text).not.toContain('Welcome, Ada');
   });
 

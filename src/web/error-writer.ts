@@ -1,0 +1,179 @@
+/**
+ * The one error writer. Every error of every route ends here (Express 5 forwards rejected promises),
+ * is turned into a domain error (library errors such as body-parser's are translated once, below) and
+ * written in the format of its channel:
+ * - html: the form again with its messages when the route registered one (onRefusal), else an error page;
+ * - api (/api): JSON `{ error: { code, message, fields?, permission? } }`, invalid fields as 400;
+ * - scim (/scim): SCIM's error schema with a scimType where one fits.
+ * Anything that is not a domain error is logged and answered 500 without details (a stack trace only in
+ * development).
+ */
+import type { ErrorRequestHandler, Request, Response } from 'express';
+import {
+  BadRequestError,
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  PayloadTooLargeError,
+  TooManyRequestsError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  isDomainError,
+} from '../domain/errors';
+
+export type Channel = 'html' | 'api' | 'scim';
+
+export function channelOf(req: Request): Channel {
+  const path = req.originalUrl ?? req.url;
+  if (path.startsWith('/scim/')) return 'scim';
+  if (path.startsWith('/api/')) return 'api';
+  return 'html';
+}
+
+/** A form to render again, with the error's message and field messages, when its route refuses input. */
+export type RefusalForm = { view: string; locals: Record<string, unknown> } | ((res: Response) => Promise<void>);
+
+/** Registers the form that a refused request of this route shows again (HTML channel only). */
+export function onRefusal(res: Response, form: RefusalForm): void {
+  res.locals.refusalForm = form;
+}
+
+/** A 4xx raised by a library (body-parser and friends) that has no domain meaning of its own. */
+class LibraryHttpError extends DomainError {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+interface LibraryError { status?: number; statusCode?: number; type?: string; expose?: boolean; message?: string; name?: string }
+
+/** Translates what libraries throw into domain errors; null for anything unexpected (a 500). */
+export function toDomainError(err: unknown): DomainError | null {
+  if (isDomainError(err)) return err;
+  if (!err || typeof err !== 'object') return null;
+  const e = err as LibraryError;
+  // A value mongoose could not cast (an object where a string belongs, a malformed id): bad input, not a bug.
+  if (e.name === 'CastError') return new BadRequestError('A value in the request is not valid.', 'invalid_value', 'invalidValue');
+  const status = e.status ?? e.statusCode;
+  if (!status || status < 400 || status >= 500) return null;
+  switch (e.type) {
+    case 'entity.too.large':
+    case 'parameters.too.many':
+      return new PayloadTooLargeError();
+    case 'entity.parse.failed':
+      return new BadRequestError('The request body is not valid JSON.', 'malformed_json', 'invalidSyntax');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new UnsupportedMediaTypeError('The request body uses an encoding or character set the portal does not read.');
+    default:
+      return new LibraryHttpError(status, 'bad_request', e.expose && e.message ? e.message : 'Bad request.');
+  }
+}
+
+const SCIM_UNIQUENESS = new Set(['username_taken', 'nickname_taken', 'contact_taken', 'external_id_taken']);
+
+function fieldList(fields: Record<string, string>): string {
+  return Object.entries(fields).map(([f, m]) => `${f}: ${m}`).join(' ');
+}
+
+function writeScim(res: Response, err: DomainError): void {
+  let status = err.status;
+  let detail = err.message;
+  let scimType = (err as { scimType?: string }).scimType;
+  if (err instanceof ValidationError) {
+    status = 400;
+    scimType ??= 'invalidValue';
+    if (Object.keys(err.fields).length) detail = `${detail} ${fieldList(err.fields)}`;
+  } else if (err instanceof ConflictError && err.code === 'contact_required') {
+    // SCIM never creates a contactless user; clients expect that refusal as invalidValue.
+    status = 400;
+    scimType = 'invalidValue';
+  } else if (err instanceof ConflictError && SCIM_UNIQUENESS.has(err.code)) {
+    scimType = 'uniqueness';
+  }
+  res.status(status).type('application/scim+json').send(JSON.stringify({
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+    status: String(status),
+    ...(scimType ? { scimType } : {}),
+    detail,
+  }));
+}
+
+function writeApi(res: Response, err: DomainError): void {
+  // The API calls invalid fields 400 (the HTML forms show them as 422).
+  const status = err instanceof ValidationError ? 400 : err.status;
+  const fields = (err instanceof ValidationError || err instanceof ConflictError) && Object.keys(err.fields).length ? { fields: err.fields } : {};
+  const permission = err instanceof ForbiddenError && err.permission ? { permission: err.permission } : {};
+  res.status(status).json({ error: { code: err.code, message: err.message, ...fields, ...permission } });
+}
+
+async function writeHtml(res: Response, err: DomainError): Promise<void> {
+  const form = res.locals.refusalForm as RefusalForm | undefined;
+  // 403 and 404 are about the address, not the form's fields: they get the error page.
+  if (form && err.status !== 403 && err.status !== 404) {
+    const fieldErrors = err instanceof ValidationError || err instanceof ConflictError ? err.fields : {};
+    res.status(err.status);
+    if (typeof form === 'function') {
+      res.locals.error = err.message;
+      res.locals.fieldErrors = fieldErrors;
+      await form(res);
+    } else {
+      await renderView(res, form.view, { ...form.locals, error: err.message, fieldErrors });
+    }
+    return;
+  }
+  await renderErrorPage(res, err.status, err.message);
+}
+
+/** res.render as a promise, so a failing template is caught here instead of re-entering the writer. */
+function renderView(res: Response, view: string, locals: Record<string, unknown>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    res.render(view, locals, (e: Error | null, html?: string) => {
+      if (e) return reject(e);
+      res.send(html);
+      resolve();
+    });
+  });
+}
+
+export function renderErrorPage(res: Response, status: number, message: string, detail?: string): Promise<void> {
+  res.status(status);
+  return renderView(res, 'error', {
+    title: status === 404 ? 'Not found' : status >= 500 ? 'Something went wrong' : 'Request refused',
+    status,
+    message,
+    detail,
+  });
+}
+
+const INTERNAL = 'Something went wrong on our side. Please try again.';
+
+export function errorWriter(opts: { isDevelopment: boolean }): ErrorRequestHandler {
+  return async (err, req, res, _next) => {
+    const known = toDomainError(err);
+    if (!known) req.log?.error({ err }, 'unhandled error');
+    if (res.headersSent) {
+      // A stream failed part-way (an export, a result file): the body can't be mended, so end the connection.
+      res.destroy();
+      return;
+    }
+    const channel = channelOf(req);
+    try {
+      if (!known) {
+        if (channel === 'html') return renderErrorPage(res, 500, INTERNAL, opts.isDevelopment && err instanceof Error ? err.stack : undefined);
+        return channel === 'scim'
+          ? writeScim(res, new LibraryHttpError(500, 'internal_error', INTERNAL))
+          : writeApi(res, new LibraryHttpError(500, 'internal_error', INTERNAL));
+      }
+      if (known instanceof TooManyRequestsError) res.set('Retry-After', String(known.retryAfterSeconds));
+      if (channel === 'scim') return writeScim(res, known);
+      if (channel === 'api') return writeApi(res, known);
+      await writeHtml(res, known);
+    } catch (renderErr) {
+      // Rendering the refusal failed (a broken template, the database gone): answer plainly, never crash.
+      req.log?.error({ err: renderErr }, 'error page failed');
+      if (!res.headersSent) res.status(500).type('text/plain').send(INTERNAL);
+      else res.destroy();
+    }
+  };
+}

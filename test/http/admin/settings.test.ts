@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { parse } from 'csv-parse/sync';
 import mongoose from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { csrfFrom, postForm, registerGuest } from '../../helpers/forms';
@@ -122,7 +123,15 @@ describe('audit trail', () => {
     const lines = csv.text.trim().split('\n');
     expect(lines[0]).toBe('time,action,actor,target,targetId,before,after,ip,via');
     expect(lines).toHaveLength(2);
-    for (const cell of lines[1].split(',')) expect(cell).not.toMatch(/^"?[=+\-@]/);
     expect(await AuditEventModel.countDocuments({ action: 'user.edited' })).toBe(1);
+  });
+
+  it('exports cells that start with = + - @ prefixed by a quote, so a spreadsheet shows them as text', async () => {
+    // Token names land raw in the target column: a cell a spreadsheet would run as a formula.
+    const names = ['=HYPERLINK("http://evil.example","x")', '+cmd|calc', '-2+3', '@SUM(A1)', 'plain name'];
+    for (const name of names) await post(admin, '/admin/api-tokens', { name });
+    const csv = await admin.get('/admin/audit.csv?action=api_token.created');
+    const rows = parse(csv.text, { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r.target).filter((v) => v !== 'CRM sync').sort()).toEqual(["'+cmd|calc", "'-2+3", '\'=HYPERLINK("http://evil.example","x")', "'@SUM(A1)", 'plain name'].sort());
   });
 });

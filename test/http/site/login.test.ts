@@ -2,7 +2,6 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { csrfFrom, GOOD_PASSWORD, logIn, postForm, registerGuest } from '../../helpers/forms';
 import { LoginEventModel, UserModel } from '../../../src/data/models';
-import { hashPassword } from '../../../src/domain/passwords';
 import argon2 from 'argon2';
 
 let t: TestApp;
@@ -53,7 +52,6 @@ describe('log in and log out', () => {
     expect(replay.text).not.toContain('Welcome, Ada');
     const first = await request(t.app).get('/s/portal/').set('Cookie', after!.split(';')[0]);
     expect(first.text).not.toContain('Welcome, Ada');
-    expect(replay.text).not.toContain('Welcome, Ada');
   });
 
   it('gives the same 401 page for an unknown user, a wrong password and an inactive user', async () => {
@@ -95,7 +93,6 @@ describe('log in and log out', () => {
     expect(stored).not.toBe(weak);
     expect(stored).toMatch(/m=19456/);
     expect(await argon2.verify(stored, GOOD_PASSWORD)).toBe(true);
-    expect(hashPassword).toBeDefined();
   });
 });
 

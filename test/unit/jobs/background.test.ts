@@ -1,6 +1,5 @@
 /** The background worker started by server.ts picks up ready jobs by itself; uploads that break leave nothing. */
 import { Readable } from 'node:stream';
-import pino from 'pino';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { IngestJobModel, IngestJobRowModel, ProfileModel, UserModel } from '../../../src/data/models';
 import { createAdministrator } from '../../../src/domain/bootstrap';
@@ -8,6 +7,7 @@ import { loadActor, type Actor } from '../../../src/domain/actor';
 import { changeIngestJobState, createIngestJob } from '../../../src/domain/ingest-jobs';
 import { uploadCsv } from '../../../src/jobs/ingest-upload';
 import { startBackgroundWork } from '../../../src/jobs';
+import { capturingLogger } from '../../helpers/log-events';
 
 let t: TestApp;
 let actor: Actor;
@@ -25,14 +25,12 @@ it('polls for ready jobs and completes them; stop() waits for the work in hand',
   const job = await createIngestJob({ object: 'User', operation: 'insert' }, ctx());
   await uploadCsv(job, Readable.from([`LastName,Email,ProfileId\nBg,bg1@example.com,${ei}\nBg,bg2@example.com,${ei}\n`]), { maxBytes: 1e6 });
   await changeIngestJobState(String(job._id), 'UploadComplete', ctx());
-  const worker = startBackgroundWork({ logger: pino({ level: 'silent' }), databaseUri: t.db.uri, ingest: { pollMs: 50 } });
+  const log = capturingLogger();
+  const worker = startBackgroundWork({ logger: log.logger, databaseUri: t.db.uri, ingest: { pollMs: 50 } });
   try {
-    let state = '';
-    for (let i = 0; i < 400 && state !== 'JobComplete'; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      state = (await IngestJobModel.findById(job._id).lean())!.state;
-    }
-    expect(state).toBe('JobComplete');
+    // The thread reports each finished job; waiting for that line needs no timing assumption.
+    await log.waitFor((lines) => lines.some((l) => l.msg === 'Ingest jobs finished'));
+    expect((await IngestJobModel.findById(job._id).lean())!.state).toBe('JobComplete');
   } finally {
     await worker.stop();
   }
@@ -53,16 +51,16 @@ it('an upload that breaks midway (the client went away) leaves no rows and the j
 });
 
 it('a thread that dies is logged and started again after a growing pause; the server process lives on', async () => {
-  const lines: { msg: string; restartInMs?: number; err?: { message: string } }[] = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+  const log = capturingLogger();
+  const restarts = () => log.lines.filter((l) => l.restartInMs !== undefined).map((l) => l.restartInMs);
   // An unparsable URI makes every thread fail as it starts, the way a lost database would.
-  const worker = startBackgroundWork({ logger, databaseUri: 'not-a-mongodb-uri', ingest: { pollMs: 50 } });
+  const worker = startBackgroundWork({ logger: log.logger, databaseUri: 'not-a-mongodb-uri', ingest: { pollMs: 50 } });
   try {
-    for (let i = 0; i < 200 && lines.filter((l) => l.restartInMs !== undefined).length < 3; i++) await new Promise((r) => setTimeout(r, 25));
+    // However slow the machine is to start threads, the third restart line comes; wait for it.
+    await log.waitFor(() => restarts().length >= 3);
   } finally {
     await worker.stop();
   }
-  const restarts = lines.filter((l) => l.restartInMs !== undefined).map((l) => l.restartInMs);
-  expect(restarts.slice(0, 3)).toEqual([50, 100, 200]);
-  expect(lines.some((l) => l.msg === 'The ingest thread died' && /Invalid scheme|mongodb/i.test(l.err?.message ?? ''))).toBe(true);
+  expect(restarts().slice(0, 3)).toEqual([50, 100, 200]);
+  expect(log.lines.some((l) => l.msg === 'The ingest thread died' && /Invalid scheme|mongodb/i.test((l.err as { message?: string } | undefined)?.message ?? ''))).toBe(true);
 });

@@ -1,3 +1,4 @@
+import { ValidationError } from '../../../src/domain/errors';
 import { checkHeader, columnOf, rowToInput } from '../../../src/jobs/ingest-columns';
 import { rowError } from '../../../src/jobs/ingest-worker';
 
@@ -11,14 +12,18 @@ describe('the CSV header of a User job', () => {
 
   it('refuses unknown, missing and repeated columns, naming them', () => {
     expect(() => checkHeader(['LastName', 'Email'])).toThrow('The CSV header is not valid.');
+    let thrown: unknown;
     try {
       checkHeader(['LastName', 'Email', 'ProfileId', 'passwordHash', 'Email', '__proto__']);
     } catch (err) {
-      const fields = (err as { fields: Record<string, string> }).fields;
-      expect(fields.header).toContain('passwordHash');
-      expect(fields.header).toContain('__proto__');
-      expect(fields.duplicateColumns).toContain('Email');
+      thrown = err;
     }
+    // Outside the catch, so the test fails if nothing was thrown.
+    expect(thrown).toBeInstanceOf(ValidationError);
+    const fields = (thrown as ValidationError).fields;
+    expect(fields.header).toContain('passwordHash');
+    expect(fields.header).toContain('__proto__');
+    expect(fields.duplicateColumns).toContain('Email');
   });
 
   it('names fields in errors by their column', () => {

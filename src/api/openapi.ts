@@ -108,7 +108,10 @@ function operationObject(op: Op) {
     for (const [name, schema] of Object.entries(q.properties ?? {})) params.push({ name, in: 'query', required: false, schema: schema as typeof idString });
   }
   const responses: Record<string, object> = {};
-  if (op.csv) responses[String(op.ok)] = { description: 'CSV, streamed', content: { 'text/csv': { schema: { type: 'string' } } } };
+  if (op.csv) {
+    responses[String(op.ok)] = { description: 'CSV, streamed; values exactly as uploaded unless spreadsheetSafe=true', content: { 'text/csv': { schema: { type: 'string' } } } };
+    params.push({ name: 'spreadsheetSafe', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false'] } as unknown as typeof idString });
+  }
   else if (op.path === V1.openapi) responses['200'] = { description: 'OpenAPI 3.1 document', content: json({ type: 'object' }) };
   else responses[String(op.ok)] = op.response ? { description: 'OK', content: json(ref(op.response)) } : { description: 'No content' };
   for (const [status, description] of Object.entries(ERRORS)) responses[status] = { description, content: json(ref('Error')) };

@@ -90,3 +90,8 @@ export const newJobBody = z.strictObject({
 export const jobPatchBody = z.strictObject({
   state: z.enum(['UploadComplete', 'Aborted'], { error: 'Use UploadComplete or Aborted.' }),
 });
+
+/** Query of the job result files: ?spreadsheetSafe=true neutralises formula cells (default: raw, as uploaded). */
+export const resultsQuery = z.object({
+  spreadsheetSafe: z.enum(['true', 'false'], { error: 'Use true or false.' }).optional(),
+});

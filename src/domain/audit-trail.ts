@@ -1,13 +1,15 @@
 /**
  * Reading the audit trail: filters, newest first, and a CSV export that neutralises formula injection
- * (a cell starting with = + - @ tab or CR would be run by spreadsheet programs, so it gets a ' prefix).
+ * (see spreadsheet-safe.ts).
  */
 import { trusted, Types } from 'mongoose';
 import { stringify } from 'csv-stringify';
-import type { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { AuditEventModel } from '../data/models';
 import type { Actor } from './actor';
 import { assertPermission } from './permissions';
+import { BadRequestError } from './errors';
+import { neutraliseCell } from './spreadsheet-safe';
 
 export interface AuditFilters { action?: string; actor?: string; targetId?: string; from?: Date; to?: Date }
 
@@ -25,25 +27,30 @@ export async function listAuditEvents(actor: Actor, f: AuditFilters, limit = 100
   return AuditEventModel.find(auditFilter(f)).sort({ at: -1, _id: -1 }).limit(Math.min(limit, 500)).lean();
 }
 
-export function neutraliseCell(value: unknown): string {
-  const text = value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+/**
+ * Every matching event as CSV, newest first, without holding them all in memory: the stages for the
+ * caller to join with pipeline(), so a failure anywhere ends that response and nothing else.
+ */
+export function auditCsv(actor: Actor, f: AuditFilters): { rows: Readable; csv: Transform } {
+  assertPermission(actor, 'viewAuditTrail');
+  async function* rows() {
+    for await (const e of AuditEventModel.find(auditFilter(f)).sort({ at: -1, _id: -1 }).lean().cursor()) {
+      yield [e.at.toISOString(), e.action, e.actor?.username, e.target?.label, e.target?.id, e.before, e.after, e.ip, e.via].map(neutraliseCell);
+    }
+  }
+  return {
+    rows: Readable.from(rows()),
+    csv: stringify({ header: true, columns: ['time', 'action', 'actor', 'target', 'targetId', 'before', 'after', 'ip', 'via'] }),
+  };
 }
 
-/** Streams every matching event as CSV, newest first, without holding them all in memory. */
-export function auditCsv(actor: Actor, f: AuditFilters): Readable {
-  assertPermission(actor, 'viewAuditTrail');
-  const csv = stringify({ header: true, columns: ['time', 'action', 'actor', 'target', 'targetId', 'before', 'after', 'ip', 'via'] });
-  (async () => {
-    try {
-      for await (const e of AuditEventModel.find(auditFilter(f)).sort({ at: -1, _id: -1 }).lean().cursor()) {
-        const row = [e.at.toISOString(), e.action, e.actor?.username, e.target?.label, e.target?.id, e.before, e.after, e.ip, e.via].map(neutraliseCell);
-        if (!csv.write(row)) await new Promise((r) => csv.once('drain', r));
-      }
-      csv.end();
-    } catch (err) {
-      csv.destroy(err as Error);
-    }
-  })();
-  return csv;
+/** A calendar date as YYYY-MM-DD (UTC), or a 400 that says how to write it; '' means no date. */
+export function parseDay(value: string, name: string): Date | undefined {
+  if (!value) return undefined;
+  const d = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : null;
+  // The round trip refuses 2024-13-01 and 2024-02-30, which Date would roll over or reject.
+  if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) {
+    throw new BadRequestError(`"${value.slice(0, 40)}" is not a date: write the ${name} date as YYYY-MM-DD.`, 'invalid_date');
+  }
+  return d;
 }

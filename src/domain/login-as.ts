@@ -6,13 +6,15 @@
 import { UserModel, type UserDoc } from '../data/models';
 import { loadActor, type Actor, type RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { assertCanLoginAs, canLoginAs } from './permissions';
+import { assertCanLoginAs, assertVisible, canLoginAs } from './permissions';
 import { managedView } from './qualification';
 import { findUserOr404 } from './users';
 
 export async function startLoginAs(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
   const user = await findUserOr404(userId);
-  assertCanLoginAs(ctx.actor, { ...(await managedView(user)), isActive: user.isActive });
+  const view = await managedView(user);
+  assertVisible(ctx.actor, view);
+  assertCanLoginAs(ctx.actor, { ...view, isActive: user.isActive });
   await recordAudit(ctx, { action: 'login_as.started', target: { type: 'User', id: user._id, label: user.username } });
   return user;
 }

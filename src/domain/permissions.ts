@@ -10,7 +10,7 @@
 import type { Types } from 'mongoose';
 import { PERMISSION_LABELS, type Permission, type UserType } from '../data/models';
 import type { Actor } from './actor';
-import { ForbiddenError } from './errors';
+import { ForbiddenError, NotFoundError } from './errors';
 
 export interface ManagedUser {
   userType: UserType;
@@ -65,6 +65,19 @@ export function assertCanManage(actor: Actor, target: ManagedUser, op: UserOpera
     `Managing ${describe(target.userType, !target.contact)} needs ${requiredPermissions(target.userType).map((p) => PERMISSION_LABELS[p]).join(' and ')}; you are missing ${names}.`,
     missing[0],
   );
+}
+
+/**
+ * Users the actor may not even view are answered as missing (NotFoundError, 404), exactly like an id
+ * that matches no user: a refusal must not tell what kind of user an id belongs to.
+ */
+export function assertVisible(actor: Actor, target: ManagedUser): void {
+  try {
+    assertCanManage(actor, target, 'view');
+  } catch (err) {
+    if (err instanceof ForbiddenError) throw new NotFoundError('No user has this id.');
+    throw err;
+  }
 }
 
 /** Throws unless the actor holds `permission` (sites, licenses, API tokens, audit trail). */

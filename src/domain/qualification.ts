@@ -11,7 +11,7 @@ import { releaseSeat, takeSeat } from '../data/seats';
 import type { RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, ValidationError } from './errors';
-import { assertCanManage, type ManagedUser, type UserOperation } from './permissions';
+import { assertCanManage, assertVisible, type ManagedUser, type UserOperation } from './permissions';
 import { fieldErrorsOf, findUserOr404 } from './users';
 
 export interface ContactInput {
@@ -39,7 +39,11 @@ export async function managedView(user: Pick<UserDoc, 'userType' | 'contact'>): 
 
 async function loadForOperation(userId: string | Types.ObjectId, ctx: RequestContext, op: UserOperation): Promise<UserDoc> {
   const user = await findUserOr404(userId);
-  if (ctx.actor) assertCanManage(ctx.actor, await managedView(user), op);
+  if (ctx.actor) {
+    const view = await managedView(user);
+    assertVisible(ctx.actor, view);
+    assertCanManage(ctx.actor, view, op);
+  }
   return user;
 }
 

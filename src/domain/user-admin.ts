@@ -8,7 +8,7 @@ import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventMo
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { hashPassword } from './passwords';
-import { assertCanManage, canLoginAs } from './permissions';
+import { assertCanManage, assertVisible, canLoginAs } from './permissions';
 import { managedView } from './qualification';
 import { conflictFor, findUserOr404 } from './users';
 import { validateAndSave } from './save';
@@ -16,7 +16,7 @@ import { validateAndSave } from './save';
 export async function userDetails(userId: string, actor: Actor) {
   const user = await findUserOr404(userId);
   const view = await managedView(user);
-  assertCanManage(actor, view, 'view');
+  assertVisible(actor, view);
   const [profile, license, contact, site, logins, events] = await Promise.all([
     ProfileModel.findById(user.profile).lean(),
     LicenseModel.findById(user.license).lean(),
@@ -37,7 +37,9 @@ export interface UserEdits {
 /** Changes the given fields only (the admin form sends its five, the API any of them). */
 export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: RequestContext & { actor: Actor }) {
   const user = await findUserOr404(userId);
-  assertCanManage(ctx.actor, await managedView(user), 'edit');
+  const view = await managedView(user);
+  assertVisible(ctx.actor, view);
+  assertCanManage(ctx.actor, view, 'edit');
   const changed = Object.fromEntries(Object.entries(edits).filter(([, v]) => v !== undefined));
   const before = Object.fromEntries(Object.keys(changed).map((k) => [k, user.get(k)]));
   user.set(changed);
@@ -49,7 +51,9 @@ export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: R
 /** Sets a random temporary password (shown once to the admin) and ends the user's sessions. */
 export async function resetPassword(userId: string, ctx: RequestContext & { actor: Actor }): Promise<string> {
   const user = await findUserOr404(userId);
-  assertCanManage(ctx.actor, await managedView(user), 'resetPassword');
+  const view = await managedView(user);
+  assertVisible(ctx.actor, view);
+  assertCanManage(ctx.actor, view, 'resetPassword');
   const temporary = crypto.randomBytes(12).toString('base64url');
   await UserModel.updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(temporary), passwordChangedAt: new Date() }, $inc: { sessionEpoch: 1 } });
   await recordAudit(ctx, { action: 'user.password_reset', target: { type: 'User', id: user._id, label: user.username } });

@@ -6,11 +6,11 @@
  * large, the client went away) its rows are deleted and the job can take another upload.
  */
 import { Transform, type Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc } from '../data/models';
 import { assertUploadable } from '../domain/ingest-jobs';
-import { ConflictError, PayloadTooLargeError, ValidationError } from '../domain/errors';
+import { BadRequestError, ConflictError, PayloadTooLargeError, ValidationError } from '../domain/errors';
 import { checkHeader } from './ingest-columns';
 
 const ROWS_PER_WRITE = 1000;
@@ -24,11 +24,32 @@ interface Parsed { record: string[]; raw: string }
  */
 function limitBytes(body: Readable, maxBytes: number, parser: Transform): Transform {
   let seen = 0;
+  // A CSV is UTF-8 text: a NUL byte or a broken UTF-8 sequence means a binary file (a zip, an image)
+  // or a body in another encoding, which would otherwise surface as a baffling quote error.
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const notText = () => new BadRequestError(
+    'The upload is not UTF-8 CSV text (it looks like a binary file or another encoding). Send the CSV file itself, encoded as UTF-8, as the body.',
+    'not_csv_text',
+  );
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
       if (seen > maxBytes) return done(new PayloadTooLargeError(`The upload is larger than ${maxBytes} bytes.`));
+      if (chunk.includes(0)) return done(notText());
+      try {
+        utf8.decode(chunk, { stream: true });
+      } catch {
+        return done(notText());
+      }
       done(null, chunk);
+    },
+    flush(done) {
+      try {
+        utf8.decode();
+      } catch {
+        return done(notText());
+      }
+      done();
     },
   });
   counter.on('error', (err) => parser.destroy(err));
@@ -81,11 +102,17 @@ export async function uploadCsv(job: IngestJobDoc, body: Readable, opts: { maxBy
   }
 }
 
-/** csv-parse's errors (unclosed quote, wrong column count) become 400s naming the line. */
+/**
+ * csv-parse's errors (unclosed quote, wrong column count) become 400s naming the line. Its message
+ * quotes the offending value, which may be anything: only the first part of it is kept.
+ */
 function csvProblem(err: unknown): unknown {
-  const e = err as { code?: string; message?: string; lines?: number };
-  if (typeof e?.code === 'string' && e.code.startsWith('CSV_')) {
-    return new ValidationError('The CSV could not be read.', { csv: `${e.message ?? e.code}` });
+  if (err instanceof CsvError) {
+    const reason = err.message.split(', value is')[0].slice(0, 200);
+    const multipart = /Content-Disposition: form-data/i.test(err.message);
+    return new ValidationError('The CSV could not be read.', {
+      csv: multipart ? 'The body is a multipart form: send the CSV file itself as the body, with Content-Type: text/csv.' : reason,
+    });
   }
   return err;
 }

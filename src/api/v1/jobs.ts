@@ -11,7 +11,7 @@ import { uploadCsv } from '../../jobs/ingest-upload';
 import { resultsCsv, type ResultKind } from '../../jobs/ingest-results';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
-import { jobPatchBody, newJobBody } from '../schemas';
+import { jobPatchBody, newJobBody, resultsQuery } from '../schemas';
 import { serializeJob } from '../serializers';
 import { V1 } from './paths';
 import { UnsupportedMediaTypeError } from '../../domain/errors';
@@ -50,9 +50,12 @@ export function jobRoutes(router: Router, deps: AppDeps): void {
   });
 
   const results = (kind: ResultKind) => async (req: import('express').Request, res: import('express').Response) => {
+    // Raw by default (Bulk API 2.0 clients reconcile rows by their exact values); ?spreadsheetSafe=true
+    // neutralises formula cells for files that people open in a spreadsheet.
+    const spreadsheetSafe = parseInput(resultsQuery, req.query).spreadsheetSafe === 'true';
     const job = await findIngestJob(String(req.params.id), apiContext(res).actor);
     res.status(200).type('text/csv; charset=utf-8');
-    await pipeline(resultsCsv(job, kind), res);
+    await pipeline(resultsCsv(job, kind, { spreadsheetSafe }), res);
   };
   router.get(V1.jobSuccessful, results('successfulResults'));
   router.get(V1.jobFailed, results('failedResults'));

@@ -4,7 +4,8 @@ import { dashboardStats } from '../../domain/dashboard-stats';
 import { createSite, listSites, registrationProfiles, updateSite } from '../../domain/sites';
 import { changeTotalSeats, listLicenses } from '../../domain/licenses';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../domain/api-tokens';
-import { auditCsv, listAuditEvents, type AuditFilters } from '../../domain/audit-trail';
+import { auditCsv, listAuditEvents, parseDay, type AuditFilters } from '../../domain/audit-trail';
+import { pipeline } from 'node:stream/promises';
 import { listGroups, saveGroup } from '../../domain/delegated-admin';
 import { assertPermission } from '../../domain/permissions';
 import { onRefusal } from '../error-writer';
@@ -12,9 +13,8 @@ import { barChart, donutChart, seatChart } from './charts';
 import { ADMIN, actorOf, ctxOf, field, flash, queryString } from './common';
 
 function auditFilters(req: Request): AuditFilters {
-  const date = (v: string) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`) : undefined);
-  const to = date(queryString(req, 'to'));
-  return { action: queryString(req, 'action') || undefined, actor: queryString(req, 'actor') || undefined, targetId: queryString(req, 'targetId') || undefined, from: date(queryString(req, 'from')), to: to && new Date(to.getTime() + 86_399_999) };
+  const to = parseDay(queryString(req, 'to'), '"to"');
+  return { action: queryString(req, 'action') || undefined, actor: queryString(req, 'actor') || undefined, targetId: queryString(req, 'targetId') || undefined, from: parseDay(queryString(req, 'from'), '"from"'), to: to && new Date(to.getTime() + 86_399_999) };
 }
 
 export function adminSettingsRouter(): Router {
@@ -99,10 +99,10 @@ export function adminSettingsRouter(): Router {
     const query = new URLSearchParams(Object.entries({ action: queryString(req, 'action'), actor: queryString(req, 'actor'), targetId: queryString(req, 'targetId'), from: queryString(req, 'from'), to: queryString(req, 'to') }).filter(([, v]) => v));
     res.render('admin/audit', { title: 'Audit trail', events, q: Object.fromEntries(query), csvHref: `${ADMIN.audit}.csv?${query}` });
   });
-  router.get(`${ADMIN.audit}.csv`, (req, res) => {
-    const csv = auditCsv(actorOf(res), auditFilters(req));
+  router.get(`${ADMIN.audit}.csv`, async (req, res) => {
+    const { rows, csv } = auditCsv(actorOf(res), auditFilters(req));
     res.type('text/csv').attachment('audit-trail.csv');
-    csv.pipe(res);
+    await pipeline(rows, csv, res);
   });
 
   return router;

@@ -165,14 +165,27 @@ describe('qualifying a registrant', () => {
 });
 
 describe('permissions', () => {
-  it('refuses with 403 naming the missing permission', async () => {
+  it('answers a user the staff member may not see exactly like an unknown id, and changes nothing', async () => {
     await makeStaff('internal-only@example.com', ['manageInternalUsers']);
     const staff = await adminAgent(t.app, 'internal-only@example.com');
     const u = await registrant();
     const res = await act(staff, u._id, 'deactivate');
-    expect(res.status).toBe(403);
-    expect(res.text).toMatch(/Manage Customer Users/);
+    const unknown = await act(staff, '0123456789abcdef01234567', 'deactivate');
+    expect([res.status, unknown.status]).toEqual([404, 404]);
+    // Nothing in the answer tells that the id is a customer user.
+    expect(res.text).toContain('No user has this id.');
+    expect(res.text).not.toMatch(/customer|Manage Customer Users/i);
+    expect((await UserModel.findById(u._id).lean())!.isActive).toBe(true);
+    expect((await staff.get(`/admin/users/${u._id}`)).status).toBe(404);
     expect((await staff.get(`/admin/users?q=${u.lastName}`)).text).not.toContain(`/admin/users/${u._id}"`);
+  });
+
+  it('refuses with 403 naming the missing permission where the page is about a permission, not a user', async () => {
+    await makeStaff('no-sites@example.com', ['manageInternalUsers']);
+    const staff = await adminAgent(t.app, 'no-sites@example.com');
+    const res = await staff.get('/admin/sites');
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('This needs the Manage Sites permission.');
   });
 
   it('lets a delegated admin manage users of assigned accounts, but never contactless ones', async () => {
@@ -187,10 +200,14 @@ describe('permissions', () => {
     expect(list.text).toContain(inScope.lastName);
     expect(list.text).not.toContain(`/admin/users/${contactless._id}"`);
     expect((await act(agent, inScope._id, 'deactivate')).status).toBe(303);
+    // A contactless user has no account, so it is outside every delegated scope: answered as missing.
     const refused = await agent.get(`/admin/users/${contactless._id}`);
-    expect(refused.status).toBe(403);
-    expect(refused.text).toMatch(/can&#39;t manage contactless users/);
-    expect((await act(agent, inScope._id, 'upgrade', { profileId: await profileId('Customer Community User') })).status).toBe(403);
+    expect(refused.status).toBe(404);
+    expect(refused.text).toContain('No user has this id.');
+    // A user in scope is visible, so refusing an operation on it may say why.
+    const upgrade = await act(agent, inScope._id, 'upgrade', { profileId: await profileId('Customer Community User') });
+    expect(upgrade.status).toBe(403);
+    expect(upgrade.text).toContain('Delegated administrators can&#39;t do this');
   });
 });
 

@@ -281,8 +281,10 @@ describe('qualification', () => {
     const u = await newUser();
     const { token: viewer } = await staffToken('viewer@example.com', ['manageInternalUsers']);
     const res = await api().post(`/users/${u.id}/contact`, { lastName: 'X', accountName: 'Y' }, viewer);
-    expect(res.status).toBe(403);
-    expect(res.body.error.permission).toBe('manageCustomerUsers');
-    expect((await api().get(`/users/${u.id}`, viewer)).status).toBe(403);
+    // A user outside the caller's scope is answered like an unknown id: the type is not revealed.
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ error: { code: 'not_found', message: 'No user has this id.' } });
+    expect((await UserModel.findById(u.id).lean())!.contact).toBeNull();
+    expect((await api().get(`/users/${u.id}`, viewer)).body).toEqual({ error: { code: 'not_found', message: 'No user has this id.' } });
   });
 });

@@ -20,6 +20,9 @@ type Query = Record<string, unknown>;
 const NOTHING: Query = { _id: null };
 const EVERYTHING: Query = {};
 
+/** SCIM's ordering operators as MongoDB's. */
+const ORDER: Record<string, string> = { gt: '$gt', ge: '$gte', lt: '$lt', le: '$lte' };
+
 const invalid = (message: string) => new ScimRequestError(message, 'invalidFilter');
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -97,7 +100,7 @@ function stringQuery(attr: Attribute, op: string, value: unknown, raw: string): 
     case 'co': return regex(escapeRegex(v));
     case 'sw': return regex(`^${escapeRegex(v)}`);
     case 'ew': return regex(`${escapeRegex(v)}$`);
-    default: return { [attr.field]: trusted({ [`$${op}`]: v }) };
+    default: return { [attr.field]: trusted({ [ORDER[op]]: v }) };
   }
 }
 
@@ -140,7 +143,7 @@ function comparison(f: Filter & { attrPath: string }, ctx: Context, within?: str
       const at = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : null;
       if (!at || Number.isNaN(at.getTime()) || ['co', 'sw', 'ew'].includes(op)) throw invalid(`${f.attrPath} compares with a quoted date and time such as "2024-05-01T00:00:00Z".`);
       if (op === 'ne') return { $nor: [{ [attr.field]: at }] };
-      return op === 'eq' ? { [attr.field]: at } : { [attr.field]: trusted({ [`$${op}`]: at }) };
+      return op === 'eq' ? { [attr.field]: at } : { [attr.field]: trusted({ [ORDER[op]]: at }) };
     }
     default:
       if (op === 'pr') return owned({ [attr.field]: trusted({ $exists: true, $nin: [null, ''] }) });

@@ -95,6 +95,15 @@ export class CsrfError extends DomainError {
   }
 }
 
+/** Something this service does not do: a method on an address (405) or a whole feature (501). */
+export class NotSupportedError extends DomainError {
+  readonly code: string;
+  constructor(message: string, public readonly status: 405 | 501) {
+    super(message);
+    this.code = status === 405 ? 'method_not_allowed' : 'not_implemented';
+  }
+}
+
 export function isDomainError(err: unknown): err is DomainError {
   return err instanceof DomainError;
 }

@@ -1,18 +1,22 @@
 /**
  * Provisioning (SCIM): users created by a provisioning tool always get a contact. Salesforce does not
  * support creating contactless users through SCIM, and neither do we: a create without a contact is
- * refused with contact_required. The contact is an existing one (contactId) or a new one created with
- * its account here; if creating the user then fails, the new contact and account are removed again.
- * Also the offset-based listing SCIM needs (startIndex/count), over the same scope as user search.
+ * refused with contact_required. The contact is an existing one (contactId) or a new one created in an
+ * existing account (by id, or the oldest account of the given name) or a new account; if creating the
+ * user then fails, the new contact and account are removed again. Uniqueness (userName, externalId) is
+ * checked before the contact rule. Also what SCIM may see (never internal users, never deprovisioned
+ * ones), the offset-based listing it needs (startIndex/count), and deprovisioning (SCIM DELETE).
  */
-import { Types } from 'mongoose';
+import { trusted, Types } from 'mongoose';
 import { AccountModel, ContactModel, ProfileModel, UserModel, type UserDoc } from '../data/models';
 import { PROFILE_NAMES } from '../data/seed';
 import { buildUserFilter, type UserFilters } from '../data/user-search';
 import type { Actor, RequestContext } from './actor';
 import { ConflictError, NotFoundError } from './errors';
 import { prepareContact, type ContactInput } from './qualification';
-import { createUser, type NewUserInput } from './users';
+import { conflictFor, createUser, normaliseUsername, type NewUserInput } from './users';
+import { setUserActive } from './qualification';
+import { recordAudit } from './audit';
 import { scopeFor } from './user-directory';
 
 export const SCIM_CONTACT_REQUIRED =
@@ -26,9 +30,18 @@ export async function defaultProvisioningProfileId(): Promise<Types.ObjectId> {
 }
 
 export async function provisionUser(input: NewUserInput, contact: { contactId?: string } | ContactInput | null, ctx: RequestContext): Promise<UserDoc> {
+  // Uniqueness first: a client retrying a create it already made must hear 409, whatever else is wrong.
+  if (await UserModel.exists({ username: normaliseUsername(input.username ?? input.email) })) throw conflictFor('username');
+  if (input.externalId && (await UserModel.exists({ externalId: input.externalId, externalIdOwner: input.externalIdOwner ?? null }))) throw conflictFor('externalId');
   if (!contact) throw new ConflictError(SCIM_CONTACT_REQUIRED, { contactId: 'A contact is required.' }, 'contact_required');
   if ('contactId' in contact && contact.contactId) return createUser({ ...input, contactId: contact.contactId }, ctx);
-  const { contact: doc, account, existingAccount } = await prepareContact(contact as ContactInput);
+  const contactInput = { ...(contact as ContactInput) };
+  // A provisioning tool sends the same account name for many users (often a constant): they share it.
+  if (!contactInput.accountId && contactInput.accountName?.trim()) {
+    const named = await AccountModel.findOne({ name: contactInput.accountName.trim() }).sort({ _id: 1 }).select('_id').lean();
+    if (named) contactInput.accountId = String(named._id);
+  }
+  const { contact: doc, account, existingAccount } = await prepareContact(contactInput);
   if (!existingAccount) await account.save();
   await doc.save();
   try {
@@ -40,9 +53,39 @@ export async function provisionUser(input: NewUserInput, contact: { contactId?: 
   }
 }
 
-/** One page by position (SCIM's startIndex is 1-based), oldest first, with the total. */
-export async function listUsersByOffset(actor: Actor, filters: UserFilters, startIndex: number, count: number): Promise<{ total: number; records: (UserDoc & { _id: Types.ObjectId })[] }> {
-  const filter = buildUserFilter(filters, await scopeFor(actor));
+/**
+ * What provisioning may see: users in the actor's scope, never internal users (staff are managed in the
+ * admin area only), never users deprovisioned by a SCIM DELETE. A user outside this is "not found", so
+ * a client learns nothing about users it may not see.
+ */
+async function provisionableFilter(actor: Actor, filters: UserFilters, extra: Record<string, unknown>[]) {
+  const scoped = buildUserFilter(filters, await scopeFor(actor));
+  return { $and: [scoped, { userType: trusted({ $ne: 'internal' }) }, { deprovisionedAt: null }, ...extra] };
+}
+
+export async function findProvisionableUser(id: string, actor: Actor): Promise<UserDoc> {
+  const user = /^[0-9a-f]{24}$/i.test(id) ? await UserModel.findOne(await provisionableFilter(actor, {}, [{ _id: new Types.ObjectId(id) }])) : null;
+  if (!user) throw new NotFoundError('No user has this id.');
+  return user;
+}
+
+/** SCIM DELETE (RFC 7644 3.6): deactivate (ending every session), then hide from SCIM; the record stays. */
+export async function deprovisionUser(id: string, ctx: RequestContext & { actor: Actor }): Promise<void> {
+  const user = await findProvisionableUser(id, ctx.actor);
+  await setUserActive(user._id, false, ctx);
+  await UserModel.updateOne({ _id: user._id }, { $set: { deprovisionedAt: new Date() } });
+  await recordAudit(ctx, { action: 'user.deprovisioned', target: { type: 'User', id: user._id, label: user.username } });
+}
+
+/** One page by position (SCIM's startIndex is 1-based), oldest first, with the total. `extra` narrows further. */
+export async function listUsersByOffset(
+  actor: Actor,
+  filters: UserFilters,
+  startIndex: number,
+  count: number,
+  extra: Record<string, unknown>[] = [],
+): Promise<{ total: number; records: (UserDoc & { _id: Types.ObjectId })[] }> {
+  const filter = await provisionableFilter(actor, filters, extra);
   const [total, records] = await Promise.all([
     UserModel.countDocuments(filter),
     count > 0 ? UserModel.find(filter).sort({ createdAt: 1, _id: 1 }).skip(Math.max(0, startIndex - 1)).limit(count) : Promise.resolve([]),

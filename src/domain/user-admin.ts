@@ -3,7 +3,7 @@
  * like, and a password reset (the user's sessions end).
  */
 import crypto from 'node:crypto';
-import { trusted } from 'mongoose';
+import { trusted, type Types } from 'mongoose';
 import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventModel, ProfileModel, SiteModel, UserModel } from '../data/models';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
@@ -32,6 +32,8 @@ export async function userDetails(userId: string, actor: Actor) {
 export interface UserEdits {
   firstName: string; lastName: string; email: string; communityNickname: string; alias: string;
   localeSidKey: string; timeZoneSidKey: string; languageLocaleKey: string; emailEncodingKey: string;
+  /** SCIM only (renames and the provisioning client's id); no form or REST schema offers them. */
+  username: string; usernameAsSent: string; externalId: string | null; externalIdOwner: Types.ObjectId | null;
 }
 
 /** Changes the given fields only (the admin form sends its five, the API any of them). */
@@ -43,7 +45,11 @@ export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: R
   const changed = Object.fromEntries(Object.entries(edits).filter(([, v]) => v !== undefined));
   const before = Object.fromEntries(Object.keys(changed).map((k) => [k, user.get(k)]));
   user.set(changed);
-  await validateAndSave(user, { communityNickname: () => conflictFor('communityNickname') });
+  await validateAndSave(user, {
+    communityNickname: () => conflictFor('communityNickname'),
+    username: () => conflictFor('username'),
+    externalId: () => conflictFor('externalId'),
+  });
   await recordAudit(ctx, { action: 'user.edited', target: { type: 'User', id: user._id, label: user.username }, before, after: changed });
   return user;
 }

@@ -30,6 +30,10 @@ export interface NewUserInput {
   siteId?: Types.ObjectId | string | null;
   password?: string;
   isActive?: boolean;
+  /** SCIM: the userName as sent, and the client's externalId with the client (the token's admin). */
+  usernameAsSent?: string;
+  externalId?: string | null;
+  externalIdOwner?: Types.ObjectId | null;
 }
 
 /** Strips accents and anything but letters and digits ("Zoë O'Brien" -> "zoeobrien"). */
@@ -77,6 +81,9 @@ export function conflictFor(field: string): ConflictError {
   }
   if (field === 'contact') {
     return new ConflictError('That contact already belongs to another user.', { contactId: 'That contact already belongs to another user.' }, 'contact_taken');
+  }
+  if (field === 'externalId') {
+    return new ConflictError('Another user already has this externalId.', { externalId: 'Another user already has this externalId.' }, 'external_id_taken');
   }
   return new ConflictError('That record already exists.', {}, 'duplicate');
 }
@@ -151,6 +158,9 @@ export async function prepareUser(input: NewUserInput, ctx: RequestContext, look
     contact: contactId,
     site: input.siteId ? toObjectId(input.siteId, 'siteId') : null,
     isActive: input.isActive ?? true,
+    usernameAsSent: input.usernameAsSent ?? null,
+    externalId: input.externalId ?? null,
+    externalIdOwner: input.externalId ? (input.externalIdOwner ?? null) : null,
   });
   const fields: FieldErrors = {};
   try {

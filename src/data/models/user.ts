@@ -75,6 +75,13 @@ const userSchema = new Schema(
     /** Bumped to end every session of the user (password change, deactivation). */
     sessionEpoch: { type: Number, default: 0 },
     lastLoginAt: { type: Date, default: null },
+    /** SCIM: the userName exactly as the provisioning client sent it (`username` is its lower-cased form). */
+    usernameAsSent: { type: String, default: null, maxlength: [80, 'Use at most 80 characters.'] },
+    /** SCIM: the provisioning client's own id for the user, unique per client (the API token's admin). */
+    externalId: { type: String, default: null, maxlength: [255, 'Use at most 255 characters.'] },
+    externalIdOwner: { type: Schema.Types.ObjectId, ref: 'User', default: null },
+    /** SCIM DELETE: deactivated and gone from SCIM, kept for the audit trail and the admin area. */
+    deprovisionedAt: { type: Date, default: null },
   },
   { timestamps: true },
 );
@@ -83,6 +90,7 @@ userSchema.index({ communityNickname: 1 }, { unique: true, collation: { locale: 
 // A contact belongs to at most one user; contactless users (null) are exempt.
 userSchema.index({ contact: 1 }, { unique: true, partialFilterExpression: { contact: { $type: 'objectId' } } });
 userSchema.index({ email: 1 });
+userSchema.index({ externalId: 1, externalIdOwner: 1 }, { unique: true, partialFilterExpression: { externalId: { $type: 'string' } } });
 userSchema.index({ createdAt: -1, _id: -1 });
 
 export type User = InferSchemaType<typeof userSchema>;

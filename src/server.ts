@@ -9,6 +9,7 @@ import { createApp } from './app';
 import { isDomainError } from './domain/errors';
 import { startBackgroundWork } from './jobs';
 import { warmPasswordPolicy } from './domain/passwords';
+import { installProcessGuard } from './process-guard';
 
 function readConfig(): Config {
   try {
@@ -25,6 +26,7 @@ function readConfig(): Config {
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logLevel);
+  installProcessGuard(logger);
   const db = await connectDatabase({ mongoUri: config.mongoUri, embeddedDataDir: embeddedDataDir(config.dataDir), logger });
   await seed();
 

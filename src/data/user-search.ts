@@ -85,7 +85,8 @@ export async function findUsersPage(f: UserFilters, scope: UserScope | null, cur
     const c = decodeCursor(cursor);
     if (c) {
       const after = { $or: [{ createdAt: trusted({ $lt: c.createdAt }) }, { createdAt: c.createdAt, _id: trusted({ $lt: c.id }) }] };
-      (filter.$and as unknown[] | undefined)?.push(after) ?? Object.assign(filter, { $and: [after] });
+      if (Array.isArray(filter.$and)) filter.$and.push(after);
+      else filter.$and = [after];
     }
   }
   const size = Math.min(Math.max(1, limit), MAX_PAGE_SIZE);

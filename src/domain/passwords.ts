@@ -22,11 +22,11 @@ export const PASSWORD_MIN_SCORE = 3;
 let estimator: ZxcvbnFactory | undefined;
 function strength(): ZxcvbnFactory {
   if (!estimator) {
-    /* eslint-disable @typescript-eslint/no-require-imports */
+     
     const { ZxcvbnFactory } = require('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
     const common = require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
     const en = require('@zxcvbn-ts/language-en') as typeof import('@zxcvbn-ts/language-en');
-    /* eslint-enable @typescript-eslint/no-require-imports */
+     
     estimator = new ZxcvbnFactory({
       dictionary: { ...common.dictionary, ...en.dictionary },
       graphs: common.adjacencyGraphs,

@@ -13,7 +13,7 @@ export const browserAvailable = Boolean(CHROMIUM_PATH);
 export function describeBrowser(name: string, fn: () => void): void {
   if (!browserAvailable) {
     if (process.env.CI) throw new Error('Chromium is required in CI (install the Debian package "chromium").');
-    // eslint-disable-next-line no-console
+     
     console.warn(`[browser tests skipped] ${name}: no Chromium found at /usr/bin/chromium (apt-get install chromium)`);
     describe.skip(name, fn);
     return;

@@ -3,7 +3,7 @@ import { parse } from 'csv-parse/sync';
 import mongoose from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { csrfFrom, postForm, registerGuest } from '../../helpers/forms';
-import { adminAgent, ADMIN_PASSWORD, makeAdmin, makeStaff } from '../../helpers/admin';
+import { adminAgent, ADMIN_PASSWORD, makeStaff } from '../../helpers/admin';
 import { ApiTokenModel, LicenseModel, SiteModel, UserModel, AuditEventModel } from '../../../src/data/models';
 import { issueSetupToken } from '../../../src/domain/bootstrap';
 import { actorForToken } from '../../../src/domain/api-tokens';

@@ -146,6 +146,45 @@ describe('upload refusals', () => {
   });
 });
 
+describe('hostile uploads and spreadsheet-safe results', () => {
+  it('refuses a binary file and a multipart form sent as text/csv with a 400 that says what to send, writing no rows', async () => {
+    const zip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00]), Buffer.alloc(64, 0xff)]);
+    const multipart = '--XyZ\r\nContent-Disposition: form-data; name="file"; filename="users.csv"\r\nContent-Type: text/csv\r\n\r\nLastName,Email\r\nA,a@example.com\r\n--XyZ--\r\n';
+    const latin1 = Buffer.from(`LastName,Email,ProfileId\nM\xfcller,m@example.com,${ei}\n`, 'latin1');
+    const answers = [];
+    for (const body of [zip, multipart, latin1]) {
+      const created = await createJob();
+      const res = await upload(created.id, body);
+      answers.push([res.status, res.body.error.message, res.body.error.fields?.csv]);
+      expect(await IngestJobRowModel.countDocuments({ job: created.id })).toBe(0);
+      expect((await job(created.id)).body).toMatchObject({ state: 'Open', numberRecordsUploaded: 0 });
+    }
+    const notText = 'The upload is not UTF-8 CSV text (it looks like a binary file or another encoding). Send the CSV file itself, encoded as UTF-8, as the body.';
+    expect(answers).toEqual([
+      [400, notText, undefined],
+      [400, 'The CSV could not be read.', 'The body is a multipart form: send the CSV file itself as the body, with Content-Type: text/csv.'],
+      [400, notText, undefined],
+    ]);
+  });
+
+  it('returns result cells exactly as uploaded by default, and with formulas neutralised when spreadsheetSafe=true', async () => {
+    const created = await createJob();
+    const csv = `FirstName,LastName,Email,ProfileId\n"=HYPERLINK(""http://evil.example"")",+cmd,formula.ok@example.com,${ei}\n@SUM(A1),-2+3,not-an-email,${ei}\n`;
+    expect((await upload(created.id, csv)).status).toBe(201);
+    await close(created.id);
+    await processAvailableJobs(worker);
+    const raw = (await results(created.id, 'successfulResults')).body as string;
+    expect(raw.split('\n')[1]).toMatch(/^[0-9a-f]{24},true,"=HYPERLINK\(""http:\/\/evil\.example""\)",\+cmd,formula\.ok@example\.com,/);
+    const safe = parse((await results(created.id, 'successfulResults?spreadsheetSafe=true')).body, { columns: true }) as Record<string, string>[];
+    expect(safe[0]).toMatchObject({ FirstName: "'=HYPERLINK(\"http://evil.example\")", LastName: "'+cmd", Email: 'formula.ok@example.com', sf__Created: 'true' });
+    const failed = parse((await results(created.id, 'failedResults?spreadsheetSafe=true')).body, { columns: true }) as Record<string, string>[];
+    expect(failed[0]).toMatchObject({ FirstName: "'@SUM(A1)", LastName: "'-2+3", Email: 'not-an-email' });
+    const bad = await auth(request(t.app).get(`/api/v1/jobs/ingest/${created.id}/successfulResults?spreadsheetSafe=maybe`));
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toEqual({ spreadsheetSafe: 'Use true or false.' });
+  });
+});
+
 describe('job routes', () => {
   it('lists, aborts (rows stay unprocessed) and deletes jobs', async () => {
     const id = (await createJob()).id;

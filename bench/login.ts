@@ -1,72 +1,174 @@
 /**
- * Login throughput through the whole stack (HTTP, CSRF, throttle store, argon2id, session store),
- * reported as a ratio of raw argon2id verifies per second with the same parameters, measured in the same
- * run on the same machine: 1.00 would mean the portal adds no cost on top of the hash.
- * Run: npm run bench (all benchmarks) or npx tsx bench/login.ts.
+ * Sign-in, registration and page serving through the whole portal, each against a baseline measured in
+ * the same run on the same machine (these machines are shared and noisy, so only ratios compare):
+ * - sign-in: logins per second (GET the form, POST it, follow the redirect) at 8 concurrent clients,
+ *   divided by raw argon2id verifies per second with the same parameters at the same concurrency;
+ * - registration: registrations per second divided by raw argon2id hashes per second;
+ * - pages: the login form served per second divided by a bare node:http hello-world;
+ * - latency: p50/p95/p99 of a sign-in against one bare verify; the portal's peak RSS under that load.
+ * The portal runs as `node dist/src/server.js` would in production (NODE_ENV=production behind a TLS
+ * proxy, LOG_LEVEL=info), with the embedded engine in-process (plain `npm start`) and with the database
+ * in its own process (`npm run db`); the load comes from another process (load-client.ts).
+ * Run: npm run bench (all benchmarks) or `npm run build && node dist/bench/login.js`.
  */
-import argon2 from 'argon2';
-import type { Server } from 'node:http';
-import request from 'supertest';
-import { ARGON2_PARAMS, hashPassword } from '../src/domain/passwords';
-import { startBenchApp } from './bench-app';
-import { registerContactlessUser, findSiteBySlug } from '../src/domain/registration';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { LoadJob, LoadResult } from './load-client';
 
+const CONCURRENCY = 8;
 const PASSWORD = 'violet-harbor-tractor-91';
-const CONCURRENCY = 2;
+const LOGINS = Number(process.env.BENCH_LOGINS || 240);
+const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS || 96);
+const PAGES = Number(process.env.BENCH_PAGES || 3000);
 
-async function rawVerifiesPerSecond(count: number): Promise<number> {
-  const hash = await hashPassword(PASSWORD);
-  const started = process.hrtime.bigint();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < count) await argon2.verify(hash, PASSWORD);
-    }),
-  );
-  return count / (Number(process.hrtime.bigint() - started) / 1e9);
+/** How to run a sibling script: compiled (dist) or from TypeScript through tsx. */
+function nodeArgs(file: string): string[] {
+  const ts = path.extname(__filename) === '.ts';
+  const full = path.join(__dirname, `${file}${ts ? '.ts' : '.js'}`);
+  return ts ? ['-r', require.resolve('tsx/cjs'), full] : [full];
 }
 
-function csrfFrom(html: string): string {
-  const m = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!m) throw new Error('no CSRF token on the login page');
-  return m[1];
+function runToEnd(file: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs(file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c));
+    child.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${file} exited with ${code}`))));
+  });
 }
 
-async function loginsPerSecond(app: Server, count: number): Promise<number> {
-  // Each worker is one browser: fetch the form once, then log in repeatedly (a fresh session each time).
-  const started = process.hrtime.bigint();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      const agent = request.agent(app);
-      while (next++ < count) {
-        const page = await agent.get('/s/portal/login');
-        const res = await agent.post('/s/portal/login').type('form').send({ username: 'bench@example.com', password: PASSWORD, _csrf: csrfFrom(page.text) });
-        if (res.status !== 303) throw new Error(`login answered ${res.status}`);
+/** Starts a long-running child and resolves with the first stdout line that `ready` accepts. */
+function startChild(file: string, args: string[], env: NodeJS.ProcessEnv, ready: (line: string) => boolean): Promise<{ child: ChildProcess; line: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs(file), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let buffer = '';
+    let done = false;
+    child.stdout!.on('data', (c: Buffer) => {
+      if (done) return; // keep draining so the child never blocks on a full pipe
+      buffer += c;
+      for (const line of buffer.split('\n').slice(0, -1)) {
+        if (ready(line)) {
+          done = true;
+          resolve({ child, line });
+          return;
+        }
       }
-    }),
-  );
-  return count / (Number(process.hrtime.bigint() - started) / 1e9);
+      buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
+    });
+    child.on('exit', (code) => {
+      if (!done) reject(new Error(`${file} exited with ${code} before it was ready`));
+    });
+  });
 }
 
-export async function run(): Promise<Record<string, number | string>> {
-  const bench = await startBenchApp('login');
-  try {
-    const site = await findSiteBySlug('portal');
-    await registerContactlessUser(site, { firstName: 'Bench', lastName: 'Mark', email: 'bench@example.com', password: PASSWORD }, { ip: '127.0.0.1' });
-    await loginsPerSecond(bench.server, 5); // warm up
-    const raw = await rawVerifiesPerSecond(60);
-    const logins = await loginsPerSecond(bench.server, 60);
-    return {
-      argon2Params: `m=${ARGON2_PARAMS.memoryCost} t=${ARGON2_PARAMS.timeCost} p=${ARGON2_PARAMS.parallelism}`,
-      concurrency: CONCURRENCY,
-      rawArgon2VerifiesPerSec: Number(raw.toFixed(1)),
-      loginsPerSec: Number(logins.toFixed(1)),
-      ratio: Number((logins / raw).toFixed(2)),
-    };
-  } finally {
-    await bench.stop();
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Peak resident memory of a process so far (VmHWM), in MB. */
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+const load = async (job: LoadJob): Promise<LoadResult> => JSON.parse(await runToEnd('load-client', [JSON.stringify(job)])) as LoadResult;
+
+async function startPortal(database: 'in-process' | 'own-process') {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-'));
+  const children: ChildProcess[] = [];
+  const env: NodeJS.ProcessEnv = {
+    NODE_ENV: 'production',
+    TRUST_PROXY: '1',
+    SESSION_SECRET: 'bench-session-secret-0123456789abcdefghijklmnop',
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    PORT: String(await freePort()),
+    DATA_DIR: dataDir,
+    MONGODB_URI: '',
+  };
+  if (database === 'own-process') {
+    const db = await startChild('../src/embedded-mongo/cli', [], { DB_PORT: String(await freePort()), DATA_DIR: path.join(dataDir, 'dbserver') }, (l) => l.includes('"uri"'));
+    children.push(db.child);
+    env.MONGODB_URI = `${(JSON.parse(db.line) as { uri: string }).uri.replace(/\/?$/, '/')}portal`;
+  } else {
+    delete env.MONGODB_URI;
   }
+  const portal = await startChild('../src/server', [], env, (l) => l.includes('Identity portal listening'));
+  children.push(portal.child);
+  return {
+    base: `http://127.0.0.1:${env.PORT}`,
+    pid: portal.child.pid!,
+    async stop() {
+      for (const c of children.reverse()) await stop(c);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function measurePortal(database: 'in-process' | 'own-process') {
+  const portal = await startPortal(database);
+  try {
+    const common = { base: portal.base, concurrency: CONCURRENCY, password: PASSWORD };
+    // Eight clients are eight people: one person signing in eight times at once would be throttled.
+    await load({ ...common, flow: 'register', count: CONCURRENCY, concurrency: 1, emailPrefix: 'login-user' });
+    const usernames = Array.from({ length: CONCURRENCY }, (_, i) => `login-user-${i}@example.com`);
+    await load({ ...common, flow: 'login', count: 16, usernames }); // warm up
+    const login = await load({ ...common, flow: 'login', count: LOGINS, usernames });
+    const peakRss = peakRssMb(portal.pid);
+    const register = await load({ ...common, flow: 'register', count: REGISTRATIONS, emailPrefix: `bench-${database}` });
+    const page = await load({ ...common, flow: 'page', count: PAGES });
+    return { login, register, page, peakRssMbUnderLogin: peakRss };
+  } finally {
+    await portal.stop();
+  }
+}
+
+export async function run() {
+  const verify = JSON.parse(await runToEnd('baselines', ['argon2-verify', String(CONCURRENCY), String(LOGINS)])) as { perSecond: number; oneAloneMs: number };
+  const hash = JSON.parse(await runToEnd('baselines', ['argon2-hash', String(CONCURRENCY), String(REGISTRATIONS)])) as { perSecond: number; oneAloneMs: number };
+  const hello = await startChild('baselines', ['hello'], {}, (l) => l.startsWith('{'));
+  const helloPort = (JSON.parse(hello.line) as { port: number }).port;
+  const bare = await load({ base: `http://127.0.0.1:${helloPort}`, flow: 'get', count: PAGES, concurrency: CONCURRENCY });
+  await stop(hello.child);
+
+  const results: Record<string, unknown> = {
+    concurrency: CONCURRENCY,
+    rawArgon2VerifiesPerSec: verify.perSecond,
+    rawArgon2HashesPerSec: hash.perSecond,
+    oneBareVerifyMs: verify.oneAloneMs,
+    helloWorldPerSec: bare.perSecond,
+  };
+  for (const database of ['in-process', 'own-process'] as const) {
+    const r = await measurePortal(database);
+    results[database] = {
+      loginsPerSec: r.login.perSecond,
+      loginRatio: Number((r.login.perSecond / verify.perSecond).toFixed(2)),
+      loginLatencyMs: { p50: r.login.p50Ms, p95: r.login.p95Ms, p99: r.login.p99Ms },
+      loginP99OverOneVerify: Number((r.login.p99Ms / verify.oneAloneMs).toFixed(1)),
+      registrationsPerSec: r.register.perSecond,
+      registrationRatio: Number((r.register.perSecond / hash.perSecond).toFixed(2)),
+      loginPagesPerSec: r.page.perSecond,
+      pageRatio: Number((r.page.perSecond / bare.perSecond).toFixed(2)),
+      peakRssMbUnderLogin: r.peakRssMbUnderLogin,
+    };
+  }
+  return results;
 }
 
 if (require.main === module) {

@@ -47,15 +47,36 @@ function save(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
 }
 
+/**
+ * Whether this request's session was loaded from the store: express-session keeps the cookie's id only
+ * when the store returned a session for it (after checking the signature); otherwise it made a new id.
+ */
+function sessionWasStored(req: Request): boolean {
+  const raw = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE.replace('.', '\\.')}=([^;]+)`).exec(req.headers.cookie ?? '')?.[1];
+  if (!raw) return false;
+  let value: string;
+  try {
+    value = decodeURIComponent(raw);
+  } catch {
+    return false;
+  }
+  return value.startsWith('s:') && value.slice(2, value.lastIndexOf('.')) === req.sessionID;
+}
+
 const otherArea = (area: Area): Area => (area === 'site' ? 'admin' : 'site');
 
-/** Signs `user` in to `area` with a fresh session id, keeping the other area's sign-in. */
+/**
+ * Signs `user` in to `area` with a fresh session id, keeping the other area's sign-in. A session loaded
+ * from the store gets a new id through regenerate() (no fixation); a session that was never stored
+ * already has an id nobody else has seen (express-session makes a new one for every request without a
+ * stored session), so it needs neither the regenerate nor its delete of a record that doesn't exist.
+ * express-session writes the session once, before the response is sent.
+ */
 export async function signIn(req: Request, area: Area, user: { _id: Types.ObjectId; sessionEpoch: number }, impersonator?: AreaSession['impersonator']): Promise<void> {
   const other = req.session[otherArea(area)];
-  await regenerate(req);
+  if (sessionWasStored(req)) await regenerate(req);
   if (other) req.session[otherArea(area)] = other;
   req.session[area] = { userId: String(user._id), epoch: user.sessionEpoch ?? 0, signedInAt: Date.now(), ...(impersonator ? { impersonator } : {}) };
-  await save(req);
 }
 
 /** Signs out of `area`; the session is destroyed unless the other area is still signed in. */

@@ -111,6 +111,26 @@ describe('anonymous page views', () => {
   });
 });
 
+describe('session fixation', () => {
+  it('a stored session gets a new id at sign-in even after its sign-in was dropped (no fixation through an emptied session)', async () => {
+    await registerGuest(t.app, { email: 'fix-a@example.com' });
+    await registerGuest(t.app, { email: 'fix-b@example.com' });
+    const agent = request.agent(t.app);
+    const sid = (res: request.Response) => (res.headers['set-cookie'] as unknown as string[] | undefined)?.find((c) => c.startsWith('portal.sid='))?.split(';')[0];
+    const first = await postForm(agent, '/s/portal/login', '/s/portal/login', { username: 'fix-a@example.com', password: GOOD_PASSWORD });
+    const planted = sid(first)!;
+    // The sign-in ends elsewhere (password changed): the stored session stays, emptied.
+    await UserModel.updateOne({ username: 'fix-a@example.com' }, { $inc: { sessionEpoch: 1 } });
+    expect((await agent.get('/s/portal/')).text).not.toContain('Welcome, Ada!');
+    const second = await postForm(agent, '/s/portal/login', '/s/portal/login', { username: 'fix-b@example.com', password: GOOD_PASSWORD });
+    expect(second.status).toBe(303);
+    expect(sid(second)).toBeDefined();
+    expect(sid(second)).not.toBe(planted);
+    // The planted id signs nobody in.
+    expect((await request(t.app).get('/s/portal/').set('Cookie', planted)).text).not.toContain('Welcome, Ada!');
+  });
+});
+
 describe('Login As ends with the admin', () => {
   async function impersonate(adminUsername: string) {
     const admin = await adminAgent(t.app, adminUsername);

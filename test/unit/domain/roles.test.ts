@@ -196,8 +196,8 @@ describe('migration of existing installations', () => {
   });
 });
 
-function trustedIn(values: unknown[]) {
-  return trusted({ $in: values });
+function trustedIn(values: unknown[]): never {
+  return trusted({ $in: values }) as never;
 }
 
 async function makeStaffWithProfile(username: string, profileId: Types.ObjectId) {

@@ -12,6 +12,7 @@ import { userRoutes } from './v1/users';
 import { qualificationRoutes } from './v1/qualification';
 import { catalogRoutes } from './v1/catalog';
 import { jobRoutes } from './v1/jobs';
+import { roleRoutes } from './v1/roles';
 
 export function apiRouter(deps: AppDeps): Router {
   const router = Router();
@@ -23,6 +24,7 @@ export function apiRouter(deps: AppDeps): Router {
   userRoutes(router);
   qualificationRoutes(router);
   catalogRoutes(router);
+  roleRoutes(router);
   jobRoutes(router, deps);
   return router;
 }

@@ -4,7 +4,10 @@
  * Express routes and this document and checks that they name the same operations.
  */
 import { z } from 'zod';
-import { newJobBody, newUserBody, userPatchBody, contactBody, upgradeBody, downgradeBody, licensePatchBody, jobPatchBody, userListQuery } from './schemas';
+import {
+  newJobBody, newUserBody, userPatchBody, contactBody, upgradeBody, downgradeBody, licensePatchBody, jobPatchBody, userListQuery,
+  newProfileBody, profilePatchBody, cloneBody, newPermissionSetBody, permissionSetPatchBody, assignmentBody, userProfileBody, siteMembersBody, pageAudienceBody,
+} from './schemas';
 import { V1 } from './v1/paths';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -25,11 +28,27 @@ export const OPERATIONS: Op[] = [
   { method: 'post', path: V1.userDowngrade, summary: 'Downgrade to contactless (frees the seat, keeps the contact record)', body: downgradeBody, ok: 200, response: 'User' },
   { method: 'post', path: V1.userActivate, summary: 'Activate a user', ok: 200, response: 'User' },
   { method: 'post', path: V1.userDeactivate, summary: 'Deactivate a user (ends their sessions)', ok: 200, response: 'User' },
+  { method: 'post', path: V1.userProfile, summary: "Move an internal user to another internal profile (never the last administrator's)", body: userProfileBody, ok: 200, response: 'User' },
+  { method: 'get', path: V1.userPermissionSets, summary: "An internal user's permission sets", ok: 200, response: 'PermissionSetList' },
+  { method: 'post', path: V1.userPermissionSets, summary: 'Assign a permission set to an internal user (audited)', body: assignmentBody, ok: 201, response: 'PermissionSetList' },
+  { method: 'delete', path: V1.userPermissionSet, summary: 'Remove a permission set from a user (audited; never the last administrator)', ok: 204 },
   { method: 'get', path: V1.profiles, summary: 'List profiles', ok: 200, response: 'ProfileList' },
+  { method: 'post', path: V1.profiles, summary: 'Create a profile (its license fixes the user type)', body: newProfileBody, ok: 201, response: 'Profile' },
+  { method: 'get', path: V1.profile, summary: 'Read a profile', ok: 200, response: 'Profile' },
+  { method: 'patch', path: V1.profile, summary: 'Change a profile as of the version read (409 when changed meanwhile)', body: profilePatchBody, ok: 200, response: 'Profile' },
+  { method: 'delete', path: V1.profile, summary: 'Delete a profile nobody holds (409 naming how many do)', ok: 204 },
+  { method: 'post', path: V1.profileClone, summary: 'Copy a profile under a new name', body: cloneBody, ok: 201, response: 'Profile' },
+  { method: 'get', path: V1.permissionSets, summary: 'List permission sets', ok: 200, response: 'PermissionSetList' },
+  { method: 'post', path: V1.permissionSets, summary: 'Create a permission set', body: newPermissionSetBody, ok: 201, response: 'PermissionSet' },
+  { method: 'get', path: V1.permissionSet, summary: 'Read a permission set', ok: 200, response: 'PermissionSet' },
+  { method: 'patch', path: V1.permissionSet, summary: 'Change a permission set as of the version read', body: permissionSetPatchBody, ok: 200, response: 'PermissionSet' },
+  { method: 'delete', path: V1.permissionSet, summary: 'Delete a permission set nobody holds', ok: 204 },
   { method: 'get', path: V1.licenses, summary: 'List licenses with seats', ok: 200, response: 'LicenseList' },
   { method: 'patch', path: V1.license, summary: "Change a license's total seats", body: licensePatchBody, ok: 200, response: 'License' },
   { method: 'get', path: V1.contact, summary: 'Read a contact', ok: 200, response: 'Contact' },
-  { method: 'get', path: V1.sites, summary: 'List sites', ok: 200, response: 'SiteList' },
+  { method: 'get', path: V1.sites, summary: 'List sites with members and page audiences', ok: 200, response: 'SiteList' },
+  { method: 'put', path: V1.siteMembers, summary: "Replace a site's member profiles and permission sets", body: siteMembersBody, ok: 200, response: 'Site' },
+  { method: 'put', path: V1.sitePageAudience, summary: 'Replace who may open a site page (licenses or profiles)', body: pageAudienceBody, ok: 200, response: 'Site' },
   { method: 'post', path: V1.jobs, summary: 'Create an ingest job (state Open)', body: newJobBody, ok: 201, response: 'Job' },
   { method: 'get', path: V1.jobs, summary: 'List ingest jobs', ok: 200, response: 'JobList' },
   { method: 'get', path: V1.job, summary: 'Read an ingest job: state and counters', ok: 200, response: 'Job' },
@@ -72,12 +91,27 @@ const SCHEMAS: Record<string, object> = {
     },
   },
   UserPage: { type: 'object', properties: { records: { type: 'array', items: ref('User') }, nextCursor: { type: ['string', 'null'] } }, required: ['records', 'nextCursor'] },
-  Profile: { type: 'object', properties: { id: idString, name: { type: 'string' }, userType: { type: 'string' }, license: nameRef, requiresContact: { type: ['boolean', 'null'] } } },
+  Profile: {
+    type: 'object',
+    properties: {
+      id: idString, name: { type: 'string' }, userType: { type: 'string' }, license: nameRef, requiresContact: { type: ['boolean', 'null'] },
+      permissions: { type: 'array', items: { type: 'string' } }, version: { type: 'integer' }, users: { type: 'integer' },
+    },
+  },
+  PermissionSet: { type: 'object', properties: { id: idString, name: { type: 'string' }, description: { type: 'string' }, permissions: { type: 'array', items: { type: 'string' } }, version: { type: 'integer' }, assignedUsers: { type: 'integer' } } },
+  PermissionSetList: list('PermissionSet'),
   ProfileList: list('Profile'),
   License: { type: 'object', properties: { id: idString, name: { type: 'string' }, userType: { type: 'string' }, requiresContact: { type: 'boolean' }, totalSeats: { type: 'integer' }, usedSeats: { type: 'integer' } } },
   LicenseList: list('License'),
   Contact: { type: 'object', properties: { id: idString, firstName: { type: 'string' }, lastName: { type: 'string' }, email: { type: ['string', 'null'] }, phone: { type: 'string' }, title: { type: 'string' }, account: { anyOf: [nameRef, { type: 'null' }] }, userId: { type: ['string', 'null'] } } },
-  Site: { type: 'object', properties: { id: idString, name: { type: 'string' }, slug: { type: 'string' }, selfRegistrationEnabled: { type: 'boolean' }, registrationProfile: nameRef } },
+  Site: {
+    type: 'object',
+    properties: {
+      id: idString, name: { type: 'string' }, slug: { type: 'string' }, selfRegistrationEnabled: { type: 'boolean' }, registrationProfile: nameRef,
+      members: { type: 'object', properties: { profileIds: { type: 'array', items: idString }, permissionSetIds: { type: 'array', items: idString } } },
+      pages: { type: 'array', items: { type: 'object', properties: { slug: { type: 'string' }, title: { type: 'string' }, audience: { type: 'object', properties: { licenseIds: { type: 'array', items: idString }, profileIds: { type: 'array', items: idString } } } } } },
+    },
+  },
   SiteList: list('Site'),
   Job: {
     type: 'object',
@@ -97,12 +131,12 @@ const ERRORS: Record<string, string> = {
   '401': 'No valid bearer token',
   '403': 'A permission is missing (named in error.permission)',
   '404': 'No such record',
-  '409': 'Taken username or nickname, missing contact, no seat left, or a state that does not allow it',
+  '409': 'Taken username or nickname, missing contact, no seat left, a record in use, a concurrent change, a lock-out, or a state that does not allow it',
   '413': 'Body too large',
 };
 
 function operationObject(op: Op) {
-  const params = [...op.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: idString }));
+  const params = [...op.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: m[1] === 'page' ? { type: 'string', pattern: '^[a-z0-9-]{1,40}$' } : idString }));
   if (op.query) {
     const q = z.toJSONSchema(userListQuery, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, object> };
     for (const [name, schema] of Object.entries(q.properties ?? {})) params.push({ name, in: 'query', required: false, schema: schema as typeof idString });

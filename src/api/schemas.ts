@@ -95,3 +95,31 @@ export const jobPatchBody = z.strictObject({
 export const resultsQuery = z.object({
   spreadsheetSafe: z.enum(['true', 'false'], { error: 'Use true or false.' }).optional(),
 });
+
+/** Permission names, checked against the known ones in the domain (an unknown one is named back). */
+const permissionList = z.array(text(60), { error: 'Send a list of permission names.' }).max(50, 'Send at most 50 names.');
+const idList = z.array(objectId, { error: 'Send a list of ids.' }).max(500, 'Send at most 500 ids.');
+const version = z.number({ error: 'Send the version you read (an integer).' }).int('Send the version you read (an integer).');
+
+export const newProfileBody = z.strictObject({
+  name: text(80),
+  licenseId: objectId,
+  userType: z.enum(['internal', 'customer', 'partner'], { error: 'Use internal, customer or partner.' }).optional(),
+  permissions: permissionList.optional(),
+});
+export const profilePatchBody = z.strictObject({
+  name: text(80).optional(),
+  licenseId: objectId.optional(),
+  userType: z.enum(['internal', 'customer', 'partner'], { error: 'Use internal, customer or partner.' }).optional(),
+  permissions: permissionList.optional(),
+  version,
+});
+export const cloneBody = z.strictObject({ name: text(80) });
+
+export const newPermissionSetBody = z.strictObject({ name: text(80), description: text(255).optional(), permissions: permissionList.optional() });
+export const permissionSetPatchBody = z.strictObject({ name: text(80).optional(), description: text(255).optional(), permissions: permissionList.optional(), version });
+export const assignmentBody = z.strictObject({ permissionSetId: objectId });
+export const userProfileBody = z.strictObject({ profileId: objectId });
+
+export const siteMembersBody = z.strictObject({ profileIds: idList, permissionSetIds: idList });
+export const pageAudienceBody = z.strictObject({ licenseIds: idList, profileIds: idList });

@@ -3,7 +3,8 @@
  * passwordHash or sessionEpoch) never leaks by accident. Ids are 24-hex strings, dates ISO 8601.
  */
 import type { Types } from 'mongoose';
-import { listProfiles } from '../domain/profiles';
+import { profileCatalog } from '../domain/profiles';
+import { permissionNames } from '../domain/permission-names';
 
 type Id = Types.ObjectId;
 const id = (v: Id | null | undefined) => (v ? String(v) : null);
@@ -17,7 +18,7 @@ export interface UserLike {
 
 /** Loads profile and license names once, then serialises any number of users. */
 export async function userSerializer(): Promise<(u: UserLike) => Record<string, unknown>> {
-  const rows = await listProfiles();
+  const rows = await profileCatalog();
   const profiles = new Map(rows.map((r) => [String(r.profile._id), r.profile.name]));
   const licenses = new Map(rows.filter((r) => r.license).map((r) => [String(r.license!._id), r.license!.name]));
   return (u) => ({
@@ -43,15 +44,31 @@ export async function userSerializer(): Promise<(u: UserLike) => Record<string, 
   });
 }
 
-export function serializeProfile(p: { _id: Id; name: string; userType: string; license: Id }, license: { name: string; requiresContact: boolean } | null) {
-  return { id: String(p._id), name: p.name, userType: p.userType, license: { id: String(p.license), name: license?.name ?? null }, requiresContact: license?.requiresContact ?? null };
+export function serializeProfile(p: { _id: Id; name: string; userType: string; license: Id; permissions?: unknown; version?: number | null }, license: { name: string; requiresContact: boolean } | null, users?: number) {
+  return {
+    id: String(p._id), name: p.name, userType: p.userType, license: { id: String(p.license), name: license?.name ?? null }, requiresContact: license?.requiresContact ?? null,
+    permissions: permissionNames(p.permissions as Record<string, boolean>), version: p.version ?? 0, ...(users !== undefined ? { users } : {}),
+  };
+}
+
+export function serializePermissionSet(s: { _id: Id; name: string; description?: string | null; permissions?: unknown; version?: number | null }, assignedUsers?: number) {
+  return {
+    id: String(s._id), name: s.name, description: s.description ?? '', permissions: permissionNames(s.permissions as Record<string, boolean>), version: s.version ?? 0,
+    ...(assignedUsers !== undefined ? { assignedUsers } : {}),
+  };
 }
 
 export function serializeLicense(l: { _id: Id; name: string; userType: string; requiresContact: boolean; totalSeats: number; usedSeats: number }) {
   return { id: String(l._id), name: l.name, userType: l.userType, requiresContact: l.requiresContact, totalSeats: l.totalSeats, usedSeats: l.usedSeats };
 }
 
-export function serializeSite(s: { _id: Id; name: string; slug: string; selfRegistrationEnabled?: boolean | null; registrationProfile: unknown }) {
+interface SiteLike {
+  _id: Id; name: string; slug: string; selfRegistrationEnabled?: boolean | null; registrationProfile: unknown;
+  members?: { profiles: Id[]; permissionSets: Id[] } | null;
+  pages?: { slug: string; title: string; audience?: { licenses: Id[]; profiles: Id[] } | null }[] | null;
+}
+
+export function serializeSite(s: SiteLike) {
   const rp = s.registrationProfile as { _id?: Id; name?: string } | Id;
   const profileId = rp && typeof rp === 'object' && '_id' in rp && rp._id ? rp._id : (rp as Id);
   return {
@@ -60,6 +77,8 @@ export function serializeSite(s: { _id: Id; name: string; slug: string; selfRegi
     slug: s.slug,
     selfRegistrationEnabled: Boolean(s.selfRegistrationEnabled),
     registrationProfile: { id: String(profileId), name: (rp as { name?: string })?.name ?? null },
+    members: { profileIds: (s.members?.profiles ?? []).map(String), permissionSetIds: (s.members?.permissionSets ?? []).map(String) },
+    pages: (s.pages ?? []).map((p) => ({ slug: p.slug, title: p.title, audience: { licenseIds: (p.audience?.licenses ?? []).map(String), profileIds: (p.audience?.profiles ?? []).map(String) } })),
   };
 }
 

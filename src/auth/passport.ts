@@ -9,8 +9,9 @@ import { verifyCredentials, type SignInArea } from '../domain/authentication';
 import { AuthenticationError } from '../domain/errors';
 
 function strategyFor(area: SignInArea) {
-  return new LocalStrategy({ usernameField: 'username', passwordField: 'password' }, (username, password, done) => {
-    verifyCredentials(username, password, area).then(
+  return new LocalStrategy({ usernameField: 'username', passwordField: 'password', passReqToCallback: true }, (req, username, password, done) => {
+    // The site router put the site being signed in to in res.locals (membership is checked against it).
+    verifyCredentials(username, password, area, area === 'site' ? (req.res?.locals.site ?? null) : null).then(
       (user) => done(null, user),
       (err) => (err instanceof AuthenticationError ? done(null, false, { message: err.message }) : done(err)),
     );

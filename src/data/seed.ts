@@ -3,7 +3,9 @@
  * upsert keyed on its unique name with $setOnInsert, so running it again (or on several instances at
  * once) changes nothing that an admin has edited since.
  */
-import { LicenseModel, ProfileModel, SiteModel, type Permission, type UserType } from './models';
+import { trusted } from 'mongoose';
+import { LicenseModel, PERMISSIONS, ProfileModel, SiteModel, type Permission, type UserType } from './models';
+import { runMigrations } from './migrations';
 
 interface LicenseSeed { name: string; userType: UserType; requiresContact: boolean; totalSeats: number }
 interface ProfileSeed { name: string; license: string; userType: UserType; permissions?: Permission[] }
@@ -34,10 +36,7 @@ const LICENSES: LicenseSeed[] = [
   { name: LICENSE_NAMES.internal, userType: 'internal', requiresContact: false, totalSeats: 50 },
 ];
 
-const ALL_PERMISSIONS: Permission[] = [
-  'manageInternalUsers', 'manageCustomerUsers', 'manageExternalUsers', 'loginAs',
-  'manageSites', 'manageLicenses', 'manageApiTokens', 'viewAuditTrail',
-];
+const ALL_PERMISSIONS: Permission[] = [...PERMISSIONS];
 
 const PROFILES: ProfileSeed[] = [
   { name: PROFILE_NAMES.externalIdentityUser, license: LICENSE_NAMES.externalIdentity, userType: 'customer' },
@@ -51,6 +50,15 @@ const PROFILES: ProfileSeed[] = [
 ];
 
 export const DEFAULT_SITE_SLUG = 'portal';
+
+/** Profiles of community licenses (they need a contact): members of the seeded site, audience of its Community area. */
+export const COMMUNITY_LICENSES = [LICENSE_NAMES.customerCommunity, LICENSE_NAMES.customerCommunityPlus, LICENSE_NAMES.partnerCommunity];
+
+export const COMMUNITY_PAGE = {
+  slug: 'community',
+  title: 'Community',
+  body: 'Welcome to the community: ask questions, share answers and follow announcements from the team.',
+} as const;
 
 export async function seed(): Promise<void> {
   for (const l of LICENSES) {
@@ -66,6 +74,8 @@ export async function seed(): Promise<void> {
     );
   }
   const registrationProfile = await ProfileModel.findOne({ name: PROFILE_NAMES.externalIdentityUser }).lean();
+  const communityLicenses = (await LicenseModel.find({ name: trusted({ $in: COMMUNITY_LICENSES }) }).lean()).map((l) => l._id);
+  const communityProfiles = (await ProfileModel.find({ license: trusted({ $in: communityLicenses }) }).lean()).map((p) => p._id);
   await SiteModel.updateOne(
     { slug: DEFAULT_SITE_SLUG },
     {
@@ -75,8 +85,11 @@ export async function seed(): Promise<void> {
         selfRegistrationEnabled: true,
         registrationProfile: registrationProfile!._id,
         defaultAccount: null,
+        members: { profiles: [registrationProfile!._id, ...communityProfiles], permissionSets: [] },
+        pages: [{ ...COMMUNITY_PAGE, audience: { licenses: communityLicenses, profiles: [] } }],
       },
     },
     { upsert: true },
   );
+  await runMigrations();
 }

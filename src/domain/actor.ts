@@ -1,9 +1,10 @@
 /**
  * The person (or API token) acting: who they are and what they may do. Built once per request from the
- * signed-in user, their profile's permissions and the delegated admin groups they belong to.
+ * signed-in user, their effective permissions (their profile's plus their permission sets') and the
+ * delegated admin groups they belong to.
  */
-import type { Types } from 'mongoose';
-import { DelegatedAdminGroupModel, ProfileModel, UserModel, PERMISSIONS, type Permission, type UserType } from '../data/models';
+import { trusted, type Types } from 'mongoose';
+import { DelegatedAdminGroupModel, PermissionSetModel, ProfileModel, UserModel, PERMISSIONS, type Permission, type UserType } from '../data/models';
 
 export type Channel = 'site' | 'admin' | 'api' | 'scim' | 'bulk' | 'system';
 
@@ -31,12 +32,28 @@ export function noPermissions(): Record<Permission, boolean> {
 export async function loadActor(userId: Types.ObjectId | string): Promise<Actor | null> {
   const user = await UserModel.findById(userId).lean();
   if (!user || !user.isActive || user.userType !== 'internal') return null;
-  const profile = await ProfileModel.findById(user.profile).lean();
-  const permissions = noPermissions();
-  for (const p of PERMISSIONS) permissions[p] = Boolean(profile?.permissions?.[p]);
+  const permissions = await effectivePermissions(user);
   const groups = await DelegatedAdminGroupModel.find({ members: user._id }).lean();
   const delegatedAccountIds = groups.flatMap((g) => g.accounts);
   return { id: user._id, username: user.username, userType: user.userType, permissions, delegatedAccountIds };
+}
+
+type Grants = { permissions?: Partial<Record<Permission, boolean | null>> | null } | null | undefined;
+
+/** The union of the permissions of a profile and any number of permission sets. */
+export function unionOf(...grants: Grants[]): Record<Permission, boolean> {
+  const permissions = noPermissions();
+  for (const g of grants) for (const p of PERMISSIONS) if (g?.permissions?.[p]) permissions[p] = true;
+  return permissions;
+}
+
+/** A user's effective permissions: their profile's plus those of every permission set assigned to them. */
+export async function effectivePermissions(user: { profile: Types.ObjectId; permissionSets?: Types.ObjectId[] | null }): Promise<Record<Permission, boolean>> {
+  const [profile, sets] = await Promise.all([
+    ProfileModel.findById(user.profile).lean(),
+    user.permissionSets?.length ? PermissionSetModel.find({ _id: trusted({ $in: user.permissionSets }) }).lean() : Promise.resolve([]),
+  ]);
+  return unionOf(profile, ...sets);
 }
 
 export const systemContext: RequestContext = { actor: null, via: 'system' };

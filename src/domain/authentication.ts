@@ -7,17 +7,22 @@ import { UserModel, LoginEventModel, type UserDoc } from '../data/models';
 import { AuthenticationError } from './errors';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
 import { normaliseUsername } from './users';
+import { isSiteMember } from './site-access';
 
 export type SignInArea = 'site' | 'admin';
 
-export async function verifyCredentials(username: string, password: string, area: SignInArea): Promise<UserDoc> {
+/**
+ * `site`: for the site area, the site signed in to; a user who is not a member of it gets the same
+ * AuthenticationError as a wrong password, so the page tells nothing about who has an account.
+ */
+export async function verifyCredentials(username: string, password: string, area: SignInArea, site?: Parameters<typeof isSiteMember>[0] | null): Promise<UserDoc> {
   const user = await UserModel.findOne({ username: normaliseUsername(username) }).select('+passwordHash');
   if (!user || !user.passwordHash) {
     await verifyAgainstDummy(password);
     throw new AuthenticationError();
   }
   const ok = await verifyPassword(user.passwordHash, password);
-  const allowedHere = area === 'admin' ? user.userType === 'internal' : true;
+  const allowedHere = area === 'admin' ? user.userType === 'internal' : Boolean(site && isSiteMember(site, user));
   if (!ok || !user.isActive || !allowedHere) throw new AuthenticationError();
   if (needsRehash(user.passwordHash)) {
     const upgraded = await hashPassword(password);

@@ -1,6 +1,10 @@
-/** Figures for the admin dashboard, computed by aggregation in the database. */
+/**
+ * Figures for the admin dashboard, computed by aggregation in the database. Every admin may open the
+ * dashboard; user figures need Manage Internal Users and seat figures Manage Licenses (null without).
+ */
 import { LicenseModel, UserModel } from '../data/models';
 import { trusted } from 'mongoose';
+import type { Actor } from './actor';
 
 export interface DashboardStats {
   registrationsPerDay: { day: string; count: number }[];
@@ -8,6 +12,11 @@ export interface DashboardStats {
   qualified: number;
   internal: number;
   seats: { name: string; used: number; total: number }[];
+}
+
+export async function dashboardFor(actor: Actor, now: Date = new Date()): Promise<{ users: DashboardStats | null; seats: DashboardStats['seats'] | null }> {
+  const full = actor.permissions.manageInternalUsers || actor.permissions.manageLicenses ? await dashboardStats(now) : null;
+  return { users: actor.permissions.manageInternalUsers ? full : null, seats: actor.permissions.manageLicenses ? full!.seats : null };
 }
 
 export async function dashboardStats(now: Date = new Date(), days = 30): Promise<DashboardStats> {

@@ -10,7 +10,8 @@ import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { assertPermission } from './permissions';
 
-export function listGroups() {
+export function listGroups(actor: Actor) {
+  assertPermission(actor, 'manageInternalUsers');
   return DelegatedAdminGroupModel.find().sort({ name: 1 }).populate('members', 'username').populate('accounts', 'name').lean();
 }
 

@@ -4,10 +4,17 @@ import { setTotalSeats } from '../data/seats';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
-import { assertPermission } from './permissions';
+import { assertAnyPermission, assertPermission } from './permissions';
 
-export function listLicenses() {
+export function listLicenses(actor: Actor) {
+  assertPermission(actor, 'manageLicenses');
   return LicenseModel.find().sort({ name: 1 }).lean();
+}
+
+/** Licenses to put a profile on: what profile administrators choose from (names and user types only). */
+export function listLicensesForProfiles(actor: Actor) {
+  assertAnyPermission(actor, ['manageProfiles', 'manageLicenses']);
+  return LicenseModel.find().sort({ name: 1 }).select('name userType requiresContact').lean();
 }
 
 /** Sets a license's total seats; never below the seats in use (checked in the same conditional write). */

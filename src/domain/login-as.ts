@@ -6,11 +6,13 @@
 import { UserModel, type UserDoc } from '../data/models';
 import { loadActor, type Actor, type RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { assertCanLoginAs, assertVisible, canLoginAs } from './permissions';
+import { assertCanLoginAs, assertPermission, assertUserAdministrator, assertVisible, canLoginAs } from './permissions';
 import { managedView } from './qualification';
 import { findUserOr404 } from './users';
 
 export async function startLoginAs(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
+  assertUserAdministrator(ctx.actor);
+  assertPermission(ctx.actor, 'loginAs');
   const user = await findUserOr404(userId);
   const view = await managedView(user);
   assertVisible(ctx.actor, view);

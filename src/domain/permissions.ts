@@ -87,6 +87,21 @@ export function assertPermission(actor: Actor, permission: Permission): void {
   }
 }
 
+/** Throws unless the actor holds at least one of `permissions` (lists several features need). */
+export function assertAnyPermission(actor: Actor, permissions: Permission[]): void {
+  if (permissions.some((p) => actor.permissions[p])) return;
+  throw new ForbiddenError(`This needs one of these permissions: ${permissions.map((p) => PERMISSION_LABELS[p]).join(', ')}.`, permissions[0]);
+}
+
+/**
+ * Any work on users needs Manage Internal Users or membership of a delegated admin group. Checked
+ * before any user is looked up, so an actor with neither gets 403 whatever the id, and learns nothing.
+ */
+export function assertUserAdministrator(actor: Actor): void {
+  if (actor.permissions.manageInternalUsers || isDelegatedAdmin(actor)) return;
+  throw new ForbiddenError('Working with users needs the Manage Internal Users permission (or membership of a delegated admin group).', 'manageInternalUsers');
+}
+
 /** Login As: the permission, full management rights over the user, and a contact (Salesforce's rule). */
 export function assertCanLoginAs(actor: Actor, target: ManagedUser & { isActive: boolean }): void {
   if (target.userType === 'internal') throw new ForbiddenError('Login As is available for site users only.', 'loginAs');

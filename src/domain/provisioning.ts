@@ -12,12 +12,13 @@ import { AccountModel, ContactModel, ProfileModel, UserModel, type UserDoc } fro
 import { PROFILE_NAMES } from '../data/seed';
 import { buildUserFilter, type UserFilters } from '../data/user-search';
 import type { Actor, RequestContext } from './actor';
-import { ConflictError, NotFoundError } from './errors';
+import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { prepareContact, type ContactInput } from './qualification';
 import { conflictFor, createUser, normaliseUsername, type NewUserInput } from './users';
 import { setUserActive } from './qualification';
 import { recordAudit } from './audit';
 import { scopeFor } from './user-directory';
+import { assertUserAdministrator } from './permissions';
 
 export const SCIM_CONTACT_REQUIRED =
   'SCIM does not support creating contactless users: a contact is required. Send contactId, or accountId or accountName (and optionally contact details), in the extension schema.';
@@ -33,6 +34,12 @@ export async function provisionUser(input: NewUserInput, contact: { contactId?: 
   // Uniqueness first: a client retrying a create it already made must hear 409, whatever else is wrong.
   if (await UserModel.exists({ username: normaliseUsername(input.username ?? input.email) })) throw conflictFor('username');
   if (input.externalId && (await UserModel.exists({ externalId: input.externalId, externalIdOwner: input.externalIdOwner ?? null }))) throw conflictFor('externalId');
+  if (ctx.actor) assertUserAdministrator(ctx.actor);
+  // Staff are managed in the admin area only: provisioning never makes an internal user (nor gives one a contact).
+  const profile = /^[0-9a-f]{24}$/i.test(String(input.profileId)) ? await ProfileModel.findById(input.profileId).select('userType').lean() : null;
+  if (profile?.userType === 'internal') {
+    throw new ValidationError('Some fields need attention.', { profileId: 'SCIM provisions customer and partner users only; internal users are managed in the admin area.' });
+  }
   if (!contact) throw new ConflictError(SCIM_CONTACT_REQUIRED, { contactId: 'A contact is required.' }, 'contact_required');
   if ('contactId' in contact && contact.contactId) return createUser({ ...input, contactId: contact.contactId }, ctx);
   const contactInput = { ...(contact as ContactInput) };
@@ -59,6 +66,7 @@ export async function provisionUser(input: NewUserInput, contact: { contactId?: 
  * a client learns nothing about users it may not see.
  */
 async function provisionableFilter(actor: Actor, filters: UserFilters, extra: Record<string, unknown>[]) {
+  assertUserAdministrator(actor);
   const scoped = buildUserFilter(filters, await scopeFor(actor));
   return { $and: [scoped, { userType: trusted({ $ne: 'internal' }) }, { deprovisionedAt: null }, ...extra] };
 }

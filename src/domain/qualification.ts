@@ -11,7 +11,8 @@ import { releaseSeat, takeSeat } from '../data/seats';
 import type { RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, ValidationError } from './errors';
-import { assertCanManage, assertVisible, type ManagedUser, type UserOperation } from './permissions';
+import { assertCanManage, assertUserAdministrator, assertVisible, type ManagedUser, type UserOperation } from './permissions';
+import { assertNoLockOut } from './lockout';
 import { fieldErrorsOf, findUserOr404 } from './users';
 
 export interface ContactInput {
@@ -38,6 +39,7 @@ export async function managedView(user: Pick<UserDoc, 'userType' | 'contact'>): 
 }
 
 async function loadForOperation(userId: string | Types.ObjectId, ctx: RequestContext, op: UserOperation): Promise<UserDoc> {
+  if (ctx.actor) assertUserAdministrator(ctx.actor);
   const user = await findUserOr404(userId);
   if (ctx.actor) {
     const view = await managedView(user);
@@ -224,8 +226,30 @@ export async function setUserActive(userId: string | Types.ObjectId, active: boo
     throw new ConflictError("You can't deactivate yourself.", {}, 'self_deactivation');
   }
   if (user.isActive === active) return user;
+  if (!active && user.userType === 'internal') await assertNoLockOut({ user: { id: user._id, isActive: false } }, 'Deactivating this user');
   await UserModel.updateOne({ _id: user._id }, active ? { $set: { isActive: true } } : { $set: { isActive: false }, $inc: { sessionEpoch: 1 } });
   await recordAudit(ctx, { action: active ? 'user.activated' : 'user.deactivated', target: label(user), before: { isActive: !active }, after: { isActive: active } });
   return findUserOr404(user._id);
 }
 
+
+/**
+ * Moves an internal user to another internal profile (their permissions change at their next request).
+ * Refused when it would take the last user who can manage internal users and profiles.
+ */
+export async function changeInternalProfile(userId: string | Types.ObjectId, profileId: string | Types.ObjectId, ctx: RequestContext): Promise<UserDoc> {
+  const user = await loadForOperation(userId, ctx, 'changeLicense');
+  if (user.userType !== 'internal') {
+    throw new ConflictError("An external user's profile changes by upgrading or downgrading their license.", {}, 'external_user');
+  }
+  const { profile, license } = await loadProfileWithLicense(profileId);
+  if (profile.userType !== 'internal') {
+    throw new ValidationError('Some fields need attention.', { profileId: 'Choose an internal profile: internal users never become external users.' });
+  }
+  if (user.profile.equals(profile._id)) return user;
+  await assertNoLockOut({ user: { id: user._id, profile: profile._id } }, 'Moving this user to that profile');
+  const before = { profile: String(user.profile) };
+  await switchProfile(user, profile._id, {}, false);
+  await recordAudit(ctx, { action: 'user.profile_changed', target: label(user), before, after: { profile: profile.name, license: license.name } });
+  return findUserOr404(user._id);
+}

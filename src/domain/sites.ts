@@ -1,6 +1,12 @@
-/** Sites: name, address (slug), self-registration switch and registration profile. */
+/**
+ * Sites: name, address (slug), self-registration switch and registration profile, members and pages.
+ * Members (Salesforce's "Members"): the profiles and permission sets whose users may sign in on the site.
+ * New sites start with none; while self-registration is on, the registration profile must be a member
+ * (else guests could register but never sign in). Pages: areas such as /s/<slug>/community open to an
+ * audience of licenses or profiles. Everything here needs Manage Sites.
+ */
 import { trusted, Types } from 'mongoose';
-import { LicenseModel, ProfileModel, SiteModel, type SiteDoc } from '../data/models';
+import { LicenseModel, PermissionSetModel, ProfileModel, SiteModel, type SiteDoc } from '../data/models';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
@@ -9,7 +15,10 @@ import { validateAndSave } from './save';
 
 export interface SiteInput { name: string; slug: string; selfRegistrationEnabled: boolean; registrationProfileId: string }
 
-export function listSites() {
+const HEX = /^[0-9a-f]{24}$/i;
+
+export function listSites(actor: Actor) {
+  assertPermission(actor, 'manageSites');
   return SiteModel.find().sort({ name: 1 }).populate('registrationProfile', 'name').lean();
 }
 
@@ -17,6 +26,18 @@ export function listSites() {
 export async function registrationProfiles() {
   const licenses = await LicenseModel.find({ requiresContact: false }).lean();
   return ProfileModel.find({ license: trusted({ $in: licenses.map((l) => l._id) }), userType: trusted({ $ne: 'internal' }) }).sort({ name: 1 }).lean();
+}
+
+/** What the Sites page offers to choose from: registration profiles, members and audiences. */
+export async function siteChoices(actor: Actor) {
+  assertPermission(actor, 'manageSites');
+  const [registration, profiles, permissionSets, licenses] = await Promise.all([
+    registrationProfiles(),
+    ProfileModel.find().sort({ name: 1 }).select('name userType').lean(),
+    PermissionSetModel.find().sort({ name: 1 }).select('name').lean(),
+    LicenseModel.find().sort({ name: 1 }).select('name userType').lean(),
+  ]);
+  return { registration, profiles, permissionSets, licenses };
 }
 
 async function validProfile(id: string) {
@@ -30,11 +51,25 @@ function saveSite(site: SiteDoc): Promise<void> {
   return validateAndSave(site, { slug: () => new ConflictError('Another site has this address.', { slug: 'Another site has this address; choose another.' }, 'slug_taken') });
 }
 
-/** New sites start with self-registration off, whatever the form says: an admin turns it on deliberately. */
+async function findSite(id: string): Promise<SiteDoc> {
+  const site = HEX.test(id) ? await SiteModel.findById(id) : null;
+  if (!site) throw new NotFoundError('No site has this id.');
+  return site;
+}
+
+function registrationMemberRule(site: SiteDoc, profileName: string): void {
+  if (site.selfRegistrationEnabled && !site.members!.profiles.some((p) => p.equals(site.registrationProfile))) {
+    throw new ValidationError(`While self-registration is on, the registration profile (${profileName}) must be a member of the site, or registrants could never sign in. Add it to the members first.`, {
+      registrationProfileId: `Make ${profileName} a member of the site first.`,
+    });
+  }
+}
+
+/** New sites start with self-registration off and no members, whatever the form says. */
 export async function createSite(input: Omit<SiteInput, 'selfRegistrationEnabled'>, ctx: RequestContext & { actor: Actor }): Promise<SiteDoc> {
   assertPermission(ctx.actor, 'manageSites');
   const profile = await validProfile(input.registrationProfileId);
-  const site = new SiteModel({ name: input.name, slug: input.slug, selfRegistrationEnabled: false, registrationProfile: profile._id });
+  const site = new SiteModel({ name: input.name, slug: input.slug, selfRegistrationEnabled: false, registrationProfile: profile._id, members: { profiles: [], permissionSets: [] } });
   await saveSite(site);
   await recordAudit(ctx, { action: 'site.created', target: { type: 'Site', id: site._id, label: site.slug }, after: { name: site.name, slug: site.slug } });
   return site;
@@ -42,12 +77,53 @@ export async function createSite(input: Omit<SiteInput, 'selfRegistrationEnabled
 
 export async function updateSite(id: string, input: SiteInput, ctx: RequestContext & { actor: Actor }): Promise<SiteDoc> {
   assertPermission(ctx.actor, 'manageSites');
-  const site = Types.ObjectId.isValid(id) && /^[0-9a-f]{24}$/i.test(id) ? await SiteModel.findById(id) : null;
-  if (!site) throw new NotFoundError('No site has this id.');
+  const site = await findSite(id);
   const profile = await validProfile(input.registrationProfileId);
   const before = { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(site.registrationProfile) };
   site.set({ name: input.name, slug: input.slug, selfRegistrationEnabled: input.selfRegistrationEnabled, registrationProfile: profile._id });
+  registrationMemberRule(site, profile.name);
   await saveSite(site);
   await recordAudit(ctx, { action: 'site.updated', target: { type: 'Site', id: site._id, label: site.slug }, before, after: { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(profile._id) } });
+  return site;
+}
+
+/** Ids as sent, each known, or a 422 naming the unknown ones (a deleted profile, a typo). */
+async function knownIds(model: typeof ProfileModel | typeof PermissionSetModel | typeof LicenseModel, ids: unknown, field: string, what: string): Promise<Types.ObjectId[]> {
+  const list = ids === undefined || ids === null || ids === '' ? [] : Array.isArray(ids) ? ids : [ids];
+  const bad = list.filter((v) => typeof v !== 'string' || !HEX.test(v));
+  const unique = [...new Set(list.filter((v): v is string => typeof v === 'string' && HEX.test(v)).map((v) => v.toLowerCase()))].map((v) => new Types.ObjectId(v));
+  const found = new Set((await (model as typeof ProfileModel).find({ _id: trusted({ $in: unique }) }).select('_id').lean()).map((d) => String(d._id)));
+  const missing = [...bad.map((v) => String(v).slice(0, 30)), ...unique.filter((u) => !found.has(String(u))).map(String)];
+  if (missing.length) throw new ValidationError('Some fields need attention.', { [field]: `No ${what} has ${missing.length > 1 ? 'these ids' : 'this id'}: ${missing.join(', ')}.` });
+  return unique;
+}
+
+/** Replaces the site's members; the registration profile must stay one while self-registration is on. */
+export async function setSiteMembers(id: string, input: { profileIds?: unknown; permissionSetIds?: unknown }, ctx: RequestContext & { actor: Actor }): Promise<SiteDoc> {
+  assertPermission(ctx.actor, 'manageSites');
+  const site = await findSite(id);
+  const profiles = await knownIds(ProfileModel, input.profileIds, 'profileIds', 'profile');
+  const permissionSets = await knownIds(PermissionSetModel, input.permissionSetIds, 'permissionSetIds', 'permission set');
+  const before = { profiles: site.members!.profiles.map(String), permissionSets: site.members!.permissionSets.map(String) };
+  site.members = { profiles, permissionSets };
+  const registration = await ProfileModel.findById(site.registrationProfile).select('name').lean();
+  registrationMemberRule(site, registration?.name ?? 'the registration profile');
+  await saveSite(site);
+  await recordAudit(ctx, { action: 'site.members_changed', target: { type: 'Site', id: site._id, label: site.slug }, before, after: { profiles: profiles.map(String), permissionSets: permissionSets.map(String) } });
+  return site;
+}
+
+/** Who may open one of the site's pages: any of these licenses or profiles. */
+export async function setPageAudience(id: string, pageSlug: string, input: { licenseIds?: unknown; profileIds?: unknown }, ctx: RequestContext & { actor: Actor }): Promise<SiteDoc> {
+  assertPermission(ctx.actor, 'manageSites');
+  const site = await findSite(id);
+  const page = site.pages.find((p) => p.slug === pageSlug);
+  if (!page) throw new NotFoundError('This site has no page at that address.');
+  const licenses = await knownIds(LicenseModel, input.licenseIds, 'licenseIds', 'license');
+  const profiles = await knownIds(ProfileModel, input.profileIds, 'profileIds', 'profile');
+  const before = { licenses: page.audience!.licenses.map(String), profiles: page.audience!.profiles.map(String) };
+  page.audience = { licenses, profiles };
+  await saveSite(site);
+  await recordAudit(ctx, { action: 'site.page_audience_changed', target: { type: 'Site', id: site._id, label: `${site.slug}/${page.slug}` }, before, after: { licenses: licenses.map(String), profiles: profiles.map(String) } });
   return site;
 }

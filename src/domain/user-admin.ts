@@ -8,25 +8,29 @@ import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventMo
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { hashPassword } from './passwords';
-import { assertCanManage, assertVisible, canLoginAs } from './permissions';
+import { assertCanManage, assertUserAdministrator, assertVisible, canLoginAs } from './permissions';
 import { managedView } from './qualification';
-import { conflictFor, findUserOr404 } from './users';
+import { conflictFor, createUser, findUserOr404 } from './users';
+import { ValidationError } from './errors';
+import { PermissionSetModel } from '../data/models';
 import { validateAndSave } from './save';
 
 export async function userDetails(userId: string, actor: Actor) {
+  assertUserAdministrator(actor);
   const user = await findUserOr404(userId);
   const view = await managedView(user);
   assertVisible(actor, view);
-  const [profile, license, contact, site, logins, events] = await Promise.all([
+  const [profile, license, contact, site, logins, events, permissionSets] = await Promise.all([
     ProfileModel.findById(user.profile).lean(),
     LicenseModel.findById(user.license).lean(),
     user.contact ? ContactModel.findById(user.contact).lean() : null,
     user.site ? SiteModel.findById(user.site).lean() : null,
     LoginEventModel.find({ user: user._id }).sort({ at: -1 }).limit(10).lean(),
     AuditEventModel.find({ 'target.id': user._id }).sort({ at: -1 }).limit(50).lean(),
+    PermissionSetModel.find({ _id: trusted({ $in: user.permissionSets ?? [] }) }).sort({ name: 1 }).lean(),
   ]);
   const account = contact ? await AccountModel.findById(contact.account).lean() : null;
-  return { user, profile, license, contact, account, site, logins, events, canLoginAs: canLoginAs(actor, { ...view, isActive: user.isActive }) };
+  return { user, profile, license, contact, account, site, logins, events, permissionSets, canLoginAs: canLoginAs(actor, { ...view, isActive: user.isActive }) };
 }
 
 export interface UserEdits {
@@ -38,6 +42,7 @@ export interface UserEdits {
 
 /** Changes the given fields only (the admin form sends its five, the API any of them). */
 export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: RequestContext & { actor: Actor }) {
+  assertUserAdministrator(ctx.actor);
   const user = await findUserOr404(userId);
   const view = await managedView(user);
   assertVisible(ctx.actor, view);
@@ -56,6 +61,7 @@ export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: R
 
 /** Sets a random temporary password (shown once to the admin) and ends the user's sessions. */
 export async function resetPassword(userId: string, ctx: RequestContext & { actor: Actor }): Promise<string> {
+  assertUserAdministrator(ctx.actor);
   const user = await findUserOr404(userId);
   const view = await managedView(user);
   assertVisible(ctx.actor, view);
@@ -81,4 +87,30 @@ export function listAccounts() {
 export async function upgradeProfiles() {
   const licenses = await LicenseModel.find({ requiresContact: true }).lean();
   return ProfileModel.find({ license: trusted({ $in: licenses.map((l) => l._id) }) }).sort({ name: 1 }).lean();
+}
+
+export interface NewInternalUser { firstName: string; lastName: string; email: string; username?: string; profileId: string }
+
+/**
+ * An internal user (staff) made in the admin area: an internal profile, never a contact, and a random
+ * temporary password shown once to the admin, who hands it over; the user changes it after signing in.
+ */
+export async function createInternalUser(input: NewInternalUser, ctx: RequestContext & { actor: Actor }) {
+  assertUserAdministrator(ctx.actor);
+  const profile = /^[0-9a-f]{24}$/i.test(input.profileId) ? await ProfileModel.findById(input.profileId).lean() : null;
+  if (!profile || profile.userType !== 'internal') throw new ValidationError('Some fields need attention.', { profileId: 'Choose an internal profile.' });
+  const temporary = `${crypto.randomBytes(12).toString('base64url')}-Tmp`;
+  const user = await createUser({ ...input, username: input.username || input.email, profileId: profile._id, password: temporary, contactId: null }, ctx);
+  return { user, temporary };
+}
+
+/** Names for the user list's filters: what a user administrator may filter by. */
+export async function userFilterChoices(actor: Actor) {
+  assertUserAdministrator(actor);
+  const [licenses, profiles, sites] = await Promise.all([
+    LicenseModel.find().sort({ name: 1 }).select('name').lean(),
+    ProfileModel.find().sort({ name: 1 }).select('name userType').lean(),
+    SiteModel.find().sort({ name: 1 }).select('name').lean(),
+  ]);
+  return { licenses, profiles, sites };
 }

@@ -3,7 +3,7 @@ import { trusted } from 'mongoose';
 import { ContactModel } from '../data/models';
 import { findUsersPage, type UserFilters, type UserPage, type UserScope } from '../data/user-search';
 import type { Actor } from './actor';
-import { manageableUserTypes } from './permissions';
+import { assertUserAdministrator, manageableUserTypes } from './permissions';
 
 export async function scopeFor(actor: Actor): Promise<UserScope> {
   const userTypes = manageableUserTypes(actor);
@@ -16,5 +16,6 @@ export async function scopeFor(actor: Actor): Promise<UserScope> {
 }
 
 export async function searchUsers(actor: Actor, filters: UserFilters, cursor: string | undefined, limit = 50): Promise<UserPage> {
+  assertUserAdministrator(actor);
   return findUsersPage(filters, await scopeFor(actor), cursor, limit);
 }

@@ -131,6 +131,9 @@ export async function prepareUser(input: NewUserInput, ctx: RequestContext, look
     if (!contact) throw new ValidationError('Some fields need attention.', { contactId: 'No contact has this id.' });
     contactAccount = contact.account;
   }
+  if (contactId && profile.userType === 'internal') {
+    throw new ConflictError('Internal users never have a contact: leave the contact out, or choose an external profile.', { contactId: 'Internal users have no contact.' }, 'internal_user');
+  }
   if (license.requiresContact && !contactId) {
     throw new ConflictError(
       `The ${license.name} license requires a contact: create the user with a contact, or use an External Identity profile.`,

@@ -9,7 +9,7 @@ import type { Request, Response, Router } from 'express';
 import { UserModel, type UserDoc } from '../../data/models';
 import { editUser } from '../../domain/user-admin';
 import { setUserActive } from '../../domain/qualification';
-import { listProfiles } from '../../domain/profiles';
+import { profileCatalog } from '../../domain/profiles';
 import { defaultProvisioningProfileId, deprovisionUser, findProvisionableUser, listUsersByOffset, provisionUser } from '../../domain/provisioning';
 import { NotSupportedError, ValidationError } from '../../domain/errors';
 import { apiContext } from '../bearer';
@@ -22,7 +22,7 @@ import {
 import { MAX_RESULTS, SCIM } from './schemas';
 
 async function names(): Promise<Names> {
-  const rows = await listProfiles();
+  const rows = await profileCatalog();
   return {
     profiles: new Map(rows.map((r) => [String(r.profile._id), r.profile.name])),
     licenses: new Map(rows.filter((r) => r.license).map((r) => [String(r.license!._id), r.license!.name])),

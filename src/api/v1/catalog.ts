@@ -1,22 +1,17 @@
-/** Profiles, licenses (with seats; total seats can be changed), contacts and sites. Lists are { records }. */
+/** Licenses (with seats; total seats can be changed), contacts and sites (members, page audiences). Lists are { records }. */
 import type { Router } from 'express';
-import { listProfiles } from '../../domain/profiles';
 import { changeTotalSeats, listLicenses } from '../../domain/licenses';
-import { listSites } from '../../domain/sites';
+import { listSites, setPageAudience, setSiteMembers } from '../../domain/sites';
 import { viewContact } from '../../domain/contacts';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
-import { licensePatchBody } from '../schemas';
-import { serializeContact, serializeLicense, serializeProfile, serializeSite } from '../serializers';
+import { licensePatchBody, pageAudienceBody, siteMembersBody } from '../schemas';
+import { serializeContact, serializeLicense, serializeSite } from '../serializers';
 import { V1 } from './paths';
 
 export function catalogRoutes(router: Router): void {
-  router.get(V1.profiles, async (_req, res) => {
-    res.json({ records: (await listProfiles()).map((r) => serializeProfile(r.profile, r.license)) });
-  });
-
   router.get(V1.licenses, async (_req, res) => {
-    res.json({ records: (await listLicenses()).map(serializeLicense) });
+    res.json({ records: (await listLicenses(apiContext(res).actor)).map(serializeLicense) });
   });
 
   router.patch(V1.license, async (req, res) => {
@@ -31,6 +26,16 @@ export function catalogRoutes(router: Router): void {
   });
 
   router.get(V1.sites, async (_req, res) => {
-    res.json({ records: (await listSites()).map(serializeSite) });
+    res.json({ records: (await listSites(apiContext(res).actor)).map(serializeSite) });
+  });
+
+  router.put(V1.siteMembers, async (req, res) => {
+    const body = parseInput(siteMembersBody, req.body);
+    res.json(serializeSite(await setSiteMembers(String(req.params.id), body, apiContext(res))));
+  });
+
+  router.put(V1.sitePageAudience, async (req, res) => {
+    const body = parseInput(pageAudienceBody, req.body);
+    res.json(serializeSite(await setPageAudience(String(req.params.id), String(req.params.page), body, apiContext(res))));
   });
 }

@@ -1,5 +1,31 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
 
+/** Reserved page addresses of every site (its own pages), which a site page may not take. */
+export const RESERVED_PAGE_SLUGS = ['register', 'login', 'logout', 'account'] as const;
+
+/**
+ * A page of a site open only to an audience: users whose license or profile is listed (either suffices).
+ * Checked at every request, so an upgrade or downgrade changes what a user can open at once.
+ */
+const sitePageSchema = new Schema(
+  {
+    slug: { type: String, required: true, trim: true, lowercase: true, maxlength: 40, match: /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/ },
+    title: { type: String, required: true, trim: true, maxlength: 80 },
+    body: { type: String, default: '', maxlength: 4000 },
+    audience: {
+      type: new Schema(
+        {
+          licenses: { type: [{ type: Schema.Types.ObjectId, ref: 'License' }], default: [] },
+          profiles: { type: [{ type: Schema.Types.ObjectId, ref: 'Profile' }], default: [] },
+        },
+        { _id: false },
+      ),
+      default: () => ({}),
+    },
+  },
+  { _id: false },
+);
+
 /** A site (Experience Cloud site): its own pages under /s/<slug>/ and its registration settings. */
 const siteSchema = new Schema(
   {
@@ -16,6 +42,21 @@ const siteSchema = new Schema(
     selfRegistrationEnabled: { type: Boolean, default: false },
     registrationProfile: { type: Schema.Types.ObjectId, ref: 'Profile', required: true },
     defaultAccount: { type: Schema.Types.ObjectId, ref: 'Account', default: null },
+    /**
+     * Salesforce's "Members": only users whose profile, or one of whose permission sets, is listed may
+     * sign in here. New sites start with none; the registration profile must be one while self-registration is on.
+     */
+    members: {
+      type: new Schema(
+        {
+          profiles: { type: [{ type: Schema.Types.ObjectId, ref: 'Profile' }], default: [] },
+          permissionSets: { type: [{ type: Schema.Types.ObjectId, ref: 'PermissionSet' }], default: [] },
+        },
+        { _id: false },
+      ),
+      default: () => ({ profiles: [], permissionSets: [] }),
+    },
+    pages: { type: [sitePageSchema], default: [] },
   },
   { timestamps: true },
 );

@@ -66,6 +66,8 @@ const userSchema = new Schema(
     profile: { type: Schema.Types.ObjectId, ref: 'Profile', required: true },
     license: { type: Schema.Types.ObjectId, ref: 'License', required: true },
     userType: { type: String, enum: USER_TYPES, required: true },
+    /** Permission sets assigned to an internal user, on top of the profile's permissions. */
+    permissionSets: { type: [{ type: Schema.Types.ObjectId, ref: 'PermissionSet' }], default: [] },
     contact: { type: Schema.Types.ObjectId, ref: 'Contact', default: null },
     site: { type: Schema.Types.ObjectId, ref: 'Site', default: null },
     isActive: { type: Boolean, default: true },
@@ -92,6 +94,8 @@ userSchema.index({ contact: 1 }, { unique: true, partialFilterExpression: { cont
 userSchema.index({ email: 1 });
 userSchema.index({ externalId: 1, externalIdOwner: 1 }, { unique: true, partialFilterExpression: { externalId: { $type: 'string' } } });
 userSchema.index({ createdAt: -1, _id: -1 });
+userSchema.index({ profile: 1 });
+userSchema.index({ permissionSets: 1 });
 
 export type User = InferSchemaType<typeof userSchema>;
 export type UserDoc = HydratedDocument<User>;

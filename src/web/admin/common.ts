@@ -22,6 +22,10 @@ export const ADMIN = {
   tokens: '/admin/api-tokens',
   audit: '/admin/audit',
   groups: '/admin/delegated-groups',
+  profiles: '/admin/profiles',
+  profile: (id: unknown) => `/admin/profiles/${String(id)}`,
+  permissionSets: '/admin/permission-sets',
+  permissionSet: (id: unknown) => `/admin/permission-sets/${String(id)}`,
   loginAsEnd: '/admin/login-as/end',
 } as const;
 
@@ -57,6 +61,13 @@ export function flash(req: Request, kind: 'ok' | 'error', text: string, secret?:
 export function field(req: Request, name: string): string {
   const v = (req.body as Record<string, unknown> | undefined)?.[name];
   return typeof v === 'string' ? v : '';
+}
+
+/** A repeated form field (checkboxes) as a list of strings; one value arrives as a plain string. */
+export function fieldList(req: Request, name: string): string[] {
+  const v = (req.body as Record<string, unknown> | undefined)?.[name];
+  if (typeof v === 'string') return v ? [v] : [];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 200) : [];
 }
 
 export function queryString(req: Request, name: string): string {

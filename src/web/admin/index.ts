@@ -7,6 +7,7 @@ import type { AppDeps } from '../deps';
 import { adminAuthRouter } from './auth';
 import { adminUsersRouter } from './users';
 import { adminSettingsRouter } from './settings';
+import { adminRolesRouter } from './roles';
 import { requireAdmin } from './common';
 
 export function adminRouter(deps: AppDeps): Router {
@@ -15,5 +16,6 @@ export function adminRouter(deps: AppDeps): Router {
   router.use('/admin', requireAdmin);
   router.use(adminUsersRouter());
   router.use(adminSettingsRouter());
+  router.use(adminRolesRouter());
   return router;
 }

@@ -1,16 +1,15 @@
 /** Dashboard, sites, licenses, API tokens, delegated admin groups and the audit trail. */
 import { Router, type Request, type Response } from 'express';
-import { dashboardStats } from '../../domain/dashboard-stats';
-import { createSite, listSites, registrationProfiles, updateSite } from '../../domain/sites';
+import { dashboardFor } from '../../domain/dashboard-stats';
+import { createSite, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../../domain/sites';
 import { changeTotalSeats, listLicenses } from '../../domain/licenses';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../domain/api-tokens';
 import { auditCsv, listAuditEvents, parseDay, type AuditFilters } from '../../domain/audit-trail';
 import { pipeline } from 'node:stream/promises';
 import { listGroups, saveGroup } from '../../domain/delegated-admin';
-import { assertPermission } from '../../domain/permissions';
 import { onRefusal } from '../error-writer';
 import { barChart, donutChart, seatChart } from './charts';
-import { ADMIN, actorOf, ctxOf, field, flash, queryString } from './common';
+import { ADMIN, actorOf, ctxOf, field, fieldList, flash, queryString } from './common';
 
 function auditFilters(req: Request): AuditFilters {
   const to = parseDay(queryString(req, 'to'), '"to"');
@@ -21,24 +20,36 @@ export function adminSettingsRouter(): Router {
   const router = Router();
 
   router.get(ADMIN.dashboard, async (_req, res) => {
-    const stats = await dashboardStats();
+    const { users: stats, seats } = await dashboardFor(actorOf(res));
     res.render('admin/dashboard', {
       title: 'Dashboard',
       stats,
       charts: {
-        registrations: barChart(stats.registrationsPerDay.map((d) => ({ label: d.day.slice(5), value: d.count })), 'Registrations per day, last 30 days'),
-        kinds: donutChart([{ label: 'Contactless', value: stats.contactless }, { label: 'With contact', value: stats.qualified }], 'Contactless versus qualified users'),
-        seats: seatChart(stats.seats, 'Seats used per license'),
+        registrations: stats && barChart(stats.registrationsPerDay.map((d) => ({ label: d.day.slice(5), value: d.count })), 'Registrations per day, last 30 days'),
+        kinds: stats && donutChart([{ label: 'Contactless', value: stats.contactless }, { label: 'With contact', value: stats.qualified }], 'Contactless versus qualified users'),
+        seats: seats && seatChart(seats, 'Seats used per license'),
       },
     });
   });
 
   const sitesPage = async (res: Response) => {
-    res.render('admin/sites', { title: 'Sites', sites: await listSites(), profiles: await registrationProfiles(), error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
+    const actor = actorOf(res);
+    const sites = await listSites(actor);
+    const choices = await siteChoices(actor);
+    res.render('admin/sites', { title: 'Sites', sites, profiles: choices.registration, choices, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
   };
-  router.get(ADMIN.sites, async (_req, res) => {
-    assertPermission(actorOf(res), 'manageSites');
-    await sitesPage(res);
+  router.get(ADMIN.sites, async (_req, res) => sitesPage(res));
+  router.post(`${ADMIN.sites}/:id/members`, async (req, res) => {
+    onRefusal(res, (r) => sitesPage(r));
+    await setSiteMembers(String(req.params.id), { profileIds: fieldList(req, 'profileIds'), permissionSetIds: fieldList(req, 'permissionSetIds') }, ctxOf(req, res));
+    flash(req, 'ok', 'Members saved.');
+    res.redirect(303, ADMIN.sites);
+  });
+  router.post(`${ADMIN.sites}/:id/pages/:page/audience`, async (req, res) => {
+    onRefusal(res, (r) => sitesPage(r));
+    await setPageAudience(String(req.params.id), String(req.params.page), { licenseIds: fieldList(req, 'licenseIds'), profileIds: fieldList(req, 'profileIds') }, ctxOf(req, res));
+    flash(req, 'ok', 'Page audience saved.');
+    res.redirect(303, ADMIN.sites);
   });
   router.post(ADMIN.sites, async (req, res) => {
     onRefusal(res, (r) => sitesPage(r));
@@ -56,7 +67,7 @@ export function adminSettingsRouter(): Router {
     res.redirect(303, ADMIN.sites);
   });
 
-  const licensesPage = async (res: Response) => res.render('admin/licenses', { title: 'Licenses', licenses: await listLicenses(), error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
+  const licensesPage = async (res: Response) => res.render('admin/licenses', { title: 'Licenses', licenses: await listLicenses(actorOf(res)), error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
   router.get(ADMIN.licenses, async (_req, res) => licensesPage(res));
   router.post(`${ADMIN.licenses}/:id`, async (req, res) => {
     onRefusal(res, (r) => licensesPage(r));
@@ -81,11 +92,8 @@ export function adminSettingsRouter(): Router {
     res.redirect(303, ADMIN.tokens);
   });
 
-  const groupsPage = async (res: Response) => res.render('admin/groups', { title: 'Delegated administration', groups: await listGroups(), error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
-  router.get(ADMIN.groups, async (_req, res) => {
-    assertPermission(actorOf(res), 'manageInternalUsers');
-    await groupsPage(res);
-  });
+  const groupsPage = async (res: Response) => res.render('admin/groups', { title: 'Delegated administration', groups: await listGroups(actorOf(res)), error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
+  router.get(ADMIN.groups, async (_req, res) => groupsPage(res));
   router.post(`${ADMIN.groups}{/:id}`, async (req, res) => {
     onRefusal(res, (r) => groupsPage(r));
     await saveGroup(req.params.id ? String(req.params.id) : null, { name: field(req, 'name'), members: field(req, 'members'), accounts: field(req, 'accounts') }, ctxOf(req, res));

@@ -5,13 +5,15 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { searchUsers } from '../../domain/user-directory';
-import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from '../../domain/qualification';
-import { editUser, freeContacts, listAccounts, resetPassword, upgradeProfiles, userDetails } from '../../domain/user-admin';
+import { addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, setUserActive, upgradeUser } from '../../domain/qualification';
+import { createInternalUser, editUser, freeContacts, listAccounts, resetPassword, upgradeProfiles, userDetails, userFilterChoices } from '../../domain/user-admin';
+import { assignPermissionSet, listPermissionSets, removePermissionSet } from '../../domain/permission-sets';
+import { profilesOfType } from '../../domain/profiles';
 import { startLoginAs } from '../../domain/login-as';
 import { recordLogin } from '../../domain/authentication';
 import { signIn } from '../../auth/areas';
 import { onRefusal } from '../error-writer';
-import { LicenseModel, ProfileModel, SiteModel } from '../../data/models';
+import { ProfileModel, SiteModel } from '../../data/models';
 import { sitePaths } from '../site/paths';
 import { DEFAULT_SITE_SLUG } from '../../data/seed';
 import { ADMIN, actorOf, ctxOf, field, flash, queryString } from './common';
@@ -20,10 +22,16 @@ const FILTERS = ['q', 'contactless', 'licenseId', 'profileId', 'siteId', 'active
 
 /** The user page; after a refused action the error writer has put the message and field errors in res.locals. */
 async function renderUser(id: string, req: Request, res: Response) {
-  const details = await userDetails(id, actorOf(res));
-  const [accounts, contacts, profiles] = await Promise.all([listAccounts(), freeContacts(), upgradeProfiles()]);
+  const actor = actorOf(res);
+  const details = await userDetails(id, actor);
+  const internal = details.user.userType === 'internal';
+  const [accounts, contacts, profiles, internalProfiles, allSets] = await Promise.all([
+    listAccounts(), freeContacts(), upgradeProfiles(),
+    internal ? profilesOfType(['internal']) : [],
+    internal && actor.permissions.manageProfiles ? listPermissionSets(actor) : [],
+  ]);
   res.render('admin/user', {
-    title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles,
+    title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles, internalProfiles, allSets,
     error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {}, values: req.body ?? {},
   });
 }
@@ -43,7 +51,7 @@ function action(run: (req: Request, res: Response) => Promise<string>) {
 export function adminUsersRouter(): Router {
   const router = Router();
 
-  router.get(ADMIN.users, async (req, res) => {
+  const usersPage = async (req: Request, res: Response) => {
     const f = Object.fromEntries(FILTERS.map((k) => [k, queryString(req, k)])) as Record<(typeof FILTERS)[number], string>;
     const page = await searchUsers(
       actorOf(res),
@@ -58,10 +66,42 @@ export function adminUsersRouter(): Router {
       queryString(req, 'cursor') || undefined,
       50,
     );
-    const [licenses, profiles, sites] = await Promise.all([LicenseModel.find().sort({ name: 1 }).lean(), ProfileModel.find().sort({ name: 1 }).lean(), SiteModel.find().sort({ name: 1 }).lean()]);
+    const { licenses, profiles, sites } = await userFilterChoices(actorOf(res));
     const next = page.nextCursor ? `${ADMIN.users}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(f).filter(([, v]) => v)), cursor: page.nextCursor })}` : null;
-    res.render('admin/users', { title: 'Users', users: page.records, filters: f, next, licenses, profiles, sites });
+    const internalProfiles = actorOf(res).permissions.manageInternalUsers ? profiles.filter((p) => p.userType === 'internal') : [];
+    res.render('admin/users', {
+      title: 'Users', users: page.records, filters: f, next, licenses, profiles, sites, internalProfiles,
+      values: req.method === 'POST' ? req.body : {}, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {},
+    });
+  };
+  router.get(ADMIN.users, (req, res) => usersPage(req, res));
+
+  router.post(ADMIN.users, async (req, res) => {
+    onRefusal(res, (r) => usersPage(req, r));
+    const { user, temporary } = await createInternalUser({
+      firstName: field(req, 'firstName'), lastName: field(req, 'lastName'), email: field(req, 'email'), profileId: field(req, 'profileId'),
+    }, ctxOf(req, res));
+    // Rendered straight away rather than through a flash, so the password never sits in the session store.
+    res.locals.flash = { kind: 'ok', text: `Internal user ${user.username} created. Give them this temporary password; it is shown only once:`, secret: temporary };
+    res.status(201);
+    await renderUser(String(user._id), req, res);
   });
+
+  router.post(`${ADMIN.users}/:id/profile`, action(async (req, res) => {
+    const user = await changeInternalProfile(String(req.params.id), field(req, 'profileId'), ctxOf(req, res));
+    const profile = await ProfileModel.findById(user.profile).lean();
+    return `Profile changed to ${profile?.name}.`;
+  }));
+
+  router.post(`${ADMIN.users}/:id/permission-sets`, action(async (req, res) => {
+    const set = await assignPermissionSet(String(req.params.id), field(req, 'permissionSetId'), ctxOf(req, res));
+    return `Permission set ${set.name} assigned.`;
+  }));
+
+  router.post(`${ADMIN.users}/:id/permission-sets/:setId/remove`, action(async (req, res) => {
+    await removePermissionSet(String(req.params.id), String(req.params.setId), ctxOf(req, res));
+    return 'Permission set removed.';
+  }));
 
   router.get(`${ADMIN.users}/:id`, (req, res) => renderUser(String(req.params.id), req, res));
 

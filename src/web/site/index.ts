@@ -11,13 +11,14 @@ import { changeOwnPassword, updateOwnProfile } from '../../domain/account';
 import { recordLogin } from '../../domain/authentication';
 import { localeFromAcceptLanguage } from '../../domain/locale';
 import { isTimeZone } from '../../data/models';
-import { ValidationError } from '../../domain/errors';
+import { NotFoundError, ValidationError } from '../../domain/errors';
 import { onRefusal } from '../error-writer';
 import { authenticateLogin } from '../../auth/login';
 import { safeReturnTo, signIn, signOut } from '../../auth/areas';
 import { keepTyped, readStrings } from '../forms';
 import { sitePaths } from './paths';
 import type { SiteDoc } from '../../data/models';
+import { isSiteMember, mayOpenPage } from '../../domain/site-access';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
 const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;
@@ -46,6 +47,15 @@ export function siteRouter(deps: AppDeps): Router {
     res.locals.paths = sitePaths(found.slug);
     res.locals.fieldErrors = {};
     res.locals.error = null;
+    // Signed in, but not (or no longer) a member of this site: here, they are a visitor.
+    if (req.siteUser && !isSiteMember(found, req.siteUser)) {
+      req.siteUser = undefined;
+      res.locals.siteUser = null;
+      res.locals.impersonator = null;
+    }
+    // Pages with an audience, decided from the user as they are now (an upgrade shows at the next request).
+    res.locals.navPages = found.pages.filter((p) => mayOpenPage(p, req.siteUser));
+    res.locals.closedPages = req.siteUser ? found.pages.filter((p) => !mayOpenPage(p, req.siteUser)) : [];
     next();
   });
 
@@ -133,6 +143,15 @@ export function siteRouter(deps: AppDeps): Router {
     // The epoch moved on, which ends every other session; this one signs in again with a fresh id.
     await signIn(req, 'site', updated, req.session.site?.impersonator);
     res.redirect(303, `${res.locals.paths.account}?saved=password`);
+  });
+
+  /** A page with an audience (the seeded site's Community): open to its licenses and profiles only. */
+  site.get('/:page', requireSignIn, (req, res) => {
+    const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page));
+    if (!page) throw new NotFoundError('There is nothing at this address.');
+    const user = req.siteUser!;
+    if (mayOpenPage(page, user)) return res.render('site/page', { title: page.title, page });
+    res.status(403).render('site/page-closed', { title: page.title, page, contactless: !user.contact && user.userType !== 'internal' });
   });
 
   return router;

@@ -56,6 +56,13 @@ describe('sites', () => {
     const site = (await SiteModel.findOne({ slug: 'partners' }).lean())!;
     expect(site.selfRegistrationEnabled).toBe(false);
     expect((await request(t.app).get('/s/partners/register')).status).toBe(404);
+    expect(site.members).toEqual({ profiles: [], permissionSets: [] }); // new sites start with no members
+    // The registration profile must be a member before self-registration can be turned on.
+    const refused = await post(admin, `/admin/sites/${site._id}`, { name: 'Partners', slug: 'partners', registrationProfileId: profileId, selfRegistrationEnabled: 'on' });
+    expect(refused.status).toBe(422);
+    expect(refused.text).toMatch(/registration profile \(External Identity[^)]*\) must be a member of the site/);
+    expect((await SiteModel.findById(site._id).lean())!.selfRegistrationEnabled).toBe(false);
+    expect((await post(admin, `/admin/sites/${site._id}/members`, { profileIds: profileId })).status).toBe(303);
     await post(admin, `/admin/sites/${site._id}`, { name: 'Partners', slug: 'partners', registrationProfileId: profileId, selfRegistrationEnabled: 'on' });
     expect((await request(t.app).get('/s/partners/register')).status).toBe(200);
     const dup = await post(admin, '/admin/sites', { name: 'Again', slug: 'partners', registrationProfileId: profileId });

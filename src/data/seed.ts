@@ -36,7 +36,7 @@ const LICENSES: LicenseSeed[] = [
 
 const ALL_PERMISSIONS: Permission[] = [
   'manageInternalUsers', 'manageCustomerUsers', 'manageExternalUsers', 'loginAs',
-  'manageSites', 'manageLicenses', 'manageApiTokens', 'viewAuditTrail',
+  'manageSites', 'manageLicenses', 'manageApiTokens', 'viewAuditTrail', 'viewOutbox',
 ];
 
 const PROFILES: ProfileSeed[] = [

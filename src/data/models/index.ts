@@ -10,3 +10,5 @@ export * from './setup-token';
 export * from './login-event';
 export * from './delegated-admin-group';
 export * from './ingest-job';
+export * from './mail-message';
+export * from './action-token';

@@ -11,6 +11,7 @@ export const PERMISSIONS = [
   'manageLicenses',
   'manageApiTokens',
   'viewAuditTrail',
+  'viewOutbox',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -23,6 +24,7 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   manageLicenses: 'Manage Licenses',
   manageApiTokens: 'Manage API Tokens',
   viewAuditTrail: 'View Audit Trail',
+  viewOutbox: 'View Mail Outbox',
 };
 
 const permissionsShape = Object.fromEntries(PERMISSIONS.map((p) => [p, { type: Boolean, default: false }])) as Record<

@@ -23,6 +23,7 @@ export const ADMIN = {
   audit: '/admin/audit',
   groups: '/admin/delegated-groups',
   loginAsEnd: '/admin/login-as/end',
+  outbox: '/admin/outbox',
 } as const;
 
 /** Only signed-in internal users with a valid actor get past; others go to the login page. */

@@ -7,6 +7,7 @@ import type { AppDeps } from '../deps';
 import { adminAuthRouter } from './auth';
 import { adminUsersRouter } from './users';
 import { adminSettingsRouter } from './settings';
+import { adminOutboxRouter } from './outbox';
 import { requireAdmin } from './common';
 
 export function adminRouter(deps: AppDeps): Router {
@@ -15,5 +16,6 @@ export function adminRouter(deps: AppDeps): Router {
   router.use('/admin', requireAdmin);
   router.use(adminUsersRouter());
   router.use(adminSettingsRouter());
+  router.use(adminOutboxRouter(Boolean(deps.config.mail.smtpUrl)));
   return router;
 }

@@ -75,6 +75,23 @@ const userSchema = new Schema(
     /** Bumped to end every session of the user (password change, deactivation). */
     sessionEpoch: { type: Number, default: 0 },
     lastLoginAt: { type: Date, default: null },
+    /** When the user proved they read mail at `email` (a verification, invitation or reset link). */
+    emailVerifiedAt: { type: Date, default: null },
+    /** Two-factor sign-in (TOTP): the secret once enrolment is confirmed, and hashed one-time recovery codes. */
+    mfa: {
+      type: new Schema(
+        {
+          secret: { type: String, default: null },
+          enabledAt: { type: Date, default: null },
+          /** The last time step whose code was accepted: a code is accepted once. */
+          lastStep: { type: Number, default: 0 },
+          recoveryCodes: { type: [String], default: [] },
+        },
+        { _id: false },
+      ),
+      default: null,
+      select: false,
+    },
   },
   { timestamps: true },
 );

@@ -24,6 +24,9 @@ export const ADMIN = {
   groups: '/admin/delegated-groups',
   loginAsEnd: '/admin/login-as/end',
   outbox: '/admin/outbox',
+  forgot: '/admin/forgot',
+  reset: '/admin/reset',
+  welcome: '/admin/welcome',
 } as const;
 
 /** Only signed-in internal users with a valid actor get past; others go to the login page. */

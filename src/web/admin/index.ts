@@ -8,11 +8,13 @@ import { adminAuthRouter } from './auth';
 import { adminUsersRouter } from './users';
 import { adminSettingsRouter } from './settings';
 import { adminOutboxRouter } from './outbox';
+import { adminPasswordLinksRouter } from './password-links';
 import { requireAdmin } from './common';
 
 export function adminRouter(deps: AppDeps): Router {
   const router = Router();
   router.use(adminAuthRouter(deps));
+  router.use(adminPasswordLinksRouter(deps));
   router.use('/admin', requireAdmin);
   router.use(adminUsersRouter());
   router.use(adminSettingsRouter());

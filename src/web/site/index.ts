@@ -17,6 +17,7 @@ import { safeReturnTo, signIn, signOut } from '../../auth/areas';
 import { keepTyped, readStrings } from '../forms';
 import { sitePaths } from './paths';
 import type { SiteDoc } from '../../data/models';
+import { siteLifecycleRoutes } from './lifecycle';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
 const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;
@@ -114,6 +115,8 @@ export function siteRouter(deps: AppDeps): Router {
       renderRefusal(res, next, err, 'site/login', locals);
     }
   });
+
+  siteLifecycleRoutes(site, deps, requireSignIn);
 
   site.post('/logout', async (req, res) => {
     await signOut(req, res, 'site');

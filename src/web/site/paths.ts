@@ -6,5 +6,8 @@ export const sitePaths = (slug: string) => ({
   logout: `/s/${slug}/logout`,
   account: `/s/${slug}/account`,
   accountPassword: `/s/${slug}/account/password`,
+  forgot: `/s/${slug}/forgot`,
+  reset: `/s/${slug}/reset`,
+  welcome: `/s/${slug}/welcome`,
 });
 export type SitePaths = ReturnType<typeof sitePaths>;

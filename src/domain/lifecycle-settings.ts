@@ -1,0 +1,22 @@
+/**
+ * What the account lifecycle services need from the configuration: the public URL the links in mails
+ * start with, and how long each kind of link lives. Set once at start (createApp, the ingest thread);
+ * the defaults are those of src/config.ts.
+ */
+export interface LifecycleSettings {
+  publicUrl: string;
+  tokens: { resetMs: number; inviteMs: number; verifyMs: number };
+}
+
+let current: LifecycleSettings = {
+  publicUrl: 'http://localhost:3000',
+  tokens: { resetMs: 60 * 60_000, inviteMs: 72 * 3_600_000, verifyMs: 48 * 3_600_000 },
+};
+
+export function setLifecycleSettings(settings: LifecycleSettings): void {
+  current = { publicUrl: settings.publicUrl.replace(/\/+$/, ''), tokens: { ...settings.tokens } };
+}
+
+export function lifecycleSettings(): LifecycleSettings {
+  return current;
+}

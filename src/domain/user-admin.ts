@@ -1,13 +1,11 @@
 /**
  * What an admin sees of one user and the edits delegated admins may also make: name, email and the
- * like, and a password reset (the user's sessions end).
+ * like. Password resets and invitations are links by mail (src/domain/invitations.ts).
  */
-import crypto from 'node:crypto';
 import { trusted } from 'mongoose';
 import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventModel, ProfileModel, SiteModel, UserModel } from '../data/models';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { hashPassword } from './passwords';
 import { assertCanManage, canLoginAs } from './permissions';
 import { managedView } from './qualification';
 import { conflictFor, findUserOr404 } from './users';
@@ -25,8 +23,9 @@ export async function userDetails(userId: string, actor: Actor) {
     LoginEventModel.find({ user: user._id }).sort({ at: -1 }).limit(10).lean(),
     AuditEventModel.find({ 'target.id': user._id }).sort({ at: -1 }).limit(50).lean(),
   ]);
+  const hasPassword = Boolean(await UserModel.exists({ _id: user._id, passwordHash: trusted({ $type: 'string' }) }));
   const account = contact ? await AccountModel.findById(contact.account).lean() : null;
-  return { user, profile, license, contact, account, site, logins, events, canLoginAs: canLoginAs(actor, { ...view, isActive: user.isActive }) };
+  return { user, profile, license, contact, account, site, logins, events, hasPassword, canLoginAs: canLoginAs(actor, { ...view, isActive: user.isActive }) };
 }
 
 export interface UserEdits {
@@ -44,16 +43,6 @@ export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: R
   await validateAndSave(user, { communityNickname: () => conflictFor('communityNickname') });
   await recordAudit(ctx, { action: 'user.edited', target: { type: 'User', id: user._id, label: user.username }, before, after: changed });
   return user;
-}
-
-/** Sets a random temporary password (shown once to the admin) and ends the user's sessions. */
-export async function resetPassword(userId: string, ctx: RequestContext & { actor: Actor }): Promise<string> {
-  const user = await findUserOr404(userId);
-  assertCanManage(ctx.actor, await managedView(user), 'resetPassword');
-  const temporary = crypto.randomBytes(12).toString('base64url');
-  await UserModel.updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(temporary), passwordChangedAt: new Date() }, $inc: { sessionEpoch: 1 } });
-  await recordAudit(ctx, { action: 'user.password_reset', target: { type: 'User', id: user._id, label: user.username } });
-  return temporary;
 }
 
 /** Contacts not held by any user, for the "Associate contact" picker. */

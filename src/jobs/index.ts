@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { IngestSettings, MailSettings } from '../config';
 import { startMailWorker, transportFor, type MailTransport } from '../mail';
+import { lifecycleSettings, type LifecycleSettings } from '../domain/lifecycle-settings';
 import { workerId } from './ingest-worker';
 import type { IngestThreadData, IngestThreadMessage } from './ingest-thread';
 
@@ -35,7 +36,7 @@ function threadSource(): { source: string; evaluate: boolean } {
  */
 export interface MailWork { settings: MailSettings; isProduction: boolean; transport?: MailTransport }
 
-export function startBackgroundWork(deps: { logger: Logger; databaseUri: string; ingest?: Partial<IngestSettings>; mail?: MailWork }): BackgroundWork {
+export function startBackgroundWork(deps: { logger: Logger; databaseUri: string; ingest?: Partial<IngestSettings>; mail?: MailWork; lifecycle?: LifecycleSettings }): BackgroundWork {
   const mail = deps.mail
     ? startMailWorker({
         transport: deps.mail.transport ?? transportFor(deps.mail.settings, deps.logger, deps.mail.isProduction),
@@ -48,7 +49,7 @@ export function startBackgroundWork(deps: { logger: Logger; databaseUri: string;
     : null;
   const settings = { ...DEFAULTS, ...deps.ingest };
   const log = deps.logger.child({ component: 'ingest-thread' });
-  const data: IngestThreadData = { uri: deps.databaseUri, owner: workerId(), pollMs: settings.pollMs, leaseMs: settings.leaseMs, batchSize: settings.batchSize };
+  const data: IngestThreadData = { uri: deps.databaseUri, owner: workerId(), pollMs: settings.pollMs, leaseMs: settings.leaseMs, batchSize: settings.batchSize, lifecycle: deps.lifecycle ?? lifecycleSettings() };
   let worker: Worker | null = null;
   let exited: Promise<void> = Promise.resolve();
   let stopping = false;

@@ -21,8 +21,8 @@ function languageFolder(language: string | null | undefined): string {
 export async function renderMail(name: MailTemplate, locals: Record<string, unknown>, language?: string | null): Promise<RenderedMail> {
   const dir = path.join(VIEWS, languageFolder(language));
   const [textSource, html] = await Promise.all([
-    ejs.renderFile(path.join(dir, `${name}.text.ejs`), locals, { async: false }),
-    ejs.renderFile(path.join(dir, `${name}.html.ejs`), locals, { async: false }),
+    ejs.renderFile(path.join(dir, `${name}.text.ejs`), locals, { async: false, cache: true }),
+    ejs.renderFile(path.join(dir, `${name}.html.ejs`), locals, { async: false, cache: true }),
   ]);
   const m = /^Subject: (.+)\r?\n\r?\n([\s\S]*)$/.exec(textSource);
   if (!m) throw new Error(`Mail template ${name}.text.ejs must start with "Subject: ..." and a blank line`);

@@ -16,6 +16,7 @@ import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { fromScimLocale, patchBody, primaryEmail, scimUserBody, toScim, type Names, type ScimUserBody } from './resource';
 import { parseScimFilter } from './filter';
+import { inviteNewUser } from '../../domain/invitations';
 import { MAX_RESULTS, SCIM } from './schemas';
 
 /** 400 with scimType mutability or invalidPath. */
@@ -204,6 +205,8 @@ export function scimUserRoutes(router: Router): void {
       contact,
       apiContext(res),
     );
+    // Provisioned users have no password: they are invited to choose one.
+    await inviteNewUser(user, {}, apiContext(res));
     res.location(`${base(req)}/Users/${user._id}`);
     send(res, 201, toScim((await UserModel.findById(user._id))!, base(req), await names()));
   });

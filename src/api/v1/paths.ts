@@ -8,6 +8,7 @@ export const V1 = {
   userDowngrade: '/v1/users/:id/downgrade',
   userActivate: '/v1/users/:id/activate',
   userDeactivate: '/v1/users/:id/deactivate',
+  userInvitation: '/v1/users/:id/invitation',
   profiles: '/v1/profiles',
   licenses: '/v1/licenses',
   license: '/v1/licenses/:id',

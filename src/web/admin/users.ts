@@ -6,7 +6,8 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { searchUsers } from '../../domain/user-directory';
 import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from '../../domain/qualification';
-import { editUser, freeContacts, listAccounts, resetPassword, upgradeProfiles, userDetails } from '../../domain/user-admin';
+import { editUser, freeContacts, listAccounts, upgradeProfiles, userDetails } from '../../domain/user-admin';
+import { resendInvitation, sendResetLinkAsAdmin } from '../../domain/invitations';
 import { startLoginAs } from '../../domain/login-as';
 import { recordLogin } from '../../domain/authentication';
 import { signIn } from '../../auth/areas';
@@ -114,12 +115,15 @@ export function adminUsersRouter(): Router {
     return 'Details saved.';
   }));
 
-  router.post(`${ADMIN.users}/:id/reset-password`, async (req, res) => {
-    const temporary = await resetPassword(String(req.params.id), ctxOf(req, res));
-    // Rendered straight away rather than through a flash, so the password never sits in the session store.
-    res.locals.flash = { kind: 'ok', text: 'Password reset. Give the user this temporary password; it is shown only once:', secret: temporary };
-    await renderUser(req, res);
-  });
+  router.post(`${ADMIN.users}/:id/reset-password`, action(async (req, res) => {
+    const user = await sendResetLinkAsAdmin(String(req.params.id), ctxOf(req, res));
+    return `A password reset link was sent to ${user.email}. Their sessions end when they use it.`;
+  }));
+
+  router.post(`${ADMIN.users}/:id/invitation`, action(async (req, res) => {
+    const user = await resendInvitation(String(req.params.id), ctxOf(req, res));
+    return `An invitation to set a password was sent to ${user.email}.`;
+  }));
 
   router.post(`${ADMIN.users}/:id/login-as`, async (req, res) => {
     const ctx = ctxOf(req, res);

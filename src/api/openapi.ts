@@ -70,6 +70,7 @@ const SCHEMAS: Record<string, object> = {
       emailEncodingKey: { type: 'string' }, userType: { enum: ['internal', 'customer', 'partner'] }, profile: nameRef, license: nameRef,
       contactId: { type: ['string', 'null'] }, siteId: { type: ['string', 'null'] }, isActive: { type: 'boolean' },
       createdAt: { type: ['string', 'null'], format: 'date-time' }, lastLoginAt: { type: ['string', 'null'], format: 'date-time' },
+      emailVerified: { type: 'boolean' }, emailVerifiedAt: { type: ['string', 'null'], format: 'date-time' },
     },
   },
   UserPage: { type: 'object', properties: { records: { type: 'array', items: ref('User') }, nextCursor: { type: ['string', 'null'] } }, required: ['records', 'nextCursor'] },

@@ -28,8 +28,15 @@ function runStrategy(strategy: string, req: Request, res: Response, next: NextFu
   });
 }
 
+/**
+ * Runs once the password is accepted, before any session: may refuse the sign-in (throw: an unconfirmed
+ * email where the site wants one) or hold it ('held': a second factor is asked first; the hook has
+ * recorded what the next step needs).
+ */
+export type AfterPassword = (user: UserDoc, req: Request) => Promise<'sign-in' | 'held'>;
+
 /** Signs the user in to `area` or throws AuthenticationError / TooManyRequestsError / ValidationError. */
-export async function authenticateLogin(area: Area, throttle: LoginThrottle, req: Request, res: Response, next: NextFunction): Promise<UserDoc> {
+export async function authenticateLogin(area: Area, throttle: LoginThrottle, req: Request, res: Response, next: NextFunction, afterPassword?: AfterPassword): Promise<UserDoc> {
   const { username } = readCredentials(req.body);
   const ip = req.ip ?? 'unknown';
   await throttle.assertAllowed(username, ip);
@@ -39,6 +46,7 @@ export async function authenticateLogin(area: Area, throttle: LoginThrottle, req
     throw new AuthenticationError();
   }
   await throttle.recordSuccess(username, ip);
+  if (afterPassword && (await afterPassword(user, req)) === 'held') return user;
   await signIn(req, area, user);
   await recordLogin(user, area, ip, req.get('user-agent'));
   return user;

@@ -79,3 +79,12 @@ export class InvalidLinkError extends DomainError {
     this.code = `link_${reason}`;
   }
 }
+
+/** The password was right but the site lets only users with a confirmed email address sign in. */
+export class EmailUnverifiedError extends DomainError {
+  readonly status = 403;
+  readonly code = 'email_unverified';
+  constructor(message = 'Confirm your email address before you log in: open the link we mailed you, or ask for a new one below.') {
+    super(message);
+  }
+}

@@ -7,7 +7,11 @@ import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { assertPermission } from './permissions';
 import { validateAndSave } from './save';
 
-export interface SiteInput { name: string; slug: string; selfRegistrationEnabled: boolean; registrationProfileId: string }
+export interface SiteInput {
+  name: string; slug: string; selfRegistrationEnabled: boolean; registrationProfileId: string;
+  /** Account lifecycle settings; left as they are when not given. */
+  allowUnverifiedSignIn?: boolean; requireMfa?: boolean;
+}
 
 export function listSites() {
   return SiteModel.find().sort({ name: 1 }).populate('registrationProfile', 'name').lean();
@@ -45,9 +49,11 @@ export async function updateSite(id: string, input: SiteInput, ctx: RequestConte
   const site = Types.ObjectId.isValid(id) && /^[0-9a-f]{24}$/i.test(id) ? await SiteModel.findById(id) : null;
   if (!site) throw new NotFoundError('No site has this id.');
   const profile = await validProfile(input.registrationProfileId);
-  const before = { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(site.registrationProfile) };
+  const before = { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(site.registrationProfile), allowUnverifiedSignIn: site.allowUnverifiedSignIn, requireMfa: site.requireMfa };
   site.set({ name: input.name, slug: input.slug, selfRegistrationEnabled: input.selfRegistrationEnabled, registrationProfile: profile._id });
+  if (input.allowUnverifiedSignIn !== undefined) site.allowUnverifiedSignIn = input.allowUnverifiedSignIn;
+  if (input.requireMfa !== undefined) site.requireMfa = input.requireMfa;
   await saveSite(site);
-  await recordAudit(ctx, { action: 'site.updated', target: { type: 'Site', id: site._id, label: site.slug }, before, after: { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(profile._id) } });
+  await recordAudit(ctx, { action: 'site.updated', target: { type: 'Site', id: site._id, label: site.slug }, before, after: { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(profile._id), allowUnverifiedSignIn: site.allowUnverifiedSignIn, requireMfa: site.requireMfa } });
   return site;
 }

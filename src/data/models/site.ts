@@ -16,6 +16,10 @@ const siteSchema = new Schema(
     selfRegistrationEnabled: { type: Boolean, default: false },
     registrationProfile: { type: Schema.Types.ObjectId, ref: 'Profile', required: true },
     defaultAccount: { type: Schema.Types.ObjectId, ref: 'Account', default: null },
+    /** Whether users who have not confirmed their email address may sign in (with a banner asking them to). */
+    allowUnverifiedSignIn: { type: Boolean, default: true },
+    /** Whether the site's users must sign in with a second factor (they enrol at their next sign-in). */
+    requireMfa: { type: Boolean, default: false },
   },
   { timestamps: true },
 );

@@ -8,6 +8,7 @@ import { searchUsers } from '../../domain/user-directory';
 import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from '../../domain/qualification';
 import { editUser, freeContacts, listAccounts, upgradeProfiles, userDetails } from '../../domain/user-admin';
 import { resendInvitation, sendResetLinkAsAdmin } from '../../domain/invitations';
+import { resendVerificationAsAdmin } from '../../domain/verification';
 import { startLoginAs } from '../../domain/login-as';
 import { recordLogin } from '../../domain/authentication';
 import { signIn } from '../../auth/areas';
@@ -123,6 +124,11 @@ export function adminUsersRouter(): Router {
   router.post(`${ADMIN.users}/:id/invitation`, action(async (req, res) => {
     const user = await resendInvitation(String(req.params.id), ctxOf(req, res));
     return `An invitation to set a password was sent to ${user.email}.`;
+  }));
+
+  router.post(`${ADMIN.users}/:id/verification`, action(async (req, res) => {
+    const user = await resendVerificationAsAdmin(String(req.params.id), ctxOf(req, res));
+    return `A link to confirm the address was sent to ${user.email}.`;
   }));
 
   router.post(`${ADMIN.users}/:id/login-as`, async (req, res) => {

@@ -11,7 +11,8 @@ import { changeOwnPassword, updateOwnProfile } from '../../domain/account';
 import { recordLogin } from '../../domain/authentication';
 import { localeFromAcceptLanguage } from '../../domain/locale';
 import { isTimeZone } from '../../data/models';
-import { isDomainError, TooManyRequestsError, ValidationError, type DomainError } from '../../domain/errors';
+import { EmailUnverifiedError, isDomainError, TooManyRequestsError, ValidationError, type DomainError } from '../../domain/errors';
+import { assertMaySignIn } from '../../domain/verification';
 import { authenticateLogin } from '../../auth/login';
 import { safeReturnTo, signIn, signOut } from '../../auth/areas';
 import { keepTyped, readStrings } from '../forms';
@@ -93,6 +94,10 @@ export function siteRouter(deps: AppDeps): Router {
         },
         { ip: req.ip },
       );
+      if (s.allowUnverifiedSignIn === false) {
+        // This site lets people in once their address is confirmed: the mail is on its way.
+        return res.status(201).render('site/check-email', { title: 'Check your mail', email: user.email });
+      }
       await signIn(req, 'site', user);
       await recordLogin(user, 'site', req.ip, req.get('user-agent'));
       res.redirect(303, sitePaths(s.slug).home);
@@ -109,9 +114,15 @@ export function siteRouter(deps: AppDeps): Router {
     const returnTo = safeReturnTo((req.body as Record<string, unknown>)?.returnTo, '');
     const locals = { title: 'Log in', values: keepTyped(req.body, ['username']), returnTo };
     try {
-      await authenticateLogin('site', deps.siteThrottle, req, res, next);
+      await authenticateLogin('site', deps.siteThrottle, req, res, next, async (user) => {
+        assertMaySignIn(user, res.locals.site!);
+        return 'sign-in';
+      });
       res.redirect(303, returnTo || res.locals.paths.home);
     } catch (err) {
+      if (err instanceof EmailUnverifiedError) {
+        return res.status(err.status).render('site/login', { ...locals, error: err.message, fieldErrors: {}, unverified: locals.values.username });
+      }
       renderRefusal(res, next, err, 'site/login', locals);
     }
   });

@@ -3,6 +3,10 @@ import type { Router, RequestHandler } from 'express';
 import type { AppDeps } from '../deps';
 import { createRequestThrottle } from '../../auth/recovery-throttle';
 import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from '../password-links';
+import { checkVerificationLink, confirmEmailWithLink, resendVerificationByAddress, sendVerificationLink } from '../../domain/verification';
+import { isDomainError, TooManyRequestsError } from '../../domain/errors';
+import { runDetached } from '../../jobs/detached';
+import { readStrings } from '../forms';
 
 export function siteLifecycleRoutes(site: Router, deps: AppDeps, _requireSignIn: RequestHandler): void {
   const pages: PasswordLinkPages = {
@@ -19,4 +23,38 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, _requireSignIn:
   site.post('/reset', setPasswordSubmit(pages, 'reset'));
   site.get('/welcome', setPasswordPage(pages, 'invite'));
   site.post('/welcome', setPasswordSubmit(pages, 'invite'));
+
+  // Email verification: the link opens a page whose button confirms (a mail scanner fetching the link confirms nothing).
+  site.get('/verify-email', async (req, res) => {
+    const token = typeof req.query.token === 'string' ? req.query.token : '';
+    const { user } = await checkVerificationLink(token);
+    res.render('site/verify-email', { title: 'Confirm your email address', token, email: user.email, confirmed: false });
+  });
+  site.post('/verify-email', async (req, res) => {
+    const token = typeof req.body?.token === 'string' ? req.body.token.slice(0, 100) : '';
+    const user = await confirmEmailWithLink(token, req.ip);
+    res.render('site/verify-email', { title: 'Email address confirmed', token: '', email: user.email, confirmed: true });
+  });
+
+  /** "Send the link again": for the signed-in user (the banner), or for an address (the refused log in). Same answer either way. */
+  site.post('/verify-email/resend', async (req, res, next) => {
+    try {
+      const ip = req.ip ?? 'unknown';
+      const where = { area: 'site' as const, siteSlug: res.locals.site!.slug };
+      if (req.siteUser) {
+        const user = req.siteUser;
+        await pages.throttle.consume(user.email, ip);
+        if (!user.emailVerifiedAt) await sendVerificationLink(user, where);
+      } else {
+        const { email } = readStrings(req.body, ['email'], [], 254);
+        await pages.throttle.consume(email, ip);
+        runDetached(() => resendVerificationByAddress(email, where), deps.logger, 'Sending verification links');
+      }
+      res.render('site/verify-sent', { title: 'Check your mail' });
+    } catch (err) {
+      if (!isDomainError(err) || err.status >= 500) return next(err);
+      if (err instanceof TooManyRequestsError) res.set('Retry-After', String(err.retryAfterSeconds));
+      res.status(err.status).render('error', { title: 'Request refused', status: err.status, message: err.message });
+    }
+  });
 }

@@ -9,5 +9,7 @@ export const sitePaths = (slug: string) => ({
   forgot: `/s/${slug}/forgot`,
   reset: `/s/${slug}/reset`,
   welcome: `/s/${slug}/welcome`,
+  verifyEmail: `/s/${slug}/verify-email`,
+  verifyEmailResend: `/s/${slug}/verify-email/resend`,
 });
 export type SitePaths = ReturnType<typeof sitePaths>;

@@ -25,6 +25,7 @@ export const OPERATIONS: Op[] = [
   { method: 'post', path: V1.userDowngrade, summary: 'Downgrade to contactless (frees the seat, keeps the contact record)', body: downgradeBody, ok: 200, response: 'User' },
   { method: 'post', path: V1.userActivate, summary: 'Activate a user', ok: 200, response: 'User' },
   { method: 'post', path: V1.userDeactivate, summary: 'Deactivate a user (ends their sessions)', ok: 200, response: 'User' },
+  { method: 'delete', path: V1.userSessions, summary: 'End every session of a user (site and admin area)', ok: 204 },
   { method: 'post', path: V1.userInvitation, summary: 'Send the set-password invitation again (users without a password)', ok: 202, response: 'User' },
   { method: 'get', path: V1.profiles, summary: 'List profiles', ok: 200, response: 'ProfileList' },
   { method: 'get', path: V1.licenses, summary: 'List licenses with seats', ok: 200, response: 'LicenseList' },

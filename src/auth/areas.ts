@@ -18,6 +18,9 @@ export interface AreaSession {
   signedInAt: number;
   /** Set when an admin signed in to the site as this user (Login As). */
   impersonator?: { userId: string; username: string };
+  /** Where the sign-in came from, for the user's list of sessions. */
+  ip?: string;
+  userAgent?: string;
 }
 
 declare module 'express-session' {
@@ -54,7 +57,10 @@ export async function signIn(req: Request, area: Area, user: { _id: Types.Object
   const other = req.session[otherArea(area)];
   await regenerate(req);
   if (other) req.session[otherArea(area)] = other;
-  req.session[area] = { userId: String(user._id), epoch: user.sessionEpoch ?? 0, signedInAt: Date.now(), ...(impersonator ? { impersonator } : {}) };
+  req.session[area] = {
+    userId: String(user._id), epoch: user.sessionEpoch ?? 0, signedInAt: Date.now(), ...(impersonator ? { impersonator } : {}),
+    ip: req.ip, userAgent: req.get('user-agent')?.slice(0, 300),
+  };
   await save(req);
 }
 

@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { passport } from './passport';
 import { signIn, type Area } from './areas';
 import type { LoginThrottle } from './throttle';
-import { recordLogin } from '../domain/authentication';
+import { recordFailedLogin, recordLogin } from '../domain/authentication';
 import { AuthenticationError, ValidationError } from '../domain/errors';
 import type { UserDoc } from '../data/models';
 
@@ -43,6 +43,7 @@ export async function authenticateLogin(area: Area, throttle: LoginThrottle, req
   const user = await runStrategy(area === 'site' ? 'site-local' : 'admin-local', req, res, next);
   if (!user) {
     await throttle.recordFailure(username, ip);
+    await recordFailedLogin(username, area, ip, req.get('user-agent'));
     throw new AuthenticationError();
   }
   await throttle.recordSuccess(username, ip);

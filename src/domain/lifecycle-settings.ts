@@ -6,15 +6,21 @@
 export interface LifecycleSettings {
   publicUrl: string;
   tokens: { resetMs: number; inviteMs: number; verifyMs: number };
+  /** Days a sign-in history event is kept. */
+  loginHistoryDays?: number;
+  /** The session idle timeout: a session's last request is its expiry minus this. */
+  sessionIdleMs?: number;
 }
 
 let current: LifecycleSettings = {
   publicUrl: 'http://localhost:3000',
   tokens: { resetMs: 60 * 60_000, inviteMs: 72 * 3_600_000, verifyMs: 48 * 3_600_000 },
+  loginHistoryDays: 180,
+  sessionIdleMs: 30 * 60_000,
 };
 
 export function setLifecycleSettings(settings: LifecycleSettings): void {
-  current = { publicUrl: settings.publicUrl.replace(/\/+$/, ''), tokens: { ...settings.tokens } };
+  current = { publicUrl: settings.publicUrl.replace(/\/+$/, ''), tokens: { ...settings.tokens }, loginHistoryDays: settings.loginHistoryDays ?? current.loginHistoryDays, sessionIdleMs: settings.sessionIdleMs ?? current.sessionIdleMs };
 }
 
 export function lifecycleSettings(): LifecycleSettings {

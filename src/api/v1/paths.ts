@@ -9,6 +9,7 @@ export const V1 = {
   userActivate: '/v1/users/:id/activate',
   userDeactivate: '/v1/users/:id/deactivate',
   userInvitation: '/v1/users/:id/invitation',
+  userSessions: '/v1/users/:id/sessions',
   profiles: '/v1/profiles',
   licenses: '/v1/licenses',
   license: '/v1/licenses/:id',

@@ -17,6 +17,7 @@ import { newUserBody, userListQuery, userPatchBody } from '../schemas';
 import { userSerializer } from '../serializers';
 import { V1 } from './paths';
 import { inviteNewUser, resendInvitation } from '../../domain/invitations';
+import { endAllSessionsAsAdmin } from '../../domain/sessions';
 
 export function userRoutes(router: Router): void {
   router.post(V1.users, async (req, res) => {
@@ -31,6 +32,11 @@ export function userRoutes(router: Router): void {
   router.post(V1.userInvitation, async (req, res) => {
     const user = await resendInvitation(String(req.params.id), apiContext(res));
     res.status(202).json((await userSerializer())(user));
+  });
+
+  router.delete(V1.userSessions, async (req, res) => {
+    await endAllSessionsAsAdmin(String(req.params.id), apiContext(res));
+    res.status(204).end();
   });
 
   router.get(V1.users, async (req, res) => {

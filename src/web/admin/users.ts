@@ -9,6 +9,7 @@ import { addContactAndAssociate, associateContact, downgradeUser, setUserActive,
 import { editUser, freeContacts, listAccounts, upgradeProfiles, userDetails } from '../../domain/user-admin';
 import { resendInvitation, sendResetLinkAsAdmin } from '../../domain/invitations';
 import { resendVerificationAsAdmin } from '../../domain/verification';
+import { adminUserSessions, endAllSessionsAsAdmin } from '../../domain/sessions';
 import { startLoginAs } from '../../domain/login-as';
 import { recordLogin } from '../../domain/authentication';
 import { signIn } from '../../auth/areas';
@@ -22,8 +23,8 @@ const FILTERS = ['q', 'contactless', 'licenseId', 'profileId', 'siteId', 'active
 
 async function renderUser(req: Request, res: Response, status = 200, error: string | null = null, fieldErrors: Record<string, string> = {}) {
   const details = await userDetails(String(req.params.id), actorOf(res));
-  const [accounts, contacts, profiles] = await Promise.all([listAccounts(), freeContacts(), upgradeProfiles()]);
-  res.status(status).render('admin/user', { title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles, error, fieldErrors, values: req.body ?? {} });
+  const [accounts, contacts, profiles, lifecycle] = await Promise.all([listAccounts(), freeContacts(), upgradeProfiles(), adminUserSessions(String(req.params.id), actorOf(res))]);
+  res.status(status).render('admin/user', { title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles, sessions: lifecycle.sessions, history: lifecycle.history, error, fieldErrors, values: req.body ?? {} });
 }
 
 /** Runs an action; on success flashes and goes back to the user page, on refusal shows it with its status. */
@@ -129,6 +130,11 @@ export function adminUsersRouter(): Router {
   router.post(`${ADMIN.users}/:id/verification`, action(async (req, res) => {
     const user = await resendVerificationAsAdmin(String(req.params.id), ctxOf(req, res));
     return `A link to confirm the address was sent to ${user.email}.`;
+  }));
+
+  router.post(`${ADMIN.users}/:id/sessions/end`, action(async (req, res) => {
+    const ended = await endAllSessionsAsAdmin(String(req.params.id), ctxOf(req, res));
+    return `Every session of this user has ended (${ended} in the store).`;
   }));
 
   router.post(`${ADMIN.users}/:id/login-as`, async (req, res) => {

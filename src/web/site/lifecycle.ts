@@ -4,11 +4,12 @@ import type { AppDeps } from '../deps';
 import { createRequestThrottle } from '../../auth/recovery-throttle';
 import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from '../password-links';
 import { checkVerificationLink, confirmEmailWithLink, resendVerificationByAddress, sendVerificationLink } from '../../domain/verification';
-import { isDomainError, TooManyRequestsError } from '../../domain/errors';
+import { isDomainError, TooManyRequestsError, ValidationError } from '../../domain/errors';
 import { runDetached } from '../../jobs/detached';
 import { readStrings } from '../forms';
+import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from '../../domain/sessions';
 
-export function siteLifecycleRoutes(site: Router, deps: AppDeps, _requireSignIn: RequestHandler): void {
+export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: RequestHandler): void {
   const pages: PasswordLinkPages = {
     area: 'site',
     linkArea: (res) => ({ area: 'site', siteSlug: res.locals.site!.slug }),
@@ -17,6 +18,25 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, _requireSignIn:
     throttle: createRequestThrottle(deps.db.connection, deps.config.recoveryThrottle, 'recovery'),
     logger: deps.logger,
   };
+  // The account page lists the user's sessions and sign-in history (for its own renders and refusals).
+  site.use(async (req, res, next) => {
+    if (req.siteUser && req.path.startsWith('/account')) {
+      res.locals.sessions = await sessionsOf(req.siteUser, { currentId: req.sessionID });
+      res.locals.history = await historyOf(req.siteUser._id, 20);
+    }
+    next();
+  });
+  site.post('/account/sessions/end', requireSignIn, async (req, res) => {
+    const f = readStrings(req.body, ['id', 'area'], [], 200);
+    if (f.area !== 'site' && f.area !== 'admin') throw new ValidationError('Some fields need attention.', { area: 'Use site or admin.' });
+    await endOwnSession(req.siteUser!, f.id, f.area, req.ip);
+    res.redirect(303, `${res.locals.paths.account}?saved=session`);
+  });
+  site.post('/account/sessions/end-others', requireSignIn, async (req, res) => {
+    await endOtherSessions(req.siteUser!, req.sessionID, req.ip);
+    res.redirect(303, `${res.locals.paths.account}?saved=sessions`);
+  });
+
   site.get('/forgot', forgotPage(pages));
   site.post('/forgot', forgotSubmit(pages));
   site.get('/reset', setPasswordPage(pages, 'reset'));

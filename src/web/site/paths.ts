@@ -11,5 +11,7 @@ export const sitePaths = (slug: string) => ({
   welcome: `/s/${slug}/welcome`,
   verifyEmail: `/s/${slug}/verify-email`,
   verifyEmailResend: `/s/${slug}/verify-email/resend`,
+  accountSessionEnd: `/s/${slug}/account/sessions/end`,
+  accountSessionsEndOthers: `/s/${slug}/account/sessions/end-others`,
 });
 export type SitePaths = ReturnType<typeof sitePaths>;

@@ -10,7 +10,7 @@ import { validateAndSave } from './save';
 export interface SiteInput {
   name: string; slug: string; selfRegistrationEnabled: boolean; registrationProfileId: string;
   /** Account lifecycle settings; left as they are when not given. */
-  allowUnverifiedSignIn?: boolean; requireMfa?: boolean;
+  allowUnverifiedSignIn?: boolean; requireMfa?: boolean; usernameFollowsEmail?: boolean;
 }
 
 export function listSites() {
@@ -49,11 +49,12 @@ export async function updateSite(id: string, input: SiteInput, ctx: RequestConte
   const site = Types.ObjectId.isValid(id) && /^[0-9a-f]{24}$/i.test(id) ? await SiteModel.findById(id) : null;
   if (!site) throw new NotFoundError('No site has this id.');
   const profile = await validProfile(input.registrationProfileId);
-  const before = { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(site.registrationProfile), allowUnverifiedSignIn: site.allowUnverifiedSignIn, requireMfa: site.requireMfa };
+  const before = { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(site.registrationProfile), allowUnverifiedSignIn: site.allowUnverifiedSignIn, requireMfa: site.requireMfa, usernameFollowsEmail: site.usernameFollowsEmail };
   site.set({ name: input.name, slug: input.slug, selfRegistrationEnabled: input.selfRegistrationEnabled, registrationProfile: profile._id });
   if (input.allowUnverifiedSignIn !== undefined) site.allowUnverifiedSignIn = input.allowUnverifiedSignIn;
   if (input.requireMfa !== undefined) site.requireMfa = input.requireMfa;
+  if (input.usernameFollowsEmail !== undefined) site.usernameFollowsEmail = input.usernameFollowsEmail;
   await saveSite(site);
-  await recordAudit(ctx, { action: 'site.updated', target: { type: 'Site', id: site._id, label: site.slug }, before, after: { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(profile._id), allowUnverifiedSignIn: site.allowUnverifiedSignIn, requireMfa: site.requireMfa } });
+  await recordAudit(ctx, { action: 'site.updated', target: { type: 'Site', id: site._id, label: site.slug }, before, after: { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(profile._id), allowUnverifiedSignIn: site.allowUnverifiedSignIn, requireMfa: site.requireMfa, usernameFollowsEmail: site.usernameFollowsEmail } });
   return site;
 }

@@ -65,7 +65,7 @@ export function adminSettingsRouter(): Router {
         selfRegistrationEnabled: field(req, 'selfRegistrationEnabled') === 'on',
         // Forms that show the account lifecycle settings say so; others leave them unchanged.
         ...(field(req, 'lifecycleSettings') === '1'
-          ? { allowUnverifiedSignIn: field(req, 'allowUnverifiedSignIn') === 'on', requireMfa: field(req, 'requireMfa') === 'on' }
+          ? { allowUnverifiedSignIn: field(req, 'allowUnverifiedSignIn') === 'on', requireMfa: field(req, 'requireMfa') === 'on', usernameFollowsEmail: field(req, 'usernameFollowsEmail') === 'on' }
           : {}),
       }, ctxOf(req, res));
       flash(req, 'ok', 'Login & Registration settings saved.');

@@ -8,6 +8,8 @@ import { isDomainError, TooManyRequestsError, ValidationError } from '../../doma
 import { runDetached } from '../../jobs/detached';
 import { readStrings } from '../forms';
 import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from '../../domain/sessions';
+import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from '../../domain/email-change';
+import { keepTyped } from '../forms';
 
 export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: RequestHandler): void {
   const pages: PasswordLinkPages = {
@@ -35,6 +37,35 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
   site.post('/account/sessions/end-others', requireSignIn, async (req, res) => {
     await endOtherSessions(req.siteUser!, req.sessionID, req.ip);
     res.redirect(303, `${res.locals.paths.account}?saved=sessions`);
+  });
+
+  // Changing the email: password again, a link to the new address, a notice to the old one.
+  site.post('/account/email', requireSignIn, async (req, res, next) => {
+    const user = req.siteUser!;
+    try {
+      const f = readStrings(req.body, [], ['newEmail', 'password'], 1024);
+      if ((f.newEmail ?? '').length > 254) throw new ValidationError('Some fields need attention.', { newEmail: 'Use at most 254 characters.' });
+      await pages.throttle.consume(user.email, req.ip ?? 'unknown');
+      await requestEmailChange(user, f.newEmail ?? '', f.password ?? '', { area: 'site', siteSlug: res.locals.site!.slug }, req.ip);
+      res.redirect(303, `${res.locals.paths.account}?saved=email`);
+    } catch (err) {
+      if (!isDomainError(err) || err.status >= 500 || err.status === 403 || err.status === 404) return next(err);
+      if (err instanceof TooManyRequestsError) res.set('Retry-After', String(err.retryAfterSeconds));
+      res.status(err.status).render('site/account', {
+        title: 'Your account', saved: null, values: keepTyped(user, ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey']),
+        newEmail: keepTyped(req.body, ['newEmail']).newEmail, error: err.message, fieldErrors: (err as { fields?: Record<string, string> }).fields ?? {},
+      });
+    }
+  });
+  site.get('/confirm-email', async (req, res) => {
+    const token = typeof req.query.token === 'string' ? req.query.token : '';
+    const { email } = await checkEmailChangeLink(token);
+    res.render('site/confirm-email', { title: 'Confirm your new email address', token, email, confirmed: false });
+  });
+  site.post('/confirm-email', async (req, res) => {
+    const token = typeof req.body?.token === 'string' ? req.body.token.slice(0, 100) : '';
+    const user = await confirmEmailChange(token, req.ip);
+    res.render('site/confirm-email', { title: 'Email address changed', token: '', email: user.email, confirmed: true });
   });
 
   site.get('/forgot', forgotPage(pages));

@@ -11,6 +11,8 @@ export const sitePaths = (slug: string) => ({
   welcome: `/s/${slug}/welcome`,
   verifyEmail: `/s/${slug}/verify-email`,
   verifyEmailResend: `/s/${slug}/verify-email/resend`,
+  accountEmail: `/s/${slug}/account/email`,
+  confirmEmail: `/s/${slug}/confirm-email`,
   accountSessionEnd: `/s/${slug}/account/sessions/end`,
   accountSessionsEndOthers: `/s/${slug}/account/sessions/end-others`,
 });

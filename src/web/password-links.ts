@@ -16,6 +16,7 @@ import { checkPasswordLink, sendPasswordResetLinks, setPasswordWithLink, type Pa
 import type { LinkArea } from '../domain/links';
 import { runDetached } from '../jobs/detached';
 import { keepTyped, readStrings } from './forms';
+import { holdForSecondFactor } from './two-factor';
 
 export interface PasswordLinkPages {
   area: Area;
@@ -24,6 +25,8 @@ export interface PasswordLinkPages {
   views: { forgot: string; setPassword: string };
   /** Where a person lands once signed in. */
   home(res: Response): string;
+  /** The second sign-in step, for users with two-factor on. */
+  codePath(res: Response): string;
   throttle: RequestThrottle;
   logger: Logger;
 }
@@ -76,6 +79,8 @@ export function setPasswordSubmit(p: PasswordLinkPages, purpose: PasswordLinkPur
         throw new ValidationError('Some fields need attention.', { passwordConfirm: 'The two passwords differ. Type the same password twice.' });
       }
       const user = await setPasswordWithLink(purpose, token, f.password, { area: p.area, ip: req.ip });
+      // A new password does not skip the second factor.
+      if (await holdForSecondFactor(req, p.area, user)) return res.redirect(303, p.codePath(res));
       await signIn(req, p.area, user);
       await recordLogin(user, p.area, req.ip, req.get('user-agent'));
       res.redirect(303, p.home(res));

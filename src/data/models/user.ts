@@ -77,11 +77,15 @@ const userSchema = new Schema(
     lastLoginAt: { type: Date, default: null },
     /** When the user proved they read mail at `email` (a verification, invitation or reset link). */
     emailVerifiedAt: { type: Date, default: null },
+    /** Whether sign-in asks for a second factor (the details below are never selected by default). */
+    mfaEnabled: { type: Boolean, default: false },
     /** Two-factor sign-in (TOTP): the secret once enrolment is confirmed, and hashed one-time recovery codes. */
     mfa: {
       type: new Schema(
         {
           secret: { type: String, default: null },
+          /** A secret shown for enrolment, kept until a correct code confirms it. */
+          pendingSecret: { type: String, default: null },
           enabledAt: { type: Date, default: null },
           /** The last time step whose code was accepted: a code is accepted once. */
           lastStep: { type: Number, default: 0 },

@@ -9,6 +9,7 @@ import { loadActor } from '../../domain/actor';
 import { recordLogin } from '../../domain/authentication';
 import { isDomainError, TooManyRequestsError } from '../../domain/errors';
 import { ADMIN, field } from './common';
+import { holdForSecondFactor } from '../two-factor';
 
 export function adminAuthRouter(deps: AppDeps): Router {
   const router = Router();
@@ -22,8 +23,13 @@ export function adminAuthRouter(deps: AppDeps): Router {
   router.post(ADMIN.login, async (req, res, next) => {
     const returnTo = safeReturnTo(field(req, 'returnTo'), '');
     try {
-      await authenticateLogin('admin', deps.adminThrottle, req, res, next);
-      res.redirect(303, returnTo.startsWith('/admin') ? returnTo : ADMIN.dashboard);
+      const dest = returnTo.startsWith('/admin') ? returnTo : ADMIN.dashboard;
+      let held = false;
+      await authenticateLogin('admin', deps.adminThrottle, req, res, next, async (user) => {
+        held = await holdForSecondFactor(req, 'admin', user, dest);
+        return held ? 'held' : 'sign-in';
+      });
+      res.redirect(303, held ? ADMIN.loginCode : dest);
     } catch (err) {
       if (!isDomainError(err) || err.status >= 500) return next(err);
       if (err instanceof TooManyRequestsError) res.set('Retry-After', String(err.retryAfterSeconds));

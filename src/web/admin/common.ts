@@ -27,6 +27,8 @@ export const ADMIN = {
   forgot: '/admin/forgot',
   reset: '/admin/reset',
   welcome: '/admin/welcome',
+  loginCode: '/admin/login/code',
+  twoFactor: '/admin/two-factor',
 } as const;
 
 /** Only signed-in internal users with a valid actor get past; others go to the login page. */

@@ -8,7 +8,7 @@ import { adminAuthRouter } from './auth';
 import { adminUsersRouter } from './users';
 import { adminSettingsRouter } from './settings';
 import { adminOutboxRouter } from './outbox';
-import { adminPasswordLinksRouter } from './password-links';
+import { adminPasswordLinksRouter, adminTwoFactorRouter } from './password-links';
 import { requireAdmin } from './common';
 
 export function adminRouter(deps: AppDeps): Router {
@@ -16,6 +16,7 @@ export function adminRouter(deps: AppDeps): Router {
   router.use(adminAuthRouter(deps));
   router.use(adminPasswordLinksRouter(deps));
   router.use('/admin', requireAdmin);
+  router.use(adminTwoFactorRouter(deps));
   router.use(adminUsersRouter());
   router.use(adminSettingsRouter());
   router.use(adminOutboxRouter(Boolean(deps.config.mail.smtpUrl)));

@@ -10,6 +10,7 @@ import { editUser, freeContacts, listAccounts, upgradeProfiles, userDetails } fr
 import { resendInvitation, sendResetLinkAsAdmin } from '../../domain/invitations';
 import { resendVerificationAsAdmin } from '../../domain/verification';
 import { adminUserSessions, endAllSessionsAsAdmin } from '../../domain/sessions';
+import { resetMfaAsAdmin } from '../../domain/two-factor';
 import { startLoginAs } from '../../domain/login-as';
 import { recordLogin } from '../../domain/authentication';
 import { signIn } from '../../auth/areas';
@@ -135,6 +136,11 @@ export function adminUsersRouter(): Router {
   router.post(`${ADMIN.users}/:id/sessions/end`, action(async (req, res) => {
     const ended = await endAllSessionsAsAdmin(String(req.params.id), ctxOf(req, res));
     return `Every session of this user has ended (${ended} in the store).`;
+  }));
+
+  router.post(`${ADMIN.users}/:id/two-factor/reset`, action(async (req, res) => {
+    await resetMfaAsAdmin(String(req.params.id), ctxOf(req, res));
+    return 'Two-factor sign-in was reset and the user\'s sessions ended; they set it up again at their next sign-in where it is required.';
   }));
 
   router.post(`${ADMIN.users}/:id/login-as`, async (req, res) => {

@@ -19,6 +19,7 @@ import { keepTyped, readStrings } from '../forms';
 import { sitePaths } from './paths';
 import type { SiteDoc } from '../../data/models';
 import { siteLifecycleRoutes } from './lifecycle';
+import { holdForSecondFactor } from '../two-factor';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
 const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;
@@ -63,6 +64,8 @@ export function siteRouter(deps: AppDeps): Router {
     if (req.siteUser) return next();
     res.redirect(`${res.locals.paths.login}?returnTo=${encodeURIComponent(req.originalUrl)}`);
   };
+
+  siteLifecycleRoutes(site, deps, requireSignIn);
 
   site.get('/', (_req, res) => res.render('site/home', { title: res.locals.site!.name }));
 
@@ -114,11 +117,13 @@ export function siteRouter(deps: AppDeps): Router {
     const returnTo = safeReturnTo((req.body as Record<string, unknown>)?.returnTo, '');
     const locals = { title: 'Log in', values: keepTyped(req.body, ['username']), returnTo };
     try {
+      let held = false;
       await authenticateLogin('site', deps.siteThrottle, req, res, next, async (user) => {
         assertMaySignIn(user, res.locals.site!);
-        return 'sign-in';
+        held = await holdForSecondFactor(req, 'site', user, returnTo);
+        return held ? 'held' : 'sign-in';
       });
-      res.redirect(303, returnTo || res.locals.paths.home);
+      res.redirect(303, held ? res.locals.paths.loginCode : returnTo || res.locals.paths.home);
     } catch (err) {
       if (err instanceof EmailUnverifiedError) {
         return res.status(err.status).render('site/login', { ...locals, error: err.message, fieldErrors: {}, unverified: locals.values.username });
@@ -126,8 +131,6 @@ export function siteRouter(deps: AppDeps): Router {
       renderRefusal(res, next, err, 'site/login', locals);
     }
   });
-
-  siteLifecycleRoutes(site, deps, requireSignIn);
 
   site.post('/logout', async (req, res) => {
     await signOut(req, res, 'site');

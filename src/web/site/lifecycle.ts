@@ -10,6 +10,7 @@ import { readStrings } from '../forms';
 import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from '../../domain/sessions';
 import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from '../../domain/email-change';
 import { keepTyped } from '../forms';
+import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../two-factor';
 
 export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: RequestHandler): void {
   const pages: PasswordLinkPages = {
@@ -17,9 +18,26 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     linkArea: (res) => ({ area: 'site', siteSlug: res.locals.site!.slug }),
     views: { forgot: 'site/forgot', setPassword: 'site/set-password' },
     home: (res) => res.locals.paths.home,
+    codePath: (res) => res.locals.paths.loginCode,
     throttle: createRequestThrottle(deps.db.connection, deps.config.recoveryThrottle, 'recovery'),
     logger: deps.logger,
   };
+  const twoFactor: TwoFactorPages = {
+    area: 'site',
+    views: { code: 'site/login-code', manage: 'site/two-factor' },
+    managePath: (res) => res.locals.paths.twoFactor,
+    loginPath: (res) => res.locals.paths.login,
+    home: (res) => res.locals.paths.home,
+    throttle: deps.siteThrottle,
+  };
+  // A site that requires two-factor sends its signed-in users without it to set it up first.
+  site.use(requireEnrolment('site', (_req, res) => Boolean(res.locals.site?.requireMfa), twoFactor, (path) => path.endsWith('/logout')));
+  site.get('/login/code', codePage(twoFactor));
+  site.post('/login/code', codeSubmit(twoFactor));
+  site.get('/account/two-factor', requireSignIn, managePage(twoFactor));
+  site.post('/account/two-factor/setup', requireSignIn, setupSubmit(twoFactor));
+  site.post('/account/two-factor/enable', requireSignIn, enableSubmit(twoFactor));
+  site.post('/account/two-factor/disable', requireSignIn, disableSubmit(twoFactor));
   // The account page lists the user's sessions and sign-in history (for its own renders and refusals).
   site.use(async (req, res, next) => {
     if (req.siteUser && req.path.startsWith('/account')) {

@@ -3,6 +3,8 @@ export const sitePaths = (slug: string) => ({
   home: `/s/${slug}/`,
   register: `/s/${slug}/register`,
   login: `/s/${slug}/login`,
+  loginCode: `/s/${slug}/login/code`,
+  twoFactor: `/s/${slug}/account/two-factor`,
   logout: `/s/${slug}/logout`,
   account: `/s/${slug}/account`,
   accountPassword: `/s/${slug}/account/password`,

@@ -1,6 +1,8 @@
 /**
  * The account lifecycle in Debian's Chromium, with mail read from the admin outbox (no SMTP_URL):
- * password recovery from "Forgot your password?" to signed in with the new password.
+ * password recovery from "Forgot your password?" to signed in with the new password, and two-factor
+ * enrolment (QR code shown under the CSP, key read from the page) and sign-in with a code, for a user
+ * who joined through an invitation from the outbox.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
@@ -10,6 +12,11 @@ import { GOOD_PASSWORD, registerGuest } from '../helpers/forms';
 import { deliverToOutbox } from '../helpers/mail';
 import { settleDetached } from '../../src/jobs/detached';
 import { setLifecycleSettings } from '../../src/domain/lifecycle-settings';
+import { totp } from '../helpers/totp';
+import { ProfileModel, UserModel } from '../../src/data/models';
+import { createUser } from '../../src/domain/users';
+import { inviteNewUser } from '../../src/domain/invitations';
+import { systemContext } from '../../src/domain/actor';
 
 describeBrowser('account lifecycle in a browser', () => {
   let t: TestApp;
@@ -79,6 +86,52 @@ describeBrowser('account lifecycle in a browser', () => {
     await page.getByLabel('Password').fill(fresh);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(`${t.baseUrl}/s/portal/`);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('joins by invitation, sets up two-factor from the QR page, and signs in with a code', async () => {
+    const profile = await ProfileModel.findOne({ name: 'External Identity User' }).lean();
+    const user = await createUser({ firstName: 'Hedy', lastName: 'Lamarr', email: 'hedy@example.com', profileId: profile!._id }, systemContext);
+    await inviteNewUser(user, {}, systemContext);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = watchPageErrors(page);
+    const password = 'frequency-hopping-piano-44';
+
+    await page.goto(await linkFromOutbox('hedy@example.com'));
+    await page.getByLabel('New password', { exact: true }).fill(password);
+    await page.getByLabel('New password again').fill(password);
+    await page.getByRole('button', { name: 'Set password and log in' }).click();
+    await page.waitForURL(`${t.baseUrl}/s/portal/`);
+
+    await page.getByRole('link', { name: 'Account', exact: true }).click();
+    await page.getByRole('link', { name: 'Set up two-factor sign-in' }).click();
+    await page.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+    const qr = page.getByAltText('QR code of your two-factor key');
+    await qr.waitFor();
+    // The image really rendered: the CSP lets a data: image through.
+    expect(await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    const secret = (await page.locator('#totp-secret').textContent())!.trim();
+    await page.getByLabel('Code from the app').fill('000000');
+    await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+    await expect(page.locator('#f-code-error').textContent()).resolves.toContain('That code is not correct.');
+    await page.getByLabel('Code from the app').fill(totp(secret));
+    await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+    await expect(page.locator('#recovery-codes li').count()).resolves.toBe(10);
+
+    await page.goto(`${t.baseUrl}/s/portal/`);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.goto(`${t.baseUrl}/s/portal/login`);
+    await page.getByLabel('Username').fill('hedy@example.com');
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${t.baseUrl}/s/portal/login/code`);
+    await page.getByLabel('Code').fill(totp(secret, 1));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(`${t.baseUrl}/s/portal/`);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Welcome, Hedy!');
+    expect((await UserModel.findOne({ username: 'hedy@example.com' }).lean())!.mfaEnabled).toBe(true);
     expect(errors).toEqual([]);
     await context.close();
   }, 60_000);

@@ -7,6 +7,7 @@ import { MailMessageModel } from '../../../src/data/models';
 import { queueMail } from '../../../src/mail/queue';
 import { startBackgroundWork } from '../../../src/jobs';
 import { deliverToOutbox } from '../../helpers/mail';
+import { outboxTransport } from '../../../src/mail/transport';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -61,4 +62,15 @@ it('is filled by the background worker as soon as mail is queued', async () => {
   const msg = await MailMessageModel.findOne({ to: 'worker@example.com' }).lean();
   expect(msg).toMatchObject({ state: 'sent', deliveredVia: 'outbox', attempts: 1 });
   expect(msg!.text).toContain('token=three'); // the outbox keeps the text: it is the mailbox
+});
+
+it('logs outbox mail at info level, with its links outside production and without them in production', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+  const mail = { from: 'a@b.c', to: 'log@example.com', subject: 'Reset your password', text: 'Open http://localhost:3000/s/portal/reset?token=SECRETTOKEN now', html: '', template: 'password-reset' };
+  await outboxTransport(logger, { isProduction: true }).send(mail);
+  await outboxTransport(logger, { isProduction: false }).send(mail);
+  expect(lines[0]).toMatchObject({ level: 30, to: 'log@example.com', subject: 'Reset your password' });
+  expect(JSON.stringify(lines[0])).not.toContain('SECRETTOKEN');
+  expect(lines[1].links).toEqual(['http://localhost:3000/s/portal/reset?token=SECRETTOKEN']);
 });

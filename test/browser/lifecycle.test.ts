@@ -111,7 +111,7 @@ describeBrowser('account lifecycle in a browser', () => {
     const qr = page.getByAltText('QR code of your two-factor key');
     await qr.waitFor();
     // The image really rendered: the CSP lets a data: image through.
-    expect(await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    expect(await qr.evaluate((img) => { const i = img as unknown as { complete: boolean; naturalWidth: number }; return i.complete && i.naturalWidth > 0; })).toBe(true);
     const secret = (await page.locator('#totp-secret').textContent())!.trim();
     await page.getByLabel('Code from the app').fill('000000');
     await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();

@@ -24,12 +24,14 @@ import { adminRouter } from './web/admin';
 import { apiRouter } from './api';
 import { scimRouter } from './api/scim';
 import type { AppDeps } from './web/deps';
+import { setLifecycleSettings } from './domain/lifecycle-settings';
 
 export const ROOT_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
 export const BODY_LIMITS = { form: '64kb', json: '1mb' } as const;
 
 export function createApp(config: Config, db: Database, logger: Logger): express.Express {
+  setLifecycleSettings({ publicUrl: config.publicUrl, tokens: config.tokens, loginHistoryDays: config.loginHistoryDays, sessionIdleMs: config.session.idleMs });
   const deps: AppDeps = {
     config,
     db,

@@ -50,8 +50,30 @@ const envSchema = z.object({
   INGEST_MAX_UPLOAD_MB: z.coerce.number().min(0.001).max(1024).default(150),
   /** Heap cap of the ingest worker's thread, in megabytes (its old generation); bounds a job's memory. */
   INGEST_THREAD_HEAP_MB: z.coerce.number().int().min(64).max(8192).default(192),
-  /** Public base URL used in links printed to the log (setup link). */
+  /** Public base URL used in links printed to the log (setup link) and in every mail. */
   PUBLIC_URL: z.string().url().optional(),
+  /** SMTP server for outgoing mail (smtp://user:pass@host:587, smtps://...). Unset: mail goes to the outbox at /admin/outbox. */
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must start with smtp:// or smtps://').optional(),
+  /** The From of every mail. */
+  MAIL_FROM: z.string().min(3).max(300).default('Identity Portal <no-reply@localhost>'),
+  /** How often the mail worker looks for messages due, in milliseconds. */
+  MAIL_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(1000),
+  /** Delivery attempts of one message before it is marked failed (backoff doubles from 30 s, capped at 1 h). */
+  MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  /** Minutes a password reset link stays valid. */
+  RESET_TOKEN_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(60),
+  /** Hours an invitation (set-password) link stays valid. */
+  INVITE_TOKEN_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+  /** Hours an email verification or email change link stays valid. */
+  VERIFY_TOKEN_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(48),
+  /** Reset or verification mails asked for one address per hour before further requests are refused. */
+  RECOVERY_MAX_PER_ADDRESS: z.coerce.number().int().min(1).max(1000).default(5),
+  /** Reset or verification mails asked for from one IP per hour. */
+  RECOVERY_MAX_PER_IP: z.coerce.number().int().min(1).max(100_000).default(30),
+  /** Days the sign-in history is kept (a TTL index). */
+  LOGIN_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
+  /** Internal users must set up two-factor sign-in before the admin area opens. Default: on in production. */
+  ADMIN_MFA_REQUIRED: z.enum(['true', 'false', '1', '0']).optional(),
 });
 
 export type Config = Readonly<{
@@ -70,7 +92,14 @@ export type Config = Readonly<{
   registrationThrottle: { maxFailsPerIp: number; windowSeconds: number };
   publicUrl: string;
   ingest: IngestSettings;
+  mail: MailSettings;
+  tokens: { resetMs: number; inviteMs: number; verifyMs: number };
+  recoveryThrottle: { maxPerAddress: number; maxPerIp: number; windowSeconds: number };
+  loginHistoryDays: number;
+  adminMfaRequired: boolean;
 }>;
+
+export interface MailSettings { smtpUrl: string | undefined; from: string; pollMs: number; maxAttempts: number; leaseMs: number }
 
 export interface IngestSettings { pollMs: number; leaseMs: number; batchSize: number; maxUploadBytes: number; threadHeapMb: number }
 
@@ -135,5 +164,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxUploadBytes: Math.round(e.INGEST_MAX_UPLOAD_MB * 1024 * 1024),
       threadHeapMb: e.INGEST_THREAD_HEAP_MB,
     },
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, pollMs: e.MAIL_POLL_MS, maxAttempts: e.MAIL_MAX_ATTEMPTS, leaseMs: 60_000 },
+    tokens: { resetMs: e.RESET_TOKEN_MINUTES * 60_000, inviteMs: e.INVITE_TOKEN_HOURS * 3_600_000, verifyMs: e.VERIFY_TOKEN_HOURS * 3_600_000 },
+    recoveryThrottle: { maxPerAddress: e.RECOVERY_MAX_PER_ADDRESS, maxPerIp: e.RECOVERY_MAX_PER_IP, windowSeconds: 3600 },
+    loginHistoryDays: e.LOGIN_HISTORY_DAYS,
+    adminMfaRequired: e.ADMIN_MFA_REQUIRED === undefined ? isProduction : e.ADMIN_MFA_REQUIRED === 'true' || e.ADMIN_MFA_REQUIRED === '1',
   });
 }

@@ -51,7 +51,7 @@ async function main(): Promise<void> {
 
   warmPasswordPolicy();
   const app = createApp(config, db, logger);
-  const background = startBackgroundWork({ logger, databaseUri: db.uri, ingest: config.ingest });
+  const background = startBackgroundWork({ logger, databaseUri: db.uri, ingest: config.ingest, mail: { settings: config.mail, isProduction: config.isProduction }, lifecycle: { publicUrl: config.publicUrl, tokens: config.tokens } });
   const server: Server = app.listen(config.port, config.host, () => {
     logger.info({ port: config.port, host: config.host, database: db.kind }, 'Identity portal listening');
   });

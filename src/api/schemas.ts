@@ -19,6 +19,8 @@ export const newUserBody = z.strictObject({
   siteId: objectId.nullable().optional(),
   password: text(1024).optional(),
   isActive: bool.optional(),
+  /** A user created without a password is mailed a set-password invitation unless this is false. */
+  sendInvitation: bool.optional(),
 });
 
 /** PATCH /users/:id: any of these; username, profile, license and contact change through their own routes. */

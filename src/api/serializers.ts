@@ -13,7 +13,7 @@ const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : nul
 export interface UserLike {
   _id: Id; username: string; email: string; firstName?: string | null; lastName: string; alias: string; communityNickname: string;
   localeSidKey: string; timeZoneSidKey: string; languageLocaleKey: string; emailEncodingKey?: string | null; userType: string;
-  profile: Id; license: Id; contact?: Id | null; site?: Id | null; isActive?: boolean | null; createdAt?: Date | null; lastLoginAt?: Date | null;
+  profile: Id; license: Id; contact?: Id | null; site?: Id | null; isActive?: boolean | null; createdAt?: Date | null; lastLoginAt?: Date | null; emailVerifiedAt?: Date | null;
 }
 
 /** Loads profile and license names once, then serialises any number of users. */
@@ -41,6 +41,8 @@ export async function userSerializer(): Promise<(u: UserLike) => Record<string, 
     isActive: u.isActive !== false,
     createdAt: iso(u.createdAt),
     lastLoginAt: iso(u.lastLoginAt),
+    emailVerified: Boolean(u.emailVerifiedAt),
+    emailVerifiedAt: iso(u.emailVerifiedAt),
   });
 }
 

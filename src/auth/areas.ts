@@ -19,6 +19,9 @@ export interface AreaSession {
   signedInAt: number;
   /** Set when an admin signed in to the site as this user (Login As). */
   impersonator?: { userId: string; username: string };
+  /** Where the sign-in came from, for the user's list of sessions. */
+  ip?: string;
+  userAgent?: string;
 }
 
 declare module 'express-session' {
@@ -76,7 +79,10 @@ export async function signIn(req: Request, area: Area, user: { _id: Types.Object
   const other = req.session[otherArea(area)];
   if (sessionWasStored(req)) await regenerate(req);
   if (other) req.session[otherArea(area)] = other;
-  req.session[area] = { userId: String(user._id), epoch: user.sessionEpoch ?? 0, signedInAt: Date.now(), ...(impersonator ? { impersonator } : {}) };
+  req.session[area] = {
+    userId: String(user._id), epoch: user.sessionEpoch ?? 0, signedInAt: Date.now(), ...(impersonator ? { impersonator } : {}),
+    ip: req.ip, userAgent: req.get('user-agent')?.slice(0, 300),
+  };
 }
 
 /** Signs out of `area`; the session is destroyed unless the other area is still signed in. */

@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { passport } from './passport';
 import { signIn, type Area } from './areas';
 import type { LoginThrottle } from './throttle';
-import { recordLogin } from '../domain/authentication';
+import { recordFailedLogin, recordLogin } from '../domain/authentication';
 import { AuthenticationError, ValidationError } from '../domain/errors';
 import type { UserDoc } from '../data/models';
 
@@ -28,15 +28,26 @@ function runStrategy(strategy: string, req: Request, res: Response, next: NextFu
   });
 }
 
+/**
+ * Runs once the password is accepted, before any session: may refuse the sign-in (throw: an unconfirmed
+ * email where the site wants one) or hold it ('held': a second factor is asked first; the hook has
+ * recorded what the next step needs).
+ */
+export type AfterPassword = (user: UserDoc, req: Request) => Promise<'sign-in' | 'held'>;
+
 /** Signs the user in to `area` or throws AuthenticationError / TooManyRequestsError / ValidationError. */
-export async function authenticateLogin(area: Area, throttle: LoginThrottle, req: Request, res: Response, next: NextFunction): Promise<UserDoc> {
+export async function authenticateLogin(area: Area, throttle: LoginThrottle, req: Request, res: Response, next: NextFunction, afterPassword?: AfterPassword): Promise<UserDoc> {
   const { username } = readCredentials(req.body);
   const ip = req.ip ?? 'unknown';
   // Counted before the password is verified, so a burst cannot verify more than the limit allows.
   const attempt = await throttle.begin(username, ip);
   const user = await runStrategy(area === 'site' ? 'site-local' : 'admin-local', req, res, next);
-  if (!user) throw new AuthenticationError();
+  if (!user) {
+    await recordFailedLogin(username, area, ip, req.get('user-agent'));
+    throw new AuthenticationError();
+  }
   await attempt.succeeded();
+  if (afterPassword && (await afterPassword(user, req)) === 'held') return user;
   await signIn(req, area, user);
   await recordLogin(user, area, ip, req.get('user-agent'));
   return user;

@@ -8,6 +8,9 @@ import { AuthenticationError } from './errors';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
 import { normaliseUsername } from './users';
 import { isSiteMember } from './site-access';
+import { lifecycleSettings } from './lifecycle-settings';
+
+const historyExpiry = (at: Date) => new Date(at.getTime() + (lifecycleSettings().loginHistoryDays ?? 180) * 24 * 3_600_000);
 
 export type SignInArea = 'site' | 'admin';
 
@@ -35,5 +38,13 @@ export async function verifyCredentials(username: string, password: string, area
 export async function recordLogin(user: UserDoc, area: 'site' | 'admin' | 'login-as', ip: string | undefined, userAgent: string | undefined): Promise<void> {
   const at = new Date();
   if (area !== 'login-as') await UserModel.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } });
-  await LoginEventModel.create({ user: user._id, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, area });
+  await LoginEventModel.create({ user: user._id, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, area, expiresAt: historyExpiry(at) });
+}
+
+/** A refused password (or second-factor code) for a username that exists goes into that user's history. */
+export async function recordFailedLogin(username: string, area: 'site' | 'admin', ip: string | undefined, userAgent: string | undefined): Promise<void> {
+  const user = await UserModel.findOne({ username: normaliseUsername(username) }).select('_id').lean();
+  if (!user) return;
+  const at = new Date();
+  await LoginEventModel.create({ user: user._id, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, area, outcome: 'failure', expiresAt: historyExpiry(at) });
 }

@@ -107,3 +107,27 @@ export class NotSupportedError extends DomainError {
 export function isDomainError(err: unknown): err is DomainError {
   return err instanceof DomainError;
 }
+
+/**
+ * A link from a mail (reset, invitation, verification, email change) that cannot be used: used,
+ * expired, forged, truncated, or for an account that can no longer use it. 410 when it was real once,
+ * 404 when it never was; the message says what to do next.
+ */
+export class InvalidLinkError extends DomainError {
+  readonly status: number;
+  readonly code: string;
+  constructor(reason: 'used' | 'expired' | 'invalid', message: string) {
+    super(message);
+    this.status = reason === 'invalid' ? 404 : 410;
+    this.code = `link_${reason}`;
+  }
+}
+
+/** The password was right but the site lets only users with a confirmed email address sign in. */
+export class EmailUnverifiedError extends DomainError {
+  readonly status = 403;
+  readonly code = 'email_unverified';
+  constructor(message = 'Confirm your email address before you log in: open the link we mailed you, or ask for a new one below.') {
+    super(message);
+  }
+}

@@ -6,6 +6,7 @@ import { LicenseModel, ProfileModel, SiteModel, type SiteDoc, type UserDoc } fro
 import type { RequestContext } from './actor';
 import { ConflictError, NotFoundError } from './errors';
 import { createUser } from './users';
+import { sendVerificationLink } from './verification';
 
 export interface RegistrationInput {
   firstName: string;
@@ -42,8 +43,9 @@ export async function registerContactlessUser(site: SiteDoc, input: Registration
   if (!input.lastName?.trim()) missing.lastName = 'Enter your last name.';
   if (!input.email?.trim()) missing.email = 'Enter your email address.';
   if (!input.password) missing.password = 'Choose a password.';
+  let user: UserDoc;
   try {
-    return await createUser(
+    user = await createUser(
     {
       firstName: input.firstName,
       lastName: input.lastName,
@@ -66,4 +68,7 @@ export async function registerContactlessUser(site: SiteDoc, input: Registration
     }
     throw err;
   }
+  // After registration: the address is confirmed by a link.
+  await sendVerificationLink(user, { area: 'site', siteSlug: site.slug });
+  return user;
 }

@@ -13,7 +13,11 @@ import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { assertPermission } from './permissions';
 import { validateAndSave } from './save';
 
-export interface SiteInput { name: string; slug: string; selfRegistrationEnabled: boolean; registrationProfileId: string }
+export interface SiteInput {
+  name: string; slug: string; selfRegistrationEnabled: boolean; registrationProfileId: string;
+  /** Account lifecycle settings; left as they are when not given. */
+  allowUnverifiedSignIn?: boolean; requireMfa?: boolean; usernameFollowsEmail?: boolean;
+}
 
 const HEX = /^[0-9a-f]{24}$/i;
 
@@ -79,11 +83,14 @@ export async function updateSite(id: string, input: SiteInput, ctx: RequestConte
   assertPermission(ctx.actor, 'manageSites');
   const site = await findSite(id);
   const profile = await validProfile(input.registrationProfileId);
-  const before = { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(site.registrationProfile) };
+  const before = { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(site.registrationProfile), allowUnverifiedSignIn: site.allowUnverifiedSignIn, requireMfa: site.requireMfa, usernameFollowsEmail: site.usernameFollowsEmail };
   site.set({ name: input.name, slug: input.slug, selfRegistrationEnabled: input.selfRegistrationEnabled, registrationProfile: profile._id });
+  if (input.allowUnverifiedSignIn !== undefined) site.allowUnverifiedSignIn = input.allowUnverifiedSignIn;
+  if (input.requireMfa !== undefined) site.requireMfa = input.requireMfa;
+  if (input.usernameFollowsEmail !== undefined) site.usernameFollowsEmail = input.usernameFollowsEmail;
   registrationMemberRule(site, profile.name);
   await saveSite(site);
-  await recordAudit(ctx, { action: 'site.updated', target: { type: 'Site', id: site._id, label: site.slug }, before, after: { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(profile._id) } });
+  await recordAudit(ctx, { action: 'site.updated', target: { type: 'Site', id: site._id, label: site.slug }, before, after: { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(profile._id), allowUnverifiedSignIn: site.allowUnverifiedSignIn, requireMfa: site.requireMfa, usernameFollowsEmail: site.usernameFollowsEmail } });
   return site;
 }
 

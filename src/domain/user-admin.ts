@@ -1,6 +1,6 @@
 /**
  * What an admin sees of one user and the edits delegated admins may also make: name, email and the
- * like, and a password reset (the user's sessions end).
+ * like. Password resets and invitations are links by mail (src/domain/invitations.ts).
  */
 import crypto from 'node:crypto';
 import { trusted, type Types } from 'mongoose';
@@ -29,8 +29,9 @@ export async function userDetails(userId: string, actor: Actor) {
     AuditEventModel.find({ 'target.id': user._id }).sort({ at: -1 }).limit(50).lean(),
     PermissionSetModel.find({ _id: trusted({ $in: user.permissionSets ?? [] }) }).sort({ name: 1 }).lean(),
   ]);
+  const hasPassword = Boolean(await UserModel.exists({ _id: user._id, passwordHash: trusted({ $type: 'string' }) }));
   const account = contact ? await AccountModel.findById(contact.account).lean() : null;
-  return { user, profile, license, contact, account, site, logins, events, permissionSets, canLoginAs: canLoginAs(actor, { ...view, isActive: user.isActive }) };
+  return { user, profile, license, contact, account, site, logins, events, permissionSets, hasPassword, canLoginAs: canLoginAs(actor, { ...view, isActive: user.isActive }) };
 }
 
 export interface UserEdits {
@@ -57,19 +58,6 @@ export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: R
   });
   await recordAudit(ctx, { action: 'user.edited', target: { type: 'User', id: user._id, label: user.username }, before, after: changed });
   return user;
-}
-
-/** Sets a random temporary password (shown once to the admin) and ends the user's sessions. */
-export async function resetPassword(userId: string, ctx: RequestContext & { actor: Actor }): Promise<string> {
-  assertUserAdministrator(ctx.actor);
-  const user = await findUserOr404(userId);
-  const view = await managedView(user);
-  assertVisible(ctx.actor, view);
-  assertCanManage(ctx.actor, view, 'resetPassword');
-  const temporary = crypto.randomBytes(12).toString('base64url');
-  await UserModel.updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(temporary), passwordChangedAt: new Date() }, $inc: { sessionEpoch: 1 } });
-  await recordAudit(ctx, { action: 'user.password_reset', target: { type: 'User', id: user._id, label: user.username } });
-  return temporary;
 }
 
 /** Contacts not held by any user, for the "Associate contact" picker. */

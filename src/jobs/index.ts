@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { IngestSettings } from '../config';
+import type { IngestSettings, MailSettings } from '../config';
+import { startMailWorker, transportFor, type MailTransport } from '../mail';
+import { lifecycleSettings, type LifecycleSettings } from '../domain/lifecycle-settings';
 import { workerId } from './ingest-worker';
 import type { IngestThreadData, IngestThreadMessage } from './ingest-thread';
 
@@ -28,10 +30,26 @@ function threadSource(): { source: string; evaluate: boolean } {
   return { source: `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, evaluate: true };
 }
 
-export function startBackgroundWork(deps: { logger: Logger; databaseUri: string; ingest?: Partial<IngestSettings> }): BackgroundWork {
+/**
+ * The mail delivery worker (src/mail/worker.ts) runs here too, in the main thread (it mostly waits on
+ * the network), with leases on each message so several instances share one queue.
+ */
+export interface MailWork { settings: MailSettings; isProduction: boolean; transport?: MailTransport }
+
+export function startBackgroundWork(deps: { logger: Logger; databaseUri: string; ingest?: Partial<IngestSettings>; mail?: MailWork; lifecycle?: LifecycleSettings }): BackgroundWork {
+  const mail = deps.mail
+    ? startMailWorker({
+        transport: deps.mail.transport ?? transportFor(deps.mail.settings, deps.logger, deps.mail.isProduction),
+        from: deps.mail.settings.from,
+        pollMs: deps.mail.settings.pollMs,
+        leaseMs: deps.mail.settings.leaseMs,
+        maxAttempts: deps.mail.settings.maxAttempts,
+        logger: deps.logger.child({ component: 'mail-worker' }),
+      })
+    : null;
   const settings = { ...DEFAULTS, ...deps.ingest };
   const log = deps.logger.child({ component: 'ingest-thread' });
-  const data: IngestThreadData = { uri: deps.databaseUri, owner: workerId(), pollMs: settings.pollMs, leaseMs: settings.leaseMs, batchSize: settings.batchSize };
+  const data: IngestThreadData = { uri: deps.databaseUri, owner: workerId(), pollMs: settings.pollMs, leaseMs: settings.leaseMs, batchSize: settings.batchSize, lifecycle: deps.lifecycle ?? lifecycleSettings() };
   let worker: Worker | null = null;
   let exited: Promise<void> = Promise.resolve();
   let stopping = false;
@@ -71,6 +89,7 @@ export function startBackgroundWork(deps: { logger: Logger; databaseUri: string;
     async stop() {
       stopping = true;
       clearTimeout(restartTimer);
+      await mail?.stop();
       const w = worker as Worker | null;
       if (!w) return;
       w.postMessage('stop');

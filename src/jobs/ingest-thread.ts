@@ -12,6 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { connectWorkerThread } from '../data/connection';
 import { processAvailableJobs } from './ingest-worker';
+import { setLifecycleSettings, type LifecycleSettings } from '../domain/lifecycle-settings';
 
 export interface IngestThreadData {
   uri: string;
@@ -19,6 +20,8 @@ export interface IngestThreadData {
   pollMs: number;
   leaseMs: number;
   batchSize: number;
+  /** For the invitations mailed to imported users (public URL, link lifetime). */
+  lifecycle?: LifecycleSettings;
 }
 
 /** What the thread tells the server; the server logs it (the thread has no logger of its own). */
@@ -29,6 +32,7 @@ export type IngestThreadMessage =
 
 async function main(): Promise<void> {
   const data = workerData as IngestThreadData;
+  if (data.lifecycle) setLifecycleSettings(data.lifecycle);
   const port = parentPort!;
   const send = (m: IngestThreadMessage) => port.postMessage(m);
   let stopping = false;

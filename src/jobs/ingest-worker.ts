@@ -21,7 +21,8 @@ import { IngestJobModel, IngestJobRowModel, type IngestJobDoc } from '../data/mo
 import { loadActor, type RequestContext } from '../domain/actor';
 import { createUsersInBulk, type BulkRowResult, type BulkUserRow } from '../domain/bulk-import';
 import { recoverSeatHolds } from '../data/seats';
-import { columnOf, rowToInput } from './ingest-columns';
+import { columnOf, invitationOf, rowToInput } from './ingest-columns';
+import { UserModel } from '../data/models';
 
 export interface WorkerOptions {
   /** Who holds the lease; unique per process. */
@@ -95,7 +96,7 @@ function parseRows(rows: RowDoc[]): (string[] | null)[] {
 /** Runs one batch's pending rows through the bulk path; returns each row's new status. */
 async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext, holdKey: string): Promise<Map<string, { status: 'success' | 'failed'; error: string | null }>> {
   const out = new Map<string, { status: 'success' | 'failed'; error: string | null }>();
-  const todo: { doc: RowDoc; input: BulkUserRow }[] = [];
+  const todo: { doc: RowDoc; input: BulkUserRow; invite: boolean }[] = [];
   const parsed = parseRows(rows);
   rows.forEach((doc, i) => {
     const values = parsed[i];
@@ -103,10 +104,21 @@ async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext, 
     if (values.length !== columns.length) {
       return out.set(String(doc._id), { status: 'failed', error: `invalid_row: expected ${columns.length} values, found ${values.length}.` });
     }
-    todo.push({ doc, input: { userId: doc.userId, input: rowToInput(columns, values) } });
+    const invite = invitationOf(columns, values);
+    if (invite === null) return out.set(String(doc._id), { status: 'failed', error: 'validation_failed: Some fields need attention. (SendInvitation: Use true or false.)' });
+    todo.push({ doc, input: { userId: doc.userId, input: rowToInput(columns, values) }, invite });
   });
   const results = await createUsersInBulk(todo.map((t) => t.input), ctx, { holdKey });
   results.forEach((r, i) => out.set(String(todo[i].doc._id), r.ok ? { status: 'success', error: null } : { status: 'failed', error: rowError(r) }));
+  // Created users without a password are invited unless their row says SendInvitation=false.
+  const toInvite = todo.filter((t, i) => t.invite && results[i].ok).map((t) => t.doc.userId);
+  if (toInvite.length) {
+    const users = await UserModel.find({ _id: trusted({ $in: toInvite }), isActive: true, passwordHash: null }).lean();
+    // Loaded on first use: the thread starts (and restarts) without the mail templates' modules.
+     
+    const { inviteUsersInBulk } = require('../domain/invitations') as typeof import('../domain/invitations');
+    await inviteUsersInBulk(users as never, ctx);
+  }
   return out;
 }
 

@@ -109,12 +109,13 @@ function writeApi(res: Response, err: DomainError): void {
 
 async function writeHtml(res: Response, err: DomainError): Promise<void> {
   const form = res.locals.refusalForm as RefusalForm | undefined;
-  // 403 and 404 are about the address, not the form's fields: they get the error page.
-  if (form && err.status !== 403 && err.status !== 404) {
+  // 403, 404 and 410 (a used or expired link) are about the address, not the form's fields: error page.
+  if (form && ![403, 404, 410].includes(err.status)) {
     const fieldErrors = err instanceof ValidationError || err instanceof ConflictError ? err.fields : {};
     res.status(err.status);
     if (typeof form === 'function') {
       res.locals.error = err.message;
+      res.locals.errorCode = err.code;
       res.locals.fieldErrors = fieldErrors;
       await form(res);
     } else {

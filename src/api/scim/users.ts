@@ -19,6 +19,7 @@ import { applyPatch } from './patch';
 import {
   fromScimLocale, normaliseBody, optionalText, patchBody, primaryEmail, resourceToChanges, scimUserBody, toScim, workPhone, type Names, type ScimUserBody,
 } from './resource';
+import { inviteNewUser } from '../../domain/invitations';
 import { MAX_RESULTS, SCIM } from './schemas';
 
 async function names(): Promise<Names> {
@@ -111,6 +112,8 @@ export function scimUserRoutes(router: Router, publicBase: (req: Request) => str
       contactOf(body, email),
       ctx,
     );
+    // Provisioned users have no password: they are invited to choose one.
+    await inviteNewUser(user, {}, apiContext(res));
     const created = await resource(req, res, (await UserModel.findById(user._id))!);
     res.location(created.meta.location);
     send(res, 201, created);

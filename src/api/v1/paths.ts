@@ -11,6 +11,8 @@ export const V1 = {
   userProfile: '/v1/users/:id/profile',
   userPermissionSets: '/v1/users/:id/permission-sets',
   userPermissionSet: '/v1/users/:id/permission-sets/:setId',
+  userInvitation: '/v1/users/:id/invitation',
+  userSessions: '/v1/users/:id/sessions',
   profiles: '/v1/profiles',
   profile: '/v1/profiles/:id',
   profileClone: '/v1/profiles/:id/clone',

@@ -16,14 +16,27 @@ import { parseInput } from '../validate';
 import { newUserBody, userListQuery, userPatchBody } from '../schemas';
 import { userSerializer } from '../serializers';
 import { V1 } from './paths';
+import { inviteNewUser, resendInvitation } from '../../domain/invitations';
+import { endAllSessionsAsAdmin } from '../../domain/sessions';
 
 export function userRoutes(router: Router): void {
   router.post(V1.users, async (req, res) => {
-    const body = parseInput(newUserBody, req.body);
+    const { sendInvitation, ...body } = parseInput(newUserBody, req.body);
     const ctx = apiContext(res);
     const user = await createUser({ ...body, profileId: body.profileId ?? (await defaultProfileId()) }, ctx);
+    await inviteNewUser(user, { password: body.password, sendInvitation }, ctx);
     const serialize = await userSerializer();
     res.status(201).location(`/api/v1/users/${user._id}`).json(serialize(user));
+  });
+
+  router.post(V1.userInvitation, async (req, res) => {
+    const user = await resendInvitation(String(req.params.id), apiContext(res));
+    res.status(202).json((await userSerializer())(user));
+  });
+
+  router.delete(V1.userSessions, async (req, res) => {
+    await endAllSessionsAsAdmin(String(req.params.id), apiContext(res));
+    res.status(204).end();
   });
 
   router.get(V1.users, async (req, res) => {

@@ -12,3 +12,5 @@ export * from './delegated-admin-group';
 export * from './ingest-job';
 export * from './permission-set';
 export * from './migration';
+export * from './mail-message';
+export * from './action-token';

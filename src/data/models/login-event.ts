@@ -1,15 +1,21 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 
-/** Login history shown on the admin user page; kept for 180 days. */
+/**
+ * Sign-in history (successes and failed passwords or codes of known users), shown to the user on their
+ * account page and to admins on the user page. Each event expires at `expiresAt` (LOGIN_HISTORY_DAYS
+ * after it happened) through a TTL index.
+ */
 const loginEventSchema = new Schema({
   user: { type: Schema.Types.ObjectId, ref: 'User', required: true },
   at: { type: Date, required: true, default: () => new Date() },
   ip: { type: String, default: null },
   userAgent: { type: String, default: null, maxlength: 300 },
   area: { type: String, enum: ['site', 'admin', 'login-as'], required: true },
+  outcome: { type: String, enum: ['success', 'failure'], default: 'success' },
+  expiresAt: { type: Date, required: true, default: () => new Date(Date.now() + 180 * 24 * 3_600_000) },
 });
 loginEventSchema.index({ user: 1, at: -1 });
-loginEventSchema.index({ at: 1 }, { expireAfterSeconds: 180 * 24 * 3600 });
+loginEventSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
 
 export type LoginEvent = InferSchemaType<typeof loginEventSchema>;
 export const LoginEventModel = model('LoginEvent', loginEventSchema);

@@ -26,7 +26,7 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   manageApiTokens: 'Manage API Tokens',
   viewAuditTrail: 'View Audit Trail',
   manageProfiles: 'Manage Profiles and Permission Sets',
-  viewOutbox: 'View Outbox',
+  viewOutbox: 'View Mail Outbox',
 };
 
 export function isPermission(name: unknown): name is Permission {

@@ -57,6 +57,12 @@ const siteSchema = new Schema(
       default: () => ({ profiles: [], permissionSets: [] }),
     },
     pages: { type: [sitePageSchema], default: [] },
+    /** Whether users who have not confirmed their email address may sign in (with a banner asking them to). */
+    allowUnverifiedSignIn: { type: Boolean, default: true },
+    /** Whether a user's username changes with their email (when it was their email) once a new address is confirmed. */
+    usernameFollowsEmail: { type: Boolean, default: false },
+    /** Whether the site's users must sign in with a second factor (they enrol at their next sign-in). */
+    requireMfa: { type: Boolean, default: false },
   },
   { timestamps: true },
 );

@@ -84,6 +84,27 @@ const userSchema = new Schema(
     externalIdOwner: { type: Schema.Types.ObjectId, ref: 'User', default: null },
     /** SCIM DELETE: deactivated and gone from SCIM, kept for the audit trail and the admin area. */
     deprovisionedAt: { type: Date, default: null },
+    /** When the user proved they read mail at `email` (a verification, invitation or reset link). */
+    emailVerifiedAt: { type: Date, default: null },
+    /** Whether sign-in asks for a second factor (the details below are never selected by default). */
+    mfaEnabled: { type: Boolean, default: false },
+    /** Two-factor sign-in (TOTP): the secret once enrolment is confirmed, and hashed one-time recovery codes. */
+    mfa: {
+      type: new Schema(
+        {
+          secret: { type: String, default: null },
+          /** A secret shown for enrolment, kept until a correct code confirms it. */
+          pendingSecret: { type: String, default: null },
+          enabledAt: { type: Date, default: null },
+          /** The last time step whose code was accepted: a code is accepted once. */
+          lastStep: { type: Number, default: 0 },
+          recoveryCodes: { type: [String], default: [] },
+        },
+        { _id: false },
+      ),
+      default: null,
+      select: false,
+    },
   },
   { timestamps: true },
 );

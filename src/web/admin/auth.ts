@@ -10,6 +10,7 @@ import { recordLogin } from '../../domain/authentication';
 import { NotFoundError } from '../../domain/errors';
 import { onRefusal } from '../error-writer';
 import { ADMIN, field } from './common';
+import { holdForSecondFactor } from '../two-factor';
 
 export function adminAuthRouter(deps: AppDeps): Router {
   const router = Router();
@@ -23,8 +24,13 @@ export function adminAuthRouter(deps: AppDeps): Router {
   router.post(ADMIN.login, async (req, res, next) => {
     const returnTo = safeReturnTo(field(req, 'returnTo'), '');
     onRefusal(res, { view: 'admin/login', locals: { A: ADMIN, title: 'Admin log in', values: { username: field(req, 'username').slice(0, 200) }, returnTo } });
-    await authenticateLogin('admin', deps.loginThrottle, req, res, next);
-    res.redirect(303, returnTo.startsWith('/admin') ? returnTo : ADMIN.dashboard);
+    const dest = returnTo.startsWith('/admin') ? returnTo : ADMIN.dashboard;
+    let held = false;
+    await authenticateLogin('admin', deps.loginThrottle, req, res, next, async (user) => {
+      held = await holdForSecondFactor(req, 'admin', user, dest);
+      return held ? 'held' : 'sign-in';
+    });
+    res.redirect(303, held ? ADMIN.loginCode : dest);
   });
 
   router.post(ADMIN.logout, async (req, res) => {

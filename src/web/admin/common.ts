@@ -27,6 +27,12 @@ export const ADMIN = {
   permissionSets: '/admin/permission-sets',
   permissionSet: (id: unknown) => `/admin/permission-sets/${String(id)}`,
   loginAsEnd: '/admin/login-as/end',
+  outbox: '/admin/outbox',
+  forgot: '/admin/forgot',
+  reset: '/admin/reset',
+  welcome: '/admin/welcome',
+  loginCode: '/admin/login/code',
+  twoFactor: '/admin/two-factor',
 } as const;
 
 /** Only signed-in internal users with a valid actor get past; others go to the login page. */

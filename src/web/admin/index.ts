@@ -8,14 +8,19 @@ import { adminAuthRouter } from './auth';
 import { adminUsersRouter } from './users';
 import { adminSettingsRouter } from './settings';
 import { adminRolesRouter } from './roles';
+import { adminOutboxRouter } from './outbox';
+import { adminPasswordLinksRouter, adminTwoFactorRouter } from './password-links';
 import { requireAdmin } from './common';
 
 export function adminRouter(deps: AppDeps): Router {
   const router = Router();
   router.use(adminAuthRouter(deps));
+  router.use(adminPasswordLinksRouter(deps));
   router.use('/admin', requireAdmin);
+  router.use(adminTwoFactorRouter(deps));
   router.use(adminUsersRouter());
   router.use(adminSettingsRouter());
   router.use(adminRolesRouter());
+  router.use(adminOutboxRouter(Boolean(deps.config.mail.smtpUrl)));
   return router;
 }

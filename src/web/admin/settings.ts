@@ -62,6 +62,10 @@ export function adminSettingsRouter(): Router {
     await updateSite(String(req.params.id), {
       name: field(req, 'name'), slug: field(req, 'slug'), registrationProfileId: field(req, 'registrationProfileId'),
       selfRegistrationEnabled: field(req, 'selfRegistrationEnabled') === 'on',
+      // Forms that show the account lifecycle settings say so; others leave them unchanged.
+      ...(field(req, 'lifecycleSettings') === '1'
+        ? { allowUnverifiedSignIn: field(req, 'allowUnverifiedSignIn') === 'on', requireMfa: field(req, 'requireMfa') === 'on', usernameFollowsEmail: field(req, 'usernameFollowsEmail') === 'on' }
+        : {}),
     }, ctxOf(req, res));
     flash(req, 'ok', 'Login & Registration settings saved.');
     res.redirect(303, ADMIN.sites);

@@ -6,9 +6,13 @@
 import { Router, type Request, type Response } from 'express';
 import { searchUsers } from '../../domain/user-directory';
 import { addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, setUserActive, upgradeUser } from '../../domain/qualification';
-import { createInternalUser, editUser, freeContacts, listAccounts, resetPassword, upgradeProfiles, userDetails, userFilterChoices } from '../../domain/user-admin';
+import { createInternalUser, editUser, freeContacts, listAccounts, upgradeProfiles, userDetails, userFilterChoices } from '../../domain/user-admin';
 import { assignPermissionSet, listPermissionSets, removePermissionSet } from '../../domain/permission-sets';
 import { profilesOfType } from '../../domain/profiles';
+import { resendInvitation, sendResetLinkAsAdmin } from '../../domain/invitations';
+import { resendVerificationAsAdmin } from '../../domain/verification';
+import { adminUserSessions, endAllSessionsAsAdmin } from '../../domain/sessions';
+import { resetMfaAsAdmin } from '../../domain/two-factor';
 import { startLoginAs } from '../../domain/login-as';
 import { recordLogin } from '../../domain/authentication';
 import { signIn } from '../../auth/areas';
@@ -25,13 +29,15 @@ async function renderUser(id: string, req: Request, res: Response) {
   const actor = actorOf(res);
   const details = await userDetails(id, actor);
   const internal = details.user.userType === 'internal';
-  const [accounts, contacts, profiles, internalProfiles, allSets] = await Promise.all([
+  const [accounts, contacts, profiles, internalProfiles, allSets, lifecycle] = await Promise.all([
     listAccounts(), freeContacts(), upgradeProfiles(),
     internal ? profilesOfType(['internal']) : [],
     internal && actor.permissions.manageProfiles ? listPermissionSets(actor) : [],
+    adminUserSessions(id, actor),
   ]);
   res.render('admin/user', {
     title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles, internalProfiles, allSets,
+    sessions: lifecycle.sessions, history: lifecycle.history,
     error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {}, values: req.body ?? {},
   });
 }
@@ -152,12 +158,30 @@ export function adminUsersRouter(): Router {
     return 'Details saved.';
   }));
 
-  router.post(`${ADMIN.users}/:id/reset-password`, async (req, res) => {
-    const temporary = await resetPassword(String(req.params.id), ctxOf(req, res));
-    // Rendered straight away rather than through a flash, so the password never sits in the session store.
-    res.locals.flash = { kind: 'ok', text: 'Password reset. Give the user this temporary password; it is shown only once:', secret: temporary };
-    await renderUser(String(req.params.id), req, res);
-  });
+  router.post(`${ADMIN.users}/:id/reset-password`, action(async (req, res) => {
+    const user = await sendResetLinkAsAdmin(String(req.params.id), ctxOf(req, res));
+    return `A password reset link was sent to ${user.email}. Their sessions end when they use it.`;
+  }));
+
+  router.post(`${ADMIN.users}/:id/invitation`, action(async (req, res) => {
+    const user = await resendInvitation(String(req.params.id), ctxOf(req, res));
+    return `An invitation to set a password was sent to ${user.email}.`;
+  }));
+
+  router.post(`${ADMIN.users}/:id/verification`, action(async (req, res) => {
+    const user = await resendVerificationAsAdmin(String(req.params.id), ctxOf(req, res));
+    return `A link to confirm the address was sent to ${user.email}.`;
+  }));
+
+  router.post(`${ADMIN.users}/:id/sessions/end`, action(async (req, res) => {
+    const ended = await endAllSessionsAsAdmin(String(req.params.id), ctxOf(req, res));
+    return `Every session of this user has ended (${ended} in the store).`;
+  }));
+
+  router.post(`${ADMIN.users}/:id/two-factor/reset`, action(async (req, res) => {
+    await resetMfaAsAdmin(String(req.params.id), ctxOf(req, res));
+    return 'Two-factor sign-in was reset and the user\'s sessions ended; they set it up again at their next sign-in where it is required.';
+  }));
 
   router.post(`${ADMIN.users}/:id/login-as`, async (req, res) => {
     const ctx = ctxOf(req, res);

@@ -13,12 +13,15 @@ import { localeFromAcceptLanguage } from '../../domain/locale';
 import { isTimeZone } from '../../data/models';
 import { NotFoundError, ValidationError } from '../../domain/errors';
 import { onRefusal } from '../error-writer';
+import { assertMaySignIn } from '../../domain/verification';
 import { authenticateLogin } from '../../auth/login';
 import { safeReturnTo, signIn, signOut } from '../../auth/areas';
 import { keepTyped, readStrings } from '../forms';
 import { sitePaths } from './paths';
 import type { SiteDoc } from '../../data/models';
 import { isSiteMember, mayOpenPage } from '../../domain/site-access';
+import { siteLifecycleRoutes } from './lifecycle';
+import { holdForSecondFactor } from '../two-factor';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
 const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;
@@ -64,6 +67,8 @@ export function siteRouter(deps: AppDeps): Router {
     res.redirect(`${res.locals.paths.login}?returnTo=${encodeURIComponent(req.originalUrl)}`);
   };
 
+  siteLifecycleRoutes(site, deps, requireSignIn);
+
   site.get('/', (_req, res) => res.render('site/home', { title: res.locals.site!.name }));
 
   site.get('/register', (_req, res) => {
@@ -97,6 +102,11 @@ export function siteRouter(deps: AppDeps): Router {
       { ip: req.ip },
     );
     await attempt.succeeded();
+    if (s.allowUnverifiedSignIn === false) {
+      // This site lets people in once their address is confirmed: the mail is on its way.
+      res.status(201).render('site/check-email', { title: 'Check your mail', email: user.email });
+      return;
+    }
     await signIn(req, 'site', user);
     await recordLogin(user, 'site', req.ip, req.get('user-agent'));
     res.redirect(303, sitePaths(s.slug).home);
@@ -108,9 +118,18 @@ export function siteRouter(deps: AppDeps): Router {
 
   site.post('/login', async (req, res, next) => {
     const returnTo = safeReturnTo((req.body as Record<string, unknown>)?.returnTo, '');
-    onRefusal(res, { view: 'site/login', locals: { title: 'Log in', values: keepTyped(req.body, ['username']), returnTo } });
-    await authenticateLogin('site', deps.loginThrottle, req, res, next);
-    res.redirect(303, returnTo || res.locals.paths.home);
+    onRefusal(res, async (r) => {
+      // An unconfirmed address gets the form with a button to send the link again.
+      const unverified = r.locals.errorCode === 'email_unverified' ? keepTyped(req.body, ['username']).username : undefined;
+      r.render('site/login', { title: 'Log in', values: keepTyped(req.body, ['username']), returnTo, error: r.locals.error, fieldErrors: r.locals.fieldErrors, unverified });
+    });
+    let held = false;
+    await authenticateLogin('site', deps.loginThrottle, req, res, next, async (user) => {
+      assertMaySignIn(user, res.locals.site!);
+      held = await holdForSecondFactor(req, 'site', user, returnTo);
+      return held ? 'held' : 'sign-in';
+    });
+    res.redirect(303, held ? res.locals.paths.loginCode : returnTo || res.locals.paths.home);
   });
 
   site.post('/logout', async (req, res) => {

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import mongoose, { trusted } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { csrfFrom, logIn, postForm, registerGuest } from '../../helpers/forms';
+import { csrfFrom, postForm, registerGuest } from '../../helpers/forms';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { AccountModel, AuditEventModel, ContactModel, DelegatedAdminGroupModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
 
@@ -212,15 +212,19 @@ describe('permissions', () => {
 });
 
 describe('password reset', () => {
-  it('shows a temporary password once, ends the user\'s sessions, and keeps it out of the session store', async () => {
+  it('mails a reset link instead of showing a password; the password stays until the link is used', async () => {
     const { agent } = await registerGuest(t.app, { email: 'reset-me@example.com' });
-    const u = (await UserModel.findOne({ username: 'reset-me@example.com' }).lean())!;
+    const u = (await UserModel.findOne({ username: 'reset-me@example.com' }).select('+passwordHash').lean())!;
     const res = await act(admin, u._id, 'reset-password');
-    expect(res.status).toBe(200);
-    const temporary = /<div class="secret" id="new-token">([^<]+)</.exec(res.text)![1];
-    expect(temporary.length).toBeGreaterThanOrEqual(16);
-    expect((await agent.get('/s/portal/')).text).not.toContain('Welcome, ');
-    expect(JSON.stringify(await mongoose.connection.db!.collection('sessions').find().toArray())).not.toContain(temporary);
-    expect((await logIn(request.agent(t.app), 'reset-me@example.com', temporary)).status).toBe(303);
+    expect(res.status).toBe(303);
+    const page = await admin.get(`/admin/users/${u._id}`);
+    expect(page.text).toContain('A password reset link was sent to reset-me@example.com.');
+    expect(page.text).not.toContain('id="new-token"');
+    const mail = await mongoose.connection.db!.collection('mailmessages').findOne({ to: 'reset-me@example.com', template: 'password-reset' });
+    expect(mail!.text).toMatch(/\/s\/portal\/reset\?token=/);
+    // Nothing changes until the user acts: same hash, still signed in.
+    expect((await UserModel.findById(u._id).select('+passwordHash').lean())!.passwordHash).toBe(u.passwordHash);
+    expect((await agent.get('/s/portal/')).text).toContain('Welcome, ');
   });
 });
+

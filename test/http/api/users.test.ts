@@ -67,7 +67,7 @@ describe('POST /api/v1/users', () => {
       userType: 'customer', contactId: null, isActive: true, localeSidKey: 'fr_FR', timeZoneSidKey: 'Europe/Paris',
       profile: { name: 'External Identity User' }, license: { name: 'External Identity' }, siteId: null, lastLoginAt: null,
     });
-    expect(Object.keys(res.body).sort()).toEqual(['alias', 'communityNickname', 'contactId', 'createdAt', 'email', 'emailEncodingKey', 'firstName', 'id', 'isActive', 'languageLocaleKey', 'lastLoginAt', 'lastName', 'license', 'localeSidKey', 'profile', 'siteId', 'timeZoneSidKey', 'userType', 'username']);
+    expect(Object.keys(res.body).sort()).toEqual(['alias', 'communityNickname', 'contactId', 'createdAt', 'email', 'emailEncodingKey', 'emailVerified', 'emailVerifiedAt', 'firstName', 'id', 'isActive', 'languageLocaleKey', 'lastLoginAt', 'lastName', 'license', 'localeSidKey', 'profile', 'siteId', 'timeZoneSidKey', 'userType', 'username']);
     expect(JSON.stringify(res.body)).not.toMatch(/argon|passwordHash|sessionEpoch/);
     const audit = await AuditEventModel.findOne({ 'target.id': res.body.id, action: 'user.created' }).lean();
     expect(audit?.via).toBe('api');

@@ -1,0 +1,28 @@
+/**
+ * What the account lifecycle services need from the configuration: the public URL the links in mails
+ * start with, and how long each kind of link lives. Set once at start (createApp, the ingest thread);
+ * the defaults are those of src/config.ts.
+ */
+export interface LifecycleSettings {
+  publicUrl: string;
+  tokens: { resetMs: number; inviteMs: number; verifyMs: number };
+  /** Days a sign-in history event is kept. */
+  loginHistoryDays?: number;
+  /** The session idle timeout: a session's last request is its expiry minus this. */
+  sessionIdleMs?: number;
+}
+
+let current: LifecycleSettings = {
+  publicUrl: 'http://localhost:3000',
+  tokens: { resetMs: 60 * 60_000, inviteMs: 72 * 3_600_000, verifyMs: 48 * 3_600_000 },
+  loginHistoryDays: 180,
+  sessionIdleMs: 30 * 60_000,
+};
+
+export function setLifecycleSettings(settings: LifecycleSettings): void {
+  current = { publicUrl: settings.publicUrl.replace(/\/+$/, ''), tokens: { ...settings.tokens }, loginHistoryDays: settings.loginHistoryDays ?? current.loginHistoryDays, sessionIdleMs: settings.sessionIdleMs ?? current.sessionIdleMs };
+}
+
+export function lifecycleSettings(): LifecycleSettings {
+  return current;
+}

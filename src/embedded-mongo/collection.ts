@@ -42,7 +42,11 @@ export class Index {
   keysOf(doc: Document): string[] {
     if (this.partial && !this.partial.test(doc)) return [];
     if (this.spec.sparse && this.fields.every((f) => valuesAt(doc, f).every((v) => v === undefined))) return [];
-    if (this.fields.length === 1) return [...new Set(valuesAt(doc, this.fields[0]).map((v) => canon(v, this.ci)))];
+    if (this.fields.length === 1) {
+      const vals = valuesAt(doc, this.fields[0]);
+      if (vals.length === 1) return [canon(vals[0], this.ci)];
+      return [...new Set(vals.map((v) => canon(v, this.ci)))];
+    }
     // Compound: the cartesian product of each field's values.
     let keys = [''];
     for (const f of this.fields) {

@@ -120,7 +120,7 @@ export function sortKey(doc: unknown, path: string, direction: number, strings: 
   for (const v of raw) {
     if (Array.isArray(v)) {
       if (v.length === 0) flat.push(new MinKey());
-      else flat.push(...v);
+      else for (const el of v) flat.push(el);
     } else flat.push(v);
   }
   if (flat.length === 0) return undefined;

@@ -32,6 +32,11 @@ export function canon(value: unknown, ci: boolean): string {
 
 /** Reads a dotted path; arrays along the way yield every element's value (multikey). */
 export function valuesAt(doc: unknown, path: string): unknown[] {
+  // The common case: a top-level field holding a scalar.
+  if (path.indexOf('.') < 0 && doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
+    const v = (doc as Record<string, unknown>)[path];
+    if (!Array.isArray(v)) return [v];
+  }
   const parts = path.split('.');
   let current: unknown[] = [doc];
   for (const part of parts) {
@@ -48,8 +53,10 @@ export function valuesAt(doc: unknown, path: string): unknown[] {
   }
   const out: unknown[] = [];
   for (const v of current) {
-    if (Array.isArray(v)) out.push(...(v.length ? v : [undefined]));
-    else out.push(v);
+    if (Array.isArray(v)) {
+      if (v.length === 0) out.push(undefined);
+      for (const el of v) out.push(el);
+    } else out.push(v);
   }
   return out.length ? out : [undefined];
 }

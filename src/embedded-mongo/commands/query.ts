@@ -106,7 +106,9 @@ export const killCursors: CommandHandler = (cmd, ctx) => {
 };
 
 export const count: CommandHandler = (cmd, ctx) => {
-  let n = matching(ctx.engine.collection(ctx.db, cmd.count), cmd.query, cmd.collation).length;
+  const coll = ctx.engine.collection(ctx.db, cmd.count);
+  const everything = !cmd.query || Object.keys(cmd.query).length === 0;
+  let n = everything ? (coll?.docs.size ?? 0) : matching(coll, cmd.query, cmd.collation).length;
   const skip = toNumber(cmd.skip) ?? 0;
   const limit = toNumber(cmd.limit) ?? 0;
   n = Math.max(0, n - skip);

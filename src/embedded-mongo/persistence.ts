@@ -17,8 +17,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { deserialize, serialize, type Document } from 'bson';
-import { DESERIALIZE_OPTIONS } from './wire';
+import { serialize, type Document } from 'bson';
+import { decode } from './wire';
 
 export type JournalRecord =
   | { op: 'put'; db: string; coll: string; doc: Document }
@@ -71,7 +71,7 @@ function readFramed(file: string, onRecord: (rec: Document) => void): { goodByte
         if (crc32(body) !== buf.readUInt32LE(offset + 4)) return { goodBytes: base + offset, size };
         let rec: Document;
         try {
-          rec = deserialize(body, DESERIALIZE_OPTIONS);
+          rec = decode(body);
         } catch {
           return { goodBytes: base + offset, size };
         }

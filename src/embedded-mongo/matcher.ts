@@ -284,9 +284,11 @@ export function matcher(filter: Document | undefined, collation?: Collation): Ma
   return { test: (doc) => q.test(numericView(doc)) };
 }
 
-/** $and, $or and $nor take a non-empty array of objects (mingo would accept an empty one). */
+/** $and, $or and $nor take a non-empty array of objects (mingo would accept an empty one); $text and $where are refused. */
 function checkLogical(filter: Document): void {
   for (const [k, v] of Object.entries(filter)) {
+    if (k === '$text') throw new MongoCommandError(27, 'IndexNotFound', 'text index required for $text query (the embedded engine has no text indexes)');
+    if (k === '$where') throw badValue('$where is not supported by the embedded engine (server-side JavaScript is disabled)');
     if (k !== '$and' && k !== '$or' && k !== '$nor') continue;
     if (!Array.isArray(v) || v.length === 0) throw badValue(`${k} argument must be a non-empty array`);
     for (const sub of v) {

@@ -177,6 +177,15 @@ export const distinct: CommandHandler = (cmd, ctx) => {
   return { values: [...seen.values()], ok: 1 };
 };
 
+function isCountStage(pipeline: Document[]): boolean {
+  if (pipeline.length !== 1 || !isPlainObject(pipeline[0].$group)) return false;
+  const group = pipeline[0].$group as Document;
+  const keys = Object.keys(group);
+  const id = group._id;
+  const constantId = id === null || typeof id === 'number' || (typeof id === 'string' && !id.startsWith('$'));
+  return keys.length === 2 && keys.includes('n') && constantId && isPlainObject(group.n) && Object.keys(group.n).length === 1 && group.n.$sum === 1;
+}
+
 export const aggregate: CommandHandler = (cmd, ctx) => {
   if (!Array.isArray(cmd.pipeline)) throw badValue("'pipeline' option must be specified as an array");
   for (const stage of cmd.pipeline as Document[]) {
@@ -206,6 +215,11 @@ export const aggregate: CommandHandler = (cmd, ctx) => {
   deadline.check();
   let docs: Document[];
   if (pipeline.length === 0) docs = found;
+  else if (isCountStage(pipeline)) {
+    // countDocuments() sends $match then {$group: {_id: 1, n: {$sum: 1}}}: counted without copying documents.
+    const group = pipeline[0].$group as Document;
+    docs = found.length ? [{ _id: group._id, n: found.length }] : [];
+  }
   else {
     try {
       // The aggregation library computes on plain numbers; server-side JavaScript stays off.

@@ -362,7 +362,8 @@ function applyStep(doc: Document, step: Step, original: Document): void {
       let out = [...arr];
       let at = mods?.$position !== undefined ? toNumber(mods.$position) : out.length;
       if (at < 0) at = Math.max(0, out.length + at);
-      out.splice(Math.min(at, out.length), 0, ...items);
+      at = Math.min(at, out.length);
+      out = out.slice(0, at).concat(items, out.slice(at)); // no spread into a call: $each may be long
       if (mods?.$sort !== undefined) {
         const spec = mods.$sort;
         out = isPlainObject(spec)

@@ -303,12 +303,12 @@ function compile(filter: Document): Query {
   if (!isPlainObject(filter)) throw badValue('filter must be an object');
   checkLogical(filter);
   try {
-    return new Query(filter, { context: BSON_CONTEXT } as never);
+    return new Query(filter, { context: BSON_CONTEXT, scriptEnabled: false } as never);
   } catch (err) {
     throw asMongoError(err);
   }
 }
 
 export function newQuery(filter: Document, collation?: Collation): Query {
-  return new Query(filter, { context: BSON_CONTEXT, ...(collation ? { collation } : {}) } as never);
+  return new Query(filter, { context: BSON_CONTEXT, scriptEnabled: false, ...(collation ? { collation } : {}) } as never);
 }

@@ -55,7 +55,9 @@ async function stopEngine(child: ChildProcess): Promise<void> {
 
 export async function run(): Promise<Record<string, number>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-memory-'));
-  let { child, uri } = await startEngine(dataDir);
+  const started = await startEngine(dataDir);
+  const { uri } = started;
+  let { child } = started;
   const emptyRss = rssBytes(child.pid!);
   const client = await MongoClient.connect(`${uri}bench_memory`);
   const users = client.db().collection('users');

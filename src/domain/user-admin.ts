@@ -7,7 +7,6 @@ import { trusted, type Types } from 'mongoose';
 import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventModel, ProfileModel, SiteModel, UserModel } from '../data/models';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { hashPassword } from './passwords';
 import { assertCanManage, assertUserAdministrator, assertVisible, canLoginAs } from './permissions';
 import { managedView } from './qualification';
 import { conflictFor, createUser, findUserOr404 } from './users';

@@ -86,6 +86,7 @@ export function hasPath(doc: unknown, path: string): boolean {
   return valuesAt(doc, path).some((v) => v !== undefined);
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- callers index documents of any shape
 export function isPlainObject(v: unknown): v is Record<string, any> {
   return typeof v === 'object' && v !== null && (v.constructor === Object || Object.getPrototypeOf(v) === null);
 }

@@ -8,7 +8,7 @@ import { boundsFor } from '../ordered';
 import { project } from '../projection';
 import { MongoCommandError, asMongoError, badValue, cursorNotFound, maxTimeExpired } from '../errors';
 import { canon, isPlainObject, type Collation } from '../keys';
-import type { CommandContext, CommandHandler } from './context';
+import type { CommandHandler } from './context';
 import type { Engine } from '../engine';
 
 const toNumber = (v: unknown) => (v instanceof Long ? v.toNumber() : typeof v === 'number' ? v : v !== null && typeof v === 'object' && typeof v.valueOf() === 'number' ? (v.valueOf() as number) : undefined);

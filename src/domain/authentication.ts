@@ -37,8 +37,11 @@ export async function verifyCredentials(username: string, password: string, area
 /** Marks a successful sign-in: last login time and a login history entry. */
 export async function recordLogin(user: UserDoc, area: 'site' | 'admin' | 'login-as', ip: string | undefined, userAgent: string | undefined): Promise<void> {
   const at = new Date();
-  if (area !== 'login-as') await UserModel.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } });
-  await LoginEventModel.create({ user: user._id, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, area, expiresAt: historyExpiry(at) });
+  // Two independent writes: sent together, so the sign-in waits for one round trip, not two.
+  await Promise.all([
+    area !== 'login-as' ? UserModel.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }) : null,
+    LoginEventModel.create({ user: user._id, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, area, expiresAt: historyExpiry(at) }),
+  ]);
 }
 
 /** A refused password (or second-factor code) for a username that exists goes into that user's history. */

@@ -40,7 +40,12 @@ export async function startEnrolment(user: UserDoc, opts: { fresh?: boolean } = 
   let secret = opts.fresh ? null : current?.mfa?.pendingSecret ?? null;
   if (!secret) {
     secret = generateSecret();
-    await UserModel.updateOne({ _id: user._id }, { $set: { 'mfa.pendingSecret': secret } });
+    // A user who never enrolled has mfa: null, and MongoDB refuses to set a field inside null (code 28):
+    // replace the whole subdocument while two-factor is off.
+    await UserModel.updateOne(
+      { _id: user._id, mfaEnabled: false },
+      { $set: { mfa: { secret: null, pendingSecret: secret, enabledAt: null, lastStep: 0, recoveryCodes: [] } } },
+    );
   }
   const uri = generateURI({ issuer: ISSUER, label: user.username, secret });
   return { secret, uri, qrDataUrl: await QRCode.toDataURL(uri, { margin: 1, width: 220 }) };

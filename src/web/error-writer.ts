@@ -12,6 +12,10 @@ import type { ErrorRequestHandler, Request, Response } from 'express';
 import {
   BadRequestError,
   ConflictError,
+  CsrfError,
+  InvalidLinkError,
+  NotFoundError,
+  NotSupportedError,
   DomainError,
   ForbiddenError,
   PayloadTooLargeError,
@@ -107,10 +111,17 @@ function writeApi(res: Response, err: DomainError): void {
   res.status(status).json({ error: { code: err.code, message: err.message, ...fields, ...permission } });
 }
 
+/**
+ * Refusals about the address rather than what was typed (no permission, nothing there, a used or expired
+ * link, a forged form) get the error page even where the route has a form to show again.
+ */
+function isAboutTheAddress(err: DomainError): boolean {
+  return err instanceof ForbiddenError || err instanceof NotFoundError || err instanceof InvalidLinkError || err instanceof CsrfError || err instanceof NotSupportedError;
+}
+
 async function writeHtml(res: Response, err: DomainError): Promise<void> {
   const form = res.locals.refusalForm as RefusalForm | undefined;
-  // 403, 404 and 410 (a used or expired link) are about the address, not the form's fields: error page.
-  if (form && ![403, 404, 410].includes(err.status)) {
+  if (form && !isAboutTheAddress(err)) {
     const fieldErrors = err instanceof ValidationError || err instanceof ConflictError ? err.fields : {};
     res.status(err.status);
     if (typeof form === 'function') {

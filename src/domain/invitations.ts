@@ -14,7 +14,7 @@ import { recordAudit, recordAudits } from './audit';
 import { ConflictError } from './errors';
 import { lifecycleSettings } from './lifecycle-settings';
 import { homeAreaOf, linkUrl } from './links';
-import { assertCanManage } from './permissions';
+import { assertCanManage, assertUserAdministrator, assertVisible } from './permissions';
 import { managedView } from './qualification';
 import { sendInvitation, sendResetLink } from './recovery';
 import { describeDuration } from './tokens';
@@ -32,8 +32,11 @@ const hasPasswordQuery = (id: Types.ObjectId) => UserModel.exists({ _id: id, pas
 
 /** "Send invitation again" (admin page, POST /api/v1/users/{id}/invitation). */
 export async function resendInvitation(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
+  assertUserAdministrator(ctx.actor);
   const user = await findUserOr404(userId);
-  assertCanManage(ctx.actor, await managedView(user), 'resetPassword');
+  const view = await managedView(user);
+  assertVisible(ctx.actor, view);
+  assertCanManage(ctx.actor, view, 'resetPassword');
   if (!user.isActive) throw new ConflictError('This user is inactive; activate them before inviting them.', {}, 'user_inactive');
   if (await hasPasswordQuery(user._id)) {
     throw new ConflictError('This user has already set a password; send a password reset link instead.', {}, 'password_already_set');
@@ -45,8 +48,11 @@ export async function resendInvitation(userId: string, ctx: RequestContext & { a
 
 /** The admin "Reset password": a reset link by mail to the user's address; their sessions end when it is used. */
 export async function sendResetLinkAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
+  assertUserAdministrator(ctx.actor);
   const user = await findUserOr404(userId);
-  assertCanManage(ctx.actor, await managedView(user), 'resetPassword');
+  const view = await managedView(user);
+  assertVisible(ctx.actor, view);
+  assertCanManage(ctx.actor, view, 'resetPassword');
   if (!user.isActive) throw new ConflictError('This user is inactive; activate them before sending a reset link.', {}, 'user_inactive');
   await sendResetLink(user, await homeAreaOf(user));
   await recordAudit(ctx, { action: 'user.password_reset_link_sent', target: { type: 'User', id: user._id, label: user.username } });

@@ -9,7 +9,7 @@ import { endAllUserSessions, endUserSession, findUserSessions, type SessionArea 
 import { selfContext, type Actor, type RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { NotFoundError } from './errors';
-import { assertCanManage } from './permissions';
+import { assertCanManage, assertUserAdministrator, assertVisible } from './permissions';
 import { managedView } from './qualification';
 import { describeUserAgent } from './user-agent';
 import { findUserOr404 } from './users';
@@ -63,15 +63,21 @@ export async function endOtherSessions(user: UserDoc, currentId: string, ip?: st
 }
 
 export async function adminUserSessions(userId: string, actor: Actor) {
+  assertUserAdministrator(actor);
   const user = await findUserOr404(userId);
-  assertCanManage(actor, await managedView(user), 'view');
+  const view = await managedView(user);
+  assertVisible(actor, view);
+  assertCanManage(actor, view, 'view');
   return { user, sessions: await sessionsOf(user), history: await historyOf(user._id) };
 }
 
 /** An admin ends all of a user's sessions (page and API): epoch moved, stored sessions cleared, audited. */
 export async function endAllSessionsAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<number> {
+  assertUserAdministrator(ctx.actor);
   const user = await findUserOr404(userId);
-  assertCanManage(ctx.actor, await managedView(user), 'setActive');
+  const view = await managedView(user);
+  assertVisible(ctx.actor, view);
+  assertCanManage(ctx.actor, view, 'setActive');
   await UserModel.updateOne({ _id: user._id }, { $inc: { sessionEpoch: 1 } });
   const ended = await endAllUserSessions(String(user._id));
   await recordAudit(ctx, { action: 'user.sessions_ended', target: { type: 'User', id: user._id, label: user.username }, after: { ended } });

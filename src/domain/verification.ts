@@ -11,7 +11,7 @@ import { recordAudit } from './audit';
 import { ConflictError, EmailUnverifiedError, InvalidLinkError } from './errors';
 import { lifecycleSettings } from './lifecycle-settings';
 import { homeAreaOf, linkUrl, type LinkArea } from './links';
-import { assertCanManage } from './permissions';
+import { assertCanManage, assertUserAdministrator, assertVisible } from './permissions';
 import { managedView } from './qualification';
 import { consumeToken, describeDuration, issueToken, peekToken } from './tokens';
 import { findUserOr404 } from './users';
@@ -60,8 +60,11 @@ export function assertMaySignIn(user: Pick<UserDoc, 'emailVerifiedAt'>, site: Pi
 }
 
 export async function resendVerificationAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
+  assertUserAdministrator(ctx.actor);
   const user = await findUserOr404(userId);
-  assertCanManage(ctx.actor, await managedView(user), 'edit');
+  const view = await managedView(user);
+  assertVisible(ctx.actor, view);
+  assertCanManage(ctx.actor, view, 'edit');
   if (user.emailVerifiedAt) throw new ConflictError('This email address is already verified.', {}, 'already_verified');
   if (!user.isActive) throw new ConflictError('This user is inactive; activate them first.', {}, 'user_inactive');
   await sendVerificationLink(user, await homeAreaOf(user));

@@ -23,7 +23,8 @@ const PROFILE_READERS: Permission[] = ['manageProfiles', 'manageInternalUsers', 
 /** [method, express path, permissions the actor lacks] for the admin area (sign-in, setup and the dashboard are open). */
 const ADMIN_ROUTES: [string, string, Permission[]][] = [
   ['get', '/admin/users', MIU], ['post', '/admin/users', MIU], ['get', '/admin/users/:id', MIU],
-  ...['contact', 'associate', 'upgrade', 'downgrade', 'deactivate', 'activate', 'edit', 'reset-password', 'login-as', 'profile', 'permission-sets'].map(
+  ...['contact', 'associate', 'upgrade', 'downgrade', 'deactivate', 'activate', 'edit', 'reset-password', 'login-as', 'profile', 'permission-sets',
+    'invitation', 'verification', 'sessions/end', 'two-factor/reset'].map(
     (a): [string, string, Permission[]] => ['post', `/admin/users/:id/${a}`, MIU],
   ),
   ['post', '/admin/users/:id/permission-sets/:setId/remove', MIU],
@@ -33,12 +34,19 @@ const ADMIN_ROUTES: [string, string, Permission[]][] = [
   ['get', '/admin/api-tokens', ['manageApiTokens']], ['post', '/admin/api-tokens', ['manageApiTokens']], ['post', '/admin/api-tokens/:id/revoke', ['manageApiTokens']],
   ['get', '/admin/delegated-groups', MIU], ['post', '/admin/delegated-groups{/:id}', MIU],
   ['get', '/admin/audit', ['viewAuditTrail']], ['get', '/admin/audit.csv', ['viewAuditTrail']],
+  ['get', '/admin/outbox', ['viewOutbox']],
   ['get', '/admin/profiles', PROFILE_READERS], ['post', '/admin/profiles', ['manageProfiles']], ['get', '/admin/profiles/:id', PROFILE_READERS],
   ['post', '/admin/profiles/:id', ['manageProfiles']], ['post', '/admin/profiles/:id/clone', ['manageProfiles']], ['post', '/admin/profiles/:id/delete', ['manageProfiles']],
   ['get', '/admin/permission-sets', ['manageProfiles']], ['post', '/admin/permission-sets', ['manageProfiles']], ['get', '/admin/permission-sets/:id', ['manageProfiles']],
   ['post', '/admin/permission-sets/:id', ['manageProfiles']], ['post', '/admin/permission-sets/:id/delete', ['manageProfiles']],
 ];
-const ADMIN_OPEN = ['post /admin/login', 'get /admin/login', 'post /admin/logout', 'get /admin/setup', 'post /admin/setup', 'post /admin/login-as/end', 'get /admin'];
+const ADMIN_OPEN = [
+  'post /admin/login', 'get /admin/login', 'post /admin/logout', 'get /admin/setup', 'post /admin/setup', 'post /admin/login-as/end', 'get /admin',
+  // Recovery and the second sign-in step are for people not signed in yet; two-factor is every admin's own.
+  'get /admin/forgot', 'post /admin/forgot', 'get /admin/reset', 'post /admin/reset', 'get /admin/welcome', 'post /admin/welcome',
+  'get /admin/login/code', 'post /admin/login/code',
+  'get /admin/two-factor', 'post /admin/two-factor/setup', 'post /admin/two-factor/enable', 'post /admin/two-factor/disable',
+];
 
 const API_ROUTES: Record<string, { lacks: Permission[]; body?: unknown }> = {
   [`post ${V1.users}`]: { lacks: MIU, body: { lastName: 'X', email: 'x@example.com' } },
@@ -54,6 +62,8 @@ const API_ROUTES: Record<string, { lacks: Permission[]; body?: unknown }> = {
   [`get ${V1.userPermissionSets}`]: { lacks: MIU },
   [`post ${V1.userPermissionSets}`]: { lacks: MIU, body: { permissionSetId: ID } },
   [`delete ${V1.userPermissionSet}`]: { lacks: MIU },
+  [`delete ${V1.userSessions}`]: { lacks: MIU },
+  [`post ${V1.userInvitation}`]: { lacks: MIU, body: {} },
   [`get ${V1.profiles}`]: { lacks: PROFILE_READERS },
   [`post ${V1.profiles}`]: { lacks: ['manageProfiles'], body: { name: 'X', licenseId: ID } },
   [`get ${V1.profile}`]: { lacks: PROFILE_READERS },
@@ -107,7 +117,7 @@ afterAll(() => t.stop());
 
 describe('the table covers every route', () => {
   it('names every admin route (or lists it as open)', () => {
-    const registered = routesOf(adminRouter({} as AppDeps)).sort();
+    const registered = routesOf(adminRouter({ config: t.config, db: t.db } as AppDeps)).sort();
     const named = [...ADMIN_ROUTES.map(([m, p]) => `${m} ${p}`), ...ADMIN_OPEN].sort();
     expect(registered).toEqual(named);
   });

@@ -2,7 +2,6 @@
  * What an admin sees of one user and the edits delegated admins may also make: name, email and the
  * like. Password resets and invitations are links by mail (src/domain/invitations.ts).
  */
-import crypto from 'node:crypto';
 import { trusted, type Types } from 'mongoose';
 import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventModel, ProfileModel, SiteModel, UserModel } from '../data/models';
 import type { Actor, RequestContext } from './actor';
@@ -13,6 +12,7 @@ import { conflictFor, createUser, findUserOr404 } from './users';
 import { ValidationError } from './errors';
 import { PermissionSetModel } from '../data/models';
 import { validateAndSave } from './save';
+import { inviteNewUser } from './invitations';
 
 export async function userDetails(userId: string, actor: Actor) {
   assertUserAdministrator(actor);
@@ -86,9 +86,10 @@ export async function createInternalUser(input: NewInternalUser, ctx: RequestCon
   assertUserAdministrator(ctx.actor);
   const profile = /^[0-9a-f]{24}$/i.test(input.profileId) ? await ProfileModel.findById(input.profileId).lean() : null;
   if (!profile || profile.userType !== 'internal') throw new ValidationError('Some fields need attention.', { profileId: 'Choose an internal profile.' });
-  const temporary = `${crypto.randomBytes(12).toString('base64url')}-Tmp`;
-  const user = await createUser({ ...input, username: input.username || input.email, profileId: profile._id, password: temporary, contactId: null }, ctx);
-  return { user, temporary };
+  // No password is chosen for them: they get a set-password invitation by mail (no temporary secret to hand over).
+  const user = await createUser({ ...input, username: input.username || input.email, profileId: profile._id, contactId: null }, ctx);
+  await inviteNewUser(user, {}, ctx);
+  return { user };
 }
 
 /** Names for the user list's filters: what a user administrator may filter by. */

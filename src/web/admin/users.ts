@@ -84,13 +84,11 @@ export function adminUsersRouter(): Router {
 
   router.post(ADMIN.users, async (req, res) => {
     onRefusal(res, (r) => usersPage(req, r));
-    const { user, temporary } = await createInternalUser({
+    const { user } = await createInternalUser({
       firstName: field(req, 'firstName'), lastName: field(req, 'lastName'), email: field(req, 'email'), profileId: field(req, 'profileId'),
     }, ctxOf(req, res));
-    // Rendered straight away rather than through a flash, so the password never sits in the session store.
-    res.locals.flash = { kind: 'ok', text: `Internal user ${user.username} created. Give them this temporary password; it is shown only once:`, secret: temporary };
-    res.status(201);
-    await renderUser(String(user._id), req, res);
+    flash(req, 'ok', `Internal user ${user.username} created and invited: they choose their password from the link mailed to ${user.email}.`);
+    res.redirect(303, ADMIN.user(user._id));
   });
 
   router.post(`${ADMIN.users}/:id/profile`, action(async (req, res) => {

@@ -8,7 +8,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { csrfFrom, postForm } from '../../helpers/forms';
 import { adminToken, staffToken } from '../api/tokens';
-import { linkIn, mailTo, tokenOf } from '../../helpers/mail';
+import { deliverToOutbox, linkIn, mailTo, tokenOf } from '../../helpers/mail';
 import { ActionTokenModel, AuditEventModel, ProfileModel, UserModel } from '../../../src/data/models';
 import { processAvailableJobs } from '../../../src/jobs/ingest-worker';
 import { SCIM } from '../../../src/api/scim/schemas';
@@ -155,5 +155,21 @@ describe('SCIM and bulk', () => {
     expect(await UserModel.exists({ username: 'bulk-odd@example.com' })).toBeNull();
     const link = await linkIn('bulk-yes@example.com', /invited/);
     expect((await request(t.app).get(link)).status).toBe(200);
+  });
+});
+
+describe('a staff member created in the admin area', () => {
+  it('gets a set-password invitation instead of a temporary password, and signs in with the password they chose', async () => {
+    await makeAdmin('creator@example.com');
+    const agent = await adminAgent(t.app, 'creator@example.com');
+    const internal = (await ProfileModel.findOne({ name: 'System Administrator' }).lean())!;
+    const created = await postForm(agent, '/admin/users', '/admin/users', { firstName: 'New', lastName: 'Staff', email: 'new.staff@example.com', profileId: String(internal._id) });
+    expect(created.status).toBe(303);
+    const staff = (await UserModel.findOne({ username: 'new.staff@example.com' }).select('+passwordHash').lean())!;
+    expect(staff.passwordHash ?? null).toBeNull();
+    expect((await agent.get(created.headers.location)).text).toContain('created and invited');
+    await deliverToOutbox();
+    const link = await linkIn('new.staff@example.com', /./);
+    expect(link).toMatch(/^\/admin\/welcome\?token=/);
   });
 });

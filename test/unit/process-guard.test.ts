@@ -24,9 +24,11 @@ it('keeps a real process alive after an exception nobody caught', async () => {
   // A child process, because an uncaught exception in jest's own process is jest's business.
   const code = [
     `const { installProcessGuard } = require(${JSON.stringify(require.resolve('../../src/process-guard'))});`,
-    "installProcessGuard(require('pino')());",
+    // One synchronous logger for both lines, so their order is the order of events.
+    "const pino = require('pino'); const log = pino(pino.destination({ sync: true }));",
+    'installProcessGuard(log);',
     "setTimeout(() => { throw new Error('boom'); }, 0);",
-    "setTimeout(() => { console.log(JSON.stringify({ msg: 'still serving' })); process.exit(0); }, 0);",
+    "setTimeout(() => { log.info('still serving'); process.exit(0); }, 0);",
   ].join('\n');
   const child = spawn(process.execPath, ['-r', require.resolve('tsx/cjs'), '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

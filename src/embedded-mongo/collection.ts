@@ -3,7 +3,7 @@
  * Every method runs synchronously, so each command is atomic with respect to every other connection.
  */
 import { ObjectId, type Document } from 'bson';
-import { canon, caseInsensitive, isPlainObject, valuesAt, type Collation } from './keys';
+import { canon, foldOf, isPlainObject, valuesAt, type Collation, type Fold } from './keys';
 export { isPlainObject };
 import { matcher } from './matcher';
 import { DuplicateKeyError, badValue, indexOptionsConflict } from './errors';
@@ -24,14 +24,15 @@ export interface IndexSpec {
 
 export class Index {
   readonly fields: string[];
-  readonly ci: boolean;
+  /** How the index folds strings (0: exact, 1: case, 2: case and accents). */
+  readonly ci: Fold;
   /** canonical key -> ids (as canonical _id keys) */
   readonly map = new Map<string, string | Set<string>>();
   private readonly partial?: { test(doc: Document): boolean };
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
-    this.ci = caseInsensitive(spec.collation);
+    this.ci = foldOf(spec.collation);
     if (spec.partialFilterExpression) this.partial = matcher(spec.partialFilterExpression);
   }
 
@@ -42,7 +43,11 @@ export class Index {
   keysOf(doc: Document): string[] {
     if (this.partial && !this.partial.test(doc)) return [];
     if (this.spec.sparse && this.fields.every((f) => valuesAt(doc, f).every((v) => v === undefined))) return [];
-    if (this.fields.length === 1) return [...new Set(valuesAt(doc, this.fields[0]).map((v) => canon(v, this.ci)))];
+    if (this.fields.length === 1) {
+      const vals = valuesAt(doc, this.fields[0]);
+      if (vals.length === 1) return [canon(vals[0], this.ci)];
+      return [...new Set(vals.map((v) => canon(v, this.ci)))];
+    }
     // Compound: the cartesian product of each field's values.
     let keys = [''];
     for (const f of this.fields) {
@@ -238,11 +243,11 @@ export class Collection {
 
   /** The documents an equality index narrows the filter to, or null when no index applies. */
   indexedCandidates(filter: Document, collation?: Collation): Document[] | null {
-    const queryCi = caseInsensitive(collation);
+    const queryFold = foldOf(collation);
     let best: Set<string> | null = null;
     for (const index of this.indexes) {
-      // A case-sensitive index cannot serve a case-insensitive query; the converse only widens the set.
-      if (queryCi && !index.ci) continue;
+      // An index that folds less than the query cannot serve it; one that folds more only widens the set.
+      if (index.ci < queryFold) continue;
       const ids = this.lookup(index, filter);
       if (ids && (!best || ids.size < best.size)) best = ids;
       if (best && best.size <= 1) break;

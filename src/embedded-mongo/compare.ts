@@ -5,10 +5,10 @@
  * MinKey < null/missing < numbers < strings < objects < arrays < binData < ObjectId < bool < date <
  * timestamp < regex < MaxKey. Numbers compare by value across int, double, long and decimal.
  */
-import { Binary, Decimal128, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
-import type { Collation } from './keys';
+import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
+import { intlLocale, type Collation } from './keys';
 
-function typeRank(v: unknown): number {
+export function typeRank(v: unknown): number {
   if (v === undefined || v === null) return 1;
   switch (typeof v) {
     case 'number': case 'bigint': return 2;
@@ -17,7 +17,7 @@ function typeRank(v: unknown): number {
   }
   if (v instanceof MinKey) return 0;
   if (v instanceof MaxKey) return 12;
-  if (v instanceof Long || v instanceof Decimal128) return 2;
+  if (v instanceof Long || v instanceof Decimal128 || v instanceof Double || v instanceof Int32) return 2;
   if (v instanceof Date) return 9;
   if (v instanceof ObjectId) return 7;
   if (v instanceof Binary) return 6;
@@ -27,7 +27,8 @@ function typeRank(v: unknown): number {
   return 4;
 }
 
-export const toNumber = (v: unknown): number => (typeof v === 'number' ? v : v instanceof Long ? v.toNumber() : v instanceof Decimal128 ? Number(v.toString()) : Number(v));
+export const toNumber = (v: unknown): number =>
+  typeof v === 'number' ? v : v instanceof Long ? v.toNumber() : v instanceof Double || v instanceof Int32 ? v.valueOf() : v instanceof Decimal128 ? Number(v.toString()) : Number(v);
 
 const sign = (n: number) => (n < 0 ? -1 : n > 0 ? 1 : 0);
 
@@ -43,7 +44,7 @@ export function stringComparer(collation?: Collation | null): StringCompare {
   if (!collation || !collation.locale || collation.locale === 'simple') return binaryStrings;
   const strength = collation.strength ?? 3;
   const sensitivity = strength <= 1 ? 'base' : strength === 2 ? 'accent' : 'variant';
-  return new Intl.Collator(collation.locale, { sensitivity }).compare;
+  return new Intl.Collator(intlLocale(collation.locale), { sensitivity }).compare;
 }
 
 export function bsonCompare(a: unknown, b: unknown, strings: StringCompare = binaryStrings): number {
@@ -120,7 +121,7 @@ export function sortKey(doc: unknown, path: string, direction: number, strings: 
   for (const v of raw) {
     if (Array.isArray(v)) {
       if (v.length === 0) flat.push(new MinKey());
-      else flat.push(...v);
+      else for (const el of v) flat.push(el);
     } else flat.push(v);
   }
   if (flat.length === 0) return undefined;

@@ -25,3 +25,28 @@ export const indexNotFound = (name: string) => new MongoCommandError(27, 'IndexN
 export const indexOptionsConflict = (msg: string) => new MongoCommandError(85, 'IndexOptionsConflict', msg);
 export const immutableField = (msg: string) => new MongoCommandError(66, 'ImmutableField', msg);
 export const notSupported = (msg: string) => new MongoCommandError(115, 'CommandNotSupported', msg);
+export const conflictingUpdateOperators = (msg: string) => new MongoCommandError(40, 'ConflictingUpdateOperators', msg);
+export const pathNotViable = (msg: string) => new MongoCommandError(28, 'PathNotViable', msg);
+export const invalidOptions = (msg: string) => new MongoCommandError(72, 'InvalidOptions', msg);
+export const maxTimeExpired = () => new MongoCommandError(50, 'MaxTimeMSExpired', 'operation exceeded time limit');
+export const illegalOperation = (msg: string) => new MongoCommandError(20, 'IllegalOperation', msg);
+export const objectTooLarge = (msg: string) => new MongoCommandError(10334, 'BSONObjectTooLarge', msg);
+
+/**
+ * Any error as a MongoDB error. mingo (the query library) throws plain Errors for malformed queries,
+ * unknown operators and stages and bad expression arguments: they become the codes MongoDB uses
+ * (40324 unknown stage, 2 BadValue otherwise), never a generic code 1.
+ */
+export function asMongoError(err: unknown): MongoCommandError {
+  if (err instanceof MongoCommandError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof RangeError && /call stack/i.test(message)) return new MongoCommandError(15, 'Overflow', 'document or query nested too deeply');
+  const stage = /unregistered pipeline operator '?(\$\w+)/i.exec(message);
+  if (stage) return new MongoCommandError(40324, 'Location40324', `Unrecognized pipeline stage name: '${stage[1]}'`);
+  const queryOp = /unknown (top level |query )?operator:?\s*'?(\$\w+)/i.exec(message);
+  if (queryOp) return badValue(`unknown ${queryOp[1] ? 'top level ' : ''}operator: ${queryOp[2]}`);
+  const expression = /(?:accumulator|operator) '?(\$\w+)'? is not registered/i.exec(message);
+  if (expression) return new MongoCommandError(31325, 'Location31325', `Unknown expression ${expression[1]}`);
+  if (/\$group specification must include an '_id'/.test(message)) return new MongoCommandError(15955, 'Location15955', "a group specification must specify an _id");
+  return badValue(message);
+}

@@ -14,12 +14,29 @@ import { removeExpired } from './ttl';
 export interface EmbeddedMongoOptions {
   /** A folder for the data; null or undefined keeps everything in memory (tests). */
   dataDir?: string | null;
+  /** A loopback address only (the engine has no authentication); anything else is refused. */
   host?: string;
   /** 0 picks a free port. */
   port?: number;
   /** How often expired documents are removed (MongoDB: 60 s). */
   ttlMonitorIntervalMs?: number;
   logger?: { info(o: object | string, msg?: string): void; warn(...a: unknown[]): void; error(...a: unknown[]): void };
+}
+
+/** The engine has no authentication, so it listens only where nobody else can connect. */
+export class NonLoopbackRefused extends Error {
+  constructor(readonly host: string) {
+    super(`Refusing to listen on ${host}: the embedded engine has no authentication, so it only binds to a loopback address (127.0.0.1, ::1 or localhost). Reach it from other machines through an SSH tunnel, or use a real MongoDB with authentication.`);
+  }
+}
+
+/** True for addresses only this machine can reach: 127.0.0.0/8, ::1 (and its IPv4-mapped forms), localhost. */
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  const parts = v4.split('.');
+  return parts.length === 4 && parts[0] === '127' && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
 }
 
 export interface EmbeddedMongo {
@@ -32,16 +49,16 @@ export interface EmbeddedMongo {
 }
 
 export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
+  const host = opts.host ?? '127.0.0.1';
+  if (!isLoopback(host)) throw new NonLoopbackRefused(host);
   const persistence = opts.dataDir ? new Persistence(path.resolve(opts.dataDir)) : null;
   const engine = new Engine(persistence);
   if (persistence) {
-    const { records, truncatedBytes } = persistence.open();
-    for (const r of records) engine.apply(r);
+    const { truncatedBytes } = persistence.open((rec) => engine.apply(rec));
     if (truncatedBytes) opts.logger?.warn({ truncatedBytes }, 'embedded database: cut a torn record at the end of the journal');
     persistence.compact(engine.stateRecords());
   }
   const server = createWireServer(engine, (err) => opts.logger?.error({ err }, 'embedded database: bad message from a client'));
-  const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());

@@ -1,19 +1,40 @@
 /**
  * Canonical index keys: a string per value such that two values that MongoDB considers equal for an
  * index get the same string (1, 1.0 and NumberLong(1) alike; null and missing alike), and with a
- * case-insensitive collation (strength 1 or 2) strings that differ only by case alike.
+ * collation of strength 2 strings that differ only by case alike, of strength 1 also by accents.
  */
 import { Decimal128, Long, ObjectId, Binary, Timestamp, Int32, Double } from 'bson';
 
-export interface Collation { locale?: string; strength?: number }
+export interface Collation { locale?: string; strength?: number; [option: string]: unknown }
 
-export const caseInsensitive = (c?: Collation | null) => Boolean(c && c.locale && c.locale !== 'simple' && (c.strength ?? 3) <= 2);
+/** How much a collation folds strings for equality: 0 not at all, 1 case, 2 case and accents. */
+export type Fold = 0 | 1 | 2;
 
-export function canon(value: unknown, ci: boolean): string {
+export function foldOf(c?: Collation | null): Fold {
+  if (!c || !c.locale || c.locale === 'simple') return 0;
+  const strength = c.strength ?? 3;
+  return strength <= 1 ? 2 : strength === 2 ? 1 : 0;
+}
+
+/** Kept for callers that only ask whether strings compare without case. */
+export const caseInsensitive = (c?: Collation | null) => foldOf(c) > 0;
+
+/** MongoDB spells locales with an underscore (en_US); Intl wants a hyphen (en-US). */
+export const intlLocale = (locale: string) => locale.replace(/_/g, '-');
+
+const ACCENTS = /[\u0300-\u036f]/g;
+
+export function foldString(s: string, fold: Fold | boolean): string {
+  if (!fold) return s;
+  const lower = s.toLocaleLowerCase('en');
+  return fold === 2 ? lower.normalize('NFD').replace(ACCENTS, '').normalize('NFC') : lower;
+}
+
+export function canon(value: unknown, ci: Fold | boolean): string {
   if (value === undefined || value === null) return 'n';
   switch (typeof value) {
     case 'number': return `d:${Object.is(value, -0) ? 0 : value}`;
-    case 'string': return `s:${ci ? value.toLocaleLowerCase('en') : value}`;
+    case 'string': return `s:${foldString(value, ci)}`;
     case 'boolean': return value ? 'b:1' : 'b:0';
     case 'bigint': return `d:${value}`;
   }
@@ -32,6 +53,11 @@ export function canon(value: unknown, ci: boolean): string {
 
 /** Reads a dotted path; arrays along the way yield every element's value (multikey). */
 export function valuesAt(doc: unknown, path: string): unknown[] {
+  // The common case: a top-level field holding a scalar.
+  if (path.indexOf('.') < 0 && doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
+    const v = (doc as Record<string, unknown>)[path];
+    if (!Array.isArray(v)) return [v];
+  }
   const parts = path.split('.');
   let current: unknown[] = [doc];
   for (const part of parts) {
@@ -48,8 +74,10 @@ export function valuesAt(doc: unknown, path: string): unknown[] {
   }
   const out: unknown[] = [];
   for (const v of current) {
-    if (Array.isArray(v)) out.push(...(v.length ? v : [undefined]));
-    else out.push(v);
+    if (Array.isArray(v)) {
+      if (v.length === 0) out.push(undefined);
+      for (const el of v) out.push(el);
+    } else out.push(v);
   }
   return out.length ? out : [undefined];
 }

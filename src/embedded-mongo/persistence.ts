@@ -17,8 +17,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { deserialize, serialize, type Document } from 'bson';
-import { DESERIALIZE_OPTIONS } from './wire';
+import { serialize, type Document } from 'bson';
+import { decode } from './wire';
 
 export type JournalRecord =
   | { op: 'put'; db: string; coll: string; doc: Document }
@@ -47,24 +47,54 @@ function frame(record: Document): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** Reads framed records until the end or the first damaged one; returns them and the good length. */
-function readFramed(buf: Buffer): { records: Document[]; goodBytes: number } {
-  const records: Document[] = [];
-  let offset = 0;
-  while (offset + 8 <= buf.length) {
-    const len = buf.readUInt32LE(offset);
-    const sum = buf.readUInt32LE(offset + 4);
-    if (len < 5 || offset + 8 + len > buf.length) break;
-    const body = buf.subarray(offset + 8, offset + 8 + len);
-    if (crc32(body) !== sum) break;
-    try {
-      records.push(deserialize(body, DESERIALIZE_OPTIONS));
-    } catch {
-      break;
+const READ_CHUNK = 8 * 1024 * 1024;
+
+/**
+ * Reads a file's framed records one at a time, in chunks (never the whole file in one buffer, never an
+ * array of every record), until the end or the first damaged record. Returns the good length.
+ */
+function readFramed(file: string, onRecord: (rec: Document) => void): { goodBytes: number; size: number } {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    let buf = Buffer.alloc(READ_CHUNK);
+    let have = 0; // bytes in buf, starting at file offset `base`
+    let base = 0;
+    let filePos = 0;
+    for (;;) {
+      let offset = 0;
+      while (offset + 8 <= have) {
+        const len = buf.readUInt32LE(offset);
+        if (len < 5 || base + offset + 8 + len > size) return { goodBytes: base + offset, size };
+        if (offset + 8 + len > have) break; // the record continues in the next chunk
+        const body = buf.subarray(offset + 8, offset + 8 + len);
+        if (crc32(body) !== buf.readUInt32LE(offset + 4)) return { goodBytes: base + offset, size };
+        let rec: Document;
+        try {
+          rec = decode(body);
+        } catch {
+          return { goodBytes: base + offset, size };
+        }
+        onRecord(rec);
+        offset += 8 + len;
+      }
+      if (filePos >= size) return { goodBytes: base + offset, size };
+      // Keep the unread tail, grow the buffer when one record is larger than it, and read more.
+      const tail = have - offset;
+      const needed = tail >= 8 ? 8 + buf.readUInt32LE(offset) : 8;
+      const next = needed > buf.length ? Buffer.alloc(needed + READ_CHUNK) : buf;
+      buf.copy(next, 0, offset, have);
+      buf = next;
+      base += offset;
+      have = tail;
+      const n = fs.readSync(fd, buf, have, buf.length - have, filePos);
+      if (n === 0) return { goodBytes: base, size };
+      filePos += n;
+      have += n;
     }
-    offset += 8 + len;
+  } finally {
+    fs.closeSync(fd);
   }
-  return { records, goodBytes: offset };
 }
 
 function processAlive(pid: number): boolean {
@@ -85,37 +115,44 @@ export class Persistence {
 
   constructor(private readonly dir: string) {}
 
-  /** Takes the lock and returns every record to replay: the snapshot's, then its journal's. */
-  open(): { records: Document[]; truncatedBytes: number } {
+  /**
+   * Takes the lock and hands every record to replay to `onRecord`, one at a time: the snapshot's, then
+   * its journal's. Returns how many bytes of a torn journal tail were cut.
+   */
+  open(onRecord: (rec: Document) => void): { truncatedBytes: number } {
     fs.mkdirSync(this.dir, { recursive: true });
     this.lock();
-    const records: Document[] = [];
     const snapshotPath = path.join(this.dir, SNAPSHOT);
     if (fs.existsSync(snapshotPath)) {
-      const buf = fs.readFileSync(snapshotPath);
-      const { records: snap, goodBytes } = readFramed(buf);
-      if (goodBytes !== buf.length) {
+      let first = true;
+      let read: { goodBytes: number; size: number };
+      try {
+        read = readFramed(snapshotPath, (rec) => {
+          if (first && rec.op === 'meta') this.generation = typeof rec.gen === 'number' ? rec.gen : 0;
+          else onRecord(rec);
+          first = false;
+        });
+      } catch (err) {
         this.unlock();
-        throw new Error(`The snapshot ${snapshotPath} is damaged at byte ${goodBytes} of ${buf.length}; refusing to start (restore it from a backup).`);
+        throw err;
       }
-      const meta = snap[0]?.op === 'meta' ? snap.shift() : undefined;
-      this.generation = typeof meta?.gen === 'number' ? meta.gen : 0;
-      records.push(...snap);
+      if (read.goodBytes !== read.size) {
+        this.unlock();
+        throw new Error(`The snapshot ${snapshotPath} is damaged at byte ${read.goodBytes} of ${read.size}; refusing to start (restore it from a backup).`);
+      }
     }
     const journalPath = path.join(this.dir, journalName(this.generation));
     let truncatedBytes = 0;
     if (fs.existsSync(journalPath)) {
-      const buf = fs.readFileSync(journalPath);
-      const { records: j, goodBytes } = readFramed(buf);
-      records.push(...j);
-      truncatedBytes = buf.length - goodBytes;
+      const { goodBytes, size } = readFramed(journalPath, onRecord);
+      truncatedBytes = size - goodBytes;
     }
     // Leftovers of a compaction that a crash interrupted, from either side of its rename.
     for (const f of fs.readdirSync(this.dir)) {
       const m = JOURNAL_PATTERN.exec(f);
       if ((m && Number(m[1]) !== this.generation) || f === `${SNAPSHOT}.tmp`) fs.rmSync(path.join(this.dir, f), { force: true });
     }
-    return { records, truncatedBytes };
+    return { truncatedBytes };
   }
 
   /** Writes the whole state as snapshot N+1 (temp file, fsync, rename) with an empty journal N+1. */
@@ -159,7 +196,9 @@ export class Persistence {
 
   append(records: JournalRecord[]): void {
     if (this.fd === null || records.length === 0) return;
-    const buf = Buffer.concat(records.map((r) => frame(r as Document)));
+    const frames: Buffer[] = [];
+    for (const r of records) frames.push(frame(r as Document));
+    const buf = Buffer.concat(frames);
     fs.writeSync(this.fd, buf);
     this.journalBytes += buf.length;
     this.dirty = true;

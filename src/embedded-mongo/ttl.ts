@@ -12,9 +12,9 @@ export function removeExpired(engine: Engine, now = Date.now()): number {
         const field = index.fields[0];
         for (const doc of [...coll.docs.values()]) {
           // An array of dates expires with its earliest one, as in MongoDB; non-dates never expire.
-          const dates = valuesAt(doc, field).filter((d): d is Date => d instanceof Date);
-          if (dates.length === 0) continue;
-          const earliest = Math.min(...dates.map((d) => d.getTime()));
+          let earliest = Infinity;
+          for (const d of valuesAt(doc, field)) if (d instanceof Date && d.getTime() < earliest) earliest = d.getTime();
+          if (earliest === Infinity) continue;
           if (earliest + ttl * 1000 <= now) {
             coll.remove(doc);
             engine.record({ op: 'del', db, coll: coll.name, id: doc._id });

@@ -2,7 +2,7 @@
  * MongoDB wire protocol framing: OP_MSG (2013) both ways, legacy OP_QUERY (2004) in and OP_REPLY (1) out
  * for the driver's first hello. No compression is advertised, so OP_COMPRESSED never arrives.
  */
-import { deserialize, serialize, type Document } from 'bson';
+import { Double, Int32, deserialize, serialize, type Document } from 'bson';
 
 export const OP_REPLY = 1;
 export const OP_QUERY = 2004;
@@ -11,8 +11,34 @@ const CHECKSUM_PRESENT = 1;
 export const MORE_TO_COME = 2;
 const EXHAUST_ALLOWED = 1 << 16;
 
-// Long values that fit a double become numbers, as the driver does by default, so mingo compares them.
-export const DESERIALIZE_OPTIONS = { promoteLongs: true, promoteValues: true, bsonRegExp: false } as const;
+const RAW_OPTIONS = { promoteValues: false, promoteBuffers: false, bsonRegExp: false } as const;
+
+/**
+ * The value with MongoDB's numeric types kept where a JS number would lose them: an Int32 becomes a
+ * number (numbers that are integers serialize back as Int32), a Double with a fractional part too
+ * (it serializes back as a Double), but a Double holding an integer (1.0, -0) stays a Double and an
+ * Int64 stays a Long, whatever its value. The matcher and comparisons read them by value.
+ */
+function keepNumericTypes(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (v instanceof Int32) return v.value;
+  if (v instanceof Double) return Number.isInteger(v.value) || Object.is(v.value, -0) ? v : v.value;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = keepNumericTypes(v[i]);
+    return v;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) {
+    const o = v as Document;
+    for (const k in o) o[k] = keepNumericTypes(o[k]);
+  }
+  return v;
+}
+
+/** Decodes a BSON document for the engine (commands, stored documents, journal records). */
+export function decode(buf: Uint8Array): Document {
+  return keepNumericTypes(deserialize(buf, RAW_OPTIONS)) as Document;
+}
 
 export interface IncomingMessage {
   requestId: number;
@@ -40,7 +66,7 @@ export function parseMessage(buf: Buffer): IncomingMessage {
       const kind = buf[offset++];
       if (kind === 0) {
         const size = buf.readInt32LE(offset);
-        command = deserialize(buf.subarray(offset, offset + size), DESERIALIZE_OPTIONS);
+        command = decode(buf.subarray(offset, offset + size));
         offset += size;
       } else if (kind === 1) {
         const size = buf.readInt32LE(offset);
@@ -52,7 +78,7 @@ export function parseMessage(buf: Buffer): IncomingMessage {
         const docs: Document[] = [];
         while (p < sectionEnd) {
           const docSize = buf.readInt32LE(p);
-          docs.push(deserialize(buf.subarray(p, p + docSize), DESERIALIZE_OPTIONS));
+          docs.push(decode(buf.subarray(p, p + docSize)));
           p += docSize;
         }
         sequences[identifier] = docs;
@@ -71,7 +97,7 @@ export function parseMessage(buf: Buffer): IncomingMessage {
     const collection = buf.toString('utf8', offset, nul);
     offset = nul + 1 + 8; // skip numberToSkip, numberToReturn
     const size = buf.readInt32LE(offset);
-    let command = deserialize(buf.subarray(offset, offset + size), DESERIALIZE_OPTIONS);
+    let command = decode(buf.subarray(offset, offset + size));
     // Legacy form wraps the command: { $query: { isMaster: 1 }, $readPreference: ... }
     if (command.$query) command = command.$query as Document;
     return { requestId, opCode, command, collection, moreToCome: false, exhaustAllowed: false };

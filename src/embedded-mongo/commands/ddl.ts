@@ -2,12 +2,22 @@
 import { Long, type Document } from 'bson';
 import { Query } from 'mingo';
 import type { IndexSpec } from '../collection';
-import { badValue, indexNotFound, namespaceExists, namespaceNotFound } from '../errors';
+import { MongoCommandError, badValue, indexNotFound, invalidOptions, namespaceExists, namespaceNotFound, notSupported } from '../errors';
+import { isPlainObject } from '../keys';
 import type { CommandHandler } from './context';
 
 export const create: CommandHandler = (cmd, ctx) => {
   if (ctx.engine.collection(ctx.db, cmd.create)) throw namespaceExists(`${ctx.db}.${cmd.create}`);
   const { create: _name, lsid: _l, $db: _d, $clusterTime: _c, writeConcern: _w, ...options } = cmd;
+  if (options.capped && !options.size) throw invalidOptions("the 'size' field is required when 'capped' is true");
+  if ((options.size || options.max) && !options.capped) throw invalidOptions("the 'size' and 'max' fields only apply to capped collections");
+  if (options.capped) throw notSupported('capped collections are not supported by the embedded engine');
+  if (options.timeseries) throw notSupported('time-series collections are not supported by the embedded engine');
+  if (options.viewOn || options.pipeline) throw notSupported('views are not supported by the embedded engine');
+  if (options.collation !== undefined) {
+    if (!isPlainObject(options.collation) || typeof options.collation.locale !== 'string') throw badValue("collation must have a 'locale' string");
+    if (options.collation.locale === 'simple') delete options.collation;
+  }
   ctx.engine.ensureCollection(ctx.db, cmd.create, options);
   return { ok: 1 };
 };
@@ -52,7 +62,12 @@ export const createIndexes: CommandHandler = (cmd, ctx) => {
   const before = coll.indexes.length;
   for (const raw of cmd.indexes as Document[]) {
     if (!raw.key || typeof raw.key !== 'object' || Object.keys(raw.key).length === 0) throw badValue('Index key pattern must be a non-empty object');
+    const special = Object.values(raw.key).find((v) => typeof v === 'string');
+    if (special !== undefined) throw new MongoCommandError(67, 'CannotCreateIndex', `${special} indexes are not supported by the embedded engine`);
     const spec = { v: 2, ...raw, name: raw.name ?? defaultName(raw.key) } as IndexSpec;
+    // A new index takes the collection's default collation unless it names one (simple: none).
+    if (spec.collation === undefined && coll.options.collation) spec.collation = coll.options.collation;
+    if (isPlainObject(spec.collation) && spec.collation.locale === 'simple') delete spec.collation;
     if (spec.name === '_id_') continue;
     if (coll.createIndex(spec)) ctx.engine.record({ op: 'createIndex', db: ctx.db, coll: coll.name, spec: spec as Document });
   }

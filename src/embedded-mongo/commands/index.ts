@@ -1,14 +1,16 @@
 /** Command dispatch: the first key of the command document names it (case-insensitively for legacy). */
 import type { Document } from 'bson';
-import { commandNotFound, MongoCommandError, notSupported } from '../errors';
+import { asMongoError, commandNotFound, illegalOperation } from '../errors';
 import type { CommandContext, CommandHandler } from './context';
 import * as admin from './admin';
 import * as ddl from './ddl';
 import * as query from './query';
 import * as write from './write';
 
-const refuse = (what: string): CommandHandler => () => {
-  throw notSupported(`${what} is not supported by the embedded engine (it is a standalone server without transactions)`);
+// What a standalone MongoDB answers to a transaction: the embedded engine is one.
+const TRANSACTIONS_REFUSED = 'Transaction numbers are only allowed on a replica set member or mongos (the embedded engine is a standalone server without transactions)';
+const refuse: CommandHandler = () => {
+  throw illegalOperation(TRANSACTIONS_REFUSED);
 };
 
 const HANDLERS: Record<string, CommandHandler> = {
@@ -48,8 +50,8 @@ const HANDLERS: Record<string, CommandHandler> = {
   count: query.count,
   distinct: query.distinct,
   aggregate: query.aggregate,
-  committransaction: refuse('commitTransaction'),
-  aborttransaction: refuse('abortTransaction'),
+  committransaction: refuse,
+  aborttransaction: refuse,
 };
 
 export function runCommand(cmd: Document, ctx: CommandContext): Document {
@@ -57,13 +59,12 @@ export function runCommand(cmd: Document, ctx: CommandContext): Document {
   const handler = HANDLERS[name.toLowerCase()];
   try {
     if (!handler) throw commandNotFound(name);
-    if (cmd.startTransaction) throw notSupported('Transactions are not supported by the embedded engine');
+    if (cmd.startTransaction || cmd.autocommit !== undefined) throw illegalOperation(TRANSACTIONS_REFUSED);
     const reply = handler(cmd, ctx);
     ctx.engine.commit();
     return reply;
   } catch (err) {
     ctx.engine.commit(); // writes that succeeded before an error are kept, as in MongoDB
-    if (err instanceof MongoCommandError) return err.toReply();
-    return { ok: 0, errmsg: err instanceof Error ? err.message : String(err), code: 1, codeName: 'InternalError' };
+    return asMongoError(err).toReply();
   }
 }

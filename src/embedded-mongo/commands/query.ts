@@ -2,22 +2,56 @@
 import { Long, type Document } from 'bson';
 import { Aggregator } from 'mingo';
 import type { Collection } from '../collection';
-import { matcher } from '../matcher';
+import { matcher, numericView } from '../matcher';
 import { bsonCompare, sortDocuments, stringComparer } from '../compare';
 import { boundsFor } from '../ordered';
 import { project } from '../projection';
-import { cursorNotFound, badValue } from '../errors';
-import { canon, type Collation } from '../keys';
+import { MongoCommandError, asMongoError, badValue, cursorNotFound, maxTimeExpired } from '../errors';
+import { canon, isPlainObject, type Collation } from '../keys';
 import type { CommandContext, CommandHandler } from './context';
 import type { Engine } from '../engine';
 
+const toNumber = (v: unknown) => (v instanceof Long ? v.toNumber() : typeof v === 'number' ? v : v !== null && typeof v === 'object' && typeof v.valueOf() === 'number' ? (v.valueOf() as number) : undefined);
 
-/** Documents of `coll` matching `filter`, through an index when one applies. */
-export function matching(coll: Collection | undefined, filter: Document | undefined, collation?: Collation): Document[] {
-  if (!coll) return [];
+/** maxTimeMS: the command fails with MaxTimeMSExpired (50) once its time is up, checked as it works. */
+export class Deadline {
+  private readonly at: number;
+  private ticks = 0;
+  constructor(maxTimeMS: unknown, private readonly now: () => number = Date.now) {
+    const ms = toNumber(maxTimeMS);
+    if (ms !== undefined && (!Number.isInteger(ms) || ms < 0)) throw badValue('maxTimeMS must be a non-negative integer');
+    this.at = ms ? this.now() + ms : Infinity;
+  }
+  static none = new Deadline(undefined);
+  /** Cheap enough for a loop: reads the clock every 64 calls. */
+  tick(): void {
+    if (this.at !== Infinity && (++this.ticks & 63) === 0) this.check();
+  }
+  check(): void {
+    if (this.now() > this.at) throw maxTimeExpired();
+  }
+}
+
+/**
+ * The collation a command runs with: its own, else the collection's default (MongoDB applies a
+ * collection's collation to every query that names none); `simple` means none.
+ */
+export function collationFor(coll: Collection | undefined, explicit: unknown): Collation | undefined {
+  const c = (isPlainObject(explicit) ? explicit : coll?.options?.collation) as Collation | undefined;
+  if (!c || c.locale === 'simple') return undefined;
+  if (typeof c.locale !== 'string') throw badValue("collation must have a 'locale' string");
+  return c;
+}
+
+/** Documents of `coll` matching `filter`, through an index when one applies. The filter is checked even without documents. */
+export function matching(coll: Collection | undefined, filter: Document | undefined, collation?: Collation, deadline: Deadline = Deadline.none): Document[] {
   const q = matcher(filter, collation);
+  if (!coll) return [];
   const out: Document[] = [];
-  for (const d of coll.candidates(filter ?? {}, collation)) if (q.test(d)) out.push(d);
+  for (const d of coll.candidates(filter ?? {}, collation)) {
+    deadline.tick();
+    if (q.test(d)) out.push(d);
+  }
   return out;
 }
 
@@ -40,12 +74,16 @@ function boundedField(coll: Collection, filter: Document): string | null {
  * candidates to few, else through an ordered view walked in sort order and stopped once skip + limit
  * matches are in hand (plus ties on the first sort key), else a scan and an in-memory sort.
  */
-export function findDocs(coll: Collection | undefined, filter: Document | undefined, opts: { sort?: Document; skip?: number; limit?: number; collation?: Collation }): Document[] {
-  if (!coll) return [];
+export function findDocs(coll: Collection | undefined, filter: Document | undefined, opts: { sort?: Document; skip?: number; limit?: number; collation?: Collation; deadline?: Deadline }): Document[] {
   const f = filter ?? {};
+  const deadline = opts.deadline ?? Deadline.none;
+  if (!coll) {
+    matcher(f, opts.collation); // an invalid filter fails even on a missing collection
+    return [];
+  }
   const sort = opts.sort && Object.keys(opts.sort).length ? opts.sort : undefined;
   const narrow = coll.indexedCandidates(f, opts.collation);
-  const scan = () => sortedPage(matching(coll, f, opts.collation), { ...opts, projection: undefined });
+  const scan = () => sortedPage(matching(coll, f, opts.collation, deadline), { ...opts, projection: undefined });
   if (narrow && narrow.length <= 1000) return scan();
   const [path, dir] = sort ? Object.entries(sort)[0] : [boundedField(coll, f), 1];
   const view = typeof path === 'string' ? coll.orderedView(path, opts.collation) : null;
@@ -57,6 +95,7 @@ export function findDocs(coll: Collection | undefined, filter: Document | undefi
   const found: Document[] = [];
   let lastKey: unknown;
   for (const { key, doc } of view.walk(boundsFor(f, path) ?? {}, Number(dir) < 0 ? -1 : 1)) {
+    deadline.tick();
     if (found.length >= need && bsonCompare(key, lastKey, strings) !== 0) break;
     if (!q.test(doc)) continue;
     found.push(doc);
@@ -65,16 +104,25 @@ export function findDocs(coll: Collection | undefined, filter: Document | undefi
   return sortedPage(found, { ...opts, projection: undefined });
 }
 
+/** Other collections ($lookup, $unionWith) as the aggregation library sees them: numbers as plain numbers. */
 function resolver(engine: Engine, db: string) {
-  return (name: string) => [...(engine.collection(db, name)?.docs.values() ?? [])];
+  return (name: string) => {
+    const out: Document[] = [];
+    for (const d of engine.collection(db, name)?.docs.values() ?? []) out.push(numericView(d));
+    return out;
+  };
 }
 
-const toNumber = (v: unknown) => (v instanceof Long ? v.toNumber() : typeof v === 'number' ? v : undefined);
 
 export const find: CommandHandler = (cmd, ctx) => {
   const coll = ctx.engine.collection(ctx.db, cmd.find);
+  if (cmd.filter !== undefined && !isPlainObject(cmd.filter)) throw badValue("BSON field 'FindCommandRequest.filter' is the wrong type, expected type 'object'");
   const limit = toNumber(cmd.limit);
-  const docs = project(findDocs(coll, cmd.filter, { sort: cmd.sort, skip: toNumber(cmd.skip), limit, collation: cmd.collation }), cmd.projection);
+  const collation = collationFor(coll, cmd.collation);
+  const deadline = new Deadline(cmd.maxTimeMS);
+  const found = findDocs(coll, cmd.filter, { sort: cmd.sort, skip: toNumber(cmd.skip), limit, collation, deadline });
+  deadline.check();
+  const docs = project(found, cmd.projection, { filter: cmd.filter, collation });
   const batchSize = toNumber(cmd.batchSize);
   const ns = `${ctx.db}.${cmd.find}`;
   if (cmd.singleBatch || (limit !== undefined && limit < 0)) return { cursor: { firstBatch: docs.slice(0, batchSize ?? docs.length), id: Long.ZERO, ns }, ok: 1 };
@@ -106,7 +154,9 @@ export const killCursors: CommandHandler = (cmd, ctx) => {
 };
 
 export const count: CommandHandler = (cmd, ctx) => {
-  let n = matching(ctx.engine.collection(ctx.db, cmd.count), cmd.query, cmd.collation).length;
+  const coll = ctx.engine.collection(ctx.db, cmd.count);
+  const everything = !cmd.query || Object.keys(cmd.query).length === 0;
+  let n = everything ? (coll?.docs.size ?? 0) : matching(coll, cmd.query, collationFor(coll, cmd.collation), new Deadline(cmd.maxTimeMS)).length;
   const skip = toNumber(cmd.skip) ?? 0;
   const limit = toNumber(cmd.limit) ?? 0;
   n = Math.max(0, n - skip);
@@ -118,7 +168,8 @@ export const distinct: CommandHandler = (cmd, ctx) => {
   if (typeof cmd.key !== 'string') throw badValue('distinct requires a string key');
   const seen = new Map<string, unknown>();
   const path = cmd.key.split('.');
-  for (const d of matching(ctx.engine.collection(ctx.db, cmd.distinct), cmd.query, cmd.collation)) {
+  const coll = ctx.engine.collection(ctx.db, cmd.distinct);
+  for (const d of matching(coll, cmd.query, collationFor(coll, cmd.collation), new Deadline(cmd.maxTimeMS))) {
     let vals: unknown[] = [d];
     for (const p of path) vals = vals.flatMap((v) => (Array.isArray(v) ? v : [v])).map((v) => (v && typeof v === 'object' ? (v as Document)[p] : undefined));
     for (const v of vals.flatMap((x) => (Array.isArray(x) ? x : [x]))) if (v !== undefined) seen.set(canon(v, false), v);
@@ -126,9 +177,24 @@ export const distinct: CommandHandler = (cmd, ctx) => {
   return { values: [...seen.values()], ok: 1 };
 };
 
+function isCountStage(pipeline: Document[]): boolean {
+  if (pipeline.length !== 1 || !isPlainObject(pipeline[0].$group)) return false;
+  const group = pipeline[0].$group as Document;
+  const keys = Object.keys(group);
+  const id = group._id;
+  const constantId = id === null || typeof id === 'number' || (typeof id === 'string' && !id.startsWith('$'));
+  return keys.length === 2 && keys.includes('n') && constantId && isPlainObject(group.n) && Object.keys(group.n).length === 1 && group.n.$sum === 1;
+}
+
 export const aggregate: CommandHandler = (cmd, ctx) => {
   if (!Array.isArray(cmd.pipeline)) throw badValue("'pipeline' option must be specified as an array");
-  if (cmd.pipeline.some((s: Document) => '$out' in s || '$merge' in s)) throw badValue('$out and $merge are not supported by the embedded engine');
+  for (const stage of cmd.pipeline as Document[]) {
+    if (!isPlainObject(stage) || Object.keys(stage).length !== 1) throw new MongoCommandError(40323, 'Location40323', 'A pipeline stage specification object must contain exactly one field.');
+    if ('$changeStream' in stage) throw new MongoCommandError(40573, 'Location40573', 'The $changeStream stage is only supported on replica sets (the embedded engine is a standalone server)');
+    if ('$out' in stage || '$merge' in stage) throw new MongoCommandError(115, 'CommandNotSupported', '$out and $merge are not supported by the embedded engine');
+    if ('$geoNear' in stage) throw new MongoCommandError(291, 'NoQueryExecutionPlans', '$geoNear requires a 2d or 2dsphere index (the embedded engine has no geospatial indexes)');
+    if ('$search' in stage || '$vectorSearch' in stage || '$searchMeta' in stage) throw new MongoCommandError(115, 'CommandNotSupported', 'Atlas Search stages are not supported by the embedded engine');
+  }
   const collName = cmd.aggregate;
   const pipeline = [...(cmd.pipeline as Document[])];
   // Leading $match / $sort / $skip / $limit stages run as a find (indexes, ordered views, BSON order).
@@ -143,9 +209,27 @@ export const aggregate: CommandHandler = (cmd, ctx) => {
     else break;
     pipeline.shift();
   }
-  const source = coll ? findDocs(coll, head.filter, { sort: head.sort, skip: head.skip, limit: head.limit, collation: cmd.collation }) : [];
-  const agg = new Aggregator(pipeline, { collectionResolver: resolver(ctx.engine, ctx.db), ...(cmd.collation ? { collation: cmd.collation } : {}) } as never);
-  const docs = agg.run(source) as Document[];
+  const collation = collationFor(coll, cmd.collation);
+  const deadline = new Deadline(cmd.maxTimeMS);
+  const found = findDocs(coll, head.filter, { sort: head.sort, skip: head.skip, limit: head.limit, collation, deadline });
+  deadline.check();
+  let docs: Document[];
+  if (pipeline.length === 0) docs = found;
+  else if (isCountStage(pipeline)) {
+    // countDocuments() sends $match then {$group: {_id: 1, n: {$sum: 1}}}: counted without copying documents.
+    const group = pipeline[0].$group as Document;
+    docs = found.length ? [{ _id: group._id, n: found.length }] : [];
+  }
+  else {
+    try {
+      // The aggregation library computes on plain numbers; server-side JavaScript stays off.
+      const agg = new Aggregator(pipeline, { collectionResolver: resolver(ctx.engine, ctx.db), scriptEnabled: false, ...(collation ? { collation } : {}) } as never);
+      docs = agg.run(found.map(numericView)) as Document[];
+    } catch (err) {
+      throw asMongoError(err);
+    }
+  }
+  deadline.check();
   const ns = `${ctx.db}.${typeof collName === 'string' ? collName : '$cmd.aggregate'}`;
   const batchSize = toNumber(cmd.cursor?.batchSize);
   const { id, firstBatch } = ctx.engine.openCursor(ns, docs, batchSize, undefined);

@@ -3,21 +3,34 @@
  * indexes before it is stored; ordered batches stop at the first error, unordered ones go on, and
  * errors come back as writeErrors the way the driver turns them into MongoBulkWriteError.
  */
-import { ObjectId, serialize, type Document } from 'bson';
-import { MongoCommandError, badValue } from '../errors';
+import { ObjectId, calculateObjectSize, serialize, type Document } from 'bson';
+import { MongoCommandError } from '../errors';
+import { asMongoError, badValue, objectTooLarge } from '../errors';
+import { matcher } from '../matcher';
 import { applyUpdate, seedFromQuery } from '../update';
 import type { Collection } from '../collection';
 import type { CommandContext, CommandHandler } from './context';
-import { findDocs, matching, sortedPage } from './query';
+import { collationFor, findDocs, matching } from './query';
+import { project as projectDocs } from '../projection';
 
+/** One writeErrors entry; errors from the query library get MongoDB's codes too (never code 1). */
 function writeError(index: number, err: unknown): Document {
-  if (err instanceof MongoCommandError) {
-    const e: Document = { index, code: err.code, errmsg: err.message };
-    if (err.extra.keyPattern) e.keyPattern = err.extra.keyPattern;
-    if (err.extra.keyValue) e.keyValue = err.extra.keyValue;
-    return e;
+  const m = asMongoError(err);
+  const e: Document = { index, code: m.code, errmsg: m.message };
+  if (m.extra.keyPattern) e.keyPattern = m.extra.keyPattern;
+  if (m.extra.keyValue) e.keyValue = m.extra.keyValue;
+  return e;
+}
+
+const MAX_BSON = 16 * 1024 * 1024;
+
+/** MongoDB refuses to store a document over 16 MB. */
+function checkSize(doc: Document, inserting: boolean): void {
+  const size = calculateObjectSize(doc);
+  if (size > MAX_BSON) {
+    if (inserting) throw objectTooLarge(`object to insert too large. size in bytes: ${size}, max size: ${MAX_BSON}`);
+    throw new MongoCommandError(17419, 'Location17419', `Resulting document after update is larger than ${MAX_BSON}`);
   }
-  throw err;
 }
 
 function put(ctx: CommandContext, coll: Collection, doc: Document) {
@@ -32,6 +45,8 @@ export const insert: CommandHandler = (cmd, ctx) => {
   let n = 0;
   for (let i = 0; i < docs.length; i++) {
     try {
+      if (!docs[i] || typeof docs[i] !== 'object' || Array.isArray(docs[i])) throw badValue('a document to insert must be an object');
+      checkSize(docs[i], true);
       put(ctx, coll, coll.insert(docs[i]));
       n++;
     } catch (err) {
@@ -44,23 +59,26 @@ export const insert: CommandHandler = (cmd, ctx) => {
 
 /** One update statement; returns counts and the upserted id, or throws a MongoDB error. */
 function updateOne(ctx: CommandContext, coll: Collection, stmt: Document): { n: number; nModified: number; upserted?: unknown } {
-  const { q = {}, u, multi = false, upsert = false, arrayFilters, collation } = stmt;
+  const { q = {}, u, multi = false, upsert = false, arrayFilters } = stmt;
   if (u === undefined) throw badValue('update statement needs u');
+  const collation = collationFor(coll, stmt.collation);
   const targets = matching(coll, q, collation);
   const chosen = multi ? targets : targets.slice(0, 1);
   if (chosen.length === 0) {
     if (!upsert) return { n: 0, nModified: 0 };
     const base = seedFromQuery(q);
-    let doc = applyUpdate(base, u, { inserting: true, arrayFilters });
+    let doc = applyUpdate(base, u, { inserting: true, arrayFilters, collation });
     if (doc._id === undefined) doc = { _id: base._id ?? new ObjectId(), ...doc };
+    checkSize(doc, true);
     doc = coll.insert(doc);
     put(ctx, coll, doc);
     return { n: 1, nModified: 0, upserted: doc._id };
   }
   let nModified = 0;
   for (const old of chosen) {
-    const next = applyUpdate(old, u, { inserting: false, arrayFilters, query: q });
+    const next = applyUpdate(old, u, { inserting: false, arrayFilters, query: q, collation });
     if (sameBytes(old, next)) continue;
+    checkSize(next, false);
     coll.replace(old, next);
     put(ctx, coll, next);
     nModified++;
@@ -101,8 +119,10 @@ export const remove: CommandHandler = (cmd, ctx) => {
   const coll = ctx.engine.collection(ctx.db, cmd.delete);
   let n = 0;
   for (const stmt of (cmd.deletes ?? []) as Document[]) {
-    if (!coll) break;
-    const found = matching(coll, stmt.q ?? {}, stmt.collation);
+    const collation = collationFor(coll, stmt.collation);
+    matcher(stmt.q ?? {}, collation); // an invalid filter fails even on a missing collection
+    if (!coll) continue;
+    const found = matching(coll, stmt.q ?? {}, collation);
     for (const doc of stmt.limit === 1 ? found.slice(0, 1) : found) {
       coll.remove(doc);
       ctx.engine.record({ op: 'del', db: ctx.db, coll: coll.name, id: doc._id });
@@ -115,8 +135,9 @@ export const remove: CommandHandler = (cmd, ctx) => {
 export const findAndModify: CommandHandler = (cmd, ctx) => {
   const name = cmd.findAndModify ?? cmd.findandmodify;
   const coll = ctx.engine.ensureCollection(ctx.db, name);
-  const [target] = findDocs(coll, cmd.query ?? {}, { sort: cmd.sort, limit: 1, collation: cmd.collation });
-  const project = (doc: Document | null) => (doc && cmd.fields && Object.keys(cmd.fields).length ? sortedPage([doc], { projection: cmd.fields })[0] : doc);
+  const collation = collationFor(coll, cmd.collation);
+  const [target] = findDocs(coll, cmd.query ?? {}, { sort: cmd.sort, limit: 1, collation });
+  const project = (doc: Document | null) => (doc && cmd.fields && Object.keys(cmd.fields).length ? projectDocs([doc], cmd.fields, { filter: cmd.query, collation })[0] : doc);
   if (cmd.remove) {
     if (target) {
       coll.remove(target);
@@ -128,14 +149,16 @@ export const findAndModify: CommandHandler = (cmd, ctx) => {
   if (!target) {
     if (!cmd.upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
     const base = seedFromQuery(cmd.query ?? {});
-    let doc = applyUpdate(base, cmd.update, { inserting: true, arrayFilters: cmd.arrayFilters });
+    let doc = applyUpdate(base, cmd.update, { inserting: true, arrayFilters: cmd.arrayFilters, collation });
     if (doc._id === undefined) doc = { _id: base._id ?? new ObjectId(), ...doc };
+    checkSize(doc, true);
     doc = coll.insert(doc);
     put(ctx, coll, doc);
     return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: cmd.new ? project(doc) : null, ok: 1 };
   }
-  const next = applyUpdate(target, cmd.update, { inserting: false, arrayFilters: cmd.arrayFilters, query: cmd.query });
+  const next = applyUpdate(target, cmd.update, { inserting: false, arrayFilters: cmd.arrayFilters, query: cmd.query, collation });
   if (!sameBytes(target, next)) {
+    checkSize(next, false);
     coll.replace(target, next);
     put(ctx, coll, next);
   }

@@ -14,10 +14,11 @@ import type { Collection, Document } from 'mongodb';
 import { useTestDb } from '../helpers/mongo';
 
 const t = useTestDb('multikey_ranges');
-let indexed: Collection<Document>;
-let plain: Collection<Document>;
+type Doc = { _id: number; terms?: unknown; at?: number; seen?: boolean };
+let indexed: Collection<Doc>;
+let plain: Collection<Doc>;
 
-const DOCS: Document[] = [
+const DOCS: Doc[] = [
   { _id: 1, terms: ['ada', 'lovelace', 'ada@example.com'], at: 1 },
   { _id: 2, terms: ['adam', 'ada', 'smith'], at: 2 },
   { _id: 3, terms: ['zzz', 'abc'], at: 3 },
@@ -31,16 +32,16 @@ const DOCS: Document[] = [
 ];
 
 beforeAll(async () => {
-  indexed = t.db.collection('indexed');
-  plain = t.db.collection('plain');
+  indexed = t.db.collection<Doc>('indexed');
+  plain = t.db.collection<Doc>('plain');
   await indexed.createIndex({ terms: 1 });
   await indexed.insertMany(DOCS.map((d) => ({ ...d })));
   await plain.insertMany(DOCS.map((d) => ({ ...d })));
 });
 
 async function same(filter: Document, sort: Document = { at: -1 }, limit = 0): Promise<number[]> {
-  const a = (await indexed.find(filter).sort(sort).limit(limit).toArray()).map((d) => d._id as number);
-  const b = (await plain.find(filter).sort(sort).limit(limit).toArray()).map((d) => d._id as number);
+  const a = (await indexed.find(filter).sort(sort).limit(limit).toArray()).map((d) => d._id);
+  const b = (await plain.find(filter).sort(sort).limit(limit).toArray()).map((d) => d._id);
   expect(a).toEqual(b);
   return a;
 }
@@ -85,7 +86,7 @@ describe('range queries on a multikey index return what a scan returns', () => {
   it('follows writes: a changed array is found by its new elements only', async () => {
     for (const c of [indexed, plain]) {
       await c.updateOne({ _id: 4 }, { $set: { terms: ['adalbert', 'bob'] } });
-      await c.updateOne({ _id: 2 }, { $pull: { terms: 'ada' } });
+      await c.updateOne({ _id: 2 }, { $pull: { terms: 'ada' } } as Document);
       await c.deleteOne({ _id: 10 });
       await c.insertOne({ _id: 12, terms: ['adaline'], at: 12 });
     }

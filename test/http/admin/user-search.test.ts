@@ -12,6 +12,8 @@ import { AccountModel, ContactModel, LicenseModel, ProfileModel, UserModel } fro
 import { createUser } from '../../../src/domain/users';
 import { systemContext } from '../../../src/domain/actor';
 import { addSearchTerms } from '../../../src/data/migrations';
+import { createUsersInBulk } from '../../../src/domain/bulk-import';
+import { loadActor } from '../../../src/domain/actor';
 import { adminToken } from '../api/tokens';
 
 let t: TestApp;
@@ -128,6 +130,16 @@ describe('admin user search', () => {
     }
     expect(pages).toBe(3);
     expect(seen).toEqual(expected);
+  });
+
+  it('finds users created in bulk (insertMany computes their terms)', async () => {
+    const actor = (await loadActor((await UserModel.findOne({ username: 'admin@example.com' }).lean())!._id))!;
+    const userId = new Types.ObjectId();
+    const [result] = await createUsersInBulk([
+      { userId, input: { firstName: 'Hédy', lastName: 'Lamarr', email: 'hedy@spread.example', profileId: String(await profileId('External Identity User')) } },
+    ], { actor, via: 'bulk' });
+    expect(result).toMatchObject({ ok: true });
+    expect(await search('hedy lam')).toEqual([String(userId)]);
   });
 
   it('gives users made before the search terms existed their terms through the migration', async () => {

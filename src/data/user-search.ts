@@ -89,7 +89,8 @@ export function buildUserFilter(f: UserFilters, scope: UserScope | null): Record
   return and.length ? { $and: and } : {};
 }
 
-export async function findUsersPage(f: UserFilters, scope: UserScope | null, cursor: string | undefined, limit: number): Promise<UserPage> {
+/** The query of one page (limit + 1 rows, to know whether a next page exists); `explain()` shows its plan. */
+export function userPageQuery(f: UserFilters, scope: UserScope | null, cursor: string | undefined, limit: number) {
   const filter = buildUserFilter(f, scope);
   if (cursor) {
     const c = decodeCursor(cursor);
@@ -105,7 +106,12 @@ export async function findUsersPage(f: UserFilters, scope: UserScope | null, cur
     }
   }
   const size = Math.min(Math.max(1, limit), MAX_PAGE_SIZE);
-  const rows = await UserModel.find(filter).sort({ createdAt: -1, _id: -1 }).limit(size + 1).lean();
+  return UserModel.find(filter).sort({ createdAt: -1, _id: -1 }).limit(size + 1).lean();
+}
+
+export async function findUsersPage(f: UserFilters, scope: UserScope | null, cursor: string | undefined, limit: number): Promise<UserPage> {
+  const size = Math.min(Math.max(1, limit), MAX_PAGE_SIZE);
+  const rows = await userPageQuery(f, scope, cursor, limit);
   const records = rows.slice(0, size) as UserPage['records'];
   const last = records[records.length - 1];
   return { records, nextCursor: rows.length > size && last ? encodeCursor(last.createdAt, last._id) : null };

@@ -190,7 +190,9 @@ export async function run(): Promise<Record<string, unknown>> {
       await load(loaded, size, kinds);
       loadSeconds += ms(t) / 1000;
       loaded = size;
+      process.stderr.write(`search: ${size} users loaded in ${Math.round(loadSeconds)} s, measuring\n`);
       const figures = await measureSize(actor, size, child.pid!);
+      process.stderr.write(`search: ${JSON.stringify(figures)}\n`);
       results[`users${size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`}`] = { loadSecondsSoFar: Math.round(loadSeconds), loadUsersPerSec: Math.round(size / loadSeconds), ...figures };
     }
     return { ...results, database: 'embedded, in memory, in its own process', goal: 'each p95 < 50 ms' };

@@ -52,7 +52,11 @@ export function searchTermsOf(u: SearchSource): string[] {
     out.add(nickname);
     nameWords(nickname, out);
   }
-  return [...out];
+  // A term that is the start of another term adds nothing a search could need ("ann" when the email is
+  // "ann.lee@..."): dropping it makes the index smaller and a prefix range shorter to read. Sorted, a
+  // term that starts another one is followed by one that starts with it.
+  const sorted = [...out].sort();
+  return sorted.filter((t, i) => !(i + 1 < sorted.length && sorted[i + 1].startsWith(t)));
 }
 
 /** At most this many words of a query are used (the rest would only narrow further). */

@@ -125,6 +125,9 @@ export class Index {
   }
 }
 
+/** A string range of an index that a query can read, with its entries counted up to some cap. */
+export interface RangeChoice { index: Index; field: string; range: StringRange; entries: number }
+
 export const idKey = (id: unknown) => canon(id, false);
 
 export function sameIndexSpec(a: IndexSpec, b: IndexSpec): boolean {
@@ -254,22 +257,19 @@ export class Collection {
   }
 
   /**
-   * The narrowest string range the filter puts on the leading field of an index that can read ranges
-   * (multikey included), with the number of index entries in it counted up to `cap`; null when none
-   * applies (a collation on the query changes string order: no range then).
+   * The string ranges the filter puts on the leading field of indexes that can read ranges (multikey
+   * included), narrowest first, each with the number of index entries in it counted up to `cap` (then
+   * cap + 1); empty when none applies (a collation on the query changes string order: no range then).
    */
-  bestRange(filter: Document, collation: Collation | undefined, cap: number): { index: Index; field: string; range: StringRange; entries: number } | null {
-    if (foldOf(collation) !== 0 || (collation?.locale && collation.locale !== 'simple')) return null;
-    let best: { index: Index; field: string; range: StringRange; entries: number } | null = null;
+  rangeChoices(filter: Document, collation: Collation | undefined, cap: number): RangeChoice[] {
+    if (collation?.locale && collation.locale !== 'simple') return [];
+    const out: RangeChoice[] = [];
     for (const index of this.indexes) {
       if (!index.servesRanges) continue;
       const field = index.fields[0];
-      for (const range of stringRangesFor(filter, field)) {
-        const entries = index.sortedKeys().count(range, best ? Math.min(cap, best.entries) : cap);
-        if (entries <= cap && (!best || entries < best.entries)) best = { index, field, range, entries };
-      }
+      for (const range of stringRangesFor(filter, field)) out.push({ index, field, range, entries: index.sortedKeys().count(range, cap) });
     }
-    return best;
+    return out.sort((a, b) => a.entries - b.entries);
   }
 
   /**

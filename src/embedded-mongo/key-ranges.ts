@@ -75,30 +75,42 @@ export class SortedKeys {
     return lo;
   }
 
-  /** The canonical keys the map holds within the range, in order. */
-  *keysIn(range: StringRange): Generator<string> {
+  /** Positions [start, end) of the range's keys in the sorted array (some may be stale). */
+  private span(range: StringRange): [number, number] {
     this.settle();
     const start = range.lower === undefined ? this.search(STRING_PREFIX, false) : this.search(STRING_PREFIX + range.lower, !range.lowerInclusive);
     const end = range.upper === undefined ? this.search(AFTER_STRINGS, false) : this.search(STRING_PREFIX + range.upper, range.upperInclusive);
-    for (let i = start; i < end; i++) if (this.map.has(this.keys[i])) yield this.keys[i];
+    return [start, end];
   }
 
-  /** How many index entries lie in the range, counting up to `cap` (then `cap + 1`). */
+  /** The canonical keys the map holds within the range, in order. */
+  keysIn(range: StringRange): string[] {
+    const [start, end] = this.span(range);
+    const out: string[] = [];
+    for (let i = start; i < end; i++) if (this.map.has(this.keys[i])) out.push(this.keys[i]);
+    return out;
+  }
+
+  /** How many index entries lie in the range, counting up to `cap` (then `cap + 1`): at most `cap` keys read. */
   count(range: StringRange, cap: number): number {
+    const [start, end] = this.span(range);
     let n = 0;
-    for (const k of this.keysIn(range)) {
-      const held = this.map.get(k)!;
+    for (let i = start; i < end; i++) {
+      const held = this.map.get(this.keys[i]);
+      if (held === undefined) continue;
       n += typeof held === 'string' ? 1 : held.size;
       if (n > cap) return cap + 1;
     }
     return n;
   }
 
-  /** The ids under the keys in the range, each once. */
+  /** The ids under the keys in the range, each once (one map read per key: this is the hot loop). */
   ids(range: StringRange): Set<string> {
+    const [start, end] = this.span(range);
     const out = new Set<string>();
-    for (const k of this.keysIn(range)) {
-      const held = this.map.get(k)!;
+    for (let i = start; i < end; i++) {
+      const held = this.map.get(this.keys[i]);
+      if (held === undefined) continue;
       if (typeof held === 'string') out.add(held);
       else for (const id of held) out.add(id);
     }
@@ -173,6 +185,16 @@ export function inRange(v: string, r: StringRange): boolean {
 
 /** A cheap necessary test before the full filter: some string value of `field` lies in the range. */
 export function mayMatch(doc: Document, field: string, range: StringRange): boolean {
+  if (field.indexOf('.') < 0) {
+    // The common case, without allocating: a top-level array of strings, or a string.
+    const v = doc[field];
+    if (typeof v === 'string') return inRange(v, range);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (typeof v[i] === 'string' && inRange(v[i], range)) return true;
+      return false;
+    }
+    return false;
+  }
   for (const v of valuesAt(doc, field)) if (typeof v === 'string' && inRange(v, range)) return true;
   return false;
 }

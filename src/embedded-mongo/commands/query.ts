@@ -2,8 +2,7 @@
 import { Long, type Document } from 'bson';
 import { Aggregator } from 'mingo';
 import type { Collection, Index } from '../collection';
-import { mayMatch } from '../key-ranges';
-import { RANGE_CAP, equalityStage, multikeyIn, rangeIsCheaper, rangeRead, rangeStage, walkBudget, walkStage, wrapStage, type PlanTrace, type RangeChoice } from '../range-plan';
+import { RANGE_CAP, equalityStage, multikeyIn, passesRanges, rangeRead, rangeStage, rangeThreshold, walkBudget, walkStage, wrapStage, type PlanTrace, type RangeChoice } from '../range-plan';
 import { matcher, numericView } from '../matcher';
 import { bsonCompare, sortDocuments, stringComparer } from '../compare';
 import { boundsFor } from '../ordered';
@@ -58,10 +57,10 @@ export function matching(coll: Collection | undefined, filter: Document | undefi
   return out;
 }
 
-/** The documents of a string range of an index (each once), when one applies to the filter. */
+/** The documents of the narrowest string range of an index (each once), when one applies to the filter. */
 function rangeCandidates(coll: Collection, filter: Document, collation?: Collation): Document[] | null {
-  const choice = coll.bestRange(filter, collation, RANGE_CAP);
-  if (!choice) return null;
+  const [choice] = coll.rangeChoices(filter, collation, RANGE_CAP);
+  if (!choice || choice.entries > RANGE_CAP) return null;
   const out: Document[] = [];
   for (const id of choice.index.sortedKeys().ids(choice.range)) {
     const d = coll.docs.get(id);
@@ -117,18 +116,27 @@ export function findDocs(coll: Collection | undefined, filter: Document | undefi
   const q = matcher(f, opts.collation);
   const skip = opts.skip ?? 0;
   const need = opts.limit ? skip + Math.abs(opts.limit) : Infinity;
-  const ranged = coll.bestRange(f, opts.collation, Math.min(RANGE_CAP, narrow ? narrow.length : RANGE_CAP));
+  const total = coll.docs.size;
+  const threshold = Math.min(rangeThreshold(need, total), narrow ? narrow.length : RANGE_CAP);
+  const ranges = coll.rangeChoices(f, opts.collation, threshold);
   const readRange = (choice: RangeChoice) => {
-    const found = rangeRead(coll, choice, (d) => q.test(d), { sort, collation: opts.collation, need, tick: () => deadline.tick(), trace });
+    const found = rangeRead(coll, choice, ranges, (d) => q.test(d), { sort, collation: opts.collation, need, tick: () => deadline.tick(), trace });
     if (trace) trace.winningPlan = wrapStage(rangeStage(choice, multikeyIn(found, choice.field)), f, { ...shape, sortedInput: false });
     return sortedPage(found, { ...opts, projection: undefined });
   };
+  /** The narrowest range counted in full (up to RANGE_CAP), when the capped counts could not tell. */
+  const narrowest = (): RangeChoice | null => {
+    const counted = ranges.map((r) => (r.entries > threshold ? { ...r, entries: r.index.sortedKeys().count(r.range, RANGE_CAP) } : r)).sort((a, b) => a.entries - b.entries);
+    return counted[0] && counted[0].entries <= RANGE_CAP ? counted[0] : null;
+  };
   const [path, dir] = sort ? Object.entries(sort)[0] : [boundedField(coll, f), 1];
   const view = typeof path === 'string' ? coll.orderedView(path, opts.collation) : null;
-  if (!view || typeof path !== 'string') return ranged ? readRange(ranged) : scan();
-  const total = coll.docs.size;
-  if (ranged && rangeIsCheaper(ranged.entries, need, total)) return readRange(ranged);
-  const budget = ranged ? walkBudget(ranged.entries, need, total) : Infinity;
+  if (ranges.length && ranges[0].entries <= threshold) return readRange(ranges[0]);
+  if (!view || typeof path !== 'string') {
+    const choice = ranges.length ? narrowest() : null;
+    return choice ? readRange(choice) : scan();
+  }
+  let budget = ranges.length ? walkBudget(ranges[0].entries, need, total) : Infinity;
   const strings = stringComparer(opts.collation);
   const found: Document[] = [];
   const bounds = boundsFor(f, path);
@@ -137,9 +145,13 @@ export function findDocs(coll: Collection | undefined, filter: Document | undefi
   for (const { key, doc } of view.walk(bounds ?? {}, Number(dir) < 0 ? -1 : 1)) {
     deadline.tick();
     if (found.length >= need && bsonCompare(key, lastKey, strings) !== 0) break;
-    // The walk was a bad bet (the range's documents lie far down the sort order): read the range.
-    if (++stepped > budget) return readRange(ranged!);
-    if (ranged && !mayMatch(doc, ranged.field, ranged.range)) continue;
+    // The walk was a bad bet (the matches lie far down the sort order, or few exist): read a range.
+    if (++stepped > budget) {
+      const choice = narrowest();
+      if (choice) return readRange(choice);
+      budget = Infinity; // every range is too wide to read: walk on
+    }
+    if (ranges.length && !passesRanges(doc, ranges)) continue;
     if (!q.test(doc)) continue;
     found.push(doc);
     lastKey = key;

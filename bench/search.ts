@@ -111,6 +111,7 @@ async function percentiles(run: (i: number) => Promise<unknown>): Promise<{ p50:
 }
 
 /** The index a plan reads and what it examined, in one line. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- explain output is untyped JSON
 function planSummary(explain: Record<string, any>): string {
   const text = JSON.stringify(explain.queryPlanner?.winningPlan ?? {});
   const stages = [...text.matchAll(/"stage":"([A-Z_]+)"/g)].map((m) => m[1]).join(' <- ');
@@ -156,7 +157,7 @@ async function measureSize(actor: Actor, users: number, dbPid: number) {
   for (const q of queries) {
     const figures = await percentiles((i) => searchUsers(actor, q.filters(i), q.cursor, 50));
     const page = await searchUsers(actor, q.filters(1), q.cursor, 50);
-    const explain = (await userPageQuery(q.filters(1), scope, q.cursor, 50).explain('executionStats')) as unknown as Record<string, any>;
+    const explain = (await userPageQuery(q.filters(1), scope, q.cursor, 50).explain('executionStats')) as unknown as Parameters<typeof planSummary>[0];
     out[q.name] = {
       ...figures,
       p95VsUserById: Number((figures.p95 / byId.p95).toFixed(1)),

@@ -4,10 +4,11 @@
  * starting together, or a crash before the record is written, only repeat work that changes nothing.
  */
 import { trusted } from 'mongoose';
-import { LicenseModel, MigrationModel, ProfileModel, SiteModel } from './models';
+import { LicenseModel, MigrationModel, ProfileModel, SiteModel, UserModel } from './models';
+import { searchTermsOf } from './search-terms';
 import { COMMUNITY_LICENSES, COMMUNITY_PAGE, DEFAULT_SITE_SLUG } from './seed';
 
-interface Migration { id: string; run(): Promise<void> }
+interface Migration { id: string; run(): Promise<unknown> }
 
 const MIGRATIONS: Migration[] = [
   {
@@ -45,7 +46,33 @@ const MIGRATIONS: Migration[] = [
       );
     },
   },
+  {
+    // The user search moved to prefixes of normalized terms on an index: users made before get theirs.
+    // Only users without terms are read, and the terms depend only on the user's own fields.
+    id: '2027-01-user-search-terms',
+    run: addSearchTerms,
+  },
 ];
+
+/** Computes the search terms of every user that has none, 1,000 writes at a time. */
+export async function addSearchTerms(): Promise<number> {
+  let ops: Parameters<typeof UserModel.bulkWrite>[0] = [];
+  let n = 0;
+  const flush = async () => {
+    // bulkWrite runs no query middleware: the update below sets the terms themselves.
+    if (ops.length) await UserModel.bulkWrite(ops, { ordered: false });
+    n += ops.length;
+    ops = [];
+  };
+  const cursor = UserModel.find({ searchTerms: trusted({ $exists: false }) })
+    .select('firstName lastName email username communityNickname').lean().cursor({ batchSize: 1000 });
+  for await (const u of cursor) {
+    ops.push({ updateOne: { filter: { _id: u._id }, update: { $set: { searchTerms: searchTermsOf(u) } } } });
+    if (ops.length >= 1000) await flush();
+  }
+  await flush();
+  return n;
+}
 
 export async function runMigrations(): Promise<string[]> {
   const done = new Set((await MigrationModel.find().lean()).map((m) => String(m._id)));

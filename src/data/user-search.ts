@@ -1,15 +1,22 @@
 /**
  * User search for the admin list and the API: filters, newest first, keyset pagination on
  * (createdAt, _id) so a page costs the same at row 50 and at row 99,950 (index { createdAt: -1, _id: -1 }).
+ * The text search `q` matches prefixes of the users' search terms (search-terms.ts: words of the first
+ * and last name, email and username and their local parts, nickname; case and accents ignored), every
+ * word of the query required, one index range per word on the multikey index { searchTerms: 1 }:
+ * `{searchTerms: {$elemMatch: {$gte: 'ada', $lt: 'adb'}}}`. $elemMatch matters: without it, on an array
+ * `$gte` and `$lt` may each be met by a different term (['zed', 'abc'] is in ['ada', 'adb')), and
+ * MongoDB can then bound only one side of the index. There is no substring search: it cannot use an index.
  * Every value here has been validated as a plain string/boolean by the caller; operators are built here
  * and marked trusted() because sanitizeFilter is on.
  */
 import { trusted, Types } from 'mongoose';
 import { UserModel, type User, type UserType } from './models';
 import { ValidationError } from '../domain/errors';
+import { prefixEnd, queryWords } from './search-terms';
 
 export interface UserFilters {
-  /** Case-insensitive substring of first name, last name, email or username. */
+  /** Words, each a prefix of a word of the first or last name, the email, username or nickname (case and accents ignored). */
   q?: string;
   username?: string;
   email?: string;
@@ -55,8 +62,11 @@ function oid(value: string, field: string): Types.ObjectId {
 export function buildUserFilter(f: UserFilters, scope: UserScope | null): Record<string, unknown> {
   const and: Record<string, unknown>[] = [];
   if (f.q) {
-    const re = new RegExp(escapeRegex(f.q.trim().slice(0, 100)), 'i');
-    and.push({ $or: ['firstName', 'lastName', 'email', 'username'].map((k) => ({ [k]: trusted({ $regex: re }) })) });
+    for (const word of queryWords(f.q)) {
+      const end = prefixEnd(word);
+      // The rare word without a successor (it ends in U+FFFF...) is matched by an anchored regex instead.
+      and.push({ searchTerms: trusted(end ? { $elemMatch: { $gte: word, $lt: end } } : { $regex: new RegExp(`^${escapeRegex(word)}`) }) });
+    }
   }
   if (f.username) and.push({ username: f.username.trim().toLowerCase() });
   if (f.email) and.push({ email: f.email.trim().toLowerCase() });
@@ -79,18 +89,29 @@ export function buildUserFilter(f: UserFilters, scope: UserScope | null): Record
   return and.length ? { $and: and } : {};
 }
 
-export async function findUsersPage(f: UserFilters, scope: UserScope | null, cursor: string | undefined, limit: number): Promise<UserPage> {
+/** The query of one page (limit + 1 rows, to know whether a next page exists); `explain()` shows its plan. */
+export function userPageQuery(f: UserFilters, scope: UserScope | null, cursor: string | undefined, limit: number) {
   const filter = buildUserFilter(f, scope);
   if (cursor) {
     const c = decodeCursor(cursor);
     if (c) {
-      const after = { $or: [{ createdAt: trusted({ $lt: c.createdAt }) }, { createdAt: c.createdAt, _id: trusted({ $lt: c.id }) }] };
-      if (Array.isArray(filter.$and)) filter.$and.push(after);
-      else filter.$and = [after];
+      // The $lte repeats what the $or implies, as bounds an index can start from (the $or alone would
+      // make the engine walk from the newest user, and MongoDB plan an OR of two index scans).
+      const after = [
+        { createdAt: trusted({ $lte: c.createdAt }) },
+        { $or: [{ createdAt: trusted({ $lt: c.createdAt }) }, { createdAt: c.createdAt, _id: trusted({ $lt: c.id }) }] },
+      ];
+      if (Array.isArray(filter.$and)) filter.$and.push(...after);
+      else filter.$and = after;
     }
   }
   const size = Math.min(Math.max(1, limit), MAX_PAGE_SIZE);
-  const rows = await UserModel.find(filter).sort({ createdAt: -1, _id: -1 }).limit(size + 1).lean();
+  return UserModel.find(filter).sort({ createdAt: -1, _id: -1 }).limit(size + 1).lean();
+}
+
+export async function findUsersPage(f: UserFilters, scope: UserScope | null, cursor: string | undefined, limit: number): Promise<UserPage> {
+  const size = Math.min(Math.max(1, limit), MAX_PAGE_SIZE);
+  const rows = await userPageQuery(f, scope, cursor, limit);
   const records = rows.slice(0, size) as UserPage['records'];
   const last = records[records.length - 1];
   return { records, nextCursor: rows.length > size && last ? encodeCursor(last.createdAt, last._id) : null };

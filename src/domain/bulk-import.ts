@@ -12,6 +12,7 @@
  * users are in; a batch cut off in between is settled by recoverSeatHolds before its key's next batch,
  * so a crash never leaks a seat.
  */
+import { searchTermsOf } from '../data/search-terms';
 import crypto from 'node:crypto';
 import { trusted, Types } from 'mongoose';
 import { AuditEventModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../data/models';
@@ -103,7 +104,8 @@ async function insertAll(pending: Pending[], results: BulkRowResult[]): Promise<
   let round = pending;
   for (let attempt = 0; round.length; attempt++) {
     const now = new Date();
-    const docs = round.map((p) => ({ ...p.prepared.user.toObject({ depopulate: true }), createdAt: now, updatedAt: now }));
+    // insertMany with lean skips the save hooks: the search terms are computed here (the nickname may have changed).
+    const docs = round.map((p) => ({ ...p.prepared.user.toObject({ depopulate: true }), searchTerms: searchTermsOf(p.prepared.user), createdAt: now, updatedAt: now }));
     const failedAt = new Map<number, unknown>();
     try {
       await UserModel.insertMany(docs, { ordered: false, lean: true });

@@ -9,6 +9,7 @@ import { matcher } from './matcher';
 import { DuplicateKeyError, badValue, indexOptionsConflict } from './errors';
 import { OrderedView } from './ordered';
 import { stringComparer } from './compare';
+import { SortedKeys, stringRangesFor, type StringRange } from './key-ranges';
 
 export interface IndexSpec {
   v?: number;
@@ -29,6 +30,8 @@ export class Index {
   /** canonical key -> ids (as canonical _id keys) */
   readonly map = new Map<string, string | Set<string>>();
   private readonly partial?: { test(doc: Document): boolean };
+  /** Its string keys in order, for range reads (key-ranges.ts); built on first use. */
+  private sorted?: SortedKeys;
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
@@ -62,8 +65,10 @@ export class Index {
   add(id: string, keys: string[]) {
     for (const k of keys) {
       const held = this.map.get(k);
-      if (held === undefined) this.map.set(k, id);
-      else if (typeof held === 'string') {
+      if (held === undefined) {
+        this.map.set(k, id);
+        this.sorted?.added(k);
+      } else if (typeof held === 'string') {
         if (held !== id) this.map.set(k, new Set([held, id]));
       } else held.add(id);
     }
@@ -74,12 +79,18 @@ export class Index {
       const held = this.map.get(k);
       if (held === undefined) continue;
       if (typeof held === 'string') {
-        if (held === id) this.map.delete(k);
+        if (held === id) {
+          this.map.delete(k);
+          this.sorted?.removed(k);
+        }
         continue;
       }
       held.delete(id);
       if (held.size === 1) this.map.set(k, held.values().next().value as string);
-      else if (held.size === 0) this.map.delete(k);
+      else if (held.size === 0) {
+        this.map.delete(k);
+        this.sorted?.removed(k);
+      }
     }
   }
 
@@ -100,10 +111,22 @@ export class Index {
     return null;
   }
 
+  /** Range reads need one field, unfolded strings, and every document in the index. */
+  get servesRanges(): boolean {
+    return this.fields.length === 1 && this.ci === 0 && !this.spec.partialFilterExpression && !this.spec.sparse;
+  }
+
+  sortedKeys(): SortedKeys {
+    return (this.sorted ??= new SortedKeys(this.map));
+  }
+
   keyValue(doc: Document): Record<string, unknown> {
     return Object.fromEntries(this.fields.map((f) => [f, valuesAt(doc, f)[0] ?? null]));
   }
 }
+
+/** A string range of an index that a query can read, with its entries counted up to some cap. */
+export interface RangeChoice { index: Index; field: string; range: StringRange; entries: number }
 
 export const idKey = (id: unknown) => canon(id, false);
 
@@ -234,6 +257,22 @@ export class Collection {
   }
 
   /**
+   * The string ranges the filter puts on the leading field of indexes that can read ranges (multikey
+   * included), narrowest first, each with the number of index entries in it counted up to `cap` (then
+   * cap + 1); empty when none applies (a collation on the query changes string order: no range then).
+   */
+  rangeChoices(filter: Document, collation: Collation | undefined, cap: number): RangeChoice[] {
+    if (collation?.locale && collation.locale !== 'simple') return [];
+    const out: RangeChoice[] = [];
+    for (const index of this.indexes) {
+      if (!index.servesRanges) continue;
+      const field = index.fields[0];
+      for (const range of stringRangesFor(filter, field)) out.push({ index, field, range, entries: index.sortedKeys().count(range, cap) });
+    }
+    return out.sort((a, b) => a.entries - b.entries);
+  }
+
+  /**
    * Candidate documents for a filter: through an index when the filter pins every field of one with
    * equality (or $in), else every document. The caller still applies the full filter.
    */
@@ -242,14 +281,17 @@ export class Collection {
   }
 
   /** The documents an equality index narrows the filter to, or null when no index applies. */
-  indexedCandidates(filter: Document, collation?: Collation): Document[] | null {
+  indexedCandidates(filter: Document, collation?: Collation, used?: { index?: Index }): Document[] | null {
     const queryFold = foldOf(collation);
     let best: Set<string> | null = null;
     for (const index of this.indexes) {
       // An index that folds less than the query cannot serve it; one that folds more only widens the set.
       if (index.ci < queryFold) continue;
       const ids = this.lookup(index, filter);
-      if (ids && (!best || ids.size < best.size)) best = ids;
+      if (ids && (!best || ids.size < best.size)) {
+        best = ids;
+        if (used) used.index = index;
+      }
       if (best && best.size <= 1) break;
     }
     if (!best) return null;

@@ -1,5 +1,6 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
 import { USER_TYPES } from './license';
+import { SEARCH_SOURCE_FIELDS, searchTermsOf } from '../search-terms';
 
 /** Deliberately simple: one @, no spaces, a dot in the domain. Real verification is by mail. */
 export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -105,6 +106,8 @@ const userSchema = new Schema(
       default: null,
       select: false,
     },
+    /** The admin search's normalized words (search-terms.ts), kept by the hooks below; not selected unless asked for. */
+    searchTerms: { type: [String], default: undefined, select: false },
   },
   { timestamps: true },
 );
@@ -117,6 +120,27 @@ userSchema.index({ externalId: 1, externalIdOwner: 1 }, { unique: true, partialF
 userSchema.index({ createdAt: -1, _id: -1 });
 userSchema.index({ profile: 1 });
 userSchema.index({ permissionSets: 1 });
+// Multikey: one entry per term; a search word is a range on it (user-search.ts).
+userSchema.index({ searchTerms: 1 });
+
+// The terms follow their fields on every save (creation, the admin and account edits, SCIM and the API).
+userSchema.pre('save', function () {
+  if (this.isNew || SEARCH_SOURCE_FIELDS.some((f) => this.isModified(f))) this.set('searchTerms', searchTermsOf(this));
+});
+
+/** Update paths cannot recompute the terms (they lack the other fields): changing a source field there is a bug. */
+function touchesSearchSources(update: Record<string, unknown> | null): boolean {
+  if (!update) return false;
+  const paths = Object.entries(update).flatMap(([k, v]) => (k.startsWith('$') && v && typeof v === 'object' ? Object.keys(v) : [k]));
+  return !paths.includes('searchTerms') && paths.some((p) => (SEARCH_SOURCE_FIELDS as readonly string[]).includes(p));
+}
+for (const op of ['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'findOneAndReplace'] as const) {
+  userSchema.pre(op, function () {
+    if (touchesSearchSources(this.getUpdate() as Record<string, unknown> | null)) {
+      throw new Error(`User.${op} changes a searched field without searchTerms: change names and addresses through document.save() so the search terms follow.`);
+    }
+  });
+}
 
 export type User = InferSchemaType<typeof userSchema>;
 export type UserDoc = HydratedDocument<User>;

@@ -45,6 +45,7 @@ const HANDLERS: Record<string, CommandHandler> = {
   delete: write.remove,
   findandmodify: write.findAndModify,
   find: query.find,
+  explain: query.explain,
   getmore: query.getMore,
   killcursors: query.killCursors,
   count: query.count,

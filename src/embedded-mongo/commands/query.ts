@@ -1,7 +1,8 @@
 /** Reads: find, getMore, killCursors, count, distinct, aggregate. */
 import { Long, type Document } from 'bson';
 import { Aggregator } from 'mingo';
-import type { Collection } from '../collection';
+import type { Collection, Index } from '../collection';
+import { RANGE_CAP, equalityStage, multikeyIn, passesRanges, rangeRead, rangeStage, rangeThreshold, walkBudget, walkStage, wrapStage, type PlanTrace, type RangeChoice } from '../range-plan';
 import { matcher, numericView } from '../matcher';
 import { bsonCompare, sortDocuments, stringComparer } from '../compare';
 import { boundsFor } from '../ordered';
@@ -48,9 +49,22 @@ export function matching(coll: Collection | undefined, filter: Document | undefi
   const q = matcher(filter, collation);
   if (!coll) return [];
   const out: Document[] = [];
-  for (const d of coll.candidates(filter ?? {}, collation)) {
+  const f = filter ?? {};
+  for (const d of coll.indexedCandidates(f, collation) ?? rangeCandidates(coll, f, collation) ?? coll.docs.values()) {
     deadline.tick();
     if (q.test(d)) out.push(d);
+  }
+  return out;
+}
+
+/** The documents of the narrowest string range of an index (each once), when one applies to the filter. */
+function rangeCandidates(coll: Collection, filter: Document, collation?: Collation): Document[] | null {
+  const [choice] = coll.rangeChoices(filter, collation, RANGE_CAP);
+  if (!choice || choice.entries > RANGE_CAP) return null;
+  const out: Document[] = [];
+  for (const id of choice.index.sortedKeys().ids(choice.range)) {
+    const d = coll.docs.get(id);
+    if (d) out.push(d);
   }
   return out;
 }
@@ -71,35 +85,82 @@ function boundedField(coll: Collection, filter: Document): string | null {
 
 /**
  * The documents a find returns before projection: through an equality index when it narrows the
- * candidates to few, else through an ordered view walked in sort order and stopped once skip + limit
- * matches are in hand (plus ties on the first sort key), else a scan and an in-memory sort.
+ * candidates to few; else through an ordered view walked in sort order and stopped once skip + limit
+ * matches are in hand (plus ties on the first sort key), or through a string range of an index
+ * (key-ranges.ts, multikey included) when that range holds few enough entries to beat the walk
+ * (range-plan.ts); else a scan and an in-memory sort. `trace` receives the plan, for explain.
  */
-export function findDocs(coll: Collection | undefined, filter: Document | undefined, opts: { sort?: Document; skip?: number; limit?: number; collation?: Collation; deadline?: Deadline }): Document[] {
+export function findDocs(coll: Collection | undefined, filter: Document | undefined, opts: { sort?: Document; skip?: number; limit?: number; collation?: Collation; deadline?: Deadline; trace?: PlanTrace }): Document[] {
   const f = filter ?? {};
   const deadline = opts.deadline ?? Deadline.none;
+  const trace = opts.trace;
   if (!coll) {
     matcher(f, opts.collation); // an invalid filter fails even on a missing collection
+    if (trace) trace.winningPlan = { stage: 'EOF' };
     return [];
   }
   const sort = opts.sort && Object.keys(opts.sort).length ? opts.sort : undefined;
-  const narrow = coll.indexedCandidates(f, opts.collation);
-  const scan = () => sortedPage(matching(coll, f, opts.collation, deadline), { ...opts, projection: undefined });
+  const shape = { sort, skip: opts.skip, limit: opts.limit };
+  const used: { index?: Index } = {};
+  const narrow = coll.indexedCandidates(f, opts.collation, used);
+  const scan = () => {
+    const docs = matching(coll, f, opts.collation, deadline);
+    if (trace) {
+      trace.winningPlan = wrapStage(narrow && used.index ? equalityStage(used.index) : { stage: 'COLLSCAN', filter: f, direction: 'forward' }, f, { ...shape, sortedInput: false });
+      trace.docsExamined += narrow ? narrow.length : coll.docs.size;
+      trace.keysExamined += narrow ? narrow.length : 0;
+    }
+    return sortedPage(docs, { ...opts, projection: undefined });
+  };
   if (narrow && narrow.length <= 1000) return scan();
-  const [path, dir] = sort ? Object.entries(sort)[0] : [boundedField(coll, f), 1];
-  const view = typeof path === 'string' ? coll.orderedView(path, opts.collation) : null;
-  if (!view || typeof path !== 'string') return scan();
   const q = matcher(f, opts.collation);
-  const strings = stringComparer(opts.collation);
   const skip = opts.skip ?? 0;
   const need = opts.limit ? skip + Math.abs(opts.limit) : Infinity;
+  const total = coll.docs.size;
+  const threshold = Math.min(rangeThreshold(need, total), narrow ? narrow.length : RANGE_CAP);
+  const ranges = coll.rangeChoices(f, opts.collation, threshold);
+  const readRange = (choice: RangeChoice) => {
+    const found = rangeRead(coll, choice, ranges, (d) => q.test(d), { sort, collation: opts.collation, need, tick: () => deadline.tick(), trace });
+    if (trace) trace.winningPlan = wrapStage(rangeStage(choice, multikeyIn(found, choice.field)), f, { ...shape, sortedInput: false });
+    return sortedPage(found, { ...opts, projection: undefined });
+  };
+  /** The narrowest range counted in full (up to RANGE_CAP), when the capped counts could not tell. */
+  const narrowest = (): RangeChoice | null => {
+    const counted = ranges.map((r) => (r.entries > threshold ? { ...r, entries: r.index.sortedKeys().count(r.range, RANGE_CAP) } : r)).sort((a, b) => a.entries - b.entries);
+    return counted[0] && counted[0].entries <= RANGE_CAP ? counted[0] : null;
+  };
+  const [path, dir] = sort ? Object.entries(sort)[0] : [boundedField(coll, f), 1];
+  const view = typeof path === 'string' ? coll.orderedView(path, opts.collation) : null;
+  if (ranges.length && ranges[0].entries <= threshold) return readRange(ranges[0]);
+  if (!view || typeof path !== 'string') {
+    const choice = ranges.length ? narrowest() : null;
+    return choice ? readRange(choice) : scan();
+  }
+  let budget = ranges.length ? walkBudget(ranges[0].entries, need, total) : Infinity;
+  const strings = stringComparer(opts.collation);
   const found: Document[] = [];
+  const bounds = boundsFor(f, path);
   let lastKey: unknown;
-  for (const { key, doc } of view.walk(boundsFor(f, path) ?? {}, Number(dir) < 0 ? -1 : 1)) {
+  let stepped = 0;
+  for (const { key, doc } of view.walk(bounds ?? {}, Number(dir) < 0 ? -1 : 1)) {
     deadline.tick();
     if (found.length >= need && bsonCompare(key, lastKey, strings) !== 0) break;
+    // The walk was a bad bet (the matches lie far down the sort order, or few exist): read a range.
+    if (++stepped > budget) {
+      const choice = narrowest();
+      if (choice) return readRange(choice);
+      budget = Infinity; // every range is too wide to read: walk on
+    }
+    if (ranges.length && !passesRanges(doc, ranges)) continue;
     if (!q.test(doc)) continue;
     found.push(doc);
     lastKey = key;
+  }
+  if (trace) {
+    const index = coll.indexes.find((i) => i.fields[0] === path) ?? coll.indexes[0];
+    trace.winningPlan = wrapStage(walkStage(index, bounds, Number(dir) < 0 ? -1 : 1), f, { ...shape, sortedInput: Boolean(sort) && Object.keys(sort!).length <= index.fields.length });
+    trace.keysExamined += stepped;
+    trace.docsExamined += stepped;
   }
   return sortedPage(found, { ...opts, projection: undefined });
 }
@@ -128,6 +189,27 @@ export const find: CommandHandler = (cmd, ctx) => {
   if (cmd.singleBatch || (limit !== undefined && limit < 0)) return { cursor: { firstBatch: docs.slice(0, batchSize ?? docs.length), id: Long.ZERO, ns }, ok: 1 };
   const { id, firstBatch } = ctx.engine.openCursor(ns, docs, batchSize, batchSize);
   return { cursor: { firstBatch, id, ns }, ok: 1 };
+};
+
+/**
+ * explain of a find: the plan the engine ran (MongoDB's stage names: IXSCAN with its index and bounds,
+ * FETCH, SORT, LIMIT, COLLSCAN) and, unless the verbosity is queryPlanner, its execution figures. The
+ * engine has one plan per query and no plan cache, so rejectedPlans is always empty.
+ */
+export const explain: CommandHandler = (cmd, ctx) => {
+  const inner = cmd.explain;
+  if (!isPlainObject(inner) || typeof inner.find !== 'string') throw new MongoCommandError(115, 'CommandNotSupported', 'The embedded engine explains find commands only');
+  if (inner.filter !== undefined && !isPlainObject(inner.filter)) throw badValue("BSON field 'FindCommandRequest.filter' is the wrong type, expected type 'object'");
+  const verbosity = typeof cmd.verbosity === 'string' ? cmd.verbosity : 'allPlansExecution';
+  const coll = ctx.engine.collection(ctx.db, inner.find);
+  const collation = collationFor(coll, inner.collation);
+  const trace: PlanTrace = { keysExamined: 0, docsExamined: 0 };
+  const started = process.hrtime.bigint();
+  const found = findDocs(coll, inner.filter, { sort: inner.sort, skip: toNumber(inner.skip), limit: toNumber(inner.limit), collation, trace });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const queryPlanner = { namespace: `${ctx.db}.${inner.find}`, parsedQuery: inner.filter ?? {}, winningPlan: trace.winningPlan, rejectedPlans: [] };
+  const executionStats = { executionSuccess: true, nReturned: found.length, executionTimeMillis: Math.round(ms), totalKeysExamined: trace.keysExamined, totalDocsExamined: trace.docsExamined };
+  return { explainVersion: '1', queryPlanner, ...(verbosity === 'queryPlanner' ? {} : { executionStats }), command: inner, ok: 1 };
 };
 
 export const getMore: CommandHandler = (cmd, ctx) => {

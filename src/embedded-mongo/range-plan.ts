@@ -1,0 +1,140 @@
+/**
+ * The range read of a find (an index's string keys within bounds, multikey included) and the shape of
+ * the plan a find ran, as `explain` reports it, in MongoDB's stage names (IXSCAN, FETCH, SORT, LIMIT,
+ * COLLSCAN) so that a plan read on the engine compares with one read on a real server.
+ */
+import { ObjectId, type Document } from 'bson';
+import type { Collection, Index, RangeChoice } from './collection';
+import { sortDocuments } from './compare';
+import { describeRange, mayMatch } from './key-ranges';
+import type { Bounds } from './ordered';
+import type { Collation } from './keys';
+
+/** What a find did: filled when explain asks. */
+export interface PlanTrace { winningPlan?: Document; keysExamined: number; docsExamined: number }
+
+export type { RangeChoice };
+
+/** Above this many entries in its range an index is not read by range (the ordered walk or a scan is). */
+export const RANGE_CAP = 200_000;
+
+/**
+ * Reading one range candidate (collect its id, fetch, key it for the sort) against stepping the ordered
+ * walk past one document (read its key, the cheap range tests): about 4 to 1.
+ */
+export const RANGE_READ_COST = 4;
+
+/**
+ * The most entries a range may hold and still be read rather than walking the sort order: the walk
+ * expects to step past need × n / entries documents before `need` match (if the range's documents are
+ * spread evenly over the sort order), the range costs RANGE_READ_COST × entries; they meet at
+ * sqrt(need × n / RANGE_READ_COST). Counting a range stops there, so a common word costs little to rule out.
+ */
+export function rangeThreshold(need: number, total: number): number {
+  return need === Infinity ? RANGE_CAP : Math.min(RANGE_CAP, Math.floor(Math.sqrt((need * total) / RANGE_READ_COST)));
+}
+
+/** The walk gives up and reads the narrowest range when it stepped this far (the even spread was wrong). */
+export function walkBudget(entries: number, need: number, total: number): number {
+  return Math.ceil((2 * need * total) / Math.max(1, entries)) + 1000;
+}
+
+/** Cheap necessary tests before the full filter: a value of each ranged field within its range. */
+export function passesRanges(doc: Document, choices: RangeChoice[]): boolean {
+  for (const c of choices) if (!mayMatch(doc, c.field, c.range)) return false;
+  return true;
+}
+
+/**
+ * The documents of the range that pass `test`, each once: all of them, or with a sort the first `need`
+ * in sort order (the candidates are sorted first, so the filter runs on few of them).
+ */
+export function rangeRead(
+  coll: Collection,
+  choice: RangeChoice,
+  all: RangeChoice[],
+  test: (doc: Document) => boolean,
+  opts: { sort?: Document; collation?: Collation; need: number; tick(): void; trace?: PlanTrace },
+): Document[] {
+  let docs: Document[] = [];
+  let fetched = 0;
+  // The other words' ranges filter before the sort (an intersection of the ranges, in effect).
+  for (const id of choice.index.sortedKeys().ids(choice.range)) {
+    opts.tick();
+    const d = coll.docs.get(id);
+    fetched++;
+    if (d && passesRanges(d, all)) docs.push(d);
+  }
+  if (opts.trace) {
+    opts.trace.keysExamined += choice.entries;
+    opts.trace.docsExamined += fetched;
+  }
+  if (opts.sort) docs = sortDocuments(docs, opts.sort, opts.collation);
+  const found: Document[] = [];
+  for (const d of docs) {
+    opts.tick();
+    if (!test(d)) continue;
+    found.push(d);
+    if (opts.sort && found.length >= opts.need) break;
+  }
+  return found;
+}
+
+function showValue(v: unknown): string {
+  if (v instanceof Date) return `new Date(${v.getTime()})`;
+  if (v instanceof ObjectId) return `ObjectId('${v.toHexString()}')`;
+  return JSON.stringify(v) ?? String(v);
+}
+
+function allValues(index: Index, field: string): string {
+  return Number(index.spec.key[field]) < 0 ? '[MaxKey, MinKey]' : '[MinKey, MaxKey]';
+}
+
+/** An IXSCAN over an ordered view's index, with the bounds the filter put on its first field. */
+export function walkStage(index: Index, bounds: Bounds | null, sortDirection: number): Document {
+  const [first] = index.fields;
+  const descending = Number(index.spec.key[first]) < 0;
+  const low = bounds?.lower ? { v: showValue(bounds.lower.value), inclusive: bounds.lower.inclusive } : { v: 'MinKey', inclusive: true };
+  const high = bounds?.upper ? { v: showValue(bounds.upper.value), inclusive: bounds.upper.inclusive } : { v: 'MaxKey', inclusive: true };
+  // A descending index lists its bounds from high to low, as MongoDB prints them.
+  const [a, b] = descending ? [high, low] : [low, high];
+  const firstBounds = `${a.inclusive ? '[' : '('}${a.v}, ${b.v}${b.inclusive ? ']' : ')'}`;
+  return {
+    stage: 'IXSCAN',
+    keyPattern: index.spec.key,
+    indexName: index.name,
+    isMultiKey: false,
+    direction: (sortDirection < 0) === descending ? 'forward' : 'backward',
+    indexBounds: Object.fromEntries(index.fields.map((f) => [f, [f === first ? firstBounds : allValues(index, f)]])),
+  };
+}
+
+export function rangeStage(choice: RangeChoice, multikey: boolean): Document {
+  return {
+    stage: 'IXSCAN',
+    keyPattern: choice.index.spec.key,
+    indexName: choice.index.name,
+    isMultiKey: multikey,
+    direction: 'forward',
+    indexBounds: { [choice.field]: [describeRange(choice.range)] },
+  };
+}
+
+export function equalityStage(index: Index): Document {
+  return { stage: 'IXSCAN', keyPattern: index.spec.key, indexName: index.name, direction: 'forward', indexBounds: Object.fromEntries(index.fields.map((f) => [f, ['(point values from the filter)']])) };
+}
+
+/** FETCH (with the filter), then SORT in memory when the input is not in sort order, then SKIP and LIMIT. */
+export function wrapStage(input: Document, filter: Document, o: { sort?: Document; sortedInput: boolean; skip?: number; limit?: number }): Document {
+  let stage: Document = input.stage === 'COLLSCAN' ? input : { stage: 'FETCH', ...(Object.keys(filter).length ? { filter } : {}), inputStage: input };
+  const limit = o.limit ? Math.abs(o.limit) : 0;
+  if (o.sort && !o.sortedInput) stage = { stage: 'SORT', sortPattern: o.sort, memLimit: 104857600, ...(limit ? { limitAmount: limit + (o.skip ?? 0) } : {}), type: 'simple', inputStage: stage };
+  if (o.skip) stage = { stage: 'SKIP', skipAmount: o.skip, inputStage: stage };
+  if (limit && (o.sortedInput || !o.sort)) stage = { stage: 'LIMIT', limitAmount: limit, inputStage: stage };
+  return stage;
+}
+
+export function multikeyIn(docs: Iterable<Document>, field: string): boolean {
+  for (const d of docs) if (Array.isArray(d[field])) return true;
+  return false;
+}

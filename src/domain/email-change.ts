@@ -5,6 +5,7 @@
  * to another account is never said at the request; a username clash is reported to whoever holds the
  * new mailbox, when they confirm.
  */
+import { searchTermsOf } from '../data/search-terms';
 import { EMAIL_PATTERN, SiteModel, UserModel, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { queueMail } from '../mail/queue';
@@ -62,7 +63,13 @@ export async function confirmEmailChange(token: unknown, ip?: string, now: Date 
   try {
     updated = await UserModel.findOneAndUpdate(
       { _id: user._id, email: user.email, isActive: true },
-      { $set: { email, emailVerifiedAt: now, ...(follows ? { username: email } : {}) } },
+      {
+        $set: {
+          email, emailVerifiedAt: now, ...(follows ? { username: email } : {}),
+          // The admin search finds people by their address: its terms follow the change.
+          searchTerms: searchTermsOf({ firstName: user.firstName, lastName: user.lastName, communityNickname: user.communityNickname, email, username: follows ? email : user.username }),
+        },
+      },
       { returnDocument: 'after', runValidators: true },
     );
   } catch (err) {

@@ -54,6 +54,9 @@ it('asks for the password, mails a link to the new address and a notice to the o
   const after = await UserModel.findById(user!._id).lean();
   expect(after).toMatchObject({ email: 'new@example.org', username: 'old@example.com' });
   expect(after!.emailVerifiedAt).toBeInstanceOf(Date);
+  // The admin search follows the new address (its terms are rewritten with the change).
+  const terms = (await UserModel.findById(user!._id).select('+searchTerms').lean())!.searchTerms as string[];
+  expect(terms).toContain('new@example.org');
   expect(await AuditEventModel.findOne({ action: 'user.email_changed', 'target.id': user!._id }).lean()).toMatchObject({ before: { email: 'old@example.com' }, after: { email: 'new@example.org' } });
   expect((await confirm(link)).status).toBe(410);
   // The same password still signs in with the unchanged username.

@@ -44,6 +44,9 @@ export async function requireAdmin(req: Request, res: Response, next: NextFuncti
   }
   res.locals.actor = actor;
   res.locals.A = ADMIN;
+  res.locals.ago = ago;
+  res.locals.utc = utc;
+  res.locals.currentPath = req.originalUrl.split('?')[0];
   res.locals.flash = req.session.flash ?? null;
   delete req.session.flash;
   next();
@@ -79,4 +82,23 @@ export function fieldList(req: Request, name: string): string[] {
 export function queryString(req: Request, name: string): string {
   const v = req.query[name];
   return typeof v === 'string' ? v.slice(0, 200) : '';
+}
+
+/** "2 days ago", "in 3 hours", "just now": a time relative to now, for people (the UTC time goes in a title). */
+export function ago(date: Date | null | undefined, now: Date = new Date()): string {
+  if (!date) return 'Never';
+  const seconds = Math.round((now.getTime() - new Date(date).getTime()) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 45) return 'just now';
+  const units: [number, string][] = [[60, 'minute'], [3600, 'hour'], [86_400, 'day'], [30 * 86_400, 'month'], [365 * 86_400, 'year']];
+  let unit = units[0];
+  for (const u of units) if (abs >= u[0] * 0.9) unit = u;
+  const n = Math.max(1, Math.round(abs / unit[0]));
+  const text = `${n} ${unit[1]}${n === 1 ? '' : 's'}`;
+  return seconds >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+/** The UTC time for a title attribute: "2026-11-23 18:57 UTC". */
+export function utc(date: Date | null | undefined): string {
+  return date ? `${new Date(date).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
 }

@@ -1,0 +1,124 @@
+/**
+ * The guided user page over HTTP: Post/Redirect/Get messages saying what changed, field errors beside
+ * the field of the refused form only (what was typed kept, ids unique), and confirmation pages.
+ */
+import type request from 'supertest';
+import { startTestApp, type TestApp } from '../../helpers/app';
+import { postForm, registerGuest } from '../../helpers/forms';
+import { adminAgent, makeAdmin } from '../../helpers/admin';
+import { LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
+
+let t: TestApp;
+let admin: request.Agent;
+beforeAll(async () => {
+  t = await startTestApp('admin-user-page');
+  await makeAdmin();
+  admin = await adminAgent(t.app);
+});
+afterAll(() => t.stop());
+
+let n = 0;
+async function registrant(firstName = 'Ada', lastName = 'Lovelace') {
+  n++;
+  await registerGuest(t.app, { firstName, lastName, email: `page${n}@example.com` });
+  return (await UserModel.findOne({ username: `page${n}@example.com` }).lean())!;
+}
+const act = (id: unknown, action: string, fields: Record<string, string> = {}) => postForm(admin, `/admin/users/${id}`, `/admin/users/${id}/${action}`, fields);
+const ids = (html: string) => [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
+
+describe('the user page', () => {
+  it('shows the state header and the steps in order, the license step disabled with its reason while contactless', async () => {
+    const u = await registrant();
+    const page = await admin.get(`/admin/users/${u._id}`);
+    expect(page.text).toMatch(/<dt>Contact<\/dt><dd>Contactless<\/dd>/);
+    expect(page.text).toMatch(/<dt>License<\/dt><dd>External Identity<\/dd>/);
+    expect(page.text).toMatch(/<dt>Last sign-in<\/dt><dd><time[^>]*>just now<\/time>/);
+    const order = ['id="step-contact"', 'id="step-license"', 'id="step-login-as"', 'id="danger"'].map((s) => page.text.indexOf(s));
+    expect(order.every((i, k) => i > 0 && (k === 0 || i > order[k - 1]))).toBe(true);
+    expect(page.text).toMatch(/<fieldset\s+disabled aria-describedby="upgrade-reason">/);
+    expect(page.text).toContain('Add or associate a contact first (step 1)');
+    expect(page.text).toMatch(/<button type="submit" disabled>Upgrade<\/button>/);
+    // Cheapest first, each with its seats.
+    const cc = page.text.indexOf('Customer Community User: 100 of 100 seats left');
+    const plus = page.text.indexOf('Customer Community Plus User: 50 of 50 seats left');
+    const partner = page.text.indexOf('Partner Community User: 25 of 25 seats left');
+    expect(cc).toBeGreaterThan(0);
+    expect(plus).toBeGreaterThan(cc);
+    expect(partner).toBeGreaterThan(plus);
+    const all = ids(page.text);
+    expect(all.length).toBe(new Set(all).size);
+    // Destructive actions are links to confirmation pages, not one-click forms.
+    expect(page.text).toContain(`<a class="button danger" href="/admin/users/${u._id}/deactivate">Deactivate</a>`);
+    expect(page.text).not.toContain(`action="/admin/users/${u._id}/deactivate"`);
+  });
+
+  it('redirects after adding a contact and upgrading, with messages saying what changed', async () => {
+    const u = await registrant('Grace', 'Hopper');
+    let res = await act(u._id, 'contact', { _form: 'contact', firstName: 'Grace', lastName: 'Hopper', email: u.email, accountId: '', accountName: 'Navy' });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe(`/admin/users/${u._id}`);
+    let page = await admin.get(res.headers.location);
+    expect(page.text).toContain('Contact added and associated with the user: Grace Hopper. Next: choose a license.');
+    expect(page.text).toMatch(/<dt>Contact<\/dt><dd>Grace Hopper, Navy<\/dd>/);
+
+    const profile = (await ProfileModel.findOne({ name: 'Customer Community User' }).lean())!;
+    res = await act(u._id, 'upgrade', { _form: 'upgrade', profileId: String(profile._id) });
+    expect(res.status).toBe(303);
+    page = await admin.get(res.headers.location);
+    const license = (await LicenseModel.findById(profile.license).lean())!;
+    expect(page.text).toContain(`Upgraded to Customer Community User; Customer Community: ${license.usedSeats} of ${license.totalSeats} seats used.`);
+    expect(page.text).toContain(`Customer Community User: ${license.totalSeats - license.usedSeats} of ${license.totalSeats} seats left (current)`);
+    // The message is shown once: a reload no longer has it.
+    expect((await admin.get(res.headers.location)).text).not.toContain('Upgraded to');
+  });
+
+  it('shows a field error beside the field of the refused form only, keeping what was typed', async () => {
+    const u = await registrant();
+    const res = await act(u._id, 'contact', { _form: 'contact', firstName: 'Ada', lastName: 'Byron', email: 'ada@example.com', phone: '+44 20 7946 0000', title: 'Countess', accountId: '', accountName: '' });
+    expect(res.status).toBe(422);
+    expect(res.text).toMatch(/<select id="contact-accountId" name="accountId" aria-invalid="true" aria-describedby="contact-accountId-error">/);
+    expect(res.text).toContain('<p class="field-error" id="contact-accountId-error" role="alert">Choose an account or type the name of a new one.</p>');
+    expect(res.text).toMatch(/id="contact-lastName" name="lastName" type="text"\s+value="Byron"/);
+    expect(res.text).toMatch(/id="contact-phone" name="phone" type="tel"\s+value="\+44 20 7946 0000"/);
+    expect(res.text).toMatch(/id="contact-title" name="title" type="text"\s+value="Countess"/);
+    // The edit form further down keeps the user's own values and no error.
+    expect(res.text).toMatch(/id="edit-lastName" name="lastName" type="text"\s+value="Lovelace"\s+>/);
+    expect(res.text).not.toContain('id="edit-lastName-error"');
+    expect(res.text).not.toMatch(/id="edit-[a-zA-Z]+"[^>]*aria-invalid/);
+    // One error summary linking to the fields, focused on load.
+    expect(res.text).toMatch(/id="error-summary" role="alert">/);
+    expect(res.text).toContain('<a href="#contact-accountId">Choose an account or type the name of a new one.</a>');
+    const all = ids(res.text);
+    expect(all.length).toBe(new Set(all).size);
+    expect((await UserModel.findById(u._id).lean())!.contact).toBeNull();
+  });
+
+  it('keeps what was typed in the edit form when it is refused', async () => {
+    const u = await registrant();
+    const res = await act(u._id, 'edit', { _form: 'edit', firstName: 'Augusta', lastName: 'King', email: 'not-an-address', communityNickname: u.communityNickname, alias: u.alias });
+    expect(res.status).toBe(422);
+    expect(res.text).toMatch(/id="edit-email"[^>]*value="not-an-address"[^>]*aria-invalid="true"/);
+    expect(res.text).toMatch(/id="edit-firstName" name="firstName" type="text"\s+value="Augusta"/);
+    expect((await UserModel.findById(u._id).lean())!.firstName).toBe('Ada');
+  });
+});
+
+describe('confirmations', () => {
+  it('asks before deactivating, naming the person and the consequence, and changes nothing until confirmed', async () => {
+    const u = await registrant('Katherine', 'Johnson');
+    const page = await admin.get(`/admin/users/${u._id}/deactivate`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<h1>Deactivate Katherine Johnson?</h1>');
+    expect(page.text).toContain("Katherine Johnson is signed out everywhere and can&#39;t sign in until activated again.");
+    expect(page.text).toContain(`<form method="post" action="/admin/users/${u._id}/deactivate">`);
+    expect((await UserModel.findById(u._id).lean())!.isActive).toBe(true);
+    const res = await postForm(admin, `/admin/users/${u._id}/deactivate`, `/admin/users/${u._id}/deactivate`, {});
+    expect(res.status).toBe(303);
+    expect((await admin.get(res.headers.location)).text).toContain('User deactivated; their sessions have ended.');
+    expect((await UserModel.findById(u._id).lean())!.isActive).toBe(false);
+  });
+
+  it('has no confirmation page for a downgrade of a contactless user and the like (404 for unknown users)', async () => {
+    expect((await admin.get('/admin/users/0123456789abcdef01234567/deactivate')).status).toBe(404);
+  });
+});

@@ -1,4 +1,5 @@
 /** Pieces shared by the admin pages: sign-in guard, the acting admin, flash messages. */
+import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { loadActor, type Actor, type RequestContext } from '../../domain/actor';
 import { ForbiddenError } from '../../domain/errors';
@@ -7,6 +8,8 @@ import { safeReturnTo } from '../../auth/areas';
 declare module 'express-session' {
   interface SessionData {
     flash?: { kind: 'ok' | 'error'; text: string; secret?: string };
+    /** Form nonces already used by forms that show a secret once: a reload (re-POST) does not create another. */
+    usedOnce?: string[];
   }
 }
 
@@ -101,4 +104,21 @@ export function ago(date: Date | null | undefined, now: Date = new Date()): stri
 /** The UTC time for a title attribute: "2026-11-23 18:57 UTC". */
 export function utc(date: Date | null | undefined): string {
   return date ? `${new Date(date).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+}
+
+/** A nonce for a form that creates a secret shown once (API token, temporary password). */
+export function newFormNonce(): string {
+  return crypto.randomBytes(16).toString('base64url');
+}
+
+/**
+ * True the first time a form's nonce is posted in this session, false when it was posted before (a reload
+ * of the page that showed the secret re-posts the form): the caller then redirects instead of creating.
+ */
+export function firstUse(req: Request, nonce: string): boolean {
+  if (!nonce) return true;
+  const used = req.session.usedOnce ?? [];
+  if (used.includes(nonce)) return false;
+  req.session.usedOnce = [...used.slice(-19), nonce];
+  return true;
 }

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { listGroups, saveGroup } from '../../domain/delegated-admin';
 import { onRefusal } from '../error-writer';
 import { barChart, donutChart, seatChart } from './charts';
-import { ADMIN, actorOf, ctxOf, field, fieldList, flash, queryString } from './common';
+import { ADMIN, actorOf, ctxOf, field, fieldList, firstUse, flash, newFormNonce, queryString } from './common';
 
 function auditFilters(req: Request): AuditFilters {
   const to = parseDay(queryString(req, 'to'), '"to"');
@@ -80,10 +80,15 @@ export function adminSettingsRouter(): Router {
     res.redirect(303, ADMIN.licenses);
   });
 
-  const tokensPage = async (req: Request, res: Response) => res.render('admin/api-tokens', { title: 'API tokens', tokens: await listApiTokens(ctxOf(req, res)), error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
+  const tokensPage = async (req: Request, res: Response) => res.render('admin/api-tokens', { title: 'API tokens', tokens: await listApiTokens(ctxOf(req, res)), nonce: newFormNonce(), values: res.locals.error ? { name: field(req, 'name') } : {}, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
   router.get(ADMIN.tokens, (req, res) => tokensPage(req, res));
   router.post(ADMIN.tokens, async (req, res) => {
     onRefusal(res, (r) => tokensPage(req, r));
+    if (!firstUse(req, field(req, '_once'))) {
+      flash(req, 'ok', 'That token was already created; its value was shown only once. Create another if you need it.');
+      res.redirect(303, ADMIN.tokens);
+      return;
+    }
     const { token, record } = await createApiToken(field(req, 'name'), ctxOf(req, res));
     // Rendered straight away rather than through a flash, so the token never sits in the session store.
     res.locals.flash = { kind: 'ok', text: `Token "${record.name}" created. Copy it now: it is shown only once.`, secret: token };

@@ -20,7 +20,9 @@ import { onRefusal } from '../error-writer';
 import { ContactModel, ProfileModel, SiteModel, UserModel } from '../../data/models';
 import { sitePaths } from '../site/paths';
 import { DEFAULT_SITE_SLUG } from '../../data/seed';
-import { ADMIN, actorOf, ctxOf, field, flash, queryString } from './common';
+import { ADMIN, actorOf, ctxOf, field, firstUse, flash, newFormNonce, queryString } from './common';
+import { trusted, type Types } from 'mongoose';
+import { canLoginAs } from '../../domain/permissions';
 import { LicenseModel } from '../../data/models';
 import { LICENSE_NAMES } from '../../data/seed';
 import { managedView } from '../../domain/qualification';
@@ -164,10 +166,24 @@ export function adminUsersRouter(): Router {
       50,
     );
     const { licenses, profiles, sites } = await userFilterChoices(actorOf(res));
+    // What each row shows: the contact (and its account) or Contactless, the license, and Login As where allowed.
+    const contactIds = page.records.map((u) => u.contact).filter((c): c is NonNullable<typeof c> => Boolean(c));
+    const rowContacts = contactIds.length ? await ContactModel.find({ _id: trusted({ $in: contactIds }) }).populate('account', 'name').lean() : [];
+    const contactById = new Map(rowContacts.map((c) => [String(c._id), c]));
+    const licenseName = new Map(licenses.map((l) => [String(l._id), l.name]));
+    const rows = page.records.map((u) => {
+      const contact = u.contact ? contactById.get(String(u.contact)) ?? null : null;
+      const account = contact?.account as unknown as { _id: Types.ObjectId; name: string } | null | undefined;
+      return {
+        user: u, contact, accountName: account?.name ?? null, license: licenseName.get(String(u.license)) ?? '—',
+        canLoginAs: canLoginAs(actorOf(res), { userType: u.userType, contact: u.contact ?? null, contactAccount: account?._id ?? null, isActive: u.isActive }),
+      };
+    });
+    const filtered = Object.entries(f).some(([, v]) => v);
     const next = page.nextCursor ? `${ADMIN.users}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(f).filter(([, v]) => v)), cursor: page.nextCursor })}` : null;
     const internalProfiles = actorOf(res).permissions.manageInternalUsers ? profiles.filter((p) => p.userType === 'internal') : [];
     res.render('admin/users', {
-      title: 'Users', users: page.records, filters: f, next, licenses, profiles, sites, internalProfiles,
+      title: 'Users', users: page.records, rows, filtered, cursor: queryString(req, 'cursor'), nonce: newFormNonce(), filters: f, next, licenses, profiles, sites, internalProfiles,
       values: req.method === 'POST' ? req.body : {}, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {},
     });
   };
@@ -175,6 +191,11 @@ export function adminUsersRouter(): Router {
 
   router.post(ADMIN.users, async (req, res) => {
     onRefusal(res, (r) => usersPage(req, r));
+    if (!firstUse(req, field(req, '_once'))) {
+      flash(req, 'ok', 'That user was already created; the temporary password was shown only once. Send them a reset link from their page if it was lost.');
+      res.redirect(303, ADMIN.users);
+      return;
+    }
     const { user, temporary } = await createInternalUser({
       firstName: field(req, 'firstName'), lastName: field(req, 'lastName'), email: field(req, 'email'), profileId: field(req, 'profileId'),
     }, ctxOf(req, res));

@@ -122,3 +122,42 @@ describe('confirmations', () => {
     expect((await admin.get('/admin/users/0123456789abcdef01234567/deactivate')).status).toBe(404);
   });
 });
+
+describe('the users list', () => {
+  it('shows a result count, Clear filters, the columns, and Login As only where allowed', async () => {
+    const plain = await registrant('Mary', 'Somerville');
+    const qualified = await registrant('Mary', 'Fairfax');
+    await act(qualified._id, 'contact', { firstName: 'Mary', lastName: 'Fairfax', email: qualified.email, accountId: '', accountName: 'Royal Society' });
+    await act(qualified._id, 'upgrade', { profileId: String((await ProfileModel.findOne({ name: 'Customer Community User' }).lean())!._id) });
+    const res = await admin.get('/admin/users?q=mary');
+    expect(res.text).toContain('<p id="result-count" role="status">2 users match.</p>');
+    expect(res.text).toContain('<a class="button secondary" href="/admin/users" id="clear-filters">Clear filters</a>');
+    expect(res.text).toMatch(/<th>Email<\/th><th>Contact<\/th><th>License<\/th><th>Status<\/th><th>Registered<\/th>/);
+    expect(res.text).toContain('<td data-label="Contact">Mary Fairfax, Royal Society</td>');
+    expect(res.text).toContain('<td data-label="License">Customer Community</td>');
+    expect(res.text).toMatch(/<td data-label="Registered"><time datetime="[^"]+" title="[^"]+ UTC">just now<\/time><\/td>/);
+    expect(res.text).toContain(`action="/admin/users/${qualified._id}/login-as"`);
+    expect(res.text).not.toContain(`action="/admin/users/${plain._id}/login-as"`);
+    const none = await admin.get('/admin/users?q=nobody-has-this-name');
+    expect(none.text).toContain('<p id="result-count" role="status">No users match.</p>');
+    expect(none.text).not.toContain('id="users-table"');
+    expect((await admin.get('/admin/users')).text).not.toContain('Clear filters');
+  });
+});
+
+describe('secrets shown once', () => {
+  it('does not create a second API token when the page that showed it is posted again (a reload)', async () => {
+    const page = await admin.get('/admin/api-tokens');
+    const nonce = /name="_once" value="([^"]+)"/.exec(page.text)![1];
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1];
+    const first = await admin.post('/admin/api-tokens').type('form').send({ _csrf: csrf, _once: nonce, name: 'CRM sync' });
+    expect(first.status).toBe(201);
+    expect(first.text).toMatch(/<div class="secret" id="new-token">[^<]+<\/div>/);
+    const again = await admin.post('/admin/api-tokens').type('form').send({ _csrf: csrf, _once: nonce, name: 'CRM sync' });
+    expect(again.status).toBe(303);
+    const list = await admin.get(again.headers.location);
+    expect(list.text).toContain('That token was already created; its value was shown only once.');
+    expect(list.text).not.toContain('id="new-token"');
+    expect((list.text.match(/<td data-label="Name">CRM sync<\/td>/g) ?? []).length).toBe(1);
+  });
+});

@@ -6,7 +6,7 @@ import type request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { postForm, registerGuest } from '../../helpers/forms';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
-import { LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
+import { AuditEventModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
 
 let t: TestApp;
 let admin: request.Agent;
@@ -159,5 +159,41 @@ describe('secrets shown once', () => {
     expect(list.text).toContain('That token was already created; its value was shown only once.');
     expect(list.text).not.toContain('id="new-token"');
     expect((list.text.match(/<td data-label="Name">CRM sync<\/td>/g) ?? []).length).toBe(1);
+  });
+});
+
+describe('the audit trail', () => {
+  it('reads as sentences with names, a before/after diff, readable action names, an empty state and pages', async () => {
+    const u = await registrant('Emmy', 'Noether');
+    await act(u._id, 'contact', { firstName: 'Emmy', lastName: 'Noether', email: u.email, accountId: '', accountName: 'Göttingen' });
+    await act(u._id, 'upgrade', { profileId: String((await ProfileModel.findOne({ name: 'Customer Community User' }).lean())!._id) });
+    const page = await admin.get(`/admin/audit?targetId=${u._id}&action=user.upgraded`);
+    expect(page.text).toContain(`<strong>admin@example.com</strong> upgraded <a href="/admin/users/${u._id}">Emmy Noether</a>: External Identity User → Customer Community User</p>`);
+    expect(page.text).toMatch(/<summary>Before and after \(2 fields\)<\/summary>/);
+    expect(page.text).toContain('<td data-label="Before">External Identity</td><td data-label="After">Customer Community</td>');
+    expect(page.text).not.toMatch(/<td data-label="Before">[0-9a-f]{24}<\/td>/);
+    expect(page.text).toContain('<option value="user.upgraded" selected>User upgraded</option>');
+    expect(page.text).toMatch(/<time datetime="[^"]+" title="[^"]+ UTC">just now<\/time>/);
+    // The user page links here.
+    expect((await admin.get(`/admin/users/${u._id}`)).text).toContain(`<a href="/admin/audit?targetId=${u._id}">Full history</a>`);
+    const empty = await admin.get(`/admin/audit?targetId=${u._id}&action=profile.deleted`);
+    expect(empty.text).toContain('<p class="empty" id="audit-empty">No changes recorded that match these filters.</p>');
+  });
+
+  it('pages by 100 with an Older link that continues where the page ended', async () => {
+    const count = (html: string) => (html.match(/<li class="card audit-event"/g) ?? []).length;
+    const total = await AuditEventModel.countDocuments();
+    if (total <= 100) {
+      await AuditEventModel.insertMany(Array.from({ length: 101 - total + 5 }, (_, i) => ({ action: 'site.updated', at: new Date(Date.UTC(2020, 0, 1, 0, i)), target: { type: 'Site', label: `Bulk ${i}` } })));
+    }
+    const first = await admin.get('/admin/audit');
+    expect(count(first.text)).toBe(100);
+    const older = /<a href="([^"]+)" rel="next">Older<\/a>/.exec(first.text)![1].replace(/&amp;/g, '&');
+    const second = await admin.get(older);
+    expect(count(second.text)).toBeGreaterThan(0);
+    expect(second.text).toContain('<a href="/admin/audit?">Newest 100</a>');
+    const ids = (html: string) => [...html.matchAll(/<time datetime="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids(second.text)[0] <= ids(first.text)[99]).toBe(true);
+    expect(count(first.text) + count(second.text)).toBe(Math.min(200, await AuditEventModel.countDocuments()));
   });
 });

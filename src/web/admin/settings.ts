@@ -9,7 +9,7 @@ import { ACTION_VERBS, auditRows } from './audit-view';
 import { pipeline } from 'node:stream/promises';
 import { listGroups, saveGroup } from '../../domain/delegated-admin';
 import { onRefusal } from '../error-writer';
-import { barChart, donutChart, seatChart } from './charts';
+import { barChart, donutChart } from './charts';
 import { ADMIN, actorOf, ctxOf, field, fieldList, firstUse, flash, newFormNonce, queryString } from './common';
 
 function auditFilters(req: Request): AuditFilters {
@@ -28,8 +28,13 @@ export function adminSettingsRouter(): Router {
       charts: {
         registrations: stats && barChart(stats.registrationsPerDay.map((d) => ({ label: d.day.slice(5), value: d.count })), 'Registrations per day, last 30 days'),
         kinds: stats && donutChart([{ label: 'Contactless', value: stats.contactless }, { label: 'With contact', value: stats.qualified }], 'Contactless versus qualified users'),
-        seats: seats && seatChart(seats, 'Seats used per license'),
       },
+      registeredThisWeek: stats ? stats.registrationsPerDay.slice(-7).reduce((n, d) => n + d.count, 0) : 0,
+      seatRows: (seats ?? []).map((l) => {
+        const unlimited = l.total >= 1_000_000;
+        const share = l.total > 0 ? l.used / l.total : 1;
+        return { ...l, unlimited, left: Math.max(0, l.total - l.used), percent: unlimited ? 0 : Math.min(100, Math.round(share * 100)), level: unlimited ? 'ok' : share >= 0.95 ? 'critical' : share >= 0.8 ? 'warning' : 'ok' };
+      }),
     });
   });
 

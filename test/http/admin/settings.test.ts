@@ -41,7 +41,9 @@ describe('dashboard', () => {
     await registerGuest(t.app, { email: 'dash@example.com' });
     const res = await admin.get('/admin');
     expect(res.status).toBe(200);
-    expect((res.text.match(/<svg class="chart" role="img"/g) ?? []).length).toBe(3);
+    // Registrations and contactless/qualified as charts; seats as rows (test/http/admin/user-page.test.ts).
+    expect((res.text.match(/<svg class="chart" role="img"/g) ?? []).length).toBe(2);
+    expect(res.text).toContain('<ul class="seat-rows" id="seat-rows">');
     expect(res.text).toContain('<title id="c-reg-t">Registrations per day, last 30 days</title>');
     expect(res.text).toMatch(/Contactless: 1/);
   });

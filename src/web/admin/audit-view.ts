@@ -107,7 +107,7 @@ export async function auditRows(events: Lean[]): Promise<AuditRow[]> {
     const targetId = e.target?.id ? String(e.target.id) : null;
     const target = (targetId && userNames.get(targetId)) || e.target?.label || '';
     const main = changes.find((c) => c.field === 'profile') ?? (changes.length === 1 ? changes[0] : null);
-    const summary = main ? `${main.before} → ${main.after}` : '';
+    const summary = main && main.before !== '—' ? `${main.before} → ${main.after}` : '';
     return {
       id: String(e._id), at: e.at, action: e.action,
       actor: e.actor?.username ?? (e.action === 'user.registered' ? 'A guest' : 'The system'),

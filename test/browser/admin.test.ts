@@ -33,7 +33,7 @@ describeBrowser('admin qualifies a registrant in a browser', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(`${t.baseUrl}/admin`);
 
-    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
     await page.getByLabel('Search').fill('katherine');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('link', { name: 'Katherine Johnson' }).click();

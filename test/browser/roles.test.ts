@@ -47,7 +47,7 @@ describeBrowser('roles in a browser', () => {
     await admin.getByRole('button', { name: 'Create profile' }).click();
     await expect(admin.getByRole('status').first().textContent()).resolves.toContain('Profile Customer Support created');
 
-    await admin.getByRole('link', { name: 'Users' }).click();
+    await admin.getByRole('link', { name: 'Users', exact: true }).click();
     await admin.getByLabel('First name', { exact: true }).fill('Sam');
     await admin.getByLabel('Last name', { exact: true }).fill('Support');
     await admin.getByLabel('Email (also the username)').fill('sam@example.com');
@@ -70,7 +70,7 @@ describeBrowser('roles in a browser', () => {
     await page.waitForURL(`${t.baseUrl}/admin`);
     expect(await page.getByRole('link', { name: 'Sites' }).count()).toBe(0);
 
-    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
     await page.getByLabel('Search').fill('grace');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('link', { name: 'Grace Hopper' }).click();

@@ -35,7 +35,7 @@ describe('the user page', () => {
     expect(page.text).toMatch(/<dt>Last sign-in<\/dt><dd><time[^>]*>just now<\/time>/);
     const order = ['id="step-contact"', 'id="step-license"', 'id="step-login-as"', 'id="danger"'].map((s) => page.text.indexOf(s));
     expect(order.every((i, k) => i > 0 && (k === 0 || i > order[k - 1]))).toBe(true);
-    expect(page.text).toMatch(/<fieldset\s+disabled aria-describedby="upgrade-reason">/);
+    expect(page.text).toMatch(/<fieldset id="upgrade-profileId" disabled aria-describedby="upgrade-reason">/);
     expect(page.text).toContain('Add or associate a contact first (step 1)');
     expect(page.text).toMatch(/<button type="submit" disabled>Upgrade<\/button>/);
     // Cheapest first, each with its seats.

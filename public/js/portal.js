@@ -14,4 +14,13 @@
       if (!window.confirm(form.getAttribute('data-confirm'))) event.preventDefault();
     });
   });
+  // Copy buttons for secrets shown once (hidden without JavaScript; the text can be selected by hand).
+  document.querySelectorAll('button[data-copy]').forEach(function (button) {
+    var source = document.getElementById(button.getAttribute('data-copy'));
+    if (!source || !navigator.clipboard) return;
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      navigator.clipboard.writeText(source.textContent.trim()).then(function () { button.textContent = 'Copied'; }, function () { button.textContent = 'Copy failed: select the text'; });
+    });
+  });
 })();

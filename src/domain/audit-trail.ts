@@ -11,7 +11,14 @@ import { assertPermission } from './permissions';
 import { BadRequestError } from './errors';
 import { neutraliseCell } from './spreadsheet-safe';
 
-export interface AuditFilters { action?: string; actor?: string; targetId?: string; from?: Date; to?: Date }
+export interface AuditFilters { action?: string; actor?: string; targetId?: string; from?: Date; to?: Date; olderThan?: { at: Date; id: Types.ObjectId } }
+
+/** The "Older" link's cursor: the time and id of the last event shown ("2026-11-23T18:57:00.000Z_<id>"); undefined when malformed. */
+export function parseAuditCursor(value: string): AuditFilters['olderThan'] {
+  const m = /^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)_([0-9a-f]{24})$/i.exec(value);
+  if (!m || Number.isNaN(new Date(m[1]).getTime())) return undefined;
+  return { at: new Date(m[1]), id: new Types.ObjectId(m[2]) };
+}
 
 export function auditFilter(f: AuditFilters): Record<string, unknown> {
   const q: Record<string, unknown> = {};
@@ -19,6 +26,7 @@ export function auditFilter(f: AuditFilters): Record<string, unknown> {
   if (f.actor) q['actor.username'] = f.actor.trim().toLowerCase();
   if (f.targetId && /^[0-9a-f]{24}$/i.test(f.targetId)) q['target.id'] = new Types.ObjectId(f.targetId);
   if (f.from || f.to) q.at = trusted({ ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lte: f.to } : {}) });
+  if (f.olderThan) q.$or = [{ at: trusted({ $lt: f.olderThan.at }) }, { at: f.olderThan.at, _id: trusted({ $lt: f.olderThan.id }) }];
   return q;
 }
 

@@ -1,4 +1,5 @@
 /** Pieces shared by the admin pages: sign-in guard, the acting admin, flash messages. */
+import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { loadActor, type Actor, type RequestContext } from '../../domain/actor';
 import { ForbiddenError } from '../../domain/errors';
@@ -7,6 +8,8 @@ import { safeReturnTo } from '../../auth/areas';
 declare module 'express-session' {
   interface SessionData {
     flash?: { kind: 'ok' | 'error'; text: string; secret?: string };
+    /** Form nonces already used by forms that show a secret once: a reload (re-POST) does not create another. */
+    usedOnce?: string[];
   }
 }
 
@@ -44,6 +47,9 @@ export async function requireAdmin(req: Request, res: Response, next: NextFuncti
   }
   res.locals.actor = actor;
   res.locals.A = ADMIN;
+  res.locals.ago = ago;
+  res.locals.utc = utc;
+  res.locals.currentPath = req.originalUrl.split('?')[0];
   res.locals.flash = req.session.flash ?? null;
   delete req.session.flash;
   next();
@@ -79,4 +85,40 @@ export function fieldList(req: Request, name: string): string[] {
 export function queryString(req: Request, name: string): string {
   const v = req.query[name];
   return typeof v === 'string' ? v.slice(0, 200) : '';
+}
+
+/** "2 days ago", "in 3 hours", "just now": a time relative to now, for people (the UTC time goes in a title). */
+export function ago(date: Date | null | undefined, now: Date = new Date()): string {
+  if (!date) return 'Never';
+  const seconds = Math.round((now.getTime() - new Date(date).getTime()) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 45) return 'just now';
+  const units: [number, string][] = [[60, 'minute'], [3600, 'hour'], [86_400, 'day'], [30 * 86_400, 'month'], [365 * 86_400, 'year']];
+  let unit = units[0];
+  for (const u of units) if (abs >= u[0] * 0.9) unit = u;
+  const n = Math.max(1, Math.round(abs / unit[0]));
+  const text = `${n} ${unit[1]}${n === 1 ? '' : 's'}`;
+  return seconds >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+/** The UTC time for a title attribute: "2026-11-23 18:57 UTC". */
+export function utc(date: Date | null | undefined): string {
+  return date ? `${new Date(date).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+}
+
+/** A nonce for a form that creates a secret shown once (API token, temporary password). */
+export function newFormNonce(): string {
+  return crypto.randomBytes(16).toString('base64url');
+}
+
+/**
+ * True the first time a form's nonce is posted in this session, false when it was posted before (a reload
+ * of the page that showed the secret re-posts the form): the caller then redirects instead of creating.
+ */
+export function firstUse(req: Request, nonce: string): boolean {
+  if (!nonce) return true;
+  const used = req.session.usedOnce ?? [];
+  if (used.includes(nonce)) return false;
+  req.session.usedOnce = [...used.slice(-19), nonce];
+  return true;
 }

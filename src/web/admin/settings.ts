@@ -4,12 +4,13 @@ import { dashboardFor } from '../../domain/dashboard-stats';
 import { createSite, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../../domain/sites';
 import { changeTotalSeats, listLicenses } from '../../domain/licenses';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../domain/api-tokens';
-import { auditCsv, listAuditEvents, parseDay, type AuditFilters } from '../../domain/audit-trail';
+import { auditCsv, listAuditEvents, parseAuditCursor, parseDay, type AuditFilters } from '../../domain/audit-trail';
+import { ACTION_VERBS, auditRows } from './audit-view';
 import { pipeline } from 'node:stream/promises';
 import { listGroups, saveGroup } from '../../domain/delegated-admin';
 import { onRefusal } from '../error-writer';
-import { barChart, donutChart, seatChart } from './charts';
-import { ADMIN, actorOf, ctxOf, field, fieldList, flash, queryString } from './common';
+import { barChart, donutChart } from './charts';
+import { ADMIN, actorOf, ctxOf, field, fieldList, firstUse, flash, newFormNonce, queryString } from './common';
 
 function auditFilters(req: Request): AuditFilters {
   const to = parseDay(queryString(req, 'to'), '"to"');
@@ -27,8 +28,13 @@ export function adminSettingsRouter(): Router {
       charts: {
         registrations: stats && barChart(stats.registrationsPerDay.map((d) => ({ label: d.day.slice(5), value: d.count })), 'Registrations per day, last 30 days'),
         kinds: stats && donutChart([{ label: 'Contactless', value: stats.contactless }, { label: 'With contact', value: stats.qualified }], 'Contactless versus qualified users'),
-        seats: seats && seatChart(seats, 'Seats used per license'),
       },
+      registeredThisWeek: stats ? stats.registrationsPerDay.slice(-7).reduce((n, d) => n + d.count, 0) : 0,
+      seatRows: (seats ?? []).map((l) => {
+        const unlimited = l.total >= 1_000_000;
+        const share = l.total > 0 ? l.used / l.total : 1;
+        return { ...l, unlimited, left: Math.max(0, l.total - l.used), percent: unlimited ? 0 : Math.min(100, Math.round(share * 100)), level: unlimited ? 'ok' : share >= 0.95 ? 'critical' : share >= 0.8 ? 'warning' : 'ok' };
+      }),
     });
   });
 
@@ -80,10 +86,15 @@ export function adminSettingsRouter(): Router {
     res.redirect(303, ADMIN.licenses);
   });
 
-  const tokensPage = async (req: Request, res: Response) => res.render('admin/api-tokens', { title: 'API tokens', tokens: await listApiTokens(ctxOf(req, res)), error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
+  const tokensPage = async (req: Request, res: Response) => res.render('admin/api-tokens', { title: 'API tokens', tokens: await listApiTokens(ctxOf(req, res)), nonce: newFormNonce(), values: res.locals.error ? { name: field(req, 'name') } : {}, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
   router.get(ADMIN.tokens, (req, res) => tokensPage(req, res));
   router.post(ADMIN.tokens, async (req, res) => {
     onRefusal(res, (r) => tokensPage(req, r));
+    if (!firstUse(req, field(req, '_once'))) {
+      flash(req, 'ok', 'That token was already created; its value was shown only once. Create another if you need it.');
+      res.redirect(303, ADMIN.tokens);
+      return;
+    }
     const { token, record } = await createApiToken(field(req, 'name'), ctxOf(req, res));
     // Rendered straight away rather than through a flash, so the token never sits in the session store.
     res.locals.flash = { kind: 'ok', text: `Token "${record.name}" created. Copy it now: it is shown only once.`, secret: token };
@@ -107,9 +118,19 @@ export function adminSettingsRouter(): Router {
 
   router.get(ADMIN.audit, async (req, res) => {
     const filters = auditFilters(req);
-    const events = await listAuditEvents(actorOf(res), filters);
+    const older = queryString(req, 'older');
+    const olderThan = older ? parseAuditCursor(older) : undefined;
+    const events = await listAuditEvents(actorOf(res), { ...filters, olderThan }, 101);
+    const shown = events.slice(0, 100);
     const query = new URLSearchParams(Object.entries({ action: queryString(req, 'action'), actor: queryString(req, 'actor'), targetId: queryString(req, 'targetId'), from: queryString(req, 'from'), to: queryString(req, 'to') }).filter(([, v]) => v));
-    res.render('admin/audit', { title: 'Audit trail', events, q: Object.fromEntries(query), csvHref: `${ADMIN.audit}.csv?${query}` });
+    const last = shown[shown.length - 1];
+    const olderHref = events.length > 100 && last ? `${ADMIN.audit}?${new URLSearchParams([...query, ['older', `${last.at.toISOString()}_${last._id}`]])}` : null;
+    const filtered = [...query.keys()].length > 0;
+    res.render('admin/audit', {
+      title: 'Audit trail', rows: await auditRows(shown), q: Object.fromEntries(query), csvHref: `${ADMIN.audit}.csv?${query}`,
+      actions: Object.entries(ACTION_VERBS).map(([value, [, label]]) => ({ value, label })).sort((a, b) => a.label.localeCompare(b.label)),
+      olderHref, newestHref: older ? `${ADMIN.audit}?${query}` : null, filtered,
+    });
   });
   router.get(`${ADMIN.audit}.csv`, async (req, res) => {
     const { rows, csv } = auditCsv(actorOf(res), auditFilters(req));

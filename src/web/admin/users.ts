@@ -17,10 +17,73 @@ import { startLoginAs } from '../../domain/login-as';
 import { recordLogin } from '../../domain/authentication';
 import { signIn } from '../../auth/areas';
 import { onRefusal } from '../error-writer';
-import { ProfileModel, SiteModel } from '../../data/models';
+import { ContactModel, ProfileModel, SiteModel, UserModel } from '../../data/models';
 import { sitePaths } from '../site/paths';
 import { DEFAULT_SITE_SLUG } from '../../data/seed';
-import { ADMIN, actorOf, ctxOf, field, flash, queryString } from './common';
+import { ADMIN, actorOf, ctxOf, field, flash, newFormNonce, queryString } from './common';
+import { trusted, type Types } from 'mongoose';
+import { canLoginAs } from '../../domain/permissions';
+import { LicenseModel } from '../../data/models';
+import { LICENSE_NAMES } from '../../data/seed';
+import { managedView } from '../../domain/qualification';
+import { assertCanManage, type UserOperation } from '../../domain/permissions';
+import type { Actor } from '../../domain/actor';
+import type { ManagedUser } from '../../domain/permissions';
+
+/** Licenses in price order, cheapest first (the seeded community licenses; others after, by name). */
+const LICENSE_ORDER: string[] = [LICENSE_NAMES.customerCommunity, LICENSE_NAMES.customerCommunityPlus, LICENSE_NAMES.partnerCommunity];
+/** A license with at least this many seats is shown as "Unlimited". */
+const UNLIMITED = 1_000_000;
+
+export function seatsLeftText(license: { totalSeats: number; usedSeats: number } | null): string {
+  if (!license) return '';
+  if (license.totalSeats >= UNLIMITED) return 'Unlimited seats';
+  return `${license.totalSeats - license.usedSeats} of ${license.totalSeats} seats left`;
+}
+
+function seatsUsedText(license: { name: string; totalSeats: number; usedSeats: number }): string {
+  if (license.totalSeats >= UNLIMITED) return `${license.name}: ${license.usedSeats} seats used (unlimited)`;
+  return `${license.name}: ${license.usedSeats} of ${license.totalSeats} seats used`;
+}
+
+/** Whether the viewer may do `op` to this user: the same rule the domain applies when they try. */
+function may(actor: Actor, view: ManagedUser, op: UserOperation): boolean {
+  try {
+    assertCanManage(actor, view, op);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The destructive actions: each asks first on a page of its own naming the person and the consequence. */
+const DANGER: Record<string, { op: UserOperation; title: (name: string) => string; consequence: (name: string) => string; button: string }> = {
+  downgrade: {
+    op: 'changeLicense', button: 'Downgrade to contactless',
+    title: (n) => `Downgrade ${n} to contactless?`,
+    consequence: (n) => `${n} loses the contact link and moves to External Identity; the community seat is freed and the contact record is kept. Pages for community members close to them.`,
+  },
+  deactivate: {
+    op: 'setActive', button: 'Deactivate',
+    title: (n) => `Deactivate ${n}?`,
+    consequence: (n) => `${n} is signed out everywhere and can't sign in until activated again.`,
+  },
+  'reset-password': {
+    op: 'resetPassword', button: 'Send password reset link',
+    title: (n) => `Reset the password of ${n}?`,
+    consequence: (n) => `${n} is mailed a link to choose a new password; their sessions end when they use it.`,
+  },
+  'two-factor/reset': {
+    op: 'resetPassword', button: 'Reset two-factor',
+    title: (n) => `Reset two-factor sign-in of ${n}?`,
+    consequence: (n) => `${n}'s two-factor sign-in is turned off and every session of theirs ends; they set it up again at their next sign-in where it is required.`,
+  },
+  'sessions/end': {
+    op: 'setActive', button: 'End all sessions',
+    title: (n) => `End every session of ${n}?`,
+    consequence: (n) => `${n} is signed out on every device and must sign in again.`,
+  },
+};
 
 const FILTERS = ['q', 'contactless', 'licenseId', 'profileId', 'siteId', 'active'] as const;
 
@@ -29,16 +92,46 @@ async function renderUser(id: string, req: Request, res: Response) {
   const actor = actorOf(res);
   const details = await userDetails(id, actor);
   const internal = details.user.userType === 'internal';
-  const [accounts, contacts, profiles, internalProfiles, allSets, lifecycle] = await Promise.all([
+  const [accounts, contacts, profiles, internalProfiles, allSets, lifecycle, view, licenses] = await Promise.all([
     listAccounts(), freeContacts(), upgradeProfiles(),
     internal ? profilesOfType(['internal']) : [],
     internal && actor.permissions.manageProfiles ? listPermissionSets(actor) : [],
     adminUserSessions(id, actor),
+    managedView(details.user),
+    LicenseModel.find().lean(),
   ]);
+  const licenseById = new Map(licenses.map((l) => [String(l._id), l]));
+  const rank = (name: string) => { const i = LICENSE_ORDER.indexOf(name); return i === -1 ? LICENSE_ORDER.length : i; };
+  const choices = profiles
+    .map((p) => ({ profile: p, license: licenseById.get(String(p.license)) ?? null }))
+    .filter((c) => c.license)
+    .sort((a, b) => rank(a.license!.name) - rank(b.license!.name) || a.license!.name.localeCompare(b.license!.name) || a.profile.name.localeCompare(b.profile.name))
+    .map((c) => ({ ...c, seats: seatsLeftText(c.license), full: c.license!.totalSeats - c.license!.usedSeats <= 0, current: String(details.user.profile) === String(c.profile._id) }));
+  const can = {
+    qualify: may(actor, view, 'qualify'), changeLicense: may(actor, view, 'changeLicense'), setActive: may(actor, view, 'setActive'),
+    resetPassword: may(actor, view, 'resetPassword'), edit: may(actor, view, 'edit'),
+  };
+  const body = (req.method === 'POST' ? req.body : {}) as Record<string, unknown>;
   res.render('admin/user', {
-    title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles, internalProfiles, allSets,
+    title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles, choices, internalProfiles, allSets, can,
     sessions: lifecycle.sessions, history: lifecycle.history,
-    error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {}, values: req.body ?? {},
+    error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {}, values: body ?? {},
+    refusedForm: typeof body._form === 'string' ? body._form : null,
+    errorIdPrefix: typeof body._form === 'string' && /^[a-z-]{1,20}$/.test(body._form) ? `${body._form}-` : 'f-',
+  });
+}
+
+/** A confirmation page for a destructive action: names the person and the consequence; works without JavaScript. */
+async function renderConfirm(id: string, action: string, res: Response) {
+  const danger = DANGER[action];
+  const actor = actorOf(res);
+  const details = await userDetails(id, actor);
+  const view = await managedView(details.user);
+  assertCanManage(actor, view, danger.op);
+  const name = `${details.user.firstName} ${details.user.lastName}`.trim() || details.user.username;
+  res.render('admin/confirm', {
+    title: danger.title(name), heading: danger.title(name), consequence: danger.consequence(name), button: danger.button,
+    action: `${ADMIN.user(details.user._id)}/${action}`, back: ADMIN.user(details.user._id),
   });
 }
 
@@ -73,10 +166,24 @@ export function adminUsersRouter(): Router {
       50,
     );
     const { licenses, profiles, sites } = await userFilterChoices(actorOf(res));
+    // What each row shows: the contact (and its account) or Contactless, the license, and Login As where allowed.
+    const contactIds = page.records.map((u) => u.contact).filter((c): c is NonNullable<typeof c> => Boolean(c));
+    const rowContacts = contactIds.length ? await ContactModel.find({ _id: trusted({ $in: contactIds }) }).populate('account', 'name').lean() : [];
+    const contactById = new Map(rowContacts.map((c) => [String(c._id), c]));
+    const licenseName = new Map(licenses.map((l) => [String(l._id), l.name]));
+    const rows = page.records.map((u) => {
+      const contact = u.contact ? contactById.get(String(u.contact)) ?? null : null;
+      const account = contact?.account as unknown as { _id: Types.ObjectId; name: string } | null | undefined;
+      return {
+        user: u, contact, accountName: account?.name ?? null, license: licenseName.get(String(u.license)) ?? '—',
+        canLoginAs: canLoginAs(actorOf(res), { userType: u.userType, contact: u.contact ?? null, contactAccount: account?._id ?? null, isActive: u.isActive }),
+      };
+    });
+    const filtered = Object.entries(f).some(([, v]) => v);
     const next = page.nextCursor ? `${ADMIN.users}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(f).filter(([, v]) => v)), cursor: page.nextCursor })}` : null;
     const internalProfiles = actorOf(res).permissions.manageInternalUsers ? profiles.filter((p) => p.userType === 'internal') : [];
     res.render('admin/users', {
-      title: 'Users', users: page.records, filters: f, next, licenses, profiles, sites, internalProfiles,
+      title: 'Users', users: page.records, rows, filtered, cursor: queryString(req, 'cursor'), nonce: newFormNonce(), filters: f, next, licenses, profiles, sites, internalProfiles,
       values: req.method === 'POST' ? req.body : {}, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {},
     });
   };
@@ -108,10 +215,13 @@ export function adminUsersRouter(): Router {
   }));
 
   router.get(`${ADMIN.users}/:id`, (req, res) => renderUser(String(req.params.id), req, res));
+  for (const name of Object.keys(DANGER)) {
+    router.get(`${ADMIN.users}/:id/${name}`, (req, res) => renderConfirm(String(req.params.id), name, res));
+  }
 
   router.post(`${ADMIN.users}/:id/contact`, action(async (req, res) => {
     const accountId = field(req, 'accountId');
-    await addContactAndAssociate(String(req.params.id), {
+    const contact = await addContactAndAssociate(String(req.params.id), {
       firstName: field(req, 'firstName'),
       lastName: field(req, 'lastName'),
       email: field(req, 'email'),
@@ -119,23 +229,28 @@ export function adminUsersRouter(): Router {
       title: field(req, 'title'),
       ...(accountId ? { accountId } : { accountName: field(req, 'accountName') }),
     }, ctxOf(req, res));
-    return 'Contact added and associated with the user.';
+    return `Contact added and associated with the user: ${`${contact.firstName} ${contact.lastName}`.trim()}. Next: choose a license.`;
   }));
 
   router.post(`${ADMIN.users}/:id/associate`, action(async (req, res) => {
-    await associateContact(String(req.params.id), field(req, 'contactId'), ctxOf(req, res));
-    return 'Contact associated with the user.';
+    const contactId = field(req, 'contactId');
+    await associateContact(String(req.params.id), contactId, ctxOf(req, res));
+    const contact = /^[0-9a-f]{24}$/i.test(contactId) ? await ContactModel.findById(contactId).lean() : null;
+    return `Contact associated with the user${contact ? `: ${`${contact.firstName} ${contact.lastName}`.trim()}` : ''}. Next: choose a license.`;
   }));
 
   router.post(`${ADMIN.users}/:id/upgrade`, action(async (req, res) => {
     const user = await upgradeUser(String(req.params.id), field(req, 'profileId'), ctxOf(req, res));
     const profile = await ProfileModel.findById(user.profile).lean();
-    return `Upgraded to ${profile?.name}.`;
+    const license = await LicenseModel.findById(user.license).lean();
+    return `Upgraded to ${profile?.name}; ${license ? seatsUsedText(license) : ''}.`;
   }));
 
   router.post(`${ADMIN.users}/:id/downgrade`, action(async (req, res) => {
-    await downgradeUser(String(req.params.id), field(req, 'profileId') || undefined, ctxOf(req, res));
-    return 'Downgraded to contactless; the contact record was kept and the seat freed.';
+    const before = await UserModel.findById(String(req.params.id)).select('license').lean();
+    const user = await downgradeUser(String(req.params.id), field(req, 'profileId') || undefined, ctxOf(req, res));
+    const [profile, freed] = await Promise.all([ProfileModel.findById(user.profile).lean(), before ? LicenseModel.findById(before.license).lean() : null]);
+    return `Downgraded to contactless (${profile?.name}); the contact record was kept and the seat freed${freed && freed.requiresContact ? `; ${seatsUsedText(freed)}` : ''}.`;
   }));
 
   router.post(`${ADMIN.users}/:id/deactivate`, action(async (req, res) => {

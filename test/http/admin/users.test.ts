@@ -104,7 +104,7 @@ describe('qualifying a registrant', () => {
     res = await act(admin, u._id, 'upgrade', { profileId: await profileId('Customer Community User') });
     expect(res.status).toBe(303);
     const page = await admin.get(`/admin/users/${u._id}`);
-    expect(page.text).toContain('Upgraded to Customer Community User.');
+    expect(page.text).toMatch(/Upgraded to Customer Community User; Customer Community: \d+ of \d+ seats used\./);
     expect(page.text).toMatch(/<button type="submit">Login As<\/button>/);
 
     res = await act(admin, u._id, 'downgrade');

@@ -64,7 +64,7 @@ it('SCIM never provisions an internal user, and leaves no contact behind', async
 it('the admin list marks Contactless only external users without a contact', async () => {
   const agent = await adminAgent(t.app);
   const list = await agent.get('/admin/users?q=admin%40example.com');
-  const row = /<tr>\s*<td><a href="\/admin\/users\/[0-9a-f]+">Ada Admin<\/a><\/td>[\s\S]*?<\/tr>/.exec(list.text)![0];
+  const row = /<tr>\s*<td data-label="Name"><a href="\/admin\/users\/[0-9a-f]+">Ada Admin<\/a><\/td>[\s\S]*?<\/tr>/.exec(list.text)![0];
   expect(row).toContain('Internal');
   expect(row).not.toContain('Contactless');
   const guests = await agent.get('/admin/users?q=bulk-guest');

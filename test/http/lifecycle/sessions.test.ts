@@ -87,8 +87,8 @@ it('lets an admin see the sessions and history and end them all; the API too', a
   const user = (await UserModel.findOne({ username: 'ended@example.com' }).lean())!;
   const admin = await adminAgent(t.app);
   const page = await admin.get(`/admin/users/${user._id}`);
-  expect(page.text).toMatch(/<table id="user-sessions">[\s\S]*<td>Chrome on macOS<\/td><td>site<\/td><td>10\.0\.3\.1<\/td>/);
-  expect(page.text).toMatch(/<table id="login-history">[\s\S]*<td>Signed in<\/td><td>10\.0\.3\.1<\/td>/);
+  expect(page.text).toMatch(/<table id="user-sessions" class="cards">[\s\S]*<td data-label="Device">Chrome on macOS<\/td><td data-label="Where">site<\/td><td data-label="IP">10\.0\.3\.1<\/td>/);
+  expect(page.text).toMatch(/<table id="login-history" class="cards">[\s\S]*<td data-label="Result">Signed in<\/td><td data-label="IP">10\.0\.3\.1<\/td>/);
   expect((await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/sessions/end`, {})).status).toBe(303);
   expect(await welcomed(x)).toBe(false);
   expect((await admin.get(`/admin/users/${user._id}`)).text).toContain('No active sessions.');

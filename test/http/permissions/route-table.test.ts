@@ -28,6 +28,8 @@ const ADMIN_ROUTES: [string, string, Permission[]][] = [
     (a): [string, string, Permission[]] => ['post', `/admin/users/:id/${a}`, MIU],
   ),
   ['post', '/admin/users/:id/permission-sets/:setId/remove', MIU],
+  // Confirmation pages of the destructive actions (they change nothing themselves).
+  ...['downgrade', 'deactivate', 'reset-password', 'two-factor/reset', 'sessions/end'].map((a): [string, string, Permission[]] => ['get', `/admin/users/:id/${a}`, MIU]),
   ['get', '/admin/sites', ['manageSites']], ['post', '/admin/sites', ['manageSites']], ['post', '/admin/sites/:id', ['manageSites']],
   ['post', '/admin/sites/:id/members', ['manageSites']], ['post', '/admin/sites/:id/pages/:page/audience', ['manageSites']],
   ['get', '/admin/licenses', ['manageLicenses']], ['post', '/admin/licenses/:id', ['manageLicenses']],

@@ -14,11 +14,9 @@ import { recordAudit, recordAudits } from './audit';
 import { ConflictError } from './errors';
 import { lifecycleSettings } from './lifecycle-settings';
 import { homeAreaOf, linkUrl } from './links';
-import { assertCanManage, assertUserAdministrator, assertVisible } from './permissions';
-import { managedView } from './qualification';
+import { loadForOperation } from './qualification';
 import { sendInvitation, sendResetLink } from './recovery';
 import { describeDuration } from './tokens';
-import { findUserOr404 } from './users';
 
 /** After creating `user` through a channel: invites them when they have no password and it was not declined. */
 export async function inviteNewUser(user: UserDoc, opts: { password?: string; sendInvitation?: boolean }, ctx: RequestContext): Promise<boolean> {
@@ -32,11 +30,7 @@ const hasPasswordQuery = (id: Types.ObjectId) => UserModel.exists({ _id: id, pas
 
 /** "Send invitation again" (admin page, POST /api/v1/users/{id}/invitation). */
 export async function resendInvitation(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
-  assertUserAdministrator(ctx.actor);
-  const user = await findUserOr404(userId);
-  const view = await managedView(user);
-  assertVisible(ctx.actor, view);
-  assertCanManage(ctx.actor, view, 'resetPassword');
+  const user = await loadForOperation(userId, ctx, 'resetPassword');
   if (!user.isActive) throw new ConflictError('This user is inactive; activate them before inviting them.', {}, 'user_inactive');
   if (await hasPasswordQuery(user._id)) {
     throw new ConflictError('This user has already set a password; send a password reset link instead.', {}, 'password_already_set');
@@ -48,11 +42,7 @@ export async function resendInvitation(userId: string, ctx: RequestContext & { a
 
 /** The admin "Reset password": a reset link by mail to the user's address; their sessions end when it is used. */
 export async function sendResetLinkAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
-  assertUserAdministrator(ctx.actor);
-  const user = await findUserOr404(userId);
-  const view = await managedView(user);
-  assertVisible(ctx.actor, view);
-  assertCanManage(ctx.actor, view, 'resetPassword');
+  const user = await loadForOperation(userId, ctx, 'resetPassword');
   if (!user.isActive) throw new ConflictError('This user is inactive; activate them before sending a reset link.', {}, 'user_inactive');
   await sendResetLink(user, await homeAreaOf(user));
   await recordAudit(ctx, { action: 'user.password_reset_link_sent', target: { type: 'User', id: user._id, label: user.username } });

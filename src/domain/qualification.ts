@@ -38,7 +38,11 @@ export async function managedView(user: Pick<UserDoc, 'userType' | 'contact'>): 
   return { userType: user.userType, contact: user.contact ?? null, contactAccount: contact?.account ?? null };
 }
 
-async function loadForOperation(userId: string | Types.ObjectId, ctx: RequestContext, op: UserOperation): Promise<UserDoc> {
+/**
+ * The user `op` is about, after the whole check in order: the actor administers users at all (before the
+ * lookup, so a 403 whatever the id), can see this user (else 404, like an unknown id), and may do `op`.
+ */
+export async function loadForOperation(userId: string | Types.ObjectId, ctx: RequestContext, op: UserOperation): Promise<UserDoc> {
   if (ctx.actor) assertUserAdministrator(ctx.actor);
   const user = await findUserOr404(userId);
   if (ctx.actor) {

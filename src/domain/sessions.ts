@@ -9,10 +9,8 @@ import { endAllUserSessions, endUserSession, findUserSessions, type SessionArea 
 import { selfContext, type Actor, type RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { NotFoundError } from './errors';
-import { assertCanManage, assertUserAdministrator, assertVisible } from './permissions';
-import { managedView } from './qualification';
+import { loadForOperation } from './qualification';
 import { describeUserAgent } from './user-agent';
-import { findUserOr404 } from './users';
 import { lifecycleSettings } from './lifecycle-settings';
 
 export interface SessionView {
@@ -63,21 +61,13 @@ export async function endOtherSessions(user: UserDoc, currentId: string, ip?: st
 }
 
 export async function adminUserSessions(userId: string, actor: Actor) {
-  assertUserAdministrator(actor);
-  const user = await findUserOr404(userId);
-  const view = await managedView(user);
-  assertVisible(actor, view);
-  assertCanManage(actor, view, 'view');
+  const user = await loadForOperation(userId, { actor: actor, via: 'admin' }, 'view');
   return { user, sessions: await sessionsOf(user), history: await historyOf(user._id) };
 }
 
 /** An admin ends all of a user's sessions (page and API): epoch moved, stored sessions cleared, audited. */
 export async function endAllSessionsAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<number> {
-  assertUserAdministrator(ctx.actor);
-  const user = await findUserOr404(userId);
-  const view = await managedView(user);
-  assertVisible(ctx.actor, view);
-  assertCanManage(ctx.actor, view, 'setActive');
+  const user = await loadForOperation(userId, ctx, 'setActive');
   await UserModel.updateOne({ _id: user._id }, { $inc: { sessionEpoch: 1 } });
   const ended = await endAllUserSessions(String(user._id));
   await recordAudit(ctx, { action: 'user.sessions_ended', target: { type: 'User', id: user._id, label: user.username }, after: { ended } });

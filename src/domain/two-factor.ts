@@ -15,9 +15,7 @@ import { selfContext, type Actor, type RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, ValidationError } from './errors';
 import { verifyPassword } from './passwords';
-import { assertCanManage, assertUserAdministrator, assertVisible } from './permissions';
-import { managedView } from './qualification';
-import { findUserOr404 } from './users';
+import { loadForOperation } from './qualification';
 
 export const ISSUER = 'Identity Portal';
 const RECOVERY_CODES = 10;
@@ -112,11 +110,7 @@ export async function disableOwnMfa(user: UserDoc, password: string, ip?: string
 
 /** An admin resets a user's two-factor (lost phone and codes): they enrol again at their next sign-in where required. */
 export async function resetMfaAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
-  assertUserAdministrator(ctx.actor);
-  const user = await findUserOr404(userId);
-  const view = await managedView(user);
-  assertVisible(ctx.actor, view);
-  assertCanManage(ctx.actor, view, 'resetPassword');
+  const user = await loadForOperation(userId, ctx, 'resetPassword');
   if (!user.mfaEnabled) throw new ConflictError('This user has not set up two-factor sign-in.', {}, 'mfa_not_enabled');
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null }, $inc: { sessionEpoch: 1 } });
   await recordAudit(ctx, { action: 'user.mfa_reset', target: { type: 'User', id: user._id, label: user.username } });

@@ -11,10 +11,8 @@ import { recordAudit } from './audit';
 import { ConflictError, EmailUnverifiedError, InvalidLinkError } from './errors';
 import { lifecycleSettings } from './lifecycle-settings';
 import { homeAreaOf, linkUrl, type LinkArea } from './links';
-import { assertCanManage, assertUserAdministrator, assertVisible } from './permissions';
-import { managedView } from './qualification';
+import { loadForOperation } from './qualification';
 import { consumeToken, describeDuration, issueToken, peekToken } from './tokens';
-import { findUserOr404 } from './users';
 
 export async function sendVerificationLink(user: UserDoc, where: LinkArea, now: Date = new Date()): Promise<void> {
   const ttl = lifecycleSettings().tokens.verifyMs;
@@ -60,11 +58,7 @@ export function assertMaySignIn(user: Pick<UserDoc, 'emailVerifiedAt'>, site: Pi
 }
 
 export async function resendVerificationAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
-  assertUserAdministrator(ctx.actor);
-  const user = await findUserOr404(userId);
-  const view = await managedView(user);
-  assertVisible(ctx.actor, view);
-  assertCanManage(ctx.actor, view, 'edit');
+  const user = await loadForOperation(userId, ctx, 'edit');
   if (user.emailVerifiedAt) throw new ConflictError('This email address is already verified.', {}, 'already_verified');
   if (!user.isActive) throw new ConflictError('This user is inactive; activate them first.', {}, 'user_inactive');
   await sendVerificationLink(user, await homeAreaOf(user));

@@ -6,10 +6,9 @@ import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type Pass
 import { ADMIN } from './common';
 import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../two-factor';
 
-/** The admin's own two-factor page (signed in), and the rule of ADMIN_MFA_REQUIRED; mounted after requireAdmin. */
-export function adminTwoFactorRouter(deps: AppDeps): Router {
-  const router = Router();
-  const twoFactor: TwoFactorPages = {
+/** The admin area's two-factor pages: the second sign-in step and the admin's own settings. */
+function adminTwoFactorPages(deps: AppDeps): TwoFactorPages {
+  return {
     area: 'admin',
     views: { code: 'admin/login-code', manage: 'admin/two-factor' },
     managePath: () => ADMIN.twoFactor,
@@ -17,6 +16,12 @@ export function adminTwoFactorRouter(deps: AppDeps): Router {
     home: () => ADMIN.dashboard,
     throttle: deps.loginThrottle,
   };
+}
+
+/** The admin's own two-factor page (signed in), and the rule of ADMIN_MFA_REQUIRED; mounted after requireAdmin. */
+export function adminTwoFactorRouter(deps: AppDeps): Router {
+  const router = Router();
+  const twoFactor = adminTwoFactorPages(deps);
   router.use('/admin', requireEnrolment('admin', () => deps.config.adminMfaRequired, twoFactor, (path) => path === ADMIN.loginAsEnd));
   router.get(ADMIN.twoFactor, managePage(twoFactor));
   router.post(`${ADMIN.twoFactor}/setup`, setupSubmit(twoFactor));
@@ -36,14 +41,7 @@ export function adminPasswordLinksRouter(deps: AppDeps): Router {
     throttle: createRequestThrottle(deps.db.connection, deps.config.recoveryThrottle, 'recovery'),
     logger: deps.logger,
   };
-  const twoFactor: TwoFactorPages = {
-    area: 'admin',
-    views: { code: 'admin/login-code', manage: 'admin/two-factor' },
-    managePath: () => ADMIN.twoFactor,
-    loginPath: () => ADMIN.login,
-    home: () => ADMIN.dashboard,
-    throttle: deps.loginThrottle,
-  };
+  const twoFactor = adminTwoFactorPages(deps);
   router.get(ADMIN.loginCode, (req, res, next) => { res.locals.A = ADMIN; next(); }, codePage(twoFactor));
   router.post(ADMIN.loginCode, (req, res, next) => { res.locals.A = ADMIN; next(); }, codeSubmit(twoFactor));
   router.use([ADMIN.forgot, ADMIN.reset, ADMIN.welcome], (_req, res, next) => {

@@ -44,7 +44,7 @@ export async function changeOwnPassword(userId: UserDoc['_id'], current: string,
   const updated = await UserModel.findOneAndUpdate(
     { _id: user._id },
     { $set: { passwordHash: await hashPassword(next), passwordChangedAt: new Date() }, $inc: { sessionEpoch: 1 } },
-    { new: true },
+    { returnDocument: 'after' },
   );
   await recordAudit(selfContext(user, ip), {
     action: 'user.password_changed', target: { type: 'User', id: user._id, label: user.username },

@@ -40,7 +40,7 @@ export async function saveGroup(id: string | null, input: { name: string; member
   const resolved = await resolve(lines(input.members), lines(input.accounts));
   try {
     const group = id
-      ? await DelegatedAdminGroupModel.findByIdAndUpdate(id, { $set: { name: input.name.trim(), ...resolved } }, { new: true })
+      ? await DelegatedAdminGroupModel.findByIdAndUpdate(id, { $set: { name: input.name.trim(), ...resolved } }, { returnDocument: 'after' })
       : await DelegatedAdminGroupModel.create({ name: input.name.trim(), ...resolved });
     if (!group) throw new NotFoundError('No delegated admin group has this id.');
     await recordAudit(ctx, { action: id ? 'delegated_group.updated' : 'delegated_group.created', target: { type: 'DelegatedAdminGroup', id: group._id, label: group.name }, after: { members: lines(input.members), accounts: lines(input.accounts) } });

@@ -80,7 +80,7 @@ export async function updatePermissionSet(id: string, input: Partial<PermissionS
   }
   let updated;
   try {
-    updated = await PermissionSetModel.findOneAndUpdate({ _id: set._id, version }, { $set: changes, $inc: { version: 1 } }, { new: true }).lean();
+    updated = await PermissionSetModel.findOneAndUpdate({ _id: set._id, version }, { $set: changes, $inc: { version: 1 } }, { returnDocument: 'after' }).lean();
   } catch (err) {
     if (duplicateKeyField(err) === 'name') throw nameTaken();
     throw err;

@@ -153,7 +153,7 @@ export async function updateProfile(id: string, input: Partial<ProfileInput> & {
   }
   let updated;
   try {
-    updated = await ProfileModel.findOneAndUpdate({ _id: profile._id, version }, { $set: set, $inc: { version: 1 } }, { new: true }).lean();
+    updated = await ProfileModel.findOneAndUpdate({ _id: profile._id, version }, { $set: set, $inc: { version: 1 } }, { returnDocument: 'after' }).lean();
   } catch (err) {
     if (duplicateKeyField(err) === 'name') throw nameTaken();
     throw err;

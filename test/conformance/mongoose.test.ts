@@ -69,7 +69,7 @@ it('sets timestamps and keeps them on update', async () => {
   const p = await Person.create({ email: 'd@example.com', nick: 'd' });
   expect(p.createdAt).toBeInstanceOf(Date);
   await new Promise((r) => setTimeout(r, 5));
-  const updated = await Person.findByIdAndUpdate(p._id, { $set: { age: 3 } }, { new: true }).lean();
+  const updated = await Person.findByIdAndUpdate(p._id, { $set: { age: 3 } }, { returnDocument: 'after' }).lean();
   expect(updated!.updatedAt.getTime()).toBeGreaterThan(p.updatedAt.getTime());
   expect(updated!.createdAt).toEqual(p.createdAt);
 });
@@ -78,7 +78,7 @@ it('never oversells a counter under 50 concurrent conditional findOneAndUpdate',
   const c = await Counter.create({ used: 0, total: 10 });
   const results = await Promise.all(
     Array.from({ length: 50 }, () =>
-      Counter.findOneAndUpdate({ _id: c._id, used: { $lt: 10 } }, { $inc: { used: 1 } }, { new: true }).lean(),
+      Counter.findOneAndUpdate({ _id: c._id, used: { $lt: 10 } }, { $inc: { used: 1 } }, { returnDocument: 'after' }).lean(),
     ),
   );
   expect(results.filter(Boolean)).toHaveLength(10);

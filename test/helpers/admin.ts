@@ -20,7 +20,7 @@ export async function makeStaff(username: string, permissions: Permission[]) {
   const profile = await ProfileModel.findOneAndUpdate(
     { name },
     { $setOnInsert: { name, license: internal!._id, userType: 'internal', permissions: Object.fromEntries(permissions.map((p) => [p, true])) } },
-    { upsert: true, new: true },
+    { upsert: true, returnDocument: 'after' },
   );
   return createUser({ username, email: username, lastName: 'Staff', profileId: profile!._id, password: ADMIN_PASSWORD }, systemContext);
 }

@@ -10,6 +10,7 @@
  */
 import { EMAIL_PATTERN, UserModel, type UserDoc } from '../data/models';
 import { queueMail } from '../mail/queue';
+import type { MailTemplate } from '../mail/templates';
 import { selfContext } from './actor';
 import { recordAudit } from './audit';
 import { InvalidLinkError, ValidationError } from './errors';
@@ -34,27 +35,23 @@ export async function sendPasswordResetLinks(address: string, where: LinkArea, n
 }
 
 export async function sendResetLink(user: UserDoc, where: LinkArea, now: Date = new Date()): Promise<void> {
-  const ttl = lifecycleSettings().tokens.resetMs;
-  const { token } = await issueToken('reset', user._id, ttl, { now });
-  await queueMail({
-    to: user.email,
-    template: 'password-reset',
-    user: user._id,
-    language: user.languageLocaleKey,
-    locals: { name: displayName(user), username: user.username, url: linkUrl(where, 'reset', token), expiresIn: describeDuration(ttl) },
-  }, now);
+  await mailPasswordLink(user, 'reset', lifecycleSettings().tokens.resetMs, 'password-reset', where, now);
 }
 
 /** The invitation to a user created without a password: a set-password link to their home area. */
 export async function sendInvitation(user: UserDoc, now: Date = new Date()): Promise<void> {
-  const ttl = lifecycleSettings().tokens.inviteMs;
-  const { token } = await issueToken('invite', user._id, ttl, { now });
+  await mailPasswordLink(user, 'invite', lifecycleSettings().tokens.inviteMs, 'invitation', await homeAreaOf(user), now);
+}
+
+/** Issues a link of `purpose` and queues its mail; the reset and the invitation differ only in these. */
+async function mailPasswordLink(user: UserDoc, purpose: 'reset' | 'invite', ttl: number, template: MailTemplate, where: LinkArea, now: Date): Promise<void> {
+  const { token } = await issueToken(purpose, user._id, ttl, { now });
   await queueMail({
     to: user.email,
-    template: 'invitation',
+    template,
     user: user._id,
     language: user.languageLocaleKey,
-    locals: { name: displayName(user), username: user.username, url: linkUrl(await homeAreaOf(user), 'welcome', token), expiresIn: describeDuration(ttl) },
+    locals: { name: displayName(user), username: user.username, url: linkUrl(where, purpose === 'reset' ? 'reset' : 'welcome', token), expiresIn: describeDuration(ttl) },
   }, now);
 }
 

@@ -4,22 +4,13 @@
  * MongoDB when MONGODB_URI is set.
  */
 import { Binary, Double, Int32, Long, MongoBulkWriteError, MongoServerError, type Document } from 'mongodb';
-import { useTestDb } from '../helpers/mongo';
+import { failure, useTestDb } from '../helpers/mongo';
 
 const t = useTestDb('fidelity');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const coll = (name: string) => t.db.collection<any>(name);
 
-/** The error a promise rejects with (fails the test when it resolves). */
-async function failure(p: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as MongoServerError;
-  }
-  throw new Error('expected the operation to fail');
-}
 
 describe('1. several fields of one matched array element in one update', () => {
   beforeEach(async () => {

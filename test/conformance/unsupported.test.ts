@@ -4,20 +4,12 @@
  * result. Engine only: a real MongoDB supports these, so the file is skipped when MONGODB_URI is set.
  */
 import { MongoServerError } from 'mongodb';
-import { useTestDb } from '../helpers/mongo';
+import { failure, useTestDb } from '../helpers/mongo';
 
 const t = useTestDb('unsupported');
 const onEngine = !process.env.MONGODB_URI;
 const engineIt = onEngine ? it : it.skip;
 
-async function failure(p: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as MongoServerError;
-  }
-  throw new Error('expected the operation to fail');
-}
 
 beforeAll(async () => {
   if (onEngine) await t.db.collection('docs').insertMany([{ _id: 1 as never, bio: 'hello world', loc: { type: 'Point', coordinates: [0, 0] } }]);

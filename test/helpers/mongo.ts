@@ -1,3 +1,4 @@
+import type { MongoServerError } from 'mongodb';
 /**
  * A database for one test file: the embedded engine in memory by default, or, when MONGODB_URI is set,
  * a database of that name on the real server, so the same tests run against MongoDB itself.
@@ -41,4 +42,14 @@ export function useTestDb(name: string, opts: { ttlMonitorIntervalMs?: number } 
     }
   });
   return holder;
+}
+
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function failure(p: Promise<unknown>): Promise<MongoServerError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as MongoServerError;
+  }
+  throw new Error('expected the operation to fail');
 }

@@ -10,6 +10,7 @@ import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { Database } from './data/connection';
+import { configureSiteCache } from './data/site-cache';
 import { sessionMiddleware } from './auth/session';
 import { loadSessionUsers } from './auth/areas';
 import { csrfMiddleware } from './auth/csrf';
@@ -32,6 +33,7 @@ export const BODY_LIMITS = { form: '64kb', json: '1mb' } as const;
 
 export function createApp(config: Config, db: Database, logger: Logger): express.Express {
   setLifecycleSettings({ publicUrl: config.publicUrl, tokens: config.tokens, loginHistoryDays: config.loginHistoryDays, sessionIdleMs: config.session.idleMs });
+  configureSiteCache({ seconds: config.siteCacheSeconds });
   const deps: AppDeps = {
     config,
     db,

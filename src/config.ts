@@ -70,6 +70,8 @@ const envSchema = z.object({
   RECOVERY_MAX_PER_ADDRESS: z.coerce.number().int().min(1).max(1000).default(5),
   /** Reset or verification mails asked for from one IP per hour. */
   RECOVERY_MAX_PER_IP: z.coerce.number().int().min(1).max(100_000).default(30),
+  /** Seconds a site read from the database is reused; other instances see a site change after at most this. 0: off. */
+  SITE_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   /** Days the sign-in history is kept (a TTL index). */
   LOGIN_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
   /** Internal users must set up two-factor sign-in before the admin area opens. Default: on in production. */
@@ -96,6 +98,7 @@ export type Config = Readonly<{
   tokens: { resetMs: number; inviteMs: number; verifyMs: number };
   recoveryThrottle: { maxPerAddress: number; maxPerIp: number; windowSeconds: number };
   loginHistoryDays: number;
+  siteCacheSeconds: number;
   adminMfaRequired: boolean;
 }>;
 
@@ -168,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokens: { resetMs: e.RESET_TOKEN_MINUTES * 60_000, inviteMs: e.INVITE_TOKEN_HOURS * 3_600_000, verifyMs: e.VERIFY_TOKEN_HOURS * 3_600_000 },
     recoveryThrottle: { maxPerAddress: e.RECOVERY_MAX_PER_ADDRESS, maxPerIp: e.RECOVERY_MAX_PER_IP, windowSeconds: 3600 },
     loginHistoryDays: e.LOGIN_HISTORY_DAYS,
+    siteCacheSeconds: e.SITE_CACHE_SECONDS,
     adminMfaRequired: e.ADMIN_MFA_REQUIRED === undefined ? isProduction : e.ADMIN_MFA_REQUIRED === 'true' || e.ADMIN_MFA_REQUIRED === '1',
   });
 }

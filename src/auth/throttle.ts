@@ -33,9 +33,14 @@ export interface RegistrationThrottle {
 
 const userIpKey = (username: string, ip: string) => `${username.trim().toLowerCase().slice(0, 200)}|${ip}`;
 
+const THROTTLE_COLLECTION = 'login_throttle';
+
 function limiterStore(connection: mongoose.Connection) {
-  return { storeClient: connection.getClient(), dbName: connection.db?.databaseName, tableName: 'login_throttle' };
+  return { storeClient: connection.getClient(), dbName: connection.db?.databaseName, tableName: THROTTLE_COLLECTION };
 }
+
+/** rate-limiter-flexible's own filter for a counter that has not expired (RateLimiterMongo._upsert). */
+const live = () => ({ $or: [{ expire: { $gt: new Date() } }, { expire: { $eq: null } }] });
 
 function refusal(res: RateLimiterRes, what: string, hint: string): TooManyRequestsError {
   const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
@@ -56,6 +61,7 @@ async function consume(limiter: RateLimiterMongo, key: string): Promise<RateLimi
 
 export function createLoginThrottle(connection: mongoose.Connection, limits: Config['throttle']): LoginThrottle {
   const common = limiterStore(connection);
+  const counters = connection.getClient().db(common.dbName).collection(THROTTLE_COLLECTION);
   const perUserIp = new RateLimiterMongo({
     ...common,
     keyPrefix: 'login:user-ip',
@@ -80,7 +86,15 @@ export function createLoginThrottle(connection: mongoose.Connection, limits: Con
       return {
         async succeeded() {
           // Successful sign-ins are never counted: the per-IP point goes back, the consecutive failures reset.
-          await Promise.all([perUserIp.delete(key), perIp.reward(ip, 1)]);
+          // Both in one round trip (the library would take two: delete() and reward()), on its documents
+          // ({key: '<prefix>:<key>', points, expire}), in the collection it keeps them in.
+          await counters.bulkWrite(
+            [
+              { deleteOne: { filter: { key: perUserIp.getKey(key) } } },
+              { updateOne: { filter: { key: perIp.getKey(ip), ...live() }, update: { $inc: { points: -1 } } } },
+            ],
+            { ordered: false },
+          );
         },
       };
     },

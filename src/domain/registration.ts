@@ -2,7 +2,8 @@
  * Self-registration: a guest on a site becomes a contactless user with the site's registration profile.
  * No contact is created here; contacts come later, when an admin qualifies the user.
  */
-import { LicenseModel, ProfileModel, SiteModel, type SiteDoc, type UserDoc } from '../data/models';
+import { LicenseModel, ProfileModel, type SiteDoc, type UserDoc } from '../data/models';
+import { siteBySlug } from '../data/site-cache';
 import type { RequestContext } from './actor';
 import { ConflictError, NotFoundError } from './errors';
 import { createUser } from './users';
@@ -21,7 +22,7 @@ export interface RegistrationInput {
 }
 
 export async function findSiteBySlug(slug: string): Promise<SiteDoc> {
-  const site = /^[a-z0-9-]{1,40}$/.test(slug) ? await SiteModel.findOne({ slug }) : null;
+  const site = /^[a-z0-9-]{1,40}$/.test(slug) ? await siteBySlug(slug) : null;
   if (!site) throw new NotFoundError('There is no site at this address.');
   return site;
 }

@@ -2,7 +2,8 @@
  * Durability for the embedded engine: a snapshot file plus an append-only journal in the data folder.
  * - Every write command appends its changes to the journal with one write (length + CRC32 + BSON)
  *   before it answers; the OS has the bytes, so a kill -9 loses nothing acknowledged. fsync runs every
- *   100 ms and on flush/stop (a power cut may lose at most that window, like MongoDB's journal interval).
+ *   100 ms (a power cut may lose at most that window, like MongoDB's journal interval), off the event loop
+ *   (the thread pool), so queries never wait for the disk; flush, compaction and stop fsync at once.
  * - At start the snapshot is loaded and the journal replayed up to the first torn or corrupt record,
  *   where it is cut. Then a new snapshot is written to a temporary file, fsynced and renamed over the old
  *   one: a crash at any point leaves either the old or the new state.
@@ -110,6 +111,8 @@ export class Persistence {
   private fd: number | null = null;
   private journalBytes = 0;
   private dirty = false;
+  /** A background fsync is running (see syncInBackground). */
+  private syncing = false;
   private timer: NodeJS.Timeout | null = null;
   private generation = 0;
 
@@ -189,7 +192,7 @@ export class Persistence {
     this.journalBytes = 0;
     this.dirty = false;
     if (!this.timer) {
-      this.timer = setInterval(() => this.sync(), 100);
+      this.timer = setInterval(() => this.syncInBackground(), 100);
       this.timer.unref();
     }
   }
@@ -209,10 +212,26 @@ export class Persistence {
   }
 
   sync(): void {
-    if (this.fd !== null && this.dirty) {
+    if (this.fd !== null && (this.dirty || this.syncing)) {
       fs.fsyncSync(this.fd);
       this.dirty = false;
     }
+  }
+
+  /**
+   * The periodic fsync, in the thread pool: a synchronous one stalled every query behind the disk. One
+   * at a time; what is appended meanwhile is marked dirty again and synced by the next tick. If the file
+   * is closed (compaction, stop) while this runs, those paths have already fsynced synchronously, so an
+   * error here (EBADF) loses nothing.
+   */
+  private syncInBackground(): void {
+    if (this.fd === null || !this.dirty || this.syncing) return;
+    this.dirty = false;
+    this.syncing = true;
+    fs.fsync(this.fd, (err) => {
+      this.syncing = false;
+      if (err && err.code !== 'EBADF') this.dirty = true;
+    });
   }
 
   close(): void {

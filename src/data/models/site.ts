@@ -68,6 +68,17 @@ const siteSchema = new Schema(
 );
 siteSchema.index({ slug: 1 }, { unique: true });
 
+/**
+ * Called after every write to sites through mongoose (the site cache empties itself): document saves and
+ * deletes, query updates and deletes, inserts. Hooks must be on the schema before the model is compiled.
+ */
+export const siteWriteListeners = new Set<() => void>();
+const siteWritten = () => siteWriteListeners.forEach((listener) => listener());
+siteSchema.post('save', siteWritten);
+siteSchema.post('deleteOne', { document: true, query: true }, siteWritten);
+siteSchema.post(['updateOne', 'updateMany', 'findOneAndUpdate', 'findOneAndDelete', 'findOneAndReplace', 'replaceOne', 'deleteMany'], siteWritten);
+siteSchema.post('insertMany', siteWritten);
+
 export type Site = InferSchemaType<typeof siteSchema>;
 export type SiteDoc = HydratedDocument<Site>;
 export const SiteModel = model('Site', siteSchema);

@@ -116,6 +116,14 @@ describe('throttling of failed logins', () => {
     }
   });
 
+  it('gives successful sign-ins back to the per-IP counter: more successes than the IP limit, and the stored counter is back at 0', async () => {
+    await registerGuest(t.app, { email: 'regular@example.com' });
+    for (let i = 0; i < 10; i++) expect((await logIn(request.agent(t.app), 'regular@example.com', GOOD_PASSWORD, '198.51.100.4')).status).toBe(303);
+    const counters = t.db.connection.db!.collection('login_throttle');
+    expect(await counters.findOne({ key: 'login:ip:198.51.100.4' })).toMatchObject({ points: 0 });
+    expect(await counters.findOne({ key: 'login:user-ip:regular@example.com|198.51.100.4' })).toBeNull();
+  });
+
   it('locks an IP that sprays many usernames', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 10; i++) statuses.push((await logIn(request.agent(t.app), `spray${i}@example.com`, 'whatever-password', '203.0.113.9')).status);

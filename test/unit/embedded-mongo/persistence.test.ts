@@ -147,3 +147,35 @@ it('survives kill -9 during writes with every acknowledged insert', async () => 
     await expect(items.insertOne({ n: 0 })).rejects.toMatchObject({ code: 11000 });
   }, 'crash');
 }, 60_000);
+
+it('fsyncs the journal in the thread pool, not on the event loop, after writes', async () => {
+  const dir = tmpDir();
+  const syncs: string[] = [];
+  const asyncSync = jest.spyOn(fs, 'fsync');
+  const blockingSync = jest.spyOn(fs, 'fsyncSync');
+  try {
+    await withEngine(dir, async (c) => {
+      asyncSync.mockClear();
+      blockingSync.mockClear();
+      const synced = new Promise<void>((resolve) => {
+        asyncSync.mockImplementationOnce(((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+          syncs.push('fsync');
+          // The real fsync, then the engine's callback.
+          return jest.requireActual<typeof fs>('node:fs').fsync(fd, (err) => {
+            cb(err);
+            resolve();
+          });
+        }) as typeof fs.fsync);
+      });
+      await c.db().collection('notes').insertOne({ text: 'kept' });
+      await synced; // the periodic sync (every 100 ms) comes to this write
+      expect(syncs).toEqual(['fsync']);
+      expect(blockingSync).not.toHaveBeenCalled();
+    });
+    // Stopping still syncs at once, and the write is there after a restart.
+    await withEngine(dir, async (c) => expect(await c.db().collection('notes').countDocuments({ text: 'kept' })).toBe(1));
+  } finally {
+    asyncSync.mockRestore();
+    blockingSync.mockRestore();
+  }
+});

@@ -1,0 +1,56 @@
+/**
+ * Sites by slug, kept in memory for a few seconds. Every site page (the form, the sign-in, the page after
+ * it) starts with its site; without the cache that is a database round trip per request, the largest
+ * share of a login page's cost. Sites change rarely and are few.
+ *
+ * Freshness: any write to a site through mongoose in this process (the admin console, the API, the
+ * migrations) empties the cache at once (model middleware below). Other instances behind the load
+ * balancer see a change when their entry expires: after at most SITE_CACHE_SECONDS (0 turns the cache
+ * off). Each call gets its own hydrated document, so no request can alter another's.
+ */
+import { SiteModel, siteWriteListeners, type Site, type SiteDoc } from './models';
+
+interface Entry { raw: (Site & { _id: unknown }) | null; until: number }
+
+let ttlMs = 5000;
+let now: () => number = Date.now;
+const entries = new Map<string, Entry>();
+/** Counts the times the cache was emptied: a read that started before a write must not store its answer. */
+let generation = 0;
+
+/** Sets how long an entry lives (and, for tests, the clock). */
+export function configureSiteCache(opts: { seconds: number; clock?: () => number }): void {
+  ttlMs = opts.seconds * 1000;
+  now = opts.clock ?? Date.now;
+  forgetSites();
+}
+
+export function forgetSites(): void {
+  generation++;
+  entries.clear();
+}
+
+/** The site with this slug (a fresh document), or null; read from the database at most once per TTL. */
+export async function siteBySlug(slug: string): Promise<SiteDoc | null> {
+  const hit = entries.get(slug);
+  if (hit && hit.until > now()) return hit.raw && SiteModel.hydrate(copy(hit.raw));
+  const started = generation;
+  const raw = await SiteModel.findOne({ slug }).lean<Site & { _id: unknown }>();
+  if (ttlMs > 0 && started === generation) {
+    if (entries.size > 1000) entries.clear(); // slugs come from URLs: never let unknown ones pile up
+    entries.set(slug, { raw, until: now() + ttlMs });
+  }
+  return raw && SiteModel.hydrate(copy(raw));
+}
+
+/** A deep copy of plain objects and arrays (ObjectIds and dates are shared: nothing changes them). */
+function copy<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(copy) as T;
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copy(x)])) as T;
+  }
+  return v;
+}
+
+// Writes through mongoose in this process are seen at once (the site model's middleware calls this).
+siteWriteListeners.add(forgetSites);

@@ -4,19 +4,22 @@ import type { Logger } from 'pino';
 import type { IngestSettings, MailSettings } from '../config';
 import { startMailWorker, transportFor, type MailTransport } from '../mail';
 import { lifecycleSettings, type LifecycleSettings } from '../domain/lifecycle-settings';
-import { workerId } from './ingest-worker';
+import { jobWaiting, workerId } from './ingest-worker';
 import type { IngestThreadData, IngestThreadMessage } from './ingest-thread';
 
 /**
- * Background work: the bulk ingest worker, in a thread of its own (see ./ingest-thread.ts for why),
- * polling the database for ready jobs every `pollMs` and running them under a lease, so any number of
- * instances can poll the same database safely. If the thread dies (an exception, or a job that hit
- * the thread's heap cap) it is logged and started again after a growing pause; the job it held resumes
- * when its lease expires. stop() lets the batch in hand finish and hands the job back for any instance
- * to resume at once.
+ * Background work: the bulk ingest worker. The server looks for a ready job every `pollMs` (one small
+ * query on its own connection) and only then starts the worker's thread (see ./ingest-thread.ts for why a
+ * thread), which runs jobs under a lease, so any number of instances can poll the same database safely,
+ * and ends when none is left: an idle server carries no thread. If the thread dies (an exception, or a
+ * job that hit the thread's heap cap) it is logged and the next look comes after a growing pause; the job
+ * it held resumes when its lease expires. stop() lets the batch in hand finish and hands the job back for
+ * any instance to resume at once.
  */
 export interface BackgroundWork {
   stop(): Promise<void>;
+  /** Whether the ingest thread is running now (it runs only while there is work). */
+  readonly threadRunning: boolean;
 }
 
 const DEFAULTS = { pollMs: 2000, leaseMs: 60_000, batchSize: 1000, threadHeapMb: 192 };
@@ -49,12 +52,36 @@ export function startBackgroundWork(deps: { logger: Logger; databaseUri: string;
     : null;
   const settings = { ...DEFAULTS, ...deps.ingest };
   const log = deps.logger.child({ component: 'ingest-thread' });
-  const data: IngestThreadData = { uri: deps.databaseUri, owner: workerId(), pollMs: settings.pollMs, leaseMs: settings.leaseMs, batchSize: settings.batchSize, lifecycle: deps.lifecycle ?? lifecycleSettings() };
+  const data: IngestThreadData = { uri: deps.databaseUri, owner: workerId(), leaseMs: settings.leaseMs, batchSize: settings.batchSize, lifecycle: deps.lifecycle ?? lifecycleSettings() };
   let worker: Worker | null = null;
   let exited: Promise<void> = Promise.resolve();
   let stopping = false;
   let failures = 0;
-  let restartTimer: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const lookLater = (ms: number) => {
+    if (stopping) return;
+    timer = setTimeout(look, ms);
+    timer.unref(); // never what keeps the process alive
+  };
+
+  async function look(): Promise<void> {
+    if (stopping || worker) return;
+    let waiting = false;
+    try {
+      waiting = await jobWaiting();
+    } catch (err) {
+      log.warn({ err }, 'Could not look for ingest jobs; trying again');
+    }
+    if (stopping) return;
+    if (waiting) {
+      log.debug('Starting the ingest thread for a waiting job');
+      start();
+    } else {
+      log.debug('No ingest job waiting');
+      lookLater(settings.pollMs);
+    }
+  }
 
   const start = () => {
     const { source, evaluate } = threadSource();
@@ -64,7 +91,7 @@ export function startBackgroundWork(deps: { logger: Logger; databaseUri: string;
       resourceLimits: { maxOldGenerationSizeMb: settings.threadHeapMb },
     });
     worker = w;
-    w.unref(); // never what keeps the process alive
+    w.unref();
     w.on('message', (m: IngestThreadMessage) => {
       if (m.type === 'ready') failures = 0;
       else if (m.type === 'finished') log.info({ jobs: m.jobs }, 'Ingest jobs finished');
@@ -76,19 +103,25 @@ export function startBackgroundWork(deps: { logger: Logger; databaseUri: string;
         worker = null;
         resolve();
         if (stopping) return;
+        if (code === 0) {
+          log.debug('The ingest thread is done: no job left');
+          return lookLater(settings.pollMs);
+        }
         const pause = Math.min(MAX_RESTART_PAUSE_MS, settings.pollMs * 2 ** failures++);
         log.warn({ code, restartInMs: pause }, 'The ingest thread stopped; starting another');
-        restartTimer = setTimeout(start, pause);
-        restartTimer.unref();
+        lookLater(pause);
       });
     });
   };
-  start();
+  void look();
 
   return {
+    get threadRunning() {
+      return worker !== null;
+    },
     async stop() {
       stopping = true;
-      clearTimeout(restartTimer);
+      clearTimeout(timer);
       await mail?.stop();
       const w = worker as Worker | null;
       if (!w) return;

@@ -48,14 +48,21 @@ export function workerId(): string {
 const clock = (opts: WorkerOptions) => opts.now ?? (() => new Date());
 const leaseUntil = (opts: WorkerOptions) => new Date(clock(opts)().getTime() + (opts.leaseMs ?? DEFAULTS.leaseMs));
 
+/** Jobs ready (UploadComplete) or whose worker's lease ran out (InProgress). */
+const claimable = (now: Date) => ({
+  state: trusted({ $in: ['UploadComplete', 'InProgress'] as ('UploadComplete' | 'InProgress')[] }),
+  $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: trusted({ $lte: now }) }],
+});
+
+/** Whether a job is waiting for a worker (the server starts its ingest thread only then). */
+export async function jobWaiting(now = new Date()): Promise<boolean> {
+  return (await IngestJobModel.exists(claimable(now))) !== null;
+}
+
 /** Claims the oldest job that is ready (UploadComplete) or whose worker's lease ran out (InProgress). */
 export async function claimNextJob(opts: WorkerOptions): Promise<IngestJobDoc | null> {
-  const now = clock(opts)();
   return IngestJobModel.findOneAndUpdate(
-    {
-      state: trusted({ $in: ['UploadComplete', 'InProgress'] }),
-      $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: trusted({ $lte: now }) }],
-    },
+    claimable(clock(opts)()),
     { $set: { state: 'InProgress', leaseOwner: opts.owner, leaseExpiresAt: leaseUntil(opts) }, $inc: { attempts: 1 } },
     { sort: { createdAt: 1, _id: 1 }, returnDocument: 'after' },
   );

@@ -50,7 +50,33 @@ it('an upload that breaks midway (the client went away) leaves no rows and the j
   expect(again.rows).toBe(1);
 });
 
+it('starts no thread while no job is waiting, one as soon as a job is ready, and the thread ends when the work is done', async () => {
+  const log = capturingLogger('debug');
+  const count = (msg: string) => log.lines.filter((l) => l.msg === msg).length;
+  const worker = startBackgroundWork({ logger: log.logger, databaseUri: t.db.uri, ingest: { pollMs: 50 } });
+  try {
+    // Three looks at the queue, each finding nothing: no thread was started.
+    await log.waitFor(() => count('No ingest job waiting') >= 3);
+    expect(worker.threadRunning).toBe(false);
+    expect(count('Starting the ingest thread for a waiting job')).toBe(0);
+    const job = await createIngestJob({ object: 'User', operation: 'insert' }, ctx());
+    await uploadCsv(job, Readable.from([`LastName,Email,ProfileId\nLate,late@example.com,${ei}\n`]), { maxBytes: 1e6 });
+    await changeIngestJobState(String(job._id), 'UploadComplete', ctx());
+    await log.waitFor(() => count('Ingest jobs finished') === 1);
+    expect((await IngestJobModel.findById(job._id).lean())!.state).toBe('JobComplete');
+    expect(count('Starting the ingest thread for a waiting job')).toBe(1);
+    await log.waitFor(() => count('The ingest thread is done: no job left') === 1);
+    expect(worker.threadRunning).toBe(false);
+  } finally {
+    await worker.stop();
+  }
+});
+
 it('a thread that dies is logged and started again after a growing pause; the server process lives on', async () => {
+  // A job is waiting, so the server starts a thread for it.
+  const job = await createIngestJob({ object: 'User', operation: 'insert' }, ctx());
+  await uploadCsv(job, Readable.from([`LastName,Email,ProfileId\nDies,dies@example.com,${ei}\n`]), { maxBytes: 1e6 });
+  await changeIngestJobState(String(job._id), 'UploadComplete', ctx());
   const log = capturingLogger();
   const restarts = () => log.lines.filter((l) => l.restartInMs !== undefined).map((l) => l.restartInMs);
   // An unparsable URI makes every thread fail as it starts, the way a lost database would.

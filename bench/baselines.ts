@@ -1,9 +1,11 @@
 /**
  * Baselines measured in the same run as the portal, each in its own process like the portal:
  * - argon2-verify / argon2-hash: raw argon2id operations per second at the given concurrency, with the
- *   portal's own parameters (ARGON2_PARAMS), and the latency of one operation alone;
+ *   portal's own parameters (ARGON2_PARAMS) and the portal's thread pool size (src/threadpool.ts), the
+ *   latency of one operation alone, and the latencies at that concurrency;
  * - hello: a bare node:http hello-world server (prints its port), the ceiling for serving a page.
  */
+import '../src/threadpool'; // the same thread pool as the portal's
 import http from 'node:http';
 import argon2 from 'argon2';
 import { ARGON2_PARAMS } from '../src/domain/passwords';
@@ -22,12 +24,20 @@ async function argon2Rate(mode: 'verify' | 'hash', concurrency: number, count: n
   }
   alone.sort((a, b) => a - b);
   let next = 0;
+  const latencies: number[] = [];
   const started = process.hrtime.bigint();
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < count) await op();
+    while (next++ < count) {
+      const t0 = process.hrtime.bigint();
+      await op();
+      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
   }));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { perSecond: Number((count / seconds).toFixed(1)), oneAloneMs: Number(alone[5].toFixed(1)) };
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1));
+  // The latency of the raw operations at this concurrency: the floor a portal's latency cannot go under.
+  return { perSecond: Number((count / seconds).toFixed(1)), oneAloneMs: Number(alone[5].toFixed(1)), atConcurrency: { p50Ms: pct(50), p99Ms: pct(99) } };
 }
 
 function hello() {

@@ -81,6 +81,26 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Linux's clock ticks per second for /proc CPU times (USER_HZ, 100 on every mainstream kernel). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time used so far (user + system, ms) by a process's main thread and by all its other threads (the
+ * thread pool where argon2 runs, V8's garbage collection and compiler helpers), from /proc: CPU time, not
+ * wall time, so other work on a shared machine does not count.
+ */
+function threadCpuMs(pid: number): { main: number; others: number } {
+  const out = { main: 0, others: 0 };
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after "pid (comm) "
+    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND; // utime, stime
+    if (Number(tid) === pid) out.main += ms;
+    else out.others += ms;
+  }
+  return out;
+}
+
 /** Peak resident memory of a process so far (VmHWM), in MB. */
 function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -114,6 +134,7 @@ async function startPortal(database: 'in-process' | 'own-process') {
   return {
     base: `http://127.0.0.1:${env.PORT}`,
     pid: portal.child.pid!,
+    dbPid: database === 'own-process' ? children[0].pid! : null,
     async stop() {
       for (const c of children.reverse()) await stop(c);
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -129,18 +150,30 @@ async function measurePortal(database: 'in-process' | 'own-process') {
     await load({ ...common, flow: 'register', count: CONCURRENCY, concurrency: 1, emailPrefix: 'login-user' });
     const usernames = Array.from({ length: CONCURRENCY }, (_, i) => `login-user-${i}@example.com`);
     await load({ ...common, flow: 'login', count: 16, usernames }); // warm up
+    const cpuBefore = threadCpuMs(portal.pid);
+    const dbBefore = portal.dbPid ? threadCpuMs(portal.dbPid) : null;
     const login = await load({ ...common, flow: 'login', count: LOGINS, usernames });
+    const cpuAfter = threadCpuMs(portal.pid);
+    const dbAfter = portal.dbPid ? threadCpuMs(portal.dbPid) : null;
+    const perLogin = (ms: number) => Number((ms / LOGINS).toFixed(1));
+    // Where a sign-in's CPU goes: the event loop (HTTP, sessions, the driver, mongoose, the in-process
+    // engine), the other threads (argon2 in the pool, V8's GC helpers), the database process if any.
+    const cpuMsPerLogin = {
+      portalMainThread: perLogin(cpuAfter.main - cpuBefore.main),
+      portalOtherThreads: perLogin(cpuAfter.others - cpuBefore.others),
+      databaseProcess: dbBefore && dbAfter ? perLogin(dbAfter.main + dbAfter.others - dbBefore.main - dbBefore.others) : 0,
+    };
     const peakRss = peakRssMb(portal.pid);
     const register = await load({ ...common, flow: 'register', count: REGISTRATIONS, emailPrefix: `bench-${database}` });
     const page = await load({ ...common, flow: 'page', count: PAGES });
-    return { login, register, page, peakRssMbUnderLogin: peakRss };
+    return { login, register, page, peakRssMbUnderLogin: peakRss, cpuMsPerLogin };
   } finally {
     await portal.stop();
   }
 }
 
 export async function run() {
-  const verify = JSON.parse(await runToEnd('baselines', ['argon2-verify', String(CONCURRENCY), String(LOGINS)])) as { perSecond: number; oneAloneMs: number };
+  const verify = JSON.parse(await runToEnd('baselines', ['argon2-verify', String(CONCURRENCY), String(LOGINS)])) as { perSecond: number; oneAloneMs: number; atConcurrency: { p50Ms: number; p99Ms: number } };
   const hash = JSON.parse(await runToEnd('baselines', ['argon2-hash', String(CONCURRENCY), String(REGISTRATIONS)])) as { perSecond: number; oneAloneMs: number };
   const hello = await startChild('baselines', ['hello'], {}, (l) => l.startsWith('{'));
   const helloPort = (JSON.parse(hello.line) as { port: number }).port;
@@ -152,6 +185,8 @@ export async function run() {
     rawArgon2VerifiesPerSec: verify.perSecond,
     rawArgon2HashesPerSec: hash.perSecond,
     oneBareVerifyMs: verify.oneAloneMs,
+    // Raw verifies at the same concurrency wait for each other on the cores: the floor of login latency.
+    rawVerifyLatencyMsAtConcurrency: verify.atConcurrency,
     helloWorldPerSec: bare.perSecond,
   };
   for (const database of ['in-process', 'own-process'] as const) {
@@ -161,6 +196,8 @@ export async function run() {
       loginRatio: Number((r.login.perSecond / verify.perSecond).toFixed(2)),
       loginLatencyMs: { p50: r.login.p50Ms, p95: r.login.p95Ms, p99: r.login.p99Ms },
       loginP99OverOneVerify: Number((r.login.p99Ms / verify.oneAloneMs).toFixed(1)),
+      loginP99OverRawVerifyP99: Number((r.login.p99Ms / verify.atConcurrency.p99Ms).toFixed(1)),
+      cpuMsPerLogin: r.cpuMsPerLogin,
       registrationsPerSec: r.register.perSecond,
       registrationRatio: Number((r.register.perSecond / hash.perSecond).toFixed(2)),
       loginPagesPerSec: r.page.perSecond,

@@ -1,4 +1,5 @@
 /** Process entry: configuration, database, seed, first administrator, HTTP listen, graceful shutdown. */
+import './threadpool'; // first: before anything starts the thread pool
 import type { Server } from 'node:http';
 import { loadConfig, ConfigError, type Config } from './config';
 import { createLogger } from './logger';

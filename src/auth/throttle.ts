@@ -86,11 +86,13 @@ export function createLoginThrottle(connection: mongoose.Connection, limits: Con
       return {
         async succeeded() {
           // Successful sign-ins are never counted: the per-IP point goes back, the consecutive failures reset.
-          // Both in one round trip (the library would take two: delete() and reward()), on its documents
-          // ({key: '<prefix>:<key>', points, expire}), in the collection it keeps them in.
+          // Both in one round trip, one `update` command with two statements (the library would take two
+          // commands, and a driver bulkWrite of a delete and an update is still two). On the library's own
+          // documents ({key: '<prefix>:<key>', points, expire}): an expired counter is one it treats as
+          // absent (its next consume replaces it) and the TTL index removes, so this equals its delete().
           await counters.bulkWrite(
             [
-              { deleteOne: { filter: { key: perUserIp.getKey(key) } } },
+              { updateOne: { filter: { key: perUserIp.getKey(key) }, update: { $set: { points: 0, expire: new Date() } } } },
               { updateOne: { filter: { key: perIp.getKey(ip), ...live() }, update: { $inc: { points: -1 } } } },
             ],
             { ordered: false },

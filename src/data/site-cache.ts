@@ -6,11 +6,13 @@
  * Freshness: any write to a site through mongoose in this process (the admin console, the API, the
  * migrations) empties the cache at once (model middleware below). Other instances behind the load
  * balancer see a change when their entry expires: after at most SITE_CACHE_SECONDS (0 turns the cache
- * off). Each call gets its own hydrated document, so no request can alter another's.
+ * off). The record is a plain object, deeply frozen, shared by every request: no hydration per request
+ * (a mongoose document per page view cost more than the rest of the lookup), and no request can alter
+ * what another reads (a write to it throws).
  */
-import { SiteModel, siteWriteListeners, type Site, type SiteDoc } from './models';
+import { SiteModel, siteWriteListeners, type SiteRecord } from './models';
 
-interface Entry { raw: (Site & { _id: unknown }) | null; until: number }
+interface Entry { site: SiteRecord | null; until: number }
 
 let ttlMs = 5000;
 let now: () => number = Date.now;
@@ -30,24 +32,25 @@ export function forgetSites(): void {
   entries.clear();
 }
 
-/** The site with this slug (a fresh document), or null; read from the database at most once per TTL. */
-export async function siteBySlug(slug: string): Promise<SiteDoc | null> {
+/** The site with this slug (frozen), or null; read from the database at most once per TTL. */
+export async function siteBySlug(slug: string): Promise<SiteRecord | null> {
   const hit = entries.get(slug);
-  if (hit && hit.until > now()) return hit.raw && SiteModel.hydrate(copy(hit.raw));
+  if (hit && hit.until > now()) return hit.site;
   const started = generation;
-  const raw = await SiteModel.findOne({ slug }).lean<Site & { _id: unknown }>();
+  const raw = await SiteModel.findOne({ slug }).lean();
+  const site = raw && (deepFreeze(raw) as unknown as SiteRecord);
   if (ttlMs > 0 && started === generation) {
     if (entries.size > 1000) entries.clear(); // slugs come from URLs: never let unknown ones pile up
-    entries.set(slug, { raw, until: now() + ttlMs });
+    entries.set(slug, { site, until: now() + ttlMs });
   }
-  return raw && SiteModel.hydrate(copy(raw));
+  return site;
 }
 
-/** A deep copy of plain objects and arrays (ObjectIds and dates are shared: nothing changes them). */
-function copy<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(copy) as T;
-  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copy(x)])) as T;
+/** Freezes plain objects and arrays all the way down (ObjectIds and dates are left as they are). */
+function deepFreeze<T>(v: T): T {
+  if (Array.isArray(v) || (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)) {
+    for (const x of Object.values(v as object)) deepFreeze(x);
+    Object.freeze(v);
   }
   return v;
 }

@@ -2,7 +2,7 @@
  * Self-registration: a guest on a site becomes a contactless user with the site's registration profile.
  * No contact is created here; contacts come later, when an admin qualifies the user.
  */
-import { LicenseModel, ProfileModel, type SiteDoc, type UserDoc } from '../data/models';
+import { LicenseModel, ProfileModel, type SiteRecord, type UserDoc } from '../data/models';
 import { siteBySlug } from '../data/site-cache';
 import type { RequestContext } from './actor';
 import { ConflictError, NotFoundError } from './errors';
@@ -21,17 +21,17 @@ export interface RegistrationInput {
   timeZoneSidKey?: string;
 }
 
-export async function findSiteBySlug(slug: string): Promise<SiteDoc> {
+export async function findSiteBySlug(slug: string): Promise<SiteRecord> {
   const site = /^[a-z0-9-]{1,40}$/.test(slug) ? await siteBySlug(slug) : null;
   if (!site) throw new NotFoundError('There is no site at this address.');
   return site;
 }
 
-export function assertSelfRegistrationOpen(site: SiteDoc): void {
+export function assertSelfRegistrationOpen(site: SiteRecord): void {
   if (!site.selfRegistrationEnabled) throw new NotFoundError('Self-registration is not available on this site.');
 }
 
-export async function registerContactlessUser(site: SiteDoc, input: RegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>): Promise<UserDoc> {
+export async function registerContactlessUser(site: SiteRecord, input: RegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>): Promise<UserDoc> {
   assertSelfRegistrationOpen(site);
   const profile = await ProfileModel.findById(site.registrationProfile).lean();
   const license = profile && (await LicenseModel.findById(profile.license).lean());

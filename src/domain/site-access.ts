@@ -8,8 +8,8 @@
 import type { Types } from 'mongoose';
 
 interface UserAccess { profile: Types.ObjectId; license: Types.ObjectId; permissionSets?: Types.ObjectId[] | null }
-interface SiteMembers { members?: { profiles: Types.ObjectId[]; permissionSets: Types.ObjectId[] } | null }
-export interface PageAudience { slug: string; title: string; audience?: { licenses: Types.ObjectId[]; profiles: Types.ObjectId[] } | null }
+interface SiteMembers { members?: { profiles: readonly Types.ObjectId[]; permissionSets: readonly Types.ObjectId[] } | null }
+export interface PageAudience { slug: string; title: string; audience?: { licenses: readonly Types.ObjectId[]; profiles: readonly Types.ObjectId[] } | null }
 
 export function isSiteMember(site: SiteMembers, user: UserAccess): boolean {
   const m = site.members;

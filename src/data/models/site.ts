@@ -1,4 +1,4 @@
-import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
+import { Schema, model, type InferSchemaType, type HydratedDocument, type Types } from 'mongoose';
 
 /** Reserved page addresses of every site (its own pages), which a site page may not take. */
 export const RESERVED_PAGE_SLUGS = ['register', 'login', 'logout', 'account'] as const;
@@ -81,4 +81,7 @@ siteSchema.post('insertMany', siteWritten);
 
 export type Site = InferSchemaType<typeof siteSchema>;
 export type SiteDoc = HydratedDocument<Site>;
+/** A site as read for a request (src/data/site-cache.ts): a plain object, frozen, shared between requests. */
+export type SiteRecord = DeepReadonly<Site & { _id: Types.ObjectId }>;
+type DeepReadonly<T> = T extends Types.ObjectId | Date ? T : T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 export const SiteModel = model('Site', siteSchema);

@@ -18,7 +18,7 @@ import { authenticateLogin } from '../../auth/login';
 import { safeReturnTo, signIn, signOut } from '../../auth/areas';
 import { keepTyped, readStrings } from '../forms';
 import { sitePaths } from './paths';
-import type { SiteDoc } from '../../data/models';
+import type { SiteRecord } from '../../data/models';
 import { isSiteMember, mayOpenPage } from '../../domain/site-access';
 import { siteLifecycleRoutes } from './lifecycle';
 import { holdForSecondFactor } from '../two-factor';
@@ -29,7 +29,7 @@ const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSid
 declare global {
   namespace Express {
     interface Locals {
-      site?: SiteDoc;
+      site?: SiteRecord;
     }
   }
 }

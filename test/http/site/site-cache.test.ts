@@ -52,10 +52,10 @@ describe('site cache', () => {
     expect(title(found.text)).toContain('Partners');
   });
 
-  it('each caller gets its own document: changing one does not change what the next request reads', async () => {
-    const first = (await siteBySlug('portal'))!;
-    first.name = 'Changed in memory only';
-    first.pages.push({ slug: 'x', title: 'X' });
+  it('the shared record is frozen: a request cannot change what the next one reads', async () => {
+    const first = (await siteBySlug('portal'))! as unknown as { name: string; pages: unknown[] };
+    expect(() => (first.name = 'Changed in memory only')).toThrow(TypeError);
+    expect(() => first.pages.push({ slug: 'x', title: 'X' })).toThrow(TypeError);
     const second = (await siteBySlug('portal'))!;
     expect(second.name).not.toBe('Changed in memory only');
     expect(second.pages.map((p) => p.slug)).not.toContain('x');

@@ -19,6 +19,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { LoadJob, LoadResult } from './load-client';
 
 const CONCURRENCY = 8;
+/** The Node flags `npm start` runs the server with (package.json), read from there so they never drift. */
+const START_NODE_FLAGS = (() => {
+  const root = path.extname(__filename) === '.ts' ? path.join(__dirname, '..') : path.join(__dirname, '..', '..'); // bench/ or dist/bench/
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return (/node ((?:--\S+ )*)dist\/src\/server\.js/.exec(pkg.scripts.start)?.[1] ?? '').trim().split(' ').filter(Boolean);
+})();
 const PASSWORD = 'violet-harbor-tractor-91';
 const LOGINS = Number(process.env.BENCH_LOGINS || 240);
 const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS || 96);
@@ -41,9 +47,9 @@ function runToEnd(file: string, args: string[]): Promise<string> {
 }
 
 /** Starts a long-running child and resolves with the first stdout line that `ready` accepts. */
-function startChild(file: string, args: string[], env: NodeJS.ProcessEnv, ready: (line: string) => boolean): Promise<{ child: ChildProcess; line: string }> {
+function startChild(file: string, args: string[], env: NodeJS.ProcessEnv, ready: (line: string) => boolean, nodeFlags: string[] = []): Promise<{ child: ChildProcess; line: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs(file), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...nodeFlags, ...nodeArgs(file), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let buffer = '';
     let done = false;
     child.stdout!.on('data', (c: Buffer) => {
@@ -129,7 +135,8 @@ async function startPortal(database: 'in-process' | 'own-process') {
   } else {
     delete env.MONGODB_URI;
   }
-  const portal = await startChild('../src/server', [], env, (l) => l.includes('Identity portal listening'));
+  // With the Node flags of `npm start` (package.json): a small young generation, see the README.
+  const portal = await startChild('../src/server', [], env, (l) => l.includes('Identity portal listening'), START_NODE_FLAGS);
   children.push(portal.child);
   return {
     base: `http://127.0.0.1:${env.PORT}`,

@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { dashboardFor } from '../../domain/dashboard-stats';
 import { createSite, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../../domain/sites';
 import { changeTotalSeats, listLicenses } from '../../domain/licenses';
-import { createApiToken, listApiTokens, revokeApiToken } from '../../domain/api-tokens';
+import { createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from '../../domain/api-tokens';
 import { ACTOR_SEARCH_MAX_MS, auditCsv, listAuditEvents, parseAuditCursor, parseDay, type AuditFilters } from '../../domain/audit-trail';
 import { ACTION_VERBS, auditRows, type AuditRow } from './audit-view';
 import { pipeline } from 'node:stream/promises';
@@ -101,9 +101,18 @@ export function adminSettingsRouter(): Router {
     res.status(201);
     await tokensPage(req, res);
   });
+  // Revoking asks first, on a page of its own naming the token and the consequence (works without JavaScript).
+  router.get(`${ADMIN.tokens}/:id/revoke`, async (req, res) => {
+    const token = await findActiveApiToken(String(req.params.id), actorOf(res));
+    const heading = `Revoke the API token "${token.name}"?`;
+    res.render('admin/confirm', {
+      title: heading, heading, button: 'Revoke token', action: `${ADMIN.tokens}/${token._id}/revoke`, back: ADMIN.tokens,
+      consequence: `Integrations using "${token.name}" (${token.prefix}…) stop working at once: every request with it is refused. This can't be undone; create a new token to replace it.`,
+    });
+  });
   router.post(`${ADMIN.tokens}/:id/revoke`, async (req, res) => {
-    await revokeApiToken(String(req.params.id), ctxOf(req, res));
-    flash(req, 'ok', 'Token revoked.');
+    const token = await revokeApiToken(String(req.params.id), ctxOf(req, res));
+    flash(req, 'ok', `Token "${token.name}" revoked: requests with it are now refused.`);
     res.redirect(303, ADMIN.tokens);
   });
 

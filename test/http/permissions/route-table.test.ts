@@ -33,7 +33,7 @@ const ADMIN_ROUTES: [string, string, Permission[]][] = [
   ['get', '/admin/sites', ['manageSites']], ['post', '/admin/sites', ['manageSites']], ['post', '/admin/sites/:id', ['manageSites']],
   ['post', '/admin/sites/:id/members', ['manageSites']], ['post', '/admin/sites/:id/pages/:page/audience', ['manageSites']],
   ['get', '/admin/licenses', ['manageLicenses']], ['post', '/admin/licenses/:id', ['manageLicenses']],
-  ['get', '/admin/api-tokens', ['manageApiTokens']], ['post', '/admin/api-tokens', ['manageApiTokens']], ['post', '/admin/api-tokens/:id/revoke', ['manageApiTokens']],
+  ['get', '/admin/api-tokens', ['manageApiTokens']], ['post', '/admin/api-tokens', ['manageApiTokens']], ['get', '/admin/api-tokens/:id/revoke', ['manageApiTokens']], ['post', '/admin/api-tokens/:id/revoke', ['manageApiTokens']],
   ['get', '/admin/delegated-groups', MIU], ['post', '/admin/delegated-groups{/:id}', MIU],
   ['get', '/admin/audit', ['viewAuditTrail']], ['get', '/admin/audit.csv', ['viewAuditTrail']],
   ['get', '/admin/outbox', ['viewOutbox']],

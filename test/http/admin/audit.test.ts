@@ -71,6 +71,17 @@ describe('searching the audit trail by actor', () => {
     }
   });
 
+  it('shows a refused search again with the filters as typed and the message, and no events', async () => {
+    // The same path as a search that ran out of time (see below): the page, its filters kept, the reason on top.
+    const res = await admin.get('/admin/audit?actor=velac&from=2024-13-01');
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('<nav aria-label="Admin" class="nav-wide">');
+    expect(res.text).toMatch(/id="error-summary" role="alert">&#34;2024-13-01&#34; is not a date: write the &#34;from&#34; date as YYYY-MM-DD\./);
+    expect(res.text).toContain('value="velac"');
+    expect(res.text).toContain('No events shown: change the filters and try again.');
+    expect(sentences(res.text)).toEqual([]);
+  });
+
   it('says what the field does and how long a search may take', async () => {
     const page = await admin.get('/admin/audit');
     expect(page.text).toContain('<label for="a-actor">By (part of the username)</label>');

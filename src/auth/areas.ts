@@ -10,6 +10,7 @@ import type { Types } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
 import { SESSION_COOKIE } from './session';
 import { loginAsStillAllowed } from '../domain/login-as';
+import type { SelfOrigin } from '../domain/actor';
 
 export type Area = 'site' | 'admin';
 
@@ -132,6 +133,15 @@ export function loadSessionUsers(absoluteLifetimeMs: number, now: () => number =
 async function impersonationHolds(req: Request, adminId: string, user: UserDoc): Promise<boolean> {
   if (!req.adminUser || String(req.adminUser._id) !== adminId) return false;
   return loginAsStillAllowed(adminId, user);
+}
+
+/**
+ * Where a change a signed-in user makes to their own account comes from: the IP and, in a Login As site
+ * session, the admin signed in as them, so the audit trail records the admin acting for the user.
+ */
+export function originOf(req: Request, area: Area = 'site'): SelfOrigin {
+  const impersonator = area === 'site' && req.siteUser ? req.session.site?.impersonator ?? null : null;
+  return { ip: req.ip ?? null, impersonator };
 }
 
 /** Only same-site relative paths are accepted as post-login destinations ("/x", never "//evil" or "/\\evil"). */

@@ -3,7 +3,7 @@
  * password (the current one required). Changing the password ends every other session of the user.
  */
 import { UserModel, type UserDoc } from '../data/models';
-import { selfContext } from './actor';
+import { selfContext, type Origin } from './actor';
 import { recordAudit } from './audit';
 import { ValidationError } from './errors';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords';
@@ -19,21 +19,21 @@ export interface ProfileChanges {
   timeZoneSidKey: string;
 }
 
-export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, ip?: string): Promise<UserDoc> {
+export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, origin?: Origin): Promise<UserDoc> {
   const before = {
     firstName: user.firstName, lastName: user.lastName, communityNickname: user.communityNickname,
     localeSidKey: user.localeSidKey, languageLocaleKey: user.languageLocaleKey, timeZoneSidKey: user.timeZoneSidKey,
   };
   user.set(changes);
   await validateAndSave(user, { communityNickname: () => conflictFor('communityNickname') });
-  await recordAudit(selfContext(user, ip), {
+  await recordAudit(selfContext(user, origin), {
     action: 'user.profile_updated', target: { type: 'User', id: user._id, label: user.username }, before, after: { ...changes },
   });
   return user;
 }
 
 /** Checks the current password, sets the new one and bumps the session epoch (other sessions end). */
-export async function changeOwnPassword(userId: UserDoc['_id'], current: string, next: string, ip?: string): Promise<UserDoc> {
+export async function changeOwnPassword(userId: UserDoc['_id'], current: string, next: string, origin?: Origin): Promise<UserDoc> {
   const user = await UserModel.findById(userId).select('+passwordHash');
   if (!user) throw new ValidationError('Some fields need attention.', { currentPassword: 'Sign in again.' });
   if (!user.passwordHash || !(await verifyPassword(user.passwordHash, current))) {
@@ -46,7 +46,7 @@ export async function changeOwnPassword(userId: UserDoc['_id'], current: string,
     { $set: { passwordHash: await hashPassword(next), passwordChangedAt: new Date() }, $inc: { sessionEpoch: 1 } },
     { returnDocument: 'after' },
   );
-  await recordAudit(selfContext(user, ip), {
+  await recordAudit(selfContext(user, origin), {
     action: 'user.password_changed', target: { type: 'User', id: user._id, label: user.username },
   });
   return updated!;

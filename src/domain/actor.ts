@@ -3,7 +3,7 @@
  * signed-in user, their effective permissions (their profile's plus their permission sets') and the
  * delegated admin groups they belong to.
  */
-import { trusted, type Types } from 'mongoose';
+import { trusted, Types } from 'mongoose';
 import { DelegatedAdminGroupModel, PermissionSetModel, ProfileModel, UserModel, PERMISSIONS, type Permission, type UserType } from '../data/models';
 
 export type Channel = 'site' | 'admin' | 'api' | 'scim' | 'bulk' | 'system';
@@ -20,9 +20,18 @@ export interface Actor {
 /** Where a change came from, for the audit trail. */
 export interface RequestContext {
   actor: Actor | null;
+  /** Login As: the user the actor is signed in as on a site; the change is recorded as the actor's, for them. */
+  onBehalfOf?: { id: Types.ObjectId; username: string } | null;
   ip?: string | null;
   via: Channel;
 }
+
+/**
+ * Where a site user's change to their own account comes from: the IP and, during Login As, the admin
+ * signed in as them (from the site session). A plain string is the IP alone.
+ */
+export interface SelfOrigin { ip?: string | null; impersonator?: { userId: string; username: string } | null }
+export type Origin = SelfOrigin | string | null | undefined;
 
 export function noPermissions(): Record<Permission, boolean> {
   return Object.fromEntries(PERMISSIONS.map((p) => [p, false])) as Record<Permission, boolean>;
@@ -58,7 +67,18 @@ export async function effectivePermissions(user: { profile: Types.ObjectId; perm
 
 export const systemContext: RequestContext = { actor: null, via: 'system' };
 
-/** A user acting on their own account: named in the audit trail, with no administrative permission. */
-export function selfContext(user: { _id: Types.ObjectId; username: string; userType: UserType }, ip?: string | null): RequestContext {
+/**
+ * A user acting on their own account: named in the audit trail, with no administrative permission.
+ * During Login As the admin is the actor and the user the one acted for, so the trail never shows the
+ * admin's change as the user's own.
+ */
+export function selfContext(user: { _id: Types.ObjectId; username: string; userType: UserType }, origin?: Origin): RequestContext {
+  const { ip, impersonator } = typeof origin === 'string' || origin == null ? { ip: origin, impersonator: null } : origin;
+  if (impersonator && Types.ObjectId.isValid(impersonator.userId)) {
+    return {
+      actor: { id: new Types.ObjectId(impersonator.userId), username: impersonator.username, userType: 'internal', permissions: noPermissions(), delegatedAccountIds: [] },
+      onBehalfOf: { id: user._id, username: user.username }, ip, via: 'site',
+    };
+  }
   return { actor: { id: user._id, username: user.username, userType: user.userType, permissions: noPermissions(), delegatedAccountIds: [] }, ip, via: 'site' };
 }

@@ -30,11 +30,20 @@ export async function listApiTokens(ctx: RequestContext & { actor: Actor }) {
   return ApiTokenModel.find().sort({ createdAt: -1 }).populate('createdBy', 'username').lean();
 }
 
-export async function revokeApiToken(id: string, ctx: RequestContext & { actor: Actor }): Promise<void> {
+/** An active token, for the page that asks before revoking it; 404 when unknown or already revoked. */
+export async function findActiveApiToken(id: string, actor: Actor) {
+  assertPermission(actor, 'manageApiTokens');
+  const token = /^[0-9a-f]{24}$/i.test(id) ? await ApiTokenModel.findOne({ _id: id, revokedAt: null }).lean() : null;
+  if (!token) throw new NotFoundError('No active token has this id: it may have been revoked already.');
+  return token;
+}
+
+export async function revokeApiToken(id: string, ctx: RequestContext & { actor: Actor }): Promise<ApiTokenDoc> {
   assertPermission(ctx.actor, 'manageApiTokens');
   const token = /^[0-9a-f]{24}$/i.test(id) ? await ApiTokenModel.findOneAndUpdate({ _id: id, revokedAt: null }, { $set: { revokedAt: new Date() } }) : null;
-  if (!token) throw new NotFoundError('No active token has this id.');
+  if (!token) throw new NotFoundError('No active token has this id: it may have been revoked already.');
   await recordAudit(ctx, { action: 'api_token.revoked', target: { type: 'ApiToken', id: token._id, label: token.name } });
+  return token;
 }
 
 /** Resolves a bearer token to the actor it acts for; null when unknown, revoked, or its admin is gone. */

@@ -1,6 +1,9 @@
 /**
  * Reading the audit trail: filters, newest first, and a CSV export that neutralises formula injection
- * (see spreadsheet-safe.ts).
+ * (see spreadsheet-safe.ts). The actor filter is a case-insensitive substring of the actor's username
+ * ("lovel" finds ada.lovelace@example.com); the typed text is escaped, so it matches literally. Such a
+ * search can't use an index, so a page of results is bounded in time (ACTOR_SEARCH_MAX_MS): past it the
+ * person is asked to narrow the search with dates or an action instead of waiting on a full scan.
  */
 import { trusted, Types } from 'mongoose';
 import { stringify } from 'csv-stringify';
@@ -8,7 +11,7 @@ import { Readable, type Transform } from 'node:stream';
 import { AuditEventModel } from '../data/models';
 import type { Actor } from './actor';
 import { assertPermission } from './permissions';
-import { BadRequestError } from './errors';
+import { BadRequestError, ValidationError } from './errors';
 import { neutraliseCell } from './spreadsheet-safe';
 
 export interface AuditFilters { action?: string; actor?: string; targetId?: string; from?: Date; to?: Date; olderThan?: { at: Date; id: Types.ObjectId } }
@@ -20,19 +23,42 @@ export function parseAuditCursor(value: string): AuditFilters['olderThan'] {
   return { at: new Date(m[1]), id: new Types.ObjectId(m[2]) };
 }
 
+/** How long one page of the audit trail may take to find, in milliseconds (MongoDB's maxTimeMS). */
+export const ACTOR_SEARCH_MAX_MS = 5000;
+
+/** The typed text as a regular expression that matches it literally ("a.b" matches "a.b", not "axb"). */
+export function literalPattern(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 export function auditFilter(f: AuditFilters): Record<string, unknown> {
   const q: Record<string, unknown> = {};
   if (f.action) q.action = f.action;
-  if (f.actor) q['actor.username'] = f.actor.trim().toLowerCase();
+  const actor = f.actor?.trim();
+  if (actor) q['actor.username'] = trusted({ $regex: literalPattern(actor.slice(0, 100)), $options: 'i' });
   if (f.targetId && /^[0-9a-f]{24}$/i.test(f.targetId)) q['target.id'] = new Types.ObjectId(f.targetId);
   if (f.from || f.to) q.at = trusted({ ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lte: f.to } : {}) });
   if (f.olderThan) q.$or = [{ at: trusted({ $lt: f.olderThan.at }) }, { at: f.olderThan.at, _id: trusted({ $lt: f.olderThan.id }) }];
   return q;
 }
 
-export async function listAuditEvents(actor: Actor, f: AuditFilters, limit = 100) {
+/**
+ * One page of events, newest first. Bounded by `maxTimeMS`: a search that would take longer is refused
+ * (422, on the actor field when that is what made it slow) with what to do instead.
+ */
+export async function listAuditEvents(actor: Actor, f: AuditFilters, limit = 100, opts: { maxTimeMS?: number } = {}) {
   assertPermission(actor, 'viewAuditTrail');
-  return AuditEventModel.find(auditFilter(f)).sort({ at: -1, _id: -1 }).limit(Math.min(limit, 500)).lean();
+  const maxTimeMS = opts.maxTimeMS ?? ACTOR_SEARCH_MAX_MS;
+  try {
+    return await AuditEventModel.find(auditFilter(f)).sort({ at: -1, _id: -1 }).limit(Math.min(limit, 500)).maxTimeMS(maxTimeMS).lean();
+  } catch (err) {
+    if ((err as { code?: number }).code !== 50) throw err;
+    const seconds = `${Math.max(1, Math.round(maxTimeMS / 1000))} second${maxTimeMS > 1500 ? 's' : ''}`;
+    throw new ValidationError(
+      `The search took longer than ${seconds} and was stopped. Narrow it with From and To dates or an action, or type more of the username.`,
+      f.actor?.trim() ? { actor: 'Narrow this search with dates or an action, or type more of the username.' } : {},
+    );
+  }
 }
 
 /**
@@ -43,12 +69,12 @@ export function auditCsv(actor: Actor, f: AuditFilters): { rows: Readable; csv: 
   assertPermission(actor, 'viewAuditTrail');
   async function* rows() {
     for await (const e of AuditEventModel.find(auditFilter(f)).sort({ at: -1, _id: -1 }).lean().cursor()) {
-      yield [e.at.toISOString(), e.action, e.actor?.username, e.target?.label, e.target?.id, e.before, e.after, e.ip, e.via].map(neutraliseCell);
+      yield [e.at.toISOString(), e.action, e.actor?.username, e.onBehalfOf?.username, e.target?.label, e.target?.id, e.before, e.after, e.ip, e.via].map(neutraliseCell);
     }
   }
   return {
     rows: Readable.from(rows()),
-    csv: stringify({ header: true, columns: ['time', 'action', 'actor', 'target', 'targetId', 'before', 'after', 'ip', 'via'] }),
+    csv: stringify({ header: true, columns: ['time', 'action', 'actor', 'onBehalfOf', 'target', 'targetId', 'before', 'after', 'ip', 'via'] }),
   };
 }
 

@@ -17,6 +17,7 @@ function auditEvent(ctx: RequestContext, entry: AuditEntry) {
     at: entry.at ?? new Date(),
     action: entry.action,
     actor: ctx.actor ? { id: ctx.actor.id, username: ctx.actor.username } : null,
+    onBehalfOf: ctx.onBehalfOf ? { id: ctx.onBehalfOf.id, username: ctx.onBehalfOf.username } : null,
     target: entry.target ?? null,
     before: entry.before ?? null,
     after: entry.after ?? null,

@@ -9,7 +9,7 @@ import { searchTermsOf } from '../data/search-terms';
 import { EMAIL_PATTERN, SiteModel, UserModel, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { queueMail } from '../mail/queue';
-import { selfContext } from './actor';
+import { selfContext, type Origin } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, InvalidLinkError, ValidationError } from './errors';
 import { lifecycleSettings } from './lifecycle-settings';
@@ -26,7 +26,7 @@ export function maskEmail(email: string): string {
   return `${local.slice(0, 1)}***@${host.slice(0, 1)}***${tld}`;
 }
 
-export async function requestEmailChange(user: UserDoc, newEmail: string, password: string, where: LinkArea, ip?: string, now: Date = new Date()): Promise<void> {
+export async function requestEmailChange(user: UserDoc, newEmail: string, password: string, where: LinkArea, origin?: Origin, now: Date = new Date()): Promise<void> {
   const email = newEmail.trim().toLowerCase();
   const fields: Record<string, string> = {};
   if (!email) fields.newEmail = 'Enter your new email address.';
@@ -42,7 +42,7 @@ export async function requestEmailChange(user: UserDoc, newEmail: string, passwo
   const name = (user.firstName || user.lastName).trim();
   await queueMail({ to: email, template: 'email-change-confirm', user: user._id, language: user.languageLocaleKey, locals: { name, username: user.username, email, url: linkUrl(where, 'confirm-email', token), expiresIn: describeDuration(ttl) } }, now);
   await queueMail({ to: user.email, template: 'email-changed-notice', user: user._id, language: user.languageLocaleKey, locals: { name, username: user.username, maskedEmail: maskEmail(email) } }, now);
-  await recordAudit(selfContext(user, ip), { action: 'user.email_change_requested', target: { type: 'User', id: user._id, label: user.username }, after: { email } });
+  await recordAudit(selfContext(user, origin), { action: 'user.email_change_requested', target: { type: 'User', id: user._id, label: user.username }, after: { email } });
 }
 
 export async function checkEmailChangeLink(token: unknown, now: Date = new Date()) {

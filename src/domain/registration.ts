@@ -31,14 +31,31 @@ export function assertSelfRegistrationOpen(site: SiteRecord): void {
   if (!site.selfRegistrationEnabled) throw new NotFoundError('Self-registration is not available on this site.');
 }
 
-export async function registerContactlessUser(site: SiteRecord, input: RegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>): Promise<UserDoc> {
-  assertSelfRegistrationOpen(site);
+/**
+ * The profile a site's new contactless users get: its registration profile, on a license that needs no
+ * contact (External Identity). Self-registration and "New external user" in the admin area both use it.
+ */
+export async function contactlessProfileOf(site: Pick<SiteRecord, 'registrationProfile'>, misconfigured = 'Registration on this site is misconfigured; please contact the site owner.') {
   const profile = await ProfileModel.findById(site.registrationProfile).lean();
   const license = profile && (await LicenseModel.findById(profile.license).lean());
-  // A site set up with a profile that needs a contact (or no profile) cannot register guests.
+  // A site set up with a profile that needs a contact (or no profile) cannot take contactless users.
   if (!profile || !license || license.requiresContact || profile.userType === 'internal') {
-    throw new ConflictError('Registration on this site is misconfigured; please contact the site owner.', {}, 'registration_misconfigured');
+    throw new ConflictError(misconfigured, {}, 'registration_misconfigured');
   }
+  return { profile, license };
+}
+
+/** On forms where the username is the email, a taken username is said in terms of the email field. */
+export function asEmailConflict(err: unknown, message = 'An account with this email already exists. Log in instead.'): unknown {
+  if (err instanceof ConflictError && err.code === 'username_taken') {
+    return new ConflictError('An account with this email already exists.', { email: message }, 'email_taken');
+  }
+  return err;
+}
+
+export async function registerContactlessUser(site: SiteRecord, input: RegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>): Promise<UserDoc> {
+  assertSelfRegistrationOpen(site);
+  const { profile } = await contactlessProfileOf(site);
   const missing: Record<string, string> = {};
   if (!input.firstName?.trim()) missing.firstName = 'Enter your first name.';
   if (!input.lastName?.trim()) missing.lastName = 'Enter your last name.';
@@ -64,10 +81,7 @@ export async function registerContactlessUser(site: SiteRecord, input: Registrat
   );
   } catch (err) {
     // On the registration form the username is the email: say so in the guest's terms.
-    if (err instanceof ConflictError && err.code === 'username_taken') {
-      throw new ConflictError('An account with this email already exists.', { email: 'An account with this email already exists. Log in instead.' }, 'email_taken');
-    }
-    throw err;
+    throw asEmailConflict(err);
   }
   // After registration: the address is confirmed by a link.
   await sendVerificationLink(user, { area: 'site', siteSlug: site.slug });

@@ -6,7 +6,7 @@
  */
 import { LoginEventModel, UserModel, type UserDoc } from '../data/models';
 import { endAllUserSessions, endUserSession, findUserSessions, type SessionArea } from '../data/sessions';
-import { selfContext, type Actor, type RequestContext } from './actor';
+import { selfContext, type Actor, type Origin, type RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { NotFoundError } from './errors';
 import { loadForOperation } from './qualification';
@@ -46,17 +46,17 @@ export async function historyOf(userId: UserDoc['_id'], limit = 50) {
 }
 
 /** The user ends one of their own sessions (not a Login As session an admin holds). */
-export async function endOwnSession(user: UserDoc, sessionId: string, area: SessionArea, ip?: string): Promise<void> {
+export async function endOwnSession(user: UserDoc, sessionId: string, area: SessionArea, origin?: Origin): Promise<void> {
   if (typeof sessionId !== 'string' || sessionId.length > 200 || !(await endUserSession(sessionId, area, String(user._id)))) {
     throw new NotFoundError('That session has already ended.');
   }
-  await recordAudit(selfContext(user, ip), { action: 'user.session_ended', target: { type: 'User', id: user._id, label: user.username } });
+  await recordAudit(selfContext(user, origin), { action: 'user.session_ended', target: { type: 'User', id: user._id, label: user.username } });
 }
 
 /** The user ends every session but this one. */
-export async function endOtherSessions(user: UserDoc, currentId: string, ip?: string): Promise<number> {
+export async function endOtherSessions(user: UserDoc, currentId: string, origin?: Origin): Promise<number> {
   const ended = await endAllUserSessions(String(user._id), currentId);
-  await recordAudit(selfContext(user, ip), { action: 'user.other_sessions_ended', target: { type: 'User', id: user._id, label: user.username }, after: { ended } });
+  await recordAudit(selfContext(user, origin), { action: 'user.other_sessions_ended', target: { type: 'User', id: user._id, label: user.username }, after: { ended } });
   return ended;
 }
 

@@ -11,7 +11,7 @@ import { generateSecret, generateURI, verifySync } from 'otplib';
 import QRCode from 'qrcode';
 import { trusted } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
-import { selfContext, type Actor, type RequestContext } from './actor';
+import { selfContext, type Actor, type Origin, type RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, ValidationError } from './errors';
 import { verifyPassword } from './passwords';
@@ -21,7 +21,7 @@ export const ISSUER = 'Identity Portal';
 const RECOVERY_CODES = 10;
 const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 const sha256 = (v: string) => crypto.createHash('sha256').update(v).digest('hex');
-const audit = (user: UserDoc, ip: string | undefined, action: string) => recordAudit(selfContext(user, ip), { action, target: { type: 'User', id: user._id, label: user.username } });
+const audit = (user: UserDoc, origin: Origin, action: string) => recordAudit(selfContext(user, origin), { action, target: { type: 'User', id: user._id, label: user.username } });
 
 function recoveryCode(): string {
   const chars = Array.from({ length: 10 }, () => RECOVERY_ALPHABET[crypto.randomInt(RECOVERY_ALPHABET.length)]);
@@ -56,7 +56,7 @@ function checkCode(secret: string, code: string, afterStep: number, now: Date): 
 }
 
 /** Completes enrolment with a correct code; returns the recovery codes, shown once. */
-export async function confirmEnrolment(user: UserDoc, code: string, ip?: string, now: Date = new Date()): Promise<string[]> {
+export async function confirmEnrolment(user: UserDoc, code: string, origin?: Origin, now: Date = new Date()): Promise<string[]> {
   const current = await UserModel.findById(user._id).select('+mfa').lean();
   const pending = current?.mfa?.pendingSecret;
   if (current?.mfaEnabled) throw new ConflictError('Two-factor sign-in is already on.', {}, 'mfa_enabled');
@@ -69,7 +69,7 @@ export async function confirmEnrolment(user: UserDoc, code: string, ip?: string,
     { $set: { mfaEnabled: true, mfa: { secret: pending, pendingSecret: null, enabledAt: now, lastStep: step, recoveryCodes: codes.map((c) => sha256(normaliseRecovery(c))) } } },
   );
   if (res.modifiedCount !== 1) throw new ConflictError('Two-factor sign-in changed in the meantime; reload the page.', {}, 'mfa_changed');
-  await audit(user, ip, 'user.mfa_enabled');
+  await audit(user, origin, 'user.mfa_enabled');
   return codes;
 }
 
@@ -99,13 +99,13 @@ export async function mfaStatus(userId: UserDoc['_id']): Promise<{ enabled: bool
 }
 
 /** Turns two-factor off after the password is given again. */
-export async function disableOwnMfa(user: UserDoc, password: string, ip?: string): Promise<void> {
+export async function disableOwnMfa(user: UserDoc, password: string, origin?: Origin): Promise<void> {
   const withHash = await UserModel.findById(user._id).select('+passwordHash');
   if (!password || !withHash?.passwordHash || !(await verifyPassword(withHash.passwordHash, password))) {
     throw new ValidationError('Some fields need attention.', { password: 'Your current password is not correct.' });
   }
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null } });
-  await audit(user, ip, 'user.mfa_disabled');
+  await audit(user, origin, 'user.mfa_disabled');
 }
 
 /** An admin resets a user's two-factor (lost phone and codes): they enrol again at their next sign-in where required. */

@@ -6,7 +6,9 @@ import { trusted, type Types } from 'mongoose';
 import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventModel, ProfileModel, SiteModel, UserModel } from '../data/models';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { assertCanManage, assertUserAdministrator, assertVisible, canLoginAs } from './permissions';
+import { assertCanManage, assertUserAdministrator, assertVisible, canLoginAs, missingPermissions } from './permissions';
+import { asEmailConflict, contactlessProfileOf } from './registration';
+import { isSiteMember } from './site-access';
 import { managedView } from './qualification';
 import { conflictFor, createUser, findUserOr404 } from './users';
 import { ValidationError } from './errors';
@@ -90,6 +92,50 @@ export async function createInternalUser(input: NewInternalUser, ctx: RequestCon
   const user = await createUser({ ...input, username: input.username || input.email, profileId: profile._id, contactId: null }, ctx);
   await inviteNewUser(user, {}, ctx);
   return { user };
+}
+
+export interface NewExternalUser { siteId: string; firstName: string; lastName: string; email: string }
+
+/**
+ * Sites on which the actor may create external users: those whose registration profile (the contactless
+ * External Identity profile new users of the site get) holds users the actor may create.
+ */
+export async function externalUserSites(actor: Actor) {
+  if (!actor.permissions.manageInternalUsers) return [];
+  const sites = await SiteModel.find().sort({ name: 1 }).select('name slug registrationProfile').lean();
+  const profiles = await ProfileModel.find({ _id: trusted({ $in: sites.map((s) => s.registrationProfile) }) }).select('name userType').lean();
+  const byId = new Map(profiles.map((p) => [String(p._id), p]));
+  return sites
+    .map((s) => ({ ...s, profile: byId.get(String(s.registrationProfile)) ?? null }))
+    .filter((s) => s.profile && s.profile.userType !== 'internal' && missingPermissions(actor, s.profile.userType).length === 0);
+}
+
+/**
+ * An external user made in the admin area: contactless, on the chosen site with its registration profile
+ * (External Identity; the same rule as self-registration), no password: a set-password invitation is
+ * mailed. Creating needs the rights createUser checks for that user type (as POST /api/v1/users does).
+ */
+export async function createExternalUser(input: NewExternalUser, ctx: RequestContext & { actor: Actor }) {
+  assertUserAdministrator(ctx.actor);
+  const site = /^[0-9a-f]{24}$/i.test(input.siteId) ? await SiteModel.findById(input.siteId).lean() : null;
+  if (!site) throw new ValidationError('Some fields need attention.', { siteId: 'Choose the site the user signs in on.' });
+  const { profile, license } = await contactlessProfileOf(site, `The site ${site.name} has no External Identity registration profile; choose one in its Login & Registration settings first.`);
+  assertCanManage(ctx.actor, { userType: profile.userType, contact: null }, 'create');
+  if (!isSiteMember(site, { profile: profile._id, license: license._id, permissionSets: [] })) {
+    throw new ValidationError('Some fields need attention.', { siteId: `${profile.name} is not a member of ${site.name}, so the user could never sign in there. Add it to the site's members first, or choose another site.` });
+  }
+  const missing: Record<string, string> = {};
+  if (!input.firstName.trim()) missing.firstName = 'Enter their first name.';
+  if (!input.lastName.trim()) missing.lastName = 'Enter their last name.';
+  if (!input.email.trim()) missing.email = 'Enter their email address.';
+  let user;
+  try {
+    user = await createUser({ firstName: input.firstName, lastName: input.lastName, email: input.email, profileId: profile._id, siteId: site._id, contactId: null }, ctx, missing);
+  } catch (err) {
+    throw asEmailConflict(err, 'A user with this email already exists: find them in the list instead.');
+  }
+  await inviteNewUser(user, {}, ctx);
+  return { user, site, profile };
 }
 
 /** Names for the user list's filters: what a user administrator may filter by. */

@@ -148,9 +148,14 @@ function renderView(res: Response, view: string, locals: Record<string, unknown>
   });
 }
 
+/**
+ * The error page. Inside the admin area, a signed-in admin (the admin guard has set res.locals.actor)
+ * keeps the admin navigation on a 4xx; anyone else, and every 500, gets the plain page.
+ */
 export function renderErrorPage(res: Response, status: number, message: string, detail?: string): Promise<void> {
   res.status(status);
-  return renderView(res, 'error', {
+  const inAdminArea = Boolean(res.locals.actor) && status < 500 && (res.req?.originalUrl ?? '').startsWith('/admin');
+  return renderView(res, inAdminArea ? 'admin/error' : 'error', {
     title: status === 404 ? 'Not found' : status >= 500 ? 'Something went wrong' : 'Request refused',
     status,
     message,

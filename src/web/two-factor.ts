@@ -8,7 +8,7 @@
  * counters as passwords, and a completed sign-in gets a fresh session id (signIn).
  */
 import type { Request, Response, RequestHandler } from 'express';
-import { signIn, safeReturnTo, type Area } from '../auth/areas';
+import { originOf, signIn, safeReturnTo, type Area } from '../auth/areas';
 import type { LoginThrottle } from '../auth/throttle';
 import { UserModel, type UserDoc } from '../data/models';
 import { recordFailedLogin, recordLogin } from '../domain/authentication';
@@ -114,7 +114,7 @@ export function enableSubmit(p: TwoFactorPages): RequestHandler {
     const user = signedInUser(req, p.area);
     refuseWithManage(p, req, res, async () => ({ enrolment: await startEnrolment(user).catch(() => null) }));
     const { code } = readStrings(req.body, ['code'], [], 64);
-    const codes = await confirmEnrolment(user, code, req.ip);
+    const codes = await confirmEnrolment(user, code, originOf(req, p.area));
     await renderManage(p, req, res, { recoveryCodes: codes });
   };
 }
@@ -123,7 +123,7 @@ export function disableSubmit(p: TwoFactorPages): RequestHandler {
   return async (req, res) => {
     refuseWithManage(p, req, res);
     const { password } = readStrings(req.body, ['password']);
-    await disableOwnMfa(signedInUser(req, p.area), password, req.ip);
+    await disableOwnMfa(signedInUser(req, p.area), password, originOf(req, p.area));
     res.redirect(303, `${p.managePath(res)}?off=1`);
   };
 }

@@ -10,6 +10,8 @@ import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/brow
 import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
 import { findSiteBySlug, registerContactlessUser } from '../../src/domain/registration';
 import { ApiTokenModel, LicenseModel, PermissionSetModel, ProfileModel, UserModel } from '../../src/data/models';
+import { createApiToken } from '../../src/domain/api-tokens';
+import { loadActor } from '../../src/domain/actor';
 
 async function signIn(context: BrowserContext, baseUrl: string): Promise<Page> {
   const page = await context.newPage();
@@ -91,6 +93,25 @@ describeBrowser('the admin console in a browser', () => {
     await noScript.close();
   }, 60_000);
 
+  it('asks before revoking an API token, naming it and the consequence, without JavaScript', async () => {
+    const noScript = await browser.newContext({ javaScriptEnabled: false });
+    const p = await signIn(noScript, t.baseUrl);
+    await p.goto(`${t.baseUrl}/admin/api-tokens`);
+    await p.getByLabel('Token name').fill('Warehouse sync');
+    await p.getByRole('button', { name: 'Create token' }).click();
+    await p.locator('#new-token').waitFor();
+    await p.goto(`${t.baseUrl}/admin/api-tokens`);
+    await p.getByRole('link', { name: 'Revoke Warehouse sync' }).click();
+    await expect(p.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Revoke the API token "Warehouse sync"?');
+    await expect(p.locator('#consequence').textContent()).resolves.toMatch(/^Integrations using "Warehouse sync" \(ipt_.+…\) stop working at once/);
+    expect((await ApiTokenModel.findOne({ name: 'Warehouse sync' }).lean())!.revokedAt).toBeNull();
+    await p.getByRole('button', { name: 'Revoke token' }).click();
+    await p.waitForURL(`${t.baseUrl}/admin/api-tokens`);
+    await expect(p.getByRole('status').first().textContent()).resolves.toContain('Token "Warehouse sync" revoked: requests with it are now refused.');
+    expect((await ApiTokenModel.findOne({ name: 'Warehouse sync' }).lean())!.revokedAt).toBeInstanceOf(Date);
+    await noScript.close();
+  }, 60_000);
+
   it('does not create a second API token when the page is reloaded', async () => {
     await page.goto(`${t.baseUrl}/admin/api-tokens`);
     await page.getByLabel('Token name').fill('Reload check');
@@ -110,10 +131,12 @@ describeBrowser('the admin console in a browser', () => {
       const admin = (await UserModel.findOne({ username: 'admin@example.com' }).lean())!;
       const profile = (await ProfileModel.findOne({ name: 'Customer Community User' }).lean())!;
       const set = await PermissionSetModel.findOne().lean();
+      const { record: token } = await createApiToken('Page check', { actor: (await loadActor(admin._id))!, via: 'admin' });
       pages = [
         '/admin', '/admin/users', '/admin/users?q=nobody', `/admin/users/${user._id}`, `/admin/users/${admin._id}`, `/admin/users/${user._id}/downgrade`,
         '/admin/sites', '/admin/licenses', '/admin/api-tokens', '/admin/delegated-groups', '/admin/audit', '/admin/profiles', `/admin/profiles/${profile._id}`,
         '/admin/permission-sets', ...(set ? [`/admin/permission-sets/${set._id}`] : []), '/admin/outbox', '/admin/two-factor',
+        `/admin/api-tokens/${token._id}/revoke`, '/admin/users/0123456789abcdef01234567', '/admin/audit?actor=admin',
       ];
     });
 

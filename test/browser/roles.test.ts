@@ -49,10 +49,12 @@ describeBrowser('roles in a browser', () => {
     await expect(admin.getByRole('status').first().textContent()).resolves.toContain('Profile Customer Support created');
 
     await admin.getByRole('link', { name: 'Users', exact: true }).click();
-    await admin.getByLabel('First name', { exact: true }).fill('Sam');
-    await admin.getByLabel('Last name', { exact: true }).fill('Support');
-    await admin.getByLabel('Email (also the username)').fill('sam@example.com');
-    await admin.getByLabel('Internal profile').selectOption({ label: 'Customer Support' });
+    // "New user" has an internal and an external form: this is the internal one.
+    const internal = admin.locator('#new-internal-user');
+    await internal.getByLabel('First name', { exact: true }).fill('Sam');
+    await internal.getByLabel('Last name', { exact: true }).fill('Support');
+    await internal.getByLabel('Email (also the username)').fill('sam@example.com');
+    await internal.getByLabel('Internal profile').selectOption({ label: 'Customer Support' });
     await admin.getByRole('button', { name: 'Create internal user' }).click();
     await expect(admin.getByRole('status').first().textContent()).resolves.toContain('Internal user sam@example.com created and invited');
     const sam = (await UserModel.findOne({ username: 'sam@example.com' }).lean())!;

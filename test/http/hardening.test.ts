@@ -188,7 +188,7 @@ describe('requests that used to stop the process or answer 500', () => {
     expect((await admin.get('/admin/audit?from=garbage')).status).toBe(400);
     const ok = await admin.get('/admin/audit.csv?from=2024-02-29&to=2030-01-01');
     expect(ok.status).toBe(200);
-    expect(ok.text.split('\n')[0]).toBe('time,action,actor,target,targetId,before,after,ip,via');
+    expect(ok.text.split('\n')[0]).toBe('time,action,actor,onBehalfOf,target,targetId,before,after,ip,via');
   });
 
   it('serves a favicon instead of a 404 on every page', async () => {

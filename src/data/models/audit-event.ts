@@ -8,6 +8,11 @@ const auditEventSchema = new Schema({
     type: new Schema({ id: { type: Schema.Types.ObjectId, default: null }, username: { type: String, default: null } }, { _id: false }),
     default: null,
   },
+  /** During Login As: the user the actor (the admin) was signed in as. The change is never the user's own. */
+  onBehalfOf: {
+    type: new Schema({ id: { type: Schema.Types.ObjectId, default: null }, username: { type: String, default: null } }, { _id: false }),
+    default: null,
+  },
   target: {
     type: new Schema({ type: String, id: { type: Schema.Types.ObjectId, default: null }, label: String }, { _id: false }),
     default: null,

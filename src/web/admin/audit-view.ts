@@ -1,7 +1,8 @@
 /**
  * The audit trail as sentences: "root.admin upgraded Ada Lovelace: External Identity User → Customer
  * Community User", with the before/after as a diff that names profiles, licenses, contacts and sites
- * instead of showing their ids, and a link to the target.
+ * instead of showing their ids, and a link to the target. A change made during Login As names both:
+ * "root.admin, logged in as Ada Lovelace, updated the profile of Ada Lovelace".
  */
 import { trusted, Types } from 'mongoose';
 import { AccountModel, ContactModel, LicenseModel, ProfileModel, SiteModel, UserModel, type AuditEvent } from '../../data/models';
@@ -63,7 +64,9 @@ const LOOKUPS: Record<string, 'profile' | 'license' | 'contact' | 'account' | 's
 
 type Lean = AuditEvent & { _id: Types.ObjectId };
 export interface AuditRow {
-  id: string; at: Date; action: string; actor: string; verb: string; target: string; targetHref: string | null;
+  id: string; at: Date; action: string; actor: string;
+  /** During Login As: the user the actor was signed in as ("root.admin, logged in as Ada Lovelace, …"). */
+  onBehalfOf: string | null; verb: string; target: string; targetHref: string | null;
   summary: string; changes: { field: string; before: string; after: string }[]; ip: string | null; via: string;
 }
 
@@ -82,6 +85,7 @@ export async function auditRows(events: Lean[]): Promise<AuditRow[]> {
       for (const [k, v] of Object.entries(side)) if (LOOKUPS[k] && typeof v === 'string' && ID.test(v)) wanted[LOOKUPS[k]].add(v);
     }
     if (e.target?.type === 'User' && e.target.id) wanted.user.add(String(e.target.id));
+    if (e.onBehalfOf?.id) wanted.user.add(String(e.onBehalfOf.id));
   }
   const ids = (k: string) => trusted({ $in: [...wanted[k]].map((i) => new Types.ObjectId(i)) });
   const [profiles, licenses, contacts, accounts, sites, users] = await Promise.all([
@@ -111,6 +115,7 @@ export async function auditRows(events: Lean[]): Promise<AuditRow[]> {
     return {
       id: String(e._id), at: e.at, action: e.action,
       actor: e.actor?.username ?? (e.action === 'user.registered' ? 'A guest' : 'The system'),
+      onBehalfOf: e.onBehalfOf ? (e.onBehalfOf.id && userNames.get(String(e.onBehalfOf.id))) || e.onBehalfOf.username || null : null,
       verb: ACTION_VERBS[e.action]?.[0] ?? e.action,
       target, targetHref: targetId && e.target?.type === 'User' ? ADMIN.user(targetId) : targetId && e.target?.type === 'Profile' ? ADMIN.profile(targetId) : targetId && e.target?.type === 'PermissionSet' ? ADMIN.permissionSet(targetId) : null,
       summary, changes, ip: e.ip ?? null, via: e.via ?? 'system',

@@ -3,9 +3,9 @@ import { Router, type Request, type Response } from 'express';
 import { dashboardFor } from '../../domain/dashboard-stats';
 import { createSite, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../../domain/sites';
 import { changeTotalSeats, listLicenses } from '../../domain/licenses';
-import { createApiToken, listApiTokens, revokeApiToken } from '../../domain/api-tokens';
-import { auditCsv, listAuditEvents, parseAuditCursor, parseDay, type AuditFilters } from '../../domain/audit-trail';
-import { ACTION_VERBS, auditRows } from './audit-view';
+import { createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from '../../domain/api-tokens';
+import { ACTOR_SEARCH_MAX_MS, auditCsv, listAuditEvents, parseAuditCursor, parseDay, type AuditFilters } from '../../domain/audit-trail';
+import { ACTION_VERBS, auditRows, type AuditRow } from './audit-view';
 import { pipeline } from 'node:stream/promises';
 import { listGroups, saveGroup } from '../../domain/delegated-admin';
 import { onRefusal } from '../error-writer';
@@ -101,9 +101,18 @@ export function adminSettingsRouter(): Router {
     res.status(201);
     await tokensPage(req, res);
   });
+  // Revoking asks first, on a page of its own naming the token and the consequence (works without JavaScript).
+  router.get(`${ADMIN.tokens}/:id/revoke`, async (req, res) => {
+    const token = await findActiveApiToken(String(req.params.id), actorOf(res));
+    const heading = `Revoke the API token "${token.name}"?`;
+    res.render('admin/confirm', {
+      title: heading, heading, button: 'Revoke token', action: `${ADMIN.tokens}/${token._id}/revoke`, back: ADMIN.tokens,
+      consequence: `Integrations using "${token.name}" (${token.prefix}…) stop working at once: every request with it is refused. This can't be undone; create a new token to replace it.`,
+    });
+  });
   router.post(`${ADMIN.tokens}/:id/revoke`, async (req, res) => {
-    await revokeApiToken(String(req.params.id), ctxOf(req, res));
-    flash(req, 'ok', 'Token revoked.');
+    const token = await revokeApiToken(String(req.params.id), ctxOf(req, res));
+    flash(req, 'ok', `Token "${token.name}" revoked: requests with it are now refused.`);
     res.redirect(303, ADMIN.tokens);
   });
 
@@ -117,20 +126,23 @@ export function adminSettingsRouter(): Router {
   });
 
   router.get(ADMIN.audit, async (req, res) => {
+    const query = new URLSearchParams(Object.entries({ action: queryString(req, 'action'), actor: queryString(req, 'actor'), targetId: queryString(req, 'targetId'), from: queryString(req, 'from'), to: queryString(req, 'to') }).filter(([, v]) => v));
+    const page = (rows: AuditRow[], olderHref: string | null, newestHref: string | null) => ({
+      title: 'Audit trail', rows, q: Object.fromEntries(query), csvHref: `${ADMIN.audit}.csv?${query}`,
+      actions: Object.entries(ACTION_VERBS).map(([value, [, label]]) => ({ value, label })).sort((a, b) => a.label.localeCompare(b.label)),
+      olderHref, newestHref, filtered: [...query.keys()].length > 0, maxSeconds: ACTOR_SEARCH_MAX_MS / 1000,
+      error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {}, errorIdPrefix: 'a-',
+    });
+    // A search refused (a malformed date, or one that took too long) shows the filters as typed, without events.
+    onRefusal(res, async (r) => r.render('admin/audit', page([], null, null)));
     const filters = auditFilters(req);
     const older = queryString(req, 'older');
     const olderThan = older ? parseAuditCursor(older) : undefined;
     const events = await listAuditEvents(actorOf(res), { ...filters, olderThan }, 101);
     const shown = events.slice(0, 100);
-    const query = new URLSearchParams(Object.entries({ action: queryString(req, 'action'), actor: queryString(req, 'actor'), targetId: queryString(req, 'targetId'), from: queryString(req, 'from'), to: queryString(req, 'to') }).filter(([, v]) => v));
     const last = shown[shown.length - 1];
     const olderHref = events.length > 100 && last ? `${ADMIN.audit}?${new URLSearchParams([...query, ['older', `${last.at.toISOString()}_${last._id}`]])}` : null;
-    const filtered = [...query.keys()].length > 0;
-    res.render('admin/audit', {
-      title: 'Audit trail', rows: await auditRows(shown), q: Object.fromEntries(query), csvHref: `${ADMIN.audit}.csv?${query}`,
-      actions: Object.entries(ACTION_VERBS).map(([value, [, label]]) => ({ value, label })).sort((a, b) => a.label.localeCompare(b.label)),
-      olderHref, newestHref: older ? `${ADMIN.audit}?${query}` : null, filtered,
-    });
+    res.render('admin/audit', page(await auditRows(shown), olderHref, older ? `${ADMIN.audit}?${query}` : null));
   });
   router.get(`${ADMIN.audit}.csv`, async (req, res) => {
     const { rows, csv } = auditCsv(actorOf(res), auditFilters(req));

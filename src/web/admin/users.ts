@@ -6,7 +6,7 @@
 import { Router, type Request, type Response } from 'express';
 import { searchUsers } from '../../domain/user-directory';
 import { addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, setUserActive, upgradeUser } from '../../domain/qualification';
-import { createInternalUser, editUser, freeContacts, listAccounts, upgradeProfiles, userDetails, userFilterChoices } from '../../domain/user-admin';
+import { createExternalUser, createInternalUser, editUser, externalUserSites, freeContacts, listAccounts, upgradeProfiles, userDetails, userFilterChoices } from '../../domain/user-admin';
 import { assignPermissionSet, listPermissionSets, removePermissionSet } from '../../domain/permission-sets';
 import { profilesOfType } from '../../domain/profiles';
 import { resendInvitation, sendResetLinkAsAdmin } from '../../domain/invitations';
@@ -182,9 +182,13 @@ export function adminUsersRouter(): Router {
     const filtered = Object.entries(f).some(([, v]) => v);
     const next = page.nextCursor ? `${ADMIN.users}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(f).filter(([, v]) => v)), cursor: page.nextCursor })}` : null;
     const internalProfiles = actorOf(res).permissions.manageInternalUsers ? profiles.filter((p) => p.userType === 'internal') : [];
+    // "New user": internal or external. A refused form is shown again with its own values and messages only.
+    const refusedForm = req.method === 'POST' ? (req.path.endsWith('/external') ? 'external' : 'internal') : null;
     res.render('admin/users', {
       title: 'Users', users: page.records, rows, filtered, cursor: queryString(req, 'cursor'), nonce: newFormNonce(), filters: f, next, licenses, profiles, sites, internalProfiles,
+      externalSites: await externalUserSites(actorOf(res)), refusedForm,
       values: req.method === 'POST' ? req.body : {}, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {},
+      errorIdPrefix: refusedForm === 'external' ? 'x-' : 'f-',
     });
   };
   router.get(ADMIN.users, (req, res) => usersPage(req, res));
@@ -195,6 +199,15 @@ export function adminUsersRouter(): Router {
       firstName: field(req, 'firstName'), lastName: field(req, 'lastName'), email: field(req, 'email'), profileId: field(req, 'profileId'),
     }, ctxOf(req, res));
     flash(req, 'ok', `Internal user ${user.username} created and invited: they choose their password from the link mailed to ${user.email}.`);
+    res.redirect(303, ADMIN.user(user._id));
+  });
+
+  router.post(`${ADMIN.users}/external`, async (req, res) => {
+    onRefusal(res, (r) => usersPage(req, r));
+    const { user, site } = await createExternalUser({
+      siteId: field(req, 'siteId'), firstName: field(req, 'firstName'), lastName: field(req, 'lastName'), email: field(req, 'email'),
+    }, ctxOf(req, res));
+    flash(req, 'ok', `External user ${user.username} created on ${site.name}, contactless (External Identity), and invited: they choose their password from the link mailed to ${user.email}.`);
     res.redirect(303, ADMIN.user(user._id));
   });
 

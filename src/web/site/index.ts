@@ -15,7 +15,7 @@ import { NotFoundError, ValidationError } from '../../domain/errors';
 import { onRefusal } from '../error-writer';
 import { assertMaySignIn } from '../../domain/verification';
 import { authenticateLogin } from '../../auth/login';
-import { safeReturnTo, signIn, signOut } from '../../auth/areas';
+import { originOf, safeReturnTo, signIn, signOut } from '../../auth/areas';
 import { keepTyped, readStrings } from '../forms';
 import { sitePaths } from './paths';
 import type { SiteRecord } from '../../data/models';
@@ -151,14 +151,14 @@ export function siteRouter(deps: AppDeps): Router {
       localeSidKey: f.localeSidKey ?? '',
       languageLocaleKey: f.languageLocaleKey ?? '',
       timeZoneSidKey: f.timeZoneSidKey ?? '',
-    }, req.ip);
+    }, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=profile`);
   });
 
   site.post('/account/password', requireSignIn, async (req, res) => {
     onRefusal(res, { view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: null } });
     const f = readStrings(req.body, [], ['currentPassword', 'newPassword']);
-    const updated = await changeOwnPassword(req.siteUser!._id, f.currentPassword ?? '', f.newPassword ?? '', req.ip);
+    const updated = await changeOwnPassword(req.siteUser!._id, f.currentPassword ?? '', f.newPassword ?? '', originOf(req));
     // The epoch moved on, which ends every other session; this one signs in again with a fresh id.
     await signIn(req, 'site', updated, req.session.site?.impersonator);
     res.redirect(303, `${res.locals.paths.account}?saved=password`);

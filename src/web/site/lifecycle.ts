@@ -11,6 +11,7 @@ import { readStrings } from '../forms';
 import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from '../../domain/sessions';
 import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from '../../domain/email-change';
 import { keepTyped } from '../forms';
+import { originOf } from '../../auth/areas';
 import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../two-factor';
 
 export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: RequestHandler): void {
@@ -50,11 +51,11 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
   site.post('/account/sessions/end', requireSignIn, async (req, res) => {
     const f = readStrings(req.body, ['id', 'area'], [], 200);
     if (f.area !== 'site' && f.area !== 'admin') throw new ValidationError('Some fields need attention.', { area: 'Use site or admin.' });
-    await endOwnSession(req.siteUser!, f.id, f.area, req.ip);
+    await endOwnSession(req.siteUser!, f.id, f.area, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=session`);
   });
   site.post('/account/sessions/end-others', requireSignIn, async (req, res) => {
-    await endOtherSessions(req.siteUser!, req.sessionID, req.ip);
+    await endOtherSessions(req.siteUser!, req.sessionID, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=sessions`);
   });
 
@@ -71,7 +72,7 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     const f = readStrings(req.body, [], ['newEmail', 'password'], 1024);
     if ((f.newEmail ?? '').length > 254) throw new ValidationError('Some fields need attention.', { newEmail: 'Use at most 254 characters.' });
     await pages.throttle.consume(user.email, req.ip ?? 'unknown');
-    await requestEmailChange(user, f.newEmail ?? '', f.password ?? '', { area: 'site', siteSlug: res.locals.site!.slug }, req.ip);
+    await requestEmailChange(user, f.newEmail ?? '', f.password ?? '', { area: 'site', siteSlug: res.locals.site!.slug }, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=email`);
   });
   site.get('/confirm-email', async (req, res) => {

@@ -131,7 +131,7 @@ describe('audit trail', () => {
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
     expect(csv.headers['content-disposition']).toMatch(/attachment; filename="?audit-trail.csv"?/);
     const lines = csv.text.trim().split('\n');
-    expect(lines[0]).toBe('time,action,actor,target,targetId,before,after,ip,via');
+    expect(lines[0]).toBe('time,action,actor,onBehalfOf,target,targetId,before,after,ip,via');
     expect(lines).toHaveLength(2);
     expect(await AuditEventModel.countDocuments({ action: 'user.edited' })).toBe(1);
   });

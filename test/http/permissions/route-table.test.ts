@@ -22,7 +22,7 @@ const PROFILE_READERS: Permission[] = ['manageProfiles', 'manageInternalUsers', 
 
 /** [method, express path, permissions the actor lacks] for the admin area (sign-in, setup and the dashboard are open). */
 const ADMIN_ROUTES: [string, string, Permission[]][] = [
-  ['get', '/admin/users', MIU], ['post', '/admin/users', MIU], ['get', '/admin/users/:id', MIU],
+  ['get', '/admin/users', MIU], ['post', '/admin/users', MIU], ['post', '/admin/users/external', MIU], ['get', '/admin/users/:id', MIU],
   ...['contact', 'associate', 'upgrade', 'downgrade', 'deactivate', 'activate', 'edit', 'reset-password', 'login-as', 'profile', 'permission-sets',
     'invitation', 'verification', 'sessions/end', 'two-factor/reset'].map(
     (a): [string, string, Permission[]] => ['post', `/admin/users/:id/${a}`, MIU],
@@ -33,7 +33,7 @@ const ADMIN_ROUTES: [string, string, Permission[]][] = [
   ['get', '/admin/sites', ['manageSites']], ['post', '/admin/sites', ['manageSites']], ['post', '/admin/sites/:id', ['manageSites']],
   ['post', '/admin/sites/:id/members', ['manageSites']], ['post', '/admin/sites/:id/pages/:page/audience', ['manageSites']],
   ['get', '/admin/licenses', ['manageLicenses']], ['post', '/admin/licenses/:id', ['manageLicenses']],
-  ['get', '/admin/api-tokens', ['manageApiTokens']], ['post', '/admin/api-tokens', ['manageApiTokens']], ['post', '/admin/api-tokens/:id/revoke', ['manageApiTokens']],
+  ['get', '/admin/api-tokens', ['manageApiTokens']], ['post', '/admin/api-tokens', ['manageApiTokens']], ['get', '/admin/api-tokens/:id/revoke', ['manageApiTokens']], ['post', '/admin/api-tokens/:id/revoke', ['manageApiTokens']],
   ['get', '/admin/delegated-groups', MIU], ['post', '/admin/delegated-groups{/:id}', MIU],
   ['get', '/admin/audit', ['viewAuditTrail']], ['get', '/admin/audit.csv', ['viewAuditTrail']],
   ['get', '/admin/outbox', ['viewOutbox']],

@@ -1,14 +1,14 @@
 /** Dashboard, sites, licenses, API tokens, delegated admin groups and the audit trail. */
 import { Router, type Request, type Response } from 'express';
 import { dashboardFor } from '../../domain/dashboard-stats';
-import { createSite, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../../domain/sites';
+import { createSite, DEFAULT_REGISTRATION_PROFILE, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../../domain/sites';
 import { changeTotalSeats, listLicenses } from '../../domain/licenses';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../domain/api-tokens';
 import { auditCsv, listAuditEvents, parseAuditCursor, parseDay, type AuditFilters } from '../../domain/audit-trail';
 import { ACTION_VERBS, auditRows } from './audit-view';
 import { pipeline } from 'node:stream/promises';
 import { listGroups, saveGroup } from '../../domain/delegated-admin';
-import { onRefusal } from '../error-writer';
+import { formRoute, onRefusal } from '../error-writer';
 import { barChart, donutChart } from './charts';
 import { ADMIN, actorOf, ctxOf, field, fieldList, firstUse, flash, newFormNonce, queryString } from './common';
 
@@ -38,44 +38,48 @@ export function adminSettingsRouter(): Router {
     });
   });
 
-  const sitesPage = async (res: Response) => {
+  /** The Sites page; after a refusal, the refused form (named by its _form field) shows what was typed. */
+  const sitesPage = async (req: Request, res: Response) => {
     const actor = actorOf(res);
-    const sites = await listSites(actor);
-    const choices = await siteChoices(actor);
-    res.render('admin/sites', { title: 'Sites', sites, profiles: choices.registration, choices, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
+    const [sites, choices] = await Promise.all([listSites(actor), siteChoices(actor)]);
+    const body = (req.method === 'POST' && req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+    const refusedForm = res.locals.error && typeof body._form === 'string' && /^[a-z0-9-]{1,40}$/.test(body._form) ? body._form : null;
+    res.render('admin/sites', {
+      title: 'Sites', sites, profiles: choices.registration, choices, defaultProfile: DEFAULT_REGISTRATION_PROFILE,
+      refusedForm, values: refusedForm ? body : {}, errorIdPrefix: refusedForm ? `${refusedForm}-` : 'f-',
+      slugChange: refusedForm && res.locals.errorCode === 'slug_change_unconfirmed' ? refusedForm : null,
+      error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {},
+    });
   };
-  router.get(ADMIN.sites, async (_req, res) => sitesPage(res));
-  router.post(`${ADMIN.sites}/:id/members`, async (req, res) => {
-    onRefusal(res, (r) => sitesPage(r));
+  const sitesForm = (req: Request) => (r: Response) => sitesPage(req, r);
+  router.get(ADMIN.sites, async (req, res) => sitesPage(req, res));
+  router.post(`${ADMIN.sites}/:id/members`, formRoute(sitesForm, async (req, res) => {
     await setSiteMembers(String(req.params.id), { profileIds: fieldList(req, 'profileIds'), permissionSetIds: fieldList(req, 'permissionSetIds') }, ctxOf(req, res));
     flash(req, 'ok', 'Members saved.');
     res.redirect(303, ADMIN.sites);
-  });
-  router.post(`${ADMIN.sites}/:id/pages/:page/audience`, async (req, res) => {
-    onRefusal(res, (r) => sitesPage(r));
+  }));
+  router.post(`${ADMIN.sites}/:id/pages/:page/audience`, formRoute(sitesForm, async (req, res) => {
     await setPageAudience(String(req.params.id), String(req.params.page), { licenseIds: fieldList(req, 'licenseIds'), profileIds: fieldList(req, 'profileIds') }, ctxOf(req, res));
     flash(req, 'ok', 'Page audience saved.');
     res.redirect(303, ADMIN.sites);
-  });
-  router.post(ADMIN.sites, async (req, res) => {
-    onRefusal(res, (r) => sitesPage(r));
-    await createSite({ name: field(req, 'name'), slug: field(req, 'slug'), registrationProfileId: field(req, 'registrationProfileId') }, ctxOf(req, res));
-    flash(req, 'ok', 'Site created. Self-registration starts off: turn it on in its Login & Registration settings.');
+  }));
+  router.post(ADMIN.sites, formRoute(sitesForm, async (req, res) => {
+    const site = await createSite({ name: field(req, 'name'), slug: field(req, 'slug'), registrationProfileId: field(req, 'registrationProfileId') || undefined }, ctxOf(req, res));
+    flash(req, 'ok', `Site created at /s/${site.slug}/. Self-registration starts off: turn it on in its Login & Registration settings.`);
     res.redirect(303, ADMIN.sites);
-  });
-  router.post(`${ADMIN.sites}/:id`, async (req, res) => {
-    onRefusal(res, (r) => sitesPage(r));
-    await updateSite(String(req.params.id), {
+  }));
+  router.post(`${ADMIN.sites}/:id`, formRoute(sitesForm, async (req, res) => {
+    const site = await updateSite(String(req.params.id), {
       name: field(req, 'name'), slug: field(req, 'slug'), registrationProfileId: field(req, 'registrationProfileId'),
-      selfRegistrationEnabled: field(req, 'selfRegistrationEnabled') === 'on',
+      selfRegistrationEnabled: field(req, 'selfRegistrationEnabled') === 'on', confirmedSlug: field(req, 'confirmedSlug') || undefined,
       // Forms that show the account lifecycle settings say so; others leave them unchanged.
       ...(field(req, 'lifecycleSettings') === '1'
         ? { allowUnverifiedSignIn: field(req, 'allowUnverifiedSignIn') === 'on', requireMfa: field(req, 'requireMfa') === 'on', usernameFollowsEmail: field(req, 'usernameFollowsEmail') === 'on' }
         : {}),
     }, ctxOf(req, res));
-    flash(req, 'ok', 'Login & Registration settings saved.');
+    flash(req, 'ok', `Login & Registration settings of ${site.name} saved; the site is at /s/${site.slug}/.`);
     res.redirect(303, ADMIN.sites);
-  });
+  }));
 
   const licensesPage = async (res: Response) => res.render('admin/licenses', { title: 'Licenses', licenses: await listLicenses(actorOf(res)), error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
   router.get(ADMIN.licenses, async (_req, res) => licensesPage(res));

@@ -1,6 +1,6 @@
 /** Dashboard, sites, licenses, API tokens, delegated admin groups and the audit trail. */
 import { Router, type Request, type Response } from 'express';
-import { dashboardFor } from '../../domain/dashboard-stats';
+import { dashboardFor, weekChangeText } from '../../domain/dashboard-stats';
 import { createSite, DEFAULT_REGISTRATION_PROFILE, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../../domain/sites';
 import { changeTotalSeats, listLicenses } from '../../domain/licenses';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../domain/api-tokens';
@@ -9,7 +9,7 @@ import { ACTION_VERBS, auditRows } from './audit-view';
 import { pipeline } from 'node:stream/promises';
 import { addToGroup, findGroupCandidates, listGroups, removeFromGroup, saveGroupName } from '../../domain/delegated-admin';
 import { formRoute, onRefusal } from '../error-writer';
-import { barChart, donutChart } from './charts';
+import { barChart, donutChart, shortDay } from './charts';
 import { ADMIN, actorOf, ctxOf, field, fieldList, firstUse, flash, newFormNonce, queryString } from './common';
 
 function auditFilters(req: Request): AuditFilters {
@@ -26,10 +26,11 @@ export function adminSettingsRouter(): Router {
       title: 'Dashboard',
       stats,
       charts: {
-        registrations: stats && barChart(stats.registrationsPerDay.map((d) => ({ label: d.day.slice(5), value: d.count })), 'Registrations per day, last 30 days'),
+        registrations: stats && barChart(stats.registrationsPerDay.map((d) => ({ label: shortDay(d.day), value: d.count })), 'Registrations per day, last 30 days', { todayLast: true }),
         kinds: stats && donutChart([{ label: 'Contactless', value: stats.contactless }, { label: 'With contact', value: stats.qualified }], 'Contactless versus qualified users'),
       },
-      registeredThisWeek: stats ? stats.registrationsPerDay.slice(-7).reduce((n, d) => n + d.count, 0) : 0,
+      change: stats && { contactless: weekChangeText(stats.weekChange.contactless), qualified: weekChangeText(stats.weekChange.qualified), internal: weekChangeText(stats.weekChange.internal) },
+      shortDay,
       seatRows: (seats ?? []).map((l) => {
         const unlimited = l.total >= 1_000_000;
         const share = l.total > 0 ? l.used / l.total : 1;

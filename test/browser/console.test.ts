@@ -110,7 +110,7 @@ describeBrowser('the admin console in a browser', () => {
     const p = await phone.newPage();
     // Line boxes of an element's text: one per line it takes.
     const lines = (selector: string) => p.locator(selector).first().evaluate((el) => {
-      const range = document.createRange();
+      const range = el.ownerDocument.createRange();
       range.selectNodeContents(el);
       return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
     });
@@ -123,9 +123,10 @@ describeBrowser('the admin console in a browser', () => {
     await p.getByRole('button', { name: 'Log in' }).click();
     await p.waitForURL(`${t.baseUrl}/s/portal/`);
     await expect(lines('header.topbar form.inline button')).resolves.toBe(1);
+    // The button is as tall as one line of its text (plus its padding).
     await expect(p.getByRole('button', { name: 'Log out' }).evaluate((el) => {
-      const lineHeight = parseFloat(getComputedStyle(el).lineHeight) || parseFloat(getComputedStyle(el).fontSize) * 1.5;
-      const style = getComputedStyle(el);
+      const style = el.ownerDocument.defaultView!.getComputedStyle(el);
+      const lineHeight = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.5;
       return el.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom) <= lineHeight + 1;
     })).resolves.toBe(true);
     await expect(p.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(375);

@@ -70,8 +70,7 @@ export function buildUserFilter(f: UserFilters, scope: UserScope | null): Record
   }
   if (f.username) and.push({ username: f.username.trim().toLowerCase() });
   if (f.email) and.push({ email: f.email.trim().toLowerCase() });
-  // Contactless means an external user without a contact; internal users never have one and are not counted.
-  if (f.contactless === true) and.push({ contact: null, userType: trusted({ $ne: 'internal' }) });
+  if (f.contactless === true) and.push({ contact: null });
   if (f.contactless === false) and.push({ contact: trusted({ $ne: null }) });
   if (f.licenseId) and.push({ license: oid(f.licenseId, 'licenseId') });
   if (f.profileId) and.push({ profile: oid(f.profileId, 'profileId') });

@@ -23,4 +23,60 @@
       navigator.clipboard.writeText(source.textContent.trim()).then(function () { button.textContent = 'Copied'; }, function () { button.textContent = 'Copy failed: select the text'; });
     });
   });
+  // Searchable pickers (delegated admin groups): matches appear as you type, each with an Add button that
+  // posts the same form the page shows without JavaScript (a GET search form listing the matches).
+  document.querySelectorAll('form[data-picker]').forEach(function (form) {
+    var input = form.querySelector('input[type="search"]');
+    var results = document.getElementById(form.getAttribute('data-picker-results'));
+    var csrf = document.querySelector('input[name="_csrf"]');
+    if (!input || !results || !csrf || !window.fetch) return;
+    var timer = null;
+    var asked = 0;
+    function hidden(name, value) {
+      var el = document.createElement('input');
+      el.type = 'hidden'; el.name = name; el.value = value;
+      return el;
+    }
+    function show(candidates, q) {
+      results.textContent = '';
+      if (!q) return;
+      if (candidates.length === 0) {
+        var none = document.createElement('p');
+        none.className = 'empty';
+        none.textContent = 'Nothing matches \u201c' + q + '\u201d.';
+        results.appendChild(none);
+        return;
+      }
+      var list = document.createElement('ul');
+      list.className = 'candidates';
+      candidates.forEach(function (c) {
+        var li = document.createElement('li');
+        var label = document.createElement('span');
+        label.textContent = c.label + (c.detail ? ' (' + c.detail + ')' : '');
+        var add = document.createElement('form');
+        add.method = 'post'; add.action = form.getAttribute('data-picker-add'); add.className = 'inline';
+        add.appendChild(hidden('_csrf', csrf.value));
+        add.appendChild(hidden('_form', form.getAttribute('data-picker-form')));
+        add.appendChild(hidden(form.getAttribute('data-picker-field'), c.id));
+        var button = document.createElement('button');
+        button.type = 'submit';
+        button.textContent = 'Add';
+        button.setAttribute('aria-label', 'Add ' + c.label);
+        add.appendChild(button);
+        li.appendChild(label); li.appendChild(add); list.appendChild(li);
+      });
+      results.appendChild(list);
+    }
+    input.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var q = input.value.trim();
+        var mine = ++asked;
+        if (!q) return show([], '');
+        fetch(form.getAttribute('data-picker') + '&q=' + encodeURIComponent(q), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+          .then(function (r) { return r.ok ? r.json() : { candidates: [] }; })
+          .then(function (body) { if (mine === asked) show(body.candidates || [], q); }, function () { /* the Search button still works */ });
+      }, 200);
+    });
+  });
 })();

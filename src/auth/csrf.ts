@@ -13,6 +13,41 @@ import type { Request, RequestHandler } from 'express';
 import { doubleCsrf } from 'csrf-csrf';
 import type { Config } from '../config';
 import { CsrfError } from '../domain/errors';
+import { showsFormAgain } from '../web/error-writer';
+
+interface RouterLayer {
+  match(path: string): false | { path: string };
+  route?: { _handlesMethod(method: string): boolean; stack: { handle: unknown }[] };
+  handle?: { stack?: RouterLayer[] };
+}
+
+/**
+ * The last handler of the route Express will dispatch this request to, found with Express's own matching
+ * (middleware is assumed to pass; routers are entered as Express enters them), or undefined.
+ */
+function routeHandlerFor(req: Request): unknown {
+  const find = (stack: RouterLayer[], path: string): unknown => {
+    for (const layer of stack) {
+      let m: false | { path: string };
+      try {
+        m = layer.match(path);
+      } catch {
+        return undefined;
+      }
+      if (!m) continue;
+      if (layer.route) {
+        if (layer.route._handlesMethod(req.method)) return layer.route.stack[layer.route.stack.length - 1]?.handle;
+      } else if (layer.handle?.stack) {
+        const rest = path.slice(m.path.length);
+        const found = find(layer.handle.stack, rest.startsWith('/') ? rest : `/${rest}`);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  const router = (req.app as unknown as { router?: { stack: RouterLayer[] } }).router;
+  return router ? find(router.stack, req.path) : undefined;
+}
 
 const exempt = (req: Request) => req.path.startsWith('/api/') || req.path.startsWith('/scim/');
 
@@ -36,7 +71,17 @@ export function csrfMiddleware(config: Config): { protect: RequestHandler; local
   });
 
   const protect: RequestHandler = (req, res, next) => {
-    doubleCsrfProtection(req, res, (err?: unknown) => next(err ? new CsrfError() : undefined));
+    doubleCsrfProtection(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const refusal = new CsrfError();
+      // A form route (formRoute) refuses it itself, before its handler runs, showing the form again with
+      // what was typed; any other route never runs.
+      if (req.method === 'POST' && showsFormAgain(routeHandlerFor(req))) {
+        res.locals.csrfRefusal = refusal;
+        return next();
+      }
+      next(refusal);
+    });
   };
 
   /** Puts the token in res.locals for forms: <input type="hidden" name="_csrf" value="<%= csrfToken %>">. */

@@ -2,7 +2,7 @@
  * Figures for the admin dashboard, computed by aggregation in the database. Every admin may open the
  * dashboard; user figures need Manage Internal Users and seat figures Manage Licenses (null without).
  */
-import { LicenseModel, UserModel } from '../data/models';
+import { AuditEventModel, LicenseModel, UserModel } from '../data/models';
 import { trusted } from 'mongoose';
 import type { Actor } from './actor';
 
@@ -11,6 +11,11 @@ export interface DashboardStats {
   contactless: number;
   qualified: number;
   internal: number;
+  /**
+   * Change over the last seven days, per headline: contactless users registered (and still contactless),
+   * users qualified (a contact added or associated) less those downgraded, internal users created.
+   */
+  weekChange: { contactless: number; qualified: number; internal: number };
   seats: { name: string; used: number; total: number }[];
 }
 
@@ -42,11 +47,26 @@ export async function dashboardStats(now: Date = new Date(), days = 30): Promise
     },
   ]);
   const licenses = await LicenseModel.find().sort({ name: 1 }).lean();
+  const weekAgo = new Date(now.getTime() - 7 * 86_400_000);
+  const week = trusted({ $gt: weekAgo, $lte: now });
+  const recent = { createdAt: week };
+  const [newContactless, newInternal, qualifiedEvents, downgradedEvents] = await Promise.all([
+    UserModel.countDocuments({ ...recent, userType: trusted({ $ne: 'internal' }), contact: null }),
+    UserModel.countDocuments({ ...recent, userType: 'internal' }),
+    AuditEventModel.countDocuments({ at: week, action: trusted({ $in: ['user.contact_added', 'user.contact_associated'] }) }),
+    AuditEventModel.countDocuments({ at: week, action: 'user.downgraded' }),
+  ]);
   return {
+    weekChange: { contactless: newContactless, qualified: qualifiedEvents - downgradedEvents, internal: newInternal },
     registrationsPerDay,
     contactless: kinds?.contactless[0]?.n ?? 0,
     qualified: kinds?.qualified[0]?.n ?? 0,
     internal: kinds?.internal[0]?.n ?? 0,
     seats: licenses.map((l) => ({ name: l.name, used: l.usedSeats, total: l.totalSeats })),
   };
+}
+
+/** "+5 this week", "−2 this week", "No change this week". */
+export function weekChangeText(n: number): string {
+  return n === 0 ? 'No change this week' : `${n > 0 ? '+' : '\u2212'}${Math.abs(n)} this week`;
 }

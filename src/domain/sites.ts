@@ -15,6 +15,11 @@ import { validateAndSave } from './save';
 
 export interface SiteInput {
   name: string; slug: string; selfRegistrationEnabled: boolean; registrationProfileId: string;
+  /**
+   * A new address breaks every link to the old one (bookmarks, mails, the registration page), so it is
+   * saved only when the caller confirms that very address (the form asks once; nothing is saved before).
+   */
+  confirmedSlug?: string;
   /** Account lifecycle settings; left as they are when not given. */
   allowUnverifiedSignIn?: boolean; requireMfa?: boolean; usernameFollowsEmail?: boolean;
 }
@@ -44,9 +49,12 @@ export async function siteChoices(actor: Actor) {
   return { registration, profiles, permissionSets, licenses };
 }
 
+/** The profile new sites register guests with unless told otherwise. */
+export const DEFAULT_REGISTRATION_PROFILE = 'External Identity User';
+
 async function validProfile(id: string) {
   const allowed = await registrationProfiles();
-  const found = allowed.find((p) => String(p._id) === id);
+  const found = id ? allowed.find((p) => String(p._id) === id) : allowed.find((p) => p.name === DEFAULT_REGISTRATION_PROFILE) ?? allowed[0];
   if (!found) throw new ValidationError('Some fields need attention.', { registrationProfileId: 'Choose an External Identity profile.' });
   return found;
 }
@@ -69,10 +77,22 @@ function registrationMemberRule(site: SiteDoc, profileName: string): void {
   }
 }
 
-/** New sites start with self-registration off and no members, whatever the form says. */
-export async function createSite(input: Omit<SiteInput, 'selfRegistrationEnabled'>, ctx: RequestContext & { actor: Actor }): Promise<SiteDoc> {
+/** The addresses a slug change moves, for the warning before it is confirmed. */
+export function slugChangeRefusal(oldSlug: string, newSlug: string): ConflictError {
+  return new ConflictError(
+    `Changing the address breaks links: /s/${oldSlug}/ (its pages, bookmarks and links in mails already sent) stops working, and the site moves to /s/${newSlug}/. Check and choose "Change the address" to confirm.`,
+    { slug: `Links to /s/${oldSlug}/ will stop working; the site will be at /s/${newSlug}/.` },
+    'slug_change_unconfirmed',
+  );
+}
+
+/**
+ * New sites start with self-registration off and no members, whatever the form says; without a
+ * registration profile they get External Identity User.
+ */
+export async function createSite(input: Omit<SiteInput, 'selfRegistrationEnabled' | 'registrationProfileId'> & { registrationProfileId?: string }, ctx: RequestContext & { actor: Actor }): Promise<SiteDoc> {
   assertPermission(ctx.actor, 'manageSites');
-  const profile = await validProfile(input.registrationProfileId);
+  const profile = await validProfile(input.registrationProfileId ?? '');
   const site = new SiteModel({ name: input.name, slug: input.slug, selfRegistrationEnabled: false, registrationProfile: profile._id, members: { profiles: [], permissionSets: [] } });
   await saveSite(site);
   await recordAudit(ctx, { action: 'site.created', target: { type: 'Site', id: site._id, label: site.slug }, after: { name: site.name, slug: site.slug } });
@@ -85,6 +105,8 @@ export async function updateSite(id: string, input: SiteInput, ctx: RequestConte
   const profile = await validProfile(input.registrationProfileId);
   const before = { name: site.name, slug: site.slug, selfRegistrationEnabled: site.selfRegistrationEnabled, registrationProfile: String(site.registrationProfile), allowUnverifiedSignIn: site.allowUnverifiedSignIn, requireMfa: site.requireMfa, usernameFollowsEmail: site.usernameFollowsEmail };
   site.set({ name: input.name, slug: input.slug, selfRegistrationEnabled: input.selfRegistrationEnabled, registrationProfile: profile._id });
+  // Asked only about a valid new address (a malformed one gets its own message when saving).
+  if (site.isModified('slug') && !site.validateSync(['slug']) && input.confirmedSlug?.trim().toLowerCase() !== site.slug) throw slugChangeRefusal(before.slug, site.slug);
   if (input.allowUnverifiedSignIn !== undefined) site.allowUnverifiedSignIn = input.allowUnverifiedSignIn;
   if (input.requireMfa !== undefined) site.requireMfa = input.requireMfa;
   if (input.usernameFollowsEmail !== undefined) site.usernameFollowsEmail = input.usernameFollowsEmail;

@@ -8,7 +8,7 @@
  * Anything that is not a domain error is logged and answered 500 without details (a stack trace only in
  * development).
  */
-import type { ErrorRequestHandler, Request, Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   BadRequestError,
   ConflictError,
@@ -41,6 +41,32 @@ export type RefusalForm = { view: string; locals: Record<string, unknown> } | ((
 export function onRefusal(res: Response, form: RefusalForm): void {
   res.locals.refusalForm = form;
 }
+
+const SHOWS_FORM_AGAIN = Symbol('showsFormAgain');
+
+/**
+ * A form route: its form is registered before anything else runs, so any refusal, an expired CSRF token
+ * included, shows the form again with what was typed. The CSRF check (auth/csrf.ts) lets a request with a
+ * bad token reach such a route only (it looks the route up first); here it is refused before the handler
+ * runs, so nothing is written.
+ */
+export function formRoute<Req extends Request = Request>(form: (req: Req, res: Response) => RefusalForm, handler: (req: Req, res: Response, next: NextFunction) => Promise<void> | void): RequestHandler {
+  const route = async (req: Request, res: Response, next: NextFunction) => {
+    onRefusal(res, form(req as Req, res));
+    const expired = res.locals.csrfRefusal as CsrfError | undefined;
+    if (expired) throw expired;
+    await handler(req as Req, res, next);
+  };
+  return Object.assign(route, { [SHOWS_FORM_AGAIN]: true }) as RequestHandler;
+}
+
+/** True for a handler made by formRoute. */
+export function showsFormAgain(handle: unknown): boolean {
+  return typeof handle === 'function' && (handle as unknown as Record<symbol, unknown>)[SHOWS_FORM_AGAIN] === true;
+}
+
+/** What a form whose CSRF token no longer holds says above what was typed. */
+export const SESSION_EXPIRED = 'Your session expired; check and submit again.';
 
 /** A 4xx raised by a library (body-parser and friends) that has no domain meaning of its own. */
 class LibraryHttpError extends DomainError {
@@ -121,16 +147,20 @@ function isAboutTheAddress(err: DomainError): boolean {
 
 async function writeHtml(res: Response, err: DomainError): Promise<void> {
   const form = res.locals.refusalForm as RefusalForm | undefined;
-  if (form && !isAboutTheAddress(err)) {
+  // An expired token reaches a form only through formRoute (see auth/csrf.ts): the form again, token fresh.
+  const expired = err instanceof CsrfError && res.locals.csrfRefusal === err;
+  if (form && (!isAboutTheAddress(err) || expired)) {
     const fieldErrors = err instanceof ValidationError || err instanceof ConflictError ? err.fields : {};
-    res.status(err.status);
+    const message = expired ? SESSION_EXPIRED : err.message;
+    // What was typed (a password, where the refusal is about another field) must not sit in a cache.
+    res.status(err.status).set('Cache-Control', 'no-store');
     if (typeof form === 'function') {
-      res.locals.error = err.message;
+      res.locals.error = message;
       res.locals.errorCode = err.code;
       res.locals.fieldErrors = fieldErrors;
       await form(res);
     } else {
-      await renderView(res, form.view, { ...form.locals, error: err.message, fieldErrors });
+      await renderView(res, form.view, { ...form.locals, error: message, fieldErrors });
     }
     return;
   }

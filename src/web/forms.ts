@@ -30,3 +30,13 @@ export function keepTyped(body: unknown, names: readonly string[]): Record<strin
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
   return Object.fromEntries(names.map((n) => [n, typeof b[n] === 'string' ? (b[n] as string).slice(0, 300) : '']));
 }
+
+/**
+ * Passwords typed into a refused form. The field partial (views/partials/field.ejs, keepSecret) puts one
+ * back only when the refusal is about other fields, so a mistyped email does not cost the password; the
+ * refused page is sent with Cache-Control: no-store (error-writer.ts).
+ */
+export function typedPasswords(body: unknown, names: readonly string[]): Record<string, string> {
+  const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+  return Object.fromEntries(names.map((n) => [n, typeof b[n] === 'string' ? (b[n] as string).slice(0, 1024) : '']));
+}

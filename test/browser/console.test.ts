@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
 import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
 import { findSiteBySlug, registerContactlessUser } from '../../src/domain/registration';
-import { ApiTokenModel, LicenseModel, PermissionSetModel, ProfileModel, UserModel } from '../../src/data/models';
+import { ApiTokenModel, LicenseModel, PermissionSetModel, ProfileModel, SiteModel, UserModel } from '../../src/data/models';
 import { createApiToken } from '../../src/domain/api-tokens';
 import { loadActor } from '../../src/domain/actor';
 
@@ -122,6 +122,37 @@ describeBrowser('the admin console in a browser', () => {
     await expect(page.getByRole('status').first().textContent()).resolves.toContain('That token was already created');
     expect(await page.locator('#new-token').count()).toBe(0);
     expect(await ApiTokenModel.countDocuments({ name: 'Reload check' })).toBe(1);
+  }, 60_000);
+
+  it('keeps the site header\'s "Log in" and "Log out" on one line at 375 px', async () => {
+    // A long site name and the Community page in the navigation crowd the header.
+    await SiteModel.updateOne({ slug: 'portal' }, { $set: { name: 'The Analytical Engine Customer and Partner Portal' } });
+    const phone = await browser.newContext({ viewport: { width: 375, height: 740 } });
+    const p = await phone.newPage();
+    // Line boxes of an element's text: one per line it takes.
+    const lines = (selector: string) => p.locator(selector).first().evaluate((el) => {
+      const range = el.ownerDocument.createRange();
+      range.selectNodeContents(el);
+      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    });
+    await p.goto(`${t.baseUrl}/s/portal/`);
+    await expect(p.getByRole('banner').getByRole('link', { name: 'Log in' }).evaluate((el) => el.getClientRects().length)).resolves.toBe(1);
+    await expect(lines('header.topbar a[href$="/login"]')).resolves.toBe(1);
+    await p.goto(`${t.baseUrl}/s/portal/login`);
+    await p.getByLabel('Username').fill('katherine@example.com');
+    await p.getByLabel('Password').fill('violet-harbor-tractor-91');
+    await p.getByRole('button', { name: 'Log in' }).click();
+    await p.waitForURL(`${t.baseUrl}/s/portal/`);
+    await expect(lines('header.topbar form.inline button')).resolves.toBe(1);
+    // The button is as tall as one line of its text (plus its padding).
+    await expect(p.getByRole('button', { name: 'Log out' }).evaluate((el) => {
+      const style = el.ownerDocument.defaultView!.getComputedStyle(el);
+      const lineHeight = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.5;
+      return el.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom) <= lineHeight + 1;
+    })).resolves.toBe(true);
+    await expect(p.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(375);
+    await phone.close();
+    await SiteModel.updateOne({ slug: 'portal' }, { $set: { name: 'Customer Portal' } });
   }, 60_000);
 
   describe('every admin page', () => {

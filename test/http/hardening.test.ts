@@ -106,7 +106,10 @@ describe('anonymous page views', () => {
     expect((await agent.post('/s/portal/login').type('form').send({ _csrf: anonymousToken, username: 'bound@example.com', password: GOOD_PASSWORD })).status).toBe(303);
     const stale = await agent.post('/s/portal/account').type('form').send({ _csrf: anonymousToken, firstName: 'Changed', lastName: 'X' });
     expect(stale.status).toBe(403);
-    expect(stale.text).toContain('Your form expired or was sent from elsewhere.');
+    // The account form is shown again with what was typed and a fresh token; nothing is saved.
+    expect(stale.text).toContain('Your session expired; check and submit again.');
+    expect(stale.text).toContain('value="Changed"');
+    expect(csrfFrom(stale.text)).not.toBe(anonymousToken);
     expect((await UserModel.findOne({ username: 'bound@example.com' }).lean())!.firstName).toBe('Ada');
   });
 });

@@ -1,15 +1,15 @@
 /** Dashboard, sites, licenses, API tokens, delegated admin groups and the audit trail. */
 import { Router, type Request, type Response } from 'express';
-import { dashboardFor } from '../../domain/dashboard-stats';
-import { createSite, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../../domain/sites';
+import { dashboardFor, weekChangeText } from '../../domain/dashboard-stats';
+import { createSite, DEFAULT_REGISTRATION_PROFILE, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../../domain/sites';
 import { changeTotalSeats, listLicenses } from '../../domain/licenses';
 import { createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from '../../domain/api-tokens';
 import { ACTOR_SEARCH_MAX_MS, auditCsv, listAuditEvents, parseAuditCursor, parseDay, type AuditFilters } from '../../domain/audit-trail';
 import { ACTION_VERBS, auditRows, type AuditRow } from './audit-view';
 import { pipeline } from 'node:stream/promises';
-import { listGroups, saveGroup } from '../../domain/delegated-admin';
-import { onRefusal } from '../error-writer';
-import { barChart, donutChart } from './charts';
+import { addToGroup, findGroupCandidates, listGroups, removeFromGroup, saveGroupName } from '../../domain/delegated-admin';
+import { formRoute, onRefusal } from '../error-writer';
+import { barChart, donutChart, shortDay } from './charts';
 import { ADMIN, actorOf, ctxOf, field, fieldList, firstUse, flash, newFormNonce, queryString } from './common';
 
 function auditFilters(req: Request): AuditFilters {
@@ -26,10 +26,11 @@ export function adminSettingsRouter(): Router {
       title: 'Dashboard',
       stats,
       charts: {
-        registrations: stats && barChart(stats.registrationsPerDay.map((d) => ({ label: d.day.slice(5), value: d.count })), 'Registrations per day, last 30 days'),
+        registrations: stats && barChart(stats.registrationsPerDay.map((d) => ({ label: shortDay(d.day), value: d.count })), 'Registrations per day, last 30 days', { todayLast: true }),
         kinds: stats && donutChart([{ label: 'Contactless', value: stats.contactless }, { label: 'With contact', value: stats.qualified }], 'Contactless versus qualified users'),
       },
-      registeredThisWeek: stats ? stats.registrationsPerDay.slice(-7).reduce((n, d) => n + d.count, 0) : 0,
+      change: stats && { contactless: weekChangeText(stats.weekChange.contactless), qualified: weekChangeText(stats.weekChange.qualified), internal: weekChangeText(stats.weekChange.internal) },
+      shortDay,
       seatRows: (seats ?? []).map((l) => {
         const unlimited = l.total >= 1_000_000;
         const share = l.total > 0 ? l.used / l.total : 1;
@@ -38,44 +39,48 @@ export function adminSettingsRouter(): Router {
     });
   });
 
-  const sitesPage = async (res: Response) => {
+  /** The Sites page; after a refusal, the refused form (named by its _form field) shows what was typed. */
+  const sitesPage = async (req: Request, res: Response) => {
     const actor = actorOf(res);
-    const sites = await listSites(actor);
-    const choices = await siteChoices(actor);
-    res.render('admin/sites', { title: 'Sites', sites, profiles: choices.registration, choices, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
+    const [sites, choices] = await Promise.all([listSites(actor), siteChoices(actor)]);
+    const body = (req.method === 'POST' && req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+    const refusedForm = res.locals.error && typeof body._form === 'string' && /^[a-z0-9-]{1,40}$/.test(body._form) ? body._form : null;
+    res.render('admin/sites', {
+      title: 'Sites', sites, profiles: choices.registration, choices, defaultProfile: DEFAULT_REGISTRATION_PROFILE,
+      refusedForm, values: refusedForm ? body : {}, errorIdPrefix: refusedForm ? `${refusedForm}-` : 'f-',
+      slugChange: refusedForm && res.locals.errorCode === 'slug_change_unconfirmed' ? refusedForm : null,
+      error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {},
+    });
   };
-  router.get(ADMIN.sites, async (_req, res) => sitesPage(res));
-  router.post(`${ADMIN.sites}/:id/members`, async (req, res) => {
-    onRefusal(res, (r) => sitesPage(r));
+  const sitesForm = (req: Request) => (r: Response) => sitesPage(req, r);
+  router.get(ADMIN.sites, async (req, res) => sitesPage(req, res));
+  router.post(`${ADMIN.sites}/:id/members`, formRoute(sitesForm, async (req, res) => {
     await setSiteMembers(String(req.params.id), { profileIds: fieldList(req, 'profileIds'), permissionSetIds: fieldList(req, 'permissionSetIds') }, ctxOf(req, res));
     flash(req, 'ok', 'Members saved.');
     res.redirect(303, ADMIN.sites);
-  });
-  router.post(`${ADMIN.sites}/:id/pages/:page/audience`, async (req, res) => {
-    onRefusal(res, (r) => sitesPage(r));
+  }));
+  router.post(`${ADMIN.sites}/:id/pages/:page/audience`, formRoute(sitesForm, async (req, res) => {
     await setPageAudience(String(req.params.id), String(req.params.page), { licenseIds: fieldList(req, 'licenseIds'), profileIds: fieldList(req, 'profileIds') }, ctxOf(req, res));
     flash(req, 'ok', 'Page audience saved.');
     res.redirect(303, ADMIN.sites);
-  });
-  router.post(ADMIN.sites, async (req, res) => {
-    onRefusal(res, (r) => sitesPage(r));
-    await createSite({ name: field(req, 'name'), slug: field(req, 'slug'), registrationProfileId: field(req, 'registrationProfileId') }, ctxOf(req, res));
-    flash(req, 'ok', 'Site created. Self-registration starts off: turn it on in its Login & Registration settings.');
+  }));
+  router.post(ADMIN.sites, formRoute(sitesForm, async (req, res) => {
+    const site = await createSite({ name: field(req, 'name'), slug: field(req, 'slug'), registrationProfileId: field(req, 'registrationProfileId') || undefined }, ctxOf(req, res));
+    flash(req, 'ok', `Site created at /s/${site.slug}/. Self-registration starts off: turn it on in its Login & Registration settings.`);
     res.redirect(303, ADMIN.sites);
-  });
-  router.post(`${ADMIN.sites}/:id`, async (req, res) => {
-    onRefusal(res, (r) => sitesPage(r));
-    await updateSite(String(req.params.id), {
+  }));
+  router.post(`${ADMIN.sites}/:id`, formRoute(sitesForm, async (req, res) => {
+    const site = await updateSite(String(req.params.id), {
       name: field(req, 'name'), slug: field(req, 'slug'), registrationProfileId: field(req, 'registrationProfileId'),
-      selfRegistrationEnabled: field(req, 'selfRegistrationEnabled') === 'on',
+      selfRegistrationEnabled: field(req, 'selfRegistrationEnabled') === 'on', confirmedSlug: field(req, 'confirmedSlug') || undefined,
       // Forms that show the account lifecycle settings say so; others leave them unchanged.
       ...(field(req, 'lifecycleSettings') === '1'
         ? { allowUnverifiedSignIn: field(req, 'allowUnverifiedSignIn') === 'on', requireMfa: field(req, 'requireMfa') === 'on', usernameFollowsEmail: field(req, 'usernameFollowsEmail') === 'on' }
         : {}),
     }, ctxOf(req, res));
-    flash(req, 'ok', 'Login & Registration settings saved.');
+    flash(req, 'ok', `Login & Registration settings of ${site.name} saved; the site is at /s/${site.slug}/.`);
     res.redirect(303, ADMIN.sites);
-  });
+  }));
 
   const licensesPage = async (res: Response) => res.render('admin/licenses', { title: 'Licenses', licenses: await listLicenses(actorOf(res)), error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
   router.get(ADMIN.licenses, async (_req, res) => licensesPage(res));
@@ -116,14 +121,49 @@ export function adminSettingsRouter(): Router {
     res.redirect(303, ADMIN.tokens);
   });
 
-  const groupsPage = async (res: Response) => res.render('admin/groups', { title: 'Delegated administration', groups: await listGroups(actorOf(res)), error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
-  router.get(ADMIN.groups, async (_req, res) => groupsPage(res));
-  router.post(`${ADMIN.groups}{/:id}`, async (req, res) => {
-    onRefusal(res, (r) => groupsPage(r));
-    await saveGroup(req.params.id ? String(req.params.id) : null, { name: field(req, 'name'), members: field(req, 'members'), accounts: field(req, 'accounts') }, ctxOf(req, res));
-    flash(req, 'ok', 'Delegated admin group saved.');
-    res.redirect(303, ADMIN.groups);
+  /**
+   * Delegated admin groups. Members and accounts are picked by searching: with JavaScript the search box
+   * asks the candidates endpoint as you type (public/js/portal.js); without it, the search is a GET form
+   * and the matches come back on this page, each with an Add button.
+   */
+  const groupsPage = async (req: Request, res: Response) => {
+    const actor = actorOf(res);
+    const search = { group: queryString(req, 'group'), part: queryString(req, 'part') === 'accounts' ? 'accounts' as const : 'members' as const, q: queryString(req, 'q') };
+    const body = (req.method === 'POST' && req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+    const refusedForm = res.locals.error && typeof body._form === 'string' && /^[a-z0-9-]{1,60}$/.test(body._form) ? body._form : null;
+    res.render('admin/groups', {
+      title: 'Delegated administration', groups: await listGroups(actor), search,
+      candidates: search.q ? await findGroupCandidates(actor, search.part, search.q, search.group || undefined) : [],
+      refusedForm, values: refusedForm ? body : {}, errorIdPrefix: refusedForm ? `${refusedForm}-` : 'f-',
+      error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {},
+    });
+  };
+  const groupsForm = (req: Request) => (r: Response) => groupsPage(req, r);
+  const backToGroup = (id: unknown) => `${ADMIN.groups}#group-${String(id)}`;
+  router.get(ADMIN.groups, (req, res) => groupsPage(req, res));
+  router.get(`${ADMIN.groups}/candidates`, async (req, res) => {
+    const part = queryString(req, 'part') === 'accounts' ? 'accounts' : 'members';
+    res.json({ candidates: await findGroupCandidates(actorOf(res), part, queryString(req, 'q'), queryString(req, 'group') || undefined) });
   });
+  router.post(`${ADMIN.groups}{/:id}`, formRoute(groupsForm, async (req, res) => {
+    const group = await saveGroupName(req.params.id ? String(req.params.id) : null, field(req, 'name'), ctxOf(req, res));
+    flash(req, 'ok', req.params.id ? `Group renamed to ${group.name}.` : `Group ${group.name} created. Add its members and accounts below.`);
+    res.redirect(303, backToGroup(group._id));
+  }));
+  for (const part of ['members', 'accounts'] as const) {
+    const idField = part === 'members' ? 'userId' : 'accountId';
+    const what = part === 'members' ? 'member' : 'account';
+    router.post(`${ADMIN.groups}/:id/${part}`, formRoute(groupsForm, async (req, res) => {
+      const { group, label } = await addToGroup(String(req.params.id), part, field(req, idField), ctxOf(req, res));
+      flash(req, 'ok', `${label} added to ${group.name} as ${what === 'member' ? 'a member' : 'an assigned account'}.`);
+      res.redirect(303, backToGroup(group._id));
+    }));
+    router.post(`${ADMIN.groups}/:id/${part}/:itemId/remove`, formRoute(groupsForm, async (req, res) => {
+      const { group, label } = await removeFromGroup(String(req.params.id), part, String(req.params.itemId), ctxOf(req, res));
+      flash(req, 'ok', `${label} removed from ${group.name}.`);
+      res.redirect(303, backToGroup(group._id));
+    }));
+  }
 
   router.get(ADMIN.audit, async (req, res) => {
     const query = new URLSearchParams(Object.entries({ action: queryString(req, 'action'), actor: queryString(req, 'actor'), targetId: queryString(req, 'targetId'), from: queryString(req, 'from'), to: queryString(req, 'to') }).filter(([, v]) => v));

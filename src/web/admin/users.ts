@@ -23,7 +23,7 @@ import { DEFAULT_SITE_SLUG } from '../../data/seed';
 import { ADMIN, actorOf, ctxOf, field, flash, newFormNonce, queryString } from './common';
 import { trusted, type Types } from 'mongoose';
 import { canLoginAs } from '../../domain/permissions';
-import { LicenseModel } from '../../data/models';
+import { LicenseModel, USER_TYPES } from '../../data/models';
 import { LICENSE_NAMES } from '../../data/seed';
 import { managedView } from '../../domain/qualification';
 import { assertCanManage, type UserOperation } from '../../domain/permissions';
@@ -85,7 +85,7 @@ const DANGER: Record<string, { op: UserOperation; title: (name: string) => strin
   },
 };
 
-const FILTERS = ['q', 'contactless', 'licenseId', 'profileId', 'siteId', 'active'] as const;
+const FILTERS = ['q', 'contactless', 'userType', 'licenseId', 'profileId', 'siteId', 'active'] as const;
 
 /** The user page; after a refused action the error writer has put the message and field errors in res.locals. */
 async function renderUser(id: string, req: Request, res: Response) {
@@ -161,6 +161,7 @@ export function adminUsersRouter(): Router {
         profileId: f.profileId || undefined,
         siteId: f.siteId || undefined,
         active: f.active === 'yes' ? true : f.active === 'no' ? false : undefined,
+        userType: USER_TYPES.find((t) => t === f.userType),
       },
       queryString(req, 'cursor') || undefined,
       50,

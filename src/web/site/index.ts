@@ -12,11 +12,11 @@ import { recordLogin } from '../../domain/authentication';
 import { localeFromAcceptLanguage } from '../../domain/locale';
 import { isTimeZone } from '../../data/models';
 import { NotFoundError, ValidationError } from '../../domain/errors';
-import { onRefusal } from '../error-writer';
+import { formRoute, onRefusal } from '../error-writer';
 import { assertMaySignIn } from '../../domain/verification';
 import { authenticateLogin } from '../../auth/login';
 import { originOf, safeReturnTo, signIn, signOut } from '../../auth/areas';
-import { keepTyped, readStrings } from '../forms';
+import { keepTyped, readStrings, typedPasswords } from '../forms';
 import { sitePaths } from './paths';
 import type { SiteRecord } from '../../data/models';
 import { isSiteMember, mayOpenPage } from '../../domain/site-access';
@@ -76,10 +76,12 @@ export function siteRouter(deps: AppDeps): Router {
     res.render('site/register', { title: 'Register', values: keepTyped({}, REGISTER_FIELDS) });
   });
 
-  site.post('/register', async (req, res) => {
+  const registerForm = (req: Request, res: Response) => {
+    assertSelfRegistrationOpen(res.locals.site!);
+    return { view: 'site/register', locals: { title: 'Register', values: keepTyped(req.body, REGISTER_FIELDS), passwords: typedPasswords(req.body, ['password', 'passwordConfirm']) } };
+  };
+  site.post('/register', formRoute(registerForm, async (req, res) => {
     const s = res.locals.site!;
-    assertSelfRegistrationOpen(s);
-    onRefusal(res, { view: 'site/register', locals: { title: 'Register', values: keepTyped(req.body, REGISTER_FIELDS) } });
     // Counted first (refusals and conflicts use it up; a success gives it back): the 409 for a taken
     // address can't be used to test addresses at speed.
     const attempt = await deps.registrationThrottle.begin(req.ip ?? 'unknown');
@@ -110,19 +112,19 @@ export function siteRouter(deps: AppDeps): Router {
     await signIn(req, 'site', user);
     await recordLogin(user, 'site', req.ip, req.get('user-agent'));
     res.redirect(303, sitePaths(s.slug).home);
-  });
+  }));
 
   site.get('/login', (req, res) => {
     res.render('site/login', { title: 'Log in', values: { username: '' }, returnTo: safeReturnTo(req.query.returnTo, '') });
   });
 
-  site.post('/login', async (req, res, next) => {
+  const loginForm = (req: Request) => async (r: Response) => {
+    // An unconfirmed address gets the form with a button to send the link again.
+    const unverified = r.locals.errorCode === 'email_unverified' ? keepTyped(req.body, ['username']).username : undefined;
+    r.render('site/login', { title: 'Log in', values: keepTyped(req.body, ['username']), returnTo: safeReturnTo((req.body as Record<string, unknown>)?.returnTo, ''), error: r.locals.error, fieldErrors: r.locals.fieldErrors, unverified });
+  };
+  site.post('/login', formRoute(loginForm, async (req, res, next) => {
     const returnTo = safeReturnTo((req.body as Record<string, unknown>)?.returnTo, '');
-    onRefusal(res, async (r) => {
-      // An unconfirmed address gets the form with a button to send the link again.
-      const unverified = r.locals.errorCode === 'email_unverified' ? keepTyped(req.body, ['username']).username : undefined;
-      r.render('site/login', { title: 'Log in', values: keepTyped(req.body, ['username']), returnTo, error: r.locals.error, fieldErrors: r.locals.fieldErrors, unverified });
-    });
     let held = false;
     await authenticateLogin('site', deps.loginThrottle, req, res, next, async (user) => {
       assertMaySignIn(user, res.locals.site!);
@@ -130,7 +132,7 @@ export function siteRouter(deps: AppDeps): Router {
       return held ? 'held' : 'sign-in';
     });
     res.redirect(303, held ? res.locals.paths.loginCode : returnTo || res.locals.paths.home);
-  });
+  }));
 
   site.post('/logout', async (req, res) => {
     await signOut(req, res, 'site');
@@ -141,8 +143,8 @@ export function siteRouter(deps: AppDeps): Router {
     res.render('site/account', { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: req.query.saved ?? null });
   });
 
-  site.post('/account', requireSignIn, async (req, res) => {
-    onRefusal(res, { view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.body, ACCOUNT_FIELDS), saved: null } });
+  const accountForm = (req: Request) => ({ view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.body, ACCOUNT_FIELDS), saved: null } });
+  site.post('/account', requireSignIn, formRoute(accountForm, async (req, res) => {
     const f = readStrings(req.body, [], ACCOUNT_FIELDS);
     await updateOwnProfile(req.siteUser!, {
       firstName: f.firstName ?? '',
@@ -153,10 +155,10 @@ export function siteRouter(deps: AppDeps): Router {
       timeZoneSidKey: f.timeZoneSidKey ?? '',
     }, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=profile`);
-  });
+  }));
 
   site.post('/account/password', requireSignIn, async (req, res) => {
-    onRefusal(res, { view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: null } });
+    onRefusal(res, { view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: null, passwords: typedPasswords(req.body, ['currentPassword', 'newPassword']) } });
     const f = readStrings(req.body, [], ['currentPassword', 'newPassword']);
     const updated = await changeOwnPassword(req.siteUser!._id, f.currentPassword ?? '', f.newPassword ?? '', originOf(req));
     // The epoch moved on, which ends every other session; this one signs in again with a fresh id.

@@ -10,7 +10,7 @@ import { runDetached } from '../../jobs/detached';
 import { readStrings } from '../forms';
 import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from '../../domain/sessions';
 import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from '../../domain/email-change';
-import { keepTyped } from '../forms';
+import { keepTyped, typedPasswords } from '../forms';
 import { originOf } from '../../auth/areas';
 import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../two-factor';
 
@@ -66,7 +66,7 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
       view: 'site/account',
       locals: {
         title: 'Your account', saved: null, values: keepTyped(user, ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey']),
-        newEmail: keepTyped(req.body, ['newEmail']).newEmail,
+        newEmail: keepTyped(req.body, ['newEmail']).newEmail, passwords: typedPasswords(req.body, ['password']),
       },
     });
     const f = readStrings(req.body, [], ['newEmail', 'password'], 1024);

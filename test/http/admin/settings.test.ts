@@ -52,8 +52,8 @@ describe('dashboard', () => {
 describe('sites', () => {
   it('creates a site with self-registration off, then turns it on', async () => {
     const page = await admin.get('/admin/sites');
-    expect(page.text).toContain('Allow customers and partners to self-register');
-    const profileId = /name="registrationProfileId">\s*<option value="([0-9a-f]{24})"/.exec(page.text)![1];
+    expect(page.text).toContain('Publish a self-registration page at /s/portal/register: anyone can create an account with the External Identity User profile');
+    const profileId = /<option value="([0-9a-f]{24})" selected>External Identity User</.exec(page.text)![1];
     expect((await post(admin, '/admin/sites', { name: 'Partners', slug: 'partners', registrationProfileId: profileId, selfRegistrationEnabled: 'on' })).status).toBe(303);
     const site = (await SiteModel.findOne({ slug: 'partners' }).lean())!;
     expect(site.selfRegistrationEnabled).toBe(false);

@@ -34,7 +34,10 @@ const ADMIN_ROUTES: [string, string, Permission[]][] = [
   ['post', '/admin/sites/:id/members', ['manageSites']], ['post', '/admin/sites/:id/pages/:page/audience', ['manageSites']],
   ['get', '/admin/licenses', ['manageLicenses']], ['post', '/admin/licenses/:id', ['manageLicenses']],
   ['get', '/admin/api-tokens', ['manageApiTokens']], ['post', '/admin/api-tokens', ['manageApiTokens']], ['get', '/admin/api-tokens/:id/revoke', ['manageApiTokens']], ['post', '/admin/api-tokens/:id/revoke', ['manageApiTokens']],
-  ['get', '/admin/delegated-groups', MIU], ['post', '/admin/delegated-groups{/:id}', MIU],
+  ['get', '/admin/delegated-groups', MIU], ['post', '/admin/delegated-groups{/:id}', MIU], ['get', '/admin/delegated-groups/candidates', MIU],
+  ...['members', 'accounts'].flatMap((part): [string, string, Permission[]][] => [
+    ['post', `/admin/delegated-groups/:id/${part}`, MIU], ['post', `/admin/delegated-groups/:id/${part}/:itemId/remove`, MIU],
+  ]),
   ['get', '/admin/audit', ['viewAuditTrail']], ['get', '/admin/audit.csv', ['viewAuditTrail']],
   ['get', '/admin/outbox', ['viewOutbox']],
   ['get', '/admin/profiles', PROFILE_READERS], ['post', '/admin/profiles', ['manageProfiles']], ['get', '/admin/profiles/:id', PROFILE_READERS],

@@ -12,7 +12,7 @@ import type { RequestThrottle } from '../auth/recovery-throttle';
 import { signIn, type Area } from '../auth/areas';
 import { recordLogin } from '../domain/authentication';
 import { ValidationError } from '../domain/errors';
-import { onRefusal } from './error-writer';
+import { formRoute, onRefusal } from './error-writer';
 import { checkPasswordLink, sendPasswordResetLinks, setPasswordWithLink, type PasswordLinkPurpose } from '../domain/recovery';
 import type { LinkArea } from '../domain/links';
 import { runDetached } from '../jobs/detached';
@@ -37,15 +37,14 @@ export function forgotPage(p: PasswordLinkPages): RequestHandler {
 }
 
 export function forgotSubmit(p: PasswordLinkPages): RequestHandler {
-  return async (req, res) => {
-    const locals = { title: 'Reset your password', values: keepTyped(req.body, ['email']), sent: false };
-    onRefusal(res, { view: p.views.forgot, locals });
+  const locals = (body: unknown) => ({ title: 'Reset your password', values: keepTyped(body, ['email']), sent: false });
+  return formRoute((req) => ({ view: p.views.forgot, locals: locals(req.body) }), async (req, res) => {
     const { email } = readStrings(req.body, ['email'], [], 254);
     await p.throttle.consume(email, req.ip ?? 'unknown');
     const where = p.linkArea(res);
     runDetached(() => sendPasswordResetLinks(email, where), p.logger, 'Sending password reset links');
-    res.render(p.views.forgot, { ...locals, values: { email: '' }, sent: true, error: null, fieldErrors: {} });
-  };
+    res.render(p.views.forgot, { ...locals(req.body), values: { email: '' }, sent: true, error: null, fieldErrors: {} });
+  });
 }
 
 const PURPOSE_TITLES: Record<PasswordLinkPurpose, string> = { reset: 'Choose a new password', invite: 'Set your password' };

@@ -13,7 +13,7 @@ import type { LoginThrottle } from '../auth/throttle';
 import { UserModel, type UserDoc } from '../data/models';
 import { recordFailedLogin, recordLogin } from '../domain/authentication';
 import { AuthenticationError, ForbiddenError } from '../domain/errors';
-import { onRefusal } from './error-writer';
+import { formRoute, onRefusal } from './error-writer';
 import { confirmEnrolment, disableOwnMfa, mfaStatus, startEnrolment, useSecondFactor } from '../domain/two-factor';
 import { readStrings } from './forms';
 
@@ -61,8 +61,7 @@ export function codePage(p: TwoFactorPages): RequestHandler {
 }
 
 export function codeSubmit(p: TwoFactorPages): RequestHandler {
-  return async (req, res) => {
-    onRefusal(res, { view: p.views.code, locals: { title: 'Two-factor sign-in' } });
+  return formRoute(() => ({ view: p.views.code, locals: { title: 'Two-factor sign-in' } }), async (req, res) => {
     const user = await pendingUser(req, p.area);
     if (!user) throw expired();
     const { code } = readStrings(req.body, ['code'], [], 64);
@@ -79,7 +78,7 @@ export function codeSubmit(p: TwoFactorPages): RequestHandler {
     await signIn(req, p.area, user);
     await recordLogin(user, p.area, ip, req.get('user-agent'));
     res.redirect(303, safeReturnTo(returnTo, '') || p.home(res));
-  };
+  });
 }
 
 const signedInUser = (req: Request, area: Area) => (area === 'site' ? req.siteUser : req.adminUser)!;

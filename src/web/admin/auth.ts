@@ -8,7 +8,7 @@ import { endLoginAs } from '../../domain/login-as';
 import { loadActor } from '../../domain/actor';
 import { recordLogin } from '../../domain/authentication';
 import { NotFoundError } from '../../domain/errors';
-import { onRefusal } from '../error-writer';
+import { formRoute } from '../error-writer';
 import { ADMIN, field } from './common';
 import { holdForSecondFactor } from '../two-factor';
 
@@ -21,9 +21,11 @@ export function adminAuthRouter(deps: AppDeps): Router {
     render(res, 'admin/login', { title: 'Admin log in', values: { username: '' }, returnTo: safeReturnTo(req.query.returnTo, '') });
   });
 
-  router.post(ADMIN.login, async (req, res, next) => {
+  router.post(ADMIN.login, formRoute((req) => {
+      const returnTo = safeReturnTo(field(req, 'returnTo'), '');
+      return { view: 'admin/login', locals: { A: ADMIN, title: 'Admin log in', values: { username: field(req, 'username').slice(0, 200) }, returnTo } };
+    }, async (req, res, next) => {
     const returnTo = safeReturnTo(field(req, 'returnTo'), '');
-    onRefusal(res, { view: 'admin/login', locals: { A: ADMIN, title: 'Admin log in', values: { username: field(req, 'username').slice(0, 200) }, returnTo } });
     const dest = returnTo.startsWith('/admin') ? returnTo : ADMIN.dashboard;
     let held = false;
     await authenticateLogin('admin', deps.loginThrottle, req, res, next, async (user) => {
@@ -31,7 +33,7 @@ export function adminAuthRouter(deps: AppDeps): Router {
       return held ? 'held' : 'sign-in';
     });
     res.redirect(303, held ? ADMIN.loginCode : dest);
-  });
+  }));
 
   router.post(ADMIN.logout, async (req, res) => {
     // Signing out of the admin area also ends a Login As session it opened in this browser.
@@ -50,15 +52,18 @@ export function adminAuthRouter(deps: AppDeps): Router {
     render(res, 'admin/setup', { title: 'Create the first administrator', token, values: {} });
   });
 
-  router.post(ADMIN.setup, async (req, res) => {
+  router.post(ADMIN.setup, formRoute((req) => {
+      const token = field(req, 'token');
+      const values = { username: field(req, 'username').slice(0, 200), firstName: field(req, 'firstName').slice(0, 40), lastName: field(req, 'lastName').slice(0, 80) };
+      return { view: 'admin/setup', locals: { A: ADMIN, title: 'Create the first administrator', token, values } };
+    }, async (req, res) => {
     const token = field(req, 'token');
     const values = { username: field(req, 'username').slice(0, 200), firstName: field(req, 'firstName').slice(0, 40), lastName: field(req, 'lastName').slice(0, 80) };
-    onRefusal(res, { view: 'admin/setup', locals: { A: ADMIN, title: 'Create the first administrator', token, values } });
     const admin = await completeSetup(token, { ...values, password: field(req, 'password') });
     await signIn(req, 'admin', admin);
     await recordLogin(admin, 'admin', req.ip, req.get('user-agent'));
     res.redirect(303, ADMIN.dashboard);
-  });
+  }));
 
   /** The banner's "Return to the admin area": ends the site session that Login As opened. */
   router.post(ADMIN.loginAsEnd, async (req, res) => {

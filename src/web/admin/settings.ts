@@ -84,17 +84,15 @@ export function adminSettingsRouter(): Router {
 
   const licensesPage = async (res: Response) => res.render('admin/licenses', { title: 'Licenses', licenses: await listLicenses(actorOf(res)), error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
   router.get(ADMIN.licenses, async (_req, res) => licensesPage(res));
-  router.post(`${ADMIN.licenses}/:id`, async (req, res) => {
-    onRefusal(res, (r) => licensesPage(r));
+  router.post(`${ADMIN.licenses}/:id`, formRoute(() => (r) => licensesPage(r), async (req, res) => {
     await changeTotalSeats(String(req.params.id), field(req, 'totalSeats'), ctxOf(req, res));
     flash(req, 'ok', 'Total seats saved.');
     res.redirect(303, ADMIN.licenses);
-  });
+  }));
 
   const tokensPage = async (req: Request, res: Response) => res.render('admin/api-tokens', { title: 'API tokens', tokens: await listApiTokens(ctxOf(req, res)), nonce: newFormNonce(), values: res.locals.error ? { name: field(req, 'name') } : {}, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
   router.get(ADMIN.tokens, (req, res) => tokensPage(req, res));
-  router.post(ADMIN.tokens, async (req, res) => {
-    onRefusal(res, (r) => tokensPage(req, r));
+  router.post(ADMIN.tokens, formRoute((req) => (r) => tokensPage(req, r), async (req, res) => {
     if (!firstUse(req, field(req, '_once'))) {
       flash(req, 'ok', 'That token was already created; its value was shown only once. Create another if you need it.');
       res.redirect(303, ADMIN.tokens);
@@ -105,7 +103,7 @@ export function adminSettingsRouter(): Router {
     res.locals.flash = { kind: 'ok', text: `Token "${record.name}" created. Copy it now: it is shown only once.`, secret: token };
     res.status(201);
     await tokensPage(req, res);
-  });
+  }));
   // Revoking asks first, on a page of its own naming the token and the consequence (works without JavaScript).
   router.get(`${ADMIN.tokens}/:id/revoke`, async (req, res) => {
     const token = await findActiveApiToken(String(req.params.id), actorOf(res));

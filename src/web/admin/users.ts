@@ -16,7 +16,7 @@ import { resetMfaAsAdmin } from '../../domain/two-factor';
 import { startLoginAs } from '../../domain/login-as';
 import { recordLogin } from '../../domain/authentication';
 import { signIn } from '../../auth/areas';
-import { onRefusal } from '../error-writer';
+import { formRoute } from '../error-writer';
 import { ContactModel, ProfileModel, SiteModel, UserModel } from '../../data/models';
 import { sitePaths } from '../site/paths';
 import { DEFAULT_SITE_SLUG } from '../../data/seed';
@@ -137,14 +137,15 @@ async function renderConfirm(id: string, action: string, res: Response) {
 
 /** Runs an action; on success flashes and goes back to the user page; a refusal shows the page with its message. */
 function action(run: (req: Request, res: Response) => Promise<string>) {
-  return async (req: Request, res: Response) => {
-    // The error writer runs outside this route, where req.params is gone: keep the id.
+  // The error writer runs outside this route, where req.params is gone: the form keeps the id.
+  return formRoute((req) => {
     const id = String(req.params.id);
-    onRefusal(res, (r) => renderUser(id, req, r));
+    return (r) => renderUser(id, req, r);
+  }, async (req, res) => {
     const message = await run(req, res);
     flash(req, 'ok', message);
     res.redirect(303, ADMIN.user(req.params.id));
-  };
+  });
 }
 
 export function adminUsersRouter(): Router {
@@ -194,23 +195,21 @@ export function adminUsersRouter(): Router {
   };
   router.get(ADMIN.users, (req, res) => usersPage(req, res));
 
-  router.post(ADMIN.users, async (req, res) => {
-    onRefusal(res, (r) => usersPage(req, r));
+  router.post(ADMIN.users, formRoute((req) => (r) => usersPage(req, r), async (req, res) => {
     const { user } = await createInternalUser({
       firstName: field(req, 'firstName'), lastName: field(req, 'lastName'), email: field(req, 'email'), profileId: field(req, 'profileId'),
     }, ctxOf(req, res));
     flash(req, 'ok', `Internal user ${user.username} created and invited: they choose their password from the link mailed to ${user.email}.`);
     res.redirect(303, ADMIN.user(user._id));
-  });
+  }));
 
-  router.post(`${ADMIN.users}/external`, async (req, res) => {
-    onRefusal(res, (r) => usersPage(req, r));
+  router.post(`${ADMIN.users}/external`, formRoute((req) => (r) => usersPage(req, r), async (req, res) => {
     const { user, site } = await createExternalUser({
       siteId: field(req, 'siteId'), firstName: field(req, 'firstName'), lastName: field(req, 'lastName'), email: field(req, 'email'),
     }, ctxOf(req, res));
     flash(req, 'ok', `External user ${user.username} created on ${site.name}, contactless (External Identity), and invited: they choose their password from the link mailed to ${user.email}.`);
     res.redirect(303, ADMIN.user(user._id));
-  });
+  }));
 
   router.post(`${ADMIN.users}/:id/profile`, action(async (req, res) => {
     const user = await changeInternalProfile(String(req.params.id), field(req, 'profileId'), ctxOf(req, res));

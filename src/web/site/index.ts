@@ -12,7 +12,7 @@ import { recordLogin } from '../../domain/authentication';
 import { localeFromAcceptLanguage } from '../../domain/locale';
 import { isTimeZone } from '../../data/models';
 import { NotFoundError, ValidationError } from '../../domain/errors';
-import { formRoute, onRefusal } from '../error-writer';
+import { formRoute } from '../error-writer';
 import { assertMaySignIn } from '../../domain/verification';
 import { authenticateLogin } from '../../auth/login';
 import { originOf, safeReturnTo, signIn, signOut } from '../../auth/areas';
@@ -157,14 +157,13 @@ export function siteRouter(deps: AppDeps): Router {
     res.redirect(303, `${res.locals.paths.account}?saved=profile`);
   }));
 
-  site.post('/account/password', requireSignIn, async (req, res) => {
-    onRefusal(res, { view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: null, passwords: typedPasswords(req.body, ['currentPassword', 'newPassword']) } });
+  site.post('/account/password', requireSignIn, formRoute((req) => ({ view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: null, passwords: typedPasswords(req.body, ['currentPassword', 'newPassword']) } }), async (req, res) => {
     const f = readStrings(req.body, [], ['currentPassword', 'newPassword']);
     const updated = await changeOwnPassword(req.siteUser!._id, f.currentPassword ?? '', f.newPassword ?? '', originOf(req));
     // The epoch moved on, which ends every other session; this one signs in again with a fresh id.
     await signIn(req, 'site', updated, req.session.site?.impersonator);
     res.redirect(303, `${res.locals.paths.account}?saved=password`);
-  });
+  }));
 
   /** A page with an audience (the seeded site's Community): open to its licenses and profiles only. */
   site.get('/:page', requireSignIn, (req, res) => {

@@ -5,7 +5,7 @@ import { createRequestThrottle } from '../../auth/recovery-throttle';
 import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from '../password-links';
 import { checkVerificationLink, confirmEmailWithLink, resendVerificationByAddress, sendVerificationLink } from '../../domain/verification';
 import { ValidationError } from '../../domain/errors';
-import { onRefusal } from '../error-writer';
+import { formRoute } from '../error-writer';
 import { runDetached } from '../../jobs/detached';
 import { readStrings } from '../forms';
 import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from '../../domain/sessions';
@@ -60,21 +60,20 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
   });
 
   // Changing the email: password again, a link to the new address, a notice to the old one.
-  site.post('/account/email', requireSignIn, async (req, res) => {
+  site.post('/account/email', requireSignIn, formRoute((req) => ({
+    view: 'site/account',
+    locals: {
+      title: 'Your account', saved: null, values: keepTyped(req.siteUser, ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey']),
+      newEmail: keepTyped(req.body, ['newEmail']).newEmail, passwords: typedPasswords(req.body, ['password']),
+    },
+  }), async (req, res) => {
     const user = req.siteUser!;
-    onRefusal(res, {
-      view: 'site/account',
-      locals: {
-        title: 'Your account', saved: null, values: keepTyped(user, ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey']),
-        newEmail: keepTyped(req.body, ['newEmail']).newEmail, passwords: typedPasswords(req.body, ['password']),
-      },
-    });
     const f = readStrings(req.body, [], ['newEmail', 'password'], 1024);
     if ((f.newEmail ?? '').length > 254) throw new ValidationError('Some fields need attention.', { newEmail: 'Use at most 254 characters.' });
     await pages.throttle.consume(user.email, req.ip ?? 'unknown');
     await requestEmailChange(user, f.newEmail ?? '', f.password ?? '', { area: 'site', siteSlug: res.locals.site!.slug }, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=email`);
-  });
+  }));
   site.get('/confirm-email', async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
     const { email } = await checkEmailChangeLink(token);

@@ -79,6 +79,40 @@ describe('a form whose CSRF token expired', () => {
     expect(await SiteModel.countDocuments({ slug: 'typed-site' })).toBe(0);
   });
 
+  it('admin sign-in: keeps the typed username, never the password, and signs nobody in', async () => {
+    const agent = request.agent(t.app);
+    const res = await agent.post('/admin/login').type('form').send({ _csrf: 'old', username: 'root.admin@example.com', password: 'typed-secret-password' });
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('Your session expired; check and submit again.');
+    expect(inputValue(res.text, 'username')).toBe('root.admin@example.com');
+    expect(res.text).not.toContain('typed-secret-password');
+    expect((await agent.get('/admin')).status).not.toBe(200);
+  });
+
+  it('new permission set and a user-page action: the page again with the message, nothing written', async () => {
+    const admin = await adminAgent(t.app);
+    await registerGuest(t.app, { email: 'acted-on@example.com' });
+    const audits = await AuditEventModel.countDocuments();
+    const sets = await admin.post('/admin/permission-sets').type('form').send({ _csrf: 'old', name: 'Typed set name', description: 'typed description' });
+    expect(sets.status).toBe(403);
+    expect(sets.text).toContain('Your session expired; check and submit again.');
+    expect(sets.text).toContain('value="Typed set name"');
+    const user = (await UserModel.findOne({ email: 'acted-on@example.com' }).lean())!;
+    const deactivate = await admin.post(`/admin/users/${user._id}/deactivate`).type('form').send({ _csrf: 'old' });
+    expect(deactivate.status).toBe(403);
+    expect(deactivate.text).toContain('Your session expired; check and submit again.');
+    expect(deactivate.text).toContain('acted-on@example.com'); // the user's own page, shown again
+    expect((await UserModel.findById(user._id).lean())!.isActive).toBe(true);
+    expect(await AuditEventModel.countDocuments()).toBe(audits);
+  });
+
+  it('forgotten password: keeps the typed address and sends nothing', async () => {
+    const res = await request(t.app).post('/s/portal/forgot').type('form').send({ _csrf: 'old', email: 'someone@example.com' });
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('Your session expired; check and submit again.');
+    expect(inputValue(res.text, 'email')).toBe('someone@example.com');
+  });
+
   it('a route that is not a form (log out) still answers the error page and does nothing', async () => {
     const admin = await adminAgent(t.app);
     const res = await admin.post('/admin/logout').type('form').send({ _csrf: 'old' });

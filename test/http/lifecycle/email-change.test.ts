@@ -96,6 +96,9 @@ it('refuses forged, truncated and superseded links', async () => {
   expect((await confirm(first)).status).toBe(404);
   expect((await request(t.app).get(`/s/portal/confirm-email?token=${tokenOf(first).slice(0, 20)}`)).status).toBe(404);
   expect((await UserModel.findOne({ username: 'twice@example.com' }).lean())!.email).toBe('twice@example.com');
-  // Signed out, the form is not there.
-  expect((await request(t.app).post('/s/portal/account/email').type('form').send({ newEmail: 'x@example.com' })).status).toBe(403);
+  // Signed out, the form is not there: the post goes to the login page, and nothing changes.
+  const signedOut = await request(t.app).post('/s/portal/account/email').type('form').send({ newEmail: 'x@example.com' });
+  expect(signedOut.status).toBe(302);
+  expect(signedOut.headers.location).toMatch(/^\/s\/portal\/login\?returnTo=/);
+  expect((await UserModel.findOne({ username: 'twice@example.com' }).lean())!.email).toBe('twice@example.com');
 });

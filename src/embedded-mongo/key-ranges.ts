@@ -39,6 +39,9 @@ const before = (ka: string, oa: number, kb: string, ob: number) => ka < kb || (k
 
 export class SortedEntries {
   private leaves: Leaf[] = [];
+  /** Each leaf's last pair, beside the leaves: the search among leaves reads no leaf. */
+  private lastKeys: string[] = [];
+  private lastOrds: number[] = [];
   private readonly ordOf = new Map<string, number>();
   private idOf: (string | undefined)[] = [];
   /** Pairs each ordinal has in the tree; the ordinal is freed at zero. */
@@ -65,7 +68,7 @@ export class SortedEntries {
       }
       for (const o of ords) {
         if (leaf.keys.length >= LEAF_FILL) {
-          this.leaves.push(leaf);
+          this.pushLeaf(leaf);
           leaf = { keys: [], ords: [] };
         }
         leaf.keys.push(k);
@@ -73,7 +76,20 @@ export class SortedEntries {
         this.size++;
       }
     }
-    if (leaf.keys.length) this.leaves.push(leaf);
+    if (leaf.keys.length) this.pushLeaf(leaf);
+  }
+
+  private pushLeaf(leaf: Leaf): void {
+    this.leaves.push(leaf);
+    this.lastKeys.push(leaf.keys[leaf.keys.length - 1]);
+    this.lastOrds.push(leaf.ords[leaf.ords.length - 1]);
+  }
+
+  /** Refreshes the record of a leaf's last pair. */
+  private setLast(li: number): void {
+    const l = this.leaves[li];
+    this.lastKeys[li] = l.keys[l.keys.length - 1];
+    this.lastOrds[li] = l.ords[l.ords.length - 1];
   }
 
   /** Pairs in the tree. */
@@ -115,13 +131,13 @@ export class SortedEntries {
     const leaves = this.leaves;
     if (leaves.length === 0) return [0, 0];
     // The first leaf whose last pair is >= (k, o).
+    const lastKeys = this.lastKeys;
+    const lastOrds = this.lastOrds;
     let lo = 0;
     let hi = leaves.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const l = leaves[mid];
-      const last = l.keys.length - 1;
-      if (before(l.keys[last], l.ords[last], k, o)) lo = mid + 1;
+      if (before(lastKeys[mid], lastOrds[mid], k, o)) lo = mid + 1;
       else hi = mid;
     }
     if (lo === leaves.length) return [lo - 1, leaves[lo - 1].keys.length];
@@ -140,21 +156,32 @@ export class SortedEntries {
   insert(k: string, id: string): void {
     if (!isStringKey(k)) return;
     const known = this.ordOf.get(id);
-    if (known !== undefined) {
-      const [li, pi] = this.place(k, known);
+    let li = 0;
+    let pi = 0;
+    if (known !== undefined && this.leaves.length) {
+      [li, pi] = this.place(k, known);
       const l = this.leaves[li];
-      if (l && pi < l.keys.length && l.keys[pi] === k && l.ords[pi] === known) return; // already held
+      if (pi < l.keys.length && l.keys[pi] === k && l.ords[pi] === known) return; // already held
     }
     const o = this.acquire(id);
-    if (this.leaves.length === 0) this.leaves.push({ keys: [], ords: [] });
-    const [li, pi] = this.place(k, o);
+    if (this.leaves.length === 0) {
+      this.pushLeaf({ keys: [k], ords: [o] });
+      this.size++;
+      return;
+    }
+    if (known === undefined) [li, pi] = this.place(k, o);
     const l = this.leaves[li];
     l.keys.splice(pi, 0, k);
     l.ords.splice(pi, 0, o);
     this.size++;
+    if (pi === l.keys.length - 1) this.setLast(li);
     if (l.keys.length > LEAF_MAX) {
       const half = l.keys.length >>> 1;
-      this.leaves.splice(li + 1, 0, { keys: l.keys.splice(half), ords: l.ords.splice(half) });
+      const right: Leaf = { keys: l.keys.splice(half), ords: l.ords.splice(half) };
+      this.leaves.splice(li + 1, 0, right);
+      this.lastKeys.splice(li + 1, 0, right.keys[right.keys.length - 1]);
+      this.lastOrds.splice(li + 1, 0, right.ords[right.ords.length - 1]);
+      this.setLast(li);
     }
   }
 
@@ -162,14 +189,18 @@ export class SortedEntries {
   delete(k: string, id: string): void {
     if (!isStringKey(k)) return;
     const o = this.ordOf.get(id);
-    if (o === undefined) return;
+    if (o === undefined || this.leaves.length === 0) return;
     const [li, pi] = this.place(k, o);
     const l = this.leaves[li];
-    if (!l || pi >= l.keys.length || l.keys[pi] !== k || l.ords[pi] !== o) return;
+    if (pi >= l.keys.length || l.keys[pi] !== k || l.ords[pi] !== o) return;
     l.keys.splice(pi, 1);
     l.ords.splice(pi, 1);
     this.size--;
-    if (l.keys.length === 0) this.leaves.splice(li, 1);
+    if (l.keys.length === 0) {
+      this.leaves.splice(li, 1);
+      this.lastKeys.splice(li, 1);
+      this.lastOrds.splice(li, 1);
+    } else if (pi === l.keys.length) this.setLast(li);
     this.release(o);
   }
 

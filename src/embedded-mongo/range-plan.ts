@@ -5,7 +5,7 @@
  */
 import { ObjectId, type Document } from 'bson';
 import type { Collection, Index, RangeChoice } from './collection';
-import { sortDocuments } from './compare';
+import { firstSorted, sortDocuments } from './compare';
 import { describeRange, mayMatch } from './key-ranges';
 import type { Bounds } from './ordered';
 import type { Collation } from './keys';
@@ -76,7 +76,7 @@ export function rangeRead(
   opts: { sort?: Document; collation?: Collation; need: number; tick(): void; trace?: PlanTrace },
 ): Document[] {
   const rest = all.filter((r) => !cands.choices.includes(r));
-  let docs: Document[] = [];
+  const docs: Document[] = [];
   let fetched = 0;
   for (const id of cands.ids) {
     opts.tick();
@@ -88,15 +88,20 @@ export function rangeRead(
     opts.trace.keysExamined += cands.examined;
     opts.trace.docsExamined += fetched;
   }
-  if (opts.sort) docs = sortDocuments(docs, opts.sort, opts.collation);
-  const found: Document[] = [];
-  for (const d of docs) {
-    opts.tick();
-    if (!test(d)) continue;
-    found.push(d);
-    if (opts.sort && found.length >= opts.need) break;
+  if (!opts.sort) return docs.filter((d) => (opts.tick(), test(d)));
+  // The first `need` in sort order usually all pass the filter (the candidates are nearly the
+  // matches): sort only those; when some fail, sort every candidate.
+  for (let k = Math.min(docs.length, opts.need === Infinity ? docs.length : opts.need * 2); ; k = docs.length) {
+    const ordered = k < docs.length ? firstSorted(docs, opts.sort, opts.collation, k) : sortDocuments(docs, opts.sort, opts.collation);
+    const found: Document[] = [];
+    for (const d of ordered) {
+      opts.tick();
+      if (!test(d)) continue;
+      found.push(d);
+      if (found.length >= opts.need) return found;
+    }
+    if (k >= docs.length) return found;
   }
-  return found;
 }
 
 function showValue(v: unknown): string {

@@ -11,7 +11,7 @@ import { type Document } from 'bson';
 import { MongoClient } from 'mongodb';
 import { Collection, type Index } from '../../../src/embedded-mongo/collection';
 import { findDocs } from '../../../src/embedded-mongo/commands/query';
-import { sortDocuments } from '../../../src/embedded-mongo/compare';
+import { firstSorted, sortDocuments } from '../../../src/embedded-mongo/compare';
 import { matcher } from '../../../src/embedded-mongo/matcher';
 import { SortedEntries, type StringRange } from '../../../src/embedded-mongo/key-ranges';
 import { startEmbeddedMongo } from '../../../src/embedded-mongo';
@@ -57,6 +57,8 @@ function oracle(coll: Collection, filter: Document, sort: Document, limit: numbe
   const q = matcher(filter);
   return sortDocuments([...coll.docs.values()].filter((d) => q.test(d)), sort).slice(0, limit || undefined);
 }
+
+interface UserDoc { _id: number; at: number; terms: unknown[] }
 
 const WORDS = ['a', 'da', 'dam', 'ma', 'mab', 'bv', 'bvre', 're', 'rol', 'sa', 'sale', 'u1', 'u2', 'z'];
 
@@ -122,7 +124,7 @@ it('answers like a scan after a restart from the journal and the snapshot, and t
   const rand = rng(5);
   const docs = Array.from({ length: 800 }, (_, i) => ({ _id: i, at: i, terms: termsOf(rand, i) }));
   const expectSame = async (c: MongoClient) => {
-    const users = c.db().collection('users');
+    const users = c.db().collection<UserDoc>('users');
     const all = await users.find({}).toArray();
     for (const words of [['a'], ['da', 'ma'], ['bv', 're', 'a'], ['sale'], ['u1', 'a']]) {
       const q = matcher({ $and: words.map(prefix) });
@@ -142,7 +144,7 @@ it('answers like a scan after a restart from the journal and the snapshot, and t
     }
   };
   await run(async (c) => {
-    const users = c.db().collection('users');
+    const users = c.db().collection<UserDoc>('users');
     await users.createIndex({ terms: 1 });
     await users.createIndex({ at: -1 });
     await users.insertMany(docs);
@@ -153,10 +155,18 @@ it('answers like a scan after a restart from the journal and the snapshot, and t
   });
   await run(async (c) => {
     await expectSame(c);
-    const users = c.db().collection('users');
+    const users = c.db().collection<UserDoc>('users');
     await users.updateMany({ _id: { $lt: 50 } }, { $push: { terms: 'salero' } });
     await users.insertOne({ _id: 5000, at: 5000, terms: ['dab', 'mar'] });
     await expectSame(c);
   });
   await run(expectSame);
+});
+
+it('firstSorted gives the first k of a full sort, ties in input order', () => {
+  const rand = rng(9);
+  const docs = Array.from({ length: 500 }, (_, i) => ({ i, a: Math.floor(rand() * 20), b: rand() < 0.1 ? undefined : Math.floor(rand() * 5), c: rand() < 0.2 ? [3, 1] : 2 }));
+  for (const spec of [{ a: -1, i: -1 }, { a: 1 }, { b: 1, a: -1 }, { c: 1, a: 1 }] as Record<string, number>[]) {
+    for (const k of [1, 7, 51, 499, 500, 600]) expect(firstSorted(docs, spec, null, k)).toEqual(sortDocuments(docs, spec).slice(0, k));
+  }
 });

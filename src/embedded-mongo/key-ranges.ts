@@ -9,8 +9,10 @@
  * one sorted array of leaves. Every document in the tree has a small number (its ordinal), so a range is
  * read sequentially without a hash-map read per key, counted by leaf lengths, and several ranges (the
  * words of a search) are intersected on ordinals with one stamp array before any document is fetched.
- * Writes insert or remove one pair in one leaf (a leaf splits when full, and goes when empty). Built
- * from the map on first use, then kept by Index.add/remove. Only indexes that do not fold strings (no
+ * Writes insert or remove one pair in one leaf (a leaf splits when full, and goes when empty); new
+ * pairs wait in a list until the next read or delete, which inserts them one by one when they are few
+ * and rebuilds the leaves by one merge when they are many (a bulk load). Built from the map on first
+ * use, then kept by Index.add/remove. Only indexes that do not fold strings (no
  * collation) and hold every document qualify, and only queries without a collation: the order is then
  * plain code-unit order, the matcher's own, so the keys in a range are exactly the values the query's
  * comparisons accept and the candidates are a superset of the matches (the caller still applies the
@@ -51,6 +53,9 @@ export class SortedEntries {
   private marks = new Int32Array(1024);
   private epoch = 0;
   private size = 0;
+  /** New pairs not yet in the leaves (see settle). */
+  private pendingKeys: string[] = [];
+  private pendingIds: string[] = [];
 
   constructor(map: Map<string, string | Set<string>>) {
     const keys: string[] = [];
@@ -94,7 +99,61 @@ export class SortedEntries {
 
   /** Pairs in the tree. */
   get entries(): number {
+    this.settle();
     return this.size;
+  }
+
+  /**
+   * Puts the pending pairs in the leaves: one by one when few, else by merging them, sorted, with the
+   * leaves into new leaves (one pass over the tree instead of a search and a splice per pair).
+   */
+  private settle(): void {
+    const n = this.pendingKeys.length;
+    if (n === 0) return;
+    const keys = this.pendingKeys;
+    const ids = this.pendingIds;
+    this.pendingKeys = [];
+    this.pendingIds = [];
+    if (n <= Math.max(4096, this.size >>> 4)) {
+      for (let i = 0; i < n; i++) this.insertNow(keys[i], ids[i]);
+      return;
+    }
+    const fresh = Array.from({ length: n }, (_, i) => ({ k: keys[i], o: this.acquire(ids[i]) }));
+    fresh.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.o - b.o));
+    const old = this.leaves;
+    this.leaves = [];
+    this.lastKeys = [];
+    this.lastOrds = [];
+    let leaf: Leaf = { keys: [], ords: [] };
+    const push = (k: string, o: number) => {
+      const last = leaf.keys.length - 1;
+      if (last >= 0 && leaf.keys[last] === k && leaf.ords[last] === o) {
+        this.release(o); // held already (cannot happen through Index.add, which adds only new pairs)
+        this.size--;
+        return;
+      }
+      if (leaf.keys.length >= LEAF_FILL) {
+        this.pushLeaf(leaf);
+        leaf = { keys: [], ords: [] };
+      }
+      leaf.keys.push(k);
+      leaf.ords.push(o);
+    };
+    let j = 0;
+    for (const l of old) {
+      for (let p = 0; p < l.keys.length; p++) {
+        const k = l.keys[p];
+        const o = l.ords[p];
+        while (j < n && before(fresh[j].k, fresh[j].o, k, o)) {
+          push(fresh[j].k, fresh[j].o);
+          j++;
+        }
+        push(k, o);
+      }
+    }
+    for (; j < n; j++) push(fresh[j].k, fresh[j].o);
+    this.size += n;
+    if (leaf.keys.length) this.pushLeaf(leaf);
   }
 
   /** The ordinal of a document (a new one, counted as one more pair, when it has none). */
@@ -152,9 +211,14 @@ export class SortedEntries {
     return [lo, a];
   }
 
-  /** A pair the index gained (a string key only). */
+  /** A pair the index gained (a string key only): listed, put in the leaves at the next read. */
   insert(k: string, id: string): void {
     if (!isStringKey(k)) return;
+    this.pendingKeys.push(k);
+    this.pendingIds.push(id);
+  }
+
+  private insertNow(k: string, id: string): void {
     const known = this.ordOf.get(id);
     let li = 0;
     let pi = 0;
@@ -188,6 +252,7 @@ export class SortedEntries {
   /** A pair the index lost. */
   delete(k: string, id: string): void {
     if (!isStringKey(k)) return;
+    this.settle();
     const o = this.ordOf.get(id);
     if (o === undefined || this.leaves.length === 0) return;
     const [li, pi] = this.place(k, o);
@@ -206,6 +271,7 @@ export class SortedEntries {
 
   /** Places [start, end) of the range's pairs. */
   private span(range: StringRange): [Place, Place] {
+    this.settle();
     const start: Place = range.lower === undefined ? [0, 0] : this.place(STRING_PREFIX + range.lower, range.lowerInclusive ? -1 : Infinity);
     const end: Place = range.upper === undefined ? this.endPlace() : this.place(STRING_PREFIX + range.upper, range.upperInclusive ? Infinity : -1);
     return [start, end];
@@ -256,6 +322,7 @@ export class SortedEntries {
    * Ranges narrowest first is cheapest; it stops early once nothing passes. `examined`: pairs read.
    */
   intersect(ranges: StringRange[]): { ids: string[]; examined: number } {
+    this.settle(); // before reading `marks`, which settling may grow
     if (this.epoch > 0x3fffff00 - ranges.length) {
       this.marks.fill(0);
       this.epoch = 0;

@@ -110,12 +110,14 @@ describe('SortedEntries kept by the index', () => {
     check();
   });
 
-  it('empties and refills', () => {
+  it('empties and refills, a few pairs at a time and in bulk', () => {
     for (const d of [...coll.docs.values()]) coll.remove(d);
     expect(entries.entries).toBe(0);
     expect(entries.intersect([range('a')]).ids).toEqual([]);
     for (let i = 0; i < 300; i++) coll.insert({ _id: nextId, at: nextId, terms: termsOf(rand, nextId++) });
-    check();
+    check(); // few new pairs: inserted one by one at the next read
+    for (let i = 0; i < 2500; i++) coll.insert({ _id: nextId, at: nextId, terms: termsOf(rand, nextId++) });
+    check(); // many: merged with the leaves in one pass
   });
 });
 

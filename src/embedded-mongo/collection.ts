@@ -9,7 +9,7 @@ import { matcher } from './matcher';
 import { DuplicateKeyError, badValue, indexOptionsConflict } from './errors';
 import { OrderedView } from './ordered';
 import { stringComparer } from './compare';
-import { SortedKeys, stringRangesFor, type StringRange } from './key-ranges';
+import { SortedEntries, stringRangesFor, type StringRange } from './key-ranges';
 
 export interface IndexSpec {
   v?: number;
@@ -30,8 +30,8 @@ export class Index {
   /** canonical key -> ids (as canonical _id keys) */
   readonly map = new Map<string, string | Set<string>>();
   private readonly partial?: { test(doc: Document): boolean };
-  /** Its string keys in order, for range reads (key-ranges.ts); built on first use. */
-  private sorted?: SortedKeys;
+  /** Its string (key, document) pairs in order, for range reads (key-ranges.ts); built on first use. */
+  private sorted?: SortedEntries;
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
@@ -65,12 +65,15 @@ export class Index {
   add(id: string, keys: string[]) {
     for (const k of keys) {
       const held = this.map.get(k);
-      if (held === undefined) {
-        this.map.set(k, id);
-        this.sorted?.added(k);
-      } else if (typeof held === 'string') {
-        if (held !== id) this.map.set(k, new Set([held, id]));
-      } else held.add(id);
+      if (held === undefined) this.map.set(k, id);
+      else if (typeof held === 'string') {
+        if (held === id) continue;
+        this.map.set(k, new Set([held, id]));
+      } else {
+        if (held.has(id)) continue;
+        held.add(id);
+      }
+      this.sorted?.insert(k, id);
     }
   }
 
@@ -79,19 +82,24 @@ export class Index {
       const held = this.map.get(k);
       if (held === undefined) continue;
       if (typeof held === 'string') {
-        if (held === id) {
-          this.map.delete(k);
-          this.sorted?.removed(k);
-        }
-        continue;
-      }
-      held.delete(id);
-      if (held.size === 1) this.map.set(k, held.values().next().value as string);
-      else if (held.size === 0) {
+        if (held !== id) continue;
         this.map.delete(k);
-        this.sorted?.removed(k);
+      } else {
+        if (!held.delete(id)) continue;
+        if (held.size === 1) this.map.set(k, held.values().next().value as string);
+        else if (held.size === 0) this.map.delete(k);
       }
+      this.sorted?.delete(k, id);
     }
+  }
+
+  /** A document's keys changed from `before` to `after`: only the difference is written. */
+  update(id: string, before: string[], after: string[]) {
+    if (before.length === after.length && before.every((k, i) => k === after[i])) return;
+    const kept = new Set(after);
+    const gone = new Set(before);
+    this.remove(id, before.filter((k) => !kept.has(k)));
+    this.add(id, after.filter((k) => !gone.has(k)));
   }
 
   /** The ids holding a key. */
@@ -116,8 +124,8 @@ export class Index {
     return this.fields.length === 1 && this.ci === 0 && !this.spec.partialFilterExpression && !this.spec.sparse;
   }
 
-  sortedKeys(): SortedKeys {
-    return (this.sorted ??= new SortedKeys(this.map));
+  sortedEntries(): SortedEntries {
+    return (this.sorted ??= new SortedEntries(this.map));
   }
 
   keyValue(doc: Document): Record<string, unknown> {
@@ -177,19 +185,15 @@ export class Collection {
     return doc;
   }
 
-  /** Replaces a stored document with its new version, keeping indexes right; refuses duplicates. */
+  /**
+   * Replaces a stored document with its new version, keeping indexes right; refuses duplicates. An index
+   * whose keys did not change is not touched (a sign-in's write leaves the search index alone).
+   */
   replace(oldDoc: Document, newDoc: Document): void {
     const id = idKey(oldDoc._id);
-    const oldKeys = new Map(this.indexes.map((i) => [i, i.keysOf(oldDoc)]));
-    for (const [index, k] of oldKeys) index.remove(id, k);
-    let newKeys: Map<Index, string[]>;
-    try {
-      newKeys = this.checkUnique(id, newDoc);
-    } catch (err) {
-      for (const [index, k] of oldKeys) index.add(id, k);
-      throw err;
-    }
-    for (const [index, k] of newKeys) index.add(id, k);
+    // The old keys are still in place: conflict() ignores those held by this document alone.
+    const newKeys = this.checkUnique(id, newDoc);
+    for (const [index, k] of newKeys) index.update(id, index.keysOf(oldDoc), k);
     this.docs.set(id, newDoc);
     for (const view of this.views.values()) {
       view.retire();
@@ -267,7 +271,7 @@ export class Collection {
     for (const index of this.indexes) {
       if (!index.servesRanges) continue;
       const field = index.fields[0];
-      for (const range of stringRangesFor(filter, field)) out.push({ index, field, range, entries: index.sortedKeys().count(range, cap) });
+      for (const range of stringRangesFor(filter, field)) out.push({ index, field, range, entries: index.sortedEntries().count(range, cap) });
     }
     return out.sort((a, b) => a.entries - b.entries);
   }

@@ -116,6 +116,11 @@ function sortValues(doc: unknown, path: string): unknown[] {
  * the largest descending (an empty array sorts before null).
  */
 export function sortKey(doc: unknown, path: string, direction: number, strings: StringCompare): unknown {
+  if (doc !== null && typeof doc === 'object' && !Array.isArray(doc) && path.indexOf('.') < 0) {
+    // The common case without allocating: a top-level field holding one value.
+    const v = (doc as Record<string, unknown>)[path];
+    if (v !== undefined && !Array.isArray(v)) return v;
+  }
   const raw = sortValues(doc, path);
   const flat: unknown[] = [];
   for (const v of raw) {
@@ -134,18 +139,51 @@ export function sortKey(doc: unknown, path: string, direction: number, strings: 
   return best;
 }
 
-/** Sorts documents by a MongoDB sort spec (stable, like the server for equal keys in insertion order). */
-export function sortDocuments<T>(docs: T[], spec: Record<string, unknown>, collation?: Collation | null): T[] {
+interface Keyed<T> { doc: T; i: number; keys: unknown[] }
+
+function keyedBy<T>(docs: T[], spec: Record<string, unknown>, collation?: Collation | null): { keyed: Keyed<T>[]; cmp: (x: Keyed<T>, y: Keyed<T>) => number } | null {
   const fields = Object.entries(spec).map(([path, dir]) => ({ path, dir: Number(dir) < 0 ? -1 : 1 }));
-  if (fields.length === 0) return docs;
+  if (fields.length === 0) return null;
   const strings = stringComparer(collation);
   const keyed = docs.map((doc, i) => ({ doc, i, keys: fields.map((f) => sortKey(doc, f.path, f.dir, strings)) }));
-  keyed.sort((x, y) => {
+  const cmp = (x: Keyed<T>, y: Keyed<T>) => {
     for (let k = 0; k < fields.length; k++) {
       const c = bsonCompare(x.keys[k], y.keys[k], strings);
       if (c) return c * fields[k].dir;
     }
     return x.i - y.i;
-  });
-  return keyed.map((k) => k.doc);
+  };
+  return { keyed, cmp };
+}
+
+/** Sorts documents by a MongoDB sort spec (stable, like the server for equal keys in insertion order). */
+export function sortDocuments<T>(docs: T[], spec: Record<string, unknown>, collation?: Collation | null): T[] {
+  const by = keyedBy(docs, spec, collation);
+  if (!by) return docs;
+  return by.keyed.sort(by.cmp).map((k) => k.doc);
+}
+
+/**
+ * The first `k` documents in sort order, as sortDocuments(docs).slice(0, k) returns them, keeping only
+ * the best k in a sorted buffer (about one comparison per document instead of log n).
+ */
+export function firstSorted<T>(docs: T[], spec: Record<string, unknown>, collation: Collation | null | undefined, k: number): T[] {
+  if (k >= docs.length) return sortDocuments(docs, spec, collation);
+  const by = keyedBy(docs, spec, collation);
+  if (!by) return docs.slice(0, k);
+  const { keyed, cmp } = by;
+  const top: Keyed<T>[] = [];
+  for (const x of keyed) {
+    if (top.length === k && cmp(x, top[k - 1]) >= 0) continue;
+    let lo = 0;
+    let hi = top.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cmp(top[mid], x) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    top.splice(lo, 0, x);
+    if (top.length > k) top.pop();
+  }
+  return top.map((t) => t.doc);
 }

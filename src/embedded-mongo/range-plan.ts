@@ -5,7 +5,7 @@
  */
 import { ObjectId, type Document } from 'bson';
 import type { Collection, Index, RangeChoice } from './collection';
-import { sortDocuments } from './compare';
+import { firstSorted, sortDocuments } from './compare';
 import { describeRange, mayMatch } from './key-ranges';
 import type { Bounds } from './ordered';
 import type { Collation } from './keys';
@@ -45,39 +45,63 @@ export function passesRanges(doc: Document, choices: RangeChoice[]): boolean {
   return true;
 }
 
+/** What a range read starts from: the ids with an entry in each of `choices` (ranges of one index). */
+export interface Candidates { ids: string[]; choices: RangeChoice[]; examined: number }
+
 /**
- * The documents of the range that pass `test`, each once: all of them, or with a sort the first `need`
- * in sort order (the candidates are sorted first, so the filter runs on few of them).
+ * The candidates of the narrowest range, intersected with the other ranges of the same index that are
+ * not much wider (reading those costs a few ns a pair, on ordinals; a wider one is left to the range
+ * test on the fetched documents). Null when the narrowest range holds more than RANGE_CAP entries.
+ * `ranges` must be narrowest first (Collection.rangeChoices).
+ */
+export function intersectRanges(ranges: RangeChoice[]): Candidates | null {
+  const first = ranges[0];
+  if (!first || first.entries > RANGE_CAP) return null;
+  const widest = Math.min(RANGE_CAP, Math.max(128 * first.entries, 4096));
+  const choices = ranges.filter((r) => r.index === first.index && r.entries <= widest);
+  const { ids, examined } = first.index.sortedEntries().intersect(choices.map((c) => c.range));
+  return { ids, choices, examined };
+}
+
+/**
+ * The candidates that pass `test`, each once: all of them, or with a sort the first `need` in sort
+ * order (the candidates are sorted first, so the filter runs on few of them). The ranges the
+ * candidates were not intersected with are tested first, on the document's own values.
  */
 export function rangeRead(
   coll: Collection,
-  choice: RangeChoice,
+  cands: Candidates,
   all: RangeChoice[],
   test: (doc: Document) => boolean,
   opts: { sort?: Document; collation?: Collation; need: number; tick(): void; trace?: PlanTrace },
 ): Document[] {
-  let docs: Document[] = [];
+  const rest = all.filter((r) => !cands.choices.includes(r));
+  const docs: Document[] = [];
   let fetched = 0;
-  // The other words' ranges filter before the sort (an intersection of the ranges, in effect).
-  for (const id of choice.index.sortedKeys().ids(choice.range)) {
+  for (const id of cands.ids) {
     opts.tick();
     const d = coll.docs.get(id);
     fetched++;
-    if (d && passesRanges(d, all)) docs.push(d);
+    if (d && (rest.length === 0 || passesRanges(d, rest))) docs.push(d);
   }
   if (opts.trace) {
-    opts.trace.keysExamined += choice.entries;
+    opts.trace.keysExamined += cands.examined;
     opts.trace.docsExamined += fetched;
   }
-  if (opts.sort) docs = sortDocuments(docs, opts.sort, opts.collation);
-  const found: Document[] = [];
-  for (const d of docs) {
-    opts.tick();
-    if (!test(d)) continue;
-    found.push(d);
-    if (opts.sort && found.length >= opts.need) break;
+  if (!opts.sort) return docs.filter((d) => (opts.tick(), test(d)));
+  // The first `need` in sort order usually all pass the filter (the candidates are nearly the
+  // matches): sort only those; when some fail, sort every candidate.
+  for (let k = Math.min(docs.length, opts.need === Infinity ? docs.length : opts.need * 2); ; k = docs.length) {
+    const ordered = k < docs.length ? firstSorted(docs, opts.sort, opts.collation, k) : sortDocuments(docs, opts.sort, opts.collation);
+    const found: Document[] = [];
+    for (const d of ordered) {
+      opts.tick();
+      if (!test(d)) continue;
+      found.push(d);
+      if (found.length >= opts.need) return found;
+    }
+    if (k >= docs.length) return found;
   }
-  return found;
 }
 
 function showValue(v: unknown): string {
@@ -118,6 +142,12 @@ export function rangeStage(choice: RangeChoice, multikey: boolean): Document {
     direction: 'forward',
     indexBounds: { [choice.field]: [describeRange(choice.range)] },
   };
+}
+
+/** One IXSCAN for one range; for several ranges intersected, MongoDB's AND_HASH over their IXSCANs. */
+export function candidatesStage(cands: Candidates, found: Document[]): Document {
+  const scans = cands.choices.map((c) => rangeStage(c, multikeyIn(found, c.field)));
+  return scans.length === 1 ? scans[0] : { stage: 'AND_HASH', inputStages: scans };
 }
 
 export function equalityStage(index: Index): Document {

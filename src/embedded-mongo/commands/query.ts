@@ -2,7 +2,7 @@
 import { Long, type Document } from 'bson';
 import { Aggregator } from 'mingo';
 import type { Collection, Index } from '../collection';
-import { RANGE_CAP, equalityStage, multikeyIn, passesRanges, rangeRead, rangeStage, rangeThreshold, walkBudget, walkStage, wrapStage, type PlanTrace, type RangeChoice } from '../range-plan';
+import { RANGE_CAP, candidatesStage, equalityStage, intersectRanges, passesRanges, rangeRead, rangeThreshold, walkBudget, walkStage, wrapStage, type Candidates, type PlanTrace } from '../range-plan';
 import { matcher, numericView } from '../matcher';
 import { bsonCompare, sortDocuments, stringComparer } from '../compare';
 import { boundsFor } from '../ordered';
@@ -57,12 +57,12 @@ export function matching(coll: Collection | undefined, filter: Document | undefi
   return out;
 }
 
-/** The documents of the narrowest string range of an index (each once), when one applies to the filter. */
+/** The documents with an entry in the narrowest string ranges of an index (each once), when one applies to the filter. */
 function rangeCandidates(coll: Collection, filter: Document, collation?: Collation): Document[] | null {
-  const [choice] = coll.rangeChoices(filter, collation, RANGE_CAP);
-  if (!choice || choice.entries > RANGE_CAP) return null;
+  const cands = intersectRanges(coll.rangeChoices(filter, collation, RANGE_CAP));
+  if (!cands) return null;
   const out: Document[] = [];
-  for (const id of choice.index.sortedKeys().ids(choice.range)) {
+  for (const id of cands.ids) {
     const d = coll.docs.get(id);
     if (d) out.push(d);
   }
@@ -118,25 +118,30 @@ export function findDocs(coll: Collection | undefined, filter: Document | undefi
   const need = opts.limit ? skip + Math.abs(opts.limit) : Infinity;
   const total = coll.docs.size;
   const threshold = Math.min(rangeThreshold(need, total), narrow ? narrow.length : RANGE_CAP);
-  const ranges = coll.rangeChoices(f, opts.collation, threshold);
-  const readRange = (choice: RangeChoice) => {
-    const found = rangeRead(coll, choice, ranges, (d) => q.test(d), { sort, collation: opts.collation, need, tick: () => deadline.tick(), trace });
-    if (trace) trace.winningPlan = wrapStage(rangeStage(choice, multikeyIn(found, choice.field)), f, { ...shape, sortedInput: false });
+  // Counted by leaf lengths (key-ranges.ts): cheap even for wide ranges.
+  const ranges = coll.rangeChoices(f, opts.collation, RANGE_CAP);
+  let cands: Candidates | null | undefined;
+  const candidates = () => (cands === undefined ? (cands = intersectRanges(ranges)) : cands);
+  const readRange = (c: Candidates) => {
+    const found = rangeRead(coll, c, ranges, (d) => q.test(d), { sort, collation: opts.collation, need, tick: () => deadline.tick(), trace });
+    if (trace) trace.winningPlan = wrapStage(candidatesStage(c, found), f, { ...shape, sortedInput: false });
     return sortedPage(found, { ...opts, projection: undefined });
-  };
-  /** The narrowest range counted in full (up to RANGE_CAP), when the capped counts could not tell. */
-  const narrowest = (): RangeChoice | null => {
-    const counted = ranges.map((r) => (r.entries > threshold ? { ...r, entries: r.index.sortedKeys().count(r.range, RANGE_CAP) } : r)).sort((a, b) => a.entries - b.entries);
-    return counted[0] && counted[0].entries <= RANGE_CAP ? counted[0] : null;
   };
   const [path, dir] = sort ? Object.entries(sort)[0] : [boundedField(coll, f), 1];
   const view = typeof path === 'string' ? coll.orderedView(path, opts.collation) : null;
-  if (ranges.length && ranges[0].entries <= threshold) return readRange(ranges[0]);
-  if (!view || typeof path !== 'string') {
-    const choice = ranges.length ? narrowest() : null;
-    return choice ? readRange(choice) : scan();
+  // How many documents the ranges leave: the narrowest range's entries, or, when several ranges of one
+  // index apply (the words of a search), the size of their intersection (a few ns an entry to compute).
+  let expected = ranges.length ? ranges[0].entries : Infinity;
+  if (expected <= threshold) return readRange(candidates()!);
+  if (expected <= RANGE_CAP && ranges.filter((r) => r.index === ranges[0].index && r.entries <= RANGE_CAP).length > 1) {
+    expected = candidates()!.ids.length;
+    if (expected <= threshold) return readRange(candidates()!);
   }
-  let budget = ranges.length ? walkBudget(ranges[0].entries, need, total) : Infinity;
+  if (!view || typeof path !== 'string') {
+    const c = candidates();
+    return c ? readRange(c) : scan();
+  }
+  let budget = expected <= RANGE_CAP ? walkBudget(expected, need, total) : Infinity;
   const strings = stringComparer(opts.collation);
   const found: Document[] = [];
   const bounds = boundsFor(f, path);
@@ -147,8 +152,8 @@ export function findDocs(coll: Collection | undefined, filter: Document | undefi
     if (found.length >= need && bsonCompare(key, lastKey, strings) !== 0) break;
     // The walk was a bad bet (the matches lie far down the sort order, or few exist): read a range.
     if (++stepped > budget) {
-      const choice = narrowest();
-      if (choice) return readRange(choice);
+      const c = candidates();
+      if (c) return readRange(c);
       budget = Infinity; // every range is too wide to read: walk on
     }
     if (ranges.length && !passesRanges(doc, ranges)) continue;

@@ -9,7 +9,7 @@ import { Collection } from '../../../src/embedded-mongo/collection';
 import { findDocs } from '../../../src/embedded-mongo/commands/query';
 import { sortDocuments } from '../../../src/embedded-mongo/compare';
 import { matcher } from '../../../src/embedded-mongo/matcher';
-import { SortedKeys, stringRangesFor } from '../../../src/embedded-mongo/key-ranges';
+import { SortedEntries, stringRangesFor } from '../../../src/embedded-mongo/key-ranges';
 import { rangeThreshold, type PlanTrace } from '../../../src/embedded-mongo/range-plan';
 
 function rng(seed: number) {
@@ -33,24 +33,36 @@ function traced(coll: Collection, filter: Document, sort: Document, limit: numbe
   return { docs, trace, index: JSON.stringify(trace.winningPlan).match(/"indexName":"([^"]+)"/)?.[1] };
 }
 
-describe('SortedKeys', () => {
-  it('lists the string keys of a range in order, following additions and removals', () => {
+describe('SortedEntries', () => {
+  it('lists the string pairs of a range in order, following insertions and deletions', () => {
     const map = new Map<string, string | Set<string>>([['s:ada', '1'], ['s:adam', new Set(['1', '2'])], ['s:bob', '3'], ['d:5', '4']]);
-    const keys = new SortedKeys(map);
+    const entries = new SortedEntries(map);
     const range = { lower: 'ada', lowerInclusive: true, upper: 'adb', upperInclusive: false };
-    expect([...keys.keysIn(range)]).toEqual(['s:ada', 's:adam']);
-    expect([...keys.ids(range)].sort()).toEqual(['1', '2']);
-    expect(keys.count(range, 10)).toBe(3);
-    expect(keys.count(range, 1)).toBe(2); // capped: cap + 1
-    map.delete('s:ada');
-    keys.removed('s:ada');
-    map.set('s:adalbert', '5');
-    keys.added('s:adalbert');
-    expect([...keys.keysIn(range)]).toEqual(['s:adalbert', 's:adam']);
-    map.set('s:ada', '6'); // back again: listed once
-    keys.added('s:ada');
-    expect([...keys.keysIn(range)]).toEqual(['s:ada', 's:adalbert', 's:adam']);
-    expect([...keys.keysIn({ lowerInclusive: false, upperInclusive: false })]).toEqual(['s:ada', 's:adalbert', 's:adam', 's:bob']);
+    expect(entries.pairsIn(range)).toEqual([['s:ada', '1'], ['s:adam', '1'], ['s:adam', '2']]);
+    expect([...entries.ids(range)].sort()).toEqual(['1', '2']);
+    expect(entries.count(range, 10)).toBe(3);
+    expect(entries.count(range, 1)).toBe(2); // capped: cap + 1
+    entries.delete('s:ada', '1');
+    entries.insert('s:adalbert', '5');
+    entries.insert('s:adalbert', '5'); // held once
+    entries.insert('d:6', '5'); // not a string key: not held
+    expect(entries.pairsIn(range)).toEqual([['s:adalbert', '5'], ['s:adam', '1'], ['s:adam', '2']]);
+    entries.insert('s:ada', '6');
+    expect(entries.pairsIn(range).map(([k]) => k)).toEqual(['s:ada', 's:adalbert', 's:adam', 's:adam']);
+    expect(entries.pairsIn({ lowerInclusive: false, upperInclusive: false }).map(([k]) => k)).toEqual(['s:ada', 's:adalbert', 's:adam', 's:adam', 's:bob']);
+    expect(entries.entries).toBe(5);
+  });
+
+  it('intersects ranges: ids with a pair in every range, each once', () => {
+    const entries = new SortedEntries(new Map());
+    const terms: Record<string, string[]> = { a: ['ada', 'adam', 'bvre'], b: ['ada', 'carl'], c: ['bvrele', 'bvre', 'adalbert'], d: ['bob'] };
+    for (const [id, ts] of Object.entries(terms)) for (const t of ts) entries.insert(`s:${t}`, id);
+    const p = (w: string) => ({ lower: w, lowerInclusive: true, upper: w.slice(0, -1) + String.fromCharCode(w.charCodeAt(w.length - 1) + 1), upperInclusive: false });
+    expect(entries.intersect([p('ada'), p('bvr')]).ids.sort()).toEqual(['a', 'c']);
+    expect(entries.intersect([p('bvr'), p('ada'), p('adam')]).ids).toEqual(['a']);
+    expect(entries.intersect([p('ada'), p('zed')]).ids).toEqual([]);
+    expect(entries.intersect([p('ad')]).ids.sort()).toEqual(['a', 'b', 'c']);
+    expect(entries.intersect([p('ada'), p('ada')]).ids.sort()).toEqual(['a', 'b', 'c']);
   });
 });
 

@@ -25,6 +25,7 @@ async function argon2Rate(mode: 'verify' | 'hash', concurrency: number, count: n
   alone.sort((a, b) => a - b);
   let next = 0;
   const latencies: number[] = [];
+  const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next++ < count) {
@@ -34,10 +35,11 @@ async function argon2Rate(mode: 'verify' | 'hash', concurrency: number, count: n
     }
   }));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1));
   // The latency of the raw operations at this concurrency: the floor a portal's latency cannot go under.
-  return { perSecond: Number((count / seconds).toFixed(1)), oneAloneMs: Number(alone[5].toFixed(1)), atConcurrency: { p50Ms: pct(50), p99Ms: pct(99) } };
+  return { perSecond: Number((count / seconds).toFixed(1)), oneAloneMs: Number(alone[5].toFixed(1)), atConcurrency: { p50Ms: pct(50), p99Ms: pct(99) }, cpuMsEach: Number(((cpu.user + cpu.system) / 1000 / count).toFixed(1)) };
 }
 
 function hello() {

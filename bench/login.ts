@@ -180,7 +180,7 @@ async function measurePortal(database: 'in-process' | 'own-process') {
 }
 
 export async function run() {
-  const verify = JSON.parse(await runToEnd('baselines', ['argon2-verify', String(CONCURRENCY), String(LOGINS)])) as { perSecond: number; oneAloneMs: number; atConcurrency: { p50Ms: number; p99Ms: number } };
+  const verify = JSON.parse(await runToEnd('baselines', ['argon2-verify', String(CONCURRENCY), String(LOGINS)])) as { perSecond: number; oneAloneMs: number; atConcurrency: { p50Ms: number; p99Ms: number }; cpuMsEach: number };
   const hash = JSON.parse(await runToEnd('baselines', ['argon2-hash', String(CONCURRENCY), String(REGISTRATIONS)])) as { perSecond: number; oneAloneMs: number };
   const hello = await startChild('baselines', ['hello'], {}, (l) => l.startsWith('{'));
   const helloPort = (JSON.parse(hello.line) as { port: number }).port;
@@ -194,6 +194,8 @@ export async function run() {
     oneBareVerifyMs: verify.oneAloneMs,
     // Raw verifies at the same concurrency wait for each other on the cores: the floor of login latency.
     rawVerifyLatencyMsAtConcurrency: verify.atConcurrency,
+    // CPU time of one verify while they run side by side (more than one alone: the cores share caches).
+    rawVerifyCpuMsAtConcurrency: verify.cpuMsEach,
     helloWorldPerSec: bare.perSecond,
   };
   for (const database of ['in-process', 'own-process'] as const) {

@@ -26,6 +26,8 @@ export interface UserFilters {
   siteId?: string;
   active?: boolean;
   userType?: UserType;
+  /** Only external users (customers and partners): what "contactless" means in the admin console. */
+  externalOnly?: boolean;
 }
 
 /** Limits what the searching actor may see: user types managed with full rights, plus delegated contacts. */
@@ -77,6 +79,7 @@ export function buildUserFilter(f: UserFilters, scope: UserScope | null): Record
   if (f.siteId) and.push({ site: oid(f.siteId, 'siteId') });
   if (f.active !== undefined) and.push({ isActive: f.active });
   if (f.userType) and.push({ userType: f.userType });
+  if (f.externalOnly) and.push({ userType: trusted({ $ne: 'internal' }) });
   if (scope) {
     const visible: Record<string, unknown>[] = [];
     if (scope.userTypes.length) visible.push({ userType: trusted({ $in: scope.userTypes }) });

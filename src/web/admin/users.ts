@@ -163,6 +163,9 @@ export function adminUsersRouter(): Router {
         siteId: f.siteId || undefined,
         active: f.active === 'yes' ? true : f.active === 'no' ? false : undefined,
         userType: USER_TYPES.find((t) => t === f.userType),
+        // Here "Contactless" is an external user without a contact, as on the dashboard; internal users
+        // never have one (the API's contactless filter keeps them, as its clients expect).
+        externalOnly: f.contactless === 'yes' || undefined,
       },
       queryString(req, 'cursor') || undefined,
       50,

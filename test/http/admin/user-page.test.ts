@@ -208,4 +208,18 @@ describe('the dashboard', () => {
     expect((res.text.match(/<summary>Show as table<\/summary>/g) ?? []).length).toBe(3);
     await LicenseModel.updateOne({ name: 'Partner Community' }, { $set: { usedSeats: 0 } });
   });
+
+  it("each headline's number is the count its link lists: contactless users are external (internal staff have no contact either)", async () => {
+    await registerGuest(t.app, { email: 'headline-count@example.com' });
+    const dashboard = await admin.get('/admin');
+    const headline = (id: string) => Number(new RegExp(`id="headline-${id}"><h2>[^<]+</h2><p class="big">(\\d+)<`).exec(dashboard.text)?.[1]);
+    const listed = async (query: string) => {
+      const page = await admin.get(`/admin/users?${query}`);
+      return Number(/id="result-count" role="status">(\d+|1) user/.exec(page.text)?.[1] ?? (page.text.includes('No users match') ? 0 : NaN));
+    };
+    expect(await UserModel.countDocuments({ userType: 'internal' })).toBeGreaterThan(0);
+    expect(headline('contactless')).toBeGreaterThan(0);
+    expect(await listed('contactless=yes')).toBe(headline('contactless'));
+    expect(await listed('userType=internal')).toBe(headline('internal'));
+  });
 });

@@ -1,5 +1,5 @@
 /** Admin sign-in, sign-out, first-administrator setup, and the end of a Login As session. */
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import type { AppDeps } from '../deps';
 import { authenticateLogin } from '../../auth/login';
 import { safeReturnTo, signIn, signOut } from '../../auth/areas';
@@ -21,11 +21,9 @@ export function adminAuthRouter(deps: AppDeps): Router {
     render(res, 'admin/login', { title: 'Admin log in', values: { username: '' }, returnTo: safeReturnTo(req.query.returnTo, '') });
   });
 
-  router.post(ADMIN.login, formRoute((req) => {
-      const returnTo = safeReturnTo(field(req, 'returnTo'), '');
-      return { view: 'admin/login', locals: { A: ADMIN, title: 'Admin log in', values: { username: field(req, 'username').slice(0, 200) }, returnTo } };
-    }, async (req, res, next) => {
-    const returnTo = safeReturnTo(field(req, 'returnTo'), '');
+  const loginForm = (req: Request) => ({ view: 'admin/login', locals: { A: ADMIN, title: 'Admin log in', values: { username: field(req, 'username').slice(0, 200) }, returnTo: safeReturnTo(field(req, 'returnTo'), '') } });
+  router.post(ADMIN.login, formRoute(loginForm, async (req, res, next) => {
+    const { returnTo } = loginForm(req).locals;
     const dest = returnTo.startsWith('/admin') ? returnTo : ADMIN.dashboard;
     let held = false;
     await authenticateLogin('admin', deps.loginThrottle, req, res, next, async (user) => {
@@ -52,13 +50,15 @@ export function adminAuthRouter(deps: AppDeps): Router {
     render(res, 'admin/setup', { title: 'Create the first administrator', token, values: {} });
   });
 
-  router.post(ADMIN.setup, formRoute((req) => {
-      const token = field(req, 'token');
-      const values = { username: field(req, 'username').slice(0, 200), firstName: field(req, 'firstName').slice(0, 40), lastName: field(req, 'lastName').slice(0, 80) };
-      return { view: 'admin/setup', locals: { A: ADMIN, title: 'Create the first administrator', token, values } };
-    }, async (req, res) => {
-    const token = field(req, 'token');
-    const values = { username: field(req, 'username').slice(0, 200), firstName: field(req, 'firstName').slice(0, 40), lastName: field(req, 'lastName').slice(0, 80) };
+  const setupForm = (req: Request) => ({
+    view: 'admin/setup',
+    locals: {
+      A: ADMIN, title: 'Create the first administrator', token: field(req, 'token'),
+      values: { username: field(req, 'username').slice(0, 200), firstName: field(req, 'firstName').slice(0, 40), lastName: field(req, 'lastName').slice(0, 80) },
+    },
+  });
+  router.post(ADMIN.setup, formRoute(setupForm, async (req, res) => {
+    const { token, values } = setupForm(req).locals;
     const admin = await completeSetup(token, { ...values, password: field(req, 'password') });
     await signIn(req, 'admin', admin);
     await recordLogin(admin, 'admin', req.ip, req.get('user-agent'));

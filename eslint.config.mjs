@@ -17,7 +17,7 @@ export default tseslint.config(
   },
   {
     files: ['public/**/*.js'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', Intl: 'readonly', navigator: 'readonly' } },
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', Intl: 'readonly', navigator: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URLSearchParams: 'readonly' } },
   },
   {
     files: ['*.js', '*.mjs'],

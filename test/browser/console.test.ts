@@ -7,10 +7,11 @@ import axe from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
-import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
+import { ADMIN_PASSWORD, makeAdmin, makeStaff } from '../helpers/admin';
 import { findSiteBySlug, registerContactlessUser } from '../../src/domain/registration';
 import { ApiTokenModel, LicenseModel, PermissionSetModel, ProfileModel, SiteModel, UserModel } from '../../src/data/models';
 import { createApiToken } from '../../src/domain/api-tokens';
+import { addToGroup, saveGroupName } from '../../src/domain/delegated-admin';
 import { loadActor } from '../../src/domain/actor';
 
 async function signIn(context: BrowserContext, baseUrl: string): Promise<Page> {
@@ -162,12 +163,18 @@ describeBrowser('the admin console in a browser', () => {
       const admin = (await UserModel.findOne({ username: 'admin@example.com' }).lean())!;
       const profile = (await ProfileModel.findOne({ name: 'Customer Community User' }).lean())!;
       const set = await PermissionSetModel.findOne().lean();
-      const { record: token } = await createApiToken('Page check', { actor: (await loadActor(admin._id))!, via: 'admin' });
+      const actor = (await loadActor(admin._id))!;
+      const { record: token } = await createApiToken('Page check', { actor, via: 'admin' });
+      // A delegated group with a member and an account, and the no-JavaScript picker showing matches.
+      const group = await saveGroupName(null, 'Page check group', { actor, via: 'admin' });
+      const staff = await makeStaff('picker-member@example.com', []);
+      await addToGroup(String(group._id), 'members', String(staff._id), { actor, via: 'admin' });
       pages = [
         '/admin', '/admin/users', '/admin/users?q=nobody', `/admin/users/${user._id}`, `/admin/users/${admin._id}`, `/admin/users/${user._id}/downgrade`,
         '/admin/sites', '/admin/licenses', '/admin/api-tokens', '/admin/delegated-groups', '/admin/audit', '/admin/profiles', `/admin/profiles/${profile._id}`,
         '/admin/permission-sets', ...(set ? [`/admin/permission-sets/${set._id}`] : []), '/admin/outbox', '/admin/two-factor',
         `/admin/api-tokens/${token._id}/revoke`, '/admin/users/0123456789abcdef01234567', '/admin/audit?actor=admin',
+        `/admin/delegated-groups?group=${group._id}&part=members&q=a`, `/admin/delegated-groups?group=${group._id}&part=accounts&q=a`,
       ];
     });
 

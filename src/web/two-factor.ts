@@ -101,30 +101,31 @@ export function managePage(p: TwoFactorPages): RequestHandler {
   return (req, res) => renderManage(p, req, res, { required: res.locals.mfaRequired ?? false, off: req.query.off === '1' });
 }
 
+/** The manage page as the form of its posts: an expired token shows it again with the message (nothing typed there is kept: codes and passwords). */
+const manageForm = (p: TwoFactorPages) => (req: Request) => async (r: Response) => renderManage(p, req, r, {});
+
 export function setupSubmit(p: TwoFactorPages): RequestHandler {
-  return async (req, res) => {
-    refuseWithManage(p, req, res);
+  return formRoute(manageForm(p), async (req, res) => {
     await renderManage(p, req, res, { enrolment: await startEnrolment(signedInUser(req, p.area), { fresh: true }) });
-  };
+  });
 }
 
 export function enableSubmit(p: TwoFactorPages): RequestHandler {
-  return async (req, res) => {
+  return formRoute(manageForm(p), async (req, res) => {
     const user = signedInUser(req, p.area);
     refuseWithManage(p, req, res, async () => ({ enrolment: await startEnrolment(user).catch(() => null) }));
     const { code } = readStrings(req.body, ['code'], [], 64);
     const codes = await confirmEnrolment(user, code, originOf(req, p.area));
     await renderManage(p, req, res, { recoveryCodes: codes });
-  };
+  });
 }
 
 export function disableSubmit(p: TwoFactorPages): RequestHandler {
-  return async (req, res) => {
-    refuseWithManage(p, req, res);
+  return formRoute(manageForm(p), async (req, res) => {
     const { password } = readStrings(req.body, ['password']);
     await disableOwnMfa(signedInUser(req, p.area), password, originOf(req, p.area));
     res.redirect(303, `${p.managePath(res)}?off=1`);
-  };
+  });
 }
 
 /** Sends a signed-in user who must use two-factor and has not set it up to the manage page first. */

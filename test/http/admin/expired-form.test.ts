@@ -106,6 +106,15 @@ describe('a form whose CSRF token expired', () => {
     expect(await AuditEventModel.countDocuments()).toBe(audits);
   });
 
+  it('two-factor settings: the page again with the message, and no enrolment started', async () => {
+    const admin = await adminAgent(t.app);
+    const res = await admin.post('/admin/two-factor/setup').type('form').send({ _csrf: 'old' });
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('Your session expired; check and submit again.');
+    expect(res.text).toContain('Two-factor');
+    expect((await UserModel.findOne({ username: 'admin@example.com' }).lean())!.mfa?.pendingSecret ?? null).toBeNull();
+  });
+
   it('forgotten password: keeps the typed address and sends nothing', async () => {
     const res = await request(t.app).post('/s/portal/forgot').type('form').send({ _csrf: 'old', email: 'someone@example.com' });
     expect(res.status).toBe(403);

@@ -6,13 +6,13 @@
  * address and per IP) is counted first, then the lookup and the mail run after the answer (see
  * src/jobs/detached.ts), so neither the words nor the time tell whether the address has an account.
  */
-import type { Response, RequestHandler } from 'express';
+import type { Request, Response, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { RequestThrottle } from '../auth/recovery-throttle';
 import { signIn, type Area } from '../auth/areas';
 import { recordLogin } from '../domain/authentication';
-import { ValidationError } from '../domain/errors';
-import { formRoute, onRefusal } from './error-writer';
+import { InvalidLinkError, ValidationError } from '../domain/errors';
+import { formRoute, renderErrorPage } from './error-writer';
 import { checkPasswordLink, sendPasswordResetLinks, setPasswordWithLink, type PasswordLinkPurpose } from '../domain/recovery';
 import type { LinkArea } from '../domain/links';
 import { runDetached } from '../jobs/detached';
@@ -57,13 +57,28 @@ export function setPasswordPage(p: PasswordLinkPages, purpose: PasswordLinkPurpo
   };
 }
 
+const linkTokenOf = (req: Request) => {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  return typeof body.token === 'string' ? body.token.slice(0, 100) : '';
+};
+
+/**
+ * The set-password form, shown again on a refusal (an expired CSRF token included): it names the person,
+ * so the link is checked again first; a link no longer valid gets the error page instead.
+ */
+const setPasswordForm = (p: PasswordLinkPages, purpose: PasswordLinkPurpose) => (req: Request) => async (r: Response) => {
+  const token = linkTokenOf(req);
+  const link = await checkPasswordLink(purpose, token, p.area).catch((err: unknown) => err);
+  if (link instanceof InvalidLinkError) return renderErrorPage(r, link.status, link.message);
+  if (link instanceof Error) throw link;
+  r.render(p.views.setPassword, { title: PURPOSE_TITLES[purpose], purpose, token, username: (link as Awaited<ReturnType<typeof checkPasswordLink>>).user.username, error: r.locals.error, fieldErrors: r.locals.fieldErrors ?? {} });
+};
+
 export function setPasswordSubmit(p: PasswordLinkPages, purpose: PasswordLinkPurpose): RequestHandler {
-  return async (req, res) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const token = typeof body.token === 'string' ? body.token.slice(0, 100) : '';
+  return formRoute(setPasswordForm(p, purpose), async (req, res) => {
+    const token = linkTokenOf(req);
     // A link that is used, expired or forged is an error page (InvalidLinkError); a refused password shows the form.
-    const username = (await checkPasswordLink(purpose, token, p.area)).user.username;
-    onRefusal(res, { view: p.views.setPassword, locals: { title: PURPOSE_TITLES[purpose], purpose, token, username } });
+    await checkPasswordLink(purpose, token, p.area);
     const f = readStrings(req.body, ['password'], ['passwordConfirm', 'token']);
     if (f.passwordConfirm !== undefined && f.passwordConfirm !== f.password) {
       throw new ValidationError('Some fields need attention.', { passwordConfirm: 'The two passwords differ. Type the same password twice.' });
@@ -74,5 +89,5 @@ export function setPasswordSubmit(p: PasswordLinkPages, purpose: PasswordLinkPur
     await signIn(req, p.area, user);
     await recordLogin(user, p.area, req.ip, req.get('user-agent'));
     res.redirect(303, p.home(res));
-  };
+  });
 }

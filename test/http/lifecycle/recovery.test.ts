@@ -110,6 +110,20 @@ describe('using the link', () => {
     return linkIn(email, /Reset/);
   }
 
+  it('an expired form token shows the set-password form again, naming the account, and sets nothing; a dead link gets the error page', async () => {
+    const link = await freshLink();
+    const before = (await UserModel.findOne({ username: 'ada@example.com' }).select('+passwordHash').lean())!.passwordHash;
+    const res = await request(t.app).post('/s/portal/reset').type('form').send({ _csrf: 'old', token: tokenOf(link), password: 'a-brand-new-long-phrase-42', passwordConfirm: 'a-brand-new-long-phrase-42' });
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('Your session expired; check and submit again.');
+    expect(res.text).toContain('Account: <strong>ada@example.com</strong>');
+    expect(res.text).not.toContain('a-brand-new-long-phrase-42');
+    expect((await UserModel.findOne({ username: 'ada@example.com' }).select('+passwordHash').lean())!.passwordHash).toBe(before);
+    const dead = await request(t.app).post('/s/portal/reset').type('form').send({ _csrf: 'old', token: 'not-a-real-token', password: 'x' });
+    expect(dead.status).toBeGreaterThanOrEqual(400);
+    expect(dead.text).not.toContain('Account: <strong>');
+  });
+
   it('keeps the link usable after a refused password, then sets it: sessions end, audited, verified, signed in', async () => {
     const other = request.agent(t.app);
     expect((await logIn(other, 'ada@example.com', GOOD_PASSWORD)).status).toBe(303);

@@ -68,10 +68,14 @@ const linkTokenOf = (req: Request) => {
  */
 const setPasswordForm = (p: PasswordLinkPages, purpose: PasswordLinkPurpose) => (req: Request) => async (r: Response) => {
   const token = linkTokenOf(req);
-  const link = await checkPasswordLink(purpose, token, p.area).catch((err: unknown) => err);
-  if (link instanceof InvalidLinkError) return renderErrorPage(r, link.status, link.message);
-  if (link instanceof Error) throw link;
-  r.render(p.views.setPassword, { title: PURPOSE_TITLES[purpose], purpose, token, username: (link as Awaited<ReturnType<typeof checkPasswordLink>>).user.username, error: r.locals.error, fieldErrors: r.locals.fieldErrors ?? {} });
+  let username: string;
+  try {
+    username = (await checkPasswordLink(purpose, token, p.area)).user.username;
+  } catch (err) {
+    if (err instanceof InvalidLinkError) return renderErrorPage(r, err.status, err.message);
+    throw err;
+  }
+  r.render(p.views.setPassword, { title: PURPOSE_TITLES[purpose], purpose, token, username, error: r.locals.error, fieldErrors: r.locals.fieldErrors ?? {} });
 };
 
 export function setPasswordSubmit(p: PasswordLinkPages, purpose: PasswordLinkPurpose): RequestHandler {

@@ -4,7 +4,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
+import { describeBrowser, launchBrowser, loginAsAndReturn, watchPageErrors } from '../helpers/browser';
 import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
 import { findSiteBySlug, registerContactlessUser } from '../../src/domain/registration';
 import { UserModel, ProfileModel } from '../../src/data/models';
@@ -53,11 +53,7 @@ describeBrowser('admin qualifies a registrant in a browser', () => {
     expect((await ProfileModel.findById(user!.profile).lean())!.name).toBe('Customer Community User');
     expect(user!.contact).not.toBeNull();
 
-    await page.getByRole('button', { name: 'Login As' }).click();
-    await page.waitForURL(`${t.baseUrl}/s/portal/`);
-    await expect(page.locator('#login-as-banner').textContent()).resolves.toContain('admin@example.com is logged in as Katherine Johnson');
-    await page.getByRole('button', { name: 'Return to the admin area' }).click();
-    await page.waitForURL(/\/admin\/users\//);
+    await loginAsAndReturn(page, t.baseUrl, 'admin@example.com is logged in as Katherine Johnson');
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

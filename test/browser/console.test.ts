@@ -6,7 +6,7 @@
 import axe from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
+import { describeBrowser, launchBrowser, loginAsAndReturn, watchPageErrors } from '../helpers/browser';
 import { ADMIN_PASSWORD, makeAdmin, makeStaff } from '../helpers/admin';
 import { findSiteBySlug, registerContactlessUser } from '../../src/domain/registration';
 import { ApiTokenModel, LicenseModel, PermissionSetModel, ProfileModel, SiteModel, UserModel } from '../../src/data/models';
@@ -69,11 +69,7 @@ describeBrowser('the admin console in a browser', () => {
     await expect(page.getByRole('status').first().textContent()).resolves.toContain(`Upgraded to Customer Community User; Customer Community: ${license.usedSeats + 1} of ${license.totalSeats} seats used.`);
     await expect(page.getByLabel(`Customer Community User: ${left - 1} of ${license.totalSeats} seats left (current)`).isChecked()).resolves.toBe(true);
 
-    await page.getByRole('button', { name: 'Login As' }).click();
-    await page.waitForURL(`${t.baseUrl}/s/portal/`);
-    await expect(page.locator('#login-as-banner').textContent()).resolves.toContain('admin@example.com is logged in as Katherine Johnson');
-    await page.getByRole('button', { name: 'Return to the admin area' }).click();
-    await page.waitForURL(/\/admin\/users\//);
+    await loginAsAndReturn(page, t.baseUrl, 'admin@example.com is logged in as Katherine Johnson');
     expect(errors).toEqual([]);
   }, 60_000);
 

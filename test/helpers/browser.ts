@@ -39,3 +39,13 @@ export function watchPageErrors(page: Page): string[] {
   });
   return errors;
 }
+
+/** From an admin's user page: Login As, check the site's banner names both people, and return to the admin area. */
+export async function loginAsAndReturn(page: Page, baseUrl: string, banner: string): Promise<void> {
+  await page.getByRole('button', { name: 'Login As' }).click();
+  await page.waitForURL(`${baseUrl}/s/portal/`);
+  const text = await page.locator('#login-as-banner').textContent();
+  if (!text?.includes(banner)) throw new Error(`the Login As banner says "${text}", not "${banner}"`);
+  await page.getByRole('button', { name: 'Return to the admin area' }).click();
+  await page.waitForURL(/\/admin\/users\//);
+}

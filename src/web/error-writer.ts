@@ -52,7 +52,22 @@ const SHOWS_FORM_AGAIN = Symbol('showsFormAgain');
  */
 export function formRoute<Req extends Request = Request>(form: (req: Req, res: Response) => RefusalForm, handler: (req: Req, res: Response, next: NextFunction) => Promise<void> | void): RequestHandler {
   const route = async (req: Request, res: Response, next: NextFunction) => {
-    onRefusal(res, form(req as Req, res));
+    // The writer runs after the router has left this route and reset req.params, so a form that reads
+    // them (the profile or set being edited) would look up "undefined" and fail with a 500: it gets the
+    // route's params back while it renders.
+    const params = req.params;
+    const registered = form(req as Req, res);
+    onRefusal(res, typeof registered === 'function'
+      ? async (r: Response) => {
+        const outside = req.params;
+        req.params = params;
+        try {
+          await registered(r);
+        } finally {
+          req.params = outside;
+        }
+      }
+      : registered);
     const expired = res.locals.csrfRefusal as CsrfError | undefined;
     if (expired) throw expired;
     await handler(req as Req, res, next);

@@ -6,16 +6,14 @@
 import { UserModel, type UserDoc } from '../data/models';
 import { loadActor, type Actor, type RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { assertCanLoginAs, assertPermission, assertUserAdministrator, assertVisible, canLoginAs } from './permissions';
-import { managedView } from './qualification';
-import { findUserOr404 } from './users';
+import { assertCanLoginAs, assertPermission, assertUserAdministrator, canLoginAs } from './permissions';
+import { loadUserFor, managedView } from '../access';
 
 export async function startLoginAs(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
   assertUserAdministrator(ctx.actor);
   assertPermission(ctx.actor, 'loginAs');
-  const user = await findUserOr404(userId);
+  const user = await loadUserFor('loginAs', userId, ctx);
   const view = await managedView(user);
-  assertVisible(ctx.actor, view);
   assertCanLoginAs(ctx.actor, { ...view, isActive: user.isActive });
   await recordAudit(ctx, { action: 'login_as.started', target: { type: 'User', id: user._id, label: user.username } });
   return user;

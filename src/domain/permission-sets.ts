@@ -12,10 +12,9 @@ import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { assertNoLockOut, usersHoldingSets } from './lockout';
-import { assertCanManage, assertPermission, assertUserAdministrator, assertVisible } from './permissions';
+import { assertPermission } from './permissions';
 import { parsePermissionNames, permissionNames } from './permission-names';
-import { managedView } from './qualification';
-import { findUserOr404 } from './users';
+import { assertCanAssign, assertCanChangeGrant, holdersOfSet, loadUserFor } from '../access';
 
 export interface PermissionSetInput { name: string; description?: string; permissions?: unknown }
 
@@ -56,6 +55,7 @@ export async function createPermissionSet(input: PermissionSetInput, ctx: Reques
   assertPermission(ctx.actor, 'manageProfiles');
   const name = validName(input.name);
   const permissions = parsePermissionNames(input.permissions);
+  await assertCanChangeGrant(ctx.actor, { name, permissions: {} }, permissions, 'permission set', null);
   try {
     const set = await PermissionSetModel.create({ name, description: input.description?.trim() ?? '', permissions });
     await recordAudit(ctx, { action: 'permission_set.created', target: label(set), after: { name, permissions: permissionNames(permissions) } });
@@ -75,6 +75,7 @@ export async function updatePermissionSet(id: string, input: Partial<PermissionS
   if (input.name !== undefined) changes.name = validName(input.name);
   if (input.description !== undefined) changes.description = String(input.description).trim().slice(0, 255);
   if (input.permissions !== undefined) changes.permissions = parsePermissionNames(input.permissions);
+  await assertCanChangeGrant(ctx.actor, set, (changes.permissions as Record<string, boolean>) ?? set.permissions, 'permission set', holdersOfSet(set._id));
   if (changes.permissions) {
     await assertNoLockOut({ permissionSet: { id: set._id, permissions: changes.permissions as Record<string, boolean> } }, 'This change to the permission set');
   }
@@ -101,6 +102,7 @@ export function concurrentChange(what: string): ConflictError {
 /** A set still assigned to users can't be deleted (409 with how many); sites lose it as a member. */
 export async function deletePermissionSet(id: string, ctx: RequestContext & { actor: Actor }): Promise<void> {
   const set = await findPermissionSet(id, ctx.actor);
+  await assertCanChangeGrant(ctx.actor, set, null, 'permission set', holdersOfSet(set._id));
   const holders = await usersHoldingSets([set._id]);
   if (holders > 0) {
     throw new ConflictError(`${holders} user${holders === 1 ? '' : 's'} hold${holders === 1 ? 's' : ''} this permission set; remove it from them before deleting it.`, {}, 'in_use');
@@ -113,12 +115,7 @@ export async function deletePermissionSet(id: string, ctx: RequestContext & { ac
 
 /** The internal user an assignment is about, checked: manage profiles, see and manage the user. */
 async function assignmentTarget(userId: string, ctx: RequestContext & { actor: Actor }) {
-  assertUserAdministrator(ctx.actor);
-  assertPermission(ctx.actor, 'manageProfiles');
-  const user = await findUserOr404(userId);
-  const view = await managedView(user);
-  assertVisible(ctx.actor, view);
-  assertCanManage(ctx.actor, view, 'changeLicense');
+  const user = await loadUserFor('assignAccess', userId, ctx);
   if (user.userType !== 'internal') {
     throw new ConflictError('Permission sets are for internal users; external users get access through their profile and license.', {}, 'internal_only');
   }
@@ -126,9 +123,7 @@ async function assignmentTarget(userId: string, ctx: RequestContext & { actor: A
 }
 
 export async function userPermissionSets(userId: string, actor: Actor) {
-  assertUserAdministrator(actor);
-  const user = await findUserOr404(userId);
-  assertVisible(actor, await managedView(user));
+  const user = await loadUserFor('view', userId, { actor, via: 'admin' });
   return PermissionSetModel.find({ _id: trusted({ $in: user.permissionSets ?? [] }) }).sort({ name: 1 }).lean();
 }
 
@@ -136,6 +131,7 @@ export async function assignPermissionSet(userId: string, setId: string, ctx: Re
   const user = await assignmentTarget(userId, ctx);
   const set = HEX.test(setId) ? await PermissionSetModel.findById(setId).lean() : null;
   if (!set) throw new ValidationError('Some fields need attention.', { permissionSetId: 'No permission set has this id.' });
+  assertCanAssign(ctx, set, 'permission set');
   const res = await UserModel.updateOne({ _id: user._id, permissionSets: trusted({ $ne: set._id }) }, { $push: { permissionSets: set._id } });
   if (res.modifiedCount === 1) {
     await recordAudit(ctx, { action: 'user.permission_set_assigned', target: { type: 'User', id: user._id, label: user.username }, after: { permissionSet: set.name, permissionSetId: String(set._id) } });

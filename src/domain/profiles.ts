@@ -18,6 +18,7 @@ import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { assertNoLockOut } from './lockout';
 import { assertAnyPermission, assertPermission } from './permissions';
+import { assertCanChangeGrant, holdersOfProfile } from '../access';
 import { parsePermissionNames, permissionNames } from './permission-names';
 import { concurrentChange } from './permission-sets';
 
@@ -97,6 +98,7 @@ export async function createProfile(input: ProfileInput, ctx: RequestContext & {
   const name = validName(input.name);
   const { license, userType } = await licenseAndType(input.licenseId, input.userType);
   const permissions = checkedPermissions(input.permissions, userType);
+  await assertCanChangeGrant(ctx.actor, { name, permissions: {} }, permissions, 'profile', null);
   try {
     const profile = await ProfileModel.create({ name, license: license._id, userType, permissions });
     await recordAudit(ctx, { action: 'profile.created', target: label(profile), after: summary(profile) });
@@ -112,6 +114,7 @@ export async function cloneProfile(id: string, name: unknown, ctx: RequestContex
   assertPermission(ctx.actor, 'manageProfiles');
   const { profile } = await findProfile(id, ctx.actor);
   const newName = validName(name);
+  await assertCanChangeGrant(ctx.actor, { name: newName, permissions: {} }, profile.permissions, 'profile', null);
   try {
     const copy = await ProfileModel.create({ name: newName, license: profile.license, userType: profile.userType, permissions: profile.permissions });
     await recordAudit(ctx, { action: 'profile.cloned', target: label(copy), before: { from: profile.name }, after: summary(copy) });
@@ -147,6 +150,7 @@ export async function updateProfile(id: string, input: Partial<ProfileInput> & {
   }
   if (input.permissions !== undefined) set.permissions = checkedPermissions(input.permissions, userType);
   else if (userType !== 'internal' && permissionNames(profile.permissions).length) set.permissions = checkedPermissions([], userType);
+  await assertCanChangeGrant(ctx.actor, profile, (set.permissions as Record<string, boolean>) ?? profile.permissions, 'profile', holdersOfProfile(profile._id));
   if (set.permissions || set.userType) {
     const after = userType === 'internal' ? ((set.permissions as Record<string, boolean>) ?? profile.permissions) : {};
     await assertNoLockOut({ profile: { id: profile._id, permissions: after } }, 'This change to the profile');
@@ -167,6 +171,7 @@ export async function updateProfile(id: string, input: Partial<ProfileInput> & {
 export async function deleteProfile(id: string, ctx: RequestContext & { actor: Actor }): Promise<void> {
   assertPermission(ctx.actor, 'manageProfiles');
   const { profile, users, standard } = await findProfile(id, ctx.actor);
+  await assertCanChangeGrant(ctx.actor, profile, null, 'profile', holdersOfProfile(profile._id));
   if (users > 0) {
     throw new ConflictError(`${users} user${users === 1 ? '' : 's'} hold${users === 1 ? 's' : ''} this profile; move them to another profile before deleting it.`, {}, 'in_use');
   }

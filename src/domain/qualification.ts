@@ -11,7 +11,8 @@ import { releaseSeat, takeSeat } from '../data/seats';
 import type { RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, ValidationError } from './errors';
-import { assertCanManage, assertUserAdministrator, assertVisible, type ManagedUser, type UserOperation } from './permissions';
+import { assertCanManage } from './permissions';
+import { assertCanAssign, loadUserFor, managedView, type UserOperation } from '../access';
 import { assertNoLockOut } from './lockout';
 import { fieldErrorsOf, findUserOr404 } from './users';
 
@@ -32,25 +33,11 @@ function parseId(value: string | Types.ObjectId, field: string): Types.ObjectId 
   throw new ValidationError('Some fields need attention.', { [field]: 'Use a valid id.' });
 }
 
-/** The user as the permission rules see it, with the account of their contact. */
-export async function managedView(user: Pick<UserDoc, 'userType' | 'contact'>): Promise<ManagedUser> {
-  const contact = user.contact ? await ContactModel.findById(user.contact).lean() : null;
-  return { userType: user.userType, contact: user.contact ?? null, contactAccount: contact?.account ?? null };
-}
+export { managedView };
 
-/**
- * The user `op` is about, after the whole check in order: the actor administers users at all (before the
- * lookup, so a 403 whatever the id), can see this user (else 404, like an unknown id), and may do `op`.
- */
-export async function loadForOperation(userId: string | Types.ObjectId, ctx: RequestContext, op: UserOperation): Promise<UserDoc> {
-  if (ctx.actor) assertUserAdministrator(ctx.actor);
-  const user = await findUserOr404(userId);
-  if (ctx.actor) {
-    const view = await managedView(user);
-    assertVisible(ctx.actor, view);
-    assertCanManage(ctx.actor, view, op);
-  }
-  return user;
+/** The user `op` is about, checked by the access module (src/access: loadUserFor). */
+export function loadForOperation(userId: string | Types.ObjectId, ctx: RequestContext, op: UserOperation): Promise<UserDoc> {
+  return loadUserFor(op, userId, ctx);
 }
 
 function label(user: UserDoc) {
@@ -182,6 +169,7 @@ export async function upgradeUser(userId: string | Types.ObjectId, profileId: st
     throw new ValidationError('Some fields need attention.', { profileId: 'Choose a community profile whose license requires a contact.' });
   }
   if (ctx.actor) assertCanManage(ctx.actor, { userType: profile.userType, contact: user.contact ?? null }, 'changeLicense');
+  assertCanAssign(ctx, profile, 'profile');
   if (!user.contact) {
     throw new ConflictError('This user is contactless: add or associate a contact first, then upgrade.', { profileId: 'A contact is needed first.' }, 'contact_required');
   }
@@ -216,6 +204,7 @@ export async function downgradeUser(userId: string | Types.ObjectId, profileId: 
     throw new ValidationError('Some fields need attention.', { profileId: 'Choose an External Identity profile (its license does not require a contact).' });
   }
   if (ctx.actor) assertCanManage(ctx.actor, { userType: profile.userType, contact: null }, 'changeLicense');
+  assertCanAssign(ctx, profile, 'profile');
   if (user.userType === 'internal') throw new ConflictError('Internal users cannot be made contactless.', {}, 'internal_user');
   const before = { profile: String(user.profile), license: String(user.license), contact: user.contact ? String(user.contact) : null };
   await switchProfile(user, profile._id, { contact: null }, false);
@@ -242,7 +231,8 @@ export async function setUserActive(userId: string | Types.ObjectId, active: boo
  * Refused when it would take the last user who can manage internal users and profiles.
  */
 export async function changeInternalProfile(userId: string | Types.ObjectId, profileId: string | Types.ObjectId, ctx: RequestContext): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'changeLicense');
+  // An internal user's profile carries their administrative permissions: Manage Profiles, and nothing the actor lacks.
+  const user = await loadForOperation(userId, ctx, 'assignAccess');
   if (user.userType !== 'internal') {
     throw new ConflictError("An external user's profile changes by upgrading or downgrading their license.", {}, 'external_user');
   }
@@ -250,6 +240,7 @@ export async function changeInternalProfile(userId: string | Types.ObjectId, pro
   if (profile.userType !== 'internal') {
     throw new ValidationError('Some fields need attention.', { profileId: 'Choose an internal profile: internal users never become external users.' });
   }
+  assertCanAssign(ctx, profile, 'profile');
   if (user.profile.equals(profile._id)) return user;
   await assertNoLockOut({ user: { id: user._id, profile: profile._id } }, 'Moving this user to that profile');
   const before = { profile: String(user.profile) };

@@ -6,21 +6,19 @@ import { trusted, type Types } from 'mongoose';
 import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventModel, ProfileModel, SiteModel, UserModel } from '../data/models';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { assertCanManage, assertUserAdministrator, assertVisible, canLoginAs, missingPermissions } from './permissions';
+import { assertCanManage, assertUserAdministrator, canLoginAs, missingPermissions } from './permissions';
 import { asEmailConflict, contactlessProfileOf } from './registration';
 import { isSiteMember } from './site-access';
-import { managedView } from './qualification';
-import { conflictFor, createUser, findUserOr404 } from './users';
+import { loadUserFor, managedView } from '../access';
+import { conflictFor, createUser } from './users';
 import { ValidationError } from './errors';
 import { PermissionSetModel } from '../data/models';
 import { validateAndSave } from './save';
 import { inviteNewUser } from './invitations';
 
 export async function userDetails(userId: string, actor: Actor) {
-  assertUserAdministrator(actor);
-  const user = await findUserOr404(userId);
+  const user = await loadUserFor('view', userId, { actor, via: 'admin' });
   const view = await managedView(user);
-  assertVisible(actor, view);
   const [profile, license, contact, site, logins, events, permissionSets] = await Promise.all([
     ProfileModel.findById(user.profile).lean(),
     LicenseModel.findById(user.license).lean(),
@@ -44,11 +42,7 @@ export interface UserEdits {
 
 /** Changes the given fields only (the admin form sends its five, the API any of them). */
 export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: RequestContext & { actor: Actor }) {
-  assertUserAdministrator(ctx.actor);
-  const user = await findUserOr404(userId);
-  const view = await managedView(user);
-  assertVisible(ctx.actor, view);
-  assertCanManage(ctx.actor, view, 'edit');
+  const user = await loadUserFor('edit', userId, ctx);
   const changed = Object.fromEntries(Object.entries(edits).filter(([, v]) => v !== undefined));
   const before = Object.fromEntries(Object.keys(changed).map((k) => [k, user.get(k)]));
   user.set(changed);

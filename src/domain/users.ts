@@ -13,6 +13,7 @@ import { recordAudit, type AuditEntry } from './audit';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from './errors';
 import { hashPassword, passwordProblem } from './passwords';
 import { assertCanManage } from './permissions';
+import { assertCanAssign } from '../access';
 
 export interface NewUserInput {
   firstName?: string;
@@ -94,7 +95,7 @@ export interface UserLookups {
   license(id: Types.ObjectId): Promise<LicenseRecord | null>;
   contact(id: Types.ObjectId): Promise<ContactRecord | null>;
 }
-type ProfileRecord = Pick<Profile, 'name' | 'userType' | 'license'> & { _id: Types.ObjectId };
+type ProfileRecord = Pick<Profile, 'name' | 'userType' | 'license'> & { _id: Types.ObjectId; permissions?: Profile['permissions'] };
 type LicenseRecord = Pick<License, 'name' | 'requiresContact'> & { _id: Types.ObjectId };
 type ContactRecord = Pick<Contact, 'account'> & { _id: Types.ObjectId };
 
@@ -142,6 +143,7 @@ export async function prepareUser(input: NewUserInput, ctx: RequestContext, look
     );
   }
   if (ctx.actor) assertCanManage(ctx.actor, { userType: profile.userType, contact: contactId, contactAccount }, 'create');
+  assertCanAssign(ctx, profile, 'profile');
 
   const username = normaliseUsername(input.username ?? input.email);
   const user = new UserModel({

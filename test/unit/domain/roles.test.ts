@@ -6,7 +6,7 @@
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { makeAdmin, makeStaff } from '../../helpers/admin';
 import { AuditEventModel, LicenseModel, PermissionSetModel, ProfileModel, SiteModel, UserModel } from '../../../src/data/models';
-import { loadActor, type Actor } from '../../../src/domain/actor';
+import { loadActor, systemContext, type Actor } from '../../../src/domain/actor';
 import { assignPermissionSet, createPermissionSet, deletePermissionSet, removePermissionSet, updatePermissionSet } from '../../../src/domain/permission-sets';
 import { cloneProfile, createProfile, deleteProfile, updateProfile } from '../../../src/domain/profiles';
 import { changeInternalProfile, setUserActive } from '../../../src/domain/qualification';
@@ -142,12 +142,15 @@ describe('no lock-out', () => {
   });
 
   it('refuses deactivating or moving the last such user to a lesser profile', async () => {
+    // A lesser admin may not touch the last administrator at all (src/access); the system and the
+    // administrator themselves reach the lock-out rule.
     const other = (await loadActor((await makeStaff('deactivator@example.com', ['manageInternalUsers']))._id))!;
-    const err = await rejects(setUserActive(onlyAdminId, false, { actor: other, via: 'admin' }), ConflictError);
+    await rejects(setUserActive(onlyAdminId, false, { actor: other, via: 'admin' }), ForbiddenError);
+    const err = await rejects(setUserActive(onlyAdminId, false, systemContext), ConflictError);
     expect(err.code).toBe('lockout');
     expect((await UserModel.findById(onlyAdminId).lean())!.isActive).toBe(true);
     const standard = (await ProfileModel.findOne({ name: 'Standard User' }).lean())!;
-    const moved = await rejects(changeInternalProfile(onlyAdminId, String(standard._id), { actor: other, via: 'admin' }), ConflictError);
+    const moved = await rejects(changeInternalProfile(onlyAdminId, String(standard._id), ctx()), ConflictError);
     expect(moved.message).toMatch(/Moving this user to that profile would leave the portal without/);
     expect((await UserModel.findById(onlyAdminId).lean())!.profile.equals(standard._id)).toBe(false);
   });
@@ -160,7 +163,9 @@ describe('no lock-out', () => {
     expect(await keyAdministrators()).toBe(2);
     const secondActor = (await loadActor(second._id))!;
     const standard = (await ProfileModel.findOne({ name: 'Standard User' }).lean())!;
-    await changeInternalProfile(onlyAdminId, String(standard._id), { actor: secondActor, via: 'admin' });
+    // The first administrator steps down themselves (the second, holding less, may not move them).
+    await rejects(changeInternalProfile(onlyAdminId, String(standard._id), { actor: secondActor, via: 'admin' }), ForbiddenError);
+    await changeInternalProfile(onlyAdminId, String(standard._id), ctx());
     expect(await keyAdministrators()).toBe(1);
     const removal = await rejects(removePermissionSet(String(second._id), String(set._id), { actor: secondActor, via: 'admin' }), ConflictError);
     expect(removal.code).toBe('lockout');
@@ -171,7 +176,9 @@ describe('no lock-out', () => {
     expect(deletion.message).toMatch(/1 user holds this permission set/);
     // Back to the System Administrator: now the set may go.
     const sa = (await ProfileModel.findOne({ name: 'System Administrator' }).lean())!;
-    await changeInternalProfile(onlyAdminId, String(sa._id), { actor: secondActor, via: 'admin' });
+    // The second may not give System Administrator (it holds less): the CLI (system) restores it.
+    await rejects(changeInternalProfile(onlyAdminId, String(sa._id), { actor: secondActor, via: 'admin' }), ForbiddenError);
+    await changeInternalProfile(onlyAdminId, String(sa._id), systemContext);
     await removePermissionSet(String(second._id), String(set._id), { actor: secondActor, via: 'admin' });
     expect(await keyAdministrators()).toBe(1);
   });

@@ -1,0 +1,137 @@
+/**
+ * The one access module: who may do what to which user, profile or permission set. The admin pages, the
+ * API, SCIM and bulk ingest reach users and grants through the domain services, which ask here first.
+ * Rules (README, Security):
+ * - the kind of user decides the permissions needed (src/domain/permissions.ts: Manage Internal, Customer
+ *   or External Users; delegated admins within their accounts);
+ * - nobody acts on a user whose effective permissions (profile + permission sets) are not a subset of
+ *   their own: edit, reset, invite, send links, reset two-factor, (de)activate, end sessions, change
+ *   profile or sets, Login As (grants.ts);
+ * - nobody grants a permission they do not hold: assigning a profile or a set, creating, cloning or
+ *   editing one (grants.ts);
+ * - changing an internal user's profile or permission sets needs Manage Profiles and Permission Sets;
+ * - a profile or set held by someone with more rights than the actor can't be changed by the actor
+ *   (changing it would change that user).
+ * "No actor" is the portal acting on its own rules (seeding, the CLI, self-registration): an explicit
+ * branch below, never a skipped check.
+ */
+import { trusted, type Types } from 'mongoose';
+import { ContactModel, UserModel, type Permission, type UserDoc } from '../data/models';
+import { effectivePermissions, noPermissions, type Actor, type RequestContext } from '../domain/actor';
+import { NotFoundError } from '../domain/errors';
+import {
+  assertCanManage, assertPermission, assertUserAdministrator, assertVisible, type ManagedUser, type UserOperation as ManageOperation,
+} from '../domain/permissions';
+import { assertCanGrant, assertNotAbove, canActOn, lacking, type Grants } from './grants';
+
+export { assertCanGrant, assertNotAbove, canActOn, canGrant, lacking } from './grants';
+
+/** What can be done to a user; `assignAccess` is changing an internal user's profile or permission sets. */
+export type UserOperation = ManageOperation | 'assignAccess' | 'loginAs';
+
+/** The portal itself acting (no admin): seeding, the CLI, self-registration. */
+export function isSystem(ctx: RequestContext): ctx is RequestContext & { actor: null } {
+  return ctx.actor === null;
+}
+
+/** The user as the permission rules see it, with the account of their contact. */
+export async function managedView(user: Pick<UserDoc, 'userType' | 'contact'>): Promise<ManagedUser> {
+  const contact = user.contact ? await ContactModel.findById(user.contact).lean() : null;
+  return { userType: user.userType, contact: user.contact ?? null, contactAccount: contact?.account ?? null };
+}
+
+async function findUser(userId: string | Types.ObjectId): Promise<UserDoc> {
+  const user = typeof userId === 'string' && !/^[0-9a-f]{24}$/i.test(userId) ? null : await UserModel.findById(userId);
+  if (!user) throw new NotFoundError('No user has this id.');
+  return user;
+}
+
+/** Throws unless the actor holds every permission the user holds (strict subset rule). */
+export async function assertNotAboveUser(actor: Actor, user: UserDoc): Promise<void> {
+  assertNotAbove(actor, await effectivePermissions(user), user.username);
+}
+
+export async function canActOnUser(actor: Actor, user: UserDoc): Promise<boolean> {
+  return canActOn(actor, await effectivePermissions(user));
+}
+
+/**
+ * The user `operation` is about, after the whole check in order: the actor administers users at all
+ * (before the lookup, so a 403 whatever the id), may change grants when that is the operation, can see
+ * this user (else 404, like an unknown id), holds everything the user holds, and may do the operation
+ * to this kind of user.
+ */
+export async function loadUserFor(operation: UserOperation, userId: string | Types.ObjectId, ctx: RequestContext): Promise<UserDoc> {
+  if (isSystem(ctx)) return findUser(userId);
+  const actor = ctx.actor!;
+  assertUserAdministrator(actor);
+  if (operation === 'assignAccess') assertPermission(actor, 'manageProfiles');
+  const user = await findUser(userId);
+  const view = await managedView(user);
+  assertVisible(actor, view);
+  if (operation === 'view') return user;
+  await assertNotAboveUser(actor, user);
+  if (operation !== 'loginAs') assertCanManage(actor, view, operation === 'assignAccess' ? 'changeLicense' : operation);
+  return user;
+}
+
+/** `can` of loadUserFor's rules for a user already loaded (pages showing or hiding actions). */
+export async function canDo(actor: Actor, operation: UserOperation, user: UserDoc): Promise<boolean> {
+  try {
+    if (operation === 'assignAccess') assertPermission(actor, 'manageProfiles');
+    const view = await managedView(user);
+    if (operation !== 'view') await assertNotAboveUser(actor, user);
+    assertCanManage(actor, view, operation === 'assignAccess' ? 'changeLicense' : operation === 'loginAs' ? 'view' : operation);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Assigning a profile or a permission set (create, change, API, SCIM, bulk, invitations): refused unless
+ * the actor holds every permission it carries. The system grants on its own rules, except that
+ * self-registration (no actor, on a site) never grants an administrative permission.
+ */
+export function assertCanAssign(ctx: RequestContext, grant: { name: string; permissions?: Grants }, kind: 'profile' | 'permission set'): void {
+  const what = `The ${kind} ${grant.name}`;
+  if (isSystem(ctx)) {
+    if (ctx.via === 'system') return;
+    assertCanGrant({ id: null as unknown as Types.ObjectId, username: '', userType: 'internal', permissions: noPermissions(), delegatedAccountIds: [] }, grant.permissions, what);
+    return;
+  }
+  assertCanGrant(ctx.actor!, grant.permissions, what);
+}
+
+/**
+ * Creating, cloning, editing or deleting a profile or a permission set (`holders` finds its users):
+ * what it will carry that it did not must be held by the actor, and nobody holding it may have more
+ * rights than the actor (changing it would change them). `after` is null for a delete.
+ */
+export async function assertCanChangeGrant(
+  actor: Actor,
+  grant: { name: string; permissions?: Grants },
+  after: Grants | null,
+  kind: 'profile' | 'permission set',
+  holders: Record<string, unknown> | null,
+): Promise<void> {
+  const added = Object.fromEntries(lacking({ ...actor, permissions: grantsRecord(grant.permissions) }, after).map((p) => [p, true])) as Grants;
+  assertCanGrant(actor, added, `This change to the ${kind} ${grant.name}`);
+  if (!holders) return;
+  for (const user of await UserModel.find({ ...holders, userType: 'internal' }).select('username profile permissionSets')) {
+    const missing = lacking(actor, await effectivePermissions(user));
+    if (missing.length) {
+      assertNotAbove(actor, Object.fromEntries(missing.map((p) => [p, true])) as Grants, `The ${kind} ${grant.name} is held by ${user.username}, who`);
+    }
+  }
+}
+
+function grantsRecord(grants: Grants): Record<Permission, boolean> {
+  const record = noPermissions();
+  for (const p of Object.keys(record) as Permission[]) record[p] = Boolean(grants?.[p]);
+  return record;
+}
+
+/** Filters for the users holding a profile or a permission set. */
+export const holdersOfProfile = (id: Types.ObjectId) => ({ profile: id });
+export const holdersOfSet = (id: Types.ObjectId) => ({ permissionSets: trusted({ $in: [id] }) });

@@ -151,7 +151,7 @@ it('bulk ingest refuses a row giving a profile the actor does not fully hold; th
   const actor = (await loadActor(userId))!;
   const ei = String((await ProfileModel.findOne({ name: 'External Identity User' }).lean())!._id);
   const results = await createUsersInBulk([
-    { userId: new Types.ObjectId(), input: { lastName: 'Bulk', email: 'bulk-root@example.com', profileId: sysAdminProfileId, password: 'violet-harbor-tractor-91' } },
+    { userId: new Types.ObjectId(), input: { lastName: 'Bulk', email: 'bulk-root@example.com', profileId: sysAdminProfileId } },
     { userId: new Types.ObjectId(), input: { lastName: 'Bulk', email: 'bulk-guest2@example.com', profileId: ei } },
   ], { actor, via: 'bulk' });
   expect(results[0]).toMatchObject({ ok: false, code: 'forbidden' });

@@ -9,6 +9,7 @@
  */
 import { trusted, type Types } from 'mongoose';
 import { PermissionSetModel, ProfileModel, UserModel, type Permission } from '../data/models';
+import { advanceGuard, guardGeneration } from '../data/admin-guard';
 import { unionOf } from './actor';
 import { ConflictError } from './errors';
 
@@ -49,15 +50,38 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Refuses `what` when it would take the last active user who can manage internal users and profiles. */
-export async function assertNoLockOut(h: Hypothesis, what: string): Promise<void> {
-  if ((await keyAdministrators(h)) > 0) return;
-  if ((await keyAdministrators()) === 0) return; // nobody has both now: this change does not make it worse
-  throw new ConflictError(
+function lockOut(what: string): ConflictError {
+  return new ConflictError(
     `${what} would leave the portal without an active user who can manage internal users and profiles (Manage Internal Users and Manage Profiles and Permission Sets). Give another active internal user both permissions first.`,
     {},
     'lockout',
   );
+}
+
+/** Refuses `what` when it would take the last active user who can manage internal users and profiles. */
+export async function assertNoLockOut(h: Hypothesis, what: string): Promise<void> {
+  if ((await keyAdministrators(h)) > 0) return;
+  if ((await keyAdministrators()) === 0) return; // nobody has both now: this change does not make it worse
+  throw lockOut(what);
+}
+
+/**
+ * The check and the write as one step (src/data/admin-guard.ts explains the guard): `write` runs only
+ * after the check passed, and is undone (`undo`, a conditional write of the old values) when a change
+ * committed concurrently means that both together would leave no administrator.
+ */
+export async function withNoLockOut<T>(h: Hypothesis, what: string, write: () => Promise<T>, undo: (written: T) => Promise<void>): Promise<T> {
+  let generation = await guardGeneration();
+  await assertNoLockOut(h, what);
+  const written = await write();
+  while (!(await advanceGuard(generation))) {
+    generation = await guardGeneration();
+    if ((await keyAdministrators()) === 0) {
+      await undo(written);
+      throw lockOut(what);
+    }
+  }
+  return written;
 }
 
 /** Internal users holding any of these permission sets (the count a refusal names). */

@@ -11,7 +11,7 @@ import { duplicateKeyField } from '../data/errors';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
-import { assertNoLockOut, usersHoldingSets } from './lockout';
+import { usersHoldingSets, withNoLockOut } from './lockout';
 import { assertPermission } from './permissions';
 import { parsePermissionNames, permissionNames } from './permission-names';
 import { assertCanAssign, assertCanChangeGrant, holdersOfSet, loadUserFor } from '../access';
@@ -76,17 +76,22 @@ export async function updatePermissionSet(id: string, input: Partial<PermissionS
   if (input.description !== undefined) changes.description = String(input.description).trim().slice(0, 255);
   if (input.permissions !== undefined) changes.permissions = parsePermissionNames(input.permissions);
   await assertCanChangeGrant(ctx.actor, set, (changes.permissions as Record<string, boolean>) ?? set.permissions, 'permission set', holdersOfSet(set._id));
-  if (changes.permissions) {
-    await assertNoLockOut({ permissionSet: { id: set._id, permissions: changes.permissions as Record<string, boolean> } }, 'This change to the permission set');
-  }
-  let updated;
-  try {
-    updated = await PermissionSetModel.findOneAndUpdate({ _id: set._id, version }, { $set: changes, $inc: { version: 1 } }, { returnDocument: 'after' }).lean();
-  } catch (err) {
-    if (duplicateKeyField(err) === 'name') throw nameTaken();
-    throw err;
-  }
-  if (!updated) throw concurrentChange('permission set');
+  const write = async () => {
+    let written;
+    try {
+      written = await PermissionSetModel.findOneAndUpdate({ _id: set._id, version }, { $set: changes, $inc: { version: 1 } }, { returnDocument: 'after' }).lean();
+    } catch (err) {
+      if (duplicateKeyField(err) === 'name') throw nameTaken();
+      throw err;
+    }
+    if (!written) throw concurrentChange('permission set');
+    return written;
+  };
+  const updated = changes.permissions
+    ? await withNoLockOut({ permissionSet: { id: set._id, permissions: changes.permissions as Record<string, boolean> } }, 'This change to the permission set', write, async (written) => {
+      await PermissionSetModel.updateOne({ _id: set._id, version: written.version }, { $set: { permissions: set.permissions }, $inc: { version: 1 } });
+    })
+    : await write();
   await recordAudit(ctx, {
     action: 'permission_set.updated', target: label(updated),
     before: { name: set.name, permissions: permissionNames(set.permissions) },
@@ -144,9 +149,12 @@ export async function removePermissionSet(userId: string, setId: string, ctx: Re
   const id = HEX.test(setId) ? new Types.ObjectId(setId) : null;
   if (!id || !(user.permissionSets ?? []).some((s) => s.equals(id))) throw new NotFoundError('This user does not hold this permission set.');
   const remaining = (user.permissionSets ?? []).filter((s) => !s.equals(id));
-  await assertNoLockOut({ user: { id: user._id, permissionSets: remaining } }, 'Removing this permission set');
-  const res = await UserModel.updateOne({ _id: user._id, permissionSets: id }, { $pull: { permissionSets: id } });
-  if (res.modifiedCount !== 1) throw new NotFoundError('This user does not hold this permission set.');
+  await withNoLockOut({ user: { id: user._id, permissionSets: remaining } }, 'Removing this permission set', async () => {
+    const res = await UserModel.updateOne({ _id: user._id, permissionSets: id }, { $pull: { permissionSets: id } });
+    if (res.modifiedCount !== 1) throw new NotFoundError('This user does not hold this permission set.');
+  }, async () => {
+    await UserModel.updateOne({ _id: user._id, permissionSets: trusted({ $ne: id }) }, { $push: { permissionSets: id } });
+  });
   const set = await PermissionSetModel.findById(id).lean();
   await recordAudit(ctx, { action: 'user.permission_set_removed', target: { type: 'User', id: user._id, label: user.username }, before: { permissionSet: set?.name ?? String(id), permissionSetId: String(id) } });
 }

@@ -16,7 +16,7 @@ import { PROFILE_NAMES } from '../data/seed';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
-import { assertNoLockOut } from './lockout';
+import { withNoLockOut } from './lockout';
 import { assertAnyPermission, assertPermission } from './permissions';
 import { assertCanChangeGrant, holdersOfProfile } from '../access';
 import { parsePermissionNames, permissionNames } from './permission-names';
@@ -151,18 +151,27 @@ export async function updateProfile(id: string, input: Partial<ProfileInput> & {
   if (input.permissions !== undefined) set.permissions = checkedPermissions(input.permissions, userType);
   else if (userType !== 'internal' && permissionNames(profile.permissions).length) set.permissions = checkedPermissions([], userType);
   await assertCanChangeGrant(ctx.actor, profile, (set.permissions as Record<string, boolean>) ?? profile.permissions, 'profile', holdersOfProfile(profile._id));
+  const write = async () => {
+    let written;
+    try {
+      written = await ProfileModel.findOneAndUpdate({ _id: profile._id, version }, { $set: set, $inc: { version: 1 } }, { returnDocument: 'after' }).lean();
+    } catch (err) {
+      if (duplicateKeyField(err) === 'name') throw nameTaken();
+      throw err;
+    }
+    if (!written) throw concurrentChange('profile');
+    return written;
+  };
+  let updated;
   if (set.permissions || set.userType) {
     const after = userType === 'internal' ? ((set.permissions as Record<string, boolean>) ?? profile.permissions) : {};
-    await assertNoLockOut({ profile: { id: profile._id, permissions: after } }, 'This change to the profile');
+    const old = Object.fromEntries(Object.keys(set).map((k) => [k, (profile as Record<string, unknown>)[k]]));
+    updated = await withNoLockOut({ profile: { id: profile._id, permissions: after } }, 'This change to the profile', write, async (written) => {
+      await ProfileModel.updateOne({ _id: profile._id, version: written.version }, { $set: old, $inc: { version: 1 } });
+    });
+  } else {
+    updated = await write();
   }
-  let updated;
-  try {
-    updated = await ProfileModel.findOneAndUpdate({ _id: profile._id, version }, { $set: set, $inc: { version: 1 } }, { returnDocument: 'after' }).lean();
-  } catch (err) {
-    if (duplicateKeyField(err) === 'name') throw nameTaken();
-    throw err;
-  }
-  if (!updated) throw concurrentChange('profile');
   await recordAudit(ctx, { action: 'profile.updated', target: label(updated), before: summary(profile), after: summary(updated) });
   return updated;
 }

@@ -13,7 +13,7 @@ import { recordAudit } from './audit';
 import { ConflictError, ValidationError } from './errors';
 import { assertCanManage } from './permissions';
 import { assertCanAssign, loadUserFor, managedView, type UserOperation } from '../access';
-import { assertNoLockOut } from './lockout';
+import { withNoLockOut } from './lockout';
 import { fieldErrorsOf, findUserOr404 } from './users';
 
 export interface ContactInput {
@@ -219,8 +219,14 @@ export async function setUserActive(userId: string | Types.ObjectId, active: boo
     throw new ConflictError("You can't deactivate yourself.", {}, 'self_deactivation');
   }
   if (user.isActive === active) return user;
-  if (!active && user.userType === 'internal') await assertNoLockOut({ user: { id: user._id, isActive: false } }, 'Deactivating this user');
-  await UserModel.updateOne({ _id: user._id }, active ? { $set: { isActive: true } } : { $set: { isActive: false }, $inc: { sessionEpoch: 1 } });
+  const write = () => UserModel.updateOne({ _id: user._id }, active ? { $set: { isActive: true } } : { $set: { isActive: false }, $inc: { sessionEpoch: 1 } });
+  if (!active && user.userType === 'internal') {
+    await withNoLockOut({ user: { id: user._id, isActive: false } }, 'Deactivating this user', write, async () => {
+      await UserModel.updateOne({ _id: user._id, isActive: false }, { $set: { isActive: true } });
+    });
+  } else {
+    await write();
+  }
   await recordAudit(ctx, { action: active ? 'user.activated' : 'user.deactivated', target: label(user), before: { isActive: !active }, after: { isActive: active } });
   return findUserOr404(user._id);
 }
@@ -242,9 +248,12 @@ export async function changeInternalProfile(userId: string | Types.ObjectId, pro
   }
   assertCanAssign(ctx, profile, 'profile');
   if (user.profile.equals(profile._id)) return user;
-  await assertNoLockOut({ user: { id: user._id, profile: profile._id } }, 'Moving this user to that profile');
   const before = { profile: String(user.profile) };
-  await switchProfile(user, profile._id, {}, false);
+  const oldProfile = user.profile;
+  await withNoLockOut({ user: { id: user._id, profile: profile._id } }, 'Moving this user to that profile', () => switchProfile(user, profile._id, {}, false), async () => {
+    const moved = await UserModel.findOne({ _id: user._id, profile: profile._id });
+    if (moved) await switchProfile(moved, oldProfile, {}, false);
+  });
   await recordAudit(ctx, { action: 'user.profile_changed', target: label(user), before, after: { profile: profile.name, license: license.name } });
   return findUserOr404(user._id);
 }

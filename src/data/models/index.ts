@@ -14,3 +14,4 @@ export * from './permission-set';
 export * from './migration';
 export * from './mail-message';
 export * from './action-token';
+export * from './guard';

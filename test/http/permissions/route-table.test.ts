@@ -3,6 +3,10 @@
  * holds every permission except the one(s) the route needs, answers 403 naming a missing permission,
  * and writes nothing. The table must name every route the routers register (checked below), so a new
  * route cannot be added without deciding its permission.
+ * The escalation table (below): every route that changes a user, a profile or a permission set, called
+ * by an actor holding every permission but one against a target holding all of them (the System
+ * Administrator, their profile, a set they hold) or granting that one, answers 403 naming it and writes
+ * nothing. A new such route fails the test until it is listed there (or exempted with a reason).
  */
 import request from 'supertest';
 import type { Router } from 'express';
@@ -10,7 +14,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { csrfFrom } from '../../helpers/forms';
 import { staffToken } from '../api/tokens';
-import { AuditEventModel, PERMISSIONS, type Permission } from '../../../src/data/models';
+import { ActionTokenModel, AuditEventModel, LicenseModel, MailMessageModel, PERMISSIONS, PermissionSetModel, ProfileModel, UserModel, type Permission } from '../../../src/data/models';
 import { adminRouter } from '../../../src/web/admin';
 import { OPERATIONS } from '../../../src/api/openapi';
 import { V1 } from '../../../src/api/v1/paths';
@@ -187,4 +191,105 @@ describe('API: a token of an actor without the permission gets 403 naming it, an
 
 it('the bootstrap admin holds every permission, so the table compares like with like', async () => {
   expect((await bootstrapAgent.get('/admin/profiles')).status).toBe(200);
+});
+
+describe('escalation: an actor with fewer rights than the target is refused, and nothing is written', () => {
+  /** Routes that change a user, a profile or a permission set (method, path): all must be listed below. */
+  const changesAccess = (route: string) => /^(post|patch|put|delete) (\/admin|\/v1)\/(users|profiles|permission-sets)/.test(route);
+  type Body = (ids: { sysAdminProfile: string; internalLicense: string; rootSet: string }) => Record<string, unknown>;
+  const none: Body = () => ({});
+  const adminBodies: Record<string, Body> = {
+    'post /admin/users': ({ sysAdminProfile }) => ({ firstName: 'Evil', lastName: 'Twin', email: 'twin@example.com', profileId: sysAdminProfile }),
+    'post /admin/profiles': ({ internalLicense }) => ({ name: 'Mine', licenseId: internalLicense, permissions: 'viewOutbox' }),
+    'post /admin/permission-sets': () => ({ name: 'Mine', permissions: 'viewOutbox' }),
+    'post /admin/profiles/:id': () => ({ name: 'System Administrator', version: '0', permissions: 'manageInternalUsers' }),
+    'post /admin/profiles/:id/clone': () => ({ name: 'My admin' }),
+    'post /admin/permission-sets/:id': () => ({ name: 'Root extras', version: '0', permissions: 'manageSites' }),
+    'post /admin/users/:id/edit': () => ({ firstName: 'Owned', lastName: 'Root', email: 'attacker@example.com' }),
+    'post /admin/users/:id/profile': ({ sysAdminProfile }) => ({ profileId: sysAdminProfile }),
+    'post /admin/users/:id/permission-sets': ({ rootSet }) => ({ permissionSetId: rootSet }),
+    'post /admin/users/:id/contact': () => ({ lastName: 'X', accountName: 'A' }),
+    ...Object.fromEntries(['associate', 'upgrade', 'downgrade', 'deactivate', 'activate', 'reset-password', 'login-as', 'invitation', 'verification', 'sessions/end', 'two-factor/reset', 'permission-sets/:setId/remove']
+      .map((a) => [`post /admin/users/:id/${a}`, none])),
+    'post /admin/profiles/:id/delete': none,
+    'post /admin/permission-sets/:id/delete': none,
+  };
+  const apiBodies: Record<string, Body> = {
+    [`post ${V1.users}`]: ({ sysAdminProfile }) => ({ lastName: 'Twin', email: 'twin-api@example.com', profileId: sysAdminProfile, password: 'violet-harbor-tractor-91' }),
+    [`patch ${V1.user}`]: () => ({ email: 'attacker@example.com' }),
+    [`post ${V1.userContact}`]: () => ({ lastName: 'X', accountName: 'A' }),
+    [`post ${V1.userUpgrade}`]: ({ sysAdminProfile }) => ({ profileId: sysAdminProfile }),
+    [`post ${V1.userDowngrade}`]: none, [`post ${V1.userActivate}`]: none, [`post ${V1.userDeactivate}`]: none,
+    [`post ${V1.userProfile}`]: ({ sysAdminProfile }) => ({ profileId: sysAdminProfile }),
+    [`post ${V1.userPermissionSets}`]: ({ rootSet }) => ({ permissionSetId: rootSet }),
+    [`delete ${V1.userPermissionSet}`]: none, [`delete ${V1.userSessions}`]: none, [`post ${V1.userInvitation}`]: none,
+    [`post ${V1.profiles}`]: ({ internalLicense }) => ({ name: 'Mine', licenseId: internalLicense, permissions: ['viewOutbox'] }),
+    [`patch ${V1.profile}`]: () => ({ version: 0, permissions: ['manageInternalUsers'] }),
+    [`delete ${V1.profile}`]: none,
+    [`post ${V1.profileClone}`]: () => ({ name: 'My admin' }),
+    [`post ${V1.permissionSets}`]: () => ({ name: 'Mine', permissions: ['viewOutbox'] }),
+    [`patch ${V1.permissionSet}`]: () => ({ version: 0, permissions: ['manageSites'] }),
+    [`delete ${V1.permissionSet}`]: none,
+  };
+  const EXEMPT: Record<string, string> = {
+    'post /admin/users/external': "creates an external user with its site's registration profile, which carries no administrative permission",
+  };
+
+  let ids: { root: string; sysAdminProfile: string; internalLicense: string; rootSet: string };
+  let agent: request.Agent;
+  let token: string;
+  beforeAll(async () => {
+    const root = (await UserModel.findOne({ username: 'admin@example.com' }).lean())!;
+    const set = await PermissionSetModel.create({ name: 'Root extras', permissions: { viewOutbox: true } });
+    await UserModel.updateOne({ _id: root._id }, { $push: { permissionSets: set._id } });
+    ids = {
+      root: String(root._id), sysAdminProfile: String(root.profile), rootSet: String(set._id),
+      internalLicense: String((await LicenseModel.findOne({ userType: 'internal' }).lean())!._id),
+    };
+    const lesser = allBut(['viewOutbox']);
+    await makeStaff('almost-all@example.com', [...lesser]);
+    agent = await adminAgent(t.app, 'almost-all@example.com');
+    await agent.get('/admin');
+    token = (await staffToken('api-almost-all@example.com', [...lesser])).token;
+  });
+
+  /** The target and everything a takeover or a grant could change. */
+  async function snapshot() {
+    return JSON.stringify({
+      root: await UserModel.findById(ids.root).select('+passwordHash').lean(),
+      profiles: await ProfileModel.find().lean(), sets: await PermissionSetModel.find().lean(),
+      users: await UserModel.countDocuments(), tokens: await ActionTokenModel.countDocuments(), mails: await MailMessageModel.countDocuments(),
+      events: await AuditEventModel.countDocuments(),
+    });
+  }
+  const target = (path: string) => {
+    const id = path.includes('/profiles/') ? ids.sysAdminProfile : path.includes('/permission-sets/:id') ? ids.rootSet : ids.root;
+    return path.replace(':setId', ids.rootSet).replace(':id', id);
+  };
+
+  it('lists every admin and API route that changes a user, a profile or a permission set', () => {
+    const adminRoutes = routesOf(adminRouter({ config: t.config, db: t.db } as AppDeps)).filter(changesAccess);
+    expect(adminRoutes.filter((r) => !(r in EXEMPT)).sort()).toEqual(Object.keys(adminBodies).sort());
+    const apiRoutes = OPERATIONS.map((o) => `${o.method} ${o.path}`).filter(changesAccess);
+    expect(apiRoutes.sort()).toEqual(Object.keys(apiBodies).sort());
+  });
+
+  it.each(Object.keys(adminBodies))('admin: %s', async (route) => {
+    const path = route.split(' ')[1];
+    const before = await snapshot();
+    const res = await agent.post(target(path)).type('form').send({ _csrf: csrfFrom((await agent.get('/admin')).text), ...adminBodies[route](ids) });
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('View Mail Outbox');
+    expect(await snapshot()).toBe(before);
+  });
+
+  it.each(Object.keys(apiBodies))('API: %s', async (route) => {
+    const [method, path] = route.split(' ');
+    const before = await snapshot();
+    const res = await (request(t.app) as unknown as Record<string, (u: string) => request.Test>)[method](`/api${target(path)}`)
+      .set('Authorization', `Bearer ${token}`).send(apiBodies[route](ids));
+    expect(res.status).toBe(403);
+    expect(res.body.error.permission).toBe('viewOutbox');
+    expect(await snapshot()).toBe(before);
+  });
 });

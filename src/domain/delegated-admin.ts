@@ -12,6 +12,9 @@ import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { assertPermission } from './permissions';
+import { assertCanGrant } from '../access';
+
+const DELEGATED_RIGHTS = { manageCustomerUsers: true, manageExternalUsers: true } as const;
 
 export type GroupPart = 'members' | 'accounts';
 export interface Candidate { id: string; label: string; detail: string }
@@ -94,6 +97,9 @@ async function eligible(part: GroupPart, id: string): Promise<{ _id: Types.Objec
 /** Adds one member or account ($addToSet: adding twice changes nothing). */
 export async function addToGroup(groupId: string, part: GroupPart, id: string, ctx: RequestContext & { actor: Actor }) {
   assertPermission(ctx.actor, 'manageInternalUsers');
+  // A member (or a new account) gets delegated rights over customer and partner users: nobody grants them
+  // without holding them (otherwise Manage Internal Users alone could make itself a delegated admin).
+  assertCanGrant(ctx.actor, DELEGATED_RIGHTS, 'Membership of a delegated admin group');
   const group = await findGroup(groupId);
   const item = await eligible(part, id);
   await DelegatedAdminGroupModel.updateOne({ _id: group._id }, { $addToSet: { [part]: item._id } });

@@ -10,7 +10,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { postForm } from '../../helpers/forms';
 import { staffToken } from '../api/tokens';
-import { ActionTokenModel, AuditEventModel, MailMessageModel, PermissionSetModel, ProfileModel, UserModel, type Permission } from '../../../src/data/models';
+import { ActionTokenModel, AuditEventModel, DelegatedAdminGroupModel, MailMessageModel, PermissionSetModel, ProfileModel, UserModel, type Permission } from '../../../src/data/models';
 import { createUsersInBulk } from '../../../src/domain/bulk-import';
 import { loadActor } from '../../../src/domain/actor';
 
@@ -157,4 +157,15 @@ it('bulk ingest refuses a row giving a profile the actor does not fully hold; th
   expect(results[0]).toMatchObject({ ok: false, code: 'forbidden' });
   expect(results[1]).toMatchObject({ ok: true });
   expect(await UserModel.exists({ username: 'bulk-root@example.com' })).toBeNull();
+});
+
+it('Manage Internal Users alone cannot make anyone a delegated admin (group membership conveys customer and partner rights)', async () => {
+  await makeStaff('miu-groups@example.com', ['manageInternalUsers']);
+  const agent = await adminAgent(t.app, 'miu-groups@example.com');
+  const accomplice = await makeStaff('accomplice@example.com', []);
+  const group = await DelegatedAdminGroupModel.create({ name: 'Resellers' });
+  const res = await postForm(agent, '/admin/delegated-groups', `/admin/delegated-groups/${group._id}/members`, { userId: String(accomplice._id) });
+  expect(res.status).toBe(403);
+  expect(res.text).toContain('Manage Customer Users');
+  expect((await DelegatedAdminGroupModel.findById(group._id).lean())!.members).toHaveLength(0);
 });

@@ -27,6 +27,7 @@ import { LicenseModel, USER_TYPES } from '../../data/models';
 import { LICENSE_NAMES } from '../../data/seed';
 import { managedView } from '../../domain/qualification';
 import { assertCanManage, type UserOperation } from '../../domain/permissions';
+import { canActOnUser, canGrant } from '../../access';
 import type { Actor } from '../../domain/actor';
 import type { ManagedUser } from '../../domain/permissions';
 
@@ -107,13 +108,17 @@ async function renderUser(id: string, req: Request, res: Response) {
     .filter((c) => c.license)
     .sort((a, b) => rank(a.license!.name) - rank(b.license!.name) || a.license!.name.localeCompare(b.license!.name) || a.profile.name.localeCompare(b.profile.name))
     .map((c) => ({ ...c, seats: seatsLeftText(c.license), full: c.license!.totalSeats - c.license!.usedSeats <= 0, current: String(details.user.profile) === String(c.profile._id) }));
+  // The access module's rules (src/access): nothing on a user with more rights; an internal user's profile
+  // needs Manage Profiles; the pickers offer only profiles and sets the viewer may grant.
+  const within = await canActOnUser(actor, details.user);
   const can = {
-    qualify: may(actor, view, 'qualify'), changeLicense: may(actor, view, 'changeLicense'), setActive: may(actor, view, 'setActive'),
-    resetPassword: may(actor, view, 'resetPassword'), edit: may(actor, view, 'edit'),
+    qualify: within && may(actor, view, 'qualify'), changeLicense: within && (!internal || actor.permissions.manageProfiles) && may(actor, view, 'changeLicense'),
+    setActive: within && may(actor, view, 'setActive'), resetPassword: within && may(actor, view, 'resetPassword'), edit: within && may(actor, view, 'edit'),
   };
   const body = (req.method === 'POST' ? req.body : {}) as Record<string, unknown>;
   res.render('admin/user', {
-    title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles, choices, internalProfiles, allSets, can,
+    title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles, choices, can,
+    internalProfiles: internalProfiles.filter((p) => canGrant(actor, p.permissions)), allSets: within ? allSets.filter((ps) => canGrant(actor, ps.permissions)) : [],
     sessions: lifecycle.sessions, history: lifecycle.history,
     error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {}, values: body ?? {},
     refusedForm: typeof body._form === 'string' ? body._form : null,

@@ -89,6 +89,18 @@ describe('an actor with Manage Internal Users only', () => {
     }
     expect(await snapshot(rootId)).toBe(before);
   });
+
+  it("root's user page offers it no edit or dangerous action; a lesser user's page does", async () => {
+    const agent = await adminAgent(t.app, 'miu-page@example.com');
+    const rootPage = await agent.get(`/admin/users/${rootId}`);
+    expect(rootPage.status).toBe(200);
+    expect(rootPage.text).not.toContain(`/admin/users/${rootId}/edit"`);
+    expect(rootPage.text).not.toContain(`/admin/users/${rootId}/sessions/end`);
+    const lesser = await makeStaff('lesser@example.com', []);
+    const lesserPage = await agent.get(`/admin/users/${lesser._id}`);
+    expect(lesserPage.text).toContain(`/admin/users/${lesser._id}/edit"`);
+    expect(lesserPage.text).toContain(`/admin/users/${lesser._id}/sessions/end`);
+  });
 });
 
 describe('an actor holding everything but View Mail Outbox', () => {

@@ -19,6 +19,7 @@ import { createLoginThrottle, createRegistrationThrottle } from './auth/throttle
 import { passport } from './auth/passport';
 import { healthRouter } from './web/health';
 import { errorWriter } from './web/error-writer';
+import { noStore, noStoreForPrivatePages } from './web/no-store';
 import { NotFoundError } from './domain/errors';
 import { siteRouter } from './web/site';
 import { adminRouter } from './web/admin';
@@ -91,6 +92,7 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   app.use((req, res, next) => (ASSET_PATH.test(req.path) ? assets(req, res, next) : next()));
 
   // Machines: bearer tokens, JSON bodies, no cookies and no CSRF.
+  app.use(['/api', '/scim/v2'], noStore);
   app.use('/api', express.json({ limit: BODY_LIMITS.json, strict: true }), apiRouter(deps));
   app.use('/scim/v2', express.json({ limit: BODY_LIMITS.json, type: ['application/json', 'application/scim+json'] }), scimRouter(deps));
 
@@ -100,6 +102,7 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   app.use(sessionMiddleware(config, db.connection));
   app.use(passport.initialize());
   app.use(loadSessionUsers(config.session.absoluteMs));
+  app.use(noStoreForPrivatePages());
   const csrf = csrfMiddleware(config);
   app.use(cookieParser());
   app.use(csrf.locals);

@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const noStore = (res: request.Response) => expect({ path: res.req.path, status: res.status, cache: res.headers['cache-control'] }).toMatchObject({ cache: 'no-store' });
+const noStore = (res: request.Response) => expect({ path: (res as unknown as { req: { path: string } }).req.path, status: res.status, cache: res.headers['cache-control'] }).toMatchObject({ cache: 'no-store' });
 
 it('sends no-store on every site page answered to a signed-in user, and none to an anonymous visitor', async () => {
   const { agent } = await registerGuest(t.app, { email: 'cache@example.com' });

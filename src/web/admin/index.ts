@@ -21,6 +21,6 @@ export function adminRouter(deps: AppDeps): Router {
   router.use(adminUsersRouter());
   router.use(adminSettingsRouter());
   router.use(adminRolesRouter());
-  router.use(adminOutboxRouter(Boolean(deps.config.mail.smtpUrl)));
+  router.use(adminOutboxRouter(Boolean(deps.config.mail.smtpUrl), { open: deps.config.mail.outboxOpen }));
   return router;
 }

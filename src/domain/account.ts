@@ -1,6 +1,7 @@
 /**
  * A signed-in user's own account: their name, nickname, locale, language and time zone, and their
- * password (the current one required). Changing the password ends every other session of the user.
+ * password (the current one required). Changing the password ends every other session of the user and
+ * cancels every link still outstanding (reset, verification, email change).
  */
 import { UserModel, type UserDoc } from '../data/models';
 import { selfContext, type Origin } from './actor';
@@ -8,6 +9,7 @@ import { recordAudit } from './audit';
 import { ValidationError } from './errors';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords';
 import { conflictFor } from './users';
+import { revokeOutstandingLinks } from './tokens';
 import { validateAndSave } from './save';
 
 export interface ProfileChanges {
@@ -46,6 +48,8 @@ export async function changeOwnPassword(userId: UserDoc['_id'], current: string,
     { $set: { passwordHash: await hashPassword(next), passwordChangedAt: new Date() }, $inc: { sessionEpoch: 1 } },
     { returnDocument: 'after' },
   );
+  // Links asked for with the old password (an email change to someone else's address) die with it.
+  await revokeOutstandingLinks(user._id);
   await recordAudit(selfContext(user, origin), {
     action: 'user.password_changed', target: { type: 'User', id: user._id, label: user.username },
   });

@@ -15,7 +15,7 @@ import { lifecycleSettings } from './lifecycle-settings';
 import { homeAreaOf, linkUrl } from './links';
 import { loadForOperation } from './qualification';
 import { sendInvitation, sendResetLink } from './recovery';
-import { describeDuration } from './tokens';
+import { describeDuration, revokeOutstandingLinks } from './tokens';
 
 /** After creating `user` through a channel: invites them when they have no password and it was not declined. */
 export async function inviteNewUser(user: UserDoc, opts: { password?: string; sendInvitation?: boolean }, ctx: RequestContext): Promise<boolean> {
@@ -43,6 +43,8 @@ export async function resendInvitation(userId: string, ctx: RequestContext & { a
 export async function sendResetLinkAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
   const user = await loadForOperation(userId, ctx, 'resetPassword');
   if (!user.isActive) throw new ConflictError('This user is inactive; activate them before sending a reset link.', {}, 'user_inactive');
+  // An admin's reset is for an account in doubt: its outstanding links (an email change) are cancelled first.
+  await revokeOutstandingLinks(user._id);
   await sendResetLink(user, await homeAreaOf(user));
   await recordAudit(ctx, { action: 'user.password_reset_link_sent', target: { type: 'User', id: user._id, label: user.username } });
   return user;

@@ -16,6 +16,7 @@ import { recordAudit } from './audit';
 import { ConflictError, ValidationError } from './errors';
 import { verifyPassword } from './passwords';
 import { loadForOperation } from './qualification';
+import { revokeOutstandingLinks } from './tokens';
 
 export const ISSUER = 'Identity Portal';
 const RECOVERY_CODES = 10;
@@ -113,6 +114,7 @@ export async function resetMfaAsAdmin(userId: string, ctx: RequestContext & { ac
   const user = await loadForOperation(userId, ctx, 'resetPassword');
   if (!user.mfaEnabled) throw new ConflictError('This user has not set up two-factor sign-in.', {}, 'mfa_not_enabled');
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null }, $inc: { sessionEpoch: 1 } });
+  await revokeOutstandingLinks(user._id);
   await recordAudit(ctx, { action: 'user.mfa_reset', target: { type: 'User', id: user._id, label: user.username } });
   return user;
 }

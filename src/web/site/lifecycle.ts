@@ -74,14 +74,17 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     await requestEmailChange(user, f.newEmail ?? '', f.password ?? '', { area: 'site', siteSlug: res.locals.site!.slug }, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=email`);
   }));
+  // Confirming needs the owner signed in: a used, expired or forged link says so at once; a good one
+  // sends a visitor to sign in first and back here.
   site.get('/confirm-email', async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
-    const { email } = await checkEmailChangeLink(token);
+    const { email } = await checkEmailChangeLink(token, req.siteUser ?? null);
+    if (!req.siteUser) return res.redirect(`${res.locals.paths.login}?returnTo=${encodeURIComponent(req.originalUrl)}`);
     res.render('site/confirm-email', { title: 'Confirm your new email address', token, email, confirmed: false });
   });
   site.post('/confirm-email', async (req, res) => {
     const token = typeof req.body?.token === 'string' ? req.body.token.slice(0, 100) : '';
-    const user = await confirmEmailChange(token, req.ip);
+    const user = await confirmEmailChange(token, req.siteUser ?? null, req.ip);
     res.render('site/confirm-email', { title: 'Email address changed', token: '', email: user.email, confirmed: true });
   });
 

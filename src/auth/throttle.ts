@@ -14,6 +14,7 @@ import type mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
 import { TooManyRequestsError } from '../domain/errors';
+import type { PasswordRecheckThrottle } from '../domain/password-recheck';
 
 /** One counted attempt: report the outcome once the slow work is done. */
 export interface Attempt {
@@ -118,6 +119,32 @@ export function createRegistrationThrottle(connection: mongoose.Connection, limi
       return {
         async succeeded() {
           await perIp.reward(ip, 1);
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Re-checks of the current password behind a session (domain/password-recheck.ts), per account: the
+ * sign-in limits (LOGIN_MAX_FAILS_PER_USER_IP wrong passwords, then LOGIN_LOCK_MINUTES locked), keyed
+ * by the user's id whatever the IP, so a stolen session cannot guess from many addresses either.
+ */
+export function createPasswordRecheckThrottle(connection: mongoose.Connection, limits: Config['throttle']): PasswordRecheckThrottle {
+  const perUser = new RateLimiterMongo({
+    ...limiterStore(connection),
+    keyPrefix: 'recheck:user',
+    points: limits.maxFailsPerUserIp,
+    duration: limits.lockSeconds,
+    blockDuration: limits.lockSeconds,
+  });
+  return {
+    async begin(userId) {
+      const over = await consume(perUser, userId);
+      if (over) throw refusal(over, 'wrong passwords', '; your password was not checked');
+      return {
+        async succeeded() {
+          await perUser.delete(userId);
         },
       };
     },

@@ -18,7 +18,7 @@ import { recordAudit } from './audit';
 import { ConflictError, ForbiddenError, InvalidLinkError, ValidationError } from './errors';
 import { lifecycleSettings } from './lifecycle-settings';
 import { linkUrl, type LinkArea } from './links';
-import { verifyPassword } from './passwords';
+import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
 import { consumeToken, describeDuration, issueToken, peekToken, releaseToken } from './tokens';
 
 /** "a***@e***.com": enough for the owner to recognise, little for anyone else. */
@@ -30,15 +30,14 @@ export function maskEmail(email: string): string {
   return `${local.slice(0, 1)}***@${host.slice(0, 1)}***${tld}`;
 }
 
-export async function requestEmailChange(user: UserDoc, newEmail: string, password: string, where: LinkArea, origin?: Origin, now: Date = new Date()): Promise<void> {
+export async function requestEmailChange(user: UserDoc, newEmail: string, password: string, where: LinkArea, recheck: PasswordRecheckThrottle, origin?: Origin, now: Date = new Date()): Promise<void> {
   const email = newEmail.trim().toLowerCase();
   const fields: Record<string, string> = {};
   if (!email) fields.newEmail = 'Enter your new email address.';
   else if (email.length > 254 || !EMAIL_PATTERN.test(email)) fields.newEmail = 'Enter a valid email address, like name@example.com.';
   else if (email === user.email) fields.newEmail = 'This is already your email address.';
-  const withHash = await UserModel.findById(user._id).select('+passwordHash');
   if (!password) fields.password = 'Enter your current password.';
-  else if (!withHash?.passwordHash || !(await verifyPassword(withHash.passwordHash, password))) fields.password = 'Your current password is not correct.';
+  else if (!(await recheckPassword(user._id, password, recheck))) fields.password = 'Your current password is not correct.';
   if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
 
   const ttl = lifecycleSettings().tokens.verifyMs;

@@ -10,6 +10,7 @@
 import type { Request, Response, RequestHandler } from 'express';
 import { originOf, signIn, safeReturnTo, type Area } from '../auth/areas';
 import type { LoginThrottle } from '../auth/throttle';
+import type { PasswordRecheckThrottle } from '../domain/password-recheck';
 import { UserModel, type UserDoc } from '../data/models';
 import { recordFailedLogin, recordLogin } from '../domain/authentication';
 import { AuthenticationError, ForbiddenError } from '../domain/errors';
@@ -42,6 +43,8 @@ export interface TwoFactorPages {
   loginPath(res: Response): string;
   home(res: Response): string;
   throttle: LoginThrottle;
+  /** Counts password re-checks per account (turning two-factor off). */
+  recheck: PasswordRecheckThrottle;
 }
 
 async function pendingUser(req: Request, area: Area): Promise<UserDoc | null> {
@@ -123,7 +126,7 @@ export function enableSubmit(p: TwoFactorPages): RequestHandler {
 export function disableSubmit(p: TwoFactorPages): RequestHandler {
   return formRoute(manageForm(p), async (req, res) => {
     const { password } = readStrings(req.body, ['password']);
-    await disableOwnMfa(signedInUser(req, p.area), password, originOf(req, p.area));
+    await disableOwnMfa(signedInUser(req, p.area), password, p.recheck, originOf(req, p.area));
     res.redirect(303, `${p.managePath(res)}?off=1`);
   });
 }

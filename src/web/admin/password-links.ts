@@ -15,6 +15,7 @@ function adminTwoFactorPages(deps: AppDeps): TwoFactorPages {
     loginPath: () => ADMIN.login,
     home: () => ADMIN.dashboard,
     throttle: deps.loginThrottle,
+    recheck: deps.recheckThrottle,
   };
 }
 

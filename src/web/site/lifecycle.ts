@@ -31,6 +31,7 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     loginPath: (res) => res.locals.paths.login,
     home: (res) => res.locals.paths.home,
     throttle: deps.loginThrottle,
+    recheck: deps.recheckThrottle,
   };
   // A site that requires two-factor sends its signed-in users without it to set it up first.
   site.use(requireEnrolment('site', (_req, res) => Boolean(res.locals.site?.requireMfa), twoFactor, (path) => path.endsWith('/logout')));
@@ -71,7 +72,7 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     const f = readStrings(req.body, [], ['newEmail', 'password'], 1024);
     if ((f.newEmail ?? '').length > 254) throw new ValidationError('Some fields need attention.', { newEmail: 'Use at most 254 characters.' });
     await pages.throttle.consume(user.email, req.ip ?? 'unknown');
-    await requestEmailChange(user, f.newEmail ?? '', f.password ?? '', { area: 'site', siteSlug: res.locals.site!.slug }, originOf(req));
+    await requestEmailChange(user, f.newEmail ?? '', f.password ?? '', { area: 'site', siteSlug: res.locals.site!.slug }, deps.recheckThrottle, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=email`);
   }));
   // Confirming needs the owner signed in: a used, expired or forged link says so at once; a good one

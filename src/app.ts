@@ -15,7 +15,7 @@ import { sessionMiddleware } from './auth/session';
 import { loadSessionUsers } from './auth/areas';
 import { csrfMiddleware } from './auth/csrf';
 import cookieParser from 'cookie-parser';
-import { createLoginThrottle, createPasswordRecheckThrottle, createRegistrationThrottle } from './auth/throttle';
+import { createLoginThrottle, createPasswordRecheckThrottle, createRegistrationThrottle, createSecondFactorThrottle } from './auth/throttle';
 import { passport } from './auth/passport';
 import { healthRouter } from './web/health';
 import { errorWriter } from './web/error-writer';
@@ -42,6 +42,7 @@ export function createApp(config: Config, db: Database, logger: Logger): express
     loginThrottle: createLoginThrottle(db.connection, config.throttle),
     registrationThrottle: createRegistrationThrottle(db.connection, config.registrationThrottle),
     recheckThrottle: createPasswordRecheckThrottle(db.connection, config.throttle),
+    secondFactorThrottle: createSecondFactorThrottle(db.connection, config.throttle),
   };
   const app = express();
   app.disable('x-powered-by');

@@ -16,6 +16,9 @@ import type { Config } from '../config';
 import { TooManyRequestsError } from '../domain/errors';
 import type { PasswordRecheckThrottle } from '../domain/password-recheck';
 
+/** Counts one attempt for an account; throws TooManyRequestsError when it is over the limit. */
+export interface AccountThrottle { begin(userId: string): Promise<Attempt> }
+
 /** One counted attempt: report the outcome once the slow work is done. */
 export interface Attempt {
   /** Gives the attempt back (and, for sign-in, resets the consecutive failures of that username and IP). */
@@ -126,14 +129,15 @@ export function createRegistrationThrottle(connection: mongoose.Connection, limi
 }
 
 /**
- * Re-checks of the current password behind a session (domain/password-recheck.ts), per account: the
- * sign-in limits (LOGIN_MAX_FAILS_PER_USER_IP wrong passwords, then LOGIN_LOCK_MINUTES locked), keyed
- * by the user's id whatever the IP, so a stolen session cannot guess from many addresses either.
+ * Attempts counted per ACCOUNT (keyed by the user's id whatever the IP, so guessing from many addresses
+ * gains nothing), with the sign-in limits: LOGIN_MAX_FAILS_PER_USER_IP failures, then LOGIN_LOCK_MINUTES
+ * locked. Only a success of the same kind resets it (a correct code resets the code count; a correct
+ * password never does).
  */
-export function createPasswordRecheckThrottle(connection: mongoose.Connection, limits: Config['throttle']): PasswordRecheckThrottle {
+function createAccountThrottle(connection: mongoose.Connection, limits: Config['throttle'], keyPrefix: string, what: string, hint: string): AccountThrottle {
   const perUser = new RateLimiterMongo({
     ...limiterStore(connection),
-    keyPrefix: 'recheck:user',
+    keyPrefix,
     points: limits.maxFailsPerUserIp,
     duration: limits.lockSeconds,
     blockDuration: limits.lockSeconds,
@@ -141,7 +145,7 @@ export function createPasswordRecheckThrottle(connection: mongoose.Connection, l
   return {
     async begin(userId) {
       const over = await consume(perUser, userId);
-      if (over) throw refusal(over, 'wrong passwords', '; your password was not checked');
+      if (over) throw refusal(over, what, hint);
       return {
         async succeeded() {
           await perUser.delete(userId);
@@ -149,4 +153,17 @@ export function createPasswordRecheckThrottle(connection: mongoose.Connection, l
       };
     },
   };
+}
+
+/** Re-checks of the current password behind a session (domain/password-recheck.ts). */
+export function createPasswordRecheckThrottle(connection: mongoose.Connection, limits: Config['throttle']): PasswordRecheckThrottle {
+  return createAccountThrottle(connection, limits, 'recheck:user', 'wrong passwords', '; your password was not checked');
+}
+
+/**
+ * Second-factor codes at sign-in, per account, counted before the code is checked. A correct password
+ * gives none back: otherwise whoever knows the password could sign in again between guesses.
+ */
+export function createSecondFactorThrottle(connection: mongoose.Connection, limits: Config['throttle']): AccountThrottle {
+  return createAccountThrottle(connection, limits, 'mfa:user', 'wrong codes for this account', '; use a recovery code or ask an administrator to reset two-factor sign-in');
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Database } from '../data/connection';
-import type { LoginThrottle, RegistrationThrottle } from '../auth/throttle';
+import type { AccountThrottle, LoginThrottle, RegistrationThrottle } from '../auth/throttle';
 import type { PasswordRecheckThrottle } from '../domain/password-recheck';
 
 /** What the routers need from the outside; built once in app.ts. */
@@ -14,4 +14,6 @@ export interface AppDeps {
   registrationThrottle: RegistrationThrottle;
   /** Re-checks of the current password behind a session, per account. */
   recheckThrottle: PasswordRecheckThrottle;
+  /** Second-factor codes at sign-in, per account. */
+  secondFactorThrottle: AccountThrottle;
 }

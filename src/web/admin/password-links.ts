@@ -16,6 +16,7 @@ function adminTwoFactorPages(deps: AppDeps): TwoFactorPages {
     home: () => ADMIN.dashboard,
     throttle: deps.loginThrottle,
     recheck: deps.recheckThrottle,
+    codeThrottle: deps.secondFactorThrottle,
   };
 }
 

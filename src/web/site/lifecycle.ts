@@ -32,6 +32,7 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     home: (res) => res.locals.paths.home,
     throttle: deps.loginThrottle,
     recheck: deps.recheckThrottle,
+    codeThrottle: deps.secondFactorThrottle,
   };
   // A site that requires two-factor sends its signed-in users without it to set it up first.
   site.use(requireEnrolment('site', (_req, res) => Boolean(res.locals.site?.requireMfa), twoFactor, (path) => path.endsWith('/logout')));

@@ -17,6 +17,11 @@ export function adminRouter(deps: AppDeps): Router {
   router.use(adminAuthRouter(deps));
   router.use(adminPasswordLinksRouter(deps));
   router.use('/admin', requireAdmin);
+  // The menu leaves out the outbox where it is closed (production without MAIL_OUTBOX_IN_PRODUCTION).
+  router.use('/admin', (_req, res, next) => {
+    res.locals.outboxOpen = deps.config.mail.outboxOpen;
+    next();
+  });
   router.use(adminTwoFactorRouter(deps));
   router.use(adminUsersRouter());
   router.use(adminSettingsRouter());

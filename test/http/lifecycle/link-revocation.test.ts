@@ -129,4 +129,13 @@ describe('every outstanding link is cancelled', () => {
     expect((await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/sessions/end`, {})).status).toBe(303);
     await expectDead('admin-end@example.com', GOOD_PASSWORD, emailLink, resetLink);
   });
+
+  it('when an admin resets two-factor', async () => {
+    const { user, emailLink, resetLink } = await pendingTakeover('admin-mfa@example.com', 'am-thief@example.com');
+    await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: true, mfa: { secret: 'JBSWY3DPEHPK3PXP', pendingSecret: null, enabledAt: new Date(), lastStep: 0, recoveryCodes: [] } } });
+    const admin = await adminAgent(t.app);
+    expect((await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/two-factor/reset`, {})).status).toBe(303);
+    expect((await UserModel.findById(user._id).lean())!.mfaEnabled).toBe(false);
+    await expectDead('admin-mfa@example.com', GOOD_PASSWORD, emailLink, resetLink);
+  });
 });

@@ -130,5 +130,7 @@ describe('no live link', () => {
     expect(res.status).toBe(403);
     expect(res.text).toContain('The mail outbox is off in production');
     expect(res.text).not.toContain('token=');
+    expect((await agent.get('/admin')).text).not.toContain('href="/admin/outbox"');
+    expect((await (await adminAgent(t.app)).get('/admin')).text).toContain('href="/admin/outbox"');
   });
 });

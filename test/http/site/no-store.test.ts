@@ -81,3 +81,31 @@ it('sends no-store on API and SCIM answers', async () => {
   noStore(await request(t.app).get('/api/v1/users').set('Authorization', `Bearer ${token}`));
   noStore(await request(t.app).get('/scim/v2/Users').set('Authorization', `Bearer ${token}`));
 });
+
+type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: Layer[] } };
+/** GET paths a router registers; routers nested inside get `nestedPrefix` (the site router's /s/:slug). */
+function getRoutes(stack: Layer[], prefix: string, nestedPrefix: string): string[] {
+  const out: string[] = [];
+  for (const layer of stack) {
+    if (layer.route?.methods.get) out.push(`${prefix}${layer.route.path}`);
+    else if (layer.handle.stack) out.push(...getRoutes(layer.handle.stack, nestedPrefix, nestedPrefix));
+  }
+  return out;
+}
+
+it('walks every GET route of the admin area and the sites: each answers a signed-in request with no-store', async () => {
+  const routers = (t.app as unknown as { router: { stack: Layer[] } }).router.stack.filter((l) => l.handle.stack);
+  const [adminStack, siteStack] = routers.slice(-2).map((l) => l.handle.stack!);
+  const user = (await UserModel.findOne({ username: 'cache@example.com' }).lean())!;
+  const profile = (await ProfileModel.findOne({ name: 'System Administrator' }).lean())!;
+  const concrete = (path: string) => path.replace('/profiles/:id', `/profiles/${profile._id}`).replace(':page', 'community').replace(/:\w+/g, String(user._id)).replace('{/:id}', '');
+  const adminPaths = getRoutes(adminStack, '', '').map(concrete);
+  const sitePaths = getRoutes(siteStack, '', '/s/portal').map(concrete);
+  expect(adminPaths.length).toBeGreaterThan(20);
+  expect(sitePaths).toEqual(expect.arrayContaining(['/s/portal/account', '/s/portal/reset', '/s/portal/confirm-email']));
+
+  const admin = await adminAgent(t.app);
+  for (const path of adminPaths) noStore(await admin.get(path));
+  const { agent: site } = await registerGuest(t.app, { email: 'walker@example.com' });
+  for (const path of sitePaths) noStore(await site.get(path));
+});

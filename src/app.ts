@@ -15,10 +15,11 @@ import { sessionMiddleware } from './auth/session';
 import { loadSessionUsers } from './auth/areas';
 import { csrfMiddleware } from './auth/csrf';
 import cookieParser from 'cookie-parser';
-import { createLoginThrottle, createRegistrationThrottle } from './auth/throttle';
+import { createLoginThrottle, createPasswordRecheckThrottle, createRegistrationThrottle, createSecondFactorThrottle } from './auth/throttle';
 import { passport } from './auth/passport';
 import { healthRouter } from './web/health';
 import { errorWriter } from './web/error-writer';
+import { noStore, noStoreForPrivatePages } from './web/no-store';
 import { NotFoundError } from './domain/errors';
 import { siteRouter } from './web/site';
 import { adminRouter } from './web/admin';
@@ -40,6 +41,8 @@ export function createApp(config: Config, db: Database, logger: Logger): express
     logger,
     loginThrottle: createLoginThrottle(db.connection, config.throttle),
     registrationThrottle: createRegistrationThrottle(db.connection, config.registrationThrottle),
+    recheckThrottle: createPasswordRecheckThrottle(db.connection, config.throttle),
+    secondFactorThrottle: createSecondFactorThrottle(db.connection, config.throttle),
   };
   const app = express();
   app.disable('x-powered-by');
@@ -91,6 +94,7 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   app.use((req, res, next) => (ASSET_PATH.test(req.path) ? assets(req, res, next) : next()));
 
   // Machines: bearer tokens, JSON bodies, no cookies and no CSRF.
+  app.use(['/api', '/scim/v2'], noStore);
   app.use('/api', express.json({ limit: BODY_LIMITS.json, strict: true }), apiRouter(deps));
   app.use('/scim/v2', express.json({ limit: BODY_LIMITS.json, type: ['application/json', 'application/scim+json'] }), scimRouter(deps));
 
@@ -100,6 +104,7 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   app.use(sessionMiddleware(config, db.connection));
   app.use(passport.initialize());
   app.use(loadSessionUsers(config.session.absoluteMs));
+  app.use(noStoreForPrivatePages());
   const csrf = csrfMiddleware(config);
   app.use(cookieParser());
   app.use(csrf.locals);

@@ -58,6 +58,11 @@ const envSchema = z.object({
   MAIL_FROM: z.string().min(3).max(300).default('Identity Portal <no-reply@localhost>'),
   /** How often the mail worker looks for messages due, in milliseconds. */
   MAIL_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(1000),
+  /**
+   * Opens the mail outbox (/admin/outbox) in production. Off by default: there, mail should leave by
+   * SMTP_URL. The outbox masks link tokens wherever it runs.
+   */
+  MAIL_OUTBOX_IN_PRODUCTION: z.enum(['true', 'false', '1', '0']).default('false'),
   /** Delivery attempts of one message before it is marked failed (backoff doubles from 30 s, capped at 1 h). */
   MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   /** Minutes a password reset link stays valid. */
@@ -102,7 +107,11 @@ export type Config = Readonly<{
   adminMfaRequired: boolean;
 }>;
 
-export interface MailSettings { smtpUrl: string | undefined; from: string; pollMs: number; maxAttempts: number; leaseMs: number }
+export interface MailSettings {
+  smtpUrl: string | undefined; from: string; pollMs: number; maxAttempts: number; leaseMs: number;
+  /** Whether /admin/outbox opens: always outside production, in production only with MAIL_OUTBOX_IN_PRODUCTION. */
+  outboxOpen: boolean;
+}
 
 export interface IngestSettings { pollMs: number; leaseMs: number; batchSize: number; maxUploadBytes: number; threadHeapMb: number }
 
@@ -167,7 +176,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxUploadBytes: Math.round(e.INGEST_MAX_UPLOAD_MB * 1024 * 1024),
       threadHeapMb: e.INGEST_THREAD_HEAP_MB,
     },
-    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, pollMs: e.MAIL_POLL_MS, maxAttempts: e.MAIL_MAX_ATTEMPTS, leaseMs: 60_000 },
+    mail: {
+      smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, pollMs: e.MAIL_POLL_MS, maxAttempts: e.MAIL_MAX_ATTEMPTS, leaseMs: 60_000,
+      outboxOpen: !isProduction || e.MAIL_OUTBOX_IN_PRODUCTION === 'true' || e.MAIL_OUTBOX_IN_PRODUCTION === '1',
+    },
     tokens: { resetMs: e.RESET_TOKEN_MINUTES * 60_000, inviteMs: e.INVITE_TOKEN_HOURS * 3_600_000, verifyMs: e.VERIFY_TOKEN_HOURS * 3_600_000 },
     recoveryThrottle: { maxPerAddress: e.RECOVERY_MAX_PER_ADDRESS, maxPerIp: e.RECOVERY_MAX_PER_IP, windowSeconds: 3600 },
     loginHistoryDays: e.LOGIN_HISTORY_DAYS,

@@ -86,6 +86,19 @@ export async function signIn(req: Request, area: Area, user: { _id: Types.Object
   };
 }
 
+/**
+ * A new session id that keeps both areas' sign-ins, for a step of a sign-in that stores something in the
+ * session before it completes (the password step of a two-factor sign-in). Same rule as signIn: only a
+ * stored session needs it.
+ */
+export async function freshSessionId(req: Request): Promise<void> {
+  if (!sessionWasStored(req)) return;
+  const { site, admin } = req.session;
+  await regenerate(req);
+  if (site) req.session.site = site;
+  if (admin) req.session.admin = admin;
+}
+
 /** Signs out of `area`; the session is destroyed unless the other area is still signed in. */
 export async function signOut(req: Request, res: Response, area: Area): Promise<void> {
   const other = req.session[otherArea(area)];

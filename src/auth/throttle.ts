@@ -14,6 +14,10 @@ import type mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
 import { TooManyRequestsError } from '../domain/errors';
+import type { PasswordRecheckThrottle } from '../domain/password-recheck';
+
+/** Counts one attempt for an account; throws TooManyRequestsError when it is over the limit. */
+export interface AccountThrottle { begin(userId: string): Promise<Attempt> }
 
 /** One counted attempt: report the outcome once the slow work is done. */
 export interface Attempt {
@@ -122,4 +126,44 @@ export function createRegistrationThrottle(connection: mongoose.Connection, limi
       };
     },
   };
+}
+
+/**
+ * Attempts counted per ACCOUNT (keyed by the user's id whatever the IP, so guessing from many addresses
+ * gains nothing), with the sign-in limits: LOGIN_MAX_FAILS_PER_USER_IP failures, then LOGIN_LOCK_MINUTES
+ * locked. Only a success of the same kind resets it (a correct code resets the code count; a correct
+ * password never does).
+ */
+function createAccountThrottle(connection: mongoose.Connection, limits: Config['throttle'], keyPrefix: string, what: string, hint: string): AccountThrottle {
+  const perUser = new RateLimiterMongo({
+    ...limiterStore(connection),
+    keyPrefix,
+    points: limits.maxFailsPerUserIp,
+    duration: limits.lockSeconds,
+    blockDuration: limits.lockSeconds,
+  });
+  return {
+    async begin(userId) {
+      const over = await consume(perUser, userId);
+      if (over) throw refusal(over, what, hint);
+      return {
+        async succeeded() {
+          await perUser.delete(userId);
+        },
+      };
+    },
+  };
+}
+
+/** Re-checks of the current password behind a session (domain/password-recheck.ts). */
+export function createPasswordRecheckThrottle(connection: mongoose.Connection, limits: Config['throttle']): PasswordRecheckThrottle {
+  return createAccountThrottle(connection, limits, 'recheck:user', 'wrong passwords', '; your password was not checked');
+}
+
+/**
+ * Second-factor codes at sign-in, per account, counted before the code is checked. A correct password
+ * gives none back: otherwise whoever knows the password could sign in again between guesses.
+ */
+export function createSecondFactorThrottle(connection: mongoose.Connection, limits: Config['throttle']): AccountThrottle {
+  return createAccountThrottle(connection, limits, 'mfa:user', 'wrong codes for this account', '; use a recovery code or ask an administrator to reset two-factor sign-in');
 }

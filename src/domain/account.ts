@@ -1,13 +1,16 @@
 /**
  * A signed-in user's own account: their name, nickname, locale, language and time zone, and their
- * password (the current one required). Changing the password ends every other session of the user.
+ * password (the current one required). Changing the password ends every other session of the user and
+ * cancels every link still outstanding (reset, verification, email change).
  */
 import { UserModel, type UserDoc } from '../data/models';
 import { selfContext, type Origin } from './actor';
 import { recordAudit } from './audit';
 import { ValidationError } from './errors';
-import { hashPassword, passwordProblem, verifyPassword } from './passwords';
+import { hashPassword, passwordProblem } from './passwords';
+import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
 import { conflictFor } from './users';
+import { revokeOutstandingLinks } from './tokens';
 import { validateAndSave } from './save';
 
 export interface ProfileChanges {
@@ -33,10 +36,10 @@ export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, o
 }
 
 /** Checks the current password, sets the new one and bumps the session epoch (other sessions end). */
-export async function changeOwnPassword(userId: UserDoc['_id'], current: string, next: string, origin?: Origin): Promise<UserDoc> {
+export async function changeOwnPassword(userId: UserDoc['_id'], current: string, next: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<UserDoc> {
   const user = await UserModel.findById(userId).select('+passwordHash');
   if (!user) throw new ValidationError('Some fields need attention.', { currentPassword: 'Sign in again.' });
-  if (!user.passwordHash || !(await verifyPassword(user.passwordHash, current))) {
+  if (!(await recheckPassword(user._id, current, recheck))) {
     throw new ValidationError('Some fields need attention.', { currentPassword: 'Your current password is not correct.' });
   }
   const problem = passwordProblem(next, [user.firstName, user.lastName, user.email, user.username]);
@@ -46,6 +49,8 @@ export async function changeOwnPassword(userId: UserDoc['_id'], current: string,
     { $set: { passwordHash: await hashPassword(next), passwordChangedAt: new Date() }, $inc: { sessionEpoch: 1 } },
     { returnDocument: 'after' },
   );
+  // Links asked for with the old password (an email change to someone else's address) die with it.
+  await revokeOutstandingLinks(user._id);
   await recordAudit(selfContext(user, origin), {
     action: 'user.password_changed', target: { type: 'User', id: user._id, label: user.username },
   });

@@ -4,6 +4,10 @@
  * only where the user's site says so and only if it was the old email. Whether the new address belongs
  * to another account is never said at the request; a username clash is reported to whoever holds the
  * new mailbox, when they confirm.
+ *
+ * Confirming needs the owner signed in: a link in the hands of someone who once knew the password (and
+ * asked to move the account to their own address) is useless without the current one. A change of
+ * password, "end other sessions" and resets cancel a pending change (tokens.ts revokeOutstandingLinks).
  */
 import { searchTermsOf } from '../data/search-terms';
 import { EMAIL_PATTERN, SiteModel, UserModel, type UserDoc } from '../data/models';
@@ -11,10 +15,10 @@ import { duplicateKeyField } from '../data/errors';
 import { queueMail } from '../mail/queue';
 import { selfContext, type Origin } from './actor';
 import { recordAudit } from './audit';
-import { ConflictError, InvalidLinkError, ValidationError } from './errors';
+import { ConflictError, ForbiddenError, InvalidLinkError, ValidationError } from './errors';
 import { lifecycleSettings } from './lifecycle-settings';
 import { linkUrl, type LinkArea } from './links';
-import { verifyPassword } from './passwords';
+import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
 import { consumeToken, describeDuration, issueToken, peekToken, releaseToken } from './tokens';
 
 /** "a***@e***.com": enough for the owner to recognise, little for anyone else. */
@@ -26,15 +30,14 @@ export function maskEmail(email: string): string {
   return `${local.slice(0, 1)}***@${host.slice(0, 1)}***${tld}`;
 }
 
-export async function requestEmailChange(user: UserDoc, newEmail: string, password: string, where: LinkArea, origin?: Origin, now: Date = new Date()): Promise<void> {
+export async function requestEmailChange(user: UserDoc, newEmail: string, password: string, where: LinkArea, recheck: PasswordRecheckThrottle, origin?: Origin, now: Date = new Date()): Promise<void> {
   const email = newEmail.trim().toLowerCase();
   const fields: Record<string, string> = {};
   if (!email) fields.newEmail = 'Enter your new email address.';
   else if (email.length > 254 || !EMAIL_PATTERN.test(email)) fields.newEmail = 'Enter a valid email address, like name@example.com.';
   else if (email === user.email) fields.newEmail = 'This is already your email address.';
-  const withHash = await UserModel.findById(user._id).select('+passwordHash');
   if (!password) fields.password = 'Enter your current password.';
-  else if (!withHash?.passwordHash || !(await verifyPassword(withHash.passwordHash, password))) fields.password = 'Your current password is not correct.';
+  else if (!(await recheckPassword(user._id, password, recheck))) fields.password = 'Your current password is not correct.';
   if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
 
   const ttl = lifecycleSettings().tokens.verifyMs;
@@ -45,13 +48,19 @@ export async function requestEmailChange(user: UserDoc, newEmail: string, passwo
   await recordAudit(selfContext(user, origin), { action: 'user.email_change_requested', target: { type: 'User', id: user._id, label: user.username }, after: { email } });
 }
 
-export async function checkEmailChangeLink(token: unknown, now: Date = new Date()) {
-  return peekToken('email-change', token, now);
+/** Checks the link for the signed-in `owner` (null: nobody signed in, a link check only). */
+export async function checkEmailChangeLink(token: unknown, owner: Pick<UserDoc, '_id'> | null, now: Date = new Date()) {
+  const holder = await peekToken('email-change', token, now);
+  if (owner && !holder.user._id.equals(owner._id)) {
+    throw new ForbiddenError('This link is for another account. Sign out, then sign in as the account that asked for the change.');
+  }
+  return holder;
 }
 
 /** Confirms the new address: it replaces the old one, verified; the username follows where the site says. */
-export async function confirmEmailChange(token: unknown, ip?: string, now: Date = new Date()): Promise<UserDoc> {
-  const holder = await checkEmailChangeLink(token, now);
+export async function confirmEmailChange(token: unknown, owner: Pick<UserDoc, '_id'> | null, ip?: string, now: Date = new Date()): Promise<UserDoc> {
+  if (!owner) throw new ForbiddenError('Sign in to confirm the change of your email address.');
+  const holder = await checkEmailChangeLink(token, owner, now);
   const user = holder.user;
   const email = holder.email;
   if (!email) throw new InvalidLinkError('invalid', 'This link is not valid.');

@@ -6,9 +6,8 @@
  */
 import crypto from 'node:crypto';
 import { trusted, type Types } from 'mongoose';
-import { ActionTokenModel, MailMessageModel, UserModel, type UserDoc } from '../data/models';
-import { renderMail } from '../mail/templates';
-import { mailQueued } from '../mail/queue';
+import { ActionTokenModel, UserModel, type UserDoc } from '../data/models';
+import { queueMails, type MailRequest } from '../mail/queue';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit, recordAudits } from './audit';
 import { ConflictError } from './errors';
@@ -16,7 +15,7 @@ import { lifecycleSettings } from './lifecycle-settings';
 import { homeAreaOf, linkUrl } from './links';
 import { loadForOperation } from './qualification';
 import { sendInvitation, sendResetLink } from './recovery';
-import { describeDuration } from './tokens';
+import { describeDuration, revokeOutstandingLinks } from './tokens';
 
 /** After creating `user` through a channel: invites them when they have no password and it was not declined. */
 export async function inviteNewUser(user: UserDoc, opts: { password?: string; sendInvitation?: boolean }, ctx: RequestContext): Promise<boolean> {
@@ -44,6 +43,8 @@ export async function resendInvitation(userId: string, ctx: RequestContext & { a
 export async function sendResetLinkAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
   const user = await loadForOperation(userId, ctx, 'resetPassword');
   if (!user.isActive) throw new ConflictError('This user is inactive; activate them before sending a reset link.', {}, 'user_inactive');
+  // An admin's reset is for an account in doubt: its outstanding links (an email change) are cancelled first.
+  await revokeOutstandingLinks(user._id);
   await sendResetLink(user, await homeAreaOf(user));
   await recordAudit(ctx, { action: 'user.password_reset_link_sent', target: { type: 'User', id: user._id, label: user.username } });
   return user;
@@ -59,7 +60,7 @@ export async function inviteUsersInBulk(users: UserDoc[] | Array<Pick<UserDoc, '
   const expiresAt = new Date(now.getTime() + ttl);
   await ActionTokenModel.deleteMany({ user: trusted({ $in: users.map((u) => u._id) }), purpose: 'invite', usedAt: null });
   const tokens: object[] = [];
-  const mails: object[] = [];
+  const mails: MailRequest[] = [];
   const areas = new Map<string, Awaited<ReturnType<typeof homeAreaOf>>>();
   for (const u of users) {
     const token = crypto.randomBytes(32).toString('base64url');
@@ -67,12 +68,11 @@ export async function inviteUsersInBulk(users: UserDoc[] | Array<Pick<UserDoc, '
     const areaKey = `${u.userType}:${String(u.site)}`;
     if (!areas.has(areaKey)) areas.set(areaKey, await homeAreaOf(u));
     const url = linkUrl(areas.get(areaKey)!, 'welcome', token);
-    const rendered = await renderMail('invitation', { appName: 'Identity Portal', name: (u.firstName || u.lastName || 'there').trim(), username: u.username, url, expiresIn: describeDuration(ttl) }, u.languageLocaleKey);
-    mails.push({ to: u.email, template: 'invitation', user: u._id, nextAttemptAt: now, ...rendered });
+    mails.push({ to: u.email, template: 'invitation', user: u._id, language: u.languageLocaleKey, locals: { name: (u.firstName || u.lastName || 'there').trim(), username: u.username, url, expiresIn: describeDuration(ttl) } });
   }
-  await ActionTokenModel.insertMany(tokens, { lean: true });
-  await MailMessageModel.insertMany(mails, { lean: true });
-  mailQueued.emit('queued');
+  // Through the models (not lean): their defaults (a token's usedAt, a mail's queued state) are set.
+  await ActionTokenModel.insertMany(tokens);
+  await queueMails(mails, now);
   await recordAudits(ctx, users.map((u) => ({ action: 'user.invitation_sent', at: now, target: { type: 'User', id: u._id, label: u.username } })));
   return users.length;
 }

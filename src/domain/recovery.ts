@@ -4,7 +4,8 @@
  * Asking for a reset link tells nothing: the caller answers the same whatever happens here, and only
  * active users whose username or email is the address get a mail (staff only, from the admin area).
  * Setting the password with a link follows the password policy, proves the mailbox (the email becomes
- * verified), ends every session of the user (the session epoch moves), and is audited. The link is
+ * verified), ends every session of the user (the session epoch moves), cancels the user's other
+ * outstanding links (a pending email change included), and is audited. The link is
  * consumed by one conditional update after every check has passed, so a refused password leaves the
  * link usable, and of two requests racing with one link exactly one sets its password.
  */
@@ -17,7 +18,7 @@ import { InvalidLinkError, ValidationError } from './errors';
 import { hashPassword, passwordProblem } from './passwords';
 import { lifecycleSettings } from './lifecycle-settings';
 import { homeAreaOf, linkUrl, type LinkArea } from './links';
-import { consumeToken, describeDuration, issueToken, peekToken, releaseToken, type TokenHolder } from './tokens';
+import { consumeToken, describeDuration, issueToken, peekToken, releaseToken, revokeOutstandingLinks, type TokenHolder } from './tokens';
 
 const displayName = (u: Pick<UserDoc, 'firstName' | 'lastName'>) => (u.firstName || u.lastName || 'there').trim();
 
@@ -94,6 +95,8 @@ export async function setPasswordWithLink(
     await releaseToken(holder);
     throw new InvalidLinkError('used', 'This link can no longer be used.');
   }
+  // Every other outstanding link (a pending email change above all) ends with the old password.
+  await revokeOutstandingLinks(user._id, now);
   await recordAudit(selfContext(user, opts.ip), {
     action: purpose === 'reset' ? 'user.password_reset_by_link' : 'user.invitation_accepted',
     target: { type: 'User', id: user._id, label: user.username },

@@ -12,6 +12,7 @@ import { NotFoundError } from './errors';
 import { loadForOperation } from './qualification';
 import { describeUserAgent } from './user-agent';
 import { lifecycleSettings } from './lifecycle-settings';
+import { revokeOutstandingLinks } from './tokens';
 
 export interface SessionView {
   id: string;
@@ -53,9 +54,11 @@ export async function endOwnSession(user: UserDoc, sessionId: string, area: Sess
   await recordAudit(selfContext(user, origin), { action: 'user.session_ended', target: { type: 'User', id: user._id, label: user.username } });
 }
 
-/** The user ends every session but this one. */
+/** The user ends every session but this one, and every link still outstanding (tokens.ts). */
 export async function endOtherSessions(user: UserDoc, currentId: string, origin?: Origin): Promise<number> {
   const ended = await endAllUserSessions(String(user._id), currentId);
+  // Whoever held another session may have asked for links (an email change): they end too.
+  await revokeOutstandingLinks(user._id);
   await recordAudit(selfContext(user, origin), { action: 'user.other_sessions_ended', target: { type: 'User', id: user._id, label: user.username }, after: { ended } });
   return ended;
 }
@@ -70,6 +73,7 @@ export async function endAllSessionsAsAdmin(userId: string, ctx: RequestContext 
   const user = await loadForOperation(userId, ctx, 'setActive');
   await UserModel.updateOne({ _id: user._id }, { $inc: { sessionEpoch: 1 } });
   const ended = await endAllUserSessions(String(user._id));
+  await revokeOutstandingLinks(user._id);
   await recordAudit(ctx, { action: 'user.sessions_ended', target: { type: 'User', id: user._id, label: user.username }, after: { ended } });
   return ended;
 }

@@ -47,6 +47,7 @@ export async function peekToken(purpose: TokenPurpose, token: unknown, now: Date
   const found = await ActionTokenModel.findOne({ hash, purpose }).lean();
   if (!found) refuse(purpose, 'invalid');
   if (found.usedAt) refuse(purpose, 'used');
+  if (found.revokedAt) throw new InvalidLinkError('used', `This link was cancelled: the account's password or sign-ins changed after it was sent. ${MESSAGES[purpose]}`);
   if (found.expiresAt <= now) refuse(purpose, 'expired');
   const query = UserModel.findById(found.user);
   if (opts.selectUser) query.select(opts.selectUser);
@@ -58,8 +59,19 @@ export async function peekToken(purpose: TokenPurpose, token: unknown, now: Date
 
 /** Uses a token checked by peekToken: exactly one caller wins; the others get "already used". */
 export async function consumeToken(purpose: TokenPurpose, holder: TokenHolder, now: Date = new Date()): Promise<void> {
-  const res = await ActionTokenModel.updateOne({ _id: holder.tokenId, purpose, usedAt: null, expiresAt: trusted({ $gt: now }) }, { $set: { usedAt: now } });
+  const res = await ActionTokenModel.updateOne({ _id: holder.tokenId, purpose, usedAt: null, revokedAt: null, expiresAt: trusted({ $gt: now }) }, { $set: { usedAt: now } });
   if (res.modifiedCount !== 1) refuse(purpose, 'used');
+}
+
+/**
+ * Cancels every link of the user still outstanding (reset, invitation, verification, email change):
+ * called whenever the account's security changes (password changed or reset, other sessions ended, an
+ * admin's reset), so a link asked for by someone who knew the old password, such as an email change to
+ * their own address, dies with it. Returns how many were cancelled.
+ */
+export async function revokeOutstandingLinks(userId: Types.ObjectId, now: Date = new Date()): Promise<number> {
+  const res = await ActionTokenModel.updateMany({ user: userId, usedAt: null, revokedAt: null }, { $set: { revokedAt: now } });
+  return res.modifiedCount;
 }
 
 /** Gives a consumed token back when the change it allowed could not be written (nothing half-done). */

@@ -14,8 +14,9 @@ import { UserModel, type UserDoc } from '../data/models';
 import { selfContext, type Actor, type Origin, type RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, ValidationError } from './errors';
-import { verifyPassword } from './passwords';
+import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
 import { loadForOperation } from './qualification';
+import { revokeOutstandingLinks } from './tokens';
 
 export const ISSUER = 'Identity Portal';
 const RECOVERY_CODES = 10;
@@ -99,9 +100,8 @@ export async function mfaStatus(userId: UserDoc['_id']): Promise<{ enabled: bool
 }
 
 /** Turns two-factor off after the password is given again. */
-export async function disableOwnMfa(user: UserDoc, password: string, origin?: Origin): Promise<void> {
-  const withHash = await UserModel.findById(user._id).select('+passwordHash');
-  if (!password || !withHash?.passwordHash || !(await verifyPassword(withHash.passwordHash, password))) {
+export async function disableOwnMfa(user: UserDoc, password: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<void> {
+  if (!(await recheckPassword(user._id, password, recheck))) {
     throw new ValidationError('Some fields need attention.', { password: 'Your current password is not correct.' });
   }
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null } });
@@ -113,6 +113,7 @@ export async function resetMfaAsAdmin(userId: string, ctx: RequestContext & { ac
   const user = await loadForOperation(userId, ctx, 'resetPassword');
   if (!user.mfaEnabled) throw new ConflictError('This user has not set up two-factor sign-in.', {}, 'mfa_not_enabled');
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null }, $inc: { sessionEpoch: 1 } });
+  await revokeOutstandingLinks(user._id);
   await recordAudit(ctx, { action: 'user.mfa_reset', target: { type: 'User', id: user._id, label: user.username } });
   return user;
 }

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Database } from '../data/connection';
-import type { LoginThrottle, RegistrationThrottle } from '../auth/throttle';
+import type { AccountThrottle, LoginThrottle, RegistrationThrottle } from '../auth/throttle';
+import type { PasswordRecheckThrottle } from '../domain/password-recheck';
 
 /** What the routers need from the outside; built once in app.ts. */
 export interface AppDeps {
@@ -11,4 +12,8 @@ export interface AppDeps {
   /** One sign-in throttle for the sites and the admin area. */
   loginThrottle: LoginThrottle;
   registrationThrottle: RegistrationThrottle;
+  /** Re-checks of the current password behind a session, per account. */
+  recheckThrottle: PasswordRecheckThrottle;
+  /** Second-factor codes at sign-in, per account. */
+  secondFactorThrottle: AccountThrottle;
 }

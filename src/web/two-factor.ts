@@ -4,12 +4,14 @@
  * that sends a user who must use two-factor (ADMIN_MFA_REQUIRED, a site's setting) to enrol first.
  *
  * Between the password and the code nobody is signed in: the session only remembers who passed the
- * password, for which area, for five minutes (`pendingMfa`). The code step is throttled with the same
- * counters as passwords, and a completed sign-in gets a fresh session id (signIn).
+ * password, for which area, for five minutes (`pendingMfa`). Codes are counted per account (not per
+ * address, and not given back by a correct password) before they are checked, and the session id is
+ * renewed both at the password step and when the sign-in completes (signIn).
  */
 import type { Request, Response, RequestHandler } from 'express';
-import { originOf, signIn, safeReturnTo, type Area } from '../auth/areas';
-import type { LoginThrottle } from '../auth/throttle';
+import { freshSessionId, originOf, signIn, safeReturnTo, type Area } from '../auth/areas';
+import type { AccountThrottle, LoginThrottle } from '../auth/throttle';
+import type { PasswordRecheckThrottle } from '../domain/password-recheck';
 import { UserModel, type UserDoc } from '../data/models';
 import { recordFailedLogin, recordLogin } from '../domain/authentication';
 import { AuthenticationError, ForbiddenError } from '../domain/errors';
@@ -29,6 +31,8 @@ const PENDING_MS = 5 * 60_000;
 /** After a correct password (or a reset link): true when a code is asked first, and the session remembers whom for. */
 export async function holdForSecondFactor(req: Request, area: Area, user: UserDoc, returnTo?: string): Promise<boolean> {
   if (!user.mfaEnabled) return false;
+  // A fresh session id already at the password step: a planted id never holds a half-done sign-in.
+  await freshSessionId(req);
   req.session.pendingMfa = { userId: String(user._id), area, epoch: user.sessionEpoch ?? 0, at: Date.now(), ...(returnTo ? { returnTo } : {}) };
   await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
   return true;
@@ -42,6 +46,10 @@ export interface TwoFactorPages {
   loginPath(res: Response): string;
   home(res: Response): string;
   throttle: LoginThrottle;
+  /** Counts password re-checks per account (turning two-factor off). */
+  recheck: PasswordRecheckThrottle;
+  /** Second-factor codes per account (shared by every instance), counted before the code is checked. */
+  codeThrottle: AccountThrottle;
 }
 
 async function pendingUser(req: Request, area: Area): Promise<UserDoc | null> {
@@ -66,13 +74,15 @@ export function codeSubmit(p: TwoFactorPages): RequestHandler {
     if (!user) throw expired();
     const { code } = readStrings(req.body, ['code'], [], 64);
     const ip = req.ip ?? 'unknown';
-    // Counted before the code is checked, with the same counters as passwords.
+    // Counted before the code is checked: per account (a correct password gives nothing back), and per IP
+    // with the password counters.
+    const perAccount = await p.codeThrottle.begin(String(user._id));
     const attempt = await p.throttle.begin(user.username, ip);
     if (!(await useSecondFactor(user._id, code))) {
       await recordFailedLogin(user.username, p.area, ip, req.get('user-agent'));
       throw new AuthenticationError('That code is not correct, or was already used. Enter the current code from your app, or a recovery code.');
     }
-    await attempt.succeeded();
+    await Promise.all([attempt.succeeded(), perAccount.succeeded()]);
     const returnTo = req.session.pendingMfa?.returnTo;
     delete req.session.pendingMfa;
     await signIn(req, p.area, user);
@@ -123,7 +133,7 @@ export function enableSubmit(p: TwoFactorPages): RequestHandler {
 export function disableSubmit(p: TwoFactorPages): RequestHandler {
   return formRoute(manageForm(p), async (req, res) => {
     const { password } = readStrings(req.body, ['password']);
-    await disableOwnMfa(signedInUser(req, p.area), password, originOf(req, p.area));
+    await disableOwnMfa(signedInUser(req, p.area), password, p.recheck, originOf(req, p.area));
     res.redirect(303, `${p.managePath(res)}?off=1`);
   });
 }

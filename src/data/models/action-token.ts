@@ -16,6 +16,8 @@ const actionTokenSchema = new Schema(
     hash: { type: String, required: true },
     expiresAt: { type: Date, required: true },
     usedAt: { type: Date, default: null },
+    /** Set when the account's security changed after it was sent (password, sessions ended, admin reset): it no longer works. */
+    revokedAt: { type: Date, default: null },
     /** The new address of an email change. */
     email: { type: String, default: null },
   },

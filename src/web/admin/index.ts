@@ -17,10 +17,15 @@ export function adminRouter(deps: AppDeps): Router {
   router.use(adminAuthRouter(deps));
   router.use(adminPasswordLinksRouter(deps));
   router.use('/admin', requireAdmin);
+  // The menu leaves out the outbox where it is closed (production without MAIL_OUTBOX_IN_PRODUCTION).
+  router.use('/admin', (_req, res, next) => {
+    res.locals.outboxOpen = deps.config.mail.outboxOpen;
+    next();
+  });
   router.use(adminTwoFactorRouter(deps));
   router.use(adminUsersRouter());
   router.use(adminSettingsRouter());
   router.use(adminRolesRouter());
-  router.use(adminOutboxRouter(Boolean(deps.config.mail.smtpUrl)));
+  router.use(adminOutboxRouter(Boolean(deps.config.mail.smtpUrl), { open: deps.config.mail.outboxOpen }));
   return router;
 }

@@ -15,6 +15,8 @@ function adminTwoFactorPages(deps: AppDeps): TwoFactorPages {
     loginPath: () => ADMIN.login,
     home: () => ADMIN.dashboard,
     throttle: deps.loginThrottle,
+    recheck: deps.recheckThrottle,
+    codeThrottle: deps.secondFactorThrottle,
   };
 }
 

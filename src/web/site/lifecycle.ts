@@ -31,6 +31,8 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     loginPath: (res) => res.locals.paths.login,
     home: (res) => res.locals.paths.home,
     throttle: deps.loginThrottle,
+    recheck: deps.recheckThrottle,
+    codeThrottle: deps.secondFactorThrottle,
   };
   // A site that requires two-factor sends its signed-in users without it to set it up first.
   site.use(requireEnrolment('site', (_req, res) => Boolean(res.locals.site?.requireMfa), twoFactor, (path) => path.endsWith('/logout')));
@@ -71,17 +73,20 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     const f = readStrings(req.body, [], ['newEmail', 'password'], 1024);
     if ((f.newEmail ?? '').length > 254) throw new ValidationError('Some fields need attention.', { newEmail: 'Use at most 254 characters.' });
     await pages.throttle.consume(user.email, req.ip ?? 'unknown');
-    await requestEmailChange(user, f.newEmail ?? '', f.password ?? '', { area: 'site', siteSlug: res.locals.site!.slug }, originOf(req));
+    await requestEmailChange(user, f.newEmail ?? '', f.password ?? '', { area: 'site', siteSlug: res.locals.site!.slug }, deps.recheckThrottle, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=email`);
   }));
+  // Confirming needs the owner signed in: a used, expired or forged link says so at once; a good one
+  // sends a visitor to sign in first and back here.
   site.get('/confirm-email', async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
-    const { email } = await checkEmailChangeLink(token);
+    const { email } = await checkEmailChangeLink(token, req.siteUser ?? null);
+    if (!req.siteUser) return res.redirect(`${res.locals.paths.login}?returnTo=${encodeURIComponent(req.originalUrl)}`);
     res.render('site/confirm-email', { title: 'Confirm your new email address', token, email, confirmed: false });
   });
   site.post('/confirm-email', async (req, res) => {
     const token = typeof req.body?.token === 'string' ? req.body.token.slice(0, 100) : '';
-    const user = await confirmEmailChange(token, req.ip);
+    const user = await confirmEmailChange(token, req.siteUser ?? null, req.ip);
     res.render('site/confirm-email', { title: 'Email address changed', token: '', email: user.email, confirmed: true });
   });
 

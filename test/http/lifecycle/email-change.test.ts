@@ -19,7 +19,8 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 const change = (agent: request.Agent, fields: Record<string, string | string[]>) => postForm(agent, '/s/portal/account', '/s/portal/account/email', fields);
-const confirm = (link: string) => postForm(request.agent(t.app), '/s/portal/login', '/s/portal/confirm-email', { token: tokenOf(link) });
+/** Confirms as the signed-in owner (`agent`): the page behind the link, then its button. */
+const confirm = (agent: request.Agent, link: string) => postForm(agent, '/s/portal/account', '/s/portal/confirm-email', { token: tokenOf(link) });
 
 it('asks for the password, mails a link to the new address and a notice to the old; changes on confirmation only', async () => {
   const { agent } = await registerGuest(t.app, { email: 'old@example.com' });
@@ -47,8 +48,8 @@ it('asks for the password, mails a link to the new address and a notice to the o
 
   const link = await linkIn('new@example.org', /Confirm your new email/);
   expect(link).toMatch(/^\/s\/portal\/confirm-email\?token=/);
-  expect((await request(t.app).get(link)).text).toContain('Make <strong>new@example.org</strong> the email address of your account?');
-  const done = await confirm(link);
+  expect((await agent.get(link)).text).toContain('Make <strong>new@example.org</strong> the email address of your account?');
+  const done = await confirm(agent, link);
   expect(done.status).toBe(200);
   expect(done.text).toContain('Your email address is now <strong>new@example.org</strong>.');
   const after = await UserModel.findById(user!._id).lean();
@@ -58,7 +59,7 @@ it('asks for the password, mails a link to the new address and a notice to the o
   const terms = (await UserModel.findById(user!._id).select('+searchTerms').lean())!.searchTerms as string[];
   expect(terms).toContain('new@example.org');
   expect(await AuditEventModel.findOne({ action: 'user.email_changed', 'target.id': user!._id }).lean()).toMatchObject({ before: { email: 'old@example.com' }, after: { email: 'new@example.org' } });
-  expect((await confirm(link)).status).toBe(410);
+  expect((await confirm(agent, link)).status).toBe(410);
   // The same password still signs in with the unchanged username.
   expect((await logIn(request.agent(t.app), 'old@example.com', GOOD_PASSWORD, '10.5.0.1')).status).toBe(303);
 });
@@ -70,7 +71,7 @@ describe('where the username follows the email', () => {
   it('renames the username on confirmation', async () => {
     const { agent } = await registerGuest(t.app, { email: 'follow@example.com' });
     await change(agent, { newEmail: 'followed@example.com', password: GOOD_PASSWORD });
-    expect((await confirm(await linkIn('followed@example.com', /Confirm your new email/))).status).toBe(200);
+    expect((await confirm(agent, await linkIn('followed@example.com', /Confirm your new email/))).status).toBe(200);
     expect(await UserModel.exists({ username: 'followed@example.com', email: 'followed@example.com' })).not.toBeNull();
     expect((await logIn(request.agent(t.app), 'followed@example.com', GOOD_PASSWORD, '10.5.0.2')).status).toBe(303);
   });
@@ -81,7 +82,7 @@ describe('where the username follows the email', () => {
     const res = await change(agent, { newEmail: 'taken@example.com', password: GOOD_PASSWORD });
     expect(res.status).toBe(303);
     const link = await linkIn('taken@example.com', /Confirm your new email/);
-    const refused = await confirm(link);
+    const refused = await confirm(agent, link);
     expect(refused.status).toBe(409);
     expect(refused.text).toContain('another account uses it. Your email address was not changed.');
     expect(await UserModel.exists({ username: 'clash@example.com', email: 'clash@example.com' })).not.toBeNull();
@@ -93,7 +94,7 @@ it('refuses forged, truncated and superseded links', async () => {
   await change(agent, { newEmail: 'first@example.com', password: GOOD_PASSWORD });
   const first = await linkIn('first@example.com', /Confirm your new email/);
   await change(agent, { newEmail: 'second@example.com', password: GOOD_PASSWORD });
-  expect((await confirm(first)).status).toBe(404);
+  expect((await confirm(agent, first)).status).toBe(404);
   expect((await request(t.app).get(`/s/portal/confirm-email?token=${tokenOf(first).slice(0, 20)}`)).status).toBe(404);
   expect((await UserModel.findOne({ username: 'twice@example.com' }).lean())!.email).toBe('twice@example.com');
   // Signed out, the form is not there: the post goes to the login page, and nothing changes.

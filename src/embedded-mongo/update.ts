@@ -10,6 +10,7 @@ import { canon, isPlainObject, type Collation } from './keys';
 import { bsonCompare, sortDocuments, toNumber } from './compare';
 import { matcher } from './matcher';
 import { decode } from './wire';
+import { aliasDocument, aliasPipeline, getField, hasField, setField, unaliasDocuments } from './fields';
 
 /** A deep copy that keeps BSON types (ObjectId, Decimal128, Date, Double, Long...) exactly. */
 export function cloneDoc(doc: Document): Document {
@@ -27,7 +28,7 @@ export function applyUpdate(doc: Document, u: Document | Document[], opts: Updat
   if (Array.isArray(u)) {
     let out: Document;
     try {
-      [out] = new Aggregator(u as Document[]).run([cloneDoc(doc)]) as Document[];
+      [out] = unaliasDocuments(new Aggregator(aliasPipeline(u as Document[])).run([aliasDocument(cloneDoc(doc))]) as Document[]);
     } catch (err) {
       throw asMongoError(err);
     }
@@ -147,12 +148,12 @@ function cloneShallowAlong(doc: Document, path: string[], value: unknown): Docum
   const root: Document = { ...doc };
   let cur: Document = root;
   for (let i = 0; i < path.length - 1; i++) {
-    const child = cur[path[i]];
+    const child = getField(cur, path[i]);
     const copy = Array.isArray(child) ? [...child] : { ...(child as Document) };
-    cur[path[i]] = copy;
+    setField(cur, path[i], copy);
     cur = copy as Document;
   }
-  cur[path[path.length - 1]] = value;
+  setField(cur, path[path.length - 1], value);
   return root;
 }
 
@@ -169,7 +170,7 @@ function readPath(doc: unknown, path: string[]): unknown {
   let cur = doc;
   for (const p of path) {
     if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Document)[p];
+    cur = getField(cur, p);
   }
   return cur;
 }
@@ -211,7 +212,7 @@ function parentOf(doc: Document, path: string[], create: boolean): Document | un
       if (!create) return null;
       throw pathNotViable(`Cannot create field '${part}' in element {${path[i - 1]}: ${describe(cur)}}`);
     }
-    let child: unknown = (cur as Document)[part];
+    let child: unknown = getField(cur, part);
     if (child === undefined || child === null) {
       if (!create) return null;
       if (child === null) throw pathNotViable(`Cannot create field '${path[i + 1]}' in element {${part}: null}`);
@@ -236,7 +237,7 @@ function setIn(container: Document | unknown[], key: string, value: unknown): vo
     const i = Number(key);
     while (container.length < i) container.push(null); // MongoDB pads with nulls
     container[i] = value;
-  } else container[key] = value;
+  } else setField(container, key, value);
 }
 
 type NumKind = 0 | 1 | 2 | 3; // int, long, double, decimal
@@ -278,8 +279,8 @@ function applyStep(doc: Document, step: Step, original: Document): void {
   const creates = op !== '$unset' && op !== '$pull' && op !== '$pullAll' && op !== '$pop' && op !== '$rename';
   const parent = parentOf(doc, path, creates);
   if (!parent) return;
-  const current = Array.isArray(parent) ? parent[Number(field)] : (parent as Document)[field];
-  const exists = Array.isArray(parent) ? Number(field) < parent.length : Object.prototype.hasOwnProperty.call(parent, field);
+  const current = Array.isArray(parent) ? parent[Number(field)] : getField(parent, field);
+  const exists = Array.isArray(parent) ? Number(field) < parent.length : hasField(parent, field);
   const set = (v: unknown) => setIn(parent, field, v);
   const dotted = path.join('.');
   switch (op) {
@@ -445,8 +446,8 @@ function setPath(target: Document, path: string, value: unknown): void {
   const parts = path.split('.');
   let cur = target;
   for (const p of parts.slice(0, -1)) {
-    if (!isPlainObject(cur[p])) cur[p] = {};
-    cur = cur[p];
+    if (!isPlainObject(getField(cur, p))) setField(cur, p, {});
+    cur = getField(cur, p) as Document;
   }
-  cur[parts[parts.length - 1]] = value;
+  setField(cur, parts[parts.length - 1], value);
 }

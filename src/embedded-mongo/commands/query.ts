@@ -11,6 +11,7 @@ import { MongoCommandError, asMongoError, badValue, cursorNotFound, maxTimeExpir
 import { canon, isPlainObject, type Collation } from '../keys';
 import type { CommandHandler } from './context';
 import type { Engine } from '../engine';
+import { aliasPipeline, getField, unaliasDocuments } from '../fields';
 
 const toNumber = (v: unknown) => (v instanceof Long ? v.toNumber() : typeof v === 'number' ? v : v !== null && typeof v === 'object' && typeof v.valueOf() === 'number' ? (v.valueOf() as number) : undefined);
 
@@ -258,7 +259,7 @@ export const distinct: CommandHandler = (cmd, ctx) => {
   const coll = ctx.engine.collection(ctx.db, cmd.distinct);
   for (const d of matching(coll, cmd.query, collationFor(coll, cmd.collation), new Deadline(cmd.maxTimeMS))) {
     let vals: unknown[] = [d];
-    for (const p of path) vals = vals.flatMap((v) => (Array.isArray(v) ? v : [v])).map((v) => (v && typeof v === 'object' ? (v as Document)[p] : undefined));
+    for (const p of path) vals = vals.flatMap((v) => (Array.isArray(v) ? v : [v])).map((v) => getField(v, p));
     for (const v of vals.flatMap((x) => (Array.isArray(x) ? x : [x]))) if (v !== undefined) seen.set(canon(v, false), v);
   }
   return { values: [...seen.values()], ok: 1 };
@@ -310,8 +311,9 @@ export const aggregate: CommandHandler = (cmd, ctx) => {
   else {
     try {
       // The aggregation library computes on plain numbers; server-side JavaScript stays off.
-      const agg = new Aggregator(pipeline, { collectionResolver: resolver(ctx.engine, ctx.db), scriptEnabled: false, ...(collation ? { collation } : {}) } as never);
-      docs = agg.run(found.map(numericView)) as Document[];
+      // Fields named like Object.prototype's properties reach mingo renamed (fields.ts), then come back.
+      const agg = new Aggregator(aliasPipeline(pipeline), { collectionResolver: resolver(ctx.engine, ctx.db), scriptEnabled: false, ...(collation ? { collation } : {}) } as never);
+      docs = unaliasDocuments(agg.run(found.map(numericView)) as Document[]);
     } catch (err) {
       throw asMongoError(err);
     }

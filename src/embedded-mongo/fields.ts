@@ -4,7 +4,7 @@
  * the prototype; in MongoDB those are ordinary field names. Every path the engine walks or writes goes
  * through these helpers, so no field name reaches a prototype (issue 21).
  */
-import type { Document } from 'bson';
+import { DBRef, type Document } from 'bson';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
@@ -28,13 +28,27 @@ export function setField(o: object, key: string, value: unknown): void {
  * starts with a NUL character, which no BSON field name can hold, and results come back renamed.
  */
 const RESERVED = new Set(Object.getOwnPropertyNames(Object.prototype));
+/**
+ * A DBRef's fields: mingo would take `{$elemMatch: {$ref: 'users', $id: id}}` for operators, so they
+ * are renamed the same way, and DBRef values (bson decodes `{$ref, $id}` documents to that class) are
+ * seen as the plain documents they are in MongoDB.
+ */
+const DBREF_KEYS = new Set(['$ref', '$id', '$db']);
+const isRenamed = (key: string) => RESERVED.has(key) || DBREF_KEYS.has(key);
+
+function plainDBRef(ref: DBRef): Document {
+  const out: Document = { $ref: ref.collection, $id: ref.oid };
+  if (ref.db) out.$db = ref.db;
+  for (const [k, v] of Object.entries(ref.fields ?? {})) setField(out, k, v);
+  return out;
+}
 const ALIAS_MARK = '\u0000';
 
-const aliasOf = (key: string) => (RESERVED.has(key) ? ALIAS_MARK + key : key);
+const aliasOf = (key: string) => (isRenamed(key) ? ALIAS_MARK + key : key);
 const aliasPath = (path: string) => (path.includes('.') ? path.split('.').map(aliasOf).join('.') : aliasOf(path));
 
 /** The real name behind an alias (or the name itself). */
-export const unaliased = (key: string) => (key.charCodeAt(0) === 0 && RESERVED.has(key.slice(1)) ? key.slice(1) : key);
+export const unaliased = (key: string) => (key.charCodeAt(0) === 0 && isRenamed(key.slice(1)) ? key.slice(1) : key);
 
 /** An own field by its name or its alias (the matcher's operators read original documents with aliased paths). */
 export function getFieldOrAliased(o: unknown, key: string): unknown {
@@ -46,10 +60,11 @@ export function getFieldOrAliased(o: unknown, key: string): unknown {
 
 function hasReservedKey(v: unknown, depth = 0): boolean {
   if (v === null || typeof v !== 'object' || depth > 200) return false;
+  if (v instanceof DBRef) return true;
   if (Array.isArray(v)) return v.some((x) => hasReservedKey(x, depth + 1));
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return false;
-  for (const k of Object.keys(v)) if (RESERVED.has(k) || hasReservedKey((v as Document)[k], depth + 1)) return true;
+  for (const k of Object.keys(v)) if (isRenamed(k) || hasReservedKey((v as Document)[k], depth + 1)) return true;
   return false;
 }
 
@@ -58,6 +73,7 @@ function rename(v: unknown, keys: (k: string) => string, strings: ((s: string) =
   if (typeof v === 'string') return strings ? strings(v) : v;
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map((x) => rename(x, keys, strings));
+  if (v instanceof DBRef) return rename(plainDBRef(v), keys, strings);
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return v; // BSON values (ObjectId, Date...) stay as they are
   const out: Document = {};
@@ -83,11 +99,12 @@ export function aliasFilter(filter: Document): Document {
   if (!mentionsReserved(filter)) return filter;
   const walk = (f: unknown): unknown => {
     if (Array.isArray(f)) return f.map(walk);
+    if (f instanceof DBRef) return walk(plainDBRef(f));
     if (!isPlainDoc(f)) return f;
     const out: Document = {};
     for (const [k, v] of Object.entries(f)) {
       if (k === '$expr' || k === '$where') setField(out, k, rename(v, aliasOf, aliasExpressionString));
-      else setField(out, k.startsWith('$') ? k : aliasPath(k), walk(v));
+      else setField(out, k.startsWith('$') && !DBREF_KEYS.has(k) ? k : aliasPath(k), walk(v));
     }
     return out;
   };
@@ -134,8 +151,9 @@ const isPlainDoc = (v: unknown): v is Document => v !== null && typeof v === 'ob
 function mentionsReserved(v: unknown, depth = 0): boolean {
   if (typeof v === 'string') return v.startsWith('$') ? v.split('.').some((p, i) => RESERVED.has(i === 0 ? p.replace(/^\$+/, '') : p)) : v.split('.').some((p) => RESERVED.has(p));
   if (v === null || typeof v !== 'object' || depth > 200) return false;
+  if (v instanceof DBRef) return true;
   if (Array.isArray(v)) return v.some((x) => mentionsReserved(x, depth + 1));
   if (!isPlainDoc(v)) return false;
-  for (const k of Object.keys(v)) if (k.split('.').some((p) => RESERVED.has(p)) || mentionsReserved(v[k], depth + 1)) return true;
+  for (const k of Object.keys(v)) if (k.split('.').some(isRenamed) || mentionsReserved(v[k], depth + 1)) return true;
   return false;
 }

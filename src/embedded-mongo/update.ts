@@ -135,12 +135,22 @@ function expandPositional(doc: Document, parts: string[], opts: UpdateOptions): 
 
 /** The index of the first element of `arr` (at `prefix`) that satisfies the query, for the positional `$`. */
 function matchedIndex(doc: Document, prefix: string[], arr: unknown[], opts: UpdateOptions): number {
+  // Only a query condition on the array records a position: without one MongoDB refuses (never element 0).
+  if (!mentionsPath(opts.query ?? {}, prefix.join('.'))) throw badValue('The positional operator did not find the match needed from the query.');
   const q = matcher(opts.query ?? {}, opts.collation);
   for (let k = 0; k < arr.length; k++) {
     const trial = cloneShallowAlong(doc, prefix, [arr[k]]);
     if (q.test(trial)) return k;
   }
   throw badValue('The positional operator did not find the match needed from the query.');
+}
+
+/** Whether the filter has a condition on `path` or a field under it, at its top or inside $and/$or/$nor. */
+function mentionsPath(filter: Document, path: string): boolean {
+  return Object.entries(filter).some(([k, v]) => {
+    if (k === '$and' || k === '$or' || k === '$nor') return Array.isArray(v) && v.some((sub) => isPlainObject(sub) && mentionsPath(sub, path));
+    return k === path || k.startsWith(`${path}.`);
+  });
 }
 
 /** A copy of `doc` sharing everything except the objects along `path`, where `value` is put. */

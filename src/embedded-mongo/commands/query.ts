@@ -45,6 +45,26 @@ export function collationFor(coll: Collection | undefined, explicit: unknown): C
   return c;
 }
 
+/**
+ * A `hint` must name an index the collection has, by name or by key pattern (`{$natural: ±1}` asks for
+ * a scan): MongoDB refuses any other with BadValue (2). The engine picks its own plan either way, so a
+ * valid hint changes nothing in the answer; an invalid one is never silently ignored. A missing
+ * collection has no indexes to check, and MongoDB answers it as empty.
+ */
+export function checkHint(coll: Collection | undefined, hint: unknown): void {
+  if (hint === undefined || hint === null || !coll) return;
+  if (typeof hint === 'string') {
+    if (coll.indexes.some((i) => i.name === hint)) return;
+  } else if (isPlainObject(hint)) {
+    const keys = Object.keys(hint);
+    if (keys.length === 0) return; // an empty hint is no hint
+    if (keys.length === 1 && keys[0] === '$natural') return;
+    const wanted = JSON.stringify(Object.entries(hint).map(([k, v]) => [k, Number(v)]));
+    if (coll.indexes.some((i) => JSON.stringify(Object.entries(i.spec.key).map(([k, v]) => [k, Number(v)])) === wanted)) return;
+  } else throw badValue('hint must be a string or an object');
+  throw badValue('hint provided does not correspond to an existing index');
+}
+
 /** Documents of `coll` matching `filter`, through an index when one applies. The filter is checked even without documents. */
 export function matching(coll: Collection | undefined, filter: Document | undefined, collation?: Collation, deadline: Deadline = Deadline.none): Document[] {
   const q = matcher(filter, collation);
@@ -184,6 +204,7 @@ function resolver(engine: Engine, db: string) {
 export const find: CommandHandler = (cmd, ctx) => {
   const coll = ctx.engine.collection(ctx.db, cmd.find);
   if (cmd.filter !== undefined && !isPlainObject(cmd.filter)) throw badValue("BSON field 'FindCommandRequest.filter' is the wrong type, expected type 'object'");
+  checkHint(coll, cmd.hint);
   const limit = toNumber(cmd.limit);
   const collation = collationFor(coll, cmd.collation);
   const deadline = new Deadline(cmd.maxTimeMS);
@@ -243,6 +264,7 @@ export const killCursors: CommandHandler = (cmd, ctx) => {
 
 export const count: CommandHandler = (cmd, ctx) => {
   const coll = ctx.engine.collection(ctx.db, cmd.count);
+  checkHint(coll, cmd.hint);
   const everything = !cmd.query || Object.keys(cmd.query).length === 0;
   let n = everything ? (coll?.docs.size ?? 0) : matching(coll, cmd.query, collationFor(coll, cmd.collation), new Deadline(cmd.maxTimeMS)).length;
   const skip = toNumber(cmd.skip) ?? 0;
@@ -287,6 +309,7 @@ export const aggregate: CommandHandler = (cmd, ctx) => {
   const pipeline = [...(cmd.pipeline as Document[])];
   // Leading $match / $sort / $skip / $limit stages run as a find (indexes, ordered views, BSON order).
   const coll = typeof collName === 'string' ? ctx.engine.collection(ctx.db, collName) : undefined;
+  checkHint(coll, cmd.hint);
   const head: { filter?: Document; sort?: Document; skip?: number; limit?: number } = {};
   for (;;) {
     const stage = pipeline[0] as Document | undefined;

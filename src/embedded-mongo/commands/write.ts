@@ -10,7 +10,7 @@ import { matcher } from '../matcher';
 import { applyUpdate, seedFromQuery } from '../update';
 import type { Collection } from '../collection';
 import type { CommandContext, CommandHandler } from './context';
-import { collationFor, findDocs, matching } from './query';
+import { checkHint, collationFor, findDocs, matching } from './query';
 import { project as projectDocs } from '../projection';
 
 /** One writeErrors entry; errors from the query library get MongoDB's codes too (never code 1). */
@@ -61,6 +61,7 @@ export const insert: CommandHandler = (cmd, ctx) => {
 function updateOne(ctx: CommandContext, coll: Collection, stmt: Document): { n: number; nModified: number; upserted?: unknown } {
   const { q = {}, u, multi = false, upsert = false, arrayFilters } = stmt;
   if (u === undefined) throw badValue('update statement needs u');
+  checkHint(coll, stmt.hint);
   const collation = collationFor(coll, stmt.collation);
   const targets = matching(coll, q, collation);
   const chosen = multi ? targets : targets.slice(0, 1);
@@ -120,6 +121,7 @@ export const remove: CommandHandler = (cmd, ctx) => {
   let n = 0;
   for (const stmt of (cmd.deletes ?? []) as Document[]) {
     const collation = collationFor(coll, stmt.collation);
+    checkHint(coll, stmt.hint);
     matcher(stmt.q ?? {}, collation); // an invalid filter fails even on a missing collection
     if (!coll) continue;
     const found = matching(coll, stmt.q ?? {}, collation);
@@ -135,6 +137,7 @@ export const remove: CommandHandler = (cmd, ctx) => {
 export const findAndModify: CommandHandler = (cmd, ctx) => {
   const name = cmd.findAndModify ?? cmd.findandmodify;
   const coll = ctx.engine.ensureCollection(ctx.db, name);
+  checkHint(coll, cmd.hint);
   const collation = collationFor(coll, cmd.collation);
   const [target] = findDocs(coll, cmd.query ?? {}, { sort: cmd.sort, limit: 1, collation });
   const project = (doc: Document | null) => (doc && cmd.fields && Object.keys(cmd.fields).length ? projectDocs([doc], cmd.fields, { filter: cmd.query, collation })[0] : doc);

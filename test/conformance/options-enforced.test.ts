@@ -5,7 +5,7 @@
  * 121 DocumentValidationFailure on a real server; the engine refuses to create them (115) rather than
  * store a rule it would not apply. Runs on the engine, or unchanged on MONGODB_URI's server.
  */
-import { DBRef, ObjectId } from 'mongodb';
+import { DBRef, ObjectId, type Document } from 'mongodb';
 import { failure, useTestDb } from '../helpers/mongo';
 
 const t = useTestDb('options_enforced');
@@ -49,6 +49,19 @@ describe('hint', () => {
     const err = await failure(op());
     expect(err.code).toBe(2);
     expect(err.message).toMatch(/hint provided does not correspond to an existing index/);
+  });
+});
+
+describe('hint without a sort', () => {
+  it("answers in the hinted index's order, as MongoDB's index scan does (find and aggregate)", async () => {
+    const c = coll('hint_order');
+    await c.deleteMany({});
+    await c.insertMany([{ _id: 1, q: 4, name: 'Andrew' }, { _id: 2, q: 5, name: 'Betty' }, { _id: 3, q: 4, name: 'Charlie' }]);
+    await c.createIndex({ q: -1, name: -1 });
+    const names = (docs: Document[]) => docs.map((d) => d.name);
+    expect(names(await c.find({}, { hint: { q: -1, name: -1 } }).toArray())).toEqual(['Betty', 'Charlie', 'Andrew']);
+    expect(names(await c.aggregate([{ $match: {} }], { hint: { q: -1, name: -1 } }).toArray())).toEqual(['Betty', 'Charlie', 'Andrew']);
+    expect(names(await c.find({}, { hint: { q: -1, name: -1 } }).sort({ name: 1 }).toArray())).toEqual(['Andrew', 'Betty', 'Charlie']);
   });
 });
 

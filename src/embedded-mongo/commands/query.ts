@@ -47,22 +47,29 @@ export function collationFor(coll: Collection | undefined, explicit: unknown): C
 
 /**
  * A `hint` must name an index the collection has, by name or by key pattern (`{$natural: ±1}` asks for
- * a scan): MongoDB refuses any other with BadValue (2). The engine picks its own plan either way, so a
- * valid hint changes nothing in the answer; an invalid one is never silently ignored. A missing
+ * a scan): MongoDB refuses any other with BadValue (2); an invalid one is never silently ignored. The
+ * index found is returned: without a sort, MongoDB then answers in that index's order. A missing
  * collection has no indexes to check, and MongoDB answers it as empty.
  */
-export function checkHint(coll: Collection | undefined, hint: unknown): void {
-  if (hint === undefined || hint === null || !coll) return;
-  if (typeof hint === 'string') {
-    if (coll.indexes.some((i) => i.name === hint)) return;
-  } else if (isPlainObject(hint)) {
+export function checkHint(coll: Collection | undefined, hint: unknown): Index | null {
+  if (hint === undefined || hint === null || !coll) return null;
+  let index: Index | undefined;
+  if (typeof hint === 'string') index = coll.indexes.find((i) => i.name === hint);
+  else if (isPlainObject(hint)) {
     const keys = Object.keys(hint);
-    if (keys.length === 0) return; // an empty hint is no hint
-    if (keys.length === 1 && keys[0] === '$natural') return;
+    if (keys.length === 0) return null; // an empty hint is no hint
+    if (keys.length === 1 && keys[0] === '$natural') return null;
     const wanted = JSON.stringify(Object.entries(hint).map(([k, v]) => [k, Number(v)]));
-    if (coll.indexes.some((i) => JSON.stringify(Object.entries(i.spec.key).map(([k, v]) => [k, Number(v)])) === wanted)) return;
+    index = coll.indexes.find((i) => JSON.stringify(Object.entries(i.spec.key).map(([k, v]) => [k, Number(v)])) === wanted);
   } else throw badValue('hint must be a string or an object');
-  throw badValue('hint provided does not correspond to an existing index');
+  if (!index) throw badValue('hint provided does not correspond to an existing index');
+  return index;
+}
+
+/** The sort a find runs with: its own, else a hinted index's key order (the order of MongoDB's index scan). */
+function sortWithHint(sort: unknown, hinted: Index | null): Document | undefined {
+  if (isPlainObject(sort) && Object.keys(sort).length) return sort;
+  return hinted ? (hinted.spec.key as Document) : undefined;
 }
 
 /** Documents of `coll` matching `filter`, through an index when one applies. The filter is checked even without documents. */
@@ -204,11 +211,11 @@ function resolver(engine: Engine, db: string) {
 export const find: CommandHandler = (cmd, ctx) => {
   const coll = ctx.engine.collection(ctx.db, cmd.find);
   if (cmd.filter !== undefined && !isPlainObject(cmd.filter)) throw badValue("BSON field 'FindCommandRequest.filter' is the wrong type, expected type 'object'");
-  checkHint(coll, cmd.hint);
+  const hinted = checkHint(coll, cmd.hint);
   const limit = toNumber(cmd.limit);
   const collation = collationFor(coll, cmd.collation);
   const deadline = new Deadline(cmd.maxTimeMS);
-  const found = findDocs(coll, cmd.filter, { sort: cmd.sort, skip: toNumber(cmd.skip), limit, collation, deadline });
+  const found = findDocs(coll, cmd.filter, { sort: sortWithHint(cmd.sort, hinted), skip: toNumber(cmd.skip), limit, collation, deadline });
   deadline.check();
   const docs = project(found, cmd.projection, { filter: cmd.filter, collation });
   const batchSize = toNumber(cmd.batchSize);
@@ -309,7 +316,7 @@ export const aggregate: CommandHandler = (cmd, ctx) => {
   const pipeline = [...(cmd.pipeline as Document[])];
   // Leading $match / $sort / $skip / $limit stages run as a find (indexes, ordered views, BSON order).
   const coll = typeof collName === 'string' ? ctx.engine.collection(ctx.db, collName) : undefined;
-  checkHint(coll, cmd.hint);
+  const hinted = checkHint(coll, cmd.hint);
   const head: { filter?: Document; sort?: Document; skip?: number; limit?: number } = {};
   for (;;) {
     const stage = pipeline[0] as Document | undefined;
@@ -322,7 +329,7 @@ export const aggregate: CommandHandler = (cmd, ctx) => {
   }
   const collation = collationFor(coll, cmd.collation);
   const deadline = new Deadline(cmd.maxTimeMS);
-  const found = findDocs(coll, head.filter, { sort: head.sort, skip: head.skip, limit: head.limit, collation, deadline });
+  const found = findDocs(coll, head.filter, { sort: sortWithHint(head.sort, hinted), skip: head.skip, limit: head.limit, collation, deadline });
   deadline.check();
   let docs: Document[];
   if (pipeline.length === 0) docs = found;

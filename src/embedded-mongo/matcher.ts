@@ -22,7 +22,7 @@ const TYPE_ALIASES: Record<string, string> = {
   11: 'regex', 16: 'int', 17: 'timestamp', 18: 'long', 19: 'decimal', bool: 'bool', boolean: 'bool',
 };
 
-function bsonTypes(v: unknown): string[] {
+export function bsonTypes(v: unknown): string[] {
   if (v === null) return ['null'];
   if (v === undefined) return [];
   if (typeof v === 'string') return ['string'];

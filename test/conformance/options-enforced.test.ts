@@ -1,9 +1,8 @@
 /**
  * Options the engine used to accept and ignore (issue 21, item 3) now get MongoDB's answer: a hint
  * naming no index is refused (2 BadValue), a positional `$` update without a condition on the array is
- * refused (2), and `$elemMatch` on DBRef fields ($ref, $id) matches. Document validators are MongoDB's
- * 121 DocumentValidationFailure on a real server; the engine refuses to create them (115) rather than
- * store a rule it would not apply. Runs on the engine, or unchanged on MONGODB_URI's server.
+ * refused (2), `$elemMatch` on DBRef fields ($ref, $id) matches, and collection validators are enforced
+ * (121 DocumentValidationFailure). Runs on the engine, or unchanged on MONGODB_URI's server.
  */
 import { DBRef, ObjectId, type Document } from 'mongodb';
 import { failure, useTestDb } from '../helpers/mongo';
@@ -119,19 +118,83 @@ describe('$elemMatch on DBRef fields', () => {
 });
 
 describe('document validators', () => {
-  const schema = { $jsonSchema: { bsonType: 'object', required: ['email'], properties: { email: { bsonType: 'string' } } } };
+  const schema = {
+    $jsonSchema: {
+      bsonType: 'object',
+      required: ['email'],
+      properties: { email: { bsonType: 'string' }, age: { bsonType: ['int', 'null'], minimum: 0 }, tags: { bsonType: 'array', items: { bsonType: 'string' } } },
+    },
+  };
+  let n = 0;
+  const fresh = async (options: object) => {
+    const name = `validated_${++n}`;
+    await t.db.createCollection(name, options);
+    return coll(name);
+  };
+  const refused121 = async (p: Promise<unknown>) => {
+    const err = await failure(p);
+    expect(err.code).toBe(121);
+    expect(err.message).toMatch(/Document failed validation/);
+  };
 
-  (onEngine ? it : it.skip)('the engine refuses to create one (115) instead of storing a rule it would not apply', async () => {
-    const err = await failure(t.db.createCollection('validated', { validator: schema }));
-    expect(err.code).toBe(115);
-    expect(err.message).toMatch(/validator/);
-    expect(await t.db.listCollections({ name: 'validated' }).toArray()).toEqual([]);
+  it('$jsonSchema: an invalid insert is 121 and nothing is written; a valid one is stored', async () => {
+    const c = await fresh({ validator: schema });
+    await refused121(c.insertOne({ _id: 1, email: 42 }));
+    await refused121(c.insertOne({ _id: 2 }));
+    await refused121(c.insertOne({ _id: 3, email: 'a@x', age: -1 }));
+    await refused121(c.insertOne({ _id: 4, email: 'a@x', tags: [1] }));
+    await c.insertOne({ _id: 5, email: 'a@x', age: null, tags: ['t'] });
+    expect(await c.find().toArray()).toEqual([{ _id: 5, email: 'a@x', age: null, tags: ['t'] }]);
   });
 
-  (onEngine ? it.skip : it)('MongoDB refuses an invalid document with 121 DocumentValidationFailure and writes nothing', async () => {
-    await t.db.createCollection('validated', { validator: schema });
-    const err = await failure(t.db.collection('validated').insertOne({ email: 42 }));
-    expect(err.code).toBe(121);
-    expect(await t.db.collection('validated').countDocuments()).toBe(0);
+  it('an update, an upsert and findOneAndUpdate that would make the document invalid are 121 and change nothing', async () => {
+    const c = await fresh({ validator: schema });
+    await c.insertOne({ _id: 1, email: 'a@x' });
+    await refused121(c.updateOne({ _id: 1 }, { $set: { email: 7 } }));
+    await refused121(c.updateMany({}, { $unset: { email: '' } }));
+    await refused121(c.replaceOne({ _id: 1 }, { name: 'no email' }));
+    await refused121(c.updateOne({ _id: 2 }, { $set: { age: 3 } }, { upsert: true }));
+    await refused121(c.findOneAndUpdate({ _id: 1 }, { $set: { age: 'old' } }));
+    expect(await c.find().toArray()).toEqual([{ _id: 1, email: 'a@x' }]);
+    await c.updateOne({ _id: 1 }, { $set: { age: 30 } });
+    expect(await c.findOne({ _id: 1 })).toEqual({ _id: 1, email: 'a@x', age: 30 });
+  });
+
+  it('query conditions as a validator are enforced too', async () => {
+    const c = await fresh({ validator: { qty: { $gte: 0 }, $or: [{ kind: 'a' }, { kind: 'b' }] } });
+    await refused121(c.insertOne({ qty: -1, kind: 'a' }));
+    await refused121(c.insertOne({ qty: 1, kind: 'z' }));
+    await c.insertOne({ _id: 1, qty: 1, kind: 'b' });
+    expect(await c.countDocuments()).toBe(1);
+  });
+
+  it('bypassDocumentValidation skips the check; validationLevel moderate then lets updates of invalid documents through', async () => {
+    const strict = await fresh({ validator: schema });
+    await strict.insertOne({ _id: 1, email: 5 }, { bypassDocumentValidation: true });
+    await refused121(strict.updateOne({ _id: 1 }, { $set: { note: 'x' } }));
+    const moderate = await fresh({ validator: schema, validationLevel: 'moderate' });
+    await moderate.insertOne({ _id: 1, email: 5 }, { bypassDocumentValidation: true });
+    await moderate.insertOne({ _id: 2, email: 'ok' });
+    await moderate.updateOne({ _id: 1 }, { $set: { note: 'x' } });
+    await refused121(moderate.updateOne({ _id: 2 }, { $set: { email: 9 } }));
+    expect(await moderate.find().sort({ _id: 1 }).toArray()).toEqual([{ _id: 1, email: 5, note: 'x' }, { _id: 2, email: 'ok' }]);
+  });
+
+  it('validationLevel off checks nothing', async () => {
+    const c = await fresh({ validator: schema, validationLevel: 'off' });
+    await c.insertOne({ _id: 1, email: 5 });
+    expect(await c.countDocuments()).toBe(1);
+  });
+
+  (onEngine ? it : it.skip)("validationAction 'warn' is refused at create (115): the engine keeps no server log to warn in", async () => {
+    const err = await failure(t.db.createCollection('validated_warn', { validator: schema, validationAction: 'warn' }));
+    expect(err.code).toBe(115);
+    expect(await t.db.listCollections({ name: 'validated_warn' }).toArray()).toEqual([]);
+  });
+
+  (onEngine ? it.skip : it)("MongoDB's validationAction 'warn' lets the invalid document in", async () => {
+    const c = await fresh({ validator: schema, validationAction: 'warn' });
+    await c.insertOne({ _id: 1, email: 5 });
+    expect(await c.countDocuments()).toBe(1);
   });
 });

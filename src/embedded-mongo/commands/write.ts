@@ -12,6 +12,7 @@ import type { Collection } from '../collection';
 import type { CommandContext, CommandHandler } from './context';
 import { checkHint, collationFor, findDocs, matching } from './query';
 import { project as projectDocs } from '../projection';
+import { checkDocument } from '../validation';
 
 /** One writeErrors entry; errors from the query library get MongoDB's codes too (never code 1). */
 function writeError(index: number, err: unknown): Document {
@@ -19,6 +20,7 @@ function writeError(index: number, err: unknown): Document {
   const e: Document = { index, code: m.code, errmsg: m.message };
   if (m.extra.keyPattern) e.keyPattern = m.extra.keyPattern;
   if (m.extra.keyValue) e.keyValue = m.extra.keyValue;
+  if (m.extra.errInfo) e.errInfo = m.extra.errInfo;
   return e;
 }
 
@@ -47,7 +49,10 @@ export const insert: CommandHandler = (cmd, ctx) => {
     try {
       if (!docs[i] || typeof docs[i] !== 'object' || Array.isArray(docs[i])) throw badValue('a document to insert must be an object');
       checkSize(docs[i], true);
-      put(ctx, coll, coll.insert(docs[i]));
+      // Validated as stored: with its _id (generated here when the client sent none).
+      const doc = docs[i]._id === undefined ? { _id: new ObjectId(), ...docs[i] } : docs[i];
+      checkDocument(coll.options, doc, null, cmd.bypassDocumentValidation);
+      put(ctx, coll, coll.insert(doc));
       n++;
     } catch (err) {
       writeErrors.push(writeError(i, err));
@@ -58,7 +63,7 @@ export const insert: CommandHandler = (cmd, ctx) => {
 };
 
 /** One update statement; returns counts and the upserted id, or throws a MongoDB error. */
-function updateOne(ctx: CommandContext, coll: Collection, stmt: Document): { n: number; nModified: number; upserted?: unknown } {
+function updateOne(ctx: CommandContext, coll: Collection, stmt: Document, bypass: unknown): { n: number; nModified: number; upserted?: unknown } {
   const { q = {}, u, multi = false, upsert = false, arrayFilters } = stmt;
   if (u === undefined) throw badValue('update statement needs u');
   checkHint(coll, stmt.hint);
@@ -71,6 +76,7 @@ function updateOne(ctx: CommandContext, coll: Collection, stmt: Document): { n: 
     let doc = applyUpdate(base, u, { inserting: true, arrayFilters, collation });
     if (doc._id === undefined) doc = { _id: base._id ?? new ObjectId(), ...doc };
     checkSize(doc, true);
+    checkDocument(coll.options, doc, null, bypass);
     doc = coll.insert(doc);
     put(ctx, coll, doc);
     return { n: 1, nModified: 0, upserted: doc._id };
@@ -80,6 +86,7 @@ function updateOne(ctx: CommandContext, coll: Collection, stmt: Document): { n: 
     const next = applyUpdate(old, u, { inserting: false, arrayFilters, query: q, collation });
     if (sameBytes(old, next)) continue;
     checkSize(next, false);
+    checkDocument(coll.options, next, old, bypass);
     coll.replace(old, next);
     put(ctx, coll, next);
     nModified++;
@@ -100,7 +107,7 @@ export const update: CommandHandler = (cmd, ctx) => {
   let nModified = 0;
   (cmd.updates as Document[] ?? []).some((stmt, index) => {
     try {
-      const r = updateOne(ctx, coll, stmt);
+      const r = updateOne(ctx, coll, stmt, cmd.bypassDocumentValidation);
       n += r.n;
       nModified += r.nModified;
       if (r.upserted !== undefined) upserted.push({ index, _id: r.upserted });
@@ -155,6 +162,7 @@ export const findAndModify: CommandHandler = (cmd, ctx) => {
     let doc = applyUpdate(base, cmd.update, { inserting: true, arrayFilters: cmd.arrayFilters, collation });
     if (doc._id === undefined) doc = { _id: base._id ?? new ObjectId(), ...doc };
     checkSize(doc, true);
+    checkDocument(coll.options, doc, null, cmd.bypassDocumentValidation);
     doc = coll.insert(doc);
     put(ctx, coll, doc);
     return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: cmd.new ? project(doc) : null, ok: 1 };
@@ -162,6 +170,7 @@ export const findAndModify: CommandHandler = (cmd, ctx) => {
   const next = applyUpdate(target, cmd.update, { inserting: false, arrayFilters: cmd.arrayFilters, query: cmd.query, collation });
   if (!sameBytes(target, next)) {
     checkSize(next, false);
+    checkDocument(coll.options, next, target, cmd.bypassDocumentValidation);
     coll.replace(target, next);
     put(ctx, coll, next);
   }

@@ -36,6 +36,15 @@ const RESERVED = new Set(Object.getOwnPropertyNames(Object.prototype));
 const DBREF_KEYS = new Set(['$ref', '$id', '$db']);
 const isRenamed = (key: string) => RESERVED.has(key) || DBREF_KEYS.has(key);
 
+/** `$ref`, `$id` and `$db` are field names (of a DBRef), not query operators. */
+export const isOperatorKey = (key: string) => key.startsWith('$') && !DBREF_KEYS.has(key);
+
+/** An element condition ($elemMatch, $pull) as a plain document: bson decodes `{$ref, $id}` to a DBRef. */
+export const asCondition = (v: unknown): unknown => (v instanceof DBRef ? plainDBRef(v) : v);
+
+/** A document element, DBRefs included, for conditions on an array's documents. */
+export const isDocumentLike = (v: unknown) => v instanceof DBRef || isPlainDoc(v);
+
 function plainDBRef(ref: DBRef): Document {
   const out: Document = { $ref: ref.collection, $id: ref.oid };
   if (ref.db) out.$db = ref.db;

@@ -9,7 +9,7 @@ import { newQuery, matcher } from './matcher';
 import { isPlainObject, type Collation } from './keys';
 import { MongoCommandError, asMongoError, badValue } from './errors';
 import { toNumber } from './compare';
-import { aliasDocument, aliasPipeline, getField, hasField, setField, unaliasDocuments } from './fields';
+import { aliasDocument, aliasPipeline, asCondition, getField, hasField, isDocumentLike, isOperatorKey, setField, unaliasDocuments } from './fields';
 
 type Tree = { [field: string]: Tree | true };
 
@@ -74,13 +74,13 @@ function applySlice(value: unknown, path: string[], spec: unknown): unknown {
 /** The test an $elemMatch projection (or $pull) applies to an element. */
 function elementTest(cond: Document, collation?: Collation): (el: unknown) => boolean {
   const keys = Object.keys(cond);
-  const valueOps = keys.length > 0 && keys.every((k) => k.startsWith('$') && !['$and', '$or', '$nor', '$expr'].includes(k));
+  const valueOps = keys.length > 0 && keys.every((k) => isOperatorKey(k) && !['$and', '$or', '$nor', '$expr'].includes(k));
   if (valueOps) {
     const q = matcher({ v: cond }, collation);
     return (el) => q.test({ v: el });
   }
   const q = matcher(cond, collation);
-  return (el) => isPlainObject(el) && q.test(el);
+  return (el) => isDocumentLike(el) && q.test(el as Document);
 }
 
 function inDocumentOrder(original: Document, projected: Document): Document {
@@ -117,8 +117,9 @@ export function project(docs: Document[], projection: Document | undefined | nul
     }
     if (isPlainObject(spec) && '$elemMatch' in spec && Object.keys(spec).length === 1) {
       if (field.includes('.')) throw badValue(`Cannot use $elemMatch projection on a nested field.`);
-      if (!isPlainObject(spec.$elemMatch)) throw badValue('elemMatch: Invalid argument, object required.');
-      elemMatches.push([field, elementTest(spec.$elemMatch, ctx.collation)]);
+      const cond = asCondition(spec.$elemMatch);
+      if (!isPlainObject(cond)) throw badValue('elemMatch: Invalid argument, object required.');
+      elemMatches.push([field, elementTest(cond, ctx.collation)]);
       inclusion = true;
       continue;
     }

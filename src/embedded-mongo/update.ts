@@ -10,7 +10,7 @@ import { canon, isPlainObject, type Collation } from './keys';
 import { bsonCompare, sortDocuments, toNumber } from './compare';
 import { matcher } from './matcher';
 import { decode } from './wire';
-import { aliasDocument, aliasPipeline, getField, hasField, setField, unaliasDocuments } from './fields';
+import { aliasDocument, aliasPipeline, asCondition, getField, hasField, isDocumentLike, isOperatorKey, setField, unaliasDocuments } from './fields';
 
 /** A deep copy that keeps BSON types (ObjectId, Decimal128, Date, Double, Long...) exactly. */
 export function cloneDoc(doc: Document): Document {
@@ -418,16 +418,17 @@ function applyStep(doc: Document, step: Step, original: Document): void {
  * What $pull removes: with a condition of operators only ({$gte: 9}), the elements it matches; with a
  * query (field conditions, $or/$and/$nor), the document elements it matches; else equal elements.
  */
-function pullCondition(cond: unknown): (el: unknown) => boolean {
+function pullCondition(raw: unknown): (el: unknown) => boolean {
+  const cond = asCondition(raw);
   if (!isPlainObject(cond)) return (el) => bsonCompare(el, cond) === 0;
   const keys = Object.keys(cond);
-  const valueOps = keys.length > 0 && keys.every((k) => k.startsWith('$') && !['$and', '$or', '$nor', '$expr'].includes(k));
+  const valueOps = keys.length > 0 && keys.every((k) => isOperatorKey(k) && !['$and', '$or', '$nor', '$expr'].includes(k));
   if (valueOps) {
     const q = matcher({ v: cond });
     return (el) => q.test({ v: el });
   }
   const q = matcher(cond);
-  return (el) => isPlainObject(el) && q.test(el);
+  return (el) => isDocumentLike(el) && q.test(el as Document);
 }
 
 /** The document an upsert starts from: the equality conditions of the query (MongoDB's rule). */

@@ -112,6 +112,16 @@ describe('$elemMatch on DBRef fields', () => {
     expect(await ids({ 'owner.$ref': 'groups' })).toEqual([2]);
   });
 
+  it('the $elemMatch projection and $pull read $ref and $id of the elements', async () => {
+    const doc = await c().findOne({ _id: 1 }, { projection: { refs: { $elemMatch: { $ref: 'groups', $id: group } } } });
+    expect(doc).toEqual({ _id: 1, refs: [new DBRef('groups', group)] });
+    const other = coll('dbref_pull');
+    await other.deleteMany({});
+    await other.insertOne({ _id: 1, refs: [new DBRef('users', users), new DBRef('groups', group)] });
+    await other.updateOne({ _id: 1 }, { $pull: { refs: { $ref: 'users' } } } as never);
+    expect(await other.findOne({ _id: 1 })).toEqual({ _id: 1, refs: [new DBRef('groups', group)] });
+  });
+
   it('a DBRef compares equal to the same DBRef', async () => {
     expect(await ids({ owner: new DBRef('users', users) })).toEqual([1]);
   });

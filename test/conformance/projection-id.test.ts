@@ -30,6 +30,13 @@ describe('through the driver', () => {
     expect(doc).toEqual({ _id: 1 });
   });
 
+  it('an aggregation $project keeps _id first, before the included and computed fields', async () => {
+    const [included] = await t.db.collection('p').aggregate([{ $match: { _id: 1 } }, { $project: { sub: 1 } }]).toArray();
+    expect(Object.keys(included)).toEqual(['_id', 'sub']);
+    const [computed] = await t.db.collection('p').aggregate([{ $match: { _id: 1 } }, { $project: { n: '$name' } }]).toArray();
+    expect(Object.keys(computed)).toEqual(['_id', 'n']);
+  });
+
   it('an aggregation $project {_id: 1} returns only _id', async () => {
     expect(await t.db.collection('p').aggregate([{ $project: { _id: 1 } }]).toArray()).toEqual([{ _id: 1 }]);
   });

@@ -38,16 +38,6 @@ function decoded(v: unknown): unknown {
 /** A document as text, with its own fields in their order (the way MongoDB returns them). */
 const text = (doc: unknown) => JSON.stringify(decoded(doc));
 
-/** The same, with each document's fields in name order (where mingo's $project puts _id last: a known difference). */
-function sortedText(docs: unknown): string {
-  const sortKeys = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sortKeys);
-    if (v === null || typeof v !== 'object') return v;
-    return JSON.parse(`{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(sortKeys((v as Document)[k]))}`).join(',')}}`);
-  };
-  return JSON.stringify(sortKeys(JSON.parse(text(docs))));
-}
-
 function prototypeShape() {
   return [Object.prototype, Object, Array.prototype, Function.prototype].map((o) => Object.getOwnPropertyNames(o).sort().join());
 }
@@ -221,8 +211,8 @@ describe.each(NAMES)('a field named %s', (name) => {
       await c().deleteMany({});
       await c().insertMany([named(BASE, name), { _id: 2, a: 1 }]);
     });
-    const run = async (pipeline: Document[]) => sortedText(await c().aggregate([...named(pipeline, name), { $sort: { _id: 1 } }]).toArray());
-    const expected = (json: string) => sortedText(JSON.parse(named(json, name)));
+    const run = async (pipeline: Document[]) => text(await c().aggregate([...named(pipeline, name), { $sort: { _id: 1 } }]).toArray());
+    const expected = (json: string) => named(json, name);
 
     it('$project includes it, reads inside it, or leaves documents without it bare', async () => {
       expect(await run([{ $project: { N: 1 } }])).toBe(expected(`[{"_id":1,${NF}},{"_id":2}]`));

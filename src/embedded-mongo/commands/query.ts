@@ -303,6 +303,19 @@ function isCountStage(pipeline: Document[]): boolean {
   return keys.length === 2 && keys.includes('n') && constantId && isPlainObject(group.n) && Object.keys(group.n).length === 1 && group.n.$sum === 1;
 }
 
+/**
+ * mingo's $project puts `_id` after the projected fields; in MongoDB `_id` stays first through every
+ * stage but those that build a new document from an expression ($replaceRoot, $replaceWith).
+ */
+function idFirst(pipeline: Document[], docs: Document[]): Document[] {
+  if (pipeline.some((s) => '$replaceRoot' in s || '$replaceWith' in s)) return docs;
+  return docs.map((d) => {
+    if (d._id === undefined || Object.keys(d)[0] === '_id') return d;
+    const { _id, ...rest } = d;
+    return { _id, ...rest };
+  });
+}
+
 export const aggregate: CommandHandler = (cmd, ctx) => {
   if (!Array.isArray(cmd.pipeline)) throw badValue("'pipeline' option must be specified as an array");
   for (const stage of cmd.pipeline as Document[]) {
@@ -343,7 +356,7 @@ export const aggregate: CommandHandler = (cmd, ctx) => {
       // The aggregation library computes on plain numbers; server-side JavaScript stays off.
       // Fields named like Object.prototype's properties reach mingo renamed (fields.ts), then come back.
       const agg = new Aggregator(aliasPipeline(pipeline), { collectionResolver: resolver(ctx.engine, ctx.db), scriptEnabled: false, ...(collation ? { collation } : {}) } as never);
-      docs = unaliasDocuments(agg.run(found.map(numericView)) as Document[]);
+      docs = idFirst(pipeline, unaliasDocuments(agg.run(found.map(numericView)) as Document[]));
     } catch (err) {
       throw asMongoError(err);
     }

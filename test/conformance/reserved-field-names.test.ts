@@ -239,6 +239,13 @@ describe.each(NAMES)('a field named %s', (name) => {
   });
 });
 
+describe('commands named like Object.prototype properties', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('%s is an unknown command (59)', async (name) => {
+    const err = await t.db.command(JSON.parse(`{${JSON.stringify(name)}: 1}`)).then(() => null, (e: { code?: number }) => e);
+    expect(err?.code).toBe(59);
+  });
+});
+
 describe("mongoose's prototype pollution test, through the driver", () => {
   it('$rename of a field to __proto__.polluted then to constructor.polluted leaves the process clean', async () => {
     const c = coll('mongoose_case');

@@ -332,7 +332,7 @@ function equalityValues(filter: Document, field: string): unknown[] | null {
     const v = filter[field];
     if (v === null || v === undefined) return null; // null also matches missing fields and arrays: scan
     if (v instanceof RegExp || Array.isArray(v)) return null;
-    if (typeof v === 'object' && v.constructor === Object) {
+    if (isPlainObject(v)) {
       const keys = Object.keys(v);
       if (keys.length === 1 && keys[0] === '$eq' && v.$eq !== null && !(v.$eq instanceof RegExp) && !Array.isArray(v.$eq) && !isPlainObject(v.$eq)) return [v.$eq];
       if (keys.length === 1 && keys[0] === '$in' && Array.isArray(v.$in) && v.$in.every((x: unknown) => x !== null && !(x instanceof RegExp) && !Array.isArray(x) && !isPlainObject(x))) return v.$in;

@@ -7,6 +7,7 @@
  */
 import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
 import { intlLocale, type Collation } from './keys';
+import { getField } from './fields';
 
 export function typeRank(v: unknown): number {
   if (v === undefined || v === null) return 1;
@@ -103,8 +104,8 @@ function sortValues(doc: unknown, path: string): unknown[] {
     for (const c of current) {
       if (c === null || typeof c !== 'object') continue;
       if (Array.isArray(c) && !/^\d+$/.test(part)) {
-        for (const el of c) if (el && typeof el === 'object' && !Array.isArray(el)) next.push((el as Record<string, unknown>)[part]);
-      } else next.push((c as Record<string, unknown>)[part]);
+        for (const el of c) if (el && typeof el === 'object' && !Array.isArray(el)) next.push(getField(el, part));
+      } else next.push(getField(c, part));
     }
     current = next;
   }
@@ -118,7 +119,7 @@ function sortValues(doc: unknown, path: string): unknown[] {
 export function sortKey(doc: unknown, path: string, direction: number, strings: StringCompare): unknown {
   if (doc !== null && typeof doc === 'object' && !Array.isArray(doc) && path.indexOf('.') < 0) {
     // The common case without allocating: a top-level field holding one value.
-    const v = (doc as Record<string, unknown>)[path];
+    const v = getField(doc, path);
     if (v !== undefined && !Array.isArray(v)) return v;
   }
   const raw = sortValues(doc, path);

@@ -20,6 +20,7 @@
  */
 import type { Document } from 'bson';
 import { isPlainObject, valuesAt } from './keys';
+import { getField } from './fields';
 
 /** A range of string values; `upper` undefined means up to the last string. */
 export interface StringRange { lower?: string; lowerInclusive: boolean; upper?: string; upperInclusive: boolean }
@@ -420,7 +421,7 @@ export function inRange(v: string, r: StringRange): boolean {
 export function mayMatch(doc: Document, field: string, range: StringRange): boolean {
   if (field.indexOf('.') < 0) {
     // The common case, without allocating: a top-level array of strings, or a string.
-    const v = doc[field];
+    const v = getField(doc, field);
     if (typeof v === 'string') return inRange(v, range);
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) if (typeof v[i] === 'string' && inRange(v[i], range)) return true;

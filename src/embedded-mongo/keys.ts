@@ -4,6 +4,7 @@
  * collation of strength 2 strings that differ only by case alike, of strength 1 also by accents.
  */
 import { Decimal128, Long, ObjectId, Binary, Timestamp, Int32, Double } from 'bson';
+import { getField } from './fields';
 
 export interface Collation { locale?: string; strength?: number; [option: string]: unknown }
 
@@ -55,7 +56,7 @@ export function canon(value: unknown, ci: Fold | boolean): string {
 export function valuesAt(doc: unknown, path: string): unknown[] {
   // The common case: a top-level field holding a scalar.
   if (path.indexOf('.') < 0 && doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
-    const v = (doc as Record<string, unknown>)[path];
+    const v = getField(doc, path);
     if (!Array.isArray(v)) return [v];
   }
   const parts = path.split('.');
@@ -65,9 +66,9 @@ export function valuesAt(doc: unknown, path: string): unknown[] {
     for (const c of current) {
       if (c === null || c === undefined || typeof c !== 'object') continue;
       if (Array.isArray(c) && !/^\d+$/.test(part)) {
-        for (const el of c) if (el && typeof el === 'object') next.push((el as Record<string, unknown>)[part]);
+        for (const el of c) if (el && typeof el === 'object') next.push(getField(el, part));
       } else {
-        next.push((c as Record<string, unknown>)[part]);
+        next.push(getField(c, part));
       }
     }
     current = next;
@@ -88,5 +89,8 @@ export function hasPath(doc: unknown, path: string): boolean {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- callers index documents of any shape
 export function isPlainObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && (v.constructor === Object || Object.getPrototypeOf(v) === null);
+  // By prototype, not `constructor`: a document may hold a field named constructor.
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
 }

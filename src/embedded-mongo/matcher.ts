@@ -14,6 +14,7 @@ import * as projectionOperators from 'mingo/operators/projection';
 import { foldOf, foldString, isPlainObject, type Collation, type Fold } from './keys';
 import { bsonCompare, toNumber, typeRank } from './compare';
 import { MongoCommandError, asMongoError, badValue } from './errors';
+import { aliasDocument, aliasFilter, getFieldOrAliased } from './fields';
 
 const TYPE_ALIASES: Record<string, string> = {
   '-1': 'minKey', 127: 'maxKey', 13: 'javascript',
@@ -21,7 +22,7 @@ const TYPE_ALIASES: Record<string, string> = {
   11: 'regex', 16: 'int', 17: 'timestamp', 18: 'long', 19: 'decimal', bool: 'bool', boolean: 'bool',
 };
 
-function bsonTypes(v: unknown): string[] {
+export function bsonTypes(v: unknown): string[] {
   if (v === null) return ['null'];
   if (v === undefined) return [];
   if (typeof v === 'string') return ['string'];
@@ -62,12 +63,12 @@ function candidatesAt(doc: unknown, path: string): unknown[] {
         let any = false;
         for (const el of c) {
           if (el && typeof el === 'object' && !Array.isArray(el)) {
-            next.push((el as Document)[part]);
+            next.push(getFieldOrAliased(el, part));
             any = true;
           }
         }
         if (!any) next.push(undefined);
-      } else next.push((c as Document)[part]);
+      } else next.push(getFieldOrAliased(c, part));
     }
     current = next;
   }
@@ -253,11 +254,16 @@ function unwrapNumbers(v: unknown): unknown {
 const views = new WeakMap<Document, Document | null>();
 const originals = new WeakMap<Document, Document>();
 
-/** The document as the query sees it: itself, or a copy with Decimal128/Long as numbers. */
+/**
+ * The document as the query sees it: itself, or a copy with Decimal128/Long as numbers and fields
+ * named like Object.prototype's properties renamed (fields.ts), which mingo would otherwise not see.
+ */
 export function numericView(doc: Document): Document {
   let view = views.get(doc);
   if (view === undefined) {
-    view = hasWrappedNumbers(doc) ? (unwrapNumbers(doc) as Document) : null;
+    const numbers = hasWrappedNumbers(doc) ? (unwrapNumbers(doc) as Document) : doc;
+    const named = aliasDocument(numbers);
+    view = named === doc ? null : named;
     views.set(doc, view);
     if (view) originals.set(view, doc);
   }
@@ -268,6 +274,7 @@ export interface Matcher { test(doc: Document): boolean }
 
 export function matcher(filter: Document | undefined, collation?: Collation): Matcher {
   let f = filter ?? {};
+  if (isPlainObject(f)) f = aliasFilter(f);
   if (hasWrappedNumbers(f)) f = unwrapNumbers(f) as Document;
   const level = foldOf(collation);
   if (level) {
@@ -310,5 +317,5 @@ function compile(filter: Document): Query {
 }
 
 export function newQuery(filter: Document, collation?: Collation): Query {
-  return new Query(filter, { context: BSON_CONTEXT, scriptEnabled: false, ...(collation ? { collation } : {}) } as never);
+  return new Query(aliasFilter(filter), { context: BSON_CONTEXT, scriptEnabled: false, ...(collation ? { collation } : {}) } as never);
 }

@@ -10,6 +10,8 @@
  */
 import type { Document } from 'bson';
 import { bsonCompare, type StringCompare } from './compare';
+import { getField } from './fields';
+import { isPlainObject } from './keys';
 
 interface Entry { key: unknown; id: string; doc: Document }
 
@@ -19,7 +21,7 @@ function readKey(doc: Document, path: string): { key: unknown; multikey: boolean
   for (const part of path.split('.')) {
     if (Array.isArray(cur)) return { key: undefined, multikey: true };
     if (cur === null || typeof cur !== 'object') return { key: undefined, multikey: false };
-    cur = (cur as Document)[part];
+    cur = getField(cur, part);
   }
   return Array.isArray(cur) ? { key: undefined, multikey: true } : { key: cur, multikey: false };
 }
@@ -103,11 +105,11 @@ export function boundsFor(filter: Document, field: string): Bounds | null {
     if (Array.isArray(f.$and)) for (const sub of f.$and) if (sub && typeof sub === 'object') visit(sub as Document);
     if (!Object.prototype.hasOwnProperty.call(f, field)) return;
     const cond = f[field];
-    const isOps = cond && typeof cond === 'object' && cond.constructor === Object && Object.keys(cond).some((k) => k.startsWith('$'));
+    const isOps = isPlainObject(cond) && Object.keys(cond).some((k) => k.startsWith('$'));
     const ops: Document = isOps ? cond : { $eq: cond };
     for (const [op, value] of Object.entries(ops)) {
       // null/regex/arrays/documents match in ways an order on scalar keys cannot bound.
-      if (value === null || value === undefined || value instanceof RegExp || Array.isArray(value) || (typeof value === 'object' && value.constructor === Object)) continue;
+      if (value === null || value === undefined || value instanceof RegExp || Array.isArray(value) || isPlainObject(value)) continue;
       if (op === '$eq' || op === '$gt' || op === '$gte') {
         const inclusive = op !== '$gt';
         if (!out.lower || bsonCompare(value, out.lower.value) > 0) out.lower = { value, inclusive };

@@ -9,8 +9,12 @@ import { newQuery, matcher } from './matcher';
 import { isPlainObject, type Collation } from './keys';
 import { MongoCommandError, asMongoError, badValue } from './errors';
 import { toNumber } from './compare';
+import { aliasDocument, aliasPipeline, asCondition, getField, hasField, isDocumentLike, isOperatorKey, setField, unaliasDocuments } from './fields';
 
 type Tree = { [field: string]: Tree | true };
+
+/** Trees have no prototype, so a projected field named `constructor` or `__proto__` is just a key. */
+const newTree = (): Tree => Object.create(null) as Tree;
 
 const isFlag = (v: unknown) => typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'object' && v !== null && typeof (v as { valueOf(): unknown }).valueOf() === 'number');
 
@@ -19,7 +23,7 @@ function addPath(tree: Tree, path: string[]): void {
   for (let i = 0; i < path.length - 1; i++) {
     const next = cur[path[i]];
     if (next === true) return;
-    cur = (cur[path[i]] = next ?? {}) as Tree;
+    cur = (cur[path[i]] = next ?? newTree()) as Tree;
   }
   cur[path[path.length - 1]] = true;
 }
@@ -31,8 +35,8 @@ function include(value: unknown, tree: Tree): unknown {
   for (const [k, v] of Object.entries(value)) {
     const t = tree[k];
     if (t === undefined) continue;
-    if (t === true) out[k] = v;
-    else if (Array.isArray(v) || isPlainObject(v)) out[k] = include(v, t);
+    if (t === true) setField(out, k, v);
+    else if (Array.isArray(v) || isPlainObject(v)) setField(out, k, include(v, t));
   }
   return out;
 }
@@ -44,7 +48,7 @@ function exclude(value: unknown, tree: Tree): unknown {
   for (const [k, v] of Object.entries(value)) {
     const t = tree[k];
     if (t === true) continue;
-    out[k] = t === undefined ? v : exclude(v, t);
+    setField(out, k, t === undefined ? v : exclude(v, t));
   }
   return out;
 }
@@ -63,26 +67,26 @@ function sliceArray(arr: unknown[], spec: unknown): unknown[] {
 function applySlice(value: unknown, path: string[], spec: unknown): unknown {
   if (path.length === 0) return Array.isArray(value) ? sliceArray(value, spec) : value;
   if (Array.isArray(value)) return value.map((el) => applySlice(el, path, spec));
-  if (!isPlainObject(value) || !(path[0] in value)) return value;
+  if (!isPlainObject(value) || !hasField(value, path[0])) return value;
   return { ...value, [path[0]]: applySlice(value[path[0]], path.slice(1), spec) };
 }
 
 /** The test an $elemMatch projection (or $pull) applies to an element. */
 function elementTest(cond: Document, collation?: Collation): (el: unknown) => boolean {
   const keys = Object.keys(cond);
-  const valueOps = keys.length > 0 && keys.every((k) => k.startsWith('$') && !['$and', '$or', '$nor', '$expr'].includes(k));
+  const valueOps = keys.length > 0 && keys.every((k) => isOperatorKey(k) && !['$and', '$or', '$nor', '$expr'].includes(k));
   if (valueOps) {
     const q = matcher({ v: cond }, collation);
     return (el) => q.test({ v: el });
   }
   const q = matcher(cond, collation);
-  return (el) => isPlainObject(el) && q.test(el);
+  return (el) => isDocumentLike(el) && q.test(el as Document);
 }
 
 function inDocumentOrder(original: Document, projected: Document): Document {
   const out: Document = {};
-  for (const k of Object.keys(original)) if (k in projected) out[k] = projected[k];
-  for (const k of Object.keys(projected)) if (!(k in out)) out[k] = projected[k];
+  for (const k of Object.keys(original)) if (hasField(projected, k)) setField(out, k, projected[k]);
+  for (const k of Object.keys(projected)) if (!hasField(out, k)) setField(out, k, projected[k]);
   return out;
 }
 
@@ -91,8 +95,8 @@ export interface ProjectionContext { filter?: Document; collation?: Collation }
 export function project(docs: Document[], projection: Document | undefined | null, ctx: ProjectionContext = {}): Document[] {
   if (!projection || Object.keys(projection).length === 0) return docs;
   if (!isPlainObject(projection)) throw badValue('projection must be an object');
-  const includes: Tree = {};
-  const excludes: Tree = {};
+  const includes = newTree();
+  const excludes = newTree();
   let includeId = true;
   let inclusion = false;
   let exclusion = false;
@@ -113,8 +117,9 @@ export function project(docs: Document[], projection: Document | undefined | nul
     }
     if (isPlainObject(spec) && '$elemMatch' in spec && Object.keys(spec).length === 1) {
       if (field.includes('.')) throw badValue(`Cannot use $elemMatch projection on a nested field.`);
-      if (!isPlainObject(spec.$elemMatch)) throw badValue('elemMatch: Invalid argument, object required.');
-      elemMatches.push([field, elementTest(spec.$elemMatch, ctx.collation)]);
+      const cond = asCondition(spec.$elemMatch);
+      if (!isPlainObject(cond)) throw badValue('elemMatch: Invalid argument, object required.');
+      elemMatches.push([field, elementTest(cond, ctx.collation)]);
       inclusion = true;
       continue;
     }
@@ -132,6 +137,8 @@ export function project(docs: Document[], projection: Document | undefined | nul
       addPath(excludes, field.split('.'));
     }
   }
+  // `{_id: 1}` alone is an inclusion of _id only (Model.exists(), select({_id: 1})), not "everything".
+  if (!inclusion && !exclusion && slices.length === 0 && includeId && hasField(projection, '_id')) inclusion = true;
   if (inclusion && exclusion) {
     const field = Object.entries(projection).find(([f, v]) => f !== '_id' && isFlag(v) && !Number((v as { valueOf(): unknown }).valueOf()))?.[0];
     throw new MongoCommandError(31254, 'Location31254', `Cannot do exclusion on field ${field} in inclusion projection`);
@@ -141,7 +148,7 @@ export function project(docs: Document[], projection: Document | undefined | nul
     let out: Document;
     if (inclusion) {
       out = include(doc, includes) as Document;
-      for (const [path] of slices) if (!path.includes('.') && path[0] in doc) out[path[0]] = doc[path[0]];
+      for (const [path] of slices) if (!path.includes('.') && hasField(doc, path[0])) setField(out, path[0], doc[path[0]]);
       if (includeId && doc._id !== undefined) out._id = doc._id;
     } else {
       out = exclude(doc, excludes) as Document;
@@ -149,18 +156,18 @@ export function project(docs: Document[], projection: Document | undefined | nul
     }
     for (const [path, spec] of slices) out = applySlice(out, path, spec) as Document;
     for (const [field, test] of elemMatches) {
-      const arr = doc[field];
+      const arr = getField(doc, field);
       const hit = Array.isArray(arr) ? arr.find(test) : undefined;
       if (hit === undefined) delete out[field];
-      else out[field] = [hit];
+      else setField(out, field, [hit]);
     }
     if (positional && positionalTest) {
       const top = positional.split('.')[0];
-      const arr = doc[top];
+      const arr = getField(doc, top);
       if (Array.isArray(arr)) {
         const i = positionalTest(doc, arr);
         if (i < 0) throw badValue('Executor error during find command :: caused by :: positional operator (' + positional + '.$) requires corresponding field in query specifier');
-        out[top] = [out[top]?.[i] ?? arr[i]];
+        setField(out, top, [(getField(out, top) as unknown[] | undefined)?.[i] ?? arr[i]]);
       }
     }
     return inDocumentOrder(doc, out);
@@ -181,7 +188,8 @@ function positionalMatcher(field: string, ctx: ProjectionContext): (doc: Documen
 
 function viaMingo(docs: Document[], projection: Document): Document[] {
   try {
-    const projected = newQuery({}).find(docs, projection).all() as Document[];
+    const [spec] = aliasPipeline([{ $project: projection }]);
+    const projected = unaliasDocuments(newQuery({}).find(docs.map(aliasDocument), spec.$project as Document).all() as Document[]);
     return projected.map((p, i) => inDocumentOrder(docs[i], p));
   } catch (err) {
     throw asMongoError(err);

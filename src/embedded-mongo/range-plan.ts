@@ -9,6 +9,7 @@ import { firstSorted, sortDocuments } from './compare';
 import { describeRange, mayMatch } from './key-ranges';
 import type { Bounds } from './ordered';
 import type { Collation } from './keys';
+import { getField } from './fields';
 
 /** What a find did: filled when explain asks. */
 export interface PlanTrace { winningPlan?: Document; keysExamined: number; docsExamined: number }
@@ -165,6 +166,6 @@ export function wrapStage(input: Document, filter: Document, o: { sort?: Documen
 }
 
 export function multikeyIn(docs: Iterable<Document>, field: string): boolean {
-  for (const d of docs) if (Array.isArray(d[field])) return true;
+  for (const d of docs) if (Array.isArray(getField(d, field))) return true;
   return false;
 }

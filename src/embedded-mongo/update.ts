@@ -10,6 +10,7 @@ import { canon, isPlainObject, type Collation } from './keys';
 import { bsonCompare, sortDocuments, toNumber } from './compare';
 import { matcher } from './matcher';
 import { decode } from './wire';
+import { aliasDocument, aliasPipeline, asCondition, getField, hasField, isDocumentLike, isOperatorKey, setField, unaliasDocuments } from './fields';
 
 /** A deep copy that keeps BSON types (ObjectId, Decimal128, Date, Double, Long...) exactly. */
 export function cloneDoc(doc: Document): Document {
@@ -27,7 +28,7 @@ export function applyUpdate(doc: Document, u: Document | Document[], opts: Updat
   if (Array.isArray(u)) {
     let out: Document;
     try {
-      [out] = new Aggregator(u as Document[]).run([cloneDoc(doc)]) as Document[];
+      [out] = unaliasDocuments(new Aggregator(aliasPipeline(u as Document[])).run([aliasDocument(cloneDoc(doc))]) as Document[]);
     } catch (err) {
       throw asMongoError(err);
     }
@@ -134,6 +135,8 @@ function expandPositional(doc: Document, parts: string[], opts: UpdateOptions): 
 
 /** The index of the first element of `arr` (at `prefix`) that satisfies the query, for the positional `$`. */
 function matchedIndex(doc: Document, prefix: string[], arr: unknown[], opts: UpdateOptions): number {
+  // Only a query condition on the array records a position: without one MongoDB refuses (never element 0).
+  if (!mentionsPath(opts.query ?? {}, prefix.join('.'))) throw badValue('The positional operator did not find the match needed from the query.');
   const q = matcher(opts.query ?? {}, opts.collation);
   for (let k = 0; k < arr.length; k++) {
     const trial = cloneShallowAlong(doc, prefix, [arr[k]]);
@@ -142,17 +145,25 @@ function matchedIndex(doc: Document, prefix: string[], arr: unknown[], opts: Upd
   throw badValue('The positional operator did not find the match needed from the query.');
 }
 
+/** Whether the filter has a condition on `path` or a field under it, at its top or inside $and/$or/$nor. */
+function mentionsPath(filter: Document, path: string): boolean {
+  return Object.entries(filter).some(([k, v]) => {
+    if (k === '$and' || k === '$or' || k === '$nor') return Array.isArray(v) && v.some((sub) => isPlainObject(sub) && mentionsPath(sub, path));
+    return k === path || k.startsWith(`${path}.`);
+  });
+}
+
 /** A copy of `doc` sharing everything except the objects along `path`, where `value` is put. */
 function cloneShallowAlong(doc: Document, path: string[], value: unknown): Document {
   const root: Document = { ...doc };
   let cur: Document = root;
   for (let i = 0; i < path.length - 1; i++) {
-    const child = cur[path[i]];
+    const child = getField(cur, path[i]);
     const copy = Array.isArray(child) ? [...child] : { ...(child as Document) };
-    cur[path[i]] = copy;
+    setField(cur, path[i], copy);
     cur = copy as Document;
   }
-  cur[path[path.length - 1]] = value;
+  setField(cur, path[path.length - 1], value);
   return root;
 }
 
@@ -169,7 +180,7 @@ function readPath(doc: unknown, path: string[]): unknown {
   let cur = doc;
   for (const p of path) {
     if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Document)[p];
+    cur = getField(cur, p);
   }
   return cur;
 }
@@ -211,7 +222,7 @@ function parentOf(doc: Document, path: string[], create: boolean): Document | un
       if (!create) return null;
       throw pathNotViable(`Cannot create field '${part}' in element {${path[i - 1]}: ${describe(cur)}}`);
     }
-    let child: unknown = (cur as Document)[part];
+    let child: unknown = getField(cur, part);
     if (child === undefined || child === null) {
       if (!create) return null;
       if (child === null) throw pathNotViable(`Cannot create field '${path[i + 1]}' in element {${part}: null}`);
@@ -236,7 +247,7 @@ function setIn(container: Document | unknown[], key: string, value: unknown): vo
     const i = Number(key);
     while (container.length < i) container.push(null); // MongoDB pads with nulls
     container[i] = value;
-  } else container[key] = value;
+  } else setField(container, key, value);
 }
 
 type NumKind = 0 | 1 | 2 | 3; // int, long, double, decimal
@@ -278,8 +289,8 @@ function applyStep(doc: Document, step: Step, original: Document): void {
   const creates = op !== '$unset' && op !== '$pull' && op !== '$pullAll' && op !== '$pop' && op !== '$rename';
   const parent = parentOf(doc, path, creates);
   if (!parent) return;
-  const current = Array.isArray(parent) ? parent[Number(field)] : (parent as Document)[field];
-  const exists = Array.isArray(parent) ? Number(field) < parent.length : Object.prototype.hasOwnProperty.call(parent, field);
+  const current = Array.isArray(parent) ? parent[Number(field)] : getField(parent, field);
+  const exists = Array.isArray(parent) ? Number(field) < parent.length : hasField(parent, field);
   const set = (v: unknown) => setIn(parent, field, v);
   const dotted = path.join('.');
   switch (op) {
@@ -407,16 +418,17 @@ function applyStep(doc: Document, step: Step, original: Document): void {
  * What $pull removes: with a condition of operators only ({$gte: 9}), the elements it matches; with a
  * query (field conditions, $or/$and/$nor), the document elements it matches; else equal elements.
  */
-function pullCondition(cond: unknown): (el: unknown) => boolean {
+function pullCondition(raw: unknown): (el: unknown) => boolean {
+  const cond = asCondition(raw);
   if (!isPlainObject(cond)) return (el) => bsonCompare(el, cond) === 0;
   const keys = Object.keys(cond);
-  const valueOps = keys.length > 0 && keys.every((k) => k.startsWith('$') && !['$and', '$or', '$nor', '$expr'].includes(k));
+  const valueOps = keys.length > 0 && keys.every((k) => isOperatorKey(k) && !['$and', '$or', '$nor', '$expr'].includes(k));
   if (valueOps) {
     const q = matcher({ v: cond });
     return (el) => q.test({ v: el });
   }
   const q = matcher(cond);
-  return (el) => isPlainObject(el) && q.test(el);
+  return (el) => isDocumentLike(el) && q.test(el as Document);
 }
 
 /** The document an upsert starts from: the equality conditions of the query (MongoDB's rule). */
@@ -445,8 +457,8 @@ function setPath(target: Document, path: string, value: unknown): void {
   const parts = path.split('.');
   let cur = target;
   for (const p of parts.slice(0, -1)) {
-    if (!isPlainObject(cur[p])) cur[p] = {};
-    cur = cur[p];
+    if (!isPlainObject(getField(cur, p))) setField(cur, p, {});
+    cur = getField(cur, p) as Document;
   }
-  cur[parts[parts.length - 1]] = value;
+  setField(cur, parts[parts.length - 1], value);
 }

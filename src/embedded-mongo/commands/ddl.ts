@@ -5,6 +5,7 @@ import type { IndexSpec } from '../collection';
 import { MongoCommandError, badValue, indexNotFound, invalidOptions, namespaceExists, namespaceNotFound, notSupported } from '../errors';
 import { isPlainObject } from '../keys';
 import type { CommandHandler } from './context';
+import { validatorOf } from '../validation';
 
 export const create: CommandHandler = (cmd, ctx) => {
   if (ctx.engine.collection(ctx.db, cmd.create)) throw namespaceExists(`${ctx.db}.${cmd.create}`);
@@ -14,6 +15,7 @@ export const create: CommandHandler = (cmd, ctx) => {
   if (options.capped) throw notSupported('capped collections are not supported by the embedded engine');
   if (options.timeseries) throw notSupported('time-series collections are not supported by the embedded engine');
   if (options.viewOn || options.pipeline) throw notSupported('views are not supported by the embedded engine');
+  validatorOf(options); // a validator, level or action that cannot be enforced fails here, before anything is created
   if (options.collation !== undefined) {
     if (!isPlainObject(options.collation) || typeof options.collation.locale !== 'string') throw badValue("collation must have a 'locale' string");
     if (options.collation.locale === 'simple') delete options.collation;

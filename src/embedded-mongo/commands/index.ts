@@ -57,7 +57,9 @@ const HANDLERS: Record<string, CommandHandler> = {
 
 export function runCommand(cmd: Document, ctx: CommandContext): Document {
   const name = Object.keys(cmd)[0] ?? '';
-  const handler = HANDLERS[name.toLowerCase()];
+  // Own entries only: a command named `constructor` or `__proto__` is unknown, not Object's.
+  const key = name.toLowerCase();
+  const handler = Object.prototype.hasOwnProperty.call(HANDLERS, key) ? HANDLERS[key] : undefined;
   try {
     if (!handler) throw commandNotFound(name);
     if (cmd.startTransaction || cmd.autocommit !== undefined) throw illegalOperation(TRANSACTIONS_REFUSED);

@@ -11,6 +11,7 @@ import { MongoCommandError, asMongoError, badValue, cursorNotFound, maxTimeExpir
 import { canon, isPlainObject, type Collation } from '../keys';
 import type { CommandHandler } from './context';
 import type { Engine } from '../engine';
+import { aliasPipeline, getField, unaliasDocuments } from '../fields';
 
 const toNumber = (v: unknown) => (v instanceof Long ? v.toNumber() : typeof v === 'number' ? v : v !== null && typeof v === 'object' && typeof v.valueOf() === 'number' ? (v.valueOf() as number) : undefined);
 
@@ -42,6 +43,33 @@ export function collationFor(coll: Collection | undefined, explicit: unknown): C
   if (!c || c.locale === 'simple') return undefined;
   if (typeof c.locale !== 'string') throw badValue("collation must have a 'locale' string");
   return c;
+}
+
+/**
+ * A `hint` must name an index the collection has, by name or by key pattern (`{$natural: ±1}` asks for
+ * a scan): MongoDB refuses any other with BadValue (2); an invalid one is never silently ignored. The
+ * index found is returned: without a sort, MongoDB then answers in that index's order. A missing
+ * collection has no indexes to check, and MongoDB answers it as empty.
+ */
+export function checkHint(coll: Collection | undefined, hint: unknown): Index | null {
+  if (hint === undefined || hint === null || !coll) return null;
+  let index: Index | undefined;
+  if (typeof hint === 'string') index = coll.indexes.find((i) => i.name === hint);
+  else if (isPlainObject(hint)) {
+    const keys = Object.keys(hint);
+    if (keys.length === 0) return null; // an empty hint is no hint
+    if (keys.length === 1 && keys[0] === '$natural') return null;
+    const wanted = JSON.stringify(Object.entries(hint).map(([k, v]) => [k, Number(v)]));
+    index = coll.indexes.find((i) => JSON.stringify(Object.entries(i.spec.key).map(([k, v]) => [k, Number(v)])) === wanted);
+  } else throw badValue('hint must be a string or an object');
+  if (!index) throw badValue('hint provided does not correspond to an existing index');
+  return index;
+}
+
+/** The sort a find runs with: its own, else a hinted index's key order (the order of MongoDB's index scan). */
+function sortWithHint(sort: unknown, hinted: Index | null): Document | undefined {
+  if (isPlainObject(sort) && Object.keys(sort).length) return sort;
+  return hinted ? (hinted.spec.key as Document) : undefined;
 }
 
 /** Documents of `coll` matching `filter`, through an index when one applies. The filter is checked even without documents. */
@@ -183,10 +211,11 @@ function resolver(engine: Engine, db: string) {
 export const find: CommandHandler = (cmd, ctx) => {
   const coll = ctx.engine.collection(ctx.db, cmd.find);
   if (cmd.filter !== undefined && !isPlainObject(cmd.filter)) throw badValue("BSON field 'FindCommandRequest.filter' is the wrong type, expected type 'object'");
+  const hinted = checkHint(coll, cmd.hint);
   const limit = toNumber(cmd.limit);
   const collation = collationFor(coll, cmd.collation);
   const deadline = new Deadline(cmd.maxTimeMS);
-  const found = findDocs(coll, cmd.filter, { sort: cmd.sort, skip: toNumber(cmd.skip), limit, collation, deadline });
+  const found = findDocs(coll, cmd.filter, { sort: sortWithHint(cmd.sort, hinted), skip: toNumber(cmd.skip), limit, collation, deadline });
   deadline.check();
   const docs = project(found, cmd.projection, { filter: cmd.filter, collation });
   const batchSize = toNumber(cmd.batchSize);
@@ -242,6 +271,7 @@ export const killCursors: CommandHandler = (cmd, ctx) => {
 
 export const count: CommandHandler = (cmd, ctx) => {
   const coll = ctx.engine.collection(ctx.db, cmd.count);
+  checkHint(coll, cmd.hint);
   const everything = !cmd.query || Object.keys(cmd.query).length === 0;
   let n = everything ? (coll?.docs.size ?? 0) : matching(coll, cmd.query, collationFor(coll, cmd.collation), new Deadline(cmd.maxTimeMS)).length;
   const skip = toNumber(cmd.skip) ?? 0;
@@ -258,7 +288,7 @@ export const distinct: CommandHandler = (cmd, ctx) => {
   const coll = ctx.engine.collection(ctx.db, cmd.distinct);
   for (const d of matching(coll, cmd.query, collationFor(coll, cmd.collation), new Deadline(cmd.maxTimeMS))) {
     let vals: unknown[] = [d];
-    for (const p of path) vals = vals.flatMap((v) => (Array.isArray(v) ? v : [v])).map((v) => (v && typeof v === 'object' ? (v as Document)[p] : undefined));
+    for (const p of path) vals = vals.flatMap((v) => (Array.isArray(v) ? v : [v])).map((v) => getField(v, p));
     for (const v of vals.flatMap((x) => (Array.isArray(x) ? x : [x]))) if (v !== undefined) seen.set(canon(v, false), v);
   }
   return { values: [...seen.values()], ok: 1 };
@@ -271,6 +301,19 @@ function isCountStage(pipeline: Document[]): boolean {
   const id = group._id;
   const constantId = id === null || typeof id === 'number' || (typeof id === 'string' && !id.startsWith('$'));
   return keys.length === 2 && keys.includes('n') && constantId && isPlainObject(group.n) && Object.keys(group.n).length === 1 && group.n.$sum === 1;
+}
+
+/**
+ * mingo's $project puts `_id` after the projected fields; in MongoDB `_id` stays first through every
+ * stage but those that build a new document from an expression ($replaceRoot, $replaceWith).
+ */
+function idFirst(pipeline: Document[], docs: Document[]): Document[] {
+  if (pipeline.some((s) => '$replaceRoot' in s || '$replaceWith' in s)) return docs;
+  return docs.map((d) => {
+    if (d._id === undefined || Object.keys(d)[0] === '_id') return d;
+    const { _id, ...rest } = d;
+    return { _id, ...rest };
+  });
 }
 
 export const aggregate: CommandHandler = (cmd, ctx) => {
@@ -286,6 +329,7 @@ export const aggregate: CommandHandler = (cmd, ctx) => {
   const pipeline = [...(cmd.pipeline as Document[])];
   // Leading $match / $sort / $skip / $limit stages run as a find (indexes, ordered views, BSON order).
   const coll = typeof collName === 'string' ? ctx.engine.collection(ctx.db, collName) : undefined;
+  const hinted = checkHint(coll, cmd.hint);
   const head: { filter?: Document; sort?: Document; skip?: number; limit?: number } = {};
   for (;;) {
     const stage = pipeline[0] as Document | undefined;
@@ -298,7 +342,7 @@ export const aggregate: CommandHandler = (cmd, ctx) => {
   }
   const collation = collationFor(coll, cmd.collation);
   const deadline = new Deadline(cmd.maxTimeMS);
-  const found = findDocs(coll, head.filter, { sort: head.sort, skip: head.skip, limit: head.limit, collation, deadline });
+  const found = findDocs(coll, head.filter, { sort: sortWithHint(head.sort, hinted), skip: head.skip, limit: head.limit, collation, deadline });
   deadline.check();
   let docs: Document[];
   if (pipeline.length === 0) docs = found;
@@ -310,8 +354,9 @@ export const aggregate: CommandHandler = (cmd, ctx) => {
   else {
     try {
       // The aggregation library computes on plain numbers; server-side JavaScript stays off.
-      const agg = new Aggregator(pipeline, { collectionResolver: resolver(ctx.engine, ctx.db), scriptEnabled: false, ...(collation ? { collation } : {}) } as never);
-      docs = agg.run(found.map(numericView)) as Document[];
+      // Fields named like Object.prototype's properties reach mingo renamed (fields.ts), then come back.
+      const agg = new Aggregator(aliasPipeline(pipeline), { collectionResolver: resolver(ctx.engine, ctx.db), scriptEnabled: false, ...(collation ? { collation } : {}) } as never);
+      docs = idFirst(pipeline, unaliasDocuments(agg.run(found.map(numericView)) as Document[]));
     } catch (err) {
       throw asMongoError(err);
     }

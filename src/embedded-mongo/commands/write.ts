@@ -10,8 +10,9 @@ import { matcher } from '../matcher';
 import { applyUpdate, seedFromQuery } from '../update';
 import type { Collection } from '../collection';
 import type { CommandContext, CommandHandler } from './context';
-import { collationFor, findDocs, matching } from './query';
+import { checkHint, collationFor, findDocs, matching } from './query';
 import { project as projectDocs } from '../projection';
+import { checkDocument } from '../validation';
 
 /** One writeErrors entry; errors from the query library get MongoDB's codes too (never code 1). */
 function writeError(index: number, err: unknown): Document {
@@ -19,6 +20,7 @@ function writeError(index: number, err: unknown): Document {
   const e: Document = { index, code: m.code, errmsg: m.message };
   if (m.extra.keyPattern) e.keyPattern = m.extra.keyPattern;
   if (m.extra.keyValue) e.keyValue = m.extra.keyValue;
+  if (m.extra.errInfo) e.errInfo = m.extra.errInfo;
   return e;
 }
 
@@ -47,7 +49,10 @@ export const insert: CommandHandler = (cmd, ctx) => {
     try {
       if (!docs[i] || typeof docs[i] !== 'object' || Array.isArray(docs[i])) throw badValue('a document to insert must be an object');
       checkSize(docs[i], true);
-      put(ctx, coll, coll.insert(docs[i]));
+      // Validated as stored: with its _id (generated here when the client sent none).
+      const doc = docs[i]._id === undefined ? { _id: new ObjectId(), ...docs[i] } : docs[i];
+      checkDocument(coll.options, doc, null, cmd.bypassDocumentValidation);
+      put(ctx, coll, coll.insert(doc));
       n++;
     } catch (err) {
       writeErrors.push(writeError(i, err));
@@ -58,9 +63,10 @@ export const insert: CommandHandler = (cmd, ctx) => {
 };
 
 /** One update statement; returns counts and the upserted id, or throws a MongoDB error. */
-function updateOne(ctx: CommandContext, coll: Collection, stmt: Document): { n: number; nModified: number; upserted?: unknown } {
+function updateOne(ctx: CommandContext, coll: Collection, stmt: Document, bypass: unknown): { n: number; nModified: number; upserted?: unknown } {
   const { q = {}, u, multi = false, upsert = false, arrayFilters } = stmt;
   if (u === undefined) throw badValue('update statement needs u');
+  checkHint(coll, stmt.hint);
   const collation = collationFor(coll, stmt.collation);
   const targets = matching(coll, q, collation);
   const chosen = multi ? targets : targets.slice(0, 1);
@@ -70,6 +76,7 @@ function updateOne(ctx: CommandContext, coll: Collection, stmt: Document): { n: 
     let doc = applyUpdate(base, u, { inserting: true, arrayFilters, collation });
     if (doc._id === undefined) doc = { _id: base._id ?? new ObjectId(), ...doc };
     checkSize(doc, true);
+    checkDocument(coll.options, doc, null, bypass);
     doc = coll.insert(doc);
     put(ctx, coll, doc);
     return { n: 1, nModified: 0, upserted: doc._id };
@@ -79,6 +86,7 @@ function updateOne(ctx: CommandContext, coll: Collection, stmt: Document): { n: 
     const next = applyUpdate(old, u, { inserting: false, arrayFilters, query: q, collation });
     if (sameBytes(old, next)) continue;
     checkSize(next, false);
+    checkDocument(coll.options, next, old, bypass);
     coll.replace(old, next);
     put(ctx, coll, next);
     nModified++;
@@ -99,7 +107,7 @@ export const update: CommandHandler = (cmd, ctx) => {
   let nModified = 0;
   (cmd.updates as Document[] ?? []).some((stmt, index) => {
     try {
-      const r = updateOne(ctx, coll, stmt);
+      const r = updateOne(ctx, coll, stmt, cmd.bypassDocumentValidation);
       n += r.n;
       nModified += r.nModified;
       if (r.upserted !== undefined) upserted.push({ index, _id: r.upserted });
@@ -120,6 +128,7 @@ export const remove: CommandHandler = (cmd, ctx) => {
   let n = 0;
   for (const stmt of (cmd.deletes ?? []) as Document[]) {
     const collation = collationFor(coll, stmt.collation);
+    checkHint(coll, stmt.hint);
     matcher(stmt.q ?? {}, collation); // an invalid filter fails even on a missing collection
     if (!coll) continue;
     const found = matching(coll, stmt.q ?? {}, collation);
@@ -135,6 +144,7 @@ export const remove: CommandHandler = (cmd, ctx) => {
 export const findAndModify: CommandHandler = (cmd, ctx) => {
   const name = cmd.findAndModify ?? cmd.findandmodify;
   const coll = ctx.engine.ensureCollection(ctx.db, name);
+  checkHint(coll, cmd.hint);
   const collation = collationFor(coll, cmd.collation);
   const [target] = findDocs(coll, cmd.query ?? {}, { sort: cmd.sort, limit: 1, collation });
   const project = (doc: Document | null) => (doc && cmd.fields && Object.keys(cmd.fields).length ? projectDocs([doc], cmd.fields, { filter: cmd.query, collation })[0] : doc);
@@ -152,6 +162,7 @@ export const findAndModify: CommandHandler = (cmd, ctx) => {
     let doc = applyUpdate(base, cmd.update, { inserting: true, arrayFilters: cmd.arrayFilters, collation });
     if (doc._id === undefined) doc = { _id: base._id ?? new ObjectId(), ...doc };
     checkSize(doc, true);
+    checkDocument(coll.options, doc, null, cmd.bypassDocumentValidation);
     doc = coll.insert(doc);
     put(ctx, coll, doc);
     return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: cmd.new ? project(doc) : null, ok: 1 };
@@ -159,6 +170,7 @@ export const findAndModify: CommandHandler = (cmd, ctx) => {
   const next = applyUpdate(target, cmd.update, { inserting: false, arrayFilters: cmd.arrayFilters, query: cmd.query, collation });
   if (!sameBytes(target, next)) {
     checkSize(next, false);
+    checkDocument(coll.options, next, target, cmd.bypassDocumentValidation);
     coll.replace(target, next);
     put(ctx, coll, next);
   }

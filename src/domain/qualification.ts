@@ -231,7 +231,8 @@ export async function setUserActive(userId: string | Types.ObjectId, active: boo
   }
   if (user.isActive === active) return user;
   if (!active && user.userType === 'internal') await assertNoLockOut({ user: { id: user._id, isActive: false } }, 'Deactivating this user');
-  await UserModel.updateOne({ _id: user._id }, active ? { $set: { isActive: true } } : { $set: { isActive: false }, $inc: { sessionEpoch: 1 } });
+  // Activating also ends a SCIM deprovisioning (DELETE): the user is back, so SCIM sees them again.
+  await UserModel.updateOne({ _id: user._id }, active ? { $set: { isActive: true, deprovisionedAt: null } } : { $set: { isActive: false }, $inc: { sessionEpoch: 1 } });
   await recordAudit(ctx, { action: active ? 'user.activated' : 'user.deactivated', target: label(user), before: { isActive: !active }, after: { isActive: active } });
   return findUserOr404(user._id);
 }

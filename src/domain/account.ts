@@ -3,7 +3,7 @@
  * password (the current one required). Changing the password ends every other session of the user.
  */
 import { UserModel, type UserDoc } from '../data/models';
-import { selfContext, type Origin } from './actor';
+import { assertOwnerPresent, selfContext, type Origin } from './actor';
 import { recordAudit } from './audit';
 import { ValidationError } from './errors';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords';
@@ -34,6 +34,7 @@ export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, o
 
 /** Checks the current password, sets the new one and bumps the session epoch (other sessions end). */
 export async function changeOwnPassword(userId: UserDoc['_id'], current: string, next: string, origin?: Origin): Promise<UserDoc> {
+  assertOwnerPresent(origin, 'Changing the password');
   const user = await UserModel.findById(userId).select('+passwordHash');
   if (!user) throw new ValidationError('Some fields need attention.', { currentPassword: 'Sign in again.' });
   if (!user.passwordHash || !(await verifyPassword(user.passwordHash, current))) {

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { Database } from './data/connection';
 import { configureSiteCache } from './data/site-cache';
-import { sessionMiddleware } from './auth/session';
+import { sessionCookieName, sessionMiddleware } from './auth/session';
 import { loadSessionUsers } from './auth/areas';
 import { csrfMiddleware } from './auth/csrf';
 import cookieParser from 'cookie-parser';
@@ -101,6 +101,7 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   // People: forms, sessions in the database, CSRF tokens.
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMITS.form, parameterLimit: 100 }));
   app.use(express.json({ limit: BODY_LIMITS.form }));
+  app.set('session cookie', sessionCookieName(config.isProduction));
   app.use(sessionMiddleware(config, db.connection));
   app.use(passport.initialize());
   app.use(loadSessionUsers(config.session.absoluteMs));

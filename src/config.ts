@@ -13,8 +13,8 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** TCP port of the HTTP server. */
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  /** Interface to listen on. */
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Interface to listen on. Loopback by default; production behind a load balancer sets 0.0.0.0. */
+  HOST: z.string().min(1).default('127.0.0.1'),
   /** A real MongoDB (replica set, Atlas). Unset: the embedded development engine, kept in DATA_DIR/db. */
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(),
   /** Where the embedded database and the generated session secret live. */

@@ -139,15 +139,15 @@ const ERRORS: Record<string, string> = {
 };
 
 function operationObject(op: Op) {
-  const params = [...op.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: m[1] === 'page' ? { type: 'string', pattern: '^[a-z0-9-]{1,40}$' } : idString }));
+  const params: { name: string; in: string; required: boolean; description?: string; schema: typeof idString }[] = [...op.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: m[1] === 'page' ? { type: 'string', pattern: '^[a-z0-9-]{1,40}$' } : idString }));
   if (op.query) {
     const q = z.toJSONSchema(userListQuery, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, object> };
     for (const [name, schema] of Object.entries(q.properties ?? {})) params.push({ name, in: 'query', required: false, schema: schema as typeof idString });
   }
   const responses: Record<string, object> = {};
   if (op.csv) {
-    responses[String(op.ok)] = { description: 'CSV, streamed; values exactly as uploaded unless spreadsheetSafe=true', content: { 'text/csv': { schema: { type: 'string' } } } };
-    params.push({ name: 'spreadsheetSafe', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false'] } as unknown as typeof idString });
+    responses[String(op.ok)] = { description: "CSV, streamed; spreadsheet-safe by default (a cell starting with =, +, -, @, tab or CR gets a ' prefix); raw=true returns the values exactly as uploaded", content: { 'text/csv': { schema: { type: 'string' } } } };
+    params.push({ name: 'raw', in: 'query', required: false, description: 'true: values exactly as uploaded, formulas included (default false: spreadsheet-safe)', schema: { type: 'string', enum: ['true', 'false'] } as unknown as typeof idString });
   }
   else if (op.path === V1.openapi) responses['200'] = { description: 'OpenAPI 3.1 document', content: json({ type: 'object' }) };
   else responses[String(op.ok)] = op.response ? { description: 'OK', content: json(ref(op.response)) } : { description: 'No content' };

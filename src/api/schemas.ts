@@ -95,7 +95,7 @@ export const jobPatchBody = z.strictObject({
 
 /** Query of the job result files: ?spreadsheetSafe=true neutralises formula cells (default: raw, as uploaded). */
 export const resultsQuery = z.object({
-  spreadsheetSafe: z.enum(['true', 'false'], { error: 'Use true or false.' }).optional(),
+  raw: z.enum(['true', 'false'], { error: 'Use true or false.' }).optional(),
 });
 
 /** Permission names, checked against the known ones in the domain (an unknown one is named back). */

@@ -8,7 +8,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Types } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
-import { SESSION_COOKIE } from './session';
+import { sessionCookieOf } from './session';
 import { loginAsStillAllowed } from '../domain/login-as';
 import type { SelfOrigin } from '../domain/actor';
 
@@ -56,7 +56,7 @@ function save(req: Request): Promise<void> {
  * when the store returned a session for it (after checking the signature); otherwise it made a new id.
  */
 function sessionWasStored(req: Request): boolean {
-  const raw = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE.replace('.', '\\.')}=([^;]+)`).exec(req.headers.cookie ?? '')?.[1];
+  const raw = new RegExp(`(?:^|;\\s*)${sessionCookieOf(req).replace('.', '\\.')}=([^;]+)`).exec(req.headers.cookie ?? '')?.[1];
   if (!raw) return false;
   let value: string;
   try {
@@ -109,7 +109,9 @@ export async function signOut(req: Request, res: Response, area: Area): Promise<
     return;
   }
   await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
-  res.clearCookie(SESSION_COOKIE, { path: '/' });
+  const name = sessionCookieOf(req);
+  // A browser only accepts (and so clears) a __Host- cookie sent as Secure.
+  res.clearCookie(name, { path: '/', secure: name.startsWith('__Host-') });
 }
 
 /**

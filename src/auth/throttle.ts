@@ -30,9 +30,16 @@ export interface LoginThrottle {
   begin(username: string, ip: string): Promise<Attempt>;
 }
 
+/**
+ * Registration counts only what leaks: an answer that says an address is already registered (409).
+ * A typo (a weak password, a malformed address) says nothing about anyone, and a success creates an
+ * account, so neither is counted: an office behind one address registers as many people as it has.
+ */
 export interface RegistrationThrottle {
-  /** Counts a registration attempt from `ip`; throws TooManyRequestsError when over the limit. */
-  begin(ip: string): Promise<Attempt>;
+  /** Throws TooManyRequestsError while `ip` is over the limit (counts nothing): checked before the form is read. */
+  assertOpen(ip: string): Promise<void>;
+  /** Counts a conflict on a taken address from `ip`; throws TooManyRequestsError once over the limit. */
+  conflict(ip: string): Promise<void>;
 }
 
 const userIpKey = (username: string, ip: string) => `${username.trim().toLowerCase().slice(0, 200)}|${ip}`;
@@ -115,15 +122,16 @@ export function createRegistrationThrottle(connection: mongoose.Connection, limi
     duration: limits.windowSeconds,
     blockDuration: limits.windowSeconds,
   });
+  const what = 'registration attempts from your network';
   return {
-    async begin(ip) {
+    async assertOpen(ip) {
+      const state = await perIp.get(ip);
+      if (state && state.consumedPoints > limits.maxFailsPerIp) throw refusal(state, what, '');
+    },
+    async conflict(ip) {
+      // One atomic increment: of a burst of conflicts only the first maxFailsPerIp are answered 409.
       const over = await consume(perIp, ip);
-      if (over) throw refusal(over, 'registration attempts from your network', '');
-      return {
-        async succeeded() {
-          await perIp.reward(ip, 1);
-        },
-      };
+      if (over) throw refusal(over, what, '');
     },
   };
 }

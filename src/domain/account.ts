@@ -4,7 +4,7 @@
  * cancels every link still outstanding (reset, verification, email change).
  */
 import { UserModel, type UserDoc } from '../data/models';
-import { selfContext, type Origin } from './actor';
+import { assertOwnerPresent, selfContext, type Origin } from './actor';
 import { recordAudit } from './audit';
 import { ValidationError } from './errors';
 import { hashPassword, passwordProblem } from './passwords';
@@ -37,6 +37,7 @@ export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, o
 
 /** Checks the current password, sets the new one and bumps the session epoch (other sessions end). */
 export async function changeOwnPassword(userId: UserDoc['_id'], current: string, next: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<UserDoc> {
+  assertOwnerPresent(origin, 'Changing the password');
   const user = await UserModel.findById(userId).select('+passwordHash');
   if (!user) throw new ValidationError('Some fields need attention.', { currentPassword: 'Sign in again.' });
   if (!(await recheckPassword(user._id, current, recheck))) {

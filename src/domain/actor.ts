@@ -4,6 +4,7 @@
  * delegated admin groups they belong to.
  */
 import { trusted, Types } from 'mongoose';
+import { ForbiddenError } from './errors';
 import { DelegatedAdminGroupModel, PermissionSetModel, ProfileModel, UserModel, PERMISSIONS, type Permission, type UserType } from '../data/models';
 
 export type Channel = 'site' | 'admin' | 'api' | 'scim' | 'bulk' | 'system';
@@ -66,6 +67,18 @@ export async function effectivePermissions(user: { profile: Types.ObjectId; perm
 }
 
 export const systemContext: RequestContext = { actor: null, via: 'system' };
+
+/**
+ * Login As lets an admin see what the user sees and help, never take the account over: what proves who
+ * the owner is (the password, the email, the second factor and its recovery codes) is changed by the
+ * owner only. `what` names the change, e.g. "Setting up two-factor sign-in".
+ */
+export function assertOwnerPresent(origin: Origin, what: string): void {
+  const impersonator = typeof origin === 'object' && origin ? origin.impersonator : null;
+  if (impersonator) {
+    throw new ForbiddenError(`${what} is for the user themselves, not during Login As. End Login As; the user can do it after signing in.`);
+  }
+}
 
 /**
  * A user acting on their own account: named in the audit trail, with no administrative permission.

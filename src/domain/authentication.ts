@@ -44,10 +44,14 @@ export async function recordLogin(user: UserDoc, area: 'site' | 'admin' | 'login
   ]);
 }
 
-/** A refused password (or second-factor code) for a username that exists goes into that user's history. */
+/**
+ * A refused password (or second-factor code) goes into the history: that user's when the username exists,
+ * with `user` null otherwise. Both cases do the same work (one lookup, one insert), so the time a refusal
+ * takes does not tell whether the username exists.
+ */
 export async function recordFailedLogin(username: string, area: 'site' | 'admin', ip: string | undefined, userAgent: string | undefined): Promise<void> {
-  const user = await UserModel.findOne({ username: normaliseUsername(username) }).select('_id').lean();
-  if (!user) return;
+  const name = normaliseUsername(username).slice(0, 200);
+  const user = await UserModel.findOne({ username: name }).select('_id').lean();
   const at = new Date();
-  await LoginEventModel.create({ user: user._id, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, area, outcome: 'failure', expiresAt: historyExpiry(at) });
+  await LoginEventModel.create({ user: user?._id ?? null, username: name, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, area, outcome: 'failure', expiresAt: historyExpiry(at) });
 }

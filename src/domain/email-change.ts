@@ -13,7 +13,7 @@ import { searchTermsOf } from '../data/search-terms';
 import { EMAIL_PATTERN, SiteModel, UserModel, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { queueMail } from '../mail/queue';
-import { selfContext, type Origin } from './actor';
+import { assertOwnerPresent, selfContext, type Origin } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, ForbiddenError, InvalidLinkError, ValidationError } from './errors';
 import { lifecycleSettings } from './lifecycle-settings';
@@ -31,6 +31,7 @@ export function maskEmail(email: string): string {
 }
 
 export async function requestEmailChange(user: UserDoc, newEmail: string, password: string, where: LinkArea, recheck: PasswordRecheckThrottle, origin?: Origin, now: Date = new Date()): Promise<void> {
+  assertOwnerPresent(origin, 'Changing the email');
   const email = newEmail.trim().toLowerCase();
   const fields: Record<string, string> = {};
   if (!email) fields.newEmail = 'Enter your new email address.';

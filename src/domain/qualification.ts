@@ -219,7 +219,8 @@ export async function setUserActive(userId: string | Types.ObjectId, active: boo
     throw new ConflictError("You can't deactivate yourself.", {}, 'self_deactivation');
   }
   if (user.isActive === active) return user;
-  const write = () => UserModel.updateOne({ _id: user._id }, active ? { $set: { isActive: true } } : { $set: { isActive: false }, $inc: { sessionEpoch: 1 } });
+  // Activating also ends a SCIM deprovisioning (DELETE): the user is back, so SCIM sees them again.
+  const write = () => UserModel.updateOne({ _id: user._id }, active ? { $set: { isActive: true, deprovisionedAt: null } } : { $set: { isActive: false }, $inc: { sessionEpoch: 1 } });
   if (!active && user.userType === 'internal') {
     await withNoLockOut({ user: { id: user._id, isActive: false } }, 'Deactivating this user', write, async () => {
       await UserModel.updateOne({ _id: user._id, isActive: false }, { $set: { isActive: true } });

@@ -11,7 +11,7 @@ import { generateSecret, generateURI, verifySync } from 'otplib';
 import QRCode from 'qrcode';
 import { trusted } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
-import { selfContext, type Actor, type Origin, type RequestContext } from './actor';
+import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, ValidationError } from './errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
@@ -33,7 +33,8 @@ const normaliseRecovery = (code: string) => code.toLowerCase().replace(/[^a-z0-9
 export interface Enrolment { secret: string; uri: string; qrDataUrl: string }
 
 /** Starts (or shows again) an enrolment: a pending secret, as an otpauth URI and a QR code image. */
-export async function startEnrolment(user: UserDoc, opts: { fresh?: boolean } = {}): Promise<Enrolment> {
+export async function startEnrolment(user: UserDoc, opts: { fresh?: boolean; origin?: Origin } = {}): Promise<Enrolment> {
+  assertOwnerPresent(opts.origin, 'Setting up two-factor sign-in');
   if (user.mfaEnabled) throw new ConflictError('Two-factor sign-in is already on.', {}, 'mfa_enabled');
   const current = await UserModel.findById(user._id).select('+mfa').lean();
   let secret = opts.fresh ? null : current?.mfa?.pendingSecret ?? null;
@@ -58,6 +59,7 @@ function checkCode(secret: string, code: string, afterStep: number, now: Date): 
 
 /** Completes enrolment with a correct code; returns the recovery codes, shown once. */
 export async function confirmEnrolment(user: UserDoc, code: string, origin?: Origin, now: Date = new Date()): Promise<string[]> {
+  assertOwnerPresent(origin, 'Setting up two-factor sign-in');
   const current = await UserModel.findById(user._id).select('+mfa').lean();
   const pending = current?.mfa?.pendingSecret;
   if (current?.mfaEnabled) throw new ConflictError('Two-factor sign-in is already on.', {}, 'mfa_enabled');
@@ -101,6 +103,7 @@ export async function mfaStatus(userId: UserDoc['_id']): Promise<{ enabled: bool
 
 /** Turns two-factor off after the password is given again. */
 export async function disableOwnMfa(user: UserDoc, password: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<void> {
+  assertOwnerPresent(origin, 'Turning two-factor sign-in off');
   if (!(await recheckPassword(user._id, password, recheck))) {
     throw new ValidationError('Some fields need attention.', { password: 'Your current password is not correct.' });
   }

@@ -46,6 +46,14 @@ export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: R
   const changed = Object.fromEntries(Object.entries(edits).filter(([, v]) => v !== undefined));
   const before = Object.fromEntries(Object.keys(changed).map((k) => [k, user.get(k)]));
   user.set(changed);
+  // A new address is one nobody has confirmed: whoever changed it (an admin, the API, SCIM), the owner
+  // confirms it again before a site that asks for a confirmed address lets them in. The same address in
+  // another case is not a change (the schema lowercases it, so it is not marked modified).
+  if (user.isModified('email') && user.emailVerifiedAt) {
+    before.emailVerifiedAt = user.emailVerifiedAt;
+    changed.emailVerifiedAt = null;
+    user.emailVerifiedAt = null;
+  }
   await validateAndSave(user, {
     communityNickname: () => conflictFor('communityNickname'),
     username: () => conflictFor('username'),

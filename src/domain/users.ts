@@ -191,6 +191,10 @@ export async function createUser(input: NewUserInput, ctx: RequestContext, prech
   }
   Object.assign(fields, precheck);
   if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
+  // A taken username is found before the password is hashed: registration counts these conflicts per
+  // IP (they tell who has an account), and a burst of them must cost no argon2 work. The unique index
+  // still decides a race between two new users below.
+  if (await UserModel.exists({ username })) throw conflictFor('username');
   if (input.password !== undefined) {
     user.passwordHash = await hashPassword(input.password);
     user.passwordChangedAt = new Date();

@@ -116,14 +116,14 @@ const manageForm = (p: TwoFactorPages) => (req: Request) => async (r: Response) 
 
 export function setupSubmit(p: TwoFactorPages): RequestHandler {
   return formRoute(manageForm(p), async (req, res) => {
-    await renderManage(p, req, res, { enrolment: await startEnrolment(signedInUser(req, p.area), { fresh: true }) });
+    await renderManage(p, req, res, { enrolment: await startEnrolment(signedInUser(req, p.area), { fresh: true, origin: originOf(req, p.area) }) });
   });
 }
 
 export function enableSubmit(p: TwoFactorPages): RequestHandler {
   return formRoute(manageForm(p), async (req, res) => {
     const user = signedInUser(req, p.area);
-    refuseWithManage(p, req, res, async () => ({ enrolment: await startEnrolment(user).catch(() => null) }));
+    refuseWithManage(p, req, res, async () => ({ enrolment: await startEnrolment(user, { origin: originOf(req, p.area) }).catch(() => null) }));
     const { code } = readStrings(req.body, ['code'], [], 64);
     const codes = await confirmEnrolment(user, code, originOf(req, p.area));
     await renderManage(p, req, res, { recoveryCodes: codes });

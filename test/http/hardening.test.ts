@@ -9,6 +9,7 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { csrfFrom, GOOD_PASSWORD, postForm, registerGuest } from '../helpers/forms';
 import { ADMIN_PASSWORD, adminAgent, makeAdmin, makeStaff } from '../helpers/admin';
 import { ProfileModel, UserModel } from '../../src/data/models';
+import * as passwords from '../../src/domain/passwords';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -58,14 +59,16 @@ describe('sign-in throttling', () => {
 });
 
 describe('registration throttling', () => {
-  it('slows probing for taken addresses: refusals and conflicts count per IP, successes are given back', async () => {
+  const registerFrom = (ip: string) => (email: string, fields: Record<string, string> = {}) =>
+    postForm(request.agent(t.app), '/s/portal/register', '/s/portal/register', { firstName: 'P', lastName: 'Probe', email, password: GOOD_PASSWORD, ...fields }, ip);
+
+  it('counts only conflicts on a taken address: 4 answer 409, the fifth and then every registration from that IP 429', async () => {
     await registerGuest(t.app, { email: 'taken@example.com' });
-    const ip = '203.0.113.70';
-    const register = (email: string) => postForm(request.agent(t.app), '/s/portal/register', '/s/portal/register', { firstName: 'P', lastName: 'Probe', email, password: GOOD_PASSWORD }, ip);
-    // Successes from the same IP (a family, an office) do not use the allowance up.
+    const register = registerFrom('203.0.113.70');
+    // Successes from the same IP (a family, an office) never use the allowance.
     for (let i = 0; i < 6; i++) expect((await register(`household${i}@example.com`)).status).toBe(303);
     const probes = [];
-    for (let i = 0; i < 4; i++) probes.push((await register('taken@example.com')).status);
+    for (let i = 0; i < 4; i++) probes.push((await register('Taken@example.com')).status);
     expect(probes).toEqual([409, 409, 409, 409]);
     const fifth = await register('taken@example.com');
     expect(fifth.status).toBe(429);
@@ -76,6 +79,42 @@ describe('registration throttling', () => {
     expect(await UserModel.countDocuments({ username: 'fresh-after-limit@example.com' })).toBe(0);
     // The counters live in the database, shared by every instance.
     expect(await mongoose.connection.db!.collection('login_throttle').countDocuments({ key: 'register:ip:203.0.113.70' })).toBe(1);
+  });
+
+  it('lets 24 people register at once from one address', async () => {
+    const register = registerFrom('203.0.113.71');
+    const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => register(`office${i}@example.com`)));
+    expect(answers.map((r) => r.status)).toEqual(Array(24).fill(303));
+    expect(await UserModel.countDocuments({ username: /^office\d+@example\.com$/ })).toBe(24);
+    expect(await mongoose.connection.db!.collection('login_throttle').countDocuments({ key: 'register:ip:203.0.113.71' })).toBe(0);
+  });
+
+  it('does not count typos: ten refused forms (weak password, bad email, differing confirmation) block nobody', async () => {
+    const register = registerFrom('203.0.113.72');
+    const typos = [
+      ...Array.from({ length: 4 }, (_, i) => register(`typo${i}@example`, { password: 'short' })),
+      ...Array.from({ length: 3 }, (_, i) => register(`typo${i}.example.com`)),
+      ...Array.from({ length: 3 }, (_, i) => register(`typo-confirm${i}@example.com`, { passwordConfirm: `${GOOD_PASSWORD}x` })),
+    ];
+    for (const typo of typos) expect((await typo).status).toBe(422);
+    const colleague = await register('colleague@example.com');
+    expect(colleague.status).toBe(303);
+    expect(await UserModel.countDocuments({ username: 'colleague@example.com' })).toBe(1);
+  });
+
+  it('counts a burst of conflicts before any password is hashed: 4 answer 409, the other 16 answer 429, no argon2 work', async () => {
+    await registerGuest(t.app, { email: 'burst-taken@example.com' });
+    const hashes = jest.spyOn(passwords, 'hashPassword');
+    try {
+      const register = registerFrom('203.0.113.73');
+      const answers = await Promise.all(Array.from({ length: 20 }, () => register('burst-taken@example.com')));
+      const statuses = answers.map((r) => r.status);
+      expect(statuses.filter((s) => s === 409)).toHaveLength(4);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(16);
+      expect(hashes).not.toHaveBeenCalled();
+    } finally {
+      hashes.mockRestore();
+    }
   });
 });
 

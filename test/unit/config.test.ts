@@ -10,6 +10,8 @@ describe('loadConfig', () => {
     const dir = tmp();
     const c = loadConfig({ DATA_DIR: dir });
     expect(c.port).toBe(3000);
+    // Loopback unless told otherwise: production behind a load balancer sets HOST=0.0.0.0.
+    expect(c.host).toBe('127.0.0.1');
     expect(c.mongoUri).toBeUndefined();
     expect(c.logLevel).toBe('info');
     expect(c.session).toEqual({ idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000 });

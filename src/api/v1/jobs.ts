@@ -50,9 +50,10 @@ export function jobRoutes(router: Router, deps: AppDeps): void {
   });
 
   const results = (kind: ResultKind) => async (req: import('express').Request, res: import('express').Response) => {
-    // Raw by default (Bulk API 2.0 clients reconcile rows by their exact values); ?spreadsheetSafe=true
-    // neutralises formula cells for files that people open in a spreadsheet.
-    const spreadsheetSafe = parseInput(resultsQuery, req.query).spreadsheetSafe === 'true';
+    // Spreadsheet-safe by default: a result file is often opened by a person, and a cell such as
+    // =HYPERLINK(...) uploaded by someone else must not run. ?raw=true returns the exact values for
+    // clients that reconcile rows by them (Bulk API 2.0 style).
+    const spreadsheetSafe = parseInput(resultsQuery, req.query).raw !== 'true';
     const job = await findIngestJob(String(req.params.id), apiContext(res).actor);
     res.status(200).type('text/csv; charset=utf-8');
     await pipeline(resultsCsv(job, kind, { spreadsheetSafe }), res);

@@ -1,12 +1,16 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 
 /**
- * Sign-in history (successes and failed passwords or codes of known users), shown to the user on their
- * account page and to admins on the user page. Each event expires at `expiresAt` (LOGIN_HISTORY_DAYS
- * after it happened) through a TTL index.
+ * Sign-in history (successes, failed passwords or codes), shown to the user on their account page and to
+ * admins on the user page. A failure for a username nobody has is written too (`user` null, the attempted
+ * `username` kept), so a refused sign-in costs the same writes whoever the name belongs to (no timing
+ * tells them apart) and password spraying at made-up names leaves a trace. Each event expires at
+ * `expiresAt` (LOGIN_HISTORY_DAYS after it happened) through a TTL index.
  */
 const loginEventSchema = new Schema({
-  user: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+  user: { type: Schema.Types.ObjectId, ref: 'User', default: null },
+  /** The username typed, normalised (failures only). */
+  username: { type: String, default: undefined, maxlength: 200 },
   at: { type: Date, required: true, default: () => new Date() },
   ip: { type: String, default: null },
   userAgent: { type: String, default: null, maxlength: 300 },

@@ -11,7 +11,7 @@ import { changeOwnPassword, updateOwnProfile } from '../../domain/account';
 import { recordLogin } from '../../domain/authentication';
 import { localeFromAcceptLanguage } from '../../domain/locale';
 import { isTimeZone } from '../../data/models';
-import { NotFoundError, ValidationError } from '../../domain/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors';
 import { formRoute } from '../error-writer';
 import { assertMaySignIn } from '../../domain/verification';
 import { authenticateLogin } from '../../auth/login';
@@ -82,9 +82,11 @@ export function siteRouter(deps: AppDeps): Router {
   };
   site.post('/register', formRoute(registerForm, async (req, res) => {
     const s = res.locals.site!;
-    // Counted first (refusals and conflicts use it up; a success gives it back): the 409 for a taken
-    // address can't be used to test addresses at speed.
-    const attempt = await deps.registrationThrottle.begin(req.ip ?? 'unknown');
+    // Only conflicts on a taken address are counted (they tell whether someone has an account); an IP
+    // over the limit is refused before anything is read. The domain finds a taken address before it
+    // hashes the password, so a burst of probes is counted without any argon2 work.
+    const ip = req.ip ?? 'unknown';
+    await deps.registrationThrottle.assertOpen(ip);
     const f = readStrings(req.body, [], ['firstName', 'lastName', 'email', 'password', 'passwordConfirm', 'timeZone']);
     if (f.passwordConfirm !== undefined && f.passwordConfirm !== f.password) {
       throw new ValidationError('Some fields need attention.', { passwordConfirm: 'The two passwords differ. Type the same password twice.' });
@@ -102,8 +104,10 @@ export function siteRouter(deps: AppDeps): Router {
         timeZoneSidKey: f.timeZone && isTimeZone(f.timeZone) ? f.timeZone : 'GMT',
       },
       { ip: req.ip },
-    );
-    await attempt.succeeded();
+    ).catch(async (err: unknown) => {
+      if (err instanceof ConflictError && err.code === 'email_taken') await deps.registrationThrottle.conflict(ip);
+      throw err;
+    });
     if (s.allowUnverifiedSignIn === false) {
       // This site lets people in once their address is confirmed: the mail is on its way.
       res.status(201).render('site/check-email', { title: 'Check your mail', email: user.email });

@@ -84,6 +84,11 @@ describe('the OpenAPI document', () => {
     expect(res.body.paths['/users'].post.requestBody.content['application/json'].schema.properties.lastName).toBeDefined();
     expect(res.body.paths['/users'].post.requestBody.content['application/json'].schema.additionalProperties).toBe(false);
     expect(res.body.paths['/users'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['username', 'email', 'contactless', 'license', 'profile', 'site', 'active', 'q', 'cursor', 'limit']));
+    // Job result files: spreadsheet-safe unless raw=true.
+    const results = res.body.paths['/jobs/ingest/{id}/successfulResults'].get;
+    expect(results.parameters).toContainEqual(expect.objectContaining({ name: 'raw', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }));
+    expect(results.parameters.some((p: { name: string }) => p.name === 'spreadsheetSafe')).toBe(false);
+    expect(results.responses['200'].description).toMatch(/spreadsheet-safe by default/);
   });
 
   it('documents every route the router serves, and routes every documented operation', async () => {

@@ -167,21 +167,25 @@ describe('hostile uploads and spreadsheet-safe results', () => {
     ]);
   });
 
-  it('returns result cells exactly as uploaded by default, and with formulas neutralised when spreadsheetSafe=true', async () => {
+  it('returns result cells spreadsheet-safe by default (formulas neutralised), and exactly as uploaded with raw=true', async () => {
     const created = await createJob();
     const csv = `FirstName,LastName,Email,ProfileId\n"=HYPERLINK(""http://evil.example"")",+cmd,formula.ok@example.com,${ei}\n@SUM(A1),-2+3,not-an-email,${ei}\n`;
     expect((await upload(created.id, csv)).status).toBe(201);
     await close(created.id);
     await processAvailableJobs(worker);
-    const raw = (await results(created.id, 'successfulResults')).body as string;
-    expect(raw.split('\n')[1]).toMatch(/^[0-9a-f]{24},true,"=HYPERLINK\(""http:\/\/evil\.example""\)",\+cmd,formula\.ok@example\.com,/);
-    const safe = parse((await results(created.id, 'successfulResults?spreadsheetSafe=true')).body, { columns: true }) as Record<string, string>[];
+    const safe = parse((await results(created.id, 'successfulResults')).body, { columns: true }) as Record<string, string>[];
     expect(safe[0]).toMatchObject({ FirstName: "'=HYPERLINK(\"http://evil.example\")", LastName: "'+cmd", Email: 'formula.ok@example.com', sf__Created: 'true' });
-    const failed = parse((await results(created.id, 'failedResults?spreadsheetSafe=true')).body, { columns: true }) as Record<string, string>[];
+    const failed = parse((await results(created.id, 'failedResults')).body, { columns: true }) as Record<string, string>[];
     expect(failed[0]).toMatchObject({ FirstName: "'@SUM(A1)", LastName: "'-2+3", Email: 'not-an-email' });
-    const bad = await auth(request(t.app).get(`/api/v1/jobs/ingest/${created.id}/successfulResults?spreadsheetSafe=maybe`));
+    const raw = (await results(created.id, 'successfulResults?raw=true')).body as string;
+    expect(raw.split('\n')[1]).toMatch(/^[0-9a-f]{24},true,"=HYPERLINK\(""http:\/\/evil\.example""\)",\+cmd,formula\.ok@example\.com,/);
+    const rawFailed = parse((await results(created.id, 'failedResults?raw=true')).body, { columns: true }) as Record<string, string>[];
+    expect(rawFailed[0]).toMatchObject({ FirstName: '@SUM(A1)', LastName: '-2+3' });
+    // raw=false is the default, spelled out.
+    expect((await results(created.id, 'successfulResults?raw=false')).body).toBe((await results(created.id, 'successfulResults')).body);
+    const bad = await auth(request(t.app).get(`/api/v1/jobs/ingest/${created.id}/successfulResults?raw=maybe`));
     expect(bad.status).toBe(400);
-    expect(bad.body.error.fields).toEqual({ spreadsheetSafe: 'Use true or false.' });
+    expect(bad.body.error.fields).toEqual({ raw: 'Use true or false.' });
   });
 });
 

@@ -69,6 +69,19 @@ describe('log in and log out', () => {
     ]);
   });
 
+  it('writes one failed-login record for an unknown username as for a known one (same work; the attempted username is kept)', async () => {
+    const known = (await UserModel.findOne({ username: 'ada@example.com' }).lean())!;
+    const before = await LoginEventModel.countDocuments({ outcome: 'failure' });
+    expect((await logIn(request.agent(t.app), 'ada@example.com', 'not-the-password-1', '198.51.100.20')).status).toBe(401);
+    expect((await logIn(request.agent(t.app), ' Ghost@Example.com ', 'not-the-password-1', '198.51.100.20')).status).toBe(401);
+    expect(await LoginEventModel.countDocuments({ outcome: 'failure' })).toBe(before + 2);
+    const events = await LoginEventModel.find({ ip: '198.51.100.20' }).sort({ at: 1 }).lean();
+    expect(events.map((e) => [e.username, e.user ? String(e.user) : null, e.area, e.outcome])).toEqual([
+      ['ada@example.com', String(known._id), 'site', 'failure'],
+      ['ghost@example.com', null, 'site', 'failure'],
+    ]);
+  });
+
   it('goes to a same-site returnTo after login, never elsewhere', async () => {
     for (const [returnTo, expected] of [['/s/portal/account', '/s/portal/account'], ['//evil.example/x', '/s/portal/'], ['https://evil.example', '/s/portal/'], ['/\\evil.example', '/s/portal/']]) {
       const agent = request.agent(t.app);

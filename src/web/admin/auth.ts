@@ -9,7 +9,7 @@ import { loadActor } from '../../domain/actor';
 import { recordLogin } from '../../domain/authentication';
 import { NotFoundError } from '../../domain/errors';
 import { formRoute } from '../error-writer';
-import { ADMIN, field } from './common';
+import { ADMIN, field, typedField } from './common';
 import { holdForSecondFactor } from '../two-factor';
 
 export function adminAuthRouter(deps: AppDeps): Router {
@@ -21,7 +21,7 @@ export function adminAuthRouter(deps: AppDeps): Router {
     render(res, 'admin/login', { title: 'Admin log in', values: { username: '' }, returnTo: safeReturnTo(req.query.returnTo, '') });
   });
 
-  const loginForm = (req: Request) => ({ view: 'admin/login', locals: { A: ADMIN, title: 'Admin log in', values: { username: field(req, 'username').slice(0, 200) }, returnTo: safeReturnTo(field(req, 'returnTo'), '') } });
+  const loginForm = (req: Request) => ({ view: 'admin/login', locals: { A: ADMIN, title: 'Admin log in', values: { username: typedField(req, 'username').slice(0, 200) }, returnTo: safeReturnTo(typedField(req, 'returnTo'), '') } });
   router.post(ADMIN.login, formRoute(loginForm, async (req, res, next) => {
     const { returnTo } = loginForm(req).locals;
     const dest = returnTo.startsWith('/admin') ? returnTo : ADMIN.dashboard;
@@ -53,13 +53,14 @@ export function adminAuthRouter(deps: AppDeps): Router {
   const setupForm = (req: Request) => ({
     view: 'admin/setup',
     locals: {
-      A: ADMIN, title: 'Create the first administrator', token: field(req, 'token'),
-      values: { username: field(req, 'username').slice(0, 200), firstName: field(req, 'firstName').slice(0, 40), lastName: field(req, 'lastName').slice(0, 80) },
+      A: ADMIN, title: 'Create the first administrator', token: typedField(req, 'token'),
+      values: { username: typedField(req, 'username').slice(0, 200), firstName: typedField(req, 'firstName').slice(0, 40), lastName: typedField(req, 'lastName').slice(0, 80) },
     },
   });
   router.post(ADMIN.setup, formRoute(setupForm, async (req, res) => {
-    const { token, values } = setupForm(req).locals;
-    const admin = await completeSetup(token, { ...values, password: field(req, 'password') });
+    // Read strictly here (a repeated field is a 422); setupForm's lenient reads only refill a refused form.
+    const values = { username: field(req, 'username').slice(0, 200), firstName: field(req, 'firstName').slice(0, 40), lastName: field(req, 'lastName').slice(0, 80) };
+    const admin = await completeSetup(field(req, 'token'), { ...values, password: field(req, 'password') });
     await signIn(req, 'admin', admin);
     await recordLogin(admin, 'admin', req.ip, req.get('user-agent'));
     res.redirect(303, ADMIN.dashboard);

@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { loadActor, type Actor, type RequestContext } from '../../domain/actor';
-import { ForbiddenError } from '../../domain/errors';
+import { ForbiddenError, ValidationError } from '../../domain/errors';
 import { safeReturnTo } from '../../auth/areas';
 
 declare module 'express-session' {
@@ -69,17 +69,33 @@ export function flash(req: Request, kind: 'ok' | 'error', text: string, secret?:
   req.session.flash = { kind, text, ...(secret ? { secret } : {}) };
 }
 
-/** A string field of a form, or '' (objects and arrays never reach the domain). */
+const SEND_ONCE = 'Send this field once, as text.';
+
+/**
+ * A single-valued field of a form, or '' when absent. A field sent twice (`firstName=a&firstName=b`, a
+ * checkbox duplicated) or as an object is refused with 422 before anything is written, as the site forms
+ * do (readStrings): reading it as '' or "unchecked" would save something nobody typed.
+ */
 export function field(req: Request, name: string): string {
+  const v = (req.body as Record<string, unknown> | undefined)?.[name];
+  if (v === undefined) return '';
+  if (typeof v !== 'string') throw new ValidationError('Some fields need attention.', { [name]: SEND_ONCE });
+  return v;
+}
+
+/** What was typed in a field, for showing a refused form again only: never throws, '' for anything odd. */
+export function typedField(req: Request, name: string): string {
   const v = (req.body as Record<string, unknown> | undefined)?.[name];
   return typeof v === 'string' ? v : '';
 }
 
-/** A repeated form field (checkboxes) as a list of strings; one value arrives as a plain string. */
+/** A field that may repeat (a list of checkboxes) as strings; one value arrives as a plain string. */
 export function fieldList(req: Request, name: string): string[] {
   const v = (req.body as Record<string, unknown> | undefined)?.[name];
+  if (v === undefined) return [];
   if (typeof v === 'string') return v ? [v] : [];
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 200) : [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ValidationError('Some fields need attention.', { [name]: 'Send each choice as text.' });
+  return (v as string[]).slice(0, 200);
 }
 
 export function queryString(req: Request, name: string): string {

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { addToGroup, findGroupCandidates, listGroups, removeFromGroup, saveGroupName } from '../../domain/delegated-admin';
 import { formRoute, onRefusal } from '../error-writer';
 import { barChart, donutChart, shortDay } from './charts';
-import { ADMIN, actorOf, ctxOf, field, fieldList, firstUse, flash, newFormNonce, queryString } from './common';
+import { ADMIN, actorOf, ctxOf, field, fieldList, firstUse, flash, newFormNonce, queryString, typedField } from './common';
 
 function auditFilters(req: Request): AuditFilters {
   const to = parseDay(queryString(req, 'to'), '"to"');
@@ -90,7 +90,7 @@ export function adminSettingsRouter(): Router {
     res.redirect(303, ADMIN.licenses);
   }));
 
-  const tokensPage = async (req: Request, res: Response) => res.render('admin/api-tokens', { title: 'API tokens', tokens: await listApiTokens(ctxOf(req, res)), nonce: newFormNonce(), values: res.locals.error ? { name: field(req, 'name') } : {}, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
+  const tokensPage = async (req: Request, res: Response) => res.render('admin/api-tokens', { title: 'API tokens', tokens: await listApiTokens(ctxOf(req, res)), nonce: newFormNonce(), values: res.locals.error ? { name: typedField(req, 'name') } : {}, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
   router.get(ADMIN.tokens, (req, res) => tokensPage(req, res));
   router.post(ADMIN.tokens, formRoute((req) => (r) => tokensPage(req, r), async (req, res) => {
     if (!firstUse(req, field(req, '_once'))) {

@@ -12,6 +12,18 @@ interface Migration { id: string; run(): Promise<unknown> }
 
 const MIGRATIONS: Migration[] = [
   {
+    // SCIM externalId became one per provisioning client (scimExternalIds); the single externalId and its
+    // owner move into that list. Raw collection access: the schema no longer knows the old fields.
+    id: '2026-12-scim-external-ids-per-client',
+    async run() {
+      const users = UserModel.collection;
+      for await (const u of users.find({ externalId: { $type: 'string' } }, { projection: { externalId: 1, externalIdOwner: 1 } })) {
+        const entry = u.externalIdOwner ? [{ owner: u.externalIdOwner, value: u.externalId }] : [];
+        await users.updateOne({ _id: u._id }, { $set: { scimExternalIds: entry }, $unset: { externalId: '', externalIdOwner: '' } });
+      }
+    },
+  },
+  {
     // Profiles and permission sets became editable: whoever could manage internal users could already
     // do everything with users, so they keep the right to manage profiles (nobody is locked out).
     id: '2026-12-roles-manage-profiles',

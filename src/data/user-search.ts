@@ -115,7 +115,7 @@ export function userPageQuery(f: UserFilters, scope: UserScope | null, cursor: s
 export async function findUsersPage(f: UserFilters, scope: UserScope | null, cursor: string | undefined, limit: number): Promise<UserPage> {
   const size = Math.min(Math.max(1, limit), MAX_PAGE_SIZE);
   const rows = await userPageQuery(f, scope, cursor, limit);
-  const records = rows.slice(0, size) as UserPage['records'];
+  const records = rows.slice(0, size) as unknown as UserPage['records'];
   const last = records[records.length - 1];
   return { records, nextCursor: rows.length > size && last ? encodeCursor(last.createdAt, last._id) : null };
 }

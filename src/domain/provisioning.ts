@@ -33,7 +33,7 @@ export async function defaultProvisioningProfileId(): Promise<Types.ObjectId> {
 export async function provisionUser(input: NewUserInput, contact: { contactId?: string } | ContactInput | null, ctx: RequestContext): Promise<UserDoc> {
   // Uniqueness first: a client retrying a create it already made must hear 409, whatever else is wrong.
   if (await UserModel.exists({ username: normaliseUsername(input.username ?? input.email) })) throw conflictFor('username');
-  if (input.externalId && (await UserModel.exists({ externalId: input.externalId, externalIdOwner: input.externalIdOwner ?? null }))) throw conflictFor('externalId');
+  if (input.externalId && input.externalIdOwner && (await UserModel.exists({ scimExternalIds: trusted({ $elemMatch: { owner: input.externalIdOwner, value: input.externalId } }) }))) throw conflictFor('externalId');
   if (ctx.actor) assertUserAdministrator(ctx.actor);
   // Staff are managed in the admin area only: provisioning never makes an internal user (nor gives one a contact).
   const profile = /^[0-9a-f]{24}$/i.test(String(input.profileId)) ? await ProfileModel.findById(input.profileId).select('userType').lean() : null;

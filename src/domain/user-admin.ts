@@ -11,6 +11,7 @@ import { asEmailConflict, contactlessProfileOf } from './registration';
 import { isSiteMember } from './site-access';
 import { loadUserFor, managedView } from '../access';
 import { conflictFor, createUser } from './users';
+import { externalIdOf, withExternalId } from './external-ids';
 import { ValidationError } from './errors';
 import { PermissionSetModel } from '../data/models';
 import { validateAndSave } from './save';
@@ -43,9 +44,16 @@ export interface UserEdits {
 /** Changes the given fields only (the admin form sends its five, the API any of them). */
 export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: RequestContext & { actor: Actor }) {
   const user = await loadUserFor('edit', userId, ctx);
-  const changed = Object.fromEntries(Object.entries(edits).filter(([, v]) => v !== undefined));
-  const before = Object.fromEntries(Object.keys(changed).map((k) => [k, user.get(k)]));
+  const { externalId, externalIdOwner, ...plain } = edits;
+  const changed: Record<string, unknown> = Object.fromEntries(Object.entries(plain).filter(([, v]) => v !== undefined));
+  const before: Record<string, unknown> = Object.fromEntries(Object.keys(changed).map((k) => [k, user.get(k)]));
   user.set(changed);
+  // A SCIM client's externalId: only that client's own entry changes (src/domain/external-ids.ts).
+  if (externalId !== undefined && externalIdOwner) {
+    before.externalId = externalIdOf(user.scimExternalIds, externalIdOwner);
+    changed.externalId = externalId;
+    user.set('scimExternalIds', withExternalId(user.scimExternalIds, externalIdOwner, externalId));
+  }
   // A new address is one nobody has confirmed: whoever changed it (an admin, the API, SCIM), the owner
   // confirms it again before a site that asks for a confirmed address lets them in. The same address in
   // another case is not a change (the schema lowercases it, so it is not marked modified).
@@ -57,7 +65,7 @@ export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: R
   await validateAndSave(user, {
     communityNickname: () => conflictFor('communityNickname'),
     username: () => conflictFor('username'),
-    externalId: () => conflictFor('externalId'),
+    'scimExternalIds.owner': () => conflictFor('externalId'),
   });
   await recordAudit(ctx, { action: 'user.edited', target: { type: 'User', id: user._id, label: user.username }, before, after: changed });
   return user;

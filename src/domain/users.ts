@@ -83,7 +83,7 @@ export function conflictFor(field: string): ConflictError {
   if (field === 'contact') {
     return new ConflictError('That contact already belongs to another user.', { contactId: 'That contact already belongs to another user.' }, 'contact_taken');
   }
-  if (field === 'externalId') {
+  if (field === 'externalId' || field === 'scimExternalIds.owner') {
     return new ConflictError('Another user already has this externalId.', { externalId: 'Another user already has this externalId.' }, 'external_id_taken');
   }
   return new ConflictError('That record already exists.', {}, 'duplicate');
@@ -164,8 +164,7 @@ export async function prepareUser(input: NewUserInput, ctx: RequestContext, look
     site: input.siteId ? toObjectId(input.siteId, 'siteId') : null,
     isActive: input.isActive ?? true,
     usernameAsSent: input.usernameAsSent ?? null,
-    externalId: input.externalId ?? null,
-    externalIdOwner: input.externalId ? (input.externalIdOwner ?? null) : null,
+    scimExternalIds: input.externalId && input.externalIdOwner ? [{ owner: input.externalIdOwner, value: input.externalId }] : [],
   });
   const fields: FieldErrors = {};
   try {

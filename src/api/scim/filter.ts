@@ -33,7 +33,7 @@ interface Attribute { field: string; kind: Kind; constant?: string | boolean; ow
 const CORE: Record<string, Attribute> = {
   id: { field: '_id', kind: 'id' },
   username: { field: 'username', kind: 'lower' },
-  externalid: { field: 'externalId', kind: 'exact', ownedByClient: true },
+  externalid: { field: 'value', kind: 'exact', ownedByClient: true },
   emails: { field: 'email', kind: 'lower' },
   'emails.value': { field: 'email', kind: 'lower' },
   'emails.type': { field: '', kind: 'constant', constant: 'work' },
@@ -122,7 +122,8 @@ function comparison(f: Filter & { attrPath: string }, ctx: Context, within?: str
   if (!attr) throw invalid(`Filtering on "${f.attrPath}" is not supported; use ${SUPPORTED}.`);
   const op = f.op;
   const value = 'compValue' in f ? compValue(f, ctx) : undefined;
-  const owned = (q: Query): Query => (attr.ownedByClient ? { $and: [q, { externalIdOwner: ctx.client }] } : q);
+  // externalId: conditions on the calling client's own entry of scimExternalIds, never another client's.
+  const owned = (q: Query): Query => (attr.ownedByClient ? { scimExternalIds: trusted({ $elemMatch: { owner: ctx.client, ...q } }) } : q);
   switch (attr.kind) {
     case 'constant':
       return constantMatches(attr.constant!, op, value, f.attrPath) ? EVERYTHING : NOTHING;

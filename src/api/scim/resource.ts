@@ -14,6 +14,7 @@ import { UserModel, type UserDoc } from '../../data/models';
 import type { UserEdits } from '../../domain/user-admin';
 import { ScimRequestError } from './scim-error';
 import { SCIM } from './schemas';
+import { externalIdOf } from '../../domain/external-ids';
 
 export const toScimLocale = (v: string | null | undefined) => (v ? v.replace('_', '-') : undefined);
 export const fromScimLocale = (v: string | undefined) => (v ? v.replace('-', '_') : undefined);
@@ -27,7 +28,7 @@ function userNameOf(u: UserDoc): string {
 
 /** `client`: the caller (the API token's admin); externalId is shown to the client that set it only. */
 export function toScim(u: UserDoc, base: string, names: Names, client: Types.ObjectId) {
-  const ownExternalId = u.externalId && u.externalIdOwner && client.equals(u.externalIdOwner) ? u.externalId : undefined;
+  const ownExternalId = externalIdOf(u.scimExternalIds, client) ?? undefined;
   return {
     schemas: [SCIM.core, SCIM.extension],
     id: String(u._id),
@@ -152,7 +153,7 @@ export function resourceToChanges(wanted: ScimUserBody, user: UserDoc, client: T
   if (ext?.profileId && ext.profileId.toLowerCase() !== String(user.profile)) {
     throw new ScimRequestError('profileId cannot be changed over SCIM: change the license in the admin area.', 'mutability');
   }
-  const ownExternalId = user.externalIdOwner && client.equals(user.externalIdOwner) ? user.externalId : null;
+  const ownExternalId = externalIdOf(user.scimExternalIds, client);
   const wantedExternalId = wanted.externalId ?? (how === 'PUT' ? ownExternalId : null);
   const target: Partial<UserEdits> = {
     username: wanted.userName.toLowerCase(),
@@ -165,10 +166,11 @@ export function resourceToChanges(wanted: ScimUserBody, user: UserDoc, client: T
     languageLocaleKey: fromScimLocale(wanted.preferredLanguage) ?? defaultOf('languageLocaleKey'),
     timeZoneSidKey: wanted.timezone ?? defaultOf('timeZoneSidKey'),
   };
-  if (wantedExternalId !== ownExternalId) Object.assign(target, { externalId: wantedExternalId, externalIdOwner: wantedExternalId ? client : null });
   const edits = Object.fromEntries(
-    Object.entries(target).filter(([k, v]) => (k === 'externalIdOwner' ? 'externalId' in target : v !== (user.get(k) ?? (k === 'usernameAsSent' ? user.username : undefined)))),
+    Object.entries(target).filter(([k, v]) => v !== (user.get(k) ?? (k === 'usernameAsSent' ? user.username : undefined))),
   ) as Partial<UserEdits>;
+  // Only this client's own externalId changes; other clients' ids stay (src/domain/external-ids.ts).
+  if (wantedExternalId !== ownExternalId) Object.assign(edits, { externalId: wantedExternalId, externalIdOwner: client });
   const active = wanted.active === undefined || wanted.active === (user.isActive !== false) ? undefined : wanted.active;
   return { edits, active };
 }

@@ -80,9 +80,14 @@ const userSchema = new Schema(
     lastLoginAt: { type: Date, default: null },
     /** SCIM: the userName exactly as the provisioning client sent it (`username` is its lower-cased form). */
     usernameAsSent: { type: String, default: null, maxlength: [80, 'Use at most 80 characters.'] },
-    /** SCIM: the provisioning client's own id for the user, unique per client (the API token's admin). */
-    externalId: { type: String, default: null, maxlength: [255, 'Use at most 255 characters.'] },
-    externalIdOwner: { type: Schema.Types.ObjectId, ref: 'User', default: null },
+    /**
+     * SCIM: each provisioning client's own id for the user (the client is the API token's admin), unique
+     * per client; clients never see or overwrite each other's (src/domain/external-ids.ts).
+     */
+    scimExternalIds: {
+      type: [{ _id: false, owner: { type: Schema.Types.ObjectId, ref: 'User', required: true }, value: { type: String, required: true, maxlength: [255, 'Use at most 255 characters.'] } }],
+      default: [],
+    },
     /** SCIM DELETE: deactivated and gone from SCIM, kept for the audit trail and the admin area. */
     deprovisionedAt: { type: Date, default: null },
     /** When the user proved they read mail at `email` (a verification, invitation or reset link). */
@@ -116,7 +121,7 @@ userSchema.index({ communityNickname: 1 }, { unique: true, collation: { locale: 
 // A contact belongs to at most one user; contactless users (null) are exempt.
 userSchema.index({ contact: 1 }, { unique: true, partialFilterExpression: { contact: { $type: 'objectId' } } });
 userSchema.index({ email: 1 });
-userSchema.index({ externalId: 1, externalIdOwner: 1 }, { unique: true, partialFilterExpression: { externalId: { $type: 'string' } } });
+userSchema.index({ 'scimExternalIds.owner': 1, 'scimExternalIds.value': 1 }, { unique: true, partialFilterExpression: { 'scimExternalIds.value': { $type: 'string' } } });
 userSchema.index({ createdAt: -1, _id: -1 });
 userSchema.index({ profile: 1 });
 userSchema.index({ permissionSets: 1 });

@@ -27,7 +27,7 @@ async function loggedInAs(email: string): Promise<{ admin: request.Agent; user: 
   const start = await postForm(admin, '/admin', `/admin/users/${user._id}/login-as`, {});
   expect(start.headers.location).toBe('/s/portal/');
   expect((await admin.get('/s/portal/')).text).toContain('id="login-as-banner"');
-  return { admin, user: (await UserModel.findById(user._id).lean())! };
+  return { admin, user: (await UserModel.findById(user._id).lean()) as unknown as User & { _id: unknown } };
 }
 
 const stored = async (id: unknown) => (await UserModel.findById(id).select('+passwordHash +mfa').lean())!;

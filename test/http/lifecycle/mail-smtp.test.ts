@@ -4,11 +4,10 @@
  * link opens its page. Site (registration, forgot password, email change), admin (new user, reset
  * link, invitation again), API (create user, invitation again), SCIM (create) and a bulk ingest job.
  */
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import request from 'supertest';
 import { trusted } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
+import { startSmtpCapture, type SmtpCapture } from '../../helpers/smtp';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { GOOD_PASSWORD, postForm, registerGuest } from '../../helpers/forms';
 import { adminToken } from '../api/tokens';
@@ -19,42 +18,26 @@ import { settleDetached } from '../../../src/jobs/detached';
 import { processAvailableJobs } from '../../../src/jobs/ingest-worker';
 import { SCIM } from '../../../src/api/scim/schemas';
 
-interface Received { to: string[]; raw: string }
-
 let t: TestApp;
-let server: SMTPServer;
+let smtp: SmtpCapture;
 let port = 0;
 let token: string;
 let ei: string;
-const received: Received[] = [];
 
 beforeAll(async () => {
   t = await startTestApp('lifecycle-mail-smtp');
-  server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.server.address() as AddressInfo).port;
+  smtp = await startSmtpCapture();
+  port = smtp.port;
   token = (await adminToken()).token;
   await makeAdmin();
   ei = String((await ProfileModel.findOne({ name: 'External Identity User' }).lean())!._id);
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await smtp.close();
   await t.stop();
 });
 beforeEach(() => {
-  received.length = 0;
+  smtp.received.length = 0;
 });
 
 /** Runs the delivery worker over SMTP, as a portal with SMTP_URL does. */
@@ -70,8 +53,8 @@ async function deliverOverSmtp(): Promise<number> {
 
 /** The link of the message that arrived for `to` (text part, quoted-printable undone), as a path. */
 function arrivedLink(to: string, subject: RegExp): string {
-  const mail = received.filter((r) => r.to.includes(to)).find((r) => subject.test(/^Subject: (.*)$/m.exec(r.raw)?.[1] ?? ''));
-  if (!mail) throw new Error(`no mail to ${to} matching ${subject} arrived; got ${received.map((r) => r.to.join()).join(' ')}`);
+  const mail = smtp.received.filter((r) => r.to.includes(to)).find((r) => subject.test(/^Subject: (.*)$/m.exec(r.raw)?.[1] ?? ''));
+  if (!mail) throw new Error(`no mail to ${to} matching ${subject} arrived; got ${smtp.received.map((r) => r.to.join()).join(' ')}`);
   const text = mail.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
   const m = /https?:\/\/[^\s"<]+\?token=[A-Za-z0-9_-]{43}/.exec(text);
   if (!m) throw new Error('no link in the mail');
@@ -106,7 +89,7 @@ describe('site', () => {
     const res = await postForm(agent, '/s/portal/account', '/s/portal/account/email', { newEmail: 'moved@example.com', password: GOOD_PASSWORD });
     expect(res.status).toBe(303);
     expect(await deliverOverSmtp()).toBe(3); // verification of the registration, confirmation, notice to the old address
-    expect(received.some((r) => r.to.includes('mover@example.com') && /n\*\*\*|m\*\*\*@e\*\*\*\.com/.test(r.raw))).toBe(true);
+    expect(smtp.received.some((r) => r.to.includes('mover@example.com') && /n\*\*\*|m\*\*\*@e\*\*\*\.com/.test(r.raw))).toBe(true);
     await expectWorkingLink(arrivedLink('moved@example.com', /./), agent);
   });
 });
@@ -139,7 +122,7 @@ describe('API and SCIM', () => {
     expect(res.status).toBe(201);
     expect(await deliverOverSmtp()).toBe(1);
     await expectWorkingLink(arrivedLink('api-user@example.com', /invited/i));
-    received.length = 0;
+    smtp.received.length = 0;
     expect((await api('post', `/v1/users/${res.body.id}/invitation`)).status).toBeLessThan(300);
     expect(await deliverOverSmtp()).toBe(1);
     await expectWorkingLink(arrivedLink('api-user@example.com', /invited/i));

@@ -4,49 +4,29 @@
  * (the clock is moved, never waited for), a worker that died mid-delivery is taken over after its lease,
  * and a message that keeps failing ends as failed.
  */
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { startTestApp, type TestApp } from '../../helpers/app';
+import { startSmtpCapture, type Received, type SmtpCapture } from '../../helpers/smtp';
 import { MailMessageModel } from '../../../src/data/models';
 import { queueMail } from '../../../src/mail/queue';
 import { deliverDueMail, backoffMs } from '../../../src/mail/worker';
 import { smtpTransport, type MailTransport } from '../../../src/mail/transport';
 
-interface Received { from: string; to: string[]; raw: string }
-
 let t: TestApp;
-let server: SMTPServer;
+let smtp: SmtpCapture;
 let port = 0;
-const received: Received[] = [];
+let received: Received[] = [];
 /** The next deliveries the server refuses with a temporary error. */
 let refuseNext = 0;
 
 beforeAll(async () => {
   t = await startTestApp('mail-delivery');
-  server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        if (refuseNext > 0) {
-          refuseNext--;
-          const err = new Error('Mailbox busy, try again later') as Error & { responseCode: number };
-          err.responseCode = 451;
-          return callback(err);
-        }
-        received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.server.address() as AddressInfo).port;
+  // The next `refuseNext` deliveries are refused with a temporary error.
+  smtp = await startSmtpCapture(() => (refuseNext > 0 ? (refuseNext--, true) : false));
+  port = smtp.port;
+  received = smtp.received;
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await smtp.close();
   await t.stop();
 });
 beforeEach(async () => {

@@ -1,11 +1,12 @@
 /**
  * Opens the database: a real MongoDB when MONGODB_URI is set, otherwise the embedded development
- * engine, started in-process with its files in DATA_DIR/db. The only place that knows the difference.
+ * engine, started in its own worker thread of this process (so its work never holds the requests'
+ * event loop) with its files in DATA_DIR/db. The only place that knows the difference.
  */
 import path from 'node:path';
 import mongoose from 'mongoose';
 import type { Logger } from 'pino';
-import { startEmbeddedMongo, type EmbeddedMongo } from '../embedded-mongo';
+import { startEmbeddedMongoThread, type EmbeddedMongoThread } from '../embedded-mongo';
 
 // Queries never take operators from request data: a filter value that is an object is cast, not obeyed.
 mongoose.set('sanitizeFilter', true);
@@ -29,14 +30,32 @@ export interface ConnectOptions {
 }
 
 export async function connectDatabase(opts: ConnectOptions): Promise<Database> {
-  let embedded: EmbeddedMongo | undefined;
+  let embedded: EmbeddedMongoThread | undefined;
+  let closing = false;
   let uri = opts.mongoUri;
+  /**
+   * A thread that dies is logged and started again on the same files and the same port, so the
+   * driver's pool reconnects by itself (requests in flight meanwhile fail and are retried by the user).
+   */
+  const superviseEngine = (engine: EmbeddedMongoThread) => {
+    void engine.ended.then(async (err) => {
+      if (!err || closing) return;
+      opts.logger?.error({ err }, 'The embedded database thread died; starting it again on the same data');
+      try {
+        embedded = await startEmbeddedMongoThread({ dataDir: opts.embeddedDataDir ?? null, port: engine.port, logger: opts.logger });
+        superviseEngine(embedded);
+      } catch (restartErr) {
+        opts.logger?.error({ err: restartErr }, 'The embedded database could not be started again');
+      }
+    });
+  };
   if (!uri) {
-    embedded = await startEmbeddedMongo({
+    embedded = await startEmbeddedMongoThread({
       dataDir: opts.embeddedDataDir ?? null,
       port: 0,
       logger: opts.logger,
     });
+    superviseEngine(embedded);
     uri = `${embedded.uri.replace(/\/$/, '')}/portal`;
     opts.logger?.warn(
       { database: 'embedded', dataDir: opts.embeddedDataDir ?? '(memory)' },
@@ -55,6 +74,7 @@ export async function connectDatabase(opts: ConnectOptions): Promise<Database> {
       await embedded?.flush();
     },
     close: async () => {
+      closing = true;
       await mongoose.disconnect();
       await embedded?.stop();
     },

@@ -6,10 +6,12 @@
  */
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { Engine } from './engine';
 import { Persistence } from './persistence';
 import { createWireServer } from './server';
 import { removeExpired } from './ttl';
+import type { EngineThreadData, EngineThreadMessage } from './thread';
 
 export interface EmbeddedMongoOptions {
   /** A folder for the data; null or undefined keeps everything in memory (tests). */
@@ -92,6 +94,103 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
         persistence.compact(engine.stateRecords());
         persistence.close();
       }
+    },
+  };
+}
+
+export interface EmbeddedMongoThread extends EmbeddedMongo {
+  /** Settles when the thread has ended: after stop(), or with the error that ended it unexpectedly. */
+  readonly ended: Promise<Error | null>;
+  /** The thread itself (tests end it to check that a crash is reported). */
+  readonly worker: Worker;
+}
+
+/** Data folders opened by engine threads of this process: every thread shares the process's pid, so the LOCK file alone cannot tell them apart. */
+const threadDirs = new Set<string>();
+
+/** The thread's code: the compiled file, or, from TypeScript sources (tests, npm run dev), through tsx. */
+function threadSource(): { source: string; evaluate: boolean } {
+  const file = path.join(__dirname, `thread${path.extname(__filename)}`);
+  if (file.endsWith('.js')) return { source: file, evaluate: false };
+  return { source: `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, evaluate: true };
+}
+
+/**
+ * The engine in a worker thread of this process (the default for `npm start`): see ./thread.ts for why.
+ * Same options and handle as startEmbeddedMongo; the engine's log lines come to opts.logger, and a thread
+ * that ends without stop() (an exception, out of memory) is logged as an error and settles `ended` with it.
+ */
+export async function startEmbeddedMongoThread(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongoThread> {
+  const host = opts.host ?? '127.0.0.1';
+  if (!isLoopback(host)) throw new NonLoopbackRefused(host);
+  const dir = opts.dataDir ? path.resolve(opts.dataDir) : null;
+  if (dir && threadDirs.has(dir)) throw new Error(`The database folder ${dir} is in use by process ${process.pid}. Stop it first, or connect to it (npm run db) instead of opening the files twice.`);
+  if (dir) threadDirs.add(dir);
+  const { logger, ...data } = opts;
+  const { source, evaluate } = threadSource();
+  const worker = new Worker(source, { eval: evaluate, workerData: { ...data, host, dataDir: dir } satisfies EngineThreadData });
+  const calls = new Map<number, { resolve(): void; reject(err: Error): void }>();
+  let nextId = 0;
+  let stopping = false;
+  let ready: ((m: { uri: string; host: string; port: number }) => void) | null = null;
+  let failed: ((err: Error) => void) | null = null;
+  let lastError: Error | null = null;
+  let exited: Error | null = null;
+  const started = new Promise<{ uri: string; host: string; port: number }>((resolve, reject) => {
+    ready = resolve;
+    failed = reject;
+  });
+  worker.on('message', (m: EngineThreadMessage) => {
+    if (m.type === 'ready') ready?.(m);
+    else if (m.type === 'failed') failed?.(Object.assign(new Error(m.message), { stack: m.stack }));
+    else if (m.type === 'log') logger?.[m.level](m.obj as object, m.msg);
+    else if (m.type === 'done') {
+      const call = calls.get(m.id);
+      calls.delete(m.id);
+      if (m.error) call?.reject(new Error(m.error));
+      else call?.resolve();
+    }
+  });
+  worker.on('error', (err) => {
+    lastError = err;
+  });
+  const ended = new Promise<Error | null>((resolve) => {
+    worker.once('exit', (code) => {
+      if (dir) threadDirs.delete(dir);
+      const err = stopping ? null : (lastError ?? new Error(`The embedded database thread stopped unexpectedly (exit code ${code})`));
+      exited = err ?? new Error('The embedded database thread has stopped');
+      for (const call of calls.values()) call.reject(err ?? new Error('The embedded database thread has stopped'));
+      calls.clear();
+      failed?.(err ?? new Error('The embedded database thread has stopped'));
+      if (err && ready === null) logger?.error({ err }, 'embedded database: the engine thread died');
+      resolve(err);
+    });
+  });
+  const where = await started;
+  ready = null; // from here on, an unexpected exit is a crash to report
+  failed = null;
+  const call = (op: 'flush' | 'stop') =>
+    new Promise<void>((resolve, reject) => {
+      // A thread that has ended answers nothing: refuse at once rather than wait forever.
+      if (exited) return reject(exited);
+      const id = ++nextId;
+      calls.set(id, { resolve, reject });
+      worker.postMessage({ id, op });
+    });
+  return {
+    ...where,
+    worker,
+    ended,
+    flush: () => call('flush'),
+    stop: async () => {
+      if (stopping) return;
+      stopping = true;
+      try {
+        await call('stop');
+      } catch {
+        /* the thread had already ended: nothing left to stop */
+      }
+      await ended;
     },
   };
 }

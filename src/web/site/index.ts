@@ -170,9 +170,14 @@ export function siteRouter(deps: AppDeps): Router {
   }));
 
   /** A page with an audience (the seeded site's Community): open to its licenses and profiles only. */
-  site.get('/:page', requireSignIn, (req, res) => {
+  // An address that is no page of the site is a 404 for everyone: asking a visitor to sign in first
+  // would promise a page that is not there.
+  site.get('/:page', (req, res, next) => {
     const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page));
-    if (!page) throw new NotFoundError('There is nothing at this address.');
+    if (!page) throw new NotFoundError('There is no page at this address on this site.');
+    next();
+  }, requireSignIn, (req, res) => {
+    const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page))!;
     const user = req.siteUser!;
     if (mayOpenPage(page, user)) return res.render('site/page', { title: page.title, page });
     res.status(403).render('site/page-closed', { title: page.title, page, contactless: !user.contact && user.userType !== 'internal' });

@@ -11,6 +11,7 @@ import { isDomainError } from './domain/errors';
 import { startBackgroundWork } from './jobs';
 import { warmPasswordPolicy } from './domain/passwords';
 import { installProcessGuard } from './process-guard';
+import { warnOfSharedEmails } from './data/shared-emails';
 
 function readConfig(): Config {
   try {
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   installProcessGuard(logger);
   const db = await connectDatabase({ mongoUri: config.mongoUri, embeddedDataDir: embeddedDataDir(config.dataDir), logger });
   await seed();
+  await warnOfSharedEmails(logger);
 
   if (config.admin) {
     try {

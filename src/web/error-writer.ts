@@ -115,7 +115,7 @@ export function toDomainError(err: unknown): DomainError | null {
   }
 }
 
-const SCIM_UNIQUENESS = new Set(['username_taken', 'nickname_taken', 'contact_taken', 'external_id_taken']);
+const SCIM_UNIQUENESS = new Set(['username_taken', 'email_taken', 'nickname_taken', 'contact_taken', 'external_id_taken']);
 
 function fieldList(fields: Record<string, string>): string {
   return Object.entries(fields).map(([f, m]) => `${f}: ${m}`).join(' ');

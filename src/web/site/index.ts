@@ -6,12 +6,12 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import type { AppDeps } from '../deps';
 import { DEFAULT_SITE_SLUG } from '../../data/seed';
-import { assertSelfRegistrationOpen, findSiteBySlug, registerContactlessUser } from '../../domain/registration';
+import { assertSelfRegistrationOpen, findSiteBySlug, registerOrTellOwner } from '../../domain/registration';
 import { changeOwnPassword, updateOwnProfile } from '../../domain/account';
-import { recordLogin } from '../../domain/authentication';
 import { localeFromAcceptLanguage } from '../../domain/locale';
 import { isTimeZone } from '../../data/models';
-import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors';
+import { NotFoundError } from '../../domain/errors';
+import { normaliseUsername } from '../../domain/users';
 import { formRoute } from '../error-writer';
 import { assertMaySignIn } from '../../domain/verification';
 import { authenticateLogin } from '../../auth/login';
@@ -82,40 +82,30 @@ export function siteRouter(deps: AppDeps): Router {
   };
   site.post('/register', formRoute(registerForm, async (req, res) => {
     const s = res.locals.site!;
-    // Only conflicts on a taken address are counted (they tell whether someone has an account); an IP
-    // over the limit is refused before anything is read. The domain finds a taken address before it
-    // hashes the password, so a burst of probes is counted without any argon2 work.
+    // Only registrations with a taken address are counted (the page no longer says so, but a burst of
+    // them would still send mail to the owners); an IP over the limit is refused before anything is read.
     const ip = req.ip ?? 'unknown';
     await deps.registrationThrottle.assertOpen(ip);
     const f = readStrings(req.body, [], ['firstName', 'lastName', 'email', 'password', 'passwordConfirm', 'timeZone']);
-    if (f.passwordConfirm !== undefined && f.passwordConfirm !== f.password) {
-      throw new ValidationError('Some fields need attention.', { passwordConfirm: 'The two passwords differ. Type the same password twice.' });
-    }
     const locale = localeFromAcceptLanguage(req.get('accept-language'));
-    const user = await registerContactlessUser(
+    const outcome = await registerOrTellOwner(
       s,
       {
         firstName: f.firstName ?? '',
         lastName: f.lastName ?? '',
         email: f.email ?? '',
         password: f.password ?? '',
+        passwordConfirm: f.passwordConfirm,
         localeSidKey: locale,
         languageLocaleKey: locale,
         timeZoneSidKey: f.timeZone && isTimeZone(f.timeZone) ? f.timeZone : 'GMT',
       },
       { ip: req.ip },
-    ).catch(async (err: unknown) => {
-      if (err instanceof ConflictError && err.code === 'email_taken') await deps.registrationThrottle.conflict(ip);
-      throw err;
-    });
-    if (s.allowUnverifiedSignIn === false) {
-      // This site lets people in once their address is confirmed: the mail is on its way.
-      res.status(201).render('site/check-email', { title: 'Check your mail', email: user.email });
-      return;
-    }
-    await signIn(req, 'site', user);
-    await recordLogin(user, 'site', req.ip, req.get('user-agent'));
-    res.redirect(303, sitePaths(s.slug).home);
+    );
+    if (outcome.kind === 'address-taken') await deps.registrationThrottle.conflict(ip);
+    // The same page, status and words whether the account was made or the address already had one (its
+    // owner got a mail instead): the form never tells who has an account. Nobody is signed in here.
+    res.status(201).render('site/check-email', { title: 'Check your mail', email: normaliseUsername(f.email ?? '') });
   }));
 
   site.get('/login', (req, res) => {

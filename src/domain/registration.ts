@@ -104,11 +104,16 @@ export async function registerContactlessUser(site: SiteRecord, input: Registrat
  */
 export type RegistrationOutcome = { kind: 'created'; user: UserDoc } | { kind: 'address-taken' };
 
-export async function registerOrTellOwner(site: SiteRecord, input: RegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>, now: Date = new Date()): Promise<RegistrationOutcome> {
+/**
+ * `countTaken` runs for a taken address before any argon2 work (the route's per-IP throttle: it may
+ * throw TooManyRequestsError), so a burst of probes costs at most the allowance in hashing.
+ */
+export async function registerOrTellOwner(site: SiteRecord, input: RegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>, countTaken: () => Promise<void>, now: Date = new Date()): Promise<RegistrationOutcome> {
   try {
     return { kind: 'created', user: await registerContactlessUser(site, input, ctx) };
   } catch (err) {
     if (!(err instanceof ConflictError && err.code === 'email_taken')) throw err;
+    await countTaken();
     // createUser found the taken address before hashing; the same argon2 work is done now, so the
     // answer's time does not tell either.
     await hashPassword(input.password);

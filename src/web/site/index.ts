@@ -88,7 +88,7 @@ export function siteRouter(deps: AppDeps): Router {
     await deps.registrationThrottle.assertOpen(ip);
     const f = readStrings(req.body, [], ['firstName', 'lastName', 'email', 'password', 'passwordConfirm', 'timeZone']);
     const locale = localeFromAcceptLanguage(req.get('accept-language'));
-    const outcome = await registerOrTellOwner(
+    await registerOrTellOwner(
       s,
       {
         firstName: f.firstName ?? '',
@@ -101,8 +101,8 @@ export function siteRouter(deps: AppDeps): Router {
         timeZoneSidKey: f.timeZone && isTimeZone(f.timeZone) ? f.timeZone : 'GMT',
       },
       { ip: req.ip },
+      () => deps.registrationThrottle.conflict(ip),
     );
-    if (outcome.kind === 'address-taken') await deps.registrationThrottle.conflict(ip);
     // The same page, status and words whether the account was made or the address already had one (its
     // owner got a mail instead): the form never tells who has an account. Nobody is signed in here.
     res.status(201).render('site/check-email', { title: 'Check your mail', email: normaliseUsername(f.email ?? '') });

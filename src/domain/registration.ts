@@ -5,7 +5,7 @@
 import { LicenseModel, ProfileModel, type SiteRecord, type UserDoc } from '../data/models';
 import { siteBySlug } from '../data/site-cache';
 import type { RequestContext } from './actor';
-import { ConflictError, NotFoundError } from './errors';
+import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { createUser } from './users';
 import { sendVerificationLink } from './verification';
 import { findAccountBySignInName } from './email-owner';
@@ -90,12 +90,28 @@ export async function registerContactlessUser(site: SiteRecord, input: Registrat
     missing,
   );
   } catch (err) {
+    if (err instanceof ValidationError) throw asRegistrationFields(err);
     // On the registration form the username is the email: say so in the guest's terms.
     throw asEmailConflict(err);
   }
   // After registration: the address is confirmed by a link.
   await sendVerificationLink(user, { area: 'site', siteSlug: site.slug });
   return user;
+}
+
+/** The registration form's fields, in page order: its error summary lists problems in this order. */
+const REGISTRATION_FIELDS = ['firstName', 'lastName', 'email', 'password', 'passwordConfirm'] as const;
+
+/**
+ * Field problems in the form's terms: only fields on the page, in page order, one message each. The
+ * username (derived from the email) is not on the page: its problem is the email's, already listed.
+ */
+function asRegistrationFields(err: ValidationError): ValidationError {
+  const given: Record<string, string | undefined> = { ...err.fields };
+  if (given.username && !given.email) given.email = 'Enter a valid email address, like name@example.com.';
+  const fields: Record<string, string> = {};
+  for (const f of REGISTRATION_FIELDS) if (given[f]) fields[f] = given[f];
+  return new ValidationError(err.message, fields);
 }
 
 /**

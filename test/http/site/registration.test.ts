@@ -155,3 +155,24 @@ describe('self-registration', () => {
     expect((await request(t.app).get('/login')).headers.location).toBe('/s/portal/login');
   });
 });
+
+describe('the registration form lists every problem at once, in page order (issue 26 item 3)', () => {
+  it('reports all five fields together, in page order, once each, and nothing about a username that is not on the page', async () => {
+    const { res } = await registerGuest(t.app, { firstName: '', lastName: '', email: '', password: 'short', ...({ passwordConfirm: 'different' } as Record<string, string>) });
+    expect(res.status).toBe(422);
+    const linked = [...res.text.matchAll(/<li><a href="#f-(\w+)">/g)].map((m) => m[1]);
+    expect(linked).toEqual(['firstName', 'lastName', 'email', 'password', 'passwordConfirm']);
+    expect(res.text).toContain('5 problems');
+    expect(res.text).not.toContain('Enter a username.');
+    expect(res.text).not.toContain('f-username');
+    expect(await UserModel.countDocuments()).toBe(0);
+  });
+
+  it('a malformed address is one problem on the email field, not two', async () => {
+    const { res } = await registerGuest(t.app, { email: 'not-an-address' });
+    expect(res.status).toBe(422);
+    const linked = [...res.text.matchAll(/<li><a href="#f-(\w+)">/g)].map((m) => m[1]);
+    expect(linked).toEqual(['email']);
+    expect(res.text).not.toContain('A username looks like');
+  });
+});

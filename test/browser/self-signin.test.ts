@@ -1,5 +1,5 @@
 /**
- * Issue 26 items 1, 2 and 10 in Chromium: a person changes their email and signs in with the new address;
+ * Issue 26 items 1, 2, 3 and 10 in Chromium: password helpers on the register page; a person changes their email and signs in with the new address;
  * registering with a taken address shows the same page as a new one; an unknown page of a site is a
  * helpful 404. Every new or changed page at 1280 and 375 px: no sideways scrolling, no serious or critical
  * axe-core violation, no script error or CSP violation.
@@ -74,6 +74,38 @@ describeBrowser('self sign-in pages in a browser', () => {
     await page.close();
   }, 120_000);
 
+  it('register and account pages: show-password toggles and live strength guidance, the server still deciding', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = watchPageErrors(page);
+    await page.goto(`${t.baseUrl}/s/portal/register`);
+    const password = page.getByLabel('Password', { exact: true });
+    await page.getByLabel('First name').fill('Katherine');
+    await password.fill('short');
+    await expect(page.locator('#f-password-guidance').textContent()).resolves.toBe('Add 7 more characters.');
+    await password.fill('katherine-2024-x');
+    await expect(page.locator('#f-password-guidance').textContent()).resolves.toBe('Avoid your own name or email in the password.');
+    await password.fill(GOOD_PASSWORD);
+    await expect(page.locator('#f-password-guidance').textContent()).resolves.toContain('Looks good.');
+    await expect(password.getAttribute('aria-describedby')).resolves.toContain('f-password-guidance');
+    const toggle = page.getByRole('button', { name: 'Show password' }).first();
+    await toggle.click();
+    await expect(password.getAttribute('type')).resolves.toBe('text');
+    await expect(page.getByRole('button', { name: 'Hide password' }).getAttribute('aria-pressed')).resolves.toBe('true');
+    await page.getByRole('button', { name: 'Hide password' }).click();
+    await expect(password.getAttribute('type')).resolves.toBe('password');
+    // The guidance is help only: a weak password the script would pass is still the server's to refuse.
+    await page.getByLabel('Last name').fill('Johnson');
+    await page.getByLabel('Email').fill('katherine@example.com');
+    await password.fill('johnson-johnson');
+    await page.getByLabel('Confirm password').fill('johnson-johnson');
+    await page.getByRole('button', { name: 'Register' }).click();
+    await expect(page.locator('#f-password-error').isVisible()).resolves.toBe(true);
+    expect(await UserModel.exists({ username: 'katherine@example.com' })).toBeNull();
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
   async function check(context: BrowserContext, path: string, found: string[]) {
     const page = await context.newPage();
     const errors = watchPageErrors(page);
@@ -89,10 +121,10 @@ describeBrowser('self sign-in pages in a browser', () => {
     await page.close();
   }
 
-  it.each([[1280, 900], [375, 740]])('the login, check-your-mail and not-found pages at %i px: readable, no axe violation', async (width, height) => {
+  it.each([[1280, 900], [375, 740]])('the login, register, check-your-mail, account and not-found pages at %i px: readable, no axe violation', async (width, height) => {
     const found: string[] = [];
     const context = await browser.newContext({ viewport: { width, height }, bypassCSP: true });
-    for (const path of ['/s/portal/login', '/s/portal/no-such-page', '/admin/login']) await check(context, path, found);
+    for (const path of ['/s/portal/login', '/s/portal/register', '/s/portal/no-such-page', '/admin/login']) await check(context, path, found);
     // The check-your-mail page is the answer to a post: reach it as a person does.
     const page = await context.newPage();
     await register(page, `axe-${width}@example.com`);
@@ -101,6 +133,13 @@ describeBrowser('self sign-in pages in a browser', () => {
       .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id))`) as string[];
     for (const v of violations) found.push(`check-email: ${v}`);
     if (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth')) found.push('check-email: scrolls sideways');
+    // The account page with its confirmation field and password helpers, signed in.
+    await page.goto(`${t.baseUrl}/s/portal/login`);
+    await page.getByLabel('Email or username').fill(`axe-${width}@example.com`);
+    await page.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${t.baseUrl}/s/portal/`);
+    await check(context, '/s/portal/account', found);
     expect(found).toEqual([]);
     await context.close();
   }, 180_000);

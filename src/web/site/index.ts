@@ -151,9 +151,9 @@ export function siteRouter(deps: AppDeps): Router {
     res.redirect(303, `${res.locals.paths.account}?saved=profile`);
   }));
 
-  site.post('/account/password', requireSignIn, formRoute((req) => ({ view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: null, passwords: typedPasswords(req.body, ['currentPassword', 'newPassword']) } }), async (req, res) => {
-    const f = readStrings(req.body, [], ['currentPassword', 'newPassword']);
-    const updated = await changeOwnPassword(req.siteUser!._id, f.currentPassword ?? '', f.newPassword ?? '', deps.recheckThrottle, originOf(req));
+  site.post('/account/password', requireSignIn, formRoute((req) => ({ view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: null, passwords: typedPasswords(req.body, ['currentPassword', 'newPassword', 'newPasswordConfirm']) } }), async (req, res) => {
+    const f = readStrings(req.body, [], ['currentPassword', 'newPassword', 'newPasswordConfirm']);
+    const updated = await changeOwnPassword(req.siteUser!._id, f.currentPassword ?? '', f.newPassword ?? '', deps.recheckThrottle, originOf(req), f.newPasswordConfirm);
     // The epoch moved on, which ends every other session; this one signs in again with a fresh id.
     await signIn(req, 'site', updated, req.session.site?.impersonator);
     res.redirect(303, `${res.locals.paths.account}?saved=password`);

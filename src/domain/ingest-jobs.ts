@@ -45,8 +45,9 @@ export async function changeIngestJobState(id: string, state: 'UploadComplete' |
   const job = await findIngestJob(id, ctx.actor);
   const guard: Record<string, unknown> = { _id: job._id };
   if (state === 'UploadComplete') {
-    // An upload still streaming would be cut in half: close only once it has finished (or failed).
-    Object.assign(guard, { state: 'Open', uploadState: trusted({ $ne: 'uploading' }) });
+    // Close only once an upload has stored all its rows: one still streaming would be cut in half, and a
+    // job with no data (none sent, or the upload was refused) would end "complete" with 0 rows and no error.
+    Object.assign(guard, { state: 'Open', uploadState: 'uploaded' });
   } else {
     guard.state = trusted({ $in: ABORTABLE });
   }
@@ -54,8 +55,12 @@ export async function changeIngestJobState(id: string, state: 'UploadComplete' |
   const changed = await IngestJobModel.findOneAndUpdate(guard, update, { returnDocument: 'after' });
   if (!changed) {
     const now = (await IngestJobModel.findById(job._id).lean())!;
-    if (state === 'UploadComplete' && now.state === 'Open') {
+    if (state === 'UploadComplete' && now.state === 'Open' && now.uploadState === 'uploading') {
       throw new ConflictError('The CSV upload of this job is still in progress; close the job once it has finished.', {}, 'upload_in_progress');
+    }
+    if (state === 'UploadComplete' && now.state === 'Open') {
+      const last = now.lastUploadError ? ` The last upload was refused: ${now.lastUploadError}` : '';
+      throw new ConflictError(`This job has no data yet: upload its CSV, then close it (or abort the job).${last}`, { state: 'No data uploaded.' }, 'no_data');
     }
     throw new ConflictError(`This job is ${now.state}; it can't become ${state}.`, { state: `Not allowed from ${now.state}.` }, 'invalid_state');
   }

@@ -91,15 +91,23 @@ export async function uploadCsv(job: IngestJobDoc, body: Readable, opts: { maxBy
     await flush();
     const done = await IngestJobModel.updateOne(
       { _id: job._id, state: 'Open', uploadId },
-      { $set: { uploadState: 'uploaded', columns, numberRecordsUploaded: rowNumber } },
+      { $set: { uploadState: 'uploaded', columns, numberRecordsUploaded: rowNumber, lastUploadError: null } },
     );
     if (done.modifiedCount !== 1) throw new ConflictError('The job was aborted during the upload.', {}, 'invalid_state');
     return { rows: rowNumber };
   } catch (err) {
+    const problem = csvProblem(err);
     await IngestJobRowModel.deleteMany({ job: job._id, upload: uploadId });
-    await IngestJobModel.updateOne({ _id: job._id, uploadId }, { $set: { uploadState: 'none', uploadId: null } });
-    throw csvProblem(err);
+    await IngestJobModel.updateOne({ _id: job._id, uploadId }, { $set: { uploadState: 'none', uploadId: null, lastUploadError: refusalText(problem) } });
+    throw problem;
   }
+}
+
+/** The refusal in one line for the job's record: the message and, for a form error, its fields. */
+function refusalText(problem: unknown): string {
+  if (!(problem instanceof Error)) return 'The upload failed.';
+  const fields = problem instanceof ValidationError ? Object.values(problem.fields ?? {}).join(' ') : '';
+  return `${problem.message}${fields ? ` ${fields}` : ''}`.slice(0, 500);
 }
 
 /**

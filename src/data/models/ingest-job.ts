@@ -24,6 +24,8 @@ const ingestJobSchema = new Schema(
      */
     uploadState: { type: String, enum: ['none', 'uploading', 'uploaded'], default: 'none' },
     uploadId: { type: Schema.Types.ObjectId, default: null },
+    /** Why the last upload was refused (shown on the job until an upload succeeds), so a client sees it. */
+    lastUploadError: { type: String, default: null },
     /** Claims by workers; a job that keeps failing is marked Failed instead of retried forever. */
     attempts: { type: Number, default: 0 },
     numberRecordsUploaded: { type: Number, default: 0 },

@@ -7,7 +7,7 @@ import { connectDatabase, embeddedDataDir } from './data/connection';
 import { seed } from './data/seed';
 import { administratorExists, createAdministrator, issueSetupToken } from './domain/bootstrap';
 import { createApp } from './app';
-import { isDomainError } from './domain/errors';
+import { isDomainError } from './shared/errors';
 import { startBackgroundWork } from './jobs';
 import { warmPasswordPolicy } from './domain/passwords';
 import { installProcessGuard } from './process-guard';

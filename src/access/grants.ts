@@ -6,7 +6,7 @@
  */
 import { PERMISSIONS, PERMISSION_LABELS, type Permission } from '../data/models';
 import type { Actor } from '../domain/actor';
-import { ForbiddenError } from '../domain/errors';
+import { ForbiddenError } from '../shared/errors';
 
 export type Grants = Partial<Record<Permission, boolean | null>> | null | undefined;
 

@@ -18,7 +18,7 @@
 import { trusted, type Types } from 'mongoose';
 import { ContactModel, UserModel, type Permission, type UserDoc } from '../data/models';
 import { effectivePermissions, noPermissions, type Actor, type RequestContext } from '../domain/actor';
-import { NotFoundError } from '../domain/errors';
+import { NotFoundError } from '../shared/errors';
 import {
   assertCanManage, assertPermission, assertUserAdministrator, assertVisible, type ManagedUser, type UserOperation as ManageOperation,
 } from '../domain/permissions';

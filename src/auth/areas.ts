@@ -8,7 +8,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Types } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
-import { sessionCookieOf } from './session';
+import { sessionCookieOf } from '../http/session';
 import { loginAsStillAllowed } from '../domain/login-as';
 import type { SelfOrigin } from '../domain/actor';
 

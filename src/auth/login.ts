@@ -7,7 +7,7 @@ import { passport } from './passport';
 import { signIn, type Area } from './areas';
 import type { LoginThrottle } from './throttle';
 import { recordFailedLogin, recordLogin } from '../domain/authentication';
-import { AuthenticationError, ValidationError } from '../domain/errors';
+import { AuthenticationError, ValidationError } from '../shared/errors';
 import type { UserDoc } from '../data/models';
 
 /** Reads exactly a username and a password as strings; anything else (objects, arrays) is refused. */

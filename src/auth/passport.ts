@@ -6,7 +6,7 @@
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { verifyCredentials, type SignInArea } from '../domain/authentication';
-import { AuthenticationError } from '../domain/errors';
+import { AuthenticationError } from '../shared/errors';
 
 function strategyFor(area: SignInArea) {
   return new LocalStrategy({ usernameField: 'username', passwordField: 'password', passReqToCallback: true }, (req, username, password, done) => {

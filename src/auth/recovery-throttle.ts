@@ -7,7 +7,7 @@
 import type mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
-import { TooManyRequestsError } from '../domain/errors';
+import { TooManyRequestsError } from '../shared/errors';
 
 export interface RequestThrottle {
   /** Counts the request; throws TooManyRequestsError when the address or the IP is over its limit. */

@@ -10,7 +10,7 @@ import { loadConfig } from '../config';
 import { connectDatabase, embeddedDataDir } from '../data/connection';
 import { seed } from '../data/seed';
 import { createAdministrator } from '../domain/bootstrap';
-import { isDomainError } from '../domain/errors';
+import { isDomainError } from '../shared/errors';
 
 function askHidden(question: string): Promise<string> {
   return new Promise((resolve) => {

@@ -12,7 +12,7 @@
  */
 import { trusted, Types } from 'mongoose';
 import { UserModel, type User, type UserType } from './models';
-import { ValidationError } from '../domain/errors';
+import { ValidationError } from '../shared/errors';
 import { prefixEnd, queryWords } from './search-terms';
 
 export interface UserFilters {

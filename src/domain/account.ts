@@ -6,7 +6,7 @@
 import { UserModel, type UserDoc } from '../data/models';
 import { assertOwnerPresent, selfContext, type Origin } from './actor';
 import { recordAudit } from './audit';
-import { ValidationError } from './errors';
+import { ValidationError } from '../shared/errors';
 import { hashPassword, passwordProblem } from './passwords';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
 import { conflictFor } from './users';

@@ -4,7 +4,7 @@
  * delegated admin groups they belong to.
  */
 import { trusted, Types } from 'mongoose';
-import { ForbiddenError } from './errors';
+import { ForbiddenError } from '../shared/errors';
 import { DelegatedAdminGroupModel, PermissionSetModel, ProfileModel, UserModel, PERMISSIONS, type Permission, type UserType } from '../data/models';
 
 export type Channel = 'site' | 'admin' | 'api' | 'scim' | 'bulk' | 'system';

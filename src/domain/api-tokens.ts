@@ -8,7 +8,7 @@ import { trusted, type Types } from 'mongoose';
 import { ApiTokenModel, type ApiTokenDoc } from '../data/models';
 import { loadActor, type Actor, type RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { NotFoundError, ValidationError } from './errors';
+import { NotFoundError, ValidationError } from '../shared/errors';
 import { assertPermission } from './permissions';
 
 export const TOKEN_PREFIX = 'ipt_';

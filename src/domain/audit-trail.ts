@@ -11,8 +11,8 @@ import { Readable, type Transform } from 'node:stream';
 import { AuditEventModel } from '../data/models';
 import type { Actor } from './actor';
 import { assertPermission } from './permissions';
-import { BadRequestError, ValidationError } from './errors';
-import { neutraliseCell } from './spreadsheet-safe';
+import { BadRequestError, ValidationError } from '../shared/errors';
+import { neutraliseCell } from '../shared/spreadsheet-safe';
 
 export interface AuditFilters { action?: string; actor?: string; targetId?: string; from?: Date; to?: Date; olderThan?: { at: Date; id: Types.ObjectId } }
 

@@ -4,11 +4,11 @@
  * against a dummy hash. A hash with parameters below the current ones is upgraded on success.
  */
 import { UserModel, LoginEventModel, type UserDoc } from '../data/models';
-import { AuthenticationError } from './errors';
+import { AuthenticationError } from '../shared/errors';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
 import { normaliseUsername } from './users';
 import { isSiteMember } from './site-access';
-import { lifecycleSettings } from './lifecycle-settings';
+import { lifecycleSettings } from '../shared/lifecycle-settings';
 
 const historyExpiry = (at: Date) => new Date(at.getTime() + (lifecycleSettings().loginHistoryDays ?? 180) * 24 * 3_600_000);
 

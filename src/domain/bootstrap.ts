@@ -8,7 +8,7 @@ import { trusted } from 'mongoose';
 import { ProfileModel, SetupTokenModel, UserModel, type UserDoc } from '../data/models';
 import { PROFILE_NAMES } from '../data/seed';
 import { systemContext } from './actor';
-import { ConflictError, NotFoundError } from './errors';
+import { ConflictError, NotFoundError } from '../shared/errors';
 import { createUser } from './users';
 
 export const SETUP_TOKEN_TTL_MS = 60 * 60 * 1000;

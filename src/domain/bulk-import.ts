@@ -19,7 +19,7 @@ import { AuditEventModel, ContactModel, LicenseModel, ProfileModel, UserModel } 
 import { duplicateKeyField } from '../data/errors';
 import { settleSeatHold, takeHeldSeats } from '../data/seats';
 import type { RequestContext } from './actor';
-import { ConflictError, isDomainError, type FieldErrors } from './errors';
+import { ConflictError, isDomainError, type FieldErrors } from '../shared/errors';
 import { recordAudits } from './audit';
 import { conflictFor, deriveNickname, prepareUser, userCreatedEntry, withSuffix, type NewUserInput, type PreparedUser, type UserLookups } from './users';
 

@@ -4,7 +4,7 @@
  */
 import type { Actor } from './actor';
 import { AccountModel, ContactModel, UserModel } from '../data/models';
-import { ForbiddenError, NotFoundError } from './errors';
+import { ForbiddenError, NotFoundError } from '../shared/errors';
 import { assertUserAdministrator, isDelegatedAdmin } from './permissions';
 
 export async function viewContact(id: string, actor: Actor) {

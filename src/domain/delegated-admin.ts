@@ -10,7 +10,7 @@ import { duplicateKeyField } from '../data/errors';
 import { buildUserFilter } from '../data/user-search';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { assertPermission } from './permissions';
 import { assertCanGrant } from '../access';
 

@@ -9,7 +9,7 @@ import { trusted, type Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc, type IngestJobState } from '../data/models';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { ConflictError, NotFoundError } from './errors';
+import { ConflictError, NotFoundError } from '../shared/errors';
 import { assertPermission } from './permissions';
 
 const JOB_PERMISSION = 'manageInternalUsers' as const;

@@ -3,7 +3,7 @@ import { LicenseModel } from '../data/models';
 import { setTotalSeats } from '../data/seats';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { assertAnyPermission, assertPermission } from './permissions';
 
 export function listLicenses(actor: Actor) {

@@ -1,7 +1,7 @@
 /** The addresses mails link to. A site user's links open their site; internal users' the admin area. */
 import { SiteModel, type UserDoc } from '../data/models';
 import { DEFAULT_SITE_SLUG } from '../data/seed';
-import { lifecycleSettings } from './lifecycle-settings';
+import { lifecycleSettings } from '../shared/lifecycle-settings';
 
 export type LinkArea = { area: 'site'; siteSlug: string } | { area: 'admin' };
 

@@ -11,7 +11,7 @@ import { trusted, type Types } from 'mongoose';
 import { PermissionSetModel, ProfileModel, UserModel, type Permission } from '../data/models';
 import { advanceGuard, guardGeneration } from '../data/admin-guard';
 import { unionOf } from './actor';
-import { ConflictError } from './errors';
+import { ConflictError } from '../shared/errors';
 
 export const KEY_PERMISSIONS: readonly Permission[] = ['manageInternalUsers', 'manageProfiles'];
 

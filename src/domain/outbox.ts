@@ -9,7 +9,7 @@
 import { trusted } from 'mongoose';
 import { MailMessageModel } from '../data/models';
 import type { Actor } from './actor';
-import { ForbiddenError } from './errors';
+import { ForbiddenError } from '../shared/errors';
 import { assertPermission } from './permissions';
 
 export interface OutboxAccess {

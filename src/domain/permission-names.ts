@@ -1,7 +1,7 @@
 /** Reading permission names sent by a form or the API: known names only, anything else is named back. */
 import { PERMISSIONS, isPermission, type Permission } from '../data/models';
 import { noPermissions } from './actor';
-import { ValidationError } from './errors';
+import { ValidationError } from '../shared/errors';
 
 /** `["manageInternalUsers", ...]` (or one name, as a form sends a single checkbox) to a full record. */
 export function parsePermissionNames(value: unknown, field = 'permissions'): Record<Permission, boolean> {

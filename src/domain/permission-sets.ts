@@ -10,7 +10,7 @@ import { PermissionSetModel, SiteModel, UserModel, type PermissionSetDoc } from 
 import { duplicateKeyField } from '../data/errors';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { usersHoldingSets, withNoLockOut } from './lockout';
 import { assertPermission } from './permissions';
 import { parsePermissionNames, permissionNames } from './permission-names';

@@ -10,7 +10,7 @@
 import type { Types } from 'mongoose';
 import { PERMISSION_LABELS, type Permission, type UserType } from '../data/models';
 import type { Actor } from './actor';
-import { ForbiddenError, NotFoundError } from './errors';
+import { ForbiddenError, NotFoundError } from '../shared/errors';
 
 export interface ManagedUser {
   userType: UserType;

@@ -15,7 +15,7 @@ import { duplicateKeyField } from '../data/errors';
 import { PROFILE_NAMES } from '../data/seed';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { withNoLockOut } from './lockout';
 import { assertAnyPermission, assertPermission } from './permissions';
 import { assertCanChangeGrant, holdersOfProfile } from '../access';

@@ -12,7 +12,7 @@ import { AccountModel, ContactModel, ProfileModel, UserModel, type UserDoc } fro
 import { PROFILE_NAMES } from '../data/seed';
 import { buildUserFilter, type UserFilters } from '../data/user-search';
 import type { Actor, RequestContext } from './actor';
-import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { prepareContact, type ContactInput } from './qualification';
 import { conflictFor, createUser, normaliseUsername, type NewUserInput } from './users';
 import { setUserActive } from './qualification';

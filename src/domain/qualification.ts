@@ -10,7 +10,7 @@ import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from '../data/seats';
 import type { RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { ConflictError, ValidationError } from './errors';
+import { ConflictError, ValidationError } from '../shared/errors';
 import { assertCanManage } from './permissions';
 import { assertCanAssign, loadUserFor, managedView, type UserOperation } from '../access';
 import { withNoLockOut } from './lockout';

@@ -14,9 +14,9 @@ import { queueMail } from '../mail/queue';
 import type { MailTemplate } from '../mail/templates';
 import { selfContext } from './actor';
 import { recordAudit } from './audit';
-import { InvalidLinkError, ValidationError } from './errors';
+import { InvalidLinkError, ValidationError } from '../shared/errors';
 import { hashPassword, passwordProblem } from './passwords';
-import { lifecycleSettings } from './lifecycle-settings';
+import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { homeAreaOf, linkUrl, type LinkArea } from './links';
 import { consumeToken, describeDuration, issueToken, peekToken, releaseToken, revokeOutstandingLinks, type TokenHolder } from './tokens';
 

@@ -5,7 +5,7 @@
 import { LicenseModel, ProfileModel, type SiteRecord, type UserDoc } from '../data/models';
 import { siteBySlug } from '../data/site-cache';
 import type { RequestContext } from './actor';
-import { ConflictError, NotFoundError } from './errors';
+import { ConflictError, NotFoundError } from '../shared/errors';
 import { createUser } from './users';
 import { sendVerificationLink } from './verification';
 

@@ -4,7 +4,7 @@
  */
 import { Error as MongooseError, type Document } from 'mongoose';
 import { duplicateKeyField } from '../data/errors';
-import { ConflictError, ValidationError } from './errors';
+import { ConflictError, ValidationError } from '../shared/errors';
 import { fieldErrorsOf } from './users';
 
 export async function validateAndSave(doc: Document, conflicts: Record<string, () => ConflictError> = {}): Promise<void> {

@@ -8,10 +8,10 @@ import { LoginEventModel, UserModel, type UserDoc } from '../data/models';
 import { endAllUserSessions, endUserSession, findUserSessions, type SessionArea } from '../data/sessions';
 import { selfContext, type Actor, type Origin, type RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { NotFoundError } from './errors';
+import { NotFoundError } from '../shared/errors';
 import { loadForOperation } from './qualification';
-import { describeUserAgent } from './user-agent';
-import { lifecycleSettings } from './lifecycle-settings';
+import { describeUserAgent } from '../shared/user-agent';
+import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { revokeOutstandingLinks } from './tokens';
 
 export interface SessionView {

@@ -9,7 +9,7 @@ import { trusted, Types } from 'mongoose';
 import { LicenseModel, PermissionSetModel, ProfileModel, SiteModel, type SiteDoc } from '../data/models';
 import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { assertPermission } from './permissions';
 import { validateAndSave } from './save';
 

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { trusted, type Types } from 'mongoose';
 import { ActionTokenModel, UserModel, type TokenPurpose, type UserDoc } from '../data/models';
-import { InvalidLinkError } from './errors';
+import { InvalidLinkError } from '../shared/errors';
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 const sha256 = (value: string) => crypto.createHash('sha256').update(value).digest('hex');

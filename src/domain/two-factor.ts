@@ -13,7 +13,7 @@ import { trusted } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
 import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { ConflictError, ValidationError } from './errors';
+import { ConflictError, ValidationError } from '../shared/errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
 import { loadForOperation } from './qualification';
 import { revokeOutstandingLinks } from './tokens';

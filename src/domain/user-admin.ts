@@ -12,7 +12,7 @@ import { isSiteMember } from './site-access';
 import { loadUserFor, managedView } from '../access';
 import { conflictFor, createUser } from './users';
 import { externalIdOf, withExternalId } from './external-ids';
-import { ValidationError } from './errors';
+import { ValidationError } from '../shared/errors';
 import { PermissionSetModel } from '../data/models';
 import { validateAndSave } from './save';
 import { inviteNewUser } from './invitations';

@@ -10,7 +10,7 @@ import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from '../data/seats';
 import type { RequestContext } from './actor';
 import { recordAudit, type AuditEntry } from './audit';
-import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from './errors';
+import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../shared/errors';
 import { hashPassword, passwordProblem } from './passwords';
 import { assertCanManage } from './permissions';
 import { assertCanAssign } from '../access';

@@ -8,8 +8,8 @@ import { EMAIL_PATTERN, UserModel, type SiteDoc, type UserDoc } from '../data/mo
 import { queueMail } from '../mail/queue';
 import { selfContext, type Actor, type RequestContext } from './actor';
 import { recordAudit } from './audit';
-import { ConflictError, EmailUnverifiedError, InvalidLinkError } from './errors';
-import { lifecycleSettings } from './lifecycle-settings';
+import { ConflictError, EmailUnverifiedError, InvalidLinkError } from '../shared/errors';
+import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { homeAreaOf, linkUrl, type LinkArea } from './links';
 import { loadForOperation } from './qualification';
 import { consumeToken, describeDuration, issueToken, peekToken } from './tokens';

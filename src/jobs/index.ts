@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { IngestSettings, MailSettings } from '../config';
 import { startMailWorker, transportFor, type MailTransport } from '../mail';
-import { lifecycleSettings, type LifecycleSettings } from '../domain/lifecycle-settings';
+import { lifecycleSettings, type LifecycleSettings } from '../shared/lifecycle-settings';
 import { jobWaiting, workerId } from './ingest-worker';
 import type { IngestThreadData, IngestThreadMessage } from './ingest-thread';
 

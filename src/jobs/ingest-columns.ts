@@ -3,7 +3,7 @@
  * mean "not given" (the default applies), as in Salesforce.
  */
 import type { NewUserInput } from '../domain/users';
-import { ValidationError, type FieldErrors } from '../domain/errors';
+import { ValidationError, type FieldErrors } from '../shared/errors';
 
 /** Salesforce column -> field of NewUserInput. */
 export const USER_COLUMNS = {

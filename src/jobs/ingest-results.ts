@@ -11,7 +11,7 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import { parse } from 'csv-parse/sync';
-import { neutraliseCell } from '../domain/spreadsheet-safe';
+import { neutraliseCell } from '../shared/spreadsheet-safe';
 import { IngestJobRowModel, type IngestJobDoc } from '../data/models';
 
 export type ResultKind = 'successfulResults' | 'failedResults' | 'unprocessedrecords';

@@ -10,7 +10,7 @@ import { CsvError, parse } from 'csv-parse';
 import { Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc } from '../data/models';
 import { assertUploadable } from '../domain/ingest-jobs';
-import { BadRequestError, ConflictError, PayloadTooLargeError, ValidationError } from '../domain/errors';
+import { BadRequestError, ConflictError, PayloadTooLargeError, ValidationError } from '../shared/errors';
 import { checkHeader } from './ingest-columns';
 
 const ROWS_PER_WRITE = 1000;

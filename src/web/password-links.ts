@@ -11,12 +11,12 @@ import type { Logger } from 'pino';
 import type { RequestThrottle } from '../auth/recovery-throttle';
 import { signIn, type Area } from '../auth/areas';
 import { recordLogin } from '../domain/authentication';
-import { InvalidLinkError, ValidationError } from '../domain/errors';
-import { formRoute, renderErrorPage } from './error-writer';
+import { InvalidLinkError, ValidationError } from '../shared/errors';
+import { formRoute, renderErrorPage } from '../http/error-writer';
 import { checkPasswordLink, sendPasswordResetLinks, setPasswordWithLink, type PasswordLinkPurpose } from '../domain/recovery';
 import type { LinkArea } from '../domain/links';
-import { runDetached } from '../jobs/detached';
-import { keepTyped, readStrings } from './forms';
+import { runDetached } from '../shared/detached';
+import { keepTyped, readStrings } from '../http/forms';
 import { holdForSecondFactor } from './two-factor';
 
 export interface PasswordLinkPages {

@@ -14,10 +14,10 @@ import type { AccountThrottle, LoginThrottle } from '../auth/throttle';
 import type { PasswordRecheckThrottle } from '../domain/password-recheck';
 import { UserModel, type UserDoc } from '../data/models';
 import { recordFailedLogin, recordLogin } from '../domain/authentication';
-import { AuthenticationError, ForbiddenError } from '../domain/errors';
-import { formRoute, onRefusal } from './error-writer';
+import { AuthenticationError, ForbiddenError } from '../shared/errors';
+import { formRoute, onRefusal } from '../http/error-writer';
 import { confirmEnrolment, disableOwnMfa, mfaStatus, startEnrolment, useSecondFactor } from '../domain/two-factor';
-import { readStrings } from './forms';
+import { readStrings } from '../http/forms';
 
 declare module 'express-session' {
   interface SessionData {

@@ -7,8 +7,8 @@
  * schemas.ts (discovery documents).
  */
 import express, { Router, type Request, type Response } from 'express';
-import type { AppDeps } from '../../web/deps';
-import { NotFoundError, NotSupportedError } from '../../domain/errors';
+import type { AppDeps } from '../../http/deps';
+import { NotFoundError, NotSupportedError } from '../../shared/errors';
 import { requireBearer } from '../bearer';
 import { assertShallow } from './scim-error';
 import { schemaDefinitions, serviceProviderConfig, userResourceType, SCIM } from './schemas';

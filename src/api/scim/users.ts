@@ -11,7 +11,7 @@ import { editUser } from '../../domain/user-admin';
 import { setUserActive } from '../../domain/qualification';
 import { profileCatalog } from '../../domain/profiles';
 import { defaultProvisioningProfileId, deprovisionUser, findProvisionableUser, listUsersByOffset, provisionUser } from '../../domain/provisioning';
-import { NotSupportedError, ValidationError } from '../../domain/errors';
+import { NotSupportedError, ValidationError } from '../../shared/errors';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { scimFilterQuery } from './filter';

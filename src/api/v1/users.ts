@@ -10,7 +10,7 @@ import { setUserActive } from '../../domain/qualification';
 import { searchUsers } from '../../domain/user-directory';
 import { defaultProfileId } from '../../domain/profiles';
 import { decodeCursor } from '../../data/user-search';
-import { ValidationError } from '../../domain/errors';
+import { ValidationError } from '../../shared/errors';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { newUserBody, userListQuery, userPatchBody } from '../schemas';

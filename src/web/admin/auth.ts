@@ -1,14 +1,14 @@
 /** Admin sign-in, sign-out, first-administrator setup, and the end of a Login As session. */
 import { Router, type Request } from 'express';
-import type { AppDeps } from '../deps';
+import type { AppDeps } from '../../http/deps';
 import { authenticateLogin } from '../../auth/login';
 import { safeReturnTo, signIn, signOut } from '../../auth/areas';
 import { completeSetup, setupTokenIsValid } from '../../domain/bootstrap';
 import { endLoginAs } from '../../domain/login-as';
 import { loadActor } from '../../domain/actor';
 import { recordLogin } from '../../domain/authentication';
-import { NotFoundError } from '../../domain/errors';
-import { formRoute } from '../error-writer';
+import { NotFoundError } from '../../shared/errors';
+import { formRoute } from '../../http/error-writer';
 import { ADMIN, field, typedField } from './common';
 import { holdForSecondFactor } from '../two-factor';
 

@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { loadActor, type Actor, type RequestContext } from '../../domain/actor';
-import { ForbiddenError, ValidationError } from '../../domain/errors';
+import { ForbiddenError, ValidationError } from '../../shared/errors';
 import { safeReturnTo } from '../../auth/areas';
 
 declare module 'express-session' {

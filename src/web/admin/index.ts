@@ -3,7 +3,7 @@
  * user, and each action checks the acting admin's permissions in the domain.
  */
 import { Router } from 'express';
-import type { AppDeps } from '../deps';
+import type { AppDeps } from '../../http/deps';
 import { adminAuthRouter } from './auth';
 import { adminUsersRouter } from './users';
 import { adminSettingsRouter } from './settings';

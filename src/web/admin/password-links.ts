@@ -1,6 +1,6 @@
 /** Forgot password, reset and invitation links for staff, in the admin area (open without sign-in). */
 import { Router } from 'express';
-import type { AppDeps } from '../deps';
+import type { AppDeps } from '../../http/deps';
 import { createRequestThrottle } from '../../auth/recovery-throttle';
 import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from '../password-links';
 import { ADMIN } from './common';

@@ -10,7 +10,7 @@ import { createPermissionSet, deletePermissionSet, findPermissionSet, listPermis
 import { listLicensesForProfiles } from '../../domain/licenses';
 import { permissionNames } from '../../domain/permission-names';
 import { PERMISSIONS, PERMISSION_LABELS } from '../../data/models';
-import { formRoute } from '../error-writer';
+import { formRoute } from '../../http/error-writer';
 import { ADMIN, actorOf, ctxOf, field, fieldList, flash } from './common';
 
 const common = (res: Response) => ({ PERMISSIONS, PERMISSION_LABELS, permissionNames, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });

@@ -8,7 +8,7 @@ import { ACTOR_SEARCH_MAX_MS, auditCsv, listAuditEvents, parseAuditCursor, parse
 import { ACTION_VERBS, auditRows, type AuditRow } from './audit-view';
 import { pipeline } from 'node:stream/promises';
 import { addToGroup, findGroupCandidates, listGroups, removeFromGroup, saveGroupName } from '../../domain/delegated-admin';
-import { formRoute, onRefusal } from '../error-writer';
+import { formRoute, onRefusal } from '../../http/error-writer';
 import { barChart, donutChart, shortDay } from './charts';
 import { ADMIN, actorOf, ctxOf, field, fieldList, firstUse, flash, newFormNonce, queryString, typedField } from './common';
 

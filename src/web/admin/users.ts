@@ -16,7 +16,7 @@ import { resetMfaAsAdmin } from '../../domain/two-factor';
 import { startLoginAs } from '../../domain/login-as';
 import { recordLogin } from '../../domain/authentication';
 import { signIn } from '../../auth/areas';
-import { formRoute } from '../error-writer';
+import { formRoute } from '../../http/error-writer';
 import { ContactModel, ProfileModel, SiteModel, UserModel } from '../../data/models';
 import { sitePaths } from '../site/paths';
 import { DEFAULT_SITE_SLUG } from '../../data/seed';

@@ -4,19 +4,19 @@
  * render; a refused form is rendered again with its messages and the status of the error.
  */
 import { Router, type Request, type Response, type NextFunction } from 'express';
-import type { AppDeps } from '../deps';
+import type { AppDeps } from '../../http/deps';
 import { DEFAULT_SITE_SLUG } from '../../data/seed';
 import { assertSelfRegistrationOpen, findSiteBySlug, registerContactlessUser } from '../../domain/registration';
 import { changeOwnPassword, updateOwnProfile } from '../../domain/account';
 import { recordLogin } from '../../domain/authentication';
-import { localeFromAcceptLanguage } from '../../domain/locale';
+import { localeFromAcceptLanguage } from '../../shared/locale';
 import { isTimeZone } from '../../data/models';
-import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors';
-import { formRoute } from '../error-writer';
+import { ConflictError, NotFoundError, ValidationError } from '../../shared/errors';
+import { formRoute } from '../../http/error-writer';
 import { assertMaySignIn } from '../../domain/verification';
 import { authenticateLogin } from '../../auth/login';
 import { originOf, safeReturnTo, signIn, signOut } from '../../auth/areas';
-import { keepTyped, readStrings, typedPasswords } from '../forms';
+import { keepTyped, readStrings, typedPasswords } from '../../http/forms';
 import { sitePaths } from './paths';
 import type { SiteRecord } from '../../data/models';
 import { isSiteMember, mayOpenPage } from '../../domain/site-access';

@@ -1,16 +1,16 @@
 /** The account lifecycle pages of a site: forgot password, reset and invitation links. */
 import type { Router, RequestHandler } from 'express';
-import type { AppDeps } from '../deps';
+import type { AppDeps } from '../../http/deps';
 import { createRequestThrottle } from '../../auth/recovery-throttle';
 import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from '../password-links';
 import { checkVerificationLink, confirmEmailWithLink, resendVerificationByAddress, sendVerificationLink } from '../../domain/verification';
-import { ValidationError } from '../../domain/errors';
-import { formRoute } from '../error-writer';
-import { runDetached } from '../../jobs/detached';
-import { readStrings } from '../forms';
+import { ValidationError } from '../../shared/errors';
+import { formRoute } from '../../http/error-writer';
+import { runDetached } from '../../shared/detached';
+import { readStrings } from '../../http/forms';
 import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from '../../domain/sessions';
 import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from '../../domain/email-change';
-import { keepTyped, typedPasswords } from '../forms';
+import { keepTyped, typedPasswords } from '../../http/forms';
 import { originOf } from '../../auth/areas';
 import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../two-factor';
 

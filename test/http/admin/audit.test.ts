@@ -9,7 +9,7 @@ import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { AuditEventModel, UserModel } from '../../../src/data/models';
 import { loadActor } from '../../../src/domain/actor';
 import { listAuditEvents } from '../../../src/domain/audit-trail';
-import { ValidationError } from '../../../src/domain/errors';
+import { ValidationError } from '../../../src/shared/errors';
 
 let t: TestApp;
 let admin: request.Agent;

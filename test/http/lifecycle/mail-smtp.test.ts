@@ -14,7 +14,7 @@ import { adminToken } from '../api/tokens';
 import { MailMessageModel, ProfileModel, UserModel } from '../../../src/data/models';
 import { deliverDueMail } from '../../../src/mail/worker';
 import { smtpTransport } from '../../../src/mail/transport';
-import { settleDetached } from '../../../src/jobs/detached';
+import { settleDetached } from '../../../src/shared/detached';
 import { processAvailableJobs } from '../../../src/jobs/ingest-worker';
 import { SCIM } from '../../../src/api/scim/schemas';
 

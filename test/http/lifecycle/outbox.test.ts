@@ -15,7 +15,7 @@ import { outboxTransport } from '../../../src/mail/transport';
 import { createApp } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
 import { postForm } from '../../helpers/forms';
-import { settleDetached } from '../../../src/jobs/detached';
+import { settleDetached } from '../../../src/shared/detached';
 import { UserModel } from '../../../src/data/models';
 
 let t: TestApp;

@@ -10,7 +10,7 @@ import { csrfFrom, GOOD_PASSWORD, logIn, postForm, registerGuest } from '../../h
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { linkIn, mailTo, tokenOf } from '../../helpers/mail';
 import { ActionTokenModel, AuditEventModel, MailMessageModel, UserModel } from '../../../src/data/models';
-import { settleDetached } from '../../../src/jobs/detached';
+import { settleDetached } from '../../../src/shared/detached';
 import { sendPasswordResetLinks, sendResetLink } from '../../../src/domain/recovery';
 
 const NEW_PASSWORD = 'orchard-pelican-sextant-42';

@@ -10,7 +10,7 @@ import { makeAdmin } from '../../helpers/admin';
 import { GOOD_PASSWORD, csrfFrom, logIn, postForm, registerGuest } from '../../helpers/forms';
 import { secretIn, totp } from '../../helpers/totp';
 import { UserModel } from '../../../src/data/models';
-import { SESSION_COOKIE } from '../../../src/auth/session';
+import { SESSION_COOKIE } from '../../../src/http/session';
 
 const LIMIT = 5;
 let t: TestApp;

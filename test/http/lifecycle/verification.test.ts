@@ -9,7 +9,7 @@ import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { GOOD_PASSWORD, logIn, postForm, registerGuest } from '../../helpers/forms';
 import { linkIn, mailTo, tokenOf } from '../../helpers/mail';
 import { AuditEventModel, SiteModel, UserModel } from '../../../src/data/models';
-import { settleDetached } from '../../../src/jobs/detached';
+import { settleDetached } from '../../../src/shared/detached';
 import { adminToken } from '../api/tokens';
 
 let t: TestApp;

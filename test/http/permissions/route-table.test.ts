@@ -18,7 +18,7 @@ import { ActionTokenModel, AuditEventModel, LicenseModel, MailMessageModel, PERM
 import { adminRouter } from '../../../src/web/admin';
 import { OPERATIONS } from '../../../src/api/openapi';
 import { V1 } from '../../../src/api/v1/paths';
-import type { AppDeps } from '../../../src/web/deps';
+import type { AppDeps } from '../../../src/http/deps';
 
 const ID = '0123456789abcdef01234567';
 const MIU: Permission[] = ['manageInternalUsers'];

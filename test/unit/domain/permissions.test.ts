@@ -2,7 +2,7 @@
 import { Types } from 'mongoose';
 import type { Actor } from '../../../src/domain/actor';
 import { noPermissions } from '../../../src/domain/actor';
-import { ForbiddenError } from '../../../src/domain/errors';
+import { ForbiddenError } from '../../../src/shared/errors';
 import { assertCanLoginAs, assertCanManage, manageableUserTypes, type UserOperation } from '../../../src/domain/permissions';
 import type { Permission, UserType } from '../../../src/data/models';
 

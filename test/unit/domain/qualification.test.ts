@@ -5,7 +5,7 @@ import { findSiteBySlug, registerContactlessUser } from '../../../src/domain/reg
 import { addContactAndAssociate, associateContact, downgradeUser, upgradeUser } from '../../../src/domain/qualification';
 import { createUser } from '../../../src/domain/users';
 import { systemContext } from '../../../src/domain/actor';
-import { ConflictError } from '../../../src/domain/errors';
+import { ConflictError } from '../../../src/shared/errors';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -11,7 +11,7 @@ import { assignPermissionSet, createPermissionSet, deletePermissionSet, removePe
 import { cloneProfile, createProfile, deleteProfile, updateProfile } from '../../../src/domain/profiles';
 import { changeInternalProfile, setUserActive } from '../../../src/domain/qualification';
 import { keyAdministrators } from '../../../src/domain/lockout';
-import { ConflictError, ForbiddenError, ValidationError } from '../../../src/domain/errors';
+import { ConflictError, ForbiddenError, ValidationError } from '../../../src/shared/errors';
 import { runMigrations } from '../../../src/data/migrations';
 import mongoose, { trusted, type Types } from 'mongoose';
 import { findSiteBySlug, registerContactlessUser } from '../../../src/domain/registration';

@@ -1,4 +1,4 @@
-import { ValidationError } from '../../../src/domain/errors';
+import { ValidationError } from '../../../src/shared/errors';
 import { checkHeader, columnOf, rowToInput } from '../../../src/jobs/ingest-columns';
 import { rowError } from '../../../src/jobs/ingest-worker';
 

@@ -12,8 +12,8 @@
 import type { Request, RequestHandler } from 'express';
 import { doubleCsrf } from 'csrf-csrf';
 import type { Config } from '../config';
-import { CsrfError } from '../domain/errors';
-import { showsFormAgain } from '../web/error-writer';
+import { CsrfError } from '../shared/errors';
+import { showsFormAgain } from './error-writer';
 
 interface RouterLayer {
   match(path: string): false | { path: string };

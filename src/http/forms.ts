@@ -2,7 +2,7 @@
  * Reading forms at the edge: only the declared fields, only as strings. A field sent as an object or an
  * array (username[$ne]=x, repeated parameters, JSON objects) is a 422 with a message, never a query.
  */
-import { ValidationError } from '../domain/errors';
+import { ValidationError } from '../shared/errors';
 
 export function readStrings<K extends string>(body: unknown, required: readonly K[], optional: readonly string[] = [], maxLength = 1024): Record<K, string> & Record<string, string | undefined> {
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;

@@ -23,7 +23,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
   isDomainError,
-} from '../domain/errors';
+} from '../shared/errors';
 
 export type Channel = 'html' | 'api' | 'scim';
 

@@ -23,7 +23,7 @@ import { seed } from '../src/data/seed';
 import { createApp } from '../src/app';
 import { startEmbeddedMongo } from '../src/embedded-mongo';
 import { createAdministrator } from '../src/domain/bootstrap';
-import { loadActor } from '../src/domain/actor';
+import { loadActor } from '../src/access/actor';
 import { createApiToken } from '../src/domain/api-tokens';
 import { ProfileModel, UserModel } from '../src/data/models';
 import pino from 'pino';

@@ -22,7 +22,7 @@ import { seed } from '../src/data/seed';
 import { LicenseModel, ProfileModel, UserModel } from '../src/data/models';
 import { startEmbeddedMongo } from '../src/embedded-mongo';
 import { createAdministrator } from '../src/domain/bootstrap';
-import { loadActor, type Actor } from '../src/domain/actor';
+import { loadActor, type Actor } from '../src/access/actor';
 import { scopeFor, searchUsers } from '../src/domain/user-directory';
 import { userPageQuery, type UserFilters } from '../src/data/user-search';
 import { searchTermsOf } from '../src/data/search-terms';

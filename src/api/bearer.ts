@@ -5,7 +5,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { actorForToken } from '../domain/api-tokens';
-import type { Actor, Channel, RequestContext } from '../domain/actor';
+import type { Actor, Channel, RequestContext } from '../access/actor';
 import { AuthenticationError } from '../shared/errors';
 
 export type ApiContext = RequestContext & { actor: Actor };

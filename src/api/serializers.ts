@@ -4,7 +4,7 @@
  */
 import type { Types } from 'mongoose';
 import { profileCatalog } from '../domain/profiles';
-import { permissionNames } from '../domain/permission-names';
+import { permissionNames } from '../access/permission-names';
 
 type Id = Types.ObjectId;
 const id = (v: Id | null | undefined) => (v ? String(v) : null);

@@ -4,7 +4,7 @@
  * cancels every link still outstanding (reset, verification, email change).
  */
 import { UserModel, type UserDoc } from '../data/models';
-import { assertOwnerPresent, selfContext, type Origin } from './actor';
+import { assertOwnerPresent, selfContext, type Origin } from '../access/actor';
 import { recordAudit } from './audit';
 import { ValidationError } from '../shared/errors';
 import { hashPassword, passwordProblem } from './passwords';

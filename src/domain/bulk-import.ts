@@ -18,7 +18,7 @@ import { trusted, Types } from 'mongoose';
 import { AuditEventModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { settleSeatHold, takeHeldSeats } from '../data/seats';
-import type { RequestContext } from './actor';
+import type { RequestContext } from '../access/actor';
 import { ConflictError, isDomainError, type FieldErrors } from '../shared/errors';
 import { recordAudits } from './audit';
 import { conflictFor, deriveNickname, prepareUser, userCreatedEntry, withSuffix, type NewUserInput, type PreparedUser, type UserLookups } from './users';

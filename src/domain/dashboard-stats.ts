@@ -4,7 +4,7 @@
  */
 import { AuditEventModel, LicenseModel, UserModel } from '../data/models';
 import { trusted } from 'mongoose';
-import type { Actor } from './actor';
+import type { Actor } from '../access/actor';
 
 export interface DashboardStats {
   registrationsPerDay: { day: string; count: number }[];

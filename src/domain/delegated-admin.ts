@@ -8,10 +8,10 @@ import { trusted, Types } from 'mongoose';
 import { AccountModel, DelegatedAdminGroupModel, ProfileModel, UserModel } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { buildUserFilter } from '../data/user-search';
-import type { Actor, RequestContext } from './actor';
+import type { Actor, RequestContext } from '../access/actor';
 import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
-import { assertPermission } from './permissions';
+import { assertPermission } from '../access/permissions';
 import { assertCanGrant } from '../access';
 
 const DELEGATED_RIGHTS = { manageCustomerUsers: true, manageExternalUsers: true } as const;

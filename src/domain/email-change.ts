@@ -13,7 +13,7 @@ import { searchTermsOf } from '../data/search-terms';
 import { EMAIL_PATTERN, SiteModel, UserModel, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { queueMail } from '../mail/queue';
-import { assertOwnerPresent, selfContext, type Origin } from './actor';
+import { assertOwnerPresent, selfContext, type Origin } from '../access/actor';
 import { recordAudit } from './audit';
 import { ConflictError, ForbiddenError, InvalidLinkError, ValidationError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';

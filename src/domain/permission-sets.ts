@@ -8,12 +8,12 @@
 import { trusted, Types } from 'mongoose';
 import { PermissionSetModel, SiteModel, UserModel, type PermissionSetDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
-import type { Actor, RequestContext } from './actor';
+import type { Actor, RequestContext } from '../access/actor';
 import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
-import { usersHoldingSets, withNoLockOut } from './lockout';
-import { assertPermission } from './permissions';
-import { parsePermissionNames, permissionNames } from './permission-names';
+import { usersHoldingSets, withNoLockOut } from '../access/lockout';
+import { assertPermission } from '../access/permissions';
+import { parsePermissionNames, permissionNames } from '../access/permission-names';
 import { assertCanAssign, assertCanChangeGrant, holdersOfSet, loadUserFor } from '../access';
 
 export interface PermissionSetInput { name: string; description?: string; permissions?: unknown }

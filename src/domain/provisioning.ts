@@ -11,14 +11,14 @@ import { trusted, Types } from 'mongoose';
 import { AccountModel, ContactModel, ProfileModel, UserModel, type UserDoc } from '../data/models';
 import { PROFILE_NAMES } from '../data/seed';
 import { buildUserFilter, type UserFilters } from '../data/user-search';
-import type { Actor, RequestContext } from './actor';
+import type { Actor, RequestContext } from '../access/actor';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { prepareContact, type ContactInput } from './qualification';
 import { conflictFor, createUser, normaliseUsername, type NewUserInput } from './users';
 import { setUserActive } from './qualification';
 import { recordAudit } from './audit';
 import { scopeFor } from './user-directory';
-import { assertUserAdministrator } from './permissions';
+import { assertUserAdministrator } from '../access/permissions';
 
 export const SCIM_CONTACT_REQUIRED =
   'SCIM does not support creating contactless users: a contact is required. Send contactId, or accountId or accountName (and optionally contact details), in the extension schema.';

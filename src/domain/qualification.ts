@@ -8,12 +8,12 @@ import { Error as MongooseError, trusted, Types } from 'mongoose';
 import { AccountModel, ContactModel, LicenseModel, ProfileModel, UserModel, type AccountDoc, type ContactDoc, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from '../data/seats';
-import type { RequestContext } from './actor';
+import type { RequestContext } from '../access/actor';
 import { recordAudit } from './audit';
 import { ConflictError, ValidationError } from '../shared/errors';
-import { assertCanManage } from './permissions';
+import { assertCanManage } from '../access/permissions';
 import { assertCanAssign, loadUserFor, managedView, type UserOperation } from '../access';
-import { withNoLockOut } from './lockout';
+import { withNoLockOut } from '../access/lockout';
 import { fieldErrorsOf, findUserOr404 } from './users';
 
 export interface ContactInput {

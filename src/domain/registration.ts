@@ -4,7 +4,7 @@
  */
 import { LicenseModel, ProfileModel, type SiteRecord, type UserDoc } from '../data/models';
 import { siteBySlug } from '../data/site-cache';
-import type { RequestContext } from './actor';
+import type { RequestContext } from '../access/actor';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { createUser } from './users';
 import { sendVerificationLink } from './verification';

@@ -6,7 +6,7 @@
  */
 import { LoginEventModel, UserModel, type UserDoc } from '../data/models';
 import { endAllUserSessions, endUserSession, findUserSessions, type SessionArea } from '../data/sessions';
-import { selfContext, type Actor, type Origin, type RequestContext } from './actor';
+import { selfContext, type Actor, type Origin, type RequestContext } from '../access/actor';
 import { recordAudit } from './audit';
 import { NotFoundError } from '../shared/errors';
 import { loadForOperation } from './qualification';

@@ -7,10 +7,10 @@
  */
 import { trusted, Types } from 'mongoose';
 import { LicenseModel, PermissionSetModel, ProfileModel, SiteModel, type SiteDoc } from '../data/models';
-import type { Actor, RequestContext } from './actor';
+import type { Actor, RequestContext } from '../access/actor';
 import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
-import { assertPermission } from './permissions';
+import { assertPermission } from '../access/permissions';
 import { validateAndSave } from './save';
 
 export interface SiteInput {

@@ -11,7 +11,7 @@ import { generateSecret, generateURI, verifySync } from 'otplib';
 import QRCode from 'qrcode';
 import { trusted } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
-import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestContext } from './actor';
+import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestContext } from '../access/actor';
 import { recordAudit } from './audit';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';

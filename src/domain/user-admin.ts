@@ -4,9 +4,9 @@
  */
 import { trusted, type Types } from 'mongoose';
 import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventModel, ProfileModel, SiteModel, UserModel } from '../data/models';
-import type { Actor, RequestContext } from './actor';
+import type { Actor, RequestContext } from '../access/actor';
 import { recordAudit } from './audit';
-import { assertCanManage, assertUserAdministrator, canLoginAs, missingPermissions } from './permissions';
+import { assertCanManage, assertUserAdministrator, canLoginAs, missingPermissions } from '../access/permissions';
 import { asEmailConflict, contactlessProfileOf } from './registration';
 import { isSiteMember } from './site-access';
 import { loadUserFor, managedView } from '../access';

@@ -2,8 +2,8 @@
 import { trusted } from 'mongoose';
 import { ContactModel } from '../data/models';
 import { findUsersPage, type UserFilters, type UserPage, type UserScope } from '../data/user-search';
-import type { Actor } from './actor';
-import { assertUserAdministrator, manageableUserTypes } from './permissions';
+import type { Actor } from '../access/actor';
+import { assertUserAdministrator, manageableUserTypes } from '../access/permissions';
 
 export async function scopeFor(actor: Actor): Promise<UserScope> {
   const userTypes = manageableUserTypes(actor);

@@ -8,11 +8,11 @@ import { Error as MongooseError, Types } from 'mongoose';
 import { ContactModel, LicenseModel, ProfileModel, UserModel, type Contact, type License, type Profile, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from '../data/seats';
-import type { RequestContext } from './actor';
+import type { RequestContext } from '../access/actor';
 import { recordAudit, type AuditEntry } from './audit';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../shared/errors';
 import { hashPassword, passwordProblem } from './passwords';
-import { assertCanManage } from './permissions';
+import { assertCanManage } from '../access/permissions';
 import { assertCanAssign } from '../access';
 
 export interface NewUserInput {

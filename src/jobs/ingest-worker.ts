@@ -18,7 +18,7 @@ import crypto from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { trusted, type Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc } from '../data/models';
-import { loadActor, type RequestContext } from '../domain/actor';
+import { loadActor, type RequestContext } from '../access/actor';
 import { createUsersInBulk, type BulkRowResult, type BulkUserRow } from '../domain/bulk-import';
 import { recoverSeatHolds } from '../data/seats';
 import { columnOf, invitationOf, rowToInput } from './ingest-columns';

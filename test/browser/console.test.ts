@@ -12,7 +12,7 @@ import { findSiteBySlug, registerContactlessUser } from '../../src/domain/regist
 import { ApiTokenModel, LicenseModel, PermissionSetModel, ProfileModel, SiteModel, UserModel } from '../../src/data/models';
 import { createApiToken } from '../../src/domain/api-tokens';
 import { addToGroup, saveGroupName } from '../../src/domain/delegated-admin';
-import { loadActor } from '../../src/domain/actor';
+import { loadActor } from '../../src/access/actor';
 
 async function signIn(context: BrowserContext, baseUrl: string): Promise<Page> {
   const page = await context.newPage();

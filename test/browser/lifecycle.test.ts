@@ -16,7 +16,7 @@ import { totp } from '../helpers/totp';
 import { ProfileModel, UserModel } from '../../src/data/models';
 import { createUser } from '../../src/domain/users';
 import { inviteNewUser } from '../../src/domain/invitations';
-import { systemContext } from '../../src/domain/actor';
+import { systemContext } from '../../src/access/actor';
 
 describeBrowser('account lifecycle in a browser', () => {
   let t: TestApp;

@@ -9,7 +9,7 @@ import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/brow
 import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
 import { findSiteBySlug, registerContactlessUser } from '../../src/domain/registration';
 import { createUser } from '../../src/domain/users';
-import { systemContext } from '../../src/domain/actor';
+import { systemContext } from '../../src/access/actor';
 import { deliverToOutbox, linkIn } from '../helpers/mail';
 import { ProfileModel, UserModel } from '../../src/data/models';
 

@@ -14,4 +14,4 @@ export * from './permission-set';
 export * from './migration';
 export * from './mail-message';
 export * from './action-token';
-export * from './guard';
+export * from '../../access/guard.model';

@@ -1,7 +1,7 @@
 /** Pieces shared by the admin pages: sign-in guard, the acting admin, flash messages. */
 import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { loadActor, type Actor, type RequestContext } from '../../domain/actor';
+import { loadActor, type Actor, type RequestContext } from '../../access/actor';
 import { ForbiddenError, ValidationError } from '../../shared/errors';
 import { safeReturnTo } from '../../auth/areas';
 

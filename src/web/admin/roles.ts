@@ -8,7 +8,7 @@ import { cloneProfile, createProfile, deleteProfile, findProfile, listProfiles }
 import { updateProfile } from '../../domain/profiles';
 import { createPermissionSet, deletePermissionSet, findPermissionSet, listPermissionSets, updatePermissionSet } from '../../domain/permission-sets';
 import { listLicensesForProfiles } from '../../domain/licenses';
-import { permissionNames } from '../../domain/permission-names';
+import { permissionNames } from '../../access/permission-names';
 import { PERMISSIONS, PERMISSION_LABELS } from '../../data/models';
 import { formRoute } from '../../http/error-writer';
 import { ADMIN, actorOf, ctxOf, field, fieldList, flash } from './common';

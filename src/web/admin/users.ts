@@ -13,7 +13,7 @@ import { resendInvitation, sendResetLinkAsAdmin } from '../../domain/invitations
 import { resendVerificationAsAdmin } from '../../domain/verification';
 import { adminUserSessions, endAllSessionsAsAdmin } from '../../domain/sessions';
 import { resetMfaAsAdmin } from '../../domain/two-factor';
-import { startLoginAs } from '../../domain/login-as';
+import { startLoginAs } from '../../access/login-as';
 import { recordLogin } from '../../domain/authentication';
 import { signIn } from '../../auth/areas';
 import { formRoute } from '../../http/error-writer';
@@ -22,14 +22,14 @@ import { sitePaths } from '../site/paths';
 import { DEFAULT_SITE_SLUG } from '../../data/seed';
 import { ADMIN, actorOf, ctxOf, field, flash, newFormNonce, queryString } from './common';
 import { trusted, type Types } from 'mongoose';
-import { canLoginAs } from '../../domain/permissions';
+import { canLoginAs } from '../../access/permissions';
 import { LicenseModel, USER_TYPES } from '../../data/models';
 import { LICENSE_NAMES } from '../../data/seed';
 import { managedView } from '../../domain/qualification';
-import { assertCanManage, type UserOperation } from '../../domain/permissions';
+import { assertCanManage, type UserOperation } from '../../access/permissions';
 import { canActOnUser, canGrant } from '../../access';
-import type { Actor } from '../../domain/actor';
-import type { ManagedUser } from '../../domain/permissions';
+import type { Actor } from '../../access/actor';
+import type { ManagedUser } from '../../access/permissions';
 
 /** Licenses in price order, cheapest first (the seeded community licenses; others after, by name). */
 const LICENSE_ORDER: string[] = [LICENSE_NAMES.customerCommunity, LICENSE_NAMES.customerCommunityPlus, LICENSE_NAMES.partnerCommunity];

@@ -7,7 +7,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { postForm, registerGuest } from '../../helpers/forms';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { AuditEventModel, UserModel } from '../../../src/data/models';
-import { loadActor } from '../../../src/domain/actor';
+import { loadActor } from '../../../src/access/actor';
 import { listAuditEvents } from '../../../src/domain/audit-trail';
 import { ValidationError } from '../../../src/shared/errors';
 

@@ -9,7 +9,7 @@ import { csrfFrom, postForm } from '../../helpers/forms';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { AuditEventModel, ProfileModel, SiteModel, UserModel } from '../../../src/data/models';
 import { createSite } from '../../../src/domain/sites';
-import { loadActor } from '../../../src/domain/actor';
+import { loadActor } from '../../../src/access/actor';
 
 let t: TestApp;
 let admin: request.Agent;

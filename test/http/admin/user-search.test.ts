@@ -10,10 +10,10 @@ import { postForm } from '../../helpers/forms';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { AccountModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
 import { createUser } from '../../../src/domain/users';
-import { systemContext } from '../../../src/domain/actor';
+import { systemContext } from '../../../src/access/actor';
 import { addSearchTerms } from '../../../src/data/migrations';
 import { createUsersInBulk } from '../../../src/domain/bulk-import';
-import { loadActor } from '../../../src/domain/actor';
+import { loadActor } from '../../../src/access/actor';
 import { adminToken } from '../api/tokens';
 
 let t: TestApp;

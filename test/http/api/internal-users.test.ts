@@ -9,7 +9,7 @@ import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { adminToken } from './tokens';
 import { AccountModel, ContactModel, ProfileModel, UserModel } from '../../../src/data/models';
 import { createUsersInBulk } from '../../../src/domain/bulk-import';
-import { loadActor } from '../../../src/domain/actor';
+import { loadActor } from '../../../src/access/actor';
 
 let t: TestApp;
 let token: string;

@@ -2,10 +2,10 @@
 import { Types } from 'mongoose';
 import { LicenseModel, ProfileModel, type Permission } from '../../../src/data/models';
 import { createAdministrator } from '../../../src/domain/bootstrap';
-import { loadActor } from '../../../src/domain/actor';
+import { loadActor } from '../../../src/access/actor';
 import { createApiToken } from '../../../src/domain/api-tokens';
 import { createUser } from '../../../src/domain/users';
-import { systemContext } from '../../../src/domain/actor';
+import { systemContext } from '../../../src/access/actor';
 
 const PASSWORD = 'lantern-copper-wisdom-77';
 

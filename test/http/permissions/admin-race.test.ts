@@ -10,7 +10,7 @@ import { adminAgent, makeStaff } from '../../helpers/admin';
 import { csrfFrom } from '../../helpers/forms';
 import { staffToken } from '../api/tokens';
 import { PERMISSIONS, ProfileModel, UserModel } from '../../../src/data/models';
-import { keyAdministrators } from '../../../src/domain/lockout';
+import { keyAdministrators } from '../../../src/access/lockout';
 
 let t: TestApp;
 let rootToken: string;

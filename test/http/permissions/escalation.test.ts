@@ -12,7 +12,7 @@ import { postForm } from '../../helpers/forms';
 import { staffToken } from '../api/tokens';
 import { ActionTokenModel, AuditEventModel, DelegatedAdminGroupModel, MailMessageModel, PermissionSetModel, ProfileModel, UserModel, type Permission } from '../../../src/data/models';
 import { createUsersInBulk } from '../../../src/domain/bulk-import';
-import { loadActor } from '../../../src/domain/actor';
+import { loadActor } from '../../../src/access/actor';
 
 let t: TestApp;
 let rootId: Types.ObjectId;

@@ -8,7 +8,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { GOOD_PASSWORD, logIn, registerGuest } from '../../helpers/forms';
 import { ADMIN_PASSWORD, makeAdmin, makeStaff } from '../../helpers/admin';
 import { PermissionSetModel, ProfileModel, SiteModel, UserModel } from '../../../src/data/models';
-import { systemContext } from '../../../src/domain/actor';
+import { systemContext } from '../../../src/access/actor';
 import { addContactAndAssociate, downgradeUser, upgradeUser } from '../../../src/domain/qualification';
 
 let t: TestApp;

@@ -5,7 +5,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { csrfFrom, GOOD_PASSWORD, logIn, registerGuest } from '../../helpers/forms';
 import { UserModel } from '../../../src/data/models';
 import { setUserActive } from '../../../src/domain/qualification';
-import { systemContext } from '../../../src/domain/actor';
+import { systemContext } from '../../../src/access/actor';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 /** The permission rules of src/domain/permissions.ts, every combination, without a database. */
 import { Types } from 'mongoose';
-import type { Actor } from '../../../src/domain/actor';
-import { noPermissions } from '../../../src/domain/actor';
+import type { Actor } from '../../../src/access/actor';
+import { noPermissions } from '../../../src/access/actor';
 import { ForbiddenError } from '../../../src/shared/errors';
-import { assertCanLoginAs, assertCanManage, manageableUserTypes, type UserOperation } from '../../../src/domain/permissions';
+import { assertCanLoginAs, assertCanManage, manageableUserTypes, type UserOperation } from '../../../src/access/permissions';
 import type { Permission, UserType } from '../../../src/data/models';
 
 const actor = (perms: Permission[], delegatedAccountIds: Types.ObjectId[] = []): Actor => ({

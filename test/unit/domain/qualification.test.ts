@@ -4,7 +4,7 @@ import { ContactModel, AccountModel, LicenseModel, ProfileModel, UserModel } fro
 import { findSiteBySlug, registerContactlessUser } from '../../../src/domain/registration';
 import { addContactAndAssociate, associateContact, downgradeUser, upgradeUser } from '../../../src/domain/qualification';
 import { createUser } from '../../../src/domain/users';
-import { systemContext } from '../../../src/domain/actor';
+import { systemContext } from '../../../src/access/actor';
 import { ConflictError } from '../../../src/shared/errors';
 
 let t: TestApp;

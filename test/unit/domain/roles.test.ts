@@ -6,11 +6,11 @@
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { makeAdmin, makeStaff } from '../../helpers/admin';
 import { AuditEventModel, LicenseModel, PermissionSetModel, ProfileModel, SiteModel, UserModel } from '../../../src/data/models';
-import { loadActor, systemContext, type Actor } from '../../../src/domain/actor';
+import { loadActor, systemContext, type Actor } from '../../../src/access/actor';
 import { assignPermissionSet, createPermissionSet, deletePermissionSet, removePermissionSet, updatePermissionSet } from '../../../src/domain/permission-sets';
 import { cloneProfile, createProfile, deleteProfile, updateProfile } from '../../../src/domain/profiles';
 import { changeInternalProfile, setUserActive } from '../../../src/domain/qualification';
-import { keyAdministrators } from '../../../src/domain/lockout';
+import { keyAdministrators } from '../../../src/access/lockout';
 import { ConflictError, ForbiddenError, ValidationError } from '../../../src/shared/errors';
 import { runMigrations } from '../../../src/data/migrations';
 import mongoose, { trusted, type Types } from 'mongoose';

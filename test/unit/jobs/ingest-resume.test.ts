@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { AuditEventModel, IngestJobModel, IngestJobRowModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
 import { recoverSeatHolds, takeHeldSeats } from '../../../src/data/seats';
 import { createAdministrator } from '../../../src/domain/bootstrap';
-import { loadActor, type Actor } from '../../../src/domain/actor';
+import { loadActor, type Actor } from '../../../src/access/actor';
 import { changeIngestJobState, createIngestJob } from '../../../src/domain/ingest-jobs';
 import { uploadCsv } from '../../../src/jobs/ingest-upload';
 import { claimNextJob, processJob, processAvailableJobs } from '../../../src/jobs/ingest-worker';

@@ -10,8 +10,8 @@
  * generation or undo our write and refuse. Two changes that each leave an administrator but together
  * leave none therefore can't both commit: whoever commits second has counted the first.
  */
-import { duplicateKeyField } from './errors';
-import { GuardModel } from './models';
+import { duplicateKeyField } from '../data/errors';
+import { GuardModel } from '../data/models';
 
 const KEY_ADMINISTRATORS = 'key-administrators';
 

@@ -9,7 +9,7 @@
  */
 import { trusted, type Types } from 'mongoose';
 import { PermissionSetModel, ProfileModel, UserModel, type Permission } from '../data/models';
-import { advanceGuard, guardGeneration } from '../data/admin-guard';
+import { advanceGuard, guardGeneration } from './admin-guard';
 import { unionOf } from './actor';
 import { ConflictError } from '../shared/errors';
 

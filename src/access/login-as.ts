@@ -5,9 +5,9 @@
  */
 import { UserModel, type UserDoc } from '../data/models';
 import { loadActor, type Actor, type RequestContext } from './actor';
-import { recordAudit } from './audit';
+import { recordAudit } from '../domain/audit';
 import { assertCanLoginAs, assertPermission, assertUserAdministrator, canLoginAs } from './permissions';
-import { loadUserFor, managedView } from '../access';
+import { loadUserFor, managedView } from '.';
 
 export async function startLoginAs(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
   assertUserAdministrator(ctx.actor);

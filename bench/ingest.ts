@@ -22,7 +22,7 @@ import { connectDatabase } from '../src/data/connection';
 import { seed } from '../src/data/seed';
 import { createApp } from '../src/app';
 import { startEmbeddedMongo } from '../src/embedded-mongo';
-import { createAdministrator } from '../src/domain/bootstrap';
+import { createAdministrator } from '../src/users/bootstrap';
 import { loadActor } from '../src/access/actor';
 import { createApiToken } from '../src/domain/api-tokens';
 import { ProfileModel, UserModel } from '../src/data/models';

@@ -5,7 +5,7 @@ import { loadConfig, ConfigError, type Config } from './config';
 import { createLogger } from './logger';
 import { connectDatabase, embeddedDataDir } from './data/connection';
 import { seed } from './data/seed';
-import { administratorExists, createAdministrator, issueSetupToken } from './domain/bootstrap';
+import { administratorExists, createAdministrator, issueSetupToken } from './users/bootstrap';
 import { createApp } from './app';
 import { isDomainError } from './shared/errors';
 import { startBackgroundWork } from './jobs';

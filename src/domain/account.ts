@@ -9,9 +9,9 @@ import { recordAudit } from './audit';
 import { ValidationError } from '../shared/errors';
 import { hashPassword, passwordProblem } from './passwords';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
-import { conflictFor } from './users';
+import { conflictFor } from '../users/users';
 import { revokeOutstandingLinks } from './tokens';
-import { validateAndSave } from './save';
+import { validateAndSave } from '../users/save';
 
 export interface ProfileChanges {
   firstName: string;

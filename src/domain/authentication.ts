@@ -6,7 +6,7 @@
 import { UserModel, LoginEventModel, type UserDoc } from '../data/models';
 import { AuthenticationError } from '../shared/errors';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
-import { normaliseUsername } from './users';
+import { normaliseUsername } from '../users/users';
 import { isSiteMember } from './site-access';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 

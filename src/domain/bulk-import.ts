@@ -12,7 +12,7 @@
  * users are in; a batch cut off in between is settled by recoverSeatHolds before its key's next batch,
  * so a crash never leaks a seat.
  */
-import { searchTermsOf } from '../data/search-terms';
+import { searchTermsOf } from '../users/search-terms';
 import crypto from 'node:crypto';
 import { trusted, Types } from 'mongoose';
 import { AuditEventModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../data/models';
@@ -21,7 +21,7 @@ import { settleSeatHold, takeHeldSeats } from '../data/seats';
 import type { RequestContext } from '../access/actor';
 import { ConflictError, isDomainError, type FieldErrors } from '../shared/errors';
 import { recordAudits } from './audit';
-import { conflictFor, deriveNickname, prepareUser, userCreatedEntry, withSuffix, type NewUserInput, type PreparedUser, type UserLookups } from './users';
+import { conflictFor, deriveNickname, prepareUser, userCreatedEntry, withSuffix, type NewUserInput, type PreparedUser, type UserLookups } from '../users/users';
 
 export interface BulkUserRow {
   /** The id the user gets; chosen when the row was stored, so a retry recognises its own user. */

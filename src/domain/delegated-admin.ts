@@ -7,7 +7,7 @@
 import { trusted, Types } from 'mongoose';
 import { AccountModel, DelegatedAdminGroupModel, ProfileModel, UserModel } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
-import { buildUserFilter } from '../data/user-search';
+import { buildUserFilter } from '../users/user-search';
 import type { Actor, RequestContext } from '../access/actor';
 import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';

@@ -9,7 +9,7 @@
  * asked to move the account to their own address) is useless without the current one. A change of
  * password, "end other sessions" and resets cancel a pending change (tokens.ts revokeOutstandingLinks).
  */
-import { searchTermsOf } from '../data/search-terms';
+import { searchTermsOf } from '../users/search-terms';
 import { EMAIL_PATTERN, SiteModel, UserModel, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { queueMail } from '../mail/queue';

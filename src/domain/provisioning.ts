@@ -10,14 +10,14 @@
 import { trusted, Types } from 'mongoose';
 import { AccountModel, ContactModel, ProfileModel, UserModel, type UserDoc } from '../data/models';
 import { PROFILE_NAMES } from '../data/seed';
-import { buildUserFilter, type UserFilters } from '../data/user-search';
+import { buildUserFilter, type UserFilters } from '../users/user-search';
 import type { Actor, RequestContext } from '../access/actor';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { prepareContact, type ContactInput } from './qualification';
-import { conflictFor, createUser, normaliseUsername, type NewUserInput } from './users';
+import { conflictFor, createUser, normaliseUsername, type NewUserInput } from '../users/users';
 import { setUserActive } from './qualification';
 import { recordAudit } from './audit';
-import { scopeFor } from './user-directory';
+import { scopeFor } from '../users/user-directory';
 import { assertUserAdministrator } from '../access/permissions';
 
 export const SCIM_CONTACT_REQUIRED =

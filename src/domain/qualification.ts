@@ -14,7 +14,7 @@ import { ConflictError, ValidationError } from '../shared/errors';
 import { assertCanManage } from '../access/permissions';
 import { assertCanAssign, loadUserFor, managedView, type UserOperation } from '../access';
 import { withNoLockOut } from '../access/lockout';
-import { fieldErrorsOf, findUserOr404 } from './users';
+import { fieldErrorsOf, findUserOr404 } from '../users/users';
 
 export interface ContactInput {
   firstName?: string;

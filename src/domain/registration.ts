@@ -6,7 +6,7 @@ import { LicenseModel, ProfileModel, type SiteRecord, type UserDoc } from '../da
 import { siteBySlug } from '../data/site-cache';
 import type { RequestContext } from '../access/actor';
 import { ConflictError, NotFoundError } from '../shared/errors';
-import { createUser } from './users';
+import { createUser } from '../users/users';
 import { sendVerificationLink } from './verification';
 
 export interface RegistrationInput {

@@ -11,7 +11,7 @@ import type { Actor, RequestContext } from '../access/actor';
 import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { assertPermission } from '../access/permissions';
-import { validateAndSave } from './save';
+import { validateAndSave } from '../users/save';
 
 export interface SiteInput {
   name: string; slug: string; selfRegistrationEnabled: boolean; registrationProfileId: string;

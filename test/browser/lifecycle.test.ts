@@ -14,7 +14,7 @@ import { settleDetached } from '../../src/shared/detached';
 import { setLifecycleSettings } from '../../src/shared/lifecycle-settings';
 import { totp } from '../helpers/totp';
 import { ProfileModel, UserModel } from '../../src/data/models';
-import { createUser } from '../../src/domain/users';
+import { createUser } from '../../src/users/users';
 import { inviteNewUser } from '../../src/domain/invitations';
 import { systemContext } from '../../src/access/actor';
 

@@ -2,8 +2,8 @@
 import request from 'supertest';
 import type express from 'express';
 import { LicenseModel, ProfileModel, type Permission } from '../../src/data/models';
-import { createAdministrator } from '../../src/domain/bootstrap';
-import { createUser } from '../../src/domain/users';
+import { createAdministrator } from '../../src/users/bootstrap';
+import { createUser } from '../../src/users/users';
 import { systemContext } from '../../src/access/actor';
 import { postForm } from './forms';
 

@@ -7,7 +7,7 @@
  */
 import type { Request, Response, Router } from 'express';
 import { UserModel, type UserDoc } from '../../data/models';
-import { editUser } from '../../domain/user-admin';
+import { editUser } from '../../users/user-admin';
 import { setUserActive } from '../../domain/qualification';
 import { profileCatalog } from '../../domain/profiles';
 import { defaultProvisioningProfileId, deprovisionUser, findProvisionableUser, listUsersByOffset, provisionUser } from '../../domain/provisioning';

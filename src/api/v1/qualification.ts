@@ -6,7 +6,7 @@
  */
 import type { Response, Router } from 'express';
 import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from '../../domain/qualification';
-import { findUserOr404 } from '../../domain/users';
+import { findUserOr404 } from '../../users/users';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { contactBody, downgradeBody, emptyBody, upgradeBody } from '../schemas';

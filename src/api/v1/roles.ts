@@ -9,7 +9,7 @@ import {
   assignPermissionSet, createPermissionSet, deletePermissionSet, findPermissionSet, listPermissionSets, removePermissionSet, updatePermissionSet, userPermissionSets,
 } from '../../domain/permission-sets';
 import { changeInternalProfile } from '../../domain/qualification';
-import { findUserOr404 } from '../../domain/users';
+import { findUserOr404 } from '../../users/users';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { assignmentBody, cloneBody, newPermissionSetBody, newProfileBody, permissionSetPatchBody, profilePatchBody, userProfileBody } from '../schemas';

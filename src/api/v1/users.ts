@@ -4,12 +4,12 @@
  * validates, calls one domain service (the same ones as the admin pages), and serialises.
  */
 import type { Router } from 'express';
-import { createUser, findUserOr404 } from '../../domain/users';
-import { userDetails, editUser } from '../../domain/user-admin';
+import { createUser, findUserOr404 } from '../../users/users';
+import { userDetails, editUser } from '../../users/user-admin';
 import { setUserActive } from '../../domain/qualification';
-import { searchUsers } from '../../domain/user-directory';
+import { searchUsers } from '../../users/user-directory';
 import { defaultProfileId } from '../../domain/profiles';
-import { decodeCursor } from '../../data/user-search';
+import { decodeCursor } from '../../users/user-search';
 import { ValidationError } from '../../shared/errors';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';

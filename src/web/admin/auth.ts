@@ -3,7 +3,7 @@ import { Router, type Request } from 'express';
 import type { AppDeps } from '../../http/deps';
 import { authenticateLogin } from '../../auth/login';
 import { safeReturnTo, signIn, signOut } from '../../auth/areas';
-import { completeSetup, setupTokenIsValid } from '../../domain/bootstrap';
+import { completeSetup, setupTokenIsValid } from '../../users/bootstrap';
 import { endLoginAs } from '../../access/login-as';
 import { loadActor } from '../../access/actor';
 import { recordLogin } from '../../domain/authentication';

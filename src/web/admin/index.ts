@@ -5,7 +5,7 @@
 import { Router } from 'express';
 import type { AppDeps } from '../../http/deps';
 import { adminAuthRouter } from './auth';
-import { adminUsersRouter } from './users';
+import { adminUsersRouter } from '../../users/admin-pages';
 import { adminSettingsRouter } from './settings';
 import { adminRolesRouter } from './roles';
 import { adminOutboxRouter } from './outbox';

@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { postForm } from '../../helpers/forms';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { AccountModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
-import { createUser } from '../../../src/domain/users';
+import { createUser } from '../../../src/users/users';
 import { systemContext } from '../../../src/access/actor';
 import { addSearchTerms } from '../../../src/data/migrations';
 import { createUsersInBulk } from '../../../src/domain/bulk-import';

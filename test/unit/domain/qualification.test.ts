@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { ContactModel, AccountModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
 import { findSiteBySlug, registerContactlessUser } from '../../../src/domain/registration';
 import { addContactAndAssociate, associateContact, downgradeUser, upgradeUser } from '../../../src/domain/qualification';
-import { createUser } from '../../../src/domain/users';
+import { createUser } from '../../../src/users/users';
 import { systemContext } from '../../../src/access/actor';
 import { ConflictError } from '../../../src/shared/errors';
 

@@ -15,7 +15,7 @@ import { ConflictError, ForbiddenError, ValidationError } from '../../../src/sha
 import { runMigrations } from '../../../src/data/migrations';
 import mongoose, { trusted, type Types } from 'mongoose';
 import { findSiteBySlug, registerContactlessUser } from '../../../src/domain/registration';
-import { createUser } from '../../../src/domain/users';
+import { createUser } from '../../../src/users/users';
 import { createSite } from '../../../src/domain/sites';
 
 let t: TestApp;

@@ -1,5 +1,5 @@
 /** The search terms stored on each user and the words of a query (src/data/search-terms.ts). */
-import { normalizeForSearch, prefixEnd, queryWords, searchTermsOf } from '../../../src/data/search-terms';
+import { normalizeForSearch, prefixEnd, queryWords, searchTermsOf } from '../../../src/users/search-terms';
 
 it('normalizes case, accents and letters without a decomposition', () => {
   expect(normalizeForSearch('ZOË Ñúñez')).toBe('zoe nunez');

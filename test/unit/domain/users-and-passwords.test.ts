@@ -1,6 +1,6 @@
 /** Pure rules: alias and nickname derivation, locale parsing, the password policy and argon2 parameters. */
 import argon2 from 'argon2';
-import { deriveAlias, deriveNickname, normaliseUsername } from '../../../src/domain/users';
+import { deriveAlias, deriveNickname, normaliseUsername } from '../../../src/users/users';
 import { localeFromAcceptLanguage } from '../../../src/shared/locale';
 import { ARGON2_PARAMS, hashPassword, needsRehash, passwordProblem, verifyAgainstDummy, verifyPassword } from '../../../src/domain/passwords';
 

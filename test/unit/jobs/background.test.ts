@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { IngestJobModel, IngestJobRowModel, ProfileModel, UserModel } from '../../../src/data/models';
-import { createAdministrator } from '../../../src/domain/bootstrap';
+import { createAdministrator } from '../../../src/users/bootstrap';
 import { loadActor, type Actor } from '../../../src/access/actor';
 import { changeIngestJobState, createIngestJob } from '../../../src/domain/ingest-jobs';
 import { uploadCsv } from '../../../src/jobs/ingest-upload';

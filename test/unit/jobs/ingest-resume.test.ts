@@ -8,7 +8,7 @@ import { trusted, Types } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { AuditEventModel, IngestJobModel, IngestJobRowModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
 import { recoverSeatHolds, takeHeldSeats } from '../../../src/data/seats';
-import { createAdministrator } from '../../../src/domain/bootstrap';
+import { createAdministrator } from '../../../src/users/bootstrap';
 import { loadActor, type Actor } from '../../../src/access/actor';
 import { changeIngestJobState, createIngestJob } from '../../../src/domain/ingest-jobs';
 import { uploadCsv } from '../../../src/jobs/ingest-upload';

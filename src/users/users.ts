@@ -9,9 +9,9 @@ import { ContactModel, LicenseModel, ProfileModel, UserModel, type Contact, type
 import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from '../data/seats';
 import type { RequestContext } from '../access/actor';
-import { recordAudit, type AuditEntry } from './audit';
+import { recordAudit, type AuditEntry } from '../domain/audit';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../shared/errors';
-import { hashPassword, passwordProblem } from './passwords';
+import { hashPassword, passwordProblem } from '../domain/passwords';
 import { assertCanManage } from '../access/permissions';
 import { assertCanAssign } from '../access';
 

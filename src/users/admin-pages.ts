@@ -4,32 +4,32 @@
  * Each action calls one domain service; a refusal re-renders the user page with its status and message.
  */
 import { Router, type Request, type Response } from 'express';
-import { searchUsers } from '../../domain/user-directory';
-import { addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, setUserActive, upgradeUser } from '../../domain/qualification';
-import { createExternalUser, createInternalUser, editUser, externalUserSites, freeContacts, listAccounts, upgradeProfiles, userDetails, userFilterChoices } from '../../domain/user-admin';
-import { assignPermissionSet, listPermissionSets, removePermissionSet } from '../../domain/permission-sets';
-import { profilesOfType } from '../../domain/profiles';
-import { resendInvitation, sendResetLinkAsAdmin } from '../../domain/invitations';
-import { resendVerificationAsAdmin } from '../../domain/verification';
-import { adminUserSessions, endAllSessionsAsAdmin } from '../../domain/sessions';
-import { resetMfaAsAdmin } from '../../domain/two-factor';
-import { startLoginAs } from '../../access/login-as';
-import { recordLogin } from '../../domain/authentication';
-import { signIn } from '../../auth/areas';
-import { formRoute } from '../../http/error-writer';
-import { ContactModel, ProfileModel, SiteModel, UserModel } from '../../data/models';
-import { sitePaths } from '../site/paths';
-import { DEFAULT_SITE_SLUG } from '../../data/seed';
-import { ADMIN, actorOf, ctxOf, field, flash, newFormNonce, queryString } from './common';
+import { searchUsers } from './user-directory';
+import { addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, setUserActive, upgradeUser } from '../domain/qualification';
+import { createExternalUser, createInternalUser, editUser, externalUserSites, freeContacts, listAccounts, upgradeProfiles, userDetails, userFilterChoices } from './user-admin';
+import { assignPermissionSet, listPermissionSets, removePermissionSet } from '../domain/permission-sets';
+import { profilesOfType } from '../domain/profiles';
+import { resendInvitation, sendResetLinkAsAdmin } from '../domain/invitations';
+import { resendVerificationAsAdmin } from '../domain/verification';
+import { adminUserSessions, endAllSessionsAsAdmin } from '../domain/sessions';
+import { resetMfaAsAdmin } from '../domain/two-factor';
+import { startLoginAs } from '../access/login-as';
+import { recordLogin } from '../domain/authentication';
+import { signIn } from '../auth/areas';
+import { formRoute } from '../http/error-writer';
+import { ContactModel, ProfileModel, SiteModel, UserModel } from '../data/models';
+import { sitePaths } from '../web/site/paths';
+import { DEFAULT_SITE_SLUG } from '../data/seed';
+import { ADMIN, actorOf, ctxOf, field, flash, newFormNonce, queryString } from '../web/admin/common';
 import { trusted, type Types } from 'mongoose';
-import { canLoginAs } from '../../access/permissions';
-import { LicenseModel, USER_TYPES } from '../../data/models';
-import { LICENSE_NAMES } from '../../data/seed';
-import { managedView } from '../../domain/qualification';
-import { assertCanManage, type UserOperation } from '../../access/permissions';
-import { canActOnUser, canGrant } from '../../access';
-import type { Actor } from '../../access/actor';
-import type { ManagedUser } from '../../access/permissions';
+import { canLoginAs } from '../access/permissions';
+import { LicenseModel, USER_TYPES } from '../data/models';
+import { LICENSE_NAMES } from '../data/seed';
+import { managedView } from '../domain/qualification';
+import { assertCanManage, type UserOperation } from '../access/permissions';
+import { canActOnUser, canGrant } from '../access';
+import type { Actor } from '../access/actor';
+import type { ManagedUser } from '../access/permissions';
 
 /** Licenses in price order, cheapest first (the seeded community licenses; others after, by name). */
 const LICENSE_ORDER: string[] = [LICENSE_NAMES.customerCommunity, LICENSE_NAMES.customerCommunityPlus, LICENSE_NAMES.partnerCommunity];

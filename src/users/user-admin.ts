@@ -5,17 +5,17 @@
 import { trusted, type Types } from 'mongoose';
 import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventModel, ProfileModel, SiteModel, UserModel } from '../data/models';
 import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from './audit';
+import { recordAudit } from '../domain/audit';
 import { assertCanManage, assertUserAdministrator, canLoginAs, missingPermissions } from '../access/permissions';
-import { asEmailConflict, contactlessProfileOf } from './registration';
-import { isSiteMember } from './site-access';
+import { asEmailConflict, contactlessProfileOf } from '../domain/registration';
+import { isSiteMember } from '../domain/site-access';
 import { loadUserFor, managedView } from '../access';
 import { conflictFor, createUser } from './users';
 import { externalIdOf, withExternalId } from './external-ids';
 import { ValidationError } from '../shared/errors';
 import { PermissionSetModel } from '../data/models';
 import { validateAndSave } from './save';
-import { inviteNewUser } from './invitations';
+import { inviteNewUser } from '../domain/invitations';
 
 export async function userDetails(userId: string, actor: Actor) {
   const user = await loadUserFor('view', userId, { actor, via: 'admin' });

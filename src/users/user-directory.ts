@@ -1,7 +1,7 @@
 /** Which users an actor may see and search: the scope rules of permissions.ts applied to a query. */
 import { trusted } from 'mongoose';
 import { ContactModel } from '../data/models';
-import { findUsersPage, type UserFilters, type UserPage, type UserScope } from '../data/user-search';
+import { findUsersPage, type UserFilters, type UserPage, type UserScope } from './user-search';
 import type { Actor } from '../access/actor';
 import { assertUserAdministrator, manageableUserTypes } from '../access/permissions';
 

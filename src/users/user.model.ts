@@ -1,6 +1,6 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
-import { USER_TYPES } from './license';
-import { SEARCH_SOURCE_FIELDS, searchTermsOf } from '../search-terms';
+import { USER_TYPES } from '../data/models/license';
+import { SEARCH_SOURCE_FIELDS, searchTermsOf } from './search-terms';
 
 /** Deliberately simple: one @, no spaces, a dot in the domain. Real verification is by mail. */
 export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

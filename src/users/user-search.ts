@@ -11,7 +11,7 @@
  * and marked trusted() because sanitizeFilter is on.
  */
 import { trusted, Types } from 'mongoose';
-import { UserModel, type User, type UserType } from './models';
+import { UserModel, type User, type UserType } from '../data/models';
 import { ValidationError } from '../shared/errors';
 import { prefixEnd, queryWords } from './search-terms';
 

@@ -17,7 +17,7 @@ import crypto from 'node:crypto';
 import { trusted, Types } from 'mongoose';
 import { AuditEventModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
-import { settleSeatHold, takeHeldSeats } from '../data/seats';
+import { settleSeatHold, takeHeldSeats } from '../qualification/seats';
 import type { RequestContext } from '../access/actor';
 import { ConflictError, isDomainError, type FieldErrors } from '../shared/errors';
 import { recordAudits } from './audit';

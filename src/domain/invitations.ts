@@ -13,7 +13,7 @@ import { recordAudit, recordAudits } from './audit';
 import { ConflictError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { homeAreaOf, linkUrl } from './links';
-import { loadForOperation } from './qualification';
+import { loadForOperation } from '../qualification/qualification';
 import { sendInvitation, sendResetLink } from './recovery';
 import { describeDuration, revokeOutstandingLinks } from './tokens';
 

@@ -9,7 +9,7 @@ import { endAllUserSessions, endUserSession, findUserSessions, type SessionArea 
 import { selfContext, type Actor, type Origin, type RequestContext } from '../access/actor';
 import { recordAudit } from './audit';
 import { NotFoundError } from '../shared/errors';
-import { loadForOperation } from './qualification';
+import { loadForOperation } from '../qualification/qualification';
 import { describeUserAgent } from '../shared/user-agent';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { revokeOutstandingLinks } from './tokens';

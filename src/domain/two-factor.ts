@@ -15,7 +15,7 @@ import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestC
 import { recordAudit } from './audit';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
-import { loadForOperation } from './qualification';
+import { loadForOperation } from '../qualification/qualification';
 import { revokeOutstandingLinks } from './tokens';
 
 export const ISSUER = 'Identity Portal';

@@ -11,7 +11,7 @@ import { recordAudit } from './audit';
 import { ConflictError, EmailUnverifiedError, InvalidLinkError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { homeAreaOf, linkUrl, type LinkArea } from './links';
-import { loadForOperation } from './qualification';
+import { loadForOperation } from '../qualification/qualification';
 import { consumeToken, describeDuration, issueToken, peekToken } from './tokens';
 
 export async function sendVerificationLink(user: UserDoc, where: LinkArea, now: Date = new Date()): Promise<void> {

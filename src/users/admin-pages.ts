@@ -5,7 +5,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { searchUsers } from './user-directory';
-import { addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, setUserActive, upgradeUser } from '../domain/qualification';
+import { addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, setUserActive, upgradeUser } from '../qualification/qualification';
 import { createExternalUser, createInternalUser, editUser, externalUserSites, freeContacts, listAccounts, upgradeProfiles, userDetails, userFilterChoices } from './user-admin';
 import { assignPermissionSet, listPermissionSets, removePermissionSet } from '../domain/permission-sets';
 import { profilesOfType } from '../domain/profiles';
@@ -25,7 +25,7 @@ import { trusted, type Types } from 'mongoose';
 import { canLoginAs } from '../access/permissions';
 import { LicenseModel, USER_TYPES } from '../data/models';
 import { LICENSE_NAMES } from '../data/seed';
-import { managedView } from '../domain/qualification';
+import { managedView } from '../qualification/qualification';
 import { assertCanManage, type UserOperation } from '../access/permissions';
 import { canActOnUser, canGrant } from '../access';
 import type { Actor } from '../access/actor';

@@ -1,5 +1,5 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
-import { USER_TYPES } from '../data/models/license';
+import { USER_TYPES } from '../qualification/license.model';
 import { SEARCH_SOURCE_FIELDS, searchTermsOf } from './search-terms';
 
 /** Deliberately simple: one @, no spaces, a dot in the domain. Real verification is by mail. */

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { Error as MongooseError, Types } from 'mongoose';
 import { ContactModel, LicenseModel, ProfileModel, UserModel, type Contact, type License, type Profile, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
-import { releaseSeat, takeSeat } from '../data/seats';
+import { releaseSeat, takeSeat } from '../qualification/seats';
 import type { RequestContext } from '../access/actor';
 import { recordAudit, type AuditEntry } from '../domain/audit';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../shared/errors';

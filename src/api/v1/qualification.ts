@@ -5,7 +5,7 @@
  * Each answers the user as it is afterwards.
  */
 import type { Response, Router } from 'express';
-import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from '../../domain/qualification';
+import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from '../../qualification/qualification';
 import { findUserOr404 } from '../../users/users';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';

@@ -8,7 +8,7 @@ import { cloneProfile, createProfile, deleteProfile, findProfile, listProfiles, 
 import {
   assignPermissionSet, createPermissionSet, deletePermissionSet, findPermissionSet, listPermissionSets, removePermissionSet, updatePermissionSet, userPermissionSets,
 } from '../../domain/permission-sets';
-import { changeInternalProfile } from '../../domain/qualification';
+import { changeInternalProfile } from '../../qualification/qualification';
 import { findUserOr404 } from '../../users/users';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';

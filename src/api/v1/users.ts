@@ -6,7 +6,7 @@
 import type { Router } from 'express';
 import { createUser, findUserOr404 } from '../../users/users';
 import { userDetails, editUser } from '../../users/user-admin';
-import { setUserActive } from '../../domain/qualification';
+import { setUserActive } from '../../qualification/qualification';
 import { searchUsers } from '../../users/user-directory';
 import { defaultProfileId } from '../../domain/profiles';
 import { decodeCursor } from '../../users/user-search';

@@ -7,7 +7,7 @@ import { Router, type Request, type Response } from 'express';
 import { cloneProfile, createProfile, deleteProfile, findProfile, listProfiles } from '../../domain/profiles';
 import { updateProfile } from '../../domain/profiles';
 import { createPermissionSet, deletePermissionSet, findPermissionSet, listPermissionSets, updatePermissionSet } from '../../domain/permission-sets';
-import { listLicensesForProfiles } from '../../domain/licenses';
+import { listLicensesForProfiles } from '../../qualification/licenses';
 import { permissionNames } from '../../access/permission-names';
 import { PERMISSIONS, PERMISSION_LABELS } from '../../data/models';
 import { formRoute } from '../../http/error-writer';

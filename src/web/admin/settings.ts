@@ -2,7 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import { dashboardFor, weekChangeText } from '../../domain/dashboard-stats';
 import { createSite, DEFAULT_REGISTRATION_PROFILE, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../../domain/sites';
-import { changeTotalSeats, listLicenses } from '../../domain/licenses';
+import { changeTotalSeats, listLicenses } from '../../qualification/licenses';
 import { createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from '../../domain/api-tokens';
 import { ACTOR_SEARCH_MAX_MS, auditCsv, listAuditEvents, parseAuditCursor, parseDay, type AuditFilters } from '../../domain/audit-trail';
 import { ACTION_VERBS, auditRows, type AuditRow } from './audit-view';

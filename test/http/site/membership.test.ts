@@ -9,7 +9,7 @@ import { GOOD_PASSWORD, logIn, registerGuest } from '../../helpers/forms';
 import { ADMIN_PASSWORD, makeAdmin, makeStaff } from '../../helpers/admin';
 import { PermissionSetModel, ProfileModel, SiteModel, UserModel } from '../../../src/data/models';
 import { systemContext } from '../../../src/access/actor';
-import { addContactAndAssociate, downgradeUser, upgradeUser } from '../../../src/domain/qualification';
+import { addContactAndAssociate, downgradeUser, upgradeUser } from '../../../src/qualification/qualification';
 
 let t: TestApp;
 beforeAll(async () => {

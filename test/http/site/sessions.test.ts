@@ -4,7 +4,7 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { csrfFrom, GOOD_PASSWORD, logIn, registerGuest } from '../../helpers/forms';
 import { UserModel } from '../../../src/data/models';
-import { setUserActive } from '../../../src/domain/qualification';
+import { setUserActive } from '../../../src/qualification/qualification';
 import { systemContext } from '../../../src/access/actor';
 
 let t: TestApp;

@@ -2,7 +2,7 @@
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { ContactModel, AccountModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
 import { findSiteBySlug, registerContactlessUser } from '../../../src/domain/registration';
-import { addContactAndAssociate, associateContact, downgradeUser, upgradeUser } from '../../../src/domain/qualification';
+import { addContactAndAssociate, associateContact, downgradeUser, upgradeUser } from '../../../src/qualification/qualification';
 import { createUser } from '../../../src/users/users';
 import { systemContext } from '../../../src/access/actor';
 import { ConflictError } from '../../../src/shared/errors';

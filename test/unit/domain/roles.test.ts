@@ -9,7 +9,7 @@ import { AuditEventModel, LicenseModel, PermissionSetModel, ProfileModel, SiteMo
 import { loadActor, systemContext, type Actor } from '../../../src/access/actor';
 import { assignPermissionSet, createPermissionSet, deletePermissionSet, removePermissionSet, updatePermissionSet } from '../../../src/domain/permission-sets';
 import { cloneProfile, createProfile, deleteProfile, updateProfile } from '../../../src/domain/profiles';
-import { changeInternalProfile, setUserActive } from '../../../src/domain/qualification';
+import { changeInternalProfile, setUserActive } from '../../../src/qualification/qualification';
 import { keyAdministrators } from '../../../src/access/lockout';
 import { ConflictError, ForbiddenError, ValidationError } from '../../../src/shared/errors';
 import { runMigrations } from '../../../src/data/migrations';

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { trusted, Types } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { AuditEventModel, IngestJobModel, IngestJobRowModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
-import { recoverSeatHolds, takeHeldSeats } from '../../../src/data/seats';
+import { recoverSeatHolds, takeHeldSeats } from '../../../src/qualification/seats';
 import { createAdministrator } from '../../../src/users/bootstrap';
 import { loadActor, type Actor } from '../../../src/access/actor';
 import { changeIngestJobState, createIngestJob } from '../../../src/domain/ingest-jobs';

@@ -1,5 +1,5 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
-import { EMAIL_PATTERN } from '../../users/user.model';
+import { EMAIL_PATTERN } from '../users/user.model';
 
 /** A CRM contact. Created only when an admin qualifies a user; always belongs to an account. */
 const contactSchema = new Schema(

@@ -4,7 +4,7 @@
  * Operators are wrapped in trusted() because sanitizeFilter is on globally (src/data/connection.ts).
  */
 import { trusted, type Types } from 'mongoose';
-import { LicenseModel, UserModel } from './models';
+import { LicenseModel, UserModel } from '../data/models';
 
 /** Takes one seat; false when none is left. */
 export async function takeSeat(licenseId: Types.ObjectId): Promise<boolean> {

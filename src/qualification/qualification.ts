@@ -7,9 +7,9 @@
 import { Error as MongooseError, trusted, Types } from 'mongoose';
 import { AccountModel, ContactModel, LicenseModel, ProfileModel, UserModel, type AccountDoc, type ContactDoc, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
-import { releaseSeat, takeSeat } from '../data/seats';
+import { releaseSeat, takeSeat } from './seats';
 import type { RequestContext } from '../access/actor';
-import { recordAudit } from './audit';
+import { recordAudit } from '../domain/audit';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { assertCanManage } from '../access/permissions';
 import { assertCanAssign, loadUserFor, managedView, type UserOperation } from '../access';

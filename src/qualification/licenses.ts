@@ -1,8 +1,8 @@
 /** Licenses and their seats, as admins and the API see and change them. */
 import { LicenseModel } from '../data/models';
-import { setTotalSeats } from '../data/seats';
+import { setTotalSeats } from './seats';
 import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from './audit';
+import { recordAudit } from '../domain/audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { assertAnyPermission, assertPermission } from '../access/permissions';
 

@@ -11,7 +11,7 @@ import { ADMIN_PASSWORD, makeAdmin, makeStaff } from '../helpers/admin';
 import { findSiteBySlug, registerContactlessUser } from '../../src/domain/registration';
 import { ApiTokenModel, LicenseModel, PermissionSetModel, ProfileModel, SiteModel, UserModel } from '../../src/data/models';
 import { createApiToken } from '../../src/domain/api-tokens';
-import { addToGroup, saveGroupName } from '../../src/domain/delegated-admin';
+import { addToGroup, saveGroupName } from '../../src/roles/delegated-admin';
 import { loadActor } from '../../src/access/actor';
 
 async function signIn(context: BrowserContext, baseUrl: string): Promise<Page> {

@@ -9,7 +9,7 @@ import type { Request, Response, Router } from 'express';
 import { UserModel, type UserDoc } from '../../data/models';
 import { editUser } from '../../users/user-admin';
 import { setUserActive } from '../../qualification/qualification';
-import { profileCatalog } from '../../domain/profiles';
+import { profileCatalog } from '../../roles/profiles';
 import { defaultProvisioningProfileId, deprovisionUser, findProvisionableUser, listUsersByOffset, provisionUser } from '../../domain/provisioning';
 import { NotSupportedError, ValidationError } from '../../shared/errors';
 import { apiContext } from '../bearer';

@@ -4,10 +4,10 @@
  * an edit made meanwhile by someone else is a 409 concurrent_change.
  */
 import type { Router } from 'express';
-import { cloneProfile, createProfile, deleteProfile, findProfile, listProfiles, updateProfile } from '../../domain/profiles';
+import { cloneProfile, createProfile, deleteProfile, findProfile, listProfiles, updateProfile } from '../../roles/profiles';
 import {
   assignPermissionSet, createPermissionSet, deletePermissionSet, findPermissionSet, listPermissionSets, removePermissionSet, updatePermissionSet, userPermissionSets,
-} from '../../domain/permission-sets';
+} from '../../roles/permission-sets';
 import { changeInternalProfile } from '../../qualification/qualification';
 import { findUserOr404 } from '../../users/users';
 import { apiContext } from '../bearer';

@@ -8,7 +8,7 @@ import { createUser, findUserOr404 } from '../../users/users';
 import { userDetails, editUser } from '../../users/user-admin';
 import { setUserActive } from '../../qualification/qualification';
 import { searchUsers } from '../../users/user-directory';
-import { defaultProfileId } from '../../domain/profiles';
+import { defaultProfileId } from '../../roles/profiles';
 import { decodeCursor } from '../../users/user-search';
 import { ValidationError } from '../../shared/errors';
 import { apiContext } from '../bearer';

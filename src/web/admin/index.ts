@@ -7,7 +7,7 @@ import type { AppDeps } from '../../http/deps';
 import { adminAuthRouter } from './auth';
 import { adminUsersRouter } from '../../users/admin-pages';
 import { adminSettingsRouter } from './settings';
-import { adminRolesRouter } from './roles';
+import { adminRolesRouter } from '../../roles/admin-pages';
 import { adminOutboxRouter } from './outbox';
 import { adminPasswordLinksRouter, adminTwoFactorRouter } from './password-links';
 import { requireAdmin } from './common';

@@ -7,7 +7,7 @@ import { createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } fro
 import { ACTOR_SEARCH_MAX_MS, auditCsv, listAuditEvents, parseAuditCursor, parseDay, type AuditFilters } from '../../domain/audit-trail';
 import { ACTION_VERBS, auditRows, type AuditRow } from './audit-view';
 import { pipeline } from 'node:stream/promises';
-import { addToGroup, findGroupCandidates, listGroups, removeFromGroup, saveGroupName } from '../../domain/delegated-admin';
+import { addToGroup, findGroupCandidates, listGroups, removeFromGroup, saveGroupName } from '../../roles/delegated-admin';
 import { formRoute, onRefusal } from '../../http/error-writer';
 import { barChart, donutChart, shortDay } from './charts';
 import { ADMIN, actorOf, ctxOf, field, fieldList, firstUse, flash, newFormNonce, queryString, typedField } from './common';

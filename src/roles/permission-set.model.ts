@@ -1,5 +1,5 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
-import { permissionsSchema } from './profile';
+import { permissionsSchema } from './profile.model';
 
 /**
  * A permission set: a named set of the same administrative permissions a profile grants, assigned to

@@ -4,14 +4,14 @@
  * one domain service (src/domain/profiles.ts, permission-sets.ts), which checks the permissions.
  */
 import { Router, type Request, type Response } from 'express';
-import { cloneProfile, createProfile, deleteProfile, findProfile, listProfiles } from '../../domain/profiles';
-import { updateProfile } from '../../domain/profiles';
-import { createPermissionSet, deletePermissionSet, findPermissionSet, listPermissionSets, updatePermissionSet } from '../../domain/permission-sets';
-import { listLicensesForProfiles } from '../../qualification/licenses';
-import { permissionNames } from '../../access/permission-names';
-import { PERMISSIONS, PERMISSION_LABELS } from '../../data/models';
-import { formRoute } from '../../http/error-writer';
-import { ADMIN, actorOf, ctxOf, field, fieldList, flash } from './common';
+import { cloneProfile, createProfile, deleteProfile, findProfile, listProfiles } from './profiles';
+import { updateProfile } from './profiles';
+import { createPermissionSet, deletePermissionSet, findPermissionSet, listPermissionSets, updatePermissionSet } from './permission-sets';
+import { listLicensesForProfiles } from '../qualification/licenses';
+import { permissionNames } from '../access/permission-names';
+import { PERMISSIONS, PERMISSION_LABELS } from '../data/models';
+import { formRoute } from '../http/error-writer';
+import { ADMIN, actorOf, ctxOf, field, fieldList, flash } from '../web/admin/common';
 
 const common = (res: Response) => ({ PERMISSIONS, PERMISSION_LABELS, permissionNames, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
 

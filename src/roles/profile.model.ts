@@ -1,5 +1,5 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
-import { USER_TYPES } from '../../qualification/license.model';
+import { USER_TYPES } from '../qualification/license.model';
 
 /** Administrative permissions a profile may grant, in the product's words. */
 export const PERMISSIONS = [

@@ -10,7 +10,7 @@ import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { Database } from './data/connection';
-import { configureSiteCache } from './data/site-cache';
+import { configureSiteCache } from './sites/site-cache';
 import { sessionCookieName, sessionMiddleware } from './http/session';
 import { loadSessionUsers } from './auth/areas';
 import { csrfMiddleware } from './http/csrf';

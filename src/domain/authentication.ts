@@ -7,7 +7,7 @@ import { UserModel, LoginEventModel, type UserDoc } from '../data/models';
 import { AuthenticationError } from '../shared/errors';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
 import { normaliseUsername } from '../users/users';
-import { isSiteMember } from './site-access';
+import { isSiteMember } from '../sites/site-access';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 
 const historyExpiry = (at: Date) => new Date(at.getTime() + (lifecycleSettings().loginHistoryDays ?? 180) * 24 * 3_600_000);

@@ -3,7 +3,7 @@
  * No contact is created here; contacts come later, when an admin qualifies the user.
  */
 import { LicenseModel, ProfileModel, type SiteRecord, type UserDoc } from '../data/models';
-import { siteBySlug } from '../data/site-cache';
+import { siteBySlug } from '../sites/site-cache';
 import type { RequestContext } from '../access/actor';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { createUser } from '../users/users';

@@ -8,7 +8,7 @@ import type { Actor, RequestContext } from '../access/actor';
 import { recordAudit } from '../domain/audit';
 import { assertCanManage, assertUserAdministrator, canLoginAs, missingPermissions } from '../access/permissions';
 import { asEmailConflict, contactlessProfileOf } from '../domain/registration';
-import { isSiteMember } from '../domain/site-access';
+import { isSiteMember } from '../sites/site-access';
 import { loadUserFor, managedView } from '../access';
 import { conflictFor, createUser } from './users';
 import { externalIdOf, withExternalId } from './external-ids';

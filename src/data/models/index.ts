@@ -1,6 +1,6 @@
 export * from '../../qualification/license.model';
 export * from '../../roles/profile.model';
-export * from './site';
+export * from '../../sites/site.model';
 export * from '../../qualification/account.model';
 export * from '../../qualification/contact.model';
 export * from '../../users/user.model';

@@ -1,7 +1,7 @@
 /** Dashboard, sites, licenses, API tokens, delegated admin groups and the audit trail. */
 import { Router, type Request, type Response } from 'express';
 import { dashboardFor, weekChangeText } from '../../domain/dashboard-stats';
-import { createSite, DEFAULT_REGISTRATION_PROFILE, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../../domain/sites';
+import { createSite, DEFAULT_REGISTRATION_PROFILE, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../../sites/sites';
 import { changeTotalSeats, listLicenses } from '../../qualification/licenses';
 import { createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from '../../domain/api-tokens';
 import { ACTOR_SEARCH_MAX_MS, auditCsv, listAuditEvents, parseAuditCursor, parseDay, type AuditFilters } from '../../domain/audit-trail';

@@ -19,7 +19,7 @@ import { originOf, safeReturnTo, signIn, signOut } from '../../auth/areas';
 import { keepTyped, readStrings, typedPasswords } from '../../http/forms';
 import { sitePaths } from './paths';
 import type { SiteRecord } from '../../data/models';
-import { isSiteMember, mayOpenPage } from '../../domain/site-access';
+import { isSiteMember, mayOpenPage } from '../../sites/site-access';
 import { siteLifecycleRoutes } from './lifecycle';
 import { holdForSecondFactor } from '../two-factor';
 

@@ -8,7 +8,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { csrfFrom, postForm } from '../../helpers/forms';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { AuditEventModel, ProfileModel, SiteModel, UserModel } from '../../../src/data/models';
-import { createSite } from '../../../src/domain/sites';
+import { createSite } from '../../../src/sites/sites';
 import { loadActor } from '../../../src/access/actor';
 
 let t: TestApp;

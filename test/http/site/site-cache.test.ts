@@ -6,7 +6,7 @@
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { ProfileModel, SiteModel } from '../../../src/data/models';
-import { configureSiteCache, siteBySlug } from '../../../src/data/site-cache';
+import { configureSiteCache, siteBySlug } from '../../../src/sites/site-cache';
 
 let t: TestApp;
 let clock = 1_000_000;

@@ -16,7 +16,7 @@ import { runMigrations } from '../../../src/data/migrations';
 import mongoose, { trusted, type Types } from 'mongoose';
 import { findSiteBySlug, registerContactlessUser } from '../../../src/domain/registration';
 import { createUser } from '../../../src/users/users';
-import { createSite } from '../../../src/domain/sites';
+import { createSite } from '../../../src/sites/sites';
 
 let t: TestApp;
 let admin: Actor;

@@ -10,7 +10,7 @@
  * (a mongoose document per page view cost more than the rest of the lookup), and no request can alter
  * what another reads (a write to it throws).
  */
-import { SiteModel, siteWriteListeners, type SiteRecord } from './models';
+import { SiteModel, siteWriteListeners, type SiteRecord } from '../data/models';
 
 interface Entry { site: SiteRecord | null; until: number }
 

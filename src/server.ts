@@ -9,7 +9,7 @@ import { administratorExists, createAdministrator, issueSetupToken } from './use
 import { createApp } from './app';
 import { isDomainError } from './shared/errors';
 import { startBackgroundWork } from './jobs';
-import { warmPasswordPolicy } from './domain/passwords';
+import { warmPasswordPolicy } from './signin/passwords';
 import { installProcessGuard } from './process-guard';
 
 function readConfig(): Config {

@@ -18,7 +18,7 @@ import { recordAudit } from './audit';
 import { ConflictError, ForbiddenError, InvalidLinkError, ValidationError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { linkUrl, type LinkArea } from './links';
-import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
+import { recheckPassword, type PasswordRecheckThrottle } from '../signin/password-recheck';
 import { consumeToken, describeDuration, issueToken, peekToken, releaseToken } from './tokens';
 
 /** "a***@e***.com": enough for the owner to recognise, little for anyone else. */

@@ -15,7 +15,7 @@ import type { MailTemplate } from '../mail/templates';
 import { selfContext } from '../access/actor';
 import { recordAudit } from './audit';
 import { InvalidLinkError, ValidationError } from '../shared/errors';
-import { hashPassword, passwordProblem } from './passwords';
+import { hashPassword, passwordProblem } from '../signin/passwords';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { homeAreaOf, linkUrl, type LinkArea } from './links';
 import { consumeToken, describeDuration, issueToken, peekToken, releaseToken, revokeOutstandingLinks, type TokenHolder } from './tokens';

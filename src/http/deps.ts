@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Database } from '../data/connection';
-import type { AccountThrottle, LoginThrottle, RegistrationThrottle } from '../auth/throttle';
-import type { PasswordRecheckThrottle } from '../domain/password-recheck';
+import type { AccountThrottle, LoginThrottle, RegistrationThrottle } from '../signin/throttle';
+import type { PasswordRecheckThrottle } from '../signin/password-recheck';
 
 /** What the routers need from the outside; built once in app.ts. */
 export interface AppDeps {

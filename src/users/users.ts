@@ -11,7 +11,7 @@ import { releaseSeat, takeSeat } from '../qualification/seats';
 import type { RequestContext } from '../access/actor';
 import { recordAudit, type AuditEntry } from '../domain/audit';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../shared/errors';
-import { hashPassword, passwordProblem } from '../domain/passwords';
+import { hashPassword, passwordProblem } from '../signin/passwords';
 import { assertCanManage } from '../access/permissions';
 import { assertCanAssign } from '../access';
 

@@ -8,16 +8,16 @@
  */
 import type { Request, Response, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import type { RequestThrottle } from '../auth/recovery-throttle';
-import { signIn, type Area } from '../auth/areas';
-import { recordLogin } from '../domain/authentication';
+import type { RequestThrottle } from '../signin/recovery-throttle';
+import { signIn, type Area } from '../signin/areas';
+import { recordLogin } from '../signin/authentication';
 import { InvalidLinkError, ValidationError } from '../shared/errors';
 import { formRoute, renderErrorPage } from '../http/error-writer';
 import { checkPasswordLink, sendPasswordResetLinks, setPasswordWithLink, type PasswordLinkPurpose } from '../domain/recovery';
 import type { LinkArea } from '../domain/links';
 import { runDetached } from '../shared/detached';
 import { keepTyped, readStrings } from '../http/forms';
-import { holdForSecondFactor } from './two-factor';
+import { holdForSecondFactor } from '../signin/two-factor-pages';
 
 export interface PasswordLinkPages {
   area: Area;

@@ -7,7 +7,7 @@ export * from '../../users/user.model';
 export * from './audit-event';
 export * from './api-token';
 export * from '../../users/setup-token.model';
-export * from './login-event';
+export * from '../../signin/login-event.model';
 export * from '../../roles/delegated-admin-group.model';
 export * from './ingest-job';
 export * from '../../roles/permission-set.model';

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { loadActor, type Actor, type RequestContext } from '../../access/actor';
 import { ForbiddenError, ValidationError } from '../../shared/errors';
-import { safeReturnTo } from '../../auth/areas';
+import { safeReturnTo } from '../../signin/areas';
 
 declare module 'express-session' {
   interface SessionData {

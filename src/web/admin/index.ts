@@ -4,7 +4,7 @@
  */
 import { Router } from 'express';
 import type { AppDeps } from '../../http/deps';
-import { adminAuthRouter } from './auth';
+import { adminAuthRouter } from '../../signin/admin-routes';
 import { adminUsersRouter } from '../../users/admin-pages';
 import { adminSettingsRouter } from './settings';
 import { adminRolesRouter } from '../../roles/admin-pages';

@@ -2,7 +2,7 @@
 import argon2 from 'argon2';
 import { deriveAlias, deriveNickname, normaliseUsername } from '../../../src/users/users';
 import { localeFromAcceptLanguage } from '../../../src/shared/locale';
-import { ARGON2_PARAMS, hashPassword, needsRehash, passwordProblem, verifyAgainstDummy, verifyPassword } from '../../../src/domain/passwords';
+import { ARGON2_PARAMS, hashPassword, needsRehash, passwordProblem, verifyAgainstDummy, verifyPassword } from '../../../src/signin/passwords';
 
 describe('derived user fields', () => {
   it.each([

@@ -1,16 +1,16 @@
 /** Admin sign-in, sign-out, first-administrator setup, and the end of a Login As session. */
 import { Router, type Request } from 'express';
-import type { AppDeps } from '../../http/deps';
-import { authenticateLogin } from '../../auth/login';
-import { safeReturnTo, signIn, signOut } from '../../auth/areas';
-import { completeSetup, setupTokenIsValid } from '../../users/bootstrap';
-import { endLoginAs } from '../../access/login-as';
-import { loadActor } from '../../access/actor';
-import { recordLogin } from '../../domain/authentication';
-import { NotFoundError } from '../../shared/errors';
-import { formRoute } from '../../http/error-writer';
-import { ADMIN, field, typedField } from './common';
-import { holdForSecondFactor } from '../two-factor';
+import type { AppDeps } from '../http/deps';
+import { authenticateLogin } from './login';
+import { safeReturnTo, signIn, signOut } from './areas';
+import { completeSetup, setupTokenIsValid } from '../users/bootstrap';
+import { endLoginAs } from '../access/login-as';
+import { loadActor } from '../access/actor';
+import { recordLogin } from './authentication';
+import { NotFoundError } from '../shared/errors';
+import { formRoute } from '../http/error-writer';
+import { ADMIN, field, typedField } from '../web/admin/common';
+import { holdForSecondFactor } from './two-factor-pages';
 
 export function adminAuthRouter(deps: AppDeps): Router {
   const router = Router();

@@ -14,7 +14,7 @@ import type mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
 import { TooManyRequestsError } from '../shared/errors';
-import type { PasswordRecheckThrottle } from '../domain/password-recheck';
+import type { PasswordRecheckThrottle } from './password-recheck';
 
 /** Counts one attempt for an account; throws TooManyRequestsError when it is over the limit. */
 export interface AccountThrottle { begin(userId: string): Promise<Attempt> }

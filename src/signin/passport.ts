@@ -5,7 +5,7 @@
  */
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import { verifyCredentials, type SignInArea } from '../domain/authentication';
+import { verifyCredentials, type SignInArea } from './authentication';
 import { AuthenticationError } from '../shared/errors';
 
 function strategyFor(area: SignInArea) {

@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { passport } from './passport';
 import { signIn, type Area } from './areas';
 import type { LoginThrottle } from './throttle';
-import { recordFailedLogin, recordLogin } from '../domain/authentication';
+import { recordFailedLogin, recordLogin } from './authentication';
 import { AuthenticationError, ValidationError } from '../shared/errors';
 import type { UserDoc } from '../data/models';
 

@@ -9,14 +9,14 @@
  * renewed both at the password step and when the sign-in completes (signIn).
  */
 import type { Request, Response, RequestHandler } from 'express';
-import { freshSessionId, originOf, signIn, safeReturnTo, type Area } from '../auth/areas';
-import type { AccountThrottle, LoginThrottle } from '../auth/throttle';
-import type { PasswordRecheckThrottle } from '../domain/password-recheck';
+import { freshSessionId, originOf, signIn, safeReturnTo, type Area } from './areas';
+import type { AccountThrottle, LoginThrottle } from './throttle';
+import type { PasswordRecheckThrottle } from './password-recheck';
 import { UserModel, type UserDoc } from '../data/models';
-import { recordFailedLogin, recordLogin } from '../domain/authentication';
+import { recordFailedLogin, recordLogin } from './authentication';
 import { AuthenticationError, ForbiddenError } from '../shared/errors';
 import { formRoute, onRefusal } from '../http/error-writer';
-import { confirmEnrolment, disableOwnMfa, mfaStatus, startEnrolment, useSecondFactor } from '../domain/two-factor';
+import { confirmEnrolment, disableOwnMfa, mfaStatus, startEnrolment, useSecondFactor } from './two-factor';
 import { readStrings } from '../http/forms';
 
 declare module 'express-session' {

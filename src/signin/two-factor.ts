@@ -12,11 +12,11 @@ import QRCode from 'qrcode';
 import { trusted } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
 import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestContext } from '../access/actor';
-import { recordAudit } from './audit';
+import { recordAudit } from '../domain/audit';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
 import { loadForOperation } from '../qualification/qualification';
-import { revokeOutstandingLinks } from './tokens';
+import { revokeOutstandingLinks } from '../domain/tokens';
 
 export const ISSUER = 'Identity Portal';
 const RECOVERY_CODES = 10;

@@ -21,7 +21,7 @@ import { healthRouter } from './http/health';
 import { errorWriter } from './http/error-writer';
 import { noStore, noStoreForPrivatePages } from './http/no-store';
 import { NotFoundError } from './shared/errors';
-import { siteRouter } from './web/site';
+import { siteRouter } from './account/site-routes';
 import { adminRouter } from './web/admin';
 import { apiRouter } from './api';
 import { scimRouter } from './api/scim';

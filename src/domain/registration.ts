@@ -7,7 +7,7 @@ import { siteBySlug } from '../sites/site-cache';
 import type { RequestContext } from '../access/actor';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { createUser } from '../users/users';
-import { sendVerificationLink } from './verification';
+import { sendVerificationLink } from '../account/verification';
 
 export interface RegistrationInput {
   firstName: string;

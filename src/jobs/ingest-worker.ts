@@ -123,7 +123,7 @@ async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext, 
     const users = await UserModel.find({ _id: trusted({ $in: toInvite }), isActive: true, passwordHash: null }).lean();
     // Loaded on first use: the thread starts (and restarts) without the mail templates' modules.
      
-    const { inviteUsersInBulk } = require('../domain/invitations') as typeof import('../domain/invitations');
+    const { inviteUsersInBulk } = require('../account/invitations') as typeof import('../account/invitations');
     await inviteUsersInBulk(users as never, ctx);
   }
   return out;

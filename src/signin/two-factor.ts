@@ -16,7 +16,7 @@ import { recordAudit } from '../domain/audit';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
 import { loadForOperation } from '../qualification/qualification';
-import { revokeOutstandingLinks } from '../domain/tokens';
+import { revokeOutstandingLinks } from '../account/tokens';
 
 export const ISSUER = 'Identity Portal';
 const RECOVERY_CODES = 10;

@@ -15,7 +15,7 @@ import { externalIdOf, withExternalId } from './external-ids';
 import { ValidationError } from '../shared/errors';
 import { PermissionSetModel } from '../data/models';
 import { validateAndSave } from './save';
-import { inviteNewUser } from '../domain/invitations';
+import { inviteNewUser } from '../account/invitations';
 
 export async function userDetails(userId: string, actor: Actor) {
   const user = await loadUserFor('view', userId, { actor, via: 'admin' });

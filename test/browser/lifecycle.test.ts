@@ -15,7 +15,7 @@ import { setLifecycleSettings } from '../../src/shared/lifecycle-settings';
 import { totp } from '../helpers/totp';
 import { ProfileModel, UserModel } from '../../src/data/models';
 import { createUser } from '../../src/users/users';
-import { inviteNewUser } from '../../src/domain/invitations';
+import { inviteNewUser } from '../../src/account/invitations';
 import { systemContext } from '../../src/access/actor';
 
 describeBrowser('account lifecycle in a browser', () => {

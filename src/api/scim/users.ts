@@ -19,7 +19,7 @@ import { applyPatch } from './patch';
 import {
   fromScimLocale, normaliseBody, optionalText, patchBody, primaryEmail, resourceToChanges, scimUserBody, toScim, workPhone, type Names, type ScimUserBody,
 } from './resource';
-import { inviteNewUser } from '../../domain/invitations';
+import { inviteNewUser } from '../../account/invitations';
 import { MAX_RESULTS, SCIM } from './schemas';
 
 async function names(): Promise<Names> {

@@ -16,8 +16,8 @@ import { parseInput } from '../validate';
 import { newUserBody, userListQuery, userPatchBody } from '../schemas';
 import { userSerializer } from '../serializers';
 import { V1 } from './paths';
-import { inviteNewUser, resendInvitation } from '../../domain/invitations';
-import { endAllSessionsAsAdmin } from '../../domain/sessions';
+import { inviteNewUser, resendInvitation } from '../../account/invitations';
+import { endAllSessionsAsAdmin } from '../../account/sessions';
 
 export function userRoutes(router: Router): void {
   router.post(V1.users, async (req, res) => {

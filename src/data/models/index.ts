@@ -13,5 +13,5 @@ export * from './ingest-job';
 export * from '../../roles/permission-set.model';
 export * from './migration';
 export * from './mail-message';
-export * from './action-token';
+export * from '../../account/action-token.model';
 export * from '../../access/guard.model';

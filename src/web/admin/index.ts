@@ -9,7 +9,7 @@ import { adminUsersRouter } from '../../users/admin-pages';
 import { adminSettingsRouter } from './settings';
 import { adminRolesRouter } from '../../roles/admin-pages';
 import { adminOutboxRouter } from './outbox';
-import { adminPasswordLinksRouter, adminTwoFactorRouter } from './password-links';
+import { adminPasswordLinksRouter, adminTwoFactorRouter } from '../../account/admin-password-links';
 import { requireAdmin } from './common';
 
 export function adminRouter(deps: AppDeps): Router {

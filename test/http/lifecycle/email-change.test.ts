@@ -9,7 +9,7 @@ import { makeAdmin } from '../../helpers/admin';
 import { GOOD_PASSWORD, logIn, postForm, registerGuest } from '../../helpers/forms';
 import { linkIn, mailTo, tokenOf } from '../../helpers/mail';
 import { AuditEventModel, SiteModel, UserModel } from '../../../src/data/models';
-import { maskEmail } from '../../../src/domain/email-change';
+import { maskEmail } from '../../../src/account/email-change';
 
 let t: TestApp;
 beforeAll(async () => {

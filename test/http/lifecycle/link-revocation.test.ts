@@ -10,7 +10,7 @@ import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { GOOD_PASSWORD, logIn, postForm, registerGuest } from '../../helpers/forms';
 import { linkIn, tokenOf } from '../../helpers/mail';
 import { ActionTokenModel, UserModel } from '../../../src/data/models';
-import { sendResetLink } from '../../../src/domain/recovery';
+import { sendResetLink } from '../../../src/account/recovery';
 
 const NEW_PASSWORD = 'harbour-quince-meteor-58';
 let t: TestApp;

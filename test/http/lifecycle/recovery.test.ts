@@ -11,7 +11,7 @@ import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { linkIn, mailTo, tokenOf } from '../../helpers/mail';
 import { ActionTokenModel, AuditEventModel, MailMessageModel, UserModel } from '../../../src/data/models';
 import { settleDetached } from '../../../src/shared/detached';
-import { sendPasswordResetLinks, sendResetLink } from '../../../src/domain/recovery';
+import { sendPasswordResetLinks, sendResetLink } from '../../../src/account/recovery';
 
 const NEW_PASSWORD = 'orchard-pelican-sextant-42';
 let t: TestApp;

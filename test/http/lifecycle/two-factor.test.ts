@@ -11,7 +11,7 @@ import { GOOD_PASSWORD, logIn, postForm, registerGuest } from '../../helpers/for
 import { recoveryCodesIn, secretIn, totp } from '../../helpers/totp';
 import { linkIn, tokenOf } from '../../helpers/mail';
 import { AuditEventModel, LoginEventModel, SiteModel, UserModel } from '../../../src/data/models';
-import { sendPasswordResetLinks } from '../../../src/domain/recovery';
+import { sendPasswordResetLinks } from '../../../src/account/recovery';
 
 let t: TestApp;
 beforeAll(async () => {

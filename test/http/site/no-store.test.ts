@@ -10,8 +10,8 @@ import { postForm, registerGuest } from '../../helpers/forms';
 import { linkIn } from '../../helpers/mail';
 import { adminToken } from '../api/tokens';
 import { ProfileModel, UserModel } from '../../../src/data/models';
-import { sendInvitation, sendResetLink } from '../../../src/domain/recovery';
-import { sendVerificationLink } from '../../../src/domain/verification';
+import { sendInvitation, sendResetLink } from '../../../src/account/recovery';
+import { sendVerificationLink } from '../../../src/account/verification';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -1,18 +1,18 @@
 /** The account lifecycle pages of a site: forgot password, reset and invitation links. */
 import type { Router, RequestHandler } from 'express';
-import type { AppDeps } from '../../http/deps';
-import { createRequestThrottle } from '../../signin/recovery-throttle';
-import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from '../password-links';
-import { checkVerificationLink, confirmEmailWithLink, resendVerificationByAddress, sendVerificationLink } from '../../domain/verification';
-import { ValidationError } from '../../shared/errors';
-import { formRoute } from '../../http/error-writer';
-import { runDetached } from '../../shared/detached';
-import { readStrings } from '../../http/forms';
-import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from '../../domain/sessions';
-import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from '../../domain/email-change';
-import { keepTyped, typedPasswords } from '../../http/forms';
-import { originOf } from '../../signin/areas';
-import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../../signin/two-factor-pages';
+import type { AppDeps } from '../http/deps';
+import { createRequestThrottle } from '../signin/recovery-throttle';
+import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from './password-link-pages';
+import { checkVerificationLink, confirmEmailWithLink, resendVerificationByAddress, sendVerificationLink } from './verification';
+import { ValidationError } from '../shared/errors';
+import { formRoute } from '../http/error-writer';
+import { runDetached } from '../shared/detached';
+import { readStrings } from '../http/forms';
+import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from './sessions';
+import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from './email-change';
+import { keepTyped, typedPasswords } from '../http/forms';
+import { originOf } from '../signin/areas';
+import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/two-factor-pages';
 
 export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: RequestHandler): void {
   const pages: PasswordLinkPages = {

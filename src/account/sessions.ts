@@ -5,9 +5,9 @@
  * request (src/auth/areas.ts).
  */
 import { LoginEventModel, UserModel, type UserDoc } from '../data/models';
-import { endAllUserSessions, endUserSession, findUserSessions, type SessionArea } from '../data/sessions';
+import { endAllUserSessions, endUserSession, findUserSessions, type SessionArea } from './stored-sessions';
 import { selfContext, type Actor, type Origin, type RequestContext } from '../access/actor';
-import { recordAudit } from './audit';
+import { recordAudit } from '../domain/audit';
 import { NotFoundError } from '../shared/errors';
 import { loadForOperation } from '../qualification/qualification';
 import { describeUserAgent } from '../shared/user-agent';

@@ -4,24 +4,24 @@
  * render; a refused form is rendered again with its messages and the status of the error.
  */
 import { Router, type Request, type Response, type NextFunction } from 'express';
-import type { AppDeps } from '../../http/deps';
-import { DEFAULT_SITE_SLUG } from '../../data/seed';
-import { assertSelfRegistrationOpen, findSiteBySlug, registerContactlessUser } from '../../domain/registration';
-import { changeOwnPassword, updateOwnProfile } from '../../domain/account';
-import { recordLogin } from '../../signin/authentication';
-import { localeFromAcceptLanguage } from '../../shared/locale';
-import { isTimeZone } from '../../data/models';
-import { ConflictError, NotFoundError, ValidationError } from '../../shared/errors';
-import { formRoute } from '../../http/error-writer';
-import { assertMaySignIn } from '../../domain/verification';
-import { authenticateLogin } from '../../signin/login';
-import { originOf, safeReturnTo, signIn, signOut } from '../../signin/areas';
-import { keepTyped, readStrings, typedPasswords } from '../../http/forms';
-import { sitePaths } from './paths';
-import type { SiteRecord } from '../../data/models';
-import { isSiteMember, mayOpenPage } from '../../sites/site-access';
-import { siteLifecycleRoutes } from './lifecycle';
-import { holdForSecondFactor } from '../../signin/two-factor-pages';
+import type { AppDeps } from '../http/deps';
+import { DEFAULT_SITE_SLUG } from '../data/seed';
+import { assertSelfRegistrationOpen, findSiteBySlug, registerContactlessUser } from '../domain/registration';
+import { changeOwnPassword, updateOwnProfile } from './account';
+import { recordLogin } from '../signin/authentication';
+import { localeFromAcceptLanguage } from '../shared/locale';
+import { isTimeZone } from '../data/models';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+import { formRoute } from '../http/error-writer';
+import { assertMaySignIn } from './verification';
+import { authenticateLogin } from '../signin/login';
+import { originOf, safeReturnTo, signIn, signOut } from '../signin/areas';
+import { keepTyped, readStrings, typedPasswords } from '../http/forms';
+import { sitePaths } from './site-paths';
+import type { SiteRecord } from '../data/models';
+import { isSiteMember, mayOpenPage } from '../sites/site-access';
+import { siteLifecycleRoutes } from './lifecycle-routes';
+import { holdForSecondFactor } from '../signin/two-factor-pages';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
 const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;

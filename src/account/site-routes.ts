@@ -6,7 +6,7 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import type { AppDeps } from '../http/deps';
 import { DEFAULT_SITE_SLUG } from '../data/seed';
-import { assertSelfRegistrationOpen, findSiteBySlug, registerContactlessUser } from '../domain/registration';
+import { assertSelfRegistrationOpen, findSiteBySlug, registerContactlessUser } from '../registration/registration';
 import { changeOwnPassword, updateOwnProfile } from './account';
 import { recordLogin } from '../signin/authentication';
 import { localeFromAcceptLanguage } from '../shared/locale';

@@ -7,7 +7,7 @@ import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventMo
 import type { Actor, RequestContext } from '../access/actor';
 import { recordAudit } from '../domain/audit';
 import { assertCanManage, assertUserAdministrator, canLoginAs, missingPermissions } from '../access/permissions';
-import { asEmailConflict, contactlessProfileOf } from '../domain/registration';
+import { asEmailConflict, contactlessProfileOf } from '../registration/registration';
 import { isSiteMember } from '../sites/site-access';
 import { loadUserFor, managedView } from '../access';
 import { conflictFor, createUser } from './users';

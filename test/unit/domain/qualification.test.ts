@@ -1,7 +1,7 @@
 /** Qualification rules against a real database: contacts, seats, upgrades and downgrades. */
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { ContactModel, AccountModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
-import { findSiteBySlug, registerContactlessUser } from '../../../src/domain/registration';
+import { findSiteBySlug, registerContactlessUser } from '../../../src/registration/registration';
 import { addContactAndAssociate, associateContact, downgradeUser, upgradeUser } from '../../../src/qualification/qualification';
 import { createUser } from '../../../src/users/users';
 import { systemContext } from '../../../src/access/actor';

@@ -14,7 +14,7 @@ import { keyAdministrators } from '../../../src/access/lockout';
 import { ConflictError, ForbiddenError, ValidationError } from '../../../src/shared/errors';
 import { runMigrations } from '../../../src/data/migrations';
 import mongoose, { trusted, type Types } from 'mongoose';
-import { findSiteBySlug, registerContactlessUser } from '../../../src/domain/registration';
+import { findSiteBySlug, registerContactlessUser } from '../../../src/registration/registration';
 import { createUser } from '../../../src/users/users';
 import { createSite } from '../../../src/sites/sites';
 

@@ -5,7 +5,7 @@
  */
 import { UserModel, type UserDoc } from '../data/models';
 import { assertOwnerPresent, selfContext, type Origin } from '../access/actor';
-import { recordAudit } from '../domain/audit';
+import { recordAudit } from '../audit/audit';
 import { ValidationError } from '../shared/errors';
 import { hashPassword, passwordProblem } from '../signin/passwords';
 import { recheckPassword, type PasswordRecheckThrottle } from '../signin/password-recheck';

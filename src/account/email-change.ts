@@ -14,7 +14,7 @@ import { EMAIL_PATTERN, SiteModel, UserModel, type UserDoc } from '../data/model
 import { duplicateKeyField } from '../data/errors';
 import { queueMail } from '../mail/queue';
 import { assertOwnerPresent, selfContext, type Origin } from '../access/actor';
-import { recordAudit } from '../domain/audit';
+import { recordAudit } from '../audit/audit';
 import { ConflictError, ForbiddenError, InvalidLinkError, ValidationError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { linkUrl, type LinkArea } from './links';

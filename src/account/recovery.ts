@@ -13,7 +13,7 @@ import { EMAIL_PATTERN, UserModel, type UserDoc } from '../data/models';
 import { queueMail } from '../mail/queue';
 import type { MailTemplate } from '../mail/templates';
 import { selfContext } from '../access/actor';
-import { recordAudit } from '../domain/audit';
+import { recordAudit } from '../audit/audit';
 import { InvalidLinkError, ValidationError } from '../shared/errors';
 import { hashPassword, passwordProblem } from '../signin/passwords';
 import { lifecycleSettings } from '../shared/lifecycle-settings';

@@ -7,7 +7,7 @@
 import { LoginEventModel, UserModel, type UserDoc } from '../data/models';
 import { endAllUserSessions, endUserSession, findUserSessions, type SessionArea } from './stored-sessions';
 import { selfContext, type Actor, type Origin, type RequestContext } from '../access/actor';
-import { recordAudit } from '../domain/audit';
+import { recordAudit } from '../audit/audit';
 import { NotFoundError } from '../shared/errors';
 import { loadForOperation } from '../qualification/qualification';
 import { describeUserAgent } from '../shared/user-agent';

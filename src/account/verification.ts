@@ -7,7 +7,7 @@
 import { EMAIL_PATTERN, UserModel, type SiteDoc, type UserDoc } from '../data/models';
 import { queueMail } from '../mail/queue';
 import { selfContext, type Actor, type RequestContext } from '../access/actor';
-import { recordAudit } from '../domain/audit';
+import { recordAudit } from '../audit/audit';
 import { ConflictError, EmailUnverifiedError, InvalidLinkError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { homeAreaOf, linkUrl, type LinkArea } from './links';

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { trusted, type Types } from 'mongoose';
 import { ApiTokenModel, type ApiTokenDoc } from '../data/models';
 import { loadActor, type Actor, type RequestContext } from '../access/actor';
-import { recordAudit } from './audit';
+import { recordAudit } from '../audit/audit';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { assertPermission } from '../access/permissions';
 

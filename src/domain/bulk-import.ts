@@ -20,7 +20,7 @@ import { duplicateKeyField } from '../data/errors';
 import { settleSeatHold, takeHeldSeats } from '../qualification/seats';
 import type { RequestContext } from '../access/actor';
 import { ConflictError, isDomainError, type FieldErrors } from '../shared/errors';
-import { recordAudits } from './audit';
+import { recordAudits } from '../audit/audit';
 import { conflictFor, deriveNickname, prepareUser, userCreatedEntry, withSuffix, type NewUserInput, type PreparedUser, type UserLookups } from '../users/users';
 
 export interface BulkUserRow {

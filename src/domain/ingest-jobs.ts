@@ -8,7 +8,7 @@
 import { trusted, type Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc, type IngestJobState } from '../data/models';
 import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from './audit';
+import { recordAudit } from '../audit/audit';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { assertPermission } from '../access/permissions';
 

@@ -16,7 +16,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../shared/errors'
 import { prepareContact, type ContactInput } from '../qualification/qualification';
 import { conflictFor, createUser, normaliseUsername, type NewUserInput } from '../users/users';
 import { setUserActive } from '../qualification/qualification';
-import { recordAudit } from './audit';
+import { recordAudit } from '../audit/audit';
 import { scopeFor } from '../users/user-directory';
 import { assertUserAdministrator } from '../access/permissions';
 

@@ -2,7 +2,7 @@
 import { LicenseModel } from '../data/models';
 import { setTotalSeats } from './seats';
 import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../domain/audit';
+import { recordAudit } from '../audit/audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { assertAnyPermission, assertPermission } from '../access/permissions';
 

@@ -9,7 +9,7 @@ import { AccountModel, ContactModel, LicenseModel, ProfileModel, UserModel, type
 import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from './seats';
 import type { RequestContext } from '../access/actor';
-import { recordAudit } from '../domain/audit';
+import { recordAudit } from '../audit/audit';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { assertCanManage } from '../access/permissions';
 import { assertCanAssign, loadUserFor, managedView, type UserOperation } from '../access';

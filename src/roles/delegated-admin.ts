@@ -9,7 +9,7 @@ import { AccountModel, DelegatedAdminGroupModel, ProfileModel, UserModel } from 
 import { duplicateKeyField } from '../data/errors';
 import { buildUserFilter } from '../users/user-search';
 import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../domain/audit';
+import { recordAudit } from '../audit/audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { assertPermission } from '../access/permissions';
 import { assertCanGrant } from '../access';

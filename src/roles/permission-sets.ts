@@ -9,7 +9,7 @@ import { trusted, Types } from 'mongoose';
 import { PermissionSetModel, SiteModel, UserModel, type PermissionSetDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../domain/audit';
+import { recordAudit } from '../audit/audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { usersHoldingSets, withNoLockOut } from '../access/lockout';
 import { assertPermission } from '../access/permissions';

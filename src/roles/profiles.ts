@@ -14,7 +14,7 @@ import { LicenseModel, ProfileModel, SiteModel, UserModel, type License, type Pr
 import { duplicateKeyField } from '../data/errors';
 import { PROFILE_NAMES } from '../data/seed';
 import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../domain/audit';
+import { recordAudit } from '../audit/audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { withNoLockOut } from '../access/lockout';
 import { assertAnyPermission, assertPermission } from '../access/permissions';

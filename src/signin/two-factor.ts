@@ -12,7 +12,7 @@ import QRCode from 'qrcode';
 import { trusted } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
 import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestContext } from '../access/actor';
-import { recordAudit } from '../domain/audit';
+import { recordAudit } from '../audit/audit';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
 import { loadForOperation } from '../qualification/qualification';

@@ -8,7 +8,7 @@
 import { trusted, Types } from 'mongoose';
 import { LicenseModel, PermissionSetModel, ProfileModel, SiteModel, type SiteDoc } from '../data/models';
 import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../domain/audit';
+import { recordAudit } from '../audit/audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { assertPermission } from '../access/permissions';
 import { validateAndSave } from '../users/save';

@@ -5,7 +5,7 @@
 import { trusted, type Types } from 'mongoose';
 import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventModel, ProfileModel, SiteModel, UserModel } from '../data/models';
 import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../domain/audit';
+import { recordAudit } from '../audit/audit';
 import { assertCanManage, assertUserAdministrator, canLoginAs, missingPermissions } from '../access/permissions';
 import { asEmailConflict, contactlessProfileOf } from '../registration/registration';
 import { isSiteMember } from '../sites/site-access';

@@ -9,7 +9,7 @@ import { ContactModel, LicenseModel, ProfileModel, UserModel, type Contact, type
 import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from '../qualification/seats';
 import type { RequestContext } from '../access/actor';
-import { recordAudit, type AuditEntry } from '../domain/audit';
+import { recordAudit, type AuditEntry } from '../audit/audit';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../shared/errors';
 import { hashPassword, passwordProblem } from '../signin/passwords';
 import { assertCanManage } from '../access/permissions';

@@ -4,7 +4,7 @@ export * from '../../sites/site.model';
 export * from '../../qualification/account.model';
 export * from '../../qualification/contact.model';
 export * from '../../users/user.model';
-export * from './audit-event';
+export * from '../../audit/audit-event.model';
 export * from './api-token';
 export * from '../../users/setup-token.model';
 export * from '../../signin/login-event.model';

@@ -8,7 +8,7 @@ import { postForm, registerGuest } from '../../helpers/forms';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { AuditEventModel, UserModel } from '../../../src/data/models';
 import { loadActor } from '../../../src/access/actor';
-import { listAuditEvents } from '../../../src/domain/audit-trail';
+import { listAuditEvents } from '../../../src/audit/audit-trail';
 import { ValidationError } from '../../../src/shared/errors';
 
 let t: TestApp;

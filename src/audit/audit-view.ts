@@ -5,8 +5,8 @@
  * "root.admin, logged in as Ada Lovelace, updated the profile of Ada Lovelace".
  */
 import { trusted, Types } from 'mongoose';
-import { AccountModel, ContactModel, LicenseModel, ProfileModel, SiteModel, UserModel, type AuditEvent } from '../../data/models';
-import { ADMIN } from './common';
+import { AccountModel, ContactModel, LicenseModel, ProfileModel, SiteModel, UserModel, type AuditEvent } from '../data/models';
+import { ADMIN } from '../web/admin/common';
 
 /** Readable names of the actions, as a verb phrase ("upgraded") and as a filter label ("User upgraded"). */
 export const ACTION_VERBS: Record<string, [verb: string, label: string]> = {

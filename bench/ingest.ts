@@ -27,7 +27,7 @@ import { loadActor } from '../src/access/actor';
 import { createApiToken } from '../src/domain/api-tokens';
 import { ProfileModel, UserModel } from '../src/data/models';
 import pino from 'pino';
-import { startBackgroundWork } from '../src/jobs';
+import { startBackgroundWork } from '../src/ingest';
 
 const ROWS = Number(process.env.BENCH_ROWS || 100_000);
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;

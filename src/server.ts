@@ -8,7 +8,7 @@ import { seed } from './data/seed';
 import { administratorExists, createAdministrator, issueSetupToken } from './users/bootstrap';
 import { createApp } from './app';
 import { isDomainError } from './shared/errors';
-import { startBackgroundWork } from './jobs';
+import { startBackgroundWork } from './ingest';
 import { warmPasswordPolicy } from './signin/passwords';
 import { installProcessGuard } from './process-guard';
 

@@ -9,7 +9,7 @@ export * from './api-token';
 export * from '../../users/setup-token.model';
 export * from '../../signin/login-event.model';
 export * from '../../roles/delegated-admin-group.model';
-export * from './ingest-job';
+export * from '../../ingest/ingest-job.model';
 export * from '../../roles/permission-set.model';
 export * from './migration';
 export * from './mail-message';

@@ -12,7 +12,7 @@ import { AccountModel, ContactModel, LicenseModel, ProfileModel, UserModel } fro
 import { createUser } from '../../../src/users/users';
 import { systemContext } from '../../../src/access/actor';
 import { addSearchTerms } from '../../../src/data/migrations';
-import { createUsersInBulk } from '../../../src/domain/bulk-import';
+import { createUsersInBulk } from '../../../src/ingest/bulk-import';
 import { loadActor } from '../../../src/access/actor';
 import { adminToken } from '../api/tokens';
 

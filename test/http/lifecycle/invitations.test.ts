@@ -10,7 +10,7 @@ import { csrfFrom, postForm } from '../../helpers/forms';
 import { adminToken, staffToken } from '../api/tokens';
 import { deliverToOutbox, linkIn, mailTo, tokenOf } from '../../helpers/mail';
 import { ActionTokenModel, AuditEventModel, ProfileModel, UserModel } from '../../../src/data/models';
-import { processAvailableJobs } from '../../../src/jobs/ingest-worker';
+import { processAvailableJobs } from '../../../src/ingest/ingest-worker';
 import { SCIM } from '../../../src/api/scim/schemas';
 
 let t: TestApp;

@@ -15,7 +15,7 @@ import { MailMessageModel, ProfileModel, UserModel } from '../../../src/data/mod
 import { deliverDueMail } from '../../../src/mail/worker';
 import { smtpTransport } from '../../../src/mail/transport';
 import { settleDetached } from '../../../src/shared/detached';
-import { processAvailableJobs } from '../../../src/jobs/ingest-worker';
+import { processAvailableJobs } from '../../../src/ingest/ingest-worker';
 import { SCIM } from '../../../src/api/scim/schemas';
 
 let t: TestApp;

@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { ActionTokenModel, MailMessageModel } from '../../../src/data/models';
 import { queueMail } from '../../../src/mail/queue';
-import { startBackgroundWork } from '../../../src/jobs';
+import { startBackgroundWork } from '../../../src/ingest';
 import { deliverToOutbox } from '../../helpers/mail';
 import { outboxTransport } from '../../../src/mail/transport';
 import { createApp } from '../../../src/app';

@@ -11,7 +11,7 @@ import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { postForm } from '../../helpers/forms';
 import { staffToken } from '../api/tokens';
 import { ActionTokenModel, AuditEventModel, DelegatedAdminGroupModel, MailMessageModel, PermissionSetModel, ProfileModel, UserModel, type Permission } from '../../../src/data/models';
-import { createUsersInBulk } from '../../../src/domain/bulk-import';
+import { createUsersInBulk } from '../../../src/ingest/bulk-import';
 import { loadActor } from '../../../src/access/actor';
 
 let t: TestApp;

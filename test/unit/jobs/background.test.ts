@@ -4,9 +4,9 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { IngestJobModel, IngestJobRowModel, ProfileModel, UserModel } from '../../../src/data/models';
 import { createAdministrator } from '../../../src/users/bootstrap';
 import { loadActor, type Actor } from '../../../src/access/actor';
-import { changeIngestJobState, createIngestJob } from '../../../src/domain/ingest-jobs';
-import { uploadCsv } from '../../../src/jobs/ingest-upload';
-import { startBackgroundWork } from '../../../src/jobs';
+import { changeIngestJobState, createIngestJob } from '../../../src/ingest/ingest-jobs';
+import { uploadCsv } from '../../../src/ingest/ingest-upload';
+import { startBackgroundWork } from '../../../src/ingest';
 import { capturingLogger } from '../../helpers/log-events';
 
 let t: TestApp;

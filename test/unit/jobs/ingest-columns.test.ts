@@ -1,6 +1,6 @@
 import { ValidationError } from '../../../src/shared/errors';
-import { checkHeader, columnOf, rowToInput } from '../../../src/jobs/ingest-columns';
-import { rowError } from '../../../src/jobs/ingest-worker';
+import { checkHeader, columnOf, rowToInput } from '../../../src/ingest/ingest-columns';
+import { rowError } from '../../../src/ingest/ingest-worker';
 
 describe('the CSV header of a User job', () => {
   it('accepts Salesforce field names and maps a record, leaving blanks out', () => {

@@ -10,11 +10,11 @@ import { AuditEventModel, IngestJobModel, IngestJobRowModel, LicenseModel, Profi
 import { recoverSeatHolds, takeHeldSeats } from '../../../src/qualification/seats';
 import { createAdministrator } from '../../../src/users/bootstrap';
 import { loadActor, type Actor } from '../../../src/access/actor';
-import { changeIngestJobState, createIngestJob } from '../../../src/domain/ingest-jobs';
-import { uploadCsv } from '../../../src/jobs/ingest-upload';
-import { claimNextJob, processJob, processAvailableJobs } from '../../../src/jobs/ingest-worker';
-import { createUsersInBulk } from '../../../src/domain/bulk-import';
-import { rowToInput } from '../../../src/jobs/ingest-columns';
+import { changeIngestJobState, createIngestJob } from '../../../src/ingest/ingest-jobs';
+import { uploadCsv } from '../../../src/ingest/ingest-upload';
+import { claimNextJob, processJob, processAvailableJobs } from '../../../src/ingest/ingest-worker';
+import { createUsersInBulk } from '../../../src/ingest/bulk-import';
+import { rowToInput } from '../../../src/ingest/ingest-columns';
 
 let t: TestApp;
 let actor: Actor;

@@ -19,7 +19,7 @@ import { parse } from 'csv-parse/sync';
 import { trusted, type Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc } from '../data/models';
 import { loadActor, type RequestContext } from '../access/actor';
-import { createUsersInBulk, type BulkRowResult, type BulkUserRow } from '../domain/bulk-import';
+import { createUsersInBulk, type BulkRowResult, type BulkUserRow } from './bulk-import';
 import { recoverSeatHolds } from '../qualification/seats';
 import { columnOf, invitationOf, rowToInput } from './ingest-columns';
 import { UserModel } from '../data/models';

@@ -9,7 +9,7 @@ import { Transform, type Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc } from '../data/models';
-import { assertUploadable } from '../domain/ingest-jobs';
+import { assertUploadable } from './ingest-jobs';
 import { BadRequestError, ConflictError, PayloadTooLargeError, ValidationError } from '../shared/errors';
 import { checkHeader } from './ingest-columns';
 

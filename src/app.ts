@@ -24,7 +24,7 @@ import { NotFoundError } from './shared/errors';
 import { siteRouter } from './account/site-routes';
 import { adminRouter } from './web/admin';
 import { apiRouter } from './api';
-import { scimRouter } from './api/scim';
+import { scimRouter } from './scim';
 import type { AppDeps } from './http/deps';
 import { setLifecycleSettings } from './shared/lifecycle-settings';
 

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminToken, staffToken } from './tokens';
 import { AuditEventModel, UserModel } from '../../../src/data/models';
-import { SCIM } from '../../../src/api/scim/schemas';
+import { SCIM } from '../../../src/scim/schemas';
 
 const PUBLIC_URL = 'https://portal.example.com';
 let t: TestApp;

@@ -14,7 +14,7 @@ import { adminToken } from './tokens';
 import mongoose, { type Types } from 'mongoose';
 import { UserModel } from '../../../src/data/models';
 import { runMigrations } from '../../../src/data/migrations';
-import { SCIM } from '../../../src/api/scim/schemas';
+import { SCIM } from '../../../src/scim/schemas';
 
 let t: TestApp;
 let tokenA: string;

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminToken, staffToken } from './tokens';
 import { AccountModel, ContactModel, LicenseModel, UserModel } from '../../../src/data/models';
-import { SCIM } from '../../../src/api/scim/schemas';
+import { SCIM } from '../../../src/scim/schemas';
 
 let t: TestApp;
 let token: string;

@@ -11,7 +11,7 @@ import { adminToken, staffToken } from '../api/tokens';
 import { deliverToOutbox, linkIn, mailTo, tokenOf } from '../../helpers/mail';
 import { ActionTokenModel, AuditEventModel, ProfileModel, UserModel } from '../../../src/data/models';
 import { processAvailableJobs } from '../../../src/ingest/ingest-worker';
-import { SCIM } from '../../../src/api/scim/schemas';
+import { SCIM } from '../../../src/scim/schemas';
 
 let t: TestApp;
 let token: string;

@@ -16,7 +16,7 @@ import { deliverDueMail } from '../../../src/mail/worker';
 import { smtpTransport } from '../../../src/mail/transport';
 import { settleDetached } from '../../../src/shared/detached';
 import { processAvailableJobs } from '../../../src/ingest/ingest-worker';
-import { SCIM } from '../../../src/api/scim/schemas';
+import { SCIM } from '../../../src/scim/schemas';
 
 let t: TestApp;
 let smtp: SmtpCapture;

@@ -6,20 +6,20 @@
  * admin's permissions. Users SCIM may not see (internal staff, other scopes, deprovisioned) are 404.
  */
 import type { Request, Response, Router } from 'express';
-import { UserModel, type UserDoc } from '../../data/models';
-import { editUser } from '../../users/user-admin';
-import { setUserActive } from '../../qualification/qualification';
-import { profileCatalog } from '../../roles/profiles';
-import { defaultProvisioningProfileId, deprovisionUser, findProvisionableUser, listUsersByOffset, provisionUser } from '../../domain/provisioning';
-import { NotSupportedError, ValidationError } from '../../shared/errors';
-import { apiContext } from '../bearer';
-import { parseInput } from '../validate';
+import { UserModel, type UserDoc } from '../data/models';
+import { editUser } from '../users/user-admin';
+import { setUserActive } from '../qualification/qualification';
+import { profileCatalog } from '../roles/profiles';
+import { defaultProvisioningProfileId, deprovisionUser, findProvisionableUser, listUsersByOffset, provisionUser } from './provisioning';
+import { NotSupportedError, ValidationError } from '../shared/errors';
+import { apiContext } from '../api/bearer';
+import { parseInput } from '../api/validate';
 import { scimFilterQuery } from './filter';
 import { applyPatch } from './patch';
 import {
   fromScimLocale, normaliseBody, optionalText, patchBody, primaryEmail, resourceToChanges, scimUserBody, toScim, workPhone, type Names, type ScimUserBody,
 } from './resource';
-import { inviteNewUser } from '../../account/invitations';
+import { inviteNewUser } from '../account/invitations';
 import { MAX_RESULTS, SCIM } from './schemas';
 
 async function names(): Promise<Names> {

@@ -2,7 +2,7 @@
  * SCIM's 400s with a scimType (RFC 7644 3.12). They are domain validation errors, so the one error
  * writer maps them; scimErrors keeps the scimType they carry.
  */
-import { ValidationError } from '../../shared/errors';
+import { ValidationError } from '../shared/errors';
 
 export type ScimType = 'invalidFilter' | 'invalidPath' | 'invalidSyntax' | 'invalidValue' | 'mutability' | 'noTarget';
 

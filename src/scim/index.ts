@@ -7,9 +7,9 @@
  * schemas.ts (discovery documents).
  */
 import express, { Router, type Request, type Response } from 'express';
-import type { AppDeps } from '../../http/deps';
-import { NotFoundError, NotSupportedError } from '../../shared/errors';
-import { requireBearer } from '../bearer';
+import type { AppDeps } from '../http/deps';
+import { NotFoundError, NotSupportedError } from '../shared/errors';
+import { requireBearer } from '../api/bearer';
 import { assertShallow } from './scim-error';
 import { schemaDefinitions, serviceProviderConfig, userResourceType, SCIM } from './schemas';
 import { scimUserRoutes } from './users';

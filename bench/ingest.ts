@@ -24,7 +24,7 @@ import { createApp } from '../src/app';
 import { startEmbeddedMongo } from '../src/embedded-mongo';
 import { createAdministrator } from '../src/users/bootstrap';
 import { loadActor } from '../src/access/actor';
-import { createApiToken } from '../src/domain/api-tokens';
+import { createApiToken } from '../src/api/api-tokens';
 import { ProfileModel, UserModel } from '../src/data/models';
 import pino from 'pino';
 import { startBackgroundWork } from '../src/ingest';

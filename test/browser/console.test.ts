@@ -10,7 +10,7 @@ import { describeBrowser, launchBrowser, loginAsAndReturn, watchPageErrors } fro
 import { ADMIN_PASSWORD, makeAdmin, makeStaff } from '../helpers/admin';
 import { findSiteBySlug, registerContactlessUser } from '../../src/registration/registration';
 import { ApiTokenModel, LicenseModel, PermissionSetModel, ProfileModel, SiteModel, UserModel } from '../../src/data/models';
-import { createApiToken } from '../../src/domain/api-tokens';
+import { createApiToken } from '../../src/api/api-tokens';
 import { addToGroup, saveGroupName } from '../../src/roles/delegated-admin';
 import { loadActor } from '../../src/access/actor';
 

@@ -5,7 +5,7 @@ export * from '../../qualification/account.model';
 export * from '../../qualification/contact.model';
 export * from '../../users/user.model';
 export * from '../../audit/audit-event.model';
-export * from './api-token';
+export * from '../../api/api-token.model';
 export * from '../../users/setup-token.model';
 export * from '../../signin/login-event.model';
 export * from '../../roles/delegated-admin-group.model';

@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { dashboardFor, weekChangeText } from '../../domain/dashboard-stats';
 import { createSite, DEFAULT_REGISTRATION_PROFILE, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../../sites/sites';
 import { changeTotalSeats, listLicenses } from '../../qualification/licenses';
-import { createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from '../../domain/api-tokens';
+import { createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from '../../api/api-tokens';
 import { ACTOR_SEARCH_MAX_MS, auditCsv, listAuditEvents, parseAuditCursor, parseDay, type AuditFilters } from '../../audit/audit-trail';
 import { ACTION_VERBS, auditRows, type AuditRow } from '../../audit/audit-view';
 import { pipeline } from 'node:stream/promises';

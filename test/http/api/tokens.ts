@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { LicenseModel, ProfileModel, type Permission } from '../../../src/data/models';
 import { createAdministrator } from '../../../src/users/bootstrap';
 import { loadActor } from '../../../src/access/actor';
-import { createApiToken } from '../../../src/domain/api-tokens';
+import { createApiToken } from '../../../src/api/api-tokens';
 import { createUser } from '../../../src/users/users';
 import { systemContext } from '../../../src/access/actor';
 

@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminToken, staffToken } from './tokens';
 import { ApiTokenModel, AuditEventModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
 import { loadActor } from '../../../src/access/actor';
-import { revokeApiToken } from '../../../src/domain/api-tokens';
+import { revokeApiToken } from '../../../src/api/api-tokens';
 
 let t: TestApp;
 let token: string;

@@ -12,6 +12,6 @@ export * from '../../roles/delegated-admin-group.model';
 export * from '../../ingest/ingest-job.model';
 export * from '../../roles/permission-set.model';
 export * from './migration';
-export * from './mail-message';
+export * from '../../mail/mail-message.model';
 export * from '../../account/action-token.model';
 export * from '../../access/guard.model';

@@ -8,7 +8,7 @@ import { adminAuthRouter } from '../../signin/admin-routes';
 import { adminUsersRouter } from '../../users/admin-pages';
 import { adminSettingsRouter } from './settings';
 import { adminRolesRouter } from '../../roles/admin-pages';
-import { adminOutboxRouter } from './outbox';
+import { adminOutboxRouter } from '../../mail/outbox-page';
 import { adminPasswordLinksRouter, adminTwoFactorRouter } from '../../account/admin-password-links';
 import { requireAdmin } from './common';
 

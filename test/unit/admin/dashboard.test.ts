@@ -5,8 +5,8 @@
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { makeAdmin } from '../../helpers/admin';
 import { AuditEventModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
-import { dashboardStats, weekChangeText } from '../../../src/domain/dashboard-stats';
-import { barChart, niceTicks, shortDay } from '../../../src/web/admin/charts';
+import { dashboardStats, weekChangeText } from '../../../src/dashboard/dashboard-stats';
+import { barChart, niceTicks, shortDay } from '../../../src/dashboard/charts';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -22,7 +22,7 @@ import { errorWriter } from './http/error-writer';
 import { noStore, noStoreForPrivatePages } from './http/no-store';
 import { NotFoundError } from './shared/errors';
 import { siteRouter } from './account/site-routes';
-import { adminRouter } from './web/admin';
+import { adminRouter } from './admin';
 import { apiRouter } from './api';
 import { scimRouter } from './scim';
 import type { AppDeps } from './http/deps';

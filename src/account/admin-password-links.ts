@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { AppDeps } from '../http/deps';
 import { createRequestThrottle } from '../signin/recovery-throttle';
 import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from './password-link-pages';
-import { ADMIN } from '../web/admin/common';
+import { ADMIN } from '../admin/common';
 import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/two-factor-pages';
 
 /** The admin area's two-factor pages: the second sign-in step and the admin's own settings. */

@@ -11,7 +11,7 @@ import { listLicensesForProfiles } from '../qualification/licenses';
 import { permissionNames } from '../access/permission-names';
 import { PERMISSIONS, PERMISSION_LABELS } from '../data/models';
 import { formRoute } from '../http/error-writer';
-import { ADMIN, actorOf, ctxOf, field, fieldList, flash } from '../web/admin/common';
+import { ADMIN, actorOf, ctxOf, field, fieldList, flash } from '../admin/common';
 
 const common = (res: Response) => ({ PERMISSIONS, PERMISSION_LABELS, permissionNames, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
 

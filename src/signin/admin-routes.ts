@@ -9,7 +9,7 @@ import { loadActor } from '../access/actor';
 import { recordLogin } from './authentication';
 import { NotFoundError } from '../shared/errors';
 import { formRoute } from '../http/error-writer';
-import { ADMIN, field, typedField } from '../web/admin/common';
+import { ADMIN, field, typedField } from '../admin/common';
 import { holdForSecondFactor } from './two-factor-pages';
 
 export function adminAuthRouter(deps: AppDeps): Router {

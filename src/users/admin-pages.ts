@@ -20,7 +20,7 @@ import { formRoute } from '../http/error-writer';
 import { ContactModel, ProfileModel, SiteModel, UserModel } from '../data/models';
 import { sitePaths } from '../account/site-paths';
 import { DEFAULT_SITE_SLUG } from '../data/seed';
-import { ADMIN, actorOf, ctxOf, field, flash, newFormNonce, queryString } from '../web/admin/common';
+import { ADMIN, actorOf, ctxOf, field, flash, newFormNonce, queryString } from '../admin/common';
 import { trusted, type Types } from 'mongoose';
 import { canLoginAs } from '../access/permissions';
 import { LicenseModel, USER_TYPES } from '../data/models';

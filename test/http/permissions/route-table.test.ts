@@ -15,7 +15,7 @@ import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { csrfFrom } from '../../helpers/forms';
 import { staffToken } from '../api/tokens';
 import { ActionTokenModel, AuditEventModel, LicenseModel, MailMessageModel, PERMISSIONS, PermissionSetModel, ProfileModel, UserModel, type Permission } from '../../../src/data/models';
-import { adminRouter } from '../../../src/web/admin';
+import { adminRouter } from '../../../src/admin';
 import { OPERATIONS } from '../../../src/api/openapi';
 import { V1 } from '../../../src/api/v1/paths';
 import type { AppDeps } from '../../../src/http/deps';

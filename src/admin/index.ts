@@ -3,13 +3,13 @@
  * user, and each action checks the acting admin's permissions in the domain.
  */
 import { Router } from 'express';
-import type { AppDeps } from '../../http/deps';
-import { adminAuthRouter } from '../../signin/admin-routes';
-import { adminUsersRouter } from '../../users/admin-pages';
+import type { AppDeps } from '../http/deps';
+import { adminAuthRouter } from '../signin/admin-routes';
+import { adminUsersRouter } from '../users/admin-pages';
 import { adminSettingsRouter } from './settings';
-import { adminRolesRouter } from '../../roles/admin-pages';
-import { adminOutboxRouter } from '../../mail/outbox-page';
-import { adminPasswordLinksRouter, adminTwoFactorRouter } from '../../account/admin-password-links';
+import { adminRolesRouter } from '../roles/admin-pages';
+import { adminOutboxRouter } from '../mail/outbox-page';
+import { adminPasswordLinksRouter, adminTwoFactorRouter } from '../account/admin-password-links';
 import { requireAdmin } from './common';
 
 export function adminRouter(deps: AppDeps): Router {

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { adminToken } from './tokens';
+import { adminToken } from '../api/tokens';
 import { AccountModel, ContactModel, UserModel } from '../../../src/data/models';
 import { SCIM } from '../../../src/scim/schemas';
 

@@ -1,8 +1,8 @@
 /** Hostile input and the defences around every form: operators, repeats, prototype keys, sizes, CSRF, headers. */
 import request from 'supertest';
-import { startTestApp, type TestApp } from '../../helpers/app';
-import { csrfFrom, GOOD_PASSWORD, registerGuest } from '../../helpers/forms';
-import { UserModel } from '../../../src/data/models';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { csrfFrom, GOOD_PASSWORD, registerGuest } from '../helpers/forms';
+import { UserModel } from '../../src/data/models';
 
 let t: TestApp;
 beforeAll(async () => {

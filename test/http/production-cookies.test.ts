@@ -4,8 +4,8 @@
  * cookie is ever sent, so a session id never travels in clear text.
  */
 import request from 'supertest';
-import { startTestApp, type TestApp } from '../../helpers/app';
-import { csrfFrom, GOOD_PASSWORD } from '../../helpers/forms';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { csrfFrom, GOOD_PASSWORD } from '../helpers/forms';
 
 let t: TestApp;
 beforeAll(async () => {

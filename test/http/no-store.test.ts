@@ -4,14 +4,14 @@
  * Anonymous public pages stay cacheable (the rule is not "everything").
  */
 import request from 'supertest';
-import { startTestApp, type TestApp } from '../../helpers/app';
-import { adminAgent, makeAdmin } from '../../helpers/admin';
-import { postForm, registerGuest } from '../../helpers/forms';
-import { linkIn } from '../../helpers/mail';
-import { adminToken } from '../api/tokens';
-import { ProfileModel, UserModel } from '../../../src/data/models';
-import { sendInvitation, sendResetLink } from '../../../src/account/recovery';
-import { sendVerificationLink } from '../../../src/account/verification';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { adminAgent, makeAdmin } from '../helpers/admin';
+import { postForm, registerGuest } from '../helpers/forms';
+import { linkIn } from '../helpers/mail';
+import { adminToken } from './api/tokens';
+import { ProfileModel, UserModel } from '../../src/data/models';
+import { sendInvitation, sendResetLink } from '../../src/account/recovery';
+import { sendVerificationLink } from '../../src/account/verification';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -5,7 +5,7 @@
  */
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { adminToken, staffToken } from './tokens';
+import { adminToken, staffToken } from '../api/tokens';
 import { AuditEventModel, UserModel } from '../../../src/data/models';
 import { SCIM } from '../../../src/scim/schemas';
 

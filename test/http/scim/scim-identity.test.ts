@@ -10,7 +10,7 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { postForm } from '../../helpers/forms';
-import { adminToken } from './tokens';
+import { adminToken } from '../api/tokens';
 import mongoose, { type Types } from 'mongoose';
 import { UserModel } from '../../../src/data/models';
 import { runMigrations } from '../../../src/data/migrations';

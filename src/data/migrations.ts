@@ -5,8 +5,8 @@
  */
 import { trusted } from 'mongoose';
 import { LicenseModel, MigrationModel, ProfileModel, SiteModel, UserModel, emailKeyOf } from './models';
+import { searchTermsOf } from '../users/search-terms';
 import { duplicateKeyField } from './errors';
-import { searchTermsOf } from './search-terms';
 import { COMMUNITY_LICENSES, COMMUNITY_PAGE, DEFAULT_SITE_SLUG } from './seed';
 
 /** `run` may return a report (kept with the migration's record) of what an operator should look at. */

@@ -4,7 +4,7 @@
  * starting together, or a crash before the record is written, only repeat work that changes nothing.
  */
 import { trusted } from 'mongoose';
-import { LicenseModel, MigrationModel, ProfileModel, SiteModel, UserModel, emailKeyOf } from './models';
+import { ApiTokenModel, LicenseModel, MigrationModel, ProfileModel, SiteModel, UserModel, emailKeyOf } from './models';
 import { searchTermsOf } from '../users/search-terms';
 import { duplicateKeyField } from './errors';
 import { COMMUNITY_LICENSES, COMMUNITY_PAGE, DEFAULT_SITE_SLUG } from './seed';
@@ -74,6 +74,14 @@ const MIGRATIONS: Migration[] = [
     // refused: an operator merges or readdresses them; meanwhile they sign in by username.
     id: EMAIL_KEYS_MIGRATION,
     run: claimEmailKeys,
+  },
+  {
+    // API tokens got scopes and an expiry: tokens made before keep working as they did (every scope)
+    // and expire API_TOKEN_MAX_DAYS' default (365 days) after this migration runs.
+    id: '2027-01-api-token-scopes',
+    async run() {
+      await ApiTokenModel.collection.updateMany({ scopes: trusted({ $exists: false }) }, { $set: { scopes: ['users:read', 'users:write', 'bulk', 'scim'], expiresAt: new Date(Date.now() + 365 * 86_400_000) } });
+    },
   },
 ];
 

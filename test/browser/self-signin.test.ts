@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
 import { GOOD_PASSWORD } from '../helpers/forms';
+import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
 import { linkIn } from '../helpers/mail';
 import { UserModel } from '../../src/data/models';
 
@@ -17,6 +18,7 @@ describeBrowser('self sign-in pages in a browser', () => {
   let browser: Browser;
   beforeAll(async () => {
     t = await startTestApp('self-signin-browser', { listen: true });
+    await makeAdmin();
     browser = await launchBrowser();
   }, 60_000);
   afterAll(async () => {
@@ -121,7 +123,7 @@ describeBrowser('self sign-in pages in a browser', () => {
     await page.close();
   }
 
-  it.each([[1280, 900], [375, 740]])('the login, register, check-your-mail, account and not-found pages at %i px: readable, no axe violation', async (width, height) => {
+  it.each([[1280, 900], [375, 740]])('the login, register, check-your-mail, account, not-found, API tokens and admin user pages at %i px: readable, no axe violation', async (width, height) => {
     const found: string[] = [];
     const context = await browser.newContext({ viewport: { width, height }, bypassCSP: true });
     for (const path of ['/s/portal/login', '/s/portal/register', '/s/portal/no-such-page', '/admin/login']) await check(context, path, found);
@@ -140,6 +142,14 @@ describeBrowser('self sign-in pages in a browser', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(`${t.baseUrl}/s/portal/`);
     await check(context, '/s/portal/account', found);
+    // The admin pages this work changed: the tokens page (scopes, expiry) and a user page (username field).
+    await page.goto(`${t.baseUrl}/admin/login`);
+    await page.getByLabel('Email or username').fill('admin@example.com');
+    await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${t.baseUrl}/admin`);
+    const someone = (await UserModel.findOne({ username: `axe-${width}@example.com` }).lean())!;
+    for (const path of ['/admin/api-tokens', `/admin/users/${someone._id}`]) await check(context, path, found);
     expect(found).toEqual([]);
     await context.close();
   }, 180_000);

@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const post = (agent: request.Agent, path: string, fields: Record<string, string>) => postForm(agent, '/admin', path, fields);
+const post = (agent: request.Agent, path: string, fields: Record<string, string | string[]>) => postForm(agent, '/admin', path, fields);
 
 describe('first administrator setup link', () => {
   it('creates the first admin once, signed in, and refuses reuse, unknown and expired tokens', async () => {

@@ -29,6 +29,12 @@ const zones = (surfaces) => [
     message: `import ${feature}/ through its index.ts or routes.ts, not its files`,
   })),
   { target: './src/data', from: './src/http', message: 'data/ never imports http/' },
+  // The engine is started by the connection code only; nothing else knows which database runs.
+  {
+    target: [...FEATURES.map((f) => `./src/${f}`), './src/http', './src/shared', './src/cli', './src/*.ts', './src/data/models', './src/data/seed.ts', './src/data/migrations.ts', './src/data/errors.ts'],
+    from: './src/embedded-mongo',
+    message: 'only data/connection.ts imports the embedded engine',
+  },
   { target: './src/shared', from: [...FEATURES.map((f) => `./src/${f}`), './src/http', './src/data'], message: 'shared/ is below every feature, http/ and data/' },
 ];
 // A model may import the models it builds on (a contact's email pattern, a license's user types), not

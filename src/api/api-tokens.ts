@@ -7,10 +7,10 @@
 import crypto from 'node:crypto';
 import { trusted, type Types } from 'mongoose';
 import { ApiTokenModel, type ApiTokenDoc } from '../data/models';
-import { loadActor, type Actor, type RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import { loadActor, type Actor, type RequestContext, assertPermission } from '../access';
+import { recordAudit } from '../audit';
 import { ForbiddenError, NotFoundError, ValidationError } from '../shared/errors';
-import { assertPermission, assertUserAdministrator } from '../access/permissions';
+import { assertUserAdministrator } from '../access';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 
 export const TOKEN_PREFIX = 'ipt_';

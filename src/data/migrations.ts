@@ -5,7 +5,7 @@
  */
 import { trusted } from 'mongoose';
 import { ApiTokenModel, LicenseModel, MigrationModel, ProfileModel, SiteModel, UserModel, emailKeyOf } from './models';
-import { searchTermsOf } from '../users/search-terms';
+import { searchTermsOf } from '../users';
 import { duplicateKeyField } from './errors';
 import { COMMUNITY_LICENSES, COMMUNITY_PAGE, DEFAULT_SITE_SLUG } from './seed';
 

@@ -3,15 +3,15 @@
  * No contact is created here; contacts come later, when an admin qualifies the user.
  */
 import { LicenseModel, ProfileModel, type SiteRecord, type UserDoc } from '../data/models';
-import { siteBySlug } from '../sites/site-cache';
-import type { RequestContext } from '../access/actor';
+import { siteBySlug } from '../sites';
+import type { RequestContext } from '../access';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
-import { createUser } from '../users/users';
-import { sendVerificationLink } from '../account/verification';
-import { findAccountBySignInName } from '../users/email-owner';
-import { hashPassword } from '../signin/passwords';
+import { createUser } from '../users';
+import { sendVerificationLink } from '../account';
+import { findAccountBySignInName } from '../users';
+import { hashPassword } from '../signin';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
-import { queueMail } from '../mail/queue';
+import { queueMail } from '../mail';
 
 export interface RegistrationInput {
   firstName: string;

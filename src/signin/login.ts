@@ -9,8 +9,8 @@ import type { LoginThrottle } from './throttle';
 import { recordFailedLogin, recordLogin } from './authentication';
 import { AuthenticationError, ValidationError } from '../shared/errors';
 import type { UserDoc } from '../data/models';
-import { findAccountBySignInName } from '../users/email-owner';
-import { normaliseUsername } from '../users/users';
+import { findAccountBySignInName } from '../users';
+import { normaliseUsername } from '../users';
 
 /** Reads exactly a username and a password as strings; anything else (objects, arrays) is refused. */
 export function readCredentials(body: unknown): { username: string; password: string } {

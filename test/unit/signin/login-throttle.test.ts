@@ -5,7 +5,7 @@
  */
 import mongoose from 'mongoose';
 import type { CommandFailedEvent, CommandStartedEvent } from 'mongodb';
-import { createLoginThrottle } from '../../../src/auth/throttle';
+import { createLoginThrottle } from '../../../src/signin/throttle';
 import { testMongoUri } from '../../helpers/mongo';
 
 const LIMITS = { maxFailsPerUserIp: 5, maxFailsPerIp: 50, lockSeconds: 900 };

@@ -15,3 +15,4 @@ export * from './migration';
 export * from './mail-message';
 export * from './action-token';
 export * from './guard';
+export * from './bulk-action';

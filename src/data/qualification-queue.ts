@@ -18,6 +18,8 @@ export interface QueueFilters {
   verified?: boolean;
   minScore?: number;
   sort?: QueueSort;
+  /** Only these users (a selection), still within the queue's rules. */
+  userIds?: Types.ObjectId[];
 }
 
 export interface QueueRow {
@@ -47,6 +49,7 @@ export async function accountDomains(): Promise<string[]> {
 /** The users a queue covers: contactless, active, of the given types, with the filters that need no signal. */
 export function queueMatch(userTypes: UserType[], f: QueueFilters): Record<string, unknown> {
   const match: Record<string, unknown> = { contact: null, userType: trusted({ $in: userTypes.filter((t) => t !== 'internal') }), isActive: true };
+  if (f.userIds) match._id = trusted({ $in: f.userIds });
   if (f.siteId) match.site = f.siteId;
   if (f.verified === true) match.emailVerifiedAt = trusted({ $ne: null });
   if (f.verified === false) match.emailVerifiedAt = null;
@@ -83,6 +86,17 @@ export async function queuePage(userTypes: UserType[], f: QueueFilters, page: nu
     ]) as never,
   ).allowDiskUse(true);
   return { rows: out?.rows ?? [], total: out?.total[0]?.n ?? 0 };
+}
+
+/** Every row of the search in rank order, read in pages of `size` (the CSV export streams them). */
+export async function* queueRows(userTypes: UserType[], f: QueueFilters, now: Date, cap: number, size = 1000): AsyncGenerator<QueueRow> {
+  if (!userTypes.some((t) => t !== 'internal')) return;
+  const inputs = { now, accountDomains: await accountDomains() };
+  for (let skip = 0; skip < cap; skip += size) {
+    const rows = await UserModel.aggregate<QueueRow>(rankedPipeline(userTypes, f, inputs, [{ $skip: skip }, { $limit: Math.min(size, cap - skip) }, { $project: ROW_FIELDS }]) as never).allowDiskUse(true);
+    yield* rows;
+    if (rows.length < size) return;
+  }
 }
 
 /** The ids of every user of the queue's search, in rank order, capped (bulk actions on a search). */

@@ -4,14 +4,18 @@
  * qualification-signals.ts; matching proposes existing contacts for one user, strongest reason first,
  * so an admin associates the contact the CRM already has instead of making a duplicate.
  */
+import { stringify } from 'csv-stringify/sync';
 import { trusted, Types } from 'mongoose';
-import { AccountModel, ContactModel, SiteModel, UserModel, type UserType } from '../data/models';
-import { queuePage, type QueueFilters, type QueueRow } from '../data/qualification-queue';
+import { AccountModel, ContactModel, SavedSearchModel, SiteModel, UserModel, type UserType } from '../data/models';
+import { duplicateKeyField } from '../data/errors';
+import { queuePage, queueRows, queueUserIds, type QueueFilters, type QueueRow } from '../data/qualification-queue';
+import { neutraliseCell } from './spreadsheet-safe';
+import { MAX_BULK_USERS } from './bulk-actions';
 import type { Actor, RequestContext } from './actor';
-import { ConflictError, ForbiddenError, ValidationError } from './errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors';
 import { assertUserAdministrator, manageableUserTypes } from './permissions';
 import { isCompanyDomain, scoreOf } from './qualification-signals';
-import { associateContact } from './qualification';
+import { addContactAndAssociate, associateContact, type ContactInput } from './qualification';
 import { loadUserFor } from '../access';
 
 export const QUEUE_PAGE_SIZE = 50;
@@ -100,9 +104,61 @@ export async function associateByEmail(userId: string | Types.ObjectId, ctx: Req
   return matches[0]._id;
 }
 
-/** Reads the API's match rule; only `email` exists. */
-export function parseMatchBy(value: unknown): 'email' | undefined {
-  if (value === undefined) return undefined;
-  if (value === 'email') return 'email';
-  throw new ValidationError('Some fields need attention.', { matchBy: 'Use email, or leave it out.' });
+/**
+ * matchBy=email with an optional new contact: the contact with the user's email when there is one,
+ * else the new contact from `input`, else a conflict saying nothing matched (nothing is written).
+ */
+export async function matchOrAddContact(userId: string | Types.ObjectId, input: ContactInput | null, ctx: RequestContext): Promise<'matched' | 'created'> {
+  if (await associateByEmail(userId, ctx)) return 'matched';
+  if (!input) {
+    throw new ConflictError("No contact has this user's email. Send the fields of a new contact with matchBy to create one when none matches, or a contactId.", { matchBy: 'No contact matches.' }, 'no_match');
+  }
+  await addContactAndAssociate(userId, input, ctx);
+  return 'created';
+}
+
+/** The users of a queue search, in rank order, for a bulk action (at most MAX_BULK_USERS). */
+export async function searchUserIds(actor: Actor, filters: QueueFilters, now = new Date()): Promise<Types.ObjectId[]> {
+  return queueUserIds(queueUserTypes(actor), filters, now, MAX_BULK_USERS);
+}
+
+/**
+ * The queue as CSV (a search, or a selection within it), spreadsheet-safe like every export people
+ * open: UserId, Username, Name, Email, Site, Registered, Score, Reasons.
+ */
+export async function* queueCsv(actor: Actor, filters: QueueFilters, now = new Date()): AsyncGenerator<string> {
+  const types = queueUserTypes(actor);
+  const line = (values: unknown[]) => stringify([values.map(neutraliseCell)], { record_delimiter: 'unix' });
+  const sites = new Map((await SiteModel.find().select('name').lean()).map((s) => [String(s._id), s.name]));
+  yield line(['UserId', 'Username', 'Name', 'Email', 'Site', 'Registered', 'Score', 'Reasons']);
+  for await (const r of queueRows(types, filters, now, MAX_BULK_USERS)) {
+    yield line([String(r._id), r.username, `${r.firstName ?? ''} ${r.lastName}`.trim(), r.email, r.site ? sites.get(String(r.site)) ?? '' : '', r.createdAt.toISOString(), r.score, scoreOf(r.signals).reasons.join('; ')]);
+  }
+}
+
+/** Saved searches are each admin's own: a name and the queue's query string. */
+export async function listSavedSearches(actor: Actor) {
+  return SavedSearchModel.find({ owner: actor.id }).sort({ name: 1 }).limit(50).lean();
+}
+
+export async function saveSearch(actor: Actor, name: string, query: string): Promise<void> {
+  queueUserTypes(actor);
+  const search = new SavedSearchModel({ owner: actor.id, name, query: query.replace(/^\?/, '') });
+  try {
+    await search.validate();
+  } catch {
+    throw new ValidationError('Some fields need attention.', { name: 'Name the search in at most 60 characters.' });
+  }
+  try {
+    await search.save();
+  } catch (err) {
+    // The only unique index is (owner, name).
+    if (duplicateKeyField(err) !== null) throw new ConflictError('You already have a search with this name.', { name: 'Choose another name.' }, 'name_taken');
+    throw err;
+  }
+}
+
+export async function deleteSavedSearch(actor: Actor, id: string): Promise<void> {
+  const res = /^[0-9a-f]{24}$/i.test(id) ? await SavedSearchModel.deleteOne({ _id: id, owner: actor.id }) : { deletedCount: 0 };
+  if (res.deletedCount !== 1) throw new NotFoundError('No saved search has this id.');
 }

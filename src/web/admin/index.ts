@@ -6,6 +6,7 @@ import { Router } from 'express';
 import type { AppDeps } from '../deps';
 import { adminAuthRouter } from './auth';
 import { adminUsersRouter } from './users';
+import { adminQualifyRouter } from './qualify';
 import { adminSettingsRouter } from './settings';
 import { adminRolesRouter } from './roles';
 import { adminOutboxRouter } from './outbox';
@@ -24,6 +25,7 @@ export function adminRouter(deps: AppDeps): Router {
   });
   router.use(adminTwoFactorRouter(deps));
   router.use(adminUsersRouter());
+  router.use(adminQualifyRouter());
   router.use(adminSettingsRouter());
   router.use(adminRolesRouter());
   router.use(adminOutboxRouter(Boolean(deps.config.mail.smtpUrl), { open: deps.config.mail.outboxOpen }));

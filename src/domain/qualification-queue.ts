@@ -159,6 +159,7 @@ export async function saveSearch(actor: Actor, name: string, query: string): Pro
 }
 
 export async function deleteSavedSearch(actor: Actor, id: string): Promise<void> {
+  queueUserTypes(actor);
   const res = /^[0-9a-f]{24}$/i.test(id) ? await SavedSearchModel.deleteOne({ _id: id, owner: actor.id }) : { deletedCount: 0 };
   if (res.deletedCount !== 1) throw new NotFoundError('No saved search has this id.');
 }

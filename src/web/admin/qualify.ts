@@ -81,6 +81,7 @@ function selectedIds(req: Request): string[] {
 /** The bulk form: the action and its settings, on the selection or on the whole search. */
 async function readBulk(req: Request, res: Response): Promise<{ request: BulkRequest; scope: 'selection' | 'search'; raw: Record<string, string> }> {
   const actor = actorOf(res);
+  queueUserTypes(actor); // the permission first, so a refusal is a 403 whatever was sent
   const action = BULK_ACTIONS.find((a) => a === field(req, 'action')) as BulkAction | undefined;
   if (!action) throw new ValidationError('Some fields need attention.', { action: 'Choose an action.' });
   const scope = field(req, 'scope') === 'search' ? 'search' : 'selection';
@@ -92,7 +93,7 @@ async function readBulk(req: Request, res: Response): Promise<{ request: BulkReq
   return { request, scope, raw };
 }
 
-async function renderQueue(req: Request, res: Response, status = 200) {
+async function renderQueue(req: Request, res: Response) {
   const actor = actorOf(res);
   queueUserTypes(actor);
   const { filters, raw } = queryFilters(req);
@@ -104,7 +105,7 @@ async function renderQueue(req: Request, res: Response, status = 200) {
   ]);
   const query = new URLSearchParams(Object.entries(raw).filter(([, v]) => v)).toString();
   const pageLink = (p: number) => `${QUALIFY.queue}?${new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(query)), page: String(p) })}`;
-  res.status(status).render('admin/qualify', {
+  res.render('admin/qualify', {
     title: 'Qualification queue', Q: QUALIFY, queue, page, filters: raw, query, sites, searches, accounts, upgrades,
     downgrades: downgrades.filter((p) => !upgrades.some((u) => String(u._id) === String(p._id))), jobs, rules: SIGNAL_RULES, pageSize: QUEUE_PAGE_SIZE,
     prev: page > 1 ? pageLink(page - 1) : null, next: page < queue.pages ? pageLink(page + 1) : null,
@@ -125,7 +126,7 @@ export function adminQualifyRouter(): Router {
     await pipeline(Readable.from((async function* () { if (!first.done) yield first.value; yield* lines; })()), res);
   });
 
-  router.post(QUALIFY.searches, formRoute((req) => (r) => renderQueue(req, r, 422), async (req, res) => {
+  router.post(QUALIFY.searches, formRoute((req) => (r) => renderQueue(req, r), async (req, res) => {
     const name = field(req, 'name').trim();
     await saveSearch(actorOf(res), name, field(req, 'query'));
     flash(req, 'ok', `Search "${name}" saved.`);

@@ -12,12 +12,12 @@ import { trusted, Types } from 'mongoose';
 import { connectDatabase } from '../src/data/connection';
 import { seed } from '../src/data/seed';
 import { AccountModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../src/data/models';
-import { createAdministrator } from '../src/domain/bootstrap';
-import { loadActor } from '../src/domain/actor';
-import { dryRunBulk, startBulk } from '../src/domain/bulk-actions';
-import { qualificationQueue } from '../src/domain/qualification-queue';
-import { processAvailableBulkJobs } from '../src/jobs/bulk-action-worker';
-import { searchTermsOf } from '../src/data/search-terms';
+import { createAdministrator } from '../src/users/bootstrap';
+import { loadActor } from '../src/access/actor';
+import { dryRunBulk, startBulk } from '../src/qualification/bulk-actions';
+import { qualificationQueue } from '../src/qualification/qualification-queue';
+import { processAvailableBulkJobs } from '../src/qualification/bulk-action-worker';
+import { searchTermsOf } from '../src/users/search-terms';
 
 const BULK = Number(process.env.BENCH_QUALIFY_BULK || 1000);
 const QUEUE = Number(process.env.BENCH_QUALIFY_QUEUE || 2000);

@@ -9,9 +9,9 @@ import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
 import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
-import { findSiteBySlug, registerContactlessUser } from '../../src/domain/registration';
+import { findSiteBySlug, registerContactlessUser } from '../../src/registration/registration';
 import { AccountModel, UserModel } from '../../src/data/models';
-import { processAvailableBulkJobs } from '../../src/jobs/bulk-action-worker';
+import { processAvailableBulkJobs } from '../../src/qualification/bulk-action-worker';
 
 async function axeViolations(page: Page): Promise<string[]> {
   await page.addScriptTag({ content: axe.source });

@@ -3,7 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminToken, staffToken } from './tokens';
 import { IngestJobModel, IngestJobRowModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
-import { processAvailableJobs } from '../../../src/jobs/ingest-worker';
+import { processAvailableJobs } from '../../../src/ingest/ingest-worker';
 
 let t: TestApp;
 let token: string;

@@ -87,6 +87,8 @@ export const licensePatchBody = z.strictObject({
 export const newJobBody = z.strictObject({
   object: z.literal('User', { error: 'Only "User" can be ingested.' }),
   operation: z.literal('insert', { error: 'Only "insert" is supported.' }),
+  /** Rows without a ContactId get the contact that has their email (none: as without; several or taken: the row fails). */
+  matchBy: z.literal('email', { error: 'Use "email".' }).optional(),
   contentType: z.literal('CSV', { error: 'Only "CSV" is supported.' }).optional(),
   columnDelimiter: z.literal('COMMA', { error: 'Only "COMMA" is supported.' }).optional(),
   lineEnding: z.enum(['LF', 'CRLF'], { error: 'Use LF or CRLF.' }).optional(),

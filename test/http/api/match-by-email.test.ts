@@ -3,11 +3,13 @@
  * a duplicate made; none matching creates the new contact sent (or is 409 no_match with nothing written);
  * several are 409 ambiguous_match. And a contact is never associated twice: two concurrent requests
  * associating one contact with two users give one 200 and one 409 contact_taken, one holder in the database.
+ * Bulk ingest jobs take the same rule as a job option.
  */
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminToken } from './tokens';
-import { AccountModel, ContactModel, UserModel } from '../../../src/data/models';
+import { AccountModel, ContactModel, ProfileModel, UserModel } from '../../../src/data/models';
+import { processAvailableJobs } from '../../../src/ingest/ingest-worker';
 
 let t: TestApp;
 let token: string;
@@ -82,4 +84,25 @@ it('never associates one contact with two users, even with two requests at once'
   expect(later.status).toBe(409);
   expect(later.body.error.code).toBe('contact_taken');
   expect(await UserModel.countDocuments({ contact: contact._id })).toBe(1);
+});
+
+it('bulk ingest with matchBy=email: a row gets the contact with its email; several or a taken one fail the row', async () => {
+  const community = String((await ProfileModel.findOne({ name: 'Customer Community User' }).lean())!._id);
+  const ei = String((await ProfileModel.findOne({ name: 'External Identity User' }).lean())!._id);
+  const free = await ContactModel.create({ lastName: 'Ingested', email: 'ingest-free@acme.example', account: accountId });
+  await ContactModel.create([{ lastName: 'D1', email: 'ingest-twin@acme.example', account: accountId }, { lastName: 'D2', email: 'ingest-twin@acme.example', account: accountId }]);
+  const created = await post('/jobs/ingest', { object: 'User', operation: 'insert', matchBy: 'email' });
+  expect(created.status).toBe(201);
+  expect(created.body.matchBy).toBe('email');
+  const job = created.body.id;
+  const csv = `LastName,Email,Username,ProfileId\nFree,ingest-free@acme.example,i1@users.example,${community}\nTwin,ingest-twin@acme.example,i2@users.example,${community}\nNone,ingest-none@acme.example,i3@users.example,${ei}\n`;
+  expect((await request(t.app).put(`/api/v1/jobs/ingest/${job}/batches`).set('Authorization', `Bearer ${token}`).type('text/csv').send(csv)).status).toBe(201);
+  expect((await request(t.app).patch(`/api/v1/jobs/ingest/${job}`).set('Authorization', `Bearer ${token}`).send({ state: 'UploadComplete' })).status).toBe(200);
+  expect(await processAvailableJobs({ owner: 'match-test' })).toBe(1);
+  expect(await UserModel.findOne({ username: 'i1@users.example' }).lean()).toMatchObject({ contact: free._id });
+  expect(await UserModel.findOne({ username: 'i3@users.example' }).lean()).toMatchObject({ contact: null });
+  expect(await UserModel.countDocuments({ username: 'i2@users.example' })).toBe(0);
+  const failed = await request(t.app).get(`/api/v1/jobs/ingest/${job}/failedResults`).set('Authorization', `Bearer ${token}`);
+  expect(failed.text).toContain('ambiguous_match: Several contacts have the email ingest-twin@acme.example');
+  expect(await request(t.app).post('/api/v1/jobs/ingest').set('Authorization', `Bearer ${token}`).send({ object: 'User', operation: 'insert', matchBy: 'name' }).then((r) => r.status)).toBe(400);
 });

@@ -13,7 +13,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { connectWorkerThread } from '../data/connection';
 import { processAvailableJobs } from './ingest-worker';
-import { processAvailableBulkJobs } from '../qualification/bulk-action-worker';
+import { processAvailableBulkJobs } from '../qualification';
 import { setLifecycleSettings, type LifecycleSettings } from '../shared/lifecycle-settings';
 
 export interface IngestThreadData {

@@ -15,12 +15,12 @@ import {
 } from './qualification-queue';
 import { dryRunBulk, findBulkJob, MAX_BULK_USERS, recentBulkJobs, startBulk, type BulkRequest } from './bulk-actions';
 import { bulkResultsCsv } from './bulk-action-results';
-import { listAccounts, upgradeProfiles, userDetails } from '../users/user-admin';
-import { profilesOfType } from '../roles/profiles';
+import { listAccounts, upgradeProfiles, userDetails } from '../users';
+import { profilesOfType } from '../roles';
 import { ValidationError } from '../shared/errors';
 import { SIGNAL_RULES } from './qualification-signals';
 import { formRoute } from '../http/error-writer';
-import { ADMIN, actorOf, ctxOf, field, flash, queryString } from '../admin/common';
+import { ADMIN, actorOf, ctxOf, field, flash, queryString } from '../admin/routes';
 
 export const QUALIFY = {
   queue: '/admin/qualify',

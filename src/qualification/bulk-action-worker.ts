@@ -14,11 +14,25 @@
  */
 import { trusted } from 'mongoose';
 import { BulkActionJobModel, BulkActionRowModel, type BulkActionJobDoc } from '../data/models';
-import { loadActor, type Actor, type RequestContext } from '../access/actor';
+import { loadActor, type Actor, type RequestContext } from '../access';
 import { applyRow, planOfJob, type BulkPlan } from './bulk-actions';
 import { isDomainError } from '../shared/errors';
-import { MAX_ATTEMPTS, type JobOutcome, type WorkerOptions } from '../ingest/ingest-worker';
 
+/** The ingest worker's options and outcomes (ingest/ingest-worker.ts), the same shape so one thread runs both. */
+export interface WorkerOptions {
+  owner: string;
+  /** The clock used for leases; tests move it instead of waiting. */
+  now?: () => Date;
+  leaseMs?: number;
+  batchSize?: number;
+  /** Stop after this many batches (tests: process part of a job, then "crash"). */
+  maxBatches?: number;
+  /** Asked between batches; true hands the job back (shutdown). */
+  shouldStop?: () => boolean;
+}
+export type JobOutcome = 'completed' | 'failed' | 'paused' | 'released' | 'lost';
+/** A job claimed this many times without finishing is marked Failed rather than retried forever (as ingest jobs). */
+const MAX_ATTEMPTS = 5;
 const DEFAULTS = { leaseMs: 60_000, batchSize: 200 };
 const clock = (opts: WorkerOptions) => opts.now ?? (() => new Date());
 const leaseUntil = (opts: WorkerOptions) => new Date(clock(opts)().getTime() + (opts.leaseMs ?? DEFAULTS.leaseMs));

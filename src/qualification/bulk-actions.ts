@@ -9,12 +9,12 @@
 import { trusted, Types } from 'mongoose';
 import { AccountModel, BulkActionJobModel, BulkActionRowModel, ContactModel, LicenseModel, ProfileModel, UserModel, type BulkAction, type BulkActionJobDoc, type ContactRule, type UserDoc } from '../data/models';
 import { loadUserFor, assertCanAssign, type UserOperation } from '../access';
-import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import type { Actor, RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, NotFoundError, ValidationError, isDomainError } from '../shared/errors';
-import { assertCanManage, assertUserAdministrator } from '../access/permissions';
+import { assertCanManage, assertUserAdministrator } from '../access';
 import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from './qualification';
-import { endAllSessionsAsAdmin } from '../account/sessions';
+import { endAllSessionsAsAdmin } from '../account';
 
 /** Most users one bulk action may cover (a search is cut here; the page says so). */
 export const MAX_BULK_USERS = 50_000;

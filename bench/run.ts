@@ -3,14 +3,14 @@
  * database don't weigh on the next one's memory figures), never in parallel: the machine has two cores
  * and each benchmark measures its own baseline in the same run. Each prints its figures as JSON; this
  * collects them into bench/results.json and bench/results.md (a table with the machine, the baselines
- * and the ratios). One benchmark alone: `npm run bench -- login` (names: engine, login, ingest, search).
+ * and the ratios). One benchmark alone: `npm run bench -- login` (names: engine, login, ingest, search, qualify).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const ALL = ['engine', 'login', 'ingest', 'search'];
+const ALL = ['engine', 'login', 'ingest', 'search', 'qualify'];
 const chosen = process.argv.slice(2).filter((a) => ALL.includes(a));
 const BENCHMARKS = chosen.length ? chosen : ALL.filter((name) => fs.existsSync(path.join(__dirname, `${name}.js`)));
 const SOURCE_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../bench' : '.');

@@ -3,14 +3,14 @@
  * database don't weigh on the next one's memory figures), never in parallel: the machine has two cores
  * and each benchmark measures its own baseline in the same run. Each prints its figures as JSON; this
  * collects them into bench/results.json and bench/results.md (a table with the machine, the baselines
- * and the ratios). One benchmark alone: `npm run bench -- login` (names: engine, login, ingest, search, all).
+ * and the ratios). One benchmark alone: `npm run bench -- login` (names: engine, login, ingest, search, qualify, all).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const ALL = ['engine', 'login', 'ingest', 'search'];
+const ALL = ['engine', 'login', 'ingest', 'search', 'qualify'];
 /**
  * By default the two that measure issue 21's goals (sign-in cost, a bulk job beside the sign-in page),
  * at sizes that finish in about three minutes; `npm run bench -- all` (or names) runs the others too,

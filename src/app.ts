@@ -33,7 +33,7 @@ export const ROOT_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}d
 export const BODY_LIMITS = { form: '64kb', json: '1mb' } as const;
 
 export function createApp(config: Config, db: Database, logger: Logger): express.Express {
-  setLifecycleSettings({ publicUrl: config.publicUrl, tokens: config.tokens, loginHistoryDays: config.loginHistoryDays, sessionIdleMs: config.session.idleMs });
+  setLifecycleSettings({ publicUrl: config.publicUrl, tokens: config.tokens, loginHistoryDays: config.loginHistoryDays, sessionIdleMs: config.session.idleMs, apiTokens: config.apiTokens });
   configureSiteCache({ seconds: config.siteCacheSeconds });
   const deps: AppDeps = {
     config,

@@ -65,6 +65,10 @@ const envSchema = z.object({
   MAIL_OUTBOX_IN_PRODUCTION: z.enum(['true', 'false', '1', '0']).default('false'),
   /** Delivery attempts of one message before it is marked failed (backoff doubles from 30 s, capped at 1 h). */
   MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  /** Days a new API token lasts unless its creator chooses fewer (API tokens page). */
+  API_TOKEN_DEFAULT_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** The longest an API token may last, in days; also the expiry given to tokens made before expiries. */
+  API_TOKEN_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   /** Minutes a password reset link stays valid. */
   RESET_TOKEN_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(60),
   /** Hours an invitation (set-password) link stays valid. */
@@ -101,6 +105,7 @@ export type Config = Readonly<{
   ingest: IngestSettings;
   mail: MailSettings;
   tokens: { resetMs: number; inviteMs: number; verifyMs: number };
+  apiTokens: { defaultDays: number; maxDays: number };
   recoveryThrottle: { maxPerAddress: number; maxPerIp: number; windowSeconds: number };
   loginHistoryDays: number;
   siteCacheSeconds: number;
@@ -180,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, pollMs: e.MAIL_POLL_MS, maxAttempts: e.MAIL_MAX_ATTEMPTS, leaseMs: 60_000,
       outboxOpen: !isProduction || e.MAIL_OUTBOX_IN_PRODUCTION === 'true' || e.MAIL_OUTBOX_IN_PRODUCTION === '1',
     },
+    apiTokens: { defaultDays: Math.min(e.API_TOKEN_DEFAULT_DAYS, e.API_TOKEN_MAX_DAYS), maxDays: e.API_TOKEN_MAX_DAYS },
     tokens: { resetMs: e.RESET_TOKEN_MINUTES * 60_000, inviteMs: e.INVITE_TOKEN_HOURS * 3_600_000, verifyMs: e.VERIFY_TOKEN_HOURS * 3_600_000 },
     recoveryThrottle: { maxPerAddress: e.RECOVERY_MAX_PER_ADDRESS, maxPerIp: e.RECOVERY_MAX_PER_IP, windowSeconds: 3600 },
     loginHistoryDays: e.LOGIN_HISTORY_DAYS,

@@ -4,13 +4,14 @@ import type { Server } from 'node:http';
 import { loadConfig, ConfigError, type Config } from './config';
 import { createLogger } from './logger';
 import { connectDatabase, embeddedDataDir } from './data/connection';
-import { seed } from './data/seed';
+import { DEFAULT_SITE_SLUG, seed } from './data/seed';
 import { administratorExists, createAdministrator, issueSetupToken } from './users';
 import { createApp } from './app';
 import { isDomainError } from './shared/errors';
 import { startBackgroundWork } from './ingest';
 import { warmPasswordPolicy } from './signin';
 import { installProcessGuard } from './process-guard';
+import { warnOfSharedEmails } from './data/shared-emails';
 
 function readConfig(): Config {
   try {
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   installProcessGuard(logger);
   const db = await connectDatabase({ mongoUri: config.mongoUri, embeddedDataDir: embeddedDataDir(config.dataDir), logger });
   await seed();
+  await warnOfSharedEmails(logger);
 
   if (config.admin) {
     try {
@@ -54,7 +56,8 @@ async function main(): Promise<void> {
   const app = createApp(config, db, logger);
   const background = startBackgroundWork({ logger, databaseUri: db.uri, ingest: config.ingest, mail: { settings: config.mail, isProduction: config.isProduction }, lifecycle: { publicUrl: config.publicUrl, tokens: config.tokens } });
   const server: Server = app.listen(config.port, config.host, () => {
-    logger.info({ port: config.port, host: config.host, database: db.kind }, 'Identity portal listening');
+    // The addresses to open, so a first start needs no reading to find the site and the admin area.
+    logger.info({ port: config.port, host: config.host, database: db.kind, site: `${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/`, admin: `${config.publicUrl}/admin` }, `Identity portal listening: open ${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/ (admin area: ${config.publicUrl}/admin)`);
   });
 
   let stopping = false;

@@ -34,7 +34,8 @@ export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, o
 }
 
 /** Checks the current password, sets the new one and bumps the session epoch (other sessions end). */
-export async function changeOwnPassword(userId: UserDoc['_id'], current: string, next: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<UserDoc> {
+/** `confirm`: the form's "Confirm new password", when sent; a mismatch is reported with the new password's own problem. */
+export async function changeOwnPassword(userId: UserDoc['_id'], current: string, next: string, recheck: PasswordRecheckThrottle, origin?: Origin, confirm?: string): Promise<UserDoc> {
   assertOwnerPresent(origin, 'Changing the password');
   const user = await UserModel.findById(userId).select('+passwordHash');
   if (!user) throw new ValidationError('Some fields need attention.', { currentPassword: 'Sign in again.' });
@@ -42,7 +43,9 @@ export async function changeOwnPassword(userId: UserDoc['_id'], current: string,
     throw new ValidationError('Some fields need attention.', { currentPassword: 'Your current password is not correct.' });
   }
   const problem = passwordProblem(next, [user.firstName, user.lastName, user.email, user.username]);
-  if (problem) throw new ValidationError('Some fields need attention.', { newPassword: problem });
+  const fields: Record<string, string> = problem ? { newPassword: problem } : {};
+  if (confirm !== undefined && confirm !== next) fields.newPasswordConfirm = 'The two passwords differ. Type the new password twice.';
+  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
   const updated = await UserModel.findOneAndUpdate(
     { _id: user._id },
     { $set: { passwordHash: await hashPassword(next), passwordChangedAt: new Date() }, $inc: { sessionEpoch: 1 } },

@@ -1,22 +1,25 @@
 /**
  * Changing one's email: the password is asked again, the new address confirms by a link before it
  * replaces the old one, and the old address is told (with the new one masked). The username follows
- * only where the user's site says so and only if it was the old email. Whether the new address belongs
- * to another account is never said at the request; a username clash is reported to whoever holds the
- * new mailbox, when they confirm.
+ * when it was the old email, unless the user's site turned that off or the new address is another
+ * account's username (then only the email changes). Whether the new address belongs to another account
+ * is never said at the request; it is refused, one address one account, to whoever holds the new
+ * mailbox, when they confirm.
  *
  * Confirming needs the owner signed in: a link in the hands of someone who once knew the password (and
  * asked to move the account to their own address) is useless without the current one. A change of
  * password, "end other sessions" and resets cancel a pending change (tokens.ts revokeOutstandingLinks).
  */
 import { searchTermsOf } from '../users';
-import { EMAIL_PATTERN, SiteModel, UserModel, type UserDoc } from '../data/models';
+import { EMAIL_PATTERN, SiteModel, UserModel, emailKeyOf, type UserDoc } from '../data/models';
+import { trusted } from 'mongoose';
 import { duplicateKeyField } from '../data/errors';
 import { queueMail } from '../mail';
 import { assertOwnerPresent, selfContext, type Origin } from '../access';
 import { recordAudit } from '../audit';
 import { ConflictError, ForbiddenError, InvalidLinkError, ValidationError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
+import { assertEmailFree } from '../users';
 import { linkUrl, type LinkArea } from './links';
 import { recheckPassword, type PasswordRecheckThrottle } from '../signin';
 import { consumeToken, describeDuration, issueToken, peekToken, releaseToken } from './tokens';
@@ -65,17 +68,22 @@ export async function confirmEmailChange(token: unknown, owner: Pick<UserDoc, '_
   const user = holder.user;
   const email = holder.email;
   if (!email) throw new InvalidLinkError('invalid', 'This link is not valid.');
+  // The username follows where it was the old address ("your email is your username"), unless the site
+  // turned that off or another account has that username: then only the email changes (sign-in by
+  // email keeps working, src/domain/email-owner.ts).
   const site = user.site ? await SiteModel.findById(user.site).select('usernameFollowsEmail').lean() : null;
-  const follows = Boolean(site?.usernameFollowsEmail) && user.username === user.email;
+  const wanted = (site ? site.usernameFollowsEmail !== false : true) && user.username === user.email;
+  const follows = wanted && !(await UserModel.exists({ username: email, _id: trusted({ $ne: user._id }) }));
   await consumeToken('email-change', holder, now);
   const before = { email: user.email, username: user.username };
   let updated: UserDoc | null;
   try {
+    await assertEmailFree(email, user._id);
     updated = await UserModel.findOneAndUpdate(
       { _id: user._id, email: user.email, isActive: true },
       {
         $set: {
-          email, emailVerifiedAt: now, ...(follows ? { username: email } : {}),
+          email, emailKey: emailKeyOf(email), emailVerifiedAt: now, ...(follows ? { username: email } : {}),
           // The admin search finds people by their address: its terms follow the change.
           searchTerms: searchTermsOf({ firstName: user.firstName, lastName: user.lastName, communityNickname: user.communityNickname, email, username: follows ? email : user.username }),
         },
@@ -84,8 +92,12 @@ export async function confirmEmailChange(token: unknown, owner: Pick<UserDoc, '_
     );
   } catch (err) {
     await releaseToken(holder);
-    if (duplicateKeyField(err) === 'username') {
-      throw new ConflictError('This address cannot become your username: another account uses it. Your email address was not changed.', {}, 'username_taken');
+    const field = err instanceof ConflictError ? 'emailKey' : duplicateKeyField(err);
+    if (field === 'emailKey') {
+      throw new ConflictError('This address belongs to another account, so it cannot become yours. Your email address was not changed.', {}, 'email_taken');
+    }
+    if (field === 'username') {
+      throw new ConflictError('Another account took this address as its username meanwhile. Your email address was not changed; try again.', {}, 'username_taken');
     }
     throw err;
   }

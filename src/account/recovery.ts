@@ -2,7 +2,7 @@
  * Password recovery and invitations: a link by mail with which a person sets a password.
  *
  * Asking for a reset link tells nothing: the caller answers the same whatever happens here, and only
- * active users whose username or email is the address get a mail (staff only, from the admin area).
+ * the one active account whose username (else email) is the address gets a mail (staff only, from the admin area).
  * Setting the password with a link follows the password policy, proves the mailbox (the email becomes
  * verified), ends every session of the user (the session epoch moves), cancels the user's other
  * outstanding links (a pending email change included), and is audited. The link is
@@ -14,6 +14,7 @@ import { queueMail } from '../mail';
 import type { MailTemplate } from '../mail';
 import { selfContext } from '../access';
 import { recordAudit } from '../audit';
+import { findAccountBySignInName } from '../users';
 import { InvalidLinkError, ValidationError } from '../shared/errors';
 import { hashPassword, passwordProblem } from '../signin';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
@@ -22,17 +23,18 @@ import { consumeToken, describeDuration, issueToken, peekToken, releaseToken, re
 
 const displayName = (u: Pick<UserDoc, 'firstName' | 'lastName'>) => (u.firstName || u.lastName || 'there').trim();
 
-/** Mails a reset link to each active user the address names (by username or email). Returns how many. */
+/**
+ * Mails one reset link to the account the address names (its username, else its email: one address,
+ * one account, src/domain/email-owner.ts), if it is active (and staff, from the admin area). Returns
+ * how many were sent (0 or 1).
+ */
 export async function sendPasswordResetLinks(address: string, where: LinkArea, now: Date = new Date()): Promise<number> {
   const a = address.trim().toLowerCase();
   if (a.length > 254 || !EMAIL_PATTERN.test(a)) return 0;
-  const users = await UserModel.find({
-    $or: [{ username: a }, { email: a }],
-    isActive: true,
-    ...(where.area === 'admin' ? { userType: 'internal' as const } : {}),
-  }).limit(5);
-  for (const user of users) await sendResetLink(user, where, now);
-  return users.length;
+  const user = await findAccountBySignInName(a);
+  if (!user || !user.isActive || (where.area === 'admin' && user.userType !== 'internal')) return 0;
+  await sendResetLink(user, where, now);
+  return 1;
 }
 
 export async function sendResetLink(user: UserDoc, where: LinkArea, now: Date = new Date()): Promise<void> {

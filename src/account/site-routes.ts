@@ -6,12 +6,12 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import type { AppDeps } from '../http/deps';
 import { DEFAULT_SITE_SLUG } from '../data/seed';
-import { assertSelfRegistrationOpen, findSiteBySlug, registerContactlessUser } from '../registration';
+import { assertSelfRegistrationOpen, findSiteBySlug, registerOrTellOwner } from '../registration';
 import { changeOwnPassword, updateOwnProfile } from './account';
-import { recordLogin } from '../signin';
 import { localeFromAcceptLanguage } from '../shared/locale';
 import { isTimeZone } from '../data/models';
-import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+import { NotFoundError } from '../shared/errors';
+import { normaliseUsername } from '../users';
 import { formRoute } from '../http/error-writer';
 import { assertMaySignIn } from './verification';
 import { authenticateLogin, originOf, safeReturnTo, signIn, signOut, holdForSecondFactor } from '../signin/routes';
@@ -80,40 +80,30 @@ export function siteRouter(deps: AppDeps): Router {
   };
   site.post('/register', formRoute(registerForm, async (req, res) => {
     const s = res.locals.site!;
-    // Only conflicts on a taken address are counted (they tell whether someone has an account); an IP
-    // over the limit is refused before anything is read. The domain finds a taken address before it
-    // hashes the password, so a burst of probes is counted without any argon2 work.
+    // Only registrations with a taken address are counted (the page no longer says so, but a burst of
+    // them would still send mail to the owners); an IP over the limit is refused before anything is read.
     const ip = req.ip ?? 'unknown';
     await deps.registrationThrottle.assertOpen(ip);
     const f = readStrings(req.body, [], ['firstName', 'lastName', 'email', 'password', 'passwordConfirm', 'timeZone']);
-    if (f.passwordConfirm !== undefined && f.passwordConfirm !== f.password) {
-      throw new ValidationError('Some fields need attention.', { passwordConfirm: 'The two passwords differ. Type the same password twice.' });
-    }
     const locale = localeFromAcceptLanguage(req.get('accept-language'));
-    const user = await registerContactlessUser(
+    await registerOrTellOwner(
       s,
       {
         firstName: f.firstName ?? '',
         lastName: f.lastName ?? '',
         email: f.email ?? '',
         password: f.password ?? '',
+        passwordConfirm: f.passwordConfirm,
         localeSidKey: locale,
         languageLocaleKey: locale,
         timeZoneSidKey: f.timeZone && isTimeZone(f.timeZone) ? f.timeZone : 'GMT',
       },
       { ip: req.ip },
-    ).catch(async (err: unknown) => {
-      if (err instanceof ConflictError && err.code === 'email_taken') await deps.registrationThrottle.conflict(ip);
-      throw err;
-    });
-    if (s.allowUnverifiedSignIn === false) {
-      // This site lets people in once their address is confirmed: the mail is on its way.
-      res.status(201).render('site/check-email', { title: 'Check your mail', email: user.email });
-      return;
-    }
-    await signIn(req, 'site', user);
-    await recordLogin(user, 'site', req.ip, req.get('user-agent'));
-    res.redirect(303, sitePaths(s.slug).home);
+      () => deps.registrationThrottle.conflict(ip),
+    );
+    // The same page, status and words whether the account was made or the address already had one (its
+    // owner got a mail instead): the form never tells who has an account. Nobody is signed in here.
+    res.status(201).render('site/check-email', { title: 'Check your mail', email: normaliseUsername(f.email ?? '') });
   }));
 
   site.get('/login', (req, res) => {
@@ -159,18 +149,23 @@ export function siteRouter(deps: AppDeps): Router {
     res.redirect(303, `${res.locals.paths.account}?saved=profile`);
   }));
 
-  site.post('/account/password', requireSignIn, formRoute((req) => ({ view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: null, passwords: typedPasswords(req.body, ['currentPassword', 'newPassword']) } }), async (req, res) => {
-    const f = readStrings(req.body, [], ['currentPassword', 'newPassword']);
-    const updated = await changeOwnPassword(req.siteUser!._id, f.currentPassword ?? '', f.newPassword ?? '', deps.recheckThrottle, originOf(req));
+  site.post('/account/password', requireSignIn, formRoute((req) => ({ view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: null, passwords: typedPasswords(req.body, ['currentPassword', 'newPassword', 'newPasswordConfirm']) } }), async (req, res) => {
+    const f = readStrings(req.body, [], ['currentPassword', 'newPassword', 'newPasswordConfirm']);
+    const updated = await changeOwnPassword(req.siteUser!._id, f.currentPassword ?? '', f.newPassword ?? '', deps.recheckThrottle, originOf(req), f.newPasswordConfirm);
     // The epoch moved on, which ends every other session; this one signs in again with a fresh id.
     await signIn(req, 'site', updated, req.session.site?.impersonator);
     res.redirect(303, `${res.locals.paths.account}?saved=password`);
   }));
 
   /** A page with an audience (the seeded site's Community): open to its licenses and profiles only. */
-  site.get('/:page', requireSignIn, (req, res) => {
+  // An address that is no page of the site is a 404 for everyone: asking a visitor to sign in first
+  // would promise a page that is not there.
+  site.get('/:page', (req, res, next) => {
     const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page));
-    if (!page) throw new NotFoundError('There is nothing at this address.');
+    if (!page) throw new NotFoundError('There is no page at this address on this site.');
+    next();
+  }, requireSignIn, (req, res) => {
+    const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page))!;
     const user = req.siteUser!;
     if (mayOpenPage(page, user)) return res.render('site/page', { title: page.title, page });
     res.status(403).render('site/page-closed', { title: page.title, page, contactless: !user.contact && user.userType !== 'internal' });

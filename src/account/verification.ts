@@ -10,6 +10,7 @@ import { selfContext, type Actor, type RequestContext } from '../access';
 import { recordAudit } from '../audit';
 import { ConflictError, EmailUnverifiedError, InvalidLinkError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
+import { findAccountBySignInName } from '../users';
 import { homeAreaOf, linkUrl, type LinkArea } from './links';
 import { loadForOperation } from '../qualification';
 import { consumeToken, describeDuration, issueToken, peekToken } from './tokens';
@@ -26,13 +27,14 @@ export async function sendVerificationLink(user: UserDoc, where: LinkArea, now: 
   }, now);
 }
 
-/** "Send the link again" without signing in: to each active, unverified user the address names. */
+/** "Send the link again" without signing in: to the account the address names, if active and unverified. */
 export async function resendVerificationByAddress(address: string, where: LinkArea): Promise<number> {
   const a = address.trim().toLowerCase();
   if (a.length > 254 || !EMAIL_PATTERN.test(a)) return 0;
-  const users = await UserModel.find({ $or: [{ username: a }, { email: a }], isActive: true, emailVerifiedAt: null }).limit(5);
-  for (const u of users) await sendVerificationLink(u, where);
-  return users.length;
+  const user = await findAccountBySignInName(a);
+  if (!user || !user.isActive || user.emailVerifiedAt) return 0;
+  await sendVerificationLink(user, where);
+  return 1;
 }
 
 /** The page behind the link: who it is for (the link is checked, not used). */

@@ -3,9 +3,10 @@ import { Router, type Request, type Response } from 'express';
 import { dashboardFor, weekChangeText, barChart, donutChart, shortDay } from '../dashboard';
 import { createSite, DEFAULT_REGISTRATION_PROFILE, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../sites';
 import { changeTotalSeats, listLicenses } from '../qualification';
-import { createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from '../api';
+import { API_SCOPES, createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from '../api';
 import { ACTOR_SEARCH_MAX_MS, auditCsv, listAuditEvents, parseAuditCursor, parseDay, type AuditFilters } from '../audit';
 import { ACTION_VERBS, auditRows, type AuditRow } from '../audit/routes';
+import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { pipeline } from 'node:stream/promises';
 import { addToGroup, findGroupCandidates, listGroups, removeFromGroup, saveGroupName } from '../roles';
 import { formRoute, onRefusal } from '../http/error-writer';
@@ -89,7 +90,7 @@ export function adminSettingsRouter(): Router {
     res.redirect(303, ADMIN.licenses);
   }));
 
-  const tokensPage = async (req: Request, res: Response) => res.render('admin/api-tokens', { title: 'API tokens', tokens: await listApiTokens(ctxOf(req, res)), nonce: newFormNonce(), values: res.locals.error ? { name: typedField(req, 'name') } : {}, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
+  const tokensPage = async (req: Request, res: Response) => res.render('admin/api-tokens', { title: 'API tokens', tokens: await listApiTokens(ctxOf(req, res)), nonce: newFormNonce(), values: res.locals.error ? { name: typedField(req, 'name'), days: typedField(req, 'days') } : {}, scopes: API_SCOPES, apiTokenLimits: lifecycleSettings().apiTokens, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
   router.get(ADMIN.tokens, (req, res) => tokensPage(req, res));
   router.post(ADMIN.tokens, formRoute((req) => (r) => tokensPage(req, r), async (req, res) => {
     if (!firstUse(req, field(req, '_once'))) {
@@ -97,7 +98,7 @@ export function adminSettingsRouter(): Router {
       res.redirect(303, ADMIN.tokens);
       return;
     }
-    const { token, record } = await createApiToken(field(req, 'name'), ctxOf(req, res));
+    const { token, record } = await createApiToken(field(req, 'name'), ctxOf(req, res), { scopes: fieldList(req, 'scopes'), days: field(req, 'days') });
     // Rendered straight away rather than through a flash, so the token never sits in the session store.
     res.locals.flash = { kind: 'ok', text: `Token "${record.name}" created. Copy it now: it is shown only once.`, secret: token };
     res.status(201);

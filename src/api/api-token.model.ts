@@ -10,6 +10,10 @@ const apiTokenSchema = new Schema(
     prefix: { type: String, required: true },
     hash: { type: String, required: true, select: false },
     createdBy: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    /** What the token may do (API_SCOPES in api-tokens.ts); checked on every /api and /scim route. */
+    scopes: { type: [String], default: [] },
+    /** After this the token is refused (401); null only on tokens made before expiries, until migrated. */
+    expiresAt: { type: Date, default: null },
     lastUsedAt: { type: Date, default: null },
     revokedAt: { type: Date, default: null },
   },

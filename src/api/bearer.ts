@@ -4,9 +4,9 @@
  * Anything else is a 401 with WWW-Authenticate (RFC 6750), before any route runs.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { actorForToken } from './api-tokens';
+import { actorForToken, scopeOfRequest } from './api-tokens';
 import type { Actor, Channel, RequestContext } from '../access';
-import { AuthenticationError } from '../shared/errors';
+import { AuthenticationError, ForbiddenError } from '../shared/errors';
 
 export type ApiContext = RequestContext & { actor: Actor };
 
@@ -20,6 +20,11 @@ export function requireBearer(via: Extract<Channel, 'api' | 'scim'>) {
       return next(new AuthenticationError(header ? 'This API token is unknown, revoked, or its administrator is inactive.' : 'Send an API token: Authorization: Bearer <token>.'));
     }
     res.locals.apiContext = { actor: found.actor, ip: req.ip ?? null, via } satisfies ApiContext;
+    // Every route needs its scope; the OpenAPI document describes the API and is open to any token.
+    const scope = scopeOfRequest(via, req.method, req.path);
+    if (!(via === 'api' && req.path === '/v1/openapi.json') && !found.scopes.includes(scope)) {
+      return next(new ForbiddenError(`This API token lacks the scope ${scope}. Create a token with it on the API tokens page.`, scope));
+    }
     next();
   };
 }

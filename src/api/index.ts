@@ -30,6 +30,6 @@ export function apiRouter(deps: AppDeps): Router {
 }
 
 // What other features use from here (their only way in).
-export { createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from './api-tokens';
+export { API_SCOPES, createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from './api-tokens';
 export { apiContext, requireBearer } from './bearer';
 export { parseInput } from './validate';

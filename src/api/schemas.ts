@@ -23,8 +23,10 @@ export const newUserBody = z.strictObject({
   sendInvitation: bool.optional(),
 });
 
-/** PATCH /users/:id: any of these; username, profile, license and contact change through their own routes. */
+/** PATCH /users/:id: any of these; profile, license and contact change through their own routes. */
 export const userPatchBody = z.strictObject({
+  /** Email-shaped and unique (409 username_taken); the user then signs in with it (or their email). */
+  username: text(80).optional(),
   firstName: text(40).optional(),
   lastName: text(80).optional(),
   email: text(254).optional(),

@@ -4,11 +4,15 @@
  * starting together, or a crash before the record is written, only repeat work that changes nothing.
  */
 import { trusted } from 'mongoose';
-import { LicenseModel, MigrationModel, ProfileModel, SiteModel, UserModel } from './models';
+import { ApiTokenModel, LicenseModel, MigrationModel, ProfileModel, SiteModel, UserModel, emailKeyOf } from './models';
 import { searchTermsOf } from '../users';
+import { duplicateKeyField } from './errors';
 import { COMMUNITY_LICENSES, COMMUNITY_PAGE, DEFAULT_SITE_SLUG } from './seed';
 
+/** `run` may return a report (kept with the migration's record) of what an operator should look at. */
 interface Migration { id: string; run(): Promise<unknown> }
+
+export const EMAIL_KEYS_MIGRATION = '2027-01-one-account-per-email';
 
 const MIGRATIONS: Migration[] = [
   {
@@ -64,7 +68,52 @@ const MIGRATIONS: Migration[] = [
     id: '2027-01-user-search-terms',
     run: addSearchTerms,
   },
+  {
+    // One address, one account (src/domain/email-owner.ts): every user gets the key of their address,
+    // except the later holders of an address several users already shared. Those are reported, not
+    // refused: an operator merges or readdresses them; meanwhile they sign in by username.
+    id: EMAIL_KEYS_MIGRATION,
+    run: claimEmailKeys,
+  },
+  {
+    // API tokens got scopes and an expiry: tokens made before keep working as they did (every scope)
+    // and expire API_TOKEN_MAX_DAYS' default (365 days) after this migration runs.
+    id: '2027-01-api-token-scopes',
+    async run() {
+      await ApiTokenModel.collection.updateMany({ scopes: trusted({ $exists: false }) }, { $set: { scopes: ['users:read', 'users:write', 'bulk', 'scim'], expiresAt: new Date(Date.now() + 365 * 86_400_000) } });
+    },
+  },
 ];
+
+export interface SharedEmailReport { sharedAddresses: { email: string; kept: string; others: string[] }[] }
+
+/**
+ * Gives each user without one the key of their address, oldest user first, so the oldest holder of a
+ * shared address keeps it. Idempotent: a key already held is skipped, and a user whose address is held
+ * by another keeps none and is reported.
+ */
+export async function claimEmailKeys(): Promise<SharedEmailReport> {
+  const shared = new Map<string, { email: string; kept: string; others: string[] }>();
+  const cursor = UserModel.find({ emailKey: trusted({ $not: { $type: 'string' } }) }).select('email username').sort({ _id: 1 }).lean().cursor({ batchSize: 1000 });
+  for await (const u of cursor) {
+    const key = emailKeyOf(u.email);
+    const holder = await UserModel.findOne({ emailKey: key }).select('username').lean();
+    if (!holder) {
+      try {
+        // updateOne sets only the key (no searched field), so the query guards let it through.
+        await UserModel.updateOne({ _id: u._id }, { $set: { emailKey: key } });
+        continue;
+      } catch (err) {
+        if (duplicateKeyField(err) !== 'emailKey') throw err;
+      }
+    }
+    const kept = holder?.username ?? (await UserModel.findOne({ emailKey: key }).select('username').lean())?.username ?? '';
+    const entry = shared.get(key) ?? { email: key, kept, others: [] };
+    entry.others.push(u.username);
+    shared.set(key, entry);
+  }
+  return { sharedAddresses: [...shared.values()] };
+}
 
 /** Computes the search terms of every user that has none, 1,000 writes at a time. */
 export async function addSearchTerms(): Promise<number> {
@@ -91,8 +140,8 @@ export async function runMigrations(): Promise<string[]> {
   const applied: string[] = [];
   for (const m of MIGRATIONS) {
     if (done.has(m.id)) continue;
-    await m.run();
-    await MigrationModel.updateOne({ _id: m.id }, { $setOnInsert: { appliedAt: new Date() } }, { upsert: true });
+    const report = await m.run();
+    await MigrationModel.updateOne({ _id: m.id }, { $setOnInsert: { appliedAt: new Date(), ...(report && typeof report === 'object' ? { report } : {}) } }, { upsert: true });
     applied.push(m.id);
   }
   return applied;

@@ -115,7 +115,7 @@ export function toDomainError(err: unknown): DomainError | null {
   }
 }
 
-const SCIM_UNIQUENESS = new Set(['username_taken', 'nickname_taken', 'contact_taken', 'external_id_taken']);
+const SCIM_UNIQUENESS = new Set(['username_taken', 'email_taken', 'nickname_taken', 'contact_taken', 'external_id_taken']);
 
 function fieldList(fields: Record<string, string>): string {
   return Object.entries(fields).map(([f, m]) => `${f}: ${m}`).join(' ');
@@ -200,7 +200,10 @@ function renderView(res: Response, view: string, locals: Record<string, unknown>
 export function renderErrorPage(res: Response, status: number, message: string, detail?: string): Promise<void> {
   res.status(status);
   const inAdminArea = Boolean(res.locals.actor) && status < 500 && (res.req?.originalUrl ?? '').startsWith('/admin');
-  return renderView(res, inAdminArea ? 'admin/error' : 'error', {
+  // Inside a site (its router has set the site and its paths), a missing page keeps the site's header
+  // and offers the ways on: home, sign in or the account, the site's own pages.
+  const inSite = status === 404 && Boolean(res.locals.site && res.locals.paths) && (res.req?.originalUrl ?? '').startsWith('/s/');
+  return renderView(res, inAdminArea ? 'admin/error' : inSite ? 'site/not-found' : 'error', {
     title: status === 404 ? 'Not found' : status >= 500 ? 'Something went wrong' : 'Request refused',
     status,
     message,

@@ -5,9 +5,13 @@
 import { LicenseModel, ProfileModel, type SiteRecord, type UserDoc } from '../data/models';
 import { siteBySlug } from '../sites';
 import type { RequestContext } from '../access';
-import { ConflictError, NotFoundError } from '../shared/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { createUser } from '../users';
 import { sendVerificationLink } from '../account';
+import { findAccountBySignInName } from '../users';
+import { hashPassword } from '../signin';
+import { lifecycleSettings } from '../shared/lifecycle-settings';
+import { queueMail } from '../mail';
 
 export interface RegistrationInput {
   firstName: string;
@@ -17,6 +21,8 @@ export interface RegistrationInput {
   /** Salesforce-style locale from the browser's Accept-Language, e.g. en_US. */
   localeSidKey?: string;
   languageLocaleKey?: string;
+  /** The form's confirmation field, when it has one: a mismatch is reported with the other fields. */
+  passwordConfirm?: string;
   /** IANA time zone reported by the browser; GMT when absent or unknown. */
   timeZoneSidKey?: string;
 }
@@ -50,17 +56,21 @@ export function asEmailConflict(err: unknown, message = 'An account with this em
   if (err instanceof ConflictError && err.code === 'username_taken') {
     return new ConflictError('An account with this email already exists.', { email: message }, 'email_taken');
   }
+  if (err instanceof ConflictError && err.code === 'email_taken') return new ConflictError('An account with this email already exists.', { email: message }, 'email_taken');
   return err;
 }
 
 export async function registerContactlessUser(site: SiteRecord, input: RegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>): Promise<UserDoc> {
   assertSelfRegistrationOpen(site);
   const { profile } = await contactlessProfileOf(site);
+  // Every field's problem at once, in the page's order (createUser adds the schema's and the password
+  // policy's to these): the person fixes them in one go.
   const missing: Record<string, string> = {};
   if (!input.firstName?.trim()) missing.firstName = 'Enter your first name.';
   if (!input.lastName?.trim()) missing.lastName = 'Enter your last name.';
   if (!input.email?.trim()) missing.email = 'Enter your email address.';
   if (!input.password) missing.password = 'Choose a password.';
+  else if (input.passwordConfirm !== undefined && input.passwordConfirm !== input.password) missing.passwordConfirm = 'The two passwords differ. Type the same password twice.';
   let user: UserDoc;
   try {
     user = await createUser(
@@ -80,10 +90,64 @@ export async function registerContactlessUser(site: SiteRecord, input: Registrat
     missing,
   );
   } catch (err) {
+    if (err instanceof ValidationError) throw asRegistrationFields(err);
     // On the registration form the username is the email: say so in the guest's terms.
     throw asEmailConflict(err);
   }
   // After registration: the address is confirmed by a link.
   await sendVerificationLink(user, { area: 'site', siteSlug: site.slug });
   return user;
+}
+
+/** The registration form's fields, in page order: its error summary lists problems in this order. */
+const REGISTRATION_FIELDS = ['firstName', 'lastName', 'email', 'password', 'passwordConfirm'] as const;
+
+/**
+ * Field problems in the form's terms: only fields on the page, in page order, one message each. The
+ * username (derived from the email) is not on the page: its problem is the email's, already listed.
+ */
+function asRegistrationFields(err: ValidationError): ValidationError {
+  const given: Record<string, string | undefined> = { ...err.fields };
+  if (given.username && !given.email) given.email = 'Enter a valid email address, like name@example.com.';
+  const fields: Record<string, string> = {};
+  for (const f of REGISTRATION_FIELDS) if (given[f]) fields[f] = given[f];
+  return new ValidationError(err.message, fields);
+}
+
+/**
+ * What a registration from the site's form came to. The person registering is told the same ("check
+ * your mail") either way: a taken address is never revealed on the page; its owner gets a mail instead.
+ */
+export type RegistrationOutcome = { kind: 'created'; user: UserDoc } | { kind: 'address-taken' };
+
+/**
+ * `countTaken` runs for a taken address before any argon2 work (the route's per-IP throttle: it may
+ * throw TooManyRequestsError), so a burst of probes costs at most the allowance in hashing.
+ */
+export async function registerOrTellOwner(site: SiteRecord, input: RegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>, countTaken: () => Promise<void>, now: Date = new Date()): Promise<RegistrationOutcome> {
+  try {
+    return { kind: 'created', user: await registerContactlessUser(site, input, ctx) };
+  } catch (err) {
+    if (!(err instanceof ConflictError && err.code === 'email_taken')) throw err;
+    await countTaken();
+    // createUser found the taken address before hashing; the same argon2 work is done now, so the
+    // answer's time does not tell either.
+    await hashPassword(input.password);
+    await tellOwnerOfAttempt(site, input.email, now);
+    return { kind: 'address-taken' };
+  }
+}
+
+/** "Someone tried to register with your address": where to sign in, and how to get in without the password. */
+async function tellOwnerOfAttempt(site: SiteRecord, email: string, now: Date): Promise<void> {
+  const owner = await findAccountBySignInName(email);
+  if (!owner || !owner.isActive) return;
+  const base = `${lifecycleSettings().publicUrl}/s/${site.slug}`;
+  await queueMail({
+    to: owner.email,
+    template: 'registration-attempt',
+    user: owner._id,
+    language: owner.languageLocaleKey,
+    locals: { name: (owner.firstName || owner.lastName).trim(), siteName: site.name, email: owner.email, loginUrl: `${base}/login`, forgotUrl: `${base}/forgot` },
+  }, now);
 }

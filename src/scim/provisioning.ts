@@ -16,6 +16,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../shared/errors'
 import { prepareContact, type ContactInput, setUserActive } from '../qualification';
 import { recordAudit } from '../audit';
 import { assertUserAdministrator } from '../access';
+import { assertEmailFree } from '../users';
 
 export const SCIM_CONTACT_REQUIRED =
   'SCIM does not support creating contactless users: a contact is required. Send contactId, or accountId or accountName (and optionally contact details), in the extension schema.';
@@ -30,6 +31,7 @@ export async function defaultProvisioningProfileId(): Promise<Types.ObjectId> {
 export async function provisionUser(input: NewUserInput, contact: { contactId?: string } | ContactInput | null, ctx: RequestContext): Promise<UserDoc> {
   // Uniqueness first: a client retrying a create it already made must hear 409, whatever else is wrong.
   if (await UserModel.exists({ username: normaliseUsername(input.username ?? input.email) })) throw conflictFor('username');
+  await assertEmailFree(input.email);
   if (input.externalId && input.externalIdOwner && (await UserModel.exists({ scimExternalIds: trusted({ $elemMatch: { owner: input.externalIdOwner, value: input.externalId } }) }))) throw conflictFor('externalId');
   if (ctx.actor) assertUserAdministrator(ctx.actor);
   // Staff are managed in the admin area only: provisioning never makes an internal user (nor gives one a contact).

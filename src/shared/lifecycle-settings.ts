@@ -10,6 +10,8 @@ export interface LifecycleSettings {
   loginHistoryDays?: number;
   /** The session idle timeout: a session's last request is its expiry minus this. */
   sessionIdleMs?: number;
+  /** API tokens: the expiry a new one gets by default, and the longest allowed, in days. */
+  apiTokens?: { defaultDays: number; maxDays: number };
 }
 
 let current: LifecycleSettings = {
@@ -17,10 +19,11 @@ let current: LifecycleSettings = {
   tokens: { resetMs: 60 * 60_000, inviteMs: 72 * 3_600_000, verifyMs: 48 * 3_600_000 },
   loginHistoryDays: 180,
   sessionIdleMs: 30 * 60_000,
+  apiTokens: { defaultDays: 90, maxDays: 365 },
 };
 
 export function setLifecycleSettings(settings: LifecycleSettings): void {
-  current = { publicUrl: settings.publicUrl.replace(/\/+$/, ''), tokens: { ...settings.tokens }, loginHistoryDays: settings.loginHistoryDays ?? current.loginHistoryDays, sessionIdleMs: settings.sessionIdleMs ?? current.sessionIdleMs };
+  current = { publicUrl: settings.publicUrl.replace(/\/+$/, ''), tokens: { ...settings.tokens }, loginHistoryDays: settings.loginHistoryDays ?? current.loginHistoryDays, sessionIdleMs: settings.sessionIdleMs ?? current.sessionIdleMs, apiTokens: settings.apiTokens ?? current.apiTokens };
 }
 
 export function lifecycleSettings(): LifecycleSettings {

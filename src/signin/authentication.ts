@@ -1,5 +1,6 @@
 /**
- * Checks credentials. Unknown user, wrong password, inactive user and (for the admin area) external user
+ * Checks credentials; the name is a username or the email of the account (one address, one account).
+ * Unknown user, wrong password, inactive user and (for the admin area) external user
  * all give the same AuthenticationError, after about the same work: an unknown username is verified
  * against a dummy hash. A hash with parameters below the current ones is upgraded on success.
  */
@@ -9,6 +10,7 @@ import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '.
 import { normaliseUsername } from '../users';
 import { isSiteMember } from '../sites';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
+import { findAccountBySignInName } from '../users';
 
 const historyExpiry = (at: Date) => new Date(at.getTime() + (lifecycleSettings().loginHistoryDays ?? 180) * 24 * 3_600_000);
 
@@ -19,7 +21,8 @@ export type SignInArea = 'site' | 'admin';
  * AuthenticationError as a wrong password, so the page tells nothing about who has an account.
  */
 export async function verifyCredentials(username: string, password: string, area: SignInArea, site?: Parameters<typeof isSiteMember>[0] | null): Promise<UserDoc> {
-  const user = await UserModel.findOne({ username: normaliseUsername(username) }).select('+passwordHash');
+  // The name typed is a username or an email (src/domain/email-owner.ts): one lookup either way.
+  const user = await findAccountBySignInName(username, '+passwordHash');
   if (!user || !user.passwordHash) {
     await verifyAgainstDummy(password);
     throw new AuthenticationError();
@@ -51,7 +54,7 @@ export async function recordLogin(user: UserDoc, area: 'site' | 'admin' | 'login
  */
 export async function recordFailedLogin(username: string, area: 'site' | 'admin', ip: string | undefined, userAgent: string | undefined): Promise<void> {
   const name = normaliseUsername(username).slice(0, 200);
-  const user = await UserModel.findOne({ username: name }).select('_id').lean();
+  const user = await findAccountBySignInName(name, '_id');
   const at = new Date();
   await LoginEventModel.create({ user: user?._id ?? null, username: name, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, area, outcome: 'failure', expiresAt: historyExpiry(at) });
 }

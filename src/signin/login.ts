@@ -9,17 +9,24 @@ import type { LoginThrottle } from './throttle';
 import { recordFailedLogin, recordLogin } from './authentication';
 import { AuthenticationError, ValidationError } from '../shared/errors';
 import type { UserDoc } from '../data/models';
+import { findAccountBySignInName } from '../users';
+import { normaliseUsername } from '../users';
 
 /** Reads exactly a username and a password as strings; anything else (objects, arrays) is refused. */
 export function readCredentials(body: unknown): { username: string; password: string } {
   const b = (body ?? {}) as Record<string, unknown>;
   const fields: Record<string, string> = {};
-  if (typeof b.username !== 'string' || !b.username.trim()) fields.username = 'Enter your username.';
+  if (typeof b.username !== 'string' || !b.username.trim()) fields.username = 'Enter your email or username.';
   else if (b.username.length > 254) fields.username = 'Use at most 254 characters.';
   if (typeof b.password !== 'string' || !b.password) fields.password = 'Enter your password.';
   else if (b.password.length > 1024) fields.password = 'Use at most 1024 characters.';
-  if (Object.keys(fields).length) throw new ValidationError('Enter your username and password.', fields);
+  if (Object.keys(fields).length) throw new ValidationError('Enter your email or username and your password.', fields);
   return { username: (b.username as string).trim(), password: b.password as string };
+}
+
+/** The account's username when the name (a username or an email) is one; the name as typed otherwise. */
+async function throttleKeyOf(name: string): Promise<string> {
+  return (await findAccountBySignInName(name, 'username'))?.username ?? normaliseUsername(name);
 }
 
 function runStrategy(strategy: string, req: Request, res: Response, next: NextFunction): Promise<UserDoc | false> {
@@ -39,8 +46,9 @@ export type AfterPassword = (user: UserDoc, req: Request) => Promise<'sign-in' |
 export async function authenticateLogin(area: Area, throttle: LoginThrottle, req: Request, res: Response, next: NextFunction, afterPassword?: AfterPassword): Promise<UserDoc> {
   const { username } = readCredentials(req.body);
   const ip = req.ip ?? 'unknown';
-  // Counted before the password is verified, so a burst cannot verify more than the limit allows.
-  const attempt = await throttle.begin(username, ip);
+  // Counted before the password is verified, so a burst cannot verify more than the limit allows; and
+  // counted for the account the name stands for, so its username and its email share one count.
+  const attempt = await throttle.begin(await throttleKeyOf(username), ip);
   const user = await runStrategy(area === 'site' ? 'site-local' : 'admin-local', req, res, next);
   if (!user) {
     await recordFailedLogin(username, area, ip, req.get('user-agent'));

@@ -59,8 +59,11 @@ const siteSchema = new Schema(
     pages: { type: [sitePageSchema], default: [] },
     /** Whether users who have not confirmed their email address may sign in (with a banner asking them to). */
     allowUnverifiedSignIn: { type: Boolean, default: true },
-    /** Whether a user's username changes with their email (when it was their email) once a new address is confirmed. */
-    usernameFollowsEmail: { type: Boolean, default: false },
+    /**
+     * Whether a user's username changes with their email (when it was their email) once a new address is
+     * confirmed: on by default, so "your email is your username" stays true.
+     */
+    usernameFollowsEmail: { type: Boolean, default: true },
     /** Whether the site's users must sign in with a second factor (they enrol at their next sign-in). */
     requireMfa: { type: Boolean, default: false },
   },

@@ -277,7 +277,8 @@ export function adminUsersRouter(): Router {
 
   router.post(`${ADMIN.users}/:id/edit`, action(async (req, res) => {
     await editUser(String(req.params.id), {
-      firstName: field(req, 'firstName'), lastName: field(req, 'lastName'), email: field(req, 'email'),
+      // Older forms (and scripts) without the field leave the username as it is.
+      username: (req.body as Record<string, unknown>)?.username === undefined ? undefined : field(req, 'username'), firstName: field(req, 'firstName'), lastName: field(req, 'lastName'), email: field(req, 'email'),
       communityNickname: field(req, 'communityNickname'), alias: field(req, 'alias'),
     }, ctxOf(req, res));
     return 'Details saved.';

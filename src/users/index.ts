@@ -7,3 +7,4 @@ export { type UserEdits, editUser, listAccounts, upgradeProfiles, userDetails } 
 export { scopeFor, searchUsers } from './user-directory';
 export { type UserFilters, buildUserFilter, decodeCursor } from './user-search';
 export { type NewUserInput, type PreparedUser, type UserLookups, conflictFor, createUser, deriveNickname, fieldErrorsOf, findUserOr404, normaliseUsername, prepareUser, userCreatedEntry, withSuffix } from './users';
+export { assertEmailFree, emailTaken, findAccountBySignInName } from './email-owner';

@@ -15,6 +15,7 @@ import { ValidationError } from '../shared/errors';
 import { PermissionSetModel } from '../data/models';
 import { validateAndSave } from './save';
 import { inviteNewUser } from '../account';
+import { assertEmailFree } from './email-owner';
 
 export async function userDetails(userId: string, actor: Actor) {
   const user = await loadUserFor('view', userId, { actor, via: 'admin' });
@@ -61,9 +62,11 @@ export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: R
     changed.emailVerifiedAt = null;
     user.emailVerifiedAt = null;
   }
+  if (user.isModified('email')) await assertEmailFree(user.email, user._id);
   await validateAndSave(user, {
     communityNickname: () => conflictFor('communityNickname'),
     username: () => conflictFor('username'),
+    emailKey: () => conflictFor('emailKey'),
     'scimExternalIds.owner': () => conflictFor('externalId'),
   });
   await recordAudit(ctx, { action: 'user.edited', target: { type: 'User', id: user._id, label: user.username }, before, after: changed });

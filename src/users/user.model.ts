@@ -5,6 +5,14 @@ import { SEARCH_SOURCE_FIELDS, searchTermsOf } from './search-terms';
 /** Deliberately simple: one @, no spaces, a dot in the domain. Real verification is by mail. */
 export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const EMAIL_ENCODINGS = ['UTF-8', 'ISO-8859-1', 'Shift_JIS', 'EUC-JP', 'ISO-2022-JP', 'Big5', 'GB2312'] as const;
+/**
+ * The form of an address that "one address, one account" compares (src/domain/email-owner.ts): trimmed,
+ * lower-cased, Unicode-normalised (NFKC), so `Ada@Example.com ` and `ada@example.com` are one address.
+ */
+export function emailKeyOf(email: string): string {
+  return String(email ?? '').normalize('NFKC').trim().toLowerCase();
+}
+
 /** Salesforce-style locale keys: en_US, fr, pt_BR. */
 export const LOCALE_PATTERN = /^[a-z]{2,3}(?:_[A-Z]{2})?$/;
 
@@ -43,6 +51,12 @@ const userSchema = new Schema(
       maxlength: [254, 'Use at most 254 characters.'],
       match: [EMAIL_PATTERN, 'Enter a valid email address, like name@example.com.'],
     },
+    /**
+     * emailKeyOf(email), kept by the hooks below: the unique partial index on it is the race-proof guard of
+     * "one address, one account". Null only for the later holders of an address that several users
+     * already shared before the rule (the migration reports them; they sign in by username).
+     */
+    emailKey: { type: String, default: null, select: false },
     alias: { type: String, required: true, trim: true, maxlength: [8, 'Use at most 8 characters.'] },
     /** Email-shaped and unique; stored lower-cased, so uniqueness is case-insensitive. */
     username: {
@@ -121,6 +135,7 @@ userSchema.index({ communityNickname: 1 }, { unique: true, collation: { locale: 
 // A contact belongs to at most one user; contactless users (null) are exempt.
 userSchema.index({ contact: 1 }, { unique: true, partialFilterExpression: { contact: { $type: 'objectId' } } });
 userSchema.index({ email: 1 });
+userSchema.index({ emailKey: 1 }, { unique: true, partialFilterExpression: { emailKey: { $type: 'string' } } });
 // The qualification queue starts from contactless users (contact null), optionally of one site.
 userSchema.index({ contact: 1, site: 1 });
 userSchema.index({ 'scimExternalIds.owner': 1, 'scimExternalIds.value': 1 }, { unique: true, partialFilterExpression: { 'scimExternalIds.value': { $type: 'string' } } });
@@ -133,6 +148,8 @@ userSchema.index({ searchTerms: 1 });
 // The terms follow their fields on every save (creation, the admin and account edits, SCIM and the API).
 userSchema.pre('save', function () {
   if (this.isNew || SEARCH_SOURCE_FIELDS.some((f) => this.isModified(f))) this.set('searchTerms', searchTermsOf(this));
+  // A new or changed address claims its key; the unique index refuses a second claim, even in a race.
+  if (this.isNew || this.isModified('email')) this.set('emailKey', emailKeyOf(this.email));
 });
 
 /** Update paths cannot recompute the terms (they lack the other fields): changing a source field there is a bug. */
@@ -141,10 +158,18 @@ function touchesSearchSources(update: Record<string, unknown> | null): boolean {
   const paths = Object.entries(update).flatMap(([k, v]) => (k.startsWith('$') && v && typeof v === 'object' ? Object.keys(v) : [k]));
   return !paths.includes('searchTerms') && paths.some((p) => (SEARCH_SOURCE_FIELDS as readonly string[]).includes(p));
 }
+function setsEmailWithoutKey(update: Record<string, unknown> | null): boolean {
+  if (!update) return false;
+  const paths = Object.entries(update).flatMap(([k, v]) => (k.startsWith('$') && v && typeof v === 'object' ? Object.keys(v) : [k]));
+  return paths.includes('email') && !paths.includes('emailKey');
+}
 for (const op of ['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'findOneAndReplace'] as const) {
   userSchema.pre(op, function () {
     if (touchesSearchSources(this.getUpdate() as Record<string, unknown> | null)) {
       throw new Error(`User.${op} changes a searched field without searchTerms: change names and addresses through document.save() so the search terms follow.`);
+    }
+    if (setsEmailWithoutKey(this.getUpdate() as Record<string, unknown> | null)) {
+      throw new Error(`User.${op} changes the email without emailKey: set emailKey: emailKeyOf(email) too, so one address stays one account.`);
     }
   });
 }

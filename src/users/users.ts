@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { Error as MongooseError, Types } from 'mongoose';
-import { ContactModel, LicenseModel, ProfileModel, UserModel, type Contact, type License, type Profile, type UserDoc } from '../data/models';
+import { ContactModel, LicenseModel, ProfileModel, UserModel, emailKeyOf, type Contact, type License, type Profile, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from '../qualification';
 import type { RequestContext } from '../access';
@@ -82,6 +82,9 @@ export function conflictFor(field: string): ConflictError {
   if (field === 'contact') {
     return new ConflictError('That contact already belongs to another user.', { contactId: 'That contact already belongs to another user.' }, 'contact_taken');
   }
+  if (field === 'emailKey' || field === 'email') {
+    return new ConflictError('Another account already uses this email address.', { email: 'Another account already uses this email address.' }, 'email_taken');
+  }
   if (field === 'externalId' || field === 'scimExternalIds.owner') {
     return new ConflictError('Another user already has this externalId.', { externalId: 'Another user already has this externalId.' }, 'external_id_taken');
   }
@@ -149,6 +152,8 @@ export async function prepareUser(input: NewUserInput, ctx: RequestContext, look
     firstName: input.firstName ?? '',
     lastName: input.lastName,
     email: input.email,
+    // Set here too, not only by the save hook: the bulk importer inserts without hooks.
+    emailKey: emailKeyOf(input.email ?? ''),
     username,
     alias: input.alias ?? deriveAlias(input.firstName, input.lastName ?? ''),
     communityNickname: input.communityNickname ?? deriveNickname(input.email ?? ''),
@@ -193,6 +198,8 @@ export async function createUser(input: NewUserInput, ctx: RequestContext, prech
   // IP (they tell who has an account), and a burst of them must cost no argon2 work. The unique index
   // still decides a race between two new users below.
   if (await UserModel.exists({ username })) throw conflictFor('username');
+  // One address, one account (src/domain/email-owner.ts); the unique index on emailKey decides a race.
+  if (await UserModel.exists({ emailKey: emailKeyOf(user.email) })) throw conflictFor('emailKey');
   if (input.password !== undefined) {
     user.passwordHash = await hashPassword(input.password);
     user.passwordChangedAt = new Date();

@@ -1,6 +1,6 @@
 /**
- * A guest's whole journey in Debian's Chromium: register by the labels and the "Register" button, land
- * signed in, log out, log in again; no JavaScript errors or CSP violations on the way.
+ * A guest's whole journey in Debian's Chromium: register by the labels and the "Register" button, see
+ * "check your mail", log in, log out, log in again; no JavaScript errors or CSP violations on the way.
  */
 import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
@@ -20,7 +20,7 @@ describeBrowser('guest self-registration in a browser', () => {
     await t?.stop();
   });
 
-  it('registers, lands signed in, logs out and logs in again', async () => {
+  it('registers, is told to check their mail, logs in, logs out and logs in again', async () => {
     const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'Asia/Tokyo' });
     const page = await context.newPage();
     const errors = watchPageErrors(page);
@@ -33,6 +33,12 @@ describeBrowser('guest self-registration in a browser', () => {
     await page.getByLabel('Confirm password').fill(GOOD_PASSWORD);
     await page.getByRole('button', { name: 'Register' }).click();
 
+    // The same "check your mail" page whether or not the address had an account; then the guest logs in.
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Check your mail');
+    await page.getByRole('link', { name: 'Go to log in' }).click();
+    await page.getByLabel('Email or username').fill('grace@example.com');
+    await page.getByLabel('Password').fill(GOOD_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(`${t.baseUrl}/s/portal/`);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Welcome, Grace!');
 

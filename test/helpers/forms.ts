@@ -27,6 +27,9 @@ export async function registerGuest(app: express.Express, fields: Partial<Record
     password: GOOD_PASSWORD,
     ...fields,
   });
+  // Registration signs nobody in (its page is the same whether the address was new or taken): the
+  // guest logs in as a person would, so the agent is signed in where the site lets them in.
+  if (res.status === 201) await logIn(agent, (fields.email ?? 'ada@example.com').trim(), fields.password ?? GOOD_PASSWORD);
   return { agent, res };
 }
 

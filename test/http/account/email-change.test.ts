@@ -53,40 +53,60 @@ it('asks for the password, mails a link to the new address and a notice to the o
   expect(done.status).toBe(200);
   expect(done.text).toContain('Your email address is now <strong>new@example.org</strong>.');
   const after = await UserModel.findById(user!._id).lean();
-  expect(after).toMatchObject({ email: 'new@example.org', username: 'old@example.com' });
+  // "Your email is your username": by default the username follows the confirmed address.
+  expect(after).toMatchObject({ email: 'new@example.org', username: 'new@example.org' });
   expect(after!.emailVerifiedAt).toBeInstanceOf(Date);
   // The admin search follows the new address (its terms are rewritten with the change).
   const terms = (await UserModel.findById(user!._id).select('+searchTerms').lean())!.searchTerms as string[];
   expect(terms).toContain('new@example.org');
-  expect(await AuditEventModel.findOne({ action: 'user.email_changed', 'target.id': user!._id }).lean()).toMatchObject({ before: { email: 'old@example.com' }, after: { email: 'new@example.org' } });
+  expect(await AuditEventModel.findOne({ action: 'user.email_changed', 'target.id': user!._id }).lean()).toMatchObject({ before: { email: 'old@example.com', username: 'old@example.com' }, after: { email: 'new@example.org', username: 'new@example.org' } });
   expect((await confirm(agent, link)).status).toBe(410);
-  // The same password still signs in with the unchanged username.
-  expect((await logIn(request.agent(t.app), 'old@example.com', GOOD_PASSWORD, '10.5.0.1')).status).toBe(303);
+  // The person signs in with the new address; the old one names nobody any more.
+  const signedIn = request.agent(t.app);
+  expect((await logIn(signedIn, 'new@example.org', GOOD_PASSWORD, '10.5.0.1')).status).toBe(303);
+  expect((await signedIn.get('/s/portal/')).text).toContain('as <strong>new@example.org</strong>');
+  expect((await logIn(request.agent(t.app), 'old@example.com', GOOD_PASSWORD, '10.5.0.1')).status).toBe(401);
 });
 
-describe('where the username follows the email', () => {
-  beforeAll(() => SiteModel.updateOne({ slug: 'portal' }, { $set: { usernameFollowsEmail: true } }));
-  afterAll(() => SiteModel.updateOne({ slug: 'portal' }, { $set: { usernameFollowsEmail: false } }));
+describe('where the site keeps usernames as they are', () => {
+  beforeAll(() => SiteModel.updateOne({ slug: 'portal' }, { $set: { usernameFollowsEmail: false } }));
+  afterAll(() => SiteModel.updateOne({ slug: 'portal' }, { $set: { usernameFollowsEmail: true } }));
 
-  it('renames the username on confirmation', async () => {
-    const { agent } = await registerGuest(t.app, { email: 'follow@example.com' });
-    await change(agent, { newEmail: 'followed@example.com', password: GOOD_PASSWORD });
-    expect((await confirm(agent, await linkIn('followed@example.com', /Confirm your new email/))).status).toBe(200);
-    expect(await UserModel.exists({ username: 'followed@example.com', email: 'followed@example.com' })).not.toBeNull();
-    expect((await logIn(request.agent(t.app), 'followed@example.com', GOOD_PASSWORD, '10.5.0.2')).status).toBe(303);
+  it('changes only the email; the person signs in with the new address or the old username', async () => {
+    const { agent } = await registerGuest(t.app, { email: 'stay@example.com' });
+    await change(agent, { newEmail: 'moved@example.com', password: GOOD_PASSWORD });
+    expect((await confirm(agent, await linkIn('moved@example.com', /Confirm your new email/))).status).toBe(200);
+    expect(await UserModel.exists({ username: 'stay@example.com', email: 'moved@example.com' })).not.toBeNull();
+    expect((await logIn(request.agent(t.app), 'moved@example.com', GOOD_PASSWORD, '10.5.0.2')).status).toBe(303);
+    expect((await logIn(request.agent(t.app), 'stay@example.com', GOOD_PASSWORD, '10.5.0.2')).status).toBe(303);
   });
+});
 
-  it('reports a username clash at confirmation and changes nothing; the request itself tells nothing', async () => {
-    await registerGuest(t.app, { email: 'taken@example.com' });
-    const { agent } = await registerGuest(t.app, { email: 'clash@example.com' });
-    const res = await change(agent, { newEmail: 'taken@example.com', password: GOOD_PASSWORD });
-    expect(res.status).toBe(303);
-    const link = await linkIn('taken@example.com', /Confirm your new email/);
-    const refused = await confirm(agent, link);
-    expect(refused.status).toBe(409);
-    expect(refused.text).toContain('another account uses it. Your email address was not changed.');
-    expect(await UserModel.exists({ username: 'clash@example.com', email: 'clash@example.com' })).not.toBeNull();
-  });
+it("refuses at confirmation an address that is another account's email (one address, one account); the request tells nothing", async () => {
+  await registerGuest(t.app, { email: 'taken@example.com' });
+  const { agent } = await registerGuest(t.app, { email: 'clash@example.com' });
+  const res = await change(agent, { newEmail: 'taken@example.com', password: GOOD_PASSWORD });
+  expect(res.status).toBe(303);
+  const link = await linkIn('taken@example.com', /Confirm your new email/);
+  const refused = await confirm(agent, link);
+  expect(refused.status).toBe(409);
+  expect(refused.text).toContain('This address belongs to another account, so it cannot become yours. Your email address was not changed.');
+  expect(await UserModel.exists({ username: 'clash@example.com', email: 'clash@example.com' })).not.toBeNull();
+  expect(await UserModel.countDocuments({ email: 'taken@example.com' })).toBe(1);
+});
+
+it("keeps the username when the new address is another account's username, and changes the email", async () => {
+  // An account whose username is an address it no longer uses as its email.
+  const { agent: other } = await registerGuest(t.app, { email: 'was@example.com' });
+  await SiteModel.updateOne({ slug: 'portal' }, { $set: { usernameFollowsEmail: false } });
+  await change(other, { newEmail: 'now@example.com', password: GOOD_PASSWORD });
+  expect((await confirm(other, await linkIn('now@example.com', /Confirm your new email/))).status).toBe(200);
+  await SiteModel.updateOne({ slug: 'portal' }, { $set: { usernameFollowsEmail: true } });
+  const { agent } = await registerGuest(t.app, { email: 'mover@example.com' });
+  await change(agent, { newEmail: 'was@example.com', password: GOOD_PASSWORD });
+  expect((await confirm(agent, await linkIn('was@example.com', /Confirm your new email/))).status).toBe(200);
+  expect(await UserModel.exists({ username: 'mover@example.com', email: 'was@example.com' })).not.toBeNull();
+  expect(await UserModel.exists({ username: 'was@example.com', email: 'now@example.com' })).not.toBeNull();
 });
 
 it('refuses forged, truncated and superseded links', async () => {

@@ -79,7 +79,8 @@ describe('confirming an email change needs the owner signed in', () => {
     expect((await visitor.get(link)).text).toContain('Make <strong>owner1-new@example.com</strong>');
     const done = await postForm(visitor, link, '/s/portal/confirm-email', { token: tokenOf(link) });
     expect(done.status).toBe(200);
-    expect((await UserModel.findOne({ username: 'owner1@example.com' }).lean())!.email).toBe('owner1-new@example.com');
+    // The username followed the confirmed address (it was the old email).
+    expect((await UserModel.findOne({ username: 'owner1-new@example.com' }).lean())!.email).toBe('owner1-new@example.com');
   });
 });
 

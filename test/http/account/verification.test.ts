@@ -94,7 +94,7 @@ describe('a site that wants confirmed addresses', () => {
   it('does not sign a registrant in, and refuses their log in until they confirm, offering the link again', async () => {
     const { agent, res } = await registerGuest(t.app, { email: 'strict@example.com' });
     expect(res.status).toBe(201);
-    expect(res.text).toContain('We sent a link to <strong>strict@example.com</strong>');
+    expect(res.text).toContain('We sent a message to <strong>strict@example.com</strong>.');
     expect((await agent.get('/s/portal/')).text).not.toContain('Welcome, ');
     const refused = await logIn(request.agent(t.app), 'strict@example.com', GOOD_PASSWORD, '10.2.2.2');
     expect(refused.status).toBe(403);

@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const post = (agent: request.Agent, path: string, fields: Record<string, string>) => postForm(agent, '/admin', path, fields);
+const post = (agent: request.Agent, path: string, fields: Record<string, string | string[]>) => postForm(agent, '/admin', path, fields);
 
 describe('first administrator setup link', () => {
   it('creates the first admin once, signed in, and refuses reuse, unknown and expired tokens', async () => {
@@ -87,7 +87,7 @@ describe('licenses', () => {
 
 describe('API tokens', () => {
   it('shows a new token once in #new-token, stores only a hash, and revokes', async () => {
-    const created = await post(admin, '/admin/api-tokens', { name: 'CRM sync' });
+    const created = await post(admin, '/admin/api-tokens', { name: 'CRM sync', scopes: ['users:read', 'users:write', 'bulk', 'scim'], days: '90' });
     expect(created.status).toBe(201);
     const token = /id="new-token">([^<]+)</.exec(created.text)![1];
     expect(JSON.stringify(await mongoose.connection.db!.collection('sessions').find().toArray())).not.toContain(token);
@@ -96,7 +96,8 @@ describe('API tokens', () => {
     const stored = (await ApiTokenModel.findOne({ name: 'CRM sync' }).select('+hash').lean())!;
     expect(stored.hash).not.toContain(token);
     expect(stored.lastUsedAt).toBeNull();
-    const t0 = new Date('2030-01-01T00:00:00Z');
+    // Within the token's expiry (90 days by default): an hour from now.
+    const t0 = new Date(Date.now() + 3_600_000);
     expect(await actorForToken(token, t0)).not.toBeNull();
     expect((await ApiTokenModel.findById(stored._id).lean())!.lastUsedAt).toEqual(t0);
     // Within a minute the time is not rewritten; after it, it is.
@@ -139,7 +140,7 @@ describe('audit trail', () => {
   it('exports cells that start with = + - @ prefixed by a quote, so a spreadsheet shows them as text', async () => {
     // Token names land raw in the target column: a cell a spreadsheet would run as a formula.
     const names = ['=HYPERLINK("http://evil.example","x")', '+cmd|calc', '-2+3', '@SUM(A1)', 'plain name'];
-    for (const name of names) await post(admin, '/admin/api-tokens', { name });
+    for (const name of names) await post(admin, '/admin/api-tokens', { name, scopes: ['users:read', 'users:write', 'bulk', 'scim'], days: '90' });
     const csv = await admin.get('/admin/audit.csv?action=api_token.created');
     const rows = parse(csv.text, { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => r.target).filter((v) => v !== 'CRM sync').sort()).toEqual(["'+cmd|calc", "'-2+3", '\'=HYPERLINK("http://evil.example","x")', "'@SUM(A1)", 'plain name'].sort());

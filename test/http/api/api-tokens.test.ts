@@ -15,7 +15,8 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 async function createToken(name: string): Promise<{ token: string; id: string }> {
-  const res = await postForm(admin, '/admin/api-tokens', '/admin/api-tokens', { name });
+  // As the page sends it: every scope ticked, the default expiry (issue 26: a token with no scope is refused).
+  const res = await postForm(admin, '/admin/api-tokens', '/admin/api-tokens', { name, scopes: ['users:read', 'users:write', 'bulk', 'scim'], days: '90' });
   expect(res.status).toBe(201);
   const token = /id="new-token">([^<]+)</.exec(res.text)![1];
   const record = (await ApiTokenModel.findOne({ name }).lean())!;

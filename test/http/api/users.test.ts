@@ -191,9 +191,10 @@ describe('GET and PATCH /api/v1/users/:id', () => {
     const res = await api().patch(`/users/${u.id}`, { firstName: 'Zed', timeZoneSidKey: 'America/New_York' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ firstName: 'Zed', timeZoneSidKey: 'America/New_York', lastName: expect.stringContaining("O'Brien") });
-    const bad = await api().patch(`/users/${u.id}`, { email: 'nope', username: 'x@example.com', profile: 'x', passwordHash: 'x' });
+    // username became writable (issue 26); userType stays read-only.
+    const bad = await api().patch(`/users/${u.id}`, { email: 'nope', userType: 'internal', profile: 'x', passwordHash: 'x' });
     expect(bad.status).toBe(400);
-    expect(Object.keys(bad.body.error.fields).sort()).toEqual(['passwordHash', 'profile', 'username']);
+    expect(Object.keys(bad.body.error.fields).sort()).toEqual(['passwordHash', 'profile', 'userType']);
     const invalid = await api().patch(`/users/${u.id}`, { email: 'nope' });
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.fields.email).toBeDefined();

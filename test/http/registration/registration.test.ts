@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { csrfFrom, GOOD_PASSWORD, postForm, registerGuest } from '../../helpers/forms';
+import { mailTo } from '../../helpers/mail';
 import { AuditEventModel, LicenseModel, ProfileModel, SiteModel, UserModel } from '../../../src/data/models';
 
 let t: TestApp;
@@ -23,10 +24,12 @@ describe('self-registration', () => {
     expect(res.text).toMatch(/<button type="submit">Register<\/button>/);
   });
 
-  it('creates a contactless user with the site profile, signs them in and redirects home (303)', async () => {
+  it('creates a contactless user with the site profile and answers 201 "check your mail" without signing in; the guest then logs in', async () => {
     const { agent, res } = await registerGuest(t.app, { email: '  Ada.Lovelace@Example.COM ', timeZone: 'Europe/Paris' });
-    expect(res.status).toBe(303);
-    expect(res.headers.location).toBe('/s/portal/');
+    expect(res.status).toBe(201);
+    expect(res.text).toContain('We sent a message to <strong>ada.lovelace@example.com</strong>.');
+    expect((res.headers['set-cookie'] as unknown as string[] | undefined ?? []).some((c) => c.startsWith('portal.sid='))).toBe(false);
+    // registerGuest logged in afterwards, as the person would.
     const home = await agent.get('/s/portal/');
     expect(home.text).toContain('Welcome, Ada!');
     const user = await UserModel.findOne({ username: 'ada.lovelace@example.com' }).lean();
@@ -85,12 +88,20 @@ describe('self-registration', () => {
     expect(res.text).toMatch(/The two passwords differ/);
   });
 
-  it('answers 409 for an email that is already registered, whatever its case', async () => {
-    await registerGuest(t.app, { email: 'dup@example.com' });
-    const { res } = await registerGuest(t.app, { email: 'DUP@example.com' });
-    expect(res.status).toBe(409);
-    expect(res.text).toMatch(/An account with this email already exists/);
+  it('answers a taken address (whatever its case) with the same 201 page, creates nothing and mails its owner instead', async () => {
+    const first = await registerGuest(t.app, { email: 'dup@example.com' });
+    const { res } = await registerGuest(t.app, { email: 'DUP@example.com', firstName: 'Mallory', password: 'another-long-passphrase-77' });
+    expect(res.status).toBe(201);
+    // Word for word the page a new account gets, but for the address itself.
+    expect(res.text.replace(/name="_csrf" value="[^"]+"/g, '')).toBe(first.res.text.replace(/name="_csrf" value="[^"]+"/g, ''));
     expect(await UserModel.countDocuments()).toBe(1);
+    expect((await UserModel.findOne({ username: 'dup@example.com' }).lean())!.firstName).toBe('Ada');
+    const mails = await mailTo('dup@example.com');
+    expect(mails.map((m) => m.template).sort()).toEqual(['registration-attempt', 'verify-email']);
+    const attempt = mails.find((m) => m.template === 'registration-attempt')!;
+    expect(attempt.subject).toBe('Someone tried to register with your address');
+    expect(attempt.text).toContain('/s/portal/login');
+    expect(attempt.text).toContain('/s/portal/forgot');
   });
 
   it('creates exactly one user when the same email registers twice at once', async () => {
@@ -100,7 +111,7 @@ describe('self-registration', () => {
     const results = await Promise.all(
       agents.map((a, i) => a.post('/s/portal/register').type('form').send({ _csrf: tokens[i], firstName: 'Race', lastName: 'Condition', email: 'race@example.com', password: GOOD_PASSWORD })),
     );
-    expect(results.map((r) => r.status).sort()).toEqual([303, 409, 409]);
+    expect(results.map((r) => r.status)).toEqual([201, 201, 201]);
     expect(await UserModel.countDocuments({ username: 'race@example.com' })).toBe(1);
     // The refused registrations gave their seats back.
     expect((await LicenseModel.findOne({ name: 'External Identity' }).lean())!.usedSeats).toBe(seatsBefore + 1);
@@ -112,7 +123,7 @@ describe('self-registration', () => {
       email: 'sneaky@example.com',
       ...({ profile: String(admin!._id), profileId: String(admin!._id), userType: 'internal', contact: '507f1f77bcf86cd799439011', isActive: 'false', permissions: 'manageInternalUsers', passwordHash: 'x' } as Record<string, string>),
     });
-    expect(res.status).toBe(303);
+    expect(res.status).toBe(201);
     const user = await UserModel.findOne({ username: 'sneaky@example.com' }).select('+passwordHash').lean();
     expect(user!.profile.equals(admin!._id)).toBe(false);
     expect(user).toMatchObject({ userType: 'customer', contact: null, isActive: true });
@@ -142,5 +153,26 @@ describe('self-registration', () => {
     expect((await request(t.app).get('/')).headers.location).toBe('/s/portal/');
     expect((await request(t.app).get('/register')).headers.location).toBe('/s/portal/register');
     expect((await request(t.app).get('/login')).headers.location).toBe('/s/portal/login');
+  });
+});
+
+describe('the registration form lists every problem at once, in page order (issue 26 item 3)', () => {
+  it('reports all five fields together, in page order, once each, and nothing about a username that is not on the page', async () => {
+    const { res } = await registerGuest(t.app, { firstName: '', lastName: '', email: '', password: 'short', ...({ passwordConfirm: 'different' } as Record<string, string>) });
+    expect(res.status).toBe(422);
+    const linked = [...res.text.matchAll(/<li><a href="#f-(\w+)">/g)].map((m) => m[1]);
+    expect(linked).toEqual(['firstName', 'lastName', 'email', 'password', 'passwordConfirm']);
+    expect(res.text).toContain('5 problems');
+    expect(res.text).not.toContain('Enter a username.');
+    expect(res.text).not.toContain('f-username');
+    expect(await UserModel.countDocuments()).toBe(0);
+  });
+
+  it('a malformed address is one problem on the email field, not two', async () => {
+    const { res } = await registerGuest(t.app, { email: 'not-an-address' });
+    expect(res.status).toBe(422);
+    const linked = [...res.text.matchAll(/<li><a href="#f-(\w+)">/g)].map((m) => m[1]);
+    expect(linked).toEqual(['email']);
+    expect(res.text).not.toContain('A username looks like');
   });
 });

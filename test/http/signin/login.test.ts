@@ -14,9 +14,9 @@ afterAll(() => t.stop());
 const cookieOf = (res: request.Response) => (res.headers['set-cookie'] as unknown as string[] | undefined)?.find((c) => c.startsWith('portal.sid='));
 
 describe('log in and log out', () => {
-  it('shows a login form with Username, Password and a Log in button', async () => {
+  it('shows a login form with Email or username, Password and a Log in button', async () => {
     const res = await request(t.app).get('/s/portal/login');
-    expect(res.text).toContain('<label for="f-username">Username</label>');
+    expect(res.text).toContain('<label for="f-username">Email or username</label>');
     expect(res.text).toContain('<label for="f-password">Password</label>');
     expect(res.text).toMatch(/<button type="submit">Log in<\/button>/);
   });

@@ -150,10 +150,10 @@ describe('secrets shown once', () => {
     const page = await admin.get('/admin/api-tokens');
     const nonce = /name="_once" value="([^"]+)"/.exec(page.text)![1];
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1];
-    const first = await admin.post('/admin/api-tokens').type('form').send({ _csrf: csrf, _once: nonce, name: 'CRM sync' });
+    const first = await admin.post('/admin/api-tokens').type('form').send({ _csrf: csrf, _once: nonce, name: 'CRM sync', scopes: ['users:read', 'users:write', 'bulk', 'scim'], days: '90' });
     expect(first.status).toBe(201);
     expect(first.text).toMatch(/<div class="secret" id="new-token">[^<]+<\/div>/);
-    const again = await admin.post('/admin/api-tokens').type('form').send({ _csrf: csrf, _once: nonce, name: 'CRM sync' });
+    const again = await admin.post('/admin/api-tokens').type('form').send({ _csrf: csrf, _once: nonce, name: 'CRM sync', scopes: ['users:read', 'users:write', 'bulk', 'scim'], days: '90' });
     expect(again.status).toBe(303);
     const list = await admin.get(again.headers.location);
     expect(list.text).toContain('That token was already created; its value was shown only once.');

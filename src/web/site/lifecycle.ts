@@ -12,6 +12,7 @@ import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from '../../do
 import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from '../../domain/email-change';
 import { keepTyped, typedPasswords } from '../forms';
 import { originOf } from '../../auth/areas';
+import { describeWhen } from '../../domain/time-format';
 import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../two-factor';
 
 export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: RequestHandler): void {
@@ -47,6 +48,9 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     if (req.siteUser && req.path.startsWith('/account')) {
       res.locals.sessions = await sessionsOf(req.siteUser, { currentId: req.sessionID });
       res.locals.history = await historyOf(req.siteUser._id, 20);
+      // Relative times, with the exact time in the person's own time zone for the title.
+      const zone = req.siteUser.timeZoneSidKey, now = new Date();
+      res.locals.when = (at: Date) => describeWhen(at, zone, now);
     }
     next();
   });

@@ -156,7 +156,7 @@ async function impersonationHolds(req: Request, adminId: string, user: UserDoc):
  */
 export function originOf(req: Request, area: Area = 'site'): SelfOrigin {
   const impersonator = area === 'site' && req.siteUser ? req.session.site?.impersonator ?? null : null;
-  return { ip: req.ip ?? null, impersonator };
+  return { ip: req.ip ?? null, impersonator, userAgent: req.get('user-agent')?.slice(0, 300) ?? null };
 }
 
 /** Only same-site relative paths are accepted as post-login destinations ("/x", never "//evil" or "/\\evil"). */

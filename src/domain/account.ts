@@ -12,6 +12,7 @@ import { recheckPassword, type PasswordRecheckThrottle } from './password-rechec
 import { conflictFor } from './users';
 import { revokeOutstandingLinks } from './tokens';
 import { validateAndSave } from './save';
+import { sendSecurityNotice, whereOf } from './security-notices';
 
 export interface ProfileChanges {
   firstName: string;
@@ -55,5 +56,6 @@ export async function changeOwnPassword(userId: UserDoc['_id'], current: string,
   await recordAudit(selfContext(user, origin), {
     action: 'user.password_changed', target: { type: 'User', id: user._id, label: user.username },
   });
+  await sendSecurityNotice(updated!, 'password-changed', whereOf(origin));
   return updated!;
 }

@@ -11,6 +11,7 @@
  */
 import { EMAIL_PATTERN, UserModel, type UserDoc } from '../data/models';
 import { queueMail } from '../mail/queue';
+import { sendSecurityNotice } from './security-notices';
 import type { MailTemplate } from '../mail/templates';
 import { selfContext } from './actor';
 import { recordAudit } from './audit';
@@ -74,7 +75,7 @@ export async function setPasswordWithLink(
   purpose: PasswordLinkPurpose,
   token: unknown,
   password: string,
-  opts: { area: 'site' | 'admin'; ip?: string; now?: Date },
+  opts: { area: 'site' | 'admin'; ip?: string; userAgent?: string; now?: Date },
 ): Promise<UserDoc> {
   const now = opts.now ?? new Date();
   const holder = await checkPasswordLink(purpose, token, opts.area, now);
@@ -101,5 +102,7 @@ export async function setPasswordWithLink(
     action: purpose === 'reset' ? 'user.password_reset_by_link' : 'user.invitation_accepted',
     target: { type: 'User', id: user._id, label: user.username },
   });
+  // An invitation sets the first password: there was none to lose, so only a reset is a security notice.
+  if (purpose === 'reset') await sendSecurityNotice(updated, 'password-changed', { ip: opts.ip, userAgent: opts.userAgent }, {}, now);
   return updated;
 }

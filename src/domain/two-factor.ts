@@ -17,6 +17,7 @@ import { ConflictError, ValidationError } from './errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
 import { loadForOperation } from './qualification';
 import { revokeOutstandingLinks } from './tokens';
+import { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from './security-notices';
 
 export const ISSUER = 'Identity Portal';
 const RECOVERY_CODES = 10;
@@ -73,6 +74,7 @@ export async function confirmEnrolment(user: UserDoc, code: string, origin?: Ori
   );
   if (res.modifiedCount !== 1) throw new ConflictError('Two-factor sign-in changed in the meantime; reload the page.', {}, 'mfa_changed');
   await audit(user, origin, 'user.mfa_enabled');
+  await sendSecurityNotice(user, 'mfa-enabled', whereOf(origin), {}, now);
   return codes;
 }
 
@@ -80,7 +82,7 @@ export async function confirmEnrolment(user: UserDoc, code: string, origin?: Ori
  * Checks a second-factor code (6 digits) or a recovery code and uses it up. Returns what was used,
  * or null when it is wrong, already used, or two-factor is off.
  */
-export async function useSecondFactor(userId: UserDoc['_id'], code: string, now: Date = new Date()): Promise<'totp' | 'recovery' | null> {
+export async function useSecondFactor(userId: UserDoc['_id'], code: string, now: Date = new Date(), where: NoticeWhere = {}): Promise<'totp' | 'recovery' | null> {
   const user = await UserModel.findById(userId).select('+mfa').lean();
   if (!user?.mfaEnabled || !user.mfa?.secret) return null;
   const compact = code.replace(/\s/g, '');
@@ -92,8 +94,11 @@ export async function useSecondFactor(userId: UserDoc['_id'], code: string, now:
   }
   const hash = sha256(normaliseRecovery(compact));
   if (normaliseRecovery(compact).length !== 10) return null;
-  const res = await UserModel.updateOne({ _id: user._id, mfaEnabled: true, 'mfa.recoveryCodes': hash }, { $pull: { 'mfa.recoveryCodes': hash } });
-  return res.modifiedCount === 1 ? 'recovery' : null;
+  const used = await UserModel.findOneAndUpdate({ _id: user._id, mfaEnabled: true, 'mfa.recoveryCodes': hash }, { $pull: { 'mfa.recoveryCodes': hash } }, { returnDocument: 'after', projection: { mfa: 1, email: 1, username: 1, firstName: 1, lastName: 1, timeZoneSidKey: 1, languageLocaleKey: 1 } }).lean();
+  if (!used) return null;
+  const left = used.mfa?.recoveryCodes?.length ?? 0;
+  if (left <= FEW_RECOVERY_CODES) await sendSecurityNotice(used, 'recovery-codes-low', where, { codesLeft: left }, now);
+  return 'recovery';
 }
 
 export async function mfaStatus(userId: UserDoc['_id']): Promise<{ enabled: boolean; enabledAt: Date | null; recoveryCodesLeft: number }> {
@@ -109,6 +114,7 @@ export async function disableOwnMfa(user: UserDoc, password: string, recheck: Pa
   }
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null } });
   await audit(user, origin, 'user.mfa_disabled');
+  await sendSecurityNotice(user, 'mfa-disabled', whereOf(origin));
 }
 
 /** An admin resets a user's two-factor (lost phone and codes): they enrol again at their next sign-in where required. */
@@ -118,5 +124,6 @@ export async function resetMfaAsAdmin(userId: string, ctx: RequestContext & { ac
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null }, $inc: { sessionEpoch: 1 } });
   await revokeOutstandingLinks(user._id);
   await recordAudit(ctx, { action: 'user.mfa_reset', target: { type: 'User', id: user._id, label: user.username } });
+  await sendSecurityNotice(user, 'mfa-reset', { byAdmin: true });
   return user;
 }

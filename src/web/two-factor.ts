@@ -78,7 +78,7 @@ export function codeSubmit(p: TwoFactorPages): RequestHandler {
     // with the password counters.
     const perAccount = await p.codeThrottle.begin(String(user._id));
     const attempt = await p.throttle.begin(user.username, ip);
-    if (!(await useSecondFactor(user._id, code))) {
+    if (!(await useSecondFactor(user._id, code, new Date(), { ip, userAgent: req.get('user-agent') }))) {
       await recordFailedLogin(user.username, p.area, ip, req.get('user-agent'));
       throw new AuthenticationError('That code is not correct, or was already used. Enter the current code from your app, or a recovery code.');
     }

@@ -30,6 +30,7 @@ function recoveryCode(): string {
   return `${chars.slice(0, 5).join('')}-${chars.slice(5).join('')}`;
 }
 const normaliseRecovery = (code: string) => code.toLowerCase().replace(/[^a-z0-9]/g, '');
+const hashRecovery = (code: string) => sha256(normaliseRecovery(code));
 
 export interface Enrolment { secret: string; uri: string; qrDataUrl: string }
 
@@ -58,7 +59,11 @@ function checkCode(secret: string, code: string, afterStep: number, now: Date): 
   return res.valid && typeof res.timeStep === 'number' ? res.timeStep : null;
 }
 
-/** Completes enrolment with a correct code; returns the recovery codes, shown once. */
+/**
+ * Confirms the key with a correct code and returns ten recovery codes, shown once. Two-factor is not on
+ * yet: the person first says they saved the codes (finishEnrolment), so nobody turns it on with codes they
+ * never kept. Only the codes' hashes are stored meanwhile.
+ */
 export async function confirmEnrolment(user: UserDoc, code: string, origin?: Origin, now: Date = new Date()): Promise<string[]> {
   assertOwnerPresent(origin, 'Setting up two-factor sign-in');
   const current = await UserModel.findById(user._id).select('+mfa').lean();
@@ -70,11 +75,51 @@ export async function confirmEnrolment(user: UserDoc, code: string, origin?: Ori
   const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
   const res = await UserModel.updateOne(
     { _id: user._id, mfaEnabled: false, 'mfa.pendingSecret': pending },
-    { $set: { mfaEnabled: true, mfa: { secret: pending, pendingSecret: null, enabledAt: now, lastStep: step, recoveryCodes: codes.map((c) => sha256(normaliseRecovery(c))) } } },
+    { $set: { 'mfa.pendingRecoveryCodes': codes.map(hashRecovery), 'mfa.pendingStep': step } },
+  );
+  if (res.modifiedCount !== 1) throw new ConflictError('Two-factor sign-in changed in the meantime; reload the page.', {}, 'mfa_changed');
+  return codes;
+}
+
+/**
+ * The codes the page shows again when "I saved them" was refused: only when they are exactly the ones
+ * waiting (the form carries them back; their hashes must match), so no one can plant codes of their own.
+ */
+export async function pendingRecoveryCodes(user: UserDoc, shown: string): Promise<string[] | null> {
+  const current = await UserModel.findById(user._id).select('+mfa').lean();
+  const waiting = current?.mfaEnabled ? [] : current?.mfa?.pendingRecoveryCodes ?? [];
+  const codes = shown.split(/\s+/).filter(Boolean).slice(0, RECOVERY_CODES);
+  const same = waiting.length === RECOVERY_CODES && codes.length === waiting.length && codes.every((c) => waiting.includes(hashRecovery(c)));
+  return same ? codes : null;
+}
+
+/** "I saved them": turns two-factor on with the key and the codes confirmed before. */
+export async function finishEnrolment(user: UserDoc, shown: string, saved: boolean, origin?: Origin, now: Date = new Date()): Promise<void> {
+  assertOwnerPresent(origin, 'Setting up two-factor sign-in');
+  const codes = await pendingRecoveryCodes(user, shown);
+  if (!codes) throw new ConflictError('Start the set-up again: these recovery codes are not the ones waiting.', {}, 'mfa_not_started');
+  if (!saved) throw new ValidationError('Some fields need attention.', { saved: 'Save your recovery codes (copy, download or print them), then tick this box.' });
+  const current = (await UserModel.findById(user._id).select('+mfa').lean())!;
+  const m = current.mfa!;
+  const res = await UserModel.updateOne(
+    { _id: user._id, mfaEnabled: false, 'mfa.pendingSecret': m.pendingSecret },
+    { $set: { mfaEnabled: true, mfa: { secret: m.pendingSecret, pendingSecret: null, enabledAt: now, lastStep: m.pendingStep ?? 0, recoveryCodes: m.pendingRecoveryCodes, pendingRecoveryCodes: [], pendingStep: 0 } } },
   );
   if (res.modifiedCount !== 1) throw new ConflictError('Two-factor sign-in changed in the meantime; reload the page.', {}, 'mfa_changed');
   await audit(user, origin, 'user.mfa_enabled');
   await sendSecurityNotice(user, 'mfa-enabled', whereOf(origin), {}, now);
+}
+
+/** New recovery codes (password asked again): the old ones stop working at once; the new ones are shown once. */
+export async function regenerateRecoveryCodes(user: UserDoc, password: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<string[]> {
+  assertOwnerPresent(origin, 'Making new recovery codes');
+  if (!(await recheckPassword(user._id, password, recheck))) {
+    throw new ValidationError('Some fields need attention.', { password: 'Your current password is not correct.' });
+  }
+  const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
+  const res = await UserModel.updateOne({ _id: user._id, mfaEnabled: true }, { $set: { 'mfa.recoveryCodes': codes.map(hashRecovery) } });
+  if (res.modifiedCount !== 1) throw new ConflictError('Two-factor sign-in is off: set it up first.', {}, 'mfa_not_enabled');
+  await audit(user, origin, 'user.mfa_recovery_codes_regenerated');
   return codes;
 }
 

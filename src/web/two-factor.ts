@@ -16,7 +16,8 @@ import { UserModel, type UserDoc } from '../data/models';
 import { recordFailedLogin, recordLogin } from '../domain/authentication';
 import { AuthenticationError, ForbiddenError } from '../domain/errors';
 import { formRoute, onRefusal } from './error-writer';
-import { confirmEnrolment, disableOwnMfa, mfaStatus, startEnrolment, useSecondFactor } from '../domain/two-factor';
+import { confirmEnrolment, disableOwnMfa, finishEnrolment, mfaStatus, pendingRecoveryCodes, regenerateRecoveryCodes, startEnrolment, useSecondFactor } from '../domain/two-factor';
+import { FEW_RECOVERY_CODES } from '../domain/security-notices';
 import { readStrings } from './forms';
 
 declare module 'express-session' {
@@ -97,7 +98,7 @@ const signedInUser = (req: Request, area: Area) => (area === 'site' ? req.siteUs
 async function renderManage(p: TwoFactorPages, req: Request, res: Response, extra: Record<string, unknown> = {}) {
   const user = signedInUser(req, p.area);
   res.render(p.views.manage, {
-    title: 'Two-factor sign-in', status: await mfaStatus(user._id), enrolment: null, recoveryCodes: null,
+    title: 'Two-factor sign-in', status: await mfaStatus(user._id), enrolment: null, recoveryCodes: null, finishing: false, fewCodes: FEW_RECOVERY_CODES,
     error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {}, ...extra,
   });
 }
@@ -108,7 +109,7 @@ function refuseWithManage(p: TwoFactorPages, req: Request, res: Response, extra:
 }
 
 export function managePage(p: TwoFactorPages): RequestHandler {
-  return (req, res) => renderManage(p, req, res, { required: res.locals.mfaRequired ?? false, off: req.query.off === '1' });
+  return (req, res) => renderManage(p, req, res, { required: res.locals.mfaRequired ?? false, off: req.query.off === '1', on: req.query.on === '1' });
 }
 
 /** The manage page as the form of its posts: an expired token shows it again with the message (nothing typed there is kept: codes and passwords). */
@@ -126,7 +127,31 @@ export function enableSubmit(p: TwoFactorPages): RequestHandler {
     refuseWithManage(p, req, res, async () => ({ enrolment: await startEnrolment(user, { origin: originOf(req, p.area) }).catch(() => null) }));
     const { code } = readStrings(req.body, ['code'], [], 64);
     const codes = await confirmEnrolment(user, code, originOf(req, p.area));
-    await renderManage(p, req, res, { recoveryCodes: codes });
+    // Shown once, with the "I saved them" step that turns two-factor on.
+    await renderManage(p, req, res, { recoveryCodes: codes, finishing: true });
+  });
+}
+
+/** "I saved them": turns two-factor on; refused (box not ticked), the same codes are shown again. */
+export function finishSubmit(p: TwoFactorPages): RequestHandler {
+  return formRoute(manageForm(p), async (req, res) => {
+    const user = signedInUser(req, p.area);
+    const { codes, saved } = readStrings(req.body, [], ['codes', 'saved'], 200);
+    refuseWithManage(p, req, res, async () => {
+      const again = await pendingRecoveryCodes(user, codes ?? '');
+      return again ? { recoveryCodes: again, finishing: true } : {};
+    });
+    await finishEnrolment(user, codes ?? '', saved === 'yes', originOf(req, p.area));
+    res.redirect(303, `${p.managePath(res)}?on=1`);
+  });
+}
+
+/** New recovery codes, the password asked again; shown once. */
+export function regenerateSubmit(p: TwoFactorPages): RequestHandler {
+  return formRoute(manageForm(p), async (req, res) => {
+    const { password } = readStrings(req.body, ['password']);
+    const codes = await regenerateRecoveryCodes(signedInUser(req, p.area), password, p.recheck, originOf(req, p.area));
+    await renderManage(p, req, res, { recoveryCodes: codes, finishing: false });
   });
 }
 

@@ -21,7 +21,15 @@ export function recoveryCodesIn(html: string): string[] {
 export async function enrolThroughPages(agent: request.Agent, base = '/s/portal/account/two-factor') {
   const setup = await postForm(agent, base, `${base}/setup`, {});
   const secret = secretIn(setup.text);
-  const done = await postForm(agent, base, `${base}/enable`, { code: totp(secret) });
-  if (done.status !== 200) throw new Error(`enabling two-factor answered ${done.status}`);
-  return { secret, codes: recoveryCodesIn(done.text), page: done };
+  const shown = await postForm(agent, base, `${base}/enable`, { code: totp(secret) });
+  if (shown.status !== 200) throw new Error(`confirming the key answered ${shown.status}`);
+  const codes = recoveryCodesIn(shown.text);
+  const done = await savedThem(agent, base, codes);
+  if (done.status !== 303) throw new Error(`"I saved them" answered ${done.status}`);
+  return { secret, codes, page: shown };
+}
+
+/** The "I saved them" step after the codes are shown: two-factor turns on. */
+export function savedThem(agent: request.Agent, base: string, codes: string[], saved = true) {
+  return postForm(agent, base, `${base}/finish`, { codes: codes.join(' '), ...(saved ? { saved: 'yes' } : {}) });
 }

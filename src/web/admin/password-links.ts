@@ -4,7 +4,7 @@ import type { AppDeps } from '../deps';
 import { createRequestThrottle } from '../../auth/recovery-throttle';
 import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from '../password-links';
 import { ADMIN } from './common';
-import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../two-factor';
+import { codePage, codeSubmit, disableSubmit, enableSubmit, finishSubmit, managePage, regenerateSubmit, requireEnrolment, setupSubmit, type TwoFactorPages } from '../two-factor';
 
 /** The admin area's two-factor pages: the second sign-in step and the admin's own settings. */
 function adminTwoFactorPages(deps: AppDeps): TwoFactorPages {
@@ -29,6 +29,8 @@ export function adminTwoFactorRouter(deps: AppDeps): Router {
   router.post(`${ADMIN.twoFactor}/setup`, setupSubmit(twoFactor));
   router.post(`${ADMIN.twoFactor}/enable`, enableSubmit(twoFactor));
   router.post(`${ADMIN.twoFactor}/disable`, disableSubmit(twoFactor));
+  router.post(`${ADMIN.twoFactor}/finish`, finishSubmit(twoFactor));
+  router.post(`${ADMIN.twoFactor}/recovery-codes`, regenerateSubmit(twoFactor));
   return router;
 }
 

@@ -13,7 +13,9 @@ import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from '..
 import { keepTyped, typedPasswords } from '../forms';
 import { originOf } from '../../auth/areas';
 import { describeWhen } from '../../domain/time-format';
-import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../two-factor';
+import { codePage, codeSubmit, disableSubmit, enableSubmit, finishSubmit, managePage, regenerateSubmit, requireEnrolment, setupSubmit, type TwoFactorPages } from '../two-factor';
+import { mfaStatus } from '../../domain/two-factor';
+import { FEW_RECOVERY_CODES } from '../../domain/security-notices';
 
 export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: RequestHandler): void {
   const pages: PasswordLinkPages = {
@@ -43,6 +45,8 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
   site.post('/account/two-factor/setup', requireSignIn, setupSubmit(twoFactor));
   site.post('/account/two-factor/enable', requireSignIn, enableSubmit(twoFactor));
   site.post('/account/two-factor/disable', requireSignIn, disableSubmit(twoFactor));
+  site.post('/account/two-factor/finish', requireSignIn, finishSubmit(twoFactor));
+  site.post('/account/two-factor/recovery-codes', requireSignIn, regenerateSubmit(twoFactor));
   // The account page lists the user's sessions and sign-in history (for its own renders and refusals).
   site.use(async (req, res, next) => {
     if (req.siteUser && req.path.startsWith('/account')) {
@@ -51,6 +55,8 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
       // Relative times, with the exact time in the person's own time zone for the title.
       const zone = req.siteUser.timeZoneSidKey, now = new Date();
       res.locals.when = (at: Date) => describeWhen(at, zone, now);
+      // The account page warns when few recovery codes are left.
+      res.locals.mfa = req.siteUser.mfaEnabled ? { ...(await mfaStatus(req.siteUser._id)), few: FEW_RECOVERY_CODES } : null;
     }
     next();
   });

@@ -26,6 +26,8 @@ export interface SessionView {
   lastSeenAt: Date;
   current: boolean;
   impersonated: boolean;
+  /** Signed in with "Keep me signed in". */
+  kept: boolean;
 }
 
 export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, opts: { currentId?: string; idleMs?: number } = {}): Promise<SessionView[]> {
@@ -39,7 +41,8 @@ export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, op
     ip: s.ip,
     signedInAt: s.signedInAt,
     // The store pushes `expires` to (last request + idle timeout), at most once a minute.
-    lastSeenAt: new Date(Math.max(s.signedInAt.getTime(), s.expires.getTime() - idleMs)),
+    lastSeenAt: new Date(Math.max(s.signedInAt.getTime(), s.expires.getTime() - (s.keepMs ?? idleMs))),
+    kept: Boolean(s.keepMs),
     current: s.id === opts.currentId,
     impersonated: s.impersonated,
   }));

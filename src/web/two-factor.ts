@@ -23,18 +23,18 @@ import { readStrings } from './forms';
 declare module 'express-session' {
   interface SessionData {
     /** Passed the password, waiting for the second factor. */
-    pendingMfa?: { userId: string; area: Area; epoch: number; at: number; returnTo?: string };
+    pendingMfa?: { userId: string; area: Area; epoch: number; at: number; returnTo?: string; keepMs?: number };
   }
 }
 
 const PENDING_MS = 5 * 60_000;
 
 /** After a correct password (or a reset link): true when a code is asked first, and the session remembers whom for. */
-export async function holdForSecondFactor(req: Request, area: Area, user: UserDoc, returnTo?: string): Promise<boolean> {
+export async function holdForSecondFactor(req: Request, area: Area, user: UserDoc, returnTo?: string, keepMs?: number): Promise<boolean> {
   if (!user.mfaEnabled) return false;
   // A fresh session id already at the password step: a planted id never holds a half-done sign-in.
   await freshSessionId(req);
-  req.session.pendingMfa = { userId: String(user._id), area, epoch: user.sessionEpoch ?? 0, at: Date.now(), ...(returnTo ? { returnTo } : {}) };
+  req.session.pendingMfa = { userId: String(user._id), area, epoch: user.sessionEpoch ?? 0, at: Date.now(), ...(returnTo ? { returnTo } : {}), ...(keepMs ? { keepMs } : {}) };
   await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
   return true;
 }
@@ -84,9 +84,9 @@ export function codeSubmit(p: TwoFactorPages): RequestHandler {
       throw new AuthenticationError('That code is not correct, or was already used. Enter the current code from your app, or a recovery code.');
     }
     await Promise.all([attempt.succeeded(), perAccount.succeeded()]);
-    const returnTo = req.session.pendingMfa?.returnTo;
+    const { returnTo, keepMs } = req.session.pendingMfa ?? {};
     delete req.session.pendingMfa;
-    await signIn(req, p.area, user);
+    await signIn(req, p.area, user, undefined, { keepMs });
     await recordLogin(user, p.area, ip, req.get('user-agent'));
     res.redirect(303, safeReturnTo(returnTo, '') || p.home(res));
   });

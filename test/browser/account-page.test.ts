@@ -12,6 +12,7 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
 import { GOOD_PASSWORD, logIn, registerGuest } from '../helpers/forms';
 import { UserModel } from '../../src/data/models';
+import { totp } from '../helpers/totp';
 import request from 'supertest';
 
 const SHOTS = path.join(__dirname, 'screenshots');
@@ -72,6 +73,58 @@ describeBrowser('account page sessions and history', () => {
         .filter((v) => v.impact === 'serious' || v.impact === 'critical')
         .map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as string[];
       expect(violations).toEqual([]);
+      expect(errors).toEqual([]);
+      await context.close();
+    }, 90_000);
+  }
+});
+
+describeBrowser('log in and two-factor pages (keep me signed in, recovery codes)', () => {
+  let t: TestApp;
+  let browser: Browser;
+  beforeAll(async () => {
+    t = await startTestApp('browser-login-two-factor', { listen: true });
+    browser = await launchBrowser();
+    for (const w of [1280, 375]) await registerGuest(t.app, { email: `codes-${w}@example.com` });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
+
+  for (const width of [1280, 375]) {
+    it(`fits ${width} px and passes axe: log in with its box, the recovery codes with their buttons`, async () => {
+      const context = await browser.newContext({ viewport: { width, height: 900 }, bypassCSP: true });
+      const page = await context.newPage();
+      const errors = watchPageErrors(page);
+      const check = async (name: string) => {
+        const wide = await page.evaluate(`[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > ${width} + 0.5).map((e) => e.tagName + '.' + e.className)`) as string[];
+        expect({ name, wide }).toEqual({ name, wide: [] });
+        await page.addScriptTag({ content: axe.source });
+        const violations = await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as string[];
+        expect({ name, violations }).toEqual({ name, violations: [] });
+        fs.mkdirSync(SHOTS, { recursive: true });
+        await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
+      };
+      await page.goto(`${t.baseUrl}/s/portal/login`);
+      await check('login');
+      await page.getByLabel('Username').fill(`codes-${width}@example.com`);
+      await page.getByLabel('Password').fill(GOOD_PASSWORD);
+      await page.getByLabel('Keep me signed in').check();
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(`${t.baseUrl}/s/portal/`);
+      await page.goto(`${t.baseUrl}/s/portal/account/two-factor`);
+      await page.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+      const secret = (await page.locator('#totp-secret').textContent())!.trim();
+      await page.getByLabel('Code from the app').fill(totp(secret));
+      await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+      await page.locator('#recovery-codes').waitFor();
+      await check('recovery-codes');
+      await page.getByLabel('I saved my recovery codes').check();
+      await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+      await page.locator('#regenerate-codes').waitFor();
+      await check('two-factor-on');
       expect(errors).toEqual([]);
       await context.close();
     }, 90_000);

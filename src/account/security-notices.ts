@@ -6,8 +6,8 @@
  * every mail (mail/queue.ts): a notice never blocks or fails the change that caused it.
  */
 import type { UserDoc } from '../data/models';
-import type { Origin } from '../access/actor';
-import { queueMail } from '../mail/queue';
+import type { Origin } from '../access';
+import { queueMail } from '../mail';
 import { placeOf } from './place';
 import { exactTime } from './time-format';
 import { describeUserAgent } from '../shared/user-agent';

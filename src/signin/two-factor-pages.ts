@@ -17,7 +17,7 @@ import { recordFailedLogin, recordLogin } from './authentication';
 import { AuthenticationError, ForbiddenError } from '../shared/errors';
 import { formRoute, onRefusal } from '../http/error-writer';
 import { confirmEnrolment, disableOwnMfa, finishEnrolment, mfaStatus, pendingRecoveryCodes, regenerateRecoveryCodes, startEnrolment, useSecondFactor } from './two-factor';
-import { FEW_RECOVERY_CODES } from '../account/security-notices';
+import { FEW_RECOVERY_CODES } from '../account';
 import { readStrings } from '../http/forms';
 
 declare module 'express-session' {

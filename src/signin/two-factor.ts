@@ -11,13 +11,13 @@ import { generateSecret, generateURI, verifySync } from 'otplib';
 import QRCode from 'qrcode';
 import { trusted } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
-import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
-import { loadForOperation } from '../qualification/qualification';
-import { revokeOutstandingLinks } from '../account/tokens';
-import { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from '../account/security-notices';
+import { loadForOperation } from '../qualification';
+import { revokeOutstandingLinks } from '../account';
+import { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from '../account';
 
 export const ISSUER = 'Identity Portal';
 const RECOVERY_CODES = 10;

@@ -5,31 +5,22 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { searchUsers } from './user-directory';
-import { addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, setUserActive, upgradeUser } from '../qualification/qualification';
+import { addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, setUserActive, upgradeUser, managedView } from '../qualification';
 import { createExternalUser, createInternalUser, editUser, externalUserSites, freeContacts, listAccounts, upgradeProfiles, userDetails, userFilterChoices } from './user-admin';
-import { assignPermissionSet, listPermissionSets, removePermissionSet } from '../roles/permission-sets';
-import { profilesOfType } from '../roles/profiles';
-import { resendInvitation, sendResetLinkAsAdmin } from '../account/invitations';
-import { resendVerificationAsAdmin } from '../account/verification';
-import { adminUserSessions, endAllSessionsAsAdmin } from '../account/sessions';
-import { resetMfaAsAdmin } from '../signin/two-factor';
-import { startLoginAs } from '../access/login-as';
-import { recordLogin } from '../signin/authentication';
-import { signIn } from '../signin/areas';
+import { assignPermissionSet, listPermissionSets, removePermissionSet, profilesOfType } from '../roles';
+import { resendInvitation, sendResetLinkAsAdmin, resendVerificationAsAdmin, adminUserSessions, endAllSessionsAsAdmin } from '../account';
+import { resetMfaAsAdmin, recordLogin } from '../signin';
+import { startLoginAs, canLoginAs, assertCanManage, type ManageOperation as UserOperation, canActOnUser, canGrant } from '../access';
+import { signIn } from '../signin/routes';
 import { formRoute } from '../http/error-writer';
 import { ContactModel, ProfileModel, SiteModel, UserModel } from '../data/models';
-import { sitePaths } from '../account/site-paths';
+import { sitePaths } from '../account/routes';
 import { DEFAULT_SITE_SLUG } from '../data/seed';
-import { ADMIN, actorOf, ctxOf, field, flash, newFormNonce, queryString } from '../admin/common';
+import { ADMIN, actorOf, ctxOf, field, flash, newFormNonce, queryString } from '../admin/routes';
 import { trusted, type Types } from 'mongoose';
-import { canLoginAs } from '../access/permissions';
 import { LicenseModel, USER_TYPES } from '../data/models';
 import { LICENSE_NAMES } from '../data/seed';
-import { managedView } from '../qualification/qualification';
-import { assertCanManage, type UserOperation } from '../access/permissions';
-import { canActOnUser, canGrant } from '../access';
-import type { Actor } from '../access/actor';
-import type { ManagedUser } from '../access/permissions';
+import type { Actor, ManagedUser } from '../access';
 
 /** Licenses in price order, cheapest first (the seeded community licenses; others after, by name). */
 const LICENSE_ORDER: string[] = [LICENSE_NAMES.customerCommunity, LICENSE_NAMES.customerCommunityPlus, LICENSE_NAMES.partnerCommunity];

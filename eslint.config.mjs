@@ -81,7 +81,7 @@ export default tseslint.config(
   { files: [...EXPRESS_ALLOWED, ...EXPRESS_KNOWN_FAULTS], rules: { 'no-restricted-imports': 'off' } },
   {
     files: ['public/**/*.js'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', Intl: 'readonly', navigator: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URLSearchParams: 'readonly' } },
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', Intl: 'readonly', navigator: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URLSearchParams: 'readonly', URL: 'readonly', Blob: 'readonly' } },
   },
   {
     files: ['*.js', '*.mjs'],

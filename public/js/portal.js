@@ -23,6 +23,24 @@
       navigator.clipboard.writeText(source.textContent.trim()).then(function () { button.textContent = 'Copied'; }, function () { button.textContent = 'Copy failed: select the text'; });
     });
   });
+  // Recovery codes: download as a .txt file and print (hidden without JavaScript).
+  document.querySelectorAll('button[data-download]').forEach(function (button) {
+    var source = document.getElementById(button.getAttribute('data-download'));
+    if (!source || !window.Blob || !URL.createObjectURL) return;
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      var url = URL.createObjectURL(new Blob([source.textContent.trim() + '\n'], { type: 'text/plain' }));
+      var a = document.createElement('a');
+      a.href = url; a.download = button.getAttribute('data-filename') || 'download.txt';
+      document.body.appendChild(a); a.click(); a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+    });
+  });
+  document.querySelectorAll('button[data-print]').forEach(function (button) {
+    if (!window.print) return;
+    button.hidden = false;
+    button.addEventListener('click', function () { window.print(); });
+  });
   // Searchable pickers (delegated admin groups): matches appear as you type, each with an Add button that
   // posts the same form the page shows without JavaScript (a GET search form listing the matches).
   document.querySelectorAll('form[data-picker]').forEach(function (form) {

@@ -31,7 +31,12 @@ export interface RequestContext {
  * Where a site user's change to their own account comes from: the IP and, during Login As, the admin
  * signed in as them (from the site session). A plain string is the IP alone.
  */
-export interface SelfOrigin { ip?: string | null; impersonator?: { userId: string; username: string } | null }
+export interface SelfOrigin {
+  ip?: string | null;
+  impersonator?: { userId: string; username: string } | null;
+  /** The browser's User-Agent, for the security notice a change sends (security-notices.ts). */
+  userAgent?: string | null;
+}
 export type Origin = SelfOrigin | string | null | undefined;
 
 export function noPermissions(): Record<Permission, boolean> {

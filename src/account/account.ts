@@ -10,6 +10,7 @@ import { ValidationError } from '../shared/errors';
 import { hashPassword, passwordProblem, recheckPassword, type PasswordRecheckThrottle } from '../signin';
 import { conflictFor, validateAndSave } from '../users';
 import { revokeOutstandingLinks } from './tokens';
+import { sendSecurityNotice, whereOf } from './security-notices';
 
 export interface ProfileChanges {
   firstName: string;
@@ -56,5 +57,6 @@ export async function changeOwnPassword(userId: UserDoc['_id'], current: string,
   await recordAudit(selfContext(user, origin), {
     action: 'user.password_changed', target: { type: 'User', id: user._id, label: user.username },
   });
+  await sendSecurityNotice(updated!, 'password-changed', whereOf(origin));
   return updated!;
 }

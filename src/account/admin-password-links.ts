@@ -4,7 +4,7 @@ import type { AppDeps } from '../http/deps';
 import { createRequestThrottle } from '../signin';
 import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from './password-link-pages';
 import { ADMIN } from '../admin/routes';
-import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/routes';
+import { codePage, codeSubmit, disableSubmit, enableSubmit, finishSubmit, managePage, regenerateSubmit, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/routes';
 
 /** The admin area's two-factor pages: the second sign-in step and the admin's own settings. */
 function adminTwoFactorPages(deps: AppDeps): TwoFactorPages {
@@ -29,6 +29,8 @@ export function adminTwoFactorRouter(deps: AppDeps): Router {
   router.post(`${ADMIN.twoFactor}/setup`, setupSubmit(twoFactor));
   router.post(`${ADMIN.twoFactor}/enable`, enableSubmit(twoFactor));
   router.post(`${ADMIN.twoFactor}/disable`, disableSubmit(twoFactor));
+  router.post(`${ADMIN.twoFactor}/finish`, finishSubmit(twoFactor));
+  router.post(`${ADMIN.twoFactor}/recovery-codes`, regenerateSubmit(twoFactor));
   return router;
 }
 

@@ -4,3 +4,4 @@ export { adminUserSessions, endAllSessionsAsAdmin } from './sessions';
 export { revokeOutstandingLinks } from './tokens';
 export { resendVerificationAsAdmin, sendVerificationLink } from './verification';
 export { inviteUsersInBulk } from './invitations';
+export { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from './security-notices';

@@ -11,7 +11,10 @@ import { readStrings } from '../http/forms';
 import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from './sessions';
 import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from './email-change';
 import { keepTyped, typedPasswords } from '../http/forms';
-import { originOf, codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/routes';
+import { originOf, codePage, codeSubmit, disableSubmit, enableSubmit, finishSubmit, managePage, regenerateSubmit, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/routes';
+import { describeWhen } from './time-format';
+import { mfaStatus } from '../signin';
+import { FEW_RECOVERY_CODES } from './security-notices';
 
 export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: RequestHandler): void {
   const pages: PasswordLinkPages = {
@@ -41,11 +44,18 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
   site.post('/account/two-factor/setup', requireSignIn, setupSubmit(twoFactor));
   site.post('/account/two-factor/enable', requireSignIn, enableSubmit(twoFactor));
   site.post('/account/two-factor/disable', requireSignIn, disableSubmit(twoFactor));
+  site.post('/account/two-factor/finish', requireSignIn, finishSubmit(twoFactor));
+  site.post('/account/two-factor/recovery-codes', requireSignIn, regenerateSubmit(twoFactor));
   // The account page lists the user's sessions and sign-in history (for its own renders and refusals).
   site.use(async (req, res, next) => {
     if (req.siteUser && req.path.startsWith('/account')) {
       res.locals.sessions = await sessionsOf(req.siteUser, { currentId: req.sessionID });
       res.locals.history = await historyOf(req.siteUser._id, 20);
+      // Relative times, with the exact time in the person's own time zone for the title.
+      const zone = req.siteUser.timeZoneSidKey, now = new Date();
+      res.locals.when = (at: Date) => describeWhen(at, zone, now);
+      // The account page warns when few recovery codes are left.
+      res.locals.mfa = req.siteUser.mfaEnabled ? { ...(await mfaStatus(req.siteUser._id)), few: FEW_RECOVERY_CODES } : null;
     }
     next();
   });

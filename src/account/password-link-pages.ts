@@ -86,7 +86,7 @@ export function setPasswordSubmit(p: PasswordLinkPages, purpose: PasswordLinkPur
     if (f.passwordConfirm !== undefined && f.passwordConfirm !== f.password) {
       throw new ValidationError('Some fields need attention.', { passwordConfirm: 'The two passwords differ. Type the same password twice.' });
     }
-    const user = await setPasswordWithLink(purpose, token, f.password, { area: p.area, ip: req.ip });
+    const user = await setPasswordWithLink(purpose, token, f.password, { area: p.area, ip: req.ip, userAgent: req.get('user-agent')?.slice(0, 300) });
     // A new password does not skip the second factor.
     if (await holdForSecondFactor(req, p.area, user)) return res.redirect(303, p.codePath(res));
     await signIn(req, p.area, user);

@@ -15,6 +15,7 @@ import type { MailTemplate } from '../mail';
 import { selfContext } from '../access';
 import { recordAudit } from '../audit';
 import { findAccountBySignInName } from '../users';
+import { sendSecurityNotice } from './security-notices';
 import { InvalidLinkError, ValidationError } from '../shared/errors';
 import { hashPassword, passwordProblem } from '../signin';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
@@ -76,7 +77,7 @@ export async function setPasswordWithLink(
   purpose: PasswordLinkPurpose,
   token: unknown,
   password: string,
-  opts: { area: 'site' | 'admin'; ip?: string; now?: Date },
+  opts: { area: 'site' | 'admin'; ip?: string; userAgent?: string; now?: Date },
 ): Promise<UserDoc> {
   const now = opts.now ?? new Date();
   const holder = await checkPasswordLink(purpose, token, opts.area, now);
@@ -103,5 +104,7 @@ export async function setPasswordWithLink(
     action: purpose === 'reset' ? 'user.password_reset_by_link' : 'user.invitation_accepted',
     target: { type: 'User', id: user._id, label: user.username },
   });
+  // An invitation sets the first password: there was none to lose, so only a reset is a security notice.
+  if (purpose === 'reset') await sendSecurityNotice(updated, 'password-changed', { ip: opts.ip, userAgent: opts.userAgent }, {}, now);
   return updated;
 }

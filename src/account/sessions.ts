@@ -13,16 +13,21 @@ import { loadForOperation } from '../qualification';
 import { describeUserAgent } from '../shared/user-agent';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { revokeOutstandingLinks } from './tokens';
+import { placeOf } from './place';
 
 export interface SessionView {
   id: string;
   area: SessionArea;
   device: string;
+  /** The country of the IP (place.ts), or "Unknown place". */
+  place: string;
   ip: string | null;
   signedInAt: Date;
   lastSeenAt: Date;
   current: boolean;
   impersonated: boolean;
+  /** Signed in with "Keep me signed in". */
+  kept: boolean;
 }
 
 export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, opts: { currentId?: string; idleMs?: number } = {}): Promise<SessionView[]> {
@@ -32,10 +37,12 @@ export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, op
     id: s.id,
     area: s.area,
     device: describeUserAgent(s.userAgent),
+    place: placeOf(s.ip),
     ip: s.ip,
     signedInAt: s.signedInAt,
     // The store pushes `expires` to (last request + idle timeout), at most once a minute.
-    lastSeenAt: new Date(Math.max(s.signedInAt.getTime(), s.expires.getTime() - idleMs)),
+    lastSeenAt: new Date(Math.max(s.signedInAt.getTime(), s.expires.getTime() - (s.keepMs ?? idleMs))),
+    kept: Boolean(s.keepMs),
     current: s.id === opts.currentId,
     impersonated: s.impersonated,
   }));
@@ -43,7 +50,7 @@ export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, op
 
 export async function historyOf(userId: UserDoc['_id'], limit = 50) {
   const events = await LoginEventModel.find({ user: userId }).sort({ at: -1 }).limit(limit).lean();
-  return events.map((e) => ({ at: e.at, area: e.area, outcome: e.outcome ?? 'success', ip: e.ip, device: describeUserAgent(e.userAgent) }));
+  return events.map((e) => ({ at: e.at, area: e.area, outcome: e.outcome ?? 'success', ip: e.ip, place: placeOf(e.ip), device: describeUserAgent(e.userAgent) }));
 }
 
 /** The user ends one of their own sessions (not a Login As session an admin holds). */

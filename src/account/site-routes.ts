@@ -117,12 +117,14 @@ export function siteRouter(deps: AppDeps): Router {
   };
   site.post('/login', formRoute(loginForm, async (req, res, next) => {
     const returnTo = safeReturnTo((req.body as Record<string, unknown>)?.returnTo, '');
+    // "Keep me signed in": the session gets its own, longer limit (KEEP_SIGNED_IN_DAYS).
+    const keepMs = (req.body as Record<string, unknown>)?.keep === 'yes' ? deps.config.session.keepSignedInMs : undefined;
     let held = false;
     await authenticateLogin('site', deps.loginThrottle, req, res, next, async (user) => {
       assertMaySignIn(user, res.locals.site!);
-      held = await holdForSecondFactor(req, 'site', user, returnTo);
+      held = await holdForSecondFactor(req, 'site', user, returnTo, keepMs);
       return held ? 'held' : 'sign-in';
-    });
+    }, { keepMs });
     res.redirect(303, held ? res.locals.paths.loginCode : returnTo || res.locals.paths.home);
   }));
 

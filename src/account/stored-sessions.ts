@@ -15,12 +15,14 @@ export interface StoredSession {
   ip: string | null;
   userAgent: string | null;
   impersonated: boolean;
+  /** "Keep me signed in": the session's own limit in ms. */
+  keepMs: number | null;
 }
 
 interface SessionDoc {
   _id: string;
   expires: Date;
-  session: Partial<Record<SessionArea, { userId: string; epoch: number; signedInAt: number; ip?: string; userAgent?: string; impersonator?: unknown }>>;
+  session: Partial<Record<SessionArea, { userId: string; epoch: number; signedInAt: number; ip?: string; userAgent?: string; impersonator?: unknown; keepMs?: number }>>;
 }
 
 const sessions = () => mongoose.connection.db!.collection<SessionDoc>('sessions');
@@ -33,7 +35,7 @@ export async function findUserSessions(userId: string, epoch: number, now: Date 
     for (const d of docs) {
       const s = d.session[area]!;
       if ((s.epoch ?? 0) !== epoch) continue;
-      found.push({ id: d._id, area, signedInAt: new Date(s.signedInAt), expires: d.expires, ip: s.ip ?? null, userAgent: s.userAgent ?? null, impersonated: Boolean(s.impersonator) });
+      found.push({ id: d._id, area, signedInAt: new Date(s.signedInAt), expires: d.expires, ip: s.ip ?? null, userAgent: s.userAgent ?? null, impersonated: Boolean(s.impersonator), keepMs: s.keepMs ?? null });
     }
   }
   return found.sort((a, b) => b.signedInAt.getTime() - a.signedInAt.getTime());

@@ -34,6 +34,7 @@ export const ACTION_VERBS: Record<string, [verb: string, label: string]> = {
   'user.email_change_requested': ['asked to change the email of', 'Email change requested'],
   'user.email_changed': ['changed the email of', 'Email changed'],
   'user.mfa_reset': ['reset two-factor sign-in of', 'Two-factor reset'],
+  'user.mfa_recovery_codes_regenerated': ['made new recovery codes for', 'Recovery codes regenerated'],
   'user.session_ended': ['ended a session of', 'Session ended'],
   'user.sessions_ended': ['ended every session of', 'All sessions ended'],
   'user.other_sessions_ended': ['ended the other sessions of', 'Other sessions ended'],

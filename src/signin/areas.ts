@@ -23,6 +23,8 @@ export interface AreaSession {
   /** Where the sign-in came from, for the user's list of sessions. */
   ip?: string;
   userAgent?: string;
+  /** "Keep me signed in": this sign-in's own limit in ms (idle and absolute), instead of the configured ones. */
+  keepMs?: number;
 }
 
 declare module 'express-session' {
@@ -76,14 +78,17 @@ const otherArea = (area: Area): Area => (area === 'site' ? 'admin' : 'site');
  * stored session), so it needs neither the regenerate nor its delete of a record that doesn't exist.
  * express-session writes the session once, before the response is sent.
  */
-export async function signIn(req: Request, area: Area, user: { _id: Types.ObjectId; sessionEpoch: number }, impersonator?: AreaSession['impersonator']): Promise<void> {
+export async function signIn(req: Request, area: Area, user: { _id: Types.ObjectId; sessionEpoch: number }, impersonator?: AreaSession['impersonator'], opts: { keepMs?: number } = {}): Promise<void> {
   const other = req.session[otherArea(area)];
   if (sessionWasStored(req)) await regenerate(req);
   if (other) req.session[otherArea(area)] = other;
   req.session[area] = {
     userId: String(user._id), epoch: user.sessionEpoch ?? 0, signedInAt: Date.now(), ...(impersonator ? { impersonator } : {}),
-    ip: req.ip, userAgent: req.get('user-agent')?.slice(0, 300),
+    ip: req.ip, userAgent: req.get('user-agent')?.slice(0, 300), ...(opts.keepMs ? { keepMs: opts.keepMs } : {}),
   };
+  // The cookie and the stored session (connect-mongo expires it with the cookie) live this long from
+  // each request; rolling keeps pushing it on. Without it the idle timeout of the session middleware holds.
+  if (opts.keepMs) req.session.cookie.maxAge = opts.keepMs;
 }
 
 /**
@@ -126,7 +131,7 @@ export function loadSessionUsers(absoluteLifetimeMs: number, now: () => number =
       for (const area of ['admin', 'site'] as Area[]) {
         const s = req.session?.[area];
         if (!s) continue;
-        const user = now() - s.signedInAt > absoluteLifetimeMs ? null : await UserModel.findById(s.userId);
+        const user = now() - s.signedInAt > (s.keepMs ?? absoluteLifetimeMs) ? null : await UserModel.findById(s.userId);
         const valid = user && user.isActive && (user.sessionEpoch ?? 0) === s.epoch && (area === 'site' || user.userType === 'internal');
         if (!valid || (area === 'site' && s.impersonator && !(await impersonationHolds(req, s.impersonator.userId, user)))) {
           delete req.session[area];
@@ -156,7 +161,7 @@ async function impersonationHolds(req: Request, adminId: string, user: UserDoc):
  */
 export function originOf(req: Request, area: Area = 'site'): SelfOrigin {
   const impersonator = area === 'site' && req.siteUser ? req.session.site?.impersonator ?? null : null;
-  return { ip: req.ip ?? null, impersonator };
+  return { ip: req.ip ?? null, impersonator, userAgent: req.get('user-agent')?.slice(0, 300) ?? null };
 }
 
 /** Only same-site relative paths are accepted as post-login destinations ("/x", never "//evil" or "/\\evil"). */

@@ -11,6 +11,9 @@ import { normaliseUsername } from '../users';
 import { isSiteMember } from '../sites';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { findAccountBySignInName } from '../users';
+import { describeUserAgent } from '../shared/user-agent';
+import { sendSecurityNotice } from '../account';
+import { trusted } from 'mongoose';
 
 const historyExpiry = (at: Date) => new Date(at.getTime() + (lifecycleSettings().loginHistoryDays ?? 180) * 24 * 3_600_000);
 
@@ -37,14 +40,33 @@ export async function verifyCredentials(username: string, password: string, area
   return user;
 }
 
-/** Marks a successful sign-in: last login time and a login history entry. */
+/**
+ * A device, for the new-device notice: the browser and system named from the User-Agent and the network
+ * of the IP (IPv4 /16, IPv6 /48), so a new browser version or a new address from the same provider is not
+ * a new device, while another browser, another computer or another country's network is.
+ */
+export function deviceKey(ip: string | null | undefined, userAgent: string | null | undefined): string {
+  const address = (ip ?? '').replace(/^::ffff:/, '');
+  const network = address.includes(':') ? address.split(':').slice(0, 3).join(':') : address.split('.').slice(0, 2).join('.');
+  return `${describeUserAgent(userAgent)}|${network || 'unknown'}`.slice(0, 120);
+}
+
+/**
+ * Marks a successful sign-in: last login time and a login history entry. A sign-in from a device (above)
+ * none of the user's earlier sign-ins came from sends a security notice; the very first sign-in (at
+ * registration or from an invitation) does not, and neither does an admin's Login As.
+ */
 export async function recordLogin(user: UserDoc, area: 'site' | 'admin' | 'login-as', ip: string | undefined, userAgent: string | undefined): Promise<void> {
   const at = new Date();
+  const device = deviceKey(ip, userAgent);
+  const own = { user: user._id, outcome: 'success' as const, area: trusted({ $in: ['site', 'admin'] as ('site' | 'admin')[] }) };
+  const [seen, signedInBefore] = area === 'login-as' ? [true, true] : await Promise.all([LoginEventModel.exists({ ...own, device }), LoginEventModel.exists(own)]);
   // Two independent writes: sent together, so the sign-in waits for one round trip, not two.
   await Promise.all([
     area !== 'login-as' ? UserModel.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }) : null,
-    LoginEventModel.create({ user: user._id, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, area, expiresAt: historyExpiry(at) }),
+    LoginEventModel.create({ user: user._id, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, device, area, expiresAt: historyExpiry(at) }),
   ]);
+  if (signedInBefore && !seen) await sendSecurityNotice(user, 'new-device', { ip, userAgent }, {}, at);
 }
 
 /**

@@ -43,7 +43,7 @@ function runStrategy(strategy: string, req: Request, res: Response, next: NextFu
 export type AfterPassword = (user: UserDoc, req: Request) => Promise<'sign-in' | 'held'>;
 
 /** Signs the user in to `area` or throws AuthenticationError / TooManyRequestsError / ValidationError. */
-export async function authenticateLogin(area: Area, throttle: LoginThrottle, req: Request, res: Response, next: NextFunction, afterPassword?: AfterPassword): Promise<UserDoc> {
+export async function authenticateLogin(area: Area, throttle: LoginThrottle, req: Request, res: Response, next: NextFunction, afterPassword?: AfterPassword, opts: { keepMs?: number } = {}): Promise<UserDoc> {
   const { username } = readCredentials(req.body);
   const ip = req.ip ?? 'unknown';
   // Counted before the password is verified, so a burst cannot verify more than the limit allows; and
@@ -56,7 +56,7 @@ export async function authenticateLogin(area: Area, throttle: LoginThrottle, req
   }
   await attempt.succeeded();
   if (afterPassword && (await afterPassword(user, req)) === 'held') return user;
-  await signIn(req, area, user);
+  await signIn(req, area, user, undefined, opts);
   await recordLogin(user, area, ip, req.get('user-agent'));
   return user;
 }

@@ -16,24 +16,25 @@ import { UserModel, type UserDoc } from '../data/models';
 import { recordFailedLogin, recordLogin } from './authentication';
 import { AuthenticationError, ForbiddenError } from '../shared/errors';
 import { formRoute, onRefusal } from '../http/error-writer';
-import { confirmEnrolment, disableOwnMfa, mfaStatus, startEnrolment, useSecondFactor } from './two-factor';
+import { confirmEnrolment, disableOwnMfa, finishEnrolment, mfaStatus, pendingRecoveryCodes, regenerateRecoveryCodes, startEnrolment, useSecondFactor } from './two-factor';
+import { FEW_RECOVERY_CODES } from '../account';
 import { readStrings } from '../http/forms';
 
 declare module 'express-session' {
   interface SessionData {
     /** Passed the password, waiting for the second factor. */
-    pendingMfa?: { userId: string; area: Area; epoch: number; at: number; returnTo?: string };
+    pendingMfa?: { userId: string; area: Area; epoch: number; at: number; returnTo?: string; keepMs?: number };
   }
 }
 
 const PENDING_MS = 5 * 60_000;
 
 /** After a correct password (or a reset link): true when a code is asked first, and the session remembers whom for. */
-export async function holdForSecondFactor(req: Request, area: Area, user: UserDoc, returnTo?: string): Promise<boolean> {
+export async function holdForSecondFactor(req: Request, area: Area, user: UserDoc, returnTo?: string, keepMs?: number): Promise<boolean> {
   if (!user.mfaEnabled) return false;
   // A fresh session id already at the password step: a planted id never holds a half-done sign-in.
   await freshSessionId(req);
-  req.session.pendingMfa = { userId: String(user._id), area, epoch: user.sessionEpoch ?? 0, at: Date.now(), ...(returnTo ? { returnTo } : {}) };
+  req.session.pendingMfa = { userId: String(user._id), area, epoch: user.sessionEpoch ?? 0, at: Date.now(), ...(returnTo ? { returnTo } : {}), ...(keepMs ? { keepMs } : {}) };
   await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
   return true;
 }
@@ -78,14 +79,14 @@ export function codeSubmit(p: TwoFactorPages): RequestHandler {
     // with the password counters.
     const perAccount = await p.codeThrottle.begin(String(user._id));
     const attempt = await p.throttle.begin(user.username, ip);
-    if (!(await useSecondFactor(user._id, code))) {
+    if (!(await useSecondFactor(user._id, code, new Date(), { ip, userAgent: req.get('user-agent') }))) {
       await recordFailedLogin(user.username, p.area, ip, req.get('user-agent'));
       throw new AuthenticationError('That code is not correct, or was already used. Enter the current code from your app, or a recovery code.');
     }
     await Promise.all([attempt.succeeded(), perAccount.succeeded()]);
-    const returnTo = req.session.pendingMfa?.returnTo;
+    const { returnTo, keepMs } = req.session.pendingMfa ?? {};
     delete req.session.pendingMfa;
-    await signIn(req, p.area, user);
+    await signIn(req, p.area, user, undefined, { keepMs });
     await recordLogin(user, p.area, ip, req.get('user-agent'));
     res.redirect(303, safeReturnTo(returnTo, '') || p.home(res));
   });
@@ -97,7 +98,7 @@ const signedInUser = (req: Request, area: Area) => (area === 'site' ? req.siteUs
 async function renderManage(p: TwoFactorPages, req: Request, res: Response, extra: Record<string, unknown> = {}) {
   const user = signedInUser(req, p.area);
   res.render(p.views.manage, {
-    title: 'Two-factor sign-in', status: await mfaStatus(user._id), enrolment: null, recoveryCodes: null,
+    title: 'Two-factor sign-in', status: await mfaStatus(user._id), enrolment: null, recoveryCodes: null, finishing: false, fewCodes: FEW_RECOVERY_CODES,
     error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {}, ...extra,
   });
 }
@@ -108,7 +109,7 @@ function refuseWithManage(p: TwoFactorPages, req: Request, res: Response, extra:
 }
 
 export function managePage(p: TwoFactorPages): RequestHandler {
-  return (req, res) => renderManage(p, req, res, { required: res.locals.mfaRequired ?? false, off: req.query.off === '1' });
+  return (req, res) => renderManage(p, req, res, { required: res.locals.mfaRequired ?? false, off: req.query.off === '1', on: req.query.on === '1' });
 }
 
 /** The manage page as the form of its posts: an expired token shows it again with the message (nothing typed there is kept: codes and passwords). */
@@ -126,7 +127,31 @@ export function enableSubmit(p: TwoFactorPages): RequestHandler {
     refuseWithManage(p, req, res, async () => ({ enrolment: await startEnrolment(user, { origin: originOf(req, p.area) }).catch(() => null) }));
     const { code } = readStrings(req.body, ['code'], [], 64);
     const codes = await confirmEnrolment(user, code, originOf(req, p.area));
-    await renderManage(p, req, res, { recoveryCodes: codes });
+    // Shown once, with the "I saved them" step that turns two-factor on.
+    await renderManage(p, req, res, { recoveryCodes: codes, finishing: true });
+  });
+}
+
+/** "I saved them": turns two-factor on; refused (box not ticked), the same codes are shown again. */
+export function finishSubmit(p: TwoFactorPages): RequestHandler {
+  return formRoute(manageForm(p), async (req, res) => {
+    const user = signedInUser(req, p.area);
+    const { codes, saved } = readStrings(req.body, [], ['codes', 'saved'], 200);
+    refuseWithManage(p, req, res, async () => {
+      const again = await pendingRecoveryCodes(user, codes ?? '');
+      return again ? { recoveryCodes: again, finishing: true } : {};
+    });
+    await finishEnrolment(user, codes ?? '', saved === 'yes', originOf(req, p.area));
+    res.redirect(303, `${p.managePath(res)}?on=1`);
+  });
+}
+
+/** New recovery codes, the password asked again; shown once. */
+export function regenerateSubmit(p: TwoFactorPages): RequestHandler {
+  return formRoute(manageForm(p), async (req, res) => {
+    const { password } = readStrings(req.body, ['password']);
+    const codes = await regenerateRecoveryCodes(signedInUser(req, p.area), password, p.recheck, originOf(req, p.area));
+    await renderManage(p, req, res, { recoveryCodes: codes, finishing: false });
   });
 }
 

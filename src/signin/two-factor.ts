@@ -17,6 +17,7 @@ import { ConflictError, ValidationError } from '../shared/errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
 import { loadForOperation } from '../qualification';
 import { revokeOutstandingLinks } from '../account';
+import { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from '../account';
 
 export const ISSUER = 'Identity Portal';
 const RECOVERY_CODES = 10;
@@ -29,6 +30,7 @@ function recoveryCode(): string {
   return `${chars.slice(0, 5).join('')}-${chars.slice(5).join('')}`;
 }
 const normaliseRecovery = (code: string) => code.toLowerCase().replace(/[^a-z0-9]/g, '');
+const hashRecovery = (code: string) => sha256(normaliseRecovery(code));
 
 export interface Enrolment { secret: string; uri: string; qrDataUrl: string }
 
@@ -57,7 +59,11 @@ function checkCode(secret: string, code: string, afterStep: number, now: Date): 
   return res.valid && typeof res.timeStep === 'number' ? res.timeStep : null;
 }
 
-/** Completes enrolment with a correct code; returns the recovery codes, shown once. */
+/**
+ * Confirms the key with a correct code and returns ten recovery codes, shown once. Two-factor is not on
+ * yet: the person first says they saved the codes (finishEnrolment), so nobody turns it on with codes they
+ * never kept. Only the codes' hashes are stored meanwhile.
+ */
 export async function confirmEnrolment(user: UserDoc, code: string, origin?: Origin, now: Date = new Date()): Promise<string[]> {
   assertOwnerPresent(origin, 'Setting up two-factor sign-in');
   const current = await UserModel.findById(user._id).select('+mfa').lean();
@@ -69,10 +75,51 @@ export async function confirmEnrolment(user: UserDoc, code: string, origin?: Ori
   const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
   const res = await UserModel.updateOne(
     { _id: user._id, mfaEnabled: false, 'mfa.pendingSecret': pending },
-    { $set: { mfaEnabled: true, mfa: { secret: pending, pendingSecret: null, enabledAt: now, lastStep: step, recoveryCodes: codes.map((c) => sha256(normaliseRecovery(c))) } } },
+    { $set: { 'mfa.pendingRecoveryCodes': codes.map(hashRecovery), 'mfa.pendingStep': step } },
+  );
+  if (res.modifiedCount !== 1) throw new ConflictError('Two-factor sign-in changed in the meantime; reload the page.', {}, 'mfa_changed');
+  return codes;
+}
+
+/**
+ * The codes the page shows again when "I saved them" was refused: only when they are exactly the ones
+ * waiting (the form carries them back; their hashes must match), so no one can plant codes of their own.
+ */
+export async function pendingRecoveryCodes(user: UserDoc, shown: string): Promise<string[] | null> {
+  const current = await UserModel.findById(user._id).select('+mfa').lean();
+  const waiting = current?.mfaEnabled ? [] : current?.mfa?.pendingRecoveryCodes ?? [];
+  const codes = shown.split(/\s+/).filter(Boolean).slice(0, RECOVERY_CODES);
+  const same = waiting.length === RECOVERY_CODES && codes.length === waiting.length && codes.every((c) => waiting.includes(hashRecovery(c)));
+  return same ? codes : null;
+}
+
+/** "I saved them": turns two-factor on with the key and the codes confirmed before. */
+export async function finishEnrolment(user: UserDoc, shown: string, saved: boolean, origin?: Origin, now: Date = new Date()): Promise<void> {
+  assertOwnerPresent(origin, 'Setting up two-factor sign-in');
+  const codes = await pendingRecoveryCodes(user, shown);
+  if (!codes) throw new ConflictError('Start the set-up again: these recovery codes are not the ones waiting.', {}, 'mfa_not_started');
+  if (!saved) throw new ValidationError('Some fields need attention.', { saved: 'Save your recovery codes (copy, download or print them), then tick this box.' });
+  const current = (await UserModel.findById(user._id).select('+mfa').lean())!;
+  const m = current.mfa!;
+  const res = await UserModel.updateOne(
+    { _id: user._id, mfaEnabled: false, 'mfa.pendingSecret': m.pendingSecret },
+    { $set: { mfaEnabled: true, mfa: { secret: m.pendingSecret, pendingSecret: null, enabledAt: now, lastStep: m.pendingStep ?? 0, recoveryCodes: m.pendingRecoveryCodes, pendingRecoveryCodes: [], pendingStep: 0 } } },
   );
   if (res.modifiedCount !== 1) throw new ConflictError('Two-factor sign-in changed in the meantime; reload the page.', {}, 'mfa_changed');
   await audit(user, origin, 'user.mfa_enabled');
+  await sendSecurityNotice(user, 'mfa-enabled', whereOf(origin), {}, now);
+}
+
+/** New recovery codes (password asked again): the old ones stop working at once; the new ones are shown once. */
+export async function regenerateRecoveryCodes(user: UserDoc, password: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<string[]> {
+  assertOwnerPresent(origin, 'Making new recovery codes');
+  if (!(await recheckPassword(user._id, password, recheck))) {
+    throw new ValidationError('Some fields need attention.', { password: 'Your current password is not correct.' });
+  }
+  const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
+  const res = await UserModel.updateOne({ _id: user._id, mfaEnabled: true }, { $set: { 'mfa.recoveryCodes': codes.map(hashRecovery) } });
+  if (res.modifiedCount !== 1) throw new ConflictError('Two-factor sign-in is off: set it up first.', {}, 'mfa_not_enabled');
+  await audit(user, origin, 'user.mfa_recovery_codes_regenerated');
   return codes;
 }
 
@@ -80,7 +127,7 @@ export async function confirmEnrolment(user: UserDoc, code: string, origin?: Ori
  * Checks a second-factor code (6 digits) or a recovery code and uses it up. Returns what was used,
  * or null when it is wrong, already used, or two-factor is off.
  */
-export async function useSecondFactor(userId: UserDoc['_id'], code: string, now: Date = new Date()): Promise<'totp' | 'recovery' | null> {
+export async function useSecondFactor(userId: UserDoc['_id'], code: string, now: Date = new Date(), where: NoticeWhere = {}): Promise<'totp' | 'recovery' | null> {
   const user = await UserModel.findById(userId).select('+mfa').lean();
   if (!user?.mfaEnabled || !user.mfa?.secret) return null;
   const compact = code.replace(/\s/g, '');
@@ -92,8 +139,11 @@ export async function useSecondFactor(userId: UserDoc['_id'], code: string, now:
   }
   const hash = sha256(normaliseRecovery(compact));
   if (normaliseRecovery(compact).length !== 10) return null;
-  const res = await UserModel.updateOne({ _id: user._id, mfaEnabled: true, 'mfa.recoveryCodes': hash }, { $pull: { 'mfa.recoveryCodes': hash } });
-  return res.modifiedCount === 1 ? 'recovery' : null;
+  const used = await UserModel.findOneAndUpdate({ _id: user._id, mfaEnabled: true, 'mfa.recoveryCodes': hash }, { $pull: { 'mfa.recoveryCodes': hash } }, { returnDocument: 'after', projection: { mfa: 1, email: 1, username: 1, firstName: 1, lastName: 1, timeZoneSidKey: 1, languageLocaleKey: 1 } }).lean();
+  if (!used) return null;
+  const left = used.mfa?.recoveryCodes?.length ?? 0;
+  if (left <= FEW_RECOVERY_CODES) await sendSecurityNotice(used, 'recovery-codes-low', where, { codesLeft: left }, now);
+  return 'recovery';
 }
 
 export async function mfaStatus(userId: UserDoc['_id']): Promise<{ enabled: boolean; enabledAt: Date | null; recoveryCodesLeft: number }> {
@@ -109,6 +159,7 @@ export async function disableOwnMfa(user: UserDoc, password: string, recheck: Pa
   }
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null } });
   await audit(user, origin, 'user.mfa_disabled');
+  await sendSecurityNotice(user, 'mfa-disabled', whereOf(origin));
 }
 
 /** An admin resets a user's two-factor (lost phone and codes): they enrol again at their next sign-in where required. */
@@ -118,5 +169,6 @@ export async function resetMfaAsAdmin(userId: string, ctx: RequestContext & { ac
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null }, $inc: { sessionEpoch: 1 } });
   await revokeOutstandingLinks(user._id);
   await recordAudit(ctx, { action: 'user.mfa_reset', target: { type: 'User', id: user._id, label: user.username } });
+  await sendSecurityNotice(user, 'mfa-reset', { byAdmin: true });
   return user;
 }

@@ -119,6 +119,9 @@ const userSchema = new Schema(
           /** The last time step whose code was accepted: a code is accepted once. */
           lastStep: { type: Number, default: 0 },
           recoveryCodes: { type: [String], default: [] },
+          /** Enrolment confirmed by a code, waiting for "I saved them": the new recovery codes' hashes and that code's step. */
+          pendingRecoveryCodes: { type: [String], default: [] },
+          pendingStep: { type: Number, default: 0 },
         },
         { _id: false },
       ),

@@ -4,6 +4,7 @@
  * enrolment (QR code shown under the CSP, key read from the page) and sign-in with a code, for a user
  * who joined through an invitation from the outbox.
  */
+import fs from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
@@ -123,6 +124,23 @@ describeBrowser('account lifecycle in a browser', () => {
     await page.getByLabel('Code from the app').fill(totp(secret));
     await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
     await expect(page.locator('#recovery-codes li').count()).resolves.toBe(10);
+    // Download (.txt) gives the codes one per line; Print opens the print dialog (stubbed here).
+    const codes = await page.locator('#recovery-codes li').allTextContents();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download (.txt)' }).click()]);
+    expect(download.suggestedFilename()).toBe('recovery-codes.txt');
+    const file = await download.path();
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${codes.join('\n')}\n`);
+    await page.evaluate('window.print = () => { window.printed = true; }');
+    await page.getByRole('button', { name: 'Print' }).click();
+    await expect(page.evaluate('window.printed')).resolves.toBe(true);
+    await expect(page.getByRole('button', { name: 'Copy' }).isVisible()).resolves.toBe(true);
+    // Not on until "I saved them" is ticked.
+    await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+    await expect(page.locator('#f-saved-error').textContent()).resolves.toContain('tick this box');
+    await expect(page.locator('#recovery-codes li').allTextContents()).resolves.toEqual(codes);
+    await page.getByLabel('I saved my recovery codes').check();
+    await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+    await expect(page.locator('#mfa-enabled').textContent()).resolves.toContain('Two-factor sign-in is on.');
 
     await page.goto(`${t.baseUrl}/s/portal/`);
     await page.getByRole('button', { name: 'Log out' }).click();

@@ -57,7 +57,7 @@ const ADMIN_OPEN = [
   // Recovery and the second sign-in step are for people not signed in yet; two-factor is every admin's own.
   'get /admin/forgot', 'post /admin/forgot', 'get /admin/reset', 'post /admin/reset', 'get /admin/welcome', 'post /admin/welcome',
   'get /admin/login/code', 'post /admin/login/code',
-  'get /admin/two-factor', 'post /admin/two-factor/setup', 'post /admin/two-factor/enable', 'post /admin/two-factor/disable',
+  'get /admin/two-factor', 'post /admin/two-factor/setup', 'post /admin/two-factor/enable', 'post /admin/two-factor/disable', 'post /admin/two-factor/finish', 'post /admin/two-factor/recovery-codes',
 ];
 
 const API_ROUTES: Record<string, { lacks: Permission[]; body?: unknown }> = {

@@ -8,6 +8,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { csrfFrom, GOOD_PASSWORD, logIn, postForm, registerGuest } from '../../helpers/forms';
 import { adminToken, staffToken } from '../api/tokens';
+import { rowsOf } from '../../helpers/account-page';
 import { AuditEventModel, LoginEventModel, UserModel } from '../../../src/data/models';
 
 const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
@@ -35,9 +36,10 @@ it('lists the sessions with device, IP and times, marks this device, and ends on
   const phone = await signedIn('sam@example.com', SAFARI_IPHONE, '10.0.0.2');
   const page = await laptop.get('/s/portal/account');
   expect(page.status).toBe(200);
-  const rows = [...page.text.matchAll(/<tr class="session( current)?">\s*<td>([^<]+)(?:<strong>· this device<\/strong>)?<\/td>\s*<td>([^<]*)<\/td>/g)].map((m) => [m[2].trim(), m[3], Boolean(m[1])]);
-  expect(rows).toEqual(expect.arrayContaining([['Firefox on Windows', '10.0.0.1', true], ['Safari on iOS', '10.0.0.2', false]]));
-  expect(page.text).toContain('· this device');
+  const rows = rowsOf(page.text, 'sessions').map((r) => [r.cells[0], r.cells[1], r.className.includes('current')]);
+  expect(rows).toEqual(expect.arrayContaining([['Firefox on Windows this device', 'Unknown place 10.0.0.1', true], ['Safari on iOS', 'Unknown place 10.0.0.2', false]]));
+  // Times are relative, with the exact time in the person's zone (GMT here) in the title.
+  expect(rowsOf(page.text, 'sessions')[0].html).toMatch(/<time datetime="\d{4}-\d\d-\d\dT[^"]+Z" title="\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC">now<\/time>/);
 
   const phoneRow = /<input type="hidden" name="id" value="([^"]+)">\s*<input type="hidden" name="area" value="site">/.exec(page.text)!;
   const res = await laptop.post('/s/portal/account/sessions/end').type('form').send({ _csrf: csrfFrom(page.text), id: phoneRow[1], area: 'site' });
@@ -50,6 +52,17 @@ it('lists the sessions with device, IP and times, marks this device, and ends on
   expect((await postForm(laptop, '/s/portal/account', '/s/portal/account/sessions/end', { id: 'x', area: 'everywhere' })).status).toBe(422);
 });
 
+it('names the country of a public IP from the offline database, in the person\'s time zone', async () => {
+  await registerGuest(t.app, { email: 'abroad@example.com' });
+  await UserModel.updateOne({ username: 'abroad@example.com' }, { $set: { timeZoneSidKey: 'Asia/Tokyo' } });
+  const agent = await signedIn('abroad@example.com', FIREFOX_WINDOWS, '81.2.69.142');
+  const page = (await agent.get('/s/portal/account')).text;
+  const row = rowsOf(page, 'sessions').find((r) => r.className.includes('current'))!;
+  expect(row.cells[1]).toBe('United Kingdom 81.2.69.142');
+  expect(row.html).toMatch(/title="\d{1,2} \w{3} \d{4}, \d\d:\d\d GMT\+9"/);
+  expect(rowsOf(page, 'history')[0].cells.slice(1)).toEqual(['Signed in', 'Firefox on Windows', 'United Kingdom 81.2.69.142']);
+});
+
 it('ends all other sessions and keeps this one', async () => {
   await registerGuest(t.app, { email: 'many@example.com' });
   const a = await signedIn('many@example.com', CHROME_MAC, '10.0.1.1');
@@ -58,7 +71,7 @@ it('ends all other sessions and keeps this one', async () => {
   const res = await postForm(a, '/s/portal/account', '/s/portal/account/sessions/end-others', {});
   expect(res.status).toBe(303);
   expect([await welcomed(a), await welcomed(b), await welcomed(c)]).toEqual([true, false, false]);
-  expect((await a.get('/s/portal/account')).text.match(/<tr class="session/g)).toHaveLength(1);
+  expect(rowsOf((await a.get('/s/portal/account')).text, 'sessions')).toHaveLength(1);
   const user = await UserModel.findOne({ username: 'many@example.com' }).lean();
   expect(await AuditEventModel.countDocuments({ action: 'user.other_sessions_ended', 'target.id': user!._id })).toBe(1);
 });
@@ -69,8 +82,8 @@ it('shows successes and failures in the sign-in history, kept LOGIN_HISTORY_DAYS
   const agent = await signedIn('hist@example.com', FIREFOX_WINDOWS, '10.0.2.2');
   const page = await agent.get('/s/portal/account');
   const history = page.text.slice(page.text.indexOf('id="history"'));
-  expect(history).toMatch(/<td>Signed in<\/td><td>10\.0\.2\.2<\/td><td>Firefox on Windows<\/td>/);
-  expect(history).toMatch(/<td>Failed<\/td><td>10\.0\.2\.1<\/td><td>Chrome on macOS<\/td>/);
+  const rows = rowsOf(history, 'history').map((r) => r.cells.slice(1));
+  expect(rows).toEqual(expect.arrayContaining([['Signed in', 'Firefox on Windows', 'Unknown place 10.0.2.2'], ['Failed', 'Chrome on macOS', 'Unknown place 10.0.2.1']]));
   const user = await UserModel.findOne({ username: 'hist@example.com' }).lean();
   const events = await LoginEventModel.find({ user: user!._id }).lean();
   for (const e of events) expect(e.expiresAt.getTime() - e.at.getTime()).toBe(7 * 24 * 3_600_000);

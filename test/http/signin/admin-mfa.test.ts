@@ -3,7 +3,7 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { ADMIN_PASSWORD, makeAdmin } from '../../helpers/admin';
 import { postForm } from '../../helpers/forms';
-import { recoveryCodesIn, secretIn, totp } from '../../helpers/totp';
+import { recoveryCodesIn, savedThem, secretIn, totp } from '../../helpers/totp';
 import { loadConfig } from '../../../src/config';
 
 let t: TestApp;
@@ -39,6 +39,8 @@ it('sends staff without two-factor to set it up before any admin page, then asks
   const secret = secretIn(setup.text);
   const done = await postForm(agent, '/admin/two-factor', '/admin/two-factor/enable', { code: totp(secret) });
   expect(recoveryCodesIn(done.text)).toHaveLength(10);
+  expect((await agent.get('/admin')).status).toBe(303); // not on until "I saved them"
+  expect((await savedThem(agent, '/admin/two-factor', recoveryCodesIn(done.text))).status).toBe(303);
   expect((await agent.get('/admin')).status).toBe(200);
 
   const next = request.agent(t.app);

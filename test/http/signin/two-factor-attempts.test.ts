@@ -8,7 +8,7 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { makeAdmin } from '../../helpers/admin';
 import { GOOD_PASSWORD, csrfFrom, logIn, postForm, registerGuest } from '../../helpers/forms';
-import { secretIn, totp } from '../../helpers/totp';
+import { recoveryCodesIn, savedThem, secretIn, totp } from '../../helpers/totp';
 import { UserModel } from '../../../src/data/models';
 import { SESSION_COOKIE } from '../../../src/http/session';
 
@@ -29,7 +29,8 @@ async function enrolled(email: string): Promise<string> {
   const { agent } = await registerGuest(t.app, { email });
   const setup = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/setup', {});
   const secret = secretIn(setup.text);
-  expect((await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', { code: totp(secret) })).status).toBe(200);
+  const shown = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', { code: totp(secret) });
+  expect((await savedThem(agent, '/s/portal/account/two-factor', recoveryCodesIn(shown.text))).status).toBe(303);
   return secret;
 }
 

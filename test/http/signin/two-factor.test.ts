@@ -8,10 +8,11 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { GOOD_PASSWORD, logIn, postForm, registerGuest } from '../../helpers/forms';
-import { recoveryCodesIn, secretIn, totp } from '../../helpers/totp';
+import { recoveryCodesIn, savedThem, secretIn, totp } from '../../helpers/totp';
 import { linkIn, tokenOf } from '../../helpers/mail';
 import { AuditEventModel, LoginEventModel, SiteModel, UserModel } from '../../../src/data/models';
 import { sendPasswordResetLinks } from '../../../src/account/recovery';
+import { useSecondFactor } from '../../../src/signin/two-factor';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -31,7 +32,9 @@ async function enrolled(email: string) {
   const secret = secretIn(setup.text);
   const done = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', { code: totp(secret) });
   expect(done.status).toBe(200);
-  return { agent, secret, codes: recoveryCodesIn(done.text) };
+  const codes = recoveryCodesIn(done.text);
+  expect((await savedThem(agent, '/s/portal/account/two-factor', codes)).status).toBe(303);
+  return { agent, secret, codes };
 }
 
 async function passwordStep(email: string, at = ip(), password = GOOD_PASSWORD) {
@@ -64,6 +67,18 @@ describe('enrolment', () => {
     const codes = recoveryCodesIn(ok.text);
     expect(codes).toHaveLength(10);
     expect(new Set(codes).size).toBe(10);
+    // Not on until "I saved them": refused without the box, the same codes are shown again; codes of
+    // one's own choosing are refused.
+    expect((await UserModel.findOne({ username: 'enrol@example.com' }).lean())!.mfaEnabled).toBe(false);
+    const unticked = await savedThem(agent, '/s/portal/account/two-factor', codes, false);
+    expect(unticked.status).toBe(422);
+    expect(unticked.text).toContain('Save your recovery codes (copy, download or print them), then tick this box.');
+    expect(recoveryCodesIn(unticked.text)).toEqual(codes);
+    const planted = await savedThem(agent, '/s/portal/account/two-factor', ['aaaaa-aaaaa', ...codes.slice(1)]);
+    expect(planted.status).toBe(409);
+    expect(recoveryCodesIn(planted.text)).toEqual([]);
+    expect((await UserModel.findOne({ username: 'enrol@example.com' }).lean())!.mfaEnabled).toBe(false);
+    expect((await savedThem(agent, '/s/portal/account/two-factor', codes)).status).toBe(303);
     const stored = (await UserModel.findOne({ username: 'enrol@example.com' }).select('+mfa').lean())!;
     expect(stored.mfaEnabled).toBe(true);
     expect(stored.mfa!.secret).toBe(secret);
@@ -185,7 +200,43 @@ describe('a site that requires two-factor', () => {
     expect(page.text).toContain('This account must use two-factor sign-in.');
     expect((await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account', { firstName: 'X', lastName: 'Y' })).status).toBe(403);
     const setup = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/setup', {});
-    await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', { code: totp(secretIn(setup.text)) });
+    const shown = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', { code: totp(secretIn(setup.text)) });
+    await savedThem(agent, '/s/portal/account/two-factor', recoveryCodesIn(shown.text));
     expect(await welcomed(agent)).toBe(true);
+  });
+});
+
+describe('recovery codes (issue 26 item 8)', () => {
+  it('makes new codes with the password asked again: the old ones stop working, the new ones are shown once', async () => {
+    const { agent, codes } = await enrolled('regen@example.com');
+    const wrong = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/recovery-codes', { password: 'not-my-password-1' });
+    expect(wrong.status).toBe(422);
+    expect(recoveryCodesIn(wrong.text)).toEqual([]);
+    const res = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/recovery-codes', { password: GOOD_PASSWORD });
+    expect(res.status).toBe(200);
+    const fresh = recoveryCodesIn(res.text);
+    expect(fresh).toHaveLength(10);
+    expect(fresh.filter((c) => codes.includes(c))).toEqual([]);
+    expect(res.text).toContain('data-download="recovery-codes-text"');
+    const user = (await UserModel.findOne({ username: 'regen@example.com' }).lean())!;
+    expect(await AuditEventModel.countDocuments({ action: 'user.mfa_recovery_codes_regenerated', 'target.id': user._id })).toBe(1);
+    const old = await passwordStep('regen@example.com');
+    expect((await codeStep(old.agent, codes[0])).status).toBe(401);
+    expect((await codeStep(old.agent, fresh[0])).status).toBe(303);
+    // A reused recovery code is refused, and signs nobody in.
+    const reuse = await passwordStep('regen@example.com');
+    expect((await codeStep(reuse.agent, fresh[0])).status).toBe(401);
+    expect(await welcomed(reuse.agent)).toBe(false);
+  });
+
+  it('warns on the account page and the two-factor page when two or fewer are left', async () => {
+    const { agent, codes } = await enrolled('few@example.com');
+    const user = (await UserModel.findOne({ username: 'few@example.com' }).lean())!;
+    for (const c of codes.slice(0, 7)) await useSecondFactor(user._id, c);
+    expect((await agent.get('/s/portal/account')).text).not.toContain('id="few-codes-warning"');
+    await useSecondFactor(user._id, codes[7]);
+    const account = await agent.get('/s/portal/account');
+    expect(account.text).toMatch(/id="few-codes-warning">Only 2 recovery codes are left\. <a href="\/s\/portal\/account\/two-factor#regenerate-codes">Make new recovery codes<\/a>/);
+    expect((await agent.get('/s/portal/account/two-factor')).text).toContain('Only 2 recovery codes are left.');
   });
 });

@@ -1,0 +1,6 @@
+/** The part of geoip-country (no types of its own) that src/domain/place.ts uses. */
+declare module 'geoip-country' {
+  interface Lookup { country: string; name: string }
+  const geoip: { lookup(ip: string): Lookup | null };
+  export default geoip;
+}

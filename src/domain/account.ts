@@ -12,6 +12,7 @@ import { recheckPassword, type PasswordRecheckThrottle } from './password-rechec
 import { conflictFor } from './users';
 import { revokeOutstandingLinks } from './tokens';
 import { validateAndSave } from './save';
+import { assertLocaleSettings } from '../i18n/choices';
 
 export interface ProfileChanges {
   firstName: string;
@@ -27,6 +28,8 @@ export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, o
     firstName: user.firstName, lastName: user.lastName, communityNickname: user.communityNickname,
     localeSidKey: user.localeSidKey, languageLocaleKey: user.languageLocaleKey, timeZoneSidKey: user.timeZoneSidKey,
   };
+  // Locale, language and time zone come from the page's lists; a value the user already has may stay.
+  assertLocaleSettings(changes, before);
   user.set(changes);
   await validateAndSave(user, { communityNickname: () => conflictFor('communityNickname') });
   await recordAudit(selfContext(user, origin), {

@@ -22,6 +22,8 @@ import type { SiteRecord } from '../../data/models';
 import { isSiteMember, mayOpenPage } from '../../domain/site-access';
 import { siteLifecycleRoutes } from './lifecycle';
 import { holdForSecondFactor } from '../two-factor';
+import { localiseForSite } from '../localise';
+import { languageChoices, localeChoices, timeZoneChoices } from '../../i18n';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
 const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;
@@ -59,6 +61,10 @@ export function siteRouter(deps: AppDeps): Router {
     // Pages with an audience, decided from the user as they are now (an upgrade shows at the next request).
     res.locals.navPages = found.pages.filter((p) => mayOpenPage(p, req.siteUser));
     res.locals.closedPages = req.siteUser ? found.pages.filter((p) => !mayOpenPage(p, req.siteUser)) : [];
+    localiseForSite(req, res, found.defaultLanguage);
+    if (req.path === '/account' || req.path.startsWith('/account/')) {
+      res.locals.localeLists = { languages: languageChoices(), locales: localeChoices(res.locals.t.language), timeZones: timeZoneChoices() };
+    }
     next();
   });
 
@@ -172,7 +178,7 @@ export function siteRouter(deps: AppDeps): Router {
   /** A page with an audience (the seeded site's Community): open to its licenses and profiles only. */
   site.get('/:page', requireSignIn, (req, res) => {
     const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page));
-    if (!page) throw new NotFoundError('There is nothing at this address.');
+    if (!page) throw new NotFoundError(res.locals.t('error.nothingHere'));
     const user = req.siteUser!;
     if (mayOpenPage(page, user)) return res.render('site/page', { title: page.title, page });
     res.status(403).render('site/page-closed', { title: page.title, page, contactless: !user.contact && user.userType !== 'internal' });

@@ -10,7 +10,7 @@ import { selfContext, type Actor, type Origin, type RequestContext } from './act
 import { recordAudit } from './audit';
 import { NotFoundError } from './errors';
 import { loadForOperation } from './qualification';
-import { describeUserAgent } from './user-agent';
+import { describeUserAgent, userAgentParts } from './user-agent';
 import { lifecycleSettings } from './lifecycle-settings';
 import { revokeOutstandingLinks } from './tokens';
 
@@ -18,6 +18,9 @@ export interface SessionView {
   id: string;
   area: SessionArea;
   device: string;
+  /** The device's parts, for pages that word it in their own language. */
+  browser: string | null;
+  system: string | null;
   ip: string | null;
   signedInAt: Date;
   lastSeenAt: Date;
@@ -32,6 +35,7 @@ export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, op
     id: s.id,
     area: s.area,
     device: describeUserAgent(s.userAgent),
+    ...userAgentParts(s.userAgent),
     ip: s.ip,
     signedInAt: s.signedInAt,
     // The store pushes `expires` to (last request + idle timeout), at most once a minute.
@@ -43,7 +47,7 @@ export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, op
 
 export async function historyOf(userId: UserDoc['_id'], limit = 50) {
   const events = await LoginEventModel.find({ user: userId }).sort({ at: -1 }).limit(limit).lean();
-  return events.map((e) => ({ at: e.at, area: e.area, outcome: e.outcome ?? 'success', ip: e.ip, device: describeUserAgent(e.userAgent) }));
+  return events.map((e) => ({ at: e.at, area: e.area, outcome: e.outcome ?? 'success', ip: e.ip, device: describeUserAgent(e.userAgent), ...userAgentParts(e.userAgent) }));
 }
 
 /** The user ends one of their own sessions (not a Login As session an admin holds). */

@@ -45,7 +45,7 @@ export function localeChoices(language: Language): Choice[] {
 
 /** Languages the portal speaks, each named in its own language so a person can find theirs. */
 export function languageChoices(): Choice[] {
-  return Object.entries(LANGUAGE_KEYS).map(([key, lang]) => ({ value: key, label: displayName(lang, key) }));
+  return Object.entries(LANGUAGE_KEYS).map(([key, lang]) => ({ value: key, label: displayName(lang, lang) }));
 }
 
 const zoneList: Choice[] = TIME_ZONES.map((z) => ({ value: z, label: z.replace(/_/g, ' ') }));

@@ -7,8 +7,18 @@ export const SUPPORTED_LANGUAGES = ['en', 'ja'] as const;
 export type Language = (typeof SUPPORTED_LANGUAGES)[number];
 export const DEFAULT_LANGUAGE: Language = 'en';
 
-/** The language keys offered on the account and admin user pages (Salesforce's keys for them). */
-export const LANGUAGE_KEYS: Record<string, Language> = { en_US: 'en', ja: 'ja' };
+/** The language keys offered on the account and admin user pages (registration stores ja_JP from a Japanese browser). */
+export const LANGUAGE_KEYS: Record<string, Language> = { en_US: 'en', ja_JP: 'ja' };
+
+/**
+ * The offered key a stored one stands for (en_GB -> en_US, ja -> ja_JP), so the list shows the person's
+ * language selected; a language the portal does not speak stays as it is (shown as its own option).
+ */
+export function offeredLanguageKey(key: string): string {
+  if (key in LANGUAGE_KEYS) return key;
+  const lang = languageOfKey(key);
+  return (lang && Object.keys(LANGUAGE_KEYS).find((k) => LANGUAGE_KEYS[k] === lang)) || key;
+}
 
 export function isLanguage(value: unknown): value is Language {
   return typeof value === 'string' && (SUPPORTED_LANGUAGES as readonly string[]).includes(value);

@@ -3,7 +3,7 @@
  * (add or associate a contact, upgrade, downgrade, activate, deactivate, edit, reset password, Login As).
  * Each action calls one domain service; a refusal re-renders the user page with its status and message.
  */
-import { languageChoices, localeChoices, timeZoneChoices } from '../../i18n';
+import { languageChoices, localeChoices, offeredLanguageKey, timeZoneChoices } from '../../i18n';
 import { Router, type Request, type Response } from 'express';
 import { searchUsers } from '../../domain/user-directory';
 import { addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, setUserActive, upgradeUser } from '../../domain/qualification';
@@ -121,7 +121,7 @@ async function renderUser(id: string, req: Request, res: Response) {
     title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles, choices, can,
     internalProfiles: internalProfiles.filter((p) => canGrant(actor, p.permissions)), allSets: within ? allSets.filter((ps) => canGrant(actor, ps.permissions)) : [],
     sessions: lifecycle.sessions, history: lifecycle.history,
-    localeLists: { languages: languageChoices(), locales: localeChoices('en'), timeZones: timeZoneChoices() },
+    localeLists: { languages: languageChoices(), locales: localeChoices('en'), timeZones: timeZoneChoices() }, offeredLanguageKey,
     error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {}, values: body ?? {},
     refusedForm: typeof body._form === 'string' ? body._form : null,
     errorIdPrefix: typeof body._form === 'string' && /^[a-z-]{1,20}$/.test(body._form) ? `${body._form}-` : 'f-',

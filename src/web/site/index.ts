@@ -23,7 +23,7 @@ import { isSiteMember, mayOpenPage } from '../../domain/site-access';
 import { siteLifecycleRoutes } from './lifecycle';
 import { holdForSecondFactor } from '../two-factor';
 import { localiseForSite } from '../localise';
-import { languageChoices, localeChoices, timeZoneChoices } from '../../i18n';
+import { languageChoices, localeChoices, offeredLanguageKey, timeZoneChoices } from '../../i18n';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
 const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;
@@ -150,7 +150,8 @@ export function siteRouter(deps: AppDeps): Router {
   });
 
   site.get('/account', requireSignIn, (req, res) => {
-    res.render('site/account', { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: req.query.saved ?? null });
+    const values = keepTyped(req.siteUser, ACCOUNT_FIELDS);
+    res.render('site/account', { title: 'Your account', values: { ...values, languageLocaleKey: offeredLanguageKey(values.languageLocaleKey ?? '') }, saved: req.query.saved ?? null });
   });
 
   const accountForm = (req: Request) => ({ view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.body, ACCOUNT_FIELDS), saved: null } });

@@ -23,6 +23,7 @@ import { isSiteMember, mayOpenPage } from '../../domain/site-access';
 import { siteLifecycleRoutes } from './lifecycle';
 import { holdForSecondFactor } from '../two-factor';
 import { localiseForSite } from '../localise';
+import { brandingRoutes, brandLocals } from './branding';
 import { languageChoices, localeChoices, offeredLanguageKey, timeZoneChoices } from '../../i18n';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
@@ -62,6 +63,7 @@ export function siteRouter(deps: AppDeps): Router {
     res.locals.navPages = found.pages.filter((p) => mayOpenPage(p, req.siteUser));
     res.locals.closedPages = req.siteUser ? found.pages.filter((p) => !mayOpenPage(p, req.siteUser)) : [];
     localiseForSite(req, res, found.defaultLanguage);
+    brandLocals(found, res);
     if (req.path === '/account' || req.path.startsWith('/account/')) {
       res.locals.localeLists = { languages: languageChoices(), locales: localeChoices(res.locals.t.language), timeZones: timeZoneChoices() };
     }
@@ -73,6 +75,7 @@ export function siteRouter(deps: AppDeps): Router {
     res.redirect(`${res.locals.paths.login}?returnTo=${encodeURIComponent(req.originalUrl)}`);
   };
 
+  brandingRoutes(site);
   siteLifecycleRoutes(site, deps, requireSignIn);
 
   site.get('/', (_req, res) => res.render('site/home', { title: res.locals.site!.name }));

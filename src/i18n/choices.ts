@@ -4,7 +4,7 @@
  * acceptable even when it is not offered (one set by the API, SCIM or a bulk import), so saving a
  * name never fails on a setting the person did not touch.
  */
-import { ValidationError, type FieldErrors } from '../domain/errors';
+import { ValidationError, type FieldErrors } from '../shared/errors';
 import { bcp47 } from './format';
 import { LANGUAGE_KEYS, type Language } from './languages';
 

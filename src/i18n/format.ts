@@ -2,7 +2,7 @@
  * Dates and numbers as a person reads them: their locale (en_US -> en-US) and their time zone, through
  * Intl. Formatters are cached per locale and zone (building one costs about 0.1 ms).
  */
-import { isTimeZone } from '../data/models/user';
+import { isTimeZone } from '../users/user.model';
 
 export interface Formatters {
   dateTime(d: Date | null | undefined): string;

@@ -38,10 +38,10 @@ describeBrowser('branded and Japanese site pages', () => {
         await page.goto(`${t.baseUrl}/s/portal/login`);
         await expect(page.locator('h1').textContent()).resolves.toBe(c.heading);
         await expect(page.evaluate('document.documentElement.lang')).resolves.toBe(c.locale.slice(0, 2));
-        await expect(page.locator('main button[type="submit"]').evaluate((b) => getComputedStyle(b).backgroundColor)).resolves.toBe('rgb(122, 31, 92)');
-        await expect(page.locator('header.topbar').evaluate((h) => getComputedStyle(h).backgroundColor)).resolves.toBe('rgb(29, 35, 48)');
-        await expect(page.locator('header.topbar .brand').evaluate((a) => getComputedStyle(a).color)).resolves.toBe('rgb(255, 255, 255)');
-        await expect(page.locator('img.brand-logo').evaluate((i) => (i as HTMLImageElement).naturalWidth)).resolves.toBe(1);
+        await expect(page.evaluate('getComputedStyle(document.querySelector("main button[type=submit]")).backgroundColor')).resolves.toBe('rgb(122, 31, 92)');
+        await expect(page.evaluate('getComputedStyle(document.querySelector("header.topbar")).backgroundColor')).resolves.toBe('rgb(29, 35, 48)');
+        await expect(page.evaluate('getComputedStyle(document.querySelector("header.topbar .brand")).color')).resolves.toBe('rgb(255, 255, 255)');
+        await expect(page.evaluate('document.querySelector("img.brand-logo").naturalWidth')).resolves.toBe(1);
         await expect(page.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(width);
         expect(errors).toEqual([]);
         await ctx.close();

@@ -6,10 +6,10 @@
  */
 import { LoginEventModel, UserModel, type UserDoc } from '../data/models';
 import { endAllUserSessions, endUserSession, findUserSessions, type SessionArea } from './stored-sessions';
-import { selfContext, type Actor, type Origin, type RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import { selfContext, type Actor, type Origin, type RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { NotFoundError } from '../shared/errors';
-import { loadForOperation } from '../qualification/qualification';
+import { loadForOperation } from '../qualification';
 import { describeUserAgent, userAgentParts } from '../shared/user-agent';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { revokeOutstandingLinks } from './tokens';

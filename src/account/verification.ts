@@ -5,13 +5,13 @@
  * banner asking them to confirm).
  */
 import { EMAIL_PATTERN, UserModel, type SiteDoc, type UserDoc } from '../data/models';
-import { queueMail } from '../mail/queue';
-import { selfContext, type Actor, type RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import { queueMail } from '../mail';
+import { selfContext, type Actor, type RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, EmailUnverifiedError, InvalidLinkError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { homeAreaOf, linkUrl, siteSlugOf, type LinkArea } from './links';
-import { loadForOperation } from '../qualification/qualification';
+import { loadForOperation } from '../qualification';
 import { consumeToken, issueToken, peekToken } from './tokens';
 
 export async function sendVerificationLink(user: UserDoc, where: LinkArea, now: Date = new Date()): Promise<void> {

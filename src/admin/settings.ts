@@ -1,16 +1,15 @@
 /** Dashboard, sites, licenses, API tokens, delegated admin groups and the audit trail. */
 import express, { Router, type Request, type Response } from 'express';
-import { dashboardFor, weekChangeText } from '../dashboard/dashboard-stats';
-import { createSite, DEFAULT_REGISTRATION_PROFILE, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../sites/sites';
-import { changeTotalSeats, listLicenses } from '../qualification/licenses';
-import { createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from '../api/api-tokens';
-import { ACTOR_SEARCH_MAX_MS, auditCsv, listAuditEvents, parseAuditCursor, parseDay, type AuditFilters } from '../audit/audit-trail';
-import { ACTION_VERBS, auditRows, type AuditRow } from '../audit/audit-view';
-import { LOGO_MAX_BYTES, LOGO_TYPES, removeLogo, setLogo, updateBranding } from '../sites/branding';
+import { dashboardFor, weekChangeText, barChart, donutChart, shortDay } from '../dashboard';
+import { createSite, DEFAULT_REGISTRATION_PROFILE, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../sites';
+import { changeTotalSeats, listLicenses } from '../qualification';
+import { createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from '../api';
+import { ACTOR_SEARCH_MAX_MS, auditCsv, listAuditEvents, parseAuditCursor, parseDay, type AuditFilters } from '../audit';
+import { ACTION_VERBS, auditRows, type AuditRow } from '../audit/routes';
+import { LOGO_MAX_BYTES, LOGO_TYPES, removeLogo, setLogo, updateBranding } from '../sites';
 import { pipeline } from 'node:stream/promises';
-import { addToGroup, findGroupCandidates, listGroups, removeFromGroup, saveGroupName } from '../roles/delegated-admin';
+import { addToGroup, findGroupCandidates, listGroups, removeFromGroup, saveGroupName } from '../roles';
 import { formRoute, onRefusal } from '../http/error-writer';
-import { barChart, donutChart, shortDay } from '../dashboard/charts';
 import { ADMIN, actorOf, ctxOf, field, fieldList, firstUse, flash, newFormNonce, queryString, typedField } from './common';
 
 function auditFilters(req: Request): AuditFilters {

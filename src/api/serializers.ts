@@ -3,8 +3,8 @@
  * passwordHash or sessionEpoch) never leaks by accident. Ids are 24-hex strings, dates ISO 8601.
  */
 import type { Types } from 'mongoose';
-import { profileCatalog } from '../roles/profiles';
-import { permissionNames } from '../access/permission-names';
+import { profileCatalog } from '../roles';
+import { permissionNames } from '../access';
 
 type Id = Types.ObjectId;
 const id = (v: Id | null | undefined) => (v ? String(v) : null);

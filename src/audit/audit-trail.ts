@@ -9,8 +9,8 @@ import { trusted, Types } from 'mongoose';
 import { stringify } from 'csv-stringify';
 import { Readable, type Transform } from 'node:stream';
 import { AuditEventModel } from '../data/models';
-import type { Actor } from '../access/actor';
-import { assertPermission } from '../access/permissions';
+import type { Actor } from '../access';
+import { assertPermission } from '../access';
 import { BadRequestError, ValidationError } from '../shared/errors';
 import { neutraliseCell } from '../shared/spreadsheet-safe';
 

@@ -131,3 +131,8 @@ export function startBackgroundWork(deps: { logger: Logger; databaseUri: string;
     },
   };
 }
+
+// What other features use from here (their only way in).
+export { changeIngestJobState, createIngestJob, deleteIngestJob, findIngestJob, listIngestJobs } from './ingest-jobs';
+export { type ResultKind, resultsCsv } from './ingest-results';
+export { uploadCsv } from './ingest-upload';

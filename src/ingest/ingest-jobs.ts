@@ -7,10 +7,10 @@
  */
 import { trusted, type Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc, type IngestJobState } from '../data/models';
-import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import type { Actor, RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, NotFoundError } from '../shared/errors';
-import { assertPermission } from '../access/permissions';
+import { assertPermission } from '../access';
 
 const JOB_PERMISSION = 'manageInternalUsers' as const;
 const DELETABLE: IngestJobState[] = ['UploadComplete', 'JobComplete', 'Failed', 'Aborted'];

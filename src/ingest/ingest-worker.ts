@@ -18,9 +18,9 @@ import crypto from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { trusted, type Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc } from '../data/models';
-import { loadActor, type RequestContext } from '../access/actor';
+import { loadActor, type RequestContext } from '../access';
 import { createUsersInBulk, type BulkRowResult, type BulkUserRow } from './bulk-import';
-import { recoverSeatHolds } from '../qualification/seats';
+import { recoverSeatHolds } from '../qualification';
 import { columnOf, invitationOf, rowToInput } from './ingest-columns';
 import { UserModel } from '../data/models';
 
@@ -123,7 +123,7 @@ async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext, 
     const users = await UserModel.find({ _id: trusted({ $in: toInvite }), isActive: true, passwordHash: null }).lean();
     // Loaded on first use: the thread starts (and restarts) without the mail templates' modules.
      
-    const { inviteUsersInBulk } = require('../account/invitations') as typeof import('../account/invitations');
+    const { inviteUsersInBulk } = require('../account') as typeof import('../account');
     await inviteUsersInBulk(users as never, ctx);
   }
   return out;

@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { Types } from 'mongoose';
 import { MailMessageModel, type SiteRecord } from '../data/models';
-import { siteBySlug } from '../sites/site-cache';
+import { siteBySlug } from '../sites';
 import { describeDuration, languageOfKey, translator, type Language } from '../i18n';
 import { renderMail, type MailTemplate } from './templates';
 

@@ -8,13 +8,11 @@ import { Error as MongooseError, trusted, Types } from 'mongoose';
 import { AccountModel, ContactModel, LicenseModel, ProfileModel, UserModel, type AccountDoc, type ContactDoc, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from './seats';
-import type { RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import type { RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, ValidationError } from '../shared/errors';
-import { assertCanManage } from '../access/permissions';
-import { assertCanAssign, loadUserFor, managedView, type UserOperation } from '../access';
-import { withNoLockOut } from '../access/lockout';
-import { fieldErrorsOf, findUserOr404 } from '../users/users';
+import { assertCanManage, assertCanAssign, loadUserFor, managedView, type UserOperation, withNoLockOut } from '../access';
+import { fieldErrorsOf, findUserOr404 } from '../users';
 
 export interface ContactInput {
   firstName?: string;

@@ -13,13 +13,10 @@ import { trusted, Types } from 'mongoose';
 import { LicenseModel, ProfileModel, SiteModel, UserModel, type License, type ProfileDoc, type UserType } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { PROFILE_NAMES } from '../data/seed';
-import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import type { Actor, RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
-import { withNoLockOut } from '../access/lockout';
-import { assertAnyPermission, assertPermission } from '../access/permissions';
-import { assertCanChangeGrant, holdersOfProfile } from '../access';
-import { parsePermissionNames, permissionNames } from '../access/permission-names';
+import { withNoLockOut, assertAnyPermission, assertPermission, assertCanChangeGrant, holdersOfProfile, parsePermissionNames, permissionNames } from '../access';
 import { concurrentChange } from './permission-sets';
 
 const HEX = /^[0-9a-f]{24}$/i;

@@ -10,15 +10,12 @@
 import { trusted, Types } from 'mongoose';
 import { AccountModel, ContactModel, ProfileModel, UserModel, type UserDoc } from '../data/models';
 import { PROFILE_NAMES } from '../data/seed';
-import { buildUserFilter, type UserFilters } from '../users/user-search';
-import type { Actor, RequestContext } from '../access/actor';
+import { buildUserFilter, type UserFilters, conflictFor, createUser, normaliseUsername, type NewUserInput, scopeFor } from '../users';
+import type { Actor, RequestContext } from '../access';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
-import { prepareContact, type ContactInput } from '../qualification/qualification';
-import { conflictFor, createUser, normaliseUsername, type NewUserInput } from '../users/users';
-import { setUserActive } from '../qualification/qualification';
-import { recordAudit } from '../audit/audit';
-import { scopeFor } from '../users/user-directory';
-import { assertUserAdministrator } from '../access/permissions';
+import { prepareContact, type ContactInput, setUserActive } from '../qualification';
+import { recordAudit } from '../audit';
+import { assertUserAdministrator } from '../access';
 
 export const SCIM_CONTACT_REQUIRED =
   'SCIM does not support creating contactless users: a contact is required. Send contactId, or accountId or accountName (and optionally contact details), in the extension schema.';

@@ -3,13 +3,12 @@ import { Router, type Request } from 'express';
 import type { AppDeps } from '../http/deps';
 import { authenticateLogin } from './login';
 import { safeReturnTo, signIn, signOut } from './areas';
-import { completeSetup, setupTokenIsValid } from '../users/bootstrap';
-import { endLoginAs } from '../access/login-as';
-import { loadActor } from '../access/actor';
+import { completeSetup, setupTokenIsValid } from '../users';
+import { endLoginAs, loadActor } from '../access';
 import { recordLogin } from './authentication';
 import { NotFoundError } from '../shared/errors';
 import { formRoute } from '../http/error-writer';
-import { ADMIN, field, typedField } from '../admin/common';
+import { ADMIN, field, typedField } from '../admin/routes';
 import { holdForSecondFactor } from './two-factor-pages';
 
 export function adminAuthRouter(deps: AppDeps): Router {

@@ -6,8 +6,8 @@
 import { UserModel, LoginEventModel, type UserDoc } from '../data/models';
 import { AuthenticationError } from '../shared/errors';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
-import { normaliseUsername } from '../users/users';
-import { isSiteMember } from '../sites/site-access';
+import { normaliseUsername } from '../users';
+import { isSiteMember } from '../sites';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 
 const historyExpiry = (at: Date) => new Date(at.getTime() + (lifecycleSettings().loginHistoryDays ?? 180) * 24 * 3_600_000);

@@ -12,10 +12,10 @@
  */
 import { EMAIL_PATTERN, SiteModel, type SiteDoc } from '../data/models';
 import { SUPPORTED_LANGUAGES } from '../i18n/languages';
-import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import type { Actor, RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldErrors } from '../shared/errors';
-import { assertPermission } from '../access/permissions';
+import { assertPermission } from '../access';
 
 export const LOGO_MAX_BYTES = 100 * 1024;
 const HEX_COLOUR = /^#[0-9a-f]{6}$/;

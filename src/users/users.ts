@@ -7,13 +7,12 @@ import crypto from 'node:crypto';
 import { Error as MongooseError, Types } from 'mongoose';
 import { ContactModel, LicenseModel, ProfileModel, UserModel, type Contact, type License, type Profile, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
-import { releaseSeat, takeSeat } from '../qualification/seats';
-import type { RequestContext } from '../access/actor';
-import { recordAudit, type AuditEntry } from '../audit/audit';
+import { releaseSeat, takeSeat } from '../qualification';
+import type { RequestContext } from '../access';
+import { recordAudit, type AuditEntry } from '../audit';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../shared/errors';
-import { hashPassword, passwordProblem } from '../signin/passwords';
-import { assertCanManage } from '../access/permissions';
-import { assertCanAssign } from '../access';
+import { hashPassword, passwordProblem } from '../signin';
+import { assertCanManage, assertCanAssign } from '../access';
 
 export interface NewUserInput {
   firstName?: string;

@@ -6,9 +6,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Router } from 'express';
 import type { AppDeps } from '../../http/deps';
-import { changeIngestJobState, createIngestJob, deleteIngestJob, findIngestJob, listIngestJobs } from '../../ingest/ingest-jobs';
-import { uploadCsv } from '../../ingest/ingest-upload';
-import { resultsCsv, type ResultKind } from '../../ingest/ingest-results';
+import { changeIngestJobState, createIngestJob, deleteIngestJob, findIngestJob, listIngestJobs, uploadCsv, resultsCsv, type ResultKind } from '../../ingest';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { jobPatchBody, newJobBody, resultsQuery } from '../schemas';

@@ -1,0 +1,5 @@
+/** The surface of qualification/: what other features and the app may import from it. */
+export { viewContact } from './contacts';
+export { changeTotalSeats, listLicenses, listLicensesForProfiles } from './licenses';
+export { type ContactInput, addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, loadForOperation, managedView, prepareContact, setUserActive, upgradeUser } from './qualification';
+export { recoverSeatHolds, releaseSeat, settleSeatHold, takeHeldSeats, takeSeat } from './seats';

@@ -26,6 +26,8 @@ function apply(res: Response, language: Language, localeKey?: string | null, tim
 
 export function localise(): RequestHandler {
   return (req, res, next) => {
+    // Machines (the API, SCIM) get English messages and no language headers.
+    if (/^\/(?:api|scim)(?:\/|$)/.test(req.path)) return next();
     const admin = req.path === '/admin' || req.path.startsWith('/admin/');
     if (!admin) res.vary('Accept-Language');
     apply(res, admin ? DEFAULT_LANGUAGE : pickLanguage({ acceptLanguage: req.get('accept-language') }));

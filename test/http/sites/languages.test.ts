@@ -89,6 +89,8 @@ it('shows an anonymous visitor the pages in their browser language', async () =>
   expect(englishIn(sent.text, SITE_DATA)).toEqual([]);
   const english = await visitor.get('/s/portal/login').set('Accept-Language', 'en-GB');
   expect(english.text).toContain('Log in to Customer Portal');
+  // Machines get no language: the API's answers carry no Content-Language.
+  expect((await visitor.get('/api/v1/users').set('Accept-Language', 'ja')).headers['content-language']).toBeUndefined();
   // The check finds English where there is some.
   expect(englishIn(english.text, SITE_DATA)).toEqual(expect.arrayContaining(['Forgot', 'password', 'Username']));
 });

@@ -6,6 +6,7 @@ import { Router } from 'express';
 import type { AppDeps } from '../http/deps';
 import { adminAuthRouter } from '../signin/routes';
 import { adminUsersRouter } from '../users/routes';
+import { adminQualifyRouter } from '../qualification/routes';
 import { adminSettingsRouter } from './settings';
 import { adminRolesRouter } from '../roles/routes';
 import { adminOutboxRouter } from '../mail/routes';
@@ -24,6 +25,7 @@ export function adminRouter(deps: AppDeps): Router {
   });
   router.use(adminTwoFactorRouter(deps));
   router.use(adminUsersRouter());
+  router.use(adminQualifyRouter());
   router.use(adminSettingsRouter());
   router.use(adminRolesRouter());
   router.use(adminOutboxRouter(Boolean(deps.config.mail.smtpUrl), { open: deps.config.mail.outboxOpen }));

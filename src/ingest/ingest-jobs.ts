@@ -20,10 +20,10 @@ function label(job: { _id: Types.ObjectId }) {
   return { type: 'IngestJob', id: job._id, label: `ingest job ${job._id}` };
 }
 
-export async function createIngestJob(input: { object: 'User'; operation: 'insert' }, ctx: RequestContext & { actor: Actor }): Promise<IngestJobDoc> {
+export async function createIngestJob(input: { object: 'User'; operation: 'insert'; matchBy?: 'email' }, ctx: RequestContext & { actor: Actor }): Promise<IngestJobDoc> {
   assertPermission(ctx.actor, JOB_PERMISSION);
-  const job = await IngestJobModel.create({ object: input.object, operation: input.operation, createdBy: ctx.actor.id });
-  await recordAudit(ctx, { action: 'ingest_job.created', target: label(job), after: { object: job.object, operation: job.operation } });
+  const job = await IngestJobModel.create({ object: input.object, operation: input.operation, matchBy: input.matchBy ?? null, createdBy: ctx.actor.id });
+  await recordAudit(ctx, { action: 'ingest_job.created', target: label(job), after: { object: job.object, operation: job.operation, matchBy: job.matchBy ?? null } });
   return job;
 }
 

@@ -3,7 +3,7 @@ export { administratorExists, completeSetup, createAdministrator, issueSetupToke
 export { externalIdOf } from './external-ids';
 export { validateAndSave } from './save';
 export { searchTermsOf } from './search-terms';
-export { type UserEdits, editUser, userDetails } from './user-admin';
+export { type UserEdits, editUser, listAccounts, upgradeProfiles, userDetails } from './user-admin';
 export { scopeFor, searchUsers } from './user-directory';
 export { type UserFilters, buildUserFilter, decodeCursor } from './user-search';
 export { type NewUserInput, type PreparedUser, type UserLookups, conflictFor, createUser, deriveNickname, fieldErrorsOf, findUserOr404, normaliseUsername, prepareUser, userCreatedEntry, withSuffix } from './users';

@@ -17,7 +17,7 @@ import { UnsupportedMediaTypeError } from '../../shared/errors';
 export function jobRoutes(router: Router, deps: AppDeps): void {
   router.post(V1.jobs, async (req, res) => {
     const body = parseInput(newJobBody, req.body);
-    const job = await createIngestJob({ object: body.object, operation: body.operation }, apiContext(res));
+    const job = await createIngestJob({ object: body.object, operation: body.operation, ...(body.matchBy ? { matchBy: body.matchBy } : {}) }, apiContext(res));
     res.status(201).location(`/api/v1/jobs/ingest/${job._id}`).json(serializeJob(job));
   });
 

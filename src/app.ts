@@ -23,6 +23,7 @@ import { noStore, noStoreForPrivatePages } from './http/no-store';
 import { NotFoundError } from './shared/errors';
 import { siteRouter } from './account/routes';
 import { adminRouter } from './admin';
+import { localise } from './http/localise';
 import { apiRouter } from './api';
 import { scimRouter } from './scim';
 import type { AppDeps } from './http/deps';
@@ -87,6 +88,7 @@ export function createApp(config: Config, db: Database, logger: Logger): express
     }),
   );
   app.use(healthRouter());
+  app.use(localise());
   // Static files only under their own paths: mounted at / the static handler would stat the disk for
   // every page address first (a failed stat per request, a few percent of a page's cost).
   const assets = express.static(path.join(ROOT_DIR, 'public'), { index: false, maxAge: config.isProduction ? '1h' : 0 });
@@ -113,7 +115,7 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   app.use(adminRouter(deps));
   app.use(siteRouter(deps));
 
-  app.use((_req, _res, next) => next(new NotFoundError('There is nothing at this address.')));
+  app.use((_req, res, next) => next(new NotFoundError(res.locals.t ? res.locals.t('error.nothingHere') : 'There is nothing at this address.')));
   app.use(errorWriter({ isDevelopment: config.env === 'development' }));
   return app;
 }

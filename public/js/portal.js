@@ -8,6 +8,26 @@
       if (tz && !input.value) input.value = tz;
     } catch (e) { /* keep the server's default */ }
   });
+  // Logo uploads (Sites page): the chosen file is sent as the request body with its own type, and the
+  // CSRF token in its header; the page then reloads, or shows the refusal's message.
+  document.querySelectorAll('form[data-upload]').forEach(function (form) {
+    form.addEventListener('submit', function (event) {
+      var file = form.querySelector('input[type="file"]').files[0];
+      var error = document.getElementById('logo-error-' + form.getAttribute('data-upload'));
+      event.preventDefault();
+      if (!file) { error.textContent = 'Choose an image first.'; return; }
+      fetch(form.action, { method: 'POST', body: file, credentials: 'same-origin', headers: { 'Content-Type': file.type || 'application/octet-stream', 'X-CSRF-Token': form.querySelector('input[name="_csrf"]').value } })
+        .then(function (res) {
+          if (res.ok) { window.location.reload(); return null; }
+          return res.text().then(function (html) {
+            var doc = new window.DOMParser().parseFromString(html, 'text/html');
+            var msg = doc.querySelector('#error-summary, [role="alert"]');
+            error.textContent = msg ? msg.textContent.trim().split('\n')[0] : 'The upload was refused (' + res.status + ').';
+          });
+        })
+        .catch(function () { error.textContent = 'The upload failed; check your connection and try again.'; });
+    });
+  });
   // Buttons that ask before doing something drastic (data-confirm="...").
   document.querySelectorAll('form[data-confirm]').forEach(function (form) {
     form.addEventListener('submit', function (event) {

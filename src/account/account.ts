@@ -11,6 +11,7 @@ import { hashPassword, passwordProblem, recheckPassword, type PasswordRecheckThr
 import { conflictFor, validateAndSave } from '../users';
 import { revokeOutstandingLinks } from './tokens';
 import { sendSecurityNotice, whereOf } from './security-notices';
+import { assertLocaleSettings } from '../i18n';
 
 export interface ProfileChanges {
   firstName: string;
@@ -26,6 +27,8 @@ export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, o
     firstName: user.firstName, lastName: user.lastName, communityNickname: user.communityNickname,
     localeSidKey: user.localeSidKey, languageLocaleKey: user.languageLocaleKey, timeZoneSidKey: user.timeZoneSidKey,
   };
+  // Locale, language and time zone come from the page's lists; a value the user already has may stay.
+  assertLocaleSettings(changes, before);
   user.set(changes);
   await validateAndSave(user, { communityNickname: () => conflictFor('communityNickname') });
   await recordAudit(selfContext(user, origin), {

@@ -20,9 +20,9 @@ import { recordAudit } from '../audit';
 import { ConflictError, ForbiddenError, InvalidLinkError, ValidationError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { assertEmailFree } from '../users';
-import { linkUrl, type LinkArea } from './links';
+import { linkUrl, siteSlugOf, type LinkArea } from './links';
 import { recheckPassword, type PasswordRecheckThrottle } from '../signin';
-import { consumeToken, describeDuration, issueToken, peekToken, releaseToken } from './tokens';
+import { consumeToken, issueToken, peekToken, releaseToken } from './tokens';
 
 /** "a***@e***.com": enough for the owner to recognise, little for anyone else. */
 export function maskEmail(email: string): string {
@@ -47,8 +47,8 @@ export async function requestEmailChange(user: UserDoc, newEmail: string, passwo
   const ttl = lifecycleSettings().tokens.verifyMs;
   const { token } = await issueToken('email-change', user._id, ttl, { now, email });
   const name = (user.firstName || user.lastName).trim();
-  await queueMail({ to: email, template: 'email-change-confirm', user: user._id, language: user.languageLocaleKey, locals: { name, username: user.username, email, url: linkUrl(where, 'confirm-email', token), expiresIn: describeDuration(ttl) } }, now);
-  await queueMail({ to: user.email, template: 'email-changed-notice', user: user._id, language: user.languageLocaleKey, locals: { name, username: user.username, maskedEmail: maskEmail(email) } }, now);
+  await queueMail({ to: email, template: 'email-change-confirm', user: user._id, language: user.languageLocaleKey, siteSlug: siteSlugOf(where), locals: { name, username: user.username, email, url: linkUrl(where, 'confirm-email', token), expiresInMs: ttl } }, now);
+  await queueMail({ to: user.email, template: 'email-changed-notice', user: user._id, language: user.languageLocaleKey, siteSlug: siteSlugOf(where), locals: { name, username: user.username, maskedEmail: maskEmail(email) } }, now);
   await recordAudit(selfContext(user, origin), { action: 'user.email_change_requested', target: { type: 'User', id: user._id, label: user.username }, after: { email } });
 }
 

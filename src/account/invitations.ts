@@ -12,10 +12,10 @@ import type { Actor, RequestContext } from '../access';
 import { recordAudit, recordAudits } from '../audit';
 import { ConflictError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
-import { homeAreaOf, linkUrl } from './links';
+import { homeAreaOf, linkUrl, siteSlugOf } from './links';
 import { loadForOperation } from '../qualification';
 import { sendInvitation, sendResetLink } from './recovery';
-import { describeDuration, revokeOutstandingLinks } from './tokens';
+import { revokeOutstandingLinks } from './tokens';
 
 /** After creating `user` through a channel: invites them when they have no password and it was not declined. */
 export async function inviteNewUser(user: UserDoc, opts: { password?: string; sendInvitation?: boolean }, ctx: RequestContext): Promise<boolean> {
@@ -68,7 +68,7 @@ export async function inviteUsersInBulk(users: UserDoc[] | Array<Pick<UserDoc, '
     const areaKey = `${u.userType}:${String(u.site)}`;
     if (!areas.has(areaKey)) areas.set(areaKey, await homeAreaOf(u));
     const url = linkUrl(areas.get(areaKey)!, 'welcome', token);
-    mails.push({ to: u.email, template: 'invitation', user: u._id, language: u.languageLocaleKey, locals: { name: (u.firstName || u.lastName || 'there').trim(), username: u.username, url, expiresIn: describeDuration(ttl) } });
+    mails.push({ to: u.email, template: 'invitation', user: u._id, language: u.languageLocaleKey, siteSlug: siteSlugOf(areas.get(areaKey)!), locals: { name: (u.firstName || u.lastName || 'there').trim(), username: u.username, url, expiresInMs: ttl } });
   }
   // Through the models (not lean): their defaults (a token's usedAt, a mail's queued state) are set.
   await ActionTokenModel.insertMany(tokens);

@@ -7,6 +7,11 @@ export type LinkArea = { area: 'site'; siteSlug: string } | { area: 'admin' };
 
 export type LinkPage = 'reset' | 'welcome' | 'verify-email' | 'confirm-email';
 
+/** The site whose branding and language a mail to this area carries (none for the admin area). */
+export function siteSlugOf(where: LinkArea): string | null {
+  return where.area === 'site' ? where.siteSlug : null;
+}
+
 export function linkUrl(where: LinkArea, page: LinkPage, token: string): string {
   const base = lifecycleSettings().publicUrl;
   const prefix = where.area === 'admin' ? '/admin' : `/s/${where.siteSlug}`;

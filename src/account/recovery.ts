@@ -19,8 +19,8 @@ import { sendSecurityNotice } from './security-notices';
 import { InvalidLinkError, ValidationError } from '../shared/errors';
 import { hashPassword, passwordProblem } from '../signin';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
-import { homeAreaOf, linkUrl, type LinkArea } from './links';
-import { consumeToken, describeDuration, issueToken, peekToken, releaseToken, revokeOutstandingLinks, type TokenHolder } from './tokens';
+import { homeAreaOf, linkUrl, siteSlugOf, type LinkArea } from './links';
+import { consumeToken, issueToken, peekToken, releaseToken, revokeOutstandingLinks, type TokenHolder } from './tokens';
 
 const displayName = (u: Pick<UserDoc, 'firstName' | 'lastName'>) => (u.firstName || u.lastName || 'there').trim();
 
@@ -55,7 +55,8 @@ async function mailPasswordLink(user: UserDoc, purpose: 'reset' | 'invite', ttl:
     template,
     user: user._id,
     language: user.languageLocaleKey,
-    locals: { name: displayName(user), username: user.username, url: linkUrl(where, purpose === 'reset' ? 'reset' : 'welcome', token), expiresIn: describeDuration(ttl) },
+    siteSlug: siteSlugOf(where),
+    locals: { name: displayName(user), username: user.username, url: linkUrl(where, purpose === 'reset' ? 'reset' : 'welcome', token), expiresInMs: ttl },
   }, now);
 }
 

@@ -10,7 +10,7 @@ import { selfContext, type Actor, type Origin, type RequestContext } from '../ac
 import { recordAudit } from '../audit';
 import { NotFoundError } from '../shared/errors';
 import { loadForOperation } from '../qualification';
-import { describeUserAgent } from '../shared/user-agent';
+import { describeUserAgent, userAgentParts } from '../shared/user-agent';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { revokeOutstandingLinks } from './tokens';
 import { placeOf } from './place';
@@ -21,6 +21,9 @@ export interface SessionView {
   device: string;
   /** The country of the IP (place.ts), or "Unknown place". */
   place: string;
+  /** The device's parts, for pages that word it in their own language. */
+  browser: string | null;
+  system: string | null;
   ip: string | null;
   signedInAt: Date;
   lastSeenAt: Date;
@@ -38,6 +41,7 @@ export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, op
     area: s.area,
     device: describeUserAgent(s.userAgent),
     place: placeOf(s.ip),
+    ...userAgentParts(s.userAgent),
     ip: s.ip,
     signedInAt: s.signedInAt,
     // The store pushes `expires` to (last request + idle timeout), at most once a minute.
@@ -50,7 +54,7 @@ export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, op
 
 export async function historyOf(userId: UserDoc['_id'], limit = 50) {
   const events = await LoginEventModel.find({ user: userId }).sort({ at: -1 }).limit(limit).lean();
-  return events.map((e) => ({ at: e.at, area: e.area, outcome: e.outcome ?? 'success', ip: e.ip, place: placeOf(e.ip), device: describeUserAgent(e.userAgent) }));
+  return events.map((e) => ({ at: e.at, area: e.area, outcome: e.outcome ?? 'success', ip: e.ip, place: placeOf(e.ip), device: describeUserAgent(e.userAgent), ...userAgentParts(e.userAgent) }));
 }
 
 /** The user ends one of their own sessions (not a Login As session an admin holds). */

@@ -20,6 +20,9 @@ import { sitePaths } from './site-paths';
 import type { SiteRecord } from '../data/models';
 import { isSiteMember, mayOpenPage } from '../sites';
 import { siteLifecycleRoutes } from './lifecycle-routes';
+import { localiseForSite } from '../http/localise';
+import { brandingRoutes, brandLocals } from '../sites/routes';
+import { languageChoices, localeChoices, offeredLanguageKey, timeZoneChoices } from '../i18n';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
 const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;
@@ -57,6 +60,11 @@ export function siteRouter(deps: AppDeps): Router {
     // Pages with an audience, decided from the user as they are now (an upgrade shows at the next request).
     res.locals.navPages = found.pages.filter((p) => mayOpenPage(p, req.siteUser));
     res.locals.closedPages = req.siteUser ? found.pages.filter((p) => !mayOpenPage(p, req.siteUser)) : [];
+    localiseForSite(req, res, found.defaultLanguage);
+    brandLocals(found, res);
+    if (req.path === '/account' || req.path.startsWith('/account/')) {
+      res.locals.localeLists = { languages: languageChoices(), locales: localeChoices(res.locals.t.language), timeZones: timeZoneChoices() };
+    }
     next();
   });
 
@@ -65,6 +73,7 @@ export function siteRouter(deps: AppDeps): Router {
     res.redirect(`${res.locals.paths.login}?returnTo=${encodeURIComponent(req.originalUrl)}`);
   };
 
+  brandingRoutes(site);
   siteLifecycleRoutes(site, deps, requireSignIn);
 
   site.get('/', (_req, res) => res.render('site/home', { title: res.locals.site!.name }));
@@ -134,7 +143,8 @@ export function siteRouter(deps: AppDeps): Router {
   });
 
   site.get('/account', requireSignIn, (req, res) => {
-    res.render('site/account', { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: req.query.saved ?? null });
+    const values = keepTyped(req.siteUser, ACCOUNT_FIELDS);
+    res.render('site/account', { title: 'Your account', values: { ...values, languageLocaleKey: offeredLanguageKey(values.languageLocaleKey ?? '') }, saved: req.query.saved ?? null });
   });
 
   const accountForm = (req: Request) => ({ view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.body, ACCOUNT_FIELDS), saved: null } });
@@ -164,7 +174,7 @@ export function siteRouter(deps: AppDeps): Router {
   // would promise a page that is not there.
   site.get('/:page', (req, res, next) => {
     const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page));
-    if (!page) throw new NotFoundError('There is no page at this address on this site.');
+    if (!page) throw new NotFoundError(res.locals.t('error.nothingHere'));
     next();
   }, requireSignIn, (req, res) => {
     const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page))!;

@@ -79,10 +79,3 @@ export async function releaseToken(holder: TokenHolder): Promise<void> {
   await ActionTokenModel.updateOne({ _id: holder.tokenId }, { $set: { usedAt: null } });
 }
 
-/** "60 minutes", "36 hours", "3 days", for mails. */
-export function describeDuration(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
-  if (minutes < 120) return `${minutes} minutes`;
-  const hours = Math.round(minutes / 60);
-  return hours >= 48 && hours % 24 === 0 ? `${hours / 24} days` : `${hours} hours`;
-}

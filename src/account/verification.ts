@@ -11,9 +11,9 @@ import { recordAudit } from '../audit';
 import { ConflictError, EmailUnverifiedError, InvalidLinkError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { findAccountBySignInName } from '../users';
-import { homeAreaOf, linkUrl, type LinkArea } from './links';
+import { homeAreaOf, linkUrl, siteSlugOf, type LinkArea } from './links';
 import { loadForOperation } from '../qualification';
-import { consumeToken, describeDuration, issueToken, peekToken } from './tokens';
+import { consumeToken, issueToken, peekToken } from './tokens';
 
 export async function sendVerificationLink(user: UserDoc, where: LinkArea, now: Date = new Date()): Promise<void> {
   const ttl = lifecycleSettings().tokens.verifyMs;
@@ -23,7 +23,8 @@ export async function sendVerificationLink(user: UserDoc, where: LinkArea, now: 
     template: 'verify-email',
     user: user._id,
     language: user.languageLocaleKey,
-    locals: { name: (user.firstName || user.lastName).trim(), email: user.email, url: linkUrl(where, 'verify-email', token), expiresIn: describeDuration(ttl) },
+    siteSlug: siteSlugOf(where),
+    locals: { name: (user.firstName || user.lastName).trim(), email: user.email, url: linkUrl(where, 'verify-email', token), expiresInMs: ttl },
   }, now);
 }
 

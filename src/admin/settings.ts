@@ -1,5 +1,5 @@
 /** Dashboard, sites, licenses, API tokens, delegated admin groups and the audit trail. */
-import { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import { dashboardFor, weekChangeText, barChart, donutChart, shortDay } from '../dashboard';
 import { createSite, DEFAULT_REGISTRATION_PROFILE, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from '../sites';
 import { changeTotalSeats, listLicenses } from '../qualification';
@@ -7,6 +7,7 @@ import { API_SCOPES, createApiToken, findActiveApiToken, listApiTokens, revokeAp
 import { ACTOR_SEARCH_MAX_MS, auditCsv, listAuditEvents, parseAuditCursor, parseDay, type AuditFilters } from '../audit';
 import { ACTION_VERBS, auditRows, type AuditRow } from '../audit/routes';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
+import { LOGO_MAX_BYTES, LOGO_TYPES, removeLogo, setLogo, updateBranding } from '../sites';
 import { pipeline } from 'node:stream/promises';
 import { addToGroup, findGroupCandidates, listGroups, removeFromGroup, saveGroupName } from '../roles';
 import { formRoute, onRefusal } from '../http/error-writer';
@@ -46,7 +47,8 @@ export function adminSettingsRouter(): Router {
     const body = (req.method === 'POST' && req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
     const refusedForm = res.locals.error && typeof body._form === 'string' && /^[a-z0-9-]{1,40}$/.test(body._form) ? body._form : null;
     res.render('admin/sites', {
-      title: 'Sites', sites, profiles: choices.registration, choices, defaultProfile: DEFAULT_REGISTRATION_PROFILE,
+      title: 'Sites', sites, profiles: choices.registration, choices, defaultProfile: DEFAULT_REGISTRATION_PROFILE, logoTypes: LOGO_TYPES, logoMaxKb: LOGO_MAX_BYTES / 1024,
+      languages: [{ value: 'en', label: 'English' }, { value: 'ja', label: '日本語 (Japanese)' }],
       refusedForm, values: refusedForm ? body : {}, errorIdPrefix: refusedForm ? `${refusedForm}-` : 'f-',
       slugChange: refusedForm && res.locals.errorCode === 'slug_change_unconfirmed' ? refusedForm : null,
       error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {},
@@ -62,6 +64,26 @@ export function adminSettingsRouter(): Router {
   router.post(`${ADMIN.sites}/:id/pages/:page/audience`, formRoute(sitesForm, async (req, res) => {
     await setPageAudience(String(req.params.id), String(req.params.page), { licenseIds: fieldList(req, 'licenseIds'), profileIds: fieldList(req, 'profileIds') }, ctxOf(req, res));
     flash(req, 'ok', 'Page audience saved.');
+    res.redirect(303, ADMIN.sites);
+  }));
+  router.post(`${ADMIN.sites}/:id/branding`, formRoute(sitesForm, async (req, res) => {
+    const site = await updateBranding(String(req.params.id), {
+      primaryColor: field(req, 'primaryColor'), headerColor: field(req, 'headerColor'), logoUrl: field(req, 'logoUrl'),
+      senderName: field(req, 'senderName'), senderAddress: field(req, 'senderAddress'), defaultLanguage: field(req, 'defaultLanguage') || undefined,
+    }, ctxOf(req, res));
+    flash(req, 'ok', `Branding of ${site.name} saved.`);
+    res.redirect(303, ADMIN.sites);
+  }));
+  // The logo is the request body itself (the Sites page's script sends the chosen file with its type),
+  // so no multipart parser is needed; the limit answers 413 before the body is read whole.
+  router.post(`${ADMIN.sites}/:id/logo`, express.raw({ type: LOGO_TYPES, limit: LOGO_MAX_BYTES }), formRoute(sitesForm, async (req, res) => {
+    const site = await setLogo(String(req.params.id), { data: req.body, contentType: req.get('content-type') }, ctxOf(req, res));
+    flash(req, 'ok', `Logo of ${site.name} saved.`);
+    res.redirect(303, ADMIN.sites);
+  }));
+  router.post(`${ADMIN.sites}/:id/logo/remove`, formRoute(sitesForm, async (req, res) => {
+    const site = await removeLogo(String(req.params.id), ctxOf(req, res));
+    flash(req, 'ok', `Logo of ${site.name} removed.`);
     res.redirect(303, ADMIN.sites);
   }));
   router.post(ADMIN.sites, formRoute(sitesForm, async (req, res) => {

@@ -166,7 +166,7 @@ async function writeHtml(res: Response, err: DomainError): Promise<void> {
   const expired = err instanceof CsrfError && res.locals.csrfRefusal === err;
   if (form && (!isAboutTheAddress(err) || expired)) {
     const fieldErrors = err instanceof ValidationError || err instanceof ConflictError ? err.fields : {};
-    const message = expired ? SESSION_EXPIRED : err.message;
+    const message = expired ? translated(res, 'error.sessionExpired', SESSION_EXPIRED) : err.message;
     // What was typed (a password, where the refusal is about another field) must not sit in a cache.
     res.status(err.status).set('Cache-Control', 'no-store');
     if (typeof form === 'function') {
@@ -200,11 +200,12 @@ function renderView(res: Response, view: string, locals: Record<string, unknown>
 export function renderErrorPage(res: Response, status: number, message: string, detail?: string): Promise<void> {
   res.status(status);
   const inAdminArea = Boolean(res.locals.actor) && status < 500 && (res.req?.originalUrl ?? '').startsWith('/admin');
+  const titleKey = status === 404 ? 'error.notFound' : status >= 500 ? 'error.failed' : 'error.refused';
   // Inside a site (its router has set the site and its paths), a missing page keeps the site's header
   // and offers the ways on: home, sign in or the account, the site's own pages.
   const inSite = status === 404 && Boolean(res.locals.site && res.locals.paths) && (res.req?.originalUrl ?? '').startsWith('/s/');
   return renderView(res, inAdminArea ? 'admin/error' : inSite ? 'site/not-found' : 'error', {
-    title: status === 404 ? 'Not found' : status >= 500 ? 'Something went wrong' : 'Request refused',
+    title: translated(res, titleKey, status === 404 ? 'Not found' : status >= 500 ? 'Something went wrong' : 'Request refused'),
     status,
     message,
     detail,
@@ -212,6 +213,15 @@ export function renderErrorPage(res: Response, status: number, message: string, 
 }
 
 const INTERNAL = 'Something went wrong on our side. Please try again.';
+
+/**
+ * A message of the writer's own in the page's language (res.locals.t, set by web/localise.ts); the
+ * English text when a request failed before its language was known. Domain errors keep their own words.
+ */
+function translated(res: Response, key: string, english: string): string {
+  const t = res.locals.t as ((k: string) => string) | undefined;
+  return t ? t(key) : english;
+}
 
 export function errorWriter(opts: { isDevelopment: boolean }): ErrorRequestHandler {
   return async (err, req, res, _next) => {
@@ -225,7 +235,7 @@ export function errorWriter(opts: { isDevelopment: boolean }): ErrorRequestHandl
     const channel = channelOf(req);
     try {
       if (!known) {
-        if (channel === 'html') return renderErrorPage(res, 500, INTERNAL, opts.isDevelopment && err instanceof Error ? err.stack : undefined);
+        if (channel === 'html') return renderErrorPage(res, 500, translated(res, 'error.internal', INTERNAL), opts.isDevelopment && err instanceof Error ? err.stack : undefined);
         return channel === 'scim'
           ? writeScim(res, new LibraryHttpError(500, 'internal_error', INTERNAL))
           : writeApi(res, new LibraryHttpError(500, 'internal_error', INTERNAL));

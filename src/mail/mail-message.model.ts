@@ -16,6 +16,9 @@ export type MailState = (typeof MAIL_STATES)[number];
 const mailMessageSchema = new Schema(
   {
     to: { type: String, required: true, maxlength: 254 },
+    /** The sender a site chose (its name, its address); null parts are MAIL_FROM's. */
+    fromName: { type: String, default: null, maxlength: 80 },
+    fromAddress: { type: String, default: null, maxlength: 254 },
     subject: { type: String, required: true, maxlength: 300 },
     text: { type: String, default: null },
     html: { type: String, default: null },

@@ -9,7 +9,9 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Types } from 'mongoose';
-import { MailMessageModel } from '../data/models';
+import { MailMessageModel, type SiteRecord } from '../data/models';
+import { siteBySlug } from '../sites';
+import { describeDuration, languageOfKey, translator, type Language } from '../i18n';
 import { renderMail, type MailTemplate } from './templates';
 
 /** Tells a worker in this process that mail is waiting, so it need not wait for its next poll. */
@@ -21,7 +23,23 @@ export interface MailRequest {
   template: MailTemplate;
   locals: Record<string, unknown>;
   user?: Types.ObjectId | null;
+  /** The user's language key (ja_JP); one the portal does not speak gives the site's default language. */
   language?: string | null;
+  /** The site the mail comes from: its name, colours, default language and sender (none: the portal's). */
+  siteSlug?: string | null;
+}
+
+/** The header name, colour, language and sender of a mail from this site (or from the portal itself). */
+function brandOf(site: SiteRecord | null, languageKey: string | null | undefined) {
+  const language: Language = languageOfKey(languageKey) ?? (site?.defaultLanguage as Language | undefined) ?? 'en';
+  const b = site?.branding;
+  return {
+    language,
+    locals: { appName: site?.name ?? 'Identity Portal', brandColor: b?.primaryColor ?? '#3b4cca', t: translator(language), lang: language },
+    // A site's mails carry its name even without a sender of its own (the address is then MAIL_FROM's).
+    fromName: site ? b?.senderName || site.name : null,
+    fromAddress: b?.senderAddress ?? null,
+  };
 }
 
 export async function queueMail(req: MailRequest, now: Date = new Date()): Promise<Types.ObjectId> {
@@ -33,8 +51,10 @@ export async function queueMails(reqs: MailRequest[], now: Date = new Date()): P
   if (!reqs.length) return [];
   const docs = [];
   for (const req of reqs) {
-    const rendered = await renderMail(req.template, { appName: 'Identity Portal', ...req.locals }, req.language);
-    docs.push({ to: req.to, template: req.template, user: req.user ?? null, nextAttemptAt: now, ...rendered });
+    const brand = brandOf(req.siteSlug ? await siteBySlug(req.siteSlug) : null, req.language);
+    const expiresIn = typeof req.locals.expiresInMs === 'number' ? { expiresIn: describeDuration(req.locals.expiresInMs, brand.language) } : {};
+    const rendered = await renderMail(req.template, { ...brand.locals, ...req.locals, ...expiresIn }, brand.language);
+    docs.push({ to: req.to, template: req.template, user: req.user ?? null, nextAttemptAt: now, fromName: brand.fromName, fromAddress: brand.fromAddress, ...rendered });
   }
   // Not lean: the schema's defaults and validation apply to every message.
   const inserted = await MailMessageModel.insertMany(docs);

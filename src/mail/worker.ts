@@ -38,6 +38,19 @@ export function backoffMs(attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, attempts - 1));
 }
 
+/**
+ * The From of a message: the site's sender name and address where it set them, MAIL_FROM's otherwise.
+ * The name is quoted (quotes and backslashes dropped; the site form refuses them anyway) so a comma or
+ * a Japanese name stays one display name; nodemailer encodes non-ASCII names.
+ */
+export function senderOf(msg: { fromName?: string | null; fromAddress?: string | null }, fallback: string): string {
+  if (!msg.fromName && !msg.fromAddress) return fallback;
+  const m = /^\s*"?([^"<]*?)"?\s*<([^>]+)>\s*$/.exec(fallback);
+  const name = (msg.fromName ?? m?.[1] ?? '').replace(/["\\\r\n]/g, '').trim();
+  const address = msg.fromAddress ?? m?.[2] ?? fallback.trim();
+  return name ? `"${name}" <${address}>` : address;
+}
+
 export const mailWorkerId = () => `${os.hostname()}:${process.pid}:mail:${crypto.randomBytes(4).toString('hex')}`;
 
 export async function claimNextMail(opts: MailWorkerOptions & { owner: string }): Promise<MailMessageDoc | null> {
@@ -67,7 +80,7 @@ export async function deliverDueMail(options: MailWorkerOptions): Promise<Delive
     if (!msg) return counts;
     const mine = { _id: msg._id, state: 'sending' as const, leaseOwner: opts.owner };
     try {
-      await opts.transport.send({ from: opts.from, to: msg.to, subject: msg.subject, text: msg.text ?? '', html: msg.html ?? '', template: msg.template });
+      await opts.transport.send({ from: senderOf(msg, opts.from), to: msg.to, subject: msg.subject, text: msg.text ?? '', html: msg.html ?? '', template: msg.template });
       const bodies = opts.transport.kind === 'smtp' ? { text: null, html: null } : {};
       await MailMessageModel.updateOne(mine, { $set: { state: 'sent', deliveredVia: opts.transport.kind, sentAt: clock(), lastError: null, leaseOwner: null, leaseExpiresAt: null, ...bodies } });
       counts.sent++;

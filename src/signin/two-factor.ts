@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import { generateSecret, generateURI, verifySync } from 'otplib';
 import QRCode from 'qrcode';
 import { trusted } from 'mongoose';
-import { UserModel, type UserDoc } from '../data/models';
+import { SiteModel, UserModel, type UserDoc } from '../data/models';
 import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestContext } from '../access';
 import { recordAudit } from '../audit';
 import { ConflictError, ValidationError } from '../shared/errors';
@@ -20,6 +20,13 @@ import { revokeOutstandingLinks } from '../account';
 import { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from '../account';
 
 export const ISSUER = 'Identity Portal';
+
+/** The name an authenticator app lists the key under: the user's site (its branding name), or the portal for staff. */
+export async function issuerFor(user: Pick<UserDoc, 'userType' | 'site'>): Promise<string> {
+  if (user.userType === 'internal' || !user.site) return ISSUER;
+  const site = await SiteModel.findById(user.site).select('name').lean();
+  return site?.name ?? ISSUER;
+}
 const RECOVERY_CODES = 10;
 const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 const sha256 = (v: string) => crypto.createHash('sha256').update(v).digest('hex');
@@ -49,7 +56,7 @@ export async function startEnrolment(user: UserDoc, opts: { fresh?: boolean; ori
       { $set: { mfa: { secret: null, pendingSecret: secret, enabledAt: null, lastStep: 0, recoveryCodes: [] } } },
     );
   }
-  const uri = generateURI({ issuer: ISSUER, label: user.username, secret });
+  const uri = generateURI({ issuer: await issuerFor(user), label: user.username, secret });
   return { secret, uri, qrDataUrl: await QRCode.toDataURL(uri, { margin: 1, width: 220 }) };
 }
 

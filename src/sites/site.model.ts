@@ -1,4 +1,5 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument, type Types } from 'mongoose';
+import { DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES } from '../i18n/languages';
 
 /** Reserved page addresses of every site (its own pages), which a site page may not take. */
 export const RESERVED_PAGE_SLUGS = ['register', 'login', 'logout', 'account'] as const;
@@ -66,6 +67,30 @@ const siteSchema = new Schema(
     usernameFollowsEmail: { type: Boolean, default: true },
     /** Whether the site's users must sign in with a second factor (they enrol at their next sign-in). */
     requireMfa: { type: Boolean, default: false },
+    /** The language of its pages and mails for people whose own (or whose browser's) the portal does not speak. */
+    defaultLanguage: { type: String, enum: SUPPORTED_LANGUAGES, default: DEFAULT_LANGUAGE },
+    /**
+     * How the site looks and signs its mails (src/domain/branding.ts validates it): colours as #rrggbb
+     * (served as CSS custom properties in /s/<slug>/brand.css, never inline), a logo (an image uploaded
+     * here, or an address on this portal), and the sender of its mails. Empty: the portal's defaults.
+     */
+    branding: {
+      type: new Schema(
+        {
+          primaryColor: { type: String, default: null },
+          headerColor: { type: String, default: null },
+          logoUrl: { type: String, default: null },
+          logo: {
+            type: new Schema({ data: { type: Buffer, required: true }, contentType: { type: String, required: true } }, { _id: false }),
+            default: null,
+          },
+          senderName: { type: String, default: null, maxlength: 80 },
+          senderAddress: { type: String, default: null, maxlength: 254 },
+        },
+        { _id: false },
+      ),
+      default: () => ({}),
+    },
   },
   { timestamps: true },
 );

@@ -3,6 +3,7 @@
  * (add or associate a contact, upgrade, downgrade, activate, deactivate, edit, reset password, Login As).
  * Each action calls one domain service; a refusal re-renders the user page with its status and message.
  */
+import { languageChoices, localeChoices, offeredLanguageKey, timeZoneChoices } from '../i18n';
 import { Router, type Request, type Response } from 'express';
 import { searchUsers } from './user-directory';
 import { addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, setUserActive, upgradeUser, managedView } from '../qualification';
@@ -111,6 +112,7 @@ async function renderUser(id: string, req: Request, res: Response) {
     title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles, choices, can,
     internalProfiles: internalProfiles.filter((p) => canGrant(actor, p.permissions)), allSets: within ? allSets.filter((ps) => canGrant(actor, ps.permissions)) : [],
     sessions: lifecycle.sessions, history: lifecycle.history,
+    localeLists: { languages: languageChoices(), locales: localeChoices('en'), timeZones: timeZoneChoices() }, offeredLanguageKey,
     error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {}, values: body ?? {},
     refusedForm: typeof body._form === 'string' ? body._form : null,
     errorIdPrefix: typeof body._form === 'string' && /^[a-z-]{1,20}$/.test(body._form) ? `${body._form}-` : 'f-',
@@ -280,7 +282,9 @@ export function adminUsersRouter(): Router {
       // Older forms (and scripts) without the field leave the username as it is.
       username: (req.body as Record<string, unknown>)?.username === undefined ? undefined : field(req, 'username'), firstName: field(req, 'firstName'), lastName: field(req, 'lastName'), email: field(req, 'email'),
       communityNickname: field(req, 'communityNickname'), alias: field(req, 'alias'),
-    }, ctxOf(req, res));
+      // Sent by the form's lists; a client that leaves them out leaves them as they are.
+      ...Object.fromEntries((['localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const).filter((k) => (req.body as Record<string, unknown>)?.[k] !== undefined).map((k) => [k, field(req, k)])),
+    }, ctxOf(req, res), { fromLists: true });
     return 'Details saved.';
   }));
 

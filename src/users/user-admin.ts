@@ -2,6 +2,7 @@
  * What an admin sees of one user and the edits delegated admins may also make: name, email and the
  * like. Password resets and invitations are links by mail (src/domain/invitations.ts).
  */
+import { assertLocaleSettings } from '../i18n/choices';
 import { trusted, type Types } from 'mongoose';
 import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventModel, ProfileModel, SiteModel, UserModel } from '../data/models';
 import type { Actor, RequestContext } from '../access';
@@ -41,12 +42,20 @@ export interface UserEdits {
   username: string; usernameAsSent: string; externalId: string | null; externalIdOwner: Types.ObjectId | null;
 }
 
-/** Changes the given fields only (the admin form sends its five, the API any of them). */
-export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: RequestContext & { actor: Actor }) {
+/**
+ * Changes the given fields only (the admin form sends its eight, the API any of them). `fromLists`: the
+ * admin form offers locale, language and time zone as lists, and a value outside them is refused (one the
+ * user already has may stay); the API and SCIM keep accepting any well-formed value.
+ */
+export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: RequestContext & { actor: Actor }, opts: { fromLists?: boolean } = {}) {
   const user = await loadUserFor('edit', userId, ctx);
   const { externalId, externalIdOwner, ...plain } = edits;
   const changed: Record<string, unknown> = Object.fromEntries(Object.entries(plain).filter(([, v]) => v !== undefined));
   const before: Record<string, unknown> = Object.fromEntries(Object.keys(changed).map((k) => [k, user.get(k)]));
+  if (opts.fromLists) {
+    const current = { localeSidKey: user.localeSidKey, languageLocaleKey: user.languageLocaleKey, timeZoneSidKey: user.timeZoneSidKey };
+    assertLocaleSettings({ ...current, ...Object.fromEntries(Object.entries(edits).filter(([k, v]) => k in current && v !== undefined)) }, current);
+  }
   user.set(changed);
   // A SCIM client's externalId: only that client's own entry changes (src/domain/external-ids.ts).
   if (externalId !== undefined && externalIdOwner) {

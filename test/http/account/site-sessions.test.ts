@@ -66,7 +66,7 @@ it('lets the user edit their details, refusing a nickname someone else has', asy
   const { agent } = await registerGuest(t.app, { email: 'editor@example.com' });
   await registerGuest(t.app, { email: 'taken@example.com' });
   let page = await agent.get('/s/portal/account');
-  const fields = { firstName: 'Edith', lastName: 'Editor', communityNickname: 'edith', localeSidKey: 'de_DE', languageLocaleKey: 'de', timeZoneSidKey: 'Europe/Berlin' };
+  const fields = { firstName: 'Edith', lastName: 'Editor', communityNickname: 'edith', localeSidKey: 'de_DE', languageLocaleKey: 'ja_JP', timeZoneSidKey: 'Europe/Berlin' };
   const ok = await agent.post('/s/portal/account').type('form').send({ _csrf: csrfFrom(page.text), ...fields });
   expect(ok.status).toBe(303);
   expect(await UserModel.findOne({ username: 'editor@example.com' }).lean()).toMatchObject(fields);

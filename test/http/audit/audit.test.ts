@@ -98,7 +98,7 @@ describe('changes made during Login As', () => {
     expect(start.status).toBe(303);
 
     const saved = await postForm(admin, '/s/portal/account', '/s/portal/account', {
-      firstName: 'Augusta Ada', lastName: 'Lovelace', communityNickname: 'countess', localeSidKey: 'en_GB', languageLocaleKey: 'en_GB', timeZoneSidKey: 'Europe/London',
+      firstName: 'Augusta Ada', lastName: 'Lovelace', communityNickname: 'countess', localeSidKey: 'en_GB', languageLocaleKey: 'en_US', timeZoneSidKey: 'Europe/London',
     });
     expect(saved.status).toBe(303);
     const event = (await AuditEventModel.findOne({ action: 'user.profile_updated', 'target.id': u._id }).lean())!;

@@ -23,6 +23,7 @@ import {
   assertCanManage, assertPermission, assertUserAdministrator, assertVisible, type ManagedUser, type UserOperation as ManageOperation,
 } from '../domain/permissions';
 import { assertCanGrant, assertNotAbove, canActOn, lacking, type Grants } from './grants';
+import { parseIdOr404 } from '../shared/ids';
 
 export { assertCanGrant, assertNotAbove, canActOn, canGrant, lacking } from './grants';
 
@@ -41,7 +42,7 @@ export async function managedView(user: Pick<UserDoc, 'userType' | 'contact'>): 
 }
 
 async function findUser(userId: string | Types.ObjectId): Promise<UserDoc> {
-  const user = typeof userId === 'string' && !/^[0-9a-f]{24}$/i.test(userId) ? null : await UserModel.findById(userId);
+  const user = await UserModel.findById(parseIdOr404(userId, 'No user has this id.'));
   if (!user) throw new NotFoundError('No user has this id.');
   return user;
 }

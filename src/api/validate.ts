@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ValidationError, type FieldErrors } from '../domain/errors';
+import { OBJECT_ID_PATTERN } from '../shared/ids';
 
 function fieldsOf(error: z.ZodError): FieldErrors {
   const fields: FieldErrors = {};
@@ -35,7 +36,7 @@ export function text(max = 1024) {
 
 export const objectId = z
   .string({ error: (iss) => (iss.input === undefined ? 'This field is required.' : 'Send this id as text.') })
-  .regex(/^[0-9a-f]{24}$/i, 'Use a valid id (24 hexadecimal characters).');
+  .regex(OBJECT_ID_PATTERN, 'Use a valid id (24 hexadecimal characters).');
 
 export const bool = z.boolean({ error: 'Send true or false.' });
 

@@ -10,6 +10,7 @@ import { loadActor, type Actor, type RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { NotFoundError, ValidationError } from './errors';
 import { assertPermission } from './permissions';
+import { isObjectIdString } from '../shared/ids';
 
 export const TOKEN_PREFIX = 'ipt_';
 export const LAST_USED_RESOLUTION_MS = 60_000;
@@ -33,14 +34,14 @@ export async function listApiTokens(ctx: RequestContext & { actor: Actor }) {
 /** An active token, for the page that asks before revoking it; 404 when unknown or already revoked. */
 export async function findActiveApiToken(id: string, actor: Actor) {
   assertPermission(actor, 'manageApiTokens');
-  const token = /^[0-9a-f]{24}$/i.test(id) ? await ApiTokenModel.findOne({ _id: id, revokedAt: null }).lean() : null;
+  const token = isObjectIdString(id) ? await ApiTokenModel.findOne({ _id: id, revokedAt: null }).lean() : null;
   if (!token) throw new NotFoundError('No active token has this id: it may have been revoked already.');
   return token;
 }
 
 export async function revokeApiToken(id: string, ctx: RequestContext & { actor: Actor }): Promise<ApiTokenDoc> {
   assertPermission(ctx.actor, 'manageApiTokens');
-  const token = /^[0-9a-f]{24}$/i.test(id) ? await ApiTokenModel.findOneAndUpdate({ _id: id, revokedAt: null }, { $set: { revokedAt: new Date() } }) : null;
+  const token = isObjectIdString(id) ? await ApiTokenModel.findOneAndUpdate({ _id: id, revokedAt: null }, { $set: { revokedAt: new Date() } }) : null;
   if (!token) throw new NotFoundError('No active token has this id: it may have been revoked already.');
   await recordAudit(ctx, { action: 'api_token.revoked', target: { type: 'ApiToken', id: token._id, label: token.name } });
   return token;

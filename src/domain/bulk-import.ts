@@ -22,6 +22,7 @@ import type { RequestContext } from './actor';
 import { ConflictError, isDomainError, type FieldErrors } from './errors';
 import { recordAudits } from './audit';
 import { conflictFor, deriveNickname, prepareUser, userCreatedEntry, withSuffix, type NewUserInput, type PreparedUser, type UserLookups } from './users';
+import { isObjectIdString } from '../shared/ids';
 
 export interface BulkUserRow {
   /** The id the user gets; chosen when the row was stored, so a retry recognises its own user. */
@@ -34,11 +35,10 @@ export type BulkRowResult =
   | { ok: true; created: true; userId: Types.ObjectId }
   | { ok: false; code: string; message: string; fields?: FieldErrors };
 
-const HEX_ID = /^[0-9a-f]{24}$/i;
 const NICKNAME_RETRIES = 6;
 
 function idsOf(values: unknown[]): Types.ObjectId[] {
-  const hex = new Set(values.map((v) => (v instanceof Types.ObjectId ? v.toHexString() : typeof v === 'string' && HEX_ID.test(v) ? v.toLowerCase() : null)).filter((v): v is string => v !== null));
+  const hex = new Set(values.map((v) => (v instanceof Types.ObjectId ? v.toHexString() : isObjectIdString(v) ? v.toLowerCase() : null)).filter((v): v is string => v !== null));
   return [...hex].map((h) => new Types.ObjectId(h));
 }
 

@@ -6,10 +6,11 @@ import type { Actor } from './actor';
 import { AccountModel, ContactModel, UserModel } from '../data/models';
 import { ForbiddenError, NotFoundError } from './errors';
 import { assertUserAdministrator, isDelegatedAdmin } from './permissions';
+import { isObjectIdString } from '../shared/ids';
 
 export async function viewContact(id: string, actor: Actor) {
   assertUserAdministrator(actor);
-  const contact = /^[0-9a-f]{24}$/i.test(id) ? await ContactModel.findById(id).lean() : null;
+  const contact = isObjectIdString(id) ? await ContactModel.findById(id).lean() : null;
   if (!contact) throw new NotFoundError('No contact has this id.');
   const inDelegatedScope = isDelegatedAdmin(actor) && actor.delegatedAccountIds.some((a) => a.equals(contact.account));
   if (!actor.permissions.manageInternalUsers && !inDelegatedScope) {

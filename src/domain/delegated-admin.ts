@@ -13,13 +13,13 @@ import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { assertPermission } from './permissions';
 import { assertCanGrant } from '../access';
+import { isObjectIdString } from '../shared/ids';
 
 const DELEGATED_RIGHTS = { manageCustomerUsers: true, manageExternalUsers: true } as const;
 
 export type GroupPart = 'members' | 'accounts';
 export interface Candidate { id: string; label: string; detail: string }
 
-const HEX = /^[0-9a-f]{24}$/i;
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function listGroups(actor: Actor) {
@@ -41,7 +41,7 @@ export async function findGroupCandidates(actor: Actor, part: GroupPart, query: 
   assertPermission(actor, 'manageInternalUsers');
   const q = query.trim().slice(0, 100);
   if (!q) return [];
-  const group = groupId && HEX.test(groupId) ? await DelegatedAdminGroupModel.findById(groupId).lean() : null;
+  const group = groupId && isObjectIdString(groupId) ? await DelegatedAdminGroupModel.findById(groupId).lean() : null;
   const already = (group?.[part] ?? []) as Types.ObjectId[];
   if (part === 'members') {
     const users = await UserModel.find({
@@ -54,7 +54,7 @@ export async function findGroupCandidates(actor: Actor, part: GroupPart, query: 
 }
 
 async function findGroup(id: string) {
-  const group = HEX.test(id) ? await DelegatedAdminGroupModel.findById(id) : null;
+  const group = isObjectIdString(id) ? await DelegatedAdminGroupModel.findById(id) : null;
   if (!group) throw new NotFoundError('No delegated admin group has this id.');
   return group;
 }
@@ -80,7 +80,7 @@ export async function saveGroupName(id: string | null, name: string, ctx: Reques
 /** The member or account to add, checked: an eligible internal user, or an existing account. */
 async function eligible(part: GroupPart, id: string): Promise<{ _id: Types.ObjectId; label: string }> {
   const field = part === 'members' ? 'userId' : 'accountId';
-  if (!HEX.test(id)) throw new ValidationError('Some fields need attention.', { [field]: part === 'members' ? 'Choose a user from the search results.' : 'Choose an account from the search results.' });
+  if (!isObjectIdString(id)) throw new ValidationError('Some fields need attention.', { [field]: part === 'members' ? 'Choose a user from the search results.' : 'Choose an account from the search results.' });
   if (part === 'accounts') {
     const account = await AccountModel.findById(id).select('name').lean();
     if (!account) throw new ValidationError('Some fields need attention.', { accountId: 'No account has this id; search again.' });
@@ -111,7 +111,7 @@ export async function addToGroup(groupId: string, part: GroupPart, id: string, c
 export async function removeFromGroup(groupId: string, part: GroupPart, id: string, ctx: RequestContext & { actor: Actor }) {
   assertPermission(ctx.actor, 'manageInternalUsers');
   const group = await findGroup(groupId);
-  if (!HEX.test(id)) throw new NotFoundError(part === 'members' ? 'This group has no such member.' : 'This group has no such account.');
+  if (!isObjectIdString(id)) throw new NotFoundError(part === 'members' ? 'This group has no such member.' : 'This group has no such account.');
   const oid = new Types.ObjectId(id);
   const label = part === 'members'
     ? (await UserModel.findById(oid).select('username').lean())?.username

@@ -5,6 +5,7 @@ import type { Actor, RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { assertAnyPermission, assertPermission } from './permissions';
+import { isObjectIdString } from '../shared/ids';
 
 export function listLicenses(actor: Actor) {
   assertPermission(actor, 'manageLicenses');
@@ -24,7 +25,7 @@ export async function changeTotalSeats(licenseId: string, totalSeats: unknown, c
   if (!Number.isInteger(total) || total < 0 || total > 100_000_000) {
     throw new ValidationError('Some fields need attention.', { totalSeats: 'Enter a whole number of seats, 0 or more.' });
   }
-  const license = /^[0-9a-f]{24}$/i.test(licenseId) ? await LicenseModel.findById(licenseId).lean() : null;
+  const license = isObjectIdString(licenseId) ? await LicenseModel.findById(licenseId).lean() : null;
   if (!license) throw new NotFoundError('No license has this id.');
   if (!(await setTotalSeats(license._id, total))) {
     const now = await LicenseModel.findById(license._id).lean();

@@ -15,10 +15,10 @@ import { usersHoldingSets, withNoLockOut } from './lockout';
 import { assertPermission } from './permissions';
 import { parsePermissionNames, permissionNames } from './permission-names';
 import { assertCanAssign, assertCanChangeGrant, holdersOfSet, loadUserFor } from '../access';
+import { isObjectIdString } from '../shared/ids';
 
 export interface PermissionSetInput { name: string; description?: string; permissions?: unknown }
 
-const HEX = /^[0-9a-f]{24}$/i;
 
 function label(set: { _id: Types.ObjectId; name: string }) {
   return { type: 'PermissionSet', id: set._id, label: set.name };
@@ -46,7 +46,7 @@ export async function listPermissionSets(actor: Actor) {
 
 export async function findPermissionSet(id: string, actor: Actor) {
   assertPermission(actor, 'manageProfiles');
-  const set = HEX.test(id) ? await PermissionSetModel.findById(id).lean() : null;
+  const set = isObjectIdString(id) ? await PermissionSetModel.findById(id).lean() : null;
   if (!set) throw new NotFoundError('No permission set has this id.');
   return set;
 }
@@ -134,7 +134,7 @@ export async function userPermissionSets(userId: string, actor: Actor) {
 
 export async function assignPermissionSet(userId: string, setId: string, ctx: RequestContext & { actor: Actor }) {
   const user = await assignmentTarget(userId, ctx);
-  const set = HEX.test(setId) ? await PermissionSetModel.findById(setId).lean() : null;
+  const set = isObjectIdString(setId) ? await PermissionSetModel.findById(setId).lean() : null;
   if (!set) throw new ValidationError('Some fields need attention.', { permissionSetId: 'No permission set has this id.' });
   assertCanAssign(ctx, set, 'permission set');
   const res = await UserModel.updateOne({ _id: user._id, permissionSets: trusted({ $ne: set._id }) }, { $push: { permissionSets: set._id } });
@@ -146,7 +146,7 @@ export async function assignPermissionSet(userId: string, setId: string, ctx: Re
 
 export async function removePermissionSet(userId: string, setId: string, ctx: RequestContext & { actor: Actor }) {
   const user = await assignmentTarget(userId, ctx);
-  const id = HEX.test(setId) ? new Types.ObjectId(setId) : null;
+  const id = isObjectIdString(setId) ? new Types.ObjectId(setId) : null;
   if (!id || !(user.permissionSets ?? []).some((s) => s.equals(id))) throw new NotFoundError('This user does not hold this permission set.');
   const remaining = (user.permissionSets ?? []).filter((s) => !s.equals(id));
   await withNoLockOut({ user: { id: user._id, permissionSets: remaining } }, 'Removing this permission set', async () => {

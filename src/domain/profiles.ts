@@ -21,8 +21,8 @@ import { assertAnyPermission, assertPermission } from './permissions';
 import { assertCanChangeGrant, holdersOfProfile } from '../access';
 import { parsePermissionNames, permissionNames } from './permission-names';
 import { concurrentChange } from './permission-sets';
+import { isObjectIdString } from '../shared/ids';
 
-const HEX = /^[0-9a-f]{24}$/i;
 const STANDARD = new Set<string>(Object.values(PROFILE_NAMES));
 
 export interface ProfileInput { name: string; licenseId: string; userType?: string; permissions?: unknown }
@@ -44,7 +44,7 @@ export async function listProfiles(actor: Actor) {
 
 export async function findProfile(id: string, actor: Actor) {
   assertAnyPermission(actor, ['manageProfiles', 'manageInternalUsers', 'manageSites']);
-  const profile = HEX.test(id) ? await ProfileModel.findById(id).lean() : null;
+  const profile = isObjectIdString(id) ? await ProfileModel.findById(id).lean() : null;
   if (!profile) throw new NotFoundError('No profile has this id.');
   const [license, users] = await Promise.all([LicenseModel.findById(profile.license).lean(), UserModel.countDocuments({ profile: profile._id })]);
   return { profile, license, users, standard: STANDARD.has(profile.name) };
@@ -57,7 +57,7 @@ export function userTypesFor(license: Pick<License, 'userType' | 'requiresContac
 }
 
 async function licenseAndType(licenseId: string, userType: string | undefined) {
-  const license = HEX.test(licenseId) ? await LicenseModel.findById(licenseId).lean() : null;
+  const license = isObjectIdString(licenseId) ? await LicenseModel.findById(licenseId).lean() : null;
   if (!license) throw new ValidationError('Some fields need attention.', { licenseId: 'Choose a license.' });
   const allowed = userTypesFor(license);
   const type = (userType || allowed[0]) as UserType;

@@ -19,6 +19,7 @@ import { setUserActive } from './qualification';
 import { recordAudit } from './audit';
 import { scopeFor } from './user-directory';
 import { assertUserAdministrator } from './permissions';
+import { isObjectIdString, toObjectId } from '../shared/ids';
 
 export const SCIM_CONTACT_REQUIRED =
   'SCIM does not support creating contactless users: a contact is required. Send contactId, or accountId or accountName (and optionally contact details), in the extension schema.';
@@ -36,7 +37,7 @@ export async function provisionUser(input: NewUserInput, contact: { contactId?: 
   if (input.externalId && input.externalIdOwner && (await UserModel.exists({ scimExternalIds: trusted({ $elemMatch: { owner: input.externalIdOwner, value: input.externalId } }) }))) throw conflictFor('externalId');
   if (ctx.actor) assertUserAdministrator(ctx.actor);
   // Staff are managed in the admin area only: provisioning never makes an internal user (nor gives one a contact).
-  const profile = /^[0-9a-f]{24}$/i.test(String(input.profileId)) ? await ProfileModel.findById(input.profileId).select('userType').lean() : null;
+  const profile = isObjectIdString(String(input.profileId)) ? await ProfileModel.findById(input.profileId).select('userType').lean() : null;
   if (profile?.userType === 'internal') {
     throw new ValidationError('Some fields need attention.', { profileId: 'SCIM provisions customer and partner users only; internal users are managed in the admin area.' });
   }
@@ -72,7 +73,8 @@ async function provisionableFilter(actor: Actor, filters: UserFilters, extra: Re
 }
 
 export async function findProvisionableUser(id: string, actor: Actor): Promise<UserDoc> {
-  const user = /^[0-9a-f]{24}$/i.test(id) ? await UserModel.findOne(await provisionableFilter(actor, {}, [{ _id: new Types.ObjectId(id) }])) : null;
+  const oid = toObjectId(id);
+  const user = oid ? await UserModel.findOne(await provisionableFilter(actor, {}, [{ _id: oid }])) : null;
   if (!user) throw new NotFoundError('No user has this id.');
   return user;
 }

@@ -15,6 +15,7 @@ import { assertCanManage } from './permissions';
 import { assertCanAssign, loadUserFor, managedView, type UserOperation } from '../access';
 import { withNoLockOut } from './lockout';
 import { fieldErrorsOf, findUserOr404 } from './users';
+import { parseIdField } from '../shared/ids';
 
 export interface ContactInput {
   firstName?: string;
@@ -25,12 +26,6 @@ export interface ContactInput {
   /** An existing account, or the name of a new one. */
   accountId?: string;
   accountName?: string;
-}
-
-function parseId(value: string | Types.ObjectId, field: string): Types.ObjectId {
-  if (value instanceof Types.ObjectId) return value;
-  if (typeof value === 'string' && /^[0-9a-f]{24}$/i.test(value)) return new Types.ObjectId(value);
-  throw new ValidationError('Some fields need attention.', { [field]: 'Use a valid id.' });
 }
 
 export { managedView };
@@ -53,7 +48,7 @@ export async function prepareContact(input: ContactInput): Promise<{ contact: Co
   if (!input.accountId && !accountName) {
     throw new ValidationError('Some fields need attention.', { accountId: 'Choose an account or type the name of a new one.' });
   }
-  const existingAccount = input.accountId ? await AccountModel.findById(parseId(input.accountId, 'accountId')) : null;
+  const existingAccount = input.accountId ? await AccountModel.findById(parseIdField(input.accountId, 'accountId')) : null;
   if (input.accountId && !existingAccount) throw new ValidationError('Some fields need attention.', { accountId: 'No account has this id.' });
   const account = existingAccount ?? new AccountModel({ name: accountName });
 
@@ -124,7 +119,7 @@ export async function associateContact(userId: string | Types.ObjectId, contactI
   const user = await loadForOperation(userId, ctx, 'qualify');
   if (user.userType === 'internal') throw new ConflictError('Internal users do not have contacts.', {}, 'internal_user');
   if (user.contact) throw new ConflictError('This user already has a contact.', {}, 'already_has_contact');
-  const contact = await ContactModel.findById(parseId(contactId, 'contactId')).lean();
+  const contact = await ContactModel.findById(parseIdField(contactId, 'contactId')).lean();
   if (!contact) throw new ValidationError('Some fields need attention.', { contactId: 'No contact has this id.' });
   await associate(user, contact._id);
   await recordAudit(ctx, { action: 'user.contact_associated', target: label(user), before: { contact: null }, after: { contact: String(contact._id) } });
@@ -154,7 +149,7 @@ async function switchProfile(user: UserDoc, profileId: Types.ObjectId, set: Reco
 }
 
 async function loadProfileWithLicense(profileId: string | Types.ObjectId) {
-  const profile = await ProfileModel.findById(parseId(profileId, 'profileId')).lean();
+  const profile = await ProfileModel.findById(parseIdField(profileId, 'profileId')).lean();
   if (!profile) throw new ValidationError('Some fields need attention.', { profileId: 'No profile has this id.' });
   const license = await LicenseModel.findById(profile.license).lean();
   if (!license) throw new ValidationError('Some fields need attention.', { profileId: "This profile's license no longer exists." });

@@ -12,6 +12,7 @@ import { recordAudit } from './audit';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { assertPermission } from './permissions';
 import { validateAndSave } from './save';
+import { isObjectIdString } from '../shared/ids';
 
 export interface SiteInput {
   name: string; slug: string; selfRegistrationEnabled: boolean; registrationProfileId: string;
@@ -24,7 +25,6 @@ export interface SiteInput {
   allowUnverifiedSignIn?: boolean; requireMfa?: boolean; usernameFollowsEmail?: boolean;
 }
 
-const HEX = /^[0-9a-f]{24}$/i;
 
 export function listSites(actor: Actor) {
   assertPermission(actor, 'manageSites');
@@ -64,7 +64,7 @@ function saveSite(site: SiteDoc): Promise<void> {
 }
 
 async function findSite(id: string): Promise<SiteDoc> {
-  const site = HEX.test(id) ? await SiteModel.findById(id) : null;
+  const site = isObjectIdString(id) ? await SiteModel.findById(id) : null;
   if (!site) throw new NotFoundError('No site has this id.');
   return site;
 }
@@ -119,8 +119,8 @@ export async function updateSite(id: string, input: SiteInput, ctx: RequestConte
 /** Ids as sent, each known, or a 422 naming the unknown ones (a deleted profile, a typo). */
 async function knownIds(model: typeof ProfileModel | typeof PermissionSetModel | typeof LicenseModel, ids: unknown, field: string, what: string): Promise<Types.ObjectId[]> {
   const list = ids === undefined || ids === null || ids === '' ? [] : Array.isArray(ids) ? ids : [ids];
-  const bad = list.filter((v) => typeof v !== 'string' || !HEX.test(v));
-  const unique = [...new Set(list.filter((v): v is string => typeof v === 'string' && HEX.test(v)).map((v) => v.toLowerCase()))].map((v) => new Types.ObjectId(v));
+  const bad = list.filter((v) => typeof v !== 'string' || !isObjectIdString(v));
+  const unique = [...new Set(list.filter((v): v is string => typeof v === 'string' && isObjectIdString(v)).map((v) => v.toLowerCase()))].map((v) => new Types.ObjectId(v));
   const found = new Set((await (model as typeof ProfileModel).find({ _id: trusted({ $in: unique }) }).select('_id').lean()).map((d) => String(d._id)));
   const missing = [...bad.map((v) => String(v).slice(0, 30)), ...unique.filter((u) => !found.has(String(u))).map(String)];
   if (missing.length) throw new ValidationError('Some fields need attention.', { [field]: `No ${what} has ${missing.length > 1 ? 'these ids' : 'this id'}: ${missing.join(', ')}.` });

@@ -16,6 +16,7 @@ import { ValidationError } from './errors';
 import { PermissionSetModel } from '../data/models';
 import { validateAndSave } from './save';
 import { inviteNewUser } from './invitations';
+import { isObjectIdString } from '../shared/ids';
 
 export async function userDetails(userId: string, actor: Actor) {
   const user = await loadUserFor('view', userId, { actor, via: 'admin' });
@@ -96,7 +97,7 @@ export interface NewInternalUser { firstName: string; lastName: string; email: s
  */
 export async function createInternalUser(input: NewInternalUser, ctx: RequestContext & { actor: Actor }) {
   assertUserAdministrator(ctx.actor);
-  const profile = /^[0-9a-f]{24}$/i.test(input.profileId) ? await ProfileModel.findById(input.profileId).lean() : null;
+  const profile = isObjectIdString(input.profileId) ? await ProfileModel.findById(input.profileId).lean() : null;
   if (!profile || profile.userType !== 'internal') throw new ValidationError('Some fields need attention.', { profileId: 'Choose an internal profile.' });
   // No password is chosen for them: they get a set-password invitation by mail (no temporary secret to hand over).
   const user = await createUser({ ...input, username: input.username || input.email, profileId: profile._id, contactId: null }, ctx);
@@ -127,7 +128,7 @@ export async function externalUserSites(actor: Actor) {
  */
 export async function createExternalUser(input: NewExternalUser, ctx: RequestContext & { actor: Actor }) {
   assertUserAdministrator(ctx.actor);
-  const site = /^[0-9a-f]{24}$/i.test(input.siteId) ? await SiteModel.findById(input.siteId).lean() : null;
+  const site = isObjectIdString(input.siteId) ? await SiteModel.findById(input.siteId).lean() : null;
   if (!site) throw new ValidationError('Some fields need attention.', { siteId: 'Choose the site the user signs in on.' });
   const { profile, license } = await contactlessProfileOf(site, `The site ${site.name} has no External Identity registration profile; choose one in its Login & Registration settings first.`);
   assertCanManage(ctx.actor, { userType: profile.userType, contact: null }, 'create');

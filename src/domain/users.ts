@@ -14,6 +14,7 @@ import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from 
 import { hashPassword, passwordProblem } from './passwords';
 import { assertCanManage } from './permissions';
 import { assertCanAssign } from '../access';
+import { parseIdField, parseIdOr404 } from '../shared/ids';
 
 export interface NewUserInput {
   firstName?: string;
@@ -61,12 +62,6 @@ export function withSuffix(nickname: string): string {
 
 export function normaliseUsername(value: string): string {
   return value.trim().toLowerCase();
-}
-
-function toObjectId(value: Types.ObjectId | string, field: string): Types.ObjectId {
-  if (value instanceof Types.ObjectId) return value;
-  if (typeof value === 'string' && Types.ObjectId.isValid(value) && /^[0-9a-f]{24}$/i.test(value)) return new Types.ObjectId(value);
-  throw new ValidationError('Some fields need attention.', { [field]: 'Use a valid id.' });
 }
 
 export function fieldErrorsOf(err: MongooseError.ValidationError): FieldErrors {
@@ -120,13 +115,13 @@ export interface PreparedUser {
  * and the fields pass the schema. Shared by createUser and the bulk importer (src/domain/bulk-import.ts).
  */
 export async function prepareUser(input: NewUserInput, ctx: RequestContext, lookups: UserLookups = databaseLookups): Promise<PreparedUser> {
-  const profile = await lookups.profile(toObjectId(input.profileId, 'profileId'));
+  const profile = await lookups.profile(parseIdField(input.profileId, 'profileId'));
   if (!profile) throw new ValidationError('Some fields need attention.', { profileId: 'No profile has this id.' });
   const license = await lookups.license(profile.license);
   if (!license) throw new ValidationError('Some fields need attention.', { profileId: "This profile's license no longer exists." });
 
   let contactAccount: Types.ObjectId | null = null;
-  const contactId = input.contactId ? toObjectId(input.contactId, 'contactId') : null;
+  const contactId = input.contactId ? parseIdField(input.contactId, 'contactId') : null;
   if (contactId) {
     const contact = await lookups.contact(contactId);
     if (!contact) throw new ValidationError('Some fields need attention.', { contactId: 'No contact has this id.' });
@@ -161,7 +156,7 @@ export async function prepareUser(input: NewUserInput, ctx: RequestContext, look
     license: license._id,
     userType: profile.userType,
     contact: contactId,
-    site: input.siteId ? toObjectId(input.siteId, 'siteId') : null,
+    site: input.siteId ? parseIdField(input.siteId, 'siteId') : null,
     isActive: input.isActive ?? true,
     usernameAsSent: input.usernameAsSent ?? null,
     scimExternalIds: input.externalId && input.externalIdOwner ? [{ owner: input.externalIdOwner, value: input.externalId }] : [],
@@ -238,7 +233,7 @@ async function insertWithUniqueNickname(user: UserDoc, derived: boolean): Promis
 }
 
 export async function findUserOr404(id: string | Types.ObjectId): Promise<UserDoc> {
-  const user = typeof id === 'string' && !/^[0-9a-f]{24}$/i.test(id) ? null : await UserModel.findById(id);
+  const user = await UserModel.findById(parseIdOr404(id, 'No user has this id.'));
   if (!user) throw new NotFoundError('No user has this id.');
   return user;
 }

@@ -30,6 +30,7 @@ import { assertCanManage, type UserOperation } from '../../domain/permissions';
 import { canActOnUser, canGrant } from '../../access';
 import type { Actor } from '../../domain/actor';
 import type { ManagedUser } from '../../domain/permissions';
+import { isObjectIdString } from '../../shared/ids';
 
 /** Licenses in price order, cheapest first (the seeded community licenses; others after, by name). */
 const LICENSE_ORDER: string[] = [LICENSE_NAMES.customerCommunity, LICENSE_NAMES.customerCommunityPlus, LICENSE_NAMES.partnerCommunity];
@@ -256,7 +257,7 @@ export function adminUsersRouter(): Router {
   router.post(`${ADMIN.users}/:id/associate`, action(async (req, res) => {
     const contactId = field(req, 'contactId');
     await associateContact(String(req.params.id), contactId, ctxOf(req, res));
-    const contact = /^[0-9a-f]{24}$/i.test(contactId) ? await ContactModel.findById(contactId).lean() : null;
+    const contact = isObjectIdString(contactId) ? await ContactModel.findById(contactId).lean() : null;
     return `Contact associated with the user${contact ? `: ${`${contact.firstName} ${contact.lastName}`.trim()}` : ''}. Next: choose a license.`;
   }));
 

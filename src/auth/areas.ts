@@ -11,8 +11,9 @@ import { UserModel, type UserDoc } from '../data/models';
 import { sessionCookieOf } from './session';
 import { loginAsStillAllowed } from '../domain/login-as';
 import type { SelfOrigin } from '../domain/actor';
+import type { Area } from '../shared/area';
 
-export type Area = 'site' | 'admin';
+export type { Area };
 
 export interface AreaSession {
   userId: string;

@@ -14,6 +14,7 @@ import { trusted, Types } from 'mongoose';
 import { UserModel, type User, type UserType } from './models';
 import { prefixEnd, queryWords } from './search-terms';
 import { parseIdField, toObjectId } from '../shared/ids';
+import { normaliseUsername } from '../shared/username';
 
 export interface UserFilters {
   /** Words, each a prefix of a word of the first or last name, the email, username or nickname (case and accents ignored). */
@@ -70,7 +71,7 @@ export function buildUserFilter(f: UserFilters, scope: UserScope | null): Record
       and.push({ searchTerms: trusted(end ? { $elemMatch: { $gte: word, $lt: end } } : { $regex: new RegExp(`^${escapeRegex(word)}`) }) });
     }
   }
-  if (f.username) and.push({ username: f.username.trim().toLowerCase() });
+  if (f.username) and.push({ username: normaliseUsername(f.username) });
   if (f.email) and.push({ email: f.email.trim().toLowerCase() });
   if (f.contactless === true) and.push({ contact: null });
   if (f.contactless === false) and.push({ contact: trusted({ $ne: null }) });

@@ -6,19 +6,19 @@
 import { UserModel, LoginEventModel, type UserDoc } from '../data/models';
 import { AuthenticationError } from './errors';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
-import { normaliseUsername } from './users';
+import { normaliseUsername } from '../shared/username';
 import { isSiteMember } from './site-access';
 import { lifecycleSettings } from './lifecycle-settings';
+import type { Area } from '../shared/area';
+import { DEFAULT_LOGIN_HISTORY_DAYS } from '../config';
 
-const historyExpiry = (at: Date) => new Date(at.getTime() + (lifecycleSettings().loginHistoryDays ?? 180) * 24 * 3_600_000);
-
-export type SignInArea = 'site' | 'admin';
+const historyExpiry = (at: Date) => new Date(at.getTime() + (lifecycleSettings().loginHistoryDays ?? DEFAULT_LOGIN_HISTORY_DAYS) * 24 * 3_600_000);
 
 /**
  * `site`: for the site area, the site signed in to; a user who is not a member of it gets the same
  * AuthenticationError as a wrong password, so the page tells nothing about who has an account.
  */
-export async function verifyCredentials(username: string, password: string, area: SignInArea, site?: Parameters<typeof isSiteMember>[0] | null): Promise<UserDoc> {
+export async function verifyCredentials(username: string, password: string, area: Area, site?: Parameters<typeof isSiteMember>[0] | null): Promise<UserDoc> {
   const user = await UserModel.findOne({ username: normaliseUsername(username) }).select('+passwordHash');
   if (!user || !user.passwordHash) {
     await verifyAgainstDummy(password);
@@ -35,7 +35,7 @@ export async function verifyCredentials(username: string, password: string, area
 }
 
 /** Marks a successful sign-in: last login time and a login history entry. */
-export async function recordLogin(user: UserDoc, area: 'site' | 'admin' | 'login-as', ip: string | undefined, userAgent: string | undefined): Promise<void> {
+export async function recordLogin(user: UserDoc, area: Area | 'login-as', ip: string | undefined, userAgent: string | undefined): Promise<void> {
   const at = new Date();
   // Two independent writes: sent together, so the sign-in waits for one round trip, not two.
   await Promise.all([
@@ -49,7 +49,7 @@ export async function recordLogin(user: UserDoc, area: 'site' | 'admin' | 'login
  * with `user` null otherwise. Both cases do the same work (one lookup, one insert), so the time a refusal
  * takes does not tell whether the username exists.
  */
-export async function recordFailedLogin(username: string, area: 'site' | 'admin', ip: string | undefined, userAgent: string | undefined): Promise<void> {
+export async function recordFailedLogin(username: string, area: Area, ip: string | undefined, userAgent: string | undefined): Promise<void> {
   const name = normaliseUsername(username).slice(0, 200);
   const user = await UserModel.findOne({ username: name }).select('_id').lean();
   const at = new Date();

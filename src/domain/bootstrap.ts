@@ -10,6 +10,7 @@ import { PROFILE_NAMES } from '../data/seed';
 import { systemContext } from './actor';
 import { ConflictError, NotFoundError } from './errors';
 import { createUser } from './users';
+import { normaliseUsername } from '../shared/username';
 
 export const SETUP_TOKEN_TTL_MS = 60 * 60 * 1000;
 
@@ -27,7 +28,7 @@ export async function administratorExists(): Promise<boolean> {
 
 /** Creates a System Administrator; with `onlyIfMissing`, an existing username is left untouched. */
 export async function createAdministrator(input: NewAdminInput, opts: { onlyIfMissing?: boolean } = {}): Promise<UserDoc | null> {
-  const username = input.username.trim().toLowerCase();
+  const username = normaliseUsername(input.username);
   if (opts.onlyIfMissing && (await UserModel.exists({ username }))) return null;
   const profile = await ProfileModel.findOne({ name: PROFILE_NAMES.systemAdministrator }).lean();
   if (!profile) throw new NotFoundError('The System Administrator profile is missing; start the portal once to seed it.');

@@ -19,6 +19,7 @@ import { hashPassword, passwordProblem } from './passwords';
 import { lifecycleSettings } from './lifecycle-settings';
 import { homeAreaOf, linkUrl, type LinkArea } from './links';
 import { consumeToken, describeDuration, issueToken, peekToken, releaseToken, revokeOutstandingLinks, type TokenHolder } from './tokens';
+import type { Area } from '../shared/area';
 
 const displayName = (u: Pick<UserDoc, 'firstName' | 'lastName'>) => (u.firstName || u.lastName || 'there').trim();
 
@@ -59,7 +60,7 @@ async function mailPasswordLink(user: UserDoc, purpose: 'reset' | 'invite', ttl:
 export type PasswordLinkPurpose = 'reset' | 'invite';
 
 /** Checks a reset or invitation link before its form is shown; staff-only in the admin area. */
-export async function checkPasswordLink(purpose: PasswordLinkPurpose, token: unknown, area: 'site' | 'admin', now: Date = new Date()): Promise<TokenHolder> {
+export async function checkPasswordLink(purpose: PasswordLinkPurpose, token: unknown, area: Area, now: Date = new Date()): Promise<TokenHolder> {
   const holder = await peekToken(purpose, token, now);
   if (area === 'admin' && holder.user.userType !== 'internal') throw new InvalidLinkError('invalid', 'This link is not valid here. Open it from the mail you received.');
   return holder;
@@ -74,7 +75,7 @@ export async function setPasswordWithLink(
   purpose: PasswordLinkPurpose,
   token: unknown,
   password: string,
-  opts: { area: 'site' | 'admin'; ip?: string; now?: Date },
+  opts: { area: Area; ip?: string; now?: Date },
 ): Promise<UserDoc> {
   const now = opts.now ?? new Date();
   const holder = await checkPasswordLink(purpose, token, opts.area, now);

@@ -5,7 +5,7 @@
  * request (src/auth/areas.ts).
  */
 import { LoginEventModel, UserModel, type UserDoc } from '../data/models';
-import { endAllUserSessions, endUserSession, findUserSessions, type SessionArea } from '../data/sessions';
+import { endAllUserSessions, endUserSession, findUserSessions } from '../data/sessions';
 import { selfContext, type Actor, type Origin, type RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { NotFoundError } from './errors';
@@ -13,10 +13,11 @@ import { loadForOperation } from './qualification';
 import { describeUserAgent } from './user-agent';
 import { lifecycleSettings } from './lifecycle-settings';
 import { revokeOutstandingLinks } from './tokens';
+import type { Area } from '../shared/area';
 
 export interface SessionView {
   id: string;
-  area: SessionArea;
+  area: Area;
   device: string;
   ip: string | null;
   signedInAt: Date;
@@ -47,7 +48,7 @@ export async function historyOf(userId: UserDoc['_id'], limit = 50) {
 }
 
 /** The user ends one of their own sessions (not a Login As session an admin holds). */
-export async function endOwnSession(user: UserDoc, sessionId: string, area: SessionArea, origin?: Origin): Promise<void> {
+export async function endOwnSession(user: UserDoc, sessionId: string, area: Area, origin?: Origin): Promise<void> {
   if (typeof sessionId !== 'string' || sessionId.length > 200 || !(await endUserSession(sessionId, area, String(user._id)))) {
     throw new NotFoundError('That session has already ended.');
   }

@@ -15,6 +15,7 @@ import { hashPassword, passwordProblem } from './passwords';
 import { assertCanManage } from './permissions';
 import { assertCanAssign } from '../access';
 import { parseIdField, parseIdOr404 } from '../shared/ids';
+import { normaliseUsername } from '../shared/username';
 
 export interface NewUserInput {
   firstName?: string;
@@ -60,9 +61,8 @@ export function withSuffix(nickname: string): string {
   return `${nickname.slice(0, 32)}${crypto.randomInt(1000, 10000)}`;
 }
 
-export function normaliseUsername(value: string): string {
-  return value.trim().toLowerCase();
-}
+/** Re-exported: the rule lives in src/shared/username.ts so throttling and search need not load this module. */
+export { normaliseUsername };
 
 export function fieldErrorsOf(err: MongooseError.ValidationError): FieldErrors {
   return Object.fromEntries(Object.entries(err.errors).map(([path, e]) => [path, e.message]));

@@ -16,6 +16,7 @@ import { ScimRequestError } from './scim-error';
 import { SCIM } from './schemas';
 import { externalIdOf } from '../../domain/external-ids';
 import { OBJECT_ID_PATTERN } from '../../shared/ids';
+import { normaliseUsername } from '../../shared/username';
 
 export const toScimLocale = (v: string | null | undefined) => (v ? v.replace('_', '-') : undefined);
 export const fromScimLocale = (v: string | undefined) => (v ? v.replace('-', '_') : undefined);
@@ -24,7 +25,7 @@ export interface Names { profiles: Map<string, string>; licenses: Map<string, st
 
 /** The userName as the client sent it, unless the username changed elsewhere since. */
 function userNameOf(u: UserDoc): string {
-  return u.usernameAsSent && u.usernameAsSent.toLowerCase() === u.username ? u.usernameAsSent : u.username;
+  return u.usernameAsSent && normaliseUsername(u.usernameAsSent) === u.username ? u.usernameAsSent : u.username;
 }
 
 /** `client`: the caller (the API token's admin); externalId is shown to the client that set it only. */
@@ -157,7 +158,7 @@ export function resourceToChanges(wanted: ScimUserBody, user: UserDoc, client: T
   const ownExternalId = externalIdOf(user.scimExternalIds, client);
   const wantedExternalId = wanted.externalId ?? (how === 'PUT' ? ownExternalId : null);
   const target: Partial<UserEdits> = {
-    username: wanted.userName.toLowerCase(),
+    username: normaliseUsername(wanted.userName),
     usernameAsSent: wanted.userName,
     firstName: wanted.name?.givenName ?? '',
     lastName: wanted.name!.familyName!,

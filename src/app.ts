@@ -27,6 +27,7 @@ import { apiRouter } from './api';
 import { scimRouter } from './api/scim';
 import type { AppDeps } from './web/deps';
 import { setLifecycleSettings } from './domain/lifecycle-settings';
+import { MSG } from './shared/messages';
 
 export const ROOT_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
@@ -113,7 +114,7 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   app.use(adminRouter(deps));
   app.use(siteRouter(deps));
 
-  app.use((_req, _res, next) => next(new NotFoundError('There is nothing at this address.')));
+  app.use((_req, _res, next) => next(new NotFoundError(MSG.nothingHere)));
   app.use(errorWriter({ isDevelopment: config.env === 'development' }));
   return app;
 }

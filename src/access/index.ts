@@ -24,6 +24,7 @@ import {
 } from '../domain/permissions';
 import { assertCanGrant, assertNotAbove, canActOn, lacking, type Grants } from './grants';
 import { parseIdOr404 } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 export { assertCanGrant, assertNotAbove, canActOn, canGrant, lacking } from './grants';
 
@@ -42,8 +43,8 @@ export async function managedView(user: Pick<UserDoc, 'userType' | 'contact'>): 
 }
 
 async function findUser(userId: string | Types.ObjectId): Promise<UserDoc> {
-  const user = await UserModel.findById(parseIdOr404(userId, 'No user has this id.'));
-  if (!user) throw new NotFoundError('No user has this id.');
+  const user = await UserModel.findById(parseIdOr404(userId, MSG.noUser));
+  if (!user) throw new NotFoundError(MSG.noUser);
   return user;
 }
 

@@ -9,15 +9,16 @@ import type { LoginThrottle } from './throttle';
 import { recordFailedLogin, recordLogin } from '../domain/authentication';
 import { AuthenticationError, ValidationError } from '../domain/errors';
 import type { UserDoc } from '../data/models';
+import { MSG } from '../shared/messages';
 
 /** Reads exactly a username and a password as strings; anything else (objects, arrays) is refused. */
 export function readCredentials(body: unknown): { username: string; password: string } {
   const b = (body ?? {}) as Record<string, unknown>;
   const fields: Record<string, string> = {};
   if (typeof b.username !== 'string' || !b.username.trim()) fields.username = 'Enter your username.';
-  else if (b.username.length > 254) fields.username = 'Use at most 254 characters.';
+  else if (b.username.length > 254) fields.username = MSG.atMostCharacters(254);
   if (typeof b.password !== 'string' || !b.password) fields.password = 'Enter your password.';
-  else if (b.password.length > 1024) fields.password = 'Use at most 1024 characters.';
+  else if (b.password.length > 1024) fields.password = MSG.atMostCharacters(1024);
   if (Object.keys(fields).length) throw new ValidationError('Enter your username and password.', fields);
   return { username: (b.username as string).trim(), password: b.password as string };
 }

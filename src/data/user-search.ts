@@ -15,6 +15,7 @@ import { UserModel, type User, type UserType } from './models';
 import { prefixEnd, queryWords } from './search-terms';
 import { parseIdField, toObjectId } from '../shared/ids';
 import { normaliseUsername } from '../shared/username';
+import { MSG } from '../shared/messages';
 
 export interface UserFilters {
   /** Words, each a prefix of a word of the first or last name, the email, username or nickname (case and accents ignored). */
@@ -59,7 +60,7 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: Types.Objec
 }
 
 function oid(value: string, field: string): Types.ObjectId {
-  return parseIdField(value, field, 'Use a valid id.', 'Some filters need attention.');
+  return parseIdField(value, field, MSG.useValidId, 'Some filters need attention.');
 }
 
 export function buildUserFilter(f: UserFilters, scope: UserScope | null): Record<string, unknown> {

@@ -12,6 +12,7 @@ import { recheckPassword, type PasswordRecheckThrottle } from './password-rechec
 import { conflictFor } from './users';
 import { revokeOutstandingLinks } from './tokens';
 import { validateAndSave } from './save';
+import { MSG } from '../shared/messages';
 
 export interface ProfileChanges {
   firstName: string;
@@ -39,12 +40,12 @@ export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, o
 export async function changeOwnPassword(userId: UserDoc['_id'], current: string, next: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<UserDoc> {
   assertOwnerPresent(origin, 'Changing the password');
   const user = await UserModel.findById(userId).select('+passwordHash');
-  if (!user) throw new ValidationError('Some fields need attention.', { currentPassword: 'Sign in again.' });
+  if (!user) throw new ValidationError(MSG.fieldsNeedAttention, { currentPassword: 'Sign in again.' });
   if (!(await recheckPassword(user._id, current, recheck))) {
-    throw new ValidationError('Some fields need attention.', { currentPassword: 'Your current password is not correct.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { currentPassword: MSG.currentPasswordWrong });
   }
   const problem = passwordProblem(next, [user.firstName, user.lastName, user.email, user.username]);
-  if (problem) throw new ValidationError('Some fields need attention.', { newPassword: problem });
+  if (problem) throw new ValidationError(MSG.fieldsNeedAttention, { newPassword: problem });
   const updated = await UserModel.findOneAndUpdate(
     { _id: user._id },
     { $set: { passwordHash: await hashPassword(next), passwordChangedAt: new Date() }, $inc: { sessionEpoch: 1 } },

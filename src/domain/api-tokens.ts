@@ -11,6 +11,7 @@ import { recordAudit } from './audit';
 import { NotFoundError, ValidationError } from './errors';
 import { assertPermission } from './permissions';
 import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 export const TOKEN_PREFIX = 'ipt_';
 export const LAST_USED_RESOLUTION_MS = 60_000;
@@ -18,8 +19,8 @@ const sha256 = (value: string) => crypto.createHash('sha256').update(value).dige
 
 export async function createApiToken(name: unknown, ctx: RequestContext & { actor: Actor }): Promise<{ token: string; record: ApiTokenDoc }> {
   assertPermission(ctx.actor, 'manageApiTokens');
-  if (typeof name !== 'string' || !name.trim()) throw new ValidationError('Some fields need attention.', { name: 'Name the token, e.g. "CRM sync".' });
-  if (name.length > 80) throw new ValidationError('Some fields need attention.', { name: 'Use at most 80 characters.' });
+  if (typeof name !== 'string' || !name.trim()) throw new ValidationError(MSG.fieldsNeedAttention, { name: 'Name the token, e.g. "CRM sync".' });
+  if (name.length > 80) throw new ValidationError(MSG.fieldsNeedAttention, { name: MSG.atMostCharacters(80) });
   const token = TOKEN_PREFIX + crypto.randomBytes(32).toString('base64url');
   const record = await ApiTokenModel.create({ name: name.trim(), prefix: token.slice(0, 10), hash: sha256(token), createdBy: ctx.actor.id });
   await recordAudit(ctx, { action: 'api_token.created', target: { type: 'ApiToken', id: record._id, label: record.name } });

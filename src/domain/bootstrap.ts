@@ -11,6 +11,7 @@ import { systemContext } from './actor';
 import { ConflictError, NotFoundError } from './errors';
 import { createUser } from './users';
 import { normaliseUsername } from '../shared/username';
+import { MSG } from '../shared/messages';
 
 export const SETUP_TOKEN_TTL_MS = 60 * 60 * 1000;
 
@@ -65,7 +66,7 @@ export async function setupTokenIsValid(token: unknown, now: Date = new Date()):
  */
 export async function completeSetup(token: unknown, input: NewAdminInput, now: Date = new Date()): Promise<UserDoc> {
   if (typeof token !== 'string' || !(await setupTokenIsValid(token, now))) {
-    throw new NotFoundError('This setup link is invalid, used or expired. Restart the portal to print a new one.');
+    throw new NotFoundError(MSG.setupLinkInvalid);
   }
   if (await administratorExists()) throw new ConflictError('An administrator already exists; sign in instead.', {}, 'already_set_up');
   const claimed = await SetupTokenModel.updateOne({ hash: sha256(token), usedAt: null }, { $set: { usedAt: now } });

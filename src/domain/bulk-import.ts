@@ -23,6 +23,7 @@ import { ConflictError, isDomainError, type FieldErrors } from './errors';
 import { recordAudits } from './audit';
 import { conflictFor, deriveNickname, prepareUser, userCreatedEntry, withSuffix, type NewUserInput, type PreparedUser, type UserLookups } from './users';
 import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 export interface BulkUserRow {
   /** The id the user gets; chosen when the row was stored, so a retry recognises its own user. */
@@ -184,7 +185,7 @@ export async function createUsersInBulk(rows: BulkUserRow[], ctx: RequestContext
     try {
       const prepared = await prepareUser(input, ctx, lookups);
       if (Object.keys(prepared.fields).length) {
-        results[i] = { ok: false, code: 'validation_failed', message: 'Some fields need attention.', fields: prepared.fields };
+        results[i] = { ok: false, code: 'validation_failed', message: MSG.fieldsNeedAttention, fields: prepared.fields };
         continue;
       }
       prepared.user._id = userId;

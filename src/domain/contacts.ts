@@ -7,11 +7,12 @@ import { AccountModel, ContactModel, UserModel } from '../data/models';
 import { ForbiddenError, NotFoundError } from './errors';
 import { assertUserAdministrator, isDelegatedAdmin } from './permissions';
 import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 export async function viewContact(id: string, actor: Actor) {
   assertUserAdministrator(actor);
   const contact = isObjectIdString(id) ? await ContactModel.findById(id).lean() : null;
-  if (!contact) throw new NotFoundError('No contact has this id.');
+  if (!contact) throw new NotFoundError(MSG.noContact);
   const inDelegatedScope = isDelegatedAdmin(actor) && actor.delegatedAccountIds.some((a) => a.equals(contact.account));
   if (!actor.permissions.manageInternalUsers && !inDelegatedScope) {
     throw new ForbiddenError('Reading contacts needs the Manage Internal Users permission.', 'manageInternalUsers');

@@ -14,6 +14,7 @@ import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { assertPermission } from './permissions';
 import { assertCanGrant } from '../access';
 import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 const DELEGATED_RIGHTS = { manageCustomerUsers: true, manageExternalUsers: true } as const;
 
@@ -63,7 +64,7 @@ async function findGroup(id: string) {
 export async function saveGroupName(id: string | null, name: string, ctx: RequestContext & { actor: Actor }) {
   assertPermission(ctx.actor, 'manageInternalUsers');
   const trimmed = name.trim();
-  if (!trimmed) throw new ValidationError('Some fields need attention.', { name: 'Name the group.' });
+  if (!trimmed) throw new ValidationError(MSG.fieldsNeedAttention, { name: MSG.nameTheGroup });
   try {
     const group = id ? await findGroup(id) : new DelegatedAdminGroupModel({ name: trimmed, members: [], accounts: [] });
     const before = id ? { name: group.name } : undefined;
@@ -80,16 +81,16 @@ export async function saveGroupName(id: string | null, name: string, ctx: Reques
 /** The member or account to add, checked: an eligible internal user, or an existing account. */
 async function eligible(part: GroupPart, id: string): Promise<{ _id: Types.ObjectId; label: string }> {
   const field = part === 'members' ? 'userId' : 'accountId';
-  if (!isObjectIdString(id)) throw new ValidationError('Some fields need attention.', { [field]: part === 'members' ? 'Choose a user from the search results.' : 'Choose an account from the search results.' });
+  if (!isObjectIdString(id)) throw new ValidationError(MSG.fieldsNeedAttention, { [field]: part === 'members' ? 'Choose a user from the search results.' : 'Choose an account from the search results.' });
   if (part === 'accounts') {
     const account = await AccountModel.findById(id).select('name').lean();
-    if (!account) throw new ValidationError('Some fields need attention.', { accountId: 'No account has this id; search again.' });
+    if (!account) throw new ValidationError(MSG.fieldsNeedAttention, { accountId: 'No account has this id; search again.' });
     return { _id: account._id, label: account.name };
   }
   const user = await UserModel.findById(id).select('username userType profile').lean();
   const admins = await adminProfileIds();
   if (!user || user.userType !== 'internal' || admins.some((p) => p.equals(user.profile))) {
-    throw new ValidationError('Some fields need attention.', { userId: 'Only internal users without Manage Internal Users can be members.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { userId: 'Only internal users without Manage Internal Users can be members.' });
   }
   return { _id: user._id, label: user.username };
 }

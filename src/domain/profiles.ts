@@ -22,6 +22,7 @@ import { assertCanChangeGrant, holdersOfProfile } from '../access';
 import { parsePermissionNames, permissionNames } from './permission-names';
 import { concurrentChange } from './permission-sets';
 import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 const STANDARD = new Set<string>(Object.values(PROFILE_NAMES));
 
@@ -45,7 +46,7 @@ export async function listProfiles(actor: Actor) {
 export async function findProfile(id: string, actor: Actor) {
   assertAnyPermission(actor, ['manageProfiles', 'manageInternalUsers', 'manageSites']);
   const profile = isObjectIdString(id) ? await ProfileModel.findById(id).lean() : null;
-  if (!profile) throw new NotFoundError('No profile has this id.');
+  if (!profile) throw new NotFoundError(MSG.noProfile);
   const [license, users] = await Promise.all([LicenseModel.findById(profile.license).lean(), UserModel.countDocuments({ profile: profile._id })]);
   return { profile, license, users, standard: STANDARD.has(profile.name) };
 }
@@ -58,11 +59,11 @@ export function userTypesFor(license: Pick<License, 'userType' | 'requiresContac
 
 async function licenseAndType(licenseId: string, userType: string | undefined) {
   const license = isObjectIdString(licenseId) ? await LicenseModel.findById(licenseId).lean() : null;
-  if (!license) throw new ValidationError('Some fields need attention.', { licenseId: 'Choose a license.' });
+  if (!license) throw new ValidationError(MSG.fieldsNeedAttention, { licenseId: 'Choose a license.' });
   const allowed = userTypesFor(license);
   const type = (userType || allowed[0]) as UserType;
   if (!allowed.includes(type)) {
-    throw new ValidationError('Some fields need attention.', {
+    throw new ValidationError(MSG.fieldsNeedAttention, {
       userType: `The ${license.name} license is for ${allowed.join(' or ')} users; a ${type} profile can't use it.`,
     });
   }
@@ -70,15 +71,15 @@ async function licenseAndType(licenseId: string, userType: string | undefined) {
 }
 
 function validName(name: unknown): string {
-  if (typeof name !== 'string' || !name.trim()) throw new ValidationError('Some fields need attention.', { name: 'Name the profile.' });
-  if (name.trim().length > 80) throw new ValidationError('Some fields need attention.', { name: 'Use at most 80 characters.' });
+  if (typeof name !== 'string' || !name.trim()) throw new ValidationError(MSG.fieldsNeedAttention, { name: 'Name the profile.' });
+  if (name.trim().length > 80) throw new ValidationError(MSG.fieldsNeedAttention, { name: MSG.atMostCharacters(80) });
   return name.trim();
 }
 
 function checkedPermissions(value: unknown, userType: UserType) {
   const permissions = parsePermissionNames(value);
   if (userType !== 'internal' && permissionNames(permissions).length) {
-    throw new ValidationError('Some fields need attention.', { permissions: 'Administrative permissions belong to internal profiles; external users never sign in to the admin area.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { permissions: 'Administrative permissions belong to internal profiles; external users never sign in to the admin area.' });
   }
   return permissions;
 }
@@ -131,7 +132,7 @@ export async function updateProfile(id: string, input: Partial<ProfileInput> & {
   const { profile, users, standard } = await findProfile(id, ctx.actor);
   const version = Number(input.version);
   if (input.version === undefined || input.version === '' || !Number.isInteger(version)) {
-    throw new ValidationError('Some fields need attention.', { version: 'Send the version you read (an integer).' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { version: MSG.sendVersion });
   }
   const set: Record<string, unknown> = {};
   if (input.name !== undefined && input.name.trim() !== profile.name) {
@@ -191,7 +192,7 @@ export async function deleteProfile(id: string, ctx: RequestContext & { actor: A
   }
   // Deleted only while still unused: a user given this profile meanwhile keeps it valid.
   const res = await ProfileModel.deleteOne({ _id: profile._id });
-  if (res.deletedCount !== 1) throw new NotFoundError('No profile has this id.');
+  if (res.deletedCount !== 1) throw new NotFoundError(MSG.noProfile);
   if (await UserModel.exists({ profile: profile._id })) {
     await ProfileModel.create(profile);
     throw new ConflictError('A user was given this profile meanwhile; it was not deleted.', {}, 'in_use');

@@ -20,6 +20,7 @@ import { recordAudit } from './audit';
 import { scopeFor } from './user-directory';
 import { assertUserAdministrator } from './permissions';
 import { isObjectIdString, toObjectId } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 export const SCIM_CONTACT_REQUIRED =
   'SCIM does not support creating contactless users: a contact is required. Send contactId, or accountId or accountName (and optionally contact details), in the extension schema.';
@@ -39,7 +40,7 @@ export async function provisionUser(input: NewUserInput, contact: { contactId?: 
   // Staff are managed in the admin area only: provisioning never makes an internal user (nor gives one a contact).
   const profile = isObjectIdString(String(input.profileId)) ? await ProfileModel.findById(input.profileId).select('userType').lean() : null;
   if (profile?.userType === 'internal') {
-    throw new ValidationError('Some fields need attention.', { profileId: 'SCIM provisions customer and partner users only; internal users are managed in the admin area.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { profileId: 'SCIM provisions customer and partner users only; internal users are managed in the admin area.' });
   }
   if (!contact) throw new ConflictError(SCIM_CONTACT_REQUIRED, { contactId: 'A contact is required.' }, 'contact_required');
   if ('contactId' in contact && contact.contactId) return createUser({ ...input, contactId: contact.contactId }, ctx);
@@ -75,7 +76,7 @@ async function provisionableFilter(actor: Actor, filters: UserFilters, extra: Re
 export async function findProvisionableUser(id: string, actor: Actor): Promise<UserDoc> {
   const oid = toObjectId(id);
   const user = oid ? await UserModel.findOne(await provisionableFilter(actor, {}, [{ _id: oid }])) : null;
-  if (!user) throw new NotFoundError('No user has this id.');
+  if (!user) throw new NotFoundError(MSG.noUser);
   return user;
 }
 

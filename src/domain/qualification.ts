@@ -16,6 +16,7 @@ import { assertCanAssign, loadUserFor, managedView, type UserOperation } from '.
 import { withNoLockOut } from './lockout';
 import { fieldErrorsOf, findUserOr404 } from './users';
 import { parseIdField } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 export interface ContactInput {
   firstName?: string;
@@ -46,10 +47,10 @@ function label(user: UserDoc) {
 export async function prepareContact(input: ContactInput): Promise<{ contact: ContactDoc; account: AccountDoc; existingAccount: boolean }> {
   const accountName = input.accountName?.trim();
   if (!input.accountId && !accountName) {
-    throw new ValidationError('Some fields need attention.', { accountId: 'Choose an account or type the name of a new one.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { accountId: 'Choose an account or type the name of a new one.' });
   }
   const existingAccount = input.accountId ? await AccountModel.findById(parseIdField(input.accountId, 'accountId')) : null;
-  if (input.accountId && !existingAccount) throw new ValidationError('Some fields need attention.', { accountId: 'No account has this id.' });
+  if (input.accountId && !existingAccount) throw new ValidationError(MSG.fieldsNeedAttention, { accountId: 'No account has this id.' });
   const account = existingAccount ?? new AccountModel({ name: accountName });
 
   const contact = new ContactModel({
@@ -70,7 +71,7 @@ export async function prepareContact(input: ContactInput): Promise<{ contact: Co
     }
   }
   if ('name' in fields) Object.assign(fields, { accountName: (fields as Record<string, string>).name });
-  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
+  if (Object.keys(fields).length) throw new ValidationError(MSG.fieldsNeedAttention, fields);
   return { contact, account, existingAccount: Boolean(existingAccount) };
 }
 
@@ -107,7 +108,7 @@ async function associate(user: UserDoc, contactId: Types.ObjectId): Promise<void
     if (res.modifiedCount !== 1) throw new ConflictError('This user got a contact in the meantime.', {}, 'already_has_contact');
   } catch (err) {
     if (duplicateKeyField(err) === 'contact') {
-      throw new ConflictError('That contact already belongs to another user.', { contactId: 'That contact already belongs to another user.' }, 'contact_taken');
+      throw new ConflictError(MSG.contactTaken, { contactId: MSG.contactTaken }, 'contact_taken');
     }
     throw err;
   }
@@ -120,7 +121,7 @@ export async function associateContact(userId: string | Types.ObjectId, contactI
   if (user.userType === 'internal') throw new ConflictError('Internal users do not have contacts.', {}, 'internal_user');
   if (user.contact) throw new ConflictError('This user already has a contact.', {}, 'already_has_contact');
   const contact = await ContactModel.findById(parseIdField(contactId, 'contactId')).lean();
-  if (!contact) throw new ValidationError('Some fields need attention.', { contactId: 'No contact has this id.' });
+  if (!contact) throw new ValidationError(MSG.fieldsNeedAttention, { contactId: MSG.noContact });
   await associate(user, contact._id);
   await recordAudit(ctx, { action: 'user.contact_associated', target: label(user), before: { contact: null }, after: { contact: String(contact._id) } });
   return user;
@@ -150,9 +151,9 @@ async function switchProfile(user: UserDoc, profileId: Types.ObjectId, set: Reco
 
 async function loadProfileWithLicense(profileId: string | Types.ObjectId) {
   const profile = await ProfileModel.findById(parseIdField(profileId, 'profileId')).lean();
-  if (!profile) throw new ValidationError('Some fields need attention.', { profileId: 'No profile has this id.' });
+  if (!profile) throw new ValidationError(MSG.fieldsNeedAttention, { profileId: MSG.noProfile });
   const license = await LicenseModel.findById(profile.license).lean();
-  if (!license) throw new ValidationError('Some fields need attention.', { profileId: "This profile's license no longer exists." });
+  if (!license) throw new ValidationError(MSG.fieldsNeedAttention, { profileId: MSG.profileLicenseGone });
   return { profile, license };
 }
 
@@ -161,7 +162,7 @@ export async function upgradeUser(userId: string | Types.ObjectId, profileId: st
   const user = await loadForOperation(userId, ctx, 'changeLicense');
   const { profile, license } = await loadProfileWithLicense(profileId);
   if (!license.requiresContact || profile.userType === 'internal') {
-    throw new ValidationError('Some fields need attention.', { profileId: 'Choose a community profile whose license requires a contact.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { profileId: 'Choose a community profile whose license requires a contact.' });
   }
   if (ctx.actor) assertCanManage(ctx.actor, { userType: profile.userType, contact: user.contact ?? null }, 'changeLicense');
   assertCanAssign(ctx, profile, 'profile');
@@ -192,11 +193,11 @@ export async function downgradeUser(userId: string | Types.ObjectId, profileId: 
         break;
       }
     }
-    if (!chosen) throw new ValidationError('Some fields need attention.', { profileId: 'Choose an External Identity profile.' });
+    if (!chosen) throw new ValidationError(MSG.fieldsNeedAttention, { profileId: MSG.chooseExternalProfile });
   }
   const { profile, license } = chosen;
   if (license.requiresContact || profile.userType === 'internal') {
-    throw new ValidationError('Some fields need attention.', { profileId: 'Choose an External Identity profile (its license does not require a contact).' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { profileId: 'Choose an External Identity profile (its license does not require a contact).' });
   }
   if (ctx.actor) assertCanManage(ctx.actor, { userType: profile.userType, contact: null }, 'changeLicense');
   assertCanAssign(ctx, profile, 'profile');
@@ -240,7 +241,7 @@ export async function changeInternalProfile(userId: string | Types.ObjectId, pro
   }
   const { profile, license } = await loadProfileWithLicense(profileId);
   if (profile.userType !== 'internal') {
-    throw new ValidationError('Some fields need attention.', { profileId: 'Choose an internal profile: internal users never become external users.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { profileId: 'Choose an internal profile: internal users never become external users.' });
   }
   assertCanAssign(ctx, profile, 'profile');
   if (user.profile.equals(profile._id)) return user;

@@ -20,6 +20,7 @@ import { lifecycleSettings } from './lifecycle-settings';
 import { homeAreaOf, linkUrl, type LinkArea } from './links';
 import { consumeToken, describeDuration, issueToken, peekToken, releaseToken, revokeOutstandingLinks, type TokenHolder } from './tokens';
 import type { Area } from '../shared/area';
+import { MSG } from '../shared/messages';
 
 const displayName = (u: Pick<UserDoc, 'firstName' | 'lastName'>) => (u.firstName || u.lastName || 'there').trim();
 
@@ -81,7 +82,7 @@ export async function setPasswordWithLink(
   const holder = await checkPasswordLink(purpose, token, opts.area, now);
   const user = holder.user;
   const problem = passwordProblem(password, [user.firstName, user.lastName, user.email, user.username]);
-  if (problem) throw new ValidationError('Some fields need attention.', { password: problem });
+  if (problem) throw new ValidationError(MSG.fieldsNeedAttention, { password: problem });
   const passwordHash = await hashPassword(password);
   await consumeToken(purpose, holder, now);
   const updated = await UserModel.findOneAndUpdate(

@@ -13,6 +13,7 @@ import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { assertPermission } from './permissions';
 import { validateAndSave } from './save';
 import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 export interface SiteInput {
   name: string; slug: string; selfRegistrationEnabled: boolean; registrationProfileId: string;
@@ -55,7 +56,7 @@ export const DEFAULT_REGISTRATION_PROFILE = 'External Identity User';
 async function validProfile(id: string) {
   const allowed = await registrationProfiles();
   const found = id ? allowed.find((p) => String(p._id) === id) : allowed.find((p) => p.name === DEFAULT_REGISTRATION_PROFILE) ?? allowed[0];
-  if (!found) throw new ValidationError('Some fields need attention.', { registrationProfileId: 'Choose an External Identity profile.' });
+  if (!found) throw new ValidationError(MSG.fieldsNeedAttention, { registrationProfileId: MSG.chooseExternalProfile });
   return found;
 }
 
@@ -123,7 +124,7 @@ async function knownIds(model: typeof ProfileModel | typeof PermissionSetModel |
   const unique = [...new Set(list.filter((v): v is string => typeof v === 'string' && isObjectIdString(v)).map((v) => v.toLowerCase()))].map((v) => new Types.ObjectId(v));
   const found = new Set((await (model as typeof ProfileModel).find({ _id: trusted({ $in: unique }) }).select('_id').lean()).map((d) => String(d._id)));
   const missing = [...bad.map((v) => String(v).slice(0, 30)), ...unique.filter((u) => !found.has(String(u))).map(String)];
-  if (missing.length) throw new ValidationError('Some fields need attention.', { [field]: `No ${what} has ${missing.length > 1 ? 'these ids' : 'this id'}: ${missing.join(', ')}.` });
+  if (missing.length) throw new ValidationError(MSG.fieldsNeedAttention, { [field]: `No ${what} has ${missing.length > 1 ? 'these ids' : 'this id'}: ${missing.join(', ')}.` });
   return unique;
 }
 

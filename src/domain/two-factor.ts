@@ -17,6 +17,7 @@ import { ConflictError, ValidationError } from './errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
 import { loadForOperation } from './qualification';
 import { revokeOutstandingLinks } from './tokens';
+import { MSG } from '../shared/messages';
 
 export const ISSUER = 'Identity Portal';
 const RECOVERY_CODES = 10;
@@ -65,7 +66,7 @@ export async function confirmEnrolment(user: UserDoc, code: string, origin?: Ori
   if (current?.mfaEnabled) throw new ConflictError('Two-factor sign-in is already on.', {}, 'mfa_enabled');
   if (!pending) throw new ConflictError('Start the set-up again: no key is waiting for confirmation.', {}, 'mfa_not_started');
   const step = checkCode(pending, code.replace(/\s/g, ''), 0, now);
-  if (step === null) throw new ValidationError('Some fields need attention.', { code: 'That code is not correct. Enter the 6 digits your app shows now.' });
+  if (step === null) throw new ValidationError(MSG.fieldsNeedAttention, { code: 'That code is not correct. Enter the 6 digits your app shows now.' });
   const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
   const res = await UserModel.updateOne(
     { _id: user._id, mfaEnabled: false, 'mfa.pendingSecret': pending },
@@ -105,7 +106,7 @@ export async function mfaStatus(userId: UserDoc['_id']): Promise<{ enabled: bool
 export async function disableOwnMfa(user: UserDoc, password: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<void> {
   assertOwnerPresent(origin, 'Turning two-factor sign-in off');
   if (!(await recheckPassword(user._id, password, recheck))) {
-    throw new ValidationError('Some fields need attention.', { password: 'Your current password is not correct.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { password: MSG.currentPasswordWrong });
   }
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null } });
   await audit(user, origin, 'user.mfa_disabled');

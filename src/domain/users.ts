@@ -16,6 +16,7 @@ import { assertCanManage } from './permissions';
 import { assertCanAssign } from '../access';
 import { parseIdField, parseIdOr404 } from '../shared/ids';
 import { normaliseUsername } from '../shared/username';
+import { MSG } from '../shared/messages';
 
 export interface NewUserInput {
   firstName?: string;
@@ -76,7 +77,7 @@ export function conflictFor(field: string): ConflictError {
     return new ConflictError('That nickname is already taken.', { communityNickname: 'That nickname is already taken; choose another.' }, 'nickname_taken');
   }
   if (field === 'contact') {
-    return new ConflictError('That contact already belongs to another user.', { contactId: 'That contact already belongs to another user.' }, 'contact_taken');
+    return new ConflictError(MSG.contactTaken, { contactId: MSG.contactTaken }, 'contact_taken');
   }
   if (field === 'externalId' || field === 'scimExternalIds.owner') {
     return new ConflictError('Another user already has this externalId.', { externalId: 'Another user already has this externalId.' }, 'external_id_taken');
@@ -116,15 +117,15 @@ export interface PreparedUser {
  */
 export async function prepareUser(input: NewUserInput, ctx: RequestContext, lookups: UserLookups = databaseLookups): Promise<PreparedUser> {
   const profile = await lookups.profile(parseIdField(input.profileId, 'profileId'));
-  if (!profile) throw new ValidationError('Some fields need attention.', { profileId: 'No profile has this id.' });
+  if (!profile) throw new ValidationError(MSG.fieldsNeedAttention, { profileId: MSG.noProfile });
   const license = await lookups.license(profile.license);
-  if (!license) throw new ValidationError('Some fields need attention.', { profileId: "This profile's license no longer exists." });
+  if (!license) throw new ValidationError(MSG.fieldsNeedAttention, { profileId: MSG.profileLicenseGone });
 
   let contactAccount: Types.ObjectId | null = null;
   const contactId = input.contactId ? parseIdField(input.contactId, 'contactId') : null;
   if (contactId) {
     const contact = await lookups.contact(contactId);
-    if (!contact) throw new ValidationError('Some fields need attention.', { contactId: 'No contact has this id.' });
+    if (!contact) throw new ValidationError(MSG.fieldsNeedAttention, { contactId: MSG.noContact });
     contactAccount = contact.account;
   }
   if (contactId && profile.userType === 'internal') {
@@ -184,7 +185,7 @@ export async function createUser(input: NewUserInput, ctx: RequestContext, prech
     if (problem) fields.password = problem;
   }
   Object.assign(fields, precheck);
-  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
+  if (Object.keys(fields).length) throw new ValidationError(MSG.fieldsNeedAttention, fields);
   // A taken username is found before the password is hashed: registration counts these conflicts per
   // IP (they tell who has an account), and a burst of them must cost no argon2 work. The unique index
   // still decides a race between two new users below.
@@ -233,8 +234,8 @@ async function insertWithUniqueNickname(user: UserDoc, derived: boolean): Promis
 }
 
 export async function findUserOr404(id: string | Types.ObjectId): Promise<UserDoc> {
-  const user = await UserModel.findById(parseIdOr404(id, 'No user has this id.'));
-  if (!user) throw new NotFoundError('No user has this id.');
+  const user = await UserModel.findById(parseIdOr404(id, MSG.noUser));
+  if (!user) throw new NotFoundError(MSG.noUser);
   return user;
 }
 

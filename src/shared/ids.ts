@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 import { NotFoundError, ValidationError } from '../domain/errors';
+import { MSG } from './messages';
 
 /**
  * The one id parser. An id is 24 hexadecimal digits, nothing else (not a number, not an object: a query
@@ -28,7 +29,7 @@ export function parseIdOr404(value: unknown, message: string): Types.ObjectId {
 }
 
 /** For an id in a form or body: a malformed one is a field to correct (422 naming the field). */
-export function parseIdField(value: unknown, field: string, fieldMessage = 'Use a valid id.', message = 'Some fields need attention.'): Types.ObjectId {
+export function parseIdField(value: unknown, field: string, fieldMessage: string = MSG.useValidId, message: string = MSG.fieldsNeedAttention): Types.ObjectId {
   const id = toObjectId(value);
   if (!id) throw new ValidationError(message, { [field]: fieldMessage });
   return id;

@@ -3,6 +3,7 @@
  * array (username[$ne]=x, repeated parameters, JSON objects) is a 422 with a message, never a query.
  */
 import { ValidationError } from '../domain/errors';
+import { MSG } from '../shared/messages';
 
 export function readStrings<K extends string>(body: unknown, required: readonly K[], optional: readonly string[] = [], maxLength = 1024): Record<K, string> & Record<string, string | undefined> {
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
@@ -13,15 +14,15 @@ export function readStrings<K extends string>(body: unknown, required: readonly 
     if (value === undefined || value === '') {
       out[name] = undefined;
     } else if (typeof value !== 'string') {
-      fields[name] = 'Send this field once, as text.';
+      fields[name] = MSG.sendOnceAsText;
     } else if (value.length > maxLength) {
       fields[name] = `Use at most ${maxLength} characters.`;
     } else {
       out[name] = value;
     }
   }
-  for (const name of required) if (out[name] === undefined && !fields[name]) fields[name] = 'This field is required.';
-  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
+  for (const name of required) if (out[name] === undefined && !fields[name]) fields[name] = MSG.required;
+  if (Object.keys(fields).length) throw new ValidationError(MSG.fieldsNeedAttention, fields);
   return out as Record<K, string> & Record<string, string | undefined>;
 }
 

@@ -18,6 +18,7 @@ import type { LinkArea } from '../domain/links';
 import { runDetached } from '../jobs/detached';
 import { keepTyped, readStrings } from './forms';
 import { holdForSecondFactor } from './two-factor';
+import { MSG } from '../shared/messages';
 
 export interface PasswordLinkPages {
   area: Area;
@@ -85,7 +86,7 @@ export function setPasswordSubmit(p: PasswordLinkPages, purpose: PasswordLinkPur
     await checkPasswordLink(purpose, token, p.area);
     const f = readStrings(req.body, ['password'], ['passwordConfirm', 'token']);
     if (f.passwordConfirm !== undefined && f.passwordConfirm !== f.password) {
-      throw new ValidationError('Some fields need attention.', { passwordConfirm: 'The two passwords differ. Type the same password twice.' });
+      throw new ValidationError(MSG.fieldsNeedAttention, { passwordConfirm: MSG.passwordsDiffer });
     }
     const user = await setPasswordWithLink(purpose, token, f.password, { area: p.area, ip: req.ip });
     // A new password does not skip the second factor.

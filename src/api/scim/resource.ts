@@ -17,6 +17,7 @@ import { SCIM } from './schemas';
 import { externalIdOf } from '../../domain/external-ids';
 import { OBJECT_ID_PATTERN } from '../../shared/ids';
 import { normaliseUsername } from '../../shared/username';
+import { MSG } from '../../shared/messages';
 
 export const toScimLocale = (v: string | null | undefined) => (v ? v.replace('_', '-') : undefined);
 export const fromScimLocale = (v: string | undefined) => (v ? v.replace('-', '_') : undefined);
@@ -65,7 +66,7 @@ export type ScimView = ReturnType<typeof toScim>;
 const flag = z.union([z.boolean(), z.string().regex(/^(true|false)$/i, 'Use true or false.').transform((s) => s.toLowerCase() === 'true')]);
 const str = z.string().max(254);
 const email = z.looseObject({ value: str, type: z.string().max(40).optional(), primary: flag.optional() });
-const hex = z.string().regex(OBJECT_ID_PATTERN, 'Use a valid id.');
+const hex = z.string().regex(OBJECT_ID_PATTERN, MSG.useValidId);
 
 export const scimUserBody = z.looseObject({
   schemas: z.array(z.string()).refine((s) => s.includes(SCIM.core), `schemas must include ${SCIM.core}.`),

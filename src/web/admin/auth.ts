@@ -11,6 +11,7 @@ import { NotFoundError } from '../../domain/errors';
 import { formRoute } from '../error-writer';
 import { ADMIN, field, typedField } from './common';
 import { holdForSecondFactor } from '../two-factor';
+import { MSG } from '../../shared/messages';
 
 export function adminAuthRouter(deps: AppDeps): Router {
   const router = Router();
@@ -46,7 +47,7 @@ export function adminAuthRouter(deps: AppDeps): Router {
 
   router.get(ADMIN.setup, async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
-    if (!(await setupTokenIsValid(token))) throw new NotFoundError('This setup link is invalid, used or expired. Restart the portal to print a new one.');
+    if (!(await setupTokenIsValid(token))) throw new NotFoundError(MSG.setupLinkInvalid);
     render(res, 'admin/setup', { title: 'Create the first administrator', token, values: {} });
   });
 

@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { loadActor, type Actor, type RequestContext } from '../../domain/actor';
 import { ForbiddenError, ValidationError } from '../../domain/errors';
 import { safeReturnTo } from '../../auth/areas';
+import { MSG } from '../../shared/messages';
 
 declare module 'express-session' {
   interface SessionData {
@@ -69,7 +70,7 @@ export function flash(req: Request, kind: 'ok' | 'error', text: string, secret?:
   req.session.flash = { kind, text, ...(secret ? { secret } : {}) };
 }
 
-const SEND_ONCE = 'Send this field once, as text.';
+const SEND_ONCE = MSG.sendOnceAsText;
 
 /**
  * A single-valued field of a form, or '' when absent. A field sent twice (`firstName=a&firstName=b`, a
@@ -79,7 +80,7 @@ const SEND_ONCE = 'Send this field once, as text.';
 export function field(req: Request, name: string): string {
   const v = (req.body as Record<string, unknown> | undefined)?.[name];
   if (v === undefined) return '';
-  if (typeof v !== 'string') throw new ValidationError('Some fields need attention.', { [name]: SEND_ONCE });
+  if (typeof v !== 'string') throw new ValidationError(MSG.fieldsNeedAttention, { [name]: SEND_ONCE });
   return v;
 }
 
@@ -94,7 +95,7 @@ export function fieldList(req: Request, name: string): string[] {
   const v = (req.body as Record<string, unknown> | undefined)?.[name];
   if (v === undefined) return [];
   if (typeof v === 'string') return v ? [v] : [];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ValidationError('Some fields need attention.', { [name]: 'Send each choice as text.' });
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ValidationError(MSG.fieldsNeedAttention, { [name]: 'Send each choice as text.' });
   return (v as string[]).slice(0, 200);
 }
 

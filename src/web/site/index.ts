@@ -22,6 +22,7 @@ import type { SiteRecord } from '../../data/models';
 import { isSiteMember, mayOpenPage } from '../../domain/site-access';
 import { siteLifecycleRoutes } from './lifecycle';
 import { holdForSecondFactor } from '../two-factor';
+import { MSG } from '../../shared/messages';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
 const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;
@@ -89,7 +90,7 @@ export function siteRouter(deps: AppDeps): Router {
     await deps.registrationThrottle.assertOpen(ip);
     const f = readStrings(req.body, [], ['firstName', 'lastName', 'email', 'password', 'passwordConfirm', 'timeZone']);
     if (f.passwordConfirm !== undefined && f.passwordConfirm !== f.password) {
-      throw new ValidationError('Some fields need attention.', { passwordConfirm: 'The two passwords differ. Type the same password twice.' });
+      throw new ValidationError(MSG.fieldsNeedAttention, { passwordConfirm: MSG.passwordsDiffer });
     }
     const locale = localeFromAcceptLanguage(req.get('accept-language'));
     const user = await registerContactlessUser(
@@ -172,7 +173,7 @@ export function siteRouter(deps: AppDeps): Router {
   /** A page with an audience (the seeded site's Community): open to its licenses and profiles only. */
   site.get('/:page', requireSignIn, (req, res) => {
     const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page));
-    if (!page) throw new NotFoundError('There is nothing at this address.');
+    if (!page) throw new NotFoundError(MSG.nothingHere);
     const user = req.siteUser!;
     if (mayOpenPage(page, user)) return res.render('site/page', { title: page.title, page });
     res.status(403).render('site/page-closed', { title: page.title, page, contactless: !user.contact && user.userType !== 'internal' });

@@ -13,6 +13,7 @@ import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from '..
 import { keepTyped, typedPasswords } from '../forms';
 import { originOf } from '../../auth/areas';
 import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../two-factor';
+import { MSG } from '../../shared/messages';
 
 export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: RequestHandler): void {
   const pages: PasswordLinkPages = {
@@ -52,7 +53,7 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
   });
   site.post('/account/sessions/end', requireSignIn, async (req, res) => {
     const f = readStrings(req.body, ['id', 'area'], [], 200);
-    if (f.area !== 'site' && f.area !== 'admin') throw new ValidationError('Some fields need attention.', { area: 'Use site or admin.' });
+    if (f.area !== 'site' && f.area !== 'admin') throw new ValidationError(MSG.fieldsNeedAttention, { area: 'Use site or admin.' });
     await endOwnSession(req.siteUser!, f.id, f.area, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=session`);
   });
@@ -71,7 +72,7 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
   }), async (req, res) => {
     const user = req.siteUser!;
     const f = readStrings(req.body, [], ['newEmail', 'password'], 1024);
-    if ((f.newEmail ?? '').length > 254) throw new ValidationError('Some fields need attention.', { newEmail: 'Use at most 254 characters.' });
+    if ((f.newEmail ?? '').length > 254) throw new ValidationError(MSG.fieldsNeedAttention, { newEmail: MSG.atMostCharacters(254) });
     await pages.throttle.consume(user.email, req.ip ?? 'unknown');
     await requestEmailChange(user, f.newEmail ?? '', f.password ?? '', { area: 'site', siteSlug: res.locals.site!.slug }, deps.recheckThrottle, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=email`);

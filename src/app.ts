@@ -109,8 +109,8 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   app.use(noStoreForPrivatePages());
   const csrf = csrfMiddleware(config);
   app.use(cookieParser());
+  csrf.install(app);
   app.use(csrf.locals);
-  app.use(csrf.protect);
   app.use(adminRouter(deps));
   app.use(siteRouter(deps));
 

@@ -12,9 +12,10 @@ import { formRoute } from '../error-writer';
 import { ADMIN, field, typedField } from './common';
 import { holdForSecondFactor } from '../two-factor';
 import { MSG } from '../../shared/messages';
+import { csrfProtected } from '../../auth/csrf';
 
 export function adminAuthRouter(deps: AppDeps): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
   const render = (res: import('express').Response, view: string, locals: Record<string, unknown>) =>
     res.render(view, { A: ADMIN, error: null, fieldErrors: {}, ...locals });
 

@@ -11,9 +11,10 @@ import { adminRolesRouter } from './roles';
 import { adminOutboxRouter } from './outbox';
 import { adminPasswordLinksRouter, adminTwoFactorRouter } from './password-links';
 import { requireAdmin } from './common';
+import { csrfProtected } from '../../auth/csrf';
 
 export function adminRouter(deps: AppDeps): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
   router.use(adminAuthRouter(deps));
   router.use(adminPasswordLinksRouter(deps));
   router.use('/admin', requireAdmin);

@@ -5,6 +5,7 @@ import { createRequestThrottle } from '../../auth/recovery-throttle';
 import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from '../password-links';
 import { ADMIN } from './common';
 import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../two-factor';
+import { csrfProtected } from '../../auth/csrf';
 
 /** The admin area's two-factor pages: the second sign-in step and the admin's own settings. */
 function adminTwoFactorPages(deps: AppDeps): TwoFactorPages {
@@ -22,7 +23,7 @@ function adminTwoFactorPages(deps: AppDeps): TwoFactorPages {
 
 /** The admin's own two-factor page (signed in), and the rule of ADMIN_MFA_REQUIRED; mounted after requireAdmin. */
 export function adminTwoFactorRouter(deps: AppDeps): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
   const twoFactor = adminTwoFactorPages(deps);
   router.use('/admin', requireEnrolment('admin', () => deps.config.adminMfaRequired, twoFactor, (path) => path === ADMIN.loginAsEnd));
   router.get(ADMIN.twoFactor, managePage(twoFactor));
@@ -33,7 +34,7 @@ export function adminTwoFactorRouter(deps: AppDeps): Router {
 }
 
 export function adminPasswordLinksRouter(deps: AppDeps): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
   const pages: PasswordLinkPages = {
     area: 'admin',
     linkArea: () => ({ area: 'admin' }),

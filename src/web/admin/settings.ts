@@ -11,6 +11,7 @@ import { addToGroup, findGroupCandidates, listGroups, removeFromGroup, saveGroup
 import { formRoute, onRefusal } from '../error-writer';
 import { barChart, donutChart, shortDay } from './charts';
 import { ADMIN, actorOf, ctxOf, field, fieldList, firstUse, flash, newFormNonce, queryString, typedField } from './common';
+import { csrfProtected } from '../../auth/csrf';
 
 function auditFilters(req: Request): AuditFilters {
   const to = parseDay(queryString(req, 'to'), '"to"');
@@ -18,7 +19,7 @@ function auditFilters(req: Request): AuditFilters {
 }
 
 export function adminSettingsRouter(): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
 
   router.get(ADMIN.dashboard, async (_req, res) => {
     const { users: stats, seats } = await dashboardFor(actorOf(res));

@@ -31,6 +31,7 @@ import { canActOnUser, canGrant } from '../../access';
 import type { Actor } from '../../domain/actor';
 import type { ManagedUser } from '../../domain/permissions';
 import { isObjectIdString } from '../../shared/ids';
+import { csrfProtected } from '../../auth/csrf';
 
 /** Licenses in price order, cheapest first (the seeded community licenses; others after, by name). */
 const LICENSE_ORDER: string[] = [LICENSE_NAMES.customerCommunity, LICENSE_NAMES.customerCommunityPlus, LICENSE_NAMES.partnerCommunity];
@@ -155,7 +156,7 @@ function action(run: (req: Request, res: Response) => Promise<string>) {
 }
 
 export function adminUsersRouter(): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
 
   const usersPage = async (req: Request, res: Response) => {
     const f = Object.fromEntries(FILTERS.map((k) => [k, queryString(req, k)])) as Record<(typeof FILTERS)[number], string>;

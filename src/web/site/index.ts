@@ -23,6 +23,7 @@ import { isSiteMember, mayOpenPage } from '../../domain/site-access';
 import { siteLifecycleRoutes } from './lifecycle';
 import { holdForSecondFactor } from '../two-factor';
 import { MSG } from '../../shared/messages';
+import { csrfProtected } from '../../auth/csrf';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
 const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;
@@ -36,13 +37,13 @@ declare global {
 }
 
 export function siteRouter(deps: AppDeps): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
   const home = sitePaths(DEFAULT_SITE_SLUG);
   router.get('/', (_req, res) => res.redirect(home.home));
   router.get('/register', (_req, res) => res.redirect(home.register));
   router.get('/login', (_req, res) => res.redirect(home.login));
 
-  const site = Router({ mergeParams: true });
+  const site = csrfProtected(Router({ mergeParams: true }));
   router.use('/s/:slug', site);
 
   site.use(async (req: Request<{ slug: string }>, res, next) => {

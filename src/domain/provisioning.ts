@@ -19,6 +19,7 @@ import { setUserActive } from './qualification';
 import { recordAudit } from './audit';
 import { scopeFor } from './user-directory';
 import { assertUserAdministrator } from './permissions';
+import { checkActor } from '../access';
 import { isObjectIdString, toObjectId } from '../shared/ids';
 import { MSG } from '../shared/messages';
 
@@ -36,7 +37,7 @@ export async function provisionUser(input: NewUserInput, contact: { contactId?: 
   // Uniqueness first: a client retrying a create it already made must hear 409, whatever else is wrong.
   if (await UserModel.exists({ username: normaliseUsername(input.username ?? input.email) })) throw conflictFor('username');
   if (input.externalId && input.externalIdOwner && (await UserModel.exists({ scimExternalIds: trusted({ $elemMatch: { owner: input.externalIdOwner, value: input.externalId } }) }))) throw conflictFor('externalId');
-  if (ctx.actor) assertUserAdministrator(ctx.actor);
+  checkActor(ctx, assertUserAdministrator);
   // Staff are managed in the admin area only: provisioning never makes an internal user (nor gives one a contact).
   const profile = isObjectIdString(String(input.profileId)) ? await ProfileModel.findById(input.profileId).select('userType').lean() : null;
   if (profile?.userType === 'internal') {

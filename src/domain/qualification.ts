@@ -12,7 +12,7 @@ import type { RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { ConflictError, ValidationError } from './errors';
 import { assertCanManage } from './permissions';
-import { assertCanAssign, loadUserFor, managedView, type UserOperation } from '../access';
+import { assertCanAssign, checkActor, loadUserFor } from '../access';
 import { withNoLockOut } from './lockout';
 import { fieldErrorsOf, findUserOr404 } from './users';
 import { parseIdField } from '../shared/ids';
@@ -27,13 +27,6 @@ export interface ContactInput {
   /** An existing account, or the name of a new one. */
   accountId?: string;
   accountName?: string;
-}
-
-export { managedView };
-
-/** The user `op` is about, checked by the access module (src/access: loadUserFor). */
-export function loadForOperation(userId: string | Types.ObjectId, ctx: RequestContext, op: UserOperation): Promise<UserDoc> {
-  return loadUserFor(op, userId, ctx);
 }
 
 function label(user: UserDoc) {
@@ -77,7 +70,7 @@ export async function prepareContact(input: ContactInput): Promise<{ contact: Co
 
 /** Creates a contact (and a new account when named) and associates it; neither half survives alone. */
 export async function addContactAndAssociate(userId: string | Types.ObjectId, input: ContactInput, ctx: RequestContext): Promise<ContactDoc> {
-  const user = await loadForOperation(userId, ctx, 'qualify');
+  const user = await loadUserFor('qualify', userId, ctx);
   if (user.userType === 'internal') throw new ConflictError('Internal users do not have contacts.', {}, 'internal_user');
   if (user.contact) throw new ConflictError('This user already has a contact.', {}, 'already_has_contact');
 
@@ -117,7 +110,7 @@ async function associate(user: UserDoc, contactId: Types.ObjectId): Promise<void
 
 /** Associates an existing contact that no other user holds. */
 export async function associateContact(userId: string | Types.ObjectId, contactId: string, ctx: RequestContext): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'qualify');
+  const user = await loadUserFor('qualify', userId, ctx);
   if (user.userType === 'internal') throw new ConflictError('Internal users do not have contacts.', {}, 'internal_user');
   if (user.contact) throw new ConflictError('This user already has a contact.', {}, 'already_has_contact');
   const contact = await ContactModel.findById(parseIdField(contactId, 'contactId')).lean();
@@ -159,12 +152,12 @@ async function loadProfileWithLicense(profileId: string | Types.ObjectId) {
 
 /** Upgrade to a profile whose license requires a contact (Customer Community, Partner Community...). */
 export async function upgradeUser(userId: string | Types.ObjectId, profileId: string | Types.ObjectId, ctx: RequestContext): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'changeLicense');
+  const user = await loadUserFor('changeLicense', userId, ctx);
   const { profile, license } = await loadProfileWithLicense(profileId);
   if (!license.requiresContact || profile.userType === 'internal') {
     throw new ValidationError(MSG.fieldsNeedAttention, { profileId: 'Choose a community profile whose license requires a contact.' });
   }
-  if (ctx.actor) assertCanManage(ctx.actor, { userType: profile.userType, contact: user.contact ?? null }, 'changeLicense');
+  checkActor(ctx, (actor) => assertCanManage(actor, { userType: profile.userType, contact: user.contact ?? null }, 'changeLicense'));
   assertCanAssign(ctx, profile, 'profile');
   if (!user.contact) {
     throw new ConflictError('This user is contactless: add or associate a contact first, then upgrade.', { profileId: 'A contact is needed first.' }, 'contact_required');
@@ -182,7 +175,7 @@ export async function upgradeUser(userId: string | Types.ObjectId, profileId: st
  * profile matching the user's type is used.
  */
 export async function downgradeUser(userId: string | Types.ObjectId, profileId: string | Types.ObjectId | undefined, ctx: RequestContext): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'changeLicense');
+  const user = await loadUserFor('changeLicense', userId, ctx);
   let chosen = profileId ? await loadProfileWithLicense(profileId) : null;
   if (!chosen) {
     const candidates = await ProfileModel.find({ userType: user.userType }).lean();
@@ -199,7 +192,7 @@ export async function downgradeUser(userId: string | Types.ObjectId, profileId: 
   if (license.requiresContact || profile.userType === 'internal') {
     throw new ValidationError(MSG.fieldsNeedAttention, { profileId: 'Choose an External Identity profile (its license does not require a contact).' });
   }
-  if (ctx.actor) assertCanManage(ctx.actor, { userType: profile.userType, contact: null }, 'changeLicense');
+  checkActor(ctx, (actor) => assertCanManage(actor, { userType: profile.userType, contact: null }, 'changeLicense'));
   assertCanAssign(ctx, profile, 'profile');
   if (user.userType === 'internal') throw new ConflictError('Internal users cannot be made contactless.', {}, 'internal_user');
   const before = { profile: String(user.profile), license: String(user.license), contact: user.contact ? String(user.contact) : null };
@@ -210,7 +203,7 @@ export async function downgradeUser(userId: string | Types.ObjectId, profileId: 
 
 /** Deactivating ends every session of the user (sessionEpoch) and blocks sign-in. */
 export async function setUserActive(userId: string | Types.ObjectId, active: boolean, ctx: RequestContext): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'setActive');
+  const user = await loadUserFor('setActive', userId, ctx);
   if (ctx.actor && ctx.actor.id.equals(user._id) && !active) {
     throw new ConflictError("You can't deactivate yourself.", {}, 'self_deactivation');
   }
@@ -235,7 +228,7 @@ export async function setUserActive(userId: string | Types.ObjectId, active: boo
  */
 export async function changeInternalProfile(userId: string | Types.ObjectId, profileId: string | Types.ObjectId, ctx: RequestContext): Promise<UserDoc> {
   // An internal user's profile carries their administrative permissions: Manage Profiles, and nothing the actor lacks.
-  const user = await loadForOperation(userId, ctx, 'assignAccess');
+  const user = await loadUserFor('assignAccess', userId, ctx);
   if (user.userType !== 'internal') {
     throw new ConflictError("An external user's profile changes by upgrading or downgrading their license.", {}, 'external_user');
   }

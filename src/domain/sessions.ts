@@ -9,7 +9,7 @@ import { endAllUserSessions, endUserSession, findUserSessions } from '../data/se
 import { selfContext, type Actor, type Origin, type RequestContext } from './actor';
 import { recordAudit } from './audit';
 import { NotFoundError } from './errors';
-import { loadForOperation } from './qualification';
+import { loadUserFor } from '../access';
 import { describeUserAgent } from './user-agent';
 import { lifecycleSettings } from './lifecycle-settings';
 import { revokeOutstandingLinks } from './tokens';
@@ -65,13 +65,13 @@ export async function endOtherSessions(user: UserDoc, currentId: string, origin?
 }
 
 export async function adminUserSessions(userId: string, actor: Actor) {
-  const user = await loadForOperation(userId, { actor: actor, via: 'admin' }, 'view');
+  const user = await loadUserFor('view', userId, { actor: actor, via: 'admin' });
   return { user, sessions: await sessionsOf(user), history: await historyOf(user._id) };
 }
 
 /** An admin ends all of a user's sessions (page and API): epoch moved, stored sessions cleared, audited. */
 export async function endAllSessionsAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<number> {
-  const user = await loadForOperation(userId, ctx, 'setActive');
+  const user = await loadUserFor('setActive', userId, ctx);
   await UserModel.updateOne({ _id: user._id }, { $inc: { sessionEpoch: 1 } });
   const ended = await endAllUserSessions(String(user._id));
   await revokeOutstandingLinks(user._id);

@@ -15,7 +15,7 @@ import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestC
 import { recordAudit } from './audit';
 import { ConflictError, ValidationError } from './errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
-import { loadForOperation } from './qualification';
+import { loadUserFor } from '../access';
 import { revokeOutstandingLinks } from './tokens';
 import { MSG } from '../shared/messages';
 
@@ -114,7 +114,7 @@ export async function disableOwnMfa(user: UserDoc, password: string, recheck: Pa
 
 /** An admin resets a user's two-factor (lost phone and codes): they enrol again at their next sign-in where required. */
 export async function resetMfaAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'resetPassword');
+  const user = await loadUserFor('resetPassword', userId, ctx);
   if (!user.mfaEnabled) throw new ConflictError('This user has not set up two-factor sign-in.', {}, 'mfa_not_enabled');
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null }, $inc: { sessionEpoch: 1 } });
   await revokeOutstandingLinks(user._id);

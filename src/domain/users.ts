@@ -13,7 +13,7 @@ import { recordAudit, type AuditEntry } from './audit';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from './errors';
 import { hashPassword, passwordProblem } from './passwords';
 import { assertCanManage } from './permissions';
-import { assertCanAssign } from '../access';
+import { assertCanAssign, checkActor } from '../access';
 import { parseIdField, parseIdOr404 } from '../shared/ids';
 import { normaliseUsername } from '../shared/username';
 import { MSG } from '../shared/messages';
@@ -138,7 +138,7 @@ export async function prepareUser(input: NewUserInput, ctx: RequestContext, look
       'contact_required',
     );
   }
-  if (ctx.actor) assertCanManage(ctx.actor, { userType: profile.userType, contact: contactId, contactAccount }, 'create');
+  checkActor(ctx, (actor) => assertCanManage(actor, { userType: profile.userType, contact: contactId, contactAccount }, 'create'));
   assertCanAssign(ctx, profile, 'profile');
 
   const username = normaliseUsername(input.username ?? input.email);

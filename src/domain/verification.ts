@@ -11,7 +11,7 @@ import { recordAudit } from './audit';
 import { ConflictError, EmailUnverifiedError, InvalidLinkError } from './errors';
 import { lifecycleSettings } from './lifecycle-settings';
 import { homeAreaOf, linkUrl, type LinkArea } from './links';
-import { loadForOperation } from './qualification';
+import { loadUserFor } from '../access';
 import { consumeToken, describeDuration, issueToken, peekToken } from './tokens';
 
 export async function sendVerificationLink(user: UserDoc, where: LinkArea, now: Date = new Date()): Promise<void> {
@@ -58,7 +58,7 @@ export function assertMaySignIn(user: Pick<UserDoc, 'emailVerifiedAt'>, site: Pi
 }
 
 export async function resendVerificationAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'edit');
+  const user = await loadUserFor('edit', userId, ctx);
   if (user.emailVerifiedAt) throw new ConflictError('This email address is already verified.', {}, 'already_verified');
   if (!user.isActive) throw new ConflictError('This user is inactive; activate them first.', {}, 'user_inactive');
   await sendVerificationLink(user, await homeAreaOf(user));

@@ -25,7 +25,7 @@ import { trusted, type Types } from 'mongoose';
 import { canLoginAs } from '../../domain/permissions';
 import { LicenseModel, USER_TYPES } from '../../data/models';
 import { LICENSE_NAMES } from '../../data/seed';
-import { managedView } from '../../domain/qualification';
+import { managedView } from '../../access';
 import { assertCanManage, type UserOperation } from '../../domain/permissions';
 import { canActOnUser, canGrant } from '../../access';
 import type { Actor } from '../../domain/actor';

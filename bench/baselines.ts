@@ -8,7 +8,7 @@
 import '../src/threadpool'; // the same thread pool as the portal's
 import http from 'node:http';
 import argon2 from 'argon2';
-import { ARGON2_PARAMS } from '../src/domain/passwords';
+import { ARGON2_PARAMS } from '../src/signin/passwords';
 
 const PASSWORD = 'violet-harbor-tractor-91';
 

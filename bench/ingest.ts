@@ -22,12 +22,12 @@ import { connectDatabase } from '../src/data/connection';
 import { seed } from '../src/data/seed';
 import { createApp } from '../src/app';
 import { startEmbeddedMongo } from '../src/embedded-mongo';
-import { createAdministrator } from '../src/domain/bootstrap';
-import { loadActor } from '../src/domain/actor';
-import { createApiToken } from '../src/domain/api-tokens';
+import { createAdministrator } from '../src/users/bootstrap';
+import { loadActor } from '../src/access/actor';
+import { createApiToken } from '../src/api/api-tokens';
 import { ProfileModel, UserModel } from '../src/data/models';
 import pino from 'pino';
-import { startBackgroundWork } from '../src/jobs';
+import { startBackgroundWork } from '../src/ingest';
 
 const ROWS = Number(process.env.BENCH_ROWS || 100_000);
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;

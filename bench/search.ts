@@ -21,11 +21,11 @@ import { connectDatabase } from '../src/data/connection';
 import { seed } from '../src/data/seed';
 import { LicenseModel, ProfileModel, UserModel } from '../src/data/models';
 import { startEmbeddedMongo } from '../src/embedded-mongo';
-import { createAdministrator } from '../src/domain/bootstrap';
-import { loadActor, type Actor } from '../src/domain/actor';
-import { scopeFor, searchUsers } from '../src/domain/user-directory';
-import { userPageQuery, type UserFilters } from '../src/data/user-search';
-import { searchTermsOf } from '../src/data/search-terms';
+import { createAdministrator } from '../src/users/bootstrap';
+import { loadActor, type Actor } from '../src/access/actor';
+import { scopeFor, searchUsers } from '../src/users/user-directory';
+import { userPageQuery, type UserFilters } from '../src/users/user-search';
+import { searchTermsOf } from '../src/users/search-terms';
 
 const SIZES = (process.env.BENCH_SEARCH_USERS || '100000,1000000').split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
 const RUNS = Number(process.env.BENCH_SEARCH_RUNS || 200);

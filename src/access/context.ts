@@ -10,7 +10,7 @@
  * - system: the portal itself (seeding, the first administrator from the CLI or the setup link): no
  *   checks, by design.
  */
-import type { Actor, RequestContext } from '../domain/actor';
+import type { Actor, RequestContext } from './actor';
 
 export type AccessContext =
   | { kind: 'staff'; actor: Actor }

@@ -5,8 +5,8 @@
  * Each check throws ForbiddenError naming the first permission missing, so the API can say which.
  */
 import { PERMISSIONS, PERMISSION_LABELS, type Permission } from '../data/models';
-import type { Actor } from '../domain/actor';
-import { ForbiddenError } from '../domain/errors';
+import type { Actor } from './actor';
+import { ForbiddenError } from '../shared/errors';
 
 export type Grants = Partial<Record<Permission, boolean | null>> | null | undefined;
 

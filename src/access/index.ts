@@ -17,11 +17,11 @@
  */
 import { trusted, type Types } from 'mongoose';
 import { ContactModel, UserModel, type Permission, type UserDoc } from '../data/models';
-import { effectivePermissions, noPermissions, type Actor, type RequestContext } from '../domain/actor';
-import { NotFoundError } from '../domain/errors';
+import { effectivePermissions, noPermissions, type Actor, type RequestContext } from './actor';
+import { NotFoundError } from '../shared/errors';
 import {
   assertCanManage, assertPermission, assertUserAdministrator, assertVisible, type ManagedUser, type UserOperation as ManageOperation,
-} from '../domain/permissions';
+} from './permissions';
 import { assertCanGrant, assertNotAbove, canActOn, lacking, type Grants } from './grants';
 import { accessOf, hasActor } from './context';
 import { parseIdOr404 } from '../shared/ids';

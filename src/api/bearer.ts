@@ -4,9 +4,9 @@
  * Anything else is a 401 with WWW-Authenticate (RFC 6750), before any route runs.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { actorForToken } from '../domain/api-tokens';
-import type { Actor, Channel, RequestContext } from '../domain/actor';
-import { AuthenticationError } from '../domain/errors';
+import { actorForToken } from './api-tokens';
+import type { Actor, Channel, RequestContext } from '../access/actor';
+import { AuthenticationError } from '../shared/errors';
 
 export type ApiContext = RequestContext & { actor: Actor };
 

@@ -4,7 +4,7 @@
  * this one router with their full paths (src/api/v1/paths.ts), so the OpenAPI test can list them.
  */
 import { Router } from 'express';
-import type { AppDeps } from '../web/deps';
+import type { AppDeps } from '../http/deps';
 import { requireBearer } from './bearer';
 import { openApiDocument } from './openapi';
 import { V1 } from './v1/paths';

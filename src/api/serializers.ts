@@ -3,8 +3,8 @@
  * passwordHash or sessionEpoch) never leaks by accident. Ids are 24-hex strings, dates ISO 8601.
  */
 import type { Types } from 'mongoose';
-import { profileCatalog } from '../domain/profiles';
-import { permissionNames } from '../domain/permission-names';
+import { profileCatalog } from '../roles/profiles';
+import { permissionNames } from '../access/permission-names';
 
 type Id = Types.ObjectId;
 const id = (v: Id | null | undefined) => (v ? String(v) : null);
@@ -100,7 +100,7 @@ export function serializeContact(c: { _id: Id; firstName?: string | null; lastNa
 /** Bulk API 2.0's JobInfo, in its own field names. */
 export function serializeJob(j: {
   _id: Id; object: string; operation: string; state: string; createdBy: Id; createdAt?: Date; updatedAt?: Date; numberRecordsUploaded?: number | null;
-  numberRecordsProcessed?: number | null; numberRecordsFailed?: number | null; errorMessage?: string | null; columns?: string[] | null;
+  numberRecordsProcessed?: number | null; numberRecordsFailed?: number | null; errorMessage?: string | null; lastUploadError?: string | null; columns?: string[] | null;
 }) {
   return {
     id: String(j._id),
@@ -118,6 +118,7 @@ export function serializeJob(j: {
     numberRecordsUploaded: j.numberRecordsUploaded ?? 0,
     numberRecordsProcessed: j.numberRecordsProcessed ?? 0,
     numberRecordsFailed: j.numberRecordsFailed ?? 0,
-    errorMessage: j.errorMessage ?? null,
+    // While Open, a refused upload's reason is the job's error, so a client polling the job sees why.
+    errorMessage: j.errorMessage ?? (j.state === 'Open' && j.lastUploadError ? `The last upload was refused: ${j.lastUploadError}` : null),
   };
 }

@@ -5,7 +5,7 @@
  * field; it never reaches a query. The domain still checks the values themselves (lengths, patterns).
  */
 import { z } from 'zod';
-import { ValidationError, type FieldErrors } from '../domain/errors';
+import { ValidationError, type FieldErrors } from '../shared/errors';
 import { OBJECT_ID_PATTERN } from '../shared/ids';
 import { MSG } from '../shared/messages';
 

@@ -9,8 +9,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { connectDatabase, embeddedDataDir } from '../data/connection';
 import { seed } from '../data/seed';
-import { createAdministrator } from '../domain/bootstrap';
-import { isDomainError } from '../domain/errors';
+import { createAdministrator } from '../users/bootstrap';
+import { isDomainError } from '../shared/errors';
 import { normaliseUsername } from '../shared/username';
 
 function askHidden(question: string): Promise<string> {

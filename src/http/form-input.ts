@@ -2,12 +2,12 @@
  * The one way an HTML form is read, in the site and the admin area alike, with zod as the API reads
  * JSON (src/api/validate.ts). A urlencoded body turns a repeated field (`a=1&a=2`, a duplicated
  * checkbox) into an array and `a[b]=1` into an object; a single-valued field accepts a string only, so
- * either is refused with a 422 naming the field ("Send this field once, as text.") before anything is
+ * either is refused with a 422 naming the field (MSG.sendOnceAsText) before anything is
  * read, never silently turned into '' or "unchecked". Forms carry extra fields (_csrf, _form), so the
  * object is not strict, unlike the API's bodies.
  */
 import { z } from 'zod';
-import { ValidationError, type FieldErrors } from '../domain/errors';
+import { ValidationError, type FieldErrors } from '../shared/errors';
 import { MSG } from '../shared/messages';
 
 /** One text field; absent reads as ''. Without `max`, the body parser's size limit is the only bound. */
@@ -16,7 +16,7 @@ export function formText(max?: number) {
   return z.preprocess((v) => (v === undefined ? '' : v), max === undefined ? text : text.max(max, MSG.atMostCharacters(max)));
 }
 
-/** One text field that must be filled in: '' and absent are "This field is required." */
+/** One text field that must be filled in: '' and absent are refused with MSG.required. */
 export function formRequired(max = 1024) {
   return z.preprocess((v) => (v === undefined ? '' : v), z.string({ error: MSG.sendOnceAsText }).min(1, MSG.required).max(max, MSG.atMostCharacters(max)));
 }

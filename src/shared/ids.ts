@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { NotFoundError, ValidationError } from '../domain/errors';
+import { NotFoundError, ValidationError } from './errors';
 import { MSG } from './messages';
 
 /**

@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { describeBrowser, launchBrowser, loginAsAndReturn, watchPageErrors } from '../helpers/browser';
 import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
-import { findSiteBySlug, registerContactlessUser } from '../../src/domain/registration';
+import { findSiteBySlug, registerContactlessUser } from '../../src/registration/registration';
 import { UserModel, ProfileModel } from '../../src/data/models';
 
 describeBrowser('admin qualifies a registrant in a browser', () => {

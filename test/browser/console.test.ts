@@ -8,11 +8,11 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { describeBrowser, launchBrowser, loginAsAndReturn, watchPageErrors } from '../helpers/browser';
 import { ADMIN_PASSWORD, makeAdmin, makeStaff } from '../helpers/admin';
-import { findSiteBySlug, registerContactlessUser } from '../../src/domain/registration';
+import { findSiteBySlug, registerContactlessUser } from '../../src/registration/registration';
 import { ApiTokenModel, LicenseModel, PermissionSetModel, ProfileModel, SiteModel, UserModel } from '../../src/data/models';
-import { createApiToken } from '../../src/domain/api-tokens';
-import { addToGroup, saveGroupName } from '../../src/domain/delegated-admin';
-import { loadActor } from '../../src/domain/actor';
+import { createApiToken } from '../../src/api/api-tokens';
+import { addToGroup, saveGroupName } from '../../src/roles/delegated-admin';
+import { loadActor } from '../../src/access/actor';
 
 async function signIn(context: BrowserContext, baseUrl: string): Promise<Page> {
   const page = await context.newPage();

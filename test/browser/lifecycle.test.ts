@@ -10,13 +10,13 @@ import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/brow
 import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
 import { GOOD_PASSWORD, registerGuest } from '../helpers/forms';
 import { deliverToOutbox, linkIn } from '../helpers/mail';
-import { settleDetached } from '../../src/jobs/detached';
-import { setLifecycleSettings } from '../../src/domain/lifecycle-settings';
+import { settleDetached } from '../../src/shared/detached';
+import { setLifecycleSettings } from '../../src/shared/lifecycle-settings';
 import { totp } from '../helpers/totp';
 import { ProfileModel, UserModel } from '../../src/data/models';
-import { createUser } from '../../src/domain/users';
-import { inviteNewUser } from '../../src/domain/invitations';
-import { systemContext } from '../../src/domain/actor';
+import { createUser } from '../../src/users/users';
+import { inviteNewUser } from '../../src/account/invitations';
+import { systemContext } from '../../src/access/actor';
 
 describeBrowser('account lifecycle in a browser', () => {
   let t: TestApp;

@@ -7,9 +7,9 @@ import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
 import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
-import { findSiteBySlug, registerContactlessUser } from '../../src/domain/registration';
-import { createUser } from '../../src/domain/users';
-import { systemContext } from '../../src/domain/actor';
+import { findSiteBySlug, registerContactlessUser } from '../../src/registration/registration';
+import { createUser } from '../../src/users/users';
+import { systemContext } from '../../src/access/actor';
 import { deliverToOutbox, linkIn } from '../helpers/mail';
 import { ProfileModel, UserModel } from '../../src/data/models';
 

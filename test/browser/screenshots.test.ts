@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { launchBrowser } from '../helpers/browser';
 import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
-import { findSiteBySlug, registerContactlessUser } from '../../src/domain/registration';
+import { findSiteBySlug, registerContactlessUser } from '../../src/registration/registration';
 import { UserModel } from '../../src/data/models';
 import type { BrowserContext } from 'playwright-core';
 

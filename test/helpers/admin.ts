@@ -2,9 +2,9 @@
 import request from 'supertest';
 import type express from 'express';
 import { LicenseModel, ProfileModel, type Permission } from '../../src/data/models';
-import { createAdministrator } from '../../src/domain/bootstrap';
-import { createUser } from '../../src/domain/users';
-import { systemContext } from '../../src/domain/actor';
+import { createAdministrator } from '../../src/users/bootstrap';
+import { createUser } from '../../src/users/users';
+import { systemContext } from '../../src/access/actor';
 import { postForm } from './forms';
 
 export const ADMIN_PASSWORD = 'lantern-copper-wisdom-77';

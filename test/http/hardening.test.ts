@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { csrfFrom, GOOD_PASSWORD, postForm, registerGuest } from '../helpers/forms';
 import { ADMIN_PASSWORD, adminAgent, makeAdmin, makeStaff } from '../helpers/admin';
 import { ProfileModel, UserModel } from '../../src/data/models';
-import * as passwords from '../../src/domain/passwords';
+import * as passwords from '../../src/signin/passwords';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 /** Licenses (with seats; total seats can be changed), contacts and sites (members, page audiences). Lists are { records }. */
 import type { Router } from 'express';
-import { changeTotalSeats, listLicenses } from '../../domain/licenses';
-import { listSites, setPageAudience, setSiteMembers } from '../../domain/sites';
-import { viewContact } from '../../domain/contacts';
+import { changeTotalSeats, listLicenses } from '../../qualification/licenses';
+import { listSites, setPageAudience, setSiteMembers } from '../../sites/sites';
+import { viewContact } from '../../qualification/contacts';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { licensePatchBody, pageAudienceBody, siteMembersBody } from '../schemas';

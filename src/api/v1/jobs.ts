@@ -5,16 +5,16 @@
  */
 import { pipeline } from 'node:stream/promises';
 import type { Router } from 'express';
-import type { AppDeps } from '../../web/deps';
-import { changeIngestJobState, createIngestJob, deleteIngestJob, findIngestJob, listIngestJobs } from '../../domain/ingest-jobs';
-import { uploadCsv } from '../../jobs/ingest-upload';
-import { resultsCsv, type ResultKind } from '../../jobs/ingest-results';
+import type { AppDeps } from '../../http/deps';
+import { changeIngestJobState, createIngestJob, deleteIngestJob, findIngestJob, listIngestJobs } from '../../ingest/ingest-jobs';
+import { uploadCsv } from '../../ingest/ingest-upload';
+import { resultsCsv, type ResultKind } from '../../ingest/ingest-results';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { jobPatchBody, newJobBody, resultsQuery } from '../schemas';
 import { serializeJob } from '../serializers';
 import { V1 } from './paths';
-import { UnsupportedMediaTypeError } from '../../domain/errors';
+import { UnsupportedMediaTypeError } from '../../shared/errors';
 
 export function jobRoutes(router: Router, deps: AppDeps): void {
   router.post(V1.jobs, async (req, res) => {

@@ -5,8 +5,8 @@
  * Each answers the user as it is afterwards.
  */
 import type { Response, Router } from 'express';
-import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from '../../domain/qualification';
-import { findUserOr404 } from '../../domain/users';
+import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from '../../qualification/qualification';
+import { findUserOr404 } from '../../users/users';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { contactBody, downgradeBody, emptyBody, upgradeBody } from '../schemas';

@@ -5,8 +5,8 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { csrfFrom, postForm, registerGuest } from '../../helpers/forms';
 import { adminAgent, ADMIN_PASSWORD, makeStaff } from '../../helpers/admin';
 import { ApiTokenModel, LicenseModel, SiteModel, UserModel, AuditEventModel } from '../../../src/data/models';
-import { issueSetupToken } from '../../../src/domain/bootstrap';
-import { actorForToken } from '../../../src/domain/api-tokens';
+import { issueSetupToken } from '../../../src/users/bootstrap';
+import { actorForToken } from '../../../src/api/api-tokens';
 
 let t: TestApp;
 let admin: request.Agent;

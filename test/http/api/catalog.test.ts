@@ -4,7 +4,7 @@ import { adminToken, staffToken } from './tokens';
 import { AccountModel, ContactModel, LicenseModel, DelegatedAdminGroupModel } from '../../../src/data/models';
 import { apiRouter } from '../../../src/api';
 import { OPERATIONS, openApiPath } from '../../../src/api/openapi';
-import type { AppDeps } from '../../../src/web/deps';
+import type { AppDeps } from '../../../src/http/deps';
 
 let t: TestApp;
 let token: string;

@@ -8,8 +8,8 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { adminToken } from './tokens';
 import { AccountModel, ContactModel, ProfileModel, UserModel } from '../../../src/data/models';
-import { createUsersInBulk } from '../../../src/domain/bulk-import';
-import { loadActor } from '../../../src/domain/actor';
+import { createUsersInBulk } from '../../../src/ingest/bulk-import';
+import { loadActor } from '../../../src/access/actor';
 
 let t: TestApp;
 let token: string;

@@ -3,7 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminToken, staffToken } from './tokens';
 import { IngestJobModel, IngestJobRowModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
-import { processAvailableJobs } from '../../../src/jobs/ingest-worker';
+import { processAvailableJobs } from '../../../src/ingest/ingest-worker';
 
 let t: TestApp;
 let token: string;
@@ -135,8 +135,32 @@ describe('upload refusals', () => {
     expect((await upload(id, `LastName,Email,ProfileId\nGood,good.after@example.com,${ei}\n`)).status).toBe(201);
   });
 
+  it('refuses to close a job with no data, and after a refused upload says why on the job', async () => {
+    const id = (await createJob()).id;
+    const empty = await close(id);
+    expect(empty.status).toBe(409);
+    expect(empty.body.error.code).toBe('no_data');
+    expect(empty.body.error.message).toContain('upload its CSV');
+    expect((await IngestJobModel.findById(id).lean())!.state).toBe('Open');
+    const refused = await upload(id, 'FirstName\nX\n');
+    expect(refused.status).toBe(400);
+    const seen = (await job(id)).body;
+    expect(seen.state).toBe('Open');
+    expect(seen.errorMessage).toContain('The last upload was refused');
+    expect(seen.errorMessage).toContain('LastName');
+    const closing = await close(id);
+    expect(closing.status).toBe(409);
+    expect(closing.body.error.message).toContain('LastName');
+    expect((await IngestJobModel.findById(id).lean())!.state).toBe('Open');
+    // A good upload clears the refusal and the job closes.
+    expect((await upload(id, `LastName,Email,ProfileId\nFine,fine.after@example.com,${ei}\n`)).status).toBe(201);
+    expect((await job(id)).body.errorMessage).toBeNull();
+    expect((await close(id)).body.state).toBe('UploadComplete');
+  });
+
   it('refuses uploads to a closed job and closing twice', async () => {
     const id = (await createJob()).id;
+    expect((await upload(id, `LastName,Email,ProfileId\nFirst,x8@example.com,${ei}\n`)).status).toBe(201);
     expect((await close(id)).status).toBe(200);
     expect((await upload(id, `LastName,Email,ProfileId\nX,x9@example.com,${ei}\n`)).status).toBe(409);
     const again = await close(id);

@@ -1,11 +1,11 @@
 /** Tokens minted the way admins mint them (createApiToken), for a System Administrator or limited staff. */
 import { Types } from 'mongoose';
 import { LicenseModel, ProfileModel, type Permission } from '../../../src/data/models';
-import { createAdministrator } from '../../../src/domain/bootstrap';
-import { loadActor } from '../../../src/domain/actor';
-import { createApiToken } from '../../../src/domain/api-tokens';
-import { createUser } from '../../../src/domain/users';
-import { systemContext } from '../../../src/domain/actor';
+import { createAdministrator } from '../../../src/users/bootstrap';
+import { loadActor } from '../../../src/access/actor';
+import { createApiToken } from '../../../src/api/api-tokens';
+import { createUser } from '../../../src/users/users';
+import { systemContext } from '../../../src/access/actor';
 
 const PASSWORD = 'lantern-copper-wisdom-77';
 

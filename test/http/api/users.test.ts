@@ -2,8 +2,8 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminToken, staffToken } from './tokens';
 import { ApiTokenModel, AuditEventModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
-import { loadActor } from '../../../src/domain/actor';
-import { revokeApiToken } from '../../../src/domain/api-tokens';
+import { loadActor } from '../../../src/access/actor';
+import { revokeApiToken } from '../../../src/api/api-tokens';
 
 let t: TestApp;
 let token: string;

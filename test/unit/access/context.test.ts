@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { accessOf, checkActor } from '../../../src/access';
-import { noPermissions, systemContext, type Actor, type RequestContext } from '../../../src/domain/actor';
+import { noPermissions, systemContext, type Actor, type RequestContext } from '../../../src/access/actor';
 
 const actor: Actor = { id: new Types.ObjectId(), username: 'staff@example.com', userType: 'internal', permissions: noPermissions(), delegatedAccountIds: [] };
 

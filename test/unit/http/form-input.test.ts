@@ -1,4 +1,4 @@
-import { ValidationError } from '../../../src/domain/errors';
+import { ValidationError } from '../../../src/shared/errors';
 import { formList, formOptional, formRequired, formText, readForm } from '../../../src/http/form-input';
 
 function refusal(fn: () => unknown): ValidationError {

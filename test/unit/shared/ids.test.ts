@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { NotFoundError, ValidationError } from '../../../src/domain/errors';
+import { NotFoundError, ValidationError } from '../../../src/shared/errors';
 import { isObjectIdString, OBJECT_ID_PATTERN, OBJECT_ID_SOURCE, parseIdField, parseIdOr404, toObjectId } from '../../../src/shared/ids';
 
 const hex = '64b7f0c2a1b2c3d4e5f60718';

@@ -1,5 +1,5 @@
 import { normaliseUsername } from '../../../src/shared/username';
-import { normaliseUsername as fromUsers } from '../../../src/domain/users';
+import { normaliseUsername as fromUsers } from '../../../src/users/users';
 import { AREAS } from '../../../src/shared/area';
 import { DEFAULT_LOGIN_HISTORY_DAYS, loadConfig } from '../../../src/config';
 

@@ -1,0 +1,60 @@
+/**
+ * A signed-in user's own account: their name, nickname, locale, language and time zone, and their
+ * password (the current one required). Changing the password ends every other session of the user and
+ * cancels every link still outstanding (reset, verification, email change).
+ */
+import { UserModel, type UserDoc } from '../data/models';
+import { assertOwnerPresent, selfContext, type Origin } from '../access/actor';
+import { recordAudit } from '../audit/audit';
+import { ValidationError } from '../shared/errors';
+import { hashPassword, passwordProblem } from '../signin/passwords';
+import { recheckPassword, type PasswordRecheckThrottle } from '../signin/password-recheck';
+import { conflictFor } from '../users/users';
+import { revokeOutstandingLinks } from './tokens';
+import { validateAndSave } from '../users/save';
+import { MSG } from '../shared/messages';
+
+export interface ProfileChanges {
+  firstName: string;
+  lastName: string;
+  communityNickname: string;
+  localeSidKey: string;
+  languageLocaleKey: string;
+  timeZoneSidKey: string;
+}
+
+export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, origin?: Origin): Promise<UserDoc> {
+  const before = {
+    firstName: user.firstName, lastName: user.lastName, communityNickname: user.communityNickname,
+    localeSidKey: user.localeSidKey, languageLocaleKey: user.languageLocaleKey, timeZoneSidKey: user.timeZoneSidKey,
+  };
+  user.set(changes);
+  await validateAndSave(user, { communityNickname: () => conflictFor('communityNickname') });
+  await recordAudit(selfContext(user, origin), {
+    action: 'user.profile_updated', target: { type: 'User', id: user._id, label: user.username }, before, after: { ...changes },
+  });
+  return user;
+}
+
+/** Checks the current password, sets the new one and bumps the session epoch (other sessions end). */
+export async function changeOwnPassword(userId: UserDoc['_id'], current: string, next: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<UserDoc> {
+  assertOwnerPresent(origin, 'Changing the password');
+  const user = await UserModel.findById(userId).select('+passwordHash');
+  if (!user) throw new ValidationError(MSG.fieldsNeedAttention, { currentPassword: 'Sign in again.' });
+  if (!(await recheckPassword(user._id, current, recheck))) {
+    throw new ValidationError(MSG.fieldsNeedAttention, { currentPassword: MSG.currentPasswordWrong });
+  }
+  const problem = passwordProblem(next, [user.firstName, user.lastName, user.email, user.username]);
+  if (problem) throw new ValidationError(MSG.fieldsNeedAttention, { newPassword: problem });
+  const updated = await UserModel.findOneAndUpdate(
+    { _id: user._id },
+    { $set: { passwordHash: await hashPassword(next), passwordChangedAt: new Date() }, $inc: { sessionEpoch: 1 } },
+    { returnDocument: 'after' },
+  );
+  // Links asked for with the old password (an email change to someone else's address) die with it.
+  await revokeOutstandingLinks(user._id);
+  await recordAudit(selfContext(user, origin), {
+    action: 'user.password_changed', target: { type: 'User', id: user._id, label: user.username },
+  });
+  return updated!;
+}

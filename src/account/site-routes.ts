@@ -1,0 +1,184 @@
+/**
+ * The sites: each under /s/<slug>/ with register, login, logout, home and account pages; /, /register
+ * and /login lead to the default site. Handlers read the declared fields, call one domain service and
+ * render; a refused form is rendered again with its messages and the status of the error.
+ */
+import { Router, type Request, type Response, type NextFunction } from 'express';
+import type { AppDeps } from '../http/deps';
+import { DEFAULT_SITE_SLUG } from '../data/seed';
+import { assertSelfRegistrationOpen, findSiteBySlug, registerContactlessUser } from '../registration/registration';
+import { changeOwnPassword, updateOwnProfile } from './account';
+import { recordLogin } from '../signin/authentication';
+import { localeFromAcceptLanguage } from '../shared/locale';
+import { isTimeZone } from '../data/models';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+import { formRoute } from '../http/error-writer';
+import { assertMaySignIn } from './verification';
+import { authenticateLogin } from '../signin/login';
+import { originOf, safeReturnTo, signIn, signOut } from '../signin/areas';
+import { keepTyped, readStrings, typedPasswords } from '../http/forms';
+import { sitePaths } from './site-paths';
+import type { SiteRecord } from '../data/models';
+import { isSiteMember, mayOpenPage } from '../sites/site-access';
+import { siteLifecycleRoutes } from './lifecycle-routes';
+import { holdForSecondFactor } from '../signin/two-factor-pages';
+import { MSG } from '../shared/messages';
+import { csrfProtected } from '../http/csrf';
+
+const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
+const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;
+
+declare global {
+  namespace Express {
+    interface Locals {
+      site?: SiteRecord;
+    }
+  }
+}
+
+export function siteRouter(deps: AppDeps): Router {
+  const router = csrfProtected(Router());
+  const home = sitePaths(DEFAULT_SITE_SLUG);
+  router.get('/', (_req, res) => res.redirect(home.home));
+  router.get('/register', (_req, res) => res.redirect(home.register));
+  router.get('/login', (_req, res) => res.redirect(home.login));
+
+  const site = csrfProtected(Router({ mergeParams: true }));
+  router.use('/s/:slug', site);
+
+  site.use(async (req: Request<{ slug: string }>, res, next) => {
+    const found = await findSiteBySlug(String(req.params.slug));
+    res.locals.site = found;
+    res.locals.paths = sitePaths(found.slug);
+    res.locals.fieldErrors = {};
+    res.locals.error = null;
+    // Signed in, but not (or no longer) a member of this site: here, they are a visitor.
+    if (req.siteUser && !isSiteMember(found, req.siteUser)) {
+      req.siteUser = undefined;
+      res.locals.siteUser = null;
+      res.locals.impersonator = null;
+    }
+    // Pages with an audience, decided from the user as they are now (an upgrade shows at the next request).
+    res.locals.navPages = found.pages.filter((p) => mayOpenPage(p, req.siteUser));
+    res.locals.closedPages = req.siteUser ? found.pages.filter((p) => !mayOpenPage(p, req.siteUser)) : [];
+    next();
+  });
+
+  const requireSignIn = (req: Request, res: Response, next: NextFunction) => {
+    if (req.siteUser) return next();
+    res.redirect(`${res.locals.paths.login}?returnTo=${encodeURIComponent(req.originalUrl)}`);
+  };
+
+  siteLifecycleRoutes(site, deps, requireSignIn);
+
+  site.get('/', (_req, res) => res.render('site/home', { title: res.locals.site!.name }));
+
+  site.get('/register', (_req, res) => {
+    assertSelfRegistrationOpen(res.locals.site!);
+    res.render('site/register', { title: 'Register', values: keepTyped({}, REGISTER_FIELDS) });
+  });
+
+  const registerForm = (req: Request, res: Response) => {
+    assertSelfRegistrationOpen(res.locals.site!);
+    return { view: 'site/register', locals: { title: 'Register', values: keepTyped(req.body, REGISTER_FIELDS), passwords: typedPasswords(req.body, ['password', 'passwordConfirm']) } };
+  };
+  site.post('/register', formRoute(registerForm, async (req, res) => {
+    const s = res.locals.site!;
+    // Only conflicts on a taken address are counted (they tell whether someone has an account); an IP
+    // over the limit is refused before anything is read. The domain finds a taken address before it
+    // hashes the password, so a burst of probes is counted without any argon2 work.
+    const ip = req.ip ?? 'unknown';
+    await deps.registrationThrottle.assertOpen(ip);
+    const f = readStrings(req.body, [], ['firstName', 'lastName', 'email', 'password', 'passwordConfirm', 'timeZone']);
+    if (f.passwordConfirm !== undefined && f.passwordConfirm !== f.password) {
+      throw new ValidationError(MSG.fieldsNeedAttention, { passwordConfirm: MSG.passwordsDiffer });
+    }
+    const locale = localeFromAcceptLanguage(req.get('accept-language'));
+    const user = await registerContactlessUser(
+      s,
+      {
+        firstName: f.firstName ?? '',
+        lastName: f.lastName ?? '',
+        email: f.email ?? '',
+        password: f.password ?? '',
+        localeSidKey: locale,
+        languageLocaleKey: locale,
+        timeZoneSidKey: f.timeZone && isTimeZone(f.timeZone) ? f.timeZone : 'GMT',
+      },
+      { ip: req.ip },
+    ).catch(async (err: unknown) => {
+      if (err instanceof ConflictError && err.code === 'email_taken') await deps.registrationThrottle.conflict(ip);
+      throw err;
+    });
+    if (s.allowUnverifiedSignIn === false) {
+      // This site lets people in once their address is confirmed: the mail is on its way.
+      res.status(201).render('site/check-email', { title: 'Check your mail', email: user.email });
+      return;
+    }
+    await signIn(req, 'site', user);
+    await recordLogin(user, 'site', req.ip, req.get('user-agent'));
+    res.redirect(303, sitePaths(s.slug).home);
+  }));
+
+  site.get('/login', (req, res) => {
+    res.render('site/login', { title: 'Log in', values: { username: '' }, returnTo: safeReturnTo(req.query.returnTo, '') });
+  });
+
+  const loginForm = (req: Request) => async (r: Response) => {
+    // An unconfirmed address gets the form with a button to send the link again.
+    const unverified = r.locals.errorCode === 'email_unverified' ? keepTyped(req.body, ['username']).username : undefined;
+    r.render('site/login', { title: 'Log in', values: keepTyped(req.body, ['username']), returnTo: safeReturnTo((req.body as Record<string, unknown>)?.returnTo, ''), error: r.locals.error, fieldErrors: r.locals.fieldErrors, unverified });
+  };
+  site.post('/login', formRoute(loginForm, async (req, res, next) => {
+    const returnTo = safeReturnTo((req.body as Record<string, unknown>)?.returnTo, '');
+    let held = false;
+    await authenticateLogin('site', deps.loginThrottle, req, res, next, async (user) => {
+      assertMaySignIn(user, res.locals.site!);
+      held = await holdForSecondFactor(req, 'site', user, returnTo);
+      return held ? 'held' : 'sign-in';
+    });
+    res.redirect(303, held ? res.locals.paths.loginCode : returnTo || res.locals.paths.home);
+  }));
+
+  site.post('/logout', async (req, res) => {
+    await signOut(req, res, 'site');
+    res.redirect(303, res.locals.paths.home);
+  });
+
+  site.get('/account', requireSignIn, (req, res) => {
+    res.render('site/account', { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: req.query.saved ?? null });
+  });
+
+  const accountForm = (req: Request) => ({ view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.body, ACCOUNT_FIELDS), saved: null } });
+  site.post('/account', requireSignIn, formRoute(accountForm, async (req, res) => {
+    const f = readStrings(req.body, [], ACCOUNT_FIELDS);
+    await updateOwnProfile(req.siteUser!, {
+      firstName: f.firstName ?? '',
+      lastName: f.lastName ?? '',
+      communityNickname: f.communityNickname ?? '',
+      localeSidKey: f.localeSidKey ?? '',
+      languageLocaleKey: f.languageLocaleKey ?? '',
+      timeZoneSidKey: f.timeZoneSidKey ?? '',
+    }, originOf(req));
+    res.redirect(303, `${res.locals.paths.account}?saved=profile`);
+  }));
+
+  site.post('/account/password', requireSignIn, formRoute((req) => ({ view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: null, passwords: typedPasswords(req.body, ['currentPassword', 'newPassword']) } }), async (req, res) => {
+    const f = readStrings(req.body, [], ['currentPassword', 'newPassword']);
+    const updated = await changeOwnPassword(req.siteUser!._id, f.currentPassword ?? '', f.newPassword ?? '', deps.recheckThrottle, originOf(req));
+    // The epoch moved on, which ends every other session; this one signs in again with a fresh id.
+    await signIn(req, 'site', updated, req.session.site?.impersonator);
+    res.redirect(303, `${res.locals.paths.account}?saved=password`);
+  }));
+
+  /** A page with an audience (the seeded site's Community): open to its licenses and profiles only. */
+  site.get('/:page', requireSignIn, (req, res) => {
+    const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page));
+    if (!page) throw new NotFoundError(MSG.nothingHere);
+    const user = req.siteUser!;
+    if (mayOpenPage(page, user)) return res.render('site/page', { title: page.title, page });
+    res.status(403).render('site/page-closed', { title: page.title, page, contactless: !user.contact && user.userType !== 'internal' });
+  });
+
+  return router;
+}

@@ -1,0 +1,32 @@
+/**
+ * The admin area under /admin: sign-in and setup are open; every other page needs a signed-in internal
+ * user, and each action checks the acting admin's permissions in the domain.
+ */
+import { Router } from 'express';
+import type { AppDeps } from '../http/deps';
+import { adminAuthRouter } from '../signin/admin-routes';
+import { adminUsersRouter } from '../users/admin-pages';
+import { adminSettingsRouter } from './settings';
+import { adminRolesRouter } from '../roles/admin-pages';
+import { adminOutboxRouter } from '../mail/outbox-page';
+import { adminPasswordLinksRouter, adminTwoFactorRouter } from '../account/admin-password-links';
+import { requireAdmin } from './common';
+import { csrfProtected } from '../http/csrf';
+
+export function adminRouter(deps: AppDeps): Router {
+  const router = csrfProtected(Router());
+  router.use(adminAuthRouter(deps));
+  router.use(adminPasswordLinksRouter(deps));
+  router.use('/admin', requireAdmin);
+  // The menu leaves out the outbox where it is closed (production without MAIL_OUTBOX_IN_PRODUCTION).
+  router.use('/admin', (_req, res, next) => {
+    res.locals.outboxOpen = deps.config.mail.outboxOpen;
+    next();
+  });
+  router.use(adminTwoFactorRouter(deps));
+  router.use(adminUsersRouter());
+  router.use(adminSettingsRouter());
+  router.use(adminRolesRouter());
+  router.use(adminOutboxRouter(Boolean(deps.config.mail.smtpUrl), { open: deps.config.mail.outboxOpen }));
+  return router;
+}

@@ -1,0 +1,124 @@
+/**
+ * The audit trail as sentences: "root.admin upgraded Ada Lovelace: External Identity User → Customer
+ * Community User", with the before/after as a diff that names profiles, licenses, contacts and sites
+ * instead of showing their ids, and a link to the target. A change made during Login As names both:
+ * "root.admin, logged in as Ada Lovelace, updated the profile of Ada Lovelace".
+ */
+import { trusted, Types } from 'mongoose';
+import { AccountModel, ContactModel, LicenseModel, ProfileModel, SiteModel, UserModel, type AuditEvent } from '../data/models';
+import { ADMIN } from '../admin/common';
+import { isObjectIdString } from '../shared/ids';
+
+/** Readable names of the actions, as a verb phrase ("upgraded") and as a filter label ("User upgraded"). */
+export const ACTION_VERBS: Record<string, [verb: string, label: string]> = {
+  'user.registered': ['registered', 'User registered'],
+  'user.created': ['created', 'User created'],
+  'user.edited': ['edited the details of', 'User details edited'],
+  'user.contact_added': ['added a contact for', 'Contact added'],
+  'user.contact_associated': ['associated a contact with', 'Contact associated'],
+  'user.upgraded': ['upgraded', 'User upgraded'],
+  'user.downgraded': ['downgraded', 'User downgraded'],
+  'user.activated': ['activated', 'User activated'],
+  'user.deactivated': ['deactivated', 'User deactivated'],
+  'user.deprovisioned': ['deprovisioned', 'User deprovisioned'],
+  'user.profile_changed': ['changed the profile of', 'Internal profile changed'],
+  'user.profile_updated': ['updated the profile of', 'Own profile updated'],
+  'user.permission_set_assigned': ['assigned a permission set to', 'Permission set assigned'],
+  'user.permission_set_removed': ['removed a permission set from', 'Permission set removed'],
+  'user.password_changed': ['changed the password of', 'Password changed'],
+  'user.password_reset_link_sent': ['sent a password reset link to', 'Password reset link sent'],
+  'user.password_reset_by_link': ['reset the password by link of', 'Password reset by link'],
+  'user.invitation_sent': ['sent an invitation to', 'Invitation sent'],
+  'user.invitation_accepted': ['accepted the invitation of', 'Invitation accepted'],
+  'user.verification_sent': ['sent a verification link to', 'Verification link sent'],
+  'user.email_verified': ['verified the email of', 'Email verified'],
+  'user.email_change_requested': ['asked to change the email of', 'Email change requested'],
+  'user.email_changed': ['changed the email of', 'Email changed'],
+  'user.mfa_reset': ['reset two-factor sign-in of', 'Two-factor reset'],
+  'user.session_ended': ['ended a session of', 'Session ended'],
+  'user.sessions_ended': ['ended every session of', 'All sessions ended'],
+  'user.other_sessions_ended': ['ended the other sessions of', 'Other sessions ended'],
+  'login_as.started': ['logged in as', 'Login As started'],
+  'login_as.ended': ['stopped logging in as', 'Login As ended'],
+  'license.seats_changed': ['changed the seats of', 'License seats changed'],
+  'profile.created': ['created the profile', 'Profile created'],
+  'profile.updated': ['updated the profile', 'Profile updated'],
+  'profile.cloned': ['cloned the profile', 'Profile cloned'],
+  'profile.deleted': ['deleted the profile', 'Profile deleted'],
+  'permission_set.created': ['created the permission set', 'Permission set created'],
+  'permission_set.updated': ['updated the permission set', 'Permission set updated'],
+  'permission_set.deleted': ['deleted the permission set', 'Permission set deleted'],
+  'site.created': ['created the site', 'Site created'],
+  'site.updated': ['updated the site', 'Site updated'],
+  'site.members_changed': ['changed the members of', 'Site members changed'],
+  'site.page_audience_changed': ['changed who sees a page of', 'Page audience changed'],
+  'api_token.created': ['created the API token', 'API token created'],
+  'api_token.revoked': ['revoked the API token', 'API token revoked'],
+  'delegated_group.created': ['created the delegated admin group', 'Delegated group created'],
+  'delegated_group.updated': ['updated the delegated admin group', 'Delegated group updated'],
+  'ingest_job.created': ['started the bulk job', 'Bulk job started'],
+  'ingest_job.deleted': ['deleted the bulk job', 'Bulk job deleted'],
+};
+
+const LOOKUPS: Record<string, 'profile' | 'license' | 'contact' | 'account' | 'site'> = { profile: 'profile', profileId: 'profile', license: 'license', contact: 'contact', contactId: 'contact', account: 'account', accountId: 'account', site: 'site', siteId: 'site' };
+
+type Lean = AuditEvent & { _id: Types.ObjectId };
+export interface AuditRow {
+  id: string; at: Date; action: string; actor: string;
+  /** During Login As: the user the actor was signed in as ("root.admin, logged in as Ada Lovelace, …"). */
+  onBehalfOf: string | null; verb: string; target: string; targetHref: string | null;
+  summary: string; changes: { field: string; before: string; after: string }[]; ip: string | null; via: string;
+}
+
+function show(v: unknown): string {
+  if (v === null || v === undefined || v === '') return '—';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/** Turns events into sentences, resolving ids of profiles, licenses, contacts, accounts, sites and users to names. */
+export async function auditRows(events: Lean[]): Promise<AuditRow[]> {
+  const wanted: Record<string, Set<string>> = { profile: new Set(), license: new Set(), contact: new Set(), account: new Set(), site: new Set(), user: new Set() };
+  for (const e of events) {
+    for (const side of [e.before, e.after] as unknown[]) {
+      if (!side || typeof side !== 'object') continue;
+      for (const [k, v] of Object.entries(side)) if (LOOKUPS[k] && isObjectIdString(v)) wanted[LOOKUPS[k]].add(v);
+    }
+    if (e.target?.type === 'User' && e.target.id) wanted.user.add(String(e.target.id));
+    if (e.onBehalfOf?.id) wanted.user.add(String(e.onBehalfOf.id));
+  }
+  const ids = (k: string) => trusted({ $in: [...wanted[k]].map((i) => new Types.ObjectId(i)) });
+  const [profiles, licenses, contacts, accounts, sites, users] = await Promise.all([
+    wanted.profile.size ? ProfileModel.find({ _id: ids('profile') }).select('name').lean() : [],
+    wanted.license.size ? LicenseModel.find({ _id: ids('license') }).select('name').lean() : [],
+    wanted.contact.size ? ContactModel.find({ _id: ids('contact') }).select('firstName lastName').lean() : [],
+    wanted.account.size ? AccountModel.find({ _id: ids('account') }).select('name').lean() : [],
+    wanted.site.size ? SiteModel.find({ _id: ids('site') }).select('name').lean() : [],
+    wanted.user.size ? UserModel.find({ _id: ids('user') }).select('firstName lastName').lean() : [],
+  ]);
+  const names = new Map<string, string>();
+  for (const x of [...profiles, ...licenses, ...accounts, ...sites] as { _id: Types.ObjectId; name: string }[]) names.set(String(x._id), x.name);
+  for (const c of contacts) names.set(String(c._id), `${c.firstName ?? ''} ${c.lastName}`.trim());
+  const userNames = new Map(users.map((u) => [String(u._id), `${u.firstName ?? ''} ${u.lastName ?? ''}`.trim()]));
+  const named = (k: string, v: unknown) => (LOOKUPS[k] && typeof v === 'string' && names.has(v) ? names.get(v)! : show(v));
+
+  return events.map((e) => {
+    const before = (e.before && typeof e.before === 'object' ? e.before : {}) as Record<string, unknown>;
+    const after = (e.after && typeof e.after === 'object' ? e.after : {}) as Record<string, unknown>;
+    const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+    const changes = fields.map((f) => ({ field: f, before: f in before ? named(f, before[f]) : '—', after: f in after ? named(f, after[f]) : '—' }))
+      .filter((c) => c.before !== c.after);
+    const targetId = e.target?.id ? String(e.target.id) : null;
+    const target = (targetId && userNames.get(targetId)) || e.target?.label || '';
+    const main = changes.find((c) => c.field === 'profile') ?? (changes.length === 1 ? changes[0] : null);
+    const summary = main && main.before !== '—' ? `${main.before} → ${main.after}` : '';
+    return {
+      id: String(e._id), at: e.at, action: e.action,
+      actor: e.actor?.username ?? (e.action === 'user.registered' ? 'A guest' : 'The system'),
+      onBehalfOf: e.onBehalfOf ? (e.onBehalfOf.id && userNames.get(String(e.onBehalfOf.id))) || e.onBehalfOf.username || null : null,
+      verb: ACTION_VERBS[e.action]?.[0] ?? e.action,
+      target, targetHref: targetId && e.target?.type === 'User' ? ADMIN.user(targetId) : targetId && e.target?.type === 'Profile' ? ADMIN.profile(targetId) : targetId && e.target?.type === 'PermissionSet' ? ADMIN.permissionSet(targetId) : null,
+      summary, changes, ip: e.ip ?? null, via: e.via ?? 'system',
+    };
+  });
+}

@@ -1,0 +1,19 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { Database } from '../data/connection';
+import type { AccountThrottle, LoginThrottle, RegistrationThrottle } from '../signin/throttle';
+import type { PasswordRecheckThrottle } from '../signin/password-recheck';
+
+/** What the routers need from the outside; built once in app.ts. */
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  /** One sign-in throttle for the sites and the admin area. */
+  loginThrottle: LoginThrottle;
+  registrationThrottle: RegistrationThrottle;
+  /** Re-checks of the current password behind a session, per account. */
+  recheckThrottle: PasswordRecheckThrottle;
+  /** Second-factor codes at sign-in, per account. */
+  secondFactorThrottle: AccountThrottle;
+}

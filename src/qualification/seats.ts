@@ -1,0 +1,75 @@
+/**
+ * License seats. Each change is one conditional single-document update, so two concurrent upgrades can
+ * never take the last seat twice and no transaction is needed (runs on a standalone MongoDB too).
+ * Operators are wrapped in trusted() because sanitizeFilter is on globally (src/data/connection.ts).
+ */
+import { trusted, type Types } from 'mongoose';
+import { LicenseModel, UserModel } from '../data/models';
+
+/** Takes one seat; false when none is left. */
+export async function takeSeat(licenseId: Types.ObjectId): Promise<boolean> {
+  const res = await LicenseModel.updateOne(
+    { _id: licenseId, $expr: trusted({ $lt: ['$usedSeats', '$totalSeats'] }) },
+    { $inc: { usedSeats: 1 } },
+  );
+  return res.modifiedCount === 1;
+}
+
+/** Gives a seat back; never lets the count fall below zero. */
+export async function releaseSeat(licenseId: Types.ObjectId): Promise<void> {
+  await LicenseModel.updateOne({ _id: licenseId, usedSeats: trusted({ $gt: 0 }) }, { $inc: { usedSeats: -1 } });
+}
+
+/**
+ * Takes seats for a bulk batch's users and records the hold (its key and the users' ids) in the same
+ * single-document update, so the seat count and the hold can never disagree. A key holds at most once
+ * per license at a time. False when fewer seats are left.
+ */
+export async function takeHeldSeats(licenseId: Types.ObjectId, key: string, userIds: Types.ObjectId[]): Promise<boolean> {
+  if (userIds.length === 0) return true;
+  const res = await LicenseModel.updateOne(
+    { _id: licenseId, 'seatHolds.key': trusted({ $ne: key }), $expr: trusted({ $lte: [{ $add: ['$usedSeats', userIds.length] }, '$totalSeats'] }) },
+    { $inc: { usedSeats: userIds.length }, $push: { seatHolds: { key, userIds, at: new Date() } } },
+  );
+  return res.modifiedCount === 1;
+}
+
+/**
+ * Ends a hold: gives back `unused` of its seats (users that were not created) and drops it, at once.
+ * False when the hold was already settled (by its batch, or by recovery).
+ */
+export async function settleSeatHold(licenseId: Types.ObjectId, key: string, unused: number): Promise<boolean> {
+  const res = await LicenseModel.updateOne(
+    { _id: licenseId, 'seatHolds.key': key, usedSeats: trusted({ $gte: unused }) },
+    { $inc: { usedSeats: -unused }, $pull: { seatHolds: { key } } },
+  );
+  return res.modifiedCount === 1;
+}
+
+/**
+ * Settles the holds that batches under keys starting with `keyPrefix` left when they were cut off (a
+ * crash between taking seats and recording their users): users of a hold that exist keep their seats,
+ * the others' seats come back. Each hold is settled by one conditional update, so running this twice,
+ * or from two places, gives seats back once. Returns the seats given back.
+ */
+export async function recoverSeatHolds(keyPrefix: string): Promise<number> {
+  let released = 0;
+  const startsWith = new RegExp(`^${keyPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+  const licenses = await LicenseModel.find({ 'seatHolds.key': trusted(startsWith) }).select('+seatHolds').lean();
+  for (const license of licenses) {
+    for (const hold of (license.seatHolds ?? []).filter((h) => startsWith.test(h.key))) {
+      const unused = hold.userIds.length - (await UserModel.countDocuments({ _id: trusted({ $in: hold.userIds }) }));
+      if (await settleSeatHold(license._id, hold.key, unused)) released += unused;
+    }
+  }
+  return released;
+}
+
+/** Sets the total, refusing to go below the seats in use (conditional, so no race with upgrades). */
+export async function setTotalSeats(licenseId: Types.ObjectId, totalSeats: number): Promise<boolean> {
+  const res = await LicenseModel.updateOne(
+    { _id: licenseId, usedSeats: trusted({ $lte: totalSeats }) },
+    { $set: { totalSeats } },
+  );
+  return res.matchedCount === 1;
+}

@@ -1,0 +1,57 @@
+/**
+ * Checks credentials. Unknown user, wrong password, inactive user and (for the admin area) external user
+ * all give the same AuthenticationError, after about the same work: an unknown username is verified
+ * against a dummy hash. A hash with parameters below the current ones is upgraded on success.
+ */
+import { UserModel, LoginEventModel, type UserDoc } from '../data/models';
+import { AuthenticationError } from '../shared/errors';
+import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
+import { normaliseUsername } from '../shared/username';
+import { isSiteMember } from '../sites/site-access';
+import { lifecycleSettings } from '../shared/lifecycle-settings';
+import type { Area } from '../shared/area';
+import { DEFAULT_LOGIN_HISTORY_DAYS } from '../config';
+
+const historyExpiry = (at: Date) => new Date(at.getTime() + (lifecycleSettings().loginHistoryDays ?? DEFAULT_LOGIN_HISTORY_DAYS) * 24 * 3_600_000);
+
+/**
+ * `site`: for the site area, the site signed in to; a user who is not a member of it gets the same
+ * AuthenticationError as a wrong password, so the page tells nothing about who has an account.
+ */
+export async function verifyCredentials(username: string, password: string, area: Area, site?: Parameters<typeof isSiteMember>[0] | null): Promise<UserDoc> {
+  const user = await UserModel.findOne({ username: normaliseUsername(username) }).select('+passwordHash');
+  if (!user || !user.passwordHash) {
+    await verifyAgainstDummy(password);
+    throw new AuthenticationError();
+  }
+  const ok = await verifyPassword(user.passwordHash, password);
+  const allowedHere = area === 'admin' ? user.userType === 'internal' : Boolean(site && isSiteMember(site, user));
+  if (!ok || !user.isActive || !allowedHere) throw new AuthenticationError();
+  if (needsRehash(user.passwordHash)) {
+    const upgraded = await hashPassword(password);
+    await UserModel.updateOne({ _id: user._id, passwordHash: user.passwordHash }, { $set: { passwordHash: upgraded } });
+  }
+  return user;
+}
+
+/** Marks a successful sign-in: last login time and a login history entry. */
+export async function recordLogin(user: UserDoc, area: Area | 'login-as', ip: string | undefined, userAgent: string | undefined): Promise<void> {
+  const at = new Date();
+  // Two independent writes: sent together, so the sign-in waits for one round trip, not two.
+  await Promise.all([
+    area !== 'login-as' ? UserModel.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }) : null,
+    LoginEventModel.create({ user: user._id, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, area, expiresAt: historyExpiry(at) }),
+  ]);
+}
+
+/**
+ * A refused password (or second-factor code) goes into the history: that user's when the username exists,
+ * with `user` null otherwise. Both cases do the same work (one lookup, one insert), so the time a refusal
+ * takes does not tell whether the username exists.
+ */
+export async function recordFailedLogin(username: string, area: Area, ip: string | undefined, userAgent: string | undefined): Promise<void> {
+  const name = normaliseUsername(username).slice(0, 200);
+  const user = await UserModel.findOne({ username: name }).select('_id').lean();
+  const at = new Date();
+  await LoginEventModel.create({ user: user?._id ?? null, username: name, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, area, outcome: 'failure', expiresAt: historyExpiry(at) });
+}

@@ -1,0 +1,153 @@
+import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
+import { USER_TYPES } from '../qualification/license.model';
+import { SEARCH_SOURCE_FIELDS, searchTermsOf } from './search-terms';
+import { MSG } from '../shared/messages';
+
+/** Deliberately simple: one @, no spaces, a dot in the domain. Real verification is by mail. */
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const EMAIL_ENCODINGS = ['UTF-8', 'ISO-8859-1', 'Shift_JIS', 'EUC-JP', 'ISO-2022-JP', 'Big5', 'GB2312'] as const;
+/** Salesforce-style locale keys: en_US, fr, pt_BR. */
+export const LOCALE_PATTERN = /^[a-z]{2,3}(?:_[A-Z]{2})?$/;
+
+/** Answers are cached: building an Intl.DateTimeFormat costs ~0.1 ms, and bulk imports validate 100k users. */
+const timeZoneAnswers = new Map<string, boolean>();
+
+export function isTimeZone(value: string): boolean {
+  if (value === 'GMT') return true;
+  const known = timeZoneAnswers.get(value);
+  if (known !== undefined) return known;
+  let valid: boolean;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    valid = true;
+  } catch {
+    valid = false;
+  }
+  if (typeof value === 'string' && value.length <= 64 && timeZoneAnswers.size < 2000) timeZoneAnswers.set(value, valid);
+  return valid;
+}
+
+/**
+ * A user, with the fields of a Salesforce user. `contact` is null for a contactless user.
+ * `userType` and `license` are copied from the profile so that lists, filters and seat counts need no
+ * join; they change only together with the profile (src/domain/qualification.ts).
+ */
+const userSchema = new Schema(
+  {
+    firstName: { type: String, trim: true, maxlength: [40, MSG.atMostCharacters(40)], default: '' },
+    lastName: { type: String, required: [true, MSG.enterLastName], trim: true, maxlength: [80, MSG.atMostCharacters(80)] },
+    email: {
+      type: String,
+      required: [true, 'Enter an email address.'],
+      trim: true,
+      lowercase: true,
+      maxlength: [254, MSG.atMostCharacters(254)],
+      match: [EMAIL_PATTERN, MSG.enterValidEmail],
+    },
+    alias: { type: String, required: true, trim: true, maxlength: [8, MSG.atMostCharacters(8)] },
+    /** Email-shaped and unique; stored lower-cased, so uniqueness is case-insensitive. */
+    username: {
+      type: String,
+      required: [true, 'Enter a username.'],
+      trim: true,
+      lowercase: true,
+      maxlength: [80, MSG.atMostCharacters(80)],
+      match: [EMAIL_PATTERN, 'A username looks like an email address, like name@example.com.'],
+    },
+    /** Unique regardless of case (index with collation strength 2). */
+    communityNickname: { type: String, required: true, trim: true, maxlength: [40, MSG.atMostCharacters(40)] },
+    localeSidKey: { type: String, required: true, match: [LOCALE_PATTERN, 'Use a locale like en_US.'], default: 'en_US' },
+    languageLocaleKey: { type: String, required: true, match: [LOCALE_PATTERN, 'Use a language like en_US.'], default: 'en_US' },
+    timeZoneSidKey: {
+      type: String,
+      required: true,
+      default: 'GMT',
+      validate: { validator: isTimeZone, message: 'Use an IANA time zone like Europe/Paris.' },
+    },
+    emailEncodingKey: { type: String, enum: { values: EMAIL_ENCODINGS, message: 'Use one of: ' + EMAIL_ENCODINGS.join(', ') + '.' }, default: 'UTF-8' },
+    profile: { type: Schema.Types.ObjectId, ref: 'Profile', required: true },
+    license: { type: Schema.Types.ObjectId, ref: 'License', required: true },
+    userType: { type: String, enum: USER_TYPES, required: true },
+    /** Permission sets assigned to an internal user, on top of the profile's permissions. */
+    permissionSets: { type: [{ type: Schema.Types.ObjectId, ref: 'PermissionSet' }], default: [] },
+    contact: { type: Schema.Types.ObjectId, ref: 'Contact', default: null },
+    site: { type: Schema.Types.ObjectId, ref: 'Site', default: null },
+    isActive: { type: Boolean, default: true },
+    /** argon2id PHC string; never selected unless asked for, never serialised. */
+    passwordHash: { type: String, default: null, select: false },
+    passwordChangedAt: { type: Date, default: null },
+    /** Bumped to end every session of the user (password change, deactivation). */
+    sessionEpoch: { type: Number, default: 0 },
+    lastLoginAt: { type: Date, default: null },
+    /** SCIM: the userName exactly as the provisioning client sent it (`username` is its lower-cased form). */
+    usernameAsSent: { type: String, default: null, maxlength: [80, MSG.atMostCharacters(80)] },
+    /**
+     * SCIM: each provisioning client's own id for the user (the client is the API token's admin), unique
+     * per client; clients never see or overwrite each other's (src/domain/external-ids.ts).
+     */
+    scimExternalIds: {
+      type: [{ _id: false, owner: { type: Schema.Types.ObjectId, ref: 'User', required: true }, value: { type: String, required: true, maxlength: [255, MSG.atMostCharacters(255)] } }],
+      default: [],
+    },
+    /** SCIM DELETE: deactivated and gone from SCIM, kept for the audit trail and the admin area. */
+    deprovisionedAt: { type: Date, default: null },
+    /** When the user proved they read mail at `email` (a verification, invitation or reset link). */
+    emailVerifiedAt: { type: Date, default: null },
+    /** Whether sign-in asks for a second factor (the details below are never selected by default). */
+    mfaEnabled: { type: Boolean, default: false },
+    /** Two-factor sign-in (TOTP): the secret once enrolment is confirmed, and hashed one-time recovery codes. */
+    mfa: {
+      type: new Schema(
+        {
+          secret: { type: String, default: null },
+          /** A secret shown for enrolment, kept until a correct code confirms it. */
+          pendingSecret: { type: String, default: null },
+          enabledAt: { type: Date, default: null },
+          /** The last time step whose code was accepted: a code is accepted once. */
+          lastStep: { type: Number, default: 0 },
+          recoveryCodes: { type: [String], default: [] },
+        },
+        { _id: false },
+      ),
+      default: null,
+      select: false,
+    },
+    /** The admin search's normalized words (search-terms.ts), kept by the hooks below; not selected unless asked for. */
+    searchTerms: { type: [String], default: undefined, select: false },
+  },
+  { timestamps: true },
+);
+userSchema.index({ username: 1 }, { unique: true });
+userSchema.index({ communityNickname: 1 }, { unique: true, collation: { locale: 'en', strength: 2 } });
+// A contact belongs to at most one user; contactless users (null) are exempt.
+userSchema.index({ contact: 1 }, { unique: true, partialFilterExpression: { contact: { $type: 'objectId' } } });
+userSchema.index({ email: 1 });
+userSchema.index({ 'scimExternalIds.owner': 1, 'scimExternalIds.value': 1 }, { unique: true, partialFilterExpression: { 'scimExternalIds.value': { $type: 'string' } } });
+userSchema.index({ createdAt: -1, _id: -1 });
+userSchema.index({ profile: 1 });
+userSchema.index({ permissionSets: 1 });
+// Multikey: one entry per term; a search word is a range on it (user-search.ts).
+userSchema.index({ searchTerms: 1 });
+
+// The terms follow their fields on every save (creation, the admin and account edits, SCIM and the API).
+userSchema.pre('save', function () {
+  if (this.isNew || SEARCH_SOURCE_FIELDS.some((f) => this.isModified(f))) this.set('searchTerms', searchTermsOf(this));
+});
+
+/** Update paths cannot recompute the terms (they lack the other fields): changing a source field there is a bug. */
+function touchesSearchSources(update: Record<string, unknown> | null): boolean {
+  if (!update) return false;
+  const paths = Object.entries(update).flatMap(([k, v]) => (k.startsWith('$') && v && typeof v === 'object' ? Object.keys(v) : [k]));
+  return !paths.includes('searchTerms') && paths.some((p) => (SEARCH_SOURCE_FIELDS as readonly string[]).includes(p));
+}
+for (const op of ['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'findOneAndReplace'] as const) {
+  userSchema.pre(op, function () {
+    if (touchesSearchSources(this.getUpdate() as Record<string, unknown> | null)) {
+      throw new Error(`User.${op} changes a searched field without searchTerms: change names and addresses through document.save() so the search terms follow.`);
+    }
+  });
+}
+
+export type User = InferSchemaType<typeof userSchema>;
+export type UserDoc = HydratedDocument<User>;
+export const UserModel = model('User', userSchema);

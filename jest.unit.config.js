@@ -15,5 +15,6 @@ module.exports = {
     '<rootDir>/test/unit/users/search-terms.test.ts',
     '<rootDir>/test/unit/users/users-and-passwords.test.ts',
     '<rootDir>/test/unit/ingest/ingest-columns.test.ts',
+    '<rootDir>/test/unit/qualification/qualification-signals.test.ts',
   ],
 };

@@ -5,11 +5,11 @@ import { loadConfig, ConfigError, type Config } from './config';
 import { createLogger } from './logger';
 import { connectDatabase, embeddedDataDir } from './data/connection';
 import { seed } from './data/seed';
-import { administratorExists, createAdministrator, issueSetupToken } from './users/bootstrap';
+import { administratorExists, createAdministrator, issueSetupToken } from './users';
 import { createApp } from './app';
 import { isDomainError } from './shared/errors';
 import { startBackgroundWork } from './ingest';
-import { warmPasswordPolicy } from './signin/passwords';
+import { warmPasswordPolicy } from './signin';
 import { installProcessGuard } from './process-guard';
 
 function readConfig(): Config {

@@ -141,3 +141,11 @@ function grantsRecord(grants: Grants): Record<Permission, boolean> {
 /** Filters for the users holding a profile or a permission set. */
 export const holdersOfProfile = (id: Types.ObjectId) => ({ profile: id });
 export const holdersOfSet = (id: Types.ObjectId) => ({ permissionSets: trusted({ $in: [id] }) });
+
+// What other features use from here (their only way in).
+export { type Actor, type Channel, type Origin, type RequestContext, type SelfOrigin, assertOwnerPresent, loadActor, selfContext, systemContext } from './actor';
+export { usersHoldingSets, withNoLockOut } from './lockout';
+export { endLoginAs, loginAsStillAllowed, startLoginAs } from './login-as';
+export { parsePermissionNames, permissionNames } from './permission-names';
+export { type ManagedUser, assertAnyPermission, assertCanManage, assertPermission, assertUserAdministrator, canLoginAs, isDelegatedAdmin, manageableUserTypes, missingPermissions } from './permissions';
+export type { UserOperation as ManageOperation } from './permissions';

@@ -5,7 +5,7 @@
  */
 import { UserModel, type UserDoc } from '../data/models';
 import { loadActor, type Actor, type RequestContext } from './actor';
-import { recordAudit } from '../audit/audit';
+import { recordAudit } from '../audit';
 import { assertCanLoginAs, assertPermission, assertUserAdministrator, canLoginAs } from './permissions';
 import { loadUserFor, managedView } from '.';
 

@@ -4,14 +4,12 @@
  * cancels every link still outstanding (reset, verification, email change).
  */
 import { UserModel, type UserDoc } from '../data/models';
-import { assertOwnerPresent, selfContext, type Origin } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import { assertOwnerPresent, selfContext, type Origin } from '../access';
+import { recordAudit } from '../audit';
 import { ValidationError } from '../shared/errors';
-import { hashPassword, passwordProblem } from '../signin/passwords';
-import { recheckPassword, type PasswordRecheckThrottle } from '../signin/password-recheck';
-import { conflictFor } from '../users/users';
+import { hashPassword, passwordProblem, recheckPassword, type PasswordRecheckThrottle } from '../signin';
+import { conflictFor, validateAndSave } from '../users';
 import { revokeOutstandingLinks } from './tokens';
-import { validateAndSave } from '../users/save';
 import { MSG } from '../shared/messages';
 
 export interface ProfileChanges {

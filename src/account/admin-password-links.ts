@@ -1,10 +1,10 @@
 /** Forgot password, reset and invitation links for staff, in the admin area (open without sign-in). */
 import { Router } from 'express';
 import type { AppDeps } from '../http/deps';
-import { createRequestThrottle } from '../signin/recovery-throttle';
+import { createRequestThrottle } from '../signin';
 import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from './password-link-pages';
-import { ADMIN } from '../admin/common';
-import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/two-factor-pages';
+import { ADMIN } from '../admin/routes';
+import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/routes';
 import { csrfProtected } from '../http/csrf';
 
 /** The admin area's two-factor pages: the second sign-in step and the admin's own settings. */

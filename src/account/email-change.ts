@@ -9,16 +9,16 @@
  * asked to move the account to their own address) is useless without the current one. A change of
  * password, "end other sessions" and resets cancel a pending change (tokens.ts revokeOutstandingLinks).
  */
-import { searchTermsOf } from '../users/search-terms';
+import { searchTermsOf } from '../users';
 import { EMAIL_PATTERN, SiteModel, UserModel, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
-import { queueMail } from '../mail/queue';
-import { assertOwnerPresent, selfContext, type Origin } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import { queueMail } from '../mail';
+import { assertOwnerPresent, selfContext, type Origin } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, ForbiddenError, InvalidLinkError, ValidationError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { linkUrl, type LinkArea } from './links';
-import { recheckPassword, type PasswordRecheckThrottle } from '../signin/password-recheck';
+import { recheckPassword, type PasswordRecheckThrottle } from '../signin';
 import { consumeToken, describeDuration, issueToken, peekToken, releaseToken } from './tokens';
 import { MSG } from '../shared/messages';
 

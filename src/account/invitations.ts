@@ -7,9 +7,9 @@
 import crypto from 'node:crypto';
 import { trusted, type Types } from 'mongoose';
 import { ActionTokenModel, UserModel, type UserDoc } from '../data/models';
-import { queueMails, type MailRequest } from '../mail/queue';
-import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit, recordAudits } from '../audit/audit';
+import { queueMails, type MailRequest } from '../mail';
+import type { Actor, RequestContext } from '../access';
+import { recordAudit, recordAudits } from '../audit';
 import { ConflictError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { homeAreaOf, linkUrl } from './links';

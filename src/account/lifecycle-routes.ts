@@ -1,7 +1,7 @@
 /** The account lifecycle pages of a site: forgot password, reset and invitation links. */
 import type { Router, RequestHandler } from 'express';
 import type { AppDeps } from '../http/deps';
-import { createRequestThrottle } from '../signin/recovery-throttle';
+import { createRequestThrottle } from '../signin';
 import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from './password-link-pages';
 import { checkVerificationLink, confirmEmailWithLink, resendVerificationByAddress, sendVerificationLink } from './verification';
 import { ValidationError } from '../shared/errors';
@@ -11,8 +11,7 @@ import { readStrings } from '../http/forms';
 import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from './sessions';
 import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from './email-change';
 import { keepTyped, typedPasswords } from '../http/forms';
-import { originOf } from '../signin/areas';
-import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/two-factor-pages';
+import { originOf, codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/routes';
 import { MSG } from '../shared/messages';
 
 export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: RequestHandler): void {

@@ -8,16 +8,15 @@
  */
 import type { Request, Response, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import type { RequestThrottle } from '../signin/recovery-throttle';
-import { signIn, type Area } from '../signin/areas';
-import { recordLogin } from '../signin/authentication';
+import type { RequestThrottle } from '../signin';
+import { signIn, type Area, holdForSecondFactor } from '../signin/routes';
+import { recordLogin } from '../signin';
 import { InvalidLinkError, ValidationError } from '../shared/errors';
 import { formRoute, renderErrorPage } from '../http/error-writer';
 import { checkPasswordLink, sendPasswordResetLinks, setPasswordWithLink, type PasswordLinkPurpose } from './recovery';
 import type { LinkArea } from './links';
 import { runDetached } from '../shared/detached';
 import { keepTyped, readStrings } from '../http/forms';
-import { holdForSecondFactor } from '../signin/two-factor-pages';
 import { MSG } from '../shared/messages';
 
 export interface PasswordLinkPages {

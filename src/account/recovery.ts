@@ -10,12 +10,12 @@
  * link usable, and of two requests racing with one link exactly one sets its password.
  */
 import { EMAIL_PATTERN, UserModel, type UserDoc } from '../data/models';
-import { queueMail } from '../mail/queue';
-import type { MailTemplate } from '../mail/templates';
-import { selfContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import { queueMail } from '../mail';
+import type { MailTemplate } from '../mail';
+import { selfContext } from '../access';
+import { recordAudit } from '../audit';
 import { InvalidLinkError, ValidationError } from '../shared/errors';
-import { hashPassword, passwordProblem } from '../signin/passwords';
+import { hashPassword, passwordProblem } from '../signin';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { homeAreaOf, linkUrl, type LinkArea } from './links';
 import { consumeToken, describeDuration, issueToken, peekToken, releaseToken, revokeOutstandingLinks, type TokenHolder } from './tokens';

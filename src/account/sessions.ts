@@ -6,8 +6,8 @@
  */
 import { LoginEventModel, UserModel, type UserDoc } from '../data/models';
 import { endAllUserSessions, endUserSession, findUserSessions } from './stored-sessions';
-import { selfContext, type Actor, type Origin, type RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import { selfContext, type Actor, type Origin, type RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { NotFoundError } from '../shared/errors';
 import { loadUserFor } from '../access';
 import { describeUserAgent } from '../shared/user-agent';

@@ -6,22 +6,20 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import type { AppDeps } from '../http/deps';
 import { DEFAULT_SITE_SLUG } from '../data/seed';
-import { assertSelfRegistrationOpen, findSiteBySlug, registerContactlessUser } from '../registration/registration';
+import { assertSelfRegistrationOpen, findSiteBySlug, registerContactlessUser } from '../registration';
 import { changeOwnPassword, updateOwnProfile } from './account';
-import { recordLogin } from '../signin/authentication';
+import { recordLogin } from '../signin';
 import { localeFromAcceptLanguage } from '../shared/locale';
 import { isTimeZone } from '../data/models';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { formRoute } from '../http/error-writer';
 import { assertMaySignIn } from './verification';
-import { authenticateLogin } from '../signin/login';
-import { originOf, safeReturnTo, signIn, signOut } from '../signin/areas';
+import { authenticateLogin, originOf, safeReturnTo, signIn, signOut, holdForSecondFactor } from '../signin/routes';
 import { keepTyped, readStrings, typedPasswords } from '../http/forms';
 import { sitePaths } from './site-paths';
 import type { SiteRecord } from '../data/models';
-import { isSiteMember, mayOpenPage } from '../sites/site-access';
+import { isSiteMember, mayOpenPage } from '../sites';
 import { siteLifecycleRoutes } from './lifecycle-routes';
-import { holdForSecondFactor } from '../signin/two-factor-pages';
 import { MSG } from '../shared/messages';
 import { csrfProtected } from '../http/csrf';
 

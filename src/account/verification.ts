@@ -5,9 +5,9 @@
  * banner asking them to confirm).
  */
 import { EMAIL_PATTERN, UserModel, type SiteDoc, type UserDoc } from '../data/models';
-import { queueMail } from '../mail/queue';
-import { selfContext, type Actor, type RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import { queueMail } from '../mail';
+import { selfContext, type Actor, type RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, EmailUnverifiedError, InvalidLinkError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { homeAreaOf, linkUrl, type LinkArea } from './links';

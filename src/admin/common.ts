@@ -1,9 +1,9 @@
 /** Pieces shared by the admin pages: sign-in guard, the acting admin, flash messages. */
 import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { loadActor, type Actor, type RequestContext } from '../access/actor';
+import { loadActor, type Actor, type RequestContext } from '../access';
 import { ForbiddenError } from '../shared/errors';
-import { safeReturnTo } from '../signin/areas';
+import { safeReturnTo } from '../signin/routes';
 import { formList, formText, readForm } from '../http/form-input';
 
 declare module 'express-session' {

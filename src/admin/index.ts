@@ -4,12 +4,13 @@
  */
 import { Router } from 'express';
 import type { AppDeps } from '../http/deps';
-import { adminAuthRouter } from '../signin/admin-routes';
-import { adminUsersRouter } from '../users/admin-pages';
+import { adminAuthRouter } from '../signin/routes';
+import { adminUsersRouter } from '../users/routes';
+import { adminQualifyRouter } from '../qualification/routes';
 import { adminSettingsRouter } from './settings';
-import { adminRolesRouter } from '../roles/admin-pages';
-import { adminOutboxRouter } from '../mail/outbox-page';
-import { adminPasswordLinksRouter, adminTwoFactorRouter } from '../account/admin-password-links';
+import { adminRolesRouter } from '../roles/routes';
+import { adminOutboxRouter } from '../mail/routes';
+import { adminPasswordLinksRouter, adminTwoFactorRouter } from '../account/routes';
 import { requireAdmin } from './common';
 import { csrfProtected } from '../http/csrf';
 
@@ -25,8 +26,11 @@ export function adminRouter(deps: AppDeps): Router {
   });
   router.use(adminTwoFactorRouter(deps));
   router.use(adminUsersRouter());
+  router.use(adminQualifyRouter());
   router.use(adminSettingsRouter());
   router.use(adminRolesRouter());
   router.use(adminOutboxRouter(Boolean(deps.config.mail.smtpUrl), { open: deps.config.mail.outboxOpen }));
   return router;
 }
+
+// What other features use from here (their only way in).

@@ -3,12 +3,12 @@
  * delegated admin groups, audit trail), registered together in this order.
  */
 import { Router } from 'express';
-import { adminDashboardRouter } from '../dashboard/admin-page';
-import { adminSitesRouter } from '../sites/admin-pages';
-import { adminLicensesRouter } from '../qualification/licenses-page';
-import { adminApiTokensRouter } from '../api/tokens-page';
-import { adminGroupsRouter } from '../roles/groups-pages';
-import { adminAuditRouter } from '../audit/admin-page';
+import { adminDashboardRouter } from '../dashboard/routes';
+import { adminSitesRouter } from '../sites/routes';
+import { adminLicensesRouter } from '../qualification/routes';
+import { adminApiTokensRouter } from '../api/routes';
+import { adminGroupsRouter } from '../roles/routes';
+import { adminAuditRouter } from '../audit/routes';
 
 export function adminSettingsRouter(): Router {
   const router = Router();

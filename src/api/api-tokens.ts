@@ -6,10 +6,9 @@
 import crypto from 'node:crypto';
 import { trusted, type Types } from 'mongoose';
 import { ApiTokenModel, type ApiTokenDoc } from '../data/models';
-import { loadActor, type Actor, type RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import { loadActor, type Actor, type RequestContext, assertPermission } from '../access';
+import { recordAudit } from '../audit';
 import { NotFoundError, ValidationError } from '../shared/errors';
-import { assertPermission } from '../access/permissions';
 import { isObjectIdString } from '../shared/ids';
 import { MSG } from '../shared/messages';
 

@@ -5,7 +5,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { actorForToken } from './api-tokens';
-import type { Actor, Channel, RequestContext } from '../access/actor';
+import type { Actor, Channel, RequestContext } from '../access';
 import { AuthenticationError } from '../shared/errors';
 
 export type ApiContext = RequestContext & { actor: Actor };

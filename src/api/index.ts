@@ -28,3 +28,8 @@ export function apiRouter(deps: AppDeps): Router {
   jobRoutes(router, deps);
   return router;
 }
+
+// What other features use from here (their only way in).
+export { createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from './api-tokens';
+export { apiContext, requireBearer } from './bearer';
+export { parseInput } from './validate';

@@ -62,14 +62,17 @@ export const contactBody = z
     title: text(128).optional(),
     accountId: objectId.optional(),
     accountName: text(120).optional(),
+    /** Associate the contact with the user's email instead of creating one (a new one only when none matches). */
+    matchBy: z.literal('email', { error: 'Use "email".' }).optional(),
   })
   .superRefine((b, ctx) => {
+    if (b.contactId !== undefined && b.matchBy !== undefined) ctx.addIssue({ code: 'custom', path: ['matchBy'], message: 'Send either contactId or matchBy; not both.' });
     const newContactFields = ['firstName', 'lastName', 'email', 'phone', 'title', 'accountId', 'accountName'] as const;
     if (b.contactId !== undefined) {
       for (const f of newContactFields) {
         if (b[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: 'Send either contactId, or the fields of a new contact; not both.' });
       }
-    } else if (b.lastName === undefined) {
+    } else if (b.lastName === undefined && b.matchBy === undefined) {
       ctx.addIssue({ code: 'custom', path: ['lastName'], message: 'This field is required (or send contactId to associate an existing contact).' });
     }
   });
@@ -85,6 +88,8 @@ export const licensePatchBody = z.strictObject({
 export const newJobBody = z.strictObject({
   object: z.literal('User', { error: 'Only "User" can be ingested.' }),
   operation: z.literal('insert', { error: 'Only "insert" is supported.' }),
+  /** Rows without a ContactId get the contact that has their email (none: as without; several or taken: the row fails). */
+  matchBy: z.literal('email', { error: 'Use "email".' }).optional(),
   contentType: z.literal('CSV', { error: 'Only "CSV" is supported.' }).optional(),
   columnDelimiter: z.literal('COMMA', { error: 'Only "COMMA" is supported.' }).optional(),
   lineEnding: z.enum(['LF', 'CRLF'], { error: 'Use LF or CRLF.' }).optional(),

@@ -3,8 +3,8 @@
  * passwordHash or sessionEpoch) never leaks by accident. Ids are 24-hex strings, dates ISO 8601.
  */
 import type { Types } from 'mongoose';
-import { profileCatalog } from '../roles/profiles';
-import { permissionNames } from '../access/permission-names';
+import { profileCatalog } from '../roles';
+import { permissionNames } from '../access';
 
 type Id = Types.ObjectId;
 const id = (v: Id | null | undefined) => (v ? String(v) : null);
@@ -101,6 +101,7 @@ export function serializeContact(c: { _id: Id; firstName?: string | null; lastNa
 export function serializeJob(j: {
   _id: Id; object: string; operation: string; state: string; createdBy: Id; createdAt?: Date; updatedAt?: Date; numberRecordsUploaded?: number | null;
   numberRecordsProcessed?: number | null; numberRecordsFailed?: number | null; errorMessage?: string | null; lastUploadError?: string | null; columns?: string[] | null;
+  matchBy?: string | null;
 }) {
   return {
     id: String(j._id),
@@ -111,6 +112,7 @@ export function serializeJob(j: {
     contentType: 'CSV',
     columnDelimiter: 'COMMA',
     lineEnding: 'LF',
+    matchBy: j.matchBy ?? null,
     contentUrl: `/api/v1/jobs/ingest/${j._id}/batches`,
     createdById: String(j.createdBy),
     createdDate: iso(j.createdAt),

@@ -2,7 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import { createApiToken, findActiveApiToken, listApiTokens, revokeApiToken } from './api-tokens';
 import { formRoute } from '../http/error-writer';
-import { ADMIN, actorOf, ctxOf, field, firstUse, flash, newFormNonce, typedField } from '../admin/common';
+import { ADMIN, actorOf, ctxOf, field, firstUse, flash, newFormNonce, typedField } from '../admin/routes';
 import { csrfProtected } from '../http/csrf';
 
 export function adminApiTokensRouter(): Router {

@@ -4,7 +4,7 @@ import { ACTOR_SEARCH_MAX_MS, auditCsv, listAuditEvents, parseAuditCursor, parse
 import { ACTION_VERBS, auditRows, type AuditRow } from './audit-view';
 import { pipeline } from 'node:stream/promises';
 import { onRefusal } from '../http/error-writer';
-import { ADMIN, actorOf, queryString } from '../admin/common';
+import { ADMIN, actorOf, queryString } from '../admin/routes';
 import { csrfProtected } from '../http/csrf';
 
 function auditFilters(req: Request): AuditFilters {

@@ -6,7 +6,7 @@
  */
 import { trusted, Types } from 'mongoose';
 import { AccountModel, ContactModel, LicenseModel, ProfileModel, SiteModel, UserModel, type AuditEvent } from '../data/models';
-import { ADMIN } from '../admin/common';
+import { ADMIN } from '../admin/routes';
 import { isObjectIdString } from '../shared/ids';
 
 /** Readable names of the actions, as a verb phrase ("upgraded") and as a filter label ("User upgraded"). */

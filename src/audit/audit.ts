@@ -1,7 +1,7 @@
 /** Writes audit events: every admin action and every registration, with actor, target and change. */
 import type { Types } from 'mongoose';
 import { AuditEventModel } from '../data/models';
-import type { RequestContext } from '../access/actor';
+import type { RequestContext } from '../access';
 
 export interface AuditEntry {
   action: string;

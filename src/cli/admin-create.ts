@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { connectDatabase, embeddedDataDir } from '../data/connection';
 import { seed } from '../data/seed';
-import { createAdministrator } from '../users/bootstrap';
+import { createAdministrator } from '../users';
 import { isDomainError } from '../shared/errors';
 import { normaliseUsername } from '../shared/username';
 

@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import { dashboardFor, weekChangeText } from './dashboard-stats';
 import { barChart, donutChart, shortDay } from './charts';
-import { ADMIN, actorOf } from '../admin/common';
+import { ADMIN, actorOf } from '../admin/routes';
 import { csrfProtected } from '../http/csrf';
 
 export function adminDashboardRouter(): Router {

@@ -4,7 +4,7 @@
  */
 import { AuditEventModel, LicenseModel, UserModel } from '../data/models';
 import { trusted } from 'mongoose';
-import type { Actor } from '../access/actor';
+import type { Actor } from '../access';
 
 export interface DashboardStats {
   registrationsPerDay: { day: string; count: number }[];

@@ -5,7 +5,7 @@
  */
 import { trusted } from 'mongoose';
 import { LicenseModel, MigrationModel, ProfileModel, SiteModel, UserModel } from './models';
-import { searchTermsOf } from '../users/search-terms';
+import { searchTermsOf } from '../users';
 import { COMMUNITY_LICENSES, COMMUNITY_PAGE, DEFAULT_SITE_SLUG } from './seed';
 
 interface Migration { id: string; run(): Promise<unknown> }

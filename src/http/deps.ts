@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Database } from '../data/connection';
-import type { AccountThrottle, LoginThrottle, RegistrationThrottle } from '../signin/throttle';
-import type { PasswordRecheckThrottle } from '../signin/password-recheck';
+import type { AccountThrottle, LoginThrottle, RegistrationThrottle, PasswordRecheckThrottle } from '../signin';
 
 /** What the routers need from the outside; built once in app.ts. */
 export interface AppDeps {

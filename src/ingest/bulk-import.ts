@@ -12,16 +12,15 @@
  * users are in; a batch cut off in between is settled by recoverSeatHolds before its key's next batch,
  * so a crash never leaks a seat.
  */
-import { searchTermsOf } from '../users/search-terms';
+import { searchTermsOf, conflictFor, deriveNickname, prepareUser, userCreatedEntry, withSuffix, type NewUserInput, type PreparedUser, type UserLookups } from '../users';
 import crypto from 'node:crypto';
 import { trusted, Types } from 'mongoose';
 import { AuditEventModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
-import { settleSeatHold, takeHeldSeats } from '../qualification/seats';
-import type { RequestContext } from '../access/actor';
+import { settleSeatHold, takeHeldSeats } from '../qualification';
+import type { RequestContext } from '../access';
 import { ConflictError, isDomainError, type FieldErrors } from '../shared/errors';
-import { recordAudits } from '../audit/audit';
-import { conflictFor, deriveNickname, prepareUser, userCreatedEntry, withSuffix, type NewUserInput, type PreparedUser, type UserLookups } from '../users/users';
+import { recordAudits } from '../audit';
 import { isObjectIdString } from '../shared/ids';
 import { MSG } from '../shared/messages';
 

@@ -5,6 +5,7 @@ import type { IngestSettings, MailSettings } from '../config';
 import { startMailWorker, transportFor, type MailTransport } from '../mail';
 import { lifecycleSettings, type LifecycleSettings } from '../shared/lifecycle-settings';
 import { jobWaiting, workerId } from './ingest-worker';
+import { bulkJobWaiting } from '../qualification';
 import type { IngestThreadData, IngestThreadMessage } from './ingest-thread';
 
 /**
@@ -69,7 +70,8 @@ export function startBackgroundWork(deps: { logger: Logger; databaseUri: string;
     if (stopping || worker) return;
     let waiting = false;
     try {
-      waiting = await jobWaiting();
+      // Bulk actions of the qualification queue run in the same thread, under the same kind of lease.
+      waiting = (await jobWaiting()) || (await bulkJobWaiting());
     } catch (err) {
       log.warn({ err }, 'Could not look for ingest jobs; trying again');
     }
@@ -131,3 +133,8 @@ export function startBackgroundWork(deps: { logger: Logger; databaseUri: string;
     },
   };
 }
+
+// What other features use from here (their only way in).
+export { changeIngestJobState, createIngestJob, deleteIngestJob, findIngestJob, listIngestJobs } from './ingest-jobs';
+export { type ResultKind, resultsCsv } from './ingest-results';
+export { uploadCsv } from './ingest-upload';

@@ -2,7 +2,7 @@
  * The CSV of a User ingest job: Salesforce field names in the header, one user per record. Blank values
  * mean "not given" (the default applies), as in Salesforce.
  */
-import type { NewUserInput } from '../users/users';
+import type { NewUserInput } from '../users';
 import { ValidationError, type FieldErrors } from '../shared/errors';
 
 /** Salesforce column -> field of NewUserInput. */

@@ -14,6 +14,8 @@ const ingestJobSchema = new Schema(
   {
     object: { type: String, enum: ['User'], required: true },
     operation: { type: String, enum: ['insert'], required: true },
+    /** With 'email', a row without a ContactId gets the one free contact that has its email (qualification/contact-match.ts). */
+    matchBy: { type: String, enum: ['email', null], default: null },
     state: { type: String, enum: INGEST_JOB_STATES, required: true, default: 'Open' },
     createdBy: { type: Schema.Types.ObjectId, ref: 'User', required: true },
     /** The CSV header of the first upload; later uploads must repeat it. */

@@ -7,10 +7,10 @@
  */
 import { trusted, type Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc, type IngestJobState } from '../data/models';
-import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import type { Actor, RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, NotFoundError } from '../shared/errors';
-import { assertPermission } from '../access/permissions';
+import { assertPermission } from '../access';
 import { isObjectIdString } from '../shared/ids';
 
 const JOB_PERMISSION = 'manageInternalUsers' as const;
@@ -21,10 +21,10 @@ function label(job: { _id: Types.ObjectId }) {
   return { type: 'IngestJob', id: job._id, label: `ingest job ${job._id}` };
 }
 
-export async function createIngestJob(input: { object: 'User'; operation: 'insert' }, ctx: RequestContext & { actor: Actor }): Promise<IngestJobDoc> {
+export async function createIngestJob(input: { object: 'User'; operation: 'insert'; matchBy?: 'email' }, ctx: RequestContext & { actor: Actor }): Promise<IngestJobDoc> {
   assertPermission(ctx.actor, JOB_PERMISSION);
-  const job = await IngestJobModel.create({ object: input.object, operation: input.operation, createdBy: ctx.actor.id });
-  await recordAudit(ctx, { action: 'ingest_job.created', target: label(job), after: { object: job.object, operation: job.operation } });
+  const job = await IngestJobModel.create({ object: input.object, operation: input.operation, matchBy: input.matchBy ?? null, createdBy: ctx.actor.id });
+  await recordAudit(ctx, { action: 'ingest_job.created', target: label(job), after: { object: job.object, operation: job.operation, matchBy: job.matchBy ?? null } });
   return job;
 }
 

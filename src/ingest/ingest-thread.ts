@@ -13,6 +13,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { connectWorkerThread } from '../data/connection';
 import { processAvailableJobs } from './ingest-worker';
+import { processAvailableBulkJobs } from '../qualification';
 import { setLifecycleSettings, type LifecycleSettings } from '../shared/lifecycle-settings';
 
 export interface IngestThreadData {
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
   for (let jobs = 1; jobs > 0 && !stopping; ) {
     try {
       jobs = await processAvailableJobs({ owner: data.owner, leaseMs: data.leaseMs, batchSize: data.batchSize, shouldStop: () => stopping });
+      jobs += await processAvailableBulkJobs({ owner: data.owner, leaseMs: data.leaseMs, shouldStop: () => stopping });
       if (jobs) send({ type: 'finished', jobs });
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));

@@ -18,10 +18,11 @@ import crypto from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { trusted, type Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc } from '../data/models';
-import { loadActor, type RequestContext } from '../access/actor';
+import { loadActor, type RequestContext } from '../access';
 import { createUsersInBulk, type BulkRowResult, type BulkUserRow } from './bulk-import';
-import { recoverSeatHolds } from '../qualification/seats';
+import { recoverSeatHolds } from '../qualification';
 import { columnOf, invitationOf, rowToInput } from './ingest-columns';
+import { matchContactsByEmail } from '../qualification';
 import { UserModel } from '../data/models';
 import { MSG } from '../shared/messages';
 
@@ -102,7 +103,7 @@ function parseRows(rows: RowDoc[]): (string[] | null)[] {
 }
 
 /** Runs one batch's pending rows through the bulk path; returns each row's new status. */
-async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext, holdKey: string): Promise<Map<string, { status: 'success' | 'failed'; error: string | null }>> {
+async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext, holdKey: string, matchBy: 'email' | null = null): Promise<Map<string, { status: 'success' | 'failed'; error: string | null }>> {
   const out = new Map<string, { status: 'success' | 'failed'; error: string | null }>();
   const todo: { doc: RowDoc; input: BulkUserRow; invite: boolean }[] = [];
   const parsed = parseRows(rows);
@@ -116,6 +117,17 @@ async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext, 
     if (invite === null) return out.set(String(doc._id), { status: 'failed', error: `validation_failed: ${MSG.fieldsNeedAttention} (SendInvitation: Use true or false.)` });
     todo.push({ doc, input: { userId: doc.userId, input: rowToInput(columns, values) }, invite });
   });
+  if (matchBy === 'email') {
+    // The job's match rule: a row without a ContactId gets the contact that has its email (qualification/contact-match.ts).
+    const open = todo.filter((t) => !t.input.input.contactId && t.input.input.email);
+    const matches = await matchContactsByEmail(open.map((t) => t.input.input.email));
+    for (const t of open) {
+      const m = matches.get(t.input.input.email.trim().toLowerCase());
+      if (m && 'contactId' in m) t.input.input.contactId = m.contactId;
+      else if (m) out.set(String(t.doc._id), { status: 'failed', error: `${m.code}: ${m.message}` });
+    }
+    todo.splice(0, todo.length, ...todo.filter((t) => !out.has(String(t.doc._id))));
+  }
   const results = await createUsersInBulk(todo.map((t) => t.input), ctx, { holdKey });
   results.forEach((r, i) => out.set(String(todo[i].doc._id), r.ok ? { status: 'success', error: null } : { status: 'failed', error: rowError(r) }));
   // Created users without a password are invited unless their row says SendInvitation=false.
@@ -124,7 +136,7 @@ async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext, 
     const users = await UserModel.find({ _id: trusted({ $in: toInvite }), isActive: true, passwordHash: null }).lean();
     // Loaded on first use: the thread starts (and restarts) without the mail templates' modules.
      
-    const { inviteUsersInBulk } = require('../account/invitations') as typeof import('../account/invitations');
+    const { inviteUsersInBulk } = require('../account') as typeof import('../account');
     await inviteUsersInBulk(users as never, ctx);
   }
   return out;
@@ -170,7 +182,7 @@ export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promis
     }
     // Rows already marked failed (by an attempt that crashed before counting) keep that result.
     const pending = rows.filter((r) => r.status !== 'failed');
-    const decided = pending.length ? await runBatch(columns, pending, ctx, holdKey) : new Map();
+    const decided = pending.length ? await runBatch(columns, pending, ctx, holdKey, job.matchBy ?? null) : new Map();
     // Only failures are written: a counted row that is not marked failed succeeded (its user has the
     // row's userId). One update per failed row instead of one per row keeps batches cheap.
     const failures = [...decided].filter(([, r]) => r.status === 'failed');

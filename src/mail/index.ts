@@ -10,3 +10,7 @@ export type { MailTransport } from './transport';
 export function transportFor(settings: MailSettings, logger: Logger, isProduction: boolean): MailTransport {
   return settings.smtpUrl ? smtpTransport(settings.smtpUrl) : outboxTransport(logger.child({ component: 'mail' }), { isProduction });
 }
+
+// What other features use from here (their only way in).
+export { queueMails } from './queue';
+export type { MailTemplate } from './templates';

@@ -1,7 +1,7 @@
 /** The mail outbox (no SMTP_URL): what was sent, newest first, with its text; link tokens are masked (domain/outbox.ts). */
 import { Router } from 'express';
 import { listOutbox, undeliveredMail, type OutboxAccess } from './outbox';
-import { ADMIN, actorOf, queryString } from '../admin/common';
+import { ADMIN, actorOf, queryString } from '../admin/routes';
 import { csrfProtected } from '../http/csrf';
 
 /** The text cut into plain pieces and links; only links without a token (masked ones are dead) are clickable. */

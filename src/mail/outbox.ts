@@ -8,9 +8,9 @@
  */
 import { trusted } from 'mongoose';
 import { MailMessageModel } from '../data/models';
-import type { Actor } from '../access/actor';
+import type { Actor } from '../access';
 import { ForbiddenError } from '../shared/errors';
-import { assertPermission } from '../access/permissions';
+import { assertPermission } from '../access';
 
 export interface OutboxAccess {
   /** False in production unless MAIL_OUTBOX_IN_PRODUCTION is on. */

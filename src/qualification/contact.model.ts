@@ -15,6 +15,8 @@ const contactSchema = new Schema(
   { timestamps: true },
 );
 contactSchema.index({ account: 1 });
+// Matching registrants to contacts by email (qualification queue, matchBy=email).
+contactSchema.index({ email: 1 });
 
 export type Contact = InferSchemaType<typeof contactSchema>;
 export type ContactDoc = HydratedDocument<Contact>;

@@ -2,10 +2,10 @@
  * Reading a contact. Contacts are CRM records that qualified users hold: full user administrators
  * (Manage Internal Users) may read any; delegated admins only those of their assigned accounts.
  */
-import type { Actor } from '../access/actor';
+import type { Actor } from '../access';
 import { AccountModel, ContactModel, UserModel } from '../data/models';
 import { ForbiddenError, NotFoundError } from '../shared/errors';
-import { assertUserAdministrator, isDelegatedAdmin } from '../access/permissions';
+import { assertUserAdministrator, isDelegatedAdmin } from '../access';
 import { isObjectIdString } from '../shared/ids';
 import { MSG } from '../shared/messages';
 

@@ -2,7 +2,7 @@
 import { Router, type Response } from 'express';
 import { changeTotalSeats, listLicenses } from './licenses';
 import { formRoute } from '../http/error-writer';
-import { ADMIN, actorOf, ctxOf, field, flash } from '../admin/common';
+import { ADMIN, actorOf, ctxOf, field, flash } from '../admin/routes';
 import { csrfProtected } from '../http/csrf';
 
 export function adminLicensesRouter(): Router {

@@ -1,10 +1,10 @@
 /** Licenses and their seats, as admins and the API see and change them. */
 import { LicenseModel } from '../data/models';
 import { setTotalSeats } from './seats';
-import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import type { Actor, RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
-import { assertAnyPermission, assertPermission } from '../access/permissions';
+import { assertAnyPermission, assertPermission } from '../access';
 import { isObjectIdString } from '../shared/ids';
 import { MSG } from '../shared/messages';
 

@@ -8,13 +8,12 @@ import { Error as MongooseError, trusted, Types } from 'mongoose';
 import { AccountModel, ContactModel, LicenseModel, ProfileModel, UserModel, type AccountDoc, type ContactDoc, type UserDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from './seats';
-import type { RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import type { RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, ValidationError } from '../shared/errors';
-import { assertCanManage } from '../access/permissions';
-import { assertCanAssign, checkActor, loadUserFor } from '../access';
-import { withNoLockOut } from '../access/lockout';
-import { fieldErrorsOf, findUserOr404 } from '../users/users';
+import { assertCanManage, assertCanAssign, loadUserFor, withNoLockOut } from '../access';
+import { fieldErrorsOf, findUserOr404 } from '../users';
+import { checkActor } from '../access';
 import { parseIdField } from '../shared/ids';
 import { MSG } from '../shared/messages';
 

@@ -3,11 +3,11 @@
  * No contact is created here; contacts come later, when an admin qualifies the user.
  */
 import { LicenseModel, ProfileModel, type SiteRecord, type UserDoc } from '../data/models';
-import { siteBySlug } from '../sites/site-cache';
-import type { RequestContext } from '../access/actor';
+import { siteBySlug } from '../sites';
+import type { RequestContext } from '../access';
 import { ConflictError, NotFoundError } from '../shared/errors';
-import { createUser } from '../users/users';
-import { sendVerificationLink } from '../account/verification';
+import { createUser } from '../users';
+import { sendVerificationLink } from '../account';
 
 export interface RegistrationInput {
   firstName: string;

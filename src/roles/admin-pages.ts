@@ -7,11 +7,11 @@ import { Router, type Request, type Response } from 'express';
 import { cloneProfile, createProfile, deleteProfile, findProfile, listProfiles } from './profiles';
 import { updateProfile } from './profiles';
 import { createPermissionSet, deletePermissionSet, findPermissionSet, listPermissionSets, updatePermissionSet } from './permission-sets';
-import { listLicensesForProfiles } from '../qualification/licenses';
-import { permissionNames } from '../access/permission-names';
+import { listLicensesForProfiles } from '../qualification';
+import { permissionNames } from '../access';
 import { PERMISSIONS, PERMISSION_LABELS } from '../data/models';
 import { formRoute } from '../http/error-writer';
-import { ADMIN, actorOf, ctxOf, field, fieldList, flash } from '../admin/common';
+import { ADMIN, actorOf, ctxOf, field, fieldList, flash } from '../admin/routes';
 import { csrfProtected } from '../http/csrf';
 
 const common = (res: Response) => ({ PERMISSIONS, PERMISSION_LABELS, permissionNames, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });

@@ -7,12 +7,11 @@
 import { trusted, Types } from 'mongoose';
 import { AccountModel, DelegatedAdminGroupModel, ProfileModel, UserModel } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
-import { buildUserFilter } from '../users/user-search';
-import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import { buildUserFilter } from '../users';
+import type { Actor, RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
-import { assertPermission } from '../access/permissions';
-import { assertCanGrant } from '../access';
+import { assertPermission, assertCanGrant } from '../access';
 import { isObjectIdString } from '../shared/ids';
 import { MSG } from '../shared/messages';
 

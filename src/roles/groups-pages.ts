@@ -2,7 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import { addToGroup, findGroupCandidates, listGroups, removeFromGroup, saveGroupName } from './delegated-admin';
 import { formRoute } from '../http/error-writer';
-import { ADMIN, actorOf, ctxOf, field, flash, queryString } from '../admin/common';
+import { ADMIN, actorOf, ctxOf, field, flash, queryString } from '../admin/routes';
 import { csrfProtected } from '../http/csrf';
 
 export function adminGroupsRouter(): Router {

@@ -8,13 +8,10 @@
 import { trusted, Types } from 'mongoose';
 import { PermissionSetModel, SiteModel, UserModel, type PermissionSetDoc } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
-import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import type { Actor, RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
-import { usersHoldingSets, withNoLockOut } from '../access/lockout';
-import { assertPermission } from '../access/permissions';
-import { parsePermissionNames, permissionNames } from '../access/permission-names';
-import { assertCanAssign, assertCanChangeGrant, holdersOfSet, loadUserFor } from '../access';
+import { usersHoldingSets, withNoLockOut, assertPermission, parsePermissionNames, permissionNames, assertCanAssign, assertCanChangeGrant, holdersOfSet, loadUserFor } from '../access';
 import { isObjectIdString } from '../shared/ids';
 import { MSG } from '../shared/messages';
 

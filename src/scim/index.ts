@@ -9,7 +9,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../http/deps';
 import { NotFoundError, NotSupportedError } from '../shared/errors';
-import { requireBearer } from '../api/bearer';
+import { requireBearer } from '../api';
 import { assertShallow } from './scim-error';
 import { schemaDefinitions, serviceProviderConfig, userResourceType, SCIM } from './schemas';
 import { scimUserRoutes } from './users';

@@ -11,10 +11,10 @@
 import { z } from 'zod';
 import type { Types } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
-import type { UserEdits } from '../users/user-admin';
+import type { UserEdits } from '../users';
 import { ScimRequestError } from './scim-error';
 import { SCIM } from './schemas';
-import { externalIdOf } from '../users/external-ids';
+import { externalIdOf } from '../users';
 import { OBJECT_ID_PATTERN } from '../shared/ids';
 import { normaliseUsername } from '../shared/username';
 import { MSG } from '../shared/messages';

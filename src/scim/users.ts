@@ -7,19 +7,18 @@
  */
 import type { Request, Response, Router } from 'express';
 import { UserModel, type UserDoc } from '../data/models';
-import { editUser } from '../users/user-admin';
-import { setUserActive } from '../qualification/qualification';
-import { profileCatalog } from '../roles/profiles';
+import { editUser } from '../users';
+import { setUserActive } from '../qualification';
+import { profileCatalog } from '../roles';
 import { defaultProvisioningProfileId, deprovisionUser, findProvisionableUser, listUsersByOffset, provisionUser } from './provisioning';
 import { NotSupportedError, ValidationError } from '../shared/errors';
-import { apiContext } from '../api/bearer';
-import { parseInput } from '../api/validate';
+import { apiContext, parseInput } from '../api';
 import { scimFilterQuery } from './filter';
 import { applyPatch } from './patch';
 import {
   fromScimLocale, normaliseBody, optionalText, patchBody, primaryEmail, resourceToChanges, scimUserBody, toScim, workPhone, type Names, type ScimUserBody,
 } from './resource';
-import { inviteNewUser } from '../account/invitations';
+import { inviteNewUser } from '../account';
 import { MAX_RESULTS, SCIM } from './schemas';
 import { MSG } from '../shared/messages';
 

@@ -9,8 +9,8 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Types } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
 import { sessionCookieOf } from '../http/session';
-import { loginAsStillAllowed } from '../access/login-as';
-import type { SelfOrigin } from '../access/actor';
+import { loginAsStillAllowed } from '../access';
+import type { SelfOrigin } from '../access';
 import type { Area } from '../shared/area';
 
 export type { Area };

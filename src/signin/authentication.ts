@@ -6,8 +6,8 @@
 import { UserModel, LoginEventModel, type UserDoc } from '../data/models';
 import { AuthenticationError } from '../shared/errors';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
-import { normaliseUsername } from '../shared/username';
-import { isSiteMember } from '../sites/site-access';
+import { normaliseUsername } from '../users';
+import { isSiteMember } from '../sites';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import type { Area } from '../shared/area';
 import { DEFAULT_LOGIN_HISTORY_DAYS } from '../config';

@@ -10,6 +10,7 @@
  * and failures per IP across usernames (password spraying). The site and the admin area share them, so
  * an internal user's password gets no more guesses for having two sign-in pages.
  */
+import { randomUUID } from 'node:crypto';
 import type mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
@@ -100,11 +101,14 @@ export function createLoginThrottle(connection: mongoose.Connection, limits: Con
           // Successful sign-ins are never counted: the per-IP point goes back, the consecutive failures reset.
           // Both in one round trip, one `update` command with two statements (the library would take two
           // commands, and a driver bulkWrite of a delete and an update is still two). On the library's own
-          // documents ({key: '<prefix>:<key>', points, expire}): an expired counter is one it treats as
-          // absent (its next consume replaces it) and the TTL index removes, so this equals its delete().
+          // documents ({key: '<prefix>:<key>', points, expire}). The consecutive counter is expired AND
+          // moved to a key of its own, so it equals the library's delete(): the next attempt finds nothing
+          // under its key and opens a fresh window in one findAndModify (an expired counter left under the
+          // key made that upsert fail with E11000 and retry: two more round trips per sign-in), and the TTL
+          // index removes the moved one.
           await counters.bulkWrite(
             [
-              { updateOne: { filter: { key: perUserIp.getKey(key) }, update: { $set: { points: 0, expire: new Date() } } } },
+              { updateOne: { filter: { key: perUserIp.getKey(key) }, update: { $set: { key: `${perUserIp.getKey(key)}|reset|${randomUUID()}`, points: 0, expire: new Date() } } } },
               { updateOne: { filter: { key: perIp.getKey(ip), ...live() }, update: { $inc: { points: -1 } } } },
             ],
             { ordered: false },

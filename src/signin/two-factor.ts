@@ -11,12 +11,12 @@ import { generateSecret, generateURI, verifySync } from 'otplib';
 import QRCode from 'qrcode';
 import { trusted } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
-import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
+import { revokeOutstandingLinks } from '../account';
 import { loadUserFor } from '../access';
-import { revokeOutstandingLinks } from '../account/tokens';
 import { MSG } from '../shared/messages';
 
 export const ISSUER = 'Identity Portal';

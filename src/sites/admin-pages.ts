@@ -2,7 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import { createSite, DEFAULT_REGISTRATION_PROFILE, listSites, setPageAudience, setSiteMembers, siteChoices, updateSite } from './sites';
 import { formRoute } from '../http/error-writer';
-import { ADMIN, actorOf, ctxOf, field, fieldList, flash } from '../admin/common';
+import { ADMIN, actorOf, ctxOf, field, fieldList, flash } from '../admin/routes';
 import { csrfProtected } from '../http/csrf';
 
 export function adminSitesRouter(): Router {

@@ -7,11 +7,11 @@
  */
 import { trusted, Types } from 'mongoose';
 import { LicenseModel, PermissionSetModel, ProfileModel, SiteModel, type SiteDoc } from '../data/models';
-import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
+import type { Actor, RequestContext } from '../access';
+import { recordAudit } from '../audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
-import { assertPermission } from '../access/permissions';
-import { validateAndSave } from '../users/save';
+import { assertPermission } from '../access';
+import { validateAndSave } from '../users';
 import { isObjectIdString } from '../shared/ids';
 import { MSG } from '../shared/messages';
 

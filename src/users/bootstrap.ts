@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { trusted } from 'mongoose';
 import { ProfileModel, SetupTokenModel, UserModel, type UserDoc } from '../data/models';
 import { PROFILE_NAMES } from '../data/seed';
-import { systemContext } from '../access/actor';
+import { systemContext } from '../access';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { createUser } from './users';
 import { normaliseUsername } from '../shared/username';

@@ -4,18 +4,17 @@
  */
 import { trusted, type Types } from 'mongoose';
 import { AccountModel, AuditEventModel, ContactModel, LicenseModel, LoginEventModel, ProfileModel, SiteModel, UserModel } from '../data/models';
-import type { Actor, RequestContext } from '../access/actor';
-import { recordAudit } from '../audit/audit';
-import { assertCanManage, assertUserAdministrator, canLoginAs, missingPermissions } from '../access/permissions';
-import { asEmailConflict, contactlessProfileOf } from '../registration/registration';
-import { isSiteMember } from '../sites/site-access';
-import { loadUserFor, managedView } from '../access';
+import type { Actor, RequestContext } from '../access';
+import { recordAudit } from '../audit';
+import { assertCanManage, assertUserAdministrator, canLoginAs, missingPermissions, loadUserFor, managedView } from '../access';
+import { asEmailConflict, contactlessProfileOf } from '../registration';
+import { isSiteMember } from '../sites';
 import { conflictFor, createUser } from './users';
 import { externalIdOf, withExternalId } from './external-ids';
 import { ValidationError } from '../shared/errors';
 import { PermissionSetModel } from '../data/models';
 import { validateAndSave } from './save';
-import { inviteNewUser } from '../account/invitations';
+import { inviteNewUser } from '../account';
 import { isObjectIdString } from '../shared/ids';
 import { MSG } from '../shared/messages';
 

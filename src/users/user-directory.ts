@@ -2,8 +2,8 @@
 import { trusted } from 'mongoose';
 import { ContactModel } from '../data/models';
 import { findUsersPage, type UserFilters, type UserPage, type UserScope } from './user-search';
-import type { Actor } from '../access/actor';
-import { assertUserAdministrator, manageableUserTypes } from '../access/permissions';
+import type { Actor } from '../access';
+import { assertUserAdministrator, manageableUserTypes } from '../access';
 
 export async function scopeFor(actor: Actor): Promise<UserScope> {
   const userTypes = manageableUserTypes(actor);

@@ -122,6 +122,8 @@ userSchema.index({ communityNickname: 1 }, { unique: true, collation: { locale: 
 // A contact belongs to at most one user; contactless users (null) are exempt.
 userSchema.index({ contact: 1 }, { unique: true, partialFilterExpression: { contact: { $type: 'objectId' } } });
 userSchema.index({ email: 1 });
+// The qualification queue starts from contactless users (contact null), optionally of one site.
+userSchema.index({ contact: 1, site: 1 });
 userSchema.index({ 'scimExternalIds.owner': 1, 'scimExternalIds.value': 1 }, { unique: true, partialFilterExpression: { 'scimExternalIds.value': { $type: 'string' } } });
 userSchema.index({ createdAt: -1, _id: -1 });
 userSchema.index({ profile: 1 });

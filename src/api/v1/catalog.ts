@@ -1,8 +1,7 @@
 /** Licenses (with seats; total seats can be changed), contacts and sites (members, page audiences). Lists are { records }. */
 import type { Router } from 'express';
-import { changeTotalSeats, listLicenses } from '../../qualification/licenses';
-import { listSites, setPageAudience, setSiteMembers } from '../../sites/sites';
-import { viewContact } from '../../qualification/contacts';
+import { changeTotalSeats, listLicenses, viewContact } from '../../qualification';
+import { listSites, setPageAudience, setSiteMembers } from '../../sites';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { licensePatchBody, pageAudienceBody, siteMembersBody } from '../schemas';

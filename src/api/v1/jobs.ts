@@ -6,9 +6,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Router } from 'express';
 import type { AppDeps } from '../../http/deps';
-import { changeIngestJobState, createIngestJob, deleteIngestJob, findIngestJob, listIngestJobs } from '../../ingest/ingest-jobs';
-import { uploadCsv } from '../../ingest/ingest-upload';
-import { resultsCsv, type ResultKind } from '../../ingest/ingest-results';
+import { changeIngestJobState, createIngestJob, deleteIngestJob, findIngestJob, listIngestJobs, uploadCsv, resultsCsv, type ResultKind } from '../../ingest';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { jobPatchBody, newJobBody, resultsQuery } from '../schemas';
@@ -19,7 +17,7 @@ import { UnsupportedMediaTypeError } from '../../shared/errors';
 export function jobRoutes(router: Router, deps: AppDeps): void {
   router.post(V1.jobs, async (req, res) => {
     const body = parseInput(newJobBody, req.body);
-    const job = await createIngestJob({ object: body.object, operation: body.operation }, apiContext(res));
+    const job = await createIngestJob({ object: body.object, operation: body.operation, ...(body.matchBy ? { matchBy: body.matchBy } : {}) }, apiContext(res));
     res.status(201).location(`/api/v1/jobs/ingest/${job._id}`).json(serializeJob(job));
   });
 

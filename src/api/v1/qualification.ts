@@ -5,8 +5,8 @@
  * Each answers the user as it is afterwards.
  */
 import type { Response, Router } from 'express';
-import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from '../../qualification/qualification';
-import { findUserOr404 } from '../../users/users';
+import { addContactAndAssociate, associateContact, downgradeUser, matchOrAddContact, setUserActive, upgradeUser } from '../../qualification';
+import { findUserOr404 } from '../../users';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { contactBody, downgradeBody, emptyBody, upgradeBody } from '../schemas';
@@ -22,11 +22,11 @@ export function qualificationRoutes(router: Router): void {
     const id = String(req.params.id);
     const body = parseInput(contactBody, req.body);
     const ctx = apiContext(res);
-    if (body.contactId) await associateContact(id, body.contactId, ctx);
-    else {
-      const { contactId: _unused, lastName, accountId, accountName, ...rest } = body;
-      await addContactAndAssociate(id, { ...rest, lastName: lastName!, ...(accountId ? { accountId } : { accountName }) }, ctx);
-    }
+    const { contactId, matchBy, lastName, accountId, accountName, ...rest } = body;
+    const input = lastName === undefined ? null : { ...rest, lastName, ...(accountId ? { accountId } : { accountName }) };
+    if (contactId) await associateContact(id, contactId, ctx);
+    else if (matchBy === 'email') await matchOrAddContact(id, input, ctx);
+    else await addContactAndAssociate(id, input!, ctx);
     await answerUser(res, id);
   });
 

@@ -4,12 +4,12 @@
  * an edit made meanwhile by someone else is a 409 concurrent_change.
  */
 import type { Router } from 'express';
-import { cloneProfile, createProfile, deleteProfile, findProfile, listProfiles, updateProfile } from '../../roles/profiles';
+import { cloneProfile, createProfile, deleteProfile, findProfile, listProfiles, updateProfile } from '../../roles';
 import {
   assignPermissionSet, createPermissionSet, deletePermissionSet, findPermissionSet, listPermissionSets, removePermissionSet, updatePermissionSet, userPermissionSets,
-} from '../../roles/permission-sets';
-import { changeInternalProfile } from '../../qualification/qualification';
-import { findUserOr404 } from '../../users/users';
+} from '../../roles';
+import { changeInternalProfile } from '../../qualification';
+import { findUserOr404 } from '../../users';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { assignmentBody, cloneBody, newPermissionSetBody, newProfileBody, permissionSetPatchBody, profilePatchBody, userProfileBody } from '../schemas';

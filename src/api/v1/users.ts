@@ -4,20 +4,16 @@
  * validates, calls one domain service (the same ones as the admin pages), and serialises.
  */
 import type { Router } from 'express';
-import { createUser, findUserOr404 } from '../../users/users';
-import { userDetails, editUser } from '../../users/user-admin';
-import { setUserActive } from '../../qualification/qualification';
-import { searchUsers } from '../../users/user-directory';
-import { defaultProfileId } from '../../roles/profiles';
-import { decodeCursor } from '../../users/user-search';
+import { createUser, findUserOr404, userDetails, editUser, searchUsers, decodeCursor } from '../../users';
+import { setUserActive } from '../../qualification';
+import { defaultProfileId } from '../../roles';
 import { ValidationError } from '../../shared/errors';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { newUserBody, userListQuery, userPatchBody } from '../schemas';
 import { userSerializer } from '../serializers';
 import { V1 } from './paths';
-import { inviteNewUser, resendInvitation } from '../../account/invitations';
-import { endAllSessionsAsAdmin } from '../../account/sessions';
+import { inviteNewUser, resendInvitation, endAllSessionsAsAdmin } from '../../account';
 import { MSG } from '../../shared/messages';
 
 export function userRoutes(router: Router): void {

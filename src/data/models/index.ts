@@ -15,3 +15,4 @@ export * from './migration';
 export * from '../../mail/mail-message.model';
 export * from '../../account/action-token.model';
 export * from '../../access/guard.model';
+export * from '../../qualification/bulk-action.model';

@@ -34,6 +34,9 @@ const ADMIN_ROUTES: [string, string, Permission[]][] = [
   ['post', '/admin/users/:id/permission-sets/:setId/remove', MIU],
   // Confirmation pages of the destructive actions (they change nothing themselves).
   ...['downgrade', 'deactivate', 'reset-password', 'two-factor/reset', 'sessions/end'].map((a): [string, string, Permission[]] => ['get', `/admin/users/:id/${a}`, MIU]),
+  // The qualification queue and its bulk actions (each row is then checked like the single-user action).
+  ...['', '/export.csv', '/jobs/:id', '/jobs/:id/results.csv', '/users/:id'].map((p): [string, string, Permission[]] => ['get', `/admin/qualify${p}`, MIU]),
+  ...['/searches', '/searches/:id/delete', '/dry-run', '/run'].map((p): [string, string, Permission[]] => ['post', `/admin/qualify${p}`, MIU]),
   ['get', '/admin/sites', ['manageSites']], ['post', '/admin/sites', ['manageSites']], ['post', '/admin/sites/:id', ['manageSites']],
   ['post', '/admin/sites/:id/members', ['manageSites']], ['post', '/admin/sites/:id/pages/:page/audience', ['manageSites']],
   ['get', '/admin/licenses', ['manageLicenses']], ['post', '/admin/licenses/:id', ['manageLicenses']],

@@ -1,0 +1,241 @@
+/**
+ * Bulk actions on a queue search or a selection of users: add contacts by rule, upgrade, downgrade,
+ * deactivate, end sessions. Every row goes through the single-user service (qualification.ts,
+ * sessions.ts), so each user is checked against the actor's permissions exactly as one action on the
+ * user page would be, each change is audited per user, and seats are taken one conditional update at a
+ * time (data/seats.ts): never oversold. The dry run reads only: it says what each row would become and
+ * whether the license's free seats suffice, in the order the run takes them.
+ */
+import { trusted, Types } from 'mongoose';
+import { AccountModel, BulkActionJobModel, BulkActionRowModel, ContactModel, LicenseModel, ProfileModel, UserModel, type BulkAction, type BulkActionJobDoc, type ContactRule, type UserDoc } from '../data/models';
+import { loadUserFor, assertCanAssign, type UserOperation } from '../access';
+import type { Actor, RequestContext } from '../access';
+import { recordAudit } from '../audit';
+import { ConflictError, NotFoundError, ValidationError, isDomainError } from '../shared/errors';
+import { assertCanManage, assertUserAdministrator } from '../access';
+import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from './qualification';
+import { endAllSessionsAsAdmin } from '../account';
+
+/** Most users one bulk action may cover (a search is cut here; the page says so). */
+export const MAX_BULK_USERS = 50_000;
+
+export interface BulkRequest {
+  action: BulkAction;
+  userIds: string[];
+  profileId?: string;
+  contactRule?: ContactRule;
+  accountId?: string;
+}
+
+/** A request checked once: its profile and license, or its account, loaded. */
+export interface BulkPlan {
+  action: BulkAction;
+  userIds: Types.ObjectId[];
+  profile: { _id: Types.ObjectId; name: string; userType: 'internal' | 'customer' | 'partner' } | null;
+  license: { _id: Types.ObjectId; name: string } | null;
+  contactRule: ContactRule | null;
+  account: { _id: Types.ObjectId; name: string } | null;
+}
+
+const OPERATION: Record<BulkAction, UserOperation> = { addContact: 'qualify', upgrade: 'changeLicense', downgrade: 'changeLicense', deactivate: 'setActive', endSessions: 'setActive' };
+const HEX = /^[0-9a-f]{24}$/i;
+const invalid = (field: string, text: string) => new ValidationError('Some fields need attention.', { [field]: text });
+
+/** Checks what does not depend on the user, once: the ids, the profile (and that the actor may grant it), the account. */
+export async function planBulk(req: BulkRequest, ctx: RequestContext & { actor: Actor }): Promise<BulkPlan> {
+  assertUserAdministrator(ctx.actor);
+  if (!req.userIds.length) throw invalid('userIds', 'Select at least one user.');
+  if (req.userIds.length > MAX_BULK_USERS) throw invalid('userIds', `Select at most ${MAX_BULK_USERS} users.`);
+  if (!req.userIds.every((id) => HEX.test(id))) throw invalid('userIds', 'Select users by their ids.');
+  // A user selected twice is acted on once.
+  const userIds = [...new Set(req.userIds.map((id) => id.toLowerCase()))].map((id) => new Types.ObjectId(id));
+  const plan: BulkPlan = { action: req.action, userIds, profile: null, license: null, contactRule: null, account: null };
+  if (req.action === 'upgrade' || (req.action === 'downgrade' && req.profileId)) {
+    if (!req.profileId || !HEX.test(req.profileId)) throw invalid('profileId', 'Choose a profile.');
+    const profile = await ProfileModel.findById(req.profileId).lean();
+    const license = profile ? await LicenseModel.findById(profile.license).lean() : null;
+    if (!profile || !license) throw invalid('profileId', 'No profile has this id.');
+    const wanted = req.action === 'upgrade';
+    if (license.requiresContact !== wanted || profile.userType === 'internal') {
+      throw invalid('profileId', wanted ? 'Choose a community profile whose license requires a contact.' : 'Choose an External Identity profile (its license does not require a contact).');
+    }
+    assertCanAssign(ctx, profile, 'profile');
+    Object.assign(plan, { profile: { _id: profile._id, name: profile.name, userType: profile.userType }, license: { _id: license._id, name: license.name } });
+  }
+  if (req.action === 'addContact') {
+    if (!req.contactRule) throw invalid('contactRule', 'Choose how each contact is found or made.');
+    plan.contactRule = req.contactRule;
+    if (req.contactRule === 'newInAccount') {
+      const account = req.accountId && HEX.test(req.accountId) ? await AccountModel.findById(req.accountId).lean() : null;
+      if (!account) throw invalid('accountId', 'Choose the account the new contacts belong to.');
+      plan.account = { _id: account._id, name: account.name };
+    }
+  }
+  return plan;
+}
+
+export interface RowPreview { userId: Types.ObjectId; username: string | null; ok: boolean; outcome: string; takesSeat: boolean }
+
+const failed = (err: unknown): { ok: false; outcome: string; takesSeat: false } => {
+  if (!isDomainError(err)) throw err;
+  return { ok: false, outcome: `${err.code}: ${err.message}`, takesSeat: false };
+};
+
+/** The one contact with the user's email, free; a refusal names why not. */
+async function emailMatch(user: UserDoc) {
+  const matches = await ContactModel.find({ email: user.email }).limit(2).lean();
+  if (!matches.length) throw new ConflictError(`No contact has the email ${user.email}.`, {}, 'no_match');
+  if (matches.length > 1) throw new ConflictError(`Several contacts have the email ${user.email}; associate one on the user's page.`, {}, 'ambiguous_match');
+  const holder = await UserModel.findOne({ contact: matches[0]._id }).select('username').lean();
+  if (holder && !holder._id.equals(user._id)) throw new ConflictError(`The contact with this email already belongs to ${holder.username}.`, {}, 'contact_taken');
+  return matches[0];
+}
+
+/** What one row would become, with every check the real run makes before writing. */
+async function previewRow(plan: BulkPlan, userId: Types.ObjectId, ctx: RequestContext & { actor: Actor }): Promise<Omit<RowPreview, 'userId' | 'username'>> {
+  const user = await loadUserFor(OPERATION[plan.action], userId, ctx);
+  const unchanged = (why: string) => ({ ok: true, outcome: `${why}; unchanged.`, takesSeat: false });
+  switch (plan.action) {
+    case 'addContact': {
+      if (user.userType === 'internal') throw new ConflictError('Internal users do not have contacts.', {}, 'internal_user');
+      if (user.contact) return unchanged('Already has a contact');
+      if (plan.contactRule === 'matchEmail') {
+        const c = await emailMatch(user);
+        return { ok: true, outcome: `Would be associated with the contact ${`${c.firstName ?? ''} ${c.lastName}`.trim()} (same email).`, takesSeat: false };
+      }
+      return { ok: true, outcome: `Would get a new contact ${`${user.firstName} ${user.lastName}`.trim()} in ${plan.account!.name}.`, takesSeat: false };
+    }
+    case 'upgrade': {
+      assertCanManage(ctx.actor, { userType: plan.profile!.userType, contact: user.contact ?? null }, 'changeLicense');
+      if (!user.contact) throw new ConflictError('This user is contactless: add or associate a contact first, then upgrade.', {}, 'contact_required');
+      if (user.profile.equals(plan.profile!._id)) return unchanged(`Already ${plan.profile!.name}`);
+      const takesSeat = !user.license.equals(plan.license!._id);
+      return { ok: true, outcome: `Would become ${plan.profile!.name} (${plan.license!.name})${takesSeat ? ', taking a seat' : ''}.`, takesSeat };
+    }
+    case 'downgrade': {
+      if (user.userType === 'internal') throw new ConflictError('Internal users cannot be made contactless.', {}, 'internal_user');
+      if (!user.contact && (!plan.profile || user.profile.equals(plan.profile._id))) return unchanged('Already contactless');
+      return { ok: true, outcome: `Would become contactless (${plan.profile?.name ?? 'External Identity'}), its seat freed, the contact record kept.`, takesSeat: false };
+    }
+    case 'deactivate':
+      if (ctx.actor.id.equals(user._id)) throw new ConflictError("You can't deactivate yourself.", {}, 'self_deactivation');
+      if (!user.isActive) return unchanged('Already inactive');
+      return { ok: true, outcome: 'Would be deactivated and signed out everywhere.', takesSeat: false };
+    case 'endSessions':
+      return { ok: true, outcome: 'Would be signed out on every device.', takesSeat: false };
+  }
+}
+
+export interface DryRun {
+  rows: RowPreview[];
+  /** For upgrades: the seats the run needs and those free now; the rows past the free seats fail. */
+  seats: { license: string; needed: number; free: number; suffice: boolean } | null;
+  wouldSucceed: number;
+  wouldFail: number;
+}
+
+/** Reads only. Rows are previewed in the order the run takes them, so seats go to the same rows. */
+export async function dryRunBulk(req: BulkRequest, ctx: RequestContext & { actor: Actor }): Promise<DryRun> {
+  const plan = await planBulk(req, ctx);
+  const usernames = new Map((await UserModel.find({ _id: trusted({ $in: plan.userIds }) }).select('username').lean()).map((u) => [String(u._id), u.username]));
+  const rows: RowPreview[] = [];
+  for (const userId of plan.userIds) {
+    let preview;
+    try {
+      preview = await previewRow(plan, userId, ctx);
+    } catch (err) {
+      preview = failed(err);
+    }
+    // A user the actor may not see stays nameless, exactly like an id nobody has.
+    const visible = !preview.outcome.startsWith('not_found');
+    rows.push({ userId, username: visible ? usernames.get(String(userId)) ?? null : null, ...preview });
+  }
+  let seats: DryRun['seats'] = null;
+  if (plan.action === 'upgrade') {
+    const license = (await LicenseModel.findById(plan.license!._id).lean())!;
+    const free = Math.max(0, license.totalSeats - license.usedSeats);
+    const needed = rows.filter((r) => r.takesSeat).length;
+    let left = free;
+    for (const r of rows.filter((x) => x.takesSeat)) {
+      if (left > 0) left--;
+      else Object.assign(r, { ok: false, takesSeat: false, outcome: `no_seats_left: No ${license.name} seat would be left for this user (${free} free for ${needed}).` });
+    }
+    seats = { license: license.name, needed, free, suffice: needed <= free };
+  }
+  const wouldSucceed = rows.filter((r) => r.ok).length;
+  return { rows, seats, wouldSucceed, wouldFail: rows.length - wouldSucceed };
+}
+
+/** Creates the background job: its rows in selection order. The worker (jobs/bulk-action-worker.ts) runs it. */
+export async function startBulk(req: BulkRequest, ctx: RequestContext & { actor: Actor }): Promise<BulkActionJobDoc> {
+  const plan = await planBulk(req, ctx);
+  const job = new BulkActionJobModel({
+    action: plan.action, profileId: plan.profile?._id ?? null, contactRule: plan.contactRule, accountId: plan.account?._id ?? null,
+    createdBy: ctx.actor.id, numberRecords: plan.userIds.length, state: 'Queued',
+  });
+  // Rows first, then the job: a worker never sees a job whose rows are still being written.
+  for (let i = 0; i < plan.userIds.length; i += 1000) {
+    await BulkActionRowModel.insertMany(plan.userIds.slice(i, i + 1000).map((userId, j) => ({ job: job._id, row: i + j + 1, userId })), { ordered: false });
+  }
+  await job.save();
+  await recordAudit(ctx, {
+    action: 'bulk_action.created', target: { type: 'BulkActionJob', id: job._id, label: `bulk ${plan.action} of ${plan.userIds.length} users` },
+    after: { action: plan.action, users: plan.userIds.length, profile: plan.profile?.name ?? null, contactRule: plan.contactRule },
+  });
+  return job;
+}
+
+/** The plan of a stored job, read again by the worker (the profile or account may be gone: the job fails). */
+export async function planOfJob(job: BulkActionJobDoc, ctx: RequestContext & { actor: Actor }): Promise<BulkPlan> {
+  return planBulk({
+    action: job.action, userIds: [new Types.ObjectId().toHexString()], profileId: job.profileId ? String(job.profileId) : undefined,
+    contactRule: job.contactRule ?? undefined, accountId: job.accountId ? String(job.accountId) : undefined,
+  }, ctx);
+}
+
+/**
+ * Does one row for real through the single-user service, and says what it became. A row already in
+ * the wanted state (a run resumed after a crash redoes its last batch) is reported unchanged, not redone.
+ */
+export async function applyRow(plan: BulkPlan, userId: Types.ObjectId, ctx: RequestContext & { actor: Actor }): Promise<string> {
+  const id = String(userId);
+  const preview = await previewRow(plan, userId, ctx);
+  if (preview.outcome.endsWith('unchanged.')) return preview.outcome;
+  switch (plan.action) {
+    case 'addContact': {
+      const user = (await UserModel.findById(userId))!;
+      if (plan.contactRule === 'matchEmail') {
+        const c = await emailMatch(user);
+        await associateContact(id, String(c._id), ctx);
+        return `Associated with the contact ${`${c.firstName ?? ''} ${c.lastName}`.trim()} (same email).`;
+      }
+      await addContactAndAssociate(id, { firstName: user.firstName, lastName: user.lastName, email: user.email, accountId: String(plan.account!._id) }, ctx);
+      return `New contact in ${plan.account!.name}.`;
+    }
+    case 'upgrade':
+      await upgradeUser(id, plan.profile!._id, ctx);
+      return `Now ${plan.profile!.name} (${plan.license!.name}).`;
+    case 'downgrade': {
+      const user = await downgradeUser(id, plan.profile?._id, ctx);
+      const profile = await ProfileModel.findById(user.profile).select('name').lean();
+      return `Now contactless (${profile?.name ?? 'External Identity'}).`;
+    }
+    case 'deactivate':
+      await setUserActive(id, false, ctx);
+      return 'Deactivated and signed out.';
+    case 'endSessions':
+      return `${await endAllSessionsAsAdmin(id, ctx)} session(s) ended.`;
+  }
+}
+
+/** A job as its creator sees it; anyone else is answered 404, as for an id nobody has. */
+export async function findBulkJob(id: string, actor: Actor): Promise<BulkActionJobDoc> {
+  assertUserAdministrator(actor);
+  const job = HEX.test(id) ? await BulkActionJobModel.findOne({ _id: id, createdBy: actor.id }) : null;
+  if (!job) throw new NotFoundError('No bulk action has this id.');
+  return job;
+}
+
+export async function recentBulkJobs(actor: Actor, limit = 10): Promise<BulkActionJobDoc[]> {
+  return BulkActionJobModel.find({ createdBy: actor.id }).sort({ createdAt: -1 }).limit(limit);
+}

@@ -1,0 +1,8 @@
+/** The surface of qualification/: what other features and the app may import from it. */
+export { viewContact } from './contacts';
+export { changeTotalSeats, listLicenses, listLicensesForProfiles } from './licenses';
+export { type ContactInput, addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, prepareContact, setUserActive, upgradeUser } from './qualification';
+export { recoverSeatHolds, releaseSeat, settleSeatHold, takeHeldSeats, takeSeat } from './seats';
+export { matchOrAddContact, associateByEmail } from './qualification-queue';
+export { matchContactsByEmail, type EmailMatch } from './contact-match';
+export { bulkJobWaiting, processAvailableBulkJobs } from './bulk-action-worker';

@@ -1,0 +1,7 @@
+/** The surface of signin/: what other features and the app may import from it. */
+export { recordLogin } from './authentication';
+export { type PasswordRecheckThrottle, recheckPassword } from './password-recheck';
+export { hashPassword, passwordProblem, warmPasswordPolicy } from './passwords';
+export { type RequestThrottle, createRequestThrottle } from './recovery-throttle';
+export { type AccountThrottle, type LoginThrottle, type RegistrationThrottle, createLoginThrottle, createPasswordRecheckThrottle, createRegistrationThrottle, createSecondFactorThrottle } from './throttle';
+export { resetMfaAsAdmin } from './two-factor';

@@ -28,6 +28,7 @@ import { apiRouter } from './api';
 import { scimRouter } from './scim';
 import type { AppDeps } from './http/deps';
 import { setLifecycleSettings } from './shared/lifecycle-settings';
+import { MSG } from './shared/messages';
 
 export const ROOT_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
@@ -110,12 +111,12 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   app.use(noStoreForPrivatePages());
   const csrf = csrfMiddleware(config);
   app.use(cookieParser());
+  csrf.install(app);
   app.use(csrf.locals);
-  app.use(csrf.protect);
   app.use(adminRouter(deps));
   app.use(siteRouter(deps));
 
-  app.use((_req, res, next) => next(new NotFoundError(res.locals.t ? res.locals.t('error.nothingHere') : 'There is nothing at this address.')));
+  app.use((_req, res, next) => next(new NotFoundError(res.locals.t ? res.locals.t('error.nothingHere') : MSG.nothingHere)));
   app.use(errorWriter({ isDevelopment: config.env === 'development' }));
   return app;
 }

@@ -9,6 +9,9 @@ import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** Days the sign-in history is kept when LOGIN_HISTORY_DAYS is not set (also the model's fallback). */
+export const DEFAULT_LOGIN_HISTORY_DAYS = 180;
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** TCP port of the HTTP server. */
@@ -84,7 +87,7 @@ const envSchema = z.object({
   /** Seconds a site read from the database is reused; other instances see a site change after at most this. 0: off. */
   SITE_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   /** Days the sign-in history is kept (a TTL index). */
-  LOGIN_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
+  LOGIN_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_LOGIN_HISTORY_DAYS),
   /** Internal users must set up two-factor sign-in before the admin area opens. Default: on in production. */
   ADMIN_MFA_REQUIRED: z.enum(['true', 'false', '1', '0']).optional(),
 });

@@ -12,8 +12,8 @@
  * - changing an internal user's profile or permission sets needs Manage Profiles and Permission Sets;
  * - a profile or set held by someone with more rights than the actor can't be changed by the actor
  *   (changing it would change that user).
- * "No actor" is the portal acting on its own rules (seeding, the CLI, self-registration): an explicit
- * branch below, never a skipped check.
+ * Who asks is an explicit kind (context.ts: staff, token, guest, system); the guest and system kinds
+ * are a visible branch at each rule below, never a skipped check.
  */
 import { trusted, type Types } from 'mongoose';
 import { ContactModel, UserModel, type Permission, type UserDoc } from '../data/models';
@@ -23,16 +23,15 @@ import {
   assertCanManage, assertPermission, assertUserAdministrator, assertVisible, type ManagedUser, type UserOperation as ManageOperation,
 } from './permissions';
 import { assertCanGrant, assertNotAbove, canActOn, lacking, type Grants } from './grants';
+import { accessOf, hasActor } from './context';
+import { parseIdOr404 } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 export { assertCanGrant, assertNotAbove, canActOn, canGrant, lacking } from './grants';
+export { accessOf, checkActor, hasActor, type AccessContext } from './context';
 
 /** What can be done to a user; `assignAccess` is changing an internal user's profile or permission sets. */
 export type UserOperation = ManageOperation | 'assignAccess' | 'loginAs';
-
-/** The portal itself acting (no admin): seeding, the CLI, self-registration. */
-export function isSystem(ctx: RequestContext): ctx is RequestContext & { actor: null } {
-  return ctx.actor === null;
-}
 
 /** The user as the permission rules see it, with the account of their contact. */
 export async function managedView(user: Pick<UserDoc, 'userType' | 'contact'>): Promise<ManagedUser> {
@@ -41,8 +40,8 @@ export async function managedView(user: Pick<UserDoc, 'userType' | 'contact'>): 
 }
 
 async function findUser(userId: string | Types.ObjectId): Promise<UserDoc> {
-  const user = typeof userId === 'string' && !/^[0-9a-f]{24}$/i.test(userId) ? null : await UserModel.findById(userId);
-  if (!user) throw new NotFoundError('No user has this id.');
+  const user = await UserModel.findById(parseIdOr404(userId, MSG.noUser));
+  if (!user) throw new NotFoundError(MSG.noUser);
   return user;
 }
 
@@ -62,8 +61,10 @@ export async function canActOnUser(actor: Actor, user: UserDoc): Promise<boolean
  * to this kind of user.
  */
 export async function loadUserFor(operation: UserOperation, userId: string | Types.ObjectId, ctx: RequestContext): Promise<UserDoc> {
-  if (isSystem(ctx)) return findUser(userId);
-  const actor = ctx.actor!;
+  const access = accessOf(ctx);
+  // Guest and system: the flow that asks (registration, seeding) decides; there is no actor to check.
+  if (!hasActor(access)) return findUser(userId);
+  const { actor } = access;
   assertUserAdministrator(actor);
   if (operation === 'assignAccess') assertPermission(actor, 'manageProfiles');
   const user = await findUser(userId);
@@ -95,12 +96,17 @@ export async function canDo(actor: Actor, operation: UserOperation, user: UserDo
  */
 export function assertCanAssign(ctx: RequestContext, grant: { name: string; permissions?: Grants }, kind: 'profile' | 'permission set'): void {
   const what = `The ${kind} ${grant.name}`;
-  if (isSystem(ctx)) {
-    if (ctx.via === 'system') return;
-    assertCanGrant({ id: null as unknown as Types.ObjectId, username: '', userType: 'internal', permissions: noPermissions(), delegatedAccountIds: [] }, grant.permissions, what);
-    return;
+  const access = accessOf(ctx);
+  switch (access.kind) {
+    case 'system':
+      return;
+    case 'guest':
+      assertCanGrant({ id: null as unknown as Types.ObjectId, username: '', userType: 'internal', permissions: noPermissions(), delegatedAccountIds: [] }, grant.permissions, what);
+      return;
+    case 'staff':
+    case 'token':
+      assertCanGrant(access.actor, grant.permissions, what);
   }
-  assertCanGrant(ctx.actor!, grant.permissions, what);
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Types } from 'mongoose';
 import { PERMISSION_LABELS, type Permission, type UserType } from '../data/models';
 import type { Actor } from './actor';
 import { ForbiddenError, NotFoundError } from '../shared/errors';
+import { MSG } from '../shared/messages';
 
 export interface ManagedUser {
   userType: UserType;
@@ -75,7 +76,7 @@ export function assertVisible(actor: Actor, target: ManagedUser): void {
   try {
     assertCanManage(actor, target, 'view');
   } catch (err) {
-    if (err instanceof ForbiddenError) throw new NotFoundError('No user has this id.');
+    if (err instanceof ForbiddenError) throw new NotFoundError(MSG.noUser);
     throw err;
   }
 }

@@ -10,6 +10,7 @@ import { ValidationError } from '../shared/errors';
 import { hashPassword, passwordProblem, recheckPassword, type PasswordRecheckThrottle } from '../signin';
 import { conflictFor, validateAndSave } from '../users';
 import { revokeOutstandingLinks } from './tokens';
+import { MSG } from '../shared/messages';
 import { sendSecurityNotice, whereOf } from './security-notices';
 import { assertLocaleSettings } from '../i18n';
 
@@ -42,14 +43,14 @@ export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, o
 export async function changeOwnPassword(userId: UserDoc['_id'], current: string, next: string, recheck: PasswordRecheckThrottle, origin?: Origin, confirm?: string): Promise<UserDoc> {
   assertOwnerPresent(origin, 'Changing the password');
   const user = await UserModel.findById(userId).select('+passwordHash');
-  if (!user) throw new ValidationError('Some fields need attention.', { currentPassword: 'Sign in again.' });
+  if (!user) throw new ValidationError(MSG.fieldsNeedAttention, { currentPassword: 'Sign in again.' });
   if (!(await recheckPassword(user._id, current, recheck))) {
-    throw new ValidationError('Some fields need attention.', { currentPassword: 'Your current password is not correct.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { currentPassword: MSG.currentPasswordWrong });
   }
   const problem = passwordProblem(next, [user.firstName, user.lastName, user.email, user.username]);
   const fields: Record<string, string> = problem ? { newPassword: problem } : {};
   if (confirm !== undefined && confirm !== next) fields.newPasswordConfirm = 'The two passwords differ. Type the new password twice.';
-  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
+  if (Object.keys(fields).length) throw new ValidationError(MSG.fieldsNeedAttention, fields);
   const updated = await UserModel.findOneAndUpdate(
     { _id: user._id },
     { $set: { passwordHash: await hashPassword(next), passwordChangedAt: new Date() }, $inc: { sessionEpoch: 1 } },

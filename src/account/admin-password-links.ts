@@ -4,7 +4,9 @@ import type { AppDeps } from '../http/deps';
 import { createRequestThrottle } from '../signin';
 import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from './password-link-pages';
 import { ADMIN } from '../admin/routes';
-import { codePage, codeSubmit, disableSubmit, enableSubmit, finishSubmit, managePage, regenerateSubmit, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/routes';
+import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/routes';
+import { csrfProtected } from '../http/csrf';
+import { finishSubmit, regenerateSubmit } from '../signin/routes';
 
 /** The admin area's two-factor pages: the second sign-in step and the admin's own settings. */
 function adminTwoFactorPages(deps: AppDeps): TwoFactorPages {
@@ -22,7 +24,7 @@ function adminTwoFactorPages(deps: AppDeps): TwoFactorPages {
 
 /** The admin's own two-factor page (signed in), and the rule of ADMIN_MFA_REQUIRED; mounted after requireAdmin. */
 export function adminTwoFactorRouter(deps: AppDeps): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
   const twoFactor = adminTwoFactorPages(deps);
   router.use('/admin', requireEnrolment('admin', () => deps.config.adminMfaRequired, twoFactor, (path) => path === ADMIN.loginAsEnd));
   router.get(ADMIN.twoFactor, managePage(twoFactor));
@@ -35,7 +37,7 @@ export function adminTwoFactorRouter(deps: AppDeps): Router {
 }
 
 export function adminPasswordLinksRouter(deps: AppDeps): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
   const pages: PasswordLinkPages = {
     area: 'admin',
     linkArea: () => ({ area: 'admin' }),

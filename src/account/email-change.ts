@@ -23,6 +23,7 @@ import { assertEmailFree } from '../users';
 import { linkUrl, siteSlugOf, type LinkArea } from './links';
 import { recheckPassword, type PasswordRecheckThrottle } from '../signin';
 import { consumeToken, issueToken, peekToken, releaseToken } from './tokens';
+import { MSG } from '../shared/messages';
 
 /** "a***@e***.com": enough for the owner to recognise, little for anyone else. */
 export function maskEmail(email: string): string {
@@ -38,11 +39,11 @@ export async function requestEmailChange(user: UserDoc, newEmail: string, passwo
   const email = newEmail.trim().toLowerCase();
   const fields: Record<string, string> = {};
   if (!email) fields.newEmail = 'Enter your new email address.';
-  else if (email.length > 254 || !EMAIL_PATTERN.test(email)) fields.newEmail = 'Enter a valid email address, like name@example.com.';
+  else if (email.length > 254 || !EMAIL_PATTERN.test(email)) fields.newEmail = MSG.enterValidEmail;
   else if (email === user.email) fields.newEmail = 'This is already your email address.';
   if (!password) fields.password = 'Enter your current password.';
-  else if (!(await recheckPassword(user._id, password, recheck))) fields.password = 'Your current password is not correct.';
-  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
+  else if (!(await recheckPassword(user._id, password, recheck))) fields.password = MSG.currentPasswordWrong;
+  if (Object.keys(fields).length) throw new ValidationError(MSG.fieldsNeedAttention, fields);
 
   const ttl = lifecycleSettings().tokens.verifyMs;
   const { token } = await issueToken('email-change', user._id, ttl, { now, email });

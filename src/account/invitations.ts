@@ -12,8 +12,9 @@ import type { Actor, RequestContext } from '../access';
 import { recordAudit, recordAudits } from '../audit';
 import { ConflictError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
-import { homeAreaOf, linkUrl, siteSlugOf } from './links';
-import { loadForOperation } from '../qualification';
+import { homeAreaOf, linkUrl } from './links';
+import { loadUserFor } from '../access';
+import { siteSlugOf } from './links';
 import { sendInvitation, sendResetLink } from './recovery';
 import { revokeOutstandingLinks } from './tokens';
 
@@ -29,7 +30,7 @@ const hasPasswordQuery = (id: Types.ObjectId) => UserModel.exists({ _id: id, pas
 
 /** "Send invitation again" (admin page, POST /api/v1/users/{id}/invitation). */
 export async function resendInvitation(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'resetPassword');
+  const user = await loadUserFor('resetPassword', userId, ctx);
   if (!user.isActive) throw new ConflictError('This user is inactive; activate them before inviting them.', {}, 'user_inactive');
   if (await hasPasswordQuery(user._id)) {
     throw new ConflictError('This user has already set a password; send a password reset link instead.', {}, 'password_already_set');
@@ -41,7 +42,7 @@ export async function resendInvitation(userId: string, ctx: RequestContext & { a
 
 /** The admin "Reset password": a reset link by mail to the user's address; their sessions end when it is used. */
 export async function sendResetLinkAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'resetPassword');
+  const user = await loadUserFor('resetPassword', userId, ctx);
   if (!user.isActive) throw new ConflictError('This user is inactive; activate them before sending a reset link.', {}, 'user_inactive');
   // An admin's reset is for an account in doubt: its outstanding links (an email change) are cancelled first.
   await revokeOutstandingLinks(user._id);

@@ -11,7 +11,9 @@ import { readStrings } from '../http/forms';
 import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from './sessions';
 import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from './email-change';
 import { keepTyped, typedPasswords } from '../http/forms';
-import { originOf, codePage, codeSubmit, disableSubmit, enableSubmit, finishSubmit, managePage, regenerateSubmit, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/routes';
+import { originOf, codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/routes';
+import { MSG } from '../shared/messages';
+import { finishSubmit, regenerateSubmit } from '../signin/routes';
 import { describeWhen } from './time-format';
 import { mfaStatus } from '../signin';
 import { FEW_RECOVERY_CODES } from './security-notices';
@@ -61,7 +63,7 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
   });
   site.post('/account/sessions/end', requireSignIn, async (req, res) => {
     const f = readStrings(req.body, ['id', 'area'], [], 200);
-    if (f.area !== 'site' && f.area !== 'admin') throw new ValidationError('Some fields need attention.', { area: 'Use site or admin.' });
+    if (f.area !== 'site' && f.area !== 'admin') throw new ValidationError(MSG.fieldsNeedAttention, { area: 'Use site or admin.' });
     await endOwnSession(req.siteUser!, f.id, f.area, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=session`);
   });
@@ -80,7 +82,7 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
   }), async (req, res) => {
     const user = req.siteUser!;
     const f = readStrings(req.body, [], ['newEmail', 'password'], 1024);
-    if ((f.newEmail ?? '').length > 254) throw new ValidationError('Some fields need attention.', { newEmail: 'Use at most 254 characters.' });
+    if ((f.newEmail ?? '').length > 254) throw new ValidationError(MSG.fieldsNeedAttention, { newEmail: MSG.atMostCharacters(254) });
     await pages.throttle.consume(user.email, req.ip ?? 'unknown');
     await requestEmailChange(user, f.newEmail ?? '', f.password ?? '', { area: 'site', siteSlug: res.locals.site!.slug }, deps.recheckThrottle, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=email`);

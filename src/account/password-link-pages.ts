@@ -17,6 +17,7 @@ import { checkPasswordLink, sendPasswordResetLinks, setPasswordWithLink, type Pa
 import type { LinkArea } from './links';
 import { runDetached } from '../shared/detached';
 import { keepTyped, readStrings } from '../http/forms';
+import { MSG } from '../shared/messages';
 
 export interface PasswordLinkPages {
   area: Area;
@@ -84,7 +85,7 @@ export function setPasswordSubmit(p: PasswordLinkPages, purpose: PasswordLinkPur
     await checkPasswordLink(purpose, token, p.area);
     const f = readStrings(req.body, ['password'], ['passwordConfirm', 'token']);
     if (f.passwordConfirm !== undefined && f.passwordConfirm !== f.password) {
-      throw new ValidationError('Some fields need attention.', { passwordConfirm: 'The two passwords differ. Type the same password twice.' });
+      throw new ValidationError(MSG.fieldsNeedAttention, { passwordConfirm: MSG.passwordsDiffer });
     }
     const user = await setPasswordWithLink(purpose, token, f.password, { area: p.area, ip: req.ip, userAgent: req.get('user-agent')?.slice(0, 300) });
     // A new password does not skip the second factor.

@@ -19,8 +19,11 @@ import { sendSecurityNotice } from './security-notices';
 import { InvalidLinkError, ValidationError } from '../shared/errors';
 import { hashPassword, passwordProblem } from '../signin';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
-import { homeAreaOf, linkUrl, siteSlugOf, type LinkArea } from './links';
+import { homeAreaOf, linkUrl, type LinkArea } from './links';
 import { consumeToken, issueToken, peekToken, releaseToken, revokeOutstandingLinks, type TokenHolder } from './tokens';
+import type { Area } from '../shared/area';
+import { MSG } from '../shared/messages';
+import { siteSlugOf } from './links';
 
 const displayName = (u: Pick<UserDoc, 'firstName' | 'lastName'>) => (u.firstName || u.lastName || 'there').trim();
 
@@ -63,7 +66,7 @@ async function mailPasswordLink(user: UserDoc, purpose: 'reset' | 'invite', ttl:
 export type PasswordLinkPurpose = 'reset' | 'invite';
 
 /** Checks a reset or invitation link before its form is shown; staff-only in the admin area. */
-export async function checkPasswordLink(purpose: PasswordLinkPurpose, token: unknown, area: 'site' | 'admin', now: Date = new Date()): Promise<TokenHolder> {
+export async function checkPasswordLink(purpose: PasswordLinkPurpose, token: unknown, area: Area, now: Date = new Date()): Promise<TokenHolder> {
   const holder = await peekToken(purpose, token, now);
   if (area === 'admin' && holder.user.userType !== 'internal') throw new InvalidLinkError('invalid', 'This link is not valid here. Open it from the mail you received.');
   return holder;
@@ -78,13 +81,13 @@ export async function setPasswordWithLink(
   purpose: PasswordLinkPurpose,
   token: unknown,
   password: string,
-  opts: { area: 'site' | 'admin'; ip?: string; userAgent?: string; now?: Date },
+  opts: { area: Area; ip?: string; userAgent?: string; now?: Date },
 ): Promise<UserDoc> {
   const now = opts.now ?? new Date();
   const holder = await checkPasswordLink(purpose, token, opts.area, now);
   const user = holder.user;
   const problem = passwordProblem(password, [user.firstName, user.lastName, user.email, user.username]);
-  if (problem) throw new ValidationError('Some fields need attention.', { password: problem });
+  if (problem) throw new ValidationError(MSG.fieldsNeedAttention, { password: problem });
   const passwordHash = await hashPassword(password);
   await consumeToken(purpose, holder, now);
   const updated = await UserModel.findOneAndUpdate(

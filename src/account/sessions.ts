@@ -5,19 +5,21 @@
  * request (src/auth/areas.ts).
  */
 import { LoginEventModel, UserModel, type UserDoc } from '../data/models';
-import { endAllUserSessions, endUserSession, findUserSessions, type SessionArea } from './stored-sessions';
+import { endAllUserSessions, endUserSession, findUserSessions } from './stored-sessions';
 import { selfContext, type Actor, type Origin, type RequestContext } from '../access';
 import { recordAudit } from '../audit';
 import { NotFoundError } from '../shared/errors';
-import { loadForOperation } from '../qualification';
-import { describeUserAgent, userAgentParts } from '../shared/user-agent';
+import { loadUserFor } from '../access';
+import { describeUserAgent } from '../shared/user-agent';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { revokeOutstandingLinks } from './tokens';
+import type { Area } from '../shared/area';
+import { userAgentParts } from '../shared/user-agent';
 import { placeOf } from './place';
 
 export interface SessionView {
   id: string;
-  area: SessionArea;
+  area: Area;
   device: string;
   /** The country of the IP (place.ts), or "Unknown place". */
   place: string;
@@ -58,7 +60,7 @@ export async function historyOf(userId: UserDoc['_id'], limit = 50) {
 }
 
 /** The user ends one of their own sessions (not a Login As session an admin holds). */
-export async function endOwnSession(user: UserDoc, sessionId: string, area: SessionArea, origin?: Origin): Promise<void> {
+export async function endOwnSession(user: UserDoc, sessionId: string, area: Area, origin?: Origin): Promise<void> {
   if (typeof sessionId !== 'string' || sessionId.length > 200 || !(await endUserSession(sessionId, area, String(user._id)))) {
     throw new NotFoundError('That session has already ended.');
   }
@@ -75,13 +77,13 @@ export async function endOtherSessions(user: UserDoc, currentId: string, origin?
 }
 
 export async function adminUserSessions(userId: string, actor: Actor) {
-  const user = await loadForOperation(userId, { actor: actor, via: 'admin' }, 'view');
+  const user = await loadUserFor('view', userId, { actor: actor, via: 'admin' });
   return { user, sessions: await sessionsOf(user), history: await historyOf(user._id) };
 }
 
 /** An admin ends all of a user's sessions (page and API): epoch moved, stored sessions cleared, audited. */
 export async function endAllSessionsAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<number> {
-  const user = await loadForOperation(userId, ctx, 'setActive');
+  const user = await loadUserFor('setActive', userId, ctx);
   await UserModel.updateOne({ _id: user._id }, { $inc: { sessionEpoch: 1 } });
   const ended = await endAllUserSessions(String(user._id));
   await revokeOutstandingLinks(user._id);

@@ -20,6 +20,7 @@ import { sitePaths } from './site-paths';
 import type { SiteRecord } from '../data/models';
 import { isSiteMember, mayOpenPage } from '../sites';
 import { siteLifecycleRoutes } from './lifecycle-routes';
+import { csrfProtected } from '../http/csrf';
 import { localiseForSite } from '../http/localise';
 import { brandingRoutes, brandLocals } from '../sites/routes';
 import { languageChoices, localeChoices, offeredLanguageKey, timeZoneChoices } from '../i18n';
@@ -36,13 +37,13 @@ declare global {
 }
 
 export function siteRouter(deps: AppDeps): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
   const home = sitePaths(DEFAULT_SITE_SLUG);
   router.get('/', (_req, res) => res.redirect(home.home));
   router.get('/register', (_req, res) => res.redirect(home.register));
   router.get('/login', (_req, res) => res.redirect(home.login));
 
-  const site = Router({ mergeParams: true });
+  const site = csrfProtected(Router({ mergeParams: true }));
   router.use('/s/:slug', site);
 
   site.use(async (req: Request<{ slug: string }>, res, next) => {

@@ -4,12 +4,11 @@
  * admin signed in to the same browser stays signed in.
  */
 import mongoose from 'mongoose';
-
-export type SessionArea = 'site' | 'admin';
+import { AREAS, type Area } from '../shared/area';
 
 export interface StoredSession {
   id: string;
-  area: SessionArea;
+  area: Area;
   signedInAt: Date;
   expires: Date;
   ip: string | null;
@@ -22,7 +21,7 @@ export interface StoredSession {
 interface SessionDoc {
   _id: string;
   expires: Date;
-  session: Partial<Record<SessionArea, { userId: string; epoch: number; signedInAt: number; ip?: string; userAgent?: string; impersonator?: unknown; keepMs?: number }>>;
+  session: Partial<Record<Area, { userId: string; epoch: number; signedInAt: number; ip?: string; userAgent?: string; impersonator?: unknown; keepMs?: number }>>;
 }
 
 const sessions = () => mongoose.connection.db!.collection<SessionDoc>('sessions');
@@ -30,7 +29,7 @@ const sessions = () => mongoose.connection.db!.collection<SessionDoc>('sessions'
 /** The live sessions in which `userId` is signed in to an area with the current epoch. */
 export async function findUserSessions(userId: string, epoch: number, now: Date = new Date()): Promise<StoredSession[]> {
   const found: StoredSession[] = [];
-  for (const area of ['site', 'admin'] as SessionArea[]) {
+  for (const area of AREAS) {
     const docs = await sessions().find({ [`session.${area}.userId`]: userId, expires: { $gt: now } }).limit(200).toArray();
     for (const d of docs) {
       const s = d.session[area]!;
@@ -42,7 +41,7 @@ export async function findUserSessions(userId: string, epoch: number, now: Date 
 }
 
 /** Signs `userId` out of `area` in one stored session; false when it is not theirs (or gone). */
-export async function endUserSession(sessionId: string, area: SessionArea, userId: string): Promise<boolean> {
+export async function endUserSession(sessionId: string, area: Area, userId: string): Promise<boolean> {
   const res = await sessions().updateOne({ _id: sessionId, [`session.${area}.userId`]: userId }, { $unset: { [`session.${area}`]: '' } });
   return res.modifiedCount === 1;
 }
@@ -50,7 +49,7 @@ export async function endUserSession(sessionId: string, area: SessionArea, userI
 /** Signs `userId` out of every stored session, except `keep` (this browser) when given. */
 export async function endAllUserSessions(userId: string, keep?: string): Promise<number> {
   let ended = 0;
-  for (const area of ['site', 'admin'] as SessionArea[]) {
+  for (const area of AREAS) {
     const filter: Record<string, unknown> = { [`session.${area}.userId`]: userId };
     if (keep) filter._id = { $ne: keep };
     ended += (await sessions().updateMany(filter as never, { $unset: { [`session.${area}`]: '' } })).modifiedCount;

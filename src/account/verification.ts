@@ -10,10 +10,11 @@ import { selfContext, type Actor, type RequestContext } from '../access';
 import { recordAudit } from '../audit';
 import { ConflictError, EmailUnverifiedError, InvalidLinkError } from '../shared/errors';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
-import { findAccountBySignInName } from '../users';
-import { homeAreaOf, linkUrl, siteSlugOf, type LinkArea } from './links';
-import { loadForOperation } from '../qualification';
+import { homeAreaOf, linkUrl, type LinkArea } from './links';
+import { loadUserFor } from '../access';
 import { consumeToken, issueToken, peekToken } from './tokens';
+import { findAccountBySignInName } from '../users';
+import { siteSlugOf } from './links';
 
 export async function sendVerificationLink(user: UserDoc, where: LinkArea, now: Date = new Date()): Promise<void> {
   const ttl = lifecycleSettings().tokens.verifyMs;
@@ -61,7 +62,7 @@ export function assertMaySignIn(user: Pick<UserDoc, 'emailVerifiedAt'>, site: Pi
 }
 
 export async function resendVerificationAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'edit');
+  const user = await loadUserFor('edit', userId, ctx);
   if (user.emailVerifiedAt) throw new ConflictError('This email address is already verified.', {}, 'already_verified');
   if (!user.isActive) throw new ConflictError('This user is inactive; activate them first.', {}, 'user_inactive');
   await sendVerificationLink(user, await homeAreaOf(user));

@@ -2,8 +2,9 @@
 import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { loadActor, type Actor, type RequestContext } from '../access';
-import { ForbiddenError, ValidationError } from '../shared/errors';
+import { ForbiddenError } from '../shared/errors';
 import { safeReturnTo } from '../signin/routes';
+import { formList, formText, readForm } from '../http/form-input';
 
 declare module 'express-session' {
   interface SessionData {
@@ -69,18 +70,14 @@ export function flash(req: Request, kind: 'ok' | 'error', text: string, secret?:
   req.session.flash = { kind, text, ...(secret ? { secret } : {}) };
 }
 
-const SEND_ONCE = 'Send this field once, as text.';
-
 /**
  * A single-valued field of a form, or '' when absent. A field sent twice (`firstName=a&firstName=b`, a
  * checkbox duplicated) or as an object is refused with 422 before anything is written, as the site forms
- * do (readStrings): reading it as '' or "unchecked" would save something nobody typed.
+ * do: both read through src/http/form-input.ts. Reading it as '' or "unchecked" would save something
+ * nobody typed.
  */
 export function field(req: Request, name: string): string {
-  const v = (req.body as Record<string, unknown> | undefined)?.[name];
-  if (v === undefined) return '';
-  if (typeof v !== 'string') throw new ValidationError('Some fields need attention.', { [name]: SEND_ONCE });
-  return v;
+  return readForm(req.body, { [name]: formText() })[name];
 }
 
 /** What was typed in a field, for showing a refused form again only: never throws, '' for anything odd. */
@@ -91,11 +88,7 @@ export function typedField(req: Request, name: string): string {
 
 /** A field that may repeat (a list of checkboxes) as strings; one value arrives as a plain string. */
 export function fieldList(req: Request, name: string): string[] {
-  const v = (req.body as Record<string, unknown> | undefined)?.[name];
-  if (v === undefined) return [];
-  if (typeof v === 'string') return v ? [v] : [];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ValidationError('Some fields need attention.', { [name]: 'Send each choice as text.' });
-  return (v as string[]).slice(0, 200);
+  return readForm(req.body, { [name]: formList() })[name];
 }
 
 export function queryString(req: Request, name: string): string {

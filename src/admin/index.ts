@@ -12,9 +12,10 @@ import { adminRolesRouter } from '../roles/routes';
 import { adminOutboxRouter } from '../mail/routes';
 import { adminPasswordLinksRouter, adminTwoFactorRouter } from '../account/routes';
 import { requireAdmin } from './common';
+import { csrfProtected } from '../http/csrf';
 
 export function adminRouter(deps: AppDeps): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
   router.use(adminAuthRouter(deps));
   router.use(adminPasswordLinksRouter(deps));
   router.use('/admin', requireAdmin);

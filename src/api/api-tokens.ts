@@ -9,7 +9,10 @@ import { trusted, type Types } from 'mongoose';
 import { ApiTokenModel, type ApiTokenDoc } from '../data/models';
 import { loadActor, type Actor, type RequestContext, assertPermission } from '../access';
 import { recordAudit } from '../audit';
-import { ForbiddenError, NotFoundError, ValidationError } from '../shared/errors';
+import { NotFoundError, ValidationError } from '../shared/errors';
+import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
+import { ForbiddenError } from '../shared/errors';
 import { assertUserAdministrator } from '../access';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 
@@ -38,13 +41,13 @@ export async function createApiToken(name: unknown, ctx: RequestContext & { acto
   const limits = choices.limits ?? lifecycleSettings().apiTokens ?? { defaultDays: 90, maxDays: 365 };
   const fields: Record<string, string> = {};
   if (typeof name !== 'string' || !name.trim()) fields.name = 'Name the token, e.g. "CRM sync".';
-  else if (name.length > 80) fields.name = 'Use at most 80 characters.';
+  else if (name.length > 80) fields.name = MSG.atMostCharacters(80);
   const asked = choices.scopes === undefined ? [...API_SCOPES] : ([] as unknown[]).concat(choices.scopes);
   const scopes = API_SCOPES.filter((s) => asked.includes(s));
   if (!scopes.length || scopes.length !== new Set(asked).size) fields.scopes = `Choose one or more of: ${API_SCOPES.join(', ')}.`;
   const days = choices.days === undefined || choices.days === '' ? limits.defaultDays : Number(choices.days);
   if (!Number.isInteger(days) || days < 1 || days > limits.maxDays) fields.days = `Choose a whole number of days from 1 to ${limits.maxDays}.`;
-  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
+  if (Object.keys(fields).length) throw new ValidationError(MSG.fieldsNeedAttention, fields);
   // Scopes chosen on the page are refused beyond the creator's own rights: every scope acts on users.
   if (choices.scopes !== undefined && !isUserAdministrator(ctx.actor)) {
     throw new ForbiddenError(`You cannot give a token the scope ${scopes[0]}: you do not manage users yourself.`, scopes[0]);
@@ -80,14 +83,14 @@ export async function listApiTokens(ctx: RequestContext & { actor: Actor }) {
 /** An active token, for the page that asks before revoking it; 404 when unknown or already revoked. */
 export async function findActiveApiToken(id: string, actor: Actor) {
   assertPermission(actor, 'manageApiTokens');
-  const token = /^[0-9a-f]{24}$/i.test(id) ? await ApiTokenModel.findOne({ _id: id, revokedAt: null }).lean() : null;
+  const token = isObjectIdString(id) ? await ApiTokenModel.findOne({ _id: id, revokedAt: null }).lean() : null;
   if (!token) throw new NotFoundError('No active token has this id: it may have been revoked already.');
   return token;
 }
 
 export async function revokeApiToken(id: string, ctx: RequestContext & { actor: Actor }): Promise<ApiTokenDoc> {
   assertPermission(ctx.actor, 'manageApiTokens');
-  const token = /^[0-9a-f]{24}$/i.test(id) ? await ApiTokenModel.findOneAndUpdate({ _id: id, revokedAt: null }, { $set: { revokedAt: new Date() } }) : null;
+  const token = isObjectIdString(id) ? await ApiTokenModel.findOneAndUpdate({ _id: id, revokedAt: null }, { $set: { revokedAt: new Date() } }) : null;
   if (!token) throw new NotFoundError('No active token has this id: it may have been revoked already.');
   await recordAudit(ctx, { action: 'api_token.revoked', target: { type: 'ApiToken', id: token._id, label: token.name } });
   return token;

@@ -9,6 +9,7 @@ import {
   newProfileBody, profilePatchBody, cloneBody, newPermissionSetBody, permissionSetPatchBody, assignmentBody, userProfileBody, siteMembersBody, pageAudienceBody,
 } from './schemas';
 import { V1 } from './v1/paths';
+import { OBJECT_ID_SOURCE } from '../shared/ids';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 interface Op { method: Method; path: string; summary: string; body?: z.ZodType | 'csv'; ok: number; response?: string; csv?: boolean; query?: boolean }
@@ -67,7 +68,7 @@ export function openApiPath(expressPath: string): string {
   return expressPath.replace(/^\/v1/, '').replace(/:(\w+)/g, '{$1}');
 }
 
-const idString = { type: 'string', pattern: '^[0-9a-fA-F]{24}$' };
+const idString = { type: 'string', pattern: OBJECT_ID_SOURCE };
 const nameRef = { type: 'object', properties: { id: idString, name: { type: ['string', 'null'] } } };
 
 const SCHEMAS: Record<string, object> = {

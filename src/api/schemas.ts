@@ -1,6 +1,7 @@
 /** The request bodies and queries of the REST API, one zod schema each (see validate.ts for the rules). */
 import { z } from 'zod';
 import { bool, objectId, queryBool, text } from './validate';
+import { MSG } from '../shared/messages';
 
 /** POST /users: the fields of Salesforce's User example in camelCase, plus password, contact and site. */
 export const newUserBody = z.strictObject({
@@ -108,7 +109,7 @@ export const resultsQuery = z.object({
 /** Permission names, checked against the known ones in the domain (an unknown one is named back). */
 const permissionList = z.array(text(60), { error: 'Send a list of permission names.' }).max(50, 'Send at most 50 names.');
 const idList = z.array(objectId, { error: 'Send a list of ids.' }).max(500, 'Send at most 500 ids.');
-const version = z.number({ error: 'Send the version you read (an integer).' }).int('Send the version you read (an integer).');
+const version = z.number({ error: MSG.sendVersion }).int(MSG.sendVersion);
 
 export const newProfileBody = z.strictObject({
   name: text(80),

@@ -6,6 +6,8 @@
  */
 import { z } from 'zod';
 import { ValidationError, type FieldErrors } from '../shared/errors';
+import { OBJECT_ID_PATTERN } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 function fieldsOf(error: z.ZodError): FieldErrors {
   const fields: FieldErrors = {};
@@ -23,19 +25,19 @@ function fieldsOf(error: z.ZodError): FieldErrors {
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value === undefined ? {} : value);
   if (result.success) return result.data;
-  throw new ValidationError('Some fields need attention.', fieldsOf(result.error));
+  throw new ValidationError(MSG.fieldsNeedAttention, fieldsOf(result.error));
 }
 
 /** Text: "required" when missing, "send text" when another type came. */
 export function text(max = 1024) {
   return z
-    .string({ error: (iss) => (iss.input === undefined ? 'This field is required.' : 'Send this field as text.') })
+    .string({ error: (iss) => (iss.input === undefined ? MSG.required : 'Send this field as text.') })
     .max(max, `Use at most ${max} characters.`);
 }
 
 export const objectId = z
-  .string({ error: (iss) => (iss.input === undefined ? 'This field is required.' : 'Send this id as text.') })
-  .regex(/^[0-9a-f]{24}$/i, 'Use a valid id (24 hexadecimal characters).');
+  .string({ error: (iss) => (iss.input === undefined ? MSG.required : 'Send this id as text.') })
+  .regex(OBJECT_ID_PATTERN, 'Use a valid id (24 hexadecimal characters).');
 
 export const bool = z.boolean({ error: 'Send true or false.' });
 

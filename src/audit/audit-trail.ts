@@ -13,14 +13,16 @@ import type { Actor } from '../access';
 import { assertPermission } from '../access';
 import { BadRequestError, ValidationError } from '../shared/errors';
 import { neutraliseCell } from '../shared/spreadsheet-safe';
+import { toObjectId } from '../shared/ids';
 
 export interface AuditFilters { action?: string; actor?: string; targetId?: string; from?: Date; to?: Date; olderThan?: { at: Date; id: Types.ObjectId } }
 
 /** The "Older" link's cursor: the time and id of the last event shown ("2026-11-23T18:57:00.000Z_<id>"); undefined when malformed. */
 export function parseAuditCursor(value: string): AuditFilters['olderThan'] {
-  const m = /^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)_([0-9a-f]{24})$/i.exec(value);
-  if (!m || Number.isNaN(new Date(m[1]).getTime())) return undefined;
-  return { at: new Date(m[1]), id: new Types.ObjectId(m[2]) };
+  const m = /^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)_([^_]+)$/.exec(value);
+  const id = m && toObjectId(m[2]);
+  if (!m || !id || Number.isNaN(new Date(m[1]).getTime())) return undefined;
+  return { at: new Date(m[1]), id };
 }
 
 /** How long one page of the audit trail may take to find, in milliseconds (MongoDB's maxTimeMS). */
@@ -36,7 +38,8 @@ export function auditFilter(f: AuditFilters): Record<string, unknown> {
   if (f.action) q.action = f.action;
   const actor = f.actor?.trim();
   if (actor) q['actor.username'] = trusted({ $regex: literalPattern(actor.slice(0, 100)), $options: 'i' });
-  if (f.targetId && /^[0-9a-f]{24}$/i.test(f.targetId)) q['target.id'] = new Types.ObjectId(f.targetId);
+  const targetId = toObjectId(f.targetId);
+  if (targetId) q['target.id'] = targetId;
   if (f.from || f.to) q.at = trusted({ ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lte: f.to } : {}) });
   if (f.olderThan) q.$or = [{ at: trusted({ $lt: f.olderThan.at }) }, { at: f.olderThan.at, _id: trusted({ $lt: f.olderThan.id }) }];
   return q;

@@ -7,6 +7,7 @@
 import { trusted, Types } from 'mongoose';
 import { AccountModel, ContactModel, LicenseModel, ProfileModel, SiteModel, UserModel, type AuditEvent } from '../data/models';
 import { ADMIN } from '../admin/routes';
+import { isObjectIdString } from '../shared/ids';
 
 /** Readable names of the actions, as a verb phrase ("upgraded") and as a filter label ("User upgraded"). */
 export const ACTION_VERBS: Record<string, [verb: string, label: string]> = {
@@ -60,7 +61,6 @@ export const ACTION_VERBS: Record<string, [verb: string, label: string]> = {
   'ingest_job.deleted': ['deleted the bulk job', 'Bulk job deleted'],
 };
 
-const ID = /^[0-9a-f]{24}$/i;
 const LOOKUPS: Record<string, 'profile' | 'license' | 'contact' | 'account' | 'site'> = { profile: 'profile', profileId: 'profile', license: 'license', contact: 'contact', contactId: 'contact', account: 'account', accountId: 'account', site: 'site', siteId: 'site' };
 
 type Lean = AuditEvent & { _id: Types.ObjectId };
@@ -83,7 +83,7 @@ export async function auditRows(events: Lean[]): Promise<AuditRow[]> {
   for (const e of events) {
     for (const side of [e.before, e.after] as unknown[]) {
       if (!side || typeof side !== 'object') continue;
-      for (const [k, v] of Object.entries(side)) if (LOOKUPS[k] && typeof v === 'string' && ID.test(v)) wanted[LOOKUPS[k]].add(v);
+      for (const [k, v] of Object.entries(side)) if (LOOKUPS[k] && isObjectIdString(v)) wanted[LOOKUPS[k]].add(v);
     }
     if (e.target?.type === 'User' && e.target.id) wanted.user.add(String(e.target.id));
     if (e.onBehalfOf?.id) wanted.user.add(String(e.onBehalfOf.id));

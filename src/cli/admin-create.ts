@@ -11,6 +11,7 @@ import { connectDatabase, embeddedDataDir } from '../data/connection';
 import { seed } from '../data/seed';
 import { createAdministrator } from '../users';
 import { isDomainError } from '../shared/errors';
+import { normaliseUsername } from '../shared/username';
 
 function askHidden(question: string): Promise<string> {
   return new Promise((resolve) => {
@@ -54,7 +55,7 @@ async function main(): Promise<number> {
       { onlyIfMissing: true },
     );
     if (!user) {
-      process.stdout.write(`A user named ${values.username.toLowerCase()} already exists; nothing changed.\n`);
+      process.stdout.write(`A user named ${normaliseUsername(values.username)} already exists; nothing changed.\n`);
       return 0;
     }
     process.stdout.write(`Created administrator ${user.username}. Sign in at /admin/login.\n`);

@@ -73,14 +73,3 @@ export function donutChart(parts: Bar[], title: string, size = 200): string {
   const legend = parts.map((p, i) => `<rect class="slice-key slice-key-${i}" x="${size + 10}" y="${40 + i * 24}" width="12" height="12"/><text x="${size + 28}" y="${50 + i * 24}">${esc(p.label)}: ${p.value}</text>`);
   return `<svg class="chart" role="img" viewBox="0 0 ${size + 180} ${size}" aria-labelledby="c-kind-t c-kind-d"><title id="c-kind-t">${esc(title)}</title><desc id="c-kind-d">${parts.map((p) => `${esc(p.label)} ${p.value}`).join(', ')}</desc><circle class="slice-bg" cx="${size / 2}" cy="${size / 2}" r="${r}" fill="none" stroke-width="28"/>${arcs.join('')}${legend.join('')}</svg>`;
 }
-
-export function seatChart(seats: { name: string; used: number; total: number }[], title: string, width = 640): string {
-  const rowH = 30;
-  const barW = width - 260;
-  const rows = seats.map((s, i) => {
-    const share = s.total ? Math.min(1, s.used / s.total) : 0;
-    const y = i * rowH + 8;
-    return `<text x="0" y="${y + 14}">${esc(s.name)}</text><rect class="seat-bg" x="180" y="${y}" width="${barW}" height="18"/><rect class="seat-used${share > 0.9 ? ' seat-full' : ''}" x="180" y="${y}" width="${Math.round(share * barW)}" height="18"><title>${esc(s.name)}: ${s.used} of ${s.total}</title></rect><text x="${190 + barW}" y="${y + 14}">${s.used} / ${s.total}</text>`;
-  });
-  return `<svg class="chart" role="img" viewBox="0 0 ${width} ${seats.length * rowH + 10}" aria-labelledby="c-seat-t c-seat-d"><title id="c-seat-t">${esc(title)}</title><desc id="c-seat-d">${seats.map((s) => `${esc(s.name)} ${s.used} of ${s.total}`).join('; ')}</desc>${rows.join('')}</svg>`;
-}

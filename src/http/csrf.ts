@@ -9,44 +9,58 @@
  *
  * The API and SCIM use bearer tokens, never cookies, and are exempt.
  */
-import type { Request, RequestHandler } from 'express';
+import type { Application, NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { doubleCsrf } from 'csrf-csrf';
 import type { Config } from '../config';
 import { CsrfError } from '../shared/errors';
 import { showsFormAgain } from './error-writer';
 
-interface RouterLayer {
-  match(path: string): false | { path: string };
-  route?: { _handlesMethod(method: string): boolean; stack: { handle: unknown }[] };
-  handle?: { stack?: RouterLayer[] };
+/**
+ * Declared where routes are registered: a router wrapped by csrfProtected puts the check first on every
+ * POST, PUT, PATCH and DELETE route it registers, so a route knows at registration whether it shows its
+ * form again (formRoute) and nothing has to look the route up in Express's router at request time. The
+ * route table test (test/http/permissions/route-table.test.ts) fails for a state-changing route without it.
+ */
+const STATE_CHANGING = ['post', 'put', 'patch', 'delete'] as const;
+const CSRF_CHECK = Symbol('csrfCheck');
+/** The app setting that holds the verifier (set by installCsrf): routers are built without the config. */
+const VERIFIER = 'csrf verifier';
+
+type Verifier = (req: Request, res: Response, next: (err?: unknown) => void) => void;
+
+function csrfCheck(showsForm: boolean): RequestHandler {
+  const check: RequestHandler = (req, res, next) => {
+    const verify = req.app.get(VERIFIER) as Verifier | undefined;
+    // Fails closed: an app that mounted these routes without installCsrf changes nothing.
+    if (!verify) return next(new CsrfError());
+    verify(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const refusal = new CsrfError();
+      // A form route refuses it itself, before its handler runs, showing the form again with what was
+      // typed (formRoute in web/error-writer.ts); any other route never runs.
+      if (showsForm && req.method === 'POST') {
+        res.locals.csrfRefusal = refusal;
+        return next();
+      }
+      next(refusal);
+    });
+  };
+  return Object.assign(check, { [CSRF_CHECK]: true });
 }
 
-/**
- * The last handler of the route Express will dispatch this request to, found with Express's own matching
- * (middleware is assumed to pass; routers are entered as Express enters them), or undefined.
- */
-function routeHandlerFor(req: Request): unknown {
-  const find = (stack: RouterLayer[], path: string): unknown => {
-    for (const layer of stack) {
-      let m: false | { path: string };
-      try {
-        m = layer.match(path);
-      } catch {
-        return undefined;
-      }
-      if (!m) continue;
-      if (layer.route) {
-        if (layer.route._handlesMethod(req.method)) return layer.route.stack[layer.route.stack.length - 1]?.handle;
-      } else if (layer.handle?.stack) {
-        const rest = path.slice(m.path.length);
-        const found = find(layer.handle.stack, rest.startsWith('/') ? rest : `/${rest}`);
-        if (found) return found;
-      }
-    }
-    return undefined;
-  };
-  const router = (req.app as unknown as { router?: { stack: RouterLayer[] } }).router;
-  return router ? find(router.stack, req.path) : undefined;
+/** True for the check csrfProtected puts first on a state-changing route (for the route table test). */
+export function isCsrfCheck(handle: unknown): boolean {
+  return typeof handle === 'function' && (handle as unknown as Record<symbol, unknown>)[CSRF_CHECK] === true;
+}
+
+/** The router, with every state-changing route registered on it checked for a CSRF token first. */
+export function csrfProtected<R extends Router>(router: R): R {
+  for (const method of STATE_CHANGING) {
+    const register = router[method].bind(router) as (path: unknown, ...handlers: unknown[]) => R;
+    const protectedRegister = (path: unknown, ...handlers: unknown[]) => register(path, csrfCheck(handlers.flat().some(showsFormAgain)), ...handlers);
+    Object.assign(router, { [method]: protectedRegister });
+  }
+  return router;
 }
 
 const exempt = (req: Request) => req.path.startsWith('/api/') || req.path.startsWith('/scim/');
@@ -54,7 +68,7 @@ const exempt = (req: Request) => req.path.startsWith('/api/') || req.path.starts
 /** The session id binds the token only for a signed-in session (an anonymous one is never stored). */
 const sessionIdentifier = (req: Request) => (req.session?.site || req.session?.admin ? req.sessionID : '');
 
-export function csrfMiddleware(config: Config): { protect: RequestHandler; locals: RequestHandler } {
+export function csrfMiddleware(config: Config): { install(app: Application): void; locals: RequestHandler } {
   const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
     getSecret: () => config.sessionSecret,
     getSessionIdentifier: sessionIdentifier,
@@ -70,24 +84,12 @@ export function csrfMiddleware(config: Config): { protect: RequestHandler; local
     skipCsrfProtection: exempt,
   });
 
-  const protect: RequestHandler = (req, res, next) => {
-    doubleCsrfProtection(req, res, (err?: unknown) => {
-      if (!err) return next();
-      const refusal = new CsrfError();
-      // A form route (formRoute) refuses it itself, before its handler runs, showing the form again with
-      // what was typed; any other route never runs.
-      if (req.method === 'POST' && showsFormAgain(routeHandlerFor(req))) {
-        res.locals.csrfRefusal = refusal;
-        return next();
-      }
-      next(refusal);
-    });
-  };
+  const verify: Verifier = (req, res, next) => doubleCsrfProtection(req, res, next as NextFunction);
 
   /** Puts the token in res.locals for forms: <input type="hidden" name="_csrf" value="<%= csrfToken %>">. */
   const locals: RequestHandler = (req, res, next) => {
     if (!exempt(req)) res.locals.csrfToken = generateCsrfToken(req, res);
     next();
   };
-  return { protect, locals };
+  return { install: (app) => app.set(VERIFIER, verify), locals };
 }

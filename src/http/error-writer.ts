@@ -46,9 +46,9 @@ const SHOWS_FORM_AGAIN = Symbol('showsFormAgain');
 
 /**
  * A form route: its form is registered before anything else runs, so any refusal, an expired CSRF token
- * included, shows the form again with what was typed. The CSRF check (auth/csrf.ts) lets a request with a
- * bad token reach such a route only (it looks the route up first); here it is refused before the handler
- * runs, so nothing is written.
+ * included, shows the form again with what was typed. The CSRF check (csrfProtected in auth/csrf.ts) sees
+ * at registration that the route is a form route and lets a request with a bad token reach it; here it is
+ * refused before the handler runs, so nothing is written.
  */
 export function formRoute<Req extends Request = Request>(form: (req: Req, res: Response) => RefusalForm, handler: (req: Req, res: Response, next: NextFunction) => Promise<void> | void): RequestHandler {
   const route = async (req: Request, res: Response, next: NextFunction) => {

@@ -1,28 +1,13 @@
 /**
  * Reading forms at the edge: only the declared fields, only as strings. A field sent as an object or an
  * array (username[$ne]=x, repeated parameters, JSON objects) is a 422 with a message, never a query.
+ * The reading itself is src/http/form-input.ts (zod), shared with the admin area.
  */
-import { ValidationError } from '../shared/errors';
+import { formOptional, formRequired, readForm } from './form-input';
 
 export function readStrings<K extends string>(body: unknown, required: readonly K[], optional: readonly string[] = [], maxLength = 1024): Record<K, string> & Record<string, string | undefined> {
-  const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-  const out: Record<string, string | undefined> = {};
-  const fields: Record<string, string> = {};
-  for (const name of [...required, ...optional]) {
-    const value = Object.prototype.hasOwnProperty.call(b, name) ? b[name] : undefined;
-    if (value === undefined || value === '') {
-      out[name] = undefined;
-    } else if (typeof value !== 'string') {
-      fields[name] = 'Send this field once, as text.';
-    } else if (value.length > maxLength) {
-      fields[name] = `Use at most ${maxLength} characters.`;
-    } else {
-      out[name] = value;
-    }
-  }
-  for (const name of required) if (out[name] === undefined && !fields[name]) fields[name] = 'This field is required.';
-  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
-  return out as Record<K, string> & Record<string, string | undefined>;
+  const shape = Object.fromEntries([...optional.map((n) => [n, formOptional(maxLength)]), ...required.map((n) => [n, formRequired(maxLength)])]);
+  return readForm(body, shape) as Record<K, string> & Record<string, string | undefined>;
 }
 
 /** Values to put back into a form after an error: the declared text fields only, never passwords. */

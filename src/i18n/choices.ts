@@ -7,6 +7,7 @@
 import { ValidationError, type FieldErrors } from '../shared/errors';
 import { bcp47 } from './format';
 import { LANGUAGE_KEYS, type Language } from './languages';
+import { MSG } from '../shared/messages';
 
 /** Salesforce locale keys offered (the formats of dates and numbers). */
 export const LOCALE_KEYS = [
@@ -63,5 +64,5 @@ export function assertLocaleSettings(next: LocaleSettings, current: Partial<Loca
   if (!allowed(next.localeSidKey, (LOCALE_KEYS as readonly string[]).includes(next.localeSidKey), current.localeSidKey)) fields.localeSidKey = 'Choose a locale from the list (like en_US).';
   if (!allowed(next.languageLocaleKey, next.languageLocaleKey in LANGUAGE_KEYS, current.languageLocaleKey)) fields.languageLocaleKey = 'Choose a language from the list.';
   if (!allowed(next.timeZoneSidKey, TIME_ZONE_SET.has(next.timeZoneSidKey), current.timeZoneSidKey)) fields.timeZoneSidKey = 'Choose a time zone from the list (an IANA time zone like Europe/Paris).';
-  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
+  if (Object.keys(fields).length) throw new ValidationError(MSG.fieldsNeedAttention, fields);
 }

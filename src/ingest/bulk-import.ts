@@ -21,6 +21,8 @@ import { settleSeatHold, takeHeldSeats } from '../qualification';
 import type { RequestContext } from '../access';
 import { ConflictError, isDomainError, type FieldErrors } from '../shared/errors';
 import { recordAudits } from '../audit';
+import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 export interface BulkUserRow {
   /** The id the user gets; chosen when the row was stored, so a retry recognises its own user. */
@@ -33,11 +35,10 @@ export type BulkRowResult =
   | { ok: true; created: true; userId: Types.ObjectId }
   | { ok: false; code: string; message: string; fields?: FieldErrors };
 
-const HEX_ID = /^[0-9a-f]{24}$/i;
 const NICKNAME_RETRIES = 6;
 
 function idsOf(values: unknown[]): Types.ObjectId[] {
-  const hex = new Set(values.map((v) => (v instanceof Types.ObjectId ? v.toHexString() : typeof v === 'string' && HEX_ID.test(v) ? v.toLowerCase() : null)).filter((v): v is string => v !== null));
+  const hex = new Set(values.map((v) => (v instanceof Types.ObjectId ? v.toHexString() : isObjectIdString(v) ? v.toLowerCase() : null)).filter((v): v is string => v !== null));
   return [...hex].map((h) => new Types.ObjectId(h));
 }
 
@@ -183,7 +184,7 @@ export async function createUsersInBulk(rows: BulkUserRow[], ctx: RequestContext
     try {
       const prepared = await prepareUser(input, ctx, lookups);
       if (Object.keys(prepared.fields).length) {
-        results[i] = { ok: false, code: 'validation_failed', message: 'Some fields need attention.', fields: prepared.fields };
+        results[i] = { ok: false, code: 'validation_failed', message: MSG.fieldsNeedAttention, fields: prepared.fields };
         continue;
       }
       prepared.user._id = userId;

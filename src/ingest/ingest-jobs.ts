@@ -11,6 +11,7 @@ import type { Actor, RequestContext } from '../access';
 import { recordAudit } from '../audit';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { assertPermission } from '../access';
+import { isObjectIdString } from '../shared/ids';
 
 const JOB_PERMISSION = 'manageInternalUsers' as const;
 const DELETABLE: IngestJobState[] = ['UploadComplete', 'JobComplete', 'Failed', 'Aborted'];
@@ -29,7 +30,7 @@ export async function createIngestJob(input: { object: 'User'; operation: 'inser
 
 export async function findIngestJob(id: string, actor: Actor): Promise<IngestJobDoc> {
   assertPermission(actor, JOB_PERMISSION);
-  const job = /^[0-9a-f]{24}$/i.test(id) ? await IngestJobModel.findById(id) : null;
+  const job = isObjectIdString(id) ? await IngestJobModel.findById(id) : null;
   if (!job) throw new NotFoundError('No ingest job has this id.');
   return job;
 }

@@ -24,6 +24,7 @@ import { recoverSeatHolds } from '../qualification';
 import { columnOf, invitationOf, rowToInput } from './ingest-columns';
 import { matchContactsByEmail } from '../qualification';
 import { UserModel } from '../data/models';
+import { MSG } from '../shared/messages';
 
 export interface WorkerOptions {
   /** Who holds the lease; unique per process. */
@@ -113,7 +114,7 @@ async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext, 
       return out.set(String(doc._id), { status: 'failed', error: `invalid_row: expected ${columns.length} values, found ${values.length}.` });
     }
     const invite = invitationOf(columns, values);
-    if (invite === null) return out.set(String(doc._id), { status: 'failed', error: 'validation_failed: Some fields need attention. (SendInvitation: Use true or false.)' });
+    if (invite === null) return out.set(String(doc._id), { status: 'failed', error: `validation_failed: ${MSG.fieldsNeedAttention} (SendInvitation: Use true or false.)` });
     todo.push({ doc, input: { userId: doc.userId, input: rowToInput(columns, values) }, invite });
   });
   if (matchBy === 'email') {

@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import { listOutbox, undeliveredMail, type OutboxAccess } from './outbox';
 import { ADMIN, actorOf, queryString } from '../admin/routes';
+import { csrfProtected } from '../http/csrf';
 
 /** The text cut into plain pieces and links; only links without a token (masked ones are dead) are clickable. */
 function withLinks(text: string): { text: string; href?: string }[] {
@@ -17,7 +18,7 @@ function withLinks(text: string): { text: string; href?: string }[] {
 }
 
 export function adminOutboxRouter(smtpConfigured: boolean, access: OutboxAccess): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
   router.get(ADMIN.outbox, async (req, res) => {
     const to = queryString(req, 'to');
     const [messages, problems] = await Promise.all([listOutbox(actorOf(res), access, { to: to || undefined }), undeliveredMail(actorOf(res), access)]);

@@ -6,6 +6,7 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { csrfProtected } from '../http/csrf';
 import { Router, type Request, type Response } from 'express';
 import { Types } from 'mongoose';
 import { QUEUE_SORTS, type QueueFilters } from './queue-query';
@@ -21,6 +22,7 @@ import { ValidationError } from '../shared/errors';
 import { SIGNAL_RULES } from './qualification-signals';
 import { formRoute } from '../http/error-writer';
 import { ADMIN, actorOf, ctxOf, field, flash, queryString } from '../admin/routes';
+import { MSG } from '../shared/messages';
 
 export const QUALIFY = {
   queue: '/admin/qualify',
@@ -73,8 +75,8 @@ function selectedIds(req: Request): string[] {
   const v = (req.body as Record<string, unknown> | undefined)?.userIds;
   if (v === undefined) return [];
   const list = typeof v === 'string' ? [v] : v;
-  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new ValidationError('Some fields need attention.', { userIds: 'Send each selected user as text.' });
-  if (list.length > MAX_BULK_USERS) throw new ValidationError('Some fields need attention.', { userIds: `Select at most ${MAX_BULK_USERS} users.` });
+  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new ValidationError(MSG.fieldsNeedAttention, { userIds: 'Send each selected user as text.' });
+  if (list.length > MAX_BULK_USERS) throw new ValidationError(MSG.fieldsNeedAttention, { userIds: `Select at most ${MAX_BULK_USERS} users.` });
   return list as string[];
 }
 
@@ -83,7 +85,7 @@ async function readBulk(req: Request, res: Response): Promise<{ request: BulkReq
   const actor = actorOf(res);
   queueUserTypes(actor); // the permission first, so a refusal is a 403 whatever was sent
   const action = BULK_ACTIONS.find((a) => a === field(req, 'action')) as BulkAction | undefined;
-  if (!action) throw new ValidationError('Some fields need attention.', { action: 'Choose an action.' });
+  if (!action) throw new ValidationError(MSG.fieldsNeedAttention, { action: 'Choose an action.' });
   const scope = field(req, 'scope') === 'search' ? 'search' : 'selection';
   const { filters, raw } = readFilters((k) => field(req, k));
   const userIds = scope === 'search' ? (await searchUserIds(actor, filters)).map(String) : selectedIds(req);
@@ -114,7 +116,7 @@ async function renderQueue(req: Request, res: Response) {
 }
 
 export function adminQualifyRouter(): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
 
   router.get(QUALIFY.queue, (req, res) => renderQueue(req, res));
 

@@ -1,4 +1,5 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
+import { MSG } from '../shared/messages';
 
 /** What a bulk action does to each user of its selection (src/domain/bulk-actions.ts). */
 export const BULK_ACTIONS = ['addContact', 'upgrade', 'downgrade', 'deactivate', 'endSessions'] as const;
@@ -50,7 +51,7 @@ bulkActionRowSchema.index({ job: 1, row: 1 }, { unique: true });
 const savedSearchSchema = new Schema(
   {
     owner: { type: Schema.Types.ObjectId, ref: 'User', required: true },
-    name: { type: String, required: [true, 'Name the search.'], trim: true, maxlength: [60, 'Use at most 60 characters.'] },
+    name: { type: String, required: [true, 'Name the search.'], trim: true, maxlength: [60, MSG.atMostCharacters(60)] },
     query: { type: String, default: '', maxlength: 500 },
   },
   { timestamps: true },

@@ -15,6 +15,7 @@ import { ConflictError, NotFoundError, ValidationError, isDomainError } from '..
 import { assertCanManage, assertUserAdministrator } from '../access';
 import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from './qualification';
 import { endAllSessionsAsAdmin } from '../account';
+import { MSG } from '../shared/messages';
 
 /** Most users one bulk action may cover (a search is cut here; the page says so). */
 export const MAX_BULK_USERS = 50_000;
@@ -39,7 +40,7 @@ export interface BulkPlan {
 
 const OPERATION: Record<BulkAction, UserOperation> = { addContact: 'qualify', upgrade: 'changeLicense', downgrade: 'changeLicense', deactivate: 'setActive', endSessions: 'setActive' };
 const HEX = /^[0-9a-f]{24}$/i;
-const invalid = (field: string, text: string) => new ValidationError('Some fields need attention.', { [field]: text });
+const invalid = (field: string, text: string) => new ValidationError(MSG.fieldsNeedAttention, { [field]: text });
 
 /** Checks what does not depend on the user, once: the ids, the profile (and that the actor may grant it), the account. */
 export async function planBulk(req: BulkRequest, ctx: RequestContext & { actor: Actor }): Promise<BulkPlan> {
@@ -54,7 +55,7 @@ export async function planBulk(req: BulkRequest, ctx: RequestContext & { actor: 
     if (!req.profileId || !HEX.test(req.profileId)) throw invalid('profileId', 'Choose a profile.');
     const profile = await ProfileModel.findById(req.profileId).lean();
     const license = profile ? await LicenseModel.findById(profile.license).lean() : null;
-    if (!profile || !license) throw invalid('profileId', 'No profile has this id.');
+    if (!profile || !license) throw invalid('profileId', MSG.noProfile);
     const wanted = req.action === 'upgrade';
     if (license.requiresContact !== wanted || profile.userType === 'internal') {
       throw invalid('profileId', wanted ? 'Choose a community profile whose license requires a contact.' : 'Choose an External Identity profile (its license does not require a contact).');

@@ -1,11 +1,12 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
 import { EMAIL_PATTERN } from '../users/user.model';
+import { MSG } from '../shared/messages';
 
 /** A CRM contact. Created only when an admin qualifies a user; always belongs to an account. */
 const contactSchema = new Schema(
   {
     firstName: { type: String, trim: true, maxlength: 40, default: '' },
-    lastName: { type: String, required: [true, 'Enter a last name.'], trim: true, maxlength: 80 },
+    lastName: { type: String, required: [true, MSG.enterLastName], trim: true, maxlength: 80 },
     email: { type: String, trim: true, lowercase: true, maxlength: 254, match: [EMAIL_PATTERN, 'Enter a valid email address.'] },
     phone: { type: String, trim: true, maxlength: 40, default: '' },
     title: { type: String, trim: true, maxlength: 128, default: '' },

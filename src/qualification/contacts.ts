@@ -6,11 +6,13 @@ import type { Actor } from '../access';
 import { AccountModel, ContactModel, UserModel } from '../data/models';
 import { ForbiddenError, NotFoundError } from '../shared/errors';
 import { assertUserAdministrator, isDelegatedAdmin } from '../access';
+import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 export async function viewContact(id: string, actor: Actor) {
   assertUserAdministrator(actor);
-  const contact = /^[0-9a-f]{24}$/i.test(id) ? await ContactModel.findById(id).lean() : null;
-  if (!contact) throw new NotFoundError('No contact has this id.');
+  const contact = isObjectIdString(id) ? await ContactModel.findById(id).lean() : null;
+  if (!contact) throw new NotFoundError(MSG.noContact);
   const inDelegatedScope = isDelegatedAdmin(actor) && actor.delegatedAccountIds.some((a) => a.equals(contact.account));
   if (!actor.permissions.manageInternalUsers && !inDelegatedScope) {
     throw new ForbiddenError('Reading contacts needs the Manage Internal Users permission.', 'manageInternalUsers');

@@ -5,6 +5,8 @@ import type { Actor, RequestContext } from '../access';
 import { recordAudit } from '../audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { assertAnyPermission, assertPermission } from '../access';
+import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 export function listLicenses(actor: Actor) {
   assertPermission(actor, 'manageLicenses');
@@ -22,9 +24,9 @@ export async function changeTotalSeats(licenseId: string, totalSeats: unknown, c
   assertPermission(ctx.actor, 'manageLicenses');
   const total = typeof totalSeats === 'string' && /^\d{1,9}$/.test(totalSeats.trim()) ? Number(totalSeats) : typeof totalSeats === 'number' ? totalSeats : NaN;
   if (!Number.isInteger(total) || total < 0 || total > 100_000_000) {
-    throw new ValidationError('Some fields need attention.', { totalSeats: 'Enter a whole number of seats, 0 or more.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { totalSeats: 'Enter a whole number of seats, 0 or more.' });
   }
-  const license = /^[0-9a-f]{24}$/i.test(licenseId) ? await LicenseModel.findById(licenseId).lean() : null;
+  const license = isObjectIdString(licenseId) ? await LicenseModel.findById(licenseId).lean() : null;
   if (!license) throw new NotFoundError('No license has this id.');
   if (!(await setTotalSeats(license._id, total))) {
     const now = await LicenseModel.findById(license._id).lean();

@@ -17,6 +17,7 @@ import { assertUserAdministrator, manageableUserTypes } from '../access';
 import { isCompanyDomain, scoreOf } from './qualification-signals';
 import { addContactAndAssociate, associateContact, type ContactInput } from './qualification';
 import { loadUserFor } from '../access';
+import { MSG } from '../shared/messages';
 
 export const QUEUE_PAGE_SIZE = 50;
 
@@ -147,7 +148,7 @@ export async function saveSearch(actor: Actor, name: string, query: string): Pro
   try {
     await search.validate();
   } catch {
-    throw new ValidationError('Some fields need attention.', { name: 'Name the search in at most 60 characters.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { name: 'Name the search in at most 60 characters.' });
   }
   try {
     await search.save();

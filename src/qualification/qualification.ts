@@ -11,8 +11,11 @@ import { releaseSeat, takeSeat } from './seats';
 import type { RequestContext } from '../access';
 import { recordAudit } from '../audit';
 import { ConflictError, ValidationError } from '../shared/errors';
-import { assertCanManage, assertCanAssign, loadUserFor, managedView, type UserOperation, withNoLockOut } from '../access';
+import { assertCanManage, assertCanAssign, loadUserFor, withNoLockOut } from '../access';
 import { fieldErrorsOf, findUserOr404 } from '../users';
+import { checkActor } from '../access';
+import { parseIdField } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 export interface ContactInput {
   firstName?: string;
@@ -23,19 +26,6 @@ export interface ContactInput {
   /** An existing account, or the name of a new one. */
   accountId?: string;
   accountName?: string;
-}
-
-function parseId(value: string | Types.ObjectId, field: string): Types.ObjectId {
-  if (value instanceof Types.ObjectId) return value;
-  if (typeof value === 'string' && /^[0-9a-f]{24}$/i.test(value)) return new Types.ObjectId(value);
-  throw new ValidationError('Some fields need attention.', { [field]: 'Use a valid id.' });
-}
-
-export { managedView };
-
-/** The user `op` is about, checked by the access module (src/access: loadUserFor). */
-export function loadForOperation(userId: string | Types.ObjectId, ctx: RequestContext, op: UserOperation): Promise<UserDoc> {
-  return loadUserFor(op, userId, ctx);
 }
 
 function label(user: UserDoc) {
@@ -49,10 +39,10 @@ function label(user: UserDoc) {
 export async function prepareContact(input: ContactInput): Promise<{ contact: ContactDoc; account: AccountDoc; existingAccount: boolean }> {
   const accountName = input.accountName?.trim();
   if (!input.accountId && !accountName) {
-    throw new ValidationError('Some fields need attention.', { accountId: 'Choose an account or type the name of a new one.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { accountId: 'Choose an account or type the name of a new one.' });
   }
-  const existingAccount = input.accountId ? await AccountModel.findById(parseId(input.accountId, 'accountId')) : null;
-  if (input.accountId && !existingAccount) throw new ValidationError('Some fields need attention.', { accountId: 'No account has this id.' });
+  const existingAccount = input.accountId ? await AccountModel.findById(parseIdField(input.accountId, 'accountId')) : null;
+  if (input.accountId && !existingAccount) throw new ValidationError(MSG.fieldsNeedAttention, { accountId: 'No account has this id.' });
   const account = existingAccount ?? new AccountModel({ name: accountName });
 
   const contact = new ContactModel({
@@ -73,13 +63,13 @@ export async function prepareContact(input: ContactInput): Promise<{ contact: Co
     }
   }
   if ('name' in fields) Object.assign(fields, { accountName: (fields as Record<string, string>).name });
-  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
+  if (Object.keys(fields).length) throw new ValidationError(MSG.fieldsNeedAttention, fields);
   return { contact, account, existingAccount: Boolean(existingAccount) };
 }
 
 /** Creates a contact (and a new account when named) and associates it; neither half survives alone. */
 export async function addContactAndAssociate(userId: string | Types.ObjectId, input: ContactInput, ctx: RequestContext): Promise<ContactDoc> {
-  const user = await loadForOperation(userId, ctx, 'qualify');
+  const user = await loadUserFor('qualify', userId, ctx);
   if (user.userType === 'internal') throw new ConflictError('Internal users do not have contacts.', {}, 'internal_user');
   if (user.contact) throw new ConflictError('This user already has a contact.', {}, 'already_has_contact');
 
@@ -110,7 +100,7 @@ async function associate(user: UserDoc, contactId: Types.ObjectId): Promise<void
     if (res.modifiedCount !== 1) throw new ConflictError('This user got a contact in the meantime.', {}, 'already_has_contact');
   } catch (err) {
     if (duplicateKeyField(err) === 'contact') {
-      throw new ConflictError('That contact already belongs to another user.', { contactId: 'That contact already belongs to another user.' }, 'contact_taken');
+      throw new ConflictError(MSG.contactTaken, { contactId: MSG.contactTaken }, 'contact_taken');
     }
     throw err;
   }
@@ -119,11 +109,11 @@ async function associate(user: UserDoc, contactId: Types.ObjectId): Promise<void
 
 /** Associates an existing contact that no other user holds. */
 export async function associateContact(userId: string | Types.ObjectId, contactId: string, ctx: RequestContext): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'qualify');
+  const user = await loadUserFor('qualify', userId, ctx);
   if (user.userType === 'internal') throw new ConflictError('Internal users do not have contacts.', {}, 'internal_user');
   if (user.contact) throw new ConflictError('This user already has a contact.', {}, 'already_has_contact');
-  const contact = await ContactModel.findById(parseId(contactId, 'contactId')).lean();
-  if (!contact) throw new ValidationError('Some fields need attention.', { contactId: 'No contact has this id.' });
+  const contact = await ContactModel.findById(parseIdField(contactId, 'contactId')).lean();
+  if (!contact) throw new ValidationError(MSG.fieldsNeedAttention, { contactId: MSG.noContact });
   await associate(user, contact._id);
   await recordAudit(ctx, { action: 'user.contact_associated', target: label(user), before: { contact: null }, after: { contact: String(contact._id) } });
   return user;
@@ -152,21 +142,21 @@ async function switchProfile(user: UserDoc, profileId: Types.ObjectId, set: Reco
 }
 
 async function loadProfileWithLicense(profileId: string | Types.ObjectId) {
-  const profile = await ProfileModel.findById(parseId(profileId, 'profileId')).lean();
-  if (!profile) throw new ValidationError('Some fields need attention.', { profileId: 'No profile has this id.' });
+  const profile = await ProfileModel.findById(parseIdField(profileId, 'profileId')).lean();
+  if (!profile) throw new ValidationError(MSG.fieldsNeedAttention, { profileId: MSG.noProfile });
   const license = await LicenseModel.findById(profile.license).lean();
-  if (!license) throw new ValidationError('Some fields need attention.', { profileId: "This profile's license no longer exists." });
+  if (!license) throw new ValidationError(MSG.fieldsNeedAttention, { profileId: MSG.profileLicenseGone });
   return { profile, license };
 }
 
 /** Upgrade to a profile whose license requires a contact (Customer Community, Partner Community...). */
 export async function upgradeUser(userId: string | Types.ObjectId, profileId: string | Types.ObjectId, ctx: RequestContext): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'changeLicense');
+  const user = await loadUserFor('changeLicense', userId, ctx);
   const { profile, license } = await loadProfileWithLicense(profileId);
   if (!license.requiresContact || profile.userType === 'internal') {
-    throw new ValidationError('Some fields need attention.', { profileId: 'Choose a community profile whose license requires a contact.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { profileId: 'Choose a community profile whose license requires a contact.' });
   }
-  if (ctx.actor) assertCanManage(ctx.actor, { userType: profile.userType, contact: user.contact ?? null }, 'changeLicense');
+  checkActor(ctx, (actor) => assertCanManage(actor, { userType: profile.userType, contact: user.contact ?? null }, 'changeLicense'));
   assertCanAssign(ctx, profile, 'profile');
   if (!user.contact) {
     throw new ConflictError('This user is contactless: add or associate a contact first, then upgrade.', { profileId: 'A contact is needed first.' }, 'contact_required');
@@ -184,7 +174,7 @@ export async function upgradeUser(userId: string | Types.ObjectId, profileId: st
  * profile matching the user's type is used.
  */
 export async function downgradeUser(userId: string | Types.ObjectId, profileId: string | Types.ObjectId | undefined, ctx: RequestContext): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'changeLicense');
+  const user = await loadUserFor('changeLicense', userId, ctx);
   let chosen = profileId ? await loadProfileWithLicense(profileId) : null;
   if (!chosen) {
     const candidates = await ProfileModel.find({ userType: user.userType }).lean();
@@ -195,13 +185,13 @@ export async function downgradeUser(userId: string | Types.ObjectId, profileId: 
         break;
       }
     }
-    if (!chosen) throw new ValidationError('Some fields need attention.', { profileId: 'Choose an External Identity profile.' });
+    if (!chosen) throw new ValidationError(MSG.fieldsNeedAttention, { profileId: MSG.chooseExternalProfile });
   }
   const { profile, license } = chosen;
   if (license.requiresContact || profile.userType === 'internal') {
-    throw new ValidationError('Some fields need attention.', { profileId: 'Choose an External Identity profile (its license does not require a contact).' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { profileId: 'Choose an External Identity profile (its license does not require a contact).' });
   }
-  if (ctx.actor) assertCanManage(ctx.actor, { userType: profile.userType, contact: null }, 'changeLicense');
+  checkActor(ctx, (actor) => assertCanManage(actor, { userType: profile.userType, contact: null }, 'changeLicense'));
   assertCanAssign(ctx, profile, 'profile');
   if (user.userType === 'internal') throw new ConflictError('Internal users cannot be made contactless.', {}, 'internal_user');
   const before = { profile: String(user.profile), license: String(user.license), contact: user.contact ? String(user.contact) : null };
@@ -212,7 +202,7 @@ export async function downgradeUser(userId: string | Types.ObjectId, profileId: 
 
 /** Deactivating ends every session of the user (sessionEpoch) and blocks sign-in. */
 export async function setUserActive(userId: string | Types.ObjectId, active: boolean, ctx: RequestContext): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'setActive');
+  const user = await loadUserFor('setActive', userId, ctx);
   if (ctx.actor && ctx.actor.id.equals(user._id) && !active) {
     throw new ConflictError("You can't deactivate yourself.", {}, 'self_deactivation');
   }
@@ -237,13 +227,13 @@ export async function setUserActive(userId: string | Types.ObjectId, active: boo
  */
 export async function changeInternalProfile(userId: string | Types.ObjectId, profileId: string | Types.ObjectId, ctx: RequestContext): Promise<UserDoc> {
   // An internal user's profile carries their administrative permissions: Manage Profiles, and nothing the actor lacks.
-  const user = await loadForOperation(userId, ctx, 'assignAccess');
+  const user = await loadUserFor('assignAccess', userId, ctx);
   if (user.userType !== 'internal') {
     throw new ConflictError("An external user's profile changes by upgrading or downgrading their license.", {}, 'external_user');
   }
   const { profile, license } = await loadProfileWithLicense(profileId);
   if (profile.userType !== 'internal') {
-    throw new ValidationError('Some fields need attention.', { profileId: 'Choose an internal profile: internal users never become external users.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { profileId: 'Choose an internal profile: internal users never become external users.' });
   }
   assertCanAssign(ctx, profile, 'profile');
   if (user.profile.equals(profile._id)) return user;

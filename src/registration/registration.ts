@@ -12,6 +12,7 @@ import { findAccountBySignInName } from '../users';
 import { hashPassword } from '../signin';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import { queueMail } from '../mail';
+import { MSG } from '../shared/messages';
 
 export interface RegistrationInput {
   firstName: string;
@@ -70,7 +71,7 @@ export async function registerContactlessUser(site: SiteRecord, input: Registrat
   if (!input.lastName?.trim()) missing.lastName = 'Enter your last name.';
   if (!input.email?.trim()) missing.email = 'Enter your email address.';
   if (!input.password) missing.password = 'Choose a password.';
-  else if (input.passwordConfirm !== undefined && input.passwordConfirm !== input.password) missing.passwordConfirm = 'The two passwords differ. Type the same password twice.';
+  else if (input.passwordConfirm !== undefined && input.passwordConfirm !== input.password) missing.passwordConfirm = MSG.passwordsDiffer;
   let user: UserDoc;
   try {
     user = await createUser(
@@ -108,7 +109,7 @@ const REGISTRATION_FIELDS = ['firstName', 'lastName', 'email', 'password', 'pass
  */
 function asRegistrationFields(err: ValidationError): ValidationError {
   const given: Record<string, string | undefined> = { ...err.fields };
-  if (given.username && !given.email) given.email = 'Enter a valid email address, like name@example.com.';
+  if (given.username && !given.email) given.email = MSG.enterValidEmail;
   const fields: Record<string, string> = {};
   for (const f of REGISTRATION_FIELDS) if (given[f]) fields[f] = given[f];
   return new ValidationError(err.message, fields);

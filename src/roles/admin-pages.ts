@@ -12,11 +12,12 @@ import { permissionNames } from '../access';
 import { PERMISSIONS, PERMISSION_LABELS } from '../data/models';
 import { formRoute } from '../http/error-writer';
 import { ADMIN, actorOf, ctxOf, field, fieldList, flash } from '../admin/routes';
+import { csrfProtected } from '../http/csrf';
 
 const common = (res: Response) => ({ PERMISSIONS, PERMISSION_LABELS, permissionNames, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
 
 export function adminRolesRouter(): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
 
   const profilesPage = async (req: Request, res: Response) => {
     const actor = actorOf(res);

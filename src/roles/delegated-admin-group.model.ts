@@ -1,4 +1,5 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
+import { MSG } from '../shared/messages';
 
 /**
  * Delegated administration: members (internal users without Manage Internal Users) may manage external
@@ -6,7 +7,7 @@ import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mong
  */
 const delegatedAdminGroupSchema = new Schema(
   {
-    name: { type: String, required: [true, 'Name the group.'], trim: true, maxlength: 80 },
+    name: { type: String, required: [true, MSG.nameTheGroup], trim: true, maxlength: 80 },
     members: [{ type: Schema.Types.ObjectId, ref: 'User' }],
     accounts: [{ type: Schema.Types.ObjectId, ref: 'Account' }],
   },

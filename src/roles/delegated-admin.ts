@@ -12,13 +12,14 @@ import type { Actor, RequestContext } from '../access';
 import { recordAudit } from '../audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { assertPermission, assertCanGrant } from '../access';
+import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 const DELEGATED_RIGHTS = { manageCustomerUsers: true, manageExternalUsers: true } as const;
 
 export type GroupPart = 'members' | 'accounts';
 export interface Candidate { id: string; label: string; detail: string }
 
-const HEX = /^[0-9a-f]{24}$/i;
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function listGroups(actor: Actor) {
@@ -40,7 +41,7 @@ export async function findGroupCandidates(actor: Actor, part: GroupPart, query: 
   assertPermission(actor, 'manageInternalUsers');
   const q = query.trim().slice(0, 100);
   if (!q) return [];
-  const group = groupId && HEX.test(groupId) ? await DelegatedAdminGroupModel.findById(groupId).lean() : null;
+  const group = groupId && isObjectIdString(groupId) ? await DelegatedAdminGroupModel.findById(groupId).lean() : null;
   const already = (group?.[part] ?? []) as Types.ObjectId[];
   if (part === 'members') {
     const users = await UserModel.find({
@@ -53,7 +54,7 @@ export async function findGroupCandidates(actor: Actor, part: GroupPart, query: 
 }
 
 async function findGroup(id: string) {
-  const group = HEX.test(id) ? await DelegatedAdminGroupModel.findById(id) : null;
+  const group = isObjectIdString(id) ? await DelegatedAdminGroupModel.findById(id) : null;
   if (!group) throw new NotFoundError('No delegated admin group has this id.');
   return group;
 }
@@ -62,7 +63,7 @@ async function findGroup(id: string) {
 export async function saveGroupName(id: string | null, name: string, ctx: RequestContext & { actor: Actor }) {
   assertPermission(ctx.actor, 'manageInternalUsers');
   const trimmed = name.trim();
-  if (!trimmed) throw new ValidationError('Some fields need attention.', { name: 'Name the group.' });
+  if (!trimmed) throw new ValidationError(MSG.fieldsNeedAttention, { name: MSG.nameTheGroup });
   try {
     const group = id ? await findGroup(id) : new DelegatedAdminGroupModel({ name: trimmed, members: [], accounts: [] });
     const before = id ? { name: group.name } : undefined;
@@ -79,16 +80,16 @@ export async function saveGroupName(id: string | null, name: string, ctx: Reques
 /** The member or account to add, checked: an eligible internal user, or an existing account. */
 async function eligible(part: GroupPart, id: string): Promise<{ _id: Types.ObjectId; label: string }> {
   const field = part === 'members' ? 'userId' : 'accountId';
-  if (!HEX.test(id)) throw new ValidationError('Some fields need attention.', { [field]: part === 'members' ? 'Choose a user from the search results.' : 'Choose an account from the search results.' });
+  if (!isObjectIdString(id)) throw new ValidationError(MSG.fieldsNeedAttention, { [field]: part === 'members' ? 'Choose a user from the search results.' : 'Choose an account from the search results.' });
   if (part === 'accounts') {
     const account = await AccountModel.findById(id).select('name').lean();
-    if (!account) throw new ValidationError('Some fields need attention.', { accountId: 'No account has this id; search again.' });
+    if (!account) throw new ValidationError(MSG.fieldsNeedAttention, { accountId: 'No account has this id; search again.' });
     return { _id: account._id, label: account.name };
   }
   const user = await UserModel.findById(id).select('username userType profile').lean();
   const admins = await adminProfileIds();
   if (!user || user.userType !== 'internal' || admins.some((p) => p.equals(user.profile))) {
-    throw new ValidationError('Some fields need attention.', { userId: 'Only internal users without Manage Internal Users can be members.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { userId: 'Only internal users without Manage Internal Users can be members.' });
   }
   return { _id: user._id, label: user.username };
 }
@@ -110,7 +111,7 @@ export async function addToGroup(groupId: string, part: GroupPart, id: string, c
 export async function removeFromGroup(groupId: string, part: GroupPart, id: string, ctx: RequestContext & { actor: Actor }) {
   assertPermission(ctx.actor, 'manageInternalUsers');
   const group = await findGroup(groupId);
-  if (!HEX.test(id)) throw new NotFoundError(part === 'members' ? 'This group has no such member.' : 'This group has no such account.');
+  if (!isObjectIdString(id)) throw new NotFoundError(part === 'members' ? 'This group has no such member.' : 'This group has no such account.');
   const oid = new Types.ObjectId(id);
   const label = part === 'members'
     ? (await UserModel.findById(oid).select('username').lean())?.username

@@ -1,5 +1,6 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
 import { permissionsSchema } from './profile.model';
+import { MSG } from '../shared/messages';
 
 /**
  * A permission set: a named set of the same administrative permissions a profile grants, assigned to
@@ -8,8 +9,8 @@ import { permissionsSchema } from './profile.model';
  */
 const permissionSetSchema = new Schema(
   {
-    name: { type: String, required: [true, 'Name the permission set.'], trim: true, maxlength: [80, 'Use at most 80 characters.'] },
-    description: { type: String, trim: true, maxlength: [255, 'Use at most 255 characters.'], default: '' },
+    name: { type: String, required: [true, MSG.nameThePermissionSet], trim: true, maxlength: [80, MSG.atMostCharacters(80)] },
+    description: { type: String, trim: true, maxlength: [255, MSG.atMostCharacters(255)], default: '' },
     permissions: { type: permissionsSchema(), default: () => ({}) },
     version: { type: Number, default: 0 },
   },

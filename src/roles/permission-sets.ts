@@ -12,10 +12,11 @@ import type { Actor, RequestContext } from '../access';
 import { recordAudit } from '../audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { usersHoldingSets, withNoLockOut, assertPermission, parsePermissionNames, permissionNames, assertCanAssign, assertCanChangeGrant, holdersOfSet, loadUserFor } from '../access';
+import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 export interface PermissionSetInput { name: string; description?: string; permissions?: unknown }
 
-const HEX = /^[0-9a-f]{24}$/i;
 
 function label(set: { _id: Types.ObjectId; name: string }) {
   return { type: 'PermissionSet', id: set._id, label: set.name };
@@ -24,8 +25,8 @@ function label(set: { _id: Types.ObjectId; name: string }) {
 const nameTaken = () => new ConflictError('Another permission set has this name.', { name: 'Another permission set has this name; choose another.' }, 'name_taken');
 
 function validName(name: unknown): string {
-  if (typeof name !== 'string' || !name.trim()) throw new ValidationError('Some fields need attention.', { name: 'Name the permission set.' });
-  if (name.trim().length > 80) throw new ValidationError('Some fields need attention.', { name: 'Use at most 80 characters.' });
+  if (typeof name !== 'string' || !name.trim()) throw new ValidationError(MSG.fieldsNeedAttention, { name: MSG.nameThePermissionSet });
+  if (name.trim().length > 80) throw new ValidationError(MSG.fieldsNeedAttention, { name: MSG.atMostCharacters(80) });
   return name.trim();
 }
 
@@ -43,8 +44,8 @@ export async function listPermissionSets(actor: Actor) {
 
 export async function findPermissionSet(id: string, actor: Actor) {
   assertPermission(actor, 'manageProfiles');
-  const set = HEX.test(id) ? await PermissionSetModel.findById(id).lean() : null;
-  if (!set) throw new NotFoundError('No permission set has this id.');
+  const set = isObjectIdString(id) ? await PermissionSetModel.findById(id).lean() : null;
+  if (!set) throw new NotFoundError(MSG.noPermissionSet);
   return set;
 }
 
@@ -67,7 +68,7 @@ export async function createPermissionSet(input: PermissionSetInput, ctx: Reques
 export async function updatePermissionSet(id: string, input: Partial<PermissionSetInput> & { version: unknown }, ctx: RequestContext & { actor: Actor }) {
   const set = await findPermissionSet(id, ctx.actor);
   const version = Number(input.version);
-  if (!Number.isInteger(version)) throw new ValidationError('Some fields need attention.', { version: 'Send the version you read (an integer).' });
+  if (!Number.isInteger(version)) throw new ValidationError(MSG.fieldsNeedAttention, { version: MSG.sendVersion });
   const changes: Record<string, unknown> = {};
   if (input.name !== undefined) changes.name = validName(input.name);
   if (input.description !== undefined) changes.description = String(input.description).trim().slice(0, 255);
@@ -110,7 +111,7 @@ export async function deletePermissionSet(id: string, ctx: RequestContext & { ac
     throw new ConflictError(`${holders} user${holders === 1 ? '' : 's'} hold${holders === 1 ? 's' : ''} this permission set; remove it from them before deleting it.`, {}, 'in_use');
   }
   const res = await PermissionSetModel.deleteOne({ _id: set._id });
-  if (res.deletedCount !== 1) throw new NotFoundError('No permission set has this id.');
+  if (res.deletedCount !== 1) throw new NotFoundError(MSG.noPermissionSet);
   await SiteModel.updateMany({ 'members.permissionSets': set._id }, { $pull: { 'members.permissionSets': set._id } });
   await recordAudit(ctx, { action: 'permission_set.deleted', target: label(set), before: { name: set.name, permissions: permissionNames(set.permissions) } });
 }
@@ -131,8 +132,8 @@ export async function userPermissionSets(userId: string, actor: Actor) {
 
 export async function assignPermissionSet(userId: string, setId: string, ctx: RequestContext & { actor: Actor }) {
   const user = await assignmentTarget(userId, ctx);
-  const set = HEX.test(setId) ? await PermissionSetModel.findById(setId).lean() : null;
-  if (!set) throw new ValidationError('Some fields need attention.', { permissionSetId: 'No permission set has this id.' });
+  const set = isObjectIdString(setId) ? await PermissionSetModel.findById(setId).lean() : null;
+  if (!set) throw new ValidationError(MSG.fieldsNeedAttention, { permissionSetId: MSG.noPermissionSet });
   assertCanAssign(ctx, set, 'permission set');
   const res = await UserModel.updateOne({ _id: user._id, permissionSets: trusted({ $ne: set._id }) }, { $push: { permissionSets: set._id } });
   if (res.modifiedCount === 1) {
@@ -143,7 +144,7 @@ export async function assignPermissionSet(userId: string, setId: string, ctx: Re
 
 export async function removePermissionSet(userId: string, setId: string, ctx: RequestContext & { actor: Actor }) {
   const user = await assignmentTarget(userId, ctx);
-  const id = HEX.test(setId) ? new Types.ObjectId(setId) : null;
+  const id = isObjectIdString(setId) ? new Types.ObjectId(setId) : null;
   if (!id || !(user.permissionSets ?? []).some((s) => s.equals(id))) throw new NotFoundError('This user does not hold this permission set.');
   const remaining = (user.permissionSets ?? []).filter((s) => !s.equals(id));
   await withNoLockOut({ user: { id: user._id, permissionSets: remaining } }, 'Removing this permission set', async () => {

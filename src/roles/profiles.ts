@@ -18,8 +18,9 @@ import { recordAudit } from '../audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { withNoLockOut, assertAnyPermission, assertPermission, assertCanChangeGrant, holdersOfProfile, parsePermissionNames, permissionNames } from '../access';
 import { concurrentChange } from './permission-sets';
+import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
-const HEX = /^[0-9a-f]{24}$/i;
 const STANDARD = new Set<string>(Object.values(PROFILE_NAMES));
 
 export interface ProfileInput { name: string; licenseId: string; userType?: string; permissions?: unknown }
@@ -41,8 +42,8 @@ export async function listProfiles(actor: Actor) {
 
 export async function findProfile(id: string, actor: Actor) {
   assertAnyPermission(actor, ['manageProfiles', 'manageInternalUsers', 'manageSites']);
-  const profile = HEX.test(id) ? await ProfileModel.findById(id).lean() : null;
-  if (!profile) throw new NotFoundError('No profile has this id.');
+  const profile = isObjectIdString(id) ? await ProfileModel.findById(id).lean() : null;
+  if (!profile) throw new NotFoundError(MSG.noProfile);
   const [license, users] = await Promise.all([LicenseModel.findById(profile.license).lean(), UserModel.countDocuments({ profile: profile._id })]);
   return { profile, license, users, standard: STANDARD.has(profile.name) };
 }
@@ -54,12 +55,12 @@ export function userTypesFor(license: Pick<License, 'userType' | 'requiresContac
 }
 
 async function licenseAndType(licenseId: string, userType: string | undefined) {
-  const license = HEX.test(licenseId) ? await LicenseModel.findById(licenseId).lean() : null;
-  if (!license) throw new ValidationError('Some fields need attention.', { licenseId: 'Choose a license.' });
+  const license = isObjectIdString(licenseId) ? await LicenseModel.findById(licenseId).lean() : null;
+  if (!license) throw new ValidationError(MSG.fieldsNeedAttention, { licenseId: 'Choose a license.' });
   const allowed = userTypesFor(license);
   const type = (userType || allowed[0]) as UserType;
   if (!allowed.includes(type)) {
-    throw new ValidationError('Some fields need attention.', {
+    throw new ValidationError(MSG.fieldsNeedAttention, {
       userType: `The ${license.name} license is for ${allowed.join(' or ')} users; a ${type} profile can't use it.`,
     });
   }
@@ -67,15 +68,15 @@ async function licenseAndType(licenseId: string, userType: string | undefined) {
 }
 
 function validName(name: unknown): string {
-  if (typeof name !== 'string' || !name.trim()) throw new ValidationError('Some fields need attention.', { name: 'Name the profile.' });
-  if (name.trim().length > 80) throw new ValidationError('Some fields need attention.', { name: 'Use at most 80 characters.' });
+  if (typeof name !== 'string' || !name.trim()) throw new ValidationError(MSG.fieldsNeedAttention, { name: 'Name the profile.' });
+  if (name.trim().length > 80) throw new ValidationError(MSG.fieldsNeedAttention, { name: MSG.atMostCharacters(80) });
   return name.trim();
 }
 
 function checkedPermissions(value: unknown, userType: UserType) {
   const permissions = parsePermissionNames(value);
   if (userType !== 'internal' && permissionNames(permissions).length) {
-    throw new ValidationError('Some fields need attention.', { permissions: 'Administrative permissions belong to internal profiles; external users never sign in to the admin area.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { permissions: 'Administrative permissions belong to internal profiles; external users never sign in to the admin area.' });
   }
   return permissions;
 }
@@ -128,7 +129,7 @@ export async function updateProfile(id: string, input: Partial<ProfileInput> & {
   const { profile, users, standard } = await findProfile(id, ctx.actor);
   const version = Number(input.version);
   if (input.version === undefined || input.version === '' || !Number.isInteger(version)) {
-    throw new ValidationError('Some fields need attention.', { version: 'Send the version you read (an integer).' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { version: MSG.sendVersion });
   }
   const set: Record<string, unknown> = {};
   if (input.name !== undefined && input.name.trim() !== profile.name) {
@@ -188,7 +189,7 @@ export async function deleteProfile(id: string, ctx: RequestContext & { actor: A
   }
   // Deleted only while still unused: a user given this profile meanwhile keeps it valid.
   const res = await ProfileModel.deleteOne({ _id: profile._id });
-  if (res.deletedCount !== 1) throw new NotFoundError('No profile has this id.');
+  if (res.deletedCount !== 1) throw new NotFoundError(MSG.noProfile);
   if (await UserModel.exists({ profile: profile._id })) {
     await ProfileModel.create(profile);
     throw new ConflictError('A user was given this profile meanwhile; it was not deleted.', {}, 'in_use');

@@ -12,6 +12,7 @@ import { trusted, Types } from 'mongoose';
 import { parse, type Filter } from 'scim2-parse-filter';
 import { ScimRequestError } from './scim-error';
 import { SCIM } from './schemas';
+import { toObjectId } from '../shared/ids';
 
 export const MAX_FILTER_LENGTH = 1000;
 const MAX_DEPTH = 12;
@@ -136,7 +137,8 @@ function comparison(f: Filter & { attrPath: string }, ctx: Context, within?: str
     case 'id': {
       if (op === 'pr') return EVERYTHING;
       if (typeof value !== 'string' || (op !== 'eq' && op !== 'ne')) throw invalid('id takes eq or ne with a quoted id.');
-      const eq = /^[0-9a-f]{24}$/i.test(value) ? { _id: new Types.ObjectId(value) } : NOTHING;
+      const id = toObjectId(value);
+      const eq = id ? { _id: id } : NOTHING;
       return op === 'eq' ? eq : { $nor: [eq] };
     }
     case 'date': {

@@ -16,6 +16,9 @@ import { ConflictError, NotFoundError, ValidationError } from '../shared/errors'
 import { prepareContact, type ContactInput, setUserActive } from '../qualification';
 import { recordAudit } from '../audit';
 import { assertUserAdministrator } from '../access';
+import { checkActor } from '../access';
+import { isObjectIdString, toObjectId } from '../shared/ids';
+import { MSG } from '../shared/messages';
 import { assertEmailFree } from '../users';
 
 export const SCIM_CONTACT_REQUIRED =
@@ -33,11 +36,11 @@ export async function provisionUser(input: NewUserInput, contact: { contactId?: 
   if (await UserModel.exists({ username: normaliseUsername(input.username ?? input.email) })) throw conflictFor('username');
   await assertEmailFree(input.email);
   if (input.externalId && input.externalIdOwner && (await UserModel.exists({ scimExternalIds: trusted({ $elemMatch: { owner: input.externalIdOwner, value: input.externalId } }) }))) throw conflictFor('externalId');
-  if (ctx.actor) assertUserAdministrator(ctx.actor);
+  checkActor(ctx, assertUserAdministrator);
   // Staff are managed in the admin area only: provisioning never makes an internal user (nor gives one a contact).
-  const profile = /^[0-9a-f]{24}$/i.test(String(input.profileId)) ? await ProfileModel.findById(input.profileId).select('userType').lean() : null;
+  const profile = isObjectIdString(String(input.profileId)) ? await ProfileModel.findById(input.profileId).select('userType').lean() : null;
   if (profile?.userType === 'internal') {
-    throw new ValidationError('Some fields need attention.', { profileId: 'SCIM provisions customer and partner users only; internal users are managed in the admin area.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { profileId: 'SCIM provisions customer and partner users only; internal users are managed in the admin area.' });
   }
   if (!contact) throw new ConflictError(SCIM_CONTACT_REQUIRED, { contactId: 'A contact is required.' }, 'contact_required');
   if ('contactId' in contact && contact.contactId) return createUser({ ...input, contactId: contact.contactId }, ctx);
@@ -71,8 +74,9 @@ async function provisionableFilter(actor: Actor, filters: UserFilters, extra: Re
 }
 
 export async function findProvisionableUser(id: string, actor: Actor): Promise<UserDoc> {
-  const user = /^[0-9a-f]{24}$/i.test(id) ? await UserModel.findOne(await provisionableFilter(actor, {}, [{ _id: new Types.ObjectId(id) }])) : null;
-  if (!user) throw new NotFoundError('No user has this id.');
+  const oid = toObjectId(id);
+  const user = oid ? await UserModel.findOne(await provisionableFilter(actor, {}, [{ _id: oid }])) : null;
+  if (!user) throw new NotFoundError(MSG.noUser);
   return user;
 }
 

@@ -15,6 +15,9 @@ import type { UserEdits } from '../users';
 import { ScimRequestError } from './scim-error';
 import { SCIM } from './schemas';
 import { externalIdOf } from '../users';
+import { OBJECT_ID_PATTERN } from '../shared/ids';
+import { normaliseUsername } from '../shared/username';
+import { MSG } from '../shared/messages';
 
 export const toScimLocale = (v: string | null | undefined) => (v ? v.replace('_', '-') : undefined);
 export const fromScimLocale = (v: string | undefined) => (v ? v.replace('-', '_') : undefined);
@@ -23,7 +26,7 @@ export interface Names { profiles: Map<string, string>; licenses: Map<string, st
 
 /** The userName as the client sent it, unless the username changed elsewhere since. */
 function userNameOf(u: UserDoc): string {
-  return u.usernameAsSent && u.usernameAsSent.toLowerCase() === u.username ? u.usernameAsSent : u.username;
+  return u.usernameAsSent && normaliseUsername(u.usernameAsSent) === u.username ? u.usernameAsSent : u.username;
 }
 
 /** `client`: the caller (the API token's admin); externalId is shown to the client that set it only. */
@@ -63,7 +66,7 @@ export type ScimView = ReturnType<typeof toScim>;
 const flag = z.union([z.boolean(), z.string().regex(/^(true|false)$/i, 'Use true or false.').transform((s) => s.toLowerCase() === 'true')]);
 const str = z.string().max(254);
 const email = z.looseObject({ value: str, type: z.string().max(40).optional(), primary: flag.optional() });
-const hex = z.string().regex(/^[0-9a-f]{24}$/i, 'Use a valid id.');
+const hex = z.string().regex(OBJECT_ID_PATTERN, MSG.useValidId);
 
 export const scimUserBody = z.looseObject({
   schemas: z.array(z.string()).refine((s) => s.includes(SCIM.core), `schemas must include ${SCIM.core}.`),
@@ -156,7 +159,7 @@ export function resourceToChanges(wanted: ScimUserBody, user: UserDoc, client: T
   const ownExternalId = externalIdOf(user.scimExternalIds, client);
   const wantedExternalId = wanted.externalId ?? (how === 'PUT' ? ownExternalId : null);
   const target: Partial<UserEdits> = {
-    username: wanted.userName.toLowerCase(),
+    username: normaliseUsername(wanted.userName),
     usernameAsSent: wanted.userName,
     firstName: wanted.name?.givenName ?? '',
     lastName: wanted.name!.familyName!,

@@ -20,6 +20,7 @@ import {
 } from './resource';
 import { inviteNewUser } from '../account';
 import { MAX_RESULTS, SCIM } from './schemas';
+import { MSG } from '../shared/messages';
 
 async function names(): Promise<Names> {
   const rows = await profileCatalog();
@@ -35,7 +36,7 @@ function send(res: Response, status: number, body: unknown) {
 
 const intParam = (value: unknown, name: string, fallback: number) => {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^-?\d{1,9}$/.test(value)) throw new ValidationError('Some fields need attention.', { [name]: 'Use a whole number.' });
+  if (typeof value !== 'string' || !/^-?\d{1,9}$/.test(value)) throw new ValidationError(MSG.fieldsNeedAttention, { [name]: 'Use a whole number.' });
   return Number(value);
 };
 
@@ -71,7 +72,7 @@ export function scimUserRoutes(router: Router, publicBase: (req: Request) => str
   router.get('/Users', async (req, res) => {
     // Other parameters (attributes, excludedAttributes, sortBy…) are ignored, as RFC 7644 allows.
     const { filter, startIndex: si, count: c } = req.query;
-    if (filter !== undefined && typeof filter !== 'string') throw new ValidationError('Some fields need attention.', { filter: 'Send one filter.' });
+    if (filter !== undefined && typeof filter !== 'string') throw new ValidationError(MSG.fieldsNeedAttention, { filter: 'Send one filter.' });
     const startIndex = Math.max(1, intParam(si, 'startIndex', 1));
     const count = Math.min(Math.max(0, intParam(c, 'count', 100)), MAX_RESULTS);
     const actor = apiContext(res).actor;

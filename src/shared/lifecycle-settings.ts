@@ -1,3 +1,5 @@
+import { DEFAULT_LOGIN_HISTORY_DAYS } from '../config';
+
 /**
  * What the account lifecycle services need from the configuration: the public URL the links in mails
  * start with, and how long each kind of link lives. Set once at start (createApp, the ingest thread);
@@ -17,7 +19,7 @@ export interface LifecycleSettings {
 let current: LifecycleSettings = {
   publicUrl: 'http://localhost:3000',
   tokens: { resetMs: 60 * 60_000, inviteMs: 72 * 3_600_000, verifyMs: 48 * 3_600_000 },
-  loginHistoryDays: 180,
+  loginHistoryDays: DEFAULT_LOGIN_HISTORY_DAYS,
   sessionIdleMs: 30 * 60_000,
   apiTokens: { defaultDays: 90, maxDays: 365 },
 };

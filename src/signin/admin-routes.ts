@@ -10,9 +10,11 @@ import { NotFoundError } from '../shared/errors';
 import { formRoute } from '../http/error-writer';
 import { ADMIN, field, typedField } from '../admin/routes';
 import { holdForSecondFactor } from './two-factor-pages';
+import { MSG } from '../shared/messages';
+import { csrfProtected } from '../http/csrf';
 
 export function adminAuthRouter(deps: AppDeps): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
   const render = (res: import('express').Response, view: string, locals: Record<string, unknown>) =>
     res.render(view, { A: ADMIN, error: null, fieldErrors: {}, ...locals });
 
@@ -45,7 +47,7 @@ export function adminAuthRouter(deps: AppDeps): Router {
 
   router.get(ADMIN.setup, async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
-    if (!(await setupTokenIsValid(token))) throw new NotFoundError('This setup link is invalid, used or expired. Restart the portal to print a new one.');
+    if (!(await setupTokenIsValid(token))) throw new NotFoundError(MSG.setupLinkInvalid);
     render(res, 'admin/setup', { title: 'Create the first administrator', token, values: {} });
   });
 

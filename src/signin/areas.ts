@@ -11,8 +11,9 @@ import { UserModel, type UserDoc } from '../data/models';
 import { sessionCookieOf } from '../http/session';
 import { loginAsStillAllowed } from '../access';
 import type { SelfOrigin } from '../access';
+import type { Area } from '../shared/area';
 
-export type Area = 'site' | 'admin';
+export type { Area };
 
 export interface AreaSession {
   userId: string;

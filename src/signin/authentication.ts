@@ -10,20 +10,20 @@ import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '.
 import { normaliseUsername } from '../users';
 import { isSiteMember } from '../sites';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
+import type { Area } from '../shared/area';
+import { DEFAULT_LOGIN_HISTORY_DAYS } from '../config';
 import { findAccountBySignInName } from '../users';
 import { describeUserAgent } from '../shared/user-agent';
 import { sendSecurityNotice } from '../account';
 import { trusted } from 'mongoose';
 
-const historyExpiry = (at: Date) => new Date(at.getTime() + (lifecycleSettings().loginHistoryDays ?? 180) * 24 * 3_600_000);
-
-export type SignInArea = 'site' | 'admin';
+const historyExpiry = (at: Date) => new Date(at.getTime() + (lifecycleSettings().loginHistoryDays ?? DEFAULT_LOGIN_HISTORY_DAYS) * 24 * 3_600_000);
 
 /**
  * `site`: for the site area, the site signed in to; a user who is not a member of it gets the same
  * AuthenticationError as a wrong password, so the page tells nothing about who has an account.
  */
-export async function verifyCredentials(username: string, password: string, area: SignInArea, site?: Parameters<typeof isSiteMember>[0] | null): Promise<UserDoc> {
+export async function verifyCredentials(username: string, password: string, area: Area, site?: Parameters<typeof isSiteMember>[0] | null): Promise<UserDoc> {
   // The name typed is a username or an email (src/domain/email-owner.ts): one lookup either way.
   const user = await findAccountBySignInName(username, '+passwordHash');
   if (!user || !user.passwordHash) {
@@ -56,7 +56,7 @@ export function deviceKey(ip: string | null | undefined, userAgent: string | nul
  * none of the user's earlier sign-ins came from sends a security notice; the very first sign-in (at
  * registration or from an invitation) does not, and neither does an admin's Login As.
  */
-export async function recordLogin(user: UserDoc, area: 'site' | 'admin' | 'login-as', ip: string | undefined, userAgent: string | undefined): Promise<void> {
+export async function recordLogin(user: UserDoc, area: Area | 'login-as', ip: string | undefined, userAgent: string | undefined): Promise<void> {
   const at = new Date();
   const device = deviceKey(ip, userAgent);
   const own = { user: user._id, outcome: 'success' as const, area: trusted({ $in: ['site', 'admin'] as ('site' | 'admin')[] }) };
@@ -74,7 +74,7 @@ export async function recordLogin(user: UserDoc, area: 'site' | 'admin' | 'login
  * with `user` null otherwise. Both cases do the same work (one lookup, one insert), so the time a refusal
  * takes does not tell whether the username exists.
  */
-export async function recordFailedLogin(username: string, area: 'site' | 'admin', ip: string | undefined, userAgent: string | undefined): Promise<void> {
+export async function recordFailedLogin(username: string, area: Area, ip: string | undefined, userAgent: string | undefined): Promise<void> {
   const name = normaliseUsername(username).slice(0, 200);
   const user = await findAccountBySignInName(name, '_id');
   const at = new Date();

@@ -1,4 +1,5 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
+import { DEFAULT_LOGIN_HISTORY_DAYS } from '../config';
 
 /**
  * Sign-in history (successes, failed passwords or codes), shown to the user on their account page and to
@@ -18,7 +19,7 @@ const loginEventSchema = new Schema({
   device: { type: String, default: null, maxlength: 120 },
   area: { type: String, enum: ['site', 'admin', 'login-as'], required: true },
   outcome: { type: String, enum: ['success', 'failure'], default: 'success' },
-  expiresAt: { type: Date, required: true, default: () => new Date(Date.now() + 180 * 24 * 3_600_000) },
+  expiresAt: { type: Date, required: true, default: () => new Date(Date.now() + DEFAULT_LOGIN_HISTORY_DAYS * 24 * 3_600_000) },
 });
 loginEventSchema.index({ user: 1, at: -1 });
 loginEventSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });

@@ -9,6 +9,7 @@ import type { LoginThrottle } from './throttle';
 import { recordFailedLogin, recordLogin } from './authentication';
 import { AuthenticationError, ValidationError } from '../shared/errors';
 import type { UserDoc } from '../data/models';
+import { MSG } from '../shared/messages';
 import { findAccountBySignInName } from '../users';
 import { normaliseUsername } from '../users';
 
@@ -17,9 +18,9 @@ export function readCredentials(body: unknown): { username: string; password: st
   const b = (body ?? {}) as Record<string, unknown>;
   const fields: Record<string, string> = {};
   if (typeof b.username !== 'string' || !b.username.trim()) fields.username = 'Enter your email or username.';
-  else if (b.username.length > 254) fields.username = 'Use at most 254 characters.';
+  else if (b.username.length > 254) fields.username = MSG.atMostCharacters(254);
   if (typeof b.password !== 'string' || !b.password) fields.password = 'Enter your password.';
-  else if (b.password.length > 1024) fields.password = 'Use at most 1024 characters.';
+  else if (b.password.length > 1024) fields.password = MSG.atMostCharacters(1024);
   if (Object.keys(fields).length) throw new ValidationError('Enter your email or username and your password.', fields);
   return { username: (b.username as string).trim(), password: b.password as string };
 }

@@ -5,10 +5,11 @@
  */
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import { verifyCredentials, type SignInArea } from './authentication';
+import { verifyCredentials } from './authentication';
 import { AuthenticationError } from '../shared/errors';
+import type { Area } from '../shared/area';
 
-function strategyFor(area: SignInArea) {
+function strategyFor(area: Area) {
   return new LocalStrategy({ usernameField: 'username', passwordField: 'password', passReqToCallback: true }, (req, username, password, done) => {
     // The site router put the site being signed in to in res.locals (membership is checked against it).
     verifyCredentials(username, password, area, area === 'site' ? (req.res?.locals.site ?? null) : null).then(

@@ -16,6 +16,7 @@ import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config';
 import { TooManyRequestsError } from '../shared/errors';
 import type { PasswordRecheckThrottle } from './password-recheck';
+import { normaliseUsername } from '../shared/username';
 
 /** Counts one attempt for an account; throws TooManyRequestsError when it is over the limit. */
 export interface AccountThrottle { begin(userId: string): Promise<Attempt> }
@@ -43,7 +44,7 @@ export interface RegistrationThrottle {
   conflict(ip: string): Promise<void>;
 }
 
-const userIpKey = (username: string, ip: string) => `${username.trim().toLowerCase().slice(0, 200)}|${ip}`;
+const userIpKey = (username: string, ip: string) => `${normaliseUsername(username).slice(0, 200)}|${ip}`;
 
 const THROTTLE_COLLECTION = 'login_throttle';
 

@@ -15,8 +15,9 @@ import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestC
 import { recordAudit } from '../audit';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
-import { loadForOperation } from '../qualification';
 import { revokeOutstandingLinks } from '../account';
+import { loadUserFor } from '../access';
+import { MSG } from '../shared/messages';
 import { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from '../account';
 
 export const ISSUER = 'Identity Portal';
@@ -78,7 +79,7 @@ export async function confirmEnrolment(user: UserDoc, code: string, origin?: Ori
   if (current?.mfaEnabled) throw new ConflictError('Two-factor sign-in is already on.', {}, 'mfa_enabled');
   if (!pending) throw new ConflictError('Start the set-up again: no key is waiting for confirmation.', {}, 'mfa_not_started');
   const step = checkCode(pending, code.replace(/\s/g, ''), 0, now);
-  if (step === null) throw new ValidationError('Some fields need attention.', { code: 'That code is not correct. Enter the 6 digits your app shows now.' });
+  if (step === null) throw new ValidationError(MSG.fieldsNeedAttention, { code: 'That code is not correct. Enter the 6 digits your app shows now.' });
   const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
   const res = await UserModel.updateOne(
     { _id: user._id, mfaEnabled: false, 'mfa.pendingSecret': pending },
@@ -105,7 +106,7 @@ export async function finishEnrolment(user: UserDoc, shown: string, saved: boole
   assertOwnerPresent(origin, 'Setting up two-factor sign-in');
   const codes = await pendingRecoveryCodes(user, shown);
   if (!codes) throw new ConflictError('Start the set-up again: these recovery codes are not the ones waiting.', {}, 'mfa_not_started');
-  if (!saved) throw new ValidationError('Some fields need attention.', { saved: 'Save your recovery codes (copy, download or print them), then tick this box.' });
+  if (!saved) throw new ValidationError(MSG.fieldsNeedAttention, { saved: 'Save your recovery codes (copy, download or print them), then tick this box.' });
   const current = (await UserModel.findById(user._id).select('+mfa').lean())!;
   const m = current.mfa!;
   const res = await UserModel.updateOne(
@@ -121,7 +122,7 @@ export async function finishEnrolment(user: UserDoc, shown: string, saved: boole
 export async function regenerateRecoveryCodes(user: UserDoc, password: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<string[]> {
   assertOwnerPresent(origin, 'Making new recovery codes');
   if (!(await recheckPassword(user._id, password, recheck))) {
-    throw new ValidationError('Some fields need attention.', { password: 'Your current password is not correct.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { password: MSG.currentPasswordWrong });
   }
   const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
   const res = await UserModel.updateOne({ _id: user._id, mfaEnabled: true }, { $set: { 'mfa.recoveryCodes': codes.map(hashRecovery) } });
@@ -162,7 +163,7 @@ export async function mfaStatus(userId: UserDoc['_id']): Promise<{ enabled: bool
 export async function disableOwnMfa(user: UserDoc, password: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<void> {
   assertOwnerPresent(origin, 'Turning two-factor sign-in off');
   if (!(await recheckPassword(user._id, password, recheck))) {
-    throw new ValidationError('Some fields need attention.', { password: 'Your current password is not correct.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, { password: MSG.currentPasswordWrong });
   }
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null } });
   await audit(user, origin, 'user.mfa_disabled');
@@ -171,7 +172,7 @@ export async function disableOwnMfa(user: UserDoc, password: string, recheck: Pa
 
 /** An admin resets a user's two-factor (lost phone and codes): they enrol again at their next sign-in where required. */
 export async function resetMfaAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
-  const user = await loadForOperation(userId, ctx, 'resetPassword');
+  const user = await loadUserFor('resetPassword', userId, ctx);
   if (!user.mfaEnabled) throw new ConflictError('This user has not set up two-factor sign-in.', {}, 'mfa_not_enabled');
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null }, $inc: { sessionEpoch: 1 } });
   await revokeOutstandingLinks(user._id);

@@ -16,6 +16,7 @@ import type { Actor, RequestContext } from '../access';
 import { recordAudit } from '../audit';
 import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldErrors } from '../shared/errors';
 import { assertPermission } from '../access';
+import { MSG } from '../shared/messages';
 
 export const LOGO_MAX_BYTES = 100 * 1024;
 const HEX_COLOUR = /^#[0-9a-f]{6}$/;
@@ -94,7 +95,7 @@ export async function updateBranding(id: string, input: BrandingInput, ctx: Requ
   assertPermission(ctx.actor, 'manageSites');
   const site = await findSite(id);
   const { values, fields } = checkInput(input);
-  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
+  if (Object.keys(fields).length) throw new ValidationError(MSG.fieldsNeedAttention, fields);
   const before = snapshot(site);
   const { defaultLanguage, ...branding } = values;
   if (defaultLanguage) site.defaultLanguage = defaultLanguage as SiteDoc['defaultLanguage'];

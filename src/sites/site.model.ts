@@ -1,9 +1,6 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument, type Types } from 'mongoose';
 import { DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES } from '../i18n/languages';
 
-/** Reserved page addresses of every site (its own pages), which a site page may not take. */
-export const RESERVED_PAGE_SLUGS = ['register', 'login', 'logout', 'account'] as const;
-
 /**
  * A page of a site open only to an audience: users whose license or profile is listed (either suffices).
  * Checked at every request, so an upgrade or downgrade changes what a user can open at once.

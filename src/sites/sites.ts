@@ -12,6 +12,8 @@ import { recordAudit } from '../audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { assertPermission } from '../access';
 import { validateAndSave } from '../users';
+import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
 
 export interface SiteInput {
   name: string; slug: string; selfRegistrationEnabled: boolean; registrationProfileId: string;
@@ -24,7 +26,6 @@ export interface SiteInput {
   allowUnverifiedSignIn?: boolean; requireMfa?: boolean; usernameFollowsEmail?: boolean;
 }
 
-const HEX = /^[0-9a-f]{24}$/i;
 
 export function listSites(actor: Actor) {
   assertPermission(actor, 'manageSites');
@@ -55,7 +56,7 @@ export const DEFAULT_REGISTRATION_PROFILE = 'External Identity User';
 async function validProfile(id: string) {
   const allowed = await registrationProfiles();
   const found = id ? allowed.find((p) => String(p._id) === id) : allowed.find((p) => p.name === DEFAULT_REGISTRATION_PROFILE) ?? allowed[0];
-  if (!found) throw new ValidationError('Some fields need attention.', { registrationProfileId: 'Choose an External Identity profile.' });
+  if (!found) throw new ValidationError(MSG.fieldsNeedAttention, { registrationProfileId: MSG.chooseExternalProfile });
   return found;
 }
 
@@ -64,7 +65,7 @@ function saveSite(site: SiteDoc): Promise<void> {
 }
 
 async function findSite(id: string): Promise<SiteDoc> {
-  const site = HEX.test(id) ? await SiteModel.findById(id) : null;
+  const site = isObjectIdString(id) ? await SiteModel.findById(id) : null;
   if (!site) throw new NotFoundError('No site has this id.');
   return site;
 }
@@ -119,11 +120,11 @@ export async function updateSite(id: string, input: SiteInput, ctx: RequestConte
 /** Ids as sent, each known, or a 422 naming the unknown ones (a deleted profile, a typo). */
 async function knownIds(model: typeof ProfileModel | typeof PermissionSetModel | typeof LicenseModel, ids: unknown, field: string, what: string): Promise<Types.ObjectId[]> {
   const list = ids === undefined || ids === null || ids === '' ? [] : Array.isArray(ids) ? ids : [ids];
-  const bad = list.filter((v) => typeof v !== 'string' || !HEX.test(v));
-  const unique = [...new Set(list.filter((v): v is string => typeof v === 'string' && HEX.test(v)).map((v) => v.toLowerCase()))].map((v) => new Types.ObjectId(v));
+  const bad = list.filter((v) => typeof v !== 'string' || !isObjectIdString(v));
+  const unique = [...new Set(list.filter((v): v is string => typeof v === 'string' && isObjectIdString(v)).map((v) => v.toLowerCase()))].map((v) => new Types.ObjectId(v));
   const found = new Set((await (model as typeof ProfileModel).find({ _id: trusted({ $in: unique }) }).select('_id').lean()).map((d) => String(d._id)));
   const missing = [...bad.map((v) => String(v).slice(0, 30)), ...unique.filter((u) => !found.has(String(u))).map(String)];
-  if (missing.length) throw new ValidationError('Some fields need attention.', { [field]: `No ${what} has ${missing.length > 1 ? 'these ids' : 'this id'}: ${missing.join(', ')}.` });
+  if (missing.length) throw new ValidationError(MSG.fieldsNeedAttention, { [field]: `No ${what} has ${missing.length > 1 ? 'these ids' : 'this id'}: ${missing.join(', ')}.` });
   return unique;
 }
 

@@ -6,12 +6,12 @@
 import { languageChoices, localeChoices, offeredLanguageKey, timeZoneChoices } from '../i18n';
 import { Router, type Request, type Response } from 'express';
 import { searchUsers } from './user-directory';
-import { addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, setUserActive, upgradeUser, managedView } from '../qualification';
+import { addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, setUserActive, upgradeUser } from '../qualification';
 import { createExternalUser, createInternalUser, editUser, externalUserSites, freeContacts, listAccounts, upgradeProfiles, userDetails, userFilterChoices } from './user-admin';
 import { assignPermissionSet, listPermissionSets, removePermissionSet, profilesOfType } from '../roles';
 import { resendInvitation, sendResetLinkAsAdmin, resendVerificationAsAdmin, adminUserSessions, endAllSessionsAsAdmin } from '../account';
 import { resetMfaAsAdmin, recordLogin } from '../signin';
-import { startLoginAs, canLoginAs, assertCanManage, type ManageOperation as UserOperation, canActOnUser, canGrant } from '../access';
+import { startLoginAs, canLoginAs, assertCanManage, type ManageOperation as UserOperation, canActOnUser, canGrant, managedView } from '../access';
 import { signIn } from '../signin/routes';
 import { formRoute } from '../http/error-writer';
 import { ContactModel, ProfileModel, SiteModel, UserModel } from '../data/models';
@@ -22,6 +22,8 @@ import { trusted, type Types } from 'mongoose';
 import { LicenseModel, USER_TYPES } from '../data/models';
 import { LICENSE_NAMES } from '../data/seed';
 import type { Actor, ManagedUser } from '../access';
+import { isObjectIdString } from '../shared/ids';
+import { csrfProtected } from '../http/csrf';
 
 /** Licenses in price order, cheapest first (the seeded community licenses; others after, by name). */
 const LICENSE_ORDER: string[] = [LICENSE_NAMES.customerCommunity, LICENSE_NAMES.customerCommunityPlus, LICENSE_NAMES.partnerCommunity];
@@ -147,7 +149,7 @@ function action(run: (req: Request, res: Response) => Promise<string>) {
 }
 
 export function adminUsersRouter(): Router {
-  const router = Router();
+  const router = csrfProtected(Router());
 
   const usersPage = async (req: Request, res: Response) => {
     const f = Object.fromEntries(FILTERS.map((k) => [k, queryString(req, k)])) as Record<(typeof FILTERS)[number], string>;
@@ -249,7 +251,7 @@ export function adminUsersRouter(): Router {
   router.post(`${ADMIN.users}/:id/associate`, action(async (req, res) => {
     const contactId = field(req, 'contactId');
     await associateContact(String(req.params.id), contactId, ctxOf(req, res));
-    const contact = /^[0-9a-f]{24}$/i.test(contactId) ? await ContactModel.findById(contactId).lean() : null;
+    const contact = isObjectIdString(contactId) ? await ContactModel.findById(contactId).lean() : null;
     return `Contact associated with the user${contact ? `: ${`${contact.firstName} ${contact.lastName}`.trim()}` : ''}. Next: choose a license.`;
   }));
 

@@ -10,6 +10,8 @@ import { PROFILE_NAMES } from '../data/seed';
 import { systemContext } from '../access';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { createUser } from './users';
+import { normaliseUsername } from '../shared/username';
+import { MSG } from '../shared/messages';
 
 export const SETUP_TOKEN_TTL_MS = 60 * 60 * 1000;
 
@@ -27,7 +29,7 @@ export async function administratorExists(): Promise<boolean> {
 
 /** Creates a System Administrator; with `onlyIfMissing`, an existing username is left untouched. */
 export async function createAdministrator(input: NewAdminInput, opts: { onlyIfMissing?: boolean } = {}): Promise<UserDoc | null> {
-  const username = input.username.trim().toLowerCase();
+  const username = normaliseUsername(input.username);
   if (opts.onlyIfMissing && (await UserModel.exists({ username }))) return null;
   const profile = await ProfileModel.findOne({ name: PROFILE_NAMES.systemAdministrator }).lean();
   if (!profile) throw new NotFoundError('The System Administrator profile is missing; start the portal once to seed it.');
@@ -64,7 +66,7 @@ export async function setupTokenIsValid(token: unknown, now: Date = new Date()):
  */
 export async function completeSetup(token: unknown, input: NewAdminInput, now: Date = new Date()): Promise<UserDoc> {
   if (typeof token !== 'string' || !(await setupTokenIsValid(token, now))) {
-    throw new NotFoundError('This setup link is invalid, used or expired. Restart the portal to print a new one.');
+    throw new NotFoundError(MSG.setupLinkInvalid);
   }
   if (await administratorExists()) throw new ConflictError('An administrator already exists; sign in instead.', {}, 'already_set_up');
   const claimed = await SetupTokenModel.updateOne({ hash: sha256(token), usedAt: null }, { $set: { usedAt: now } });

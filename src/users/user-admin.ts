@@ -16,6 +16,8 @@ import { ValidationError } from '../shared/errors';
 import { PermissionSetModel } from '../data/models';
 import { validateAndSave } from './save';
 import { inviteNewUser } from '../account';
+import { isObjectIdString } from '../shared/ids';
+import { MSG } from '../shared/messages';
 import { assertEmailFree } from './email-owner';
 
 export async function userDetails(userId: string, actor: Actor) {
@@ -107,8 +109,8 @@ export interface NewInternalUser { firstName: string; lastName: string; email: s
  */
 export async function createInternalUser(input: NewInternalUser, ctx: RequestContext & { actor: Actor }) {
   assertUserAdministrator(ctx.actor);
-  const profile = /^[0-9a-f]{24}$/i.test(input.profileId) ? await ProfileModel.findById(input.profileId).lean() : null;
-  if (!profile || profile.userType !== 'internal') throw new ValidationError('Some fields need attention.', { profileId: 'Choose an internal profile.' });
+  const profile = isObjectIdString(input.profileId) ? await ProfileModel.findById(input.profileId).lean() : null;
+  if (!profile || profile.userType !== 'internal') throw new ValidationError(MSG.fieldsNeedAttention, { profileId: 'Choose an internal profile.' });
   // No password is chosen for them: they get a set-password invitation by mail (no temporary secret to hand over).
   const user = await createUser({ ...input, username: input.username || input.email, profileId: profile._id, contactId: null }, ctx);
   await inviteNewUser(user, {}, ctx);
@@ -138,12 +140,12 @@ export async function externalUserSites(actor: Actor) {
  */
 export async function createExternalUser(input: NewExternalUser, ctx: RequestContext & { actor: Actor }) {
   assertUserAdministrator(ctx.actor);
-  const site = /^[0-9a-f]{24}$/i.test(input.siteId) ? await SiteModel.findById(input.siteId).lean() : null;
-  if (!site) throw new ValidationError('Some fields need attention.', { siteId: 'Choose the site the user signs in on.' });
+  const site = isObjectIdString(input.siteId) ? await SiteModel.findById(input.siteId).lean() : null;
+  if (!site) throw new ValidationError(MSG.fieldsNeedAttention, { siteId: 'Choose the site the user signs in on.' });
   const { profile, license } = await contactlessProfileOf(site, `The site ${site.name} has no External Identity registration profile; choose one in its Login & Registration settings first.`);
   assertCanManage(ctx.actor, { userType: profile.userType, contact: null }, 'create');
   if (!isSiteMember(site, { profile: profile._id, license: license._id, permissionSets: [] })) {
-    throw new ValidationError('Some fields need attention.', { siteId: `${profile.name} is not a member of ${site.name}, so the user could never sign in there. Add it to the site's members first, or choose another site.` });
+    throw new ValidationError(MSG.fieldsNeedAttention, { siteId: `${profile.name} is not a member of ${site.name}, so the user could never sign in there. Add it to the site's members first, or choose another site.` });
   }
   const missing: Record<string, string> = {};
   if (!input.firstName.trim()) missing.firstName = 'Enter their first name.';

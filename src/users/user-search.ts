@@ -12,8 +12,10 @@
  */
 import { trusted, Types } from 'mongoose';
 import { UserModel, type User, type UserType } from '../data/models';
-import { ValidationError } from '../shared/errors';
 import { prefixEnd, queryWords } from './search-terms';
+import { parseIdField, toObjectId } from '../shared/ids';
+import { normaliseUsername } from '../shared/username';
+import { MSG } from '../shared/messages';
 
 export interface UserFilters {
   /** Words, each a prefix of a word of the first or last name, the email, username or nickname (case and accents ignored). */
@@ -52,13 +54,13 @@ export function encodeCursor(createdAt: Date, id: Types.ObjectId): string {
 
 /** Returns null for anything that is not a cursor this module made. */
 export function decodeCursor(cursor: string): { createdAt: Date; id: Types.ObjectId } | null {
-  const m = /^(\d{1,15})\.([0-9a-f]{24})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return m ? { createdAt: new Date(Number(m[1])), id: new Types.ObjectId(m[2]) } : null;
+  const m = /^(\d{1,15})\.([^.]+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  const id = m && toObjectId(m[2]);
+  return m && id ? { createdAt: new Date(Number(m[1])), id } : null;
 }
 
 function oid(value: string, field: string): Types.ObjectId {
-  if (!/^[0-9a-f]{24}$/i.test(value)) throw new ValidationError('Some filters need attention.', { [field]: 'Use a valid id.' });
-  return new Types.ObjectId(value);
+  return parseIdField(value, field, MSG.useValidId, 'Some filters need attention.');
 }
 
 export function buildUserFilter(f: UserFilters, scope: UserScope | null): Record<string, unknown> {
@@ -70,7 +72,7 @@ export function buildUserFilter(f: UserFilters, scope: UserScope | null): Record
       and.push({ searchTerms: trusted(end ? { $elemMatch: { $gte: word, $lt: end } } : { $regex: new RegExp(`^${escapeRegex(word)}`) }) });
     }
   }
-  if (f.username) and.push({ username: f.username.trim().toLowerCase() });
+  if (f.username) and.push({ username: normaliseUsername(f.username) });
   if (f.email) and.push({ email: f.email.trim().toLowerCase() });
   if (f.contactless === true) and.push({ contact: null });
   if (f.contactless === false) and.push({ contact: trusted({ $ne: null }) });

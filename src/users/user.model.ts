@@ -1,6 +1,7 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
 import { USER_TYPES } from '../qualification/license.model';
 import { SEARCH_SOURCE_FIELDS, searchTermsOf } from './search-terms';
+import { MSG } from '../shared/messages';
 
 /** Deliberately simple: one @, no spaces, a dot in the domain. Real verification is by mail. */
 export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -41,15 +42,15 @@ export function isTimeZone(value: string): boolean {
  */
 const userSchema = new Schema(
   {
-    firstName: { type: String, trim: true, maxlength: [40, 'Use at most 40 characters.'], default: '' },
-    lastName: { type: String, required: [true, 'Enter a last name.'], trim: true, maxlength: [80, 'Use at most 80 characters.'] },
+    firstName: { type: String, trim: true, maxlength: [40, MSG.atMostCharacters(40)], default: '' },
+    lastName: { type: String, required: [true, MSG.enterLastName], trim: true, maxlength: [80, MSG.atMostCharacters(80)] },
     email: {
       type: String,
       required: [true, 'Enter an email address.'],
       trim: true,
       lowercase: true,
-      maxlength: [254, 'Use at most 254 characters.'],
-      match: [EMAIL_PATTERN, 'Enter a valid email address, like name@example.com.'],
+      maxlength: [254, MSG.atMostCharacters(254)],
+      match: [EMAIL_PATTERN, MSG.enterValidEmail],
     },
     /**
      * emailKeyOf(email), kept by the hooks below: the unique partial index on it is the race-proof guard of
@@ -57,18 +58,18 @@ const userSchema = new Schema(
      * already shared before the rule (the migration reports them; they sign in by username).
      */
     emailKey: { type: String, default: null, select: false },
-    alias: { type: String, required: true, trim: true, maxlength: [8, 'Use at most 8 characters.'] },
+    alias: { type: String, required: true, trim: true, maxlength: [8, MSG.atMostCharacters(8)] },
     /** Email-shaped and unique; stored lower-cased, so uniqueness is case-insensitive. */
     username: {
       type: String,
       required: [true, 'Enter a username.'],
       trim: true,
       lowercase: true,
-      maxlength: [80, 'Use at most 80 characters.'],
+      maxlength: [80, MSG.atMostCharacters(80)],
       match: [EMAIL_PATTERN, 'A username looks like an email address, like name@example.com.'],
     },
     /** Unique regardless of case (index with collation strength 2). */
-    communityNickname: { type: String, required: true, trim: true, maxlength: [40, 'Use at most 40 characters.'] },
+    communityNickname: { type: String, required: true, trim: true, maxlength: [40, MSG.atMostCharacters(40)] },
     localeSidKey: { type: String, required: true, match: [LOCALE_PATTERN, 'Use a locale like en_US.'], default: 'en_US' },
     languageLocaleKey: { type: String, required: true, match: [LOCALE_PATTERN, 'Use a language like en_US.'], default: 'en_US' },
     timeZoneSidKey: {
@@ -93,13 +94,13 @@ const userSchema = new Schema(
     sessionEpoch: { type: Number, default: 0 },
     lastLoginAt: { type: Date, default: null },
     /** SCIM: the userName exactly as the provisioning client sent it (`username` is its lower-cased form). */
-    usernameAsSent: { type: String, default: null, maxlength: [80, 'Use at most 80 characters.'] },
+    usernameAsSent: { type: String, default: null, maxlength: [80, MSG.atMostCharacters(80)] },
     /**
      * SCIM: each provisioning client's own id for the user (the client is the API token's admin), unique
      * per client; clients never see or overwrite each other's (src/domain/external-ids.ts).
      */
     scimExternalIds: {
-      type: [{ _id: false, owner: { type: Schema.Types.ObjectId, ref: 'User', required: true }, value: { type: String, required: true, maxlength: [255, 'Use at most 255 characters.'] } }],
+      type: [{ _id: false, owner: { type: Schema.Types.ObjectId, ref: 'User', required: true }, value: { type: String, required: true, maxlength: [255, MSG.atMostCharacters(255)] } }],
       default: [],
     },
     /** SCIM DELETE: deactivated and gone from SCIM, kept for the audit trail and the admin area. */

@@ -13,6 +13,10 @@ import { recordAudit, type AuditEntry } from '../audit';
 import { ConflictError, NotFoundError, ValidationError, type FieldErrors } from '../shared/errors';
 import { hashPassword, passwordProblem } from '../signin';
 import { assertCanManage, assertCanAssign } from '../access';
+import { checkActor } from '../access';
+import { parseIdField, parseIdOr404 } from '../shared/ids';
+import { normaliseUsername } from '../shared/username';
+import { MSG } from '../shared/messages';
 
 export interface NewUserInput {
   firstName?: string;
@@ -58,15 +62,8 @@ export function withSuffix(nickname: string): string {
   return `${nickname.slice(0, 32)}${crypto.randomInt(1000, 10000)}`;
 }
 
-export function normaliseUsername(value: string): string {
-  return value.trim().toLowerCase();
-}
-
-function toObjectId(value: Types.ObjectId | string, field: string): Types.ObjectId {
-  if (value instanceof Types.ObjectId) return value;
-  if (typeof value === 'string' && Types.ObjectId.isValid(value) && /^[0-9a-f]{24}$/i.test(value)) return new Types.ObjectId(value);
-  throw new ValidationError('Some fields need attention.', { [field]: 'Use a valid id.' });
-}
+/** Re-exported: the rule lives in src/shared/username.ts so throttling and search need not load this module. */
+export { normaliseUsername };
 
 export function fieldErrorsOf(err: MongooseError.ValidationError): FieldErrors {
   return Object.fromEntries(Object.entries(err.errors).map(([path, e]) => [path, e.message]));
@@ -80,7 +77,7 @@ export function conflictFor(field: string): ConflictError {
     return new ConflictError('That nickname is already taken.', { communityNickname: 'That nickname is already taken; choose another.' }, 'nickname_taken');
   }
   if (field === 'contact') {
-    return new ConflictError('That contact already belongs to another user.', { contactId: 'That contact already belongs to another user.' }, 'contact_taken');
+    return new ConflictError(MSG.contactTaken, { contactId: MSG.contactTaken }, 'contact_taken');
   }
   if (field === 'emailKey' || field === 'email') {
     return new ConflictError('Another account already uses this email address.', { email: 'Another account already uses this email address.' }, 'email_taken');
@@ -122,16 +119,16 @@ export interface PreparedUser {
  * and the fields pass the schema. Shared by createUser and the bulk importer (src/domain/bulk-import.ts).
  */
 export async function prepareUser(input: NewUserInput, ctx: RequestContext, lookups: UserLookups = databaseLookups): Promise<PreparedUser> {
-  const profile = await lookups.profile(toObjectId(input.profileId, 'profileId'));
-  if (!profile) throw new ValidationError('Some fields need attention.', { profileId: 'No profile has this id.' });
+  const profile = await lookups.profile(parseIdField(input.profileId, 'profileId'));
+  if (!profile) throw new ValidationError(MSG.fieldsNeedAttention, { profileId: MSG.noProfile });
   const license = await lookups.license(profile.license);
-  if (!license) throw new ValidationError('Some fields need attention.', { profileId: "This profile's license no longer exists." });
+  if (!license) throw new ValidationError(MSG.fieldsNeedAttention, { profileId: MSG.profileLicenseGone });
 
   let contactAccount: Types.ObjectId | null = null;
-  const contactId = input.contactId ? toObjectId(input.contactId, 'contactId') : null;
+  const contactId = input.contactId ? parseIdField(input.contactId, 'contactId') : null;
   if (contactId) {
     const contact = await lookups.contact(contactId);
-    if (!contact) throw new ValidationError('Some fields need attention.', { contactId: 'No contact has this id.' });
+    if (!contact) throw new ValidationError(MSG.fieldsNeedAttention, { contactId: MSG.noContact });
     contactAccount = contact.account;
   }
   if (contactId && profile.userType === 'internal') {
@@ -144,7 +141,7 @@ export async function prepareUser(input: NewUserInput, ctx: RequestContext, look
       'contact_required',
     );
   }
-  if (ctx.actor) assertCanManage(ctx.actor, { userType: profile.userType, contact: contactId, contactAccount }, 'create');
+  checkActor(ctx, (actor) => assertCanManage(actor, { userType: profile.userType, contact: contactId, contactAccount }, 'create'));
   assertCanAssign(ctx, profile, 'profile');
 
   const username = normaliseUsername(input.username ?? input.email);
@@ -165,7 +162,7 @@ export async function prepareUser(input: NewUserInput, ctx: RequestContext, look
     license: license._id,
     userType: profile.userType,
     contact: contactId,
-    site: input.siteId ? toObjectId(input.siteId, 'siteId') : null,
+    site: input.siteId ? parseIdField(input.siteId, 'siteId') : null,
     isActive: input.isActive ?? true,
     usernameAsSent: input.usernameAsSent ?? null,
     scimExternalIds: input.externalId && input.externalIdOwner ? [{ owner: input.externalIdOwner, value: input.externalId }] : [],
@@ -193,7 +190,7 @@ export async function createUser(input: NewUserInput, ctx: RequestContext, prech
     if (problem) fields.password = problem;
   }
   Object.assign(fields, precheck);
-  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields);
+  if (Object.keys(fields).length) throw new ValidationError(MSG.fieldsNeedAttention, fields);
   // A taken username is found before the password is hashed: registration counts these conflicts per
   // IP (they tell who has an account), and a burst of them must cost no argon2 work. The unique index
   // still decides a race between two new users below.
@@ -244,8 +241,8 @@ async function insertWithUniqueNickname(user: UserDoc, derived: boolean): Promis
 }
 
 export async function findUserOr404(id: string | Types.ObjectId): Promise<UserDoc> {
-  const user = typeof id === 'string' && !/^[0-9a-f]{24}$/i.test(id) ? null : await UserModel.findById(id);
-  if (!user) throw new NotFoundError('No user has this id.');
+  const user = await UserModel.findById(parseIdOr404(id, MSG.noUser));
+  if (!user) throw new NotFoundError(MSG.noUser);
   return user;
 }
 

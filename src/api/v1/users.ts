@@ -14,6 +14,7 @@ import { newUserBody, userListQuery, userPatchBody } from '../schemas';
 import { userSerializer } from '../serializers';
 import { V1 } from './paths';
 import { inviteNewUser, resendInvitation, endAllSessionsAsAdmin } from '../../account';
+import { MSG } from '../../shared/messages';
 
 export function userRoutes(router: Router): void {
   router.post(V1.users, async (req, res) => {
@@ -37,7 +38,7 @@ export function userRoutes(router: Router): void {
 
   router.get(V1.users, async (req, res) => {
     const q = parseInput(userListQuery, req.query);
-    if (q.cursor && !decodeCursor(q.cursor)) throw new ValidationError('Some fields need attention.', { cursor: 'Use the nextCursor of a previous page.' });
+    if (q.cursor && !decodeCursor(q.cursor)) throw new ValidationError(MSG.fieldsNeedAttention, { cursor: 'Use the nextCursor of a previous page.' });
     const page = await searchUsers(
       apiContext(res).actor,
       { q: q.q, username: q.username, email: q.email, contactless: q.contactless, licenseId: q.license, profileId: q.profile, siteId: q.site, active: q.active },

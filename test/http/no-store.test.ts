@@ -107,5 +107,13 @@ it('walks every GET route of the admin area and the sites: each answers a signed
   const admin = await adminAgent(t.app);
   for (const path of adminPaths) noStore(await admin.get(path));
   const { agent: site } = await registerGuest(t.app, { email: 'walker@example.com' });
-  for (const path of sitePaths) noStore(await site.get(path));
+  // A site's brand stylesheet and logo are the same for every visitor and hold nothing of the person: they
+  // are the only site GET routes that may be cached (publicly, for a day), and they must be.
+  const brandAssets = sitePaths.filter((p) => /\/(brand\.css|logo)$/.test(p));
+  expect(brandAssets).toEqual(['/s/portal/brand.css', '/s/portal/logo'].filter((p) => sitePaths.includes(p)));
+  for (const path of sitePaths.filter((p) => !brandAssets.includes(p))) noStore(await site.get(path));
+  for (const path of brandAssets) {
+    const res = await site.get(path);
+    if (res.status === 200) expect(res.headers['cache-control']).toMatch(/^public/);
+  }
 });

@@ -25,7 +25,6 @@ const post = (p: string, body: unknown) => request(t.app).post(`/api/v1${p}`).se
 let n = 0;
 async function contactless(email?: string): Promise<string> {
   n++;
-  // Several users may share an email; usernames stay unique.
   const res = await post('/users', { lastName: `Match${n}`, email: email ?? `match${n}@acme.example`, username: `match${n}@users.example` });
   expect(res.status).toBe(201);
   return res.body.id;
@@ -73,14 +72,15 @@ it('refuses to guess between several contacts with the email (409 ambiguous_matc
 
 it('never associates one contact with two users, even with two requests at once', async () => {
   const contact = await ContactModel.create({ lastName: 'Contested', email: 'contested@acme.example', account: accountId });
-  const [a, b] = [await contactless('contested@acme.example'), await contactless('contested@acme.example')];
+  // One address, one account: the second contender has another address and names the contact by id.
+  const [a, b] = [await contactless('contested@acme.example'), await contactless('rival@acme.example')];
   const answers = await Promise.all([post(`/users/${a}/contact`, { matchBy: 'email' }), post(`/users/${b}/contact`, { contactId: String(contact._id) })]);
   expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
   expect(answers.find((r) => r.status === 409)!.body.error.code).toBe('contact_taken');
   expect(await UserModel.countDocuments({ contact: contact._id })).toBe(1);
-  // And later, matching by email finds the contact taken: refused, nothing written.
-  const c = await contactless('contested@acme.example');
-  const later = await post(`/users/${c}/contact`, { matchBy: 'email' });
+  // And later, a third user naming the taken contact is refused, nothing written.
+  const c = await contactless('third@acme.example');
+  const later = await post(`/users/${c}/contact`, { contactId: String(contact._id) });
   expect(later.status).toBe(409);
   expect(later.body.error.code).toBe('contact_taken');
   expect(await UserModel.countDocuments({ contact: contact._id })).toBe(1);

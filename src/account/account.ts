@@ -11,7 +11,7 @@ import { hashPassword, passwordProblem, recheckPassword, type PasswordRecheckThr
 import { conflictFor, validateAndSave } from '../users';
 import { revokeOutstandingLinks } from './tokens';
 import { MSG } from '../shared/messages';
-import { forgetAllDevices } from '../signin/remembered-devices';
+import { forgetAllDevices } from '../signin';
 import { sendSecurityNotice, whereOf } from './security-notices';
 import { assertLocaleSettings } from '../i18n';
 

@@ -6,7 +6,7 @@ import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type Pass
 import { ADMIN } from '../admin/routes';
 import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/routes';
 import { csrfProtected } from '../http/csrf';
-import { deviceSettings } from '../signin/remembered-devices';
+import { deviceSettings } from '../signin';
 import { finishSubmit, regenerateSubmit } from '../signin/routes';
 
 /** The admin area's two-factor pages: the second sign-in step and the admin's own settings. */

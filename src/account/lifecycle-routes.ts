@@ -17,7 +17,7 @@ import { finishSubmit, regenerateSubmit } from '../signin/routes';
 import { describeWhen } from './time-format';
 import { mfaStatus } from '../signin';
 import { FEW_RECOVERY_CODES } from './security-notices';
-import { deviceSettings, forgetDevice, rememberedDevicesOf } from '../signin/remembered-devices';
+import { deviceSettings, forgetDevice, rememberedDevicesOf } from '../signin';
 import { parseIdField } from '../shared/ids';
 
 export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: RequestHandler): void {

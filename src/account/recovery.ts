@@ -23,7 +23,7 @@ import { homeAreaOf, linkUrl, type LinkArea } from './links';
 import { consumeToken, issueToken, peekToken, releaseToken, revokeOutstandingLinks, type TokenHolder } from './tokens';
 import type { Area } from '../shared/area';
 import { MSG } from '../shared/messages';
-import { forgetAllDevices } from '../signin/remembered-devices';
+import { forgetAllDevices } from '../signin';
 import { siteSlugOf } from './links';
 
 const displayName = (u: Pick<UserDoc, 'firstName' | 'lastName'>) => (u.firstName || u.lastName || 'there').trim();

@@ -16,7 +16,7 @@ import { revokeOutstandingLinks } from './tokens';
 import type { Area } from '../shared/area';
 import { userAgentParts } from '../shared/user-agent';
 import { placeOf } from './place';
-import { forgetAllDevices } from '../signin/remembered-devices';
+import { forgetAllDevices } from '../signin';
 
 export interface SessionView {
   id: string;

@@ -14,7 +14,7 @@ import { NotFoundError } from '../shared/errors';
 import { normaliseUsername } from '../users';
 import { formRoute } from '../http/error-writer';
 import { assertMaySignIn } from './verification';
-import { deviceSettings } from '../signin/remembered-devices';
+import { deviceSettings } from '../signin';
 import { authenticateLogin, originOf, safeReturnTo, signIn, signOut, holdForSecondFactor } from '../signin/routes';
 import { keepTyped, readStrings, typedPasswords } from '../http/forms';
 import { sitePaths } from './site-paths';

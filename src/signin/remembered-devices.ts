@@ -7,7 +7,6 @@
  * Forgotten on every password change, two-factor off or reset, and "end all other sessions".
  */
 import crypto from 'node:crypto';
-import type { Request, Response } from 'express';
 import type { Types } from 'mongoose';
 import { trusted } from 'mongoose';
 import { RememberedDeviceModel, type UserDoc } from '../data/models';
@@ -35,9 +34,8 @@ export function deviceSettings(config: Pick<Config, 'sessionSecret' | 'isProduct
 const sha256 = (v: string) => crypto.createHash('sha256').update(v).digest('hex');
 const sign = (s: DeviceSettings, id: string) => crypto.createHmac('sha256', s.key).update(id).digest('base64url');
 
-/** The id in this request's cookie when its signature holds; null otherwise. */
-function cookieId(req: Request, s: DeviceSettings): string | null {
-  const value: unknown = (req.cookies as Record<string, unknown> | undefined)?.[DEVICE_COOKIE];
+/** The id in a cookie's value when its signature holds; null otherwise. */
+function cookieId(value: unknown, s: DeviceSettings): string | null {
   if (typeof value !== 'string' || value.length > 200) return null;
   const [id, mac, extra] = value.split('.');
   if (!id || !mac || extra !== undefined) return null;
@@ -45,25 +43,27 @@ function cookieId(req: Request, s: DeviceSettings): string | null {
   return want.length === got.length && crypto.timingSafeEqual(want, got) ? id : null;
 }
 
-/** True when this browser was remembered by this user, for this area, and the record has not expired. */
-export async function deviceSkipsSecondFactor(req: Request, s: DeviceSettings, userId: Types.ObjectId, area: Area, now: Date = new Date()): Promise<boolean> {
-  const id = cookieId(req, s);
+/** True when the browser's cookie was remembered by this user, for this area, and the record has not expired. */
+export async function deviceSkipsSecondFactor(cookie: unknown, s: DeviceSettings, userId: Types.ObjectId, area: Area, now: Date = new Date()): Promise<boolean> {
+  const id = cookieId(cookie, s);
   if (!id) return false;
   return Boolean(await RememberedDeviceModel.exists({ hash: sha256(id), user: userId, area, expiresAt: trusted({ $gt: now }) }));
 }
 
-/** Remembers this browser for `user` in `area` (the cookie's id is kept when it already holds a valid one). */
-export async function rememberDevice(req: Request, res: Response, s: DeviceSettings, user: Owner, area: Area, origin: Origin, now: Date = new Date()): Promise<void> {
-  const id = cookieId(req, s) ?? crypto.randomBytes(32).toString('base64url');
-  const ua = req.get('user-agent');
+/**
+ * Remembers the browser for `user` in `area` and returns the cookie value to set (the browser's id is
+ * kept when its cookie already holds a valid one, so one browser can be remembered for several people).
+ */
+export async function rememberDevice(cookie: unknown, s: DeviceSettings, user: Owner, area: Area, ua: string | undefined, origin: Origin, now: Date = new Date()): Promise<string> {
+  const id = cookieId(cookie, s) ?? crypto.randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + s.maxAgeMs);
   await RememberedDeviceModel.updateOne(
     { hash: sha256(id), user: user._id, area },
     { $set: { label: describeUserAgent(ua).slice(0, 120), ...userAgentParts(ua), createdAt: now, expiresAt } },
     { upsert: true },
   );
-  res.cookie(DEVICE_COOKIE, `${id}.${sign(s, id)}`, { httpOnly: true, sameSite: 'lax', secure: s.secure, path: '/', maxAge: s.maxAgeMs });
   await recordAudit(selfContext(user, origin), { action: 'mfa.device_remembered', target: { type: 'User', id: user._id, label: user.username }, after: { area } });
+  return `${id}.${sign(s, id)}`;
 }
 
 export interface RememberedDeviceView { id: string; area: Area; label: string; browser: string | null; system: string | null; createdAt: Date; expiresAt: Date }

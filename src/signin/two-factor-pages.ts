@@ -19,7 +19,7 @@ import { formRoute, onRefusal } from '../http/error-writer';
 import { confirmEnrolment, disableOwnMfa, finishEnrolment, mfaStatus, pendingRecoveryCodes, regenerateRecoveryCodes, startEnrolment, useSecondFactor } from './two-factor';
 import { FEW_RECOVERY_CODES } from '../account';
 import { readStrings } from '../http/forms';
-import { deviceSkipsSecondFactor, rememberDevice, type DeviceSettings } from './remembered-devices';
+import { DEVICE_COOKIE, deviceSkipsSecondFactor, rememberDevice, type DeviceSettings } from './remembered-devices';
 
 declare module 'express-session' {
   interface SessionData {
@@ -30,11 +30,13 @@ declare module 'express-session' {
 
 const PENDING_MS = 5 * 60_000;
 
+const deviceCookieOf = (req: Request): unknown => (req.cookies as Record<string, unknown> | undefined)?.[DEVICE_COOKIE];
+
 /** After a correct password (or a reset link): true when a code is asked first, and the session remembers whom for. */
 export async function holdForSecondFactor(req: Request, area: Area, user: UserDoc, returnTo?: string, keepMs?: number, devices?: DeviceSettings): Promise<boolean> {
   if (!user.mfaEnabled) return false;
   // A browser this user remembered for this area skips the code; any other cookie changes nothing.
-  if (devices && (await deviceSkipsSecondFactor(req, devices, user._id, area))) return false;
+  if (devices && (await deviceSkipsSecondFactor(deviceCookieOf(req), devices, user._id, area))) return false;
   // A fresh session id already at the password step: a planted id never holds a half-done sign-in.
   await freshSessionId(req);
   req.session.pendingMfa = { userId: String(user._id), area, epoch: user.sessionEpoch ?? 0, at: Date.now(), ...(returnTo ? { returnTo } : {}), ...(keepMs ? { keepMs } : {}) };
@@ -94,7 +96,10 @@ export function codeSubmit(p: TwoFactorPages): RequestHandler {
     delete req.session.pendingMfa;
     await signIn(req, p.area, user, undefined, { keepMs });
     await recordLogin(user, p.area, ip, req.get('user-agent'));
-    if (remember === 'yes') await rememberDevice(req, res, p.devices, user, p.area, originOf(req, p.area));
+    if (remember === 'yes') {
+      const value = await rememberDevice(deviceCookieOf(req), p.devices, user, p.area, req.get('user-agent'), originOf(req, p.area));
+      res.cookie(DEVICE_COOKIE, value, { httpOnly: true, sameSite: 'lax', secure: p.devices.secure, path: '/', maxAge: p.devices.maxAgeMs });
+    }
     res.redirect(303, safeReturnTo(returnTo, '') || p.home(res));
   });
 }

@@ -11,6 +11,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { GOOD_PASSWORD, postForm, registerGuest } from '../../helpers/forms';
 import { enrolThroughPages, totp } from '../../helpers/totp';
 import { rowsOf } from '../../helpers/account-page';
+import { ADMIN_PASSWORD, adminAgent, makeAdmin } from '../../helpers/admin';
 import { AuditEventModel, RememberedDeviceModel, UserModel } from '../../../src/data/models';
 
 let t: TestApp;
@@ -189,4 +190,35 @@ it('"end all other sessions" and turning two-factor off forget them too', async 
   const off = await postForm(u.agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/disable', { password: GOOD_PASSWORD });
   expect(off.status).toBe(303);
   expect(await RememberedDeviceModel.countDocuments({ user: u.user._id })).toBe(0);
+});
+
+it('works in the admin area for that area only; an admin\'s two-factor reset of a user forgets the user\'s devices', async () => {
+  await makeAdmin('remember-admin@example.com');
+  const admin = await adminAgent(t.app, 'remember-admin@example.com');
+  const { secret } = await enrolThroughPages(admin, '/admin/two-factor');
+  const signIn = (agent: request.Agent) => postForm(agent, '/admin/login', '/admin/login', { username: 'remember-admin@example.com', password: ADMIN_PASSWORD });
+
+  const first = request.agent(t.app);
+  expect((await signIn(first)).headers.location).toBe('/admin/login/code');
+  expect((await first.get('/admin/login/code')).text).toContain('name="remember"');
+  const coded = await postForm(first, '/admin/login/code', '/admin/login/code', { code: totp(secret, 1), remember: 'yes' });
+  expect(coded.headers.location).toBe('/admin');
+  const cookie = deviceCookieIn(coded)!.value;
+  const adminUser = (await UserModel.findOne({ username: 'remember-admin@example.com' }).lean())!;
+  expect(await RememberedDeviceModel.countDocuments({ user: adminUser._id, area: 'admin' })).toBe(1);
+
+  const again = browserWith(cookie);
+  expect((await signIn(again)).headers.location).toBe('/admin');
+  expect((await again.get('/admin')).status).toBe(200);
+  // A record for the site area does not open the admin area.
+  await RememberedDeviceModel.updateOne({ user: adminUser._id }, { $set: { area: 'site' } });
+  expect((await signIn(browserWith(cookie))).headers.location).toBe('/admin/login/code');
+
+  const u = await twoFactorUser('remember-reset@example.com');
+  await rememberWith('remember-reset@example.com', totp(u.secret, 1));
+  const reset = await postForm(again, `/admin/users/${String(u.user._id)}`, `/admin/users/${String(u.user._id)}/two-factor/reset`, {});
+  expect(reset.status).toBeLessThan(400);
+  expect((await UserModel.findById(u.user._id).lean())!.mfaEnabled).toBe(false);
+  expect(await RememberedDeviceModel.countDocuments({ user: u.user._id })).toBe(0);
+  expect(await AuditEventModel.countDocuments({ action: 'mfa.device_forgotten', 'target.id': u.user._id, 'after.reason': 'mfa_reset' })).toBe(1);
 });

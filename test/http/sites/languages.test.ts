@@ -82,7 +82,7 @@ it('stores a visitor from a Japanese browser as ja_JP and shows every page in Ja
 
 it('shows an anonymous visitor the pages in their browser language', async () => {
   const visitor = request.agent(t.app);
-  for (const path of ['/s/portal/', '/s/portal/login', '/s/portal/register', '/s/portal/forgot', '/no-such-page']) {
+  for (const path of ['/s/portal/', '/s/portal/login', '/s/portal/register', '/s/portal/forgot', '/no-such-page', '/s/portal/no-such-page']) {
     const res = await visitor.get(path).set('Accept-Language', 'ja,en;q=0.5');
     expect(res.headers['content-language']).toBe('ja');
     expect(res.headers.vary).toMatch(/Accept-Language/);
@@ -161,4 +161,27 @@ it('still signs a Japanese user in with their language after logging in again', 
   const agent = request.agent(t.app);
   expect((await logIn(agent, 'again@example.com', GOOD_PASSWORD)).status).toBe(303);
   expect((await agent.get('/s/portal/')).text).toContain('ようこそ、Hanako さん');
+});
+
+it('words security notices and the registration-attempt mail in Japanese for a Japanese user, device and place included', async () => {
+  const email = 'notices@example.com';
+  const agent = await registerJapanese(email);
+  const firefox = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
+  const changed = await postForm(agent.set('User-Agent', firefox), '/s/portal/account', '/s/portal/account/password', { currentPassword: GOOD_PASSWORD, newPassword: 'lighthouse-violin-parsnip-58', newPasswordConfirm: 'lighthouse-violin-parsnip-58' });
+  expect(changed.status).toBe(303);
+  await settleDetached();
+  const notice = (await mailTo(email)).find((m) => m.template === 'security-notice')!;
+  expect(notice.subject).toBe('パスワードが変更されました');
+  // Loopback has no country: the place is "unknown" in Japanese, the device worded by the catalogue.
+  expect(notice.text).toContain('操作元：Firefox（Windows）, 不明な場所');
+  expect(englishIn(notice.html ?? '', [...SITE_DATA, 'Identity Portal', email, 'Hanako', 'Firefox', 'Windows'])).toEqual([]);
+  expect(englishIn(notice.text ?? '', [email, 'Hanako', 'Firefox', 'Windows'])).toEqual([]);
+  // Someone registers with the taken address: its owner hears of it in their language.
+  const visitor = request.agent(t.app);
+  const form = await visitor.get('/s/portal/register');
+  await visitor.post('/s/portal/register').type('form').send({ _csrf: csrfFrom(form.text), firstName: 'X', lastName: 'Y', email, password: GOOD_PASSWORD });
+  await settleDetached();
+  const attempt = (await mailTo(email)).find((m) => m.template === 'registration-attempt')!;
+  expect(attempt.subject).toBe('あなたのアドレスで登録しようとした方がいます');
+  expect(englishIn(attempt.text ?? '', [...SITE_DATA, email, 'Hanako'])).toEqual([]);
 });

@@ -54,12 +54,12 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
   // The account page lists the user's sessions and sign-in history (for its own renders and refusals).
   site.use(async (req, res, next) => {
     if (req.siteUser && req.path.startsWith('/account')) {
-      res.locals.sessions = await sessionsOf(req.siteUser, { currentId: req.sessionID });
-      res.locals.history = await historyOf(req.siteUser._id, 20);
+      res.locals.sessions = await sessionsOf(req.siteUser, { currentId: req.sessionID, language: res.locals.lang });
+      res.locals.history = await historyOf(req.siteUser._id, 20, res.locals.lang);
       res.locals.devices = await rememberedDevicesOf(req.siteUser._id);
-      // Relative times, with the exact time in the person's own time zone for the title.
+      // Relative times in the page's language, with the exact time in the person's own time zone for the title.
       const zone = req.siteUser.timeZoneSidKey, now = new Date();
-      res.locals.when = (at: Date) => describeWhen(at, zone, now);
+      res.locals.when = (at: Date) => describeWhen(at, zone, now, res.locals.lang);
       // The account page warns when few recovery codes are left.
       res.locals.mfa = req.siteUser.mfaEnabled ? { ...(await mfaStatus(req.siteUser._id)), few: FEW_RECOVERY_CODES } : null;
     }

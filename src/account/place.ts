@@ -7,17 +7,32 @@
  * the first lookup. Private, loopback and unknown addresses are "Unknown place".
  */
 import geoip from 'geoip-country';
+import { translator, type Language } from '../i18n';
 
 export const UNKNOWN_PLACE = 'Unknown place';
 
-/** The country of `ip` ("United Kingdom"), or UNKNOWN_PLACE. */
-export function placeOf(ip: string | null | undefined): string {
-  if (!ip) return UNKNOWN_PLACE;
+function lookup(ip: string | null | undefined): { country: string; name: string } | null {
+  if (!ip) return null;
   // Express reports IPv4 clients of a dual-stack socket as ::ffff:1.2.3.4.
   const address = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
   try {
-    return geoip.lookup(address)?.name ?? UNKNOWN_PLACE;
+    return geoip.lookup(address) ?? null;
   } catch {
-    return UNKNOWN_PLACE;
+    return null;
   }
+}
+
+const regionNames = new Map<Language, Intl.DisplayNames>();
+
+/**
+ * The country of `ip` in `language` ("United Kingdom", "イギリス"), or "Unknown place" in that language.
+ * English keeps the database's own names; other languages name the country code through Intl.
+ */
+export function placeOf(ip: string | null | undefined, language: Language = 'en'): string {
+  const found = lookup(ip);
+  if (!found) return language === 'en' ? UNKNOWN_PLACE : translator(language)('sessions.unknownPlace');
+  if (language === 'en') return found.name;
+  let names = regionNames.get(language);
+  if (!names) regionNames.set(language, (names = new Intl.DisplayNames([language], { type: 'region' })));
+  return names.of(found.country) ?? found.name;
 }

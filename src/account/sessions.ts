@@ -17,12 +17,13 @@ import type { Area } from '../shared/area';
 import { userAgentParts } from '../shared/user-agent';
 import { placeOf } from './place';
 import { forgetAllDevices } from '../signin';
+import type { Language } from '../i18n';
 
 export interface SessionView {
   id: string;
   area: Area;
   device: string;
-  /** The country of the IP (place.ts), or "Unknown place". */
+  /** The country of the IP (place.ts), or "Unknown place", in the language asked for. */
   place: string;
   /** The device's parts, for pages that word it in their own language. */
   browser: string | null;
@@ -36,14 +37,15 @@ export interface SessionView {
   kept: boolean;
 }
 
-export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, opts: { currentId?: string; idleMs?: number } = {}): Promise<SessionView[]> {
+/** `language` words the place (place.ts) for the page that shows it; admin pages stay English. */
+export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, opts: { currentId?: string; idleMs?: number; language?: Language } = {}): Promise<SessionView[]> {
   const idleMs = opts.idleMs ?? lifecycleSettings().sessionIdleMs ?? 30 * 60_000;
   const found = await findUserSessions(String(user._id), user.sessionEpoch ?? 0);
   return found.map((s) => ({
     id: s.id,
     area: s.area,
     device: describeUserAgent(s.userAgent),
-    place: placeOf(s.ip),
+    place: placeOf(s.ip, opts.language),
     ...userAgentParts(s.userAgent),
     ip: s.ip,
     signedInAt: s.signedInAt,
@@ -55,9 +57,9 @@ export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, op
   }));
 }
 
-export async function historyOf(userId: UserDoc['_id'], limit = 50) {
+export async function historyOf(userId: UserDoc['_id'], limit = 50, language: Language = 'en') {
   const events = await LoginEventModel.find({ user: userId }).sort({ at: -1 }).limit(limit).lean();
-  return events.map((e) => ({ at: e.at, area: e.area, outcome: e.outcome ?? 'success', ip: e.ip, place: placeOf(e.ip), device: describeUserAgent(e.userAgent), ...userAgentParts(e.userAgent) }));
+  return events.map((e) => ({ at: e.at, area: e.area, outcome: e.outcome ?? 'success', ip: e.ip, place: placeOf(e.ip, language), device: describeUserAgent(e.userAgent), ...userAgentParts(e.userAgent) }));
 }
 
 /** The user ends one of their own sessions (not a Login As session an admin holds). */

@@ -177,7 +177,7 @@ export function siteRouter(deps: AppDeps): Router {
   // would promise a page that is not there.
   site.get('/:page', (req, res, next) => {
     const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page));
-    if (!page) throw new NotFoundError(res.locals.t('error.nothingHere'));
+    if (!page) throw new NotFoundError(res.locals.t('notFound.noPage'));
     next();
   }, requireSignIn, (req, res) => {
     const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page))!;

@@ -37,6 +37,10 @@ export function exactTime(at: Date, timeZone: string | null | undefined, locale 
   }).format(at);
 }
 
-export function describeWhen(at: Date, timeZone: string | null | undefined, now: Date = new Date()): When {
-  return { iso: at.toISOString(), relative: relativeTime(at, now), exact: exactTime(at, timeZone) };
+/**
+ * `language` is the page's (res.locals.lang): "3 hours ago" / "3 時間前". English keeps en-GB for the
+ * exact time ("5 Dec 2026, 18:04 CET"), the wording the English pages had before they were localised.
+ */
+export function describeWhen(at: Date, timeZone: string | null | undefined, now: Date = new Date(), language = 'en'): When {
+  return { iso: at.toISOString(), relative: relativeTime(at, now, language), exact: exactTime(at, timeZone, language === 'en' ? 'en-GB' : language) };
 }

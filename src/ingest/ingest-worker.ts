@@ -25,6 +25,7 @@ import { columnOf, invitationOf, rowToInput } from './ingest-columns';
 import { matchContactsByEmail } from '../qualification';
 import { UserModel } from '../data/models';
 import { MSG } from '../shared/messages';
+import { leasedQueue, MAX_ATTEMPTS } from '../shared/job-lease';
 
 export interface WorkerOptions {
   /** Who holds the lease; unique per process. */
@@ -39,43 +40,21 @@ export interface WorkerOptions {
   shouldStop?: () => boolean;
 }
 
-/** A job claimed this many times without finishing is marked Failed rather than retried forever. */
-export const MAX_ATTEMPTS = 5;
-const DEFAULTS = { leaseMs: 60_000, batchSize: 1000 };
+export { MAX_ATTEMPTS };
+const DEFAULTS = { batchSize: 1000 };
 
 export function workerId(): string {
   return `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
 }
 
-const clock = (opts: WorkerOptions) => opts.now ?? (() => new Date());
-const leaseUntil = (opts: WorkerOptions) => new Date(clock(opts)().getTime() + (opts.leaseMs ?? DEFAULTS.leaseMs));
-
-/** Jobs ready (UploadComplete) or whose worker's lease ran out (InProgress). */
-const claimable = (now: Date) => ({
-  state: trusted({ $in: ['UploadComplete', 'InProgress'] as ('UploadComplete' | 'InProgress')[] }),
-  $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: trusted({ $lte: now }) }],
-});
+const queue = leasedQueue<IngestJobDoc>(IngestJobModel, 'UploadComplete');
+const { leaseUntil, finish } = queue;
 
 /** Whether a job is waiting for a worker (the server starts its ingest thread only then). */
-export async function jobWaiting(now = new Date()): Promise<boolean> {
-  return (await IngestJobModel.exists(claimable(now))) !== null;
-}
+export const jobWaiting = queue.waiting;
 
 /** Claims the oldest job that is ready (UploadComplete) or whose worker's lease ran out (InProgress). */
-export async function claimNextJob(opts: WorkerOptions): Promise<IngestJobDoc | null> {
-  return IngestJobModel.findOneAndUpdate(
-    claimable(clock(opts)()),
-    { $set: { state: 'InProgress', leaseOwner: opts.owner, leaseExpiresAt: leaseUntil(opts) }, $inc: { attempts: 1 } },
-    { sort: { createdAt: 1, _id: 1 }, returnDocument: 'after' },
-  );
-}
-
-async function finish(job: IngestJobDoc, opts: WorkerOptions, state: 'JobComplete' | 'Failed', errorMessage: string | null = null): Promise<void> {
-  await IngestJobModel.updateOne(
-    { _id: job._id, leaseOwner: opts.owner, state: 'InProgress' },
-    { $set: { state, errorMessage, completedAt: clock(opts)(), leaseOwner: null, leaseExpiresAt: null } },
-  );
-}
+export const claimNextJob = (opts: WorkerOptions): Promise<IngestJobDoc | null> => queue.claimNext(opts);
 
 /** "code: message (Column: problem; ...)", the sf__Error of a failed row. */
 export function rowError(result: Extract<BulkRowResult, { ok: false }>): string {

@@ -17,6 +17,7 @@ import { BulkActionJobModel, BulkActionRowModel, type BulkActionJobDoc } from '.
 import { loadActor, type Actor, type RequestContext } from '../access';
 import { applyRow, planOfJob, type BulkPlan } from './bulk-actions';
 import { isDomainError } from '../shared/errors';
+import { leasedQueue, MAX_ATTEMPTS } from '../shared/job-lease';
 
 /** The ingest worker's options and outcomes (ingest/ingest-worker.ts), the same shape so one thread runs both. */
 export interface WorkerOptions {
@@ -31,35 +32,12 @@ export interface WorkerOptions {
   shouldStop?: () => boolean;
 }
 export type JobOutcome = 'completed' | 'failed' | 'paused' | 'released' | 'lost';
-/** A job claimed this many times without finishing is marked Failed rather than retried forever (as ingest jobs). */
-const MAX_ATTEMPTS = 5;
-const DEFAULTS = { leaseMs: 60_000, batchSize: 200 };
-const clock = (opts: WorkerOptions) => opts.now ?? (() => new Date());
-const leaseUntil = (opts: WorkerOptions) => new Date(clock(opts)().getTime() + (opts.leaseMs ?? DEFAULTS.leaseMs));
+const DEFAULTS = { batchSize: 200 };
+const queue = leasedQueue<BulkActionJobDoc>(BulkActionJobModel, 'Queued');
+const { leaseUntil, finish } = queue;
 
-const claimable = (now: Date) => ({
-  state: trusted({ $in: ['Queued', 'InProgress'] as ('Queued' | 'InProgress')[] }),
-  $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: trusted({ $lte: now }) }],
-});
-
-export async function bulkJobWaiting(now = new Date()): Promise<boolean> {
-  return (await BulkActionJobModel.exists(claimable(now))) !== null;
-}
-
-export async function claimNextBulkJob(opts: WorkerOptions): Promise<BulkActionJobDoc | null> {
-  return BulkActionJobModel.findOneAndUpdate(
-    claimable(clock(opts)()),
-    { $set: { state: 'InProgress', leaseOwner: opts.owner, leaseExpiresAt: leaseUntil(opts) }, $inc: { attempts: 1 } },
-    { sort: { createdAt: 1, _id: 1 }, returnDocument: 'after' },
-  );
-}
-
-async function finish(job: BulkActionJobDoc, opts: WorkerOptions, state: 'JobComplete' | 'Failed', errorMessage: string | null = null): Promise<void> {
-  await BulkActionJobModel.updateOne(
-    { _id: job._id, leaseOwner: opts.owner, state: 'InProgress' },
-    { $set: { state, errorMessage, completedAt: clock(opts)(), leaseOwner: null, leaseExpiresAt: null } },
-  );
-}
+export const bulkJobWaiting = queue.waiting;
+export const claimNextBulkJob = (opts: WorkerOptions): Promise<BulkActionJobDoc | null> => queue.claimNext(opts);
 
 async function runRow(plan: BulkPlan, userId: import('mongoose').Types.ObjectId, ctx: RequestContext & { actor: Actor }) {
   try {

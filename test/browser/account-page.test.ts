@@ -61,10 +61,14 @@ describeBrowser('account page sessions and history', () => {
       // Tables on a desk, cards on a phone.
       const display = await page.evaluate("getComputedStyle(document.querySelector('#sessions tbody tr')).display");
       expect(display).toBe(width === 1280 ? 'table-row' : 'block');
-      // Relative times, the exact time in Paris in the title.
-      const time = page.locator('#history time').first();
+      // Sessions: relative times, the exact time in Paris in the title. History (a log): the exact time in Paris.
+      const time = page.locator('#sessions time').first();
       await expect(time.textContent()).resolves.toMatch(/^(now|\d+ seconds? ago|\d+ minutes? ago)$/);
       await expect(time.getAttribute('title')).resolves.toMatch(/^\d{1,2} \w{3} \d{4}, \d\d:\d\d CET$/);
+      const logged = page.locator('#history time').first();
+      const at = new Date((await logged.getAttribute('datetime'))!);
+      const paris = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Paris', hour: 'numeric', minute: '2-digit' }).format(at);
+      await expect(logged.textContent()).resolves.toContain(paris);
 
       fs.mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: path.join(SHOTS, `account-${width}.png`), fullPage: true });

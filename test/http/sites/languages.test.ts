@@ -43,7 +43,12 @@ async function registerJapanese(email: string) {
   const page = await agent.get('/s/portal/register').set('Accept-Language', 'ja-JP,ja;q=0.9');
   const res = await agent.post('/s/portal/register').set('Accept-Language', 'ja-JP,ja;q=0.9').type('form')
     .send({ _csrf: csrfFrom(page.text), firstName: 'Hanako', lastName: 'Yamada', email, password: GOOD_PASSWORD, passwordConfirm: GOOD_PASSWORD, timeZone: 'Asia/Tokyo' });
-  expect(res.status).toBe(303);
+  // Registration signs nobody in and answers 201 with the same page for a new or a taken address
+  // (self-signin); that page is Japanese too. The guest then logs in as a person would.
+  expect(res.status).toBe(201);
+  expect(res.text).toContain('にメッセージを送りました');
+  expect(englishIn(res.text, [...SITE_DATA, email])).toEqual([]);
+  expect((await logIn(agent, email, GOOD_PASSWORD)).status).toBe(303);
   return agent;
 }
 
@@ -77,7 +82,7 @@ it('stores a visitor from a Japanese browser as ja_JP and shows every page in Ja
 
 it('shows an anonymous visitor the pages in their browser language', async () => {
   const visitor = request.agent(t.app);
-  for (const path of ['/s/portal/', '/s/portal/login', '/s/portal/register', '/s/portal/forgot', '/no-such-page']) {
+  for (const path of ['/s/portal/', '/s/portal/login', '/s/portal/register', '/s/portal/forgot', '/no-such-page', '/s/portal/no-such-page']) {
     const res = await visitor.get(path).set('Accept-Language', 'ja,en;q=0.5');
     expect(res.headers['content-language']).toBe('ja');
     expect(res.headers.vary).toMatch(/Accept-Language/);
@@ -92,7 +97,7 @@ it('shows an anonymous visitor the pages in their browser language', async () =>
   // Machines get no language: the API's answers carry no Content-Language.
   expect((await visitor.get('/api/v1/users').set('Accept-Language', 'ja')).headers['content-language']).toBeUndefined();
   // The check finds English where there is some.
-  expect(englishIn(english.text, SITE_DATA)).toEqual(expect.arrayContaining(['Forgot', 'password', 'Username']));
+  expect(englishIn(english.text, SITE_DATA)).toEqual(expect.arrayContaining(['Forgot', 'password', 'Email', 'username', 'Keep', 'signed']));
 });
 
 it("uses the site's default language for a language the portal does not speak, in pages and mails", async () => {
@@ -106,6 +111,7 @@ it("uses the site's default language for a language the portal does not speak, i
     const form = await reg.get('/s/portal/register').set('Accept-Language', 'fr-FR');
     await reg.post('/s/portal/register').set('Accept-Language', 'fr-FR').type('form').send({ _csrf: csrfFrom(form.text), firstName: 'Amélie', lastName: 'Poulain', email: 'amelie@example.com', password: GOOD_PASSWORD });
     expect((await UserModel.findOne({ username: 'amelie@example.com' }).lean())!.languageLocaleKey).toBe('fr_FR');
+    expect((await logIn(reg, 'amelie@example.com', GOOD_PASSWORD)).status).toBe(303);
     expect((await reg.get('/s/portal/').set('Accept-Language', 'en')).text).toContain('ようこそ、Amélie さん');
     const forgot = await postForm(request.agent(t.app), '/s/portal/forgot', '/s/portal/forgot', { email: 'amelie@example.com' });
     expect(forgot.status).toBe(200);
@@ -155,4 +161,27 @@ it('still signs a Japanese user in with their language after logging in again', 
   const agent = request.agent(t.app);
   expect((await logIn(agent, 'again@example.com', GOOD_PASSWORD)).status).toBe(303);
   expect((await agent.get('/s/portal/')).text).toContain('ようこそ、Hanako さん');
+});
+
+it('words security notices and the registration-attempt mail in Japanese for a Japanese user, device and place included', async () => {
+  const email = 'notices@example.com';
+  const agent = await registerJapanese(email);
+  const firefox = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
+  const changed = await postForm(agent.set('User-Agent', firefox), '/s/portal/account', '/s/portal/account/password', { currentPassword: GOOD_PASSWORD, newPassword: 'lighthouse-violin-parsnip-58', newPasswordConfirm: 'lighthouse-violin-parsnip-58' });
+  expect(changed.status).toBe(303);
+  await settleDetached();
+  const notice = (await mailTo(email)).find((m) => m.template === 'security-notice')!;
+  expect(notice.subject).toBe('パスワードが変更されました');
+  // Loopback has no country: the place is "unknown" in Japanese, the device worded by the catalogue.
+  expect(notice.text).toContain('操作元：Firefox（Windows）, 不明な場所');
+  expect(englishIn(notice.html ?? '', [...SITE_DATA, 'Identity Portal', email, 'Hanako', 'Firefox', 'Windows'])).toEqual([]);
+  expect(englishIn(notice.text ?? '', [email, 'Hanako', 'Firefox', 'Windows'])).toEqual([]);
+  // Someone registers with the taken address: its owner hears of it in their language.
+  const visitor = request.agent(t.app);
+  const form = await visitor.get('/s/portal/register');
+  await visitor.post('/s/portal/register').type('form').send({ _csrf: csrfFrom(form.text), firstName: 'X', lastName: 'Y', email, password: GOOD_PASSWORD });
+  await settleDetached();
+  const attempt = (await mailTo(email)).find((m) => m.template === 'registration-attempt')!;
+  expect(attempt.subject).toBe('あなたのアドレスで登録しようとした方がいます');
+  expect(englishIn(attempt.text ?? '', [...SITE_DATA, email, 'Hanako'])).toEqual([]);
 });

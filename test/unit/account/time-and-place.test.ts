@@ -29,3 +29,10 @@ it('names the country of a public IPv4 or IPv6 address, and no place for private
   expect(placeOf('2001:4860:4860::8888')).toBe('United States');
   for (const ip of ['127.0.0.1', '10.1.2.3', '192.168.0.1', '::1', 'not-an-ip', '', null]) expect(placeOf(ip)).toBe('Unknown place');
 });
+
+it('words the relative time and the place in the page language', () => {
+  expect(describeWhen(ago(3 * 3_600_000), 'Asia/Tokyo', now, 'ja')).toEqual({ iso: '2026-12-05T14:00:00.000Z', relative: '3 時間前', exact: exactTime(ago(3 * 3_600_000), 'Asia/Tokyo', 'ja') });
+  expect(describeWhen(ago(3 * 3_600_000), 'Asia/Tokyo', now, 'ja').exact).toMatch(/^2026年12月5日 23:00 JST$/);
+  expect(placeOf('81.2.69.142', 'ja')).toBe('イギリス');
+  expect(placeOf('10.1.2.3', 'ja')).toBe('不明な場所');
+});

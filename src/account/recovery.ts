@@ -23,6 +23,7 @@ import { homeAreaOf, linkUrl, type LinkArea } from './links';
 import { consumeToken, issueToken, peekToken, releaseToken, revokeOutstandingLinks, type TokenHolder } from './tokens';
 import type { Area } from '../shared/area';
 import { MSG } from '../shared/messages';
+import { forgetAllDevices } from '../signin';
 import { siteSlugOf } from './links';
 
 const displayName = (u: Pick<UserDoc, 'firstName' | 'lastName'>) => (u.firstName || u.lastName || 'there').trim();
@@ -104,6 +105,7 @@ export async function setPasswordWithLink(
   }
   // Every other outstanding link (a pending email change above all) ends with the old password.
   await revokeOutstandingLinks(user._id, now);
+  await forgetAllDevices(user, selfContext(user, opts.ip), purpose === 'reset' ? 'password_reset' : 'invitation_accepted');
   await recordAudit(selfContext(user, opts.ip), {
     action: purpose === 'reset' ? 'user.password_reset_by_link' : 'user.invitation_accepted',
     target: { type: 'User', id: user._id, label: user.username },

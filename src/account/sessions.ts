@@ -16,6 +16,7 @@ import { revokeOutstandingLinks } from './tokens';
 import type { Area } from '../shared/area';
 import { userAgentParts } from '../shared/user-agent';
 import { placeOf } from './place';
+import { forgetAllDevices } from '../signin';
 import type { Language } from '../i18n';
 
 export interface SessionView {
@@ -74,6 +75,8 @@ export async function endOtherSessions(user: UserDoc, currentId: string, origin?
   const ended = await endAllUserSessions(String(user._id), currentId);
   // Whoever held another session may have asked for links (an email change): they end too.
   await revokeOutstandingLinks(user._id);
+  // Ending the other sessions is what a person does after losing a device: it stops skipping the code too.
+  await forgetAllDevices(user, selfContext(user, origin), 'other_sessions_ended');
   await recordAudit(selfContext(user, origin), { action: 'user.other_sessions_ended', target: { type: 'User', id: user._id, label: user.username }, after: { ended } });
   return ended;
 }
@@ -89,6 +92,7 @@ export async function endAllSessionsAsAdmin(userId: string, ctx: RequestContext 
   await UserModel.updateOne({ _id: user._id }, { $inc: { sessionEpoch: 1 } });
   const ended = await endAllUserSessions(String(user._id));
   await revokeOutstandingLinks(user._id);
+  await forgetAllDevices(user, ctx, 'sessions_ended_by_admin');
   await recordAudit(ctx, { action: 'user.sessions_ended', target: { type: 'User', id: user._id, label: user.username }, after: { ended } });
   return ended;
 }

@@ -14,7 +14,7 @@ describe('loadConfig', () => {
     expect(c.host).toBe('127.0.0.1');
     expect(c.mongoUri).toBeUndefined();
     expect(c.logLevel).toBe('info');
-    expect(c.session).toEqual({ idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000, keepSignedInMs: 30 * 86_400_000 });
+    expect(c.session).toEqual({ idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000, keepSignedInMs: 30 * 86_400_000, rememberDeviceMs: 30 * 86_400_000 });
     expect(c.throttle).toEqual({ maxFailsPerUserIp: 5, maxFailsPerIp: 100, lockSeconds: 900 });
     expect(Object.isFrozen(c)).toBe(true);
   });

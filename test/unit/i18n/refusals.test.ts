@@ -30,6 +30,7 @@ const SITE_SOURCES = [
   'src/account/recovery.ts',
   'src/account/sessions.ts',
   'src/users/email-owner.ts',
+  'src/users/users.ts',
   'src/users/user.model.ts',
   'src/i18n/choices.ts',
   'src/shared/errors.ts',
@@ -52,6 +53,10 @@ const NOT_SITE_REFUSALS = new Set([
   'This user has not set up two-factor sign-in.',
   'This user is inactive; activate them first.',
   'Use site or admin.',
+  'Another user already has this externalId.',
+  'Internal users never have a contact: leave the contact out, or choose an external profile.',
+  'Internal users have no contact.',
+  'A contact is required for this profile.',
 ]);
 
 describe('every MSG entry', () => {
@@ -98,6 +103,18 @@ it('chooses the plural form from the number, and says the next step inside a lin
   expect(localiseRefusal(JA, 'This link has expired. Ask for a new password reset link from the log in page.')).toBe(
     'このリンクは有効期限が切れています。ログインページから新しいパスワード再設定リンクを依頼してください。',
   );
+});
+
+it('says the Login As refusal of every step only the person may take, the step named in Japanese', () => {
+  const steps = [...fs.readFileSync(path.join(ROOT, 'src/account/account.ts'), 'utf8').matchAll(/assertOwnerPresent\([^,]+, '([^']+)'\)/g)]
+    .concat([...fs.readFileSync(path.join(ROOT, 'src/account/email-change.ts'), 'utf8').matchAll(/assertOwnerPresent\([^,]+, '([^']+)'\)/g)])
+    .concat([...fs.readFileSync(path.join(ROOT, 'src/signin/two-factor.ts'), 'utf8').matchAll(/assertOwnerPresent\([^,]+, '([^']+)'\)/g)])
+    .map((m) => m[1]);
+  expect(steps.length).toBeGreaterThanOrEqual(3);
+  for (const step of new Set(steps)) {
+    const said = localiseRefusal(JA, `${step} is for the user themselves, not during Login As. End Login As; the user can do it after signing in.`);
+    expect([step, /[A-Za-z]{3,}/.test(said.replace(/Login As/g, ''))]).toEqual([step, false]);
+  }
 });
 
 it('leaves text it has no key for as it is (an already translated message, a name)', () => {

@@ -24,7 +24,7 @@ const historyExpiry = (at: Date) => new Date(at.getTime() + (lifecycleSettings()
  * AuthenticationError as a wrong password, so the page tells nothing about who has an account.
  */
 export async function verifyCredentials(username: string, password: string, area: Area, site?: Parameters<typeof isSiteMember>[0] | null): Promise<UserDoc> {
-  // The name typed is a username or an email (src/domain/email-owner.ts): one lookup either way.
+  // The name typed is a username or an email (src/users/email-owner.ts): one lookup either way.
   const user = await findAccountBySignInName(username, '+passwordHash');
   if (!user || !user.passwordHash) {
     await verifyAgainstDummy(password);

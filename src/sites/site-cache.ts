@@ -37,7 +37,7 @@ export async function siteBySlug(slug: string): Promise<SiteRecord | null> {
   const hit = entries.get(slug);
   if (hit && hit.until > now()) return hit.site;
   const started = generation;
-  // The logo's bytes stay in the database: only its own route (web/site/branding.ts) reads them.
+  // The logo's bytes stay in the database: only its own route (sites/branding.ts) reads them.
   const raw = await SiteModel.findOne({ slug }).select('-branding.logo.data').lean();
   const site = raw && (deepFreeze(raw) as unknown as SiteRecord);
   if (ttlMs > 0 && started === generation) {

@@ -39,7 +39,7 @@ export interface SessionView {
 
 /** `language` words the place (place.ts) for the page that shows it; admin pages stay English. */
 export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, opts: { currentId?: string; idleMs?: number; language?: Language } = {}): Promise<SessionView[]> {
-  const idleMs = opts.idleMs ?? lifecycleSettings().sessionIdleMs ?? 30 * 60_000;
+  const idleMs = opts.idleMs ?? lifecycleSettings().sessionIdleMs;
   const found = await findUserSessions(String(user._id), user.sessionEpoch ?? 0);
   return found.map((s) => ({
     id: s.id,

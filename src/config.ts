@@ -161,6 +161,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('ADMIN_USERNAME and ADMIN_PASSWORD: set both or neither');
   }
   if (problems.length) throw new ConfigError(problems);
+  return configFrom(e, e.SESSION_SECRET ?? persistedSecret(path.resolve(e.DATA_DIR)));
+}
+
+type Env = z.infer<typeof envSchema>;
+
+/** The configuration from parsed, checked variables: the arithmetic of every setting, written once. */
+function configFrom(e: Env, sessionSecret: string): Config {
+  const isProduction = e.NODE_ENV === 'production';
   const dataDir = path.resolve(e.DATA_DIR);
   return Object.freeze({
     env: e.NODE_ENV,
@@ -169,7 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     mongoUri: e.MONGODB_URI,
     dataDir,
-    sessionSecret: e.SESSION_SECRET ?? persistedSecret(dataDir),
+    sessionSecret,
     admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
@@ -200,3 +208,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminMfaRequired: e.ADMIN_MFA_REQUIRED === undefined ? isProduction : e.ADMIN_MFA_REQUIRED === 'true' || e.ADMIN_MFA_REQUIRED === '1',
   });
 }
+
+/**
+ * Every setting at its default, without touching the disk (no session secret): what a module reads before
+ * createApp passes it the real configuration (tests that call a rule directly). Defaults live only here.
+ */
+export const DEFAULTS: Config = configFrom(envSchema.parse({}), '');

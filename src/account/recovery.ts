@@ -30,7 +30,7 @@ const displayName = (u: Pick<UserDoc, 'firstName' | 'lastName'>) => (u.firstName
 
 /**
  * Mails one reset link to the account the address names (its username, else its email: one address,
- * one account, src/domain/email-owner.ts), if it is active (and staff, from the admin area). Returns
+ * one account, src/users/email-owner.ts), if it is active (and staff, from the admin area). Returns
  * how many were sent (0 or 1).
  */
 export async function sendPasswordResetLinks(address: string, where: LinkArea, now: Date = new Date()): Promise<number> {

@@ -2,7 +2,7 @@
  * A user's sessions and sign-in history: the user sees and ends their own (account page), admins see a
  * user's and end them all (user page, DELETE /api/v1/users/{id}/sessions). Ending every session moves
  * the session epoch too, so a session the store has not been asked about yet is refused at its next
- * request (src/auth/areas.ts).
+ * request (src/signin/areas.ts).
  */
 import { LoginEventModel, UserModel, type UserDoc } from '../data/models';
 import { endAllUserSessions, endUserSession, findUserSessions } from './stored-sessions';
@@ -39,7 +39,7 @@ export interface SessionView {
 
 /** `language` words the place (place.ts) for the page that shows it; admin pages stay English. */
 export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, opts: { currentId?: string; idleMs?: number; language?: Language } = {}): Promise<SessionView[]> {
-  const idleMs = opts.idleMs ?? lifecycleSettings().sessionIdleMs ?? 30 * 60_000;
+  const idleMs = opts.idleMs ?? lifecycleSettings().sessionIdleMs;
   const found = await findUserSessions(String(user._id), user.sessionEpoch ?? 0);
   return found.map((s) => ({
     id: s.id,

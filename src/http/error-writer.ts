@@ -217,7 +217,7 @@ const INTERNAL = 'Something went wrong on our side. Please try again.';
 
 /**
  * A message of the writer's own in the page's language (res.locals.t, set by http/localise.ts); the
- * English text when a request failed before its language was known. Domain errors keep their own words.
+ * English text when a request failed before its language was known. Domain refusals go through localised (below).
  */
 function translated(res: Response, key: string, english: string): string {
   const t = res.locals.t as ((k: string) => string) | undefined;

@@ -24,6 +24,7 @@ import {
   ValidationError,
   isDomainError,
 } from '../shared/errors';
+import { localiseFields, localiseRefusal, type Translate } from '../i18n';
 
 export type Channel = 'html' | 'api' | 'scim';
 
@@ -165,8 +166,8 @@ async function writeHtml(res: Response, err: DomainError): Promise<void> {
   // An expired token reaches a form only through formRoute (see http/csrf.ts): the form again, token fresh.
   const expired = err instanceof CsrfError && res.locals.csrfRefusal === err;
   if (form && (!isAboutTheAddress(err) || expired)) {
-    const fieldErrors = err instanceof ValidationError || err instanceof ConflictError ? err.fields : {};
-    const message = expired ? translated(res, 'error.sessionExpired', SESSION_EXPIRED) : err.message;
+    const fieldErrors = localisedFields(res, err instanceof ValidationError || err instanceof ConflictError ? err.fields : {});
+    const message = expired ? translated(res, 'error.sessionExpired', SESSION_EXPIRED) : localised(res, err.message);
     // What was typed (a password, where the refusal is about another field) must not sit in a cache.
     res.status(err.status).set('Cache-Control', 'no-store');
     if (typeof form === 'function') {
@@ -207,7 +208,7 @@ export function renderErrorPage(res: Response, status: number, message: string, 
   return renderView(res, inAdminArea ? 'admin/error' : inSite ? 'site/not-found' : 'error', {
     title: translated(res, titleKey, status === 404 ? 'Not found' : status >= 500 ? 'Something went wrong' : 'Request refused'),
     status,
-    message,
+    message: localised(res, message),
     detail,
   });
 }
@@ -216,11 +217,26 @@ const INTERNAL = 'Something went wrong on our side. Please try again.';
 
 /**
  * A message of the writer's own in the page's language (res.locals.t, set by http/localise.ts); the
- * English text when a request failed before its language was known. Domain errors keep their own words.
+ * English text when a request failed before its language was known. Domain refusals go through localised (below).
  */
 function translated(res: Response, key: string, english: string): string {
   const t = res.locals.t as ((k: string) => string) | undefined;
   return t ? t(key) : english;
+}
+
+/**
+ * A domain refusal (English, the API's contract) in the page's language: its key in the catalogue
+ * (src/i18n/refusals.ts). English pages, the admin area and a request that failed before its language
+ * was known keep the text as thrown.
+ */
+function localised(res: Response, message: string): string {
+  const t = res.locals.t as Translate | undefined;
+  return t ? localiseRefusal(t, message) : message;
+}
+
+function localisedFields(res: Response, fields: Record<string, string>): Record<string, string> {
+  const t = res.locals.t as Translate | undefined;
+  return t ? localiseFields(t, fields) : fields;
 }
 
 export function errorWriter(opts: { isDevelopment: boolean }): ErrorRequestHandler {

@@ -30,7 +30,7 @@ export function formOptional(max = 1024) {
 export function formList(maxItems = 200) {
   return z.preprocess(
     (v) => (v === undefined || v === '' ? [] : typeof v === 'string' ? [v] : v),
-    z.array(z.string(), { error: 'Send each choice as text.' }).transform((list) => list.slice(0, maxItems)),
+    z.array(z.string(), { error: MSG.sendEachChoiceAsText }).transform((list) => list.slice(0, maxItems)),
   );
 }
 
@@ -39,7 +39,7 @@ function fieldsOf(error: z.ZodError): FieldErrors {
   for (const issue of error.issues) {
     // An element of a list that is not text names the list, as the form knows it.
     const name = String(issue.path[0] ?? 'body');
-    fields[name] ??= issue.path.length > 1 ? 'Send each choice as text.' : issue.message;
+    fields[name] ??= issue.path.length > 1 ? MSG.sendEachChoiceAsText : issue.message;
   }
   return fields;
 }

@@ -3,3 +3,4 @@ export { translator, type Translate, type Vars } from './catalogue';
 export { DEFAULT_LANGUAGE, LANGUAGE_KEYS, SUPPORTED_LANGUAGES, isLanguage, languageOfKey, offeredLanguageKey, languageFromAcceptLanguage, pickLanguage, type Language } from './languages';
 export { formatters, bcp47, describeDuration, type Formatters } from './format';
 export { LOCALE_KEYS, TIME_ZONES, localeChoices, languageChoices, timeZoneChoices, assertLocaleSettings } from './choices';
+export { localiseRefusal, localiseFields, refusalKeyOf, type RefusalKey } from './refusals';

@@ -3,6 +3,8 @@
  * wording happens once and the pages, the API, SCIM and the bulk importer keep saying the same thing.
  * The English text is part of the contract (tests and clients read it): change it here only on purpose.
  * A message said in one place only stays beside its rule.
+ * Each entry is also `refusal.<name>` in locales/en.json (`${n}` written `{{n}}`) with its translations:
+ * the site pages say it in the reader's language (src/i18n/refusals.ts); a test keeps the two equal.
  */
 export const MSG = {
   /** The summary above a form (or an API error) whose fields each say what to correct. */
@@ -28,5 +30,11 @@ export const MSG = {
   nameTheGroup: 'Name the group.',
   nameThePermissionSet: 'Name the permission set.',
   nothingHere: 'There is nothing at this address.',
+  /** The password policy (src/signin/passwords.ts). */
+  passwordTooShort: (n: number) => `Use at least ${n} characters. A few unrelated words make a long password that is easy to remember.`,
+  passwordTooCommon: 'This password is too common or easy to guess. Add more unrelated words or make it longer.',
+  passwordFromYou: 'This password is built from your name or email and is easy to guess. Choose something unrelated to you.',
+  /** An element of a list field (checkboxes) that is not text. */
+  sendEachChoiceAsText: 'Send each choice as text.',
   setupLinkInvalid: 'This setup link is invalid, used or expired. Restart the portal to print a new one.',
 } as const;

@@ -7,6 +7,7 @@
  */
 import argon2 from 'argon2';
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { MSG } from '../shared/messages';
 
 export const ARGON2_PARAMS = Object.freeze({ type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
 export const PASSWORD_MIN_LENGTH = 12;
@@ -72,9 +73,9 @@ export async function verifyAgainstDummy(password: string): Promise<false> {
 /** Returns a message telling the person what to do, or null when the password is acceptable. */
 export function passwordProblem(password: string, userInputs: string[] = []): string | null {
   if (password.length < PASSWORD_MIN_LENGTH) {
-    return `Use at least ${PASSWORD_MIN_LENGTH} characters. A few unrelated words make a long password that is easy to remember.`;
+    return MSG.passwordTooShort(PASSWORD_MIN_LENGTH);
   }
-  if (password.length > PASSWORD_MAX_LENGTH) return `Use at most ${PASSWORD_MAX_LENGTH} characters.`;
+  if (password.length > PASSWORD_MAX_LENGTH) return MSG.atMostCharacters(PASSWORD_MAX_LENGTH);
   // Feed the person's own details, and their parts, so "alice.smith2024!" is seen as guessable.
   const inputs = userInputs
     .flatMap((v) => [v, ...v.split(/[@.\s_+-]+/)])
@@ -82,14 +83,14 @@ export function passwordProblem(password: string, userInputs: string[] = []): st
     .filter((v) => v.length >= 3);
   const result = strength().check(password.slice(0, 100), inputs);
   if (result.score < PASSWORD_MIN_SCORE) {
-    return 'This password is too common or easy to guess. Add more unrelated words or make it longer.';
+    return MSG.passwordTooCommon;
   }
   // What is left once the person's own details are taken out must stand on its own:
   // "alice.smith2024" for Alice Smith is really just "2024".
   let rest = password.toLowerCase();
   for (const token of [...inputs].sort((a, b) => b.length - a.length)) rest = rest.split(token).join('');
   if (rest !== password.toLowerCase() && strength().check(rest.slice(0, 100)).score < PASSWORD_MIN_SCORE) {
-    return 'This password is built from your name or email and is easy to guess. Choose something unrelated to you.';
+    return MSG.passwordFromYou;
   }
   return null;
 }

@@ -75,7 +75,9 @@ it('lets the user edit their details, refusing a nickname someone else has', asy
   expect(clash.status).toBe(409);
   const bad = await agent.post('/s/portal/account').type('form').send({ _csrf: csrfFrom(page.text), ...fields, timeZoneSidKey: 'Nowhere/Land', localeSidKey: 'english' });
   expect(bad.status).toBe(422);
-  expect(bad.text).toMatch(/IANA time zone/);
+  // The person's language is now Japanese (ja_JP above): the refusal is said in Japanese.
+  expect(bad.text).toMatch(/IANA タイムゾーン/);
+  expect(bad.text).not.toMatch(/IANA time zone/);
 });
 
 it('ends every session of a user who is deactivated, and refuses their sign-in', async () => {

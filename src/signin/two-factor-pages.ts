@@ -79,7 +79,8 @@ export function codeSubmit(p: TwoFactorPages): RequestHandler {
     // with the password counters.
     const perAccount = await p.codeThrottle.begin(String(user._id));
     const attempt = await p.throttle.begin(user.username, ip);
-    if (!(await useSecondFactor(user._id, code, new Date(), { ip, userAgent: req.get('user-agent') }))) {
+    const used = await useSecondFactor(user._id, code, new Date(), { ip, userAgent: req.get('user-agent') });
+    if (!used) {
       await recordFailedLogin(user.username, p.area, ip, req.get('user-agent'));
       throw new AuthenticationError('That code is not correct, or was already used. Enter the current code from your app, or a recovery code.');
     }
@@ -87,7 +88,7 @@ export function codeSubmit(p: TwoFactorPages): RequestHandler {
     const { returnTo, keepMs } = req.session.pendingMfa ?? {};
     delete req.session.pendingMfa;
     await signIn(req, p.area, user, undefined, { keepMs });
-    await recordLogin(user, p.area, ip, req.get('user-agent'));
+    await recordLogin(user, p.area, ip, req.get('user-agent'), `password+${used}`);
     res.redirect(303, safeReturnTo(returnTo, '') || p.home(res));
   });
 }

@@ -17,6 +17,7 @@ import { isSiteMember } from '../sites';
 import { recheckPassword, type PasswordRecheckThrottle } from '../signin';
 import { AuthenticationError, ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { MSG } from '../shared/messages';
+import { parseIdOr404 } from '../shared/ids';
 import { relyingParty, type RelyingParty } from './relying-party';
 import { takeChallenge, type ChallengeStore } from './challenges';
 
@@ -24,6 +25,7 @@ import { takeChallenge, type ChallengeStore } from './challenges';
 export const MAX_PASSKEYS = 10;
 const NAME_MAX = 60;
 const TIMEOUT_MS = 120_000;
+const GONE = 'That passkey does not exist (it may have been removed already).';
 
 export interface PasskeyView { id: string; name: string; createdAt: Date; lastUsedAt: Date | null; backedUp: boolean }
 
@@ -109,9 +111,8 @@ export async function registerPasskey(user: UserDoc, input: { name: string; resp
 }
 
 async function ownPasskey(userId: Types.ObjectId, passkeyId: string) {
-  if (!Types.ObjectId.isValid(passkeyId) || String(new Types.ObjectId(passkeyId)) !== passkeyId) throw new NotFoundError('That passkey does not exist (it may have been removed already).');
-  const p = await PasskeyModel.findOne({ _id: new Types.ObjectId(passkeyId), user: userId });
-  if (!p) throw new NotFoundError('That passkey does not exist (it may have been removed already).');
+  const p = await PasskeyModel.findOne({ _id: parseIdOr404(passkeyId, GONE), user: userId });
+  if (!p) throw new NotFoundError(GONE);
   return p;
 }
 

@@ -53,7 +53,8 @@ export interface TwoFactorPages {
   codeThrottle: AccountThrottle;
 }
 
-async function pendingUser(req: Request, area: Area): Promise<UserDoc | null> {
+/** Who passed the password and waits for the second step in this session (null: nobody, expired, or changed since). */
+export async function pendingUser(req: Request, area: Area): Promise<UserDoc | null> {
   const p = req.session.pendingMfa;
   if (!p || p.area !== area || Date.now() - p.at > PENDING_MS) return null;
   const user = await UserModel.findById(p.userId);

@@ -11,6 +11,7 @@ import { createExternalUser, createInternalUser, editUser, externalUserSites, fr
 import { assignPermissionSet, listPermissionSets, removePermissionSet, profilesOfType } from '../roles';
 import { resendInvitation, sendResetLinkAsAdmin, resendVerificationAsAdmin, adminUserSessions, endAllSessionsAsAdmin } from '../account';
 import { resetMfaAsAdmin, recordLogin } from '../signin';
+import { listPasskeys, removePasskeyAsAdmin } from '../passkeys';
 import { startLoginAs, canLoginAs, assertCanManage, type ManageOperation as UserOperation, canActOnUser, canGrant, managedView } from '../access';
 import { signIn } from '../signin/routes';
 import { formRoute } from '../http/error-writer';
@@ -113,7 +114,7 @@ async function renderUser(id: string, req: Request, res: Response) {
   res.render('admin/user', {
     title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles, choices, can,
     internalProfiles: internalProfiles.filter((p) => canGrant(actor, p.permissions)), allSets: within ? allSets.filter((ps) => canGrant(actor, ps.permissions)) : [],
-    sessions: lifecycle.sessions, history: lifecycle.history,
+    sessions: lifecycle.sessions, history: lifecycle.history, passkeys: await listPasskeys(details.user._id),
     localeLists: { languages: languageChoices(), locales: localeChoices('en'), timeZones: timeZoneChoices() }, offeredLanguageKey,
     error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {}, values: body ?? {},
     refusedForm: typeof body._form === 'string' ? body._form : null,
@@ -313,6 +314,11 @@ export function adminUsersRouter(): Router {
   router.post(`${ADMIN.users}/:id/two-factor/reset`, action(async (req, res) => {
     await resetMfaAsAdmin(String(req.params.id), ctxOf(req, res));
     return 'Two-factor sign-in was reset and the user\'s sessions ended; they set it up again at their next sign-in where it is required.';
+  }));
+
+  router.post(`${ADMIN.users}/:id/passkeys/:passkey/remove`, action(async (req, res) => {
+    await removePasskeyAsAdmin(String(req.params.id), String(req.params.passkey), ctxOf(req, res));
+    return 'The passkey was removed; it can no longer sign this user in. They were told by mail.';
   }));
 
   router.post(`${ADMIN.users}/:id/login-as`, async (req, res) => {

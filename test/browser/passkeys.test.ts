@@ -87,7 +87,7 @@ describeBrowser('passkeys in Chromium with a virtual authenticator', () => {
       await expect(page.locator('input[name="username"]').getAttribute('autocomplete')).resolves.toBe('username webauthn');
       await expect(axeViolations(page)).resolves.toEqual([]);
       await present(true);
-      await page.getByRole('button', { name: 'Log in with a passkey' }).click();
+      await page.getByRole('button', { name: 'Use a passkey', exact: true }).click();
       await page.waitForURL(`${t.baseUrl}/s/portal/`);
       await expect(page.locator('body').textContent()).resolves.toContain('Welcome, ');
       expect((await LoginEventModel.findOne({ user: user._id, outcome: 'success' }).sort({ at: -1 }).lean())?.method).toBe('passkey');

@@ -37,6 +37,10 @@ export async function listPasskeys(userId: Types.ObjectId): Promise<PasskeyView[
   return rows.map(view);
 }
 
+export async function countPasskeys(userId: Types.ObjectId): Promise<number> {
+  return PasskeyModel.countDocuments({ user: userId });
+}
+
 export async function hasPasskeys(userId: Types.ObjectId): Promise<boolean> {
   return Boolean(await PasskeyModel.exists({ user: userId }));
 }

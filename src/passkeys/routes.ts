@@ -14,7 +14,7 @@ import { readStrings } from '../http/forms';
 import { AuthenticationError } from '../shared/errors';
 import { originOf, signIn, safeReturnTo, pendingSecondFactor, type Area } from '../signin/routes';
 import { recordFailedLogin, recordLogin } from '../signin';
-import { accountOfAnswer, authenticationOptions, hasPasskeys, listPasskeys, registerPasskey, registrationOptions, removeOwnPasskey, renamePasskey, signInWithPasskey, verifyPasskey, type ChallengeStore, type PendingChallenge } from './index';
+import { accountOfAnswer, authenticationOptions, countPasskeys, hasPasskeys, listPasskeys, registerPasskey, registrationOptions, removeOwnPasskey, renamePasskey, signInWithPasskey, verifyPasskey, type ChallengeStore, type PendingChallenge } from './index';
 
 declare module 'express-session' {
   interface SessionData {
@@ -158,7 +158,7 @@ function secondFactorRoutes(site: Router, deps: AppDeps, area: Area): void {
 export function passkeyPageLocals(area: Area): RequestHandler {
   return async (req, res, next) => {
     if (req.path === '/login' || req.path === '/login/code') res.locals.passkeyScripts = true;
-    if (req.siteUser && area === 'site' && (req.path === '/account' || req.path.startsWith('/account/'))) res.locals.passkeyCount = (await listPasskeys(req.siteUser._id)).length;
+    if (req.siteUser && area === 'site' && (req.path === '/account' || req.path.startsWith('/account/'))) res.locals.passkeyCount = await countPasskeys(req.siteUser._id);
     if (req.path === '/login/code') {
       const user = await pendingSecondFactor(req, area);
       res.locals.hasPasskeys = Boolean(user && (await hasPasskeys(user._id)));

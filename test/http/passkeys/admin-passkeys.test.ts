@@ -5,7 +5,7 @@
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
-import { csrfFrom, registerGuest } from '../../helpers/forms';
+import { csrfFrom, postForm, registerGuest } from '../../helpers/forms';
 import { createPasskey } from '../../helpers/webauthn';
 import { AuditEventModel, MailMessageModel, PasskeyModel, UserModel } from '../../../src/data/models';
 
@@ -67,4 +67,20 @@ it('answers 404 for a passkey that is not this user\'s', async () => {
   const res = await removeAs(admin, String(a.user._id), String(b.passkey._id));
   expect(res.status).toBe(404);
   expect(await PasskeyModel.exists({ _id: b.passkey._id })).not.toBeNull();
+});
+
+it('lets an admin in a Login As session neither add nor remove the user\'s passkeys', async () => {
+  const { user, passkey } = await userWithPasskey('admin-pk-loginas@example.com', 'Theirs');
+  const admin = await adminAgent(t.app);
+  // Login As is for users with a contact (never contactless ones).
+  expect((await postForm(admin, '/admin', `/admin/users/${user._id}/contact`, { lastName: 'Watched', accountName: 'Watch Co' })).status).toBe(303);
+  expect((await postForm(admin, '/admin', `/admin/users/${user._id}/login-as`, {})).status).toBe(303);
+  const token = csrfFrom((await admin.get(PAGE)).text);
+  const options = await admin.post(`${PAGE}/options`).set('X-CSRF-Token', token).send({});
+  const { response } = createPasskey(options.body, 'http://localhost:3000');
+  const add = await admin.post(PAGE).type('form').send({ _csrf: csrfFrom((await admin.get(PAGE)).text), name: 'Planted', response });
+  expect(add.status).toBe(403);
+  const remove = await admin.post(`${PAGE}/${passkey._id}/remove`).type('form').send({ _csrf: csrfFrom((await admin.get(PAGE)).text), password: 'whatever-it-is-1' });
+  expect(remove.status).toBe(403);
+  expect((await PasskeyModel.find({ user: user._id }).lean()).map((p) => p.name)).toEqual(['Theirs']);
 });

@@ -23,5 +23,6 @@ export const sitePaths = (slug: string) => ({
   loginPasskeyOptions: `/s/${slug}/login/passkey/options`,
   loginCodePasskey: `/s/${slug}/login/code/passkey`,
   loginCodePasskeyOptions: `/s/${slug}/login/code/passkey/options`,
+  accountDeviceRemove: `/s/${slug}/account/devices/remove`,
 });
 export type SitePaths = ReturnType<typeof sitePaths>;

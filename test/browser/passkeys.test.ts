@@ -144,7 +144,7 @@ describeBrowser('passkeys in Chromium with a virtual authenticator', () => {
       await page.getByLabel('Password').fill(GOOD_PASSWORD);
       await page.getByRole('button', { name: 'Log in', exact: true }).click();
       await page.waitForURL(`${t.baseUrl}/s/portal/login/code`);
-      await page.getByLabel('Code').fill(totp(secret, 1));
+      await page.getByLabel('Code', { exact: true }).fill(totp(secret, 1));
       await page.getByRole('button', { name: 'Verify' }).click();
       await page.waitForURL(`${t.baseUrl}/s/portal/`);
       await page.goto(`${t.baseUrl}/s/portal/account/passkeys`);

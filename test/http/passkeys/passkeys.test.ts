@@ -127,6 +127,20 @@ describe('signing in with a passkey', () => {
     expect(lib.text).toContain('SimpleWebAuthnBrowser');
   });
 
+  it('stores no session for a visitor who only opens the log in page; the options request stores the one challenge', async () => {
+    const sessions = t.db.connection.db!.collection('sessions');
+    const before = await sessions.countDocuments();
+    const visitor = request.agent(t.app);
+    await visitor.get('/s/portal/login');
+    expect(await sessions.countDocuments()).toBe(before);
+    const options = await optionsFrom(visitor, '/s/portal/login', '/s/portal/login/passkey/options');
+    expect(options.status).toBe(200);
+    expect(await sessions.countDocuments()).toBe(before + 1);
+    const stored = await sessions.find().sort({ _id: -1 }).toArray();
+    const sessionOf = (d: Record<string, unknown>) => (typeof d.session === 'string' ? JSON.parse(d.session) : d.session) as { passkeyChallenge?: { challenge: string } };
+    expect(stored.map((d) => sessionOf(d).passkeyChallenge?.challenge)).toContain(options.body.challenge);
+  });
+
   it('signs in with a fresh session id, records the method in the history, and skips the code step', async () => {
     const { agent } = await registerGuest(t.app, { email: 'pk-signin@example.com' });
     await enrolThroughPages(agent);

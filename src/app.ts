@@ -22,6 +22,7 @@ import { errorWriter } from './http/error-writer';
 import { noStore, noStoreForPrivatePages } from './http/no-store';
 import { NotFoundError } from './shared/errors';
 import { siteRouter } from './account/routes';
+import { PASSKEY_BROWSER_SCRIPT, passkeyBrowserScript } from './passkeys/routes';
 import { adminRouter } from './admin';
 import { localise } from './http/localise';
 import { apiRouter } from './api';
@@ -94,6 +95,7 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   // every page address first (a failed stat per request, a few percent of a page's cost).
   const assets = express.static(path.join(ROOT_DIR, 'public'), { index: false, maxAge: config.isProduction ? '1h' : 0 });
   const ASSET_PATH = /^\/(?:css|js)\/|^\/favicon\.(?:ico|svg)$/;
+  app.get(PASSKEY_BROWSER_SCRIPT, passkeyBrowserScript(config.isProduction ? '1h' : 0));
   app.use((req, res, next) => (ASSET_PATH.test(req.path) ? assets(req, res, next) : next()));
 
   // Machines: bearer tokens, JSON bodies, no cookies and no CSRF.

@@ -5,3 +5,4 @@ export { revokeOutstandingLinks } from './tokens';
 export { resendVerificationAsAdmin, sendVerificationLink } from './verification';
 export { inviteUsersInBulk } from './invitations';
 export { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from './security-notices';
+export { assertMaySignIn } from './verification';

@@ -13,7 +13,7 @@ import { exactTime } from './time-format';
 import { userAgentParts } from '../shared/user-agent';
 import { DEFAULT_LANGUAGE, pickLanguage, translator, type Language, type Translate } from '../i18n';
 
-export type SecurityEvent = 'password-changed' | 'mfa-enabled' | 'mfa-disabled' | 'mfa-reset' | 'new-device' | 'recovery-codes-low';
+export type SecurityEvent = 'password-changed' | 'mfa-enabled' | 'mfa-disabled' | 'mfa-reset' | 'new-device' | 'recovery-codes-low' | 'passkey-added' | 'passkey-removed';
 
 /** Where the change came from: the request's IP and User-Agent, or an administrator. */
 export interface NoticeWhere { ip?: string | null; userAgent?: string | null; byAdmin?: boolean }
@@ -35,6 +35,8 @@ const EVENTS: Record<SecurityEvent, { key: string; ifNotYou: string }> = {
   'mfa-reset': { key: 'mfaReset', ifNotYou: 'securityNotice.mfaReset.ifNotYou' },
   'new-device': { key: 'newDevice', ifNotYou: 'securityNotice.ifNotYouPassword' },
   'recovery-codes-low': { key: 'recoveryCodesLow', ifNotYou: 'securityNotice.recoveryCodesLow.ifNotYou' },
+  'passkey-added': { key: 'passkeyAdded', ifNotYou: 'securityNotice.ifNotYouSignedIn' },
+  'passkey-removed': { key: 'passkeyRemoved', ifNotYou: 'securityNotice.ifNotYouSignedIn' },
 };
 
 function whatHappened(t: Translate, event: SecurityEvent, extra: { codesLeft?: number }): string {

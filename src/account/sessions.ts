@@ -59,7 +59,7 @@ export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, op
 
 export async function historyOf(userId: UserDoc['_id'], limit = 50, language: Language = 'en') {
   const events = await LoginEventModel.find({ user: userId }).sort({ at: -1 }).limit(limit).lean();
-  return events.map((e) => ({ at: e.at, area: e.area, outcome: e.outcome ?? 'success', ip: e.ip, place: placeOf(e.ip, language), device: describeUserAgent(e.userAgent), ...userAgentParts(e.userAgent) }));
+  return events.map((e) => ({ at: e.at, area: e.area, outcome: e.outcome ?? 'success', method: e.method ?? null, ip: e.ip, place: placeOf(e.ip, language), device: describeUserAgent(e.userAgent), ...userAgentParts(e.userAgent) }));
 }
 
 /** The user ends one of their own sessions (not a Login As session an admin holds). */

@@ -17,6 +17,12 @@ export const sitePaths = (slug: string) => ({
   confirmEmail: `/s/${slug}/confirm-email`,
   accountSessionEnd: `/s/${slug}/account/sessions/end`,
   accountSessionsEndOthers: `/s/${slug}/account/sessions/end-others`,
+  passkeys: `/s/${slug}/account/passkeys`,
+  passkeyOptions: `/s/${slug}/account/passkeys/options`,
+  loginPasskey: `/s/${slug}/login/passkey`,
+  loginPasskeyOptions: `/s/${slug}/login/passkey/options`,
+  loginCodePasskey: `/s/${slug}/login/code/passkey`,
+  loginCodePasskeyOptions: `/s/${slug}/login/code/passkey/options`,
   accountDeviceRemove: `/s/${slug}/account/devices/remove`,
 });
 export type SitePaths = ReturnType<typeof sitePaths>;

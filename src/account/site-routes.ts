@@ -21,6 +21,7 @@ import { sitePaths } from './site-paths';
 import type { SiteRecord } from '../data/models';
 import { isSiteMember, mayOpenPage } from '../sites';
 import { siteLifecycleRoutes } from './lifecycle-routes';
+import { passkeyPageLocals, sitePasskeyRoutes } from '../passkeys/routes';
 import { csrfProtected } from '../http/csrf';
 import { localiseForSite } from '../http/localise';
 import { brandingRoutes, brandLocals } from '../sites/routes';
@@ -76,7 +77,9 @@ export function siteRouter(deps: AppDeps): Router {
   };
 
   brandingRoutes(site);
+  site.use(passkeyPageLocals('site'));
   siteLifecycleRoutes(site, deps, requireSignIn);
+  sitePasskeyRoutes(site, deps, requireSignIn);
 
   site.get('/', (_req, res) => res.render('site/home', { title: res.locals.site!.name }));
 

@@ -4,7 +4,7 @@
  * all give the same AuthenticationError, after about the same work: an unknown username is verified
  * against a dummy hash. A hash with parameters below the current ones is upgraded on success.
  */
-import { UserModel, LoginEventModel, type UserDoc } from '../data/models';
+import { UserModel, LoginEventModel, type LoginMethod, type UserDoc } from '../data/models';
 import { AuthenticationError } from '../shared/errors';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
 import { normaliseUsername } from '../users';
@@ -55,7 +55,7 @@ export function deviceKey(ip: string | null | undefined, userAgent: string | nul
  * none of the user's earlier sign-ins came from sends a security notice; the very first sign-in (at
  * registration or from an invitation) does not, and neither does an admin's Login As.
  */
-export async function recordLogin(user: UserDoc, area: Area | 'login-as', ip: string | undefined, userAgent: string | undefined): Promise<void> {
+export async function recordLogin(user: UserDoc, area: Area | 'login-as', ip: string | undefined, userAgent: string | undefined, method: LoginMethod | null = null): Promise<void> {
   const at = new Date();
   const device = deviceKey(ip, userAgent);
   const own = { user: user._id, outcome: 'success' as const, area: trusted({ $in: ['site', 'admin'] as ('site' | 'admin')[] }) };
@@ -63,7 +63,7 @@ export async function recordLogin(user: UserDoc, area: Area | 'login-as', ip: st
   // Two independent writes: sent together, so the sign-in waits for one round trip, not two.
   await Promise.all([
     area !== 'login-as' ? UserModel.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }) : null,
-    LoginEventModel.create({ user: user._id, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, device, area, expiresAt: historyExpiry(at) }),
+    LoginEventModel.create({ user: user._id, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, device, area, method, expiresAt: historyExpiry(at) }),
   ]);
   if (signedInBefore && !seen) await sendSecurityNotice(user, 'new-device', { ip, userAgent }, {}, at);
 }

@@ -1,6 +1,10 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 import { DEFAULT_LOGIN_HISTORY_DAYS } from '../config';
 
+/** What a sign-in was proved with: a password alone, a password and a second step, or a passkey alone (two factors). */
+export const LOGIN_METHODS = ['password', 'password+totp', 'password+recovery', 'password+passkey', 'passkey'] as const;
+export type LoginMethod = (typeof LOGIN_METHODS)[number];
+
 /**
  * Sign-in history (successes, failed passwords or codes), shown to the user on their account page and to
  * admins on the user page. A failure for a username nobody has is written too (`user` null, the attempted
@@ -19,6 +23,8 @@ const loginEventSchema = new Schema({
   device: { type: String, default: null, maxlength: 120 },
   area: { type: String, enum: ['site', 'admin', 'login-as'], required: true },
   outcome: { type: String, enum: ['success', 'failure'], default: 'success' },
+  /** How a successful sign-in proved who it was (null: written before methods were recorded, or Login As). */
+  method: { type: String, enum: [...LOGIN_METHODS, null], default: null },
   expiresAt: { type: Date, required: true, default: () => new Date(Date.now() + DEFAULT_LOGIN_HISTORY_DAYS * 24 * 3_600_000) },
 });
 loginEventSchema.index({ user: 1, at: -1 });

@@ -58,6 +58,6 @@ export async function authenticateLogin(area: Area, throttle: LoginThrottle, req
   await attempt.succeeded();
   if (afterPassword && (await afterPassword(user, req)) === 'held') return user;
   await signIn(req, area, user, undefined, opts);
-  await recordLogin(user, area, ip, req.get('user-agent'));
+  await recordLogin(user, area, ip, req.get('user-agent'), 'password');
   return user;
 }

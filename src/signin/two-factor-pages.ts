@@ -60,7 +60,8 @@ export interface TwoFactorPages {
   devices: DeviceSettings;
 }
 
-async function pendingUser(req: Request, area: Area): Promise<UserDoc | null> {
+/** Who passed the password and waits for the second step in this session (null: nobody, expired, or changed since). */
+export async function pendingUser(req: Request, area: Area): Promise<UserDoc | null> {
   const p = req.session.pendingMfa;
   if (!p || p.area !== area || Date.now() - p.at > PENDING_MS) return null;
   const user = await UserModel.findById(p.userId);
@@ -87,7 +88,8 @@ export function codeSubmit(p: TwoFactorPages): RequestHandler {
     // with the password counters.
     const perAccount = await p.codeThrottle.begin(String(user._id));
     const attempt = await p.throttle.begin(user.username, ip);
-    if (!(await useSecondFactor(user._id, code, new Date(), { ip, userAgent: req.get('user-agent') }))) {
+    const used = await useSecondFactor(user._id, code, new Date(), { ip, userAgent: req.get('user-agent') });
+    if (!used) {
       await recordFailedLogin(user.username, p.area, ip, req.get('user-agent'));
       throw new AuthenticationError('That code is not correct, or was already used. Enter the current code from your app, or a recovery code.');
     }
@@ -95,7 +97,7 @@ export function codeSubmit(p: TwoFactorPages): RequestHandler {
     const { returnTo, keepMs } = req.session.pendingMfa ?? {};
     delete req.session.pendingMfa;
     await signIn(req, p.area, user, undefined, { keepMs });
-    await recordLogin(user, p.area, ip, req.get('user-agent'));
+    await recordLogin(user, p.area, ip, req.get('user-agent'), `password+${used}`);
     if (remember === 'yes') {
       const value = await rememberDevice(deviceCookieOf(req), p.devices, user, p.area, req.get('user-agent'), originOf(req, p.area));
       res.cookie(DEVICE_COOKIE, value, { httpOnly: true, sameSite: 'lax', secure: p.devices.secure, path: '/', maxAge: p.devices.maxAgeMs });

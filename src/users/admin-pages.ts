@@ -12,6 +12,7 @@ import { createExternalUser, createInternalUser, editUser, externalUserSites, us
 import { assignPermissionSet, removePermissionSet } from '../roles';
 import { resendInvitation, sendResetLinkAsAdmin, resendVerificationAsAdmin, endAllSessionsAsAdmin } from '../account';
 import { resetMfaAsAdmin, recordLogin } from '../signin';
+import { listPasskeys, removePasskeyAsAdmin } from '../passkeys';
 import { startLoginAs, canLoginAs, assertCanManage, type ManageOperation as UserOperation, managedView } from '../access';
 import { signIn } from '../signin/routes';
 import { formRoute } from '../http/error-writer';
@@ -60,7 +61,7 @@ async function renderUser(id: string, req: Request, res: Response) {
   const model = await userPageModel(id, actorOf(res));
   const body = (req.method === 'POST' ? req.body : {}) as Record<string, unknown>;
   res.render('admin/user', {
-    ...model,
+    ...model, passkeys: await listPasskeys(model.user._id),
     localeLists: { languages: languageChoices(), locales: localeChoices('en'), timeZones: timeZoneChoices() }, offeredLanguageKey,
     error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {}, values: body ?? {},
     refusedForm: typeof body._form === 'string' ? body._form : null,
@@ -260,6 +261,11 @@ export function adminUsersRouter(): Router {
   router.post(`${ADMIN.users}/:id/two-factor/reset`, action(async (req, res) => {
     await resetMfaAsAdmin(String(req.params.id), ctxOf(req, res));
     return 'Two-factor sign-in was reset and the user\'s sessions ended; they set it up again at their next sign-in where it is required.';
+  }));
+
+  router.post(`${ADMIN.users}/:id/passkeys/:passkey/remove`, action(async (req, res) => {
+    await removePasskeyAsAdmin(String(req.params.id), String(req.params.passkey), ctxOf(req, res));
+    return 'The passkey was removed; it can no longer sign this user in. They were told by mail.';
   }));
 
   router.post(`${ADMIN.users}/:id/login-as`, async (req, res) => {

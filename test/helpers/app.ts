@@ -3,7 +3,7 @@
  * database of its own), seeded like a first start. One per test file: mongoose is a per-file singleton.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import mongoose from 'mongoose';
 import type express from 'express';
 import { loadConfig, type Config } from '../../src/config';
@@ -22,9 +22,19 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(name: string, opts: { env?: Record<string, string>; listen?: boolean } = {}): Promise<TestApp> {
+/**
+ * `localhost`: listen first and serve the app at http://localhost:<port> with PUBLIC_URL set to it (the
+ * passkey tests: WebAuthn needs a host name as its rpID, never an IP, and the origin the portal expects).
+ */
+export async function startTestApp(name: string, opts: { env?: Record<string, string>; listen?: boolean; localhost?: boolean } = {}): Promise<TestApp> {
   const dbName = `test_${name.replace(/[^a-z0-9]/gi, '_')}_${process.pid}`;
   const mongo = await testMongoUri(dbName);
+  let early: Server | undefined;
+  if (opts.localhost) {
+    early = createServer();
+    await new Promise<void>((resolve) => early!.listen(0, '127.0.0.1', resolve));
+    opts = { ...opts, env: { PUBLIC_URL: `http://localhost:${(early.address() as AddressInfo).port}`, ...opts.env } };
+  }
   const config = loadConfig({
     NODE_ENV: 'test',
     SESSION_SECRET: 'test-secret-test-secret-test-secret-0123456789',
@@ -40,7 +50,11 @@ export async function startTestApp(name: string, opts: { env?: Record<string, st
   const app = createApp(config, db, logger);
   let server: Server | undefined;
   let baseUrl = '';
-  if (opts.listen) {
+  if (early) {
+    server = early;
+    server.on('request', app);
+    baseUrl = config.publicUrl;
+  } else if (opts.listen) {
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });

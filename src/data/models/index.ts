@@ -16,4 +16,5 @@ export * from '../../mail/mail-message.model';
 export * from '../../account/action-token.model';
 export * from '../../access/guard.model';
 export * from '../../qualification/bulk-action.model';
+export * from '../../passkeys/passkey.model';
 export * from '../../signin/remembered-device.model';

@@ -32,6 +32,7 @@ const ADMIN_ROUTES: [string, string, Permission[]][] = [
     (a): [string, string, Permission[]] => ['post', `/admin/users/:id/${a}`, MIU],
   ),
   ['post', '/admin/users/:id/permission-sets/:setId/remove', MIU],
+  ['post', '/admin/users/:id/passkeys/:passkey/remove', MIU],
   // Confirmation pages of the destructive actions (they change nothing themselves).
   ...['downgrade', 'deactivate', 'reset-password', 'two-factor/reset', 'sessions/end'].map((a): [string, string, Permission[]] => ['get', `/admin/users/:id/${a}`, MIU]),
   // The qualification queue and its bulk actions (each row is then checked like the single-user action).
@@ -215,6 +216,7 @@ describe('escalation: an actor with fewer rights than the target is refused, and
     'post /admin/users/:id/contact': () => ({ lastName: 'X', accountName: 'A' }),
     ...Object.fromEntries(['associate', 'upgrade', 'downgrade', 'deactivate', 'activate', 'reset-password', 'login-as', 'invitation', 'verification', 'sessions/end', 'two-factor/reset', 'permission-sets/:setId/remove']
       .map((a) => [`post /admin/users/:id/${a}`, none])),
+    'post /admin/users/:id/passkeys/:passkey/remove': none,
     'post /admin/profiles/:id/delete': none,
     'post /admin/permission-sets/:id/delete': none,
   };

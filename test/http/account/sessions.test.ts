@@ -60,7 +60,7 @@ it('names the country of a public IP from the offline database, in the person\'s
   const row = rowsOf(page, 'sessions').find((r) => r.className.includes('current'))!;
   expect(row.cells[1]).toBe('United Kingdom 81.2.69.142');
   expect(row.html).toMatch(/title="\d{1,2} \w{3} \d{4}, \d\d:\d\d GMT\+9"/);
-  expect(rowsOf(page, 'history')[0].cells.slice(1)).toEqual(['Signed in', 'Firefox on Windows', 'United Kingdom 81.2.69.142']);
+  expect(rowsOf(page, 'history')[0].cells.slice(1)).toEqual(['Signed in (password)', 'Firefox on Windows', 'United Kingdom 81.2.69.142']);
 });
 
 it('ends all other sessions and keeps this one', async () => {
@@ -83,7 +83,7 @@ it('shows successes and failures in the sign-in history, kept LOGIN_HISTORY_DAYS
   const page = await agent.get('/s/portal/account');
   const history = page.text.slice(page.text.indexOf('id="history"'));
   const rows = rowsOf(history, 'history').map((r) => r.cells.slice(1));
-  expect(rows).toEqual(expect.arrayContaining([['Signed in', 'Firefox on Windows', 'Unknown place 10.0.2.2'], ['Failed', 'Chrome on macOS', 'Unknown place 10.0.2.1']]));
+  expect(rows).toEqual(expect.arrayContaining([['Signed in (password)', 'Firefox on Windows', 'Unknown place 10.0.2.2'], ['Failed', 'Chrome on macOS', 'Unknown place 10.0.2.1']]));
   const user = await UserModel.findOne({ username: 'hist@example.com' }).lean();
   const events = await LoginEventModel.find({ user: user!._id }).lean();
   for (const e of events) expect(e.expiresAt.getTime() - e.at.getTime()).toBe(7 * 24 * 3_600_000);
@@ -102,7 +102,7 @@ it('lets an admin see the sessions and history and end them all; the API too', a
   const admin = await adminAgent(t.app);
   const page = await admin.get(`/admin/users/${user._id}`);
   expect(page.text).toMatch(/<table id="user-sessions" class="cards">[\s\S]*<td data-label="Device">Chrome on macOS<\/td><td data-label="Where">site<\/td><td data-label="IP">10\.0\.3\.1<\/td>/);
-  expect(page.text).toMatch(/<table id="login-history" class="cards">[\s\S]*<td data-label="Result">Signed in<\/td><td data-label="IP">10\.0\.3\.1<\/td>/);
+  expect(page.text).toMatch(/<table id="login-history" class="cards">[\s\S]*<td data-label="Result">Signed in \(password\)<\/td><td data-label="IP">10\.0\.3\.1<\/td>/);
   expect((await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/sessions/end`, {})).status).toBe(303);
   expect(await welcomed(x)).toBe(false);
   expect((await admin.get(`/admin/users/${user._id}`)).text).toContain('No active sessions.');

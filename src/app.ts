@@ -29,12 +29,20 @@ import { scimRouter } from './scim';
 import type { AppDeps } from './http/deps';
 import { setLifecycleSettings } from './shared/lifecycle-settings';
 import { MSG } from './shared/messages';
+import { createBotCheck } from './bot-check';
+import { botCheckRouter } from './bot-check/routes';
 
 export const ROOT_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
 export const BODY_LIMITS = { form: '64kb', json: '1mb' } as const;
 
-export function createApp(config: Config, db: Database, logger: Logger): express.Express {
+export interface AppOptions {
+  /** The clock of proof-of-work expiries and deletion grace periods; tests move it instead of waiting. */
+  now?: () => Date;
+}
+
+export function createApp(config: Config, db: Database, logger: Logger, opts: AppOptions = {}): express.Express {
+  const now = opts.now ?? (() => new Date());
   setLifecycleSettings({ publicUrl: config.publicUrl, tokens: config.tokens, loginHistoryDays: config.loginHistoryDays, sessionIdleMs: config.session.idleMs, apiTokens: config.apiTokens });
   configureSiteCache({ seconds: config.siteCacheSeconds });
   const deps: AppDeps = {
@@ -45,6 +53,8 @@ export function createApp(config: Config, db: Database, logger: Logger): express
     registrationThrottle: createRegistrationThrottle(db.connection, config.registrationThrottle),
     recheckThrottle: createPasswordRecheckThrottle(db.connection, config.throttle),
     secondFactorThrottle: createSecondFactorThrottle(db.connection, config.throttle),
+    botCheck: createBotCheck(config.pow, now),
+    now,
   };
   const app = express();
   app.disable('x-powered-by');
@@ -95,6 +105,8 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   const assets = express.static(path.join(ROOT_DIR, 'public'), { index: false, maxAge: config.isProduction ? '1h' : 0 });
   const ASSET_PATH = /^\/(?:css|js)\/|^\/favicon\.(?:ico|svg)$/;
   app.use((req, res, next) => (ASSET_PATH.test(req.path) ? assets(req, res, next) : next()));
+  // The proof-of-work widget (from node_modules/altcha) and its challenges.
+  app.use(botCheckRouter(deps.botCheck, { cacheSeconds: config.isProduction ? 3600 : 0 }));
 
   // Machines: bearer tokens, JSON bodies, no cookies and no CSRF.
   app.use(['/api', '/scim/v2'], noStore);

@@ -90,6 +90,18 @@ const envSchema = z.object({
   LOGIN_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_LOGIN_HISTORY_DAYS),
   /** Internal users must set up two-factor sign-in before the admin area opens. Default: on in production. */
   ADMIN_MFA_REQUIRED: z.enum(['true', 'false', '1', '0']).optional(),
+  /** Signs proof-of-work challenges (32+ characters). Unset: derived from SESSION_SECRET, so every instance agrees. */
+  POW_HMAC_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Proof-of-work cost: the largest number a challenge may hide; a browser tries about half of it (SHA-256 each). */
+  POW_MAX_NUMBER: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+  /** Minutes a challenge may be solved and sent in; a used one is remembered that long (TTL index). */
+  POW_EXPIRE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(20),
+  /** Failed sign-ins (per account and IP, or per IP) after which sign-in asks for a proof of work. */
+  POW_SIGNIN_AFTER_FAILS: z.coerce.number().int().min(0).max(1000).default(2),
+  /** Reset requests per address or IP in the recovery window after which "Forgot password" asks for one. */
+  POW_RECOVERY_AFTER: z.coerce.number().int().min(0).max(1000).default(2),
+  /** Without JavaScript: seconds between opening a form and sending it (the slower path instead of the work). */
+  POW_NOSCRIPT_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
 });
 
 export type Config = Readonly<{
@@ -115,7 +127,13 @@ export type Config = Readonly<{
   loginHistoryDays: number;
   siteCacheSeconds: number;
   adminMfaRequired: boolean;
+  pow: PowSettings;
 }>;
+
+/** Proof of work (src/bot-check): cost, lifetimes, when sign-in and recovery ask for it. */
+export interface PowSettings {
+  hmacKey: string; maxNumber: number; expireMs: number; signInAfterFails: number; recoveryAfter: number; noscriptWaitMs: number;
+}
 
 export interface MailSettings {
   smtpUrl: string | undefined; from: string; pollMs: number; maxAttempts: number; leaseMs: number;
@@ -160,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.length) throw new ConfigError(problems);
   const dataDir = path.resolve(e.DATA_DIR);
+  const sessionSecret = e.SESSION_SECRET ?? persistedSecret(dataDir);
   return Object.freeze({
     env: e.NODE_ENV,
     isProduction,
@@ -167,7 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     mongoUri: e.MONGODB_URI,
     dataDir,
-    sessionSecret: e.SESSION_SECRET ?? persistedSecret(dataDir),
+    sessionSecret,
     admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
@@ -196,5 +215,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginHistoryDays: e.LOGIN_HISTORY_DAYS,
     siteCacheSeconds: e.SITE_CACHE_SECONDS,
     adminMfaRequired: e.ADMIN_MFA_REQUIRED === undefined ? isProduction : e.ADMIN_MFA_REQUIRED === 'true' || e.ADMIN_MFA_REQUIRED === '1',
+    pow: {
+      // A key of its own, derived rather than reused: a challenge signature can never pass for a cookie's.
+      hmacKey: e.POW_HMAC_KEY ?? crypto.createHmac('sha256', sessionSecret).update('proof-of-work').digest('base64url'),
+      maxNumber: e.POW_MAX_NUMBER,
+      expireMs: e.POW_EXPIRE_MINUTES * 60_000,
+      signInAfterFails: e.POW_SIGNIN_AFTER_FAILS,
+      recoveryAfter: e.POW_RECOVERY_AFTER,
+      noscriptWaitMs: e.POW_NOSCRIPT_WAIT_SECONDS * 1000,
+    },
   });
 }

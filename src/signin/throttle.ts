@@ -30,6 +30,11 @@ export interface Attempt {
 export interface LoginThrottle {
   /** Counts a sign-in attempt; throws TooManyRequestsError (without counting more) when over a limit. */
   begin(username: string, ip: string): Promise<Attempt>;
+  /**
+   * Failures counted so far (counts nothing): the larger of the username+IP count and the IP's, or the
+   * IP's alone without a username. Proof of work is asked for once it reaches POW_SIGNIN_AFTER_FAILS.
+   */
+  failures(username: string | null, ip: string): Promise<number>;
 }
 
 /**
@@ -91,6 +96,10 @@ export function createLoginThrottle(connection: mongoose.Connection, limits: Con
   });
 
   return {
+    async failures(username, ip) {
+      const [a, b] = await Promise.all([username === null ? null : perUserIp.get(userIpKey(username, ip)), perIp.get(ip)]);
+      return Math.max(a?.consumedPoints ?? 0, b?.consumedPoints ?? 0);
+    },
     async begin(username, ip) {
       const key = userIpKey(username, ip);
       const [a, b] = await Promise.all([consume(perUserIp, key), consume(perIp, ip)]);

@@ -22,7 +22,7 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(name: string, opts: { env?: Record<string, string>; listen?: boolean } = {}): Promise<TestApp> {
+export async function startTestApp(name: string, opts: { env?: Record<string, string>; listen?: boolean; now?: () => Date } = {}): Promise<TestApp> {
   const dbName = `test_${name.replace(/[^a-z0-9]/gi, '_')}_${process.pid}`;
   const mongo = await testMongoUri(dbName);
   const config = loadConfig({
@@ -30,6 +30,8 @@ export async function startTestApp(name: string, opts: { env?: Record<string, st
     SESSION_SECRET: 'test-secret-test-secret-test-secret-0123456789',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATA_DIR: '/tmp/portal-test-data',
+    // A cheap proof of work (the real check, a smaller search): forms solve it in a few milliseconds.
+    POW_MAX_NUMBER: '2000',
     ...opts.env,
   });
   const logger = createLogger(config.logLevel);
@@ -37,7 +39,7 @@ export async function startTestApp(name: string, opts: { env?: Record<string, st
   await mongoose.connection.db!.dropDatabase();
   await Promise.all(Object.values(mongoose.models).map((m) => m.syncIndexes()));
   await seed();
-  const app = createApp(config, db, logger);
+  const app = createApp(config, db, logger, { now: opts.now });
   let server: Server | undefined;
   let baseUrl = '';
   if (opts.listen) {

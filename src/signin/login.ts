@@ -46,12 +46,12 @@ export type AfterPassword = (user: UserDoc, req: Request) => Promise<'sign-in' |
 /** Failed sign-ins counted for this name (the account it stands for) from `ip`, or for `ip` alone. */
 export async function signInFailures(throttle: LoginThrottle, username: string | null | undefined, ip: string): Promise<number> {
   const name = typeof username === 'string' && username.trim() ? username.trim().slice(0, 254) : null;
-  return throttle.failures(name === null ? null : await throttleKeyOf(name), ip);
+  return (await throttle.failures(name === null ? null : await throttleKeyOf(name), ip)).count;
 }
 
 /**
  * Runs before the attempt is counted and before any password is verified, with the failures so far:
- * may refuse (throw), e.g. for a missing proof of work once failures pile up.
+ * may refuse (throw), e.g. for a missing proof of work once failures pile up. Not run while locked out.
  */
 export type BeforeAttempt = (failures: number) => Promise<void>;
 
@@ -60,7 +60,11 @@ export async function authenticateLogin(area: Area, throttle: LoginThrottle, req
   const { username } = readCredentials(req.body);
   const ip = req.ip ?? 'unknown';
   const key = await throttleKeyOf(username);
-  if (opts.beforeAttempt) await opts.beforeAttempt(await throttle.failures(key, ip));
+  if (opts.beforeAttempt) {
+    // A locked-out name gets the lock-out's answer (429, when to try again), not a request for more work.
+    const state = await throttle.failures(key, ip);
+    if (!state.locked) await opts.beforeAttempt(state.count);
+  }
   // Counted before the password is verified, so a burst cannot verify more than the limit allows; and
   // counted for the account the name stands for, so its username and its email share one count.
   const attempt = await throttle.begin(key, ip);

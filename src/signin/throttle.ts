@@ -34,7 +34,7 @@ export interface LoginThrottle {
    * Failures counted so far (counts nothing): the larger of the username+IP count and the IP's, or the
    * IP's alone without a username. Proof of work is asked for once it reaches POW_SIGNIN_AFTER_FAILS.
    */
-  failures(username: string | null, ip: string): Promise<number>;
+  failures(username: string | null, ip: string): Promise<{ count: number; locked: boolean }>;
 }
 
 /**
@@ -98,7 +98,9 @@ export function createLoginThrottle(connection: mongoose.Connection, limits: Con
   return {
     async failures(username, ip) {
       const [a, b] = await Promise.all([username === null ? null : perUserIp.get(userIpKey(username, ip)), perIp.get(ip)]);
-      return Math.max(a?.consumedPoints ?? 0, b?.consumedPoints ?? 0);
+      const userIp = a?.consumedPoints ?? 0, perIpCount = b?.consumedPoints ?? 0;
+      // Locked: the next attempt is refused by the count itself (429), whatever else it carries.
+      return { count: Math.max(userIp, perIpCount), locked: userIp >= limits.maxFailsPerUserIp || perIpCount >= limits.maxFailsPerIp };
     },
     async begin(username, ip) {
       const key = userIpKey(username, ip);

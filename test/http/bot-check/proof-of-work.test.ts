@@ -12,7 +12,7 @@ import { POW_MESSAGES } from '../../../src/bot-check';
 let t: TestApp;
 let clock = Date.parse('2026-03-01T10:00:00Z');
 beforeAll(async () => {
-  t = await startTestApp('proof-of-work', { now: () => new Date(clock), env: { TRUST_PROXY: '1', POW_EXPIRE_MINUTES: '10', POW_NOSCRIPT_WAIT_SECONDS: '20', POW_SIGNIN_AFTER_FAILS: '2' } });
+  t = await startTestApp('proof-of-work', { now: () => new Date(clock), env: { TRUST_PROXY: '1', POW_EXPIRE_MINUTES: '10', POW_NOSCRIPT_WAIT_SECONDS: '20', POW_SIGNIN_AFTER_FAILS: '2', POW_RECOVERY_AFTER: '2' } });
 });
 afterAll(() => t.stop());
 
@@ -155,5 +155,34 @@ describe('sign-in', () => {
     for (let i = 0; i < 3; i++) await logIn(agent, 'katherine@example.com', 'wrong-password-x', '192.0.2.44');
     const res = await logIn(agent, 'katherine@example.com', GOOD_PASSWORD, '192.0.2.44');
     expect(res.status).toBe(303);
+  });
+});
+
+describe('password recovery', () => {
+  it('asks for a proof once requests from an IP pile up (POW_RECOVERY_AFTER), before the request is counted', async () => {
+    const ip = '198.51.100.90';
+    const agent = request.agent(t.app);
+    const forgot = async (fields: Record<string, string>) => {
+      const page = await agent.get('/s/portal/forgot').set('X-Forwarded-For', ip);
+      return { page, res: await agent.post('/s/portal/forgot').set('X-Forwarded-For', ip).type('form').send({ _csrf: csrfFrom(page.text), ...fields }) };
+    };
+    const first = await forgot({ email: 'someone@example.com' });
+    expect(first.page.text).not.toContain('<altcha-widget');
+    expect(first.res.text).toContain('id="reset-sent"');
+    const second = await forgot({ email: 'other@example.com' });
+    expect(second.res.text).toContain('id="reset-sent"');
+    // Two requests from this IP: the page now asks for the work, and a request without it is refused.
+    const counted = async () => (await t.db.connection.collection('request_throttle').findOne({ key: `recovery:ip:${ip}` }))?.points;
+    expect(await counted()).toBe(2);
+    const bare = await forgot({ email: 'third@example.com' });
+    expect(bare.page.text).toContain('<altcha-widget');
+    expect(bare.res.status).toBe(422);
+    expect(bare.res.text).toContain(POW_MESSAGES.missing);
+    expect(bare.res.text).not.toContain('id="reset-sent"');
+    expect(await counted()).toBe(2);
+    const proved = await forgot({ email: 'third@example.com', altcha: await solvedPow(agent) });
+    expect(proved.res.status).toBe(200);
+    expect(proved.res.text).toContain('id="reset-sent"');
+    expect(await counted()).toBe(3);
   });
 });

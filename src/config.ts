@@ -102,6 +102,10 @@ const envSchema = z.object({
   POW_RECOVERY_AFTER: z.coerce.number().int().min(0).max(1000).default(2),
   /** Without JavaScript: seconds between opening a form and sending it (the slower path instead of the work). */
   POW_NOSCRIPT_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
+  /** Days between asking for an account's deletion and its erasure; signing in meanwhile cancels it. */
+  DELETION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(14),
+  /** How often each instance looks for accounts due for erasure, in minutes. */
+  DELETION_SWEEP_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
 });
 
 export type Config = Readonly<{
@@ -128,6 +132,7 @@ export type Config = Readonly<{
   siteCacheSeconds: number;
   adminMfaRequired: boolean;
   pow: PowSettings;
+  deletion: { graceMs: number; sweepMs: number; pseudonymKey: string };
 }>;
 
 /** Proof of work (src/bot-check): cost, lifetimes, when sign-in and recovery ask for it. */
@@ -223,6 +228,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signInAfterFails: e.POW_SIGNIN_AFTER_FAILS,
       recoveryAfter: e.POW_RECOVERY_AFTER,
       noscriptWaitMs: e.POW_NOSCRIPT_WAIT_SECONDS * 1000,
+    },
+    deletion: {
+      graceMs: e.DELETION_GRACE_DAYS * 86_400_000,
+      sweepMs: e.DELETION_SWEEP_MINUTES * 60_000,
+      // Pseudonyms in the audit trail: stable across instances and restarts, meaningless without the secret.
+      pseudonymKey: crypto.createHmac('sha256', sessionSecret).update('audit-pseudonym').digest('base64url'),
     },
   });
 }

@@ -9,6 +9,7 @@ import { administratorExists, createAdministrator, issueSetupToken } from './use
 import { createApp } from './app';
 import { isDomainError } from './shared/errors';
 import { startBackgroundWork } from './ingest';
+import { startDeletionSweep } from './privacy';
 import { warmPasswordPolicy } from './signin';
 import { installProcessGuard } from './process-guard';
 import { warnOfSharedEmails } from './data/shared-emails';
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
   warmPasswordPolicy();
   const app = createApp(config, db, logger);
   const background = startBackgroundWork({ logger, databaseUri: db.uri, ingest: config.ingest, mail: { settings: config.mail, isProduction: config.isProduction }, lifecycle: { publicUrl: config.publicUrl, tokens: config.tokens } });
+  // Accounts whose deletion grace period is over are erased by this sweep (src/privacy/deletion.ts).
+  const deletionSweep = startDeletionSweep(config.deletion, logger);
   const server: Server = app.listen(config.port, config.host, () => {
     // The addresses to open, so a first start needs no reading to find the site and the admin area.
     logger.info({ port: config.port, host: config.host, database: db.kind, site: `${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/`, admin: `${config.publicUrl}/admin` }, `Identity portal listening: open ${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/ (admin area: ${config.publicUrl}/admin)`);
@@ -69,6 +72,7 @@ async function main(): Promise<void> {
     force.unref();
     server.close(async () => {
       try {
+        deletionSweep.stop();
         await background.stop();
         await db.flush();
         await db.close();

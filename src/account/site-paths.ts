@@ -17,5 +17,7 @@ export const sitePaths = (slug: string) => ({
   confirmEmail: `/s/${slug}/confirm-email`,
   accountSessionEnd: `/s/${slug}/account/sessions/end`,
   accountSessionsEndOthers: `/s/${slug}/account/sessions/end-others`,
+  accountExport: `/s/${slug}/account/export`,
+  accountDelete: `/s/${slug}/account/delete`,
 });
 export type SitePaths = ReturnType<typeof sitePaths>;

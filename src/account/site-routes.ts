@@ -26,6 +26,8 @@ import { brandingRoutes, brandLocals } from '../sites/routes';
 import { languageChoices, localeChoices, offeredLanguageKey, timeZoneChoices } from '../i18n';
 import { powLocals, readProof } from '../bot-check/routes';
 import { signInFailures } from '../signin/routes';
+import { sitePrivacyRoutes } from '../privacy/routes';
+import { cancelDeletionOnSignIn } from '../privacy';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
 const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;
@@ -78,6 +80,7 @@ export function siteRouter(deps: AppDeps): Router {
 
   brandingRoutes(site);
   siteLifecycleRoutes(site, deps, requireSignIn);
+  sitePrivacyRoutes(site, deps, requireSignIn);
 
   site.get('/', (_req, res) => res.render('site/home', { title: res.locals.site!.name }));
 
@@ -144,13 +147,15 @@ export function siteRouter(deps: AppDeps): Router {
     // "Keep me signed in": the session gets its own, longer limit (KEEP_SIGNED_IN_DAYS).
     const keepMs = (req.body as Record<string, unknown>)?.keep === 'yes' ? deps.config.session.keepSignedInMs : undefined;
     let held = false;
-    await authenticateLogin('site', deps.loginThrottle, req, res, next, async (user) => {
+    const user = await authenticateLogin('site', deps.loginThrottle, req, res, next, async (user) => {
       assertMaySignIn(user, res.locals.site!);
       held = await holdForSecondFactor(req, 'site', user, returnTo, keepMs);
       return held ? 'held' : 'sign-in';
     }, { keepMs, beforeAttempt: async (failures) => {
       if (failures >= deps.config.pow.signInAfterFails) await deps.botCheck.verify(readProof(req.body));
     } });
+    // Signing in during a deletion's grace period cancels it, and the account page says so.
+    if (!held && (await cancelDeletionOnSignIn(user, originOf(req), deps.now()))) return res.redirect(303, `${res.locals.paths.account}?saved=deletionCancelled`);
     res.redirect(303, held ? res.locals.paths.loginCode : returnTo || res.locals.paths.home);
   }));
 

@@ -17,3 +17,4 @@ export * from '../../account/action-token.model';
 export * from '../../access/guard.model';
 export * from '../../qualification/bulk-action.model';
 export * from '../../bot-check/spent-challenge.model';
+export * from '../../privacy/deletion-request.model';

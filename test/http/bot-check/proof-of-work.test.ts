@@ -158,6 +158,21 @@ describe('sign-in', () => {
   });
 });
 
+describe('sign-in lock-out', () => {
+  it('a locked-out name gets the lock-out (429, when to try again), not a request for more work', async () => {
+    await registerGuest(t.app, { email: 'locked@example.com' });
+    const ip = '198.51.100.66';
+    const agent = request.agent(t.app);
+    // LOGIN_MAX_FAILS_PER_USER_IP (5) failures, each with the proof the page asks for after the second.
+    for (let i = 0; i < 5; i++) expect((await logIn(agent, 'locked@example.com', `wrong-password-${i}`, ip)).status).toBe(401);
+    const page = await agent.get('/s/portal/login').set('X-Forwarded-For', ip);
+    const res = await agent.post('/s/portal/login').set('X-Forwarded-For', ip).type('form').send({ _csrf: csrfFrom(page.text), username: 'locked@example.com', password: GOOD_PASSWORD });
+    expect(res.status).toBe(429);
+    expect(res.text).toContain('Too many failed sign-in attempts.');
+    expect(res.text).not.toContain(POW_MESSAGES.missing);
+  });
+});
+
 describe('password recovery', () => {
   it('asks for a proof once requests from an IP pile up (POW_RECOVERY_AFTER), before the request is counted', async () => {
     const ip = '198.51.100.90';

@@ -9,6 +9,7 @@ import mongoose from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { GOOD_PASSWORD, logIn, postForm, registerGuest } from '../../helpers/forms';
 import { adminToken } from '../api/tokens';
+import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { ActionTokenModel, AuditEventModel, LicenseModel, LoginEventModel, MailMessageModel, UserModel } from '../../../src/data/models';
 import { DeletionRequestModel } from '../../../src/privacy/deletion-request.model';
 import { leftBehind, pseudonymOf, sweepDueDeletions } from '../../../src/privacy';
@@ -123,4 +124,18 @@ it('an administrator token asks for a deletion through the API (202 with the due
   expect(staff.status).toBe(409);
   expect(staff.body.error.message).toContain('deactivate the user instead');
   expect(await DeletionRequestModel.exists({ _id: adminId })).toBeNull();
+});
+
+it('an administrator asks from the user page; the request is audited as theirs and the user is signed out', async () => {
+  await makeAdmin('page-admin@example.com');
+  const { agent: guest } = await registerGuest(t.app, { email: 'by-admin@example.com' });
+  const user = (await UserModel.findOne({ username: 'by-admin@example.com' }).lean())!;
+  const admin = await adminAgent(t.app, 'page-admin@example.com');
+  const page = await admin.get(`/admin/users/${user._id}`);
+  expect(page.text).toContain('Delete the account');
+  const res = await admin.post(`/admin/users/${user._id}/deletion`).type('form').send({ _csrf: /name="_csrf" value="([^"]+)"/.exec(page.text)![1] });
+  expect(res.status).toBe(303);
+  expect((await DeletionRequestModel.findById(user._id).lean())!.via).toBe('admin');
+  expect(await AuditEventModel.countDocuments({ action: 'user.deletion_requested', 'target.id': user._id, 'actor.username': 'page-admin@example.com', via: 'admin' })).toBe(1);
+  expect((await guest.get('/s/portal/account')).status).toBe(302);
 });

@@ -8,7 +8,7 @@ import express from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
-import type { Config } from './config';
+import { secretFor, type Config } from './config';
 import type { Database } from './data/connection';
 import { configureSiteCache } from './sites';
 import { sessionCookieName, sessionMiddleware } from './http/session';
@@ -27,7 +27,7 @@ import { localise } from './http/localise';
 import { apiRouter } from './api';
 import { scimRouter } from './scim';
 import type { AppDeps } from './http/deps';
-import { setLifecycleSettings } from './shared/lifecycle-settings';
+import { lifecycleOf, setLifecycleSettings } from './shared/lifecycle-settings';
 import { MSG } from './shared/messages';
 import { createBotCheck } from './bot-check';
 import { botCheckRouter } from './bot-check/routes';
@@ -43,7 +43,7 @@ export interface AppOptions {
 
 export function createApp(config: Config, db: Database, logger: Logger, opts: AppOptions = {}): express.Express {
   const now = opts.now ?? (() => new Date());
-  setLifecycleSettings({ publicUrl: config.publicUrl, tokens: config.tokens, loginHistoryDays: config.loginHistoryDays, sessionIdleMs: config.session.idleMs, apiTokens: config.apiTokens });
+  setLifecycleSettings(lifecycleOf(config));
   configureSiteCache({ seconds: config.siteCacheSeconds });
   const deps: AppDeps = {
     config,
@@ -53,7 +53,7 @@ export function createApp(config: Config, db: Database, logger: Logger, opts: Ap
     registrationThrottle: createRegistrationThrottle(db.connection, config.registrationThrottle),
     recheckThrottle: createPasswordRecheckThrottle(db.connection, config.throttle),
     secondFactorThrottle: createSecondFactorThrottle(db.connection, config.throttle),
-    botCheck: createBotCheck(config.pow, now),
+    botCheck: createBotCheck({ ...config.pow, hmacKey: secretFor(config, 'proof-of-work') }, now),
     now,
   };
   const app = express();

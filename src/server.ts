@@ -1,7 +1,8 @@
 /** Process entry: configuration, database, seed, first administrator, HTTP listen, graceful shutdown. */
+import { lifecycleOf } from './shared/lifecycle-settings';
 import './threadpool'; // first: before anything starts the thread pool
 import type { Server } from 'node:http';
-import { loadConfig, ConfigError, type Config } from './config';
+import { loadConfig, ConfigError, secretFor, type Config } from './config';
 import { createLogger } from './logger';
 import { connectDatabase, embeddedDataDir } from './data/connection';
 import { DEFAULT_SITE_SLUG, seed } from './data/seed';
@@ -55,9 +56,9 @@ async function main(): Promise<void> {
 
   warmPasswordPolicy();
   const app = createApp(config, db, logger);
-  const background = startBackgroundWork({ logger, databaseUri: db.uri, ingest: config.ingest, mail: { settings: config.mail, isProduction: config.isProduction }, lifecycle: { publicUrl: config.publicUrl, tokens: config.tokens } });
+  const background = startBackgroundWork({ logger, databaseUri: db.uri, ingest: config.ingest, mail: { settings: config.mail, isProduction: config.isProduction }, lifecycle: lifecycleOf(config) });
   // Accounts whose deletion grace period is over are erased by this sweep (src/privacy/deletion.ts).
-  const deletionSweep = startDeletionSweep(config.deletion, logger);
+  const deletionSweep = startDeletionSweep({ ...config.deletion, pseudonymKey: secretFor(config, 'audit-pseudonym') }, logger);
   const server: Server = app.listen(config.port, config.host, () => {
     // The addresses to open, so a first start needs no reading to find the site and the admin area.
     logger.info({ port: config.port, host: config.host, database: db.kind, site: `${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/`, admin: `${config.publicUrl}/admin` }, `Identity portal listening: open ${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/ (admin area: ${config.publicUrl}/admin)`);

@@ -19,5 +19,6 @@ export const sitePaths = (slug: string) => ({
   accountSessionsEndOthers: `/s/${slug}/account/sessions/end-others`,
   accountExport: `/s/${slug}/account/export`,
   accountDelete: `/s/${slug}/account/delete`,
+  accountDeviceRemove: `/s/${slug}/account/devices/remove`,
 });
 export type SitePaths = ReturnType<typeof sitePaths>;

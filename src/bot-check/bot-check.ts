@@ -40,8 +40,11 @@ export const POW_MESSAGES = {
 
 export interface ProofFields { altcha?: string; powWait?: string }
 
+/** The settings with the key resolved (config.ts secretFor). */
+export type PowKeyedSettings = PowSettings & { hmacKey: string };
+
 export interface BotCheck {
-  readonly settings: PowSettings;
+  readonly settings: PowKeyedSettings;
   /** A fresh signed challenge for the widget. */
   challenge(): Promise<Challenge>;
   /** A signed no-script ticket, valid from POW_NOSCRIPT_WAIT_SECONDS after now. */
@@ -68,7 +71,7 @@ function decodePayload(value: string): Payload | null {
   }
 }
 
-export function createBotCheck(settings: PowSettings, now: () => Date = () => new Date()): BotCheck {
+export function createBotCheck(settings: PowKeyedSettings, now: () => Date = () => new Date()): BotCheck {
   const sign = (text: string) => crypto.createHmac('sha256', settings.hmacKey).update(text).digest('base64url');
 
   /** Records the proof as used; a second use (any instance, any time before it expires) is refused. */

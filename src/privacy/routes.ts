@@ -4,6 +4,7 @@
  */
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { AppDeps } from '../http/deps';
+import { secretFor } from '../config';
 import { formRoute } from '../http/error-writer';
 import { keepTyped, readStrings } from '../http/forms';
 import { originOf, signOut } from '../signin/routes';
@@ -19,7 +20,7 @@ function sendDownload(res: Response, data: UserDataExport, username: string, now
   res.type('application/json').send(JSON.stringify(data, null, 2));
 }
 
-const deletionSettings = (deps: AppDeps): DeletionSettings => ({ graceMs: deps.config.deletion.graceMs, pseudonymKey: deps.config.deletion.pseudonymKey });
+const deletionSettings = (deps: AppDeps): DeletionSettings => ({ graceMs: deps.config.deletion.graceMs, pseudonymKey: secretFor(deps.config, 'audit-pseudonym') });
 
 /** On a site's router, behind its sign-in. */
 export function sitePrivacyRoutes(site: Router, deps: AppDeps, requireSignIn: RequestHandler): void {

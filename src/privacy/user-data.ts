@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import mongoose, { trusted, type Types } from 'mongoose';
 import {
   ActionTokenModel, ApiTokenModel, AuditEventModel, BulkActionRowModel, DelegatedAdminGroupModel, IngestJobRowModel, LoginEventModel, MailMessageModel,
-  SavedSearchModel, UserModel,
+  RememberedDeviceModel, SavedSearchModel, UserModel,
 } from '../data/models';
 import { AREAS } from '../shared/area';
 
@@ -58,6 +58,11 @@ export const USER_DATA_HOLDERS: UserDataHolder[] = [
     // The history, and failures typed with their name or address before or after the account existed.
     erase: async (user) => (await LoginEventModel.deleteMany({ $or: [{ user: user.id }, { username: trusted({ $in: [user.username, user.email] }) }] })).deletedCount,
     remaining: (user) => LoginEventModel.countDocuments({ $or: [{ user: user.id }, { username: trusted({ $in: [user.username, user.email] }) }] }),
+  },
+  {
+    name: 'remembereddevices',
+    erase: async (user) => (await RememberedDeviceModel.deleteMany({ user: user.id })).deletedCount,
+    remaining: (user) => RememberedDeviceModel.countDocuments({ user: user.id }),
   },
   {
     name: 'actiontokens',

@@ -18,3 +18,4 @@ export * from '../../access/guard.model';
 export * from '../../qualification/bulk-action.model';
 export * from '../../bot-check/spent-challenge.model';
 export * from '../../privacy/deletion-request.model';
+export * from '../../signin/remembered-device.model';

@@ -13,6 +13,7 @@ import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { ActionTokenModel, AuditEventModel, LicenseModel, LoginEventModel, MailMessageModel, UserModel } from '../../../src/data/models';
 import { DeletionRequestModel } from '../../../src/privacy/deletion-request.model';
 import { leftBehind, pseudonymOf, sweepDueDeletions } from '../../../src/privacy';
+import { secretFor } from '../../../src/config';
 
 const DAY = 86_400_000;
 let t: TestApp;
@@ -23,7 +24,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const sweep = () => sweepDueDeletions(t.config.deletion, { now });
+const settings = () => ({ ...t.config.deletion, pseudonymKey: secretFor(t.config, 'audit-pseudonym') });
+const sweep = () => sweepDueDeletions(settings(), { now });
 
 async function askDeletion(agent: request.Agent, password: string) {
   return postForm(agent, '/s/portal/account', '/s/portal/account/delete', { deletePassword: password });
@@ -95,7 +97,7 @@ it('after the grace period the sweep erases the user and everything naming them,
   expect(await db.collection('login_throttle').countDocuments({ key: { $regex: email.replace('.', '\\.') } })).toBe(0);
   expect(await db.collection('request_throttle').countDocuments({ key: { $regex: email.replace('.', '\\.') } })).toBe(0);
   expect(await DeletionRequestModel.countDocuments({ _id: user._id })).toBe(0);
-  const pseudonym = pseudonymOf(user._id, t.config.deletion.pseudonymKey);
+  const pseudonym = pseudonymOf(user._id, settings().pseudonymKey);
   expect(Object.values(await leftBehind({ id: user._id, username: email, email, pseudonym })).every((n) => n === 0)).toBe(true);
   // Every collection in the database: no document mentions the id, the address or the name typed.
   for (const c of await db.listCollections().toArray()) {

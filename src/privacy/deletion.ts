@@ -21,7 +21,7 @@ import { recordAudit } from '../audit';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { MSG } from '../shared/messages';
 import { endAllUserSessions } from '../account';
-import { recheckPassword, type PasswordRecheckThrottle } from '../signin';
+import { recheckPassword, useSecondFactor, type AccountThrottle, type PasswordRecheckThrottle } from '../signin';
 import { releaseSeat } from '../qualification';
 import { DeletionRequestModel } from './deletion-request.model';
 import { pseudonymOf, USER_DATA_HOLDERS, type ErasedUser } from './user-data';
@@ -36,6 +36,8 @@ export interface DeletionSettings {
 export const DELETION_MESSAGES = {
   internal: 'Staff accounts are not deleted: deactivate the user instead, which keeps what they did on record.',
   passwordNeeded: 'Enter your password to confirm.',
+  passwordOrCode: 'Enter your password, or a code from your authenticator app or a recovery code, to confirm.',
+  codeWrong: 'This code is not correct or was already used. Enter a current code, or your password instead.',
 } as const;
 
 async function requestFor(user: UserDoc, ctx: RequestContext, via: 'site' | 'admin' | 'api', settings: DeletionSettings, now: Date) {
@@ -54,10 +56,24 @@ async function requestFor(user: UserDoc, ctx: RequestContext, via: 'site' | 'adm
   return { requestedAt: request!.requestedAt, dueAt: request!.dueAt };
 }
 
-/** The person deletes their own account: their password is asked again (counted like every re-check). */
-export async function requestOwnDeletion(user: UserDoc, password: string, recheck: PasswordRecheckThrottle, origin: Origin, settings: DeletionSettings, now: Date = new Date()) {
-  if (!password) throw new ValidationError(MSG.fieldsNeedAttention, { deletePassword: DELETION_MESSAGES.passwordNeeded });
-  if (!(await recheckPassword(user._id, password, recheck))) throw new ValidationError(MSG.fieldsNeedAttention, { deletePassword: MSG.currentPasswordWrong });
+/**
+ * The person deletes their own account, proving it is them again: their password (counted like every
+ * re-check), or, with two-factor on, a current code or a recovery code (counted like the sign-in's code
+ * step, per account). The code is checked on the real clock, as at sign-in.
+ */
+export async function requestOwnDeletion(
+  user: UserDoc, proof: { password?: string; code?: string }, throttles: { recheck: PasswordRecheckThrottle; code: AccountThrottle },
+  origin: Origin, settings: DeletionSettings, now: Date = new Date(),
+) {
+  if (proof.password) {
+    if (!(await recheckPassword(user._id, proof.password, throttles.recheck))) throw new ValidationError(MSG.fieldsNeedAttention, { deletePassword: MSG.currentPasswordWrong });
+  } else if (proof.code && user.mfaEnabled) {
+    const attempt = await throttles.code.begin(String(user._id));
+    if (!(await useSecondFactor(user._id, proof.code))) throw new ValidationError(MSG.fieldsNeedAttention, { deleteCode: DELETION_MESSAGES.codeWrong });
+    await attempt.succeeded();
+  } else {
+    throw new ValidationError(MSG.fieldsNeedAttention, { deletePassword: user.mfaEnabled ? DELETION_MESSAGES.passwordOrCode : DELETION_MESSAGES.passwordNeeded });
+  }
   return requestFor(user, selfContext(user, origin), 'site', settings, now);
 }
 

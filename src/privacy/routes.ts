@@ -36,9 +36,10 @@ export function sitePrivacyRoutes(site: Router, deps: AppDeps, requireSignIn: Re
 
   const deleteForm = (req: Request) => ({ view: 'site/account', locals: { title: 'Your account', saved: null, values: keepTyped(req.siteUser, ACCOUNT_FIELDS) } });
   site.post('/account/delete', requireSignIn, formRoute(deleteForm, async (req, res) => {
-    const { deletePassword } = readStrings(req.body, [], ['deletePassword'], 1024);
+    const { deletePassword, deleteCode } = readStrings(req.body, [], ['deletePassword', 'deleteCode'], 1024);
     const user = req.siteUser!;
-    const { dueAt } = await requestOwnDeletion(user, deletePassword ?? '', deps.recheckThrottle, originOf(req), deletionSettings(deps), deps.now());
+    const throttles = { recheck: deps.recheckThrottle, code: deps.secondFactorThrottle };
+    const { dueAt } = await requestOwnDeletion(user, { password: deletePassword, code: deleteCode }, throttles, originOf(req), deletionSettings(deps), deps.now());
     // Every session ended with the request; this browser signs out too, and is told how to change their mind.
     await signOut(req, res, 'site');
     res.status(202).render('site/deletion-requested', { title: res.locals.t('deletion.requestedTitle'), dueAt, email: user.email });

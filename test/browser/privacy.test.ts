@@ -64,7 +64,7 @@ describeBrowser('export and deletion in a browser', () => {
     for await (const c of stream) chunks.push(c as Buffer);
     expect(JSON.parse(Buffer.concat(chunks).toString()).profile.email).toBe('rosalind@example.com');
 
-    await page.locator('#delete-account').getByLabel('Your password').fill(GOOD_PASSWORD);
+    await page.getByLabel('Password, to confirm the deletion').fill(GOOD_PASSWORD);
     await page.getByRole('button', { name: 'Delete my account' }).click();
     await page.waitForSelector('#deletion-requested');
     await expect(page.locator('h1').textContent()).resolves.toBe('Your account will be deleted');

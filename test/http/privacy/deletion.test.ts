@@ -10,6 +10,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { GOOD_PASSWORD, logIn, postForm, registerGuest } from '../../helpers/forms';
 import { adminToken } from '../api/tokens';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
+import { enrolThroughPages, totp } from '../../helpers/totp';
 import { ActionTokenModel, AuditEventModel, LicenseModel, LoginEventModel, MailMessageModel, UserModel } from '../../../src/data/models';
 import { DeletionRequestModel } from '../../../src/privacy/deletion-request.model';
 import { leftBehind, pseudonymOf, sweepDueDeletions } from '../../../src/privacy';
@@ -140,4 +141,21 @@ it('an administrator asks from the user page; the request is audited as theirs a
   expect((await DeletionRequestModel.findById(user._id).lean())!.via).toBe('admin');
   expect(await AuditEventModel.countDocuments({ action: 'user.deletion_requested', 'target.id': user._id, 'actor.username': 'page-admin@example.com', via: 'admin' })).toBe(1);
   expect((await guest.get('/s/portal/account')).status).toBe(302);
+});
+
+it('with two-factor on, a current code stands in for the password; a wrong one is refused and changes nothing', async () => {
+  const { agent } = await registerGuest(t.app, { email: 'with-code@example.com' });
+  const { secret } = await enrolThroughPages(agent);
+  const user = (await UserModel.findOne({ username: 'with-code@example.com' }).lean())!;
+  const page = await agent.get('/s/portal/account');
+  expect(page.text).toContain('Or a two-factor code');
+  const wrong = await postForm(agent, '/s/portal/account', '/s/portal/account/delete', { deleteCode: '000000' });
+  expect(wrong.status).toBe(422);
+  expect(wrong.text).toContain('This code is not correct or was already used.');
+  expect(await DeletionRequestModel.exists({ _id: user._id })).toBeNull();
+  const nothing = await postForm(agent, '/s/portal/account', '/s/portal/account/delete', {});
+  expect(nothing.text).toContain('Enter your password, or a code from your authenticator app or a recovery code, to confirm.');
+  const ok = await postForm(agent, '/s/portal/account', '/s/portal/account/delete', { deleteCode: totp(secret, 1) });
+  expect(ok.status).toBe(202);
+  expect(await DeletionRequestModel.exists({ _id: user._id })).not.toBeNull();
 });

@@ -8,7 +8,7 @@ import express from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
-import type { Config } from './config';
+import { secretFor, type Config } from './config';
 import type { Database } from './data/connection';
 import { configureSiteCache } from './sites';
 import { sessionCookieName, sessionMiddleware } from './http/session';
@@ -30,12 +30,20 @@ import { scimRouter } from './scim';
 import type { AppDeps } from './http/deps';
 import { lifecycleOf, setLifecycleSettings } from './shared/lifecycle-settings';
 import { MSG } from './shared/messages';
+import { createBotCheck } from './bot-check';
+import { botCheckRouter } from './bot-check/routes';
 
 export const ROOT_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
 export const BODY_LIMITS = { form: '64kb', json: '1mb' } as const;
 
-export function createApp(config: Config, db: Database, logger: Logger): express.Express {
+export interface AppOptions {
+  /** The clock of proof-of-work expiries and deletion grace periods; tests move it instead of waiting. */
+  now?: () => Date;
+}
+
+export function createApp(config: Config, db: Database, logger: Logger, opts: AppOptions = {}): express.Express {
+  const now = opts.now ?? (() => new Date());
   setLifecycleSettings(lifecycleOf(config));
   configureSiteCache({ seconds: config.siteCacheSeconds });
   const deps: AppDeps = {
@@ -46,6 +54,8 @@ export function createApp(config: Config, db: Database, logger: Logger): express
     registrationThrottle: createRegistrationThrottle(db.connection, config.registrationThrottle),
     recheckThrottle: createPasswordRecheckThrottle(db.connection, config.throttle),
     secondFactorThrottle: createSecondFactorThrottle(db.connection, config.throttle),
+    botCheck: createBotCheck({ ...config.pow, hmacKey: secretFor(config, 'proof-of-work') }, now),
+    now,
   };
   const app = express();
   app.disable('x-powered-by');
@@ -97,6 +107,8 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   const ASSET_PATH = /^\/(?:css|js)\/|^\/favicon\.(?:ico|svg)$/;
   app.get(PASSKEY_BROWSER_SCRIPT, passkeyBrowserScript(config.isProduction ? '1h' : 0));
   app.use((req, res, next) => (ASSET_PATH.test(req.path) ? assets(req, res, next) : next()));
+  // The proof-of-work widget (from node_modules/altcha) and its challenges.
+  app.use(botCheckRouter(deps.botCheck, { cacheSeconds: config.isProduction ? 3600 : 0 }));
 
   // Machines: bearer tokens, JSON bodies, no cookies and no CSRF.
   app.use(['/api', '/scim/v2'], noStore);

@@ -92,6 +92,22 @@ const envSchema = z.object({
   LOGIN_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_LOGIN_HISTORY_DAYS),
   /** Internal users must set up two-factor sign-in before the admin area opens. Default: on in production. */
   ADMIN_MFA_REQUIRED: z.enum(['true', 'false', '1', '0']).optional(),
+  /** Signs proof-of-work challenges (32+ characters). Unset: derived from SESSION_SECRET, so every instance agrees. */
+  POW_HMAC_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Proof-of-work cost: the largest number a challenge may hide; a browser tries about half of it (SHA-256 each). */
+  POW_MAX_NUMBER: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+  /** Minutes a challenge may be solved and sent in; a used one is remembered that long (TTL index). */
+  POW_EXPIRE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(20),
+  /** Failed sign-ins (per account and IP, or per IP) after which sign-in asks for a proof of work. */
+  POW_SIGNIN_AFTER_FAILS: z.coerce.number().int().min(0).max(1000).default(2),
+  /** Reset requests per address or IP in the recovery window after which "Forgot password" asks for one. */
+  POW_RECOVERY_AFTER: z.coerce.number().int().min(0).max(1000).default(2),
+  /** Without JavaScript: seconds between opening a form and sending it (the slower path instead of the work). */
+  POW_NOSCRIPT_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
+  /** Days between asking for an account's deletion and its erasure; signing in meanwhile cancels it. */
+  DELETION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(14),
+  /** How often each instance looks for accounts due for erasure, in minutes. */
+  DELETION_SWEEP_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
 });
 
 export type Config = Readonly<{
@@ -117,7 +133,15 @@ export type Config = Readonly<{
   loginHistoryDays: number;
   siteCacheSeconds: number;
   adminMfaRequired: boolean;
+  pow: PowSettings;
+  deletion: { graceMs: number; sweepMs: number };
 }>;
+
+/** Proof of work (src/bot-check): cost, lifetimes, when sign-in and recovery ask for it. */
+export interface PowSettings {
+  /** POW_HMAC_KEY; null: derived from the session secret (secretFor). */
+  hmacKey: string | null; maxNumber: number; expireMs: number; signInAfterFails: number; recoveryAfter: number; noscriptWaitMs: number;
+}
 
 export interface MailSettings {
   smtpUrl: string | undefined; from: string; pollMs: number; maxAttempts: number; leaseMs: number;
@@ -206,6 +230,18 @@ function configFrom(e: Env, sessionSecret: string): Config {
     loginHistoryDays: e.LOGIN_HISTORY_DAYS,
     siteCacheSeconds: e.SITE_CACHE_SECONDS,
     adminMfaRequired: e.ADMIN_MFA_REQUIRED === undefined ? isProduction : e.ADMIN_MFA_REQUIRED === 'true' || e.ADMIN_MFA_REQUIRED === '1',
+    pow: {
+      hmacKey: e.POW_HMAC_KEY ?? null,
+      maxNumber: e.POW_MAX_NUMBER,
+      expireMs: e.POW_EXPIRE_MINUTES * 60_000,
+      signInAfterFails: e.POW_SIGNIN_AFTER_FAILS,
+      recoveryAfter: e.POW_RECOVERY_AFTER,
+      noscriptWaitMs: e.POW_NOSCRIPT_WAIT_SECONDS * 1000,
+    },
+    deletion: {
+      graceMs: e.DELETION_GRACE_DAYS * 86_400_000,
+      sweepMs: e.DELETION_SWEEP_MINUTES * 60_000,
+    },
   });
 }
 
@@ -214,3 +250,13 @@ function configFrom(e: Env, sessionSecret: string): Config {
  * createApp passes it the real configuration (tests that call a rule directly). Defaults live only here.
  */
 export const DEFAULTS: Config = configFrom(envSchema.parse({}), '');
+
+/**
+ * A key of its own per purpose, derived from the session secret rather than reused, so a challenge
+ * signature or an audit pseudonym can never pass for a cookie's signature; stable across instances and
+ * restarts (they share the secret). POW_HMAC_KEY, when set, is the proof-of-work key instead.
+ */
+export function secretFor(config: Pick<Config, 'sessionSecret' | 'pow'>, purpose: 'proof-of-work' | 'audit-pseudonym'): string {
+  if (purpose === 'proof-of-work' && config.pow.hmacKey) return config.pow.hmacKey;
+  return crypto.createHmac('sha256', config.sessionSecret).update(purpose).digest('base64url');
+}

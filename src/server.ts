@@ -2,7 +2,7 @@
 import { lifecycleOf } from './shared/lifecycle-settings';
 import './threadpool'; // first: before anything starts the thread pool
 import type { Server } from 'node:http';
-import { loadConfig, ConfigError, type Config } from './config';
+import { loadConfig, ConfigError, secretFor, type Config } from './config';
 import { createLogger } from './logger';
 import { connectDatabase, embeddedDataDir } from './data/connection';
 import { DEFAULT_SITE_SLUG, seed } from './data/seed';
@@ -10,6 +10,7 @@ import { administratorExists, createAdministrator, issueSetupToken } from './use
 import { createApp } from './app';
 import { isDomainError } from './shared/errors';
 import { startBackgroundWork } from './ingest';
+import { startDeletionSweep } from './privacy';
 import { warmPasswordPolicy } from './signin';
 import { installProcessGuard } from './process-guard';
 import { warnOfSharedEmails } from './data/shared-emails';
@@ -56,6 +57,8 @@ async function main(): Promise<void> {
   warmPasswordPolicy();
   const app = createApp(config, db, logger);
   const background = startBackgroundWork({ logger, databaseUri: db.uri, ingest: config.ingest, mail: { settings: config.mail, isProduction: config.isProduction }, lifecycle: lifecycleOf(config) });
+  // Accounts whose deletion grace period is over are erased by this sweep (src/privacy/deletion.ts).
+  const deletionSweep = startDeletionSweep({ ...config.deletion, pseudonymKey: secretFor(config, 'audit-pseudonym') }, logger);
   const server: Server = app.listen(config.port, config.host, () => {
     // The addresses to open, so a first start needs no reading to find the site and the admin area.
     logger.info({ port: config.port, host: config.host, database: db.kind, site: `${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/`, admin: `${config.publicUrl}/admin` }, `Identity portal listening: open ${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/ (admin area: ${config.publicUrl}/admin)`);
@@ -70,6 +73,7 @@ async function main(): Promise<void> {
     force.unref();
     server.close(async () => {
       try {
+        deletionSweep.stop();
         await background.stop();
         await db.flush();
         await db.close();

@@ -1,6 +1,7 @@
 /** The surface of account/: what other features and the app may import from it. */
 export { inviteNewUser, resendInvitation, sendResetLinkAsAdmin } from './invitations';
 export { adminUserSessions, endAllSessionsAsAdmin } from './sessions';
+export { endAllUserSessions, findUserSessions } from './stored-sessions';
 export { revokeOutstandingLinks } from './tokens';
 export { resendVerificationAsAdmin, sendVerificationLink } from './verification';
 export { inviteUsersInBulk } from './invitations';

@@ -17,6 +17,7 @@ import { finishSubmit, regenerateSubmit } from '../signin/routes';
 import { describeWhen } from './time-format';
 import { mfaStatus } from '../signin';
 import { FEW_RECOVERY_CODES } from './security-notices';
+import { powLocals, readProof } from '../bot-check/routes';
 import { deviceSettings, forgetDevice, rememberedDevicesOf } from '../signin';
 import { parseIdField } from '../shared/ids';
 
@@ -29,6 +30,16 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     codePath: (res) => res.locals.paths.loginCode,
     throttle: createRequestThrottle(deps.db.connection, deps.config.recoveryThrottle, 'recovery'),
     logger: deps.logger,
+  };
+  // "Forgot password" asks for a proof of work once requests from an IP pile up; an IP over its limit
+  // gets the throttle's answer (429, when to try again) instead of a request for more work.
+  pages.proof = {
+    needed: async (ip) => {
+      const used = await pages.throttle.used(null, ip);
+      return used >= deps.config.pow.recoveryAfter && used < deps.config.recoveryThrottle.maxPerIp;
+    },
+    verify: (body) => deps.botCheck.verify(readProof(body)),
+    show: (res, needed) => powLocals(deps.botCheck, res, needed),
   };
   const twoFactor: TwoFactorPages = {
     area: 'site',

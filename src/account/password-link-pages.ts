@@ -30,17 +30,38 @@ export interface PasswordLinkPages {
   codePath(res: Response): string;
   throttle: RequestThrottle;
   logger: Logger;
+  /** Proof of work once requests for an address or from an IP pile up (the sites; src/bot-check). */
+  proof?: ProofStep;
+}
+
+export interface ProofStep {
+  /** Whether the next request from `ip` must carry a proof (decided by the IP alone, so the page can show it). */
+  needed(ip: string): Promise<boolean>;
+  /** Accepts the proof in the form once, or throws ValidationError. */
+  verify(body: unknown): Promise<void>;
+  /** Puts the widget (or not) into the page's locals. */
+  show(res: Response, needed: boolean): void;
 }
 
 export function forgotPage(p: PasswordLinkPages): RequestHandler {
-  return (_req, res) => res.render(p.views.forgot, { title: 'Reset your password', values: { email: '' }, sent: false, error: null, fieldErrors: {} });
+  return async (req, res) => {
+    if (p.proof) p.proof.show(res, await p.proof.needed(req.ip ?? 'unknown'));
+    res.render(p.views.forgot, { title: 'Reset your password', values: { email: '' }, sent: false, error: null, fieldErrors: {} });
+  };
 }
 
 export function forgotSubmit(p: PasswordLinkPages): RequestHandler {
   const locals = (body: unknown) => ({ title: 'Reset your password', values: keepTyped(body, ['email']), sent: false });
-  return formRoute((req) => ({ view: p.views.forgot, locals: locals(req.body) }), async (req, res) => {
+  return formRoute((req) => async (r: Response) => {
+    if (p.proof) p.proof.show(r, await p.proof.needed(req.ip ?? 'unknown'));
+    r.render(p.views.forgot, { ...locals(req.body), error: r.locals.error, fieldErrors: r.locals.fieldErrors ?? {} });
+  }, async (req, res) => {
     const { email } = readStrings(req.body, ['email'], [], 254);
-    await p.throttle.consume(email, req.ip ?? 'unknown');
+    const ip = req.ip ?? 'unknown';
+    // Checked before the request is counted, so a refused proof costs the person nothing.
+    if (p.proof && (await p.proof.needed(ip))) await p.proof.verify(req.body);
+    await p.throttle.consume(email, ip);
+    if (p.proof) p.proof.show(res, await p.proof.needed(ip));
     const where = p.linkArea(res);
     runDetached(() => sendPasswordResetLinks(email, where), p.logger, 'Sending password reset links');
     res.render(p.views.forgot, { ...locals(req.body), values: { email: '' }, sent: true, error: null, fieldErrors: {} });

@@ -23,6 +23,8 @@ export const sitePaths = (slug: string) => ({
   loginPasskeyOptions: `/s/${slug}/login/passkey/options`,
   loginCodePasskey: `/s/${slug}/login/code/passkey`,
   loginCodePasskeyOptions: `/s/${slug}/login/code/passkey/options`,
+  accountExport: `/s/${slug}/account/export`,
+  accountDelete: `/s/${slug}/account/delete`,
   accountDeviceRemove: `/s/${slug}/account/devices/remove`,
 });
 export type SitePaths = ReturnType<typeof sitePaths>;

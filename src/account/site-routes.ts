@@ -26,6 +26,10 @@ import { csrfProtected } from '../http/csrf';
 import { localiseForSite } from '../http/localise';
 import { brandingRoutes, brandLocals } from '../sites/routes';
 import { languageChoices, localeChoices, offeredLanguageKey, timeZoneChoices } from '../i18n';
+import { powLocals, readProof } from '../bot-check/routes';
+import { signInFailures } from '../signin/routes';
+import { sitePrivacyRoutes } from '../privacy/routes';
+import { cancelDeletionOnSignIn } from '../privacy';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
 const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;
@@ -80,16 +84,20 @@ export function siteRouter(deps: AppDeps): Router {
   site.use(passkeyPageLocals('site'));
   siteLifecycleRoutes(site, deps, requireSignIn);
   sitePasskeyRoutes(site, deps, requireSignIn);
+  sitePrivacyRoutes(site, deps, requireSignIn);
 
   site.get('/', (_req, res) => res.render('site/home', { title: res.locals.site!.name }));
 
   site.get('/register', (_req, res) => {
     assertSelfRegistrationOpen(res.locals.site!);
+    powLocals(deps.botCheck, res, true);
     res.render('site/register', { title: 'Register', values: keepTyped({}, REGISTER_FIELDS) });
   });
 
   const registerForm = (req: Request, res: Response) => {
     assertSelfRegistrationOpen(res.locals.site!);
+    // A refused form gets a fresh no-script ticket (the widget fetches its own new challenge).
+    powLocals(deps.botCheck, res, true);
     return { view: 'site/register', locals: { title: 'Register', values: keepTyped(req.body, REGISTER_FIELDS), passwords: typedPasswords(req.body, ['password', 'passwordConfirm']) } };
   };
   site.post('/register', formRoute(registerForm, async (req, res) => {
@@ -99,6 +107,8 @@ export function siteRouter(deps: AppDeps): Router {
     const ip = req.ip ?? 'unknown';
     await deps.registrationThrottle.assertOpen(ip);
     const f = readStrings(req.body, [], ['firstName', 'lastName', 'email', 'password', 'passwordConfirm', 'timeZone']);
+    // Every registration proves some work (bot protection) before anything is looked up or hashed.
+    await deps.botCheck.verify(readProof(req.body));
     const locale = localeFromAcceptLanguage(req.get('accept-language'));
     await registerOrTellOwner(
       s,
@@ -120,13 +130,20 @@ export function siteRouter(deps: AppDeps): Router {
     res.status(201).render('site/check-email', { title: 'Check your mail', email: normaliseUsername(f.email ?? '') });
   }));
 
-  site.get('/login', (req, res) => {
+  /** Sign-in asks for a proof of work once failures from this IP (or for this name) reach the setting. */
+  const proofNeeded = async (username: string | null | undefined, ip: string | undefined) =>
+    (await signInFailures(deps.loginThrottle, username, ip ?? 'unknown')) >= deps.config.pow.signInAfterFails;
+
+  site.get('/login', async (req, res) => {
+    powLocals(deps.botCheck, res, await proofNeeded(null, req.ip));
     res.render('site/login', { title: 'Log in', values: { username: '' }, returnTo: safeReturnTo(req.query.returnTo, '') });
   });
 
   const loginForm = (req: Request) => async (r: Response) => {
     // An unconfirmed address gets the form with a button to send the link again.
     const unverified = r.locals.errorCode === 'email_unverified' ? keepTyped(req.body, ['username']).username : undefined;
+    // This refusal may be the failure that makes the next attempt need a proof.
+    powLocals(deps.botCheck, r, await proofNeeded(keepTyped(req.body, ['username']).username, req.ip));
     r.render('site/login', { title: 'Log in', values: keepTyped(req.body, ['username']), returnTo: safeReturnTo((req.body as Record<string, unknown>)?.returnTo, ''), error: r.locals.error, fieldErrors: r.locals.fieldErrors, unverified });
   };
   const devices = deviceSettings(deps.config);
@@ -135,11 +152,15 @@ export function siteRouter(deps: AppDeps): Router {
     // "Keep me signed in": the session gets its own, longer limit (KEEP_SIGNED_IN_DAYS).
     const keepMs = (req.body as Record<string, unknown>)?.keep === 'yes' ? deps.config.session.keepSignedInMs : undefined;
     let held = false;
-    await authenticateLogin('site', deps.loginThrottle, req, res, next, async (user) => {
+    const user = await authenticateLogin('site', deps.loginThrottle, req, res, next, async (user) => {
       assertMaySignIn(user, res.locals.site!);
       held = await holdForSecondFactor(req, 'site', user, returnTo, keepMs, devices);
       return held ? 'held' : 'sign-in';
-    }, { keepMs });
+    }, { keepMs, beforeAttempt: async (failures) => {
+      if (failures >= deps.config.pow.signInAfterFails) await deps.botCheck.verify(readProof(req.body));
+    } });
+    // Signing in during a deletion's grace period cancels it, and the account page says so.
+    if (!held && (await cancelDeletionOnSignIn(user, originOf(req), deps.now()))) return res.redirect(303, `${res.locals.paths.account}?saved=deletionCancelled`);
     res.redirect(303, held ? res.locals.paths.loginCode : returnTo || res.locals.paths.home);
   }));
 

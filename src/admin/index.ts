@@ -13,6 +13,7 @@ import { adminOutboxRouter } from '../mail/routes';
 import { adminPasswordLinksRouter, adminTwoFactorRouter } from '../account/routes';
 import { requireAdmin } from './common';
 import { csrfProtected } from '../http/csrf';
+import { adminPrivacyRoutes } from '../privacy/routes';
 
 export function adminRouter(deps: AppDeps): Router {
   const router = csrfProtected(Router());
@@ -26,6 +27,7 @@ export function adminRouter(deps: AppDeps): Router {
   });
   router.use(adminTwoFactorRouter(deps));
   router.use(adminUsersRouter());
+  adminPrivacyRoutes(router, deps);
   router.use(adminQualifyRouter());
   router.use(adminSettingsRouter());
   router.use(adminRolesRouter());

@@ -13,6 +13,7 @@ import { qualificationRoutes } from './v1/qualification';
 import { catalogRoutes } from './v1/catalog';
 import { jobRoutes } from './v1/jobs';
 import { roleRoutes } from './v1/roles';
+import { apiPrivacyRoutes } from '../privacy/routes';
 
 export function apiRouter(deps: AppDeps): Router {
   const router = Router();
@@ -26,6 +27,7 @@ export function apiRouter(deps: AppDeps): Router {
   catalogRoutes(router);
   roleRoutes(router);
   jobRoutes(router, deps);
+  apiPrivacyRoutes(router, deps, V1);
   return router;
 }
 

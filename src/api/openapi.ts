@@ -34,6 +34,8 @@ export const OPERATIONS: Op[] = [
   { method: 'post', path: V1.userPermissionSets, summary: 'Assign a permission set to an internal user (audited)', body: assignmentBody, ok: 201, response: 'PermissionSetList' },
   { method: 'delete', path: V1.userPermissionSet, summary: 'Remove a permission set from a user (audited; never the last administrator)', ok: 204 },
   { method: 'delete', path: V1.userSessions, summary: 'End every session of a user (site and admin area)', ok: 204 },
+  { method: 'get', path: V1.userExport, summary: "A user's data as JSON: profile, sign-in history, sessions, consents, audit of changes (audited)", ok: 200 },
+  { method: 'post', path: V1.userDeletion, summary: 'Delete a user after the grace period (DELETION_GRACE_DAYS); their sign-in meanwhile cancels it. Answers requestedAt and dueAt', ok: 202 },
   { method: 'post', path: V1.userInvitation, summary: 'Send the set-password invitation again (users without a password)', ok: 202, response: 'User' },
   { method: 'get', path: V1.profiles, summary: 'List profiles', ok: 200, response: 'ProfileList' },
   { method: 'post', path: V1.profiles, summary: 'Create a profile (its license fixes the user type)', body: newProfileBody, ok: 201, response: 'Profile' },

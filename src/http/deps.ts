@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Database } from '../data/connection';
+import type { BotCheck } from '../bot-check';
 import type { AccountThrottle, LoginThrottle, RegistrationThrottle, PasswordRecheckThrottle } from '../signin';
 
 /** What the routers need from the outside; built once in app.ts. */
@@ -15,4 +16,8 @@ export interface AppDeps {
   recheckThrottle: PasswordRecheckThrottle;
   /** Second-factor codes at sign-in, per account. */
   secondFactorThrottle: AccountThrottle;
+  /** Proof of work: registration always, sign-in and recovery after failures. */
+  botCheck: BotCheck;
+  /** The clock of expiries and grace periods (tests move it instead of waiting). */
+  now: () => Date;
 }

@@ -43,13 +43,31 @@ function runStrategy(strategy: string, req: Request, res: Response, next: NextFu
  */
 export type AfterPassword = (user: UserDoc, req: Request) => Promise<'sign-in' | 'held'>;
 
+/** Failed sign-ins counted for this name (the account it stands for) from `ip`, or for `ip` alone. */
+export async function signInFailures(throttle: LoginThrottle, username: string | null | undefined, ip: string): Promise<number> {
+  const name = typeof username === 'string' && username.trim() ? username.trim().slice(0, 254) : null;
+  return (await throttle.failures(name === null ? null : await throttleKeyOf(name), ip)).count;
+}
+
+/**
+ * Runs before the attempt is counted and before any password is verified, with the failures so far:
+ * may refuse (throw), e.g. for a missing proof of work once failures pile up. Not run while locked out.
+ */
+export type BeforeAttempt = (failures: number) => Promise<void>;
+
 /** Signs the user in to `area` or throws AuthenticationError / TooManyRequestsError / ValidationError. */
-export async function authenticateLogin(area: Area, throttle: LoginThrottle, req: Request, res: Response, next: NextFunction, afterPassword?: AfterPassword, opts: { keepMs?: number } = {}): Promise<UserDoc> {
+export async function authenticateLogin(area: Area, throttle: LoginThrottle, req: Request, res: Response, next: NextFunction, afterPassword?: AfterPassword, opts: { keepMs?: number; beforeAttempt?: BeforeAttempt } = {}): Promise<UserDoc> {
   const { username } = readCredentials(req.body);
   const ip = req.ip ?? 'unknown';
+  const key = await throttleKeyOf(username);
+  if (opts.beforeAttempt) {
+    // A locked-out name gets the lock-out's answer (429, when to try again), not a request for more work.
+    const state = await throttle.failures(key, ip);
+    if (!state.locked) await opts.beforeAttempt(state.count);
+  }
   // Counted before the password is verified, so a burst cannot verify more than the limit allows; and
   // counted for the account the name stands for, so its username and its email share one count.
-  const attempt = await throttle.begin(await throttleKeyOf(username), ip);
+  const attempt = await throttle.begin(key, ip);
   const user = await runStrategy(area === 'site' ? 'site-local' : 'admin-local', req, res, next);
   if (!user) {
     await recordFailedLogin(username, area, ip, req.get('user-agent'));

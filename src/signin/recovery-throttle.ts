@@ -12,15 +12,22 @@ import { TooManyRequestsError } from '../shared/errors';
 export interface RequestThrottle {
   /** Counts the request; throws TooManyRequestsError when the address or the IP is over its limit. */
   consume(address: string, ip: string): Promise<void>;
+  /** Requests counted this window (counts nothing): the larger of the address's and the IP's, or the IP's alone. */
+  used(address: string | null, ip: string): Promise<number>;
 }
 
 export function createRequestThrottle(connection: mongoose.Connection, limits: Config['recoveryThrottle'], scope: string): RequestThrottle {
   const common = { storeClient: connection.getClient(), dbName: connection.db?.databaseName, tableName: 'request_throttle', duration: limits.windowSeconds };
   const perAddress = new RateLimiterMongo({ ...common, keyPrefix: `${scope}:address`, points: limits.maxPerAddress });
   const perIp = new RateLimiterMongo({ ...common, keyPrefix: `${scope}:ip`, points: limits.maxPerIp });
+  const keyOf = (address: string) => address.trim().toLowerCase().slice(0, 254);
   return {
+    async used(address, ip) {
+      const [a, b] = await Promise.all([address === null ? null : perAddress.get(keyOf(address)), perIp.get(ip)]);
+      return Math.max(a?.consumedPoints ?? 0, b?.consumedPoints ?? 0);
+    },
     async consume(address, ip) {
-      const key = address.trim().toLowerCase().slice(0, 254);
+      const key = keyOf(address);
       const results = await Promise.all([
         perAddress.consume(key).then(() => null, (r) => { if (r instanceof RateLimiterRes) return r; throw r; }),
         perIp.consume(ip).then(() => null, (r) => { if (r instanceof RateLimiterRes) return r; throw r; }),

@@ -30,6 +30,11 @@ export interface Attempt {
 export interface LoginThrottle {
   /** Counts a sign-in attempt; throws TooManyRequestsError (without counting more) when over a limit. */
   begin(username: string, ip: string): Promise<Attempt>;
+  /**
+   * Failures counted so far (counts nothing): the larger of the username+IP count and the IP's, or the
+   * IP's alone without a username. Proof of work is asked for once it reaches POW_SIGNIN_AFTER_FAILS.
+   */
+  failures(username: string | null, ip: string): Promise<{ count: number; locked: boolean }>;
 }
 
 /**
@@ -91,6 +96,12 @@ export function createLoginThrottle(connection: mongoose.Connection, limits: Con
   });
 
   return {
+    async failures(username, ip) {
+      const [a, b] = await Promise.all([username === null ? null : perUserIp.get(userIpKey(username, ip)), perIp.get(ip)]);
+      const userIp = a?.consumedPoints ?? 0, perIpCount = b?.consumedPoints ?? 0;
+      // Locked: the next attempt is refused by the count itself (429), whatever else it carries.
+      return { count: Math.max(userIp, perIpCount), locked: userIp >= limits.maxFailsPerUserIp || perIpCount >= limits.maxFailsPerIp };
+    },
     async begin(username, ip) {
       const key = userIpKey(username, ip);
       const [a, b] = await Promise.all([consume(perUserIp, key), consume(perIp, ip)]);

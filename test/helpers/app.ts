@@ -26,7 +26,7 @@ export interface TestApp {
  * `localhost`: listen first and serve the app at http://localhost:<port> with PUBLIC_URL set to it (the
  * passkey tests: WebAuthn needs a host name as its rpID, never an IP, and the origin the portal expects).
  */
-export async function startTestApp(name: string, opts: { env?: Record<string, string>; listen?: boolean; localhost?: boolean } = {}): Promise<TestApp> {
+export async function startTestApp(name: string, opts: { env?: Record<string, string>; listen?: boolean; localhost?: boolean; now?: () => Date } = {}): Promise<TestApp> {
   const dbName = `test_${name.replace(/[^a-z0-9]/gi, '_')}_${process.pid}`;
   const mongo = await testMongoUri(dbName);
   let early: Server | undefined;
@@ -40,6 +40,8 @@ export async function startTestApp(name: string, opts: { env?: Record<string, st
     SESSION_SECRET: 'test-secret-test-secret-test-secret-0123456789',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATA_DIR: '/tmp/portal-test-data',
+    // A cheap proof of work (the real check, a smaller search): forms solve it in a few milliseconds.
+    POW_MAX_NUMBER: '2000',
     ...opts.env,
   });
   const logger = createLogger(config.logLevel);
@@ -47,7 +49,7 @@ export async function startTestApp(name: string, opts: { env?: Record<string, st
   await mongoose.connection.db!.dropDatabase();
   await Promise.all(Object.values(mongoose.models).map((m) => m.syncIndexes()));
   await seed();
-  const app = createApp(config, db, logger);
+  const app = createApp(config, db, logger, { now: opts.now });
   let server: Server | undefined;
   let baseUrl = '';
   if (early) {

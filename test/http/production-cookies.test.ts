@@ -5,7 +5,7 @@
  */
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { csrfFrom, GOOD_PASSWORD } from '../helpers/forms';
+import { csrfFrom, GOOD_PASSWORD, solvedPow } from '../helpers/forms';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -23,7 +23,7 @@ async function signInOver(proto: 'https' | 'http', email = `prod-${proto}@exampl
     .set('X-Forwarded-Proto', proto)
     .set('Cookie', csrfCookie.split(';')[0])
     .type('form')
-    .send({ _csrf: csrfFrom(page.text), firstName: 'Pro', lastName: 'Duction', email, password: GOOD_PASSWORD });
+    .send({ _csrf: csrfFrom(page.text), firstName: 'Pro', lastName: 'Duction', email, password: GOOD_PASSWORD, altcha: await solvedPow(t.app) });
   // Registration signs nobody in (its answer is the same for a new and a taken address): the person logs in.
   expect(register.status).toBe(201);
   const login = await request(t.app)

@@ -13,6 +13,8 @@ export const V1 = {
   userPermissionSet: '/v1/users/:id/permission-sets/:setId',
   userInvitation: '/v1/users/:id/invitation',
   userSessions: '/v1/users/:id/sessions',
+  userExport: '/v1/users/:id/export',
+  userDeletion: '/v1/users/:id/deletion',
   profiles: '/v1/profiles',
   profile: '/v1/profiles/:id',
   profileClone: '/v1/profiles/:id/clone',

@@ -17,4 +17,6 @@ export * from '../../account/action-token.model';
 export * from '../../access/guard.model';
 export * from '../../qualification/bulk-action.model';
 export * from '../../passkeys/passkey.model';
+export * from '../../bot-check/spent-challenge.model';
+export * from '../../privacy/deletion-request.model';
 export * from '../../signin/remembered-device.model';

@@ -28,7 +28,7 @@ const PROFILE_READERS: Permission[] = ['manageProfiles', 'manageInternalUsers', 
 const ADMIN_ROUTES: [string, string, Permission[]][] = [
   ['get', '/admin/users', MIU], ['post', '/admin/users', MIU], ['post', '/admin/users/external', MIU], ['get', '/admin/users/:id', MIU],
   ...['contact', 'associate', 'upgrade', 'downgrade', 'deactivate', 'activate', 'edit', 'reset-password', 'login-as', 'profile', 'permission-sets',
-    'invitation', 'verification', 'sessions/end', 'two-factor/reset'].map(
+    'invitation', 'verification', 'sessions/end', 'two-factor/reset', 'export', 'deletion'].map(
     (a): [string, string, Permission[]] => ['post', `/admin/users/:id/${a}`, MIU],
   ),
   ['post', '/admin/users/:id/permission-sets/:setId/remove', MIU],
@@ -78,6 +78,8 @@ const API_ROUTES: Record<string, { lacks: Permission[]; body?: unknown }> = {
   [`delete ${V1.userPermissionSet}`]: { lacks: MIU },
   [`delete ${V1.userSessions}`]: { lacks: MIU },
   [`post ${V1.userInvitation}`]: { lacks: MIU, body: {} },
+  [`get ${V1.userExport}`]: { lacks: MIU },
+  [`post ${V1.userDeletion}`]: { lacks: MIU, body: {} },
   [`get ${V1.profiles}`]: { lacks: PROFILE_READERS },
   [`post ${V1.profiles}`]: { lacks: ['manageProfiles'], body: { name: 'X', licenseId: ID } },
   [`get ${V1.profile}`]: { lacks: PROFILE_READERS },
@@ -214,7 +216,7 @@ describe('escalation: an actor with fewer rights than the target is refused, and
     'post /admin/users/:id/profile': ({ sysAdminProfile }) => ({ profileId: sysAdminProfile }),
     'post /admin/users/:id/permission-sets': ({ rootSet }) => ({ permissionSetId: rootSet }),
     'post /admin/users/:id/contact': () => ({ lastName: 'X', accountName: 'A' }),
-    ...Object.fromEntries(['associate', 'upgrade', 'downgrade', 'deactivate', 'activate', 'reset-password', 'login-as', 'invitation', 'verification', 'sessions/end', 'two-factor/reset', 'permission-sets/:setId/remove']
+    ...Object.fromEntries(['associate', 'upgrade', 'downgrade', 'deactivate', 'activate', 'reset-password', 'login-as', 'invitation', 'verification', 'sessions/end', 'two-factor/reset', 'permission-sets/:setId/remove', 'deletion']
       .map((a) => [`post /admin/users/:id/${a}`, none])),
     'post /admin/users/:id/passkeys/:passkey/remove': none,
     'post /admin/profiles/:id/delete': none,
@@ -228,7 +230,7 @@ describe('escalation: an actor with fewer rights than the target is refused, and
     [`post ${V1.userDowngrade}`]: none, [`post ${V1.userActivate}`]: none, [`post ${V1.userDeactivate}`]: none,
     [`post ${V1.userProfile}`]: ({ sysAdminProfile }) => ({ profileId: sysAdminProfile }),
     [`post ${V1.userPermissionSets}`]: ({ rootSet }) => ({ permissionSetId: rootSet }),
-    [`delete ${V1.userPermissionSet}`]: none, [`delete ${V1.userSessions}`]: none, [`post ${V1.userInvitation}`]: none,
+    [`delete ${V1.userPermissionSet}`]: none, [`delete ${V1.userSessions}`]: none, [`post ${V1.userInvitation}`]: none, [`post ${V1.userDeletion}`]: none,
     [`post ${V1.profiles}`]: ({ internalLicense }) => ({ name: 'Mine', licenseId: internalLicense, permissions: ['viewOutbox'] }),
     [`patch ${V1.profile}`]: () => ({ version: 0, permissions: ['manageInternalUsers'] }),
     [`delete ${V1.profile}`]: none,
@@ -239,6 +241,9 @@ describe('escalation: an actor with fewer rights than the target is refused, and
   };
   const EXEMPT: Record<string, string> = {
     'post /admin/users/external': "creates an external user with its site's registration profile, which carries no administrative permission",
+    // A read, as the user page shows it (loadUserFor('view'), like the sessions and history there); POST
+    // only because it writes its audit event.
+    'post /admin/users/:id/export': "downloads the user's data, which viewing the user already shows",
   };
 
   let ids: { root: string; sysAdminProfile: string; internalLicense: string; rootSet: string };

@@ -5,7 +5,7 @@
  */
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { csrfFrom, GOOD_PASSWORD, postForm, registerGuest } from '../../helpers/forms';
+import { csrfFrom, GOOD_PASSWORD, postForm, registerGuest, solvedPow } from '../../helpers/forms';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { AuditEventModel, ProfileModel, SiteModel, UserModel } from '../../../src/data/models';
 
@@ -36,7 +36,7 @@ describe('a form whose CSRF token expired', () => {
     // The fresh token in the form works: submitting again registers.
     const token = csrfFrom(res.text);
     expect(token).toBe(csrfFrom(page.text));
-    const again = await agent.post('/s/portal/register').type('form').send({ _csrf: token, firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.com', password: GOOD_PASSWORD });
+    const again = await agent.post('/s/portal/register').type('form').send({ _csrf: token, firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.com', password: GOOD_PASSWORD, altcha: await solvedPow(agent) });
     expect(again.status).toBe(201);
     expect(await UserModel.countDocuments({ email: 'grace@example.com' })).toBe(1);
   });

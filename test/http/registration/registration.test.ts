@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { csrfFrom, GOOD_PASSWORD, postForm, registerGuest } from '../../helpers/forms';
+import { csrfFrom, GOOD_PASSWORD, postForm, registerGuest, solvedPow } from '../../helpers/forms';
 import { mailTo } from '../../helpers/mail';
 import { AuditEventModel, LicenseModel, ProfileModel, SiteModel, UserModel } from '../../../src/data/models';
 
@@ -48,7 +48,7 @@ describe('self-registration', () => {
     const agent = request.agent(t.app);
     const page = await agent.get('/s/portal/register');
     await agent.post('/s/portal/register').set('Accept-Language', 'fr-CA,fr;q=0.9,en;q=0.5').type('form')
-      .send({ _csrf: csrfFrom(page.text), firstName: 'Zoë', lastName: 'Côté', email: 'zoe@example.com', password: GOOD_PASSWORD, timeZone: 'Mars/Olympus' });
+      .send({ _csrf: csrfFrom(page.text), firstName: 'Zoë', lastName: 'Côté', email: 'zoe@example.com', password: GOOD_PASSWORD, timeZone: 'Mars/Olympus', altcha: await solvedPow(agent) });
     const user = await UserModel.findOne({ username: 'zoe@example.com' }).lean();
     expect(user).toMatchObject({ localeSidKey: 'fr_CA', languageLocaleKey: 'fr_CA', timeZoneSidKey: 'GMT', firstName: 'Zoë' });
   });
@@ -108,8 +108,9 @@ describe('self-registration', () => {
     const seatsBefore = (await LicenseModel.findOne({ name: 'External Identity' }).lean())!.usedSeats;
     const agents = [request.agent(t.app), request.agent(t.app), request.agent(t.app)];
     const tokens = await Promise.all(agents.map(async (a) => csrfFrom((await a.get('/s/portal/register')).text)));
+    const proofs = await Promise.all(agents.map((a) => solvedPow(a)));
     const results = await Promise.all(
-      agents.map((a, i) => a.post('/s/portal/register').type('form').send({ _csrf: tokens[i], firstName: 'Race', lastName: 'Condition', email: 'race@example.com', password: GOOD_PASSWORD })),
+      agents.map((a, i) => a.post('/s/portal/register').type('form').send({ _csrf: tokens[i], firstName: 'Race', lastName: 'Condition', email: 'race@example.com', password: GOOD_PASSWORD, altcha: proofs[i] })),
     );
     expect(results.map((r) => r.status)).toEqual([201, 201, 201]);
     expect(await UserModel.countDocuments({ username: 'race@example.com' })).toBe(1);

@@ -5,7 +5,7 @@
  */
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { csrfFrom, GOOD_PASSWORD, logIn, postForm } from '../../helpers/forms';
+import { csrfFrom, GOOD_PASSWORD, logIn, postForm, solvedPow } from '../../helpers/forms';
 import { deliverToOutbox, linkIn, mailTo } from '../../helpers/mail';
 import { LoginEventModel, SiteModel, UserModel } from '../../../src/data/models';
 import { loadCatalogue } from '../../../src/i18n/catalogue';
@@ -42,7 +42,7 @@ async function registerJapanese(email: string) {
   const agent = request.agent(t.app);
   const page = await agent.get('/s/portal/register').set('Accept-Language', 'ja-JP,ja;q=0.9');
   const res = await agent.post('/s/portal/register').set('Accept-Language', 'ja-JP,ja;q=0.9').type('form')
-    .send({ _csrf: csrfFrom(page.text), firstName: 'Hanako', lastName: 'Yamada', email, password: GOOD_PASSWORD, passwordConfirm: GOOD_PASSWORD, timeZone: 'Asia/Tokyo' });
+    .send({ _csrf: csrfFrom(page.text), firstName: 'Hanako', lastName: 'Yamada', email, password: GOOD_PASSWORD, passwordConfirm: GOOD_PASSWORD, timeZone: 'Asia/Tokyo', altcha: await solvedPow(agent) });
   // Registration signs nobody in and answers 201 with the same page for a new or a taken address
   // (self-signin); that page is Japanese too. The guest then logs in as a person would.
   expect(res.status).toBe(201);
@@ -109,7 +109,7 @@ it("uses the site's default language for a language the portal does not speak, i
     // A signed-in user whose language is French: the site's default, not their browser's.
     const reg = request.agent(t.app);
     const form = await reg.get('/s/portal/register').set('Accept-Language', 'fr-FR');
-    await reg.post('/s/portal/register').set('Accept-Language', 'fr-FR').type('form').send({ _csrf: csrfFrom(form.text), firstName: 'Amélie', lastName: 'Poulain', email: 'amelie@example.com', password: GOOD_PASSWORD });
+    await reg.post('/s/portal/register').set('Accept-Language', 'fr-FR').type('form').send({ _csrf: csrfFrom(form.text), firstName: 'Amélie', lastName: 'Poulain', email: 'amelie@example.com', password: GOOD_PASSWORD, altcha: await solvedPow(reg) });
     expect((await UserModel.findOne({ username: 'amelie@example.com' }).lean())!.languageLocaleKey).toBe('fr_FR');
     expect((await logIn(reg, 'amelie@example.com', GOOD_PASSWORD)).status).toBe(303);
     expect((await reg.get('/s/portal/').set('Accept-Language', 'en')).text).toContain('ようこそ、Amélie さん');
@@ -179,7 +179,7 @@ it('words security notices and the registration-attempt mail in Japanese for a J
   // Someone registers with the taken address: its owner hears of it in their language.
   const visitor = request.agent(t.app);
   const form = await visitor.get('/s/portal/register');
-  await visitor.post('/s/portal/register').type('form').send({ _csrf: csrfFrom(form.text), firstName: 'X', lastName: 'Y', email, password: GOOD_PASSWORD });
+  await visitor.post('/s/portal/register').type('form').send({ _csrf: csrfFrom(form.text), firstName: 'X', lastName: 'Y', email, password: GOOD_PASSWORD, altcha: await solvedPow(visitor) });
   await settleDetached();
   const attempt = (await mailTo(email)).find((m) => m.template === 'registration-attempt')!;
   expect(attempt.subject).toBe('あなたのアドレスで登録しようとした方がいます');

@@ -1,6 +1,7 @@
 /**
- * One collection: documents by _id, and its indexes as hash maps from canonical key to document ids.
- * Every method runs synchronously, so each command is atomic with respect to every other connection.
+ * One collection: documents by _id (as BSON bytes, doc-store.ts), and its indexes as hash maps from
+ * canonical key to document ids. Every method runs synchronously, so each command is atomic with
+ * respect to every other connection.
  */
 import { ObjectId, type Document } from 'bson';
 import { canon, foldOf, isPlainObject, valuesAt, type Collation, type Fold } from './keys';
@@ -10,6 +11,7 @@ import { DuplicateKeyError, badValue, indexOptionsConflict } from './errors';
 import { OrderedView } from './ordered';
 import { stringComparer } from './compare';
 import { SortedEntries, stringRangesFor, type StringRange } from './key-ranges';
+import { DocStore } from './doc-store';
 
 export interface IndexSpec {
   v?: number;
@@ -57,13 +59,18 @@ export class Index {
       const vals = [...new Set(valuesAt(doc, f).map((v) => canon(v, this.ci)))];
       keys = keys.flatMap((k) => vals.map((v) => (k ? `${k}\u0001${v}` : v)));
     }
+    // A joined key is a tree of string pieces (a V8 cons string) until flattened: flat, the map holds
+    // one string per entry, not the pieces too.
+    for (const k of keys) flatten(k);
     return keys;
   }
 
   // A key held by one document maps to its id directly; a Set only where several share it. Unique
   // indexes (most of them) then cost one string per document instead of one Set.
   add(id: string, keys: string[]) {
-    for (const k of keys) {
+    for (let k of keys) {
+      // The _id index's key is the id itself: hold one string for both, not two equal copies.
+      if (k === id) k = id;
       const held = this.map.get(k);
       if (held === undefined) this.map.set(k, id);
       else if (typeof held === 'string') {
@@ -133,6 +140,11 @@ export class Index {
   }
 }
 
+function flatten(s: string): void {
+  // Reading a character flattens a cons string in place; the GC then drops the pieces.
+  s.charCodeAt(s.length >> 1);
+}
+
 /** A string range of an index that a query can read, with its entries counted up to some cap. */
 export interface RangeChoice { index: Index; field: string; range: StringRange; entries: number }
 
@@ -144,7 +156,7 @@ export function sameIndexSpec(a: IndexSpec, b: IndexSpec): boolean {
 }
 
 export class Collection {
-  readonly docs = new Map<string, Document>();
+  readonly docs = new DocStore();
   readonly indexes: Index[] = [];
   /** Ordered views by `path|collation`, built on first use by a range or sort query. */
   private readonly views = new Map<string, OrderedView>();
@@ -168,10 +180,10 @@ export class Collection {
   }
 
   /** Stores a new document and returns it as stored (_id first). */
-  insert(doc: Document): Document {
+  insert(doc: Document, raw?: Uint8Array): Document {
     // MongoDB stores _id first, whatever the order the client sent.
-    if (doc._id === undefined) doc = { _id: new ObjectId(), ...doc };
-    else if (Object.keys(doc)[0] !== '_id') doc = { _id: doc._id, ...doc };
+    if (doc._id === undefined) [doc, raw] = [{ _id: new ObjectId(), ...doc }, undefined];
+    else if (Object.keys(doc)[0] !== '_id') [doc, raw] = [{ _id: doc._id, ...doc }, undefined];
     if (Array.isArray(doc._id)) throw badValue("can't use an array for _id");
     const id = idKey(doc._id);
     if (this.docs.has(id)) {
@@ -180,8 +192,10 @@ export class Collection {
     }
     const keys = this.checkUnique(id, doc);
     for (const [index, k] of keys) index.add(id, k);
-    this.docs.set(id, doc);
-    for (const view of this.views.values()) view.add(id, doc);
+    // Bytes read from a snapshot or journal are the document as stored already: kept, not re-encoded.
+    const version = raw ? this.docs.setRaw(id, raw) : this.docs.set(id, doc);
+    this.dropViewsIfMoved();
+    for (const view of this.views.values()) view.add(id, doc, version);
     return doc;
   }
 
@@ -189,15 +203,16 @@ export class Collection {
    * Replaces a stored document with its new version, keeping indexes right; refuses duplicates. An index
    * whose keys did not change is not touched (a sign-in's write leaves the search index alone).
    */
-  replace(oldDoc: Document, newDoc: Document): void {
+  replace(oldDoc: Document, newDoc: Document, raw?: Uint8Array): void {
     const id = idKey(oldDoc._id);
     // The old keys are still in place: conflict() ignores those held by this document alone.
     const newKeys = this.checkUnique(id, newDoc);
     for (const [index, k] of newKeys) index.update(id, index.keysOf(oldDoc), k);
-    this.docs.set(id, newDoc);
+    const version = raw ? this.docs.setRaw(id, raw) : this.docs.set(id, newDoc);
+    this.dropViewsIfMoved();
     for (const view of this.views.values()) {
       view.retire();
-      view.add(id, newDoc);
+      view.add(id, newDoc, version);
     }
   }
 
@@ -205,11 +220,40 @@ export class Collection {
     const id = idKey(doc._id);
     for (const index of this.indexes) index.remove(id, index.keysOf(doc));
     this.docs.delete(id);
+    this.dropViewsIfMoved();
     for (const view of this.views.values()) view.retire();
+  }
+
+  private epoch = 0;
+  /** The store moved its documents (reclaiming space): views hold old versions, so they are rebuilt on demand. */
+  private dropViewsIfMoved(): void {
+    if (this.docs.epoch === this.epoch) return;
+    this.epoch = this.docs.epoch;
+    this.views.clear();
   }
 
   getById(id: unknown): Document | undefined {
     return this.docs.get(idKey(id));
+  }
+
+  private keyFieldsCache?: Set<string> | null;
+  /**
+   * The top-level fields every index key (partial filters included) is computed from, or null when
+   * some index needs more than a list of fields (a partial filter with a top-level operator, a
+   * wildcard): what a partial read must decode for keysOf() to give the same keys.
+   */
+  keyFields(): Set<string> | null {
+    if (this.keyFieldsCache !== undefined) return this.keyFieldsCache;
+    const names = new Set<string>(['_id']);
+    let all = false;
+    for (const index of this.indexes) {
+      const fields = [...index.fields, ...Object.keys(index.spec.partialFilterExpression ?? {})];
+      for (const f of fields) {
+        if (f.includes('$')) all = true;
+        names.add(f.split('.')[0]);
+      }
+    }
+    return (this.keyFieldsCache = all ? null : names);
   }
 
   createIndex(spec: IndexSpec): boolean {
@@ -231,6 +275,7 @@ export class Collection {
       index.add(id, keys);
     }
     this.indexes.push(index);
+    this.keyFieldsCache = undefined;
     return true;
   }
 
@@ -238,6 +283,7 @@ export class Collection {
     const i = this.indexes.findIndex((x) => x.name === name);
     if (i <= 0) return false;
     this.indexes.splice(i, 1);
+    this.keyFieldsCache = undefined;
     this.views.clear(); // rebuilt on demand for the indexes that remain
     return true;
   }
@@ -253,8 +299,11 @@ export class Collection {
     const viewKey = `${path}|${localized ? `${collation?.locale}/${collation?.strength ?? 3}` : 'simple'}`;
     let view = this.views.get(viewKey);
     if (!view) {
-      view = new OrderedView(path, stringComparer(localized ? collation : null), (id) => this.docs.get(id));
-      for (const [id, doc] of this.docs) view.add(id, doc);
+      view = new OrderedView(path, stringComparer(localized ? collation : null), (id) => this.docs.version(id), this.docs.read);
+      for (const id of this.docs.keys()) {
+        const version = this.docs.version(id)!;
+        view.add(id, this.docs.read(version), version);
+      }
       this.views.set(viewKey, view);
     }
     return view.multikey ? null : view;

@@ -3,7 +3,9 @@
  */
 import { Long, type Document } from 'bson';
 import { Collection, type IndexSpec } from './collection';
+import { decode } from './wire';
 import type { JournalRecord, Persistence } from './persistence';
+import { decodeFields } from './bson-fields';
 
 export interface OpenCursor {
   ns: string;
@@ -61,8 +63,8 @@ export class Engine {
       moved.createIndex(index.spec);
       this.record({ op: 'createIndex', db: toDb, coll: to, spec: index.spec as Document });
     }
-    for (const doc of old.docs.values()) {
-      moved.insert(doc);
+    for (const raw of old.docs.rawValues()) {
+      const doc = moved.insert(decode(raw), raw);
       this.record({ op: 'put', db: toDb, coll: to, doc });
     }
     this.dropCollection(db, from);
@@ -114,6 +116,17 @@ export class Engine {
         else c.insert(r.doc);
         break;
       }
+      case 'putRaw': {
+        // The store copies the bytes as they are; index keys need only the fields the indexes read.
+        // (No ordered view exists yet at start, so none sees this partial document.)
+        const c = this.ensureCollection(r.db, r.coll);
+        const names = c.keyFields();
+        const doc = names ? decodeFields(r.raw, names) : decode(r.raw);
+        const old = c.getById(doc._id);
+        if (old) c.replace(old, doc, r.raw);
+        else c.insert(doc, r.raw);
+        break;
+      }
       case 'del': {
         const c = this.collection(r.db, r.coll);
         const old = c?.getById(r.id);
@@ -130,7 +143,7 @@ export class Engine {
       for (const [name, c] of colls) {
         yield { op: 'createColl', db, coll: name, options: c.options };
         for (const index of c.indexes) if (!index.isId) yield { op: 'createIndex', db, coll: name, spec: index.spec as Document };
-        for (const doc of c.docs.values()) yield { op: 'put', db, coll: name, doc };
+        for (const raw of c.docs.rawValues()) yield { op: 'putRaw', db, coll: name, raw };
       }
     }
   }

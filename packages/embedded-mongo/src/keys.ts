@@ -40,7 +40,8 @@ export function canon(value: unknown, ci: Fold | boolean): string {
     case 'bigint': return `d:${value}`;
   }
   if (value instanceof Date) return `t:${value.getTime()}`;
-  if (value instanceof ObjectId) return `o:${value.toHexString()}`;
+  // Its 12 bytes as 12 one-byte characters: half the string of its hex form, the same order.
+  if (value instanceof ObjectId) return `o:${Buffer.from(value.id).toString('latin1')}`;
   if (value instanceof Long) return `d:${value.toString()}`;
   if (value instanceof Int32 || value instanceof Double) return `d:${value.valueOf()}`;
   if (value instanceof Decimal128) return `d:${Number(value.toString())}`;

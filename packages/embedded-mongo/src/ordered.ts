@@ -4,16 +4,18 @@
  * instead of scanning and sorting the whole collection.
  *
  * Writes only append to a small unsorted `pending` list (O(1)); the next query that uses the view
- * sorts that list and merges it in (O(n), a plain array merge). Documents are never mutated in place
- * (updates store a new object), so an entry whose document is no longer the stored version is stale
- * and is skipped, then dropped at the next merge: deletes and updates need no work at write time.
+ * sorts that list and merges it in (O(n), a plain array merge). Each stored version of a document has
+ * its own position in the store (doc-store.ts), so an entry whose position is no longer the stored
+ * one is stale and is skipped, then dropped at the next merge: deletes and updates need no work at
+ * write time. Entries hold the key and that position, never a decoded document; a walk decodes only
+ * what it yields.
  */
 import type { Document } from 'bson';
 import { bsonCompare, type StringCompare } from './compare';
 import { getField } from './fields';
 import { isPlainObject } from './keys';
 
-interface Entry { key: unknown; id: string; doc: Document }
+interface Entry { key: unknown; id: string; version: number }
 
 /** The value at a dotted path, or `multikey` when an array lies on the way (sort semantics differ). */
 function readKey(doc: Document, path: string): { key: unknown; multikey: boolean } {
@@ -35,12 +37,18 @@ export class OrderedView {
   /** Set when some document holds an array on the path: the view then declines to answer. */
   multikey = false;
 
-  constructor(readonly path: string, private readonly strings: StringCompare, private readonly current: (id: string) => Document | undefined) {}
+  constructor(
+    readonly path: string,
+    private readonly strings: StringCompare,
+    private readonly current: (id: string) => number | undefined,
+    private readonly read: (version: number) => Document,
+  ) {}
 
-  add(id: string, doc: Document): void {
+  /** A document stored as `version` (its position in the store). */
+  add(id: string, doc: Document, version: number): void {
     const { key, multikey } = readKey(doc, this.path);
     if (multikey) this.multikey = true;
-    this.pending.push({ key, id, doc });
+    this.pending.push({ key, id, version });
   }
 
   /** Called when a stored version goes away (update or delete), to know when a rebuild pays off. */
@@ -52,7 +60,7 @@ export class OrderedView {
 
   private settle(): void {
     if (this.pending.length === 0 && this.stale < this.entries.length / 2) return;
-    const live = (e: Entry) => this.current(e.id) === e.doc;
+    const live = (e: Entry) => this.current(e.id) === e.version;
     const fresh = this.pending.filter(live).sort(this.cmp);
     const old = this.stale ? this.entries.filter(live) : this.entries;
     const merged: Entry[] = new Array(old.length + fresh.length);
@@ -90,9 +98,9 @@ export class OrderedView {
     const end = bounds.upper ? this.search(bounds.upper.value, bounds.upper.inclusive) : this.entries.length;
     const entries = this.entries;
     if (direction >= 0) {
-      for (let i = start; i < end; i++) if (this.current(entries[i].id) === entries[i].doc) yield entries[i];
+      for (let i = start; i < end; i++) if (this.current(entries[i].id) === entries[i].version) yield { key: entries[i].key, doc: this.read(entries[i].version) };
     } else {
-      for (let i = end - 1; i >= start; i--) if (this.current(entries[i].id) === entries[i].doc) yield entries[i];
+      for (let i = end - 1; i >= start; i--) if (this.current(entries[i].id) === entries[i].version) yield { key: entries[i].key, doc: this.read(entries[i].version) };
     }
   }
 }

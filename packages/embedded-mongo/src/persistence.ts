@@ -23,6 +23,8 @@ import { decode } from './wire';
 
 export type JournalRecord =
   | { op: 'put'; db: string; coll: string; doc: Document }
+  /** A put whose document is already BSON (from the store): framed without decoding or re-encoding it. */
+  | { op: 'putRaw'; db: string; coll: string; raw: Uint8Array }
   | { op: 'del'; db: string; coll: string; id: unknown }
   | { op: 'createColl'; db: string; coll: string; options: Document }
   | { op: 'dropColl'; db: string; coll: string }
@@ -40,8 +42,50 @@ function crc32(buf: Uint8Array): number {
   return (zlib as unknown as { crc32(b: Uint8Array): number }).crc32(buf) >>> 0;
 }
 
+/**
+ * A put record's BSON around a document that is BSON already: {op: 'put', db, coll} with the bytes
+ * appended as its `doc` field, as serialize() would have written them.
+ */
+function putBody(db: string, coll: string, raw: Uint8Array): Buffer {
+  const head = serialize({ op: 'put', db, coll });
+  const size = head.length - 1 + 1 + 4 + raw.length + 1;
+  const body = Buffer.allocUnsafe(size);
+  body.set(head.subarray(0, head.length - 1), 0);
+  let at = head.length - 1;
+  body[at++] = 0x03; // embedded document
+  at += body.write('doc\0', at, 'latin1');
+  body.set(raw, at);
+  body[size - 1] = 0;
+  body.writeInt32LE(size, 0);
+  return body;
+}
+
+/**
+ * A put record read without decoding its document: {op: 'put', db, coll} stepped over as strings and
+ * the bytes of its `doc` (a slice of `body`); undefined for any other record.
+ */
+function putOf(body: Buffer): { op: 'putRaw'; db: string; coll: string; raw: Uint8Array } | undefined {
+  const strings: Record<string, string> = {};
+  let at = 4;
+  while (at < body.length - 1) {
+    const type = body[at++];
+    const nameEnd = body.indexOf(0, at);
+    if (nameEnd < 0) return undefined;
+    const name = body.toString('latin1', at, nameEnd);
+    at = nameEnd + 1;
+    if (type === 0x02) {
+      const len = body.readInt32LE(at);
+      strings[name] = body.toString('utf8', at + 4, at + 4 + len - 1);
+      at += 4 + len;
+    } else if (type === 0x03 && name === 'doc' && strings.op === 'put' && strings.db !== undefined && strings.coll !== undefined) {
+      return { op: 'putRaw', db: strings.db, coll: strings.coll, raw: body.subarray(at, at + body.readInt32LE(at)) };
+    } else return undefined;
+  }
+  return undefined;
+}
+
 function frame(record: Document): Buffer {
-  const body = serialize(record);
+  const body = record.op === 'putRaw' ? putBody(record.db, record.coll, record.raw) : serialize(record);
   const head = Buffer.alloc(8);
   head.writeUInt32LE(body.length, 0);
   head.writeUInt32LE(crc32(body), 4);
@@ -72,7 +116,8 @@ function readFramed(file: string, onRecord: (rec: Document) => void): { goodByte
         if (crc32(body) !== buf.readUInt32LE(offset + 4)) return { goodBytes: base + offset, size };
         let rec: Document;
         try {
-          rec = decode(body);
+          // A put hands on its document's bytes undecoded: the engine stores them as they are.
+          rec = putOf(body) ?? decode(body);
         } catch {
           return { goodBytes: base + offset, size };
         }
@@ -120,7 +165,8 @@ export class Persistence {
 
   /**
    * Takes the lock and hands every record to replay to `onRecord`, one at a time: the snapshot's, then
-   * its journal's. Returns how many bytes of a torn journal tail were cut.
+   * its journal's. Puts come as `putRaw`, their document as BSON bytes that are valid only during the
+   * call (the read buffer is reused). Returns how many bytes of a torn journal tail were cut.
    */
   open(onRecord: (rec: Document) => void): { truncatedBytes: number } {
     fs.mkdirSync(this.dir, { recursive: true });

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { Database } from './data/connection';
 import { configureSiteCache } from './sites';
+import { configureSecretBox } from './federation';
 import { sessionCookieName, sessionMiddleware } from './http/session';
 import { loadSessionUsers } from './signin/routes';
 import { csrfMiddleware } from './http/csrf';
@@ -37,6 +38,7 @@ export const BODY_LIMITS = { form: '64kb', json: '1mb' } as const;
 export function createApp(config: Config, db: Database, logger: Logger): express.Express {
   setLifecycleSettings({ publicUrl: config.publicUrl, tokens: config.tokens, loginHistoryDays: config.loginHistoryDays, sessionIdleMs: config.session.idleMs, apiTokens: config.apiTokens });
   configureSiteCache({ seconds: config.siteCacheSeconds });
+  configureSecretBox(config.idpSecretKey);
   const deps: AppDeps = {
     config,
     db,

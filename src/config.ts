@@ -90,6 +90,8 @@ const envSchema = z.object({
   LOGIN_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_LOGIN_HISTORY_DAYS),
   /** Internal users must set up two-factor sign-in before the admin area opens. Default: on in production. */
   ADMIN_MFA_REQUIRED: z.enum(['true', 'false', '1', '0']).optional(),
+  /** 32 bytes, base64 or hex: encrypts external identity providers' client secrets; unset: derived from the session secret. */
+  IDP_SECRET_KEY: z.string().regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 bytes as 64 hex digits or base64').optional(),
 });
 
 export type Config = Readonly<{
@@ -115,6 +117,8 @@ export type Config = Readonly<{
   loginHistoryDays: number;
   siteCacheSeconds: number;
   adminMfaRequired: boolean;
+  /** Encrypts external identity providers' client secrets (AES-256-GCM). */
+  idpSecretKey: Buffer;
 }>;
 
 export interface MailSettings {
@@ -146,6 +150,15 @@ function persistedSecret(dataDir: string): string {
   return secret;
 }
 
+/**
+ * The key of external providers' client secrets: IDP_SECRET_KEY, or one derived from the session secret
+ * (HKDF), so a development portal needs nothing set; changing either makes stored secrets unreadable.
+ */
+function idpSecretKey(value: string | undefined, sessionSecret: string): Buffer {
+  if (value) return /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  return Buffer.from(crypto.hkdfSync('sha256', sessionSecret, 'identity-portal', 'idp-client-secrets', 32));
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -160,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.length) throw new ConfigError(problems);
   const dataDir = path.resolve(e.DATA_DIR);
+  const sessionSecret = e.SESSION_SECRET ?? persistedSecret(dataDir);
   return Object.freeze({
     env: e.NODE_ENV,
     isProduction,
@@ -167,7 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     mongoUri: e.MONGODB_URI,
     dataDir,
-    sessionSecret: e.SESSION_SECRET ?? persistedSecret(dataDir),
+    sessionSecret,
     admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
@@ -196,5 +210,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginHistoryDays: e.LOGIN_HISTORY_DAYS,
     siteCacheSeconds: e.SITE_CACHE_SECONDS,
     adminMfaRequired: e.ADMIN_MFA_REQUIRED === undefined ? isProduction : e.ADMIN_MFA_REQUIRED === 'true' || e.ADMIN_MFA_REQUIRED === '1',
+    idpSecretKey: idpSecretKey(e.IDP_SECRET_KEY, sessionSecret),
   });
 }

@@ -2,6 +2,6 @@
 export { inviteNewUser, resendInvitation, sendResetLinkAsAdmin } from './invitations';
 export { adminUserSessions, endAllSessionsAsAdmin } from './sessions';
 export { revokeOutstandingLinks } from './tokens';
-export { resendVerificationAsAdmin, sendVerificationLink } from './verification';
+export { assertMaySignIn, resendVerificationAsAdmin, sendVerificationLink } from './verification';
 export { inviteUsersInBulk } from './invitations';
 export { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from './security-notices';

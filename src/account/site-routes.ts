@@ -20,6 +20,7 @@ import { sitePaths } from './site-paths';
 import type { SiteRecord } from '../data/models';
 import { isSiteMember, mayOpenPage } from '../sites';
 import { siteLifecycleRoutes } from './lifecycle-routes';
+import { federationSiteRoutes } from '../federation/routes';
 import { csrfProtected } from '../http/csrf';
 import { localiseForSite } from '../http/localise';
 import { brandingRoutes, brandLocals } from '../sites/routes';
@@ -76,6 +77,7 @@ export function siteRouter(deps: AppDeps): Router {
 
   brandingRoutes(site);
   siteLifecycleRoutes(site, deps, requireSignIn);
+  federationSiteRoutes(site, deps, requireSignIn);
 
   site.get('/', (_req, res) => res.render('site/home', { title: res.locals.site!.name }));
 

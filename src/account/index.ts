@@ -1,7 +1,7 @@
 /** The surface of account/: what other features and the app may import from it. */
 export { inviteNewUser, resendInvitation, sendResetLinkAsAdmin } from './invitations';
 export { adminUserSessions, endAllSessionsAsAdmin } from './sessions';
-export { revokeOutstandingLinks } from './tokens';
+export { consumeToken, issueToken, peekToken, revokeOutstandingLinks } from './tokens';
 export { assertMaySignIn, resendVerificationAsAdmin, sendVerificationLink } from './verification';
 export { inviteUsersInBulk } from './invitations';
 export { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from './security-notices';

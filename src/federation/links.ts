@@ -14,6 +14,9 @@ import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError } fro
 import { isObjectIdString, toObjectId } from '../shared/ids';
 import { duplicateKeyField } from '../data/errors';
 import type { ProviderClaims } from './flow';
+import { consumeToken, issueToken, peekToken } from '../account';
+import { queueMail } from '../mail';
+import { lifecycleSettings } from '../shared/lifecycle-settings';
 
 /** A link waiting for the address's owner to prove it is them (kept in the session, minutes at most). */
 export interface PendingLink {
@@ -74,6 +77,37 @@ export async function confirmPendingLink(site: SiteRecord, pending: PendingLink,
   if (!provider) throw new NotFoundError('This site offers no such sign-in.');
   await addLink(user, { ...pending }, origin);
   return user;
+}
+
+/**
+ * The other way to prove it is them: a link mailed to the address. It completes the pending link only in
+ * the browser session that holds it (the mail proves the address, the session the provider account).
+ */
+export async function mailLinkConfirmation(site: SiteRecord, pending: PendingLink, now: Date = new Date()): Promise<void> {
+  const { user } = await pendingLinkUser(site, pending, now.getTime());
+  const ttl = Math.max(60_000, PENDING_LINK_MS - (now.getTime() - pending.at));
+  const { token } = await issueToken('identity-link', user._id, ttl, { now, email: user.email });
+  await queueMail({
+    to: user.email, template: 'identity-link', user: user._id, language: user.languageLocaleKey, siteSlug: site.slug,
+    locals: { name: (user.firstName || user.lastName).trim(), provider: pending.providerName, siteName: site.name, url: `${lifecycleSettings().publicUrl}/s/${site.slug}/sso/link/confirm?token=${token}`, expiresInMs: ttl },
+  }, now);
+}
+
+/** Checks the mailed link without using it (the page behind it shows a button). */
+export async function checkMailedLink(site: SiteRecord, pending: PendingLink | undefined, token: unknown): Promise<PendingLink> {
+  const ready = await pendingLinkUser(site, pending);
+  const holder = await peekToken('identity-link', token);
+  if (String(holder.user._id) !== ready.pending.userId) throw refused();
+  return ready.pending;
+}
+
+/** Uses the mailed link (once) and stores the link. */
+export async function confirmLinkByMail(site: SiteRecord, pending: PendingLink | undefined, token: unknown, origin: SelfOrigin): Promise<UserDoc> {
+  const ready = await pendingLinkUser(site, pending);
+  const holder = await peekToken('identity-link', token);
+  if (String(holder.user._id) !== ready.pending.userId) throw refused();
+  await consumeToken('identity-link', holder);
+  return confirmPendingLink(site, ready.pending, ready.user, origin);
 }
 
 export interface LinkView { id: string; providerName: string; email: string | null; createdAt: Date }

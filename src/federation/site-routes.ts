@@ -13,7 +13,7 @@ import { localeFromAcceptLanguage } from '../shared/locale';
 import { holdForSecondFactor, originOf, safeReturnTo, signIn } from '../signin/routes';
 import { recordLogin, verifyCredentials } from '../signin';
 import { assertMaySignIn } from '../account';
-import { beginFlow, confirmPendingLink, enabledProviders, finishFlow, linksOf, pendingLinkUser, removeOwnLink, resolveFederatedSignIn, type PendingFlow, type PendingLink } from './index';
+import { beginFlow, checkMailedLink, confirmLinkByMail, mailLinkConfirmation, confirmPendingLink, enabledProviders, finishFlow, linksOf, pendingLinkUser, removeOwnLink, resolveFederatedSignIn, type PendingFlow, type PendingLink } from './index';
 
 declare module 'express-session' {
   interface SessionData {
@@ -28,6 +28,8 @@ export const federationPaths = (slug: string) => ({
   start: (providerId: string) => `/s/${slug}/sso/${providerId}/start`,
   callback: `/s/${slug}/sso/callback`,
   link: `/s/${slug}/sso/link`,
+  linkMail: `/s/${slug}/sso/link/mail`,
+  linkConfirm: `/s/${slug}/sso/link/confirm`,
   removeLink: (linkId: string) => `/s/${slug}/account/linked/${linkId}/remove`,
 });
 
@@ -83,7 +85,7 @@ export function federationSiteRoutes(site: Router, deps: AppDeps, requireSignIn:
 
   const linkPage = async (req: Request, res: Response) => {
     const { pending } = await pendingLinkUser(res.locals.site as SiteRecord, req.session.pendingLink);
-    res.render('site/sso-link', { title: res.locals.t('sso.linkTitle'), provider: pending.providerName, email: pending.email, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
+    res.render('site/sso-link', { title: res.locals.t('sso.linkTitle'), provider: pending.providerName, email: pending.email, mailed: false, token: null, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
   };
   site.get('/sso/link', linkPage);
   site.post('/sso/link', formRoute((req) => (r: Response) => linkPage(req, r), async (req, res) => {
@@ -98,6 +100,25 @@ export function federationSiteRoutes(site: Router, deps: AppDeps, requireSignIn:
     await confirmPendingLink(s, pending, proven, originOf(req));
     await completeSignIn(req, res, proven, undefined);
   }));
+
+  site.post('/sso/link/mail', formRoute((req) => (r: Response) => linkPage(req, r), async (req, res) => {
+    const s = res.locals.site as SiteRecord;
+    const { pending } = await pendingLinkUser(s, req.session.pendingLink);
+    await mailLinkConfirmation(s, pending);
+    res.render('site/sso-link', { title: res.locals.t('sso.linkTitle'), provider: pending.providerName, email: pending.email, mailed: true, token: null });
+  }));
+  // The page behind the mailed link: checked, not used, until its button is pressed.
+  site.get('/sso/link/confirm', async (req, res) => {
+    const pending = await checkMailedLink(res.locals.site as SiteRecord, req.session.pendingLink, req.query.token);
+    res.render('site/sso-link', { title: res.locals.t('sso.linkTitle'), provider: pending.providerName, email: pending.email, mailed: false, token: String(req.query.token) });
+  });
+  site.post('/sso/link/confirm', async (req, res) => {
+    const s = res.locals.site as SiteRecord;
+    const f = readStrings(req.body, [], ['token']);
+    const user = await confirmLinkByMail(s, req.session.pendingLink, f.token ?? '', originOf(req));
+    delete req.session.pendingLink;
+    await completeSignIn(req, res, user, undefined);
+  });
 
   // A refusal (the last way to sign in) is the error page with its 409 and what to do instead.
   site.post('/account/linked/:link/remove', requireSignIn, async (req, res) => {

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { startExternalIdp, type ExternalIdp } from '../../helpers/external-idp';
 import { GOOD_PASSWORD, postForm, registerGuest } from '../../helpers/forms';
-import { mailTo } from '../../helpers/mail';
+import { linkIn, mailTo, tokenOf } from '../../helpers/mail';
 import { AuditEventModel, FederatedLinkModel, IdentityProviderModel, LoginEventModel, SiteModel, UserModel } from '../../../src/data/models';
 import { sealSecret } from '../../../src/federation/secret-box';
 import { hashPassword } from '../../../src/signin/passwords';
@@ -113,6 +113,28 @@ describe('Continue with an external provider', () => {
     expect(await FederatedLinkModel.countDocuments({ user: ada!._id, subject: 'ext-ada' })).toBe(1);
     expect((await agent.get('/s/portal/')).text).toContain('Welcome, Ada!');
     expect(await UserModel.countDocuments()).toBe(1);
+  });
+
+  it('or after a link mailed to the address, opened in the same browser (once)', async () => {
+    await registerGuest(t.app, { email: 'ada@example.com' });
+    const agent = request.agent(t.app);
+    await continueWith(agent, { login: 'ext-mail', email: 'ada@example.com' });
+    const sent = await postForm(agent, '/s/portal/sso/link', '/s/portal/sso/link/mail', {});
+    expect(sent.status).toBe(200);
+    expect(sent.text).toContain('id="sso-link-mailed"');
+    const link = await linkIn('ada@example.com', /Link your sign-in with Test ID/);
+    expect(link).toMatch(/^\/s\/portal\/sso\/link\/confirm\?token=/);
+    // Another browser (no pending link in its session) gets nothing from the link.
+    const other = request.agent(t.app);
+    expect((await other.get(link)).status).toBe(401);
+    expect(await FederatedLinkModel.countDocuments()).toBe(0);
+    const page = await agent.get(link);
+    expect(page.status).toBe(200);
+    const confirmed = await postForm(agent, link, '/s/portal/sso/link/confirm', { token: tokenOf(link) });
+    expect(confirmed.status).toBe(303);
+    const ada = await UserModel.findOne({ email: 'ada@example.com' }).lean();
+    expect(await FederatedLinkModel.countDocuments({ user: ada!._id, subject: 'ext-mail' })).toBe(1);
+    expect((await agent.get('/s/portal/')).text).toContain('Welcome, Ada!');
   });
 
   it('refuses an unverified address: no user, no link', async () => {

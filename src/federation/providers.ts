@@ -21,10 +21,9 @@ export interface ProviderInput {
 /** What a page may show of a provider: everything but the secret. */
 export type ProviderView = { _id: string; site: string; name: string; issuer: string; clientId: string; scopes: string; enabled: boolean };
 
-const view = (p: IdentityProviderDoc | (IdentityProviderDoc['$locals'] & Record<string, unknown>)): ProviderView => {
-  const d = p as unknown as { _id: unknown; site: unknown; name: string; issuer: string; clientId: string; scopes: string; enabled: boolean };
-  return { _id: String(d._id), site: String(d.site), name: d.name, issuer: d.issuer, clientId: d.clientId, scopes: d.scopes, enabled: d.enabled };
-};
+const view = (p: IdentityProviderDoc): ProviderView => ({
+  _id: String(p._id), site: String(p.site), name: p.name, issuer: p.issuer, clientId: p.clientId, scopes: p.scopes, enabled: p.enabled ?? true,
+});
 
 /** Loopback issuers may use http (a provider on the same machine, the tests'); others must use https. */
 export function isLoopbackHttp(url: URL): boolean {

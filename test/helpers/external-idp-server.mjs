@@ -6,6 +6,8 @@
  * Argument: JSON { clients: [{ client_id, client_secret, redirect_uris }] }.
  */
 import http from 'node:http';
+import process from 'node:process';
+import { URLSearchParams } from 'node:url';
 import Provider from 'oidc-provider';
 
 const { clients } = JSON.parse(process.argv[2] ?? '{"clients":[]}');

@@ -168,6 +168,17 @@ describe('Continue with an external provider', () => {
     expect(await UserModel.countDocuments()).toBe(1);
   });
 
+  it('refuses a callback carrying the provider\'s refusal (access_denied), and an unknown provider', async () => {
+    const agent = request.agent(t.app);
+    const start = await agent.get(`/s/portal/sso/${providerId}/start`);
+    const state = new URL(start.headers.location).searchParams.get('state')!;
+    const res = await agent.get(`/s/portal/sso/callback?error=access_denied&state=${state}&iss=${encodeURIComponent(idp.issuer)}`);
+    expect(res.status).toBe(401);
+    expect(res.text).toContain('did not complete');
+    for (const id of ['0123456789abcdef01234567', 'not-an-id']) expect((await agent.get(`/s/portal/sso/${id}/start`)).status).toBe(404);
+    expect(await UserModel.countDocuments()).toBe(0);
+  });
+
   it('refuses an ID token whose nonce is not the one sent', async () => {
     const agent = request.agent(t.app);
     const callback = await atProvider(agent, { login: 'ext-4', email: 'four@example.com' }, (url) => url.searchParams.set('nonce', 'attacker-chosen-nonce'));

@@ -1,7 +1,10 @@
 /** Jest runs TypeScript through ts-jest (TypeScript 5: ts-jest needs its compiler API). */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  // The engine package's tests (packages/embedded-mongo/test) run with the portal's.
+  roots: ['<rootDir>/test', '<rootDir>/packages/embedded-mongo/test'],
+  // The engine package from its sources, as tsconfig.json's paths say (its dist/ exists only after a build).
+  moduleNameMapper: { '^@identity-portal/embedded-mongo$': '<rootDir>/packages/embedded-mongo/src/index.ts' },
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],

@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { calculateObjectSize } from 'bson';
 import { MongoClient } from 'mongodb';
 import { makeUser } from './engine';
+import { engineCliPath } from './engine-cli';
 
 const USERS = Number(process.env.BENCH_USERS || 1_000_000);
 const BATCH = 1_000;
@@ -22,7 +23,7 @@ const BATCH = 1_000;
 function startEngine(dataDir: string): Promise<{ child: ChildProcess; uri: string; seconds: number }> {
   const started = process.hrtime.bigint();
   const compiled = __filename.endsWith('.js');
-  const cli = compiled ? path.join(__dirname, '../src/embedded-mongo/cli.js') : path.join(__dirname, '../src/embedded-mongo/cli.ts');
+  const cli = engineCliPath();
   const args = compiled ? ['--max-old-space-size=4096', cli] : ['--max-old-space-size=4096', '--import', 'tsx', cli];
   const child = spawn(process.execPath, args, { env: { ...process.env, DATA_DIR: dataDir, DB_HOST: '127.0.0.1', DB_PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {

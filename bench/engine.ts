@@ -10,10 +10,10 @@
  * Run: npm run bench (all benchmarks) or npx tsx bench/engine.ts.
  */
 import { MongoClient, ObjectId, type Document } from 'mongodb';
-import { startEmbeddedMongo } from '../src/embedded-mongo';
+import { startEmbeddedMongo } from '@identity-portal/embedded-mongo';
 // Internals, only to time a lookup inside the engine without the wire and the driver.
-import { Engine } from '../src/embedded-mongo/engine';
-import { runCommand } from '../src/embedded-mongo/commands';
+import { Engine } from '../packages/embedded-mongo/src/engine';
+import { runCommand } from '../packages/embedded-mongo/src/commands';
 
 const USERS = Number(process.env.BENCH_USERS || 100_000);
 const LOOKUPS = 10_000;

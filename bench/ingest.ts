@@ -26,7 +26,7 @@ import { createLogger } from '../src/logger';
 import { connectDatabase } from '../src/data/connection';
 import { seed } from '../src/data/seed';
 import { createApp } from '../src/app';
-import { startEmbeddedMongo } from '../src/embedded-mongo';
+import { startEmbeddedMongo } from '@identity-portal/embedded-mongo';
 import { createAdministrator } from '../src/users/bootstrap';
 import { loadActor } from '../src/access/actor';
 import { createApiToken } from '../src/api/api-tokens';

@@ -17,6 +17,7 @@ import path from 'node:path';
 import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { LoadJob, LoadResult } from './load-client';
+import { engineCliPath } from './engine-cli';
 
 const CONCURRENCY = 8;
 /** The Node flags `npm start` runs the server with (package.json), read from there so they never drift. */
@@ -33,7 +34,7 @@ const PAGES = Number(process.env.BENCH_PAGES || 3000);
 /** How to run a sibling script: compiled (dist) or from TypeScript through tsx. */
 function nodeArgs(file: string): string[] {
   const ts = path.extname(__filename) === '.ts';
-  const full = path.join(__dirname, `${file}${ts ? '.ts' : '.js'}`);
+  const full = path.isAbsolute(file) ? file : path.join(__dirname, `${file}${ts ? '.ts' : '.js'}`);
   return ts ? ['-r', require.resolve('tsx/cjs'), full] : [full];
 }
 
@@ -129,7 +130,7 @@ async function startPortal(database: 'in-process' | 'own-process') {
     MONGODB_URI: '',
   };
   if (database === 'own-process') {
-    const db = await startChild('../src/embedded-mongo/cli', [], { DB_PORT: String(await freePort()), DATA_DIR: path.join(dataDir, 'dbserver') }, (l) => l.includes('"uri"'));
+    const db = await startChild(engineCliPath(), [], { DB_PORT: String(await freePort()), DATA_DIR: path.join(dataDir, 'dbserver') }, (l) => l.includes('"uri"'));
     children.push(db.child);
     env.MONGODB_URI = `${(JSON.parse(db.line) as { uri: string }).uri.replace(/\/?$/, '/')}portal`;
   } else {

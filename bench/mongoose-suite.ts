@@ -21,7 +21,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
-import { startEmbeddedMongo } from '../src/embedded-mongo';
+import { startEmbeddedMongo } from '@identity-portal/embedded-mongo';
 
 interface Expected { file: string; title: string; reason: string }
 interface FileResult { file: string; passes: number; failures: { title: string; message: string }[]; exitCode: number | null; timedOut: boolean; health: string | null }

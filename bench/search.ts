@@ -20,7 +20,7 @@ import mongoose, { Types } from 'mongoose';
 import { connectDatabase } from '../src/data/connection';
 import { seed } from '../src/data/seed';
 import { LicenseModel, ProfileModel, UserModel } from '../src/data/models';
-import { startEmbeddedMongo } from '../src/embedded-mongo';
+import { startEmbeddedMongo } from '@identity-portal/embedded-mongo';
 import { createAdministrator } from '../src/users/bootstrap';
 import { loadActor, type Actor } from '../src/access/actor';
 import { scopeFor, searchUsers } from '../src/users/user-directory';

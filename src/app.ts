@@ -28,7 +28,7 @@ import { localise } from './http/localise';
 import { apiRouter } from './api';
 import { scimRouter } from './scim';
 import type { AppDeps } from './http/deps';
-import { setLifecycleSettings } from './shared/lifecycle-settings';
+import { lifecycleOf, setLifecycleSettings } from './shared/lifecycle-settings';
 import { MSG } from './shared/messages';
 
 export const ROOT_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
@@ -36,7 +36,7 @@ export const ROOT_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}d
 export const BODY_LIMITS = { form: '64kb', json: '1mb' } as const;
 
 export function createApp(config: Config, db: Database, logger: Logger): express.Express {
-  setLifecycleSettings({ publicUrl: config.publicUrl, tokens: config.tokens, loginHistoryDays: config.loginHistoryDays, sessionIdleMs: config.session.idleMs, apiTokens: config.apiTokens });
+  setLifecycleSettings(lifecycleOf(config));
   configureSiteCache({ seconds: config.siteCacheSeconds });
   configureSecretBox(config.idpSecretKey);
   const deps: AppDeps = {

@@ -36,6 +36,8 @@ const envSchema = z.object({
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
   /** Days a site session lasts when "Keep me signed in" was ticked (its idle and absolute limit, and the cookie's). */
   KEEP_SIGNED_IN_DAYS: z.coerce.number().int().min(1).max(400).default(30),
+  /** Days a device remembered at the second-factor step skips the code (its cookie and its record). */
+  REMEMBER_DEVICE_DAYS: z.coerce.number().int().min(1).max(400).default(30),
   /** Consecutive failed logins per username+IP before that pair is locked out for LOGIN_LOCK_MINUTES. */
   LOGIN_MAX_FAILS_PER_USER_IP: z.coerce.number().int().min(1).default(5),
   /** Failed logins per IP per day before the IP is locked out for a day. */
@@ -105,7 +107,7 @@ export type Config = Readonly<{
   admin: { username: string; password: string } | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   trustProxy: number;
-  session: { idleMs: number; absoluteMs: number; keepSignedInMs: number };
+  session: { idleMs: number; absoluteMs: number; keepSignedInMs: number; rememberDeviceMs: number };
   throttle: { maxFailsPerUserIp: number; maxFailsPerIp: number; lockSeconds: number };
   registrationThrottle: { maxFailsPerIp: number; windowSeconds: number };
   publicUrl: string;
@@ -172,8 +174,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('ADMIN_USERNAME and ADMIN_PASSWORD: set both or neither');
   }
   if (problems.length) throw new ConfigError(problems);
+  return configFrom(e, e.SESSION_SECRET ?? persistedSecret(path.resolve(e.DATA_DIR)));
+}
+
+type Env = z.infer<typeof envSchema>;
+
+/** The configuration from parsed, checked variables: the arithmetic of every setting, written once. */
+function configFrom(e: Env, sessionSecret: string): Config {
+  const isProduction = e.NODE_ENV === 'production';
   const dataDir = path.resolve(e.DATA_DIR);
-  const sessionSecret = e.SESSION_SECRET ?? persistedSecret(dataDir);
   return Object.freeze({
     env: e.NODE_ENV,
     isProduction,
@@ -185,7 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
-    session: { idleMs: e.SESSION_IDLE_MINUTES * 60_000, absoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000, keepSignedInMs: e.KEEP_SIGNED_IN_DAYS * 86_400_000 },
+    session: { idleMs: e.SESSION_IDLE_MINUTES * 60_000, absoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000, keepSignedInMs: e.KEEP_SIGNED_IN_DAYS * 86_400_000, rememberDeviceMs: e.REMEMBER_DEVICE_DAYS * 86_400_000 },
     throttle: {
       maxFailsPerUserIp: e.LOGIN_MAX_FAILS_PER_USER_IP,
       maxFailsPerIp: e.LOGIN_MAX_FAILS_PER_IP,
@@ -213,3 +222,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idpSecretKey: idpSecretKey(e.IDP_SECRET_KEY, sessionSecret),
   });
 }
+
+/**
+ * Every setting at its default, without touching the disk (no session secret): what a module reads before
+ * createApp passes it the real configuration (tests that call a rule directly). Defaults live only here.
+ */
+export const DEFAULTS: Config = configFrom(envSchema.parse({}), '');

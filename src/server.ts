@@ -1,4 +1,5 @@
 /** Process entry: configuration, database, seed, first administrator, HTTP listen, graceful shutdown. */
+import { lifecycleOf } from './shared/lifecycle-settings';
 import './threadpool'; // first: before anything starts the thread pool
 import type { Server } from 'node:http';
 import { loadConfig, ConfigError, type Config } from './config';
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
 
   warmPasswordPolicy();
   const app = createApp(config, db, logger);
-  const background = startBackgroundWork({ logger, databaseUri: db.uri, ingest: config.ingest, mail: { settings: config.mail, isProduction: config.isProduction }, lifecycle: { publicUrl: config.publicUrl, tokens: config.tokens } });
+  const background = startBackgroundWork({ logger, databaseUri: db.uri, ingest: config.ingest, mail: { settings: config.mail, isProduction: config.isProduction }, lifecycle: lifecycleOf(config) });
   const server: Server = app.listen(config.port, config.host, () => {
     // The addresses to open, so a first start needs no reading to find the site and the admin area.
     logger.info({ port: config.port, host: config.host, database: db.kind, site: `${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/`, admin: `${config.publicUrl}/admin` }, `Identity portal listening: open ${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/ (admin area: ${config.publicUrl}/admin)`);

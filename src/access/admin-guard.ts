@@ -3,7 +3,7 @@
  * the embedded engine have none). The invariant spans users, profiles and permission sets, so no single
  * conditional update can hold it; instead every change that could take an administrator away is
  * committed against a guard document's generation (optimistic concurrency, like src/data/seats.ts):
- * 1. read the generation g;  2. count with the change as a hypothesis (src/domain/lockout.ts);
+ * 1. read the generation g;  2. count with the change as a hypothesis (src/access/lockout.ts);
  * 3. write;  4. advance the generation from g to g+1 in one conditional update.
  * If step 4 fails, another guarded change was committed after our count and may not have been seen by
  * it: count again with both written (after reading the new generation) and either commit from that

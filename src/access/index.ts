@@ -2,7 +2,7 @@
  * The one access module: who may do what to which user, profile or permission set. The admin pages, the
  * API, SCIM and bulk ingest reach users and grants through the domain services, which ask here first.
  * Rules (README, Security):
- * - the kind of user decides the permissions needed (src/domain/permissions.ts: Manage Internal, Customer
+ * - the kind of user decides the permissions needed (src/access/permissions.ts: Manage Internal, Customer
  *   or External Users; delegated admins within their accounts);
  * - nobody acts on a user whose effective permissions (profile + permission sets) are not a subset of
  *   their own: edit, reset, invite, send links, reset two-factor, (de)activate, end sessions, change

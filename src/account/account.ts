@@ -11,6 +11,7 @@ import { hashPassword, passwordProblem, recheckPassword, type PasswordRecheckThr
 import { conflictFor, validateAndSave } from '../users';
 import { revokeOutstandingLinks } from './tokens';
 import { MSG } from '../shared/messages';
+import { forgetAllDevices } from '../signin';
 import { sendSecurityNotice, whereOf } from './security-notices';
 import { assertLocaleSettings } from '../i18n';
 
@@ -58,6 +59,8 @@ export async function changeOwnPassword(userId: UserDoc['_id'], current: string,
   );
   // Links asked for with the old password (an email change to someone else's address) die with it.
   await revokeOutstandingLinks(user._id);
+  // A browser remembered with the old password skips no code with the new one.
+  await forgetAllDevices(user, selfContext(user, origin), 'password_changed');
   await recordAudit(selfContext(user, origin), {
     action: 'user.password_changed', target: { type: 'User', id: user._id, label: user.username },
   });

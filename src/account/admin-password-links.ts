@@ -6,6 +6,7 @@ import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type Pass
 import { ADMIN } from '../admin/routes';
 import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/routes';
 import { csrfProtected } from '../http/csrf';
+import { deviceSettings } from '../signin';
 import { finishSubmit, regenerateSubmit } from '../signin/routes';
 
 /** The admin area's two-factor pages: the second sign-in step and the admin's own settings. */
@@ -19,6 +20,7 @@ function adminTwoFactorPages(deps: AppDeps): TwoFactorPages {
     throttle: deps.loginThrottle,
     recheck: deps.recheckThrottle,
     codeThrottle: deps.secondFactorThrottle,
+    devices: deviceSettings(deps.config),
   };
 }
 

@@ -71,7 +71,7 @@ export async function confirmEmailChange(token: unknown, owner: Pick<UserDoc, '_
   if (!email) throw new InvalidLinkError('invalid', 'This link is not valid.');
   // The username follows where it was the old address ("your email is your username"), unless the site
   // turned that off or another account has that username: then only the email changes (sign-in by
-  // email keeps working, src/domain/email-owner.ts).
+  // email keeps working, src/users/email-owner.ts).
   const site = user.site ? await SiteModel.findById(user.site).select('usernameFollowsEmail').lean() : null;
   const wanted = (site ? site.usernameFollowsEmail !== false : true) && user.username === user.email;
   const follows = wanted && !(await UserModel.exists({ username: email, _id: trusted({ $ne: user._id }) }));

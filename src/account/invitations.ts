@@ -2,7 +2,7 @@
  * Invitations: a user created without a password (admin pages, REST, bulk ingest, SCIM) gets a mail
  * with a set-password link (INVITE_TOKEN_HOURS), unless the request asked for none. Admins may send it
  * again, and their "Reset password" sends a reset link (the user chooses the password; no admin ever
- * sees one). Accepting an invitation is src/domain/recovery.ts's setPasswordWithLink('invite').
+ * sees one). Accepting an invitation is src/account/recovery.ts's setPasswordWithLink('invite').
  */
 import crypto from 'node:crypto';
 import { trusted, type Types } from 'mongoose';

@@ -4,7 +4,7 @@ import type { AppDeps } from '../http/deps';
 import { createRequestThrottle } from '../signin';
 import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from './password-link-pages';
 import { checkVerificationLink, confirmEmailWithLink, resendVerificationByAddress, sendVerificationLink } from './verification';
-import { ValidationError } from '../shared/errors';
+import { NotFoundError, ValidationError } from '../shared/errors';
 import { formRoute } from '../http/error-writer';
 import { runDetached } from '../shared/detached';
 import { readStrings } from '../http/forms';
@@ -17,6 +17,8 @@ import { finishSubmit, regenerateSubmit } from '../signin/routes';
 import { describeWhen } from './time-format';
 import { mfaStatus } from '../signin';
 import { FEW_RECOVERY_CODES } from './security-notices';
+import { deviceSettings, forgetDevice, rememberedDevicesOf } from '../signin';
+import { parseIdField } from '../shared/ids';
 
 export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: RequestHandler): void {
   const pages: PasswordLinkPages = {
@@ -37,6 +39,7 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     throttle: deps.loginThrottle,
     recheck: deps.recheckThrottle,
     codeThrottle: deps.secondFactorThrottle,
+    devices: deviceSettings(deps.config),
   };
   // A site that requires two-factor sends its signed-in users without it to set it up first.
   site.use(requireEnrolment('site', (_req, res) => Boolean(res.locals.site?.requireMfa), twoFactor, (path) => path.endsWith('/logout')));
@@ -53,6 +56,7 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     if (req.siteUser && req.path.startsWith('/account')) {
       res.locals.sessions = await sessionsOf(req.siteUser, { currentId: req.sessionID, language: res.locals.lang });
       res.locals.history = await historyOf(req.siteUser._id, 20, res.locals.lang);
+      res.locals.devices = await rememberedDevicesOf(req.siteUser._id);
       // Relative times in the page's language, with the exact time in the person's own time zone for the title.
       const zone = req.siteUser.timeZoneSidKey, now = new Date();
       res.locals.when = (at: Date) => describeWhen(at, zone, now, res.locals.lang);
@@ -66,6 +70,11 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     if (f.area !== 'site' && f.area !== 'admin') throw new ValidationError(MSG.fieldsNeedAttention, { area: 'Use site or admin.' });
     await endOwnSession(req.siteUser!, f.id, f.area, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=session`);
+  });
+  site.post('/account/devices/remove', requireSignIn, async (req, res) => {
+    const { id } = readStrings(req.body, ['id'], [], 100);
+    if (!(await forgetDevice(req.siteUser!, parseIdField(id, 'id'), originOf(req)))) throw new NotFoundError('That device is no longer remembered.');
+    res.redirect(303, `${res.locals.paths.account}?saved=device`);
   });
   site.post('/account/sessions/end-others', requireSignIn, async (req, res) => {
     await endOtherSessions(req.siteUser!, req.sessionID, originOf(req));

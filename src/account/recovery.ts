@@ -23,13 +23,14 @@ import { homeAreaOf, linkUrl, type LinkArea } from './links';
 import { consumeToken, issueToken, peekToken, releaseToken, revokeOutstandingLinks, type TokenHolder } from './tokens';
 import type { Area } from '../shared/area';
 import { MSG } from '../shared/messages';
+import { forgetAllDevices } from '../signin';
 import { siteSlugOf } from './links';
 
 const displayName = (u: Pick<UserDoc, 'firstName' | 'lastName'>) => (u.firstName || u.lastName || 'there').trim();
 
 /**
  * Mails one reset link to the account the address names (its username, else its email: one address,
- * one account, src/domain/email-owner.ts), if it is active (and staff, from the admin area). Returns
+ * one account, src/users/email-owner.ts), if it is active (and staff, from the admin area). Returns
  * how many were sent (0 or 1).
  */
 export async function sendPasswordResetLinks(address: string, where: LinkArea, now: Date = new Date()): Promise<number> {
@@ -104,6 +105,7 @@ export async function setPasswordWithLink(
   }
   // Every other outstanding link (a pending email change above all) ends with the old password.
   await revokeOutstandingLinks(user._id, now);
+  await forgetAllDevices(user, selfContext(user, opts.ip), purpose === 'reset' ? 'password_reset' : 'invitation_accepted');
   await recordAudit(selfContext(user, opts.ip), {
     action: purpose === 'reset' ? 'user.password_reset_by_link' : 'user.invitation_accepted',
     target: { type: 'User', id: user._id, label: user.username },

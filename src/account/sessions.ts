@@ -2,7 +2,7 @@
  * A user's sessions and sign-in history: the user sees and ends their own (account page), admins see a
  * user's and end them all (user page, DELETE /api/v1/users/{id}/sessions). Ending every session moves
  * the session epoch too, so a session the store has not been asked about yet is refused at its next
- * request (src/auth/areas.ts).
+ * request (src/signin/areas.ts).
  */
 import { LoginEventModel, UserModel, type UserDoc } from '../data/models';
 import { endAllUserSessions, endUserSession, findUserSessions } from './stored-sessions';
@@ -16,6 +16,7 @@ import { revokeOutstandingLinks } from './tokens';
 import type { Area } from '../shared/area';
 import { userAgentParts } from '../shared/user-agent';
 import { placeOf } from './place';
+import { forgetAllDevices } from '../signin';
 import type { Language } from '../i18n';
 
 export interface SessionView {
@@ -38,7 +39,7 @@ export interface SessionView {
 
 /** `language` words the place (place.ts) for the page that shows it; admin pages stay English. */
 export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, opts: { currentId?: string; idleMs?: number; language?: Language } = {}): Promise<SessionView[]> {
-  const idleMs = opts.idleMs ?? lifecycleSettings().sessionIdleMs ?? 30 * 60_000;
+  const idleMs = opts.idleMs ?? lifecycleSettings().sessionIdleMs;
   const found = await findUserSessions(String(user._id), user.sessionEpoch ?? 0);
   return found.map((s) => ({
     id: s.id,
@@ -74,6 +75,8 @@ export async function endOtherSessions(user: UserDoc, currentId: string, origin?
   const ended = await endAllUserSessions(String(user._id), currentId);
   // Whoever held another session may have asked for links (an email change): they end too.
   await revokeOutstandingLinks(user._id);
+  // Ending the other sessions is what a person does after losing a device: it stops skipping the code too.
+  await forgetAllDevices(user, selfContext(user, origin), 'other_sessions_ended');
   await recordAudit(selfContext(user, origin), { action: 'user.other_sessions_ended', target: { type: 'User', id: user._id, label: user.username }, after: { ended } });
   return ended;
 }
@@ -89,6 +92,7 @@ export async function endAllSessionsAsAdmin(userId: string, ctx: RequestContext 
   await UserModel.updateOne({ _id: user._id }, { $inc: { sessionEpoch: 1 } });
   const ended = await endAllUserSessions(String(user._id));
   await revokeOutstandingLinks(user._id);
+  await forgetAllDevices(user, ctx, 'sessions_ended_by_admin');
   await recordAudit(ctx, { action: 'user.sessions_ended', target: { type: 'User', id: user._id, label: user.username }, after: { ended } });
   return ended;
 }

@@ -17,5 +17,6 @@ export const sitePaths = (slug: string) => ({
   confirmEmail: `/s/${slug}/confirm-email`,
   accountSessionEnd: `/s/${slug}/account/sessions/end`,
   accountSessionsEndOthers: `/s/${slug}/account/sessions/end-others`,
+  accountDeviceRemove: `/s/${slug}/account/devices/remove`,
 });
 export type SitePaths = ReturnType<typeof sitePaths>;

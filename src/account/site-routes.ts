@@ -14,6 +14,7 @@ import { NotFoundError } from '../shared/errors';
 import { normaliseUsername } from '../users';
 import { formRoute } from '../http/error-writer';
 import { assertMaySignIn } from './verification';
+import { deviceSettings } from '../signin';
 import { authenticateLogin, originOf, safeReturnTo, signIn, signOut, holdForSecondFactor } from '../signin/routes';
 import { keepTyped, readStrings, typedPasswords } from '../http/forms';
 import { sitePaths } from './site-paths';
@@ -127,6 +128,7 @@ export function siteRouter(deps: AppDeps): Router {
     const unverified = r.locals.errorCode === 'email_unverified' ? keepTyped(req.body, ['username']).username : undefined;
     r.render('site/login', { title: 'Log in', values: keepTyped(req.body, ['username']), returnTo: safeReturnTo((req.body as Record<string, unknown>)?.returnTo, ''), error: r.locals.error, fieldErrors: r.locals.fieldErrors, unverified });
   };
+  const devices = deviceSettings(deps.config);
   site.post('/login', formRoute(loginForm, async (req, res, next) => {
     const returnTo = safeReturnTo((req.body as Record<string, unknown>)?.returnTo, '');
     // "Keep me signed in": the session gets its own, longer limit (KEEP_SIGNED_IN_DAYS).
@@ -134,7 +136,7 @@ export function siteRouter(deps: AppDeps): Router {
     let held = false;
     await authenticateLogin('site', deps.loginThrottle, req, res, next, async (user) => {
       assertMaySignIn(user, res.locals.site!);
-      held = await holdForSecondFactor(req, 'site', user, returnTo, keepMs);
+      held = await holdForSecondFactor(req, 'site', user, returnTo, keepMs, devices);
       return held ? 'held' : 'sign-in';
     }, { keepMs });
     res.redirect(303, held ? res.locals.paths.loginCode : returnTo || res.locals.paths.home);

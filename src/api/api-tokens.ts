@@ -38,7 +38,7 @@ export interface TokenChoices {
 
 export async function createApiToken(name: unknown, ctx: RequestContext & { actor: Actor }, choices: TokenChoices = {}): Promise<{ token: string; record: ApiTokenDoc }> {
   assertPermission(ctx.actor, 'manageApiTokens');
-  const limits = choices.limits ?? lifecycleSettings().apiTokens ?? { defaultDays: 90, maxDays: 365 };
+  const limits = choices.limits ?? lifecycleSettings().apiTokens;
   const fields: Record<string, string> = {};
   if (typeof name !== 'string' || !name.trim()) fields.name = 'Name the token, e.g. "CRM sync".';
   else if (name.length > 80) fields.name = MSG.atMostCharacters(80);

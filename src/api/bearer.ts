@@ -1,6 +1,6 @@
 /**
  * Bearer tokens for the API and SCIM: `Authorization: Bearer ipt_...`. A valid token acts as the admin
- * who created it, with that admin's permissions as they are now (src/domain/api-tokens.ts).
+ * who created it, with that admin's permissions as they are now (src/api/api-tokens.ts).
  * Anything else is a 401 with WWW-Authenticate (RFC 6750), before any route runs.
  */
 import type { NextFunction, Request, Response } from 'express';

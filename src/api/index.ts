@@ -1,6 +1,6 @@
 /**
  * The REST API under /api (v1). Order: bearer token first (401 before anything else), then the routes,
- * then the app's one error writer (src/web/error-writer.ts) answers errors in JSON. The routes are registered on
+ * then the app's one error writer (src/http/error-writer.ts) answers errors in JSON. The routes are registered on
  * this one router with their full paths (src/api/v1/paths.ts), so the OpenAPI test can list them.
  */
 import { Router } from 'express';

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import mongoose from 'mongoose';
 import type { Logger } from 'pino';
-import { startEmbeddedMongoThread, type EmbeddedMongoThread } from '../embedded-mongo';
+import { startEmbeddedMongoThread, type EmbeddedMongoThread } from '@identity-portal/embedded-mongo';
 
 // Queries never take operators from request data: a filter value that is an object is cast, not obeyed.
 mongoose.set('sanitizeFilter', true);

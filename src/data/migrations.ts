@@ -69,7 +69,7 @@ const MIGRATIONS: Migration[] = [
     run: addSearchTerms,
   },
   {
-    // One address, one account (src/domain/email-owner.ts): every user gets the key of their address,
+    // One address, one account (src/users/email-owner.ts): every user gets the key of their address,
     // except the later holders of an address several users already shared. Those are reported, not
     // refused: an operator merges or readdresses them; meanwhile they sign in by username.
     id: EMAIL_KEYS_MIGRATION,

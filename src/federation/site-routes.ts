@@ -11,7 +11,7 @@ import { formRoute } from '../http/error-writer';
 import { readStrings } from '../http/forms';
 import { localeFromAcceptLanguage } from '../shared/locale';
 import { holdForSecondFactor, originOf, safeReturnTo, signIn } from '../signin/routes';
-import { recordLogin, verifyCredentials } from '../signin';
+import { type DeviceSettings, deviceSettings, recordLogin, verifyCredentials } from '../signin';
 import { assertMaySignIn } from '../account';
 import { beginFlow, checkMailedLink, confirmLinkByMail, mailLinkConfirmation, confirmPendingLink, enabledProviders, finishFlow, linksOf, pendingLinkUser, removeOwnLink, resolveFederatedSignIn, type PendingFlow, type PendingLink } from './index';
 
@@ -38,16 +38,18 @@ function saveSession(req: Request): Promise<void> {
 }
 
 /** The end of every sign-in here: the site's rules, then a held second factor or a fresh session. */
-async function completeSignIn(req: Request, res: Response, user: UserDoc, returnTo: string | undefined): Promise<void> {
+async function completeSignIn(req: Request, res: Response, user: UserDoc, returnTo: string | undefined, devices: DeviceSettings): Promise<void> {
   const site = res.locals.site as SiteRecord;
   assertMaySignIn(user, site);
-  if (await holdForSecondFactor(req, 'site', user, returnTo)) return res.redirect(303, res.locals.paths.loginCode);
+  // A browser remembered for this user skips the code, as with a password sign-in.
+  if (await holdForSecondFactor(req, 'site', user, returnTo, undefined, devices)) return res.redirect(303, res.locals.paths.loginCode);
   await signIn(req, 'site', user);
   await recordLogin(user, 'site', req.ip, req.get('user-agent'));
   res.redirect(303, returnTo || res.locals.paths.home);
 }
 
 export function federationSiteRoutes(site: Router, deps: AppDeps, requireSignIn: (req: Request, res: Response, next: NextFunction) => void): void {
+  const devices = deviceSettings(deps.config);
   // The buttons on the sign-in and registration pages, and the links on the account page.
   site.use(async (req, res, next) => {
     const s = res.locals.site as SiteRecord;
@@ -80,7 +82,7 @@ export function federationSiteRoutes(site: Router, deps: AppDeps, requireSignIn:
       await saveSession(req);
       return res.redirect(303, federationPaths(s.slug).link);
     }
-    await completeSignIn(req, res, outcome.user, pending?.returnTo);
+    await completeSignIn(req, res, outcome.user, pending?.returnTo, devices);
   });
 
   const linkPage = async (req: Request, res: Response) => {
@@ -98,7 +100,7 @@ export function federationSiteRoutes(site: Router, deps: AppDeps, requireSignIn:
     await attempt.succeeded();
     delete req.session.pendingLink;
     await confirmPendingLink(s, pending, proven, originOf(req));
-    await completeSignIn(req, res, proven, undefined);
+    await completeSignIn(req, res, proven, undefined, devices);
   }));
 
   site.post('/sso/link/mail', formRoute((req) => (r: Response) => linkPage(req, r), async (req, res) => {
@@ -117,7 +119,7 @@ export function federationSiteRoutes(site: Router, deps: AppDeps, requireSignIn:
     const f = readStrings(req.body, [], ['token']);
     const user = await confirmLinkByMail(s, req.session.pendingLink, f.token ?? '', originOf(req));
     delete req.session.pendingLink;
-    await completeSignIn(req, res, user, undefined);
+    await completeSignIn(req, res, user, undefined, devices);
   });
 
   // A refusal (the last way to sign in) is the error page with its 409 and what to do instead.

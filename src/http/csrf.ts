@@ -37,7 +37,7 @@ function csrfCheck(showsForm: boolean): RequestHandler {
       if (!err) return next();
       const refusal = new CsrfError();
       // A form route refuses it itself, before its handler runs, showing the form again with what was
-      // typed (formRoute in web/error-writer.ts); any other route never runs.
+      // typed (formRoute in http/error-writer.ts); any other route never runs.
       if (showsForm && req.method === 'POST') {
         res.locals.csrfRefusal = refusal;
         return next();

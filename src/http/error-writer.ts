@@ -46,7 +46,7 @@ const SHOWS_FORM_AGAIN = Symbol('showsFormAgain');
 
 /**
  * A form route: its form is registered before anything else runs, so any refusal, an expired CSRF token
- * included, shows the form again with what was typed. The CSRF check (csrfProtected in auth/csrf.ts) sees
+ * included, shows the form again with what was typed. The CSRF check (csrfProtected in http/csrf.ts) sees
  * at registration that the route is a form route and lets a request with a bad token reach it; here it is
  * refused before the handler runs, so nothing is written.
  */
@@ -162,7 +162,7 @@ function isAboutTheAddress(err: DomainError): boolean {
 
 async function writeHtml(res: Response, err: DomainError): Promise<void> {
   const form = res.locals.refusalForm as RefusalForm | undefined;
-  // An expired token reaches a form only through formRoute (see auth/csrf.ts): the form again, token fresh.
+  // An expired token reaches a form only through formRoute (see http/csrf.ts): the form again, token fresh.
   const expired = err instanceof CsrfError && res.locals.csrfRefusal === err;
   if (form && (!isAboutTheAddress(err) || expired)) {
     const fieldErrors = err instanceof ValidationError || err instanceof ConflictError ? err.fields : {};
@@ -215,7 +215,7 @@ export function renderErrorPage(res: Response, status: number, message: string, 
 const INTERNAL = 'Something went wrong on our side. Please try again.';
 
 /**
- * A message of the writer's own in the page's language (res.locals.t, set by web/localise.ts); the
+ * A message of the writer's own in the page's language (res.locals.t, set by http/localise.ts); the
  * English text when a request failed before its language was known. Domain errors keep their own words.
  */
 function translated(res: Response, key: string, english: string): string {

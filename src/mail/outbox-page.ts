@@ -1,4 +1,4 @@
-/** The mail outbox (no SMTP_URL): what was sent, newest first, with its text; link tokens are masked (domain/outbox.ts). */
+/** The mail outbox (no SMTP_URL): what was sent, newest first, with its text; link tokens are masked (mail/outbox.ts). */
 import { Router } from 'express';
 import { listOutbox, undeliveredMail, type OutboxAccess } from './outbox';
 import { ADMIN, actorOf, queryString } from '../admin/routes';

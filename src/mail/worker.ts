@@ -12,6 +12,7 @@
  * message again after the lease expires: at-least-once, as every mail queue is.
  */
 import os from 'node:os';
+import { DEFAULTS } from '../config';
 import crypto from 'node:crypto';
 import { trusted } from 'mongoose';
 import type { Logger } from 'pino';
@@ -62,7 +63,7 @@ export async function claimNextMail(opts: MailWorkerOptions & { owner: string })
         { state: 'sending', leaseExpiresAt: trusted({ $lte: now }) },
       ],
     },
-    { $set: { state: 'sending', leaseOwner: opts.owner, leaseExpiresAt: new Date(now.getTime() + (opts.leaseMs ?? 60_000)) }, $inc: { attempts: 1 } },
+    { $set: { state: 'sending', leaseOwner: opts.owner, leaseExpiresAt: new Date(now.getTime() + (opts.leaseMs ?? DEFAULTS.mail.leaseMs)) }, $inc: { attempts: 1 } },
     { sort: { nextAttemptAt: 1, _id: 1 }, returnDocument: 'after' },
   );
 }
@@ -73,7 +74,7 @@ export interface DeliveryCounts { sent: number; retried: number; failed: number 
 export async function deliverDueMail(options: MailWorkerOptions): Promise<DeliveryCounts> {
   const opts = { ...options, owner: options.owner ?? mailWorkerId() };
   const clock = opts.now ?? (() => new Date());
-  const maxAttempts = opts.maxAttempts ?? 8;
+  const maxAttempts = opts.maxAttempts ?? DEFAULTS.mail.maxAttempts;
   const counts: DeliveryCounts = { sent: 0, retried: 0, failed: 0 };
   for (;;) {
     const msg = await claimNextMail(opts);

@@ -1,7 +1,7 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
 import { MSG } from '../shared/messages';
 
-/** What a bulk action does to each user of its selection (src/domain/bulk-actions.ts). */
+/** What a bulk action does to each user of its selection (src/qualification/bulk-actions.ts). */
 export const BULK_ACTIONS = ['addContact', 'upgrade', 'downgrade', 'deactivate', 'endSessions'] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
 /** How addContact finds each user's contact: the one with the user's email, or a new one in an account. */

@@ -1,7 +1,7 @@
 /**
  * Profiles and permission sets in the admin area: list, create, clone, edit (with the version the form
  * was opened at, so a concurrent edit is refused instead of overwritten) and delete. Each action calls
- * one domain service (src/domain/profiles.ts, permission-sets.ts), which checks the permissions.
+ * one domain service (src/roles/profiles.ts, permission-sets.ts), which checks the permissions.
  */
 import { Router, type Request, type Response } from 'express';
 import { cloneProfile, createProfile, deleteProfile, findProfile, listProfiles } from './profiles';

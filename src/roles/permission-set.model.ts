@@ -5,7 +5,7 @@ import { MSG } from '../shared/messages';
 /**
  * A permission set: a named set of the same administrative permissions a profile grants, assigned to
  * internal users on top of their profile (User.permissionSets). A user's effective permissions are
- * their profile's plus their sets' (src/domain/actor.ts).
+ * their profile's plus their sets' (src/access/actor.ts).
  */
 const permissionSetSchema = new Schema(
   {

@@ -172,7 +172,7 @@ export function resourceToChanges(wanted: ScimUserBody, user: UserDoc, client: T
   const edits = Object.fromEntries(
     Object.entries(target).filter(([k, v]) => v !== (user.get(k) ?? (k === 'usernameAsSent' ? user.username : undefined))),
   ) as Partial<UserEdits>;
-  // Only this client's own externalId changes; other clients' ids stay (src/domain/external-ids.ts).
+  // Only this client's own externalId changes; other clients' ids stay (src/users/external-ids.ts).
   if (wantedExternalId !== ownExternalId) Object.assign(edits, { externalId: wantedExternalId, externalIdOwner: client });
   const active = wanted.active === undefined || wanted.active === (user.isActive !== false) ? undefined : wanted.active;
   return { edits, active };

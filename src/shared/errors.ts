@@ -1,5 +1,5 @@
 /**
- * Typed domain errors. Services throw these; one HTTP error writer (src/web/error-handler.ts) maps each
+ * Typed domain errors. Services throw these; one HTTP error writer (src/http/error-writer.ts) maps each
  * kind to a status and renders a page for people or JSON for the API. `expose` marks messages that are
  * safe to show to the client (every 4xx); anything else is an internal error and is logged, not shown.
  */

@@ -10,6 +10,7 @@ import { NotFoundError } from '../shared/errors';
 import { formRoute } from '../http/error-writer';
 import { ADMIN, field, typedField } from '../admin/routes';
 import { holdForSecondFactor } from './two-factor-pages';
+import { deviceSettings } from './remembered-devices';
 import { MSG } from '../shared/messages';
 import { csrfProtected } from '../http/csrf';
 
@@ -23,12 +24,13 @@ export function adminAuthRouter(deps: AppDeps): Router {
   });
 
   const loginForm = (req: Request) => ({ view: 'admin/login', locals: { A: ADMIN, title: 'Admin log in', values: { username: typedField(req, 'username').slice(0, 200) }, returnTo: safeReturnTo(typedField(req, 'returnTo'), '') } });
+  const devices = deviceSettings(deps.config);
   router.post(ADMIN.login, formRoute(loginForm, async (req, res, next) => {
     const { returnTo } = loginForm(req).locals;
     const dest = returnTo.startsWith('/admin') ? returnTo : ADMIN.dashboard;
     let held = false;
     await authenticateLogin('admin', deps.loginThrottle, req, res, next, async (user) => {
-      held = await holdForSecondFactor(req, 'admin', user, dest);
+      held = await holdForSecondFactor(req, 'admin', user, dest, undefined, devices);
       return held ? 'held' : 'sign-in';
     });
     res.redirect(303, held ? ADMIN.loginCode : dest);

@@ -11,20 +11,19 @@ import { normaliseUsername } from '../users';
 import { isSiteMember } from '../sites';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 import type { Area } from '../shared/area';
-import { DEFAULT_LOGIN_HISTORY_DAYS } from '../config';
 import { findAccountBySignInName } from '../users';
 import { describeUserAgent } from '../shared/user-agent';
 import { sendSecurityNotice } from '../account';
 import { trusted } from 'mongoose';
 
-const historyExpiry = (at: Date) => new Date(at.getTime() + (lifecycleSettings().loginHistoryDays ?? DEFAULT_LOGIN_HISTORY_DAYS) * 24 * 3_600_000);
+const historyExpiry = (at: Date) => new Date(at.getTime() + lifecycleSettings().loginHistoryDays * 24 * 3_600_000);
 
 /**
  * `site`: for the site area, the site signed in to; a user who is not a member of it gets the same
  * AuthenticationError as a wrong password, so the page tells nothing about who has an account.
  */
 export async function verifyCredentials(username: string, password: string, area: Area, site?: Parameters<typeof isSiteMember>[0] | null): Promise<UserDoc> {
-  // The name typed is a username or an email (src/domain/email-owner.ts): one lookup either way.
+  // The name typed is a username or an email (src/users/email-owner.ts): one lookup either way.
   const user = await findAccountBySignInName(username, '+passwordHash');
   if (!user || !user.passwordHash) {
     await verifyAgainstDummy(password);

@@ -5,3 +5,4 @@ export { hashPassword, passwordProblem, warmPasswordPolicy } from './passwords';
 export { type RequestThrottle, createRequestThrottle } from './recovery-throttle';
 export { type AccountThrottle, type LoginThrottle, type RegistrationThrottle, createLoginThrottle, createPasswordRecheckThrottle, createRegistrationThrottle, createSecondFactorThrottle } from './throttle';
 export { mfaStatus, resetMfaAsAdmin } from './two-factor';
+export { type DeviceSettings, deviceSettings, forgetAllDevices, forgetDevice, rememberedDevicesOf } from './remembered-devices';

@@ -15,7 +15,7 @@ const loginEventSchema = new Schema({
   at: { type: Date, required: true, default: () => new Date() },
   ip: { type: String, default: null },
   userAgent: { type: String, default: null, maxlength: 300 },
-  /** Browser, system and network of a sign-in (domain/authentication.ts deviceKey): a new one sends a notice. */
+  /** Browser, system and network of a sign-in (signin/authentication.ts deviceKey): a new one sends a notice. */
   device: { type: String, default: null, maxlength: 120 },
   area: { type: String, enum: ['site', 'admin', 'login-as'], required: true },
   outcome: { type: String, enum: ['success', 'failure'], default: 'success' },

@@ -1,6 +1,6 @@
 /**
  * Throttling of mails people can ask for without signing in (password reset, verification link again),
- * stored in MongoDB like the sign-in throttle (src/auth/throttle.ts) so every instance shares it. Two
+ * stored in MongoDB like the sign-in throttle (src/signin/throttle.ts) so every instance shares it. Two
  * limits per hour: per address asked for (whether or not an account has it, so a refusal tells nothing)
  * and per IP. Every request counts, answered or not.
  */

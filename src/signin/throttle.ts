@@ -168,7 +168,7 @@ function createAccountThrottle(connection: mongoose.Connection, limits: Config['
   };
 }
 
-/** Re-checks of the current password behind a session (domain/password-recheck.ts). */
+/** Re-checks of the current password behind a session (signin/password-recheck.ts). */
 export function createPasswordRecheckThrottle(connection: mongoose.Connection, limits: Config['throttle']): PasswordRecheckThrottle {
   return createAccountThrottle(connection, limits, 'recheck:user', 'wrong passwords', '; your password was not checked');
 }

@@ -19,6 +19,7 @@ import { formRoute, onRefusal } from '../http/error-writer';
 import { confirmEnrolment, disableOwnMfa, finishEnrolment, mfaStatus, pendingRecoveryCodes, regenerateRecoveryCodes, startEnrolment, useSecondFactor } from './two-factor';
 import { FEW_RECOVERY_CODES } from '../account';
 import { readStrings } from '../http/forms';
+import { DEVICE_COOKIE, deviceSkipsSecondFactor, rememberDevice, type DeviceSettings } from './remembered-devices';
 
 declare module 'express-session' {
   interface SessionData {
@@ -29,9 +30,13 @@ declare module 'express-session' {
 
 const PENDING_MS = 5 * 60_000;
 
+const deviceCookieOf = (req: Request): unknown => (req.cookies as Record<string, unknown> | undefined)?.[DEVICE_COOKIE];
+
 /** After a correct password (or a reset link): true when a code is asked first, and the session remembers whom for. */
-export async function holdForSecondFactor(req: Request, area: Area, user: UserDoc, returnTo?: string, keepMs?: number): Promise<boolean> {
+export async function holdForSecondFactor(req: Request, area: Area, user: UserDoc, returnTo?: string, keepMs?: number, devices?: DeviceSettings): Promise<boolean> {
   if (!user.mfaEnabled) return false;
+  // A browser this user remembered for this area skips the code; any other cookie changes nothing.
+  if (devices && (await deviceSkipsSecondFactor(deviceCookieOf(req), devices, user._id, area))) return false;
   // A fresh session id already at the password step: a planted id never holds a half-done sign-in.
   await freshSessionId(req);
   req.session.pendingMfa = { userId: String(user._id), area, epoch: user.sessionEpoch ?? 0, at: Date.now(), ...(returnTo ? { returnTo } : {}), ...(keepMs ? { keepMs } : {}) };
@@ -51,6 +56,8 @@ export interface TwoFactorPages {
   recheck: PasswordRecheckThrottle;
   /** Second-factor codes per account (shared by every instance), counted before the code is checked. */
   codeThrottle: AccountThrottle;
+  /** "Remember this device": the cookie's key and lifetime. */
+  devices: DeviceSettings;
 }
 
 async function pendingUser(req: Request, area: Area): Promise<UserDoc | null> {
@@ -60,20 +67,21 @@ async function pendingUser(req: Request, area: Area): Promise<UserDoc | null> {
   return user && user.isActive && (user.sessionEpoch ?? 0) === p.epoch && user.mfaEnabled ? user : null;
 }
 
+const rememberDaysOf = (p: TwoFactorPages) => Math.round(p.devices.maxAgeMs / 86_400_000);
 const expired = () => new AuthenticationError('Your sign-in has expired or was not started. Log in again.');
 
 export function codePage(p: TwoFactorPages): RequestHandler {
   return async (req, res) => {
     if (!(await pendingUser(req, p.area))) return res.redirect(303, p.loginPath(res));
-    res.render(p.views.code, { title: 'Two-factor sign-in', error: null, fieldErrors: {} });
+    res.render(p.views.code, { title: 'Two-factor sign-in', error: null, fieldErrors: {}, rememberDays: rememberDaysOf(p) });
   };
 }
 
 export function codeSubmit(p: TwoFactorPages): RequestHandler {
-  return formRoute(() => ({ view: p.views.code, locals: { title: 'Two-factor sign-in' } }), async (req, res) => {
+  return formRoute(() => ({ view: p.views.code, locals: { title: 'Two-factor sign-in', rememberDays: rememberDaysOf(p) } }), async (req, res) => {
     const user = await pendingUser(req, p.area);
     if (!user) throw expired();
-    const { code } = readStrings(req.body, ['code'], [], 64);
+    const { code, remember } = readStrings(req.body, ['code'], ['remember'], 64);
     const ip = req.ip ?? 'unknown';
     // Counted before the code is checked: per account (a correct password gives nothing back), and per IP
     // with the password counters.
@@ -88,6 +96,10 @@ export function codeSubmit(p: TwoFactorPages): RequestHandler {
     delete req.session.pendingMfa;
     await signIn(req, p.area, user, undefined, { keepMs });
     await recordLogin(user, p.area, ip, req.get('user-agent'));
+    if (remember === 'yes') {
+      const value = await rememberDevice(deviceCookieOf(req), p.devices, user, p.area, req.get('user-agent'), originOf(req, p.area));
+      res.cookie(DEVICE_COOKIE, value, { httpOnly: true, sameSite: 'lax', secure: p.devices.secure, path: '/', maxAge: p.devices.maxAgeMs });
+    }
     res.redirect(303, safeReturnTo(returnTo, '') || p.home(res));
   });
 }

@@ -15,6 +15,7 @@ import { assertOwnerPresent, selfContext, type Actor, type Origin, type RequestC
 import { recordAudit } from '../audit';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
+import { forgetAllDevices } from './remembered-devices';
 import { revokeOutstandingLinks } from '../account';
 import { loadUserFor } from '../access';
 import { MSG } from '../shared/messages';
@@ -166,6 +167,8 @@ export async function disableOwnMfa(user: UserDoc, password: string, recheck: Pa
     throw new ValidationError(MSG.fieldsNeedAttention, { password: MSG.currentPasswordWrong });
   }
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null } });
+  // Turned on again later, two-factor starts with no browser skipping it.
+  await forgetAllDevices(user, selfContext(user, origin), 'mfa_disabled');
   await audit(user, origin, 'user.mfa_disabled');
   await sendSecurityNotice(user, 'mfa-disabled', whereOf(origin));
 }
@@ -176,6 +179,7 @@ export async function resetMfaAsAdmin(userId: string, ctx: RequestContext & { ac
   if (!user.mfaEnabled) throw new ConflictError('This user has not set up two-factor sign-in.', {}, 'mfa_not_enabled');
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null }, $inc: { sessionEpoch: 1 } });
   await revokeOutstandingLinks(user._id);
+  await forgetAllDevices(user, ctx, 'mfa_reset');
   await recordAudit(ctx, { action: 'user.mfa_reset', target: { type: 'User', id: user._id, label: user.username } });
   await sendSecurityNotice(user, 'mfa-reset', { byAdmin: true });
   return user;

@@ -19,7 +19,7 @@ export function brandLocals(site: SiteRecord, res: Response): void {
   res.locals.brandLogo = b?.logo ? `${base}/logo?v=${versionOf(site)}` : b?.logoUrl ?? null;
 }
 
-/** The stylesheet: only validated #rrggbb values reach it (src/domain/branding.ts). */
+/** The stylesheet: only validated #rrggbb values reach it (src/sites/branding.ts). */
 export function brandCss(site: SiteRecord): string {
   const b = site.branding;
   const lines: string[] = [];

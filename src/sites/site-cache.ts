@@ -10,11 +10,12 @@
  * (a mongoose document per page view cost more than the rest of the lookup), and no request can alter
  * what another reads (a write to it throws).
  */
+import { DEFAULTS } from '../config';
 import { SiteModel, siteWriteListeners, type SiteRecord } from '../data/models';
 
 interface Entry { site: SiteRecord | null; until: number }
 
-let ttlMs = 5000;
+let ttlMs = DEFAULTS.siteCacheSeconds * 1000;
 let now: () => number = Date.now;
 const entries = new Map<string, Entry>();
 /** Counts the times the cache was emptied: a read that started before a write must not store its answer. */
@@ -37,7 +38,7 @@ export async function siteBySlug(slug: string): Promise<SiteRecord | null> {
   const hit = entries.get(slug);
   if (hit && hit.until > now()) return hit.site;
   const started = generation;
-  // The logo's bytes stay in the database: only its own route (web/site/branding.ts) reads them.
+  // The logo's bytes stay in the database: only its own route (sites/branding.ts) reads them.
   const raw = await SiteModel.findOne({ slug }).select('-branding.logo.data').lean();
   const site = raw && (deepFreeze(raw) as unknown as SiteRecord);
   if (ttlMs > 0 && started === generation) {

@@ -67,7 +67,7 @@ const siteSchema = new Schema(
     /** The language of its pages and mails for people whose own (or whose browser's) the portal does not speak. */
     defaultLanguage: { type: String, enum: SUPPORTED_LANGUAGES, default: DEFAULT_LANGUAGE },
     /**
-     * How the site looks and signs its mails (src/domain/branding.ts validates it): colours as #rrggbb
+     * How the site looks and signs its mails (src/sites/branding.ts validates it): colours as #rrggbb
      * (served as CSS custom properties in /s/<slug>/brand.css, never inline), a logo (an image uploaded
      * here, or an address on this portal), and the sender of its mails. Empty: the portal's defaults.
      */

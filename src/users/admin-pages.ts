@@ -6,12 +6,13 @@
 import { languageChoices, localeChoices, offeredLanguageKey, timeZoneChoices } from '../i18n';
 import { Router, type Request, type Response } from 'express';
 import { searchUsers } from './user-directory';
+import { userPageModel, seatsUsedText } from './user-page';
 import { addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, setUserActive, upgradeUser } from '../qualification';
-import { createExternalUser, createInternalUser, editUser, externalUserSites, freeContacts, listAccounts, upgradeProfiles, userDetails, userFilterChoices } from './user-admin';
-import { assignPermissionSet, listPermissionSets, removePermissionSet, profilesOfType } from '../roles';
-import { resendInvitation, sendResetLinkAsAdmin, resendVerificationAsAdmin, adminUserSessions, endAllSessionsAsAdmin } from '../account';
+import { createExternalUser, createInternalUser, editUser, externalUserSites, userDetails, userFilterChoices } from './user-admin';
+import { assignPermissionSet, removePermissionSet } from '../roles';
+import { resendInvitation, sendResetLinkAsAdmin, resendVerificationAsAdmin, endAllSessionsAsAdmin } from '../account';
 import { resetMfaAsAdmin, recordLogin } from '../signin';
-import { startLoginAs, canLoginAs, assertCanManage, type ManageOperation as UserOperation, canActOnUser, canGrant, managedView } from '../access';
+import { startLoginAs, canLoginAs, assertCanManage, type ManageOperation as UserOperation, managedView } from '../access';
 import { signIn } from '../signin/routes';
 import { formRoute } from '../http/error-writer';
 import { ContactModel, ProfileModel, SiteModel, UserModel } from '../data/models';
@@ -20,36 +21,8 @@ import { DEFAULT_SITE_SLUG } from '../data/seed';
 import { ADMIN, actorOf, ctxOf, field, flash, newFormNonce, queryString } from '../admin/routes';
 import { trusted, type Types } from 'mongoose';
 import { LicenseModel, USER_TYPES } from '../data/models';
-import { LICENSE_NAMES } from '../data/seed';
-import type { Actor, ManagedUser } from '../access';
 import { isObjectIdString } from '../shared/ids';
 import { csrfProtected } from '../http/csrf';
-
-/** Licenses in price order, cheapest first (the seeded community licenses; others after, by name). */
-const LICENSE_ORDER: string[] = [LICENSE_NAMES.customerCommunity, LICENSE_NAMES.customerCommunityPlus, LICENSE_NAMES.partnerCommunity];
-/** A license with at least this many seats is shown as "Unlimited". */
-const UNLIMITED = 1_000_000;
-
-export function seatsLeftText(license: { totalSeats: number; usedSeats: number } | null): string {
-  if (!license) return '';
-  if (license.totalSeats >= UNLIMITED) return 'Unlimited seats';
-  return `${license.totalSeats - license.usedSeats} of ${license.totalSeats} seats left`;
-}
-
-function seatsUsedText(license: { name: string; totalSeats: number; usedSeats: number }): string {
-  if (license.totalSeats >= UNLIMITED) return `${license.name}: ${license.usedSeats} seats used (unlimited)`;
-  return `${license.name}: ${license.usedSeats} of ${license.totalSeats} seats used`;
-}
-
-/** Whether the viewer may do `op` to this user: the same rule the domain applies when they try. */
-function may(actor: Actor, view: ManagedUser, op: UserOperation): boolean {
-  try {
-    assertCanManage(actor, view, op);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The destructive actions: each asks first on a page of its own naming the person and the consequence. */
 const DANGER: Record<string, { op: UserOperation; title: (name: string) => string; consequence: (name: string) => string; button: string }> = {
@@ -84,36 +57,10 @@ const FILTERS = ['q', 'contactless', 'userType', 'licenseId', 'profileId', 'site
 
 /** The user page; after a refused action the error writer has put the message and field errors in res.locals. */
 async function renderUser(id: string, req: Request, res: Response) {
-  const actor = actorOf(res);
-  const details = await userDetails(id, actor);
-  const internal = details.user.userType === 'internal';
-  const [accounts, contacts, profiles, internalProfiles, allSets, lifecycle, view, licenses] = await Promise.all([
-    listAccounts(), freeContacts(), upgradeProfiles(),
-    internal ? profilesOfType(['internal']) : [],
-    internal && actor.permissions.manageProfiles ? listPermissionSets(actor) : [],
-    adminUserSessions(id, actor),
-    managedView(details.user),
-    LicenseModel.find().lean(),
-  ]);
-  const licenseById = new Map(licenses.map((l) => [String(l._id), l]));
-  const rank = (name: string) => { const i = LICENSE_ORDER.indexOf(name); return i === -1 ? LICENSE_ORDER.length : i; };
-  const choices = profiles
-    .map((p) => ({ profile: p, license: licenseById.get(String(p.license)) ?? null }))
-    .filter((c) => c.license)
-    .sort((a, b) => rank(a.license!.name) - rank(b.license!.name) || a.license!.name.localeCompare(b.license!.name) || a.profile.name.localeCompare(b.profile.name))
-    .map((c) => ({ ...c, seats: seatsLeftText(c.license), full: c.license!.totalSeats - c.license!.usedSeats <= 0, current: String(details.user.profile) === String(c.profile._id) }));
-  // The access module's rules (src/access): nothing on a user with more rights; an internal user's profile
-  // needs Manage Profiles; the pickers offer only profiles and sets the viewer may grant.
-  const within = await canActOnUser(actor, details.user);
-  const can = {
-    qualify: within && may(actor, view, 'qualify'), changeLicense: within && (!internal || actor.permissions.manageProfiles) && may(actor, view, 'changeLicense'),
-    setActive: within && may(actor, view, 'setActive'), resetPassword: within && may(actor, view, 'resetPassword'), edit: within && may(actor, view, 'edit'),
-  };
+  const model = await userPageModel(id, actorOf(res));
   const body = (req.method === 'POST' ? req.body : {}) as Record<string, unknown>;
   res.render('admin/user', {
-    title: `${details.user.firstName} ${details.user.lastName}`.trim(), ...details, accounts, contacts, profiles, choices, can,
-    internalProfiles: internalProfiles.filter((p) => canGrant(actor, p.permissions)), allSets: within ? allSets.filter((ps) => canGrant(actor, ps.permissions)) : [],
-    sessions: lifecycle.sessions, history: lifecycle.history,
+    ...model,
     localeLists: { languages: languageChoices(), locales: localeChoices('en'), timeZones: timeZoneChoices() }, offeredLanguageKey,
     error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {}, values: body ?? {},
     refusedForm: typeof body._form === 'string' ? body._form : null,

@@ -1,6 +1,6 @@
 /**
  * What an admin sees of one user and the edits delegated admins may also make: name, email and the
- * like. Password resets and invitations are links by mail (src/domain/invitations.ts).
+ * like. Password resets and invitations are links by mail (src/account/invitations.ts).
  */
 import { assertLocaleSettings } from '../i18n/choices';
 import { trusted, type Types } from 'mongoose';
@@ -59,7 +59,7 @@ export async function editUser(userId: string, edits: Partial<UserEdits>, ctx: R
     assertLocaleSettings({ ...current, ...Object.fromEntries(Object.entries(edits).filter(([k, v]) => k in current && v !== undefined)) }, current);
   }
   user.set(changed);
-  // A SCIM client's externalId: only that client's own entry changes (src/domain/external-ids.ts).
+  // A SCIM client's externalId: only that client's own entry changes (src/users/external-ids.ts).
   if (externalId !== undefined && externalIdOwner) {
     before.externalId = externalIdOf(user.scimExternalIds, externalIdOwner);
     changed.externalId = externalId;

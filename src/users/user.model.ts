@@ -7,7 +7,7 @@ import { MSG } from '../shared/messages';
 export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const EMAIL_ENCODINGS = ['UTF-8', 'ISO-8859-1', 'Shift_JIS', 'EUC-JP', 'ISO-2022-JP', 'Big5', 'GB2312'] as const;
 /**
- * The form of an address that "one address, one account" compares (src/domain/email-owner.ts): trimmed,
+ * The form of an address that "one address, one account" compares (src/users/email-owner.ts): trimmed,
  * lower-cased, Unicode-normalised (NFKC), so `Ada@Example.com ` and `ada@example.com` are one address.
  */
 export function emailKeyOf(email: string): string {
@@ -38,7 +38,7 @@ export function isTimeZone(value: string): boolean {
 /**
  * A user, with the fields of a Salesforce user. `contact` is null for a contactless user.
  * `userType` and `license` are copied from the profile so that lists, filters and seat counts need no
- * join; they change only together with the profile (src/domain/qualification.ts).
+ * join; they change only together with the profile (src/qualification/qualification.ts).
  */
 const userSchema = new Schema(
   {
@@ -97,7 +97,7 @@ const userSchema = new Schema(
     usernameAsSent: { type: String, default: null, maxlength: [80, MSG.atMostCharacters(80)] },
     /**
      * SCIM: each provisioning client's own id for the user (the client is the API token's admin), unique
-     * per client; clients never see or overwrite each other's (src/domain/external-ids.ts).
+     * per client; clients never see or overwrite each other's (src/users/external-ids.ts).
      */
     scimExternalIds: {
       type: [{ _id: false, owner: { type: Schema.Types.ObjectId, ref: 'User', required: true }, value: { type: String, required: true, maxlength: [255, MSG.atMostCharacters(255)] } }],

@@ -116,7 +116,7 @@ export interface PreparedUser {
 /**
  * Every rule of a new user short of the password, the seat and the insert: profile and license exist,
  * the contact exists and is present when the license requires one, the actor may manage such a user,
- * and the fields pass the schema. Shared by createUser and the bulk importer (src/domain/bulk-import.ts).
+ * and the fields pass the schema. Shared by createUser and the bulk importer (src/ingest/bulk-import.ts).
  */
 export async function prepareUser(input: NewUserInput, ctx: RequestContext, lookups: UserLookups = databaseLookups): Promise<PreparedUser> {
   const profile = await lookups.profile(parseIdField(input.profileId, 'profileId'));
@@ -195,7 +195,7 @@ export async function createUser(input: NewUserInput, ctx: RequestContext, prech
   // IP (they tell who has an account), and a burst of them must cost no argon2 work. The unique index
   // still decides a race between two new users below.
   if (await UserModel.exists({ username })) throw conflictFor('username');
-  // One address, one account (src/domain/email-owner.ts); the unique index on emailKey decides a race.
+  // One address, one account (src/users/email-owner.ts); the unique index on emailKey decides a race.
   if (await UserModel.exists({ emailKey: emailKeyOf(user.email) })) throw conflictFor('emailKey');
   if (input.password !== undefined) {
     user.passwordHash = await hashPassword(input.password);

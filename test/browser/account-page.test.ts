@@ -12,7 +12,7 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
 import { GOOD_PASSWORD, logIn, registerGuest } from '../helpers/forms';
 import { UserModel } from '../../src/data/models';
-import { totp } from '../helpers/totp';
+import { enrolThroughPages, totp } from '../helpers/totp';
 import request from 'supertest';
 
 const SHOTS = path.join(__dirname, 'screenshots');
@@ -133,4 +133,70 @@ describeBrowser('log in and two-factor pages (keep me signed in, recovery codes)
       await context.close();
     }, 90_000);
   }
+});
+
+describeBrowser('remember this device (second factor skipped, listed, removed)', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let recovery: string[];
+  beforeAll(async () => {
+    t = await startTestApp('browser-remember-device', { listen: true });
+    browser = await launchBrowser();
+    const { agent } = await registerGuest(t.app, { email: 'device@example.com' });
+    recovery = [...(await enrolThroughPages(agent)).codes];
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
+
+  it('at 375 px: ticked at the code step, the next sign-in asks no code; listed on the account page (axe clean); removed, the code is asked again', async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 800 }, bypassCSP: true });
+    const page = await context.newPage();
+    const errors = watchPageErrors(page);
+    const passwordStep = async () => {
+      await page.goto(`${t.baseUrl}/s/portal/login`);
+      await page.getByLabel('Username').fill('device@example.com');
+      await page.getByLabel('Password').fill(GOOD_PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForLoadState('domcontentloaded');
+    };
+    const logOut = async () => {
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.waitForLoadState('domcontentloaded');
+    };
+
+    await passwordStep();
+    expect(page.url()).toBe(`${t.baseUrl}/s/portal/login/code`);
+    await page.getByLabel('Code', { exact: true }).fill(recovery[0]);
+    await page.getByLabel(/Remember this device for 30 days/).check();
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(`${t.baseUrl}/s/portal/`);
+    await logOut();
+
+    // The same browser: the password only.
+    await passwordStep();
+    expect(page.url()).toBe(`${t.baseUrl}/s/portal/`);
+    await page.goto(`${t.baseUrl}/s/portal/account`);
+    const row = page.locator('#remembered-devices tr.remembered-device');
+    await expect(row.count()).resolves.toBe(1);
+    await expect(row.first().textContent()).resolves.toContain('Chrom');
+    const wide = await page.evaluate(`[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 375.5).map((e) => e.tagName + '.' + e.className)`) as string[];
+    expect(wide).toEqual([]);
+    await page.addScriptTag({ content: axe.source });
+    const violations = await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as string[];
+    expect(violations).toEqual([]);
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, 'remembered-devices-375.png'), fullPage: true });
+
+    await page.getByRole('button', { name: /^Remove Chrom/ }).click();
+    await page.waitForLoadState('domcontentloaded');
+    await expect(page.locator('#no-remembered-devices').textContent()).resolves.toContain('No device is remembered.');
+    await logOut();
+    await passwordStep();
+    expect(page.url()).toBe(`${t.baseUrl}/s/portal/login/code`);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 90_000);
 });

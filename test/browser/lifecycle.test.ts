@@ -12,7 +12,7 @@ import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
 import { GOOD_PASSWORD, registerGuest } from '../helpers/forms';
 import { deliverToOutbox, linkIn } from '../helpers/mail';
 import { settleDetached } from '../../src/shared/detached';
-import { setLifecycleSettings } from '../../src/shared/lifecycle-settings';
+import { lifecycleOf, setLifecycleSettings } from '../../src/shared/lifecycle-settings';
 import { totp } from '../helpers/totp';
 import { ProfileModel, UserModel } from '../../src/data/models';
 import { createUser } from '../../src/users/users';
@@ -26,7 +26,7 @@ describeBrowser('account lifecycle in a browser', () => {
   let admin: Page;
   beforeAll(async () => {
     t = await startTestApp('lifecycle-browser', { listen: true });
-    setLifecycleSettings({ publicUrl: t.baseUrl, tokens: t.config.tokens });
+    setLifecycleSettings({ ...lifecycleOf(t.config), publicUrl: t.baseUrl });
     await makeAdmin();
     browser = await launchBrowser();
     adminContext = await browser.newContext();

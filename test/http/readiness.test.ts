@@ -1,7 +1,7 @@
 /** /readyz follows the database: 503 while it is unreachable, 200 again once it is back; /healthz stays 200. */
 import request from 'supertest';
 import mongoose from 'mongoose';
-import { startEmbeddedMongo, type EmbeddedMongo } from '../../src/embedded-mongo';
+import { startEmbeddedMongo, type EmbeddedMongo } from '@identity-portal/embedded-mongo';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { connectDatabase, type Database } from '../../src/data/connection';

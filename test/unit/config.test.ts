@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, DEFAULTS, loadConfig } from '../../src/config';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'portal-config-'));
 
@@ -14,7 +14,7 @@ describe('loadConfig', () => {
     expect(c.host).toBe('127.0.0.1');
     expect(c.mongoUri).toBeUndefined();
     expect(c.logLevel).toBe('info');
-    expect(c.session).toEqual({ idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000, keepSignedInMs: 30 * 86_400_000 });
+    expect(c.session).toEqual({ idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000, keepSignedInMs: 30 * 86_400_000, rememberDeviceMs: 30 * 86_400_000 });
     expect(c.throttle).toEqual({ maxFailsPerUserIp: 5, maxFailsPerIp: 100, lockSeconds: 900 });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -53,5 +53,26 @@ describe('loadConfig', () => {
     const c = loadConfig({ DATA_DIR: tmp(), MONGODB_URI: 'mongodb+srv://u:p@cluster.example.net/portal', ADMIN_USERNAME: 'a@example.com', ADMIN_PASSWORD: 'x' });
     expect(c.mongoUri).toMatch(/^mongodb\+srv:/);
     expect(c.admin).toEqual({ username: 'a@example.com', password: 'x' });
+  });
+});
+
+describe('DEFAULTS (the one place defaults live)', () => {
+  it('is what loadConfig gives with no variables set, but for the session secret and the data folder it never writes', () => {
+    const dir = tmp();
+    const loaded = loadConfig({ DATA_DIR: dir });
+    const { sessionSecret: _a, dataDir: _b, ...fromEnv } = loaded;
+    const { sessionSecret, dataDir: _c, ...defaults } = DEFAULTS;
+    expect(defaults).toEqual(fromEnv);
+    expect(sessionSecret).toBe('');
+  });
+
+  it('is what the lifecycle rules read before createApp passes the configuration in', () => {
+    // A fresh module registry: the settings as a rule sees them before any app started in this process.
+    jest.isolateModules(() => {
+      const settings = require('../../src/shared/lifecycle-settings') as typeof import('../../src/shared/lifecycle-settings');
+      expect(settings.lifecycleSettings()).toEqual(settings.lifecycleOf(loadConfig({ DATA_DIR: tmp() })));
+      expect(settings.lifecycleSettings().sessionIdleMs).toBe(30 * 60_000);
+      expect(settings.lifecycleSettings().apiTokens).toEqual({ defaultDays: 90, maxDays: 365 });
+    });
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Qualifying users over REST, with the rules and permission checks of the admin pages
- * (src/domain/qualification.ts): add a contact (new, with its account) or associate an existing one,
+ * (src/qualification/qualification.ts): add a contact (new, with its account) or associate an existing one,
  * upgrade to a community profile (takes a seat), downgrade to contactless (frees it), (de)activate.
  * Each answers the user as it is afterwards.
  */

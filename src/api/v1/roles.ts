@@ -1,6 +1,6 @@
 /**
  * Profiles, permission sets and their assignment to internal users over REST, with the rules and checks
- * of the admin pages (src/domain/profiles.ts, permission-sets.ts). Edits carry the `version` they read;
+ * of the admin pages (src/roles/profiles.ts, permission-sets.ts). Edits carry the `version` they read;
  * an edit made meanwhile by someone else is a 409 concurrent_change.
  */
 import type { Router } from 'express';

@@ -17,3 +17,4 @@ export * from '../../account/action-token.model';
 export * from '../../access/guard.model';
 export * from '../../qualification/bulk-action.model';
 export * from '../../federation/identity-provider.model';
+export * from '../../signin/remembered-device.model';

@@ -1,5 +1,5 @@
 /**
- * CSRF is declared where routes are registered (csrfProtected in src/auth/csrf.ts). This walks every
+ * CSRF is declared where routes are registered (csrfProtected in src/http/csrf.ts). This walks every
  * route the admin and site routers register and fails when a state-changing one (POST, PUT, PATCH,
  * DELETE) does not run the CSRF check first; then proves over HTTP that the check refuses, for a form
  * route (the form again, nothing written) and for a plain POST route (403, nothing written).

@@ -1,4 +1,4 @@
-/** The permission rules of src/domain/permissions.ts, every combination, without a database. */
+/** The permission rules of src/access/permissions.ts, every combination, without a database. */
 import { Types } from 'mongoose';
 import type { Actor } from '../../../src/access/actor';
 import { noPermissions } from '../../../src/access/actor';

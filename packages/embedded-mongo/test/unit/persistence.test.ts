@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { MongoClient } from 'mongodb';
-import { startEmbeddedMongo } from '../../../src/embedded-mongo';
+import { startEmbeddedMongo } from '../../src';
 
 const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'embedded-mongo-'));
 

@@ -3,8 +3,8 @@
  * commands: bson makes a `__proto__` key an own field, never the prototype of the decoded object.
  */
 import { serialize } from 'bson';
-import { decode } from '../../../src/embedded-mongo/wire';
-import { aliasDocument, aliasFilter, aliasPipeline, getField, setField, unaliasDocuments } from '../../../src/embedded-mongo/fields';
+import { decode } from '../../src/wire';
+import { aliasDocument, aliasFilter, aliasPipeline, getField, setField, unaliasDocuments } from '../../src/fields';
 
 const shape = () => Object.getOwnPropertyNames(Object.prototype).sort().join();
 const pristine = shape();

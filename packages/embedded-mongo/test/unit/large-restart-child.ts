@@ -5,8 +5,8 @@
  * found as one JSON line.
  */
 import { MongoClient } from 'mongodb';
-import { startEmbeddedMongo } from '../../../src/embedded-mongo';
-import { Persistence, type JournalRecord } from '../../../src/embedded-mongo/persistence';
+import { startEmbeddedMongo } from '../../src';
+import { Persistence, type JournalRecord } from '../../src/persistence';
 import fs from 'node:fs';
 import path from 'node:path';
 

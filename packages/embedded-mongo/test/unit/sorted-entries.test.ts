@@ -9,12 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Document } from 'bson';
 import { MongoClient } from 'mongodb';
-import { Collection, type Index } from '../../../src/embedded-mongo/collection';
-import { findDocs } from '../../../src/embedded-mongo/commands/query';
-import { firstSorted, sortDocuments } from '../../../src/embedded-mongo/compare';
-import { matcher } from '../../../src/embedded-mongo/matcher';
-import { SortedEntries, type StringRange } from '../../../src/embedded-mongo/key-ranges';
-import { startEmbeddedMongo } from '../../../src/embedded-mongo';
+import { Collection, type Index } from '../../src/collection';
+import { findDocs } from '../../src/commands/query';
+import { firstSorted, sortDocuments } from '../../src/compare';
+import { matcher } from '../../src/matcher';
+import { SortedEntries, type StringRange } from '../../src/key-ranges';
+import { startEmbeddedMongo } from '../../src';
 
 function rng(seed: number) {
   let s = seed;

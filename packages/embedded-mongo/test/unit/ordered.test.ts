@@ -3,10 +3,10 @@
  * exactly what a full scan and sort returns, through inserts, updates and deletes between reads.
  */
 import { ObjectId, type Document } from 'bson';
-import { Collection } from '../../../src/embedded-mongo/collection';
-import { findDocs } from '../../../src/embedded-mongo/commands/query';
-import { sortDocuments } from '../../../src/embedded-mongo/compare';
-import { matcher } from '../../../src/embedded-mongo/matcher';
+import { Collection } from '../../src/collection';
+import { findDocs } from '../../src/commands/query';
+import { sortDocuments } from '../../src/compare';
+import { matcher } from '../../src/matcher';
 
 // A small deterministic generator, so a failure reproduces.
 function rng(seed: number) {

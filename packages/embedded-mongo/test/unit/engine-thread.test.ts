@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
-import { startEmbeddedMongoThread } from '../../../src/embedded-mongo';
+import { startEmbeddedMongoThread } from '../../src';
 
 const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'engine-thread-'));
 

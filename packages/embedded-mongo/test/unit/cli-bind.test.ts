@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { MongoClient } from 'mongodb';
-import { isLoopback, startEmbeddedMongo } from '../../../src/embedded-mongo';
+import { isLoopback, startEmbeddedMongo } from '../../src';
 
-const CLI = path.join(__dirname, '../../../src/embedded-mongo/cli.ts');
+const CLI = path.join(__dirname, '../../src/cli.ts');
 
 function runCli(env: Record<string, string>) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'embedded-cli-'));

@@ -5,12 +5,12 @@
  * out to be a bad bet handing over to the range before it has stepped through the collection.
  */
 import { type Document } from 'bson';
-import { Collection } from '../../../src/embedded-mongo/collection';
-import { findDocs } from '../../../src/embedded-mongo/commands/query';
-import { sortDocuments } from '../../../src/embedded-mongo/compare';
-import { matcher } from '../../../src/embedded-mongo/matcher';
-import { SortedEntries, stringRangesFor } from '../../../src/embedded-mongo/key-ranges';
-import { rangeThreshold, type PlanTrace } from '../../../src/embedded-mongo/range-plan';
+import { Collection } from '../../src/collection';
+import { findDocs } from '../../src/commands/query';
+import { sortDocuments } from '../../src/compare';
+import { matcher } from '../../src/matcher';
+import { SortedEntries, stringRangesFor } from '../../src/key-ranges';
+import { rangeThreshold, type PlanTrace } from '../../src/range-plan';
 
 function rng(seed: number) {
   let s = seed;

@@ -1,6 +1,6 @@
 /** Child process for the crash test: inserts numbered documents and prints each acknowledged number. */
 import { MongoClient } from 'mongodb';
-import { startEmbeddedMongo } from '../../../src/embedded-mongo';
+import { startEmbeddedMongo } from '../../src';
 
 (async () => {
   const engine = await startEmbeddedMongo({ dataDir: process.argv[2] });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 // and admin/ are HTTP through and through: their index.ts is their router). A feature's other files are
 // its own. data/ never imports http/; shared/ imports no feature, http/ or data/;
 // only http/, the routes and app.ts import Express.
-const FEATURES = ['access', 'users', 'qualification', 'roles', 'sites', 'signin', 'account', 'registration', 'audit', 'ingest', 'scim', 'api', 'mail', 'dashboard', 'admin', 'passkeys', 'bot-check', 'privacy'];
+const FEATURES = ['access', 'users', 'qualification', 'roles', 'sites', 'signin', 'account', 'registration', 'audit', 'ingest', 'scim', 'api', 'mail', 'dashboard', 'admin', 'passkeys', 'bot-check', 'privacy', 'federation'];
 const zones = (surfaces) => [
   ...FEATURES.flatMap((feature) =>
     FEATURES.filter((other) => other !== feature).map((other) => ({

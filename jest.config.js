@@ -8,11 +8,12 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
-    // otplib's base32 and HMAC plugins depend on ESM-only packages; Node requires them natively, Jest 29
-    // cannot, so they are turned into CommonJS for the tests.
-    '^.+/node_modules/(@scure|@noble)/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022' } }],
+    // otplib's base32 and HMAC plugins depend on ESM-only packages, and so does openid-client 6 (with
+    // oauth4webapi and jose); Node requires them natively, Jest 29 cannot, so they are turned into
+    // CommonJS for the tests.
+    '^.+/node_modules/(@scure|@noble|openid-client|oauth4webapi|jose)/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022' } }],
   },
-  transformIgnorePatterns: ['^(?!.*/node_modules/(@scure|@noble)/).*/node_modules/'],
+  transformIgnorePatterns: ['^(?!.*/node_modules/(@scure|@noble|openid-client|oauth4webapi|jose)/).*/node_modules/'],
   testTimeout: 30000,
   maxWorkers: 2,
 };

@@ -16,5 +16,6 @@ module.exports = {
     '<rootDir>/test/unit/users/users-and-passwords.test.ts',
     '<rootDir>/test/unit/ingest/ingest-columns.test.ts',
     '<rootDir>/test/unit/qualification/qualification-signals.test.ts',
+    '<rootDir>/test/unit/federation/secret-box.test.ts',
   ],
 };

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { secretFor, type Config } from './config';
 import type { Database } from './data/connection';
 import { configureSiteCache } from './sites';
+import { configureSecretBox } from './federation';
 import { sessionCookieName, sessionMiddleware } from './http/session';
 import { loadSessionUsers } from './signin/routes';
 import { csrfMiddleware } from './http/csrf';
@@ -46,6 +47,7 @@ export function createApp(config: Config, db: Database, logger: Logger, opts: Ap
   const now = opts.now ?? (() => new Date());
   setLifecycleSettings(lifecycleOf(config));
   configureSiteCache({ seconds: config.siteCacheSeconds });
+  configureSecretBox(config.idpSecretKey);
   const deps: AppDeps = {
     config,
     db,

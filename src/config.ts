@@ -108,6 +108,8 @@ const envSchema = z.object({
   DELETION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(14),
   /** How often each instance looks for accounts due for erasure, in minutes. */
   DELETION_SWEEP_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
+  /** 32 bytes, base64 or hex: encrypts external identity providers' client secrets; unset: derived from the session secret. */
+  IDP_SECRET_KEY: z.string().regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 bytes as 64 hex digits or base64').optional(),
 });
 
 export type Config = Readonly<{
@@ -135,6 +137,8 @@ export type Config = Readonly<{
   adminMfaRequired: boolean;
   pow: PowSettings;
   deletion: { graceMs: number; sweepMs: number };
+  /** Encrypts external identity providers' client secrets (AES-256-GCM). */
+  idpSecretKey: Buffer;
 }>;
 
 /** Proof of work (src/bot-check): cost, lifetimes, when sign-in and recovery ask for it. */
@@ -170,6 +174,15 @@ function persistedSecret(dataDir: string): string {
   const secret = crypto.randomBytes(48).toString('base64url');
   fs.writeFileSync(file, secret, { mode: 0o600 });
   return secret;
+}
+
+/**
+ * The key of external providers' client secrets: IDP_SECRET_KEY, or one derived from the session secret
+ * (HKDF), so a development portal needs nothing set; changing either makes stored secrets unreadable.
+ */
+function idpSecretKey(value: string | undefined, sessionSecret: string): Buffer {
+  if (value) return /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  return Buffer.from(crypto.hkdfSync('sha256', sessionSecret, 'identity-portal', 'idp-client-secrets', 32));
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -242,6 +255,7 @@ function configFrom(e: Env, sessionSecret: string): Config {
       graceMs: e.DELETION_GRACE_DAYS * 86_400_000,
       sweepMs: e.DELETION_SWEEP_MINUTES * 60_000,
     },
+    idpSecretKey: idpSecretKey(e.IDP_SECRET_KEY, sessionSecret),
   });
 }
 

@@ -1,6 +1,6 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 
-export const TOKEN_PURPOSES = ['reset', 'invite', 'verify', 'email-change'] as const;
+export const TOKEN_PURPOSES = ['reset', 'invite', 'verify', 'email-change', 'identity-link'] as const;
 export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
 
 /**

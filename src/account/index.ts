@@ -2,8 +2,8 @@
 export { inviteNewUser, resendInvitation, sendResetLinkAsAdmin } from './invitations';
 export { adminUserSessions, endAllSessionsAsAdmin } from './sessions';
 export { endAllUserSessions, findUserSessions } from './stored-sessions';
-export { revokeOutstandingLinks } from './tokens';
-export { resendVerificationAsAdmin, sendVerificationLink } from './verification';
+export { consumeToken, issueToken, peekToken, revokeOutstandingLinks } from './tokens';
+export { assertMaySignIn, resendVerificationAsAdmin, sendVerificationLink } from './verification';
 export { inviteUsersInBulk } from './invitations';
 export { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from './security-notices';
 export { assertMaySignIn } from './verification';

@@ -22,6 +22,7 @@ import type { SiteRecord } from '../data/models';
 import { isSiteMember, mayOpenPage } from '../sites';
 import { siteLifecycleRoutes } from './lifecycle-routes';
 import { passkeyPageLocals, sitePasskeyRoutes } from '../passkeys/routes';
+import { federationSiteRoutes } from '../federation/routes';
 import { csrfProtected } from '../http/csrf';
 import { localiseForSite } from '../http/localise';
 import { brandingRoutes, brandLocals } from '../sites/routes';
@@ -85,6 +86,7 @@ export function siteRouter(deps: AppDeps): Router {
   siteLifecycleRoutes(site, deps, requireSignIn);
   sitePasskeyRoutes(site, deps, requireSignIn);
   sitePrivacyRoutes(site, deps, requireSignIn);
+  federationSiteRoutes(site, deps, requireSignIn);
 
   site.get('/', (_req, res) => res.render('site/home', { title: res.locals.site!.name }));
 

@@ -28,6 +28,7 @@ const MESSAGES: Record<TokenPurpose, string> = {
   invite: 'Ask your administrator to send you a new invitation.',
   verify: 'Sign in and ask for a new verification link.',
   'email-change': 'Sign in and change your email address again.',
+  'identity-link': 'Start again with the Continue with button on the log in page, in the same browser.',
 };
 
 function refuse(purpose: TokenPurpose, reason: 'used' | 'expired' | 'invalid'): never {

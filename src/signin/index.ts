@@ -1,5 +1,5 @@
 /** The surface of signin/: what other features and the app may import from it. */
-export { recordFailedLogin, recordLogin } from './authentication';
+export { recordFailedLogin, recordLogin, verifyCredentials } from './authentication';
 export { type PasswordRecheckThrottle, recheckPassword } from './password-recheck';
 export { hashPassword, passwordProblem, warmPasswordPolicy } from './passwords';
 export { type RequestThrottle, createRequestThrottle } from './recovery-throttle';

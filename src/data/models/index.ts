@@ -19,4 +19,5 @@ export * from '../../qualification/bulk-action.model';
 export * from '../../passkeys/passkey.model';
 export * from '../../bot-check/spent-challenge.model';
 export * from '../../privacy/deletion-request.model';
+export * from '../../federation/identity-provider.model';
 export * from '../../signin/remembered-device.model';

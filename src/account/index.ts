@@ -6,4 +6,3 @@ export { consumeToken, issueToken, peekToken, revokeOutstandingLinks } from './t
 export { assertMaySignIn, resendVerificationAsAdmin, sendVerificationLink } from './verification';
 export { inviteUsersInBulk } from './invitations';
 export { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from './security-notices';
-export { assertMaySignIn } from './verification';

@@ -29,6 +29,9 @@ import { scimRouter } from './scim';
 import type { AppDeps } from './http/deps';
 import { setLifecycleSettings } from './shared/lifecycle-settings';
 import { MSG } from './shared/messages';
+import { appOrigins } from './oidc';
+import { createProvider } from './oidc/provider';
+import { OIDC_MOUNT, oidcProviderHandler } from './oidc/routes';
 
 export const ROOT_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
@@ -45,7 +48,10 @@ export function createApp(config: Config, db: Database, logger: Logger): express
     registrationThrottle: createRegistrationThrottle(db.connection, config.registrationThrottle),
     recheckThrottle: createPasswordRecheckThrottle(db.connection, config.throttle),
     secondFactorThrottle: createSecondFactorThrottle(db.connection, config.throttle),
+    oidc: createProvider(config.oidc, config.sessionSecret),
   };
+  // A provider that cannot start (keys stored under another secret) is logged now; /oidc answers 500.
+  deps.oidc.catch((err: unknown) => logger.error({ err }, 'The OpenID Connect provider could not start'));
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -55,6 +61,11 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   app.set('view cache', config.env !== 'development');
   app.locals.appName = 'Identity Portal';
 
+  // The connected apps' origins, for form-action below (a sign-in form ends in a redirect to the app).
+  app.use(async (_req, res, next) => {
+    res.locals.appOrigins = await appOrigins(config.siteCacheSeconds * 1000);
+    next();
+  });
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -64,7 +75,7 @@ export function createApp(config: Config, db: Database, logger: Logger): express
           'script-src': ["'self'"],
           'style-src': ["'self'"],
           'img-src': ["'self'", 'data:'],
-          'form-action': ["'self'"],
+          'form-action': ["'self'", (_req, res) => ((res as express.Response).locals.appOrigins as string[]).join(' ')],
           'frame-ancestors': ["'none'"],
           'upgrade-insecure-requests': config.isProduction ? [] : null,
         },
@@ -96,6 +107,12 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   const ASSET_PATH = /^\/(?:css|js)\/|^\/favicon\.(?:ico|svg)$/;
   app.use((req, res, next) => (ASSET_PATH.test(req.path) ? assets(req, res, next) : next()));
 
+  // The OpenID Connect provider parses its own requests: before the body parsers, sessions and CSRF. Its
+  // logout confirmation alone reads the portal session, to end the site sign-in with the provider's.
+  const session = sessionMiddleware(config, db.connection);
+  app.use(`${OIDC_MOUNT}/session/end`, session);
+  app.use(OIDC_MOUNT, noStore, oidcProviderHandler(deps.oidc, config.oidc.issuer));
+
   // Machines: bearer tokens, JSON bodies, no cookies and no CSRF.
   app.use(['/api', '/scim/v2'], noStore);
   app.use('/api', express.json({ limit: BODY_LIMITS.json, strict: true }), apiRouter(deps));
@@ -105,7 +122,7 @@ export function createApp(config: Config, db: Database, logger: Logger): express
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMITS.form, parameterLimit: 100 }));
   app.use(express.json({ limit: BODY_LIMITS.form }));
   app.set('session cookie', sessionCookieName(config.isProduction));
-  app.use(sessionMiddleware(config, db.connection));
+  app.use(session);
   app.use(passport.initialize());
   app.use(loadSessionUsers(config.session.absoluteMs));
   app.use(noStoreForPrivatePages());

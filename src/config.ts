@@ -90,6 +90,17 @@ const envSchema = z.object({
   LOGIN_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_LOGIN_HISTORY_DAYS),
   /** Internal users must set up two-factor sign-in before the admin area opens. Default: on in production. */
   ADMIN_MFA_REQUIRED: z.enum(['true', 'false', '1', '0']).optional(),
+  /**
+   * Encrypts the OpenID Connect provider's signing keys in the database (AES-256-GCM, key derived by
+   * HKDF). Unset: derived from the session secret (then changing that secret loses the keys: set this in production).
+   */
+  OIDC_KEY_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Days a rotated-out signing key stays in the JWKS, so tokens it signed still verify. */
+  OIDC_KEY_GRACE_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  /** Seconds an access token issued to a connected app lasts. */
+  OIDC_ACCESS_TOKEN_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+  /** Days a refresh token (rotated at each use) lasts. */
+  OIDC_REFRESH_TOKEN_DAYS: z.coerce.number().int().min(1).max(365).default(14),
 });
 
 export type Config = Readonly<{
@@ -115,7 +126,18 @@ export type Config = Readonly<{
   loginHistoryDays: number;
   siteCacheSeconds: number;
   adminMfaRequired: boolean;
+  oidc: OidcSettings;
 }>;
+
+/** The OpenID Connect provider under /oidc: its issuer, key encryption and token lifetimes. */
+export interface OidcSettings {
+  /** PUBLIC_URL + /oidc: what apps discover and what every token's `iss` says. */
+  issuer: string;
+  keySecret: string;
+  keyGraceMs: number;
+  accessTokenSeconds: number;
+  refreshTokenSeconds: number;
+}
 
 export interface MailSettings {
   smtpUrl: string | undefined; from: string; pollMs: number; maxAttempts: number; leaseMs: number;
@@ -160,6 +182,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.length) throw new ConfigError(problems);
   const dataDir = path.resolve(e.DATA_DIR);
+  const sessionSecret = e.SESSION_SECRET ?? persistedSecret(dataDir);
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return Object.freeze({
     env: e.NODE_ENV,
     isProduction,
@@ -167,7 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     mongoUri: e.MONGODB_URI,
     dataDir,
-    sessionSecret: e.SESSION_SECRET ?? persistedSecret(dataDir),
+    sessionSecret,
     admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
@@ -178,7 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockSeconds: e.LOGIN_LOCK_MINUTES * 60,
     },
     registrationThrottle: { maxFailsPerIp: e.REGISTRATION_MAX_FAILS_PER_IP, windowSeconds: e.REGISTRATION_WINDOW_MINUTES * 60 },
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    publicUrl,
     ingest: {
       pollMs: e.INGEST_POLL_MS,
       leaseMs: e.INGEST_LEASE_SECONDS * 1000,
@@ -196,5 +220,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginHistoryDays: e.LOGIN_HISTORY_DAYS,
     siteCacheSeconds: e.SITE_CACHE_SECONDS,
     adminMfaRequired: e.ADMIN_MFA_REQUIRED === undefined ? isProduction : e.ADMIN_MFA_REQUIRED === 'true' || e.ADMIN_MFA_REQUIRED === '1',
+    oidc: {
+      issuer: `${publicUrl}/oidc`,
+      // Unset, the session secret stands in, so a development portal needs nothing more to set up.
+      keySecret: e.OIDC_KEY_SECRET ?? `oidc-keys:${sessionSecret}`,
+      keyGraceMs: e.OIDC_KEY_GRACE_DAYS * 86_400_000,
+      accessTokenSeconds: e.OIDC_ACCESS_TOKEN_SECONDS,
+      refreshTokenSeconds: e.OIDC_REFRESH_TOKEN_DAYS * 86_400,
+    },
   });
 }

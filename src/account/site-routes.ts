@@ -18,6 +18,7 @@ import { authenticateLogin, originOf, safeReturnTo, signIn, signOut, holdForSeco
 import { keepTyped, readStrings, typedPasswords } from '../http/forms';
 import { sitePaths } from './site-paths';
 import type { SiteRecord } from '../data/models';
+import { endProviderSessionOf, oidcAuthorizeRoutes } from '../oidc/routes';
 import { isSiteMember, mayOpenPage } from '../sites';
 import { siteLifecycleRoutes } from './lifecycle-routes';
 import { csrfProtected } from '../http/csrf';
@@ -75,6 +76,7 @@ export function siteRouter(deps: AppDeps): Router {
   };
 
   brandingRoutes(site);
+  oidcAuthorizeRoutes(site, deps.oidc);
   siteLifecycleRoutes(site, deps, requireSignIn);
 
   site.get('/', (_req, res) => res.render('site/home', { title: res.locals.site!.name }));
@@ -139,6 +141,7 @@ export function siteRouter(deps: AppDeps): Router {
   }));
 
   site.post('/logout', async (req, res) => {
+    await endProviderSessionOf(req, deps.oidc);
     await signOut(req, res, 'site');
     res.redirect(303, res.locals.paths.home);
   });

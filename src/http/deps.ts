@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type Provider from 'oidc-provider';
 import type { Config } from '../config';
 import type { Database } from '../data/connection';
 import type { AccountThrottle, LoginThrottle, RegistrationThrottle, PasswordRecheckThrottle } from '../signin';
@@ -15,4 +16,6 @@ export interface AppDeps {
   recheckThrottle: PasswordRecheckThrottle;
   /** Second-factor codes at sign-in, per account. */
   secondFactorThrottle: AccountThrottle;
+  /** The OpenID Connect provider, ready once its signing keys are read from the database. */
+  oidc: Promise<Provider>;
 }

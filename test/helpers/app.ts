@@ -3,7 +3,7 @@
  * database of its own), seeded like a first start. One per test file: mongoose is a per-file singleton.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import mongoose from 'mongoose';
 import type express from 'express';
 import { loadConfig, type Config } from '../../src/config';
@@ -22,10 +22,22 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
+/**
+ * `listen: true` serves the app on a random loopback port, which is also its PUBLIC_URL (so links, and
+ * the OpenID Connect issuer, name the address the tests reach): the port is taken before the app is built.
+ */
 export async function startTestApp(name: string, opts: { env?: Record<string, string>; listen?: boolean } = {}): Promise<TestApp> {
   const dbName = `test_${name.replace(/[^a-z0-9]/gi, '_')}_${process.pid}`;
   const mongo = await testMongoUri(dbName);
+  let server: Server | undefined;
+  let baseUrl = '';
+  if (opts.listen) {
+    server = createServer();
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
   const config = loadConfig({
+    ...(baseUrl ? { PUBLIC_URL: baseUrl } : {}),
     NODE_ENV: 'test',
     SESSION_SECRET: 'test-secret-test-secret-test-secret-0123456789',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -38,14 +50,7 @@ export async function startTestApp(name: string, opts: { env?: Record<string, st
   await Promise.all(Object.values(mongoose.models).map((m) => m.syncIndexes()));
   await seed();
   const app = createApp(config, db, logger);
-  let server: Server | undefined;
-  let baseUrl = '';
-  if (opts.listen) {
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  }
+  server?.on('request', app);
   return {
     app,
     db,

@@ -16,3 +16,6 @@ export * from '../../mail/mail-message.model';
 export * from '../../account/action-token.model';
 export * from '../../access/guard.model';
 export * from '../../qualification/bulk-action.model';
+export * from '../../oidc/oidc-record.model';
+export * from '../../oidc/signing-keys.model';
+export * from '../../oidc/connected-app.model';

@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
 import type { OidcSettings } from '../config';
-import { UserModel } from '../data/models';
+import { SiteModel, UserModel } from '../data/models';
 import { translator, languageFromAcceptLanguage, DEFAULT_LANGUAGE } from '../i18n';
 import { escapeHtml } from './html';
 import { mongoAdapter } from './adapter';
@@ -18,7 +18,16 @@ import { APP_SCOPES } from './connected-app.model';
 import { connectedAppByClientId, hashSecret } from './connected-apps';
 import { loadSigningKeys } from './signing-keys';
 
-export const INTERACTION_PATH = '/interaction';
+/**
+ * The prompts are answered on the app's site (/s/<slug>/authorize/<uid>), with its sign-in and branding;
+ * the provider scopes its interaction cookie to this path.
+ */
+async function interactionUrl(clientId: string, uid: string): Promise<string> {
+  const app = await connectedAppByClientId(clientId);
+  const site = app ? await SiteModel.findById(app.site).select('slug').lean() : null;
+  // The client was found a moment ago; gone since (deleted with its site), the prompt page says so.
+  return `/s/${encodeURIComponent(site?.slug ?? 'portal')}/authorize/${encodeURIComponent(uid)}`;
+}
 
 interface Ctx { get(name: string): string; body: unknown; type: string; status: number }
 
@@ -91,7 +100,7 @@ export async function createProvider(settings: OidcSettings, cookieSecret: strin
         },
       },
     },
-    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${INTERACTION_PATH}/${interaction.uid}` },
+    interactions: { url: (_ctx: unknown, interaction: { uid: string; params: { client_id?: unknown } }) => interactionUrl(String(interaction.params.client_id ?? ''), interaction.uid) },
     renderError: async (ctx: Ctx, out: { error: string; error_description?: string }) => {
       const t = tFor(ctx);
       page(ctx, t('oidc.errorTitle'), `<p>${escapeHtml(t('oidc.errorText'))}</p><p><code>${escapeHtml(out.error)}</code> ${escapeHtml(out.error_description ?? '')}</p>`);

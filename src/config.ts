@@ -221,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     siteCacheSeconds: e.SITE_CACHE_SECONDS,
     adminMfaRequired: e.ADMIN_MFA_REQUIRED === undefined ? isProduction : e.ADMIN_MFA_REQUIRED === 'true' || e.ADMIN_MFA_REQUIRED === '1',
     oidc: {
+      // The provider is mounted at /oidc (src/oidc/mount.ts).
       issuer: `${publicUrl}/oidc`,
       // Unset, the session secret stands in, so a development portal needs nothing more to set up.
       keySecret: e.OIDC_KEY_SECRET ?? `oidc-keys:${sessionSecret}`,

@@ -13,6 +13,7 @@ import { qualificationRoutes } from './v1/qualification';
 import { catalogRoutes } from './v1/catalog';
 import { jobRoutes } from './v1/jobs';
 import { roleRoutes } from './v1/roles';
+import { appRoutes } from './v1/apps';
 
 export function apiRouter(deps: AppDeps): Router {
   const router = Router();
@@ -25,6 +26,7 @@ export function apiRouter(deps: AppDeps): Router {
   qualificationRoutes(router);
   catalogRoutes(router);
   roleRoutes(router);
+  appRoutes(router);
   jobRoutes(router, deps);
   return router;
 }

@@ -107,7 +107,7 @@ export async function createConnectedApp(input: AppInput, ctx: RequestContext & 
     clientId: crypto.randomBytes(16).toString('base64url'), secretHash: secret ? hashSecret(secret) : null,
   });
   forgetAppOrigins();
-  await recordAudit(ctx, { action: 'connectedApp.created', target: { type: 'ConnectedApp', id: app._id, label: app.name }, after: auditView(app) });
+  await recordAudit(ctx, { action: 'connected_app.created', target: { type: 'ConnectedApp', id: app._id, label: app.name }, after: auditView(app) });
   return { app, secret };
 }
 
@@ -119,7 +119,7 @@ export async function updateConnectedApp(id: string, input: Omit<AppInput, 'type
   app.set({ ...valid, name: input.name.trim(), firstParty: input.firstParty });
   await app.save();
   forgetAppOrigins();
-  await recordAudit(ctx, { action: 'connectedApp.updated', target: { type: 'ConnectedApp', id: app._id, label: app.name }, before, after: auditView(app) });
+  await recordAudit(ctx, { action: 'connected_app.updated', target: { type: 'ConnectedApp', id: app._id, label: app.name }, before, after: auditView(app) });
   return app;
 }
 
@@ -130,7 +130,7 @@ export async function rotateConnectedAppSecret(id: string, ctx: RequestContext &
   const secret = newSecret();
   app.secretHash = hashSecret(secret);
   await app.save();
-  await recordAudit(ctx, { action: 'connectedApp.secretRotated', target: { type: 'ConnectedApp', id: app._id, label: app.name } });
+  await recordAudit(ctx, { action: 'connected_app.secret_rotated', target: { type: 'ConnectedApp', id: app._id, label: app.name } });
   return { app, secret };
 }
 
@@ -140,7 +140,7 @@ export async function deleteConnectedApp(id: string, ctx: RequestContext & { act
   await ConnectedAppModel.deleteOne({ _id: app._id });
   await revokeGrantsOfClient(app.clientId);
   forgetAppOrigins();
-  await recordAudit(ctx, { action: 'connectedApp.deleted', target: { type: 'ConnectedApp', id: app._id, label: app.name }, before: auditView(app) });
+  await recordAudit(ctx, { action: 'connected_app.deleted', target: { type: 'ConnectedApp', id: app._id, label: app.name }, before: auditView(app) });
 }
 
 /** The app behind a client_id, for the provider (no actor: the provider asks, not a person). */

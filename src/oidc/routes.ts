@@ -16,8 +16,8 @@ import { connectedAppByClientId } from './connected-apps';
 import { APP_SCOPES, type AppScope } from './connected-app.model';
 import { endProviderSession } from './sessions';
 
-/** The provider's mount point; the issuer is PUBLIC_URL + this. */
-export const OIDC_MOUNT = '/oidc';
+export { OIDC_MOUNT } from './mount';
+export { adminAppsRouter } from './admin-pages';
 
 /**
  * Answers /oidc once the provider (whose signing keys come from the database) is ready. Its endpoint

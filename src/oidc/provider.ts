@@ -52,9 +52,9 @@ export async function clientMetadataOf(clientId: string): Promise<Record<string,
   };
 }
 
-function page(ctx: Ctx, title: string, body: string): void {
+function page(ctx: Ctx, lang: string, title: string, body: string): void {
   ctx.type = 'html';
-  ctx.body = `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><link rel="stylesheet" href="/css/portal.css"></head><body><main class="container"><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
+  ctx.body = `<!doctype html><html lang="${escapeHtml(lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><link rel="stylesheet" href="/css/portal.css"></head><body><main class="container"><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
 }
 
 const tFor = (ctx: Ctx) => translator(languageFromAcceptLanguage(ctx.get('accept-language')) ?? DEFAULT_LANGUAGE);
@@ -92,18 +92,18 @@ export async function createProvider(settings: OidcSettings, cookieSecret: strin
         enabled: true,
         logoutSource: async (ctx: Ctx, form: string) => {
           const t = tFor(ctx);
-          page(ctx, t('oidc.logoutTitle'), `${form}<p>${escapeHtml(t('oidc.logoutQuestion'))}</p><p><button class="button" type="submit" form="op.logoutForm" value="yes" name="logout">${escapeHtml(t('oidc.logoutYes'))}</button> <button class="button secondary" type="submit" form="op.logoutForm">${escapeHtml(t('oidc.logoutNo'))}</button></p>`);
+          page(ctx, t.language, t('oidc.logoutTitle'), `${form}<p>${escapeHtml(t('oidc.logoutQuestion'))}</p><p><button class="button" type="submit" form="op.logoutForm" value="yes" name="logout">${escapeHtml(t('oidc.logoutYes'))}</button> <button class="button secondary" type="submit" form="op.logoutForm">${escapeHtml(t('oidc.logoutNo'))}</button></p>`);
         },
         postLogoutSuccessSource: async (ctx: Ctx) => {
           const t = tFor(ctx);
-          page(ctx, t('oidc.loggedOutTitle'), `<p>${escapeHtml(t('oidc.loggedOut'))}</p>`);
+          page(ctx, t.language, t('oidc.loggedOutTitle'), `<p>${escapeHtml(t('oidc.loggedOut'))}</p>`);
         },
       },
     },
     interactions: { url: (_ctx: unknown, interaction: { uid: string; params: { client_id?: unknown } }) => interactionUrl(String(interaction.params.client_id ?? ''), interaction.uid) },
     renderError: async (ctx: Ctx, out: { error: string; error_description?: string }) => {
       const t = tFor(ctx);
-      page(ctx, t('oidc.errorTitle'), `<p>${escapeHtml(t('oidc.errorText'))}</p><p><code>${escapeHtml(out.error)}</code> ${escapeHtml(out.error_description ?? '')}</p>`);
+      page(ctx, t.language, t('oidc.errorTitle'), `<p>${escapeHtml(t('oidc.errorText'))}</p><p><code>${escapeHtml(out.error)}</code> ${escapeHtml(out.error_description ?? '')}</p>`);
     },
     findAccount: async (_ctx: unknown, id: string) => {
       const user = /^[0-9a-f]{24}$/.test(String(id)) ? await UserModel.findById(String(id)) : null;

@@ -9,7 +9,8 @@
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
 import type { OidcSettings } from '../config';
-import { SiteModel, UserModel } from '../data/models';
+import { SiteModel, UserModel, type UserDoc } from '../data/models';
+import { isSiteMember } from '../sites';
 import { translator, languageFromAcceptLanguage, DEFAULT_LANGUAGE } from '../i18n';
 import { escapeHtml } from './html';
 import { mongoAdapter } from './adapter';
@@ -59,6 +60,12 @@ function page(ctx: Ctx, lang: string, title: string, body: string): void {
 
 const tFor = (ctx: Ctx) => translator(languageFromAcceptLanguage(ctx.get('accept-language')) ?? DEFAULT_LANGUAGE);
 
+async function memberOfAppSite(clientId: string, user: UserDoc): Promise<boolean> {
+  const app = await connectedAppByClientId(clientId);
+  const site = app ? await SiteModel.findById(app.site).select('members').lean() : null;
+  return Boolean(site && isSiteMember(site, user));
+}
+
 export async function createProvider(settings: OidcSettings, cookieSecret: string): Promise<Provider> {
   const jwks = { keys: await loadSigningKeys(settings.keySecret) };
   // The provider's cookies are signed with keys of their own, derived from the session secret.
@@ -105,10 +112,13 @@ export async function createProvider(settings: OidcSettings, cookieSecret: strin
       const t = tFor(ctx);
       page(ctx, t.language, t('oidc.errorTitle'), `<p>${escapeHtml(t('oidc.errorText'))}</p><p><code>${escapeHtml(out.error)}</code> ${escapeHtml(out.error_description ?? '')}</p>`);
     },
-    findAccount: async (_ctx: unknown, id: string) => {
+    findAccount: async (ctx: { oidc?: { client?: { clientId: string } } }, id: string) => {
       const user = /^[0-9a-f]{24}$/.test(String(id)) ? await UserModel.findById(String(id)) : null;
       // A deactivated user has no account here: their tokens stop working, userinfo and refresh included.
       if (!user || !user.isActive) return undefined;
+      // Nor has someone who is no longer a member of the app's site (their next refresh fails).
+      const clientId = ctx.oidc?.client?.clientId;
+      if (clientId && !(await memberOfAppSite(clientId, user))) return undefined;
       return { accountId: String(user._id), claims: async () => claimsOf(user) };
     },
   });

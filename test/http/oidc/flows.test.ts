@@ -11,7 +11,7 @@ import { GOOD_PASSWORD, logIn, postForm, csrfFrom } from '../../helpers/forms';
 import { makeAdmin } from '../../helpers/admin';
 import { loadActor } from '../../../src/access';
 import { createConnectedApp } from '../../../src/oidc';
-import { setUserActive } from '../../../src/qualification';
+import { addContactAndAssociate, downgradeUser, setUserActive } from '../../../src/qualification';
 import { SiteModel, UserModel } from '../../../src/data/models';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -178,6 +178,32 @@ describe('refresh tokens', () => {
     await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     // The reuse revoked the grant: the newest refresh token is dead too.
     await expect(client.refreshTokenGrant(config, second.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('a qualification and a downgrade show in the claims after the next refresh', async () => {
+    const { config, tokens } = await signInToApp();
+    const user = await UserModel.findOne({ username: 'ada@example.com' });
+    const system = { actor: null, via: 'system' as const };
+    await addContactAndAssociate(user!._id, { lastName: 'Lovelace', accountName: 'Analytical Engines' }, system);
+    const qualified = await client.refreshTokenGrant(config, tokens.refresh_token!);
+    expect(await client.fetchUserInfo(config, qualified.access_token, user!.id)).toMatchObject({ contactless: false, account: { name: 'Analytical Engines' } });
+    await downgradeUser(user!._id, undefined, system);
+    const downgraded = await client.refreshTokenGrant(config, qualified.refresh_token!);
+    const info = await client.fetchUserInfo(config, downgraded.access_token, user!.id);
+    expect(info).toMatchObject({ contactless: true, license: 'External Identity' });
+    expect(info).not.toHaveProperty('account');
+  });
+
+  it('someone removed from the app\'s site can no longer refresh', async () => {
+    const { config, tokens } = await signInToApp();
+    const site = await SiteModel.findOne({ slug: 'portal' });
+    const members = site!.members;
+    await SiteModel.updateOne({ _id: site!._id }, { $set: { 'members.profiles': [] } });
+    try {
+      await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    } finally {
+      await SiteModel.updateOne({ _id: site!._id }, { $set: { members } });
+    }
   });
 
   it('a deactivated user\'s refresh fails, and their grants are gone from the database', async () => {

@@ -90,4 +90,9 @@ export default tseslint.config(
     files: ['*.js', '*.mjs', 'packages/*/*.js'],
     languageOptions: { globals: { module: 'writable', require: 'readonly', process: 'readonly' } },
   },
+  {
+    // The example app of the README (a plain CommonJS Node program).
+    files: ['docs/example-app/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', process: 'readonly', URL: 'readonly' } },
+  },
 );

@@ -1,4 +1,6 @@
 /** Jest runs TypeScript through ts-jest (TypeScript 5: ts-jest needs its compiler API). */
+const ESM_ONLY = '(@scure|@noble|oidc-provider|openid-client|oauth4webapi|jose)';
+
 module.exports = {
   testEnvironment: 'node',
   // The engine package's tests (packages/embedded-mongo/test) run with the portal's.
@@ -8,12 +10,12 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
-    // otplib's base32 and HMAC plugins depend on ESM-only packages, and so does openid-client 6 (with
-    // oauth4webapi and jose); Node requires them natively, Jest 29 cannot, so they are turned into
-    // CommonJS for the tests.
-    '^.+/node_modules/(@scure|@noble|openid-client|oauth4webapi|jose)/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022' } }],
+    // ESM-only packages that Node 20.19+ requires natively but Jest 29 cannot: otplib's base32 and HMAC
+    // plugins (@scure, @noble), and the OpenID Connect provider, the client the tests use and their JOSE
+    // library (oidc-provider, openid-client, oauth4webapi, jose). They are turned into CommonJS for the tests.
+    [`^.+/node_modules/${ESM_ONLY}/.+\\.js$`]: ['ts-jest', { diagnostics: false, isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022' } }],
   },
-  transformIgnorePatterns: ['^(?!.*/node_modules/(@scure|@noble|openid-client|oauth4webapi|jose)/).*/node_modules/'],
+  transformIgnorePatterns: [`^(?!.*/node_modules/${ESM_ONLY}/).*/node_modules/`],
   testTimeout: 30000,
   maxWorkers: 2,
 };

@@ -33,6 +33,9 @@ import { lifecycleOf, setLifecycleSettings } from './shared/lifecycle-settings';
 import { MSG } from './shared/messages';
 import { createBotCheck } from './bot-check';
 import { botCheckRouter } from './bot-check/routes';
+import { appOrigins } from './oidc';
+import { createProvider } from './oidc/provider';
+import { OIDC_MOUNT, oidcProviderHandler } from './oidc/routes';
 
 export const ROOT_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
@@ -58,7 +61,10 @@ export function createApp(config: Config, db: Database, logger: Logger, opts: Ap
     secondFactorThrottle: createSecondFactorThrottle(db.connection, config.throttle),
     botCheck: createBotCheck({ ...config.pow, hmacKey: secretFor(config, 'proof-of-work') }, now),
     now,
+    oidc: createProvider(config.oidc, config.sessionSecret),
   };
+  // A provider that cannot start (keys stored under another secret) is logged now; /oidc answers 500.
+  deps.oidc.catch((err: unknown) => logger.error({ err }, 'The OpenID Connect provider could not start'));
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -68,6 +74,11 @@ export function createApp(config: Config, db: Database, logger: Logger, opts: Ap
   app.set('view cache', config.env !== 'development');
   app.locals.appName = 'Identity Portal';
 
+  // The connected apps' origins, for form-action below (a sign-in form ends in a redirect to the app).
+  app.use(async (_req, res, next) => {
+    res.locals.appOrigins = await appOrigins(config.siteCacheSeconds * 1000);
+    next();
+  });
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -77,7 +88,7 @@ export function createApp(config: Config, db: Database, logger: Logger, opts: Ap
           'script-src': ["'self'"],
           'style-src': ["'self'"],
           'img-src': ["'self'", 'data:'],
-          'form-action': ["'self'"],
+          'form-action': ["'self'", (_req, res) => ((res as express.Response).locals.appOrigins as string[]).join(' ')],
           'frame-ancestors': ["'none'"],
           'upgrade-insecure-requests': config.isProduction ? [] : null,
         },
@@ -112,6 +123,12 @@ export function createApp(config: Config, db: Database, logger: Logger, opts: Ap
   // The proof-of-work widget (from node_modules/altcha) and its challenges.
   app.use(botCheckRouter(deps.botCheck, { cacheSeconds: config.isProduction ? 3600 : 0 }));
 
+  // The OpenID Connect provider parses its own requests: before the body parsers, sessions and CSRF. Its
+  // logout confirmation alone reads the portal session, to end the site sign-in with the provider's.
+  const session = sessionMiddleware(config, db.connection);
+  app.use(`${OIDC_MOUNT}/session/end`, session);
+  app.use(OIDC_MOUNT, noStore, oidcProviderHandler(deps.oidc, config.oidc.issuer));
+
   // Machines: bearer tokens, JSON bodies, no cookies and no CSRF.
   app.use(['/api', '/scim/v2'], noStore);
   app.use('/api', express.json({ limit: BODY_LIMITS.json, strict: true }), apiRouter(deps));
@@ -121,7 +138,7 @@ export function createApp(config: Config, db: Database, logger: Logger, opts: Ap
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMITS.form, parameterLimit: 100 }));
   app.use(express.json({ limit: BODY_LIMITS.form }));
   app.set('session cookie', sessionCookieName(config.isProduction));
-  app.use(sessionMiddleware(config, db.connection));
+  app.use(session);
   app.use(passport.initialize());
   app.use(loadSessionUsers(config.session.absoluteMs));
   app.use(noStoreForPrivatePages());

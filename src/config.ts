@@ -110,6 +110,17 @@ const envSchema = z.object({
   DELETION_SWEEP_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
   /** 32 bytes, base64 or hex: encrypts external identity providers' client secrets; unset: derived from the session secret. */
   IDP_SECRET_KEY: z.string().regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 bytes as 64 hex digits or base64').optional(),
+  /**
+   * Encrypts the OpenID Connect provider's signing keys in the database (AES-256-GCM, key derived by
+   * HKDF). Unset: derived from the session secret (then changing that secret loses the keys: set this in production).
+   */
+  OIDC_KEY_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Days a rotated-out signing key stays in the JWKS, so tokens it signed still verify. */
+  OIDC_KEY_GRACE_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  /** Seconds an access token issued to a connected app lasts. */
+  OIDC_ACCESS_TOKEN_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+  /** Days a refresh token (rotated at each use) lasts. */
+  OIDC_REFRESH_TOKEN_DAYS: z.coerce.number().int().min(1).max(365).default(14),
 });
 
 export type Config = Readonly<{
@@ -139,12 +150,23 @@ export type Config = Readonly<{
   deletion: { graceMs: number; sweepMs: number };
   /** Encrypts external identity providers' client secrets (AES-256-GCM). */
   idpSecretKey: Buffer;
+  oidc: OidcSettings;
 }>;
 
 /** Proof of work (src/bot-check): cost, lifetimes, when sign-in and recovery ask for it. */
 export interface PowSettings {
   /** POW_HMAC_KEY; null: derived from the session secret (secretFor). */
   hmacKey: string | null; maxNumber: number; expireMs: number; signInAfterFails: number; recoveryAfter: number; noscriptWaitMs: number;
+}
+
+/** The OpenID Connect provider under /oidc: its issuer, key encryption and token lifetimes. */
+export interface OidcSettings {
+  /** PUBLIC_URL + /oidc: what apps discover and what every token's `iss` says. */
+  issuer: string;
+  keySecret: string;
+  keyGraceMs: number;
+  accessTokenSeconds: number;
+  refreshTokenSeconds: number;
 }
 
 export interface MailSettings {
@@ -207,6 +229,7 @@ type Env = z.infer<typeof envSchema>;
 function configFrom(e: Env, sessionSecret: string): Config {
   const isProduction = e.NODE_ENV === 'production';
   const dataDir = path.resolve(e.DATA_DIR);
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return Object.freeze({
     env: e.NODE_ENV,
     isProduction,
@@ -225,7 +248,7 @@ function configFrom(e: Env, sessionSecret: string): Config {
       lockSeconds: e.LOGIN_LOCK_MINUTES * 60,
     },
     registrationThrottle: { maxFailsPerIp: e.REGISTRATION_MAX_FAILS_PER_IP, windowSeconds: e.REGISTRATION_WINDOW_MINUTES * 60 },
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    publicUrl,
     ingest: {
       pollMs: e.INGEST_POLL_MS,
       leaseMs: e.INGEST_LEASE_SECONDS * 1000,
@@ -256,6 +279,15 @@ function configFrom(e: Env, sessionSecret: string): Config {
       sweepMs: e.DELETION_SWEEP_MINUTES * 60_000,
     },
     idpSecretKey: idpSecretKey(e.IDP_SECRET_KEY, sessionSecret),
+    oidc: {
+      // The provider is mounted at /oidc (src/oidc/mount.ts).
+      issuer: `${publicUrl}/oidc`,
+      // Unset, the session secret stands in, so a development portal needs nothing more to set up.
+      keySecret: e.OIDC_KEY_SECRET ?? `oidc-keys:${sessionSecret}`,
+      keyGraceMs: e.OIDC_KEY_GRACE_DAYS * 86_400_000,
+      accessTokenSeconds: e.OIDC_ACCESS_TOKEN_SECONDS,
+      refreshTokenSeconds: e.OIDC_REFRESH_TOKEN_DAYS * 86_400,
+    },
   });
 }
 

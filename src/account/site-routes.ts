@@ -19,6 +19,7 @@ import { authenticateLogin, originOf, safeReturnTo, signIn, signOut, holdForSeco
 import { keepTyped, readStrings, typedPasswords } from '../http/forms';
 import { sitePaths } from './site-paths';
 import type { SiteRecord } from '../data/models';
+import { endProviderSessionOf, oidcAuthorizeRoutes } from '../oidc/routes';
 import { isSiteMember, mayOpenPage } from '../sites';
 import { siteLifecycleRoutes } from './lifecycle-routes';
 import { passkeyPageLocals, sitePasskeyRoutes } from '../passkeys/routes';
@@ -83,6 +84,7 @@ export function siteRouter(deps: AppDeps): Router {
 
   brandingRoutes(site);
   site.use(passkeyPageLocals('site'));
+  oidcAuthorizeRoutes(site, deps.oidc);
   siteLifecycleRoutes(site, deps, requireSignIn);
   sitePasskeyRoutes(site, deps, requireSignIn);
   sitePrivacyRoutes(site, deps, requireSignIn);
@@ -167,6 +169,7 @@ export function siteRouter(deps: AppDeps): Router {
   }));
 
   site.post('/logout', async (req, res) => {
+    await endProviderSessionOf(req, deps.oidc);
     await signOut(req, res, 'site');
     res.redirect(303, res.locals.paths.home);
   });

@@ -24,6 +24,7 @@ export const ADMIN = {
   sites: '/admin/sites',
   licenses: '/admin/licenses',
   tokens: '/admin/api-tokens',
+  apps: '/admin/apps',
   audit: '/admin/audit',
   groups: '/admin/delegated-groups',
   profiles: '/admin/profiles',

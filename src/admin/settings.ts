@@ -1,5 +1,5 @@
 /**
- * The admin area's settings pages, one file per feature (dashboard, sites, licenses, API tokens,
+ * The admin area's settings pages, one file per feature (dashboard, sites, licenses, API tokens, connected apps,
  * delegated admin groups, audit trail), registered together in this order.
  */
 import { Router } from 'express';
@@ -10,9 +10,10 @@ import { adminApiTokensRouter } from '../api/routes';
 import { adminGroupsRouter } from '../roles/routes';
 import { adminAuditRouter } from '../audit/routes';
 import { adminIdentityProvidersRouter } from '../federation/routes';
+import { adminAppsRouter } from '../oidc/routes';
 
 export function adminSettingsRouter(): Router {
   const router = Router();
-  for (const feature of [adminDashboardRouter, adminSitesRouter, adminLicensesRouter, adminApiTokensRouter, adminGroupsRouter, adminAuditRouter, adminIdentityProvidersRouter]) router.use(feature());
+  for (const feature of [adminDashboardRouter, adminSitesRouter, adminLicensesRouter, adminApiTokensRouter, adminAppsRouter, adminGroupsRouter, adminAuditRouter, adminIdentityProvidersRouter]) router.use(feature());
   return router;
 }

@@ -14,6 +14,7 @@ import { catalogRoutes } from './v1/catalog';
 import { jobRoutes } from './v1/jobs';
 import { roleRoutes } from './v1/roles';
 import { apiPrivacyRoutes } from '../privacy/routes';
+import { appRoutes } from './v1/apps';
 
 export function apiRouter(deps: AppDeps): Router {
   const router = Router();
@@ -26,6 +27,7 @@ export function apiRouter(deps: AppDeps): Router {
   qualificationRoutes(router);
   catalogRoutes(router);
   roleRoutes(router);
+  appRoutes(router);
   jobRoutes(router, deps);
   apiPrivacyRoutes(router, deps, V1);
   return router;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   newJobBody, newUserBody, userPatchBody, contactBody, upgradeBody, downgradeBody, licensePatchBody, jobPatchBody, userListQuery,
   newProfileBody, profilePatchBody, cloneBody, newPermissionSetBody, permissionSetPatchBody, assignmentBody, userProfileBody, siteMembersBody, pageAudienceBody,
+  newAppBody, appPatchBody,
 } from './schemas';
 import { V1 } from './v1/paths';
 import { OBJECT_ID_SOURCE } from '../shared/ids';
@@ -54,6 +55,12 @@ export const OPERATIONS: Op[] = [
   { method: 'get', path: V1.sites, summary: 'List sites with members and page audiences', ok: 200, response: 'SiteList' },
   { method: 'put', path: V1.siteMembers, summary: "Replace a site's member profiles and permission sets", body: siteMembersBody, ok: 200, response: 'Site' },
   { method: 'put', path: V1.sitePageAudience, summary: 'Replace who may open a site page (licenses or profiles)', body: pageAudienceBody, ok: 200, response: 'Site' },
+  { method: 'get', path: V1.apps, summary: 'List connected apps (OpenID Connect clients)', ok: 200, response: 'AppList' },
+  { method: 'post', path: V1.apps, summary: 'Create a connected app (a confidential one gets its secret in this answer only)', body: newAppBody, ok: 201, response: 'App' },
+  { method: 'get', path: V1.app, summary: 'Read a connected app', ok: 200, response: 'App' },
+  { method: 'patch', path: V1.app, summary: 'Change a connected app (its type stays)', body: appPatchBody, ok: 200, response: 'App' },
+  { method: 'post', path: V1.appSecret, summary: 'Give a confidential app a new secret (in this answer only; the old one stops at once)', ok: 200, response: 'App' },
+  { method: 'delete', path: V1.app, summary: 'Delete a connected app and revoke everything issued to it', ok: 204 },
   { method: 'post', path: V1.jobs, summary: 'Create an ingest job (state Open)', body: newJobBody, ok: 201, response: 'Job' },
   { method: 'get', path: V1.jobs, summary: 'List ingest jobs', ok: 200, response: 'JobList' },
   { method: 'get', path: V1.job, summary: 'Read an ingest job: state and counters', ok: 200, response: 'Job' },
@@ -119,6 +126,15 @@ const SCHEMAS: Record<string, object> = {
     },
   },
   SiteList: list('Site'),
+  App: {
+    type: 'object',
+    properties: {
+      id: idString, clientId: { type: 'string' }, name: { type: 'string' }, siteId: idString, type: { enum: ['confidential', 'public'] }, firstParty: { type: 'boolean' },
+      redirectUris: { type: 'array', items: { type: 'string' } }, postLogoutRedirectUris: { type: 'array', items: { type: 'string' } },
+      scopes: { type: 'array', items: { type: 'string' } }, backchannelLogoutUri: { type: ['string', 'null'] }, clientSecret: { type: 'string' },
+    },
+  },
+  AppList: list('App'),
   Job: {
     type: 'object',
     properties: {

@@ -133,3 +133,11 @@ export const userProfileBody = z.strictObject({ profileId: objectId });
 
 export const siteMembersBody = z.strictObject({ profileIds: idList, permissionSetIds: idList });
 export const pageAudienceBody = z.strictObject({ licenseIds: idList, profileIds: idList });
+
+const uriList = z.array(text(2000), { error: 'Send a list of addresses.' }).max(20, 'Send at most 20 addresses.');
+const appFields = {
+  name: text(100), siteId: objectId, redirectUris: uriList, postLogoutRedirectUris: uriList.optional(),
+  scopes: z.array(text(40), { error: 'Send a list of scopes.' }).max(10), firstParty: bool, backchannelLogoutUri: text(2000).nullable().optional(),
+};
+export const newAppBody = z.strictObject({ ...appFields, type: z.enum(['confidential', 'public'], { error: 'Use confidential or public.' }) });
+export const appPatchBody = z.strictObject(appFields);

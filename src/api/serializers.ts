@@ -5,6 +5,7 @@
 import type { Types } from 'mongoose';
 import { profileCatalog } from '../roles';
 import { permissionNames } from '../access';
+import type { ConnectedAppDoc } from '../oidc';
 
 type Id = Types.ObjectId;
 const id = (v: Id | null | undefined) => (v ? String(v) : null);
@@ -122,5 +123,15 @@ export function serializeJob(j: {
     numberRecordsFailed: j.numberRecordsFailed ?? 0,
     // While Open, a refused upload's reason is the job's error, so a client polling the job sees why.
     errorMessage: j.errorMessage ?? (j.state === 'Open' && j.lastUploadError ? `The last upload was refused: ${j.lastUploadError}` : null),
+  };
+}
+
+/** A connected app; its secret is never read back (only create and rotate return it, once). */
+export function serializeApp(a: ConnectedAppDoc, secret?: string | null) {
+  return {
+    id: String(a._id), clientId: a.clientId, name: a.name, siteId: String(a.site), type: a.type, firstParty: a.firstParty,
+    redirectUris: [...a.redirectUris], postLogoutRedirectUris: [...a.postLogoutRedirectUris], scopes: [...a.scopes],
+    backchannelLogoutUri: a.backchannelLogoutUri ?? null,
+    ...(secret ? { clientSecret: secret } : {}),
   };
 }

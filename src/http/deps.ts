@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type Provider from 'oidc-provider';
 import type { Config } from '../config';
 import type { Database } from '../data/connection';
 import type { BotCheck } from '../bot-check';
@@ -20,4 +21,6 @@ export interface AppDeps {
   botCheck: BotCheck;
   /** The clock of expiries and grace periods (tests move it instead of waiting). */
   now: () => Date;
+  /** The OpenID Connect provider, ready once its signing keys are read from the database. */
+  oidc: Promise<Provider>;
 }

@@ -10,6 +10,7 @@ import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from './seats';
 import type { RequestContext } from '../access';
 import { recordAudit } from '../audit';
+import { revokeGrantsOfAccount } from '../oidc';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { assertCanManage, assertCanAssign, loadUserFor, withNoLockOut } from '../access';
 import { fieldErrorsOf, findUserOr404 } from '../users';
@@ -216,6 +217,8 @@ export async function setUserActive(userId: string | Types.ObjectId, active: boo
   } else {
     await write();
   }
+  // Every app the user signed in to loses its grants: their access and refresh tokens stop at once.
+  if (!active) await revokeGrantsOfAccount(String(user._id));
   await recordAudit(ctx, { action: active ? 'user.activated' : 'user.deactivated', target: label(user), before: { isActive: !active }, after: { isActive: active } });
   return findUserOr404(user._id);
 }

@@ -23,19 +23,23 @@ export interface TestApp {
 }
 
 /**
- * `localhost`: listen first and serve the app at http://localhost:<port> with PUBLIC_URL set to it (the
- * passkey tests: WebAuthn needs a host name as its rpID, never an IP, and the origin the portal expects).
+ * `listen: true` serves the app on a random loopback port, which is also its PUBLIC_URL (so links, and
+ * the OpenID Connect issuer, name the address the tests reach): the port is taken before the app is built.
+ * `localhost`: the same at http://localhost:<port> (the passkey tests: WebAuthn needs a host name as its
+ * rpID, never an IP, and the origin the portal expects).
  */
 export async function startTestApp(name: string, opts: { env?: Record<string, string>; listen?: boolean; localhost?: boolean; now?: () => Date } = {}): Promise<TestApp> {
   const dbName = `test_${name.replace(/[^a-z0-9]/gi, '_')}_${process.pid}`;
   const mongo = await testMongoUri(dbName);
-  let early: Server | undefined;
-  if (opts.localhost) {
-    early = createServer();
-    await new Promise<void>((resolve) => early!.listen(0, '127.0.0.1', resolve));
-    opts = { ...opts, env: { PUBLIC_URL: `http://localhost:${(early.address() as AddressInfo).port}`, ...opts.env } };
+  let server: Server | undefined;
+  let baseUrl = '';
+  if (opts.listen || opts.localhost) {
+    server = createServer();
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://${opts.localhost ? 'localhost' : '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
   }
   const config = loadConfig({
+    ...(baseUrl ? { PUBLIC_URL: baseUrl } : {}),
     NODE_ENV: 'test',
     SESSION_SECRET: 'test-secret-test-secret-test-secret-0123456789',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -50,18 +54,7 @@ export async function startTestApp(name: string, opts: { env?: Record<string, st
   await Promise.all(Object.values(mongoose.models).map((m) => m.syncIndexes()));
   await seed();
   const app = createApp(config, db, logger, { now: opts.now });
-  let server: Server | undefined;
-  let baseUrl = '';
-  if (early) {
-    server = early;
-    server.on('request', app);
-    baseUrl = config.publicUrl;
-  } else if (opts.listen) {
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  }
+  server?.on('request', app);
   return {
     app,
     db,

@@ -21,3 +21,6 @@ export * from '../../bot-check/spent-challenge.model';
 export * from '../../privacy/deletion-request.model';
 export * from '../../federation/identity-provider.model';
 export * from '../../signin/remembered-device.model';
+export * from '../../oidc/oidc-record.model';
+export * from '../../oidc/signing-keys.model';
+export * from '../../oidc/connected-app.model';

@@ -1,0 +1,2 @@
+/** The provider's mount point; the issuer is PUBLIC_URL + this. */
+export const OIDC_MOUNT = '/oidc';

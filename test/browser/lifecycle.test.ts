@@ -149,7 +149,7 @@ describeBrowser('account lifecycle in a browser', () => {
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(`${t.baseUrl}/s/portal/login/code`);
-    await page.getByLabel('Code').fill(totp(secret, 1));
+    await page.getByLabel('Code', { exact: true }).fill(totp(secret, 1));
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL(`${t.baseUrl}/s/portal/`);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Welcome, Hedy!');

@@ -60,9 +60,11 @@ describe('DEFAULTS (the one place defaults live)', () => {
   it('is what loadConfig gives with no variables set, but for the session secret and the data folder it never writes', () => {
     const dir = tmp();
     const loaded = loadConfig({ DATA_DIR: dir });
-    const { sessionSecret: _a, dataDir: _b, ...fromEnv } = loaded;
-    const { sessionSecret, dataDir: _c, ...defaults } = DEFAULTS;
+    // What is derived from the session secret differs with it: the key of stored provider secrets, the OIDC key secret.
+    const { sessionSecret: _a, dataDir: _b, idpSecretKey: _d, oidc: o1, ...fromEnv } = loaded;
+    const { sessionSecret, dataDir: _c, idpSecretKey: _e, oidc: o2, ...defaults } = DEFAULTS;
     expect(defaults).toEqual(fromEnv);
+    expect({ ...o2, keySecret: '' }).toEqual({ ...o1, keySecret: '' });
     expect(sessionSecret).toBe('');
   });
 

@@ -6,7 +6,7 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import type { AppDeps } from '../http/deps';
 import { DEFAULT_SITE_SLUG } from '../data/seed';
-import { assertSelfRegistrationOpen, findSiteBySlug, registerOrTellOwner } from '../registration';
+import { assertRegistrationPageOpen, assertSelfRegistrationOpen, findSiteBySlug, registerOrTellOwner } from '../registration';
 import { changeOwnPassword, updateOwnProfile } from './account';
 import { localeFromAcceptLanguage } from '../shared/locale';
 import { isTimeZone } from '../data/models';
@@ -79,14 +79,18 @@ export function siteRouter(deps: AppDeps): Router {
 
   site.get('/', (_req, res) => res.render('site/home', { title: res.locals.site!.name }));
 
-  site.get('/register', (_req, res) => {
-    assertSelfRegistrationOpen(res.locals.site!);
-    res.render('site/register', { title: 'Register', values: keepTyped({}, REGISTER_FIELDS) });
+  site.get('/register', (req, res) => {
+    // An invitation link is /register?invitation=<token>; the form carries it on.
+    const invitation = typeof req.query.invitation === 'string' ? req.query.invitation.slice(0, 100) : '';
+    assertRegistrationPageOpen(res.locals.site!, invitation || undefined);
+    res.render('site/register', { title: 'Register', values: { ...keepTyped({}, REGISTER_FIELDS), invitation } });
   });
 
   const registerForm = (req: Request, res: Response) => {
+    const values = keepTyped(req.body, [...REGISTER_FIELDS, 'invitation']);
+    // The policy is checked (and a refusal audited) by the registration itself, not here.
     assertSelfRegistrationOpen(res.locals.site!);
-    return { view: 'site/register', locals: { title: 'Register', values: keepTyped(req.body, REGISTER_FIELDS), passwords: typedPasswords(req.body, ['password', 'passwordConfirm']) } };
+    return { view: 'site/register', locals: { title: 'Register', values, passwords: typedPasswords(req.body, ['password', 'passwordConfirm']) } };
   };
   site.post('/register', formRoute(registerForm, async (req, res) => {
     const s = res.locals.site!;
@@ -94,7 +98,7 @@ export function siteRouter(deps: AppDeps): Router {
     // them would still send mail to the owners); an IP over the limit is refused before anything is read.
     const ip = req.ip ?? 'unknown';
     await deps.registrationThrottle.assertOpen(ip);
-    const f = readStrings(req.body, [], ['firstName', 'lastName', 'email', 'password', 'passwordConfirm', 'timeZone']);
+    const f = readStrings(req.body, [], ['firstName', 'lastName', 'email', 'password', 'passwordConfirm', 'timeZone', 'invitation']);
     const locale = localeFromAcceptLanguage(req.get('accept-language'));
     await registerOrTellOwner(
       s,
@@ -107,6 +111,7 @@ export function siteRouter(deps: AppDeps): Router {
         localeSidKey: locale,
         languageLocaleKey: locale,
         timeZoneSidKey: f.timeZone && isTimeZone(f.timeZone) ? f.timeZone : 'GMT',
+        invitation: f.invitation || undefined,
       },
       { ip: req.ip },
       () => deps.registrationThrottle.conflict(ip),

@@ -19,6 +19,7 @@ import {
   DomainError,
   ForbiddenError,
   PayloadTooLargeError,
+  RegistrationRefusedError,
   TooManyRequestsError,
   UnsupportedMediaTypeError,
   ValidationError,
@@ -147,7 +148,7 @@ function writeScim(res: Response, err: DomainError): void {
 function writeApi(res: Response, err: DomainError): void {
   // The API calls invalid fields 400 (the HTML forms show them as 422).
   const status = err instanceof ValidationError ? 400 : err.status;
-  const fields = (err instanceof ValidationError || err instanceof ConflictError) && Object.keys(err.fields).length ? { fields: err.fields } : {};
+  const fields = (err instanceof ValidationError || err instanceof ConflictError || err instanceof RegistrationRefusedError) && Object.keys(err.fields).length ? { fields: err.fields } : {};
   const permission = err instanceof ForbiddenError && err.permission ? { permission: err.permission } : {};
   res.status(status).json({ error: { code: err.code, message: err.message, ...fields, ...permission } });
 }
@@ -165,8 +166,9 @@ async function writeHtml(res: Response, err: DomainError): Promise<void> {
   // An expired token reaches a form only through formRoute (see auth/csrf.ts): the form again, token fresh.
   const expired = err instanceof CsrfError && res.locals.csrfRefusal === err;
   if (form && (!isAboutTheAddress(err) || expired)) {
-    const fieldErrors = err instanceof ValidationError || err instanceof ConflictError ? err.fields : {};
-    const message = expired ? translated(res, 'error.sessionExpired', SESSION_EXPIRED) : err.message;
+    const message = expired ? translated(res, 'error.sessionExpired', SESSION_EXPIRED) : err.messageKey ? translated(res, err.messageKey, err.message) : err.message;
+    // A refusal with a catalogue key says the same words beside its fields as above the form.
+    const fieldErrors = err instanceof RegistrationRefusedError ? Object.fromEntries(Object.keys(err.fields).map((k) => [k, message])) : err instanceof ValidationError || err instanceof ConflictError ? err.fields : {};
     // What was typed (a password, where the refusal is about another field) must not sit in a cache.
     res.status(err.status).set('Cache-Control', 'no-store');
     if (typeof form === 'function') {
@@ -179,7 +181,7 @@ async function writeHtml(res: Response, err: DomainError): Promise<void> {
     }
     return;
   }
-  await renderErrorPage(res, err.status, err.message);
+  await renderErrorPage(res, err.status, err.messageKey ? translated(res, err.messageKey, err.message) : err.message);
 }
 
 /** res.render as a promise, so a failing template is caught here instead of re-entering the writer. */

@@ -1,2 +1,3 @@
 /** The surface of registration/: what other features and the app may import from it. */
-export { asEmailConflict, assertSelfRegistrationOpen, contactlessProfileOf, findSiteBySlug, registerContactlessUser, registerOrTellOwner } from './registration';
+export { asEmailConflict, contactlessProfileOf, findSiteBySlug, registerContactlessUser, registerOrTellOwner } from './registration';
+export { PRIVACY_RELAY_DOMAINS, addressProblem, assertMayRegister, assertRegistrationPageOpen, assertSelfRegistrationOpen, type MayRegister, type RefusalReason } from './policy';

@@ -7,7 +7,8 @@ import { siteBySlug } from '../sites';
 import type { RequestContext } from '../access';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { createUser } from '../users';
-import { sendVerificationLink } from '../account';
+import { consumeRegistrationInvitation, sendVerificationLink } from '../account';
+import { assertMayRegister } from './policy';
 import { findAccountBySignInName } from '../users';
 import { hashPassword } from '../signin';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
@@ -26,6 +27,8 @@ export interface RegistrationInput {
   passwordConfirm?: string;
   /** IANA time zone reported by the browser; GMT when absent or unknown. */
   timeZoneSidKey?: string;
+  /** The token of the invitation link the guest came with (invite-only sites). */
+  invitation?: string;
 }
 
 export async function findSiteBySlug(slug: string): Promise<SiteRecord> {
@@ -34,9 +37,6 @@ export async function findSiteBySlug(slug: string): Promise<SiteRecord> {
   return site;
 }
 
-export function assertSelfRegistrationOpen(site: SiteRecord): void {
-  if (!site.selfRegistrationEnabled) throw new NotFoundError('Self-registration is not available on this site.');
-}
 
 /**
  * The profile a site's new contactless users get: its registration profile, on a license that needs no
@@ -62,7 +62,8 @@ export function asEmailConflict(err: unknown, message = 'An account with this em
 }
 
 export async function registerContactlessUser(site: SiteRecord, input: RegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>): Promise<UserDoc> {
-  assertSelfRegistrationOpen(site);
+  // The site's policy first, before the address is looked up: a refusal never depends on who has an account.
+  const { invitation } = await assertMayRegister(site, input.email ?? '', input.invitation, ctx);
   const { profile } = await contactlessProfileOf(site);
   // Every field's problem at once, in the page's order (createUser adds the schema's and the password
   // policy's to these): the person fixes them in one go.
@@ -95,6 +96,7 @@ export async function registerContactlessUser(site: SiteRecord, input: Registrat
     // On the registration form the username is the email: say so in the guest's terms.
     throw asEmailConflict(err);
   }
+  if (invitation) await consumeRegistrationInvitation(invitation, user._id);
   // After registration: the address is confirmed by a link.
   await sendVerificationLink(user, { area: 'site', siteSlug: site.slug });
   return user;

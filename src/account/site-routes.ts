@@ -6,7 +6,7 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import type { AppDeps } from '../http/deps';
 import { DEFAULT_SITE_SLUG } from '../data/seed';
-import { assertRegistrationPageOpen, assertSelfRegistrationOpen, findSiteBySlug, registerOrTellOwner } from '../registration';
+import { assertRegistrationPageOpen, assertSelfRegistrationOpen, extraFieldsOf, findSiteBySlug, registerOrTellOwner } from '../registration';
 import { changeOwnPassword, updateOwnProfile } from './account';
 import { localeFromAcceptLanguage } from '../shared/locale';
 import { isTimeZone } from '../data/models';
@@ -83,14 +83,21 @@ export function siteRouter(deps: AppDeps): Router {
     // An invitation link is /register?invitation=<token>; the form carries it on.
     const invitation = typeof req.query.invitation === 'string' ? req.query.invitation.slice(0, 100) : '';
     assertRegistrationPageOpen(res.locals.site!, invitation || undefined);
-    res.render('site/register', { title: 'Register', values: { ...keepTyped({}, REGISTER_FIELDS), invitation } });
+    res.render('site/register', { title: 'Register', values: { ...keepTyped({}, REGISTER_FIELDS), invitation }, ...extraFieldLocals(res) });
   });
 
+  /** The site's extra sign-up fields, in its order, with the lists the locale and time zone offer. */
+  const extraFieldLocals = (res: Response) => {
+    const extraFields = extraFieldsOf(res.locals.site!);
+    const asks = (f: string) => extraFields.some((x) => x.field === f);
+    return { extraFields, extraChoices: { localeSidKey: asks('localeSidKey') ? localeChoices(res.locals.t.language) : [], timeZoneSidKey: asks('timeZoneSidKey') ? timeZoneChoices() : [] } };
+  };
+
   const registerForm = (req: Request, res: Response) => {
-    const values = keepTyped(req.body, [...REGISTER_FIELDS, 'invitation']);
     // The policy is checked (and a refusal audited) by the registration itself, not here.
     assertSelfRegistrationOpen(res.locals.site!);
-    return { view: 'site/register', locals: { title: 'Register', values, passwords: typedPasswords(req.body, ['password', 'passwordConfirm']) } };
+    const values = keepTyped(req.body, [...REGISTER_FIELDS, 'invitation', ...extraFieldsOf(res.locals.site!).map((f) => f.field)]);
+    return { view: 'site/register', locals: { title: 'Register', values, passwords: typedPasswords(req.body, ['password', 'passwordConfirm']), ...extraFieldLocals(res) } };
   };
   site.post('/register', formRoute(registerForm, async (req, res) => {
     const s = res.locals.site!;
@@ -112,6 +119,8 @@ export function siteRouter(deps: AppDeps): Router {
         languageLocaleKey: locale,
         timeZoneSidKey: f.timeZone && isTimeZone(f.timeZone) ? f.timeZone : 'GMT',
         invitation: f.invitation || undefined,
+        // Only the fields the site asks for are read from it (src/registration/extra-fields.ts).
+        extra: req.body as Record<string, unknown>,
       },
       { ip: req.ip },
       () => deps.registrationThrottle.conflict(ip),

@@ -1,3 +1,4 @@
 /** The surface of registration/: what other features and the app may import from it. */
 export { asEmailConflict, contactlessProfileOf, findSiteBySlug, registerContactlessUser, registerOrTellOwner } from './registration';
 export { PRIVACY_RELAY_DOMAINS, addressProblem, assertMayRegister, assertRegistrationPageOpen, assertSelfRegistrationOpen, type MayRegister, type RefusalReason } from './policy';
+export { extraFieldsOf, readExtraFields, type ExtraValues } from './extra-fields';

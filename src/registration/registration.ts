@@ -9,6 +9,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../shared/errors'
 import { createUser } from '../users';
 import { consumeRegistrationInvitation, sendVerificationLink } from '../account';
 import { assertMayRegister } from './policy';
+import { extraFieldsOf, readExtraFields } from './extra-fields';
 import { findAccountBySignInName } from '../users';
 import { hashPassword } from '../signin';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
@@ -29,6 +30,8 @@ export interface RegistrationInput {
   timeZoneSidKey?: string;
   /** The token of the invitation link the guest came with (invite-only sites). */
   invitation?: string;
+  /** The form as sent: the site's extra sign-up fields are read from it (src/registration/extra-fields.ts). */
+  extra?: Record<string, unknown>;
 }
 
 export async function findSiteBySlug(slug: string): Promise<SiteRecord> {
@@ -73,6 +76,8 @@ export async function registerContactlessUser(site: SiteRecord, input: Registrat
   if (!input.email?.trim()) missing.email = 'Enter your email address.';
   if (!input.password) missing.password = 'Choose a password.';
   else if (input.passwordConfirm !== undefined && input.passwordConfirm !== input.password) missing.passwordConfirm = MSG.passwordsDiffer;
+  const extra = readExtraFields(site, input.extra ?? {});
+  Object.assign(missing, extra.problems);
   let user: UserDoc;
   try {
     user = await createUser(
@@ -83,16 +88,18 @@ export async function registerContactlessUser(site: SiteRecord, input: Registrat
       profileId: profile._id,
       siteId: site._id,
       password: input.password,
-      localeSidKey: input.localeSidKey,
+      localeSidKey: extra.values.localeSidKey ?? input.localeSidKey,
       languageLocaleKey: input.languageLocaleKey,
-      timeZoneSidKey: input.timeZoneSidKey,
+      timeZoneSidKey: extra.values.timeZoneSidKey ?? input.timeZoneSidKey,
+      phone: extra.values.phone,
+      companyName: extra.values.companyName,
       emailEncodingKey: 'UTF-8',
     },
     { actor: null, ip: ctx.ip, via: 'site' },
     missing,
   );
   } catch (err) {
-    if (err instanceof ValidationError) throw asRegistrationFields(err);
+    if (err instanceof ValidationError) throw asRegistrationFields(err, extraFieldsOf(site).map((f) => f.field));
     // On the registration form the username is the email: say so in the guest's terms.
     throw asEmailConflict(err);
   }
@@ -109,11 +116,11 @@ const REGISTRATION_FIELDS = ['firstName', 'lastName', 'email', 'password', 'pass
  * Field problems in the form's terms: only fields on the page, in page order, one message each. The
  * username (derived from the email) is not on the page: its problem is the email's, already listed.
  */
-function asRegistrationFields(err: ValidationError): ValidationError {
+function asRegistrationFields(err: ValidationError, extraFields: readonly string[]): ValidationError {
   const given: Record<string, string | undefined> = { ...err.fields };
   if (given.username && !given.email) given.email = MSG.enterValidEmail;
   const fields: Record<string, string> = {};
-  for (const f of REGISTRATION_FIELDS) if (given[f]) fields[f] = given[f];
+  for (const f of [...REGISTRATION_FIELDS, ...extraFields]) if (given[f]) fields[f] = given[f];
   return new ValidationError(err.message, fields);
 }
 

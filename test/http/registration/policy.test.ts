@@ -229,3 +229,64 @@ describe('invite-only', () => {
     expect(JSON.stringify(stored)).not.toContain(token);
   });
 });
+
+describe('extra sign-up fields', () => {
+  async function registerWith(fields: Record<string, string>) {
+    const agent = request.agent(t.app);
+    const form = await agent.get('/s/portal/register');
+    return agent.post('/s/portal/register').type('form').send({ _csrf: csrfFrom(form.text), firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com', password: GOOD_PASSWORD, ...fields });
+  }
+  const askCompanyThenPhone = () => postForm(admin, '/admin/sites', `/admin/sites/${siteId}/registration-policy`, {
+    _form: `policy-${siteId}`, mode: 'open', allowedDomains: '', blockedDomains: '', extraFieldsShown: '1',
+    extra_phone: 'required', order_phone: '2', extra_companyName: 'optional', order_companyName: '1', extra_localeSidKey: 'off', extra_timeZoneSidKey: 'off',
+  });
+
+  it('are chosen on the Sites page, in the admin\'s order, each required or optional', async () => {
+    expect((await askCompanyThenPhone()).status).toBe(303);
+    const site = await SiteModel.findOne({ slug: 'portal' }).lean();
+    expect(site!.registrationPolicy!.extraFields).toEqual([{ field: 'companyName', required: false }, { field: 'phone', required: true }]);
+  });
+
+  it('are shown on the form after the password, in that order, the optional one marked', async () => {
+    await askCompanyThenPhone();
+    const page = await request(t.app).get('/s/portal/register');
+    const at = (s: string) => page.text.indexOf(s);
+    expect(at('<label for="f-companyName">Company (optional)</label>')).toBeGreaterThan(at('<label for="f-passwordConfirm">'));
+    expect(at('<label for="f-phone">Phone</label>')).toBeGreaterThan(at('<label for="f-companyName">'));
+    expect(page.text).toContain('autocomplete="tel"');
+    const ja = await request(t.app).get('/s/portal/register').set('Accept-Language', 'ja');
+    expect(ja.text).toContain('<label for="f-companyName">会社名 (任意)</label>');
+  });
+
+  it('a missing required field or a malformed one is reported with the others, and nothing is written', async () => {
+    await askCompanyThenPhone();
+    const missing = await registerWith({ companyName: 'Analytical Engines', lastName: '' });
+    expect(missing.status).toBe(422);
+    expect(missing.text).toMatch(/<li><a href="#f-lastName">[^<]+<\/a><\/li><li><a href="#f-phone">Enter your phone number\.<\/a><\/li>/);
+    // What was typed is kept.
+    expect(missing.text).toContain('value="Analytical Engines"');
+    const malformed = await registerWith({ phone: 'call me maybe' });
+    expect(malformed.status).toBe(422);
+    expect(malformed.text).toContain('Enter a phone number with digits, like +81 3 1234 5678.');
+    expect(await UserModel.countDocuments({ email: 'ada@example.com' })).toBe(0);
+  });
+
+  it('are stored on the user; an optional one left empty is not set', async () => {
+    await askCompanyThenPhone();
+    expect((await registerWith({ phone: '+44 20 7946 0000', companyName: '' })).status).toBe(201);
+    const user = await UserModel.findOne({ email: 'ada@example.com' }).lean();
+    expect(user!.phone).toBe('+44 20 7946 0000');
+    expect(user).not.toHaveProperty('companyName');
+  });
+
+  it('a time zone asked as a field is a list and is stored; fields the site does not ask are ignored', async () => {
+    await SiteModel.updateOne({ slug: 'portal' }, { $set: { 'registrationPolicy.extraFields': [{ field: 'timeZoneSidKey', required: true }] } });
+    const page = await request(t.app).get('/s/portal/register');
+    expect(page.text).toMatch(/<select id="f-timeZoneSidKey" name="timeZoneSidKey"/);
+    expect((await registerWith({ timeZoneSidKey: 'Asia/Tokyo', phone: '+81 3 1234 5678', companyName: 'Sneaky' })).status).toBe(201);
+    const user = await UserModel.findOne({ email: 'ada@example.com' }).lean();
+    expect(user!.timeZoneSidKey).toBe('Asia/Tokyo');
+    expect(user).not.toHaveProperty('phone');
+    expect(user).not.toHaveProperty('companyName');
+  });
+});

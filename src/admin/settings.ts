@@ -9,9 +9,10 @@ import { adminLicensesRouter } from '../qualification/routes';
 import { adminApiTokensRouter } from '../api/routes';
 import { adminGroupsRouter } from '../roles/routes';
 import { adminAuditRouter } from '../audit/routes';
+import { adminTermsRouter } from '../registration/routes';
 
 export function adminSettingsRouter(): Router {
   const router = Router();
-  for (const feature of [adminDashboardRouter, adminSitesRouter, adminLicensesRouter, adminApiTokensRouter, adminGroupsRouter, adminAuditRouter]) router.use(feature());
+  for (const feature of [adminDashboardRouter, adminSitesRouter, adminLicensesRouter, adminApiTokensRouter, adminGroupsRouter, adminAuditRouter, adminTermsRouter]) router.use(feature());
   return router;
 }

@@ -2,3 +2,4 @@
 export { asEmailConflict, contactlessProfileOf, findSiteBySlug, registerContactlessUser, registerOrTellOwner } from './registration';
 export { PRIVACY_RELAY_DOMAINS, addressProblem, assertMayRegister, assertRegistrationPageOpen, assertSelfRegistrationOpen, type MayRegister, type RefusalReason } from './policy';
 export { extraFieldsOf, readExtraFields, type ExtraValues } from './extra-fields';
+export { acceptPendingTerms, configureTermsClock, consentCsv, currentTerms, listTermsVersions, pendingTerms, publishTerms, recordConsent, searchConsents, termsNow, type ConsentFilters, type ConsentOrigin, type TermsInput } from './terms';

@@ -10,6 +10,7 @@ import { createUser } from '../users';
 import { consumeRegistrationInvitation, sendVerificationLink } from '../account';
 import { assertMayRegister } from './policy';
 import { extraFieldsOf, readExtraFields } from './extra-fields';
+import { currentTerms, recordConsent } from './terms';
 import { findAccountBySignInName } from '../users';
 import { hashPassword } from '../signin';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
@@ -32,6 +33,10 @@ export interface RegistrationInput {
   invitation?: string;
   /** The form as sent: the site's extra sign-up fields are read from it (src/registration/extra-fields.ts). */
   extra?: Record<string, unknown>;
+  /** The terms: whether the box was ticked, the id of the version the form showed, and where from (the ledger). */
+  acceptTerms?: boolean;
+  termsVersion?: string;
+  userAgent?: string | null;
 }
 
 export async function findSiteBySlug(slug: string): Promise<SiteRecord> {
@@ -78,6 +83,11 @@ export async function registerContactlessUser(site: SiteRecord, input: Registrat
   else if (input.passwordConfirm !== undefined && input.passwordConfirm !== input.password) missing.passwordConfirm = MSG.passwordsDiffer;
   const extra = readExtraFields(site, input.extra ?? {});
   Object.assign(missing, extra.problems);
+  // The version in effect must be accepted; one that took effect while the form was open is shown anew.
+  const terms = await currentTerms(site._id);
+  if (terms && !(input.acceptTerms && input.termsVersion === String(terms._id))) {
+    missing.acceptTerms = input.acceptTerms ? 'The terms changed while you were registering: read the new version and accept it.' : 'Accept the terms to register.';
+  }
   let user: UserDoc;
   try {
     user = await createUser(
@@ -99,11 +109,12 @@ export async function registerContactlessUser(site: SiteRecord, input: Registrat
     missing,
   );
   } catch (err) {
-    if (err instanceof ValidationError) throw asRegistrationFields(err, extraFieldsOf(site).map((f) => f.field));
+    if (err instanceof ValidationError) throw asRegistrationFields(err, [...extraFieldsOf(site).map((f) => f.field), 'acceptTerms']);
     // On the registration form the username is the email: say so in the guest's terms.
     throw asEmailConflict(err);
   }
   if (invitation) await consumeRegistrationInvitation(invitation, user._id);
+  if (terms) await recordConsent(user, terms, 'registration', { ip: ctx.ip, userAgent: input.userAgent });
   // After registration: the address is confirmed by a link.
   await sendVerificationLink(user, { area: 'site', siteSlug: site.slug });
   return user;

@@ -17,3 +17,4 @@ export * from '../../account/action-token.model';
 export * from '../../access/guard.model';
 export * from '../../qualification/bulk-action.model';
 export * from '../../account/registration-invitation.model';
+export * from '../../registration/terms.model';

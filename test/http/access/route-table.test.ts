@@ -41,6 +41,7 @@ const ADMIN_ROUTES: [string, string, Permission[]][] = [
   ['post', '/admin/sites/:id/members', ['manageSites']], ['post', '/admin/sites/:id/pages/:page/audience', ['manageSites']],
   ['post', '/admin/sites/:id/branding', ['manageSites']], ['post', '/admin/sites/:id/logo', ['manageSites']], ['post', '/admin/sites/:id/logo/remove', ['manageSites']],
   ['post', '/admin/sites/:id/registration-policy', ['manageSites']], ['post', '/admin/sites/:id/invitations', ['manageSites']], ['post', '/admin/sites/:id/invitations/:invitation/revoke', ['manageSites']],
+  ['get', '/admin/terms', ['manageSites']], ['post', '/admin/terms', ['manageSites']], ['get', '/admin/consents', ['viewAuditTrail']], ['get', '/admin/consents.csv', ['viewAuditTrail']],
   ['get', '/admin/licenses', ['manageLicenses']], ['post', '/admin/licenses/:id', ['manageLicenses']],
   ['get', '/admin/api-tokens', ['manageApiTokens']], ['post', '/admin/api-tokens', ['manageApiTokens']], ['get', '/admin/api-tokens/:id/revoke', ['manageApiTokens']], ['post', '/admin/api-tokens/:id/revoke', ['manageApiTokens']],
   ['get', '/admin/delegated-groups', MIU], ['post', '/admin/delegated-groups{/:id}', MIU], ['get', '/admin/delegated-groups/candidates', MIU],

@@ -2,6 +2,8 @@
 export const sitePaths = (slug: string) => ({
   home: `/s/${slug}/`,
   register: `/s/${slug}/register`,
+  terms: `/s/${slug}/terms`,
+  termsAccept: `/s/${slug}/terms/accept`,
   login: `/s/${slug}/login`,
   loginCode: `/s/${slug}/login/code`,
   twoFactor: `/s/${slug}/account/two-factor`,

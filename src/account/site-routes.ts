@@ -6,7 +6,7 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import type { AppDeps } from '../http/deps';
 import { DEFAULT_SITE_SLUG } from '../data/seed';
-import { assertSelfRegistrationOpen, findSiteBySlug, registerOrTellOwner } from '../registration';
+import { acceptPendingTerms, assertRegistrationPageOpen, assertSelfRegistrationOpen, currentTerms, extraFieldsOf, findSiteBySlug, pendingTerms, registerOrTellOwner } from '../registration';
 import { changeOwnPassword, updateOwnProfile } from './account';
 import { localeFromAcceptLanguage } from '../shared/locale';
 import { isTimeZone } from '../data/models';
@@ -85,6 +85,36 @@ export function siteRouter(deps: AppDeps): Router {
   brandingRoutes(site);
   site.use(passkeyPageLocals('site'));
   oidcAuthorizeRoutes(site, deps.oidc);
+
+  // New terms in effect: a signed-in person accepts them before anything else of the site is usable
+  // (their session goes no further than the acceptance page and signing out). An admin logged in as
+  // them is not asked: consent is the person's own.
+  site.use(async (req, res, next) => {
+    const paths = res.locals.paths;
+    if (!req.siteUser || req.session.site?.impersonator || req.originalUrl.split('?')[0] === paths.termsAccept || req.originalUrl === paths.logout) return next();
+    if (!(await pendingTerms(res.locals.site!, req.siteUser._id))) return next();
+    res.redirect(303, `${paths.termsAccept}?returnTo=${encodeURIComponent(req.method === 'GET' ? req.originalUrl : paths.home)}`);
+  });
+  site.get('/terms/accept', requireSignIn, async (req, res) => {
+    const pending = await pendingTerms(res.locals.site!, req.siteUser!._id);
+    const returnTo = safeReturnTo(req.query.returnTo, res.locals.paths.home);
+    if (!pending) return res.redirect(303, returnTo);
+    res.render('site/terms-accept', { title: res.locals.t('terms.acceptTitle'), terms: pending, returnTo, unticked: req.query.unticked === '1' });
+  });
+  site.post('/terms/accept', requireSignIn, async (req, res) => {
+    const f = readStrings(req.body, [], ['termsVersion', 'returnTo', 'accept']);
+    const returnTo = safeReturnTo(f.returnTo, res.locals.paths.home);
+    const accepted = f.accept === 'on' && (await acceptPendingTerms(res.locals.site!, req.siteUser!, f.termsVersion ?? '', originOf(req)));
+    // Not ticked, or a newer version took effect meanwhile: the page again, with the version in effect.
+    res.redirect(303, accepted ? returnTo : `${res.locals.paths.termsAccept}?returnTo=${encodeURIComponent(returnTo)}${f.accept === 'on' ? '' : '&unticked=1'}`);
+  });
+  /** The terms in effect, for anyone to read (the registration form links here). */
+  site.get('/terms', async (_req, res) => {
+    const terms = await currentTerms(res.locals.site!._id);
+    if (!terms) throw new NotFoundError(res.locals.t('notFound.noPage'));
+    res.render('site/terms', { title: res.locals.t('terms.title'), terms });
+  });
+
   siteLifecycleRoutes(site, deps, requireSignIn);
   sitePasskeyRoutes(site, deps, requireSignIn);
   sitePrivacyRoutes(site, deps, requireSignIn);
@@ -92,17 +122,29 @@ export function siteRouter(deps: AppDeps): Router {
 
   site.get('/', (_req, res) => res.render('site/home', { title: res.locals.site!.name }));
 
-  site.get('/register', (_req, res) => {
-    assertSelfRegistrationOpen(res.locals.site!);
+  site.get('/register', async (req, res) => {
+    // An invitation link is /register?invitation=<token>; the form carries it on.
+    const invitation = typeof req.query.invitation === 'string' ? req.query.invitation.slice(0, 100) : '';
+    assertRegistrationPageOpen(res.locals.site!, invitation || undefined);
     powLocals(deps.botCheck, res, true);
-    res.render('site/register', { title: 'Register', values: keepTyped({}, REGISTER_FIELDS) });
+    res.render('site/register', { title: 'Register', values: { ...keepTyped({}, REGISTER_FIELDS), invitation }, ...extraFieldLocals(res), terms: await currentTerms(res.locals.site!._id) });
   });
 
+  /** The site's extra sign-up fields, in its order, with the lists the locale and time zone offer. */
+  const extraFieldLocals = (res: Response) => {
+    const extraFields = extraFieldsOf(res.locals.site!);
+    const asks = (f: string) => extraFields.some((x) => x.field === f);
+    return { extraFields, extraChoices: { localeSidKey: asks('localeSidKey') ? localeChoices(res.locals.t.language) : [], timeZoneSidKey: asks('timeZoneSidKey') ? timeZoneChoices() : [] } };
+  };
+
   const registerForm = (req: Request, res: Response) => {
+    // The policy is checked (and a refusal audited) by the registration itself, not here.
     assertSelfRegistrationOpen(res.locals.site!);
     // A refused form gets a fresh no-script ticket (the widget fetches its own new challenge).
     powLocals(deps.botCheck, res, true);
-    return { view: 'site/register', locals: { title: 'Register', values: keepTyped(req.body, REGISTER_FIELDS), passwords: typedPasswords(req.body, ['password', 'passwordConfirm']) } };
+    const values = keepTyped(req.body, [...REGISTER_FIELDS, 'invitation', ...extraFieldsOf(res.locals.site!).map((f) => f.field)]);
+    // The terms shown again are the ones in effect now (a box ticked for older ones is not kept).
+    return async (r: Response) => r.render('site/register', { title: 'Register', values, passwords: typedPasswords(req.body, ['password', 'passwordConfirm']), ...extraFieldLocals(r), terms: await currentTerms(r.locals.site!._id), error: r.locals.error, fieldErrors: r.locals.fieldErrors });
   };
   site.post('/register', formRoute(registerForm, async (req, res) => {
     const s = res.locals.site!;
@@ -110,7 +152,7 @@ export function siteRouter(deps: AppDeps): Router {
     // them would still send mail to the owners); an IP over the limit is refused before anything is read.
     const ip = req.ip ?? 'unknown';
     await deps.registrationThrottle.assertOpen(ip);
-    const f = readStrings(req.body, [], ['firstName', 'lastName', 'email', 'password', 'passwordConfirm', 'timeZone']);
+    const f = readStrings(req.body, [], ['firstName', 'lastName', 'email', 'password', 'passwordConfirm', 'timeZone', 'invitation', 'acceptTerms', 'termsVersion']);
     // Every registration proves some work (bot protection) before anything is looked up or hashed.
     await deps.botCheck.verify(readProof(req.body));
     const locale = localeFromAcceptLanguage(req.get('accept-language'));
@@ -125,6 +167,12 @@ export function siteRouter(deps: AppDeps): Router {
         localeSidKey: locale,
         languageLocaleKey: locale,
         timeZoneSidKey: f.timeZone && isTimeZone(f.timeZone) ? f.timeZone : 'GMT',
+        invitation: f.invitation || undefined,
+        // Only the fields the site asks for are read from it (src/registration/extra-fields.ts).
+        extra: req.body as Record<string, unknown>,
+        acceptTerms: f.acceptTerms === 'on',
+        termsVersion: f.termsVersion,
+        userAgent: req.get('user-agent') ?? null,
       },
       { ip: req.ip },
       () => deps.registrationThrottle.conflict(ip),

@@ -11,9 +11,10 @@ import { adminGroupsRouter } from '../roles/routes';
 import { adminAuditRouter } from '../audit/routes';
 import { adminIdentityProvidersRouter } from '../federation/routes';
 import { adminAppsRouter } from '../oidc/routes';
+import { adminTermsRouter } from '../registration/routes';
 
 export function adminSettingsRouter(): Router {
   const router = Router();
-  for (const feature of [adminDashboardRouter, adminSitesRouter, adminLicensesRouter, adminApiTokensRouter, adminAppsRouter, adminGroupsRouter, adminAuditRouter, adminIdentityProvidersRouter]) router.use(feature());
+  for (const feature of [adminDashboardRouter, adminSitesRouter, adminLicensesRouter, adminApiTokensRouter, adminAppsRouter, adminGroupsRouter, adminAuditRouter, adminIdentityProvidersRouter, adminTermsRouter]) router.use(feature());
   return router;
 }

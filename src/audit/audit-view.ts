@@ -62,6 +62,11 @@ export const ACTION_VERBS: Record<string, [verb: string, label: string]> = {
   'connected_app.updated': ['updated the connected app', 'Connected app updated'],
   'connected_app.secret_rotated': ['gave a new secret to the connected app', 'Connected app secret rotated'],
   'connected_app.deleted': ['deleted the connected app', 'Connected app deleted'],
+  'site.registration_policy_changed': ['changed the registration policy of', 'Registration policy changed'],
+  'site.registration_invitation_created': ['created an invitation to register on', 'Invitation to register created'],
+  'site.registration_invitation_revoked': ['withdrew an invitation to register on', 'Invitation to register withdrawn'],
+  'site.terms_published': ['published terms for', 'Terms published'],
+  'registration.refused': ['was refused registration on', 'Registration refused'],
   'api_token.created': ['created the API token', 'API token created'],
   'api_token.revoked': ['revoked the API token', 'API token revoked'],
   'delegated_group.created': ['created the delegated admin group', 'Delegated group created'],
@@ -124,7 +129,7 @@ export async function auditRows(events: Lean[]): Promise<AuditRow[]> {
     const summary = main && main.before !== '—' ? `${main.before} → ${main.after}` : '';
     return {
       id: String(e._id), at: e.at, action: e.action,
-      actor: e.actor?.username ?? (e.action === 'user.registered' ? 'A guest' : 'The system'),
+      actor: e.actor?.username ?? (e.action === 'user.registered' || e.action === 'registration.refused' ? 'A guest' : 'The system'),
       onBehalfOf: e.onBehalfOf ? (e.onBehalfOf.id && userNames.get(String(e.onBehalfOf.id))) || e.onBehalfOf.username || null : null,
       verb: ACTION_VERBS[e.action]?.[0] ?? e.action,
       target, targetHref: targetId && e.target?.type === 'User' ? ADMIN.user(targetId) : targetId && e.target?.type === 'Profile' ? ADMIN.profile(targetId) : targetId && e.target?.type === 'PermissionSet' ? ADMIN.permissionSet(targetId) : null,

@@ -19,6 +19,7 @@ import {
   DomainError,
   ForbiddenError,
   PayloadTooLargeError,
+  RegistrationRefusedError,
   TooManyRequestsError,
   UnsupportedMediaTypeError,
   ValidationError,
@@ -148,7 +149,7 @@ function writeScim(res: Response, err: DomainError): void {
 function writeApi(res: Response, err: DomainError): void {
   // The API calls invalid fields 400 (the HTML forms show them as 422).
   const status = err instanceof ValidationError ? 400 : err.status;
-  const fields = (err instanceof ValidationError || err instanceof ConflictError) && Object.keys(err.fields).length ? { fields: err.fields } : {};
+  const fields = (err instanceof ValidationError || err instanceof ConflictError || err instanceof RegistrationRefusedError) && Object.keys(err.fields).length ? { fields: err.fields } : {};
   const permission = err instanceof ForbiddenError && err.permission ? { permission: err.permission } : {};
   res.status(status).json({ error: { code: err.code, message: err.message, ...fields, ...permission } });
 }
@@ -166,8 +167,9 @@ async function writeHtml(res: Response, err: DomainError): Promise<void> {
   // An expired token reaches a form only through formRoute (see http/csrf.ts): the form again, token fresh.
   const expired = err instanceof CsrfError && res.locals.csrfRefusal === err;
   if (form && (!isAboutTheAddress(err) || expired)) {
-    const fieldErrors = localisedFields(res, err instanceof ValidationError || err instanceof ConflictError ? err.fields : {});
-    const message = expired ? translated(res, 'error.sessionExpired', SESSION_EXPIRED) : localised(res, err.message);
+    const message = expired ? translated(res, 'error.sessionExpired', SESSION_EXPIRED) : err.messageKey ? translated(res, err.messageKey, err.message) : localised(res, err.message);
+    // A refusal with a catalogue key says the same words beside its fields as above the form.
+    const fieldErrors = err instanceof RegistrationRefusedError ? Object.fromEntries(Object.keys(err.fields).map((k) => [k, message])) : localisedFields(res, err instanceof ValidationError || err instanceof ConflictError ? err.fields : {});
     // What was typed (a password, where the refusal is about another field) must not sit in a cache.
     res.status(err.status).set('Cache-Control', 'no-store');
     if (typeof form === 'function') {
@@ -180,7 +182,7 @@ async function writeHtml(res: Response, err: DomainError): Promise<void> {
     }
     return;
   }
-  await renderErrorPage(res, err.status, err.message);
+  await renderErrorPage(res, err.status, err.messageKey ? translated(res, err.messageKey, err.message) : err.message);
 }
 
 /** res.render as a promise, so a failing template is caught here instead of re-entering the writer. */

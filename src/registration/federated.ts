@@ -7,7 +7,8 @@ import type { SiteRecord, UserDoc } from '../data/models';
 import type { RequestContext } from '../access';
 import { createUser, assertEmailFree } from '../users';
 import { sendVerificationLink } from '../account';
-import { asEmailConflict, assertSelfRegistrationOpen, contactlessProfileOf } from './registration';
+import { asEmailConflict, contactlessProfileOf } from './registration';
+import { assertMayRegister } from './policy';
 
 export interface FederatedRegistrationInput {
   firstName: string;
@@ -19,7 +20,8 @@ export interface FederatedRegistrationInput {
 }
 
 export async function registerFederatedUser(site: SiteRecord, input: FederatedRegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>): Promise<UserDoc> {
-  assertSelfRegistrationOpen(site);
+  // The site's registration policy (open, invite-only or closed; domain rules; disposable addresses), as the form.
+  await assertMayRegister(site, input.email, undefined, { ip: ctx.ip, via: 'site' });
   const { profile } = await contactlessProfileOf(site);
   // A provider may send no family name: the local part of the address stands in (the schema needs one).
   const lastName = input.lastName || input.email.split('@')[0] || 'User';

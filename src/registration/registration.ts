@@ -7,7 +7,10 @@ import { siteBySlug } from '../sites';
 import type { RequestContext } from '../access';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { createUser } from '../users';
-import { sendVerificationLink } from '../account';
+import { consumeRegistrationInvitation, sendVerificationLink } from '../account';
+import { assertMayRegister } from './policy';
+import { extraFieldsOf, readExtraFields } from './extra-fields';
+import { currentTerms, recordConsent } from './terms';
 import { findAccountBySignInName } from '../users';
 import { hashPassword } from '../signin';
 import { lifecycleSettings } from '../shared/lifecycle-settings';
@@ -26,6 +29,14 @@ export interface RegistrationInput {
   passwordConfirm?: string;
   /** IANA time zone reported by the browser; GMT when absent or unknown. */
   timeZoneSidKey?: string;
+  /** The token of the invitation link the guest came with (invite-only sites). */
+  invitation?: string;
+  /** The form as sent: the site's extra sign-up fields are read from it (src/registration/extra-fields.ts). */
+  extra?: Record<string, unknown>;
+  /** The terms: whether the box was ticked, the id of the version the form showed, and where from (the ledger). */
+  acceptTerms?: boolean;
+  termsVersion?: string;
+  userAgent?: string | null;
 }
 
 export async function findSiteBySlug(slug: string): Promise<SiteRecord> {
@@ -34,9 +45,6 @@ export async function findSiteBySlug(slug: string): Promise<SiteRecord> {
   return site;
 }
 
-export function assertSelfRegistrationOpen(site: SiteRecord): void {
-  if (!site.selfRegistrationEnabled) throw new NotFoundError('Self-registration is not available on this site.');
-}
 
 /**
  * The profile a site's new contactless users get: its registration profile, on a license that needs no
@@ -62,7 +70,8 @@ export function asEmailConflict(err: unknown, message = 'An account with this em
 }
 
 export async function registerContactlessUser(site: SiteRecord, input: RegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>): Promise<UserDoc> {
-  assertSelfRegistrationOpen(site);
+  // The site's policy first, before the address is looked up: a refusal never depends on who has an account.
+  const { invitation } = await assertMayRegister(site, input.email ?? '', input.invitation, ctx);
   const { profile } = await contactlessProfileOf(site);
   // Every field's problem at once, in the page's order (createUser adds the schema's and the password
   // policy's to these): the person fixes them in one go.
@@ -72,6 +81,13 @@ export async function registerContactlessUser(site: SiteRecord, input: Registrat
   if (!input.email?.trim()) missing.email = 'Enter your email address.';
   if (!input.password) missing.password = 'Choose a password.';
   else if (input.passwordConfirm !== undefined && input.passwordConfirm !== input.password) missing.passwordConfirm = MSG.passwordsDiffer;
+  const extra = readExtraFields(site, input.extra ?? {});
+  Object.assign(missing, extra.problems);
+  // The version in effect must be accepted; one that took effect while the form was open is shown anew.
+  const terms = await currentTerms(site._id);
+  if (terms && !(input.acceptTerms && input.termsVersion === String(terms._id))) {
+    missing.acceptTerms = input.acceptTerms ? 'The terms changed while you were registering: read the new version and accept it.' : 'Accept the terms to register.';
+  }
   let user: UserDoc;
   try {
     user = await createUser(
@@ -82,19 +98,23 @@ export async function registerContactlessUser(site: SiteRecord, input: Registrat
       profileId: profile._id,
       siteId: site._id,
       password: input.password,
-      localeSidKey: input.localeSidKey,
+      localeSidKey: extra.values.localeSidKey ?? input.localeSidKey,
       languageLocaleKey: input.languageLocaleKey,
-      timeZoneSidKey: input.timeZoneSidKey,
+      timeZoneSidKey: extra.values.timeZoneSidKey ?? input.timeZoneSidKey,
+      phone: extra.values.phone,
+      companyName: extra.values.companyName,
       emailEncodingKey: 'UTF-8',
     },
     { actor: null, ip: ctx.ip, via: 'site' },
     missing,
   );
   } catch (err) {
-    if (err instanceof ValidationError) throw asRegistrationFields(err);
+    if (err instanceof ValidationError) throw asRegistrationFields(err, [...extraFieldsOf(site).map((f) => f.field), 'acceptTerms']);
     // On the registration form the username is the email: say so in the guest's terms.
     throw asEmailConflict(err);
   }
+  if (invitation) await consumeRegistrationInvitation(invitation, user._id);
+  if (terms) await recordConsent(user, terms, 'registration', { ip: ctx.ip, userAgent: input.userAgent });
   // After registration: the address is confirmed by a link.
   await sendVerificationLink(user, { area: 'site', siteSlug: site.slug });
   return user;
@@ -107,11 +127,11 @@ const REGISTRATION_FIELDS = ['firstName', 'lastName', 'email', 'password', 'pass
  * Field problems in the form's terms: only fields on the page, in page order, one message each. The
  * username (derived from the email) is not on the page: its problem is the email's, already listed.
  */
-function asRegistrationFields(err: ValidationError): ValidationError {
+function asRegistrationFields(err: ValidationError, extraFields: readonly string[]): ValidationError {
   const given: Record<string, string | undefined> = { ...err.fields };
   if (given.username && !given.email) given.email = MSG.enterValidEmail;
   const fields: Record<string, string> = {};
-  for (const f of REGISTRATION_FIELDS) if (given[f]) fields[f] = given[f];
+  for (const f of [...REGISTRATION_FIELDS, ...extraFields]) if (given[f]) fields[f] = given[f];
   return new ValidationError(err.message, fields);
 }
 

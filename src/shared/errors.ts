@@ -9,6 +9,8 @@ export abstract class DomainError extends Error {
   abstract readonly status: number;
   abstract readonly code: string;
   readonly expose = true;
+  /** A catalogue key (locales/*.json) the error writer says the message in, on pages in the reader's language. */
+  readonly messageKey?: string;
 }
 
 /** Input that breaks a rule; `fields` names each offending field with what to do about it. */
@@ -129,5 +131,19 @@ export class EmailUnverifiedError extends DomainError {
   readonly code = 'email_unverified';
   constructor(message = 'Confirm your email address before you log in: open the link we mailed you, or ask for a new one below.') {
     super(message);
+  }
+}
+
+/**
+ * A guest may not register here as they asked (the site's registration policy): closed, by invitation
+ * only, an address or domain the site does not take. `messageKey` says what to do in the guest's
+ * language; `fields` puts the same words beside the field to change (the email), when there is one.
+ */
+export class RegistrationRefusedError extends DomainError {
+  readonly status = 403;
+  readonly code: string;
+  constructor(code: string, message: string, readonly messageKey: string, public readonly fields: FieldErrors = {}) {
+    super(message);
+    this.code = code;
   }
 }

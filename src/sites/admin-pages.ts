@@ -5,6 +5,10 @@ import { LOGO_MAX_BYTES, LOGO_TYPES, removeLogo, setLogo, updateBranding } from 
 import { formRoute } from '../http/error-writer';
 import { ADMIN, actorOf, ctxOf, field, fieldList, flash } from '../admin/routes';
 import { csrfProtected } from '../http/csrf';
+import { updateRegistrationPolicy } from './registration-policy';
+import { inviteToRegister, openRegistrationInvitations, revokeRegistrationInvitation } from '../account';
+import { EXTRA_SIGNUP_FIELDS } from '../data/models';
+import { lifecycleSettings } from '../shared/lifecycle-settings';
 
 export function adminSitesRouter(): Router {
   const router = csrfProtected(Router());
@@ -13,10 +17,11 @@ export function adminSitesRouter(): Router {
   const sitesPage = async (req: Request, res: Response) => {
     const actor = actorOf(res);
     const [sites, choices] = await Promise.all([listSites(actor), siteChoices(actor)]);
+    const invitations = await openRegistrationInvitations(sites.map((x) => x._id));
     const body = (req.method === 'POST' && req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
     const refusedForm = res.locals.error && typeof body._form === 'string' && /^[a-z0-9-]{1,40}$/.test(body._form) ? body._form : null;
     res.render('admin/sites', {
-      title: 'Sites', sites, profiles: choices.registration, choices, defaultProfile: DEFAULT_REGISTRATION_PROFILE, logoTypes: LOGO_TYPES, logoMaxKb: LOGO_MAX_BYTES / 1024,
+      title: 'Sites', sites, invitations, extraSignupFields: EXTRA_SIGNUP_FIELDS, profiles: choices.registration, choices, defaultProfile: DEFAULT_REGISTRATION_PROFILE, logoTypes: LOGO_TYPES, logoMaxKb: LOGO_MAX_BYTES / 1024,
       languages: [{ value: 'en', label: 'English' }, { value: 'ja', label: '日本語 (Japanese)' }],
       refusedForm, values: refusedForm ? body : {}, errorIdPrefix: refusedForm ? `${refusedForm}-` : 'f-',
       slugChange: refusedForm && res.locals.errorCode === 'slug_change_unconfirmed' ? refusedForm : null,
@@ -33,6 +38,27 @@ export function adminSitesRouter(): Router {
   router.post(`${ADMIN.sites}/:id/pages/:page/audience`, formRoute(sitesForm, async (req, res) => {
     await setPageAudience(String(req.params.id), String(req.params.page), { licenseIds: fieldList(req, 'licenseIds'), profileIds: fieldList(req, 'profileIds') }, ctxOf(req, res));
     flash(req, 'ok', 'Page audience saved.');
+    res.redirect(303, ADMIN.sites);
+  }));
+  router.post(`${ADMIN.sites}/:id/registration-policy`, formRoute(sitesForm, async (req, res) => {
+    const site = await updateRegistrationPolicy(String(req.params.id), {
+      mode: field(req, 'mode'), allowedDomains: field(req, 'allowedDomains'), blockedDomains: field(req, 'blockedDomains'),
+      blockDisposable: field(req, 'blockDisposable') === 'on', allowPrivacyRelays: field(req, 'allowPrivacyRelays') === 'on',
+      extraFields: extraFieldsOf(req),
+    }, ctxOf(req, res));
+    flash(req, 'ok', `Registration policy of ${site.name} saved.`);
+    res.redirect(303, ADMIN.sites);
+  }));
+  router.post(`${ADMIN.sites}/:id/invitations`, formRoute(sitesForm, async (req, res) => {
+    const days = field(req, 'days');
+    const { token, invitation, siteSlug } = await inviteToRegister(String(req.params.id), { email: field(req, 'email'), domain: field(req, 'domain'), days: days ? Number(days) : undefined }, ctxOf(req, res));
+    // The link is shown once: only its hash is kept.
+    flash(req, 'ok', `Invitation for ${invitation.email ?? `any address at ${invitation.domain}`} created. Send this link; it is shown only now:`, `${lifecycleSettings().publicUrl}/s/${siteSlug}/register?invitation=${token}`);
+    res.redirect(303, ADMIN.sites);
+  }));
+  router.post(`${ADMIN.sites}/:id/invitations/:invitation/revoke`, formRoute(sitesForm, async (req, res) => {
+    await revokeRegistrationInvitation(String(req.params.id), String(req.params.invitation), ctxOf(req, res));
+    flash(req, 'ok', 'Invitation withdrawn: its link no longer works.');
     res.redirect(303, ADMIN.sites);
   }));
   router.post(`${ADMIN.sites}/:id/branding`, formRoute(sitesForm, async (req, res) => {
@@ -74,4 +100,16 @@ export function adminSitesRouter(): Router {
   }));
 
   return router;
+}
+
+/**
+ * The extra sign-up fields as the policy form sends them: for each allowed field, `extra_<field>` =
+ * off / optional / required and `order_<field>` = its position on the registration form.
+ */
+function extraFieldsOf(req: Request): Array<{ field: string; required: boolean }> | undefined {
+  if (field(req, 'extraFieldsShown') !== '1') return undefined;
+  const chosen = EXTRA_SIGNUP_FIELDS.map((f, i) => ({ f, how: field(req, `extra_${f}`), order: Number(field(req, `order_${f}`) || i + 1) }))
+    .filter((x) => x.how === 'optional' || x.how === 'required');
+  chosen.sort((a, b) => (Number.isFinite(a.order) ? a.order : 99) - (Number.isFinite(b.order) ? b.order : 99));
+  return chosen.map((x) => ({ field: x.f, required: x.how === 'required' }));
 }

@@ -24,6 +24,34 @@ const sitePageSchema = new Schema(
   { _id: false },
 );
 
+/** The user fields a site may ask for on its registration form beyond name, email and password. */
+export const EXTRA_SIGNUP_FIELDS = ['phone', 'companyName', 'localeSidKey', 'timeZoneSidKey'] as const;
+export type ExtraSignupField = (typeof EXTRA_SIGNUP_FIELDS)[number];
+export const REGISTRATION_MODES = ['open', 'invite-only', 'closed'] as const;
+export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
+
+/**
+ * Who may register by self-service while self-registration is on (src/registration/policy.ts enforces
+ * it): everyone, only holders of a valid invitation, or nobody; which email domains (a rule matches the
+ * domain itself and its subdomains; blocked wins); whether disposable addresses are refused (mailchecker's
+ * list), letting privacy relays through or not. Admin, API, bulk and SCIM creation ignore it: staff are trusted.
+ */
+const registrationPolicySchema = new Schema(
+  {
+    mode: { type: String, enum: REGISTRATION_MODES, default: 'open' },
+    allowedDomains: { type: [String], default: [] },
+    blockedDomains: { type: [String], default: [] },
+    blockDisposable: { type: Boolean, default: false },
+    allowPrivacyRelays: { type: Boolean, default: true },
+    /** Extra fields of the registration form, in the form's order. */
+    extraFields: {
+      type: [new Schema({ field: { type: String, enum: EXTRA_SIGNUP_FIELDS, required: true }, required: { type: Boolean, default: false } }, { _id: false })],
+      default: [],
+    },
+  },
+  { _id: false },
+);
+
 /** A site (Experience Cloud site): its own pages under /s/<slug>/ and its registration settings. */
 const siteSchema = new Schema(
   {
@@ -55,6 +83,7 @@ const siteSchema = new Schema(
       default: () => ({ profiles: [], permissionSets: [] }),
     },
     pages: { type: [sitePageSchema], default: [] },
+    registrationPolicy: { type: registrationPolicySchema, default: () => ({}) },
     /** Whether users who have not confirmed their email address may sign in (with a banner asking them to). */
     allowUnverifiedSignIn: { type: Boolean, default: true },
     /**

@@ -44,6 +44,9 @@ const userSchema = new Schema(
   {
     firstName: { type: String, trim: true, maxlength: [40, MSG.atMostCharacters(40)], default: '' },
     lastName: { type: String, required: [true, MSG.enterLastName], trim: true, maxlength: [80, MSG.atMostCharacters(80)] },
+    /** Asked at registration when the site's policy lists them (extra sign-up fields); absent otherwise. */
+    phone: { type: String, trim: true, maxlength: [40, MSG.atMostCharacters(40)] },
+    companyName: { type: String, trim: true, maxlength: [80, MSG.atMostCharacters(80)] },
     email: {
       type: String,
       required: [true, 'Enter an email address.'],

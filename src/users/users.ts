@@ -29,6 +29,9 @@ export interface NewUserInput {
   timeZoneSidKey?: string;
   languageLocaleKey?: string;
   emailEncodingKey?: string;
+  /** Extra sign-up fields (a site's registration policy); left unset when not given. */
+  phone?: string;
+  companyName?: string;
   profileId: Types.ObjectId | string;
   contactId?: Types.ObjectId | string | null;
   siteId?: Types.ObjectId | string | null;
@@ -158,6 +161,8 @@ export async function prepareUser(input: NewUserInput, ctx: RequestContext, look
     timeZoneSidKey: input.timeZoneSidKey,
     languageLocaleKey: input.languageLocaleKey,
     emailEncodingKey: input.emailEncodingKey,
+    ...(input.phone ? { phone: input.phone } : {}),
+    ...(input.companyName ? { companyName: input.companyName } : {}),
     profile: profile._id,
     license: license._id,
     userType: profile.userType,

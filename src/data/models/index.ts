@@ -24,3 +24,5 @@ export * from '../../signin/remembered-device.model';
 export * from '../../oidc/oidc-record.model';
 export * from '../../oidc/signing-keys.model';
 export * from '../../oidc/connected-app.model';
+export * from '../../account/registration-invitation.model';
+export * from '../../registration/terms.model';

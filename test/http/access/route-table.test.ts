@@ -45,6 +45,8 @@ const ADMIN_ROUTES: [string, string, Permission[]][] = [
   ['post', '/admin/sites/:id/identity-providers/:provider', ['manageSites']], ['post', '/admin/sites/:id/identity-providers/:provider/remove', ['manageSites']],
   ['get', '/admin/apps', ['manageSites']], ['post', '/admin/apps', ['manageSites']], ['get', '/admin/apps/:id', ['manageSites']], ['post', '/admin/apps/:id', ['manageSites']],
   ['post', '/admin/apps/:id/secret', ['manageSites']], ['get', '/admin/apps/:id/delete', ['manageSites']], ['post', '/admin/apps/:id/delete', ['manageSites']],
+  ['post', '/admin/sites/:id/registration-policy', ['manageSites']], ['post', '/admin/sites/:id/invitations', ['manageSites']], ['post', '/admin/sites/:id/invitations/:invitation/revoke', ['manageSites']],
+  ['get', '/admin/terms', ['manageSites']], ['post', '/admin/terms', ['manageSites']], ['get', '/admin/consents', ['viewAuditTrail']], ['get', '/admin/consents.csv', ['viewAuditTrail']],
   ['get', '/admin/licenses', ['manageLicenses']], ['post', '/admin/licenses/:id', ['manageLicenses']],
   ['get', '/admin/api-tokens', ['manageApiTokens']], ['post', '/admin/api-tokens', ['manageApiTokens']], ['get', '/admin/api-tokens/:id/revoke', ['manageApiTokens']], ['post', '/admin/api-tokens/:id/revoke', ['manageApiTokens']],
   ['get', '/admin/delegated-groups', MIU], ['post', '/admin/delegated-groups{/:id}', MIU], ['get', '/admin/delegated-groups/candidates', MIU],

@@ -106,6 +106,9 @@ export async function recoverUpgradeHold(licenseId: Types.ObjectId, key: string)
 /** Gives back `n` seats of one license at once (a bulk batch's users left it), never below zero. */
 export async function releaseSeats(licenseId: Types.ObjectId, n: number): Promise<void> {
   if (n <= 0) return;
-  const res = await LicenseModel.updateOne({ _id: licenseId, usedSeats: trusted({ $gte: n }) }, { $inc: { usedSeats: -n } });
-  if (res.modifiedCount !== 1) for (let i = 0; i < n; i++) await releaseSeat(licenseId);
+  // Fewer in use than n (a count that started below the truth): down to zero, still one conditional write.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if ((await LicenseModel.updateOne({ _id: licenseId, usedSeats: trusted({ $gte: n }) }, { $inc: { usedSeats: -n } })).modifiedCount === 1) return;
+    if ((await LicenseModel.updateOne({ _id: licenseId, usedSeats: trusted({ $lt: n }) }, { $set: { usedSeats: 0 } })).matchedCount === 1) return;
+  }
 }

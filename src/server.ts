@@ -9,6 +9,7 @@ import { administratorExists, createAdministrator, issueSetupToken } from './use
 import { createApp } from './app';
 import { isDomainError } from './shared/errors';
 import { startBackgroundWork } from './ingest';
+import { startSeatMeter } from './qualification';
 import { warmPasswordPolicy } from './signin';
 import { installProcessGuard } from './process-guard';
 import { warnOfSharedEmails } from './data/shared-emails';
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   warmPasswordPolicy();
   const app = createApp(config, db, logger);
   const background = startBackgroundWork({ logger, databaseUri: db.uri, ingest: config.ingest, mail: { settings: config.mail, isProduction: config.isProduction }, lifecycle: { publicUrl: config.publicUrl, tokens: config.tokens } });
+  const seatMeter = startSeatMeter({ warningDays: config.seatWarningDays, log: logger.child({ component: 'seat-meter' }) });
   const server: Server = app.listen(config.port, config.host, () => {
     // The addresses to open, so a first start needs no reading to find the site and the admin area.
     logger.info({ port: config.port, host: config.host, database: db.kind, site: `${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/`, admin: `${config.publicUrl}/admin` }, `Identity portal listening: open ${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/ (admin area: ${config.publicUrl}/admin)`);
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
     force.unref();
     server.close(async () => {
       try {
+        seatMeter.stop();
         await background.stop();
         await db.flush();
         await db.close();

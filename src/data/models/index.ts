@@ -16,3 +16,4 @@ export * from '../../mail/mail-message.model';
 export * from '../../account/action-token.model';
 export * from '../../access/guard.model';
 export * from '../../qualification/bulk-action.model';
+export * from '../../qualification/seat-snapshot.model';

@@ -1,7 +1,8 @@
 /**
  * Qualification at scale (issue 24): a dry run and a real bulk upgrade (rows/s), and the p50/p95 of the
  * qualification queue's page query (qualificationQueue, what /admin/qualify calls: the ranked
- * aggregation, first page and a later page) over many contactless users, on an in-memory embedded engine.
+ * find on the stored score, first page and a later page) over many contactless users, on an in-memory
+ * embedded engine, and the one-off recompute of the stored ranking of every new queued user.
  * Sizes: BENCH_QUALIFY_BULK (users upgraded, default 1000; the issue's figure is 10000) and
  * BENCH_QUALIFY_QUEUE (contactless users in the queue, default 2000; the issue's figure is 100000),
  * BENCH_QUALIFY_RUNS samples per query (default 10). Defaults run in well under two minutes.
@@ -18,6 +19,7 @@ import { dryRunBulk, startBulk } from '../src/qualification/bulk-actions';
 import { qualificationQueue } from '../src/qualification/qualification-queue';
 import { processAvailableBulkJobs } from '../src/qualification/bulk-action-worker';
 import { searchTermsOf } from '../src/users/search-terms';
+import { refreshQueueSignals } from '../src/qualification/queue-signals-store';
 
 const BULK = Number(process.env.BENCH_QUALIFY_BULK || 1000);
 const QUEUE = Number(process.env.BENCH_QUALIFY_QUEUE || 2000);
@@ -50,7 +52,8 @@ async function main() {
   // Bulk: users with contacts, upgraded to Customer Community with enough seats.
   const account = await AccountModel.create({ name: 'Bench Co' });
   const contacts = await ContactModel.insertMany(Array.from({ length: BULK }, (_, i) => ({ lastName: `B${i}`, account: account._id })), { lean: true });
-  await insertUsers(BULK, (i) => ({ ...base(i, 'bulk'), contact: contacts[i]._id }));
+  // With a contact, so outside the queue: no stored ranking (what the recompute would write).
+  await insertUsers(BULK, (i) => ({ ...base(i, 'bulk'), contact: contacts[i]._id, queueStaleAt: null, queueVersion: 0 }));
   await LicenseModel.updateOne({ _id: community.license }, { $set: { totalSeats: BULK + 100 } });
   const ids = (await UserModel.find({ username: trusted({ $regex: /^bulk/ }) }).select('_id').lean()).map((u) => String(u._id));
 
@@ -72,7 +75,12 @@ async function main() {
     emailVerifiedAt: i % 3 === 0 ? new Date(now - i * 1000) : null,
     lastLoginAt: i % 4 === 0 ? new Date(now - (i % 60) * 86_400_000) : null,
     createdAt: new Date(now - (i % 400) * 86_400_000), updatedAt: new Date(now),
+    // Stale, as every new user is (the model's default; insertMany lean skips defaults).
+    queueStaleAt: new Date(0), queueVersion: 0,
   }));
+  t = performance.now();
+  const recomputed = await refreshQueueSignals(new Date());
+  const recomputeMs = performance.now() - t;
   const sample = async (page: number, filters = {}) => {
     const times: number[] = [];
     for (let r = 0; r < RUNS; r++) {
@@ -93,6 +101,7 @@ async function main() {
       dryRun: { ms: Math.round(dryMs), rowsPerSecond: Math.round(BULK / (dryMs / 1000)), wouldSucceed: dry.wouldSucceed, seatsSuffice: dry.seats?.suffice ?? null },
       bulkUpgrade: { ms: Math.round(runMs), rowsPerSecond: Math.round(BULK / (runMs / 1000)), upgraded, usedSeats: license.usedSeats, totalSeats: license.totalSeats },
       queueUsers: QUEUE, queueTotal: top.total, topScore: top.rows[0]?.score ?? null,
+      firstRecompute: { users: recomputed, ms: Math.round(recomputeMs), usersPerSecond: Math.round(recomputed / (recomputeMs / 1000)) },
       queueFirstPage: first, queuePage20: later, queueVerifiedMin30: verified,
     },
   }, null, 2)}\n`);

@@ -57,6 +57,8 @@ const envSchema = z.object({
   INGEST_MAX_UPLOAD_MB: z.coerce.number().min(0.001).max(1024).default(150),
   /** Heap cap of the ingest worker's thread, in megabytes (its old generation); bounds a job's memory. */
   INGEST_THREAD_HEAP_MB: z.coerce.number().int().min(64).max(8192).default(192),
+  /** Days before a license's forecast run-out date that the administrators who manage licenses are mailed (once per crossing). */
+  SEAT_WARNING_DAYS: z.coerce.number().int().min(1).max(365).default(14),
   /** Public base URL used in links printed to the log (setup link) and in every mail. */
   PUBLIC_URL: z.string().url().optional(),
   /** SMTP server for outgoing mail (smtp://user:pass@host:587, smtps://...). Unset: mail goes to the outbox at /admin/outbox. */
@@ -144,6 +146,8 @@ export type Config = Readonly<{
   apiTokens: { defaultDays: number; maxDays: number };
   recoveryThrottle: { maxPerAddress: number; maxPerIp: number; windowSeconds: number };
   loginHistoryDays: number;
+  /** SEAT_WARNING_DAYS: the seat meter's warning threshold (qualification/seat-forecast.ts). */
+  seatWarningDays: number;
   siteCacheSeconds: number;
   adminMfaRequired: boolean;
   pow: PowSettings;
@@ -264,6 +268,7 @@ function configFrom(e: Env, sessionSecret: string): Config {
     tokens: { resetMs: e.RESET_TOKEN_MINUTES * 60_000, inviteMs: e.INVITE_TOKEN_HOURS * 3_600_000, verifyMs: e.VERIFY_TOKEN_HOURS * 3_600_000 },
     recoveryThrottle: { maxPerAddress: e.RECOVERY_MAX_PER_ADDRESS, maxPerIp: e.RECOVERY_MAX_PER_IP, windowSeconds: 3600 },
     loginHistoryDays: e.LOGIN_HISTORY_DAYS,
+    seatWarningDays: e.SEAT_WARNING_DAYS,
     siteCacheSeconds: e.SITE_CACHE_SECONDS,
     adminMfaRequired: e.ADMIN_MFA_REQUIRED === undefined ? isProduction : e.ADMIN_MFA_REQUIRED === 'true' || e.ADMIN_MFA_REQUIRED === '1',
     pow: {

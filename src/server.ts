@@ -11,6 +11,7 @@ import { createApp } from './app';
 import { isDomainError } from './shared/errors';
 import { startBackgroundWork } from './ingest';
 import { startDeletionSweep } from './privacy';
+import { startSeatMeter } from './qualification';
 import { warmPasswordPolicy } from './signin';
 import { installProcessGuard } from './process-guard';
 import { warnOfSharedEmails } from './data/shared-emails';
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
   const background = startBackgroundWork({ logger, databaseUri: db.uri, ingest: config.ingest, mail: { settings: config.mail, isProduction: config.isProduction }, lifecycle: lifecycleOf(config) });
   // Accounts whose deletion grace period is over are erased by this sweep (src/privacy/deletion.ts).
   const deletionSweep = startDeletionSweep({ ...config.deletion, pseudonymKey: secretFor(config, 'audit-pseudonym') }, logger);
+  const seatMeter = startSeatMeter({ warningDays: config.seatWarningDays, log: logger.child({ component: 'seat-meter' }) });
   const server: Server = app.listen(config.port, config.host, () => {
     // The addresses to open, so a first start needs no reading to find the site and the admin area.
     logger.info({ port: config.port, host: config.host, database: db.kind, site: `${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/`, admin: `${config.publicUrl}/admin` }, `Identity portal listening: open ${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/ (admin area: ${config.publicUrl}/admin)`);
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
     server.close(async () => {
       try {
         deletionSweep.stop();
+        seatMeter.stop();
         await background.stop();
         await db.flush();
         await db.close();

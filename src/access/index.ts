@@ -16,9 +16,9 @@
  * are a visible branch at each rule below, never a skipped check.
  */
 import { trusted, type Types } from 'mongoose';
-import { ContactModel, UserModel, type Permission, type UserDoc } from '../data/models';
-import { effectivePermissions, noPermissions, type Actor, type RequestContext } from './actor';
-import { NotFoundError } from '../shared/errors';
+import { ContactModel, PermissionSetModel, ProfileModel, UserModel, type Permission, type UserDoc } from '../data/models';
+import { effectivePermissions, noPermissions, unionOf, type Actor, type RequestContext } from './actor';
+import { isDomainError, NotFoundError, type DomainError } from '../shared/errors';
 import {
   assertCanManage, assertPermission, assertUserAdministrator, assertVisible, type ManagedUser, type UserOperation as ManageOperation,
 } from './permissions';
@@ -74,6 +74,56 @@ export async function loadUserFor(operation: UserOperation, userId: string | Typ
   await assertNotAboveUser(actor, user);
   if (operation !== 'loginAs') assertCanManage(actor, view, operation === 'assignAccess' ? 'changeLicense' : operation);
   return user;
+}
+
+/**
+ * loadUserFor for many users at once (a bulk action's batch): the same checks in the same order, with
+ * the users, their contacts, profiles and permission sets read in one query each. Each id maps to its
+ * user or to the domain error loadUserFor would have thrown for it; a refusal of the actor as a whole
+ * (not a user administrator at all) is thrown, as there.
+ */
+export async function loadUsersFor(operation: UserOperation, userIds: Types.ObjectId[], ctx: RequestContext): Promise<Map<string, UserDoc | DomainError>> {
+  const access = accessOf(ctx);
+  const out = new Map<string, UserDoc | DomainError>();
+  if (hasActor(access)) {
+    assertUserAdministrator(access.actor);
+    if (operation === 'assignAccess') assertPermission(access.actor, 'manageProfiles');
+  }
+  const users = await UserModel.find({ _id: trusted({ $in: userIds }) });
+  const byId = new Map(users.map((u) => [String(u._id), u]));
+  const [contacts, profiles, sets] = await Promise.all([
+    ContactModel.find({ _id: trusted({ $in: users.map((u) => u.contact).filter(Boolean) }) }).select('account').lean(),
+    ProfileModel.find({ _id: trusted({ $in: [...new Set(users.map((u) => String(u.profile)))] }) }).lean(),
+    PermissionSetModel.find({ _id: trusted({ $in: users.flatMap((u) => u.permissionSets ?? []) }) }).lean(),
+  ]);
+  const accountOf = new Map(contacts.map((c) => [String(c._id), c.account]));
+  const profileOf = new Map(profiles.map((p) => [String(p._id), p]));
+  const setOf = new Map(sets.map((x) => [String(x._id), x]));
+  for (const id of userIds) {
+    const user = byId.get(String(id));
+    if (!user) {
+      out.set(String(id), new NotFoundError(MSG.noUser));
+      continue;
+    }
+    if (!hasActor(access)) {
+      out.set(String(id), user);
+      continue;
+    }
+    const { actor } = access;
+    try {
+      const view: ManagedUser = { userType: user.userType, contact: user.contact ?? null, contactAccount: user.contact ? accountOf.get(String(user.contact)) ?? null : null };
+      assertVisible(actor, view);
+      if (operation !== 'view') {
+        assertNotAbove(actor, unionOf(profileOf.get(String(user.profile)), ...(user.permissionSets ?? []).map((s) => setOf.get(String(s)))), user.username);
+        if (operation !== 'loginAs') assertCanManage(actor, view, operation === 'assignAccess' ? 'changeLicense' : operation);
+      }
+      out.set(String(id), user);
+    } catch (err) {
+      if (!isDomainError(err)) throw err;
+      out.set(String(id), err);
+    }
+  }
+  return out;
 }
 
 /** `can` of loadUserFor's rules for a user already loaded (pages showing or hiding actions). */

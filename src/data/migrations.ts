@@ -83,6 +83,14 @@ const MIGRATIONS: Migration[] = [
       await ApiTokenModel.collection.updateMany({ scopes: trusted({ $exists: false }) }, { $set: { scopes: ['users:read', 'users:write', 'bulk', 'scim'], expiresAt: new Date(Date.now() + 365 * 86_400_000) } });
     },
   },
+  {
+    // The qualification queue reads a ranking stored on each user (qualification/queue-signals-store.ts):
+    // users made before have none, so they are marked stale and the queue's next read computes theirs.
+    id: '2027-01-qualification-queue-stored-ranking',
+    async run() {
+      await UserModel.collection.updateMany({ queueVersion: trusted({ $exists: false }) }, { $set: { queueStaleAt: new Date(0), queueVersion: 1, queueScore: null, queueSignals: null, queueDomain: null } });
+    },
+  },
 ];
 
 export interface SharedEmailReport { sharedAddresses: { email: string; kept: string; others: string[] }[] }

@@ -9,7 +9,7 @@ import ejs from 'ejs';
 
 const VIEWS = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../views/mail' : '../../views/mail');
 
-export type MailTemplate = 'password-reset' | 'invitation' | 'verify-email' | 'email-change-confirm' | 'email-changed-notice' | 'registration-attempt' | 'security-notice' | 'identity-link';
+export type MailTemplate = 'password-reset' | 'invitation' | 'verify-email' | 'email-change-confirm' | 'email-changed-notice' | 'registration-attempt' | 'security-notice' | 'identity-link' | 'seat-warning';
 
 export interface RenderedMail { subject: string; text: string; html: string }
 

@@ -5,7 +5,8 @@
  *
  * Crash safety, step by step for one batch:
  *  1. rows above `processedThrough` are read in row order;
- *  2. each goes through applyRow (the single-user service): a row whose user is already in the wanted
+ *  2. each goes through applyRow (the single-user service), or, for upgrades, the whole batch through
+ *     applyUpgradeBatch (the same rules, each write made once for the batch): a row whose user is already in the wanted
  *     state (done by an attempt that crashed before counting it) is reported unchanged, not redone, so
  *     no seat is taken twice and no second audit event is written;
  *  3. each row's result is written, then the counters and `processedThrough` move in one update.
@@ -15,7 +16,7 @@
 import { trusted } from 'mongoose';
 import { BulkActionJobModel, BulkActionRowModel, type BulkActionJobDoc } from '../data/models';
 import { loadActor, type Actor, type RequestContext } from '../access';
-import { applyRow, planOfJob, type BulkPlan } from './bulk-actions';
+import { applyRow, applyUpgradeBatch, planOfJob, type BulkPlan, type RowResult } from './bulk-actions';
 import { isDomainError } from '../shared/errors';
 import { leasedQueue, MAX_ATTEMPTS } from '../shared/job-lease';
 
@@ -81,9 +82,15 @@ export async function processBulkJob(job: BulkActionJobDoc, opts: WorkerOptions)
       await finish(job, opts, 'JobComplete');
       return 'completed';
     }
-    const results: { status: 'succeeded' | 'failed'; outcome: string }[] = [];
-    // One row at a time, in order: the seats go to the first rows, as the dry run said.
-    for (const r of rows) results.push(await runRow(plan, r.userId, ctx));
+    let results: RowResult[] = [];
+    if (plan.action === 'upgrade') {
+      // Upgrades are written per batch (seats, users, audit events: one write each); the key names the batch,
+      // so a redo after a crash finds the seat hold its cut-off attempt left.
+      results = await applyUpgradeBatch(plan, rows.map((r) => r.userId), `bulk:${String(job._id)}:${rows[0].row}`, ctx);
+    } else {
+      // One row at a time, in order, through the single-user service.
+      for (const r of rows) results.push(await runRow(plan, r.userId, ctx));
+    }
     await BulkActionRowModel.bulkWrite(rows.map((r, i) => ({ updateOne: { filter: { _id: r._id }, update: { $set: results[i] } } })), { ordered: false });
     const last = rows[rows.length - 1].row;
     const moved = await BulkActionJobModel.findOneAndUpdate(

@@ -7,10 +7,11 @@
  * whether the license's free seats suffice, in the order the run takes them.
  */
 import { trusted, Types } from 'mongoose';
-import { AccountModel, BulkActionJobModel, BulkActionRowModel, ContactModel, LicenseModel, ProfileModel, UserModel, type BulkAction, type BulkActionJobDoc, type ContactRule, type UserDoc } from '../data/models';
-import { loadUserFor, assertCanAssign, type UserOperation } from '../access';
+import { AccountModel, AuditEventModel, BulkActionJobModel, BulkActionRowModel, ContactModel, LicenseModel, ProfileModel, UserModel, type BulkAction, type BulkActionJobDoc, type ContactRule, type UserDoc } from '../data/models';
+import { loadUserFor, loadUsersFor, assertCanAssign, type UserOperation } from '../access';
 import type { Actor, RequestContext } from '../access';
-import { recordAudit } from '../audit';
+import { recordAudit, recordAudits } from '../audit';
+import { recoverUpgradeHold, releaseSeats, settleSeatHold, takeSeatsUpTo } from './seats';
 import { ConflictError, NotFoundError, ValidationError, isDomainError } from '../shared/errors';
 import { assertCanManage, assertUserAdministrator } from '../access';
 import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from './qualification';
@@ -92,6 +93,34 @@ async function emailMatch(user: UserDoc) {
   return matches[0];
 }
 
+/** An upgrade's row once its user is loaded and checked (loadUserFor or loadUsersFor): no read. */
+function upgradePreview(plan: BulkPlan, user: UserDoc, actor: Actor): Omit<RowPreview, 'userId' | 'username'> {
+  assertCanManage(actor, { userType: plan.profile!.userType, contact: user.contact ?? null }, 'changeLicense');
+  if (!user.contact) throw new ConflictError('This user is contactless: add or associate a contact first, then upgrade.', {}, 'contact_required');
+  if (user.profile.equals(plan.profile!._id)) return { ok: true, outcome: `Already ${plan.profile!.name}; unchanged.`, takesSeat: false };
+  const takesSeat = !user.license.equals(plan.license!._id);
+  return { ok: true, outcome: `Would become ${plan.profile!.name} (${plan.license!.name})${takesSeat ? ', taking a seat' : ''}.`, takesSeat };
+}
+
+/** Upgrade previews of many users, their checks read in batches of 1,000 (the dry run of a big upgrade). */
+async function upgradePreviews(plan: BulkPlan, ctx: RequestContext & { actor: Actor }): Promise<Omit<RowPreview, 'userId' | 'username'>[]> {
+  const out: Omit<RowPreview, 'userId' | 'username'>[] = [];
+  for (let i = 0; i < plan.userIds.length; i += 1000) {
+    const ids = plan.userIds.slice(i, i + 1000);
+    const loaded = await loadUsersFor(OPERATION.upgrade, ids, ctx);
+    for (const id of ids) {
+      const user = loaded.get(String(id))!;
+      try {
+        if (isDomainError(user)) throw user;
+        out.push(upgradePreview(plan, user, ctx.actor));
+      } catch (err) {
+        out.push(failed(err));
+      }
+    }
+  }
+  return out;
+}
+
 /** What one row would become, with every check the real run makes before writing. */
 async function previewRow(plan: BulkPlan, userId: Types.ObjectId, ctx: RequestContext & { actor: Actor }): Promise<Omit<RowPreview, 'userId' | 'username'>> {
   const user = await loadUserFor(OPERATION[plan.action], userId, ctx);
@@ -106,13 +135,8 @@ async function previewRow(plan: BulkPlan, userId: Types.ObjectId, ctx: RequestCo
       }
       return { ok: true, outcome: `Would get a new contact ${`${user.firstName} ${user.lastName}`.trim()} in ${plan.account!.name}.`, takesSeat: false };
     }
-    case 'upgrade': {
-      assertCanManage(ctx.actor, { userType: plan.profile!.userType, contact: user.contact ?? null }, 'changeLicense');
-      if (!user.contact) throw new ConflictError('This user is contactless: add or associate a contact first, then upgrade.', {}, 'contact_required');
-      if (user.profile.equals(plan.profile!._id)) return unchanged(`Already ${plan.profile!.name}`);
-      const takesSeat = !user.license.equals(plan.license!._id);
-      return { ok: true, outcome: `Would become ${plan.profile!.name} (${plan.license!.name})${takesSeat ? ', taking a seat' : ''}.`, takesSeat };
-    }
+    case 'upgrade':
+      return upgradePreview(plan, user, ctx.actor);
     case 'downgrade': {
       if (user.userType === 'internal') throw new ConflictError('Internal users cannot be made contactless.', {}, 'internal_user');
       if (!user.contact && (!plan.profile || user.profile.equals(plan.profile._id))) return unchanged('Already contactless');
@@ -140,10 +164,11 @@ export async function dryRunBulk(req: BulkRequest, ctx: RequestContext & { actor
   const plan = await planBulk(req, ctx);
   const usernames = new Map((await UserModel.find({ _id: trusted({ $in: plan.userIds }) }).select('username').lean()).map((u) => [String(u._id), u.username]));
   const rows: RowPreview[] = [];
-  for (const userId of plan.userIds) {
+  const batched = plan.action === 'upgrade' ? await upgradePreviews(plan, ctx) : null;
+  for (const [i, userId] of plan.userIds.entries()) {
     let preview;
     try {
-      preview = await previewRow(plan, userId, ctx);
+      preview = batched ? batched[i] : await previewRow(plan, userId, ctx);
     } catch (err) {
       preview = failed(err);
     }
@@ -227,6 +252,80 @@ export async function applyRow(plan: BulkPlan, userId: Types.ObjectId, ctx: Requ
     case 'endSessions':
       return `${await endAllSessionsAsAdmin(id, ctx)} session(s) ended.`;
   }
+}
+
+export interface RowResult { status: 'succeeded' | 'failed'; outcome: string }
+
+/**
+ * A batch of an upgrade job, written in batches with the single-user upgrade's rules (upgradeUser):
+ * the same checks per user (loadUsersFor, upgradePreview), the seats of the whole batch taken in one
+ * conditional update and held under `key` (seats.ts: the first rows get them, the rest fail
+ * no_seats_left, never oversold), the users switched by one bulkWrite guarded per user as switchProfile
+ * guards (profile unchanged, contact still set), the seats of users who did not switch given back with
+ * the hold, the old licenses' seats freed, and one user.upgraded audit event per user switched.
+ * A batch redone after a crash first settles the hold its cut-off attempt left (recoverUpgradeHold) and
+ * audits the switches it left unaudited; the users it had switched are then reported unchanged, not
+ * switched or audited again.
+ */
+export async function applyUpgradeBatch(plan: BulkPlan, userIds: Types.ObjectId[], key: string, ctx: RequestContext & { actor: Actor }): Promise<RowResult[]> {
+  const profile = plan.profile!;
+  const license = plan.license!;
+  const recovered = await recoverUpgradeHold(license._id, key);
+  if (recovered?.kept.length) {
+    // Users the cut-off attempt switched but may not have audited: their event is written now, once.
+    const audited = new Set((await AuditEventModel.find({ action: 'user.upgraded', 'target.id': trusted({ $in: recovered.kept }), at: trusted({ $gte: recovered.at }) }).select('target.id').lean()).map((e) => String(e.target?.id)));
+    const missing = await UserModel.find({ _id: trusted({ $in: recovered.kept.filter((id) => !audited.has(String(id))) }) }).select('username').lean();
+    await recordAudits(ctx, missing.map((u) => ({
+      action: 'user.upgraded', target: { type: 'User', id: u._id, label: u.username }, before: null, after: { profile: profile.name, license: license.name, recoveredAfterCrash: true },
+    })));
+  }
+  const loaded = await loadUsersFor(OPERATION.upgrade, userIds, ctx);
+  const results: RowResult[] = new Array(userIds.length);
+  const movers: { i: number; user: UserDoc; takesSeat: boolean }[] = [];
+  userIds.forEach((id, i) => {
+    const user = loaded.get(String(id))!;
+    try {
+      if (isDomainError(user)) throw user;
+      const preview = upgradePreview(plan, user, ctx.actor);
+      if (preview.outcome.endsWith('unchanged.')) results[i] = { status: 'succeeded', outcome: preview.outcome };
+      else movers.push({ i, user, takesSeat: preview.takesSeat });
+    } catch (err) {
+      results[i] = { status: 'failed', outcome: failed(err).outcome };
+    }
+  });
+  const needing = movers.filter((m) => m.takesSeat);
+  const granted = await takeSeatsUpTo(license._id, key, needing.map((m) => m.user._id));
+  const noSeat = new Set(needing.slice(granted).map((m) => m.i));
+  for (const i of noSeat) results[i] = { status: 'failed', outcome: `no_seats_left: No ${license.name} seat is left. Free a seat or raise the license's total seats first.` };
+  const go = movers.filter((m) => !noSeat.has(m.i));
+  if (go.length) {
+    await UserModel.bulkWrite(go.map((m) => ({
+      updateOne: {
+        filter: { _id: m.user._id, profile: m.user.profile, contact: trusted({ $ne: null }) },
+        update: { $set: { profile: profile._id, license: license._id, userType: profile.userType } },
+      },
+    })), { ordered: false });
+  }
+  const switched = new Set((await UserModel.find({ _id: trusted({ $in: go.map((m) => m.user._id) }), profile: profile._id }).select('_id').lean()).map((u) => String(u._id)));
+  const lost = go.filter((m) => m.takesSeat && !switched.has(String(m.user._id))).length;
+  if (granted > 0) await settleSeatHold(license._id, key, lost);
+  const freed = new Map<string, { id: Types.ObjectId; n: number }>();
+  for (const m of go.filter((x) => x.takesSeat && switched.has(String(x.user._id)))) {
+    const k = String(m.user.license);
+    freed.set(k, { id: m.user.license, n: (freed.get(k)?.n ?? 0) + 1 });
+  }
+  for (const { id, n } of freed.values()) await releaseSeats(id, n);
+  const done = go.filter((m) => switched.has(String(m.user._id)));
+  await recordAudits(ctx, done.map((m) => ({
+    action: 'user.upgraded', target: { type: 'User', id: m.user._id, label: m.user.username },
+    before: { profile: String(m.user.profile), license: String(m.user.license) }, after: { profile: profile.name, license: license.name },
+  })));
+  for (const m of go) {
+    results[m.i] = switched.has(String(m.user._id))
+      ? { status: 'succeeded', outcome: `Now ${profile.name} (${license.name}).` }
+      : { status: 'failed', outcome: 'concurrent_change: This user was changed by someone else meanwhile; reload and try again.' };
+  }
+  return results;
 }
 
 /** A job as its creator sees it; anyone else is answered 404, as for an id nobody has. */

@@ -6,3 +6,4 @@ export { recoverSeatHolds, releaseSeat, settleSeatHold, takeHeldSeats, takeSeat 
 export { matchOrAddContact, associateByEmail } from './qualification-queue';
 export { matchContactsByEmail, type EmailMatch } from './contact-match';
 export { bulkJobWaiting, processAvailableBulkJobs } from './bulk-action-worker';
+export { seatMeter, startSeatMeter, type SeatForecast } from './seat-forecast';

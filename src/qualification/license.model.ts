@@ -14,6 +14,8 @@ const licenseSchema = new Schema(
     requiresContact: { type: Boolean, required: true },
     totalSeats: { type: Number, required: true, min: 0, validate: Number.isInteger },
     usedSeats: { type: Number, required: true, min: 0, default: 0, validate: Number.isInteger },
+    /** When the seat meter last warned that this license runs out (cleared once the forecast is clear again). */
+    seatWarningSentAt: { type: Date, default: null },
     /**
      * Seats a bulk import batch has taken for users it has not finished inserting (src/data/seats.ts):
      * recorded in the same update that takes them, so a batch cut off by a crash can be settled exactly.

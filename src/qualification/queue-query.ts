@@ -1,13 +1,14 @@
 /**
- * The qualification queue's query: active contactless external users, each given the signals and score
- * of src/qualification/qualification-signals.ts by one aggregation, filtered, ranked and paged in the database
- * (never every user loaded here). The first $match reads the index { contact: 1, site: 1 } (users/user.model.ts);
- * "same email as a contact" is a $lookup on the contacts' index { email: 1 } (qualification/contact.model.ts).
+ * The qualification queue's query: active contactless external users ranked by the score stored on them
+ * (queue-signals-store.ts keeps it current), filtered, ranked and paged by one find on the index
+ * { queueScore: -1, createdAt: -1, _id: -1 } (users/user.model.ts): never every user loaded or scored
+ * here. Stale rankings are recomputed first (an indexed range, empty when nothing changed).
  * Values are validated by the caller; operators are trusted() because sanitizeFilter is on.
  */
 import { trusted, Types } from 'mongoose';
-import { ContactModel, UserModel, type UserType } from '../data/models';
-import { EMAIL_DOMAIN_EXPR, isCompanyDomain, signalStages, type Signals } from './qualification-signals';
+import { UserModel, type UserType } from '../data/models';
+import type { Signals } from './qualification-signals';
+import { refreshQueueSignals } from './queue-signals-store';
 
 export const QUEUE_SORTS = ['score', 'newest', 'oldest'] as const;
 export type QueueSort = (typeof QUEUE_SORTS)[number];
@@ -37,18 +38,12 @@ export interface QueueRow {
   score: number;
 }
 
-/** Domains of existing contacts' emails (public mail providers left out), grouped by the database. */
-export async function accountDomains(): Promise<string[]> {
-  const rows = await ContactModel.aggregate<{ _id: string | null }>([
-    { $match: { email: trusted({ $type: 'string' }) } },
-    { $group: { _id: EMAIL_DOMAIN_EXPR } },
-  ]);
-  return rows.map((r) => r._id).filter((d): d is string => typeof d === 'string' && isCompanyDomain(d));
-}
-
 /** The users a queue covers: contactless, active, of the given types, with the filters that need no signal. */
 export function queueMatch(userTypes: UserType[], f: QueueFilters): Record<string, unknown> {
-  const match: Record<string, unknown> = { contact: null, userType: trusted({ $in: userTypes.filter((t) => t !== 'internal') }), isActive: true };
+  // queueScore is null outside the queue; the other conditions repeat its rule as a guard.
+  const match: Record<string, unknown> = {
+    queueScore: trusted({ $gte: f.minScore ?? 0 }), contact: null, userType: trusted({ $in: userTypes.filter((t) => t !== 'internal') }), isActive: true,
+  };
   if (f.userIds) match._id = trusted({ $in: f.userIds });
   if (f.siteId) match.site = f.siteId;
   if (f.verified === true) match.emailVerifiedAt = trusted({ $ne: null });
@@ -57,44 +52,37 @@ export function queueMatch(userTypes: UserType[], f: QueueFilters): Record<strin
 }
 
 const SORTS: Record<QueueSort, Record<string, 1 | -1>> = {
-  score: { score: -1, createdAt: -1, _id: -1 },
+  score: { queueScore: -1, createdAt: -1, _id: -1 },
   newest: { createdAt: -1, _id: -1 },
   oldest: { createdAt: 1, _id: 1 },
 };
 
-/** The ranked pipeline over the queue's users; `tail` stages (paging, projection) come after the sort. */
-export function rankedPipeline(userTypes: UserType[], f: QueueFilters, inputs: { now: Date; accountDomains: string[] }, tail: Record<string, unknown>[]): Record<string, unknown>[] {
-  return [
-    { $match: queueMatch(userTypes, f) },
-    { $lookup: { from: ContactModel.collection.collectionName, localField: 'email', foreignField: 'email', as: 'matchedContacts' } },
-    ...signalStages(inputs),
-    ...(f.minScore ? [{ $match: { score: trusted({ $gte: f.minScore }) } }] : []),
-    { $sort: SORTS[f.sort ?? 'score'] },
-    ...tail,
-  ];
-}
+const ROW_FIELDS = 'firstName lastName email username userType site createdAt lastLoginAt emailVerifiedAt queueSignals queueScore';
+type StoredRow = Omit<QueueRow, 'signals' | 'score'> & { queueSignals: Signals; queueScore: number };
+const rowOf = ({ queueSignals, queueScore, ...r }: StoredRow): QueueRow => ({ ...r, signals: queueSignals, score: queueScore });
 
-const ROW_FIELDS = { firstName: 1, lastName: 1, email: 1, username: 1, userType: 1, site: 1, createdAt: 1, lastLoginAt: 1, emailVerifiedAt: 1, signals: 1, score: 1 };
+function rankedFind(userTypes: UserType[], f: QueueFilters, skip: number, limit: number) {
+  return UserModel.find(queueMatch(userTypes, f)).sort(SORTS[f.sort ?? 'score']).skip(skip).limit(limit);
+}
 
 /** One page of the queue and how many users match in all. */
 export async function queuePage(userTypes: UserType[], f: QueueFilters, page: number, size: number, now: Date): Promise<{ rows: QueueRow[]; total: number }> {
   if (!userTypes.some((t) => t !== 'internal')) return { rows: [], total: 0 };
-  const inputs = { now, accountDomains: await accountDomains() };
-  const [out] = await UserModel.aggregate<{ rows: QueueRow[]; total: { n: number }[] }>(
-    rankedPipeline(userTypes, f, inputs, [
-      { $facet: { total: [{ $count: 'n' }], rows: [{ $skip: (page - 1) * size }, { $limit: size }, { $project: ROW_FIELDS }] } },
-    ]) as never,
-  ).allowDiskUse(true);
-  return { rows: out?.rows ?? [], total: out?.total[0]?.n ?? 0 };
+  await refreshQueueSignals(now);
+  const [rows, total] = await Promise.all([
+    rankedFind(userTypes, f, (page - 1) * size, size).select(ROW_FIELDS).lean<StoredRow[]>(),
+    UserModel.countDocuments(queueMatch(userTypes, f)),
+  ]);
+  return { rows: rows.map(rowOf), total };
 }
 
 /** Every row of the search in rank order, read in pages of `size` (the CSV export streams them). */
 export async function* queueRows(userTypes: UserType[], f: QueueFilters, now: Date, cap: number, size = 1000): AsyncGenerator<QueueRow> {
   if (!userTypes.some((t) => t !== 'internal')) return;
-  const inputs = { now, accountDomains: await accountDomains() };
+  await refreshQueueSignals(now);
   for (let skip = 0; skip < cap; skip += size) {
-    const rows = await UserModel.aggregate<QueueRow>(rankedPipeline(userTypes, f, inputs, [{ $skip: skip }, { $limit: Math.min(size, cap - skip) }, { $project: ROW_FIELDS }]) as never).allowDiskUse(true);
-    yield* rows;
+    const rows = await rankedFind(userTypes, f, skip, Math.min(size, cap - skip)).select(ROW_FIELDS).lean<StoredRow[]>();
+    yield* rows.map(rowOf);
     if (rows.length < size) return;
   }
 }
@@ -102,7 +90,7 @@ export async function* queueRows(userTypes: UserType[], f: QueueFilters, now: Da
 /** The ids of every user of the queue's search, in rank order, capped (bulk actions on a search). */
 export async function queueUserIds(userTypes: UserType[], f: QueueFilters, now: Date, cap: number): Promise<Types.ObjectId[]> {
   if (!userTypes.some((t) => t !== 'internal')) return [];
-  const inputs = { now, accountDomains: await accountDomains() };
-  const rows = await UserModel.aggregate<{ _id: Types.ObjectId }>(rankedPipeline(userTypes, f, inputs, [{ $limit: cap }, { $project: { _id: 1 } }]) as never).allowDiskUse(true);
+  await refreshQueueSignals(now);
+  const rows = await rankedFind(userTypes, f, 0, cap).select('_id').lean<{ _id: Types.ObjectId }[]>();
   return rows.map((r) => r._id);
 }

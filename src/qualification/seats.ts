@@ -73,3 +73,42 @@ export async function setTotalSeats(licenseId: Types.ObjectId, totalSeats: numbe
   );
   return res.matchedCount === 1;
 }
+
+/**
+ * A bulk upgrade batch's seats: as many of `userIds` (in order: the first rows get them, as the dry run
+ * said) as the license has free, held under `key` in one conditional update. Returns how many were
+ * taken. A free count that moved meanwhile (another upgrade) is read again, a few times at most.
+ */
+export async function takeSeatsUpTo(licenseId: Types.ObjectId, key: string, userIds: Types.ObjectId[]): Promise<number> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const license = await LicenseModel.findById(licenseId).select('usedSeats totalSeats').lean();
+    const n = Math.min(userIds.length, Math.max(0, (license?.totalSeats ?? 0) - (license?.usedSeats ?? 0)));
+    if (n === 0) return 0;
+    if (await takeHeldSeats(licenseId, key, userIds.slice(0, n))) return n;
+  }
+  return 0;
+}
+
+/**
+ * Settles a bulk upgrade batch's hold left by a crash (its users were switched or not): users of the
+ * hold now on the license keep their seats, the others' come back. Returns those kept and when the
+ * hold was taken (the caller audits any switch the crash left unaudited); null when no hold has this key.
+ */
+export async function recoverUpgradeHold(licenseId: Types.ObjectId, key: string): Promise<{ kept: Types.ObjectId[]; at: Date } | null> {
+  const license = await LicenseModel.findOne({ _id: licenseId, 'seatHolds.key': key }).select('+seatHolds').lean();
+  const hold = license?.seatHolds?.find((h) => h.key === key);
+  if (!hold) return null;
+  const kept = (await UserModel.find({ _id: trusted({ $in: hold.userIds }), license: licenseId }).select('_id').lean()).map((u) => u._id);
+  if (!(await settleSeatHold(licenseId, key, hold.userIds.length - kept.length))) return null;
+  return { kept, at: hold.at };
+}
+
+/** Gives back `n` seats of one license at once (a bulk batch's users left it), never below zero. */
+export async function releaseSeats(licenseId: Types.ObjectId, n: number): Promise<void> {
+  if (n <= 0) return;
+  // Fewer in use than n (a count that started below the truth): down to zero, still one conditional write.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if ((await LicenseModel.updateOne({ _id: licenseId, usedSeats: trusted({ $gte: n }) }, { $inc: { usedSeats: -n } })).modifiedCount === 1) return;
+    if ((await LicenseModel.updateOne({ _id: licenseId, usedSeats: trusted({ $lt: n }) }, { $set: { usedSeats: 0 } })).matchedCount === 1) return;
+  }
+}

@@ -10,6 +10,11 @@ export const EMAIL_ENCODINGS = ['UTF-8', 'ISO-8859-1', 'Shift_JIS', 'EUC-JP', 'I
  * The form of an address that "one address, one account" compares (src/users/email-owner.ts): trimmed,
  * lower-cased, Unicode-normalised (NFKC), so `Ada@Example.com ` and `ada@example.com` are one address.
  */
+/** The stale mark of the queue's stored ranking: any date not after now; the epoch reads plainly. */
+export const QUEUE_STALE = new Date(0);
+/** The fields the queue's signals and membership read: writing one marks the stored ranking stale. */
+export const QUEUE_SOURCE_FIELDS = ['email', 'emailVerifiedAt', 'lastLoginAt', 'createdAt', 'contact', 'isActive', 'userType'] as const;
+
 export function emailKeyOf(email: string): string {
   return String(email ?? '').normalize('NFKC').trim().toLowerCase();
 }
@@ -134,6 +139,20 @@ const userSchema = new Schema(
     },
     /** The admin search's normalized words (search-terms.ts), kept by the hooks below; not selected unless asked for. */
     searchTerms: { type: [String], default: undefined, select: false },
+    /**
+     * The qualification queue's stored ranking (qualification/queue-signals-store.ts): the score and
+     * signals while the user is in the queue (active, contactless, not internal), else null. A write to a
+     * field the signals read sets queueStaleAt to QUEUE_STALE (hooks below); the queue recomputes users
+     * whose queueStaleAt has passed before it reads, so the page is one indexed query.
+     */
+    queueScore: { type: Number, default: null },
+    queueSignals: { type: Schema.Types.Mixed, default: null },
+    /** The email's domain while in the queue: a contact with a new company domain marks these users stale. */
+    queueDomain: { type: String, default: null },
+    /** When the stored ranking must be recomputed (a change, or a time-based signal ending); null: never. */
+    queueStaleAt: { type: Date, default: () => QUEUE_STALE },
+    /** Bumped with every stale mark, so a recompute that read an older state does not overwrite the mark. */
+    queueVersion: { type: Number, default: 0 },
   },
   { timestamps: true },
 );
@@ -151,12 +170,20 @@ userSchema.index({ profile: 1 });
 userSchema.index({ permissionSets: 1 });
 // Multikey: one entry per term; a search word is a range on it (user-search.ts).
 userSchema.index({ searchTerms: 1 });
+// The qualification queue: ranked by the stored score (walked in this order), the stale ones found by date.
+userSchema.index({ queueScore: -1, createdAt: -1, _id: -1 });
+userSchema.index({ queueStaleAt: 1 });
+userSchema.index({ queueDomain: 1 });
 
 // The terms follow their fields on every save (creation, the admin and account edits, SCIM and the API).
 userSchema.pre('save', function () {
   if (this.isNew || SEARCH_SOURCE_FIELDS.some((f) => this.isModified(f))) this.set('searchTerms', searchTermsOf(this));
   // A new or changed address claims its key; the unique index refuses a second claim, even in a race.
   if (this.isNew || this.isModified('email')) this.set('emailKey', emailKeyOf(this.email));
+  if (this.isNew || QUEUE_SOURCE_FIELDS.some((f) => this.isModified(f))) {
+    this.set('queueStaleAt', QUEUE_STALE);
+    this.set('queueVersion', (this.queueVersion ?? 0) + 1);
+  }
 });
 
 /** Update paths cannot recompute the terms (they lack the other fields): changing a source field there is a bug. */
@@ -170,8 +197,27 @@ function setsEmailWithoutKey(update: Record<string, unknown> | null): boolean {
   const paths = Object.entries(update).flatMap(([k, v]) => (k.startsWith('$') && v && typeof v === 'object' ? Object.keys(v) : [k]));
   return paths.includes('email') && !paths.includes('emailKey');
 }
+/**
+ * Marks the queue's stored ranking stale in the same write as a change to a field it reads (a sign-in,
+ * a verification, an association...), so no path can change a signal and leave the ranking behind.
+ */
+function withQueueStaleMark(update: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (!update || Array.isArray(update)) return null;
+  const paths = Object.entries(update).flatMap(([k, v]) => (k.startsWith('$') && v && typeof v === 'object' ? Object.keys(v) : [k]));
+  if (!paths.some((p) => (QUEUE_SOURCE_FIELDS as readonly string[]).includes(p))) return null;
+  const plain = Object.fromEntries(Object.entries(update).filter(([k]) => !k.startsWith('$')));
+  const ops = Object.fromEntries(Object.entries(update).filter(([k]) => k.startsWith('$')));
+  return {
+    ...ops,
+    $set: { ...plain, ...(ops.$set as object | undefined), queueStaleAt: QUEUE_STALE },
+    $inc: { ...(ops.$inc as object | undefined), queueVersion: 1 },
+  };
+}
+
 for (const op of ['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'findOneAndReplace'] as const) {
   userSchema.pre(op, function () {
+    const marked = op === 'replaceOne' || op === 'findOneAndReplace' ? null : withQueueStaleMark(this.getUpdate() as Record<string, unknown> | null);
+    if (marked) this.setUpdate(marked);
     if (touchesSearchSources(this.getUpdate() as Record<string, unknown> | null)) {
       throw new Error(`User.${op} changes a searched field without searchTerms: change names and addresses through document.save() so the search terms follow.`);
     }

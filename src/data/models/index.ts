@@ -26,3 +26,4 @@ export * from '../../oidc/signing-keys.model';
 export * from '../../oidc/connected-app.model';
 export * from '../../account/registration-invitation.model';
 export * from '../../registration/terms.model';
+export * from '../../qualification/seat-snapshot.model';

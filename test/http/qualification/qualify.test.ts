@@ -33,8 +33,9 @@ afterAll(() => t.stop());
 
 async function registrant(lastName: string, email: string, signals: Record<string, unknown> = {}) {
   const u = await createUser({ firstName: 'Reg', lastName, email, profileId: ei }, systemContext);
-  // Straight to the collection: mongoose keeps createdAt immutable.
-  if (Object.keys(signals).length) await UserModel.collection.updateOne({ _id: u._id }, { $set: signals });
+  // Straight to the collection: mongoose keeps createdAt immutable. The raw write skips the model's hooks,
+  // so it marks the queue's stored ranking stale itself, as every write through the model does.
+  if (Object.keys(signals).length) await UserModel.collection.updateOne({ _id: u._id }, { $set: { ...signals, queueStaleAt: new Date(0) }, $inc: { queueVersion: 1 } });
   return u._id;
 }
 const rowsOrder = (html: string, ids: Types.ObjectId[]) => ids.map((id) => html.indexOf(`value="${id}"`)).map((i) => (i < 0 ? Infinity : i));

@@ -1,9 +1,8 @@
 /**
- * The queue's weights are plain rules: the score of each combination of signals, and the database
- * expression (run here by mingo, the aggregation library the embedded engine uses) agreeing with it.
+ * The queue's weights are plain rules: the score of each combination of signals, the predicates over a
+ * user agreeing with it, and the moment the clock alone changes a stored score.
  */
-import { Aggregator } from 'mingo';
-import { isCompanyDomain, scoreOf, signalStages, SIGNAL_RULES, type Signals } from '../../../src/qualification/qualification-signals';
+import { evaluateSignals, isCompanyDomain, scoreOf, SIGNAL_RULES, type Signals } from '../../../src/qualification/qualification-signals';
 
 const none: Signals = { emailVerified: false, contactEmail: false, accountDomain: false, signedInRecently: false, registeredRecently: false };
 const now = new Date('2030-06-30T12:00:00Z');
@@ -31,13 +30,14 @@ it('public mail domains never count as a company domain', () => {
   expect(isCompanyDomain('')).toBe(false);
 });
 
-it('the database expression computes the same signals and score as scoreOf', () => {
-  const docs = [
-    { _id: 1, email: 'a@acme.example', emailVerifiedAt: daysAgo(1), lastLoginAt: daysAgo(2), createdAt: daysAgo(3), matchedContacts: [{ _id: 9 }] },
-    { _id: 2, email: 'b@other.example', emailVerifiedAt: null, lastLoginAt: daysAgo(31), createdAt: daysAgo(400), matchedContacts: [] },
-    { _id: 3, email: 'c@acme.example', lastLoginAt: null, createdAt: daysAgo(29), matchedContacts: [] },
+it('evaluateSignals computes the signals and score of scoreOf, and when a time-based signal ends', () => {
+  const inputs = { now, contactEmails: new Set(['a@acme.example']), accountDomains: new Set(['acme.example']) };
+  const users = [
+    { email: 'a@acme.example', emailVerifiedAt: daysAgo(1), lastLoginAt: daysAgo(2), createdAt: daysAgo(3) },
+    { email: 'b@other.example', emailVerifiedAt: null, lastLoginAt: daysAgo(31), createdAt: daysAgo(400) },
+    { email: 'c@acme.example', lastLoginAt: null, createdAt: daysAgo(29) },
   ];
-  const out = new Aggregator(signalStages({ now, accountDomains: ['acme.example'] })).run(docs) as unknown as { _id: number; signals: Signals; score: number }[];
+  const out = users.map((u) => evaluateSignals(u, inputs));
   expect(out.map((d) => d.signals)).toEqual([
     { contactEmail: true, emailVerified: true, accountDomain: true, signedInRecently: true, registeredRecently: true },
     none,
@@ -45,4 +45,14 @@ it('the database expression computes the same signals and score as scoreOf', () 
   ]);
   for (const d of out) expect(d.score).toBe(scoreOf(d.signals).score);
   expect(out.map((d) => d.score)).toEqual([100, 0, 25]);
+  // The registration three days ago ends first (in 27 days, before the sign-in's 28); nothing
+  // time-based holds for the second user.
+  expect(out.map((d) => d.changesAt)).toEqual([daysAgo(-27), null, daysAgo(-1)]);
+});
+
+it('a signal ends strictly after now, so a score recomputed at its end is not stale again at once', () => {
+  const inputs = { now, contactEmails: new Set<string>(), accountDomains: new Set<string>() };
+  const exactly30 = evaluateSignals({ email: 'x@y.example', createdAt: daysAgo(30), lastLoginAt: null }, inputs);
+  expect(exactly30.signals.registeredRecently).toBe(false);
+  expect(exactly30.changesAt).toBeNull();
 });

@@ -17,5 +17,6 @@ module.exports = {
   },
   transformIgnorePatterns: [`^(?!.*/node_modules/${ESM_ONLY}/).*/node_modules/`],
   testTimeout: 30000,
+  setupFiles: ['<rootDir>/test/helpers/known-warnings.js'],
   maxWorkers: 2,
 };

@@ -54,9 +54,10 @@ describeBrowser('registration with terms and extra fields in a browser', () => {
     const errors = watchPageErrors(page);
     await page.goto(`${t.baseUrl}/s/portal/register`);
     await audit(page, 'register', found);
-    // The extra fields come after the password, in the site's order, the optional one marked.
+    // The extra fields come after the password, in the site's order, the optional one marked (then the terms; the
+    // proof-of-work widget's own label follows).
     const labels = await page.locator('form label').allTextContents();
-    expect(labels.slice(labels.indexOf('Confirm password') + 1)).toEqual(['Company (optional)', 'Phone', `I have read and accept the terms (version ${current})`]);
+    expect(labels.slice(labels.indexOf('Confirm password') + 1, labels.indexOf('Confirm password') + 4)).toEqual(['Company (optional)', 'Phone', `I have read and accept the terms (version ${current})`]);
     await page.getByLabel('First name').fill('Grace');
     await page.getByLabel('Last name').fill('Hopper');
     await page.getByLabel('Email').fill(email);

@@ -7,7 +7,7 @@
 import request from 'supertest';
 import { trusted } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { csrfFrom, GOOD_PASSWORD, postForm } from '../../helpers/forms';
+import { csrfFrom, GOOD_PASSWORD, solvedPow, postForm } from '../../helpers/forms';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { AuditEventModel, RegistrationInvitationModel, SiteModel, UserModel } from '../../../src/data/models';
 
@@ -36,7 +36,7 @@ async function register(email: string, opts: { invitation?: string; lang?: strin
   const page = `/s/portal/register${opts.invitation ? `?invitation=${opts.invitation}` : ''}`;
   const form = await agent.get(page).set('Accept-Language', opts.lang ?? 'en');
   return agent.post('/s/portal/register').set('Accept-Language', opts.lang ?? 'en').type('form')
-    .send({ _csrf: csrfFrom(form.text), firstName: 'Ada', lastName: 'Lovelace', email, password: GOOD_PASSWORD, ...(opts.invitation ? { invitation: opts.invitation } : {}) });
+    .send({ altcha: await solvedPow(agent), _csrf: csrfFrom(form.text), firstName: 'Ada', lastName: 'Lovelace', email, password: GOOD_PASSWORD, ...(opts.invitation ? { invitation: opts.invitation } : {}) });
 }
 const userWith = (email: string) => UserModel.findOne({ email }).lean();
 const refusals = () => AuditEventModel.find({ action: 'registration.refused' }).lean();
@@ -91,7 +91,7 @@ describe('open, closed', () => {
     const agent = request.agent(t.app);
     const form = await agent.get('/s/portal/register');
     await setPolicy({ mode: 'closed' });
-    const res = await agent.post('/s/portal/register').type('form').send({ _csrf: csrfFrom(form.text), firstName: 'A', lastName: 'B', email: 'a@b.example', password: GOOD_PASSWORD });
+    const res = await agent.post('/s/portal/register').type('form').send({ altcha: await solvedPow(agent), _csrf: csrfFrom(form.text), firstName: 'A', lastName: 'B', email: 'a@b.example', password: GOOD_PASSWORD });
     expect(res.status).toBe(403);
     expect(res.text).toContain('Registration on this site is closed.');
     expect(await UserModel.countDocuments({ username: trusted({ $ne: 'admin@example.com' }) })).toBe(0);
@@ -137,7 +137,7 @@ describe('allowed and blocked domains', () => {
     const taken = await register('owner@blocked.example');
     const fresh = await register('newcomer@blocked.example');
     expect(taken.status).toBe(fresh.status);
-    const strip = (html: string) => html.replace(/name="_csrf" value="[^"]+"/g, '').replace(/(owner|newcomer)@/g, 'x@');
+    const strip = (html: string) => html.replace(/name="(_csrf|powWait)" value="[^"]+"/g, '').replace(/(owner|newcomer)@/g, 'x@');
     expect(strip(taken.text)).toBe(strip(fresh.text));
     expect(await UserModel.countDocuments({ email: /blocked\.example$/ })).toBe(1);
   });
@@ -234,7 +234,7 @@ describe('extra sign-up fields', () => {
   async function registerWith(fields: Record<string, string>) {
     const agent = request.agent(t.app);
     const form = await agent.get('/s/portal/register');
-    return agent.post('/s/portal/register').type('form').send({ _csrf: csrfFrom(form.text), firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com', password: GOOD_PASSWORD, ...fields });
+    return agent.post('/s/portal/register').type('form').send({ altcha: await solvedPow(agent), _csrf: csrfFrom(form.text), firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com', password: GOOD_PASSWORD, ...fields });
   }
   const askCompanyThenPhone = () => postForm(admin, '/admin/sites', `/admin/sites/${siteId}/registration-policy`, {
     _form: `policy-${siteId}`, mode: 'open', allowedDomains: '', blockedDomains: '', extraFieldsShown: '1',

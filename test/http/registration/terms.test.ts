@@ -5,7 +5,7 @@
  */
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { csrfFrom, GOOD_PASSWORD, logIn, postForm } from '../../helpers/forms';
+import { csrfFrom, GOOD_PASSWORD, solvedPow, logIn, postForm } from '../../helpers/forms';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { AuditEventModel, ConsentModel, SiteModel, TermsVersionModel, UserModel } from '../../../src/data/models';
 import { configureTermsClock } from '../../../src/registration';
@@ -35,7 +35,7 @@ async function register(email: string, fields: Record<string, string> = {}) {
   const form = await agent.get('/s/portal/register');
   const version = /name="termsVersion" value="([0-9a-f]{24})"/.exec(form.text)?.[1] ?? '';
   const res = await agent.post('/s/portal/register').set('User-Agent', UA).type('form')
-    .send({ _csrf: csrfFrom(form.text), firstName: 'Ada', lastName: 'Lovelace', email, password: GOOD_PASSWORD, termsVersion: version, acceptTerms: 'on', ...fields });
+    .send({ altcha: await solvedPow(agent), _csrf: csrfFrom(form.text), firstName: 'Ada', lastName: 'Lovelace', email, password: GOOD_PASSWORD, termsVersion: version, acceptTerms: 'on', ...fields });
   return { agent, form, res };
 }
 
@@ -114,7 +114,7 @@ describe('terms and the consent ledger', () => {
     const form = await agent.get('/s/portal/register');
     const old = /name="termsVersion" value="([0-9a-f]{24})"/.exec(form.text)![1];
     await publish({ version: '3.0', effectiveAt: '2026-12-06', text: 'Version three.' });
-    const res = await agent.post('/s/portal/register').type('form').send({ _csrf: csrfFrom(form.text), firstName: 'Late', lastName: 'Comer', email: 'late@example.com', password: GOOD_PASSWORD, termsVersion: old, acceptTerms: 'on' });
+    const res = await agent.post('/s/portal/register').type('form').send({ altcha: await solvedPow(agent), _csrf: csrfFrom(form.text), firstName: 'Late', lastName: 'Comer', email: 'late@example.com', password: GOOD_PASSWORD, termsVersion: old, acceptTerms: 'on' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('The terms changed while you were registering: read the new version and accept it.');
     expect(res.text).toContain('Version three.');

@@ -6,8 +6,7 @@
  */
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
-import { connectDatabase, embeddedDataDir } from '../data/connection';
+import { runCommand, withDatabase } from './command';
 import { seed } from '../data/seed';
 import { createAdministrator } from '../users';
 import { isDomainError } from '../shared/errors';
@@ -46,35 +45,27 @@ async function main(): Promise<number> {
     process.stderr.write('Give --password, or run in a terminal to be asked for it.\n');
     return 64;
   }
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
-  const db = await connectDatabase({ mongoUri: config.mongoUri, embeddedDataDir: embeddedDataDir(config.dataDir) });
-  try {
-    await seed();
-    const user = await createAdministrator(
-      { username: values.username, password, firstName: values['first-name'], lastName: values['last-name'] },
-      { onlyIfMissing: true },
-    );
-    if (!user) {
-      process.stdout.write(`A user named ${normaliseUsername(values.username)} already exists; nothing changed.\n`);
+  const username = values.username;
+  return withDatabase(async () => {
+    try {
+      await seed();
+      const user = await createAdministrator(
+        { username, password, firstName: values['first-name'], lastName: values['last-name'] },
+        { onlyIfMissing: true },
+      );
+      if (!user) {
+        process.stdout.write(`A user named ${normaliseUsername(username)} already exists; nothing changed.\n`);
+        return 0;
+      }
+      process.stdout.write(`Created administrator ${user.username}. Sign in at /admin/login.\n`);
       return 0;
+    } catch (err) {
+      if (!isDomainError(err)) throw err;
+      const fields = (err as { fields?: Record<string, string> }).fields ?? {};
+      process.stderr.write(`${err.message}\n${Object.entries(fields).map(([k, v]) => `  ${k}: ${v}\n`).join('')}`);
+      return 65;
     }
-    process.stdout.write(`Created administrator ${user.username}. Sign in at /admin/login.\n`);
-    return 0;
-  } catch (err) {
-    if (!isDomainError(err)) throw err;
-    const fields = (err as { fields?: Record<string, string> }).fields ?? {};
-    process.stderr.write(`${err.message}\n${Object.entries(fields).map(([k, v]) => `  ${k}: ${v}\n`).join('')}`);
-    return 65;
-  } finally {
-    await db.flush();
-    await db.close();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`admin:create failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runCommand('admin:create', main);

@@ -13,7 +13,10 @@ module.exports = {
     // ESM-only packages that Node 20.19+ requires natively but Jest 29 cannot: otplib's base32 and HMAC
     // plugins (@scure, @noble), and the OpenID Connect provider, the client the tests use and their JOSE
     // library (oidc-provider, openid-client, oauth4webapi, jose). They are turned into CommonJS for the tests.
-    [`^.+/node_modules/${ESM_ONLY}/.+\\.js$`]: ['ts-jest', { diagnostics: false, isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022' } }],
+    [`^.+/node_modules/${ESM_ONLY}/.+\\.js$`]: [
+      'ts-jest',
+      { diagnostics: false, isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022' } },
+    ],
   },
   transformIgnorePatterns: [`^(?!.*/node_modules/${ESM_ONLY}/).*/node_modules/`],
   testTimeout: 30000,

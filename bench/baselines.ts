@@ -27,19 +27,27 @@ async function argon2Rate(mode: 'verify' | 'hash', concurrency: number, count: n
   const latencies: number[] = [];
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < count) {
-      const t0 = process.hrtime.bigint();
-      await op();
-      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < count) {
+        const t0 = process.hrtime.bigint();
+        await op();
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    }),
+  );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1));
+  const pct = (p: number) =>
+    Number(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1));
   // The latency of the raw operations at this concurrency: the floor a portal's latency cannot go under.
-  return { perSecond: Number((count / seconds).toFixed(1)), oneAloneMs: Number(alone[5].toFixed(1)), atConcurrency: { p50Ms: pct(50), p99Ms: pct(99) }, cpuMsEach: Number(((cpu.user + cpu.system) / 1000 / count).toFixed(1)) };
+  return {
+    perSecond: Number((count / seconds).toFixed(1)),
+    oneAloneMs: Number(alone[5].toFixed(1)),
+    atConcurrency: { p50Ms: pct(50), p99Ms: pct(99) },
+    cpuMsEach: Number(((cpu.user + cpu.system) / 1000 / count).toFixed(1)),
+  };
 }
 
 function hello() {
@@ -47,7 +55,9 @@ function hello() {
     res.writeHead(200, { 'Content-Type': 'text/plain' });
     res.end('hello world');
   });
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: (server.address() as { port: number }).port })}\n`));
+  server.listen(0, '127.0.0.1', () =>
+    process.stdout.write(`${JSON.stringify({ port: (server.address() as { port: number }).port })}\n`),
+  );
 }
 
 if (require.main === module) {

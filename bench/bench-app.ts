@@ -7,7 +7,10 @@ import { connectDatabase, type Database } from '../src/data/connection';
 import { seed } from '../src/data/seed';
 import { createApp } from '../src/app';
 
-export async function startBenchApp(name: string, env: Record<string, string> = {}): Promise<{ app: express.Express; server: Server; db: Database; stop(): Promise<void> }> {
+export async function startBenchApp(
+  name: string,
+  env: Record<string, string> = {},
+): Promise<{ app: express.Express; server: Server; db: Database; stop(): Promise<void> }> {
   const config = loadConfig({
     NODE_ENV: 'test',
     SESSION_SECRET: `bench-secret-${name}-0123456789abcdefghijklmnop`,

@@ -25,7 +25,10 @@ function startEngine(dataDir: string): Promise<{ child: ChildProcess; uri: strin
   const compiled = __filename.endsWith('.js');
   const cli = engineCliPath();
   const args = compiled ? ['--max-old-space-size=4096', cli] : ['--max-old-space-size=4096', '--import', 'tsx', cli];
-  const child = spawn(process.execPath, args, { env: { ...process.env, DATA_DIR: dataDir, DB_HOST: '127.0.0.1', DB_PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, DATA_DIR: dataDir, DB_HOST: '127.0.0.1', DB_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
@@ -64,7 +67,10 @@ export async function run(): Promise<Record<string, number>> {
   const users = client.db().collection('users');
   await users.createIndex({ username: 1 }, { unique: true });
   await users.createIndex({ communityNickname: 1 }, { unique: true, collation: { locale: 'en', strength: 2 } });
-  await users.createIndex({ contact: 1 }, { unique: true, partialFilterExpression: { contact: { $type: 'objectId' } } });
+  await users.createIndex(
+    { contact: 1 },
+    { unique: true, partialFilterExpression: { contact: { $type: 'objectId' } } },
+  );
   await users.createIndex({ createdAt: -1, _id: -1 });
   let bsonBytes = 0;
   const loadStart = process.hrtime.bigint();
@@ -75,7 +81,11 @@ export async function run(): Promise<Record<string, number>> {
   }
   const loadSeconds = Number(process.hrtime.bigint() - loadStart) / 1e9;
   // A keyset page builds the ordered view an app would use; then let the engine settle.
-  await users.find({ createdAt: { $lt: new Date() } }).sort({ createdAt: -1, _id: -1 }).limit(50).toArray();
+  await users
+    .find({ createdAt: { $lt: new Date() } })
+    .sort({ createdAt: -1, _id: -1 })
+    .limit(50)
+    .toArray();
   await client.close();
   await new Promise((r) => setTimeout(r, 2000));
   const loadedRss = rssBytes(child.pid!);
@@ -108,5 +118,11 @@ export async function run(): Promise<Record<string, number>> {
 }
 
 if (require.main === module) {
-  run().then((r) => console.log(JSON.stringify({ engineMemory: r }, null, 2)), (err) => { console.error(err); process.exit(1); });
+  run().then(
+    (r) => console.log(JSON.stringify({ engineMemory: r }, null, 2)),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

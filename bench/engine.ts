@@ -49,7 +49,10 @@ export async function run(): Promise<Record<string, number | string>> {
     const users = client.db().collection('users');
     await users.createIndex({ username: 1 }, { unique: true });
     await users.createIndex({ communityNickname: 1 }, { unique: true, collation: { locale: 'en', strength: 2 } });
-    await users.createIndex({ contact: 1 }, { unique: true, partialFilterExpression: { contact: { $type: 'objectId' } } });
+    await users.createIndex(
+      { contact: 1 },
+      { unique: true, partialFilterExpression: { contact: { $type: 'objectId' } } },
+    );
     await users.createIndex({ createdAt: -1, _id: -1 });
 
     const all: Document[] = [];
@@ -65,9 +68,10 @@ export async function run(): Promise<Record<string, number | string>> {
     const pick = (i: number) => (i * 7919) % USERS;
 
     const baselineMap = new Map(all.map((d) => [d.username as string, d]));
-    const mapSeconds = await timeLoop(LOOKUPS * 10, (i) => {
-      if (!baselineMap.get(`user${pick(i % LOOKUPS)}@example.com`)) throw new Error('baseline miss');
-    }) / 10;
+    const mapSeconds =
+      (await timeLoop(LOOKUPS * 10, (i) => {
+        if (!baselineMap.get(`user${pick(i % LOOKUPS)}@example.com`)) throw new Error('baseline miss');
+      })) / 10;
 
     await timeLoop(500, () => client.db().command({ ping: 1 })); // warm up
     const pingSeconds = await timeLoop(LOOKUPS, () => client.db().command({ ping: 1 }));
@@ -79,7 +83,10 @@ export async function run(): Promise<Record<string, number | string>> {
     });
 
     const nickSeconds = await timeLoop(LOOKUPS, async (i) => {
-      const doc = await users.findOne({ communityNickname: `NICK${pick(i)}` }, { collation: { locale: 'en', strength: 2 } });
+      const doc = await users.findOne(
+        { communityNickname: `NICK${pick(i)}` },
+        { collation: { locale: 'en', strength: 2 } },
+      );
       if (!doc) throw new Error('collation lookup miss');
     });
 
@@ -87,16 +94,32 @@ export async function run(): Promise<Record<string, number | string>> {
     const pages = 200;
     const pageSeconds = await timeLoop(pages, async (i) => {
       const before = new Date(Date.UTC(2025, 0, 1) + ((pick(i) + 100) % USERS) * 60_000);
-      const page = await users.find({ createdAt: { $lt: before } }).sort({ createdAt: -1, _id: -1 }).limit(50).toArray();
+      const page = await users
+        .find({ createdAt: { $lt: before } })
+        .sort({ createdAt: -1, _id: -1 })
+        .limit(50)
+        .toArray();
       if (page.length === 0) throw new Error('empty page');
     });
 
     const direct = new Engine(null);
     const ctx = { engine: direct, db: 'bench', connectionId: 0 };
-    runCommand({ createIndexes: 'users', indexes: [{ key: { username: 1 }, name: 'username_1', unique: true }], $db: 'bench' }, ctx);
+    runCommand(
+      { createIndexes: 'users', indexes: [{ key: { username: 1 }, name: 'username_1', unique: true }], $db: 'bench' },
+      ctx,
+    );
     runCommand({ insert: 'users', documents: all, $db: 'bench' }, ctx);
     const directSeconds = await timeLoop(LOOKUPS, (i) => {
-      const r = runCommand({ find: 'users', filter: { username: `user${pick(i)}@example.com` }, limit: 1, singleBatch: true, $db: 'bench' }, ctx);
+      const r = runCommand(
+        {
+          find: 'users',
+          filter: { username: `user${pick(i)}@example.com` },
+          limit: 1,
+          singleBatch: true,
+          $db: 'bench',
+        },
+        ctx,
+      );
       if (r.cursor.firstBatch.length !== 1) throw new Error('direct lookup miss');
     });
 
@@ -127,5 +150,11 @@ export async function run(): Promise<Record<string, number | string>> {
 }
 
 if (require.main === module) {
-  run().then((r) => console.log(JSON.stringify({ engine: r }, null, 2)), (err) => { console.error(err); process.exit(1); });
+  run().then(
+    (r) => console.log(JSON.stringify({ engine: r }, null, 2)),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

@@ -36,7 +36,9 @@ import { startBackgroundWork } from '../src/ingest';
 
 const ROWS = Number(process.env.BENCH_ROWS || 20_000);
 type Mode = 'thread' | 'inline' | 'process';
-const MODES = (process.env.BENCH_INGEST_DB || 'inline,thread').split(',').filter((m): m is Mode => ['thread', 'inline', 'process'].includes(m));
+const MODES = (process.env.BENCH_INGEST_DB || 'inline,thread')
+  .split(',')
+  .filter((m): m is Mode => ['thread', 'inline', 'process'].includes(m));
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
 function* csvLines(profileId: string): Generator<string> {
@@ -53,14 +55,30 @@ function* csvLines(profileId: string): Generator<string> {
   if (chunk) yield chunk;
 }
 
-function call(port: number, token: string, method: string, path: string, body?: string | Readable, type = 'application/json'): Promise<{ status: number; text: string }> {
+function call(
+  port: number,
+  token: string,
+  method: string,
+  path: string,
+  body?: string | Readable,
+  type = 'application/json',
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': type } : {}) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += text.length < 10_000 ? c : ''));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': type } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += text.length < 10_000 ? c : ''));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     if (body instanceof Readable) body.pipe(req);
     else req.end(body);
@@ -71,25 +89,30 @@ function call(port: number, token: string, method: string, path: string, body?: 
  * A person opening the sign-in page every 250 ms over one keep-alive connection (issue 21 item 4: a bulk
  * job must not stall the portal). Latencies in ms; a failed request (ECONNRESET...) is counted, not thrown.
  */
-function probeSignInPage(port: number): { stop(): Promise<{ samples: number; p50: number; p99: number; max: number; failed: number }> } {
+function probeSignInPage(port: number): {
+  stop(): Promise<{ samples: number; p50: number; p99: number; max: number; failed: number }>;
+} {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const times: number[] = [];
   let failed = 0;
   let running = true;
-  const once = () => new Promise<void>((resolve) => {
-    const t0 = process.hrtime.bigint();
-    http.get({ host: '127.0.0.1', port, path: '/s/portal/login', agent }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        if (res.statusCode === 200) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        else failed++;
-        resolve();
-      });
-    }).on('error', () => {
-      failed++;
-      resolve();
+  const once = () =>
+    new Promise<void>((resolve) => {
+      const t0 = process.hrtime.bigint();
+      http
+        .get({ host: '127.0.0.1', port, path: '/s/portal/login', agent }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode === 200) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+            else failed++;
+            resolve();
+          });
+        })
+        .on('error', () => {
+          failed++;
+          resolve();
+        });
     });
-  });
   const loop = (async () => {
     while (running) {
       const started = Date.now();
@@ -97,7 +120,8 @@ function probeSignInPage(port: number): { stop(): Promise<{ samples: number; p50
       await new Promise((r) => setTimeout(r, Math.max(0, 250 - (Date.now() - started))));
     }
   })();
-  const pct = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0);
+  const pct = (sorted: number[], q: number) =>
+    sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
   return {
     stop: async () => {
       running = false;
@@ -105,7 +129,13 @@ function probeSignInPage(port: number): { stop(): Promise<{ samples: number; p50
       agent.destroy();
       const sorted = [...times].sort((x, y) => x - y);
       const r = (v: number) => Number(v.toFixed(1));
-      return { samples: sorted.length, p50: r(pct(sorted, 0.5)), p99: r(pct(sorted, 0.99)), max: r(sorted[sorted.length - 1] ?? 0), failed };
+      return {
+        samples: sorted.length,
+        p50: r(pct(sorted, 0.5)),
+        p99: r(pct(sorted, 0.99)),
+        max: r(sorted[sorted.length - 1] ?? 0),
+        failed,
+      };
     },
   };
 }
@@ -113,13 +143,15 @@ function probeSignInPage(port: number): { stop(): Promise<{ samples: number; p50
 /** Counts result lines as they stream in, keeping none of them. */
 function countLines(port: number, token: string, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, headers: { Authorization: `Bearer ${token}` } }, (res) => {
-      let n = 0;
-      res.on('data', (c: Buffer) => {
-        for (const b of c) if (b === 10) n++;
-      });
-      res.on('end', () => resolve(n));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path, headers: { Authorization: `Bearer ${token}` } }, (res) => {
+        let n = 0;
+        res.on('data', (c: Buffer) => {
+          for (const b of c) if (b === 10) n++;
+        });
+        res.on('end', () => resolve(n));
+      })
+      .on('error', reject);
   });
 }
 
@@ -130,7 +162,11 @@ async function databaseChild(): Promise<void> {
 }
 
 function startDatabaseProcess(): Promise<{ child: ChildProcess; uri: string }> {
-  const child = spawn(process.execPath, [...process.execArgv.filter((a) => !a.startsWith('--max-old-space-size')), __filename, '--db-child'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv.filter((a) => !a.startsWith('--max-old-space-size')), __filename, '--db-child'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return new Promise((resolve, reject) => {
     child.stdout!.once('data', (c: Buffer) => resolve({ child, uri: c.toString().trim() }));
     child.once('exit', (code) => reject(new Error(`database process exited with ${code}`)));
@@ -149,12 +185,25 @@ function peakRssOf(pid: number): number | null {
 
 /** The app's ingest settings; INGEST_BATCH_SIZE from the environment is honoured, as the app does. */
 const ingestEnv: Record<string, string> = { INGEST_MAX_UPLOAD_MB: '1024' };
-for (const key of ['INGEST_BATCH_SIZE', 'INGEST_THREAD_HEAP_MB']) if (process.env[key]) ingestEnv[key] = process.env[key]!;
+for (const key of ['INGEST_BATCH_SIZE', 'INGEST_THREAD_HEAP_MB'])
+  if (process.env[key]) ingestEnv[key] = process.env[key]!;
 const settings = loadConfig({ SESSION_SECRET: 'x'.repeat(32), ...ingestEnv }).ingest;
 
-interface BenchApp { server: Server; dbPid: number | null; databaseUri: string; stop(): Promise<void> }
+interface BenchApp {
+  server: Server;
+  dbPid: number | null;
+  databaseUri: string;
+  stop(): Promise<void>;
+}
 
-const appConfig = () => loadConfig({ NODE_ENV: 'test', SESSION_SECRET: 'bench-secret-ingest-0123456789abcdefghijklmnop', LOG_LEVEL: 'silent', DATA_DIR: '/tmp/portal-bench-data', ...ingestEnv });
+const appConfig = () =>
+  loadConfig({
+    NODE_ENV: 'test',
+    SESSION_SECRET: 'bench-secret-ingest-0123456789abcdefghijklmnop',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: '/tmp/portal-bench-data',
+    ...ingestEnv,
+  });
 
 async function startApp(mode: Mode): Promise<BenchApp> {
   if (mode === 'thread') {
@@ -185,7 +234,7 @@ async function startApp(mode: Mode): Promise<BenchApp> {
 
 const DESCRIBE: Record<Mode, string> = {
   thread: 'embedded, in a worker thread of the app process (the default setup)',
-  inline: 'embedded, on the app process\'s event loop (before issue 21)',
+  inline: "embedded, on the app process's event loop (before issue 21)",
   process: 'embedded, in its own process',
 };
 
@@ -196,7 +245,11 @@ async function runMode(mode: Mode): Promise<Record<string, number | string>> {
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   try {
     const port = (bench.server.address() as AddressInfo).port;
-    const admin = (await createAdministrator({ username: 'bench-admin@example.com', password: 'lantern-copper-wisdom-77', lastName: 'Admin' }))!;
+    const admin = (await createAdministrator({
+      username: 'bench-admin@example.com',
+      password: 'lantern-copper-wisdom-77',
+      lastName: 'Admin',
+    }))!;
     const { token } = await createApiToken('bench', { actor: (await loadActor(admin._id))!, via: 'admin' });
     const profileId = String((await ProfileModel.findOne({ name: 'External Identity User' }).lean())!._id);
     const rssBefore = process.memoryUsage().rss;
@@ -204,9 +257,19 @@ async function runMode(mode: Mode): Promise<Record<string, number | string>> {
     await new Promise((r) => setTimeout(r, 10_000));
     const signInPageIdle = await idleProbe.stop();
 
-    const job = JSON.parse((await call(port, token, 'POST', '/api/v1/jobs/ingest', JSON.stringify({ object: 'User', operation: 'insert' }))).text) as { id: string };
+    const job = JSON.parse(
+      (await call(port, token, 'POST', '/api/v1/jobs/ingest', JSON.stringify({ object: 'User', operation: 'insert' })))
+        .text,
+    ) as { id: string };
     const t0 = process.hrtime.bigint();
-    const up = await call(port, token, 'PUT', `/api/v1/jobs/ingest/${job.id}/batches`, Readable.from(csvLines(profileId)), 'text/csv');
+    const up = await call(
+      port,
+      token,
+      'PUT',
+      `/api/v1/jobs/ingest/${job.id}/batches`,
+      Readable.from(csvLines(profileId)),
+      'text/csv',
+    );
     if (up.status !== 201) throw new Error(`upload answered ${up.status}: ${up.text}`);
     const uploadSeconds = seconds(t0);
     const peakAfterUpload = peak;
@@ -215,7 +278,11 @@ async function runMode(mode: Mode): Promise<Record<string, number | string>> {
     // The server's own background worker (its ingest thread) picks the job up, as in production.
     const t1 = process.hrtime.bigint();
     const busyProbe = probeSignInPage(port);
-    const worker = startBackgroundWork({ logger: pino({ level: 'silent' }), databaseUri: bench.databaseUri, ingest: { ...settings, pollMs: 100 } });
+    const worker = startBackgroundWork({
+      logger: pino({ level: 'silent' }),
+      databaseUri: bench.databaseUri,
+      ingest: { ...settings, pollMs: 100 },
+    });
     let info: { state: string; numberRecordsProcessed: number; numberRecordsFailed: number };
     try {
       do {
@@ -228,7 +295,8 @@ async function runMode(mode: Mode): Promise<Record<string, number | string>> {
     const processSeconds = seconds(t1);
     const signInPageDuringJob = await busyProbe.stop();
     const peakAfterProcessing = peak;
-    if (info!.state !== 'JobComplete' || info!.numberRecordsProcessed !== ROWS || info!.numberRecordsFailed !== 0) throw new Error(`job ended ${JSON.stringify(info)}`);
+    if (info!.state !== 'JobComplete' || info!.numberRecordsProcessed !== ROWS || info!.numberRecordsFailed !== 0)
+      throw new Error(`job ended ${JSON.stringify(info)}`);
     const users = await UserModel.countDocuments({ email: /^bulk\d+@example\.com$/ });
     if (users !== ROWS) throw new Error(`expected ${ROWS} users, found ${users}`);
 
@@ -272,7 +340,10 @@ async function runMode(mode: Mode): Promise<Record<string, number | string>> {
 export async function run(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = { rows: ROWS };
   for (const mode of MODES) {
-    const child = spawnSync(process.execPath, [...process.execArgv, __filename, `--mode=${mode}`], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+    const child = spawnSync(process.execPath, [...process.execArgv, __filename, `--mode=${mode}`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+    });
     if (child.status !== 0) throw new Error(`ingest ${mode} exited with ${child.status}`);
     out[mode] = JSON.parse(child.stdout.slice(child.stdout.indexOf('{')));
   }
@@ -286,7 +357,19 @@ if (process.argv.includes('--db-child')) {
     process.exit(1);
   });
 } else if (modeArg) {
-  runMode(modeArg).then((r) => console.log(JSON.stringify(r)), (err) => { console.error(err); process.exit(1); });
+  runMode(modeArg).then(
+    (r) => console.log(JSON.stringify(r)),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 } else if (require.main === module) {
-  run().then((r) => console.log(JSON.stringify({ ingest: r }, null, 2)), (err) => { console.error(err); process.exit(1); });
+  run().then(
+    (r) => console.log(JSON.stringify({ ingest: r }, null, 2)),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

@@ -23,13 +23,33 @@ export interface LoadJob {
   emailPrefix?: string;
 }
 
-export interface LoadResult { perSecond: number; p50Ms: number; p95Ms: number; p99Ms: number; count: number }
+export interface LoadResult {
+  perSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  count: number;
+}
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
-function send(agent: http.Agent, base: URL, method: string, path: string, jar: Map<string, string>, body?: string): Promise<Reply> {
+function send(
+  agent: http.Agent,
+  base: URL,
+  method: string,
+  path: string,
+  jar: Map<string, string>,
+  body?: string,
+): Promise<Reply> {
   // As behind a TLS-terminating proxy: production cookies are Secure and only set for https requests.
-  const headers: Record<string, string> = { 'User-Agent': 'portal-bench/1 (load-client)', 'X-Forwarded-Proto': 'https' };
+  const headers: Record<string, string> = {
+    'User-Agent': 'portal-bench/1 (load-client)',
+    'X-Forwarded-Proto': 'https',
+  };
   if (jar.size) headers.Cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
   if (body !== undefined) {
     headers['Content-Type'] = 'application/x-www-form-urlencoded';
@@ -62,7 +82,8 @@ const csrfFrom = (html: string) => {
 };
 
 function expect(reply: Reply, status: number, what: string): Reply {
-  if (reply.status !== status) throw new Error(`${what} answered ${reply.status}, expected ${status}: ${reply.body.slice(0, 200)}`);
+  if (reply.status !== status)
+    throw new Error(`${what} answered ${reply.status}, expected ${status}: ${reply.body.slice(0, 200)}`);
   return reply;
 }
 
@@ -78,10 +99,26 @@ async function oneFlow(job: LoadJob, agent: http.Agent, base: URL, i: number, cl
   }
   const form = job.flow === 'login' ? '/s/portal/login' : '/s/portal/register';
   const page = expect(await send(agent, base, 'GET', form, jar), 200, 'the form');
-  const fields: Record<string, string> = job.flow === 'login'
-    ? { _csrf: csrfFrom(page.body), username: job.usernames![client % job.usernames!.length], password: job.password! }
-    : { _csrf: csrfFrom(page.body), firstName: 'Bench', lastName: `Person ${i}`, email: `${job.emailPrefix ?? 'bench'}-${i}@example.com`, password: job.password!, passwordConfirm: job.password! };
-  const posted = expect(await send(agent, base, 'POST', form, jar, new URLSearchParams(fields).toString()), 303, `POST ${form}`);
+  const fields: Record<string, string> =
+    job.flow === 'login'
+      ? {
+          _csrf: csrfFrom(page.body),
+          username: job.usernames![client % job.usernames!.length],
+          password: job.password!,
+        }
+      : {
+          _csrf: csrfFrom(page.body),
+          firstName: 'Bench',
+          lastName: `Person ${i}`,
+          email: `${job.emailPrefix ?? 'bench'}-${i}@example.com`,
+          password: job.password!,
+          passwordConfirm: job.password!,
+        };
+  const posted = expect(
+    await send(agent, base, 'POST', form, jar, new URLSearchParams(fields).toString()),
+    303,
+    `POST ${form}`,
+  );
   const home = expect(await send(agent, base, 'GET', String(posted.headers.location), jar), 200, 'the signed-in page');
   if (!home.body.includes('Welcome, Bench')) throw new Error('the page after sign-in does not greet the person');
 }
@@ -104,8 +141,15 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1));
-  return { perSecond: Number((job.count / seconds).toFixed(1)), p50Ms: pct(50), p95Ms: pct(95), p99Ms: pct(99), count: job.count };
+  const pct = (p: number) =>
+    Number(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1));
+  return {
+    perSecond: Number((job.count / seconds).toFixed(1)),
+    p50Ms: pct(50),
+    p95Ms: pct(95),
+    p99Ms: pct(99),
+    count: job.count,
+  };
 }
 
 if (require.main === module) {

@@ -23,8 +23,13 @@ const CONCURRENCY = 8;
 /** The Node flags `npm start` runs the server with (package.json), read from there so they never drift. */
 const START_NODE_FLAGS = (() => {
   const root = path.extname(__filename) === '.ts' ? path.join(__dirname, '..') : path.join(__dirname, '..', '..'); // bench/ or dist/bench/
-  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  return (/node ((?:--\S+ )*)dist\/src\/server\.js/.exec(pkg.scripts.start)?.[1] ?? '').trim().split(' ').filter(Boolean);
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  return (/node ((?:--\S+ )*)dist\/src\/server\.js/.exec(pkg.scripts.start)?.[1] ?? '')
+    .trim()
+    .split(' ')
+    .filter(Boolean);
 })();
 const PASSWORD = 'violet-harbor-tractor-91';
 const LOGINS = Number(process.env.BENCH_LOGINS || 240);
@@ -48,9 +53,18 @@ function runToEnd(file: string, args: string[]): Promise<string> {
 }
 
 /** Starts a long-running child and resolves with the first stdout line that `ready` accepts. */
-function startChild(file: string, args: string[], env: NodeJS.ProcessEnv, ready: (line: string) => boolean, nodeFlags: string[] = []): Promise<{ child: ChildProcess; line: string }> {
+function startChild(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: (line: string) => boolean,
+  nodeFlags: string[] = [],
+): Promise<{ child: ChildProcess; line: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, ...nodeArgs(file), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...nodeFlags, ...nodeArgs(file), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let buffer = '';
     let done = false;
     child.stdout!.on('data', (c: Buffer) => {
@@ -114,7 +128,8 @@ function peakRssMb(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
-const load = async (job: LoadJob): Promise<LoadResult> => JSON.parse(await runToEnd('load-client', [JSON.stringify(job)])) as LoadResult;
+const load = async (job: LoadJob): Promise<LoadResult> =>
+  JSON.parse(await runToEnd('load-client', [JSON.stringify(job)])) as LoadResult;
 
 async function startPortal(database: 'in-process' | 'own-process') {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-'));
@@ -130,14 +145,25 @@ async function startPortal(database: 'in-process' | 'own-process') {
     MONGODB_URI: '',
   };
   if (database === 'own-process') {
-    const db = await startChild(engineCliPath(), [], { DB_PORT: String(await freePort()), DATA_DIR: path.join(dataDir, 'dbserver') }, (l) => l.includes('"uri"'));
+    const db = await startChild(
+      engineCliPath(),
+      [],
+      { DB_PORT: String(await freePort()), DATA_DIR: path.join(dataDir, 'dbserver') },
+      (l) => l.includes('"uri"'),
+    );
     children.push(db.child);
     env.MONGODB_URI = `${(JSON.parse(db.line) as { uri: string }).uri.replace(/\/?$/, '/')}portal`;
   } else {
     delete env.MONGODB_URI;
   }
   // With the Node flags of `npm start` (package.json): a small young generation, see the README.
-  const portal = await startChild('../src/server', [], env, (l) => l.includes('Identity portal listening'), START_NODE_FLAGS);
+  const portal = await startChild(
+    '../src/server',
+    [],
+    env,
+    (l) => l.includes('Identity portal listening'),
+    START_NODE_FLAGS,
+  );
   children.push(portal.child);
   return {
     base: `http://127.0.0.1:${env.PORT}`,
@@ -169,10 +195,16 @@ async function measurePortal(database: 'in-process' | 'own-process') {
     const cpuMsPerLogin = {
       portalMainThread: perLogin(cpuAfter.main - cpuBefore.main),
       portalOtherThreads: perLogin(cpuAfter.others - cpuBefore.others),
-      databaseProcess: dbBefore && dbAfter ? perLogin(dbAfter.main + dbAfter.others - dbBefore.main - dbBefore.others) : 0,
+      databaseProcess:
+        dbBefore && dbAfter ? perLogin(dbAfter.main + dbAfter.others - dbBefore.main - dbBefore.others) : 0,
     };
     const peakRss = peakRssMb(portal.pid);
-    const register = await load({ ...common, flow: 'register', count: REGISTRATIONS, emailPrefix: `bench-${database}` });
+    const register = await load({
+      ...common,
+      flow: 'register',
+      count: REGISTRATIONS,
+      emailPrefix: `bench-${database}`,
+    });
     const page = await load({ ...common, flow: 'page', count: PAGES });
     return { login, register, page, peakRssMbUnderLogin: peakRss, cpuMsPerLogin };
   } finally {
@@ -181,11 +213,24 @@ async function measurePortal(database: 'in-process' | 'own-process') {
 }
 
 export async function run() {
-  const verify = JSON.parse(await runToEnd('baselines', ['argon2-verify', String(CONCURRENCY), String(LOGINS)])) as { perSecond: number; oneAloneMs: number; atConcurrency: { p50Ms: number; p99Ms: number }; cpuMsEach: number };
-  const hash = JSON.parse(await runToEnd('baselines', ['argon2-hash', String(CONCURRENCY), String(REGISTRATIONS)])) as { perSecond: number; oneAloneMs: number };
+  const verify = JSON.parse(await runToEnd('baselines', ['argon2-verify', String(CONCURRENCY), String(LOGINS)])) as {
+    perSecond: number;
+    oneAloneMs: number;
+    atConcurrency: { p50Ms: number; p99Ms: number };
+    cpuMsEach: number;
+  };
+  const hash = JSON.parse(await runToEnd('baselines', ['argon2-hash', String(CONCURRENCY), String(REGISTRATIONS)])) as {
+    perSecond: number;
+    oneAloneMs: number;
+  };
   const hello = await startChild('baselines', ['hello'], {}, (l) => l.startsWith('{'));
   const helloPort = (JSON.parse(hello.line) as { port: number }).port;
-  const bare = await load({ base: `http://127.0.0.1:${helloPort}`, flow: 'get', count: PAGES, concurrency: CONCURRENCY });
+  const bare = await load({
+    base: `http://127.0.0.1:${helloPort}`,
+    flow: 'get',
+    count: PAGES,
+    concurrency: CONCURRENCY,
+  });
   await stop(hello.child);
 
   const results: Record<string, unknown> = {
@@ -207,7 +252,12 @@ export async function run() {
       loginRatio: Number((r.login.perSecond / verify.perSecond).toFixed(2)),
       // The same ratio in CPU time, which the neighbours on a shared machine do not move: one raw verify's
       // CPU over all the CPU a sign-in costs (the portal's threads, the engine's thread, a database process).
-      loginCpuRatio: Number((verify.cpuMsEach / (r.cpuMsPerLogin.portalMainThread + r.cpuMsPerLogin.portalOtherThreads + r.cpuMsPerLogin.databaseProcess)).toFixed(2)),
+      loginCpuRatio: Number(
+        (
+          verify.cpuMsEach /
+          (r.cpuMsPerLogin.portalMainThread + r.cpuMsPerLogin.portalOtherThreads + r.cpuMsPerLogin.databaseProcess)
+        ).toFixed(2),
+      ),
       loginLatencyMs: { p50: r.login.p50Ms, p95: r.login.p95Ms, p99: r.login.p99Ms },
       loginP99OverOneVerify: Number((r.login.p99Ms / verify.oneAloneMs).toFixed(1)),
       loginP99OverRawVerifyP99: Number((r.login.p99Ms / verify.atConcurrency.p99Ms).toFixed(1)),
@@ -223,5 +273,11 @@ export async function run() {
 }
 
 if (require.main === module) {
-  run().then((r) => console.log(JSON.stringify({ login: r }, null, 2)), (err) => { console.error(err); process.exit(1); });
+  run().then(
+    (r) => console.log(JSON.stringify({ login: r }, null, 2)),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

@@ -23,14 +23,27 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { startEmbeddedMongo } from '@identity-portal/embedded-mongo';
 
-interface Expected { file: string; title: string; reason: string }
-interface FileResult { file: string; passes: number; failures: { title: string; message: string }[]; exitCode: number | null; timedOut: boolean; health: string | null }
+interface Expected {
+  file: string;
+  title: string;
+  reason: string;
+}
+interface FileResult {
+  file: string;
+  passes: number;
+  failures: { title: string; message: string }[];
+  exitCode: number | null;
+  timedOut: boolean;
+  health: string | null;
+}
 
 const ROOT = path.resolve(__dirname, '..');
 const EXPECTED_PATH = path.join(ROOT, 'bench', 'mongoose-expected-failures.json');
 
 function prototypeShape(): string {
-  return [Object.prototype, Object, Array.prototype, Function.prototype, String.prototype].map((o) => Object.getOwnPropertyNames(o).sort().join()).join('|');
+  return [Object.prototype, Object, Array.prototype, Function.prototype, String.prototype]
+    .map((o) => Object.getOwnPropertyNames(o).sort().join())
+    .join('|');
 }
 
 /** Ping, an exact insert/find round trip, and the process's prototypes as they were at start. */
@@ -45,7 +58,8 @@ async function probe(uri: string, pristine: string): Promise<string | null> {
     await c.updateOne({ _id: 'p' }, { $inc: { n: 1 } });
     const got = JSON.stringify(await c.find({ n: { $in: [2] } }).toArray());
     if (got !== '[{"_id":"p","n":2}]') return `round trip answered ${got}`;
-    if (prototypeShape() !== pristine) return 'Object.prototype (or Object, Array.prototype, Function.prototype) of the engine process changed';
+    if (prototypeShape() !== pristine)
+      return 'Object.prototype (or Object, Array.prototype, Function.prototype) of the engine process changed';
     if (({} as Record<string, unknown>).polluted !== undefined) return 'Object.prototype.polluted is set';
     return null;
   } catch (err) {
@@ -57,14 +71,28 @@ async function probe(uri: string, pristine: string): Promise<string | null> {
 
 function mochaBin(src: string): string {
   const bin = path.join(src, 'node_modules', 'mocha', 'bin', 'mocha.js');
-  if (!existsSync(bin)) throw new Error(`mocha not found at ${bin}: install mongoose's test dependencies in MONGOOSE_SRC (see README)`);
+  if (!existsSync(bin))
+    throw new Error(`mocha not found at ${bin}: install mongoose's test dependencies in MONGOOSE_SRC (see README)`);
   return bin;
 }
 
 /** One test file in its own mocha process; its results come back through mocha's JSON reporter. */
 function runFile(src: string, file: string, uri: string, timeoutMs: number): Promise<FileResult> {
   const out = path.join(mkdtempSync(path.join(tmpdir(), 'mongoose-suite-')), 'result.json');
-  const args = [mochaBin(src), '--no-config', '--ui', 'bdd', '--exit', '--timeout', '20000', '--reporter', 'json', '--reporter-option', `output=${out}`, file];
+  const args = [
+    mochaBin(src),
+    '--no-config',
+    '--ui',
+    'bdd',
+    '--exit',
+    '--timeout',
+    '20000',
+    '--reporter',
+    'json',
+    '--reporter-option',
+    `output=${out}`,
+    file,
+  ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--disable-warning=MONGOOSE', ...args], {
       cwd: src,
@@ -82,11 +110,20 @@ function runFile(src: string, file: string, uri: string, timeoutMs: number): Pro
       clearTimeout(timer);
       const result: FileResult = { file, passes: 0, failures: [], exitCode, timedOut, health: null };
       try {
-        const json = JSON.parse(readFileSync(out, 'utf8')) as { stats: { passes: number }; failures: { fullTitle: string; err: { message?: string } }[] };
+        const json = JSON.parse(readFileSync(out, 'utf8')) as {
+          stats: { passes: number };
+          failures: { fullTitle: string; err: { message?: string } }[];
+        };
         result.passes = json.stats.passes;
-        result.failures = json.failures.map((f) => ({ title: f.fullTitle, message: (f.err.message ?? '').split('\n')[0].slice(0, 300) }));
+        result.failures = json.failures.map((f) => ({
+          title: f.fullTitle,
+          message: (f.err.message ?? '').split('\n')[0].slice(0, 300),
+        }));
       } catch {
-        result.failures.push({ title: '(file did not report)', message: timedOut ? `timed out after ${timeoutMs} ms` : stderr.split('\n').slice(-5).join(' ') });
+        result.failures.push({
+          title: '(file did not report)',
+          message: timedOut ? `timed out after ${timeoutMs} ms` : stderr.split('\n').slice(-5).join(' '),
+        });
       }
       resolve(result);
     });
@@ -96,15 +133,22 @@ function runFile(src: string, file: string, uri: string, timeoutMs: number): Pro
 async function main(): Promise<number> {
   const src = process.env.MONGOOSE_SRC;
   if (!src || !existsSync(path.join(src, 'test', 'common.js'))) {
-    console.error('Set MONGOOSE_SRC to a mongoose checkout (with test/common.js and its test dependencies installed); see README, "Mongoose test suite".');
+    console.error(
+      'Set MONGOOSE_SRC to a mongoose checkout (with test/common.js and its test dependencies installed); see README, "Mongoose test suite".',
+    );
     return 2;
   }
-  const wanted = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'mongoose', 'package.json'), 'utf8')) as { version: string }).version;
+  const wanted = (
+    JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'mongoose', 'package.json'), 'utf8')) as { version: string }
+  ).version;
   const have = (JSON.parse(readFileSync(path.join(src, 'package.json'), 'utf8')) as { version: string }).version;
   if (have !== wanted) console.warn(`warning: MONGOOSE_SRC is mongoose ${have}; package-lock has ${wanted}`);
   const files = process.argv.slice(2).length
     ? process.argv.slice(2)
-    : readdirSync(path.join(src, 'test')).filter((f) => f.endsWith('.test.js')).sort().map((f) => path.join('test', f));
+    : readdirSync(path.join(src, 'test'))
+        .filter((f) => f.endsWith('.test.js'))
+        .sort()
+        .map((f) => path.join('test', f));
   const expected = JSON.parse(readFileSync(EXPECTED_PATH, 'utf8')) as Expected[];
   const timeoutMs = Number(process.env.MONGOOSE_FILE_TIMEOUT_MS ?? 600000);
 
@@ -117,7 +161,9 @@ async function main(): Promise<number> {
       const r = await runFile(src, file, engine.uri, timeoutMs);
       r.health = await probe(engine.uri, pristine);
       results.push(r);
-      console.log(`${r.health ? 'UNHEALTHY' : 'ok'} ${file}: ${r.passes} passed, ${r.failures.length} failed (${Date.now() - started} ms)${r.health ? ` — ${r.health}` : ''}`);
+      console.log(
+        `${r.health ? 'UNHEALTHY' : 'ok'} ${file}: ${r.passes} passed, ${r.failures.length} failed (${Date.now() - started} ms)${r.health ? ` — ${r.health}` : ''}`,
+      );
       if (r.health) break;
     }
   } finally {
@@ -125,16 +171,26 @@ async function main(): Promise<number> {
   }
 
   const isExpected = (file: string, title: string) => expected.some((e) => e.file === file && e.title === title);
-  const unexpected = results.flatMap((r) => r.failures.filter((f) => !isExpected(r.file, f.title)).map((f) => ({ file: r.file, ...f })));
+  const unexpected = results.flatMap((r) =>
+    r.failures.filter((f) => !isExpected(r.file, f.title)).map((f) => ({ file: r.file, ...f })),
+  );
   const ran = new Set(results.map((r) => r.file));
-  const nowPassing = expected.filter((e) => ran.has(e.file) && !results.find((r) => r.file === e.file)!.failures.some((f) => f.title === e.title));
+  const nowPassing = expected.filter(
+    (e) => ran.has(e.file) && !results.find((r) => r.file === e.file)!.failures.some((f) => f.title === e.title),
+  );
   const unhealthy = results.filter((r) => r.health);
   const passes = results.reduce((n, r) => n + r.passes, 0);
   const failures = results.reduce((n, r) => n + r.failures.length, 0);
-  console.log(`\n${results.length} files, ${passes} tests passed, ${failures} failed (${failures - unexpected.length} expected)`);
+  console.log(
+    `\n${results.length} files, ${passes} tests passed, ${failures} failed (${failures - unexpected.length} expected)`,
+  );
   for (const u of unexpected) console.log(`UNEXPECTED ${u.file} :: ${u.title}\n    ${u.message}`);
   for (const e of nowPassing) console.log(`NOW PASSING (remove from the list) ${e.file} :: ${e.title}`);
-  if (process.env.MONGOOSE_REPORT) writeFileSync(process.env.MONGOOSE_REPORT, JSON.stringify({ mongoose: have, results, unexpected, nowPassing }, null, 2));
+  if (process.env.MONGOOSE_REPORT)
+    writeFileSync(
+      process.env.MONGOOSE_REPORT,
+      JSON.stringify({ mongoose: have, results, unexpected, nowPassing }, null, 2),
+    );
   return unhealthy.length || unexpected.length || nowPassing.length ? 1 : 0;
 }
 

@@ -19,17 +19,29 @@ const ALL = ['engine', 'login', 'ingest', 'search', 'qualify'];
 const DEFAULT = ['login', 'ingest'];
 const args = process.argv.slice(2);
 const chosen = args.includes('all') ? ALL : args.filter((a) => ALL.includes(a));
-const BENCHMARKS = (chosen.length ? chosen : DEFAULT).filter((name) => fs.existsSync(path.join(__dirname, `${name}.js`)));
+const BENCHMARKS = (chosen.length ? chosen : DEFAULT).filter((name) =>
+  fs.existsSync(path.join(__dirname, `${name}.js`)),
+);
 const SOURCE_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../bench' : '.');
 
 const results: Record<string, unknown> = {
-  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))) },
+  machine: {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
+  },
   date: new Date().toISOString(),
 };
 
 for (const name of BENCHMARKS) {
   process.stderr.write(`running ${name}...\n`);
-  const run = spawnSync(process.execPath, [path.join(__dirname, `${name}.js`)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync(process.execPath, [path.join(__dirname, `${name}.js`)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   process.stdout.write(run.stdout);
   if (run.status !== 0) {
     process.stderr.write(`bench/${name} failed (exit ${run.status})\n`);
@@ -40,11 +52,15 @@ for (const name of BENCHMARKS) {
 
 /** Flattens nested figures into rows: `login.in-process.loginRatio | 0.91`. */
 function rows(value: unknown, prefix: string): [string, string][] {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [[prefix, Array.isArray(value) ? value.join(', ') : String(value)]];
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return [[prefix, Array.isArray(value) ? value.join(', ') : String(value)]];
   return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => rows(v, prefix ? `${prefix}.${k}` : k));
 }
 
 fs.writeFileSync(path.join(SOURCE_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 const table = ['| figure | value |', '|---|---|', ...rows(results, '').map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
-fs.writeFileSync(path.join(SOURCE_DIR, 'results.md'), `# Benchmark results\n\nWritten by \`npm run bench\`; ratios compare with baselines measured in the same run.\n\n${table}\n`);
+fs.writeFileSync(
+  path.join(SOURCE_DIR, 'results.md'),
+  `# Benchmark results\n\nWritten by \`npm run bench\`; ratios compare with baselines measured in the same run.\n\n${table}\n`,
+);
 process.stderr.write(`wrote ${path.join(SOURCE_DIR, 'results.json')} and results.md\n`);

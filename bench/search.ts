@@ -27,21 +27,102 @@ import { scopeFor, searchUsers } from '../src/users/user-directory';
 import { userPageQuery, type UserFilters } from '../src/users/user-search';
 import { searchTermsOf } from '../src/users/search-terms';
 
-const SIZES = (process.env.BENCH_SEARCH_USERS || '100000,1000000').split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
+const SIZES = (process.env.BENCH_SEARCH_USERS || '100000,1000000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0)
+  .sort((a, b) => a - b);
 const RUNS = Number(process.env.BENCH_SEARCH_RUNS || 200);
 const BATCH = 1_000;
 
-const FIRST = ['Ann', 'Ada', 'Adam', 'Alice', 'André', 'Anaïs', 'Bob', 'Béatrice', 'Carl', 'Chloé', 'Dmitri', 'Élodie', 'Emma', 'Fatima', 'François',
-  'Grace', 'Hugo', 'Ines', 'Jean', 'Jürgen', 'Kenji', 'Léa', 'Louis', 'Maria', 'Mohamed', 'Nora', 'Olivier', 'Paul', 'Quentin', 'Rosa', 'Sofia',
-  'Søren', 'Thomas', 'Ursula', 'Victor', 'Wei', 'Xavier', 'Yasmine', 'Zoë', 'Zoltan'];
-const SYLLABLES = ['le', 'fe', 'bvre', 'mar', 'tin', 'du', 'pont', 'ber', 'nard', 'ro', 'sen', 'berg', 'gar', 'cía', 'ló', 'pez', 'kow', 'ski', 'ha', 'yashi', 'ng', 'uy', 'en', 'ol', 'sen'];
+const FIRST = [
+  'Ann',
+  'Ada',
+  'Adam',
+  'Alice',
+  'André',
+  'Anaïs',
+  'Bob',
+  'Béatrice',
+  'Carl',
+  'Chloé',
+  'Dmitri',
+  'Élodie',
+  'Emma',
+  'Fatima',
+  'François',
+  'Grace',
+  'Hugo',
+  'Ines',
+  'Jean',
+  'Jürgen',
+  'Kenji',
+  'Léa',
+  'Louis',
+  'Maria',
+  'Mohamed',
+  'Nora',
+  'Olivier',
+  'Paul',
+  'Quentin',
+  'Rosa',
+  'Sofia',
+  'Søren',
+  'Thomas',
+  'Ursula',
+  'Victor',
+  'Wei',
+  'Xavier',
+  'Yasmine',
+  'Zoë',
+  'Zoltan',
+];
+const SYLLABLES = [
+  'le',
+  'fe',
+  'bvre',
+  'mar',
+  'tin',
+  'du',
+  'pont',
+  'ber',
+  'nard',
+  'ro',
+  'sen',
+  'berg',
+  'gar',
+  'cía',
+  'ló',
+  'pez',
+  'kow',
+  'ski',
+  'ha',
+  'yashi',
+  'ng',
+  'uy',
+  'en',
+  'ol',
+  'sen',
+];
 /** 625 last names of two syllables ("Lefe", "Marberg"...), so a 4-letter prefix holds a few of them. */
 const LAST = SYLLABLES.flatMap((a) => SYLLABLES.map((b) => a[0].toUpperCase() + a.slice(1) + b));
 
-const ascii = (s: string) => s.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase().replace(/ø/g, 'o');
-const nameOf = (i: number) => ({ first: FIRST[(i * 7 + (i >> 5)) % FIRST.length], last: LAST[(i * 31 + (i >> 3)) % LAST.length] });
+const ascii = (s: string) =>
+  s
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/ø/g, 'o');
+const nameOf = (i: number) => ({
+  first: FIRST[(i * 7 + (i >> 5)) % FIRST.length],
+  last: LAST[(i * 31 + (i >> 3)) % LAST.length],
+});
 
-interface Kinds { external: { profile: Types.ObjectId; license: Types.ObjectId }; community: { profile: Types.ObjectId; license: Types.ObjectId }; internal: { profile: Types.ObjectId; license: Types.ObjectId } }
+interface Kinds {
+  external: { profile: Types.ObjectId; license: Types.ObjectId };
+  community: { profile: Types.ObjectId; license: Types.ObjectId };
+  internal: { profile: Types.ObjectId; license: Types.ObjectId };
+}
 
 const T0 = Date.UTC(2024, 0, 1);
 
@@ -53,12 +134,33 @@ function makeUser(i: number, k: Kinds) {
   const kind = r < 6 ? k.external : r < 9 ? k.community : k.internal;
   const user = {
     _id: new Types.ObjectId(),
-    firstName: first, lastName: last, email, alias: ascii(first).slice(0, 4), username: email, communityNickname: `${first}${i}`,
-    localeSidKey: 'en_US', languageLocaleKey: 'en_US', timeZoneSidKey: 'Europe/Paris', emailEncodingKey: 'UTF-8',
-    profile: kind.profile, license: kind.license, userType: r < 9 ? 'customer' : 'internal', permissionSets: [],
-    contact: r >= 6 && r < 9 ? new Types.ObjectId() : null, site: null, isActive: i % 20 !== 0,
-    passwordHash: null, passwordChangedAt: null, sessionEpoch: 0, lastLoginAt: null, usernameAsSent: null, externalId: null, externalIdOwner: null, deprovisionedAt: null,
-    createdAt: new Date(T0 + i * 1000), updatedAt: new Date(T0 + i * 1000),
+    firstName: first,
+    lastName: last,
+    email,
+    alias: ascii(first).slice(0, 4),
+    username: email,
+    communityNickname: `${first}${i}`,
+    localeSidKey: 'en_US',
+    languageLocaleKey: 'en_US',
+    timeZoneSidKey: 'Europe/Paris',
+    emailEncodingKey: 'UTF-8',
+    profile: kind.profile,
+    license: kind.license,
+    userType: r < 9 ? 'customer' : 'internal',
+    permissionSets: [],
+    contact: r >= 6 && r < 9 ? new Types.ObjectId() : null,
+    site: null,
+    isActive: i % 20 !== 0,
+    passwordHash: null,
+    passwordChangedAt: null,
+    sessionEpoch: 0,
+    lastLoginAt: null,
+    usernameAsSent: null,
+    externalId: null,
+    externalIdOwner: null,
+    deprovisionedAt: null,
+    createdAt: new Date(T0 + i * 1000),
+    updatedAt: new Date(T0 + i * 1000),
   };
   return { ...user, searchTerms: searchTermsOf(user) };
 }
@@ -70,7 +172,12 @@ async function databaseChild(): Promise<void> {
 }
 
 function startDatabaseProcess(): Promise<{ child: ChildProcess; uri: string }> {
-  const args = [...process.execArgv.filter((a) => !a.startsWith('--max-old-space-size')), '--max-old-space-size=12288', __filename, '--db-child'];
+  const args = [
+    ...process.execArgv.filter((a) => !a.startsWith('--max-old-space-size')),
+    '--max-old-space-size=12288',
+    __filename,
+    '--db-child',
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout!.once('data', (c: Buffer) => resolve({ child, uri: c.toString().trim() }));
@@ -121,7 +228,11 @@ function planSummary(explain: Record<string, any>): string {
   return `${stages}; index ${index}${bounds ? ` ${bounds}` : ''}; keys ${s.totalKeysExamined}, docs ${s.totalDocsExamined}, returned ${s.nReturned}`;
 }
 
-interface Query { name: string; filters(i: number): UserFilters; cursor?: string }
+interface Query {
+  name: string;
+  filters(i: number): UserFilters;
+  cursor?: string;
+}
 
 async function measureSize(actor: Actor, users: number, dbPid: number) {
   const scope = await scopeFor(actor);
@@ -137,7 +248,10 @@ async function measureSize(actor: Actor, users: number, dbPid: number) {
         return { q: shapes[i % shapes.length] };
       },
     },
-    { name: 'emailPrefix', filters: (i) => ({ q: `${ascii(sample(i).first)}.${ascii(sample(i).last)}${(i * 7919) % users}`.slice(0, 14) }) },
+    {
+      name: 'emailPrefix',
+      filters: (i) => ({ q: `${ascii(sample(i).first)}.${ascii(sample(i).last)}${(i * 7919) % users}`.slice(0, 14) }),
+    },
     { name: 'filtered', filters: () => ({ licenseId: salesforce, contactless: true }) },
   ];
   // Page 200 by keyset: the cursor of page 199, reached by following nextCursor from the first page.
@@ -148,7 +262,9 @@ async function measureSize(actor: Actor, users: number, dbPid: number) {
   queries.push({ name: 'page200', filters: () => ({}), cursor });
 
   const ping = await percentiles(() => mongoose.connection.db!.admin().ping());
-  const ids = (await UserModel.find().sort({ createdAt: -1, _id: -1 }).limit(1000).select('_id').lean()).map((u) => u._id);
+  const ids = (await UserModel.find().sort({ createdAt: -1, _id: -1 }).limit(1000).select('_id').lean()).map(
+    (u) => u._id,
+  );
   const byId = await percentiles((i) => UserModel.findById(ids[i % ids.length]).lean());
   const out: Record<string, unknown> = {
     users,
@@ -157,7 +273,9 @@ async function measureSize(actor: Actor, users: number, dbPid: number) {
   for (const q of queries) {
     const figures = await percentiles((i) => searchUsers(actor, q.filters(i), q.cursor, 50));
     const page = await searchUsers(actor, q.filters(1), q.cursor, 50);
-    const explain = (await userPageQuery(q.filters(1), scope, q.cursor, 50).explain('executionStats')) as unknown as Parameters<typeof planSummary>[0];
+    const explain = (await userPageQuery(q.filters(1), scope, q.cursor, 50).explain(
+      'executionStats',
+    )) as unknown as Parameters<typeof planSummary>[0];
     out[q.name] = {
       ...figures,
       p95VsUserById: Number((figures.p95 / byId.p95).toFixed(1)),
@@ -176,13 +294,21 @@ export async function run(): Promise<Record<string, unknown>> {
   const db = await connectDatabase({ mongoUri: `${uri.replace(/\/$/, '')}/bench_search` });
   try {
     await seed();
-    const admin = (await createAdministrator({ username: 'bench-admin@example.com', password: 'lantern-copper-wisdom-77', lastName: 'Admin' }))!;
+    const admin = (await createAdministrator({
+      username: 'bench-admin@example.com',
+      password: 'lantern-copper-wisdom-77',
+      lastName: 'Admin',
+    }))!;
     const actor = (await loadActor(admin._id))!;
     const kind = async (profile: string) => {
       const p = (await ProfileModel.findOne({ name: profile }).lean())!;
       return { profile: p._id, license: p.license as Types.ObjectId };
     };
-    const kinds: Kinds = { external: await kind('External Identity User'), community: await kind('Customer Community User'), internal: await kind('System Administrator') };
+    const kinds: Kinds = {
+      external: await kind('External Identity User'),
+      community: await kind('Customer Community User'),
+      internal: await kind('System Administrator'),
+    };
     const results: Record<string, unknown> = {};
     let loaded = 0;
     let loadSeconds = 0;
@@ -194,7 +320,11 @@ export async function run(): Promise<Record<string, unknown>> {
       process.stderr.write(`search: ${size} users loaded in ${Math.round(loadSeconds)} s, measuring\n`);
       const figures = await measureSize(actor, size, child.pid!);
       process.stderr.write(`search: ${JSON.stringify(figures)}\n`);
-      results[`users${size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`}`] = { loadSecondsSoFar: Math.round(loadSeconds), loadUsersPerSec: Math.round(size / loadSeconds), ...figures };
+      results[`users${size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`}`] = {
+        loadSecondsSoFar: Math.round(loadSeconds),
+        loadUsersPerSec: Math.round(size / loadSeconds),
+        ...figures,
+      };
     }
     return { ...results, database: 'embedded, in memory, in its own process', goal: 'each p95 < 50 ms' };
   } finally {
@@ -209,5 +339,11 @@ if (process.argv.includes('--db-child')) {
     process.exit(1);
   });
 } else if (require.main === module) {
-  run().then((r) => console.log(JSON.stringify({ search: r }, null, 2)), (err) => { console.error(err); process.exit(1); });
+  run().then(
+    (r) => console.log(JSON.stringify({ search: r }, null, 2)),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

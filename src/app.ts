@@ -16,7 +16,12 @@ import { sessionCookieName, sessionMiddleware } from './http/session';
 import { loadSessionUsers } from './signin/routes';
 import { csrfMiddleware } from './http/csrf';
 import cookieParser from 'cookie-parser';
-import { createLoginThrottle, createPasswordRecheckThrottle, createRegistrationThrottle, createSecondFactorThrottle } from './signin';
+import {
+  createLoginThrottle,
+  createPasswordRecheckThrottle,
+  createRegistrationThrottle,
+  createSecondFactorThrottle,
+} from './signin';
 import { passport } from './signin/routes';
 import { healthRouter } from './http/health';
 import { errorWriter } from './http/error-writer';
@@ -116,7 +121,10 @@ export function createApp(config: Config, db: Database, logger: Logger, opts: Ap
   app.use(localise());
   // Static files only under their own paths: mounted at / the static handler would stat the disk for
   // every page address first (a failed stat per request, a few percent of a page's cost).
-  const assets = express.static(path.join(ROOT_DIR, 'public'), { index: false, maxAge: config.isProduction ? '1h' : 0 });
+  const assets = express.static(path.join(ROOT_DIR, 'public'), {
+    index: false,
+    maxAge: config.isProduction ? '1h' : 0,
+  });
   const ASSET_PATH = /^\/(?:css|js)\/|^\/favicon\.(?:ico|svg)$/;
   app.get(PASSKEY_BROWSER_SCRIPT, passkeyBrowserScript(config.isProduction ? '1h' : 0));
   app.use((req, res, next) => (ASSET_PATH.test(req.path) ? assets(req, res, next) : next()));
@@ -132,7 +140,11 @@ export function createApp(config: Config, db: Database, logger: Logger, opts: Ap
   // Machines: bearer tokens, JSON bodies, no cookies and no CSRF.
   app.use(['/api', '/scim/v2'], noStore);
   app.use('/api', express.json({ limit: BODY_LIMITS.json, strict: true }), apiRouter(deps));
-  app.use('/scim/v2', express.json({ limit: BODY_LIMITS.json, type: ['application/json', 'application/scim+json'] }), scimRouter(deps));
+  app.use(
+    '/scim/v2',
+    express.json({ limit: BODY_LIMITS.json, type: ['application/json', 'application/scim+json'] }),
+    scimRouter(deps),
+  );
 
   // People: forms, sessions in the database, CSRF tokens.
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMITS.form, parameterLimit: 100 }));
@@ -149,7 +161,9 @@ export function createApp(config: Config, db: Database, logger: Logger, opts: Ap
   app.use(adminRouter(deps));
   app.use(siteRouter(deps));
 
-  app.use((_req, res, next) => next(new NotFoundError(res.locals.t ? res.locals.t('error.nothingHere') : MSG.nothingHere)));
+  app.use((_req, res, next) =>
+    next(new NotFoundError(res.locals.t ? res.locals.t('error.nothingHere') : MSG.nothingHere)),
+  );
   app.use(errorWriter({ isDevelopment: config.env === 'development' }));
   return app;
 }

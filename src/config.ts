@@ -19,7 +19,10 @@ const envSchema = z.object({
   /** Interface to listen on. Loopback by default; production behind a load balancer sets 0.0.0.0. */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** A real MongoDB (replica set, Atlas). Unset: the embedded development engine, kept in DATA_DIR/db. */
-  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+    .optional(),
   /** Where the embedded database and the generated session secret live. */
   DATA_DIR: z.string().min(1).default('./data'),
   /** Signs session cookies. Required in production; otherwise generated once and kept in DATA_DIR. */
@@ -31,9 +34,19 @@ const envSchema = z.object({
   /** Number of proxy hops to trust for X-Forwarded-* (0: none). Set it behind a load balancer. */
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   /** Minutes without a request after which a session ends. */
-  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
   /** Hours after sign-in after which a session ends whatever the activity. */
-  SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  SESSION_ABSOLUTE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12),
   /** Days a site session lasts when "Keep me signed in" was ticked (its idle and absolute limit, and the cookie's). */
   KEEP_SIGNED_IN_DAYS: z.coerce.number().int().min(1).max(400).default(30),
   /** Days a device remembered at the second-factor step skips the code (its cookie and its record). */
@@ -62,7 +75,10 @@ const envSchema = z.object({
   /** Public base URL used in links printed to the log (setup link) and in every mail. */
   PUBLIC_URL: z.string().url().optional(),
   /** SMTP server for outgoing mail (smtp://user:pass@host:587, smtps://...). Unset: mail goes to the outbox at /admin/outbox. */
-  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must start with smtp:// or smtps://').optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, 'must start with smtp:// or smtps://')
+    .optional(),
   /** The From of every mail. */
   MAIL_FROM: z.string().min(3).max(300).default('Identity Portal <no-reply@localhost>'),
   /** How often the mail worker looks for messages due, in milliseconds. */
@@ -79,11 +95,26 @@ const envSchema = z.object({
   /** The longest an API token may last, in days; also the expiry given to tokens made before expiries. */
   API_TOKEN_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   /** Minutes a password reset link stays valid. */
-  RESET_TOKEN_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(60),
+  RESET_TOKEN_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .default(60),
   /** Hours an invitation (set-password) link stays valid. */
-  INVITE_TOKEN_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+  INVITE_TOKEN_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(72),
   /** Hours an email verification or email change link stays valid. */
-  VERIFY_TOKEN_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(48),
+  VERIFY_TOKEN_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(48),
   /** Reset or verification mails asked for one address per hour before further requests are refused. */
   RECOVERY_MAX_PER_ADDRESS: z.coerce.number().int().min(1).max(1000).default(5),
   /** Reset or verification mails asked for from one IP per hour. */
@@ -99,7 +130,12 @@ const envSchema = z.object({
   /** Proof-of-work cost: the largest number a challenge may hide; a browser tries about half of it (SHA-256 each). */
   POW_MAX_NUMBER: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
   /** Minutes a challenge may be solved and sent in; a used one is remembered that long (TTL index). */
-  POW_EXPIRE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(20),
+  POW_EXPIRE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(20),
   /** Failed sign-ins (per account and IP, or per IP) after which sign-in asks for a proof of work. */
   POW_SIGNIN_AFTER_FAILS: z.coerce.number().int().min(0).max(1000).default(2),
   /** Reset requests per address or IP in the recovery window after which "Forgot password" asks for one. */
@@ -109,9 +145,17 @@ const envSchema = z.object({
   /** Days between asking for an account's deletion and its erasure; signing in meanwhile cancels it. */
   DELETION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(14),
   /** How often each instance looks for accounts due for erasure, in minutes. */
-  DELETION_SWEEP_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
+  DELETION_SWEEP_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(60),
   /** 32 bytes, base64 or hex: encrypts external identity providers' client secrets; unset: derived from the session secret. */
-  IDP_SECRET_KEY: z.string().regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 bytes as 64 hex digits or base64').optional(),
+  IDP_SECRET_KEY: z
+    .string()
+    .regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 bytes as 64 hex digits or base64')
+    .optional(),
   /**
    * Encrypts the OpenID Connect provider's signing keys in the database (AES-256-GCM, key derived by
    * HKDF). Unset: derived from the session secret (then changing that secret loses the keys: set this in production).
@@ -160,7 +204,12 @@ export type Config = Readonly<{
 /** Proof of work (src/bot-check): cost, lifetimes, when sign-in and recovery ask for it. */
 export interface PowSettings {
   /** POW_HMAC_KEY; null: derived from the session secret (secretFor). */
-  hmacKey: string | null; maxNumber: number; expireMs: number; signInAfterFails: number; recoveryAfter: number; noscriptWaitMs: number;
+  hmacKey: string | null;
+  maxNumber: number;
+  expireMs: number;
+  signInAfterFails: number;
+  recoveryAfter: number;
+  noscriptWaitMs: number;
 }
 
 /** The OpenID Connect provider under /oidc: its issuer, key encryption and token lifetimes. */
@@ -174,12 +223,22 @@ export interface OidcSettings {
 }
 
 export interface MailSettings {
-  smtpUrl: string | undefined; from: string; pollMs: number; maxAttempts: number; leaseMs: number;
+  smtpUrl: string | undefined;
+  from: string;
+  pollMs: number;
+  maxAttempts: number;
+  leaseMs: number;
   /** Whether /admin/outbox opens: always outside production, in production only with MAIL_OUTBOX_IN_PRODUCTION. */
   outboxOpen: boolean;
 }
 
-export interface IngestSettings { pollMs: number; leaseMs: number; batchSize: number; maxUploadBytes: number; threadHeapMb: number }
+export interface IngestSettings {
+  pollMs: number;
+  leaseMs: number;
+  batchSize: number;
+  maxUploadBytes: number;
+  threadHeapMb: number;
+}
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -242,16 +301,25 @@ function configFrom(e: Env, sessionSecret: string): Config {
     mongoUri: e.MONGODB_URI,
     dataDir,
     sessionSecret,
-    admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
+    admin:
+      e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
-    session: { idleMs: e.SESSION_IDLE_MINUTES * 60_000, absoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000, keepSignedInMs: e.KEEP_SIGNED_IN_DAYS * 86_400_000, rememberDeviceMs: e.REMEMBER_DEVICE_DAYS * 86_400_000 },
+    session: {
+      idleMs: e.SESSION_IDLE_MINUTES * 60_000,
+      absoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,
+      keepSignedInMs: e.KEEP_SIGNED_IN_DAYS * 86_400_000,
+      rememberDeviceMs: e.REMEMBER_DEVICE_DAYS * 86_400_000,
+    },
     throttle: {
       maxFailsPerUserIp: e.LOGIN_MAX_FAILS_PER_USER_IP,
       maxFailsPerIp: e.LOGIN_MAX_FAILS_PER_IP,
       lockSeconds: e.LOGIN_LOCK_MINUTES * 60,
     },
-    registrationThrottle: { maxFailsPerIp: e.REGISTRATION_MAX_FAILS_PER_IP, windowSeconds: e.REGISTRATION_WINDOW_MINUTES * 60 },
+    registrationThrottle: {
+      maxFailsPerIp: e.REGISTRATION_MAX_FAILS_PER_IP,
+      windowSeconds: e.REGISTRATION_WINDOW_MINUTES * 60,
+    },
     publicUrl,
     ingest: {
       pollMs: e.INGEST_POLL_MS,
@@ -261,16 +329,31 @@ function configFrom(e: Env, sessionSecret: string): Config {
       threadHeapMb: e.INGEST_THREAD_HEAP_MB,
     },
     mail: {
-      smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, pollMs: e.MAIL_POLL_MS, maxAttempts: e.MAIL_MAX_ATTEMPTS, leaseMs: 60_000,
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM,
+      pollMs: e.MAIL_POLL_MS,
+      maxAttempts: e.MAIL_MAX_ATTEMPTS,
+      leaseMs: 60_000,
       outboxOpen: !isProduction || e.MAIL_OUTBOX_IN_PRODUCTION === 'true' || e.MAIL_OUTBOX_IN_PRODUCTION === '1',
     },
     apiTokens: { defaultDays: Math.min(e.API_TOKEN_DEFAULT_DAYS, e.API_TOKEN_MAX_DAYS), maxDays: e.API_TOKEN_MAX_DAYS },
-    tokens: { resetMs: e.RESET_TOKEN_MINUTES * 60_000, inviteMs: e.INVITE_TOKEN_HOURS * 3_600_000, verifyMs: e.VERIFY_TOKEN_HOURS * 3_600_000 },
-    recoveryThrottle: { maxPerAddress: e.RECOVERY_MAX_PER_ADDRESS, maxPerIp: e.RECOVERY_MAX_PER_IP, windowSeconds: 3600 },
+    tokens: {
+      resetMs: e.RESET_TOKEN_MINUTES * 60_000,
+      inviteMs: e.INVITE_TOKEN_HOURS * 3_600_000,
+      verifyMs: e.VERIFY_TOKEN_HOURS * 3_600_000,
+    },
+    recoveryThrottle: {
+      maxPerAddress: e.RECOVERY_MAX_PER_ADDRESS,
+      maxPerIp: e.RECOVERY_MAX_PER_IP,
+      windowSeconds: 3600,
+    },
     loginHistoryDays: e.LOGIN_HISTORY_DAYS,
     seatWarningDays: e.SEAT_WARNING_DAYS,
     siteCacheSeconds: e.SITE_CACHE_SECONDS,
-    adminMfaRequired: e.ADMIN_MFA_REQUIRED === undefined ? isProduction : e.ADMIN_MFA_REQUIRED === 'true' || e.ADMIN_MFA_REQUIRED === '1',
+    adminMfaRequired:
+      e.ADMIN_MFA_REQUIRED === undefined
+        ? isProduction
+        : e.ADMIN_MFA_REQUIRED === 'true' || e.ADMIN_MFA_REQUIRED === '1',
     pow: {
       hmacKey: e.POW_HMAC_KEY ?? null,
       maxNumber: e.POW_MAX_NUMBER,
@@ -307,7 +390,10 @@ export const DEFAULTS: Config = configFrom(envSchema.parse({}), '');
  * signature or an audit pseudonym can never pass for a cookie's signature; stable across instances and
  * restarts (they share the secret). POW_HMAC_KEY, when set, is the proof-of-work key instead.
  */
-export function secretFor(config: Pick<Config, 'sessionSecret' | 'pow'>, purpose: 'proof-of-work' | 'audit-pseudonym'): string {
+export function secretFor(
+  config: Pick<Config, 'sessionSecret' | 'pow'>,
+  purpose: 'proof-of-work' | 'audit-pseudonym',
+): string {
   if (purpose === 'proof-of-work' && config.pow.hmacKey) return config.pow.hmacKey;
   return crypto.createHmac('sha256', config.sessionSecret).update(purpose).digest('base64url');
 }

@@ -2,9 +2,19 @@
 import pino, { type Logger } from 'pino';
 
 export const REDACT_PATHS = [
-  'password', '*.password', 'passwordHash', '*.passwordHash', 'token', '*.token',
-  'req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]',
-  'sessionId', '*.sessionId', 'secret', '*.secret',
+  'password',
+  '*.password',
+  'passwordHash',
+  '*.passwordHash',
+  'token',
+  '*.token',
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'res.headers["set-cookie"]',
+  'sessionId',
+  '*.sessionId',
+  'secret',
+  '*.secret',
 ];
 
 export function createLogger(level: string): Logger {

@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 
 export function installProcessGuard(logger: Logger, proc: NodeJS.Process = process): () => void {
   const onException = (err: Error) => logger.error({ err }, 'Uncaught exception; the portal keeps serving');
-  const onRejection = (reason: unknown) => logger.error({ err: reason }, 'Unhandled promise rejection; the portal keeps serving');
+  const onRejection = (reason: unknown) =>
+    logger.error({ err: reason }, 'Unhandled promise rejection; the portal keeps serving');
   proc.on('uncaughtException', onException);
   proc.on('unhandledRejection', onRejection);
   return () => {

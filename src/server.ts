@@ -32,7 +32,11 @@ async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logLevel);
   installProcessGuard(logger);
-  const db = await connectDatabase({ mongoUri: config.mongoUri, embeddedDataDir: embeddedDataDir(config.dataDir), logger });
+  const db = await connectDatabase({
+    mongoUri: config.mongoUri,
+    embeddedDataDir: embeddedDataDir(config.dataDir),
+    logger,
+  });
   await seed();
   await warnOfSharedEmails(logger);
 
@@ -42,7 +46,10 @@ async function main(): Promise<void> {
       if (created) logger.info({ username: created.username }, 'Created the administrator from ADMIN_USERNAME');
     } catch (err) {
       if (!isDomainError(err)) throw err;
-      logger.fatal({ reason: err.message, fields: (err as { fields?: unknown }).fields }, 'ADMIN_USERNAME/ADMIN_PASSWORD were refused');
+      logger.fatal(
+        { reason: err.message, fields: (err as { fields?: unknown }).fields },
+        'ADMIN_USERNAME/ADMIN_PASSWORD were refused',
+      );
       await db.close();
       process.exit(78);
     }
@@ -57,13 +64,34 @@ async function main(): Promise<void> {
 
   warmPasswordPolicy();
   const app = createApp(config, db, logger);
-  const background = startBackgroundWork({ logger, databaseUri: db.uri, ingest: config.ingest, mail: { settings: config.mail, isProduction: config.isProduction }, lifecycle: lifecycleOf(config) });
+  const background = startBackgroundWork({
+    logger,
+    databaseUri: db.uri,
+    ingest: config.ingest,
+    mail: { settings: config.mail, isProduction: config.isProduction },
+    lifecycle: lifecycleOf(config),
+  });
   // Accounts whose deletion grace period is over are erased by this sweep (src/privacy/deletion.ts).
-  const deletionSweep = startDeletionSweep({ ...config.deletion, pseudonymKey: secretFor(config, 'audit-pseudonym') }, logger);
-  const seatMeter = startSeatMeter({ warningDays: config.seatWarningDays, log: logger.child({ component: 'seat-meter' }) });
+  const deletionSweep = startDeletionSweep(
+    { ...config.deletion, pseudonymKey: secretFor(config, 'audit-pseudonym') },
+    logger,
+  );
+  const seatMeter = startSeatMeter({
+    warningDays: config.seatWarningDays,
+    log: logger.child({ component: 'seat-meter' }),
+  });
   const server: Server = app.listen(config.port, config.host, () => {
     // The addresses to open, so a first start needs no reading to find the site and the admin area.
-    logger.info({ port: config.port, host: config.host, database: db.kind, site: `${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/`, admin: `${config.publicUrl}/admin` }, `Identity portal listening: open ${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/ (admin area: ${config.publicUrl}/admin)`);
+    logger.info(
+      {
+        port: config.port,
+        host: config.host,
+        database: db.kind,
+        site: `${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/`,
+        admin: `${config.publicUrl}/admin`,
+      },
+      `Identity portal listening: open ${config.publicUrl}/s/${DEFAULT_SITE_SLUG}/ (admin area: ${config.publicUrl}/admin)`,
+    );
   });
 
   let stopping = false;

@@ -8,7 +8,9 @@
   var W = window.SimpleWebAuthnBrowser;
   var supported = Boolean(W && W.browserSupportsWebAuthn());
 
-  function csrfOf(form) { return form.querySelector('input[name="_csrf"]').value; }
+  function csrfOf(form) {
+    return form.querySelector('input[name="_csrf"]').value;
+  }
 
   function say(form, text) {
     var box = form.querySelector('[role="alert"]');
@@ -19,8 +21,10 @@
 
   function options(form) {
     return fetch(form.getAttribute('data-options'), {
-      method: 'POST', credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfOf(form), Accept: 'application/json' }, body: '{}',
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfOf(form), Accept: 'application/json' },
+      body: '{}',
     }).then(function (res) {
       if (res.ok) return res.json();
       // A refusal is an HTML page written by the error writer: show its message.
@@ -39,7 +43,8 @@
 
   function failed(form, err) {
     // Cancelled, timed out or aborted (another ceremony started): say so without an alarm.
-    if (err && (err.name === 'NotAllowedError' || err.name === 'AbortError' || err.code === 'ERROR_CEREMONY_ABORTED')) say(form, form.getAttribute('data-cancelled') || '');
+    if (err && (err.name === 'NotAllowedError' || err.name === 'AbortError' || err.code === 'ERROR_CEREMONY_ABORTED'))
+      say(form, form.getAttribute('data-cancelled') || '');
     else say(form, (err && err.message) || form.getAttribute('data-cancelled') || '');
   }
 
@@ -48,12 +53,21 @@
   if (add) {
     add.addEventListener('submit', function (event) {
       event.preventDefault();
-      if (!supported) { say(add, add.getAttribute('data-unsupported')); return; }
+      if (!supported) {
+        say(add, add.getAttribute('data-unsupported'));
+        return;
+      }
       say(add, '');
       options(add)
-        .then(function (optionsJSON) { return W.startRegistration({ optionsJSON: optionsJSON }); })
-        .then(function (answer) { post(add, answer); })
-        .catch(function (err) { failed(add, err); });
+        .then(function (optionsJSON) {
+          return W.startRegistration({ optionsJSON: optionsJSON });
+        })
+        .then(function (answer) {
+          post(add, answer);
+        })
+        .catch(function (err) {
+          failed(add, err);
+        });
     });
   }
 
@@ -66,9 +80,15 @@
       event.preventDefault();
       say(form, '');
       options(form)
-        .then(function (optionsJSON) { return W.startAuthentication({ optionsJSON: optionsJSON }); })
-        .then(function (answer) { post(form, answer); })
-        .catch(function (err) { failed(form, err); });
+        .then(function (optionsJSON) {
+          return W.startAuthentication({ optionsJSON: optionsJSON });
+        })
+        .then(function (answer) {
+          post(form, answer);
+        })
+        .catch(function (err) {
+          failed(form, err);
+        });
     });
   });
 
@@ -76,15 +96,21 @@
   // (autocomplete="username webauthn"); choosing one signs in through the passkey form.
   var login = document.getElementById('passkey-login');
   if (login && supported && document.querySelector('input[autocomplete~="webauthn"]')) {
-    W.browserSupportsWebAuthnAutofill().then(function (autofill) {
-      if (!autofill) return;
-      return options(login)
-        .then(function (optionsJSON) { return W.startAuthentication({ optionsJSON: optionsJSON, useBrowserAutofill: true }); })
-        .then(function (answer) { post(login, answer); });
-    }).catch(function (err) {
-      // The button's own ceremony aborts this one: nothing to say then.
-      if (err && (err.name === 'AbortError' || err.code === 'ERROR_CEREMONY_ABORTED')) return;
-      failed(login, err);
-    });
+    W.browserSupportsWebAuthnAutofill()
+      .then(function (autofill) {
+        if (!autofill) return;
+        return options(login)
+          .then(function (optionsJSON) {
+            return W.startAuthentication({ optionsJSON: optionsJSON, useBrowserAutofill: true });
+          })
+          .then(function (answer) {
+            post(login, answer);
+          });
+      })
+      .catch(function (err) {
+        // The button's own ceremony aborts this one: nothing to say then.
+        if (err && (err.name === 'AbortError' || err.code === 'ERROR_CEREMONY_ABORTED')) return;
+        failed(login, err);
+      });
   }
 })();

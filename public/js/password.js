@@ -8,7 +8,14 @@
   var words = (document.currentScript && document.currentScript.dataset) || {};
   var lang = document.documentElement.lang || 'en';
   var numbers = window.Intl ? new Intl.NumberFormat(lang) : { format: String };
-  var plurals = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang) : { select: function (n) { return n === 1 ? 'one' : 'other'; } };
+  var plurals =
+    window.Intl && Intl.PluralRules
+      ? new Intl.PluralRules(lang)
+      : {
+          select: function (n) {
+            return n === 1 ? 'one' : 'other';
+          },
+        };
   function say(name, english, n) {
     var text = words[name] || english;
     return n === undefined ? text : text.replace('{{n}}', numbers.format(n));
@@ -18,13 +25,21 @@
   function guidance(value, form) {
     if (!value) return say('empty', 'At least {{n}} characters. A few unrelated words work well.', MIN);
     var left = MIN - value.length;
-    if (left > 0) return plurals.select(left) === 'one' ? say('moreOne', 'Add {{n}} more character.', left) : say('moreOther', 'Add {{n}} more characters.', left);
-    if (COMMON.test(value) || /^(.)\1+$/.test(value) || /^(?:0123|1234|2345|3456|4567|5678|6789|abcd)/i.test(value)) return say('common', 'Too easy to guess: avoid common words and sequences.');
+    if (left > 0)
+      return plurals.select(left) === 'one'
+        ? say('moreOne', 'Add {{n}} more character.', left)
+        : say('moreOther', 'Add {{n}} more characters.', left);
+    if (COMMON.test(value) || /^(.)\1+$/.test(value) || /^(?:0123|1234|2345|3456|4567|5678|6789|abcd)/i.test(value))
+      return say('common', 'Too easy to guess: avoid common words and sequences.');
     var lower = value.toLowerCase();
-    var mine = ['firstName', 'lastName', 'email'].map(function (name) {
-      var input = form.querySelector('input[name="' + name + '"]');
-      return input ? String(input.value).toLowerCase().split('@')[0] : '';
-    }).filter(function (part) { return part.length >= 3 && lower.indexOf(part) !== -1; });
+    var mine = ['firstName', 'lastName', 'email']
+      .map(function (name) {
+        var input = form.querySelector('input[name="' + name + '"]');
+        return input ? String(input.value).toLowerCase().split('@')[0] : '';
+      })
+      .filter(function (part) {
+        return part.length >= 3 && lower.indexOf(part) !== -1;
+      });
     if (mine.length) return say('own', 'Avoid your own name or email in the password.');
     return say('good', 'Looks good. It is checked against common passwords when you submit.');
   }
@@ -54,6 +69,8 @@
     button.insertAdjacentElement('afterend', live);
     var described = input.getAttribute('aria-describedby');
     input.setAttribute('aria-describedby', (described ? described + ' ' : '') + live.id);
-    input.addEventListener('input', function () { live.textContent = guidance(input.value, input.form); });
+    input.addEventListener('input', function () {
+      live.textContent = guidance(input.value, input.form);
+    });
   });
-}());
+})();

@@ -6,7 +6,9 @@
     try {
       var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
       if (tz && !input.value) input.value = tz;
-    } catch (e) { /* keep the server's default */ }
+    } catch (e) {
+      /* keep the server's default */
+    }
   });
   // Logo uploads (Sites page): the chosen file is sent as the request body with its own type, and the
   // CSRF token in its header; the page then reloads, or shows the refusal's message.
@@ -15,17 +17,35 @@
       var file = form.querySelector('input[type="file"]').files[0];
       var error = document.getElementById('logo-error-' + form.getAttribute('data-upload'));
       event.preventDefault();
-      if (!file) { error.textContent = 'Choose an image first.'; return; }
-      fetch(form.action, { method: 'POST', body: file, credentials: 'same-origin', headers: { 'Content-Type': file.type || 'application/octet-stream', 'X-CSRF-Token': form.querySelector('input[name="_csrf"]').value } })
+      if (!file) {
+        error.textContent = 'Choose an image first.';
+        return;
+      }
+      fetch(form.action, {
+        method: 'POST',
+        body: file,
+        credentials: 'same-origin',
+        headers: {
+          'Content-Type': file.type || 'application/octet-stream',
+          'X-CSRF-Token': form.querySelector('input[name="_csrf"]').value,
+        },
+      })
         .then(function (res) {
-          if (res.ok) { window.location.reload(); return null; }
+          if (res.ok) {
+            window.location.reload();
+            return null;
+          }
           return res.text().then(function (html) {
             var doc = new window.DOMParser().parseFromString(html, 'text/html');
             var msg = doc.querySelector('#error-summary, [role="alert"]');
-            error.textContent = msg ? msg.textContent.trim().split('\n')[0] : 'The upload was refused (' + res.status + ').';
+            error.textContent = msg
+              ? msg.textContent.trim().split('\n')[0]
+              : 'The upload was refused (' + res.status + ').';
           });
         })
-        .catch(function () { error.textContent = 'The upload failed; check your connection and try again.'; });
+        .catch(function () {
+          error.textContent = 'The upload failed; check your connection and try again.';
+        });
     });
   });
   // Buttons that ask before doing something drastic (data-confirm="...").
@@ -40,7 +60,14 @@
     if (!source || !navigator.clipboard) return;
     button.hidden = false;
     button.addEventListener('click', function () {
-      navigator.clipboard.writeText(source.textContent.trim()).then(function () { button.textContent = 'Copied'; }, function () { button.textContent = 'Copy failed: select the text'; });
+      navigator.clipboard.writeText(source.textContent.trim()).then(
+        function () {
+          button.textContent = 'Copied';
+        },
+        function () {
+          button.textContent = 'Copy failed: select the text';
+        },
+      );
     });
   });
   // Recovery codes: download as a .txt file and print (hidden without JavaScript).
@@ -51,15 +78,22 @@
     button.addEventListener('click', function () {
       var url = URL.createObjectURL(new Blob([source.textContent.trim() + '\n'], { type: 'text/plain' }));
       var a = document.createElement('a');
-      a.href = url; a.download = button.getAttribute('data-filename') || 'download.txt';
-      document.body.appendChild(a); a.click(); a.remove();
-      setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+      a.href = url;
+      a.download = button.getAttribute('data-filename') || 'download.txt';
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () {
+        URL.revokeObjectURL(url);
+      }, 1000);
     });
   });
   document.querySelectorAll('button[data-print]').forEach(function (button) {
     if (!window.print) return;
     button.hidden = false;
-    button.addEventListener('click', function () { window.print(); });
+    button.addEventListener('click', function () {
+      window.print();
+    });
   });
   // Searchable pickers (delegated admin groups): matches appear as you type, each with an Add button that
   // posts the same form the page shows without JavaScript (a GET search form listing the matches).
@@ -72,7 +106,9 @@
     var asked = 0;
     function hidden(name, value) {
       var el = document.createElement('input');
-      el.type = 'hidden'; el.name = name; el.value = value;
+      el.type = 'hidden';
+      el.name = name;
+      el.value = value;
       return el;
     }
     function show(candidates, q) {
@@ -92,7 +128,9 @@
         var label = document.createElement('span');
         label.textContent = c.label + (c.detail ? ' (' + c.detail + ')' : '');
         var add = document.createElement('form');
-        add.method = 'post'; add.action = form.getAttribute('data-picker-add'); add.className = 'inline';
+        add.method = 'post';
+        add.action = form.getAttribute('data-picker-add');
+        add.className = 'inline';
         add.appendChild(hidden('_csrf', csrf.value));
         add.appendChild(hidden('_form', form.getAttribute('data-picker-form')));
         add.appendChild(hidden(form.getAttribute('data-picker-field'), c.id));
@@ -101,7 +139,9 @@
         button.textContent = 'Add';
         button.setAttribute('aria-label', 'Add ' + c.label);
         add.appendChild(button);
-        li.appendChild(label); li.appendChild(add); list.appendChild(li);
+        li.appendChild(label);
+        li.appendChild(add);
+        list.appendChild(li);
       });
       results.appendChild(list);
     }
@@ -111,9 +151,21 @@
         var q = input.value.trim();
         var mine = ++asked;
         if (!q) return show([], '');
-        fetch(form.getAttribute('data-picker') + '&q=' + encodeURIComponent(q), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
-          .then(function (r) { return r.ok ? r.json() : { candidates: [] }; })
-          .then(function (body) { if (mine === asked) show(body.candidates || [], q); }, function () { /* the Search button still works */ });
+        fetch(form.getAttribute('data-picker') + '&q=' + encodeURIComponent(q), {
+          credentials: 'same-origin',
+          headers: { Accept: 'application/json' },
+        })
+          .then(function (r) {
+            return r.ok ? r.json() : { candidates: [] };
+          })
+          .then(
+            function (body) {
+              if (mine === asked) show(body.candidates || [], q);
+            },
+            function () {
+              /* the Search button still works */
+            },
+          );
       }, 200);
     });
   });

@@ -5,7 +5,15 @@
  */
 import { trusted, Types } from 'mongoose';
 import { ForbiddenError } from '../shared/errors';
-import { DelegatedAdminGroupModel, PermissionSetModel, ProfileModel, UserModel, PERMISSIONS, type Permission, type UserType } from '../data/models';
+import {
+  DelegatedAdminGroupModel,
+  PermissionSetModel,
+  ProfileModel,
+  UserModel,
+  PERMISSIONS,
+  type Permission,
+  type UserType,
+} from '../data/models';
 
 export type Channel = 'site' | 'admin' | 'api' | 'scim' | 'bulk' | 'system';
 
@@ -63,10 +71,15 @@ export function unionOf(...grants: Grants[]): Record<Permission, boolean> {
 }
 
 /** A user's effective permissions: their profile's plus those of every permission set assigned to them. */
-export async function effectivePermissions(user: { profile: Types.ObjectId; permissionSets?: Types.ObjectId[] | null }): Promise<Record<Permission, boolean>> {
+export async function effectivePermissions(user: {
+  profile: Types.ObjectId;
+  permissionSets?: Types.ObjectId[] | null;
+}): Promise<Record<Permission, boolean>> {
   const [profile, sets] = await Promise.all([
     ProfileModel.findById(user.profile).lean(),
-    user.permissionSets?.length ? PermissionSetModel.find({ _id: trusted({ $in: user.permissionSets }) }).lean() : Promise.resolve([]),
+    user.permissionSets?.length
+      ? PermissionSetModel.find({ _id: trusted({ $in: user.permissionSets }) }).lean()
+      : Promise.resolve([]),
   ]);
   return unionOf(profile, ...sets);
 }
@@ -81,7 +94,9 @@ export const systemContext: RequestContext = { actor: null, via: 'system' };
 export function assertOwnerPresent(origin: Origin, what: string): void {
   const impersonator = typeof origin === 'object' && origin ? origin.impersonator : null;
   if (impersonator) {
-    throw new ForbiddenError(`${what} is for the user themselves, not during Login As. End Login As; the user can do it after signing in.`);
+    throw new ForbiddenError(
+      `${what} is for the user themselves, not during Login As. End Login As; the user can do it after signing in.`,
+    );
   }
 }
 
@@ -90,13 +105,35 @@ export function assertOwnerPresent(origin: Origin, what: string): void {
  * During Login As the admin is the actor and the user the one acted for, so the trail never shows the
  * admin's change as the user's own.
  */
-export function selfContext(user: { _id: Types.ObjectId; username: string; userType: UserType }, origin?: Origin): RequestContext {
-  const { ip, impersonator } = typeof origin === 'string' || origin == null ? { ip: origin, impersonator: null } : origin;
+export function selfContext(
+  user: { _id: Types.ObjectId; username: string; userType: UserType },
+  origin?: Origin,
+): RequestContext {
+  const { ip, impersonator } =
+    typeof origin === 'string' || origin == null ? { ip: origin, impersonator: null } : origin;
   if (impersonator && Types.ObjectId.isValid(impersonator.userId)) {
     return {
-      actor: { id: new Types.ObjectId(impersonator.userId), username: impersonator.username, userType: 'internal', permissions: noPermissions(), delegatedAccountIds: [] },
-      onBehalfOf: { id: user._id, username: user.username }, ip, via: 'site',
+      actor: {
+        id: new Types.ObjectId(impersonator.userId),
+        username: impersonator.username,
+        userType: 'internal',
+        permissions: noPermissions(),
+        delegatedAccountIds: [],
+      },
+      onBehalfOf: { id: user._id, username: user.username },
+      ip,
+      via: 'site',
     };
   }
-  return { actor: { id: user._id, username: user.username, userType: user.userType, permissions: noPermissions(), delegatedAccountIds: [] }, ip, via: 'site' };
+  return {
+    actor: {
+      id: user._id,
+      username: user.username,
+      userType: user.userType,
+      permissions: noPermissions(),
+      delegatedAccountIds: [],
+    },
+    ip,
+    via: 'site',
+  };
 }

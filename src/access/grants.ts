@@ -25,7 +25,10 @@ export function canGrant(actor: Actor, grants: Grants): boolean {
 export function assertCanGrant(actor: Actor, grants: Grants, what: string): void {
   const missing = lacking(actor, grants);
   if (missing.length === 0) return;
-  throw new ForbiddenError(`${what} carries permissions you do not hold (${names(missing)}); nobody grants a permission they do not hold.`, missing[0]);
+  throw new ForbiddenError(
+    `${what} carries permissions you do not hold (${names(missing)}); nobody grants a permission they do not hold.`,
+    missing[0],
+  );
 }
 
 export function canActOn(actor: Actor, targetPermissions: Grants): boolean {

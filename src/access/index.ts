@@ -16,11 +16,23 @@
  * are a visible branch at each rule below, never a skipped check.
  */
 import { trusted, type Types } from 'mongoose';
-import { ContactModel, PermissionSetModel, ProfileModel, UserModel, type Permission, type UserDoc } from '../data/models';
+import {
+  ContactModel,
+  PermissionSetModel,
+  ProfileModel,
+  UserModel,
+  type Permission,
+  type UserDoc,
+} from '../data/models';
 import { effectivePermissions, noPermissions, unionOf, type Actor, type RequestContext } from './actor';
 import { isDomainError, NotFoundError, type DomainError } from '../shared/errors';
 import {
-  assertCanManage, assertPermission, assertUserAdministrator, assertVisible, type ManagedUser, type UserOperation as ManageOperation,
+  assertCanManage,
+  assertPermission,
+  assertUserAdministrator,
+  assertVisible,
+  type ManagedUser,
+  type UserOperation as ManageOperation,
 } from './permissions';
 import { assertCanGrant, assertNotAbove, canActOn, lacking, type Grants } from './grants';
 import { accessOf, hasActor } from './context';
@@ -60,7 +72,11 @@ export async function canActOnUser(actor: Actor, user: UserDoc): Promise<boolean
  * this user (else 404, like an unknown id), holds everything the user holds, and may do the operation
  * to this kind of user.
  */
-export async function loadUserFor(operation: UserOperation, userId: string | Types.ObjectId, ctx: RequestContext): Promise<UserDoc> {
+export async function loadUserFor(
+  operation: UserOperation,
+  userId: string | Types.ObjectId,
+  ctx: RequestContext,
+): Promise<UserDoc> {
   const access = accessOf(ctx);
   // Guest and system: the flow that asks (registration, seeding) decides; there is no actor to check.
   if (!hasActor(access)) return findUser(userId);
@@ -82,7 +98,11 @@ export async function loadUserFor(operation: UserOperation, userId: string | Typ
  * user or to the domain error loadUserFor would have thrown for it; a refusal of the actor as a whole
  * (not a user administrator at all) is thrown, as there.
  */
-export async function loadUsersFor(operation: UserOperation, userIds: Types.ObjectId[], ctx: RequestContext): Promise<Map<string, UserDoc | DomainError>> {
+export async function loadUsersFor(
+  operation: UserOperation,
+  userIds: Types.ObjectId[],
+  ctx: RequestContext,
+): Promise<Map<string, UserDoc | DomainError>> {
   const access = accessOf(ctx);
   const out = new Map<string, UserDoc | DomainError>();
   if (hasActor(access)) {
@@ -92,7 +112,9 @@ export async function loadUsersFor(operation: UserOperation, userIds: Types.Obje
   const users = await UserModel.find({ _id: trusted({ $in: userIds }) });
   const byId = new Map(users.map((u) => [String(u._id), u]));
   const [contacts, profiles, sets] = await Promise.all([
-    ContactModel.find({ _id: trusted({ $in: users.map((u) => u.contact).filter(Boolean) }) }).select('account').lean(),
+    ContactModel.find({ _id: trusted({ $in: users.map((u) => u.contact).filter(Boolean) }) })
+      .select('account')
+      .lean(),
     ProfileModel.find({ _id: trusted({ $in: [...new Set(users.map((u) => String(u.profile)))] }) }).lean(),
     PermissionSetModel.find({ _id: trusted({ $in: users.flatMap((u) => u.permissionSets ?? []) }) }).lean(),
   ]);
@@ -111,11 +133,20 @@ export async function loadUsersFor(operation: UserOperation, userIds: Types.Obje
     }
     const { actor } = access;
     try {
-      const view: ManagedUser = { userType: user.userType, contact: user.contact ?? null, contactAccount: user.contact ? accountOf.get(String(user.contact)) ?? null : null };
+      const view: ManagedUser = {
+        userType: user.userType,
+        contact: user.contact ?? null,
+        contactAccount: user.contact ? (accountOf.get(String(user.contact)) ?? null) : null,
+      };
       assertVisible(actor, view);
       if (operation !== 'view') {
-        assertNotAbove(actor, unionOf(profileOf.get(String(user.profile)), ...(user.permissionSets ?? []).map((s) => setOf.get(String(s)))), user.username);
-        if (operation !== 'loginAs') assertCanManage(actor, view, operation === 'assignAccess' ? 'changeLicense' : operation);
+        assertNotAbove(
+          actor,
+          unionOf(profileOf.get(String(user.profile)), ...(user.permissionSets ?? []).map((s) => setOf.get(String(s)))),
+          user.username,
+        );
+        if (operation !== 'loginAs')
+          assertCanManage(actor, view, operation === 'assignAccess' ? 'changeLicense' : operation);
       }
       out.set(String(id), user);
     } catch (err) {
@@ -132,7 +163,11 @@ export async function canDo(actor: Actor, operation: UserOperation, user: UserDo
     if (operation === 'assignAccess') assertPermission(actor, 'manageProfiles');
     const view = await managedView(user);
     if (operation !== 'view') await assertNotAboveUser(actor, user);
-    assertCanManage(actor, view, operation === 'assignAccess' ? 'changeLicense' : operation === 'loginAs' ? 'view' : operation);
+    assertCanManage(
+      actor,
+      view,
+      operation === 'assignAccess' ? 'changeLicense' : operation === 'loginAs' ? 'view' : operation,
+    );
     return true;
   } catch {
     return false;
@@ -144,14 +179,28 @@ export async function canDo(actor: Actor, operation: UserOperation, user: UserDo
  * the actor holds every permission it carries. The system grants on its own rules, except that
  * self-registration (no actor, on a site) never grants an administrative permission.
  */
-export function assertCanAssign(ctx: RequestContext, grant: { name: string; permissions?: Grants }, kind: 'profile' | 'permission set'): void {
+export function assertCanAssign(
+  ctx: RequestContext,
+  grant: { name: string; permissions?: Grants },
+  kind: 'profile' | 'permission set',
+): void {
   const what = `The ${kind} ${grant.name}`;
   const access = accessOf(ctx);
   switch (access.kind) {
     case 'system':
       return;
     case 'guest':
-      assertCanGrant({ id: null as unknown as Types.ObjectId, username: '', userType: 'internal', permissions: noPermissions(), delegatedAccountIds: [] }, grant.permissions, what);
+      assertCanGrant(
+        {
+          id: null as unknown as Types.ObjectId,
+          username: '',
+          userType: 'internal',
+          permissions: noPermissions(),
+          delegatedAccountIds: [],
+        },
+        grant.permissions,
+        what,
+      );
       return;
     case 'staff':
     case 'token':
@@ -171,13 +220,21 @@ export async function assertCanChangeGrant(
   kind: 'profile' | 'permission set',
   holders: Record<string, unknown> | null,
 ): Promise<void> {
-  const added = Object.fromEntries(lacking({ ...actor, permissions: grantsRecord(grant.permissions) }, after).map((p) => [p, true])) as Grants;
+  const added = Object.fromEntries(
+    lacking({ ...actor, permissions: grantsRecord(grant.permissions) }, after).map((p) => [p, true]),
+  ) as Grants;
   assertCanGrant(actor, added, `This change to the ${kind} ${grant.name}`);
   if (!holders) return;
-  for (const user of await UserModel.find({ ...holders, userType: 'internal' }).select('username profile permissionSets')) {
+  for (const user of await UserModel.find({ ...holders, userType: 'internal' }).select(
+    'username profile permissionSets',
+  )) {
     const missing = lacking(actor, await effectivePermissions(user));
     if (missing.length) {
-      assertNotAbove(actor, Object.fromEntries(missing.map((p) => [p, true])) as Grants, `The ${kind} ${grant.name} is held by ${user.username}, who`);
+      assertNotAbove(
+        actor,
+        Object.fromEntries(missing.map((p) => [p, true])) as Grants,
+        `The ${kind} ${grant.name} is held by ${user.username}, who`,
+      );
     }
   }
 }
@@ -193,9 +250,29 @@ export const holdersOfProfile = (id: Types.ObjectId) => ({ profile: id });
 export const holdersOfSet = (id: Types.ObjectId) => ({ permissionSets: trusted({ $in: [id] }) });
 
 // What other features use from here (their only way in).
-export { type Actor, type Channel, type Origin, type RequestContext, type SelfOrigin, assertOwnerPresent, loadActor, selfContext, systemContext } from './actor';
+export {
+  type Actor,
+  type Channel,
+  type Origin,
+  type RequestContext,
+  type SelfOrigin,
+  assertOwnerPresent,
+  loadActor,
+  selfContext,
+  systemContext,
+} from './actor';
 export { usersHoldingSets, withNoLockOut } from './lockout';
 export { endLoginAs, loginAsStillAllowed, startLoginAs } from './login-as';
 export { parsePermissionNames, permissionNames } from './permission-names';
-export { type ManagedUser, assertAnyPermission, assertCanManage, assertPermission, assertUserAdministrator, canLoginAs, isDelegatedAdmin, manageableUserTypes, missingPermissions } from './permissions';
+export {
+  type ManagedUser,
+  assertAnyPermission,
+  assertCanManage,
+  assertPermission,
+  assertUserAdministrator,
+  canLoginAs,
+  isDelegatedAdmin,
+  manageableUserTypes,
+  missingPermissions,
+} from './permissions';
 export type { UserOperation as ManageOperation } from './permissions';

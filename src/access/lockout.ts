@@ -29,9 +29,13 @@ export async function keyAdministrators(h: Hypothesis = {}): Promise<number> {
   const [profiles, sets, users] = await Promise.all([
     ProfileModel.find({ userType: 'internal' }).select('permissions').lean(),
     PermissionSetModel.find().select('permissions').lean(),
-    UserModel.find({ userType: 'internal', $or: [{ isActive: true }, ...(h.user ? [{ _id: h.user.id }] : [])] }).select('isActive profile permissionSets').lean(),
+    UserModel.find({ userType: 'internal', $or: [{ isActive: true }, ...(h.user ? [{ _id: h.user.id }] : [])] })
+      .select('isActive profile permissionSets')
+      .lean(),
   ]);
-  const profilePerms = new Map<string, Perms | null | undefined>(profiles.map((p) => [String(p._id), p.permissions as Perms]));
+  const profilePerms = new Map<string, Perms | null | undefined>(
+    profiles.map((p) => [String(p._id), p.permissions as Perms]),
+  );
   const setPerms = new Map<string, Perms | null | undefined>(sets.map((s) => [String(s._id), s.permissions as Perms]));
   if (h.profile) profilePerms.set(String(h.profile.id), h.profile.permissions);
   if (h.permissionSet) setPerms.set(String(h.permissionSet.id), h.permissionSet.permissions);
@@ -39,7 +43,9 @@ export async function keyAdministrators(h: Hypothesis = {}): Promise<number> {
   for (const u of users) {
     const mine = h.user && h.user.id.equals(u._id) ? { ...u, ...stripUndefined(h.user) } : u;
     if (!mine.isActive) continue;
-    const grants = [mine.profile, ...(mine.permissionSets ?? [])].map((id, i) => ({ permissions: (i === 0 ? profilePerms : setPerms).get(String(id)) ?? null }));
+    const grants = [mine.profile, ...(mine.permissionSets ?? [])].map((id, i) => ({
+      permissions: (i === 0 ? profilePerms : setPerms).get(String(id)) ?? null,
+    }));
     const effective = unionOf(...grants);
     if (KEY_PERMISSIONS.every((p) => effective[p])) count++;
   }
@@ -70,7 +76,12 @@ export async function assertNoLockOut(h: Hypothesis, what: string): Promise<void
  * after the check passed, and is undone (`undo`, a conditional write of the old values) when a change
  * committed concurrently means that both together would leave no administrator.
  */
-export async function withNoLockOut<T>(h: Hypothesis, what: string, write: () => Promise<T>, undo: (written: T) => Promise<void>): Promise<T> {
+export async function withNoLockOut<T>(
+  h: Hypothesis,
+  what: string,
+  write: () => Promise<T>,
+  undo: (written: T) => Promise<void>,
+): Promise<T> {
   let generation = await guardGeneration();
   await assertNoLockOut(h, what);
   const written = await write();

@@ -21,7 +21,10 @@ export async function startLoginAs(userId: string, ctx: RequestContext & { actor
 
 export async function endLoginAs(userId: string, ctx: RequestContext): Promise<void> {
   const user = await UserModel.findById(userId).lean();
-  await recordAudit(ctx, { action: 'login_as.ended', target: { type: 'User', id: user?._id ?? null, label: user?.username ?? userId } });
+  await recordAudit(ctx, {
+    action: 'login_as.ended',
+    target: { type: 'User', id: user?._id ?? null, label: user?.username ?? userId },
+  });
 }
 
 /**

@@ -54,16 +54,25 @@ export function assertCanManage(actor: Actor, target: ManagedUser, op: UserOpera
         'delegatedAdministration',
       );
     }
-    const inScope = target.contactAccount != null && actor.delegatedAccountIds.some((a) => a.equals(target.contactAccount!));
+    const inScope =
+      target.contactAccount != null && actor.delegatedAccountIds.some((a) => a.equals(target.contactAccount!));
     if (!inScope) {
-      throw new ForbiddenError("This user's contact belongs to an account that isn't assigned to your delegated admin group.", 'delegatedAdministration');
+      throw new ForbiddenError(
+        "This user's contact belongs to an account that isn't assigned to your delegated admin group.",
+        'delegatedAdministration',
+      );
     }
     if (DELEGABLE.has(op)) return;
-    throw new ForbiddenError(`Delegated administrators can't do this; it needs ${missing.map((p) => PERMISSION_LABELS[p]).join(' and ')}.`, missing[0]);
+    throw new ForbiddenError(
+      `Delegated administrators can't do this; it needs ${missing.map((p) => PERMISSION_LABELS[p]).join(' and ')}.`,
+      missing[0],
+    );
   }
   const names = missing.map((p) => PERMISSION_LABELS[p]).join(' and ');
   throw new ForbiddenError(
-    `Managing ${describe(target.userType, !target.contact)} needs ${requiredPermissions(target.userType).map((p) => PERMISSION_LABELS[p]).join(' and ')}; you are missing ${names}.`,
+    `Managing ${describe(target.userType, !target.contact)} needs ${requiredPermissions(target.userType)
+      .map((p) => PERMISSION_LABELS[p])
+      .join(' and ')}; you are missing ${names}.`,
     missing[0],
   );
 }
@@ -91,7 +100,10 @@ export function assertPermission(actor: Actor, permission: Permission): void {
 /** Throws unless the actor holds at least one of `permissions` (lists several features need). */
 export function assertAnyPermission(actor: Actor, permissions: Permission[]): void {
   if (permissions.some((p) => actor.permissions[p])) return;
-  throw new ForbiddenError(`This needs one of these permissions: ${permissions.map((p) => PERMISSION_LABELS[p]).join(', ')}.`, permissions[0]);
+  throw new ForbiddenError(
+    `This needs one of these permissions: ${permissions.map((p) => PERMISSION_LABELS[p]).join(', ')}.`,
+    permissions[0],
+  );
 }
 
 /**
@@ -100,7 +112,10 @@ export function assertAnyPermission(actor: Actor, permissions: Permission[]): vo
  */
 export function assertUserAdministrator(actor: Actor): void {
   if (actor.permissions.manageInternalUsers || isDelegatedAdmin(actor)) return;
-  throw new ForbiddenError('Working with users needs the Manage Internal Users permission (or membership of a delegated admin group).', 'manageInternalUsers');
+  throw new ForbiddenError(
+    'Working with users needs the Manage Internal Users permission (or membership of a delegated admin group).',
+    'manageInternalUsers',
+  );
 }
 
 /** Login As: the permission, full management rights over the user, and a contact (Salesforce's rule). */
@@ -114,7 +129,8 @@ export function assertCanLoginAs(actor: Actor, target: ManagedUser & { isActive:
   if (missing.length) {
     throw new ForbiddenError(`Login As needs ${missing.map((p) => PERMISSION_LABELS[p]).join(' and ')}.`, missing[0]);
   }
-  if (!target.isActive) throw new ForbiddenError('This user is inactive; activate them before using Login As.', 'loginAs');
+  if (!target.isActive)
+    throw new ForbiddenError('This user is inactive; activate them before using Login As.', 'loginAs');
 }
 
 export function canLoginAs(actor: Actor, target: ManagedUser & { isActive: boolean }): boolean {

@@ -26,22 +26,36 @@ export interface ProfileChanges {
 
 export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, origin?: Origin): Promise<UserDoc> {
   const before = {
-    firstName: user.firstName, lastName: user.lastName, communityNickname: user.communityNickname,
-    localeSidKey: user.localeSidKey, languageLocaleKey: user.languageLocaleKey, timeZoneSidKey: user.timeZoneSidKey,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    communityNickname: user.communityNickname,
+    localeSidKey: user.localeSidKey,
+    languageLocaleKey: user.languageLocaleKey,
+    timeZoneSidKey: user.timeZoneSidKey,
   };
   // Locale, language and time zone come from the page's lists; a value the user already has may stay.
   assertLocaleSettings(changes, before);
   user.set(changes);
   await validateAndSave(user, { communityNickname: () => conflictFor('communityNickname') });
   await recordAudit(selfContext(user, origin), {
-    action: 'user.profile_updated', target: { type: 'User', id: user._id, label: user.username }, before, after: { ...changes },
+    action: 'user.profile_updated',
+    target: { type: 'User', id: user._id, label: user.username },
+    before,
+    after: { ...changes },
   });
   return user;
 }
 
 /** Checks the current password, sets the new one and bumps the session epoch (other sessions end). */
 /** `confirm`: the form's "Confirm new password", when sent; a mismatch is reported with the new password's own problem. */
-export async function changeOwnPassword(userId: UserDoc['_id'], current: string, next: string, recheck: PasswordRecheckThrottle, origin?: Origin, confirm?: string): Promise<UserDoc> {
+export async function changeOwnPassword(
+  userId: UserDoc['_id'],
+  current: string,
+  next: string,
+  recheck: PasswordRecheckThrottle,
+  origin?: Origin,
+  confirm?: string,
+): Promise<UserDoc> {
   assertOwnerPresent(origin, 'Changing the password');
   const user = await UserModel.findById(userId).select('+passwordHash');
   if (!user) throw new ValidationError(MSG.fieldsNeedAttention, { currentPassword: 'Sign in again.' });
@@ -50,7 +64,8 @@ export async function changeOwnPassword(userId: UserDoc['_id'], current: string,
   }
   const problem = passwordProblem(next, [user.firstName, user.lastName, user.email, user.username]);
   const fields: Record<string, string> = problem ? { newPassword: problem } : {};
-  if (confirm !== undefined && confirm !== next) fields.newPasswordConfirm = 'The two passwords differ. Type the new password twice.';
+  if (confirm !== undefined && confirm !== next)
+    fields.newPasswordConfirm = 'The two passwords differ. Type the new password twice.';
   if (Object.keys(fields).length) throw new ValidationError(MSG.fieldsNeedAttention, fields);
   const updated = await UserModel.findOneAndUpdate(
     { _id: user._id },
@@ -62,7 +77,8 @@ export async function changeOwnPassword(userId: UserDoc['_id'], current: string,
   // A browser remembered with the old password skips no code with the new one.
   await forgetAllDevices(user, selfContext(user, origin), 'password_changed');
   await recordAudit(selfContext(user, origin), {
-    action: 'user.password_changed', target: { type: 'User', id: user._id, label: user.username },
+    action: 'user.password_changed',
+    target: { type: 'User', id: user._id, label: user.username },
   });
   await sendSecurityNotice(updated!, 'password-changed', whereOf(origin));
   return updated!;

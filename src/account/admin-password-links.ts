@@ -2,9 +2,24 @@
 import { Router } from 'express';
 import type { AppDeps } from '../http/deps';
 import { createRequestThrottle } from '../signin';
-import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from './password-link-pages';
+import {
+  forgotPage,
+  forgotSubmit,
+  setPasswordPage,
+  setPasswordSubmit,
+  type PasswordLinkPages,
+} from './password-link-pages';
 import { ADMIN } from '../admin/routes';
-import { codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/routes';
+import {
+  codePage,
+  codeSubmit,
+  disableSubmit,
+  enableSubmit,
+  managePage,
+  requireEnrolment,
+  setupSubmit,
+  type TwoFactorPages,
+} from '../signin/routes';
 import { csrfProtected } from '../http/csrf';
 import { deviceSettings } from '../signin';
 import { finishSubmit, regenerateSubmit } from '../signin/routes';
@@ -28,7 +43,15 @@ function adminTwoFactorPages(deps: AppDeps): TwoFactorPages {
 export function adminTwoFactorRouter(deps: AppDeps): Router {
   const router = csrfProtected(Router());
   const twoFactor = adminTwoFactorPages(deps);
-  router.use('/admin', requireEnrolment('admin', () => deps.config.adminMfaRequired, twoFactor, (path) => path === ADMIN.loginAsEnd));
+  router.use(
+    '/admin',
+    requireEnrolment(
+      'admin',
+      () => deps.config.adminMfaRequired,
+      twoFactor,
+      (path) => path === ADMIN.loginAsEnd,
+    ),
+  );
   router.get(ADMIN.twoFactor, managePage(twoFactor));
   router.post(`${ADMIN.twoFactor}/setup`, setupSubmit(twoFactor));
   router.post(`${ADMIN.twoFactor}/enable`, enableSubmit(twoFactor));
@@ -50,8 +73,22 @@ export function adminPasswordLinksRouter(deps: AppDeps): Router {
     logger: deps.logger,
   };
   const twoFactor = adminTwoFactorPages(deps);
-  router.get(ADMIN.loginCode, (req, res, next) => { res.locals.A = ADMIN; next(); }, codePage(twoFactor));
-  router.post(ADMIN.loginCode, (req, res, next) => { res.locals.A = ADMIN; next(); }, codeSubmit(twoFactor));
+  router.get(
+    ADMIN.loginCode,
+    (req, res, next) => {
+      res.locals.A = ADMIN;
+      next();
+    },
+    codePage(twoFactor),
+  );
+  router.post(
+    ADMIN.loginCode,
+    (req, res, next) => {
+      res.locals.A = ADMIN;
+      next();
+    },
+    codeSubmit(twoFactor),
+  );
   router.use([ADMIN.forgot, ADMIN.reset, ADMIN.welcome], (_req, res, next) => {
     res.locals.A = ADMIN;
     next();

@@ -34,7 +34,15 @@ export function maskEmail(email: string): string {
   return `${local.slice(0, 1)}***@${host.slice(0, 1)}***${tld}`;
 }
 
-export async function requestEmailChange(user: UserDoc, newEmail: string, password: string, where: LinkArea, recheck: PasswordRecheckThrottle, origin?: Origin, now: Date = new Date()): Promise<void> {
+export async function requestEmailChange(
+  user: UserDoc,
+  newEmail: string,
+  password: string,
+  where: LinkArea,
+  recheck: PasswordRecheckThrottle,
+  origin?: Origin,
+  now: Date = new Date(),
+): Promise<void> {
   assertOwnerPresent(origin, 'Changing the email');
   const email = newEmail.trim().toLowerCase();
   const fields: Record<string, string> = {};
@@ -48,22 +56,53 @@ export async function requestEmailChange(user: UserDoc, newEmail: string, passwo
   const ttl = lifecycleSettings().tokens.verifyMs;
   const { token } = await issueToken('email-change', user._id, ttl, { now, email });
   const name = (user.firstName || user.lastName).trim();
-  await queueMail({ to: email, template: 'email-change-confirm', user: user._id, language: user.languageLocaleKey, siteSlug: siteSlugOf(where), locals: { name, username: user.username, email, url: linkUrl(where, 'confirm-email', token), expiresInMs: ttl } }, now);
-  await queueMail({ to: user.email, template: 'email-changed-notice', user: user._id, language: user.languageLocaleKey, siteSlug: siteSlugOf(where), locals: { name, username: user.username, maskedEmail: maskEmail(email) } }, now);
-  await recordAudit(selfContext(user, origin), { action: 'user.email_change_requested', target: { type: 'User', id: user._id, label: user.username }, after: { email } });
+  await queueMail(
+    {
+      to: email,
+      template: 'email-change-confirm',
+      user: user._id,
+      language: user.languageLocaleKey,
+      siteSlug: siteSlugOf(where),
+      locals: { name, username: user.username, email, url: linkUrl(where, 'confirm-email', token), expiresInMs: ttl },
+    },
+    now,
+  );
+  await queueMail(
+    {
+      to: user.email,
+      template: 'email-changed-notice',
+      user: user._id,
+      language: user.languageLocaleKey,
+      siteSlug: siteSlugOf(where),
+      locals: { name, username: user.username, maskedEmail: maskEmail(email) },
+    },
+    now,
+  );
+  await recordAudit(selfContext(user, origin), {
+    action: 'user.email_change_requested',
+    target: { type: 'User', id: user._id, label: user.username },
+    after: { email },
+  });
 }
 
 /** Checks the link for the signed-in `owner` (null: nobody signed in, a link check only). */
 export async function checkEmailChangeLink(token: unknown, owner: Pick<UserDoc, '_id'> | null, now: Date = new Date()) {
   const holder = await peekToken('email-change', token, now);
   if (owner && !holder.user._id.equals(owner._id)) {
-    throw new ForbiddenError('This link is for another account. Sign out, then sign in as the account that asked for the change.');
+    throw new ForbiddenError(
+      'This link is for another account. Sign out, then sign in as the account that asked for the change.',
+    );
   }
   return holder;
 }
 
 /** Confirms the new address: it replaces the old one, verified; the username follows where the site says. */
-export async function confirmEmailChange(token: unknown, owner: Pick<UserDoc, '_id'> | null, ip?: string, now: Date = new Date()): Promise<UserDoc> {
+export async function confirmEmailChange(
+  token: unknown,
+  owner: Pick<UserDoc, '_id'> | null,
+  ip?: string,
+  now: Date = new Date(),
+): Promise<UserDoc> {
   if (!owner) throw new ForbiddenError('Sign in to confirm the change of your email address.');
   const holder = await checkEmailChangeLink(token, owner, now);
   const user = holder.user;
@@ -84,9 +123,18 @@ export async function confirmEmailChange(token: unknown, owner: Pick<UserDoc, '_
       { _id: user._id, email: user.email, isActive: true },
       {
         $set: {
-          email, emailKey: emailKeyOf(email), emailVerifiedAt: now, ...(follows ? { username: email } : {}),
+          email,
+          emailKey: emailKeyOf(email),
+          emailVerifiedAt: now,
+          ...(follows ? { username: email } : {}),
           // The admin search finds people by their address: its terms follow the change.
-          searchTerms: searchTermsOf({ firstName: user.firstName, lastName: user.lastName, communityNickname: user.communityNickname, email, username: follows ? email : user.username }),
+          searchTerms: searchTermsOf({
+            firstName: user.firstName,
+            lastName: user.lastName,
+            communityNickname: user.communityNickname,
+            email,
+            username: follows ? email : user.username,
+          }),
         },
       },
       { returnDocument: 'after', runValidators: true },
@@ -95,17 +143,33 @@ export async function confirmEmailChange(token: unknown, owner: Pick<UserDoc, '_
     await releaseToken(holder);
     const field = err instanceof ConflictError ? 'emailKey' : duplicateKeyField(err);
     if (field === 'emailKey') {
-      throw new ConflictError('This address belongs to another account, so it cannot become yours. Your email address was not changed.', {}, 'email_taken');
+      throw new ConflictError(
+        'This address belongs to another account, so it cannot become yours. Your email address was not changed.',
+        {},
+        'email_taken',
+      );
     }
     if (field === 'username') {
-      throw new ConflictError('Another account took this address as its username meanwhile. Your email address was not changed; try again.', {}, 'username_taken');
+      throw new ConflictError(
+        'Another account took this address as its username meanwhile. Your email address was not changed; try again.',
+        {},
+        'username_taken',
+      );
     }
     throw err;
   }
   if (!updated) {
     await releaseToken(holder);
-    throw new InvalidLinkError('used', 'Your account changed since this link was sent. Sign in and change your email address again.');
+    throw new InvalidLinkError(
+      'used',
+      'Your account changed since this link was sent. Sign in and change your email address again.',
+    );
   }
-  await recordAudit(selfContext(user, ip), { action: 'user.email_changed', target: { type: 'User', id: user._id, label: updated.username }, before, after: { email: updated.email, username: updated.username } });
+  await recordAudit(selfContext(user, ip), {
+    action: 'user.email_changed',
+    target: { type: 'User', id: user._id, label: updated.username },
+    before,
+    after: { email: updated.email, username: updated.username },
+  });
   return updated;
 }

@@ -5,5 +5,13 @@ export { endAllUserSessions, findUserSessions } from './stored-sessions';
 export { consumeToken, issueToken, peekToken, revokeOutstandingLinks } from './tokens';
 export { assertMaySignIn, resendVerificationAsAdmin, sendVerificationLink } from './verification';
 export { inviteUsersInBulk } from './invitations';
-export { checkRegistrationInvitation, consumeRegistrationInvitation, inviteToRegister, openRegistrationInvitations, revokeRegistrationInvitation, type InvitationProblem, type RegistrationInvitationInput } from './invitations';
+export {
+  checkRegistrationInvitation,
+  consumeRegistrationInvitation,
+  inviteToRegister,
+  openRegistrationInvitations,
+  revokeRegistrationInvitation,
+  type InvitationProblem,
+  type RegistrationInvitationInput,
+} from './invitations';
 export { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from './security-notices';

@@ -2,8 +2,19 @@
 import type { Router, RequestHandler } from 'express';
 import type { AppDeps } from '../http/deps';
 import { createRequestThrottle } from '../signin';
-import { forgotPage, forgotSubmit, setPasswordPage, setPasswordSubmit, type PasswordLinkPages } from './password-link-pages';
-import { checkVerificationLink, confirmEmailWithLink, resendVerificationByAddress, sendVerificationLink } from './verification';
+import {
+  forgotPage,
+  forgotSubmit,
+  setPasswordPage,
+  setPasswordSubmit,
+  type PasswordLinkPages,
+} from './password-link-pages';
+import {
+  checkVerificationLink,
+  confirmEmailWithLink,
+  resendVerificationByAddress,
+  sendVerificationLink,
+} from './verification';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { formRoute } from '../http/error-writer';
 import { runDetached } from '../shared/detached';
@@ -11,7 +22,17 @@ import { readStrings } from '../http/forms';
 import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from './sessions';
 import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from './email-change';
 import { keepTyped, typedPasswords } from '../http/forms';
-import { originOf, codePage, codeSubmit, disableSubmit, enableSubmit, managePage, requireEnrolment, setupSubmit, type TwoFactorPages } from '../signin/routes';
+import {
+  originOf,
+  codePage,
+  codeSubmit,
+  disableSubmit,
+  enableSubmit,
+  managePage,
+  requireEnrolment,
+  setupSubmit,
+  type TwoFactorPages,
+} from '../signin/routes';
 import { MSG } from '../shared/messages';
 import { finishSubmit, regenerateSubmit } from '../signin/routes';
 import { describeWhen } from './time-format';
@@ -53,7 +74,14 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     devices: deviceSettings(deps.config),
   };
   // A site that requires two-factor sends its signed-in users without it to set it up first.
-  site.use(requireEnrolment('site', (_req, res) => Boolean(res.locals.site?.requireMfa), twoFactor, (path) => path.endsWith('/logout')));
+  site.use(
+    requireEnrolment(
+      'site',
+      (_req, res) => Boolean(res.locals.site?.requireMfa),
+      twoFactor,
+      (path) => path.endsWith('/logout'),
+    ),
+  );
   site.get('/login/code', codePage(twoFactor));
   site.post('/login/code', codeSubmit(twoFactor));
   site.get('/account/two-factor', requireSignIn, managePage(twoFactor));
@@ -69,22 +97,27 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
       res.locals.history = await historyOf(req.siteUser._id, 20, res.locals.lang);
       res.locals.devices = await rememberedDevicesOf(req.siteUser._id);
       // Relative times in the page's language, with the exact time in the person's own time zone for the title.
-      const zone = req.siteUser.timeZoneSidKey, now = new Date();
+      const zone = req.siteUser.timeZoneSidKey,
+        now = new Date();
       res.locals.when = (at: Date) => describeWhen(at, zone, now, res.locals.lang);
       // The account page warns when few recovery codes are left.
-      res.locals.mfa = req.siteUser.mfaEnabled ? { ...(await mfaStatus(req.siteUser._id)), few: FEW_RECOVERY_CODES } : null;
+      res.locals.mfa = req.siteUser.mfaEnabled
+        ? { ...(await mfaStatus(req.siteUser._id)), few: FEW_RECOVERY_CODES }
+        : null;
     }
     next();
   });
   site.post('/account/sessions/end', requireSignIn, async (req, res) => {
     const f = readStrings(req.body, ['id', 'area'], [], 200);
-    if (f.area !== 'site' && f.area !== 'admin') throw new ValidationError(MSG.fieldsNeedAttention, { area: 'Use site or admin.' });
+    if (f.area !== 'site' && f.area !== 'admin')
+      throw new ValidationError(MSG.fieldsNeedAttention, { area: 'Use site or admin.' });
     await endOwnSession(req.siteUser!, f.id, f.area, originOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=session`);
   });
   site.post('/account/devices/remove', requireSignIn, async (req, res) => {
     const { id } = readStrings(req.body, ['id'], [], 100);
-    if (!(await forgetDevice(req.siteUser!, parseIdField(id, 'id'), originOf(req)))) throw new NotFoundError('That device is no longer remembered.');
+    if (!(await forgetDevice(req.siteUser!, parseIdField(id, 'id'), originOf(req))))
+      throw new NotFoundError('That device is no longer remembered.');
     res.redirect(303, `${res.locals.paths.account}?saved=device`);
   });
   site.post('/account/sessions/end-others', requireSignIn, async (req, res) => {
@@ -93,20 +126,45 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
   });
 
   // Changing the email: password again, a link to the new address, a notice to the old one.
-  site.post('/account/email', requireSignIn, formRoute((req) => ({
-    view: 'site/account',
-    locals: {
-      title: 'Your account', saved: null, values: keepTyped(req.siteUser, ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey']),
-      newEmail: keepTyped(req.body, ['newEmail']).newEmail, passwords: typedPasswords(req.body, ['password']),
-    },
-  }), async (req, res) => {
-    const user = req.siteUser!;
-    const f = readStrings(req.body, [], ['newEmail', 'password'], 1024);
-    if ((f.newEmail ?? '').length > 254) throw new ValidationError(MSG.fieldsNeedAttention, { newEmail: MSG.atMostCharacters(254) });
-    await pages.throttle.consume(user.email, req.ip ?? 'unknown');
-    await requestEmailChange(user, f.newEmail ?? '', f.password ?? '', { area: 'site', siteSlug: res.locals.site!.slug }, deps.recheckThrottle, originOf(req));
-    res.redirect(303, `${res.locals.paths.account}?saved=email`);
-  }));
+  site.post(
+    '/account/email',
+    requireSignIn,
+    formRoute(
+      (req) => ({
+        view: 'site/account',
+        locals: {
+          title: 'Your account',
+          saved: null,
+          values: keepTyped(req.siteUser, [
+            'firstName',
+            'lastName',
+            'communityNickname',
+            'localeSidKey',
+            'languageLocaleKey',
+            'timeZoneSidKey',
+          ]),
+          newEmail: keepTyped(req.body, ['newEmail']).newEmail,
+          passwords: typedPasswords(req.body, ['password']),
+        },
+      }),
+      async (req, res) => {
+        const user = req.siteUser!;
+        const f = readStrings(req.body, [], ['newEmail', 'password'], 1024);
+        if ((f.newEmail ?? '').length > 254)
+          throw new ValidationError(MSG.fieldsNeedAttention, { newEmail: MSG.atMostCharacters(254) });
+        await pages.throttle.consume(user.email, req.ip ?? 'unknown');
+        await requestEmailChange(
+          user,
+          f.newEmail ?? '',
+          f.password ?? '',
+          { area: 'site', siteSlug: res.locals.site!.slug },
+          deps.recheckThrottle,
+          originOf(req),
+        );
+        res.redirect(303, `${res.locals.paths.account}?saved=email`);
+      },
+    ),
+  );
   // Confirming needs the owner signed in: a used, expired or forged link says so at once; a good one
   // sends a visitor to sign in first and back here.
   site.get('/confirm-email', async (req, res) => {
@@ -132,12 +190,22 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
   site.get('/verify-email', async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
     const { user } = await checkVerificationLink(token);
-    res.render('site/verify-email', { title: 'Confirm your email address', token, email: user.email, confirmed: false });
+    res.render('site/verify-email', {
+      title: 'Confirm your email address',
+      token,
+      email: user.email,
+      confirmed: false,
+    });
   });
   site.post('/verify-email', async (req, res) => {
     const token = typeof req.body?.token === 'string' ? req.body.token.slice(0, 100) : '';
     const user = await confirmEmailWithLink(token, req.ip);
-    res.render('site/verify-email', { title: 'Email address confirmed', token: '', email: user.email, confirmed: true });
+    res.render('site/verify-email', {
+      title: 'Email address confirmed',
+      token: '',
+      email: user.email,
+      confirmed: true,
+    });
   });
 
   /** "Send the link again": for the signed-in user (the banner), or for an address (the refused log in). Same answer either way. */

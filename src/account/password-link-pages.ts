@@ -46,35 +46,60 @@ export interface ProofStep {
 export function forgotPage(p: PasswordLinkPages): RequestHandler {
   return async (req, res) => {
     if (p.proof) p.proof.show(res, await p.proof.needed(req.ip ?? 'unknown'));
-    res.render(p.views.forgot, { title: 'Reset your password', values: { email: '' }, sent: false, error: null, fieldErrors: {} });
+    res.render(p.views.forgot, {
+      title: 'Reset your password',
+      values: { email: '' },
+      sent: false,
+      error: null,
+      fieldErrors: {},
+    });
   };
 }
 
 export function forgotSubmit(p: PasswordLinkPages): RequestHandler {
   const locals = (body: unknown) => ({ title: 'Reset your password', values: keepTyped(body, ['email']), sent: false });
-  return formRoute((req) => async (r: Response) => {
-    if (p.proof) p.proof.show(r, await p.proof.needed(req.ip ?? 'unknown'));
-    r.render(p.views.forgot, { ...locals(req.body), error: r.locals.error, fieldErrors: r.locals.fieldErrors ?? {} });
-  }, async (req, res) => {
-    const { email } = readStrings(req.body, ['email'], [], 254);
-    const ip = req.ip ?? 'unknown';
-    // Checked before the request is counted, so a refused proof costs the person nothing.
-    if (p.proof && (await p.proof.needed(ip))) await p.proof.verify(req.body);
-    await p.throttle.consume(email, ip);
-    if (p.proof) p.proof.show(res, await p.proof.needed(ip));
-    const where = p.linkArea(res);
-    runDetached(() => sendPasswordResetLinks(email, where), p.logger, 'Sending password reset links');
-    res.render(p.views.forgot, { ...locals(req.body), values: { email: '' }, sent: true, error: null, fieldErrors: {} });
-  });
+  return formRoute(
+    (req) => async (r: Response) => {
+      if (p.proof) p.proof.show(r, await p.proof.needed(req.ip ?? 'unknown'));
+      r.render(p.views.forgot, { ...locals(req.body), error: r.locals.error, fieldErrors: r.locals.fieldErrors ?? {} });
+    },
+    async (req, res) => {
+      const { email } = readStrings(req.body, ['email'], [], 254);
+      const ip = req.ip ?? 'unknown';
+      // Checked before the request is counted, so a refused proof costs the person nothing.
+      if (p.proof && (await p.proof.needed(ip))) await p.proof.verify(req.body);
+      await p.throttle.consume(email, ip);
+      if (p.proof) p.proof.show(res, await p.proof.needed(ip));
+      const where = p.linkArea(res);
+      runDetached(() => sendPasswordResetLinks(email, where), p.logger, 'Sending password reset links');
+      res.render(p.views.forgot, {
+        ...locals(req.body),
+        values: { email: '' },
+        sent: true,
+        error: null,
+        fieldErrors: {},
+      });
+    },
+  );
 }
 
-const PURPOSE_TITLES: Record<PasswordLinkPurpose, string> = { reset: 'Choose a new password', invite: 'Set your password' };
+const PURPOSE_TITLES: Record<PasswordLinkPurpose, string> = {
+  reset: 'Choose a new password',
+  invite: 'Set your password',
+};
 
 export function setPasswordPage(p: PasswordLinkPages, purpose: PasswordLinkPurpose): RequestHandler {
   return async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
     const { user } = await checkPasswordLink(purpose, token, p.area);
-    res.render(p.views.setPassword, { title: PURPOSE_TITLES[purpose], purpose, token, username: user.username, error: null, fieldErrors: {} });
+    res.render(p.views.setPassword, {
+      title: PURPOSE_TITLES[purpose],
+      purpose,
+      token,
+      username: user.username,
+      error: null,
+      fieldErrors: {},
+    });
   };
 }
 
@@ -87,17 +112,25 @@ const linkTokenOf = (req: Request) => {
  * The set-password form, shown again on a refusal (an expired CSRF token included): it names the person,
  * so the link is checked again first; a link no longer valid gets the error page instead.
  */
-const setPasswordForm = (p: PasswordLinkPages, purpose: PasswordLinkPurpose) => (req: Request) => async (r: Response) => {
-  const token = linkTokenOf(req);
-  let username: string;
-  try {
-    username = (await checkPasswordLink(purpose, token, p.area)).user.username;
-  } catch (err) {
-    if (err instanceof InvalidLinkError) return renderErrorPage(r, err.status, err.message);
-    throw err;
-  }
-  r.render(p.views.setPassword, { title: PURPOSE_TITLES[purpose], purpose, token, username, error: r.locals.error, fieldErrors: r.locals.fieldErrors ?? {} });
-};
+const setPasswordForm =
+  (p: PasswordLinkPages, purpose: PasswordLinkPurpose) => (req: Request) => async (r: Response) => {
+    const token = linkTokenOf(req);
+    let username: string;
+    try {
+      username = (await checkPasswordLink(purpose, token, p.area)).user.username;
+    } catch (err) {
+      if (err instanceof InvalidLinkError) return renderErrorPage(r, err.status, err.message);
+      throw err;
+    }
+    r.render(p.views.setPassword, {
+      title: PURPOSE_TITLES[purpose],
+      purpose,
+      token,
+      username,
+      error: r.locals.error,
+      fieldErrors: r.locals.fieldErrors ?? {},
+    });
+  };
 
 export function setPasswordSubmit(p: PasswordLinkPages, purpose: PasswordLinkPurpose): RequestHandler {
   return formRoute(setPasswordForm(p, purpose), async (req, res) => {
@@ -108,7 +141,11 @@ export function setPasswordSubmit(p: PasswordLinkPages, purpose: PasswordLinkPur
     if (f.passwordConfirm !== undefined && f.passwordConfirm !== f.password) {
       throw new ValidationError(MSG.fieldsNeedAttention, { passwordConfirm: MSG.passwordsDiffer });
     }
-    const user = await setPasswordWithLink(purpose, token, f.password, { area: p.area, ip: req.ip, userAgent: req.get('user-agent')?.slice(0, 300) });
+    const user = await setPasswordWithLink(purpose, token, f.password, {
+      area: p.area,
+      ip: req.ip,
+      userAgent: req.get('user-agent')?.slice(0, 300),
+    });
     // A new password does not skip the second factor.
     if (await holdForSecondFactor(req, p.area, user)) return res.redirect(303, p.codePath(res));
     await signIn(req, p.area, user);

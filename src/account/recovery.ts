@@ -33,7 +33,11 @@ const displayName = (u: Pick<UserDoc, 'firstName' | 'lastName'>) => (u.firstName
  * one account, src/users/email-owner.ts), if it is active (and staff, from the admin area). Returns
  * how many were sent (0 or 1).
  */
-export async function sendPasswordResetLinks(address: string, where: LinkArea, now: Date = new Date()): Promise<number> {
+export async function sendPasswordResetLinks(
+  address: string,
+  where: LinkArea,
+  now: Date = new Date(),
+): Promise<number> {
   const a = address.trim().toLowerCase();
   if (a.length > 254 || !EMAIL_PATTERN.test(a)) return 0;
   const user = await findAccountBySignInName(a);
@@ -48,28 +52,56 @@ export async function sendResetLink(user: UserDoc, where: LinkArea, now: Date = 
 
 /** The invitation to a user created without a password: a set-password link to their home area. */
 export async function sendInvitation(user: UserDoc, now: Date = new Date()): Promise<void> {
-  await mailPasswordLink(user, 'invite', lifecycleSettings().tokens.inviteMs, 'invitation', await homeAreaOf(user), now);
+  await mailPasswordLink(
+    user,
+    'invite',
+    lifecycleSettings().tokens.inviteMs,
+    'invitation',
+    await homeAreaOf(user),
+    now,
+  );
 }
 
 /** Issues a link of `purpose` and queues its mail; the reset and the invitation differ only in these. */
-async function mailPasswordLink(user: UserDoc, purpose: 'reset' | 'invite', ttl: number, template: MailTemplate, where: LinkArea, now: Date): Promise<void> {
+async function mailPasswordLink(
+  user: UserDoc,
+  purpose: 'reset' | 'invite',
+  ttl: number,
+  template: MailTemplate,
+  where: LinkArea,
+  now: Date,
+): Promise<void> {
   const { token } = await issueToken(purpose, user._id, ttl, { now });
-  await queueMail({
-    to: user.email,
-    template,
-    user: user._id,
-    language: user.languageLocaleKey,
-    siteSlug: siteSlugOf(where),
-    locals: { name: displayName(user), username: user.username, url: linkUrl(where, purpose === 'reset' ? 'reset' : 'welcome', token), expiresInMs: ttl },
-  }, now);
+  await queueMail(
+    {
+      to: user.email,
+      template,
+      user: user._id,
+      language: user.languageLocaleKey,
+      siteSlug: siteSlugOf(where),
+      locals: {
+        name: displayName(user),
+        username: user.username,
+        url: linkUrl(where, purpose === 'reset' ? 'reset' : 'welcome', token),
+        expiresInMs: ttl,
+      },
+    },
+    now,
+  );
 }
 
 export type PasswordLinkPurpose = 'reset' | 'invite';
 
 /** Checks a reset or invitation link before its form is shown; staff-only in the admin area. */
-export async function checkPasswordLink(purpose: PasswordLinkPurpose, token: unknown, area: Area, now: Date = new Date()): Promise<TokenHolder> {
+export async function checkPasswordLink(
+  purpose: PasswordLinkPurpose,
+  token: unknown,
+  area: Area,
+  now: Date = new Date(),
+): Promise<TokenHolder> {
   const holder = await peekToken(purpose, token, now);
-  if (area === 'admin' && holder.user.userType !== 'internal') throw new InvalidLinkError('invalid', 'This link is not valid here. Open it from the mail you received.');
+  if (area === 'admin' && holder.user.userType !== 'internal')
+    throw new InvalidLinkError('invalid', 'This link is not valid here. Open it from the mail you received.');
   return holder;
 }
 
@@ -105,12 +137,17 @@ export async function setPasswordWithLink(
   }
   // Every other outstanding link (a pending email change above all) ends with the old password.
   await revokeOutstandingLinks(user._id, now);
-  await forgetAllDevices(user, selfContext(user, opts.ip), purpose === 'reset' ? 'password_reset' : 'invitation_accepted');
+  await forgetAllDevices(
+    user,
+    selfContext(user, opts.ip),
+    purpose === 'reset' ? 'password_reset' : 'invitation_accepted',
+  );
   await recordAudit(selfContext(user, opts.ip), {
     action: purpose === 'reset' ? 'user.password_reset_by_link' : 'user.invitation_accepted',
     target: { type: 'User', id: user._id, label: user.username },
   });
   // An invitation sets the first password: there was none to lose, so only a reset is a security notice.
-  if (purpose === 'reset') await sendSecurityNotice(updated, 'password-changed', { ip: opts.ip, userAgent: opts.userAgent }, {}, now);
+  if (purpose === 'reset')
+    await sendSecurityNotice(updated, 'password-changed', { ip: opts.ip, userAgent: opts.userAgent }, {}, now);
   return updated;
 }

@@ -13,10 +13,22 @@ import { exactTime } from './time-format';
 import { userAgentParts } from '../shared/user-agent';
 import { DEFAULT_LANGUAGE, pickLanguage, translator, type Language, type Translate } from '../i18n';
 
-export type SecurityEvent = 'password-changed' | 'mfa-enabled' | 'mfa-disabled' | 'mfa-reset' | 'new-device' | 'recovery-codes-low' | 'passkey-added' | 'passkey-removed';
+export type SecurityEvent =
+  | 'password-changed'
+  | 'mfa-enabled'
+  | 'mfa-disabled'
+  | 'mfa-reset'
+  | 'new-device'
+  | 'recovery-codes-low'
+  | 'passkey-added'
+  | 'passkey-removed';
 
 /** Where the change came from: the request's IP and User-Agent, or an administrator. */
-export interface NoticeWhere { ip?: string | null; userAgent?: string | null; byAdmin?: boolean }
+export interface NoticeWhere {
+  ip?: string | null;
+  userAgent?: string | null;
+  byAdmin?: boolean;
+}
 
 /** The NoticeWhere of a change a signed-in user made (an Origin: the request's IP and browser). */
 export function whereOf(origin: Origin): NoticeWhere {
@@ -43,12 +55,21 @@ function whatHappened(t: Translate, event: SecurityEvent, extra: { codesLeft?: n
   const key = `securityNotice.${EVENTS[event].key}.what`;
   if (event !== 'recovery-codes-low') return t(key);
   const codesLeft = extra.codesLeft ?? 0;
-  return t(key, { left: codesLeft === 0 ? t('securityNotice.recoveryCodesLow.none') : t('securityNotice.recoveryCodesLow.left', { count: codesLeft }) });
+  return t(key, {
+    left:
+      codesLeft === 0
+        ? t('securityNotice.recoveryCodesLow.none')
+        : t('securityNotice.recoveryCodesLow.left', { count: codesLeft }),
+  });
 }
 
-const displayName = (u: Pick<UserDoc, 'firstName' | 'lastName'>, t: Translate) => (u.firstName || u.lastName || t('securityNotice.there')).trim();
+const displayName = (u: Pick<UserDoc, 'firstName' | 'lastName'>, t: Translate) =>
+  (u.firstName || u.lastName || t('securityNotice.there')).trim();
 
-type Recipient = Pick<UserDoc, '_id' | 'email' | 'username' | 'firstName' | 'lastName' | 'timeZoneSidKey' | 'languageLocaleKey'>;
+type Recipient = Pick<
+  UserDoc,
+  '_id' | 'email' | 'username' | 'firstName' | 'lastName' | 'timeZoneSidKey' | 'languageLocaleKey'
+>;
 
 /** "Firefox on Windows, United Kingdom (81.2.69.142)", or "an administrator", in the mail's language. */
 export function describeWhere(where: NoticeWhere, language: Language = DEFAULT_LANGUAGE): string {
@@ -60,16 +81,33 @@ export function describeWhere(where: NoticeWhere, language: Language = DEFAULT_L
   return `${system ? t('sessions.deviceOn', { browser: device, system }) : device}, ${placeOf(ip, language)}${ip ? ` (${ip})` : ''}`;
 }
 
-export async function sendSecurityNotice(user: Recipient, event: SecurityEvent, where: NoticeWhere, extra: { codesLeft?: number } = {}, now: Date = new Date()): Promise<void> {
+export async function sendSecurityNotice(
+  user: Recipient,
+  event: SecurityEvent,
+  where: NoticeWhere,
+  extra: { codesLeft?: number } = {},
+  now: Date = new Date(),
+): Promise<void> {
   if (!user.email) return;
   // The values are worded here, in the language the mail folder is chosen by (mail/templates.ts).
   const language = pickLanguage({ userKey: user.languageLocaleKey });
   const t = translator(language);
-  await queueMail({
-    to: user.email, template: 'security-notice', user: user._id, language: user.languageLocaleKey,
-    locals: {
-      subject: t(`securityNotice.${EVENTS[event].key}.subject`), name: displayName(user, t), username: user.username, what: whatHappened(t, event, extra),
-      when: exactTime(now, user.timeZoneSidKey, language === 'en' ? 'en-GB' : language), where: describeWhere(where, language), ifNotYou: t(EVENTS[event].ifNotYou),
+  await queueMail(
+    {
+      to: user.email,
+      template: 'security-notice',
+      user: user._id,
+      language: user.languageLocaleKey,
+      locals: {
+        subject: t(`securityNotice.${EVENTS[event].key}.subject`),
+        name: displayName(user, t),
+        username: user.username,
+        what: whatHappened(t, event, extra),
+        when: exactTime(now, user.timeZoneSidKey, language === 'en' ? 'en-GB' : language),
+        where: describeWhere(where, language),
+        ifNotYou: t(EVENTS[event].ifNotYou),
+      },
     },
-  }, now);
+    now,
+  );
 }

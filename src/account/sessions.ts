@@ -38,7 +38,10 @@ export interface SessionView {
 }
 
 /** `language` words the place (place.ts) for the page that shows it; admin pages stay English. */
-export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, opts: { currentId?: string; idleMs?: number; language?: Language } = {}): Promise<SessionView[]> {
+export async function sessionsOf(
+  user: Pick<UserDoc, '_id' | 'sessionEpoch'>,
+  opts: { currentId?: string; idleMs?: number; language?: Language } = {},
+): Promise<SessionView[]> {
   const idleMs = opts.idleMs ?? lifecycleSettings().sessionIdleMs;
   const found = await findUserSessions(String(user._id), user.sessionEpoch ?? 0);
   return found.map((s) => ({
@@ -59,15 +62,31 @@ export async function sessionsOf(user: Pick<UserDoc, '_id' | 'sessionEpoch'>, op
 
 export async function historyOf(userId: UserDoc['_id'], limit = 50, language: Language = 'en') {
   const events = await LoginEventModel.find({ user: userId }).sort({ at: -1 }).limit(limit).lean();
-  return events.map((e) => ({ at: e.at, area: e.area, outcome: e.outcome ?? 'success', method: e.method ?? null, ip: e.ip, place: placeOf(e.ip, language), device: describeUserAgent(e.userAgent), ...userAgentParts(e.userAgent) }));
+  return events.map((e) => ({
+    at: e.at,
+    area: e.area,
+    outcome: e.outcome ?? 'success',
+    method: e.method ?? null,
+    ip: e.ip,
+    place: placeOf(e.ip, language),
+    device: describeUserAgent(e.userAgent),
+    ...userAgentParts(e.userAgent),
+  }));
 }
 
 /** The user ends one of their own sessions (not a Login As session an admin holds). */
 export async function endOwnSession(user: UserDoc, sessionId: string, area: Area, origin?: Origin): Promise<void> {
-  if (typeof sessionId !== 'string' || sessionId.length > 200 || !(await endUserSession(sessionId, area, String(user._id)))) {
+  if (
+    typeof sessionId !== 'string' ||
+    sessionId.length > 200 ||
+    !(await endUserSession(sessionId, area, String(user._id)))
+  ) {
     throw new NotFoundError('That session has already ended.');
   }
-  await recordAudit(selfContext(user, origin), { action: 'user.session_ended', target: { type: 'User', id: user._id, label: user.username } });
+  await recordAudit(selfContext(user, origin), {
+    action: 'user.session_ended',
+    target: { type: 'User', id: user._id, label: user.username },
+  });
 }
 
 /** The user ends every session but this one, and every link still outstanding (tokens.ts). */
@@ -77,7 +96,11 @@ export async function endOtherSessions(user: UserDoc, currentId: string, origin?
   await revokeOutstandingLinks(user._id);
   // Ending the other sessions is what a person does after losing a device: it stops skipping the code too.
   await forgetAllDevices(user, selfContext(user, origin), 'other_sessions_ended');
-  await recordAudit(selfContext(user, origin), { action: 'user.other_sessions_ended', target: { type: 'User', id: user._id, label: user.username }, after: { ended } });
+  await recordAudit(selfContext(user, origin), {
+    action: 'user.other_sessions_ended',
+    target: { type: 'User', id: user._id, label: user.username },
+    after: { ended },
+  });
   return ended;
 }
 
@@ -93,6 +116,10 @@ export async function endAllSessionsAsAdmin(userId: string, ctx: RequestContext 
   const ended = await endAllUserSessions(String(user._id));
   await revokeOutstandingLinks(user._id);
   await forgetAllDevices(user, ctx, 'sessions_ended_by_admin');
-  await recordAudit(ctx, { action: 'user.sessions_ended', target: { type: 'User', id: user._id, label: user.username }, after: { ended } });
+  await recordAudit(ctx, {
+    action: 'user.sessions_ended',
+    target: { type: 'User', id: user._id, label: user.username },
+    after: { ended },
+  });
   return ended;
 }

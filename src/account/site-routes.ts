@@ -6,7 +6,16 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import type { AppDeps } from '../http/deps';
 import { DEFAULT_SITE_SLUG } from '../data/seed';
-import { acceptPendingTerms, assertRegistrationPageOpen, assertSelfRegistrationOpen, currentTerms, extraFieldsOf, findSiteBySlug, pendingTerms, registerOrTellOwner } from '../registration';
+import {
+  acceptPendingTerms,
+  assertRegistrationPageOpen,
+  assertSelfRegistrationOpen,
+  currentTerms,
+  extraFieldsOf,
+  findSiteBySlug,
+  pendingTerms,
+  registerOrTellOwner,
+} from '../registration';
 import { changeOwnPassword, updateOwnProfile } from './account';
 import { localeFromAcceptLanguage } from '../shared/locale';
 import { isTimeZone } from '../data/models';
@@ -34,7 +43,14 @@ import { sitePrivacyRoutes } from '../privacy/routes';
 import { cancelDeletionOnSignIn } from '../privacy';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
-const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;
+const ACCOUNT_FIELDS = [
+  'firstName',
+  'lastName',
+  'communityNickname',
+  'localeSidKey',
+  'languageLocaleKey',
+  'timeZoneSidKey',
+] as const;
 
 declare global {
   namespace Express {
@@ -72,7 +88,11 @@ export function siteRouter(deps: AppDeps): Router {
     localiseForSite(req, res, found.defaultLanguage);
     brandLocals(found, res);
     if (req.path === '/account' || req.path.startsWith('/account/')) {
-      res.locals.localeLists = { languages: languageChoices(), locales: localeChoices(res.locals.t.language), timeZones: timeZoneChoices() };
+      res.locals.localeLists = {
+        languages: languageChoices(),
+        locales: localeChoices(res.locals.t.language),
+        timeZones: timeZoneChoices(),
+      };
     }
     next();
   });
@@ -91,22 +111,43 @@ export function siteRouter(deps: AppDeps): Router {
   // them is not asked: consent is the person's own.
   site.use(async (req, res, next) => {
     const paths = res.locals.paths;
-    if (!req.siteUser || req.session.site?.impersonator || req.originalUrl.split('?')[0] === paths.termsAccept || req.originalUrl === paths.logout) return next();
+    if (
+      !req.siteUser ||
+      req.session.site?.impersonator ||
+      req.originalUrl.split('?')[0] === paths.termsAccept ||
+      req.originalUrl === paths.logout
+    )
+      return next();
     if (!(await pendingTerms(res.locals.site!, req.siteUser._id))) return next();
-    res.redirect(303, `${paths.termsAccept}?returnTo=${encodeURIComponent(req.method === 'GET' ? req.originalUrl : paths.home)}`);
+    res.redirect(
+      303,
+      `${paths.termsAccept}?returnTo=${encodeURIComponent(req.method === 'GET' ? req.originalUrl : paths.home)}`,
+    );
   });
   site.get('/terms/accept', requireSignIn, async (req, res) => {
     const pending = await pendingTerms(res.locals.site!, req.siteUser!._id);
     const returnTo = safeReturnTo(req.query.returnTo, res.locals.paths.home);
     if (!pending) return res.redirect(303, returnTo);
-    res.render('site/terms-accept', { title: res.locals.t('terms.acceptTitle'), terms: pending, returnTo, unticked: req.query.unticked === '1' });
+    res.render('site/terms-accept', {
+      title: res.locals.t('terms.acceptTitle'),
+      terms: pending,
+      returnTo,
+      unticked: req.query.unticked === '1',
+    });
   });
   site.post('/terms/accept', requireSignIn, async (req, res) => {
     const f = readStrings(req.body, [], ['termsVersion', 'returnTo', 'accept']);
     const returnTo = safeReturnTo(f.returnTo, res.locals.paths.home);
-    const accepted = f.accept === 'on' && (await acceptPendingTerms(res.locals.site!, req.siteUser!, f.termsVersion ?? '', originOf(req)));
+    const accepted =
+      f.accept === 'on' &&
+      (await acceptPendingTerms(res.locals.site!, req.siteUser!, f.termsVersion ?? '', originOf(req)));
     // Not ticked, or a newer version took effect meanwhile: the page again, with the version in effect.
-    res.redirect(303, accepted ? returnTo : `${res.locals.paths.termsAccept}?returnTo=${encodeURIComponent(returnTo)}${f.accept === 'on' ? '' : '&unticked=1'}`);
+    res.redirect(
+      303,
+      accepted
+        ? returnTo
+        : `${res.locals.paths.termsAccept}?returnTo=${encodeURIComponent(returnTo)}${f.accept === 'on' ? '' : '&unticked=1'}`,
+    );
   });
   /** The terms in effect, for anyone to read (the registration form links here). */
   site.get('/terms', async (_req, res) => {
@@ -127,14 +168,25 @@ export function siteRouter(deps: AppDeps): Router {
     const invitation = typeof req.query.invitation === 'string' ? req.query.invitation.slice(0, 100) : '';
     assertRegistrationPageOpen(res.locals.site!, invitation || undefined);
     powLocals(deps.botCheck, res, true);
-    res.render('site/register', { title: 'Register', values: { ...keepTyped({}, REGISTER_FIELDS), invitation }, ...extraFieldLocals(res), terms: await currentTerms(res.locals.site!._id) });
+    res.render('site/register', {
+      title: 'Register',
+      values: { ...keepTyped({}, REGISTER_FIELDS), invitation },
+      ...extraFieldLocals(res),
+      terms: await currentTerms(res.locals.site!._id),
+    });
   });
 
   /** The site's extra sign-up fields, in its order, with the lists the locale and time zone offer. */
   const extraFieldLocals = (res: Response) => {
     const extraFields = extraFieldsOf(res.locals.site!);
     const asks = (f: string) => extraFields.some((x) => x.field === f);
-    return { extraFields, extraChoices: { localeSidKey: asks('localeSidKey') ? localeChoices(res.locals.t.language) : [], timeZoneSidKey: asks('timeZoneSidKey') ? timeZoneChoices() : [] } };
+    return {
+      extraFields,
+      extraChoices: {
+        localeSidKey: asks('localeSidKey') ? localeChoices(res.locals.t.language) : [],
+        timeZoneSidKey: asks('timeZoneSidKey') ? timeZoneChoices() : [],
+      },
+    };
   };
 
   const registerForm = (req: Request, res: Response) => {
@@ -142,45 +194,75 @@ export function siteRouter(deps: AppDeps): Router {
     assertSelfRegistrationOpen(res.locals.site!);
     // A refused form gets a fresh no-script ticket (the widget fetches its own new challenge).
     powLocals(deps.botCheck, res, true);
-    const values = keepTyped(req.body, [...REGISTER_FIELDS, 'invitation', ...extraFieldsOf(res.locals.site!).map((f) => f.field)]);
+    const values = keepTyped(req.body, [
+      ...REGISTER_FIELDS,
+      'invitation',
+      ...extraFieldsOf(res.locals.site!).map((f) => f.field),
+    ]);
     // The terms shown again are the ones in effect now (a box ticked for older ones is not kept).
-    return async (r: Response) => r.render('site/register', { title: 'Register', values, passwords: typedPasswords(req.body, ['password', 'passwordConfirm']), ...extraFieldLocals(r), terms: await currentTerms(r.locals.site!._id), error: r.locals.error, fieldErrors: r.locals.fieldErrors });
+    return async (r: Response) =>
+      r.render('site/register', {
+        title: 'Register',
+        values,
+        passwords: typedPasswords(req.body, ['password', 'passwordConfirm']),
+        ...extraFieldLocals(r),
+        terms: await currentTerms(r.locals.site!._id),
+        error: r.locals.error,
+        fieldErrors: r.locals.fieldErrors,
+      });
   };
-  site.post('/register', formRoute(registerForm, async (req, res) => {
-    const s = res.locals.site!;
-    // Only registrations with a taken address are counted (the page no longer says so, but a burst of
-    // them would still send mail to the owners); an IP over the limit is refused before anything is read.
-    const ip = req.ip ?? 'unknown';
-    await deps.registrationThrottle.assertOpen(ip);
-    const f = readStrings(req.body, [], ['firstName', 'lastName', 'email', 'password', 'passwordConfirm', 'timeZone', 'invitation', 'acceptTerms', 'termsVersion']);
-    // Every registration proves some work (bot protection) before anything is looked up or hashed.
-    await deps.botCheck.verify(readProof(req.body));
-    const locale = localeFromAcceptLanguage(req.get('accept-language'));
-    await registerOrTellOwner(
-      s,
-      {
-        firstName: f.firstName ?? '',
-        lastName: f.lastName ?? '',
-        email: f.email ?? '',
-        password: f.password ?? '',
-        passwordConfirm: f.passwordConfirm,
-        localeSidKey: locale,
-        languageLocaleKey: locale,
-        timeZoneSidKey: f.timeZone && isTimeZone(f.timeZone) ? f.timeZone : 'GMT',
-        invitation: f.invitation || undefined,
-        // Only the fields the site asks for are read from it (src/registration/extra-fields.ts).
-        extra: req.body as Record<string, unknown>,
-        acceptTerms: f.acceptTerms === 'on',
-        termsVersion: f.termsVersion,
-        userAgent: req.get('user-agent') ?? null,
-      },
-      { ip: req.ip },
-      () => deps.registrationThrottle.conflict(ip),
-    );
-    // The same page, status and words whether the account was made or the address already had one (its
-    // owner got a mail instead): the form never tells who has an account. Nobody is signed in here.
-    res.status(201).render('site/check-email', { title: 'Check your mail', email: normaliseUsername(f.email ?? '') });
-  }));
+  site.post(
+    '/register',
+    formRoute(registerForm, async (req, res) => {
+      const s = res.locals.site!;
+      // Only registrations with a taken address are counted (the page no longer says so, but a burst of
+      // them would still send mail to the owners); an IP over the limit is refused before anything is read.
+      const ip = req.ip ?? 'unknown';
+      await deps.registrationThrottle.assertOpen(ip);
+      const f = readStrings(
+        req.body,
+        [],
+        [
+          'firstName',
+          'lastName',
+          'email',
+          'password',
+          'passwordConfirm',
+          'timeZone',
+          'invitation',
+          'acceptTerms',
+          'termsVersion',
+        ],
+      );
+      // Every registration proves some work (bot protection) before anything is looked up or hashed.
+      await deps.botCheck.verify(readProof(req.body));
+      const locale = localeFromAcceptLanguage(req.get('accept-language'));
+      await registerOrTellOwner(
+        s,
+        {
+          firstName: f.firstName ?? '',
+          lastName: f.lastName ?? '',
+          email: f.email ?? '',
+          password: f.password ?? '',
+          passwordConfirm: f.passwordConfirm,
+          localeSidKey: locale,
+          languageLocaleKey: locale,
+          timeZoneSidKey: f.timeZone && isTimeZone(f.timeZone) ? f.timeZone : 'GMT',
+          invitation: f.invitation || undefined,
+          // Only the fields the site asks for are read from it (src/registration/extra-fields.ts).
+          extra: req.body as Record<string, unknown>,
+          acceptTerms: f.acceptTerms === 'on',
+          termsVersion: f.termsVersion,
+          userAgent: req.get('user-agent') ?? null,
+        },
+        { ip: req.ip },
+        () => deps.registrationThrottle.conflict(ip),
+      );
+      // The same page, status and words whether the account was made or the address already had one (its
+      // owner got a mail instead): the form never tells who has an account. Nobody is signed in here.
+      res.status(201).render('site/check-email', { title: 'Check your mail', email: normaliseUsername(f.email ?? '') });
+    }),
+  );
 
   /** Sign-in asks for a proof of work once failures from this IP (or for this name) reach the setting. */
   const proofNeeded = async (username: string | null | undefined, ip: string | undefined) =>
@@ -188,33 +270,61 @@ export function siteRouter(deps: AppDeps): Router {
 
   site.get('/login', async (req, res) => {
     powLocals(deps.botCheck, res, await proofNeeded(null, req.ip));
-    res.render('site/login', { title: 'Log in', values: { username: '' }, returnTo: safeReturnTo(req.query.returnTo, '') });
+    res.render('site/login', {
+      title: 'Log in',
+      values: { username: '' },
+      returnTo: safeReturnTo(req.query.returnTo, ''),
+    });
   });
 
   const loginForm = (req: Request) => async (r: Response) => {
     // An unconfirmed address gets the form with a button to send the link again.
-    const unverified = r.locals.errorCode === 'email_unverified' ? keepTyped(req.body, ['username']).username : undefined;
+    const unverified =
+      r.locals.errorCode === 'email_unverified' ? keepTyped(req.body, ['username']).username : undefined;
     // This refusal may be the failure that makes the next attempt need a proof.
     powLocals(deps.botCheck, r, await proofNeeded(keepTyped(req.body, ['username']).username, req.ip));
-    r.render('site/login', { title: 'Log in', values: keepTyped(req.body, ['username']), returnTo: safeReturnTo((req.body as Record<string, unknown>)?.returnTo, ''), error: r.locals.error, fieldErrors: r.locals.fieldErrors, unverified });
+    r.render('site/login', {
+      title: 'Log in',
+      values: keepTyped(req.body, ['username']),
+      returnTo: safeReturnTo((req.body as Record<string, unknown>)?.returnTo, ''),
+      error: r.locals.error,
+      fieldErrors: r.locals.fieldErrors,
+      unverified,
+    });
   };
   const devices = deviceSettings(deps.config);
-  site.post('/login', formRoute(loginForm, async (req, res, next) => {
-    const returnTo = safeReturnTo((req.body as Record<string, unknown>)?.returnTo, '');
-    // "Keep me signed in": the session gets its own, longer limit (KEEP_SIGNED_IN_DAYS).
-    const keepMs = (req.body as Record<string, unknown>)?.keep === 'yes' ? deps.config.session.keepSignedInMs : undefined;
-    let held = false;
-    const user = await authenticateLogin('site', deps.loginThrottle, req, res, next, async (user) => {
-      assertMaySignIn(user, res.locals.site!);
-      held = await holdForSecondFactor(req, 'site', user, returnTo, keepMs, devices);
-      return held ? 'held' : 'sign-in';
-    }, { keepMs, beforeAttempt: async (failures) => {
-      if (failures >= deps.config.pow.signInAfterFails) await deps.botCheck.verify(readProof(req.body));
-    } });
-    // Signing in during a deletion's grace period cancels it, and the account page says so.
-    if (!held && (await cancelDeletionOnSignIn(user, originOf(req), deps.now()))) return res.redirect(303, `${res.locals.paths.account}?saved=deletionCancelled`);
-    res.redirect(303, held ? res.locals.paths.loginCode : returnTo || res.locals.paths.home);
-  }));
+  site.post(
+    '/login',
+    formRoute(loginForm, async (req, res, next) => {
+      const returnTo = safeReturnTo((req.body as Record<string, unknown>)?.returnTo, '');
+      // "Keep me signed in": the session gets its own, longer limit (KEEP_SIGNED_IN_DAYS).
+      const keepMs =
+        (req.body as Record<string, unknown>)?.keep === 'yes' ? deps.config.session.keepSignedInMs : undefined;
+      let held = false;
+      const user = await authenticateLogin(
+        'site',
+        deps.loginThrottle,
+        req,
+        res,
+        next,
+        async (user) => {
+          assertMaySignIn(user, res.locals.site!);
+          held = await holdForSecondFactor(req, 'site', user, returnTo, keepMs, devices);
+          return held ? 'held' : 'sign-in';
+        },
+        {
+          keepMs,
+          beforeAttempt: async (failures) => {
+            if (failures >= deps.config.pow.signInAfterFails) await deps.botCheck.verify(readProof(req.body));
+          },
+        },
+      );
+      // Signing in during a deletion's grace period cancels it, and the account page says so.
+      if (!held && (await cancelDeletionOnSignIn(user, originOf(req), deps.now())))
+        return res.redirect(303, `${res.locals.paths.account}?saved=deletionCancelled`);
+      res.redirect(303, held ? res.locals.paths.loginCode : returnTo || res.locals.paths.home);
+    }),
+  );
 
   site.post('/logout', async (req, res) => {
     await endProviderSessionOf(req, deps.oidc);
@@ -224,44 +334,90 @@ export function siteRouter(deps: AppDeps): Router {
 
   site.get('/account', requireSignIn, (req, res) => {
     const values = keepTyped(req.siteUser, ACCOUNT_FIELDS);
-    res.render('site/account', { title: 'Your account', values: { ...values, languageLocaleKey: offeredLanguageKey(values.languageLocaleKey ?? '') }, saved: req.query.saved ?? null });
+    res.render('site/account', {
+      title: 'Your account',
+      values: { ...values, languageLocaleKey: offeredLanguageKey(values.languageLocaleKey ?? '') },
+      saved: req.query.saved ?? null,
+    });
   });
 
-  const accountForm = (req: Request) => ({ view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.body, ACCOUNT_FIELDS), saved: null } });
-  site.post('/account', requireSignIn, formRoute(accountForm, async (req, res) => {
-    const f = readStrings(req.body, [], ACCOUNT_FIELDS);
-    await updateOwnProfile(req.siteUser!, {
-      firstName: f.firstName ?? '',
-      lastName: f.lastName ?? '',
-      communityNickname: f.communityNickname ?? '',
-      localeSidKey: f.localeSidKey ?? '',
-      languageLocaleKey: f.languageLocaleKey ?? '',
-      timeZoneSidKey: f.timeZoneSidKey ?? '',
-    }, originOf(req));
-    res.redirect(303, `${res.locals.paths.account}?saved=profile`);
-  }));
+  const accountForm = (req: Request) => ({
+    view: 'site/account',
+    locals: { title: 'Your account', values: keepTyped(req.body, ACCOUNT_FIELDS), saved: null },
+  });
+  site.post(
+    '/account',
+    requireSignIn,
+    formRoute(accountForm, async (req, res) => {
+      const f = readStrings(req.body, [], ACCOUNT_FIELDS);
+      await updateOwnProfile(
+        req.siteUser!,
+        {
+          firstName: f.firstName ?? '',
+          lastName: f.lastName ?? '',
+          communityNickname: f.communityNickname ?? '',
+          localeSidKey: f.localeSidKey ?? '',
+          languageLocaleKey: f.languageLocaleKey ?? '',
+          timeZoneSidKey: f.timeZoneSidKey ?? '',
+        },
+        originOf(req),
+      );
+      res.redirect(303, `${res.locals.paths.account}?saved=profile`);
+    }),
+  );
 
-  site.post('/account/password', requireSignIn, formRoute((req) => ({ view: 'site/account', locals: { title: 'Your account', values: keepTyped(req.siteUser, ACCOUNT_FIELDS), saved: null, passwords: typedPasswords(req.body, ['currentPassword', 'newPassword', 'newPasswordConfirm']) } }), async (req, res) => {
-    const f = readStrings(req.body, [], ['currentPassword', 'newPassword', 'newPasswordConfirm']);
-    const updated = await changeOwnPassword(req.siteUser!._id, f.currentPassword ?? '', f.newPassword ?? '', deps.recheckThrottle, originOf(req), f.newPasswordConfirm);
-    // The epoch moved on, which ends every other session; this one signs in again with a fresh id.
-    await signIn(req, 'site', updated, req.session.site?.impersonator);
-    res.redirect(303, `${res.locals.paths.account}?saved=password`);
-  }));
+  site.post(
+    '/account/password',
+    requireSignIn,
+    formRoute(
+      (req) => ({
+        view: 'site/account',
+        locals: {
+          title: 'Your account',
+          values: keepTyped(req.siteUser, ACCOUNT_FIELDS),
+          saved: null,
+          passwords: typedPasswords(req.body, ['currentPassword', 'newPassword', 'newPasswordConfirm']),
+        },
+      }),
+      async (req, res) => {
+        const f = readStrings(req.body, [], ['currentPassword', 'newPassword', 'newPasswordConfirm']);
+        const updated = await changeOwnPassword(
+          req.siteUser!._id,
+          f.currentPassword ?? '',
+          f.newPassword ?? '',
+          deps.recheckThrottle,
+          originOf(req),
+          f.newPasswordConfirm,
+        );
+        // The epoch moved on, which ends every other session; this one signs in again with a fresh id.
+        await signIn(req, 'site', updated, req.session.site?.impersonator);
+        res.redirect(303, `${res.locals.paths.account}?saved=password`);
+      },
+    ),
+  );
 
   /** A page with an audience (the seeded site's Community): open to its licenses and profiles only. */
   // An address that is no page of the site is a 404 for everyone: asking a visitor to sign in first
   // would promise a page that is not there.
-  site.get('/:page', (req, res, next) => {
-    const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page));
-    if (!page) throw new NotFoundError(res.locals.t('notFound.noPage'));
-    next();
-  }, requireSignIn, (req, res) => {
-    const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page))!;
-    const user = req.siteUser!;
-    if (mayOpenPage(page, user)) return res.render('site/page', { title: page.title, page });
-    res.status(403).render('site/page-closed', { title: page.title, page, contactless: !user.contact && user.userType !== 'internal' });
-  });
+  site.get(
+    '/:page',
+    (req, res, next) => {
+      const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page));
+      if (!page) throw new NotFoundError(res.locals.t('notFound.noPage'));
+      next();
+    },
+    requireSignIn,
+    (req, res) => {
+      const page = res.locals.site!.pages.find((p) => p.slug === String(req.params.page))!;
+      const user = req.siteUser!;
+      if (mayOpenPage(page, user)) return res.render('site/page', { title: page.title, page });
+      res.status(403).render('site/page-closed', {
+        title: page.title,
+        page,
+        contactless: !user.contact && user.userType !== 'internal',
+      });
+    },
+  );
 
   return router;
 }

@@ -21,20 +21,49 @@ export interface StoredSession {
 interface SessionDoc {
   _id: string;
   expires: Date;
-  session: Partial<Record<Area, { userId: string; epoch: number; signedInAt: number; ip?: string; userAgent?: string; impersonator?: unknown; keepMs?: number }>>;
+  session: Partial<
+    Record<
+      Area,
+      {
+        userId: string;
+        epoch: number;
+        signedInAt: number;
+        ip?: string;
+        userAgent?: string;
+        impersonator?: unknown;
+        keepMs?: number;
+      }
+    >
+  >;
 }
 
 const sessions = () => mongoose.connection.db!.collection<SessionDoc>('sessions');
 
 /** The live sessions in which `userId` is signed in to an area with the current epoch. */
-export async function findUserSessions(userId: string, epoch: number, now: Date = new Date()): Promise<StoredSession[]> {
+export async function findUserSessions(
+  userId: string,
+  epoch: number,
+  now: Date = new Date(),
+): Promise<StoredSession[]> {
   const found: StoredSession[] = [];
   for (const area of AREAS) {
-    const docs = await sessions().find({ [`session.${area}.userId`]: userId, expires: { $gt: now } }).limit(200).toArray();
+    const docs = await sessions()
+      .find({ [`session.${area}.userId`]: userId, expires: { $gt: now } })
+      .limit(200)
+      .toArray();
     for (const d of docs) {
       const s = d.session[area]!;
       if ((s.epoch ?? 0) !== epoch) continue;
-      found.push({ id: d._id, area, signedInAt: new Date(s.signedInAt), expires: d.expires, ip: s.ip ?? null, userAgent: s.userAgent ?? null, impersonated: Boolean(s.impersonator), keepMs: s.keepMs ?? null });
+      found.push({
+        id: d._id,
+        area,
+        signedInAt: new Date(s.signedInAt),
+        expires: d.expires,
+        ip: s.ip ?? null,
+        userAgent: s.userAgent ?? null,
+        impersonated: Boolean(s.impersonator),
+        keepMs: s.keepMs ?? null,
+      });
     }
   }
   return found.sort((a, b) => b.signedInAt.getTime() - a.signedInAt.getTime());
@@ -42,7 +71,10 @@ export async function findUserSessions(userId: string, epoch: number, now: Date 
 
 /** Signs `userId` out of `area` in one stored session; false when it is not theirs (or gone). */
 export async function endUserSession(sessionId: string, area: Area, userId: string): Promise<boolean> {
-  const res = await sessions().updateOne({ _id: sessionId, [`session.${area}.userId`]: userId }, { $unset: { [`session.${area}`]: '' } });
+  const res = await sessions().updateOne(
+    { _id: sessionId, [`session.${area}.userId`]: userId },
+    { $unset: { [`session.${area}`]: '' } },
+  );
   return res.modifiedCount === 1;
 }
 

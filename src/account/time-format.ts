@@ -3,12 +3,20 @@
  * (their timeZoneSidKey) for a title or a mail. Intl only; an unknown zone falls back to UTC rather than
  * failing a page. `locale` is a parameter so localised pages can pass theirs.
  */
-export interface When { iso: string; relative: string; exact: string }
+export interface When {
+  iso: string;
+  relative: string;
+  exact: string;
+}
 
 const UNITS: [Intl.RelativeTimeFormatUnit, number, number][] = [
   // unit, seconds in it, used while the distance is below this many seconds
-  ['second', 1, 45], ['minute', 60, 45 * 60], ['hour', 3600, 22 * 3600], ['day', 86_400, 26 * 86_400],
-  ['month', 30 * 86_400, 320 * 86_400], ['year', 365 * 86_400, Infinity],
+  ['second', 1, 45],
+  ['minute', 60, 45 * 60],
+  ['hour', 3600, 22 * 3600],
+  ['day', 86_400, 26 * 86_400],
+  ['month', 30 * 86_400, 320 * 86_400],
+  ['year', 365 * 86_400, Infinity],
 ];
 
 export function zoneOrUtc(timeZone: string | null | undefined): string {
@@ -33,7 +41,13 @@ export function relativeTime(at: Date, now: Date = new Date(), locale = 'en'): s
 /** "5 Dec 2026, 18:04 CET" in `timeZone`. */
 export function exactTime(at: Date, timeZone: string | null | undefined, locale = 'en-GB'): string {
   return new Intl.DateTimeFormat(locale, {
-    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: zoneOrUtc(timeZone), timeZoneName: 'short',
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: zoneOrUtc(timeZone),
+    timeZoneName: 'short',
   }).format(at);
 }
 
@@ -41,6 +55,15 @@ export function exactTime(at: Date, timeZone: string | null | undefined, locale 
  * `language` is the page's (res.locals.lang): "3 hours ago" / "3 時間前". English keeps en-GB for the
  * exact time ("5 Dec 2026, 18:04 CET"), the wording the English pages had before they were localised.
  */
-export function describeWhen(at: Date, timeZone: string | null | undefined, now: Date = new Date(), language = 'en'): When {
-  return { iso: at.toISOString(), relative: relativeTime(at, now, language), exact: exactTime(at, timeZone, language === 'en' ? 'en-GB' : language) };
+export function describeWhen(
+  at: Date,
+  timeZone: string | null | undefined,
+  now: Date = new Date(),
+  language = 'en',
+): When {
+  return {
+    iso: at.toISOString(),
+    relative: relativeTime(at, now, language),
+    exact: exactTime(at, timeZone, language === 'en' ? 'en-GB' : language),
+  };
 }

@@ -19,14 +19,22 @@ import { siteSlugOf } from './links';
 export async function sendVerificationLink(user: UserDoc, where: LinkArea, now: Date = new Date()): Promise<void> {
   const ttl = lifecycleSettings().tokens.verifyMs;
   const { token } = await issueToken('verify', user._id, ttl, { now, email: user.email });
-  await queueMail({
-    to: user.email,
-    template: 'verify-email',
-    user: user._id,
-    language: user.languageLocaleKey,
-    siteSlug: siteSlugOf(where),
-    locals: { name: (user.firstName || user.lastName).trim(), email: user.email, url: linkUrl(where, 'verify-email', token), expiresInMs: ttl },
-  }, now);
+  await queueMail(
+    {
+      to: user.email,
+      template: 'verify-email',
+      user: user._id,
+      language: user.languageLocaleKey,
+      siteSlug: siteSlugOf(where),
+      locals: {
+        name: (user.firstName || user.lastName).trim(),
+        email: user.email,
+        url: linkUrl(where, 'verify-email', token),
+        expiresInMs: ttl,
+      },
+    },
+    now,
+  );
 }
 
 /** "Send the link again" without signing in: to the account the address names, if active and unverified. */
@@ -42,7 +50,11 @@ export async function resendVerificationByAddress(address: string, where: LinkAr
 /** The page behind the link: who it is for (the link is checked, not used). */
 export async function checkVerificationLink(token: unknown, now: Date = new Date()) {
   const holder = await peekToken('verify', token, now);
-  if (holder.email !== holder.user.email) throw new InvalidLinkError('used', 'This link was sent to an address your account no longer uses. Sign in and ask for a new one.');
+  if (holder.email !== holder.user.email)
+    throw new InvalidLinkError(
+      'used',
+      'This link was sent to an address your account no longer uses. Sign in and ask for a new one.',
+    );
   return holder;
 }
 
@@ -50,22 +62,43 @@ export async function checkVerificationLink(token: unknown, now: Date = new Date
 export async function confirmEmailWithLink(token: unknown, ip?: string, now: Date = new Date()): Promise<UserDoc> {
   const holder = await checkVerificationLink(token, now);
   await consumeToken('verify', holder, now);
-  const updated = await UserModel.findOneAndUpdate({ _id: holder.user._id, email: holder.email }, { $set: { emailVerifiedAt: now } }, { returnDocument: 'after' });
-  if (!updated) throw new InvalidLinkError('used', 'This link was sent to an address your account no longer uses. Sign in and ask for a new one.');
-  await recordAudit(selfContext(holder.user, ip), { action: 'user.email_verified', target: { type: 'User', id: updated._id, label: updated.username }, after: { email: updated.email } });
+  const updated = await UserModel.findOneAndUpdate(
+    { _id: holder.user._id, email: holder.email },
+    { $set: { emailVerifiedAt: now } },
+    { returnDocument: 'after' },
+  );
+  if (!updated)
+    throw new InvalidLinkError(
+      'used',
+      'This link was sent to an address your account no longer uses. Sign in and ask for a new one.',
+    );
+  await recordAudit(selfContext(holder.user, ip), {
+    action: 'user.email_verified',
+    target: { type: 'User', id: updated._id, label: updated.username },
+    after: { email: updated.email },
+  });
   return updated;
 }
 
 /** Refuses sign-in to a site that wants confirmed addresses, for a user who has not confirmed theirs. */
-export function assertMaySignIn(user: Pick<UserDoc, 'emailVerifiedAt'>, site: Pick<SiteDoc, 'allowUnverifiedSignIn'>): void {
+export function assertMaySignIn(
+  user: Pick<UserDoc, 'emailVerifiedAt'>,
+  site: Pick<SiteDoc, 'allowUnverifiedSignIn'>,
+): void {
   if (site.allowUnverifiedSignIn === false && !user.emailVerifiedAt) throw new EmailUnverifiedError();
 }
 
-export async function resendVerificationAsAdmin(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
+export async function resendVerificationAsAdmin(
+  userId: string,
+  ctx: RequestContext & { actor: Actor },
+): Promise<UserDoc> {
   const user = await loadUserFor('edit', userId, ctx);
   if (user.emailVerifiedAt) throw new ConflictError('This email address is already verified.', {}, 'already_verified');
   if (!user.isActive) throw new ConflictError('This user is inactive; activate them first.', {}, 'user_inactive');
   await sendVerificationLink(user, await homeAreaOf(user));
-  await recordAudit(ctx, { action: 'user.verification_sent', target: { type: 'User', id: user._id, label: user.username } });
+  await recordAudit(ctx, {
+    action: 'user.verification_sent',
+    target: { type: 'User', id: user._id, label: user.username },
+  });
   return user;
 }

@@ -103,7 +103,13 @@ export function ago(date: Date | null | undefined, now: Date = new Date()): stri
   const seconds = Math.round((now.getTime() - new Date(date).getTime()) / 1000);
   const abs = Math.abs(seconds);
   if (abs < 45) return 'just now';
-  const units: [number, string][] = [[60, 'minute'], [3600, 'hour'], [86_400, 'day'], [30 * 86_400, 'month'], [365 * 86_400, 'year']];
+  const units: [number, string][] = [
+    [60, 'minute'],
+    [3600, 'hour'],
+    [86_400, 'day'],
+    [30 * 86_400, 'month'],
+    [365 * 86_400, 'year'],
+  ];
   let unit = units[0];
   for (const u of units) if (abs >= u[0] * 0.9) unit = u;
   const n = Math.max(1, Math.round(abs / unit[0]));

@@ -15,6 +15,17 @@ import { adminTermsRouter } from '../registration/routes';
 
 export function adminSettingsRouter(): Router {
   const router = Router();
-  for (const feature of [adminDashboardRouter, adminSitesRouter, adminLicensesRouter, adminApiTokensRouter, adminAppsRouter, adminGroupsRouter, adminAuditRouter, adminIdentityProvidersRouter, adminTermsRouter]) router.use(feature());
+  for (const feature of [
+    adminDashboardRouter,
+    adminSitesRouter,
+    adminLicensesRouter,
+    adminApiTokensRouter,
+    adminAppsRouter,
+    adminGroupsRouter,
+    adminAuditRouter,
+    adminIdentityProvidersRouter,
+    adminTermsRouter,
+  ])
+    router.use(feature());
   return router;
 }

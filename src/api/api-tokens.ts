@@ -36,7 +36,11 @@ export interface TokenChoices {
   now?: Date;
 }
 
-export async function createApiToken(name: unknown, ctx: RequestContext & { actor: Actor }, choices: TokenChoices = {}): Promise<{ token: string; record: ApiTokenDoc }> {
+export async function createApiToken(
+  name: unknown,
+  ctx: RequestContext & { actor: Actor },
+  choices: TokenChoices = {},
+): Promise<{ token: string; record: ApiTokenDoc }> {
   assertPermission(ctx.actor, 'manageApiTokens');
   const limits = choices.limits ?? lifecycleSettings().apiTokens;
   const fields: Record<string, string> = {};
@@ -44,18 +48,34 @@ export async function createApiToken(name: unknown, ctx: RequestContext & { acto
   else if (name.length > 80) fields.name = MSG.atMostCharacters(80);
   const asked = choices.scopes === undefined ? [...API_SCOPES] : ([] as unknown[]).concat(choices.scopes);
   const scopes = API_SCOPES.filter((s) => asked.includes(s));
-  if (!scopes.length || scopes.length !== new Set(asked).size) fields.scopes = `Choose one or more of: ${API_SCOPES.join(', ')}.`;
+  if (!scopes.length || scopes.length !== new Set(asked).size)
+    fields.scopes = `Choose one or more of: ${API_SCOPES.join(', ')}.`;
   const days = choices.days === undefined || choices.days === '' ? limits.defaultDays : Number(choices.days);
-  if (!Number.isInteger(days) || days < 1 || days > limits.maxDays) fields.days = `Choose a whole number of days from 1 to ${limits.maxDays}.`;
+  if (!Number.isInteger(days) || days < 1 || days > limits.maxDays)
+    fields.days = `Choose a whole number of days from 1 to ${limits.maxDays}.`;
   if (Object.keys(fields).length) throw new ValidationError(MSG.fieldsNeedAttention, fields);
   // Scopes chosen on the page are refused beyond the creator's own rights: every scope acts on users.
   if (choices.scopes !== undefined && !isUserAdministrator(ctx.actor)) {
-    throw new ForbiddenError(`You cannot give a token the scope ${scopes[0]}: you do not manage users yourself.`, scopes[0]);
+    throw new ForbiddenError(
+      `You cannot give a token the scope ${scopes[0]}: you do not manage users yourself.`,
+      scopes[0],
+    );
   }
   const expiresAt = new Date((choices.now ?? new Date()).getTime() + days * 86_400_000);
   const token = TOKEN_PREFIX + crypto.randomBytes(32).toString('base64url');
-  const record = await ApiTokenModel.create({ name: (name as string).trim(), prefix: token.slice(0, 10), hash: sha256(token), createdBy: ctx.actor.id, scopes, expiresAt });
-  await recordAudit(ctx, { action: 'api_token.created', target: { type: 'ApiToken', id: record._id, label: record.name }, after: { scopes, expiresAt: expiresAt.toISOString() } });
+  const record = await ApiTokenModel.create({
+    name: (name as string).trim(),
+    prefix: token.slice(0, 10),
+    hash: sha256(token),
+    createdBy: ctx.actor.id,
+    scopes,
+    expiresAt,
+  });
+  await recordAudit(ctx, {
+    action: 'api_token.created',
+    target: { type: 'ApiToken', id: record._id, label: record.name },
+    after: { scopes, expiresAt: expiresAt.toISOString() },
+  });
   return { token, record };
 }
 
@@ -90,14 +110,22 @@ export async function findActiveApiToken(id: string, actor: Actor) {
 
 export async function revokeApiToken(id: string, ctx: RequestContext & { actor: Actor }): Promise<ApiTokenDoc> {
   assertPermission(ctx.actor, 'manageApiTokens');
-  const token = isObjectIdString(id) ? await ApiTokenModel.findOneAndUpdate({ _id: id, revokedAt: null }, { $set: { revokedAt: new Date() } }) : null;
+  const token = isObjectIdString(id)
+    ? await ApiTokenModel.findOneAndUpdate({ _id: id, revokedAt: null }, { $set: { revokedAt: new Date() } })
+    : null;
   if (!token) throw new NotFoundError('No active token has this id: it may have been revoked already.');
-  await recordAudit(ctx, { action: 'api_token.revoked', target: { type: 'ApiToken', id: token._id, label: token.name } });
+  await recordAudit(ctx, {
+    action: 'api_token.revoked',
+    target: { type: 'ApiToken', id: token._id, label: token.name },
+  });
   return token;
 }
 
 /** Resolves a bearer token to the actor it acts for; null when unknown, revoked, or its admin is gone. */
-export async function actorForToken(bearer: unknown, now: Date = new Date()): Promise<{ actor: Actor; tokenId: Types.ObjectId; scopes: string[] } | null> {
+export async function actorForToken(
+  bearer: unknown,
+  now: Date = new Date(),
+): Promise<{ actor: Actor; tokenId: Types.ObjectId; scopes: string[] } | null> {
   if (typeof bearer !== 'string' || !bearer.startsWith(TOKEN_PREFIX) || bearer.length > 200) return null;
   const token = await ApiTokenModel.findOne({ hash: sha256(bearer), revokedAt: null }).lean();
   if (!token) return null;
@@ -106,7 +134,13 @@ export async function actorForToken(bearer: unknown, now: Date = new Date()): Pr
   // "Last used" is shown to the minute, so a busy integration costs one write a minute, not one a request.
   if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
     await ApiTokenModel.updateOne(
-      { _id: token._id, $or: [{ lastUsedAt: null }, { lastUsedAt: trusted({ $lte: new Date(now.getTime() - LAST_USED_RESOLUTION_MS) }) }] },
+      {
+        _id: token._id,
+        $or: [
+          { lastUsedAt: null },
+          { lastUsedAt: trusted({ $lte: new Date(now.getTime() - LAST_USED_RESOLUTION_MS) }) },
+        ],
+      },
       { $set: { lastUsedAt: now } },
     );
   }

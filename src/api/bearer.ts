@@ -17,13 +17,24 @@ export function requireBearer(via: Extract<Channel, 'api' | 'scim'>) {
     const found = m ? await actorForToken(m[1]) : null;
     if (!found) {
       res.set('WWW-Authenticate', `Bearer realm="identity-portal"${header ? ', error="invalid_token"' : ''}`);
-      return next(new AuthenticationError(header ? 'This API token is unknown, revoked, or its administrator is inactive.' : 'Send an API token: Authorization: Bearer <token>.'));
+      return next(
+        new AuthenticationError(
+          header
+            ? 'This API token is unknown, revoked, or its administrator is inactive.'
+            : 'Send an API token: Authorization: Bearer <token>.',
+        ),
+      );
     }
     res.locals.apiContext = { actor: found.actor, ip: req.ip ?? null, via } satisfies ApiContext;
     // Every route needs its scope; the OpenAPI document describes the API and is open to any token.
     const scope = scopeOfRequest(via, req.method, req.path);
     if (!(via === 'api' && req.path === '/v1/openapi.json') && !found.scopes.includes(scope)) {
-      return next(new ForbiddenError(`This API token lacks the scope ${scope}. Create a token with it on the API tokens page.`, scope));
+      return next(
+        new ForbiddenError(
+          `This API token lacks the scope ${scope}. Create a token with it on the API tokens page.`,
+          scope,
+        ),
+      );
     }
     next();
   };

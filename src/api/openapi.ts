@@ -5,70 +5,311 @@
  */
 import { z } from 'zod';
 import {
-  newJobBody, newUserBody, userPatchBody, contactBody, upgradeBody, downgradeBody, licensePatchBody, jobPatchBody, userListQuery,
-  newProfileBody, profilePatchBody, cloneBody, newPermissionSetBody, permissionSetPatchBody, assignmentBody, userProfileBody, siteMembersBody, pageAudienceBody,
-  newAppBody, appPatchBody,
+  newJobBody,
+  newUserBody,
+  userPatchBody,
+  contactBody,
+  upgradeBody,
+  downgradeBody,
+  licensePatchBody,
+  jobPatchBody,
+  userListQuery,
+  newProfileBody,
+  profilePatchBody,
+  cloneBody,
+  newPermissionSetBody,
+  permissionSetPatchBody,
+  assignmentBody,
+  userProfileBody,
+  siteMembersBody,
+  pageAudienceBody,
+  newAppBody,
+  appPatchBody,
 } from './schemas';
 import { V1 } from './v1/paths';
 import { OBJECT_ID_SOURCE } from '../shared/ids';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
-interface Op { method: Method; path: string; summary: string; body?: z.ZodType | 'csv'; ok: number; response?: string; csv?: boolean; query?: boolean }
+interface Op {
+  method: Method;
+  path: string;
+  summary: string;
+  body?: z.ZodType | 'csv';
+  ok: number;
+  response?: string;
+  csv?: boolean;
+  query?: boolean;
+}
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ 'application/json': { schema } });
-const list = (item: string) => ({ type: 'object', properties: { records: { type: 'array', items: ref(item) } }, required: ['records'] });
+const list = (item: string) => ({
+  type: 'object',
+  properties: { records: { type: 'array', items: ref(item) } },
+  required: ['records'],
+});
 
 export const OPERATIONS: Op[] = [
   { method: 'get', path: V1.openapi, summary: 'This document', ok: 200 },
-  { method: 'post', path: V1.users, summary: 'Create a user (contactless unless contactId is given)', body: newUserBody, ok: 201, response: 'User' },
-  { method: 'get', path: V1.users, summary: 'Search users (filters, keyset pages)', ok: 200, response: 'UserPage', query: true },
+  {
+    method: 'post',
+    path: V1.users,
+    summary: 'Create a user (contactless unless contactId is given)',
+    body: newUserBody,
+    ok: 201,
+    response: 'User',
+  },
+  {
+    method: 'get',
+    path: V1.users,
+    summary: 'Search users (filters, keyset pages)',
+    ok: 200,
+    response: 'UserPage',
+    query: true,
+  },
   { method: 'get', path: V1.user, summary: 'Read a user', ok: 200, response: 'User' },
-  { method: 'patch', path: V1.user, summary: 'Change fields of a user, or (de)activate', body: userPatchBody, ok: 200, response: 'User' },
-  { method: 'post', path: V1.userContact, summary: 'Create a contact (and account) and associate it, or associate an existing contact', body: contactBody, ok: 200, response: 'User' },
-  { method: 'post', path: V1.userUpgrade, summary: 'Upgrade to a community profile (takes a seat; needs a contact)', body: upgradeBody, ok: 200, response: 'User' },
-  { method: 'post', path: V1.userDowngrade, summary: 'Downgrade to contactless (frees the seat, keeps the contact record)', body: downgradeBody, ok: 200, response: 'User' },
+  {
+    method: 'patch',
+    path: V1.user,
+    summary: 'Change fields of a user, or (de)activate',
+    body: userPatchBody,
+    ok: 200,
+    response: 'User',
+  },
+  {
+    method: 'post',
+    path: V1.userContact,
+    summary: 'Create a contact (and account) and associate it, or associate an existing contact',
+    body: contactBody,
+    ok: 200,
+    response: 'User',
+  },
+  {
+    method: 'post',
+    path: V1.userUpgrade,
+    summary: 'Upgrade to a community profile (takes a seat; needs a contact)',
+    body: upgradeBody,
+    ok: 200,
+    response: 'User',
+  },
+  {
+    method: 'post',
+    path: V1.userDowngrade,
+    summary: 'Downgrade to contactless (frees the seat, keeps the contact record)',
+    body: downgradeBody,
+    ok: 200,
+    response: 'User',
+  },
   { method: 'post', path: V1.userActivate, summary: 'Activate a user', ok: 200, response: 'User' },
-  { method: 'post', path: V1.userDeactivate, summary: 'Deactivate a user (ends their sessions)', ok: 200, response: 'User' },
-  { method: 'post', path: V1.userProfile, summary: "Move an internal user to another internal profile (never the last administrator's)", body: userProfileBody, ok: 200, response: 'User' },
-  { method: 'get', path: V1.userPermissionSets, summary: "An internal user's permission sets", ok: 200, response: 'PermissionSetList' },
-  { method: 'post', path: V1.userPermissionSets, summary: 'Assign a permission set to an internal user (audited)', body: assignmentBody, ok: 201, response: 'PermissionSetList' },
-  { method: 'delete', path: V1.userPermissionSet, summary: 'Remove a permission set from a user (audited; never the last administrator)', ok: 204 },
+  {
+    method: 'post',
+    path: V1.userDeactivate,
+    summary: 'Deactivate a user (ends their sessions)',
+    ok: 200,
+    response: 'User',
+  },
+  {
+    method: 'post',
+    path: V1.userProfile,
+    summary: "Move an internal user to another internal profile (never the last administrator's)",
+    body: userProfileBody,
+    ok: 200,
+    response: 'User',
+  },
+  {
+    method: 'get',
+    path: V1.userPermissionSets,
+    summary: "An internal user's permission sets",
+    ok: 200,
+    response: 'PermissionSetList',
+  },
+  {
+    method: 'post',
+    path: V1.userPermissionSets,
+    summary: 'Assign a permission set to an internal user (audited)',
+    body: assignmentBody,
+    ok: 201,
+    response: 'PermissionSetList',
+  },
+  {
+    method: 'delete',
+    path: V1.userPermissionSet,
+    summary: 'Remove a permission set from a user (audited; never the last administrator)',
+    ok: 204,
+  },
   { method: 'delete', path: V1.userSessions, summary: 'End every session of a user (site and admin area)', ok: 204 },
-  { method: 'get', path: V1.userExport, summary: "A user's data as JSON: profile, sign-in history, sessions, consents, audit of changes (audited)", ok: 200 },
-  { method: 'post', path: V1.userDeletion, summary: 'Delete a user after the grace period (DELETION_GRACE_DAYS); their sign-in meanwhile cancels it. Answers requestedAt and dueAt', ok: 202 },
-  { method: 'post', path: V1.userInvitation, summary: 'Send the set-password invitation again (users without a password)', ok: 202, response: 'User' },
+  {
+    method: 'get',
+    path: V1.userExport,
+    summary: "A user's data as JSON: profile, sign-in history, sessions, consents, audit of changes (audited)",
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: V1.userDeletion,
+    summary:
+      'Delete a user after the grace period (DELETION_GRACE_DAYS); their sign-in meanwhile cancels it. Answers requestedAt and dueAt',
+    ok: 202,
+  },
+  {
+    method: 'post',
+    path: V1.userInvitation,
+    summary: 'Send the set-password invitation again (users without a password)',
+    ok: 202,
+    response: 'User',
+  },
   { method: 'get', path: V1.profiles, summary: 'List profiles', ok: 200, response: 'ProfileList' },
-  { method: 'post', path: V1.profiles, summary: 'Create a profile (its license fixes the user type)', body: newProfileBody, ok: 201, response: 'Profile' },
+  {
+    method: 'post',
+    path: V1.profiles,
+    summary: 'Create a profile (its license fixes the user type)',
+    body: newProfileBody,
+    ok: 201,
+    response: 'Profile',
+  },
   { method: 'get', path: V1.profile, summary: 'Read a profile', ok: 200, response: 'Profile' },
-  { method: 'patch', path: V1.profile, summary: 'Change a profile as of the version read (409 when changed meanwhile)', body: profilePatchBody, ok: 200, response: 'Profile' },
+  {
+    method: 'patch',
+    path: V1.profile,
+    summary: 'Change a profile as of the version read (409 when changed meanwhile)',
+    body: profilePatchBody,
+    ok: 200,
+    response: 'Profile',
+  },
   { method: 'delete', path: V1.profile, summary: 'Delete a profile nobody holds (409 naming how many do)', ok: 204 },
-  { method: 'post', path: V1.profileClone, summary: 'Copy a profile under a new name', body: cloneBody, ok: 201, response: 'Profile' },
+  {
+    method: 'post',
+    path: V1.profileClone,
+    summary: 'Copy a profile under a new name',
+    body: cloneBody,
+    ok: 201,
+    response: 'Profile',
+  },
   { method: 'get', path: V1.permissionSets, summary: 'List permission sets', ok: 200, response: 'PermissionSetList' },
-  { method: 'post', path: V1.permissionSets, summary: 'Create a permission set', body: newPermissionSetBody, ok: 201, response: 'PermissionSet' },
+  {
+    method: 'post',
+    path: V1.permissionSets,
+    summary: 'Create a permission set',
+    body: newPermissionSetBody,
+    ok: 201,
+    response: 'PermissionSet',
+  },
   { method: 'get', path: V1.permissionSet, summary: 'Read a permission set', ok: 200, response: 'PermissionSet' },
-  { method: 'patch', path: V1.permissionSet, summary: 'Change a permission set as of the version read', body: permissionSetPatchBody, ok: 200, response: 'PermissionSet' },
+  {
+    method: 'patch',
+    path: V1.permissionSet,
+    summary: 'Change a permission set as of the version read',
+    body: permissionSetPatchBody,
+    ok: 200,
+    response: 'PermissionSet',
+  },
   { method: 'delete', path: V1.permissionSet, summary: 'Delete a permission set nobody holds', ok: 204 },
   { method: 'get', path: V1.licenses, summary: 'List licenses with seats', ok: 200, response: 'LicenseList' },
-  { method: 'patch', path: V1.license, summary: "Change a license's total seats", body: licensePatchBody, ok: 200, response: 'License' },
+  {
+    method: 'patch',
+    path: V1.license,
+    summary: "Change a license's total seats",
+    body: licensePatchBody,
+    ok: 200,
+    response: 'License',
+  },
   { method: 'get', path: V1.contact, summary: 'Read a contact', ok: 200, response: 'Contact' },
-  { method: 'get', path: V1.sites, summary: 'List sites with members and page audiences', ok: 200, response: 'SiteList' },
-  { method: 'put', path: V1.siteMembers, summary: "Replace a site's member profiles and permission sets", body: siteMembersBody, ok: 200, response: 'Site' },
-  { method: 'put', path: V1.sitePageAudience, summary: 'Replace who may open a site page (licenses or profiles)', body: pageAudienceBody, ok: 200, response: 'Site' },
-  { method: 'get', path: V1.apps, summary: 'List connected apps (OpenID Connect clients)', ok: 200, response: 'AppList' },
-  { method: 'post', path: V1.apps, summary: 'Create a connected app (a confidential one gets its secret in this answer only)', body: newAppBody, ok: 201, response: 'App' },
+  {
+    method: 'get',
+    path: V1.sites,
+    summary: 'List sites with members and page audiences',
+    ok: 200,
+    response: 'SiteList',
+  },
+  {
+    method: 'put',
+    path: V1.siteMembers,
+    summary: "Replace a site's member profiles and permission sets",
+    body: siteMembersBody,
+    ok: 200,
+    response: 'Site',
+  },
+  {
+    method: 'put',
+    path: V1.sitePageAudience,
+    summary: 'Replace who may open a site page (licenses or profiles)',
+    body: pageAudienceBody,
+    ok: 200,
+    response: 'Site',
+  },
+  {
+    method: 'get',
+    path: V1.apps,
+    summary: 'List connected apps (OpenID Connect clients)',
+    ok: 200,
+    response: 'AppList',
+  },
+  {
+    method: 'post',
+    path: V1.apps,
+    summary: 'Create a connected app (a confidential one gets its secret in this answer only)',
+    body: newAppBody,
+    ok: 201,
+    response: 'App',
+  },
   { method: 'get', path: V1.app, summary: 'Read a connected app', ok: 200, response: 'App' },
-  { method: 'patch', path: V1.app, summary: 'Change a connected app (its type stays)', body: appPatchBody, ok: 200, response: 'App' },
-  { method: 'post', path: V1.appSecret, summary: 'Give a confidential app a new secret (in this answer only; the old one stops at once)', ok: 200, response: 'App' },
+  {
+    method: 'patch',
+    path: V1.app,
+    summary: 'Change a connected app (its type stays)',
+    body: appPatchBody,
+    ok: 200,
+    response: 'App',
+  },
+  {
+    method: 'post',
+    path: V1.appSecret,
+    summary: 'Give a confidential app a new secret (in this answer only; the old one stops at once)',
+    ok: 200,
+    response: 'App',
+  },
   { method: 'delete', path: V1.app, summary: 'Delete a connected app and revoke everything issued to it', ok: 204 },
-  { method: 'post', path: V1.jobs, summary: 'Create an ingest job (state Open)', body: newJobBody, ok: 201, response: 'Job' },
+  {
+    method: 'post',
+    path: V1.jobs,
+    summary: 'Create an ingest job (state Open)',
+    body: newJobBody,
+    ok: 201,
+    response: 'Job',
+  },
   { method: 'get', path: V1.jobs, summary: 'List ingest jobs', ok: 200, response: 'JobList' },
   { method: 'get', path: V1.job, summary: 'Read an ingest job: state and counters', ok: 200, response: 'Job' },
-  { method: 'patch', path: V1.job, summary: 'Close (UploadComplete) or abort a job', body: jobPatchBody, ok: 200, response: 'Job' },
+  {
+    method: 'patch',
+    path: V1.job,
+    summary: 'Close (UploadComplete) or abort a job',
+    body: jobPatchBody,
+    ok: 200,
+    response: 'Job',
+  },
   { method: 'delete', path: V1.job, summary: 'Delete a job that is not running, with its rows', ok: 204 },
-  { method: 'put', path: V1.jobBatches, summary: 'Upload the CSV (once per job)', body: 'csv', ok: 201, response: 'Upload' },
-  { method: 'get', path: V1.jobSuccessful, summary: 'Successful rows: sf__Id, sf__Created, original columns', ok: 200, csv: true },
-  { method: 'get', path: V1.jobFailed, summary: 'Failed rows: sf__Id, sf__Error, original columns', ok: 200, csv: true },
+  {
+    method: 'put',
+    path: V1.jobBatches,
+    summary: 'Upload the CSV (once per job)',
+    body: 'csv',
+    ok: 201,
+    response: 'Upload',
+  },
+  {
+    method: 'get',
+    path: V1.jobSuccessful,
+    summary: 'Successful rows: sf__Id, sf__Created, original columns',
+    ok: 200,
+    csv: true,
+  },
+  {
+    method: 'get',
+    path: V1.jobFailed,
+    summary: 'Failed rows: sf__Id, sf__Error, original columns',
+    ok: 200,
+    csv: true,
+  },
   { method: 'get', path: V1.jobUnprocessed, summary: 'Rows not processed (aborted or failed job)', ok: 200, csv: true },
 ];
 
@@ -86,7 +327,12 @@ const SCHEMAS: Record<string, object> = {
     properties: {
       error: {
         type: 'object',
-        properties: { code: { type: 'string' }, message: { type: 'string' }, fields: { type: 'object', additionalProperties: { type: 'string' } }, permission: { type: 'string' } },
+        properties: {
+          code: { type: 'string' },
+          message: { type: 'string' },
+          fields: { type: 'object', additionalProperties: { type: 'string' } },
+          permission: { type: 'string' },
+        },
         required: ['code', 'message'],
       },
     },
@@ -95,53 +341,156 @@ const SCHEMAS: Record<string, object> = {
   User: {
     type: 'object',
     properties: {
-      id: idString, username: { type: 'string' }, email: { type: 'string' }, firstName: { type: 'string' }, lastName: { type: 'string' }, alias: { type: 'string' },
-      communityNickname: { type: 'string' }, localeSidKey: { type: 'string' }, timeZoneSidKey: { type: 'string' }, languageLocaleKey: { type: 'string' },
-      emailEncodingKey: { type: 'string' }, userType: { enum: ['internal', 'customer', 'partner'] }, profile: nameRef, license: nameRef,
-      contactId: { type: ['string', 'null'] }, siteId: { type: ['string', 'null'] }, isActive: { type: 'boolean' },
-      createdAt: { type: ['string', 'null'], format: 'date-time' }, lastLoginAt: { type: ['string', 'null'], format: 'date-time' },
-      emailVerified: { type: 'boolean' }, emailVerifiedAt: { type: ['string', 'null'], format: 'date-time' },
+      id: idString,
+      username: { type: 'string' },
+      email: { type: 'string' },
+      firstName: { type: 'string' },
+      lastName: { type: 'string' },
+      alias: { type: 'string' },
+      communityNickname: { type: 'string' },
+      localeSidKey: { type: 'string' },
+      timeZoneSidKey: { type: 'string' },
+      languageLocaleKey: { type: 'string' },
+      emailEncodingKey: { type: 'string' },
+      userType: { enum: ['internal', 'customer', 'partner'] },
+      profile: nameRef,
+      license: nameRef,
+      contactId: { type: ['string', 'null'] },
+      siteId: { type: ['string', 'null'] },
+      isActive: { type: 'boolean' },
+      createdAt: { type: ['string', 'null'], format: 'date-time' },
+      lastLoginAt: { type: ['string', 'null'], format: 'date-time' },
+      emailVerified: { type: 'boolean' },
+      emailVerifiedAt: { type: ['string', 'null'], format: 'date-time' },
     },
   },
-  UserPage: { type: 'object', properties: { records: { type: 'array', items: ref('User') }, nextCursor: { type: ['string', 'null'] } }, required: ['records', 'nextCursor'] },
+  UserPage: {
+    type: 'object',
+    properties: { records: { type: 'array', items: ref('User') }, nextCursor: { type: ['string', 'null'] } },
+    required: ['records', 'nextCursor'],
+  },
   Profile: {
     type: 'object',
     properties: {
-      id: idString, name: { type: 'string' }, userType: { type: 'string' }, license: nameRef, requiresContact: { type: ['boolean', 'null'] },
-      permissions: { type: 'array', items: { type: 'string' } }, version: { type: 'integer' }, users: { type: 'integer' },
+      id: idString,
+      name: { type: 'string' },
+      userType: { type: 'string' },
+      license: nameRef,
+      requiresContact: { type: ['boolean', 'null'] },
+      permissions: { type: 'array', items: { type: 'string' } },
+      version: { type: 'integer' },
+      users: { type: 'integer' },
     },
   },
-  PermissionSet: { type: 'object', properties: { id: idString, name: { type: 'string' }, description: { type: 'string' }, permissions: { type: 'array', items: { type: 'string' } }, version: { type: 'integer' }, assignedUsers: { type: 'integer' } } },
+  PermissionSet: {
+    type: 'object',
+    properties: {
+      id: idString,
+      name: { type: 'string' },
+      description: { type: 'string' },
+      permissions: { type: 'array', items: { type: 'string' } },
+      version: { type: 'integer' },
+      assignedUsers: { type: 'integer' },
+    },
+  },
   PermissionSetList: list('PermissionSet'),
   ProfileList: list('Profile'),
-  License: { type: 'object', properties: { id: idString, name: { type: 'string' }, userType: { type: 'string' }, requiresContact: { type: 'boolean' }, totalSeats: { type: 'integer' }, usedSeats: { type: 'integer' } } },
+  License: {
+    type: 'object',
+    properties: {
+      id: idString,
+      name: { type: 'string' },
+      userType: { type: 'string' },
+      requiresContact: { type: 'boolean' },
+      totalSeats: { type: 'integer' },
+      usedSeats: { type: 'integer' },
+    },
+  },
   LicenseList: list('License'),
-  Contact: { type: 'object', properties: { id: idString, firstName: { type: 'string' }, lastName: { type: 'string' }, email: { type: ['string', 'null'] }, phone: { type: 'string' }, title: { type: 'string' }, account: { anyOf: [nameRef, { type: 'null' }] }, userId: { type: ['string', 'null'] } } },
+  Contact: {
+    type: 'object',
+    properties: {
+      id: idString,
+      firstName: { type: 'string' },
+      lastName: { type: 'string' },
+      email: { type: ['string', 'null'] },
+      phone: { type: 'string' },
+      title: { type: 'string' },
+      account: { anyOf: [nameRef, { type: 'null' }] },
+      userId: { type: ['string', 'null'] },
+    },
+  },
   Site: {
     type: 'object',
     properties: {
-      id: idString, name: { type: 'string' }, slug: { type: 'string' }, selfRegistrationEnabled: { type: 'boolean' }, registrationProfile: nameRef,
-      members: { type: 'object', properties: { profileIds: { type: 'array', items: idString }, permissionSetIds: { type: 'array', items: idString } } },
-      pages: { type: 'array', items: { type: 'object', properties: { slug: { type: 'string' }, title: { type: 'string' }, audience: { type: 'object', properties: { licenseIds: { type: 'array', items: idString }, profileIds: { type: 'array', items: idString } } } } } },
+      id: idString,
+      name: { type: 'string' },
+      slug: { type: 'string' },
+      selfRegistrationEnabled: { type: 'boolean' },
+      registrationProfile: nameRef,
+      members: {
+        type: 'object',
+        properties: {
+          profileIds: { type: 'array', items: idString },
+          permissionSetIds: { type: 'array', items: idString },
+        },
+      },
+      pages: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            slug: { type: 'string' },
+            title: { type: 'string' },
+            audience: {
+              type: 'object',
+              properties: {
+                licenseIds: { type: 'array', items: idString },
+                profileIds: { type: 'array', items: idString },
+              },
+            },
+          },
+        },
+      },
     },
   },
   SiteList: list('Site'),
   App: {
     type: 'object',
     properties: {
-      id: idString, clientId: { type: 'string' }, name: { type: 'string' }, siteId: idString, type: { enum: ['confidential', 'public'] }, firstParty: { type: 'boolean' },
-      redirectUris: { type: 'array', items: { type: 'string' } }, postLogoutRedirectUris: { type: 'array', items: { type: 'string' } },
-      scopes: { type: 'array', items: { type: 'string' } }, backchannelLogoutUri: { type: ['string', 'null'] }, clientSecret: { type: 'string' },
+      id: idString,
+      clientId: { type: 'string' },
+      name: { type: 'string' },
+      siteId: idString,
+      type: { enum: ['confidential', 'public'] },
+      firstParty: { type: 'boolean' },
+      redirectUris: { type: 'array', items: { type: 'string' } },
+      postLogoutRedirectUris: { type: 'array', items: { type: 'string' } },
+      scopes: { type: 'array', items: { type: 'string' } },
+      backchannelLogoutUri: { type: ['string', 'null'] },
+      clientSecret: { type: 'string' },
     },
   },
   AppList: list('App'),
   Job: {
     type: 'object',
     properties: {
-      id: idString, object: { const: 'User' }, operation: { const: 'insert' }, state: { enum: ['Open', 'UploadComplete', 'InProgress', 'JobComplete', 'Failed', 'Aborted'] },
-      jobType: { const: 'V2Ingest' }, contentType: { const: 'CSV' }, columnDelimiter: { const: 'COMMA' }, lineEnding: { const: 'LF' }, contentUrl: { type: 'string' },
-      createdById: idString, createdDate: { type: 'string', format: 'date-time' }, systemModstamp: { type: 'string', format: 'date-time' },
-      numberRecordsUploaded: { type: 'integer' }, numberRecordsProcessed: { type: 'integer' }, numberRecordsFailed: { type: 'integer' }, errorMessage: { type: ['string', 'null'] },
+      id: idString,
+      object: { const: 'User' },
+      operation: { const: 'insert' },
+      state: { enum: ['Open', 'UploadComplete', 'InProgress', 'JobComplete', 'Failed', 'Aborted'] },
+      jobType: { const: 'V2Ingest' },
+      contentType: { const: 'CSV' },
+      columnDelimiter: { const: 'COMMA' },
+      lineEnding: { const: 'LF' },
+      contentUrl: { type: 'string' },
+      createdById: idString,
+      createdDate: { type: 'string', format: 'date-time' },
+      systemModstamp: { type: 'string', format: 'date-time' },
+      numberRecordsUploaded: { type: 'integer' },
+      numberRecordsProcessed: { type: 'integer' },
+      numberRecordsFailed: { type: 'integer' },
+      errorMessage: { type: ['string', 'null'] },
     },
   },
   JobList: { type: 'object', properties: { done: { type: 'boolean' }, records: { type: 'array', items: ref('Job') } } },
@@ -153,28 +502,62 @@ const ERRORS: Record<string, string> = {
   '401': 'No valid bearer token',
   '403': 'A permission is missing (named in error.permission)',
   '404': 'No such record',
-  '409': 'Taken username or nickname, missing contact, no seat left, a record in use, a concurrent change, a lock-out, or a state that does not allow it',
+  '409':
+    'Taken username or nickname, missing contact, no seat left, a record in use, a concurrent change, a lock-out, or a state that does not allow it',
   '413': 'Body too large',
 };
 
 function operationObject(op: Op) {
-  const params: { name: string; in: string; required: boolean; description?: string; schema: typeof idString }[] = [...op.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: m[1] === 'page' ? { type: 'string', pattern: '^[a-z0-9-]{1,40}$' } : idString }));
+  const params: { name: string; in: string; required: boolean; description?: string; schema: typeof idString }[] = [
+    ...op.path.matchAll(/:(\w+)/g),
+  ].map((m) => ({
+    name: m[1],
+    in: 'path',
+    required: true,
+    schema: m[1] === 'page' ? { type: 'string', pattern: '^[a-z0-9-]{1,40}$' } : idString,
+  }));
   if (op.query) {
-    const q = z.toJSONSchema(userListQuery, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, object> };
-    for (const [name, schema] of Object.entries(q.properties ?? {})) params.push({ name, in: 'query', required: false, schema: schema as typeof idString });
+    const q = z.toJSONSchema(userListQuery, { io: 'input', unrepresentable: 'any' }) as {
+      properties?: Record<string, object>;
+    };
+    for (const [name, schema] of Object.entries(q.properties ?? {}))
+      params.push({ name, in: 'query', required: false, schema: schema as typeof idString });
   }
   const responses: Record<string, object> = {};
   if (op.csv) {
-    responses[String(op.ok)] = { description: "CSV, streamed; spreadsheet-safe by default (a cell starting with =, +, -, @, tab or CR gets a ' prefix); raw=true returns the values exactly as uploaded", content: { 'text/csv': { schema: { type: 'string' } } } };
-    params.push({ name: 'raw', in: 'query', required: false, description: 'true: values exactly as uploaded, formulas included (default false: spreadsheet-safe)', schema: { type: 'string', enum: ['true', 'false'] } as unknown as typeof idString });
-  }
-  else if (op.path === V1.openapi) responses['200'] = { description: 'OpenAPI 3.1 document', content: json({ type: 'object' }) };
-  else responses[String(op.ok)] = op.response ? { description: 'OK', content: json(ref(op.response)) } : { description: 'No content' };
-  for (const [status, description] of Object.entries(ERRORS)) responses[status] = { description, content: json(ref('Error')) };
+    responses[String(op.ok)] = {
+      description:
+        "CSV, streamed; spreadsheet-safe by default (a cell starting with =, +, -, @, tab or CR gets a ' prefix); raw=true returns the values exactly as uploaded",
+      content: { 'text/csv': { schema: { type: 'string' } } },
+    };
+    params.push({
+      name: 'raw',
+      in: 'query',
+      required: false,
+      description: 'true: values exactly as uploaded, formulas included (default false: spreadsheet-safe)',
+      schema: { type: 'string', enum: ['true', 'false'] } as unknown as typeof idString,
+    });
+  } else if (op.path === V1.openapi)
+    responses['200'] = { description: 'OpenAPI 3.1 document', content: json({ type: 'object' }) };
+  else
+    responses[String(op.ok)] = op.response
+      ? { description: 'OK', content: json(ref(op.response)) }
+      : { description: 'No content' };
+  for (const [status, description] of Object.entries(ERRORS))
+    responses[status] = { description, content: json(ref('Error')) };
   let requestBody: object | undefined;
   if (op.body === 'csv') requestBody = { required: true, content: { 'text/csv': { schema: { type: 'string' } } } };
-  else if (op.body) requestBody = { required: true, content: json(z.toJSONSchema(op.body, { io: 'input', unrepresentable: 'any' })) };
-  return { summary: op.summary, operationId: `${op.method}${openApiPath(op.path).replace(/[{}]/g, '').replace(/\/(\w)/g, (_m, c: string) => c.toUpperCase())}`, parameters: params, ...(requestBody ? { requestBody } : {}), responses };
+  else if (op.body)
+    requestBody = { required: true, content: json(z.toJSONSchema(op.body, { io: 'input', unrepresentable: 'any' })) };
+  return {
+    summary: op.summary,
+    operationId: `${op.method}${openApiPath(op.path)
+      .replace(/[{}]/g, '')
+      .replace(/\/(\w)/g, (_m, c: string) => c.toUpperCase())}`,
+    parameters: params,
+    ...(requestBody ? { requestBody } : {}),
+    responses,
+  };
 }
 
 export function openApiDocument(): object {
@@ -182,7 +565,11 @@ export function openApiDocument(): object {
   for (const op of OPERATIONS) (paths[openApiPath(op.path)] ??= {})[op.method] = operationObject(op);
   return {
     openapi: '3.1.0',
-    info: { title: 'Identity Portal API', version: '1.0.0', description: 'Create and qualify users, bulk ingest jobs. Every route needs Authorization: Bearer <token>.' },
+    info: {
+      title: 'Identity Portal API',
+      version: '1.0.0',
+      description: 'Create and qualify users, bulk ingest jobs. Every route needs Authorization: Bearer <token>.',
+    },
     servers: [{ url: '/api/v1' }],
     security: [{ bearer: [] }],
     paths,

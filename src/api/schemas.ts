@@ -50,7 +50,12 @@ export const userListQuery = z.strictObject({
   site: objectId.optional(),
   active: queryBool.optional(),
   cursor: text(200).optional(),
-  limit: z.string({ error: 'Use a number.' }).regex(/^\d{1,3}$/, 'Use a number from 1 to 200.').transform(Number).pipe(z.number().min(1, 'Use a number from 1 to 200.').max(200, 'Use a number from 1 to 200.')).optional(),
+  limit: z
+    .string({ error: 'Use a number.' })
+    .regex(/^\d{1,3}$/, 'Use a number from 1 to 200.')
+    .transform(Number)
+    .pipe(z.number().min(1, 'Use a number from 1 to 200.').max(200, 'Use a number from 1 to 200.'))
+    .optional(),
 });
 
 /** POST /users/:id/contact: an existing contact, or the fields of a new one and its account. */
@@ -68,14 +73,24 @@ export const contactBody = z
     matchBy: z.literal('email', { error: 'Use "email".' }).optional(),
   })
   .superRefine((b, ctx) => {
-    if (b.contactId !== undefined && b.matchBy !== undefined) ctx.addIssue({ code: 'custom', path: ['matchBy'], message: 'Send either contactId or matchBy; not both.' });
+    if (b.contactId !== undefined && b.matchBy !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['matchBy'], message: 'Send either contactId or matchBy; not both.' });
     const newContactFields = ['firstName', 'lastName', 'email', 'phone', 'title', 'accountId', 'accountName'] as const;
     if (b.contactId !== undefined) {
       for (const f of newContactFields) {
-        if (b[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: 'Send either contactId, or the fields of a new contact; not both.' });
+        if (b[f] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [f],
+            message: 'Send either contactId, or the fields of a new contact; not both.',
+          });
       }
     } else if (b.lastName === undefined && b.matchBy === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['lastName'], message: 'This field is required (or send contactId to associate an existing contact).' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lastName'],
+        message: 'This field is required (or send contactId to associate an existing contact).',
+      });
     }
   });
 
@@ -84,7 +99,11 @@ export const downgradeBody = z.strictObject({ profileId: objectId.optional() });
 export const emptyBody = z.strictObject({});
 
 export const licensePatchBody = z.strictObject({
-  totalSeats: z.number({ error: 'Send a whole number.' }).int('Send a whole number.').min(0, 'Use 0 or more.').max(100_000_000, 'Use at most 100000000.'),
+  totalSeats: z
+    .number({ error: 'Send a whole number.' })
+    .int('Send a whole number.')
+    .min(0, 'Use 0 or more.')
+    .max(100_000_000, 'Use at most 100000000.'),
 });
 
 export const newJobBody = z.strictObject({
@@ -107,7 +126,9 @@ export const resultsQuery = z.object({
 });
 
 /** Permission names, checked against the known ones in the domain (an unknown one is named back). */
-const permissionList = z.array(text(60), { error: 'Send a list of permission names.' }).max(50, 'Send at most 50 names.');
+const permissionList = z
+  .array(text(60), { error: 'Send a list of permission names.' })
+  .max(50, 'Send at most 50 names.');
 const idList = z.array(objectId, { error: 'Send a list of ids.' }).max(500, 'Send at most 500 ids.');
 const version = z.number({ error: MSG.sendVersion }).int(MSG.sendVersion);
 
@@ -126,8 +147,17 @@ export const profilePatchBody = z.strictObject({
 });
 export const cloneBody = z.strictObject({ name: text(80) });
 
-export const newPermissionSetBody = z.strictObject({ name: text(80), description: text(255).optional(), permissions: permissionList.optional() });
-export const permissionSetPatchBody = z.strictObject({ name: text(80).optional(), description: text(255).optional(), permissions: permissionList.optional(), version });
+export const newPermissionSetBody = z.strictObject({
+  name: text(80),
+  description: text(255).optional(),
+  permissions: permissionList.optional(),
+});
+export const permissionSetPatchBody = z.strictObject({
+  name: text(80).optional(),
+  description: text(255).optional(),
+  permissions: permissionList.optional(),
+  version,
+});
 export const assignmentBody = z.strictObject({ permissionSetId: objectId });
 export const userProfileBody = z.strictObject({ profileId: objectId });
 
@@ -136,8 +166,16 @@ export const pageAudienceBody = z.strictObject({ licenseIds: idList, profileIds:
 
 const uriList = z.array(text(2000), { error: 'Send a list of addresses.' }).max(20, 'Send at most 20 addresses.');
 const appFields = {
-  name: text(100), siteId: objectId, redirectUris: uriList, postLogoutRedirectUris: uriList.optional(),
-  scopes: z.array(text(40), { error: 'Send a list of scopes.' }).max(10), firstParty: bool, backchannelLogoutUri: text(2000).nullable().optional(),
+  name: text(100),
+  siteId: objectId,
+  redirectUris: uriList,
+  postLogoutRedirectUris: uriList.optional(),
+  scopes: z.array(text(40), { error: 'Send a list of scopes.' }).max(10),
+  firstParty: bool,
+  backchannelLogoutUri: text(2000).nullable().optional(),
 };
-export const newAppBody = z.strictObject({ ...appFields, type: z.enum(['confidential', 'public'], { error: 'Use confidential or public.' }) });
+export const newAppBody = z.strictObject({
+  ...appFields,
+  type: z.enum(['confidential', 'public'], { error: 'Use confidential or public.' }),
+});
 export const appPatchBody = z.strictObject(appFields);

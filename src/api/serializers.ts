@@ -12,9 +12,26 @@ const id = (v: Id | null | undefined) => (v ? String(v) : null);
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
 export interface UserLike {
-  _id: Id; username: string; email: string; firstName?: string | null; lastName: string; alias: string; communityNickname: string;
-  localeSidKey: string; timeZoneSidKey: string; languageLocaleKey: string; emailEncodingKey?: string | null; userType: string;
-  profile: Id; license: Id; contact?: Id | null; site?: Id | null; isActive?: boolean | null; createdAt?: Date | null; lastLoginAt?: Date | null; emailVerifiedAt?: Date | null;
+  _id: Id;
+  username: string;
+  email: string;
+  firstName?: string | null;
+  lastName: string;
+  alias: string;
+  communityNickname: string;
+  localeSidKey: string;
+  timeZoneSidKey: string;
+  languageLocaleKey: string;
+  emailEncodingKey?: string | null;
+  userType: string;
+  profile: Id;
+  license: Id;
+  contact?: Id | null;
+  site?: Id | null;
+  isActive?: boolean | null;
+  createdAt?: Date | null;
+  lastLoginAt?: Date | null;
+  emailVerifiedAt?: Date | null;
 }
 
 /** Loads profile and license names once, then serialises any number of users. */
@@ -47,26 +64,61 @@ export async function userSerializer(): Promise<(u: UserLike) => Record<string, 
   });
 }
 
-export function serializeProfile(p: { _id: Id; name: string; userType: string; license: Id; permissions?: unknown; version?: number | null }, license: { name: string; requiresContact: boolean } | null, users?: number) {
+export function serializeProfile(
+  p: { _id: Id; name: string; userType: string; license: Id; permissions?: unknown; version?: number | null },
+  license: { name: string; requiresContact: boolean } | null,
+  users?: number,
+) {
   return {
-    id: String(p._id), name: p.name, userType: p.userType, license: { id: String(p.license), name: license?.name ?? null }, requiresContact: license?.requiresContact ?? null,
-    permissions: permissionNames(p.permissions as Record<string, boolean>), version: p.version ?? 0, ...(users !== undefined ? { users } : {}),
+    id: String(p._id),
+    name: p.name,
+    userType: p.userType,
+    license: { id: String(p.license), name: license?.name ?? null },
+    requiresContact: license?.requiresContact ?? null,
+    permissions: permissionNames(p.permissions as Record<string, boolean>),
+    version: p.version ?? 0,
+    ...(users !== undefined ? { users } : {}),
   };
 }
 
-export function serializePermissionSet(s: { _id: Id; name: string; description?: string | null; permissions?: unknown; version?: number | null }, assignedUsers?: number) {
+export function serializePermissionSet(
+  s: { _id: Id; name: string; description?: string | null; permissions?: unknown; version?: number | null },
+  assignedUsers?: number,
+) {
   return {
-    id: String(s._id), name: s.name, description: s.description ?? '', permissions: permissionNames(s.permissions as Record<string, boolean>), version: s.version ?? 0,
+    id: String(s._id),
+    name: s.name,
+    description: s.description ?? '',
+    permissions: permissionNames(s.permissions as Record<string, boolean>),
+    version: s.version ?? 0,
     ...(assignedUsers !== undefined ? { assignedUsers } : {}),
   };
 }
 
-export function serializeLicense(l: { _id: Id; name: string; userType: string; requiresContact: boolean; totalSeats: number; usedSeats: number }) {
-  return { id: String(l._id), name: l.name, userType: l.userType, requiresContact: l.requiresContact, totalSeats: l.totalSeats, usedSeats: l.usedSeats };
+export function serializeLicense(l: {
+  _id: Id;
+  name: string;
+  userType: string;
+  requiresContact: boolean;
+  totalSeats: number;
+  usedSeats: number;
+}) {
+  return {
+    id: String(l._id),
+    name: l.name,
+    userType: l.userType,
+    requiresContact: l.requiresContact,
+    totalSeats: l.totalSeats,
+    usedSeats: l.usedSeats,
+  };
 }
 
 interface SiteLike {
-  _id: Id; name: string; slug: string; selfRegistrationEnabled?: boolean | null; registrationProfile: unknown;
+  _id: Id;
+  name: string;
+  slug: string;
+  selfRegistrationEnabled?: boolean | null;
+  registrationProfile: unknown;
   members?: { profiles: Id[]; permissionSets: Id[] } | null;
   pages?: { slug: string; title: string; audience?: { licenses: Id[]; profiles: Id[] } | null }[] | null;
 }
@@ -80,12 +132,33 @@ export function serializeSite(s: SiteLike) {
     slug: s.slug,
     selfRegistrationEnabled: Boolean(s.selfRegistrationEnabled),
     registrationProfile: { id: String(profileId), name: (rp as { name?: string })?.name ?? null },
-    members: { profileIds: (s.members?.profiles ?? []).map(String), permissionSetIds: (s.members?.permissionSets ?? []).map(String) },
-    pages: (s.pages ?? []).map((p) => ({ slug: p.slug, title: p.title, audience: { licenseIds: (p.audience?.licenses ?? []).map(String), profileIds: (p.audience?.profiles ?? []).map(String) } })),
+    members: {
+      profileIds: (s.members?.profiles ?? []).map(String),
+      permissionSetIds: (s.members?.permissionSets ?? []).map(String),
+    },
+    pages: (s.pages ?? []).map((p) => ({
+      slug: p.slug,
+      title: p.title,
+      audience: {
+        licenseIds: (p.audience?.licenses ?? []).map(String),
+        profileIds: (p.audience?.profiles ?? []).map(String),
+      },
+    })),
   };
 }
 
-export function serializeContact(c: { _id: Id; firstName?: string | null; lastName: string; email?: string | null; phone?: string | null; title?: string | null }, account: { _id: Id; name: string } | null, userId: Id | null) {
+export function serializeContact(
+  c: {
+    _id: Id;
+    firstName?: string | null;
+    lastName: string;
+    email?: string | null;
+    phone?: string | null;
+    title?: string | null;
+  },
+  account: { _id: Id; name: string } | null,
+  userId: Id | null,
+) {
   return {
     id: String(c._id),
     firstName: c.firstName ?? '',
@@ -100,8 +173,19 @@ export function serializeContact(c: { _id: Id; firstName?: string | null; lastNa
 
 /** Bulk API 2.0's JobInfo, in its own field names. */
 export function serializeJob(j: {
-  _id: Id; object: string; operation: string; state: string; createdBy: Id; createdAt?: Date; updatedAt?: Date; numberRecordsUploaded?: number | null;
-  numberRecordsProcessed?: number | null; numberRecordsFailed?: number | null; errorMessage?: string | null; lastUploadError?: string | null; columns?: string[] | null;
+  _id: Id;
+  object: string;
+  operation: string;
+  state: string;
+  createdBy: Id;
+  createdAt?: Date;
+  updatedAt?: Date;
+  numberRecordsUploaded?: number | null;
+  numberRecordsProcessed?: number | null;
+  numberRecordsFailed?: number | null;
+  errorMessage?: string | null;
+  lastUploadError?: string | null;
+  columns?: string[] | null;
   matchBy?: string | null;
 }) {
   return {
@@ -122,15 +206,24 @@ export function serializeJob(j: {
     numberRecordsProcessed: j.numberRecordsProcessed ?? 0,
     numberRecordsFailed: j.numberRecordsFailed ?? 0,
     // While Open, a refused upload's reason is the job's error, so a client polling the job sees why.
-    errorMessage: j.errorMessage ?? (j.state === 'Open' && j.lastUploadError ? `The last upload was refused: ${j.lastUploadError}` : null),
+    errorMessage:
+      j.errorMessage ??
+      (j.state === 'Open' && j.lastUploadError ? `The last upload was refused: ${j.lastUploadError}` : null),
   };
 }
 
 /** A connected app; its secret is never read back (only create and rotate return it, once). */
 export function serializeApp(a: ConnectedAppDoc, secret?: string | null) {
   return {
-    id: String(a._id), clientId: a.clientId, name: a.name, siteId: String(a.site), type: a.type, firstParty: a.firstParty,
-    redirectUris: [...a.redirectUris], postLogoutRedirectUris: [...a.postLogoutRedirectUris], scopes: [...a.scopes],
+    id: String(a._id),
+    clientId: a.clientId,
+    name: a.name,
+    siteId: String(a.site),
+    type: a.type,
+    firstParty: a.firstParty,
+    redirectUris: [...a.redirectUris],
+    postLogoutRedirectUris: [...a.postLogoutRedirectUris],
+    scopes: [...a.scopes],
     backchannelLogoutUri: a.backchannelLogoutUri ?? null,
     ...(secret ? { clientSecret: secret } : {}),
   };

@@ -13,7 +13,8 @@ function fieldsOf(error: z.ZodError): FieldErrors {
   const fields: FieldErrors = {};
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) fields[[...issue.path, key].join('.')] = 'Unknown or read-only field; leave it out.';
+      for (const key of issue.keys)
+        fields[[...issue.path, key].join('.')] = 'Unknown or read-only field; leave it out.';
       continue;
     }
     const name = issue.path.join('.') || 'body';

@@ -5,16 +5,25 @@ const auditEventSchema = new Schema({
   at: { type: Date, required: true, default: () => new Date() },
   action: { type: String, required: true },
   actor: {
-    type: new Schema({ id: { type: Schema.Types.ObjectId, default: null }, username: { type: String, default: null } }, { _id: false }),
+    type: new Schema(
+      { id: { type: Schema.Types.ObjectId, default: null }, username: { type: String, default: null } },
+      { _id: false },
+    ),
     default: null,
   },
   /** During Login As: the user the actor (the admin) was signed in as. The change is never the user's own. */
   onBehalfOf: {
-    type: new Schema({ id: { type: Schema.Types.ObjectId, default: null }, username: { type: String, default: null } }, { _id: false }),
+    type: new Schema(
+      { id: { type: Schema.Types.ObjectId, default: null }, username: { type: String, default: null } },
+      { _id: false },
+    ),
     default: null,
   },
   target: {
-    type: new Schema({ type: String, id: { type: Schema.Types.ObjectId, default: null }, label: String }, { _id: false }),
+    type: new Schema(
+      { type: String, id: { type: Schema.Types.ObjectId, default: null }, label: String },
+      { _id: false },
+    ),
     default: null,
   },
   before: { type: Schema.Types.Mixed, default: null },

@@ -15,7 +15,14 @@ import { BadRequestError, ValidationError } from '../shared/errors';
 import { neutraliseCell } from '../shared/spreadsheet-safe';
 import { toObjectId } from '../shared/ids';
 
-export interface AuditFilters { action?: string; actor?: string; targetId?: string; from?: Date; to?: Date; olderThan?: { at: Date; id: Types.ObjectId } }
+export interface AuditFilters {
+  action?: string;
+  actor?: string;
+  targetId?: string;
+  from?: Date;
+  to?: Date;
+  olderThan?: { at: Date; id: Types.ObjectId };
+}
 
 /** The "Older" link's cursor: the time and id of the last event shown ("2026-11-23T18:57:00.000Z_<id>"); undefined when malformed. */
 export function parseAuditCursor(value: string): AuditFilters['olderThan'] {
@@ -41,7 +48,8 @@ export function auditFilter(f: AuditFilters): Record<string, unknown> {
   const targetId = toObjectId(f.targetId);
   if (targetId) q['target.id'] = targetId;
   if (f.from || f.to) q.at = trusted({ ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lte: f.to } : {}) });
-  if (f.olderThan) q.$or = [{ at: trusted({ $lt: f.olderThan.at }) }, { at: f.olderThan.at, _id: trusted({ $lt: f.olderThan.id }) }];
+  if (f.olderThan)
+    q.$or = [{ at: trusted({ $lt: f.olderThan.at }) }, { at: f.olderThan.at, _id: trusted({ $lt: f.olderThan.id }) }];
   return q;
 }
 
@@ -53,7 +61,11 @@ export async function listAuditEvents(actor: Actor, f: AuditFilters, limit = 100
   assertPermission(actor, 'viewAuditTrail');
   const maxTimeMS = opts.maxTimeMS ?? ACTOR_SEARCH_MAX_MS;
   try {
-    return await AuditEventModel.find(auditFilter(f)).sort({ at: -1, _id: -1 }).limit(Math.min(limit, 500)).maxTimeMS(maxTimeMS).lean();
+    return await AuditEventModel.find(auditFilter(f))
+      .sort({ at: -1, _id: -1 })
+      .limit(Math.min(limit, 500))
+      .maxTimeMS(maxTimeMS)
+      .lean();
   } catch (err) {
     if ((err as { code?: number }).code !== 50) throw err;
     const seconds = `${Math.max(1, Math.round(maxTimeMS / 1000))} second${maxTimeMS > 1500 ? 's' : ''}`;
@@ -72,12 +84,26 @@ export function auditCsv(actor: Actor, f: AuditFilters): { rows: Readable; csv: 
   assertPermission(actor, 'viewAuditTrail');
   async function* rows() {
     for await (const e of AuditEventModel.find(auditFilter(f)).sort({ at: -1, _id: -1 }).lean().cursor()) {
-      yield [e.at.toISOString(), e.action, e.actor?.username, e.onBehalfOf?.username, e.target?.label, e.target?.id, e.before, e.after, e.ip, e.via].map(neutraliseCell);
+      yield [
+        e.at.toISOString(),
+        e.action,
+        e.actor?.username,
+        e.onBehalfOf?.username,
+        e.target?.label,
+        e.target?.id,
+        e.before,
+        e.after,
+        e.ip,
+        e.via,
+      ].map(neutraliseCell);
     }
   }
   return {
     rows: Readable.from(rows()),
-    csv: stringify({ header: true, columns: ['time', 'action', 'actor', 'onBehalfOf', 'target', 'targetId', 'before', 'after', 'ip', 'via'] }),
+    csv: stringify({
+      header: true,
+      columns: ['time', 'action', 'actor', 'onBehalfOf', 'target', 'targetId', 'before', 'after', 'ip', 'via'],
+    }),
   };
 }
 
@@ -87,7 +113,10 @@ export function parseDay(value: string, name: string): Date | undefined {
   const d = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : null;
   // The round trip refuses 2024-13-01 and 2024-02-30, which Date would roll over or reject.
   if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) {
-    throw new BadRequestError(`"${value.slice(0, 40)}" is not a date: write the ${name} date as YYYY-MM-DD.`, 'invalid_date');
+    throw new BadRequestError(
+      `"${value.slice(0, 40)}" is not a date: write the ${name} date as YYYY-MM-DD.`,
+      'invalid_date',
+    );
   }
   return d;
 }

@@ -5,7 +5,15 @@
  * "root.admin, logged in as Ada Lovelace, updated the profile of Ada Lovelace".
  */
 import { trusted, Types } from 'mongoose';
-import { AccountModel, ContactModel, LicenseModel, ProfileModel, SiteModel, UserModel, type AuditEvent } from '../data/models';
+import {
+  AccountModel,
+  ContactModel,
+  LicenseModel,
+  ProfileModel,
+  SiteModel,
+  UserModel,
+  type AuditEvent,
+} from '../data/models';
 import { ADMIN } from '../admin/routes';
 import { isObjectIdString } from '../shared/ids';
 
@@ -75,14 +83,33 @@ export const ACTION_VERBS: Record<string, [verb: string, label: string]> = {
   'ingest_job.deleted': ['deleted the bulk job', 'Bulk job deleted'],
 };
 
-const LOOKUPS: Record<string, 'profile' | 'license' | 'contact' | 'account' | 'site'> = { profile: 'profile', profileId: 'profile', license: 'license', contact: 'contact', contactId: 'contact', account: 'account', accountId: 'account', site: 'site', siteId: 'site' };
+const LOOKUPS: Record<string, 'profile' | 'license' | 'contact' | 'account' | 'site'> = {
+  profile: 'profile',
+  profileId: 'profile',
+  license: 'license',
+  contact: 'contact',
+  contactId: 'contact',
+  account: 'account',
+  accountId: 'account',
+  site: 'site',
+  siteId: 'site',
+};
 
 type Lean = AuditEvent & { _id: Types.ObjectId };
 export interface AuditRow {
-  id: string; at: Date; action: string; actor: string;
+  id: string;
+  at: Date;
+  action: string;
+  actor: string;
   /** During Login As: the user the actor was signed in as ("root.admin, logged in as Ada Lovelace, …"). */
-  onBehalfOf: string | null; verb: string; target: string; targetHref: string | null;
-  summary: string; changes: { field: string; before: string; after: string }[]; ip: string | null; via: string;
+  onBehalfOf: string | null;
+  verb: string;
+  target: string;
+  targetHref: string | null;
+  summary: string;
+  changes: { field: string; before: string; after: string }[];
+  ip: string | null;
+  via: string;
 }
 
 function show(v: unknown): string {
@@ -93,7 +120,14 @@ function show(v: unknown): string {
 
 /** Turns events into sentences, resolving ids of profiles, licenses, contacts, accounts, sites and users to names. */
 export async function auditRows(events: Lean[]): Promise<AuditRow[]> {
-  const wanted: Record<string, Set<string>> = { profile: new Set(), license: new Set(), contact: new Set(), account: new Set(), site: new Set(), user: new Set() };
+  const wanted: Record<string, Set<string>> = {
+    profile: new Set(),
+    license: new Set(),
+    contact: new Set(),
+    account: new Set(),
+    site: new Set(),
+    user: new Set(),
+  };
   for (const e of events) {
     for (const side of [e.before, e.after] as unknown[]) {
       if (!side || typeof side !== 'object') continue;
@@ -104,36 +138,84 @@ export async function auditRows(events: Lean[]): Promise<AuditRow[]> {
   }
   const ids = (k: string) => trusted({ $in: [...wanted[k]].map((i) => new Types.ObjectId(i)) });
   const [profiles, licenses, contacts, accounts, sites, users] = await Promise.all([
-    wanted.profile.size ? ProfileModel.find({ _id: ids('profile') }).select('name').lean() : [],
-    wanted.license.size ? LicenseModel.find({ _id: ids('license') }).select('name').lean() : [],
-    wanted.contact.size ? ContactModel.find({ _id: ids('contact') }).select('firstName lastName').lean() : [],
-    wanted.account.size ? AccountModel.find({ _id: ids('account') }).select('name').lean() : [],
-    wanted.site.size ? SiteModel.find({ _id: ids('site') }).select('name').lean() : [],
-    wanted.user.size ? UserModel.find({ _id: ids('user') }).select('firstName lastName').lean() : [],
+    wanted.profile.size
+      ? ProfileModel.find({ _id: ids('profile') })
+          .select('name')
+          .lean()
+      : [],
+    wanted.license.size
+      ? LicenseModel.find({ _id: ids('license') })
+          .select('name')
+          .lean()
+      : [],
+    wanted.contact.size
+      ? ContactModel.find({ _id: ids('contact') })
+          .select('firstName lastName')
+          .lean()
+      : [],
+    wanted.account.size
+      ? AccountModel.find({ _id: ids('account') })
+          .select('name')
+          .lean()
+      : [],
+    wanted.site.size
+      ? SiteModel.find({ _id: ids('site') })
+          .select('name')
+          .lean()
+      : [],
+    wanted.user.size
+      ? UserModel.find({ _id: ids('user') })
+          .select('firstName lastName')
+          .lean()
+      : [],
   ]);
   const names = new Map<string, string>();
-  for (const x of [...profiles, ...licenses, ...accounts, ...sites] as { _id: Types.ObjectId; name: string }[]) names.set(String(x._id), x.name);
+  for (const x of [...profiles, ...licenses, ...accounts, ...sites] as { _id: Types.ObjectId; name: string }[])
+    names.set(String(x._id), x.name);
   for (const c of contacts) names.set(String(c._id), `${c.firstName ?? ''} ${c.lastName}`.trim());
   const userNames = new Map(users.map((u) => [String(u._id), `${u.firstName ?? ''} ${u.lastName ?? ''}`.trim()]));
-  const named = (k: string, v: unknown) => (LOOKUPS[k] && typeof v === 'string' && names.has(v) ? names.get(v)! : show(v));
+  const named = (k: string, v: unknown) =>
+    LOOKUPS[k] && typeof v === 'string' && names.has(v) ? names.get(v)! : show(v);
 
   return events.map((e) => {
     const before = (e.before && typeof e.before === 'object' ? e.before : {}) as Record<string, unknown>;
     const after = (e.after && typeof e.after === 'object' ? e.after : {}) as Record<string, unknown>;
     const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-    const changes = fields.map((f) => ({ field: f, before: f in before ? named(f, before[f]) : '—', after: f in after ? named(f, after[f]) : '—' }))
+    const changes = fields
+      .map((f) => ({
+        field: f,
+        before: f in before ? named(f, before[f]) : '—',
+        after: f in after ? named(f, after[f]) : '—',
+      }))
       .filter((c) => c.before !== c.after);
     const targetId = e.target?.id ? String(e.target.id) : null;
     const target = (targetId && userNames.get(targetId)) || e.target?.label || '';
     const main = changes.find((c) => c.field === 'profile') ?? (changes.length === 1 ? changes[0] : null);
     const summary = main && main.before !== '—' ? `${main.before} → ${main.after}` : '';
     return {
-      id: String(e._id), at: e.at, action: e.action,
-      actor: e.actor?.username ?? (e.action === 'user.registered' || e.action === 'registration.refused' ? 'A guest' : 'The system'),
-      onBehalfOf: e.onBehalfOf ? (e.onBehalfOf.id && userNames.get(String(e.onBehalfOf.id))) || e.onBehalfOf.username || null : null,
+      id: String(e._id),
+      at: e.at,
+      action: e.action,
+      actor:
+        e.actor?.username ??
+        (e.action === 'user.registered' || e.action === 'registration.refused' ? 'A guest' : 'The system'),
+      onBehalfOf: e.onBehalfOf
+        ? (e.onBehalfOf.id && userNames.get(String(e.onBehalfOf.id))) || e.onBehalfOf.username || null
+        : null,
       verb: ACTION_VERBS[e.action]?.[0] ?? e.action,
-      target, targetHref: targetId && e.target?.type === 'User' ? ADMIN.user(targetId) : targetId && e.target?.type === 'Profile' ? ADMIN.profile(targetId) : targetId && e.target?.type === 'PermissionSet' ? ADMIN.permissionSet(targetId) : null,
-      summary, changes, ip: e.ip ?? null, via: e.via ?? 'system',
+      target,
+      targetHref:
+        targetId && e.target?.type === 'User'
+          ? ADMIN.user(targetId)
+          : targetId && e.target?.type === 'Profile'
+            ? ADMIN.profile(targetId)
+            : targetId && e.target?.type === 'PermissionSet'
+              ? ADMIN.permissionSet(targetId)
+              : null,
+      summary,
+      changes,
+      ip: e.ip ?? null,
+      via: e.via ?? 'system',
     };
   });
 }

@@ -32,5 +32,9 @@ export async function recordAudit(ctx: RequestContext, entry: AuditEntry): Promi
 
 /** Many events in one insert (a bulk import batch). */
 export async function recordAudits(ctx: RequestContext, entries: AuditEntry[]): Promise<void> {
-  if (entries.length) await AuditEventModel.insertMany(entries.map((e) => auditEvent(ctx, e)), { lean: true });
+  if (entries.length)
+    await AuditEventModel.insertMany(
+      entries.map((e) => auditEvent(ctx, e)),
+      { lean: true },
+    );
 }

@@ -31,14 +31,19 @@ export const POW_FIELD = 'altcha';
 export const NOSCRIPT_FIELD = 'powWait';
 
 export const POW_MESSAGES = {
-  missing: 'Confirm you are not a robot: wait until the check above the button says it is done, then send the form again.',
+  missing:
+    'Confirm you are not a robot: wait until the check above the button says it is done, then send the form again.',
   invalid: 'The robot check did not pass. Send the form again; the page runs a new check.',
   expired: 'The robot check expired. Send the form again; the page runs a new check.',
   replayed: 'This robot check was already used. Send the form again; the page runs a new check.',
-  tooEarly: (seconds: number) => `Without JavaScript this form can be sent ${seconds} seconds after the page opened. Wait a moment, then send it again.`,
+  tooEarly: (seconds: number) =>
+    `Without JavaScript this form can be sent ${seconds} seconds after the page opened. Wait a moment, then send it again.`,
 } as const;
 
-export interface ProofFields { altcha?: string; powWait?: string }
+export interface ProofFields {
+  altcha?: string;
+  powWait?: string;
+}
 
 /** The settings with the key resolved (config.ts secretFor). */
 export type PowKeyedSettings = PowSettings & { hmacKey: string };
@@ -63,8 +68,14 @@ function decodePayload(value: string): Payload | null {
   try {
     const p = JSON.parse(Buffer.from(value, 'base64').toString('utf8')) as Record<string, unknown>;
     if (!p || typeof p !== 'object') return null;
-    const ok = p.algorithm === 'SHA-256' && typeof p.challenge === 'string' && /^[0-9a-f]{64}$/.test(p.challenge)
-      && typeof p.salt === 'string' && typeof p.signature === 'string' && typeof p.number === 'number' && Number.isSafeInteger(p.number);
+    const ok =
+      p.algorithm === 'SHA-256' &&
+      typeof p.challenge === 'string' &&
+      /^[0-9a-f]{64}$/.test(p.challenge) &&
+      typeof p.salt === 'string' &&
+      typeof p.signature === 'string' &&
+      typeof p.number === 'number' &&
+      Number.isSafeInteger(p.number);
     return ok ? (p as unknown as Payload) : null;
   } catch {
     return null;
@@ -101,14 +112,20 @@ export function createBotCheck(settings: PowKeyedSettings, now: () => Date = () 
     if (!crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(m[3]))) return refuse(POW_MESSAGES.invalid);
     const issued = Number(m[1]);
     const at = now().getTime();
-    if (at < issued + settings.noscriptWaitMs) return refuse(POW_MESSAGES.tooEarly(Math.ceil(settings.noscriptWaitMs / 1000)));
+    if (at < issued + settings.noscriptWaitMs)
+      return refuse(POW_MESSAGES.tooEarly(Math.ceil(settings.noscriptWaitMs / 1000)));
     if (at > issued + settings.expireMs) return refuse(POW_MESSAGES.expired);
     await spend(`n.${m[3]}`, new Date(issued + settings.expireMs));
   }
 
   return {
     settings,
-    challenge: () => createChallenge({ hmacKey: settings.hmacKey, maxnumber: settings.maxNumber, expires: new Date(now().getTime() + settings.expireMs) }),
+    challenge: () =>
+      createChallenge({
+        hmacKey: settings.hmacKey,
+        maxnumber: settings.maxNumber,
+        expires: new Date(now().getTime() + settings.expireMs),
+      }),
     noscriptTicket() {
       const issued = String(now().getTime());
       const nonce = crypto.randomBytes(12).toString('base64url');

@@ -31,7 +31,13 @@ export function botCheckRouter(botCheck: BotCheck, opts: { cacheSeconds: number 
 /** What the pow partial (views/partials/pow.ejs) shows: the widget, and the no-script ticket. */
 export function powLocals(botCheck: BotCheck, res: Response, required: boolean): void {
   res.locals.pow = required
-    ? { required, ticket: botCheck.noscriptTicket(), waitSeconds: Math.ceil(botCheck.settings.noscriptWaitMs / 1000), challengeUrl: POW_PATHS.challenge, widget: POW_PATHS.widget }
+    ? {
+        required,
+        ticket: botCheck.noscriptTicket(),
+        waitSeconds: Math.ceil(botCheck.settings.noscriptWaitMs / 1000),
+        challengeUrl: POW_PATHS.challenge,
+        widget: POW_PATHS.widget,
+      }
     : { required: false };
 }
 

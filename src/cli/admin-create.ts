@@ -37,7 +37,9 @@ async function main(): Promise<number> {
     },
   });
   if (!values.username) {
-    process.stderr.write('Usage: npm run admin:create -- --username admin@example.com [--password ...] [--first-name ...] [--last-name ...]\n');
+    process.stderr.write(
+      'Usage: npm run admin:create -- --username admin@example.com [--password ...] [--first-name ...] [--last-name ...]\n',
+    );
     return 64;
   }
   const password = values.password ?? (process.stdin.isTTY ? await askHidden('Password: ') : '');
@@ -62,7 +64,11 @@ async function main(): Promise<number> {
     } catch (err) {
       if (!isDomainError(err)) throw err;
       const fields = (err as { fields?: Record<string, string> }).fields ?? {};
-      process.stderr.write(`${err.message}\n${Object.entries(fields).map(([k, v]) => `  ${k}: ${v}\n`).join('')}`);
+      process.stderr.write(
+        `${err.message}\n${Object.entries(fields)
+          .map(([k, v]) => `  ${k}: ${v}\n`)
+          .join('')}`,
+      );
       return 65;
     }
   });

@@ -5,7 +5,10 @@
  */
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export interface Bar { label: string; value: number }
+export interface Bar {
+  label: string;
+  value: number;
+}
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -30,7 +33,11 @@ export function niceTicks(max: number, count = 4): number[] {
  * Bars per day with date labels ("Nov 23") every `labelEvery` bars and on the last, horizontal gridlines
  * at round values, and the last bar marked "Today" when `todayLast` is set.
  */
-export function barChart(bars: Bar[], title: string, opts: { width?: number; height?: number; labelEvery?: number; todayLast?: boolean } = {}): string {
+export function barChart(
+  bars: Bar[],
+  title: string,
+  opts: { width?: number; height?: number; labelEvery?: number; todayLast?: boolean } = {},
+): string {
   const width = opts.width ?? 640;
   const height = opts.height ?? 220;
   const labelEvery = opts.labelEvery ?? 7;
@@ -40,17 +47,23 @@ export function barChart(bars: Bar[], title: string, opts: { width?: number; hei
   const plotH = height - pad.bottom - pad.top;
   const step = (width - pad.left - pad.right) / Math.max(1, bars.length);
   const y = (v: number) => pad.top + plotH - Math.round((v / top) * plotH);
-  const grid = ticks.map((v) => `<line class="grid-line" x1="${pad.left}" x2="${width - pad.right}" y1="${y(v)}" y2="${y(v)}"/><text class="axis" x="${pad.left - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`);
+  const grid = ticks.map(
+    (v) =>
+      `<line class="grid-line" x1="${pad.left}" x2="${width - pad.right}" y1="${y(v)}" y2="${y(v)}"/><text class="axis" x="${pad.left - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`,
+  );
   const last = bars.length - 1;
   const rects = bars.map((b, i) => {
     const x = pad.left + i * step + 2;
     const w = Math.max(1, step - 4);
     const h = y(0) - y(b.value);
     const labelled = (last - i) % labelEvery === 0;
-    const label = labelled ? `<text class="axis" x="${(x + w / 2).toFixed(1)}" y="${height - 8}" text-anchor="middle">${esc(b.label)}</text>` : '';
-    const today = opts.todayLast && i === last
-      ? `<line class="today-mark" x1="${(x + w / 2).toFixed(1)}" x2="${(x + w / 2).toFixed(1)}" y1="${pad.top - 4}" y2="${y(0)}"/><text class="today-label" x="${(x + w / 2).toFixed(1)}" y="${pad.top - 7}" text-anchor="end">Today</text>`
+    const label = labelled
+      ? `<text class="axis" x="${(x + w / 2).toFixed(1)}" y="${height - 8}" text-anchor="middle">${esc(b.label)}</text>`
       : '';
+    const today =
+      opts.todayLast && i === last
+        ? `<line class="today-mark" x1="${(x + w / 2).toFixed(1)}" x2="${(x + w / 2).toFixed(1)}" y1="${pad.top - 4}" y2="${y(0)}"/><text class="today-label" x="${(x + w / 2).toFixed(1)}" y="${pad.top - 7}" text-anchor="end">Today</text>`
+        : '';
     return `${today}<rect class="bar${opts.todayLast && i === last ? ' bar-today' : ''}" x="${x.toFixed(1)}" y="${y(b.value)}" width="${w.toFixed(1)}" height="${h}"><title>${esc(b.label)}: ${b.value}</title></rect>${label}`;
   });
   const total = bars.reduce((s, b) => s + b.value, 0);
@@ -70,6 +83,9 @@ export function donutChart(parts: Bar[], title: string, size = 200): string {
     offset += len;
     return arc;
   });
-  const legend = parts.map((p, i) => `<rect class="slice-key slice-key-${i}" x="${size + 10}" y="${40 + i * 24}" width="12" height="12"/><text x="${size + 28}" y="${50 + i * 24}">${esc(p.label)}: ${p.value}</text>`);
+  const legend = parts.map(
+    (p, i) =>
+      `<rect class="slice-key slice-key-${i}" x="${size + 10}" y="${40 + i * 24}" width="12" height="12"/><text x="${size + 28}" y="${50 + i * 24}">${esc(p.label)}: ${p.value}</text>`,
+  );
   return `<svg class="chart" role="img" viewBox="0 0 ${size + 180} ${size}" aria-labelledby="c-kind-t c-kind-d"><title id="c-kind-t">${esc(title)}</title><desc id="c-kind-d">${parts.map((p) => `${esc(p.label)} ${p.value}`).join(', ')}</desc><circle class="slice-bg" cx="${size / 2}" cy="${size / 2}" r="${r}" fill="none" stroke-width="28"/>${arcs.join('')}${legend.join('')}</svg>`;
 }

@@ -19,9 +19,16 @@ export interface DashboardStats {
   seats: { name: string; used: number; total: number }[];
 }
 
-export async function dashboardFor(actor: Actor, now: Date = new Date()): Promise<{ users: DashboardStats | null; seats: DashboardStats['seats'] | null }> {
-  const full = actor.permissions.manageInternalUsers || actor.permissions.manageLicenses ? await dashboardStats(now) : null;
-  return { users: actor.permissions.manageInternalUsers ? full : null, seats: actor.permissions.manageLicenses ? full!.seats : null };
+export async function dashboardFor(
+  actor: Actor,
+  now: Date = new Date(),
+): Promise<{ users: DashboardStats | null; seats: DashboardStats['seats'] | null }> {
+  const full =
+    actor.permissions.manageInternalUsers || actor.permissions.manageLicenses ? await dashboardStats(now) : null;
+  return {
+    users: actor.permissions.manageInternalUsers ? full : null,
+    seats: actor.permissions.manageLicenses ? full!.seats : null,
+  };
 }
 
 export async function dashboardStats(now: Date = new Date(), days = 30): Promise<DashboardStats> {
@@ -37,7 +44,11 @@ export async function dashboardStats(now: Date = new Date(), days = 30): Promise
     const day = new Date(since.getTime() + i * 86_400_000).toISOString().slice(0, 10);
     return { day, count: byDay.get(day) ?? 0 };
   });
-  const [kinds] = await UserModel.aggregate<{ contactless: { n: number }[]; qualified: { n: number }[]; internal: { n: number }[] }>([
+  const [kinds] = await UserModel.aggregate<{
+    contactless: { n: number }[];
+    qualified: { n: number }[];
+    internal: { n: number }[];
+  }>([
     {
       $facet: {
         contactless: [{ $match: { userType: { $ne: 'internal' }, contact: null } }, { $count: 'n' }],
@@ -53,7 +64,10 @@ export async function dashboardStats(now: Date = new Date(), days = 30): Promise
   const [newContactless, newInternal, qualifiedEvents, downgradedEvents] = await Promise.all([
     UserModel.countDocuments({ ...recent, userType: trusted({ $ne: 'internal' }), contact: null }),
     UserModel.countDocuments({ ...recent, userType: 'internal' }),
-    AuditEventModel.countDocuments({ at: week, action: trusted({ $in: ['user.contact_added', 'user.contact_associated'] }) }),
+    AuditEventModel.countDocuments({
+      at: week,
+      action: trusted({ $in: ['user.contact_added', 'user.contact_associated'] }),
+    }),
     AuditEventModel.countDocuments({ at: week, action: 'user.downgraded' }),
   ]);
   return {

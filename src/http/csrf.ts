@@ -57,7 +57,8 @@ export function isCsrfCheck(handle: unknown): boolean {
 export function csrfProtected<R extends Router>(router: R): R {
   for (const method of STATE_CHANGING) {
     const register = router[method].bind(router) as (path: unknown, ...handlers: unknown[]) => R;
-    const protectedRegister = (path: unknown, ...handlers: unknown[]) => register(path, csrfCheck(handlers.flat().some(showsFormAgain)), ...handlers);
+    const protectedRegister = (path: unknown, ...handlers: unknown[]) =>
+      register(path, csrfCheck(handlers.flat().some(showsFormAgain)), ...handlers);
     Object.assign(router, { [method]: protectedRegister });
   }
   return router;

@@ -52,24 +52,30 @@ const SHOWS_FORM_AGAIN = Symbol('showsFormAgain');
  * at registration that the route is a form route and lets a request with a bad token reach it; here it is
  * refused before the handler runs, so nothing is written.
  */
-export function formRoute<Req extends Request = Request>(form: (req: Req, res: Response) => RefusalForm, handler: (req: Req, res: Response, next: NextFunction) => Promise<void> | void): RequestHandler {
+export function formRoute<Req extends Request = Request>(
+  form: (req: Req, res: Response) => RefusalForm,
+  handler: (req: Req, res: Response, next: NextFunction) => Promise<void> | void,
+): RequestHandler {
   const route = async (req: Request, res: Response, next: NextFunction) => {
     // The writer runs after the router has left this route and reset req.params, so a form that reads
     // them (the profile or set being edited) would look up "undefined" and fail with a 500: it gets the
     // route's params back while it renders.
     const params = req.params;
     const registered = form(req as Req, res);
-    onRefusal(res, typeof registered === 'function'
-      ? async (r: Response) => {
-        const outside = req.params;
-        req.params = params;
-        try {
-          await registered(r);
-        } finally {
-          req.params = outside;
-        }
-      }
-      : registered);
+    onRefusal(
+      res,
+      typeof registered === 'function'
+        ? async (r: Response) => {
+            const outside = req.params;
+            req.params = params;
+            try {
+              await registered(r);
+            } finally {
+              req.params = outside;
+            }
+          }
+        : registered,
+    );
     const expired = res.locals.csrfRefusal as CsrfError | undefined;
     if (expired) throw expired;
     await handler(req as Req, res, next);
@@ -87,12 +93,23 @@ export const SESSION_EXPIRED = 'Your session expired; check and submit again.';
 
 /** A 4xx raised by a library (body-parser and friends) that has no domain meaning of its own. */
 class LibraryHttpError extends DomainError {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
-interface LibraryError { status?: number; statusCode?: number; type?: string; expose?: boolean; message?: string; name?: string }
+interface LibraryError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+  message?: string;
+  name?: string;
+}
 
 /** Translates what libraries throw into domain errors; null for anything unexpected (a 500). */
 export function toDomainError(err: unknown): DomainError | null {
@@ -100,7 +117,8 @@ export function toDomainError(err: unknown): DomainError | null {
   if (!err || typeof err !== 'object') return null;
   const e = err as LibraryError;
   // A value mongoose could not cast (an object where a string belongs, a malformed id): bad input, not a bug.
-  if (e.name === 'CastError') return new BadRequestError('A value in the request is not valid.', 'invalid_value', 'invalidValue');
+  if (e.name === 'CastError')
+    return new BadRequestError('A value in the request is not valid.', 'invalid_value', 'invalidValue');
   const status = e.status ?? e.statusCode;
   if (!status || status < 400 || status >= 500) return null;
   switch (e.type) {
@@ -111,16 +129,26 @@ export function toDomainError(err: unknown): DomainError | null {
       return new BadRequestError('The request body is not valid JSON.', 'malformed_json', 'invalidSyntax');
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new UnsupportedMediaTypeError('The request body uses an encoding or character set the portal does not read.');
+      return new UnsupportedMediaTypeError(
+        'The request body uses an encoding or character set the portal does not read.',
+      );
     default:
       return new LibraryHttpError(status, 'bad_request', e.expose && e.message ? e.message : 'Bad request.');
   }
 }
 
-const SCIM_UNIQUENESS = new Set(['username_taken', 'email_taken', 'nickname_taken', 'contact_taken', 'external_id_taken']);
+const SCIM_UNIQUENESS = new Set([
+  'username_taken',
+  'email_taken',
+  'nickname_taken',
+  'contact_taken',
+  'external_id_taken',
+]);
 
 function fieldList(fields: Record<string, string>): string {
-  return Object.entries(fields).map(([f, m]) => `${f}: ${m}`).join(' ');
+  return Object.entries(fields)
+    .map(([f, m]) => `${f}: ${m}`)
+    .join(' ');
 }
 
 function writeScim(res: Response, err: DomainError): void {
@@ -138,18 +166,27 @@ function writeScim(res: Response, err: DomainError): void {
   } else if (err instanceof ConflictError && SCIM_UNIQUENESS.has(err.code)) {
     scimType = 'uniqueness';
   }
-  res.status(status).type('application/scim+json').send(JSON.stringify({
-    schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
-    status: String(status),
-    ...(scimType ? { scimType } : {}),
-    detail,
-  }));
+  res
+    .status(status)
+    .type('application/scim+json')
+    .send(
+      JSON.stringify({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+        status: String(status),
+        ...(scimType ? { scimType } : {}),
+        detail,
+      }),
+    );
 }
 
 function writeApi(res: Response, err: DomainError): void {
   // The API calls invalid fields 400 (the HTML forms show them as 422).
   const status = err instanceof ValidationError ? 400 : err.status;
-  const fields = (err instanceof ValidationError || err instanceof ConflictError || err instanceof RegistrationRefusedError) && Object.keys(err.fields).length ? { fields: err.fields } : {};
+  const fields =
+    (err instanceof ValidationError || err instanceof ConflictError || err instanceof RegistrationRefusedError) &&
+    Object.keys(err.fields).length
+      ? { fields: err.fields }
+      : {};
   const permission = err instanceof ForbiddenError && err.permission ? { permission: err.permission } : {};
   res.status(status).json({ error: { code: err.code, message: err.message, ...fields, ...permission } });
 }
@@ -159,7 +196,13 @@ function writeApi(res: Response, err: DomainError): void {
  * link, a forged form) get the error page even where the route has a form to show again.
  */
 function isAboutTheAddress(err: DomainError): boolean {
-  return err instanceof ForbiddenError || err instanceof NotFoundError || err instanceof InvalidLinkError || err instanceof CsrfError || err instanceof NotSupportedError;
+  return (
+    err instanceof ForbiddenError ||
+    err instanceof NotFoundError ||
+    err instanceof InvalidLinkError ||
+    err instanceof CsrfError ||
+    err instanceof NotSupportedError
+  );
 }
 
 async function writeHtml(res: Response, err: DomainError): Promise<void> {
@@ -167,9 +210,16 @@ async function writeHtml(res: Response, err: DomainError): Promise<void> {
   // An expired token reaches a form only through formRoute (see http/csrf.ts): the form again, token fresh.
   const expired = err instanceof CsrfError && res.locals.csrfRefusal === err;
   if (form && (!isAboutTheAddress(err) || expired)) {
-    const message = expired ? translated(res, 'error.sessionExpired', SESSION_EXPIRED) : err.messageKey ? translated(res, err.messageKey, err.message) : localised(res, err.message);
+    const message = expired
+      ? translated(res, 'error.sessionExpired', SESSION_EXPIRED)
+      : err.messageKey
+        ? translated(res, err.messageKey, err.message)
+        : localised(res, err.message);
     // A refusal with a catalogue key says the same words beside its fields as above the form.
-    const fieldErrors = err instanceof RegistrationRefusedError ? Object.fromEntries(Object.keys(err.fields).map((k) => [k, message])) : localisedFields(res, err instanceof ValidationError || err instanceof ConflictError ? err.fields : {});
+    const fieldErrors =
+      err instanceof RegistrationRefusedError
+        ? Object.fromEntries(Object.keys(err.fields).map((k) => [k, message]))
+        : localisedFields(res, err instanceof ValidationError || err instanceof ConflictError ? err.fields : {});
     // What was typed (a password, where the refusal is about another field) must not sit in a cache.
     res.status(err.status).set('Cache-Control', 'no-store');
     if (typeof form === 'function') {
@@ -206,9 +256,14 @@ export function renderErrorPage(res: Response, status: number, message: string, 
   const titleKey = status === 404 ? 'error.notFound' : status >= 500 ? 'error.failed' : 'error.refused';
   // Inside a site (its router has set the site and its paths), a missing page keeps the site's header
   // and offers the ways on: home, sign in or the account, the site's own pages.
-  const inSite = status === 404 && Boolean(res.locals.site && res.locals.paths) && (res.req?.originalUrl ?? '').startsWith('/s/');
+  const inSite =
+    status === 404 && Boolean(res.locals.site && res.locals.paths) && (res.req?.originalUrl ?? '').startsWith('/s/');
   return renderView(res, inAdminArea ? 'admin/error' : inSite ? 'site/not-found' : 'error', {
-    title: translated(res, titleKey, status === 404 ? 'Not found' : status >= 500 ? 'Something went wrong' : 'Request refused'),
+    title: translated(
+      res,
+      titleKey,
+      status === 404 ? 'Not found' : status >= 500 ? 'Something went wrong' : 'Request refused',
+    ),
     status,
     message: localised(res, message),
     detail,
@@ -253,7 +308,13 @@ export function errorWriter(opts: { isDevelopment: boolean }): ErrorRequestHandl
     const channel = channelOf(req);
     try {
       if (!known) {
-        if (channel === 'html') return renderErrorPage(res, 500, translated(res, 'error.internal', INTERNAL), opts.isDevelopment && err instanceof Error ? err.stack : undefined);
+        if (channel === 'html')
+          return renderErrorPage(
+            res,
+            500,
+            translated(res, 'error.internal', INTERNAL),
+            opts.isDevelopment && err instanceof Error ? err.stack : undefined,
+          );
         return channel === 'scim'
           ? writeScim(res, new LibraryHttpError(500, 'internal_error', INTERNAL))
           : writeApi(res, new LibraryHttpError(500, 'internal_error', INTERNAL));

@@ -13,17 +13,26 @@ import { MSG } from '../shared/messages';
 /** One text field; absent reads as ''. Without `max`, the body parser's size limit is the only bound. */
 export function formText(max?: number) {
   const text = z.string({ error: MSG.sendOnceAsText });
-  return z.preprocess((v) => (v === undefined ? '' : v), max === undefined ? text : text.max(max, MSG.atMostCharacters(max)));
+  return z.preprocess(
+    (v) => (v === undefined ? '' : v),
+    max === undefined ? text : text.max(max, MSG.atMostCharacters(max)),
+  );
 }
 
 /** One text field that must be filled in: '' and absent are refused with MSG.required. */
 export function formRequired(max = 1024) {
-  return z.preprocess((v) => (v === undefined ? '' : v), z.string({ error: MSG.sendOnceAsText }).min(1, MSG.required).max(max, MSG.atMostCharacters(max)));
+  return z.preprocess(
+    (v) => (v === undefined ? '' : v),
+    z.string({ error: MSG.sendOnceAsText }).min(1, MSG.required).max(max, MSG.atMostCharacters(max)),
+  );
 }
 
 /** One optional text field: absent or '' reads as undefined. */
 export function formOptional(max = 1024) {
-  return z.preprocess((v) => (v === '' ? undefined : v), z.string({ error: MSG.sendOnceAsText }).max(max, MSG.atMostCharacters(max)).optional());
+  return z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string({ error: MSG.sendOnceAsText }).max(max, MSG.atMostCharacters(max)).optional(),
+  );
 }
 
 /** A field that may repeat (a list of checkboxes): one value arrives as a string, none as []. */
@@ -48,7 +57,12 @@ function fieldsOf(error: z.ZodError): FieldErrors {
 export function readForm<S extends z.ZodRawShape>(body: unknown, shape: S): z.infer<z.ZodObject<S>> {
   const b = body && typeof body === 'object' ? body : {};
   // Own properties only: a body is a plain object, and `constructor` or `__proto__` are not fields.
-  const own = Object.fromEntries(Object.keys(shape).map((k) => [k, Object.prototype.hasOwnProperty.call(b, k) ? (b as Record<string, unknown>)[k] : undefined]));
+  const own = Object.fromEntries(
+    Object.keys(shape).map((k) => [
+      k,
+      Object.prototype.hasOwnProperty.call(b, k) ? (b as Record<string, unknown>)[k] : undefined,
+    ]),
+  );
   const result = z.object(shape).safeParse(own);
   if (result.success) return result.data;
   throw new ValidationError(MSG.fieldsNeedAttention, fieldsOf(result.error));

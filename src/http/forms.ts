@@ -5,8 +5,16 @@
  */
 import { formOptional, formRequired, readForm } from './form-input';
 
-export function readStrings<K extends string>(body: unknown, required: readonly K[], optional: readonly string[] = [], maxLength = 1024): Record<K, string> & Record<string, string | undefined> {
-  const shape = Object.fromEntries([...optional.map((n) => [n, formOptional(maxLength)]), ...required.map((n) => [n, formRequired(maxLength)])]);
+export function readStrings<K extends string>(
+  body: unknown,
+  required: readonly K[],
+  optional: readonly string[] = [],
+  maxLength = 1024,
+): Record<K, string> & Record<string, string | undefined> {
+  const shape = Object.fromEntries([
+    ...optional.map((n) => [n, formOptional(maxLength)]),
+    ...required.map((n) => [n, formRequired(maxLength)]),
+  ]);
   return readForm(body, shape) as Record<K, string> & Record<string, string | undefined>;
 }
 

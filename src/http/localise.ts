@@ -5,7 +5,15 @@
  * the signed-in user's language, or the site's default (see localiseForSite).
  */
 import type { Request, Response, RequestHandler } from 'express';
-import { DEFAULT_LANGUAGE, formatters, pickLanguage, translator, type Formatters, type Language, type Translate } from '../i18n';
+import {
+  DEFAULT_LANGUAGE,
+  formatters,
+  pickLanguage,
+  translator,
+  type Formatters,
+  type Language,
+  type Translate,
+} from '../i18n';
 
 declare global {
   namespace Express {
@@ -38,6 +46,10 @@ export function localise(): RequestHandler {
 /** On a site: the signed-in user's language, locale and time zone; a visitor's browser; else the site's default. */
 export function localiseForSite(req: Request, res: Response, siteDefault: string | null | undefined): void {
   const user = req.siteUser;
-  const language = pickLanguage({ userKey: user ? user.languageLocaleKey : undefined, acceptLanguage: req.get('accept-language'), siteDefault });
+  const language = pickLanguage({
+    userKey: user ? user.languageLocaleKey : undefined,
+    acceptLanguage: req.get('accept-language'),
+    siteDefault,
+  });
   apply(res, language, user?.localeSidKey, user?.timeZoneSidKey);
 }

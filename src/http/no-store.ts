@@ -11,7 +11,14 @@ const TOKENISED = /^\/(?:admin|s\/[^/]+)\/(?:reset|welcome|verify-email|confirm-
 
 export function noStoreForPrivatePages(): RequestHandler {
   return (req, res, next) => {
-    if (req.siteUser || req.adminUser || req.path === '/admin' || req.path.startsWith('/admin/') || TOKENISED.test(req.path) || /token(?:=|%3D)/i.test(req.originalUrl)) {
+    if (
+      req.siteUser ||
+      req.adminUser ||
+      req.path === '/admin' ||
+      req.path.startsWith('/admin/') ||
+      TOKENISED.test(req.path) ||
+      /token(?:=|%3D)/i.test(req.originalUrl)
+    ) {
       res.setHeader('Cache-Control', 'no-store');
     }
     next();

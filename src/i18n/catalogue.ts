@@ -10,7 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, type Language } from './languages';
 
-const LOCALES = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../locales' : '../../locales');
+const LOCALES = path.resolve(
+  __dirname,
+  __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../locales' : '../../locales',
+);
 
 export type Vars = Record<string, string | number>;
 export interface Translate {
@@ -41,7 +44,8 @@ const pluralRules = new Map(SUPPORTED_LANGUAGES.map((l) => [l, new Intl.PluralRu
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function lookup(language: Language, key: string, count: number | undefined): string {
-  const variants = count === undefined ? [key] : [`${key}_${pluralRules.get(language)!.select(count)}`, `${key}_other`, key];
+  const variants =
+    count === undefined ? [key] : [`${key}_${pluralRules.get(language)!.select(count)}`, `${key}_other`, key];
   for (const lang of [language, DEFAULT_LANGUAGE]) {
     const cat = catalogues.get(lang)!;
     for (const k of variants) if (cat[k] !== undefined) return cat[k];
@@ -50,7 +54,9 @@ function lookup(language: Language, key: string, count: number | undefined): str
 }
 
 function fill(message: string, vars: Vars | undefined, wrap: (v: string) => string = (v) => v): string {
-  return message.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => (vars && vars[name] !== undefined ? wrap(String(vars[name])) : whole));
+  return message.replace(/\{\{(\w+)\}\}/g, (whole, name: string) =>
+    vars && vars[name] !== undefined ? wrap(String(vars[name])) : whole,
+  );
 }
 
 const translators = new Map<Language, Translate>();
@@ -62,7 +68,8 @@ export function translator(language: Language): Translate {
     const count = (vars?: Vars) => (typeof vars?.count === 'number' ? vars.count : undefined);
     const fn = (key: string, vars?: Vars) => fill(lookup(language, key, count(vars)), vars);
     t = Object.assign(fn, {
-      strong: (key: string, vars: Vars) => fill(escapeHtml(lookup(language, key, count(vars))), vars, (v) => `<strong>${escapeHtml(v)}</strong>`),
+      strong: (key: string, vars: Vars) =>
+        fill(escapeHtml(lookup(language, key, count(vars))), vars, (v) => `<strong>${escapeHtml(v)}</strong>`),
       language,
     });
     translators.set(language, t);

@@ -24,7 +24,11 @@ export function bcp47(key: string | null | undefined, fallback: string): string 
 
 const cache = new Map<string, Formatters>();
 
-export function formatters(localeKey: string | null | undefined, timeZone: string | null | undefined, fallbackLocale: string): Formatters {
+export function formatters(
+  localeKey: string | null | undefined,
+  timeZone: string | null | undefined,
+  fallbackLocale: string,
+): Formatters {
   const locale = bcp47(localeKey, fallbackLocale);
   const zone = timeZone && isTimeZone(timeZone) ? timeZone : 'UTC';
   const id = `${locale}|${zone}`;
@@ -33,7 +37,13 @@ export function formatters(localeKey: string | null | undefined, timeZone: strin
     const dt = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: zone });
     const d = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: zone });
     const n = new Intl.NumberFormat(locale);
-    f = { dateTime: (x) => (x ? dt.format(x) : ''), date: (x) => (x ? d.format(x) : ''), number: (x) => n.format(x), locale, timeZone: zone };
+    f = {
+      dateTime: (x) => (x ? dt.format(x) : ''),
+      date: (x) => (x ? d.format(x) : ''),
+      number: (x) => n.format(x),
+      locale,
+      timeZone: zone,
+    };
     if (cache.size < 500) cache.set(id, f);
   }
   return f;
@@ -41,7 +51,8 @@ export function formatters(localeKey: string | null | undefined, timeZone: strin
 
 /** A link's lifetime in words ("60 minutes", "48 hours", "3 days"; "60 分" in Japanese). */
 export function describeDuration(ms: number, language: string): string {
-  const unit = (u: 'minute' | 'hour' | 'day', n: number) => new Intl.NumberFormat(language, { style: 'unit', unit: u, unitDisplay: 'long' }).format(n);
+  const unit = (u: 'minute' | 'hour' | 'day', n: number) =>
+    new Intl.NumberFormat(language, { style: 'unit', unit: u, unitDisplay: 'long' }).format(n);
   const minutes = Math.round(ms / 60_000);
   if (minutes < 120) return unit('minute', minutes);
   const hours = Math.round(minutes / 60);

@@ -33,11 +33,15 @@ export function languageOfKey(key: string | null | undefined): Language | null {
 /** The first language of Accept-Language (by q) that the product speaks, or null. */
 export function languageFromAcceptLanguage(header: string | undefined): Language | null {
   if (!header || header.length > 500) return null;
-  const tags = header.split(',').map((part) => {
-    const [tag, ...params] = part.trim().split(';');
-    const q = params.map((p) => /^q=([0-9.]+)$/.exec(p.trim())).find(Boolean);
-    return { tag: tag.trim(), q: q ? Number(q[1]) : 1 };
-  }).filter((t) => t.tag && t.q > 0).sort((a, b) => b.q - a.q);
+  const tags = header
+    .split(',')
+    .map((part) => {
+      const [tag, ...params] = part.trim().split(';');
+      const q = params.map((p) => /^q=([0-9.]+)$/.exec(p.trim())).find(Boolean);
+      return { tag: tag.trim(), q: q ? Number(q[1]) : 1 };
+    })
+    .filter((t) => t.tag && t.q > 0)
+    .sort((a, b) => b.q - a.q);
   for (const { tag } of tags) {
     const lang = languageOfKey(tag);
     if (lang) return lang;
@@ -49,7 +53,11 @@ export function languageFromAcceptLanguage(header: string | undefined): Language
  * The language of a page: the signed-in user's own (when the product speaks it), else the visitor's
  * browser (anonymous visitors only: a signed-in user chose theirs), else the site's default.
  */
-export function pickLanguage(opts: { userKey?: string | null; acceptLanguage?: string; siteDefault?: string | null }): Language {
+export function pickLanguage(opts: {
+  userKey?: string | null;
+  acceptLanguage?: string;
+  siteDefault?: string | null;
+}): Language {
   const siteDefault = isLanguage(opts.siteDefault) ? opts.siteDefault : DEFAULT_LANGUAGE;
   if (opts.userKey !== undefined && opts.userKey !== null) return languageOfKey(opts.userKey) ?? siteDefault;
   return languageFromAcceptLanguage(opts.acceptLanguage) ?? siteDefault;

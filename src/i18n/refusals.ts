@@ -13,9 +13,16 @@ import { DEFAULT_LANGUAGE } from './languages';
 const PREFIX = 'refusal.';
 const PLURAL = /_(zero|one|two|few|many|other)$/;
 
-export interface RefusalKey { key: string; vars: Record<string, string> }
+export interface RefusalKey {
+  key: string;
+  vars: Record<string, string>;
+}
 
-interface Pattern { key: string; names: string[]; re: RegExp }
+interface Pattern {
+  key: string;
+  names: string[];
+  re: RegExp;
+}
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -31,7 +38,10 @@ function index(english: Record<string, string>): { exact: Map<string, string>; p
       exact.set(text, key);
       continue;
     }
-    const body = text.split(/\{\{\w+\}\}/).map(escapeRe).join('(.+?)');
+    const body = text
+      .split(/\{\{\w+\}\}/)
+      .map(escapeRe)
+      .join('(.+?)');
     patterns.push({ key, names, re: new RegExp(`^${body}$`, 's') });
   }
   patterns.sort((a, b) => b.re.source.length - a.re.source.length);
@@ -56,7 +66,10 @@ export function refusalKeyOf(english: string): RefusalKey | null {
  * language gets its catalogue's sentence, each whole number in it formatted for that language (1,024 /
  * 1.024) and `n` choosing the plural form. Anything without a key comes back unchanged.
  */
-export function localiseRefusal(t: Pick<Translate, 'language'> & ((key: string, vars?: Vars) => string), english: string): string {
+export function localiseRefusal(
+  t: Pick<Translate, 'language'> & ((key: string, vars?: Vars) => string),
+  english: string,
+): string {
   if (t.language === DEFAULT_LANGUAGE) return english;
   const found = refusalKeyOf(english);
   if (!found) return english;
@@ -75,6 +88,9 @@ export function localiseRefusal(t: Pick<Translate, 'language'> & ((key: string, 
 }
 
 /** Every field message of a refusal in the translator's language. */
-export function localiseFields(t: Parameters<typeof localiseRefusal>[0], fields: Record<string, string>): Record<string, string> {
+export function localiseFields(
+  t: Parameters<typeof localiseRefusal>[0],
+  fields: Record<string, string>,
+): Record<string, string> {
   return Object.fromEntries(Object.entries(fields).map(([name, message]) => [name, localiseRefusal(t, message)]));
 }

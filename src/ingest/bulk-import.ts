@@ -12,7 +12,17 @@
  * users are in; a batch cut off in between is settled by recoverSeatHolds before its key's next batch,
  * so a crash never leaks a seat.
  */
-import { searchTermsOf, conflictFor, deriveNickname, prepareUser, userCreatedEntry, withSuffix, type NewUserInput, type PreparedUser, type UserLookups } from '../users';
+import {
+  searchTermsOf,
+  conflictFor,
+  deriveNickname,
+  prepareUser,
+  userCreatedEntry,
+  withSuffix,
+  type NewUserInput,
+  type PreparedUser,
+  type UserLookups,
+} from '../users';
 import crypto from 'node:crypto';
 import { trusted, Types } from 'mongoose';
 import { AuditEventModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../data/models';
@@ -38,7 +48,11 @@ export type BulkRowResult =
 const NICKNAME_RETRIES = 6;
 
 function idsOf(values: unknown[]): Types.ObjectId[] {
-  const hex = new Set(values.map((v) => (v instanceof Types.ObjectId ? v.toHexString() : isObjectIdString(v) ? v.toLowerCase() : null)).filter((v): v is string => v !== null));
+  const hex = new Set(
+    values
+      .map((v) => (v instanceof Types.ObjectId ? v.toHexString() : isObjectIdString(v) ? v.toLowerCase() : null))
+      .filter((v): v is string => v !== null),
+  );
   return [...hex].map((h) => new Types.ObjectId(h));
 }
 
@@ -46,7 +60,9 @@ function idsOf(values: unknown[]): Types.ObjectId[] {
 async function batchLookups(rows: BulkUserRow[]): Promise<UserLookups> {
   const profiles = await ProfileModel.find({ _id: trusted({ $in: idsOf(rows.map((r) => r.input.profileId)) }) }).lean();
   const licenses = await LicenseModel.find({ _id: trusted({ $in: profiles.map((p) => p.license) }) }).lean();
-  const contacts = await ContactModel.find({ _id: trusted({ $in: idsOf(rows.map((r) => r.input.contactId)) }) }).select('account').lean();
+  const contacts = await ContactModel.find({ _id: trusted({ $in: idsOf(rows.map((r) => r.input.contactId)) }) })
+    .select('account')
+    .lean();
   const byId = <T extends { _id: Types.ObjectId }>(docs: T[]) => new Map(docs.map((d) => [d._id.toHexString(), d]));
   const [p, l, c] = [byId(profiles), byId(licenses), byId(contacts)];
   return {
@@ -59,10 +75,19 @@ async function batchLookups(rows: BulkUserRow[]): Promise<UserLookups> {
 function failure(err: unknown): BulkRowResult {
   if (!isDomainError(err)) throw err;
   const fields = (err as { fields?: FieldErrors }).fields;
-  return { ok: false, code: err.code, message: err.message, ...(fields && Object.keys(fields).length ? { fields } : {}) };
+  return {
+    ok: false,
+    code: err.code,
+    message: err.message,
+    ...(fields && Object.keys(fields).length ? { fields } : {}),
+  };
 }
 
-interface Pending { index: number; prepared: PreparedUser; derivedNickname: boolean }
+interface Pending {
+  index: number;
+  prepared: PreparedUser;
+  derivedNickname: boolean;
+}
 
 /**
  * Takes seats for the pending rows, license by license, under the batch's hold key. When fewer seats
@@ -92,7 +117,13 @@ async function takeSeatsFor(pending: Pending[], results: BulkRowResult[], holdKe
     }
     seated.push(...group.slice(0, granted));
     for (const p of group.slice(granted)) {
-      results[p.index] = failure(new ConflictError(`No ${license.name} seat is left. Free a seat or raise the license's total seats.`, {}, 'no_seats_left'));
+      results[p.index] = failure(
+        new ConflictError(
+          `No ${license.name} seat is left. Free a seat or raise the license's total seats.`,
+          {},
+          'no_seats_left',
+        ),
+      );
     }
   }
   return seated;
@@ -105,7 +136,12 @@ async function insertAll(pending: Pending[], results: BulkRowResult[]): Promise<
   for (let attempt = 0; round.length; attempt++) {
     const now = new Date();
     // insertMany with lean skips the save hooks: the search terms are computed here (the nickname may have changed).
-    const docs = round.map((p) => ({ ...p.prepared.user.toObject({ depopulate: true }), searchTerms: searchTermsOf(p.prepared.user), createdAt: now, updatedAt: now }));
+    const docs = round.map((p) => ({
+      ...p.prepared.user.toObject({ depopulate: true }),
+      searchTerms: searchTermsOf(p.prepared.user),
+      createdAt: now,
+      updatedAt: now,
+    }));
     const failedAt = new Map<number, unknown>();
     try {
       await UserModel.insertMany(docs, { ordered: false, lean: true });
@@ -148,13 +184,29 @@ async function settleHolds(seated: Pending[], insertedIds: Set<string>, holdKey:
 /** Users an earlier attempt created but whose audit event it did not get to write (a crash) get it now. */
 async function auditMissing(userIds: Types.ObjectId[], ctx: RequestContext): Promise<void> {
   if (!userIds.length) return;
-  const audited = await AuditEventModel.find({ action: 'user.created', 'target.id': trusted({ $in: userIds }) }).select('target.id').lean();
+  const audited = await AuditEventModel.find({ action: 'user.created', 'target.id': trusted({ $in: userIds }) })
+    .select('target.id')
+    .lean();
   const seen = new Set(audited.map((e) => String(e.target?.id)));
   const missing = userIds.filter((id) => !seen.has(id.toHexString()));
   if (!missing.length) return;
-  const users = await UserModel.find({ _id: trusted({ $in: missing }) }).select('username isActive profile contact createdAt').lean();
-  const profiles = new Map((await ProfileModel.find({ _id: trusted({ $in: users.map((u) => u.profile) }) }).select('name').lean()).map((p) => [String(p._id), p.name]));
-  await recordAudits(ctx, users.map((u) => ({ ...userCreatedEntry(u, profiles.get(String(u.profile)) ?? '', u.contact ?? null), at: u.createdAt ?? undefined })));
+  const users = await UserModel.find({ _id: trusted({ $in: missing }) })
+    .select('username isActive profile contact createdAt')
+    .lean();
+  const profiles = new Map(
+    (
+      await ProfileModel.find({ _id: trusted({ $in: users.map((u) => u.profile) }) })
+        .select('name')
+        .lean()
+    ).map((p) => [String(p._id), p.name]),
+  );
+  await recordAudits(
+    ctx,
+    users.map((u) => ({
+      ...userCreatedEntry(u, profiles.get(String(u.profile)) ?? '', u.contact ?? null),
+      at: u.createdAt ?? undefined,
+    })),
+  );
 }
 
 export interface BulkOptions {
@@ -166,12 +218,21 @@ export interface BulkOptions {
 }
 
 /** Creates the users of one batch; one result per row, in order. Never throws for a bad row. */
-export async function createUsersInBulk(rows: BulkUserRow[], ctx: RequestContext, opts: BulkOptions = {}): Promise<BulkRowResult[]> {
+export async function createUsersInBulk(
+  rows: BulkUserRow[],
+  ctx: RequestContext,
+  opts: BulkOptions = {},
+): Promise<BulkRowResult[]> {
   const holdKey = opts.holdKey ?? `bulk:${crypto.randomUUID()}`;
   const results: BulkRowResult[] = new Array(rows.length);
-  const existing = await UserModel.find({ _id: trusted({ $in: rows.map((r) => r.userId) }) }).select('_id').lean();
+  const existing = await UserModel.find({ _id: trusted({ $in: rows.map((r) => r.userId) }) })
+    .select('_id')
+    .lean();
   const done = new Set(existing.map((u) => u._id.toHexString()));
-  await auditMissing(existing.map((u) => u._id), ctx);
+  await auditMissing(
+    existing.map((u) => u._id),
+    ctx,
+  );
 
   const lookups = await batchLookups(rows);
   const pending: Pending[] = [];
@@ -184,7 +245,12 @@ export async function createUsersInBulk(rows: BulkUserRow[], ctx: RequestContext
     try {
       const prepared = await prepareUser(input, ctx, lookups);
       if (Object.keys(prepared.fields).length) {
-        results[i] = { ok: false, code: 'validation_failed', message: MSG.fieldsNeedAttention, fields: prepared.fields };
+        results[i] = {
+          ok: false,
+          code: 'validation_failed',
+          message: MSG.fieldsNeedAttention,
+          fields: prepared.fields,
+        };
         continue;
       }
       prepared.user._id = userId;
@@ -201,15 +267,25 @@ export async function createUsersInBulk(rows: BulkUserRow[], ctx: RequestContext
   } catch (err) {
     // Unexpected (the database went away): keep the seats of users that did get in, return the rest.
     // If even that fails, the holds stay and recoverSeatHolds settles them before the next attempt.
-    const found = await UserModel.find({ _id: trusted({ $in: seated.map((p) => p.prepared.user._id) }) }).select('_id').lean().catch(() => null);
-    if (found) await settleHolds(seated, new Set(found.map((u) => u._id.toHexString())), holdKey).catch(() => undefined);
+    const found = await UserModel.find({ _id: trusted({ $in: seated.map((p) => p.prepared.user._id) }) })
+      .select('_id')
+      .lean()
+      .catch(() => null);
+    if (found)
+      await settleHolds(seated, new Set(found.map((u) => u._id.toHexString())), holdKey).catch(() => undefined);
     throw err;
   }
 
   // Audit events before the holds are settled: a crash in between leaves a hold, and the retry both
   // settles it and writes any event still missing.
   const at = new Date();
-  await recordAudits(ctx, inserted.map(({ prepared: { user, profile, contactId } }) => ({ ...userCreatedEntry(user, profile.name, contactId), at })));
+  await recordAudits(
+    ctx,
+    inserted.map(({ prepared: { user, profile, contactId } }) => ({
+      ...userCreatedEntry(user, profile.name, contactId),
+      at,
+    })),
+  );
   await settleHolds(seated, new Set(inserted.map((p) => p.prepared.user._id.toHexString())), holdKey);
   for (const p of inserted) results[p.index] = { ok: true, created: true, userId: p.prepared.user._id };
   return results;

@@ -31,16 +31,29 @@ const STOP_TIMEOUT_MS = 10_000;
 function threadSource(): { source: string; evaluate: boolean } {
   const file = path.join(__dirname, `ingest-thread${path.extname(__filename)}`);
   if (file.endsWith('.js')) return { source: file, evaluate: false };
-  return { source: `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, evaluate: true };
+  return {
+    source: `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`,
+    evaluate: true,
+  };
 }
 
 /**
  * The mail delivery worker (src/mail/worker.ts) runs here too, in the main thread (it mostly waits on
  * the network), with leases on each message so several instances share one queue.
  */
-export interface MailWork { settings: MailSettings; isProduction: boolean; transport?: MailTransport }
+export interface MailWork {
+  settings: MailSettings;
+  isProduction: boolean;
+  transport?: MailTransport;
+}
 
-export function startBackgroundWork(deps: { logger: Logger; databaseUri: string; ingest?: Partial<IngestSettings>; mail?: MailWork; lifecycle?: LifecycleSettings }): BackgroundWork {
+export function startBackgroundWork(deps: {
+  logger: Logger;
+  databaseUri: string;
+  ingest?: Partial<IngestSettings>;
+  mail?: MailWork;
+  lifecycle?: LifecycleSettings;
+}): BackgroundWork {
   const mail = deps.mail
     ? startMailWorker({
         transport: deps.mail.transport ?? transportFor(deps.mail.settings, deps.logger, deps.mail.isProduction),
@@ -53,7 +66,13 @@ export function startBackgroundWork(deps: { logger: Logger; databaseUri: string;
     : null;
   const settings = { ...DEFAULTS, ...deps.ingest };
   const log = deps.logger.child({ component: 'ingest-thread' });
-  const data: IngestThreadData = { uri: deps.databaseUri, owner: workerId(), leaseMs: settings.leaseMs, batchSize: settings.batchSize, lifecycle: deps.lifecycle ?? lifecycleSettings() };
+  const data: IngestThreadData = {
+    uri: deps.databaseUri,
+    owner: workerId(),
+    leaseMs: settings.leaseMs,
+    batchSize: settings.batchSize,
+    lifecycle: deps.lifecycle ?? lifecycleSettings(),
+  };
   let worker: Worker | null = null;
   let exited: Promise<void> = Promise.resolve();
   let stopping = false;
@@ -97,7 +116,11 @@ export function startBackgroundWork(deps: { logger: Logger; databaseUri: string;
     w.on('message', (m: IngestThreadMessage) => {
       if (m.type === 'ready') failures = 0;
       else if (m.type === 'finished') log.info({ jobs: m.jobs }, 'Ingest jobs finished');
-      else if (m.type === 'error') log.error({ err: { message: m.message, stack: m.stack } }, 'Ingest worker failed; the job is retried when its lease expires');
+      else if (m.type === 'error')
+        log.error(
+          { err: { message: m.message, stack: m.stack } },
+          'Ingest worker failed; the job is retried when its lease expires',
+        );
     });
     w.on('error', (err) => log.error({ err }, 'The ingest thread died'));
     exited = new Promise((resolve) => {

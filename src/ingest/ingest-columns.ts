@@ -42,7 +42,8 @@ export function checkHeader(header: string[]): UserColumn[] {
   const unknown = header.filter((h) => !isColumn(h) && h !== INVITATION_COLUMN);
   const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
   const repeated = header.filter((h, i) => header.indexOf(h) !== i);
-  if (unknown.length) fields.header = `Unknown columns: ${unknown.slice(0, 20).join(', ')}. Use: ${[...Object.keys(USER_COLUMNS), INVITATION_COLUMN].join(', ')}.`;
+  if (unknown.length)
+    fields.header = `Unknown columns: ${unknown.slice(0, 20).join(', ')}. Use: ${[...Object.keys(USER_COLUMNS), INVITATION_COLUMN].join(', ')}.`;
   if (missing.length) fields.columns = `Missing required columns: ${missing.join(', ')}.`;
   if (repeated.length) fields.duplicateColumns = `Columns named more than once: ${[...new Set(repeated)].join(', ')}.`;
   if (Object.keys(fields).length) throw new ValidationError('The CSV header is not valid.', fields);

@@ -21,10 +21,22 @@ function label(job: { _id: Types.ObjectId }) {
   return { type: 'IngestJob', id: job._id, label: `ingest job ${job._id}` };
 }
 
-export async function createIngestJob(input: { object: 'User'; operation: 'insert'; matchBy?: 'email' }, ctx: RequestContext & { actor: Actor }): Promise<IngestJobDoc> {
+export async function createIngestJob(
+  input: { object: 'User'; operation: 'insert'; matchBy?: 'email' },
+  ctx: RequestContext & { actor: Actor },
+): Promise<IngestJobDoc> {
   assertPermission(ctx.actor, JOB_PERMISSION);
-  const job = await IngestJobModel.create({ object: input.object, operation: input.operation, matchBy: input.matchBy ?? null, createdBy: ctx.actor.id });
-  await recordAudit(ctx, { action: 'ingest_job.created', target: label(job), after: { object: job.object, operation: job.operation, matchBy: job.matchBy ?? null } });
+  const job = await IngestJobModel.create({
+    object: input.object,
+    operation: input.operation,
+    matchBy: input.matchBy ?? null,
+    createdBy: ctx.actor.id,
+  });
+  await recordAudit(ctx, {
+    action: 'ingest_job.created',
+    target: label(job),
+    after: { object: job.object, operation: job.operation, matchBy: job.matchBy ?? null },
+  });
   return job;
 }
 
@@ -38,11 +50,17 @@ export async function findIngestJob(id: string, actor: Actor): Promise<IngestJob
 /** Newest first, keyset-paged on (createdAt, _id) like the user list. */
 export async function listIngestJobs(actor: Actor, limit = 100): Promise<IngestJobDoc[]> {
   assertPermission(actor, JOB_PERMISSION);
-  return IngestJobModel.find().sort({ createdAt: -1, _id: -1 }).limit(Math.min(Math.max(limit, 1), 1000));
+  return IngestJobModel.find()
+    .sort({ createdAt: -1, _id: -1 })
+    .limit(Math.min(Math.max(limit, 1), 1000));
 }
 
 /** PATCH state: UploadComplete (queue it for processing) or Aborted (stop it; rows left are unprocessed). */
-export async function changeIngestJobState(id: string, state: 'UploadComplete' | 'Aborted', ctx: RequestContext & { actor: Actor }): Promise<IngestJobDoc> {
+export async function changeIngestJobState(
+  id: string,
+  state: 'UploadComplete' | 'Aborted',
+  ctx: RequestContext & { actor: Actor },
+): Promise<IngestJobDoc> {
   const job = await findIngestJob(id, ctx.actor);
   const guard: Record<string, unknown> = { _id: job._id };
   if (state === 'UploadComplete') {
@@ -57,15 +75,32 @@ export async function changeIngestJobState(id: string, state: 'UploadComplete' |
   if (!changed) {
     const now = (await IngestJobModel.findById(job._id).lean())!;
     if (state === 'UploadComplete' && now.state === 'Open' && now.uploadState === 'uploading') {
-      throw new ConflictError('The CSV upload of this job is still in progress; close the job once it has finished.', {}, 'upload_in_progress');
+      throw new ConflictError(
+        'The CSV upload of this job is still in progress; close the job once it has finished.',
+        {},
+        'upload_in_progress',
+      );
     }
     if (state === 'UploadComplete' && now.state === 'Open') {
       const last = now.lastUploadError ? ` The last upload was refused: ${now.lastUploadError}` : '';
-      throw new ConflictError(`This job has no data yet: upload its CSV, then close it (or abort the job).${last}`, { state: 'No data uploaded.' }, 'no_data');
+      throw new ConflictError(
+        `This job has no data yet: upload its CSV, then close it (or abort the job).${last}`,
+        { state: 'No data uploaded.' },
+        'no_data',
+      );
     }
-    throw new ConflictError(`This job is ${now.state}; it can't become ${state}.`, { state: `Not allowed from ${now.state}.` }, 'invalid_state');
+    throw new ConflictError(
+      `This job is ${now.state}; it can't become ${state}.`,
+      { state: `Not allowed from ${now.state}.` },
+      'invalid_state',
+    );
   }
-  await recordAudit(ctx, { action: state === 'Aborted' ? 'ingest_job.aborted' : 'ingest_job.closed', target: label(job), before: { state: job.state }, after: { state } });
+  await recordAudit(ctx, {
+    action: state === 'Aborted' ? 'ingest_job.aborted' : 'ingest_job.closed',
+    target: label(job),
+    before: { state: job.state },
+    after: { state },
+  });
   return changed;
 }
 
@@ -82,5 +117,10 @@ export async function deleteIngestJob(id: string, ctx: RequestContext & { actor:
 }
 
 export function assertUploadable(job: IngestJobDoc): void {
-  if (job.state !== 'Open') throw new ConflictError(`Data can be uploaded only while the job is Open; it is ${job.state}.`, {}, 'invalid_state');
+  if (job.state !== 'Open')
+    throw new ConflictError(
+      `Data can be uploaded only while the job is Open; it is ${job.state}.`,
+      {},
+      'invalid_state',
+    );
 }

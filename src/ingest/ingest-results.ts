@@ -16,12 +16,17 @@ import { IngestJobRowModel, type IngestJobDoc } from '../data/models';
 
 export type ResultKind = 'successfulResults' | 'failedResults' | 'unprocessedrecords';
 
-const PREFIX: Record<ResultKind, string[]> = { successfulResults: ['sf__Id', 'sf__Created'], failedResults: ['sf__Id', 'sf__Error'], unprocessedrecords: [] };
+const PREFIX: Record<ResultKind, string[]> = {
+  successfulResults: ['sf__Id', 'sf__Created'],
+  failedResults: ['sf__Id', 'sf__Error'],
+  unprocessedrecords: [],
+};
 
 const line = (values: unknown[]) => stringify([values], { record_delimiter: 'unix' }).replace(/\n$/, '');
 
 /** The raw row as it was uploaded, or re-written with its formula cells neutralised. */
-const rowText = (raw: string, safe: boolean) => (safe ? line((parse(raw, { relax_column_count: true }) as string[][])[0]?.map(neutraliseCell) ?? []) : raw);
+const rowText = (raw: string, safe: boolean) =>
+  safe ? line((parse(raw, { relax_column_count: true }) as string[][])[0]?.map(neutraliseCell) ?? []) : raw;
 
 export function resultsCsv(job: IngestJobDoc, kind: ResultKind, opts: { spreadsheetSafe?: boolean } = {}): Readable {
   const safe = opts.spreadsheetSafe === true;
@@ -32,7 +37,11 @@ export function resultsCsv(job: IngestJobDoc, kind: ResultKind, opts: { spreadsh
     yield `${cells([...prefix, ...columns])}\n`;
     // A row's result counts once the job's counters include it (row <= processedThrough), so the files
     // always agree with numberRecordsProcessed and numberRecordsFailed; rows above it are unprocessed.
-    const cursor = IngestJobRowModel.find({ job: job._id }).sort({ row: 1 }).select({ row: 1, raw: 1, userId: 1, status: 1, error: 1 }).lean().cursor({ batchSize: 1000 });
+    const cursor = IngestJobRowModel.find({ job: job._id })
+      .sort({ row: 1 })
+      .select({ row: 1, raw: 1, userId: 1, status: 1, error: 1 })
+      .lean()
+      .cursor({ batchSize: 1000 });
     for await (const r of cursor) {
       const counted = r.row <= job.processedThrough;
       if (kind === 'unprocessedrecords') {

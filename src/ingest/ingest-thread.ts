@@ -45,7 +45,12 @@ async function main(): Promise<void> {
   // Until no job is ready: a job finished may have been followed by another upload meanwhile.
   for (let jobs = 1; jobs > 0 && !stopping; ) {
     try {
-      jobs = await processAvailableJobs({ owner: data.owner, leaseMs: data.leaseMs, batchSize: data.batchSize, shouldStop: () => stopping });
+      jobs = await processAvailableJobs({
+        owner: data.owner,
+        leaseMs: data.leaseMs,
+        batchSize: data.batchSize,
+        shouldStop: () => stopping,
+      });
       jobs += await processAvailableBulkJobs({ owner: data.owner, leaseMs: data.leaseMs, shouldStop: () => stopping });
       if (jobs) send({ type: 'finished', jobs });
     } catch (err) {

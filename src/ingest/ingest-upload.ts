@@ -15,7 +15,10 @@ import { checkHeader } from './ingest-columns';
 
 const ROWS_PER_WRITE = 1000;
 
-interface Parsed { record: string[]; raw: string }
+interface Parsed {
+  record: string[];
+  raw: string;
+}
 
 /**
  * Counts bytes as they pass; past `maxBytes` it fails the parse. It does not destroy the request
@@ -27,10 +30,11 @@ function limitBytes(body: Readable, maxBytes: number, parser: Transform): Transf
   // A CSV is UTF-8 text: a NUL byte or a broken UTF-8 sequence means a binary file (a zip, an image)
   // or a body in another encoding, which would otherwise surface as a baffling quote error.
   const utf8 = new TextDecoder('utf-8', { fatal: true });
-  const notText = () => new BadRequestError(
-    'The upload is not UTF-8 CSV text (it looks like a binary file or another encoding). Send the CSV file itself, encoded as UTF-8, as the body.',
-    'not_csv_text',
-  );
+  const notText = () =>
+    new BadRequestError(
+      'The upload is not UTF-8 CSV text (it looks like a binary file or another encoding). Send the CSV file itself, encoded as UTF-8, as the body.',
+      'not_csv_text',
+    );
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
@@ -59,16 +63,31 @@ function limitBytes(body: Readable, maxBytes: number, parser: Transform): Transf
   return parser;
 }
 
-export async function uploadCsv(job: IngestJobDoc, body: Readable, opts: { maxBytes: number }): Promise<{ rows: number }> {
+export async function uploadCsv(
+  job: IngestJobDoc,
+  body: Readable,
+  opts: { maxBytes: number },
+): Promise<{ rows: number }> {
   assertUploadable(job);
   const uploadId = new Types.ObjectId();
-  const claimed = await IngestJobModel.updateOne({ _id: job._id, state: 'Open', uploadState: 'none' }, { $set: { uploadState: 'uploading', uploadId } });
+  const claimed = await IngestJobModel.updateOne(
+    { _id: job._id, state: 'Open', uploadState: 'none' },
+    { $set: { uploadState: 'uploading', uploadId } },
+  );
   if (claimed.modifiedCount !== 1) {
-    throw new ConflictError('This job already has its data: a job takes one upload. Close it, or create another job for more rows.', {}, 'already_uploaded');
+    throw new ConflictError(
+      'This job already has its data: a job takes one upload. Close it, or create another job for more rows.',
+      {},
+      'already_uploaded',
+    );
   }
   let rowNumber = 0;
   try {
-    const parser = limitBytes(body, opts.maxBytes, parse({ bom: true, raw: true, skip_empty_lines: true, max_record_size: 1024 * 1024 }));
+    const parser = limitBytes(
+      body,
+      opts.maxBytes,
+      parse({ bom: true, raw: true, skip_empty_lines: true, max_record_size: 1024 * 1024 }),
+    );
     let columns: string[] | null = null;
     let pending: Record<string, unknown>[] = [];
     const flush = async () => {
@@ -84,21 +103,34 @@ export async function uploadCsv(job: IngestJobDoc, body: Readable, opts: { maxBy
       }
       rowNumber++;
       // The raw text may end with the record's line ending (all or part of it); that is not data.
-      pending.push({ job: job._id, upload: uploadId, row: rowNumber, raw: raw.replace(/(?:\r\n|\n|\r)$/, ''), userId: new Types.ObjectId(), status: 'pending', error: null });
+      pending.push({
+        job: job._id,
+        upload: uploadId,
+        row: rowNumber,
+        raw: raw.replace(/(?:\r\n|\n|\r)$/, ''),
+        userId: new Types.ObjectId(),
+        status: 'pending',
+        error: null,
+      });
       if (pending.length >= ROWS_PER_WRITE) await flush();
     }
-    if (!columns) throw new ValidationError('The CSV is empty: send a header row and one row per user.', { header: 'Missing.' });
+    if (!columns)
+      throw new ValidationError('The CSV is empty: send a header row and one row per user.', { header: 'Missing.' });
     await flush();
     const done = await IngestJobModel.updateOne(
       { _id: job._id, state: 'Open', uploadId },
       { $set: { uploadState: 'uploaded', columns, numberRecordsUploaded: rowNumber, lastUploadError: null } },
     );
-    if (done.modifiedCount !== 1) throw new ConflictError('The job was aborted during the upload.', {}, 'invalid_state');
+    if (done.modifiedCount !== 1)
+      throw new ConflictError('The job was aborted during the upload.', {}, 'invalid_state');
     return { rows: rowNumber };
   } catch (err) {
     const problem = csvProblem(err);
     await IngestJobRowModel.deleteMany({ job: job._id, upload: uploadId });
-    await IngestJobModel.updateOne({ _id: job._id, uploadId }, { $set: { uploadState: 'none', uploadId: null, lastUploadError: refusalText(problem) } });
+    await IngestJobModel.updateOne(
+      { _id: job._id, uploadId },
+      { $set: { uploadState: 'none', uploadId: null, lastUploadError: refusalText(problem) } },
+    );
     throw problem;
   }
 }
@@ -119,7 +151,9 @@ function csvProblem(err: unknown): unknown {
     const reason = err.message.split(', value is')[0].slice(0, 200);
     const multipart = /Content-Disposition: form-data/i.test(err.message);
     return new ValidationError('The CSV could not be read.', {
-      csv: multipart ? 'The body is a multipart form: send the CSV file itself as the body, with Content-Type: text/csv.' : reason,
+      csv: multipart
+        ? 'The body is a multipart form: send the CSV file itself as the body, with Content-Type: text/csv.'
+        : reason,
     });
   }
   return err;

@@ -62,12 +62,22 @@ export function rowError(result: Extract<BulkRowResult, { ok: false }>): string 
   return `${result.code}: ${result.message}${fields.length ? ` (${fields.join('; ')})` : ''}`;
 }
 
-type RowDoc = { _id: Types.ObjectId; row: number; raw: string; userId: Types.ObjectId; status: string; error?: string | null };
+type RowDoc = {
+  _id: Types.ObjectId;
+  row: number;
+  raw: string;
+  userId: Types.ObjectId;
+  status: string;
+  error?: string | null;
+};
 
 /** The values of each row: the batch's raw records parsed in one go, row by row only if that fails. */
 function parseRows(rows: RowDoc[]): (string[] | null)[] {
   try {
-    const all = parse(rows.map((r) => r.raw).join('\n'), { relax_column_count: true, record_delimiter: '\n' }) as string[][];
+    const all = parse(rows.map((r) => r.raw).join('\n'), {
+      relax_column_count: true,
+      record_delimiter: '\n',
+    }) as string[][];
     if (all.length === rows.length) return all;
   } catch {
     /* one row is not valid CSV on its own: find which below */
@@ -82,18 +92,35 @@ function parseRows(rows: RowDoc[]): (string[] | null)[] {
 }
 
 /** Runs one batch's pending rows through the bulk path; returns each row's new status. */
-async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext, holdKey: string, matchBy: 'email' | null = null): Promise<Map<string, { status: 'success' | 'failed'; error: string | null }>> {
+async function runBatch(
+  columns: string[],
+  rows: RowDoc[],
+  ctx: RequestContext,
+  holdKey: string,
+  matchBy: 'email' | null = null,
+): Promise<Map<string, { status: 'success' | 'failed'; error: string | null }>> {
   const out = new Map<string, { status: 'success' | 'failed'; error: string | null }>();
   const todo: { doc: RowDoc; input: BulkUserRow; invite: boolean }[] = [];
   const parsed = parseRows(rows);
   rows.forEach((doc, i) => {
     const values = parsed[i];
-    if (!values) return out.set(String(doc._id), { status: 'failed', error: 'invalid_row: this record could not be read as CSV.' });
+    if (!values)
+      return out.set(String(doc._id), {
+        status: 'failed',
+        error: 'invalid_row: this record could not be read as CSV.',
+      });
     if (values.length !== columns.length) {
-      return out.set(String(doc._id), { status: 'failed', error: `invalid_row: expected ${columns.length} values, found ${values.length}.` });
+      return out.set(String(doc._id), {
+        status: 'failed',
+        error: `invalid_row: expected ${columns.length} values, found ${values.length}.`,
+      });
     }
     const invite = invitationOf(columns, values);
-    if (invite === null) return out.set(String(doc._id), { status: 'failed', error: `validation_failed: ${MSG.fieldsNeedAttention} (SendInvitation: Use true or false.)` });
+    if (invite === null)
+      return out.set(String(doc._id), {
+        status: 'failed',
+        error: `validation_failed: ${MSG.fieldsNeedAttention} (SendInvitation: Use true or false.)`,
+      });
     todo.push({ doc, input: { userId: doc.userId, input: rowToInput(columns, values) }, invite });
   });
   if (matchBy === 'email') {
@@ -107,14 +134,23 @@ async function runBatch(columns: string[], rows: RowDoc[], ctx: RequestContext, 
     }
     todo.splice(0, todo.length, ...todo.filter((t) => !out.has(String(t.doc._id))));
   }
-  const results = await createUsersInBulk(todo.map((t) => t.input), ctx, { holdKey });
-  results.forEach((r, i) => out.set(String(todo[i].doc._id), r.ok ? { status: 'success', error: null } : { status: 'failed', error: rowError(r) }));
+  const results = await createUsersInBulk(
+    todo.map((t) => t.input),
+    ctx,
+    { holdKey },
+  );
+  results.forEach((r, i) =>
+    out.set(
+      String(todo[i].doc._id),
+      r.ok ? { status: 'success', error: null } : { status: 'failed', error: rowError(r) },
+    ),
+  );
   // Created users without a password are invited unless their row says SendInvitation=false.
   const toInvite = todo.filter((t, i) => t.invite && results[i].ok).map((t) => t.doc.userId);
   if (toInvite.length) {
     const users = await UserModel.find({ _id: trusted({ $in: toInvite }), isActive: true, passwordHash: null }).lean();
     // Loaded on first use: the thread starts (and restarts) without the mail templates' modules.
-     
+
     const { inviteUsersInBulk } = require('../account') as typeof import('../account');
     await inviteUsersInBulk(users as never, ctx);
   }
@@ -125,18 +161,31 @@ export type JobOutcome = 'completed' | 'failed' | 'paused' | 'released' | 'lost'
 
 /** Gives the lease up without finishing, so the next claim (any instance) resumes where this stopped. */
 async function release(job: IngestJobDoc, opts: WorkerOptions): Promise<void> {
-  await IngestJobModel.updateOne({ _id: job._id, leaseOwner: opts.owner }, { $set: { leaseOwner: null, leaseExpiresAt: null } });
+  await IngestJobModel.updateOne(
+    { _id: job._id, leaseOwner: opts.owner },
+    { $set: { leaseOwner: null, leaseExpiresAt: null } },
+  );
 }
 
 /** Processes a claimed job until done, the lease is lost, the job is aborted, or maxBatches is reached. */
 export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promise<JobOutcome> {
   if (job.attempts > MAX_ATTEMPTS) {
-    await finish(job, opts, 'Failed', `The job was interrupted ${MAX_ATTEMPTS} times; its remaining rows are unprocessed.`);
+    await finish(
+      job,
+      opts,
+      'Failed',
+      `The job was interrupted ${MAX_ATTEMPTS} times; its remaining rows are unprocessed.`,
+    );
     return 'failed';
   }
   const actor = await loadActor(job.createdBy);
   if (!actor) {
-    await finish(job, opts, 'Failed', 'The administrator who created this job is no longer active, so the job has no permissions.');
+    await finish(
+      job,
+      opts,
+      'Failed',
+      'The administrator who created this job is no longer active, so the job has no permissions.',
+    );
     return 'failed';
   }
   const ctx: RequestContext = { actor, via: 'bulk' };
@@ -154,7 +203,10 @@ export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promis
       await release(job, opts);
       return 'released';
     }
-    const rows = (await IngestJobRowModel.find({ job: job._id, row: trusted({ $gt: through }) }).sort({ row: 1 }).limit(batchSize).lean()) as RowDoc[];
+    const rows = (await IngestJobRowModel.find({ job: job._id, row: trusted({ $gt: through }) })
+      .sort({ row: 1 })
+      .limit(batchSize)
+      .lean()) as RowDoc[];
     if (!rows.length) {
       await finish(job, opts, 'JobComplete');
       return 'completed';
@@ -167,7 +219,9 @@ export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promis
     const failures = [...decided].filter(([, r]) => r.status === 'failed');
     if (failures.length) {
       await IngestJobRowModel.bulkWrite(
-        failures.map(([id, r]) => ({ updateOne: { filter: { _id: id }, update: { $set: { status: 'failed', error: r.error } } } })),
+        failures.map(([id, r]) => ({
+          updateOne: { filter: { _id: id }, update: { $set: { status: 'failed', error: r.error } } },
+        })),
         { ordered: false },
       );
     }
@@ -175,7 +229,10 @@ export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promis
     const last = rows[rows.length - 1].row;
     const moved = await IngestJobModel.findOneAndUpdate(
       { _id: job._id, leaseOwner: opts.owner, processedThrough: through },
-      { $set: { processedThrough: last, leaseExpiresAt: leaseUntil(opts) }, $inc: { numberRecordsProcessed: rows.length, numberRecordsFailed: failed } },
+      {
+        $set: { processedThrough: last, leaseExpiresAt: leaseUntil(opts) },
+        $inc: { numberRecordsProcessed: rows.length, numberRecordsFailed: failed },
+      },
       { returnDocument: 'after', projection: { state: 1 } },
     );
     if (!moved) return 'lost';

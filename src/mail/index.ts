@@ -8,7 +8,9 @@ export { deliverDueMail, startMailWorker, backoffMs } from './worker';
 export type { MailTransport } from './transport';
 
 export function transportFor(settings: MailSettings, logger: Logger, isProduction: boolean): MailTransport {
-  return settings.smtpUrl ? smtpTransport(settings.smtpUrl) : outboxTransport(logger.child({ component: 'mail' }), { isProduction });
+  return settings.smtpUrl
+    ? smtpTransport(settings.smtpUrl)
+    : outboxTransport(logger.child({ component: 'mail' }), { isProduction });
 }
 
 // What other features use from here (their only way in).

@@ -21,8 +21,17 @@ export function adminOutboxRouter(smtpConfigured: boolean, access: OutboxAccess)
   const router = csrfProtected(Router());
   router.get(ADMIN.outbox, async (req, res) => {
     const to = queryString(req, 'to');
-    const [messages, problems] = await Promise.all([listOutbox(actorOf(res), access, { to: to || undefined }), undeliveredMail(actorOf(res), access)]);
-    res.render('admin/outbox', { title: 'Mail outbox', messages: messages.map((m) => ({ ...m, parts: withLinks(m.text) })), problems, to, smtpConfigured });
+    const [messages, problems] = await Promise.all([
+      listOutbox(actorOf(res), access, { to: to || undefined }),
+      undeliveredMail(actorOf(res), access),
+    ]);
+    res.render('admin/outbox', {
+      title: 'Mail outbox',
+      messages: messages.map((m) => ({ ...m, parts: withLinks(m.text) })),
+      problems,
+      to,
+      smtpConfigured,
+    });
   });
   return router;
 }

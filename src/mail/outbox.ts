@@ -19,24 +19,38 @@ export interface OutboxAccess {
 
 /** Keeps the first 4 characters of each link's token ("token=AbCd…"), enough to tell two mails apart. */
 export function maskTokens(text: string): string {
-  return text.replace(/([?&]token=)([^\s&#"'<>]*)/g, (_m, key: string, value: string) => `${key}${value.length > 8 ? value.slice(0, 4) : ''}…`);
+  return text.replace(
+    /([?&]token=)([^\s&#"'<>]*)/g,
+    (_m, key: string, value: string) => `${key}${value.length > 8 ? value.slice(0, 4) : ''}…`,
+  );
 }
 
 function assertOutboxOpen(actor: Actor, access: OutboxAccess): void {
   assertPermission(actor, 'viewOutbox');
-  if (!access.open) throw new ForbiddenError('The mail outbox is off in production. Set SMTP_URL to send mail, or MAIL_OUTBOX_IN_PRODUCTION=true to open it.');
+  if (!access.open)
+    throw new ForbiddenError(
+      'The mail outbox is off in production. Set SMTP_URL to send mail, or MAIL_OUTBOX_IN_PRODUCTION=true to open it.',
+    );
 }
 
 export async function listOutbox(actor: Actor, access: OutboxAccess, opts: { to?: string; limit?: number } = {}) {
   assertOutboxOpen(actor, access);
   const filter: Record<string, unknown> = { deliveredVia: 'outbox' };
   if (opts.to) filter.to = opts.to.trim().toLowerCase().slice(0, 254);
-  const messages = await MailMessageModel.find(filter).sort({ createdAt: -1, _id: -1 }).limit(Math.min(Math.max(opts.limit ?? 100, 1), 500)).select('-html').lean();
+  const messages = await MailMessageModel.find(filter)
+    .sort({ createdAt: -1, _id: -1 })
+    .limit(Math.min(Math.max(opts.limit ?? 100, 1), 500))
+    .select('-html')
+    .lean();
   return messages.map((m) => ({ ...m, text: maskTokens(m.text ?? '') }));
 }
 
 /** Delivery problems, for the same page: messages waiting for a retry or given up. */
 export async function undeliveredMail(actor: Actor, access: OutboxAccess, limit = 50) {
   assertOutboxOpen(actor, access);
-  return MailMessageModel.find({ lastError: trusted({ $ne: null }), state: trusted({ $in: ['queued', 'failed'] }) }).sort({ createdAt: -1 }).limit(limit).select('-text -html').lean();
+  return MailMessageModel.find({ lastError: trusted({ $ne: null }), state: trusted({ $in: ['queued', 'failed'] }) })
+    .sort({ createdAt: -1 })
+    .limit(limit)
+    .select('-text -html')
+    .lean();
 }

@@ -35,7 +35,12 @@ function brandOf(site: SiteRecord | null, languageKey: string | null | undefined
   const b = site?.branding;
   return {
     language,
-    locals: { appName: site?.name ?? 'Identity Portal', brandColor: b?.primaryColor ?? '#3b4cca', t: translator(language), lang: language },
+    locals: {
+      appName: site?.name ?? 'Identity Portal',
+      brandColor: b?.primaryColor ?? '#3b4cca',
+      t: translator(language),
+      lang: language,
+    },
     // A site's mails carry its name even without a sender of its own (the address is then MAIL_FROM's).
     fromName: site ? b?.senderName || site.name : null,
     fromAddress: b?.senderAddress ?? null,
@@ -52,9 +57,20 @@ export async function queueMails(reqs: MailRequest[], now: Date = new Date()): P
   const docs = [];
   for (const req of reqs) {
     const brand = brandOf(req.siteSlug ? await siteBySlug(req.siteSlug) : null, req.language);
-    const expiresIn = typeof req.locals.expiresInMs === 'number' ? { expiresIn: describeDuration(req.locals.expiresInMs, brand.language) } : {};
+    const expiresIn =
+      typeof req.locals.expiresInMs === 'number'
+        ? { expiresIn: describeDuration(req.locals.expiresInMs, brand.language) }
+        : {};
     const rendered = await renderMail(req.template, { ...brand.locals, ...req.locals, ...expiresIn }, brand.language);
-    docs.push({ to: req.to, template: req.template, user: req.user ?? null, nextAttemptAt: now, fromName: brand.fromName, fromAddress: brand.fromAddress, ...rendered });
+    docs.push({
+      to: req.to,
+      template: req.template,
+      user: req.user ?? null,
+      nextAttemptAt: now,
+      fromName: brand.fromName,
+      fromAddress: brand.fromAddress,
+      ...rendered,
+    });
   }
   // Not lean: the schema's defaults and validation apply to every message.
   const inserted = await MailMessageModel.insertMany(docs);

@@ -7,18 +7,38 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
 
-const VIEWS = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../views/mail' : '../../views/mail');
+const VIEWS = path.resolve(
+  __dirname,
+  __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../views/mail' : '../../views/mail',
+);
 
-export type MailTemplate = 'password-reset' | 'invitation' | 'verify-email' | 'email-change-confirm' | 'email-changed-notice' | 'registration-attempt' | 'security-notice' | 'identity-link' | 'seat-warning';
+export type MailTemplate =
+  | 'password-reset'
+  | 'invitation'
+  | 'verify-email'
+  | 'email-change-confirm'
+  | 'email-changed-notice'
+  | 'registration-attempt'
+  | 'security-notice'
+  | 'identity-link'
+  | 'seat-warning';
 
-export interface RenderedMail { subject: string; text: string; html: string }
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
 
 function languageFolder(language: string | null | undefined): string {
   const lang = (language ?? 'en').slice(0, 2).toLowerCase();
   return /^[a-z]{2}$/.test(lang) && fs.existsSync(path.join(VIEWS, lang)) ? lang : 'en';
 }
 
-export async function renderMail(name: MailTemplate, locals: Record<string, unknown>, language?: string | null): Promise<RenderedMail> {
+export async function renderMail(
+  name: MailTemplate,
+  locals: Record<string, unknown>,
+  language?: string | null,
+): Promise<RenderedMail> {
   const dir = path.join(VIEWS, languageFolder(language));
   const [textSource, html] = await Promise.all([
     ejs.renderFile(path.join(dir, `${name}.text.ejs`), locals, { async: false, cache: true }),

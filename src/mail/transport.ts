@@ -6,7 +6,14 @@
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 
-export interface OutgoingMail { from: string; to: string; subject: string; text: string; html: string; template: string }
+export interface OutgoingMail {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  template: string;
+}
 
 export interface MailTransport {
   kind: 'smtp' | 'outbox';
@@ -24,7 +31,13 @@ export function smtpTransport(smtpUrl: string, opts: { connectionTimeoutMs?: num
   return {
     kind: 'smtp',
     async send(mail) {
-      await transporter.sendMail({ from: mail.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+      await transporter.sendMail({
+        from: mail.from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+      });
     },
     close: () => transporter.close(),
   };
@@ -36,8 +49,11 @@ export function outboxTransport(logger: Logger, opts: { isProduction: boolean })
   return {
     kind: 'outbox',
     async send(mail) {
-      const links = opts.isProduction ? undefined : mail.text.match(LINK) ?? [];
-      logger.info({ to: mail.to, subject: mail.subject, template: mail.template, ...(links ? { links } : {}) }, 'Mail placed in the outbox (no SMTP_URL)');
+      const links = opts.isProduction ? undefined : (mail.text.match(LINK) ?? []);
+      logger.info(
+        { to: mail.to, subject: mail.subject, template: mail.template, ...(links ? { links } : {}) },
+        'Mail placed in the outbox (no SMTP_URL)',
+      );
     },
     close: () => {},
   };

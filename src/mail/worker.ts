@@ -63,12 +63,23 @@ export async function claimNextMail(opts: MailWorkerOptions & { owner: string })
         { state: 'sending', leaseExpiresAt: trusted({ $lte: now }) },
       ],
     },
-    { $set: { state: 'sending', leaseOwner: opts.owner, leaseExpiresAt: new Date(now.getTime() + (opts.leaseMs ?? DEFAULTS.mail.leaseMs)) }, $inc: { attempts: 1 } },
+    {
+      $set: {
+        state: 'sending',
+        leaseOwner: opts.owner,
+        leaseExpiresAt: new Date(now.getTime() + (opts.leaseMs ?? DEFAULTS.mail.leaseMs)),
+      },
+      $inc: { attempts: 1 },
+    },
     { sort: { nextAttemptAt: 1, _id: 1 }, returnDocument: 'after' },
   );
 }
 
-export interface DeliveryCounts { sent: number; retried: number; failed: number }
+export interface DeliveryCounts {
+  sent: number;
+  retried: number;
+  failed: number;
+}
 
 /** Delivers every message that is due now; returns what happened. */
 export async function deliverDueMail(options: MailWorkerOptions): Promise<DeliveryCounts> {
@@ -81,9 +92,26 @@ export async function deliverDueMail(options: MailWorkerOptions): Promise<Delive
     if (!msg) return counts;
     const mine = { _id: msg._id, state: 'sending' as const, leaseOwner: opts.owner };
     try {
-      await opts.transport.send({ from: senderOf(msg, opts.from), to: msg.to, subject: msg.subject, text: msg.text ?? '', html: msg.html ?? '', template: msg.template });
+      await opts.transport.send({
+        from: senderOf(msg, opts.from),
+        to: msg.to,
+        subject: msg.subject,
+        text: msg.text ?? '',
+        html: msg.html ?? '',
+        template: msg.template,
+      });
       const bodies = opts.transport.kind === 'smtp' ? { text: null, html: null } : {};
-      await MailMessageModel.updateOne(mine, { $set: { state: 'sent', deliveredVia: opts.transport.kind, sentAt: clock(), lastError: null, leaseOwner: null, leaseExpiresAt: null, ...bodies } });
+      await MailMessageModel.updateOne(mine, {
+        $set: {
+          state: 'sent',
+          deliveredVia: opts.transport.kind,
+          sentAt: clock(),
+          lastError: null,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          ...bodies,
+        },
+      });
       counts.sent++;
     } catch (err) {
       const reason = (err instanceof Error ? err.message : String(err)).slice(0, 500);
@@ -99,12 +127,17 @@ export async function deliverDueMail(options: MailWorkerOptions): Promise<Delive
       });
       if (last) counts.failed++;
       else counts.retried++;
-      opts.logger?.warn({ mail: String(msg._id), to: msg.to, attempts: msg.attempts, err: reason, willRetry: !last }, 'Mail delivery failed');
+      opts.logger?.warn(
+        { mail: String(msg._id), to: msg.to, attempts: msg.attempts, err: reason, willRetry: !last },
+        'Mail delivery failed',
+      );
     }
   }
 }
 
-export interface MailWorker { stop(): Promise<void> }
+export interface MailWorker {
+  stop(): Promise<void>;
+}
 
 /** Polls every `pollMs`, and at once when this process queues a message. */
 export function startMailWorker(options: MailWorkerOptions & { pollMs: number }): MailWorker {

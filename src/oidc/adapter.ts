@@ -8,7 +8,12 @@
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
 import { OidcRecordModel } from './oidc-record.model';
 
-interface OidcRecord { _id: string; kind: string; payload: AdapterPayload; expiresAt?: Date }
+interface OidcRecord {
+  _id: string;
+  kind: string;
+  payload: AdapterPayload;
+  expiresAt?: Date;
+}
 
 const records = () => OidcRecordModel.collection;
 
@@ -27,7 +32,9 @@ export async function revokeGrant(grantId: string): Promise<void> {
 
 /** Every grant (and so every token) of an account or of an app, and the account's provider sessions. */
 export async function revokeRecordsOf(field: 'accountId' | 'clientId', value: string): Promise<number> {
-  const grants = await records().find({ kind: 'Grant', [field]: String(value) }, { projection: { _id: 1 } }).toArray();
+  const grants = await records()
+    .find({ kind: 'Grant', [field]: String(value) }, { projection: { _id: 1 } })
+    .toArray();
   for (const g of grants) await revokeGrant(String(g._id).slice('Grant:'.length));
   // Tokens whose grant record is already gone (expired) still name the account or app.
   await records().deleteMany({ [field]: String(value) });
@@ -38,7 +45,10 @@ export async function revokeRecordsOf(field: 'accountId' | 'clientId', value: st
  * `findClient` answers the provider's Client lookups (the connected apps); the provider never writes
  * clients, as dynamic registration is off.
  */
-export function mongoAdapter(findClient: (clientId: string) => Promise<AdapterPayload | undefined>, now: () => number = Date.now): AdapterConstructor {
+export function mongoAdapter(
+  findClient: (clientId: string) => Promise<AdapterPayload | undefined>,
+  now: () => number = Date.now,
+): AdapterConstructor {
   return class MongoAdapter implements Adapter {
     constructor(private readonly kind: string) {}
 
@@ -48,7 +58,8 @@ export function mongoAdapter(findClient: (clientId: string) => Promise<AdapterPa
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const set: Record<string, unknown> = { kind: this.kind, payload };
-      for (const field of ['grantId', 'userCode', 'uid', 'accountId', 'clientId'] as const) if (typeof payload[field] === 'string') set[field] = payload[field];
+      for (const field of ['grantId', 'userCode', 'uid', 'accountId', 'clientId'] as const)
+        if (typeof payload[field] === 'string') set[field] = payload[field];
       if (expiresIn) set.expiresAt = new Date(now() + expiresIn * 1000);
       await records().updateOne({ _id: this.key(id) } as never, { $set: set }, { upsert: true });
     }
@@ -63,12 +74,17 @@ export function mongoAdapter(findClient: (clientId: string) => Promise<AdapterPa
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      return live((await records().findOne({ kind: this.kind, userCode: String(userCode) })) as OidcRecord | null, now());
+      return live(
+        (await records().findOne({ kind: this.kind, userCode: String(userCode) })) as OidcRecord | null,
+        now(),
+      );
     }
 
     /** Marks a code or a rotated refresh token used; a second use is then refused (and the grant revoked). */
     async consume(id: string): Promise<void> {
-      await records().updateOne({ _id: this.key(id) } as never, { $set: { 'payload.consumed': Math.floor(now() / 1000) } });
+      await records().updateOne({ _id: this.key(id) } as never, {
+        $set: { 'payload.consumed': Math.floor(now() / 1000) },
+      });
     }
 
     async destroy(id: string): Promise<void> {

@@ -21,18 +21,23 @@ const originOf = (uri: string) => {
 
 async function read(): Promise<void> {
   const apps = await ConnectedAppModel.find().select('redirectUris postLogoutRedirectUris').lean();
-  const all = apps.flatMap((a) => [...a.redirectUris, ...a.postLogoutRedirectUris]).map(originOf).filter((o): o is string => Boolean(o));
+  const all = apps
+    .flatMap((a) => [...a.redirectUris, ...a.postLogoutRedirectUris])
+    .map(originOf)
+    .filter((o): o is string => Boolean(o));
   cached = [...new Set(all)].sort();
 }
 
 /** Refreshes the list when it is older than `maxAgeMs` (one read at a time), then returns it. */
 export async function appOrigins(maxAgeMs: number, now: () => number = Date.now): Promise<string[]> {
   if (now() - readAt > maxAgeMs) {
-    reading ??= read().then(() => {
-      readAt = now();
-    }).finally(() => {
-      reading = null;
-    });
+    reading ??= read()
+      .then(() => {
+        readAt = now();
+      })
+      .finally(() => {
+        reading = null;
+      });
     await reading;
   }
   return cached;

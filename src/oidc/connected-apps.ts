@@ -42,7 +42,8 @@ function uriProblem(value: string): string | null {
   }
   if (url.hash) return 'Leave out the #fragment.';
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return 'Use https (http only for localhost).';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
+    return 'Use https (http only for localhost).';
   if (url.username || url.password) return 'Leave out the user name and password.';
   return null;
 }
@@ -61,7 +62,13 @@ function checkUris(values: string[] | undefined, field: string, required: boolea
   return list;
 }
 
-async function validInput(input: AppInput): Promise<{ site: Types.ObjectId; redirectUris: string[]; postLogoutRedirectUris: string[]; scopes: AppScope[]; backchannelLogoutUri: string | null }> {
+async function validInput(input: AppInput): Promise<{
+  site: Types.ObjectId;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  scopes: AppScope[];
+  backchannelLogoutUri: string | null;
+}> {
   const fields: FieldErrors = {};
   if (!input.name?.trim()) fields.name = 'Give the app a name.';
   const siteId = toObjectId(input.siteId);
@@ -69,9 +76,12 @@ async function validInput(input: AppInput): Promise<{ site: Types.ObjectId; redi
   if (!site) fields.siteId = 'Choose an existing site.';
   const redirectUris = checkUris(input.redirectUris, 'redirectUris', true, fields);
   const postLogoutRedirectUris = checkUris(input.postLogoutRedirectUris, 'postLogoutRedirectUris', false, fields);
-  const backchannel = input.backchannelLogoutUri?.trim() ? checkUris([input.backchannelLogoutUri], 'backchannelLogoutUri', false, fields)[0] : null;
+  const backchannel = input.backchannelLogoutUri?.trim()
+    ? checkUris([input.backchannelLogoutUri], 'backchannelLogoutUri', false, fields)[0]
+    : null;
   const unknown = input.scopes.filter((s) => !(APP_SCOPES as readonly string[]).includes(s));
-  if (unknown.length) fields.scopes = `Unknown scope: ${unknown.join(', ').slice(0, 200)}. Known scopes: ${APP_SCOPES.join(', ')}.`;
+  if (unknown.length)
+    fields.scopes = `Unknown scope: ${unknown.join(', ').slice(0, 200)}. Known scopes: ${APP_SCOPES.join(', ')}.`;
   if (!['confidential', 'public'].includes(input.type)) fields.type = 'Choose confidential or public.';
   if (Object.keys(fields).length) throw new ValidationError(MSG.fieldsNeedAttention, fields);
   // openid is what makes it an OpenID Connect app: always allowed.
@@ -80,8 +90,14 @@ async function validInput(input: AppInput): Promise<{ site: Types.ObjectId; redi
 }
 
 const auditView = (app: ConnectedAppDoc) => ({
-  name: app.name, site: String(app.site), redirectUris: app.redirectUris, postLogoutRedirectUris: app.postLogoutRedirectUris,
-  scopes: app.scopes, firstParty: app.firstParty, type: app.type, backchannelLogoutUri: app.backchannelLogoutUri,
+  name: app.name,
+  site: String(app.site),
+  redirectUris: app.redirectUris,
+  postLogoutRedirectUris: app.postLogoutRedirectUris,
+  scopes: app.scopes,
+  firstParty: app.firstParty,
+  type: app.type,
+  backchannelLogoutUri: app.backchannelLogoutUri,
 });
 
 export async function listConnectedApps(actor: Actor): Promise<ConnectedAppDoc[]> {
@@ -98,39 +114,66 @@ export async function findConnectedApp(id: string, actor: Actor): Promise<Connec
 }
 
 /** Creates the app; a confidential app's secret is in the result, the only time it is shown. */
-export async function createConnectedApp(input: AppInput, ctx: RequestContext & { actor: Actor }): Promise<{ app: ConnectedAppDoc; secret: string | null }> {
+export async function createConnectedApp(
+  input: AppInput,
+  ctx: RequestContext & { actor: Actor },
+): Promise<{ app: ConnectedAppDoc; secret: string | null }> {
   assertPermission(ctx.actor, 'manageSites');
   const valid = await validInput(input);
   const secret = input.type === 'confidential' ? newSecret() : null;
   const app = await ConnectedAppModel.create({
-    ...valid, name: input.name.trim(), firstParty: input.firstParty, type: input.type,
-    clientId: crypto.randomBytes(16).toString('base64url'), secretHash: secret ? hashSecret(secret) : null,
+    ...valid,
+    name: input.name.trim(),
+    firstParty: input.firstParty,
+    type: input.type,
+    clientId: crypto.randomBytes(16).toString('base64url'),
+    secretHash: secret ? hashSecret(secret) : null,
   });
   forgetAppOrigins();
-  await recordAudit(ctx, { action: 'connected_app.created', target: { type: 'ConnectedApp', id: app._id, label: app.name }, after: auditView(app) });
+  await recordAudit(ctx, {
+    action: 'connected_app.created',
+    target: { type: 'ConnectedApp', id: app._id, label: app.name },
+    after: auditView(app),
+  });
   return { app, secret };
 }
 
 /** Edits the app. Its type stays what it was created as (a public app's users never held a secret). */
-export async function updateConnectedApp(id: string, input: Omit<AppInput, 'type'>, ctx: RequestContext & { actor: Actor }): Promise<ConnectedAppDoc> {
+export async function updateConnectedApp(
+  id: string,
+  input: Omit<AppInput, 'type'>,
+  ctx: RequestContext & { actor: Actor },
+): Promise<ConnectedAppDoc> {
   const app = await findConnectedApp(id, ctx.actor);
   const before = auditView(app);
   const valid = await validInput({ ...input, type: app.type });
   app.set({ ...valid, name: input.name.trim(), firstParty: input.firstParty });
   await app.save();
   forgetAppOrigins();
-  await recordAudit(ctx, { action: 'connected_app.updated', target: { type: 'ConnectedApp', id: app._id, label: app.name }, before, after: auditView(app) });
+  await recordAudit(ctx, {
+    action: 'connected_app.updated',
+    target: { type: 'ConnectedApp', id: app._id, label: app.name },
+    before,
+    after: auditView(app),
+  });
   return app;
 }
 
 /** A new secret for a confidential app; the old one stops working at once. */
-export async function rotateConnectedAppSecret(id: string, ctx: RequestContext & { actor: Actor }): Promise<{ app: ConnectedAppDoc; secret: string }> {
+export async function rotateConnectedAppSecret(
+  id: string,
+  ctx: RequestContext & { actor: Actor },
+): Promise<{ app: ConnectedAppDoc; secret: string }> {
   const app = await findConnectedApp(id, ctx.actor);
-  if (app.type !== 'confidential') throw new ValidationError('A public app has no secret: it proves itself with PKCE.', { type: 'public' });
+  if (app.type !== 'confidential')
+    throw new ValidationError('A public app has no secret: it proves itself with PKCE.', { type: 'public' });
   const secret = newSecret();
   app.secretHash = hashSecret(secret);
   await app.save();
-  await recordAudit(ctx, { action: 'connected_app.secret_rotated', target: { type: 'ConnectedApp', id: app._id, label: app.name } });
+  await recordAudit(ctx, {
+    action: 'connected_app.secret_rotated',
+    target: { type: 'ConnectedApp', id: app._id, label: app.name },
+  });
   return { app, secret };
 }
 
@@ -140,7 +183,11 @@ export async function deleteConnectedApp(id: string, ctx: RequestContext & { act
   await ConnectedAppModel.deleteOne({ _id: app._id });
   await revokeGrantsOfClient(app.clientId);
   forgetAppOrigins();
-  await recordAudit(ctx, { action: 'connected_app.deleted', target: { type: 'ConnectedApp', id: app._id, label: app.name }, before: auditView(app) });
+  await recordAudit(ctx, {
+    action: 'connected_app.deleted',
+    target: { type: 'ConnectedApp', id: app._id, label: app.name },
+    before: auditView(app),
+  });
 }
 
 /** The app behind a client_id, for the provider (no actor: the provider asks, not a person). */

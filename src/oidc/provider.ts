@@ -30,7 +30,12 @@ async function interactionUrl(clientId: string, uid: string): Promise<string> {
   return `/s/${encodeURIComponent(site?.slug ?? 'portal')}/authorize/${encodeURIComponent(uid)}`;
 }
 
-interface Ctx { get(name: string): string; body: unknown; type: string; status: number }
+interface Ctx {
+  get(name: string): string;
+  body: unknown;
+  type: string;
+  status: number;
+}
 
 /** The connected app as the provider's client metadata; null when there is no such app. */
 export async function clientMetadataOf(clientId: string): Promise<Record<string, unknown> | undefined> {
@@ -41,13 +46,17 @@ export async function clientMetadataOf(clientId: string): Promise<Record<string,
     client_id: app.clientId,
     client_name: app.name,
     // The provider compares what an app sends with this after hashing it (compareClientSecret below).
-    ...(app.type === 'confidential' ? { client_secret: app.secretHash, token_endpoint_auth_method: 'client_secret_basic' } : { token_endpoint_auth_method: 'none' }),
+    ...(app.type === 'confidential'
+      ? { client_secret: app.secretHash, token_endpoint_auth_method: 'client_secret_basic' }
+      : { token_endpoint_auth_method: 'none' }),
     redirect_uris: app.redirectUris,
     post_logout_redirect_uris: app.postLogoutRedirectUris,
     response_types: ['code'],
     grant_types: offline ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
     scope: app.scopes.join(' '),
-    ...(app.backchannelLogoutUri ? { backchannel_logout_uri: app.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+    ...(app.backchannelLogoutUri
+      ? { backchannel_logout_uri: app.backchannelLogoutUri, backchannel_logout_session_required: true }
+      : {}),
     portal_site: String(app.site),
     portal_first_party: app.firstParty,
   };
@@ -69,7 +78,9 @@ async function memberOfAppSite(clientId: string, user: UserDoc): Promise<boolean
 export async function createProvider(settings: OidcSettings, cookieSecret: string): Promise<Provider> {
   const jwks = { keys: await loadSigningKeys(settings.keySecret) };
   // The provider's cookies are signed with keys of their own, derived from the session secret.
-  const cookieKey = Buffer.from(crypto.hkdfSync('sha256', cookieSecret, 'identity-portal', 'oidc-cookies', 32)).toString('base64url');
+  const cookieKey = Buffer.from(
+    crypto.hkdfSync('sha256', cookieSecret, 'identity-portal', 'oidc-cookies', 32),
+  ).toString('base64url');
   const provider = new Provider(settings.issuer, {
     adapter: mongoAdapter(clientMetadataOf),
     jwks,
@@ -81,7 +92,8 @@ export async function createProvider(settings: OidcSettings, cookieSecret: strin
     extraClientMetadata: { properties: ['portal_site', 'portal_first_party'] },
     pkce: { required: () => true },
     rotateRefreshToken: true,
-    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
+      client.grantTypeAllowed('refresh_token'),
     ttl: {
       AccessToken: settings.accessTokenSeconds,
       AuthorizationCode: 60,
@@ -99,7 +111,12 @@ export async function createProvider(settings: OidcSettings, cookieSecret: strin
         enabled: true,
         logoutSource: async (ctx: Ctx, form: string) => {
           const t = tFor(ctx);
-          page(ctx, t.language, t('oidc.logoutTitle'), `${form}<p>${escapeHtml(t('oidc.logoutQuestion'))}</p><p><button class="button" type="submit" form="op.logoutForm" value="yes" name="logout">${escapeHtml(t('oidc.logoutYes'))}</button> <button class="button secondary" type="submit" form="op.logoutForm">${escapeHtml(t('oidc.logoutNo'))}</button></p>`);
+          page(
+            ctx,
+            t.language,
+            t('oidc.logoutTitle'),
+            `${form}<p>${escapeHtml(t('oidc.logoutQuestion'))}</p><p><button class="button" type="submit" form="op.logoutForm" value="yes" name="logout">${escapeHtml(t('oidc.logoutYes'))}</button> <button class="button secondary" type="submit" form="op.logoutForm">${escapeHtml(t('oidc.logoutNo'))}</button></p>`,
+          );
         },
         postLogoutSuccessSource: async (ctx: Ctx) => {
           const t = tFor(ctx);
@@ -107,10 +124,18 @@ export async function createProvider(settings: OidcSettings, cookieSecret: strin
         },
       },
     },
-    interactions: { url: (_ctx: unknown, interaction: { uid: string; params: { client_id?: unknown } }) => interactionUrl(String(interaction.params.client_id ?? ''), interaction.uid) },
+    interactions: {
+      url: (_ctx: unknown, interaction: { uid: string; params: { client_id?: unknown } }) =>
+        interactionUrl(String(interaction.params.client_id ?? ''), interaction.uid),
+    },
     renderError: async (ctx: Ctx, out: { error: string; error_description?: string }) => {
       const t = tFor(ctx);
-      page(ctx, t.language, t('oidc.errorTitle'), `<p>${escapeHtml(t('oidc.errorText'))}</p><p><code>${escapeHtml(out.error)}</code> ${escapeHtml(out.error_description ?? '')}</p>`);
+      page(
+        ctx,
+        t.language,
+        t('oidc.errorTitle'),
+        `<p>${escapeHtml(t('oidc.errorText'))}</p><p><code>${escapeHtml(out.error)}</code> ${escapeHtml(out.error_description ?? '')}</p>`,
+      );
     },
     findAccount: async (ctx: { oidc?: { client?: { clientId: string } } }, id: string) => {
       const user = /^[0-9a-f]{24}$/.test(String(id)) ? await UserModel.findById(String(id)) : null;
@@ -123,7 +148,11 @@ export async function createProvider(settings: OidcSettings, cookieSecret: strin
     },
   });
   // Apps send their secret; only its hash is stored, so the comparison hashes what was sent.
-  const ClientClass = (provider as unknown as { Client: { prototype: { compareClientSecret(actual: string): boolean; clientSecret?: string } } }).Client;
+  const ClientClass = (
+    provider as unknown as {
+      Client: { prototype: { compareClientSecret(actual: string): boolean; clientSecret?: string } };
+    }
+  ).Client;
   ClientClass.prototype.compareClientSecret = function compareClientSecret(actual: string) {
     if (typeof actual !== 'string' || !this.clientSecret) return false;
     const sent = Buffer.from(hashSecret(actual));

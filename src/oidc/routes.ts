@@ -27,12 +27,15 @@ export { adminAppsRouter } from './admin-pages';
 export function oidcProviderHandler(provider: Promise<Provider>, issuer: string): RequestHandler {
   const { host, protocol } = new URL(issuer);
   let callback: ReturnType<Provider['callback']> | undefined;
-  void provider.then((p) => {
-    // An app's logout (RP-initiated, confirmed by the person) ends the site sign-in of this browser too.
-    p.on('end_session.success', (ctx: { req: Request }) => {
-      if (ctx.req.session?.site) delete ctx.req.session.site;
-    });
-  }, () => {});
+  void provider.then(
+    (p) => {
+      // An app's logout (RP-initiated, confirmed by the person) ends the site sign-in of this browser too.
+      p.on('end_session.success', (ctx: { req: Request }) => {
+        if (ctx.req.session?.site) delete ctx.req.session.site;
+      });
+    },
+    () => {},
+  );
   return (req, res, next) => {
     provider.then((p) => {
       p.proxy = true;
@@ -48,7 +51,11 @@ export function oidcProviderHandler(provider: Promise<Provider>, issuer: string)
 
 /** What the consent page says each scope gives the app (openid, always asked, is listed first by the page). */
 const SCOPE_LABELS: Record<AppScope, string> = {
-  openid: 'oidc.scope.openid', offline_access: 'oidc.scope.offline_access', email: 'oidc.scope.email', profile: 'oidc.scope.profile', portal: 'oidc.scope.portal',
+  openid: 'oidc.scope.openid',
+  offline_access: 'oidc.scope.offline_access',
+  email: 'oidc.scope.email',
+  profile: 'oidc.scope.profile',
+  portal: 'oidc.scope.portal',
 };
 
 type SiteRequest = Request<{ slug: string; uid: string }>;
@@ -63,16 +70,34 @@ async function interaction(provider: Provider, req: Request, res: Response): Pro
 }
 
 const refuse = (provider: Provider, req: Request, res: Response, description: string) =>
-  provider.interactionFinished(req, res, { error: 'access_denied', error_description: description }, { mergeWithLastSubmission: false });
+  provider.interactionFinished(
+    req,
+    res,
+    { error: 'access_denied', error_description: description },
+    { mergeWithLastSubmission: false },
+  );
 
 /** A grant for what the prompt says is missing, limited to the scopes the app is allowed. */
-async function grantFor(provider: Provider, details: InteractionDetails, accountId: string, allowed: readonly string[]): Promise<string> {
+async function grantFor(
+  provider: Provider,
+  details: InteractionDetails,
+  accountId: string,
+  allowed: readonly string[],
+): Promise<string> {
   const clientId = String(details.params.client_id);
-  const grant = (details.grantId ? await provider.Grant.find(details.grantId) : undefined) ?? new provider.Grant({ accountId, clientId });
-  const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
-  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.filter((s) => allowed.includes(s)).join(' '));
+  const grant =
+    (details.grantId ? await provider.Grant.find(details.grantId) : undefined) ??
+    new provider.Grant({ accountId, clientId });
+  const missing = details.prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
+  if (missing.missingOIDCScope)
+    grant.addOIDCScope(missing.missingOIDCScope.filter((s) => allowed.includes(s)).join(' '));
   if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-  for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '));
+  for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+    grant.addResourceScope(resource, scopes.join(' '));
   return grant.save();
 }
 
@@ -81,9 +106,11 @@ export function oidcAuthorizeRoutes(site: Router, provider: Promise<Provider>): 
   const load = async (req: SiteRequest, res: Response) => {
     const p = await provider;
     const details = await interaction(p, req, res);
-    if (details.uid !== req.params.uid) throw new BadRequestError(res.locals.t('oidc.interactionGone'), 'interaction_gone');
+    if (details.uid !== req.params.uid)
+      throw new BadRequestError(res.locals.t('oidc.interactionGone'), 'interaction_gone');
     const app = await connectedAppByClientId(String(details.params.client_id ?? ''));
-    if (!app || String(app.site) !== String(res.locals.site!._id)) throw new NotFoundError(res.locals.t('error.nothingHere'));
+    if (!app || String(app.site) !== String(res.locals.site!._id))
+      throw new NotFoundError(res.locals.t('error.nothingHere'));
     return { p, details, app };
   };
 
@@ -98,13 +125,23 @@ export function oidcAuthorizeRoutes(site: Router, provider: Promise<Provider>): 
     if (details.prompt.name === 'login' || details.session?.accountId !== accountId) {
       return p.interactionFinished(req, res, { login: { accountId } }, { mergeWithLastSubmission: false });
     }
-    if (details.prompt.name !== 'consent') return next(new BadRequestError(t('oidc.interactionGone'), 'interaction_gone'));
+    if (details.prompt.name !== 'consent')
+      return next(new BadRequestError(t('oidc.interactionGone'), 'interaction_gone'));
     if (app.firstParty) {
       const grantId = await grantFor(p, details, accountId, app.scopes);
       return p.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
     }
-    const asked = String(details.params.scope ?? '').split(' ').filter((s) => (APP_SCOPES as readonly string[]).includes(s) && (app.scopes as string[]).includes(s) && s !== 'openid');
-    res.render('site/consent', { title: t('oidc.consentTitle', { app: app.name }), appName: app.name, scopeLabels: asked.map((s) => t(SCOPE_LABELS[s as AppScope])), action: req.originalUrl });
+    const asked = String(details.params.scope ?? '')
+      .split(' ')
+      .filter(
+        (s) => (APP_SCOPES as readonly string[]).includes(s) && (app.scopes as string[]).includes(s) && s !== 'openid',
+      );
+    res.render('site/consent', {
+      title: t('oidc.consentTitle', { app: app.name }),
+      appName: app.name,
+      scopeLabels: asked.map((s) => t(SCOPE_LABELS[s as AppScope])),
+      action: req.originalUrl,
+    });
   });
 
   site.post('/authorize/:uid', async (req: SiteRequest, res: Response) => {

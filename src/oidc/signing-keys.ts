@@ -13,7 +13,16 @@ type Alg = (typeof ALGS)[number];
 
 export type PrivateJwk = crypto.JsonWebKey & { kid: string; alg: Alg; use: 'sig' };
 
-interface StoredKey { kid: string; alg: Alg; createdAt: Date; retiredAt: Date | null; removeAfter: Date | null; iv: string; tag: string; data: string }
+interface StoredKey {
+  kid: string;
+  alg: Alg;
+  createdAt: Date;
+  retiredAt: Date | null;
+  removeAfter: Date | null;
+  iv: string;
+  tag: string;
+  data: string;
+}
 
 /** A key of its own for this purpose (HKDF), so the configured secret is never used as a key directly. */
 function encryptionKey(secret: string): Buffer {
@@ -31,7 +40,9 @@ function encrypt(secret: string, jwk: PrivateJwk): Pick<StoredKey, 'iv' | 'tag' 
 
 export class SigningKeyDecryptError extends Error {
   constructor(kid: string) {
-    super(`The OpenID Connect signing key ${kid} cannot be decrypted: OIDC_KEY_SECRET (or, unset, SESSION_SECRET) is not the one it was stored with`);
+    super(
+      `The OpenID Connect signing key ${kid} cannot be decrypted: OIDC_KEY_SECRET (or, unset, SESSION_SECRET) is not the one it was stored with`,
+    );
   }
 }
 
@@ -40,16 +51,19 @@ function decrypt(secret: string, stored: StoredKey): PrivateJwk {
     const decipher = crypto.createDecipheriv('aes-256-gcm', encryptionKey(secret), Buffer.from(stored.iv, 'base64'));
     decipher.setAAD(Buffer.from(stored.kid));
     decipher.setAuthTag(Buffer.from(stored.tag, 'base64'));
-    return JSON.parse(Buffer.concat([decipher.update(Buffer.from(stored.data, 'base64')), decipher.final()]).toString('utf8')) as PrivateJwk;
+    return JSON.parse(
+      Buffer.concat([decipher.update(Buffer.from(stored.data, 'base64')), decipher.final()]).toString('utf8'),
+    ) as PrivateJwk;
   } catch {
     throw new SigningKeyDecryptError(stored.kid);
   }
 }
 
 function generate(alg: Alg, secret: string, now: Date): StoredKey {
-  const { privateKey } = alg === 'RS256'
-    ? crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
-    : crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey } =
+    alg === 'RS256'
+      ? crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const kid = crypto.randomBytes(12).toString('base64url');
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' } as PrivateJwk;
   return { kid, alg, createdAt: now, retiredAt: null, removeAfter: null, ...encrypt(secret, jwk) };
@@ -86,7 +100,11 @@ export async function loadSigningKeys(secret: string, now: () => Date = () => ne
  * Replaces the active keys with new ones; the replaced ones verify for `graceMs` more, and keys past
  * their grace are removed. Each instance uses the new keys from its next start (or next provider load).
  */
-export async function rotateSigningKeys(secret: string, graceMs: number, now: () => Date = () => new Date()): Promise<{ retired: string[]; created: string[] } | null> {
+export async function rotateSigningKeys(
+  secret: string,
+  graceMs: number,
+  now: () => Date = () => new Date(),
+): Promise<{ retired: string[]; created: string[] } | null> {
   await loadSigningKeys(secret, now);
   const set = (await readSet())!;
   const at = now();
@@ -95,7 +113,10 @@ export async function rotateSigningKeys(secret: string, graceMs: number, now: ()
     .filter((k) => !k.removeAfter || k.removeAfter.getTime() > at.getTime())
     .map((k) => (k.retiredAt ? k : { ...k, retiredAt: at, removeAfter: new Date(at.getTime() + graceMs) }));
   const fresh = ALGS.map((alg) => generate(alg, secret, at));
-  const res = await SigningKeySetModel.updateOne({ _id: SET_ID, version: set.version }, { $set: { keys: [...fresh, ...kept], version: set.version + 1 } });
+  const res = await SigningKeySetModel.updateOne(
+    { _id: SET_ID, version: set.version },
+    { $set: { keys: [...fresh, ...kept], version: set.version + 1 } },
+  );
   // null: another instance rotated in between (its rotation stands; rotating again on top would cut its grace short).
   return res.modifiedCount === 1 ? { retired, created: fresh.map((k) => k.kid) } : null;
 }

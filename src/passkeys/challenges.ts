@@ -6,7 +6,12 @@
  */
 export type ChallengePurpose = 'register' | 'sign-in' | 'second-factor';
 
-export interface PendingChallenge { challenge: string; purpose: ChallengePurpose; userId?: string; at: number }
+export interface PendingChallenge {
+  challenge: string;
+  purpose: ChallengePurpose;
+  userId?: string;
+  at: number;
+}
 
 export interface ChallengeStore {
   put(pending: PendingChallenge): void;
@@ -17,7 +22,12 @@ export interface ChallengeStore {
 export const CHALLENGE_MS = 5 * 60_000;
 
 /** The challenge when it is for `purpose` (and `userId`) and not expired; null otherwise. Removes it either way. */
-export function takeChallenge(store: ChallengeStore, purpose: ChallengePurpose, userId: string | undefined, now: number): string | null {
+export function takeChallenge(
+  store: ChallengeStore,
+  purpose: ChallengePurpose,
+  userId: string | undefined,
+  now: number,
+): string | null {
   const pending = store.take();
   if (!pending || pending.purpose !== purpose || now - pending.at > CHALLENGE_MS || now < pending.at) return null;
   if (userId !== undefined && pending.userId !== userId) return null;

@@ -7,8 +7,19 @@
  * conditional update, so a cloned authenticator (or two requests racing with one answer) is refused.
  */
 import { Types } from 'mongoose';
-import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
-import type { AuthenticationResponseJSON, AuthenticatorTransportFuture, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+} from '@simplewebauthn/server';
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransportFuture,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/server';
 import { PasskeyModel, UserModel, type UserDoc } from '../data/models';
 import { assertOwnerPresent, loadUserFor, selfContext, type Actor, type Origin, type RequestContext } from '../access';
 import { recordAudit } from '../audit';
@@ -27,10 +38,27 @@ const NAME_MAX = 60;
 const TIMEOUT_MS = 120_000;
 const GONE = 'That passkey does not exist (it may have been removed already).';
 
-export interface PasskeyView { id: string; name: string; createdAt: Date; lastUsedAt: Date | null; backedUp: boolean }
+export interface PasskeyView {
+  id: string;
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  backedUp: boolean;
+}
 
-const view = (p: { _id: Types.ObjectId; name: string; createdAt: Date; lastUsedAt?: Date | null; backedUp?: boolean | null }): PasskeyView =>
-  ({ id: String(p._id), name: p.name, createdAt: p.createdAt, lastUsedAt: p.lastUsedAt ?? null, backedUp: Boolean(p.backedUp) });
+const view = (p: {
+  _id: Types.ObjectId;
+  name: string;
+  createdAt: Date;
+  lastUsedAt?: Date | null;
+  backedUp?: boolean | null;
+}): PasskeyView => ({
+  id: String(p._id),
+  name: p.name,
+  createdAt: p.createdAt,
+  lastUsedAt: p.lastUsedAt ?? null,
+  backedUp: Boolean(p.backedUp),
+});
 
 export async function listPasskeys(userId: Types.ObjectId): Promise<PasskeyView[]> {
   const rows = await PasskeyModel.find({ user: userId }).sort({ createdAt: 1 }).lean();
@@ -47,7 +75,10 @@ export async function hasPasskeys(userId: Types.ObjectId): Promise<boolean> {
 
 function readName(name: string): string {
   const n = name.normalize('NFKC').replace(/\s+/g, ' ').trim();
-  if (!n) throw new ValidationError(MSG.fieldsNeedAttention, { name: 'Give this passkey a name, such as the device it is on.' });
+  if (!n)
+    throw new ValidationError(MSG.fieldsNeedAttention, {
+      name: 'Give this passkey a name, such as the device it is on.',
+    });
   if (n.length > NAME_MAX) throw new ValidationError(MSG.fieldsNeedAttention, { name: MSG.atMostCharacters(NAME_MAX) });
   return n;
 }
@@ -62,20 +93,46 @@ function readAnswer<T>(raw: string, refusal: () => Error): T {
     throw refusal();
   }
   const a = parsed as Record<string, unknown> | null;
-  if (!a || typeof a !== 'object' || typeof a.id !== 'string' || typeof a.rawId !== 'string' || !a.response || typeof a.response !== 'object') throw refusal();
+  if (
+    !a ||
+    typeof a !== 'object' ||
+    typeof a.id !== 'string' ||
+    typeof a.rawId !== 'string' ||
+    !a.response ||
+    typeof a.response !== 'object'
+  )
+    throw refusal();
   return parsed as T;
 }
 
 /** Options for navigator.credentials.create(): a discoverable credential, user verification required, no attestation. */
-export async function registrationOptions(user: UserDoc, rpName: string, store: ChallengeStore, now: number = Date.now(), rp: RelyingParty = relyingParty()): Promise<PublicKeyCredentialCreationOptionsJSON> {
+export async function registrationOptions(
+  user: UserDoc,
+  rpName: string,
+  store: ChallengeStore,
+  now: number = Date.now(),
+  rp: RelyingParty = relyingParty(),
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const existing = await PasskeyModel.find({ user: user._id }).select('credentialId transports').lean();
-  if (existing.length >= MAX_PASSKEYS) throw new ConflictError(`You have ${MAX_PASSKEYS} passkeys, the most an account may have. Remove one first.`, {}, 'passkey_limit');
+  if (existing.length >= MAX_PASSKEYS)
+    throw new ConflictError(
+      `You have ${MAX_PASSKEYS} passkeys, the most an account may have. Remove one first.`,
+      {},
+      'passkey_limit',
+    );
   const options = await generateRegistrationOptions({
-    rpName, rpID: rp.rpID, userName: user.username, userDisplayName: [user.firstName, user.lastName].filter(Boolean).join(' ') || user.username,
+    rpName,
+    rpID: rp.rpID,
+    userName: user.username,
+    userDisplayName: [user.firstName, user.lastName].filter(Boolean).join(' ') || user.username,
     // The same user handle for every passkey of a person, so an authenticator replaces its own rather than piling up.
     userID: new Uint8Array(Buffer.from(String(user._id), 'hex')),
-    attestationType: 'none', timeout: TIMEOUT_MS,
-    excludeCredentials: existing.map((c) => ({ id: c.credentialId, transports: c.transports as AuthenticatorTransportFuture[] })),
+    attestationType: 'none',
+    timeout: TIMEOUT_MS,
+    excludeCredentials: existing.map((c) => ({
+      id: c.credentialId,
+      transports: c.transports as AuthenticatorTransportFuture[],
+    })),
     authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
   });
   store.put({ challenge: options.challenge, purpose: 'register', userId: String(user._id), at: now });
@@ -83,33 +140,69 @@ export async function registrationOptions(user: UserDoc, rpName: string, store: 
 }
 
 /** Checks the browser's answer to registrationOptions() and keeps the passkey; audited, with a notice by mail. */
-export async function registerPasskey(user: UserDoc, input: { name: string; response: string }, store: ChallengeStore, origin?: Origin, now: Date = new Date(), rp: RelyingParty = relyingParty()): Promise<PasskeyView> {
+export async function registerPasskey(
+  user: UserDoc,
+  input: { name: string; response: string },
+  store: ChallengeStore,
+  origin?: Origin,
+  now: Date = new Date(),
+  rp: RelyingParty = relyingParty(),
+): Promise<PasskeyView> {
   assertOwnerPresent(origin, 'Adding a passkey');
   const name = readName(input.name);
   const challenge = takeChallenge(store, 'register', String(user._id), now.getTime());
-  const failed = () => new ValidationError('The passkey was not created. Try again.', { response: 'Your device did not create a passkey for this site. Try again.' });
+  const failed = () =>
+    new ValidationError('The passkey was not created. Try again.', {
+      response: 'Your device did not create a passkey for this site. Try again.',
+    });
   const answer = readAnswer<RegistrationResponseJSON>(input.response, failed);
-  if (!challenge) throw new ValidationError('That passkey request expired or was already used. Try again.', { response: 'Start again: the request expired.' });
+  if (!challenge)
+    throw new ValidationError('That passkey request expired or was already used. Try again.', {
+      response: 'Start again: the request expired.',
+    });
   let result: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
   try {
-    result = await verifyRegistrationResponse({ response: answer, expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rp.rpID, requireUserVerification: true });
+    result = await verifyRegistrationResponse({
+      response: answer,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.rpID,
+      requireUserVerification: true,
+    });
   } catch {
     throw failed();
   }
   if (!result.verified) throw failed();
   const { credential, credentialDeviceType, credentialBackedUp } = result.registrationInfo;
-  if ((await PasskeyModel.countDocuments({ user: user._id })) >= MAX_PASSKEYS) throw new ConflictError(`You have ${MAX_PASSKEYS} passkeys, the most an account may have. Remove one first.`, {}, 'passkey_limit');
+  if ((await PasskeyModel.countDocuments({ user: user._id })) >= MAX_PASSKEYS)
+    throw new ConflictError(
+      `You have ${MAX_PASSKEYS} passkeys, the most an account may have. Remove one first.`,
+      {},
+      'passkey_limit',
+    );
   let saved;
   try {
     saved = await PasskeyModel.create({
-      user: user._id, credentialId: credential.id, publicKey: Buffer.from(credential.publicKey), counter: credential.counter,
-      transports: credential.transports ?? answer.response.transports ?? [], name, deviceType: credentialDeviceType, backedUp: credentialBackedUp, createdAt: now,
+      user: user._id,
+      credentialId: credential.id,
+      publicKey: Buffer.from(credential.publicKey),
+      counter: credential.counter,
+      transports: credential.transports ?? answer.response.transports ?? [],
+      name,
+      deviceType: credentialDeviceType,
+      backedUp: credentialBackedUp,
+      createdAt: now,
     });
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) throw new ConflictError('This passkey is already registered.', {}, 'passkey_exists');
+    if ((err as { code?: number }).code === 11000)
+      throw new ConflictError('This passkey is already registered.', {}, 'passkey_exists');
     throw err;
   }
-  await recordAudit(selfContext(user, origin), { action: 'user.passkey_added', target: { type: 'User', id: user._id, label: user.username }, after: { passkey: name } });
+  await recordAudit(selfContext(user, origin), {
+    action: 'user.passkey_added',
+    target: { type: 'User', id: user._id, label: user.username },
+    after: { passkey: name },
+  });
   await sendSecurityNotice(user, 'passkey-added', whereOf(origin), {}, now);
   return view(saved);
 }
@@ -125,25 +218,49 @@ export async function renamePasskey(user: UserDoc, passkeyId: string, name: stri
   const n = readName(name);
   const p = await ownPasskey(user._id, passkeyId);
   await PasskeyModel.updateOne({ _id: p._id, user: user._id }, { $set: { name: n } });
-  await recordAudit(selfContext(user, origin), { action: 'user.passkey_renamed', target: { type: 'User', id: user._id, label: user.username }, before: { passkey: p.name }, after: { passkey: n } });
+  await recordAudit(selfContext(user, origin), {
+    action: 'user.passkey_renamed',
+    target: { type: 'User', id: user._id, label: user.username },
+    before: { passkey: p.name },
+    after: { passkey: n },
+  });
 }
 
 /** Removes one of the user's own passkeys, the password asked again (counted: password-recheck.ts). */
-export async function removeOwnPasskey(user: UserDoc, passkeyId: string, password: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<void> {
+export async function removeOwnPasskey(
+  user: UserDoc,
+  passkeyId: string,
+  password: string,
+  recheck: PasswordRecheckThrottle,
+  origin?: Origin,
+): Promise<void> {
   assertOwnerPresent(origin, 'Removing a passkey');
   const p = await ownPasskey(user._id, passkeyId);
-  if (!(await recheckPassword(user._id, password, recheck))) throw new ValidationError(MSG.fieldsNeedAttention, { password: MSG.currentPasswordWrong });
+  if (!(await recheckPassword(user._id, password, recheck)))
+    throw new ValidationError(MSG.fieldsNeedAttention, { password: MSG.currentPasswordWrong });
   await PasskeyModel.deleteOne({ _id: p._id, user: user._id });
-  await recordAudit(selfContext(user, origin), { action: 'user.passkey_removed', target: { type: 'User', id: user._id, label: user.username }, before: { passkey: p.name } });
+  await recordAudit(selfContext(user, origin), {
+    action: 'user.passkey_removed',
+    target: { type: 'User', id: user._id, label: user.username },
+    before: { passkey: p.name },
+  });
   await sendSecurityNotice(user, 'passkey-removed', whereOf(origin));
 }
 
 /** An admin removes a user's passkey (a lost device): the same permission as resetting their password or two-factor. */
-export async function removePasskeyAsAdmin(userId: string, passkeyId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
+export async function removePasskeyAsAdmin(
+  userId: string,
+  passkeyId: string,
+  ctx: RequestContext & { actor: Actor },
+): Promise<UserDoc> {
   const user = await loadUserFor('resetPassword', userId, ctx);
   const p = await ownPasskey(user._id, passkeyId);
   await PasskeyModel.deleteOne({ _id: p._id, user: user._id });
-  await recordAudit(ctx, { action: 'user.passkey_removed', target: { type: 'User', id: user._id, label: user.username }, before: { passkey: p.name } });
+  await recordAudit(ctx, {
+    action: 'user.passkey_removed',
+    target: { type: 'User', id: user._id, label: user.username },
+    before: { passkey: p.name },
+  });
   await sendSecurityNotice(user, 'passkey-removed', { byAdmin: true });
   return user;
 }
@@ -153,13 +270,28 @@ export async function removePasskeyAsAdmin(userId: string, passkeyId: string, ct
  * offers them, autofill included), user verification required. The second step: only the user's own, and
  * user presence is enough (the password was the first factor).
  */
-export async function authenticationOptions(store: ChallengeStore, forUser: Types.ObjectId | null, now: number = Date.now(), rp: RelyingParty = relyingParty()): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function authenticationOptions(
+  store: ChallengeStore,
+  forUser: Types.ObjectId | null,
+  now: number = Date.now(),
+  rp: RelyingParty = relyingParty(),
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const allow = forUser ? await PasskeyModel.find({ user: forUser }).select('credentialId transports').lean() : [];
   const options = await generateAuthenticationOptions({
-    rpID: rp.rpID, timeout: TIMEOUT_MS, userVerification: forUser ? 'preferred' : 'required',
-    allowCredentials: allow.map((c) => ({ id: c.credentialId, transports: c.transports as AuthenticatorTransportFuture[] })),
+    rpID: rp.rpID,
+    timeout: TIMEOUT_MS,
+    userVerification: forUser ? 'preferred' : 'required',
+    allowCredentials: allow.map((c) => ({
+      id: c.credentialId,
+      transports: c.transports as AuthenticatorTransportFuture[],
+    })),
   });
-  store.put({ challenge: options.challenge, purpose: forUser ? 'second-factor' : 'sign-in', ...(forUser ? { userId: String(forUser) } : {}), at: now });
+  store.put({
+    challenge: options.challenge,
+    purpose: forUser ? 'second-factor' : 'sign-in',
+    ...(forUser ? { userId: String(forUser) } : {}),
+    at: now,
+  });
   return options;
 }
 
@@ -182,9 +314,20 @@ export async function accountOfAnswer(raw: string): Promise<{ username: string }
  * rpID, a missing user verification and a counter that did not move on are all the same
  * AuthenticationError. The challenge is used up before anything is checked.
  */
-export async function verifyPasskey(raw: string, store: ChallengeStore, forUser: Types.ObjectId | null, now: Date = new Date(), rp: RelyingParty = relyingParty()): Promise<UserDoc> {
+export async function verifyPasskey(
+  raw: string,
+  store: ChallengeStore,
+  forUser: Types.ObjectId | null,
+  now: Date = new Date(),
+  rp: RelyingParty = relyingParty(),
+): Promise<UserDoc> {
   const refused = () => new AuthenticationError('That passkey could not sign you in. Try again, or use your password.');
-  const challenge = takeChallenge(store, forUser ? 'second-factor' : 'sign-in', forUser ? String(forUser) : undefined, now.getTime());
+  const challenge = takeChallenge(
+    store,
+    forUser ? 'second-factor' : 'sign-in',
+    forUser ? String(forUser) : undefined,
+    now.getTime(),
+  );
   const answer = readAnswer<AuthenticationResponseJSON>(raw, refused);
   if (!challenge) throw refused();
   // Not lean: a lean read gives the key as BSON Binary, a document gives a Buffer.
@@ -193,8 +336,17 @@ export async function verifyPasskey(raw: string, store: ChallengeStore, forUser:
   let result: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
   try {
     result = await verifyAuthenticationResponse({
-      response: answer, expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rp.rpID, requireUserVerification: !forUser,
-      credential: { id: stored.credentialId, publicKey: new Uint8Array(stored.publicKey), counter: stored.counter, transports: stored.transports as AuthenticatorTransportFuture[] },
+      response: answer,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.rpID,
+      requireUserVerification: !forUser,
+      credential: {
+        id: stored.credentialId,
+        publicKey: new Uint8Array(stored.publicKey),
+        counter: stored.counter,
+        transports: stored.transports as AuthenticatorTransportFuture[],
+      },
     });
   } catch {
     throw refused();
@@ -202,7 +354,10 @@ export async function verifyPasskey(raw: string, store: ChallengeStore, forUser:
   if (!result.verified) throw refused();
   // Only forward (or 0 for authenticators that keep no counter, as synced passkeys do), and only once per value.
   const next = result.authenticationInfo.newCounter;
-  const moved = await PasskeyModel.updateOne({ _id: stored._id, counter: stored.counter }, { $set: { counter: next, lastUsedAt: now, backedUp: result.authenticationInfo.credentialBackedUp } });
+  const moved = await PasskeyModel.updateOne(
+    { _id: stored._id, counter: stored.counter },
+    { $set: { counter: next, lastUsedAt: now, backedUp: result.authenticationInfo.credentialBackedUp } },
+  );
   if (moved.matchedCount !== 1) throw refused();
   const user = await UserModel.findById(stored.user);
   if (!user) throw refused();
@@ -214,9 +369,16 @@ export async function verifyPasskey(raw: string, store: ChallengeStore, forUser:
  * address confirmed where the site asks for one. Whatever is wrong, the same AuthenticationError, so the
  * answer tells nothing about who has an account (an unconfirmed address keeps its own, as the password does).
  */
-export async function signInWithPasskey(raw: string, store: ChallengeStore, site: Parameters<typeof isSiteMember>[0] & Parameters<typeof assertMaySignIn>[1], now: Date = new Date(), rp: RelyingParty = relyingParty()): Promise<UserDoc> {
+export async function signInWithPasskey(
+  raw: string,
+  store: ChallengeStore,
+  site: Parameters<typeof isSiteMember>[0] & Parameters<typeof assertMaySignIn>[1],
+  now: Date = new Date(),
+  rp: RelyingParty = relyingParty(),
+): Promise<UserDoc> {
   const user = await verifyPasskey(raw, store, null, now, rp);
-  if (!user.isActive || !isSiteMember(site, user)) throw new AuthenticationError('That passkey could not sign you in. Try again, or use your password.');
+  if (!user.isActive || !isSiteMember(site, user))
+    throw new AuthenticationError('That passkey could not sign you in. Try again, or use your password.');
   assertMaySignIn(user, site);
   return user;
 }

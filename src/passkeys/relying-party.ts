@@ -6,7 +6,10 @@
  */
 import { lifecycleSettings } from '../shared/lifecycle-settings';
 
-export interface RelyingParty { rpID: string; origin: string }
+export interface RelyingParty {
+  rpID: string;
+  origin: string;
+}
 
 export function relyingParty(publicUrl: string = lifecycleSettings().publicUrl): RelyingParty {
   const url = new URL(publicUrl);

@@ -40,7 +40,13 @@ export const DELETION_MESSAGES = {
   codeWrong: 'This code is not correct or was already used. Enter a current code, or your password instead.',
 } as const;
 
-async function requestFor(user: UserDoc, ctx: RequestContext, via: 'site' | 'admin' | 'api', settings: DeletionSettings, now: Date) {
+async function requestFor(
+  user: UserDoc,
+  ctx: RequestContext,
+  via: 'site' | 'admin' | 'api',
+  settings: DeletionSettings,
+  now: Date,
+) {
   if (user.userType === 'internal') throw new ConflictError(DELETION_MESSAGES.internal, {}, 'internal_user');
   const dueAt = new Date(now.getTime() + settings.graceMs);
   // Asked again: the first request's grace period stands (a second request must not push erasure later).
@@ -52,7 +58,12 @@ async function requestFor(user: UserDoc, ctx: RequestContext, via: 'site' | 'adm
   // Signed out everywhere: signing in again is the way to cancel, and says so.
   await UserModel.updateOne({ _id: user._id }, { $inc: { sessionEpoch: 1 } });
   await endAllUserSessions(String(user._id));
-  await recordAudit(ctx, { action: 'user.deletion_requested', at: now, target: { type: 'User', id: user._id, label: user.username }, after: { dueAt: request!.dueAt } });
+  await recordAudit(ctx, {
+    action: 'user.deletion_requested',
+    at: now,
+    target: { type: 'User', id: user._id, label: user.username },
+    after: { dueAt: request!.dueAt },
+  });
   return { requestedAt: request!.requestedAt, dueAt: request!.dueAt };
 }
 
@@ -62,32 +73,53 @@ async function requestFor(user: UserDoc, ctx: RequestContext, via: 'site' | 'adm
  * step, per account). The code is checked on the real clock, as at sign-in.
  */
 export async function requestOwnDeletion(
-  user: UserDoc, proof: { password?: string; code?: string }, throttles: { recheck: PasswordRecheckThrottle; code: AccountThrottle },
-  origin: Origin, settings: DeletionSettings, now: Date = new Date(),
+  user: UserDoc,
+  proof: { password?: string; code?: string },
+  throttles: { recheck: PasswordRecheckThrottle; code: AccountThrottle },
+  origin: Origin,
+  settings: DeletionSettings,
+  now: Date = new Date(),
 ) {
   if (proof.password) {
-    if (!(await recheckPassword(user._id, proof.password, throttles.recheck))) throw new ValidationError(MSG.fieldsNeedAttention, { deletePassword: MSG.currentPasswordWrong });
+    if (!(await recheckPassword(user._id, proof.password, throttles.recheck)))
+      throw new ValidationError(MSG.fieldsNeedAttention, { deletePassword: MSG.currentPasswordWrong });
   } else if (proof.code && user.mfaEnabled) {
     const attempt = await throttles.code.begin(String(user._id));
-    if (!(await useSecondFactor(user._id, proof.code))) throw new ValidationError(MSG.fieldsNeedAttention, { deleteCode: DELETION_MESSAGES.codeWrong });
+    if (!(await useSecondFactor(user._id, proof.code)))
+      throw new ValidationError(MSG.fieldsNeedAttention, { deleteCode: DELETION_MESSAGES.codeWrong });
     await attempt.succeeded();
   } else {
-    throw new ValidationError(MSG.fieldsNeedAttention, { deletePassword: user.mfaEnabled ? DELETION_MESSAGES.passwordOrCode : DELETION_MESSAGES.passwordNeeded });
+    throw new ValidationError(MSG.fieldsNeedAttention, {
+      deletePassword: user.mfaEnabled ? DELETION_MESSAGES.passwordOrCode : DELETION_MESSAGES.passwordNeeded,
+    });
   }
   return requestFor(user, selfContext(user, origin), 'site', settings, now);
 }
 
 /** An administrator (who may deactivate the user) or an API token asks for a user's deletion. */
-export async function requestDeletionAs(userId: string, ctx: RequestContext, settings: DeletionSettings, now: Date = new Date()) {
+export async function requestDeletionAs(
+  userId: string,
+  ctx: RequestContext,
+  settings: DeletionSettings,
+  now: Date = new Date(),
+) {
   const user = await loadUserFor('setActive', userId, ctx);
   return requestFor(user, ctx, ctx.via === 'api' ? 'api' : 'admin', settings, now);
 }
 
 /** A sign-in during the grace period cancels the deletion; true when there was one to cancel. */
-export async function cancelDeletionOnSignIn(user: Pick<UserDoc, '_id' | 'username' | 'userType'>, origin: Origin, now: Date = new Date()): Promise<boolean> {
+export async function cancelDeletionOnSignIn(
+  user: Pick<UserDoc, '_id' | 'username' | 'userType'>,
+  origin: Origin,
+  now: Date = new Date(),
+): Promise<boolean> {
   const removed = await DeletionRequestModel.findOneAndDelete({ _id: user._id, dueAt: trusted({ $gt: now }) }).lean();
   if (!removed) return false;
-  await recordAudit(selfContext(user, origin), { action: 'user.deletion_cancelled', at: now, target: { type: 'User', id: user._id, label: user.username } });
+  await recordAudit(selfContext(user, origin), {
+    action: 'user.deletion_cancelled',
+    at: now,
+    target: { type: 'User', id: user._id, label: user.username },
+  });
   return true;
 }
 
@@ -97,15 +129,27 @@ export async function pendingDeletion(userId: Types.ObjectId) {
 }
 
 /** Erases one user: every holder, the seat, the user document, then the request (see the header). */
-export async function eraseUser(userId: Types.ObjectId, settings: DeletionSettings, now: Date = new Date()): Promise<void> {
+export async function eraseUser(
+  userId: Types.ObjectId,
+  settings: DeletionSettings,
+  now: Date = new Date(),
+): Promise<void> {
   const user = await UserModel.findById(userId).lean();
   if (user) {
-    const erased: ErasedUser = { id: user._id, username: user.username, email: user.email, pseudonym: pseudonymOf(user._id, settings.pseudonymKey) };
+    const erased: ErasedUser = {
+      id: user._id,
+      username: user.username,
+      email: user.email,
+      pseudonym: pseudonymOf(user._id, settings.pseudonymKey),
+    };
     for (const holder of USER_DATA_HOLDERS) await holder.erase(erased);
     // The seat goes back with the user (a retried erasure finds no user and releases nothing twice).
     const gone = await UserModel.deleteOne({ _id: user._id });
     if (gone.deletedCount === 1) await releaseSeat(user.license);
-    await recordAudit({ actor: null, via: 'system' }, { action: 'user.erased', at: now, target: { type: 'User', id: null, label: erased.pseudonym } });
+    await recordAudit(
+      { actor: null, via: 'system' },
+      { action: 'user.erased', at: now, target: { type: 'User', id: null, label: erased.pseudonym } },
+    );
   }
   await DeletionRequestModel.deleteOne({ _id: userId });
 }
@@ -114,7 +158,10 @@ export async function eraseUser(userId: Types.ObjectId, settings: DeletionSettin
  * Erases every user whose grace period is over, one claimed request at a time. A user who signed in after
  * asking (by a way that did not cancel at once) is spared: the request is dropped instead.
  */
-export async function sweepDueDeletions(settings: DeletionSettings, opts: { now?: () => Date; owner?: string; leaseMs?: number } = {}): Promise<number> {
+export async function sweepDueDeletions(
+  settings: DeletionSettings,
+  opts: { now?: () => Date; owner?: string; leaseMs?: number } = {},
+): Promise<number> {
   const clock = opts.now ?? (() => new Date());
   const owner = opts.owner ?? randomUUID();
   let erased = 0;
@@ -129,7 +176,10 @@ export async function sweepDueDeletions(settings: DeletionSettings, opts: { now?
     const user = await UserModel.findById(claimed._id).select('lastLoginAt username userType').lean();
     if (user?.lastLoginAt && user.lastLoginAt > claimed.requestedAt) {
       await DeletionRequestModel.deleteOne({ _id: claimed._id, leaseOwner: owner });
-      await recordAudit({ actor: null, via: 'system' }, { action: 'user.deletion_cancelled', at: now, target: { type: 'User', id: user._id, label: user.username } });
+      await recordAudit(
+        { actor: null, via: 'system' },
+        { action: 'user.deletion_cancelled', at: now, target: { type: 'User', id: user._id, label: user.username } },
+      );
       continue;
     }
     await eraseUser(claimed._id, settings, now);
@@ -148,7 +198,11 @@ export async function leftBehind(user: ErasedUser): Promise<Record<string, numbe
  * The deletion sweep on a timer (every DELETION_SWEEP_MINUTES, each instance; the lease keeps them from
  * erasing one user twice). A failed sweep is logged and retried at the next tick.
  */
-export function startDeletionSweep(settings: DeletionSettings & { sweepMs: number }, log: { error(obj: object, msg: string): void; info(obj: object, msg: string): void }, now: () => Date = () => new Date()): { stop(): void } {
+export function startDeletionSweep(
+  settings: DeletionSettings & { sweepMs: number },
+  log: { error(obj: object, msg: string): void; info(obj: object, msg: string): void },
+  now: () => Date = () => new Date(),
+): { stop(): void } {
   let running = false;
   const tick = async () => {
     if (running) return;

@@ -5,7 +5,15 @@
  * Never in it: the password hash, second-factor secrets and recovery codes, link tokens.
  */
 import type { Types } from 'mongoose';
-import { AuditEventModel, LicenseModel, LoginEventModel, ProfileModel, SiteModel, UserModel, type UserDoc } from '../data/models';
+import {
+  AuditEventModel,
+  LicenseModel,
+  LoginEventModel,
+  ProfileModel,
+  SiteModel,
+  UserModel,
+  type UserDoc,
+} from '../data/models';
 import { loadUserFor, selfContext, type Origin, type RequestContext } from '../access';
 import { recordAudit } from '../audit';
 import { NotFoundError } from '../shared/errors';
@@ -33,18 +41,57 @@ export async function userDataOf(userId: Types.ObjectId, now: Date = new Date())
     format: EXPORT_FORMAT,
     exportedAt: now.toISOString(),
     profile: {
-      id: String(user._id), username: user.username, email: user.email, emailVerifiedAt: user.emailVerifiedAt ?? null,
-      firstName: user.firstName, lastName: user.lastName, communityNickname: user.communityNickname, alias: user.alias,
-      locale: user.localeSidKey, language: user.languageLocaleKey, timeZone: user.timeZoneSidKey, emailEncoding: user.emailEncodingKey,
-      userType: user.userType, profile: profile?.name ?? null, license: license?.name ?? null, site: site ? { slug: site.slug, name: site.name } : null,
-      hasContact: Boolean(user.contact), isActive: user.isActive, twoFactor: user.mfaEnabled,
-      createdAt: (user as { createdAt?: Date }).createdAt ?? null, updatedAt: (user as { updatedAt?: Date }).updatedAt ?? null,
-      lastLoginAt: user.lastLoginAt, passwordChangedAt: user.passwordChangedAt,
+      id: String(user._id),
+      username: user.username,
+      email: user.email,
+      emailVerifiedAt: user.emailVerifiedAt ?? null,
+      firstName: user.firstName,
+      lastName: user.lastName,
+      communityNickname: user.communityNickname,
+      alias: user.alias,
+      locale: user.localeSidKey,
+      language: user.languageLocaleKey,
+      timeZone: user.timeZoneSidKey,
+      emailEncoding: user.emailEncodingKey,
+      userType: user.userType,
+      profile: profile?.name ?? null,
+      license: license?.name ?? null,
+      site: site ? { slug: site.slug, name: site.name } : null,
+      hasContact: Boolean(user.contact),
+      isActive: user.isActive,
+      twoFactor: user.mfaEnabled,
+      createdAt: (user as { createdAt?: Date }).createdAt ?? null,
+      updatedAt: (user as { updatedAt?: Date }).updatedAt ?? null,
+      lastLoginAt: user.lastLoginAt,
+      passwordChangedAt: user.passwordChangedAt,
     },
-    signInHistory: history.map((e) => ({ at: e.at, area: e.area, outcome: e.outcome ?? 'success', ip: e.ip, userAgent: e.userAgent })),
-    sessions: sessions.map((s) => ({ area: s.area, signedInAt: s.signedInAt, expires: s.expires, ip: s.ip, userAgent: s.userAgent, keptSignedIn: Boolean(s.keepMs), loginAs: s.impersonated })),
+    signInHistory: history.map((e) => ({
+      at: e.at,
+      area: e.area,
+      outcome: e.outcome ?? 'success',
+      ip: e.ip,
+      userAgent: e.userAgent,
+    })),
+    sessions: sessions.map((s) => ({
+      area: s.area,
+      signedInAt: s.signedInAt,
+      expires: s.expires,
+      ip: s.ip,
+      userAgent: s.userAgent,
+      keptSignedIn: Boolean(s.keepMs),
+      loginAs: s.impersonated,
+    })),
     consents,
-    auditOfChanges: audit.map((e) => ({ at: e.at, action: e.action, by: e.actor?.username ?? null, onBehalfOf: e.onBehalfOf?.username ?? null, via: e.via, ip: e.ip, before: e.before, after: e.after })),
+    auditOfChanges: audit.map((e) => ({
+      at: e.at,
+      action: e.action,
+      by: e.actor?.username ?? null,
+      onBehalfOf: e.onBehalfOf?.username ?? null,
+      via: e.via,
+      ip: e.ip,
+      before: e.before,
+      after: e.after,
+    })),
     deletion: deletion ? { requestedAt: deletion.requestedAt, erasedAfter: deletion.dueAt } : null,
   };
 }
@@ -52,19 +99,36 @@ export async function userDataOf(userId: Types.ObjectId, now: Date = new Date())
 export type UserDataExport = Awaited<ReturnType<typeof userDataOf>>;
 
 /** The signed-in person's own data (the account page). */
-export async function exportOwnData(user: Pick<UserDoc, '_id' | 'username' | 'userType'>, origin: Origin, now: Date = new Date()): Promise<UserDataExport> {
+export async function exportOwnData(
+  user: Pick<UserDoc, '_id' | 'username' | 'userType'>,
+  origin: Origin,
+  now: Date = new Date(),
+): Promise<UserDataExport> {
   const data = await userDataOf(user._id, now);
-  await recordAudit(selfContext(user, origin), { action: 'user.data_exported', at: now, target: { type: 'User', id: user._id, label: user.username } });
+  await recordAudit(selfContext(user, origin), {
+    action: 'user.data_exported',
+    at: now,
+    target: { type: 'User', id: user._id, label: user.username },
+  });
   return data;
 }
 
 /** An administrator's or an API token's export of a user they may view (access/: else 404 or 403). */
-export async function exportUserDataAs(userId: string, ctx: RequestContext, now: Date = new Date()): Promise<UserDataExport> {
+export async function exportUserDataAs(
+  userId: string,
+  ctx: RequestContext,
+  now: Date = new Date(),
+): Promise<UserDataExport> {
   const user = await loadUserFor('view', userId, ctx);
   const data = await userDataOf(user._id, now);
-  await recordAudit(ctx, { action: 'user.data_exported', at: now, target: { type: 'User', id: user._id, label: user.username } });
+  await recordAudit(ctx, {
+    action: 'user.data_exported',
+    at: now,
+    target: { type: 'User', id: user._id, label: user.username },
+  });
   return data;
 }
 
 /** The download's file name. */
-export const exportFileName = (username: string, now: Date) => `${username.replace(/[^a-z0-9._-]+/gi, '_')}-data-${now.toISOString().slice(0, 10)}.json`;
+export const exportFileName = (username: string, now: Date) =>
+  `${username.replace(/[^a-z0-9._-]+/gi, '_')}-data-${now.toISOString().slice(0, 10)}.json`;

@@ -1,4 +1,22 @@
 /** The surface of privacy/: a person's data exported, and accounts deleted after a grace period. */
-export { EXPORT_FORMAT, exportFileName, exportOwnData, exportUserDataAs, userDataOf, type UserDataExport } from './export';
-export { cancelDeletionOnSignIn, DELETION_MESSAGES, eraseUser, leftBehind, pendingDeletion, requestDeletionAs, requestOwnDeletion, startDeletionSweep, sweepDueDeletions, type DeletionSettings } from './deletion';
+export {
+  EXPORT_FORMAT,
+  exportFileName,
+  exportOwnData,
+  exportUserDataAs,
+  userDataOf,
+  type UserDataExport,
+} from './export';
+export {
+  cancelDeletionOnSignIn,
+  DELETION_MESSAGES,
+  eraseUser,
+  leftBehind,
+  pendingDeletion,
+  requestDeletionAs,
+  requestOwnDeletion,
+  startDeletionSweep,
+  sweepDueDeletions,
+  type DeletionSettings,
+} from './deletion';
 export { consentLedger, pseudonymOf, USER_DATA_HOLDERS, type ErasedUser, type UserDataHolder } from './user-data';

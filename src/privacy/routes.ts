@@ -10,9 +10,24 @@ import { keepTyped, readStrings } from '../http/forms';
 import { originOf, signOut } from '../signin/routes';
 import { apiContext } from '../api';
 import { ADMIN, ctxOf } from '../admin/routes';
-import { exportFileName, exportOwnData, exportUserDataAs, requestDeletionAs, requestOwnDeletion, type DeletionSettings, type UserDataExport } from './index';
+import {
+  exportFileName,
+  exportOwnData,
+  exportUserDataAs,
+  requestDeletionAs,
+  requestOwnDeletion,
+  type DeletionSettings,
+  type UserDataExport,
+} from './index';
 
-const ACCOUNT_FIELDS = ['firstName', 'lastName', 'communityNickname', 'localeSidKey', 'languageLocaleKey', 'timeZoneSidKey'] as const;
+const ACCOUNT_FIELDS = [
+  'firstName',
+  'lastName',
+  'communityNickname',
+  'localeSidKey',
+  'languageLocaleKey',
+  'timeZoneSidKey',
+] as const;
 
 function sendDownload(res: Response, data: UserDataExport, username: string, now: Date): void {
   res.set('Cache-Control', 'no-store');
@@ -20,13 +35,17 @@ function sendDownload(res: Response, data: UserDataExport, username: string, now
   res.type('application/json').send(JSON.stringify(data, null, 2));
 }
 
-const deletionSettings = (deps: AppDeps): DeletionSettings => ({ graceMs: deps.config.deletion.graceMs, pseudonymKey: secretFor(deps.config, 'audit-pseudonym') });
+const deletionSettings = (deps: AppDeps): DeletionSettings => ({
+  graceMs: deps.config.deletion.graceMs,
+  pseudonymKey: secretFor(deps.config, 'audit-pseudonym'),
+});
 
 /** On a site's router, behind its sign-in. */
 export function sitePrivacyRoutes(site: Router, deps: AppDeps, requireSignIn: RequestHandler): void {
   // The account page says how long the grace period is.
   site.use((req, res, next) => {
-    if (req.path.startsWith('/account')) res.locals.deletionGraceDays = Math.round(deps.config.deletion.graceMs / 86_400_000);
+    if (req.path.startsWith('/account'))
+      res.locals.deletionGraceDays = Math.round(deps.config.deletion.graceMs / 86_400_000);
     next();
   });
   site.post('/account/export', requireSignIn, async (req, res) => {
@@ -34,16 +53,34 @@ export function sitePrivacyRoutes(site: Router, deps: AppDeps, requireSignIn: Re
     sendDownload(res, await exportOwnData(req.siteUser!, originOf(req), now), req.siteUser!.username, now);
   });
 
-  const deleteForm = (req: Request) => ({ view: 'site/account', locals: { title: 'Your account', saved: null, values: keepTyped(req.siteUser, ACCOUNT_FIELDS) } });
-  site.post('/account/delete', requireSignIn, formRoute(deleteForm, async (req, res) => {
-    const { deletePassword, deleteCode } = readStrings(req.body, [], ['deletePassword', 'deleteCode'], 1024);
-    const user = req.siteUser!;
-    const throttles = { recheck: deps.recheckThrottle, code: deps.secondFactorThrottle };
-    const { dueAt } = await requestOwnDeletion(user, { password: deletePassword, code: deleteCode }, throttles, originOf(req), deletionSettings(deps), deps.now());
-    // Every session ended with the request; this browser signs out too, and is told how to change their mind.
-    await signOut(req, res, 'site');
-    res.status(202).render('site/deletion-requested', { title: res.locals.t('deletion.requestedTitle'), dueAt, email: user.email });
-  }));
+  const deleteForm = (req: Request) => ({
+    view: 'site/account',
+    locals: { title: 'Your account', saved: null, values: keepTyped(req.siteUser, ACCOUNT_FIELDS) },
+  });
+  site.post(
+    '/account/delete',
+    requireSignIn,
+    formRoute(deleteForm, async (req, res) => {
+      const { deletePassword, deleteCode } = readStrings(req.body, [], ['deletePassword', 'deleteCode'], 1024);
+      const user = req.siteUser!;
+      const throttles = { recheck: deps.recheckThrottle, code: deps.secondFactorThrottle };
+      const { dueAt } = await requestOwnDeletion(
+        user,
+        { password: deletePassword, code: deleteCode },
+        throttles,
+        originOf(req),
+        deletionSettings(deps),
+        deps.now(),
+      );
+      // Every session ended with the request; this browser signs out too, and is told how to change their mind.
+      await signOut(req, res, 'site');
+      res.status(202).render('site/deletion-requested', {
+        title: res.locals.t('deletion.requestedTitle'),
+        dueAt,
+        email: user.email,
+      });
+    }),
+  );
 }
 
 /** On the admin area's router (behind requireAdmin). */
@@ -60,12 +97,21 @@ export function adminPrivacyRoutes(router: Router, deps: AppDeps): void {
 }
 
 /** On the API router (bearer token; users:read for the export, users:write for the deletion). */
-export function apiPrivacyRoutes(router: Router, deps: AppDeps, V1: { userExport: string; userDeletion: string }): void {
+export function apiPrivacyRoutes(
+  router: Router,
+  deps: AppDeps,
+  V1: { userExport: string; userDeletion: string },
+): void {
   router.get(V1.userExport, async (req, res) => {
     res.json(await exportUserDataAs(String(req.params.id), apiContext(res), deps.now()));
   });
   router.post(V1.userDeletion, async (req, res) => {
-    const { requestedAt, dueAt } = await requestDeletionAs(String(req.params.id), apiContext(res), deletionSettings(deps), deps.now());
+    const { requestedAt, dueAt } = await requestDeletionAs(
+      String(req.params.id),
+      apiContext(res),
+      deletionSettings(deps),
+      deps.now(),
+    );
     res.status(202).json({ requestedAt, dueAt });
   });
 }

@@ -9,8 +9,17 @@
 import crypto from 'node:crypto';
 import mongoose, { trusted, type Types } from 'mongoose';
 import {
-  ActionTokenModel, ApiTokenModel, AuditEventModel, BulkActionRowModel, DelegatedAdminGroupModel, IngestJobRowModel, LoginEventModel, MailMessageModel,
-  RememberedDeviceModel, SavedSearchModel, UserModel,
+  ActionTokenModel,
+  ApiTokenModel,
+  AuditEventModel,
+  BulkActionRowModel,
+  DelegatedAdminGroupModel,
+  IngestJobRowModel,
+  LoginEventModel,
+  MailMessageModel,
+  RememberedDeviceModel,
+  SavedSearchModel,
+  UserModel,
 } from '../data/models';
 import { AREAS } from '../shared/area';
 
@@ -37,10 +46,14 @@ const raw = (name: string) => mongoose.connection.db!.collection(name);
 const sessionFilter = (user: ErasedUser) => ({ $or: AREAS.map((a) => ({ [`session.${a}.userId`]: String(user.id) })) });
 /** Throttle counters whose key names the user (rate-limiter-flexible's `<prefix>:<key>`). */
 const throttleKeys = (user: ErasedUser) => ({
-  key: { $regex: `^(?:login:user-ip:(?:${escape(user.username)}|${escape(user.email)})\\||(?:recheck|mfa):user:${user.id}$|[a-z-]+:address:${escape(user.email)}$)` },
+  key: {
+    $regex: `^(?:login:user-ip:(?:${escape(user.username)}|${escape(user.email)})\\||(?:recheck|mfa):user:${user.id}$|[a-z-]+:address:${escape(user.email)}$)`,
+  },
 });
 /** Audit events where the user is the actor, the target, or the one acted for. */
-const auditOf = (user: ErasedUser) => ({ $or: [{ 'actor.id': user.id }, { 'target.id': user.id }, { 'onBehalfOf.id': user.id }] });
+const auditOf = (user: ErasedUser) => ({
+  $or: [{ 'actor.id': user.id }, { 'target.id': user.id }, { 'onBehalfOf.id': user.id }],
+});
 
 export const USER_DATA_HOLDERS: UserDataHolder[] = [
   {
@@ -48,7 +61,13 @@ export const USER_DATA_HOLDERS: UserDataHolder[] = [
     // Only the user's area of each stored session: an admin signed in to the same browser stays.
     async erase(user) {
       let n = 0;
-      for (const area of AREAS) n += (await raw('sessions').updateMany({ [`session.${area}.userId`]: String(user.id) }, { $unset: { [`session.${area}`]: '' } })).modifiedCount;
+      for (const area of AREAS)
+        n += (
+          await raw('sessions').updateMany(
+            { [`session.${area}.userId`]: String(user.id) },
+            { $unset: { [`session.${area}`]: '' } },
+          )
+        ).modifiedCount;
       return n;
     },
     remaining: (user) => raw('sessions').countDocuments(sessionFilter(user)),
@@ -56,8 +75,16 @@ export const USER_DATA_HOLDERS: UserDataHolder[] = [
   {
     name: 'loginevents',
     // The history, and failures typed with their name or address before or after the account existed.
-    erase: async (user) => (await LoginEventModel.deleteMany({ $or: [{ user: user.id }, { username: trusted({ $in: [user.username, user.email] }) }] })).deletedCount,
-    remaining: (user) => LoginEventModel.countDocuments({ $or: [{ user: user.id }, { username: trusted({ $in: [user.username, user.email] }) }] }),
+    erase: async (user) =>
+      (
+        await LoginEventModel.deleteMany({
+          $or: [{ user: user.id }, { username: trusted({ $in: [user.username, user.email] }) }],
+        })
+      ).deletedCount,
+    remaining: (user) =>
+      LoginEventModel.countDocuments({
+        $or: [{ user: user.id }, { username: trusted({ $in: [user.username, user.email] }) }],
+      }),
   },
   {
     name: 'remembereddevices',
@@ -71,7 +98,8 @@ export const USER_DATA_HOLDERS: UserDataHolder[] = [
   },
   {
     name: 'mailmessages',
-    erase: async (user) => (await MailMessageModel.deleteMany({ $or: [{ user: user.id }, { to: user.email }] })).deletedCount,
+    erase: async (user) =>
+      (await MailMessageModel.deleteMany({ $or: [{ user: user.id }, { to: user.email }] })).deletedCount,
     remaining: (user) => MailMessageModel.countDocuments({ $or: [{ user: user.id }, { to: user.email }] }),
   },
   {
@@ -86,7 +114,8 @@ export const USER_DATA_HOLDERS: UserDataHolder[] = [
   },
   {
     name: 'delegatedadmingroups',
-    erase: async (user) => (await DelegatedAdminGroupModel.updateMany({ members: user.id }, { $pull: { members: user.id } })).modifiedCount,
+    erase: async (user) =>
+      (await DelegatedAdminGroupModel.updateMany({ members: user.id }, { $pull: { members: user.id } })).modifiedCount,
     remaining: (user) => DelegatedAdminGroupModel.countDocuments({ members: user.id }),
   },
   {
@@ -104,13 +133,24 @@ export const USER_DATA_HOLDERS: UserDataHolder[] = [
     name: 'login_throttle, request_throttle',
     async erase(user) {
       const filter = throttleKeys(user);
-      return (await raw('login_throttle').deleteMany(filter)).deletedCount + (await raw('request_throttle').deleteMany(filter)).deletedCount;
+      return (
+        (await raw('login_throttle').deleteMany(filter)).deletedCount +
+        (await raw('request_throttle').deleteMany(filter)).deletedCount
+      );
     },
-    remaining: async (user) => (await raw('login_throttle').countDocuments(throttleKeys(user))) + (await raw('request_throttle').countDocuments(throttleKeys(user))),
+    remaining: async (user) =>
+      (await raw('login_throttle').countDocuments(throttleKeys(user))) +
+      (await raw('request_throttle').countDocuments(throttleKeys(user))),
   },
   {
     name: 'users (SCIM ids owned by the user)',
-    erase: async (user) => (await UserModel.updateMany({ 'scimExternalIds.owner': user.id }, { $pull: { scimExternalIds: { owner: user.id } } })).modifiedCount,
+    erase: async (user) =>
+      (
+        await UserModel.updateMany(
+          { 'scimExternalIds.owner': user.id },
+          { $pull: { scimExternalIds: { owner: user.id } } },
+        )
+      ).modifiedCount,
     remaining: (user) => UserModel.countDocuments({ 'scimExternalIds.owner': user.id }),
   },
   {
@@ -120,24 +160,40 @@ export const USER_DATA_HOLDERS: UserDataHolder[] = [
     async erase(user) {
       let n = 0;
       const anon = { id: null, username: user.pseudonym };
-      const redact = (v: unknown) => (v && typeof v === 'object' ? Object.fromEntries(Object.keys(v as object).map((k) => [k, '[erased]'])) : v);
+      const redact = (v: unknown) =>
+        v && typeof v === 'object' ? Object.fromEntries(Object.keys(v as object).map((k) => [k, '[erased]'])) : v;
       for (const e of await AuditEventModel.find(auditOf(user)).lean()) {
         const self = e.actor?.id?.equals(user.id) || (e.actor === null && e.target?.id?.equals(user.id));
         const aboutThem = e.target?.id?.equals(user.id);
-        await AuditEventModel.updateOne({ _id: e._id }, {
-          $set: {
-            ...(e.actor?.id?.equals(user.id) ? { actor: anon } : {}),
-            ...(e.onBehalfOf?.id?.equals(user.id) ? { onBehalfOf: anon } : {}),
-            ...(aboutThem ? { target: { type: e.target!.type, id: null, label: user.pseudonym }, before: redact(e.before), after: redact(e.after) } : {}),
-            ...(self ? { ip: null } : {}),
+        await AuditEventModel.updateOne(
+          { _id: e._id },
+          {
+            $set: {
+              ...(e.actor?.id?.equals(user.id) ? { actor: anon } : {}),
+              ...(e.onBehalfOf?.id?.equals(user.id) ? { onBehalfOf: anon } : {}),
+              ...(aboutThem
+                ? {
+                    target: { type: e.target!.type, id: null, label: user.pseudonym },
+                    before: redact(e.before),
+                    after: redact(e.after),
+                  }
+                : {}),
+              ...(self ? { ip: null } : {}),
+            },
           },
-        });
+        );
         n++;
       }
       return n;
     },
-    remaining: async (user) => (await AuditEventModel.countDocuments(auditOf(user)))
-      + (await AuditEventModel.countDocuments({ $or: [{ 'actor.username': trusted({ $in: [user.username, user.email] }) }, { 'target.label': trusted({ $in: [user.username, user.email] }) }] })),
+    remaining: async (user) =>
+      (await AuditEventModel.countDocuments(auditOf(user))) +
+      (await AuditEventModel.countDocuments({
+        $or: [
+          { 'actor.username': trusted({ $in: [user.username, user.email] }) },
+          { 'target.label': trusted({ $in: [user.username, user.email] }) },
+        ],
+      })),
   },
   // CONSENT LEDGER HOOK: the consent ledger (issue 23, registration policy, another branch) adds its holder
   // here. The ledger is append-only and a legal record: its holder should replace the user with

@@ -12,7 +12,15 @@ import { Types } from 'mongoose';
 import { QUEUE_SORTS, type QueueFilters } from './queue-query';
 import { BULK_ACTIONS, CONTACT_RULES, SiteModel, type BulkAction, type ContactRule } from '../data/models';
 import {
-  deleteSavedSearch, listSavedSearches, proposeContacts, qualificationQueue, queueCsv, saveSearch, searchUserIds, queueUserTypes, QUEUE_PAGE_SIZE,
+  deleteSavedSearch,
+  listSavedSearches,
+  proposeContacts,
+  qualificationQueue,
+  queueCsv,
+  saveSearch,
+  searchUserIds,
+  queueUserTypes,
+  QUEUE_PAGE_SIZE,
 } from './qualification-queue';
 import { dryRunBulk, findBulkJob, MAX_BULK_USERS, recentBulkJobs, startBulk, type BulkRequest } from './bulk-actions';
 import { bulkResultsCsv } from './bulk-action-results';
@@ -65,7 +73,8 @@ function readFilters(get: (name: string) => string): { filters: QueueFilters; ra
 
 function queryFilters(req: Request) {
   for (const k of [...FILTER_KEYS, 'page']) {
-    if (req.query[k] !== undefined && typeof req.query[k] !== 'string') throw new ValidationError('Some filters need attention.', { [k]: 'Send this filter once, as text.' });
+    if (req.query[k] !== undefined && typeof req.query[k] !== 'string')
+      throw new ValidationError('Some filters need attention.', { [k]: 'Send this filter once, as text.' });
   }
   return readFilters((k) => queryString(req, k));
 }
@@ -75,13 +84,18 @@ function selectedIds(req: Request): string[] {
   const v = (req.body as Record<string, unknown> | undefined)?.userIds;
   if (v === undefined) return [];
   const list = typeof v === 'string' ? [v] : v;
-  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new ValidationError(MSG.fieldsNeedAttention, { userIds: 'Send each selected user as text.' });
-  if (list.length > MAX_BULK_USERS) throw new ValidationError(MSG.fieldsNeedAttention, { userIds: `Select at most ${MAX_BULK_USERS} users.` });
+  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))
+    throw new ValidationError(MSG.fieldsNeedAttention, { userIds: 'Send each selected user as text.' });
+  if (list.length > MAX_BULK_USERS)
+    throw new ValidationError(MSG.fieldsNeedAttention, { userIds: `Select at most ${MAX_BULK_USERS} users.` });
   return list as string[];
 }
 
 /** The bulk form: the action and its settings, on the selection or on the whole search. */
-async function readBulk(req: Request, res: Response): Promise<{ request: BulkRequest; scope: 'selection' | 'search'; raw: Record<string, string> }> {
+async function readBulk(
+  req: Request,
+  res: Response,
+): Promise<{ request: BulkRequest; scope: 'selection' | 'search'; raw: Record<string, string> }> {
   const actor = actorOf(res);
   queueUserTypes(actor); // the permission first, so a refusal is a 403 whatever was sent
   const action = BULK_ACTIONS.find((a) => a === field(req, 'action')) as BulkAction | undefined;
@@ -91,7 +105,13 @@ async function readBulk(req: Request, res: Response): Promise<{ request: BulkReq
   const userIds = scope === 'search' ? (await searchUserIds(actor, filters)).map(String) : selectedIds(req);
   const contactRule = CONTACT_RULES.find((r) => r === field(req, 'contactRule')) as ContactRule | undefined;
   const profileId = field(req, action === 'downgrade' ? 'downgradeProfileId' : 'profileId') || undefined;
-  const request: BulkRequest = { action, userIds, profileId, contactRule, accountId: field(req, 'accountId') || undefined };
+  const request: BulkRequest = {
+    action,
+    userIds,
+    profileId,
+    contactRule,
+    accountId: field(req, 'accountId') || undefined,
+  };
   return { request, scope, raw };
 }
 
@@ -102,16 +122,36 @@ async function renderQueue(req: Request, res: Response) {
   const pageText = queryString(req, 'page');
   const page = /^\d{1,6}$/.test(pageText) && Number(pageText) >= 1 ? Number(pageText) : 1;
   const [queue, sites, searches, accounts, upgrades, downgrades, jobs] = await Promise.all([
-    qualificationQueue(actor, filters, page), SiteModel.find().sort({ name: 1 }).select('name').lean(), listSavedSearches(actor),
-    listAccounts(), upgradeProfiles(), profilesOfType(['customer', 'partner']), recentBulkJobs(actor),
+    qualificationQueue(actor, filters, page),
+    SiteModel.find().sort({ name: 1 }).select('name').lean(),
+    listSavedSearches(actor),
+    listAccounts(),
+    upgradeProfiles(),
+    profilesOfType(['customer', 'partner']),
+    recentBulkJobs(actor),
   ]);
   const query = new URLSearchParams(Object.entries(raw).filter(([, v]) => v)).toString();
-  const pageLink = (p: number) => `${QUALIFY.queue}?${new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(query)), page: String(p) })}`;
+  const pageLink = (p: number) =>
+    `${QUALIFY.queue}?${new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(query)), page: String(p) })}`;
   res.render('admin/qualify', {
-    title: 'Qualification queue', Q: QUALIFY, queue, page, filters: raw, query, sites, searches, accounts, upgrades,
-    downgrades: downgrades.filter((p) => !upgrades.some((u) => String(u._id) === String(p._id))), jobs, rules: SIGNAL_RULES, pageSize: QUEUE_PAGE_SIZE,
-    prev: page > 1 ? pageLink(page - 1) : null, next: page < queue.pages ? pageLink(page + 1) : null,
-    error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {},
+    title: 'Qualification queue',
+    Q: QUALIFY,
+    queue,
+    page,
+    filters: raw,
+    query,
+    sites,
+    searches,
+    accounts,
+    upgrades,
+    downgrades: downgrades.filter((p) => !upgrades.some((u) => String(u._id) === String(p._id))),
+    jobs,
+    rules: SIGNAL_RULES,
+    pageSize: QUEUE_PAGE_SIZE,
+    prev: page > 1 ? pageLink(page - 1) : null,
+    next: page < queue.pages ? pageLink(page + 1) : null,
+    error: res.locals.error ?? null,
+    fieldErrors: res.locals.fieldErrors ?? {},
   });
 }
 
@@ -125,15 +165,29 @@ export function adminQualifyRouter(): Router {
     const lines = queueCsv(actorOf(res), filters);
     const first = await lines.next(); // refusals (permissions) happen before the headers go out
     res.status(200).type('text/csv; charset=utf-8').attachment('qualification-queue.csv');
-    await pipeline(Readable.from((async function* () { if (!first.done) yield first.value; yield* lines; })()), res);
+    await pipeline(
+      Readable.from(
+        (async function* () {
+          if (!first.done) yield first.value;
+          yield* lines;
+        })(),
+      ),
+      res,
+    );
   });
 
-  router.post(QUALIFY.searches, formRoute((req) => (r) => renderQueue(req, r), async (req, res) => {
-    const name = field(req, 'name').trim();
-    await saveSearch(actorOf(res), name, field(req, 'query'));
-    flash(req, 'ok', `Search "${name}" saved.`);
-    res.redirect(303, `${QUALIFY.queue}?${field(req, 'query')}`);
-  }));
+  router.post(
+    QUALIFY.searches,
+    formRoute(
+      (req) => (r) => renderQueue(req, r),
+      async (req, res) => {
+        const name = field(req, 'name').trim();
+        await saveSearch(actorOf(res), name, field(req, 'query'));
+        flash(req, 'ok', `Search "${name}" saved.`);
+        res.redirect(303, `${QUALIFY.queue}?${field(req, 'query')}`);
+      },
+    ),
+  );
 
   router.post(`${QUALIFY.searches}/:id/delete`, async (req, res) => {
     await deleteSavedSearch(actorOf(res), String(req.params.id));
@@ -141,33 +195,62 @@ export function adminQualifyRouter(): Router {
     res.redirect(303, QUALIFY.queue);
   });
 
-  router.post(QUALIFY.dryRun, formRoute((req) => (r) => renderQueue(req, r), async (req, res) => {
-    const { request, scope, raw } = await readBulk(req, res);
-    if (field(req, 'export') === 'csv') {
-      // "Export CSV" on the same form: the selection (or the search) as the queue shows it.
-      const ids = request.userIds.filter((id) => HEX.test(id)).map((id) => new Types.ObjectId(id));
-      const { filters } = readFilters((k) => raw[k] ?? '');
-      res.status(200).type('text/csv; charset=utf-8').attachment('qualification-selection.csv');
-      await pipeline(Readable.from(queueCsv(actorOf(res), { ...filters, userIds: ids })), res);
-      return;
-    }
-    const dry = await dryRunBulk(request, ctxOf(req, res));
-    res.render('admin/qualify-dry-run', {
-      title: 'Dry run', Q: QUALIFY, dry, request, scope, raw, shown: dry.rows.slice(0, 500),
-      action: req.body.action, settings: { profileId: field(req, 'profileId'), downgradeProfileId: field(req, 'downgradeProfileId'), contactRule: field(req, 'contactRule'), accountId: field(req, 'accountId') },
-    });
-  }));
+  router.post(
+    QUALIFY.dryRun,
+    formRoute(
+      (req) => (r) => renderQueue(req, r),
+      async (req, res) => {
+        const { request, scope, raw } = await readBulk(req, res);
+        if (field(req, 'export') === 'csv') {
+          // "Export CSV" on the same form: the selection (or the search) as the queue shows it.
+          const ids = request.userIds.filter((id) => HEX.test(id)).map((id) => new Types.ObjectId(id));
+          const { filters } = readFilters((k) => raw[k] ?? '');
+          res.status(200).type('text/csv; charset=utf-8').attachment('qualification-selection.csv');
+          await pipeline(Readable.from(queueCsv(actorOf(res), { ...filters, userIds: ids })), res);
+          return;
+        }
+        const dry = await dryRunBulk(request, ctxOf(req, res));
+        res.render('admin/qualify-dry-run', {
+          title: 'Dry run',
+          Q: QUALIFY,
+          dry,
+          request,
+          scope,
+          raw,
+          shown: dry.rows.slice(0, 500),
+          action: req.body.action,
+          settings: {
+            profileId: field(req, 'profileId'),
+            downgradeProfileId: field(req, 'downgradeProfileId'),
+            contactRule: field(req, 'contactRule'),
+            accountId: field(req, 'accountId'),
+          },
+        });
+      },
+    ),
+  );
 
-  router.post(QUALIFY.run, formRoute((req) => (r) => renderQueue(req, r), async (req, res) => {
-    const { request } = await readBulk(req, res);
-    const job = await startBulk(request, ctxOf(req, res));
-    flash(req, 'ok', `Bulk action started for ${job.numberRecords} users; this page shows its progress.`);
-    res.redirect(303, QUALIFY.job(job._id));
-  }));
+  router.post(
+    QUALIFY.run,
+    formRoute(
+      (req) => (r) => renderQueue(req, r),
+      async (req, res) => {
+        const { request } = await readBulk(req, res);
+        const job = await startBulk(request, ctxOf(req, res));
+        flash(req, 'ok', `Bulk action started for ${job.numberRecords} users; this page shows its progress.`);
+        res.redirect(303, QUALIFY.job(job._id));
+      },
+    ),
+  );
 
   router.get('/admin/qualify/jobs/:id', async (req, res) => {
     const job = await findBulkJob(String(req.params.id), actorOf(res));
-    res.render('admin/qualify-job', { title: 'Bulk action', Q: QUALIFY, job, running: job.state === 'Queued' || job.state === 'InProgress' });
+    res.render('admin/qualify-job', {
+      title: 'Bulk action',
+      Q: QUALIFY,
+      job,
+      running: job.state === 'Queued' || job.state === 'InProgress',
+    });
   });
 
   router.get('/admin/qualify/jobs/:id/results.csv', async (req, res) => {
@@ -180,7 +263,13 @@ export function adminQualifyRouter(): Router {
     const id = String(req.params.id);
     const proposals = await proposeContacts(id, ctxOf(req, res));
     const details = await userDetails(id, actorOf(res));
-    res.render('admin/qualify-match', { title: 'Match a contact', Q: QUALIFY, user: details.user, proposals, userPage: ADMIN.user(id) });
+    res.render('admin/qualify-match', {
+      title: 'Match a contact',
+      Q: QUALIFY,
+      user: details.user,
+      proposals,
+      userPage: ADMIN.user(id),
+    });
   });
 
   return router;

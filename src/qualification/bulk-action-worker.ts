@@ -40,7 +40,11 @@ const { leaseUntil, finish } = queue;
 export const bulkJobWaiting = queue.waiting;
 export const claimNextBulkJob = (opts: WorkerOptions): Promise<BulkActionJobDoc | null> => queue.claimNext(opts);
 
-async function runRow(plan: BulkPlan, userId: import('mongoose').Types.ObjectId, ctx: RequestContext & { actor: Actor }) {
+async function runRow(
+  plan: BulkPlan,
+  userId: import('mongoose').Types.ObjectId,
+  ctx: RequestContext & { actor: Actor },
+) {
   try {
     return { status: 'succeeded' as const, outcome: await applyRow(plan, userId, ctx) };
   } catch (err) {
@@ -52,12 +56,22 @@ async function runRow(plan: BulkPlan, userId: import('mongoose').Types.ObjectId,
 /** Processes a claimed job until done, the lease is lost, the job is aborted, or maxBatches is reached. */
 export async function processBulkJob(job: BulkActionJobDoc, opts: WorkerOptions): Promise<JobOutcome> {
   if (job.attempts > MAX_ATTEMPTS) {
-    await finish(job, opts, 'Failed', `The job was interrupted ${MAX_ATTEMPTS} times; its remaining rows are unprocessed.`);
+    await finish(
+      job,
+      opts,
+      'Failed',
+      `The job was interrupted ${MAX_ATTEMPTS} times; its remaining rows are unprocessed.`,
+    );
     return 'failed';
   }
   const actor = await loadActor(job.createdBy);
   if (!actor) {
-    await finish(job, opts, 'Failed', 'The administrator who started this job is no longer active, so the job has no permissions.');
+    await finish(
+      job,
+      opts,
+      'Failed',
+      'The administrator who started this job is no longer active, so the job has no permissions.',
+    );
     return 'failed';
   }
   const ctx = { actor, via: 'bulk' as const };
@@ -66,7 +80,12 @@ export async function processBulkJob(job: BulkActionJobDoc, opts: WorkerOptions)
     plan = await planOfJob(job, ctx);
   } catch (err) {
     if (!isDomainError(err)) throw err;
-    await finish(job, opts, 'Failed', `${err.message} ${Object.values((err as { fields?: Record<string, string> }).fields ?? {}).join(' ')}`.trim());
+    await finish(
+      job,
+      opts,
+      'Failed',
+      `${err.message} ${Object.values((err as { fields?: Record<string, string> }).fields ?? {}).join(' ')}`.trim(),
+    );
     return 'failed';
   }
   const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
@@ -74,10 +93,16 @@ export async function processBulkJob(job: BulkActionJobDoc, opts: WorkerOptions)
   for (let batches = 0; ; batches++) {
     if (opts.maxBatches !== undefined && batches >= opts.maxBatches) return 'paused';
     if (opts.shouldStop?.()) {
-      await BulkActionJobModel.updateOne({ _id: job._id, leaseOwner: opts.owner }, { $set: { leaseOwner: null, leaseExpiresAt: null } });
+      await BulkActionJobModel.updateOne(
+        { _id: job._id, leaseOwner: opts.owner },
+        { $set: { leaseOwner: null, leaseExpiresAt: null } },
+      );
       return 'released';
     }
-    const rows = await BulkActionRowModel.find({ job: job._id, row: trusted({ $gt: through }) }).sort({ row: 1 }).limit(batchSize).lean();
+    const rows = await BulkActionRowModel.find({ job: job._id, row: trusted({ $gt: through }) })
+      .sort({ row: 1 })
+      .limit(batchSize)
+      .lean();
     if (!rows.length) {
       await finish(job, opts, 'JobComplete');
       return 'completed';
@@ -86,16 +111,30 @@ export async function processBulkJob(job: BulkActionJobDoc, opts: WorkerOptions)
     if (plan.action === 'upgrade') {
       // Upgrades are written per batch (seats, users, audit events: one write each); the key names the batch,
       // so a redo after a crash finds the seat hold its cut-off attempt left.
-      results = await applyUpgradeBatch(plan, rows.map((r) => r.userId), `bulk:${String(job._id)}:${rows[0].row}`, ctx);
+      results = await applyUpgradeBatch(
+        plan,
+        rows.map((r) => r.userId),
+        `bulk:${String(job._id)}:${rows[0].row}`,
+        ctx,
+      );
     } else {
       // One row at a time, in order, through the single-user service.
       for (const r of rows) results.push(await runRow(plan, r.userId, ctx));
     }
-    await BulkActionRowModel.bulkWrite(rows.map((r, i) => ({ updateOne: { filter: { _id: r._id }, update: { $set: results[i] } } })), { ordered: false });
+    await BulkActionRowModel.bulkWrite(
+      rows.map((r, i) => ({ updateOne: { filter: { _id: r._id }, update: { $set: results[i] } } })),
+      { ordered: false },
+    );
     const last = rows[rows.length - 1].row;
     const moved = await BulkActionJobModel.findOneAndUpdate(
       { _id: job._id, leaseOwner: opts.owner, processedThrough: through },
-      { $set: { processedThrough: last, leaseExpiresAt: leaseUntil(opts) }, $inc: { numberRecordsProcessed: rows.length, numberRecordsFailed: results.filter((x) => x.status === 'failed').length } },
+      {
+        $set: { processedThrough: last, leaseExpiresAt: leaseUntil(opts) },
+        $inc: {
+          numberRecordsProcessed: rows.length,
+          numberRecordsFailed: results.filter((x) => x.status === 'failed').length,
+        },
+      },
       { returnDocument: 'after', projection: { state: 1 } },
     );
     if (!moved || moved.state !== 'InProgress') return 'lost';

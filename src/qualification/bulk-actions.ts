@@ -7,7 +7,20 @@
  * whether the license's free seats suffice, in the order the run takes them.
  */
 import { trusted, Types } from 'mongoose';
-import { AccountModel, AuditEventModel, BulkActionJobModel, BulkActionRowModel, ContactModel, LicenseModel, ProfileModel, UserModel, type BulkAction, type BulkActionJobDoc, type ContactRule, type UserDoc } from '../data/models';
+import {
+  AccountModel,
+  AuditEventModel,
+  BulkActionJobModel,
+  BulkActionRowModel,
+  ContactModel,
+  LicenseModel,
+  ProfileModel,
+  UserModel,
+  type BulkAction,
+  type BulkActionJobDoc,
+  type ContactRule,
+  type UserDoc,
+} from '../data/models';
 import { loadUserFor, loadUsersFor, assertCanAssign, type UserOperation } from '../access';
 import type { Actor, RequestContext } from '../access';
 import { recordAudit, recordAudits } from '../audit';
@@ -39,7 +52,13 @@ export interface BulkPlan {
   account: { _id: Types.ObjectId; name: string } | null;
 }
 
-const OPERATION: Record<BulkAction, UserOperation> = { addContact: 'qualify', upgrade: 'changeLicense', downgrade: 'changeLicense', deactivate: 'setActive', endSessions: 'setActive' };
+const OPERATION: Record<BulkAction, UserOperation> = {
+  addContact: 'qualify',
+  upgrade: 'changeLicense',
+  downgrade: 'changeLicense',
+  deactivate: 'setActive',
+  endSessions: 'setActive',
+};
 const HEX = /^[0-9a-f]{24}$/i;
 const invalid = (field: string, text: string) => new ValidationError(MSG.fieldsNeedAttention, { [field]: text });
 
@@ -51,7 +70,14 @@ export async function planBulk(req: BulkRequest, ctx: RequestContext & { actor: 
   if (!req.userIds.every((id) => HEX.test(id))) throw invalid('userIds', 'Select users by their ids.');
   // A user selected twice is acted on once.
   const userIds = [...new Set(req.userIds.map((id) => id.toLowerCase()))].map((id) => new Types.ObjectId(id));
-  const plan: BulkPlan = { action: req.action, userIds, profile: null, license: null, contactRule: null, account: null };
+  const plan: BulkPlan = {
+    action: req.action,
+    userIds,
+    profile: null,
+    license: null,
+    contactRule: null,
+    account: null,
+  };
   if (req.action === 'upgrade' || (req.action === 'downgrade' && req.profileId)) {
     if (!req.profileId || !HEX.test(req.profileId)) throw invalid('profileId', 'Choose a profile.');
     const profile = await ProfileModel.findById(req.profileId).lean();
@@ -59,16 +85,25 @@ export async function planBulk(req: BulkRequest, ctx: RequestContext & { actor: 
     if (!profile || !license) throw invalid('profileId', MSG.noProfile);
     const wanted = req.action === 'upgrade';
     if (license.requiresContact !== wanted || profile.userType === 'internal') {
-      throw invalid('profileId', wanted ? 'Choose a community profile whose license requires a contact.' : 'Choose an External Identity profile (its license does not require a contact).');
+      throw invalid(
+        'profileId',
+        wanted
+          ? 'Choose a community profile whose license requires a contact.'
+          : 'Choose an External Identity profile (its license does not require a contact).',
+      );
     }
     assertCanAssign(ctx, profile, 'profile');
-    Object.assign(plan, { profile: { _id: profile._id, name: profile.name, userType: profile.userType }, license: { _id: license._id, name: license.name } });
+    Object.assign(plan, {
+      profile: { _id: profile._id, name: profile.name, userType: profile.userType },
+      license: { _id: license._id, name: license.name },
+    });
   }
   if (req.action === 'addContact') {
     if (!req.contactRule) throw invalid('contactRule', 'Choose how each contact is found or made.');
     plan.contactRule = req.contactRule;
     if (req.contactRule === 'newInAccount') {
-      const account = req.accountId && HEX.test(req.accountId) ? await AccountModel.findById(req.accountId).lean() : null;
+      const account =
+        req.accountId && HEX.test(req.accountId) ? await AccountModel.findById(req.accountId).lean() : null;
       if (!account) throw invalid('accountId', 'Choose the account the new contacts belong to.');
       plan.account = { _id: account._id, name: account.name };
     }
@@ -76,7 +111,13 @@ export async function planBulk(req: BulkRequest, ctx: RequestContext & { actor: 
   return plan;
 }
 
-export interface RowPreview { userId: Types.ObjectId; username: string | null; ok: boolean; outcome: string; takesSeat: boolean }
+export interface RowPreview {
+  userId: Types.ObjectId;
+  username: string | null;
+  ok: boolean;
+  outcome: string;
+  takesSeat: boolean;
+}
 
 const failed = (err: unknown): { ok: false; outcome: string; takesSeat: false } => {
   if (!isDomainError(err)) throw err;
@@ -87,23 +128,42 @@ const failed = (err: unknown): { ok: false; outcome: string; takesSeat: false } 
 async function emailMatch(user: UserDoc) {
   const matches = await ContactModel.find({ email: user.email }).limit(2).lean();
   if (!matches.length) throw new ConflictError(`No contact has the email ${user.email}.`, {}, 'no_match');
-  if (matches.length > 1) throw new ConflictError(`Several contacts have the email ${user.email}; associate one on the user's page.`, {}, 'ambiguous_match');
+  if (matches.length > 1)
+    throw new ConflictError(
+      `Several contacts have the email ${user.email}; associate one on the user's page.`,
+      {},
+      'ambiguous_match',
+    );
   const holder = await UserModel.findOne({ contact: matches[0]._id }).select('username').lean();
-  if (holder && !holder._id.equals(user._id)) throw new ConflictError(`The contact with this email already belongs to ${holder.username}.`, {}, 'contact_taken');
+  if (holder && !holder._id.equals(user._id))
+    throw new ConflictError(`The contact with this email already belongs to ${holder.username}.`, {}, 'contact_taken');
   return matches[0];
 }
 
 /** An upgrade's row once its user is loaded and checked (loadUserFor or loadUsersFor): no read. */
 function upgradePreview(plan: BulkPlan, user: UserDoc, actor: Actor): Omit<RowPreview, 'userId' | 'username'> {
   assertCanManage(actor, { userType: plan.profile!.userType, contact: user.contact ?? null }, 'changeLicense');
-  if (!user.contact) throw new ConflictError('This user is contactless: add or associate a contact first, then upgrade.', {}, 'contact_required');
-  if (user.profile.equals(plan.profile!._id)) return { ok: true, outcome: `Already ${plan.profile!.name}; unchanged.`, takesSeat: false };
+  if (!user.contact)
+    throw new ConflictError(
+      'This user is contactless: add or associate a contact first, then upgrade.',
+      {},
+      'contact_required',
+    );
+  if (user.profile.equals(plan.profile!._id))
+    return { ok: true, outcome: `Already ${plan.profile!.name}; unchanged.`, takesSeat: false };
   const takesSeat = !user.license.equals(plan.license!._id);
-  return { ok: true, outcome: `Would become ${plan.profile!.name} (${plan.license!.name})${takesSeat ? ', taking a seat' : ''}.`, takesSeat };
+  return {
+    ok: true,
+    outcome: `Would become ${plan.profile!.name} (${plan.license!.name})${takesSeat ? ', taking a seat' : ''}.`,
+    takesSeat,
+  };
 }
 
 /** Upgrade previews of many users, their checks read in batches of 1,000 (the dry run of a big upgrade). */
-async function upgradePreviews(plan: BulkPlan, ctx: RequestContext & { actor: Actor }): Promise<Omit<RowPreview, 'userId' | 'username'>[]> {
+async function upgradePreviews(
+  plan: BulkPlan,
+  ctx: RequestContext & { actor: Actor },
+): Promise<Omit<RowPreview, 'userId' | 'username'>[]> {
   const out: Omit<RowPreview, 'userId' | 'username'>[] = [];
   for (let i = 0; i < plan.userIds.length; i += 1000) {
     const ids = plan.userIds.slice(i, i + 1000);
@@ -122,28 +182,48 @@ async function upgradePreviews(plan: BulkPlan, ctx: RequestContext & { actor: Ac
 }
 
 /** What one row would become, with every check the real run makes before writing. */
-async function previewRow(plan: BulkPlan, userId: Types.ObjectId, ctx: RequestContext & { actor: Actor }): Promise<Omit<RowPreview, 'userId' | 'username'>> {
+async function previewRow(
+  plan: BulkPlan,
+  userId: Types.ObjectId,
+  ctx: RequestContext & { actor: Actor },
+): Promise<Omit<RowPreview, 'userId' | 'username'>> {
   const user = await loadUserFor(OPERATION[plan.action], userId, ctx);
   const unchanged = (why: string) => ({ ok: true, outcome: `${why}; unchanged.`, takesSeat: false });
   switch (plan.action) {
     case 'addContact': {
-      if (user.userType === 'internal') throw new ConflictError('Internal users do not have contacts.', {}, 'internal_user');
+      if (user.userType === 'internal')
+        throw new ConflictError('Internal users do not have contacts.', {}, 'internal_user');
       if (user.contact) return unchanged('Already has a contact');
       if (plan.contactRule === 'matchEmail') {
         const c = await emailMatch(user);
-        return { ok: true, outcome: `Would be associated with the contact ${`${c.firstName ?? ''} ${c.lastName}`.trim()} (same email).`, takesSeat: false };
+        return {
+          ok: true,
+          outcome: `Would be associated with the contact ${`${c.firstName ?? ''} ${c.lastName}`.trim()} (same email).`,
+          takesSeat: false,
+        };
       }
-      return { ok: true, outcome: `Would get a new contact ${`${user.firstName} ${user.lastName}`.trim()} in ${plan.account!.name}.`, takesSeat: false };
+      return {
+        ok: true,
+        outcome: `Would get a new contact ${`${user.firstName} ${user.lastName}`.trim()} in ${plan.account!.name}.`,
+        takesSeat: false,
+      };
     }
     case 'upgrade':
       return upgradePreview(plan, user, ctx.actor);
     case 'downgrade': {
-      if (user.userType === 'internal') throw new ConflictError('Internal users cannot be made contactless.', {}, 'internal_user');
-      if (!user.contact && (!plan.profile || user.profile.equals(plan.profile._id))) return unchanged('Already contactless');
-      return { ok: true, outcome: `Would become contactless (${plan.profile?.name ?? 'External Identity'}), its seat freed, the contact record kept.`, takesSeat: false };
+      if (user.userType === 'internal')
+        throw new ConflictError('Internal users cannot be made contactless.', {}, 'internal_user');
+      if (!user.contact && (!plan.profile || user.profile.equals(plan.profile._id)))
+        return unchanged('Already contactless');
+      return {
+        ok: true,
+        outcome: `Would become contactless (${plan.profile?.name ?? 'External Identity'}), its seat freed, the contact record kept.`,
+        takesSeat: false,
+      };
     }
     case 'deactivate':
-      if (ctx.actor.id.equals(user._id)) throw new ConflictError("You can't deactivate yourself.", {}, 'self_deactivation');
+      if (ctx.actor.id.equals(user._id))
+        throw new ConflictError("You can't deactivate yourself.", {}, 'self_deactivation');
       if (!user.isActive) return unchanged('Already inactive');
       return { ok: true, outcome: 'Would be deactivated and signed out everywhere.', takesSeat: false };
     case 'endSessions':
@@ -162,7 +242,13 @@ export interface DryRun {
 /** Reads only. Rows are previewed in the order the run takes them, so seats go to the same rows. */
 export async function dryRunBulk(req: BulkRequest, ctx: RequestContext & { actor: Actor }): Promise<DryRun> {
   const plan = await planBulk(req, ctx);
-  const usernames = new Map((await UserModel.find({ _id: trusted({ $in: plan.userIds }) }).select('username').lean()).map((u) => [String(u._id), u.username]));
+  const usernames = new Map(
+    (
+      await UserModel.find({ _id: trusted({ $in: plan.userIds }) })
+        .select('username')
+        .lean()
+    ).map((u) => [String(u._id), u.username]),
+  );
   const rows: RowPreview[] = [];
   const batched = plan.action === 'upgrade' ? await upgradePreviews(plan, ctx) : null;
   for (const [i, userId] of plan.userIds.entries()) {
@@ -174,7 +260,7 @@ export async function dryRunBulk(req: BulkRequest, ctx: RequestContext & { actor
     }
     // A user the actor may not see stays nameless, exactly like an id nobody has.
     const visible = !preview.outcome.startsWith('not_found');
-    rows.push({ userId, username: visible ? usernames.get(String(userId)) ?? null : null, ...preview });
+    rows.push({ userId, username: visible ? (usernames.get(String(userId)) ?? null) : null, ...preview });
   }
   let seats: DryRun['seats'] = null;
   if (plan.action === 'upgrade') {
@@ -184,7 +270,12 @@ export async function dryRunBulk(req: BulkRequest, ctx: RequestContext & { actor
     let left = free;
     for (const r of rows.filter((x) => x.takesSeat)) {
       if (left > 0) left--;
-      else Object.assign(r, { ok: false, takesSeat: false, outcome: `no_seats_left: No ${license.name} seat would be left for this user (${free} free for ${needed}).` });
+      else
+        Object.assign(r, {
+          ok: false,
+          takesSeat: false,
+          outcome: `no_seats_left: No ${license.name} seat would be left for this user (${free} free for ${needed}).`,
+        });
     }
     seats = { license: license.name, needed, free, suffice: needed <= free };
   }
@@ -196,34 +287,58 @@ export async function dryRunBulk(req: BulkRequest, ctx: RequestContext & { actor
 export async function startBulk(req: BulkRequest, ctx: RequestContext & { actor: Actor }): Promise<BulkActionJobDoc> {
   const plan = await planBulk(req, ctx);
   const job = new BulkActionJobModel({
-    action: plan.action, profileId: plan.profile?._id ?? null, contactRule: plan.contactRule, accountId: plan.account?._id ?? null,
-    createdBy: ctx.actor.id, numberRecords: plan.userIds.length, state: 'Queued',
+    action: plan.action,
+    profileId: plan.profile?._id ?? null,
+    contactRule: plan.contactRule,
+    accountId: plan.account?._id ?? null,
+    createdBy: ctx.actor.id,
+    numberRecords: plan.userIds.length,
+    state: 'Queued',
   });
   // Rows first, then the job: a worker never sees a job whose rows are still being written.
   for (let i = 0; i < plan.userIds.length; i += 1000) {
-    await BulkActionRowModel.insertMany(plan.userIds.slice(i, i + 1000).map((userId, j) => ({ job: job._id, row: i + j + 1, userId })), { ordered: false });
+    await BulkActionRowModel.insertMany(
+      plan.userIds.slice(i, i + 1000).map((userId, j) => ({ job: job._id, row: i + j + 1, userId })),
+      { ordered: false },
+    );
   }
   await job.save();
   await recordAudit(ctx, {
-    action: 'bulk_action.created', target: { type: 'BulkActionJob', id: job._id, label: `bulk ${plan.action} of ${plan.userIds.length} users` },
-    after: { action: plan.action, users: plan.userIds.length, profile: plan.profile?.name ?? null, contactRule: plan.contactRule },
+    action: 'bulk_action.created',
+    target: { type: 'BulkActionJob', id: job._id, label: `bulk ${plan.action} of ${plan.userIds.length} users` },
+    after: {
+      action: plan.action,
+      users: plan.userIds.length,
+      profile: plan.profile?.name ?? null,
+      contactRule: plan.contactRule,
+    },
   });
   return job;
 }
 
 /** The plan of a stored job, read again by the worker (the profile or account may be gone: the job fails). */
 export async function planOfJob(job: BulkActionJobDoc, ctx: RequestContext & { actor: Actor }): Promise<BulkPlan> {
-  return planBulk({
-    action: job.action, userIds: [new Types.ObjectId().toHexString()], profileId: job.profileId ? String(job.profileId) : undefined,
-    contactRule: job.contactRule ?? undefined, accountId: job.accountId ? String(job.accountId) : undefined,
-  }, ctx);
+  return planBulk(
+    {
+      action: job.action,
+      userIds: [new Types.ObjectId().toHexString()],
+      profileId: job.profileId ? String(job.profileId) : undefined,
+      contactRule: job.contactRule ?? undefined,
+      accountId: job.accountId ? String(job.accountId) : undefined,
+    },
+    ctx,
+  );
 }
 
 /**
  * Does one row for real through the single-user service, and says what it became. A row already in
  * the wanted state (a run resumed after a crash redoes its last batch) is reported unchanged, not redone.
  */
-export async function applyRow(plan: BulkPlan, userId: Types.ObjectId, ctx: RequestContext & { actor: Actor }): Promise<string> {
+export async function applyRow(
+  plan: BulkPlan,
+  userId: Types.ObjectId,
+  ctx: RequestContext & { actor: Actor },
+): Promise<string> {
   const id = String(userId);
   const preview = await previewRow(plan, userId, ctx);
   if (preview.outcome.endsWith('unchanged.')) return preview.outcome;
@@ -235,7 +350,11 @@ export async function applyRow(plan: BulkPlan, userId: Types.ObjectId, ctx: Requ
         await associateContact(id, String(c._id), ctx);
         return `Associated with the contact ${`${c.firstName ?? ''} ${c.lastName}`.trim()} (same email).`;
       }
-      await addContactAndAssociate(id, { firstName: user.firstName, lastName: user.lastName, email: user.email, accountId: String(plan.account!._id) }, ctx);
+      await addContactAndAssociate(
+        id,
+        { firstName: user.firstName, lastName: user.lastName, email: user.email, accountId: String(plan.account!._id) },
+        ctx,
+      );
       return `New contact in ${plan.account!.name}.`;
     }
     case 'upgrade':
@@ -254,7 +373,10 @@ export async function applyRow(plan: BulkPlan, userId: Types.ObjectId, ctx: Requ
   }
 }
 
-export interface RowResult { status: 'succeeded' | 'failed'; outcome: string }
+export interface RowResult {
+  status: 'succeeded' | 'failed';
+  outcome: string;
+}
 
 /**
  * A batch of an upgrade job, written in batches with the single-user upgrade's rules (upgradeUser):
@@ -267,17 +389,42 @@ export interface RowResult { status: 'succeeded' | 'failed'; outcome: string }
  * audits the switches it left unaudited; the users it had switched are then reported unchanged, not
  * switched or audited again.
  */
-export async function applyUpgradeBatch(plan: BulkPlan, userIds: Types.ObjectId[], key: string, ctx: RequestContext & { actor: Actor }): Promise<RowResult[]> {
+export async function applyUpgradeBatch(
+  plan: BulkPlan,
+  userIds: Types.ObjectId[],
+  key: string,
+  ctx: RequestContext & { actor: Actor },
+): Promise<RowResult[]> {
   const profile = plan.profile!;
   const license = plan.license!;
   const recovered = await recoverUpgradeHold(license._id, key);
   if (recovered?.kept.length) {
     // Users the cut-off attempt switched but may not have audited: their event is written now, once.
-    const audited = new Set((await AuditEventModel.find({ action: 'user.upgraded', 'target.id': trusted({ $in: recovered.kept }), at: trusted({ $gte: recovered.at }) }).select('target.id').lean()).map((e) => String(e.target?.id)));
-    const missing = await UserModel.find({ _id: trusted({ $in: recovered.kept.filter((id) => !audited.has(String(id))) }) }).select('username').lean();
-    await recordAudits(ctx, missing.map((u) => ({
-      action: 'user.upgraded', target: { type: 'User', id: u._id, label: u.username }, before: null, after: { profile: profile.name, license: license.name, recoveredAfterCrash: true },
-    })));
+    const audited = new Set(
+      (
+        await AuditEventModel.find({
+          action: 'user.upgraded',
+          'target.id': trusted({ $in: recovered.kept }),
+          at: trusted({ $gte: recovered.at }),
+        })
+          .select('target.id')
+          .lean()
+      ).map((e) => String(e.target?.id)),
+    );
+    const missing = await UserModel.find({
+      _id: trusted({ $in: recovered.kept.filter((id) => !audited.has(String(id))) }),
+    })
+      .select('username')
+      .lean();
+    await recordAudits(
+      ctx,
+      missing.map((u) => ({
+        action: 'user.upgraded',
+        target: { type: 'User', id: u._id, label: u.username },
+        before: null,
+        after: { profile: profile.name, license: license.name, recoveredAfterCrash: true },
+      })),
+    );
   }
   const loaded = await loadUsersFor(OPERATION.upgrade, userIds, ctx);
   const results: RowResult[] = new Array(userIds.length);
@@ -294,19 +441,36 @@ export async function applyUpgradeBatch(plan: BulkPlan, userIds: Types.ObjectId[
     }
   });
   const needing = movers.filter((m) => m.takesSeat);
-  const granted = await takeSeatsUpTo(license._id, key, needing.map((m) => m.user._id));
+  const granted = await takeSeatsUpTo(
+    license._id,
+    key,
+    needing.map((m) => m.user._id),
+  );
   const noSeat = new Set(needing.slice(granted).map((m) => m.i));
-  for (const i of noSeat) results[i] = { status: 'failed', outcome: `no_seats_left: No ${license.name} seat is left. Free a seat or raise the license's total seats first.` };
+  for (const i of noSeat)
+    results[i] = {
+      status: 'failed',
+      outcome: `no_seats_left: No ${license.name} seat is left. Free a seat or raise the license's total seats first.`,
+    };
   const go = movers.filter((m) => !noSeat.has(m.i));
   if (go.length) {
-    await UserModel.bulkWrite(go.map((m) => ({
-      updateOne: {
-        filter: { _id: m.user._id, profile: m.user.profile, contact: trusted({ $ne: null }) },
-        update: { $set: { profile: profile._id, license: license._id, userType: profile.userType } },
-      },
-    })), { ordered: false });
+    await UserModel.bulkWrite(
+      go.map((m) => ({
+        updateOne: {
+          filter: { _id: m.user._id, profile: m.user.profile, contact: trusted({ $ne: null }) },
+          update: { $set: { profile: profile._id, license: license._id, userType: profile.userType } },
+        },
+      })),
+      { ordered: false },
+    );
   }
-  const switched = new Set((await UserModel.find({ _id: trusted({ $in: go.map((m) => m.user._id) }), profile: profile._id }).select('_id').lean()).map((u) => String(u._id)));
+  const switched = new Set(
+    (
+      await UserModel.find({ _id: trusted({ $in: go.map((m) => m.user._id) }), profile: profile._id })
+        .select('_id')
+        .lean()
+    ).map((u) => String(u._id)),
+  );
   const lost = go.filter((m) => m.takesSeat && !switched.has(String(m.user._id))).length;
   if (granted > 0) await settleSeatHold(license._id, key, lost);
   const freed = new Map<string, { id: Types.ObjectId; n: number }>();
@@ -316,14 +480,22 @@ export async function applyUpgradeBatch(plan: BulkPlan, userIds: Types.ObjectId[
   }
   for (const { id, n } of freed.values()) await releaseSeats(id, n);
   const done = go.filter((m) => switched.has(String(m.user._id)));
-  await recordAudits(ctx, done.map((m) => ({
-    action: 'user.upgraded', target: { type: 'User', id: m.user._id, label: m.user.username },
-    before: { profile: String(m.user.profile), license: String(m.user.license) }, after: { profile: profile.name, license: license.name },
-  })));
+  await recordAudits(
+    ctx,
+    done.map((m) => ({
+      action: 'user.upgraded',
+      target: { type: 'User', id: m.user._id, label: m.user.username },
+      before: { profile: String(m.user.profile), license: String(m.user.license) },
+      after: { profile: profile.name, license: license.name },
+    })),
+  );
   for (const m of go) {
     results[m.i] = switched.has(String(m.user._id))
       ? { status: 'succeeded', outcome: `Now ${profile.name} (${license.name}).` }
-      : { status: 'failed', outcome: 'concurrent_change: This user was changed by someone else meanwhile; reload and try again.' };
+      : {
+          status: 'failed',
+          outcome: 'concurrent_change: This user was changed by someone else meanwhile; reload and try again.',
+        };
   }
   return results;
 }

@@ -1,7 +1,16 @@
 /** The surface of qualification/: what other features and the app may import from it. */
 export { viewContact } from './contacts';
 export { changeTotalSeats, listLicenses, listLicensesForProfiles } from './licenses';
-export { type ContactInput, addContactAndAssociate, associateContact, changeInternalProfile, downgradeUser, prepareContact, setUserActive, upgradeUser } from './qualification';
+export {
+  type ContactInput,
+  addContactAndAssociate,
+  associateContact,
+  changeInternalProfile,
+  downgradeUser,
+  prepareContact,
+  setUserActive,
+  upgradeUser,
+} from './qualification';
 export { recoverSeatHolds, releaseSeat, settleSeatHold, takeHeldSeats, takeSeat } from './seats';
 export { matchOrAddContact, associateByEmail } from './qualification-queue';
 export { matchContactsByEmail, type EmailMatch } from './contact-match';

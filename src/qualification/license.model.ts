@@ -21,7 +21,16 @@ const licenseSchema = new Schema(
      * recorded in the same update that takes them, so a batch cut off by a crash can be settled exactly.
      */
     seatHolds: {
-      type: [new Schema({ key: { type: String, required: true }, userIds: [Schema.Types.ObjectId], at: { type: Date, required: true } }, { _id: false })],
+      type: [
+        new Schema(
+          {
+            key: { type: String, required: true },
+            userIds: [Schema.Types.ObjectId],
+            at: { type: Date, required: true },
+          },
+          { _id: false },
+        ),
+      ],
       default: undefined,
       select: false,
     },

@@ -13,14 +13,26 @@ export function adminLicensesRouter(): Router {
     const licenses = await listLicenses(actorOf(res));
     // The seat meter's forecast per license (seat-forecast.ts), keyed by id for the view.
     const forecasts = Object.fromEntries((await seatMeter(actorOf(res))).map((f) => [String(f.licenseId), f]));
-    res.render('admin/licenses', { title: 'Licenses', licenses, forecasts, error: res.locals.error ?? null, fieldErrors: res.locals.fieldErrors ?? {} });
+    res.render('admin/licenses', {
+      title: 'Licenses',
+      licenses,
+      forecasts,
+      error: res.locals.error ?? null,
+      fieldErrors: res.locals.fieldErrors ?? {},
+    });
   };
   router.get(ADMIN.licenses, async (_req, res) => licensesPage(res));
-  router.post(`${ADMIN.licenses}/:id`, formRoute(() => (r) => licensesPage(r), async (req, res) => {
-    await changeTotalSeats(String(req.params.id), field(req, 'totalSeats'), ctxOf(req, res));
-    flash(req, 'ok', 'Total seats saved.');
-    res.redirect(303, ADMIN.licenses);
-  }));
+  router.post(
+    `${ADMIN.licenses}/:id`,
+    formRoute(
+      () => (r) => licensesPage(r),
+      async (req, res) => {
+        await changeTotalSeats(String(req.params.id), field(req, 'totalSeats'), ctxOf(req, res));
+        flash(req, 'ok', 'Total seats saved.');
+        res.redirect(303, ADMIN.licenses);
+      },
+    ),
+  );
 
   return router;
 }

@@ -22,7 +22,12 @@ export function listLicensesForProfiles(actor: Actor) {
 /** Sets a license's total seats; never below the seats in use (checked in the same conditional write). */
 export async function changeTotalSeats(licenseId: string, totalSeats: unknown, ctx: RequestContext & { actor: Actor }) {
   assertPermission(ctx.actor, 'manageLicenses');
-  const total = typeof totalSeats === 'string' && /^\d{1,9}$/.test(totalSeats.trim()) ? Number(totalSeats) : typeof totalSeats === 'number' ? totalSeats : NaN;
+  const total =
+    typeof totalSeats === 'string' && /^\d{1,9}$/.test(totalSeats.trim())
+      ? Number(totalSeats)
+      : typeof totalSeats === 'number'
+        ? totalSeats
+        : NaN;
   if (!Number.isInteger(total) || total < 0 || total > 100_000_000) {
     throw new ValidationError(MSG.fieldsNeedAttention, { totalSeats: 'Enter a whole number of seats, 0 or more.' });
   }
@@ -30,8 +35,17 @@ export async function changeTotalSeats(licenseId: string, totalSeats: unknown, c
   if (!license) throw new NotFoundError('No license has this id.');
   if (!(await setTotalSeats(license._id, total))) {
     const now = await LicenseModel.findById(license._id).lean();
-    throw new ConflictError(`${now!.usedSeats} ${license.name} seats are in use; the total can't go below that.`, { totalSeats: `At least ${now!.usedSeats}.` }, 'seats_in_use');
+    throw new ConflictError(
+      `${now!.usedSeats} ${license.name} seats are in use; the total can't go below that.`,
+      { totalSeats: `At least ${now!.usedSeats}.` },
+      'seats_in_use',
+    );
   }
-  await recordAudit(ctx, { action: 'license.seats_changed', target: { type: 'License', id: license._id, label: license.name }, before: { totalSeats: license.totalSeats }, after: { totalSeats: total } });
+  await recordAudit(ctx, {
+    action: 'license.seats_changed',
+    target: { type: 'License', id: license._id, label: license.name },
+    before: { totalSeats: license.totalSeats },
+    after: { totalSeats: total },
+  });
   return LicenseModel.findById(license._id).lean();
 }

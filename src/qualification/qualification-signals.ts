@@ -15,8 +15,24 @@ const RECENT_MS = RECENT_DAYS * 86_400_000;
  * never counts as matching an account's domain.
  */
 export const PUBLIC_MAIL_DOMAINS: readonly string[] = [
-  'gmail.com', 'googlemail.com', 'outlook.com', 'hotmail.com', 'live.com', 'msn.com', 'yahoo.com', 'icloud.com', 'me.com',
-  'aol.com', 'proton.me', 'protonmail.com', 'gmx.com', 'gmx.de', 'mail.com', 'yandex.com', 'zoho.com', 'example.net',
+  'gmail.com',
+  'googlemail.com',
+  'outlook.com',
+  'hotmail.com',
+  'live.com',
+  'msn.com',
+  'yahoo.com',
+  'icloud.com',
+  'me.com',
+  'aol.com',
+  'proton.me',
+  'protonmail.com',
+  'gmx.com',
+  'gmx.de',
+  'mail.com',
+  'yandex.com',
+  'zoho.com',
+  'example.net',
 ];
 
 /** What the database tells about one contactless user. */
@@ -65,21 +81,38 @@ interface SignalRule {
 /** The part of an email after the @ (emails are stored lower-cased). */
 export const emailDomainOf = (email: string): string => email.split('@')[1] ?? '';
 // Strictly within the window: a signal that holds then ends strictly after now, so a refresh never picks it again at once.
-const recent = (at: Date | null | undefined, now: Date) => at instanceof Date && at.getTime() > now.getTime() - RECENT_MS;
+const recent = (at: Date | null | undefined, now: Date) =>
+  at instanceof Date && at.getTime() > now.getTime() - RECENT_MS;
 const endOfRecent = (at: Date | null | undefined) => (at instanceof Date ? new Date(at.getTime() + RECENT_MS) : null);
 
 /** The rules, strongest first. The weights add up to 100, so a score reads as a percentage. */
 export const SIGNAL_RULES: readonly SignalRule[] = [
-  { name: 'contactEmail', weight: 35, reason: 'Email matches an existing contact', holds: (u, i) => i.contactEmails.has(u.email) },
-  { name: 'emailVerified', weight: 25, reason: 'Email verified', holds: (u) => u.emailVerifiedAt instanceof Date },
-  { name: 'accountDomain', weight: 20, reason: "Email domain matches an existing account's domain", holds: (u, i) => i.accountDomains.has(emailDomainOf(u.email)) },
   {
-    name: 'signedInRecently', weight: 15, reason: `Signed in during the last ${RECENT_DAYS} days`,
-    holds: (u, i) => recent(u.lastLoginAt, i.now), endsAt: (u) => endOfRecent(u.lastLoginAt),
+    name: 'contactEmail',
+    weight: 35,
+    reason: 'Email matches an existing contact',
+    holds: (u, i) => i.contactEmails.has(u.email),
+  },
+  { name: 'emailVerified', weight: 25, reason: 'Email verified', holds: (u) => u.emailVerifiedAt instanceof Date },
+  {
+    name: 'accountDomain',
+    weight: 20,
+    reason: "Email domain matches an existing account's domain",
+    holds: (u, i) => i.accountDomains.has(emailDomainOf(u.email)),
   },
   {
-    name: 'registeredRecently', weight: 5, reason: `Registered in the last ${RECENT_DAYS} days`,
-    holds: (u, i) => recent(u.createdAt, i.now), endsAt: (u) => endOfRecent(u.createdAt),
+    name: 'signedInRecently',
+    weight: 15,
+    reason: `Signed in during the last ${RECENT_DAYS} days`,
+    holds: (u, i) => recent(u.lastLoginAt, i.now),
+    endsAt: (u) => endOfRecent(u.lastLoginAt),
+  },
+  {
+    name: 'registeredRecently',
+    weight: 5,
+    reason: `Registered in the last ${RECENT_DAYS} days`,
+    holds: (u, i) => recent(u.createdAt, i.now),
+    endsAt: (u) => endOfRecent(u.createdAt),
   },
 ];
 
@@ -90,7 +123,10 @@ export function scoreOf(signals: Signals): { score: number; reasons: string[] } 
 }
 
 /** A user's signals, their score, and the first moment the clock alone changes them (null: never). */
-export function evaluateSignals(user: SignalUser, inputs: SignalInputs): { signals: Signals; score: number; changesAt: Date | null } {
+export function evaluateSignals(
+  user: SignalUser,
+  inputs: SignalInputs,
+): { signals: Signals; score: number; changesAt: Date | null } {
   const signals = Object.fromEntries(SIGNAL_RULES.map((r) => [r.name, r.holds(user, inputs)])) as unknown as Signals;
   let changesAt: Date | null = null;
   for (const r of SIGNAL_RULES) {

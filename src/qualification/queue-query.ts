@@ -42,7 +42,10 @@ export interface QueueRow {
 export function queueMatch(userTypes: UserType[], f: QueueFilters): Record<string, unknown> {
   // queueScore is null outside the queue; the other conditions repeat its rule as a guard.
   const match: Record<string, unknown> = {
-    queueScore: trusted({ $gte: f.minScore ?? 0 }), contact: null, userType: trusted({ $in: userTypes.filter((t) => t !== 'internal') }), isActive: true,
+    queueScore: trusted({ $gte: f.minScore ?? 0 }),
+    contact: null,
+    userType: trusted({ $in: userTypes.filter((t) => t !== 'internal') }),
+    isActive: true,
   };
   if (f.userIds) match._id = trusted({ $in: f.userIds });
   if (f.siteId) match.site = f.siteId;
@@ -57,38 +60,67 @@ const SORTS: Record<QueueSort, Record<string, 1 | -1>> = {
   oldest: { createdAt: 1, _id: 1 },
 };
 
-const ROW_FIELDS = 'firstName lastName email username userType site createdAt lastLoginAt emailVerifiedAt queueSignals queueScore';
+const ROW_FIELDS =
+  'firstName lastName email username userType site createdAt lastLoginAt emailVerifiedAt queueSignals queueScore';
 type StoredRow = Omit<QueueRow, 'signals' | 'score'> & { queueSignals: Signals; queueScore: number };
-const rowOf = ({ queueSignals, queueScore, ...r }: StoredRow): QueueRow => ({ ...r, signals: queueSignals, score: queueScore });
+const rowOf = ({ queueSignals, queueScore, ...r }: StoredRow): QueueRow => ({
+  ...r,
+  signals: queueSignals,
+  score: queueScore,
+});
 
 function rankedFind(userTypes: UserType[], f: QueueFilters, skip: number, limit: number) {
-  return UserModel.find(queueMatch(userTypes, f)).sort(SORTS[f.sort ?? 'score']).skip(skip).limit(limit);
+  return UserModel.find(queueMatch(userTypes, f))
+    .sort(SORTS[f.sort ?? 'score'])
+    .skip(skip)
+    .limit(limit);
 }
 
 /** One page of the queue and how many users match in all. */
-export async function queuePage(userTypes: UserType[], f: QueueFilters, page: number, size: number, now: Date): Promise<{ rows: QueueRow[]; total: number }> {
+export async function queuePage(
+  userTypes: UserType[],
+  f: QueueFilters,
+  page: number,
+  size: number,
+  now: Date,
+): Promise<{ rows: QueueRow[]; total: number }> {
   if (!userTypes.some((t) => t !== 'internal')) return { rows: [], total: 0 };
   await refreshQueueSignals(now);
   const [rows, total] = await Promise.all([
-    rankedFind(userTypes, f, (page - 1) * size, size).select(ROW_FIELDS).lean<StoredRow[]>(),
+    rankedFind(userTypes, f, (page - 1) * size, size)
+      .select(ROW_FIELDS)
+      .lean<StoredRow[]>(),
     UserModel.countDocuments(queueMatch(userTypes, f)),
   ]);
   return { rows: rows.map(rowOf), total };
 }
 
 /** Every row of the search in rank order, read in pages of `size` (the CSV export streams them). */
-export async function* queueRows(userTypes: UserType[], f: QueueFilters, now: Date, cap: number, size = 1000): AsyncGenerator<QueueRow> {
+export async function* queueRows(
+  userTypes: UserType[],
+  f: QueueFilters,
+  now: Date,
+  cap: number,
+  size = 1000,
+): AsyncGenerator<QueueRow> {
   if (!userTypes.some((t) => t !== 'internal')) return;
   await refreshQueueSignals(now);
   for (let skip = 0; skip < cap; skip += size) {
-    const rows = await rankedFind(userTypes, f, skip, Math.min(size, cap - skip)).select(ROW_FIELDS).lean<StoredRow[]>();
+    const rows = await rankedFind(userTypes, f, skip, Math.min(size, cap - skip))
+      .select(ROW_FIELDS)
+      .lean<StoredRow[]>();
     yield* rows.map(rowOf);
     if (rows.length < size) return;
   }
 }
 
 /** The ids of every user of the queue's search, in rank order, capped (bulk actions on a search). */
-export async function queueUserIds(userTypes: UserType[], f: QueueFilters, now: Date, cap: number): Promise<Types.ObjectId[]> {
+export async function queueUserIds(
+  userTypes: UserType[],
+  f: QueueFilters,
+  now: Date,
+  cap: number,
+): Promise<Types.ObjectId[]> {
   if (!userTypes.some((t) => t !== 'internal')) return [];
   await refreshQueueSignals(now);
   const rows = await rankedFind(userTypes, f, 0, cap).select('_id').lean<{ _id: Types.ObjectId }[]>();

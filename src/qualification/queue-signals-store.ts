@@ -43,20 +43,38 @@ export async function refreshQueueSignals(now: Date): Promise<number> {
   let domains: Set<string> | null = null;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const users = await UserModel.find({ queueStaleAt: trusted({ $lte: now }) })
-      .sort({ queueStaleAt: 1 }).limit(BATCH)
-      .select('email emailVerifiedAt lastLoginAt createdAt contact isActive userType queueVersion').lean<StaleUser[]>();
+      .sort({ queueStaleAt: 1 })
+      .limit(BATCH)
+      .select('email emailVerifiedAt lastLoginAt createdAt contact isActive userType queueVersion')
+      .lean<StaleUser[]>();
     if (!users.length) break;
     const queued = users.filter(inQueue);
     domains ??= queued.length ? await accountDomains() : null;
     const emails = [...new Set(queued.map((u) => u.email))];
-    const contactEmails = new Set(emails.length ? (await ContactModel.find({ email: trusted({ $in: emails }) }).select('email').lean()).map((c) => c.email ?? '') : []);
+    const contactEmails = new Set(
+      emails.length
+        ? (
+            await ContactModel.find({ email: trusted({ $in: emails }) })
+              .select('email')
+              .lean()
+          ).map((c) => c.email ?? '')
+        : [],
+    );
     const inputs = { now, contactEmails, accountDomains: domains ?? new Set<string>() };
-    const res = await UserModel.bulkWrite(users.map((u) => {
-      const set = inQueue(u)
-        ? (({ signals, score, changesAt }) => ({ queueScore: score, queueSignals: signals, queueDomain: emailDomainOf(u.email), queueStaleAt: changesAt }))(evaluateSignals(u, inputs))
-        : { queueScore: null, queueSignals: null, queueDomain: null, queueStaleAt: null };
-      return { updateOne: { filter: { _id: u._id, queueVersion: u.queueVersion }, update: { $set: set } } };
-    }), { ordered: false });
+    const res = await UserModel.bulkWrite(
+      users.map((u) => {
+        const set = inQueue(u)
+          ? (({ signals, score, changesAt }) => ({
+              queueScore: score,
+              queueSignals: signals,
+              queueDomain: emailDomainOf(u.email),
+              queueStaleAt: changesAt,
+            }))(evaluateSignals(u, inputs))
+          : { queueScore: null, queueSignals: null, queueDomain: null, queueStaleAt: null };
+        return { updateOne: { filter: { _id: u._id, queueVersion: u.queueVersion }, update: { $set: set } } };
+      }),
+      { ordered: false },
+    );
     written += res.modifiedCount;
     if (users.length < BATCH && res.matchedCount === users.length) break;
   }

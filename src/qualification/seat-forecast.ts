@@ -6,7 +6,14 @@
  * only after the forecast was clear in between. Every function takes `now`: tests move the clock.
  */
 import { trusted, type Types } from 'mongoose';
-import { AuditEventModel, LicenseModel, PermissionSetModel, ProfileModel, SeatSnapshotModel, UserModel } from '../data/models';
+import {
+  AuditEventModel,
+  LicenseModel,
+  PermissionSetModel,
+  ProfileModel,
+  SeatSnapshotModel,
+  UserModel,
+} from '../data/models';
 import { queueMails } from '../mail';
 import type { Actor } from '../access';
 import { assertPermission } from '../access';
@@ -23,9 +30,16 @@ export const dayOf = (d: Date): string => d.toISOString().slice(0, 10);
 export async function collectSeatSnapshots(now: Date): Promise<number> {
   const licenses = await LicenseModel.find().select('usedSeats totalSeats').lean();
   if (!licenses.length) return 0;
-  await SeatSnapshotModel.bulkWrite(licenses.map((l) => ({
-    updateOne: { filter: { license: l._id, day: dayOf(now) }, update: { $set: { usedSeats: l.usedSeats, totalSeats: l.totalSeats, at: now } }, upsert: true },
-  })), { ordered: false });
+  await SeatSnapshotModel.bulkWrite(
+    licenses.map((l) => ({
+      updateOne: {
+        filter: { license: l._id, day: dayOf(now) },
+        update: { $set: { usedSeats: l.usedSeats, totalSeats: l.totalSeats, at: now } },
+        upsert: true,
+      },
+    })),
+    { ordered: false },
+  );
   return licenses.length;
 }
 
@@ -46,13 +60,25 @@ export interface SeatForecast {
 
 /** The forecast of every license (or of one), read from the snapshots and the audit trail. */
 export async function seatForecasts(now: Date, licenseId?: Types.ObjectId): Promise<SeatForecast[]> {
-  const licenses = await LicenseModel.find(licenseId ? { _id: licenseId } : {}).sort({ name: 1 }).lean();
+  const licenses = await LicenseModel.find(licenseId ? { _id: licenseId } : {})
+    .sort({ name: 1 })
+    .lean();
   const since = new Date(now.getTime() - FORECAST_WINDOW_DAYS * DAY_MS);
   const out: SeatForecast[] = [];
   for (const l of licenses) {
-    const history = (await SeatSnapshotModel.find({ license: l._id, day: trusted({ $gte: dayOf(new Date(now.getTime() - HISTORY_DAYS * DAY_MS)) }) }).sort({ day: 1 }).lean())
-      .map((s) => ({ day: s.day, used: s.usedSeats, total: s.totalSeats, at: s.at }));
-    const upgrades = await AuditEventModel.countDocuments({ action: 'user.upgraded', 'after.license': l.name, at: trusted({ $gte: since, $lte: now }) });
+    const history = (
+      await SeatSnapshotModel.find({
+        license: l._id,
+        day: trusted({ $gte: dayOf(new Date(now.getTime() - HISTORY_DAYS * DAY_MS)) }),
+      })
+        .sort({ day: 1 })
+        .lean()
+    ).map((s) => ({ day: s.day, used: s.usedSeats, total: s.totalSeats, at: s.at }));
+    const upgrades = await AuditEventModel.countDocuments({
+      action: 'user.upgraded',
+      'after.license': l.name,
+      at: trusted({ $gte: since, $lte: now }),
+    });
     const first = history.find((h) => h.at >= since);
     const weeks = first ? (now.getTime() - first.at.getTime()) / (7 * DAY_MS) : 0;
     // Less than a day of history says nothing about a rate.
@@ -60,7 +86,11 @@ export async function seatForecasts(now: Date, licenseId?: Types.ObjectId): Prom
     const free = Math.max(0, l.totalSeats - l.usedSeats);
     const runsOutAt = netPerWeek > 0 ? new Date(now.getTime() + (free / netPerWeek) * 7 * DAY_MS) : null;
     out.push({
-      licenseId: l._id, name: l.name, used: l.usedSeats, total: l.totalSeats, free,
+      licenseId: l._id,
+      name: l.name,
+      used: l.usedSeats,
+      total: l.totalSeats,
+      free,
       history: history.map(({ day, used, total }) => ({ day, used, total })),
       upgradesPerWeek: Math.round((upgrades / (FORECAST_WINDOW_DAYS / 7)) * 10) / 10,
       netPerWeek: Math.round(netPerWeek * 10) / 10,
@@ -77,15 +107,26 @@ export async function seatMeter(actor: Actor, now = new Date()): Promise<SeatFor
 }
 
 /** Active internal users whose profile or a permission set grants Manage Licenses. */
-async function licenseManagers(): Promise<{ _id: Types.ObjectId; email: string; firstName: string; lastName: string; languageLocaleKey: string }[]> {
+async function licenseManagers(): Promise<
+  { _id: Types.ObjectId; email: string; firstName: string; lastName: string; languageLocaleKey: string }[]
+> {
   const [profiles, sets] = await Promise.all([
     ProfileModel.find({ 'permissions.manageLicenses': true }).select('_id').lean(),
     PermissionSetModel.find({ 'permissions.manageLicenses': true }).select('_id').lean(),
   ]);
-  const grants = [{ profile: trusted({ $in: profiles.map((p) => p._id) }) }, { permissionSets: trusted({ $in: sets.map((s) => s._id) }) }];
-  const found = new Map<string, { _id: Types.ObjectId; email: string; firstName: string; lastName: string; languageLocaleKey: string }>();
+  const grants = [
+    { profile: trusted({ $in: profiles.map((p) => p._id) }) },
+    { permissionSets: trusted({ $in: sets.map((s) => s._id) }) },
+  ];
+  const found = new Map<
+    string,
+    { _id: Types.ObjectId; email: string; firstName: string; lastName: string; languageLocaleKey: string }
+  >();
   for (const g of grants) {
-    for (const u of await UserModel.find({ ...g, isActive: true, userType: 'internal' }).select('email firstName lastName languageLocaleKey').lean()) found.set(String(u._id), u);
+    for (const u of await UserModel.find({ ...g, isActive: true, userType: 'internal' })
+      .select('email firstName lastName languageLocaleKey')
+      .lean())
+      found.set(String(u._id), u);
   }
   return [...found.values()];
 }
@@ -100,19 +141,37 @@ export async function warnSeatsRunningOut(now: Date, thresholdDays: number): Pro
   for (const f of await seatForecasts(now)) {
     const soon = f.runsOutAt !== null && f.runsOutAt <= limit;
     if (!soon) {
-      await LicenseModel.updateOne({ _id: f.licenseId, seatWarningSentAt: trusted({ $ne: null }) }, { $set: { seatWarningSentAt: null } });
+      await LicenseModel.updateOne(
+        { _id: f.licenseId, seatWarningSentAt: trusted({ $ne: null }) },
+        { $set: { seatWarningSentAt: null } },
+      );
       continue;
     }
-    const claimed = await LicenseModel.updateOne({ _id: f.licenseId, seatWarningSentAt: null }, { $set: { seatWarningSentAt: now } });
+    const claimed = await LicenseModel.updateOne(
+      { _id: f.licenseId, seatWarningSentAt: null },
+      { $set: { seatWarningSentAt: now } },
+    );
     if (claimed.modifiedCount !== 1) continue;
     const admins = await licenseManagers();
-    await queueMails(admins.map((a) => ({
-      to: a.email, template: 'seat-warning' as const, user: a._id, language: a.languageLocaleKey,
-      locals: {
-        name: `${a.firstName ?? ''} ${a.lastName}`.trim(), license: f.name, used: f.used, total: f.total, free: f.free,
-        netPerWeek: f.netPerWeek, runsOutOn: dayOf(f.runsOutAt!), thresholdDays,
-      },
-    })), now);
+    await queueMails(
+      admins.map((a) => ({
+        to: a.email,
+        template: 'seat-warning' as const,
+        user: a._id,
+        language: a.languageLocaleKey,
+        locals: {
+          name: `${a.firstName ?? ''} ${a.lastName}`.trim(),
+          license: f.name,
+          used: f.used,
+          total: f.total,
+          free: f.free,
+          netPerWeek: f.netPerWeek,
+          runsOutOn: dayOf(f.runsOutAt!),
+          thresholdDays,
+        },
+      })),
+      now,
+    );
     warned.push(f.name);
   }
   return warned;
@@ -129,8 +188,15 @@ export async function runSeatMeter(now: Date, thresholdDays: number): Promise<st
  * whatever the count of runs, and a warning goes out within the hour of its crossing). The timer never
  * keeps the process alive; an error is logged and the next round tries again.
  */
-export function startSeatMeter(opts: { warningDays: number; intervalMs?: number; log: { warn(obj: object, msg: string): void } }): { stop(): void } {
-  const round = () => runSeatMeter(new Date(), opts.warningDays).catch((err: unknown) => opts.log.warn({ err }, 'The seat meter could not run; trying again at the next round'));
+export function startSeatMeter(opts: {
+  warningDays: number;
+  intervalMs?: number;
+  log: { warn(obj: object, msg: string): void };
+}): { stop(): void } {
+  const round = () =>
+    runSeatMeter(new Date(), opts.warningDays).catch((err: unknown) =>
+      opts.log.warn({ err }, 'The seat meter could not run; trying again at the next round'),
+    );
   void round();
   const timer = setInterval(round, opts.intervalMs ?? 3_600_000);
   timer.unref();

@@ -25,10 +25,18 @@ export async function releaseSeat(licenseId: Types.ObjectId): Promise<void> {
  * single-document update, so the seat count and the hold can never disagree. A key holds at most once
  * per license at a time. False when fewer seats are left.
  */
-export async function takeHeldSeats(licenseId: Types.ObjectId, key: string, userIds: Types.ObjectId[]): Promise<boolean> {
+export async function takeHeldSeats(
+  licenseId: Types.ObjectId,
+  key: string,
+  userIds: Types.ObjectId[],
+): Promise<boolean> {
   if (userIds.length === 0) return true;
   const res = await LicenseModel.updateOne(
-    { _id: licenseId, 'seatHolds.key': trusted({ $ne: key }), $expr: trusted({ $lte: [{ $add: ['$usedSeats', userIds.length] }, '$totalSeats'] }) },
+    {
+      _id: licenseId,
+      'seatHolds.key': trusted({ $ne: key }),
+      $expr: trusted({ $lte: [{ $add: ['$usedSeats', userIds.length] }, '$totalSeats'] }),
+    },
     { $inc: { usedSeats: userIds.length }, $push: { seatHolds: { key, userIds, at: new Date() } } },
   );
   return res.modifiedCount === 1;
@@ -55,7 +63,9 @@ export async function settleSeatHold(licenseId: Types.ObjectId, key: string, unu
 export async function recoverSeatHolds(keyPrefix: string): Promise<number> {
   let released = 0;
   const startsWith = new RegExp(`^${keyPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
-  const licenses = await LicenseModel.find({ 'seatHolds.key': trusted(startsWith) }).select('+seatHolds').lean();
+  const licenses = await LicenseModel.find({ 'seatHolds.key': trusted(startsWith) })
+    .select('+seatHolds')
+    .lean();
   for (const license of licenses) {
     for (const hold of (license.seatHolds ?? []).filter((h) => startsWith.test(h.key))) {
       const unused = hold.userIds.length - (await UserModel.countDocuments({ _id: trusted({ $in: hold.userIds }) }));
@@ -79,7 +89,11 @@ export async function setTotalSeats(licenseId: Types.ObjectId, totalSeats: numbe
  * said) as the license has free, held under `key` in one conditional update. Returns how many were
  * taken. A free count that moved meanwhile (another upgrade) is read again, a few times at most.
  */
-export async function takeSeatsUpTo(licenseId: Types.ObjectId, key: string, userIds: Types.ObjectId[]): Promise<number> {
+export async function takeSeatsUpTo(
+  licenseId: Types.ObjectId,
+  key: string,
+  userIds: Types.ObjectId[],
+): Promise<number> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const license = await LicenseModel.findById(licenseId).select('usedSeats totalSeats').lean();
     const n = Math.min(userIds.length, Math.max(0, (license?.totalSeats ?? 0) - (license?.usedSeats ?? 0)));
@@ -94,11 +108,18 @@ export async function takeSeatsUpTo(licenseId: Types.ObjectId, key: string, user
  * hold now on the license keep their seats, the others' come back. Returns those kept and when the
  * hold was taken (the caller audits any switch the crash left unaudited); null when no hold has this key.
  */
-export async function recoverUpgradeHold(licenseId: Types.ObjectId, key: string): Promise<{ kept: Types.ObjectId[]; at: Date } | null> {
+export async function recoverUpgradeHold(
+  licenseId: Types.ObjectId,
+  key: string,
+): Promise<{ kept: Types.ObjectId[]; at: Date } | null> {
   const license = await LicenseModel.findOne({ _id: licenseId, 'seatHolds.key': key }).select('+seatHolds').lean();
   const hold = license?.seatHolds?.find((h) => h.key === key);
   if (!hold) return null;
-  const kept = (await UserModel.find({ _id: trusted({ $in: hold.userIds }), license: licenseId }).select('_id').lean()).map((u) => u._id);
+  const kept = (
+    await UserModel.find({ _id: trusted({ $in: hold.userIds }), license: licenseId })
+      .select('_id')
+      .lean()
+  ).map((u) => u._id);
   if (!(await settleSeatHold(licenseId, key, hold.userIds.length - kept.length))) return null;
   return { kept, at: hold.at };
 }
@@ -108,7 +129,15 @@ export async function releaseSeats(licenseId: Types.ObjectId, n: number): Promis
   if (n <= 0) return;
   // Fewer in use than n (a count that started below the truth): down to zero, still one conditional write.
   for (let attempt = 0; attempt < 5; attempt++) {
-    if ((await LicenseModel.updateOne({ _id: licenseId, usedSeats: trusted({ $gte: n }) }, { $inc: { usedSeats: -n } })).modifiedCount === 1) return;
-    if ((await LicenseModel.updateOne({ _id: licenseId, usedSeats: trusted({ $lt: n }) }, { $set: { usedSeats: 0 } })).matchedCount === 1) return;
+    if (
+      (await LicenseModel.updateOne({ _id: licenseId, usedSeats: trusted({ $gte: n }) }, { $inc: { usedSeats: -n } }))
+        .modifiedCount === 1
+    )
+      return;
+    if (
+      (await LicenseModel.updateOne({ _id: licenseId, usedSeats: trusted({ $lt: n }) }, { $set: { usedSeats: 0 } }))
+        .matchedCount === 1
+    )
+      return;
   }
 }

@@ -19,7 +19,11 @@ export interface FederatedRegistrationInput {
   timeZoneSidKey?: string;
 }
 
-export async function registerFederatedUser(site: SiteRecord, input: FederatedRegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>): Promise<UserDoc> {
+export async function registerFederatedUser(
+  site: SiteRecord,
+  input: FederatedRegistrationInput,
+  ctx: Omit<RequestContext, 'actor' | 'via'>,
+): Promise<UserDoc> {
   // The site's registration policy (open, invite-only or closed; domain rules; disposable addresses), as the form.
   await assertMayRegister(site, input.email, undefined, { ip: ctx.ip, via: 'site' });
   const { profile } = await contactlessProfileOf(site);
@@ -28,10 +32,20 @@ export async function registerFederatedUser(site: SiteRecord, input: FederatedRe
   let user: UserDoc;
   try {
     await assertEmailFree(input.email);
-    user = await createUser({
-      firstName: input.firstName, lastName, email: input.email, profileId: profile._id, siteId: site._id,
-      localeSidKey: input.localeSidKey, languageLocaleKey: input.languageLocaleKey, timeZoneSidKey: input.timeZoneSidKey ?? 'GMT', emailEncodingKey: 'UTF-8',
-    }, { actor: null, ip: ctx.ip, via: 'site' });
+    user = await createUser(
+      {
+        firstName: input.firstName,
+        lastName,
+        email: input.email,
+        profileId: profile._id,
+        siteId: site._id,
+        localeSidKey: input.localeSidKey,
+        languageLocaleKey: input.languageLocaleKey,
+        timeZoneSidKey: input.timeZoneSidKey ?? 'GMT',
+        emailEncodingKey: 'UTF-8',
+      },
+      { actor: null, ip: ctx.ip, via: 'site' },
+    );
   } catch (err) {
     throw asEmailConflict(err);
   }

@@ -22,24 +22,56 @@ import { domainOf, matchesAny } from '../shared/email-domains';
  * (DuckDuckGo, Firefox Relay, SimpleLogin, addy.io) but not Apple's; a site that lets relays through
  * ("allowPrivacyRelays") accepts all of these even while blocking disposable addresses.
  */
-export const PRIVACY_RELAY_DOMAINS = ['privaterelay.appleid.com', 'duck.com', 'mozmail.com', 'relay.firefox.com', 'simplelogin.com', 'simplelogin.fr', 'slmail.me', 'aleeas.com', 'addy.io', 'anonaddy.com', 'anonaddy.me'] as const;
+export const PRIVACY_RELAY_DOMAINS = [
+  'privaterelay.appleid.com',
+  'duck.com',
+  'mozmail.com',
+  'relay.firefox.com',
+  'simplelogin.com',
+  'simplelogin.fr',
+  'slmail.me',
+  'aleeas.com',
+  'addy.io',
+  'anonaddy.com',
+  'anonaddy.me',
+] as const;
 
-export type RefusalReason = 'registration_closed' | 'domain_not_allowed' | 'disposable_address' | 'invitation_required' | 'invitation_invalid' | 'invitation_other_address';
+export type RefusalReason =
+  | 'registration_closed'
+  | 'domain_not_allowed'
+  | 'disposable_address'
+  | 'invitation_required'
+  | 'invitation_invalid'
+  | 'invitation_other_address';
 
 const ENGLISH: Record<RefusalReason, string> = {
-  registration_closed: 'Registration on this site is closed. If you need an account, ask the site owner to create one for you.',
-  domain_not_allowed: 'This site does not take addresses at this domain. Register with your work or organisation address, or ask the site owner.',
+  registration_closed:
+    'Registration on this site is closed. If you need an account, ask the site owner to create one for you.',
+  domain_not_allowed:
+    'This site does not take addresses at this domain. Register with your work or organisation address, or ask the site owner.',
   disposable_address: 'This site does not take disposable addresses. Register with an address you will keep reading.',
-  invitation_required: 'This site is by invitation only. Open the link in your invitation, or ask the site owner for one.',
-  invitation_invalid: 'This invitation link is not valid any more (used, expired or withdrawn). Ask the site owner for a new one.',
-  invitation_other_address: 'Your invitation is for another address. Register with the address it was sent to, or ask the site owner for a new one.',
+  invitation_required:
+    'This site is by invitation only. Open the link in your invitation, or ask the site owner for one.',
+  invitation_invalid:
+    'This invitation link is not valid any more (used, expired or withdrawn). Ask the site owner for a new one.',
+  invitation_other_address:
+    'Your invitation is for another address. Register with the address it was sent to, or ask the site owner for a new one.',
 };
 
 /** Refusals about the address the guest typed are shown beside the email field. */
-const ABOUT_THE_ADDRESS = new Set<RefusalReason>(['domain_not_allowed', 'disposable_address', 'invitation_other_address']);
+const ABOUT_THE_ADDRESS = new Set<RefusalReason>([
+  'domain_not_allowed',
+  'disposable_address',
+  'invitation_other_address',
+]);
 
 export function refusal(reason: RefusalReason): RegistrationRefusedError {
-  return new RegistrationRefusedError(reason, ENGLISH[reason], `registrationPolicy.${reason}`, ABOUT_THE_ADDRESS.has(reason) ? { email: ENGLISH[reason] } : {});
+  return new RegistrationRefusedError(
+    reason,
+    ENGLISH[reason],
+    `registrationPolicy.${reason}`,
+    ABOUT_THE_ADDRESS.has(reason) ? { email: ENGLISH[reason] } : {},
+  );
 }
 
 /** Why this address may not register on this site (null: it may), without reading any account. */
@@ -82,7 +114,13 @@ export interface MayRegister {
  * (if any). Throws NotFoundError when the site has no self-registration, RegistrationRefusedError (403,
  * audited) when its policy refuses. Call it before looking up or creating the account.
  */
-export async function assertMayRegister(site: SiteRecord, email: string, invitationToken: string | undefined, ctx: Pick<RequestContext, 'ip'> & Partial<Pick<RequestContext, 'via'>>, now: Date = new Date()): Promise<MayRegister> {
+export async function assertMayRegister(
+  site: SiteRecord,
+  email: string,
+  invitationToken: string | undefined,
+  ctx: Pick<RequestContext, 'ip'> & Partial<Pick<RequestContext, 'via'>>,
+  now: Date = new Date(),
+): Promise<MayRegister> {
   assertSelfRegistrationOpen(site);
   const mode = site.registrationPolicy?.mode ?? 'open';
   let reason: RefusalReason | null = mode === 'closed' ? 'registration_closed' : addressProblem(site, email);
@@ -93,7 +131,15 @@ export async function assertMayRegister(site: SiteRecord, email: string, invitat
     else invitation = { _id: found.invitation._id, email: found.invitation.email ?? null };
   }
   if (reason) {
-    await recordAudit({ actor: null, ip: ctx.ip, via: ctx.via ?? 'site' }, { action: 'registration.refused', at: now, target: { type: 'Site', id: site._id, label: site.slug }, after: { reason, emailDomain: domainOf(email) || null } });
+    await recordAudit(
+      { actor: null, ip: ctx.ip, via: ctx.via ?? 'site' },
+      {
+        action: 'registration.refused',
+        at: now,
+        target: { type: 'Site', id: site._id, label: site.slug },
+        after: { reason, emailDomain: domainOf(email) || null },
+      },
+    );
     throw refusal(reason);
   }
   return { invitation };

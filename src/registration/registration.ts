@@ -45,12 +45,14 @@ export async function findSiteBySlug(slug: string): Promise<SiteRecord> {
   return site;
 }
 
-
 /**
  * The profile a site's new contactless users get: its registration profile, on a license that needs no
  * contact (External Identity). Self-registration and "New external user" in the admin area both use it.
  */
-export async function contactlessProfileOf(site: Pick<SiteRecord, 'registrationProfile'>, misconfigured = 'Registration on this site is misconfigured; please contact the site owner.') {
+export async function contactlessProfileOf(
+  site: Pick<SiteRecord, 'registrationProfile'>,
+  misconfigured = 'Registration on this site is misconfigured; please contact the site owner.',
+) {
   const profile = await ProfileModel.findById(site.registrationProfile).lean();
   const license = profile && (await LicenseModel.findById(profile.license).lean());
   // A site set up with a profile that needs a contact (or no profile) cannot take contactless users.
@@ -61,15 +63,23 @@ export async function contactlessProfileOf(site: Pick<SiteRecord, 'registrationP
 }
 
 /** On forms where the username is the email, a taken username is said in terms of the email field. */
-export function asEmailConflict(err: unknown, message = 'An account with this email already exists. Log in instead.'): unknown {
+export function asEmailConflict(
+  err: unknown,
+  message = 'An account with this email already exists. Log in instead.',
+): unknown {
   if (err instanceof ConflictError && err.code === 'username_taken') {
     return new ConflictError('An account with this email already exists.', { email: message }, 'email_taken');
   }
-  if (err instanceof ConflictError && err.code === 'email_taken') return new ConflictError('An account with this email already exists.', { email: message }, 'email_taken');
+  if (err instanceof ConflictError && err.code === 'email_taken')
+    return new ConflictError('An account with this email already exists.', { email: message }, 'email_taken');
   return err;
 }
 
-export async function registerContactlessUser(site: SiteRecord, input: RegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>): Promise<UserDoc> {
+export async function registerContactlessUser(
+  site: SiteRecord,
+  input: RegistrationInput,
+  ctx: Omit<RequestContext, 'actor' | 'via'>,
+): Promise<UserDoc> {
   // The site's policy first, before the address is looked up: a refusal never depends on who has an account.
   const { invitation } = await assertMayRegister(site, input.email ?? '', input.invitation, ctx);
   const { profile } = await contactlessProfileOf(site);
@@ -80,36 +90,40 @@ export async function registerContactlessUser(site: SiteRecord, input: Registrat
   if (!input.lastName?.trim()) missing.lastName = 'Enter your last name.';
   if (!input.email?.trim()) missing.email = 'Enter your email address.';
   if (!input.password) missing.password = 'Choose a password.';
-  else if (input.passwordConfirm !== undefined && input.passwordConfirm !== input.password) missing.passwordConfirm = MSG.passwordsDiffer;
+  else if (input.passwordConfirm !== undefined && input.passwordConfirm !== input.password)
+    missing.passwordConfirm = MSG.passwordsDiffer;
   const extra = readExtraFields(site, input.extra ?? {});
   Object.assign(missing, extra.problems);
   // The version in effect must be accepted; one that took effect while the form was open is shown anew.
   const terms = await currentTerms(site._id);
   if (terms && !(input.acceptTerms && input.termsVersion === String(terms._id))) {
-    missing.acceptTerms = input.acceptTerms ? 'The terms changed while you were registering: read the new version and accept it.' : 'Accept the terms to register.';
+    missing.acceptTerms = input.acceptTerms
+      ? 'The terms changed while you were registering: read the new version and accept it.'
+      : 'Accept the terms to register.';
   }
   let user: UserDoc;
   try {
     user = await createUser(
-    {
-      firstName: input.firstName,
-      lastName: input.lastName,
-      email: input.email,
-      profileId: profile._id,
-      siteId: site._id,
-      password: input.password,
-      localeSidKey: extra.values.localeSidKey ?? input.localeSidKey,
-      languageLocaleKey: input.languageLocaleKey,
-      timeZoneSidKey: extra.values.timeZoneSidKey ?? input.timeZoneSidKey,
-      phone: extra.values.phone,
-      companyName: extra.values.companyName,
-      emailEncodingKey: 'UTF-8',
-    },
-    { actor: null, ip: ctx.ip, via: 'site' },
-    missing,
-  );
+      {
+        firstName: input.firstName,
+        lastName: input.lastName,
+        email: input.email,
+        profileId: profile._id,
+        siteId: site._id,
+        password: input.password,
+        localeSidKey: extra.values.localeSidKey ?? input.localeSidKey,
+        languageLocaleKey: input.languageLocaleKey,
+        timeZoneSidKey: extra.values.timeZoneSidKey ?? input.timeZoneSidKey,
+        phone: extra.values.phone,
+        companyName: extra.values.companyName,
+        emailEncodingKey: 'UTF-8',
+      },
+      { actor: null, ip: ctx.ip, via: 'site' },
+      missing,
+    );
   } catch (err) {
-    if (err instanceof ValidationError) throw asRegistrationFields(err, [...extraFieldsOf(site).map((f) => f.field), 'acceptTerms']);
+    if (err instanceof ValidationError)
+      throw asRegistrationFields(err, [...extraFieldsOf(site).map((f) => f.field), 'acceptTerms']);
     // On the registration form the username is the email: say so in the guest's terms.
     throw asEmailConflict(err);
   }
@@ -145,7 +159,13 @@ export type RegistrationOutcome = { kind: 'created'; user: UserDoc } | { kind: '
  * `countTaken` runs for a taken address before any argon2 work (the route's per-IP throttle: it may
  * throw TooManyRequestsError), so a burst of probes costs at most the allowance in hashing.
  */
-export async function registerOrTellOwner(site: SiteRecord, input: RegistrationInput, ctx: Omit<RequestContext, 'actor' | 'via'>, countTaken: () => Promise<void>, now: Date = new Date()): Promise<RegistrationOutcome> {
+export async function registerOrTellOwner(
+  site: SiteRecord,
+  input: RegistrationInput,
+  ctx: Omit<RequestContext, 'actor' | 'via'>,
+  countTaken: () => Promise<void>,
+  now: Date = new Date(),
+): Promise<RegistrationOutcome> {
   try {
     return { kind: 'created', user: await registerContactlessUser(site, input, ctx) };
   } catch (err) {
@@ -164,11 +184,20 @@ async function tellOwnerOfAttempt(site: SiteRecord, email: string, now: Date): P
   const owner = await findAccountBySignInName(email);
   if (!owner || !owner.isActive) return;
   const base = `${lifecycleSettings().publicUrl}/s/${site.slug}`;
-  await queueMail({
-    to: owner.email,
-    template: 'registration-attempt',
-    user: owner._id,
-    language: owner.languageLocaleKey,
-    locals: { name: (owner.firstName || owner.lastName).trim(), siteName: site.name, email: owner.email, loginUrl: `${base}/login`, forgotUrl: `${base}/forgot` },
-  }, now);
+  await queueMail(
+    {
+      to: owner.email,
+      template: 'registration-attempt',
+      user: owner._id,
+      language: owner.languageLocaleKey,
+      locals: {
+        name: (owner.firstName || owner.lastName).trim(),
+        siteName: site.name,
+        email: owner.email,
+        loginUrl: `${base}/login`,
+        forgotUrl: `${base}/forgot`,
+      },
+    },
+    now,
+  );
 }

@@ -45,7 +45,19 @@ consentSchema.index({ username: 1, acceptedAt: -1 });
 const appendOnly = function (this: unknown) {
   throw new Error('The consent ledger is append-only: its rows are never changed or deleted.');
 };
-consentSchema.pre(['updateOne', 'updateMany', 'findOneAndUpdate', 'findOneAndReplace', 'replaceOne', 'findOneAndDelete', 'deleteOne', 'deleteMany'], appendOnly);
+consentSchema.pre(
+  [
+    'updateOne',
+    'updateMany',
+    'findOneAndUpdate',
+    'findOneAndReplace',
+    'replaceOne',
+    'findOneAndDelete',
+    'deleteOne',
+    'deleteMany',
+  ],
+  appendOnly,
+);
 consentSchema.pre('save', function () {
   if (!this.isNew) throw new Error('The consent ledger is append-only: its rows are never changed or deleted.');
 });

@@ -25,16 +25,28 @@ export function configureTermsClock(now?: () => Date): void {
 }
 export const termsNow = (): Date => clock();
 
-export interface TermsInput { version: string; text: string; effectiveAt: string }
+export interface TermsInput {
+  version: string;
+  text: string;
+  effectiveAt: string;
+}
 
 /** An effective date as typed: YYYY-MM-DD (midnight UTC) or a full ISO date and time. */
 function parseEffective(value: string): Date | null {
   const v = value.trim();
-  const d = /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`) : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?$/.test(v) ? new Date(v) : null;
+  const d = /^\d{4}-\d{2}-\d{2}$/.test(v)
+    ? new Date(`${v}T00:00:00Z`)
+    : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?$/.test(v)
+      ? new Date(v)
+      : null;
   return d && !Number.isNaN(d.getTime()) ? d : null;
 }
 
-export async function publishTerms(siteId: string, input: TermsInput, ctx: RequestContext & { actor: Actor }): Promise<TermsVersion> {
+export async function publishTerms(
+  siteId: string,
+  input: TermsInput,
+  ctx: RequestContext & { actor: Actor },
+): Promise<TermsVersion> {
   assertPermission(ctx.actor, 'manageSites');
   const site = isObjectIdString(siteId) ? await SiteModel.findById(siteId).select('slug').lean() : null;
   if (!site) throw new NotFoundError('No site has this id.');
@@ -47,10 +59,22 @@ export async function publishTerms(siteId: string, input: TermsInput, ctx: Reque
   if (!text) fields.text = 'Paste the text of the terms.';
   else if (text.length > 50_000) fields.text = MSG.atMostCharacters(50_000);
   if (!effectiveAt) fields.effectiveAt = 'Enter the date it takes effect as YYYY-MM-DD.';
-  if (version && !fields.version && (await TermsVersionModel.exists({ site: site._id, version }))) fields.version = 'This site already has a version with this name; versions are never changed, so name the new one differently.';
+  if (version && !fields.version && (await TermsVersionModel.exists({ site: site._id, version })))
+    fields.version =
+      'This site already has a version with this name; versions are never changed, so name the new one differently.';
   if (Object.keys(fields).length) throw new ValidationError(MSG.fieldsNeedAttention, fields);
-  const doc = await TermsVersionModel.create({ site: site._id, version, text, effectiveAt: effectiveAt!, publishedBy: ctx.actor.id });
-  await recordAudit(ctx, { action: 'site.terms_published', target: { type: 'Site', id: site._id, label: site.slug }, after: { termsVersion: String(doc._id), version, effectiveAt } });
+  const doc = await TermsVersionModel.create({
+    site: site._id,
+    version,
+    text,
+    effectiveAt: effectiveAt!,
+    publishedBy: ctx.actor.id,
+  });
+  await recordAudit(ctx, {
+    action: 'site.terms_published',
+    target: { type: 'Site', id: site._id, label: site.slug },
+    after: { termsVersion: String(doc._id), version, effectiveAt },
+  });
   return doc.toObject() as TermsVersion;
 }
 
@@ -61,31 +85,63 @@ export function listTermsVersions(actor: Actor) {
 
 /** The version of the site's terms in effect now (the latest whose date has come), or null: no terms. */
 export function currentTerms(siteId: Types.ObjectId, now: Date = clock()): Promise<TermsVersion | null> {
-  return TermsVersionModel.findOne({ site: siteId, effectiveAt: trusted({ $lte: now }) }).sort({ effectiveAt: -1, createdAt: -1 }).lean<TermsVersion>().exec();
+  return TermsVersionModel.findOne({ site: siteId, effectiveAt: trusted({ $lte: now }) })
+    .sort({ effectiveAt: -1, createdAt: -1 })
+    .lean<TermsVersion>()
+    .exec();
 }
 
 /**
  * The version this person must accept before they use the site (their session, or a sign-in through
  * the OpenID provider): the one in effect, unless they accepted it already. Null: nothing to accept.
  */
-export async function pendingTerms(site: { _id: Types.ObjectId }, userId: Types.ObjectId, now: Date = clock()): Promise<TermsVersion | null> {
+export async function pendingTerms(
+  site: { _id: Types.ObjectId },
+  userId: Types.ObjectId,
+  now: Date = clock(),
+): Promise<TermsVersion | null> {
   const current = await currentTerms(site._id, now);
   if (!current) return null;
   return (await ConsentModel.exists({ user: userId, termsVersion: current._id })) ? null : current;
 }
 
-export interface ConsentOrigin { ip?: string | null; userAgent?: string | null }
+export interface ConsentOrigin {
+  ip?: string | null;
+  userAgent?: string | null;
+}
 
 /** One new row of the ledger. */
-export async function recordConsent(user: { _id: Types.ObjectId; username: string }, terms: Pick<TermsVersion, '_id' | 'site' | 'version'>, how: 'registration' | 're-accept', origin: ConsentOrigin, now: Date = clock()): Promise<void> {
-  await ConsentModel.create({ user: user._id, username: user.username, site: terms.site, termsVersion: terms._id, version: terms.version, acceptedAt: now, ip: origin.ip ?? null, userAgent: origin.userAgent?.slice(0, 300) ?? null, how });
+export async function recordConsent(
+  user: { _id: Types.ObjectId; username: string },
+  terms: Pick<TermsVersion, '_id' | 'site' | 'version'>,
+  how: 'registration' | 're-accept',
+  origin: ConsentOrigin,
+  now: Date = clock(),
+): Promise<void> {
+  await ConsentModel.create({
+    user: user._id,
+    username: user.username,
+    site: terms.site,
+    termsVersion: terms._id,
+    version: terms.version,
+    acceptedAt: now,
+    ip: origin.ip ?? null,
+    userAgent: origin.userAgent?.slice(0, 300) ?? null,
+    how,
+  });
 }
 
 /**
  * The sign-in interstitial's answer: the person accepts the version they were shown, which must still
  * be the one in effect (a newer one may have taken effect meanwhile: they are shown that one instead).
  */
-export async function acceptPendingTerms(site: { _id: Types.ObjectId }, user: { _id: Types.ObjectId; username: string }, shownVersionId: string, origin: ConsentOrigin, now: Date = clock()): Promise<boolean> {
+export async function acceptPendingTerms(
+  site: { _id: Types.ObjectId },
+  user: { _id: Types.ObjectId; username: string },
+  shownVersionId: string,
+  origin: ConsentOrigin,
+  now: Date = clock(),
+): Promise<boolean> {
   const pending = await pendingTerms(site, user._id, now);
   if (!pending) return true;
   if (String(pending._id) !== shownVersionId) return false;
@@ -93,13 +149,20 @@ export async function acceptPendingTerms(site: { _id: Types.ObjectId }, user: { 
   return true;
 }
 
-export interface ConsentFilters { user?: string; version?: string; from?: Date; to?: Date }
+export interface ConsentFilters {
+  user?: string;
+  version?: string;
+  from?: Date;
+  to?: Date;
+}
 
 function consentFilter(f: ConsentFilters) {
   return {
     ...(f.user ? { username: normaliseUsername(f.user) } : {}),
     ...(f.version ? { version: f.version.trim() } : {}),
-    ...(f.from || f.to ? { acceptedAt: trusted({ ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lte: f.to } : {}) }) } : {}),
+    ...(f.from || f.to
+      ? { acceptedAt: trusted({ ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lte: f.to } : {}) }) }
+      : {}),
   };
 }
 
@@ -113,9 +176,28 @@ export function searchConsents(actor: Actor, f: ConsentFilters, limit = 200): Pr
 export function consentCsv(actor: Actor, f: ConsentFilters): { rows: Readable; csv: Transform } {
   assertPermission(actor, 'viewAuditTrail');
   async function* rows() {
-    for await (const c of ConsentModel.find(consentFilter(f)).sort({ acceptedAt: -1, _id: -1 }).lean<Consent>().cursor()) {
-      yield [c.acceptedAt.toISOString(), c.username, String(c.user), String(c.site), c.version, String(c.termsVersion), c.how, c.ip, c.userAgent].map(neutraliseCell);
+    for await (const c of ConsentModel.find(consentFilter(f))
+      .sort({ acceptedAt: -1, _id: -1 })
+      .lean<Consent>()
+      .cursor()) {
+      yield [
+        c.acceptedAt.toISOString(),
+        c.username,
+        String(c.user),
+        String(c.site),
+        c.version,
+        String(c.termsVersion),
+        c.how,
+        c.ip,
+        c.userAgent,
+      ].map(neutraliseCell);
     }
   }
-  return { rows: Readable.from(rows()), csv: stringify({ header: true, columns: ['acceptedAt', 'username', 'userId', 'siteId', 'version', 'termsVersionId', 'how', 'ip', 'userAgent'] }) };
+  return {
+    rows: Readable.from(rows()),
+    csv: stringify({
+      header: true,
+      columns: ['acceptedAt', 'username', 'userId', 'siteId', 'version', 'termsVersionId', 'how', 'ip', 'userAgent'],
+    }),
+  };
 }

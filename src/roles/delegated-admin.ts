@@ -18,13 +18,21 @@ import { MSG } from '../shared/messages';
 const DELEGATED_RIGHTS = { manageCustomerUsers: true, manageExternalUsers: true } as const;
 
 export type GroupPart = 'members' | 'accounts';
-export interface Candidate { id: string; label: string; detail: string }
+export interface Candidate {
+  id: string;
+  label: string;
+  detail: string;
+}
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function listGroups(actor: Actor) {
   assertPermission(actor, 'manageInternalUsers');
-  return DelegatedAdminGroupModel.find().sort({ name: 1 }).populate('members', 'username firstName lastName').populate('accounts', 'name').lean();
+  return DelegatedAdminGroupModel.find()
+    .sort({ name: 1 })
+    .populate('members', 'username firstName lastName')
+    .populate('accounts', 'name')
+    .lean();
 }
 
 /** Profiles whose holders can't be members: they already manage every user. */
@@ -37,7 +45,13 @@ async function adminProfileIds(): Promise<Types.ObjectId[]> {
  * a prefix of a word of their name, username or email, as in the users list), or accounts whose name
  * starts with the query (case ignored). At most `limit`, never those already in the group.
  */
-export async function findGroupCandidates(actor: Actor, part: GroupPart, query: string, groupId?: string, limit = 10): Promise<Candidate[]> {
+export async function findGroupCandidates(
+  actor: Actor,
+  part: GroupPart,
+  query: string,
+  groupId?: string,
+  limit = 10,
+): Promise<Candidate[]> {
   assertPermission(actor, 'manageInternalUsers');
   const q = query.trim().slice(0, 100);
   if (!q) return [];
@@ -45,11 +59,30 @@ export async function findGroupCandidates(actor: Actor, part: GroupPart, query: 
   const already = (group?.[part] ?? []) as Types.ObjectId[];
   if (part === 'members') {
     const users = await UserModel.find({
-      $and: [buildUserFilter({ q, userType: 'internal' }, null), { profile: trusted({ $nin: await adminProfileIds() }) }, { _id: trusted({ $nin: already }) }],
-    }).sort({ username: 1 }).limit(limit).select('username firstName lastName email').lean();
-    return users.map((u) => ({ id: String(u._id), label: u.username, detail: [u.firstName, u.lastName].filter(Boolean).join(' ') }));
+      $and: [
+        buildUserFilter({ q, userType: 'internal' }, null),
+        { profile: trusted({ $nin: await adminProfileIds() }) },
+        { _id: trusted({ $nin: already }) },
+      ],
+    })
+      .sort({ username: 1 })
+      .limit(limit)
+      .select('username firstName lastName email')
+      .lean();
+    return users.map((u) => ({
+      id: String(u._id),
+      label: u.username,
+      detail: [u.firstName, u.lastName].filter(Boolean).join(' '),
+    }));
   }
-  const accounts = await AccountModel.find({ name: trusted({ $regex: new RegExp(`^${escapeRegex(q)}`, 'i') }), _id: trusted({ $nin: already }) }).sort({ name: 1 }).limit(limit).select('name').lean();
+  const accounts = await AccountModel.find({
+    name: trusted({ $regex: new RegExp(`^${escapeRegex(q)}`, 'i') }),
+    _id: trusted({ $nin: already }),
+  })
+    .sort({ name: 1 })
+    .limit(limit)
+    .select('name')
+    .lean();
   return accounts.map((a) => ({ id: String(a._id), label: a.name, detail: '' }));
 }
 
@@ -69,10 +102,20 @@ export async function saveGroupName(id: string | null, name: string, ctx: Reques
     const before = id ? { name: group.name } : undefined;
     group.name = trimmed;
     await group.save();
-    await recordAudit(ctx, { action: id ? 'delegated_group.updated' : 'delegated_group.created', target: { type: 'DelegatedAdminGroup', id: group._id, label: group.name }, ...(before ? { before } : {}), after: { name: group.name } });
+    await recordAudit(ctx, {
+      action: id ? 'delegated_group.updated' : 'delegated_group.created',
+      target: { type: 'DelegatedAdminGroup', id: group._id, label: group.name },
+      ...(before ? { before } : {}),
+      after: { name: group.name },
+    });
     return group;
   } catch (err) {
-    if (duplicateKeyField(err) === 'name') throw new ConflictError('Another group has this name.', { name: 'Another group has this name; choose another.' }, 'name_taken');
+    if (duplicateKeyField(err) === 'name')
+      throw new ConflictError(
+        'Another group has this name.',
+        { name: 'Another group has this name; choose another.' },
+        'name_taken',
+      );
     throw err;
   }
 }
@@ -80,16 +123,23 @@ export async function saveGroupName(id: string | null, name: string, ctx: Reques
 /** The member or account to add, checked: an eligible internal user, or an existing account. */
 async function eligible(part: GroupPart, id: string): Promise<{ _id: Types.ObjectId; label: string }> {
   const field = part === 'members' ? 'userId' : 'accountId';
-  if (!isObjectIdString(id)) throw new ValidationError(MSG.fieldsNeedAttention, { [field]: part === 'members' ? 'Choose a user from the search results.' : 'Choose an account from the search results.' });
+  if (!isObjectIdString(id))
+    throw new ValidationError(MSG.fieldsNeedAttention, {
+      [field]:
+        part === 'members' ? 'Choose a user from the search results.' : 'Choose an account from the search results.',
+    });
   if (part === 'accounts') {
     const account = await AccountModel.findById(id).select('name').lean();
-    if (!account) throw new ValidationError(MSG.fieldsNeedAttention, { accountId: 'No account has this id; search again.' });
+    if (!account)
+      throw new ValidationError(MSG.fieldsNeedAttention, { accountId: 'No account has this id; search again.' });
     return { _id: account._id, label: account.name };
   }
   const user = await UserModel.findById(id).select('username userType profile').lean();
   const admins = await adminProfileIds();
   if (!user || user.userType !== 'internal' || admins.some((p) => p.equals(user.profile))) {
-    throw new ValidationError(MSG.fieldsNeedAttention, { userId: 'Only internal users without Manage Internal Users can be members.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, {
+      userId: 'Only internal users without Manage Internal Users can be members.',
+    });
   }
   return { _id: user._id, label: user.username };
 }
@@ -103,20 +153,35 @@ export async function addToGroup(groupId: string, part: GroupPart, id: string, c
   const group = await findGroup(groupId);
   const item = await eligible(part, id);
   await DelegatedAdminGroupModel.updateOne({ _id: group._id }, { $addToSet: { [part]: item._id } });
-  await recordAudit(ctx, { action: 'delegated_group.updated', target: { type: 'DelegatedAdminGroup', id: group._id, label: group.name }, after: { [part === 'members' ? 'memberAdded' : 'accountAdded']: item.label } });
+  await recordAudit(ctx, {
+    action: 'delegated_group.updated',
+    target: { type: 'DelegatedAdminGroup', id: group._id, label: group.name },
+    after: { [part === 'members' ? 'memberAdded' : 'accountAdded']: item.label },
+  });
   return { group, label: item.label };
 }
 
 /** Removes one member or account; removing one that is not there is not an error. */
-export async function removeFromGroup(groupId: string, part: GroupPart, id: string, ctx: RequestContext & { actor: Actor }) {
+export async function removeFromGroup(
+  groupId: string,
+  part: GroupPart,
+  id: string,
+  ctx: RequestContext & { actor: Actor },
+) {
   assertPermission(ctx.actor, 'manageInternalUsers');
   const group = await findGroup(groupId);
-  if (!isObjectIdString(id)) throw new NotFoundError(part === 'members' ? 'This group has no such member.' : 'This group has no such account.');
+  if (!isObjectIdString(id))
+    throw new NotFoundError(part === 'members' ? 'This group has no such member.' : 'This group has no such account.');
   const oid = new Types.ObjectId(id);
-  const label = part === 'members'
-    ? (await UserModel.findById(oid).select('username').lean())?.username
-    : (await AccountModel.findById(oid).select('name').lean())?.name;
+  const label =
+    part === 'members'
+      ? (await UserModel.findById(oid).select('username').lean())?.username
+      : (await AccountModel.findById(oid).select('name').lean())?.name;
   await DelegatedAdminGroupModel.updateOne({ _id: group._id }, { $pull: { [part]: oid } });
-  await recordAudit(ctx, { action: 'delegated_group.updated', target: { type: 'DelegatedAdminGroup', id: group._id, label: group.name }, before: { [part === 'members' ? 'memberRemoved' : 'accountRemoved']: label ?? id } });
+  await recordAudit(ctx, {
+    action: 'delegated_group.updated',
+    target: { type: 'DelegatedAdminGroup', id: group._id, label: group.name },
+    before: { [part === 'members' ? 'memberRemoved' : 'accountRemoved']: label ?? id },
+  });
   return { group, label: label ?? id };
 }

@@ -9,7 +9,12 @@ import { MSG } from '../shared/messages';
  */
 const permissionSetSchema = new Schema(
   {
-    name: { type: String, required: [true, MSG.nameThePermissionSet], trim: true, maxlength: [80, MSG.atMostCharacters(80)] },
+    name: {
+      type: String,
+      required: [true, MSG.nameThePermissionSet],
+      trim: true,
+      maxlength: [80, MSG.atMostCharacters(80)],
+    },
     description: { type: String, trim: true, maxlength: [255, MSG.atMostCharacters(255)], default: '' },
     permissions: { type: permissionsSchema(), default: () => ({}) },
     version: { type: Number, default: 0 },

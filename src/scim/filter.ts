@@ -29,7 +29,12 @@ const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** How an attribute is stored: lower-cased text, mixed-case text compared without case, exact text… */
 type Kind = 'lower' | 'caseless' | 'exact' | 'boolean' | 'date' | 'id' | 'constant';
-interface Attribute { field: string; kind: Kind; constant?: string | boolean; ownedByClient?: boolean }
+interface Attribute {
+  field: string;
+  kind: Kind;
+  constant?: string | boolean;
+  ownedByClient?: boolean;
+}
 
 const CORE: Record<string, Attribute> = {
   id: { field: '_id', kind: 'id' },
@@ -47,7 +52,8 @@ const CORE: Record<string, Attribute> = {
   'meta.created': { field: 'createdAt', kind: 'date' },
   'meta.lastmodified': { field: 'updatedAt', kind: 'date' },
 };
-const SUPPORTED = 'id, userName, externalId, emails (value, type, primary), name.givenName, name.familyName, nickName, userType, active, meta.created, meta.lastModified';
+const SUPPORTED =
+  'id, userName, externalId, emails (value, type, primary), name.givenName, name.familyName, nickName, userType, active, meta.created, meta.lastModified';
 
 /** Lower-cased attribute path without the core schema's URN. */
 function attributeName(path: string, within?: string): string {
@@ -59,14 +65,18 @@ function attributeName(path: string, within?: string): string {
 export function readQuotedValues(filter: string): { text: string; values: string[] } {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(filter)) {
-    throw invalid('The filter contains a control character (a tab or a line break): inside a quoted value write it as an escape such as \\t.');
+    throw invalid(
+      'The filter contains a control character (a tab or a line break): inside a quoted value write it as an escape such as \\t.',
+    );
   }
   const values: string[] = [];
   const text = filter.replace(/"(?:[^"\\]|\\[\s\S])*"/g, (quoted) => {
     try {
       values.push(JSON.parse(quoted) as string);
     } catch {
-      throw invalid(`The value ${quoted.slice(0, 60)} has a bad escape: inside quotes use \\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX.`);
+      throw invalid(
+        `The value ${quoted.slice(0, 60)} has a bad escape: inside quotes use \\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX.`,
+      );
     }
     return `"${values.length - 1}"`;
   });
@@ -80,11 +90,16 @@ export function parseFilterText(filter: string): { tree: Filter; values: string[
   try {
     return { tree: parse(text), values };
   } catch {
-    throw invalid('The filter could not be read: write attribute operator "value" (for example userName eq "ada@example.com"), joined by and, or, not and parentheses.');
+    throw invalid(
+      'The filter could not be read: write attribute operator "value" (for example userName eq "ada@example.com"), joined by and, or, not and parentheses.',
+    );
   }
 }
 
-interface Context { values: string[]; client: Types.ObjectId }
+interface Context {
+  values: string[];
+  client: Types.ObjectId;
+}
 
 function compValue(f: { compValue: unknown }, ctx: Context): unknown {
   return typeof f.compValue === 'string' ? ctx.values[Number(f.compValue)] : f.compValue;
@@ -96,24 +111,41 @@ function stringQuery(attr: Attribute, op: string, value: unknown, raw: string): 
   const flags = attr.kind === 'exact' ? '' : 'i';
   const regex = (pattern: string) => ({ [attr.field]: trusted({ $regex: new RegExp(pattern, flags) }) });
   switch (op) {
-    case 'eq': return attr.kind === 'caseless' ? regex(`^${escapeRegex(v)}$`) : { [attr.field]: v };
-    case 'ne': return { $nor: [stringQuery(attr, 'eq', value, raw)] };
-    case 'co': return regex(escapeRegex(v));
-    case 'sw': return regex(`^${escapeRegex(v)}`);
-    case 'ew': return regex(`${escapeRegex(v)}$`);
-    default: return { [attr.field]: trusted({ [ORDER[op]]: v }) };
+    case 'eq':
+      return attr.kind === 'caseless' ? regex(`^${escapeRegex(v)}$`) : { [attr.field]: v };
+    case 'ne':
+      return { $nor: [stringQuery(attr, 'eq', value, raw)] };
+    case 'co':
+      return regex(escapeRegex(v));
+    case 'sw':
+      return regex(`^${escapeRegex(v)}`);
+    case 'ew':
+      return regex(`${escapeRegex(v)}$`);
+    default:
+      return { [attr.field]: trusted({ [ORDER[op]]: v }) };
   }
 }
 
 function constantMatches(constant: string | boolean, op: string, value: unknown, raw: string): boolean {
   if (op === 'pr') return true;
   if (typeof constant === 'boolean') {
-    if (typeof value !== 'boolean' || (op !== 'eq' && op !== 'ne')) throw invalid(`${raw} takes eq or ne with true or false.`);
+    if (typeof value !== 'boolean' || (op !== 'eq' && op !== 'ne'))
+      throw invalid(`${raw} takes eq or ne with true or false.`);
     return (constant === value) === (op === 'eq');
   }
   if (typeof value !== 'string') throw invalid(`${raw} compares with a quoted text value.`);
   const [c, v] = [constant.toLowerCase(), value.toLowerCase()];
-  const result: Record<string, boolean> = { eq: c === v, ne: c !== v, co: c.includes(v), sw: c.startsWith(v), ew: c.endsWith(v), gt: c > v, ge: c >= v, lt: c < v, le: c <= v };
+  const result: Record<string, boolean> = {
+    eq: c === v,
+    ne: c !== v,
+    co: c.includes(v),
+    sw: c.startsWith(v),
+    ew: c.endsWith(v),
+    gt: c > v,
+    ge: c >= v,
+    lt: c < v,
+    le: c <= v,
+  };
   return result[op];
 }
 
@@ -124,19 +156,22 @@ function comparison(f: Filter & { attrPath: string }, ctx: Context, within?: str
   const op = f.op;
   const value = 'compValue' in f ? compValue(f, ctx) : undefined;
   // externalId: conditions on the calling client's own entry of scimExternalIds, never another client's.
-  const owned = (q: Query): Query => (attr.ownedByClient ? { scimExternalIds: trusted({ $elemMatch: { owner: ctx.client, ...q } }) } : q);
+  const owned = (q: Query): Query =>
+    attr.ownedByClient ? { scimExternalIds: trusted({ $elemMatch: { owner: ctx.client, ...q } }) } : q;
   switch (attr.kind) {
     case 'constant':
       return constantMatches(attr.constant!, op, value, f.attrPath) ? EVERYTHING : NOTHING;
     case 'boolean': {
       if (op === 'pr') return EVERYTHING;
       const b = typeof value === 'string' && /^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : value;
-      if (typeof b !== 'boolean' || (op !== 'eq' && op !== 'ne')) throw invalid(`${f.attrPath} takes eq or ne with true or false.`);
+      if (typeof b !== 'boolean' || (op !== 'eq' && op !== 'ne'))
+        throw invalid(`${f.attrPath} takes eq or ne with true or false.`);
       return { [attr.field]: op === 'eq' ? b : !b };
     }
     case 'id': {
       if (op === 'pr') return EVERYTHING;
-      if (typeof value !== 'string' || (op !== 'eq' && op !== 'ne')) throw invalid('id takes eq or ne with a quoted id.');
+      if (typeof value !== 'string' || (op !== 'eq' && op !== 'ne'))
+        throw invalid('id takes eq or ne with a quoted id.');
       const id = toObjectId(value);
       const eq = id ? { _id: id } : NOTHING;
       return op === 'eq' ? eq : { $nor: [eq] };
@@ -144,7 +179,8 @@ function comparison(f: Filter & { attrPath: string }, ctx: Context, within?: str
     case 'date': {
       if (op === 'pr') return EVERYTHING;
       const at = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : null;
-      if (!at || Number.isNaN(at.getTime()) || ['co', 'sw', 'ew'].includes(op)) throw invalid(`${f.attrPath} compares with a quoted date and time such as "2024-05-01T00:00:00Z".`);
+      if (!at || Number.isNaN(at.getTime()) || ['co', 'sw', 'ew'].includes(op))
+        throw invalid(`${f.attrPath} compares with a quoted date and time such as "2024-05-01T00:00:00Z".`);
       if (op === 'ne') return { $nor: [{ [attr.field]: at }] };
       return op === 'eq' ? { [attr.field]: at } : { [attr.field]: trusted({ [ORDER[op]]: at }) };
     }
@@ -165,7 +201,8 @@ function translate(f: Filter, ctx: Context, depth: number, within?: string): Que
       return { $nor: [translate(f.filter, ctx, depth + 1, within)] };
     case '[]': {
       const name = attributeName(f.attrPath);
-      if (within || name !== 'emails') throw invalid(`Value filters ([...]) work on emails only, not on "${f.attrPath}".`);
+      if (within || name !== 'emails')
+        throw invalid(`Value filters ([...]) work on emails only, not on "${f.attrPath}".`);
       return translate(f.valFilter, ctx, depth + 1, 'emails');
     }
     default:

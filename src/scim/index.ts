@@ -19,7 +19,11 @@ function send(res: Response, body: unknown) {
 }
 
 const listOf = (resources: unknown[], startIndex = 1) => ({
-  schemas: [SCIM.list], totalResults: resources.length, startIndex, itemsPerPage: resources.length, Resources: resources,
+  schemas: [SCIM.list],
+  totalResults: resources.length,
+  startIndex,
+  itemsPerPage: resources.length,
+  Resources: resources,
 });
 
 const GROUPS_OFF =
@@ -55,7 +59,9 @@ export function scimRouter(deps: AppDeps): Router {
   router.all(['/ServiceProviderConfig', '/ResourceTypes', '/ResourceTypes/:id', '/Schemas', '/Schemas/:id'], getOnly);
 
   // Groups: an empty list, so connection tests pass; changes are refused with what to turn off.
-  router.get('/Groups', (req, res) => send(res, { ...listOf([]), startIndex: Math.max(1, Number(req.query.startIndex) || 1) }));
+  router.get('/Groups', (req, res) =>
+    send(res, { ...listOf([]), startIndex: Math.max(1, Number(req.query.startIndex) || 1) }),
+  );
   router.get('/Groups/:id', () => {
     throw new NotFoundError(`No group has this id. ${GROUPS_OFF}`);
   });

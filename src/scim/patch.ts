@@ -37,9 +37,15 @@ const KNOWN_SCHEMAS = [SCIM.core, SCIM.extension, SCIM.legacyExtension, SCIM.ent
 const NAME = /^[A-Za-z][\w$-]*$/;
 const URN = /^urn:[a-z0-9][a-z0-9-]{0,31}:[^\s[\]"]+$/i;
 
-const badPath = (path: string, why: string) => new ScimRequestError(`The path "${path.slice(0, 200)}" cannot be read: ${why}`, 'invalidPath');
+const badPath = (path: string, why: string) =>
+  new ScimRequestError(`The path "${path.slice(0, 200)}" cannot be read: ${why}`, 'invalidPath');
 
-interface ParsedPath { schema: string; attr: string; filter?: string; sub?: string }
+interface ParsedPath {
+  schema: string;
+  attr: string;
+  filter?: string;
+  sub?: string;
+}
 
 /** attrPath / valuePath of RFC 7644's PATCH grammar: [URN:]attr[.sub] or [URN:]attr[filter][.sub]. */
 export function parsePath(path: string): ParsedPath {
@@ -56,7 +62,10 @@ export function parsePath(path: string): ParsedPath {
   }
   const m = /^([^[\].]+)(?:\[(.*)\])?(?:\.([^[\].]+))?$/s.exec(rest);
   if (!m || !NAME.test(m[1]) || (m[3] !== undefined && !NAME.test(m[3]))) {
-    throw badPath(path, 'use attribute, attribute.subAttribute or attribute[filter].subAttribute, optionally after a schema URN.');
+    throw badPath(
+      path,
+      'use attribute, attribute.subAttribute or attribute[filter].subAttribute, optionally after a schema URN.',
+    );
   }
   if (m[2] !== undefined) {
     try {
@@ -65,7 +74,12 @@ export function parsePath(path: string): ParsedPath {
       throw badPath(path, `the filter in brackets is not valid (${(err as Error).message})`);
     }
   }
-  return { schema: KNOWN_SCHEMAS.find((s) => s.toLowerCase() === schema.toLowerCase()) ?? schema, attr: m[1], filter: m[2], sub: m[3] };
+  return {
+    schema: KNOWN_SCHEMAS.find((s) => s.toLowerCase() === schema.toLowerCase()) ?? schema,
+    attr: m[1],
+    filter: m[2],
+    sub: m[3],
+  };
 }
 
 /** The path in the view's spelling when the portal keeps that attribute; null when it is ignored. */
@@ -97,15 +111,18 @@ export function normaliseOperations(operations: PatchOperation[]): ScimPatchOper
   while (queue.length) {
     const o = queue.shift()!;
     const op = o.op.toLowerCase() as 'add' | 'replace' | 'remove';
-    if (op !== 'add' && op !== 'replace' && op !== 'remove') throw new ScimRequestError(`Unknown op "${o.op}": use add, replace or remove.`, 'invalidSyntax');
+    if (op !== 'add' && op !== 'replace' && op !== 'remove')
+      throw new ScimRequestError(`Unknown op "${o.op}": use add, replace or remove.`, 'invalidSyntax');
     if (op !== 'remove' && !o.hasValue) throw new ScimRequestError(`An ${op} operation needs a value.`, 'invalidValue');
     if (o.path === undefined || o.path.trim() === '') {
       if (op === 'remove') throw new ScimRequestError('A remove operation needs a path.', 'noTarget');
-      if (!isObject(o.value)) throw new ScimRequestError('An operation without a path needs an object value.', 'invalidValue');
+      if (!isObject(o.value))
+        throw new ScimRequestError('An operation without a path needs an object value.', 'invalidValue');
       for (const [key, value] of Object.entries(o.value)) {
         const schema = KNOWN_SCHEMAS.find((s) => s.toLowerCase() === key.toLowerCase());
         if (schema && isObject(value)) {
-          for (const [sub, v] of Object.entries(value)) queue.push({ op, path: `${schema}:${sub}`, value: v, hasValue: true });
+          for (const [sub, v] of Object.entries(value))
+            queue.push({ op, path: `${schema}:${sub}`, value: v, hasValue: true });
         } else {
           queue.push({ op, path: key, value, hasValue: true });
         }
@@ -115,7 +132,9 @@ export function normaliseOperations(operations: PatchOperation[]): ScimPatchOper
     const whole = KNOWN_SCHEMAS.find((s) => s.toLowerCase() === o.path!.trim().toLowerCase());
     if (whole) {
       // A whole extension as the path: its object value's keys, one by one; removing it keeps the portal's.
-      if (op !== 'remove' && isObject(o.value)) for (const [sub, v] of Object.entries(o.value)) queue.push({ op, path: `${whole}:${sub}`, value: v, hasValue: true });
+      if (op !== 'remove' && isObject(o.value))
+        for (const [sub, v] of Object.entries(o.value))
+          queue.push({ op, path: `${whole}:${sub}`, value: v, hasValue: true });
       continue;
     }
     const path = supportedPath(parsePath(o.path));
@@ -130,10 +149,21 @@ export function applyPatch(view: ScimView, operations: PatchOperation[]): Record
   const ops = normaliseOperations(operations);
   if (!ops.length) return structuredClone(view) as Record<string, unknown>;
   try {
-    return scimPatch(structuredClone(view) as unknown as ScimResource, ops, { mutateDocument: true, treatMissingAsAdd: true }) as unknown as Record<string, unknown>;
+    return scimPatch(structuredClone(view) as unknown as ScimResource, ops, {
+      mutateDocument: true,
+      treatMissingAsAdd: true,
+    }) as unknown as Record<string, unknown>;
   } catch (err) {
-    if (err instanceof ScimError) throw new ScimRequestError(err.message, ((err as ScimError & { scimCode?: string }).scimCode ?? 'invalidValue') as ScimType);
-    if (err instanceof TypeError) throw new ScimRequestError('An operation does not fit the attribute it targets (an object where text belongs, for example).', 'invalidValue');
+    if (err instanceof ScimError)
+      throw new ScimRequestError(
+        err.message,
+        ((err as ScimError & { scimCode?: string }).scimCode ?? 'invalidValue') as ScimType,
+      );
+    if (err instanceof TypeError)
+      throw new ScimRequestError(
+        'An operation does not fit the attribute it targets (an object where text belongs, for example).',
+        'invalidValue',
+      );
     throw err;
   }
 }

@@ -10,7 +10,15 @@
 import { trusted, Types } from 'mongoose';
 import { AccountModel, ContactModel, ProfileModel, UserModel, type UserDoc } from '../data/models';
 import { PROFILE_NAMES } from '../data/seed';
-import { buildUserFilter, type UserFilters, conflictFor, createUser, normaliseUsername, type NewUserInput, scopeFor } from '../users';
+import {
+  buildUserFilter,
+  type UserFilters,
+  conflictFor,
+  createUser,
+  normaliseUsername,
+  type NewUserInput,
+  scopeFor,
+} from '../users';
 import type { Actor, RequestContext } from '../access';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { prepareContact, type ContactInput, setUserActive } from '../qualification';
@@ -27,27 +35,48 @@ export const SCIM_CONTACT_REQUIRED =
 /** Users provisioned without a profileId get Customer Community User (they come with a contact). */
 export async function defaultProvisioningProfileId(): Promise<Types.ObjectId> {
   const profile = await ProfileModel.findOne({ name: PROFILE_NAMES.customerCommunityUser }).select('_id').lean();
-  if (!profile) throw new NotFoundError('The Customer Community User profile is missing; send a profileId in the extension.');
+  if (!profile)
+    throw new NotFoundError('The Customer Community User profile is missing; send a profileId in the extension.');
   return profile._id;
 }
 
-export async function provisionUser(input: NewUserInput, contact: { contactId?: string } | ContactInput | null, ctx: RequestContext): Promise<UserDoc> {
+export async function provisionUser(
+  input: NewUserInput,
+  contact: { contactId?: string } | ContactInput | null,
+  ctx: RequestContext,
+): Promise<UserDoc> {
   // Uniqueness first: a client retrying a create it already made must hear 409, whatever else is wrong.
-  if (await UserModel.exists({ username: normaliseUsername(input.username ?? input.email) })) throw conflictFor('username');
+  if (await UserModel.exists({ username: normaliseUsername(input.username ?? input.email) }))
+    throw conflictFor('username');
   await assertEmailFree(input.email);
-  if (input.externalId && input.externalIdOwner && (await UserModel.exists({ scimExternalIds: trusted({ $elemMatch: { owner: input.externalIdOwner, value: input.externalId } }) }))) throw conflictFor('externalId');
+  if (
+    input.externalId &&
+    input.externalIdOwner &&
+    (await UserModel.exists({
+      scimExternalIds: trusted({ $elemMatch: { owner: input.externalIdOwner, value: input.externalId } }),
+    }))
+  )
+    throw conflictFor('externalId');
   checkActor(ctx, assertUserAdministrator);
   // Staff are managed in the admin area only: provisioning never makes an internal user (nor gives one a contact).
-  const profile = isObjectIdString(String(input.profileId)) ? await ProfileModel.findById(input.profileId).select('userType').lean() : null;
+  const profile = isObjectIdString(String(input.profileId))
+    ? await ProfileModel.findById(input.profileId).select('userType').lean()
+    : null;
   if (profile?.userType === 'internal') {
-    throw new ValidationError(MSG.fieldsNeedAttention, { profileId: 'SCIM provisions customer and partner users only; internal users are managed in the admin area.' });
+    throw new ValidationError(MSG.fieldsNeedAttention, {
+      profileId: 'SCIM provisions customer and partner users only; internal users are managed in the admin area.',
+    });
   }
-  if (!contact) throw new ConflictError(SCIM_CONTACT_REQUIRED, { contactId: 'A contact is required.' }, 'contact_required');
+  if (!contact)
+    throw new ConflictError(SCIM_CONTACT_REQUIRED, { contactId: 'A contact is required.' }, 'contact_required');
   if ('contactId' in contact && contact.contactId) return createUser({ ...input, contactId: contact.contactId }, ctx);
   const contactInput = { ...(contact as ContactInput) };
   // A provisioning tool sends the same account name for many users (often a constant): they share it.
   if (!contactInput.accountId && contactInput.accountName?.trim()) {
-    const named = await AccountModel.findOne({ name: contactInput.accountName.trim() }).sort({ _id: 1 }).select('_id').lean();
+    const named = await AccountModel.findOne({ name: contactInput.accountName.trim() })
+      .sort({ _id: 1 })
+      .select('_id')
+      .lean();
     if (named) contactInput.accountId = String(named._id);
   }
   const { contact: doc, account, existingAccount } = await prepareContact(contactInput);
@@ -85,7 +114,10 @@ export async function deprovisionUser(id: string, ctx: RequestContext & { actor:
   const user = await findProvisionableUser(id, ctx.actor);
   await setUserActive(user._id, false, ctx);
   await UserModel.updateOne({ _id: user._id }, { $set: { deprovisionedAt: new Date() } });
-  await recordAudit(ctx, { action: 'user.deprovisioned', target: { type: 'User', id: user._id, label: user.username } });
+  await recordAudit(ctx, {
+    action: 'user.deprovisioned',
+    target: { type: 'User', id: user._id, label: user.username },
+  });
 }
 
 /** One page by position (SCIM's startIndex is 1-based), oldest first, with the total. `extra` narrows further. */
@@ -99,7 +131,12 @@ export async function listUsersByOffset(
   const filter = await provisionableFilter(actor, filters, extra);
   const [total, records] = await Promise.all([
     UserModel.countDocuments(filter),
-    count > 0 ? UserModel.find(filter).sort({ createdAt: 1, _id: 1 }).skip(Math.max(0, startIndex - 1)).limit(count) : Promise.resolve([]),
+    count > 0
+      ? UserModel.find(filter)
+          .sort({ createdAt: 1, _id: 1 })
+          .skip(Math.max(0, startIndex - 1))
+          .limit(count)
+      : Promise.resolve([]),
   ]);
   return { total, records };
 }

@@ -22,7 +22,10 @@ import { MSG } from '../shared/messages';
 export const toScimLocale = (v: string | null | undefined) => (v ? v.replace('_', '-') : undefined);
 export const fromScimLocale = (v: string | undefined) => (v ? v.replace('-', '_') : undefined);
 
-export interface Names { profiles: Map<string, string>; licenses: Map<string, string> }
+export interface Names {
+  profiles: Map<string, string>;
+  licenses: Map<string, string>;
+}
 
 /** The userName as the client sent it, unless the username changed elsewhere since. */
 function userNameOf(u: UserDoc): string {
@@ -37,7 +40,11 @@ export function toScim(u: UserDoc, base: string, names: Names, client: Types.Obj
     id: String(u._id),
     ...(ownExternalId ? { externalId: ownExternalId } : {}),
     userName: userNameOf(u),
-    name: { givenName: u.firstName ?? '', familyName: u.lastName, formatted: `${u.firstName ?? ''} ${u.lastName}`.trim() },
+    name: {
+      givenName: u.firstName ?? '',
+      familyName: u.lastName,
+      formatted: `${u.firstName ?? ''} ${u.lastName}`.trim(),
+    },
     displayName: `${u.firstName ?? ''} ${u.lastName}`.trim(),
     nickName: u.communityNickname,
     emails: [{ value: u.email, type: 'work', primary: true }],
@@ -63,7 +70,13 @@ export function toScim(u: UserDoc, base: string, names: Names, client: Types.Obj
 export type ScimView = ReturnType<typeof toScim>;
 
 /** True/False as booleans or as the strings some clients send ("True", "false"). */
-const flag = z.union([z.boolean(), z.string().regex(/^(true|false)$/i, 'Use true or false.').transform((s) => s.toLowerCase() === 'true')]);
+const flag = z.union([
+  z.boolean(),
+  z
+    .string()
+    .regex(/^(true|false)$/i, 'Use true or false.')
+    .transform((s) => s.toLowerCase() === 'true'),
+]);
 const str = z.string().max(254);
 const email = z.looseObject({ value: str, type: z.string().max(40).optional(), primary: flag.optional() });
 const hex = z.string().regex(OBJECT_ID_PATTERN, MSG.useValidId);
@@ -72,7 +85,9 @@ export const scimUserBody = z.looseObject({
   schemas: z.array(z.string()).refine((s) => s.includes(SCIM.core), `schemas must include ${SCIM.core}.`),
   userName: z.string().trim().min(1, 'Enter a userName.').max(80),
   externalId: z.string().min(1).max(255).optional(),
-  name: z.looseObject({ givenName: z.string().max(40).optional(), familyName: z.string().max(80).optional() }).optional(),
+  name: z
+    .looseObject({ givenName: z.string().max(40).optional(), familyName: z.string().max(80).optional() })
+    .optional(),
   nickName: z.string().max(40).optional(),
   emails: z.array(email).max(10).optional(),
   active: flag.optional(),
@@ -87,7 +102,15 @@ export const scimUserBody = z.looseObject({
       profileId: hex.optional(),
       phone: z.string().max(40).optional(),
       title: z.string().max(128).optional(),
-      contact: z.looseObject({ firstName: z.string().max(40).optional(), lastName: z.string().max(80).optional(), email: str.optional(), phone: z.string().max(40).optional(), title: z.string().max(128).optional() }).optional(),
+      contact: z
+        .looseObject({
+          firstName: z.string().max(40).optional(),
+          lastName: z.string().max(80).optional(),
+          email: str.optional(),
+          phone: z.string().max(40).optional(),
+          title: z.string().max(128).optional(),
+        })
+        .optional(),
     })
     .optional(),
 });
@@ -103,7 +126,8 @@ export const PASSWORDS_REFUSED =
 export function normaliseBody(body: unknown): unknown {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
   const out = withoutNulls(body) as Record<string, unknown>;
-  if (out[SCIM.legacyExtension] !== undefined && out[SCIM.extension] === undefined) out[SCIM.extension] = out[SCIM.legacyExtension];
+  if (out[SCIM.legacyExtension] !== undefined && out[SCIM.extension] === undefined)
+    out[SCIM.extension] = out[SCIM.legacyExtension];
   delete out[SCIM.legacyExtension];
   if (out.password !== undefined) throw new ScimRequestError(PASSWORDS_REFUSED, 'invalidValue');
   return out;
@@ -112,7 +136,11 @@ export function normaliseBody(body: unknown): unknown {
 function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.filter((v) => v !== null).map(withoutNulls);
   if (!value || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
 }
 
 const isPrimary = (e: { primary?: boolean }) => e.primary === true;
@@ -130,12 +158,18 @@ export function optionalText(value: unknown, max: number): string | undefined {
 
 export function workPhone(phoneNumbers: unknown): string | undefined {
   if (!Array.isArray(phoneNumbers)) return undefined;
-  const phones = phoneNumbers.filter((p): p is { value: string; type?: string; primary?: unknown } => !!p && typeof p === 'object' && typeof p.value === 'string');
+  const phones = phoneNumbers.filter(
+    (p): p is { value: string; type?: string; primary?: unknown } =>
+      !!p && typeof p === 'object' && typeof p.value === 'string',
+  );
   const phone = phones.find((p) => p.primary === true) ?? phones.find((p) => p.type === 'work') ?? phones[0];
   return optionalText(phone?.value, 40);
 }
 
-export interface Changes { edits: Partial<UserEdits>; active?: boolean }
+export interface Changes {
+  edits: Partial<UserEdits>;
+  active?: boolean;
+}
 
 const defaultOf = (path: string) => UserModel.schema.path(path).options.default as string;
 
@@ -145,16 +179,34 @@ const defaultOf = (path: string) => UserModel.schema.path(path).options.default 
  * name empty, locale and language en-US, time zone GMT). `kept` lists what stays as it is when missing
  * (PUT keeps nickName, active and externalId; a PATCH that removed them is refused).
  */
-export function resourceToChanges(wanted: ScimUserBody, user: UserDoc, client: Types.ObjectId, how: 'PUT' | 'PATCH'): Changes {
-  const missing = [!wanted.name?.familyName && 'name.familyName', !primaryEmail(wanted.emails) && 'emails', how === 'PATCH' && !wanted.nickName && 'nickName'].filter(Boolean);
+export function resourceToChanges(
+  wanted: ScimUserBody,
+  user: UserDoc,
+  client: Types.ObjectId,
+  how: 'PUT' | 'PATCH',
+): Changes {
+  const missing = [
+    !wanted.name?.familyName && 'name.familyName',
+    !primaryEmail(wanted.emails) && 'emails',
+    how === 'PATCH' && !wanted.nickName && 'nickName',
+  ].filter(Boolean);
   if (missing.length) {
     throw how === 'PUT'
-      ? new ScimRequestError(`PUT replaces the whole user: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required.`, 'invalidValue')
-      : new ScimRequestError(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required and cannot be removed.`, 'mutability');
+      ? new ScimRequestError(
+          `PUT replaces the whole user: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required.`,
+          'invalidValue',
+        )
+      : new ScimRequestError(
+          `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required and cannot be removed.`,
+          'mutability',
+        );
   }
   const ext = wanted[SCIM.extension];
   if (ext?.profileId && ext.profileId.toLowerCase() !== String(user.profile)) {
-    throw new ScimRequestError('profileId cannot be changed over SCIM: change the license in the admin area.', 'mutability');
+    throw new ScimRequestError(
+      'profileId cannot be changed over SCIM: change the license in the admin area.',
+      'mutability',
+    );
   }
   const ownExternalId = externalIdOf(user.scimExternalIds, client);
   const wantedExternalId = wanted.externalId ?? (how === 'PUT' ? ownExternalId : null);
@@ -170,16 +222,24 @@ export function resourceToChanges(wanted: ScimUserBody, user: UserDoc, client: T
     timeZoneSidKey: wanted.timezone ?? defaultOf('timeZoneSidKey'),
   };
   const edits = Object.fromEntries(
-    Object.entries(target).filter(([k, v]) => v !== (user.get(k) ?? (k === 'usernameAsSent' ? user.username : undefined))),
+    Object.entries(target).filter(
+      ([k, v]) => v !== (user.get(k) ?? (k === 'usernameAsSent' ? user.username : undefined)),
+    ),
   ) as Partial<UserEdits>;
   // Only this client's own externalId changes; other clients' ids stay (src/users/external-ids.ts).
-  if (wantedExternalId !== ownExternalId) Object.assign(edits, { externalId: wantedExternalId, externalIdOwner: client });
+  if (wantedExternalId !== ownExternalId)
+    Object.assign(edits, { externalId: wantedExternalId, externalIdOwner: client });
   const active = wanted.active === undefined || wanted.active === (user.isActive !== false) ? undefined : wanted.active;
   return { edits, active };
 }
 
 export const patchBody = z.looseObject({
   schemas: z.array(z.string()).refine((s) => s.includes(SCIM.patch), `schemas must include ${SCIM.patch}.`),
-  Operations: z.array(z.looseObject({ op: z.string().max(20), path: z.string().max(500).optional(), value: z.unknown().optional() })).min(1).max(100),
+  Operations: z
+    .array(
+      z.looseObject({ op: z.string().max(20), path: z.string().max(500).optional(), value: z.unknown().optional() }),
+    )
+    .min(1)
+    .max(100),
 });
 export type PatchOperation = z.infer<typeof patchBody>['Operations'][number];

@@ -32,7 +32,12 @@ export function serviceProviderConfig(base: string) {
     sort: { supported: false },
     etag: { supported: false },
     authenticationSchemes: [
-      { type: 'oauthbearertoken', name: 'Bearer token', description: 'An API token made in the admin area: Authorization: Bearer <token>.', primary: true },
+      {
+        type: 'oauthbearertoken',
+        name: 'Bearer token',
+        description: 'An API token made in the admin area: Authorization: Bearer <token>.',
+        primary: true,
+      },
     ],
     meta: { resourceType: 'ServiceProviderConfig', location: `${base}/ServiceProviderConfig` },
   };
@@ -44,7 +49,8 @@ export function userResourceType(base: string) {
     id: 'User',
     name: 'User',
     endpoint: '/Users',
-    description: 'Site users (never internal staff). Created with a contact only; contactless users are created on the site or over the REST API.',
+    description:
+      'Site users (never internal staff). Created with a contact only; contactless users are created on the site or over the REST API.',
     schema: SCIM.core,
     schemaExtensions: [{ schema: SCIM.extension, required: false }],
     meta: { resourceType: 'ResourceType', location: `${base}/ResourceTypes/User` },
@@ -52,7 +58,15 @@ export function userResourceType(base: string) {
 }
 
 const attr = (name: string, extra: Record<string, unknown> = {}) => ({
-  name, type: 'string', multiValued: false, required: false, caseExact: false, mutability: 'readWrite', returned: 'default', uniqueness: 'none', ...extra,
+  name,
+  type: 'string',
+  multiValued: false,
+  required: false,
+  caseExact: false,
+  mutability: 'readWrite',
+  returned: 'default',
+  uniqueness: 'none',
+  ...extra,
 });
 
 export function schemaDefinitions(base: string) {
@@ -63,12 +77,31 @@ export function schemaDefinitions(base: string) {
       name: 'User',
       description: 'User account',
       attributes: [
-        attr('userName', { required: true, uniqueness: 'server', description: 'Email-shaped; kept as sent, unique regardless of case.' }),
-        attr('externalId', { caseExact: true, description: "The provisioning client's id; unique per API token owner." }),
-        attr('name', { type: 'complex', subAttributes: [attr('givenName'), attr('familyName', { required: true }), attr('formatted', { mutability: 'readOnly' })] }),
+        attr('userName', {
+          required: true,
+          uniqueness: 'server',
+          description: 'Email-shaped; kept as sent, unique regardless of case.',
+        }),
+        attr('externalId', {
+          caseExact: true,
+          description: "The provisioning client's id; unique per API token owner.",
+        }),
+        attr('name', {
+          type: 'complex',
+          subAttributes: [
+            attr('givenName'),
+            attr('familyName', { required: true }),
+            attr('formatted', { mutability: 'readOnly' }),
+          ],
+        }),
         attr('displayName', { mutability: 'readOnly' }),
         attr('nickName', { uniqueness: 'server', description: 'The community nickname.' }),
-        attr('emails', { type: 'complex', multiValued: true, required: true, subAttributes: [attr('value'), attr('type'), attr('primary', { type: 'boolean' })] }),
+        attr('emails', {
+          type: 'complex',
+          multiValued: true,
+          required: true,
+          subAttributes: [attr('value'), attr('type'), attr('primary', { type: 'boolean' })],
+        }),
         attr('active', { type: 'boolean' }),
         attr('locale'),
         attr('preferredLanguage'),
@@ -83,12 +116,37 @@ export function schemaDefinitions(base: string) {
       name: 'PortalUser',
       description: 'The contact of the user (required to create one), the profile, and read-only license details.',
       attributes: [
-        attr('contactId', { mutability: 'immutable', description: 'An existing contact to associate (create only); returned.' }),
-        attr('accountId', { mutability: 'writeOnly', returned: 'never', description: 'Create the contact in this existing account (create only).' }),
-        attr('accountName', { mutability: 'writeOnly', returned: 'never', description: 'Create the contact in the account of this name, made if missing (create only; later changes are ignored).' }),
-        attr('phone', { mutability: 'writeOnly', returned: 'never', description: "The new contact's phone (create only; default: the work phone number)." }),
-        attr('title', { mutability: 'writeOnly', returned: 'never', description: "The new contact's title (create only; default: the user's title)." }),
-        attr('contact', { type: 'complex', mutability: 'writeOnly', returned: 'never', subAttributes: ['firstName', 'lastName', 'email', 'phone', 'title'].map((n) => attr(n)) }),
+        attr('contactId', {
+          mutability: 'immutable',
+          description: 'An existing contact to associate (create only); returned.',
+        }),
+        attr('accountId', {
+          mutability: 'writeOnly',
+          returned: 'never',
+          description: 'Create the contact in this existing account (create only).',
+        }),
+        attr('accountName', {
+          mutability: 'writeOnly',
+          returned: 'never',
+          description:
+            'Create the contact in the account of this name, made if missing (create only; later changes are ignored).',
+        }),
+        attr('phone', {
+          mutability: 'writeOnly',
+          returned: 'never',
+          description: "The new contact's phone (create only; default: the work phone number).",
+        }),
+        attr('title', {
+          mutability: 'writeOnly',
+          returned: 'never',
+          description: "The new contact's title (create only; default: the user's title).",
+        }),
+        attr('contact', {
+          type: 'complex',
+          mutability: 'writeOnly',
+          returned: 'never',
+          subAttributes: ['firstName', 'lastName', 'email', 'phone', 'title'].map((n) => attr(n)),
+        }),
         attr('profileId', { mutability: 'immutable', description: 'Default: Customer Community User.' }),
         attr('profileName', { mutability: 'readOnly' }),
         attr('licenseName', { mutability: 'readOnly' }),

@@ -7,7 +7,10 @@ import { ValidationError } from '../shared/errors';
 export type ScimType = 'invalidFilter' | 'invalidPath' | 'invalidSyntax' | 'invalidValue' | 'mutability' | 'noTarget';
 
 export class ScimRequestError extends ValidationError {
-  constructor(message: string, public readonly scimType: ScimType) {
+  constructor(
+    message: string,
+    public readonly scimType: ScimType,
+  ) {
     super(message);
   }
 }
@@ -25,7 +28,10 @@ export function assertShallow(body: unknown): void {
     const [value, depth] = stack.pop()!;
     if (value === null || typeof value !== 'object') continue;
     if (depth >= MAX_BODY_DEPTH) {
-      throw new ScimRequestError(`The request body is nested more than ${MAX_BODY_DEPTH} levels deep; a SCIM resource or PATCH needs only a few.`, 'invalidSyntax');
+      throw new ScimRequestError(
+        `The request body is nested more than ${MAX_BODY_DEPTH} levels deep; a SCIM resource or PATCH needs only a few.`,
+        'invalidSyntax',
+      );
     }
     for (const child of Object.values(value)) stack.push([child, depth + 1]);
   }

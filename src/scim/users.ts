@@ -10,13 +10,29 @@ import { UserModel, type UserDoc } from '../data/models';
 import { editUser } from '../users';
 import { setUserActive } from '../qualification';
 import { profileCatalog } from '../roles';
-import { defaultProvisioningProfileId, deprovisionUser, findProvisionableUser, listUsersByOffset, provisionUser } from './provisioning';
+import {
+  defaultProvisioningProfileId,
+  deprovisionUser,
+  findProvisionableUser,
+  listUsersByOffset,
+  provisionUser,
+} from './provisioning';
 import { NotSupportedError, ValidationError } from '../shared/errors';
 import { apiContext, parseInput } from '../api';
 import { scimFilterQuery } from './filter';
 import { applyPatch } from './patch';
 import {
-  fromScimLocale, normaliseBody, optionalText, patchBody, primaryEmail, resourceToChanges, scimUserBody, toScim, workPhone, type Names, type ScimUserBody,
+  fromScimLocale,
+  normaliseBody,
+  optionalText,
+  patchBody,
+  primaryEmail,
+  resourceToChanges,
+  scimUserBody,
+  toScim,
+  workPhone,
+  type Names,
+  type ScimUserBody,
 } from './resource';
 import { inviteNewUser } from '../account';
 import { MAX_RESULTS, SCIM } from './schemas';
@@ -36,7 +52,8 @@ function send(res: Response, status: number, body: unknown) {
 
 const intParam = (value: unknown, name: string, fallback: number) => {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^-?\d{1,9}$/.test(value)) throw new ValidationError(MSG.fieldsNeedAttention, { [name]: 'Use a whole number.' });
+  if (typeof value !== 'string' || !/^-?\d{1,9}$/.test(value))
+    throw new ValidationError(MSG.fieldsNeedAttention, { [name]: 'Use a whole number.' });
   return Number(value);
 };
 
@@ -58,7 +75,8 @@ function contactOf(body: ScimUserBody, email: string) {
 /** `publicBase` is PUBLIC_URL plus the mount path: never built from the Host header. */
 export function scimUserRoutes(router: Router, publicBase: (req: Request) => string): void {
   const client = (res: Response) => apiContext(res).actor.id;
-  const resource = async (req: Request, res: Response, user: UserDoc) => toScim(user, publicBase(req), await names(), client(res));
+  const resource = async (req: Request, res: Response, user: UserDoc) =>
+    toScim(user, publicBase(req), await names(), client(res));
 
   /** The one save of PUT and PATCH: a whole wanted resource, through the domain edits. */
   async function save(req: Request, res: Response, user: UserDoc, wanted: ScimUserBody, how: 'PUT' | 'PATCH') {
@@ -72,14 +90,18 @@ export function scimUserRoutes(router: Router, publicBase: (req: Request) => str
   router.get('/Users', async (req, res) => {
     // Other parameters (attributes, excludedAttributes, sortBy…) are ignored, as RFC 7644 allows.
     const { filter, startIndex: si, count: c } = req.query;
-    if (filter !== undefined && typeof filter !== 'string') throw new ValidationError(MSG.fieldsNeedAttention, { filter: 'Send one filter.' });
+    if (filter !== undefined && typeof filter !== 'string')
+      throw new ValidationError(MSG.fieldsNeedAttention, { filter: 'Send one filter.' });
     const startIndex = Math.max(1, intParam(si, 'startIndex', 1));
     const count = Math.min(Math.max(0, intParam(c, 'count', 100)), MAX_RESULTS);
     const actor = apiContext(res).actor;
     const page = await listUsersByOffset(actor, {}, startIndex, count, scimFilterQuery(filter, actor.id));
     const n = await names();
     send(res, 200, {
-      schemas: [SCIM.list], totalResults: page.total, startIndex, itemsPerPage: page.records.length,
+      schemas: [SCIM.list],
+      totalResults: page.total,
+      startIndex,
+      itemsPerPage: page.records.length,
       Resources: page.records.map((u) => toScim(u, publicBase(req), n, actor.id)),
     });
   });

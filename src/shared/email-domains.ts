@@ -7,12 +7,22 @@ const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9
 /** The domain of an address, lower-case; '' when it has none. */
 export function domainOf(email: string): string {
   const at = email.lastIndexOf('@');
-  return at < 0 ? '' : email.slice(at + 1).trim().toLowerCase().replace(/\.$/, '');
+  return at < 0
+    ? ''
+    : email
+        .slice(at + 1)
+        .trim()
+        .toLowerCase()
+        .replace(/\.$/, '');
 }
 
 /** A domain as typed by an admin ("@Example.com", " example.com. "), or null when it is not one. */
 export function normaliseDomain(typed: string): string | null {
-  const d = typed.trim().toLowerCase().replace(/^@/, '').replace(/^\.+|\.+$/g, '');
+  const d = typed
+    .trim()
+    .toLowerCase()
+    .replace(/^@/, '')
+    .replace(/^\.+|\.+$/g, '');
   return DOMAIN.test(d) ? d : null;
 }
 

@@ -17,7 +17,10 @@ export abstract class DomainError extends Error {
 export class ValidationError extends DomainError {
   readonly status = 422;
   readonly code = 'validation_failed';
-  constructor(message: string, public readonly fields: FieldErrors = {}) {
+  constructor(
+    message: string,
+    public readonly fields: FieldErrors = {},
+  ) {
     super(message);
   }
 }
@@ -26,7 +29,11 @@ export class ValidationError extends DomainError {
 export class ConflictError extends DomainError {
   readonly status = 409;
   readonly code: string;
-  constructor(message: string, public readonly fields: FieldErrors = {}, code = 'conflict') {
+  constructor(
+    message: string,
+    public readonly fields: FieldErrors = {},
+    code = 'conflict',
+  ) {
     super(message);
     this.code = code;
   }
@@ -36,7 +43,10 @@ export class ConflictError extends DomainError {
 export class ForbiddenError extends DomainError {
   readonly status = 403;
   readonly code = 'forbidden';
-  constructor(message: string, public readonly permission?: string) {
+  constructor(
+    message: string,
+    public readonly permission?: string,
+  ) {
     super(message);
   }
 }
@@ -58,7 +68,10 @@ export class AuthenticationError extends DomainError {
 export class TooManyRequestsError extends DomainError {
   readonly status = 429;
   readonly code = 'too_many_requests';
-  constructor(message: string, public readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    public readonly retryAfterSeconds: number,
+  ) {
     super(message);
   }
 }
@@ -67,7 +80,11 @@ export class TooManyRequestsError extends DomainError {
 export class BadRequestError extends DomainError {
   readonly status = 400;
   readonly code: string;
-  constructor(message: string, code = 'bad_request', public readonly scimType?: string) {
+  constructor(
+    message: string,
+    code = 'bad_request',
+    public readonly scimType?: string,
+  ) {
     super(message);
     this.code = code;
   }
@@ -100,7 +117,10 @@ export class CsrfError extends DomainError {
 /** Something this service does not do: a method on an address (405) or a whole feature (501). */
 export class NotSupportedError extends DomainError {
   readonly code: string;
-  constructor(message: string, public readonly status: 405 | 501) {
+  constructor(
+    message: string,
+    public readonly status: 405 | 501,
+  ) {
     super(message);
     this.code = status === 405 ? 'method_not_allowed' : 'not_implemented';
   }
@@ -129,7 +149,9 @@ export class InvalidLinkError extends DomainError {
 export class EmailUnverifiedError extends DomainError {
   readonly status = 403;
   readonly code = 'email_unverified';
-  constructor(message = 'Confirm your email address before you log in: open the link we mailed you, or ask for a new one below.') {
+  constructor(
+    message = 'Confirm your email address before you log in: open the link we mailed you, or ask for a new one below.',
+  ) {
     super(message);
   }
 }
@@ -142,7 +164,12 @@ export class EmailUnverifiedError extends DomainError {
 export class RegistrationRefusedError extends DomainError {
   readonly status = 403;
   readonly code: string;
-  constructor(code: string, message: string, readonly messageKey: string, public readonly fields: FieldErrors = {}) {
+  constructor(
+    code: string,
+    message: string,
+    readonly messageKey: string,
+    public readonly fields: FieldErrors = {},
+  ) {
     super(message);
     this.code = code;
   }

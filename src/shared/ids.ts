@@ -29,7 +29,12 @@ export function parseIdOr404(value: unknown, message: string): Types.ObjectId {
 }
 
 /** For an id in a form or body: a malformed one is a field to correct (422 naming the field). */
-export function parseIdField(value: unknown, field: string, fieldMessage: string = MSG.useValidId, message: string = MSG.fieldsNeedAttention): Types.ObjectId {
+export function parseIdField(
+  value: unknown,
+  field: string,
+  fieldMessage: string = MSG.useValidId,
+  message: string = MSG.fieldsNeedAttention,
+): Types.ObjectId {
   const id = toObjectId(value);
   if (!id) throw new ValidationError(message, { [field]: fieldMessage });
   return id;

@@ -34,11 +34,19 @@ export function leasedQueue<Doc>(model: Model<any>, readyState: string) {
     claimNext: (opts: LeaseOptions): Promise<Doc | null> =>
       model.findOneAndUpdate(
         claimable(clock(opts)()),
-        { $set: { state: 'InProgress', leaseOwner: opts.owner, leaseExpiresAt: leaseUntil(opts) }, $inc: { attempts: 1 } },
+        {
+          $set: { state: 'InProgress', leaseOwner: opts.owner, leaseExpiresAt: leaseUntil(opts) },
+          $inc: { attempts: 1 },
+        },
         { sort: { createdAt: 1, _id: 1 }, returnDocument: 'after' },
       ),
     /** Ends a job this worker still holds; a worker that lost its lease writes nothing. */
-    finish: async (job: { _id: unknown }, opts: LeaseOptions, state: 'JobComplete' | 'Failed', errorMessage: string | null = null): Promise<void> => {
+    finish: async (
+      job: { _id: unknown },
+      opts: LeaseOptions,
+      state: 'JobComplete' | 'Failed',
+      errorMessage: string | null = null,
+    ): Promise<void> => {
       await model.updateOne(
         { _id: job._id, leaseOwner: opts.owner, state: 'InProgress' },
         { $set: { state, errorMessage, completedAt: clock(opts)(), leaseOwner: null, leaseExpiresAt: null } },

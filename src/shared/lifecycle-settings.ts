@@ -18,7 +18,9 @@ export interface LifecycleSettings {
 }
 
 /** The lifecycle's part of a configuration. */
-export function lifecycleOf(config: Pick<Config, 'publicUrl' | 'tokens' | 'loginHistoryDays' | 'session' | 'apiTokens'>): LifecycleSettings {
+export function lifecycleOf(
+  config: Pick<Config, 'publicUrl' | 'tokens' | 'loginHistoryDays' | 'session' | 'apiTokens'>,
+): LifecycleSettings {
   return {
     publicUrl: config.publicUrl.replace(/\/+$/, ''),
     tokens: { ...config.tokens },
@@ -31,7 +33,12 @@ export function lifecycleOf(config: Pick<Config, 'publicUrl' | 'tokens' | 'login
 let current: LifecycleSettings = lifecycleOf(DEFAULTS);
 
 export function setLifecycleSettings(settings: LifecycleSettings): void {
-  current = { ...settings, publicUrl: settings.publicUrl.replace(/\/+$/, ''), tokens: { ...settings.tokens }, apiTokens: { ...settings.apiTokens } };
+  current = {
+    ...settings,
+    publicUrl: settings.publicUrl.replace(/\/+$/, ''),
+    tokens: { ...settings.tokens },
+    apiTokens: { ...settings.apiTokens },
+  };
 }
 
 export function lifecycleSettings(): LifecycleSettings {

@@ -31,9 +31,11 @@ export const MSG = {
   nameThePermissionSet: 'Name the permission set.',
   nothingHere: 'There is nothing at this address.',
   /** The password policy (src/signin/passwords.ts). */
-  passwordTooShort: (n: number) => `Use at least ${n} characters. A few unrelated words make a long password that is easy to remember.`,
+  passwordTooShort: (n: number) =>
+    `Use at least ${n} characters. A few unrelated words make a long password that is easy to remember.`,
   passwordTooCommon: 'This password is too common or easy to guess. Add more unrelated words or make it longer.',
-  passwordFromYou: 'This password is built from your name or email and is easy to guess. Choose something unrelated to you.',
+  passwordFromYou:
+    'This password is built from your name or email and is easy to guess. Choose something unrelated to you.',
   /** An element of a list field (checkboxes) that is not text. */
   sendEachChoiceAsText: 'Send each choice as text.',
   setupLinkInvalid: 'This setup link is invalid, used or expired. Restart the portal to print a new one.',

@@ -59,7 +59,9 @@ function save(req: Request): Promise<void> {
  * when the store returned a session for it (after checking the signature); otherwise it made a new id.
  */
 function sessionWasStored(req: Request): boolean {
-  const raw = new RegExp(`(?:^|;\\s*)${sessionCookieOf(req).replace('.', '\\.')}=([^;]+)`).exec(req.headers.cookie ?? '')?.[1];
+  const raw = new RegExp(`(?:^|;\\s*)${sessionCookieOf(req).replace('.', '\\.')}=([^;]+)`).exec(
+    req.headers.cookie ?? '',
+  )?.[1];
   if (!raw) return false;
   let value: string;
   try {
@@ -79,13 +81,24 @@ const otherArea = (area: Area): Area => (area === 'site' ? 'admin' : 'site');
  * stored session), so it needs neither the regenerate nor its delete of a record that doesn't exist.
  * express-session writes the session once, before the response is sent.
  */
-export async function signIn(req: Request, area: Area, user: { _id: Types.ObjectId; sessionEpoch: number }, impersonator?: AreaSession['impersonator'], opts: { keepMs?: number } = {}): Promise<void> {
+export async function signIn(
+  req: Request,
+  area: Area,
+  user: { _id: Types.ObjectId; sessionEpoch: number },
+  impersonator?: AreaSession['impersonator'],
+  opts: { keepMs?: number } = {},
+): Promise<void> {
   const other = req.session[otherArea(area)];
   if (sessionWasStored(req)) await regenerate(req);
   if (other) req.session[otherArea(area)] = other;
   req.session[area] = {
-    userId: String(user._id), epoch: user.sessionEpoch ?? 0, signedInAt: Date.now(), ...(impersonator ? { impersonator } : {}),
-    ip: req.ip, userAgent: req.get('user-agent')?.slice(0, 300), ...(opts.keepMs ? { keepMs: opts.keepMs } : {}),
+    userId: String(user._id),
+    epoch: user.sessionEpoch ?? 0,
+    signedInAt: Date.now(),
+    ...(impersonator ? { impersonator } : {}),
+    ip: req.ip,
+    userAgent: req.get('user-agent')?.slice(0, 300),
+    ...(opts.keepMs ? { keepMs: opts.keepMs } : {}),
   };
   // The cookie and the stored session (connect-mongo expires it with the cookie) live this long from
   // each request; rolling keeps pushing it on. Without it the idle timeout of the session middleware holds.
@@ -132,9 +145,17 @@ export function loadSessionUsers(absoluteLifetimeMs: number, now: () => number =
       for (const area of ['admin', 'site'] as Area[]) {
         const s = req.session?.[area];
         if (!s) continue;
-        const user = now() - s.signedInAt > (s.keepMs ?? absoluteLifetimeMs) ? null : await UserModel.findById(s.userId);
-        const valid = user && user.isActive && (user.sessionEpoch ?? 0) === s.epoch && (area === 'site' || user.userType === 'internal');
-        if (!valid || (area === 'site' && s.impersonator && !(await impersonationHolds(req, s.impersonator.userId, user)))) {
+        const user =
+          now() - s.signedInAt > (s.keepMs ?? absoluteLifetimeMs) ? null : await UserModel.findById(s.userId);
+        const valid =
+          user &&
+          user.isActive &&
+          (user.sessionEpoch ?? 0) === s.epoch &&
+          (area === 'site' || user.userType === 'internal');
+        if (
+          !valid ||
+          (area === 'site' && s.impersonator && !(await impersonationHolds(req, s.impersonator.userId, user)))
+        ) {
           delete req.session[area];
           continue;
         }
@@ -161,13 +182,14 @@ async function impersonationHolds(req: Request, adminId: string, user: UserDoc):
  * session, the admin signed in as them, so the audit trail records the admin acting for the user.
  */
 export function originOf(req: Request, area: Area = 'site'): SelfOrigin {
-  const impersonator = area === 'site' && req.siteUser ? req.session.site?.impersonator ?? null : null;
+  const impersonator = area === 'site' && req.siteUser ? (req.session.site?.impersonator ?? null) : null;
   return { ip: req.ip ?? null, impersonator, userAgent: req.get('user-agent')?.slice(0, 300) ?? null };
 }
 
 /** Only same-site relative paths are accepted as post-login destinations ("/x", never "//evil" or "/\\evil"). */
 export function safeReturnTo(value: unknown, fallback: string): string {
   if (typeof value !== 'string' || value.length > 500) return fallback;
-  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || /[\r\n\t]/.test(value)) return fallback;
+  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || /[\r\n\t]/.test(value))
+    return fallback;
   return value;
 }

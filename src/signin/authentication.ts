@@ -22,7 +22,12 @@ const historyExpiry = (at: Date) => new Date(at.getTime() + lifecycleSettings().
  * `site`: for the site area, the site signed in to; a user who is not a member of it gets the same
  * AuthenticationError as a wrong password, so the page tells nothing about who has an account.
  */
-export async function verifyCredentials(username: string, password: string, area: Area, site?: Parameters<typeof isSiteMember>[0] | null): Promise<UserDoc> {
+export async function verifyCredentials(
+  username: string,
+  password: string,
+  area: Area,
+  site?: Parameters<typeof isSiteMember>[0] | null,
+): Promise<UserDoc> {
   // The name typed is a username or an email (src/users/email-owner.ts): one lookup either way.
   const user = await findAccountBySignInName(username, '+passwordHash');
   if (!user || !user.passwordHash) {
@@ -46,7 +51,9 @@ export async function verifyCredentials(username: string, password: string, area
  */
 export function deviceKey(ip: string | null | undefined, userAgent: string | null | undefined): string {
   const address = (ip ?? '').replace(/^::ffff:/, '');
-  const network = address.includes(':') ? address.split(':').slice(0, 3).join(':') : address.split('.').slice(0, 2).join('.');
+  const network = address.includes(':')
+    ? address.split(':').slice(0, 3).join(':')
+    : address.split('.').slice(0, 2).join('.');
   return `${describeUserAgent(userAgent)}|${network || 'unknown'}`.slice(0, 120);
 }
 
@@ -55,15 +62,37 @@ export function deviceKey(ip: string | null | undefined, userAgent: string | nul
  * none of the user's earlier sign-ins came from sends a security notice; the very first sign-in (at
  * registration or from an invitation) does not, and neither does an admin's Login As.
  */
-export async function recordLogin(user: UserDoc, area: Area | 'login-as', ip: string | undefined, userAgent: string | undefined, method: LoginMethod | null = null): Promise<void> {
+export async function recordLogin(
+  user: UserDoc,
+  area: Area | 'login-as',
+  ip: string | undefined,
+  userAgent: string | undefined,
+  method: LoginMethod | null = null,
+): Promise<void> {
   const at = new Date();
   const device = deviceKey(ip, userAgent);
-  const own = { user: user._id, outcome: 'success' as const, area: trusted({ $in: ['site', 'admin'] as ('site' | 'admin')[] }) };
-  const [seen, signedInBefore] = area === 'login-as' ? [true, true] : await Promise.all([LoginEventModel.exists({ ...own, device }), LoginEventModel.exists(own)]);
+  const own = {
+    user: user._id,
+    outcome: 'success' as const,
+    area: trusted({ $in: ['site', 'admin'] as ('site' | 'admin')[] }),
+  };
+  const [seen, signedInBefore] =
+    area === 'login-as'
+      ? [true, true]
+      : await Promise.all([LoginEventModel.exists({ ...own, device }), LoginEventModel.exists(own)]);
   // Two independent writes: sent together, so the sign-in waits for one round trip, not two.
   await Promise.all([
     area !== 'login-as' ? UserModel.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }) : null,
-    LoginEventModel.create({ user: user._id, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, device, area, method, expiresAt: historyExpiry(at) }),
+    LoginEventModel.create({
+      user: user._id,
+      at,
+      ip: ip ?? null,
+      userAgent: userAgent?.slice(0, 300) ?? null,
+      device,
+      area,
+      method,
+      expiresAt: historyExpiry(at),
+    }),
   ]);
   if (signedInBefore && !seen) await sendSecurityNotice(user, 'new-device', { ip, userAgent }, {}, at);
 }
@@ -73,9 +102,23 @@ export async function recordLogin(user: UserDoc, area: Area | 'login-as', ip: st
  * with `user` null otherwise. Both cases do the same work (one lookup, one insert), so the time a refusal
  * takes does not tell whether the username exists.
  */
-export async function recordFailedLogin(username: string, area: Area, ip: string | undefined, userAgent: string | undefined): Promise<void> {
+export async function recordFailedLogin(
+  username: string,
+  area: Area,
+  ip: string | undefined,
+  userAgent: string | undefined,
+): Promise<void> {
   const name = normaliseUsername(username).slice(0, 200);
   const user = await findAccountBySignInName(name, '_id');
   const at = new Date();
-  await LoginEventModel.create({ user: user?._id ?? null, username: name, at, ip: ip ?? null, userAgent: userAgent?.slice(0, 300) ?? null, area, outcome: 'failure', expiresAt: historyExpiry(at) });
+  await LoginEventModel.create({
+    user: user?._id ?? null,
+    username: name,
+    at,
+    ip: ip ?? null,
+    userAgent: userAgent?.slice(0, 300) ?? null,
+    area,
+    outcome: 'failure',
+    expiresAt: historyExpiry(at),
+  });
 }

@@ -25,7 +25,11 @@ const loginEventSchema = new Schema({
   outcome: { type: String, enum: ['success', 'failure'], default: 'success' },
   /** How a successful sign-in proved who it was (null: written before methods were recorded, or Login As). */
   method: { type: String, enum: [...LOGIN_METHODS, null], default: null },
-  expiresAt: { type: Date, required: true, default: () => new Date(Date.now() + DEFAULT_LOGIN_HISTORY_DAYS * 24 * 3_600_000) },
+  expiresAt: {
+    type: Date,
+    required: true,
+    default: () => new Date(Date.now() + DEFAULT_LOGIN_HISTORY_DAYS * 24 * 3_600_000),
+  },
 });
 loginEventSchema.index({ user: 1, at: -1 });
 loginEventSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });

@@ -32,7 +32,9 @@ async function throttleKeyOf(name: string): Promise<string> {
 
 function runStrategy(strategy: string, req: Request, res: Response, next: NextFunction): Promise<UserDoc | false> {
   return new Promise((resolve, reject) => {
-    passport.authenticate(strategy, { session: false }, (err: unknown, user: UserDoc | false) => (err ? reject(err) : resolve(user)))(req, res, next);
+    passport.authenticate(strategy, { session: false }, (err: unknown, user: UserDoc | false) =>
+      err ? reject(err) : resolve(user),
+    )(req, res, next);
   });
 }
 
@@ -44,7 +46,11 @@ function runStrategy(strategy: string, req: Request, res: Response, next: NextFu
 export type AfterPassword = (user: UserDoc, req: Request) => Promise<'sign-in' | 'held'>;
 
 /** Failed sign-ins counted for this name (the account it stands for) from `ip`, or for `ip` alone. */
-export async function signInFailures(throttle: LoginThrottle, username: string | null | undefined, ip: string): Promise<number> {
+export async function signInFailures(
+  throttle: LoginThrottle,
+  username: string | null | undefined,
+  ip: string,
+): Promise<number> {
   const name = typeof username === 'string' && username.trim() ? username.trim().slice(0, 254) : null;
   return (await throttle.failures(name === null ? null : await throttleKeyOf(name), ip)).count;
 }
@@ -56,7 +62,15 @@ export async function signInFailures(throttle: LoginThrottle, username: string |
 export type BeforeAttempt = (failures: number) => Promise<void>;
 
 /** Signs the user in to `area` or throws AuthenticationError / TooManyRequestsError / ValidationError. */
-export async function authenticateLogin(area: Area, throttle: LoginThrottle, req: Request, res: Response, next: NextFunction, afterPassword?: AfterPassword, opts: { keepMs?: number; beforeAttempt?: BeforeAttempt } = {}): Promise<UserDoc> {
+export async function authenticateLogin(
+  area: Area,
+  throttle: LoginThrottle,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  afterPassword?: AfterPassword,
+  opts: { keepMs?: number; beforeAttempt?: BeforeAttempt } = {},
+): Promise<UserDoc> {
   const { username } = readCredentials(req.body);
   const ip = req.ip ?? 'unknown';
   const key = await throttleKeyOf(username);

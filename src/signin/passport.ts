@@ -10,13 +10,16 @@ import { AuthenticationError } from '../shared/errors';
 import type { Area } from '../shared/area';
 
 function strategyFor(area: Area) {
-  return new LocalStrategy({ usernameField: 'username', passwordField: 'password', passReqToCallback: true }, (req, username, password, done) => {
-    // The site router put the site being signed in to in res.locals (membership is checked against it).
-    verifyCredentials(username, password, area, area === 'site' ? (req.res?.locals.site ?? null) : null).then(
-      (user) => done(null, user),
-      (err) => (err instanceof AuthenticationError ? done(null, false, { message: err.message }) : done(err)),
-    );
-  });
+  return new LocalStrategy(
+    { usernameField: 'username', passwordField: 'password', passReqToCallback: true },
+    (req, username, password, done) => {
+      // The site router put the site being signed in to in res.locals (membership is checked against it).
+      verifyCredentials(username, password, area, area === 'site' ? (req.res?.locals.site ?? null) : null).then(
+        (user) => done(null, user),
+        (err) => (err instanceof AuthenticationError ? done(null, false, { message: err.message }) : done(err)),
+      );
+    },
+  );
 }
 
 passport.use('site-local', strategyFor('site'));

@@ -9,13 +9,21 @@ import type { Types } from 'mongoose';
 import { UserModel } from '../data/models';
 import { verifyPassword } from './passwords';
 
-export interface RecheckAttempt { succeeded(): Promise<void> }
+export interface RecheckAttempt {
+  succeeded(): Promise<void>;
+}
 
 /** Counts one re-check for the account; throws TooManyRequestsError when it is over the limit. */
-export interface PasswordRecheckThrottle { begin(userId: string): Promise<RecheckAttempt> }
+export interface PasswordRecheckThrottle {
+  begin(userId: string): Promise<RecheckAttempt>;
+}
 
 /** True when `password` is the account's current one; counted first (throws TooManyRequestsError). */
-export async function recheckPassword(userId: Types.ObjectId, password: string, throttle: PasswordRecheckThrottle): Promise<boolean> {
+export async function recheckPassword(
+  userId: Types.ObjectId,
+  password: string,
+  throttle: PasswordRecheckThrottle,
+): Promise<boolean> {
   if (!password) return false;
   const attempt = await throttle.begin(String(userId));
   const user = await UserModel.findById(userId).select('+passwordHash');

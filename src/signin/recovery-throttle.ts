@@ -16,8 +16,17 @@ export interface RequestThrottle {
   used(address: string | null, ip: string): Promise<number>;
 }
 
-export function createRequestThrottle(connection: mongoose.Connection, limits: Config['recoveryThrottle'], scope: string): RequestThrottle {
-  const common = { storeClient: connection.getClient(), dbName: connection.db?.databaseName, tableName: 'request_throttle', duration: limits.windowSeconds };
+export function createRequestThrottle(
+  connection: mongoose.Connection,
+  limits: Config['recoveryThrottle'],
+  scope: string,
+): RequestThrottle {
+  const common = {
+    storeClient: connection.getClient(),
+    dbName: connection.db?.databaseName,
+    tableName: 'request_throttle',
+    duration: limits.windowSeconds,
+  };
   const perAddress = new RateLimiterMongo({ ...common, keyPrefix: `${scope}:address`, points: limits.maxPerAddress });
   const perIp = new RateLimiterMongo({ ...common, keyPrefix: `${scope}:ip`, points: limits.maxPerIp });
   const keyOf = (address: string) => address.trim().toLowerCase().slice(0, 254);
@@ -29,14 +38,29 @@ export function createRequestThrottle(connection: mongoose.Connection, limits: C
     async consume(address, ip) {
       const key = keyOf(address);
       const results = await Promise.all([
-        perAddress.consume(key).then(() => null, (r) => { if (r instanceof RateLimiterRes) return r; throw r; }),
-        perIp.consume(ip).then(() => null, (r) => { if (r instanceof RateLimiterRes) return r; throw r; }),
+        perAddress.consume(key).then(
+          () => null,
+          (r) => {
+            if (r instanceof RateLimiterRes) return r;
+            throw r;
+          },
+        ),
+        perIp.consume(ip).then(
+          () => null,
+          (r) => {
+            if (r instanceof RateLimiterRes) return r;
+            throw r;
+          },
+        ),
       ]);
       const over = results.find((r): r is RateLimiterRes => r !== null);
       if (over) {
         const seconds = Math.max(1, Math.ceil(over.msBeforeNext / 1000));
         const minutes = Math.ceil(seconds / 60);
-        throw new TooManyRequestsError(`Too many requests for this address or from your network. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, seconds);
+        throw new TooManyRequestsError(
+          `Too many requests for this address or from your network. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+          seconds,
+        );
       }
     },
   };

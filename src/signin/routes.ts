@@ -3,4 +3,17 @@ export { adminAuthRouter } from './admin-routes';
 export { type Area, loadSessionUsers, originOf, safeReturnTo, signIn, signOut } from './areas';
 export { authenticateLogin, signInFailures } from './login';
 export { passport } from './passport';
-export { type TwoFactorPages, codePage, codeSubmit, disableSubmit, enableSubmit, finishSubmit, holdForSecondFactor, managePage, pendingUser as pendingSecondFactor, regenerateSubmit, requireEnrolment, setupSubmit } from './two-factor-pages';
+export {
+  type TwoFactorPages,
+  codePage,
+  codeSubmit,
+  disableSubmit,
+  enableSubmit,
+  finishSubmit,
+  holdForSecondFactor,
+  managePage,
+  pendingUser as pendingSecondFactor,
+  regenerateSubmit,
+  requireEnrolment,
+  setupSubmit,
+} from './two-factor-pages';

@@ -19,7 +19,9 @@ import type { PasswordRecheckThrottle } from './password-recheck';
 import { normaliseUsername } from '../shared/username';
 
 /** Counts one attempt for an account; throws TooManyRequestsError when it is over the limit. */
-export interface AccountThrottle { begin(userId: string): Promise<Attempt> }
+export interface AccountThrottle {
+  begin(userId: string): Promise<Attempt>;
+}
 
 /** One counted attempt: report the outcome once the slow work is done. */
 export interface Attempt {
@@ -63,7 +65,10 @@ const live = () => ({ $or: [{ expire: { $gt: new Date() } }, { expire: { $eq: nu
 function refusal(res: RateLimiterRes, what: string, hint: string): TooManyRequestsError {
   const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
   const minutes = Math.ceil(seconds / 60);
-  return new TooManyRequestsError(`Too many ${what}. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}${hint}.`, seconds);
+  return new TooManyRequestsError(
+    `Too many ${what}. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}${hint}.`,
+    seconds,
+  );
 }
 
 /** consume() rejects with a RateLimiterRes when over the limit and with an Error when the store fails. */
@@ -97,10 +102,17 @@ export function createLoginThrottle(connection: mongoose.Connection, limits: Con
 
   return {
     async failures(username, ip) {
-      const [a, b] = await Promise.all([username === null ? null : perUserIp.get(userIpKey(username, ip)), perIp.get(ip)]);
-      const userIp = a?.consumedPoints ?? 0, perIpCount = b?.consumedPoints ?? 0;
+      const [a, b] = await Promise.all([
+        username === null ? null : perUserIp.get(userIpKey(username, ip)),
+        perIp.get(ip),
+      ]);
+      const userIp = a?.consumedPoints ?? 0,
+        perIpCount = b?.consumedPoints ?? 0;
       // Locked: the next attempt is refused by the count itself (429), whatever else it carries.
-      return { count: Math.max(userIp, perIpCount), locked: userIp >= limits.maxFailsPerUserIp || perIpCount >= limits.maxFailsPerIp };
+      return {
+        count: Math.max(userIp, perIpCount),
+        locked: userIp >= limits.maxFailsPerUserIp || perIpCount >= limits.maxFailsPerIp,
+      };
     },
     async begin(username, ip) {
       const key = userIpKey(username, ip);
@@ -119,7 +131,14 @@ export function createLoginThrottle(connection: mongoose.Connection, limits: Con
           // index removes the moved one.
           await counters.bulkWrite(
             [
-              { updateOne: { filter: { key: perUserIp.getKey(key) }, update: { $set: { key: `${perUserIp.getKey(key)}|reset|${randomUUID()}`, points: 0, expire: new Date() } } } },
+              {
+                updateOne: {
+                  filter: { key: perUserIp.getKey(key) },
+                  update: {
+                    $set: { key: `${perUserIp.getKey(key)}|reset|${randomUUID()}`, points: 0, expire: new Date() },
+                  },
+                },
+              },
               { updateOne: { filter: { key: perIp.getKey(ip), ...live() }, update: { $inc: { points: -1 } } } },
             ],
             { ordered: false },
@@ -130,7 +149,10 @@ export function createLoginThrottle(connection: mongoose.Connection, limits: Con
   };
 }
 
-export function createRegistrationThrottle(connection: mongoose.Connection, limits: Config['registrationThrottle']): RegistrationThrottle {
+export function createRegistrationThrottle(
+  connection: mongoose.Connection,
+  limits: Config['registrationThrottle'],
+): RegistrationThrottle {
   const perIp = new RateLimiterMongo({
     ...limiterStore(connection),
     keyPrefix: 'register:ip',
@@ -158,7 +180,13 @@ export function createRegistrationThrottle(connection: mongoose.Connection, limi
  * locked. Only a success of the same kind resets it (a correct code resets the code count; a correct
  * password never does).
  */
-function createAccountThrottle(connection: mongoose.Connection, limits: Config['throttle'], keyPrefix: string, what: string, hint: string): AccountThrottle {
+function createAccountThrottle(
+  connection: mongoose.Connection,
+  limits: Config['throttle'],
+  keyPrefix: string,
+  what: string,
+  hint: string,
+): AccountThrottle {
   const perUser = new RateLimiterMongo({
     ...limiterStore(connection),
     keyPrefix,
@@ -180,14 +208,32 @@ function createAccountThrottle(connection: mongoose.Connection, limits: Config['
 }
 
 /** Re-checks of the current password behind a session (signin/password-recheck.ts). */
-export function createPasswordRecheckThrottle(connection: mongoose.Connection, limits: Config['throttle']): PasswordRecheckThrottle {
-  return createAccountThrottle(connection, limits, 'recheck:user', 'wrong passwords', '; your password was not checked');
+export function createPasswordRecheckThrottle(
+  connection: mongoose.Connection,
+  limits: Config['throttle'],
+): PasswordRecheckThrottle {
+  return createAccountThrottle(
+    connection,
+    limits,
+    'recheck:user',
+    'wrong passwords',
+    '; your password was not checked',
+  );
 }
 
 /**
  * Second-factor codes at sign-in, per account, counted before the code is checked. A correct password
  * gives none back: otherwise whoever knows the password could sign in again between guesses.
  */
-export function createSecondFactorThrottle(connection: mongoose.Connection, limits: Config['throttle']): AccountThrottle {
-  return createAccountThrottle(connection, limits, 'mfa:user', 'wrong codes for this account', '; use a recovery code or ask an administrator to reset two-factor sign-in');
+export function createSecondFactorThrottle(
+  connection: mongoose.Connection,
+  limits: Config['throttle'],
+): AccountThrottle {
+  return createAccountThrottle(
+    connection,
+    limits,
+    'mfa:user',
+    'wrong codes for this account',
+    '; use a recovery code or ask an administrator to reset two-factor sign-in',
+  );
 }

@@ -32,7 +32,8 @@ export async function issuerFor(user: Pick<UserDoc, 'userType' | 'site'>): Promi
 const RECOVERY_CODES = 10;
 const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 const sha256 = (v: string) => crypto.createHash('sha256').update(v).digest('hex');
-const audit = (user: UserDoc, origin: Origin, action: string) => recordAudit(selfContext(user, origin), { action, target: { type: 'User', id: user._id, label: user.username } });
+const audit = (user: UserDoc, origin: Origin, action: string) =>
+  recordAudit(selfContext(user, origin), { action, target: { type: 'User', id: user._id, label: user.username } });
 
 function recoveryCode(): string {
   const chars = Array.from({ length: 10 }, () => RECOVERY_ALPHABET[crypto.randomInt(RECOVERY_ALPHABET.length)]);
@@ -41,14 +42,21 @@ function recoveryCode(): string {
 const normaliseRecovery = (code: string) => code.toLowerCase().replace(/[^a-z0-9]/g, '');
 const hashRecovery = (code: string) => sha256(normaliseRecovery(code));
 
-export interface Enrolment { secret: string; uri: string; qrDataUrl: string }
+export interface Enrolment {
+  secret: string;
+  uri: string;
+  qrDataUrl: string;
+}
 
 /** Starts (or shows again) an enrolment: a pending secret, as an otpauth URI and a QR code image. */
-export async function startEnrolment(user: UserDoc, opts: { fresh?: boolean; origin?: Origin } = {}): Promise<Enrolment> {
+export async function startEnrolment(
+  user: UserDoc,
+  opts: { fresh?: boolean; origin?: Origin } = {},
+): Promise<Enrolment> {
   assertOwnerPresent(opts.origin, 'Setting up two-factor sign-in');
   if (user.mfaEnabled) throw new ConflictError('Two-factor sign-in is already on.', {}, 'mfa_enabled');
   const current = await UserModel.findById(user._id).select('+mfa').lean();
-  let secret = opts.fresh ? null : current?.mfa?.pendingSecret ?? null;
+  let secret = opts.fresh ? null : (current?.mfa?.pendingSecret ?? null);
   if (!secret) {
     secret = generateSecret();
     // A user who never enrolled has mfa: null, and MongoDB refuses to set a field inside null (code 28):
@@ -64,7 +72,13 @@ export async function startEnrolment(user: UserDoc, opts: { fresh?: boolean; ori
 
 function checkCode(secret: string, code: string, afterStep: number, now: Date): number | null {
   if (!/^\d{6}$/.test(code)) return null;
-  const res = verifySync({ secret, token: code, epoch: Math.floor(now.getTime() / 1000), epochTolerance: 30, afterTimeStep: afterStep || undefined } as never) as { valid: boolean; timeStep?: number };
+  const res = verifySync({
+    secret,
+    token: code,
+    epoch: Math.floor(now.getTime() / 1000),
+    epochTolerance: 30,
+    afterTimeStep: afterStep || undefined,
+  } as never) as { valid: boolean; timeStep?: number };
   return res.valid && typeof res.timeStep === 'number' ? res.timeStep : null;
 }
 
@@ -73,20 +87,30 @@ function checkCode(secret: string, code: string, afterStep: number, now: Date): 
  * yet: the person first says they saved the codes (finishEnrolment), so nobody turns it on with codes they
  * never kept. Only the codes' hashes are stored meanwhile.
  */
-export async function confirmEnrolment(user: UserDoc, code: string, origin?: Origin, now: Date = new Date()): Promise<string[]> {
+export async function confirmEnrolment(
+  user: UserDoc,
+  code: string,
+  origin?: Origin,
+  now: Date = new Date(),
+): Promise<string[]> {
   assertOwnerPresent(origin, 'Setting up two-factor sign-in');
   const current = await UserModel.findById(user._id).select('+mfa').lean();
   const pending = current?.mfa?.pendingSecret;
   if (current?.mfaEnabled) throw new ConflictError('Two-factor sign-in is already on.', {}, 'mfa_enabled');
-  if (!pending) throw new ConflictError('Start the set-up again: no key is waiting for confirmation.', {}, 'mfa_not_started');
+  if (!pending)
+    throw new ConflictError('Start the set-up again: no key is waiting for confirmation.', {}, 'mfa_not_started');
   const step = checkCode(pending, code.replace(/\s/g, ''), 0, now);
-  if (step === null) throw new ValidationError(MSG.fieldsNeedAttention, { code: 'That code is not correct. Enter the 6 digits your app shows now.' });
+  if (step === null)
+    throw new ValidationError(MSG.fieldsNeedAttention, {
+      code: 'That code is not correct. Enter the 6 digits your app shows now.',
+    });
   const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
   const res = await UserModel.updateOne(
     { _id: user._id, mfaEnabled: false, 'mfa.pendingSecret': pending },
     { $set: { 'mfa.pendingRecoveryCodes': codes.map(hashRecovery), 'mfa.pendingStep': step } },
   );
-  if (res.modifiedCount !== 1) throw new ConflictError('Two-factor sign-in changed in the meantime; reload the page.', {}, 'mfa_changed');
+  if (res.modifiedCount !== 1)
+    throw new ConflictError('Two-factor sign-in changed in the meantime; reload the page.', {}, 'mfa_changed');
   return codes;
 }
 
@@ -96,38 +120,78 @@ export async function confirmEnrolment(user: UserDoc, code: string, origin?: Ori
  */
 export async function pendingRecoveryCodes(user: UserDoc, shown: string): Promise<string[] | null> {
   const current = await UserModel.findById(user._id).select('+mfa').lean();
-  const waiting = current?.mfaEnabled ? [] : current?.mfa?.pendingRecoveryCodes ?? [];
+  const waiting = current?.mfaEnabled ? [] : (current?.mfa?.pendingRecoveryCodes ?? []);
   const codes = shown.split(/\s+/).filter(Boolean).slice(0, RECOVERY_CODES);
-  const same = waiting.length === RECOVERY_CODES && codes.length === waiting.length && codes.every((c) => waiting.includes(hashRecovery(c)));
+  const same =
+    waiting.length === RECOVERY_CODES &&
+    codes.length === waiting.length &&
+    codes.every((c) => waiting.includes(hashRecovery(c)));
   return same ? codes : null;
 }
 
 /** "I saved them": turns two-factor on with the key and the codes confirmed before. */
-export async function finishEnrolment(user: UserDoc, shown: string, saved: boolean, origin?: Origin, now: Date = new Date()): Promise<void> {
+export async function finishEnrolment(
+  user: UserDoc,
+  shown: string,
+  saved: boolean,
+  origin?: Origin,
+  now: Date = new Date(),
+): Promise<void> {
   assertOwnerPresent(origin, 'Setting up two-factor sign-in');
   const codes = await pendingRecoveryCodes(user, shown);
-  if (!codes) throw new ConflictError('Start the set-up again: these recovery codes are not the ones waiting.', {}, 'mfa_not_started');
-  if (!saved) throw new ValidationError(MSG.fieldsNeedAttention, { saved: 'Save your recovery codes (copy, download or print them), then tick this box.' });
+  if (!codes)
+    throw new ConflictError(
+      'Start the set-up again: these recovery codes are not the ones waiting.',
+      {},
+      'mfa_not_started',
+    );
+  if (!saved)
+    throw new ValidationError(MSG.fieldsNeedAttention, {
+      saved: 'Save your recovery codes (copy, download or print them), then tick this box.',
+    });
   const current = (await UserModel.findById(user._id).select('+mfa').lean())!;
   const m = current.mfa!;
   const res = await UserModel.updateOne(
     { _id: user._id, mfaEnabled: false, 'mfa.pendingSecret': m.pendingSecret },
-    { $set: { mfaEnabled: true, mfa: { secret: m.pendingSecret, pendingSecret: null, enabledAt: now, lastStep: m.pendingStep ?? 0, recoveryCodes: m.pendingRecoveryCodes, pendingRecoveryCodes: [], pendingStep: 0 } } },
+    {
+      $set: {
+        mfaEnabled: true,
+        mfa: {
+          secret: m.pendingSecret,
+          pendingSecret: null,
+          enabledAt: now,
+          lastStep: m.pendingStep ?? 0,
+          recoveryCodes: m.pendingRecoveryCodes,
+          pendingRecoveryCodes: [],
+          pendingStep: 0,
+        },
+      },
+    },
   );
-  if (res.modifiedCount !== 1) throw new ConflictError('Two-factor sign-in changed in the meantime; reload the page.', {}, 'mfa_changed');
+  if (res.modifiedCount !== 1)
+    throw new ConflictError('Two-factor sign-in changed in the meantime; reload the page.', {}, 'mfa_changed');
   await audit(user, origin, 'user.mfa_enabled');
   await sendSecurityNotice(user, 'mfa-enabled', whereOf(origin), {}, now);
 }
 
 /** New recovery codes (password asked again): the old ones stop working at once; the new ones are shown once. */
-export async function regenerateRecoveryCodes(user: UserDoc, password: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<string[]> {
+export async function regenerateRecoveryCodes(
+  user: UserDoc,
+  password: string,
+  recheck: PasswordRecheckThrottle,
+  origin?: Origin,
+): Promise<string[]> {
   assertOwnerPresent(origin, 'Making new recovery codes');
   if (!(await recheckPassword(user._id, password, recheck))) {
     throw new ValidationError(MSG.fieldsNeedAttention, { password: MSG.currentPasswordWrong });
   }
   const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
-  const res = await UserModel.updateOne({ _id: user._id, mfaEnabled: true }, { $set: { 'mfa.recoveryCodes': codes.map(hashRecovery) } });
-  if (res.modifiedCount !== 1) throw new ConflictError('Two-factor sign-in is off: set it up first.', {}, 'mfa_not_enabled');
+  const res = await UserModel.updateOne(
+    { _id: user._id, mfaEnabled: true },
+    { $set: { 'mfa.recoveryCodes': codes.map(hashRecovery) } },
+  );
+  if (res.modifiedCount !== 1)
+    throw new ConflictError('Two-factor sign-in is off: set it up first.', {}, 'mfa_not_enabled');
   await audit(user, origin, 'user.mfa_recovery_codes_regenerated');
   return codes;
 }
@@ -136,32 +200,58 @@ export async function regenerateRecoveryCodes(user: UserDoc, password: string, r
  * Checks a second-factor code (6 digits) or a recovery code and uses it up. Returns what was used,
  * or null when it is wrong, already used, or two-factor is off.
  */
-export async function useSecondFactor(userId: UserDoc['_id'], code: string, now: Date = new Date(), where: NoticeWhere = {}): Promise<'totp' | 'recovery' | null> {
+export async function useSecondFactor(
+  userId: UserDoc['_id'],
+  code: string,
+  now: Date = new Date(),
+  where: NoticeWhere = {},
+): Promise<'totp' | 'recovery' | null> {
   const user = await UserModel.findById(userId).select('+mfa').lean();
   if (!user?.mfaEnabled || !user.mfa?.secret) return null;
   const compact = code.replace(/\s/g, '');
   if (/^\d{6}$/.test(compact)) {
     const step = checkCode(user.mfa.secret, compact, user.mfa.lastStep ?? 0, now);
     if (step === null) return null;
-    const res = await UserModel.updateOne({ _id: user._id, mfaEnabled: true, 'mfa.lastStep': trusted({ $lt: step }) }, { $set: { 'mfa.lastStep': step } });
+    const res = await UserModel.updateOne(
+      { _id: user._id, mfaEnabled: true, 'mfa.lastStep': trusted({ $lt: step }) },
+      { $set: { 'mfa.lastStep': step } },
+    );
     return res.modifiedCount === 1 ? 'totp' : null;
   }
   const hash = sha256(normaliseRecovery(compact));
   if (normaliseRecovery(compact).length !== 10) return null;
-  const used = await UserModel.findOneAndUpdate({ _id: user._id, mfaEnabled: true, 'mfa.recoveryCodes': hash }, { $pull: { 'mfa.recoveryCodes': hash } }, { returnDocument: 'after', projection: { mfa: 1, email: 1, username: 1, firstName: 1, lastName: 1, timeZoneSidKey: 1, languageLocaleKey: 1 } }).lean();
+  const used = await UserModel.findOneAndUpdate(
+    { _id: user._id, mfaEnabled: true, 'mfa.recoveryCodes': hash },
+    { $pull: { 'mfa.recoveryCodes': hash } },
+    {
+      returnDocument: 'after',
+      projection: { mfa: 1, email: 1, username: 1, firstName: 1, lastName: 1, timeZoneSidKey: 1, languageLocaleKey: 1 },
+    },
+  ).lean();
   if (!used) return null;
   const left = used.mfa?.recoveryCodes?.length ?? 0;
   if (left <= FEW_RECOVERY_CODES) await sendSecurityNotice(used, 'recovery-codes-low', where, { codesLeft: left }, now);
   return 'recovery';
 }
 
-export async function mfaStatus(userId: UserDoc['_id']): Promise<{ enabled: boolean; enabledAt: Date | null; recoveryCodesLeft: number }> {
+export async function mfaStatus(
+  userId: UserDoc['_id'],
+): Promise<{ enabled: boolean; enabledAt: Date | null; recoveryCodesLeft: number }> {
   const user = await UserModel.findById(userId).select('+mfa').lean();
-  return { enabled: Boolean(user?.mfaEnabled), enabledAt: user?.mfa?.enabledAt ?? null, recoveryCodesLeft: user?.mfa?.recoveryCodes?.length ?? 0 };
+  return {
+    enabled: Boolean(user?.mfaEnabled),
+    enabledAt: user?.mfa?.enabledAt ?? null,
+    recoveryCodesLeft: user?.mfa?.recoveryCodes?.length ?? 0,
+  };
 }
 
 /** Turns two-factor off after the password is given again. */
-export async function disableOwnMfa(user: UserDoc, password: string, recheck: PasswordRecheckThrottle, origin?: Origin): Promise<void> {
+export async function disableOwnMfa(
+  user: UserDoc,
+  password: string,
+  recheck: PasswordRecheckThrottle,
+  origin?: Origin,
+): Promise<void> {
   assertOwnerPresent(origin, 'Turning two-factor sign-in off');
   if (!(await recheckPassword(user._id, password, recheck))) {
     throw new ValidationError(MSG.fieldsNeedAttention, { password: MSG.currentPasswordWrong });

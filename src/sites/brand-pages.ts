@@ -16,7 +16,7 @@ export function brandLocals(site: SiteRecord, res: Response): void {
   const base = `/s/${site.slug}`;
   res.locals.brandName = site.name;
   res.locals.brandStylesheet = b?.primaryColor || b?.headerColor ? `${base}/brand.css?v=${versionOf(site)}` : null;
-  res.locals.brandLogo = b?.logo ? `${base}/logo?v=${versionOf(site)}` : b?.logoUrl ?? null;
+  res.locals.brandLogo = b?.logo ? `${base}/logo?v=${versionOf(site)}` : (b?.logoUrl ?? null);
 }
 
 /** The stylesheet: only validated #rrggbb values reach it (src/sites/branding.ts). */
@@ -37,6 +37,9 @@ export function brandingRoutes(site: Router): void {
     const logo = await logoOf(res.locals.site!.slug);
     if (!logo) throw new NotFoundError(res.locals.t('error.nothingHere'));
     // Only image types recognised from their bytes are stored; the CSP keeps the file inert even if opened directly.
-    res.type(logo.contentType).set({ 'Cache-Control': 'public, max-age=86400', 'Content-Security-Policy': "default-src 'none'; sandbox" }).send(logo.data);
+    res
+      .type(logo.contentType)
+      .set({ 'Cache-Control': 'public, max-age=86400', 'Content-Security-Policy': "default-src 'none'; sandbox" })
+      .send(logo.data);
   });
 }

@@ -13,7 +13,10 @@
 import { DEFAULTS } from '../config';
 import { SiteModel, siteWriteListeners, type SiteRecord } from '../data/models';
 
-interface Entry { site: SiteRecord | null; until: number }
+interface Entry {
+  site: SiteRecord | null;
+  until: number;
+}
 
 let ttlMs = DEFAULTS.siteCacheSeconds * 1000;
 let now: () => number = Date.now;

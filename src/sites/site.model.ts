@@ -7,7 +7,14 @@ import { DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES } from '../i18n/languages';
  */
 const sitePageSchema = new Schema(
   {
-    slug: { type: String, required: true, trim: true, lowercase: true, maxlength: 40, match: /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/ },
+    slug: {
+      type: String,
+      required: true,
+      trim: true,
+      lowercase: true,
+      maxlength: 40,
+      match: /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/,
+    },
     title: { type: String, required: true, trim: true, maxlength: 80 },
     body: { type: String, default: '', maxlength: 4000 },
     audience: {
@@ -45,7 +52,15 @@ const registrationPolicySchema = new Schema(
     allowPrivacyRelays: { type: Boolean, default: true },
     /** Extra fields of the registration form, in the form's order. */
     extraFields: {
-      type: [new Schema({ field: { type: String, enum: EXTRA_SIGNUP_FIELDS, required: true }, required: { type: Boolean, default: false } }, { _id: false })],
+      type: [
+        new Schema(
+          {
+            field: { type: String, enum: EXTRA_SIGNUP_FIELDS, required: true },
+            required: { type: Boolean, default: false },
+          },
+          { _id: false },
+        ),
+      ],
       default: [],
     },
   },
@@ -107,7 +122,10 @@ const siteSchema = new Schema(
           headerColor: { type: String, default: null },
           logoUrl: { type: String, default: null },
           logo: {
-            type: new Schema({ data: { type: Buffer, required: true }, contentType: { type: String, required: true } }, { _id: false }),
+            type: new Schema(
+              { data: { type: Buffer, required: true }, contentType: { type: String, required: true } },
+              { _id: false },
+            ),
             default: null,
           },
           senderName: { type: String, default: null, maxlength: 80 },
@@ -130,12 +148,21 @@ export const siteWriteListeners = new Set<() => void>();
 const siteWritten = () => siteWriteListeners.forEach((listener) => listener());
 siteSchema.post('save', siteWritten);
 siteSchema.post('deleteOne', { document: true, query: true }, siteWritten);
-siteSchema.post(['updateOne', 'updateMany', 'findOneAndUpdate', 'findOneAndDelete', 'findOneAndReplace', 'replaceOne', 'deleteMany'], siteWritten);
+siteSchema.post(
+  ['updateOne', 'updateMany', 'findOneAndUpdate', 'findOneAndDelete', 'findOneAndReplace', 'replaceOne', 'deleteMany'],
+  siteWritten,
+);
 siteSchema.post('insertMany', siteWritten);
 
 export type Site = InferSchemaType<typeof siteSchema>;
 export type SiteDoc = HydratedDocument<Site>;
 /** A site as read for a request (src/data/site-cache.ts): a plain object, frozen, shared between requests. */
 export type SiteRecord = DeepReadonly<Site & { _id: Types.ObjectId }>;
-type DeepReadonly<T> = T extends Types.ObjectId | Date ? T : T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+type DeepReadonly<T> = T extends Types.ObjectId | Date
+  ? T
+  : T extends (infer U)[]
+    ? readonly DeepReadonly<U>[]
+    : T extends object
+      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      : T;
 export const SiteModel = model('Site', siteSchema);

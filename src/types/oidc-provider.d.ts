@@ -6,7 +6,12 @@
 declare module 'oidc-provider' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
 
-  export type AdapterPayload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; consumed?: unknown };
+  export type AdapterPayload = Record<string, unknown> & {
+    grantId?: string;
+    userCode?: string;
+    uid?: string;
+    consumed?: unknown;
+  };
   export interface Adapter {
     upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void>;
     find(id: string): Promise<AdapterPayload | undefined>;
@@ -49,9 +54,22 @@ declare module 'oidc-provider' {
     readonly Session: SessionClass;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
-    interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, opts?: { mergeWithLastSubmission?: boolean }): Promise<void>;
-    interactionResult(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, opts?: { mergeWithLastSubmission?: boolean }): Promise<string>;
+    interactionFinished(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: Record<string, unknown>,
+      opts?: { mergeWithLastSubmission?: boolean },
+    ): Promise<void>;
+    interactionResult(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: Record<string, unknown>,
+      opts?: { mergeWithLastSubmission?: boolean },
+    ): Promise<string>;
     on(event: string, listener: (...args: never[]) => void): this;
   }
-  export const errors: Record<string, new (description?: string) => Error & { error: string; error_description?: string; status: number }>;
+  export const errors: Record<
+    string,
+    new (description?: string) => Error & { error: string; error_description?: string; status: number }
+  >;
 }

@@ -15,24 +15,36 @@ import { MSG } from '../shared/messages';
 
 export const SETUP_TOKEN_TTL_MS = 60 * 60 * 1000;
 
-export interface NewAdminInput { username: string; password: string; firstName?: string; lastName?: string; email?: string }
+export interface NewAdminInput {
+  username: string;
+  password: string;
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+}
 
 const sha256 = (value: string) => crypto.createHash('sha256').update(value).digest('hex');
 
 /** True when an active internal user can manage internal users. */
 export async function administratorExists(): Promise<boolean> {
-  const adminProfiles = await ProfileModel.find({ userType: 'internal', 'permissions.manageInternalUsers': true }).select('_id').lean();
+  const adminProfiles = await ProfileModel.find({ userType: 'internal', 'permissions.manageInternalUsers': true })
+    .select('_id')
+    .lean();
   if (adminProfiles.length === 0) return false;
   const ids = adminProfiles.map((p) => p._id);
   return (await UserModel.countDocuments({ profile: trusted({ $in: ids }), isActive: true })) > 0;
 }
 
 /** Creates a System Administrator; with `onlyIfMissing`, an existing username is left untouched. */
-export async function createAdministrator(input: NewAdminInput, opts: { onlyIfMissing?: boolean } = {}): Promise<UserDoc | null> {
+export async function createAdministrator(
+  input: NewAdminInput,
+  opts: { onlyIfMissing?: boolean } = {},
+): Promise<UserDoc | null> {
   const username = normaliseUsername(input.username);
   if (opts.onlyIfMissing && (await UserModel.exists({ username }))) return null;
   const profile = await ProfileModel.findOne({ name: PROFILE_NAMES.systemAdministrator }).lean();
-  if (!profile) throw new NotFoundError('The System Administrator profile is missing; start the portal once to seed it.');
+  if (!profile)
+    throw new NotFoundError('The System Administrator profile is missing; start the portal once to seed it.');
   return createUser(
     {
       username,
@@ -68,7 +80,8 @@ export async function completeSetup(token: unknown, input: NewAdminInput, now: D
   if (typeof token !== 'string' || !(await setupTokenIsValid(token, now))) {
     throw new NotFoundError(MSG.setupLinkInvalid);
   }
-  if (await administratorExists()) throw new ConflictError('An administrator already exists; sign in instead.', {}, 'already_set_up');
+  if (await administratorExists())
+    throw new ConflictError('An administrator already exists; sign in instead.', {}, 'already_set_up');
   const claimed = await SetupTokenModel.updateOne({ hash: sha256(token), usedAt: null }, { $set: { usedAt: now } });
   if (claimed.modifiedCount !== 1) throw new NotFoundError('This setup link was just used. Sign in instead.');
   try {

@@ -28,7 +28,8 @@ export function emailTaken(message = EMAIL_TAKEN): ConflictError {
 export async function assertEmailFree(email: string, except?: Types.ObjectId | null): Promise<void> {
   const key = emailKeyOf(email);
   if (!key) return;
-  if (await UserModel.exists({ emailKey: key, ...(except ? { _id: trusted({ $ne: except }) } : {}) })) throw emailTaken();
+  if (await UserModel.exists({ emailKey: key, ...(except ? { _id: trusted({ $ne: except }) } : {}) }))
+    throw emailTaken();
 }
 
 /**
@@ -39,6 +40,8 @@ export async function assertEmailFree(email: string, except?: Types.ObjectId | n
 export async function findAccountBySignInName(name: string, select = ''): Promise<UserDoc | null> {
   const username = normaliseUsername(name);
   const key = emailKeyOf(name);
-  const found = await UserModel.find({ $or: [{ username }, { emailKey: key }] }).select(select).limit(2);
+  const found = await UserModel.find({ $or: [{ username }, { emailKey: key }] })
+    .select(select)
+    .limit(2);
   return found.find((u) => u.username === username) ?? found[0] ?? null;
 }

@@ -6,15 +6,25 @@
  */
 import type { Types } from 'mongoose';
 
-export interface ExternalIdEntry { owner: Types.ObjectId; value: string }
+export interface ExternalIdEntry {
+  owner: Types.ObjectId;
+  value: string;
+}
 
 /** The client's own externalId of a user, or null. */
-export function externalIdOf(list: readonly ExternalIdEntry[] | null | undefined, client: Types.ObjectId): string | null {
+export function externalIdOf(
+  list: readonly ExternalIdEntry[] | null | undefined,
+  client: Types.ObjectId,
+): string | null {
   return list?.find((e) => client.equals(e.owner))?.value ?? null;
 }
 
 /** The list with the client's id set to `value` (or removed when null); other clients' ids unchanged. */
-export function withExternalId(list: readonly ExternalIdEntry[] | null | undefined, client: Types.ObjectId, value: string | null): ExternalIdEntry[] {
+export function withExternalId(
+  list: readonly ExternalIdEntry[] | null | undefined,
+  client: Types.ObjectId,
+  value: string | null,
+): ExternalIdEntry[] {
   const others = (list ?? []).filter((e) => !client.equals(e.owner)).map((e) => ({ owner: e.owner, value: e.value }));
   return value ? [...others, { owner: client, value }] : others;
 }

@@ -8,11 +8,15 @@ import { ConflictError, ValidationError } from '../shared/errors';
 import { fieldErrorsOf } from './users';
 import { MSG } from '../shared/messages';
 
-export async function validateAndSave(doc: Document, conflicts: Record<string, () => ConflictError> = {}): Promise<void> {
+export async function validateAndSave(
+  doc: Document,
+  conflicts: Record<string, () => ConflictError> = {},
+): Promise<void> {
   try {
     await doc.validate();
   } catch (err) {
-    if (err instanceof MongooseError.ValidationError) throw new ValidationError(MSG.fieldsNeedAttention, fieldErrorsOf(err));
+    if (err instanceof MongooseError.ValidationError)
+      throw new ValidationError(MSG.fieldsNeedAttention, fieldErrorsOf(err));
     throw err;
   }
   try {

@@ -11,13 +11,24 @@ const LETTERS: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o',
 const SPECIAL = /[ßæœøłđðþı]/g;
 
 export function normalizeForSearch(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase().replace(SPECIAL, (c) => LETTERS[c]).normalize('NFC');
+  return s
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(SPECIAL, (c) => LETTERS[c])
+    .normalize('NFC');
 }
 
 /** The fields the terms come from: a write that changes one of them must recompute the terms. */
 export const SEARCH_SOURCE_FIELDS = ['firstName', 'lastName', 'email', 'username', 'communityNickname'] as const;
 
-export interface SearchSource { firstName?: string | null; lastName?: string | null; email?: string | null; username?: string | null; communityNickname?: string | null }
+export interface SearchSource {
+  firstName?: string | null;
+  lastName?: string | null;
+  email?: string | null;
+  username?: string | null;
+  communityNickname?: string | null;
+}
 
 /** Words of a name: split on spaces, and hyphenated or apostrophed words also in pieces ("jean-luc", "jean", "luc"). */
 function nameWords(value: string, out: Set<string>): void {

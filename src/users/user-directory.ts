@@ -10,12 +10,21 @@ export async function scopeFor(actor: Actor): Promise<UserScope> {
   // Delegated admins see external users whose contact is in an assigned account; contactless users
   // have no contact and so never appear for them.
   const delegatedContactIds = actor.delegatedAccountIds.length
-    ? (await ContactModel.find({ account: trusted({ $in: actor.delegatedAccountIds }) }).select('_id').lean()).map((c) => c._id)
+    ? (
+        await ContactModel.find({ account: trusted({ $in: actor.delegatedAccountIds }) })
+          .select('_id')
+          .lean()
+      ).map((c) => c._id)
     : [];
   return { userTypes, delegatedContactIds };
 }
 
-export async function searchUsers(actor: Actor, filters: UserFilters, cursor: string | undefined, limit = 50): Promise<UserPage> {
+export async function searchUsers(
+  actor: Actor,
+  filters: UserFilters,
+  cursor: string | undefined,
+  limit = 50,
+): Promise<UserPage> {
   assertUserAdministrator(actor);
   return findUsersPage(filters, await scopeFor(actor), cursor, limit);
 }

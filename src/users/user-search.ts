@@ -69,7 +69,11 @@ export function buildUserFilter(f: UserFilters, scope: UserScope | null): Record
     for (const word of queryWords(f.q)) {
       const end = prefixEnd(word);
       // The rare word without a successor (it ends in U+FFFF...) is matched by an anchored regex instead.
-      and.push({ searchTerms: trusted(end ? { $elemMatch: { $gte: word, $lt: end } } : { $regex: new RegExp(`^${escapeRegex(word)}`) }) });
+      and.push({
+        searchTerms: trusted(
+          end ? { $elemMatch: { $gte: word, $lt: end } } : { $regex: new RegExp(`^${escapeRegex(word)}`) },
+        ),
+      });
     }
   }
   if (f.username) and.push({ username: normaliseUsername(f.username) });
@@ -104,17 +108,27 @@ export function userPageQuery(f: UserFilters, scope: UserScope | null, cursor: s
       // make the engine walk from the newest user, and MongoDB plan an OR of two index scans).
       const after = [
         { createdAt: trusted({ $lte: c.createdAt }) },
-        { $or: [{ createdAt: trusted({ $lt: c.createdAt }) }, { createdAt: c.createdAt, _id: trusted({ $lt: c.id }) }] },
+        {
+          $or: [{ createdAt: trusted({ $lt: c.createdAt }) }, { createdAt: c.createdAt, _id: trusted({ $lt: c.id }) }],
+        },
       ];
       if (Array.isArray(filter.$and)) filter.$and.push(...after);
       else filter.$and = after;
     }
   }
   const size = Math.min(Math.max(1, limit), MAX_PAGE_SIZE);
-  return UserModel.find(filter).sort({ createdAt: -1, _id: -1 }).limit(size + 1).lean();
+  return UserModel.find(filter)
+    .sort({ createdAt: -1, _id: -1 })
+    .limit(size + 1)
+    .lean();
 }
 
-export async function findUsersPage(f: UserFilters, scope: UserScope | null, cursor: string | undefined, limit: number): Promise<UserPage> {
+export async function findUsersPage(
+  f: UserFilters,
+  scope: UserScope | null,
+  cursor: string | undefined,
+  limit: number,
+): Promise<UserPage> {
   const size = Math.min(Math.max(1, limit), MAX_PAGE_SIZE);
   const rows = await userPageQuery(f, scope, cursor, limit);
   const records = rows.slice(0, size) as unknown as UserPage['records'];

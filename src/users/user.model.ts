@@ -13,10 +13,21 @@ export const EMAIL_ENCODINGS = ['UTF-8', 'ISO-8859-1', 'Shift_JIS', 'EUC-JP', 'I
 /** The stale mark of the queue's stored ranking: any date not after now; the epoch reads plainly. */
 export const QUEUE_STALE = new Date(0);
 /** The fields the queue's signals and membership read: writing one marks the stored ranking stale. */
-export const QUEUE_SOURCE_FIELDS = ['email', 'emailVerifiedAt', 'lastLoginAt', 'createdAt', 'contact', 'isActive', 'userType'] as const;
+export const QUEUE_SOURCE_FIELDS = [
+  'email',
+  'emailVerifiedAt',
+  'lastLoginAt',
+  'createdAt',
+  'contact',
+  'isActive',
+  'userType',
+] as const;
 
 export function emailKeyOf(email: string): string {
-  return String(email ?? '').normalize('NFKC').trim().toLowerCase();
+  return String(email ?? '')
+    .normalize('NFKC')
+    .trim()
+    .toLowerCase();
 }
 
 /** Salesforce-style locale keys: en_US, fr, pt_BR. */
@@ -48,7 +59,12 @@ export function isTimeZone(value: string): boolean {
 const userSchema = new Schema(
   {
     firstName: { type: String, trim: true, maxlength: [40, MSG.atMostCharacters(40)], default: '' },
-    lastName: { type: String, required: [true, MSG.enterLastName], trim: true, maxlength: [80, MSG.atMostCharacters(80)] },
+    lastName: {
+      type: String,
+      required: [true, MSG.enterLastName],
+      trim: true,
+      maxlength: [80, MSG.atMostCharacters(80)],
+    },
     /** Asked at registration when the site's policy lists them (extra sign-up fields); absent otherwise. */
     phone: { type: String, trim: true, maxlength: [40, MSG.atMostCharacters(40)] },
     companyName: { type: String, trim: true, maxlength: [80, MSG.atMostCharacters(80)] },
@@ -78,15 +94,29 @@ const userSchema = new Schema(
     },
     /** Unique regardless of case (index with collation strength 2). */
     communityNickname: { type: String, required: true, trim: true, maxlength: [40, MSG.atMostCharacters(40)] },
-    localeSidKey: { type: String, required: true, match: [LOCALE_PATTERN, 'Use a locale like en_US.'], default: 'en_US' },
-    languageLocaleKey: { type: String, required: true, match: [LOCALE_PATTERN, 'Use a language like en_US.'], default: 'en_US' },
+    localeSidKey: {
+      type: String,
+      required: true,
+      match: [LOCALE_PATTERN, 'Use a locale like en_US.'],
+      default: 'en_US',
+    },
+    languageLocaleKey: {
+      type: String,
+      required: true,
+      match: [LOCALE_PATTERN, 'Use a language like en_US.'],
+      default: 'en_US',
+    },
     timeZoneSidKey: {
       type: String,
       required: true,
       default: 'GMT',
       validate: { validator: isTimeZone, message: 'Use an IANA time zone like Europe/Paris.' },
     },
-    emailEncodingKey: { type: String, enum: { values: EMAIL_ENCODINGS, message: 'Use one of: ' + EMAIL_ENCODINGS.join(', ') + '.' }, default: 'UTF-8' },
+    emailEncodingKey: {
+      type: String,
+      enum: { values: EMAIL_ENCODINGS, message: 'Use one of: ' + EMAIL_ENCODINGS.join(', ') + '.' },
+      default: 'UTF-8',
+    },
     profile: { type: Schema.Types.ObjectId, ref: 'Profile', required: true },
     license: { type: Schema.Types.ObjectId, ref: 'License', required: true },
     userType: { type: String, enum: USER_TYPES, required: true },
@@ -108,7 +138,13 @@ const userSchema = new Schema(
      * per client; clients never see or overwrite each other's (src/users/external-ids.ts).
      */
     scimExternalIds: {
-      type: [{ _id: false, owner: { type: Schema.Types.ObjectId, ref: 'User', required: true }, value: { type: String, required: true, maxlength: [255, MSG.atMostCharacters(255)] } }],
+      type: [
+        {
+          _id: false,
+          owner: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+          value: { type: String, required: true, maxlength: [255, MSG.atMostCharacters(255)] },
+        },
+      ],
       default: [],
     },
     /** SCIM DELETE: deactivated and gone from SCIM, kept for the audit trail and the admin area. */
@@ -164,7 +200,10 @@ userSchema.index({ email: 1 });
 userSchema.index({ emailKey: 1 }, { unique: true, partialFilterExpression: { emailKey: { $type: 'string' } } });
 // The qualification queue starts from contactless users (contact null), optionally of one site.
 userSchema.index({ contact: 1, site: 1 });
-userSchema.index({ 'scimExternalIds.owner': 1, 'scimExternalIds.value': 1 }, { unique: true, partialFilterExpression: { 'scimExternalIds.value': { $type: 'string' } } });
+userSchema.index(
+  { 'scimExternalIds.owner': 1, 'scimExternalIds.value': 1 },
+  { unique: true, partialFilterExpression: { 'scimExternalIds.value': { $type: 'string' } } },
+);
 userSchema.index({ createdAt: -1, _id: -1 });
 userSchema.index({ profile: 1 });
 userSchema.index({ permissionSets: 1 });
@@ -189,12 +228,16 @@ userSchema.pre('save', function () {
 /** Update paths cannot recompute the terms (they lack the other fields): changing a source field there is a bug. */
 function touchesSearchSources(update: Record<string, unknown> | null): boolean {
   if (!update) return false;
-  const paths = Object.entries(update).flatMap(([k, v]) => (k.startsWith('$') && v && typeof v === 'object' ? Object.keys(v) : [k]));
+  const paths = Object.entries(update).flatMap(([k, v]) =>
+    k.startsWith('$') && v && typeof v === 'object' ? Object.keys(v) : [k],
+  );
   return !paths.includes('searchTerms') && paths.some((p) => (SEARCH_SOURCE_FIELDS as readonly string[]).includes(p));
 }
 function setsEmailWithoutKey(update: Record<string, unknown> | null): boolean {
   if (!update) return false;
-  const paths = Object.entries(update).flatMap(([k, v]) => (k.startsWith('$') && v && typeof v === 'object' ? Object.keys(v) : [k]));
+  const paths = Object.entries(update).flatMap(([k, v]) =>
+    k.startsWith('$') && v && typeof v === 'object' ? Object.keys(v) : [k],
+  );
   return paths.includes('email') && !paths.includes('emailKey');
 }
 /**
@@ -203,7 +246,9 @@ function setsEmailWithoutKey(update: Record<string, unknown> | null): boolean {
  */
 function withQueueStaleMark(update: Record<string, unknown> | null): Record<string, unknown> | null {
   if (!update || Array.isArray(update)) return null;
-  const paths = Object.entries(update).flatMap(([k, v]) => (k.startsWith('$') && v && typeof v === 'object' ? Object.keys(v) : [k]));
+  const paths = Object.entries(update).flatMap(([k, v]) =>
+    k.startsWith('$') && v && typeof v === 'object' ? Object.keys(v) : [k],
+  );
   if (!paths.some((p) => (QUEUE_SOURCE_FIELDS as readonly string[]).includes(p))) return null;
   const plain = Object.fromEntries(Object.entries(update).filter(([k]) => !k.startsWith('$')));
   const ops = Object.fromEntries(Object.entries(update).filter(([k]) => k.startsWith('$')));
@@ -216,13 +261,20 @@ function withQueueStaleMark(update: Record<string, unknown> | null): Record<stri
 
 for (const op of ['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'findOneAndReplace'] as const) {
   userSchema.pre(op, function () {
-    const marked = op === 'replaceOne' || op === 'findOneAndReplace' ? null : withQueueStaleMark(this.getUpdate() as Record<string, unknown> | null);
+    const marked =
+      op === 'replaceOne' || op === 'findOneAndReplace'
+        ? null
+        : withQueueStaleMark(this.getUpdate() as Record<string, unknown> | null);
     if (marked) this.setUpdate(marked);
     if (touchesSearchSources(this.getUpdate() as Record<string, unknown> | null)) {
-      throw new Error(`User.${op} changes a searched field without searchTerms: change names and addresses through document.save() so the search terms follow.`);
+      throw new Error(
+        `User.${op} changes a searched field without searchTerms: change names and addresses through document.save() so the search terms follow.`,
+      );
     }
     if (setsEmailWithoutKey(this.getUpdate() as Record<string, unknown> | null)) {
-      throw new Error(`User.${op} changes the email without emailKey: set emailKey: emailKeyOf(email) too, so one address stays one account.`);
+      throw new Error(
+        `User.${op} changes the email without emailKey: set emailKey: emailKeyOf(email) too, so one address stays one account.`,
+      );
     }
   });
 }

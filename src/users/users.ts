@@ -5,7 +5,17 @@
  */
 import crypto from 'node:crypto';
 import { Error as MongooseError, Types } from 'mongoose';
-import { ContactModel, LicenseModel, ProfileModel, UserModel, emailKeyOf, type Contact, type License, type Profile, type UserDoc } from '../data/models';
+import {
+  ContactModel,
+  LicenseModel,
+  ProfileModel,
+  UserModel,
+  emailKeyOf,
+  type Contact,
+  type License,
+  type Profile,
+  type UserDoc,
+} from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from '../qualification';
 import type { RequestContext } from '../access';
@@ -45,7 +55,11 @@ export interface NewUserInput {
 
 /** Strips accents and anything but letters and digits ("Zoë O'Brien" -> "zoeobrien"). */
 function asciiWord(value: string): string {
-  return value.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]/g, '');
+  return value
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
 }
 
 /** Salesforce's default alias: first letter of the first name and the last name, at most 8 characters. */
@@ -57,7 +71,11 @@ export function deriveAlias(firstName: string | undefined, lastName: string): st
 /** The nickname starts from the email's local part; a suffix is added when it is taken. */
 export function deriveNickname(email: string): string {
   const local = email.split('@')[0] ?? '';
-  const base = local.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9._-]/g, '').slice(0, 32);
+  const base = local
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]/g, '')
+    .slice(0, 32);
   return base || 'member';
 }
 
@@ -74,19 +92,35 @@ export function fieldErrorsOf(err: MongooseError.ValidationError): FieldErrors {
 
 export function conflictFor(field: string): ConflictError {
   if (field === 'username') {
-    return new ConflictError('That username is already taken.', { username: 'That username is already taken. Sign in instead, or choose another.' }, 'username_taken');
+    return new ConflictError(
+      'That username is already taken.',
+      { username: 'That username is already taken. Sign in instead, or choose another.' },
+      'username_taken',
+    );
   }
   if (field === 'communityNickname') {
-    return new ConflictError('That nickname is already taken.', { communityNickname: 'That nickname is already taken; choose another.' }, 'nickname_taken');
+    return new ConflictError(
+      'That nickname is already taken.',
+      { communityNickname: 'That nickname is already taken; choose another.' },
+      'nickname_taken',
+    );
   }
   if (field === 'contact') {
     return new ConflictError(MSG.contactTaken, { contactId: MSG.contactTaken }, 'contact_taken');
   }
   if (field === 'emailKey' || field === 'email') {
-    return new ConflictError('Another account already uses this email address.', { email: 'Another account already uses this email address.' }, 'email_taken');
+    return new ConflictError(
+      'Another account already uses this email address.',
+      { email: 'Another account already uses this email address.' },
+      'email_taken',
+    );
   }
   if (field === 'externalId' || field === 'scimExternalIds.owner') {
-    return new ConflictError('Another user already has this externalId.', { externalId: 'Another user already has this externalId.' }, 'external_id_taken');
+    return new ConflictError(
+      'Another user already has this externalId.',
+      { externalId: 'Another user already has this externalId.' },
+      'external_id_taken',
+    );
   }
   return new ConflictError('That record already exists.', {}, 'duplicate');
 }
@@ -97,7 +131,10 @@ export interface UserLookups {
   license(id: Types.ObjectId): Promise<LicenseRecord | null>;
   contact(id: Types.ObjectId): Promise<ContactRecord | null>;
 }
-type ProfileRecord = Pick<Profile, 'name' | 'userType' | 'license'> & { _id: Types.ObjectId; permissions?: Profile['permissions'] };
+type ProfileRecord = Pick<Profile, 'name' | 'userType' | 'license'> & {
+  _id: Types.ObjectId;
+  permissions?: Profile['permissions'];
+};
 type LicenseRecord = Pick<License, 'name' | 'requiresContact'> & { _id: Types.ObjectId };
 type ContactRecord = Pick<Contact, 'account'> & { _id: Types.ObjectId };
 
@@ -121,7 +158,11 @@ export interface PreparedUser {
  * the contact exists and is present when the license requires one, the actor may manage such a user,
  * and the fields pass the schema. Shared by createUser and the bulk importer (src/ingest/bulk-import.ts).
  */
-export async function prepareUser(input: NewUserInput, ctx: RequestContext, lookups: UserLookups = databaseLookups): Promise<PreparedUser> {
+export async function prepareUser(
+  input: NewUserInput,
+  ctx: RequestContext,
+  lookups: UserLookups = databaseLookups,
+): Promise<PreparedUser> {
   const profile = await lookups.profile(parseIdField(input.profileId, 'profileId'));
   if (!profile) throw new ValidationError(MSG.fieldsNeedAttention, { profileId: MSG.noProfile });
   const license = await lookups.license(profile.license);
@@ -135,7 +176,11 @@ export async function prepareUser(input: NewUserInput, ctx: RequestContext, look
     contactAccount = contact.account;
   }
   if (contactId && profile.userType === 'internal') {
-    throw new ConflictError('Internal users never have a contact: leave the contact out, or choose an external profile.', { contactId: 'Internal users have no contact.' }, 'internal_user');
+    throw new ConflictError(
+      'Internal users never have a contact: leave the contact out, or choose an external profile.',
+      { contactId: 'Internal users have no contact.' },
+      'internal_user',
+    );
   }
   if (license.requiresContact && !contactId) {
     throw new ConflictError(
@@ -144,7 +189,9 @@ export async function prepareUser(input: NewUserInput, ctx: RequestContext, look
       'contact_required',
     );
   }
-  checkActor(ctx, (actor) => assertCanManage(actor, { userType: profile.userType, contact: contactId, contactAccount }, 'create'));
+  checkActor(ctx, (actor) =>
+    assertCanManage(actor, { userType: profile.userType, contact: contactId, contactAccount }, 'create'),
+  );
   assertCanAssign(ctx, profile, 'profile');
 
   const username = normaliseUsername(input.username ?? input.email);
@@ -170,7 +217,8 @@ export async function prepareUser(input: NewUserInput, ctx: RequestContext, look
     site: input.siteId ? parseIdField(input.siteId, 'siteId') : null,
     isActive: input.isActive ?? true,
     usernameAsSent: input.usernameAsSent ?? null,
-    scimExternalIds: input.externalId && input.externalIdOwner ? [{ owner: input.externalIdOwner, value: input.externalId }] : [],
+    scimExternalIds:
+      input.externalId && input.externalIdOwner ? [{ owner: input.externalIdOwner, value: input.externalId }] : [],
   });
   const fields: FieldErrors = {};
   try {
@@ -187,11 +235,20 @@ export async function prepareUser(input: NewUserInput, ctx: RequestContext, look
  * `precheck` carries field errors the caller found first (a missing required field of its form): they
  * are reported together with this function's own, so the person sees every problem at once.
  */
-export async function createUser(input: NewUserInput, ctx: RequestContext, precheck: FieldErrors = {}): Promise<UserDoc> {
+export async function createUser(
+  input: NewUserInput,
+  ctx: RequestContext,
+  precheck: FieldErrors = {},
+): Promise<UserDoc> {
   const { user, profile, license, contactId, fields } = await prepareUser(input, ctx);
   const username = user.username;
   if (input.password !== undefined) {
-    const problem = passwordProblem(input.password, [input.firstName ?? '', input.lastName ?? '', input.email ?? '', username]);
+    const problem = passwordProblem(input.password, [
+      input.firstName ?? '',
+      input.lastName ?? '',
+      input.email ?? '',
+      username,
+    ]);
     if (problem) fields.password = problem;
   }
   Object.assign(fields, precheck);
@@ -208,7 +265,11 @@ export async function createUser(input: NewUserInput, ctx: RequestContext, prech
   }
 
   if (!(await takeSeat(license._id))) {
-    throw new ConflictError(`No ${license.name} seat is left. Free a seat or raise the license's total seats.`, {}, 'no_seats_left');
+    throw new ConflictError(
+      `No ${license.name} seat is left. Free a seat or raise the license's total seats.`,
+      {},
+      'no_seats_left',
+    );
   }
   try {
     await insertWithUniqueNickname(user, input.communityNickname === undefined);
@@ -218,16 +279,28 @@ export async function createUser(input: NewUserInput, ctx: RequestContext, prech
     if (field) throw conflictFor(field);
     throw err;
   }
-  await recordAudit(ctx, { ...userCreatedEntry(user, profile.name, contactId), action: ctx.via === 'site' ? 'user.registered' : 'user.created' });
+  await recordAudit(ctx, {
+    ...userCreatedEntry(user, profile.name, contactId),
+    action: ctx.via === 'site' ? 'user.registered' : 'user.created',
+  });
   return user;
 }
 
 /** The audit entry of a new user, for every channel (the bulk importer writes a batch of them at once). */
-export function userCreatedEntry(user: { _id: Types.ObjectId; username: string; isActive: boolean }, profileName: string, contactId: Types.ObjectId | null): AuditEntry {
+export function userCreatedEntry(
+  user: { _id: Types.ObjectId; username: string; isActive: boolean },
+  profileName: string,
+  contactId: Types.ObjectId | null,
+): AuditEntry {
   return {
     action: 'user.created',
     target: { type: 'User', id: user._id, label: user.username },
-    after: { username: user.username, profile: profileName, contact: contactId ? String(contactId) : null, isActive: user.isActive },
+    after: {
+      username: user.username,
+      profile: profileName,
+      contact: contactId ? String(contactId) : null,
+      isActive: user.isActive,
+    },
   };
 }
 
@@ -250,4 +323,3 @@ export async function findUserOr404(id: string | Types.ObjectId): Promise<UserDo
   if (!user) throw new NotFoundError(MSG.noUser);
   return user;
 }
-

@@ -27,7 +27,12 @@ describeBrowser('account page sessions and history', () => {
     await registerGuest(t.app, { email: 'readable@example.com' });
     await UserModel.updateOne({ username: 'readable@example.com' }, { $set: { timeZoneSidKey: 'Europe/Paris' } });
     // Other sessions and history from public addresses, an IPv6 one included, and a failed password.
-    await logIn(request.agent(t.app).set('User-Agent', FIREFOX_WINDOWS), 'readable@example.com', GOOD_PASSWORD, '81.2.69.142');
+    await logIn(
+      request.agent(t.app).set('User-Agent', FIREFOX_WINDOWS),
+      'readable@example.com',
+      GOOD_PASSWORD,
+      '81.2.69.142',
+    );
     await logIn(request.agent(t.app), 'readable@example.com', GOOD_PASSWORD, '2001:4860:4860::8888');
     await logIn(request.agent(t.app), 'readable@example.com', 'not-the-password-9', '8.8.8.8');
   }, 60_000);
@@ -49,15 +54,23 @@ describeBrowser('account page sessions and history', () => {
       await page.goto(`${t.baseUrl}/s/portal/account`);
 
       // Nothing wider than the viewport.
-      const wide = await page.evaluate(`[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > ${width} + 0.5).map((e) => e.tagName + '.' + e.className)`) as string[];
+      const wide = (await page.evaluate(
+        `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > ${width} + 0.5).map((e) => e.tagName + '.' + e.className)`,
+      )) as string[];
       expect(wide).toEqual([]);
       await expect(page.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(width);
       // Each IP and each End button on one line (an element of one line is about one line-height high).
       // A button's padding adds about 1.1 em to its line; a second line of text would add 1.5 em more.
-      const tall = await page.evaluate(`[...document.querySelectorAll('#sessions .ip, #history .ip, #sessions button')].filter((e) => e.getBoundingClientRect().height > (e.tagName === 'BUTTON' ? 3.2 : 2.2) * parseFloat(getComputedStyle(e).fontSize)).map((e) => e.textContent)`) as string[];
+      const tall = (await page.evaluate(
+        `[...document.querySelectorAll('#sessions .ip, #history .ip, #sessions button')].filter((e) => e.getBoundingClientRect().height > (e.tagName === 'BUTTON' ? 3.2 : 2.2) * parseFloat(getComputedStyle(e).fontSize)).map((e) => e.textContent)`,
+      )) as string[];
       expect(tall).toEqual([]);
-      await expect(page.locator('#history .ip').allTextContents()).resolves.toEqual(expect.arrayContaining(['81.2.69.142', '2001:4860:4860::8888', '8.8.8.8']));
-      await expect(page.locator('#history td[data-label="Place"]').allTextContents()).resolves.toEqual(expect.arrayContaining(['United Kingdom 81.2.69.142']));
+      await expect(page.locator('#history .ip').allTextContents()).resolves.toEqual(
+        expect.arrayContaining(['81.2.69.142', '2001:4860:4860::8888', '8.8.8.8']),
+      );
+      await expect(page.locator('#history td[data-label="Place"]').allTextContents()).resolves.toEqual(
+        expect.arrayContaining(['United Kingdom 81.2.69.142']),
+      );
       // Tables on a desk, cards on a phone.
       const display = await page.evaluate("getComputedStyle(document.querySelector('#sessions tbody tr')).display");
       expect(display).toBe(width === 1280 ? 'table-row' : 'block');
@@ -67,15 +80,20 @@ describeBrowser('account page sessions and history', () => {
       await expect(time.getAttribute('title')).resolves.toMatch(/^\d{1,2} \w{3} \d{4}, \d\d:\d\d CET$/);
       const logged = page.locator('#history time').first();
       const at = new Date((await logged.getAttribute('datetime'))!);
-      const paris = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Paris', hour: 'numeric', minute: '2-digit' }).format(at);
+      const paris = new Intl.DateTimeFormat('en-US', {
+        timeZone: 'Europe/Paris',
+        hour: 'numeric',
+        minute: '2-digit',
+      }).format(at);
       await expect(logged.textContent()).resolves.toContain(paris);
 
       fs.mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: path.join(SHOTS, `account-${width}.png`), fullPage: true });
       await page.addScriptTag({ content: axe.source });
-      const violations = await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+      const violations =
+        (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
         .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as string[];
+        .map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
       expect(violations).toEqual([]);
       expect(errors).toEqual([]);
       await context.close();
@@ -102,11 +120,14 @@ describeBrowser('log in and two-factor pages (keep me signed in, recovery codes)
       const page = await context.newPage();
       const errors = watchPageErrors(page);
       const check = async (name: string) => {
-        const wide = await page.evaluate(`[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > ${width} + 0.5).map((e) => e.tagName + '.' + e.className)`) as string[];
+        const wide = (await page.evaluate(
+          `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > ${width} + 0.5).map((e) => e.tagName + '.' + e.className)`,
+        )) as string[];
         expect({ name, wide }).toEqual({ name, wide: [] });
         await page.addScriptTag({ content: axe.source });
-        const violations = await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-          .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as string[];
+        const violations =
+          (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
         expect({ name, violations }).toEqual({ name, violations: [] });
         fs.mkdirSync(SHOTS, { recursive: true });
         await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
@@ -181,11 +202,13 @@ describeBrowser('remember this device (second factor skipped, listed, removed)',
     const row = page.locator('#remembered-devices tr.remembered-device');
     await expect(row.count()).resolves.toBe(1);
     await expect(row.first().textContent()).resolves.toContain('Chrom');
-    const wide = await page.evaluate(`[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 375.5).map((e) => e.tagName + '.' + e.className)`) as string[];
+    const wide = (await page.evaluate(
+      `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 375.5).map((e) => e.tagName + '.' + e.className)`,
+    )) as string[];
     expect(wide).toEqual([]);
     await page.addScriptTag({ content: axe.source });
-    const violations = await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as string[];
+    const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
     expect(violations).toEqual([]);
     fs.mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'remembered-devices-375.png'), fullPage: true });

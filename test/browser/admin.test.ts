@@ -16,7 +16,16 @@ describeBrowser('admin qualifies a registrant in a browser', () => {
     t = await startTestApp('admin-browser', { listen: true });
     browser = await launchBrowser();
     await makeAdmin();
-    await registerContactlessUser(await findSiteBySlug('portal'), { firstName: 'Katherine', lastName: 'Johnson', email: 'katherine@example.com', password: 'violet-harbor-tractor-91' }, {});
+    await registerContactlessUser(
+      await findSiteBySlug('portal'),
+      {
+        firstName: 'Katherine',
+        lastName: 'Johnson',
+        email: 'katherine@example.com',
+        password: 'violet-harbor-tractor-91',
+      },
+      {},
+    );
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -48,7 +57,9 @@ describeBrowser('admin qualifies a registrant in a browser', () => {
 
     await page.getByLabel(/^Customer Community User:/).check();
     await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
-    await expect(page.getByRole('status').first().textContent()).resolves.toContain('Upgraded to Customer Community User');
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain(
+      'Upgraded to Customer Community User',
+    );
     const user = await UserModel.findOne({ username: 'katherine@example.com' }).lean();
     expect((await ProfileModel.findById(user!.profile).lean())!.name).toBe('Customer Community User');
     expect(user!.contact).not.toBeNull();

@@ -16,14 +16,19 @@ import { UserModel } from '../../src/data/models';
  * the page's CSP refuses eval, which a string predicate needs.
  */
 type PageDocument = { document: { querySelector(selector: string): { value?: string } | null } };
-const SOLVED = () => Boolean((globalThis as unknown as PageDocument).document.querySelector('input[name="altcha"]')?.value);
+const SOLVED = () =>
+  Boolean((globalThis as unknown as PageDocument).document.querySelector('input[name="altcha"]')?.value);
 
 describeBrowser('proof of work in a browser', () => {
   let t: TestApp;
   let browser: Browser;
   let clock = Date.parse('2026-04-01T09:00:00Z');
   beforeAll(async () => {
-    t = await startTestApp('bot-check-browser', { listen: true, now: () => new Date(clock), env: { POW_NOSCRIPT_WAIT_SECONDS: '15' } });
+    t = await startTestApp('bot-check-browser', {
+      listen: true,
+      now: () => new Date(clock),
+      env: { POW_NOSCRIPT_WAIT_SECONDS: '15' },
+    });
     browser = await launchBrowser();
   }, 60_000);
   afterAll(async () => {
@@ -44,7 +49,9 @@ describeBrowser('proof of work in a browser', () => {
     const page = await context.newPage();
     const errors = watchPageErrors(page);
     const csp: string[] = [];
-    page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) csp.push(m.text()); });
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) csp.push(m.text());
+    });
     await page.goto(`${t.baseUrl}/s/portal/register`);
     // The widget fills its hidden field with the solution (auto="onload"), in a worker from /vendor/altcha.
     await page.waitForFunction(SOLVED, null, { timeout: 30_000 });
@@ -65,9 +72,9 @@ describeBrowser('proof of work in a browser', () => {
     await p2.waitForFunction(SOLVED, null, { timeout: 30_000 });
     expect(await p2.evaluate('document.documentElement.scrollWidth > window.innerWidth')).toBe(false);
     await p2.addScriptTag({ content: axe.source });
-    const violations = await p2.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+    const violations = (await p2.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as string[];
+      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
     expect(violations).toEqual([]);
     await audit.close();
   }, 120_000);
@@ -80,7 +87,9 @@ describeBrowser('proof of work in a browser', () => {
     await fill(page, 'nojs@example.com');
     await page.getByRole('button', { name: 'Register' }).click();
     await page.waitForSelector('#error-summary');
-    await expect(page.locator('#error-summary').textContent()).resolves.toContain('Without JavaScript this form can be sent 15 seconds after the page opened.');
+    await expect(page.locator('#error-summary').textContent()).resolves.toContain(
+      'Without JavaScript this form can be sent 15 seconds after the page opened.',
+    );
     expect(await UserModel.exists({ username: 'nojs@example.com' })).toBeNull();
     // The refused form carries a fresh ticket; the person waits (the clock moves) and sends it again.
     clock += 15_000;

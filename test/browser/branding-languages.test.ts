@@ -10,14 +10,26 @@ import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/brow
 import { SiteModel } from '../../src/data/models';
 
 // A 1x1 PNG.
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+  'base64',
+);
 
 describeBrowser('branded and Japanese site pages', () => {
   let t: TestApp;
   let browser: Browser;
   beforeAll(async () => {
     t = await startTestApp('branding-languages-browser', { listen: true });
-    await SiteModel.updateOne({ slug: 'portal' }, { $set: { 'branding.primaryColor': '#7a1f5c', 'branding.headerColor': '#1d2330', 'branding.logo': { data: PNG, contentType: 'image/png' } } });
+    await SiteModel.updateOne(
+      { slug: 'portal' },
+      {
+        $set: {
+          'branding.primaryColor': '#7a1f5c',
+          'branding.headerColor': '#1d2330',
+          'branding.logo': { data: PNG, contentType: 'image/png' },
+        },
+      },
+    );
     browser = await launchBrowser();
   }, 60_000);
   afterAll(async () => {
@@ -38,22 +50,33 @@ describeBrowser('branded and Japanese site pages', () => {
         await page.goto(`${t.baseUrl}/s/portal/login`);
         await expect(page.locator('h1').textContent()).resolves.toBe(c.heading);
         await expect(page.evaluate('document.documentElement.lang')).resolves.toBe(c.locale.slice(0, 2));
-        await expect(page.evaluate('getComputedStyle(document.querySelector("main button[type=submit]")).backgroundColor')).resolves.toBe('rgb(122, 31, 92)');
-        await expect(page.evaluate('getComputedStyle(document.querySelector("header.topbar")).backgroundColor')).resolves.toBe('rgb(29, 35, 48)');
-        await expect(page.evaluate('getComputedStyle(document.querySelector("header.topbar .brand")).color')).resolves.toBe('rgb(255, 255, 255)');
+        await expect(
+          page.evaluate('getComputedStyle(document.querySelector("main button[type=submit]")).backgroundColor'),
+        ).resolves.toBe('rgb(122, 31, 92)');
+        await expect(
+          page.evaluate('getComputedStyle(document.querySelector("header.topbar")).backgroundColor'),
+        ).resolves.toBe('rgb(29, 35, 48)');
+        await expect(
+          page.evaluate('getComputedStyle(document.querySelector("header.topbar .brand")).color'),
+        ).resolves.toBe('rgb(255, 255, 255)');
         await expect(page.evaluate('document.querySelector("img.brand-logo").naturalWidth')).resolves.toBe(1);
         await expect(page.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(width);
         expect(errors).toEqual([]);
         await ctx.close();
 
         // axe-core is injected as an inline script, which the CSP forbids: a second context lets it in.
-        const axeCtx = await browser.newContext({ viewport: { width, height: 800 }, locale: c.locale, bypassCSP: true });
+        const axeCtx = await browser.newContext({
+          viewport: { width, height: 800 },
+          locale: c.locale,
+          bypassCSP: true,
+        });
         const p = await axeCtx.newPage();
         await p.goto(`${t.baseUrl}/s/portal/login`);
         await p.addScriptTag({ content: axe.source });
-        const violations = await p.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+        const violations =
+          (await p.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
           .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as string[];
+          .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
         expect(violations).toEqual([]);
         await axeCtx.close();
       }, 120_000);

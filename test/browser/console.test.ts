@@ -9,7 +9,14 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { describeBrowser, launchBrowser, loginAsAndReturn, watchPageErrors } from '../helpers/browser';
 import { ADMIN_PASSWORD, makeAdmin, makeStaff } from '../helpers/admin';
 import { findSiteBySlug, registerContactlessUser } from '../../src/registration/registration';
-import { ApiTokenModel, LicenseModel, PermissionSetModel, ProfileModel, SiteModel, UserModel } from '../../src/data/models';
+import {
+  ApiTokenModel,
+  LicenseModel,
+  PermissionSetModel,
+  ProfileModel,
+  SiteModel,
+  UserModel,
+} from '../../src/data/models';
 import { createApiToken } from '../../src/api/api-tokens';
 import { addToGroup, saveGroupName } from '../../src/roles/delegated-admin';
 import { loadActor } from '../../src/access/actor';
@@ -30,7 +37,9 @@ describeBrowser('the admin console in a browser', () => {
   let context: BrowserContext;
   let page: Page;
   const register = (firstName: string, lastName: string, email: string) =>
-    findSiteBySlug('portal').then((site) => registerContactlessUser(site, { firstName, lastName, email, password: 'violet-harbor-tractor-91' }, {}));
+    findSiteBySlug('portal').then((site) =>
+      registerContactlessUser(site, { firstName, lastName, email, password: 'violet-harbor-tractor-91' }, {}),
+    );
 
   beforeAll(async () => {
     t = await startTestApp('console-browser', { listen: true });
@@ -59,15 +68,21 @@ describeBrowser('the admin console in a browser', () => {
 
     await page.getByLabel('New account name').fill('NASA Langley');
     await page.getByRole('button', { name: 'Add contact' }).click();
-    await expect(page.getByRole('status').first().textContent()).resolves.toContain('Contact added and associated with the user: Katherine Johnson. Next: choose a license.');
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain(
+      'Contact added and associated with the user: Katherine Johnson. Next: choose a license.',
+    );
     await expect(page.locator('#user-state').textContent()).resolves.toContain('Katherine Johnson, NASA Langley');
 
     const license = (await LicenseModel.findOne({ name: 'Customer Community' }).lean())!;
     const left = license.totalSeats - license.usedSeats;
     await page.getByLabel(`Customer Community User: ${left} of ${license.totalSeats} seats left`).check();
     await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
-    await expect(page.getByRole('status').first().textContent()).resolves.toContain(`Upgraded to Customer Community User; Customer Community: ${license.usedSeats + 1} of ${license.totalSeats} seats used.`);
-    await expect(page.getByLabel(`Customer Community User: ${left - 1} of ${license.totalSeats} seats left (current)`).isChecked()).resolves.toBe(true);
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain(
+      `Upgraded to Customer Community User; Customer Community: ${license.usedSeats + 1} of ${license.totalSeats} seats used.`,
+    );
+    await expect(
+      page.getByLabel(`Customer Community User: ${left - 1} of ${license.totalSeats} seats left (current)`).isChecked(),
+    ).resolves.toBe(true);
 
     await loginAsAndReturn(page, t.baseUrl, 'admin@example.com is logged in as Katherine Johnson');
     expect(errors).toEqual([]);
@@ -80,7 +95,9 @@ describeBrowser('the admin console in a browser', () => {
     await p.goto(`${t.baseUrl}/admin/users/${dorothy._id}`);
     await p.locator('#danger').getByRole('link', { name: 'Deactivate' }).click();
     await expect(p.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Deactivate Dorothy Vaughan?');
-    await expect(p.locator('#consequence').textContent()).resolves.toBe("Dorothy Vaughan is signed out everywhere and can't sign in until activated again.");
+    await expect(p.locator('#consequence').textContent()).resolves.toBe(
+      "Dorothy Vaughan is signed out everywhere and can't sign in until activated again.",
+    );
     expect((await UserModel.findById(dorothy._id).lean())!.isActive).toBe(true);
     await p.getByRole('button', { name: 'Deactivate' }).click();
     await p.waitForURL(`${t.baseUrl}/admin/users/${dorothy._id}`);
@@ -99,12 +116,18 @@ describeBrowser('the admin console in a browser', () => {
     await p.locator('#new-token').waitFor();
     await p.goto(`${t.baseUrl}/admin/api-tokens`);
     await p.getByRole('link', { name: 'Revoke Warehouse sync' }).click();
-    await expect(p.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Revoke the API token "Warehouse sync"?');
-    await expect(p.locator('#consequence').textContent()).resolves.toMatch(/^Integrations using "Warehouse sync" \(ipt_.+…\) stop working at once/);
+    await expect(p.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+      'Revoke the API token "Warehouse sync"?',
+    );
+    await expect(p.locator('#consequence').textContent()).resolves.toMatch(
+      /^Integrations using "Warehouse sync" \(ipt_.+…\) stop working at once/,
+    );
     expect((await ApiTokenModel.findOne({ name: 'Warehouse sync' }).lean())!.revokedAt).toBeNull();
     await p.getByRole('button', { name: 'Revoke token' }).click();
     await p.waitForURL(`${t.baseUrl}/admin/api-tokens`);
-    await expect(p.getByRole('status').first().textContent()).resolves.toContain('Token "Warehouse sync" revoked: requests with it are now refused.');
+    await expect(p.getByRole('status').first().textContent()).resolves.toContain(
+      'Token "Warehouse sync" revoked: requests with it are now refused.',
+    );
     expect((await ApiTokenModel.findOne({ name: 'Warehouse sync' }).lean())!.revokedAt).toBeInstanceOf(Date);
     await noScript.close();
   }, 60_000);
@@ -123,17 +146,29 @@ describeBrowser('the admin console in a browser', () => {
 
   it('keeps the site header\'s "Log in" and "Log out" on one line at 375 px', async () => {
     // A long site name and the Community page in the navigation crowd the header.
-    await SiteModel.updateOne({ slug: 'portal' }, { $set: { name: 'The Analytical Engine Customer and Partner Portal' } });
+    await SiteModel.updateOne(
+      { slug: 'portal' },
+      { $set: { name: 'The Analytical Engine Customer and Partner Portal' } },
+    );
     const phone = await browser.newContext({ viewport: { width: 375, height: 740 } });
     const p = await phone.newPage();
     // Line boxes of an element's text: one per line it takes.
-    const lines = (selector: string) => p.locator(selector).first().evaluate((el) => {
-      const range = el.ownerDocument.createRange();
-      range.selectNodeContents(el);
-      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
-    });
+    const lines = (selector: string) =>
+      p
+        .locator(selector)
+        .first()
+        .evaluate((el) => {
+          const range = el.ownerDocument.createRange();
+          range.selectNodeContents(el);
+          return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+        });
     await p.goto(`${t.baseUrl}/s/portal/`);
-    await expect(p.getByRole('banner').getByRole('link', { name: 'Log in' }).evaluate((el) => el.getClientRects().length)).resolves.toBe(1);
+    await expect(
+      p
+        .getByRole('banner')
+        .getByRole('link', { name: 'Log in' })
+        .evaluate((el) => el.getClientRects().length),
+    ).resolves.toBe(1);
     await expect(lines('header.topbar a[href$="/login"]')).resolves.toBe(1);
     await p.goto(`${t.baseUrl}/s/portal/login`);
     await p.getByLabel('Username').fill('katherine@example.com');
@@ -142,11 +177,13 @@ describeBrowser('the admin console in a browser', () => {
     await p.waitForURL(`${t.baseUrl}/s/portal/`);
     await expect(lines('header.topbar form.inline button')).resolves.toBe(1);
     // The button is as tall as one line of its text (plus its padding).
-    await expect(p.getByRole('button', { name: 'Log out' }).evaluate((el) => {
-      const style = el.ownerDocument.defaultView!.getComputedStyle(el);
-      const lineHeight = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.5;
-      return el.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom) <= lineHeight + 1;
-    })).resolves.toBe(true);
+    await expect(
+      p.getByRole('button', { name: 'Log out' }).evaluate((el) => {
+        const style = el.ownerDocument.defaultView!.getComputedStyle(el);
+        const lineHeight = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.5;
+        return el.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom) <= lineHeight + 1;
+      }),
+    ).resolves.toBe(true);
     await expect(p.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(375);
     await phone.close();
     await SiteModel.updateOne({ slug: 'portal' }, { $set: { name: 'Customer Portal' } });
@@ -166,11 +203,28 @@ describeBrowser('the admin console in a browser', () => {
       const staff = await makeStaff('picker-member@example.com', []);
       await addToGroup(String(group._id), 'members', String(staff._id), { actor, via: 'admin' });
       pages = [
-        '/admin', '/admin/users', '/admin/users?q=nobody', `/admin/users/${user._id}`, `/admin/users/${admin._id}`, `/admin/users/${user._id}/downgrade`,
-        '/admin/sites', '/admin/licenses', '/admin/api-tokens', '/admin/delegated-groups', '/admin/audit', '/admin/profiles', `/admin/profiles/${profile._id}`,
-        '/admin/permission-sets', ...(set ? [`/admin/permission-sets/${set._id}`] : []), '/admin/outbox', '/admin/two-factor',
-        `/admin/api-tokens/${token._id}/revoke`, '/admin/users/0123456789abcdef01234567', '/admin/audit?actor=admin',
-        `/admin/delegated-groups?group=${group._id}&part=members&q=a`, `/admin/delegated-groups?group=${group._id}&part=accounts&q=a`,
+        '/admin',
+        '/admin/users',
+        '/admin/users?q=nobody',
+        `/admin/users/${user._id}`,
+        `/admin/users/${admin._id}`,
+        `/admin/users/${user._id}/downgrade`,
+        '/admin/sites',
+        '/admin/licenses',
+        '/admin/api-tokens',
+        '/admin/delegated-groups',
+        '/admin/audit',
+        '/admin/profiles',
+        `/admin/profiles/${profile._id}`,
+        '/admin/permission-sets',
+        ...(set ? [`/admin/permission-sets/${set._id}`] : []),
+        '/admin/outbox',
+        '/admin/two-factor',
+        `/admin/api-tokens/${token._id}/revoke`,
+        '/admin/users/0123456789abcdef01234567',
+        '/admin/audit?actor=admin',
+        `/admin/delegated-groups?group=${group._id}&part=members&q=a`,
+        `/admin/delegated-groups?group=${group._id}&part=accounts&q=a`,
       ];
     });
 
@@ -180,13 +234,15 @@ describeBrowser('the admin console in a browser', () => {
       const wide: string[] = [];
       for (const path of pages) {
         await p.goto(`${t.baseUrl}${path}`);
-        const width = await p.evaluate('document.documentElement.scrollWidth') as number;
+        const width = (await p.evaluate('document.documentElement.scrollWidth')) as number;
         if (width > 375) wide.push(`${path}: ${width}px`);
       }
       expect(wide).toEqual([]);
       await expect(p.locator('nav.nav-wide').isVisible()).resolves.toBe(false);
       await p.getByText('Menu', { exact: true }).click();
-      await expect(p.getByRole('navigation', { name: 'Admin menu' }).getByRole('link', { name: 'Users' }).isVisible()).resolves.toBe(true);
+      await expect(
+        p.getByRole('navigation', { name: 'Admin menu' }).getByRole('link', { name: 'Users' }).isVisible(),
+      ).resolves.toBe(true);
       await phone.close();
     }, 120_000);
 
@@ -197,9 +253,10 @@ describeBrowser('the admin console in a browser', () => {
       for (const path of pages) {
         await p.goto(`${t.baseUrl}${path}`);
         await p.addScriptTag({ content: axe.source });
-        const violations = await p.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+        const violations =
+          (await p.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
           .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as string[];
+          .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
         for (const v of violations) found.push(`${path}: ${v}`);
       }
       expect(found).toEqual([]);

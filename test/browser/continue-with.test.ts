@@ -26,12 +26,26 @@ describeBrowser('Continue with an external provider in a browser', () => {
     t = await startTestApp('continue-with-browser', { listen: true });
     // The port is known only now: the redirect URI (built from the public URL) follows it.
     setLifecycleSettings({ ...lifecycleSettings(), publicUrl: t.baseUrl });
-    const client = { client_id: 'portal', client_secret: 'portal-secret-0123456789abcdef', redirect_uris: [`${t.baseUrl}/s/portal/sso/callback`] };
+    const client = {
+      client_id: 'portal',
+      client_secret: 'portal-secret-0123456789abcdef',
+      redirect_uris: [`${t.baseUrl}/s/portal/sso/callback`],
+    };
     [idp, browser] = await Promise.all([startExternalIdp([client]), launchBrowser()]);
     await makeAdmin();
-    const site = await SiteModel.findOneAndUpdate({ slug: 'portal' }, { $set: { selfRegistrationEnabled: true } }, { returnDocument: 'after' });
+    const site = await SiteModel.findOneAndUpdate(
+      { slug: 'portal' },
+      { $set: { selfRegistrationEnabled: true } },
+      { returnDocument: 'after' },
+    );
     siteId = String(site!._id);
-    await IdentityProviderModel.create({ site: site!._id, name: 'Test ID', issuer: idp.issuer, clientId: client.client_id, clientSecret: sealSecret(client.client_secret) });
+    await IdentityProviderModel.create({
+      site: site!._id,
+      name: 'Test ID',
+      issuer: idp.issuer,
+      clientId: client.client_id,
+      clientSecret: sealSecret(client.client_secret),
+    });
   }, 90_000);
   afterAll(async () => {
     await browser?.close();
@@ -40,17 +54,20 @@ describeBrowser('Continue with an external provider in a browser', () => {
   });
 
   async function audit(page: Page, name: string, found: string[]) {
-    if (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth')) found.push(`${name}: scrolls sideways`);
+    if (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth'))
+      found.push(`${name}: scrolls sideways`);
     await page.addScriptTag({ content: axe.source });
-    const violations = await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+    const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as string[];
+      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
     for (const v of violations) found.push(`${name}: ${v}`);
   }
 
   async function atProvider(page: Page, login: string, email: string, given: string) {
     await page.waitForURL(`${idp.issuer}/interaction/**`).catch(async (err) => {
-      throw new Error(`not at the provider's sign-in page but at ${page.url()}: ${(await page.locator('body').textContent())?.slice(0, 300)} (${err})`);
+      throw new Error(
+        `not at the provider's sign-in page but at ${page.url()}: ${(await page.locator('body').textContent())?.slice(0, 300)} (${err})`,
+      );
     });
     await page.getByLabel('Account').fill(login);
     await page.getByLabel('Email', { exact: true }).fill(email);
@@ -59,55 +76,72 @@ describeBrowser('Continue with an external provider in a browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
 
-  it.each([[1280, 900], [375, 740]])('signs a new person in and links an existing account, at %i px', async (width, height) => {
-    const found: string[] = [];
-    // axe is injected as a script tag, which the strict CSP would block.
-    const context = await browser.newContext({ viewport: { width, height }, bypassCSP: true });
-    const page = await context.newPage();
-    const errors = watchPageErrors(page);
+  it.each([
+    [1280, 900],
+    [375, 740],
+  ])(
+    'signs a new person in and links an existing account, at %i px',
+    async (width, height) => {
+      const found: string[] = [];
+      // axe is injected as a script tag, which the strict CSP would block.
+      const context = await browser.newContext({ viewport: { width, height }, bypassCSP: true });
+      const page = await context.newPage();
+      const errors = watchPageErrors(page);
 
-    await page.goto(`${t.baseUrl}/s/portal/register`);
-    await audit(page, 'register', found);
-    await page.goto(`${t.baseUrl}/s/portal/login`);
-    await audit(page, 'login', found);
-    await page.getByRole('link', { name: 'Continue with Test ID' }).click();
-    await atProvider(page, `new-${width}`, `lin-${width}@example.com`, 'Lin');
-    await page.waitForURL(`${t.baseUrl}/s/portal/`);
-    await expect(page.locator('main').textContent()).resolves.toContain('Welcome, Lin!');
-    const lin = await UserModel.findOne({ email: `lin-${width}@example.com` }).lean();
-    expect(lin).toMatchObject({ contact: null, firstName: 'Lin' });
-    expect(await FederatedLinkModel.countDocuments({ user: lin!._id })).toBe(1);
-    await page.goto(`${t.baseUrl}/s/portal/account`);
-    await expect(page.locator('#linked-accounts').textContent()).resolves.toContain('Test ID');
-    await audit(page, 'account', found);
-    await page.getByRole('button', { name: 'Log out' }).click();
-    // Another person at the provider: its session (cookies on the same host as the portal's) is dropped.
-    await context.clearCookies();
+      await page.goto(`${t.baseUrl}/s/portal/register`);
+      await audit(page, 'register', found);
+      await page.goto(`${t.baseUrl}/s/portal/login`);
+      await audit(page, 'login', found);
+      await page.getByRole('link', { name: 'Continue with Test ID' }).click();
+      await atProvider(page, `new-${width}`, `lin-${width}@example.com`, 'Lin');
+      await page.waitForURL(`${t.baseUrl}/s/portal/`);
+      await expect(page.locator('main').textContent()).resolves.toContain('Welcome, Lin!');
+      const lin = await UserModel.findOne({ email: `lin-${width}@example.com` }).lean();
+      expect(lin).toMatchObject({ contact: null, firstName: 'Lin' });
+      expect(await FederatedLinkModel.countDocuments({ user: lin!._id })).toBe(1);
+      await page.goto(`${t.baseUrl}/s/portal/account`);
+      await expect(page.locator('#linked-accounts').textContent()).resolves.toContain('Test ID');
+      await audit(page, 'account', found);
+      await page.getByRole('button', { name: 'Log out' }).click();
+      // Another person at the provider: its session (cookies on the same host as the portal's) is dropped.
+      await context.clearCookies();
 
-    // An address that already has an account: its password first.
-    await createUser({ firstName: 'Max', lastName: 'Tester', email: `max-${width}@example.com`, profileId: lin!.profile, siteId, password: GOOD_PASSWORD }, systemContext);
-    await page.goto(`${t.baseUrl}/s/portal/login`);
-    await page.getByRole('link', { name: 'Continue with Test ID' }).click();
-    await atProvider(page, `max-${width}`, `max-${width}@example.com`, 'Max');
-    await page.waitForURL(`${t.baseUrl}/s/portal/sso/link`);
-    await audit(page, 'link', found);
-    await page.getByLabel('Password').fill(GOOD_PASSWORD);
-    await page.getByRole('button', { name: 'Link Test ID and log in' }).click();
-    await page.waitForURL(`${t.baseUrl}/s/portal/`);
-    await expect(page.locator('main').textContent()).resolves.toContain('Welcome, Max!');
+      // An address that already has an account: its password first.
+      await createUser(
+        {
+          firstName: 'Max',
+          lastName: 'Tester',
+          email: `max-${width}@example.com`,
+          profileId: lin!.profile,
+          siteId,
+          password: GOOD_PASSWORD,
+        },
+        systemContext,
+      );
+      await page.goto(`${t.baseUrl}/s/portal/login`);
+      await page.getByRole('link', { name: 'Continue with Test ID' }).click();
+      await atProvider(page, `max-${width}`, `max-${width}@example.com`, 'Max');
+      await page.waitForURL(`${t.baseUrl}/s/portal/sso/link`);
+      await audit(page, 'link', found);
+      await page.getByLabel('Password').fill(GOOD_PASSWORD);
+      await page.getByRole('button', { name: 'Link Test ID and log in' }).click();
+      await page.waitForURL(`${t.baseUrl}/s/portal/`);
+      await expect(page.locator('main').textContent()).resolves.toContain('Welcome, Max!');
 
-    // The admin page of the site's providers.
-    const admin = await context.newPage();
-    await admin.goto(`${t.baseUrl}/admin/login`);
-    await admin.getByLabel('Email or username').fill('admin@example.com');
-    await admin.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await admin.getByRole('button', { name: 'Log in' }).click();
-    await admin.waitForURL(`${t.baseUrl}/admin`);
-    await admin.goto(`${t.baseUrl}/admin/sites/${siteId}/identity-providers`);
-    await expect(admin.locator('h1').textContent()).resolves.toContain('External identity providers');
-    await audit(admin, 'admin providers', found);
+      // The admin page of the site's providers.
+      const admin = await context.newPage();
+      await admin.goto(`${t.baseUrl}/admin/login`);
+      await admin.getByLabel('Email or username').fill('admin@example.com');
+      await admin.getByLabel('Password').fill(ADMIN_PASSWORD);
+      await admin.getByRole('button', { name: 'Log in' }).click();
+      await admin.waitForURL(`${t.baseUrl}/admin`);
+      await admin.goto(`${t.baseUrl}/admin/sites/${siteId}/identity-providers`);
+      await expect(admin.locator('h1').textContent()).resolves.toContain('External identity providers');
+      await audit(admin, 'admin providers', found);
 
-    expect([...found, ...errors]).toEqual([]);
-    await context.close();
-  }, 120_000);
+      expect([...found, ...errors]).toEqual([]);
+      await context.close();
+    },
+    120_000,
+  );
 });

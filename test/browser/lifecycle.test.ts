@@ -97,7 +97,10 @@ describeBrowser('account lifecycle in a browser', () => {
 
   it('joins by invitation, sets up two-factor from the QR page, and signs in with a code', async () => {
     const profile = await ProfileModel.findOne({ name: 'External Identity User' }).lean();
-    const user = await createUser({ firstName: 'Hedy', lastName: 'Lamarr', email: 'hedy@example.com', profileId: profile!._id }, systemContext);
+    const user = await createUser(
+      { firstName: 'Hedy', lastName: 'Lamarr', email: 'hedy@example.com', profileId: profile!._id },
+      systemContext,
+    );
     await inviteNewUser(user, {}, systemContext);
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -116,7 +119,12 @@ describeBrowser('account lifecycle in a browser', () => {
     const qr = page.getByAltText('QR code of your two-factor key');
     await qr.waitFor();
     // The image really rendered: the CSP lets a data: image through.
-    expect(await qr.evaluate((img) => { const i = img as unknown as { complete: boolean; naturalWidth: number }; return i.complete && i.naturalWidth > 0; })).toBe(true);
+    expect(
+      await qr.evaluate((img) => {
+        const i = img as unknown as { complete: boolean; naturalWidth: number };
+        return i.complete && i.naturalWidth > 0;
+      }),
+    ).toBe(true);
     const secret = (await page.locator('#totp-secret').textContent())!.trim();
     await page.getByLabel('Code from the app').fill('000000');
     await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
@@ -126,7 +134,10 @@ describeBrowser('account lifecycle in a browser', () => {
     await expect(page.locator('#recovery-codes li').count()).resolves.toBe(10);
     // Download (.txt) gives the codes one per line; Print opens the print dialog (stubbed here).
     const codes = await page.locator('#recovery-codes li').allTextContents();
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download (.txt)' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download (.txt)' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe('recovery-codes.txt');
     const file = await download.path();
     expect(fs.readFileSync(file, 'utf8')).toBe(`${codes.join('\n')}\n`);

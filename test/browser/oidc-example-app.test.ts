@@ -19,15 +19,21 @@ import { SiteModel } from '../../src/data/models';
 
 // The example app is plain CommonJS JavaScript, as a reader would run it.
 const { startExampleApp } = require('../../docs/example-app/app.js') as {
-  startExampleApp(o: { issuer: string; clientId: string; clientSecret?: string; port: number; allowHttp: boolean }): Promise<{ url: string; stop(): Promise<void> }>;
+  startExampleApp(o: {
+    issuer: string;
+    clientId: string;
+    clientSecret?: string;
+    port: number;
+    allowHttp: boolean;
+  }): Promise<{ url: string; stop(): Promise<void> }>;
 };
 
 /** axe through the DevTools protocol (not a script tag), so the page keeps its real CSP. */
 async function axeProblems(page: Page, name: string): Promise<string[]> {
   await page.evaluate(axe.source);
-  const violations = await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as string[];
-  const sideways = await page.evaluate('document.documentElement.scrollWidth > window.innerWidth') as boolean;
+  const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+  const sideways = (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth')) as boolean;
   return [...violations.map((v) => `${name}: ${v}`), ...(sideways ? [`${name}: scrolls sideways`] : [])];
 }
 
@@ -41,13 +47,34 @@ describeBrowser('signing in to an example app through the portal', () => {
     const admin = await makeAdmin();
     const ctx = { actor: (await loadActor(admin!._id))!, via: 'admin' as const };
     const siteId = String((await SiteModel.findOne({ slug: 'portal' }).lean())!._id);
-    const input = { name: 'Example app', siteId, redirectUris: ['http://127.0.0.1:1/callback'], scopes: ['email', 'profile', 'portal'], firstParty: false };
+    const input = {
+      name: 'Example app',
+      siteId,
+      redirectUris: ['http://127.0.0.1:1/callback'],
+      scopes: ['email', 'profile', 'portal'],
+      firstParty: false,
+    };
     const { app, secret } = await createConnectedApp({ ...input, type: 'confidential' }, ctx);
     appId = String(app._id);
-    example = await startExampleApp({ issuer: t.config.oidc.issuer, clientId: app.clientId, clientSecret: secret!, port: 0, allowHttp: true });
+    example = await startExampleApp({
+      issuer: t.config.oidc.issuer,
+      clientId: app.clientId,
+      clientSecret: secret!,
+      port: 0,
+      allowHttp: true,
+    });
     // Its address is known once it listens: registered now, exactly.
-    await updateConnectedApp(appId, { ...input, redirectUris: [`${example.url}/callback`], postLogoutRedirectUris: [`${example.url}/`] }, ctx);
-    await postForm(request.agent(t.app), '/s/portal/register', '/s/portal/register', { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com', password: GOOD_PASSWORD });
+    await updateConnectedApp(
+      appId,
+      { ...input, redirectUris: [`${example.url}/callback`], postLogoutRedirectUris: [`${example.url}/`] },
+      ctx,
+    );
+    await postForm(request.agent(t.app), '/s/portal/register', '/s/portal/register', {
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      email: 'ada@example.com',
+      password: GOOD_PASSWORD,
+    });
     browser = await launchBrowser();
   }, 60_000);
   afterAll(async () => {
@@ -68,7 +95,9 @@ describeBrowser('signing in to an example app through the portal', () => {
     await page.getByLabel('Password').fill(GOOD_PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(/\/s\/portal\/authorize\//);
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Allow Example app to sign you in?');
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+      'Allow Example app to sign you in?',
+    );
     found.push(...(await axeProblems(page, 'consent')));
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL(`${example.url}/`);
@@ -90,7 +119,10 @@ describeBrowser('signing in to an example app through the portal', () => {
 
   it('the connected apps pages of the admin area pass the same check at 1280 and 375 px', async () => {
     const found: string[] = [];
-    for (const [width, height] of [[1280, 900], [375, 740]]) {
+    for (const [width, height] of [
+      [1280, 900],
+      [375, 740],
+    ]) {
       const context = await browser.newContext({ viewport: { width, height } });
       const page = await context.newPage();
       const errors = watchPageErrors(page);

@@ -26,17 +26,34 @@ async function axeViolations(page: Page): Promise<string[]> {
  * at once, a conditional (autofill) request included; while not, a request waits, as a person who has not
  * touched the sensor yet.
  */
-async function pageWithAuthenticator(context: BrowserContext): Promise<{ page: Page; present(on: boolean): Promise<void> }> {
+async function pageWithAuthenticator(
+  context: BrowserContext,
+): Promise<{ page: Page; present(on: boolean): Promise<void> }> {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
-  return { page, present: async (on) => { await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: on }); } };
+  return {
+    page,
+    present: async (on) => {
+      await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: on });
+    },
+  };
 }
 
-const overflow = (page: Page, width: number) => page.evaluate(`[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > ${width} + 0.5).map((e) => e.tagName + '.' + e.className)`) as Promise<string[]>;
+const overflow = (page: Page, width: number) =>
+  page.evaluate(
+    `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > ${width} + 0.5).map((e) => e.tagName + '.' + e.className)`,
+  ) as Promise<string[]>;
 
 describeBrowser('passkeys in Chromium with a virtual authenticator', () => {
   let t: TestApp;
@@ -84,13 +101,17 @@ describeBrowser('passkeys in Chromium with a virtual authenticator', () => {
       // Nobody at the sensor while the page loads (its autofill request waits), then the button.
       await present(false);
       await page.goto(`${t.baseUrl}/s/portal/login`);
-      await expect(page.locator('input[name="username"]').getAttribute('autocomplete')).resolves.toBe('username webauthn');
+      await expect(page.locator('input[name="username"]').getAttribute('autocomplete')).resolves.toBe(
+        'username webauthn',
+      );
       await expect(axeViolations(page)).resolves.toEqual([]);
       await present(true);
       await page.getByRole('button', { name: 'Use a passkey', exact: true }).click();
       await page.waitForURL(`${t.baseUrl}/s/portal/`);
       await expect(page.locator('body').textContent()).resolves.toContain('Welcome, ');
-      expect((await LoginEventModel.findOne({ user: user._id, outcome: 'success' }).sort({ at: -1 }).lean())?.method).toBe('passkey');
+      expect(
+        (await LoginEventModel.findOne({ user: user._id, outcome: 'success' }).sort({ at: -1 }).lean())?.method,
+      ).toBe('passkey');
 
       // Remove it (password asked again).
       await page.goto(`${t.baseUrl}/s/portal/account/passkeys`);
@@ -166,7 +187,9 @@ describeBrowser('passkeys in Chromium with a virtual authenticator', () => {
       await page.getByRole('button', { name: 'Use a passkey instead' }).click();
       await page.waitForURL(`${t.baseUrl}/s/portal/`);
       const user = (await UserModel.findOne({ email }))!;
-      expect((await LoginEventModel.findOne({ user: user._id, outcome: 'success' }).sort({ at: -1 }).lean())?.method).toBe('password+passkey');
+      expect(
+        (await LoginEventModel.findOne({ user: user._id, outcome: 'success' }).sort({ at: -1 }).lean())?.method,
+      ).toBe('password+passkey');
       expect(errors).toEqual([]);
       await context.close();
     }, 120_000);

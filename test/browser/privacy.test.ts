@@ -26,17 +26,22 @@ describeBrowser('export and deletion in a browser', () => {
   });
 
   async function audit(page: Page, found: string[], what: string) {
-    if (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth')) found.push(`${what}: scrolls sideways`);
+    if (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth'))
+      found.push(`${what}: scrolls sideways`);
     await page.addScriptTag({ content: axe.source });
-    const violations = await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+    const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as string[];
+      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
     for (const v of violations) found.push(`${what}: ${v}`);
   }
 
   it('at 375 px: downloads the data, then deletes the account with the password again', async () => {
     // axe is injected as a script, which the CSP forbids: this context bypasses it (bot-check.test.ts checks the CSP).
-    const context = await browser.newContext({ viewport: { width: 375, height: 740 }, bypassCSP: true, acceptDownloads: true });
+    const context = await browser.newContext({
+      viewport: { width: 375, height: 740 },
+      bypassCSP: true,
+      acceptDownloads: true,
+    });
     const page = await context.newPage();
     const errors = watchPageErrors(page);
     const found: string[] = [];
@@ -57,7 +62,10 @@ describeBrowser('export and deletion in a browser', () => {
     await page.goto(`${t.baseUrl}/s/portal/account`);
     await audit(page, found, 'account');
 
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download your data' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download your data' }).click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/^rosalind_example\.com-data-\d{4}-\d{2}-\d{2}\.json$/);
     const stream = await download.createReadStream();
     const chunks: Buffer[] = [];

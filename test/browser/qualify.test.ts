@@ -17,7 +17,9 @@ async function axeViolations(page: Page): Promise<string[]> {
   await page.addScriptTag({ content: axe.source });
   return page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as Promise<string[]>;
+    .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as Promise<
+    string[]
+  >;
 }
 
 describeBrowser('the qualification queue in a browser', () => {
@@ -29,7 +31,10 @@ describeBrowser('the qualification queue in a browser', () => {
     await makeAdmin();
     await AccountModel.create({ name: 'Analytical Engines' });
     const site = await findSiteBySlug('portal');
-    for (const [firstName, lastName, email] of [['Ada', 'Lovelace', 'ada@engines.example'], ['Charles', 'Babbage', 'charles@engines.example']]) {
+    for (const [firstName, lastName, email] of [
+      ['Ada', 'Lovelace', 'ada@engines.example'],
+      ['Charles', 'Babbage', 'charles@engines.example'],
+    ]) {
       await registerContactlessUser(site, { firstName, lastName, email, password: 'violet-harbor-tractor-91' }, {});
     }
   }, 60_000);
@@ -62,9 +67,13 @@ describeBrowser('the qualification queue in a browser', () => {
     await page.getByRole('button', { name: 'Dry run' }).click();
     await page.waitForURL(`${t.baseUrl}/admin/qualify/dry-run`);
     await expect(page.locator('#dry-summary').textContent()).resolves.toContain('2 of 2 users would succeed');
-    await expect(page.locator('#dry-table').textContent()).resolves.toContain('Would get a new contact Ada Lovelace in Analytical Engines.');
+    await expect(page.locator('#dry-table').textContent()).resolves.toContain(
+      'Would get a new contact Ada Lovelace in Analytical Engines.',
+    );
     found.push(...(await axeViolations(page)).map((v) => `dry run: ${v}`));
-    expect(await UserModel.countDocuments({ contact: trusted({ $ne: null }), userType: trusted({ $ne: 'internal' }) })).toBe(0);
+    expect(
+      await UserModel.countDocuments({ contact: trusted({ $ne: null }), userType: trusted({ $ne: 'internal' }) }),
+    ).toBe(0);
 
     await page.getByRole('button', { name: 'Run for 2 users' }).click();
     await page.waitForURL(/\/admin\/qualify\/jobs\/[0-9a-f]{24}$/);
@@ -77,7 +86,9 @@ describeBrowser('the qualification queue in a browser', () => {
     const text = await csv.text();
     expect(text).toContain('ada@engines.example,succeeded,New contact in Analytical Engines.');
     expect(text).toContain('charles@engines.example,succeeded,New contact in Analytical Engines.');
-    expect(await UserModel.countDocuments({ contact: trusted({ $ne: null }), userType: trusted({ $ne: 'internal' }) })).toBe(2);
+    expect(
+      await UserModel.countDocuments({ contact: trusted({ $ne: null }), userType: trusted({ $ne: 'internal' }) }),
+    ).toBe(2);
     expect(found).toEqual([]);
     expect(errors).toEqual([]);
     await context.close();

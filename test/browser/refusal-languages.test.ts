@@ -44,11 +44,15 @@ describeBrowser('the Japanese registration page with its refusals', () => {
     await expect(page.evaluate('document.documentElement.lang')).resolves.toBe('ja');
     await expect(page.locator('#f-password + button.show-password').textContent()).resolves.toBe(ja['password.show']);
     await page.fill('#f-password', 'abc');
-    await expect(page.locator('#f-password-guidance').textContent()).resolves.toBe(ja['password.guidanceMore_other'].replace('{{n}}', '9'));
+    await expect(page.locator('#f-password-guidance').textContent()).resolves.toBe(
+      ja['password.guidanceMore_other'].replace('{{n}}', '9'),
+    );
 
     await submitRefused(page);
     await expect(page.locator('#f-email-error').textContent()).resolves.toBe(ja['refusal.enterValidEmail']);
-    await expect(page.locator('#f-password-error').textContent()).resolves.toBe(ja['refusal.passwordTooShort'].replace('{{n}}', '12'));
+    await expect(page.locator('#f-password-error').textContent()).resolves.toBe(
+      ja['refusal.passwordTooShort'].replace('{{n}}', '12'),
+    );
     await expect(page.locator('main').textContent()).resolves.toContain(ja['refusal.fieldsNeedAttention']);
     await expect(page.locator('main').textContent()).resolves.not.toMatch(/Enter a valid email|Use at least/);
     await expect(page.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(WIDTH);
@@ -57,14 +61,18 @@ describeBrowser('the Japanese registration page with its refusals', () => {
     await ctx.close();
 
     // axe-core is injected as an inline script, which the CSP forbids: a second context lets it in.
-    const axeCtx = await browser.newContext({ viewport: { width: WIDTH, height: 800 }, locale: 'ja-JP', bypassCSP: true });
+    const axeCtx = await browser.newContext({
+      viewport: { width: WIDTH, height: 800 },
+      locale: 'ja-JP',
+      bypassCSP: true,
+    });
     const p = await axeCtx.newPage();
     await p.goto(`${t.baseUrl}/s/portal/register`);
     await submitRefused(p);
     await p.addScriptTag({ content: axe.source });
-    const violations = await p.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+    const violations = (await p.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as string[];
+      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
     expect(violations).toEqual([]);
     await axeCtx.close();
   }, 180_000);

@@ -21,9 +21,20 @@ describeBrowser('roles in a browser', () => {
     t = await startTestApp('roles-browser', { listen: true });
     browser = await launchBrowser();
     await makeAdmin();
-    await registerContactlessUser(await findSiteBySlug('portal'), { firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.com', password: 'violet-harbor-tractor-91' }, {});
+    await registerContactlessUser(
+      await findSiteBySlug('portal'),
+      { firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.com', password: 'violet-harbor-tractor-91' },
+      {},
+    );
     const partnerProfile = (await ProfileModel.findOne({ name: 'External Identity Partner User' }).lean())!;
-    partnerId = String((await createUser({ firstName: 'Pat', lastName: 'Partner', email: 'pat@example.com', profileId: partnerProfile._id }, systemContext))._id);
+    partnerId = String(
+      (
+        await createUser(
+          { firstName: 'Pat', lastName: 'Partner', email: 'pat@example.com', profileId: partnerProfile._id },
+          systemContext,
+        )
+      )._id,
+    );
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -46,7 +57,9 @@ describeBrowser('roles in a browser', () => {
     await admin.getByLabel('Manage Internal Users').check();
     await admin.getByLabel('Manage Customer Users').check();
     await admin.getByRole('button', { name: 'Create profile' }).click();
-    await expect(admin.getByRole('status').first().textContent()).resolves.toContain('Profile Customer Support created');
+    await expect(admin.getByRole('status').first().textContent()).resolves.toContain(
+      'Profile Customer Support created',
+    );
 
     await admin.getByRole('link', { name: 'Users', exact: true }).click();
     // "New user" has an internal and an external form: this is the internal one.
@@ -56,7 +69,9 @@ describeBrowser('roles in a browser', () => {
     await internal.getByLabel('Email (also the username)').fill('sam@example.com');
     await internal.getByLabel('Internal profile').selectOption({ label: 'Customer Support' });
     await admin.getByRole('button', { name: 'Create internal user' }).click();
-    await expect(admin.getByRole('status').first().textContent()).resolves.toContain('Internal user sam@example.com created and invited');
+    await expect(admin.getByRole('status').first().textContent()).resolves.toContain(
+      'Internal user sam@example.com created and invited',
+    );
     const sam = (await UserModel.findOne({ username: 'sam@example.com' }).lean())!;
     expect((await ProfileModel.findById(sam.profile).lean())!.name).toBe('Customer Support');
     expect(sam.contact).toBeNull();
@@ -83,7 +98,9 @@ describeBrowser('roles in a browser', () => {
     await expect(page.getByRole('status').first().textContent()).resolves.toContain('Contact added');
     await page.getByLabel(/^Customer Community User:/).check();
     await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
-    await expect(page.getByRole('status').first().textContent()).resolves.toContain('Upgraded to Customer Community User');
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain(
+      'Upgraded to Customer Community User',
+    );
 
     // The partner user is not even listed, and opening them directly is refused.
     await page.goto(`${t.baseUrl}/admin/users?q=pat`);

@@ -61,7 +61,9 @@ describeBrowser('self sign-in pages in a browser', () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     await logIn(page, 'grace.hopper@example.org');
     await expect(page.locator('main').textContent()).resolves.toContain('as grace.hopper@example.org');
-    expect(await UserModel.exists({ username: 'grace.hopper@example.org', email: 'grace.hopper@example.org' })).not.toBeNull();
+    expect(
+      await UserModel.exists({ username: 'grace.hopper@example.org', email: 'grace.hopper@example.org' }),
+    ).not.toBeNull();
     expect(errors).toEqual([]);
     await context.close();
   }, 120_000);
@@ -86,14 +88,18 @@ describeBrowser('self sign-in pages in a browser', () => {
     await password.fill('short');
     await expect(page.locator('#f-password-guidance').textContent()).resolves.toBe('Add 7 more characters.');
     await password.fill('katherine-2024-x');
-    await expect(page.locator('#f-password-guidance').textContent()).resolves.toBe('Avoid your own name or email in the password.');
+    await expect(page.locator('#f-password-guidance').textContent()).resolves.toBe(
+      'Avoid your own name or email in the password.',
+    );
     await password.fill(GOOD_PASSWORD);
     await expect(page.locator('#f-password-guidance').textContent()).resolves.toContain('Looks good.');
     await expect(password.getAttribute('aria-describedby')).resolves.toContain('f-password-guidance');
     const toggle = page.getByRole('button', { name: 'Show password' }).first();
     await toggle.click();
     await expect(password.getAttribute('type')).resolves.toBe('text');
-    await expect(page.getByRole('button', { name: 'Hide password' }).getAttribute('aria-pressed')).resolves.toBe('true');
+    await expect(page.getByRole('button', { name: 'Hide password' }).getAttribute('aria-pressed')).resolves.toBe(
+      'true',
+    );
     await page.getByRole('button', { name: 'Hide password' }).click();
     await expect(password.getAttribute('type')).resolves.toBe('password');
     // The guidance is help only: a weak password the script would pass is still the server's to refuse.
@@ -112,45 +118,55 @@ describeBrowser('self sign-in pages in a browser', () => {
     const page = await context.newPage();
     const errors = watchPageErrors(page);
     await page.goto(`${t.baseUrl}${path}`);
-    const sideways = await page.evaluate('document.documentElement.scrollWidth > window.innerWidth') as boolean;
+    const sideways = (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth')) as boolean;
     if (sideways) found.push(`${path}: scrolls sideways`);
     await page.addScriptTag({ content: axe.source });
-    const violations = await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+    const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as string[];
+      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
     for (const v of violations) found.push(`${path}: ${v}`);
     for (const e of errors) found.push(`${path}: ${e}`);
     await page.close();
   }
 
-  it.each([[1280, 900], [375, 740]])('the login, register, check-your-mail, account, not-found, API tokens and admin user pages at %i px: readable, no axe violation', async (width, height) => {
-    const found: string[] = [];
-    const context = await browser.newContext({ viewport: { width, height }, bypassCSP: true });
-    for (const path of ['/s/portal/login', '/s/portal/register', '/s/portal/no-such-page', '/admin/login']) await check(context, path, found);
-    // The check-your-mail page is the answer to a post: reach it as a person does.
-    const page = await context.newPage();
-    await register(page, `axe-${width}@example.com`);
-    await page.addScriptTag({ content: axe.source });
-    const violations = await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id))`) as string[];
-    for (const v of violations) found.push(`check-email: ${v}`);
-    if (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth')) found.push('check-email: scrolls sideways');
-    // The account page with its confirmation field and password helpers, signed in.
-    await page.goto(`${t.baseUrl}/s/portal/login`);
-    await page.getByLabel('Email or username').fill(`axe-${width}@example.com`);
-    await page.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${t.baseUrl}/s/portal/`);
-    await check(context, '/s/portal/account', found);
-    // The admin pages this work changed: the tokens page (scopes, expiry) and a user page (username field).
-    await page.goto(`${t.baseUrl}/admin/login`);
-    await page.getByLabel('Email or username').fill('admin@example.com');
-    await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${t.baseUrl}/admin`);
-    const someone = (await UserModel.findOne({ username: `axe-${width}@example.com` }).lean())!;
-    for (const path of ['/admin/api-tokens', `/admin/users/${someone._id}`]) await check(context, path, found);
-    expect(found).toEqual([]);
-    await context.close();
-  }, 180_000);
+  it.each([
+    [1280, 900],
+    [375, 740],
+  ])(
+    'the login, register, check-your-mail, account, not-found, API tokens and admin user pages at %i px: readable, no axe violation',
+    async (width, height) => {
+      const found: string[] = [];
+      const context = await browser.newContext({ viewport: { width, height }, bypassCSP: true });
+      for (const path of ['/s/portal/login', '/s/portal/register', '/s/portal/no-such-page', '/admin/login'])
+        await check(context, path, found);
+      // The check-your-mail page is the answer to a post: reach it as a person does.
+      const page = await context.newPage();
+      await register(page, `axe-${width}@example.com`);
+      await page.addScriptTag({ content: axe.source });
+      const violations =
+        (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id))`)) as string[];
+      for (const v of violations) found.push(`check-email: ${v}`);
+      if (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth'))
+        found.push('check-email: scrolls sideways');
+      // The account page with its confirmation field and password helpers, signed in.
+      await page.goto(`${t.baseUrl}/s/portal/login`);
+      await page.getByLabel('Email or username').fill(`axe-${width}@example.com`);
+      await page.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(`${t.baseUrl}/s/portal/`);
+      await check(context, '/s/portal/account', found);
+      // The admin pages this work changed: the tokens page (scopes, expiry) and a user page (username field).
+      await page.goto(`${t.baseUrl}/admin/login`);
+      await page.getByLabel('Email or username').fill('admin@example.com');
+      await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(`${t.baseUrl}/admin`);
+      const someone = (await UserModel.findOne({ username: `axe-${width}@example.com` }).lean())!;
+      for (const path of ['/admin/api-tokens', `/admin/users/${someone._id}`]) await check(context, path, found);
+      expect(found).toEqual([]);
+      await context.close();
+    },
+    180_000,
+  );
 });

@@ -72,7 +72,9 @@ describeBrowser('guest self-registration in a browser', () => {
     // The page's summary, then the password field's own message, tied to the input.
     await expect(page.getByRole('alert').first().textContent()).resolves.toContain('Some fields need attention.');
     await expect(page.locator('#f-password-error').textContent()).resolves.toContain('Use at least 12 characters.');
-    await expect(page.getByLabel('Password', { exact: true }).getAttribute('aria-describedby')).resolves.toContain('f-password-error');
+    await expect(page.getByLabel('Password', { exact: true }).getAttribute('aria-describedby')).resolves.toContain(
+      'f-password-error',
+    );
     await expect(page.getByLabel('Email').inputValue()).resolves.toBe('grace@example.com');
     await expect(page.getByLabel('Password', { exact: true }).inputValue()).resolves.toBe('');
     expect(errors).toEqual([]);

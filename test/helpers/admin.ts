@@ -19,10 +19,20 @@ export async function makeStaff(username: string, permissions: Permission[]) {
   const name = `Staff ${permissions.sort().join('+') || 'none'}`;
   const profile = await ProfileModel.findOneAndUpdate(
     { name },
-    { $setOnInsert: { name, license: internal!._id, userType: 'internal', permissions: Object.fromEntries(permissions.map((p) => [p, true])) } },
+    {
+      $setOnInsert: {
+        name,
+        license: internal!._id,
+        userType: 'internal',
+        permissions: Object.fromEntries(permissions.map((p) => [p, true])),
+      },
+    },
     { upsert: true, returnDocument: 'after' },
   );
-  return createUser({ username, email: username, lastName: 'Staff', profileId: profile!._id, password: ADMIN_PASSWORD }, systemContext);
+  return createUser(
+    { username, email: username, lastName: 'Staff', profileId: profile!._id, password: ADMIN_PASSWORD },
+    systemContext,
+  );
 }
 
 export async function adminAgent(app: express.Express, username = 'admin@example.com') {

@@ -28,7 +28,10 @@ export interface TestApp {
  * `localhost`: the same at http://localhost:<port> (the passkey tests: WebAuthn needs a host name as its
  * rpID, never an IP, and the origin the portal expects).
  */
-export async function startTestApp(name: string, opts: { env?: Record<string, string>; listen?: boolean; localhost?: boolean; now?: () => Date } = {}): Promise<TestApp> {
+export async function startTestApp(
+  name: string,
+  opts: { env?: Record<string, string>; listen?: boolean; localhost?: boolean; now?: () => Date } = {},
+): Promise<TestApp> {
   const dbName = `test_${name.replace(/[^a-z0-9]/gi, '_')}_${process.pid}`;
   const mongo = await testMongoUri(dbName);
   let server: Server | undefined;

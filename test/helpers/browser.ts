@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+export const CHROMIUM_PATH =
+  process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
 
 export const browserAvailable = Boolean(CHROMIUM_PATH);
 
@@ -13,7 +14,7 @@ export const browserAvailable = Boolean(CHROMIUM_PATH);
 export function describeBrowser(name: string, fn: () => void): void {
   if (!browserAvailable) {
     if (process.env.CI) throw new Error('Chromium is required in CI (install the Debian package "chromium").');
-     
+
     console.warn(`[browser tests skipped] ${name}: no Chromium found at /usr/bin/chromium (apt-get install chromium)`);
     describe.skip(name, fn);
     return;
@@ -25,7 +26,15 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -35,7 +44,11 @@ export function watchPageErrors(page: Page): string[] {
   page.on('pageerror', (err) => errors.push(err.message));
   page.on('console', (msg) => {
     // A page answered with a 4xx on purpose (a refused form) is logged by Chromium; that is not an error.
-    if (msg.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())) errors.push(msg.text());
+    if (
+      msg.type() === 'error' &&
+      !/^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())
+    )
+      errors.push(msg.text());
   });
   return errors;
 }

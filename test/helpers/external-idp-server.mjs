@@ -17,8 +17,14 @@ await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
 const provider = new Provider(issuer, {
-  clients: clients.map((c) => ({ ...c, grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_post' })),
-  findAccount: (_ctx, id) => (accounts.has(id) ? { accountId: id, claims: () => ({ sub: id, ...accounts.get(id) }) } : undefined),
+  clients: clients.map((c) => ({
+    ...c,
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_post',
+  })),
+  findAccount: (_ctx, id) =>
+    accounts.has(id) ? { accountId: id, claims: () => ({ sub: id, ...accounts.get(id) }) } : undefined,
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['given_name', 'family_name'] },
   // The claims in the ID token too, as many providers send them.
   conformIdTokenClaims: false,
@@ -28,14 +34,19 @@ const provider = new Provider(issuer, {
   cookies: { keys: ['external-idp-test-cookie-key'] },
   // Consent is not what these tests are about: every client gets what it asks for.
   async loadExistingGrant(ctx) {
-    const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
+    const grant = new ctx.oidc.provider.Grant({
+      clientId: ctx.oidc.client.clientId,
+      accountId: ctx.oidc.session.accountId,
+    });
     grant.addOIDCScope('openid email profile');
     await grant.save();
     return grant;
   },
 });
 
-const page = (uid) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test provider sign-in</title></head><body><main>
+const page = (
+  uid,
+) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test provider sign-in</title></head><body><main>
 <h1>Test provider</h1>
 <form method="post" action="/interaction/${uid}">
 <p><label for="login">Account</label> <input id="login" name="login"></p>
@@ -60,7 +71,12 @@ server.on('request', async (req, res) => {
     for await (const chunk of req) body += chunk;
     const f = new URLSearchParams(body);
     const login = f.get('login');
-    accounts.set(login, { email: f.get('email') || undefined, email_verified: f.get('verified') === 'yes', given_name: f.get('given_name') || undefined, family_name: f.get('family_name') || undefined });
+    accounts.set(login, {
+      email: f.get('email') || undefined,
+      email_verified: f.get('verified') === 'yes',
+      given_name: f.get('given_name') || undefined,
+      family_name: f.get('family_name') || undefined,
+    });
     await provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
   } catch (err) {
     res.statusCode = 400;

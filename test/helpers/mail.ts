@@ -7,7 +7,12 @@ import { outboxTransport } from '../../src/mail/transport';
 const silent = pino({ level: 'silent' });
 
 export async function deliverToOutbox(): Promise<number> {
-  return (await deliverDueMail({ transport: outboxTransport(silent, { isProduction: false }), from: 'Portal <no-reply@portal.test>' })).sent;
+  return (
+    await deliverDueMail({
+      transport: outboxTransport(silent, { isProduction: false }),
+      from: 'Portal <no-reply@portal.test>',
+    })
+  ).sent;
 }
 
 /** Every message to `to`, oldest first. */

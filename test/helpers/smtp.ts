@@ -6,9 +6,17 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 
-export interface Received { from: string; to: string[]; raw: string }
+export interface Received {
+  from: string;
+  to: string[];
+  raw: string;
+}
 
-export interface SmtpCapture { port: number; received: Received[]; close(): Promise<void> }
+export interface SmtpCapture {
+  port: number;
+  received: Received[];
+  close(): Promise<void>;
+}
 
 export async function startSmtpCapture(refuse: () => boolean = () => false): Promise<SmtpCapture> {
   const received: Received[] = [];
@@ -25,7 +33,11 @@ export async function startSmtpCapture(refuse: () => boolean = () => false): Pro
           err.responseCode = 451;
           return callback(err);
         }
-        received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+        received.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+        });
         callback();
       });
     },

@@ -18,7 +18,13 @@ export interface SoftPasskey {
   userHandle?: string;
 }
 
-export interface Tamper { origin?: string; rpID?: string; userVerified?: boolean; type?: string; counter?: number }
+export interface Tamper {
+  origin?: string;
+  rpID?: string;
+  userVerified?: boolean;
+  type?: string;
+  counter?: number;
+}
 
 function authData(rpID: string, flags: number, counter: number, attested?: Buffer): Buffer {
   const count = Buffer.alloc(4);
@@ -29,7 +35,9 @@ function authData(rpID: string, flags: number, counter: number, attested?: Buffe
 function coseKey(keys: crypto.KeyPairKeyObjectResult): Uint8Array {
   const jwk = keys.publicKey.export({ format: 'jwk' });
   const m = new Map<number, number | Uint8Array>([
-    [1, 2], [3, -7], [-1, 1],
+    [1, 2],
+    [3, -7],
+    [-1, 1],
     [-2, new Uint8Array(Buffer.from(jwk.x!, 'base64url'))],
     [-3, new Uint8Array(Buffer.from(jwk.y!, 'base64url'))],
   ]);
@@ -39,7 +47,11 @@ function coseKey(keys: crypto.KeyPairKeyObjectResult): Uint8Array {
 const flagsOf = (uv: boolean, attested = false) => 0x01 | (uv ? 0x04 : 0) | (attested ? 0x40 : 0);
 
 /** A new passkey answering registration `options` (as the page receives them). */
-export function createPasskey(options: { challenge: string; rp: { id?: string }; user: { id: string } }, origin: string, tamper: Tamper = {}): { passkey: SoftPasskey; response: string } {
+export function createPasskey(
+  options: { challenge: string; rp: { id?: string }; user: { id: string } },
+  origin: string,
+  tamper: Tamper = {},
+): { passkey: SoftPasskey; response: string } {
   const keys = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const rawId = crypto.randomBytes(16);
   const idLen = Buffer.alloc(2);
@@ -47,26 +59,68 @@ export function createPasskey(options: { challenge: string; rp: { id?: string };
   const attested = Buffer.concat([Buffer.alloc(16), idLen, rawId, Buffer.from(coseKey(keys))]);
   const rpID = tamper.rpID ?? options.rp.id ?? 'localhost';
   const data = authData(rpID, flagsOf(tamper.userVerified ?? true, true), 0, attested);
-  const clientData = Buffer.from(JSON.stringify({ type: tamper.type ?? 'webauthn.create', challenge: options.challenge, origin: tamper.origin ?? origin, crossOrigin: false }));
-  const attestationObject = isoCBOR.encode(new Map<string, unknown>([['fmt', 'none'], ['attStmt', new Map()], ['authData', new Uint8Array(data)]]) as never);
+  const clientData = Buffer.from(
+    JSON.stringify({
+      type: tamper.type ?? 'webauthn.create',
+      challenge: options.challenge,
+      origin: tamper.origin ?? origin,
+      crossOrigin: false,
+    }),
+  );
+  const attestationObject = isoCBOR.encode(
+    new Map<string, unknown>([
+      ['fmt', 'none'],
+      ['attStmt', new Map()],
+      ['authData', new Uint8Array(data)],
+    ]) as never,
+  );
   const id = b64url(rawId);
   const passkey: SoftPasskey = { id, rawId, keys, counter: 0, userHandle: options.user.id };
   const response = {
-    id, rawId: id, type: 'public-key', clientExtensionResults: {}, authenticatorAttachment: 'platform',
-    response: { clientDataJSON: b64url(clientData), attestationObject: b64url(attestationObject), transports: ['internal'] },
+    id,
+    rawId: id,
+    type: 'public-key',
+    clientExtensionResults: {},
+    authenticatorAttachment: 'platform',
+    response: {
+      clientDataJSON: b64url(clientData),
+      attestationObject: b64url(attestationObject),
+      transports: ['internal'],
+    },
   };
   return { passkey, response: JSON.stringify(response) };
 }
 
 /** The passkey's answer to sign-in `options`; its counter moves on by one unless `tamper.counter` says otherwise. */
-export function signWithPasskey(passkey: SoftPasskey, options: { challenge: string; rpId?: string }, origin: string, tamper: Tamper = {}): string {
+export function signWithPasskey(
+  passkey: SoftPasskey,
+  options: { challenge: string; rpId?: string },
+  origin: string,
+  tamper: Tamper = {},
+): string {
   const counter = tamper.counter ?? passkey.counter + 1;
   if (tamper.counter === undefined) passkey.counter = counter;
   const data = authData(tamper.rpID ?? options.rpId ?? 'localhost', flagsOf(tamper.userVerified ?? true), counter);
-  const clientData = Buffer.from(JSON.stringify({ type: tamper.type ?? 'webauthn.get', challenge: options.challenge, origin: tamper.origin ?? origin, crossOrigin: false }));
+  const clientData = Buffer.from(
+    JSON.stringify({
+      type: tamper.type ?? 'webauthn.get',
+      challenge: options.challenge,
+      origin: tamper.origin ?? origin,
+      crossOrigin: false,
+    }),
+  );
   const signature = crypto.sign('sha256', Buffer.concat([data, sha256(clientData)]), passkey.keys.privateKey);
   return JSON.stringify({
-    id: passkey.id, rawId: passkey.id, type: 'public-key', clientExtensionResults: {}, authenticatorAttachment: 'platform',
-    response: { clientDataJSON: b64url(clientData), authenticatorData: b64url(data), signature: b64url(signature), ...(passkey.userHandle ? { userHandle: passkey.userHandle } : {}) },
+    id: passkey.id,
+    rawId: passkey.id,
+    type: 'public-key',
+    clientExtensionResults: {},
+    authenticatorAttachment: 'platform',
+    response: {
+      clientDataJSON: b64url(clientData),
+      authenticatorData: b64url(data),
+      signature: b64url(signature),
+      ...(passkey.userHandle ? { userHandle: passkey.userHandle } : {}),
+    },
   });
 }

@@ -14,7 +14,12 @@ import * as passwords from '../../src/signin/passwords';
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp('hardening', {
-    env: { TRUST_PROXY: '1', LOGIN_MAX_FAILS_PER_USER_IP: '5', LOGIN_MAX_FAILS_PER_IP: '1000', REGISTRATION_MAX_FAILS_PER_IP: '4' },
+    env: {
+      TRUST_PROXY: '1',
+      LOGIN_MAX_FAILS_PER_USER_IP: '5',
+      LOGIN_MAX_FAILS_PER_IP: '1000',
+      REGISTRATION_MAX_FAILS_PER_IP: '4',
+    },
   });
   await makeAdmin();
 });
@@ -32,7 +37,11 @@ describe('sign-in throttling', () => {
     // solved beforehand so the 60 still arrive together.
     const proofs = await Promise.all(Array.from({ length: 61 }, () => solvedPow(agent)));
     const attempt = (password: string) =>
-      agent.post('/s/portal/login').type('form').set('X-Forwarded-For', '203.0.113.60').send({ _csrf: token, username: 'burst@example.com', password, altcha: proofs.pop()! });
+      agent
+        .post('/s/portal/login')
+        .type('form')
+        .set('X-Forwarded-For', '203.0.113.60')
+        .send({ _csrf: token, username: 'burst@example.com', password, altcha: proofs.pop()! });
     const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => attempt(`wrong-password-${i}`)));
     const statuses = answers.map((r) => r.status);
     // Only the attempts counted within the limit reached the password check (401); the rest never did.
@@ -41,7 +50,9 @@ describe('sign-in throttling', () => {
     const right = await attempt(GOOD_PASSWORD);
     expect(right.status).toBe(429);
     expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
-    expect(alert(right)).toMatch(/^Too many failed sign-in attempts\. Try again in \d+ minutes?, or reset your password\.$/);
+    expect(alert(right)).toMatch(
+      /^Too many failed sign-in attempts\. Try again in \d+ minutes?, or reset your password\.$/,
+    );
     expect(right.headers.location).toBeUndefined();
   });
 
@@ -49,21 +60,65 @@ describe('sign-in throttling', () => {
     await makeStaff('shared-counter@example.com', ['manageInternalUsers']);
     const ip = '203.0.113.61';
     for (let i = 0; i < 3; i++) {
-      expect((await postForm(request.agent(t.app), '/s/portal/login', '/s/portal/login', { username: 'shared-counter@example.com', password: `nope-${i}-nope` }, ip)).status).toBe(401);
+      expect(
+        (
+          await postForm(
+            request.agent(t.app),
+            '/s/portal/login',
+            '/s/portal/login',
+            { username: 'shared-counter@example.com', password: `nope-${i}-nope` },
+            ip,
+          )
+        ).status,
+      ).toBe(401);
     }
     for (let i = 0; i < 2; i++) {
-      expect((await postForm(request.agent(t.app), '/admin/login', '/admin/login', { username: 'shared-counter@example.com', password: `nope-${i}-nope` }, ip)).status).toBe(401);
+      expect(
+        (
+          await postForm(
+            request.agent(t.app),
+            '/admin/login',
+            '/admin/login',
+            { username: 'shared-counter@example.com', password: `nope-${i}-nope` },
+            ip,
+          )
+        ).status,
+      ).toBe(401);
     }
-    const sixth = await postForm(request.agent(t.app), '/admin/login', '/admin/login', { username: 'shared-counter@example.com', password: ADMIN_PASSWORD }, ip);
+    const sixth = await postForm(
+      request.agent(t.app),
+      '/admin/login',
+      '/admin/login',
+      { username: 'shared-counter@example.com', password: ADMIN_PASSWORD },
+      ip,
+    );
     expect(sixth.status).toBe(429);
     // Another IP is not affected, and a success there is not counted.
-    expect((await postForm(request.agent(t.app), '/admin/login', '/admin/login', { username: 'shared-counter@example.com', password: ADMIN_PASSWORD }, '203.0.113.62')).status).toBe(303);
+    expect(
+      (
+        await postForm(
+          request.agent(t.app),
+          '/admin/login',
+          '/admin/login',
+          { username: 'shared-counter@example.com', password: ADMIN_PASSWORD },
+          '203.0.113.62',
+        )
+      ).status,
+    ).toBe(303);
   });
 });
 
 describe('registration throttling', () => {
-  const registerFrom = (ip: string) => (email: string, fields: Record<string, string> = {}) =>
-    postForm(request.agent(t.app), '/s/portal/register', '/s/portal/register', { firstName: 'P', lastName: 'Probe', email, password: GOOD_PASSWORD, ...fields }, ip);
+  const registerFrom =
+    (ip: string) =>
+    (email: string, fields: Record<string, string> = {}) =>
+      postForm(
+        request.agent(t.app),
+        '/s/portal/register',
+        '/s/portal/register',
+        { firstName: 'P', lastName: 'Probe', email, password: GOOD_PASSWORD, ...fields },
+        ip,
+      );
 
   it('counts only registrations with a taken address (answered like any other, 201): after 4, the fifth and then every registration from that IP 429', async () => {
     await registerGuest(t.app, { email: 'taken@example.com' });
@@ -81,7 +136,9 @@ describe('registration throttling', () => {
     expect((await register('fresh-after-limit@example.com')).status).toBe(429);
     expect(await UserModel.countDocuments({ username: 'fresh-after-limit@example.com' })).toBe(0);
     // The counters live in the database, shared by every instance.
-    expect(await mongoose.connection.db!.collection('login_throttle').countDocuments({ key: 'register:ip:203.0.113.70' })).toBe(1);
+    expect(
+      await mongoose.connection.db!.collection('login_throttle').countDocuments({ key: 'register:ip:203.0.113.70' }),
+    ).toBe(1);
   });
 
   it('lets 24 people register at once from one address', async () => {
@@ -89,7 +146,9 @@ describe('registration throttling', () => {
     const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => register(`office${i}@example.com`)));
     expect(answers.map((r) => r.status)).toEqual(Array(24).fill(201));
     expect(await UserModel.countDocuments({ username: /^office\d+@example\.com$/ })).toBe(24);
-    expect(await mongoose.connection.db!.collection('login_throttle').countDocuments({ key: 'register:ip:203.0.113.71' })).toBe(0);
+    expect(
+      await mongoose.connection.db!.collection('login_throttle').countDocuments({ key: 'register:ip:203.0.113.71' }),
+    ).toBe(0);
   });
 
   it('does not count typos: ten refused forms (weak password, bad email, differing confirmation) block nobody', async () => {
@@ -97,7 +156,9 @@ describe('registration throttling', () => {
     const typos = [
       ...Array.from({ length: 4 }, (_, i) => register(`typo${i}@example`, { password: 'short' })),
       ...Array.from({ length: 3 }, (_, i) => register(`typo${i}.example.com`)),
-      ...Array.from({ length: 3 }, (_, i) => register(`typo-confirm${i}@example.com`, { passwordConfirm: `${GOOD_PASSWORD}x` })),
+      ...Array.from({ length: 3 }, (_, i) =>
+        register(`typo-confirm${i}@example.com`, { passwordConfirm: `${GOOD_PASSWORD}x` }),
+      ),
     ];
     for (const typo of typos) expect((await typo).status).toBe(422);
     const colleague = await register('colleague@example.com');
@@ -139,7 +200,14 @@ describe('anonymous page views', () => {
     const after = await sessions();
     const agent = request.agent(t.app);
     const page = await agent.get('/s/portal/login');
-    expect((await agent.post('/s/portal/login').type('form').send({ _csrf: csrfFrom(page.text), username: 'anon-view@example.com', password: GOOD_PASSWORD })).status).toBe(303);
+    expect(
+      (
+        await agent
+          .post('/s/portal/login')
+          .type('form')
+          .send({ _csrf: csrfFrom(page.text), username: 'anon-view@example.com', password: GOOD_PASSWORD })
+      ).status,
+    ).toBe(303);
     expect(await sessions()).toBe(after + 1);
   });
 
@@ -147,8 +215,18 @@ describe('anonymous page views', () => {
     await registerGuest(t.app, { email: 'bound@example.com' });
     const agent = request.agent(t.app);
     const anonymousToken = csrfFrom((await agent.get('/s/portal/login')).text);
-    expect((await agent.post('/s/portal/login').type('form').send({ _csrf: anonymousToken, username: 'bound@example.com', password: GOOD_PASSWORD })).status).toBe(303);
-    const stale = await agent.post('/s/portal/account').type('form').send({ _csrf: anonymousToken, firstName: 'Changed', lastName: 'X' });
+    expect(
+      (
+        await agent
+          .post('/s/portal/login')
+          .type('form')
+          .send({ _csrf: anonymousToken, username: 'bound@example.com', password: GOOD_PASSWORD })
+      ).status,
+    ).toBe(303);
+    const stale = await agent
+      .post('/s/portal/account')
+      .type('form')
+      .send({ _csrf: anonymousToken, firstName: 'Changed', lastName: 'X' });
     expect(stale.status).toBe(403);
     // The account form is shown again with what was typed and a fresh token; nothing is saved.
     expect(stale.text).toContain('Your session expired; check and submit again.');
@@ -163,13 +241,22 @@ describe('session fixation', () => {
     await registerGuest(t.app, { email: 'fix-a@example.com' });
     await registerGuest(t.app, { email: 'fix-b@example.com' });
     const agent = request.agent(t.app);
-    const sid = (res: request.Response) => (res.headers['set-cookie'] as unknown as string[] | undefined)?.find((c) => c.startsWith('portal.sid='))?.split(';')[0];
-    const first = await postForm(agent, '/s/portal/login', '/s/portal/login', { username: 'fix-a@example.com', password: GOOD_PASSWORD });
+    const sid = (res: request.Response) =>
+      (res.headers['set-cookie'] as unknown as string[] | undefined)
+        ?.find((c) => c.startsWith('portal.sid='))
+        ?.split(';')[0];
+    const first = await postForm(agent, '/s/portal/login', '/s/portal/login', {
+      username: 'fix-a@example.com',
+      password: GOOD_PASSWORD,
+    });
     const planted = sid(first)!;
     // The sign-in ends elsewhere (password changed): the stored session stays, emptied.
     await UserModel.updateOne({ username: 'fix-a@example.com' }, { $inc: { sessionEpoch: 1 } });
     expect((await agent.get('/s/portal/')).text).not.toContain('Welcome, Ada!');
-    const second = await postForm(agent, '/s/portal/login', '/s/portal/login', { username: 'fix-b@example.com', password: GOOD_PASSWORD });
+    const second = await postForm(agent, '/s/portal/login', '/s/portal/login', {
+      username: 'fix-b@example.com',
+      password: GOOD_PASSWORD,
+    });
     expect(second.status).toBe(303);
     expect(sid(second)).toBeDefined();
     expect(sid(second)).not.toBe(planted);
@@ -185,7 +272,14 @@ describe('Login As ends with the admin', () => {
     const { res } = await registerGuest(t.app, { lastName: `Target${n}`, email: `target-${n}@example.com` });
     expect(res.status).toBe(201);
     const user = (await UserModel.findOne({ username: `target-${n}@example.com` }).lean())!;
-    expect((await postForm(admin, '/admin', `/admin/users/${user._id}/contact`, { lastName: 'Target', accountName: 'Target Co' })).status).toBe(303);
+    expect(
+      (
+        await postForm(admin, '/admin', `/admin/users/${user._id}/contact`, {
+          lastName: 'Target',
+          accountName: 'Target Co',
+        })
+      ).status,
+    ).toBe(303);
     expect((await postForm(admin, '/admin', `/admin/users/${user._id}/login-as`, {})).status).toBe(303);
     const home = await admin.get('/s/portal/');
     expect(home.text).toContain('id="login-as-banner"');
@@ -195,7 +289,14 @@ describe('Login As ends with the admin', () => {
   it('ends when the admin signs out', async () => {
     const { admin, user } = await impersonate('admin@example.com');
     const dashboard = await admin.get('/admin');
-    expect((await admin.post('/admin/logout').type('form').send({ _csrf: csrfFrom(dashboard.text) })).status).toBe(303);
+    expect(
+      (
+        await admin
+          .post('/admin/logout')
+          .type('form')
+          .send({ _csrf: csrfFrom(dashboard.text) })
+      ).status,
+    ).toBe(303);
     const home = await admin.get('/s/portal/');
     expect(home.text).not.toContain('id="login-as-banner"');
     expect(home.text).not.toContain(`Welcome, ${user.firstName}`);
@@ -203,19 +304,31 @@ describe('Login As ends with the admin', () => {
   });
 
   it('ends when the admin is deactivated, and a profile edit as the user is refused', async () => {
-    const staff = await makeStaff('impersonator@example.com', ['manageInternalUsers', 'manageCustomerUsers', 'loginAs']);
+    const staff = await makeStaff('impersonator@example.com', [
+      'manageInternalUsers',
+      'manageCustomerUsers',
+      'loginAs',
+    ]);
     const { admin, user } = await impersonate('impersonator@example.com');
     const account = await admin.get('/s/portal/account');
     const token = csrfFrom(account.text);
     await UserModel.updateOne({ _id: staff!._id }, { $set: { isActive: false }, $inc: { sessionEpoch: 1 } });
-    const edit = await admin.post('/s/portal/account').type('form').send({ _csrf: token, firstName: 'Hijacked', lastName: 'X' });
+    const edit = await admin
+      .post('/s/portal/account')
+      .type('form')
+      .send({ _csrf: token, firstName: 'Hijacked', lastName: 'X' });
     expect(edit.status).not.toBe(303);
     expect((await UserModel.findById(user._id).lean())!.firstName).toBe(user.firstName);
     expect((await admin.get('/s/portal/')).text).not.toContain('id="login-as-banner"');
   });
 
   it('ends when the admin loses the Login As permission', async () => {
-    const staff = await makeStaff('loses-login-as@example.com', ['manageInternalUsers', 'manageCustomerUsers', 'loginAs', 'viewAuditTrail']);
+    const staff = await makeStaff('loses-login-as@example.com', [
+      'manageInternalUsers',
+      'manageCustomerUsers',
+      'loginAs',
+      'viewAuditTrail',
+    ]);
     const { admin } = await impersonate('loses-login-as@example.com');
     await ProfileModel.updateOne({ _id: staff!.profile }, { $set: { 'permissions.loginAs': false } });
     const home = await admin.get('/s/portal/');

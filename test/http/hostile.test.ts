@@ -20,24 +20,35 @@ async function formAgent(path = '/s/portal/login') {
 describe('operator injection and malformed fields', () => {
   it('refuses username[$ne]=x in a form without matching anyone', async () => {
     const { agent, token } = await formAgent();
-    const res = await agent.post('/s/portal/login').type('form').send(`_csrf=${encodeURIComponent(token)}&username[$ne]=x&password[$ne]=x`);
+    const res = await agent
+      .post('/s/portal/login')
+      .type('form')
+      .send(`_csrf=${encodeURIComponent(token)}&username[$ne]=x&password[$ne]=x`);
     expect(res.status).toBe(422);
     expect(res.text).not.toContain('Welcome');
   });
 
   it('refuses {"username": {"$gt": ""}} sent as JSON to login and register', async () => {
     const { agent, token } = await formAgent();
-    const login = await agent.post('/s/portal/login').send({ _csrf: token, username: { $gt: '' }, password: { $gt: '' } });
+    const login = await agent
+      .post('/s/portal/login')
+      .send({ _csrf: token, username: { $gt: '' }, password: { $gt: '' } });
     expect(login.status).toBe(422);
-    const reg = await agent.post('/s/portal/register').send({ _csrf: token, firstName: 'A', lastName: { $gt: '' }, email: { $ne: null }, password: GOOD_PASSWORD });
+    const reg = await agent
+      .post('/s/portal/register')
+      .send({ _csrf: token, firstName: 'A', lastName: { $gt: '' }, email: { $ne: null }, password: GOOD_PASSWORD });
     expect(reg.status).toBe(422);
     expect(await UserModel.countDocuments()).toBe(1);
   });
 
   it('refuses repeated parameters', async () => {
     const { agent, token } = await formAgent('/s/portal/register');
-    const res = await agent.post('/s/portal/register').type('form')
-      .send(`_csrf=${encodeURIComponent(token)}&firstName=A&lastName=B&email=a@example.com&email=b@example.com&password=${GOOD_PASSWORD}`);
+    const res = await agent
+      .post('/s/portal/register')
+      .type('form')
+      .send(
+        `_csrf=${encodeURIComponent(token)}&firstName=A&lastName=B&email=a@example.com&email=b@example.com&password=${GOOD_PASSWORD}`,
+      );
     expect(res.status).toBe(422);
     expect(res.text).toMatch(/Send this field once, as text/);
     expect(await UserModel.countDocuments()).toBe(1);
@@ -45,9 +56,19 @@ describe('operator injection and malformed fields', () => {
 
   it('treats __proto__ and constructor keys as data, never as a match or a 500', async () => {
     const { agent, token } = await formAgent();
-    const form = await agent.post('/s/portal/login').type('form').send(`_csrf=${encodeURIComponent(token)}&__proto__[admin]=1&constructor[prototype][x]=1&username=ada@example.com&password=nope-nope-nope`);
+    const form = await agent
+      .post('/s/portal/login')
+      .type('form')
+      .send(
+        `_csrf=${encodeURIComponent(token)}&__proto__[admin]=1&constructor[prototype][x]=1&username=ada@example.com&password=nope-nope-nope`,
+      );
     expect(form.status).toBe(401);
-    const json = await agent.post('/s/portal/login').set('Content-Type', 'application/json').send(`{"_csrf":"${token}","__proto__":{"username":"ada@example.com"},"constructor":{"prototype":{"password":"x"}}}`);
+    const json = await agent
+      .post('/s/portal/login')
+      .set('Content-Type', 'application/json')
+      .send(
+        `{"_csrf":"${token}","__proto__":{"username":"ada@example.com"},"constructor":{"prototype":{"password":"x"}}}`,
+      );
     expect(json.status).toBe(422);
     expect(({} as Record<string, unknown>).admin).toBeUndefined();
   });
@@ -63,19 +84,37 @@ describe('operator injection and malformed fields', () => {
 
   it('answers 413 to an oversized form body', async () => {
     const { agent, token } = await formAgent('/s/portal/register');
-    const res = await agent.post('/s/portal/register').type('form').send({ _csrf: token, firstName: 'x'.repeat(100_000) });
+    const res = await agent
+      .post('/s/portal/register')
+      .type('form')
+      .send({ _csrf: token, firstName: 'x'.repeat(100_000) });
     expect(res.status).toBe(413);
   });
 
   it('refuses a field longer than allowed with a message', async () => {
     const { agent, token } = await formAgent('/s/portal/register');
-    const res = await agent.post('/s/portal/register').type('form').send({ _csrf: token, firstName: 'x'.repeat(2000), lastName: 'B', email: 'long@example.com', password: GOOD_PASSWORD });
+    const res = await agent
+      .post('/s/portal/register')
+      .type('form')
+      .send({
+        _csrf: token,
+        firstName: 'x'.repeat(2000),
+        lastName: 'B',
+        email: 'long@example.com',
+        password: GOOD_PASSWORD,
+      });
     expect(res.status).toBe(422);
   });
 
   it('escapes what it echoes back', async () => {
     const { agent, token } = await formAgent('/s/portal/register');
-    const res = await agent.post('/s/portal/register').type('form').send({ _csrf: token, firstName: '<script>alert(1)</script>', lastName: '', email: 'x@example.com', password: 'short' });
+    const res = await agent.post('/s/portal/register').type('form').send({
+      _csrf: token,
+      firstName: '<script>alert(1)</script>',
+      lastName: '',
+      email: 'x@example.com',
+      password: 'short',
+    });
     expect(res.status).toBe(422);
     expect(res.text).not.toContain('<script>alert(1)</script>');
     expect(res.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
@@ -86,7 +125,10 @@ describe('CSRF', () => {
   it('refuses a POST without a token with 403 and changes nothing', async () => {
     const agent = request.agent(t.app);
     await agent.get('/s/portal/register');
-    const res = await agent.post('/s/portal/register').type('form').send({ firstName: 'A', lastName: 'B', email: 'nocsrf@example.com', password: GOOD_PASSWORD });
+    const res = await agent
+      .post('/s/portal/register')
+      .type('form')
+      .send({ firstName: 'A', lastName: 'B', email: 'nocsrf@example.com', password: GOOD_PASSWORD });
     expect(res.status).toBe(403);
     expect(await UserModel.countDocuments({ username: 'nocsrf@example.com' })).toBe(0);
   });
@@ -95,7 +137,10 @@ describe('CSRF', () => {
     const { agent } = await formAgent('/s/portal/register');
     const other = await formAgent('/s/portal/register');
     for (const _csrf of ['forged-token', other.token]) {
-      const res = await agent.post('/s/portal/register').type('form').send({ _csrf, firstName: 'A', lastName: 'B', email: 'forged@example.com', password: GOOD_PASSWORD });
+      const res = await agent
+        .post('/s/portal/register')
+        .type('form')
+        .send({ _csrf, firstName: 'A', lastName: 'B', email: 'forged@example.com', password: GOOD_PASSWORD });
       expect(res.status).toBe(403);
     }
     expect(await UserModel.countDocuments({ username: 'forged@example.com' })).toBe(0);

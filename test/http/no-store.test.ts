@@ -20,15 +20,35 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const noStore = (res: request.Response) => expect({ path: (res as unknown as { req: { path: string } }).req.path, status: res.status, cache: res.headers['cache-control'] }).toMatchObject({ cache: 'no-store' });
+const noStore = (res: request.Response) =>
+  expect({
+    path: (res as unknown as { req: { path: string } }).req.path,
+    status: res.status,
+    cache: res.headers['cache-control'],
+  }).toMatchObject({ cache: 'no-store' });
 
 it('sends no-store on every site page answered to a signed-in user, and none to an anonymous visitor', async () => {
   const { agent } = await registerGuest(t.app, { email: 'cache@example.com' });
-  for (const path of ['/s/portal', '/s/portal/', '/s/portal/account', '/s/portal/account/two-factor', '/s/portal/login', '/s/portal/register', '/s/portal/forgot', '/s/portal/community', '/s/portal/nothing-here']) {
+  for (const path of [
+    '/s/portal',
+    '/s/portal/',
+    '/s/portal/account',
+    '/s/portal/account/two-factor',
+    '/s/portal/login',
+    '/s/portal/register',
+    '/s/portal/forgot',
+    '/s/portal/community',
+    '/s/portal/nothing-here',
+  ]) {
     noStore(await agent.get(path));
   }
   // A refused post (a form shown again) too.
-  noStore(await postForm(agent, '/s/portal/account', '/s/portal/account/password', { currentPassword: 'wrong', newPassword: 'x' }));
+  noStore(
+    await postForm(agent, '/s/portal/account', '/s/portal/account/password', {
+      currentPassword: 'wrong',
+      newPassword: 'x',
+    }),
+  );
   for (const path of ['/s/portal', '/s/portal/login', '/s/portal/register']) {
     const res = await request(t.app).get(path);
     expect(res.status).toBe(200);
@@ -50,8 +70,24 @@ it('sends no-store on every admin page, signed in or not', async () => {
   const agent = await adminAgent(t.app);
   const user = (await UserModel.findOne({ username: 'cache@example.com' }).lean())!;
   const profile = (await ProfileModel.findOne({ name: 'System Administrator' }).lean())!;
-  const paths = ['/admin', '/admin/users', `/admin/users/${user._id}`, `/admin/users/${user._id}/deactivate`, '/admin/sites', '/admin/licenses', '/admin/api-tokens',
-    '/admin/delegated-groups', '/admin/audit', '/admin/audit.csv', '/admin/profiles', `/admin/profiles/${profile._id}`, '/admin/permission-sets', '/admin/outbox', '/admin/two-factor', '/admin/nothing-here'];
+  const paths = [
+    '/admin',
+    '/admin/users',
+    `/admin/users/${user._id}`,
+    `/admin/users/${user._id}/deactivate`,
+    '/admin/sites',
+    '/admin/licenses',
+    '/admin/api-tokens',
+    '/admin/delegated-groups',
+    '/admin/audit',
+    '/admin/audit.csv',
+    '/admin/profiles',
+    `/admin/profiles/${profile._id}`,
+    '/admin/permission-sets',
+    '/admin/outbox',
+    '/admin/two-factor',
+    '/admin/nothing-here',
+  ];
   for (const path of paths) noStore(await agent.get(path));
   for (const path of ['/admin/login', '/admin/forgot', '/admin/users']) noStore(await request(t.app).get(path));
 });
@@ -64,7 +100,12 @@ it('sends no-store on the pages behind mailed links (reset, welcome, verify, con
   await sendResetLink(staff, { area: 'admin' });
   const invited = (await UserModel.findOne({ username: 'back@example.com' }))!;
   await sendInvitation(invited);
-  const links = [await linkIn('cache@example.com', /Reset/), await linkIn('cache@example.com', /Confirm/), await linkIn('admin@example.com', /Reset/), await linkIn('back@example.com', /invited/)];
+  const links = [
+    await linkIn('cache@example.com', /Reset/),
+    await linkIn('cache@example.com', /Confirm/),
+    await linkIn('admin@example.com', /Reset/),
+    await linkIn('back@example.com', /invited/),
+  ];
   for (const link of links) {
     const res = await request(t.app).get(link);
     expect(res.status).toBe(200);
@@ -98,11 +139,18 @@ it('walks every GET route of the admin area and the sites: each answers a signed
   const [adminStack, siteStack] = routers.slice(-2).map((l) => l.handle.stack!);
   const user = (await UserModel.findOne({ username: 'cache@example.com' }).lean())!;
   const profile = (await ProfileModel.findOne({ name: 'System Administrator' }).lean())!;
-  const concrete = (path: string) => path.replace('/profiles/:id', `/profiles/${profile._id}`).replace(':page', 'community').replace(/:\w+/g, String(user._id)).replace('{/:id}', '');
+  const concrete = (path: string) =>
+    path
+      .replace('/profiles/:id', `/profiles/${profile._id}`)
+      .replace(':page', 'community')
+      .replace(/:\w+/g, String(user._id))
+      .replace('{/:id}', '');
   const adminPaths = getRoutes(adminStack, '', '').map(concrete);
   const sitePaths = getRoutes(siteStack, '', '/s/portal').map(concrete);
   expect(adminPaths.length).toBeGreaterThan(20);
-  expect(sitePaths).toEqual(expect.arrayContaining(['/s/portal/account', '/s/portal/reset', '/s/portal/confirm-email']));
+  expect(sitePaths).toEqual(
+    expect.arrayContaining(['/s/portal/account', '/s/portal/reset', '/s/portal/confirm-email']),
+  );
 
   const admin = await adminAgent(t.app);
   for (const path of adminPaths) noStore(await admin.get(path));

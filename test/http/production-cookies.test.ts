@@ -23,7 +23,14 @@ async function signInOver(proto: 'https' | 'http', email = `prod-${proto}@exampl
     .set('X-Forwarded-Proto', proto)
     .set('Cookie', csrfCookie.split(';')[0])
     .type('form')
-    .send({ _csrf: csrfFrom(page.text), firstName: 'Pro', lastName: 'Duction', email, password: GOOD_PASSWORD, altcha: await solvedPow(t.app) });
+    .send({
+      _csrf: csrfFrom(page.text),
+      firstName: 'Pro',
+      lastName: 'Duction',
+      email,
+      password: GOOD_PASSWORD,
+      altcha: await solvedPow(t.app),
+    });
   // Registration signs nobody in (its answer is the same for a new and a taken address): the person logs in.
   expect(register.status).toBe(201);
   const login = await request(t.app)
@@ -62,14 +69,21 @@ it('turns on HSTS in production', async () => {
 
 it('keeps a signed-in user signed in through the __Host- session cookie, and clears it as Secure on sign-out', async () => {
   const { signedIn, csrfCookie } = await signInOver('https', 'prod-kept@example.com');
-  const sid = cookies(signedIn).find((c) => c.startsWith('__Host-portal.sid='))!.split(';')[0];
+  const sid = cookies(signedIn)
+    .find((c) => c.startsWith('__Host-portal.sid='))!
+    .split(';')[0];
   const jar = `${sid}; ${csrfCookie.split(';')[0]}`;
   const account = await request(t.app).get('/s/portal/account').set('X-Forwarded-Proto', 'https').set('Cookie', jar);
   expect(account.status).toBe(200);
   expect(account.text).toContain('prod-kept@example.com');
   const freshCsrf = cookies(account).find((c) => c.startsWith('__Host-portal.csrf='));
   const outJar = freshCsrf ? `${sid}; ${freshCsrf.split(';')[0]}` : jar;
-  const out = await request(t.app).post('/s/portal/logout').set('X-Forwarded-Proto', 'https').set('Cookie', outJar).type('form').send({ _csrf: csrfFrom(account.text) });
+  const out = await request(t.app)
+    .post('/s/portal/logout')
+    .set('X-Forwarded-Proto', 'https')
+    .set('Cookie', outJar)
+    .type('form')
+    .send({ _csrf: csrfFrom(account.text) });
   expect(out.status).toBe(303);
   const cleared = cookies(out).find((c) => c.startsWith('__Host-portal.sid='));
   expect(cleared).toMatch(/Expires=Thu, 01 Jan 1970/);

@@ -17,7 +17,8 @@ afterAll(async () => {
 });
 
 /** Resolves on the connection's next `event` (the driver's own signal, however long it takes to come). */
-const next = (event: 'disconnected' | 'connected' | 'reconnected') => new Promise<void>((resolve) => mongoose.connection.once(event, () => resolve()));
+const next = (event: 'disconnected' | 'connected' | 'reconnected') =>
+  new Promise<void>((resolve) => mongoose.connection.once(event, () => resolve()));
 
 it('answers 503 while the database is down and recovers when it returns', async () => {
   if (process.env.MONGODB_URI) return; // needs a database it can stop and start
@@ -25,7 +26,16 @@ it('answers 503 while the database is down and recovers when it returns', async 
   const port = engine.port;
   db = await connectDatabase({ mongoUri: `${engine.uri}readiness` });
   await seed();
-  const app = createApp(loadConfig({ NODE_ENV: 'test', SESSION_SECRET: 'x'.repeat(40), LOG_LEVEL: 'silent', DATA_DIR: '/tmp/portal-test-data' }), db, createLogger('silent'));
+  const app = createApp(
+    loadConfig({
+      NODE_ENV: 'test',
+      SESSION_SECRET: 'x'.repeat(40),
+      LOG_LEVEL: 'silent',
+      DATA_DIR: '/tmp/portal-test-data',
+    }),
+    db,
+    createLogger('silent'),
+  );
   expect((await request(app).get('/readyz')).status).toBe(200);
 
   const down = next('disconnected');

@@ -14,7 +14,12 @@ describe('loadConfig', () => {
     expect(c.host).toBe('127.0.0.1');
     expect(c.mongoUri).toBeUndefined();
     expect(c.logLevel).toBe('info');
-    expect(c.session).toEqual({ idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000, keepSignedInMs: 30 * 86_400_000, rememberDeviceMs: 30 * 86_400_000 });
+    expect(c.session).toEqual({
+      idleMs: 30 * 60_000,
+      absoluteMs: 12 * 3_600_000,
+      keepSignedInMs: 30 * 86_400_000,
+      rememberDeviceMs: 30 * 86_400_000,
+    });
     expect(c.throttle).toEqual({ maxFailsPerUserIp: 5, maxFailsPerIp: 100, lockSeconds: 900 });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -50,7 +55,12 @@ describe('loadConfig', () => {
   });
 
   it('accepts a MongoDB URI and the admin pair', () => {
-    const c = loadConfig({ DATA_DIR: tmp(), MONGODB_URI: 'mongodb+srv://u:p@cluster.example.net/portal', ADMIN_USERNAME: 'a@example.com', ADMIN_PASSWORD: 'x' });
+    const c = loadConfig({
+      DATA_DIR: tmp(),
+      MONGODB_URI: 'mongodb+srv://u:p@cluster.example.net/portal',
+      ADMIN_USERNAME: 'a@example.com',
+      ADMIN_PASSWORD: 'x',
+    });
     expect(c.mongoUri).toMatch(/^mongodb\+srv:/);
     expect(c.admin).toEqual({ username: 'a@example.com', password: 'x' });
   });
@@ -71,7 +81,8 @@ describe('DEFAULTS (the one place defaults live)', () => {
   it('is what the lifecycle rules read before createApp passes the configuration in', () => {
     // A fresh module registry: the settings as a rule sees them before any app started in this process.
     jest.isolateModules(() => {
-      const settings = require('../../src/shared/lifecycle-settings') as typeof import('../../src/shared/lifecycle-settings');
+      const settings =
+        require('../../src/shared/lifecycle-settings') as typeof import('../../src/shared/lifecycle-settings');
       expect(settings.lifecycleSettings()).toEqual(settings.lifecycleOf(loadConfig({ DATA_DIR: tmp() })));
       expect(settings.lifecycleSettings().sessionIdleMs).toBe(30 * 60_000);
       expect(settings.lifecycleSettings().apiTokens).toEqual({ defaultDays: 90, maxDays: 365 });

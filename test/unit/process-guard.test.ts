@@ -30,11 +30,16 @@ it('keeps a real process alive after an exception nobody caught', async () => {
     "setTimeout(() => { throw new Error('boom'); }, 0);",
     "setTimeout(() => { log.info('still serving'); process.exit(0); }, 0);",
   ].join('\n');
-  const child = spawn(process.execPath, ['-r', require.resolve('tsx/cjs'), '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-r', require.resolve('tsx/cjs'), '-e', code], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c));
   const [exitCode] = (await once(child, 'exit')) as [number];
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; err?: { message: string } });
+  const lines = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { msg: string; err?: { message: string } });
   expect(exitCode).toBe(0);
   expect(lines.map((l) => l.msg)).toEqual(['Uncaught exception; the portal keeps serving', 'still serving']);
   expect(lines[0].err!.message).toBe('boom');

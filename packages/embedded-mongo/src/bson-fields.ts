@@ -9,21 +9,43 @@ import { decode } from './wire';
 /** Bytes of the value of an element of `type` starting at `at` (BSON spec, bsonspec.org). */
 function valueSize(b: Buffer, type: number, at: number): number {
   switch (type) {
-    case 0x01: case 0x09: case 0x11: case 0x12: return 8; // double, date, timestamp, int64
-    case 0x02: case 0x0d: case 0x0e: return 4 + b.readInt32LE(at); // string, code, symbol
-    case 0x03: case 0x04: case 0x0f: return b.readInt32LE(at); // document, array, code with scope
-    case 0x05: return 5 + b.readInt32LE(at); // binary
-    case 0x06: case 0x0a: case 0xff: case 0x7f: return 0; // undefined, null, min/max key
-    case 0x07: return 12; // ObjectId
-    case 0x08: return 1; // boolean
-    case 0x0b: { // regex: two C strings
+    case 0x01:
+    case 0x09:
+    case 0x11:
+    case 0x12:
+      return 8; // double, date, timestamp, int64
+    case 0x02:
+    case 0x0d:
+    case 0x0e:
+      return 4 + b.readInt32LE(at); // string, code, symbol
+    case 0x03:
+    case 0x04:
+    case 0x0f:
+      return b.readInt32LE(at); // document, array, code with scope
+    case 0x05:
+      return 5 + b.readInt32LE(at); // binary
+    case 0x06:
+    case 0x0a:
+    case 0xff:
+    case 0x7f:
+      return 0; // undefined, null, min/max key
+    case 0x07:
+      return 12; // ObjectId
+    case 0x08:
+      return 1; // boolean
+    case 0x0b: {
+      // regex: two C strings
       const end = b.indexOf(0, at);
       return b.indexOf(0, end + 1) + 1 - at;
     }
-    case 0x0c: return 4 + b.readInt32LE(at) + 12; // DBPointer
-    case 0x10: return 4; // int32
-    case 0x13: return 16; // decimal128
-    default: throw new Error(`unknown BSON type ${type}`);
+    case 0x0c:
+      return 4 + b.readInt32LE(at) + 12; // DBPointer
+    case 0x10:
+      return 4; // int32
+    case 0x13:
+      return 16; // decimal128
+    default:
+      throw new Error(`unknown BSON type ${type}`);
   }
 }
 

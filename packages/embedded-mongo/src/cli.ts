@@ -20,14 +20,23 @@ async function main() {
   const port = Number(process.env.DB_PORT || 27017);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('DB_PORT must be a port number');
   const dataDir = path.join(path.resolve(process.env.DATA_DIR || './data'), 'db');
-  const log = (level: string, msg: string, extra: object = {}) => process.stdout.write(`${JSON.stringify({ level, time: Date.now(), msg, ...extra })}\n`);
+  const log = (level: string, msg: string, extra: object = {}) =>
+    process.stdout.write(`${JSON.stringify({ level, time: Date.now(), msg, ...extra })}\n`);
   const db = await startEmbeddedMongo({
     host,
     port,
     dataDir,
-    logger: { info: (o, m) => log('info', m ?? String(o)), warn: (o: unknown, m?: unknown) => log('warn', String(m ?? o)), error: (o: unknown, m?: unknown) => log('error', String(m ?? o)) },
+    logger: {
+      info: (o, m) => log('info', m ?? String(o)),
+      warn: (o: unknown, m?: unknown) => log('warn', String(m ?? o)),
+      error: (o: unknown, m?: unknown) => log('error', String(m ?? o)),
+    },
   });
-  log('info', 'Embedded MongoDB-compatible engine listening: for development and tests only, use MongoDB in production', { uri: db.uri, dataDir });
+  log(
+    'info',
+    'Embedded MongoDB-compatible engine listening: for development and tests only, use MongoDB in production',
+    { uri: db.uri, dataDir },
+  );
   const stop = async (signal: string) => {
     log('info', 'Stopping: flushing data', { signal });
     await db.stop();

@@ -41,8 +41,12 @@ export class Index {
     if (spec.partialFilterExpression) this.partial = matcher(spec.partialFilterExpression);
   }
 
-  get name() { return this.spec.name; }
-  get isId() { return this.name === '_id_'; }
+  get name() {
+    return this.spec.name;
+  }
+  get isId() {
+    return this.name === '_id_';
+  }
 
   /** The keys a document has in this index (several for arrays), or none when it is not indexed. */
   keysOf(doc: Document): string[] {
@@ -105,8 +109,14 @@ export class Index {
     if (before.length === after.length && before.every((k, i) => k === after[i])) return;
     const kept = new Set(after);
     const gone = new Set(before);
-    this.remove(id, before.filter((k) => !kept.has(k)));
-    this.add(id, after.filter((k) => !gone.has(k)));
+    this.remove(
+      id,
+      before.filter((k) => !kept.has(k)),
+    );
+    this.add(
+      id,
+      after.filter((k) => !gone.has(k)),
+    );
   }
 
   /** The ids holding a key. */
@@ -146,12 +156,26 @@ function flatten(s: string): void {
 }
 
 /** A string range of an index that a query can read, with its entries counted up to some cap. */
-export interface RangeChoice { index: Index; field: string; range: StringRange; entries: number }
+export interface RangeChoice {
+  index: Index;
+  field: string;
+  range: StringRange;
+  entries: number;
+}
 
 export const idKey = (id: unknown) => canon(id, false);
 
 export function sameIndexSpec(a: IndexSpec, b: IndexSpec): boolean {
-  const pick = (s: IndexSpec) => JSON.stringify([s.key, !!s.unique, !!s.sparse, s.partialFilterExpression ?? null, s.expireAfterSeconds ?? null, s.collation?.locale ?? null, s.collation?.strength ?? null]);
+  const pick = (s: IndexSpec) =>
+    JSON.stringify([
+      s.key,
+      !!s.unique,
+      !!s.sparse,
+      s.partialFilterExpression ?? null,
+      s.expireAfterSeconds ?? null,
+      s.collation?.locale ?? null,
+      s.collation?.strength ?? null,
+    ]);
   return pick(a) === pick(b);
 }
 
@@ -160,11 +184,17 @@ export class Collection {
   readonly indexes: Index[] = [];
   /** Ordered views by `path|collation`, built on first use by a range or sort query. */
   private readonly views = new Map<string, OrderedView>();
-  constructor(readonly db: string, readonly name: string, readonly options: Document = {}) {
+  constructor(
+    readonly db: string,
+    readonly name: string,
+    readonly options: Document = {},
+  ) {
     this.indexes.push(new Index({ v: 2, key: { _id: 1 }, name: '_id_' }));
   }
 
-  get ns() { return `${this.db}.${this.name}`; }
+  get ns() {
+    return `${this.db}.${this.name}`;
+  }
 
   /** Throws DuplicateKeyError when `doc` (with canonical id `id`) would collide in a unique index. */
   private checkUnique(id: string, doc: Document): Map<Index, string[]> {
@@ -258,14 +288,22 @@ export class Collection {
 
   createIndex(spec: IndexSpec): boolean {
     const sameName = this.indexes.find((i) => i.name === spec.name);
-    const sameKey = this.indexes.find((i) => JSON.stringify(i.spec.key) === JSON.stringify(spec.key) && JSON.stringify(i.spec.collation ?? null) === JSON.stringify(spec.collation ?? null));
+    const sameKey = this.indexes.find(
+      (i) =>
+        JSON.stringify(i.spec.key) === JSON.stringify(spec.key) &&
+        JSON.stringify(i.spec.collation ?? null) === JSON.stringify(spec.collation ?? null),
+    );
     if (sameName) {
       if (sameIndexSpec(sameName.spec, spec)) return false;
-      throw indexOptionsConflict(`An existing index has the same name as the requested index. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameName.spec)}`);
+      throw indexOptionsConflict(
+        `An existing index has the same name as the requested index. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameName.spec)}`,
+      );
     }
     if (sameKey) {
       if (sameIndexSpec(sameKey.spec, spec)) return false;
-      throw indexOptionsConflict(`An equivalent index already exists with a different name and options. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameKey.spec)}`);
+      throw indexOptionsConflict(
+        `An equivalent index already exists with a different name and options. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameKey.spec)}`,
+      );
     }
     const index = new Index({ v: 2, ...spec });
     for (const [id, doc] of this.docs) {
@@ -293,13 +331,20 @@ export class Collection {
    * a scan and an in-memory sort), or null; also null once the field turned out to hold arrays.
    */
   orderedView(path: string, collation?: Collation): OrderedView | null {
-    const indexed = path === '_id' || this.indexes.some((i) => i.fields[0] === path && !i.spec.partialFilterExpression && !i.spec.sparse);
+    const indexed =
+      path === '_id' ||
+      this.indexes.some((i) => i.fields[0] === path && !i.spec.partialFilterExpression && !i.spec.sparse);
     if (!indexed) return null;
     const localized = Boolean(collation?.locale && collation.locale !== 'simple');
     const viewKey = `${path}|${localized ? `${collation?.locale}/${collation?.strength ?? 3}` : 'simple'}`;
     let view = this.views.get(viewKey);
     if (!view) {
-      view = new OrderedView(path, stringComparer(localized ? collation : null), (id) => this.docs.version(id), this.docs.read);
+      view = new OrderedView(
+        path,
+        stringComparer(localized ? collation : null),
+        (id) => this.docs.version(id),
+        this.docs.read,
+      );
       for (const id of this.docs.keys()) {
         const version = this.docs.version(id)!;
         view.add(id, this.docs.read(version), version);
@@ -320,7 +365,8 @@ export class Collection {
     for (const index of this.indexes) {
       if (!index.servesRanges) continue;
       const field = index.fields[0];
-      for (const range of stringRangesFor(filter, field)) out.push({ index, field, range, entries: index.sortedEntries().count(range, cap) });
+      for (const range of stringRangesFor(filter, field))
+        out.push({ index, field, range, entries: index.sortedEntries().count(range, cap) });
     }
     return out.sort((a, b) => a.entries - b.entries);
   }
@@ -383,8 +429,22 @@ function equalityValues(filter: Document, field: string): unknown[] | null {
     if (v instanceof RegExp || Array.isArray(v)) return null;
     if (isPlainObject(v)) {
       const keys = Object.keys(v);
-      if (keys.length === 1 && keys[0] === '$eq' && v.$eq !== null && !(v.$eq instanceof RegExp) && !Array.isArray(v.$eq) && !isPlainObject(v.$eq)) return [v.$eq];
-      if (keys.length === 1 && keys[0] === '$in' && Array.isArray(v.$in) && v.$in.every((x: unknown) => x !== null && !(x instanceof RegExp) && !Array.isArray(x) && !isPlainObject(x))) return v.$in;
+      if (
+        keys.length === 1 &&
+        keys[0] === '$eq' &&
+        v.$eq !== null &&
+        !(v.$eq instanceof RegExp) &&
+        !Array.isArray(v.$eq) &&
+        !isPlainObject(v.$eq)
+      )
+        return [v.$eq];
+      if (
+        keys.length === 1 &&
+        keys[0] === '$in' &&
+        Array.isArray(v.$in) &&
+        v.$in.every((x: unknown) => x !== null && !(x instanceof RegExp) && !Array.isArray(x) && !isPlainObject(x))
+      )
+        return v.$in;
       return null;
     }
     return [v];
@@ -397,4 +457,3 @@ function equalityValues(filter: Document, field: string): unknown[] | null {
   }
   return null;
 }
-

@@ -12,9 +12,13 @@ import { getField } from './fields';
 export function typeRank(v: unknown): number {
   if (v === undefined || v === null) return 1;
   switch (typeof v) {
-    case 'number': case 'bigint': return 2;
-    case 'string': return 3;
-    case 'boolean': return 8;
+    case 'number':
+    case 'bigint':
+      return 2;
+    case 'string':
+      return 3;
+    case 'boolean':
+      return 8;
   }
   if (v instanceof MinKey) return 0;
   if (v instanceof MaxKey) return 12;
@@ -29,12 +33,25 @@ export function typeRank(v: unknown): number {
 }
 
 export const toNumber = (v: unknown): number =>
-  typeof v === 'number' ? v : v instanceof Long ? v.toNumber() : v instanceof Double || v instanceof Int32 ? v.valueOf() : v instanceof Decimal128 ? Number(v.toString()) : Number(v);
+  typeof v === 'number'
+    ? v
+    : v instanceof Long
+      ? v.toNumber()
+      : v instanceof Double || v instanceof Int32
+        ? v.valueOf()
+        : v instanceof Decimal128
+          ? Number(v.toString())
+          : Number(v);
 
 const sign = (n: number) => (n < 0 ? -1 : n > 0 ? 1 : 0);
 
 function bytesCompare(a: Uint8Array, b: Uint8Array): number {
-  return sign(Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
+  return sign(
+    Buffer.compare(
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+    ),
+  );
 }
 
 export type StringCompare = (a: string, b: string) => number;
@@ -53,12 +70,14 @@ export function bsonCompare(a: unknown, b: unknown, strings: StringCompare = bin
   const rb = typeRank(b);
   if (ra !== rb) return ra < rb ? -1 : 1;
   switch (ra) {
-    case 1: return 0;
+    case 1:
+      return 0;
     case 2: {
       if (typeof a === 'number' && typeof b === 'number') return sign(a - b) || 0;
       return sign(toNumber(a) - toNumber(b)) || 0;
     }
-    case 3: return sign(strings(a as string, b as string));
+    case 3:
+      return sign(strings(a as string, b as string));
     case 4: {
       // Objects compare field by field: name first, then value, in stored order.
       const ea = Object.entries(a as object);
@@ -87,12 +106,18 @@ export function bsonCompare(a: unknown, b: unknown, strings: StringCompare = bin
       const bb = b as Binary;
       return sign(ba.length() - bb.length()) || sign(ba.sub_type - bb.sub_type) || bytesCompare(ba.buffer, bb.buffer);
     }
-    case 7: return bytesCompare((a as ObjectId).id, (b as ObjectId).id);
-    case 8: return sign(Number(a) - Number(b));
-    case 9: return sign((a as Date).getTime() - (b as Date).getTime());
-    case 10: return (a as Timestamp).compare(b as Timestamp);
-    case 11: return binaryStrings(String(a), String(b));
-    default: return 0;
+    case 7:
+      return bytesCompare((a as ObjectId).id, (b as ObjectId).id);
+    case 8:
+      return sign(Number(a) - Number(b));
+    case 9:
+      return sign((a as Date).getTime() - (b as Date).getTime());
+    case 10:
+      return (a as Timestamp).compare(b as Timestamp);
+    case 11:
+      return binaryStrings(String(a), String(b));
+    default:
+      return 0;
   }
 }
 
@@ -140,9 +165,17 @@ export function sortKey(doc: unknown, path: string, direction: number, strings: 
   return best;
 }
 
-interface Keyed<T> { doc: T; i: number; keys: unknown[] }
+interface Keyed<T> {
+  doc: T;
+  i: number;
+  keys: unknown[];
+}
 
-function keyedBy<T>(docs: T[], spec: Record<string, unknown>, collation?: Collation | null): { keyed: Keyed<T>[]; cmp: (x: Keyed<T>, y: Keyed<T>) => number } | null {
+function keyedBy<T>(
+  docs: T[],
+  spec: Record<string, unknown>,
+  collation?: Collation | null,
+): { keyed: Keyed<T>[]; cmp: (x: Keyed<T>, y: Keyed<T>) => number } | null {
   const fields = Object.entries(spec).map(([path, dir]) => ({ path, dir: Number(dir) < 0 ? -1 : 1 }));
   if (fields.length === 0) return null;
   const strings = stringComparer(collation);
@@ -168,7 +201,12 @@ export function sortDocuments<T>(docs: T[], spec: Record<string, unknown>, colla
  * The first `k` documents in sort order, as sortDocuments(docs).slice(0, k) returns them, keeping only
  * the best k in a sorted buffer (about one comparison per document instead of log n).
  */
-export function firstSorted<T>(docs: T[], spec: Record<string, unknown>, collation: Collation | null | undefined, k: number): T[] {
+export function firstSorted<T>(
+  docs: T[],
+  spec: Record<string, unknown>,
+  collation: Collation | null | undefined,
+  k: number,
+): T[] {
   if (k >= docs.length) return sortDocuments(docs, spec, collation);
   const by = keyedBy(docs, spec, collation);
   if (!by) return docs.slice(0, k);

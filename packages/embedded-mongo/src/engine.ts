@@ -87,7 +87,12 @@ export class Engine {
     if (this.persistence.needsCompaction) this.persistence.compact(this.stateRecords());
   }
 
-  openCursor(ns: string, docs: Document[], firstBatchSize: number | undefined, batchSize?: number): { id: Long; firstBatch: Document[] } {
+  openCursor(
+    ns: string,
+    docs: Document[],
+    firstBatchSize: number | undefined,
+    batchSize?: number,
+  ): { id: Long; firstBatch: Document[] } {
     const n = firstBatchSize ?? 101;
     const firstBatch = docs.slice(0, n);
     if (docs.length <= n) return { id: Long.ZERO, firstBatch };
@@ -104,11 +109,21 @@ export class Engine {
   apply(rec: Document): void {
     const r = rec as JournalRecord;
     switch (r.op) {
-      case 'createColl': this.ensureCollection(r.db, r.coll, r.options); break;
-      case 'dropColl': this.dbs.get(r.db)?.delete(r.coll); break;
-      case 'dropDb': this.dbs.delete(r.db); break;
-      case 'createIndex': this.ensureCollection(r.db, r.coll).createIndex(r.spec as IndexSpec); break;
-      case 'dropIndex': this.collection(r.db, r.coll)?.dropIndex(r.name); break;
+      case 'createColl':
+        this.ensureCollection(r.db, r.coll, r.options);
+        break;
+      case 'dropColl':
+        this.dbs.get(r.db)?.delete(r.coll);
+        break;
+      case 'dropDb':
+        this.dbs.delete(r.db);
+        break;
+      case 'createIndex':
+        this.ensureCollection(r.db, r.coll).createIndex(r.spec as IndexSpec);
+        break;
+      case 'dropIndex':
+        this.collection(r.db, r.coll)?.dropIndex(r.name);
+        break;
       case 'put': {
         const c = this.ensureCollection(r.db, r.coll);
         const old = c.getById(r.doc._id);
@@ -142,7 +157,8 @@ export class Engine {
     for (const [db, colls] of this.dbs) {
       for (const [name, c] of colls) {
         yield { op: 'createColl', db, coll: name, options: c.options };
-        for (const index of c.indexes) if (!index.isId) yield { op: 'createIndex', db, coll: name, spec: index.spec as Document };
+        for (const index of c.indexes)
+          if (!index.isId) yield { op: 'createIndex', db, coll: name, spec: index.spec as Document };
         for (const raw of c.docs.rawValues()) yield { op: 'putRaw', db, coll: name, raw };
       }
     }

@@ -18,7 +18,8 @@ export function getField(o: unknown, key: string): unknown {
 
 /** Writes an own field; `__proto__` is defined as data, never run through the prototype setter. */
 export function setField(o: object, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
   else (o as Document)[key] = value;
 }
 
@@ -92,7 +93,7 @@ function rename(v: unknown, keys: (k: string) => string, strings: ((s: string) =
 
 /** `$a.constructor.b` and `$$ROOT.__proto__` as mingo must see them. */
 function aliasExpressionString(s: string): string {
-  if (s.charCodeAt(0) !== 36 /* $ */ || !s.includes('.') && !RESERVED.has(s.slice(1))) return s;
+  if (s.charCodeAt(0) !== 36 /* $ */ || (!s.includes('.') && !RESERVED.has(s.slice(1)))) return s;
   const parts = s.split('.');
   const head = parts[0].startsWith('$$') ? parts[0] : `$${aliasOf(parts[0].slice(1))}`;
   return [head, ...parts.slice(1).map(aliasOf)].join('.');
@@ -121,7 +122,15 @@ export function aliasFilter(filter: Document): Document {
 }
 
 /** String options of stages that name fields without a `$`. */
-const FIELD_NAME_OPTIONS = new Set(['localField', 'foreignField', 'as', 'includeArrayIndex', 'connectFromField', 'connectToField', 'depthField']);
+const FIELD_NAME_OPTIONS = new Set([
+  'localField',
+  'foreignField',
+  'as',
+  'includeArrayIndex',
+  'connectFromField',
+  'connectToField',
+  'depthField',
+]);
 
 /** A pipeline as mingo must see it: keys and `$path` strings renamed ($match stages as filters). */
 export function aliasPipeline(pipeline: Document[]): Document[] {
@@ -131,10 +140,13 @@ export function aliasPipeline(pipeline: Document[]): Document[] {
     if (name === undefined) return stage;
     let renamed: unknown;
     if (name === '$match' && isPlainDoc(spec)) renamed = aliasFilter(spec);
-    else if ((name === '$unset' || name === '$count') && (typeof spec === 'string' || Array.isArray(spec))) renamed = rename(spec, aliasPath, aliasPath);
+    else if ((name === '$unset' || name === '$count') && (typeof spec === 'string' || Array.isArray(spec)))
+      renamed = rename(spec, aliasPath, aliasPath);
     else {
       renamed = rename(spec, aliasPath, aliasExpressionString);
-      if (isPlainDoc(renamed)) for (const opt of FIELD_NAME_OPTIONS) if (typeof renamed[opt] === 'string') renamed[opt] = aliasPath(renamed[opt]);
+      if (isPlainDoc(renamed))
+        for (const opt of FIELD_NAME_OPTIONS)
+          if (typeof renamed[opt] === 'string') renamed[opt] = aliasPath(renamed[opt]);
     }
     const out: Document = {};
     setField(out, name, renamed);
@@ -154,11 +166,18 @@ function hasAlias(v: unknown, depth = 0): boolean {
   return false;
 }
 
-const isPlainDoc = (v: unknown): v is Document => v !== null && typeof v === 'object' && !Array.isArray(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v));
+const isPlainDoc = (v: unknown): v is Document =>
+  v !== null &&
+  typeof v === 'object' &&
+  !Array.isArray(v) &&
+  [Object.prototype, null].includes(Object.getPrototypeOf(v));
 
 /** Whether any key or string names a reserved field (cheap exit for the usual filter or pipeline). */
 function mentionsReserved(v: unknown, depth = 0): boolean {
-  if (typeof v === 'string') return v.startsWith('$') ? v.split('.').some((p, i) => RESERVED.has(i === 0 ? p.replace(/^\$+/, '') : p)) : v.split('.').some((p) => RESERVED.has(p));
+  if (typeof v === 'string')
+    return v.startsWith('$')
+      ? v.split('.').some((p, i) => RESERVED.has(i === 0 ? p.replace(/^\$+/, '') : p))
+      : v.split('.').some((p) => RESERVED.has(p));
   if (v === null || typeof v !== 'object' || depth > 200) return false;
   if (v instanceof DBRef) return true;
   if (Array.isArray(v)) return v.some((x) => mentionsReserved(x, depth + 1));

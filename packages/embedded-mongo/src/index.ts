@@ -28,13 +28,18 @@ export interface EmbeddedMongoOptions {
 /** The engine has no authentication, so it listens only where nobody else can connect. */
 export class NonLoopbackRefused extends Error {
   constructor(readonly host: string) {
-    super(`Refusing to listen on ${host}: the embedded engine has no authentication, so it only binds to a loopback address (127.0.0.1, ::1 or localhost). Reach it from other machines through an SSH tunnel, or use a real MongoDB with authentication.`);
+    super(
+      `Refusing to listen on ${host}: the embedded engine has no authentication, so it only binds to a loopback address (127.0.0.1, ::1 or localhost). Reach it from other machines through an SSH tunnel, or use a real MongoDB with authentication.`,
+    );
   }
 }
 
 /** True for addresses only this machine can reach: 127.0.0.0/8, ::1 (and its IPv4-mapped forms), localhost. */
 export function isLoopback(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
   const parts = v4.split('.');
@@ -57,10 +62,13 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
   const engine = new Engine(persistence);
   if (persistence) {
     const { truncatedBytes } = persistence.open((rec) => engine.apply(rec));
-    if (truncatedBytes) opts.logger?.warn({ truncatedBytes }, 'embedded database: cut a torn record at the end of the journal');
+    if (truncatedBytes)
+      opts.logger?.warn({ truncatedBytes }, 'embedded database: cut a torn record at the end of the journal');
     persistence.compact(engine.stateRecords());
   }
-  const server = createWireServer(engine, (err) => opts.logger?.error({ err }, 'embedded database: bad message from a client'));
+  const server = createWireServer(engine, (err) =>
+    opts.logger?.error({ err }, 'embedded database: bad message from a client'),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());
@@ -112,7 +120,10 @@ const threadDirs = new Set<string>();
 function threadSource(): { source: string; evaluate: boolean } {
   const file = path.join(__dirname, `thread${path.extname(__filename)}`);
   if (file.endsWith('.js')) return { source: file, evaluate: false };
-  return { source: `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, evaluate: true };
+  return {
+    source: `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`,
+    evaluate: true,
+  };
 }
 
 /**
@@ -124,11 +135,17 @@ export async function startEmbeddedMongoThread(opts: EmbeddedMongoOptions = {}):
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopback(host)) throw new NonLoopbackRefused(host);
   const dir = opts.dataDir ? path.resolve(opts.dataDir) : null;
-  if (dir && threadDirs.has(dir)) throw new Error(`The database folder ${dir} is in use by process ${process.pid}. Stop it first, or connect to it (npm run db) instead of opening the files twice.`);
+  if (dir && threadDirs.has(dir))
+    throw new Error(
+      `The database folder ${dir} is in use by process ${process.pid}. Stop it first, or connect to it (npm run db) instead of opening the files twice.`,
+    );
   if (dir) threadDirs.add(dir);
   const { logger, ...data } = opts;
   const { source, evaluate } = threadSource();
-  const worker = new Worker(source, { eval: evaluate, workerData: { ...data, host, dataDir: dir } satisfies EngineThreadData });
+  const worker = new Worker(source, {
+    eval: evaluate,
+    workerData: { ...data, host, dataDir: dir } satisfies EngineThreadData,
+  });
   const calls = new Map<number, { resolve(): void; reject(err: Error): void }>();
   let nextId = 0;
   let stopping = false;
@@ -157,7 +174,9 @@ export async function startEmbeddedMongoThread(opts: EmbeddedMongoOptions = {}):
   const ended = new Promise<Error | null>((resolve) => {
     worker.once('exit', (code) => {
       if (dir) threadDirs.delete(dir);
-      const err = stopping ? null : (lastError ?? new Error(`The embedded database thread stopped unexpectedly (exit code ${code})`));
+      const err = stopping
+        ? null
+        : (lastError ?? new Error(`The embedded database thread stopped unexpectedly (exit code ${code})`));
       exited = err ?? new Error('The embedded database thread has stopped');
       for (const call of calls.values()) call.reject(err ?? new Error('The embedded database thread has stopped'));
       calls.clear();

@@ -23,7 +23,12 @@ import { isPlainObject, valuesAt } from './keys';
 import { getField } from './fields';
 
 /** A range of string values; `upper` undefined means up to the last string. */
-export interface StringRange { lower?: string; lowerInclusive: boolean; upper?: string; upperInclusive: boolean }
+export interface StringRange {
+  lower?: string;
+  lowerInclusive: boolean;
+  upper?: string;
+  upperInclusive: boolean;
+}
 
 const STRING_PREFIX = 's:';
 export const isStringKey = (k: string) => k.charCodeAt(0) === 115 && k.charCodeAt(1) === 58;
@@ -33,7 +38,10 @@ const LEAF_MAX = 256;
 /** Leaves built from the map start this full, leaving room for inserts. */
 const LEAF_FILL = 192;
 
-interface Leaf { keys: string[]; ords: number[] }
+interface Leaf {
+  keys: string[];
+  ords: number[];
+}
 /** A place in the tree: leaf number and position in it (position = length: after the leaf). */
 type Place = [number, number];
 
@@ -273,8 +281,14 @@ export class SortedEntries {
   /** Places [start, end) of the range's pairs. */
   private span(range: StringRange): [Place, Place] {
     this.settle();
-    const start: Place = range.lower === undefined ? [0, 0] : this.place(STRING_PREFIX + range.lower, range.lowerInclusive ? -1 : Infinity);
-    const end: Place = range.upper === undefined ? this.endPlace() : this.place(STRING_PREFIX + range.upper, range.upperInclusive ? Infinity : -1);
+    const start: Place =
+      range.lower === undefined
+        ? [0, 0]
+        : this.place(STRING_PREFIX + range.lower, range.lowerInclusive ? -1 : Infinity);
+    const end: Place =
+      range.upper === undefined
+        ? this.endPlace()
+        : this.place(STRING_PREFIX + range.upper, range.upperInclusive ? Infinity : -1);
     return [start, end];
   }
 

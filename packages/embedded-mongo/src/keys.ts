@@ -6,7 +6,11 @@
 import { Decimal128, Long, ObjectId, Binary, Timestamp, Int32, Double } from 'bson';
 import { getField } from './fields';
 
-export interface Collation { locale?: string; strength?: number; [option: string]: unknown }
+export interface Collation {
+  locale?: string;
+  strength?: number;
+  [option: string]: unknown;
+}
 
 /** How much a collation folds strings for equality: 0 not at all, 1 case, 2 case and accents. */
 export type Fold = 0 | 1 | 2;
@@ -34,10 +38,14 @@ export function foldString(s: string, fold: Fold | boolean): string {
 export function canon(value: unknown, ci: Fold | boolean): string {
   if (value === undefined || value === null) return 'n';
   switch (typeof value) {
-    case 'number': return `d:${Object.is(value, -0) ? 0 : value}`;
-    case 'string': return `s:${foldString(value, ci)}`;
-    case 'boolean': return value ? 'b:1' : 'b:0';
-    case 'bigint': return `d:${value}`;
+    case 'number':
+      return `d:${Object.is(value, -0) ? 0 : value}`;
+    case 'string':
+      return `s:${foldString(value, ci)}`;
+    case 'boolean':
+      return value ? 'b:1' : 'b:0';
+    case 'bigint':
+      return `d:${value}`;
   }
   if (value instanceof Date) return `t:${value.getTime()}`;
   // Its 12 bytes as 12 one-byte characters: half the string of its hex form, the same order.
@@ -49,7 +57,9 @@ export function canon(value: unknown, ci: Fold | boolean): string {
   if (value instanceof Timestamp) return `ts:${value.toString()}`;
   if (value instanceof RegExp) return `r:${value.source}/${value.flags}`;
   if (Array.isArray(value)) return `a:[${value.map((v) => canon(v, ci)).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${JSON.stringify(k)}:${canon(v, ci)}`);
+  const entries = Object.entries(value as Record<string, unknown>).map(
+    ([k, v]) => `${JSON.stringify(k)}:${canon(v, ci)}`,
+  );
   return `{${entries.join(',')}}`;
 }
 

@@ -17,9 +17,25 @@ import { MongoCommandError, asMongoError, badValue } from './errors';
 import { aliasDocument, aliasFilter, getFieldOrAliased } from './fields';
 
 const TYPE_ALIASES: Record<string, string> = {
-  '-1': 'minKey', 127: 'maxKey', 13: 'javascript',
-  1: 'double', 2: 'string', 3: 'object', 4: 'array', 5: 'binData', 7: 'objectId', 8: 'bool', 9: 'date', 10: 'null',
-  11: 'regex', 16: 'int', 17: 'timestamp', 18: 'long', 19: 'decimal', bool: 'bool', boolean: 'bool',
+  '-1': 'minKey',
+  127: 'maxKey',
+  13: 'javascript',
+  1: 'double',
+  2: 'string',
+  3: 'object',
+  4: 'array',
+  5: 'binData',
+  7: 'objectId',
+  8: 'bool',
+  9: 'date',
+  10: 'null',
+  11: 'regex',
+  16: 'int',
+  17: 'timestamp',
+  18: 'long',
+  19: 'decimal',
+  bool: 'bool',
+  boolean: 'bool',
 };
 
 export function bsonTypes(v: unknown): string[] {
@@ -27,7 +43,10 @@ export function bsonTypes(v: unknown): string[] {
   if (v === undefined) return [];
   if (typeof v === 'string') return ['string'];
   if (typeof v === 'boolean') return ['bool'];
-  if (typeof v === 'number') return Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31 && !Object.is(v, -0) ? ['int', 'number'] : ['double', 'number'];
+  if (typeof v === 'number')
+    return Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31 && !Object.is(v, -0)
+      ? ['int', 'number']
+      : ['double', 'number'];
   if (v instanceof Double) return ['double', 'number'];
   if (v instanceof Int32) return ['int', 'number'];
   if (v instanceof ObjectId) return ['objectId'];
@@ -92,12 +111,17 @@ const $type = (selector: string, spec: unknown) => (view: Document) => {
 /** Equality as MongoDB has it: BSON order (numbers by value, documents field by field in order). */
 function equals(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (b instanceof RegExp) return typeof a === 'string' ? new RegExp(b.source, b.flags).test(a) : a instanceof RegExp && String(a) === String(b);
+  if (b instanceof RegExp)
+    return typeof a === 'string'
+      ? new RegExp(b.source, b.flags).test(a)
+      : a instanceof RegExp && String(a) === String(b);
   return bsonCompare(a, b) === 0;
 }
 
-const $eq = (selector: string, value: unknown) => (view: Document) => candidatesAt(view, selector).some((v) => equals(v, value));
-const $ne = (selector: string, value: unknown) => (view: Document) => !candidatesAt(view, selector).some((v) => equals(v, value));
+const $eq = (selector: string, value: unknown) => (view: Document) =>
+  candidatesAt(view, selector).some((v) => equals(v, value));
+const $ne = (selector: string, value: unknown) => (view: Document) =>
+  !candidatesAt(view, selector).some((v) => equals(v, value));
 
 function checkArray(op: string, value: unknown): unknown[] {
   if (!Array.isArray(value)) throw badValue(`${op} needs an array`);
@@ -146,7 +170,13 @@ function $all(selector: string, value: unknown, options: unknown) {
   const list = checkArray('$all', value);
   const elemMatches = list.filter((x) => isPlainObject(x) && '$elemMatch' in x);
   const plain = list.filter((x) => !(isPlainObject(x) && '$elemMatch' in x));
-  const viaMingo = elemMatches.length ? (queryOperators.$all as unknown as (s: string, v: unknown, o: unknown) => (d: Document) => boolean)(selector, elemMatches, options) : null;
+  const viaMingo = elemMatches.length
+    ? (queryOperators.$all as unknown as (s: string, v: unknown, o: unknown) => (d: Document) => boolean)(
+        selector,
+        elemMatches,
+        options,
+      )
+    : null;
   return (view: Document) => {
     if (list.length === 0) return false;
     // A field that is not an array matches as a one-element array.
@@ -159,7 +189,8 @@ function $all(selector: string, value: unknown, options: unknown) {
 /** The bit positions a $bits* operator names: a list of positions, a number mask or a BinData mask. */
 function bitPositions(op: string, spec: unknown): number[] {
   if (Array.isArray(spec)) {
-    if (!spec.every((p) => typeof p === 'number' && Number.isInteger(p) && p >= 0)) throw badValue(`bit positions must be non-negative integers in ${op}`);
+    if (!spec.every((p) => typeof p === 'number' && Number.isInteger(p) && p >= 0))
+      throw badValue(`bit positions must be non-negative integers in ${op}`);
     return spec as number[];
   }
   if (typeof spec === 'number') {
@@ -182,7 +213,7 @@ function bitReader(v: unknown): ((p: number) => boolean) | null {
   if (v instanceof Binary) {
     const bytes = v.buffer;
     const len = v.length();
-    return (p) => (p >> 3) < len && ((bytes[p >> 3] >> (p & 7)) & 1) === 1;
+    return (p) => p >> 3 < len && ((bytes[p >> 3] >> (p & 7)) & 1) === 1;
   }
   let n: bigint;
   if (typeof v === 'number') {
@@ -195,14 +226,16 @@ function bitReader(v: unknown): ((p: number) => boolean) | null {
   return (p) => (p >= 64 ? n < 0n : ((bits >> BigInt(p)) & 1n) === 1n);
 }
 
-const bits = (op: string, test: (read: (p: number) => boolean, positions: number[]) => boolean) => (selector: string, spec: unknown) => {
-  const positions = bitPositions(op, spec);
-  return (view: Document) =>
-    candidatesAt(docOf(view), selector).some((v) => {
-      const read = bitReader(v);
-      return read !== null && test(read, positions);
-    });
-};
+const bits =
+  (op: string, test: (read: (p: number) => boolean, positions: number[]) => boolean) =>
+  (selector: string, spec: unknown) => {
+    const positions = bitPositions(op, spec);
+    return (view: Document) =>
+      candidatesAt(docOf(view), selector).some((v) => {
+        const read = bitReader(v);
+        return read !== null && test(read, positions);
+      });
+  };
 
 // mingo's base Query with every operator, our $type first (in a merged context the first one wins).
 const BSON_CONTEXT = Context.init({
@@ -226,7 +259,11 @@ const BSON_CONTEXT = Context.init({
       throw badValue('$where is not supported by the embedded engine (server-side JavaScript is disabled)');
     },
     $text: () => {
-      throw new MongoCommandError(27, 'IndexNotFound', 'text index required for $text query (the embedded engine has no text indexes)');
+      throw new MongoCommandError(
+        27,
+        'IndexNotFound',
+        'text index required for $text query (the embedded engine has no text indexes)',
+      );
     },
     $near: geo('$near'),
     $nearSphere: geo('$nearSphere'),
@@ -239,7 +276,11 @@ const BSON_CONTEXT = Context.init({
 
 function geo(op: string) {
   return () => {
-    throw new MongoCommandError(291, 'NoQueryExecutionPlans', `unable to find index for ${op} query (the embedded engine has no geospatial indexes)`);
+    throw new MongoCommandError(
+      291,
+      'NoQueryExecutionPlans',
+      `unable to find index for ${op} query (the embedded engine has no geospatial indexes)`,
+    );
   };
 }
 
@@ -251,7 +292,8 @@ function fold(value: unknown, level: Fold): unknown {
   return value;
 }
 
-const isWrappedNumber = (v: unknown) => v instanceof Decimal128 || v instanceof Long || v instanceof Double || v instanceof Int32;
+const isWrappedNumber = (v: unknown) =>
+  v instanceof Decimal128 || v instanceof Long || v instanceof Double || v instanceof Int32;
 
 function hasWrappedNumbers(v: unknown): boolean {
   if (isWrappedNumber(v)) return true;
@@ -289,7 +331,9 @@ export function numericView(doc: Document): Document {
   return view ?? doc;
 }
 
-export interface Matcher { test(doc: Document): boolean }
+export interface Matcher {
+  test(doc: Document): boolean;
+}
 
 export function matcher(filter: Document | undefined, collation?: Collation): Matcher {
   let f = filter ?? {};
@@ -313,8 +357,14 @@ export function matcher(filter: Document | undefined, collation?: Collation): Ma
 /** $and, $or and $nor take a non-empty array of objects (mingo would accept an empty one); $text and $where are refused. */
 function checkLogical(filter: Document): void {
   for (const [k, v] of Object.entries(filter)) {
-    if (k === '$text') throw new MongoCommandError(27, 'IndexNotFound', 'text index required for $text query (the embedded engine has no text indexes)');
-    if (k === '$where') throw badValue('$where is not supported by the embedded engine (server-side JavaScript is disabled)');
+    if (k === '$text')
+      throw new MongoCommandError(
+        27,
+        'IndexNotFound',
+        'text index required for $text query (the embedded engine has no text indexes)',
+      );
+    if (k === '$where')
+      throw badValue('$where is not supported by the embedded engine (server-side JavaScript is disabled)');
     if (k !== '$and' && k !== '$or' && k !== '$nor') continue;
     if (!Array.isArray(v) || v.length === 0) throw badValue(`${k} argument must be a non-empty array`);
     for (const sub of v) {
@@ -336,5 +386,9 @@ function compile(filter: Document): Query {
 }
 
 export function newQuery(filter: Document, collation?: Collation): Query {
-  return new Query(aliasFilter(filter), { context: BSON_CONTEXT, scriptEnabled: false, ...(collation ? { collation } : {}) } as never);
+  return new Query(aliasFilter(filter), {
+    context: BSON_CONTEXT,
+    scriptEnabled: false,
+    ...(collation ? { collation } : {}),
+  } as never);
 }

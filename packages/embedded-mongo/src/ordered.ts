@@ -15,7 +15,11 @@ import { bsonCompare, type StringCompare } from './compare';
 import { getField } from './fields';
 import { isPlainObject } from './keys';
 
-interface Entry { key: unknown; id: string; version: number }
+interface Entry {
+  key: unknown;
+  id: string;
+  version: number;
+}
 
 /** The value at a dotted path, or `multikey` when an array lies on the way (sort semantics differ). */
 function readKey(doc: Document, path: string): { key: unknown; multikey: boolean } {
@@ -28,7 +32,10 @@ function readKey(doc: Document, path: string): { key: unknown; multikey: boolean
   return Array.isArray(cur) ? { key: undefined, multikey: true } : { key: cur, multikey: false };
 }
 
-export interface Bounds { lower?: { value: unknown; inclusive: boolean }; upper?: { value: unknown; inclusive: boolean } }
+export interface Bounds {
+  lower?: { value: unknown; inclusive: boolean };
+  upper?: { value: unknown; inclusive: boolean };
+}
 
 export class OrderedView {
   private entries: Entry[] = [];
@@ -56,7 +63,8 @@ export class OrderedView {
     this.stale++;
   }
 
-  private cmp = (a: Entry, b: Entry) => bsonCompare(a.key, b.key, this.strings) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  private cmp = (a: Entry, b: Entry) =>
+    bsonCompare(a.key, b.key, this.strings) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
   private settle(): void {
     if (this.pending.length === 0 && this.stale < this.entries.length / 2) return;
@@ -98,9 +106,13 @@ export class OrderedView {
     const end = bounds.upper ? this.search(bounds.upper.value, bounds.upper.inclusive) : this.entries.length;
     const entries = this.entries;
     if (direction >= 0) {
-      for (let i = start; i < end; i++) if (this.current(entries[i].id) === entries[i].version) yield { key: entries[i].key, doc: this.read(entries[i].version) };
+      for (let i = start; i < end; i++)
+        if (this.current(entries[i].id) === entries[i].version)
+          yield { key: entries[i].key, doc: this.read(entries[i].version) };
     } else {
-      for (let i = end - 1; i >= start; i--) if (this.current(entries[i].id) === entries[i].version) yield { key: entries[i].key, doc: this.read(entries[i].version) };
+      for (let i = end - 1; i >= start; i--)
+        if (this.current(entries[i].id) === entries[i].version)
+          yield { key: entries[i].key, doc: this.read(entries[i].version) };
     }
   }
 }
@@ -117,7 +129,14 @@ export function boundsFor(filter: Document, field: string): Bounds | null {
     const ops: Document = isOps ? cond : { $eq: cond };
     for (const [op, value] of Object.entries(ops)) {
       // null/regex/arrays/documents match in ways an order on scalar keys cannot bound.
-      if (value === null || value === undefined || value instanceof RegExp || Array.isArray(value) || isPlainObject(value)) continue;
+      if (
+        value === null ||
+        value === undefined ||
+        value instanceof RegExp ||
+        Array.isArray(value) ||
+        isPlainObject(value)
+      )
+        continue;
       if (op === '$eq' || op === '$gt' || op === '$gte') {
         const inclusive = op !== '$gt';
         if (!out.lower || bsonCompare(value, out.lower.value) > 0) out.lower = { value, inclusive };

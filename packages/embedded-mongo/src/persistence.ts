@@ -77,7 +77,13 @@ function putOf(body: Buffer): { op: 'putRaw'; db: string; coll: string; raw: Uin
       const len = body.readInt32LE(at);
       strings[name] = body.toString('utf8', at + 4, at + 4 + len - 1);
       at += 4 + len;
-    } else if (type === 0x03 && name === 'doc' && strings.op === 'put' && strings.db !== undefined && strings.coll !== undefined) {
+    } else if (
+      type === 0x03 &&
+      name === 'doc' &&
+      strings.op === 'put' &&
+      strings.db !== undefined &&
+      strings.coll !== undefined
+    ) {
       return { op: 'putRaw', db: strings.db, coll: strings.coll, raw: body.subarray(at, at + body.readInt32LE(at)) };
     } else return undefined;
   }
@@ -187,7 +193,9 @@ export class Persistence {
       }
       if (read.goodBytes !== read.size) {
         this.unlock();
-        throw new Error(`The snapshot ${snapshotPath} is damaged at byte ${read.goodBytes} of ${read.size}; refusing to start (restore it from a backup).`);
+        throw new Error(
+          `The snapshot ${snapshotPath} is damaged at byte ${read.goodBytes} of ${read.size}; refusing to start (restore it from a backup).`,
+        );
       }
     }
     const journalPath = path.join(this.dir, journalName(this.generation));
@@ -199,7 +207,8 @@ export class Persistence {
     // Leftovers of a compaction that a crash interrupted, from either side of its rename.
     for (const f of fs.readdirSync(this.dir)) {
       const m = JOURNAL_PATTERN.exec(f);
-      if ((m && Number(m[1]) !== this.generation) || f === `${SNAPSHOT}.tmp`) fs.rmSync(path.join(this.dir, f), { force: true });
+      if ((m && Number(m[1]) !== this.generation) || f === `${SNAPSHOT}.tmp`)
+        fs.rmSync(path.join(this.dir, f), { force: true });
     }
     return { truncatedBytes };
   }
@@ -303,7 +312,9 @@ export class Persistence {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const owner = Number(fs.readFileSync(lockPath, 'utf8'));
         if (owner && owner !== process.pid && processAlive(owner)) {
-          throw new Error(`The database folder ${this.dir} is in use by process ${owner}. Stop it first, or connect to it (npm run db) instead of opening the files twice.`);
+          throw new Error(
+            `The database folder ${this.dir} is in use by process ${owner}. Stop it first, or connect to it (npm run db) instead of opening the files twice.`,
+          );
         }
         fs.rmSync(lockPath, { force: true }); // stale lock from a crashed process
       }

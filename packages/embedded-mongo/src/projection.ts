@@ -9,14 +9,27 @@ import { newQuery, matcher } from './matcher';
 import { isPlainObject, type Collation } from './keys';
 import { MongoCommandError, asMongoError, badValue } from './errors';
 import { toNumber } from './compare';
-import { aliasDocument, aliasPipeline, asCondition, getField, hasField, isDocumentLike, isOperatorKey, setField, unaliasDocuments } from './fields';
+import {
+  aliasDocument,
+  aliasPipeline,
+  asCondition,
+  getField,
+  hasField,
+  isDocumentLike,
+  isOperatorKey,
+  setField,
+  unaliasDocuments,
+} from './fields';
 
 type Tree = { [field: string]: Tree | true };
 
 /** Trees have no prototype, so a projected field named `constructor` or `__proto__` is just a key. */
 const newTree = (): Tree => Object.create(null) as Tree;
 
-const isFlag = (v: unknown) => typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'object' && v !== null && typeof (v as { valueOf(): unknown }).valueOf() === 'number');
+const isFlag = (v: unknown) =>
+  typeof v === 'number' ||
+  typeof v === 'boolean' ||
+  (typeof v === 'object' && v !== null && typeof (v as { valueOf(): unknown }).valueOf() === 'number');
 
 function addPath(tree: Tree, path: string[]): void {
   let cur = tree;
@@ -29,7 +42,8 @@ function addPath(tree: Tree, path: string[]): void {
 }
 
 function include(value: unknown, tree: Tree): unknown {
-  if (Array.isArray(value)) return value.filter((el) => isPlainObject(el) || Array.isArray(el)).map((el) => include(el, tree));
+  if (Array.isArray(value))
+    return value.filter((el) => isPlainObject(el) || Array.isArray(el)).map((el) => include(el, tree));
   if (!isPlainObject(value)) return undefined;
   const out: Document = {};
   for (const [k, v] of Object.entries(value)) {
@@ -74,7 +88,8 @@ function applySlice(value: unknown, path: string[], spec: unknown): unknown {
 /** The test an $elemMatch projection (or $pull) applies to an element. */
 function elementTest(cond: Document, collation?: Collation): (el: unknown) => boolean {
   const keys = Object.keys(cond);
-  const valueOps = keys.length > 0 && keys.every((k) => isOperatorKey(k) && !['$and', '$or', '$nor', '$expr'].includes(k));
+  const valueOps =
+    keys.length > 0 && keys.every((k) => isOperatorKey(k) && !['$and', '$or', '$nor', '$expr'].includes(k));
   if (valueOps) {
     const q = matcher({ v: cond }, collation);
     return (el) => q.test({ v: el });
@@ -90,9 +105,16 @@ function inDocumentOrder(original: Document, projected: Document): Document {
   return out;
 }
 
-export interface ProjectionContext { filter?: Document; collation?: Collation }
+export interface ProjectionContext {
+  filter?: Document;
+  collation?: Collation;
+}
 
-export function project(docs: Document[], projection: Document | undefined | null, ctx: ProjectionContext = {}): Document[] {
+export function project(
+  docs: Document[],
+  projection: Document | undefined | null,
+  ctx: ProjectionContext = {},
+): Document[] {
   if (!projection || Object.keys(projection).length === 0) return docs;
   if (!isPlainObject(projection)) throw badValue('projection must be an object');
   const includes = newTree();
@@ -140,15 +162,22 @@ export function project(docs: Document[], projection: Document | undefined | nul
   // `{_id: 1}` alone is an inclusion of _id only (Model.exists(), select({_id: 1})), not "everything".
   if (!inclusion && !exclusion && slices.length === 0 && includeId && hasField(projection, '_id')) inclusion = true;
   if (inclusion && exclusion) {
-    const field = Object.entries(projection).find(([f, v]) => f !== '_id' && isFlag(v) && !Number((v as { valueOf(): unknown }).valueOf()))?.[0];
-    throw new MongoCommandError(31254, 'Location31254', `Cannot do exclusion on field ${field} in inclusion projection`);
+    const field = Object.entries(projection).find(
+      ([f, v]) => f !== '_id' && isFlag(v) && !Number((v as { valueOf(): unknown }).valueOf()),
+    )?.[0];
+    throw new MongoCommandError(
+      31254,
+      'Location31254',
+      `Cannot do exclusion on field ${field} in inclusion projection`,
+    );
   }
   const positionalTest = positional ? positionalMatcher(positional, ctx) : null;
   return docs.map((doc) => {
     let out: Document;
     if (inclusion) {
       out = include(doc, includes) as Document;
-      for (const [path] of slices) if (!path.includes('.') && hasField(doc, path[0])) setField(out, path[0], doc[path[0]]);
+      for (const [path] of slices)
+        if (!path.includes('.') && hasField(doc, path[0])) setField(out, path[0], doc[path[0]]);
       if (includeId && doc._id !== undefined) out._id = doc._id;
     } else {
       out = exclude(doc, excludes) as Document;
@@ -166,7 +195,12 @@ export function project(docs: Document[], projection: Document | undefined | nul
       const arr = getField(doc, top);
       if (Array.isArray(arr)) {
         const i = positionalTest(doc, arr);
-        if (i < 0) throw badValue('Executor error during find command :: caused by :: positional operator (' + positional + '.$) requires corresponding field in query specifier');
+        if (i < 0)
+          throw badValue(
+            'Executor error during find command :: caused by :: positional operator (' +
+              positional +
+              '.$) requires corresponding field in query specifier',
+          );
         setField(out, top, [(getField(out, top) as unknown[] | undefined)?.[i] ?? arr[i]]);
       }
     }
@@ -189,7 +223,11 @@ function positionalMatcher(field: string, ctx: ProjectionContext): (doc: Documen
 function viaMingo(docs: Document[], projection: Document): Document[] {
   try {
     const [spec] = aliasPipeline([{ $project: projection }]);
-    const projected = unaliasDocuments(newQuery({}).find(docs.map(aliasDocument), spec.$project as Document).all() as Document[]);
+    const projected = unaliasDocuments(
+      newQuery({})
+        .find(docs.map(aliasDocument), spec.$project as Document)
+        .all() as Document[],
+    );
     return projected.map((p, i) => inDocumentOrder(docs[i], p));
   } catch (err) {
     throw asMongoError(err);

@@ -12,7 +12,11 @@ import type { Collation } from './keys';
 import { getField } from './fields';
 
 /** What a find did: filled when explain asks. */
-export interface PlanTrace { winningPlan?: Document; keysExamined: number; docsExamined: number }
+export interface PlanTrace {
+  winningPlan?: Document;
+  keysExamined: number;
+  docsExamined: number;
+}
 
 export type { RangeChoice };
 
@@ -47,7 +51,11 @@ export function passesRanges(doc: Document, choices: RangeChoice[]): boolean {
 }
 
 /** What a range read starts from: the ids with an entry in each of `choices` (ranges of one index). */
-export interface Candidates { ids: string[]; choices: RangeChoice[]; examined: number }
+export interface Candidates {
+  ids: string[];
+  choices: RangeChoice[];
+  examined: number;
+}
 
 /**
  * The candidates of the narrowest range, intersected with the other ranges of the same index that are
@@ -93,7 +101,10 @@ export function rangeRead(
   // The first `need` in sort order usually all pass the filter (the candidates are nearly the
   // matches): sort only those; when some fail, sort every candidate.
   for (let k = Math.min(docs.length, opts.need === Infinity ? docs.length : opts.need * 2); ; k = docs.length) {
-    const ordered = k < docs.length ? firstSorted(docs, opts.sort, opts.collation, k) : sortDocuments(docs, opts.sort, opts.collation);
+    const ordered =
+      k < docs.length
+        ? firstSorted(docs, opts.sort, opts.collation, k)
+        : sortDocuments(docs, opts.sort, opts.collation);
     const found: Document[] = [];
     for (const d of ordered) {
       opts.tick();
@@ -119,8 +130,12 @@ function allValues(index: Index, field: string): string {
 export function walkStage(index: Index, bounds: Bounds | null, sortDirection: number): Document {
   const [first] = index.fields;
   const descending = Number(index.spec.key[first]) < 0;
-  const low = bounds?.lower ? { v: showValue(bounds.lower.value), inclusive: bounds.lower.inclusive } : { v: 'MinKey', inclusive: true };
-  const high = bounds?.upper ? { v: showValue(bounds.upper.value), inclusive: bounds.upper.inclusive } : { v: 'MaxKey', inclusive: true };
+  const low = bounds?.lower
+    ? { v: showValue(bounds.lower.value), inclusive: bounds.lower.inclusive }
+    : { v: 'MinKey', inclusive: true };
+  const high = bounds?.upper
+    ? { v: showValue(bounds.upper.value), inclusive: bounds.upper.inclusive }
+    : { v: 'MaxKey', inclusive: true };
   // A descending index lists its bounds from high to low, as MongoDB prints them.
   const [a, b] = descending ? [high, low] : [low, high];
   const firstBounds = `${a.inclusive ? '[' : '('}${a.v}, ${b.v}${b.inclusive ? ']' : ')'}`;
@@ -129,7 +144,7 @@ export function walkStage(index: Index, bounds: Bounds | null, sortDirection: nu
     keyPattern: index.spec.key,
     indexName: index.name,
     isMultiKey: false,
-    direction: (sortDirection < 0) === descending ? 'forward' : 'backward',
+    direction: sortDirection < 0 === descending ? 'forward' : 'backward',
     indexBounds: Object.fromEntries(index.fields.map((f) => [f, [f === first ? firstBounds : allValues(index, f)]])),
   };
 }
@@ -152,14 +167,35 @@ export function candidatesStage(cands: Candidates, found: Document[]): Document 
 }
 
 export function equalityStage(index: Index): Document {
-  return { stage: 'IXSCAN', keyPattern: index.spec.key, indexName: index.name, direction: 'forward', indexBounds: Object.fromEntries(index.fields.map((f) => [f, ['(point values from the filter)']])) };
+  return {
+    stage: 'IXSCAN',
+    keyPattern: index.spec.key,
+    indexName: index.name,
+    direction: 'forward',
+    indexBounds: Object.fromEntries(index.fields.map((f) => [f, ['(point values from the filter)']])),
+  };
 }
 
 /** FETCH (with the filter), then SORT in memory when the input is not in sort order, then SKIP and LIMIT. */
-export function wrapStage(input: Document, filter: Document, o: { sort?: Document; sortedInput: boolean; skip?: number; limit?: number }): Document {
-  let stage: Document = input.stage === 'COLLSCAN' ? input : { stage: 'FETCH', ...(Object.keys(filter).length ? { filter } : {}), inputStage: input };
+export function wrapStage(
+  input: Document,
+  filter: Document,
+  o: { sort?: Document; sortedInput: boolean; skip?: number; limit?: number },
+): Document {
+  let stage: Document =
+    input.stage === 'COLLSCAN'
+      ? input
+      : { stage: 'FETCH', ...(Object.keys(filter).length ? { filter } : {}), inputStage: input };
   const limit = o.limit ? Math.abs(o.limit) : 0;
-  if (o.sort && !o.sortedInput) stage = { stage: 'SORT', sortPattern: o.sort, memLimit: 104857600, ...(limit ? { limitAmount: limit + (o.skip ?? 0) } : {}), type: 'simple', inputStage: stage };
+  if (o.sort && !o.sortedInput)
+    stage = {
+      stage: 'SORT',
+      sortPattern: o.sort,
+      memLimit: 104857600,
+      ...(limit ? { limitAmount: limit + (o.skip ?? 0) } : {}),
+      type: 'simple',
+      inputStage: stage,
+    };
   if (o.skip) stage = { stage: 'SKIP', skipAmount: o.skip, inputStage: stage };
   if (limit && (o.sortedInput || !o.sort)) stage = { stage: 'LIMIT', limitAmount: limit, inputStage: stage };
   return stage;

@@ -2,7 +2,15 @@
 import net from 'node:net';
 import type { Document } from 'bson';
 import type { Engine } from './engine';
-import { encodeMsg, encodeReply, lastRequestId, MORE_TO_COME, OP_QUERY, parseMessage, type IncomingMessage } from './wire';
+import {
+  encodeMsg,
+  encodeReply,
+  lastRequestId,
+  MORE_TO_COME,
+  OP_QUERY,
+  parseMessage,
+  type IncomingMessage,
+} from './wire';
 import { runCommand } from './commands';
 
 const MAX_MESSAGE = 48_000_000;
@@ -14,7 +22,11 @@ const MAX_MESSAGE = 48_000_000;
  */
 function isAwaitableHello(msg: IncomingMessage): boolean {
   const name = Object.keys(msg.command)[0]?.toLowerCase();
-  return (name === 'hello' || name === 'ismaster') && msg.command.topologyVersion != null && msg.command.maxAwaitTimeMS != null;
+  return (
+    (name === 'hello' || name === 'ismaster') &&
+    msg.command.topologyVersion != null &&
+    msg.command.maxAwaitTimeMS != null
+  );
 }
 
 export function createWireServer(engine: Engine, onError: (err: unknown) => void): net.Server {
@@ -55,7 +67,8 @@ export function createWireServer(engine: Engine, onError: (err: unknown) => void
         try {
           const msg = parseMessage(frame);
           stopStreaming(); // a new request ends any stream on this connection
-          const db = msg.opCode === OP_QUERY ? (msg.collection ?? 'admin').split('.')[0] : String(msg.command.$db ?? 'admin');
+          const db =
+            msg.opCode === OP_QUERY ? (msg.collection ?? 'admin').split('.')[0] : String(msg.command.$db ?? 'admin');
           if (msg.opCode !== OP_QUERY && isAwaitableHello(msg)) {
             answerLater(msg, db, msg.requestId);
             continue;

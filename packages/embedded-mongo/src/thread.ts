@@ -22,7 +22,8 @@ const send = (m: EngineThreadMessage) => port.postMessage(m);
 /** Errors are sent as plain objects: an Error's own fields would be lost by the structured clone. */
 const plain = (v: unknown): unknown => (v instanceof Error ? { message: v.message, stack: v.stack, name: v.name } : v);
 const log = (level: 'info' | 'warn' | 'error') => (obj: unknown, msg?: unknown) => {
-  const o = obj && typeof obj === 'object' ? Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, plain(v)])) : obj;
+  const o =
+    obj && typeof obj === 'object' ? Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, plain(v)])) : obj;
   send({ type: 'log', level, obj: o, msg: typeof msg === 'string' ? msg : undefined });
 };
 
@@ -30,7 +31,10 @@ async function main(): Promise<void> {
   const opts = workerData as EngineThreadData;
   let engine;
   try {
-    engine = await startEmbeddedMongo({ ...opts, logger: { info: log('info'), warn: log('warn'), error: log('error') } });
+    engine = await startEmbeddedMongo({
+      ...opts,
+      logger: { info: log('info'), warn: log('warn'), error: log('error') },
+    });
   } catch (err) {
     const e = err as Error;
     send({ type: 'failed', message: e.message, stack: e.stack });

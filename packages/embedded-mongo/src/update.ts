@@ -5,40 +5,85 @@
  */
 import { Decimal128, Double, Int32, Long, ObjectId, Timestamp, serialize, type Document } from 'bson';
 import { Aggregator } from 'mingo';
-import { asMongoError, badValue, conflictingUpdateOperators, failedToParse, immutableField, pathNotViable, typeMismatch } from './errors';
+import {
+  asMongoError,
+  badValue,
+  conflictingUpdateOperators,
+  failedToParse,
+  immutableField,
+  pathNotViable,
+  typeMismatch,
+} from './errors';
 import { canon, isPlainObject, type Collation } from './keys';
 import { bsonCompare, sortDocuments, toNumber } from './compare';
 import { matcher } from './matcher';
 import { decode } from './wire';
-import { aliasDocument, aliasPipeline, asCondition, getField, hasField, isDocumentLike, isOperatorKey, setField, unaliasDocuments } from './fields';
+import {
+  aliasDocument,
+  aliasPipeline,
+  asCondition,
+  getField,
+  hasField,
+  isDocumentLike,
+  isOperatorKey,
+  setField,
+  unaliasDocuments,
+} from './fields';
 
 /** A deep copy that keeps BSON types (ObjectId, Decimal128, Date, Double, Long...) exactly. */
 export function cloneDoc(doc: Document): Document {
   return decode(serialize(doc));
 }
 
-const OPERATORS = new Set(['$set', '$unset', '$inc', '$mul', '$min', '$max', '$rename', '$push', '$addToSet', '$pull', '$pullAll', '$pop', '$currentDate', '$setOnInsert', '$bit']);
+const OPERATORS = new Set([
+  '$set',
+  '$unset',
+  '$inc',
+  '$mul',
+  '$min',
+  '$max',
+  '$rename',
+  '$push',
+  '$addToSet',
+  '$pull',
+  '$pullAll',
+  '$pop',
+  '$currentDate',
+  '$setOnInsert',
+  '$bit',
+]);
 
 const isOperatorUpdate = (u: Document) => Object.keys(u).length > 0 && Object.keys(u).every((k) => k.startsWith('$'));
 
-export interface UpdateOptions { inserting: boolean; arrayFilters?: Document[]; query?: Document; collation?: Collation }
+export interface UpdateOptions {
+  inserting: boolean;
+  arrayFilters?: Document[];
+  query?: Document;
+  collation?: Collation;
+}
 
 /** The new version of `doc` (never mutating it), or throws a MongoDB error for a bad update. */
 export function applyUpdate(doc: Document, u: Document | Document[], opts: UpdateOptions): Document {
   if (Array.isArray(u)) {
     let out: Document;
     try {
-      [out] = unaliasDocuments(new Aggregator(aliasPipeline(u as Document[])).run([aliasDocument(cloneDoc(doc))]) as Document[]);
+      [out] = unaliasDocuments(
+        new Aggregator(aliasPipeline(u as Document[])).run([aliasDocument(cloneDoc(doc))]) as Document[],
+      );
     } catch (err) {
       throw asMongoError(err);
     }
-    if (canon(out._id, false) !== canon(doc._id, false)) throw immutableField("Performing an update on the path '_id' would modify the immutable field '_id'");
+    if (canon(out._id, false) !== canon(doc._id, false))
+      throw immutableField("Performing an update on the path '_id' would modify the immutable field '_id'");
     return out;
   }
   if (!isPlainObject(u)) throw badValue('Update document must be an object');
   if (!isOperatorUpdate(u)) {
     const op = Object.keys(u).find((k) => k.startsWith('$'));
-    if (op) throw failedToParse(`Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
+    if (op)
+      throw failedToParse(
+        `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`,
+      );
     if (u._id !== undefined && doc._id !== undefined && canon(u._id, false) !== canon(doc._id, false)) {
       throw immutableField("After applying the update, the (immutable) field '_id' was found to have been altered");
     }
@@ -58,20 +103,33 @@ export function applyUpdate(doc: Document, u: Document | Document[], opts: Updat
   return next;
 }
 
-interface Step { op: string; path: string[]; arg: unknown; to?: string[] }
+interface Step {
+  op: string;
+  path: string[];
+  arg: unknown;
+  to?: string[];
+}
 
 /** Checks the operators and their paths, resolves positional parts, and orders the steps. */
 function planSteps(doc: Document, u: Document, opts: UpdateOptions): Step[] {
   const raw: { op: string; path: string; arg: unknown }[] = [];
   for (const [op, fields] of Object.entries(u)) {
-    if (!OPERATORS.has(op)) throw failedToParse(`Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
-    if (!isPlainObject(fields)) throw failedToParse(`Modifiers operate on fields but we found type ${Array.isArray(fields) ? 'array' : typeof fields} instead. For example: {$mod: {<field>: ...}} not {${op}: ${JSON.stringify(fields)}}`);
+    if (!OPERATORS.has(op))
+      throw failedToParse(
+        `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`,
+      );
+    if (!isPlainObject(fields))
+      throw failedToParse(
+        `Modifiers operate on fields but we found type ${Array.isArray(fields) ? 'array' : typeof fields} instead. For example: {$mod: {<field>: ...}} not {${op}: ${JSON.stringify(fields)}}`,
+      );
     if (op === '$setOnInsert' && !opts.inserting) continue;
     for (const [path, arg] of Object.entries(fields)) {
-      if (path === '' || path.split('.').some((p) => p === '')) throw badValue(`The update path '${path}' contains an empty field name, which is not allowed.`);
+      if (path === '' || path.split('.').some((p) => p === ''))
+        throw badValue(`The update path '${path}' contains an empty field name, which is not allowed.`);
       raw.push({ op: op === '$setOnInsert' ? '$set' : op, path, arg });
       if (op === '$rename') {
-        if (typeof arg !== 'string' || arg === '') throw badValue(`The 'to' field for $rename must be a string: ${path}: ${JSON.stringify(arg)}`);
+        if (typeof arg !== 'string' || arg === '')
+          throw badValue(`The 'to' field for $rename must be a string: ${path}: ${JSON.stringify(arg)}`);
         raw.push({ op: '$renameTarget', path: arg, arg: undefined });
       }
     }
@@ -80,7 +138,8 @@ function planSteps(doc: Document, u: Document, opts: UpdateOptions): Step[] {
   const paths = raw.map((r) => r.path).sort();
   for (let i = 1; i < paths.length; i++) {
     const [a, b] = [paths[i - 1], paths[i]];
-    if (a === b || b.startsWith(`${a}.`)) throw conflictingUpdateOperators(`Updating the path '${b}' would create a conflict at '${a}'`);
+    if (a === b || b.startsWith(`${a}.`))
+      throw conflictingUpdateOperators(`Updating the path '${b}' would create a conflict at '${a}'`);
   }
   const steps: Step[] = [];
   for (const r of raw) {
@@ -113,11 +172,15 @@ function expandPositional(doc: Document, parts: string[], opts: UpdateOptions): 
       for (const p of paths) p.push(part);
       continue;
     }
-    if (opts.inserting) throw badValue(`The path '${parts.slice(0, i).join('.')}' must exist in the document in order to apply array updates.`);
+    if (opts.inserting)
+      throw badValue(
+        `The path '${parts.slice(0, i).join('.')}' must exist in the document in order to apply array updates.`,
+      );
     const expanded: string[][] = [];
     for (const prefix of paths) {
       const arr = readPath(doc, prefix);
-      if (!Array.isArray(arr)) throw badValue(`The path '${prefix.join('.')}' must exist in the document in order to apply array updates.`);
+      if (!Array.isArray(arr))
+        throw badValue(`The path '${prefix.join('.')}' must exist in the document in order to apply array updates.`);
       if (part === '$') {
         expanded.push([...prefix, String(matchedIndex(doc, prefix, arr, opts))]);
       } else if (part === '$[]') {
@@ -136,7 +199,8 @@ function expandPositional(doc: Document, parts: string[], opts: UpdateOptions): 
 /** The index of the first element of `arr` (at `prefix`) that satisfies the query, for the positional `$`. */
 function matchedIndex(doc: Document, prefix: string[], arr: unknown[], opts: UpdateOptions): number {
   // Only a query condition on the array records a position: without one MongoDB refuses (never element 0).
-  if (!mentionsPath(opts.query ?? {}, prefix.join('.'))) throw badValue('The positional operator did not find the match needed from the query.');
+  if (!mentionsPath(opts.query ?? {}, prefix.join('.')))
+    throw badValue('The positional operator did not find the match needed from the query.');
   const q = matcher(opts.query ?? {}, opts.collation);
   for (let k = 0; k < arr.length; k++) {
     const trial = cloneShallowAlong(doc, prefix, [arr[k]]);
@@ -148,7 +212,8 @@ function matchedIndex(doc: Document, prefix: string[], arr: unknown[], opts: Upd
 /** Whether the filter has a condition on `path` or a field under it, at its top or inside $and/$or/$nor. */
 function mentionsPath(filter: Document, path: string): boolean {
   return Object.entries(filter).some(([k, v]) => {
-    if (k === '$and' || k === '$or' || k === '$nor') return Array.isArray(v) && v.some((sub) => isPlainObject(sub) && mentionsPath(sub, path));
+    if (k === '$and' || k === '$or' || k === '$nor')
+      return Array.isArray(v) && v.some((sub) => isPlainObject(sub) && mentionsPath(sub, path));
     return k === path || k.startsWith(`${path}.`);
   });
 }
@@ -304,13 +369,18 @@ function applyStep(doc: Document, step: Step, original: Document): void {
       return;
     case '$inc':
     case '$mul': {
-      if (numKind(arg) === null) throw typeMismatch(`Cannot ${op === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${dotted}: ${describe(arg)}}`);
+      if (numKind(arg) === null)
+        throw typeMismatch(
+          `Cannot ${op === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${dotted}: ${describe(arg)}}`,
+        );
       if (!exists || current === undefined) {
         set(op === '$inc' ? arg : arithmetic('$mul', 0, arg));
         return;
       }
       if (numKind(current) === null) {
-        throw typeMismatch(`Cannot apply ${op} to a value of non-numeric type. ${idOf(original)} has the field '${field}' of non-numeric type ${typeName(current)}`);
+        throw typeMismatch(
+          `Cannot apply ${op} to a value of non-numeric type. ${idOf(original)} has the field '${field}' of non-numeric type ${typeName(current)}`,
+        );
       }
       set(arithmetic(op, current, arg));
       return;
@@ -325,7 +395,9 @@ function applyStep(doc: Document, step: Step, original: Document): void {
     case '$currentDate': {
       const wantsTimestamp = isPlainObject(arg) && arg.$type === 'timestamp';
       if (!(arg === true || (isPlainObject(arg) && (arg.$type === 'date' || wantsTimestamp)))) {
-        throw badValue(`${describe(arg)} is not valid type for $currentDate. Please use a boolean ('true') or a $type expression ({$type: 'timestamp/date'}).`);
+        throw badValue(
+          `${describe(arg)} is not valid type for $currentDate. Please use a boolean ('true') or a $type expression ({$type: 'timestamp/date'}).`,
+        );
       }
       set(wantsTimestamp ? Timestamp.fromNumber(Math.floor(Date.now() / 1000) * 2 ** 32) : new Date());
       return;
@@ -338,15 +410,27 @@ function applyStep(doc: Document, step: Step, original: Document): void {
       return;
     }
     case '$bit': {
-      if (!isPlainObject(arg)) throw badValue(`The $bit modifier is not compatible with a ${typeName(arg)}. You must pass in an embedded document: {$bit: {field: {and/or/xor: #}}`);
+      if (!isPlainObject(arg))
+        throw badValue(
+          `The $bit modifier is not compatible with a ${typeName(arg)}. You must pass in an embedded document: {$bit: {field: {and/or/xor: #}}`,
+        );
       let value = exists ? current : 0;
-      if (numKind(value) === null || numKind(value)! > 1) throw badValue(`Cannot apply $bit to a value of non-integral type. ${idOf(original)} has the field ${field} of non-integer type ${typeName(value)}`);
+      if (numKind(value) === null || numKind(value)! > 1)
+        throw badValue(
+          `Cannot apply $bit to a value of non-integral type. ${idOf(original)} has the field ${field} of non-integer type ${typeName(value)}`,
+        );
       for (const [how, mask] of Object.entries(arg)) {
         const a = toBig(value);
         const m = toBig(mask);
         const r = how === 'and' ? a & m : how === 'or' ? a | m : how === 'xor' ? a ^ m : null;
-        if (r === null) throw badValue(`The $bit modifier only supports 'and', 'or', and 'xor', not '${how}' which is an unknown operator: {${how}: ${describe(mask)}}`);
-        value = numKind(value) === 0 && numKind(mask) === 0 ? Number(BigInt.asIntN(32, r)) : Long.fromBigInt(BigInt.asIntN(64, r));
+        if (r === null)
+          throw badValue(
+            `The $bit modifier only supports 'and', 'or', and 'xor', not '${how}' which is an unknown operator: {${how}: ${describe(mask)}}`,
+          );
+        value =
+          numKind(value) === 0 && numKind(mask) === 0
+            ? Number(BigInt.asIntN(32, r))
+            : Long.fromBigInt(BigInt.asIntN(64, r));
       }
       set(value);
       return;
@@ -355,8 +439,11 @@ function applyStep(doc: Document, step: Step, original: Document): void {
   // Array operators.
   if (exists && current !== undefined && current !== null && !Array.isArray(current)) {
     if (op === '$pull' || op === '$pullAll') throw badValue(`Cannot apply ${op} to a non-array value`);
-    if (op === '$pop') throw typeMismatch(`Path '${dotted}' contains an element of non-array type '${typeName(current)}'`);
-    throw badValue(`The field '${dotted}' must be an array but is of type ${typeName(current)} in document ${idOf(original)}`);
+    if (op === '$pop')
+      throw typeMismatch(`Path '${dotted}' contains an element of non-array type '${typeName(current)}'`);
+    throw badValue(
+      `The field '${dotted}' must be an array but is of type ${typeName(current)} in document ${idOf(original)}`,
+    );
   }
   if (exists && current === null && (op === '$push' || op === '$addToSet')) {
     throw badValue(`The field '${dotted}' must be an array but is of type null in document ${idOf(original)}`);
@@ -366,8 +453,11 @@ function applyStep(doc: Document, step: Step, original: Document): void {
     case '$push': {
       const mods = isPlainObject(arg) && '$each' in arg ? arg : null;
       if (mods) {
-        for (const k of Object.keys(mods)) if (!['$each', '$slice', '$sort', '$position'].includes(k)) throw badValue(`Unrecognized clause in $push: ${k}`);
-        if (!Array.isArray(mods.$each)) throw badValue(`The argument to $each in $push must be an array but it was of type: ${typeName(mods.$each)}`);
+        for (const k of Object.keys(mods))
+          if (!['$each', '$slice', '$sort', '$position'].includes(k))
+            throw badValue(`Unrecognized clause in $push: ${k}`);
+        if (!Array.isArray(mods.$each))
+          throw badValue(`The argument to $each in $push must be an array but it was of type: ${typeName(mods.$each)}`);
       }
       const items = mods ? (mods.$each as unknown[]) : [arg];
       let out = [...arr];
@@ -422,7 +512,8 @@ function pullCondition(raw: unknown): (el: unknown) => boolean {
   const cond = asCondition(raw);
   if (!isPlainObject(cond)) return (el) => bsonCompare(el, cond) === 0;
   const keys = Object.keys(cond);
-  const valueOps = keys.length > 0 && keys.every((k) => isOperatorKey(k) && !['$and', '$or', '$nor', '$expr'].includes(k));
+  const valueOps =
+    keys.length > 0 && keys.every((k) => isOperatorKey(k) && !['$and', '$or', '$nor', '$expr'].includes(k));
   if (valueOps) {
     const q = matcher({ v: cond });
     return (el) => q.test({ v: el });

@@ -34,9 +34,14 @@ const compiled = new WeakMap<Document, Check>();
 /** The check a collection's options ask for, or null when none applies; throws for what MongoDB refuses or the engine cannot do. */
 export function validatorOf(options: Document): { check: Check; moderate: boolean } | null {
   const { validator, validationLevel = 'strict', validationAction = 'error' } = options;
-  if (!['strict', 'moderate', 'off'].includes(validationLevel)) throw badValue(`Enumeration value '${validationLevel}' for field 'validationLevel' is not a valid value.`);
-  if (!['error', 'warn', 'errorAndLog'].includes(validationAction)) throw badValue(`Enumeration value '${validationAction}' for field 'validationAction' is not a valid value.`);
-  if (validationAction !== 'error') throw notSupported(`validationAction '${validationAction}' is not supported by the embedded engine (it keeps no server log): use 'error'`);
+  if (!['strict', 'moderate', 'off'].includes(validationLevel))
+    throw badValue(`Enumeration value '${validationLevel}' for field 'validationLevel' is not a valid value.`);
+  if (!['error', 'warn', 'errorAndLog'].includes(validationAction))
+    throw badValue(`Enumeration value '${validationAction}' for field 'validationAction' is not a valid value.`);
+  if (validationAction !== 'error')
+    throw notSupported(
+      `validationAction '${validationAction}' is not supported by the embedded engine (it keeps no server log): use 'error'`,
+    );
   if (validator === undefined || validationLevel === 'off') return null;
   if (!isPlainObject(validator)) throw badValue("'validator' must be an object");
   if (Object.keys(validator).length === 0) return null;
@@ -50,7 +55,8 @@ export function validatorOf(options: Document): { check: Check; moderate: boolea
 
 function compile(validator: Document): Check {
   const { $jsonSchema: schema, ...conditions } = validator;
-  for (const k of ['$where', '$near', '$nearSphere', '$text']) if (k in conditions) throw badValue(`${k} is not allowed in collection validators`);
+  for (const k of ['$where', '$near', '$nearSphere', '$text'])
+    if (k in conditions) throw badValue(`${k} is not allowed in collection validators`);
   let schemaCheck: Check | null = null;
   if (schema !== undefined) {
     if (!isPlainObject(schema)) throw badValue('$jsonSchema must be an object');
@@ -74,5 +80,7 @@ export function checkDocument(options: Document, next: Document, previous: Docum
   const v = validatorOf(options);
   if (!v || v.check(next)) return;
   if (previous && v.moderate && !v.check(previous)) return;
-  throw new MongoCommandError(121, 'DocumentValidationFailure', 'Document failed validation', { errInfo: { failingDocumentId: next._id } });
+  throw new MongoCommandError(121, 'DocumentValidationFailure', 'Document failed validation', {
+    errInfo: { failingDocumentId: next._id },
+  });
 }

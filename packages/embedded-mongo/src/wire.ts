@@ -89,7 +89,13 @@ export function parseMessage(buf: Buffer): IncomingMessage {
     }
     if (!command) throw new Error('OP_MSG without a body');
     for (const [k, v] of Object.entries(sequences)) command[k] = v;
-    return { requestId, opCode, command, moreToCome: Boolean(flags & MORE_TO_COME), exhaustAllowed: Boolean(flags & EXHAUST_ALLOWED) };
+    return {
+      requestId,
+      opCode,
+      command,
+      moreToCome: Boolean(flags & MORE_TO_COME),
+      exhaustAllowed: Boolean(flags & EXHAUST_ALLOWED),
+    };
   }
   if (opCode === OP_QUERY) {
     let offset = 20;

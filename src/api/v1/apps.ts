@@ -4,7 +4,14 @@
  * to POST …/secret only.
  */
 import type { Router } from 'express';
-import { createConnectedApp, deleteConnectedApp, findConnectedApp, listConnectedApps, rotateConnectedAppSecret, updateConnectedApp } from '../../oidc';
+import {
+  createConnectedApp,
+  deleteConnectedApp,
+  findConnectedApp,
+  listConnectedApps,
+  rotateConnectedAppSecret,
+  updateConnectedApp,
+} from '../../oidc';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { appPatchBody, newAppBody } from '../schemas';

@@ -35,6 +35,8 @@ export function catalogRoutes(router: Router): void {
 
   router.put(V1.sitePageAudience, async (req, res) => {
     const body = parseInput(pageAudienceBody, req.body);
-    res.json(serializeSite(await setPageAudience(String(req.params.id), String(req.params.page), body, apiContext(res))));
+    res.json(
+      serializeSite(await setPageAudience(String(req.params.id), String(req.params.page), body, apiContext(res))),
+    );
   });
 }

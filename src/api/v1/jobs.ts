@@ -6,7 +6,16 @@
 import { pipeline } from 'node:stream/promises';
 import type { Router } from 'express';
 import type { AppDeps } from '../../http/deps';
-import { changeIngestJobState, createIngestJob, deleteIngestJob, findIngestJob, listIngestJobs, uploadCsv, resultsCsv, type ResultKind } from '../../ingest';
+import {
+  changeIngestJobState,
+  createIngestJob,
+  deleteIngestJob,
+  findIngestJob,
+  listIngestJobs,
+  uploadCsv,
+  resultsCsv,
+  type ResultKind,
+} from '../../ingest';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
 import { jobPatchBody, newJobBody, resultsQuery } from '../schemas';
@@ -17,7 +26,10 @@ import { UnsupportedMediaTypeError } from '../../shared/errors';
 export function jobRoutes(router: Router, deps: AppDeps): void {
   router.post(V1.jobs, async (req, res) => {
     const body = parseInput(newJobBody, req.body);
-    const job = await createIngestJob({ object: body.object, operation: body.operation, ...(body.matchBy ? { matchBy: body.matchBy } : {}) }, apiContext(res));
+    const job = await createIngestJob(
+      { object: body.object, operation: body.operation, ...(body.matchBy ? { matchBy: body.matchBy } : {}) },
+      apiContext(res),
+    );
     res.status(201).location(`/api/v1/jobs/ingest/${job._id}`).json(serializeJob(job));
   });
 
@@ -42,7 +54,8 @@ export function jobRoutes(router: Router, deps: AppDeps): void {
 
   router.put(V1.jobBatches, async (req, res) => {
     const job = await findIngestJob(String(req.params.id), apiContext(res).actor);
-    if (!req.is('text/csv') || req.readableEnded) throw new UnsupportedMediaTypeError('Send the rows as Content-Type: text/csv.');
+    if (!req.is('text/csv') || req.readableEnded)
+      throw new UnsupportedMediaTypeError('Send the rows as Content-Type: text/csv.');
     const { rows } = await uploadCsv(job, req, { maxBytes: deps.config.ingest.maxUploadBytes });
     res.status(201).json({ id: String(job._id), numberRecordsUploaded: rows });
   });

@@ -5,7 +5,14 @@
  * Each answers the user as it is afterwards.
  */
 import type { Response, Router } from 'express';
-import { addContactAndAssociate, associateContact, downgradeUser, matchOrAddContact, setUserActive, upgradeUser } from '../../qualification';
+import {
+  addContactAndAssociate,
+  associateContact,
+  downgradeUser,
+  matchOrAddContact,
+  setUserActive,
+  upgradeUser,
+} from '../../qualification';
 import { findUserOr404 } from '../../users';
 import { apiContext } from '../bearer';
 import { parseInput } from '../validate';
@@ -23,7 +30,8 @@ export function qualificationRoutes(router: Router): void {
     const body = parseInput(contactBody, req.body);
     const ctx = apiContext(res);
     const { contactId, matchBy, lastName, accountId, accountName, ...rest } = body;
-    const input = lastName === undefined ? null : { ...rest, lastName, ...(accountId ? { accountId } : { accountName }) };
+    const input =
+      lastName === undefined ? null : { ...rest, lastName, ...(accountId ? { accountId } : { accountName }) };
     if (contactId) await associateContact(id, contactId, ctx);
     else if (matchBy === 'email') await matchOrAddContact(id, input, ctx);
     else await addContactAndAssociate(id, input!, ctx);

@@ -38,10 +38,20 @@ export function userRoutes(router: Router): void {
 
   router.get(V1.users, async (req, res) => {
     const q = parseInput(userListQuery, req.query);
-    if (q.cursor && !decodeCursor(q.cursor)) throw new ValidationError(MSG.fieldsNeedAttention, { cursor: 'Use the nextCursor of a previous page.' });
+    if (q.cursor && !decodeCursor(q.cursor))
+      throw new ValidationError(MSG.fieldsNeedAttention, { cursor: 'Use the nextCursor of a previous page.' });
     const page = await searchUsers(
       apiContext(res).actor,
-      { q: q.q, username: q.username, email: q.email, contactless: q.contactless, licenseId: q.license, profileId: q.profile, siteId: q.site, active: q.active },
+      {
+        q: q.q,
+        username: q.username,
+        email: q.email,
+        contactless: q.contactless,
+        licenseId: q.license,
+        profileId: q.profile,
+        siteId: q.site,
+        active: q.active,
+      },
       q.cursor,
       q.limit ?? 50,
     );

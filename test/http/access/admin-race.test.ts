@@ -32,7 +32,8 @@ afterAll(() => t.stop());
 
 /** Both back to administrators, active, before each round (straight in the database: the setup, not the test). */
 async function restore() {
-  for (const id of [rootId, key2Id]) await UserModel.updateOne({ _id: id }, { $set: { isActive: true, profile: profiles.get(String(id)) } });
+  for (const id of [rootId, key2Id])
+    await UserModel.updateOne({ _id: id }, { $set: { isActive: true, profile: profiles.get(String(id)) } });
   expect(await keyAdministrators()).toBe(2);
   // A deactivation ends key2's sessions: sign in again.
   agent = await adminAgent(t.app, 'key2@example.com');
@@ -41,9 +42,14 @@ async function restore() {
 /** The token is read before the race, so both requests start together. */
 async function uiPost(path: string, fields: Record<string, string>) {
   const csrf = csrfFrom((await agent.get('/admin')).text);
-  return () => agent.post(path).type('form').send({ _csrf: csrf, ...fields });
+  return () =>
+    agent
+      .post(path)
+      .type('form')
+      .send({ _csrf: csrf, ...fields });
 }
-const apiPost = (path: string, body: object) => request(t.app).post(`/api/v1${path}`).set('Authorization', `Bearer ${rootToken}`).send(body);
+const apiPost = (path: string, body: object) =>
+  request(t.app).post(`/api/v1${path}`).set('Authorization', `Bearer ${rootToken}`).send(body);
 
 const ROUNDS = 6;
 
@@ -52,9 +58,19 @@ const ROUNDS = 6;
  * once, or for lack of rights (403) when the other's change came first and took them away.
  */
 function expectOneRefused(api: request.Response, ui: request.Response) {
-  const lockedOut = [api.status === 409 && api.body.error.code === 'lockout', ui.status === 409 && ui.text.includes('would leave the portal without an active user')];
-  const outranked = [api.status === 403, ui.status === 403 || ([302, 303].includes(ui.status) && String(ui.headers.location).includes('/admin/login'))];
-  expect([api.status, ui.status, lockedOut.some(Boolean) || outranked.some(Boolean)]).toEqual([api.status, ui.status, true]);
+  const lockedOut = [
+    api.status === 409 && api.body.error.code === 'lockout',
+    ui.status === 409 && ui.text.includes('would leave the portal without an active user'),
+  ];
+  const outranked = [
+    api.status === 403,
+    ui.status === 403 || ([302, 303].includes(ui.status) && String(ui.headers.location).includes('/admin/login')),
+  ];
+  expect([api.status, ui.status, lockedOut.some(Boolean) || outranked.some(Boolean)]).toEqual([
+    api.status,
+    ui.status,
+    true,
+  ]);
 }
 
 it('root demotes key2 (API) while key2 demotes root (admin area): never both; an administrator is left', async () => {
@@ -73,7 +89,9 @@ it('root deactivates key2 (API) while key2 deactivates root (admin area): never 
     const ui0 = await uiPost(`/admin/users/${rootId}/deactivate`, {});
     const [api, ui] = await Promise.all([apiPost(`/users/${key2Id}/deactivate`, {}), ui0()]);
     expect(await keyAdministrators()).toBeGreaterThanOrEqual(1);
-    expect(await UserModel.countDocuments({ _id: trusted({ $in: [rootId, key2Id] }), isActive: true })).toBeGreaterThanOrEqual(1);
+    expect(
+      await UserModel.countDocuments({ _id: trusted({ $in: [rootId, key2Id] }), isActive: true }),
+    ).toBeGreaterThanOrEqual(1);
     expectOneRefused(api, ui);
   }
 });

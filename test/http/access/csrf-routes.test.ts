@@ -16,7 +16,10 @@ import { csrfProtected, isCsrfCheck } from '../../../src/http/csrf';
 import { createLogger } from '../../../src/logger';
 import type { AppDeps } from '../../../src/http/deps';
 
-interface Layer { route?: { path: string; methods: Record<string, boolean>; stack: { handle: unknown }[] }; handle: unknown }
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean>; stack: { handle: unknown }[] };
+  handle: unknown;
+}
 
 const STATE_CHANGING = new Set(['post', 'put', 'patch', 'delete']);
 
@@ -50,11 +53,17 @@ afterAll(() => t.stop());
 describe('every state-changing form route declares the CSRF check', () => {
   test('the guard itself: a POST route registered on a plain router is reported, one on a csrfProtected router is not', () => {
     const plain = Router();
-    plain.post('/x', (_req, res) => { res.end(); });
+    plain.post('/x', (_req, res) => {
+      res.end();
+    });
     expect(unprotectedRoutes(plain)).toEqual({ checked: 1, missing: ['post /x'] });
     const guarded = csrfProtected(Router());
-    guarded.post('/x', (_req, res) => { res.end(); });
-    guarded.delete('/y', (_req, res) => { res.end(); });
+    guarded.post('/x', (_req, res) => {
+      res.end();
+    });
+    guarded.delete('/y', (_req, res) => {
+      res.end();
+    });
     expect(unprotectedRoutes(guarded)).toEqual({ checked: 2, missing: [] });
   });
 
@@ -74,7 +83,10 @@ describe('the declared check refuses over HTTP', () => {
   test('a form route without a token shows the form again with the expiry message and writes nothing', async () => {
     const agent = request.agent(t.app);
     await agent.get('/s/portal/register');
-    const res = await agent.post('/s/portal/register').type('form').send({ firstName: 'A', lastName: 'B', email: 'declared@example.com', password: GOOD_PASSWORD });
+    const res = await agent
+      .post('/s/portal/register')
+      .type('form')
+      .send({ firstName: 'A', lastName: 'B', email: 'declared@example.com', password: GOOD_PASSWORD });
     expect(res.status).toBe(403);
     expect(res.text).toContain('Your session expired; check and submit again.');
     expect(res.text).toContain('declared@example.com');

@@ -10,14 +10,33 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { postForm } from '../../helpers/forms';
 import { staffToken } from '../api/tokens';
-import { ActionTokenModel, AuditEventModel, DelegatedAdminGroupModel, MailMessageModel, PermissionSetModel, ProfileModel, UserModel, type Permission } from '../../../src/data/models';
+import {
+  ActionTokenModel,
+  AuditEventModel,
+  DelegatedAdminGroupModel,
+  MailMessageModel,
+  PermissionSetModel,
+  ProfileModel,
+  UserModel,
+  type Permission,
+} from '../../../src/data/models';
 import { createUsersInBulk } from '../../../src/ingest/bulk-import';
 import { loadActor } from '../../../src/access/actor';
 
 let t: TestApp;
 let rootId: Types.ObjectId;
 let sysAdminProfileId: string;
-const ALL_BUT_OUTBOX: Permission[] = ['manageInternalUsers', 'manageCustomerUsers', 'manageExternalUsers', 'loginAs', 'manageSites', 'manageLicenses', 'manageApiTokens', 'viewAuditTrail', 'manageProfiles'];
+const ALL_BUT_OUTBOX: Permission[] = [
+  'manageInternalUsers',
+  'manageCustomerUsers',
+  'manageExternalUsers',
+  'loginAs',
+  'manageSites',
+  'manageLicenses',
+  'manageApiTokens',
+  'viewAuditTrail',
+  'manageProfiles',
+];
 
 beforeAll(async () => {
   t = await startTestApp('escalation');
@@ -30,16 +49,24 @@ afterAll(() => t.stop());
 async function snapshot(userId: Types.ObjectId) {
   const user = await UserModel.findById(userId).select('+passwordHash').lean();
   return JSON.stringify({
-    user, tokens: await ActionTokenModel.countDocuments(), mails: await MailMessageModel.countDocuments(), events: await AuditEventModel.countDocuments(),
-    users: await UserModel.countDocuments(), profiles: await ProfileModel.find().lean(), sets: await PermissionSetModel.find().lean(),
+    user,
+    tokens: await ActionTokenModel.countDocuments(),
+    mails: await MailMessageModel.countDocuments(),
+    events: await AuditEventModel.countDocuments(),
+    users: await UserModel.countDocuments(),
+    profiles: await ProfileModel.find().lean(),
+    sets: await PermissionSetModel.find().lean(),
   });
 }
 
 describe('an actor with Manage Internal Users only', () => {
   let token: string;
   let selfId: Types.ObjectId;
-  beforeAll(async () => ({ token, userId: selfId } = await staffToken('miu-only@example.com', ['manageInternalUsers'])));
-  const api = (method: 'post' | 'patch' | 'delete', path: string) => request(t.app)[method](`/api/v1${path}`).set('Authorization', `Bearer ${token}`);
+  beforeAll(
+    async () => ({ token, userId: selfId } = await staffToken('miu-only@example.com', ['manageInternalUsers'])),
+  );
+  const api = (method: 'post' | 'patch' | 'delete', path: string) =>
+    request(t.app)[method](`/api/v1${path}`).set('Authorization', `Bearer ${token}`);
 
   it('cannot move itself to System Administrator (API): 403 naming Manage Profiles, nothing written', async () => {
     const before = await snapshot(selfId);
@@ -51,7 +78,12 @@ describe('an actor with Manage Internal Users only', () => {
 
   it('cannot create a System Administrator with a password of its choice (API): 403 naming a permission it lacks, nothing written', async () => {
     const before = await snapshot(selfId);
-    const res = await api('post', '/users').send({ lastName: 'Evil', email: 'evil@example.com', profileId: sysAdminProfileId, password: 'violet-harbor-tractor-91' });
+    const res = await api('post', '/users').send({
+      lastName: 'Evil',
+      email: 'evil@example.com',
+      profileId: sysAdminProfileId,
+      password: 'violet-harbor-tractor-91',
+    });
     expect(res.status).toBe(403);
     expect(res.body.error.message).toContain('System Administrator');
     expect(res.body.error.message).toContain('nobody grants a permission they do not hold');
@@ -65,14 +97,17 @@ describe('an actor with Manage Internal Users only', () => {
     ['send a reset link to / invite', 'post', '/invitation', {}],
     ['end the sessions of', 'delete', '/sessions', undefined],
     ['deactivate', 'post', '/deactivate', {}],
-  ] as const)('cannot %s root (API): 403 naming what it lacks, nothing written', async (_what, method, suffix, body) => {
-    const before = await snapshot(rootId);
-    const req = api(method, `/users/${rootId}${suffix}`);
-    const res = body === undefined ? await req : await req.send(body);
-    expect(res.status).toBe(403);
-    expect(res.body.error.message).toContain('root@example.com holds permissions you do not');
-    expect(await snapshot(rootId)).toBe(before);
-  });
+  ] as const)(
+    'cannot %s root (API): 403 naming what it lacks, nothing written',
+    async (_what, method, suffix, body) => {
+      const before = await snapshot(rootId);
+      const req = api(method, `/users/${rootId}${suffix}`);
+      const res = body === undefined ? await req : await req.send(body);
+      expect(res.status).toBe(403);
+      expect(res.body.error.message).toContain('root@example.com holds permissions you do not');
+      expect(await snapshot(rootId)).toBe(before);
+    },
+  );
 
   it('cannot edit root, reset their two-factor, send them a reset link or deactivate them in the admin area', async () => {
     await makeStaff('miu-page@example.com', ['manageInternalUsers']);
@@ -81,7 +116,11 @@ describe('an actor with Manage Internal Users only', () => {
     const before = await snapshot(rootId);
     for (const [action, fields] of [
       ['edit', { firstName: 'Owned', lastName: 'Root', email: 'attacker@example.com' }],
-      ['two-factor/reset', {}], ['reset-password', {}], ['deactivate', {}], ['sessions/end', {}], ['verification', {}],
+      ['two-factor/reset', {}],
+      ['reset-password', {}],
+      ['deactivate', {}],
+      ['sessions/end', {}],
+      ['verification', {}],
     ] as [string, Record<string, string>][]) {
       const res = await postForm(agent, '/admin', `${page}/${action}`, fields);
       expect([action, res.status]).toEqual([action, 403]);
@@ -107,7 +146,8 @@ describe('an actor holding everything but View Mail Outbox', () => {
   let token: string;
   let selfId: Types.ObjectId;
   beforeAll(async () => ({ token, userId: selfId } = await staffToken('almost@example.com', ALL_BUT_OUTBOX)));
-  const api = (method: 'post' | 'patch' | 'delete', path: string) => request(t.app)[method](`/api/v1${path}`).set('Authorization', `Bearer ${token}`);
+  const api = (method: 'post' | 'patch' | 'delete', path: string) =>
+    request(t.app)[method](`/api/v1${path}`).set('Authorization', `Bearer ${token}`);
 
   it('cannot give itself the System Administrator profile or a set carrying View Mail Outbox: 403 naming viewOutbox', async () => {
     const set = await PermissionSetModel.create({ name: 'Outbox readers', permissions: { viewOutbox: true } });
@@ -124,11 +164,18 @@ describe('an actor holding everything but View Mail Outbox', () => {
   it('cannot add View Mail Outbox to its own profile, nor create or clone one carrying it', async () => {
     const own = await ProfileModel.findById((await UserModel.findById(selfId).lean())!.profile).lean();
     const before = await snapshot(selfId);
-    const edit = await api('patch', `/profiles/${own!._id}`).send({ version: own!.version, permissions: [...ALL_BUT_OUTBOX, 'viewOutbox'] });
+    const edit = await api('patch', `/profiles/${own!._id}`).send({
+      version: own!.version,
+      permissions: [...ALL_BUT_OUTBOX, 'viewOutbox'],
+    });
     expect(edit.status).toBe(403);
     expect(edit.body.error.permission).toBe('viewOutbox');
     const internalLicense = String(own!.license);
-    const created = await api('post', '/profiles').send({ name: 'Mine', licenseId: internalLicense, permissions: ['viewOutbox'] });
+    const created = await api('post', '/profiles').send({
+      name: 'Mine',
+      licenseId: internalLicense,
+      permissions: ['viewOutbox'],
+    });
     expect(created.status).toBe(403);
     const cloned = await api('post', `/profiles/${sysAdminProfileId}/clone`).send({ name: 'My admin' });
     expect(cloned.status).toBe(403);
@@ -140,7 +187,10 @@ describe('an actor holding everything but View Mail Outbox', () => {
   it('cannot strip the System Administrator profile that root holds (a change to root)', async () => {
     const sysAdmin = await ProfileModel.findById(sysAdminProfileId).lean();
     const before = await snapshot(rootId);
-    const res = await api('patch', `/profiles/${sysAdminProfileId}`).send({ version: sysAdmin!.version, permissions: ['manageInternalUsers', 'manageProfiles'] });
+    const res = await api('patch', `/profiles/${sysAdminProfileId}`).send({
+      version: sysAdmin!.version,
+      permissions: ['manageInternalUsers', 'manageProfiles'],
+    });
     expect(res.status).toBe(403);
     expect(res.body.error.message).toContain('held by root@example.com');
     expect(await snapshot(rootId)).toBe(before);
@@ -159,13 +209,23 @@ describe('an actor holding everything but View Mail Outbox', () => {
 });
 
 it('bulk ingest refuses a row giving a profile the actor does not fully hold; the other rows are created', async () => {
-  const { userId } = await staffToken('bulk-miu@example.com', ['manageInternalUsers', 'manageCustomerUsers', 'manageExternalUsers']);
+  const { userId } = await staffToken('bulk-miu@example.com', [
+    'manageInternalUsers',
+    'manageCustomerUsers',
+    'manageExternalUsers',
+  ]);
   const actor = (await loadActor(userId))!;
   const ei = String((await ProfileModel.findOne({ name: 'External Identity User' }).lean())!._id);
-  const results = await createUsersInBulk([
-    { userId: new Types.ObjectId(), input: { lastName: 'Bulk', email: 'bulk-root@example.com', profileId: sysAdminProfileId } },
-    { userId: new Types.ObjectId(), input: { lastName: 'Bulk', email: 'bulk-guest2@example.com', profileId: ei } },
-  ], { actor, via: 'bulk' });
+  const results = await createUsersInBulk(
+    [
+      {
+        userId: new Types.ObjectId(),
+        input: { lastName: 'Bulk', email: 'bulk-root@example.com', profileId: sysAdminProfileId },
+      },
+      { userId: new Types.ObjectId(), input: { lastName: 'Bulk', email: 'bulk-guest2@example.com', profileId: ei } },
+    ],
+    { actor, via: 'bulk' },
+  );
   expect(results[0]).toMatchObject({ ok: false, code: 'forbidden' });
   expect(results[1]).toMatchObject({ ok: true });
   expect(await UserModel.exists({ username: 'bulk-root@example.com' })).toBeNull();
@@ -176,7 +236,9 @@ it('Manage Internal Users alone cannot make anyone a delegated admin (group memb
   const agent = await adminAgent(t.app, 'miu-groups@example.com');
   const accomplice = await makeStaff('accomplice@example.com', []);
   const group = await DelegatedAdminGroupModel.create({ name: 'Resellers' });
-  const res = await postForm(agent, '/admin/delegated-groups', `/admin/delegated-groups/${group._id}/members`, { userId: String(accomplice._id) });
+  const res = await postForm(agent, '/admin/delegated-groups', `/admin/delegated-groups/${group._id}/members`, {
+    userId: String(accomplice._id),
+  });
   expect(res.status).toBe(403);
   expect(res.text).toContain('Manage Customer Users');
   expect((await DelegatedAdminGroupModel.findById(group._id).lean())!.members).toHaveLength(0);

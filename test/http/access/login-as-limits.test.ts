@@ -23,7 +23,14 @@ async function loggedInAs(email: string): Promise<{ admin: request.Agent; user: 
   await registerGuest(t.app, { email });
   const user = (await UserModel.findOne({ username: email }).lean())!;
   const admin = await adminAgent(t.app);
-  expect((await postForm(admin, '/admin', `/admin/users/${user._id}/contact`, { lastName: 'Helped', accountName: 'Help Co' })).status).toBe(303);
+  expect(
+    (
+      await postForm(admin, '/admin', `/admin/users/${user._id}/contact`, {
+        lastName: 'Helped',
+        accountName: 'Help Co',
+      })
+    ).status,
+  ).toBe(303);
   const start = await postForm(admin, '/admin', `/admin/users/${user._id}/login-as`, {});
   expect(start.headers.location).toBe('/s/portal/');
   expect((await admin.get('/s/portal/')).text).toContain('id="login-as-banner"');
@@ -42,7 +49,9 @@ it('refuses two-factor setup: no secret, no QR code, nothing stored', async () =
   expect(after.mfaEnabled).toBe(false);
   expect(after.mfa?.pendingSecret ?? null).toBeNull();
   expect(after.mfa?.secret ?? null).toBeNull();
-  const enable = await postForm(admin, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', { code: '123456' });
+  const enable = await postForm(admin, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', {
+    code: '123456',
+  });
   expect(enable.status).toBe(403);
   expect(enable.text).toMatch(REFUSED);
 });
@@ -50,7 +59,9 @@ it('refuses two-factor setup: no secret, no QR code, nothing stored', async () =
 it('refuses turning two-factor off for a user who has it, keeping it on', async () => {
   const { admin, user } = await loggedInAs('helped-2fa-off@example.com');
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: true } });
-  const res = await postForm(admin, '/s/portal/account/two-factor', '/s/portal/account/two-factor/disable', { password: GOOD_PASSWORD });
+  const res = await postForm(admin, '/s/portal/account/two-factor', '/s/portal/account/two-factor/disable', {
+    password: GOOD_PASSWORD,
+  });
   expect(res.status).toBe(403);
   expect(res.text).toMatch(REFUSED);
   expect((await stored(user._id)).mfaEnabled).toBe(true);
@@ -59,7 +70,10 @@ it('refuses turning two-factor off for a user who has it, keeping it on', async 
 it('refuses a password change, keeping the password', async () => {
   const { admin, user } = await loggedInAs('helped-password@example.com');
   const before = (await stored(user._id)).passwordHash;
-  const res = await postForm(admin, '/s/portal/account', '/s/portal/account/password', { currentPassword: GOOD_PASSWORD, newPassword: 'another-long-passphrase-42' });
+  const res = await postForm(admin, '/s/portal/account', '/s/portal/account/password', {
+    currentPassword: GOOD_PASSWORD,
+    newPassword: 'another-long-passphrase-42',
+  });
   expect(res.status).toBe(403);
   expect(res.text).toMatch(REFUSED);
   expect((await stored(user._id)).passwordHash).toBe(before);
@@ -69,7 +83,10 @@ it('refuses an email change, mailing nothing and keeping the address', async () 
   const { admin, user } = await loggedInAs('helped-email@example.com');
   const mails = await MailMessageModel.countDocuments();
   const page = await admin.get('/s/portal/account');
-  const res = await admin.post('/s/portal/account/email').type('form').send({ _csrf: csrfFrom(page.text), newEmail: 'attacker@example.com', password: GOOD_PASSWORD });
+  const res = await admin
+    .post('/s/portal/account/email')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), newEmail: 'attacker@example.com', password: GOOD_PASSWORD });
   expect(res.status).toBe(403);
   expect(res.text).toMatch(REFUSED);
   expect((await stored(user._id)).email).toBe('helped-email@example.com');

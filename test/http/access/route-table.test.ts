@@ -14,7 +14,17 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { csrfFrom } from '../../helpers/forms';
 import { staffToken } from '../api/tokens';
-import { ActionTokenModel, AuditEventModel, LicenseModel, MailMessageModel, PERMISSIONS, PermissionSetModel, ProfileModel, UserModel, type Permission } from '../../../src/data/models';
+import {
+  ActionTokenModel,
+  AuditEventModel,
+  LicenseModel,
+  MailMessageModel,
+  PERMISSIONS,
+  PermissionSetModel,
+  ProfileModel,
+  UserModel,
+  type Permission,
+} from '../../../src/data/models';
 import { adminRouter } from '../../../src/admin';
 import { OPERATIONS } from '../../../src/api/openapi';
 import { V1 } from '../../../src/api/v1/paths';
@@ -26,46 +36,121 @@ const PROFILE_READERS: Permission[] = ['manageProfiles', 'manageInternalUsers', 
 
 /** [method, express path, permissions the actor lacks] for the admin area (sign-in, setup and the dashboard are open). */
 const ADMIN_ROUTES: [string, string, Permission[]][] = [
-  ['get', '/admin/users', MIU], ['post', '/admin/users', MIU], ['post', '/admin/users/external', MIU], ['get', '/admin/users/:id', MIU],
-  ...['contact', 'associate', 'upgrade', 'downgrade', 'deactivate', 'activate', 'edit', 'reset-password', 'login-as', 'profile', 'permission-sets',
-    'invitation', 'verification', 'sessions/end', 'two-factor/reset', 'export', 'deletion'].map(
-    (a): [string, string, Permission[]] => ['post', `/admin/users/:id/${a}`, MIU],
-  ),
+  ['get', '/admin/users', MIU],
+  ['post', '/admin/users', MIU],
+  ['post', '/admin/users/external', MIU],
+  ['get', '/admin/users/:id', MIU],
+  ...[
+    'contact',
+    'associate',
+    'upgrade',
+    'downgrade',
+    'deactivate',
+    'activate',
+    'edit',
+    'reset-password',
+    'login-as',
+    'profile',
+    'permission-sets',
+    'invitation',
+    'verification',
+    'sessions/end',
+    'two-factor/reset',
+    'export',
+    'deletion',
+  ].map((a): [string, string, Permission[]] => ['post', `/admin/users/:id/${a}`, MIU]),
   ['post', '/admin/users/:id/permission-sets/:setId/remove', MIU],
   ['post', '/admin/users/:id/passkeys/:passkey/remove', MIU],
   // Confirmation pages of the destructive actions (they change nothing themselves).
-  ...['downgrade', 'deactivate', 'reset-password', 'two-factor/reset', 'sessions/end'].map((a): [string, string, Permission[]] => ['get', `/admin/users/:id/${a}`, MIU]),
+  ...['downgrade', 'deactivate', 'reset-password', 'two-factor/reset', 'sessions/end'].map(
+    (a): [string, string, Permission[]] => ['get', `/admin/users/:id/${a}`, MIU],
+  ),
   // The qualification queue and its bulk actions (each row is then checked like the single-user action).
-  ...['', '/export.csv', '/jobs/:id', '/jobs/:id/results.csv', '/users/:id'].map((p): [string, string, Permission[]] => ['get', `/admin/qualify${p}`, MIU]),
-  ...['/searches', '/searches/:id/delete', '/dry-run', '/run'].map((p): [string, string, Permission[]] => ['post', `/admin/qualify${p}`, MIU]),
-  ['get', '/admin/sites', ['manageSites']], ['post', '/admin/sites', ['manageSites']], ['post', '/admin/sites/:id', ['manageSites']],
-  ['post', '/admin/sites/:id/members', ['manageSites']], ['post', '/admin/sites/:id/pages/:page/audience', ['manageSites']],
-  ['post', '/admin/sites/:id/branding', ['manageSites']], ['post', '/admin/sites/:id/logo', ['manageSites']], ['post', '/admin/sites/:id/logo/remove', ['manageSites']],
-  ['get', '/admin/sites/:id/identity-providers', ['manageSites']], ['post', '/admin/sites/:id/identity-providers', ['manageSites']],
-  ['post', '/admin/sites/:id/identity-providers/:provider', ['manageSites']], ['post', '/admin/sites/:id/identity-providers/:provider/remove', ['manageSites']],
-  ['get', '/admin/apps', ['manageSites']], ['post', '/admin/apps', ['manageSites']], ['get', '/admin/apps/:id', ['manageSites']], ['post', '/admin/apps/:id', ['manageSites']],
-  ['post', '/admin/apps/:id/secret', ['manageSites']], ['get', '/admin/apps/:id/delete', ['manageSites']], ['post', '/admin/apps/:id/delete', ['manageSites']],
-  ['post', '/admin/sites/:id/registration-policy', ['manageSites']], ['post', '/admin/sites/:id/invitations', ['manageSites']], ['post', '/admin/sites/:id/invitations/:invitation/revoke', ['manageSites']],
-  ['get', '/admin/terms', ['manageSites']], ['post', '/admin/terms', ['manageSites']], ['get', '/admin/consents', ['viewAuditTrail']], ['get', '/admin/consents.csv', ['viewAuditTrail']],
-  ['get', '/admin/licenses', ['manageLicenses']], ['post', '/admin/licenses/:id', ['manageLicenses']],
-  ['get', '/admin/api-tokens', ['manageApiTokens']], ['post', '/admin/api-tokens', ['manageApiTokens']], ['get', '/admin/api-tokens/:id/revoke', ['manageApiTokens']], ['post', '/admin/api-tokens/:id/revoke', ['manageApiTokens']],
-  ['get', '/admin/delegated-groups', MIU], ['post', '/admin/delegated-groups{/:id}', MIU], ['get', '/admin/delegated-groups/candidates', MIU],
-  ...['members', 'accounts'].flatMap((part): [string, string, Permission[]][] => [
-    ['post', `/admin/delegated-groups/:id/${part}`, MIU], ['post', `/admin/delegated-groups/:id/${part}/:itemId/remove`, MIU],
+  ...['', '/export.csv', '/jobs/:id', '/jobs/:id/results.csv', '/users/:id'].map(
+    (p): [string, string, Permission[]] => ['get', `/admin/qualify${p}`, MIU],
+  ),
+  ...['/searches', '/searches/:id/delete', '/dry-run', '/run'].map((p): [string, string, Permission[]] => [
+    'post',
+    `/admin/qualify${p}`,
+    MIU,
   ]),
-  ['get', '/admin/audit', ['viewAuditTrail']], ['get', '/admin/audit.csv', ['viewAuditTrail']],
+  ['get', '/admin/sites', ['manageSites']],
+  ['post', '/admin/sites', ['manageSites']],
+  ['post', '/admin/sites/:id', ['manageSites']],
+  ['post', '/admin/sites/:id/members', ['manageSites']],
+  ['post', '/admin/sites/:id/pages/:page/audience', ['manageSites']],
+  ['post', '/admin/sites/:id/branding', ['manageSites']],
+  ['post', '/admin/sites/:id/logo', ['manageSites']],
+  ['post', '/admin/sites/:id/logo/remove', ['manageSites']],
+  ['get', '/admin/sites/:id/identity-providers', ['manageSites']],
+  ['post', '/admin/sites/:id/identity-providers', ['manageSites']],
+  ['post', '/admin/sites/:id/identity-providers/:provider', ['manageSites']],
+  ['post', '/admin/sites/:id/identity-providers/:provider/remove', ['manageSites']],
+  ['get', '/admin/apps', ['manageSites']],
+  ['post', '/admin/apps', ['manageSites']],
+  ['get', '/admin/apps/:id', ['manageSites']],
+  ['post', '/admin/apps/:id', ['manageSites']],
+  ['post', '/admin/apps/:id/secret', ['manageSites']],
+  ['get', '/admin/apps/:id/delete', ['manageSites']],
+  ['post', '/admin/apps/:id/delete', ['manageSites']],
+  ['post', '/admin/sites/:id/registration-policy', ['manageSites']],
+  ['post', '/admin/sites/:id/invitations', ['manageSites']],
+  ['post', '/admin/sites/:id/invitations/:invitation/revoke', ['manageSites']],
+  ['get', '/admin/terms', ['manageSites']],
+  ['post', '/admin/terms', ['manageSites']],
+  ['get', '/admin/consents', ['viewAuditTrail']],
+  ['get', '/admin/consents.csv', ['viewAuditTrail']],
+  ['get', '/admin/licenses', ['manageLicenses']],
+  ['post', '/admin/licenses/:id', ['manageLicenses']],
+  ['get', '/admin/api-tokens', ['manageApiTokens']],
+  ['post', '/admin/api-tokens', ['manageApiTokens']],
+  ['get', '/admin/api-tokens/:id/revoke', ['manageApiTokens']],
+  ['post', '/admin/api-tokens/:id/revoke', ['manageApiTokens']],
+  ['get', '/admin/delegated-groups', MIU],
+  ['post', '/admin/delegated-groups{/:id}', MIU],
+  ['get', '/admin/delegated-groups/candidates', MIU],
+  ...['members', 'accounts'].flatMap((part): [string, string, Permission[]][] => [
+    ['post', `/admin/delegated-groups/:id/${part}`, MIU],
+    ['post', `/admin/delegated-groups/:id/${part}/:itemId/remove`, MIU],
+  ]),
+  ['get', '/admin/audit', ['viewAuditTrail']],
+  ['get', '/admin/audit.csv', ['viewAuditTrail']],
   ['get', '/admin/outbox', ['viewOutbox']],
-  ['get', '/admin/profiles', PROFILE_READERS], ['post', '/admin/profiles', ['manageProfiles']], ['get', '/admin/profiles/:id', PROFILE_READERS],
-  ['post', '/admin/profiles/:id', ['manageProfiles']], ['post', '/admin/profiles/:id/clone', ['manageProfiles']], ['post', '/admin/profiles/:id/delete', ['manageProfiles']],
-  ['get', '/admin/permission-sets', ['manageProfiles']], ['post', '/admin/permission-sets', ['manageProfiles']], ['get', '/admin/permission-sets/:id', ['manageProfiles']],
-  ['post', '/admin/permission-sets/:id', ['manageProfiles']], ['post', '/admin/permission-sets/:id/delete', ['manageProfiles']],
+  ['get', '/admin/profiles', PROFILE_READERS],
+  ['post', '/admin/profiles', ['manageProfiles']],
+  ['get', '/admin/profiles/:id', PROFILE_READERS],
+  ['post', '/admin/profiles/:id', ['manageProfiles']],
+  ['post', '/admin/profiles/:id/clone', ['manageProfiles']],
+  ['post', '/admin/profiles/:id/delete', ['manageProfiles']],
+  ['get', '/admin/permission-sets', ['manageProfiles']],
+  ['post', '/admin/permission-sets', ['manageProfiles']],
+  ['get', '/admin/permission-sets/:id', ['manageProfiles']],
+  ['post', '/admin/permission-sets/:id', ['manageProfiles']],
+  ['post', '/admin/permission-sets/:id/delete', ['manageProfiles']],
 ];
 const ADMIN_OPEN = [
-  'post /admin/login', 'get /admin/login', 'post /admin/logout', 'get /admin/setup', 'post /admin/setup', 'post /admin/login-as/end', 'get /admin',
+  'post /admin/login',
+  'get /admin/login',
+  'post /admin/logout',
+  'get /admin/setup',
+  'post /admin/setup',
+  'post /admin/login-as/end',
+  'get /admin',
   // Recovery and the second sign-in step are for people not signed in yet; two-factor is every admin's own.
-  'get /admin/forgot', 'post /admin/forgot', 'get /admin/reset', 'post /admin/reset', 'get /admin/welcome', 'post /admin/welcome',
-  'get /admin/login/code', 'post /admin/login/code',
-  'get /admin/two-factor', 'post /admin/two-factor/setup', 'post /admin/two-factor/enable', 'post /admin/two-factor/disable', 'post /admin/two-factor/finish', 'post /admin/two-factor/recovery-codes',
+  'get /admin/forgot',
+  'post /admin/forgot',
+  'get /admin/reset',
+  'post /admin/reset',
+  'get /admin/welcome',
+  'post /admin/welcome',
+  'get /admin/login/code',
+  'post /admin/login/code',
+  'get /admin/two-factor',
+  'post /admin/two-factor/setup',
+  'post /admin/two-factor/enable',
+  'post /admin/two-factor/disable',
+  'post /admin/two-factor/finish',
+  'post /admin/two-factor/recovery-codes',
 ];
 
 const API_ROUTES: Record<string, { lacks: Permission[]; body?: unknown }> = {
@@ -104,9 +189,22 @@ const API_ROUTES: Record<string, { lacks: Permission[]; body?: unknown }> = {
   [`put ${V1.siteMembers}`]: { lacks: ['manageSites'], body: { profileIds: [], permissionSetIds: [] } },
   [`put ${V1.sitePageAudience}`]: { lacks: ['manageSites'], body: { licenseIds: [], profileIds: [] } },
   [`get ${V1.apps}`]: { lacks: ['manageSites'] },
-  [`post ${V1.apps}`]: { lacks: ['manageSites'], body: { name: 'X', siteId: ID, redirectUris: ['https://app.example.com/cb'], scopes: ['openid'], firstParty: true, type: 'public' } },
+  [`post ${V1.apps}`]: {
+    lacks: ['manageSites'],
+    body: {
+      name: 'X',
+      siteId: ID,
+      redirectUris: ['https://app.example.com/cb'],
+      scopes: ['openid'],
+      firstParty: true,
+      type: 'public',
+    },
+  },
   [`get ${V1.app}`]: { lacks: ['manageSites'] },
-  [`patch ${V1.app}`]: { lacks: ['manageSites'], body: { name: 'X', siteId: ID, redirectUris: ['https://app.example.com/cb'], scopes: ['openid'], firstParty: true } },
+  [`patch ${V1.app}`]: {
+    lacks: ['manageSites'],
+    body: { name: 'X', siteId: ID, redirectUris: ['https://app.example.com/cb'], scopes: ['openid'], firstParty: true },
+  },
   [`post ${V1.appSecret}`]: { lacks: ['manageSites'], body: {} },
   [`delete ${V1.app}`]: { lacks: ['manageSites'] },
   [`post ${V1.jobs}`]: { lacks: MIU, body: { object: 'User', operation: 'insert' } },
@@ -127,7 +225,9 @@ const key = (lacks: Permission[]) => [...lacks].sort().join('+');
 /** Every [method, path] an Express router registers, nested routers included. */
 function routesOf(router: Router, prefix = ''): string[] {
   const out: string[] = [];
-  for (const layer of (router as unknown as { stack: { route?: { path: string; methods: Record<string, boolean> }; handle: unknown }[] }).stack) {
+  for (const layer of (
+    router as unknown as { stack: { route?: { path: string; methods: Record<string, boolean> }; handle: unknown }[] }
+  ).stack) {
     if (layer.route) for (const m of Object.keys(layer.route.methods)) out.push(`${m} ${prefix}${layer.route.path}`);
     else if ((layer.handle as { stack?: unknown }).stack) out.push(...routesOf(layer.handle as Router, prefix));
   }
@@ -150,7 +250,9 @@ describe('the table covers every route', () => {
     expect(registered).toEqual(named);
   });
   it('names every API operation of the OpenAPI document', () => {
-    const ops = OPERATIONS.filter((o) => o.path !== V1.openapi).map((o) => `${o.method} ${o.path}`).sort();
+    const ops = OPERATIONS.filter((o) => o.path !== V1.openapi)
+      .map((o) => `${o.method} ${o.path}`)
+      .sort();
     expect(ops).toEqual(Object.keys(API_ROUTES).sort());
   });
 });
@@ -174,9 +276,13 @@ describe('admin pages: an actor without the permission gets 403 and nothing is w
     const agent = await agentLacking(lacks);
     const events = await AuditEventModel.countDocuments();
     const url = concrete(path);
-    const res = method === 'get'
-      ? await agent.get(url)
-      : await agent.post(url).type('form').send({ _csrf: csrfFrom((await agent.get('/admin')).text), name: 'X', profileId: ID });
+    const res =
+      method === 'get'
+        ? await agent.get(url)
+        : await agent
+            .post(url)
+            .type('form')
+            .send({ _csrf: csrfFrom((await agent.get('/admin')).text), name: 'X', profileId: ID });
     expect(res.status).toBe(403);
     expect(res.text).toContain('Request refused');
     // Refused for the permission, not for the form's token (which also answers 403).
@@ -190,14 +296,20 @@ describe('API: a token of an actor without the permission gets 403 naming it, an
   const tokens = new Map<string, string>();
   async function tokenLacking(lacks: Permission[]) {
     const k = key(lacks);
-    if (!tokens.has(k)) tokens.set(k, (await staffToken(`api-lacks-${k.replace(/\+/g, '-').toLowerCase()}@example.com`, allBut(lacks))).token);
+    if (!tokens.has(k))
+      tokens.set(
+        k,
+        (await staffToken(`api-lacks-${k.replace(/\+/g, '-').toLowerCase()}@example.com`, allBut(lacks))).token,
+      );
     return tokens.get(k)!;
   }
   it.each(Object.entries(API_ROUTES))('%s', async (route, { lacks, body }) => {
     const [method, path] = route.split(' ');
     const token = await tokenLacking(lacks);
     const events = await AuditEventModel.countDocuments();
-    let req = (request(t.app) as unknown as Record<string, (u: string) => request.Test>)[method](`/api${concrete(path)}`).set('Authorization', `Bearer ${token}`);
+    let req = (request(t.app) as unknown as Record<string, (u: string) => request.Test>)
+      [method](`/api${concrete(path)}`)
+      .set('Authorization', `Bearer ${token}`);
     if (body === 'csv') req = req.set('Content-Type', 'text/csv').send('LastName,Email,ProfileId\n');
     else if (body !== undefined) req = req.send(body as object);
     const res = await req;
@@ -214,36 +326,79 @@ it('the bootstrap admin holds every permission, so the table compares like with 
 
 describe('escalation: an actor with fewer rights than the target is refused, and nothing is written', () => {
   /** Routes that change a user, a profile or a permission set (method, path): all must be listed below. */
-  const changesAccess = (route: string) => /^(post|patch|put|delete) (\/admin|\/v1)\/(users|profiles|permission-sets)/.test(route);
+  const changesAccess = (route: string) =>
+    /^(post|patch|put|delete) (\/admin|\/v1)\/(users|profiles|permission-sets)/.test(route);
   type Body = (ids: { sysAdminProfile: string; internalLicense: string; rootSet: string }) => Record<string, unknown>;
   const none: Body = () => ({});
   const adminBodies: Record<string, Body> = {
-    'post /admin/users': ({ sysAdminProfile }) => ({ firstName: 'Evil', lastName: 'Twin', email: 'twin@example.com', profileId: sysAdminProfile }),
-    'post /admin/profiles': ({ internalLicense }) => ({ name: 'Mine', licenseId: internalLicense, permissions: 'viewOutbox' }),
+    'post /admin/users': ({ sysAdminProfile }) => ({
+      firstName: 'Evil',
+      lastName: 'Twin',
+      email: 'twin@example.com',
+      profileId: sysAdminProfile,
+    }),
+    'post /admin/profiles': ({ internalLicense }) => ({
+      name: 'Mine',
+      licenseId: internalLicense,
+      permissions: 'viewOutbox',
+    }),
     'post /admin/permission-sets': () => ({ name: 'Mine', permissions: 'viewOutbox' }),
-    'post /admin/profiles/:id': () => ({ name: 'System Administrator', version: '0', permissions: 'manageInternalUsers' }),
+    'post /admin/profiles/:id': () => ({
+      name: 'System Administrator',
+      version: '0',
+      permissions: 'manageInternalUsers',
+    }),
     'post /admin/profiles/:id/clone': () => ({ name: 'My admin' }),
     'post /admin/permission-sets/:id': () => ({ name: 'Root extras', version: '0', permissions: 'manageSites' }),
     'post /admin/users/:id/edit': () => ({ firstName: 'Owned', lastName: 'Root', email: 'attacker@example.com' }),
     'post /admin/users/:id/profile': ({ sysAdminProfile }) => ({ profileId: sysAdminProfile }),
     'post /admin/users/:id/permission-sets': ({ rootSet }) => ({ permissionSetId: rootSet }),
     'post /admin/users/:id/contact': () => ({ lastName: 'X', accountName: 'A' }),
-    ...Object.fromEntries(['associate', 'upgrade', 'downgrade', 'deactivate', 'activate', 'reset-password', 'login-as', 'invitation', 'verification', 'sessions/end', 'two-factor/reset', 'permission-sets/:setId/remove', 'deletion']
-      .map((a) => [`post /admin/users/:id/${a}`, none])),
+    ...Object.fromEntries(
+      [
+        'associate',
+        'upgrade',
+        'downgrade',
+        'deactivate',
+        'activate',
+        'reset-password',
+        'login-as',
+        'invitation',
+        'verification',
+        'sessions/end',
+        'two-factor/reset',
+        'permission-sets/:setId/remove',
+        'deletion',
+      ].map((a) => [`post /admin/users/:id/${a}`, none]),
+    ),
     'post /admin/users/:id/passkeys/:passkey/remove': none,
     'post /admin/profiles/:id/delete': none,
     'post /admin/permission-sets/:id/delete': none,
   };
   const apiBodies: Record<string, Body> = {
-    [`post ${V1.users}`]: ({ sysAdminProfile }) => ({ lastName: 'Twin', email: 'twin-api@example.com', profileId: sysAdminProfile, password: 'violet-harbor-tractor-91' }),
+    [`post ${V1.users}`]: ({ sysAdminProfile }) => ({
+      lastName: 'Twin',
+      email: 'twin-api@example.com',
+      profileId: sysAdminProfile,
+      password: 'violet-harbor-tractor-91',
+    }),
     [`patch ${V1.user}`]: () => ({ email: 'attacker@example.com' }),
     [`post ${V1.userContact}`]: () => ({ lastName: 'X', accountName: 'A' }),
     [`post ${V1.userUpgrade}`]: ({ sysAdminProfile }) => ({ profileId: sysAdminProfile }),
-    [`post ${V1.userDowngrade}`]: none, [`post ${V1.userActivate}`]: none, [`post ${V1.userDeactivate}`]: none,
+    [`post ${V1.userDowngrade}`]: none,
+    [`post ${V1.userActivate}`]: none,
+    [`post ${V1.userDeactivate}`]: none,
     [`post ${V1.userProfile}`]: ({ sysAdminProfile }) => ({ profileId: sysAdminProfile }),
     [`post ${V1.userPermissionSets}`]: ({ rootSet }) => ({ permissionSetId: rootSet }),
-    [`delete ${V1.userPermissionSet}`]: none, [`delete ${V1.userSessions}`]: none, [`post ${V1.userInvitation}`]: none, [`post ${V1.userDeletion}`]: none,
-    [`post ${V1.profiles}`]: ({ internalLicense }) => ({ name: 'Mine', licenseId: internalLicense, permissions: ['viewOutbox'] }),
+    [`delete ${V1.userPermissionSet}`]: none,
+    [`delete ${V1.userSessions}`]: none,
+    [`post ${V1.userInvitation}`]: none,
+    [`post ${V1.userDeletion}`]: none,
+    [`post ${V1.profiles}`]: ({ internalLicense }) => ({
+      name: 'Mine',
+      licenseId: internalLicense,
+      permissions: ['viewOutbox'],
+    }),
     [`patch ${V1.profile}`]: () => ({ version: 0, permissions: ['manageInternalUsers'] }),
     [`delete ${V1.profile}`]: none,
     [`post ${V1.profileClone}`]: () => ({ name: 'My admin' }),
@@ -252,7 +407,8 @@ describe('escalation: an actor with fewer rights than the target is refused, and
     [`delete ${V1.permissionSet}`]: none,
   };
   const EXEMPT: Record<string, string> = {
-    'post /admin/users/external': "creates an external user with its site's registration profile, which carries no administrative permission",
+    'post /admin/users/external':
+      "creates an external user with its site's registration profile, which carries no administrative permission",
     // A read, as the user page shows it (loadUserFor('view'), like the sessions and history there); POST
     // only because it writes its audit event.
     'post /admin/users/:id/export': "downloads the user's data, which viewing the user already shows",
@@ -266,7 +422,9 @@ describe('escalation: an actor with fewer rights than the target is refused, and
     const set = await PermissionSetModel.create({ name: 'Root extras', permissions: { viewOutbox: true } });
     await UserModel.updateOne({ _id: root._id }, { $push: { permissionSets: set._id } });
     ids = {
-      root: String(root._id), sysAdminProfile: String(root.profile), rootSet: String(set._id),
+      root: String(root._id),
+      sysAdminProfile: String(root.profile),
+      rootSet: String(set._id),
       internalLicense: String((await LicenseModel.findOne({ userType: 'internal' }).lean())!._id),
     };
     const lesser = allBut(['viewOutbox']);
@@ -280,13 +438,20 @@ describe('escalation: an actor with fewer rights than the target is refused, and
   async function snapshot() {
     return JSON.stringify({
       root: await UserModel.findById(ids.root).select('+passwordHash').lean(),
-      profiles: await ProfileModel.find().lean(), sets: await PermissionSetModel.find().lean(),
-      users: await UserModel.countDocuments(), tokens: await ActionTokenModel.countDocuments(), mails: await MailMessageModel.countDocuments(),
+      profiles: await ProfileModel.find().lean(),
+      sets: await PermissionSetModel.find().lean(),
+      users: await UserModel.countDocuments(),
+      tokens: await ActionTokenModel.countDocuments(),
+      mails: await MailMessageModel.countDocuments(),
       events: await AuditEventModel.countDocuments(),
     });
   }
   const target = (path: string) => {
-    const id = path.includes('/profiles/') ? ids.sysAdminProfile : path.includes('/permission-sets/:id') ? ids.rootSet : ids.root;
+    const id = path.includes('/profiles/')
+      ? ids.sysAdminProfile
+      : path.includes('/permission-sets/:id')
+        ? ids.rootSet
+        : ids.root;
     return path.replace(':setId', ids.rootSet).replace(':id', id);
   };
 
@@ -300,7 +465,10 @@ describe('escalation: an actor with fewer rights than the target is refused, and
   it.each(Object.keys(adminBodies))('admin: %s', async (route) => {
     const path = route.split(' ')[1];
     const before = await snapshot();
-    const res = await agent.post(target(path)).type('form').send({ _csrf: csrfFrom((await agent.get('/admin')).text), ...adminBodies[route](ids) });
+    const res = await agent
+      .post(target(path))
+      .type('form')
+      .send({ _csrf: csrfFrom((await agent.get('/admin')).text), ...adminBodies[route](ids) });
     expect(res.status).toBe(403);
     expect(res.text).toContain('View Mail Outbox');
     expect(await snapshot()).toBe(before);
@@ -309,8 +477,10 @@ describe('escalation: an actor with fewer rights than the target is refused, and
   it.each(Object.keys(apiBodies))('API: %s', async (route) => {
     const [method, path] = route.split(' ');
     const before = await snapshot();
-    const res = await (request(t.app) as unknown as Record<string, (u: string) => request.Test>)[method](`/api${target(path)}`)
-      .set('Authorization', `Bearer ${token}`).send(apiBodies[route](ids));
+    const res = await (request(t.app) as unknown as Record<string, (u: string) => request.Test>)
+      [method](`/api${target(path)}`)
+      .set('Authorization', `Bearer ${token}`)
+      .send(apiBodies[route](ids));
     expect(res.status).toBe(403);
     expect(res.body.error.permission).toBe('viewOutbox');
     expect(await snapshot()).toBe(before);

@@ -18,9 +18,11 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const change = (agent: request.Agent, fields: Record<string, string | string[]>) => postForm(agent, '/s/portal/account', '/s/portal/account/email', fields);
+const change = (agent: request.Agent, fields: Record<string, string | string[]>) =>
+  postForm(agent, '/s/portal/account', '/s/portal/account/email', fields);
 /** Confirms as the signed-in owner (`agent`): the page behind the link, then its button. */
-const confirm = (agent: request.Agent, link: string) => postForm(agent, '/s/portal/account', '/s/portal/confirm-email', { token: tokenOf(link) });
+const confirm = (agent: request.Agent, link: string) =>
+  postForm(agent, '/s/portal/account', '/s/portal/confirm-email', { token: tokenOf(link) });
 
 it('asks for the password, mails a link to the new address and a notice to the old; changes on confirmation only', async () => {
   const { agent } = await registerGuest(t.app, { email: 'old@example.com' });
@@ -33,8 +35,12 @@ it('asks for the password, mails a link to the new address and a notice to the o
   expect(bad.text).toContain('Enter a valid email address');
   const same = await change(agent, { newEmail: 'OLD@example.com', password: GOOD_PASSWORD });
   expect(same.text).toContain('This is already your email address.');
-  expect((await change(agent, { newEmail: ['a@example.com', 'b@example.com'], password: GOOD_PASSWORD })).status).toBe(422);
-  expect((await change(agent, { newEmail: `${'x'.repeat(300)}@example.com`, password: GOOD_PASSWORD })).status).toBe(422);
+  expect((await change(agent, { newEmail: ['a@example.com', 'b@example.com'], password: GOOD_PASSWORD })).status).toBe(
+    422,
+  );
+  expect((await change(agent, { newEmail: `${'x'.repeat(300)}@example.com`, password: GOOD_PASSWORD })).status).toBe(
+    422,
+  );
 
   const ok = await change(agent, { newEmail: 'New@Example.org', password: GOOD_PASSWORD });
   expect(ok.status).toBe(303);
@@ -48,7 +54,9 @@ it('asks for the password, mails a link to the new address and a notice to the o
 
   const link = await linkIn('new@example.org', /Confirm your new email/);
   expect(link).toMatch(/^\/s\/portal\/confirm-email\?token=/);
-  expect((await agent.get(link)).text).toContain('Make <strong>new@example.org</strong> the email address of your account?');
+  expect((await agent.get(link)).text).toContain(
+    'Make <strong>new@example.org</strong> the email address of your account?',
+  );
   const done = await confirm(agent, link);
   expect(done.status).toBe(200);
   expect(done.text).toContain('Your email address is now <strong>new@example.org</strong>.');
@@ -59,7 +67,10 @@ it('asks for the password, mails a link to the new address and a notice to the o
   // The admin search follows the new address (its terms are rewritten with the change).
   const terms = (await UserModel.findById(user!._id).select('+searchTerms').lean())!.searchTerms as string[];
   expect(terms).toContain('new@example.org');
-  expect(await AuditEventModel.findOne({ action: 'user.email_changed', 'target.id': user!._id }).lean()).toMatchObject({ before: { email: 'old@example.com', username: 'old@example.com' }, after: { email: 'new@example.org', username: 'new@example.org' } });
+  expect(await AuditEventModel.findOne({ action: 'user.email_changed', 'target.id': user!._id }).lean()).toMatchObject({
+    before: { email: 'old@example.com', username: 'old@example.com' },
+    after: { email: 'new@example.org', username: 'new@example.org' },
+  });
   expect((await confirm(agent, link)).status).toBe(410);
   // The person signs in with the new address; the old one names nobody any more.
   const signedIn = request.agent(t.app);
@@ -90,7 +101,9 @@ it("refuses at confirmation an address that is another account's email (one addr
   const link = await linkIn('taken@example.com', /Confirm your new email/);
   const refused = await confirm(agent, link);
   expect(refused.status).toBe(409);
-  expect(refused.text).toContain('This address belongs to another account, so it cannot become yours. Your email address was not changed.');
+  expect(refused.text).toContain(
+    'This address belongs to another account, so it cannot become yours. Your email address was not changed.',
+  );
   expect(await UserModel.exists({ username: 'clash@example.com', email: 'clash@example.com' })).not.toBeNull();
   expect(await UserModel.countDocuments({ email: 'taken@example.com' })).toBe(1);
 });
@@ -118,7 +131,10 @@ it('refuses forged, truncated and superseded links', async () => {
   expect((await request(t.app).get(`/s/portal/confirm-email?token=${tokenOf(first).slice(0, 20)}`)).status).toBe(404);
   expect((await UserModel.findOne({ username: 'twice@example.com' }).lean())!.email).toBe('twice@example.com');
   // Signed out, the form is not there: the post goes to the login page, and nothing changes.
-  const signedOut = await request(t.app).post('/s/portal/account/email').type('form').send({ newEmail: 'x@example.com' });
+  const signedOut = await request(t.app)
+    .post('/s/portal/account/email')
+    .type('form')
+    .send({ newEmail: 'x@example.com' });
   expect(signedOut.status).toBe(302);
   expect(signedOut.headers.location).toMatch(/^\/s\/portal\/login\?returnTo=/);
   expect((await UserModel.findOne({ username: 'twice@example.com' }).lean())!.email).toBe('twice@example.com');

@@ -24,8 +24,10 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const api = (method: 'get' | 'post' | 'put' | 'patch', path: string, tk = token) => request(t.app)[method](`/api${path}`).set('Authorization', `Bearer ${tk}`);
-const createViaApi = (body: Record<string, unknown>) => api('post', '/v1/users').send({ lastName: 'Invited', profileId: ei, ...body });
+const api = (method: 'get' | 'post' | 'put' | 'patch', path: string, tk = token) =>
+  request(t.app)[method](`/api${path}`).set('Authorization', `Bearer ${tk}`);
+const createViaApi = (body: Record<string, unknown>) =>
+  api('post', '/v1/users').send({ lastName: 'Invited', profileId: ei, ...body });
 const PASSWORD = 'welcome-garden-falcon-37';
 
 describe('POST /api/v1/users', () => {
@@ -51,7 +53,8 @@ describe('POST /api/v1/users', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields.sendInvitation).toBe('Send true or false.');
     expect(await UserModel.exists({ username: 'bad-flag@example.com' })).toBeNull();
-    for (const to of ['quiet@example.com', 'haspw@example.com', 'bad-flag@example.com']) expect(await mailTo(to)).toHaveLength(0);
+    for (const to of ['quiet@example.com', 'haspw@example.com', 'bad-flag@example.com'])
+      expect(await mailTo(to)).toHaveLength(0);
   });
 });
 
@@ -63,12 +66,17 @@ describe('accepting an invitation', () => {
     const form = await agent.get(link);
     expect(form.status).toBe(200);
     expect(form.text).toContain('<h1>Set your password</h1>');
-    const res = await agent.post('/s/portal/welcome').type('form').send({ _csrf: csrfFrom(form.text), token: tokenOf(link), password: PASSWORD, passwordConfirm: PASSWORD });
+    const res = await agent
+      .post('/s/portal/welcome')
+      .type('form')
+      .send({ _csrf: csrfFrom(form.text), token: tokenOf(link), password: PASSWORD, passwordConfirm: PASSWORD });
     expect(res.status).toBe(303);
     expect((await agent.get('/s/portal/')).text).toContain('Welcome, Una!');
     const user = await UserModel.findOne({ username: 'una@example.com' }).lean();
     expect(user!.emailVerifiedAt).toBeInstanceOf(Date);
-    expect(await AuditEventModel.countDocuments({ action: 'user.invitation_accepted', 'target.id': user!._id })).toBe(1);
+    expect(await AuditEventModel.countDocuments({ action: 'user.invitation_accepted', 'target.id': user!._id })).toBe(
+      1,
+    );
     expect((await request(t.app).get(link)).status).toBe(410);
     // A reset link is not an invitation link, nor the other way round.
     expect((await request(t.app).get(link.replace('/welcome', '/reset'))).status).toBe(404);
@@ -99,7 +107,11 @@ describe('sending it again', () => {
     expect((await api('post', `/v1/users/${inactive.body.id}/invitation`)).body.error.code).toBe('user_inactive');
     expect((await api('post', '/v1/users/0123456789abcdef01234567/invitation')).status).toBe(404);
     const weak = await staffToken('weak@example.com', ['manageInternalUsers']);
-    const r4 = await api('post', `/v1/users/${(await createViaApi({ email: 'target@example.com', sendInvitation: false })).body.id}/invitation`, weak.token);
+    const r4 = await api(
+      'post',
+      `/v1/users/${(await createViaApi({ email: 'target@example.com', sendInvitation: false })).body.id}/invitation`,
+      weak.token,
+    );
     // Staff without Manage Customer Users can't see a customer user: answered like an unknown id.
     expect(r4.status).toBe(404);
     expect(r4.body.error.message).toBe('No user has this id.');
@@ -113,22 +125,35 @@ describe('sending it again', () => {
     expect(page.text).toContain('<dd id="password-state">Not set (invited)</dd>');
     expect(page.text).toContain('>Send invitation</button>');
     expect(page.text).not.toContain('>Reset password</button>');
-    const res = await postForm(admin, `/admin/users/${created.body.id}`, `/admin/users/${created.body.id}/invitation`, {});
+    const res = await postForm(
+      admin,
+      `/admin/users/${created.body.id}`,
+      `/admin/users/${created.body.id}/invitation`,
+      {},
+    );
     expect(res.status).toBe(303);
-    expect((await admin.get(`/admin/users/${created.body.id}`)).text).toContain('An invitation to set a password was sent to page@example.com.');
+    expect((await admin.get(`/admin/users/${created.body.id}`)).text).toContain(
+      'An invitation to set a password was sent to page@example.com.',
+    );
     expect(await mailTo('page@example.com')).toHaveLength(1);
   });
 });
 
 describe('SCIM and bulk', () => {
   it('invites a user provisioned by SCIM', async () => {
-    const res = await request(t.app).post('/scim/v2/Users').set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/scim+json').send(JSON.stringify({
-      schemas: [SCIM.core, SCIM.extension],
-      userName: 'scimmy@example.com',
-      name: { givenName: 'Sky', familyName: 'Walker' },
-      emails: [{ value: 'scimmy@example.com', primary: true }],
-      [SCIM.extension]: { accountName: 'Invited Co' },
-    }));
+    const res = await request(t.app)
+      .post('/scim/v2/Users')
+      .set('Authorization', `Bearer ${token}`)
+      .set('Content-Type', 'application/scim+json')
+      .send(
+        JSON.stringify({
+          schemas: [SCIM.core, SCIM.extension],
+          userName: 'scimmy@example.com',
+          name: { givenName: 'Sky', familyName: 'Walker' },
+          emails: [{ value: 'scimmy@example.com', primary: true }],
+          [SCIM.extension]: { accountName: 'Invited Co' },
+        }),
+      );
     expect(res.status).toBe(201);
     expect((await mailTo('scimmy@example.com')).map((m) => m.template)).toEqual(['invitation']);
   });
@@ -142,7 +167,9 @@ describe('SCIM and bulk', () => {
       `No,bulk-no@example.com,${ei},false`,
       `Odd,bulk-odd@example.com,${ei},maybe`,
     ].join('\n');
-    expect((await api('put', `/v1/jobs/ingest/${job.body.id}/batches`).set('Content-Type', 'text/csv').send(csv)).status).toBe(201);
+    expect(
+      (await api('put', `/v1/jobs/ingest/${job.body.id}/batches`).set('Content-Type', 'text/csv').send(csv)).status,
+    ).toBe(201);
     expect((await api('patch', `/v1/jobs/ingest/${job.body.id}`).send({ state: 'UploadComplete' })).status).toBe(200);
     expect(await processAvailableJobs({ owner: 'test-worker' })).toBe(1);
     const done = (await api('get', `/v1/jobs/ingest/${job.body.id}`)).body;
@@ -163,7 +190,12 @@ describe('a staff member created in the admin area', () => {
     await makeAdmin('creator@example.com');
     const agent = await adminAgent(t.app, 'creator@example.com');
     const internal = (await ProfileModel.findOne({ name: 'System Administrator' }).lean())!;
-    const created = await postForm(agent, '/admin/users', '/admin/users', { firstName: 'New', lastName: 'Staff', email: 'new.staff@example.com', profileId: String(internal._id) });
+    const created = await postForm(agent, '/admin/users', '/admin/users', {
+      firstName: 'New',
+      lastName: 'Staff',
+      email: 'new.staff@example.com',
+      profileId: String(internal._id),
+    });
     expect(created.status).toBe(303);
     const staff = (await UserModel.findOne({ username: 'new.staff@example.com' }).select('+passwordHash').lean())!;
     expect(staff.passwordHash ?? null).toBeNull();

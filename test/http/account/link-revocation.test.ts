@@ -28,7 +28,14 @@ async function pendingTakeover(owner: string, attackerAddress: string) {
   const { agent: ownerAgent } = await registerGuest(t.app, { email: owner });
   const attacker = request.agent(t.app);
   expect((await logIn(attacker, owner, GOOD_PASSWORD, freshIp())).status).toBe(303);
-  expect((await postForm(attacker, '/s/portal/account', '/s/portal/account/email', { newEmail: attackerAddress, password: GOOD_PASSWORD })).status).toBe(303);
+  expect(
+    (
+      await postForm(attacker, '/s/portal/account', '/s/portal/account/email', {
+        newEmail: attackerAddress,
+        password: GOOD_PASSWORD,
+      })
+    ).status,
+  ).toBe(303);
   // A reset link outstanding too (the owner once asked for one).
   const user = (await UserModel.findOne({ username: owner }))!;
   await sendResetLink(user, { area: 'site', siteSlug: 'portal' });
@@ -48,13 +55,22 @@ async function expectDead(owner: string, password: string, emailLink: string, re
   expect(post.status).toBe(410);
   expect((await request(t.app).get(resetLink)).status).toBe(410);
   expect((await UserModel.findOne({ username: owner }).lean())!.email).toBe(owner);
-  expect(await ActionTokenModel.countDocuments({ user: (await UserModel.findOne({ username: owner }).lean())!._id, usedAt: null, revokedAt: null })).toBe(0);
+  expect(
+    await ActionTokenModel.countDocuments({
+      user: (await UserModel.findOne({ username: owner }).lean())!._id,
+      usedAt: null,
+      revokedAt: null,
+    }),
+  ).toBe(0);
 }
 
 describe('confirming an email change needs the owner signed in', () => {
   it('sends a visitor to sign in and back, refuses a post without sign-in and another account, and confirms for the owner', async () => {
     const { agent } = await registerGuest(t.app, { email: 'owner1@example.com' });
-    await postForm(agent, '/s/portal/account', '/s/portal/account/email', { newEmail: 'owner1-new@example.com', password: GOOD_PASSWORD });
+    await postForm(agent, '/s/portal/account', '/s/portal/account/email', {
+      newEmail: 'owner1-new@example.com',
+      password: GOOD_PASSWORD,
+    });
     const link = await linkIn('owner1-new@example.com', /Confirm your new email/);
 
     const visitor = request.agent(t.app);
@@ -73,28 +89,42 @@ describe('confirming an email change needs the owner signed in', () => {
     expect((await UserModel.findOne({ username: 'owner1@example.com' }).lean())!.email).toBe('owner1@example.com');
 
     // Sign in, then continue: the login page takes the owner back to the link.
-    const login = await postForm(visitor, open.headers.location, '/s/portal/login', { username: 'owner1@example.com', password: GOOD_PASSWORD, returnTo: link });
+    const login = await postForm(visitor, open.headers.location, '/s/portal/login', {
+      username: 'owner1@example.com',
+      password: GOOD_PASSWORD,
+      returnTo: link,
+    });
     expect(login.status).toBe(303);
     expect(login.headers.location).toBe(link);
     expect((await visitor.get(link)).text).toContain('Make <strong>owner1-new@example.com</strong>');
     const done = await postForm(visitor, link, '/s/portal/confirm-email', { token: tokenOf(link) });
     expect(done.status).toBe(200);
     // The username followed the confirmed address (it was the old email).
-    expect((await UserModel.findOne({ username: 'owner1-new@example.com' }).lean())!.email).toBe('owner1-new@example.com');
+    expect((await UserModel.findOne({ username: 'owner1-new@example.com' }).lean())!.email).toBe(
+      'owner1-new@example.com',
+    );
   });
 });
 
 describe('every outstanding link is cancelled', () => {
   it('when the owner changes the password', async () => {
     const { ownerAgent, emailLink, resetLink } = await pendingTakeover('pw@example.com', 'pw-thief@example.com');
-    const res = await postForm(ownerAgent, '/s/portal/account', '/s/portal/account/password', { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD });
+    const res = await postForm(ownerAgent, '/s/portal/account', '/s/portal/account/password', {
+      currentPassword: GOOD_PASSWORD,
+      newPassword: NEW_PASSWORD,
+    });
     expect(res.status).toBe(303);
     await expectDead('pw@example.com', NEW_PASSWORD, emailLink, resetLink);
   });
 
   it('when the owner ends other sessions', async () => {
-    const { ownerAgent, attacker, emailLink, resetLink } = await pendingTakeover('sess@example.com', 'sess-thief@example.com');
-    expect((await postForm(ownerAgent, '/s/portal/account', '/s/portal/account/sessions/end-others', {})).status).toBe(303);
+    const { ownerAgent, attacker, emailLink, resetLink } = await pendingTakeover(
+      'sess@example.com',
+      'sess-thief@example.com',
+    );
+    expect((await postForm(ownerAgent, '/s/portal/account', '/s/portal/account/sessions/end-others', {})).status).toBe(
+      303,
+    );
     expect((await attacker.get('/s/portal/account')).status).toBe(302);
     await expectDead('sess@example.com', GOOD_PASSWORD, emailLink, resetLink);
   });
@@ -103,7 +133,11 @@ describe('every outstanding link is cancelled', () => {
     const { emailLink, user } = await pendingTakeover('reset@example.com', 'reset-thief@example.com');
     await sendResetLink(user, { area: 'site', siteSlug: 'portal' });
     const reset = await linkIn('reset@example.com', /Reset/);
-    const res = await postForm(request.agent(t.app), reset, '/s/portal/reset', { token: tokenOf(reset), password: NEW_PASSWORD, passwordConfirm: NEW_PASSWORD });
+    const res = await postForm(request.agent(t.app), reset, '/s/portal/reset', {
+      token: tokenOf(reset),
+      password: NEW_PASSWORD,
+      passwordConfirm: NEW_PASSWORD,
+    });
     expect(res.status).toBe(303);
     const signedIn = request.agent(t.app);
     expect((await logIn(signedIn, 'reset@example.com', NEW_PASSWORD, freshIp())).status).toBe(303);
@@ -114,7 +148,9 @@ describe('every outstanding link is cancelled', () => {
   it('when an admin sends a reset link (only the new link works)', async () => {
     const { user, emailLink, resetLink } = await pendingTakeover('admin-reset@example.com', 'ar-thief@example.com');
     const admin = await adminAgent(t.app);
-    expect((await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/reset-password`, {})).status).toBe(303);
+    expect(
+      (await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/reset-password`, {})).status,
+    ).toBe(303);
     const fresh = await linkIn('admin-reset@example.com', /Reset/);
     expect(fresh).not.toBe(resetLink);
     const signedIn = request.agent(t.app);
@@ -127,15 +163,33 @@ describe('every outstanding link is cancelled', () => {
   it('when an admin ends all sessions', async () => {
     const { user, emailLink, resetLink } = await pendingTakeover('admin-end@example.com', 'ae-thief@example.com');
     const admin = await adminAgent(t.app);
-    expect((await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/sessions/end`, {})).status).toBe(303);
+    expect(
+      (await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/sessions/end`, {})).status,
+    ).toBe(303);
     await expectDead('admin-end@example.com', GOOD_PASSWORD, emailLink, resetLink);
   });
 
   it('when an admin resets two-factor', async () => {
     const { user, emailLink, resetLink } = await pendingTakeover('admin-mfa@example.com', 'am-thief@example.com');
-    await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: true, mfa: { secret: 'JBSWY3DPEHPK3PXP', pendingSecret: null, enabledAt: new Date(), lastStep: 0, recoveryCodes: [] } } });
+    await UserModel.updateOne(
+      { _id: user._id },
+      {
+        $set: {
+          mfaEnabled: true,
+          mfa: {
+            secret: 'JBSWY3DPEHPK3PXP',
+            pendingSecret: null,
+            enabledAt: new Date(),
+            lastStep: 0,
+            recoveryCodes: [],
+          },
+        },
+      },
+    );
     const admin = await adminAgent(t.app);
-    expect((await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/two-factor/reset`, {})).status).toBe(303);
+    expect(
+      (await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/two-factor/reset`, {})).status,
+    ).toBe(303);
     expect((await UserModel.findById(user._id).lean())!.mfaEnabled).toBe(false);
     await expectDead('admin-mfa@example.com', GOOD_PASSWORD, emailLink, resetLink);
   });

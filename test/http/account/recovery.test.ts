@@ -16,7 +16,9 @@ import { sendPasswordResetLinks, sendResetLink } from '../../../src/account/reco
 const NEW_PASSWORD = 'orchard-pelican-sextant-42';
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp('lifecycle-recovery', { env: { TRUST_PROXY: '1', RECOVERY_MAX_PER_ADDRESS: '3', RECOVERY_MAX_PER_IP: '8' } });
+  t = await startTestApp('lifecycle-recovery', {
+    env: { TRUST_PROXY: '1', RECOVERY_MAX_PER_ADDRESS: '3', RECOVERY_MAX_PER_IP: '8' },
+  });
   await registerGuest(t.app, { email: 'ada@example.com' });
   await makeAdmin();
 });
@@ -36,8 +38,12 @@ const withoutCsrf = (html: string) => html.replace(/name="_csrf" value="[^"]+"/g
 
 describe('asking for a link', () => {
   it('offers "Forgot your password?" on the site and admin log in pages', async () => {
-    expect((await request(t.app).get('/s/portal/login')).text).toContain('<a href="/s/portal/forgot" id="forgot-link">Forgot your password?</a>');
-    expect((await request(t.app).get('/admin/login')).text).toContain('<a href="/admin/forgot" id="forgot-link">Forgot your password?</a>');
+    expect((await request(t.app).get('/s/portal/login')).text).toContain(
+      '<a href="/s/portal/forgot" id="forgot-link">Forgot your password?</a>',
+    );
+    expect((await request(t.app).get('/admin/login')).text).toContain(
+      '<a href="/admin/forgot" id="forgot-link">Forgot your password?</a>',
+    );
   });
 
   it('answers the same status and words for a known and an unknown address, and mails only the known one', async () => {
@@ -64,7 +70,10 @@ describe('asking for a link', () => {
     await MailMessageModel.deleteMany({});
     const agent = request.agent(t.app);
     const page = await agent.get('/s/portal/forgot');
-    const arr = await agent.post('/s/portal/forgot').type('form').send(`_csrf=${encodeURIComponent(csrfFrom(page.text))}&email=ada@example.com&email=x@example.com`);
+    const arr = await agent
+      .post('/s/portal/forgot')
+      .type('form')
+      .send(`_csrf=${encodeURIComponent(csrfFrom(page.text))}&email=ada@example.com&email=x@example.com`);
     expect(arr.status).toBe(422);
     expect(arr.text).toContain('Send this field once, as text.');
     const long = await askReset(`${'a'.repeat(300)}@example.com`);
@@ -112,14 +121,28 @@ describe('using the link', () => {
 
   it('an expired form token shows the set-password form again, naming the account, and sets nothing; a dead link gets the error page', async () => {
     const link = await freshLink();
-    const before = (await UserModel.findOne({ username: 'ada@example.com' }).select('+passwordHash').lean())!.passwordHash;
-    const res = await request(t.app).post('/s/portal/reset').type('form').send({ _csrf: 'old', token: tokenOf(link), password: 'a-brand-new-long-phrase-42', passwordConfirm: 'a-brand-new-long-phrase-42' });
+    const before = (await UserModel.findOne({ username: 'ada@example.com' }).select('+passwordHash').lean())!
+      .passwordHash;
+    const res = await request(t.app)
+      .post('/s/portal/reset')
+      .type('form')
+      .send({
+        _csrf: 'old',
+        token: tokenOf(link),
+        password: 'a-brand-new-long-phrase-42',
+        passwordConfirm: 'a-brand-new-long-phrase-42',
+      });
     expect(res.status).toBe(403);
     expect(res.text).toContain('Your session expired; check and submit again.');
     expect(res.text).toContain('Account: <strong>ada@example.com</strong>');
     expect(res.text).not.toContain('a-brand-new-long-phrase-42');
-    expect((await UserModel.findOne({ username: 'ada@example.com' }).select('+passwordHash').lean())!.passwordHash).toBe(before);
-    const dead = await request(t.app).post('/s/portal/reset').type('form').send({ _csrf: 'old', token: 'not-a-real-token', password: 'x' });
+    expect(
+      (await UserModel.findOne({ username: 'ada@example.com' }).select('+passwordHash').lean())!.passwordHash,
+    ).toBe(before);
+    const dead = await request(t.app)
+      .post('/s/portal/reset')
+      .type('form')
+      .send({ _csrf: 'old', token: 'not-a-real-token', password: 'x' });
     expect(dead.status).toBeGreaterThanOrEqual(400);
     expect(dead.text).not.toContain('Account: <strong>');
   });
@@ -133,16 +156,28 @@ describe('using the link', () => {
     expect(form.status).toBe(200);
     expect(form.text).toContain('Account: <strong>ada@example.com</strong>');
 
-    const weak = await postForm(agent, link, '/s/portal/reset', { token: tokenOf(link), password: 'password', passwordConfirm: 'password' });
+    const weak = await postForm(agent, link, '/s/portal/reset', {
+      token: tokenOf(link),
+      password: 'password',
+      passwordConfirm: 'password',
+    });
     expect(weak.status).toBe(422);
     expect(weak.text).toContain('Use at least 12 characters.');
-    const differ = await postForm(agent, link, '/s/portal/reset', { token: tokenOf(link), password: NEW_PASSWORD, passwordConfirm: 'something-else-entirely' });
+    const differ = await postForm(agent, link, '/s/portal/reset', {
+      token: tokenOf(link),
+      password: NEW_PASSWORD,
+      passwordConfirm: 'something-else-entirely',
+    });
     expect(differ.status).toBe(422);
     expect(differ.text).toContain('The two passwords differ.');
     const before = await UserModel.findOne({ username: 'ada@example.com' }).select('+passwordHash').lean();
     expect(await argon2.verify(before!.passwordHash!, GOOD_PASSWORD)).toBe(true);
 
-    const ok = await postForm(agent, link, '/s/portal/reset', { token: tokenOf(link), password: NEW_PASSWORD, passwordConfirm: NEW_PASSWORD });
+    const ok = await postForm(agent, link, '/s/portal/reset', {
+      token: tokenOf(link),
+      password: NEW_PASSWORD,
+      passwordConfirm: NEW_PASSWORD,
+    });
     expect(ok.status).toBe(303);
     expect(ok.headers.location).toBe('/s/portal/');
     expect((await agent.get('/s/portal/')).text).toContain('Welcome, Ada!');
@@ -151,14 +186,27 @@ describe('using the link', () => {
     expect(await argon2.verify(after!.passwordHash!, NEW_PASSWORD)).toBe(true);
     expect(after!.sessionEpoch).toBe(before!.sessionEpoch + 1);
     expect(after!.emailVerifiedAt).toBeInstanceOf(Date);
-    expect(await AuditEventModel.countDocuments({ action: 'user.password_reset_by_link', 'target.id': after!._id })).toBe(1);
+    expect(
+      await AuditEventModel.countDocuments({ action: 'user.password_reset_by_link', 'target.id': after!._id }),
+    ).toBe(1);
 
     const reused = await request(t.app).get(link);
     expect(reused.status).toBe(410);
-    expect(reused.text).toContain('This link has already been used. Ask for a new password reset link from the log in page.');
-    const again = await postForm(request.agent(t.app), '/s/portal/forgot', '/s/portal/reset', { token: tokenOf(link), password: 'another-lovely-long-phrase-9', passwordConfirm: 'another-lovely-long-phrase-9' });
+    expect(reused.text).toContain(
+      'This link has already been used. Ask for a new password reset link from the log in page.',
+    );
+    const again = await postForm(request.agent(t.app), '/s/portal/forgot', '/s/portal/reset', {
+      token: tokenOf(link),
+      password: 'another-lovely-long-phrase-9',
+      passwordConfirm: 'another-lovely-long-phrase-9',
+    });
     expect(again.status).toBe(410);
-    expect(await argon2.verify((await UserModel.findById(after!._id).select('+passwordHash').lean())!.passwordHash!, NEW_PASSWORD)).toBe(true);
+    expect(
+      await argon2.verify(
+        (await UserModel.findById(after!._id).select('+passwordHash').lean())!.passwordHash!,
+        NEW_PASSWORD,
+      ),
+    ).toBe(true);
     await UserModel.updateOne({ _id: after!._id }, { $set: { passwordHash: before!.passwordHash } });
   });
 
@@ -173,7 +221,12 @@ describe('using the link', () => {
 
     const valid = tokenOf(await freshLink());
     const forged = `${valid.slice(0, 42)}${valid[42] === 'A' ? 'B' : 'A'}`;
-    for (const [token, status] of [[forged, 404], [valid.slice(0, 30), 404], ['x'.repeat(5000), 404], ['', 404]] as const) {
+    for (const [token, status] of [
+      [forged, 404],
+      [valid.slice(0, 30), 404],
+      ['x'.repeat(5000), 404],
+      ['', 404],
+    ] as const) {
       const page = await request(t.app).get(`/s/portal/reset?token=${token}`);
       expect(page.status).toBe(status);
       expect(page.text).toContain('This link is not valid. Check that you copied all of it.');
@@ -183,7 +236,10 @@ describe('using the link', () => {
     // A password sent as an object is a 422, and the link still works.
     const agent = request.agent(t.app);
     const page = await agent.get(`/s/portal/reset?token=${valid}`);
-    const obj = await agent.post('/s/portal/reset').type('form').send(`_csrf=${encodeURIComponent(csrfFrom(page.text))}&token=${valid}&password[a]=b`);
+    const obj = await agent
+      .post('/s/portal/reset')
+      .type('form')
+      .send(`_csrf=${encodeURIComponent(csrfFrom(page.text))}&token=${valid}&password[a]=b`);
     expect(obj.status).toBe(422);
     expect((await request(t.app).get(`/s/portal/reset?token=${valid}`)).status).toBe(200);
   });
@@ -193,7 +249,11 @@ describe('using the link', () => {
     const link = await freshLink('later-gone@example.com');
     await UserModel.updateOne({ username: 'later-gone@example.com' }, { $set: { isActive: false } });
     const before = await UserModel.findOne({ username: 'later-gone@example.com' }).select('+passwordHash').lean();
-    const res = await postForm(request.agent(t.app), '/s/portal/forgot', '/s/portal/reset', { token: tokenOf(link), password: NEW_PASSWORD, passwordConfirm: NEW_PASSWORD });
+    const res = await postForm(request.agent(t.app), '/s/portal/forgot', '/s/portal/reset', {
+      token: tokenOf(link),
+      password: NEW_PASSWORD,
+      passwordConfirm: NEW_PASSWORD,
+    });
     expect(res.status).toBe(410);
     expect(res.text).toContain('This link can no longer be used.');
     const after = await UserModel.findOne({ username: 'later-gone@example.com' }).select('+passwordHash').lean();
@@ -209,21 +269,43 @@ describe('using the link', () => {
     const [pa, pb] = await Promise.all([a.get(link), b.get(link)]);
     const passwords = ['first-racer-wins-harbor-11', 'second-racer-wins-lagoon-22'];
     const answers = await Promise.all([
-      a.post('/s/portal/reset').type('form').send({ _csrf: csrfFrom(pa.text), token: tokenOf(link), password: passwords[0], passwordConfirm: passwords[0] }),
-      b.post('/s/portal/reset').type('form').send({ _csrf: csrfFrom(pb.text), token: tokenOf(link), password: passwords[1], passwordConfirm: passwords[1] }),
+      a
+        .post('/s/portal/reset')
+        .type('form')
+        .send({
+          _csrf: csrfFrom(pa.text),
+          token: tokenOf(link),
+          password: passwords[0],
+          passwordConfirm: passwords[0],
+        }),
+      b
+        .post('/s/portal/reset')
+        .type('form')
+        .send({
+          _csrf: csrfFrom(pb.text),
+          token: tokenOf(link),
+          password: passwords[1],
+          passwordConfirm: passwords[1],
+        }),
     ]);
     expect(answers.map((r) => r.status).sort()).toEqual([303, 410]);
     const winner = answers.findIndex((r) => r.status === 303);
     const user = await UserModel.findOne({ username: 'race@example.com' }).select('+passwordHash').lean();
     expect(await argon2.verify(user!.passwordHash!, passwords[winner])).toBe(true);
-    expect(await AuditEventModel.countDocuments({ action: 'user.password_reset_by_link', 'target.id': user!._id })).toBe(1);
+    expect(
+      await AuditEventModel.countDocuments({ action: 'user.password_reset_by_link', 'target.id': user!._id }),
+    ).toBe(1);
   });
 
   it('signs staff in to the admin area from an admin link; a site link is refused there', async () => {
     await sendPasswordResetLinks('admin@example.com', { area: 'admin' });
     const link = await linkIn('admin@example.com', /Reset/);
     const agent = request.agent(t.app);
-    const res = await postForm(agent, link, '/admin/reset', { token: tokenOf(link), password: 'admin-new-phrase-copper-88', passwordConfirm: 'admin-new-phrase-copper-88' });
+    const res = await postForm(agent, link, '/admin/reset', {
+      token: tokenOf(link),
+      password: 'admin-new-phrase-copper-88',
+      passwordConfirm: 'admin-new-phrase-copper-88',
+    });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/admin');
     expect((await agent.get('/admin')).status).toBe(200);

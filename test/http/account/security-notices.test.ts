@@ -22,7 +22,8 @@ import { useSecondFactor } from '../../../src/signin/two-factor';
 import { inviteNewUser } from '../../../src/account/invitations';
 
 const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
-const CHROME_MAC = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
+const CHROME_MAC =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 const NEW_PASSWORD = 'lighthouse-violin-parsnip-58';
 
 let t: TestApp;
@@ -47,7 +48,8 @@ async function notices(to: string): Promise<{ subject: string; text: string }[]>
   } finally {
     tr.close();
   }
-  for (const n of queued) expect(smtp.received.some((r) => r.to.includes(to) && r.raw.includes(`Subject: ${n.subject}`))).toBe(true);
+  for (const n of queued)
+    expect(smtp.received.some((r) => r.to.includes(to) && r.raw.includes(`Subject: ${n.subject}`))).toBe(true);
   return found.map((m) => ({ subject: m.subject, text: m.text ?? '' }));
 }
 const subjects = async (to: string) => (await notices(to)).map((n) => n.subject);
@@ -61,7 +63,13 @@ const from = (agent: request.Agent, ua: string) => agent.set('User-Agent', ua);
 
 it('mails "password changed" from the account page: what, when in the person\'s zone, from where, and what to do', async () => {
   const agent = from(await guest('pw@example.com', 'Asia/Tokyo'), FIREFOX_WINDOWS);
-  const res = await postForm(agent, '/s/portal/account', '/s/portal/account/password', { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD }, '81.2.69.142');
+  const res = await postForm(
+    agent,
+    '/s/portal/account',
+    '/s/portal/account/password',
+    { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD },
+    '81.2.69.142',
+  );
   expect(res.status).toBe(303);
   const [notice, ...rest] = await notices('pw@example.com');
   expect(rest).toEqual([]);
@@ -77,24 +85,45 @@ it('mails "password changed" after a reset link, asked for by the person or sent
   await sendPasswordResetLinks('reset@example.com', { area: 'site', siteSlug: 'portal' });
   const link = await linkIn('reset@example.com', /Reset/);
   const agent = from(request.agent(t.app), CHROME_MAC);
-  expect((await postForm(agent, link, '/s/portal/reset', { token: tokenOf(link), password: NEW_PASSWORD })).status).toBe(303);
+  expect(
+    (await postForm(agent, link, '/s/portal/reset', { token: tokenOf(link), password: NEW_PASSWORD })).status,
+  ).toBe(303);
   // The reset signs in from a browser this account had not used: that is told too, in its own mail.
   expect(await subjects('reset@example.com')).toEqual(['Your password was changed', 'New sign-in to your account']);
 
   await guest('adminreset@example.com');
   const user = (await UserModel.findOne({ username: 'adminreset@example.com' }).lean())!;
   const admin = await adminAgent(t.app);
-  expect((await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/reset-password`, {})).status).toBe(303);
+  expect(
+    (await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/reset-password`, {})).status,
+  ).toBe(303);
   const adminLink = await linkIn('adminreset@example.com', /Reset/);
   expect(await subjects('adminreset@example.com')).toEqual([]);
-  expect((await postForm(request.agent(t.app), adminLink, '/s/portal/reset', { token: tokenOf(adminLink), password: NEW_PASSWORD })).status).toBe(303);
+  expect(
+    (
+      await postForm(request.agent(t.app), adminLink, '/s/portal/reset', {
+        token: tokenOf(adminLink),
+        password: NEW_PASSWORD,
+      })
+    ).status,
+  ).toBe(303);
   expect((await subjects('adminreset@example.com'))[0]).toBe('Your password was changed');
 
   const profile = (await ProfileModel.findOne({ name: 'External Identity User' }).lean())!;
-  const invited = await createUser({ username: 'invited@example.com', email: 'invited@example.com', lastName: 'New', profileId: profile._id }, systemContext);
+  const invited = await createUser(
+    { username: 'invited@example.com', email: 'invited@example.com', lastName: 'New', profileId: profile._id },
+    systemContext,
+  );
   await inviteNewUser(invited, { sendInvitation: true }, systemContext);
   const invite = await linkIn('invited@example.com', /./);
-  expect((await postForm(request.agent(t.app), invite, '/s/portal/welcome', { token: tokenOf(invite), password: NEW_PASSWORD })).status).toBe(303);
+  expect(
+    (
+      await postForm(request.agent(t.app), invite, '/s/portal/welcome', {
+        token: tokenOf(invite),
+        password: NEW_PASSWORD,
+      })
+    ).status,
+  ).toBe(303);
   expect(await subjects('invited@example.com')).toEqual([]);
 });
 
@@ -102,7 +131,17 @@ it('mails when two-factor is turned on, off, and reset by an admin', async () =>
   const agent = from(await guest('mfa@example.com'), FIREFOX_WINDOWS);
   await enrolThroughPages(agent);
   expect(await subjects('mfa@example.com')).toEqual(['Two-factor sign-in was turned on']);
-  expect((await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/disable', { password: GOOD_PASSWORD }, '81.2.69.142')).status).toBe(303);
+  expect(
+    (
+      await postForm(
+        agent,
+        '/s/portal/account/two-factor',
+        '/s/portal/account/two-factor/disable',
+        { password: GOOD_PASSWORD },
+        '81.2.69.142',
+      )
+    ).status,
+  ).toBe(303);
   const off = (await notices('mfa@example.com'))[1];
   expect(off.subject).toBe('Two-factor sign-in was turned off');
   expect(off.text).toContain('From: Firefox on Windows, United Kingdom (81.2.69.142)');
@@ -110,7 +149,9 @@ it('mails when two-factor is turned on, off, and reset by an admin', async () =>
   await enrolThroughPages(agent);
   const user = (await UserModel.findOne({ username: 'mfa@example.com' }).lean())!;
   const admin = await adminAgent(t.app);
-  expect((await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/two-factor/reset`, {})).status).toBe(303);
+  expect(
+    (await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/two-factor/reset`, {})).status,
+  ).toBe(303);
   const reset = (await notices('mfa@example.com'))[3];
   expect(reset.subject).toBe('Two-factor sign-in was reset by an administrator');
   expect(reset.text).toContain('From: an administrator, from the admin area');
@@ -120,7 +161,8 @@ it('mails when two-factor is turned on, off, and reset by an admin', async () =>
 it('mails a sign-in from a new device (browser and system, or network), not a known one, the first one or a refused password', async () => {
   await guest('devices@example.com');
   expect(await subjects('devices@example.com')).toEqual([]); // registering signed in: the first device
-  const signIn = async (ua: string, ip: string, password = GOOD_PASSWORD) => logIn(from(request.agent(t.app), ua), 'devices@example.com', password, ip);
+  const signIn = async (ua: string, ip: string, password = GOOD_PASSWORD) =>
+    logIn(from(request.agent(t.app), ua), 'devices@example.com', password, ip);
   expect((await signIn(FIREFOX_WINDOWS, '81.2.69.142')).status).toBe(303);
   const [first] = await notices('devices@example.com');
   expect(first.subject).toBe('New sign-in to your account');
@@ -130,7 +172,11 @@ it('mails a sign-in from a new device (browser and system, or network), not a kn
   expect(await subjects('devices@example.com')).toHaveLength(1);
   expect((await signIn(CHROME_MAC, '81.2.69.142')).status).toBe(303); // another browser
   expect((await signIn(FIREFOX_WINDOWS, '8.8.8.8')).status).toBe(303); // another network
-  expect(await subjects('devices@example.com')).toEqual(['New sign-in to your account', 'New sign-in to your account', 'New sign-in to your account']);
+  expect(await subjects('devices@example.com')).toEqual([
+    'New sign-in to your account',
+    'New sign-in to your account',
+    'New sign-in to your account',
+  ]);
 });
 
 it('mails when a recovery code leaves two or fewer', async () => {
@@ -142,7 +188,9 @@ it('mails when a recovery code leaves two or fewer', async () => {
   // The eighth, at the code step of a sign-in: two are left.
   const signIn = from(request.agent(t.app), FIREFOX_WINDOWS);
   await logIn(signIn, 'codes@example.com', GOOD_PASSWORD, '81.2.69.142');
-  expect((await postForm(signIn, '/s/portal/login', '/s/portal/login/code', { code: codes[7] }, '81.2.69.142')).status).toBe(303);
+  expect(
+    (await postForm(signIn, '/s/portal/login', '/s/portal/login/code', { code: codes[7] }, '81.2.69.142')).status,
+  ).toBe(303);
   const low = (await notices('codes@example.com')).find((n) => n.subject === 'You are running out of recovery codes')!;
   expect(low.text).toContain('Only 2 are left: make new ones on the two-factor page of your account.');
   expect(low.text).toContain('From: Firefox on Windows, United Kingdom (81.2.69.142)');

@@ -38,7 +38,10 @@ it('ends a session past its absolute lifetime even while active', async () => {
   const { agent } = await registerGuest(t.app, { email: 'absolute@example.com' });
   expect(await signedIn(agent)).toBe(true);
   const thirteenHours = 13 * 3600 * 1000;
-  await sessions().updateMany({ 'session.site': { $exists: true } }, { $inc: { 'session.site.signedInAt': -thirteenHours } });
+  await sessions().updateMany(
+    { 'session.site': { $exists: true } },
+    { $inc: { 'session.site.signedInAt': -thirteenHours } },
+  );
   expect(await signedIn(agent)).toBe(false);
 });
 
@@ -47,7 +50,10 @@ it('ends the other sessions when the password changes, keeping the current one',
   const second = request.agent(t.app);
   expect((await logIn(second, 'change@example.com', GOOD_PASSWORD)).status).toBe(303);
   const account = await first.get('/s/portal/account');
-  const res = await first.post('/s/portal/account/password').type('form').send({ _csrf: csrfFrom(account.text), currentPassword: GOOD_PASSWORD, newPassword: 'copper-meadow-lantern-58' });
+  const res = await first
+    .post('/s/portal/account/password')
+    .type('form')
+    .send({ _csrf: csrfFrom(account.text), currentPassword: GOOD_PASSWORD, newPassword: 'copper-meadow-lantern-58' });
   expect(res.status).toBe(303);
   expect(await signedIn(first)).toBe(true);
   expect(await signedIn(second)).toBe(false);
@@ -57,7 +63,14 @@ it('ends the other sessions when the password changes, keeping the current one',
 it('refuses a password change without the right current password', async () => {
   const { agent } = await registerGuest(t.app, { email: 'wrongcurrent@example.com' });
   const account = await agent.get('/s/portal/account');
-  const res = await agent.post('/s/portal/account/password').type('form').send({ _csrf: csrfFrom(account.text), currentPassword: 'not-my-password', newPassword: 'copper-meadow-lantern-58' });
+  const res = await agent
+    .post('/s/portal/account/password')
+    .type('form')
+    .send({
+      _csrf: csrfFrom(account.text),
+      currentPassword: 'not-my-password',
+      newPassword: 'copper-meadow-lantern-58',
+    });
   expect(res.status).toBe(422);
   expect(res.text).toMatch(/current password is not correct/);
 });
@@ -66,14 +79,30 @@ it('lets the user edit their details, refusing a nickname someone else has', asy
   const { agent } = await registerGuest(t.app, { email: 'editor@example.com' });
   await registerGuest(t.app, { email: 'taken@example.com' });
   let page = await agent.get('/s/portal/account');
-  const fields = { firstName: 'Edith', lastName: 'Editor', communityNickname: 'edith', localeSidKey: 'de_DE', languageLocaleKey: 'ja_JP', timeZoneSidKey: 'Europe/Berlin' };
-  const ok = await agent.post('/s/portal/account').type('form').send({ _csrf: csrfFrom(page.text), ...fields });
+  const fields = {
+    firstName: 'Edith',
+    lastName: 'Editor',
+    communityNickname: 'edith',
+    localeSidKey: 'de_DE',
+    languageLocaleKey: 'ja_JP',
+    timeZoneSidKey: 'Europe/Berlin',
+  };
+  const ok = await agent
+    .post('/s/portal/account')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), ...fields });
   expect(ok.status).toBe(303);
   expect(await UserModel.findOne({ username: 'editor@example.com' }).lean()).toMatchObject(fields);
   page = await agent.get('/s/portal/account');
-  const clash = await agent.post('/s/portal/account').type('form').send({ _csrf: csrfFrom(page.text), ...fields, communityNickname: 'TAKEN' });
+  const clash = await agent
+    .post('/s/portal/account')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), ...fields, communityNickname: 'TAKEN' });
   expect(clash.status).toBe(409);
-  const bad = await agent.post('/s/portal/account').type('form').send({ _csrf: csrfFrom(page.text), ...fields, timeZoneSidKey: 'Nowhere/Land', localeSidKey: 'english' });
+  const bad = await agent
+    .post('/s/portal/account')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), ...fields, timeZoneSidKey: 'Nowhere/Land', localeSidKey: 'english' });
   expect(bad.status).toBe(422);
   // The person's language is now Japanese (ja_JP above): the refusal is said in Japanese.
   expect(bad.text).toMatch(/IANA タイムゾーン/);

@@ -19,7 +19,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const confirm = async (link: string, agent = request.agent(t.app)) => postForm(agent, '/s/portal/login', '/s/portal/verify-email', { token: tokenOf(link) });
+const confirm = async (link: string, agent = request.agent(t.app)) =>
+  postForm(agent, '/s/portal/login', '/s/portal/verify-email', { token: tokenOf(link) });
 
 it('mails a registrant a link; the page confirms with a button, once; the admin page shows when', async () => {
   const { agent } = await registerGuest(t.app, { email: 'vera@example.com' });
@@ -84,7 +85,11 @@ describe('a site that wants confirmed addresses', () => {
     const admin = await adminAgent(t.app);
     const site = (await SiteModel.findOne({ slug: 'portal' }).lean())!;
     const res = await postForm(admin, '/admin/sites', `/admin/sites/${site._id}`, {
-      name: site.name, slug: site.slug, registrationProfileId: String(site.registrationProfile), selfRegistrationEnabled: 'on', lifecycleSettings: '1',
+      name: site.name,
+      slug: site.slug,
+      registrationProfileId: String(site.registrationProfile),
+      selfRegistrationEnabled: 'on',
+      lifecycleSettings: '1',
     });
     expect(res.status).toBe(303);
     expect((await SiteModel.findById(site._id).lean())!.allowUnverifiedSignIn).toBe(false);
@@ -104,12 +109,26 @@ describe('a site that wants confirmed addresses', () => {
     const wrong = await logIn(request.agent(t.app), 'strict@example.com', 'wrong-password-here', '10.2.2.3');
     expect(wrong.status).toBe(401);
 
-    const resend = await postForm(request.agent(t.app), '/s/portal/login', '/s/portal/verify-email/resend', { email: 'strict@example.com' }, '10.2.2.4');
-    const unknown = await postForm(request.agent(t.app), '/s/portal/login', '/s/portal/verify-email/resend', { email: 'nobody@example.com' }, '10.2.2.5');
+    const resend = await postForm(
+      request.agent(t.app),
+      '/s/portal/login',
+      '/s/portal/verify-email/resend',
+      { email: 'strict@example.com' },
+      '10.2.2.4',
+    );
+    const unknown = await postForm(
+      request.agent(t.app),
+      '/s/portal/login',
+      '/s/portal/verify-email/resend',
+      { email: 'nobody@example.com' },
+      '10.2.2.5',
+    );
     await settleDetached();
     expect(resend.status).toBe(200);
     expect(unknown.status).toBe(200);
-    expect(resend.text.replace(/name="_csrf" value="[^"]+"/g, '')).toBe(unknown.text.replace(/name="_csrf" value="[^"]+"/g, ''));
+    expect(resend.text.replace(/name="_csrf" value="[^"]+"/g, '')).toBe(
+      unknown.text.replace(/name="_csrf" value="[^"]+"/g, ''),
+    );
     expect(await mailTo('strict@example.com')).toHaveLength(2);
     expect(await mailTo('nobody@example.com')).toHaveLength(0);
 

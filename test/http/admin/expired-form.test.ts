@@ -24,7 +24,12 @@ describe('a form whose CSRF token expired', () => {
     const page = await agent.get('/s/portal/register');
     const users = await UserModel.countDocuments();
     const res = await agent.post('/s/portal/register').type('form').send({
-      _csrf: 'stale-token-from-yesterday', firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.com', password: GOOD_PASSWORD, passwordConfirm: GOOD_PASSWORD,
+      _csrf: 'stale-token-from-yesterday',
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      email: 'grace@example.com',
+      password: GOOD_PASSWORD,
+      passwordConfirm: GOOD_PASSWORD,
     });
     expect(res.status).toBe(403);
     expect(res.text).toContain('Your session expired; check and submit again.');
@@ -36,14 +41,27 @@ describe('a form whose CSRF token expired', () => {
     // The fresh token in the form works: submitting again registers.
     const token = csrfFrom(res.text);
     expect(token).toBe(csrfFrom(page.text));
-    const again = await agent.post('/s/portal/register').type('form').send({ _csrf: token, firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.com', password: GOOD_PASSWORD, altcha: await solvedPow(agent) });
+    const again = await agent
+      .post('/s/portal/register')
+      .type('form')
+      .send({
+        _csrf: token,
+        firstName: 'Grace',
+        lastName: 'Hopper',
+        email: 'grace@example.com',
+        password: GOOD_PASSWORD,
+        altcha: await solvedPow(agent),
+      });
     expect(again.status).toBe(201);
     expect(await UserModel.countDocuments({ email: 'grace@example.com' })).toBe(1);
   });
 
   it('registration without any token or cookie: the same form, a new token cookie, nothing written', async () => {
     const users = await UserModel.countDocuments();
-    const res = await request(t.app).post('/s/portal/register').type('form').send({ firstName: 'Alan', lastName: 'Turing', email: 'alan@example.com', password: GOOD_PASSWORD });
+    const res = await request(t.app)
+      .post('/s/portal/register')
+      .type('form')
+      .send({ firstName: 'Alan', lastName: 'Turing', email: 'alan@example.com', password: GOOD_PASSWORD });
     expect(res.status).toBe(403);
     expect(inputValue(res.text, 'email')).toBe('alan@example.com');
     expect(csrfFrom(res.text)).toMatch(/\S{20,}/);
@@ -54,7 +72,15 @@ describe('a form whose CSRF token expired', () => {
 
   it('account: a token from before the session changed keeps the typed names and saves nothing', async () => {
     const { agent } = await registerGuest(t.app, { email: 'kay@example.com', firstName: 'Kay' });
-    const res = await agent.post('/s/portal/account').type('form').send({ _csrf: 'x', firstName: 'Katherine', lastName: 'Johnson', communityNickname: 'kj', localeSidKey: 'en_US', languageLocaleKey: 'en_US', timeZoneSidKey: 'GMT' });
+    const res = await agent.post('/s/portal/account').type('form').send({
+      _csrf: 'x',
+      firstName: 'Katherine',
+      lastName: 'Johnson',
+      communityNickname: 'kj',
+      localeSidKey: 'en_US',
+      languageLocaleKey: 'en_US',
+      timeZoneSidKey: 'GMT',
+    });
     expect(res.status).toBe(403);
     expect(res.text).toContain('Your session expired; check and submit again.');
     expect(inputValue(res.text, 'firstName')).toBe('Katherine');
@@ -66,14 +92,32 @@ describe('a form whose CSRF token expired', () => {
     const admin = await adminAgent(t.app);
     const site = (await SiteModel.findOne({ slug: 'portal' }).lean())!;
     const audits = await AuditEventModel.countDocuments();
-    const res = await admin.post(`/admin/sites/${site._id}`).type('form').send({ _csrf: 'old', _form: `site-${site._id}`, name: 'Renamed portal', slug: 'portal', registrationProfileId: String(site.registrationProfile) });
+    const res = await admin
+      .post(`/admin/sites/${site._id}`)
+      .type('form')
+      .send({
+        _csrf: 'old',
+        _form: `site-${site._id}`,
+        name: 'Renamed portal',
+        slug: 'portal',
+        registrationProfileId: String(site.registrationProfile),
+      });
     expect(res.status).toBe(403);
     expect(res.text).toContain('Your session expired; check and submit again.');
     expect(res.text).toContain('value="Renamed portal"');
     expect((await SiteModel.findById(site._id).lean())!.name).toBe(site.name);
     expect(await AuditEventModel.countDocuments()).toBe(audits);
     const profile = (await ProfileModel.findOne({ name: 'External Identity User' }).lean())!;
-    const created = await admin.post('/admin/sites').type('form').send({ _csrf: 'old', _form: 'new-site', name: 'Typed site', slug: 'typed-site', registrationProfileId: String(profile._id) });
+    const created = await admin
+      .post('/admin/sites')
+      .type('form')
+      .send({
+        _csrf: 'old',
+        _form: 'new-site',
+        name: 'Typed site',
+        slug: 'typed-site',
+        registrationProfileId: String(profile._id),
+      });
     expect(created.status).toBe(403);
     expect(created.text).toMatch(/id="new-site-slug" name="slug" type="text"\s+value="typed-site"/);
     expect(await SiteModel.countDocuments({ slug: 'typed-site' })).toBe(0);
@@ -81,7 +125,10 @@ describe('a form whose CSRF token expired', () => {
 
   it('admin sign-in: keeps the typed username, never the password, and signs nobody in', async () => {
     const agent = request.agent(t.app);
-    const res = await agent.post('/admin/login').type('form').send({ _csrf: 'old', username: 'root.admin@example.com', password: 'typed-secret-password' });
+    const res = await agent
+      .post('/admin/login')
+      .type('form')
+      .send({ _csrf: 'old', username: 'root.admin@example.com', password: 'typed-secret-password' });
     expect(res.status).toBe(403);
     expect(res.text).toContain('Your session expired; check and submit again.');
     expect(inputValue(res.text, 'username')).toBe('root.admin@example.com');
@@ -93,7 +140,10 @@ describe('a form whose CSRF token expired', () => {
     const admin = await adminAgent(t.app);
     await registerGuest(t.app, { email: 'acted-on@example.com' });
     const audits = await AuditEventModel.countDocuments();
-    const sets = await admin.post('/admin/permission-sets').type('form').send({ _csrf: 'old', name: 'Typed set name', description: 'typed description' });
+    const sets = await admin
+      .post('/admin/permission-sets')
+      .type('form')
+      .send({ _csrf: 'old', name: 'Typed set name', description: 'typed description' });
     expect(sets.status).toBe(403);
     expect(sets.text).toContain('Your session expired; check and submit again.');
     expect(sets.text).toContain('value="Typed set name"');
@@ -116,7 +166,10 @@ describe('a form whose CSRF token expired', () => {
   });
 
   it('forgotten password: keeps the typed address and sends nothing', async () => {
-    const res = await request(t.app).post('/s/portal/forgot').type('form').send({ _csrf: 'old', email: 'someone@example.com' });
+    const res = await request(t.app)
+      .post('/s/portal/forgot')
+      .type('form')
+      .send({ _csrf: 'old', email: 'someone@example.com' });
     expect(res.status).toBe(403);
     expect(res.text).toContain('Your session expired; check and submit again.');
     expect(inputValue(res.text, 'email')).toBe('someone@example.com');

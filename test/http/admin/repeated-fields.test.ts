@@ -23,7 +23,10 @@ afterAll(() => t.stop());
 /** Posts a raw urlencoded body (repeated keys as a browser would send them) with the page's token. */
 async function postRaw(page: string, action: string, body: string) {
   const token = csrfFrom((await admin.get(page)).text);
-  return admin.post(action).type('form').send(`_csrf=${encodeURIComponent(token)}&${body}`);
+  return admin
+    .post(action)
+    .type('form')
+    .send(`_csrf=${encodeURIComponent(token)}&${body}`);
 }
 
 describe('a repeated field in an admin form', () => {
@@ -31,7 +34,11 @@ describe('a repeated field in an admin form', () => {
     await registerGuest(t.app, { email: 'twice@example.com', firstName: 'Grace' });
     const user = (await UserModel.findOne({ email: 'twice@example.com' }).lean())!;
     const audits = await AuditEventModel.countDocuments();
-    const res = await postRaw(`/admin/users/${user._id}`, `/admin/users/${user._id}/edit`, 'firstName=a&firstName=b&lastName=Hopper&email=twice%40example.com');
+    const res = await postRaw(
+      `/admin/users/${user._id}`,
+      `/admin/users/${user._id}/edit`,
+      'firstName=a&firstName=b&lastName=Hopper&email=twice%40example.com',
+    );
     expect(res.status).toBe(422);
     expect(res.text).toContain('Send this field once, as text.');
     const after = (await UserModel.findById(user._id).lean())!;
@@ -45,8 +52,15 @@ describe('a repeated field in an admin form', () => {
     await SiteModel.updateOne({ _id: site._id }, { $set: { selfRegistrationEnabled: true, requireMfa: true } });
     const audits = await AuditEventModel.countDocuments();
     const body = [
-      `_form=site-${site._id}`, `name=${encodeURIComponent(site.name)}`, `slug=${site.slug}`, `registrationProfileId=${site.registrationProfile}`,
-      'selfRegistrationEnabled=on', 'selfRegistrationEnabled=on', 'lifecycleSettings=1', 'requireMfa=on', 'requireMfa=on',
+      `_form=site-${site._id}`,
+      `name=${encodeURIComponent(site.name)}`,
+      `slug=${site.slug}`,
+      `registrationProfileId=${site.registrationProfile}`,
+      'selfRegistrationEnabled=on',
+      'selfRegistrationEnabled=on',
+      'lifecycleSettings=1',
+      'requireMfa=on',
+      'requireMfa=on',
     ].join('&');
     const res = await postRaw('/admin/sites', `/admin/sites/${site._id}`, body);
     expect(res.status).toBe(422);
@@ -58,11 +72,19 @@ describe('a repeated field in an admin form', () => {
     expect(await AuditEventModel.countDocuments()).toBe(audits);
   });
 
-  it('still accepts a list where the form offers one (a profile\'s permission checkboxes)', async () => {
+  it("still accepts a list where the form offers one (a profile's permission checkboxes)", async () => {
     const internal = (await LicenseModel.findOne({ userType: 'internal' }).lean())!;
-    const res = await postRaw('/admin/profiles', '/admin/profiles', `name=Two+perms&licenseId=${internal._id}&userType=internal&permissions=viewAuditTrail&permissions=manageApiTokens`);
+    const res = await postRaw(
+      '/admin/profiles',
+      '/admin/profiles',
+      `name=Two+perms&licenseId=${internal._id}&userType=internal&permissions=viewAuditTrail&permissions=manageApiTokens`,
+    );
     expect([302, 303]).toContain(res.status);
     const saved = (await ProfileModel.findOne({ name: 'Two perms' }).lean())!;
-    expect(saved.permissions).toMatchObject({ viewAuditTrail: true, manageApiTokens: true, manageInternalUsers: false });
+    expect(saved.permissions).toMatchObject({
+      viewAuditTrail: true,
+      manageApiTokens: true,
+      manageInternalUsers: false,
+    });
   });
 });

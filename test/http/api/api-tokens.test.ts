@@ -16,19 +16,26 @@ afterAll(() => t.stop());
 
 async function createToken(name: string): Promise<{ token: string; id: string }> {
   // As the page sends it: every scope ticked, the default expiry (issue 26: a token with no scope is refused).
-  const res = await postForm(admin, '/admin/api-tokens', '/admin/api-tokens', { name, scopes: ['users:read', 'users:write', 'bulk', 'scim'], days: '90' });
+  const res = await postForm(admin, '/admin/api-tokens', '/admin/api-tokens', {
+    name,
+    scopes: ['users:read', 'users:write', 'bulk', 'scim'],
+    days: '90',
+  });
   expect(res.status).toBe(201);
   const token = /id="new-token">([^<]+)</.exec(res.text)![1];
   const record = (await ApiTokenModel.findOne({ name }).lean())!;
   return { token, id: String(record._id) };
 }
-const apiStatus = async (token: string) => (await request(t.app).get('/api/v1/users').set('Authorization', `Bearer ${token}`)).status;
+const apiStatus = async (token: string) =>
+  (await request(t.app).get('/api/v1/users').set('Authorization', `Bearer ${token}`)).status;
 
 describe('revoking an API token', () => {
   it('offers Revoke as a link to a confirmation page, not a form that revokes at once', async () => {
     const { id } = await createToken('Listed sync');
     const list = await admin.get('/admin/api-tokens');
-    expect(list.text).toContain(`<a class="button danger" href="/admin/api-tokens/${id}/revoke" aria-label="Revoke Listed sync">Revoke</a>`);
+    expect(list.text).toContain(
+      `<a class="button danger" href="/admin/api-tokens/${id}/revoke" aria-label="Revoke Listed sync">Revoke</a>`,
+    );
     expect(list.text).not.toContain(`action="/admin/api-tokens/${id}/revoke"`);
   });
 
@@ -37,7 +44,9 @@ describe('revoking an API token', () => {
     const page = await admin.get(`/admin/api-tokens/${id}/revoke`);
     expect(page.status).toBe(200);
     expect(page.text).toContain('<h1>Revoke the API token &#34;CRM sync&#34;?</h1>');
-    expect(page.text).toMatch(/Integrations using &#34;CRM sync&#34; \(ipt_[^)]+…\) stop working at once: every request with it is refused\./);
+    expect(page.text).toMatch(
+      /Integrations using &#34;CRM sync&#34; \(ipt_[^)]+…\) stop working at once: every request with it is refused\./,
+    );
     expect(page.text).toContain(`<form method="post" action="/admin/api-tokens/${id}/revoke">`);
     expect(page.text).toContain('<a class="button secondary" href="/admin/api-tokens">Cancel</a>');
     expect((await ApiTokenModel.findById(id).lean())!.revokedAt).toBeNull();
@@ -48,7 +57,10 @@ describe('revoking an API token', () => {
     const { token, id } = await createToken('Billing export');
     expect(await apiStatus(token)).toBe(200);
     const confirm = await admin.get(`/admin/api-tokens/${id}/revoke`);
-    const res = await admin.post(`/admin/api-tokens/${id}/revoke`).type('form').send({ _csrf: csrfFrom(confirm.text) });
+    const res = await admin
+      .post(`/admin/api-tokens/${id}/revoke`)
+      .type('form')
+      .send({ _csrf: csrfFrom(confirm.text) });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/admin/api-tokens');
     const list = await admin.get('/admin/api-tokens');

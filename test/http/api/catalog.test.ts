@@ -15,14 +15,27 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 const get = (p: string, tk = token) => request(t.app).get(`/api/v1${p}`).set('Authorization', `Bearer ${tk}`);
-const patch = (p: string, body: unknown, tk = token) => request(t.app).patch(`/api/v1${p}`).set('Authorization', `Bearer ${tk}`).send(body as object);
+const patch = (p: string, body: unknown, tk = token) =>
+  request(t.app)
+    .patch(`/api/v1${p}`)
+    .set('Authorization', `Bearer ${tk}`)
+    .send(body as object);
 
 describe('profiles, licenses, sites, contacts', () => {
   it('lists profiles with their license and whether it needs a contact', async () => {
     const res = await get('/profiles');
     expect(res.status).toBe(200);
-    expect(res.body.records).toContainEqual(expect.objectContaining({ name: 'External Identity User', userType: 'customer', requiresContact: false, license: expect.objectContaining({ name: 'External Identity' }) }));
-    expect(res.body.records).toContainEqual(expect.objectContaining({ name: 'Customer Community User', requiresContact: true }));
+    expect(res.body.records).toContainEqual(
+      expect.objectContaining({
+        name: 'External Identity User',
+        userType: 'customer',
+        requiresContact: false,
+        license: expect.objectContaining({ name: 'External Identity' }),
+      }),
+    );
+    expect(res.body.records).toContainEqual(
+      expect.objectContaining({ name: 'Customer Community User', requiresContact: true }),
+    );
   });
 
   it('lists licenses with seats and changes total seats (never below those in use)', async () => {
@@ -36,7 +49,13 @@ describe('profiles, licenses, sites, contacts', () => {
     const below = await patch(`/licenses/${community.id}`, { totalSeats: 4 });
     expect(below.status).toBe(409);
     expect(below.body.error.code).toBe('seats_in_use');
-    for (const body of [{ totalSeats: -1 }, { totalSeats: 1.5 }, { totalSeats: '10' }, { totalSeats: 10, usedSeats: 0 }, {}]) {
+    for (const body of [
+      { totalSeats: -1 },
+      { totalSeats: 1.5 },
+      { totalSeats: '10' },
+      { totalSeats: 10, usedSeats: 0 },
+      {},
+    ]) {
       expect((await patch(`/licenses/${community.id}`, body)).status).toBe(400);
     }
     expect((await patch('/licenses/0123456789abcdef01234567', { totalSeats: 1 })).status).toBe(404);
@@ -49,7 +68,13 @@ describe('profiles, licenses, sites, contacts', () => {
 
   it('lists sites', async () => {
     const res = await get('/sites');
-    expect(res.body.records).toContainEqual(expect.objectContaining({ slug: 'portal', selfRegistrationEnabled: true, registrationProfile: expect.objectContaining({ name: 'External Identity User' }) }));
+    expect(res.body.records).toContainEqual(
+      expect.objectContaining({
+        slug: 'portal',
+        selfRegistrationEnabled: true,
+        registrationProfile: expect.objectContaining({ name: 'External Identity User' }),
+      }),
+    );
   });
 
   it('reads a contact; delegated admins only within their accounts', async () => {
@@ -58,7 +83,13 @@ describe('profiles, licenses, sites, contacts', () => {
     const inScope = await ContactModel.create({ firstName: 'In', lastName: 'Scope', account: mine._id });
     const outOfScope = await ContactModel.create({ lastName: 'Out', account: other._id });
     const res = await get(`/contacts/${inScope._id}`);
-    expect(res.body).toMatchObject({ id: String(inScope._id), firstName: 'In', lastName: 'Scope', account: { name: 'Delegated Co' }, userId: null });
+    expect(res.body).toMatchObject({
+      id: String(inScope._id),
+      firstName: 'In',
+      lastName: 'Scope',
+      account: { name: 'Delegated Co' },
+      userId: null,
+    });
     const delegate = await staffToken('delegate@example.com', []);
     await DelegatedAdminGroupModel.create({ name: 'Delegates', members: [delegate.userId], accounts: [mine._id] });
     expect((await get(`/contacts/${inScope._id}`, delegate.token)).status).toBe(200);
@@ -81,12 +112,31 @@ describe('the OpenAPI document', () => {
     const res = await get('/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
-    expect(res.body.paths['/users'].post.requestBody.content['application/json'].schema.properties.lastName).toBeDefined();
-    expect(res.body.paths['/users'].post.requestBody.content['application/json'].schema.additionalProperties).toBe(false);
-    expect(res.body.paths['/users'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['username', 'email', 'contactless', 'license', 'profile', 'site', 'active', 'q', 'cursor', 'limit']));
+    expect(
+      res.body.paths['/users'].post.requestBody.content['application/json'].schema.properties.lastName,
+    ).toBeDefined();
+    expect(res.body.paths['/users'].post.requestBody.content['application/json'].schema.additionalProperties).toBe(
+      false,
+    );
+    expect(res.body.paths['/users'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining([
+        'username',
+        'email',
+        'contactless',
+        'license',
+        'profile',
+        'site',
+        'active',
+        'q',
+        'cursor',
+        'limit',
+      ]),
+    );
     // Job result files: spreadsheet-safe unless raw=true.
     const results = res.body.paths['/jobs/ingest/{id}/successfulResults'].get;
-    expect(results.parameters).toContainEqual(expect.objectContaining({ name: 'raw', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }));
+    expect(results.parameters).toContainEqual(
+      expect.objectContaining({ name: 'raw', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }),
+    );
     expect(results.parameters.some((p: { name: string }) => p.name === 'spreadsheetSafe')).toBe(false);
     expect(results.responses['200'].description).toMatch(/spreadsheet-safe by default/);
   });
@@ -96,10 +146,13 @@ describe('the OpenAPI document', () => {
     const routed = new Set<string>();
     for (const layer of router.stack as { route?: { path: string; methods: Record<string, boolean> } }[]) {
       if (!layer.route) continue;
-      for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') routed.add(`${method.toUpperCase()} ${openApiPath(layer.route.path)}`);
+      for (const [method, on] of Object.entries(layer.route.methods))
+        if (on && method !== '_all') routed.add(`${method.toUpperCase()} ${openApiPath(layer.route.path)}`);
     }
     const doc = (await get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
-    const documented = new Set(Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)));
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)),
+    );
     expect([...routed].sort()).toEqual([...documented].sort());
     expect(documented.size).toBe(OPERATIONS.length);
     expect(routed.size).toBeGreaterThanOrEqual(24);

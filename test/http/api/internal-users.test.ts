@@ -28,7 +28,9 @@ afterAll(() => t.stop());
 const api = () => ({ post: (p: string) => request(t.app).post(p).set('Authorization', `Bearer ${token}`) });
 
 it('the API refuses an internal user with a contact, and creates nothing', async () => {
-  const res = await api().post('/api/v1/users').send({ lastName: 'Staff', email: 'staff-contact@example.com', profileId: staffProfileId, contactId });
+  const res = await api()
+    .post('/api/v1/users')
+    .send({ lastName: 'Staff', email: 'staff-contact@example.com', profileId: staffProfileId, contactId });
   expect(res.status).toBe(409);
   expect(res.body.error.code).toBe('internal_user');
   expect(await UserModel.exists({ username: 'staff-contact@example.com' })).toBeNull();
@@ -37,10 +39,16 @@ it('the API refuses an internal user with a contact, and creates nothing', async
 it('a bulk row for an internal user with a contact fails with its reason; the others are created', async () => {
   const actor = (await loadActor(adminId))!;
   const ei = String((await ProfileModel.findOne({ name: 'External Identity User' }).lean())!._id);
-  const results = await createUsersInBulk([
-    { userId: new Types.ObjectId(), input: { lastName: 'Bulk', email: 'bulk-staff@example.com', profileId: staffProfileId, contactId } },
-    { userId: new Types.ObjectId(), input: { lastName: 'Bulk', email: 'bulk-guest@example.com', profileId: ei } },
-  ], { actor, via: 'bulk' });
+  const results = await createUsersInBulk(
+    [
+      {
+        userId: new Types.ObjectId(),
+        input: { lastName: 'Bulk', email: 'bulk-staff@example.com', profileId: staffProfileId, contactId },
+      },
+      { userId: new Types.ObjectId(), input: { lastName: 'Bulk', email: 'bulk-guest@example.com', profileId: ei } },
+    ],
+    { actor, via: 'bulk' },
+  );
   expect(results[0]).toMatchObject({ ok: false, code: 'internal_user' });
   expect(results[1]).toMatchObject({ ok: true });
   expect(await UserModel.exists({ username: 'bulk-staff@example.com' })).toBeNull();
@@ -48,23 +56,34 @@ it('a bulk row for an internal user with a contact fails with its reason; the ot
 
 it('SCIM never provisions an internal user, and leaves no contact behind', async () => {
   const contacts = await ContactModel.countDocuments();
-  const res = await request(t.app).post('/scim/v2/Users').set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/scim+json').send({
-    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:portal:2.0:User'],
-    userName: 'scim-staff@example.com', name: { familyName: 'Staff' }, emails: [{ value: 'scim-staff@example.com' }],
-    'urn:ietf:params:scim:schemas:extension:portal:2.0:User': { accountName: 'Acme', profileId: staffProfileId },
-  });
+  const res = await request(t.app)
+    .post('/scim/v2/Users')
+    .set('Authorization', `Bearer ${token}`)
+    .set('Content-Type', 'application/scim+json')
+    .send({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:portal:2.0:User'],
+      userName: 'scim-staff@example.com',
+      name: { familyName: 'Staff' },
+      emails: [{ value: 'scim-staff@example.com' }],
+      'urn:ietf:params:scim:schemas:extension:portal:2.0:User': { accountName: 'Acme', profileId: staffProfileId },
+    });
   expect(res.status).toBe(400);
   expect(res.body.detail).toMatch(/internal users are managed in the admin area/);
   expect(await UserModel.exists({ username: 'scim-staff@example.com' })).toBeNull();
   expect(await ContactModel.countDocuments()).toBe(contacts);
   // And an existing internal user is invisible to SCIM.
-  expect((await request(t.app).get(`/scim/v2/Users/${adminId}`).set('Authorization', `Bearer ${token}`)).status).toBe(404);
+  expect((await request(t.app).get(`/scim/v2/Users/${adminId}`).set('Authorization', `Bearer ${token}`)).status).toBe(
+    404,
+  );
 });
 
 it('the admin list marks Contactless only external users without a contact', async () => {
   const agent = await adminAgent(t.app);
   const list = await agent.get('/admin/users?q=admin%40example.com');
-  const row = /<tr>\s*<td data-label="Name"><a href="\/admin\/users\/[0-9a-f]+">Ada Admin<\/a><\/td>[\s\S]*?<\/tr>/.exec(list.text)![0];
+  const row =
+    /<tr>\s*<td data-label="Name"><a href="\/admin\/users\/[0-9a-f]+">Ada Admin<\/a><\/td>[\s\S]*?<\/tr>/.exec(
+      list.text,
+    )![0];
   expect(row).toContain('Internal');
   expect(row).not.toContain('Contactless');
   const guests = await agent.get('/admin/users?q=bulk-guest');

@@ -18,16 +18,27 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 const auth = (r: request.Test, tk = token) => r.set('Authorization', `Bearer ${tk}`);
-const createJob = async (tk = token) => (await auth(request(t.app).post('/api/v1/jobs/ingest'), tk).send({ object: 'User', operation: 'insert' })).body as { id: string; state: string };
-const upload = (id: string, csv: string | Buffer, type = 'text/csv') => auth(request(t.app).put(`/api/v1/jobs/ingest/${id}/batches`)).set('Content-Type', type).send(csv);
-const close = (id: string, state = 'UploadComplete') => auth(request(t.app).patch(`/api/v1/jobs/ingest/${id}`)).send({ state });
+const createJob = async (tk = token) =>
+  (await auth(request(t.app).post('/api/v1/jobs/ingest'), tk).send({ object: 'User', operation: 'insert' })).body as {
+    id: string;
+    state: string;
+  };
+const upload = (id: string, csv: string | Buffer, type = 'text/csv') =>
+  auth(request(t.app).put(`/api/v1/jobs/ingest/${id}/batches`))
+    .set('Content-Type', type)
+    .send(csv);
+const close = (id: string, state = 'UploadComplete') =>
+  auth(request(t.app).patch(`/api/v1/jobs/ingest/${id}`)).send({ state });
 const job = (id: string) => auth(request(t.app).get(`/api/v1/jobs/ingest/${id}`));
-const results = (id: string, kind: string) => auth(request(t.app).get(`/api/v1/jobs/ingest/${id}/${kind}`)).buffer(true).parse((res, cb) => {
-  let s = '';
-  res.setEncoding('utf8');
-  res.on('data', (c: string) => (s += c));
-  res.on('end', () => cb(null, s));
-});
+const results = (id: string, kind: string) =>
+  auth(request(t.app).get(`/api/v1/jobs/ingest/${id}/${kind}`))
+    .buffer(true)
+    .parse((res, cb) => {
+      let s = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (s += c));
+      res.on('end', () => cb(null, s));
+    });
 const worker = { owner: 'test-worker' };
 
 describe('an ingest job from Open to JobComplete', () => {
@@ -55,19 +66,39 @@ describe('an ingest job from Open to JobComplete', () => {
 
     expect(await processAvailableJobs(worker)).toBe(1);
     const done = (await job(created.id)).body;
-    expect(done).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 9, numberRecordsFailed: 6, numberRecordsUploaded: 9 });
+    expect(done).toMatchObject({
+      state: 'JobComplete',
+      numberRecordsProcessed: 9,
+      numberRecordsFailed: 6,
+      numberRecordsUploaded: 9,
+    });
 
-    const ok = parse((await results(created.id, 'successfulResults')).body, { columns: true }) as Record<string, string>[];
+    const ok = parse((await results(created.id, 'successfulResults')).body, { columns: true }) as Record<
+      string,
+      string
+    >[];
     expect(ok.map((r) => r.Email)).toEqual(['zoe.bulk@example.com', 'ann.bulk@example.com', 'jose.bulk@example.com']);
     expect(ok[0]).toMatchObject({ sf__Created: 'true', LastName: "O'Brien, Jr.", FirstName: 'Zoë' });
     expect(ok[1]).toMatchObject({ FirstName: 'Ann "Nan"', LastName: 'Multi\nLine' });
     const zoe = (await UserModel.findById(ok[0].sf__Id).lean())!;
-    expect(zoe).toMatchObject({ lastName: "O'Brien, Jr.", firstName: 'Zoë', timeZoneSidKey: 'Europe/Paris', contact: null, username: 'zoe.bulk@example.com' });
-    expect((await UserModel.findById(ok[1].sf__Id).lean())!).toMatchObject({ lastName: 'Multi\nLine', firstName: 'Ann "Nan"', communityNickname: 'AnnB' });
+    expect(zoe).toMatchObject({
+      lastName: "O'Brien, Jr.",
+      firstName: 'Zoë',
+      timeZoneSidKey: 'Europe/Paris',
+      contact: null,
+      username: 'zoe.bulk@example.com',
+    });
+    expect((await UserModel.findById(ok[1].sf__Id).lean())!).toMatchObject({
+      lastName: 'Multi\nLine',
+      firstName: 'Ann "Nan"',
+      communityNickname: 'AnnB',
+    });
     expect((await UserModel.findById(ok[2].sf__Id).lean())!.lastName).toBe('Núñez');
 
     const failedText = (await results(created.id, 'failedResults')).body as string;
-    expect(failedText.split('\n')[0]).toBe('sf__Id,sf__Error,FirstName,LastName,Email,Alias,Username,CommunityNickname,LocaleSidKey,TimeZoneSidKey,ProfileId,LanguageLocaleKey,EmailEncodingKey');
+    expect(failedText.split('\n')[0]).toBe(
+      'sf__Id,sf__Error,FirstName,LastName,Email,Alias,Username,CommunityNickname,LocaleSidKey,TimeZoneSidKey,ProfileId,LanguageLocaleKey,EmailEncodingKey',
+    );
     const failed = parse(failedText, { columns: true }) as Record<string, string>[];
     const reasons = Object.fromEntries(failed.map((r) => [r.Email, r.sf__Error]));
     expect(reasons['not-an-email']).toMatch(/^validation_failed: .*Email: /);
@@ -77,14 +108,19 @@ describe('an ingest job from Open to JobComplete', () => {
     expect(reasons['bz.bulk@example.com']).toMatch(/TimeZoneSidKey: /);
     expect(reasons['nick.bulk@example.com']).toMatch(/^nickname_taken/);
     expect(failed.every((r) => r.sf__Id === '')).toBe(true);
-    expect((await results(created.id, 'unprocessedrecords')).body).toBe('FirstName,LastName,Email,Alias,Username,CommunityNickname,LocaleSidKey,TimeZoneSidKey,ProfileId,LanguageLocaleKey,EmailEncodingKey\n');
+    expect((await results(created.id, 'unprocessedrecords')).body).toBe(
+      'FirstName,LastName,Email,Alias,Username,CommunityNickname,LocaleSidKey,TimeZoneSidKey,ProfileId,LanguageLocaleKey,EmailEncodingKey\n',
+    );
     expect(await UserModel.countDocuments({ email: /bulk@example.com$/ })).toBe(3);
   });
 
   it('gives back the seats of rows that failed', async () => {
     const license = (await LicenseModel.findOne({ name: 'External Identity' }).lean())!;
     const id = (await createJob()).id;
-    await upload(id, `LastName,Email,ProfileId\nSeat,seat1@example.com,${ei}\nSeat,seat1@example.com,${ei}\nSeat,bad-email,${ei}\n`);
+    await upload(
+      id,
+      `LastName,Email,ProfileId\nSeat,seat1@example.com,${ei}\nSeat,seat1@example.com,${ei}\nSeat,bad-email,${ei}\n`,
+    );
     await close(id);
     await processAvailableJobs(worker);
     expect((await LicenseModel.findById(license._id).lean())!.usedSeats).toBe(license.usedSeats + 1);
@@ -96,13 +132,22 @@ describe('an ingest job from Open to JobComplete', () => {
     await LicenseModel.updateOne({ _id: license._id }, { $set: { totalSeats: license.usedSeats + 1 } });
     const contacts = [];
     for (let i = 0; i < 3; i++) {
-      const u = await auth(request(t.app).post('/api/v1/users')).send({ lastName: `Holder${i}`, email: `holder${i}@example.com` });
-      const c = await auth(request(t.app).post(`/api/v1/users/${u.body.id}/contact`)).send({ lastName: `C${i}`, accountName: 'Seats Inc' });
+      const u = await auth(request(t.app).post('/api/v1/users')).send({
+        lastName: `Holder${i}`,
+        email: `holder${i}@example.com`,
+      });
+      const c = await auth(request(t.app).post(`/api/v1/users/${u.body.id}/contact`)).send({
+        lastName: `C${i}`,
+        accountName: 'Seats Inc',
+      });
       await auth(request(t.app).post(`/api/v1/users/${u.body.id}/downgrade`)).send({});
       contacts.push(c.body.contactId);
     }
     const id = (await createJob()).id;
-    await upload(id, `LastName,Email,ProfileId,ContactId\n${contacts.map((c, i) => `Plus${i},plus${i}@example.com,${plus._id},${c}`).join('\n')}\n`);
+    await upload(
+      id,
+      `LastName,Email,ProfileId,ContactId\n${contacts.map((c, i) => `Plus${i},plus${i}@example.com,${plus._id},${c}`).join('\n')}\n`,
+    );
     await close(id);
     await processAvailableJobs(worker);
     expect((await job(id)).body).toMatchObject({ numberRecordsProcessed: 3, numberRecordsFailed: 2 });
@@ -173,7 +218,8 @@ describe('upload refusals', () => {
 describe('hostile uploads and spreadsheet-safe results', () => {
   it('refuses a binary file and a multipart form sent as text/csv with a 400 that says what to send, writing no rows', async () => {
     const zip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00]), Buffer.alloc(64, 0xff)]);
-    const multipart = '--XyZ\r\nContent-Disposition: form-data; name="file"; filename="users.csv"\r\nContent-Type: text/csv\r\n\r\nLastName,Email\r\nA,a@example.com\r\n--XyZ--\r\n';
+    const multipart =
+      '--XyZ\r\nContent-Disposition: form-data; name="file"; filename="users.csv"\r\nContent-Type: text/csv\r\n\r\nLastName,Email\r\nA,a@example.com\r\n--XyZ--\r\n';
     const latin1 = Buffer.from(`LastName,Email,ProfileId\nM\xfcller,m@example.com,${ei}\n`, 'latin1');
     const answers = [];
     for (const body of [zip, multipart, latin1]) {
@@ -183,10 +229,15 @@ describe('hostile uploads and spreadsheet-safe results', () => {
       expect(await IngestJobRowModel.countDocuments({ job: created.id })).toBe(0);
       expect((await job(created.id)).body).toMatchObject({ state: 'Open', numberRecordsUploaded: 0 });
     }
-    const notText = 'The upload is not UTF-8 CSV text (it looks like a binary file or another encoding). Send the CSV file itself, encoded as UTF-8, as the body.';
+    const notText =
+      'The upload is not UTF-8 CSV text (it looks like a binary file or another encoding). Send the CSV file itself, encoded as UTF-8, as the body.';
     expect(answers).toEqual([
       [400, notText, undefined],
-      [400, 'The CSV could not be read.', 'The body is a multipart form: send the CSV file itself as the body, with Content-Type: text/csv.'],
+      [
+        400,
+        'The CSV could not be read.',
+        'The body is a multipart form: send the CSV file itself as the body, with Content-Type: text/csv.',
+      ],
       [400, notText, undefined],
     ]);
   });
@@ -197,16 +248,34 @@ describe('hostile uploads and spreadsheet-safe results', () => {
     expect((await upload(created.id, csv)).status).toBe(201);
     await close(created.id);
     await processAvailableJobs(worker);
-    const safe = parse((await results(created.id, 'successfulResults')).body, { columns: true }) as Record<string, string>[];
-    expect(safe[0]).toMatchObject({ FirstName: "'=HYPERLINK(\"http://evil.example\")", LastName: "'+cmd", Email: 'formula.ok@example.com', sf__Created: 'true' });
-    const failed = parse((await results(created.id, 'failedResults')).body, { columns: true }) as Record<string, string>[];
+    const safe = parse((await results(created.id, 'successfulResults')).body, { columns: true }) as Record<
+      string,
+      string
+    >[];
+    expect(safe[0]).toMatchObject({
+      FirstName: '\'=HYPERLINK("http://evil.example")',
+      LastName: "'+cmd",
+      Email: 'formula.ok@example.com',
+      sf__Created: 'true',
+    });
+    const failed = parse((await results(created.id, 'failedResults')).body, { columns: true }) as Record<
+      string,
+      string
+    >[];
     expect(failed[0]).toMatchObject({ FirstName: "'@SUM(A1)", LastName: "'-2+3", Email: 'not-an-email' });
     const raw = (await results(created.id, 'successfulResults?raw=true')).body as string;
-    expect(raw.split('\n')[1]).toMatch(/^[0-9a-f]{24},true,"=HYPERLINK\(""http:\/\/evil\.example""\)",\+cmd,formula\.ok@example\.com,/);
-    const rawFailed = parse((await results(created.id, 'failedResults?raw=true')).body, { columns: true }) as Record<string, string>[];
+    expect(raw.split('\n')[1]).toMatch(
+      /^[0-9a-f]{24},true,"=HYPERLINK\(""http:\/\/evil\.example""\)",\+cmd,formula\.ok@example\.com,/,
+    );
+    const rawFailed = parse((await results(created.id, 'failedResults?raw=true')).body, { columns: true }) as Record<
+      string,
+      string
+    >[];
     expect(rawFailed[0]).toMatchObject({ FirstName: '@SUM(A1)', LastName: '-2+3' });
     // raw=false is the default, spelled out.
-    expect((await results(created.id, 'successfulResults?raw=false')).body).toBe((await results(created.id, 'successfulResults')).body);
+    expect((await results(created.id, 'successfulResults?raw=false')).body).toBe(
+      (await results(created.id, 'successfulResults')).body,
+    );
     const bad = await auth(request(t.app).get(`/api/v1/jobs/ingest/${created.id}/successfulResults?raw=maybe`));
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields).toEqual({ raw: 'Use true or false.' });
@@ -222,7 +291,10 @@ describe('job routes', () => {
     expect(aborted.body.state).toBe('Aborted');
     await processAvailableJobs(worker);
     expect((await job(id)).body.state).toBe('Aborted');
-    const unprocessed = parse((await results(id, 'unprocessedrecords')).body, { columns: true }) as Record<string, string>[];
+    const unprocessed = parse((await results(id, 'unprocessedrecords')).body, { columns: true }) as Record<
+      string,
+      string
+    >[];
     expect(unprocessed.map((r) => r.Email)).toEqual(['abort1@example.com', 'abort2@example.com']);
     const list = await auth(request(t.app).get('/api/v1/jobs/ingest'));
     expect(list.body.records.map((j: { id: string }) => j.id)).toContain(id);
@@ -232,7 +304,11 @@ describe('job routes', () => {
   });
 
   it('validates job creation and ids', async () => {
-    const bad = await auth(request(t.app).post('/api/v1/jobs/ingest')).send({ object: 'Account', operation: 'upsert', extra: 1 });
+    const bad = await auth(request(t.app).post('/api/v1/jobs/ingest')).send({
+      object: 'Account',
+      operation: 'upsert',
+      extra: 1,
+    });
     expect(bad.status).toBe(400);
     expect(Object.keys(bad.body.error.fields).sort()).toEqual(['extra', 'object', 'operation']);
     expect((await job('nope')).status).toBe(404);
@@ -242,12 +318,17 @@ describe('job routes', () => {
 
   it('refuses jobs to staff without Manage Internal Users, and rows beyond the creator rights fail alone', async () => {
     const { token: none } = await staffToken('nojobs@example.com', []);
-    const res = await auth(request(t.app).post('/api/v1/jobs/ingest'), none).send({ object: 'User', operation: 'insert' });
+    const res = await auth(request(t.app).post('/api/v1/jobs/ingest'), none).send({
+      object: 'User',
+      operation: 'insert',
+    });
     expect(res.status).toBe(403);
     expect(res.body.error.permission).toBe('manageInternalUsers');
     const { token: internalOnly } = await staffToken('internal-only@example.com', ['manageInternalUsers']);
     const id = (await createJob(internalOnly)).id;
-    await auth(request(t.app).put(`/api/v1/jobs/ingest/${id}/batches`), internalOnly).set('Content-Type', 'text/csv').send(`LastName,Email,ProfileId\nCust,cust.denied@example.com,${ei}\n`);
+    await auth(request(t.app).put(`/api/v1/jobs/ingest/${id}/batches`), internalOnly)
+      .set('Content-Type', 'text/csv')
+      .send(`LastName,Email,ProfileId\nCust,cust.denied@example.com,${ei}\n`);
     await auth(request(t.app).patch(`/api/v1/jobs/ingest/${id}`), internalOnly).send({ state: 'UploadComplete' });
     await processAvailableJobs(worker);
     const failed = parse((await results(id, 'failedResults')).body, { columns: true }) as Record<string, string>[];
@@ -258,7 +339,9 @@ describe('job routes', () => {
   it('a job whose creator was deactivated fails with a reason', async () => {
     const staff = await staffToken('leaver@example.com', ['manageInternalUsers', 'manageCustomerUsers']);
     const id = (await createJob(staff.token)).id;
-    await auth(request(t.app).put(`/api/v1/jobs/ingest/${id}/batches`), staff.token).set('Content-Type', 'text/csv').send(`LastName,Email,ProfileId\nL,leaver.row@example.com,${ei}\n`);
+    await auth(request(t.app).put(`/api/v1/jobs/ingest/${id}/batches`), staff.token)
+      .set('Content-Type', 'text/csv')
+      .send(`LastName,Email,ProfileId\nL,leaver.row@example.com,${ei}\n`);
     await auth(request(t.app).patch(`/api/v1/jobs/ingest/${id}`), staff.token).send({ state: 'UploadComplete' });
     await UserModel.updateOne({ _id: staff.userId }, { $set: { isActive: false } });
     await processAvailableJobs(worker);

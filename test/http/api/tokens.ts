@@ -17,20 +17,35 @@ async function mintFor(userId: Types.ObjectId): Promise<string> {
   return token;
 }
 
-export async function adminToken(username = 'api-admin@example.com'): Promise<{ token: string; userId: Types.ObjectId }> {
+export async function adminToken(
+  username = 'api-admin@example.com',
+): Promise<{ token: string; userId: Types.ObjectId }> {
   const admin = (await createAdministrator({ username, password: PASSWORD, firstName: 'Ada', lastName: 'Admin' }))!;
   return { token: await mintFor(admin._id), userId: admin._id };
 }
 
 /** An internal user whose profile grants exactly `permissions` (a profile created through ProfileModel). */
-export async function staffToken(username: string, permissions: Permission[]): Promise<{ token: string; userId: Types.ObjectId }> {
+export async function staffToken(
+  username: string,
+  permissions: Permission[],
+): Promise<{ token: string; userId: Types.ObjectId }> {
   const internal = await LicenseModel.findOne({ userType: 'internal' }).lean();
   const name = `API staff ${[...permissions].sort().join('+') || 'none'}`;
   const profile = await ProfileModel.findOneAndUpdate(
     { name },
-    { $setOnInsert: { name, license: internal!._id, userType: 'internal', permissions: Object.fromEntries(permissions.map((p) => [p, true])) } },
+    {
+      $setOnInsert: {
+        name,
+        license: internal!._id,
+        userType: 'internal',
+        permissions: Object.fromEntries(permissions.map((p) => [p, true])),
+      },
+    },
     { upsert: true, returnDocument: 'after' },
   );
-  const user = await createUser({ username, email: username, lastName: 'Staff', profileId: profile!._id, password: PASSWORD }, systemContext);
+  const user = await createUser(
+    { username, email: username, lastName: 'Staff', profileId: profile!._id, password: PASSWORD },
+    systemContext,
+  );
   return { token: await mintFor(user._id), userId: user._id };
 }

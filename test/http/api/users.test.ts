@@ -1,7 +1,14 @@
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminToken, staffToken } from './tokens';
-import { ApiTokenModel, AuditEventModel, ContactModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
+import {
+  ApiTokenModel,
+  AuditEventModel,
+  ContactModel,
+  LicenseModel,
+  ProfileModel,
+  UserModel,
+} from '../../../src/data/models';
 import { loadActor } from '../../../src/access/actor';
 import { revokeApiToken } from '../../../src/api/api-tokens';
 
@@ -18,15 +25,28 @@ afterAll(() => t.stop());
 
 const api = () => ({
   get: (p: string, tk = token) => request(t.app).get(`/api/v1${p}`).set('Authorization', `Bearer ${tk}`),
-  post: (p: string, body?: unknown, tk = token) => request(t.app).post(`/api/v1${p}`).set('Authorization', `Bearer ${tk}`).send(body as object),
-  patch: (p: string, body?: unknown, tk = token) => request(t.app).patch(`/api/v1${p}`).set('Authorization', `Bearer ${tk}`).send(body as object),
+  post: (p: string, body?: unknown, tk = token) =>
+    request(t.app)
+      .post(`/api/v1${p}`)
+      .set('Authorization', `Bearer ${tk}`)
+      .send(body as object),
+  patch: (p: string, body?: unknown, tk = token) =>
+    request(t.app)
+      .patch(`/api/v1${p}`)
+      .set('Authorization', `Bearer ${tk}`)
+      .send(body as object),
 });
 const profileId = async (name: string) => String((await ProfileModel.findOne({ name }).lean())!._id);
 
 let n = 0;
 async function newUser(extra: Record<string, unknown> = {}) {
   n++;
-  const res = await api().post('/users', { firstName: 'Zoë', lastName: `O'Brien${n}`, email: `zoe${n}@example.com`, ...extra });
+  const res = await api().post('/users', {
+    firstName: 'Zoë',
+    lastName: `O'Brien${n}`,
+    email: `zoe${n}@example.com`,
+    ...extra,
+  });
   if (res.status !== 201) throw new Error(`create answered ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as { id: string; username: string };
 }
@@ -47,7 +67,14 @@ describe('bearer tokens', () => {
     await revokeApiToken(String(record!._id), { actor, via: 'admin' });
     const leaver = await adminToken('leaving-admin@example.com');
     await UserModel.updateOne({ _id: leaver.userId }, { $set: { isActive: false } });
-    for (const header of ['Bearer ipt_nope', 'Bearer', 'Basic dXNlcjpwYXNz', `Bearer ${token} extra`, `Bearer ${revoked.token}`, `Bearer ${leaver.token}`]) {
+    for (const header of [
+      'Bearer ipt_nope',
+      'Bearer',
+      'Basic dXNlcjpwYXNz',
+      `Bearer ${token} extra`,
+      `Bearer ${revoked.token}`,
+      `Bearer ${leaver.token}`,
+    ]) {
       const res = await request(t.app).get('/api/v1/users').set('Authorization', header);
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
@@ -58,16 +85,55 @@ describe('bearer tokens', () => {
 describe('POST /api/v1/users', () => {
   it('creates a contactless External Identity user with derived alias and nickname; no secrets in the answer', async () => {
     const res = await api().post('/users', {
-      firstName: 'Zoë', lastName: "O'Brien", email: 'Zoe.OBrien@Example.com', localeSidKey: 'fr_FR', timeZoneSidKey: 'Europe/Paris', languageLocaleKey: 'fr', emailEncodingKey: 'UTF-8', password: 'violet-harbor-tractor-91',
+      firstName: 'Zoë',
+      lastName: "O'Brien",
+      email: 'Zoe.OBrien@Example.com',
+      localeSidKey: 'fr_FR',
+      timeZoneSidKey: 'Europe/Paris',
+      languageLocaleKey: 'fr',
+      emailEncodingKey: 'UTF-8',
+      password: 'violet-harbor-tractor-91',
     });
     expect(res.status).toBe(201);
     expect(res.headers.location).toBe(`/api/v1/users/${res.body.id}`);
     expect(res.body).toMatchObject({
-      username: 'zoe.obrien@example.com', email: 'zoe.obrien@example.com', alias: 'zobrien', communityNickname: 'Zoe.OBrien',
-      userType: 'customer', contactId: null, isActive: true, localeSidKey: 'fr_FR', timeZoneSidKey: 'Europe/Paris',
-      profile: { name: 'External Identity User' }, license: { name: 'External Identity' }, siteId: null, lastLoginAt: null,
+      username: 'zoe.obrien@example.com',
+      email: 'zoe.obrien@example.com',
+      alias: 'zobrien',
+      communityNickname: 'Zoe.OBrien',
+      userType: 'customer',
+      contactId: null,
+      isActive: true,
+      localeSidKey: 'fr_FR',
+      timeZoneSidKey: 'Europe/Paris',
+      profile: { name: 'External Identity User' },
+      license: { name: 'External Identity' },
+      siteId: null,
+      lastLoginAt: null,
     });
-    expect(Object.keys(res.body).sort()).toEqual(['alias', 'communityNickname', 'contactId', 'createdAt', 'email', 'emailEncodingKey', 'emailVerified', 'emailVerifiedAt', 'firstName', 'id', 'isActive', 'languageLocaleKey', 'lastLoginAt', 'lastName', 'license', 'localeSidKey', 'profile', 'siteId', 'timeZoneSidKey', 'userType', 'username']);
+    expect(Object.keys(res.body).sort()).toEqual([
+      'alias',
+      'communityNickname',
+      'contactId',
+      'createdAt',
+      'email',
+      'emailEncodingKey',
+      'emailVerified',
+      'emailVerifiedAt',
+      'firstName',
+      'id',
+      'isActive',
+      'languageLocaleKey',
+      'lastLoginAt',
+      'lastName',
+      'license',
+      'localeSidKey',
+      'profile',
+      'siteId',
+      'timeZoneSidKey',
+      'userType',
+      'username',
+    ]);
     expect(JSON.stringify(res.body)).not.toMatch(/argon|passwordHash|sessionEpoch/);
     const audit = await AuditEventModel.findOne({ 'target.id': res.body.id, action: 'user.created' }).lean();
     expect(audit?.via).toBe('api');
@@ -75,33 +141,82 @@ describe('POST /api/v1/users', () => {
 
   it('creates with the Salesforce example fields and an explicit profile', async () => {
     const res = await api().post('/users', {
-      firstName: 'Sam', lastName: 'Smith', email: 'sam@example.com', alias: 'ssmith', username: 'sam.smith@example.com', communityNickname: 'sammy',
-      localeSidKey: 'en_US', timeZoneSidKey: 'GMT', profileId: await profileId('External Identity Partner User'), languageLocaleKey: 'en_US', emailEncodingKey: 'UTF-8',
+      firstName: 'Sam',
+      lastName: 'Smith',
+      email: 'sam@example.com',
+      alias: 'ssmith',
+      username: 'sam.smith@example.com',
+      communityNickname: 'sammy',
+      localeSidKey: 'en_US',
+      timeZoneSidKey: 'GMT',
+      profileId: await profileId('External Identity Partner User'),
+      languageLocaleKey: 'en_US',
+      emailEncodingKey: 'UTF-8',
     });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ username: 'sam.smith@example.com', alias: 'ssmith', communityNickname: 'sammy', userType: 'partner' });
+    expect(res.body).toMatchObject({
+      username: 'sam.smith@example.com',
+      alias: 'ssmith',
+      communityNickname: 'sammy',
+      userType: 'partner',
+    });
   });
 
   it('answers 400 naming each invalid, missing or unknown field, and writes nothing', async () => {
     const before = await UserModel.countDocuments();
-    const res = await api().post('/users', { lastName: { $ne: null }, firstName: ['a'], passwordHash: 'x', license: 'y', userType: 'internal', sessionEpoch: 3 });
+    const res = await api().post('/users', {
+      lastName: { $ne: null },
+      firstName: ['a'],
+      passwordHash: 'x',
+      license: 'y',
+      userType: 'internal',
+      sessionEpoch: 3,
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('validation_failed');
-    expect(Object.keys(res.body.error.fields).sort()).toEqual(['email', 'firstName', 'lastName', 'license', 'passwordHash', 'sessionEpoch', 'userType']);
-    const bad = await api().post('/users', { lastName: 'X', email: 'not-an-email', timeZoneSidKey: 'Mars/Olympus', localeSidKey: 'english', password: 'short' });
+    expect(Object.keys(res.body.error.fields).sort()).toEqual([
+      'email',
+      'firstName',
+      'lastName',
+      'license',
+      'passwordHash',
+      'sessionEpoch',
+      'userType',
+    ]);
+    const bad = await api().post('/users', {
+      lastName: 'X',
+      email: 'not-an-email',
+      timeZoneSidKey: 'Mars/Olympus',
+      localeSidKey: 'english',
+      password: 'short',
+    });
     expect(bad.status).toBe(400);
-    expect(Object.keys(bad.body.error.fields).sort()).toEqual(['email', 'localeSidKey', 'password', 'timeZoneSidKey', 'username']);
+    expect(Object.keys(bad.body.error.fields).sort()).toEqual([
+      'email',
+      'localeSidKey',
+      'password',
+      'timeZoneSidKey',
+      'username',
+    ]);
     const badId = await api().post('/users', { lastName: 'X', email: 'x@example.com', profileId: 'nope' });
     expect(badId.status).toBe(400);
     expect(badId.body.error.fields.profileId).toBeDefined();
-    const unknownProfile = await api().post('/users', { lastName: 'X', email: 'x@example.com', profileId: '0123456789abcdef01234567' });
+    const unknownProfile = await api().post('/users', {
+      lastName: 'X',
+      email: 'x@example.com',
+      profileId: '0123456789abcdef01234567',
+    });
     expect(unknownProfile.status).toBe(400);
     expect(unknownProfile.body.error.fields.profileId).toBe('No profile has this id.');
     expect(await UserModel.countDocuments()).toBe(before);
   });
 
   it('answers 400 for malformed JSON, 400 for a non-object body and 413 for an oversized one', async () => {
-    const malformed = await request(t.app).post('/api/v1/users').set('Authorization', `Bearer ${token}`).type('json').send('{"lastName":');
+    const malformed = await request(t.app)
+      .post('/api/v1/users')
+      .set('Authorization', `Bearer ${token}`)
+      .type('json')
+      .send('{"lastName":');
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('malformed_json');
     const array = await api().post('/users', [1, 2]);
@@ -117,10 +232,18 @@ describe('POST /api/v1/users', () => {
     expect(dupe.status).toBe(409);
     expect(dupe.body.error.code).toBe('username_taken');
     await api().post('/users', { lastName: 'Nick', email: 'nick1@example.com', communityNickname: 'TakenNick' });
-    const nick = await api().post('/users', { lastName: 'Nick', email: 'nick2@example.com', communityNickname: 'takennick' });
+    const nick = await api().post('/users', {
+      lastName: 'Nick',
+      email: 'nick2@example.com',
+      communityNickname: 'takennick',
+    });
     expect(nick.status).toBe(409);
     expect(nick.body.error.code).toBe('nickname_taken');
-    const community = await api().post('/users', { lastName: 'C', email: 'c@example.com', profileId: await profileId('Customer Community User') });
+    const community = await api().post('/users', {
+      lastName: 'C',
+      email: 'c@example.com',
+      profileId: await profileId('Customer Community User'),
+    });
     expect(community.status).toBe(409);
     expect(community.body.error.code).toBe('contact_required');
   });
@@ -161,16 +284,29 @@ describe('GET /api/v1/users', () => {
     expect(seen.size).toBe(5);
     const byUsername = await api().get(`/users?username=${encodeURIComponent('ZOE1@example.com')}`);
     expect(byUsername.body.records.map((r: { username: string }) => r.username)).toEqual(['zoe1@example.com']);
-    const contactless = await api().get(`/users?contactless=true&active=true&profile=${await profileId('External Identity User')}&limit=200`);
+    const contactless = await api().get(
+      `/users?contactless=true&active=true&profile=${await profileId('External Identity User')}&limit=200`,
+    );
     expect(contactless.body.records.every((r: { contactId: null }) => r.contactId === null)).toBe(true);
-    const internal = await api().get(`/users?contactless=true&license=${(await LicenseModel.findOne({ name: 'Salesforce' }).lean())!._id}`);
+    const internal = await api().get(
+      `/users?contactless=true&license=${(await LicenseModel.findOne({ name: 'Salesforce' }).lean())!._id}`,
+    );
     expect(internal.body.records.map((r: { id: string }) => r.id)).toContain(adminId);
     const email = await api().get('/users?email=zoe2@example.com');
     expect(email.body.records).toHaveLength(1);
   });
 
   it('answers 400 for bad filters, repeated parameters, unknown ones and forged cursors', async () => {
-    for (const qs of ['contactless=maybe', 'license=nope', 'limit=0', 'limit=abc', 'username=a&username=b', 'q[$ne]=x', 'sort=name', 'cursor=forged']) {
+    for (const qs of [
+      'contactless=maybe',
+      'license=nope',
+      'limit=0',
+      'limit=abc',
+      'username=a&username=b',
+      'q[$ne]=x',
+      'sort=name',
+      'cursor=forged',
+    ]) {
       const res = await api().get(`/users?${qs}`);
       expect([qs, res.status]).toEqual([qs, 400]);
     }
@@ -190,9 +326,18 @@ describe('GET and PATCH /api/v1/users/:id', () => {
     const u = await newUser();
     const res = await api().patch(`/users/${u.id}`, { firstName: 'Zed', timeZoneSidKey: 'America/New_York' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ firstName: 'Zed', timeZoneSidKey: 'America/New_York', lastName: expect.stringContaining("O'Brien") });
+    expect(res.body).toMatchObject({
+      firstName: 'Zed',
+      timeZoneSidKey: 'America/New_York',
+      lastName: expect.stringContaining("O'Brien"),
+    });
     // username became writable (issue 26); userType stays read-only.
-    const bad = await api().patch(`/users/${u.id}`, { email: 'nope', userType: 'internal', profile: 'x', passwordHash: 'x' });
+    const bad = await api().patch(`/users/${u.id}`, {
+      email: 'nope',
+      userType: 'internal',
+      profile: 'x',
+      passwordHash: 'x',
+    });
     expect(bad.status).toBe(400);
     expect(Object.keys(bad.body.error.fields).sort()).toEqual(['passwordHash', 'profile', 'userType']);
     const invalid = await api().patch(`/users/${u.id}`, { email: 'nope' });
@@ -215,7 +360,12 @@ describe('qualification', () => {
     expect(early.status).toBe(409);
     expect(early.body.error.code).toBe('contact_required');
 
-    const withContact = await api().post(`/users/${u.id}/contact`, { firstName: 'Zoë', lastName: "O'Brien", email: 'zoe@acme.example', accountName: 'Acme, Inc.' });
+    const withContact = await api().post(`/users/${u.id}/contact`, {
+      firstName: 'Zoë',
+      lastName: "O'Brien",
+      email: 'zoe@acme.example',
+      accountName: 'Acme, Inc.',
+    });
     expect(withContact.status).toBe(200);
     expect(withContact.body.contactId).toEqual(expect.any(String));
     const contact = await api().get(`/contacts/${withContact.body.contactId}`);
@@ -224,7 +374,10 @@ describe('qualification', () => {
     const seatsBefore = (await LicenseModel.findOne({ name: 'Customer Community' }).lean())!.usedSeats;
     const up = await api().post(`/users/${u.id}/upgrade`, { profileId: community });
     expect(up.status).toBe(200);
-    expect(up.body).toMatchObject({ profile: { name: 'Customer Community User' }, license: { name: 'Customer Community' } });
+    expect(up.body).toMatchObject({
+      profile: { name: 'Customer Community User' },
+      license: { name: 'Customer Community' },
+    });
     expect((await LicenseModel.findOne({ name: 'Customer Community' }).lean())!.usedSeats).toBe(seatsBefore + 1);
 
     const down = await api().post(`/users/${u.id}/downgrade`, {});
@@ -255,7 +408,9 @@ describe('qualification', () => {
     expect(noAccount.status).toBe(400);
     expect(noAccount.body.error.fields.accountId).toBeDefined();
     expect((await api().post(`/users/${a.id}/contact`, { contactId: '0123456789abcdef01234567' })).status).toBe(400);
-    expect((await api().post('/users/0123456789abcdef01234567/contact', { lastName: 'X', accountName: 'Y' })).status).toBe(404);
+    expect(
+      (await api().post('/users/0123456789abcdef01234567/contact', { lastName: 'X', accountName: 'Y' })).status,
+    ).toBe(404);
   });
 
   it('answers 409 when no community seat is left', async () => {
@@ -263,10 +418,14 @@ describe('qualification', () => {
     await api().post(`/users/${u.id}/contact`, { lastName: 'Seat', accountName: 'Seat Co' });
     const plus = (await LicenseModel.findOne({ name: 'Customer Community Plus' }).lean())!;
     await LicenseModel.updateOne({ _id: plus._id }, { $set: { totalSeats: plus.usedSeats } });
-    const res = await api().post(`/users/${u.id}/upgrade`, { profileId: await profileId('Customer Community Plus User') });
+    const res = await api().post(`/users/${u.id}/upgrade`, {
+      profileId: await profileId('Customer Community Plus User'),
+    });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('no_seats_left');
-    expect((await api().post(`/users/${u.id}/upgrade`, { profileId: await profileId('External Identity User') })).status).toBe(400);
+    expect(
+      (await api().post(`/users/${u.id}/upgrade`, { profileId: await profileId('External Identity User') })).status,
+    ).toBe(400);
     expect((await api().post(`/users/${u.id}/upgrade`, {})).status).toBe(400);
   });
 
@@ -286,6 +445,8 @@ describe('qualification', () => {
     expect(res.status).toBe(404);
     expect(res.body).toEqual({ error: { code: 'not_found', message: 'No user has this id.' } });
     expect((await UserModel.findById(u.id).lean())!.contact).toBeNull();
-    expect((await api().get(`/users/${u.id}`, viewer)).body).toEqual({ error: { code: 'not_found', message: 'No user has this id.' } });
+    expect((await api().get(`/users/${u.id}`, viewer)).body).toEqual({
+      error: { code: 'not_found', message: 'No user has this id.' },
+    });
   });
 });

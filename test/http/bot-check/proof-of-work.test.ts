@@ -12,7 +12,16 @@ import { POW_MESSAGES } from '../../../src/bot-check';
 let t: TestApp;
 let clock = Date.parse('2026-03-01T10:00:00Z');
 beforeAll(async () => {
-  t = await startTestApp('proof-of-work', { now: () => new Date(clock), env: { TRUST_PROXY: '1', POW_EXPIRE_MINUTES: '10', POW_NOSCRIPT_WAIT_SECONDS: '20', POW_SIGNIN_AFTER_FAILS: '2', POW_RECOVERY_AFTER: '2' } });
+  t = await startTestApp('proof-of-work', {
+    now: () => new Date(clock),
+    env: {
+      TRUST_PROXY: '1',
+      POW_EXPIRE_MINUTES: '10',
+      POW_NOSCRIPT_WAIT_SECONDS: '20',
+      POW_SIGNIN_AFTER_FAILS: '2',
+      POW_RECOVERY_AFTER: '2',
+    },
+  });
 });
 afterAll(() => t.stop());
 
@@ -20,7 +29,10 @@ const guest = { firstName: 'Ada', lastName: 'Lovelace', password: GOOD_PASSWORD 
 
 async function registerWith(agent: request.Agent, email: string, proof: Record<string, string>) {
   const page = await agent.get('/s/portal/register');
-  return agent.post('/s/portal/register').type('form').send({ _csrf: csrfFrom(page.text), ...guest, email, ...proof });
+  return agent
+    .post('/s/portal/register')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), ...guest, email, ...proof });
 }
 
 const noscriptTicket = (html: string) => /<input type="hidden" name="powWait" value="([^"]+)">/.exec(html)?.[1] ?? '';
@@ -28,11 +40,17 @@ const noscriptTicket = (html: string) => /<input type="hidden" name="powWait" va
 describe('registration', () => {
   it('shows the widget (served from the portal, strict-CSP build) and a no-script ticket, and hands out signed challenges that are never cached', async () => {
     const page = await request(t.app).get('/s/portal/register');
-    expect(page.text).toMatch(/<altcha-widget name="altcha" challengeurl="\/pow\/challenge" workerurl="\/vendor\/altcha\/worker.js"/);
+    expect(page.text).toMatch(
+      /<altcha-widget name="altcha" challengeurl="\/pow\/challenge" workerurl="\/vendor\/altcha\/worker.js"/,
+    );
     expect(page.text).toContain('<script type="module" src="/vendor/altcha/altcha.js"></script>');
     expect(page.text).toContain('seconds after opening the page');
     expect(noscriptTicket(page.text)).toMatch(/^n\.\d+\./);
-    for (const [file, type] of [['altcha.js', /javascript/], ['worker.js', /javascript/], ['altcha.css', /text\/css/]] as const) {
+    for (const [file, type] of [
+      ['altcha.js', /javascript/],
+      ['worker.js', /javascript/],
+      ['altcha.css', /text\/css/],
+    ] as const) {
       const res = await request(t.app).get(`/vendor/altcha/${file}`);
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(type);
@@ -41,7 +59,12 @@ describe('registration', () => {
     expect((await request(t.app).get('/vendor/altcha/altcha.umd.cjs')).status).toBe(404);
     const challenge = await request(t.app).get('/pow/challenge');
     expect(challenge.headers['cache-control']).toBe('no-store');
-    expect(challenge.body).toMatchObject({ algorithm: 'SHA-256', maxnumber: 2000, challenge: expect.stringMatching(/^[0-9a-f]{64}$/), signature: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(challenge.body).toMatchObject({
+      algorithm: 'SHA-256',
+      maxnumber: 2000,
+      challenge: expect.stringMatching(/^[0-9a-f]{64}$/),
+      signature: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(challenge.body.salt).toContain(`expires=${Math.floor((clock + 10 * 60_000) / 1000)}`);
   });
 
@@ -96,20 +119,32 @@ describe('registration', () => {
     const agent = request.agent(t.app);
     const page = await agent.get('/s/portal/register');
     const powWait = noscriptTicket(page.text);
-    const early = await agent.post('/s/portal/register').type('form').send({ _csrf: csrfFrom(page.text), ...guest, email: 'nojs@example.com', powWait });
+    const early = await agent
+      .post('/s/portal/register')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), ...guest, email: 'nojs@example.com', powWait });
     expect(early.status).toBe(422);
     expect(early.text).toContain(POW_MESSAGES.tooEarly(20));
     expect(await UserModel.countDocuments({ email: 'nojs@example.com' })).toBe(0);
     clock += 20_000;
-    const later = await agent.post('/s/portal/register').type('form').send({ _csrf: csrfFrom(early.text), ...guest, email: 'nojs@example.com', powWait });
+    const later = await agent
+      .post('/s/portal/register')
+      .type('form')
+      .send({ _csrf: csrfFrom(early.text), ...guest, email: 'nojs@example.com', powWait });
     expect(later.status).toBe(201);
     expect(await UserModel.countDocuments({ email: 'nojs@example.com' })).toBe(1);
-    const again = await agent.post('/s/portal/register').type('form').send({ _csrf: csrfFrom(early.text), ...guest, email: 'nojs2@example.com', powWait });
+    const again = await agent
+      .post('/s/portal/register')
+      .type('form')
+      .send({ _csrf: csrfFrom(early.text), ...guest, email: 'nojs2@example.com', powWait });
     expect(again.status).toBe(422);
     expect(again.text).toContain(POW_MESSAGES.replayed);
     // A ticket with its time changed no longer matches its signature.
     const forged = powWait.replace(/^n\.(\d+)\./, (_m, ms: string) => `n.${Number(ms) - 60_000}.`);
-    const tampered = await agent.post('/s/portal/register').type('form').send({ _csrf: csrfFrom(early.text), ...guest, email: 'nojs3@example.com', powWait: forged });
+    const tampered = await agent
+      .post('/s/portal/register')
+      .type('form')
+      .send({ _csrf: csrfFrom(early.text), ...guest, email: 'nojs3@example.com', powWait: forged });
     expect(tampered.text).toContain(POW_MESSAGES.invalid);
   });
 });
@@ -124,7 +159,11 @@ describe('sign-in', () => {
     // Two failures (POW_SIGNIN_AFTER_FAILS) with no proof asked.
     const post = async (fields: Record<string, string>) => {
       const page = await loginPage();
-      return agent.post('/s/portal/login').set('X-Forwarded-For', ip).type('form').send({ _csrf: csrfFrom(page.text), username: 'grace@example.com', ...fields });
+      return agent
+        .post('/s/portal/login')
+        .set('X-Forwarded-For', ip)
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text), username: 'grace@example.com', ...fields });
     };
     const first = await post({ password: 'wrong-password-1' });
     expect(first.status).toBe(401);
@@ -135,7 +174,9 @@ describe('sign-in', () => {
     expect(second.text).toContain('<altcha-widget');
     expect((await loginPage()).text).toContain('<altcha-widget');
     // Without a proof: refused before the attempt is counted, even with the right password.
-    const counter = async () => (await t.db.connection.collection('login_throttle').findOne({ key: `login:user-ip:grace@example.com|${ip}` }))?.points;
+    const counter = async () =>
+      (await t.db.connection.collection('login_throttle').findOne({ key: `login:user-ip:grace@example.com|${ip}` }))
+        ?.points;
     expect(await counter()).toBe(2);
     const bare = await post({ password: GOOD_PASSWORD });
     expect(bare.status).toBe(422);
@@ -143,7 +184,9 @@ describe('sign-in', () => {
     expect(bare.text).toContain(POW_MESSAGES.missing);
     expect(bare.headers.location).toBeUndefined();
     // Another address, no failures there: no proof asked.
-    expect((await request(t.app).get('/s/portal/login').set('X-Forwarded-For', '203.0.113.9')).text).not.toContain('<altcha-widget');
+    expect((await request(t.app).get('/s/portal/login').set('X-Forwarded-For', '203.0.113.9')).text).not.toContain(
+      '<altcha-widget',
+    );
     const ok = await post({ password: GOOD_PASSWORD, altcha: await solvedPow(agent) });
     expect(ok.status).toBe(303);
     expect((await agent.get('/s/portal/')).text).toContain('Welcome, Ada!');
@@ -164,9 +207,14 @@ describe('sign-in lock-out', () => {
     const ip = '198.51.100.66';
     const agent = request.agent(t.app);
     // LOGIN_MAX_FAILS_PER_USER_IP (5) failures, each with the proof the page asks for after the second.
-    for (let i = 0; i < 5; i++) expect((await logIn(agent, 'locked@example.com', `wrong-password-${i}`, ip)).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await logIn(agent, 'locked@example.com', `wrong-password-${i}`, ip)).status).toBe(401);
     const page = await agent.get('/s/portal/login').set('X-Forwarded-For', ip);
-    const res = await agent.post('/s/portal/login').set('X-Forwarded-For', ip).type('form').send({ _csrf: csrfFrom(page.text), username: 'locked@example.com', password: GOOD_PASSWORD });
+    const res = await agent
+      .post('/s/portal/login')
+      .set('X-Forwarded-For', ip)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), username: 'locked@example.com', password: GOOD_PASSWORD });
     expect(res.status).toBe(429);
     expect(res.text).toContain('Too many failed sign-in attempts.');
     expect(res.text).not.toContain(POW_MESSAGES.missing);
@@ -179,7 +227,14 @@ describe('password recovery', () => {
     const agent = request.agent(t.app);
     const forgot = async (fields: Record<string, string>) => {
       const page = await agent.get('/s/portal/forgot').set('X-Forwarded-For', ip);
-      return { page, res: await agent.post('/s/portal/forgot').set('X-Forwarded-For', ip).type('form').send({ _csrf: csrfFrom(page.text), ...fields }) };
+      return {
+        page,
+        res: await agent
+          .post('/s/portal/forgot')
+          .set('X-Forwarded-For', ip)
+          .type('form')
+          .send({ _csrf: csrfFrom(page.text), ...fields }),
+      };
     };
     const first = await forgot({ email: 'someone@example.com' });
     expect(first.page.text).not.toContain('<altcha-widget');
@@ -187,7 +242,8 @@ describe('password recovery', () => {
     const second = await forgot({ email: 'other@example.com' });
     expect(second.res.text).toContain('id="reset-sent"');
     // Two requests from this IP: the page now asks for the work, and a request without it is refused.
-    const counted = async () => (await t.db.connection.collection('request_throttle').findOne({ key: `recovery:ip:${ip}` }))?.points;
+    const counted = async () =>
+      (await t.db.connection.collection('request_throttle').findOne({ key: `recovery:ip:${ip}` }))?.points;
     expect(await counted()).toBe(2);
     const bare = await forgot({ email: 'third@example.com' });
     expect(bare.page.text).toContain('<altcha-widget');

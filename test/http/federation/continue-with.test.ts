@@ -7,12 +7,23 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { startExternalIdp, type ExternalIdp } from '../../helpers/external-idp';
 import { GOOD_PASSWORD, postForm, registerGuest } from '../../helpers/forms';
 import { linkIn, mailTo, tokenOf } from '../../helpers/mail';
-import { AuditEventModel, FederatedLinkModel, IdentityProviderModel, LoginEventModel, SiteModel, UserModel } from '../../../src/data/models';
+import {
+  AuditEventModel,
+  FederatedLinkModel,
+  IdentityProviderModel,
+  LoginEventModel,
+  SiteModel,
+  UserModel,
+} from '../../../src/data/models';
 import { sealSecret } from '../../../src/federation/secret-box';
 import { hashPassword } from '../../../src/signin/passwords';
 
 const PUBLIC_URL = 'http://portal.test';
-const CLIENT = { client_id: 'portal', client_secret: 'portal-secret-0123456789abcdef', redirect_uris: [`${PUBLIC_URL}/s/portal/sso/callback`] };
+const CLIENT = {
+  client_id: 'portal',
+  client_secret: 'portal-secret-0123456789abcdef',
+  redirect_uris: [`${PUBLIC_URL}/s/portal/sso/callback`],
+};
 let t: TestApp;
 let idp: ExternalIdp;
 let providerId: string;
@@ -24,13 +35,33 @@ afterAll(async () => {
   await Promise.all([t.stop(), idp.stop()]);
 });
 beforeEach(async () => {
-  await Promise.all([UserModel.deleteMany({}), FederatedLinkModel.deleteMany({}), IdentityProviderModel.deleteMany({})]);
-  const site = await SiteModel.findOneAndUpdate({ slug: 'portal' }, { $set: { selfRegistrationEnabled: true } }, { returnDocument: 'after' });
-  const provider = await IdentityProviderModel.create({ site: site!._id, name: 'Test ID', issuer: idp.issuer, clientId: CLIENT.client_id, clientSecret: sealSecret(CLIENT.client_secret) });
+  await Promise.all([
+    UserModel.deleteMany({}),
+    FederatedLinkModel.deleteMany({}),
+    IdentityProviderModel.deleteMany({}),
+  ]);
+  const site = await SiteModel.findOneAndUpdate(
+    { slug: 'portal' },
+    { $set: { selfRegistrationEnabled: true } },
+    { returnDocument: 'after' },
+  );
+  const provider = await IdentityProviderModel.create({
+    site: site!._id,
+    name: 'Test ID',
+    issuer: idp.issuer,
+    clientId: CLIENT.client_id,
+    clientSecret: sealSecret(CLIENT.client_secret),
+  });
   providerId = String(provider._id);
 });
 
-interface Person { login: string; email?: string; verified?: boolean; given?: string; family?: string }
+interface Person {
+  login: string;
+  email?: string;
+  verified?: boolean;
+  given?: string;
+  family?: string;
+}
 
 /** Where a redirect goes, as a path of the server it names (the provider's Location may be relative). */
 const locationOf = (res: request.Response, base: string) => new URL(res.headers.location, base);
@@ -50,7 +81,16 @@ async function atProvider(agent: request.Agent, person: Person, tamper?: (url: U
   let res = await browser.get(auth.pathname + auth.search);
   let where = locationOf(res, idp.issuer);
   expect(where.pathname).toMatch(/^\/interaction\//);
-  res = await browser.post(where.pathname).type('form').send({ login: person.login, email: person.email ?? '', verified: person.verified === false ? '' : 'yes', given_name: person.given ?? '', family_name: person.family ?? '' });
+  res = await browser
+    .post(where.pathname)
+    .type('form')
+    .send({
+      login: person.login,
+      email: person.email ?? '',
+      verified: person.verified === false ? '' : 'yes',
+      given_name: person.given ?? '',
+      family_name: person.family ?? '',
+    });
   // The provider resumes the authorization, then sends the browser back to the portal.
   while (res.status >= 300 && res.status < 400) {
     where = locationOf(res, idp.issuer);
@@ -76,11 +116,23 @@ describe('Continue with an external provider', () => {
 
   it('first sign-in creates a contactless user through registration (audit, mail), links it and signs in', async () => {
     const agent = request.agent(t.app);
-    const res = await continueWith(agent, { login: 'ext-1', email: 'Grace@Example.com', given: 'Grace', family: 'Hopper' });
+    const res = await continueWith(agent, {
+      login: 'ext-1',
+      email: 'Grace@Example.com',
+      given: 'Grace',
+      family: 'Hopper',
+    });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/s/portal/');
     const user = await UserModel.findOne({ email: 'grace@example.com' }).select('+passwordHash').lean();
-    expect(user).toMatchObject({ contact: null, firstName: 'Grace', lastName: 'Hopper', userType: 'customer', isActive: true, passwordHash: null });
+    expect(user).toMatchObject({
+      contact: null,
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      userType: 'customer',
+      isActive: true,
+      passwordHash: null,
+    });
     expect(await FederatedLinkModel.countDocuments({ user: user!._id, issuer: idp.issuer, subject: 'ext-1' })).toBe(1);
     expect(await AuditEventModel.countDocuments({ action: 'user.registered', 'target.id': user!._id })).toBe(1);
     expect(await AuditEventModel.countDocuments({ action: 'user.identity_linked', 'target.id': user!._id })).toBe(1);
@@ -88,7 +140,10 @@ describe('Continue with an external provider', () => {
     expect(await LoginEventModel.countDocuments({ user: user!._id, outcome: 'success' })).toBe(1);
     expect((await agent.get('/s/portal/')).text).toContain('Welcome, Grace!');
     // Later sign-ins find the user by (issuer, subject), whatever address the provider now gives.
-    await agent.post('/s/portal/logout').type('form').send({ _csrf: /name="_csrf" value="([^"]+)"/.exec((await agent.get('/s/portal/')).text)![1] });
+    await agent
+      .post('/s/portal/logout')
+      .type('form')
+      .send({ _csrf: /name="_csrf" value="([^"]+)"/.exec((await agent.get('/s/portal/')).text)![1] });
     const again = request.agent(t.app);
     const second = await continueWith(again, { login: 'ext-1', email: 'other@example.com' });
     expect(second.headers.location).toBe('/s/portal/');
@@ -96,7 +151,7 @@ describe('Continue with an external provider', () => {
     expect((await again.get('/s/portal/')).text).toContain('Welcome, Grace!');
   });
 
-  it('an existing address is linked only after its owner\'s password, never by the email claim', async () => {
+  it("an existing address is linked only after its owner's password, never by the email claim", async () => {
     await registerGuest(t.app, { email: 'ada@example.com' });
     const agent = request.agent(t.app);
     const res = await continueWith(agent, { login: 'ext-ada', email: 'ada@example.com', given: 'Ada' });
@@ -104,7 +159,9 @@ describe('Continue with an external provider', () => {
     expect(await FederatedLinkModel.countDocuments()).toBe(0);
     // Not signed in yet.
     expect((await agent.get('/s/portal/account')).status).toBe(302);
-    const wrong = await postForm(agent, '/s/portal/sso/link', '/s/portal/sso/link', { password: 'not-the-password-at-all' });
+    const wrong = await postForm(agent, '/s/portal/sso/link', '/s/portal/sso/link', {
+      password: 'not-the-password-at-all',
+    });
     expect(wrong.status).toBe(401);
     expect(await FederatedLinkModel.countDocuments()).toBe(0);
     const right = await postForm(agent, '/s/portal/sso/link', '/s/portal/sso/link', { password: GOOD_PASSWORD });
@@ -168,20 +225,25 @@ describe('Continue with an external provider', () => {
     expect(await UserModel.countDocuments()).toBe(1);
   });
 
-  it('refuses a callback carrying the provider\'s refusal (access_denied), and an unknown provider', async () => {
+  it("refuses a callback carrying the provider's refusal (access_denied), and an unknown provider", async () => {
     const agent = request.agent(t.app);
     const start = await agent.get(`/s/portal/sso/${providerId}/start`);
     const state = new URL(start.headers.location).searchParams.get('state')!;
-    const res = await agent.get(`/s/portal/sso/callback?error=access_denied&state=${state}&iss=${encodeURIComponent(idp.issuer)}`);
+    const res = await agent.get(
+      `/s/portal/sso/callback?error=access_denied&state=${state}&iss=${encodeURIComponent(idp.issuer)}`,
+    );
     expect(res.status).toBe(401);
     expect(res.text).toContain('did not complete');
-    for (const id of ['0123456789abcdef01234567', 'not-an-id']) expect((await agent.get(`/s/portal/sso/${id}/start`)).status).toBe(404);
+    for (const id of ['0123456789abcdef01234567', 'not-an-id'])
+      expect((await agent.get(`/s/portal/sso/${id}/start`)).status).toBe(404);
     expect(await UserModel.countDocuments()).toBe(0);
   });
 
   it('refuses an ID token whose nonce is not the one sent', async () => {
     const agent = request.agent(t.app);
-    const callback = await atProvider(agent, { login: 'ext-4', email: 'four@example.com' }, (url) => url.searchParams.set('nonce', 'attacker-chosen-nonce'));
+    const callback = await atProvider(agent, { login: 'ext-4', email: 'four@example.com' }, (url) =>
+      url.searchParams.set('nonce', 'attacker-chosen-nonce'),
+    );
     const res = await agent.get(callback);
     expect(res.status).toBe(401);
     expect(await UserModel.countDocuments()).toBe(0);
@@ -215,7 +277,7 @@ describe('Continue with an external provider', () => {
     expect((await agent.get('/s/portal/account')).status).toBe(302);
   });
 
-  it('refuses a deactivated user\'s linked account', async () => {
+  it("refuses a deactivated user's linked account", async () => {
     const agent = request.agent(t.app);
     await continueWith(agent, { login: 'ext-7', email: 'seven@example.com' });
     await UserModel.updateOne({ email: 'seven@example.com' }, { $set: { isActive: false } });

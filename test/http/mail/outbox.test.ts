@@ -26,7 +26,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const invite = (to: string, url: string) => queueMail({ to, template: 'invitation', locals: { name: 'Grace', username: to, url, expiresIn: '72 hours' } });
+const invite = (to: string, url: string) =>
+  queueMail({ to, template: 'invitation', locals: { name: 'Grace', username: to, url, expiresIn: '72 hours' } });
 
 it('lists delivered messages newest first with recipient, subject, time, and links with their token masked', async () => {
   await invite('first@example.com', 'http://localhost:3000/s/portal/welcome?token=one');
@@ -43,7 +44,9 @@ it('lists delivered messages newest first with recipient, subject, time, and lin
   expect(res.text).not.toContain('<a href="http://localhost:3000/s/portal/welcome');
   expect(res.text).toMatch(/<time datetime="\d{4}-/);
   const filtered = await agent.get('/admin/outbox?to=FIRST@example.com');
-  expect([...filtered.text.matchAll(/<span class="mail-to">([^<]+)</g)].map((m) => m[1])).toEqual(['first@example.com']);
+  expect([...filtered.text.matchAll(/<span class="mail-to">([^<]+)</g)].map((m) => m[1])).toEqual([
+    'first@example.com',
+  ]);
 });
 
 it('is refused without the View Mail Outbox permission, and hidden from the menu', async () => {
@@ -59,10 +62,17 @@ it('is refused without the View Mail Outbox permission, and hidden from the menu
 
 it('is filled by the background worker as soon as mail is queued', async () => {
   await MailMessageModel.deleteMany({});
-  const work = startBackgroundWork({ logger: pino({ level: 'silent' }), databaseUri: t.db.uri, mail: { settings: { ...t.config.mail, pollMs: 60_000 }, isProduction: false } });
+  const work = startBackgroundWork({
+    logger: pino({ level: 'silent' }),
+    databaseUri: t.db.uri,
+    mail: { settings: { ...t.config.mail, pollMs: 60_000 }, isProduction: false },
+  });
   try {
     const delivered = new Promise<void>((resolve) => {
-      const check = async () => ((await MailMessageModel.countDocuments({ state: 'sent', deliveredVia: 'outbox' })) === 1 ? resolve() : setImmediate(check));
+      const check = async () =>
+        (await MailMessageModel.countDocuments({ state: 'sent', deliveredVia: 'outbox' })) === 1
+          ? resolve()
+          : setImmediate(check);
       void check();
     });
     await invite('worker@example.com', 'http://localhost:3000/s/portal/welcome?token=three');
@@ -78,7 +88,14 @@ it('is filled by the background worker as soon as mail is queued', async () => {
 it('logs outbox mail at info level, with its links outside production and without them in production', async () => {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s)) });
-  const mail = { from: 'a@b.c', to: 'log@example.com', subject: 'Reset your password', text: 'Open http://localhost:3000/s/portal/reset?token=SECRETTOKEN now', html: '', template: 'password-reset' };
+  const mail = {
+    from: 'a@b.c',
+    to: 'log@example.com',
+    subject: 'Reset your password',
+    text: 'Open http://localhost:3000/s/portal/reset?token=SECRETTOKEN now',
+    html: '',
+    template: 'password-reset',
+  };
   await outboxTransport(logger, { isProduction: true }).send(mail);
   await outboxTransport(logger, { isProduction: false }).send(mail);
   expect(lines[0]).toMatchObject({ level: 30, to: 'log@example.com', subject: 'Reset your password' });
@@ -87,10 +104,11 @@ it('logs outbox mail at info level, with its links outside production and withou
 });
 
 describe('no live link', () => {
-  it('shows no usable token: a reader of the outbox who asks for root\'s reset cannot use what is shown', async () => {
+  it("shows no usable token: a reader of the outbox who asks for root's reset cannot use what is shown", async () => {
     await makeStaff('reader@example.com', ['viewOutbox']);
     const reader = await adminAgent(t.app, 'reader@example.com');
-    const hashBefore = (await UserModel.findOne({ username: 'admin@example.com' }).select('+passwordHash').lean())!.passwordHash;
+    const hashBefore = (await UserModel.findOne({ username: 'admin@example.com' }).select('+passwordHash').lean())!
+      .passwordHash;
     // The reader asks for the administrator's reset, as anyone may.
     await postForm(request.agent(t.app), '/admin/forgot', '/admin/forgot', { email: 'admin@example.com' });
     await settleDetached();
@@ -108,7 +126,11 @@ describe('no live link', () => {
       for (const candidate of [value, value.replace(/…$/, ''), encodeURIComponent(value)]) {
         const res = await request(t.app).get(`/admin/reset?token=${encodeURIComponent(candidate)}`);
         expect(res.status).toBe(404);
-        const setIt = await request.agent(t.app).post('/admin/reset').type('form').send({ token: candidate, password: 'a-new-password-for-root-1', passwordConfirm: 'a-new-password-for-root-1' });
+        const setIt = await request.agent(t.app).post('/admin/reset').type('form').send({
+          token: candidate,
+          password: 'a-new-password-for-root-1',
+          passwordConfirm: 'a-new-password-for-root-1',
+        });
         expect(setIt.status).not.toBe(303);
       }
     }
@@ -120,11 +142,21 @@ describe('no live link', () => {
   });
 
   it('is closed in production unless MAIL_OUTBOX_IN_PRODUCTION is on', async () => {
-    const prod = (extra: Record<string, string>) => loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), DATA_DIR: '/tmp/portal-test-data', ...extra });
+    const prod = (extra: Record<string, string>) =>
+      loadConfig({
+        NODE_ENV: 'production',
+        SESSION_SECRET: 'x'.repeat(40),
+        DATA_DIR: '/tmp/portal-test-data',
+        ...extra,
+      });
     expect(prod({}).mail.outboxOpen).toBe(false);
     expect(prod({ MAIL_OUTBOX_IN_PRODUCTION: 'true' }).mail.outboxOpen).toBe(true);
     expect(loadConfig({ NODE_ENV: 'development', DATA_DIR: '/tmp/portal-test-data' }).mail.outboxOpen).toBe(true);
-    const closed = createApp({ ...t.config, mail: { ...t.config.mail, outboxOpen: false } }, t.db, pino({ level: 'silent' }));
+    const closed = createApp(
+      { ...t.config, mail: { ...t.config.mail, outboxOpen: false } },
+      t.db,
+      pino({ level: 'silent' }),
+    );
     const agent = await adminAgent(closed);
     const res = await agent.get('/admin/outbox');
     expect(res.status).toBe(403);

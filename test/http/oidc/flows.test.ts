@@ -28,14 +28,27 @@ beforeAll(async () => {
   const admin = await makeAdmin();
   const ctx = { actor: (await loadActor(admin!._id))!, via: 'admin' as const };
   const site = await SiteModel.findOne({ slug: 'portal' }).lean();
-  const base = { siteId: String(site!._id), redirectUris: [REDIRECT], postLogoutRedirectUris: [AFTER_LOGOUT], scopes: ['openid', 'offline_access', 'email', 'profile', 'portal'] };
+  const base = {
+    siteId: String(site!._id),
+    redirectUris: [REDIRECT],
+    postLogoutRedirectUris: [AFTER_LOGOUT],
+    scopes: ['openid', 'offline_access', 'email', 'profile', 'portal'],
+  };
   const first = await createConnectedApp({ ...base, name: 'Orders', firstParty: true, type: 'confidential' }, ctx);
   app = { clientId: first.app.clientId, secret: first.secret! };
-  publicApp = { clientId: (await createConnectedApp({ ...base, name: 'Mobile', firstParty: true, type: 'public' }, ctx)).app.clientId };
+  publicApp = {
+    clientId: (await createConnectedApp({ ...base, name: 'Mobile', firstParty: true, type: 'public' }, ctx)).app
+      .clientId,
+  };
   const third = await createConnectedApp({ ...base, name: 'Partner', firstParty: false, type: 'confidential' }, ctx);
   thirdParty = { clientId: third.app.clientId, secret: third.secret! };
   const agent = request.agent(t.baseUrl);
-  await postForm(agent, '/s/portal/register', '/s/portal/register', { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com', password: GOOD_PASSWORD });
+  await postForm(agent, '/s/portal/register', '/s/portal/register', {
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    email: 'ada@example.com',
+    password: GOOD_PASSWORD,
+  });
 });
 afterAll(() => t.stop());
 
@@ -73,8 +86,14 @@ async function startFlow(config: client.Configuration, extra: Record<string, str
   const state = client.randomState();
   const nonce = client.randomNonce();
   const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT, scope: 'openid email profile portal offline_access', prompt: 'consent',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce, ...extra,
+    redirect_uri: REDIRECT,
+    scope: 'openid email profile portal offline_access',
+    prompt: 'consent',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...extra,
   });
   return { url, verifier, state, nonce };
 }
@@ -85,7 +104,11 @@ async function signInToApp(c: { clientId: string; secret?: string } = app) {
   const flow = await startFlow(config);
   const { callback, page } = await follow(agent, flow.url.href);
   if (!callback) throw new Error(`no callback: ${page?.status} ${page?.text.slice(0, 2000)}`);
-  const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
+  const tokens = await client.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: flow.verifier,
+    expectedState: flow.state,
+    expectedNonce: flow.nonce,
+  });
   return { config, agent, flow, callback: callback!, tokens };
 }
 
@@ -99,8 +122,15 @@ describe('authorization code with PKCE', () => {
     expect(claims.iss).toBe(issuer.href);
     const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
     expect(info).toMatchObject({
-      sub: String(user!._id), email: 'ada@example.com', email_verified: false, given_name: 'Ada', family_name: 'Lovelace',
-      locale: 'en-US', contactless: true, license: 'External Identity', portal_profile: 'External Identity User',
+      sub: String(user!._id),
+      email: 'ada@example.com',
+      email_verified: false,
+      given_name: 'Ada',
+      family_name: 'Lovelace',
+      locale: 'en-US',
+      contactless: true,
+      license: 'External Identity',
+      portal_profile: 'External Identity User',
     });
     expect(info).not.toHaveProperty('account');
     expect(tokens.refresh_token).toEqual(expect.any(String));
@@ -120,10 +150,17 @@ describe('authorization code with PKCE', () => {
     expect(page!.text).toContain('action="/s/portal/login"');
     const returnTo = /name="returnTo" value="([^"]+)"/.exec(page!.text)![1];
     expect(returnTo).toMatch(/^\/s\/portal\/authorize\/[\w-]+$/);
-    const login = await agent.post('/s/portal/login').type('form').send({ _csrf: csrfFrom(page!.text), username: 'ada@example.com', password: GOOD_PASSWORD, returnTo });
+    const login = await agent
+      .post('/s/portal/login')
+      .type('form')
+      .send({ _csrf: csrfFrom(page!.text), username: 'ada@example.com', password: GOOD_PASSWORD, returnTo });
     expect(login.headers.location).toBe(returnTo);
     const { callback } = await follow(agent, returnTo);
-    const tokens = await client.authorizationCodeGrant(config, callback!, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
+    const tokens = await client.authorizationCodeGrant(config, callback!, {
+      pkceCodeVerifier: flow.verifier,
+      expectedState: flow.state,
+      expectedNonce: flow.nonce,
+    });
     expect(tokens.claims()!.email).toBeUndefined();
     expect(tokens.access_token).toEqual(expect.any(String));
   });
@@ -136,7 +173,11 @@ describe('authorization code with PKCE', () => {
     expect(page!.text).toContain('Allow Partner to sign you in?');
     expect(page!.text).toContain('your email address');
     const action = /<form method="post" action="([^"]+)" class="card" id="consent-form">/.exec(page!.text)![1];
-    const res = await agent.post(action).type('form').send({ _csrf: csrfFrom(page!.text), decision: 'deny' }).redirects(0);
+    const res = await agent
+      .post(action)
+      .type('form')
+      .send({ _csrf: csrfFrom(page!.text), decision: 'deny' })
+      .redirects(0);
     const { callback } = await follow(agent, new URL(res.headers.location, t.baseUrl).href);
     expect(callback!.searchParams.get('error')).toBe('access_denied');
     expect(callback!.searchParams.get('state')).toBe(flow.state);
@@ -148,13 +189,21 @@ describe('authorization code with PKCE', () => {
     const flow = await startFlow(config);
     const { page } = await follow(agent, flow.url.href);
     const action = /<form method="post" action="([^"]+)" class="card" id="consent-form">/.exec(page!.text)![1];
-    const res = await agent.post(action).type('form').send({ _csrf: csrfFrom(page!.text), decision: 'allow' }).redirects(0);
+    const res = await agent
+      .post(action)
+      .type('form')
+      .send({ _csrf: csrfFrom(page!.text), decision: 'allow' })
+      .redirects(0);
     const { callback } = await follow(agent, new URL(res.headers.location, t.baseUrl).href);
-    const tokens = await client.authorizationCodeGrant(config, callback!, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
+    const tokens = await client.authorizationCodeGrant(config, callback!, {
+      pkceCodeVerifier: flow.verifier,
+      expectedState: flow.state,
+      expectedNonce: flow.nonce,
+    });
     expect(tokens.scope!.split(' ').sort()).toEqual(['email', 'offline_access', 'openid', 'portal', 'profile']);
   });
 
-  it('refuses a site user who is not a member of the app\'s site with access_denied', async () => {
+  it("refuses a site user who is not a member of the app's site with access_denied", async () => {
     const site = await SiteModel.findOne({ slug: 'portal' });
     const members = site!.members;
     const agent = await signedInAgent();
@@ -175,9 +224,13 @@ describe('refresh tokens', () => {
     const { config, tokens } = await signInToApp();
     const second = await client.refreshTokenGrant(config, tokens.refresh_token!);
     expect(second.refresh_token).not.toBe(tokens.refresh_token);
-    await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
     // The reuse revoked the grant: the newest refresh token is dead too.
-    await expect(client.refreshTokenGrant(config, second.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(client.refreshTokenGrant(config, second.refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
   });
 
   it('a qualification and a downgrade show in the claims after the next refresh', async () => {
@@ -186,7 +239,10 @@ describe('refresh tokens', () => {
     const system = { actor: null, via: 'system' as const };
     await addContactAndAssociate(user!._id, { lastName: 'Lovelace', accountName: 'Analytical Engines' }, system);
     const qualified = await client.refreshTokenGrant(config, tokens.refresh_token!);
-    expect(await client.fetchUserInfo(config, qualified.access_token, user!.id)).toMatchObject({ contactless: false, account: { name: 'Analytical Engines' } });
+    expect(await client.fetchUserInfo(config, qualified.access_token, user!.id)).toMatchObject({
+      contactless: false,
+      account: { name: 'Analytical Engines' },
+    });
     await downgradeUser(user!._id, undefined, system);
     const downgraded = await client.refreshTokenGrant(config, qualified.refresh_token!);
     const info = await client.fetchUserInfo(config, downgraded.access_token, user!.id);
@@ -194,25 +250,31 @@ describe('refresh tokens', () => {
     expect(info).not.toHaveProperty('account');
   });
 
-  it('someone removed from the app\'s site can no longer refresh', async () => {
+  it("someone removed from the app's site can no longer refresh", async () => {
     const { config, tokens } = await signInToApp();
     const site = await SiteModel.findOne({ slug: 'portal' });
     const members = site!.members;
     await SiteModel.updateOne({ _id: site!._id }, { $set: { 'members.profiles': [] } });
     try {
-      await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+      await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({
+        error: 'invalid_grant',
+      });
     } finally {
       await SiteModel.updateOne({ _id: site!._id }, { $set: { members } });
     }
   });
 
-  it('a deactivated user\'s refresh fails, and their grants are gone from the database', async () => {
+  it("a deactivated user's refresh fails, and their grants are gone from the database", async () => {
     const { config, tokens } = await signInToApp();
     const user = await UserModel.findOne({ username: 'ada@example.com' });
     await setUserActive(user!._id, false, { actor: null, via: 'system' });
     try {
-      expect(await mongoose.connection.db!.collection('oidc_records').countDocuments({ accountId: String(user!._id) })).toBe(0);
-      await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+      expect(
+        await mongoose.connection.db!.collection('oidc_records').countDocuments({ accountId: String(user!._id) }),
+      ).toBe(0);
+      await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({
+        error: 'invalid_grant',
+      });
       await expect(client.fetchUserInfo(config, tokens.access_token, user!.id)).rejects.toBeTruthy();
     } finally {
       await setUserActive(user!._id, true, { actor: null, via: 'system' });
@@ -223,7 +285,13 @@ describe('refresh tokens', () => {
 describe('hostile requests', () => {
   it('a code is good once: its second exchange fails', async () => {
     const { config, flow, callback } = await signInToApp();
-    await expect(client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce })).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(
+      client.authorizationCodeGrant(config, callback, {
+        pkceCodeVerifier: flow.verifier,
+        expectedState: flow.state,
+        expectedNonce: flow.nonce,
+      }),
+    ).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   it.each([
@@ -261,19 +329,32 @@ describe('hostile requests', () => {
     const config = await rp(app);
     const flow = await startFlow(config);
     const { callback } = await follow(await signedInAgent(), flow.url.href);
-    await expect(client.authorizationCodeGrant(config, callback!, { pkceCodeVerifier: client.randomPKCECodeVerifier(), expectedState: flow.state })).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(
+      client.authorizationCodeGrant(config, callback!, {
+        pkceCodeVerifier: client.randomPKCECodeVerifier(),
+        expectedState: flow.state,
+      }),
+    ).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   it('a wrong client secret gets no tokens', async () => {
     const flow = await startFlow(await rp(app));
     const { callback } = await follow(await signedInAgent(), flow.url.href);
     const wrong = await rp({ clientId: app.clientId, secret: 'not-the-secret' });
-    await expect(client.authorizationCodeGrant(wrong, callback!, { pkceCodeVerifier: flow.verifier, expectedState: flow.state })).rejects.toMatchObject({ status: 401, cause: [expect.objectContaining({ parameters: expect.objectContaining({ error: 'invalid_client' }) })] });
+    await expect(
+      client.authorizationCodeGrant(wrong, callback!, { pkceCodeVerifier: flow.verifier, expectedState: flow.state }),
+    ).rejects.toMatchObject({
+      status: 401,
+      cause: [expect.objectContaining({ parameters: expect.objectContaining({ error: 'invalid_client' }) })],
+    });
   });
 
   it('never redirects to an unregistered post_logout_redirect_uri', async () => {
     const { config, agent, tokens } = await signInToApp();
-    const url = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://evil.example/' });
+    const url = client.buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: 'https://evil.example/',
+    });
     const res = await agent.get(pathOf(url.href)).redirects(0);
     expect(res.status).toBe(400);
     expect(res.headers.location).toBeUndefined();
@@ -281,9 +362,13 @@ describe('hostile requests', () => {
 });
 
 describe('logout', () => {
-  it('an app\'s logout ends the portal session and returns to the registered address', async () => {
+  it("an app's logout ends the portal session and returns to the registered address", async () => {
     const { config, agent, tokens } = await signInToApp();
-    const url = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: AFTER_LOGOUT, state: 'bye' });
+    const url = client.buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: AFTER_LOGOUT,
+      state: 'bye',
+    });
     const confirm = await agent.get(pathOf(url.href)).redirects(0);
     expect(confirm.status).toBe(200);
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.text)![1];
@@ -296,7 +381,11 @@ describe('logout', () => {
   it('signing out of the portal ends the provider session: the next authorization asks to sign in', async () => {
     const { config, agent } = await signInToApp();
     const home = await agent.get('/s/portal/');
-    await agent.post('/s/portal/logout').type('form').send({ _csrf: csrfFrom(home.text) }).expect(303);
+    await agent
+      .post('/s/portal/logout')
+      .type('form')
+      .send({ _csrf: csrfFrom(home.text) })
+      .expect(303);
     const flow = await startFlow(config, { prompt: '' });
     const { page } = await follow(agent, flow.url.href);
     expect(page!.text).toContain('action="/s/portal/login"');

@@ -19,7 +19,9 @@ it('discovery names the issuer under PUBLIC_URL, code flow and S256 PKCE only', 
   expect(res.body.jwks_uri).toBe('https://id.example.com/oidc/jwks');
   expect(res.body.response_types_supported).toEqual(['code']);
   expect(res.body.code_challenge_methods_supported).toEqual(['S256']);
-  expect(res.body.scopes_supported).toEqual(expect.arrayContaining(['openid', 'offline_access', 'email', 'profile', 'portal']));
+  expect(res.body.scopes_supported).toEqual(
+    expect.arrayContaining(['openid', 'offline_access', 'email', 'profile', 'portal']),
+  );
   expect(res.body.end_session_endpoint).toBe('https://id.example.com/oidc/session/end');
   expect(res.body.backchannel_logout_supported).toBe(true);
 });
@@ -29,7 +31,8 @@ it('the JWKS serves the stored keys, public halves only', async () => {
   const stored = await loadSigningKeys(t.config.oidc.keySecret);
   expect(res.body.keys.map((k: { kid: string }) => k.kid)).toEqual(stored.map((k) => k.kid));
   expect(res.body.keys.map((k: { alg: string }) => k.alg)).toEqual(['RS256', 'ES256']);
-  for (const k of res.body.keys) for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(k).not.toHaveProperty(secret);
+  for (const k of res.body.keys)
+    for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(k).not.toHaveProperty(secret);
 });
 
 it('is mounted before the portal session: no session cookie, and not cached', async () => {

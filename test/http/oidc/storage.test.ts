@@ -16,7 +16,10 @@ afterAll(() => t.stop());
 
 describe('storage adapter', () => {
   let clock = 1_700_000_000_000;
-  const Adapter = mongoAdapter(async (id) => (id === 'known' ? { client_id: 'known' } : undefined), () => clock);
+  const Adapter = mongoAdapter(
+    async (id) => (id === 'known' ? { client_id: 'known' } : undefined),
+    () => clock,
+  );
 
   it('stores a payload and finds it by id, uid and user code within its kind only', async () => {
     const sessions = new Adapter('Session');
@@ -45,7 +48,9 @@ describe('storage adapter', () => {
     expect((await codes.find('c1'))?.consumed).toBe(Math.floor(clock / 1000));
     await codes.destroy('c1');
     expect(await codes.find('c1')).toBeUndefined();
-    expect(await mongoose.connection.db!.collection('oidc_records').countDocuments({ _id: 'AuthorizationCode:c1' as never })).toBe(0);
+    expect(
+      await mongoose.connection.db!.collection('oidc_records').countDocuments({ _id: 'AuthorizationCode:c1' as never }),
+    ).toBe(0);
   });
 
   it('revokes every record of a grant across kinds, and nothing else', async () => {
@@ -83,7 +88,9 @@ describe('signing keys', () => {
   });
 
   it('refuses to start with another secret, naming the setting', async () => {
-    await expect(loadSigningKeys('another-secret-of-thirty-two-characters!', clock)).rejects.toBeInstanceOf(SigningKeyDecryptError);
+    await expect(loadSigningKeys('another-secret-of-thirty-two-characters!', clock)).rejects.toBeInstanceOf(
+      SigningKeyDecryptError,
+    );
   });
 
   it('rotation puts new keys first and keeps the old ones for the grace period only', async () => {

@@ -47,7 +47,7 @@ async function passkeySignIn(passkey: SoftPasskey, tamper: Tamper = {}, ip = nex
   return { agent, res, response };
 }
 
-describe('the account\'s passkeys page', () => {
+describe("the account's passkeys page", () => {
   it('adds a named passkey: listed on the page and on the account page, audited, with a security notice', async () => {
     const { agent } = await registerGuest(t.app, { email: 'pk-add@example.com' });
     const { res } = await addPasskey(agent, 'Work laptop');
@@ -59,7 +59,12 @@ describe('the account\'s passkeys page', () => {
     expect((await agent.get('/s/portal/account')).text).toContain('You have 1 passkey.');
     const user = (await UserModel.findOne({ email: 'pk-add@example.com' }))!;
     expect(await AuditEventModel.countDocuments({ action: 'user.passkey_added', 'target.id': user._id })).toBe(1);
-    expect(await MailMessageModel.countDocuments({ to: 'pk-add@example.com', subject: 'A passkey was added to your account' })).toBe(1);
+    expect(
+      await MailMessageModel.countDocuments({
+        to: 'pk-add@example.com',
+        subject: 'A passkey was added to your account',
+      }),
+    ).toBe(1);
   });
 
   it('refuses the same answer twice (the challenge is used once), and another origin or rpID, with nothing written', async () => {
@@ -106,13 +111,20 @@ describe('the account\'s passkeys page', () => {
     expect(wrong.status).toBe(422);
     expect(await PasskeyModel.exists({ _id: p._id })).not.toBeNull();
     const other = await registerGuest(t.app, { email: 'pk-remove-other@example.com' });
-    expect((await postForm(other.agent, PAGE, `${PAGE}/${p._id}/remove`, { password: GOOD_PASSWORD })).status).toBe(404);
+    expect((await postForm(other.agent, PAGE, `${PAGE}/${p._id}/remove`, { password: GOOD_PASSWORD })).status).toBe(
+      404,
+    );
     expect(await PasskeyModel.exists({ _id: p._id })).not.toBeNull();
     const ok = await postForm(agent, PAGE, `${PAGE}/${p._id}/remove`, { password: GOOD_PASSWORD });
     expect(ok.status).toBe(303);
     expect(await PasskeyModel.exists({ _id: p._id })).toBeNull();
     expect(await AuditEventModel.countDocuments({ action: 'user.passkey_removed', 'target.id': p.user })).toBe(1);
-    expect(await MailMessageModel.countDocuments({ to: 'pk-remove@example.com', subject: 'A passkey was removed from your account' })).toBe(1);
+    expect(
+      await MailMessageModel.countDocuments({
+        to: 'pk-remove@example.com',
+        subject: 'A passkey was removed from your account',
+      }),
+    ).toBe(1);
   });
 });
 
@@ -137,7 +149,10 @@ describe('signing in with a passkey', () => {
     expect(options.status).toBe(200);
     expect(await sessions.countDocuments()).toBe(before + 1);
     const stored = await sessions.find().sort({ _id: -1 }).toArray();
-    const sessionOf = (d: Record<string, unknown>) => (typeof d.session === 'string' ? JSON.parse(d.session) : d.session) as { passkeyChallenge?: { challenge: string } };
+    const sessionOf = (d: Record<string, unknown>) =>
+      (typeof d.session === 'string' ? JSON.parse(d.session) : d.session) as {
+        passkeyChallenge?: { challenge: string };
+      };
     expect(stored.map((d) => sessionOf(d).passkeyChallenge?.challenge)).toContain(options.body.challenge);
   });
 
@@ -149,7 +164,10 @@ describe('signing in with a passkey', () => {
     const options = await optionsFrom(visitor, '/s/portal/login', '/s/portal/login/passkey/options');
     const before = /portal\.sid=([^;]+)/.exec(String(options.headers['set-cookie']))?.[1];
     expect(options.body.userVerification).toBe('required');
-    const res = await postForm(visitor, '/s/portal/login', '/s/portal/login/passkey', { response: signWithPasskey(passkey, options.body, ORIGIN), returnTo: '/s/portal/account' });
+    const res = await postForm(visitor, '/s/portal/login', '/s/portal/login/passkey', {
+      response: signWithPasskey(passkey, options.body, ORIGIN),
+      returnTo: '/s/portal/account',
+    });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/s/portal/account');
     const after = /portal\.sid=([^;]+)/.exec(String(res.headers['set-cookie']))?.[1];
@@ -169,9 +187,17 @@ describe('signing in with a passkey', () => {
     const first = await passkeySignIn(passkey, { counter: 20 });
     expect(first.res.status).toBe(303);
     // The same answer again: its challenge was used (and the session is a new one since).
-    const replay = await postForm(first.agent, '/s/portal/login', '/s/portal/login/passkey', { response: first.response });
+    const replay = await postForm(first.agent, '/s/portal/login', '/s/portal/login/passkey', {
+      response: first.response,
+    });
     expect(replay.status).toBe(401);
-    for (const tamper of [{ origin: 'https://evil.example' }, { rpID: 'evil.example' }, { counter: 20 }, { counter: 3 }, { userVerified: false }]) {
+    for (const tamper of [
+      { origin: 'https://evil.example' },
+      { rpID: 'evil.example' },
+      { counter: 20 },
+      { counter: 3 },
+      { userVerified: false },
+    ]) {
       const { res, agent: a } = await passkeySignIn(passkey, { counter: 30, ...tamper });
       expect(res.status).toBe(401);
       expect(res.text).toContain('That passkey could not sign you in.');
@@ -187,13 +213,14 @@ describe('signing in with a passkey', () => {
     const { agent } = await registerGuest(t.app, { email: 'pk-throttle@example.com' });
     const { passkey } = await addPasskey(agent);
     const ip = nextIp();
-    for (let i = 0; i < 3; i++) expect((await passkeySignIn(passkey, { origin: 'https://evil.example' }, ip)).res.status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await passkeySignIn(passkey, { origin: 'https://evil.example' }, ip)).res.status).toBe(401);
     const blocked = await passkeySignIn(passkey, {}, ip);
     expect(blocked.res.status).toBe(429);
     expect(await welcomed(blocked.agent)).toBe(false);
   });
 
-  it('refuses a deactivated user\'s passkey', async () => {
+  it("refuses a deactivated user's passkey", async () => {
     const { agent } = await registerGuest(t.app, { email: 'pk-inactive@example.com' });
     const { passkey } = await addPasskey(agent);
     await UserModel.updateOne({ email: 'pk-inactive@example.com' }, { $set: { isActive: false } });
@@ -216,14 +243,22 @@ describe('a passkey as the second step', () => {
     expect(code.text).toContain('id="passkey-second"');
     const options = await optionsFrom(visitor, '/s/portal/login/code', '/s/portal/login/code/passkey/options', ip);
     expect(options.body.allowCredentials.map((c: { id: string }) => c.id)).toEqual([passkey.id]);
-    const res = await postForm(visitor, '/s/portal/login/code', '/s/portal/login/code/passkey', { response: signWithPasskey(passkey, options.body, ORIGIN, { userVerified: false }) }, ip);
+    const res = await postForm(
+      visitor,
+      '/s/portal/login/code',
+      '/s/portal/login/code/passkey',
+      { response: signWithPasskey(passkey, options.body, ORIGIN, { userVerified: false }) },
+      ip,
+    );
     expect(res.status).toBe(303);
     expect(await welcomed(visitor)).toBe(true);
     const user = (await UserModel.findOne({ email: 'pk-second@example.com' }))!;
-    expect((await LoginEventModel.findOne({ user: user._id, outcome: 'success' }).sort({ at: -1 }).lean())?.method).toBe('password+passkey');
+    expect(
+      (await LoginEventModel.findOne({ user: user._id, outcome: 'success' }).sort({ at: -1 }).lean())?.method,
+    ).toBe('password+passkey');
   });
 
-  it('refuses another user\'s passkey, and asks nobody who has not passed the password', async () => {
+  it("refuses another user's passkey, and asks nobody who has not passed the password", async () => {
     const a = await registerGuest(t.app, { email: 'pk-second-a@example.com' });
     await enrolThroughPages(a.agent);
     await addPasskey(a.agent);
@@ -232,7 +267,9 @@ describe('a passkey as the second step', () => {
     const visitor = request.agent(t.app);
     await logIn(visitor, 'pk-second-a@example.com', GOOD_PASSWORD, nextIp());
     const options = await optionsFrom(visitor, '/s/portal/login/code', '/s/portal/login/code/passkey/options');
-    const res = await postForm(visitor, '/s/portal/login/code', '/s/portal/login/code/passkey', { response: signWithPasskey(theirs, options.body, ORIGIN) });
+    const res = await postForm(visitor, '/s/portal/login/code', '/s/portal/login/code/passkey', {
+      response: signWithPasskey(theirs, options.body, ORIGIN),
+    });
     expect(res.status).toBe(401);
     expect(await welcomed(visitor)).toBe(false);
     const nobody = await optionsFrom(request.agent(t.app), '/s/portal/login', '/s/portal/login/code/passkey/options');

@@ -11,7 +11,14 @@ import { GOOD_PASSWORD, logIn, postForm, registerGuest } from '../../helpers/for
 import { adminToken } from '../api/tokens';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { enrolThroughPages, totp } from '../../helpers/totp';
-import { ActionTokenModel, AuditEventModel, LicenseModel, LoginEventModel, MailMessageModel, UserModel } from '../../../src/data/models';
+import {
+  ActionTokenModel,
+  AuditEventModel,
+  LicenseModel,
+  LoginEventModel,
+  MailMessageModel,
+  UserModel,
+} from '../../../src/data/models';
 import { DeletionRequestModel } from '../../../src/privacy/deletion-request.model';
 import { leftBehind, pseudonymOf, sweepDueDeletions } from '../../../src/privacy';
 import { secretFor } from '../../../src/config';
@@ -55,7 +62,9 @@ it('a sign-in inside the grace period cancels the deletion and says so; the swee
   clock += 13 * DAY;
   const back = await logIn(agent, 'changed-mind@example.com', GOOD_PASSWORD);
   expect(back.headers.location).toBe('/s/portal/account?saved=deletionCancelled');
-  expect((await agent.get(back.headers.location)).text).toContain('You signed in, so your account will not be deleted.');
+  expect((await agent.get(back.headers.location)).text).toContain(
+    'You signed in, so your account will not be deleted.',
+  );
   expect(await DeletionRequestModel.exists({ _id: user._id })).toBeNull();
   expect(await AuditEventModel.countDocuments({ action: 'user.deletion_cancelled', 'target.id': user._id })).toBe(1);
   clock += 2 * DAY;
@@ -72,14 +81,25 @@ it('after the grace period the sweep erases the user and everything naming them,
   // throttle key), a profile change (audit), a second session.
   await logIn(request.agent(t.app), email, 'wrong-password-here', '198.51.100.3');
   await postForm(request.agent(t.app), '/s/portal/forgot', '/s/portal/forgot', { email }, '198.51.100.4');
-  await postForm(agent, '/s/portal/account', '/s/portal/account', { firstName: 'Eve', lastName: 'Erased', communityNickname: 'eve', localeSidKey: 'en_US', languageLocaleKey: 'en_US', timeZoneSidKey: 'GMT' });
+  await postForm(agent, '/s/portal/account', '/s/portal/account', {
+    firstName: 'Eve',
+    lastName: 'Erased',
+    communityNickname: 'eve',
+    localeSidKey: 'en_US',
+    languageLocaleKey: 'en_US',
+    timeZoneSidKey: 'GMT',
+  });
   await logIn(request.agent(t.app), email, GOOD_PASSWORD);
   const db = mongoose.connection.db!;
   expect(await LoginEventModel.countDocuments({ user: user._id })).toBeGreaterThan(0);
   expect(await MailMessageModel.countDocuments({ to: email })).toBeGreaterThan(0);
   expect(await ActionTokenModel.countDocuments({ user: user._id })).toBeGreaterThan(0);
-  expect(await db.collection('login_throttle').countDocuments({ key: { $regex: email.replace('.', '\\.') } })).toBeGreaterThan(0);
-  expect(await db.collection('request_throttle').countDocuments({ key: { $regex: email.replace('.', '\\.') } })).toBeGreaterThan(0);
+  expect(
+    await db.collection('login_throttle').countDocuments({ key: { $regex: email.replace('.', '\\.') } }),
+  ).toBeGreaterThan(0);
+  expect(
+    await db.collection('request_throttle').countDocuments({ key: { $regex: email.replace('.', '\\.') } }),
+  ).toBeGreaterThan(0);
 
   const asked = await askDeletion(agent, GOOD_PASSWORD);
   expect(asked.status).toBe(202);
@@ -94,21 +114,34 @@ it('after the grace period the sweep erases the user and everything naming them,
   expect(await LoginEventModel.countDocuments({ $or: [{ user: user._id }, { username: email }] })).toBe(0);
   expect(await MailMessageModel.countDocuments({ $or: [{ user: user._id }, { to: email }] })).toBe(0);
   expect(await ActionTokenModel.countDocuments({ user: user._id })).toBe(0);
-  expect(await db.collection('sessions').countDocuments({ $or: [{ 'session.site.userId': String(user._id) }, { 'session.admin.userId': String(user._id) }] })).toBe(0);
+  expect(
+    await db.collection('sessions').countDocuments({
+      $or: [{ 'session.site.userId': String(user._id) }, { 'session.admin.userId': String(user._id) }],
+    }),
+  ).toBe(0);
   expect(await db.collection('login_throttle').countDocuments({ key: { $regex: email.replace('.', '\\.') } })).toBe(0);
-  expect(await db.collection('request_throttle').countDocuments({ key: { $regex: email.replace('.', '\\.') } })).toBe(0);
+  expect(await db.collection('request_throttle').countDocuments({ key: { $regex: email.replace('.', '\\.') } })).toBe(
+    0,
+  );
   expect(await DeletionRequestModel.countDocuments({ _id: user._id })).toBe(0);
   const pseudonym = pseudonymOf(user._id, settings().pseudonymKey);
-  expect(Object.values(await leftBehind({ id: user._id, username: email, email, pseudonym })).every((n) => n === 0)).toBe(true);
+  expect(
+    Object.values(await leftBehind({ id: user._id, username: email, email, pseudonym })).every((n) => n === 0),
+  ).toBe(true);
   // Every collection in the database: no document mentions the id, the address or the name typed.
   for (const c of await db.listCollections().toArray()) {
     const docs = await db.collection(c.name).find({}).toArray();
     const text = JSON.stringify(docs);
-    expect({ collection: c.name, mentions: text.includes(String(user._id)) || text.includes(email) || text.includes('Erased') }).toEqual({ collection: c.name, mentions: false });
+    expect({
+      collection: c.name,
+      mentions: text.includes(String(user._id)) || text.includes(email) || text.includes('Erased'),
+    }).toEqual({ collection: c.name, mentions: false });
   }
   // The trail is kept: the registration, the change and the deletion, under the pseudonym, values erased.
   const trail = await AuditEventModel.find({ 'target.label': pseudonym }).lean();
-  expect(trail.map((e) => e.action)).toEqual(expect.arrayContaining(['user.registered', 'user.profile_updated', 'user.deletion_requested', 'user.erased']));
+  expect(trail.map((e) => e.action)).toEqual(
+    expect.arrayContaining(['user.registered', 'user.profile_updated', 'user.deletion_requested', 'user.erased']),
+  );
   expect(trail.every((e) => e.target!.id === null)).toBe(true);
   expect(trail.find((e) => e.action === 'user.profile_updated')!.after).toMatchObject({ firstName: '[erased]' });
   // The seat went back with the user.
@@ -119,11 +152,19 @@ it('an administrator token asks for a deletion through the API (202 with the due
   await registerGuest(t.app, { email: 'api-delete@example.com' });
   const user = (await UserModel.findOne({ username: 'api-delete@example.com' }).lean())!;
   const { token, userId: adminId } = await adminToken();
-  const res = await request(t.app).post(`/api/v1/users/${user._id}/deletion`).set('Authorization', `Bearer ${token}`).send({});
+  const res = await request(t.app)
+    .post(`/api/v1/users/${user._id}/deletion`)
+    .set('Authorization', `Bearer ${token}`)
+    .send({});
   expect(res.status).toBe(202);
   expect(new Date(res.body.dueAt).getTime()).toBe(clock + 14 * DAY);
-  expect(await AuditEventModel.countDocuments({ action: 'user.deletion_requested', 'target.id': user._id, via: 'api' })).toBe(1);
-  const staff = await request(t.app).post(`/api/v1/users/${adminId}/deletion`).set('Authorization', `Bearer ${token}`).send({});
+  expect(
+    await AuditEventModel.countDocuments({ action: 'user.deletion_requested', 'target.id': user._id, via: 'api' }),
+  ).toBe(1);
+  const staff = await request(t.app)
+    .post(`/api/v1/users/${adminId}/deletion`)
+    .set('Authorization', `Bearer ${token}`)
+    .send({});
   expect(staff.status).toBe(409);
   expect(staff.body.error.message).toContain('deactivate the user instead');
   expect(await DeletionRequestModel.exists({ _id: adminId })).toBeNull();
@@ -136,10 +177,20 @@ it('an administrator asks from the user page; the request is audited as theirs a
   const admin = await adminAgent(t.app, 'page-admin@example.com');
   const page = await admin.get(`/admin/users/${user._id}`);
   expect(page.text).toContain('Delete the account');
-  const res = await admin.post(`/admin/users/${user._id}/deletion`).type('form').send({ _csrf: /name="_csrf" value="([^"]+)"/.exec(page.text)![1] });
+  const res = await admin
+    .post(`/admin/users/${user._id}/deletion`)
+    .type('form')
+    .send({ _csrf: /name="_csrf" value="([^"]+)"/.exec(page.text)![1] });
   expect(res.status).toBe(303);
   expect((await DeletionRequestModel.findById(user._id).lean())!.via).toBe('admin');
-  expect(await AuditEventModel.countDocuments({ action: 'user.deletion_requested', 'target.id': user._id, 'actor.username': 'page-admin@example.com', via: 'admin' })).toBe(1);
+  expect(
+    await AuditEventModel.countDocuments({
+      action: 'user.deletion_requested',
+      'target.id': user._id,
+      'actor.username': 'page-admin@example.com',
+      via: 'admin',
+    }),
+  ).toBe(1);
   expect((await guest.get('/s/portal/account')).status).toBe(302);
 });
 
@@ -154,7 +205,9 @@ it('with two-factor on, a current code stands in for the password; a wrong one i
   expect(wrong.text).toContain('This code is not correct or was already used.');
   expect(await DeletionRequestModel.exists({ _id: user._id })).toBeNull();
   const nothing = await postForm(agent, '/s/portal/account', '/s/portal/account/delete', {});
-  expect(nothing.text).toContain('Enter your password, or a code from your authenticator app or a recovery code, to confirm.');
+  expect(nothing.text).toContain(
+    'Enter your password, or a code from your authenticator app or a recovery code, to confirm.',
+  );
   const ok = await postForm(agent, '/s/portal/account', '/s/portal/account/delete', { deleteCode: totp(secret, 1) });
   expect(ok.status).toBe(202);
   expect(await DeletionRequestModel.exists({ _id: user._id })).not.toBeNull();

@@ -8,7 +8,15 @@ import { trusted, Types } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { csrfFrom } from '../../helpers/forms';
-import { AccountModel, AuditEventModel, BulkActionJobModel, ContactModel, ProfileModel, SavedSearchModel, UserModel } from '../../../src/data/models';
+import {
+  AccountModel,
+  AuditEventModel,
+  BulkActionJobModel,
+  ContactModel,
+  ProfileModel,
+  SavedSearchModel,
+  UserModel,
+} from '../../../src/data/models';
 import { createUser } from '../../../src/users/users';
 import { systemContext } from '../../../src/access/actor';
 import { processAvailableBulkJobs } from '../../../src/qualification/bulk-action-worker';
@@ -35,10 +43,15 @@ async function registrant(lastName: string, email: string, signals: Record<strin
   const u = await createUser({ firstName: 'Reg', lastName, email, profileId: ei }, systemContext);
   // Straight to the collection: mongoose keeps createdAt immutable. The raw write skips the model's hooks,
   // so it marks the queue's stored ranking stale itself, as every write through the model does.
-  if (Object.keys(signals).length) await UserModel.collection.updateOne({ _id: u._id }, { $set: { ...signals, queueStaleAt: new Date(0) }, $inc: { queueVersion: 1 } });
+  if (Object.keys(signals).length)
+    await UserModel.collection.updateOne(
+      { _id: u._id },
+      { $set: { ...signals, queueStaleAt: new Date(0) }, $inc: { queueVersion: 1 } },
+    );
   return u._id;
 }
-const rowsOrder = (html: string, ids: Types.ObjectId[]) => ids.map((id) => html.indexOf(`value="${id}"`)).map((i) => (i < 0 ? Infinity : i));
+const rowsOrder = (html: string, ids: Types.ObjectId[]) =>
+  ids.map((id) => html.indexOf(`value="${id}"`)).map((i) => (i < 0 ? Infinity : i));
 const token = async (agent: request.Agent) => csrfFrom((await agent.get('/admin/qualify')).text);
 
 describe('the queue', () => {
@@ -58,7 +71,7 @@ describe('the queue', () => {
     expect(c).toBeLessThan(Infinity);
     expect(res.text).toContain('Email matches an existing contact (+35)');
     expect(res.text).toContain('Email verified (+25)');
-    expect(res.text).toContain("Email domain matches an existing account&#39;s domain (+20)");
+    expect(res.text).toContain('Email domain matches an existing account&#39;s domain (+20)');
     expect(res.text).toContain('<strong>100</strong>');
     expect(res.text).not.toContain(`value="${adminId}"`);
   });
@@ -75,7 +88,14 @@ describe('the queue', () => {
   });
 
   it('answers 422 for hostile filters (not a number, a repeated field, an unknown sort), never a 500', async () => {
-    for (const q of ['minScore=abc', 'minScore=101', 'siteId=nope', 'siteId=a&siteId=b', 'sort=%24where', 'verified=maybe']) {
+    for (const q of [
+      'minScore=abc',
+      'minScore=101',
+      'siteId=nope',
+      'siteId=a&siteId=b',
+      'sort=%24where',
+      'verified=maybe',
+    ]) {
       const res = await staff.get(`/admin/qualify?${q}`);
       expect([q, res.status]).toEqual([q, 422]);
     }
@@ -105,10 +125,16 @@ describe('the queue', () => {
 
   it('saves a search per admin, refusing a repeated name', async () => {
     const csrf = await token(staff);
-    const saved = await staff.post('/admin/qualify/searches').type('form').send({ _csrf: csrf, name: 'Verified', query: 'verified=yes' });
+    const saved = await staff
+      .post('/admin/qualify/searches')
+      .type('form')
+      .send({ _csrf: csrf, name: 'Verified', query: 'verified=yes' });
     expect(saved.status).toBe(303);
     expect((await staff.get('/admin/qualify')).text).toContain('<a href="/admin/qualify?verified=yes">Verified</a>');
-    const again = await staff.post('/admin/qualify/searches').type('form').send({ _csrf: csrf, name: 'Verified', query: '' });
+    const again = await staff
+      .post('/admin/qualify/searches')
+      .type('form')
+      .send({ _csrf: csrf, name: 'Verified', query: '' });
     expect(again.status).toBe(409);
     expect(await SavedSearchModel.countDocuments({ name: 'Verified' })).toBe(1);
   });
@@ -130,7 +156,10 @@ describe('bulk actions', () => {
     expect(await UserModel.countDocuments({ _id: trusted({ $in: [ok, adminId] }), isActive: false })).toBe(0);
     expect(await BulkActionJobModel.countDocuments()).toBe(0);
 
-    const repeated = await staff.post('/admin/qualify/run').type('form').send({ ...fields, action: ['deactivate', 'endSessions'] });
+    const repeated = await staff
+      .post('/admin/qualify/run')
+      .type('form')
+      .send({ ...fields, action: ['deactivate', 'endSessions'] });
     expect(repeated.status).toBe(422);
     expect(await BulkActionJobModel.countDocuments()).toBe(0);
 
@@ -154,8 +183,14 @@ describe('bulk actions', () => {
   });
 
   it('the report is spreadsheet-safe: a username that starts with = comes back with a leading quote', async () => {
-    const u = await createUser({ lastName: 'Formula', email: 'f@example.com', username: '=cmd@example.com', profileId: ei }, systemContext);
-    const run = await staff.post('/admin/qualify/run').type('form').send({ _csrf: await token(staff), action: 'endSessions', userIds: String(u._id) });
+    const u = await createUser(
+      { lastName: 'Formula', email: 'f@example.com', username: '=cmd@example.com', profileId: ei },
+      systemContext,
+    );
+    const run = await staff
+      .post('/admin/qualify/run')
+      .type('form')
+      .send({ _csrf: await token(staff), action: 'endSessions', userIds: String(u._id) });
     expect(run.status).toBe(303);
     await processAvailableBulkJobs({ owner: 'http-test' });
     const csv = await staff.get(`${run.headers.location}/results.csv`);

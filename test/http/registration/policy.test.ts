@@ -25,25 +25,66 @@ beforeEach(async () => {
   await UserModel.deleteMany({ username: trusted({ $ne: 'admin@example.com' }) });
   await RegistrationInvitationModel.deleteMany({});
   await AuditEventModel.deleteMany({ action: 'registration.refused' });
-  await SiteModel.updateOne({ slug: 'portal' }, { $set: { selfRegistrationEnabled: true, registrationPolicy: { mode: 'open', allowedDomains: [], blockedDomains: [], blockDisposable: false, allowPrivacyRelays: true, extraFields: [] } } });
+  await SiteModel.updateOne(
+    { slug: 'portal' },
+    {
+      $set: {
+        selfRegistrationEnabled: true,
+        registrationPolicy: {
+          mode: 'open',
+          allowedDomains: [],
+          blockedDomains: [],
+          blockDisposable: false,
+          allowPrivacyRelays: true,
+          extraFields: [],
+        },
+      },
+    },
+  );
 });
 
-type Policy = Partial<{ mode: string; allowedDomains: string[]; blockedDomains: string[]; blockDisposable: boolean; allowPrivacyRelays: boolean }>;
-const setPolicy = (p: Policy) => SiteModel.updateOne({ slug: 'portal' }, { $set: Object.fromEntries(Object.entries(p).map(([k, v]) => [`registrationPolicy.${k}`, v])) });
+type Policy = Partial<{
+  mode: string;
+  allowedDomains: string[];
+  blockedDomains: string[];
+  blockDisposable: boolean;
+  allowPrivacyRelays: boolean;
+}>;
+const setPolicy = (p: Policy) =>
+  SiteModel.updateOne(
+    { slug: 'portal' },
+    { $set: Object.fromEntries(Object.entries(p).map(([k, v]) => [`registrationPolicy.${k}`, v])) },
+  );
 
 async function register(email: string, opts: { invitation?: string; lang?: string } = {}) {
   const agent = request.agent(t.app);
   const page = `/s/portal/register${opts.invitation ? `?invitation=${opts.invitation}` : ''}`;
   const form = await agent.get(page).set('Accept-Language', opts.lang ?? 'en');
-  return agent.post('/s/portal/register').set('Accept-Language', opts.lang ?? 'en').type('form')
-    .send({ altcha: await solvedPow(agent), _csrf: csrfFrom(form.text), firstName: 'Ada', lastName: 'Lovelace', email, password: GOOD_PASSWORD, ...(opts.invitation ? { invitation: opts.invitation } : {}) });
+  return agent
+    .post('/s/portal/register')
+    .set('Accept-Language', opts.lang ?? 'en')
+    .type('form')
+    .send({
+      altcha: await solvedPow(agent),
+      _csrf: csrfFrom(form.text),
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      email,
+      password: GOOD_PASSWORD,
+      ...(opts.invitation ? { invitation: opts.invitation } : {}),
+    });
 }
 const userWith = (email: string) => UserModel.findOne({ email }).lean();
 const refusals = () => AuditEventModel.find({ action: 'registration.refused' }).lean();
 
 /** Creates an invitation on the Sites page and returns the token from the link shown once. */
 async function invite(fields: Record<string, string>): Promise<string> {
-  const res = await postForm(admin, '/admin/sites', `/admin/sites/${siteId}/invitations`, { _form: `invite-${siteId}`, email: '', domain: '', ...fields });
+  const res = await postForm(admin, '/admin/sites', `/admin/sites/${siteId}/invitations`, {
+    _form: `invite-${siteId}`,
+    email: '',
+    domain: '',
+    ...fields,
+  });
   expect(res.status).toBe(303);
   const page = await admin.get('/admin/sites');
   const m = /\/s\/portal\/register\?invitation=([A-Za-z0-9_-]+)/.exec(page.text);
@@ -54,11 +95,22 @@ async function invite(fields: Record<string, string>): Promise<string> {
 describe('the policy on the Sites page', () => {
   it('saves mode, domains (normalised, subdomain rule explained) and the disposable switches, and audits the change', async () => {
     const res = await postForm(admin, '/admin/sites', `/admin/sites/${siteId}/registration-policy`, {
-      _form: `policy-${siteId}`, mode: 'invite-only', allowedDomains: '@Example.COM\nexample.com, partner.org.', blockedDomains: 'bad.example.com', blockDisposable: 'on', extraFieldsShown: '1',
+      _form: `policy-${siteId}`,
+      mode: 'invite-only',
+      allowedDomains: '@Example.COM\nexample.com, partner.org.',
+      blockedDomains: 'bad.example.com',
+      blockDisposable: 'on',
+      extraFieldsShown: '1',
     });
     expect(res.status).toBe(303);
     const site = await SiteModel.findOne({ slug: 'portal' }).lean();
-    expect(site!.registrationPolicy).toMatchObject({ mode: 'invite-only', allowedDomains: ['example.com', 'partner.org'], blockedDomains: ['bad.example.com'], blockDisposable: true, allowPrivacyRelays: false });
+    expect(site!.registrationPolicy).toMatchObject({
+      mode: 'invite-only',
+      allowedDomains: ['example.com', 'partner.org'],
+      blockedDomains: ['bad.example.com'],
+      blockDisposable: true,
+      allowPrivacyRelays: false,
+    });
     const audit = await AuditEventModel.findOne({ action: 'site.registration_policy_changed' }).sort({ at: -1 }).lean();
     expect(audit!.after).toMatchObject({ mode: 'invite-only', allowedDomains: ['example.com', 'partner.org'] });
     const page = await admin.get('/admin/sites');
@@ -66,7 +118,12 @@ describe('the policy on the Sites page', () => {
   });
 
   it('refuses a list with something that is not a domain, naming it, and saves nothing', async () => {
-    const res = await postForm(admin, '/admin/sites', `/admin/sites/${siteId}/registration-policy`, { _form: `policy-${siteId}`, mode: 'open', allowedDomains: 'example.com\nnot a domain!', blockedDomains: '' });
+    const res = await postForm(admin, '/admin/sites', `/admin/sites/${siteId}/registration-policy`, {
+      _form: `policy-${siteId}`,
+      mode: 'open',
+      allowedDomains: 'example.com\nnot a domain!',
+      blockedDomains: '',
+    });
     expect(res.status).toBe(422);
     expect(res.text).toContain('These are not domains: not, a, domain!.');
     expect((await SiteModel.findOne({ slug: 'portal' }).lean())!.registrationPolicy!.allowedDomains).toEqual([]);
@@ -84,14 +141,26 @@ describe('open, closed', () => {
     await setPolicy({ mode: 'closed' });
     const page = await request(t.app).get('/s/portal/register');
     expect(page.status).toBe(403);
-    expect(page.text).toContain('Registration on this site is closed. If you need an account, ask the site owner to create one for you.');
+    expect(page.text).toContain(
+      'Registration on this site is closed. If you need an account, ask the site owner to create one for you.',
+    );
     expect(page.text).not.toContain('name="password"');
     // A form loaded before the site closed is refused too.
     await setPolicy({ mode: 'open' });
     const agent = request.agent(t.app);
     const form = await agent.get('/s/portal/register');
     await setPolicy({ mode: 'closed' });
-    const res = await agent.post('/s/portal/register').type('form').send({ altcha: await solvedPow(agent), _csrf: csrfFrom(form.text), firstName: 'A', lastName: 'B', email: 'a@b.example', password: GOOD_PASSWORD });
+    const res = await agent
+      .post('/s/portal/register')
+      .type('form')
+      .send({
+        altcha: await solvedPow(agent),
+        _csrf: csrfFrom(form.text),
+        firstName: 'A',
+        lastName: 'B',
+        email: 'a@b.example',
+        password: GOOD_PASSWORD,
+      });
     expect(res.status).toBe(403);
     expect(res.text).toContain('Registration on this site is closed.');
     expect(await UserModel.countDocuments({ username: trusted({ $ne: 'admin@example.com' }) })).toBe(0);
@@ -114,13 +183,18 @@ describe('allowed and blocked domains', () => {
     for (const email of ['c@other.org', 'd@badexample.com']) {
       const res = await register(email);
       expect(res.status).toBe(403);
-      expect(res.text).toContain('This site does not take addresses at this domain. Register with your work or organisation address, or ask the site owner.');
+      expect(res.text).toContain(
+        'This site does not take addresses at this domain. Register with your work or organisation address, or ask the site owner.',
+      );
       expect(res.text).toMatch(/id="f-email-error">This site does not take addresses at this domain/);
       // What was typed stays, so the person corrects the address only.
       expect(res.text).toContain(`value="${email}"`);
       expect(await userWith(email)).toBeNull();
     }
-    expect((await refusals()).map((a) => (a.after as { emailDomain: string }).emailDomain)).toEqual(['other.org', 'badexample.com']);
+    expect((await refusals()).map((a) => (a.after as { emailDomain: string }).emailDomain)).toEqual([
+      'other.org',
+      'badexample.com',
+    ]);
   });
 
   it('blocked: the domain and its subdomains are refused, even when also allowed', async () => {
@@ -137,7 +211,8 @@ describe('allowed and blocked domains', () => {
     const taken = await register('owner@blocked.example');
     const fresh = await register('newcomer@blocked.example');
     expect(taken.status).toBe(fresh.status);
-    const strip = (html: string) => html.replace(/name="(_csrf|powWait)" value="[^"]+"/g, '').replace(/(owner|newcomer)@/g, 'x@');
+    const strip = (html: string) =>
+      html.replace(/name="(_csrf|powWait)" value="[^"]+"/g, '').replace(/(owner|newcomer)@/g, 'x@');
     expect(strip(taken.text)).toBe(strip(fresh.text));
     expect(await UserModel.countDocuments({ email: /blocked\.example$/ })).toBe(1);
   });
@@ -152,11 +227,16 @@ describe('disposable addresses', () => {
     await setPolicy({ blockDisposable: true });
     const res = await register('temp@mailinator.com');
     expect(res.status).toBe(403);
-    expect(res.text).toContain('This site does not take disposable addresses. Register with an address you will keep reading.');
+    expect(res.text).toContain(
+      'This site does not take disposable addresses. Register with an address you will keep reading.',
+    );
     expect(await userWith('temp@mailinator.com')).toBeNull();
     expect((await register('x@eu.mailinator.com')).status).toBe(403);
     expect((await register('ada@example.com')).status).toBe(201);
-    expect((await refusals()).map((a) => (a.after as { reason: string }).reason)).toEqual(['disposable_address', 'disposable_address']);
+    expect((await refusals()).map((a) => (a.after as { reason: string }).reason)).toEqual([
+      'disposable_address',
+      'disposable_address',
+    ]);
   });
 
   it('privacy relays: let through when the site says so, refused with the disposable ones when not', async () => {
@@ -174,7 +254,9 @@ describe('invite-only', () => {
   it('without an invitation: the page and a forged post are refused with what to do, nothing written', async () => {
     const page = await request(t.app).get('/s/portal/register');
     expect(page.status).toBe(403);
-    expect(page.text).toContain('This site is by invitation only. Open the link in your invitation, or ask the site owner for one.');
+    expect(page.text).toContain(
+      'This site is by invitation only. Open the link in your invitation, or ask the site owner for one.',
+    );
     const res = await register('ada@example.com', { invitation: 'x'.repeat(43) });
     expect(res.status).toBe(403);
     expect(res.text).toContain('This invitation link is not valid any more');
@@ -188,7 +270,9 @@ describe('invite-only', () => {
     expect(form.text).toContain(`<input type="hidden" name="invitation" value="${token}">`);
     const other = await register('mallory@example.com', { invitation: token });
     expect(other.status).toBe(403);
-    expect(other.text).toContain('Your invitation is for another address. Register with the address it was sent to, or ask the site owner for a new one.');
+    expect(other.text).toContain(
+      'Your invitation is for another address. Register with the address it was sent to, or ask the site owner for a new one.',
+    );
     expect(await userWith('mallory@example.com')).toBeNull();
     expect((await register('grace@example.com', { invitation: token })).status).toBe(201);
     const user = await userWith('grace@example.com');
@@ -197,7 +281,10 @@ describe('invite-only', () => {
     const again = await register('grace@example.com', { invitation: token });
     expect(again.status).toBe(403);
     expect(again.text).toContain('This invitation link is not valid any more (used, expired or withdrawn).');
-    expect((await refusals()).map((a) => (a.after as { reason: string }).reason)).toEqual(['invitation_other_address', 'invitation_invalid']);
+    expect((await refusals()).map((a) => (a.after as { reason: string }).reason)).toEqual([
+      'invitation_other_address',
+      'invitation_invalid',
+    ]);
   });
 
   it('by domain: every address at the domain or a subdomain registers with the one link; another domain is refused', async () => {
@@ -212,7 +299,9 @@ describe('invite-only', () => {
   it('a withdrawn invitation no longer works', async () => {
     const token = await invite({ email: 'kate@example.com' });
     const inv = (await RegistrationInvitationModel.findOne({ email: 'kate@example.com' }).lean())!;
-    expect((await postForm(admin, '/admin/sites', `/admin/sites/${siteId}/invitations/${inv._id}/revoke`, {})).status).toBe(303);
+    expect(
+      (await postForm(admin, '/admin/sites', `/admin/sites/${siteId}/invitations/${inv._id}/revoke`, {})).status,
+    ).toBe(303);
     const res = await register('kate@example.com', { invitation: token });
     expect(res.status).toBe(403);
     expect(await userWith('kate@example.com')).toBeNull();
@@ -220,7 +309,11 @@ describe('invite-only', () => {
   });
 
   it('an invitation needs exactly one of address or domain, and keeps only the hash of its link', async () => {
-    const res = await postForm(admin, '/admin/sites', `/admin/sites/${siteId}/invitations`, { _form: `invite-${siteId}`, email: 'a@example.com', domain: 'example.com' });
+    const res = await postForm(admin, '/admin/sites', `/admin/sites/${siteId}/invitations`, {
+      _form: `invite-${siteId}`,
+      email: 'a@example.com',
+      domain: 'example.com',
+    });
     expect(res.status).toBe(422);
     expect(res.text).toContain('Enter either one address or one domain.');
     expect(await RegistrationInvitationModel.countDocuments()).toBe(0);
@@ -234,24 +327,50 @@ describe('extra sign-up fields', () => {
   async function registerWith(fields: Record<string, string>) {
     const agent = request.agent(t.app);
     const form = await agent.get('/s/portal/register');
-    return agent.post('/s/portal/register').type('form').send({ altcha: await solvedPow(agent), _csrf: csrfFrom(form.text), firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com', password: GOOD_PASSWORD, ...fields });
+    return agent
+      .post('/s/portal/register')
+      .type('form')
+      .send({
+        altcha: await solvedPow(agent),
+        _csrf: csrfFrom(form.text),
+        firstName: 'Ada',
+        lastName: 'Lovelace',
+        email: 'ada@example.com',
+        password: GOOD_PASSWORD,
+        ...fields,
+      });
   }
-  const askCompanyThenPhone = () => postForm(admin, '/admin/sites', `/admin/sites/${siteId}/registration-policy`, {
-    _form: `policy-${siteId}`, mode: 'open', allowedDomains: '', blockedDomains: '', extraFieldsShown: '1',
-    extra_phone: 'required', order_phone: '2', extra_companyName: 'optional', order_companyName: '1', extra_localeSidKey: 'off', extra_timeZoneSidKey: 'off',
-  });
+  const askCompanyThenPhone = () =>
+    postForm(admin, '/admin/sites', `/admin/sites/${siteId}/registration-policy`, {
+      _form: `policy-${siteId}`,
+      mode: 'open',
+      allowedDomains: '',
+      blockedDomains: '',
+      extraFieldsShown: '1',
+      extra_phone: 'required',
+      order_phone: '2',
+      extra_companyName: 'optional',
+      order_companyName: '1',
+      extra_localeSidKey: 'off',
+      extra_timeZoneSidKey: 'off',
+    });
 
-  it('are chosen on the Sites page, in the admin\'s order, each required or optional', async () => {
+  it("are chosen on the Sites page, in the admin's order, each required or optional", async () => {
     expect((await askCompanyThenPhone()).status).toBe(303);
     const site = await SiteModel.findOne({ slug: 'portal' }).lean();
-    expect(site!.registrationPolicy!.extraFields).toEqual([{ field: 'companyName', required: false }, { field: 'phone', required: true }]);
+    expect(site!.registrationPolicy!.extraFields).toEqual([
+      { field: 'companyName', required: false },
+      { field: 'phone', required: true },
+    ]);
   });
 
   it('are shown on the form after the password, in that order, the optional one marked', async () => {
     await askCompanyThenPhone();
     const page = await request(t.app).get('/s/portal/register');
     const at = (s: string) => page.text.indexOf(s);
-    expect(at('<label for="f-companyName">Company (optional)</label>')).toBeGreaterThan(at('<label for="f-passwordConfirm">'));
+    expect(at('<label for="f-companyName">Company (optional)</label>')).toBeGreaterThan(
+      at('<label for="f-passwordConfirm">'),
+    );
     expect(at('<label for="f-phone">Phone</label>')).toBeGreaterThan(at('<label for="f-companyName">'));
     expect(page.text).toContain('autocomplete="tel"');
     const ja = await request(t.app).get('/s/portal/register').set('Accept-Language', 'ja');
@@ -262,7 +381,9 @@ describe('extra sign-up fields', () => {
     await askCompanyThenPhone();
     const missing = await registerWith({ companyName: 'Analytical Engines', lastName: '' });
     expect(missing.status).toBe(422);
-    expect(missing.text).toMatch(/<li><a href="#f-lastName">[^<]+<\/a><\/li><li><a href="#f-phone">Enter your phone number\.<\/a><\/li>/);
+    expect(missing.text).toMatch(
+      /<li><a href="#f-lastName">[^<]+<\/a><\/li><li><a href="#f-phone">Enter your phone number\.<\/a><\/li>/,
+    );
     // What was typed is kept.
     expect(missing.text).toContain('value="Analytical Engines"');
     const malformed = await registerWith({ phone: 'call me maybe' });
@@ -280,10 +401,15 @@ describe('extra sign-up fields', () => {
   });
 
   it('a time zone asked as a field is a list and is stored; fields the site does not ask are ignored', async () => {
-    await SiteModel.updateOne({ slug: 'portal' }, { $set: { 'registrationPolicy.extraFields': [{ field: 'timeZoneSidKey', required: true }] } });
+    await SiteModel.updateOne(
+      { slug: 'portal' },
+      { $set: { 'registrationPolicy.extraFields': [{ field: 'timeZoneSidKey', required: true }] } },
+    );
     const page = await request(t.app).get('/s/portal/register');
     expect(page.text).toMatch(/<select id="f-timeZoneSidKey" name="timeZoneSidKey"/);
-    expect((await registerWith({ timeZoneSidKey: 'Asia/Tokyo', phone: '+81 3 1234 5678', companyName: 'Sneaky' })).status).toBe(201);
+    expect(
+      (await registerWith({ timeZoneSidKey: 'Asia/Tokyo', phone: '+81 3 1234 5678', companyName: 'Sneaky' })).status,
+    ).toBe(201);
     const user = await UserModel.findOne({ email: 'ada@example.com' }).lean();
     expect(user!.timeZoneSidKey).toBe('Asia/Tokyo');
     expect(user).not.toHaveProperty('phone');

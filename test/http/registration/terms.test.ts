@@ -27,15 +27,29 @@ afterAll(async () => {
   await t.stop();
 });
 
-const publish = (fields: Record<string, string>) => postForm(admin, '/admin/terms', '/admin/terms', { siteId, ...fields });
+const publish = (fields: Record<string, string>) =>
+  postForm(admin, '/admin/terms', '/admin/terms', { siteId, ...fields });
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36';
 
 async function register(email: string, fields: Record<string, string> = {}) {
   const agent = request.agent(t.app);
   const form = await agent.get('/s/portal/register');
   const version = /name="termsVersion" value="([0-9a-f]{24})"/.exec(form.text)?.[1] ?? '';
-  const res = await agent.post('/s/portal/register').set('User-Agent', UA).type('form')
-    .send({ altcha: await solvedPow(agent), _csrf: csrfFrom(form.text), firstName: 'Ada', lastName: 'Lovelace', email, password: GOOD_PASSWORD, termsVersion: version, acceptTerms: 'on', ...fields });
+  const res = await agent
+    .post('/s/portal/register')
+    .set('User-Agent', UA)
+    .type('form')
+    .send({
+      altcha: await solvedPow(agent),
+      _csrf: csrfFrom(form.text),
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      email,
+      password: GOOD_PASSWORD,
+      termsVersion: version,
+      acceptTerms: 'on',
+      ...fields,
+    });
   return { agent, form, res };
 }
 
@@ -72,7 +86,13 @@ describe('terms and the consent ledger', () => {
     const user = await UserModel.findOne({ email: 'ada@example.com' }).lean();
     const rows = await ConsentModel.find().lean();
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ user: user!._id, username: 'ada@example.com', version: '1.0', how: 'registration', userAgent: UA });
+    expect(rows[0]).toMatchObject({
+      user: user!._id,
+      username: 'ada@example.com',
+      version: '1.0',
+      how: 'registration',
+      userAgent: UA,
+    });
     expect(rows[0].ip).toMatch(/127\.0\.0\.1|::1/);
   });
 
@@ -83,7 +103,10 @@ describe('terms and the consent ledger', () => {
     // Before its date: nothing to accept.
     await logIn(agent, 'ada@example.com', GOOD_PASSWORD);
     expect((await agent.get('/s/portal/')).status).toBe(200);
-    await agent.post('/s/portal/logout').type('form').send({ _csrf: csrfFrom((await agent.get('/s/portal/account')).text) });
+    await agent
+      .post('/s/portal/logout')
+      .type('form')
+      .send({ _csrf: csrfFrom((await agent.get('/s/portal/account')).text) });
     now = new Date('2026-12-05T00:00:01Z');
     const login = await logIn(agent, 'ada@example.com', GOOD_PASSWORD);
     expect(login.status).toBe(303);
@@ -95,15 +118,27 @@ describe('terms and the consent ledger', () => {
     expect(page.text).toContain('Be kinder.');
     const version = /name="termsVersion" value="([0-9a-f]{24})"/.exec(page.text)![1];
     // Not ticked: the page again, saying what to do; nothing recorded.
-    const unticked = await agent.post('/s/portal/terms/accept').type('form').send({ _csrf: csrfFrom(page.text), termsVersion: version, returnTo: '/s/portal/account' });
+    const unticked = await agent
+      .post('/s/portal/terms/accept')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), termsVersion: version, returnTo: '/s/portal/account' });
     expect(unticked.headers.location).toContain('unticked=1');
-    expect((await agent.get(unticked.headers.location)).text).toContain('Tick the box to accept the terms, or sign out.');
+    expect((await agent.get(unticked.headers.location)).text).toContain(
+      'Tick the box to accept the terms, or sign out.',
+    );
     expect(await ConsentModel.countDocuments()).toBe(1);
-    const accepted = await agent.post('/s/portal/terms/accept').set('User-Agent', UA).type('form').send({ _csrf: csrfFrom(page.text), termsVersion: version, returnTo: '/s/portal/account', accept: 'on' });
+    const accepted = await agent
+      .post('/s/portal/terms/accept')
+      .set('User-Agent', UA)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), termsVersion: version, returnTo: '/s/portal/account', accept: 'on' });
     expect(accepted.headers.location).toBe('/s/portal/account');
     expect((await agent.get('/s/portal/account')).status).toBe(200);
     const rows = await ConsentModel.find().sort({ acceptedAt: 1 }).lean();
-    expect(rows.map((r) => [r.version, r.how])).toEqual([['1.0', 'registration'], ['2.0', 're-accept']]);
+    expect(rows.map((r) => [r.version, r.how])).toEqual([
+      ['1.0', 'registration'],
+      ['2.0', 're-accept'],
+    ]);
     expect(rows[1].acceptedAt).toEqual(now);
     expect(rows[0]).toEqual(first);
   });
@@ -114,7 +149,19 @@ describe('terms and the consent ledger', () => {
     const form = await agent.get('/s/portal/register');
     const old = /name="termsVersion" value="([0-9a-f]{24})"/.exec(form.text)![1];
     await publish({ version: '3.0', effectiveAt: '2026-12-06', text: 'Version three.' });
-    const res = await agent.post('/s/portal/register').type('form').send({ altcha: await solvedPow(agent), _csrf: csrfFrom(form.text), firstName: 'Late', lastName: 'Comer', email: 'late@example.com', password: GOOD_PASSWORD, termsVersion: old, acceptTerms: 'on' });
+    const res = await agent
+      .post('/s/portal/register')
+      .type('form')
+      .send({
+        altcha: await solvedPow(agent),
+        _csrf: csrfFrom(form.text),
+        firstName: 'Late',
+        lastName: 'Comer',
+        email: 'late@example.com',
+        password: GOOD_PASSWORD,
+        termsVersion: old,
+        acceptTerms: 'on',
+      });
     expect(res.status).toBe(422);
     expect(res.text).toContain('The terms changed while you were registering: read the new version and accept it.');
     expect(res.text).toContain('Version three.');
@@ -156,7 +203,9 @@ describe('terms and the consent ledger', () => {
     expect(lines[0]).toBe('acceptedAt,username,userId,siteId,version,termsVersionId,how,ip,userAgent');
     expect(lines).toHaveLength(3);
     const user = await UserModel.findOne({ email: 'ada@example.com' }).lean();
-    expect(lines[1]).toMatch(new RegExp(`^2026-12-05T00:00:01.000Z,ada@example.com,${user!._id},${siteId},2.0,[0-9a-f]{24},re-accept,`));
+    expect(lines[1]).toMatch(
+      new RegExp(`^2026-12-05T00:00:01.000Z,ada@example.com,${user!._id},${siteId},2.0,[0-9a-f]{24},re-accept,`),
+    );
     expect(lines[2]).toContain(',1.0,');
     expect(lines[2]).toContain(',registration,');
   });

@@ -42,9 +42,15 @@ describe('delegated admin groups', () => {
   it('finds eligible members as JSON (never admins with Manage Internal Users) and accounts by the start of their name', async () => {
     const members = await admin.get(`/admin/delegated-groups/candidates?group=${groupId}&part=members&q=h`);
     expect(members.status).toBe(200);
-    expect(members.body.candidates.map((c: { label: string }) => c.label)).toEqual(['hank.helper@example.com', 'helen.helper@example.com']);
+    expect(members.body.candidates.map((c: { label: string }) => c.label)).toEqual([
+      'hank.helper@example.com',
+      'helen.helper@example.com',
+    ]);
     const accounts = await admin.get(`/admin/delegated-groups/candidates?group=${groupId}&part=accounts&q=har`);
-    expect(accounts.body.candidates.map((c: { label: string }) => c.label)).toEqual(['Harbour Logistics', 'Hartley & Sons']);
+    expect(accounts.body.candidates.map((c: { label: string }) => c.label)).toEqual([
+      'Harbour Logistics',
+      'Hartley & Sons',
+    ]);
     expect((await admin.get(`/admin/delegated-groups/candidates?part=members&q=`)).body.candidates).toEqual([]);
   });
 
@@ -52,7 +58,9 @@ describe('delegated admin groups', () => {
     const found = await admin.get(`/admin/delegated-groups?group=${groupId}&part=members&q=helen`);
     expect(found.text).toContain('helen.helper@example.com');
     expect(found.text).not.toContain('hank.helper@example.com');
-    const userId = new RegExp(`action="/admin/delegated-groups/${groupId}/members" class="inline">[\\s\\S]*?name="userId" value="([0-9a-f]{24})"`).exec(found.text)![1];
+    const userId = new RegExp(
+      `action="/admin/delegated-groups/${groupId}/members" class="inline">[\\s\\S]*?name="userId" value="([0-9a-f]{24})"`,
+    ).exec(found.text)![1];
     const audits = await AuditEventModel.countDocuments({ action: 'delegated_group.updated' });
     const added = await post(`/admin/delegated-groups/${groupId}/members`, { _form: `members-${groupId}`, userId });
     expect(added.status).toBe(303);
@@ -60,13 +68,26 @@ describe('delegated admin groups', () => {
     expect(await AuditEventModel.countDocuments({ action: 'delegated_group.updated' })).toBe(audits + 1);
     const page = await admin.get('/admin/delegated-groups');
     expect(page.text).toContain(`action="/admin/delegated-groups/${groupId}/members/${userId}/remove"`);
-    expect(page.text).toMatch(/Remove<span class="visually-hidden"> helen.helper@example.com from Harbour delegates<\/span>/);
+    expect(page.text).toMatch(
+      /Remove<span class="visually-hidden"> helen.helper@example.com from Harbour delegates<\/span>/,
+    );
     // Already a member: no longer offered.
-    expect((await admin.get(`/admin/delegated-groups/candidates?group=${groupId}&part=members&q=helen`)).body.candidates).toEqual([]);
+    expect(
+      (await admin.get(`/admin/delegated-groups/candidates?group=${groupId}&part=members&q=helen`)).body.candidates,
+    ).toEqual([]);
 
     const account = (await AccountModel.findOne({ name: 'Harbour Logistics' }).lean())!;
-    expect((await post(`/admin/delegated-groups/${groupId}/accounts`, { _form: `accounts-${groupId}`, accountId: String(account._id) })).status).toBe(303);
-    expect((await DelegatedAdminGroupModel.findById(groupId).lean())!.accounts.map(String)).toEqual([String(account._id)]);
+    expect(
+      (
+        await post(`/admin/delegated-groups/${groupId}/accounts`, {
+          _form: `accounts-${groupId}`,
+          accountId: String(account._id),
+        })
+      ).status,
+    ).toBe(303);
+    expect((await DelegatedAdminGroupModel.findById(groupId).lean())!.accounts.map(String)).toEqual([
+      String(account._id),
+    ]);
 
     expect((await post(`/admin/delegated-groups/${groupId}/members/${userId}/remove`, {})).status).toBe(303);
     expect((await DelegatedAdminGroupModel.findById(groupId).lean())!.members).toEqual([]);
@@ -76,9 +97,14 @@ describe('delegated admin groups', () => {
     const boss = (await admin.get(`/admin/delegated-groups/candidates?part=members&q=hugo`)).body.candidates;
     expect(boss).toEqual([]);
     const hugo = (await UserModel.findOne({ username: 'hugo.boss@example.com' }).lean())!;
-    const refused = await post(`/admin/delegated-groups/${groupId}/members`, { _form: `members-${groupId}`, userId: String(hugo._id) });
+    const refused = await post(`/admin/delegated-groups/${groupId}/members`, {
+      _form: `members-${groupId}`,
+      userId: String(hugo._id),
+    });
     expect(refused.status).toBe(422);
-    expect(refused.text).toContain(`<p class="field-error" id="members-${groupId}-userId">Only internal users without Manage Internal Users can be members.</p>`);
+    expect(refused.text).toContain(
+      `<p class="field-error" id="members-${groupId}-userId">Only internal users without Manage Internal Users can be members.</p>`,
+    );
     expect(refused.text).toContain(`href="#members-${groupId}-userId"`);
     expect((await DelegatedAdminGroupModel.findById(groupId).lean())!.members).toEqual([]);
   });

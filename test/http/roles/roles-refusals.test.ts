@@ -17,7 +17,12 @@ afterAll(() => t.stop());
 describe('refused edits of profiles and permission sets', () => {
   it('a profile edit with an empty name, a stale version or an unknown permission answers 4xx with the page and its message; nothing is written', async () => {
     const agent = await adminAgent(t.app);
-    const custom = await ProfileModel.create({ name: 'Helpdesk', license: (await ProfileModel.findOne({ name: 'System Administrator' }).lean())!.license, userType: 'internal', permissions: { viewAuditTrail: true } });
+    const custom = await ProfileModel.create({
+      name: 'Helpdesk',
+      license: (await ProfileModel.findOne({ name: 'System Administrator' }).lean())!.license,
+      userType: 'internal',
+      permissions: { viewAuditTrail: true },
+    });
     const url = `/admin/profiles/${custom._id}`;
     const before = JSON.stringify(await ProfileModel.findById(custom._id).lean());
     const events = await AuditEventModel.countDocuments();

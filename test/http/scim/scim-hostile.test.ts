@@ -49,7 +49,9 @@ async function create(extra: Record<string, unknown> = {}) {
 const ids = async (filter: string) => {
   const res = await scim('get', q(filter));
   expect([filter, res.status]).toEqual([filter, 200]);
-  return json(res).Resources.map((r: { id: string }) => r.id).sort();
+  return json(res)
+    .Resources.map((r: { id: string }) => r.id)
+    .sort();
 };
 
 describe('filters', () => {
@@ -80,7 +82,7 @@ describe('filters', () => {
     expect(await ids(`urn:ietf:params:scim:schemas:core:2.0:User:userName eq "${a.userName}"`)).toEqual([a.id]);
   });
 
-  it('treats regex characters as text, and compares externalId with the calling client\'s own ids only', async () => {
+  it("treats regex characters as text, and compares externalId with the calling client's own ids only", async () => {
     await create();
     expect(await ids('userName co ".*"')).toEqual([]);
     expect(await ids('userName sw "^"')).toEqual([]);
@@ -89,9 +91,17 @@ describe('filters', () => {
     const theirs = await scim('post', '/Users', newUser({ externalId: 'shared-ext' }), other);
     expect(theirs.status).toBe(201);
     expect(await ids('externalId eq "shared-ext"')).toEqual([mine.id]);
-    expect(json(await scim('get', q('externalId eq "shared-ext"'), undefined, other)).Resources.map((r: { id: string }) => r.id)).toEqual([json(theirs).id]);
+    expect(
+      json(await scim('get', q('externalId eq "shared-ext"'), undefined, other)).Resources.map(
+        (r: { id: string }) => r.id,
+      ),
+    ).toEqual([json(theirs).id]);
     const dupe = await scim('post', '/Users', newUser({ externalId: 'shared-ext' }));
-    expect([dupe.status, json(dupe).scimType, json(dupe).detail]).toEqual([409, 'uniqueness', 'Another user already has this externalId.']);
+    expect([dupe.status, json(dupe).scimType, json(dupe).detail]).toEqual([
+      409,
+      'uniqueness',
+      'Another user already has this externalId.',
+    ]);
   });
 
   it('answers 400 invalidFilter, never 500, to bad escapes, raw tabs, unknown attributes and operators, and deep nesting', async () => {
@@ -147,12 +157,30 @@ describe('PATCH paths and bodies', () => {
       ],
     });
     expect(ignored.status).toBe(200);
-    expect(json(ignored)).toMatchObject({ id: u.id, name: { givenName: 'Kept', formatted: `Kept ${u.name.familyName}` } });
+    expect(json(ignored)).toMatchObject({
+      id: u.id,
+      name: { givenName: 'Kept', formatted: `Kept ${u.name.familyName}` },
+    });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 
     const before = await UserModel.findById(u.id).lean();
-    for (const path of ['emails[type eq "work"', 'name..givenName', 'emails[type eq].value', '__proto__', 'name.given name', 'urn:bad urn:x:y', 'emails[value eq "a\\x"].value', '']) {
-      const res = await scim('patch', `/Users/${u.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'name.givenName', value: 'Changed' }, { op: 'remove', path }] });
+    for (const path of [
+      'emails[type eq "work"',
+      'name..givenName',
+      'emails[type eq].value',
+      '__proto__',
+      'name.given name',
+      'urn:bad urn:x:y',
+      'emails[value eq "a\\x"].value',
+      '',
+    ]) {
+      const res = await scim('patch', `/Users/${u.id}`, {
+        schemas: [PATCH_OP],
+        Operations: [
+          { op: 'replace', path: 'name.givenName', value: 'Changed' },
+          { op: 'remove', path },
+        ],
+      });
       expect([path, res.status, json(res).scimType]).toEqual([path, 400, path === '' ? 'noTarget' : 'invalidPath']);
     }
     expect(await UserModel.findById(u.id).lean()).toEqual(before);
@@ -161,13 +189,19 @@ describe('PATCH paths and bodies', () => {
   it('renames by PATCH and PUT: a taken name (any case) is 409 uniqueness, a change of case alone is kept as sent, a non-email is a clear 400', async () => {
     const a = await create();
     const b = await create();
-    const taken = await scim('patch', `/Users/${b.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'userName', value: a.userName.toUpperCase() }] });
+    const taken = await scim('patch', `/Users/${b.id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'userName', value: a.userName.toUpperCase() }],
+    });
     expect([taken.status, json(taken).scimType]).toEqual([409, 'uniqueness']);
     const takenByPut = await scim('put', `/Users/${b.id}`, { ...b, userName: a.userName.toLowerCase() });
     expect([takenByPut.status, json(takenByPut).scimType]).toEqual([409, 'uniqueness']);
     const caseOnly = await scim('put', `/Users/${b.id}`, { ...b, userName: b.userName.toUpperCase() });
     expect([caseOnly.status, json(caseOnly).userName]).toEqual([200, b.userName.toUpperCase()]);
-    const notEmail = await scim('patch', `/Users/${b.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'userName', value: 'just-a-name' }] });
+    const notEmail = await scim('patch', `/Users/${b.id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'userName', value: 'just-a-name' }],
+    });
     expect([notEmail.status, json(notEmail).scimType]).toEqual([400, 'invalidValue']);
     expect(json(notEmail).detail).toMatch(/username: A username looks like an email address/);
     expect((await UserModel.findById(b.id).lean())!.username).toBe(b.userName.toLowerCase());
@@ -176,10 +210,22 @@ describe('PATCH paths and bodies', () => {
   it('answers 400 with a clear message to a PATCH value nested 60,000 deep (and a deep POST), never a 500', async () => {
     const u = await create();
     const deep = `{"schemas":["${PATCH_OP}"],"Operations":[{"op":"replace","path":"name.givenName","value":${'{"a":'.repeat(60000)}1${'}'.repeat(60000)}}]}`;
-    const res = await request(t.app).patch(`/scim/v2/Users/${u.id}`).set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/scim+json').send(deep);
-    expect([res.status, json(res).scimType, json(res).detail]).toEqual([400, 'invalidSyntax', 'The request body is nested more than 32 levels deep; a SCIM resource or PATCH needs only a few.']);
+    const res = await request(t.app)
+      .patch(`/scim/v2/Users/${u.id}`)
+      .set('Authorization', `Bearer ${token}`)
+      .set('Content-Type', 'application/scim+json')
+      .send(deep);
+    expect([res.status, json(res).scimType, json(res).detail]).toEqual([
+      400,
+      'invalidSyntax',
+      'The request body is nested more than 32 levels deep; a SCIM resource or PATCH needs only a few.',
+    ]);
     const deepPost = `{"schemas":["${SCIM.core}"],"userName":"deep@example.com","x":${'['.repeat(60000)}${']'.repeat(60000)}}`;
-    const post = await request(t.app).post('/scim/v2/Users').set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/scim+json').send(deepPost);
+    const post = await request(t.app)
+      .post('/scim/v2/Users')
+      .set('Authorization', `Bearer ${token}`)
+      .set('Content-Type', 'application/scim+json')
+      .send(deepPost);
     expect([post.status, json(post).scimType]).toEqual([400, 'invalidSyntax']);
     expect(await UserModel.exists({ username: 'deep@example.com' })).toBeNull();
     expect((await UserModel.findById(u.id).lean())!.firstName).toBe(u.name.givenName);
@@ -192,14 +238,19 @@ describe('PATCH paths and bodies', () => {
     expect(json(res).detail).toMatch(/turn password sync off/);
     expect(await UserModel.countDocuments()).toBe(before);
     const u = await create();
-    const patch = await scim('patch', `/Users/${u.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { password: 'lantern-copper-wisdom-77' } }] });
+    const patch = await scim('patch', `/Users/${u.id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', value: { password: 'lantern-copper-wisdom-77' } }],
+    });
     expect([patch.status, json(patch).detail]).toEqual([400, expect.stringMatching(/Sync Password/)]);
   });
 });
 
 describe('requests and addresses', () => {
   it('builds Location and meta.location from PUBLIC_URL, whatever the Host header says', async () => {
-    const res = await scim('post', '/Users', newUser()).set('Host', 'evil.example').set('X-Forwarded-Host', 'evil.example');
+    const res = await scim('post', '/Users', newUser())
+      .set('Host', 'evil.example')
+      .set('X-Forwarded-Host', 'evil.example');
     expect(res.status).toBe(201);
     expect(res.headers.location).toBe(`${PUBLIC_URL}/scim/v2/Users/${json(res).id}`);
     const got = json(await scim('get', `/Users/${json(res).id}`).set('Host', 'evil.example'));
@@ -210,7 +261,10 @@ describe('requests and addresses', () => {
 
   it('reads a POST without a Content-Type as JSON, and checks uniqueness before the contact rule', async () => {
     const body = newUser();
-    const res = await request(t.app).post('/scim/v2/Users').set('Authorization', `Bearer ${token}`).send(Buffer.from(JSON.stringify(body)));
+    const res = await request(t.app)
+      .post('/scim/v2/Users')
+      .set('Authorization', `Bearer ${token}`)
+      .send(Buffer.from(JSON.stringify(body)));
     expect([res.status, json(res).userName]).toEqual([201, body.userName]);
     const contactless = { ...body, [SCIM.extension]: undefined };
     const dupe = await scim('post', '/Users', contactless);
@@ -224,19 +278,35 @@ describe('requests and addresses', () => {
     }
     const groups = json(await scim('get', '/Groups?filter=displayName%20eq%20%22x%22&excludedAttributes=members'));
     expect(groups).toEqual({ schemas: [SCIM.list], totalResults: 0, startIndex: 1, itemsPerPage: 0, Resources: [] });
-    const push = await scim('post', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Sales' });
+    const push = await scim('post', '/Groups', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: 'Sales',
+    });
     expect([push.status, json(push).detail]).toEqual([501, expect.stringMatching(/turn group provisioning off/)]);
     expect((await scim('get', '/Groups/abc')).status).toBe(404);
     const spc = json(await scim('get', '/ServiceProviderConfig'));
-    expect(spc).toMatchObject({ patch: { supported: true }, filter: { supported: true }, changePassword: { supported: false }, sort: { supported: false }, etag: { supported: false }, bulk: { supported: false } });
+    expect(spc).toMatchObject({
+      patch: { supported: true },
+      filter: { supported: true },
+      changePassword: { supported: false },
+      sort: { supported: false },
+      etag: { supported: false },
+      bulk: { supported: false },
+    });
     const schemas = json(await scim('get', '/Schemas'));
     expect(schemas.Resources.map((s: { id: string }) => s.id)).toEqual([SCIM.core, SCIM.extension]);
     expect(SCIM.extension).toMatch(/^urn:ietf:params:scim:schemas:extension:[A-Za-z]+:2\.0:User$/);
-    expect(json(await scim('get', '/ResourceTypes/User')).schemaExtensions).toEqual([{ schema: SCIM.extension, required: false }]);
+    expect(json(await scim('get', '/ResourceTypes/User')).schemaExtensions).toEqual([
+      { schema: SCIM.extension, required: false },
+    ]);
   });
 
   it('reads the extension under its old name too', async () => {
-    const res = await scim('post', '/Users', { ...newUser(), [SCIM.extension]: undefined, [SCIM.legacyExtension]: { accountName: 'Legacy Co' } });
+    const res = await scim('post', '/Users', {
+      ...newUser(),
+      [SCIM.extension]: undefined,
+      [SCIM.legacyExtension]: { accountName: 'Legacy Co' },
+    });
     expect(res.status).toBe(201);
     expect(json(res)[SCIM.extension].contactId).toEqual(expect.any(String));
   });
@@ -246,15 +316,37 @@ describe('scope', () => {
   it('answers 404, naming no user type, for users the caller may not see, and never reads, lists or changes internal users', async () => {
     const u = await create();
     const { token: narrow } = await staffToken('scim-narrow@example.com', ['manageInternalUsers']);
-    for (const [method, body] of [['get', undefined], ['put', { ...u, name: { familyName: 'X' } }], ['patch', { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] }], ['delete', undefined]] as const) {
+    for (const [method, body] of [
+      ['get', undefined],
+      ['put', { ...u, name: { familyName: 'X' } }],
+      ['patch', { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] }],
+      ['delete', undefined],
+    ] as const) {
       const res = await scim(method, `/Users/${u.id}`, body, narrow);
       expect([method, res.status, json(res).detail]).toEqual([method, 404, 'No user has this id.']);
     }
     expect(json(await scim('get', '/Users?count=200', undefined, narrow)).totalResults).toBe(0);
-    expect(await UserModel.findById(u.id).lean()).toMatchObject({ isActive: true, lastName: u.name.familyName, deprovisionedAt: null });
+    expect(await UserModel.findById(u.id).lean()).toMatchObject({
+      isActive: true,
+      lastName: u.name.familyName,
+      deprovisionedAt: null,
+    });
 
     const auditsBefore = await AuditEventModel.countDocuments();
-    for (const [method, body] of [['get', undefined], ['put', { schemas: [SCIM.core], userName: 'api-admin@example.com', name: { familyName: 'Hacked' }, emails: [{ value: 'x@example.com' }] }], ['patch', { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'name.familyName', value: 'Hacked' }] }], ['delete', undefined]] as const) {
+    for (const [method, body] of [
+      ['get', undefined],
+      [
+        'put',
+        {
+          schemas: [SCIM.core],
+          userName: 'api-admin@example.com',
+          name: { familyName: 'Hacked' },
+          emails: [{ value: 'x@example.com' }],
+        },
+      ],
+      ['patch', { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'name.familyName', value: 'Hacked' }] }],
+      ['delete', undefined],
+    ] as const) {
       const res = await scim(method, `/Users/${adminId}`, body);
       expect([method, res.status, json(res).detail]).toEqual([method, 404, 'No user has this id.']);
     }

@@ -34,7 +34,10 @@ describe('Microsoft Entra ID', () => {
   it('accepts the documented sequence: probe, create, get, filters, both update shapes, disable, enable, rename, delete', async () => {
     // Test Connection: a filter for a user that does not exist.
     const probe = await scim('get', q(`userName eq "${crypto.randomUUID()}"`));
-    expect([probe.status, json(probe)]).toEqual([200, { schemas: [SCIM.list], totalResults: 0, startIndex: 1, itemsPerPage: 0, Resources: [] }]);
+    expect([probe.status, json(probe)]).toEqual([
+      200,
+      { schemas: [SCIM.list], totalResults: 0, startIndex: 1, itemsPerPage: 0, Resources: [] },
+    ]);
 
     // Create: Entra's body, with the portal extension mapped from companyName.
     const externalId = crypto.randomUUID();
@@ -55,7 +58,13 @@ describe('Microsoft Entra ID', () => {
     });
     expect(created.status).toBe(201);
     const user = json(created);
-    expect(user).toMatchObject({ userName, externalId, active: true, name: { givenName: 'givenName', familyName: 'familyName' }, emails: [{ value: `test_user_${externalId.slice(0, 8)}@contoso.com`, primary: true }] });
+    expect(user).toMatchObject({
+      userName,
+      externalId,
+      active: true,
+      name: { givenName: 'givenName', familyName: 'familyName' },
+      emails: [{ value: `test_user_${externalId.slice(0, 8)}@contoso.com`, primary: true }],
+    });
     expect(created.headers.location).toBe(`${PUBLIC_URL}/scim/v2/Users/${user.id}`);
     const contact = (await ContactModel.findById(user[SCIM.extension].contactId).lean())!;
     expect(contact).toMatchObject({ title: 'Engineer', phone: '+1 555 0100', lastName: 'familyName' });
@@ -63,9 +72,15 @@ describe('Microsoft Entra ID', () => {
 
     // Get, and the lookups by userName (any case) and externalId.
     expect(json(await scim('get', `/Users/${user.id}`))).toEqual(user);
-    expect(json(await scim('get', q(`userName eq "${userName.toUpperCase()}"`))).Resources.map((r: { id: string }) => r.id)).toEqual([user.id]);
-    expect(json(await scim('get', q(`externalId eq "${externalId}"`))).Resources.map((r: { id: string }) => r.id)).toEqual([user.id]);
-    expect(json(await scim('get', q(`emails[type eq "work"].value eq "${user.emails[0].value}"`))).totalResults).toBe(1);
+    expect(
+      json(await scim('get', q(`userName eq "${userName.toUpperCase()}"`))).Resources.map((r: { id: string }) => r.id),
+    ).toEqual([user.id]);
+    expect(
+      json(await scim('get', q(`externalId eq "${externalId}"`))).Resources.map((r: { id: string }) => r.id),
+    ).toEqual([user.id]);
+    expect(json(await scim('get', q(`emails[type eq "work"].value eq "${user.emails[0].value}"`))).totalResults).toBe(
+      1,
+    );
     expect(json(await scim('get', q('userName eq "non-existent user"'))).totalResults).toBe(0);
 
     // Update without aadOptscim062020: capitalised ops, one path each, attributes the portal does not keep mixed in.
@@ -84,39 +99,60 @@ describe('Microsoft Entra ID', () => {
       ],
     });
     expect(legacy.status).toBe(200);
-    expect(json(legacy)).toMatchObject({ name: { familyName: 'updatedFamilyName', givenName: 'givenName' }, emails: [{ value: 'updatedemail@contoso.com' }] });
+    expect(json(legacy)).toMatchObject({
+      name: { familyName: 'updatedFamilyName', givenName: 'givenName' },
+      emails: [{ value: 'updatedemail@contoso.com' }],
+    });
 
     // Update with aadOptscim062020: one path-less replace with dotted, filtered and URN-prefixed keys.
     const flagged = await scim('patch', `/Users/${user.id}`, {
       schemas: [PATCH_OP],
-      Operations: [{
-        op: 'replace',
-        value: {
-          displayName: 'Pvlo',
-          'emails[type eq "work"].value': 'TestBcwqnm@contoso.com',
-          'name.givenName': 'Gtfd',
-          'name.familyName': 'Pkqf',
-          externalId,
-          [`${ENTERPRISE}:employeeNumber`]: 'Eqpj',
+      Operations: [
+        {
+          op: 'replace',
+          value: {
+            displayName: 'Pvlo',
+            'emails[type eq "work"].value': 'TestBcwqnm@contoso.com',
+            'name.givenName': 'Gtfd',
+            'name.familyName': 'Pkqf',
+            externalId,
+            [`${ENTERPRISE}:employeeNumber`]: 'Eqpj',
+          },
         },
-      }],
+      ],
     });
     expect(flagged.status).toBe(200);
-    expect(json(flagged)).toMatchObject({ externalId, name: { givenName: 'Gtfd', familyName: 'Pkqf' }, emails: [{ value: 'testbcwqnm@contoso.com' }] });
+    expect(json(flagged)).toMatchObject({
+      externalId,
+      name: { givenName: 'Gtfd', familyName: 'Pkqf' },
+      emails: [{ value: 'testbcwqnm@contoso.com' }],
+    });
 
     // Disable (string "False" without the flag, a boolean with it), then enable with "True".
     const sessions = (await UserModel.findById(user.id).lean())!.sessionEpoch;
-    const disabled = await scim('patch', `/Users/${user.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'Replace', path: 'active', value: 'False' }] });
+    const disabled = await scim('patch', `/Users/${user.id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
+    });
     expect(json(disabled).active).toBe(false);
     expect((await UserModel.findById(user.id).lean())!.sessionEpoch).toBe(sessions + 1);
-    const again = await scim('patch', `/Users/${user.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] });
+    const again = await scim('patch', `/Users/${user.id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
     expect(json(again).active).toBe(false);
-    const enabled = await scim('patch', `/Users/${user.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'Replace', path: 'active', value: 'True' }] });
+    const enabled = await scim('patch', `/Users/${user.id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'Replace', path: 'active', value: 'True' }],
+    });
     expect(json(enabled).active).toBe(true);
 
     // Rename: kept as sent, found in any case.
     const renamed = `Renamed_${externalId.slice(0, 8)}@Contoso.onmicrosoft.com`;
-    const rename = await scim('patch', `/Users/${user.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'Replace', path: 'userName', value: renamed }] });
+    const rename = await scim('patch', `/Users/${user.id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'Replace', path: 'userName', value: renamed }],
+    });
     expect([rename.status, json(rename).userName]).toEqual([200, renamed]);
     expect((await UserModel.findById(user.id).lean())!.username).toBe(renamed.toLowerCase());
     expect(json(await scim('get', q(`userName eq "${renamed.toLowerCase()}"`))).Resources[0].userName).toBe(renamed);
@@ -127,9 +163,22 @@ describe('Microsoft Entra ID', () => {
     const gone = await scim('get', `/Users/${user.id}`);
     expect([gone.status, json(gone).schemas]).toEqual([404, [SCIM.error]]);
     expect(json(await scim('get', q(`externalId eq "${externalId}"`))).totalResults).toBe(0);
-    expect(json(await scim('get', '/Users?count=200')).Resources.map((r: { id: string }) => r.id)).not.toContain(user.id);
-    expect((await scim('patch', `/Users/${user.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: true }] })).status).toBe(404);
-    expect(await UserModel.findById(user.id).lean()).toMatchObject({ isActive: false, sessionEpoch: epoch + 1, deprovisionedAt: expect.any(Date) });
+    expect(json(await scim('get', '/Users?count=200')).Resources.map((r: { id: string }) => r.id)).not.toContain(
+      user.id,
+    );
+    expect(
+      (
+        await scim('patch', `/Users/${user.id}`, {
+          schemas: [PATCH_OP],
+          Operations: [{ op: 'replace', path: 'active', value: true }],
+        })
+      ).status,
+    ).toBe(404);
+    expect(await UserModel.findById(user.id).lean()).toMatchObject({
+      isActive: false,
+      sessionEpoch: epoch + 1,
+      deprovisionedAt: expect.any(Date),
+    });
   });
 });
 
@@ -156,7 +205,10 @@ describe('Okta', () => {
     expect(json(first)).toMatchObject({ schemas: [SCIM.list], startIndex: 1, itemsPerPage: 1 });
     const one = json(first).Resources[0];
     expect(json(await scim('get', `/Users/${one.id}`))).toMatchObject({ id: one.id, userName: one.userName });
-    expect(json(await scim('get', q('userName eq "invalid-user-x@atko.com"')))).toMatchObject({ totalResults: 0, Resources: [] });
+    expect(json(await scim('get', q('userName eq "invalid-user-x@atko.com"')))).toMatchObject({
+      totalResults: 0,
+      Resources: [],
+    });
     const missing = await scim('get', `/Users/${crypto.randomUUID()}`);
     expect([missing.status, json(missing).status]).toEqual([404, '404']);
     const random = `Random.User.${crypto.randomBytes(4).toString('hex')}`;
@@ -164,23 +216,43 @@ describe('Okta', () => {
     const createdRes = await scim('post', '/Users', okta(random));
     expect(createdRes.status).toBe(201);
     const created = json(createdRes);
-    expect(created).toMatchObject({ userName: `${random}@atko.com`, locale: 'en-US', active: true, name: { givenName: 'Test', familyName: random } });
+    expect(created).toMatchObject({
+      userName: `${random}@atko.com`,
+      locale: 'en-US',
+      active: true,
+      name: { givenName: 'Test', familyName: random },
+    });
     expect(json(await scim('get', `/Users/${created.id}`))).toEqual(created);
     const dupe = await scim('post', '/Users', okta(random));
     expect([dupe.status, json(dupe).scimType]).toEqual([409, 'uniqueness']);
     const upper = json(await scim('get', q(`userName eq "${random.toUpperCase()}@ATKO.COM"`)));
     expect(upper.Resources.map((r: { id: string }) => r.id)).toEqual([created.id]);
     const groups = await scim('get', '/Groups');
-    expect([groups.status, json(groups)]).toEqual([200, { schemas: [SCIM.list], totalResults: 0, startIndex: 1, itemsPerPage: 0, Resources: [] }]);
+    expect([groups.status, json(groups)]).toEqual([
+      200,
+      { schemas: [SCIM.list], totalResults: 0, startIndex: 1, itemsPerPage: 0, Resources: [] },
+    ]);
 
     // PUT round trip: what GET returned, changed, goes back whole (id, meta, read-only fields and all).
     const current = json(await scim('get', `/Users/${created.id}`));
-    const put = await scim('put', `/Users/${created.id}`, { ...current, name: { ...current.name, givenName: 'Another' }, groups: [] });
+    const put = await scim('put', `/Users/${created.id}`, {
+      ...current,
+      name: { ...current.name, givenName: 'Another' },
+      groups: [],
+    });
     expect(put.status).toBe(200);
-    expect(json(put)).toMatchObject({ ...current, name: { givenName: 'Another', familyName: random, formatted: `Another ${random}` }, displayName: `Another ${random}`, meta: expect.any(Object) });
+    expect(json(put)).toMatchObject({
+      ...current,
+      name: { givenName: 'Another', familyName: random, formatted: `Another ${random}` },
+      displayName: `Another ${random}`,
+      meta: expect.any(Object),
+    });
 
     // Deactivate by PATCH (Okta's path-less replace), reactivate and deactivate by PUT.
-    const patched = await scim('patch', `/Users/${created.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] });
+    const patched = await scim('patch', `/Users/${created.id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', value: { active: false } }],
+    });
     expect(json(patched).active).toBe(false);
     expect(json(await scim('put', `/Users/${created.id}`, { ...json(patched), active: true })).active).toBe(true);
     const byPut = await scim('put', `/Users/${created.id}`, { ...current, active: false });

@@ -32,7 +32,10 @@ const newScimUser = (ext: Record<string, unknown> | undefined, extra: Record<str
 };
 async function contactlessUser() {
   n++;
-  const res = await request(t.app).post('/api/v1/users').set('Authorization', `Bearer ${token}`).send({ firstName: 'Rey', lastName: `Contactless${n}`, email: `rest${n}@example.com` });
+  const res = await request(t.app)
+    .post('/api/v1/users')
+    .set('Authorization', `Bearer ${token}`)
+    .send({ firstName: 'Rey', lastName: `Contactless${n}`, email: `rest${n}@example.com` });
   return res.body.id as string;
 }
 
@@ -41,9 +44,18 @@ describe('discovery', () => {
     const spc = await scim('get', '/ServiceProviderConfig');
     expect(spc.status).toBe(200);
     expect(spc.headers['content-type']).toMatch(/^application\/scim\+json/);
-    expect(JSON.parse(spc.text)).toMatchObject({ patch: { supported: true }, filter: { supported: true, maxResults: 200 }, bulk: { supported: false } });
+    expect(JSON.parse(spc.text)).toMatchObject({
+      patch: { supported: true },
+      filter: { supported: true, maxResults: 200 },
+      bulk: { supported: false },
+    });
     const types = JSON.parse((await scim('get', '/ResourceTypes')).text);
-    expect(types.Resources[0]).toMatchObject({ id: 'User', endpoint: '/Users', schema: SCIM.core, schemaExtensions: [{ schema: SCIM.extension, required: false }] });
+    expect(types.Resources[0]).toMatchObject({
+      id: 'User',
+      endpoint: '/Users',
+      schema: SCIM.core,
+      schemaExtensions: [{ schema: SCIM.extension, required: false }],
+    });
     expect(JSON.parse((await scim('get', '/ResourceTypes/User')).text).id).toBe('User');
     const schemas = JSON.parse((await scim('get', '/Schemas')).text);
     expect(schemas.Resources.map((s: { id: string }) => s.id)).toEqual([SCIM.core, SCIM.extension]);
@@ -69,18 +81,38 @@ describe('creating users', () => {
     const body = JSON.parse(res.text);
     expect(body).toMatchObject({ schemas: [SCIM.error], status: '400', scimType: 'invalidValue' });
     expect(body.detail).toMatch(/contact is required/);
-    expect((await scim('post', '/Users', newScimUser({ profileId: String((await LicenseModel.findOne().lean())!._id) }))).status).toBe(400);
+    expect(
+      (await scim('post', '/Users', newScimUser({ profileId: String((await LicenseModel.findOne().lean())!._id) })))
+        .status,
+    ).toBe(400);
     expect(await UserModel.countDocuments()).toBe(before);
   });
 
   it('creates a user with a new contact in a new account (Customer Community, taking a seat)', async () => {
     const seats = (await LicenseModel.findOne({ name: 'Customer Community' }).lean())!.usedSeats;
-    const res = await scim('post', '/Users', newScimUser({ accountName: 'Rebel Alliance', contact: { title: 'Pilot' } }, { locale: 'fr-FR', timezone: 'Europe/Paris' }));
+    const res = await scim(
+      'post',
+      '/Users',
+      newScimUser(
+        { accountName: 'Rebel Alliance', contact: { title: 'Pilot' } },
+        { locale: 'fr-FR', timezone: 'Europe/Paris' },
+      ),
+    );
     expect(res.status).toBe(201);
     const body = JSON.parse(res.text);
     expect(res.headers.location).toBe(body.meta.location);
-    expect(body).toMatchObject({ userName: `scim${n}@example.com`, active: true, locale: 'fr-FR', timezone: 'Europe/Paris', userType: 'customer' });
-    expect(body[SCIM.extension]).toMatchObject({ profileName: 'Customer Community User', licenseName: 'Customer Community', contactId: expect.any(String) });
+    expect(body).toMatchObject({
+      userName: `scim${n}@example.com`,
+      active: true,
+      locale: 'fr-FR',
+      timezone: 'Europe/Paris',
+      userType: 'customer',
+    });
+    expect(body[SCIM.extension]).toMatchObject({
+      profileName: 'Customer Community User',
+      licenseName: 'Customer Community',
+      contactId: expect.any(String),
+    });
     const contact = (await ContactModel.findById(body[SCIM.extension].contactId).lean())!;
     expect(contact).toMatchObject({ lastName: `Walker${n}`, title: 'Pilot', email: `scim${n}@example.com` });
     expect((await AccountModel.findById(contact.account).lean())!.name).toBe('Rebel Alliance');
@@ -107,14 +139,22 @@ describe('creating users', () => {
   });
 
   it('answers 400 for invalid values and malformed JSON, and 403 naming the permission', async () => {
-    const bad = await scim('post', '/Users', newScimUser({ accountName: 'X' }, { userName: 'not-an-email', emails: [{ value: 'also-bad' }] }));
+    const bad = await scim(
+      'post',
+      '/Users',
+      newScimUser({ accountName: 'X' }, { userName: 'not-an-email', emails: [{ value: 'also-bad' }] }),
+    );
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.text)).toMatchObject({ scimType: 'invalidValue' });
     const typed = await scim('post', '/Users', { ...newScimUser({ accountName: 'X' }), userName: { $ne: null } });
     expect(typed.status).toBe(400);
     const noSchema = await scim('post', '/Users', { ...newScimUser({ accountName: 'X' }), schemas: [] });
     expect(noSchema.status).toBe(400);
-    const malformed = await request(t.app).post('/scim/v2/Users').set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/scim+json').send('{"userName":');
+    const malformed = await request(t.app)
+      .post('/scim/v2/Users')
+      .set('Authorization', `Bearer ${token}`)
+      .set('Content-Type', 'application/scim+json')
+      .send('{"userName":');
     expect(malformed.status).toBe(400);
     expect(JSON.parse(malformed.text)).toMatchObject({ scimType: 'invalidSyntax' });
     const { token: weak } = await staffToken('scim-weak@example.com', ['manageInternalUsers']);
@@ -131,13 +171,28 @@ describe('reading, filtering and paging', () => {
     const one = await scim('get', `/Users/${id}`);
     expect(one.status).toBe(200);
     const user = JSON.parse(one.text);
-    expect(user).toMatchObject({ id, active: true, [SCIM.extension]: { contactId: null, licenseName: 'External Identity' } });
-    const found = JSON.parse((await scim('get', `/Users?filter=${encodeURIComponent(`userName eq "${user.userName.toUpperCase()}"`)}`)).text);
+    expect(user).toMatchObject({
+      id,
+      active: true,
+      [SCIM.extension]: { contactId: null, licenseName: 'External Identity' },
+    });
+    const found = JSON.parse(
+      (await scim('get', `/Users?filter=${encodeURIComponent(`userName eq "${user.userName.toUpperCase()}"`)}`)).text,
+    );
     expect(found).toMatchObject({ schemas: [SCIM.list], totalResults: 1, startIndex: 1, itemsPerPage: 1 });
     expect(found.Resources[0].id).toBe(id);
-    const none = JSON.parse((await scim('get', `/Users?filter=${encodeURIComponent('userName eq "nobody@example.com"')}`)).text);
+    const none = JSON.parse(
+      (await scim('get', `/Users?filter=${encodeURIComponent('userName eq "nobody@example.com"')}`)).text,
+    );
     expect(none).toMatchObject({ totalResults: 0, Resources: [] });
-    const byEmail = JSON.parse((await scim('get', `/Users?filter=${encodeURIComponent(`emails.value eq "${user.emails[0].value}" and active eq true`)}`)).text);
+    const byEmail = JSON.parse(
+      (
+        await scim(
+          'get',
+          `/Users?filter=${encodeURIComponent(`emails.value eq "${user.emails[0].value}" and active eq true`)}`,
+        )
+      ).text,
+    );
     expect(byEmail.totalResults).toBe(1);
 
     const all = JSON.parse((await scim('get', '/Users?count=200')).text);
@@ -148,11 +203,21 @@ describe('reading, filtering and paging', () => {
       paged.push(...page.Resources.map((r: { id: string }) => r.id));
     }
     expect(paged).toEqual(all.Resources.map((r: { id: string }) => r.id));
-    expect(JSON.parse((await scim('get', '/Users?count=0')).text)).toMatchObject({ totalResults: all.totalResults, itemsPerPage: 0 });
+    expect(JSON.parse((await scim('get', '/Users?count=0')).text)).toMatchObject({
+      totalResults: all.totalResults,
+      itemsPerPage: 0,
+    });
   });
 
   it('answers invalidFilter for unsupported filters, 400 for bad paging and 404 for unknown ids', async () => {
-    for (const f of ['title eq "x"', 'userName eq', '(userName eq "a"', 'userName regex "a"', 'emails[type eq "work"', 'active eq "maybe"']) {
+    for (const f of [
+      'title eq "x"',
+      'userName eq',
+      '(userName eq "a"',
+      'userName regex "a"',
+      'emails[type eq "work"',
+      'active eq "maybe"',
+    ]) {
       const res = await scim('get', `/Users?filter=${encodeURIComponent(f)}`);
       expect([f, res.status, JSON.parse(res.text).scimType]).toEqual([f, 400, 'invalidFilter']);
     }
@@ -175,8 +240,15 @@ describe('updating and deleting', () => {
       ],
     });
     expect(res.status).toBe(200);
-    expect(JSON.parse(res.text)).toMatchObject({ active: false, name: { givenName: 'Ben', familyName: 'Kenobi' }, emails: [{ value: 'ben.kenobi@example.com' }] });
-    const again = await scim('patch', `/Users/${id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', path: 'active', value: 'True' }] });
+    expect(JSON.parse(res.text)).toMatchObject({
+      active: false,
+      name: { givenName: 'Ben', familyName: 'Kenobi' },
+      emails: [{ value: 'ben.kenobi@example.com' }],
+    });
+    const again = await scim('patch', `/Users/${id}`, {
+      schemas: [PATCH_SCHEMA],
+      Operations: [{ op: 'replace', path: 'active', value: 'True' }],
+    });
     expect(JSON.parse(again.text).active).toBe(true);
     expect((await UserModel.findById(id).lean())!.contact).toBeNull();
   });
@@ -189,7 +261,13 @@ describe('updating and deleting', () => {
       [[{ op: 'remove', path: 'name.familyName' }], 'mutability'],
       [[{ op: 'replace', path: 'active', value: 'perhaps' }], 'invalidValue'],
       [[{ op: 'move', path: 'active', value: true }], 'invalidSyntax'],
-      [[{ op: 'replace', path: 'name.givenName', value: 'Ok' }, { op: 'replace', path: 'emails', value: [{ value: 'bad' }] }], 'invalidValue'],
+      [
+        [
+          { op: 'replace', path: 'name.givenName', value: 'Ok' },
+          { op: 'replace', path: 'emails', value: [{ value: 'bad' }] },
+        ],
+        'invalidValue',
+      ],
     ];
     for (const [ops, scimType] of cases) {
       const res = await scim('patch', `/Users/${id}`, { schemas: [PATCH_SCHEMA], Operations: ops });
@@ -202,19 +280,60 @@ describe('updating and deleting', () => {
   it('replaces with PUT (profileId immutable) and deactivates with DELETE', async () => {
     const id = await contactlessUser();
     const current = JSON.parse((await scim('get', `/Users/${id}`)).text);
-    const put = await scim('put', `/Users/${id}`, { schemas: [SCIM.core], userName: current.userName, name: { givenName: 'Finn', familyName: 'Storm' }, emails: current.emails, active: true, timezone: 'Asia/Tokyo' });
+    const put = await scim('put', `/Users/${id}`, {
+      schemas: [SCIM.core],
+      userName: current.userName,
+      name: { givenName: 'Finn', familyName: 'Storm' },
+      emails: current.emails,
+      active: true,
+      timezone: 'Asia/Tokyo',
+    });
     expect(put.status).toBe(200);
-    expect(JSON.parse(put.text)).toMatchObject({ name: { givenName: 'Finn', familyName: 'Storm' }, timezone: 'Asia/Tokyo' });
+    expect(JSON.parse(put.text)).toMatchObject({
+      name: { givenName: 'Finn', familyName: 'Storm' },
+      timezone: 'Asia/Tokyo',
+    });
     // A replace: optional attributes left out go back to their defaults; nickName and active stay.
-    const replaced = await scim('put', `/Users/${id}`, { schemas: [SCIM.core], userName: current.userName, name: { familyName: 'Storm' }, emails: [{ value: 'finn@example.com' }] });
+    const replaced = await scim('put', `/Users/${id}`, {
+      schemas: [SCIM.core],
+      userName: current.userName,
+      name: { familyName: 'Storm' },
+      emails: [{ value: 'finn@example.com' }],
+    });
     expect(replaced.status).toBe(200);
-    expect(JSON.parse(replaced.text)).toMatchObject({ name: { givenName: '', familyName: 'Storm' }, emails: [{ value: 'finn@example.com' }], timezone: 'GMT', locale: 'en-US', preferredLanguage: 'en-US', nickName: current.nickName, active: true });
-    expect(await UserModel.findById(id).lean()).toMatchObject({ firstName: '', timeZoneSidKey: 'GMT', email: 'finn@example.com' });
+    expect(JSON.parse(replaced.text)).toMatchObject({
+      name: { givenName: '', familyName: 'Storm' },
+      emails: [{ value: 'finn@example.com' }],
+      timezone: 'GMT',
+      locale: 'en-US',
+      preferredLanguage: 'en-US',
+      nickName: current.nickName,
+      active: true,
+    });
+    expect(await UserModel.findById(id).lean()).toMatchObject({
+      firstName: '',
+      timeZoneSidKey: 'GMT',
+      email: 'finn@example.com',
+    });
     // The required attributes must be there.
-    const partial = await scim('put', `/Users/${id}`, { schemas: [SCIM.core], userName: current.userName, name: { givenName: 'Only' } });
-    expect([partial.status, JSON.parse(partial.text).scimType, JSON.parse(partial.text).detail]).toEqual([400, 'invalidValue', 'PUT replaces the whole user: name.familyName and emails are required.']);
+    const partial = await scim('put', `/Users/${id}`, {
+      schemas: [SCIM.core],
+      userName: current.userName,
+      name: { givenName: 'Only' },
+    });
+    expect([partial.status, JSON.parse(partial.text).scimType, JSON.parse(partial.text).detail]).toEqual([
+      400,
+      'invalidValue',
+      'PUT replaces the whole user: name.familyName and emails are required.',
+    ]);
     expect((await UserModel.findById(id).lean())!.firstName).toBe('');
-    const unchangedName = await scim('put', `/Users/${id}`, { schemas: [SCIM.core], userName: current.userName, [SCIM.extension]: { profileId: '0123456789abcdef01234567' }, name: { familyName: 'Storm' }, emails: [{ value: 'finn@example.com' }] });
+    const unchangedName = await scim('put', `/Users/${id}`, {
+      schemas: [SCIM.core],
+      userName: current.userName,
+      [SCIM.extension]: { profileId: '0123456789abcdef01234567' },
+      name: { familyName: 'Storm' },
+      emails: [{ value: 'finn@example.com' }],
+    });
     expect([unchangedName.status, JSON.parse(unchangedName.text).scimType]).toEqual([400, 'mutability']);
     const del = await scim('delete', `/Users/${id}`);
     expect(del.status).toBe(204);

@@ -23,7 +23,10 @@ it('is on by default in production only', () => {
 
 it('sends staff without two-factor to set it up before any admin page, then asks for a code at sign-in', async () => {
   const agent = request.agent(t.app);
-  const login = await postForm(agent, '/admin/login', '/admin/login', { username: 'admin@example.com', password: ADMIN_PASSWORD });
+  const login = await postForm(agent, '/admin/login', '/admin/login', {
+    username: 'admin@example.com',
+    password: ADMIN_PASSWORD,
+  });
   expect(login.status).toBe(303);
   const dash = await agent.get('/admin');
   expect(dash.status).toBe(303);
@@ -44,7 +47,10 @@ it('sends staff without two-factor to set it up before any admin page, then asks
   expect((await agent.get('/admin')).status).toBe(200);
 
   const next = request.agent(t.app);
-  const again = await postForm(next, '/admin/login', '/admin/login', { username: 'admin@example.com', password: ADMIN_PASSWORD });
+  const again = await postForm(next, '/admin/login', '/admin/login', {
+    username: 'admin@example.com',
+    password: ADMIN_PASSWORD,
+  });
   expect(again.headers.location).toBe('/admin/login/code');
   expect((await next.get('/admin')).status).toBe(302); // not signed in yet
   const code = await postForm(next, '/admin/login', '/admin/login/code', { code: totp(secret, 1) });

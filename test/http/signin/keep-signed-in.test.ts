@@ -25,14 +25,22 @@ const maxAgeOf = (res: request.Response) => {
 };
 async function storedSessionOf(agent: request.Agent) {
   await agent.get('/s/portal/account');
-  const sessions = mongoose.connection.db!.collection<{ _id: string; expires: Date; session: { site?: { keepMs?: number; userId: string } } }>('sessions');
+  const sessions = mongoose.connection.db!.collection<{
+    _id: string;
+    expires: Date;
+    session: { site?: { keepMs?: number; userId: string } };
+  }>('sessions');
   return sessions.find({}).sort({ expires: -1 }).toArray();
 }
 
 it('ticked: the cookie and the stored session last KEEP_SIGNED_IN_DAYS; not ticked: the idle limit', async () => {
   await registerGuest(t.app, { email: 'keep@example.com' });
   const kept = request.agent(t.app);
-  const res = await postForm(kept, '/s/portal/login', '/s/portal/login', { username: 'keep@example.com', password: GOOD_PASSWORD, keep: 'yes' });
+  const res = await postForm(kept, '/s/portal/login', '/s/portal/login', {
+    username: 'keep@example.com',
+    password: GOOD_PASSWORD,
+    keep: 'yes',
+  });
   expect(res.status).toBe(303);
   expect(maxAgeOf(res)).toBe(14 * 86_400);
   const later = await kept.get('/s/portal/');
@@ -40,7 +48,10 @@ it('ticked: the cookie and the stored session last KEEP_SIGNED_IN_DAYS; not tick
   expect(maxAgeOf(later)).toBeGreaterThan(13 * 86_400); // rolls with each request
 
   const plain = request.agent(t.app);
-  const res2 = await postForm(plain, '/s/portal/login', '/s/portal/login', { username: 'keep@example.com', password: GOOD_PASSWORD });
+  const res2 = await postForm(plain, '/s/portal/login', '/s/portal/login', {
+    username: 'keep@example.com',
+    password: GOOD_PASSWORD,
+  });
   expect(maxAgeOf(res2)).toBe(30 * 60);
 
   const docs = (await storedSessionOf(kept)).filter((d) => d.session.site);
@@ -57,7 +68,11 @@ it('the kept session has its own absolute limit, checked with a moved clock', as
   const signedInAt = Date.now();
   const user = (await UserModel.findOne({ username: 'keep@example.com' }).lean())!;
   const check = async (keepMs: number | undefined, at: number) => {
-    const req = { session: { site: { userId: String(user._id), epoch: user.sessionEpoch, signedInAt, ...(keepMs ? { keepMs } : {}) } } } as never;
+    const req = {
+      session: {
+        site: { userId: String(user._id), epoch: user.sessionEpoch, signedInAt, ...(keepMs ? { keepMs } : {}) },
+      },
+    } as never;
     const res = { locals: {} } as never;
     await loadSessionUsers(12 * 3_600_000, () => at)(req, res, () => undefined);
     return Boolean((req as { session: { site?: unknown } }).session.site);
@@ -73,7 +88,11 @@ it('is kept through the second-factor step', async () => {
   const { agent } = await registerGuest(t.app, { email: 'keep2fa@example.com' });
   const { secret } = await enrolThroughPages(agent);
   const fresh = request.agent(t.app);
-  const pw = await postForm(fresh, '/s/portal/login', '/s/portal/login', { username: 'keep2fa@example.com', password: GOOD_PASSWORD, keep: 'yes' });
+  const pw = await postForm(fresh, '/s/portal/login', '/s/portal/login', {
+    username: 'keep2fa@example.com',
+    password: GOOD_PASSWORD,
+    keep: 'yes',
+  });
   expect(pw.headers.location).toBe('/s/portal/login/code');
   const code = await postForm(fresh, '/s/portal/login', '/s/portal/login/code', { code: totp(secret, 1) });
   expect(code.status).toBe(303);

@@ -13,7 +13,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const passwordValue = (html: string, id: string) => new RegExp(`id="${id}" name="[a-zA-Z]+" type="password"\\s+value="([^"]*)"`).exec(html)?.[1];
+const passwordValue = (html: string, id: string) =>
+  new RegExp(`id="${id}" name="[a-zA-Z]+" type="password"\\s+value="([^"]*)"`).exec(html)?.[1];
 
 describe('passwords in a refused form', () => {
   it('registration: an invalid email keeps both passwords; one alert (the summary), field messages without role=alert', async () => {
@@ -29,7 +30,13 @@ describe('passwords in a refused form', () => {
 
   it('registration: a weak password is not put back, nor its confirmation', async () => {
     const agent = request.agent(t.app);
-    const res = await postForm(agent, '/s/portal/register', '/s/portal/register', { firstName: 'A', lastName: 'B', email: 'ab@example.com', password: 'short', passwordConfirm: 'short' });
+    const res = await postForm(agent, '/s/portal/register', '/s/portal/register', {
+      firstName: 'A',
+      lastName: 'B',
+      email: 'ab@example.com',
+      password: 'short',
+      passwordConfirm: 'short',
+    });
     expect(res.status).toBe(422);
     expect(passwordValue(res.text, 'f-password')).toBe('');
     expect(passwordValue(res.text, 'f-passwordConfirm')).toBe('');
@@ -38,7 +45,13 @@ describe('passwords in a refused form', () => {
 
   it('registration: different passwords keep the first one only', async () => {
     const agent = request.agent(t.app);
-    const res = await postForm(agent, '/s/portal/register', '/s/portal/register', { firstName: 'A', lastName: 'B', email: 'ab@example.com', password: GOOD_PASSWORD, passwordConfirm: 'something-else-entirely-1' });
+    const res = await postForm(agent, '/s/portal/register', '/s/portal/register', {
+      firstName: 'A',
+      lastName: 'B',
+      email: 'ab@example.com',
+      password: GOOD_PASSWORD,
+      passwordConfirm: 'something-else-entirely-1',
+    });
     expect(res.status).toBe(422);
     expect(passwordValue(res.text, 'f-password')).toBe(GOOD_PASSWORD);
     expect(passwordValue(res.text, 'f-passwordConfirm')).toBe('');
@@ -46,11 +59,17 @@ describe('passwords in a refused form', () => {
 
   it('account: a weak new password keeps the (correct) current one; a wrong current one keeps the new one', async () => {
     const { agent } = await registerGuest(t.app, { email: 'pw@example.com' });
-    const weak = await postForm(agent, '/s/portal/account', '/s/portal/account/password', { currentPassword: GOOD_PASSWORD, newPassword: 'short' });
+    const weak = await postForm(agent, '/s/portal/account', '/s/portal/account/password', {
+      currentPassword: GOOD_PASSWORD,
+      newPassword: 'short',
+    });
     expect(weak.status).toBe(422);
     expect(passwordValue(weak.text, 'f-currentPassword')).toBe(GOOD_PASSWORD);
     expect(passwordValue(weak.text, 'f-newPassword')).toBe('');
-    const wrong = await postForm(agent, '/s/portal/account', '/s/portal/account/password', { currentPassword: 'not-my-password-at-all', newPassword: 'a-brand-new-passphrase-42' });
+    const wrong = await postForm(agent, '/s/portal/account', '/s/portal/account/password', {
+      currentPassword: 'not-my-password-at-all',
+      newPassword: 'a-brand-new-passphrase-42',
+    });
     expect(wrong.status).toBe(422);
     expect(passwordValue(wrong.text, 'f-currentPassword')).toBe('');
     expect(passwordValue(wrong.text, 'f-newPassword')).toBe('a-brand-new-passphrase-42');

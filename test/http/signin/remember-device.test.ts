@@ -20,7 +20,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const HOME = '/s/portal/', CODE = '/s/portal/login/code';
+const HOME = '/s/portal/',
+  CODE = '/s/portal/login/code';
 const DAY = 86_400_000;
 const sha256 = (v: string) => crypto.createHash('sha256').update(v).digest('hex');
 
@@ -46,7 +47,11 @@ function deviceCookieIn(res: request.Response): { value: string; attributes: str
 /** A fresh browser that holds only this device cookie. */
 function browserWith(value: string): request.Agent {
   const agent = request.agent(t.app);
-  (agent as unknown as { jar: { setCookie(c: string, domain: string, path: string): void } }).jar.setCookie(`portal.device=${encodeURIComponent(value)}; Path=/`, '127.0.0.1', '/');
+  (agent as unknown as { jar: { setCookie(c: string, domain: string, path: string): void } }).jar.setCookie(
+    `portal.device=${encodeURIComponent(value)}; Path=/`,
+    '127.0.0.1',
+    '/',
+  );
   return agent;
 }
 
@@ -93,7 +98,7 @@ it('remembered: the next sign-in in that browser asks no code; not ticked, no co
   expect(await RememberedDeviceModel.countDocuments({ user: u.user._id })).toBe(1);
 });
 
-it('the database holds only the SHA-256 hash of the cookie\'s id, never the id itself', async () => {
+it("the database holds only the SHA-256 hash of the cookie's id, never the id itself", async () => {
   const u = await twoFactorUser('remember-hash@example.com');
   const cookie = await rememberWith('remember-hash@example.com', totp(u.secret, 1));
   const id = cookie.split('.')[0];
@@ -106,7 +111,7 @@ it('the database holds only the SHA-256 hash of the cookie\'s id, never the id i
   expect(stored).not.toContain(cookie.split('.')[1]);
 });
 
-it('another user\'s cookie, a tampered signature and an expired record ask for the code, with nothing shown or changed', async () => {
+it("another user's cookie, a tampered signature and an expired record ask for the code, with nothing shown or changed", async () => {
   const a = await twoFactorUser('remember-owner@example.com');
   const b = await twoFactorUser('remember-other@example.com');
   const cookie = await rememberWith('remember-owner@example.com', totp(a.secret, 1));
@@ -145,7 +150,9 @@ it('is listed on the account page and removed there (CSRF form); removed, the co
 
   // Someone else cannot remove it.
   const other = await twoFactorUser('remember-remove-other@example.com');
-  const refused = await postForm(other.agent, '/s/portal/account', '/s/portal/account/devices/remove', { id: deviceId });
+  const refused = await postForm(other.agent, '/s/portal/account', '/s/portal/account/devices/remove', {
+    id: deviceId,
+  });
   expect(refused.status).toBe(404);
   expect(await RememberedDeviceModel.exists({ _id: deviceId })).toBeTruthy();
   // Without the CSRF token nothing is removed.
@@ -169,10 +176,20 @@ it('a password change forgets every remembered device of the user, and only thei
   expect(await RememberedDeviceModel.countDocuments({ user: u.user._id })).toBe(2);
 
   const NEW = 'copper-meadow-lantern-58';
-  const changed = await postForm(u.agent, '/s/portal/account', '/s/portal/account/password', { currentPassword: GOOD_PASSWORD, newPassword: NEW, newPasswordConfirm: NEW });
+  const changed = await postForm(u.agent, '/s/portal/account', '/s/portal/account/password', {
+    currentPassword: GOOD_PASSWORD,
+    newPassword: NEW,
+    newPasswordConfirm: NEW,
+  });
   expect(changed.status).toBe(303);
   expect(await RememberedDeviceModel.countDocuments({ user: u.user._id })).toBe(0);
-  expect(await AuditEventModel.countDocuments({ action: 'mfa.device_forgotten', 'target.id': u.user._id, 'after.reason': 'password_changed' })).toBe(1);
+  expect(
+    await AuditEventModel.countDocuments({
+      action: 'mfa.device_forgotten',
+      'target.id': u.user._id,
+      'after.reason': 'password_changed',
+    }),
+  ).toBe(1);
   expect(await afterPassword(first, 'remember-pw@example.com', NEW)).toBe(CODE);
   expect(await afterPassword(second, 'remember-pw@example.com', NEW)).toBe(CODE);
   expect(await afterPassword(kept, 'remember-pw-other@example.com')).toBe(HOME);
@@ -187,21 +204,30 @@ it('"end all other sessions" and turning two-factor off forget them too', async 
 
   await rememberWith('remember-end@example.com', u.codes[0]);
   expect(await RememberedDeviceModel.countDocuments({ user: u.user._id })).toBe(1);
-  const off = await postForm(u.agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/disable', { password: GOOD_PASSWORD });
+  const off = await postForm(u.agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/disable', {
+    password: GOOD_PASSWORD,
+  });
   expect(off.status).toBe(303);
   expect(await RememberedDeviceModel.countDocuments({ user: u.user._id })).toBe(0);
 });
 
-it('works in the admin area for that area only; an admin\'s two-factor reset of a user forgets the user\'s devices', async () => {
+it("works in the admin area for that area only; an admin's two-factor reset of a user forgets the user's devices", async () => {
   await makeAdmin('remember-admin@example.com');
   const admin = await adminAgent(t.app, 'remember-admin@example.com');
   const { secret } = await enrolThroughPages(admin, '/admin/two-factor');
-  const signIn = (agent: request.Agent) => postForm(agent, '/admin/login', '/admin/login', { username: 'remember-admin@example.com', password: ADMIN_PASSWORD });
+  const signIn = (agent: request.Agent) =>
+    postForm(agent, '/admin/login', '/admin/login', {
+      username: 'remember-admin@example.com',
+      password: ADMIN_PASSWORD,
+    });
 
   const first = request.agent(t.app);
   expect((await signIn(first)).headers.location).toBe('/admin/login/code');
   expect((await first.get('/admin/login/code')).text).toContain('name="remember"');
-  const coded = await postForm(first, '/admin/login/code', '/admin/login/code', { code: totp(secret, 1), remember: 'yes' });
+  const coded = await postForm(first, '/admin/login/code', '/admin/login/code', {
+    code: totp(secret, 1),
+    remember: 'yes',
+  });
   expect(coded.headers.location).toBe('/admin');
   const cookie = deviceCookieIn(coded)!.value;
   const adminUser = (await UserModel.findOne({ username: 'remember-admin@example.com' }).lean())!;
@@ -216,9 +242,20 @@ it('works in the admin area for that area only; an admin\'s two-factor reset of 
 
   const u = await twoFactorUser('remember-reset@example.com');
   await rememberWith('remember-reset@example.com', totp(u.secret, 1));
-  const reset = await postForm(again, `/admin/users/${String(u.user._id)}`, `/admin/users/${String(u.user._id)}/two-factor/reset`, {});
+  const reset = await postForm(
+    again,
+    `/admin/users/${String(u.user._id)}`,
+    `/admin/users/${String(u.user._id)}/two-factor/reset`,
+    {},
+  );
   expect(reset.status).toBeLessThan(400);
   expect((await UserModel.findById(u.user._id).lean())!.mfaEnabled).toBe(false);
   expect(await RememberedDeviceModel.countDocuments({ user: u.user._id })).toBe(0);
-  expect(await AuditEventModel.countDocuments({ action: 'mfa.device_forgotten', 'target.id': u.user._id, 'after.reason': 'mfa_reset' })).toBe(1);
+  expect(
+    await AuditEventModel.countDocuments({
+      action: 'mfa.device_forgotten',
+      'target.id': u.user._id,
+      'after.reason': 'mfa_reset',
+    }),
+  ).toBe(1);
 });

@@ -15,7 +15,9 @@ import { SESSION_COOKIE } from '../../../src/http/session';
 const LIMIT = 5;
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp('lifecycle-two-factor-attempts', { env: { TRUST_PROXY: '1', LOGIN_MAX_FAILS_PER_USER_IP: String(LIMIT) } });
+  t = await startTestApp('lifecycle-two-factor-attempts', {
+    env: { TRUST_PROXY: '1', LOGIN_MAX_FAILS_PER_USER_IP: String(LIMIT) },
+  });
   await makeAdmin();
 });
 afterAll(() => t.stop());
@@ -29,7 +31,9 @@ async function enrolled(email: string): Promise<string> {
   const { agent } = await registerGuest(t.app, { email });
   const setup = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/setup', {});
   const secret = secretIn(setup.text);
-  const shown = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', { code: totp(secret) });
+  const shown = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', {
+    code: totp(secret),
+  });
   expect((await savedThem(agent, '/s/portal/account/two-factor', recoveryCodesIn(shown.text))).status).toBe(303);
   return secret;
 }
@@ -39,9 +43,11 @@ async function passwordStep(email: string, at: string) {
   expect((await logIn(agent, email, GOOD_PASSWORD, at)).headers.location).toBe('/s/portal/login/code');
   return agent;
 }
-const codeStep = (agent: request.Agent, code: string, at: string) => postForm(agent, '/s/portal/login', '/s/portal/login/code', { code }, at);
+const codeStep = (agent: request.Agent, code: string, at: string) =>
+  postForm(agent, '/s/portal/login', '/s/portal/login/code', { code }, at);
 /** A wrong code that is still well-formed (never the current one). */
-const wrongCode = (secret: string) => ([totp(secret), totp(secret, 1), totp(secret, -1)].includes('000000') ? '111111' : '000000');
+const wrongCode = (secret: string) =>
+  [totp(secret), totp(secret, 1), totp(secret, -1)].includes('000000') ? '111111' : '000000';
 
 it('20 addresses x 5 wrong codes: only the limit is checked, then the right code is refused too', async () => {
   const secret = await enrolled('spread@example.com');
@@ -81,7 +87,15 @@ it('counts before checking: a burst of wrong codes checks at most the limit', as
   const at = ip();
   const agent = await passwordStep('burst@example.com', at);
   const token = csrfFrom((await agent.get('/s/portal/login/code')).text);
-  const res = await Promise.all(Array.from({ length: 15 }, () => agent.post('/s/portal/login/code').set('X-Forwarded-For', at).type('form').send({ _csrf: token, code: wrongCode(secret) })));
+  const res = await Promise.all(
+    Array.from({ length: 15 }, () =>
+      agent
+        .post('/s/portal/login/code')
+        .set('X-Forwarded-For', at)
+        .type('form')
+        .send({ _csrf: token, code: wrongCode(secret) }),
+    ),
+  );
   expect(res.filter((r) => r.status === 401)).toHaveLength(LIMIT);
   expect(res.filter((r) => r.status === 429)).toHaveLength(15 - LIMIT);
 });
@@ -101,7 +115,12 @@ it('renews the session id at the password step, and again after the code', async
   const secret = await enrolled('fixation@example.com');
   // A browser with a stored session (someone else signed in on it, or a planted id).
   const { agent } = await registerGuest(t.app, { email: 'planted@example.com' });
-  const sid = () => new RegExp(`${SESSION_COOKIE.replace('.', '\\.')}=([^;]+)`).exec(agent.jar.getCookie(SESSION_COOKIE, { domain: '127.0.0.1', path: '/', secure: false, script: false } as never)?.toString() ?? '')?.[1];
+  const sid = () =>
+    new RegExp(`${SESSION_COOKIE.replace('.', '\\.')}=([^;]+)`).exec(
+      agent.jar
+        .getCookie(SESSION_COOKIE, { domain: '127.0.0.1', path: '/', secure: false, script: false } as never)
+        ?.toString() ?? '',
+    )?.[1];
   const planted = sid();
   expect(planted).toBeTruthy();
   const at = ip();

@@ -30,7 +30,9 @@ async function enrolled(email: string) {
   const { agent } = await registerGuest(t.app, { email });
   const setup = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/setup', {});
   const secret = secretIn(setup.text);
-  const done = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', { code: totp(secret) });
+  const done = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', {
+    code: totp(secret),
+  });
   expect(done.status).toBe(200);
   const codes = recoveryCodesIn(done.text);
   expect((await savedThem(agent, '/s/portal/account/two-factor', codes)).status).toBe(303);
@@ -42,7 +44,8 @@ async function passwordStep(email: string, at = ip(), password = GOOD_PASSWORD) 
   const res = await logIn(agent, email, password, at);
   return { agent, res };
 }
-const codeStep = (agent: request.Agent, code: string, at?: string) => postForm(agent, '/s/portal/login', '/s/portal/login/code', { code }, at);
+const codeStep = (agent: request.Agent, code: string, at?: string) =>
+  postForm(agent, '/s/portal/login', '/s/portal/login/code', { code }, at);
 
 describe('enrolment', () => {
   it('shows a QR code as a data: image and the key in #totp-secret, and turns on only after a correct code', async () => {
@@ -51,18 +54,24 @@ describe('enrolment', () => {
     expect(page.text).toContain('Two-factor sign-in is off.');
     const setup = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/setup', {});
     expect(setup.status).toBe(200);
-    expect(setup.text).toMatch(/<img src="data:image\/png;base64,[A-Za-z0-9+/=]+" alt="QR code of your two-factor key"/);
+    expect(setup.text).toMatch(
+      /<img src="data:image\/png;base64,[A-Za-z0-9+/=]+" alt="QR code of your two-factor key"/,
+    );
     expect(setup.headers['content-security-policy']).toMatch(/img-src 'self' data:/);
     expect(setup.text).not.toMatch(/<script(?![^>]*src=)/);
     const secret = secretIn(setup.text);
 
-    const wrong = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', { code: '000000' });
+    const wrong = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', {
+      code: '000000',
+    });
     expect(wrong.status).toBe(422);
     expect(wrong.text).toContain('That code is not correct.');
     expect(secretIn(wrong.text)).toBe(secret); // the same key is shown again
     expect((await UserModel.findOne({ username: 'enrol@example.com' }).lean())!.mfaEnabled).toBe(false);
 
-    const ok = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', { code: totp(secret) });
+    const ok = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', {
+      code: totp(secret),
+    });
     expect(ok.status).toBe(200);
     const codes = recoveryCodesIn(ok.text);
     expect(codes).toHaveLength(10);
@@ -153,7 +162,11 @@ describe('signing in', () => {
     const link = await linkIn('reset2fa@example.com', /Reset/);
     const agent = request.agent(t.app);
     const fresh = 'lighthouse-violin-parsnip-58';
-    const res = await postForm(agent, link, '/s/portal/reset', { token: tokenOf(link), password: fresh, passwordConfirm: fresh });
+    const res = await postForm(agent, link, '/s/portal/reset', {
+      token: tokenOf(link),
+      password: fresh,
+      passwordConfirm: fresh,
+    });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/s/portal/login/code');
     expect(await welcomed(agent)).toBe(false);
@@ -165,10 +178,14 @@ describe('signing in', () => {
 describe('turning it off and resets', () => {
   it('asks for the password to turn it off', async () => {
     const { agent } = await enrolled('off@example.com');
-    const wrong = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/disable', { password: 'not-it-at-all' });
+    const wrong = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/disable', {
+      password: 'not-it-at-all',
+    });
     expect(wrong.status).toBe(422);
     expect((await UserModel.findOne({ username: 'off@example.com' }).lean())!.mfaEnabled).toBe(true);
-    const ok = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/disable', { password: GOOD_PASSWORD });
+    const ok = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/disable', {
+      password: GOOD_PASSWORD,
+    });
     expect(ok.status).toBe(303);
     expect((await agent.get(ok.headers.location)).text).toContain('Two-factor sign-in is now off.');
     expect((await passwordStep('off@example.com')).res.headers.location).toBe('/s/portal/');
@@ -179,9 +196,11 @@ describe('turning it off and resets', () => {
     const user = (await UserModel.findOne({ username: 'lost@example.com' }).lean())!;
     const admin = await adminAgent(t.app);
     expect((await admin.get(`/admin/users/${user._id}`)).text).toContain('<dd id="mfa-state">On</dd>');
-    expect((await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/two-factor/reset`, {})).status).toBe(303);
+    expect(
+      (await postForm(admin, `/admin/users/${user._id}`, `/admin/users/${user._id}/two-factor/reset`, {})).status,
+    ).toBe(303);
     expect(await welcomed(agent)).toBe(false);
-    expect((await UserModel.findById(user._id).select('+mfa').lean())).toMatchObject({ mfaEnabled: false, mfa: null });
+    expect(await UserModel.findById(user._id).select('+mfa').lean()).toMatchObject({ mfaEnabled: false, mfa: null });
     expect(await AuditEventModel.countDocuments({ action: 'user.mfa_reset', 'target.id': user._id })).toBe(1);
     expect((await passwordStep('lost@example.com')).res.headers.location).toBe('/s/portal/');
   });
@@ -198,9 +217,14 @@ describe('a site that requires two-factor', () => {
     expect(home.headers.location).toBe('/s/portal/account/two-factor');
     const page = await agent.get('/s/portal/account/two-factor');
     expect(page.text).toContain('This account must use two-factor sign-in.');
-    expect((await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account', { firstName: 'X', lastName: 'Y' })).status).toBe(403);
+    expect(
+      (await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account', { firstName: 'X', lastName: 'Y' }))
+        .status,
+    ).toBe(403);
     const setup = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/setup', {});
-    const shown = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', { code: totp(secretIn(setup.text)) });
+    const shown = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/enable', {
+      code: totp(secretIn(setup.text)),
+    });
     await savedThem(agent, '/s/portal/account/two-factor', recoveryCodesIn(shown.text));
     expect(await welcomed(agent)).toBe(true);
   });
@@ -209,17 +233,23 @@ describe('a site that requires two-factor', () => {
 describe('recovery codes (issue 26 item 8)', () => {
   it('makes new codes with the password asked again: the old ones stop working, the new ones are shown once', async () => {
     const { agent, codes } = await enrolled('regen@example.com');
-    const wrong = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/recovery-codes', { password: 'not-my-password-1' });
+    const wrong = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/recovery-codes', {
+      password: 'not-my-password-1',
+    });
     expect(wrong.status).toBe(422);
     expect(recoveryCodesIn(wrong.text)).toEqual([]);
-    const res = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/recovery-codes', { password: GOOD_PASSWORD });
+    const res = await postForm(agent, '/s/portal/account/two-factor', '/s/portal/account/two-factor/recovery-codes', {
+      password: GOOD_PASSWORD,
+    });
     expect(res.status).toBe(200);
     const fresh = recoveryCodesIn(res.text);
     expect(fresh).toHaveLength(10);
     expect(fresh.filter((c) => codes.includes(c))).toEqual([]);
     expect(res.text).toContain('data-download="recovery-codes-text"');
     const user = (await UserModel.findOne({ username: 'regen@example.com' }).lean())!;
-    expect(await AuditEventModel.countDocuments({ action: 'user.mfa_recovery_codes_regenerated', 'target.id': user._id })).toBe(1);
+    expect(
+      await AuditEventModel.countDocuments({ action: 'user.mfa_recovery_codes_regenerated', 'target.id': user._id }),
+    ).toBe(1);
     const old = await passwordStep('regen@example.com');
     expect((await codeStep(old.agent, codes[0])).status).toBe(401);
     expect((await codeStep(old.agent, fresh[0])).status).toBe(303);
@@ -236,7 +266,9 @@ describe('recovery codes (issue 26 item 8)', () => {
     expect((await agent.get('/s/portal/account')).text).not.toContain('id="few-codes-warning"');
     await useSecondFactor(user._id, codes[7]);
     const account = await agent.get('/s/portal/account');
-    expect(account.text).toMatch(/id="few-codes-warning">Only 2 recovery codes are left\. <a href="\/s\/portal\/account\/two-factor#regenerate-codes">Make new recovery codes<\/a>/);
+    expect(account.text).toMatch(
+      /id="few-codes-warning">Only 2 recovery codes are left\. <a href="\/s\/portal\/account\/two-factor#regenerate-codes">Make new recovery codes<\/a>/,
+    );
     expect((await agent.get('/s/portal/account/two-factor')).text).toContain('Only 2 recovery codes are left.');
   });
 });

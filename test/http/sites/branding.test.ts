@@ -19,7 +19,10 @@ let admin: request.Agent;
 let smtp: SmtpCapture;
 let siteId: string;
 // A 1x1 PNG.
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+  'base64',
+);
 
 beforeAll(async () => {
   t = await startTestApp('site-branding');
@@ -44,22 +47,33 @@ async function deliverOverSmtp(): Promise<void> {
   }
 }
 
-const brand = (fields: Record<string, string>) => postForm(admin, '/admin/sites', `/admin/sites/${siteId}/branding`, { _form: `branding-${siteId}`, ...fields });
+const brand = (fields: Record<string, string>) =>
+  postForm(admin, '/admin/sites', `/admin/sites/${siteId}/branding`, { _form: `branding-${siteId}`, ...fields });
 const brandingOf = async () => (await SiteModel.findById(siteId).lean())!.branding;
 
 async function uploadLogo(body: Buffer, type: string) {
   const page = await admin.get('/admin/sites');
-  return admin.post(`/admin/sites/${siteId}/logo`).set('Content-Type', type).set('X-CSRF-Token', csrfFrom(page.text)).send(body);
+  return admin
+    .post(`/admin/sites/${siteId}/logo`)
+    .set('Content-Type', type)
+    .set('X-CSRF-Token', csrfFrom(page.text))
+    .send(body);
 }
 
 describe('the admin Sites page', () => {
   it('refuses colours that are not #rrggbb or too light for white text, foreign logo addresses and unsafe senders, writing nothing', async () => {
     const before = await brandingOf();
     const cases: [Record<string, string>, string][] = [
-      [{ primaryColor: 'red' }, 'primaryColor'], [{ primaryColor: '#fff' }, 'primaryColor'], [{ primaryColor: '#ffff00' }, 'primaryColor'],
-      [{ headerColor: '#12345g' }, 'headerColor'], [{ headerColor: 'url(javascript:x)' }, 'headerColor'],
-      [{ logoUrl: 'https://elsewhere.example/logo.png' }, 'logoUrl'], [{ logoUrl: '//elsewhere.example/logo.png' }, 'logoUrl'],
-      [{ senderName: 'Evil" <x@y.z>' }, 'senderName'], [{ senderName: 'Line\r\nBcc: x@y.z' }, 'senderName'], [{ senderAddress: 'not-an-address' }, 'senderAddress'],
+      [{ primaryColor: 'red' }, 'primaryColor'],
+      [{ primaryColor: '#fff' }, 'primaryColor'],
+      [{ primaryColor: '#ffff00' }, 'primaryColor'],
+      [{ headerColor: '#12345g' }, 'headerColor'],
+      [{ headerColor: 'url(javascript:x)' }, 'headerColor'],
+      [{ logoUrl: 'https://elsewhere.example/logo.png' }, 'logoUrl'],
+      [{ logoUrl: '//elsewhere.example/logo.png' }, 'logoUrl'],
+      [{ senderName: 'Evil" <x@y.z>' }, 'senderName'],
+      [{ senderName: 'Line\r\nBcc: x@y.z' }, 'senderName'],
+      [{ senderAddress: 'not-an-address' }, 'senderAddress'],
       [{ defaultLanguage: 'fr' }, 'defaultLanguage'],
     ];
     for (const [fields, field] of cases) {
@@ -72,9 +86,22 @@ describe('the admin Sites page', () => {
   });
 
   it('saves the branding, which the site then uses through its own stylesheet (no inline styles)', async () => {
-    const res = await brand({ primaryColor: '#7A1F5C', headerColor: '#fafafa', logoUrl: '/favicon.svg', senderName: 'Acme Support', senderAddress: 'Support@Acme.test', defaultLanguage: 'en' });
+    const res = await brand({
+      primaryColor: '#7A1F5C',
+      headerColor: '#fafafa',
+      logoUrl: '/favicon.svg',
+      senderName: 'Acme Support',
+      senderAddress: 'Support@Acme.test',
+      defaultLanguage: 'en',
+    });
     expect(res.status).toBe(303);
-    expect(await brandingOf()).toMatchObject({ primaryColor: '#7a1f5c', headerColor: '#fafafa', logoUrl: '/favicon.svg', senderName: 'Acme Support', senderAddress: 'support@acme.test' });
+    expect(await brandingOf()).toMatchObject({
+      primaryColor: '#7a1f5c',
+      headerColor: '#fafafa',
+      logoUrl: '/favicon.svg',
+      senderName: 'Acme Support',
+      senderAddress: 'support@acme.test',
+    });
     expect(await AuditEventModel.countDocuments({ action: 'site.branding_changed' })).toBe(1);
     const page = await admin.get('/s/portal/login');
     const css = /<link rel="stylesheet" href="(\/s\/portal\/brand\.css\?v=[a-z0-9]+)">/.exec(page.text);
@@ -90,7 +117,11 @@ describe('the admin Sites page', () => {
   });
 
   it('stores an uploaded logo and serves it with its type and a CSP; refuses SVG, a false type and oversized files', async () => {
-    for (const [body, type, status] of [[Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), 'image/svg+xml', 415], [PNG, 'image/jpeg', 415], [Buffer.concat([PNG, Buffer.alloc(101 * 1024)]), 'image/png', 413]] as const) {
+    for (const [body, type, status] of [
+      [Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), 'image/svg+xml', 415],
+      [PNG, 'image/jpeg', 415],
+      [Buffer.concat([PNG, Buffer.alloc(101 * 1024)]), 'image/png', 413],
+    ] as const) {
       const res = await uploadLogo(body, type);
       expect([type, res.status]).toEqual([type, status]);
     }
@@ -123,10 +154,13 @@ describe("the site's mails and authenticator label", () => {
     expect(html).not.toContain('Identity Portal');
   });
 
-  it('uses the site name and MAIL_FROM\'s address when the site names no sender', async () => {
+  it("uses the site name and MAIL_FROM's address when the site names no sender", async () => {
     await brand({ senderName: '', senderAddress: '' });
     await registerGuest(t.app, { email: 'plain@example.com' });
-    expect(await MailMessageModel.findOne({ to: 'plain@example.com' }).lean()).toMatchObject({ fromName: 'Customer Portal', fromAddress: null });
+    expect(await MailMessageModel.findOne({ to: 'plain@example.com' }).lean()).toMatchObject({
+      fromName: 'Customer Portal',
+      fromAddress: null,
+    });
     await deliverOverSmtp();
     const mail = smtp.received.find((r) => r.to.includes('plain@example.com'))!;
     expect(mail.from).toBe('no-reply@portal.test');

@@ -18,7 +18,13 @@ beforeAll(async () => {
   const ei = (await ProfileModel.findOne({ name: 'External Identity User' }).lean())!;
   // A second site whose only member is the Customer Community User profile.
   const community = (await ProfileModel.findOne({ name: 'Customer Community User' }).lean())!;
-  await SiteModel.create({ name: 'Members only', slug: 'members', selfRegistrationEnabled: false, registrationProfile: ei._id, members: { profiles: [community._id], permissionSets: [] } });
+  await SiteModel.create({
+    name: 'Members only',
+    slug: 'members',
+    selfRegistrationEnabled: false,
+    registrationProfile: ei._id,
+    members: { profiles: [community._id], permissionSets: [] },
+  });
 });
 afterAll(() => t.stop());
 
@@ -29,11 +35,18 @@ describe('membership', () => {
     await registerGuest(t.app, { email: 'guest@example.com' });
     expect((await logIn(request.agent(t.app), 'guest@example.com', GOOD_PASSWORD)).status).toBe(303);
     const nonMember = await logIn(request.agent(t.app), 'guest@example.com', GOOD_PASSWORD, undefined, 'members');
-    const wrong = await logIn(request.agent(t.app), 'guest@example.com', 'not-the-password-at-all', undefined, 'members');
+    const wrong = await logIn(
+      request.agent(t.app),
+      'guest@example.com',
+      'not-the-password-at-all',
+      undefined,
+      'members',
+    );
     expect(nonMember.status).toBe(401);
     expect(wrong.status).toBe(401);
     expect(alertText(nonMember.text)).toBe(alertText(wrong.text));
-    const setsSession = (r: request.Response) => ([] as string[]).concat(r.headers['set-cookie'] ?? []).some((c) => c.startsWith('portal.sid'));
+    const setsSession = (r: request.Response) =>
+      ([] as string[]).concat(r.headers['set-cookie'] ?? []).some((c) => c.startsWith('portal.sid'));
     expect(setsSession(nonMember)).toBe(setsSession(wrong));
   });
 
@@ -53,7 +66,9 @@ describe('membership', () => {
     await UserModel.updateOne({ _id: staff._id }, { $push: { permissionSets: set._id } });
     await SiteModel.updateOne({ slug: 'portal' }, { $push: { 'members.permissionSets': set._id } });
     expect((await logIn(request.agent(t.app), 'staff-site@example.com', ADMIN_PASSWORD)).status).toBe(303);
-    expect((await logIn(request.agent(t.app), 'staff-site@example.com', ADMIN_PASSWORD, undefined, 'members')).status).toBe(401);
+    expect(
+      (await logIn(request.agent(t.app), 'staff-site@example.com', ADMIN_PASSWORD, undefined, 'members')).status,
+    ).toBe(401);
   });
 });
 
@@ -65,11 +80,17 @@ describe('the Community area', () => {
     expect(home.text).toContain('Your account can be upgraded');
     const closed = await agent.get('/s/portal/community');
     expect(closed.status).toBe(403);
-    expect(closed.text).toMatch(/id="upgrade-note">The Community area is for members with a community license. Your account can be upgraded/);
+    expect(closed.text).toMatch(
+      /id="upgrade-note">The Community area is for members with a community license. Your account can be upgraded/,
+    );
 
     const user = (await UserModel.findOne({ username: 'cleo@example.com' }).lean())!;
     await addContactAndAssociate(user._id, { lastName: 'Cleo', accountName: 'Cleo Inc' }, systemContext);
-    await upgradeUser(user._id, (await ProfileModel.findOne({ name: 'Customer Community User' }).lean())!._id, systemContext);
+    await upgradeUser(
+      user._id,
+      (await ProfileModel.findOne({ name: 'Customer Community User' }).lean())!._id,
+      systemContext,
+    );
     // Same session, no new sign-in.
     const upgradedHome = await agent.get('/s/portal/');
     expect(upgradedHome.text).toContain('<a href="/s/portal/community">Community</a>');

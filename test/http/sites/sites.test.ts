@@ -25,8 +25,12 @@ const post = (path: string, fields: Record<string, string>) => postForm(admin, '
 describe('sites page', () => {
   it('links each site to its address and says what the self-registration checkbox publishes', async () => {
     const page = await admin.get('/admin/sites');
-    expect(page.text).toMatch(/<a class="button secondary" href="\/s\/portal\/">Open site<span class="visually-hidden"> [^<]+<\/span><\/a>/);
-    expect(page.text).toContain('Publish a self-registration page at /s/portal/register: anyone can create an account with the External Identity User profile');
+    expect(page.text).toMatch(
+      /<a class="button secondary" href="\/s\/portal\/">Open site<span class="visually-hidden"> [^<]+<\/span><\/a>/,
+    );
+    expect(page.text).toContain(
+      'Publish a self-registration page at /s/portal/register: anyone can create an account with the External Identity User profile',
+    );
   });
 
   it('preselects External Identity User for a new site, and the domain uses it when none is given', async () => {
@@ -39,13 +43,22 @@ describe('sites page', () => {
     const ei = (await ProfileModel.findOne({ name: 'External Identity User' }).lean())!;
     expect(String(site.registrationProfile)).toBe(String(ei._id));
     // The form without a profile too.
-    expect((await post('/admin/sites', { _form: 'new-site', name: 'No profile', slug: 'no-profile' })).status).toBe(303);
+    expect((await post('/admin/sites', { _form: 'new-site', name: 'No profile', slug: 'no-profile' })).status).toBe(
+      303,
+    );
     expect(String((await SiteModel.findOne({ slug: 'no-profile' }).lean())!.registrationProfile)).toBe(String(ei._id));
   });
 
   it('warns before a slug change, naming the old and new addresses, and saves nothing until confirmed', async () => {
     const site = (await SiteModel.findOne({ slug: 'defaulted' }).lean())!;
-    const fields = { _form: `site-${site._id}`, name: 'Defaulted, renamed', slug: 'moved', registrationProfileId: String(site.registrationProfile), lifecycleSettings: '1', allowUnverifiedSignIn: 'on' };
+    const fields = {
+      _form: `site-${site._id}`,
+      name: 'Defaulted, renamed',
+      slug: 'moved',
+      registrationProfileId: String(site.registrationProfile),
+      lifecycleSettings: '1',
+      allowUnverifiedSignIn: 'on',
+    };
     const audits = await AuditEventModel.countDocuments();
     const warned = await post(`/admin/sites/${site._id}`, fields);
     expect(warned.status).toBe(409);
@@ -62,11 +75,16 @@ describe('sites page', () => {
     expect((await request(t.app).get('/s/defaulted/')).status).toBe(200);
 
     // Confirming a different address than the one warned about asks again.
-    expect((await post(`/admin/sites/${site._id}`, { ...fields, slug: 'elsewhere', confirmedSlug: 'moved' })).status).toBe(409);
+    expect(
+      (await post(`/admin/sites/${site._id}`, { ...fields, slug: 'elsewhere', confirmedSlug: 'moved' })).status,
+    ).toBe(409);
     expect((await SiteModel.findById(site._id).lean())!.slug).toBe('defaulted');
 
     // The confirmation form re-posts with its fresh token and saves.
-    const confirmed = await admin.post(`/admin/sites/${site._id}`).type('form').send({ ...fields, confirmedSlug: 'moved', _csrf: csrfFrom(warned.text) });
+    const confirmed = await admin
+      .post(`/admin/sites/${site._id}`)
+      .type('form')
+      .send({ ...fields, confirmedSlug: 'moved', _csrf: csrfFrom(warned.text) });
     expect(confirmed.status).toBe(303);
     expect((await SiteModel.findById(site._id).lean())!.slug).toBe('moved');
     expect((await request(t.app).get('/s/moved/')).status).toBe(200);

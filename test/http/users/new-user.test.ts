@@ -4,7 +4,14 @@ import { trusted } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { postForm } from '../../helpers/forms';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
-import { AuditEventModel, LicenseModel, MailMessageModel, ProfileModel, SiteModel, UserModel } from '../../../src/data/models';
+import {
+  AuditEventModel,
+  LicenseModel,
+  MailMessageModel,
+  ProfileModel,
+  SiteModel,
+  UserModel,
+} from '../../../src/data/models';
 
 let t: TestApp;
 let admin: request.Agent;
@@ -17,13 +24,16 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const createExternal = (agent: request.Agent, fields: Record<string, string>) => postForm(agent, '/admin/users', '/admin/users/external', fields);
+const createExternal = (agent: request.Agent, fields: Record<string, string>) =>
+  postForm(agent, '/admin/users', '/admin/users/external', fields);
 
 describe('New user: external', () => {
   it('offers the external form with the sites the viewer may create users on', async () => {
     const page = await admin.get('/admin/users');
     expect(page.text).toContain('<h2 id="new-user-heading">New user</h2>');
-    expect(page.text).toContain('<form method="post" action="/admin/users/external" novalidate id="new-external-user">');
+    expect(page.text).toContain(
+      '<form method="post" action="/admin/users/external" novalidate id="new-external-user">',
+    );
     expect(page.text).toMatch(new RegExp(`<option value="${portalId}" >[^<]+ \\(External Identity User\\)</option>`));
     // Field ids are unique on the page: the two forms use their own prefixes.
     const ids = [...page.text.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
@@ -31,7 +41,12 @@ describe('New user: external', () => {
   });
 
   it('creates a contactless external user on the site, invited by mail, audited, and redirects with a message', async () => {
-    const res = await createExternal(admin, { siteId: portalId, firstName: 'Mary', lastName: 'Jackson', email: 'Mary.Jackson@Example.com' });
+    const res = await createExternal(admin, {
+      siteId: portalId,
+      firstName: 'Mary',
+      lastName: 'Jackson',
+      email: 'Mary.Jackson@Example.com',
+    });
     expect(res.status).toBe(303);
     const user = (await UserModel.findOne({ username: 'mary.jackson@example.com' }).select('+passwordHash').lean())!;
     expect(res.headers.location).toBe(`/admin/users/${user._id}`);
@@ -47,20 +62,35 @@ describe('New user: external', () => {
     expect(mail.map((m) => m.template)).toEqual(['invitation']);
     expect(mail[0].text).toContain('/s/portal/welcome?token=');
     const events = await AuditEventModel.find({ 'target.id': user._id }).sort({ at: 1, _id: 1 }).lean();
-    expect(events.map((e) => [e.action, e.actor?.username, e.via])).toEqual([['user.created', 'admin@example.com', 'admin'], ['user.invitation_sent', 'admin@example.com', 'admin']]);
+    expect(events.map((e) => [e.action, e.actor?.username, e.via])).toEqual([
+      ['user.created', 'admin@example.com', 'admin'],
+      ['user.invitation_sent', 'admin@example.com', 'admin'],
+    ]);
     const page = await admin.get(res.headers.location);
     expect(page.text).toContain('External user mary.jackson@example.com created on');
     expect(page.text).toContain('they choose their password from the link mailed to mary.jackson@example.com.');
   });
 
   it('refuses a taken email beside the email field, keeping what was typed, and writes nothing', async () => {
-    await createExternal(admin, { siteId: portalId, firstName: 'Dorothy', lastName: 'Vaughan', email: 'dorothy@example.com' });
+    await createExternal(admin, {
+      siteId: portalId,
+      firstName: 'Dorothy',
+      lastName: 'Vaughan',
+      email: 'dorothy@example.com',
+    });
     const users = await UserModel.countDocuments();
     const mails = await MailMessageModel.countDocuments();
     const events = await AuditEventModel.countDocuments();
-    const res = await createExternal(admin, { siteId: portalId, firstName: 'Dot', lastName: 'Other', email: 'dorothy@example.com' });
+    const res = await createExternal(admin, {
+      siteId: portalId,
+      firstName: 'Dot',
+      lastName: 'Other',
+      email: 'dorothy@example.com',
+    });
     expect(res.status).toBe(409);
-    expect(res.text).toMatch(/<p class="field-error" id="x-email-error"[^>]*>A user with this email already exists: find them in the list instead\.<\/p>/);
+    expect(res.text).toMatch(
+      /<p class="field-error" id="x-email-error"[^>]*>A user with this email already exists: find them in the list instead\.<\/p>/,
+    );
     expect(res.text).toMatch(/id="x-email" name="email" type="text"\s+value="dorothy@example.com"/);
     expect(res.text).toMatch(/id="x-firstName" name="firstName" type="text"\s+value="Dot"/);
     expect(res.text).toMatch(/id="x-lastName" name="lastName" type="text"\s+value="Other"/);
@@ -80,12 +110,25 @@ describe('New user: external', () => {
     expect(res.text).toContain('Enter their email address.');
   });
 
-  it("refuses a site whose External Identity profile is not a member (the user could never sign in there)", async () => {
+  it('refuses a site whose External Identity profile is not a member (the user could never sign in there)', async () => {
     const profile = (await ProfileModel.findOne({ name: 'External Identity User' }).lean())!;
-    const closed = await SiteModel.create({ name: 'Closed Site', slug: 'closed', selfRegistrationEnabled: false, registrationProfile: profile._id, members: { profiles: [], permissionSets: [] } });
-    const res = await createExternal(admin, { siteId: String(closed._id), firstName: 'Nobody', lastName: 'Here', email: 'nobody.here@example.com' });
+    const closed = await SiteModel.create({
+      name: 'Closed Site',
+      slug: 'closed',
+      selfRegistrationEnabled: false,
+      registrationProfile: profile._id,
+      members: { profiles: [], permissionSets: [] },
+    });
+    const res = await createExternal(admin, {
+      siteId: String(closed._id),
+      firstName: 'Nobody',
+      lastName: 'Here',
+      email: 'nobody.here@example.com',
+    });
     expect(res.status).toBe(422);
-    expect(res.text).toContain('External Identity User is not a member of Closed Site, so the user could never sign in there.');
+    expect(res.text).toContain(
+      'External Identity User is not a member of Closed Site, so the user could never sign in there.',
+    );
     expect(await UserModel.exists({ username: 'nobody.here@example.com' })).toBeNull();
   });
 
@@ -93,8 +136,17 @@ describe('New user: external', () => {
     await makeStaff('internal-only@example.com', ['manageInternalUsers']);
     const staff = await adminAgent(t.app, 'internal-only@example.com');
     expect((await staff.get('/admin/users')).text).not.toContain('id="new-external-user"');
-    const [users, mails, events] = await Promise.all([UserModel.countDocuments(), MailMessageModel.countDocuments(), AuditEventModel.countDocuments()]);
-    const res = await createExternal(staff, { siteId: portalId, firstName: 'Not', lastName: 'Allowed', email: 'not.allowed@example.com' });
+    const [users, mails, events] = await Promise.all([
+      UserModel.countDocuments(),
+      MailMessageModel.countDocuments(),
+      AuditEventModel.countDocuments(),
+    ]);
+    const res = await createExternal(staff, {
+      siteId: portalId,
+      firstName: 'Not',
+      lastName: 'Allowed',
+      email: 'not.allowed@example.com',
+    });
     expect(res.status).toBe(403);
     expect(res.text).toContain('Manage Customer Users');
     expect(await UserModel.countDocuments()).toBe(users);

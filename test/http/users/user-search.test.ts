@@ -25,7 +25,9 @@ const profileId = async (name: string) => (await ProfileModel.findOne({ name }).
 
 async function withContact(lastName: string): Promise<Types.ObjectId> {
   const account = await AccountModel.create({ name: `Account of ${lastName}` });
-  return (await ContactModel.create({ account: account._id, lastName, email: `${lastName.toLowerCase()}@contact.example` }))._id;
+  return (
+    await ContactModel.create({ account: account._id, lastName, email: `${lastName.toLowerCase()}@contact.example` })
+  )._id;
 }
 
 beforeAll(async () => {
@@ -38,19 +40,37 @@ beforeAll(async () => {
   const make = async (key: string, input: Parameters<typeof createUser>[0]) => {
     ids[key] = String((await createUser(input, systemContext))._id);
   };
-  await make('lovelace', { firstName: 'Ada', lastName: 'Lovelace', email: 'ada.lovelace@analytical.example', communityNickname: 'Enchantress', profileId: external });
+  await make('lovelace', {
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    email: 'ada.lovelace@analytical.example',
+    communityNickname: 'Enchantress',
+    profileId: external,
+  });
   await make('smith', { firstName: 'Adam', lastName: 'Smith', email: 'adam@wealth.example', profileId: external });
   await make('nunez', { firstName: 'Zoë', lastName: 'Ñúñez', email: 'zoe.nunez@example.com', profileId: external });
   await make('hopper', {
-    firstName: 'Grace', lastName: 'Hopper', email: 'cobol.queen@navy.example', username: 'gh1906@navy.example', communityNickname: 'AmazingGrace', profileId: external,
+    firstName: 'Grace',
+    lastName: 'Hopper',
+    email: 'cobol.queen@navy.example',
+    username: 'gh1906@navy.example',
+    communityNickname: 'AmazingGrace',
+    profileId: external,
   });
-  await make('byron', { firstName: 'Ada', lastName: 'Byron', email: 'byron@poets.example', profileId: community, contactId: await withContact('Byron') });
+  await make('byron', {
+    firstName: 'Ada',
+    lastName: 'Byron',
+    email: 'byron@poets.example',
+    profileId: community,
+    contactId: await withContact('Byron'),
+  });
 });
 afterAll(() => t.stop());
 
 /** The user ids listed on an admin users page, in order. */
 const listed = (html: string) => [...html.matchAll(/href="\/admin\/users\/([0-9a-f]{24})"/g)].map((m) => m[1]);
-const search = async (q: string, extra = '') => listed((await admin.get(`/admin/users?q=${encodeURIComponent(q)}${extra}`)).text);
+const search = async (q: string, extra = '') =>
+  listed((await admin.get(`/admin/users?q=${encodeURIComponent(q)}${extra}`)).text);
 const named = (...keys: string[]) => keys.map((k) => ids[k]);
 
 describe('admin user search', () => {
@@ -103,7 +123,13 @@ describe('admin user search', () => {
 
   it('finds a user by a new name after an edit, and no longer by the old one', async () => {
     const page = `/admin/users/${ids.smith}`;
-    const res = await postForm(admin, page, `${page}/edit`, { firstName: 'Adam', lastName: 'Ferguson', email: 'adam.ferguson@wealth.example', communityNickname: 'Scot', alias: 'aferg' });
+    const res = await postForm(admin, page, `${page}/edit`, {
+      firstName: 'Adam',
+      lastName: 'Ferguson',
+      email: 'adam.ferguson@wealth.example',
+      communityNickname: 'Scot',
+      alias: 'aferg',
+    });
     expect(res.status).toBe(303);
     expect(await search('ferg')).toEqual(named('smith'));
     expect(await search('adam.ferguson@')).toEqual(named('smith'));
@@ -113,11 +139,27 @@ describe('admin user search', () => {
 
   it('pages newest first by keyset with no gap and no repeat, ties on the creation time included', async () => {
     const external = await profileId('External Identity User');
-    for (let i = 0; i < 120; i++) await createUser({ firstName: 'Pagé', lastName: `Keyset${i}`, email: `keyset${i}@example.com`, profileId: external }, systemContext);
+    for (let i = 0; i < 120; i++)
+      await createUser(
+        { firstName: 'Pagé', lastName: `Keyset${i}`, email: `keyset${i}@example.com`, profileId: external },
+        systemContext,
+      );
     // Thirty users created in the same millisecond: the _id orders them.
-    const tied = (await UserModel.find({ lastName: /^Keyset(4\d|5\d|6\d)$/ }).select('_id').lean()).map((u) => u._id);
-    await UserModel.updateMany({ _id: trusted({ $in: tied }) }, { $set: { createdAt: new Date('2026-06-01T00:00:00Z') } });
-    const expected = (await UserModel.find({ lastName: /^Keyset/ }).sort({ createdAt: -1, _id: -1 }).select('_id').lean()).map((u) => String(u._id));
+    const tied = (
+      await UserModel.find({ lastName: /^Keyset(4\d|5\d|6\d)$/ })
+        .select('_id')
+        .lean()
+    ).map((u) => u._id);
+    await UserModel.updateMany(
+      { _id: trusted({ $in: tied }) },
+      { $set: { createdAt: new Date('2026-06-01T00:00:00Z') } },
+    );
+    const expected = (
+      await UserModel.find({ lastName: /^Keyset/ })
+        .sort({ createdAt: -1, _id: -1 })
+        .select('_id')
+        .lean()
+    ).map((u) => String(u._id));
 
     const seen: string[] = [];
     let next: string | null = `/admin/users?q=${encodeURIComponent('page keyset')}`;
@@ -135,9 +177,20 @@ describe('admin user search', () => {
   it('finds users created in bulk (insertMany computes their terms)', async () => {
     const actor = (await loadActor((await UserModel.findOne({ username: 'admin@example.com' }).lean())!._id))!;
     const userId = new Types.ObjectId();
-    const [result] = await createUsersInBulk([
-      { userId, input: { firstName: 'Hédy', lastName: 'Lamarr', email: 'hedy@spread.example', profileId: String(await profileId('External Identity User')) } },
-    ], { actor, via: 'bulk' });
+    const [result] = await createUsersInBulk(
+      [
+        {
+          userId,
+          input: {
+            firstName: 'Hédy',
+            lastName: 'Lamarr',
+            email: 'hedy@spread.example',
+            profileId: String(await profileId('External Identity User')),
+          },
+        },
+      ],
+      { actor, via: 'bulk' },
+    );
     expect(result).toMatchObject({ ok: true });
     expect(await search('hedy lam')).toEqual([String(userId)]);
   });
@@ -147,8 +200,20 @@ describe('admin user search', () => {
     const license = (await LicenseModel.findOne({ name: 'External Identity' }).lean())!._id;
     const _id = new Types.ObjectId();
     await UserModel.collection.insertOne({
-      _id, firstName: 'Émilie', lastName: 'du Châtelet', email: 'emilie@physics.example', username: 'emilie@physics.example', alias: 'edu', communityNickname: 'Emilie',
-      profile: external, license, userType: 'customer', contact: null, isActive: true, createdAt: new Date(), updatedAt: new Date(),
+      _id,
+      firstName: 'Émilie',
+      lastName: 'du Châtelet',
+      email: 'emilie@physics.example',
+      username: 'emilie@physics.example',
+      alias: 'edu',
+      communityNickname: 'Emilie',
+      profile: external,
+      license,
+      userType: 'customer',
+      contact: null,
+      isActive: true,
+      createdAt: new Date(),
+      updatedAt: new Date(),
     });
     expect(await search('emilie chat')).toEqual([]);
     expect(await addSearchTerms()).toBe(1);
@@ -159,13 +224,19 @@ describe('admin user search', () => {
 
 describe('API user search (the same function)', () => {
   it('matches prefixes, every word required, accents ignored', async () => {
-    const res = await request(t.app).get(`/api/v1/users?q=${encodeURIComponent('Zoé Núñ')}`).set('Authorization', `Bearer ${token}`);
+    const res = await request(t.app)
+      .get(`/api/v1/users?q=${encodeURIComponent('Zoé Núñ')}`)
+      .set('Authorization', `Bearer ${token}`);
     expect(res.status).toBe(200);
     expect(res.body.records.map((r: { id: string }) => r.id)).toEqual(named('nunez'));
     expect(res.body.records[0]).not.toHaveProperty('searchTerms');
-    const both = await request(t.app).get(`/api/v1/users?q=${encodeURIComponent('ada lovelace@')}`).set('Authorization', `Bearer ${token}`);
+    const both = await request(t.app)
+      .get(`/api/v1/users?q=${encodeURIComponent('ada lovelace@')}`)
+      .set('Authorization', `Bearer ${token}`);
     expect(both.body.records.map((r: { id: string }) => r.id)).toEqual([]);
-    const email = await request(t.app).get(`/api/v1/users?q=${encodeURIComponent('ada.lovelace@anal')}`).set('Authorization', `Bearer ${token}`);
+    const email = await request(t.app)
+      .get(`/api/v1/users?q=${encodeURIComponent('ada.lovelace@anal')}`)
+      .set('Authorization', `Bearer ${token}`);
     expect(email.body.records.map((r: { id: string }) => r.id)).toEqual(named('lovelace'));
   });
 });

@@ -3,7 +3,15 @@ import mongoose, { trusted } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { csrfFrom, postForm, registerGuest } from '../../helpers/forms';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
-import { AccountModel, AuditEventModel, ContactModel, DelegatedAdminGroupModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
+import {
+  AccountModel,
+  AuditEventModel,
+  ContactModel,
+  DelegatedAdminGroupModel,
+  LicenseModel,
+  ProfileModel,
+  UserModel,
+} from '../../../src/data/models';
 
 let t: TestApp;
 let admin: request.Agent;
@@ -21,7 +29,8 @@ async function registrant() {
   return (await UserModel.findOne({ username: `reg${n}@example.com` }).lean())!;
 }
 // The token comes from the dashboard (its Log out form), which every admin may open.
-const act = (agent: request.Agent, id: unknown, action: string, fields: Record<string, string> = {}) => postForm(agent, '/admin', `/admin/users/${id}/${action}`, fields);
+const act = (agent: request.Agent, id: unknown, action: string, fields: Record<string, string> = {}) =>
+  postForm(agent, '/admin', `/admin/users/${id}/${action}`, fields);
 const profileId = async (name: string) => String((await ProfileModel.findOne({ name }).lean())!._id);
 
 describe('admin sign-in', () => {
@@ -33,8 +42,14 @@ describe('admin sign-in', () => {
 
   it('refuses external users with the same message as a wrong password', async () => {
     await registrant();
-    const external = await postForm(request.agent(t.app), '/admin/login', '/admin/login', { username: `reg${n}@example.com`, password: 'violet-harbor-tractor-91' });
-    const wrong = await postForm(request.agent(t.app), '/admin/login', '/admin/login', { username: 'admin@example.com', password: 'not-the-password' });
+    const external = await postForm(request.agent(t.app), '/admin/login', '/admin/login', {
+      username: `reg${n}@example.com`,
+      password: 'violet-harbor-tractor-91',
+    });
+    const wrong = await postForm(request.agent(t.app), '/admin/login', '/admin/login', {
+      username: 'admin@example.com',
+      password: 'not-the-password',
+    });
     expect(external.status).toBe(401);
     expect(wrong.status).toBe(401);
     const msg = (r: request.Response) => /role="alert">([^<]+)</.exec(r.text)?.[1];
@@ -57,7 +72,17 @@ describe('users list', () => {
   });
 
   it('pages newest first with a Next page link', async () => {
-    for (let i = 0; i < 55; i++) await UserModel.create({ lastName: `Bulk${i}`, email: `bulk${i}@example.com`, username: `bulk${i}@example.com`, alias: 'bulk', communityNickname: `bulk${i}`, profile: (await ProfileModel.findOne({ name: 'External Identity User' }).lean())!._id, license: (await LicenseModel.findOne({ name: 'External Identity' }).lean())!._id, userType: 'customer' });
+    for (let i = 0; i < 55; i++)
+      await UserModel.create({
+        lastName: `Bulk${i}`,
+        email: `bulk${i}@example.com`,
+        username: `bulk${i}@example.com`,
+        alias: 'bulk',
+        communityNickname: `bulk${i}`,
+        profile: (await ProfileModel.findOne({ name: 'External Identity User' }).lean())!._id,
+        license: (await LicenseModel.findOne({ name: 'External Identity' }).lean())!._id,
+        userType: 'customer',
+      });
     const first = await admin.get('/admin/users?q=bulk');
     const next = /href="([^"]+)" rel="next"/.exec(first.text)![1].replace(/&amp;/g, '&');
     const second = await admin.get(next);
@@ -95,7 +120,15 @@ describe('qualifying a registrant', () => {
 
   it('adds a contact, upgrades, offers Login As, and downgrades back to contactless', async () => {
     const u = await registrant();
-    let res = await act(admin, u._id, 'contact', { firstName: 'Reg', lastName: u.lastName, email: u.email, phone: '555', title: 'Buyer', accountId: '', accountName: 'Globex' });
+    let res = await act(admin, u._id, 'contact', {
+      firstName: 'Reg',
+      lastName: u.lastName,
+      email: u.email,
+      phone: '555',
+      title: 'Buyer',
+      accountId: '',
+      accountName: 'Globex',
+    });
     expect(res.status).toBe(303);
     const withContact = (await UserModel.findById(u._id).lean())!;
     const contact = (await ContactModel.findById(withContact.contact).lean())!;
@@ -112,7 +145,12 @@ describe('qualifying a registrant', () => {
     const down = (await UserModel.findById(u._id).lean())!;
     expect(down.contact).toBeNull();
     expect(await ContactModel.exists({ _id: contact._id })).toBeTruthy();
-    expect(await AuditEventModel.countDocuments({ 'target.id': u._id, action: trusted({ $in: ['user.contact_added', 'user.upgraded', 'user.downgraded'] }) })).toBe(3);
+    expect(
+      await AuditEventModel.countDocuments({
+        'target.id': u._id,
+        action: trusted({ $in: ['user.contact_added', 'user.upgraded', 'user.downgraded'] }),
+      }),
+    ).toBe(3);
   });
 
   it('answers 409 when no seat is left, changing nothing', async () => {
@@ -143,10 +181,18 @@ describe('qualifying a registrant', () => {
     const home = await admin.get('/s/portal/');
     expect(home.text).toContain('id="login-as-banner"');
     expect(home.text).toMatch(/admin@example.com is logged in as Reg/);
-    const back = await admin.post('/admin/login-as/end').type('form').send({ _csrf: csrfFrom(home.text) });
+    const back = await admin
+      .post('/admin/login-as/end')
+      .type('form')
+      .send({ _csrf: csrfFrom(home.text) });
     expect(back.headers.location).toBe(`/admin/users/${u._id}`);
     expect((await admin.get('/admin')).status).toBe(200);
-    expect(await AuditEventModel.countDocuments({ 'target.id': u._id, action: trusted({ $in: ['login_as.started', 'login_as.ended'] }) })).toBe(2);
+    expect(
+      await AuditEventModel.countDocuments({
+        'target.id': u._id,
+        action: trusted({ $in: ['login_as.started', 'login_as.ended'] }),
+      }),
+    ).toBe(2);
   });
 
   it('deactivates and activates, and refuses a POST without CSRF', async () => {
@@ -220,11 +266,12 @@ describe('password reset', () => {
     const page = await admin.get(`/admin/users/${u._id}`);
     expect(page.text).toContain('A password reset link was sent to reset-me@example.com.');
     expect(page.text).not.toContain('id="new-token"');
-    const mail = await mongoose.connection.db!.collection('mailmessages').findOne({ to: 'reset-me@example.com', template: 'password-reset' });
+    const mail = await mongoose.connection
+      .db!.collection('mailmessages')
+      .findOne({ to: 'reset-me@example.com', template: 'password-reset' });
     expect(mail!.text).toMatch(/\/s\/portal\/reset\?token=/);
     // Nothing changes until the user acts: same hash, still signed in.
     expect((await UserModel.findById(u._id).select('+passwordHash').lean())!.passwordHash).toBe(u.passwordHash);
     expect((await agent.get('/s/portal/')).text).toContain('Welcome, ');
   });
 });
-

@@ -2,7 +2,13 @@ import { Types } from 'mongoose';
 import { accessOf, checkActor } from '../../../src/access';
 import { noPermissions, systemContext, type Actor, type RequestContext } from '../../../src/access/actor';
 
-const actor: Actor = { id: new Types.ObjectId(), username: 'staff@example.com', userType: 'internal', permissions: noPermissions(), delegatedAccountIds: [] };
+const actor: Actor = {
+  id: new Types.ObjectId(),
+  username: 'staff@example.com',
+  userType: 'internal',
+  permissions: noPermissions(),
+  delegatedAccountIds: [],
+};
 
 describe('the request context, as the access rules see it (src/access/context.ts)', () => {
   test.each<[RequestContext, string]>([

@@ -3,7 +3,12 @@ import { Types } from 'mongoose';
 import type { Actor } from '../../../src/access/actor';
 import { noPermissions } from '../../../src/access/actor';
 import { ForbiddenError } from '../../../src/shared/errors';
-import { assertCanLoginAs, assertCanManage, manageableUserTypes, type UserOperation } from '../../../src/access/permissions';
+import {
+  assertCanLoginAs,
+  assertCanManage,
+  manageableUserTypes,
+  type UserOperation,
+} from '../../../src/access/permissions';
 import type { Permission, UserType } from '../../../src/data/models';
 
 const actor = (perms: Permission[], delegatedAccountIds: Types.ObjectId[] = []): Actor => ({
@@ -35,20 +40,64 @@ describe('managing users (Salesforce rules)', () => {
   const cases: [string, Permission[], UserType, boolean, boolean][] = [
     ['internal users need Manage Internal Users', ['manageInternalUsers'], 'internal', false, true],
     ['internal users: nothing else suffices', ['manageCustomerUsers', 'manageExternalUsers'], 'internal', false, false],
-    ['contactless customer: Manage Internal Users alone is not enough', ['manageInternalUsers'], 'customer', false, false],
-    ['contactless customer: Manage Customer Users alone is not enough', ['manageCustomerUsers'], 'customer', false, false],
+    [
+      'contactless customer: Manage Internal Users alone is not enough',
+      ['manageInternalUsers'],
+      'customer',
+      false,
+      false,
+    ],
+    [
+      'contactless customer: Manage Customer Users alone is not enough',
+      ['manageCustomerUsers'],
+      'customer',
+      false,
+      false,
+    ],
     ['contactless customer: both', ['manageInternalUsers', 'manageCustomerUsers'], 'customer', false, true],
-    ['contactless customer: Manage External Users does not count', ['manageInternalUsers', 'manageExternalUsers'], 'customer', false, false],
-    ['contactless partner: Manage Internal + External Users', ['manageInternalUsers', 'manageExternalUsers'], 'partner', false, true],
-    ['contactless partner: Manage Customer Users does not count', ['manageInternalUsers', 'manageCustomerUsers'], 'partner', false, false],
+    [
+      'contactless customer: Manage External Users does not count',
+      ['manageInternalUsers', 'manageExternalUsers'],
+      'customer',
+      false,
+      false,
+    ],
+    [
+      'contactless partner: Manage Internal + External Users',
+      ['manageInternalUsers', 'manageExternalUsers'],
+      'partner',
+      false,
+      true,
+    ],
+    [
+      'contactless partner: Manage Customer Users does not count',
+      ['manageInternalUsers', 'manageCustomerUsers'],
+      'partner',
+      false,
+      false,
+    ],
     ['contactless partner: External alone is not enough', ['manageExternalUsers'], 'partner', false, false],
     ['customer with contact: same split', ['manageInternalUsers', 'manageCustomerUsers'], 'customer', true, true],
     ['customer with contact: internal alone refused', ['manageInternalUsers'], 'customer', true, false],
     ['partner with contact: same split', ['manageInternalUsers', 'manageExternalUsers'], 'partner', true, true],
-    ['partner with contact: customer permission refused', ['manageInternalUsers', 'manageCustomerUsers'], 'partner', true, false],
+    [
+      'partner with contact: customer permission refused',
+      ['manageInternalUsers', 'manageCustomerUsers'],
+      'partner',
+      true,
+      false,
+    ],
   ];
   it.each(cases)('%s', (_name, perms, userType, withContact, allowed) => {
-    for (const op of ['view', 'edit', 'create', 'qualify', 'changeLicense', 'setActive', 'resetPassword'] as UserOperation[]) {
+    for (const op of [
+      'view',
+      'edit',
+      'create',
+      'qualify',
+      'changeLicense',
+      'setActive',
+      'resetPassword',
+    ] as UserOperation[]) {
       const err = refusal(() => assertCanManage(actor(perms), target(userType, withContact), op));
       expect(err === null).toBe(allowed);
     }
@@ -62,7 +111,10 @@ describe('managing users (Salesforce rules)', () => {
   });
 
   it('lists the user types an actor manages', () => {
-    expect(manageableUserTypes(actor(['manageInternalUsers', 'manageCustomerUsers']))).toEqual(['internal', 'customer']);
+    expect(manageableUserTypes(actor(['manageInternalUsers', 'manageCustomerUsers']))).toEqual([
+      'internal',
+      'customer',
+    ]);
     expect(manageableUserTypes(actor(['manageCustomerUsers', 'manageExternalUsers']))).toEqual([]);
   });
 });
@@ -88,7 +140,9 @@ describe('delegated administration', () => {
   });
 
   it('is refused outside the assigned accounts and for internal users', () => {
-    expect(refusal(() => assertCanManage(delegate, target('customer', true, new Types.ObjectId()), 'edit'))!.message).toMatch(/isn't assigned/);
+    expect(
+      refusal(() => assertCanManage(delegate, target('customer', true, new Types.ObjectId()), 'edit'))!.message,
+    ).toMatch(/isn't assigned/);
     expect(refusal(() => assertCanManage(delegate, target('internal', false), 'view'))).not.toBeNull();
   });
 });
@@ -99,11 +153,24 @@ describe('Login As', () => {
     expect(refusal(() => assertCanLoginAs(full, { ...target('customer', true), isActive: true }))).toBeNull();
   });
   it('requires a contact', () => {
-    expect(refusal(() => assertCanLoginAs(full, { ...target('customer', false), isActive: true }))!.message).toMatch(/Login As requires a contact/);
+    expect(refusal(() => assertCanLoginAs(full, { ...target('customer', false), isActive: true }))!.message).toMatch(
+      /Login As requires a contact/,
+    );
   });
   it('requires the Login As permission and the management permissions', () => {
-    expect(refusal(() => assertCanLoginAs(actor(['manageInternalUsers', 'manageCustomerUsers']), { ...target('customer', true), isActive: true }))!.permission).toBe('loginAs');
-    expect(refusal(() => assertCanLoginAs(actor(['loginAs', 'manageInternalUsers']), { ...target('customer', true), isActive: true }))).not.toBeNull();
+    expect(
+      refusal(() =>
+        assertCanLoginAs(actor(['manageInternalUsers', 'manageCustomerUsers']), {
+          ...target('customer', true),
+          isActive: true,
+        }),
+      )!.permission,
+    ).toBe('loginAs');
+    expect(
+      refusal(() =>
+        assertCanLoginAs(actor(['loginAs', 'manageInternalUsers']), { ...target('customer', true), isActive: true }),
+      ),
+    ).not.toBeNull();
   });
   it('is refused for inactive and internal users', () => {
     expect(refusal(() => assertCanLoginAs(full, { ...target('customer', true), isActive: false }))).not.toBeNull();

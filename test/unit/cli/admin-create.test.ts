@@ -17,7 +17,14 @@ it('creates an administrator once, refuses a weak password, and explains its usa
   expect(weak.status).toBe(65);
   expect(weak.stderr).toMatch(/password: /);
 
-  const ok = run(dir, ['--username', 'Boss@Example.com', '--password', 'lantern-copper-wisdom-77', '--first-name', 'Big']);
+  const ok = run(dir, [
+    '--username',
+    'Boss@Example.com',
+    '--password',
+    'lantern-copper-wisdom-77',
+    '--first-name',
+    'Big',
+  ]);
   expect(ok.status).toBe(0);
   expect(ok.stdout).toMatch(/Created administrator boss@example.com/);
 

@@ -22,7 +22,20 @@ async function external(n: number, createdAt: Date, contact: boolean) {
   const license = (await LicenseModel.findOne({ name: 'External Identity' }).lean())!;
   for (let i = 0; i < n; i++) {
     const id = `${createdAt.getTime()}-${contact}-${i}`;
-    await UserModel.collection.insertOne({ lastName: `U${id}`, email: `u${id}@example.com`, username: `u${id}@example.com`, alias: 'u', communityNickname: `u${id}`, profile: profile._id, license: license._id, userType: 'customer', contact: contact ? profile._id : null, isActive: true, createdAt, updatedAt: createdAt });
+    await UserModel.collection.insertOne({
+      lastName: `U${id}`,
+      email: `u${id}@example.com`,
+      username: `u${id}@example.com`,
+      alias: 'u',
+      communityNickname: `u${id}`,
+      profile: profile._id,
+      license: license._id,
+      userType: 'customer',
+      contact: contact ? profile._id : null,
+      isActive: true,
+      createdAt,
+      updatedAt: createdAt,
+    });
   }
 }
 
@@ -34,8 +47,10 @@ describe('dashboard stats', () => {
     await external(1, new Date(NOW.getTime() - 20 * DAY), true); // qualified
     const at = (days: number) => new Date(NOW.getTime() - days * DAY);
     await AuditEventModel.insertMany([
-      { at: at(1), action: 'user.contact_added', channel: 'admin' }, { at: at(2), action: 'user.contact_associated', channel: 'admin' },
-      { at: at(3), action: 'user.downgraded', channel: 'admin' }, { at: at(9), action: 'user.contact_added', channel: 'admin' },
+      { at: at(1), action: 'user.contact_added', channel: 'admin' },
+      { at: at(2), action: 'user.contact_associated', channel: 'admin' },
+      { at: at(3), action: 'user.downgraded', channel: 'admin' },
+      { at: at(9), action: 'user.contact_added', channel: 'admin' },
     ]);
     const stats = await dashboardStats(NOW);
     expect(stats.contactless).toBe(5);
@@ -72,12 +87,20 @@ describe('registrations chart', () => {
 
   it('draws labels counted back from today, gridlines and a today mark, with no inline style or script', () => {
     const days = Array.from({ length: 30 }, (_, i) => new Date(Date.UTC(2024, 9, 25 + i)).toISOString().slice(0, 10));
-    const svg = barChart(days.map((d, i) => ({ label: shortDay(d), value: i % 4 })), 'Registrations per day, last 30 days', { todayLast: true });
-    const labels = [...svg.matchAll(/<text class="axis" x="[\d.]+" y="\d+" text-anchor="middle">([^<]+)<\/text>/g)].map((m) => m[1]);
+    const svg = barChart(
+      days.map((d, i) => ({ label: shortDay(d), value: i % 4 })),
+      'Registrations per day, last 30 days',
+      { todayLast: true },
+    );
+    const labels = [...svg.matchAll(/<text class="axis" x="[\d.]+" y="\d+" text-anchor="middle">([^<]+)<\/text>/g)].map(
+      (m) => m[1],
+    );
     expect(labels).toEqual(['Oct 26', 'Nov 2', 'Nov 9', 'Nov 16', 'Nov 23']);
     expect((svg.match(/<line class="grid-line"/g) ?? []).length).toBe(4); // 0, 1, 2, 3
     expect(svg).toContain('<text class="today-label"');
-    expect(svg).toMatch(/<line class="today-mark"[^>]*\/><text class="today-label"[^>]*>Today<\/text><rect class="bar bar-today"/);
+    expect(svg).toMatch(
+      /<line class="today-mark"[^>]*\/><text class="today-label"[^>]*>Today<\/text><rect class="bar bar-today"/,
+    );
     expect(svg).toContain('<desc id="c-reg-d">Oct 25 to Nov 23: ');
     expect(svg).not.toMatch(/style=|<script|on[a-z]+=/i);
   });

@@ -2,7 +2,11 @@ import crypto from 'node:crypto';
 import { configureSecretBox, openSecret, sealSecret } from '../../../src/federation/secret-box';
 import { loadConfig } from '../../../src/config';
 
-const base = { NODE_ENV: 'test', SESSION_SECRET: 'a-session-secret-of-at-least-32-characters', DATA_DIR: '/tmp/portal-test-data' };
+const base = {
+  NODE_ENV: 'test',
+  SESSION_SECRET: 'a-session-secret-of-at-least-32-characters',
+  DATA_DIR: '/tmp/portal-test-data',
+};
 
 describe('client secrets of external providers', () => {
   beforeAll(() => configureSecretBox(crypto.randomBytes(32)));
@@ -32,7 +36,9 @@ describe('client secrets of external providers', () => {
     const derived = loadConfig(base).idpSecretKey;
     expect(derived).toHaveLength(32);
     expect(loadConfig(base).idpSecretKey.equals(derived)).toBe(true);
-    expect(loadConfig({ ...base, SESSION_SECRET: 'another-session-secret-of-32-characters' }).idpSecretKey.equals(derived)).toBe(false);
+    expect(
+      loadConfig({ ...base, SESSION_SECRET: 'another-session-secret-of-32-characters' }).idpSecretKey.equals(derived),
+    ).toBe(false);
     expect(() => loadConfig({ ...base, IDP_SECRET_KEY: 'too-short' })).toThrow(/IDP_SECRET_KEY/);
   });
 });

@@ -17,7 +17,9 @@ const placeholders = (msg: string) => [...msg.matchAll(/\{\{(\w+)\}\}/g)].map((m
 const catalogues = Object.fromEntries(SUPPORTED_LANGUAGES.map((l) => [l, loadCatalogue(l)]));
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 describe.each(SUPPORTED_LANGUAGES.filter((l) => l !== 'en'))('the %s catalogue', (lang) => {
@@ -39,14 +41,29 @@ describe.each(SUPPORTED_LANGUAGES.filter((l) => l !== 'en'))('the %s catalogue',
 
 it.each(SUPPORTED_LANGUAGES)('gives every plural message of %s each form the language needs', (lang) => {
   const needed = new Intl.PluralRules(lang).resolvedOptions().pluralCategories;
-  const plural = [...new Set(Object.keys(catalogues.en).filter((k) => PLURAL.test(k)).map((k) => k.replace(PLURAL, '')))];
+  const plural = [
+    ...new Set(
+      Object.keys(catalogues.en)
+        .filter((k) => PLURAL.test(k))
+        .map((k) => k.replace(PLURAL, '')),
+    ),
+  ];
   expect(plural.length).toBeGreaterThan(0);
-  for (const key of plural) for (const form of needed) expect([lang, key, form, catalogues[lang][`${key}_${form}`] !== undefined]).toEqual([lang, key, form, true]);
+  for (const key of plural)
+    for (const form of needed)
+      expect([lang, key, form, catalogues[lang][`${key}_${form}`] !== undefined]).toEqual([lang, key, form, true]);
 });
 
 it('has every key that a site view, a shared partial, the error page or a mail uses', () => {
-  const views = [...filesUnder(path.join(ROOT, 'views/site')), ...filesUnder(path.join(ROOT, 'views/partials')), ...filesUnder(path.join(ROOT, 'views/mail')), path.join(ROOT, 'views/error.ejs')];
-  const used = new Set(views.flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/\bt(?:\.strong)?\('([\w.]+)'/g)].map((m) => m[1])));
+  const views = [
+    ...filesUnder(path.join(ROOT, 'views/site')),
+    ...filesUnder(path.join(ROOT, 'views/partials')),
+    ...filesUnder(path.join(ROOT, 'views/mail')),
+    path.join(ROOT, 'views/error.ejs'),
+  ];
+  const used = new Set(
+    views.flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/\bt(?:\.strong)?\('([\w.]+)'/g)].map((m) => m[1])),
+  );
   expect(used.size).toBeGreaterThan(50);
   const known = baseKeys(catalogues.en);
   expect([...used].filter((k) => !known.has(k))).toEqual([]);

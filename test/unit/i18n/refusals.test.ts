@@ -96,30 +96,50 @@ it('says a sentence with a value in Japanese, the number formatted for Japanese'
 });
 
 it('chooses the plural form from the number, and says the next step inside a link refusal too', () => {
-  expect(refusalKeyOf('Too many failed sign-in attempts. Try again in 1 minute, or reset your password.')?.key).toBe('refusal.tooManySignIns');
-  expect(localiseRefusal(JA, 'Too many failed sign-in attempts. Try again in 15 minutes, or reset your password.')).toBe(
-    'ログインの失敗が多すぎます。15 分後にもう一度お試しいただくか、パスワードを再設定してください。',
+  expect(refusalKeyOf('Too many failed sign-in attempts. Try again in 1 minute, or reset your password.')?.key).toBe(
+    'refusal.tooManySignIns',
   );
+  expect(
+    localiseRefusal(JA, 'Too many failed sign-in attempts. Try again in 15 minutes, or reset your password.'),
+  ).toBe('ログインの失敗が多すぎます。15 分後にもう一度お試しいただくか、パスワードを再設定してください。');
   expect(localiseRefusal(JA, 'This link has expired. Ask for a new password reset link from the log in page.')).toBe(
     'このリンクは有効期限が切れています。ログインページから新しいパスワード再設定リンクを依頼してください。',
   );
 });
 
 it('says the Login As refusal of every step only the person may take, the step named in Japanese', () => {
-  const steps = [...fs.readFileSync(path.join(ROOT, 'src/account/account.ts'), 'utf8').matchAll(/assertOwnerPresent\([^,]+, '([^']+)'\)/g)]
-    .concat([...fs.readFileSync(path.join(ROOT, 'src/account/email-change.ts'), 'utf8').matchAll(/assertOwnerPresent\([^,]+, '([^']+)'\)/g)])
-    .concat([...fs.readFileSync(path.join(ROOT, 'src/signin/two-factor.ts'), 'utf8').matchAll(/assertOwnerPresent\([^,]+, '([^']+)'\)/g)])
+  const steps = [
+    ...fs
+      .readFileSync(path.join(ROOT, 'src/account/account.ts'), 'utf8')
+      .matchAll(/assertOwnerPresent\([^,]+, '([^']+)'\)/g),
+  ]
+    .concat([
+      ...fs
+        .readFileSync(path.join(ROOT, 'src/account/email-change.ts'), 'utf8')
+        .matchAll(/assertOwnerPresent\([^,]+, '([^']+)'\)/g),
+    ])
+    .concat([
+      ...fs
+        .readFileSync(path.join(ROOT, 'src/signin/two-factor.ts'), 'utf8')
+        .matchAll(/assertOwnerPresent\([^,]+, '([^']+)'\)/g),
+    ])
     .map((m) => m[1]);
   expect(steps.length).toBeGreaterThanOrEqual(3);
   for (const step of new Set(steps)) {
-    const said = localiseRefusal(JA, `${step} is for the user themselves, not during Login As. End Login As; the user can do it after signing in.`);
+    const said = localiseRefusal(
+      JA,
+      `${step} is for the user themselves, not during Login As. End Login As; the user can do it after signing in.`,
+    );
     expect([step, /[A-Za-z]{3,}/.test(said.replace(/Login As/g, ''))]).toEqual([step, false]);
   }
 });
 
 it('leaves text it has no key for as it is (an already translated message, a name)', () => {
   expect(localiseRefusal(JA, 'このアドレスには何もありません。')).toBe('このアドレスには何もありません。');
-  expect(localiseFields(JA, { email: MSG.enterValidEmail, x: 'Unknown.' })).toEqual({ email: ja['refusal.enterValidEmail'], x: 'Unknown.' });
+  expect(localiseFields(JA, { email: MSG.enterValidEmail, x: 'Unknown.' })).toEqual({
+    email: ja['refusal.enterValidEmail'],
+    x: 'Unknown.',
+  });
 });
 
 describe('the password policy', () => {
@@ -140,8 +160,16 @@ describe('the password policy', () => {
 
 it('has no refusal key in English that is not also in Japanese', () => {
   const base = (k: string) => k.replace(/_(one|other)$/, '');
-  const enKeys = new Set(Object.keys(en).filter((k) => k.startsWith('refusal.')).map(base));
-  const jaKeys = new Set(Object.keys(ja).filter((k) => k.startsWith('refusal.')).map(base));
+  const enKeys = new Set(
+    Object.keys(en)
+      .filter((k) => k.startsWith('refusal.'))
+      .map(base),
+  );
+  const jaKeys = new Set(
+    Object.keys(ja)
+      .filter((k) => k.startsWith('refusal.'))
+      .map(base),
+  );
   expect([...enKeys].filter((k) => !jaKeys.has(k))).toEqual([]);
   expect(enKeys.size).toBeGreaterThan(80);
 });

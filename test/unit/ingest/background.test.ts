@@ -14,7 +14,11 @@ let actor: Actor;
 let ei: string;
 beforeAll(async () => {
   t = await startTestApp('jobs-background');
-  const admin = (await createAdministrator({ username: 'bg-admin@example.com', password: 'lantern-copper-wisdom-77', lastName: 'Admin' }))!;
+  const admin = (await createAdministrator({
+    username: 'bg-admin@example.com',
+    password: 'lantern-copper-wisdom-77',
+    lastName: 'Admin',
+  }))!;
   actor = (await loadActor(admin._id))!;
   ei = String((await ProfileModel.findOne({ name: 'External Identity User' }).lean())!._id);
 });
@@ -23,7 +27,11 @@ const ctx = () => ({ actor, via: 'api' as const });
 
 it('polls for ready jobs and completes them; stop() waits for the work in hand', async () => {
   const job = await createIngestJob({ object: 'User', operation: 'insert' }, ctx());
-  await uploadCsv(job, Readable.from([`LastName,Email,ProfileId\nBg,bg1@example.com,${ei}\nBg,bg2@example.com,${ei}\n`]), { maxBytes: 1e6 });
+  await uploadCsv(
+    job,
+    Readable.from([`LastName,Email,ProfileId\nBg,bg1@example.com,${ei}\nBg,bg2@example.com,${ei}\n`]),
+    { maxBytes: 1e6 },
+  );
   await changeIngestJobState(String(job._id), 'UploadComplete', ctx());
   const log = capturingLogger();
   const worker = startBackgroundWork({ logger: log.logger, databaseUri: t.db.uri, ingest: { pollMs: 50 } });
@@ -45,8 +53,16 @@ it('an upload that breaks midway (the client went away) leaves no rows and the j
   }
   await expect(uploadCsv(job, Readable.from(broken()), { maxBytes: 1e7 })).rejects.toThrow('connection reset');
   expect(await IngestJobRowModel.countDocuments({ job: job._id })).toBe(0);
-  expect(await IngestJobModel.findById(job._id).lean()).toMatchObject({ state: 'Open', uploadState: 'none', numberRecordsUploaded: 0 });
-  const again = await uploadCsv((await IngestJobModel.findById(job._id))!, Readable.from([`LastName,Email,ProfileId\nOk,ok@example.com,${ei}\n`]), { maxBytes: 1e6 });
+  expect(await IngestJobModel.findById(job._id).lean()).toMatchObject({
+    state: 'Open',
+    uploadState: 'none',
+    numberRecordsUploaded: 0,
+  });
+  const again = await uploadCsv(
+    (await IngestJobModel.findById(job._id))!,
+    Readable.from([`LastName,Email,ProfileId\nOk,ok@example.com,${ei}\n`]),
+    { maxBytes: 1e6 },
+  );
   expect(again.rows).toBe(1);
 });
 
@@ -88,5 +104,11 @@ it('a thread that dies is logged and started again after a growing pause; the se
     await worker.stop();
   }
   expect(restarts().slice(0, 3)).toEqual([50, 100, 200]);
-  expect(log.lines.some((l) => l.msg === 'The ingest thread died' && /Invalid scheme|mongodb/i.test((l.err as { message?: string } | undefined)?.message ?? ''))).toBe(true);
+  expect(
+    log.lines.some(
+      (l) =>
+        l.msg === 'The ingest thread died' &&
+        /Invalid scheme|mongodb/i.test((l.err as { message?: string } | undefined)?.message ?? ''),
+    ),
+  ).toBe(true);
 });

@@ -6,7 +6,11 @@ describe('the CSV header of a User job', () => {
   it('accepts Salesforce field names and maps a record, leaving blanks out', () => {
     const cols = checkHeader(['FirstName', 'LastName', 'Email', 'ProfileId', 'ContactId', 'TimeZoneSidKey']);
     expect(rowToInput(cols, ['Zoë', "O'Brien, Jr.", 'z@example.com', 'abc', '', 'Europe/Paris'])).toEqual({
-      firstName: 'Zoë', lastName: "O'Brien, Jr.", email: 'z@example.com', profileId: 'abc', timeZoneSidKey: 'Europe/Paris',
+      firstName: 'Zoë',
+      lastName: "O'Brien, Jr.",
+      email: 'z@example.com',
+      profileId: 'abc',
+      timeZoneSidKey: 'Europe/Paris',
     });
   });
 
@@ -30,7 +34,13 @@ describe('the CSV header of a User job', () => {
     expect(columnOf('timeZoneSidKey')).toBe('TimeZoneSidKey');
     expect(columnOf('contactId')).toBe('ContactId');
     expect(columnOf('username')).toBe('Username');
-    expect(rowError({ ok: false, code: 'validation_failed', message: 'Some fields need attention.', fields: { email: 'Enter a valid email address.' } }))
-      .toBe('validation_failed: Some fields need attention. (Email: Enter a valid email address.)');
+    expect(
+      rowError({
+        ok: false,
+        code: 'validation_failed',
+        message: 'Some fields need attention.',
+        fields: { email: 'Enter a valid email address.' },
+      }),
+    ).toBe('validation_failed: Some fields need attention. (Email: Enter a valid email address.)');
   });
 });

@@ -6,7 +6,14 @@
 import { Readable } from 'node:stream';
 import { trusted, Types } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { AuditEventModel, IngestJobModel, IngestJobRowModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
+import {
+  AuditEventModel,
+  IngestJobModel,
+  IngestJobRowModel,
+  LicenseModel,
+  ProfileModel,
+  UserModel,
+} from '../../../src/data/models';
 import { recoverSeatHolds, takeHeldSeats } from '../../../src/qualification/seats';
 import { createAdministrator } from '../../../src/users/bootstrap';
 import { loadActor, type Actor } from '../../../src/access/actor';
@@ -21,7 +28,11 @@ let actor: Actor;
 let ei: string;
 beforeAll(async () => {
   t = await startTestApp('jobs-resume');
-  const admin = (await createAdministrator({ username: 'resume-admin@example.com', password: 'lantern-copper-wisdom-77', lastName: 'Admin' }))!;
+  const admin = (await createAdministrator({
+    username: 'resume-admin@example.com',
+    password: 'lantern-copper-wisdom-77',
+    lastName: 'Admin',
+  }))!;
   actor = (await loadActor(admin._id))!;
   ei = String((await ProfileModel.findOne({ name: 'External Identity User' }).lean())!._id);
 });
@@ -38,7 +49,10 @@ async function readyJob(lines: string[]) {
 
 it('resumes after a crash with no duplicate users and exact counts', async () => {
   // 25 rows: row 7 repeats row 3's email (a genuine duplicate), the rest are distinct.
-  const lines = Array.from({ length: 25 }, (_, i) => `Resume${i + 1},${i === 6 ? 'resume3' : `resume${i + 1}`}@example.com,${ei}`);
+  const lines = Array.from(
+    { length: 25 },
+    (_, i) => `Resume${i + 1},${i === 6 ? 'resume3' : `resume${i + 1}`}@example.com,${ei}`,
+  );
   const jobId = await readyJob(lines);
   const license = (await LicenseModel.findOne({ name: 'External Identity' }).lean())!;
   const t0 = new Date('2030-01-01T00:00:00Z');
@@ -48,12 +62,22 @@ it('resumes after a crash with no duplicate users and exact counts', async () =>
   const claimed = (await claimNextJob(A))!;
   expect(String(claimed._id)).toBe(String(jobId));
   expect(await processJob(claimed, { ...A, maxBatches: 1 })).toBe('paused');
-  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({ processedThrough: 10, numberRecordsProcessed: 10, numberRecordsFailed: 1, leaseOwner: 'worker-A' });
+  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({
+    processedThrough: 10,
+    numberRecordsProcessed: 10,
+    numberRecordsFailed: 1,
+    leaseOwner: 'worker-A',
+  });
 
   // A inserts the users of rows 11..15 of its next batch, then dies before recording any result.
-  const rows = await IngestJobRowModel.find({ job: jobId, row: trusted({ $gte: 11, $lte: 15 }) }).sort({ row: 1 }).lean();
+  const rows = await IngestJobRowModel.find({ job: jobId, row: trusted({ $gte: 11, $lte: 15 }) })
+    .sort({ row: 1 })
+    .lean();
   const columns = ['LastName', 'Email', 'ProfileId'];
-  const partial = await createUsersInBulk(rows.map((r) => ({ userId: r.userId, input: rowToInput(columns, r.raw.split(',')) })), { actor, via: 'bulk' });
+  const partial = await createUsersInBulk(
+    rows.map((r) => ({ userId: r.userId, input: rowToInput(columns, r.raw.split(',')) })),
+    { actor, via: 'bulk' },
+  );
   expect(partial.every((r) => r.ok)).toBe(true);
 
   // Another worker cannot take the job while A's lease runs...
@@ -68,7 +92,12 @@ it('resumes after a crash with no duplicate users and exact counts', async () =>
 
   expect(await processJob(resumed, { ...B, now: at(62_000) })).toBe('completed');
   const job = (await IngestJobModel.findById(jobId).lean())!;
-  expect(job).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 25, numberRecordsFailed: 1, leaseOwner: null });
+  expect(job).toMatchObject({
+    state: 'JobComplete',
+    numberRecordsProcessed: 25,
+    numberRecordsFailed: 1,
+    leaseOwner: null,
+  });
 
   // 24 distinct users, each once; the users A made before dying are reported as created by their rows.
   expect(await UserModel.countDocuments({ email: /^resume\d+@example\.com$/ })).toBe(24);
@@ -87,10 +116,17 @@ it('a row whose result was recorded before the crash keeps it and is counted onc
   const A = { owner: 'A2', now: () => t0, leaseMs: 1000 };
   await claimNextJob(A);
   // A recorded row 1 as failed (say) but died before moving the job's counters.
-  await IngestJobRowModel.updateOne({ job: jobId, row: 1 }, { $set: { status: 'failed', error: 'validation_failed: recorded earlier' } });
+  await IngestJobRowModel.updateOne(
+    { job: jobId, row: 1 },
+    { $set: { status: 'failed', error: 'validation_failed: recorded earlier' } },
+  );
   const finished = await processAvailableJobs({ owner: 'B2', now: () => new Date(t0.getTime() + 5000) });
   expect(finished).toBeGreaterThanOrEqual(1);
-  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 2, numberRecordsFailed: 1 });
+  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({
+    state: 'JobComplete',
+    numberRecordsProcessed: 2,
+    numberRecordsFailed: 1,
+  });
   expect(await UserModel.exists({ username: 'kept1@example.com' })).toBeNull();
   expect(await UserModel.exists({ username: 'kept2@example.com' })).toBeTruthy();
 });
@@ -114,10 +150,18 @@ it('a worker asked to stop (shutdown) finishes its batch and hands the job back 
   let batches = 0;
   const outcome = await processJob(claimed, { owner: 'stopping', now, batchSize: 2, shouldStop: () => ++batches > 1 });
   expect(outcome).toBe('released');
-  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({ state: 'InProgress', processedThrough: 2, leaseOwner: null, leaseExpiresAt: null });
+  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({
+    state: 'InProgress',
+    processedThrough: 2,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+  });
   // No lease to wait for: another instance claims it with the same clock and finishes it.
   expect(await processAvailableJobs({ owner: 'next', now })).toBe(1);
-  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 6 });
+  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({
+    state: 'JobComplete',
+    numberRecordsProcessed: 6,
+  });
   expect(await UserModel.countDocuments({ username: /^stop\d@example\.com$/ })).toBe(6);
 });
 
@@ -132,16 +176,36 @@ it('a batch cut off between taking seats and recording its users leaks no seat a
   // no audit event written, the hold never settled, no row counted.
   const rows = await IngestJobRowModel.find({ job: jobId }).sort({ row: 1 }).lean();
   const key = `ingest:${claimed._id.toHexString()}:dies`;
-  expect(await takeHeldSeats(license._id, key, rows.slice(0, 5).map((r) => r.userId))).toBe(true);
+  expect(
+    await takeHeldSeats(
+      license._id,
+      key,
+      rows.slice(0, 5).map((r) => r.userId),
+    ),
+  ).toBe(true);
   expect(await takeHeldSeats(license._id, key, [rows[5].userId])).toBe(false); // one hold per key
   for (const r of rows.slice(0, 2)) {
     const [lastName, email] = r.raw.split(',');
-    await UserModel.create({ _id: r.userId, lastName, email, username: email, alias: 'held', communityNickname: `held-${r.row}`, profile: profile._id, license: license._id, userType: profile.userType });
+    await UserModel.create({
+      _id: r.userId,
+      lastName,
+      email,
+      username: email,
+      alias: 'held',
+      communityNickname: `held-${r.row}`,
+      profile: profile._id,
+      license: license._id,
+      userType: profile.userType,
+    });
   }
   expect((await LicenseModel.findById(license._id).lean())!.usedSeats).toBe(license.usedSeats + 5);
 
   expect(await processAvailableJobs({ owner: 'resumes', now: () => new Date(t0.getTime() + 5000) })).toBe(1);
-  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 6, numberRecordsFailed: 0 });
+  expect(await IngestJobModel.findById(jobId).lean()).toMatchObject({
+    state: 'JobComplete',
+    numberRecordsProcessed: 6,
+    numberRecordsFailed: 0,
+  });
   const ids = rows.map((r) => r.userId);
   expect(await UserModel.countDocuments({ _id: trusted({ $in: ids }) })).toBe(6);
   // Exactly one seat per user: the three held for users never created came back.
@@ -151,7 +215,10 @@ it('a batch cut off between taking seats and recording its users leaks no seat a
   // Every user has exactly one user.created event, the two the crash skipped included.
   const events = await AuditEventModel.find({ action: 'user.created', 'target.id': trusted({ $in: ids }) }).lean();
   expect(events.map((e) => String(e.target!.id)).sort()).toEqual(ids.map(String).sort());
-  expect(events.find((e) => String(e.target!.id) === String(ids[0]))).toMatchObject({ via: 'bulk', after: { username: 'held0@example.com', profile: 'External Identity User' } });
+  expect(events.find((e) => String(e.target!.id) === String(ids[0]))).toMatchObject({
+    via: 'bulk',
+    after: { username: 'held0@example.com', profile: 'External Identity User' },
+  });
 });
 
 it('recoverSeatHolds is idempotent: settling twice gives seats back once', async () => {

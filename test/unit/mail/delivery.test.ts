@@ -37,7 +37,17 @@ beforeEach(async () => {
 
 const transport = (): MailTransport => smtpTransport(`smtp://127.0.0.1:${port}`, { connectionTimeoutMs: 5000 });
 const FROM = 'Portal <no-reply@portal.test>';
-const reset = (to: string) => queueMail({ to, template: 'password-reset', locals: { name: 'Ada', username: to, url: 'https://portal.test/s/portal/reset?token=abc123', expiresIn: '60 minutes' } });
+const reset = (to: string) =>
+  queueMail({
+    to,
+    template: 'password-reset',
+    locals: {
+      name: 'Ada',
+      username: to,
+      url: 'https://portal.test/s/portal/reset?token=abc123',
+      expiresIn: '60 minutes',
+    },
+  });
 
 it('delivers a queued message over SMTP with a text and an HTML part, then drops its bodies', async () => {
   const id = await reset('ada@example.com');
@@ -53,7 +63,14 @@ it('delivers a queued message over SMTP with a text and an HTML part, then drops
   expect(received[0].raw).toContain('Content-Type: text/html');
   expect(received[0].raw.replace(/=\r?\n/g, '')).toContain('https://portal.test/s/portal/reset?token=3Dabc123');
   const stored = await MailMessageModel.findById(id).lean();
-  expect(stored).toMatchObject({ state: 'sent', deliveredVia: 'smtp', attempts: 1, text: null, html: null, leaseOwner: null });
+  expect(stored).toMatchObject({
+    state: 'sent',
+    deliveredVia: 'smtp',
+    attempts: 1,
+    text: null,
+    html: null,
+    leaseOwner: null,
+  });
 });
 
 it('retries a refused delivery after its backoff, and not before', async () => {
@@ -62,7 +79,11 @@ it('retries a refused delivery after its backoff, and not before', async () => {
   const id = await reset('retry@example.com');
   const tr = transport();
   try {
-    expect(await deliverDueMail({ transport: tr, from: FROM, now: () => t0 })).toEqual({ sent: 0, retried: 1, failed: 0 });
+    expect(await deliverDueMail({ transport: tr, from: FROM, now: () => t0 })).toEqual({
+      sent: 0,
+      retried: 1,
+      failed: 0,
+    });
     const waiting = await MailMessageModel.findById(id).lean();
     expect(waiting).toMatchObject({ state: 'queued', attempts: 1 });
     expect(waiting!.lastError).toMatch(/Mailbox busy/);
@@ -70,10 +91,14 @@ it('retries a refused delivery after its backoff, and not before', async () => {
     expect(waiting!.text).toContain('token=abc123');
 
     // Before the backoff has passed nothing is sent.
-    expect(await deliverDueMail({ transport: tr, from: FROM, now: () => new Date(t0.getTime() + backoffMs(1) - 1000) })).toEqual({ sent: 0, retried: 0, failed: 0 });
+    expect(
+      await deliverDueMail({ transport: tr, from: FROM, now: () => new Date(t0.getTime() + backoffMs(1) - 1000) }),
+    ).toEqual({ sent: 0, retried: 0, failed: 0 });
     expect(received).toHaveLength(0);
 
-    expect(await deliverDueMail({ transport: tr, from: FROM, now: () => new Date(t0.getTime() + backoffMs(1)) })).toEqual({ sent: 1, retried: 0, failed: 0 });
+    expect(
+      await deliverDueMail({ transport: tr, from: FROM, now: () => new Date(t0.getTime() + backoffMs(1)) }),
+    ).toEqual({ sent: 1, retried: 0, failed: 0 });
     expect(received.map((r) => r.to)).toEqual([['retry@example.com']]);
     expect(await MailMessageModel.findById(id).lean()).toMatchObject({ state: 'sent', attempts: 2, lastError: null });
   } finally {
@@ -85,11 +110,17 @@ it('keeps mail queued while the SMTP server is down, and sends it once it is bac
   const id = await reset('down@example.com');
   const t0 = new Date();
   const closed = smtpTransport('smtp://127.0.0.1:1', { connectionTimeoutMs: 2000 });
-  expect(await deliverDueMail({ transport: closed, from: FROM, now: () => t0 })).toEqual({ sent: 0, retried: 1, failed: 0 });
+  expect(await deliverDueMail({ transport: closed, from: FROM, now: () => t0 })).toEqual({
+    sent: 0,
+    retried: 1,
+    failed: 0,
+  });
   closed.close();
   expect((await MailMessageModel.findById(id).lean())!.lastError).toMatch(/ECONNREFUSED/);
   const tr = transport();
-  expect(await deliverDueMail({ transport: tr, from: FROM, now: () => new Date(t0.getTime() + backoffMs(1)) })).toMatchObject({ sent: 1 });
+  expect(
+    await deliverDueMail({ transport: tr, from: FROM, now: () => new Date(t0.getTime() + backoffMs(1)) }),
+  ).toMatchObject({ sent: 1 });
   tr.close();
   expect(received).toHaveLength(1);
 });
@@ -98,11 +129,25 @@ it('takes over a message whose worker died mid-delivery once the lease has expir
   const id = await reset('lease@example.com');
   const t0 = new Date();
   // A worker claimed it and died before settling.
-  await MailMessageModel.updateOne({ _id: id }, { $set: { state: 'sending', leaseOwner: 'dead-worker', leaseExpiresAt: new Date(t0.getTime() + 60_000) }, $inc: { attempts: 1 } });
+  await MailMessageModel.updateOne(
+    { _id: id },
+    {
+      $set: { state: 'sending', leaseOwner: 'dead-worker', leaseExpiresAt: new Date(t0.getTime() + 60_000) },
+      $inc: { attempts: 1 },
+    },
+  );
   const tr = transport();
   try {
-    expect(await deliverDueMail({ transport: tr, from: FROM, now: () => t0 })).toEqual({ sent: 0, retried: 0, failed: 0 });
-    expect(await deliverDueMail({ transport: tr, from: FROM, now: () => new Date(t0.getTime() + 60_000) })).toEqual({ sent: 1, retried: 0, failed: 0 });
+    expect(await deliverDueMail({ transport: tr, from: FROM, now: () => t0 })).toEqual({
+      sent: 0,
+      retried: 0,
+      failed: 0,
+    });
+    expect(await deliverDueMail({ transport: tr, from: FROM, now: () => new Date(t0.getTime() + 60_000) })).toEqual({
+      sent: 1,
+      retried: 0,
+      failed: 0,
+    });
   } finally {
     tr.close();
   }
@@ -115,11 +160,19 @@ it('marks a message failed after the last attempt', async () => {
   const tr = transport();
   try {
     let now = new Date();
-    expect(await deliverDueMail({ transport: tr, from: FROM, now: () => now, maxAttempts: 2 })).toMatchObject({ retried: 1 });
+    expect(await deliverDueMail({ transport: tr, from: FROM, now: () => now, maxAttempts: 2 })).toMatchObject({
+      retried: 1,
+    });
     now = new Date(now.getTime() + backoffMs(1));
-    expect(await deliverDueMail({ transport: tr, from: FROM, now: () => now, maxAttempts: 2 })).toMatchObject({ failed: 1 });
+    expect(await deliverDueMail({ transport: tr, from: FROM, now: () => now, maxAttempts: 2 })).toMatchObject({
+      failed: 1,
+    });
     now = new Date(now.getTime() + 24 * 3_600_000);
-    expect(await deliverDueMail({ transport: tr, from: FROM, now: () => now, maxAttempts: 2 })).toEqual({ sent: 0, retried: 0, failed: 0 });
+    expect(await deliverDueMail({ transport: tr, from: FROM, now: () => now, maxAttempts: 2 })).toEqual({
+      sent: 0,
+      retried: 0,
+      failed: 0,
+    });
   } finally {
     tr.close();
   }

@@ -5,7 +5,16 @@
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createPasskey, signWithPasskey, type SoftPasskey } from '../../helpers/webauthn';
 import { AuditEventModel, MailMessageModel, PasskeyModel, UserModel, type UserDoc } from '../../../src/data/models';
-import { MAX_PASSKEYS, authenticationOptions, registerPasskey, registrationOptions, renamePasskey, verifyPasskey, type ChallengeStore, type PendingChallenge } from '../../../src/passkeys';
+import {
+  MAX_PASSKEYS,
+  authenticationOptions,
+  registerPasskey,
+  registrationOptions,
+  renamePasskey,
+  verifyPasskey,
+  type ChallengeStore,
+  type PendingChallenge,
+} from '../../../src/passkeys';
 import { registerGuest } from '../../helpers/forms';
 import { AuthenticationError, ConflictError, NotFoundError, ValidationError } from '../../../src/shared/errors';
 
@@ -18,7 +27,16 @@ afterAll(() => t.stop());
 
 function sessionStore(): ChallengeStore {
   let slot: PendingChallenge | undefined;
-  return { put: (p) => { slot = p; }, take: () => { const p = slot; slot = undefined; return p; } };
+  return {
+    put: (p) => {
+      slot = p;
+    },
+    take: () => {
+      const p = slot;
+      slot = undefined;
+      return p;
+    },
+  };
 }
 
 async function user(email: string): Promise<UserDoc> {
@@ -42,12 +60,26 @@ describe('registering', () => {
     expect(options.rp.id).toBe('localhost');
     expect(options.authenticatorSelection).toMatchObject({ residentKey: 'required', userVerification: 'required' });
     const { passkey, response } = createPasskey(options, rp.origin);
-    const saved = await registerPasskey(u, { name: '  Work   laptop ', response }, s, { ip: '10.0.0.1' }, new Date(), rp);
+    const saved = await registerPasskey(
+      u,
+      { name: '  Work   laptop ', response },
+      s,
+      { ip: '10.0.0.1' },
+      new Date(),
+      rp,
+    );
     expect(saved.name).toBe('Work laptop');
     const stored = await PasskeyModel.findOne({ user: u._id }).lean();
-    expect(stored).toMatchObject({ credentialId: passkey.id, counter: 0, transports: ['internal'], name: 'Work laptop' });
+    expect(stored).toMatchObject({
+      credentialId: passkey.id,
+      counter: 0,
+      transports: ['internal'],
+      name: 'Work laptop',
+    });
     expect(await AuditEventModel.countDocuments({ action: 'user.passkey_added', 'target.id': u._id })).toBe(1);
-    expect(await MailMessageModel.findOne({ to: 'reg@example.com', subject: 'A passkey was added to your account' }).lean()).not.toBeNull();
+    expect(
+      await MailMessageModel.findOne({ to: 'reg@example.com', subject: 'A passkey was added to your account' }).lean(),
+    ).not.toBeNull();
   });
 
   it('refuses an answer from another origin, for another rpID, or without user verification, and writes nothing', async () => {
@@ -56,7 +88,9 @@ describe('registering', () => {
       const s = sessionStore();
       const options = await registrationOptions(u, 'Portal', s, Date.now(), rp);
       const { response } = createPasskey(options, rp.origin, tamper);
-      await expect(registerPasskey(u, { name: 'X', response }, s, undefined, new Date(), rp)).rejects.toBeInstanceOf(ValidationError);
+      await expect(registerPasskey(u, { name: 'X', response }, s, undefined, new Date(), rp)).rejects.toBeInstanceOf(
+        ValidationError,
+      );
     }
     expect(await PasskeyModel.countDocuments({ user: u._id })).toBe(0);
     expect(await AuditEventModel.countDocuments({ action: 'user.passkey_added', 'target.id': u._id })).toBe(0);
@@ -67,7 +101,9 @@ describe('registering', () => {
     const s = sessionStore();
     const { response } = createPasskey(await registrationOptions(u, 'Portal', s, Date.now(), rp), rp.origin);
     await registerPasskey(u, { name: 'One', response }, s, undefined, new Date(), rp);
-    await expect(registerPasskey(u, { name: 'Two', response }, s, undefined, new Date(), rp)).rejects.toThrow(/expired or was already used/);
+    await expect(registerPasskey(u, { name: 'Two', response }, s, undefined, new Date(), rp)).rejects.toThrow(
+      /expired or was already used/,
+    );
     expect(await PasskeyModel.countDocuments({ user: u._id })).toBe(1);
   });
 
@@ -75,13 +111,19 @@ describe('registering', () => {
     const u = await user('reg-many@example.com');
     const s = sessionStore();
     const { response } = createPasskey(await registrationOptions(u, 'Portal', s, Date.now(), rp), rp.origin);
-    await expect(registerPasskey(u, { name: '   ', response }, s, undefined, new Date(), rp)).rejects.toMatchObject({ fields: { name: expect.any(String) } });
-    await expect(registerPasskey(u, { name: 'x'.repeat(61), response }, s, undefined, new Date(), rp)).rejects.toMatchObject({ fields: { name: expect.any(String) } });
+    await expect(registerPasskey(u, { name: '   ', response }, s, undefined, new Date(), rp)).rejects.toMatchObject({
+      fields: { name: expect.any(String) },
+    });
+    await expect(
+      registerPasskey(u, { name: 'x'.repeat(61), response }, s, undefined, new Date(), rp),
+    ).rejects.toMatchObject({ fields: { name: expect.any(String) } });
     for (let i = 0; i < MAX_PASSKEYS; i++) await enrol(u, `Key ${i}`);
-    await expect(registrationOptions(u, 'Portal', sessionStore(), Date.now(), rp)).rejects.toBeInstanceOf(ConflictError);
+    await expect(registrationOptions(u, 'Portal', sessionStore(), Date.now(), rp)).rejects.toBeInstanceOf(
+      ConflictError,
+    );
   });
 
-  it('renames only the user\'s own passkey', async () => {
+  it("renames only the user's own passkey", async () => {
     const a = await user('ren-a@example.com');
     const b = await user('ren-b@example.com');
     await enrol(a, 'Old');
@@ -93,7 +135,7 @@ describe('registering', () => {
 });
 
 describe('signing in', () => {
-  it('returns the passkey\'s user and moves the counter and the last use on', async () => {
+  it("returns the passkey's user and moves the counter and the last use on", async () => {
     const u = await user('sign@example.com');
     const passkey = await enrol(u);
     const s = sessionStore();
@@ -113,13 +155,25 @@ describe('signing in', () => {
     for (const tamper of [{ origin: 'https://evil.example' }, { rpID: 'evil.example' }, { userVerified: false }]) {
       const s = sessionStore();
       const options = await authenticationOptions(s, null, Date.now(), rp);
-      await expect(verifyPasskey(signWithPasskey(passkey, options, rp.origin, { ...tamper, counter: 5 }), s, null, new Date(), rp)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(
+        verifyPasskey(signWithPasskey(passkey, options, rp.origin, { ...tamper, counter: 5 }), s, null, new Date(), rp),
+      ).rejects.toBeInstanceOf(AuthenticationError);
     }
     const stranger = createPasskey({ challenge: 'x', rp: { id: 'localhost' }, user: { id: 'eA' } }, rp.origin).passkey;
     const s1 = sessionStore();
-    await expect(verifyPasskey(signWithPasskey(stranger, await authenticationOptions(s1, null, Date.now(), rp), rp.origin), s1, null, new Date(), rp)).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(
+      verifyPasskey(
+        signWithPasskey(stranger, await authenticationOptions(s1, null, Date.now(), rp), rp.origin),
+        s1,
+        null,
+        new Date(),
+        rp,
+      ),
+    ).rejects.toBeInstanceOf(AuthenticationError);
     const s2 = sessionStore();
-    const answer = signWithPasskey(passkey, await authenticationOptions(s2, null, Date.now(), rp), rp.origin, { counter: 7 });
+    const answer = signWithPasskey(passkey, await authenticationOptions(s2, null, Date.now(), rp), rp.origin, {
+      counter: 7,
+    });
     await verifyPasskey(answer, s2, null, new Date(), rp);
     await expect(verifyPasskey(answer, s2, null, new Date(), rp)).rejects.toBeInstanceOf(AuthenticationError);
     expect((await PasskeyModel.findOne({ credentialId: passkey.id }).lean())!.counter).toBe(7);
@@ -129,15 +183,23 @@ describe('signing in', () => {
     const u = await user('sign-clone@example.com');
     const passkey = await enrol(u);
     const s = sessionStore();
-    await verifyPasskey(signWithPasskey(passkey, await authenticationOptions(s, null, Date.now(), rp), rp.origin, { counter: 10 }), s, null, new Date(), rp);
+    await verifyPasskey(
+      signWithPasskey(passkey, await authenticationOptions(s, null, Date.now(), rp), rp.origin, { counter: 10 }),
+      s,
+      null,
+      new Date(),
+      rp,
+    );
     for (const counter of [10, 9]) {
-      const answer = signWithPasskey(passkey, await authenticationOptions(s, null, Date.now(), rp), rp.origin, { counter });
+      const answer = signWithPasskey(passkey, await authenticationOptions(s, null, Date.now(), rp), rp.origin, {
+        counter,
+      });
       await expect(verifyPasskey(answer, s, null, new Date(), rp)).rejects.toBeInstanceOf(AuthenticationError);
     }
     expect((await PasskeyModel.findOne({ credentialId: passkey.id }).lean())!.counter).toBe(10);
   });
 
-  it('as the second step: lists only the user\'s passkeys, accepts presence alone, refuses another user\'s passkey', async () => {
+  it("as the second step: lists only the user's passkeys, accepts presence alone, refuses another user's passkey", async () => {
     const a = await user('second-a@example.com');
     const b = await user('second-b@example.com');
     const pa = await enrol(a);
@@ -145,8 +207,22 @@ describe('signing in', () => {
     const s = sessionStore();
     const options = await authenticationOptions(s, a._id, Date.now(), rp);
     expect(options.allowCredentials?.map((c) => c.id)).toEqual([pa.id]);
-    expect(String((await verifyPasskey(signWithPasskey(pa, options, rp.origin, { userVerified: false }), s, a._id, new Date(), rp))._id)).toBe(String(a._id));
+    expect(
+      String(
+        (
+          await verifyPasskey(
+            signWithPasskey(pa, options, rp.origin, { userVerified: false }),
+            s,
+            a._id,
+            new Date(),
+            rp,
+          )
+        )._id,
+      ),
+    ).toBe(String(a._id));
     const again = await authenticationOptions(s, a._id, Date.now(), rp);
-    await expect(verifyPasskey(signWithPasskey(pb, again, rp.origin), s, a._id, new Date(), rp)).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(verifyPasskey(signWithPasskey(pb, again, rp.origin), s, a._id, new Date(), rp)).rejects.toBeInstanceOf(
+      AuthenticationError,
+    );
   });
 });

@@ -5,7 +5,14 @@
  */
 import { trusted, Types } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { AuditEventModel, BulkActionJobModel, BulkActionRowModel, LicenseModel, ProfileModel, UserModel } from '../../../src/data/models';
+import {
+  AuditEventModel,
+  BulkActionJobModel,
+  BulkActionRowModel,
+  LicenseModel,
+  ProfileModel,
+  UserModel,
+} from '../../../src/data/models';
 import { createAdministrator } from '../../../src/users/bootstrap';
 import { loadActor, systemContext, type Actor } from '../../../src/access/actor';
 import { createUser } from '../../../src/users/users';
@@ -15,7 +22,11 @@ import { takeSeatsUpTo } from '../../../src/qualification/seats';
 import { loadUserFor, loadUsersFor } from '../../../src/access';
 import { makeStaff } from '../../helpers/admin';
 import { isDomainError } from '../../../src/shared/errors';
-import { claimNextBulkJob, processAvailableBulkJobs, processBulkJob } from '../../../src/qualification/bulk-action-worker';
+import {
+  claimNextBulkJob,
+  processAvailableBulkJobs,
+  processBulkJob,
+} from '../../../src/qualification/bulk-action-worker';
 
 let t: TestApp;
 let actor: Actor;
@@ -23,7 +34,11 @@ let ei: Types.ObjectId;
 let community: Types.ObjectId;
 beforeAll(async () => {
   t = await startTestApp('bulk-actions');
-  const admin = (await createAdministrator({ username: 'bulk-admin@example.com', password: 'lantern-copper-wisdom-77', lastName: 'Admin' }))!;
+  const admin = (await createAdministrator({
+    username: 'bulk-admin@example.com',
+    password: 'lantern-copper-wisdom-77',
+    lastName: 'Admin',
+  }))!;
   actor = (await loadActor(admin._id))!;
   ei = (await ProfileModel.findOne({ name: 'External Identity User' }).lean())!._id;
   community = (await ProfileModel.findOne({ name: 'Customer Community User' }).lean())!._id;
@@ -35,8 +50,12 @@ const ctx = () => ({ actor, via: 'admin' as const });
 async function users(prefix: string, n: number, withContact: boolean): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 1; i <= n; i++) {
-    const u = await createUser({ lastName: `${prefix}${i}`, email: `${prefix}${i}@bulk.example`, profileId: ei }, systemContext);
-    if (withContact) await addContactAndAssociate(u._id, { lastName: `${prefix}${i}`, accountName: `${prefix} Inc` }, systemContext);
+    const u = await createUser(
+      { lastName: `${prefix}${i}`, email: `${prefix}${i}@bulk.example`, profileId: ei },
+      systemContext,
+    );
+    if (withContact)
+      await addContactAndAssociate(u._id, { lastName: `${prefix}${i}`, accountName: `${prefix} Inc` }, systemContext);
     ids.push(String(u._id));
   }
   return ids;
@@ -63,8 +82,17 @@ it('a bulk upgrade with 3 free seats for 5 users upgrades exactly the first 3 an
   const after = (await LicenseModel.findById(license._id).lean())!;
   expect(after.usedSeats).toBe(after.totalSeats);
   expect(await UserModel.countDocuments({ _id: trusted({ $in: ids }), profile: community })).toBe(3);
-  expect(await AuditEventModel.countDocuments({ action: 'user.upgraded', 'target.id': trusted({ $in: ids.slice(0, 3).map((i) => new Types.ObjectId(i)) }) })).toBe(3);
-  expect(await BulkActionJobModel.findById(job._id).lean()).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 5, numberRecordsFailed: 2 });
+  expect(
+    await AuditEventModel.countDocuments({
+      action: 'user.upgraded',
+      'target.id': trusted({ $in: ids.slice(0, 3).map((i) => new Types.ObjectId(i)) }),
+    }),
+  ).toBe(3);
+  expect(await BulkActionJobModel.findById(job._id).lean()).toMatchObject({
+    state: 'JobComplete',
+    numberRecordsProcessed: 5,
+    numberRecordsFailed: 2,
+  });
 });
 
 it('resumes after a crash mid-batch: nobody is acted on or audited twice, counts exact', async () => {
@@ -76,7 +104,10 @@ it('resumes after a crash mid-batch: nobody is acted on or audited twice, counts
   expect(String(claimed._id)).toBe(String(job._id));
   expect(await processBulkJob(claimed, { ...A, maxBatches: 1 })).toBe('paused');
   // A does row 3 of its next batch, then dies before recording it.
-  await applyRow(await planBulk({ action: 'deactivate', userIds: [ids[2]] }, ctx()), new Types.ObjectId(ids[2]), { actor, via: 'bulk' });
+  await applyRow(await planBulk({ action: 'deactivate', userIds: [ids[2]] }, ctx()), new Types.ObjectId(ids[2]), {
+    actor,
+    via: 'bulk',
+  });
 
   // Nobody else can take the job while A's lease runs; after it expires, B can.
   expect(await claimNextBulkJob({ owner: 'worker-B', now: () => new Date(t0.getTime() + 1000) })).toBeNull();
@@ -88,8 +119,16 @@ it('resumes after a crash mid-batch: nobody is acted on or audited twice, counts
   expect(rows.map((r) => r.status)).toEqual(Array(5).fill('succeeded'));
   expect(rows[2].outcome).toBe('Already inactive; unchanged.');
   expect(await UserModel.countDocuments({ _id: trusted({ $in: ids }), isActive: false })).toBe(5);
-  for (const id of ids) expect(await AuditEventModel.countDocuments({ action: 'user.deactivated', 'target.id': new Types.ObjectId(id) })).toBe(1);
-  expect(await BulkActionJobModel.findById(job._id).lean()).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 5, numberRecordsFailed: 0, leaseOwner: null });
+  for (const id of ids)
+    expect(
+      await AuditEventModel.countDocuments({ action: 'user.deactivated', 'target.id': new Types.ObjectId(id) }),
+    ).toBe(1);
+  expect(await BulkActionJobModel.findById(job._id).lean()).toMatchObject({
+    state: 'JobComplete',
+    numberRecordsProcessed: 5,
+    numberRecordsFailed: 0,
+    leaseOwner: null,
+  });
 });
 
 describe('an upgrade batch written at once', () => {
@@ -103,7 +142,11 @@ describe('an upgrade batch written at once', () => {
     const [a, b] = await users('batch', 2, true);
     const [contactless] = await users('batchless', 1, false);
     const [already] = await users('batchdone', 1, true);
-    await applyRow(await planBulk({ action: 'upgrade', userIds: [already], profileId: String(community) }, ctx()), new Types.ObjectId(already), { actor, via: 'bulk' });
+    await applyRow(
+      await planBulk({ action: 'upgrade', userIds: [already], profileId: String(community) }, ctx()),
+      new Types.ObjectId(already),
+      { actor, via: 'bulk' },
+    );
     const nobody = new Types.ObjectId();
     const [cc, old] = [await seatsOf('Customer Community'), await seatsOf(ei)];
     const plan = await planBulk({ action: 'upgrade', userIds: [a], profileId: String(community) }, ctx());
@@ -120,8 +163,13 @@ describe('an upgrade batch written at once', () => {
     expect(cc2.usedSeats).toBe(cc.usedSeats + 2);
     expect(old2.usedSeats).toBe(Math.max(0, old.usedSeats - 2));
     expect(cc2.seatHolds ?? []).toEqual([]);
-    for (const id of [a, b]) expect(await AuditEventModel.countDocuments({ action: 'user.upgraded', 'target.id': new Types.ObjectId(id) })).toBe(1);
-    expect(await AuditEventModel.countDocuments({ action: 'user.upgraded', 'target.id': new Types.ObjectId(already) })).toBe(1);
+    for (const id of [a, b])
+      expect(
+        await AuditEventModel.countDocuments({ action: 'user.upgraded', 'target.id': new Types.ObjectId(id) }),
+      ).toBe(1);
+    expect(
+      await AuditEventModel.countDocuments({ action: 'user.upgraded', 'target.id': new Types.ObjectId(already) }),
+    ).toBe(1);
   });
 
   it('redone after a crash between its seats and its writes: the hold is settled, nobody switched twice, each audited once, seats exact', async () => {
@@ -141,19 +189,27 @@ describe('an upgrade batch written at once', () => {
     expect(after.usedSeats).toBe(before + 2);
     expect(after.seatHolds ?? []).toEqual([]);
     // Each switch audited exactly once, the one the crash left unaudited included.
-    for (const id of ids) expect(await AuditEventModel.countDocuments({ action: 'user.upgraded', 'target.id': id })).toBe(1);
-    expect((await AuditEventModel.findOne({ action: 'user.upgraded', 'target.id': ids[0] }).lean())!.after).toMatchObject({ recoveredAfterCrash: true });
+    for (const id of ids)
+      expect(await AuditEventModel.countDocuments({ action: 'user.upgraded', 'target.id': id })).toBe(1);
+    expect(
+      (await AuditEventModel.findOne({ action: 'user.upgraded', 'target.id': ids[0] }).lean())!.after,
+    ).toMatchObject({ recoveredAfterCrash: true });
   });
 });
 
 it('loadUsersFor answers each user as loadUserFor does (a user above the actor, one of a kind they may not manage, none)', async () => {
-  const staff = (await loadActor((await makeStaff('batch-staff@example.com', ['manageInternalUsers', 'manageCustomerUsers']))._id))!;
+  const staff = (await loadActor(
+    (await makeStaff('batch-staff@example.com', ['manageInternalUsers', 'manageCustomerUsers']))._id,
+  ))!;
   const partnerProfile = (await ProfileModel.findOne({ name: 'External Identity Partner User' }).lean())!._id;
-  const partner = (await createUser({ lastName: 'Partner', email: 'partner@batch.example', profileId: partnerProfile }, systemContext))._id;
+  const partner = (
+    await createUser({ lastName: 'Partner', email: 'partner@batch.example', profileId: partnerProfile }, systemContext)
+  )._id;
   const [customer] = await users('batchcheck', 1, true);
   const ids = [actor.id, partner, new Types.ObjectId(customer), new Types.ObjectId()];
   const staffCtx = { actor: staff, via: 'bulk' as const };
-  const answer = (x: unknown) => (isDomainError(x) ? `${x.code}: ${x.message}` : String((x as { _id: Types.ObjectId })._id));
+  const answer = (x: unknown) =>
+    isDomainError(x) ? `${x.code}: ${x.message}` : String((x as { _id: Types.ObjectId })._id);
   const single = [];
   for (const id of ids) single.push(await loadUserFor('changeLicense', id, staffCtx).then(answer, answer));
   const batch = await loadUsersFor('changeLicense', ids, staffCtx);

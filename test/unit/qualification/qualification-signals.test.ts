@@ -2,18 +2,42 @@
  * The queue's weights are plain rules: the score of each combination of signals, the predicates over a
  * user agreeing with it, and the moment the clock alone changes a stored score.
  */
-import { evaluateSignals, isCompanyDomain, scoreOf, SIGNAL_RULES, type Signals } from '../../../src/qualification/qualification-signals';
+import {
+  evaluateSignals,
+  isCompanyDomain,
+  scoreOf,
+  SIGNAL_RULES,
+  type Signals,
+} from '../../../src/qualification/qualification-signals';
 
-const none: Signals = { emailVerified: false, contactEmail: false, accountDomain: false, signedInRecently: false, registeredRecently: false };
+const none: Signals = {
+  emailVerified: false,
+  contactEmail: false,
+  accountDomain: false,
+  signedInRecently: false,
+  registeredRecently: false,
+};
 const now = new Date('2030-06-30T12:00:00Z');
 const daysAgo = (d: number) => new Date(now.getTime() - d * 86_400_000);
 
 it.each([
   [{}, 0, []],
   [{ emailVerified: true }, 25, ['Email verified (+25)']],
-  [{ contactEmail: true, accountDomain: true }, 55, ['Email matches an existing contact (+35)', "Email domain matches an existing account's domain (+20)"]],
-  [{ signedInRecently: true, registeredRecently: true }, 20, ['Signed in during the last 30 days (+15)', 'Registered in the last 30 days (+5)']],
-  [{ emailVerified: true, contactEmail: true, accountDomain: true, signedInRecently: true, registeredRecently: true }, 100, expect.any(Array)],
+  [
+    { contactEmail: true, accountDomain: true },
+    55,
+    ['Email matches an existing contact (+35)', "Email domain matches an existing account's domain (+20)"],
+  ],
+  [
+    { signedInRecently: true, registeredRecently: true },
+    20,
+    ['Signed in during the last 30 days (+15)', 'Registered in the last 30 days (+5)'],
+  ],
+  [
+    { emailVerified: true, contactEmail: true, accountDomain: true, signedInRecently: true, registeredRecently: true },
+    100,
+    expect.any(Array),
+  ],
 ])('signals %j score %i with their reasons', (held, score, reasons) => {
   expect(scoreOf({ ...none, ...held })).toEqual({ score, reasons });
 });

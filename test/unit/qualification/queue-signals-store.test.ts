@@ -24,8 +24,10 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 const DAY = 86_400_000;
-const stored = (id: Types.ObjectId) => UserModel.findById(id).select('queueScore queueSignals queueStaleAt queueVersion').lean();
-const register = async (email: string) => (await createUser({ lastName: 'Store', email, profileId: ei }, systemContext))._id;
+const stored = (id: Types.ObjectId) =>
+  UserModel.findById(id).select('queueScore queueSignals queueStaleAt queueVersion').lean();
+const register = async (email: string) =>
+  (await createUser({ lastName: 'Store', email, profileId: ei }, systemContext))._id;
 const staleCount = (now: Date) => UserModel.countDocuments({ queueStaleAt: trusted({ $lte: now }) });
 
 it('a registration is stale until the queue reads, then holds the score of its signals and is not recomputed again', async () => {
@@ -36,7 +38,13 @@ it('a registration is stale until the queue reads, then holds the score of its s
   expect(page.rows.find((r) => r._id.equals(id))!.score).toBe(5);
   const after = (await stored(id))!;
   expect(after.queueScore).toBe(5);
-  expect(after.queueSignals).toEqual({ contactEmail: false, emailVerified: false, accountDomain: false, signedInRecently: false, registeredRecently: true });
+  expect(after.queueSignals).toEqual({
+    contactEmail: false,
+    emailVerified: false,
+    accountDomain: false,
+    signedInRecently: false,
+    registeredRecently: true,
+  });
   expect(await staleCount(now)).toBe(0);
   expect(await refreshQueueSignals(now)).toBe(0);
 });
@@ -87,7 +95,10 @@ it('associating a contact takes the user out of the queue; the clock alone ends 
 });
 
 it('the ranked page is read through the score index, not a collection scan', async () => {
-  const plan = await UserModel.find(queueMatch(['customer', 'partner'], {})).sort({ queueScore: -1, createdAt: -1, _id: -1 }).limit(50).explain();
+  const plan = await UserModel.find(queueMatch(['customer', 'partner'], {}))
+    .sort({ queueScore: -1, createdAt: -1, _id: -1 })
+    .limit(50)
+    .explain();
   const text = JSON.stringify(plan);
   expect(text).toContain('queueScore_-1_createdAt_-1__id_-1');
   expect(text).not.toContain('COLLSCAN');

@@ -7,7 +7,12 @@ import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { LicenseModel, MailMessageModel, SeatSnapshotModel } from '../../../src/data/models';
 import { recordAudits } from '../../../src/audit';
 import { systemContext } from '../../../src/access/actor';
-import { collectSeatSnapshots, runSeatMeter, seatForecasts, warnSeatsRunningOut } from '../../../src/qualification/seat-forecast';
+import {
+  collectSeatSnapshots,
+  runSeatMeter,
+  seatForecasts,
+  warnSeatsRunningOut,
+} from '../../../src/qualification/seat-forecast';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -35,7 +40,14 @@ it('forecasts from the snapshots and warns once per crossing, only those who man
 
   // A week of 4 upgrades onto the license.
   await LicenseModel.updateOne({ _id: start._id }, { $inc: { usedSeats: 4 } });
-  await recordAudits(systemContext, [1, 2, 3, 4].map((d) => ({ action: 'user.upgraded', at: at(d), after: { profile: 'Customer Community User', license: NAME } })));
+  await recordAudits(
+    systemContext,
+    [1, 2, 3, 4].map((d) => ({
+      action: 'user.upgraded',
+      at: at(d),
+      after: { profile: 'Customer Community User', license: NAME },
+    })),
+  );
   await collectSeatSnapshots(at(7));
 
   const f = await forecastOf(at(7));
@@ -71,12 +83,18 @@ it('a license that does not grow never runs out and is never warned about', asyn
   expect((await LicenseModel.findById(f.licenseId).lean())!.seatWarningSentAt).toBeNull();
 });
 
-it('the Licenses page shows each license\'s rate, run-out date and daily history; staff without Manage Licenses get none of it', async () => {
+it("the Licenses page shows each license's rate, run-out date and daily history; staff without Manage Licenses get none of it", async () => {
   const license = (await LicenseModel.findOne({ name: 'Partner Community' }).lean())!;
   await LicenseModel.updateOne({ _id: license._id }, { $set: { usedSeats: 20, totalSeats: 30 } });
   // A week ago 13 were used: 7 a week, 10 free, so about 10 days left.
   const weekAgo = new Date(today().getTime() - 7 * DAY);
-  await SeatSnapshotModel.create({ license: license._id, day: weekAgo.toISOString().slice(0, 10), usedSeats: 13, totalSeats: 30, at: weekAgo });
+  await SeatSnapshotModel.create({
+    license: license._id,
+    day: weekAgo.toISOString().slice(0, 10),
+    usedSeats: 13,
+    totalSeats: 30,
+    at: weekAgo,
+  });
   await collectSeatSnapshots(today());
   const expected = (await seatForecasts(today(), license._id))[0].runsOutAt!.toISOString().slice(0, 10);
   const admin = await adminAgent(t.app, 'seats-admin@example.com');
@@ -84,7 +102,9 @@ it('the Licenses page shows each license\'s rate, run-out date and daily history
   expect(page.status).toBe(200);
   expect(page.text).toContain(`${expected}</time> (7 a week)`);
   expect(page.text).toContain('Partner Community: 20 used, 10 free');
-  expect(page.text).toContain(`<td data-label="Day">${weekAgo.toISOString().slice(0, 10)}</td><td data-label="Used">13</td>`);
+  expect(page.text).toContain(
+    `<td data-label="Day">${weekAgo.toISOString().slice(0, 10)}</td><td data-label="Used">13</td>`,
+  );
   const staff = await adminAgent(t.app, 'seats-staff@example.com');
   const refused = await staff.get('/admin/licenses');
   expect(refused.status).toBe(403);

@@ -5,9 +5,22 @@
  */
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { makeAdmin, makeStaff } from '../../helpers/admin';
-import { AuditEventModel, LicenseModel, PermissionSetModel, ProfileModel, SiteModel, UserModel } from '../../../src/data/models';
+import {
+  AuditEventModel,
+  LicenseModel,
+  PermissionSetModel,
+  ProfileModel,
+  SiteModel,
+  UserModel,
+} from '../../../src/data/models';
 import { loadActor, systemContext, type Actor } from '../../../src/access/actor';
-import { assignPermissionSet, createPermissionSet, deletePermissionSet, removePermissionSet, updatePermissionSet } from '../../../src/roles/permission-sets';
+import {
+  assignPermissionSet,
+  createPermissionSet,
+  deletePermissionSet,
+  removePermissionSet,
+  updatePermissionSet,
+} from '../../../src/roles/permission-sets';
 import { cloneProfile, createProfile, deleteProfile, updateProfile } from '../../../src/roles/profiles';
 import { changeInternalProfile, setUserActive } from '../../../src/qualification/qualification';
 import { keyAdministrators } from '../../../src/access/lockout';
@@ -29,7 +42,10 @@ afterAll(() => t.stop());
 
 const internalLicense = async () => String((await LicenseModel.findOne({ userType: 'internal' }).lean())!._id);
 async function rejects<E>(p: Promise<unknown>, type: new (...a: never[]) => E): Promise<E> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(type);
   return err as E;
 }
@@ -40,33 +56,61 @@ describe('effective permissions', () => {
     const before = (await loadActor(staff._id))!;
     expect(before.permissions.manageInternalUsers).toBe(true);
     expect(before.permissions.manageCustomerUsers).toBe(false);
-    const set = await createPermissionSet({ name: 'Customer care', permissions: ['manageCustomerUsers', 'viewAuditTrail'] }, ctx());
+    const set = await createPermissionSet(
+      { name: 'Customer care', permissions: ['manageCustomerUsers', 'viewAuditTrail'] },
+      ctx(),
+    );
     await assignPermissionSet(String(staff._id), String(set._id), ctx());
     const after = (await loadActor(staff._id))!;
-    expect(after.permissions).toMatchObject({ manageInternalUsers: true, manageCustomerUsers: true, viewAuditTrail: true, manageSites: false });
-    const audit = await AuditEventModel.findOne({ action: 'user.permission_set_assigned', 'target.id': staff._id }).lean();
+    expect(after.permissions).toMatchObject({
+      manageInternalUsers: true,
+      manageCustomerUsers: true,
+      viewAuditTrail: true,
+      manageSites: false,
+    });
+    const audit = await AuditEventModel.findOne({
+      action: 'user.permission_set_assigned',
+      'target.id': staff._id,
+    }).lean();
     expect(audit!.after).toMatchObject({ permissionSet: 'Customer care' });
     await removePermissionSet(String(staff._id), String(set._id), ctx());
     expect((await loadActor(staff._id))!.permissions.manageCustomerUsers).toBe(false);
-    expect(await AuditEventModel.countDocuments({ action: 'user.permission_set_removed', 'target.id': staff._id })).toBe(1);
+    expect(
+      await AuditEventModel.countDocuments({ action: 'user.permission_set_removed', 'target.id': staff._id }),
+    ).toBe(1);
   });
 
   it('refuses unknown permission names and saves nothing', async () => {
-    const err = await rejects(createPermissionSet({ name: 'Typo', permissions: ['manageInternalUser', 'loginAs'] }, ctx()), ValidationError);
+    const err = await rejects(
+      createPermissionSet({ name: 'Typo', permissions: ['manageInternalUser', 'loginAs'] }, ctx()),
+      ValidationError,
+    );
     expect(err.fields.permissions).toMatch(/Unknown permission: manageInternalUser/);
     expect(await PermissionSetModel.exists({ name: 'Typo' })).toBeNull();
-    const err2 = await rejects(createProfile({ name: 'Typo profile', licenseId: await internalLicense(), permissions: ['rootAccess'] }, ctx()), ValidationError);
+    const err2 = await rejects(
+      createProfile({ name: 'Typo profile', licenseId: await internalLicense(), permissions: ['rootAccess'] }, ctx()),
+      ValidationError,
+    );
     expect(err2.fields.permissions).toMatch(/rootAccess/);
     expect(await ProfileModel.exists({ name: 'Typo profile' })).toBeNull();
   });
 
   it('permission sets go to internal users only, and need Manage Profiles and Permission Sets', async () => {
     const set = await createPermissionSet({ name: 'Only staff', permissions: ['loginAs'] }, ctx());
-    const external = await registerContactlessUser(await findSiteBySlug('portal'), { firstName: 'E', lastName: 'Xt', email: 'ext@example.com', password: 'violet-harbor-tractor-91' }, {});
+    const external = await registerContactlessUser(
+      await findSiteBySlug('portal'),
+      { firstName: 'E', lastName: 'Xt', email: 'ext@example.com', password: 'violet-harbor-tractor-91' },
+      {},
+    );
     await rejects(assignPermissionSet(String(external._id), String(set._id), ctx()), ConflictError);
-    const userManager = (await loadActor((await makeStaff('um@example.com', ['manageInternalUsers', 'manageCustomerUsers']))._id))!;
+    const userManager = (await loadActor(
+      (await makeStaff('um@example.com', ['manageInternalUsers', 'manageCustomerUsers']))._id,
+    ))!;
     const staff = await makeStaff('target@example.com', []);
-    const refused = await rejects(assignPermissionSet(String(staff._id), String(set._id), { actor: userManager, via: 'admin' }), ForbiddenError);
+    const refused = await rejects(
+      assignPermissionSet(String(staff._id), String(set._id), { actor: userManager, via: 'admin' }),
+      ForbiddenError,
+    );
     expect(refused.permission).toBe('manageProfiles');
     expect((await UserModel.findById(staff._id).lean())!.permissionSets).toEqual([]);
   });
@@ -77,22 +121,50 @@ describe('profiles', () => {
     const community = (await LicenseModel.findOne({ name: 'Customer Community' }).lean())!;
     const p = await createProfile({ name: 'Community Plus Helpers', licenseId: String(community._id) }, ctx());
     expect(p.userType).toBe('customer');
-    const err = await rejects(createProfile({ name: 'Wrong type', licenseId: String(community._id), userType: 'partner' }, ctx()), ValidationError);
+    const err = await rejects(
+      createProfile({ name: 'Wrong type', licenseId: String(community._id), userType: 'partner' }, ctx()),
+      ValidationError,
+    );
     expect(err.fields.userType).toMatch(/Customer Community license is for customer users/);
-    const internalOnExternal = await rejects(createProfile({ name: 'Staff on EI', licenseId: String((await LicenseModel.findOne({ name: 'External Identity' }).lean())!._id), userType: 'internal' }, ctx()), ValidationError);
+    const internalOnExternal = await rejects(
+      createProfile(
+        {
+          name: 'Staff on EI',
+          licenseId: String((await LicenseModel.findOne({ name: 'External Identity' }).lean())!._id),
+          userType: 'internal',
+        },
+        ctx(),
+      ),
+      ValidationError,
+    );
     expect(internalOnExternal.fields.userType).toBeDefined();
-    const perms = await rejects(createProfile({ name: 'External admin', licenseId: String(community._id), permissions: ['manageSites'] }, ctx()), ValidationError);
+    const perms = await rejects(
+      createProfile({ name: 'External admin', licenseId: String(community._id), permissions: ['manageSites'] }, ctx()),
+      ValidationError,
+    );
     expect(perms.fields.permissions).toMatch(/internal profiles/);
-    expect(await ProfileModel.countDocuments({ name: trustedIn(['Wrong type', 'Staff on EI', 'External admin']) })).toBe(0);
+    expect(
+      await ProfileModel.countDocuments({ name: trustedIn(['Wrong type', 'Staff on EI', 'External admin']) }),
+    ).toBe(0);
   });
 
   it('clones, edits with a version check, and refuses a concurrent edit without writing it', async () => {
-    const base = await createProfile({ name: 'Support base', licenseId: await internalLicense(), permissions: ['manageInternalUsers'] }, ctx());
+    const base = await createProfile(
+      { name: 'Support base', licenseId: await internalLicense(), permissions: ['manageInternalUsers'] },
+      ctx(),
+    );
     const copy = await cloneProfile(String(base._id), 'Support copy', ctx());
     expect(copy.permissions!.manageInternalUsers).toBe(true);
-    const first = await updateProfile(String(copy._id), { permissions: ['manageInternalUsers', 'manageCustomerUsers'], version: 0 }, ctx());
+    const first = await updateProfile(
+      String(copy._id),
+      { permissions: ['manageInternalUsers', 'manageCustomerUsers'], version: 0 },
+      ctx(),
+    );
     expect(first.version).toBe(1);
-    const stale = await rejects(updateProfile(String(copy._id), { permissions: [], name: 'Renamed', version: 0 }, ctx()), ConflictError);
+    const stale = await rejects(
+      updateProfile(String(copy._id), { permissions: [], name: 'Renamed', version: 0 }, ctx()),
+      ConflictError,
+    );
     expect(stale.code).toBe('concurrent_change');
     const now = (await ProfileModel.findById(copy._id).lean())!;
     expect(now.name).toBe('Support copy');
@@ -112,12 +184,17 @@ describe('profiles', () => {
     await site.save();
     await deleteProfile(String(free._id), ctx());
     expect(await ProfileModel.exists({ _id: free._id })).toBeNull();
-    expect((await SiteModel.findById(site._id).lean())!.members!.profiles.some((id) => id.equals(free._id))).toBe(false);
+    expect((await SiteModel.findById(site._id).lean())!.members!.profiles.some((id) => id.equals(free._id))).toBe(
+      false,
+    );
   });
 
   it('standard profiles keep their name and are never deleted', async () => {
     const ei = (await ProfileModel.findOne({ name: 'External Identity User' }).lean())!;
-    expect((await rejects(updateProfile(String(ei._id), { name: 'Guests', version: ei.version ?? 0 }, ctx()), ConflictError)).code).toBe('standard_profile');
+    expect(
+      (await rejects(updateProfile(String(ei._id), { name: 'Guests', version: ei.version ?? 0 }, ctx()), ConflictError))
+        .code,
+    ).toBe('standard_profile');
   });
 });
 
@@ -131,13 +208,18 @@ describe('no lock-out', () => {
     expect(await keyAdministrators()).toBeGreaterThanOrEqual(1);
   });
 
-  it('refuses removing Manage Profiles from the last administrators\' profile, and says why', async () => {
+  it("refuses removing Manage Profiles from the last administrators' profile, and says why", async () => {
     const sa = (await ProfileModel.findOne({ name: 'System Administrator' }).lean())!;
-    const keep = (await keyAdministrators());
+    const keep = await keyAdministrators();
     expect(keep).toBe(1);
-    const err = await rejects(updateProfile(String(sa._id), { permissions: ['manageInternalUsers'], version: sa.version ?? 0 }, ctx()), ConflictError);
+    const err = await rejects(
+      updateProfile(String(sa._id), { permissions: ['manageInternalUsers'], version: sa.version ?? 0 }, ctx()),
+      ConflictError,
+    );
     expect(err.code).toBe('lockout');
-    expect(err.message).toMatch(/would leave the portal without an active user who can manage internal users and profiles/);
+    expect(err.message).toMatch(
+      /would leave the portal without an active user who can manage internal users and profiles/,
+    );
     expect((await ProfileModel.findById(sa._id).lean())!.permissions!.manageProfiles).toBe(true);
   });
 
@@ -157,27 +239,49 @@ describe('no lock-out', () => {
 
   it('refuses removing or emptying the last permission set that makes someone an administrator', async () => {
     // A second administrator through a set; the first one is then moved away; the set becomes the last way.
-    const set = await createPermissionSet({ name: 'Admin rights', permissions: ['manageInternalUsers', 'manageProfiles'] }, ctx());
+    const set = await createPermissionSet(
+      { name: 'Admin rights', permissions: ['manageInternalUsers', 'manageProfiles'] },
+      ctx(),
+    );
     const second = await makeStaff('second-admin@example.com', []);
     await assignPermissionSet(String(second._id), String(set._id), ctx());
     expect(await keyAdministrators()).toBe(2);
     const secondActor = (await loadActor(second._id))!;
     const standard = (await ProfileModel.findOne({ name: 'Standard User' }).lean())!;
     // The first administrator steps down themselves (the second, holding less, may not move them).
-    await rejects(changeInternalProfile(onlyAdminId, String(standard._id), { actor: secondActor, via: 'admin' }), ForbiddenError);
+    await rejects(
+      changeInternalProfile(onlyAdminId, String(standard._id), { actor: secondActor, via: 'admin' }),
+      ForbiddenError,
+    );
     await changeInternalProfile(onlyAdminId, String(standard._id), ctx());
     expect(await keyAdministrators()).toBe(1);
-    const removal = await rejects(removePermissionSet(String(second._id), String(set._id), { actor: secondActor, via: 'admin' }), ConflictError);
+    const removal = await rejects(
+      removePermissionSet(String(second._id), String(set._id), { actor: secondActor, via: 'admin' }),
+      ConflictError,
+    );
     expect(removal.code).toBe('lockout');
-    const emptied = await rejects(updatePermissionSet(String(set._id), { permissions: ['manageInternalUsers'], version: 0 }, { actor: secondActor, via: 'admin' }), ConflictError);
+    const emptied = await rejects(
+      updatePermissionSet(
+        String(set._id),
+        { permissions: ['manageInternalUsers'], version: 0 },
+        { actor: secondActor, via: 'admin' },
+      ),
+      ConflictError,
+    );
     expect(emptied.code).toBe('lockout');
     expect((await PermissionSetModel.findById(set._id).lean())!.permissions!.manageProfiles).toBe(true);
-    const deletion = await rejects(deletePermissionSet(String(set._id), { actor: secondActor, via: 'admin' }), ConflictError);
+    const deletion = await rejects(
+      deletePermissionSet(String(set._id), { actor: secondActor, via: 'admin' }),
+      ConflictError,
+    );
     expect(deletion.message).toMatch(/1 user holds this permission set/);
     // Back to the System Administrator: now the set may go.
     const sa = (await ProfileModel.findOne({ name: 'System Administrator' }).lean())!;
     // The second may not give System Administrator (it holds less): the CLI (system) restores it.
-    await rejects(changeInternalProfile(onlyAdminId, String(sa._id), { actor: secondActor, via: 'admin' }), ForbiddenError);
+    await rejects(
+      changeInternalProfile(onlyAdminId, String(sa._id), { actor: secondActor, via: 'admin' }),
+      ForbiddenError,
+    );
     await changeInternalProfile(onlyAdminId, String(sa._id), systemContext);
     await removePermissionSet(String(second._id), String(set._id), { actor: secondActor, via: 'admin' });
     expect(await keyAdministrators()).toBe(1);
@@ -187,18 +291,33 @@ describe('no lock-out', () => {
 describe('migration of existing installations', () => {
   it('gives existing sites their registration profile and the community profiles as members, once', async () => {
     const ei = (await ProfileModel.findOne({ name: 'External Identity User' }).lean())!;
-    await SiteModel.collection.insertOne({ name: 'Old site', slug: 'old-site', selfRegistrationEnabled: true, registrationProfile: ei._id, pages: [] });
+    await SiteModel.collection.insertOne({
+      name: 'Old site',
+      slug: 'old-site',
+      selfRegistrationEnabled: true,
+      registrationProfile: ei._id,
+      pages: [],
+    });
     await mongoose.connection.collection('migrations').deleteMany({});
     await runMigrations();
     const old = (await SiteModel.findOne({ slug: 'old-site' }).lean())!;
     const names = (await ProfileModel.find({ _id: trustedIn(old.members!.profiles) }).lean()).map((p) => p.name).sort();
     // Every profile of a community license (including one an admin made earlier), never a staff profile.
-    expect(names).toEqual(['Community Plus Helpers', 'Customer Community Plus User', 'Customer Community User', 'External Identity User', 'Partner Community User']);
+    expect(names).toEqual([
+      'Community Plus Helpers',
+      'Customer Community Plus User',
+      'Customer Community User',
+      'External Identity User',
+      'Partner Community User',
+    ]);
     // Once: a second run (a restart) changes nothing an admin has changed since.
     await SiteModel.updateOne({ slug: 'old-site' }, { $set: { 'members.profiles': [ei._id] } });
     expect(await runMigrations()).toEqual([]);
     expect((await SiteModel.findOne({ slug: 'old-site' }).lean())!.members!.profiles).toHaveLength(1);
-    const created = await createSite({ name: 'Brand new', slug: 'brand-new', registrationProfileId: String(ei._id) }, ctx());
+    const created = await createSite(
+      { name: 'Brand new', slug: 'brand-new', registrationProfileId: String(ei._id) },
+      ctx(),
+    );
     expect(created.members!.profiles).toEqual([]);
   });
 });
@@ -208,5 +327,8 @@ function trustedIn(values: unknown[]): never {
 }
 
 async function makeStaffWithProfile(username: string, profileId: Types.ObjectId) {
-  return createUser({ username, email: username, lastName: 'Held', profileId, password: 'lantern-copper-wisdom-77' }, { actor: null, via: 'system' });
+  return createUser(
+    { username, email: username, lastName: 'Held', profileId, password: 'lantern-copper-wisdom-77' },
+    { actor: null, via: 'system' },
+  );
 }

@@ -27,7 +27,9 @@ describe('the message catalogue (src/shared/messages.ts)', () => {
       if (file.endsWith(path.join('shared', 'messages.ts'))) continue;
       const code = fs.readFileSync(file, 'utf8');
       // As a string literal (quoted), not where a comment quotes the text.
-      for (const t of texts) if ([`'${t.replace(/'/g, "\\'")}'`, `"${t}"`, `\`${t}\``].some((q) => code.includes(q))) offenders.push(`${path.relative(SRC, file)}: ${t}`);
+      for (const t of texts)
+        if ([`'${t.replace(/'/g, "\\'")}'`, `"${t}"`, `\`${t}\``].some((q) => code.includes(q)))
+          offenders.push(`${path.relative(SRC, file)}: ${t}`);
       if (atMost.test(code)) offenders.push(`${path.relative(SRC, file)}: Use at most N characters.`);
     }
     expect(offenders).toEqual([]);

@@ -7,13 +7,26 @@ it('normalizes case, accents and letters without a decomposition', () => {
 });
 
 it('makes terms of the name words, the addresses and their pieces, and the nickname, minus terms that start others', () => {
-  const terms = searchTermsOf({ firstName: 'Jean-Luc', lastName: 'de la Tour', email: 'JL.Tour+x@Example.com', username: 'jlt@corp.example', communityNickname: 'Captain JL' });
-  expect(terms.sort()).toEqual([
-    'captain jl', // the nickname ("captain" starts it)
-    'de', 'jean-luc', 'la', 'luc', 'tour', // "jean" starts "jean-luc"
-    'jl.tour+x@example.com', 'jlt@corp.example', // the addresses (their local parts start them)
-    'x', // a piece of the local part ("jl" and "tour" start other terms)
-  ].sort());
+  const terms = searchTermsOf({
+    firstName: 'Jean-Luc',
+    lastName: 'de la Tour',
+    email: 'JL.Tour+x@Example.com',
+    username: 'jlt@corp.example',
+    communityNickname: 'Captain JL',
+  });
+  expect(terms.sort()).toEqual(
+    [
+      'captain jl', // the nickname ("captain" starts it)
+      'de',
+      'jean-luc',
+      'la',
+      'luc',
+      'tour', // "jean" starts "jean-luc"
+      'jl.tour+x@example.com',
+      'jlt@corp.example', // the addresses (their local parts start them)
+      'x', // a piece of the local part ("jl" and "tour" start other terms)
+    ].sort(),
+  );
 });
 
 it('splits a query into distinct words, dropping words that a longer word of the query implies', () => {

@@ -2,7 +2,14 @@
 import argon2 from 'argon2';
 import { deriveAlias, deriveNickname, normaliseUsername } from '../../../src/users/users';
 import { localeFromAcceptLanguage } from '../../../src/shared/locale';
-import { ARGON2_PARAMS, hashPassword, needsRehash, passwordProblem, verifyAgainstDummy, verifyPassword } from '../../../src/signin/passwords';
+import {
+  ARGON2_PARAMS,
+  hashPassword,
+  needsRehash,
+  passwordProblem,
+  verifyAgainstDummy,
+  verifyPassword,
+} from '../../../src/signin/passwords';
 
 describe('derived user fields', () => {
   it.each([
@@ -51,9 +58,12 @@ describe('password policy', () => {
     expect(passwordProblem(password, ['Ada', 'Lovelace', 'ada.lovelace@example.com'])).toMatch(message);
   });
 
-  it.each(['correct horse battery staple', 'violet-harbor-tractor-91', 'Tr0ub4dor&3 plus more'])('accepts %s (no composition rules)', (password) => {
-    expect(passwordProblem(password, ['Ada', 'Lovelace', 'ada@example.com'])).toBeNull();
-  });
+  it.each(['correct horse battery staple', 'violet-harbor-tractor-91', 'Tr0ub4dor&3 plus more'])(
+    'accepts %s (no composition rules)',
+    (password) => {
+      expect(passwordProblem(password, ['Ada', 'Lovelace', 'ada@example.com'])).toBeNull();
+    },
+  );
 });
 
 describe('argon2id hashing', () => {

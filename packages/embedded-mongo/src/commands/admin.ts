@@ -47,9 +47,16 @@ export const serverStatus: CommandHandler = (_cmd, ctx) => ({
   ok: 1,
 });
 
-export const hostInfo: CommandHandler = () => ({ system: { hostname: 'localhost' }, os: { type: process.platform }, ok: 1 });
+export const hostInfo: CommandHandler = () => ({
+  system: { hostname: 'localhost' },
+  os: { type: process.platform },
+  ok: 1,
+});
 export const getParameter: CommandHandler = () => ({ featureCompatibilityVersion: { version: '7.0' }, ok: 1 });
 export const getCmdLineOpts: CommandHandler = () => ({ argv: [], parsed: {}, ok: 1 });
-export const connectionStatus: CommandHandler = () => ({ authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] }, ok: 1 });
+export const connectionStatus: CommandHandler = () => ({
+  authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] },
+  ok: 1,
+});
 export const whatsmyuri: CommandHandler = () => ({ you: '127.0.0.1', ok: 1 });
 export const getLog: CommandHandler = () => ({ totalLinesWritten: 0, log: [], ok: 1 });

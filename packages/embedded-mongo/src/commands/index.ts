@@ -8,7 +8,8 @@ import * as query from './query';
 import * as write from './write';
 
 // What a standalone MongoDB answers to a transaction: the embedded engine is one.
-const TRANSACTIONS_REFUSED = 'Transaction numbers are only allowed on a replica set member or mongos (the embedded engine is a standalone server without transactions)';
+const TRANSACTIONS_REFUSED =
+  'Transaction numbers are only allowed on a replica set member or mongos (the embedded engine is a standalone server without transactions)';
 const refuse: CommandHandler = () => {
   throw illegalOperation(TRANSACTIONS_REFUSED);
 };

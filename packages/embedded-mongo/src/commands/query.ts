@@ -2,7 +2,20 @@
 import { Long, type Document } from 'bson';
 import { Aggregator } from 'mingo';
 import type { Collection, Index } from '../collection';
-import { RANGE_CAP, candidatesStage, equalityStage, intersectRanges, passesRanges, rangeRead, rangeThreshold, walkBudget, walkStage, wrapStage, type Candidates, type PlanTrace } from '../range-plan';
+import {
+  RANGE_CAP,
+  candidatesStage,
+  equalityStage,
+  intersectRanges,
+  passesRanges,
+  rangeRead,
+  rangeThreshold,
+  walkBudget,
+  walkStage,
+  wrapStage,
+  type Candidates,
+  type PlanTrace,
+} from '../range-plan';
 import { matcher, numericView } from '../matcher';
 import { bsonCompare, sortDocuments, stringComparer } from '../compare';
 import { boundsFor } from '../ordered';
@@ -13,15 +26,26 @@ import type { CommandHandler } from './context';
 import type { Engine } from '../engine';
 import { aliasPipeline, getField, unaliasDocuments } from '../fields';
 
-const toNumber = (v: unknown) => (v instanceof Long ? v.toNumber() : typeof v === 'number' ? v : v !== null && typeof v === 'object' && typeof v.valueOf() === 'number' ? (v.valueOf() as number) : undefined);
+const toNumber = (v: unknown) =>
+  v instanceof Long
+    ? v.toNumber()
+    : typeof v === 'number'
+      ? v
+      : v !== null && typeof v === 'object' && typeof v.valueOf() === 'number'
+        ? (v.valueOf() as number)
+        : undefined;
 
 /** maxTimeMS: the command fails with MaxTimeMSExpired (50) once its time is up, checked as it works. */
 export class Deadline {
   private readonly at: number;
   private ticks = 0;
-  constructor(maxTimeMS: unknown, private readonly now: () => number = Date.now) {
+  constructor(
+    maxTimeMS: unknown,
+    private readonly now: () => number = Date.now,
+  ) {
     const ms = toNumber(maxTimeMS);
-    if (ms !== undefined && (!Number.isInteger(ms) || ms < 0)) throw badValue('maxTimeMS must be a non-negative integer');
+    if (ms !== undefined && (!Number.isInteger(ms) || ms < 0))
+      throw badValue('maxTimeMS must be a non-negative integer');
     this.at = ms ? this.now() + ms : Infinity;
   }
   static none = new Deadline(undefined);
@@ -60,7 +84,9 @@ export function checkHint(coll: Collection | undefined, hint: unknown): Index | 
     if (keys.length === 0) return null; // an empty hint is no hint
     if (keys.length === 1 && keys[0] === '$natural') return null;
     const wanted = JSON.stringify(Object.entries(hint).map(([k, v]) => [k, Number(v)]));
-    index = coll.indexes.find((i) => JSON.stringify(Object.entries(i.spec.key).map(([k, v]) => [k, Number(v)])) === wanted);
+    index = coll.indexes.find(
+      (i) => JSON.stringify(Object.entries(i.spec.key).map(([k, v]) => [k, Number(v)])) === wanted,
+    );
   } else throw badValue('hint must be a string or an object');
   if (!index) throw badValue('hint provided does not correspond to an existing index');
   return index;
@@ -73,7 +99,12 @@ function sortWithHint(sort: unknown, hinted: Index | null): Document | undefined
 }
 
 /** Documents of `coll` matching `filter`, through an index when one applies. The filter is checked even without documents. */
-export function matching(coll: Collection | undefined, filter: Document | undefined, collation?: Collation, deadline: Deadline = Deadline.none): Document[] {
+export function matching(
+  coll: Collection | undefined,
+  filter: Document | undefined,
+  collation?: Collation,
+  deadline: Deadline = Deadline.none,
+): Document[] {
   const q = matcher(filter, collation);
   if (!coll) return [];
   const out: Document[] = [];
@@ -97,7 +128,10 @@ function rangeCandidates(coll: Collection, filter: Document, collation?: Collati
   return out;
 }
 
-export function sortedPage(docs: Document[], cmd: { sort?: Document; skip?: number; limit?: number; projection?: Document; collation?: Collation }): Document[] {
+export function sortedPage(
+  docs: Document[],
+  cmd: { sort?: Document; skip?: number; limit?: number; projection?: Document; collation?: Collation },
+): Document[] {
   let out = cmd.sort && Object.keys(cmd.sort).length ? sortDocuments(docs, cmd.sort, cmd.collation) : docs;
   const skip = cmd.skip ?? 0;
   const limit = cmd.limit ? Math.abs(cmd.limit) : 0;
@@ -118,7 +152,18 @@ function boundedField(coll: Collection, filter: Document): string | null {
  * (key-ranges.ts, multikey included) when that range holds few enough entries to beat the walk
  * (range-plan.ts); else a scan and an in-memory sort. `trace` receives the plan, for explain.
  */
-export function findDocs(coll: Collection | undefined, filter: Document | undefined, opts: { sort?: Document; skip?: number; limit?: number; collation?: Collation; deadline?: Deadline; trace?: PlanTrace }): Document[] {
+export function findDocs(
+  coll: Collection | undefined,
+  filter: Document | undefined,
+  opts: {
+    sort?: Document;
+    skip?: number;
+    limit?: number;
+    collation?: Collation;
+    deadline?: Deadline;
+    trace?: PlanTrace;
+  },
+): Document[] {
   const f = filter ?? {};
   const deadline = opts.deadline ?? Deadline.none;
   const trace = opts.trace;
@@ -134,7 +179,11 @@ export function findDocs(coll: Collection | undefined, filter: Document | undefi
   const scan = () => {
     const docs = matching(coll, f, opts.collation, deadline);
     if (trace) {
-      trace.winningPlan = wrapStage(narrow && used.index ? equalityStage(used.index) : { stage: 'COLLSCAN', filter: f, direction: 'forward' }, f, { ...shape, sortedInput: false });
+      trace.winningPlan = wrapStage(
+        narrow && used.index ? equalityStage(used.index) : { stage: 'COLLSCAN', filter: f, direction: 'forward' },
+        f,
+        { ...shape, sortedInput: false },
+      );
       trace.docsExamined += narrow ? narrow.length : coll.docs.size;
       trace.keysExamined += narrow ? narrow.length : 0;
     }
@@ -151,7 +200,13 @@ export function findDocs(coll: Collection | undefined, filter: Document | undefi
   let cands: Candidates | null | undefined;
   const candidates = () => (cands === undefined ? (cands = intersectRanges(ranges)) : cands);
   const readRange = (c: Candidates) => {
-    const found = rangeRead(coll, c, ranges, (d) => q.test(d), { sort, collation: opts.collation, need, tick: () => deadline.tick(), trace });
+    const found = rangeRead(coll, c, ranges, (d) => q.test(d), {
+      sort,
+      collation: opts.collation,
+      need,
+      tick: () => deadline.tick(),
+      trace,
+    });
     if (trace) trace.winningPlan = wrapStage(candidatesStage(c, found), f, { ...shape, sortedInput: false });
     return sortedPage(found, { ...opts, projection: undefined });
   };
@@ -191,7 +246,10 @@ export function findDocs(coll: Collection | undefined, filter: Document | undefi
   }
   if (trace) {
     const index = coll.indexes.find((i) => i.fields[0] === path) ?? coll.indexes[0];
-    trace.winningPlan = wrapStage(walkStage(index, bounds, Number(dir) < 0 ? -1 : 1), f, { ...shape, sortedInput: Boolean(sort) && Object.keys(sort!).length <= index.fields.length });
+    trace.winningPlan = wrapStage(walkStage(index, bounds, Number(dir) < 0 ? -1 : 1), f, {
+      ...shape,
+      sortedInput: Boolean(sort) && Object.keys(sort!).length <= index.fields.length,
+    });
     trace.keysExamined += stepped;
     trace.docsExamined += stepped;
   }
@@ -207,20 +265,27 @@ function resolver(engine: Engine, db: string) {
   };
 }
 
-
 export const find: CommandHandler = (cmd, ctx) => {
   const coll = ctx.engine.collection(ctx.db, cmd.find);
-  if (cmd.filter !== undefined && !isPlainObject(cmd.filter)) throw badValue("BSON field 'FindCommandRequest.filter' is the wrong type, expected type 'object'");
+  if (cmd.filter !== undefined && !isPlainObject(cmd.filter))
+    throw badValue("BSON field 'FindCommandRequest.filter' is the wrong type, expected type 'object'");
   const hinted = checkHint(coll, cmd.hint);
   const limit = toNumber(cmd.limit);
   const collation = collationFor(coll, cmd.collation);
   const deadline = new Deadline(cmd.maxTimeMS);
-  const found = findDocs(coll, cmd.filter, { sort: sortWithHint(cmd.sort, hinted), skip: toNumber(cmd.skip), limit, collation, deadline });
+  const found = findDocs(coll, cmd.filter, {
+    sort: sortWithHint(cmd.sort, hinted),
+    skip: toNumber(cmd.skip),
+    limit,
+    collation,
+    deadline,
+  });
   deadline.check();
   const docs = project(found, cmd.projection, { filter: cmd.filter, collation });
   const batchSize = toNumber(cmd.batchSize);
   const ns = `${ctx.db}.${cmd.find}`;
-  if (cmd.singleBatch || (limit !== undefined && limit < 0)) return { cursor: { firstBatch: docs.slice(0, batchSize ?? docs.length), id: Long.ZERO, ns }, ok: 1 };
+  if (cmd.singleBatch || (limit !== undefined && limit < 0))
+    return { cursor: { firstBatch: docs.slice(0, batchSize ?? docs.length), id: Long.ZERO, ns }, ok: 1 };
   const { id, firstBatch } = ctx.engine.openCursor(ns, docs, batchSize, batchSize);
   return { cursor: { firstBatch, id, ns }, ok: 1 };
 };
@@ -232,18 +297,43 @@ export const find: CommandHandler = (cmd, ctx) => {
  */
 export const explain: CommandHandler = (cmd, ctx) => {
   const inner = cmd.explain;
-  if (!isPlainObject(inner) || typeof inner.find !== 'string') throw new MongoCommandError(115, 'CommandNotSupported', 'The embedded engine explains find commands only');
-  if (inner.filter !== undefined && !isPlainObject(inner.filter)) throw badValue("BSON field 'FindCommandRequest.filter' is the wrong type, expected type 'object'");
+  if (!isPlainObject(inner) || typeof inner.find !== 'string')
+    throw new MongoCommandError(115, 'CommandNotSupported', 'The embedded engine explains find commands only');
+  if (inner.filter !== undefined && !isPlainObject(inner.filter))
+    throw badValue("BSON field 'FindCommandRequest.filter' is the wrong type, expected type 'object'");
   const verbosity = typeof cmd.verbosity === 'string' ? cmd.verbosity : 'allPlansExecution';
   const coll = ctx.engine.collection(ctx.db, inner.find);
   const collation = collationFor(coll, inner.collation);
   const trace: PlanTrace = { keysExamined: 0, docsExamined: 0 };
   const started = process.hrtime.bigint();
-  const found = findDocs(coll, inner.filter, { sort: inner.sort, skip: toNumber(inner.skip), limit: toNumber(inner.limit), collation, trace });
+  const found = findDocs(coll, inner.filter, {
+    sort: inner.sort,
+    skip: toNumber(inner.skip),
+    limit: toNumber(inner.limit),
+    collation,
+    trace,
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const queryPlanner = { namespace: `${ctx.db}.${inner.find}`, parsedQuery: inner.filter ?? {}, winningPlan: trace.winningPlan, rejectedPlans: [] };
-  const executionStats = { executionSuccess: true, nReturned: found.length, executionTimeMillis: Math.round(ms), totalKeysExamined: trace.keysExamined, totalDocsExamined: trace.docsExamined };
-  return { explainVersion: '1', queryPlanner, ...(verbosity === 'queryPlanner' ? {} : { executionStats }), command: inner, ok: 1 };
+  const queryPlanner = {
+    namespace: `${ctx.db}.${inner.find}`,
+    parsedQuery: inner.filter ?? {},
+    winningPlan: trace.winningPlan,
+    rejectedPlans: [],
+  };
+  const executionStats = {
+    executionSuccess: true,
+    nReturned: found.length,
+    executionTimeMillis: Math.round(ms),
+    totalKeysExamined: trace.keysExamined,
+    totalDocsExamined: trace.docsExamined,
+  };
+  return {
+    explainVersion: '1',
+    queryPlanner,
+    ...(verbosity === 'queryPlanner' ? {} : { executionStats }),
+    command: inner,
+    ok: 1,
+  };
 };
 
 export const getMore: CommandHandler = (cmd, ctx) => {
@@ -273,7 +363,9 @@ export const count: CommandHandler = (cmd, ctx) => {
   const coll = ctx.engine.collection(ctx.db, cmd.count);
   checkHint(coll, cmd.hint);
   const everything = !cmd.query || Object.keys(cmd.query).length === 0;
-  let n = everything ? (coll?.docs.size ?? 0) : matching(coll, cmd.query, collationFor(coll, cmd.collation), new Deadline(cmd.maxTimeMS)).length;
+  let n = everything
+    ? (coll?.docs.size ?? 0)
+    : matching(coll, cmd.query, collationFor(coll, cmd.collation), new Deadline(cmd.maxTimeMS)).length;
   const skip = toNumber(cmd.skip) ?? 0;
   const limit = toNumber(cmd.limit) ?? 0;
   n = Math.max(0, n - skip);
@@ -289,7 +381,8 @@ export const distinct: CommandHandler = (cmd, ctx) => {
   for (const d of matching(coll, cmd.query, collationFor(coll, cmd.collation), new Deadline(cmd.maxTimeMS))) {
     let vals: unknown[] = [d];
     for (const p of path) vals = vals.flatMap((v) => (Array.isArray(v) ? v : [v])).map((v) => getField(v, p));
-    for (const v of vals.flatMap((x) => (Array.isArray(x) ? x : [x]))) if (v !== undefined) seen.set(canon(v, false), v);
+    for (const v of vals.flatMap((x) => (Array.isArray(x) ? x : [x])))
+      if (v !== undefined) seen.set(canon(v, false), v);
   }
   return { values: [...seen.values()], ok: 1 };
 };
@@ -300,7 +393,14 @@ function isCountStage(pipeline: Document[]): boolean {
   const keys = Object.keys(group);
   const id = group._id;
   const constantId = id === null || typeof id === 'number' || (typeof id === 'string' && !id.startsWith('$'));
-  return keys.length === 2 && keys.includes('n') && constantId && isPlainObject(group.n) && Object.keys(group.n).length === 1 && group.n.$sum === 1;
+  return (
+    keys.length === 2 &&
+    keys.includes('n') &&
+    constantId &&
+    isPlainObject(group.n) &&
+    Object.keys(group.n).length === 1 &&
+    group.n.$sum === 1
+  );
 }
 
 /**
@@ -319,11 +419,36 @@ function idFirst(pipeline: Document[], docs: Document[]): Document[] {
 export const aggregate: CommandHandler = (cmd, ctx) => {
   if (!Array.isArray(cmd.pipeline)) throw badValue("'pipeline' option must be specified as an array");
   for (const stage of cmd.pipeline as Document[]) {
-    if (!isPlainObject(stage) || Object.keys(stage).length !== 1) throw new MongoCommandError(40323, 'Location40323', 'A pipeline stage specification object must contain exactly one field.');
-    if ('$changeStream' in stage) throw new MongoCommandError(40573, 'Location40573', 'The $changeStream stage is only supported on replica sets (the embedded engine is a standalone server)');
-    if ('$out' in stage || '$merge' in stage) throw new MongoCommandError(115, 'CommandNotSupported', '$out and $merge are not supported by the embedded engine');
-    if ('$geoNear' in stage) throw new MongoCommandError(291, 'NoQueryExecutionPlans', '$geoNear requires a 2d or 2dsphere index (the embedded engine has no geospatial indexes)');
-    if ('$search' in stage || '$vectorSearch' in stage || '$searchMeta' in stage) throw new MongoCommandError(115, 'CommandNotSupported', 'Atlas Search stages are not supported by the embedded engine');
+    if (!isPlainObject(stage) || Object.keys(stage).length !== 1)
+      throw new MongoCommandError(
+        40323,
+        'Location40323',
+        'A pipeline stage specification object must contain exactly one field.',
+      );
+    if ('$changeStream' in stage)
+      throw new MongoCommandError(
+        40573,
+        'Location40573',
+        'The $changeStream stage is only supported on replica sets (the embedded engine is a standalone server)',
+      );
+    if ('$out' in stage || '$merge' in stage)
+      throw new MongoCommandError(
+        115,
+        'CommandNotSupported',
+        '$out and $merge are not supported by the embedded engine',
+      );
+    if ('$geoNear' in stage)
+      throw new MongoCommandError(
+        291,
+        'NoQueryExecutionPlans',
+        '$geoNear requires a 2d or 2dsphere index (the embedded engine has no geospatial indexes)',
+      );
+    if ('$search' in stage || '$vectorSearch' in stage || '$searchMeta' in stage)
+      throw new MongoCommandError(
+        115,
+        'CommandNotSupported',
+        'Atlas Search stages are not supported by the embedded engine',
+      );
   }
   const collName = cmd.aggregate;
   const pipeline = [...(cmd.pipeline as Document[])];
@@ -333,16 +458,24 @@ export const aggregate: CommandHandler = (cmd, ctx) => {
   const head: { filter?: Document; sort?: Document; skip?: number; limit?: number } = {};
   for (;;) {
     const stage = pipeline[0] as Document | undefined;
-    if (stage?.$match && !head.filter && !head.sort && head.skip === undefined && head.limit === undefined) head.filter = stage.$match;
+    if (stage?.$match && !head.filter && !head.sort && head.skip === undefined && head.limit === undefined)
+      head.filter = stage.$match;
     else if (stage?.$sort && !head.sort && head.skip === undefined && head.limit === undefined) head.sort = stage.$sort;
-    else if (stage?.$skip !== undefined && head.skip === undefined && head.limit === undefined) head.skip = toNumber(stage.$skip);
+    else if (stage?.$skip !== undefined && head.skip === undefined && head.limit === undefined)
+      head.skip = toNumber(stage.$skip);
     else if (stage?.$limit !== undefined && head.limit === undefined) head.limit = toNumber(stage.$limit);
     else break;
     pipeline.shift();
   }
   const collation = collationFor(coll, cmd.collation);
   const deadline = new Deadline(cmd.maxTimeMS);
-  const found = findDocs(coll, head.filter, { sort: sortWithHint(head.sort, hinted), skip: head.skip, limit: head.limit, collation, deadline });
+  const found = findDocs(coll, head.filter, {
+    sort: sortWithHint(head.sort, hinted),
+    skip: head.skip,
+    limit: head.limit,
+    collation,
+    deadline,
+  });
   deadline.check();
   let docs: Document[];
   if (pipeline.length === 0) docs = found;
@@ -350,12 +483,15 @@ export const aggregate: CommandHandler = (cmd, ctx) => {
     // countDocuments() sends $match then {$group: {_id: 1, n: {$sum: 1}}}: counted without copying documents.
     const group = pipeline[0].$group as Document;
     docs = found.length ? [{ _id: group._id, n: found.length }] : [];
-  }
-  else {
+  } else {
     try {
       // The aggregation library computes on plain numbers; server-side JavaScript stays off.
       // Fields named like Object.prototype's properties reach mingo renamed (fields.ts), then come back.
-      const agg = new Aggregator(aliasPipeline(pipeline), { collectionResolver: resolver(ctx.engine, ctx.db), scriptEnabled: false, ...(collation ? { collation } : {}) } as never);
+      const agg = new Aggregator(aliasPipeline(pipeline), {
+        collectionResolver: resolver(ctx.engine, ctx.db),
+        scriptEnabled: false,
+        ...(collation ? { collation } : {}),
+      } as never);
       docs = idFirst(pipeline, unaliasDocuments(agg.run(found.map(numericView)) as Document[]));
     } catch (err) {
       throw asMongoError(err);

@@ -47,7 +47,8 @@ export const insert: CommandHandler = (cmd, ctx) => {
   let n = 0;
   for (let i = 0; i < docs.length; i++) {
     try {
-      if (!docs[i] || typeof docs[i] !== 'object' || Array.isArray(docs[i])) throw badValue('a document to insert must be an object');
+      if (!docs[i] || typeof docs[i] !== 'object' || Array.isArray(docs[i]))
+        throw badValue('a document to insert must be an object');
       checkSize(docs[i], true);
       // Validated as stored: with its _id (generated here when the client sent none).
       const doc = docs[i]._id === undefined ? { _id: new ObjectId(), ...docs[i] } : docs[i];
@@ -63,7 +64,12 @@ export const insert: CommandHandler = (cmd, ctx) => {
 };
 
 /** One update statement; returns counts and the upserted id, or throws a MongoDB error. */
-function updateOne(ctx: CommandContext, coll: Collection, stmt: Document, bypass: unknown): { n: number; nModified: number; upserted?: unknown } {
+function updateOne(
+  ctx: CommandContext,
+  coll: Collection,
+  stmt: Document,
+  bypass: unknown,
+): { n: number; nModified: number; upserted?: unknown } {
   const { q = {}, u, multi = false, upsert = false, arrayFilters } = stmt;
   if (u === undefined) throw badValue('update statement needs u');
   checkHint(coll, stmt.hint);
@@ -105,7 +111,7 @@ export const update: CommandHandler = (cmd, ctx) => {
   const upserted: Document[] = [];
   let n = 0;
   let nModified = 0;
-  (cmd.updates as Document[] ?? []).some((stmt, index) => {
+  ((cmd.updates as Document[]) ?? []).some((stmt, index) => {
     try {
       const r = updateOne(ctx, coll, stmt, cmd.bypassDocumentValidation);
       n += r.n;
@@ -147,7 +153,10 @@ export const findAndModify: CommandHandler = (cmd, ctx) => {
   checkHint(coll, cmd.hint);
   const collation = collationFor(coll, cmd.collation);
   const [target] = findDocs(coll, cmd.query ?? {}, { sort: cmd.sort, limit: 1, collation });
-  const project = (doc: Document | null) => (doc && cmd.fields && Object.keys(cmd.fields).length ? projectDocs([doc], cmd.fields, { filter: cmd.query, collation })[0] : doc);
+  const project = (doc: Document | null) =>
+    doc && cmd.fields && Object.keys(cmd.fields).length
+      ? projectDocs([doc], cmd.fields, { filter: cmd.query, collation })[0]
+      : doc;
   if (cmd.remove) {
     if (target) {
       coll.remove(target);
@@ -165,9 +174,18 @@ export const findAndModify: CommandHandler = (cmd, ctx) => {
     checkDocument(coll.options, doc, null, cmd.bypassDocumentValidation);
     doc = coll.insert(doc);
     put(ctx, coll, doc);
-    return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: cmd.new ? project(doc) : null, ok: 1 };
+    return {
+      lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },
+      value: cmd.new ? project(doc) : null,
+      ok: 1,
+    };
   }
-  const next = applyUpdate(target, cmd.update, { inserting: false, arrayFilters: cmd.arrayFilters, query: cmd.query, collation });
+  const next = applyUpdate(target, cmd.update, {
+    inserting: false,
+    arrayFilters: cmd.arrayFilters,
+    query: cmd.query,
+    collation,
+  });
   if (!sameBytes(target, next)) {
     checkSize(next, false);
     checkDocument(coll.options, next, target, cmd.bypassDocumentValidation);

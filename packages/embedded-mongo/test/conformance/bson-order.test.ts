@@ -44,7 +44,10 @@ describe('binary values', () => {
   it('round-trips Binary and UUID and finds them by equality and $in', async () => {
     const uuid = new UUID();
     const bin = new Binary(Buffer.from([0, 1, 2, 255]));
-    await coll('bin').insertMany([{ _id: 1, uuid, bin }, { _id: 2, uuid: new UUID(), bin: new Binary(Buffer.from([9])) }]);
+    await coll('bin').insertMany([
+      { _id: 1, uuid, bin },
+      { _id: 2, uuid: new UUID(), bin: new Binary(Buffer.from([9])) },
+    ]);
     const back = await coll('bin').findOne({ uuid });
     expect(back!._id).toBe(1);
     expect(Buffer.from(back!.bin.buffer).equals(Buffer.from([0, 1, 2, 255]))).toBe(true);
@@ -69,7 +72,12 @@ describe('ordering', () => {
   });
 
   it('sorts ObjectIds by their bytes, not by creation in this process', async () => {
-    const ids = ['000000000000000000000002', '00000000000000000000000a', '0000000000000000000000ff', '100000000000000000000000'].map((h) => new ObjectId(h));
+    const ids = [
+      '000000000000000000000002',
+      '00000000000000000000000a',
+      '0000000000000000000000ff',
+      '100000000000000000000000',
+    ].map((h) => new ObjectId(h));
     await coll('oids').insertMany([ids[2], ids[0], ids[3], ids[1]].map((_id) => ({ _id })));
     const asc = (await coll('oids').find({}).sort({ _id: 1 }).toArray()).map((d) => d._id.toHexString());
     expect(asc).toEqual(ids.map((i) => i.toHexString()));
@@ -80,12 +88,16 @@ describe('ordering', () => {
     const base = Date.UTC(2026, 0, 1);
     // 5 documents share each timestamp, so pages split ties and must fall back on _id.
     await coll('pages').createIndex({ createdAt: -1, _id: -1 });
-    await coll('pages').insertMany(Array.from({ length: 230 }, (_, i) => ({ i, createdAt: new Date(base + Math.floor(i / 5) * 1000) })));
+    await coll('pages').insertMany(
+      Array.from({ length: 230 }, (_, i) => ({ i, createdAt: new Date(base + Math.floor(i / 5) * 1000) })),
+    );
     const all = await coll('pages').find({}).sort({ createdAt: -1, _id: -1 }).toArray();
     const seen: number[] = [];
     let last: Document | null = null;
     for (;;) {
-      const filter: Document = last ? { $or: [{ createdAt: { $lt: last.createdAt } }, { createdAt: last.createdAt, _id: { $lt: last._id } }] } : {};
+      const filter: Document = last
+        ? { $or: [{ createdAt: { $lt: last.createdAt } }, { createdAt: last.createdAt, _id: { $lt: last._id } }] }
+        : {};
       const page: Document[] = await coll('pages').find(filter).sort({ createdAt: -1, _id: -1 }).limit(50).toArray();
       if (page.length === 0) break;
       seen.push(...page.map((d) => d.i));
@@ -95,19 +107,50 @@ describe('ordering', () => {
     expect(new Set(seen).size).toBe(230);
     // A range on the leading field alone, with a limit that splits a tie.
     const cut = new Date(base + 20 * 1000);
-    const ranged = await coll('pages').find({ createdAt: { $lt: cut } }).sort({ createdAt: -1, _id: -1 }).limit(7).toArray();
-    expect(ranged.map((d) => d.i)).toEqual(all.filter((d) => d.createdAt < cut).slice(0, 7).map((d) => d.i));
+    const ranged = await coll('pages')
+      .find({ createdAt: { $lt: cut } })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(7)
+      .toArray();
+    expect(ranged.map((d) => d.i)).toEqual(
+      all
+        .filter((d) => d.createdAt < cut)
+        .slice(0, 7)
+        .map((d) => d.i),
+    );
   });
 
   it('sees updates and deletes in range queries on an indexed field', async () => {
     await coll('moving').createIndex({ at: 1 });
     await coll('moving').insertMany(Array.from({ length: 20 }, (_, i) => ({ _id: i, at: i })));
-    expect((await coll('moving').find({ at: { $gte: 15 } }).sort({ at: 1 }).toArray()).map((d) => d._id)).toEqual([15, 16, 17, 18, 19]);
+    expect(
+      (
+        await coll('moving')
+          .find({ at: { $gte: 15 } })
+          .sort({ at: 1 })
+          .toArray()
+      ).map((d) => d._id),
+    ).toEqual([15, 16, 17, 18, 19]);
     await coll('moving').updateOne({ _id: 0 }, { $set: { at: 100 } });
     await coll('moving').deleteOne({ _id: 16 });
     await coll('moving').insertOne({ _id: 50, at: 15.5 });
-    expect((await coll('moving').find({ at: { $gte: 15 } }).sort({ at: 1 }).toArray()).map((d) => d._id)).toEqual([15, 50, 17, 18, 19, 0]);
-    expect((await coll('moving').find({ at: { $gte: 15 } }).sort({ at: -1 }).limit(2).toArray()).map((d) => d._id)).toEqual([0, 19]);
+    expect(
+      (
+        await coll('moving')
+          .find({ at: { $gte: 15 } })
+          .sort({ at: 1 })
+          .toArray()
+      ).map((d) => d._id),
+    ).toEqual([15, 50, 17, 18, 19, 0]);
+    expect(
+      (
+        await coll('moving')
+          .find({ at: { $gte: 15 } })
+          .sort({ at: -1 })
+          .limit(2)
+          .toArray()
+      ).map((d) => d._id),
+    ).toEqual([0, 19]);
   });
 
   it('sorts strings with a collation case-insensitively', async () => {
@@ -121,15 +164,28 @@ describe('ordering', () => {
 
 describe('updates and projections', () => {
   it('updates the matched array element with the positional operator and arrayFilters', async () => {
-    await coll('pos').insertOne({ _id: 1, items: [{ k: 'a', v: 0 }, { k: 'b', v: 0 }] });
+    await coll('pos').insertOne({
+      _id: 1,
+      items: [
+        { k: 'a', v: 0 },
+        { k: 'b', v: 0 },
+      ],
+    });
     await coll('pos').updateOne({ _id: 1, 'items.k': 'b' }, { $set: { 'items.$.v': 5 } });
     await coll('pos').updateOne({ _id: 1 }, { $inc: { 'items.$[e].v': 2 } }, { arrayFilters: [{ 'e.k': 'a' }] });
-    expect((await coll('pos').findOne({ _id: 1 }))!.items).toEqual([{ k: 'a', v: 2 }, { k: 'b', v: 5 }]);
+    expect((await coll('pos').findOne({ _id: 1 }))!.items).toEqual([
+      { k: 'a', v: 2 },
+      { k: 'b', v: 5 },
+    ]);
   });
 
   it('returns projected fields in the stored order, _id first', async () => {
     await coll('proj').insertOne({ _id: 1, a: 1, b: 2, c: 3 });
-    expect(Object.keys((await coll('proj').findOne({ _id: 1 }, { projection: { c: 1, a: 1 } }))!)).toEqual(['_id', 'a', 'c']);
+    expect(Object.keys((await coll('proj').findOne({ _id: 1 }, { projection: { c: 1, a: 1 } }))!)).toEqual([
+      '_id',
+      'a',
+      'c',
+    ]);
     expect(Object.keys((await coll('proj').findOne({ _id: 1 }, { projection: { b: 0 } }))!)).toEqual(['_id', 'a', 'c']);
   });
 
@@ -137,11 +193,18 @@ describe('updates and projections', () => {
     await coll('order').insertOne({ _id: 1, a: 1, b: 2 });
     await coll('order').updateOne({ _id: 1 }, { $set: { c: 3, a: 9 } });
     const d = await coll('order').findOne({ _id: 1 });
-    expect(Object.entries(d!)).toEqual([['_id', 1], ['a', 9], ['b', 2], ['c', 3]]);
+    expect(Object.entries(d!)).toEqual([
+      ['_id', 1],
+      ['a', 9],
+      ['b', 2],
+      ['c', 3],
+    ]);
   });
 
   it('sorts with a leading $match/$sort/$limit in aggregate like find', async () => {
-    const out = await coll('nums').aggregate([{ $match: { v: { $gte: 2 } } }, { $sort: { v: -1 } }, { $limit: 2 }, { $project: { _id: 1 } }]).toArray();
+    const out = await coll('nums')
+      .aggregate([{ $match: { v: { $gte: 2 } } }, { $sort: { v: -1 } }, { $limit: 2 }, { $project: { _id: 1 } }])
+      .toArray();
     expect(out.map((d) => d._id)).toEqual([5, 2]);
   });
 

@@ -75,14 +75,22 @@ describe('queries', () => {
   });
 
   it('sorts, skips, limits and projects', async () => {
-    const docs = await coll('q').find({}, { projection: { _id: 0, n: 1 } }).sort({ d: -1 }).skip(1).limit(1).toArray();
+    const docs = await coll('q')
+      .find({}, { projection: { _id: 0, n: 1 } })
+      .sort({ d: -1 })
+      .skip(1)
+      .limit(1)
+      .toArray();
     expect(docs).toEqual([{ n: 2 }]);
   });
 
   it('orders ObjectIds by creation and supports $lt on them (keyset pagination)', async () => {
     const ids = [new ObjectId(), new ObjectId(), new ObjectId()];
     await coll('keyset').insertMany(ids.map((_id, i) => ({ _id, i })));
-    const page = await coll('keyset').find({ _id: { $lt: ids[2] } }).sort({ _id: -1 }).toArray();
+    const page = await coll('keyset')
+      .find({ _id: { $lt: ids[2] } })
+      .sort({ _id: -1 })
+      .toArray();
     expect(page.map((d) => d.i)).toEqual([1, 0]);
   });
 
@@ -119,7 +127,9 @@ describe('unique indexes', () => {
   it('refuses a duplicate with E11000, naming the key', async () => {
     await coll('u1').createIndex({ email: 1 }, { unique: true });
     await coll('u1').insertOne({ email: 'a@example.com' });
-    const err = await coll('u1').insertOne({ email: 'a@example.com' }).catch((e) => e);
+    const err = await coll('u1')
+      .insertOne({ email: 'a@example.com' })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(MongoServerError);
     expect(err.code).toBe(11000);
     expect(err.keyValue).toEqual({ email: 'a@example.com' });
@@ -136,12 +146,18 @@ describe('unique indexes', () => {
 
   it('enforces compound unique indexes on the combination', async () => {
     await coll('u4').createIndex({ a: 1, b: 1 }, { unique: true });
-    await coll('u4').insertMany([{ a: 1, b: 1 }, { a: 1, b: 2 }]);
+    await coll('u4').insertMany([
+      { a: 1, b: 1 },
+      { a: 1, b: 2 },
+    ]);
     await expect(coll('u4').insertOne({ a: 1, b: 2 })).rejects.toMatchObject({ code: 11000 });
   });
 
   it('enforces partial unique indexes only on matching documents', async () => {
-    await coll('u5').createIndex({ contact: 1 }, { unique: true, partialFilterExpression: { contact: { $type: 'objectId' } } });
+    await coll('u5').createIndex(
+      { contact: 1 },
+      { unique: true, partialFilterExpression: { contact: { $type: 'objectId' } } },
+    );
     const contact = new ObjectId();
     await coll('u5').insertMany([{ contact: null }, { contact: null }, { contact }]);
     await expect(coll('u5').insertOne({ contact })).rejects.toMatchObject({ code: 11000 });
@@ -162,7 +178,9 @@ describe('unique indexes', () => {
 
   it('stops an ordered insertMany at the first duplicate and reports writeErrors', async () => {
     await coll('u8').createIndex({ k: 1 }, { unique: true });
-    const err = await coll('u8').insertMany([{ k: 1 }, { k: 1 }, { k: 2 }]).catch((e) => e);
+    const err = await coll('u8')
+      .insertMany([{ k: 1 }, { k: 1 }, { k: 2 }])
+      .catch((e) => e);
     expect(err).toBeInstanceOf(MongoBulkWriteError);
     expect(err.writeErrors.length ?? err.writeErrors.size).toBe(1);
     expect(err.result.insertedCount).toBe(1);
@@ -171,7 +189,9 @@ describe('unique indexes', () => {
 
   it('goes on with an unordered insertMany and reports each duplicate', async () => {
     await coll('u9').createIndex({ k: 1 }, { unique: true });
-    const err = await coll('u9').insertMany([{ k: 1 }, { k: 1 }, { k: 2 }, { k: 2 }, { k: 3 }], { ordered: false }).catch((e) => e);
+    const err = await coll('u9')
+      .insertMany([{ k: 1 }, { k: 1 }, { k: 2 }, { k: 2 }, { k: 3 }], { ordered: false })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(MongoBulkWriteError);
     const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [...err.writeErrors.values()];
     expect(errors.map((e: { index: number }) => e.index).sort()).toEqual([1, 3]);
@@ -181,8 +201,13 @@ describe('unique indexes', () => {
 
   it('leaves the document unchanged when an update would create a duplicate', async () => {
     await coll('u10').createIndex({ k: 1 }, { unique: true });
-    await coll('u10').insertMany([{ k: 1, v: 'a' }, { k: 2, v: 'b' }]);
-    await expect(coll('u10').updateOne({ k: 2 }, { $set: { k: 1, v: 'changed' } })).rejects.toMatchObject({ code: 11000 });
+    await coll('u10').insertMany([
+      { k: 1, v: 'a' },
+      { k: 2, v: 'b' },
+    ]);
+    await expect(coll('u10').updateOne({ k: 2 }, { $set: { k: 1, v: 'changed' } })).rejects.toMatchObject({
+      code: 11000,
+    });
     expect(await coll('u10').findOne({ k: 2 }, { projection: { _id: 0 } })).toEqual({ k: 2, v: 'b' });
   });
 
@@ -200,7 +225,15 @@ describe('updates', () => {
     const { insertedId } = await coll('up').insertOne({ n: 1, arr: [1], set: [1], gone: true, old: 'x' });
     await coll('up').updateOne(
       { _id: insertedId },
-      { $inc: { n: 2 }, $push: { arr: 2 } as never, $addToSet: { set: 1 }, $unset: { gone: '' }, $rename: { old: 'renamed' }, $max: { hi: 5 }, $currentDate: { at: true } },
+      {
+        $inc: { n: 2 },
+        $push: { arr: 2 } as never,
+        $addToSet: { set: 1 },
+        $unset: { gone: '' },
+        $rename: { old: 'renamed' },
+        $max: { hi: 5 },
+        $currentDate: { at: true },
+      },
     );
     const d = await coll('up').findOne({ _id: insertedId });
     expect(d).toMatchObject({ n: 3, arr: [1, 2], set: [1], renamed: 'x', hi: 5 });
@@ -209,24 +242,38 @@ describe('updates', () => {
   });
 
   it('updates many, and counts matched versus modified', async () => {
-    await coll('upm').insertMany([{ g: 1, v: 0 }, { g: 1, v: 1 }, { g: 2, v: 0 }]);
+    await coll('upm').insertMany([
+      { g: 1, v: 0 },
+      { g: 1, v: 1 },
+      { g: 2, v: 0 },
+    ]);
     const r = await coll('upm').updateMany({ g: 1 }, { $set: { v: 1 } });
     expect(r.matchedCount).toBe(2);
     expect(r.modifiedCount).toBe(1);
   });
 
   it('upserts from the query equality fields, with $setOnInsert only on insert', async () => {
-    const first = await coll('ups').updateOne({ key: 'k1', $or: [{ expire: { $gt: new Date() } }, { expire: null }] }, { $setOnInsert: { created: 1 }, $inc: { points: 1 } }, { upsert: true });
+    const first = await coll('ups').updateOne(
+      { key: 'k1', $or: [{ expire: { $gt: new Date() } }, { expire: null }] },
+      { $setOnInsert: { created: 1 }, $inc: { points: 1 } },
+      { upsert: true },
+    );
     expect(first.upsertedCount).toBe(1);
     await coll('ups').updateOne({ key: 'k1' }, { $setOnInsert: { created: 2 }, $inc: { points: 1 } }, { upsert: true });
-    expect(await coll('ups').findOne({ key: 'k1' }, { projection: { _id: 0 } })).toEqual({ key: 'k1', created: 1, points: 2 });
+    expect(await coll('ups').findOne({ key: 'k1' }, { projection: { _id: 0 } })).toEqual({
+      key: 'k1',
+      created: 1,
+      points: 2,
+    });
   });
 
   it('replaces a document, keeping its _id, and refuses to change _id', async () => {
     const { insertedId } = await coll('rep').insertOne({ a: 1, b: 2 });
     await coll('rep').replaceOne({ _id: insertedId }, { c: 3 });
     expect(await coll('rep').findOne({ _id: insertedId })).toEqual({ _id: insertedId, c: 3 });
-    await expect(coll('rep').updateOne({ _id: insertedId }, { $set: { _id: new ObjectId() } })).rejects.toMatchObject({ code: 66 });
+    await expect(coll('rep').updateOne({ _id: insertedId }, { $set: { _id: new ObjectId() } })).rejects.toMatchObject({
+      code: 66,
+    });
   });
 
   it('allows $set of _id to its own value (connect-mongo does this)', async () => {
@@ -241,7 +288,11 @@ describe('updates', () => {
     expect(before!.n).toBe(1);
     const after = await coll('fam').findOneAndUpdate({ k: 'a' }, { $inc: { n: 1 } }, { returnDocument: 'after' });
     expect(after!.n).toBe(3);
-    const upserted = await coll('fam').findOneAndUpdate({ k: 'b' }, { $setOnInsert: { n: 10 } }, { upsert: true, returnDocument: 'after' });
+    const upserted = await coll('fam').findOneAndUpdate(
+      { k: 'b' },
+      { $setOnInsert: { n: 10 } },
+      { upsert: true, returnDocument: 'after' },
+    );
     expect(upserted!.n).toBe(10);
     const removed = await coll('fam').findOneAndDelete({ k: 'b' });
     expect(removed!.k).toBe('b');
@@ -251,7 +302,9 @@ describe('updates', () => {
   it('never oversells under concurrent conditional $inc (single-document atomicity)', async () => {
     const { insertedId } = await coll('seats').insertOne({ used: 0, total: 7 });
     const results = await Promise.all(
-      Array.from({ length: 40 }, () => coll('seats').updateOne({ _id: insertedId, $expr: { $lt: ['$used', '$total'] } }, { $inc: { used: 1 } })),
+      Array.from({ length: 40 }, () =>
+        coll('seats').updateOne({ _id: insertedId, $expr: { $lt: ['$used', '$total'] } }, { $inc: { used: 1 } }),
+      ),
     );
     expect(results.filter((r) => r.modifiedCount === 1)).toHaveLength(7);
     expect((await coll('seats').findOne({ _id: insertedId }))!.used).toBe(7);
@@ -271,7 +324,10 @@ describe('aggregation', () => {
       { name: 'b', contact: 'c1', license: 2, at: new Date('2026-01-01') },
       { name: 'c', contact: 'c2', license: 2, at: new Date('2026-01-02') },
     ]);
-    await coll('agg_licenses').insertMany([{ _id: 1 as never, name: 'EI' }, { _id: 2 as never, name: 'CC' }]);
+    await coll('agg_licenses').insertMany([
+      { _id: 1 as never, name: 'EI' },
+      { _id: 2 as never, name: 'CC' },
+    ]);
     const grouped = await coll('agg_users')
       .aggregate([
         { $match: { at: { $gte: new Date('2026-01-01') } } },
@@ -279,7 +335,10 @@ describe('aggregation', () => {
         { $sort: { _id: 1 } },
       ])
       .toArray();
-    expect(grouped).toEqual([{ _id: '2026-01-01', n: 2 }, { _id: '2026-01-02', n: 1 }]);
+    expect(grouped).toEqual([
+      { _id: '2026-01-01', n: 2 },
+      { _id: '2026-01-02', n: 1 },
+    ]);
     const joined = await coll('agg_users')
       .aggregate([
         { $group: { _id: '$license', n: { $sum: 1 } } },
@@ -289,9 +348,19 @@ describe('aggregation', () => {
         { $sort: { name: 1 } },
       ])
       .toArray();
-    expect(joined).toEqual([{ n: 2, name: 'CC' }, { n: 1, name: 'EI' }]);
+    expect(joined).toEqual([
+      { n: 2, name: 'CC' },
+      { n: 1, name: 'EI' },
+    ]);
     const [facets] = await coll('agg_users')
-      .aggregate([{ $facet: { contactless: [{ $match: { contact: null } }, { $count: 'n' }], qualified: [{ $match: { contact: { $ne: null } } }, { $count: 'n' }] } }])
+      .aggregate([
+        {
+          $facet: {
+            contactless: [{ $match: { contact: null } }, { $count: 'n' }],
+            qualified: [{ $match: { contact: { $ne: null } } }, { $count: 'n' }],
+          },
+        },
+      ])
       .toArray();
     expect(facets).toEqual({ contactless: [{ n: 1 }], qualified: [{ n: 2 }] });
   });

@@ -11,27 +11,45 @@ const t = useTestDb('fidelity');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const coll = (name: string) => t.db.collection<any>(name);
 
-
 describe('1. several fields of one matched array element in one update', () => {
   beforeEach(async () => {
     await coll('pos').deleteMany({});
-    await coll('pos').insertOne({ _id: 1, a: [{ x: 1, y: 0 }, { x: 5, y: 0 }] });
+    await coll('pos').insertOne({
+      _id: 1,
+      a: [
+        { x: 1, y: 0 },
+        { x: 5, y: 0 },
+      ],
+    });
   });
 
   it('$set of two fields through the positional $ updates the matched element', async () => {
     const r = await coll('pos').updateOne({ 'a.x': 1 }, { $set: { 'a.$.x': 2, 'a.$.y': 2 } });
     expect(r.modifiedCount).toBe(1);
-    expect((await coll('pos').findOne({ _id: 1 })).a).toEqual([{ x: 2, y: 2 }, { x: 5, y: 0 }]);
+    expect((await coll('pos').findOne({ _id: 1 })).a).toEqual([
+      { x: 2, y: 2 },
+      { x: 5, y: 0 },
+    ]);
   });
 
   it('$set of two fields through $[e] with arrayFilters updates every matching element', async () => {
-    await coll('pos').updateOne({ _id: 1 }, { $set: { 'a.$[e].y': 3, 'a.$[e].z': 3 } }, { arrayFilters: [{ 'e.x': 5 }] });
-    expect((await coll('pos').findOne({ _id: 1 })).a).toEqual([{ x: 1, y: 0 }, { x: 5, y: 3, z: 3 }]);
+    await coll('pos').updateOne(
+      { _id: 1 },
+      { $set: { 'a.$[e].y': 3, 'a.$[e].z': 3 } },
+      { arrayFilters: [{ 'e.x': 5 }] },
+    );
+    expect((await coll('pos').findOne({ _id: 1 })).a).toEqual([
+      { x: 1, y: 0 },
+      { x: 5, y: 3, z: 3 },
+    ]);
   });
 
   it('$inc and $set on the same matched element both apply', async () => {
     await coll('pos').updateOne({ 'a.x': 5 }, { $inc: { 'a.$.y': 4 }, $set: { 'a.$.seen': true } });
-    expect((await coll('pos').findOne({ _id: 1 })).a).toEqual([{ x: 1, y: 0 }, { x: 5, y: 4, seen: true }]);
+    expect((await coll('pos').findOne({ _id: 1 })).a).toEqual([
+      { x: 1, y: 0 },
+      { x: 5, y: 4, seen: true },
+    ]);
   });
 
   it('still refuses two updates of the same path (code 40)', async () => {
@@ -73,9 +91,19 @@ describe('2. type errors in updates are errors and change nothing', () => {
 
 describe('3. $pull with a condition', () => {
   it('removes the elements an $or condition matches', async () => {
-    await coll('pull').insertOne({ _id: 1, members: [{ name: 'a', role: 'b' }, { name: 'c', role: 'd' }, { name: 'a', role: 'x' }] });
+    await coll('pull').insertOne({
+      _id: 1,
+      members: [
+        { name: 'a', role: 'b' },
+        { name: 'c', role: 'd' },
+        { name: 'a', role: 'x' },
+      ],
+    });
     await coll('pull').updateOne({ _id: 1 }, { $pull: { members: { $or: [{ name: 'a', role: 'b' }] } } } as never);
-    expect((await coll('pull').findOne({ _id: 1 })).members).toEqual([{ name: 'c', role: 'd' }, { name: 'a', role: 'x' }]);
+    expect((await coll('pull').findOne({ _id: 1 })).members).toEqual([
+      { name: 'c', role: 'd' },
+      { name: 'a', role: 'x' },
+    ]);
   });
 
   it('removes the elements an operator condition matches among scalars', async () => {
@@ -87,13 +115,25 @@ describe('3. $pull with a condition', () => {
 
 describe('4. an invalid filter is an error even where there are no documents', () => {
   it('on a missing collection: code 2 (BadValue)', async () => {
-    const err = await failure(coll('never_created').find({ a: { $bogus: 1 } }).toArray());
+    const err = await failure(
+      coll('never_created')
+        .find({ a: { $bogus: 1 } })
+        .toArray(),
+    );
     expect(err.code).toBe(2);
   });
 
   it('on an empty collection, for find, count and delete', async () => {
     await t.db.createCollection('empty');
-    expect((await failure(coll('empty').find({ a: { $bogus: 1 } }).toArray())).code).toBe(2);
+    expect(
+      (
+        await failure(
+          coll('empty')
+            .find({ a: { $bogus: 1 } })
+            .toArray(),
+        )
+      ).code,
+    ).toBe(2);
     expect((await failure(coll('empty').countDocuments({ a: { $bogus: 1 } }))).code).toBe(2);
     expect((await failure(coll('empty').deleteMany({ a: { $bogus: 1 } }))).code).toBe(2);
   });
@@ -105,7 +145,11 @@ describe('5. collation', () => {
   });
 
   it("accepts MongoDB's spelling of locales (en_US) in a sort", async () => {
-    const docs = await coll('names').find({}, { projection: { _id: 0 } }).sort({ name: 1 }).collation({ locale: 'en_US' }).toArray();
+    const docs = await coll('names')
+      .find({}, { projection: { _id: 0 } })
+      .sort({ name: 1 })
+      .collation({ locale: 'en_US' })
+      .toArray();
     expect(docs.map((d) => d.name)).toEqual(['a', 'A', 'b', 'B', 'Émile']);
   });
 
@@ -161,21 +205,45 @@ describe('6. an unordered bulkWrite with failures', () => {
       ),
     )) as unknown as MongoBulkWriteError;
     expect(err).toBeInstanceOf(MongoBulkWriteError);
-    const errors = (err.writeErrors as unknown as { index: number; code: number }[]).map((e) => [e.index, e.code]).sort((a, b) => a[0] - b[0]);
-    expect(errors).toEqual([[1, 2], [2, 11000], [3, 14]]);
-    expect(await coll('bulk').find({}).sort({ _id: 1 }).toArray()).toEqual([{ _id: 1, done: true }, { _id: 2 }, { _id: 's', s: 'text' }]);
+    const errors = (err.writeErrors as unknown as { index: number; code: number }[])
+      .map((e) => [e.index, e.code])
+      .sort((a, b) => a[0] - b[0]);
+    expect(errors).toEqual([
+      [1, 2],
+      [2, 11000],
+      [3, 14],
+    ]);
+    expect(await coll('bulk').find({}).sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 1, done: true },
+      { _id: 2 },
+      { _id: 's', s: 'text' },
+    ]);
   });
 });
 
 describe('7. projections', () => {
   const d = (day: number) => new Date(Date.UTC(2026, 0, day));
   beforeAll(async () => {
-    await coll('proj').insertOne({ _id: 1, name: 'n', secret: 's', arr: [1, 2, 3, 4], tags: ['x', 'y', 'z'], dates: [d(1), d(5), d(9)] });
+    await coll('proj').insertOne({
+      _id: 1,
+      name: 'n',
+      secret: 's',
+      arr: [1, 2, 3, 4],
+      tags: ['x', 'y', 'z'],
+      dates: [d(1), d(5), d(9)],
+    });
   });
 
   it('{arr: {$slice: 2}} returns every field with the array sliced', async () => {
     const doc = await coll('proj').findOne({ _id: 1 }, { projection: { arr: { $slice: 2 } } });
-    expect(doc).toEqual({ _id: 1, name: 'n', secret: 's', arr: [1, 2], tags: ['x', 'y', 'z'], dates: [d(1), d(5), d(9)] });
+    expect(doc).toEqual({
+      _id: 1,
+      name: 'n',
+      secret: 's',
+      arr: [1, 2],
+      tags: ['x', 'y', 'z'],
+      dates: [d(1), d(5), d(9)],
+    });
   });
 
   it('{arr: {$slice: [1, 2]}, secret: 0} is allowed and excludes the field', async () => {
@@ -238,8 +306,17 @@ describe('8. numeric BSON types are kept', () => {
 
 describe('9. $all on a non-array field', () => {
   it('matches as if the field were a one-element array', async () => {
-    await coll('all').insertMany([{ _id: 1, tag: 'x' }, { _id: 2, tag: ['x', 'y'] }, { _id: 3, tag: 'y' }]);
-    const ids = (await coll('all').find({ tag: { $all: ['x'] } }).sort({ _id: 1 }).toArray()).map((d) => d._id);
+    await coll('all').insertMany([
+      { _id: 1, tag: 'x' },
+      { _id: 2, tag: ['x', 'y'] },
+      { _id: 3, tag: 'y' },
+    ]);
+    const ids = (
+      await coll('all')
+        .find({ tag: { $all: ['x'] } })
+        .sort({ _id: 1 })
+        .toArray()
+    ).map((d) => d._id);
     expect(ids).toEqual([1, 2]);
   });
 });
@@ -262,11 +339,27 @@ describe('10. error codes', () => {
   });
 
   it('unknown query operator: 2', async () => {
-    expect((await failure(coll('codes').find({ a: { $bogus: 1 } }).toArray())).code).toBe(2);
+    expect(
+      (
+        await failure(
+          coll('codes')
+            .find({ a: { $bogus: 1 } })
+            .toArray(),
+        )
+      ).code,
+    ).toBe(2);
   });
 
   it('unknown pipeline stage: 40324', async () => {
-    expect((await failure(coll('codes').aggregate([{ $bogus: {} }]).toArray())).code).toBe(40324);
+    expect(
+      (
+        await failure(
+          coll('codes')
+            .aggregate([{ $bogus: {} }])
+            .toArray(),
+        )
+      ).code,
+    ).toBe(40324);
   });
 
   it('a document over 16 MB is refused with BSONObjectTooLarge (10334)', async () => {
@@ -284,9 +377,21 @@ describe('10. error codes', () => {
   it('errors from the query machinery are never code 1', async () => {
     const errs = await Promise.all([
       failure(coll('codes').find({ $and: [] }).toArray()),
-      failure(coll('codes').find({ a: { $in: 5 } }).toArray()),
-      failure(coll('codes').aggregate([{ $group: { total: { $sum: '$a' } } }]).toArray()),
-      failure(coll('codes').aggregate([{ $project: { x: { $bogusOp: 1 } } }]).toArray()),
+      failure(
+        coll('codes')
+          .find({ a: { $in: 5 } })
+          .toArray(),
+      ),
+      failure(
+        coll('codes')
+          .aggregate([{ $group: { total: { $sum: '$a' } } }])
+          .toArray(),
+      ),
+      failure(
+        coll('codes')
+          .aggregate([{ $project: { x: { $bogusOp: 1 } } }])
+          .toArray(),
+      ),
     ]);
     for (const e of errs) {
       expect(e).toBeInstanceOf(MongoServerError);
@@ -311,7 +416,10 @@ describe('11. smaller differences', () => {
       { _id: 'mid', b: new Binary(Buffer.from([1, 1])) },
     ]);
     expect((await coll('bin').find({}).sort({ b: 1 }).toArray()).map((d) => d._id)).toEqual(['short', 'mid', 'long']);
-    const bigger = await coll('bin').find({ b: { $gt: new Binary(Buffer.from([255])) } }).sort({ b: 1 }).toArray();
+    const bigger = await coll('bin')
+      .find({ b: { $gt: new Binary(Buffer.from([255])) } })
+      .sort({ b: 1 })
+      .toArray();
     expect(bigger.map((d) => d._id)).toEqual(['mid', 'long']);
   });
 
@@ -321,7 +429,8 @@ describe('11. smaller differences', () => {
       { _id: 'bin', v: new Binary(Buffer.from([0b00000110])) },
       { _id: 'no', v: 1 },
     ]);
-    const ids = async (filter: Document) => (await coll('bits').find(filter).sort({ _id: 1 }).toArray()).map((d) => d._id);
+    const ids = async (filter: Document) =>
+      (await coll('bits').find(filter).sort({ _id: 1 }).toArray()).map((d) => d._id);
     expect(await ids({ v: { $bitsAllSet: [1, 2] } })).toEqual(['arr', 'bin']);
     expect(await ids({ v: { $bitsAnySet: 4 } })).toEqual(['arr', 'bin']);
     expect(await ids({ v: { $bitsAllClear: [0] } })).toEqual(['arr', 'bin']);
@@ -333,7 +442,15 @@ describe('11. smaller differences', () => {
     await coll('slow').insertMany(docs);
     const heavy = { $expr: { $eq: [{ $strLenCP: { $concat: ['$s', '$s', '$s'] } }, -1] } };
     expect((await failure(coll('slow').find(heavy).maxTimeMS(1).toArray())).code).toBe(50);
-    expect((await failure(coll('slow').aggregate([{ $match: heavy }], { maxTimeMS: 1 }).toArray())).code).toBe(50);
+    expect(
+      (
+        await failure(
+          coll('slow')
+            .aggregate([{ $match: heavy }], { maxTimeMS: 1 })
+            .toArray(),
+        )
+      ).code,
+    ).toBe(50);
     expect(await coll('slow').countDocuments({ i: { $lt: 3 } }, { maxTimeMS: 60_000 })).toBe(3);
   });
 });

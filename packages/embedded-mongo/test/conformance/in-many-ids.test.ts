@@ -23,7 +23,10 @@ const sorted = (xs: { _id: unknown }[]) => xs.map((d) => d._id as number).sort((
 
 it('$in with 150 ObjectIds and a string matches equal ObjectIds, array elements and the string, not hex strings of the ids', async () => {
   const wanted = ids.filter((_, i) => i % 2 === 0);
-  const found = await t.db.collection<{ _id: number }>('c').find({ ref: { $in: [...wanted, ids[1].toHexString()] } }).toArray();
+  const found = await t.db
+    .collection<{ _id: number }>('c')
+    .find({ ref: { $in: [...wanted, ids[1].toHexString()] } })
+    .toArray();
   // Even positions: an ObjectId (i % 3 == 0) or an array holding it (i % 3 == 2); a hex string (i % 3 == 1) only for 1.
   const expected = docs.filter((d, i) => (i % 2 === 0 && i % 3 !== 1) || i === 1).map((d) => d._id);
   expect(sorted(found)).toEqual(expected);
@@ -31,7 +34,10 @@ it('$in with 150 ObjectIds and a string matches equal ObjectIds, array elements 
 
 it('$nin with the same list matches exactly the other documents', async () => {
   const wanted = ids.filter((_, i) => i % 2 === 0);
-  const found = await t.db.collection<{ _id: number }>('c').find({ ref: { $nin: [...wanted, ids[1].toHexString()] } }).toArray();
+  const found = await t.db
+    .collection<{ _id: number }>('c')
+    .find({ ref: { $nin: [...wanted, ids[1].toHexString()] } })
+    .toArray();
   const expected = docs.filter((d, i) => !((i % 2 === 0 && i % 3 !== 1) || i === 1)).map((d) => d._id);
   expect(sorted(found)).toEqual(expected);
 });

@@ -14,7 +14,14 @@ it('pushes, indexes and sorts by an array of 300k elements', async () => {
   await c.insertOne({ _id: 2, a: [-1] });
   await c.createIndex({ a: 1 });
   expect((await c.findOne({ a: LENGTH - 1 }, { projection: { _id: 1 } }))?._id).toBe(1);
-  expect((await c.find({}, { projection: { _id: 1 } }).sort({ a: -1 }).toArray()).map((d) => d._id)).toEqual([1, 2]);
+  expect(
+    (
+      await c
+        .find({}, { projection: { _id: 1 } })
+        .sort({ a: -1 })
+        .toArray()
+    ).map((d) => d._id),
+  ).toEqual([1, 2]);
   const doc = await c.findOne({ _id: 1 }, { projection: { a: { $slice: -2 } } });
   expect(doc?.a).toEqual([LENGTH - 2, LENGTH - 1]);
 }, 60_000);

@@ -9,7 +9,10 @@ import { testMongoUri } from '../helpers/mongo';
 let stop: () => Promise<void>;
 const conn = mongoose.createConnection();
 
-const Thread = conn.model('Thread', new Schema({ title: String, comments: [new Schema({ body: String }, { timestamps: true })] }));
+const Thread = conn.model(
+  'Thread',
+  new Schema({ title: String, comments: [new Schema({ body: String }, { timestamps: true })] }),
+);
 const Team = conn.model('Team', new Schema({ members: [new Schema({ name: String, role: String }, { _id: false })] }));
 const Nick = conn.model('Nick', new Schema({ name: String }, { collation: { locale: 'en', strength: 2 } }));
 const Big = conn.model('Big', new Schema({ n: BigInt }));
@@ -31,7 +34,10 @@ it('updates a timestamped subdocument through the positional operator (mongoose 
   const thread = await Thread.create({ title: 't', comments: [{ body: 'first' }, { body: 'second' }] });
   const target = thread.comments[1];
   const before = target.get('updatedAt') as Date;
-  const r = await Thread.updateOne({ _id: thread._id, 'comments._id': target._id }, { $set: { 'comments.$.body': 'edited' } });
+  const r = await Thread.updateOne(
+    { _id: thread._id, 'comments._id': target._id },
+    { $set: { 'comments.$.body': 'edited' } },
+  );
   expect(r.modifiedCount).toBe(1);
   const back = await Thread.findById(thread._id).lean();
   expect(back!.comments.map((c) => c.body)).toEqual(['first', 'edited']);
@@ -39,7 +45,12 @@ it('updates a timestamped subdocument through the positional operator (mongoose 
 });
 
 it('removes an _id-less subdocument with doc.arr.pull()', async () => {
-  const team = await Team.create({ members: [{ name: 'a', role: 'b' }, { name: 'c', role: 'd' }] });
+  const team = await Team.create({
+    members: [
+      { name: 'a', role: 'b' },
+      { name: 'c', role: 'd' },
+    ],
+  });
   team.members.pull({ name: 'a', role: 'b' });
   await team.save();
   expect((await Team.findById(team._id).lean())!.members).toEqual([{ name: 'c', role: 'd' }]);

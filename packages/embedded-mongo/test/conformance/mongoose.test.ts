@@ -8,7 +8,13 @@ const conn = mongoose.createConnection();
 const Account = conn.model('Account', new Schema({ name: { type: String, required: true } }));
 const personSchema = new Schema(
   {
-    email: { type: String, required: [true, 'Enter an email.'], lowercase: true, trim: true, match: [/@/, 'Enter a valid email.'] },
+    email: {
+      type: String,
+      required: [true, 'Enter an email.'],
+      lowercase: true,
+      trim: true,
+      match: [/@/, 'Enter a valid email.'],
+    },
     nick: { type: String, required: true },
     account: { type: Schema.Types.ObjectId, ref: 'Account', default: null },
     age: { type: Number, min: 0 },
@@ -55,7 +61,9 @@ it('maps a duplicate to E11000 with the key, case-insensitively for the collatio
   const byNick = await Person.create({ email: 'b@example.com', nick: 'zOE' }).catch((e) => e);
   expect(byNick.code).toBe(11000);
   expect(byNick.keyPattern).toEqual({ nick: 1 });
-  expect(await Person.findOne({ nick: 'ZOE' }).collation({ locale: 'en', strength: 2 }).lean()).toMatchObject({ nick: 'Zoe' });
+  expect(await Person.findOne({ nick: 'ZOE' }).collation({ locale: 'en', strength: 2 }).lean()).toMatchObject({
+    nick: 'Zoe',
+  });
 });
 
 it('populates references', async () => {
@@ -78,7 +86,11 @@ it('never oversells a counter under 50 concurrent conditional findOneAndUpdate',
   const c = await Counter.create({ used: 0, total: 10 });
   const results = await Promise.all(
     Array.from({ length: 50 }, () =>
-      Counter.findOneAndUpdate({ _id: c._id, used: { $lt: 10 } }, { $inc: { used: 1 } }, { returnDocument: 'after' }).lean(),
+      Counter.findOneAndUpdate(
+        { _id: c._id, used: { $lt: 10 } },
+        { $inc: { used: 1 } },
+        { returnDocument: 'after' },
+      ).lean(),
     ),
   );
   expect(results.filter(Boolean)).toHaveLength(10);
@@ -86,6 +98,8 @@ it('never oversells a counter under 50 concurrent conditional findOneAndUpdate',
 });
 
 it('refuses an operator smuggled in as a value when sanitizeFilter is on, instead of obeying it', async () => {
-  const attempt = Person.findOne({ email: { $ne: 'x' } as unknown as string }).setOptions({ sanitizeFilter: true }).lean();
+  const attempt = Person.findOne({ email: { $ne: 'x' } as unknown as string })
+    .setOptions({ sanitizeFilter: true })
+    .lean();
   await expect(attempt).rejects.toBeInstanceOf(mongoose.Error.CastError);
 });

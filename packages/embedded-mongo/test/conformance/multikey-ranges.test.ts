@@ -46,7 +46,9 @@ async function same(filter: Document, sort: Document = { at: -1 }, limit = 0): P
   return a;
 }
 
-const prefix = (w: string) => ({ terms: { $elemMatch: { $gte: w, $lt: `${w.slice(0, -1)}${String.fromCharCode(w.charCodeAt(w.length - 1) + 1)}` } } });
+const prefix = (w: string) => ({
+  terms: { $elemMatch: { $gte: w, $lt: `${w.slice(0, -1)}${String.fromCharCode(w.charCodeAt(w.length - 1) + 1)}` } },
+});
 
 describe('range queries on a multikey index return what a scan returns', () => {
   it('$elemMatch bounds one element: a prefix, each document once', async () => {

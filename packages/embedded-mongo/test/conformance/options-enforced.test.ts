@@ -15,29 +15,63 @@ const coll = (name: string) => t.db.collection<any>(name);
 describe('hint', () => {
   const c = () => coll('hinted');
   beforeEach(async () => {
-    await c().drop().catch(() => undefined);
-    await c().insertMany([{ _id: 1, a: 1 }, { _id: 2, a: 2 }]);
+    await c()
+      .drop()
+      .catch(() => undefined);
+    await c().insertMany([
+      { _id: 1, a: 1 },
+      { _id: 2, a: 2 },
+    ]);
     await c().createIndex({ a: 1 }, { name: 'a_idx' });
   });
   afterEach(async () => {
     // No refused command changed anything.
-    expect(await c().find().sort({ _id: 1 }).toArray()).toEqual([{ _id: 1, a: 1 }, { _id: 2, a: 2 }]);
+    expect(await c().find().sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 1, a: 1 },
+      { _id: 2, a: 2 },
+    ]);
   });
 
   it('an existing index by name or by key pattern is accepted and the answer is unchanged', async () => {
     expect(await c().find({ a: 2 }, { hint: 'a_idx' }).toArray()).toEqual([{ _id: 2, a: 2 }]);
-    expect(await c().find({ a: 2 }, { hint: { a: 1 } }).toArray()).toEqual([{ _id: 2, a: 2 }]);
-    expect(await c().find({}, { hint: { $natural: 1 } }).toArray()).toHaveLength(2);
+    expect(
+      await c()
+        .find({ a: 2 }, { hint: { a: 1 } })
+        .toArray(),
+    ).toEqual([{ _id: 2, a: 2 }]);
+    expect(
+      await c()
+        .find({}, { hint: { $natural: 1 } })
+        .toArray(),
+    ).toHaveLength(2);
     expect(await c().countDocuments({ a: 1 }, { hint: '_id_' })).toBe(1);
   });
 
   it.each([
     ['find by name', () => c().find({ a: 1 }, { hint: 'nope' }).toArray()],
-    ['find by key pattern', () => c().find({ a: 1 }, { hint: { b: 1 } }).toArray()],
-    ['find by a key pattern of the wrong direction', () => c().find({ a: 1 }, { hint: { a: -1 } }).toArray()],
+    [
+      'find by key pattern',
+      () =>
+        c()
+          .find({ a: 1 }, { hint: { b: 1 } })
+          .toArray(),
+    ],
+    [
+      'find by a key pattern of the wrong direction',
+      () =>
+        c()
+          .find({ a: 1 }, { hint: { a: -1 } })
+          .toArray(),
+    ],
     ['count', () => t.db.command({ count: 'hinted', query: { a: 1 }, hint: 'nope' })],
     ['countDocuments', () => c().countDocuments({ a: 1 }, { hint: 'nope' })],
-    ['aggregate', () => c().aggregate([{ $match: { a: 1 } }], { hint: 'nope' }).toArray()],
+    [
+      'aggregate',
+      () =>
+        c()
+          .aggregate([{ $match: { a: 1 } }], { hint: 'nope' })
+          .toArray(),
+    ],
     ['updateOne', () => c().updateOne({ a: 1 }, { $set: { a: 9 } }, { hint: 'nope' })],
     ['updateMany', () => c().updateMany({}, { $set: { a: 9 } }, { hint: { nope: 1 } })],
     ['deleteOne', () => c().deleteOne({ a: 1 }, { hint: 'nope' })],
@@ -55,12 +89,27 @@ describe('hint without a sort', () => {
   it("answers in the hinted index's order, as MongoDB's index scan does (find and aggregate)", async () => {
     const c = coll('hint_order');
     await c.deleteMany({});
-    await c.insertMany([{ _id: 1, q: 4, name: 'Andrew' }, { _id: 2, q: 5, name: 'Betty' }, { _id: 3, q: 4, name: 'Charlie' }]);
+    await c.insertMany([
+      { _id: 1, q: 4, name: 'Andrew' },
+      { _id: 2, q: 5, name: 'Betty' },
+      { _id: 3, q: 4, name: 'Charlie' },
+    ]);
     await c.createIndex({ q: -1, name: -1 });
     const names = (docs: Document[]) => docs.map((d) => d.name);
     expect(names(await c.find({}, { hint: { q: -1, name: -1 } }).toArray())).toEqual(['Betty', 'Charlie', 'Andrew']);
-    expect(names(await c.aggregate([{ $match: {} }], { hint: { q: -1, name: -1 } }).toArray())).toEqual(['Betty', 'Charlie', 'Andrew']);
-    expect(names(await c.find({}, { hint: { q: -1, name: -1 } }).sort({ name: 1 }).toArray())).toEqual(['Andrew', 'Betty', 'Charlie']);
+    expect(names(await c.aggregate([{ $match: {} }], { hint: { q: -1, name: -1 } }).toArray())).toEqual([
+      'Betty',
+      'Charlie',
+      'Andrew',
+    ]);
+    expect(
+      names(
+        await c
+          .find({}, { hint: { q: -1, name: -1 } })
+          .sort({ name: 1 })
+          .toArray(),
+      ),
+    ).toEqual(['Andrew', 'Betty', 'Charlie']);
   });
 });
 
@@ -132,7 +181,11 @@ describe('document validators', () => {
     $jsonSchema: {
       bsonType: 'object',
       required: ['email'],
-      properties: { email: { bsonType: 'string' }, age: { bsonType: ['int', 'null'], minimum: 0 }, tags: { bsonType: 'array', items: { bsonType: 'string' } } },
+      properties: {
+        email: { bsonType: 'string' },
+        age: { bsonType: ['int', 'null'], minimum: 0 },
+        tags: { bsonType: 'array', items: { bsonType: 'string' } },
+      },
     },
   };
   let n = 0;
@@ -187,7 +240,10 @@ describe('document validators', () => {
     await moderate.insertOne({ _id: 2, email: 'ok' });
     await moderate.updateOne({ _id: 1 }, { $set: { note: 'x' } });
     await refused121(moderate.updateOne({ _id: 2 }, { $set: { email: 9 } }));
-    expect(await moderate.find().sort({ _id: 1 }).toArray()).toEqual([{ _id: 1, email: 5, note: 'x' }, { _id: 2, email: 'ok' }]);
+    expect(await moderate.find().sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 1, email: 5, note: 'x' },
+      { _id: 2, email: 'ok' },
+    ]);
   });
 
   it('validationLevel off checks nothing', async () => {
@@ -196,11 +252,16 @@ describe('document validators', () => {
     expect(await c.countDocuments()).toBe(1);
   });
 
-  (onEngine ? it : it.skip)("validationAction 'warn' is refused at create (115): the engine keeps no server log to warn in", async () => {
-    const err = await failure(t.db.createCollection('validated_warn', { validator: schema, validationAction: 'warn' }));
-    expect(err.code).toBe(115);
-    expect(await t.db.listCollections({ name: 'validated_warn' }).toArray()).toEqual([]);
-  });
+  (onEngine ? it : it.skip)(
+    "validationAction 'warn' is refused at create (115): the engine keeps no server log to warn in",
+    async () => {
+      const err = await failure(
+        t.db.createCollection('validated_warn', { validator: schema, validationAction: 'warn' }),
+      );
+      expect(err.code).toBe(115);
+      expect(await t.db.listCollections({ name: 'validated_warn' }).toArray()).toEqual([]);
+    },
+  );
 
   (onEngine ? it.skip : it)("MongoDB's validationAction 'warn' lets the invalid document in", async () => {
     const c = await fresh({ validator: schema, validationAction: 'warn' });

@@ -11,7 +11,8 @@ describe('through the driver', () => {
   beforeAll(async () => {
     await t.db.collection('p').insertOne({ _id: 1 as never, name: 'Ann', tags: ['a'], sub: { x: 1 } });
   });
-  const one = (projection: Record<string, unknown>) => t.db.collection('p').findOne({ _id: 1 as never }, { projection });
+  const one = (projection: Record<string, unknown>) =>
+    t.db.collection('p').findOne({ _id: 1 as never }, { projection });
 
   it('{_id: 1} returns only _id', async () => {
     expect(await one({ _id: 1 })).toEqual({ _id: 1 });
@@ -26,19 +27,36 @@ describe('through the driver', () => {
   });
 
   it('findOneAndUpdate with fields {_id: 1} returns only _id', async () => {
-    const doc = await t.db.collection('p').findOneAndUpdate({ _id: 1 as never }, { $set: { seen: true } }, { projection: { _id: 1 }, returnDocument: 'after' });
+    const doc = await t.db
+      .collection('p')
+      .findOneAndUpdate(
+        { _id: 1 as never },
+        { $set: { seen: true } },
+        { projection: { _id: 1 }, returnDocument: 'after' },
+      );
     expect(doc).toEqual({ _id: 1 });
   });
 
   it('an aggregation $project keeps _id first, before the included and computed fields', async () => {
-    const [included] = await t.db.collection('p').aggregate([{ $match: { _id: 1 } }, { $project: { sub: 1 } }]).toArray();
+    const [included] = await t.db
+      .collection('p')
+      .aggregate([{ $match: { _id: 1 } }, { $project: { sub: 1 } }])
+      .toArray();
     expect(Object.keys(included)).toEqual(['_id', 'sub']);
-    const [computed] = await t.db.collection('p').aggregate([{ $match: { _id: 1 } }, { $project: { n: '$name' } }]).toArray();
+    const [computed] = await t.db
+      .collection('p')
+      .aggregate([{ $match: { _id: 1 } }, { $project: { n: '$name' } }])
+      .toArray();
     expect(Object.keys(computed)).toEqual(['_id', 'n']);
   });
 
   it('an aggregation $project {_id: 1} returns only _id', async () => {
-    expect(await t.db.collection('p').aggregate([{ $project: { _id: 1 } }]).toArray()).toEqual([{ _id: 1 }]);
+    expect(
+      await t.db
+        .collection('p')
+        .aggregate([{ $project: { _id: 1 } }])
+        .toArray(),
+    ).toEqual([{ _id: 1 }]);
   });
 });
 

@@ -13,10 +13,21 @@ import { useTestDb } from '../helpers/mongo';
 const t = useTestDb('stores');
 
 describe('connect-mongo', () => {
-  const session = (user: string): SessionData => ({ cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000) } as never, user } as unknown as SessionData);
+  const session = (user: string): SessionData =>
+    ({
+      cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000) } as never,
+      user,
+    }) as unknown as SessionData;
 
   it('sets, gets, touches, counts and destroys sessions', async () => {
-    const store = MongoStore.create({ client: t.client as never, dbName: t.db.databaseName, collectionName: 'sessions', ttl: 60, autoRemove: 'native', stringify: false });
+    const store = MongoStore.create({
+      client: t.client as never,
+      dbName: t.db.databaseName,
+      collectionName: 'sessions',
+      ttl: 60,
+      autoRemove: 'native',
+      stringify: false,
+    });
     const set = promisify(store.set.bind(store));
     const get = promisify(store.get.bind(store));
     const touch = promisify(store.touch.bind(store));
@@ -41,21 +52,39 @@ describe('connect-mongo', () => {
   });
 
   it('does not return a session whose expiry date has passed, even before the TTL monitor runs', async () => {
-    await t.db.collection('sessions').insertOne({ _id: 'old' as never, expires: new Date(Date.now() - 1000), session: { user: 'x' } });
-    const store = MongoStore.create({ client: t.client as never, dbName: t.db.databaseName, collectionName: 'sessions', stringify: false });
+    await t.db
+      .collection('sessions')
+      .insertOne({ _id: 'old' as never, expires: new Date(Date.now() - 1000), session: { user: 'x' } });
+    const store = MongoStore.create({
+      client: t.client as never,
+      dbName: t.db.databaseName,
+      collectionName: 'sessions',
+      stringify: false,
+    });
     expect(await promisify(store.get.bind(store))('old')).toBeFalsy();
   });
 });
 
 describe('rate-limiter-flexible (RateLimiterMongo)', () => {
   const limiter = (keyPrefix: string, points: number) =>
-    new RateLimiterMongo({ storeClient: t.client, dbName: t.db.databaseName, tableName: 'login_throttle', keyPrefix, points, duration: 60, blockDuration: 60 });
+    new RateLimiterMongo({
+      storeClient: t.client,
+      dbName: t.db.databaseName,
+      tableName: 'login_throttle',
+      keyPrefix,
+      points,
+      duration: 60,
+      blockDuration: 60,
+    });
 
   it('counts consumed points per key and refuses over the limit', async () => {
     const rl = limiter('seq', 3);
     const results: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = await rl.consume('user|1.2.3.4').then((res) => res.remainingPoints, (res: RateLimiterRes) => -res.consumedPoints);
+      const r = await rl.consume('user|1.2.3.4').then(
+        (res) => res.remainingPoints,
+        (res: RateLimiterRes) => -res.consumedPoints,
+      );
       results.push(r);
     }
     expect(results).toEqual([2, 1, 0, -4, -5]);
@@ -69,7 +98,14 @@ describe('rate-limiter-flexible (RateLimiterMongo)', () => {
     const rl = limiter('burst', 5);
     // Let the limiter create its indexes first, as a running portal has.
     await rl.consume('warmup');
-    const outcomes = await Promise.all(Array.from({ length: 20 }, () => rl.consume('spray|5.6.7.8').then(() => 'ok', (e) => (e instanceof Error ? e.message : 'limited'))));
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        rl.consume('spray|5.6.7.8').then(
+          () => 'ok',
+          (e) => (e instanceof Error ? e.message : 'limited'),
+        ),
+      ),
+    );
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(5);
     expect(outcomes.filter((o) => o === 'limited')).toHaveLength(15);
     const docs = await t.db.collection('login_throttle').find({ key: 'burst:spray|5.6.7.8' }).toArray();

@@ -23,7 +23,10 @@ it('removes documents whose per-document expiry date has passed (expireAfterSeco
     { _id: 'fresh' as never, expires: new Date(Date.now() + 3_600_000) },
     { _id: 'no-date' as never, expires: 'not a date' },
   ]);
-  const gone = await eventually(async () => (await sessions.countDocuments({ _id: 'old' as never })) === 0, t.embedded ? 5000 : 70_000);
+  const gone = await eventually(
+    async () => (await sessions.countDocuments({ _id: 'old' as never })) === 0,
+    t.embedded ? 5000 : 70_000,
+  );
   expect(gone).toBe(true);
   expect((await sessions.find({}).toArray()).map((d) => d._id).sort()).toEqual(['fresh', 'no-date']);
 }, 90_000);

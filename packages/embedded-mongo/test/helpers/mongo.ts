@@ -6,7 +6,10 @@ import type { MongoServerError } from 'mongodb';
 import { MongoClient, type Db } from 'mongodb';
 import { startEmbeddedMongo } from '../../src';
 
-export async function testMongoUri(dbName: string, opts: { ttlMonitorIntervalMs?: number } = {}): Promise<{ uri: string; stop(): Promise<void>; embedded: boolean }> {
+export async function testMongoUri(
+  dbName: string,
+  opts: { ttlMonitorIntervalMs?: number } = {},
+): Promise<{ uri: string; stop(): Promise<void>; embedded: boolean }> {
   const external = process.env.MONGODB_URI;
   if (external) {
     const url = new URL(external);
@@ -17,7 +20,11 @@ export async function testMongoUri(dbName: string, opts: { ttlMonitorIntervalMs?
   return { uri: `${engine.uri}${dbName}`, stop: () => engine.stop(), embedded: true };
 }
 
-export interface TestDb { client: MongoClient; db: Db; embedded: boolean }
+export interface TestDb {
+  client: MongoClient;
+  db: Db;
+  embedded: boolean;
+}
 
 /**
  * Registers beforeAll/afterAll that give the file a fresh, dropped database and a driver client, and

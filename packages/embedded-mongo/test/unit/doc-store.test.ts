@@ -7,7 +7,23 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BSONRegExp, BSONSymbol, Binary, Code, DBRef, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp, serialize, type Document } from 'bson';
+import {
+  BSONRegExp,
+  BSONSymbol,
+  Binary,
+  Code,
+  DBRef,
+  Decimal128,
+  Double,
+  Int32,
+  Long,
+  MaxKey,
+  MinKey,
+  ObjectId,
+  Timestamp,
+  serialize,
+  type Document,
+} from 'bson';
 import { decodeFields } from '../../src/bson-fields';
 import { Engine } from '../../src/engine';
 import { Persistence } from '../../src/persistence';
@@ -81,7 +97,13 @@ it('an ordered view yields only the current version of a replaced document, deco
   const view = coll.orderedView('n')!;
   coll.replace(coll.getById(2)!, { _id: 2, n: 10 });
   const walked = [...view.walk({}, 1)].map((e) => e.doc);
-  expect(walked.map((d) => [d._id, d.n])).toEqual([[0, 0], [1, 1], [3, 3], [4, 4], [2, 10]]);
+  expect(walked.map((d) => [d._id, d.n])).toEqual([
+    [0, 0],
+    [1, 1],
+    [3, 3],
+    [4, 4],
+    [2, 10],
+  ]);
   walked[0].n = 'mutated';
   expect(coll.getById(0)!.n).toBe(0);
 });
@@ -100,22 +122,48 @@ it('reclaims the space of replaced versions and keeps every document and ordered
   expect([0, 2].map((id) => coll.getById(id)!.n)).toEqual([0, 2]);
   const after = [...coll.orderedView('n')!.walk({}, 1)].map((e) => [e.doc._id, e.doc.v]);
   expect(before).toEqual([0, 1, 2]);
-  expect(after).toEqual([[0, undefined], [1, 39], [2, undefined]]);
+  expect(after).toEqual([
+    [0, undefined],
+    [1, 39],
+    [2, undefined],
+  ]);
 });
 
 it('a partial read decodes exactly the named top-level fields, stepping over every BSON type', () => {
   const all = {
-    _id: 1, dbl: 1.5, str: 'é', obj: { a: 1 }, arr: [1, 'x'], bin: new Binary(Buffer.from([1, 2]), 0), undef: undefined,
-    oid: new ObjectId(), bool: true, date: new Date(3), nul: null, re: new BSONRegExp('a.c', 'i'), code: new Code('x()'),
-    sym: new BSONSymbol('s'), scoped: new Code('y()', { z: 1 }), i32: new Int32(4), ts: new Timestamp({ t: 1, i: 2 }),
-    i64: Long.fromNumber(5), dec: Decimal128.fromString('6.0'), min: new MinKey(), max: new MaxKey(), ref: new DBRef('c', new ObjectId()),
+    _id: 1,
+    dbl: 1.5,
+    str: 'é',
+    obj: { a: 1 },
+    arr: [1, 'x'],
+    bin: new Binary(Buffer.from([1, 2]), 0),
+    undef: undefined,
+    oid: new ObjectId(),
+    bool: true,
+    date: new Date(3),
+    nul: null,
+    re: new BSONRegExp('a.c', 'i'),
+    code: new Code('x()'),
+    sym: new BSONSymbol('s'),
+    scoped: new Code('y()', { z: 1 }),
+    i32: new Int32(4),
+    ts: new Timestamp({ t: 1, i: 2 }),
+    i64: Long.fromNumber(5),
+    dec: Decimal128.fromString('6.0'),
+    min: new MinKey(),
+    max: new MaxKey(),
+    ref: new DBRef('c', new ObjectId()),
     last: 'kept',
   };
   const bytes = serialize(all, { ignoreUndefined: false });
   const full = decode(bytes);
   const partial = decodeFields(bytes, new Set(['_id', 'contact', 'i64', 'last', 'str', 'date']));
   expect(Object.keys(partial)).toEqual(['_id', 'str', 'date', 'i64', 'last']);
-  expect(Buffer.from(serialize(partial)).equals(Buffer.from(serialize({ _id: full._id, str: full.str, date: full.date, i64: full.i64, last: full.last })))).toBe(true);
+  expect(
+    Buffer.from(serialize(partial)).equals(
+      Buffer.from(serialize({ _id: full._id, str: full.str, date: full.date, i64: full.i64, last: full.last })),
+    ),
+  ).toBe(true);
 });
 
 it('rebuilds the same index keys from partial reads at a restart (partial filter and collation included)', () => {
@@ -124,7 +172,12 @@ it('rebuilds the same index keys from partial reads at a restart (partial filter
   first.persistence!.open((rec) => first.apply(rec));
   const coll = first.ensureCollection('db', 'users');
   coll.createIndex({ key: { nick: 1 }, name: 'nick', unique: true, collation: { locale: 'en', strength: 2 } });
-  coll.createIndex({ key: { contact: 1 }, name: 'contact', unique: true, partialFilterExpression: { contact: { $type: 'objectId' } } });
+  coll.createIndex({
+    key: { contact: 1 },
+    name: 'contact',
+    unique: true,
+    partialFilterExpression: { contact: { $type: 'objectId' } },
+  });
   coll.createIndex({ key: { 'tags.k': 1 }, name: 'tags' });
   const contact = new ObjectId();
   coll.insert({ _id: 1, nick: 'Ann', contact, tags: [{ k: 'a' }, { k: 'b' }], other: 'x' });

@@ -14,7 +14,8 @@ const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'engine-thread-'));
 
 function recordingLogger() {
   const lines: { level: string; obj: unknown; msg?: string }[] = [];
-  const at = (level: string) => (obj: unknown, msg?: unknown) => void lines.push({ level, obj, msg: msg as string | undefined });
+  const at = (level: string) => (obj: unknown, msg?: unknown) =>
+    void lines.push({ level, obj, msg: msg as string | undefined });
   return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
@@ -26,7 +27,12 @@ it('answers queries from its own thread and ends on stop()', async () => {
     const items = client.db().collection('items');
     await items.createIndex({ n: 1 }, { unique: true });
     await items.insertMany([{ n: 2 }, { n: 1 }]);
-    expect(await items.find({ n: { $gte: 1 } }, { projection: { _id: 0 } }).sort({ n: 1 }).toArray()).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(
+      await items
+        .find({ n: { $gte: 1 } }, { projection: { _id: 0 } })
+        .sort({ n: 1 })
+        .toArray(),
+    ).toEqual([{ n: 1 }, { n: 2 }]);
     await expect(items.insertOne({ n: 1 })).rejects.toMatchObject({ code: 11000 });
   } finally {
     await client.close();
@@ -48,7 +54,13 @@ it('flushes, stops and opens the same folder again with the data', async () => {
   const second = await startEmbeddedMongoThread({ dataDir: dir });
   const c2 = await MongoClient.connect(`${second.uri}persist`);
   try {
-    expect(await c2.db().collection('users').find({}, { projection: { _id: 0 } }).toArray()).toEqual([{ username: 'kept' }]);
+    expect(
+      await c2
+        .db()
+        .collection('users')
+        .find({}, { projection: { _id: 0 } })
+        .toArray(),
+    ).toEqual([{ username: 'kept' }]);
   } finally {
     await c2.close();
     await second.stop();
@@ -73,11 +85,16 @@ it('reports a thread that dies, and the same folder opens again with every ackno
   const { lines, logger } = recordingLogger();
   const engine = await startEmbeddedMongoThread({ dataDir: dir, logger });
   const client = await MongoClient.connect(`${engine.uri}crash`, { serverSelectionTimeoutMS: 500 });
-  await client.db().collection('items').insertMany([{ n: 1 }, { n: 2 }]);
+  await client
+    .db()
+    .collection('items')
+    .insertMany([{ n: 1 }, { n: 2 }]);
   await engine.worker.terminate(); // as an uncaught exception or out-of-memory would end it
   const err = await engine.ended;
   expect(err?.message).toMatch(/stopped unexpectedly/);
-  expect(lines).toEqual([expect.objectContaining({ level: 'error', msg: 'embedded database: the engine thread died' })]);
+  expect(lines).toEqual([
+    expect.objectContaining({ level: 'error', msg: 'embedded database: the engine thread died' }),
+  ]);
   await expect(engine.flush()).rejects.toThrow(/stopped/);
   await client.close();
 

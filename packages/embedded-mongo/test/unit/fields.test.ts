@@ -11,7 +11,13 @@ const pristine = shape();
 afterEach(() => expect(shape()).toBe(pristine));
 
 it('decodes a command holding __proto__ and constructor keys into own fields, prototype unchanged', () => {
-  const cmd = decode(serialize(JSON.parse('{"update":"c","updates":[{"q":{"__proto__.x":1},"u":{"$set":{"__proto__":{"polluted":1},"constructor":{"prototype":{"y":1}}}}}]}')));
+  const cmd = decode(
+    serialize(
+      JSON.parse(
+        '{"update":"c","updates":[{"q":{"__proto__.x":1},"u":{"$set":{"__proto__":{"polluted":1},"constructor":{"prototype":{"y":1}}}}}]}',
+      ),
+    ),
+  );
   const set = cmd.updates[0].u.$set;
   expect(Object.getPrototypeOf(set)).toBe(Object.prototype);
   expect(Object.keys(set)).toEqual(['__proto__', 'constructor']);
@@ -36,6 +42,10 @@ it('aliases reserved names for mingo and brings them back unchanged, keeping the
   const aliased = aliasDocument(doc);
   expect(Object.keys(aliased)).toEqual(['_id', '\u0000__proto__', 'x']);
   expect(JSON.stringify(unaliasDocuments([aliased])[0])).toBe(JSON.stringify(doc));
-  expect(Object.keys(aliasFilter(JSON.parse('{"__proto__.toString":{"$gt":1},"$expr":{"$eq":["$constructor.a",1]}}')))).toEqual(['\u0000__proto__.\u0000toString', '$expr']);
-  expect(aliasPipeline([{ $project: { v: '$constructor.a', r: '$$ROOT' } }])).toEqual([{ $project: { v: '$\u0000constructor.a', r: '$$ROOT' } }]);
+  expect(
+    Object.keys(aliasFilter(JSON.parse('{"__proto__.toString":{"$gt":1},"$expr":{"$eq":["$constructor.a",1]}}'))),
+  ).toEqual(['\u0000__proto__.\u0000toString', '$expr']);
+  expect(aliasPipeline([{ $project: { v: '$constructor.a', r: '$$ROOT' } }])).toEqual([
+    { $project: { v: '$\u0000constructor.a', r: '$$ROOT' } },
+  ]);
 });

@@ -24,7 +24,10 @@ const prefix = (w: string, end: string) => ({ terms: { $elemMatch: { $gte: w, $l
 
 function oracle(coll: Collection, filter: Document, sort: Document, limit: number): Document[] {
   const q = matcher(filter);
-  return sortDocuments([...coll.docs.values()].filter((d) => q.test(d)), sort).slice(0, limit || undefined);
+  return sortDocuments(
+    [...coll.docs.values()].filter((d) => q.test(d)),
+    sort,
+  ).slice(0, limit || undefined);
 }
 
 function traced(coll: Collection, filter: Document, sort: Document, limit: number) {
@@ -35,10 +38,19 @@ function traced(coll: Collection, filter: Document, sort: Document, limit: numbe
 
 describe('SortedEntries', () => {
   it('lists the string pairs of a range in order, following insertions and deletions', () => {
-    const map = new Map<string, string | Set<string>>([['s:ada', '1'], ['s:adam', new Set(['1', '2'])], ['s:bob', '3'], ['d:5', '4']]);
+    const map = new Map<string, string | Set<string>>([
+      ['s:ada', '1'],
+      ['s:adam', new Set(['1', '2'])],
+      ['s:bob', '3'],
+      ['d:5', '4'],
+    ]);
     const entries = new SortedEntries(map);
     const range = { lower: 'ada', lowerInclusive: true, upper: 'adb', upperInclusive: false };
-    expect(entries.pairsIn(range)).toEqual([['s:ada', '1'], ['s:adam', '1'], ['s:adam', '2']]);
+    expect(entries.pairsIn(range)).toEqual([
+      ['s:ada', '1'],
+      ['s:adam', '1'],
+      ['s:adam', '2'],
+    ]);
     expect([...entries.ids(range)].sort()).toEqual(['1', '2']);
     expect(entries.count(range, 10)).toBe(3);
     expect(entries.count(range, 1)).toBe(2); // capped: cap + 1
@@ -46,18 +58,38 @@ describe('SortedEntries', () => {
     entries.insert('s:adalbert', '5');
     entries.insert('s:adalbert', '5'); // held once
     entries.insert('d:6', '5'); // not a string key: not held
-    expect(entries.pairsIn(range)).toEqual([['s:adalbert', '5'], ['s:adam', '1'], ['s:adam', '2']]);
+    expect(entries.pairsIn(range)).toEqual([
+      ['s:adalbert', '5'],
+      ['s:adam', '1'],
+      ['s:adam', '2'],
+    ]);
     entries.insert('s:ada', '6');
     expect(entries.pairsIn(range).map(([k]) => k)).toEqual(['s:ada', 's:adalbert', 's:adam', 's:adam']);
-    expect(entries.pairsIn({ lowerInclusive: false, upperInclusive: false }).map(([k]) => k)).toEqual(['s:ada', 's:adalbert', 's:adam', 's:adam', 's:bob']);
+    expect(entries.pairsIn({ lowerInclusive: false, upperInclusive: false }).map(([k]) => k)).toEqual([
+      's:ada',
+      's:adalbert',
+      's:adam',
+      's:adam',
+      's:bob',
+    ]);
     expect(entries.entries).toBe(5);
   });
 
   it('intersects ranges: ids with a pair in every range, each once', () => {
     const entries = new SortedEntries(new Map());
-    const terms: Record<string, string[]> = { a: ['ada', 'adam', 'bvre'], b: ['ada', 'carl'], c: ['bvrele', 'bvre', 'adalbert'], d: ['bob'] };
+    const terms: Record<string, string[]> = {
+      a: ['ada', 'adam', 'bvre'],
+      b: ['ada', 'carl'],
+      c: ['bvrele', 'bvre', 'adalbert'],
+      d: ['bob'],
+    };
     for (const [id, ts] of Object.entries(terms)) for (const t of ts) entries.insert(`s:${t}`, id);
-    const p = (w: string) => ({ lower: w, lowerInclusive: true, upper: w.slice(0, -1) + String.fromCharCode(w.charCodeAt(w.length - 1) + 1), upperInclusive: false });
+    const p = (w: string) => ({
+      lower: w,
+      lowerInclusive: true,
+      upper: w.slice(0, -1) + String.fromCharCode(w.charCodeAt(w.length - 1) + 1),
+      upperInclusive: false,
+    });
     expect(entries.intersect([p('ada'), p('bvr')]).ids.sort()).toEqual(['a', 'c']);
     expect(entries.intersect([p('bvr'), p('ada'), p('adam')]).ids).toEqual(['a']);
     expect(entries.intersect([p('ada'), p('zed')]).ids).toEqual([]);
@@ -68,7 +100,9 @@ describe('SortedEntries', () => {
 
 describe('stringRangesFor', () => {
   it('intersects the bounds of one $elemMatch, keeps a plain range one-sided, and skips other types', () => {
-    expect(stringRangesFor({ $and: [prefix('ada', 'adb')] }, 'terms')).toEqual([{ lower: 'ada', lowerInclusive: true, upper: 'adb', upperInclusive: false }]);
+    expect(stringRangesFor({ $and: [prefix('ada', 'adb')] }, 'terms')).toEqual([
+      { lower: 'ada', lowerInclusive: true, upper: 'adb', upperInclusive: false },
+    ]);
     expect(stringRangesFor({ terms: { $gte: 'a', $lt: 'b' } }, 'terms')).toEqual([
       { lower: 'a', lowerInclusive: true, upperInclusive: false },
       { upper: 'b', upperInclusive: false, lowerInclusive: false },
@@ -87,7 +121,13 @@ describe('plans over a multikey index', () => {
   const rand = rng(7);
   for (let i = 0; i < N; i++) {
     // 'common' on every other user, 'rare' on 20 spread out, 'old' on the 2,000 oldest only.
-    const terms = [`user${i}`, i % 2 ? 'common' : 'other', ...(i % 1000 === 0 ? ['rare'] : []), ...(i < 2000 ? ['old'] : []), rand() < 0.5 ? 'ada' : 'bob'];
+    const terms = [
+      `user${i}`,
+      i % 2 ? 'common' : 'other',
+      ...(i % 1000 === 0 ? ['rare'] : []),
+      ...(i < 2000 ? ['old'] : []),
+      rand() < 0.5 ? 'ada' : 'bob',
+    ];
     coll.insert({ _id: i, at: i, terms });
   }
   const sort = { at: -1 };

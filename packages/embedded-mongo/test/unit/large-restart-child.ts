@@ -24,7 +24,8 @@ async function main(dir: string, records: number) {
   // The journal holds a newer version of every document, written in command-sized batches.
   for (let from = 0; from < records; from += 10_000) {
     const batch: JournalRecord[] = [];
-    for (let i = from; i < Math.min(records, from + 10_000); i++) batch.push({ op: 'put', db: 'big', coll: 'users', doc: { _id: i, n: i, v: 2 } });
+    for (let i = from; i < Math.min(records, from + 10_000); i++)
+      batch.push({ op: 'put', db: 'big', coll: 'users', doc: { _id: i, n: i, v: 2 } });
     p.append(batch);
   }
   p.close();

@@ -19,7 +19,10 @@ function rng(seed: number) {
 
 function oracle(coll: Collection, filter: Document, sort: Document, skip: number, limit: number): Document[] {
   const q = matcher(filter);
-  const all = sortDocuments([...coll.docs.values()].filter((d) => q.test(d)), sort);
+  const all = sortDocuments(
+    [...coll.docs.values()].filter((d) => q.test(d)),
+    sort,
+  );
   return all.slice(skip, limit ? skip + limit : undefined);
 }
 
@@ -67,7 +70,12 @@ it('matches a scan and sort for random keyset queries under random writes', () =
       {},
     ];
     const filter = filters[Math.floor(rand() * filters.length)];
-    const sorts: Document[] = [{ createdAt: -1, _id: -1 }, { createdAt: 1, _id: 1 }, { n: 1, createdAt: -1, _id: 1 }, { n: -1 }];
+    const sorts: Document[] = [
+      { createdAt: -1, _id: -1 },
+      { createdAt: 1, _id: 1 },
+      { n: 1, createdAt: -1, _id: 1 },
+      { n: -1 },
+    ];
     const sort = sorts[Math.floor(rand() * sorts.length)];
     const skip = rand() < 0.3 ? Math.floor(rand() * 10) : 0;
     const limit = rand() < 0.8 ? 1 + Math.floor(rand() * 60) : 0;

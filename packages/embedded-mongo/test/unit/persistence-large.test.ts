@@ -14,13 +14,23 @@ const RECORDS = 1_000_000;
 it('restarts from a snapshot of a million records and a journal of a million records', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'embedded-mongo-large-'));
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'large-restart-child.ts'), dir, String(RECORDS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'large-restart-child.ts'), dir, String(RECORDS)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect({ code, err: err.split('\n').filter((l) => !/^npm warn|^\s*$/.test(l)).join('\n') }).toEqual({ code: 0, err: '' });
+    expect({
+      code,
+      err: err
+        .split('\n')
+        .filter((l) => !/^npm warn|^\s*$/.test(l))
+        .join('\n'),
+    }).toEqual({ code: 0, err: '' });
     const found = JSON.parse(out.trim().split('\n').pop()!);
     expect(found.files['snapshot.bson']).toBeGreaterThan(RECORDS * 20);
     expect(found.files['journal-1.bin']).toBeGreaterThan(RECORDS * 20);

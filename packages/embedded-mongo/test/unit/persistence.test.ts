@@ -43,7 +43,10 @@ it('cuts a torn record at the end of the journal and keeps everything before it'
   const dir = tmpDir();
   const engine = await startEmbeddedMongo({ dataDir: dir });
   const client = await MongoClient.connect(`${engine.uri}persist`);
-  await client.db().collection('t').insertMany([{ n: 1 }, { n: 2 }]);
+  await client
+    .db()
+    .collection('t')
+    .insertMany([{ n: 1 }, { n: 2 }]);
   await client.close();
   await engine.flush();
   // Simulate a crash: copy the files as they are mid-run, then append half a record.
@@ -84,7 +87,10 @@ it('ignores a journal older than the snapshot (crash between a compaction and th
   fs.writeFileSync(path.join(dir, current), saved); // as if the crash hit before the old journal was removed
   await withEngine(dir, async (c) => {
     const docs = await c.db().collection('t').find({}).sort({ _id: 1 }).toArray();
-    expect(docs).toEqual([{ _id: 'a', u: 3 }, { _id: 'b', u: 2 }]);
+    expect(docs).toEqual([
+      { _id: 'a', u: 3 },
+      { _id: 'b', u: 2 },
+    ]);
   });
   expect(fs.readdirSync(dir).filter((f) => f.startsWith('journal-'))).toHaveLength(1);
 });
@@ -92,7 +98,10 @@ it('ignores a journal older than the snapshot (crash between a compaction and th
 it('refuses to start on a damaged snapshot instead of dropping data', async () => {
   const dir = tmpDir();
   await withEngine(dir, async (c) => {
-    await c.db().collection('t').insertMany(Array.from({ length: 10 }, (_, i) => ({ i })));
+    await c
+      .db()
+      .collection('t')
+      .insertMany(Array.from({ length: 10 }, (_, i) => ({ i })));
   });
   const snapshot = path.join(dir, 'snapshot.bson');
   const buf = fs.readFileSync(snapshot);
@@ -122,7 +131,9 @@ it('refuses a second process on the same folder', async () => {
 it('survives kill -9 during writes with every acknowledged insert', async () => {
   const dir = tmpDir();
   // Node itself runs the child (tsx as a loader), so SIGKILL hits the writing process and not a wrapper.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'writer-child.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'writer-child.ts'), dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let acknowledged = -1;
   await new Promise<void>((resolve) => {
     let buffer = '';
@@ -138,14 +149,23 @@ it('survives kill -9 during writes with every acknowledged insert', async () => 
     });
   });
   await new Promise((r) => child.on('exit', r));
-  await withEngine(dir, async (c) => {
-    const items = c.db().collection('items');
-    const count = await items.countDocuments();
-    expect(count).toBeGreaterThanOrEqual(acknowledged + 1);
-    const ns = (await items.find({}, { projection: { n: 1 } }).sort({ n: 1 }).toArray()).map((d) => d.n);
-    expect(ns.slice(0, acknowledged + 1)).toEqual(Array.from({ length: acknowledged + 1 }, (_, i) => i));
-    await expect(items.insertOne({ n: 0 })).rejects.toMatchObject({ code: 11000 });
-  }, 'crash');
+  await withEngine(
+    dir,
+    async (c) => {
+      const items = c.db().collection('items');
+      const count = await items.countDocuments();
+      expect(count).toBeGreaterThanOrEqual(acknowledged + 1);
+      const ns = (
+        await items
+          .find({}, { projection: { n: 1 } })
+          .sort({ n: 1 })
+          .toArray()
+      ).map((d) => d.n);
+      expect(ns.slice(0, acknowledged + 1)).toEqual(Array.from({ length: acknowledged + 1 }, (_, i) => i));
+      await expect(items.insertOne({ n: 0 })).rejects.toMatchObject({ code: 11000 });
+    },
+    'crash',
+  );
 }, 60_000);
 
 it('fsyncs the journal in the thread pool, not on the event loop, after writes', async () => {
@@ -173,7 +193,9 @@ it('fsyncs the journal in the thread pool, not on the event loop, after writes',
       expect(blockingSync).not.toHaveBeenCalled();
     });
     // Stopping still syncs at once, and the write is there after a restart.
-    await withEngine(dir, async (c) => expect(await c.db().collection('notes').countDocuments({ text: 'kept' })).toBe(1));
+    await withEngine(dir, async (c) =>
+      expect(await c.db().collection('notes').countDocuments({ text: 'kept' })).toBe(1),
+    );
   } finally {
     asyncSync.mockRestore();
     blockingSync.mockRestore();

@@ -33,7 +33,12 @@ const SYLLABLES = ['a', 'da', 'ma', 'bv', 're', 'le', 'ro', 'sa'];
 function termsOf(rand: () => number, id: number): unknown[] {
   const out: unknown[] = [`u${id}`];
   const n = 1 + Math.floor(rand() * 4);
-  for (let i = 0; i < n; i++) out.push(Array.from({ length: 1 + Math.floor(rand() * 3) }, () => SYLLABLES[Math.floor(rand() * SYLLABLES.length)]).join(''));
+  for (let i = 0; i < n; i++)
+    out.push(
+      Array.from({ length: 1 + Math.floor(rand() * 3) }, () => SYLLABLES[Math.floor(rand() * SYLLABLES.length)]).join(
+        '',
+      ),
+    );
   if (rand() < 0.05) out.push(42); // not a string: never in a string range
   return out;
 }
@@ -42,23 +47,39 @@ function termsOf(rand: () => number, id: number): unknown[] {
 function scanPairs(coll: Collection, r: StringRange): string[] {
   const out = new Set<string>();
   const inR = (v: string) => (r.lower === undefined || v >= r.lower) && (r.upper === undefined || v < r.upper);
-  for (const [id, d] of coll.docs) for (const t of Array.isArray(d.terms) ? d.terms : [d.terms]) if (typeof t === 'string' && inR(t)) out.add(`s:${t} ${id}`);
+  for (const [id, d] of coll.docs)
+    for (const t of Array.isArray(d.terms) ? d.terms : [d.terms])
+      if (typeof t === 'string' && inR(t)) out.add(`s:${t} ${id}`);
   return [...out].sort();
 }
 
-const treePairs = (e: SortedEntries, r: StringRange) => e.pairsIn(r).map(([k, id]) => `${k} ${id}`).sort();
+const treePairs = (e: SortedEntries, r: StringRange) =>
+  e
+    .pairsIn(r)
+    .map(([k, id]) => `${k} ${id}`)
+    .sort();
 
 function scanIds(coll: Collection, words: string[]): string[] {
   const q = matcher({ $and: words.map(prefix) });
-  return [...coll.docs].filter(([, d]) => q.test(d)).map(([id]) => id).sort();
+  return [...coll.docs]
+    .filter(([, d]) => q.test(d))
+    .map(([id]) => id)
+    .sort();
 }
 
 function oracle(coll: Collection, filter: Document, sort: Document, limit: number): Document[] {
   const q = matcher(filter);
-  return sortDocuments([...coll.docs.values()].filter((d) => q.test(d)), sort).slice(0, limit || undefined);
+  return sortDocuments(
+    [...coll.docs.values()].filter((d) => q.test(d)),
+    sort,
+  ).slice(0, limit || undefined);
 }
 
-interface UserDoc { _id: number; at: number; terms: unknown[] }
+interface UserDoc {
+  _id: number;
+  at: number;
+  terms: unknown[];
+}
 
 const WORDS = ['a', 'da', 'dam', 'ma', 'mab', 'bv', 'bvre', 're', 'rol', 'sa', 'sale', 'u1', 'u2', 'z'];
 
@@ -74,11 +95,19 @@ describe('SortedEntries kept by the index', () => {
 
   function check() {
     for (const w of WORDS) expect(treePairs(entries, range(w))).toEqual(scanPairs(coll, range(w)));
-    expect(treePairs(entries, { lowerInclusive: false, upperInclusive: false })).toEqual(scanPairs(coll, { lowerInclusive: false, upperInclusive: false }));
+    expect(treePairs(entries, { lowerInclusive: false, upperInclusive: false })).toEqual(
+      scanPairs(coll, { lowerInclusive: false, upperInclusive: false }),
+    );
     // Rebuilt from the map, the tree holds the same pairs as the one kept through the writes.
-    expect(treePairs(new SortedEntries(index.map), { lowerInclusive: false, upperInclusive: false })).toEqual(treePairs(entries, { lowerInclusive: false, upperInclusive: false }));
+    expect(treePairs(new SortedEntries(index.map), { lowerInclusive: false, upperInclusive: false })).toEqual(
+      treePairs(entries, { lowerInclusive: false, upperInclusive: false }),
+    );
     for (let i = 0; i < 12; i++) {
-      const words = [WORDS[Math.floor(rand() * WORDS.length)], WORDS[Math.floor(rand() * WORDS.length)], ...(rand() < 0.3 ? [WORDS[Math.floor(rand() * WORDS.length)]] : [])];
+      const words = [
+        WORDS[Math.floor(rand() * WORDS.length)],
+        WORDS[Math.floor(rand() * WORDS.length)],
+        ...(rand() < 0.3 ? [WORDS[Math.floor(rand() * WORDS.length)]] : []),
+      ];
       expect(entries.intersect(words.map(range)).ids.sort()).toEqual(scanIds(coll, words));
       const filter = { $and: words.map(prefix) };
       expect(findDocs(coll, filter, { sort: { at: -1 }, limit: 20 })).toEqual(oracle(coll, filter, { at: -1 }, 20));
@@ -130,9 +159,27 @@ it('answers like a scan after a restart from the journal and the snapshot, and t
     const all = await users.find({}).toArray();
     for (const words of [['a'], ['da', 'ma'], ['bv', 're', 'a'], ['sale'], ['u1', 'a']]) {
       const q = matcher({ $and: words.map(prefix) });
-      const want = sortDocuments(all.filter((d) => q.test(d)), { at: -1 }).map((d) => d._id);
-      expect((await users.find({ $and: words.map(prefix) }).sort({ at: -1 }).toArray()).map((d) => d._id)).toEqual(want);
-      expect((await users.find({ $and: words.map(prefix) }).sort({ at: -1 }).limit(5).toArray()).map((d) => d._id)).toEqual(want.slice(0, 5));
+      const want = sortDocuments(
+        all.filter((d) => q.test(d)),
+        { at: -1 },
+      ).map((d) => d._id);
+      expect(
+        (
+          await users
+            .find({ $and: words.map(prefix) })
+            .sort({ at: -1 })
+            .toArray()
+        ).map((d) => d._id),
+      ).toEqual(want);
+      expect(
+        (
+          await users
+            .find({ $and: words.map(prefix) })
+            .sort({ at: -1 })
+            .limit(5)
+            .toArray()
+        ).map((d) => d._id),
+      ).toEqual(want.slice(0, 5));
     }
   };
   const run = async (fn: (c: MongoClient) => Promise<void>) => {
@@ -167,8 +214,14 @@ it('answers like a scan after a restart from the journal and the snapshot, and t
 
 it('firstSorted gives the first k of a full sort, ties in input order', () => {
   const rand = rng(9);
-  const docs = Array.from({ length: 500 }, (_, i) => ({ i, a: Math.floor(rand() * 20), b: rand() < 0.1 ? undefined : Math.floor(rand() * 5), c: rand() < 0.2 ? [3, 1] : 2 }));
+  const docs = Array.from({ length: 500 }, (_, i) => ({
+    i,
+    a: Math.floor(rand() * 20),
+    b: rand() < 0.1 ? undefined : Math.floor(rand() * 5),
+    c: rand() < 0.2 ? [3, 1] : 2,
+  }));
   for (const spec of [{ a: -1, i: -1 }, { a: 1 }, { b: 1, a: -1 }, { c: 1, a: 1 }] as Record<string, number>[]) {
-    for (const k of [1, 7, 51, 499, 500, 600]) expect(firstSorted(docs, spec, null, k)).toEqual(sortDocuments(docs, spec).slice(0, k));
+    for (const k of [1, 7, 51, 499, 500, 600])
+      expect(firstSorted(docs, spec, null, k)).toEqual(sortDocuments(docs, spec).slice(0, k));
   }
 });

@@ -38,7 +38,7 @@ import { lifecycleOf, setLifecycleSettings } from './shared/lifecycle-settings';
 import { MSG } from './shared/messages';
 import { createBotCheck } from './bot-check';
 import { botCheckRouter } from './bot-check/routes';
-import { appOrigins } from './oidc';
+import { appOrigins, configureProviderSessions } from './oidc';
 import { createProvider } from './oidc/provider';
 import { OIDC_MOUNT, oidcProviderHandler } from './oidc/routes';
 
@@ -70,6 +70,8 @@ export function createApp(config: Config, db: Database, logger: Logger, opts: Ap
   };
   // A provider that cannot start (keys stored under another secret) is logged now; /oidc answers 500.
   deps.oidc.catch((err: unknown) => logger.error({ err }, 'The OpenID Connect provider could not start'));
+  // Ending a person's sessions anywhere (deactivation, password change, admin) ends their provider sessions.
+  configureProviderSessions(deps.oidc, logger);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);

@@ -167,6 +167,11 @@ const envSchema = z.object({
   OIDC_ACCESS_TOKEN_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
   /** Days a refresh token (rotated at each use) lasts. */
   OIDC_REFRESH_TOKEN_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+  /**
+   * Lets back-channel logout notices reach loopback and private addresses (apps inside the company's
+   * network). Off: the provider's guard refuses them, so an app's URI cannot aim the portal at its own network.
+   */
+  OIDC_BACKCHANNEL_PRIVATE_NETWORK: z.enum(['true', 'false', '1', '0']).default('false'),
 });
 
 export type Config = Readonly<{
@@ -220,6 +225,8 @@ export interface OidcSettings {
   keyGraceMs: number;
   accessTokenSeconds: number;
   refreshTokenSeconds: number;
+  /** Back-channel logout may POST to loopback and private addresses (OIDC_BACKCHANNEL_PRIVATE_NETWORK). */
+  backchannelPrivateNetwork: boolean;
 }
 
 export interface MailSettings {
@@ -375,6 +382,8 @@ function configFrom(e: Env, sessionSecret: string): Config {
       keyGraceMs: e.OIDC_KEY_GRACE_DAYS * 86_400_000,
       accessTokenSeconds: e.OIDC_ACCESS_TOKEN_SECONDS,
       refreshTokenSeconds: e.OIDC_REFRESH_TOKEN_DAYS * 86_400,
+      backchannelPrivateNetwork:
+        e.OIDC_BACKCHANNEL_PRIVATE_NETWORK === 'true' || e.OIDC_BACKCHANNEL_PRIVATE_NETWORK === '1',
     },
   });
 }

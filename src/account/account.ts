@@ -12,6 +12,7 @@ import { conflictFor, validateAndSave } from '../users';
 import { revokeOutstandingLinks } from './tokens';
 import { MSG } from '../shared/messages';
 import { forgetAllDevices } from '../signin';
+import { endProviderSessionsOf } from '../oidc';
 import { sendSecurityNotice, whereOf } from './security-notices';
 import { assertLocaleSettings } from '../i18n';
 
@@ -48,6 +49,7 @@ export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, o
 
 /** Checks the current password, sets the new one and bumps the session epoch (other sessions end). */
 /** `confirm`: the form's "Confirm new password", when sent; a mismatch is reported with the new password's own problem. */
+/** `keepProviderSession`: this browser's provider session, which stays; the others end, their apps notified. */
 export async function changeOwnPassword(
   userId: UserDoc['_id'],
   current: string,
@@ -55,6 +57,7 @@ export async function changeOwnPassword(
   recheck: PasswordRecheckThrottle,
   origin?: Origin,
   confirm?: string,
+  keepProviderSession?: string | null,
 ): Promise<UserDoc> {
   assertOwnerPresent(origin, 'Changing the password');
   const user = await UserModel.findById(userId).select('+passwordHash');
@@ -72,6 +75,7 @@ export async function changeOwnPassword(
     { $set: { passwordHash: await hashPassword(next), passwordChangedAt: new Date() }, $inc: { sessionEpoch: 1 } },
     { returnDocument: 'after' },
   );
+  await endProviderSessionsOf(String(user._id), keepProviderSession);
   // Links asked for with the old password (an email change to someone else's address) die with it.
   await revokeOutstandingLinks(user._id);
   // A browser remembered with the old password skips no code with the new one.

@@ -19,6 +19,7 @@ import { NotFoundError, ValidationError } from '../shared/errors';
 import { formRoute } from '../http/error-writer';
 import { runDetached } from '../shared/detached';
 import { readStrings } from '../http/forms';
+import { providerSessionIdOf } from '../oidc/routes';
 import { endOtherSessions, endOwnSession, historyOf, sessionsOf } from './sessions';
 import { checkEmailChangeLink, confirmEmailChange, requestEmailChange } from './email-change';
 import { keepTyped, typedPasswords } from '../http/forms';
@@ -121,7 +122,7 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
     res.redirect(303, `${res.locals.paths.account}?saved=device`);
   });
   site.post('/account/sessions/end-others', requireSignIn, async (req, res) => {
-    await endOtherSessions(req.siteUser!, req.sessionID, originOf(req));
+    await endOtherSessions(req.siteUser!, req.sessionID, originOf(req), providerSessionIdOf(req));
     res.redirect(303, `${res.locals.paths.account}?saved=sessions`);
   });
 

@@ -24,6 +24,7 @@ import { consumeToken, issueToken, peekToken, releaseToken, revokeOutstandingLin
 import type { Area } from '../shared/area';
 import { MSG } from '../shared/messages';
 import { forgetAllDevices } from '../signin';
+import { endProviderSessionsOf } from '../oidc';
 import { siteSlugOf } from './links';
 
 const displayName = (u: Pick<UserDoc, 'firstName' | 'lastName'>) => (u.firstName || u.lastName || 'there').trim();
@@ -137,6 +138,8 @@ export async function setPasswordWithLink(
   }
   // Every other outstanding link (a pending email change above all) ends with the old password.
   await revokeOutstandingLinks(user._id, now);
+  // So does every provider session (the password may have been stolen): the apps are notified.
+  await endProviderSessionsOf(String(user._id));
   await forgetAllDevices(
     user,
     selfContext(user, opts.ip),

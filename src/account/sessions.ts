@@ -17,6 +17,7 @@ import type { Area } from '../shared/area';
 import { userAgentParts } from '../shared/user-agent';
 import { placeOf } from './place';
 import { forgetAllDevices } from '../signin';
+import { endProviderSessionsOf } from '../oidc';
 import type { Language } from '../i18n';
 
 export interface SessionView {
@@ -89,9 +90,18 @@ export async function endOwnSession(user: UserDoc, sessionId: string, area: Area
   });
 }
 
-/** The user ends every session but this one, and every link still outstanding (tokens.ts). */
-export async function endOtherSessions(user: UserDoc, currentId: string, origin?: Origin): Promise<number> {
+/**
+ * The user ends every session but this one, and every link still outstanding (tokens.ts); their provider
+ * sessions end too but this browser's (`keepProviderSession`), the apps notified.
+ */
+export async function endOtherSessions(
+  user: UserDoc,
+  currentId: string,
+  origin?: Origin,
+  keepProviderSession?: string | null,
+): Promise<number> {
   const ended = await endAllUserSessions(String(user._id), currentId);
+  await endProviderSessionsOf(String(user._id), keepProviderSession);
   // Whoever held another session may have asked for links (an email change): they end too.
   await revokeOutstandingLinks(user._id);
   // Ending the other sessions is what a person does after losing a device: it stops skipping the code too.
@@ -114,6 +124,7 @@ export async function endAllSessionsAsAdmin(userId: string, ctx: RequestContext 
   const user = await loadUserFor('setActive', userId, ctx);
   await UserModel.updateOne({ _id: user._id }, { $inc: { sessionEpoch: 1 } });
   const ended = await endAllUserSessions(String(user._id));
+  await endProviderSessionsOf(String(user._id));
   await revokeOutstandingLinks(user._id);
   await forgetAllDevices(user, ctx, 'sessions_ended_by_admin');
   await recordAudit(ctx, {

@@ -28,7 +28,7 @@ import { authenticateLogin, originOf, safeReturnTo, signIn, signOut, holdForSeco
 import { keepTyped, readStrings, typedPasswords } from '../http/forms';
 import { sitePaths } from './site-paths';
 import type { SiteRecord } from '../data/models';
-import { endProviderSessionOf, oidcAuthorizeRoutes } from '../oidc/routes';
+import { endProviderSessionOf, oidcAuthorizeRoutes, providerSessionIdOf } from '../oidc/routes';
 import { isSiteMember, mayOpenPage } from '../sites';
 import { siteLifecycleRoutes } from './lifecycle-routes';
 import { passkeyPageLocals, sitePasskeyRoutes } from '../passkeys/routes';
@@ -388,6 +388,7 @@ export function siteRouter(deps: AppDeps): Router {
           deps.recheckThrottle,
           originOf(req),
           f.newPasswordConfirm,
+          providerSessionIdOf(req),
         );
         // The epoch moved on, which ends every other session; this one signs in again with a fresh id.
         await signIn(req, 'site', updated, req.session.site?.impersonator);

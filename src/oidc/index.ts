@@ -10,5 +10,6 @@ export {
 } from './connected-apps';
 export { APP_SCOPES, type ConnectedAppDoc } from './connected-app.model';
 export { revokeGrantsOfAccount } from './grants';
+export { configureProviderSessions, endProviderSessionsOf } from './sessions';
 export { loadSigningKeys, rotateSigningKeys } from './signing-keys';
 export { appOrigins } from './app-origins';

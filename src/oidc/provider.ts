@@ -86,6 +86,16 @@ export async function createProvider(settings: OidcSettings, cookieSecret: strin
     jwks,
     cookies: { keys: [cookieKey] },
     clientBasedCORS: () => false,
+    // The provider's outgoing requests (back-channel logout) refuse loopback and private addresses through
+    // their own dispatcher; the setting drops that guard for apps inside the company's network.
+    ...(settings.backchannelPrivateNetwork
+      ? {
+          fetch: (url: string, options: RequestInit & { dispatcher?: unknown }) => {
+            delete options.dispatcher;
+            return fetch(url, options);
+          },
+        }
+      : {}),
     responseTypes: ['code'],
     scopes: [...APP_SCOPES],
     claims: SCOPE_CLAIMS,

@@ -156,8 +156,14 @@ export function oidcAuthorizeRoutes(site: Router, provider: Promise<Provider>): 
   });
 }
 
-/** Site sign-out: the provider's session in this browser ends with it (its cookie names it). */
-export async function endProviderSessionOf(req: Request, provider: Promise<Provider>): Promise<void> {
+/** This browser's provider session id (the provider's `_session` cookie), or null. */
+export function providerSessionIdOf(req: Request): string | null {
   const id = /(?:^|;\s*)_session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
-  if (id) await endProviderSession(await provider, decodeURIComponent(id));
+  return id ? decodeURIComponent(id) : null;
+}
+
+/** Site sign-out: the provider's session in this browser ends with it, its apps notified (sessions.ts). */
+export async function endProviderSessionOf(req: Request, provider: Promise<Provider>): Promise<void> {
+  const id = providerSessionIdOf(req);
+  if (id) await endProviderSession(await provider, id);
 }

@@ -19,7 +19,7 @@ import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from './seats';
 import type { RequestContext } from '../access';
 import { recordAudit } from '../audit';
-import { revokeGrantsOfAccount } from '../oidc';
+import { endProviderSessionsOf, revokeGrantsOfAccount } from '../oidc';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { assertCanManage, assertCanAssign, loadUserFor, withNoLockOut } from '../access';
 import { fieldErrorsOf, findUserOr404 } from '../users';
@@ -308,6 +308,8 @@ export async function setUserActive(
     await write();
   }
   // Every app the user signed in to loses its grants: their access and refresh tokens stop at once.
+  // Their provider sessions end first, so the apps get their back-channel logout notices.
+  if (!active) await endProviderSessionsOf(String(user._id));
   if (!active) await revokeGrantsOfAccount(String(user._id));
   await recordAudit(ctx, {
     action: active ? 'user.activated' : 'user.deactivated',

@@ -41,9 +41,24 @@ declare module 'oidc-provider' {
     new (opts: { accountId: string; clientId: string }): GrantInstance;
     find(id: string): Promise<GrantInstance | undefined>;
   }
+  export interface SessionInstance {
+    accountId?: string;
+    authorizations?: Record<string, { sid?: string; grantId?: string; persistsLogout?: boolean }>;
+    sidFor(clientId: string): string | undefined;
+    destroy(): Promise<void>;
+  }
   export interface SessionClass {
     adapter: Adapter;
-    find(id: string): Promise<{ accountId?: string; destroy(): Promise<void> } | undefined>;
+    find(id: string): Promise<SessionInstance | undefined>;
+  }
+  export interface ClientInstance {
+    clientId: string;
+    backchannelLogoutUri?: string;
+    /** POSTs a signed logout token (sub, sid when the app requires it, the back-channel event) to the app. */
+    backchannelLogout(sub: string, sid: string | undefined): Promise<void>;
+  }
+  export interface ClientClass {
+    find(id: string): Promise<ClientInstance | undefined>;
   }
 
   export default class Provider {
@@ -52,6 +67,7 @@ declare module 'oidc-provider' {
     issuer: string;
     readonly Grant: GrantClass;
     readonly Session: SessionClass;
+    readonly Client: ClientClass;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
     interactionFinished(

@@ -5,7 +5,9 @@
  * - `/s/<slug>/authorize/<uid>`: its sign-in and consent prompts, on the app's site, with the site's
  *   own sign-in (two-factor step included) and its session: signed in and a member, the prompt
  *   completes at once; not signed in, the site's sign-in page comes back here; signed in but not a
- *   member (or in a Login As session), the app gets access_denied; a third-party app asks consent.
+ *   member (or in a Login As session), the app gets access_denied; new terms in effect that the person
+ *   has not accepted are asked for first, on the site's own terms page (which comes back here); then a
+ *   third-party app asks consent.
  */
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type Provider from 'oidc-provider';
@@ -15,6 +17,7 @@ import { readForm, formOptional } from '../http/form-input';
 import { connectedAppByClientId } from './connected-apps';
 import { APP_SCOPES, type AppScope } from './connected-app.model';
 import { endProviderSession } from './sessions';
+import { pendingTerms } from '../registration';
 
 export { OIDC_MOUNT } from './mount';
 export { adminAppsRouter } from './admin-pages';
@@ -101,6 +104,18 @@ async function grantFor(
   return grant.save();
 }
 
+/**
+ * New terms in effect that the signed-in person has not accepted: sends them to the site's terms page,
+ * which records the acceptance in the consent ledger and comes back to this prompt (GET). True: sent.
+ */
+async function askTerms(req: SiteRequest, res: Response): Promise<boolean> {
+  if (!(await pendingTerms(res.locals.site!, req.siteUser!._id))) return false;
+  // The prompt's own address (the POST of the consent page answers at the same one).
+  const prompt = req.originalUrl.split('?')[0];
+  res.redirect(303, `${res.locals.paths.termsAccept}?returnTo=${encodeURIComponent(prompt)}`);
+  return true;
+}
+
 /** The prompt routes, registered on the site router (so they get its page, language, branding and CSRF). */
 export function oidcAuthorizeRoutes(site: Router, provider: Promise<Provider>): void {
   const load = async (req: SiteRequest, res: Response) => {
@@ -121,6 +136,7 @@ export function oidcAuthorizeRoutes(site: Router, provider: Promise<Provider>): 
     if (!req.siteUser) return res.redirect(`${res.locals.paths.login}?returnTo=${encodeURIComponent(req.originalUrl)}`);
     // Someone signed in as this person (Login As) acts in the portal for them, never in their apps.
     if (req.session.site?.impersonator) return refuse(p, req, res, t('oidc.notWhileImpersonating'));
+    if (await askTerms(req, res)) return;
     const accountId = String(req.siteUser._id);
     if (details.prompt.name === 'login' || details.session?.accountId !== accountId) {
       return p.interactionFinished(req, res, { login: { accountId } }, { mergeWithLastSubmission: false });
@@ -149,6 +165,8 @@ export function oidcAuthorizeRoutes(site: Router, provider: Promise<Provider>): 
     const t = res.locals.t;
     const accountId = req.siteUser ? String(req.siteUser._id) : null;
     if (!accountId || details.session?.accountId !== accountId) return refuse(p, req, res, t('oidc.notMember'));
+    // Terms that took effect while the consent page was open are accepted first; the prompt is shown again.
+    if (await askTerms(req, res)) return;
     const { decision } = readForm(req.body, { decision: formOptional(10) });
     if (decision !== 'allow') return refuse(p, req, res, t('oidc.declined'));
     const grantId = await grantFor(p, details, accountId, app.scopes);

@@ -147,7 +147,7 @@ export function setPasswordSubmit(p: PasswordLinkPages, purpose: PasswordLinkPur
       userAgent: req.get('user-agent')?.slice(0, 300),
     });
     // A new password does not skip the second factor.
-    if (await holdForSecondFactor(req, p.area, user)) return res.redirect(303, p.codePath(res));
+    if ((await holdForSecondFactor(req, p.area, user)) === 'held') return res.redirect(303, p.codePath(res));
     await signIn(req, p.area, user);
     await recordLogin(user, p.area, req.ip, req.get('user-agent'));
     res.redirect(303, p.home(res));

@@ -309,8 +309,9 @@ export function siteRouter(deps: AppDeps): Router {
         next,
         async (user) => {
           assertMaySignIn(user, res.locals.site!);
-          held = await holdForSecondFactor(req, 'site', user, returnTo, keepMs, devices);
-          return held ? 'held' : 'sign-in';
+          const step = await holdForSecondFactor(req, 'site', user, returnTo, keepMs, devices);
+          held = step === 'held';
+          return held ? 'held' : step === 'skipped' ? 'device' : 'sign-in';
         },
         {
           keepMs,

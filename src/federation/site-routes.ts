@@ -62,7 +62,7 @@ async function completeSignIn(
   const site = res.locals.site as SiteRecord;
   assertMaySignIn(user, site);
   // A browser remembered for this user skips the code, as with a password sign-in.
-  if (await holdForSecondFactor(req, 'site', user, returnTo, undefined, devices))
+  if ((await holdForSecondFactor(req, 'site', user, returnTo, undefined, devices)) === 'held')
     return res.redirect(303, res.locals.paths.loginCode);
   await signIn(req, 'site', user);
   await recordLogin(user, 'site', req.ip, req.get('user-agent'));

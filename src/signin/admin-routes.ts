@@ -44,8 +44,9 @@ export function adminAuthRouter(deps: AppDeps): Router {
       const dest = returnTo.startsWith('/admin') ? returnTo : ADMIN.dashboard;
       let held = false;
       await authenticateLogin('admin', deps.loginThrottle, req, res, next, async (user) => {
-        held = await holdForSecondFactor(req, 'admin', user, dest, undefined, devices);
-        return held ? 'held' : 'sign-in';
+        const step = await holdForSecondFactor(req, 'admin', user, dest, undefined, devices);
+        held = step === 'held';
+        return held ? 'held' : step === 'skipped' ? 'device' : 'sign-in';
       });
       res.redirect(303, held ? ADMIN.loginCode : dest);
     }),

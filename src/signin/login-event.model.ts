@@ -1,8 +1,18 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 import { DEFAULT_LOGIN_HISTORY_DAYS } from '../config';
 
-/** What a sign-in was proved with: a password alone, a password and a second step, or a passkey alone (two factors). */
-export const LOGIN_METHODS = ['password', 'password+totp', 'password+recovery', 'password+passkey', 'passkey'] as const;
+/**
+ * What a sign-in was proved with: a password alone, a password and a second step, a password whose second
+ * step a remembered device skipped (`password+device`), or a passkey alone (two factors).
+ */
+export const LOGIN_METHODS = [
+  'password',
+  'password+totp',
+  'password+recovery',
+  'password+passkey',
+  'password+device',
+  'passkey',
+] as const;
 export type LoginMethod = (typeof LOGIN_METHODS)[number];
 
 /**

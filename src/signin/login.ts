@@ -41,9 +41,10 @@ function runStrategy(strategy: string, req: Request, res: Response, next: NextFu
 /**
  * Runs once the password is accepted, before any session: may refuse the sign-in (throw: an unconfirmed
  * email where the site wants one) or hold it ('held': a second factor is asked first; the hook has
- * recorded what the next step needs).
+ * recorded what the next step needs). 'device': a remembered device skipped the second factor, which the
+ * login history records (`password+device`).
  */
-export type AfterPassword = (user: UserDoc, req: Request) => Promise<'sign-in' | 'held'>;
+export type AfterPassword = (user: UserDoc, req: Request) => Promise<'sign-in' | 'held' | 'device'>;
 
 /** Failed sign-ins counted for this name (the account it stands for) from `ip`, or for `ip` alone. */
 export async function signInFailures(
@@ -88,8 +89,9 @@ export async function authenticateLogin(
     throw new AuthenticationError();
   }
   await attempt.succeeded();
-  if (afterPassword && (await afterPassword(user, req)) === 'held') return user;
+  const step = afterPassword ? await afterPassword(user, req) : 'sign-in';
+  if (step === 'held') return user;
   await signIn(req, area, user, undefined, opts);
-  await recordLogin(user, area, ip, req.get('user-agent'), 'password');
+  await recordLogin(user, area, ip, req.get('user-agent'), step === 'device' ? 'password+device' : 'password');
   return user;
 }

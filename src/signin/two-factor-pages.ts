@@ -41,7 +41,13 @@ const PENDING_MS = 5 * 60_000;
 
 const deviceCookieOf = (req: Request): unknown => (req.cookies as Record<string, unknown> | undefined)?.[DEVICE_COOKIE];
 
-/** After a correct password (or a reset link): true when a code is asked first, and the session remembers whom for. */
+/**
+ * What comes after a correct password (or a reset link): `held` when a code is asked first (the session
+ * remembers whom for), `skipped` when a browser remembered for this area skips it (the history says so),
+ * `none` without two-factor sign-in.
+ */
+export type SecondStep = 'held' | 'skipped' | 'none';
+
 export async function holdForSecondFactor(
   req: Request,
   area: Area,
@@ -49,10 +55,10 @@ export async function holdForSecondFactor(
   returnTo?: string,
   keepMs?: number,
   devices?: DeviceSettings,
-): Promise<boolean> {
-  if (!user.mfaEnabled) return false;
+): Promise<SecondStep> {
+  if (!user.mfaEnabled) return 'none';
   // A browser this user remembered for this area skips the code; any other cookie changes nothing.
-  if (devices && (await deviceSkipsSecondFactor(deviceCookieOf(req), devices, user._id, area))) return false;
+  if (devices && (await deviceSkipsSecondFactor(deviceCookieOf(req), devices, user._id, area))) return 'skipped';
   // A fresh session id already at the password step: a planted id never holds a half-done sign-in.
   await freshSessionId(req);
   req.session.pendingMfa = {
@@ -64,7 +70,7 @@ export async function holdForSecondFactor(
     ...(keepMs ? { keepMs } : {}),
   };
   await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
-  return true;
+  return 'held';
 }
 
 export interface TwoFactorPages {

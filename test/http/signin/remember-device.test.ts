@@ -12,7 +12,7 @@ import { GOOD_PASSWORD, postForm, registerGuest } from '../../helpers/forms';
 import { enrolThroughPages, totp } from '../../helpers/totp';
 import { rowsOf } from '../../helpers/account-page';
 import { ADMIN_PASSWORD, adminAgent, makeAdmin } from '../../helpers/admin';
-import { AuditEventModel, RememberedDeviceModel, UserModel } from '../../../src/data/models';
+import { AuditEventModel, LoginEventModel, RememberedDeviceModel, UserModel } from '../../../src/data/models';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -258,4 +258,17 @@ it("works in the admin area for that area only; an admin's two-factor reset of a
       'after.reason': 'mfa_reset',
     }),
   ).toBe(1);
+});
+
+it('a sign-in whose code a remembered device skipped is recorded as password+device, in the history and on the account page', async () => {
+  const u = await twoFactorUser('remember-method@example.com');
+  const cookie = await rememberWith('remember-method@example.com', totp(u.secret, 1));
+  const agent = browserWith(cookie);
+  expect((await passwordStep(agent, 'remember-method@example.com')).headers.location).toBe(HOME);
+  const events = await LoginEventModel.find({ user: u.user._id, outcome: 'success' }).sort({ at: 1, _id: 1 }).lean();
+  // Registration's sign-in, the enrolment's, the code step that remembered the browser, then the skipped one.
+  expect(events.map((e) => e.method).slice(-2)).toEqual(['password+totp', 'password+device']);
+  expect(events.filter((e) => e.method === 'password')).toHaveLength(events.length - 2);
+  const page = await agent.get('/s/portal/account');
+  expect(page.text).toContain('password, second step skipped on a remembered device');
 });

@@ -50,10 +50,17 @@ function usable(site: SiteRecord, user: UserDoc | null): UserDoc {
   return user;
 }
 
+/**
+ * `again`: a second look after losing a race. Two first callbacks for one new account (two browsers, a
+ * double submit) both find nothing; the address's unique index lets one create the user, and the other,
+ * refused as a duplicate, looks again: it finds the link (signed in as that user) or, while the first is
+ * still linking, the address's owner (asked to confirm, as for any existing account). One user, one link.
+ */
 export async function resolveFederatedSignIn(
   site: SiteRecord,
   claims: ProviderClaims,
   ctx: { ip?: string; localeSidKey?: string; timeZoneSidKey?: string },
+  again = false,
 ): Promise<FederatedOutcome> {
   const link = await FederatedLinkModel.findOne({ issuer: claims.issuer, subject: claims.subject }).lean();
   if (link) return { kind: 'user', user: usable(site, await UserModel.findById(link.user)), created: false };
@@ -80,18 +87,25 @@ export async function resolveFederatedSignIn(
       },
     };
   }
-  const user = await registerFederatedUser(
-    site,
-    {
-      firstName: claims.givenName,
-      lastName: claims.familyName,
-      email: claims.email,
-      localeSidKey: ctx.localeSidKey,
-      languageLocaleKey: ctx.localeSidKey,
-      timeZoneSidKey: ctx.timeZoneSidKey,
-    },
-    { ip: ctx.ip },
-  );
+  let user: UserDoc;
+  try {
+    user = await registerFederatedUser(
+      site,
+      {
+        firstName: claims.givenName,
+        lastName: claims.familyName,
+        email: claims.email,
+        localeSidKey: ctx.localeSidKey,
+        languageLocaleKey: ctx.localeSidKey,
+        timeZoneSidKey: ctx.timeZoneSidKey,
+      },
+      { ip: ctx.ip },
+    );
+  } catch (err) {
+    if (!again && err instanceof ConflictError && err.code === 'email_taken')
+      return resolveFederatedSignIn(site, claims, ctx, true);
+    throw err;
+  }
   await addLink(user, claims, { ip: ctx.ip ?? null, impersonator: null, userAgent: null });
   return { kind: 'user', user, created: true };
 }

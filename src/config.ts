@@ -277,6 +277,13 @@ function idpSecretKey(value: string | undefined, sessionSecret: string): Buffer 
   return Buffer.from(crypto.hkdfSync('sha256', sessionSecret, 'identity-portal', 'idp-client-secrets', 32));
 }
 
+/** Why this PUBLIC_URL cannot be used (a path prefix, a query or a fragment), or null. */
+function publicUrlProblem(value: string): string | null {
+  const url = new URL(value);
+  if (url.pathname.replace(/\/+$/, '') === '' && !url.search && !url.hash) return null;
+  return `must be the portal's origin alone, like ${url.origin} (got ${value}): the portal does not run under a path prefix such as /portal; give it a host name of its own`;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -289,6 +296,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(e.ADMIN_USERNAME) !== Boolean(e.ADMIN_PASSWORD)) {
     problems.push('ADMIN_USERNAME and ADMIN_PASSWORD: set both or neither');
   }
+  // The portal's pages, redirects, cookies and OpenID endpoints all live at the root of their host: under
+  // a path prefix the issuer, the providers' redirect URIs and mailed links would point where nothing answers.
+  if (e.PUBLIC_URL && publicUrlProblem(e.PUBLIC_URL)) problems.push(`PUBLIC_URL: ${publicUrlProblem(e.PUBLIC_URL)}`);
   if (problems.length) throw new ConfigError(problems);
   return configFrom(e, e.SESSION_SECRET ?? persistedSecret(path.resolve(e.DATA_DIR)));
 }

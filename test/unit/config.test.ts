@@ -54,6 +54,23 @@ describe('loadConfig', () => {
     expect((error as Error).message).toMatch(pattern);
   });
 
+  it.each(['https://example.com/portal', 'https://example.com/portal/', 'https://example.com/?tenant=a'])(
+    'refuses a PUBLIC_URL with a path prefix, a query or a fragment (%s), saying what to set instead',
+    (value) => {
+      expect(() => loadConfig({ DATA_DIR: tmp(), PUBLIC_URL: value })).toThrow(
+        /PUBLIC_URL: must be the portal's origin alone, like https:\/\/example\.com .*path prefix/,
+      );
+    },
+  );
+
+  it('accepts a PUBLIC_URL that is an origin, with or without its slash; issuer and links build on it', () => {
+    for (const value of ['https://portal.example.com', 'https://portal.example.com/', 'http://127.0.0.1:8080']) {
+      const c = loadConfig({ DATA_DIR: tmp(), PUBLIC_URL: value });
+      expect(c.publicUrl).toBe(value.replace(/\/$/, ''));
+      expect(c.oidc.issuer).toBe(`${value.replace(/\/$/, '')}/oidc`);
+    }
+  });
+
   it('accepts a MongoDB URI and the admin pair', () => {
     const c = loadConfig({
       DATA_DIR: tmp(),

@@ -21,6 +21,7 @@ import { recordAudit } from '../audit';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { MSG } from '../shared/messages';
 import { endAllUserSessions } from '../account';
+import { endProviderSessionsOf } from '../oidc';
 import { recheckPassword, useSecondFactor, type AccountThrottle, type PasswordRecheckThrottle } from '../signin';
 import { releaseSeat } from '../qualification';
 import { DeletionRequestModel } from './deletion-request.model';
@@ -58,6 +59,7 @@ async function requestFor(
   // Signed out everywhere: signing in again is the way to cancel, and says so.
   await UserModel.updateOne({ _id: user._id }, { $inc: { sessionEpoch: 1 } });
   await endAllUserSessions(String(user._id));
+  await endProviderSessionsOf(String(user._id));
   await recordAudit(ctx, {
     action: 'user.deletion_requested',
     at: now,

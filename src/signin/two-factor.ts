@@ -17,6 +17,7 @@ import { ConflictError, ValidationError } from '../shared/errors';
 import { recheckPassword, type PasswordRecheckThrottle } from './password-recheck';
 import { forgetAllDevices } from './remembered-devices';
 import { revokeOutstandingLinks } from '../account';
+import { endProviderSessionsOf } from '../oidc';
 import { loadUserFor } from '../access';
 import { MSG } from '../shared/messages';
 import { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from '../account';
@@ -268,6 +269,7 @@ export async function resetMfaAsAdmin(userId: string, ctx: RequestContext & { ac
   const user = await loadUserFor('resetPassword', userId, ctx);
   if (!user.mfaEnabled) throw new ConflictError('This user has not set up two-factor sign-in.', {}, 'mfa_not_enabled');
   await UserModel.updateOne({ _id: user._id }, { $set: { mfaEnabled: false, mfa: null }, $inc: { sessionEpoch: 1 } });
+  await endProviderSessionsOf(String(user._id));
   await revokeOutstandingLinks(user._id);
   await forgetAllDevices(user, ctx, 'mfa_reset');
   await recordAudit(ctx, { action: 'user.mfa_reset', target: { type: 'User', id: user._id, label: user.username } });

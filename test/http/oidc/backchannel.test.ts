@@ -16,6 +16,8 @@ import { loadActor } from '../../../src/access';
 import { createConnectedApp } from '../../../src/oidc';
 import { endAllSessionsAsAdmin } from '../../../src/account';
 import { setUserActive } from '../../../src/qualification';
+import { resetMfaAsAdmin } from '../../../src/signin';
+import { enrolThroughPages } from '../../helpers/totp';
 import { SiteModel, UserModel } from '../../../src/data/models';
 import { OidcRecordModel } from '../../../src/oidc/oidc-record.model';
 
@@ -212,6 +214,20 @@ describe('back-channel logout from the portal', () => {
     const claims = await verified(notified[0].logoutToken, apps.notified.clientId);
     expect(claims).toMatchObject({ sub: String(user._id), sid: sids.notified });
     expect(await OidcRecordModel.collection.countDocuments({ accountId: String(user._id) })).toBe(0);
+  });
+
+  it("an admin's two-factor reset (which ends the person's sessions) notifies the apps", async () => {
+    const { agent, user, sids } = await personInAllApps();
+    await enrolThroughPages(agent);
+    received = [];
+    await resetMfaAsAdmin(String(user._id), { actor: (await loadActor(admin!._id))!, via: 'admin' });
+    const notified = received.filter((r) => r.path === '/logout');
+    expect(notified).toHaveLength(1);
+    expect(await verified(notified[0].logoutToken, apps.notified.clientId)).toMatchObject({
+      sub: String(user._id),
+      sid: sids.notified,
+    });
+    expect(await providerSessionsOf(user._id)).toBe(0);
   });
 
   it("a password change ends the other browsers' provider sessions (notified) and keeps this one", async () => {

@@ -31,7 +31,7 @@ beforeAll(async () => {
   const third = await createConnectedApp({ ...base, name: 'Partner', firstParty: false, type: 'confidential' }, ctx);
   thirdParty = { clientId: third.app.clientId, secret: third.secret! };
   // Two people registered before any terms existed; then a version takes effect.
-  for (const email of ['ada@example.com', 'grace@example.com'])
+  for (const email of ['ada@example.com', 'grace@example.com', 'linus@example.com'])
     await postForm(request.agent(t.baseUrl), '/s/portal/register', '/s/portal/register', {
       firstName: 'Ada',
       lastName: 'Lovelace',
@@ -103,6 +103,25 @@ async function signedIn(email: string) {
 }
 
 describe('terms inside the provider sign-in', () => {
+  it('someone not yet signed in signs in on the site first, then meets the terms, then the app', async () => {
+    const agent = request.agent(t.baseUrl);
+    const flow = await startFlow(firstParty);
+    const login = await follow(agent, flow.url.href);
+    expect(login.page!.text).toContain('action="/s/portal/login"');
+    const returnTo = /name="returnTo" value="([^"]+)"/.exec(login.page!.text)![1].replace(/&amp;/g, '&');
+    expect(returnTo).toMatch(/^\/s\/portal\/authorize\//);
+    const signIn = await postForm(agent, '/s/portal/login', '/s/portal/login', {
+      username: 'linus@example.com',
+      password: GOOD_PASSWORD,
+      returnTo,
+    });
+    expect(signIn.status).toBe(303);
+    const terms = await follow(agent, new URL(signIn.headers.location, t.baseUrl).href);
+    expect(terms.page!.text).toContain('Apps see your address.');
+    const done = await follow(agent, await answerTerms(agent, terms.page!, true));
+    expect(done.callback?.searchParams.get('code')).toEqual(expect.any(String));
+  });
+
   it('asks for the new terms before the app gets a code, records the acceptance, then completes the sign-in', async () => {
     const user = await UserModel.findOne({ username: 'ada@example.com' });
     const agent = await signedIn('ada@example.com');

@@ -124,9 +124,12 @@ async function addLink(
       email: link.email,
     });
   } catch (err) {
-    // Two callbacks for the same account racing: the unique index keeps one link.
-    if (duplicateKeyField(err)) throw new ConflictError('This account is already linked.', {}, 'link_exists');
-    throw err;
+    if (!duplicateKeyField(err)) throw err;
+    // Two callbacks (or confirmations) for the same account racing: the unique index keeps one link. The
+    // same link made by the other one is what this one wanted (written and audited once); another user's is not.
+    const existing = await FederatedLinkModel.findOne({ issuer: link.issuer, subject: link.subject }).lean();
+    if (existing && String(existing.user) === String(user._id)) return;
+    throw new ConflictError('This account is already linked.', {}, 'link_exists');
   }
   await recordAudit(selfContext(user, origin), {
     action: 'user.identity_linked',

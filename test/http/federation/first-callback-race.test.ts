@@ -14,6 +14,8 @@ import {
   UserModel,
 } from '../../../src/data/models';
 import { sealSecret } from '../../../src/federation/secret-box';
+import { confirmPendingLink } from '../../../src/federation';
+import { registerGuest } from '../../helpers/forms';
 
 const PUBLIC_URL = 'http://portal.test';
 const CLIENT = {
@@ -99,3 +101,28 @@ it.each([1, 2, 3])(
     expect(home.text).toContain(email);
   },
 );
+
+it('two concurrent confirmations of one pending link (a double submit) store and audit one link, neither refused', async () => {
+  await registerGuest(t.app, { email: 'owner-race@example.com' });
+  const owner = (await UserModel.findOne({ username: 'owner-race@example.com' }))!;
+  const site = (await SiteModel.findOne({ slug: 'portal' }).lean())!;
+  const pending = {
+    providerId,
+    providerName: 'Test ID',
+    issuer: idp.issuer,
+    subject: 'ext-owner-race',
+    email: 'owner-race@example.com',
+    userId: String(owner._id),
+    siteSlug: 'portal',
+    at: Date.now(),
+  };
+  const origin = { ip: '127.0.0.1', impersonator: null, userAgent: null };
+  const results = await Promise.allSettled([
+    confirmPendingLink(site as never, pending, owner, origin),
+    confirmPendingLink(site as never, pending, owner, origin),
+  ]);
+  expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+  const links = await FederatedLinkModel.find({ subject: 'ext-owner-race' }).lean();
+  expect(links.map((l) => String(l.user))).toEqual([String(owner._id)]);
+  expect(await AuditEventModel.countDocuments({ action: 'user.identity_linked', 'target.id': owner._id })).toBe(1);
+});

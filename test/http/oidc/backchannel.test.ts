@@ -189,6 +189,30 @@ describe('back-channel logout from the portal', () => {
     expect(account.headers.location).toMatch(/^\/s\/portal\/login/);
   });
 
+  it("an app's own logout (RP-initiated, confirmed) notifies the other apps of the session through the provider", async () => {
+    const { agent, user, sids } = await personInAllApps();
+    const silent = await client.discovery(
+      issuer,
+      apps.silent.clientId,
+      undefined,
+      client.ClientSecretBasic(apps.silent.secret),
+      { execute: [client.allowInsecureRequests] },
+    );
+    const confirm = await agent.get(
+      pathOf(client.buildEndSessionUrl(silent, { client_id: apps.silent.clientId }).href),
+    );
+    expect(confirm.status).toBe(200);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.text)![1];
+    await agent.post('/oidc/session/end/confirm').type('form').send({ xsrf, logout: 'yes' }).redirects(0);
+    const notified = received.filter((r) => r.path === '/logout');
+    expect(notified).toHaveLength(1);
+    expect(await verified(notified[0].logoutToken, apps.notified.clientId)).toMatchObject({
+      sub: String(user._id),
+      sid: sids.notified,
+    });
+    expect(await providerSessionsOf(user._id)).toBe(0);
+  });
+
   it('an admin\'s "end sessions" notifies the apps of every browser of the person', async () => {
     const first = await personInAllApps();
     const second = request.agent(t.baseUrl);

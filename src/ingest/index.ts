@@ -114,8 +114,10 @@ export function startBackgroundWork(deps: {
     worker = w;
     w.unref();
     w.on('message', (m: IngestThreadMessage) => {
-      if (m.type === 'ready') failures = 0;
-      else if (m.type === 'finished') log.info({ jobs: m.jobs }, 'Ingest jobs finished');
+      if (m.type === 'ready') {
+        failures = 0;
+        log.debug({ tid: m.tid, nice: m.nice }, 'The ingest thread is ready');
+      } else if (m.type === 'finished') log.info({ jobs: m.jobs }, 'Ingest jobs finished');
       else if (m.type === 'error')
         log.error(
           { err: { message: m.message, stack: m.stack } },

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { IngestSettings, MailSettings } from '../config';
+import { DEFAULTS, type IngestSettings, type MailSettings } from '../config';
 import { startMailWorker, transportFor, type MailTransport } from '../mail';
 import { lifecycleSettings, type LifecycleSettings } from '../shared/lifecycle-settings';
 import { jobWaiting, workerId } from './ingest-worker';
@@ -23,7 +23,6 @@ export interface BackgroundWork {
   readonly threadRunning: boolean;
 }
 
-const DEFAULTS = { pollMs: 2000, leaseMs: 60_000, batchSize: 1000, threadHeapMb: 192 };
 const MAX_RESTART_PAUSE_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -64,7 +63,7 @@ export function startBackgroundWork(deps: {
         logger: deps.logger.child({ component: 'mail-worker' }),
       })
     : null;
-  const settings = { ...DEFAULTS, ...deps.ingest };
+  const settings = { ...DEFAULTS.ingest, ...deps.ingest };
   const log = deps.logger.child({ component: 'ingest-thread' });
   const data: IngestThreadData = {
     uri: deps.databaseUri,

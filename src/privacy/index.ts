@@ -19,4 +19,4 @@ export {
   sweepDueDeletions,
   type DeletionSettings,
 } from './deletion';
-export { consentLedger, pseudonymOf, USER_DATA_HOLDERS, type ErasedUser, type UserDataHolder } from './user-data';
+export { pseudonymOf, USER_DATA_HOLDERS, type ErasedUser, type UserDataHolder } from './user-data';

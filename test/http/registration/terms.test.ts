@@ -275,3 +275,41 @@ describe('terms and the consent ledger', () => {
     expect(await ConsentModel.countDocuments({ username: pseudonym })).toBe(1);
   });
 });
+
+describe('in the guest language', () => {
+  afterAll(() =>
+    SiteModel.updateOne({ slug: 'portal' }, { $set: { 'registrationPolicy.extraFields': [] } }).then(() => undefined),
+  );
+
+  it('a Japanese registration page missing a required extra field and the terms says both in Japanese', async () => {
+    await SiteModel.updateOne(
+      { slug: 'portal' },
+      { $set: { 'registrationPolicy.extraFields': [{ field: 'phone', required: true }] } },
+    );
+    const agent = request.agent(t.app);
+    const form = await agent.get('/s/portal/register').set('Accept-Language', 'ja');
+    const version = /name="termsVersion" value="([0-9a-f]{24})"/.exec(form.text)![1];
+    const res = await agent
+      .post('/s/portal/register')
+      .set('Accept-Language', 'ja')
+      .type('form')
+      .send({
+        altcha: await solvedPow(agent),
+        _csrf: csrfFrom(form.text),
+        firstName: 'Hanako',
+        lastName: 'Yamada',
+        email: 'hanako@example.com',
+        password: GOOD_PASSWORD,
+        termsVersion: version,
+      });
+    expect(res.status).toBe(422);
+    // Beside each field and in the summary at the top.
+    expect(res.text).toMatch(/id="f-phone-error">電話番号を入力してください。/);
+    expect(res.text).toMatch(/id="f-acceptTerms-error">登録するには利用規約に同意してください。/);
+    expect(res.text).toContain('<a href="#f-phone">電話番号を入力してください。</a>');
+    expect(res.text).toContain('<a href="#f-acceptTerms">登録するには利用規約に同意してください。</a>');
+    expect(res.text).not.toContain('Enter your phone number.');
+    expect(res.text).not.toContain('Accept the terms to register.');
+    expect(await UserModel.countDocuments({ email: 'hanako@example.com' })).toBe(0);
+  });
+});

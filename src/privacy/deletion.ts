@@ -107,7 +107,10 @@ export async function requestDeletionAs(
   return requestFor(user, ctx, ctx.via === 'api' ? 'api' : 'admin', settings, now);
 }
 
-/** A sign-in during the grace period cancels the deletion; true when there was one to cancel. */
+/**
+ * A sign-in during the grace period cancels the deletion; true when there was one to cancel. The app runs
+ * it at every completed sign-in, whatever the method (onSignIn in src/signin/areas.ts, wired in app.ts).
+ */
 export async function cancelDeletionOnSignIn(
   user: Pick<UserDoc, '_id' | 'username' | 'userType'>,
   origin: Origin,
@@ -155,8 +158,9 @@ export async function eraseUser(
 }
 
 /**
- * Erases every user whose grace period is over, one claimed request at a time. A user who signed in after
- * asking (by a way that did not cancel at once) is spared: the request is dropped instead.
+ * Erases every user whose grace period is over, one claimed request at a time. Every completed sign-in
+ * cancels at once (cancelDeletionOnSignIn, run by src/signin/areas.ts for each method); as a safety net, a
+ * user whose last sign-in is later than the request is spared here too: the request is dropped instead.
  */
 export async function sweepDueDeletions(
   settings: DeletionSettings,

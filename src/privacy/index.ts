@@ -10,6 +10,7 @@ export {
 export {
   cancelDeletionOnSignIn,
   DELETION_MESSAGES,
+  deletionPreviewAs,
   eraseUser,
   leftBehind,
   pendingDeletion,

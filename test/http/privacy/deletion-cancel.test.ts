@@ -6,6 +6,7 @@
  * next page says so once.
  */
 import request from 'supertest';
+import type { Types } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { GOOD_PASSWORD, csrfFrom, logIn, postForm, registerGuest } from '../../helpers/forms';
 import { enrolThroughPages, totp } from '../../helpers/totp';
@@ -53,7 +54,7 @@ async function askDeletion(agent: request.Agent, email: string) {
 }
 
 /** Cancelled: the request gone, one audit event by the person, the notice on the next page and only there. */
-async function expectCancelled(agent: request.Agent, signedIn: request.Response, userId: unknown, ip: string) {
+async function expectCancelled(agent: request.Agent, signedIn: request.Response, userId: Types.ObjectId, ip: string) {
   expect(signedIn.status).toBe(303);
   expect(await DeletionRequestModel.exists({ _id: userId })).toBeNull();
   const audits = await AuditEventModel.find({ action: 'user.deletion_cancelled', 'target.id': userId }).lean();

@@ -13,7 +13,8 @@ import type { Database } from './data/connection';
 import { configureSiteCache } from './sites';
 import { configureSecretBox } from './federation';
 import { sessionCookieName, sessionMiddleware } from './http/session';
-import { loadSessionUsers } from './signin/routes';
+import { loadSessionUsers, onSignIn } from './signin/routes';
+import { cancelDeletionOnSignIn } from './privacy';
 import { csrfMiddleware } from './http/csrf';
 import cookieParser from 'cookie-parser';
 import {
@@ -160,6 +161,10 @@ export function createApp(config: Config, db: Database, logger: Logger, opts: Ap
   app.use(cookieParser());
   csrf.install(app);
   app.use(csrf.locals);
+  // Signing in during a deletion's grace period cancels it, by whatever method (src/signin/areas.ts).
+  onSignIn(app, async (user, origin) =>
+    (await cancelDeletionOnSignIn(user, origin, deps.now())) ? 'deletionCancelled' : null,
+  );
   app.use(adminRouter(deps));
   app.use(siteRouter(deps));
 

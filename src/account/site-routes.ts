@@ -24,7 +24,15 @@ import { normaliseUsername } from '../users';
 import { formRoute } from '../http/error-writer';
 import { assertMaySignIn } from './verification';
 import { deviceSettings } from '../signin';
-import { authenticateLogin, originOf, safeReturnTo, signIn, signOut, holdForSecondFactor } from '../signin/routes';
+import {
+  authenticateLogin,
+  originOf,
+  safeReturnTo,
+  signIn,
+  signOut,
+  holdForSecondFactor,
+  takeSignInNotice,
+} from '../signin/routes';
 import { keepTyped, readStrings, typedPasswords } from '../http/forms';
 import { sitePaths } from './site-paths';
 import type { SiteRecord } from '../data/models';
@@ -40,7 +48,6 @@ import { languageChoices, localeChoices, offeredLanguageKey, timeZoneChoices } f
 import { powLocals, readProof } from '../bot-check/routes';
 import { signInFailures } from '../signin/routes';
 import { sitePrivacyRoutes } from '../privacy/routes';
-import { cancelDeletionOnSignIn } from '../privacy';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
 const ACCOUNT_FIELDS = [
@@ -74,6 +81,8 @@ export function siteRouter(deps: AppDeps): Router {
     const found = await findSiteBySlug(String(req.params.slug));
     res.locals.site = found;
     res.locals.paths = sitePaths(found.slug);
+    // Taken by the page that shows it (the header), so a redirect on the way does not lose it.
+    res.locals.takeSignInNotice = () => takeSignInNotice(req);
     res.locals.fieldErrors = {};
     res.locals.error = null;
     // Signed in, but not (or no longer) a member of this site: here, they are a visitor.
@@ -301,7 +310,7 @@ export function siteRouter(deps: AppDeps): Router {
       const keepMs =
         (req.body as Record<string, unknown>)?.keep === 'yes' ? deps.config.session.keepSignedInMs : undefined;
       let held = false;
-      const user = await authenticateLogin(
+      await authenticateLogin(
         'site',
         deps.loginThrottle,
         req,
@@ -320,9 +329,6 @@ export function siteRouter(deps: AppDeps): Router {
           },
         },
       );
-      // Signing in during a deletion's grace period cancels it, and the account page says so.
-      if (!held && (await cancelDeletionOnSignIn(user, originOf(req), deps.now())))
-        return res.redirect(303, `${res.locals.paths.account}?saved=deletionCancelled`);
       res.redirect(303, held ? res.locals.paths.loginCode : returnTo || res.locals.paths.home);
     }),
   );

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { IngestSettings, MailSettings } from '../config';
+import { DEFAULTS, type IngestSettings, type MailSettings } from '../config';
 import { startMailWorker, transportFor, type MailTransport } from '../mail';
 import { lifecycleSettings, type LifecycleSettings } from '../shared/lifecycle-settings';
 import { jobWaiting, workerId } from './ingest-worker';
@@ -23,7 +23,6 @@ export interface BackgroundWork {
   readonly threadRunning: boolean;
 }
 
-const DEFAULTS = { pollMs: 2000, leaseMs: 60_000, batchSize: 1000, threadHeapMb: 192 };
 const MAX_RESTART_PAUSE_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -64,7 +63,7 @@ export function startBackgroundWork(deps: {
         logger: deps.logger.child({ component: 'mail-worker' }),
       })
     : null;
-  const settings = { ...DEFAULTS, ...deps.ingest };
+  const settings = { ...DEFAULTS.ingest, ...deps.ingest };
   const log = deps.logger.child({ component: 'ingest-thread' });
   const data: IngestThreadData = {
     uri: deps.databaseUri,
@@ -114,8 +113,10 @@ export function startBackgroundWork(deps: {
     worker = w;
     w.unref();
     w.on('message', (m: IngestThreadMessage) => {
-      if (m.type === 'ready') failures = 0;
-      else if (m.type === 'finished') log.info({ jobs: m.jobs }, 'Ingest jobs finished');
+      if (m.type === 'ready') {
+        failures = 0;
+        log.debug({ tid: m.tid, nice: m.nice }, 'The ingest thread is ready');
+      } else if (m.type === 'finished') log.info({ jobs: m.jobs }, 'Ingest jobs finished');
       else if (m.type === 'error')
         log.error(
           { err: { message: m.message, stack: m.stack } },

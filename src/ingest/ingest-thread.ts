@@ -10,6 +10,8 @@
  * serves requests: if the thread dies, the server logs it and starts another one, and the job resumes
  * from its last counted batch.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { connectWorkerThread } from '../data/connection';
 import { processAvailableJobs } from './ingest-worker';
@@ -27,9 +29,28 @@ export interface IngestThreadData {
 
 /** What the thread tells the server; the server logs it (the thread has no logger of its own). */
 export type IngestThreadMessage =
-  | { type: 'ready' }
+  | { type: 'ready'; tid: number | null; nice: number | null }
   | { type: 'finished'; jobs: number }
   | { type: 'error'; message: string; stack?: string };
+
+/**
+ * Bulk work gives way to requests: on Linux each thread has its own nice value, so this thread alone runs
+ * at nice 10 (PRIORITY_BELOW_NORMAL; or the process's, if already lower) and the scheduler serves the request thread and the engine first
+ * when the cores are busy; idle cores still run the job at full speed. Raising one's own nice value needs
+ * no privilege. Elsewhere (no /proc/thread-self) the thread keeps the process's priority.
+ * Returns the thread's id and nice value as the kernel now reports them.
+ */
+function runAtLowPriority(): { tid: number | null; nice: number | null } {
+  try {
+    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop()); // "<pid>/task/<tid>"
+    if (!Number.isInteger(tid) || tid <= 0) return { tid: null, nice: null };
+    // Never below the process's own nice value (lowering it needs a privilege and would be refused).
+    os.setPriority(tid, Math.max(os.getPriority(tid), os.constants.priority.PRIORITY_BELOW_NORMAL));
+    return { tid, nice: os.getPriority(tid) };
+  } catch {
+    return { tid: null, nice: null };
+  }
+}
 
 async function main(): Promise<void> {
   const data = workerData as IngestThreadData;
@@ -41,7 +62,7 @@ async function main(): Promise<void> {
     if (m === 'stop') stopping = true;
   });
   const disconnect = await connectWorkerThread(data.uri);
-  send({ type: 'ready' });
+  send({ type: 'ready', ...runAtLowPriority() });
   // Until no job is ready: a job finished may have been followed by another upload meanwhile.
   for (let jobs = 1; jobs > 0 && !stopping; ) {
     try {

@@ -25,6 +25,7 @@ import { columnOf, invitationOf, rowToInput } from './ingest-columns';
 import { matchContactsByEmail } from '../qualification';
 import { UserModel } from '../data/models';
 import { MSG } from '../shared/messages';
+import { DEFAULTS } from '../config';
 import { leasedQueue, MAX_ATTEMPTS } from '../shared/job-lease';
 
 export interface WorkerOptions {
@@ -41,7 +42,6 @@ export interface WorkerOptions {
 }
 
 export { MAX_ATTEMPTS };
-const DEFAULTS = { batchSize: 1000 };
 
 export function workerId(): string {
   return `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
@@ -195,7 +195,7 @@ export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promis
   await recoverSeatHolds(jobHolds);
   const holdKey = `${jobHolds}${opts.owner}`;
   const columns = job.columns ?? [];
-  const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
+  const batchSize = opts.batchSize ?? DEFAULTS.ingest.batchSize;
   let through = job.processedThrough;
   for (let batches = 0; ; batches++) {
     if (opts.maxBatches !== undefined && batches >= opts.maxBatches) return 'paused';

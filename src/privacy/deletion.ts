@@ -109,7 +109,35 @@ export async function requestDeletionAs(
   return requestFor(user, ctx, ctx.via === 'api' ? 'api' : 'admin', settings, now);
 }
 
-/** A sign-in during the grace period cancels the deletion; true when there was one to cancel. */
+/**
+ * What the administrator's confirmation page shows before asking (the same checks as the request: who
+ * may deactivate the user may delete them, staff accounts are refused): who, and when the erasure would
+ * happen, or is already due when a request is pending (asking again does not move it).
+ */
+export async function deletionPreviewAs(
+  userId: string,
+  ctx: RequestContext,
+  settings: DeletionSettings,
+  now: Date = new Date(),
+) {
+  const user = await loadUserFor('setActive', userId, ctx);
+  if (user.userType === 'internal') throw new ConflictError(DELETION_MESSAGES.internal, {}, 'internal_user');
+  const pending = await pendingDeletion(user._id);
+  return {
+    id: String(user._id),
+    name: `${user.firstName ?? ''} ${user.lastName ?? ''}`.trim() || user.username,
+    username: user.username,
+    email: user.email,
+    pending: Boolean(pending),
+    dueAt: pending?.dueAt ?? new Date(now.getTime() + settings.graceMs),
+    graceDays: Math.round(settings.graceMs / 86_400_000),
+  };
+}
+
+/**
+ * A sign-in during the grace period cancels the deletion; true when there was one to cancel. The app runs
+ * it at every completed sign-in, whatever the method (onSignIn in src/signin/areas.ts, wired in app.ts).
+ */
 export async function cancelDeletionOnSignIn(
   user: Pick<UserDoc, '_id' | 'username' | 'userType'>,
   origin: Origin,
@@ -157,8 +185,9 @@ export async function eraseUser(
 }
 
 /**
- * Erases every user whose grace period is over, one claimed request at a time. A user who signed in after
- * asking (by a way that did not cancel at once) is spared: the request is dropped instead.
+ * Erases every user whose grace period is over, one claimed request at a time. Every completed sign-in
+ * cancels at once (cancelDeletionOnSignIn, run by src/signin/areas.ts for each method); as a safety net, a
+ * user whose last sign-in is later than the request is spared here too: the request is dropped instead.
  */
 export async function sweepDueDeletions(
   settings: DeletionSettings,

@@ -1,6 +1,6 @@
 /**
  * A person's data as JSON (GDPR access and portability): their profile, sign-in history, sessions,
- * consents (the ledger's hook) and the audit trail of changes to their account. Read by the account
+ * consents (the terms they accepted: version, when, from where) and the audit trail of changes to their account. Read by the account
  * page, the admin user page and GET /api/v1/users/{id}/export alike; every export is audited.
  * Never in it: the password hash, second-factor secrets and recovery codes, link tokens.
  */
@@ -19,7 +19,7 @@ import { recordAudit } from '../audit';
 import { NotFoundError } from '../shared/errors';
 import { MSG } from '../shared/messages';
 import { findUserSessions } from '../account';
-import { consentLedger } from './user-data';
+import { consentsOf } from '../registration';
 import { DeletionRequestModel } from './deletion-request.model';
 
 export const EXPORT_FORMAT = 'identity-portal-user-export/1';
@@ -33,7 +33,7 @@ export async function userDataOf(userId: Types.ObjectId, now: Date = new Date())
     user.site ? SiteModel.findById(user.site).select('slug name').lean() : null,
     LoginEventModel.find({ user: user._id }).sort({ at: -1 }).lean(),
     findUserSessions(String(user._id), user.sessionEpoch ?? 0, now),
-    consentLedger.consentsOf(user._id),
+    consentsOf(user._id),
     AuditEventModel.find({ 'target.id': user._id }).sort({ at: 1, _id: 1 }).lean(),
     DeletionRequestModel.findById(user._id).lean(),
   ]);

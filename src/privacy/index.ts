@@ -10,6 +10,7 @@ export {
 export {
   cancelDeletionOnSignIn,
   DELETION_MESSAGES,
+  deletionPreviewAs,
   eraseUser,
   leftBehind,
   pendingDeletion,
@@ -19,4 +20,4 @@ export {
   sweepDueDeletions,
   type DeletionSettings,
 } from './deletion';
-export { consentLedger, pseudonymOf, USER_DATA_HOLDERS, type ErasedUser, type UserDataHolder } from './user-data';
+export { pseudonymOf, USER_DATA_HOLDERS, type ErasedUser, type UserDataHolder } from './user-data';

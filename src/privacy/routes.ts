@@ -9,8 +9,9 @@ import { formRoute } from '../http/error-writer';
 import { keepTyped, readStrings } from '../http/forms';
 import { originOf, signOut } from '../signin/routes';
 import { apiContext } from '../api';
-import { ADMIN, ctxOf } from '../admin/routes';
+import { ADMIN, ctxOf, flash } from '../admin/routes';
 import {
+  deletionPreviewAs,
   exportFileName,
   exportOwnData,
   exportUserDataAs,
@@ -90,8 +91,29 @@ export function adminPrivacyRoutes(router: Router, deps: AppDeps): void {
     const data = await exportUserDataAs(String(req.params.id), ctxOf(req, res), now);
     sendDownload(res, data, data.profile.username, now);
   });
+  // Asks first, as the other destructive actions do: a page naming who, what is kept and when (GET),
+  // then the request itself (POST, with the CSRF token of that page).
+  router.get(`${ADMIN.users}/:id/deletion`, async (req, res) => {
+    const who = await deletionPreviewAs(String(req.params.id), ctxOf(req, res), deletionSettings(deps), deps.now());
+    res.render('admin/confirm-deletion', {
+      title: `Delete the account of ${who.name}?`,
+      who,
+      action: `${ADMIN.users}/${who.id}/deletion`,
+      back: `${ADMIN.users}/${who.id}`,
+    });
+  });
   router.post(`${ADMIN.users}/:id/deletion`, async (req, res) => {
-    await requestDeletionAs(String(req.params.id), ctxOf(req, res), deletionSettings(deps), deps.now());
+    const { dueAt } = await requestDeletionAs(
+      String(req.params.id),
+      ctxOf(req, res),
+      deletionSettings(deps),
+      deps.now(),
+    );
+    flash(
+      req,
+      'ok',
+      `Deletion requested: they are signed out everywhere, and the account is erased on ${dueAt.toISOString().slice(0, 10)} unless they sign in before then.`,
+    );
     res.redirect(303, `${ADMIN.users}/${String(req.params.id)}?deletion=requested`);
   });
 }

@@ -4,7 +4,7 @@
  * user adds its holder here, and the deletion test checks each holder finds nothing left afterwards.
  *
  * Kept on purpose (README, "Your data: export and deletion"): the audit trail, with the person replaced
- * by a pseudonym, and their values in it erased.
+ * by a pseudonym, and their values in it erased; the consent ledger, its rows under the same pseudonym.
  */
 import crypto from 'node:crypto';
 import mongoose, { trusted, type Types } from 'mongoose';
@@ -13,6 +13,7 @@ import {
   ApiTokenModel,
   AuditEventModel,
   BulkActionRowModel,
+  ConsentModel,
   DelegatedAdminGroupModel,
   IngestJobRowModel,
   LoginEventModel,
@@ -22,6 +23,7 @@ import {
   UserModel,
 } from '../data/models';
 import { AREAS } from '../shared/area';
+import { pseudonymiseConsents } from '../registration';
 
 /** Who is being erased: their id, the names and address other records may carry, and their pseudonym. */
 export interface ErasedUser {
@@ -195,15 +197,22 @@ export const USER_DATA_HOLDERS: UserDataHolder[] = [
         ],
       })),
   },
-  // CONSENT LEDGER HOOK: the consent ledger (issue 23, registration policy, another branch) adds its holder
-  // here. The ledger is append-only and a legal record: its holder should replace the user with
-  // `pseudonym` rather than delete, like the audit trail; the export reads it through consentsOf below.
+  {
+    name: 'consents (kept, pseudonymised)',
+    // A legal record that version X was accepted then: the rows stay and still count for their version,
+    // under the audit trail's pseudonym, with no user id, IP or user agent (the ledger's one exception to
+    // append-only, src/registration/terms.ts).
+    erase: (user) => pseudonymiseConsents(user.id, user.pseudonym),
+    remaining: async (user) =>
+      (await ConsentModel.countDocuments({
+        $or: [{ user: user.id }, { username: trusted({ $in: [user.username, user.email] }) }],
+      })) +
+      (await ConsentModel.countDocuments({
+        username: user.pseudonym,
+        $or: [{ ip: trusted({ $ne: null }) }, { userAgent: trusted({ $ne: null }) }],
+      })),
+  },
 ];
-
-/** CONSENT LEDGER HOOK for the export: the consents a user gave (none until the ledger exists). */
-export const consentLedger: { consentsOf: (userId: Types.ObjectId) => Promise<unknown[]> } = {
-  consentsOf: async () => [],
-};
 
 /** A user's pseudonym: an HMAC of their id, so the same person reads the same everywhere in the trail. */
 export function pseudonymOf(userId: Types.ObjectId, key: string): string {

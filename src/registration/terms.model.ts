@@ -21,7 +21,8 @@ termsVersionSchema.index({ site: 1, effectiveAt: -1 });
 /**
  * The consent ledger: one row each time a person accepts a version of a site's terms, at registration
  * or again at a sign-in after a new version took effect. Append-only: the model refuses every update,
- * replace and delete (below), and the code has no path that changes a row.
+ * replace and delete (below), and the code has one path that changes a row: pseudonymiseConsents in
+ * terms.ts, when the person is erased (their rows then name a pseudonym, with no user id, IP or agent).
  */
 const consentSchema = new Schema(
   {
@@ -63,6 +64,10 @@ consentSchema.pre('save', function () {
 });
 
 export type TermsVersion = InferSchemaType<typeof termsVersionSchema> & { _id: Types.ObjectId };
-export type Consent = InferSchemaType<typeof consentSchema> & { _id: Types.ObjectId };
+/** `user` is null on the rows of an erased person (pseudonymiseConsents). */
+export type Consent = Omit<InferSchemaType<typeof consentSchema>, 'user'> & {
+  _id: Types.ObjectId;
+  user: Types.ObjectId | null;
+};
 export const TermsVersionModel = model('TermsVersion', termsVersionSchema);
 export const ConsentModel = model('Consent', consentSchema);

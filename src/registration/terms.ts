@@ -3,7 +3,8 @@
  * registration asks for the version in effect, and a signed-in person whose accepted version is no
  * longer the one in effect accepts the new one before their session is usable (pendingTerms, checked by
  * the site's pages and, for the OpenID provider's sign-in, by whoever calls it). Every acceptance is a
- * new ledger row; none is ever changed (src/registration/terms.model.ts).
+ * new ledger row; none is ever changed (src/registration/terms.model.ts), with one exception:
+ * pseudonymiseConsents below, at the erasure of the person who gave them.
  */
 import { Readable, type Transform } from 'node:stream';
 import { stringify } from 'csv-stringify';
@@ -149,6 +150,39 @@ export async function acceptPendingTerms(
   return true;
 }
 
+/** The consents a person gave, oldest first: what their data export lists (src/privacy/export.ts). */
+export async function consentsOf(userId: Types.ObjectId) {
+  const rows = await ConsentModel.find({ user: userId }).sort({ acceptedAt: 1, _id: 1 }).lean<Consent[]>().exec();
+  const sites = await SiteModel.find({ _id: trusted({ $in: [...new Set(rows.map((r) => String(r.site)))] }) })
+    .select('slug')
+    .lean();
+  const slugOf = new Map(sites.map((s) => [String(s._id), s.slug]));
+  return rows.map((r) => ({
+    site: slugOf.get(String(r.site)) ?? null,
+    version: r.version,
+    acceptedAt: r.acceptedAt,
+    how: r.how,
+    ip: r.ip,
+    userAgent: r.userAgent,
+  }));
+}
+
+/**
+ * THE ONE EXCEPTION to the ledger's append-only rule, for the erasure of a person (src/privacy): their
+ * rows stay (the site must still show that version X was accepted on that date, and the rows still count
+ * for the version), but stop naming them: the user id is dropped, the username becomes the pseudonym the
+ * audit trail gives them, and the IP and user agent are erased. It writes through the driver's collection,
+ * below the model's refusals, and changes nothing else; no other code path may (the model refuses them all,
+ * and the terms test proves it). Idempotent: a retried erasure finds no row left with the user's id.
+ */
+export async function pseudonymiseConsents(userId: Types.ObjectId, pseudonym: string): Promise<number> {
+  const res = await ConsentModel.collection.updateMany(
+    { user: userId },
+    { $set: { user: null, username: pseudonym, ip: null, userAgent: null } },
+  );
+  return res.modifiedCount;
+}
+
 export interface ConsentFilters {
   user?: string;
   version?: string;
@@ -183,7 +217,8 @@ export function consentCsv(actor: Actor, f: ConsentFilters): { rows: Readable; c
       yield [
         c.acceptedAt.toISOString(),
         c.username,
-        String(c.user),
+        // An erased person's rows have no user id (pseudonymiseConsents).
+        c.user ? String(c.user) : '',
         String(c.site),
         c.version,
         String(c.termsVersion),

@@ -6,7 +6,6 @@
  * (bumped on password change or deactivation) and the absolute lifetime.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Types } from 'mongoose';
 import { UserModel, type UserDoc } from '../data/models';
 import { sessionCookieOf } from '../http/session';
 import { loginAsStillAllowed } from '../access';
@@ -34,6 +33,8 @@ declare module 'express-session' {
     admin?: AreaSession;
     /** Where to go after signing in (same-site relative path only). */
     returnTo?: string;
+    /** What a sign-in listener had to say (below), shown once on the next page of the site. */
+    signInNotice?: SignInNotice;
   }
 }
 
@@ -72,6 +73,29 @@ function sessionWasStored(req: Request): boolean {
   return value.startsWith('s:') && value.slice(2, value.lastIndexOf('.')) === req.sessionID;
 }
 
+/** A notice a sign-in listener leaves for the next page (views/site/_header.ejs words it). */
+export type SignInNotice = 'deletionCancelled';
+export type SignedInUser = Pick<UserDoc, '_id' | 'sessionEpoch' | 'username' | 'userType'>;
+/**
+ * What other features do at every completed sign-in, whatever the method (password, password and a
+ * code, passkey or recovery code, a passkey alone, an external provider, a new password from a link):
+ * each of those ends in signIn below, so a rule that belongs to "the person signed in" lives here once
+ * and not in each method (privacy/ cancels a pending deletion). Not run for Login As: an administrator
+ * signing in as someone is not that person coming back. Per app (tests run several apps in one process).
+ */
+export type SignInListener = (user: SignedInUser, origin: SelfOrigin) => Promise<SignInNotice | null>;
+const listenersOf = new WeakMap<object, SignInListener[]>();
+export function onSignIn(app: object, listener: SignInListener): void {
+  listenersOf.set(app, [...(listenersOf.get(app) ?? []), listener]);
+}
+
+/** The notice a listener left, taken once (the site's header shows it). */
+export function takeSignInNotice(req: Request): SignInNotice | null {
+  const notice = req.session?.signInNotice ?? null;
+  if (notice) delete req.session.signInNotice;
+  return notice;
+}
+
 const otherArea = (area: Area): Area => (area === 'site' ? 'admin' : 'site');
 
 /**
@@ -84,7 +108,7 @@ const otherArea = (area: Area): Area => (area === 'site' ? 'admin' : 'site');
 export async function signIn(
   req: Request,
   area: Area,
-  user: { _id: Types.ObjectId; sessionEpoch: number },
+  user: SignedInUser,
   impersonator?: AreaSession['impersonator'],
   opts: { keepMs?: number } = {},
 ): Promise<void> {
@@ -103,6 +127,16 @@ export async function signIn(
   // The cookie and the stored session (connect-mongo expires it with the cookie) live this long from
   // each request; rolling keeps pushing it on. Without it the idle timeout of the session middleware holds.
   if (opts.keepMs) req.session.cookie.maxAge = opts.keepMs;
+  if (impersonator) return;
+  const origin: SelfOrigin = {
+    ip: req.ip ?? null,
+    impersonator: null,
+    userAgent: req.get('user-agent')?.slice(0, 300) ?? null,
+  };
+  for (const listener of listenersOf.get(req.app) ?? []) {
+    const notice = await listener(user, origin);
+    if (notice) req.session.signInNotice = notice;
+  }
 }
 
 /**

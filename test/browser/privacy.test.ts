@@ -1,12 +1,14 @@
 /**
  * Export and deletion in Chromium at 375 px: the account page's "Your data" and "Delete your account",
- * and the page that confirms a deletion was asked for. No sideways scrolling, no serious or critical
+ * the page that confirms a deletion was asked for, the notice after signing in again (which cancels it),
+ * and the admin's confirmation page before a deletion. No sideways scrolling, no serious or critical
  * axe-core violation, no script error.
  */
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { describeBrowser, launchBrowser, watchPageErrors, axeViolations } from '../helpers/browser';
 import { GOOD_PASSWORD } from '../helpers/forms';
+import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
 import { UserModel } from '../../src/data/models';
 import { DeletionRequestModel } from '../../src/privacy/deletion-request.model';
 
@@ -31,7 +33,7 @@ describeBrowser('export and deletion in a browser', () => {
     for (const v of violations) found.push(`${what}: ${v}`);
   }
 
-  it('at 375 px: downloads the data, then deletes the account with the password again', async () => {
+  it('at 375 px: downloads the data, deletes the account with the password again, cancels it by signing in; an admin deletes through the confirmation page', async () => {
     // axe is injected as a script, which the CSP forbids: this context bypasses it (bot-check.test.ts checks the CSP).
     const context = await browser.newContext({
       viewport: { width: 375, height: 740 },
@@ -74,6 +76,34 @@ describeBrowser('export and deletion in a browser', () => {
     await expect(page.locator('h1').textContent()).resolves.toBe('Your account will be deleted');
     await audit(page, found, 'deletion requested');
     const user = (await UserModel.findOne({ username: 'rosalind@example.com' }).lean())!;
+    expect(await DeletionRequestModel.exists({ _id: user._id })).not.toBeNull();
+
+    // Signing in again cancels it; the next page says so.
+    await page.goto(`${t.baseUrl}/s/portal/login`);
+    await page.getByLabel('Email or username').fill('rosalind@example.com');
+    await page.getByLabel('Password').fill(GOOD_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForSelector('#deletion-cancelled');
+    expect(await page.locator('#deletion-cancelled').textContent()).toContain(
+      'You signed in, so your account will not be deleted.',
+    );
+    await audit(page, found, 'deletion cancelled');
+    expect(await DeletionRequestModel.exists({ _id: user._id })).toBeNull();
+
+    // An administrator deletes the account through the confirmation page.
+    await makeAdmin();
+    await page.goto(`${t.baseUrl}/admin/login`);
+    await page.getByLabel('Username').fill('admin@example.com');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/admin(\/|$)/);
+    await page.goto(`${t.baseUrl}/admin/users/${user._id}`);
+    await page.getByRole('link', { name: 'Delete the account' }).click();
+    await page.waitForSelector('#deletion-kept');
+    expect(await page.locator('h1').textContent()).toBe('Delete the account of Rosalind Franklin?');
+    await audit(page, found, 'admin deletion confirmation');
+    await page.getByRole('button', { name: 'Delete the account' }).click();
+    await page.waitForURL(`${t.baseUrl}/admin/users/${user._id}?deletion=requested`);
     expect(await DeletionRequestModel.exists({ _id: user._id })).not.toBeNull();
     expect(found).toEqual([]);
     expect(errors).toEqual([]);

@@ -16,6 +16,8 @@ import {
   UserModel,
 } from '../../../src/data/models';
 import { sealSecret } from '../../../src/federation/secret-box';
+import { DeletionRequestModel } from '../../../src/privacy/deletion-request.model';
+import { adminToken } from '../api/tokens';
 import { hashPassword } from '../../../src/signin/passwords';
 
 const PUBLIC_URL = 'http://portal.test';
@@ -275,6 +277,24 @@ describe('Continue with an external provider', () => {
     const res = await continueWith(agent, { login: 'ext-9', email: 'nine@example.com' });
     expect(res.headers.location).toBe('/s/portal/login/code');
     expect((await agent.get('/s/portal/account')).status).toBe(302);
+  });
+
+  it('a sign-in through the provider during a deletion grace period cancels the deletion and says so', async () => {
+    await continueWith(request.agent(t.app), { login: 'ext-leaving', email: 'leaving@example.com' });
+    const user = (await UserModel.findOne({ email: 'leaving@example.com' }).lean())!;
+    // No password to confirm with on the account page: an administrator asks, through the API.
+    const { token } = await adminToken();
+    const asked = await request(t.app)
+      .post(`/api/v1/users/${user._id}/deletion`)
+      .set('Authorization', `Bearer ${token}`)
+      .send({});
+    expect(asked.status).toBe(202);
+    const agent = request.agent(t.app);
+    const res = await continueWith(agent, { login: 'ext-leaving', email: 'leaving@example.com' });
+    expect(res.headers.location).toBe('/s/portal/');
+    expect(await DeletionRequestModel.exists({ _id: user._id })).toBeNull();
+    expect(await AuditEventModel.countDocuments({ action: 'user.deletion_cancelled', 'target.id': user._id })).toBe(1);
+    expect((await agent.get('/s/portal/')).text).toContain('You signed in, so your account will not be deleted.');
   });
 
   it("refuses a deactivated user's linked account", async () => {

@@ -7,7 +7,7 @@
 import request from 'supertest';
 import mongoose from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { GOOD_PASSWORD, logIn, postForm, registerGuest } from '../../helpers/forms';
+import { GOOD_PASSWORD, csrfFrom, logIn, postForm, registerGuest } from '../../helpers/forms';
 import { adminToken } from '../api/tokens';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { enrolThroughPages, totp } from '../../helpers/totp';
@@ -61,7 +61,8 @@ it('a sign-in inside the grace period cancels the deletion and says so; the swee
   expect((await agent.get('/s/portal/account')).status).toBe(302);
   clock += 13 * DAY;
   const back = await logIn(agent, 'changed-mind@example.com', GOOD_PASSWORD);
-  expect(back.headers.location).toBe('/s/portal/account?saved=deletionCancelled');
+  // Every sign-in method cancels it in one place (test/http/privacy/deletion-cancel.test.ts); the next page says so.
+  expect(back.headers.location).toBe('/s/portal/');
   expect((await agent.get(back.headers.location)).text).toContain(
     'You signed in, so your account will not be deleted.',
   );
@@ -170,18 +171,38 @@ it('an administrator token asks for a deletion through the API (202 with the due
   expect(await DeletionRequestModel.exists({ _id: adminId })).toBeNull();
 });
 
-it('an administrator asks from the user page; the request is audited as theirs and the user is signed out', async () => {
+it('an administrator asks from the user page through a confirmation page (who, what is kept, when); the request is audited as theirs and the user is signed out', async () => {
   await makeAdmin('page-admin@example.com');
-  const { agent: guest } = await registerGuest(t.app, { email: 'by-admin@example.com' });
+  const { agent: guest } = await registerGuest(t.app, { email: 'by-admin@example.com', firstName: 'Bea' });
   const user = (await UserModel.findOne({ username: 'by-admin@example.com' }).lean())!;
   const admin = await adminAgent(t.app, 'page-admin@example.com');
   const page = await admin.get(`/admin/users/${user._id}`);
-  expect(page.text).toContain('Delete the account');
+  expect(page.text).toContain(
+    `<a class="button danger" href="/admin/users/${user._id}/deletion">Delete the account</a>`,
+  );
+  // The confirmation page asks first, writing nothing.
+  const confirm = await admin.get(`/admin/users/${user._id}/deletion`);
+  expect(confirm.status).toBe(200);
+  expect(confirm.text).toContain('<h1>Delete the account of Bea Lovelace?</h1>');
+  expect(confirm.text).toContain('<dt>Email</dt><dd>by-admin@example.com</dd>');
+  const due = new Date(clock + 14 * DAY).toISOString();
+  expect(confirm.text).toContain(`After the grace period of 14 days, on <time datetime="${due}">`);
+  expect(confirm.text).toContain('The audit trail of their account, with them named by a pseudonym');
+  expect(confirm.text).toContain("Their acceptances of the site's terms (version and date), under the same pseudonym");
+  expect(confirm.text).toContain(`<form method="post" action="/admin/users/${user._id}/deletion">`);
+  expect(await DeletionRequestModel.exists({ _id: user._id })).toBeNull();
+  // Without the page's CSRF token: refused, nothing written.
+  const forged = await admin.post(`/admin/users/${user._id}/deletion`).type('form').send({});
+  expect(forged.status).toBe(403);
+  expect(await DeletionRequestModel.exists({ _id: user._id })).toBeNull();
   const res = await admin
     .post(`/admin/users/${user._id}/deletion`)
     .type('form')
-    .send({ _csrf: /name="_csrf" value="([^"]+)"/.exec(page.text)![1] });
+    .send({ _csrf: csrfFrom(confirm.text) });
   expect(res.status).toBe(303);
+  expect((await admin.get(res.headers.location)).text).toContain(
+    `the account is erased on ${due.slice(0, 10)} unless they sign in before then.`,
+  );
   expect((await DeletionRequestModel.findById(user._id).lean())!.via).toBe('admin');
   expect(
     await AuditEventModel.countDocuments({
@@ -192,6 +213,20 @@ it('an administrator asks from the user page; the request is audited as theirs a
     }),
   ).toBe(1);
   expect((await guest.get('/s/portal/account')).status).toBe(302);
+  // Asked again: the page says it is pending, with the first date.
+  clock += DAY;
+  const again = await admin.get(`/admin/users/${user._id}/deletion`);
+  expect(again.text).toContain(`A deletion is already pending: the account is erased on <time datetime="${due}">`);
+});
+
+it('the confirmation page refuses a staff account in words, and an unknown user', async () => {
+  await makeAdmin('page-admin2@example.com');
+  const staff = (await UserModel.findOne({ username: 'page-admin2@example.com' }).lean())!;
+  const admin = await adminAgent(t.app, 'page-admin2@example.com');
+  const res = await admin.get(`/admin/users/${staff._id}/deletion`);
+  expect(res.status).toBe(409);
+  expect(res.text).toContain('Staff accounts are not deleted: deactivate the user instead');
+  expect((await admin.get(`/admin/users/${new mongoose.Types.ObjectId()}/deletion`)).status).toBe(404);
 });
 
 it('with two-factor on, a current code stands in for the password; a wrong one is refused and changes nothing', async () => {

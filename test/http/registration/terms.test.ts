@@ -8,7 +8,10 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { csrfFrom, GOOD_PASSWORD, solvedPow, logIn, postForm } from '../../helpers/forms';
 import { adminAgent, makeAdmin } from '../../helpers/admin';
 import { AuditEventModel, ConsentModel, SiteModel, TermsVersionModel, UserModel } from '../../../src/data/models';
+import mongoose, { trusted } from 'mongoose';
 import { configureTermsClock } from '../../../src/registration';
+import { pseudonymOf, sweepDueDeletions } from '../../../src/privacy';
+import { secretFor } from '../../../src/config';
 
 let t: TestApp;
 let admin: request.Agent;
@@ -208,5 +211,105 @@ describe('terms and the consent ledger', () => {
     );
     expect(lines[2]).toContain(',1.0,');
     expect(lines[2]).toContain(',registration,');
+  });
+
+  it("a person's export lists the terms they accepted: version, when, from where", async () => {
+    const { res } = await register('erin@example.com');
+    expect(res.status).toBe(201);
+    const agent = request.agent(t.app);
+    await logIn(agent, 'erin@example.com', GOOD_PASSWORD);
+    const exported = await postForm(agent, '/s/portal/account', '/s/portal/account/export', {});
+    expect(exported.status).toBe(200);
+    const data = JSON.parse(exported.text) as { consents: Record<string, unknown>[] };
+    expect(data.consents).toHaveLength(1);
+    expect(data.consents[0]).toMatchObject({
+      site: 'portal',
+      version: '3.0',
+      how: 'registration',
+      acceptedAt: '2026-12-06T00:00:00.000Z',
+      userAgent: UA,
+    });
+    expect(String(data.consents[0].ip)).toMatch(/127\.0\.0\.1|::1/);
+  });
+
+  it('erasure keeps the rows under the pseudonym, naming the person nowhere; every other change is still refused', async () => {
+    const user = (await UserModel.findOne({ email: 'erin@example.com' }).lean())!;
+    const v3Before = await ConsentModel.countDocuments({ version: '3.0' });
+    const othersBefore = await ConsentModel.find({ username: trusted({ $ne: 'erin@example.com' }) }).lean();
+    const agent = request.agent(t.app);
+    await logIn(agent, 'erin@example.com', GOOD_PASSWORD);
+    const asked = await postForm(agent, '/s/portal/account', '/s/portal/account/delete', {
+      deletePassword: GOOD_PASSWORD,
+    });
+    expect(asked.status).toBe(202);
+    const settings = { ...t.config.deletion, pseudonymKey: secretFor(t.config, 'audit-pseudonym') };
+    const later = () => new Date(Date.now() + t.config.deletion.graceMs + 60_000);
+    expect(await sweepDueDeletions(settings, { now: later })).toBe(1);
+
+    // The collection itself, below the model: no row names the person by id, address or origin.
+    const raw = await mongoose.connection.db!.collection('consents').find({}).toArray();
+    const text = JSON.stringify(raw);
+    expect(text).not.toContain(String(user._id));
+    expect(text).not.toContain('erin@example.com');
+    const pseudonym = pseudonymOf(user._id, settings.pseudonymKey);
+    const theirs = raw.filter((r) => r.username === pseudonym);
+    expect(theirs).toHaveLength(1);
+    expect(theirs[0]).toMatchObject({ user: null, version: '3.0', how: 'registration', ip: null, userAgent: null });
+    // Still counted for its version; everybody else's rows exactly as they were.
+    expect(await ConsentModel.countDocuments({ version: '3.0' })).toBe(v3Before);
+    expect(await ConsentModel.find({ username: trusted({ $ne: pseudonym }) }).lean()).toEqual(othersBefore);
+
+    // The search and the CSV show the pseudonym, never the address.
+    const search = await admin.get('/admin/consents?version=3.0');
+    expect(search.text).toContain(pseudonym);
+    expect(search.text).not.toContain('erin@example.com');
+    const csv = await admin.get('/admin/consents.csv?version=3.0');
+    expect(csv.text).toContain(`,${pseudonym},,${siteId},3.0,`);
+    expect(csv.text).not.toContain('erin@example.com');
+
+    // The exception is that one writer: an ordinary change of the pseudonymised row is still refused.
+    await expect(ConsentModel.updateOne({ username: pseudonym }, { $set: { username: 'x' } })).rejects.toThrow(
+      'append-only',
+    );
+    await expect(ConsentModel.deleteOne({ username: pseudonym })).rejects.toThrow('append-only');
+    expect(await ConsentModel.countDocuments({ username: pseudonym })).toBe(1);
+  });
+});
+
+describe('in the guest language', () => {
+  afterAll(() =>
+    SiteModel.updateOne({ slug: 'portal' }, { $set: { 'registrationPolicy.extraFields': [] } }).then(() => undefined),
+  );
+
+  it('a Japanese registration page missing a required extra field and the terms says both in Japanese', async () => {
+    await SiteModel.updateOne(
+      { slug: 'portal' },
+      { $set: { 'registrationPolicy.extraFields': [{ field: 'phone', required: true }] } },
+    );
+    const agent = request.agent(t.app);
+    const form = await agent.get('/s/portal/register').set('Accept-Language', 'ja');
+    const version = /name="termsVersion" value="([0-9a-f]{24})"/.exec(form.text)![1];
+    const res = await agent
+      .post('/s/portal/register')
+      .set('Accept-Language', 'ja')
+      .type('form')
+      .send({
+        altcha: await solvedPow(agent),
+        _csrf: csrfFrom(form.text),
+        firstName: 'Hanako',
+        lastName: 'Yamada',
+        email: 'hanako@example.com',
+        password: GOOD_PASSWORD,
+        termsVersion: version,
+      });
+    expect(res.status).toBe(422);
+    // Beside each field and in the summary at the top.
+    expect(res.text).toMatch(/id="f-phone-error">電話番号を入力してください。/);
+    expect(res.text).toMatch(/id="f-acceptTerms-error">登録するには利用規約に同意してください。/);
+    expect(res.text).toContain('<a href="#f-phone">電話番号を入力してください。</a>');
+    expect(res.text).toContain('<a href="#f-acceptTerms">登録するには利用規約に同意してください。</a>');
+    expect(res.text).not.toContain('Enter your phone number.');
+    expect(res.text).not.toContain('Accept the terms to register.');
+    expect(await UserModel.countDocuments({ email: 'hanako@example.com' })).toBe(0);
   });
 });

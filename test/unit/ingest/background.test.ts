@@ -1,4 +1,5 @@
 /** The background worker started by server.ts picks up ready jobs by itself; uploads that break leave nothing. */
+import os from 'node:os';
 import { Readable } from 'node:stream';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { IngestJobModel, IngestJobRowModel, ProfileModel, UserModel } from '../../../src/data/models';
@@ -112,3 +113,31 @@ it('a thread that dies is logged and started again after a growing pause; the se
     ),
   ).toBe(true);
 });
+
+(process.platform === 'linux' ? it : it.skip)(
+  'the ingest thread runs below the priority of the threads that serve requests (nice 10), which keep theirs',
+  async () => {
+    const before = os.getPriority(); // this process's main thread, which serves the requests
+    const job = await createIngestJob({ object: 'User', operation: 'insert' }, ctx());
+    await uploadCsv(job, Readable.from([`LastName,Email,ProfileId\nNice,nice@example.com,${ei}\n`]), {
+      maxBytes: 1e6,
+    });
+    await changeIngestJobState(String(job._id), 'UploadComplete', ctx());
+    const log = capturingLogger('debug');
+    const worker = startBackgroundWork({ logger: log.logger, databaseUri: t.db.uri, ingest: { pollMs: 50 } });
+    try {
+      await log.waitFor((lines) => lines.some((l) => l.msg === 'The ingest thread is ready'));
+      const ready = log.lines.find((l) => l.msg === 'The ingest thread is ready') as unknown as {
+        tid: number;
+        nice: number;
+      };
+      expect(Number.isInteger(ready.tid) && ready.tid !== process.pid).toBe(true); // a thread, not the process
+      expect(ready.nice).toBe(Math.max(before, 10));
+      expect(os.getPriority()).toBe(before);
+      await log.waitFor((lines) => lines.some((l) => l.msg === 'Ingest jobs finished'));
+    } finally {
+      await worker.stop();
+    }
+    expect(await UserModel.countDocuments({ username: 'nice@example.com' })).toBe(1);
+  },
+);

@@ -102,6 +102,12 @@ const ADMIN_ROUTES: [string, string, Permission[]][] = [
   ['get', '/admin/consents.csv', ['viewAuditTrail']],
   ['get', '/admin/licenses', ['manageLicenses']],
   ['post', '/admin/licenses/:id', ['manageLicenses']],
+  // Community pages: either of the permissions that decide who holds which license and profile.
+  ['get', '/admin/community', ['manageLicenses', 'manageProfiles']],
+  ['post', '/admin/community', ['manageLicenses', 'manageProfiles']],
+  ['get', '/admin/community/:id', ['manageLicenses', 'manageProfiles']],
+  ['post', '/admin/community/:id', ['manageLicenses', 'manageProfiles']],
+  ['post', '/admin/community/:id/delete', ['manageLicenses', 'manageProfiles']],
   ['get', '/admin/api-tokens', ['manageApiTokens']],
   ['post', '/admin/api-tokens', ['manageApiTokens']],
   ['get', '/admin/api-tokens/:id/revoke', ['manageApiTokens']],

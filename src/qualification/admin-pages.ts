@@ -43,7 +43,7 @@ export const QUALIFY = {
 } as const;
 
 const HEX = /^[0-9a-f]{24}$/i;
-const FILTER_KEYS = ['siteId', 'verified', 'minScore', 'sort'] as const;
+const FILTER_KEYS = ['siteId', 'verified', 'asked', 'minScore', 'sort'] as const;
 
 /** The queue's filters from a query string or a form: each single-valued; anything odd is a 422 naming it. */
 function readFilters(get: (name: string) => string): { filters: QueueFilters; raw: Record<string, string> } {
@@ -57,6 +57,8 @@ function readFilters(get: (name: string) => string): { filters: QueueFilters; ra
   if (raw.verified === 'yes') filters.verified = true;
   else if (raw.verified === 'no') filters.verified = false;
   else if (raw.verified) fields.verified = 'Choose yes, no or any.';
+  if (raw.asked === 'yes') filters.askedToJoin = true;
+  else if (raw.asked) fields.asked = 'Choose "Asked to join" or any.';
   if (raw.minScore) {
     const n = Number(raw.minScore);
     if (/^\d{1,3}$/.test(raw.minScore) && n <= 100) filters.minScore = n;

@@ -22,6 +22,7 @@ import {
 } from '../../../src/data/models';
 import { systemContext } from '../../../src/access/actor';
 import { addContactAndAssociate } from '../../../src/qualification/qualification';
+import { processAvailableBulkJobs } from '../../../src/qualification/bulk-action-worker';
 
 let t: TestApp;
 let admin: request.Agent;
@@ -222,5 +223,30 @@ describe('the Community area and the upgrade notice', () => {
     const first = await agent.get('/s/portal/');
     expect(first.text).toContain('id="upgrade-notice"');
     expect((await agent.get('/s/portal/')).text).not.toContain('id="upgrade-notice"');
+  });
+
+  it('a bulk upgrade from the queue mails each person and shows each the notice once', async () => {
+    const { agent } = await registerGuest(t.app, { firstName: 'Flo', email: 'flo@example.com' });
+    const user = (await UserModel.findOne({ username: 'flo@example.com' }).lean())!;
+    await addContactAndAssociate(user._id, { lastName: 'Flo', accountName: 'Flo Ltd' }, systemContext);
+    const queue = await admin.get('/admin/qualify');
+    const run = await admin
+      .post('/admin/qualify/run')
+      .type('form')
+      .send({
+        _csrf: csrfFrom(queue.text),
+        action: 'upgrade',
+        profileId: String(customerProfile),
+        userIds: String(user._id),
+      });
+    expect(run.status).toBe(303);
+    expect(await processAvailableBulkJobs({ owner: 'community-test' })).toBe(1);
+    expect((await UserModel.findById(user._id).lean())!.profile).toEqual(customerProfile);
+    const mails = await MailMessageModel.find({ to: 'flo@example.com', template: 'upgrade-notice' }).lean();
+    expect(mails).toHaveLength(1);
+    expect(mails[0].text).toContain('- Partner handbook');
+    const first = await agent.get('/s/portal/account');
+    expect(first.text).toContain('id="upgrade-notice"');
+    expect((await agent.get('/s/portal/account')).text).not.toContain('id="upgrade-notice"');
   });
 });

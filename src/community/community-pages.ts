@@ -166,14 +166,21 @@ export async function createCommunityPage(
   return page.toObject() as CommunityPage;
 }
 
+/** A change: the fields sent replace theirs, the others stay (the admin form sends them all). */
 export async function updateCommunityPage(
   id: string,
-  input: CommunityPageInput,
+  input: Partial<CommunityPageInput>,
   ctx: RequestContext & { actor: Actor },
 ): Promise<CommunityPage> {
   assertMayAuthor(ctx.actor);
   const page = await findPageOr404(id);
-  const values = await checked(input);
+  const values = await checked({
+    title: input.title ?? page.title,
+    text: input.text ?? page.text ?? '',
+    links: input.links ?? (page.links ?? []).map((l) => ({ label: l.label, url: l.url })),
+    licenseIds: input.licenseIds ?? (page.audience?.licenses ?? []).map(String),
+    profileIds: input.profileIds ?? (page.audience?.profiles ?? []).map(String),
+  });
   const before = summary(page);
   page.set({ ...values, updatedBy: ctx.actor.id });
   await page.save();

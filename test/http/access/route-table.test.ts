@@ -194,6 +194,11 @@ const API_ROUTES: Record<string, { lacks: Permission[]; body?: unknown }> = {
   [`get ${V1.sites}`]: { lacks: ['manageSites'] },
   [`put ${V1.siteMembers}`]: { lacks: ['manageSites'], body: { profileIds: [], permissionSetIds: [] } },
   [`put ${V1.sitePageAudience}`]: { lacks: ['manageSites'], body: { licenseIds: [], profileIds: [] } },
+  [`get ${V1.communityPages}`]: { lacks: ['manageLicenses', 'manageProfiles'] },
+  [`post ${V1.communityPages}`]: { lacks: ['manageLicenses', 'manageProfiles'], body: { siteId: ID, title: 'X' } },
+  [`get ${V1.communityPage}`]: { lacks: ['manageLicenses', 'manageProfiles'] },
+  [`patch ${V1.communityPage}`]: { lacks: ['manageLicenses', 'manageProfiles'], body: { title: 'X' } },
+  [`delete ${V1.communityPage}`]: { lacks: ['manageLicenses', 'manageProfiles'] },
   [`get ${V1.apps}`]: { lacks: ['manageSites'] },
   [`post ${V1.apps}`]: {
     lacks: ['manageSites'],

@@ -250,3 +250,40 @@ describe('the Community area and the upgrade notice', () => {
     expect((await agent.get('/s/portal/account')).text).not.toContain('id="upgrade-notice"');
   });
 });
+
+describe('the API', () => {
+  it('creates, lists, changes and removes a page with the same rules, each audited', async () => {
+    const { token } = await adminToken('api-pages@example.com');
+    const api = (method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: object) =>
+      request(t.app)[method](`/api/v1${path}`).set('Authorization', `Bearer ${token}`).send(body);
+    const created = await api('post', '/community-pages', {
+      siteId: String(portal),
+      title: 'API page',
+      text: 'Hello',
+      links: [{ label: 'Home', url: 'https://example.com/' }],
+      profileIds: [String(customerProfile)],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      siteId: String(portal),
+      title: 'API page',
+      links: [{ label: 'Home', url: 'https://example.com/' }],
+      audience: { licenseIds: [], profileIds: [String(customerProfile)] },
+    });
+    const id = created.body.id as string;
+    const listed = await api('get', `/community-pages?siteId=${portal}`);
+    expect(listed.body.records.map((r: { title: string }) => r.title)).toContain('API page');
+    expect((await api('get', '/community-pages?siteId[$ne]=x')).status).toBeGreaterThanOrEqual(400);
+
+    const unsafe = await api('patch', `/community-pages/${id}`, { links: [{ label: 'x', url: 'data:text/html,hi' }] });
+    expect(unsafe.status).toBe(400);
+    expect(unsafe.body.error.fields.links).toBe('Each link needs an address starting with https:// or http://.');
+    const changed = await api('patch', `/community-pages/${id}`, { title: 'API page 2' });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ title: 'API page 2', text: 'Hello', links: [{ label: 'Home' }] });
+    expect((await api('delete', `/community-pages/${id}`)).status).toBe(204);
+    expect((await api('get', `/community-pages/${id}`)).status).toBe(404);
+    const actions = (await AuditEventModel.find({ 'target.id': id }).sort({ at: 1 }).lean()).map((e) => e.action);
+    expect(actions).toEqual(['community_page.created', 'community_page.updated', 'community_page.deleted']);
+  });
+});

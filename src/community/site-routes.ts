@@ -39,7 +39,7 @@ export function communitySiteRoutes(site: Router, deps: AppDeps, requireSignIn: 
     const notice = await takeUpgradeNotice(user._id, deps.now());
     if (notice) {
       const opened = (
-        await pagesOpenTo(res.locals.site!._id, { ...user, license: notice.license, profile: notice.profile })
+        await pagesOpenTo(res.locals.site!._id, { _id: user._id, license: notice.license, profile: notice.profile })
       ).map((p) => ({ title: p.title, href: `${communityAreaPath(slug)}/${p._id}` }));
       res.locals.upgradeNotice = { license: notice.licenseName, profile: notice.profileName, pages: opened };
     }

@@ -47,6 +47,10 @@ describe('asking', () => {
     await registerGuest(t.app, { firstName: 'Quiet', email: 'quiet@example.com' });
     const account = await agent.get('/s/portal/account');
     expect(account.text).toContain(`href="${AREA}#ask-to-join"`);
+    // The site's own closed area (the seeded Community page) offers the same way in.
+    const closed = await agent.get('/s/portal/community');
+    expect(closed.status).toBe(403);
+    expect(closed.text).toContain(`href="${AREA}#ask-to-join"`);
     const res = await ask(agent, 'We resell your product in Osaka <b>since 2019</b>.');
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe(`${AREA}?asked=1`);

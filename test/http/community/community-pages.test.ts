@@ -12,14 +12,8 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
 import { csrfFrom, registerGuest } from '../../helpers/forms';
 import { adminToken } from '../api/tokens';
-import {
-  AuditEventModel,
-  CommunityPageModel,
-  MailMessageModel,
-  ProfileModel,
-  SiteModel,
-  UserModel,
-} from '../../../src/data/models';
+import { deliverToOutbox, mailTo } from '../../helpers/mail';
+import { AuditEventModel, CommunityPageModel, ProfileModel, SiteModel, UserModel } from '../../../src/data/models';
 import { systemContext } from '../../../src/access/actor';
 import { addContactAndAssociate } from '../../../src/qualification/qualification';
 import { processAvailableBulkJobs } from '../../../src/qualification/bulk-action-worker';
@@ -182,7 +176,9 @@ describe('the Community area and the upgrade notice', () => {
     await addContactAndAssociate(user._id, { lastName: 'Dora', accountName: 'Dora Inc' }, systemContext);
     expect((await upgradeViaAdminPage(user._id)).status).toBe(303);
 
-    const mails = await MailMessageModel.find({ to: 'dora@example.com', template: 'upgrade-notice' }).lean();
+    await deliverToOutbox();
+    const mails = (await mailTo('dora@example.com')).filter((m) => m.template === 'upgrade-notice');
+    expect(mails.map((m) => m.state)).toEqual(['sent']);
     expect(mails).toHaveLength(1);
     expect(mails[0].subject).toBe('You are now a member: Customer Community');
     expect(mails[0].text).toContain('- Partner handbook');
@@ -217,7 +213,9 @@ describe('the Community area and the upgrade notice', () => {
       .set('Authorization', `Bearer ${token}`)
       .send({ profileId: String(customerProfile) });
     expect(res.status).toBe(200);
-    const mails = await MailMessageModel.find({ to: 'emi@example.com', template: 'upgrade-notice' }).lean();
+    await deliverToOutbox();
+    const mails = (await mailTo('emi@example.com')).filter((m) => m.template === 'upgrade-notice');
+    expect(mails.map((m) => m.state)).toEqual(['sent']);
     expect(mails).toHaveLength(1);
     expect(mails[0].subject).toBe('メンバーになりました: Customer Community');
     const first = await agent.get('/s/portal/');
@@ -242,7 +240,9 @@ describe('the Community area and the upgrade notice', () => {
     expect(run.status).toBe(303);
     expect(await processAvailableBulkJobs({ owner: 'community-test' })).toBe(1);
     expect((await UserModel.findById(user._id).lean())!.profile).toEqual(customerProfile);
-    const mails = await MailMessageModel.find({ to: 'flo@example.com', template: 'upgrade-notice' }).lean();
+    await deliverToOutbox();
+    const mails = (await mailTo('flo@example.com')).filter((m) => m.template === 'upgrade-notice');
+    expect(mails.map((m) => m.state)).toEqual(['sent']);
     expect(mails).toHaveLength(1);
     expect(mails[0].text).toContain('- Partner handbook');
     const first = await agent.get('/s/portal/account');

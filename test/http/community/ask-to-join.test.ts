@@ -84,6 +84,12 @@ describe('asking', () => {
       'You have already asked to become a community member; an administrator will answer that request.',
     );
     expect(await JoinRequestModel.countDocuments({ user: await userId('twice@example.com') })).toBe(1);
+    // In the person's language.
+    await UserModel.updateOne({ username: 'twice@example.com' }, { $set: { languageLocaleKey: 'ja_JP' } });
+    const ja = await ask(agent, 'Third time.');
+    expect(ja.status).toBe(409);
+    expect(ja.text).toContain('コミュニティメンバーになる依頼はすでに送信済みです。');
+    expect(ja.text).toContain('コミュニティメンバーになる依頼を送信済みです。管理者が回答します。');
   });
 
   it('refuses an empty or oversized reason and a request without its CSRF token, writing nothing', async () => {

@@ -92,6 +92,15 @@ describe('asking', () => {
     expect(ja.text).toContain('コミュニティメンバーになる依頼を送信済みです。管理者が回答します。');
   });
 
+  it('two requests sent at once: one lands, the other is refused (the unique partial index decides)', async () => {
+    const { agent } = await registerGuest(t.app, { firstName: 'Race', email: 'race@example.com' });
+    const token = csrfFrom((await agent.get(AREA)).text);
+    const send = (reason: string) => agent.post(`${AREA}/ask`).type('form').send({ _csrf: token, reason });
+    const statuses = (await Promise.all([send('One.'), send('Two.'), send('Three.')])).map((r) => r.status).sort();
+    expect(statuses).toEqual([303, 409, 409]);
+    expect(await JoinRequestModel.countDocuments({ user: await userId('race@example.com') })).toBe(1);
+  });
+
   it('refuses an empty or oversized reason and a request without its CSRF token, writing nothing', async () => {
     const { agent } = await registerGuest(t.app, { firstName: 'Empty', email: 'empty@example.com' });
     const empty = await ask(agent, '   ');

@@ -69,6 +69,7 @@ export async function askToJoin(
   await recordAudit(selfContext(user, origin), {
     action: 'user.asked_to_join',
     target: { type: 'User', id: user._id, label: user.username },
-    after: { joinRequest: String(request._id), site: String(siteId), reason },
+    // The reason itself stays in the request (erased with the person); the trail keeps that one was sent.
+    after: { joinRequest: String(request._id), site: String(siteId), reasonLength: reason.length },
   });
 }

@@ -62,7 +62,7 @@ describe('asking', () => {
       ['open', 'We resell your product in Osaka <b>since 2019</b>.'],
     ]);
     const audit = await AuditEventModel.findOne({ action: 'user.asked_to_join', 'target.id': id }).lean();
-    expect(audit?.after).toMatchObject({ reason: 'We resell your product in Osaka <b>since 2019</b>.' });
+    expect(audit?.after).toMatchObject({ joinRequest: String(open[0]._id), reasonLength: 50 });
 
     const queue = await staff.get('/admin/qualify');
     expect(queue.text).toContain(

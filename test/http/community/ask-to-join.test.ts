@@ -64,6 +64,15 @@ describe('asking', () => {
     const audit = await AuditEventModel.findOne({ action: 'user.asked_to_join', 'target.id': id }).lean();
     expect(audit?.after).toMatchObject({ joinRequest: String(open[0]._id), reasonLength: 50 });
 
+    // The person's data export carries their request, in their words.
+    const exported = await agent
+      .post('/s/portal/account/export')
+      .type('form')
+      .send({ _csrf: csrfFrom(account.text) });
+    expect(JSON.parse(exported.text).communityRequests).toEqual([
+      { askedAt: clock.toISOString(), reason: 'We resell your product in Osaka <b>since 2019</b>.', status: 'open' },
+    ]);
+
     const queue = await staff.get('/admin/qualify');
     expect(queue.text).toContain(
       'Asked to join: “We resell your product in Osaka &lt;b&gt;since 2019&lt;/b&gt;.” (+0)',

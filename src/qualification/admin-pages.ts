@@ -28,6 +28,7 @@ import { listAccounts, upgradeProfiles, userDetails } from '../users';
 import { profilesOfType } from '../roles';
 import { ValidationError } from '../shared/errors';
 import { SIGNAL_RULES } from './qualification-signals';
+import { openAsksOf } from './join-request-flags';
 import { formRoute } from '../http/error-writer';
 import { ADMIN, actorOf, ctxOf, field, flash, queryString } from '../admin/routes';
 import { MSG } from '../shared/messages';
@@ -265,10 +266,12 @@ export function adminQualifyRouter(): Router {
     const id = String(req.params.id);
     const proposals = await proposeContacts(id, ctxOf(req, res));
     const details = await userDetails(id, actorOf(res));
+    const asked = (await openAsksOf([details.user._id])).get(String(details.user._id)) ?? null;
     res.render('admin/qualify-match', {
       title: 'Match a contact',
       Q: QUALIFY,
       user: details.user,
+      asked,
       proposals,
       userPage: ADMIN.user(id),
     });

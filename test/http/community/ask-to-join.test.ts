@@ -82,6 +82,8 @@ describe('asking', () => {
     expect(asked.text).toContain(`value="${id}"`);
     expect(asked.text).not.toContain(`value="${await userId('quiet@example.com')}"`);
     expect((await staff.get('/admin/qualify?asked=maybe')).status).toBe(422);
+    const match = await staff.get(`/admin/qualify/users/${id}`);
+    expect(match.text).toContain('Asked to join the community:</strong> “We resell your product in Osaka &lt;b&gt;');
   });
 
   it('refuses a second request clearly and writes nothing', async () => {

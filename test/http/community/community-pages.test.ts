@@ -10,7 +10,7 @@ import request from 'supertest';
 import type { Types } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { adminAgent, makeAdmin, makeStaff } from '../../helpers/admin';
-import { csrfFrom, registerGuest } from '../../helpers/forms';
+import { csrfFrom, postForm, registerGuest } from '../../helpers/forms';
 import { adminToken } from '../api/tokens';
 import { deliverToOutbox, mailTo } from '../../helpers/mail';
 import { AuditEventModel, CommunityPageModel, ProfileModel, SiteModel, UserModel } from '../../../src/data/models';
@@ -221,6 +221,20 @@ describe('the Community area and the upgrade notice', () => {
     const first = await agent.get('/s/portal/');
     expect(first.text).toContain('id="upgrade-notice"');
     expect((await agent.get('/s/portal/')).text).not.toContain('id="upgrade-notice"');
+  });
+
+  it('an admin logged in as the person does not use up their notice', async () => {
+    const { agent } = await registerGuest(t.app, { firstName: 'Gus', email: 'gus@example.com' });
+    const user = (await UserModel.findOne({ username: 'gus@example.com' }).lean())!;
+    await addContactAndAssociate(user._id, { lastName: 'Gus', accountName: 'Gus GmbH' }, systemContext);
+    expect((await upgradeViaAdminPage(user._id)).status).toBe(303);
+    const helper = await adminAgent(t.app);
+    const start = await postForm(helper, '/admin', `/admin/users/${user._id}/login-as`, {});
+    expect(start.headers.location).toBe('/s/portal/');
+    const asAdmin = await helper.get('/s/portal/account');
+    expect(asAdmin.text).toContain('id="login-as-banner"');
+    expect(asAdmin.text).not.toContain('id="upgrade-notice"');
+    expect((await agent.get('/s/portal/account')).text).toContain('id="upgrade-notice"');
   });
 
   it('a bulk upgrade from the queue mails each person and shows each the notice once', async () => {

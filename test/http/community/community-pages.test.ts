@@ -3,8 +3,9 @@
  * 403 and nothing is written), unsafe links and an empty audience are refused with nothing written,
  * every change is audited; a signed-in person sees in the Community area the pages whose audience they
  * are in, text escaped; a page not theirs is a 403 that does not say its title, another site's page or
- * no page a 404; the upgrade (admin page and API) mails the person in their language and shows the
- * notice, with the pages it opened, once.
+ * no page a 404; the upgrade (admin page, API and a bulk run from the queue) mails the person in their
+ * language and shows the notice, with the pages it opened, once (an admin logged in as them does not use
+ * it up); the API authors pages with the same rules.
  */
 import request from 'supertest';
 import type { Types } from 'mongoose';

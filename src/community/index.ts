@@ -1,11 +1,8 @@
 /** The surface of community/: community pages (authored per site, opened by a license or profile) and "ask to become a community member". */
 export {
-  MAX_LINKS,
-  assertMayAuthor,
   authoringChoices,
   createCommunityPage,
   deleteCommunityPage,
-  isInAudience,
   listCommunityPages,
   openCommunityPage,
   pagesOpenTo,

@@ -32,6 +32,7 @@ const FEATURES = [
   'bot-check',
   'privacy',
   'federation',
+  'community',
 ];
 const zones = (surfaces) => [
   ...FEATURES.flatMap((feature) =>

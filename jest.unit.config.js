@@ -17,5 +17,6 @@ module.exports = {
     '<rootDir>/test/unit/ingest/ingest-columns.test.ts',
     '<rootDir>/test/unit/qualification/qualification-signals.test.ts',
     '<rootDir>/test/unit/federation/secret-box.test.ts',
+    '<rootDir>/test/unit/community/community-text.test.ts',
   ],
 };

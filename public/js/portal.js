@@ -48,6 +48,15 @@
         });
     });
   });
+  // Notices that can be closed (the upgrade notice): shown once by the server, hidden here on request.
+  document.querySelectorAll('button[data-dismiss]').forEach(function (button) {
+    var notice = button.closest('[data-dismissible]');
+    if (!notice) return;
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      notice.remove();
+    });
+  });
   // Buttons that ask before doing something drastic (data-confirm="...").
   document.querySelectorAll('form[data-confirm]').forEach(function (form) {
     form.addEventListener('submit', function (event) {

@@ -48,6 +48,7 @@ import { languageChoices, localeChoices, offeredLanguageKey, timeZoneChoices } f
 import { powLocals, readProof } from '../bot-check/routes';
 import { signInFailures } from '../signin/routes';
 import { sitePrivacyRoutes } from '../privacy/routes';
+import { communitySiteRoutes } from '../community/routes';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
 const ACCOUNT_FIELDS = [
@@ -169,6 +170,7 @@ export function siteRouter(deps: AppDeps): Router {
   sitePasskeyRoutes(site, deps, requireSignIn);
   sitePrivacyRoutes(site, deps, requireSignIn);
   federationSiteRoutes(site, deps, requireSignIn);
+  communitySiteRoutes(site, deps, requireSignIn);
 
   site.get('/', (_req, res) => res.render('site/home', { title: res.locals.site!.name }));
 

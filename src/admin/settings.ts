@@ -1,6 +1,6 @@
 /**
  * The admin area's settings pages, one file per feature (dashboard, sites, licenses, API tokens, connected apps,
- * delegated admin groups, audit trail), registered together in this order.
+ * delegated admin groups, audit trail, community pages), registered together in this order.
  */
 import { Router } from 'express';
 import { adminDashboardRouter } from '../dashboard/routes';
@@ -12,6 +12,7 @@ import { adminAuditRouter } from '../audit/routes';
 import { adminIdentityProvidersRouter } from '../federation/routes';
 import { adminAppsRouter } from '../oidc/routes';
 import { adminTermsRouter } from '../registration/routes';
+import { adminCommunityRouter } from '../community/routes';
 
 export function adminSettingsRouter(): Router {
   const router = Router();
@@ -25,6 +26,7 @@ export function adminSettingsRouter(): Router {
     adminAuditRouter,
     adminIdentityProvidersRouter,
     adminTermsRouter,
+    adminCommunityRouter,
   ])
     router.use(feature());
   return router;

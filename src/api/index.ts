@@ -15,6 +15,7 @@ import { jobRoutes } from './v1/jobs';
 import { roleRoutes } from './v1/roles';
 import { apiPrivacyRoutes } from '../privacy/routes';
 import { appRoutes } from './v1/apps';
+import { communityRoutes } from './v1/community';
 
 export function apiRouter(deps: AppDeps): Router {
   const router = Router();
@@ -28,6 +29,7 @@ export function apiRouter(deps: AppDeps): Router {
   catalogRoutes(router);
   roleRoutes(router);
   appRoutes(router);
+  communityRoutes(router);
   jobRoutes(router, deps);
   apiPrivacyRoutes(router, deps, V1);
   return router;

@@ -23,6 +23,8 @@ import {
   userProfileBody,
   siteMembersBody,
   pageAudienceBody,
+  newCommunityPageBody,
+  communityPagePatchBody,
   newAppBody,
   appPatchBody,
 } from './schemas';
@@ -237,6 +239,31 @@ export const OPERATIONS: Op[] = [
     ok: 200,
     response: 'Site',
   },
+  {
+    method: 'get',
+    path: V1.communityPages,
+    summary: 'List community pages (siteId in the query: one site)',
+    ok: 200,
+    response: 'CommunityPageList',
+  },
+  {
+    method: 'post',
+    path: V1.communityPages,
+    summary: 'Create a community page on a site (title, text, http(s) links, audience)',
+    body: newCommunityPageBody,
+    ok: 201,
+    response: 'CommunityPage',
+  },
+  { method: 'get', path: V1.communityPage, summary: 'Read a community page', ok: 200, response: 'CommunityPage' },
+  {
+    method: 'patch',
+    path: V1.communityPage,
+    summary: 'Change a community page (the fields sent)',
+    body: communityPagePatchBody,
+    ok: 200,
+    response: 'CommunityPage',
+  },
+  { method: 'delete', path: V1.communityPage, summary: 'Remove a community page', ok: 204 },
   {
     method: 'get',
     path: V1.apps,
@@ -455,6 +482,28 @@ const SCHEMAS: Record<string, object> = {
     },
   },
   SiteList: list('Site'),
+  CommunityPage: {
+    type: 'object',
+    properties: {
+      id: idString,
+      siteId: idString,
+      title: { type: 'string' },
+      text: { type: 'string' },
+      links: {
+        type: 'array',
+        items: { type: 'object', properties: { label: { type: 'string' }, url: { type: 'string' } } },
+      },
+      audience: {
+        type: 'object',
+        properties: {
+          licenseIds: { type: 'array', items: idString },
+          profileIds: { type: 'array', items: idString },
+        },
+      },
+      updatedAt: { type: 'string', format: 'date-time' },
+    },
+  },
+  CommunityPageList: list('CommunityPage'),
   App: {
     type: 'object',
     properties: {

@@ -164,6 +164,20 @@ export const userProfileBody = z.strictObject({ profileId: objectId });
 export const siteMembersBody = z.strictObject({ profileIds: idList, permissionSetIds: idList });
 export const pageAudienceBody = z.strictObject({ licenseIds: idList, profileIds: idList });
 
+const pageLinks = z
+  .array(z.strictObject({ label: text(80), url: text(2000) }), { error: 'Send a list of links.' })
+  .max(20, 'Send at most 20 links.');
+const communityPageFields = {
+  title: text(120),
+  text: text(20_000).optional(),
+  links: pageLinks.optional(),
+  licenseIds: idList.optional(),
+  profileIds: idList.optional(),
+};
+export const newCommunityPageBody = z.strictObject({ siteId: objectId, ...communityPageFields });
+export const communityPagePatchBody = z.strictObject({ ...communityPageFields, title: text(120).optional() });
+export const communityPageQuery = z.strictObject({ siteId: objectId.optional() });
+
 const uriList = z.array(text(2000), { error: 'Send a list of addresses.' }).max(20, 'Send at most 20 addresses.');
 const appFields = {
   name: text(100),

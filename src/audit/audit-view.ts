@@ -81,6 +81,10 @@ export const ACTION_VERBS: Record<string, [verb: string, label: string]> = {
   'delegated_group.updated': ['updated the delegated admin group', 'Delegated group updated'],
   'ingest_job.created': ['started the bulk job', 'Bulk job started'],
   'ingest_job.deleted': ['deleted the bulk job', 'Bulk job deleted'],
+  'community_page.created': ['created the community page', 'Community page created'],
+  'community_page.updated': ['updated the community page', 'Community page updated'],
+  'community_page.deleted': ['removed the community page', 'Community page removed'],
+  'user.asked_to_join': ['asked to join the community:', 'Asked to join the community'],
 };
 
 const LOOKUPS: Record<string, 'profile' | 'license' | 'contact' | 'account' | 'site'> = {

@@ -21,7 +21,8 @@ export type MailTemplate =
   | 'registration-attempt'
   | 'security-notice'
   | 'identity-link'
-  | 'seat-warning';
+  | 'seat-warning'
+  | 'upgrade-notice';
 
 export interface RenderedMail {
   subject: string;

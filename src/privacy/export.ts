@@ -7,6 +7,7 @@
 import type { Types } from 'mongoose';
 import {
   AuditEventModel,
+  JoinRequestModel,
   LicenseModel,
   LoginEventModel,
   ProfileModel,
@@ -27,7 +28,7 @@ export const EXPORT_FORMAT = 'identity-portal-user-export/1';
 export async function userDataOf(userId: Types.ObjectId, now: Date = new Date()) {
   const user = await UserModel.findById(userId).lean();
   if (!user) throw new NotFoundError(MSG.noUser);
-  const [profile, license, site, history, sessions, consents, audit, deletion] = await Promise.all([
+  const [profile, license, site, history, sessions, consents, audit, deletion, joinRequests] = await Promise.all([
     ProfileModel.findById(user.profile).select('name').lean(),
     LicenseModel.findById(user.license).select('name').lean(),
     user.site ? SiteModel.findById(user.site).select('slug name').lean() : null,
@@ -36,6 +37,7 @@ export async function userDataOf(userId: Types.ObjectId, now: Date = new Date())
     consentsOf(user._id),
     AuditEventModel.find({ 'target.id': user._id }).sort({ at: 1, _id: 1 }).lean(),
     DeletionRequestModel.findById(user._id).lean(),
+    JoinRequestModel.find({ user: user._id }).sort({ askedAt: 1 }).lean(),
   ]);
   return {
     format: EXPORT_FORMAT,
@@ -93,6 +95,7 @@ export async function userDataOf(userId: Types.ObjectId, now: Date = new Date())
       after: e.after,
     })),
     deletion: deletion ? { requestedAt: deletion.requestedAt, erasedAfter: deletion.dueAt } : null,
+    communityRequests: joinRequests.map((r) => ({ askedAt: r.askedAt, reason: r.reason, status: r.status })),
   };
 }
 

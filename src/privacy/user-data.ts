@@ -16,10 +16,12 @@ import {
   ConsentModel,
   DelegatedAdminGroupModel,
   IngestJobRowModel,
+  JoinRequestModel,
   LoginEventModel,
   MailMessageModel,
   RememberedDeviceModel,
   SavedSearchModel,
+  UpgradeNoticeModel,
   UserModel,
 } from '../data/models';
 import { AREAS } from '../shared/area';
@@ -125,6 +127,17 @@ export const USER_DATA_HOLDERS: UserDataHolder[] = [
     // A bulk row keeps the CSV line it came from (the person's fields).
     erase: async (user) => (await IngestJobRowModel.deleteMany({ userId: user.id })).deletedCount,
     remaining: (user) => IngestJobRowModel.countDocuments({ userId: user.id }),
+  },
+  {
+    name: 'joinrequests',
+    // "Ask to become a community member": the person's own words.
+    erase: async (user) => (await JoinRequestModel.deleteMany({ user: user.id })).deletedCount,
+    remaining: (user) => JoinRequestModel.countDocuments({ user: user.id }),
+  },
+  {
+    name: 'upgradenotices',
+    erase: async (user) => (await UpgradeNoticeModel.deleteMany({ user: user.id })).deletedCount,
+    remaining: (user) => UpgradeNoticeModel.countDocuments({ user: user.id }),
   },
   {
     name: 'bulkactionrows',

@@ -28,6 +28,7 @@ import { listAccounts, upgradeProfiles, userDetails } from '../users';
 import { profilesOfType } from '../roles';
 import { ValidationError } from '../shared/errors';
 import { SIGNAL_RULES } from './qualification-signals';
+import { openAsksOf } from './join-request-flags';
 import { formRoute } from '../http/error-writer';
 import { ADMIN, actorOf, ctxOf, field, flash, queryString } from '../admin/routes';
 import { MSG } from '../shared/messages';
@@ -43,7 +44,7 @@ export const QUALIFY = {
   match: (id: unknown) => `/admin/qualify/users/${String(id)}`,
 } as const;
 
-const FILTER_KEYS = ['siteId', 'verified', 'minScore', 'sort'] as const;
+const FILTER_KEYS = ['siteId', 'verified', 'asked', 'minScore', 'sort'] as const;
 
 /** The queue's filters from a query string or a form: each single-valued; anything odd is a 422 naming it. */
 function readFilters(get: (name: string) => string): { filters: QueueFilters; raw: Record<string, string> } {
@@ -57,6 +58,8 @@ function readFilters(get: (name: string) => string): { filters: QueueFilters; ra
   if (raw.verified === 'yes') filters.verified = true;
   else if (raw.verified === 'no') filters.verified = false;
   else if (raw.verified) fields.verified = 'Choose yes, no or any.';
+  if (raw.asked === 'yes') filters.askedToJoin = true;
+  else if (raw.asked) fields.asked = 'Choose "Asked to join" or any.';
   if (raw.minScore) {
     const n = Number(raw.minScore);
     if (/^\d{1,3}$/.test(raw.minScore) && n <= 100) filters.minScore = n;
@@ -263,10 +266,12 @@ export function adminQualifyRouter(): Router {
     const id = String(req.params.id);
     const proposals = await proposeContacts(id, ctxOf(req, res));
     const details = await userDetails(id, actorOf(res));
+    const asked = (await openAsksOf([details.user._id])).get(String(details.user._id)) ?? null;
     res.render('admin/qualify-match', {
       title: 'Match a contact',
       Q: QUALIFY,
       user: details.user,
+      asked,
       proposals,
       userPage: ADMIN.user(id),
     });

@@ -28,6 +28,7 @@ import { recoverUpgradeHold, releaseSeats, settleSeatHold, takeSeatsUpTo } from 
 import { ConflictError, NotFoundError, ValidationError, isDomainError } from '../shared/errors';
 import { assertCanManage, assertUserAdministrator } from '../access';
 import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from './qualification';
+import { afterUpgrade } from './upgrade-notices';
 import { endAllSessionsAsAdmin } from '../account';
 import { MSG } from '../shared/messages';
 
@@ -414,7 +415,7 @@ export async function applyUpgradeBatch(
     const missing = await UserModel.find({
       _id: trusted({ $in: recovered.kept.filter((id) => !audited.has(String(id))) }),
     })
-      .select('username')
+      .select('username email firstName lastName languageLocaleKey site')
       .lean();
     await recordAudits(
       ctx,
@@ -425,6 +426,8 @@ export async function applyUpgradeBatch(
         after: { profile: profile.name, license: license.name, recoveredAfterCrash: true },
       })),
     );
+    // Unaudited means the notice (written after the audit) is missing too.
+    await afterUpgrade(missing, profile, license);
   }
   const loaded = await loadUsersFor(OPERATION.upgrade, userIds, ctx);
   const results: RowResult[] = new Array(userIds.length);
@@ -488,6 +491,11 @@ export async function applyUpgradeBatch(
       before: { profile: String(m.user.profile), license: String(m.user.license) },
       after: { profile: profile.name, license: license.name },
     })),
+  );
+  await afterUpgrade(
+    done.map((m) => m.user),
+    profile,
+    license,
   );
   for (const m of go) {
     results[m.i] = switched.has(String(m.user._id))

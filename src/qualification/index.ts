@@ -16,3 +16,4 @@ export { matchOrAddContact, associateByEmail } from './qualification-queue';
 export { matchContactsByEmail, type EmailMatch } from './contact-match';
 export { bulkJobWaiting, processAvailableBulkJobs } from './bulk-action-worker';
 export { seatMeter, startSeatMeter, type SeatForecast } from './seat-forecast';
+export { communityAreaPath, takeUpgradeNotice } from './upgrade-notices';

@@ -15,11 +15,18 @@ import type { Actor, RequestContext } from '../access';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors';
 import { assertUserAdministrator, manageableUserTypes } from '../access';
 import { isCompanyDomain, scoreOf } from './qualification-signals';
+import { allOpenAsks, askedReason, openAsksOf } from './join-request-flags';
 import { addContactAndAssociate, associateContact, type ContactInput } from './qualification';
 import { loadUserFor } from '../access';
 import { MSG } from '../shared/messages';
 
 export const QUEUE_PAGE_SIZE = 50;
+
+/** A row's why: the "Asked to join" flag with its reason first, then the signals. */
+function whyOf(r: QueueRow, asks: Map<string, string>): string[] {
+  const asked = asks.get(String(r._id));
+  return [...(asked ? [askedReason(asked)] : []), ...scoreOf(r.signals).reasons];
+}
 
 /** The kinds of contactless users the actor may qualify; refused when none (delegated admins included). */
 export function queueUserTypes(actor: Actor): UserType[] {
@@ -36,6 +43,8 @@ export function queueUserTypes(actor: Actor): UserType[] {
 
 export interface QueueEntry extends QueueRow {
   reasons: string[];
+  /** The reason of the person's open "ask to become a community member" request, if any. */
+  askedToJoin: string | null;
   siteName: string | null;
 }
 
@@ -62,10 +71,12 @@ export async function qualificationQueue(
         .lean()
     ).map((s) => [String(s._id), s.name]),
   );
+  const asks = await openAsksOf(rows.map((r) => r._id));
   return {
     rows: rows.map((r) => ({
       ...r,
-      reasons: scoreOf(r.signals).reasons,
+      reasons: whyOf(r, asks),
+      askedToJoin: asks.get(String(r._id)) ?? null,
       siteName: r.site ? (sites.get(String(r.site)) ?? null) : null,
     })),
     total,
@@ -203,6 +214,7 @@ export async function* queueCsv(actor: Actor, filters: QueueFilters, now = new D
   const line = (values: unknown[]) => stringify([values.map(neutraliseCell)], { record_delimiter: 'unix' });
   const sites = new Map((await SiteModel.find().select('name').lean()).map((s) => [String(s._id), s.name]));
   yield line(['UserId', 'Username', 'Name', 'Email', 'Site', 'Registered', 'Score', 'Reasons']);
+  const asks = await allOpenAsks();
   for await (const r of queueRows(types, filters, now, MAX_BULK_USERS)) {
     yield line([
       String(r._id),
@@ -212,7 +224,7 @@ export async function* queueCsv(actor: Actor, filters: QueueFilters, now = new D
       r.site ? (sites.get(String(r.site)) ?? '') : '',
       r.createdAt.toISOString(),
       r.score,
-      scoreOf(r.signals).reasons.join('; '),
+      whyOf(r, asks).join('; '),
     ]);
   }
 }

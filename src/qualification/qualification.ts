@@ -17,6 +17,7 @@ import {
 } from '../data/models';
 import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from './seats';
+import { afterUpgrade } from './upgrade-notices';
 import type { RequestContext } from '../access';
 import { recordAudit } from '../audit';
 import { endProviderSessionsOf, revokeGrantsOfAccount } from '../oidc';
@@ -230,7 +231,9 @@ export async function upgradeUser(
     before,
     after: { profile: profile.name, license: license.name },
   });
-  return findUserOr404(user._id);
+  const upgraded = await findUserOr404(user._id);
+  await afterUpgrade([upgraded], profile, license);
+  return upgraded;
 }
 
 /**

@@ -9,6 +9,12 @@ import { trusted, Types } from 'mongoose';
 import { UserModel, type UserType } from '../data/models';
 import type { Signals } from './qualification-signals';
 import { refreshQueueSignals } from './queue-signals-store';
+import { usersWhoAsked } from './join-request-flags';
+
+/** The filters with the ids of the people who asked to join, when that filter is on. */
+async function withAskedIds(f: QueueFilters): Promise<QueueFilters> {
+  return f.askedToJoin ? { ...f, askedIds: await usersWhoAsked() } : f;
+}
 
 export const QUEUE_SORTS = ['score', 'newest', 'oldest'] as const;
 export type QueueSort = (typeof QUEUE_SORTS)[number];
@@ -21,6 +27,10 @@ export interface QueueFilters {
   sort?: QueueSort;
   /** Only these users (a selection), still within the queue's rules. */
   userIds?: Types.ObjectId[];
+  /** Only people with an open "ask to become a community member" request (join-request-flags.ts). */
+  askedToJoin?: boolean;
+  /** Their ids, read by withAskedIds before the query (queueMatch is synchronous). */
+  askedIds?: Types.ObjectId[];
 }
 
 export interface QueueRow {
@@ -47,7 +57,9 @@ export function queueMatch(userTypes: UserType[], f: QueueFilters): Record<strin
     userType: trusted({ $in: userTypes.filter((t) => t !== 'internal') }),
     isActive: true,
   };
-  if (f.userIds) match._id = trusted({ $in: f.userIds });
+  const asked = f.askedIds && new Set(f.askedIds.map(String));
+  const ids = f.userIds && asked ? f.userIds.filter((id) => asked.has(String(id))) : (f.userIds ?? f.askedIds);
+  if (ids) match._id = trusted({ $in: ids });
   if (f.siteId) match.site = f.siteId;
   if (f.verified === true) match.emailVerifiedAt = trusted({ $ne: null });
   if (f.verified === false) match.emailVerifiedAt = null;
@@ -86,6 +98,7 @@ export async function queuePage(
 ): Promise<{ rows: QueueRow[]; total: number }> {
   if (!userTypes.some((t) => t !== 'internal')) return { rows: [], total: 0 };
   await refreshQueueSignals(now);
+  f = await withAskedIds(f);
   const [rows, total] = await Promise.all([
     rankedFind(userTypes, f, (page - 1) * size, size)
       .select(ROW_FIELDS)
@@ -105,6 +118,7 @@ export async function* queueRows(
 ): AsyncGenerator<QueueRow> {
   if (!userTypes.some((t) => t !== 'internal')) return;
   await refreshQueueSignals(now);
+  f = await withAskedIds(f);
   for (let skip = 0; skip < cap; skip += size) {
     const rows = await rankedFind(userTypes, f, skip, Math.min(size, cap - skip))
       .select(ROW_FIELDS)
@@ -123,6 +137,7 @@ export async function queueUserIds(
 ): Promise<Types.ObjectId[]> {
   if (!userTypes.some((t) => t !== 'internal')) return [];
   await refreshQueueSignals(now);
+  f = await withAskedIds(f);
   const rows = await rankedFind(userTypes, f, 0, cap).select('_id').lean<{ _id: Types.ObjectId }[]>();
   return rows.map((r) => r._id);
 }

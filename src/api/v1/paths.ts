@@ -26,6 +26,8 @@ export const V1 = {
   sites: '/v1/sites',
   siteMembers: '/v1/sites/:id/members',
   sitePageAudience: '/v1/sites/:id/pages/:page/audience',
+  communityPages: '/v1/community-pages',
+  communityPage: '/v1/community-pages/:id',
   apps: '/v1/apps',
   app: '/v1/apps/:id',
   appSecret: '/v1/apps/:id/secret',

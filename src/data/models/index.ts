@@ -27,3 +27,6 @@ export * from '../../oidc/connected-app.model';
 export * from '../../account/registration-invitation.model';
 export * from '../../registration/terms.model';
 export * from '../../qualification/seat-snapshot.model';
+export * from '../../qualification/upgrade-notice.model';
+export * from '../../community/community-page.model';
+export * from '../../community/join-request.model';

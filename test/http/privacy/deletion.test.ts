@@ -15,6 +15,7 @@ import {
   ActionTokenModel,
   AuditEventModel,
   LicenseModel,
+  JoinRequestModel,
   LoginEventModel,
   MailMessageModel,
   UserModel,
@@ -91,6 +92,11 @@ it('after the grace period the sweep erases the user and everything naming them,
     timeZoneSidKey: 'GMT',
   });
   await logIn(request.agent(t.app), email, GOOD_PASSWORD);
+  // An "ask to become a community member" request, in the person's own words.
+  await postForm(agent, '/s/portal/account/community', '/s/portal/account/community/ask', {
+    reason: 'Erased wants to join.',
+  });
+  expect(await JoinRequestModel.countDocuments({ user: user._id })).toBe(1);
   const db = mongoose.connection.db!;
   expect(await LoginEventModel.countDocuments({ user: user._id })).toBeGreaterThan(0);
   expect(await MailMessageModel.countDocuments({ to: email })).toBeGreaterThan(0);

@@ -80,6 +80,7 @@ it('the person downloads their data from the account page: a JSON attachment wit
   expect(data.sessions).toHaveLength(1);
   expect(data.sessions[0]).toMatchObject({ area: 'site', keptSignedIn: false, loginAs: false });
   expect(data.consents).toEqual([]);
+  expect(data.communityRequests).toEqual([]);
   const actions = data.auditOfChanges.map((e: { action: string }) => e.action);
   expect(actions).toEqual(expect.arrayContaining(['user.registered', 'user.profile_updated']));
   expect(data.auditOfChanges.find((e: { action: string }) => e.action === 'user.profile_updated').after).toMatchObject({

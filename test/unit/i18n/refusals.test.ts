@@ -36,6 +36,7 @@ const SITE_SOURCES = [
   'src/i18n/choices.ts',
   'src/shared/errors.ts',
   'src/shared/messages.ts',
+  'src/community/join-requests.ts',
 ];
 
 /** Sentences said in these files: quoted text that starts with a capital and ends a sentence. */

@@ -15,6 +15,7 @@ import { jobRoutes } from './v1/jobs';
 import { roleRoutes } from './v1/roles';
 import { apiPrivacyRoutes } from '../privacy/routes';
 import { appRoutes } from './v1/apps';
+import { bulkActionRoutes } from './v1/bulk-actions';
 
 export function apiRouter(deps: AppDeps): Router {
   const router = Router();
@@ -29,6 +30,7 @@ export function apiRouter(deps: AppDeps): Router {
   roleRoutes(router);
   appRoutes(router);
   jobRoutes(router, deps);
+  bulkActionRoutes(router);
   apiPrivacyRoutes(router, deps, V1);
   return router;
 }

@@ -511,3 +511,33 @@ export async function findBulkJob(id: string, actor: Actor): Promise<BulkActionJ
 export async function recentBulkJobs(actor: Actor, limit = 10): Promise<BulkActionJobDoc[]> {
   return BulkActionJobModel.find({ createdBy: actor.id }).sort({ createdAt: -1 }).limit(limit);
 }
+
+/**
+ * Stops a queued or running job: the rows not yet reached stay pending, and the worker, at its next
+ * conditional update, sees the state and stops (bulk-action-worker.ts). The lease is left alone, so the
+ * batch in hand is still counted and its report stays true. One conditional update: a job that finished
+ * meanwhile is a 409, never reopened.
+ */
+export async function abortBulkJob(id: string, ctx: RequestContext & { actor: Actor }): Promise<BulkActionJobDoc> {
+  const job = await findBulkJob(id, ctx.actor);
+  const aborted = await BulkActionJobModel.findOneAndUpdate(
+    { _id: job._id, state: trusted({ $in: ['Queued', 'InProgress'] }) },
+    { $set: { state: 'Aborted', completedAt: new Date() } },
+    { returnDocument: 'after' },
+  );
+  if (!aborted)
+    throw new ConflictError(
+      `This bulk action is ${job.state}; only a queued or running one can be aborted.`,
+      {
+        state: `Not allowed from ${job.state}.`,
+      },
+      'invalid_state',
+    );
+  await recordAudit(ctx, {
+    action: 'bulk_action.aborted',
+    target: { type: 'BulkActionJob', id: job._id, label: `bulk ${job.action} of ${job.numberRecords} users` },
+    before: { state: job.state },
+    after: { state: 'Aborted', processed: aborted.numberRecordsProcessed },
+  });
+  return aborted;
+}

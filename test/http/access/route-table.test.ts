@@ -216,6 +216,11 @@ const API_ROUTES: Record<string, { lacks: Permission[]; body?: unknown }> = {
   [`get ${V1.jobSuccessful}`]: { lacks: MIU },
   [`get ${V1.jobFailed}`]: { lacks: MIU },
   [`get ${V1.jobUnprocessed}`]: { lacks: MIU },
+  [`post ${V1.bulkActions}`]: { lacks: MIU, body: { action: 'deactivate', dryRun: false, userIds: [ID] } },
+  [`get ${V1.bulkAction}`]: { lacks: MIU },
+  [`patch ${V1.bulkAction}`]: { lacks: MIU, body: { state: 'Aborted' } },
+  [`get ${V1.bulkActionResults}`]: { lacks: MIU },
+  [`get ${V1.bulkActionResultsCsv}`]: { lacks: MIU },
 };
 
 const concrete = (path: string) => path.replace('{/:id}', `/${ID}`).replace(':page', 'community').replace(/:\w+/g, ID);

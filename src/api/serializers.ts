@@ -244,6 +244,7 @@ export function serializeBulkJob(j: {
   processedThrough?: number | null;
   numberRecordsProcessed?: number | null;
   numberRecordsFailed?: number | null;
+  numberRecordsSkipped?: number | null;
   errorMessage?: string | null;
 }) {
   return {
@@ -259,6 +260,7 @@ export function serializeBulkJob(j: {
     numberRecords: j.numberRecords,
     numberRecordsProcessed: j.numberRecordsProcessed ?? 0,
     numberRecordsFailed: j.numberRecordsFailed ?? 0,
+    numberRecordsSkipped: j.numberRecordsSkipped ?? 0,
     errorMessage: j.errorMessage ?? null,
     resultsUrl: `/api/v1/bulk-actions/${j._id}/results`,
   };
@@ -268,9 +270,17 @@ export function serializeBulkJob(j: {
 export function serializeDryRun(
   action: string,
   d: {
-    rows: { userId: Id; username: string | null; ok: boolean; outcome: string; takesSeat: boolean }[];
+    rows: {
+      userId: Id;
+      username: string | null;
+      ok: boolean;
+      outcome: string;
+      takesSeat: boolean;
+      skipped?: boolean;
+    }[];
     seats: { license: string; needed: number; free: number; suffice: boolean } | null;
     wouldSucceed: number;
+    wouldSkip: number;
     wouldFail: number;
   },
 ) {
@@ -279,6 +289,7 @@ export function serializeDryRun(
     action,
     numberRecords: d.rows.length,
     wouldSucceed: d.wouldSucceed,
+    wouldSkip: d.wouldSkip,
     wouldFail: d.wouldFail,
     seats: d.seats,
     rows: d.rows.map((r, i) => ({
@@ -286,6 +297,7 @@ export function serializeDryRun(
       userId: String(r.userId),
       username: r.username,
       ok: r.ok,
+      skipped: r.skipped ?? false,
       takesSeat: r.takesSeat,
       outcome: r.outcome,
     })),

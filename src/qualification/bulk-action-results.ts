@@ -1,6 +1,6 @@
 /**
  * A bulk action's per-row report, read in row order a page at a time (never built whole in memory):
- * Row, UserId, Username, Status (succeeded, failed, pending), Outcome. The API pages it as JSON; the
+ * Row, UserId, Username, Status (succeeded, failed, skipped, pending), Outcome. The API pages it as JSON; the
  * CSV (admin page and API alike) streams it. People open the CSV in a spreadsheet, so it is
  * spreadsheet-safe like the ingest results: a cell starting with = + - @ tab or CR gets a '.
  */
@@ -14,7 +14,7 @@ export interface BulkResultRow {
   row: number;
   userId: string;
   username: string | null;
-  status: 'succeeded' | 'failed' | 'pending';
+  status: 'succeeded' | 'failed' | 'skipped' | 'pending';
   outcome: string | null;
 }
 

@@ -84,6 +84,7 @@ describe('an upgrade with fewer free seats than rows', () => {
       userId: ids[0],
       username: 'seat1@bulk.example',
       ok: true,
+      skipped: false,
       takesSeat: true,
       outcome: 'Would become Customer Community User (Customer Community), taking a seat.',
     });

@@ -74,6 +74,14 @@ const ADMIN_ROUTES: [string, string, Permission[]][] = [
     `/admin/qualify${p}`,
     MIU,
   ]),
+  // Bulk upload (ingest jobs need Manage Internal Users) and the user export (the API's user search).
+  ...[
+    '/admin/bulk',
+    '/admin/bulk/jobs/:id',
+    '/admin/bulk/users.csv',
+    ...['successfulResults', 'failedResults', 'unprocessedrecords'].map((k) => `/admin/bulk/jobs/:id/${k}.csv`),
+  ].map((p): [string, string, Permission[]] => ['get', p, MIU]),
+  ['post', '/admin/bulk/upload', MIU],
   ['get', '/admin/sites', ['manageSites']],
   ['post', '/admin/sites', ['manageSites']],
   ['post', '/admin/sites/:id', ['manageSites']],

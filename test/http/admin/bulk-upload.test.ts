@@ -195,3 +195,18 @@ it('exports the users the API search finds, with its filters, spreadsheet-safe',
   expect((await admin.get('/admin/bulk/users.csv?license=nope')).status).toBe(422);
   expect((await admin.get('/admin/bulk/users.csv?q=a&q=b')).status).toBe(422);
 });
+
+it('the worker: a job that reaches it with no row at all (closed before uploads needed rows) ends Failed, not complete', async () => {
+  const auth = (r: request.Test) => r.set('Authorization', `Bearer ${token}`);
+  const job = (await auth(request(t.app).post('/api/v1/jobs/ingest')).send({ object: 'User', operation: 'insert' }))
+    .body;
+  // As the old rule let it be: closed with an upload of a header alone.
+  await IngestJobModel.updateOne(
+    { _id: job.id },
+    { $set: { state: 'UploadComplete', uploadState: 'uploaded', numberRecordsUploaded: 0 } },
+  );
+  expect(await processAvailableJobs({ owner: 'page-test' })).toBe(1);
+  const seen = await apiJob(job.id);
+  expect(seen).toMatchObject({ state: 'Failed', numberRecordsProcessed: 0 });
+  expect(seen.errorMessage).toContain('The job has no rows');
+});

@@ -277,6 +277,9 @@ async function runMode(mode: Mode): Promise<Record<string, number | string>> {
 
     // The server's own background worker (its ingest thread) picks the job up, as in production.
     const t1 = process.hrtime.bigint();
+    // CPU of every thread of this process (app, engine thread, ingest thread): unlike rows/s, it hardly
+    // moves with the load other programs put on the machine.
+    const cpu1 = process.cpuUsage();
     const busyProbe = probeSignInPage(port);
     const worker = startBackgroundWork({
       logger: pino({ level: 'silent' }),
@@ -293,6 +296,8 @@ async function runMode(mode: Mode): Promise<Record<string, number | string>> {
       await worker.stop();
     }
     const processSeconds = seconds(t1);
+    const cpu = process.cpuUsage(cpu1);
+    const processCpuMsPerRow = (cpu.user + cpu.system) / 1000 / ROWS;
     const signInPageDuringJob = await busyProbe.stop();
     const peakAfterProcessing = peak;
     if (info!.state !== 'JobComplete' || info!.numberRecordsProcessed !== ROWS || info!.numberRecordsFailed !== 0)
@@ -314,6 +319,9 @@ async function runMode(mode: Mode): Promise<Record<string, number | string>> {
       threadHeapMb: settings.threadHeapMb,
       uploadRowsPerSec: Math.round(ROWS / uploadSeconds),
       processRowsPerSec: Math.round(ROWS / processSeconds),
+      processCpuMsPerRow: Number(processCpuMsPerRow.toFixed(3)),
+      // The rate two idle cores would reach if every thread's work overlapped perfectly: an upper bound.
+      processRowsPerSecTwoCoresBound: Math.round(2000 / processCpuMsPerRow),
       endToEndRowsPerSec: Math.round(ROWS / total),
       resultsRowsPerSec: Math.round(ROWS / resultsSeconds),
       seconds: Number(total.toFixed(1)),

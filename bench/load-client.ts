@@ -3,12 +3,17 @@
  * use (a client in the portal's own event loop would slow it down and flatter nothing). It drives the
  * flows a browser does, with keep-alive connections and a cookie jar per flow:
  * - login: GET the login form, POST it with the CSRF token and cookie, follow the redirect home;
- * - register: GET the register form, POST a new person, follow the redirect home;
+ * - register: GET the register form, do its proof of work (as the widget would), POST a new person, who
+ *   is asked to confirm their address ("Check your mail");
  * - page: GET the login form without cookies (an anonymous view);
  * - get: GET a path (the hello-world baseline).
  * Input: one JSON argument; output: one JSON line with the rate and the latency percentiles of a flow.
  */
 import http from 'node:http';
+// altcha-lib's types are declared ESM-first; Node loads its CommonJS build.
+const { solveChallenge } = require('altcha-lib/v1') as typeof import('altcha-lib/v1', {
+  with: { 'resolution-mode': 'require' },
+});
 
 export interface LoadJob {
   base: string;
@@ -37,18 +42,23 @@ interface Reply {
   body: string;
 }
 
-function send(
-  agent: http.Agent,
-  base: URL,
-  method: string,
-  path: string,
-  jar: Map<string, string>,
-  body?: string,
-): Promise<Reply> {
+/**
+ * One person's browser: their cookies and their address. Each client comes from its own address (sent
+ * as X-Forwarded-For; the bench's portal trusts one proxy), as people do: sign-in throttling and its
+ * proof of work count per address, and eight people behind one address would be asked for it.
+ */
+class Visitor extends Map<string, string> {
+  constructor(readonly ip: string) {
+    super();
+  }
+}
+
+function send(agent: http.Agent, base: URL, method: string, path: string, jar: Visitor, body?: string): Promise<Reply> {
   // As behind a TLS-terminating proxy: production cookies are Secure and only set for https requests.
   const headers: Record<string, string> = {
     'User-Agent': 'portal-bench/1 (load-client)',
     'X-Forwarded-Proto': 'https',
+    'X-Forwarded-For': jar.ip,
   };
   if (jar.size) headers.Cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
   if (body !== undefined) {
@@ -83,12 +93,31 @@ const csrfFrom = (html: string) => {
 
 function expect(reply: Reply, status: number, what: string): Reply {
   if (reply.status !== status)
-    throw new Error(`${what} answered ${reply.status}, expected ${status}: ${reply.body.slice(0, 200)}`);
+    throw new Error(
+      `${what} answered ${reply.status}, expected ${status}: ${(/<main[\s\S]*?<\/main>/.exec(reply.body)?.[0] ?? reply.body).replace(/<[^>]+>|\s+/g, ' ').slice(0, 400)}`,
+    );
   return reply;
 }
 
+/** The registration form's proof of work, solved as the widget does (the bench runs the portal at a low cost). */
+async function solvedPow(agent: http.Agent, base: URL, jar: Visitor): Promise<string> {
+  const c = JSON.parse(expect(await send(agent, base, 'GET', '/pow/challenge', jar), 200, 'the challenge').body) as {
+    algorithm: string;
+    challenge: string;
+    salt: string;
+    signature: string;
+    maxnumber: number;
+  };
+  const solution = await solveChallenge(c.challenge, c.salt, c.algorithm, c.maxnumber).promise;
+  if (!solution) throw new Error('proof of work not solved');
+  const { algorithm, challenge, salt, signature } = c;
+  return Buffer.from(JSON.stringify({ algorithm, challenge, number: solution.number, salt, signature })).toString(
+    'base64',
+  );
+}
+
 async function oneFlow(job: LoadJob, agent: http.Agent, base: URL, i: number, client: number): Promise<void> {
-  const jar = new Map<string, string>();
+  const jar = new Visitor(`10.0.${client >> 8}.${(client & 255) + 1}`);
   if (job.flow === 'get') {
     expect(await send(agent, base, 'GET', job.path ?? '/', jar), 200, 'GET');
     return;
@@ -114,11 +143,15 @@ async function oneFlow(job: LoadJob, agent: http.Agent, base: URL, i: number, cl
           password: job.password!,
           passwordConfirm: job.password!,
         };
-  const posted = expect(
-    await send(agent, base, 'POST', form, jar, new URLSearchParams(fields).toString()),
-    303,
-    `POST ${form}`,
-  );
+  if (page.body.includes('<altcha-widget')) fields.altcha = await solvedPow(agent, base, jar);
+  const body = new URLSearchParams(fields).toString();
+  if (job.flow === 'register') {
+    // A new person is asked to confirm their address first (201, "Check your mail"), not signed in.
+    const done = expect(await send(agent, base, 'POST', form, jar, body), 201, `POST ${form}`);
+    if (!done.body.includes('Check your mail')) throw new Error('the registration did not end on "Check your mail"');
+    return;
+  }
+  const posted = expect(await send(agent, base, 'POST', form, jar, body), 303, `POST ${form}`);
   const home = expect(await send(agent, base, 'GET', String(posted.headers.location), jar), 200, 'the signed-in page');
   if (!home.body.includes('Welcome, Bench')) throw new Error('the page after sign-in does not greet the person');
 }

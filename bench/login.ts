@@ -143,6 +143,9 @@ async function startPortal(database: 'in-process' | 'own-process') {
     PORT: String(await freePort()),
     DATA_DIR: dataDir,
     MONGODB_URI: '',
+    // Registration's proof of work at the tests' cost: its solving is the client's CPU, and the load
+    // client shares this machine with the portal; the server's check costs the same at any cost.
+    POW_MAX_NUMBER: '2000',
   };
   if (database === 'own-process') {
     const db = await startChild(

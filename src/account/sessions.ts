@@ -2,7 +2,7 @@
  * A user's sessions and sign-in history: the user sees and ends their own (account page), admins see a
  * user's and end them all (user page, DELETE /api/v1/users/{id}/sessions). Ending every session moves
  * the session epoch too, so a session the store has not been asked about yet is refused at its next
- * request (src/signin/areas.ts).
+ * request (src/signin/session-middleware.ts).
  */
 import { LoginEventModel, UserModel, type UserDoc } from '../data/models';
 import { endAllUserSessions, endUserSession, findUserSessions } from './stored-sessions';

@@ -1,7 +1,7 @@
 /**
  * Sessions live in MongoDB (connect-mongo, expiring by TTL index) so any instance behind a load balancer
  * can serve any request. The cookie is httpOnly and SameSite=Lax, Secure and __Host- in production; it rolls with
- * activity (idle timeout) while signedInAt enforces an absolute lifetime on the server (areas.ts).
+ * activity (idle timeout) while signedInAt enforces an absolute lifetime on the server (signin/session-middleware.ts).
  */
 import session from 'express-session';
 import MongoStore from 'connect-mongo';

@@ -49,10 +49,22 @@ export function formatters(
   return f;
 }
 
+/** Unit formatters per language and unit: building one costs far more than using it (a bulk job
+ * mails thousands of invitations, each naming its link's lifetime). */
+const unitFormats = new Map<string, Intl.NumberFormat>();
+function unitFormat(language: string, unit: 'minute' | 'hour' | 'day'): Intl.NumberFormat {
+  const id = `${language}|${unit}`;
+  let f = unitFormats.get(id);
+  if (!f) {
+    f = new Intl.NumberFormat(language, { style: 'unit', unit, unitDisplay: 'long' });
+    if (unitFormats.size < 500) unitFormats.set(id, f);
+  }
+  return f;
+}
+
 /** A link's lifetime in words ("60 minutes", "48 hours", "3 days"; "60 分" in Japanese). */
 export function describeDuration(ms: number, language: string): string {
-  const unit = (u: 'minute' | 'hour' | 'day', n: number) =>
-    new Intl.NumberFormat(language, { style: 'unit', unit: u, unitDisplay: 'long' }).format(n);
+  const unit = (u: 'minute' | 'hour' | 'day', n: number) => unitFormat(language, u).format(n);
   const minutes = Math.round(ms / 60_000);
   if (minutes < 120) return unit('minute', minutes);
   const hours = Math.round(minutes / 60);

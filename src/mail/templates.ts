@@ -29,9 +29,14 @@ export interface RenderedMail {
   html: string;
 }
 
+/** Whether the product has mail in a language, looked up once per language (not per message). */
+const hasFolder = new Map<string, boolean>();
 function languageFolder(language: string | null | undefined): string {
   const lang = (language ?? 'en').slice(0, 2).toLowerCase();
-  return /^[a-z]{2}$/.test(lang) && fs.existsSync(path.join(VIEWS, lang)) ? lang : 'en';
+  if (!/^[a-z]{2}$/.test(lang)) return 'en';
+  let has = hasFolder.get(lang);
+  if (has === undefined) hasFolder.set(lang, (has = fs.existsSync(path.join(VIEWS, lang))));
+  return has ? lang : 'en';
 }
 
 export async function renderMail(

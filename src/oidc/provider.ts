@@ -18,6 +18,7 @@ import { claimsOf, SCOPE_CLAIMS } from './claims';
 import { APP_SCOPES } from './connected-app.model';
 import { connectedAppByClientId, hashSecret } from './connected-apps';
 import { loadSigningKeys } from './signing-keys';
+import { isObjectIdString } from '../shared/ids';
 
 /**
  * The prompts are answered on the app's site (/s/<slug>/authorize/<uid>), with its sign-in and branding;
@@ -138,7 +139,7 @@ export async function createProvider(settings: OidcSettings, cookieSecret: strin
       );
     },
     findAccount: async (ctx: { oidc?: { client?: { clientId: string } } }, id: string) => {
-      const user = /^[0-9a-f]{24}$/.test(String(id)) ? await UserModel.findById(String(id)) : null;
+      const user = isObjectIdString(String(id)) ? await UserModel.findById(String(id)) : null;
       // A deactivated user has no account here: their tokens stop working, userinfo and refresh included.
       if (!user || !user.isActive) return undefined;
       // Nor has someone who is no longer a member of the app's site (their next refresh fails).

@@ -31,6 +31,7 @@ import { SIGNAL_RULES } from './qualification-signals';
 import { formRoute } from '../http/error-writer';
 import { ADMIN, actorOf, ctxOf, field, flash, queryString } from '../admin/routes';
 import { MSG } from '../shared/messages';
+import { isObjectIdString } from '../shared/ids';
 
 export const QUALIFY = {
   queue: '/admin/qualify',
@@ -42,7 +43,6 @@ export const QUALIFY = {
   match: (id: unknown) => `/admin/qualify/users/${String(id)}`,
 } as const;
 
-const HEX = /^[0-9a-f]{24}$/i;
 const FILTER_KEYS = ['siteId', 'verified', 'minScore', 'sort'] as const;
 
 /** The queue's filters from a query string or a form: each single-valued; anything odd is a 422 naming it. */
@@ -51,7 +51,7 @@ function readFilters(get: (name: string) => string): { filters: QueueFilters; ra
   const fields: Record<string, string> = {};
   const filters: QueueFilters = {};
   if (raw.siteId) {
-    if (HEX.test(raw.siteId)) filters.siteId = new Types.ObjectId(raw.siteId);
+    if (isObjectIdString(raw.siteId)) filters.siteId = new Types.ObjectId(raw.siteId);
     else fields.siteId = 'Choose a site from the list.';
   }
   if (raw.verified === 'yes') filters.verified = true;
@@ -204,7 +204,7 @@ export function adminQualifyRouter(): Router {
         const { request, scope, raw } = await readBulk(req, res);
         if (field(req, 'export') === 'csv') {
           // "Export CSV" on the same form: the selection (or the search) as the queue shows it.
-          const ids = request.userIds.filter((id) => HEX.test(id)).map((id) => new Types.ObjectId(id));
+          const ids = request.userIds.filter((id) => isObjectIdString(id)).map((id) => new Types.ObjectId(id));
           const { filters } = readFilters((k) => raw[k] ?? '');
           res.status(200).type('text/csv; charset=utf-8').attachment('qualification-selection.csv');
           await pipeline(Readable.from(queueCsv(actorOf(res), { ...filters, userIds: ids })), res);

@@ -1,8 +1,8 @@
 /** Admin sign-in, sign-out, first-administrator setup, and the end of a Login As session. */
 import { Router, type Request } from 'express';
 import type { AppDeps } from '../http/deps';
-import { authenticateLogin } from './login';
-import { safeReturnTo, signIn, signOut } from './areas';
+import { authenticateLogin } from './login-middleware';
+import { safeReturnTo, signIn, signOut } from './session-middleware';
 import { completeSetup, setupTokenIsValid } from '../users';
 import { endLoginAs, loadActor } from '../access';
 import { recordLogin } from './authentication';

@@ -1,6 +1,6 @@
 /**
  * passport-local strategies, one per area. Routes never see how passwords are checked: they call
- * authenticateLogin() (login.ts), which runs these. Sessions are managed by areas.ts, not by passport's
+ * authenticateLogin() (login-middleware.ts), which runs these. Sessions are managed by session-middleware.ts, not by passport's
  * own session support, because one browser session may hold a site user and an admin at once.
  */
 import passport from 'passport';

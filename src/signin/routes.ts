@@ -1,7 +1,7 @@
 /** The HTTP surface of signin/: its routers and page helpers, for the app, the admin shell and other routes (never for the rules: they import index.ts). */
 export { adminAuthRouter } from './admin-routes';
-export { type Area, loadSessionUsers, originOf, safeReturnTo, signIn, signOut } from './areas';
-export { authenticateLogin, signInFailures } from './login';
+export { type Area, loadSessionUsers, originOf, safeReturnTo, signIn, signOut } from './session-middleware';
+export { authenticateLogin, signInFailures } from './login-middleware';
 export { passport } from './passport';
 export {
   type TwoFactorPages,

@@ -9,7 +9,7 @@
  * renewed both at the password step and when the sign-in completes (signIn).
  */
 import type { Request, Response, RequestHandler } from 'express';
-import { freshSessionId, originOf, signIn, safeReturnTo, type Area } from './areas';
+import { freshSessionId, originOf, signIn, safeReturnTo, type Area } from './session-middleware';
 import type { AccountThrottle, LoginThrottle } from './throttle';
 import type { PasswordRecheckThrottle } from './password-recheck';
 import { UserModel, type UserDoc } from '../data/models';

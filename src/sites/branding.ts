@@ -23,10 +23,10 @@ import {
 } from '../shared/errors';
 import { assertPermission } from '../access';
 import { MSG } from '../shared/messages';
+import { isObjectIdString } from '../shared/ids';
 
 export const LOGO_MAX_BYTES = 100 * 1024;
 const HEX_COLOUR = /^#[0-9a-f]{6}$/;
-const ID = /^[0-9a-f]{24}$/i;
 
 export interface BrandingInput {
   primaryColor?: string;
@@ -109,7 +109,7 @@ function checkInput(input: BrandingInput): { values: Record<string, string | nul
 }
 
 async function findSite(id: string): Promise<SiteDoc> {
-  const site = ID.test(id) ? await SiteModel.findById(id) : null;
+  const site = isObjectIdString(id) ? await SiteModel.findById(id) : null;
   if (!site) throw new NotFoundError('No site has this id.');
   return site;
 }

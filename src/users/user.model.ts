@@ -279,6 +279,24 @@ for (const op of ['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', '
   });
 }
 
+// bulkWrite runs none of the query middleware above, so its updates get the same treatment here: a bulk
+// upgrade or association (qualification's bulk actions) changes signals too and must mark the ranking
+// stale in the same write; and the same guards refuse a bulk change of a searched field or the email.
+userSchema.pre('bulkWrite', function (ops: unknown[]) {
+  for (const op of ops as Record<string, { update?: Record<string, unknown> } | undefined>[]) {
+    for (const kind of ['updateOne', 'updateMany'] as const) {
+      const spec = op[kind];
+      if (!spec?.update) continue;
+      if (touchesSearchSources(spec.update) || setsEmailWithoutKey(spec.update)) {
+        throw new Error(
+          `User.bulkWrite ${kind} changes a searched field or the email: change them through document.save() so the search terms and emailKey follow.`,
+        );
+      }
+      spec.update = withQueueStaleMark(spec.update) ?? spec.update;
+    }
+  }
+});
+
 export type User = InferSchemaType<typeof userSchema>;
 export type UserDoc = HydratedDocument<User>;
 export const UserModel = model('User', userSchema);

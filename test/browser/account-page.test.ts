@@ -6,10 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import axe from 'axe-core';
 import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
+import { describeBrowser, launchBrowser, watchPageErrors, axeViolations } from '../helpers/browser';
 import { GOOD_PASSWORD, logIn, registerGuest } from '../helpers/forms';
 import { UserModel } from '../../src/data/models';
 import { enrolThroughPages, totp } from '../helpers/totp';
@@ -89,11 +88,7 @@ describeBrowser('account page sessions and history', () => {
 
       fs.mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: path.join(SHOTS, `account-${width}.png`), fullPage: true });
-      await page.addScriptTag({ content: axe.source });
-      const violations =
-        (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+      const violations = await axeViolations(page);
       expect(violations).toEqual([]);
       expect(errors).toEqual([]);
       await context.close();
@@ -124,10 +119,7 @@ describeBrowser('log in and two-factor pages (keep me signed in, recovery codes)
           `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > ${width} + 0.5).map((e) => e.tagName + '.' + e.className)`,
         )) as string[];
         expect({ name, wide }).toEqual({ name, wide: [] });
-        await page.addScriptTag({ content: axe.source });
-        const violations =
-          (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-          .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+        const violations = await axeViolations(page);
         expect({ name, violations }).toEqual({ name, violations: [] });
         fs.mkdirSync(SHOTS, { recursive: true });
         await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
@@ -206,9 +198,7 @@ describeBrowser('remember this device (second factor skipped, listed, removed)',
       `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 375.5).map((e) => e.tagName + '.' + e.className)`,
     )) as string[];
     expect(wide).toEqual([]);
-    await page.addScriptTag({ content: axe.source });
-    const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+    const violations = await axeViolations(page);
     expect(violations).toEqual([]);
     fs.mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'remembered-devices-375.png'), fullPage: true });

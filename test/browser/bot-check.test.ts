@@ -4,10 +4,9 @@
  * no-script ticket is the slower path. The register page at 375 px: no sideways scrolling, no serious or
  * critical axe-core violation, no script error or CSP violation.
  */
-import axe from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
+import { describeBrowser, launchBrowser, watchPageErrors, axeViolations } from '../helpers/browser';
 import { GOOD_PASSWORD } from '../helpers/forms';
 import { UserModel } from '../../src/data/models';
 
@@ -71,10 +70,7 @@ describeBrowser('proof of work in a browser', () => {
     await p2.goto(`${t.baseUrl}/s/portal/register`);
     await p2.waitForFunction(SOLVED, null, { timeout: 30_000 });
     expect(await p2.evaluate('document.documentElement.scrollWidth > window.innerWidth')).toBe(false);
-    await p2.addScriptTag({ content: axe.source });
-    const violations = (await p2.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+    const violations = await axeViolations(p2);
     expect(violations).toEqual([]);
     await audit.close();
   }, 120_000);

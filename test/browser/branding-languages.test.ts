@@ -3,10 +3,9 @@
  * through its stylesheet under the CSP (no violation), its logo loads, nothing scrolls sideways, and
  * axe-core finds no serious or critical violation.
  */
-import axe from 'axe-core';
 import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
+import { describeBrowser, launchBrowser, watchPageErrors, axeViolations } from '../helpers/browser';
 import { SiteModel } from '../../src/data/models';
 
 // A 1x1 PNG.
@@ -72,11 +71,7 @@ describeBrowser('branded and Japanese site pages', () => {
         });
         const p = await axeCtx.newPage();
         await p.goto(`${t.baseUrl}/s/portal/login`);
-        await p.addScriptTag({ content: axe.source });
-        const violations =
-          (await p.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+        const violations = await axeViolations(p);
         expect(violations).toEqual([]);
         await axeCtx.close();
       }, 120_000);

@@ -3,10 +3,9 @@
  * without JavaScript, a reload after creating an API token (no second token), every admin page at 375 px
  * without sideways scrolling, and an axe-core check of every admin page (no serious or critical violation).
  */
-import axe from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { describeBrowser, launchBrowser, loginAsAndReturn, watchPageErrors } from '../helpers/browser';
+import { describeBrowser, launchBrowser, loginAsAndReturn, watchPageErrors, axeViolations } from '../helpers/browser';
 import { ADMIN_PASSWORD, makeAdmin, makeStaff } from '../helpers/admin';
 import { findSiteBySlug, registerContactlessUser } from '../../src/registration/registration';
 import {
@@ -252,11 +251,7 @@ describeBrowser('the admin console in a browser', () => {
       const found: string[] = [];
       for (const path of pages) {
         await p.goto(`${t.baseUrl}${path}`);
-        await p.addScriptTag({ content: axe.source });
-        const violations =
-          (await p.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+        const violations = await axeViolations(p);
         for (const v of violations) found.push(`${path}: ${v}`);
       }
       expect(found).toEqual([]);

@@ -4,11 +4,10 @@
  * password. The sign-in, registration, link-confirmation, account and admin provider pages at 1280 and
  * 375 px: no sideways scrolling, no serious or critical axe-core violation, no script error.
  */
-import axe from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { startExternalIdp, type ExternalIdp } from '../helpers/external-idp';
-import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
+import { describeBrowser, launchBrowser, watchPageErrors, axeViolations } from '../helpers/browser';
 import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
 import { GOOD_PASSWORD } from '../helpers/forms';
 import { FederatedLinkModel, IdentityProviderModel, SiteModel, UserModel } from '../../src/data/models';
@@ -56,10 +55,7 @@ describeBrowser('Continue with an external provider in a browser', () => {
   async function audit(page: Page, name: string, found: string[]) {
     if (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth'))
       found.push(`${name}: scrolls sideways`);
-    await page.addScriptTag({ content: axe.source });
-    const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+    const violations = await axeViolations(page);
     for (const v of violations) found.push(`${name}: ${v}`);
   }
 

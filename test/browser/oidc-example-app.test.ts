@@ -6,11 +6,10 @@
  * admin's connected apps pages) get the axe-core check: no serious or critical violation, no sideways
  * scrolling at 375 px, no script error or CSP violation.
  */
-import axe from 'axe-core';
 import request from 'supertest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
+import { describeBrowser, launchBrowser, watchPageErrors, axeViolations } from '../helpers/browser';
 import { GOOD_PASSWORD, postForm } from '../helpers/forms';
 import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
 import { loadActor } from '../../src/access';
@@ -30,9 +29,7 @@ const { startExampleApp } = require('../../docs/example-app/app.js') as {
 
 /** axe through the DevTools protocol (not a script tag), so the page keeps its real CSP. */
 async function axeProblems(page: Page, name: string): Promise<string[]> {
-  await page.evaluate(axe.source);
-  const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+  const violations = await axeViolations(page);
   const sideways = (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth')) as boolean;
   return [...violations.map((v) => `${name}: ${v}`), ...(sideways ? [`${name}: scrolls sideways`] : [])];
 }

@@ -5,22 +5,14 @@
  * with it by the button and by autofill (conditional UI), use it as the second step, remove it. Each page
  * it changes is checked with axe-core; no JavaScript error or CSP violation on the way (CSP enforced).
  */
-import axe from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
+import { describeBrowser, launchBrowser, watchPageErrors, axeViolations } from '../helpers/browser';
 import { GOOD_PASSWORD, registerGuest } from '../helpers/forms';
 import { enrolThroughPages, totp } from '../helpers/totp';
 import { LoginEventModel, PasskeyModel, UserModel } from '../../src/data/models';
 
 /** axe-core evaluated through CDP (not a script tag), so the pages keep their strict CSP during the test. */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(axe.source);
-  return page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as Promise<string[]>;
-}
-
 /**
  * A page whose tab has a virtual platform authenticator that verifies the user. While `present` it answers
  * at once, a conditional (autofill) request included; while not, a request waits, as a person who has not

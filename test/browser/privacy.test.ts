@@ -3,10 +3,9 @@
  * and the page that confirms a deletion was asked for. No sideways scrolling, no serious or critical
  * axe-core violation, no script error.
  */
-import axe from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
+import { describeBrowser, launchBrowser, watchPageErrors, axeViolations } from '../helpers/browser';
 import { GOOD_PASSWORD } from '../helpers/forms';
 import { UserModel } from '../../src/data/models';
 import { DeletionRequestModel } from '../../src/privacy/deletion-request.model';
@@ -28,10 +27,7 @@ describeBrowser('export and deletion in a browser', () => {
   async function audit(page: Page, found: string[], what: string) {
     if (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth'))
       found.push(`${what}: scrolls sideways`);
-    await page.addScriptTag({ content: axe.source });
-    const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+    const violations = await axeViolations(page);
     for (const v of violations) found.push(`${what}: ${v}`);
   }
 

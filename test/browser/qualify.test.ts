@@ -3,24 +3,14 @@
  * chooses "Add contacts by rule" (new contacts in an account), dry-runs, runs, and reads the job's result;
  * each page passes axe-core (no serious or critical violation).
  */
-import axe from 'axe-core';
 import { trusted } from 'mongoose';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
+import { describeBrowser, launchBrowser, watchPageErrors, axeViolations } from '../helpers/browser';
 import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
 import { findSiteBySlug, registerContactlessUser } from '../../src/registration/registration';
 import { AccountModel, UserModel } from '../../src/data/models';
 import { processAvailableBulkJobs } from '../../src/qualification/bulk-action-worker';
-
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: axe.source });
-  return page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`) as Promise<
-    string[]
-  >;
-}
 
 describeBrowser('the qualification queue in a browser', () => {
   let t: TestApp;

@@ -4,10 +4,9 @@
  * added or changed (Sites, Terms, the consent ledger). Each: no sideways scrolling, no serious or
  * critical axe-core violation, no script error or CSP violation.
  */
-import axe from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
+import { describeBrowser, launchBrowser, watchPageErrors, axeViolations } from '../helpers/browser';
 import { GOOD_PASSWORD } from '../helpers/forms';
 import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
 import { ConsentModel, SiteModel, TermsVersionModel, UserModel } from '../../src/data/models';
@@ -47,10 +46,7 @@ describeBrowser('registration with terms and extra fields in a browser', () => {
   async function audit(page: Page, label: string, found: string[]) {
     if (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth'))
       found.push(`${label}: scrolls sideways`);
-    await page.addScriptTag({ content: axe.source });
-    const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+    const violations = await axeViolations(page);
     for (const v of violations) found.push(`${label}: ${v}`);
   }
 

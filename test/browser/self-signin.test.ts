@@ -4,10 +4,9 @@
  * helpful 404. Every new or changed page at 1280 and 375 px: no sideways scrolling, no serious or critical
  * axe-core violation, no script error or CSP violation.
  */
-import axe from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { describeBrowser, launchBrowser, watchPageErrors } from '../helpers/browser';
+import { describeBrowser, launchBrowser, watchPageErrors, axeViolations } from '../helpers/browser';
 import { GOOD_PASSWORD } from '../helpers/forms';
 import { ADMIN_PASSWORD, makeAdmin } from '../helpers/admin';
 import { linkIn } from '../helpers/mail';
@@ -120,10 +119,7 @@ describeBrowser('self sign-in pages in a browser', () => {
     await page.goto(`${t.baseUrl}${path}`);
     const sideways = (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth')) as boolean;
     if (sideways) found.push(`${path}: scrolls sideways`);
-    await page.addScriptTag({ content: axe.source });
-    const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+    const violations = await axeViolations(page);
     for (const v of violations) found.push(`${path}: ${v}`);
     for (const e of errors) found.push(`${path}: ${e}`);
     await page.close();
@@ -142,10 +138,7 @@ describeBrowser('self sign-in pages in a browser', () => {
       // The check-your-mail page is the answer to a post: reach it as a person does.
       const page = await context.newPage();
       await register(page, `axe-${width}@example.com`);
-      await page.addScriptTag({ content: axe.source });
-      const violations =
-        (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id))`)) as string[];
+      const violations = await axeViolations(page);
       for (const v of violations) found.push(`check-email: ${v}`);
       if (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth'))
         found.push('check-email: scrolls sideways');

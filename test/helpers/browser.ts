@@ -3,6 +3,7 @@
  * skipped with a visible notice; in CI (CI=true) a missing browser fails the run.
  */
 import fs from 'node:fs';
+import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH =
@@ -61,4 +62,16 @@ export async function loginAsAndReturn(page: Page, baseUrl: string, banner: stri
   if (!text?.includes(banner)) throw new Error(`the Login As banner says "${text}", not "${banner}"`);
   await page.getByRole('button', { name: 'Return to the admin area' }).click();
   await page.waitForURL(/\/admin\/users\//);
+}
+
+/**
+ * axe-core's serious and critical violations on the page as it is, one line each ("id (impact): targets").
+ * axe is evaluated through the DevTools protocol, not added as a script tag, so it runs under the page's
+ * real CSP (which forbids injected scripts) as well as in a context that bypasses it.
+ */
+export async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axe.source);
+  return (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
 }

@@ -8,7 +8,7 @@ import mongoose from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { GOOD_PASSWORD, postForm, registerGuest } from '../../helpers/forms';
 import { enrolThroughPages, totp } from '../../helpers/totp';
-import { loadSessionUsers } from '../../../src/signin/areas';
+import { loadSessionUsers } from '../../../src/signin/session-middleware';
 import { UserModel } from '../../../src/data/models';
 
 let t: TestApp;

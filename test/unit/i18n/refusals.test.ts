@@ -19,7 +19,7 @@ const JA = translator('ja');
 /** Source files whose refusals a person can meet on a site page (the admin area stays English). */
 const SITE_SOURCES = [
   'src/registration/registration.ts',
-  'src/signin/login.ts',
+  'src/signin/login-middleware.ts',
   'src/signin/two-factor.ts',
   'src/signin/two-factor-pages.ts',
   'src/signin/passwords.ts',

@@ -103,3 +103,32 @@ it('the ranked page is read through the score index, not a collection scan', asy
   expect(text).toContain('queueScore_-1_createdAt_-1__id_-1');
   expect(text).not.toContain('COLLSCAN');
 });
+
+it('a bulkWrite that changes a signal (a bulk upgrade, association) marks the user stale in the same write; one that only writes the ranking does not', async () => {
+  const id = await register('bulkwrite@plain.example');
+  await refreshQueueSignals(new Date());
+  const before = (await stored(id))!;
+  expect(before.queueStaleAt).not.toEqual(new Date(0));
+  await UserModel.bulkWrite([{ updateOne: { filter: { _id: id }, update: { $set: { queueScore: 7 } } } }]);
+  const untouched = (await stored(id))!;
+  expect(untouched.queueStaleAt).toEqual(before.queueStaleAt);
+  expect(untouched.queueVersion).toBe(before.queueVersion);
+  await UserModel.bulkWrite([
+    { updateOne: { filter: { _id: id }, update: { $set: { emailVerifiedAt: new Date() } } } },
+  ]);
+  const marked = (await stored(id))!;
+  expect(marked.queueStaleAt).toEqual(new Date(0));
+  expect(marked.queueVersion).toBe(before.queueVersion + 1);
+});
+
+it('a bulkWrite that changes a searched name or the email without its derived fields is refused, and writes nothing', async () => {
+  const id = await register('bulkguard@plain.example');
+  await expect(
+    UserModel.bulkWrite([{ updateOne: { filter: { _id: id }, update: { $set: { lastName: 'Renamed' } } } }]),
+  ).rejects.toThrow(/searched field or the email/);
+  await expect(
+    UserModel.bulkWrite([{ updateMany: { filter: { _id: id }, update: { $set: { email: 'other@plain.example' } } } }]),
+  ).rejects.toThrow(/searched field or the email/);
+  const after = await UserModel.findById(id).select('lastName email').lean();
+  expect(after).toMatchObject({ lastName: 'Store', email: 'bulkguard@plain.example' });
+});

@@ -4,7 +4,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { passport } from './passport';
-import { signIn, type Area } from './areas';
+import { signIn, type Area } from './session-middleware';
 import type { LoginThrottle } from './throttle';
 import { recordFailedLogin, recordLogin } from './authentication';
 import { AuthenticationError, ValidationError } from '../shared/errors';

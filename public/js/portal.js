@@ -10,6 +10,15 @@
       /* keep the server's default */
     }
   });
+  // A running job's page (bulk upload) reloads itself until the job ends; the server drops the
+  // attribute once it has, so the reloading stops there.
+  var refreshing = document.querySelector('[data-refresh-seconds]');
+  if (refreshing) {
+    var seconds = Number(refreshing.getAttribute('data-refresh-seconds')) || 3;
+    setTimeout(function () {
+      window.location.reload();
+    }, seconds * 1000);
+  }
   // Logo uploads (Sites page): the chosen file is sent as the request body with its own type, and the
   // CSRF token in its header; the page then reloads, or shows the refusal's message.
   document.querySelectorAll('form[data-upload]').forEach(function (form) {

@@ -1,5 +1,11 @@
 /** The surface of account/: what other features and the app may import from it. */
-export { inviteNewUser, resendInvitation, sendResetLinkAsAdmin } from './invitations';
+export {
+  assertInvitable,
+  INVITATION_SKIPS,
+  inviteNewUser,
+  resendInvitation,
+  sendResetLinkAsAdmin,
+} from './invitations';
 export { adminUserSessions, endAllSessionsAsAdmin } from './sessions';
 export { endAllUserSessions, findUserSessions } from './stored-sessions';
 export { consumeToken, issueToken, peekToken, revokeOutstandingLinks } from './tokens';

@@ -50,9 +50,12 @@ export async function inviteNewUser(
 const hasPasswordQuery = (id: Types.ObjectId) =>
   UserModel.exists({ _id: id, passwordHash: trusted({ $type: 'string' }) });
 
-/** "Send invitation again" (admin page, POST /api/v1/users/{id}/invitation). */
-export async function resendInvitation(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
-  const user = await loadUserFor('resetPassword', userId, ctx);
+/**
+ * Whether `user` (loaded for the actor with loadUserFor('resetPassword')) can be sent the invitation:
+ * active, not set up yet (no password), with an address. The refusals' codes are the reasons a bulk
+ * "Send invitations" reports a row as skipped (INVITATION_SKIPS).
+ */
+export async function assertInvitable(user: UserDoc): Promise<void> {
   if (!user.isActive)
     throw new ConflictError('This user is inactive; activate them before inviting them.', {}, 'user_inactive');
   if (await hasPasswordQuery(user._id)) {
@@ -62,6 +65,16 @@ export async function resendInvitation(userId: string, ctx: RequestContext & { a
       'password_already_set',
     );
   }
+  // The schema requires an address, but records written around it (imports, old data) may lack one.
+  if (!user.email || !EMAIL_PATTERN.test(user.email))
+    throw new ConflictError('This user has no email address to send the invitation to.', {}, 'no_address');
+}
+export const INVITATION_SKIPS: readonly string[] = ['user_inactive', 'password_already_set', 'no_address'];
+
+/** "Send invitation again" (admin page, POST /api/v1/users/{id}/invitation, the bulk "Send invitations"). */
+export async function resendInvitation(userId: string, ctx: RequestContext & { actor: Actor }): Promise<UserDoc> {
+  const user = await loadUserFor('resetPassword', userId, ctx);
+  await assertInvitable(user);
   await sendInvitation(user);
   await recordAudit(ctx, {
     action: 'user.invitation_sent',

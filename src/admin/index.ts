@@ -14,6 +14,7 @@ import { adminPasswordLinksRouter, adminTwoFactorRouter } from '../account/route
 import { requireAdmin } from './common';
 import { csrfProtected } from '../http/csrf';
 import { adminPrivacyRoutes } from '../privacy/routes';
+import { adminIngestRouter } from '../ingest/routes';
 
 export function adminRouter(deps: AppDeps): Router {
   const router = csrfProtected(Router());
@@ -29,6 +30,7 @@ export function adminRouter(deps: AppDeps): Router {
   router.use(adminUsersRouter());
   adminPrivacyRoutes(router, deps);
   router.use(adminQualifyRouter());
+  router.use(adminIngestRouter(deps));
   router.use(adminSettingsRouter());
   router.use(adminRolesRouter());
   router.use(adminOutboxRouter(Boolean(deps.config.mail.smtpUrl), { open: deps.config.mail.outboxOpen }));

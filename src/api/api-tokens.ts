@@ -88,10 +88,13 @@ function isUserAdministrator(actor: Actor): boolean {
   }
 }
 
-/** The scope a request needs: SCIM is `scim`, ingest jobs `bulk`, other reads `users:read`, other writes `users:write`. */
+/**
+ * The scope a request needs: SCIM is `scim`, ingest jobs and bulk actions `bulk`, other reads
+ * `users:read`, other writes `users:write`.
+ */
 export function scopeOfRequest(via: 'api' | 'scim', method: string, path: string): ApiScope {
   if (via === 'scim') return 'scim';
-  if (/^\/v1\/jobs(?:\/|$)/.test(path)) return 'bulk';
+  if (/^\/v1\/(?:jobs|bulk-actions)(?:\/|$)/.test(path)) return 'bulk';
   return method === 'GET' || method === 'HEAD' ? 'users:read' : 'users:write';
 }
 

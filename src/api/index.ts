@@ -16,6 +16,7 @@ import { roleRoutes } from './v1/roles';
 import { apiPrivacyRoutes } from '../privacy/routes';
 import { appRoutes } from './v1/apps';
 import { communityRoutes } from './v1/community';
+import { bulkActionRoutes } from './v1/bulk-actions';
 
 export function apiRouter(deps: AppDeps): Router {
   const router = Router();
@@ -31,6 +32,7 @@ export function apiRouter(deps: AppDeps): Router {
   appRoutes(router);
   communityRoutes(router);
   jobRoutes(router, deps);
+  bulkActionRoutes(router);
   apiPrivacyRoutes(router, deps, V1);
   return router;
 }

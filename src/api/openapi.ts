@@ -27,9 +27,12 @@ import {
   communityPagePatchBody,
   newAppBody,
   appPatchBody,
+  newBulkActionBody,
+  bulkActionPatchBody,
 } from './schemas';
 import { V1 } from './v1/paths';
 import { OBJECT_ID_SOURCE } from '../shared/ids';
+import { BULK_ACTIONS, BULK_JOB_STATES, CONTACT_RULES } from '../data/models';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 interface Op {
@@ -39,7 +42,8 @@ interface Op {
   body?: z.ZodType | 'csv';
   ok: number;
   response?: string;
-  csv?: boolean;
+  /** CSV answer; 'safe': always spreadsheet-safe (no raw parameter). */
+  csv?: boolean | 'safe';
   query?: boolean;
 }
 
@@ -338,6 +342,44 @@ export const OPERATIONS: Op[] = [
     csv: true,
   },
   { method: 'get', path: V1.jobUnprocessed, summary: 'Rows not processed (aborted or failed job)', ok: 200, csv: true },
+  {
+    method: 'post',
+    path: V1.bulkActions,
+    summary:
+      'A bulk action on chosen users or a queue search: dryRun true answers what each row would become (200, BulkDryRun); false starts the job (201, BulkAction)',
+    body: newBulkActionBody,
+    ok: 201,
+    response: 'BulkAction',
+  },
+  {
+    method: 'get',
+    path: V1.bulkAction,
+    summary: 'Read a bulk action: state and progress',
+    ok: 200,
+    response: 'BulkAction',
+  },
+  {
+    method: 'patch',
+    path: V1.bulkAction,
+    summary: 'Abort a queued or running bulk action (rows not reached stay pending)',
+    body: bulkActionPatchBody,
+    ok: 200,
+    response: 'BulkAction',
+  },
+  {
+    method: 'get',
+    path: V1.bulkActionResults,
+    summary: 'Per-row results as JSON, in row order, paged with after and limit',
+    ok: 200,
+    response: 'BulkResults',
+  },
+  {
+    method: 'get',
+    path: V1.bulkActionResultsCsv,
+    summary: 'Per-row results as CSV: Row, UserId, Username, Status, Outcome',
+    ok: 200,
+    csv: 'safe',
+  },
 ];
 
 /** Express path (/v1/users/:id) -> OpenAPI path (/users/{id}) under the server URL /api/v1. */
@@ -544,6 +586,82 @@ const SCHEMAS: Record<string, object> = {
   },
   JobList: { type: 'object', properties: { done: { type: 'boolean' }, records: { type: 'array', items: ref('Job') } } },
   Upload: { type: 'object', properties: { id: idString, numberRecordsUploaded: { type: 'integer' } } },
+  BulkAction: {
+    type: 'object',
+    properties: {
+      id: idString,
+      action: { enum: [...BULK_ACTIONS] },
+      state: { enum: [...BULK_JOB_STATES] },
+      profileId: { ...idString, type: ['string', 'null'] },
+      contactRule: { enum: [...CONTACT_RULES, null] },
+      accountId: { ...idString, type: ['string', 'null'] },
+      createdById: idString,
+      createdDate: { type: 'string', format: 'date-time' },
+      completedDate: { type: ['string', 'null'], format: 'date-time' },
+      numberRecords: { type: 'integer' },
+      numberRecordsProcessed: { type: 'integer' },
+      numberRecordsFailed: { type: 'integer' },
+      numberRecordsSkipped: { type: 'integer' },
+      errorMessage: { type: ['string', 'null'] },
+      resultsUrl: { type: 'string' },
+    },
+  },
+  BulkDryRun: {
+    type: 'object',
+    properties: {
+      dryRun: { const: true },
+      action: { enum: [...BULK_ACTIONS] },
+      numberRecords: { type: 'integer' },
+      wouldSucceed: { type: 'integer' },
+      wouldSkip: { type: 'integer' },
+      wouldFail: { type: 'integer' },
+      seats: {
+        type: ['object', 'null'],
+        description: 'Upgrades: the seats the run needs and those free now; rows past the free seats would fail',
+        properties: {
+          license: { type: 'string' },
+          needed: { type: 'integer' },
+          free: { type: 'integer' },
+          suffice: { type: 'boolean' },
+        },
+      },
+      rows: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            row: { type: 'integer' },
+            userId: idString,
+            username: { type: ['string', 'null'] },
+            ok: { type: 'boolean' },
+            skipped: { type: 'boolean' },
+            takesSeat: { type: 'boolean' },
+            outcome: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+  BulkResults: {
+    type: 'object',
+    properties: {
+      done: { type: 'boolean' },
+      nextAfter: { type: ['integer', 'null'] },
+      records: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            row: { type: 'integer' },
+            userId: idString,
+            username: { type: ['string', 'null'] },
+            status: { enum: ['succeeded', 'failed', 'skipped', 'pending'] },
+            outcome: { type: ['string', 'null'] },
+          },
+        },
+      },
+    },
+  },
 };
 
 const ERRORS: Record<string, string> = {
@@ -565,6 +683,24 @@ function operationObject(op: Op) {
     required: true,
     schema: m[1] === 'page' ? { type: 'string', pattern: '^[a-z0-9-]{1,40}$' } : idString,
   }));
+  if (op.path === V1.bulkActionResults) {
+    params.push(
+      {
+        name: 'after',
+        in: 'query',
+        required: false,
+        description: 'Rows after this row number (default 0)',
+        schema: { type: 'string', pattern: '^\\d{1,9}$' },
+      },
+      {
+        name: 'limit',
+        in: 'query',
+        required: false,
+        description: 'At most this many rows, 1 to 1000 (default 1000)',
+        schema: { type: 'string', pattern: '^\\d{1,4}$' },
+      },
+    );
+  }
   if (op.query) {
     const q = z.toJSONSchema(userListQuery, { io: 'input', unrepresentable: 'any' }) as {
       properties?: Record<string, object>;
@@ -573,7 +709,12 @@ function operationObject(op: Op) {
       params.push({ name, in: 'query', required: false, schema: schema as typeof idString });
   }
   const responses: Record<string, object> = {};
-  if (op.csv) {
+  if (op.csv === 'safe') {
+    responses[String(op.ok)] = {
+      description: "CSV, streamed, spreadsheet-safe (a cell starting with =, +, -, @, tab or CR gets a ' prefix)",
+      content: { 'text/csv': { schema: { type: 'string' } } },
+    };
+  } else if (op.csv) {
     responses[String(op.ok)] = {
       description:
         "CSV, streamed; spreadsheet-safe by default (a cell starting with =, +, -, @, tab or CR gets a ' prefix); raw=true returns the values exactly as uploaded",
@@ -592,6 +733,8 @@ function operationObject(op: Op) {
     responses[String(op.ok)] = op.response
       ? { description: 'OK', content: json(ref(op.response)) }
       : { description: 'No content' };
+  // POST /bulk-actions answers a dry run with 200 and its own body.
+  if (op.path === V1.bulkActions) responses['200'] = { description: 'Dry run', content: json(ref('BulkDryRun')) };
   for (const [status, description] of Object.entries(ERRORS))
     responses[status] = { description, content: json(ref('Error')) };
   let requestBody: object | undefined;
@@ -617,7 +760,8 @@ export function openApiDocument(): object {
     info: {
       title: 'Identity Portal API',
       version: '1.0.0',
-      description: 'Create and qualify users, bulk ingest jobs. Every route needs Authorization: Bearer <token>.',
+      description:
+        'Create and qualify users, bulk ingest jobs, bulk actions. Every route needs Authorization: Bearer <token>.',
     },
     servers: [{ url: '/api/v1' }],
     security: [{ bearer: [] }],

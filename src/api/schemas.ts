@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { bool, objectId, queryBool, text } from './validate';
 import { MSG } from '../shared/messages';
+import { BULK_ACTIONS, CONTACT_RULES } from '../data/models';
+import { MAX_BULK_USERS, QUEUE_SORTS } from '../qualification';
 
 /** POST /users: the fields of Salesforce's User example in camelCase, plus password, contact and site. */
 export const newUserBody = z.strictObject({
@@ -193,3 +195,59 @@ export const newAppBody = z.strictObject({
   type: z.enum(['confidential', 'public'], { error: 'Use confidential or public.' }),
 });
 export const appPatchBody = z.strictObject(appFields);
+
+/** A queue search (the filters of /admin/qualify), for a bulk action on every user it lists. */
+const queueFilter = z.strictObject({
+  siteId: objectId.optional(),
+  verified: bool.optional(),
+  minScore: z
+    .number({ error: 'Send a whole number from 0 to 100.' })
+    .int('Send a whole number from 0 to 100.')
+    .min(0, 'Use 0 or more.')
+    .max(100, 'Use at most 100.')
+    .optional(),
+  sort: z.enum(QUEUE_SORTS, { error: `Use one of: ${QUEUE_SORTS.join(', ')}.` }).optional(),
+});
+
+/** POST /bulk-actions: the action and its settings, on chosen users or on a queue search; a dry run or the job. */
+export const newBulkActionBody = z
+  .strictObject({
+    action: z.enum(BULK_ACTIONS, { error: `Use one of: ${BULK_ACTIONS.join(', ')}.` }),
+    dryRun: bool,
+    userIds: z
+      .array(objectId, { error: 'Send a list of user ids.' })
+      .min(1, 'Select at least one user.')
+      .max(MAX_BULK_USERS, `Select at most ${MAX_BULK_USERS} users.`)
+      .optional(),
+    filter: queueFilter.optional(),
+    profileId: objectId.optional(),
+    contactRule: z.enum(CONTACT_RULES, { error: `Use one of: ${CONTACT_RULES.join(', ')}.` }).optional(),
+    accountId: objectId.optional(),
+  })
+  .superRefine((b, ctx) => {
+    if ((b.userIds === undefined) === (b.filter === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['userIds'],
+        message: 'Send either userIds (chosen users) or filter (a queue search); exactly one.',
+      });
+  });
+
+export const bulkActionPatchBody = z.strictObject({
+  state: z.literal('Aborted', { error: 'Use Aborted.' }),
+});
+
+/** Paging of a bulk action's JSON report: the rows after row `after`, `limit` at a time. */
+export const bulkResultsQuery = z.strictObject({
+  after: z
+    .string({ error: 'Send a row number.' })
+    .regex(/^\d{1,9}$/, 'Send a row number.')
+    .transform(Number)
+    .optional(),
+  limit: z
+    .string({ error: 'Send a number from 1 to 1000.' })
+    .regex(/^\d{1,4}$/, 'Send a number from 1 to 1000.')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 1000, 'Send a number from 1 to 1000.')
+    .optional(),
+});

@@ -228,3 +228,78 @@ export function serializeApp(a: ConnectedAppDoc, secret?: string | null) {
     ...(secret ? { clientSecret: secret } : {}),
   };
 }
+
+/** A bulk action job: its settings, state, counters and where its report is. */
+export function serializeBulkJob(j: {
+  _id: Id;
+  action: string;
+  state: string;
+  profileId?: Id | null;
+  contactRule?: string | null;
+  accountId?: Id | null;
+  createdBy: Id;
+  createdAt?: Date;
+  completedAt?: Date | null;
+  numberRecords: number;
+  processedThrough?: number | null;
+  numberRecordsProcessed?: number | null;
+  numberRecordsFailed?: number | null;
+  numberRecordsSkipped?: number | null;
+  errorMessage?: string | null;
+}) {
+  return {
+    id: String(j._id),
+    action: j.action,
+    state: j.state,
+    profileId: j.profileId ? String(j.profileId) : null,
+    contactRule: j.contactRule ?? null,
+    accountId: j.accountId ? String(j.accountId) : null,
+    createdById: String(j.createdBy),
+    createdDate: iso(j.createdAt),
+    completedDate: iso(j.completedAt),
+    numberRecords: j.numberRecords,
+    numberRecordsProcessed: j.numberRecordsProcessed ?? 0,
+    numberRecordsFailed: j.numberRecordsFailed ?? 0,
+    numberRecordsSkipped: j.numberRecordsSkipped ?? 0,
+    errorMessage: j.errorMessage ?? null,
+    resultsUrl: `/api/v1/bulk-actions/${j._id}/results`,
+  };
+}
+
+/** A dry run: what each row would become, and for upgrades whether the license's free seats suffice. */
+export function serializeDryRun(
+  action: string,
+  d: {
+    rows: {
+      userId: Id;
+      username: string | null;
+      ok: boolean;
+      outcome: string;
+      takesSeat: boolean;
+      skipped?: boolean;
+    }[];
+    seats: { license: string; needed: number; free: number; suffice: boolean } | null;
+    wouldSucceed: number;
+    wouldSkip: number;
+    wouldFail: number;
+  },
+) {
+  return {
+    dryRun: true,
+    action,
+    numberRecords: d.rows.length,
+    wouldSucceed: d.wouldSucceed,
+    wouldSkip: d.wouldSkip,
+    wouldFail: d.wouldFail,
+    seats: d.seats,
+    rows: d.rows.map((r, i) => ({
+      row: i + 1,
+      userId: String(r.userId),
+      username: r.username,
+      ok: r.ok,
+      skipped: r.skipped ?? false,
+      takesSeat: r.takesSeat,
+      outcome: r.outcome,
+    })),
+  };
+}

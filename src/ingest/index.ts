@@ -162,3 +162,4 @@ export function startBackgroundWork(deps: {
 export { changeIngestJobState, createIngestJob, deleteIngestJob, findIngestJob, listIngestJobs } from './ingest-jobs';
 export { type ResultKind, resultsCsv } from './ingest-results';
 export { uploadCsv } from './ingest-upload';
+export { ingestInOneStep } from './one-step-upload';

@@ -21,6 +21,11 @@ function label(job: { _id: Types.ObjectId }) {
   return { type: 'IngestJob', id: job._id, label: `ingest job ${job._id}` };
 }
 
+/** The permission every ingest job needs, checked first by the admin upload (a refusal whatever was sent). */
+export function assertMayIngest(actor: Actor): void {
+  assertPermission(actor, JOB_PERMISSION);
+}
+
 export async function createIngestJob(
   input: { object: 'User'; operation: 'insert'; matchBy?: 'email' },
   ctx: RequestContext & { actor: Actor },
@@ -123,4 +128,29 @@ export function assertUploadable(job: IngestJobDoc): void {
       {},
       'invalid_state',
     );
+}
+
+/**
+ * Ends an Open job whose upload failed as Failed, with the reason as its errorMessage (the admin page's
+ * one-step upload: there is no later upload to wait for). One conditional update: a job closed or
+ * aborted meanwhile keeps its state.
+ */
+export async function failIngestUpload(
+  job: IngestJobDoc,
+  reason: string,
+  ctx: RequestContext & { actor: Actor },
+): Promise<IngestJobDoc> {
+  const failed = await IngestJobModel.findOneAndUpdate(
+    { _id: job._id, state: 'Open' },
+    { $set: { state: 'Failed', errorMessage: reason, completedAt: new Date() } },
+    { returnDocument: 'after' },
+  );
+  if (!failed) return (await IngestJobModel.findById(job._id))!;
+  await recordAudit(ctx, {
+    action: 'ingest_job.failed',
+    target: label(job),
+    before: { state: 'Open' },
+    after: { state: 'Failed', error: reason },
+  });
+  return failed;
 }

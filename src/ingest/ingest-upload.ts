@@ -10,7 +10,7 @@ import { CsvError, parse } from 'csv-parse';
 import { Types } from 'mongoose';
 import { IngestJobModel, IngestJobRowModel, type IngestJobDoc } from '../data/models';
 import { assertUploadable } from './ingest-jobs';
-import { BadRequestError, ConflictError, PayloadTooLargeError, ValidationError } from '../shared/errors';
+import { BadRequestError, ConflictError, PayloadTooLargeError, ValidationError, isDomainError } from '../shared/errors';
 import { checkHeader } from './ingest-columns';
 
 const ROWS_PER_WRITE = 1000;
@@ -59,6 +59,12 @@ function limitBytes(body: Readable, maxBytes: number, parser: Transform): Transf
   counter.on('error', (err) => parser.destroy(err));
   body.on('error', (err) => parser.destroy(err));
   body.on('aborted', () => parser.destroy(new Error('The client ended the upload early.')));
+  // A body that failed before it reached here (a request aborted while the job was being made) emits
+  // nothing more: without this the parse would wait for it forever.
+  if (body.errored || body.readableAborted || (body.destroyed && !body.readableEnded)) {
+    parser.destroy(body.errored ?? new Error('The client ended the upload early.'));
+    return parser;
+  }
   body.pipe(counter).pipe(parser);
   return parser;
 }
@@ -116,6 +122,9 @@ export async function uploadCsv(
     }
     if (!columns)
       throw new ValidationError('The CSV is empty: send a header row and one row per user.', { header: 'Missing.' });
+    // A header alone is no data: stored, it would let the job be closed and end complete with 0 rows.
+    if (!rowNumber)
+      throw new ValidationError('The CSV has a header but no rows: add one row per user.', { csv: 'No rows.' });
     await flush();
     const done = await IngestJobModel.updateOne(
       { _id: job._id, state: 'Open', uploadId },
@@ -136,8 +145,11 @@ export async function uploadCsv(
 }
 
 /** The refusal in one line for the job's record: the message and, for a form error, its fields. */
-function refusalText(problem: unknown): string {
+export function refusalText(problem: unknown): string {
   if (!(problem instanceof Error)) return 'The upload failed.';
+  // Stream errors (the request aborted, a multipart body cut short) carry Node's or the parser's words.
+  if (!isDomainError(problem))
+    return 'The upload ended before the whole file arrived (the connection was cut or the file was truncated); nothing was imported. Upload the file again.';
   const fields = problem instanceof ValidationError ? Object.values(problem.fields ?? {}).join(' ') : '';
   return `${problem.message}${fields ? ` ${fields}` : ''}`.slice(0, 500);
 }

@@ -208,6 +208,17 @@ export async function processJob(job: IngestJobDoc, opts: WorkerOptions): Promis
       .limit(batchSize)
       .lean()) as RowDoc[];
     if (!rows.length) {
+      // A job with no row at all never had data (a job closed before uploads needed rows): that is a
+      // failure to say, not a job complete with 0 rows.
+      if (through === 0) {
+        await finish(
+          job,
+          opts,
+          'Failed',
+          'The job has no rows: its upload stored none. Create a job and upload the CSV again.',
+        );
+        return 'failed';
+      }
       await finish(job, opts, 'JobComplete');
       return 'completed';
     }

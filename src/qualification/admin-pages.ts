@@ -18,12 +18,12 @@ import {
   qualificationQueue,
   queueCsv,
   saveSearch,
-  searchUserIds,
   queueUserTypes,
   QUEUE_PAGE_SIZE,
 } from './qualification-queue';
 import { dryRunBulk, findBulkJob, MAX_BULK_USERS, recentBulkJobs, startBulk, type BulkRequest } from './bulk-actions';
 import { bulkResultsCsv } from './bulk-action-results';
+import { selectionUserIds } from './bulk-selection';
 import { listAccounts, upgradeProfiles, userDetails } from '../users';
 import { profilesOfType } from '../roles';
 import { ValidationError } from '../shared/errors';
@@ -105,7 +105,8 @@ async function readBulk(
   if (!action) throw new ValidationError(MSG.fieldsNeedAttention, { action: 'Choose an action.' });
   const scope = field(req, 'scope') === 'search' ? 'search' : 'selection';
   const { filters, raw } = readFilters((k) => field(req, k));
-  const userIds = scope === 'search' ? (await searchUserIds(actor, filters)).map(String) : selectedIds(req);
+  // The API resolves its selections the same way (bulk-selection.ts).
+  const userIds = await selectionUserIds(actor, scope === 'search' ? { filters } : { userIds: selectedIds(req) });
   const contactRule = CONTACT_RULES.find((r) => r === field(req, 'contactRule')) as ContactRule | undefined;
   const profileId = field(req, action === 'downgrade' ? 'downgradeProfileId' : 'profileId') || undefined;
   const request: BulkRequest = {

@@ -16,7 +16,7 @@
 import { trusted } from 'mongoose';
 import { BulkActionJobModel, BulkActionRowModel, type BulkActionJobDoc } from '../data/models';
 import { loadActor, type Actor, type RequestContext } from '../access';
-import { applyRow, applyUpgradeBatch, planOfJob, type BulkPlan, type RowResult } from './bulk-actions';
+import { applyRow, applyUpgradeBatch, planOfJob, refusedRow, type BulkPlan, type RowResult } from './bulk-actions';
 import { isDomainError } from '../shared/errors';
 import { leasedQueue, MAX_ATTEMPTS } from '../shared/job-lease';
 
@@ -48,8 +48,7 @@ async function runRow(
   try {
     return { status: 'succeeded' as const, outcome: await applyRow(plan, userId, ctx) };
   } catch (err) {
-    if (!isDomainError(err)) throw err;
-    return { status: 'failed' as const, outcome: `${err.code}: ${err.message}` };
+    return refusedRow(plan, err);
   }
 }
 
@@ -133,6 +132,7 @@ export async function processBulkJob(job: BulkActionJobDoc, opts: WorkerOptions)
         $inc: {
           numberRecordsProcessed: rows.length,
           numberRecordsFailed: results.filter((x) => x.status === 'failed').length,
+          numberRecordsSkipped: results.filter((x) => x.status === 'skipped').length,
         },
       },
       { returnDocument: 'after', projection: { state: 1 } },

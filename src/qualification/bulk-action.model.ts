@@ -2,7 +2,14 @@ import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mong
 import { MSG } from '../shared/messages';
 
 /** What a bulk action does to each user of its selection (src/qualification/bulk-actions.ts). */
-export const BULK_ACTIONS = ['addContact', 'upgrade', 'downgrade', 'deactivate', 'endSessions'] as const;
+export const BULK_ACTIONS = [
+  'addContact',
+  'upgrade',
+  'downgrade',
+  'deactivate',
+  'endSessions',
+  'sendInvitations',
+] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
 /** How addContact finds each user's contact: the one with the user's email, or a new one in an account. */
 export const CONTACT_RULES = ['matchEmail', 'newInAccount'] as const;
@@ -26,6 +33,7 @@ const bulkActionJobSchema = new Schema(
     processedThrough: { type: Number, default: 0 },
     numberRecordsProcessed: { type: Number, default: 0 },
     numberRecordsFailed: { type: Number, default: 0 },
+    numberRecordsSkipped: { type: Number, default: 0 },
     attempts: { type: Number, default: 0 },
     errorMessage: { type: String, default: null },
     leaseOwner: { type: String, default: null },
@@ -37,12 +45,15 @@ const bulkActionJobSchema = new Schema(
 bulkActionJobSchema.index({ state: 1, leaseExpiresAt: 1 });
 bulkActionJobSchema.index({ createdBy: 1, createdAt: -1 });
 
-/** One user of a job. `outcome` says what became of them (or why not: `status: 'failed'`). */
+/**
+ * One user of a job. `outcome` says what became of them, or why not: `failed` (a refusal), or `skipped`
+ * (nothing to do for this user: an invitation to someone already set up, inactive, or without an address).
+ */
 const bulkActionRowSchema = new Schema({
   job: { type: Schema.Types.ObjectId, required: true },
   row: { type: Number, required: true },
   userId: { type: Schema.Types.ObjectId, required: true },
-  status: { type: String, enum: ['pending', 'succeeded', 'failed'], default: 'pending' },
+  status: { type: String, enum: ['pending', 'succeeded', 'failed', 'skipped'], default: 'pending' },
   outcome: { type: String, default: null },
 });
 bulkActionRowSchema.index({ job: 1, row: 1 }, { unique: true });

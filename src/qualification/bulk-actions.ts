@@ -29,7 +29,7 @@ import { ConflictError, NotFoundError, ValidationError, isDomainError } from '..
 import { assertCanManage, assertUserAdministrator } from '../access';
 import { addContactAndAssociate, associateContact, downgradeUser, setUserActive, upgradeUser } from './qualification';
 import { afterUpgrade } from './upgrade-notices';
-import { endAllSessionsAsAdmin } from '../account';
+import { assertInvitable, endAllSessionsAsAdmin, INVITATION_SKIPS, resendInvitation } from '../account';
 import { MSG } from '../shared/messages';
 
 /** Most users one bulk action may cover (a search is cut here; the page says so). */
@@ -59,6 +59,8 @@ const OPERATION: Record<BulkAction, UserOperation> = {
   downgrade: 'changeLicense',
   deactivate: 'setActive',
   endSessions: 'setActive',
+  // The one-by-one "Send invitation again" loads its user for this operation (account/invitations.ts).
+  sendInvitations: 'resetPassword',
 };
 const HEX = /^[0-9a-f]{24}$/i;
 const invalid = (field: string, text: string) => new ValidationError(MSG.fieldsNeedAttention, { [field]: text });
@@ -118,6 +120,8 @@ export interface RowPreview {
   ok: boolean;
   outcome: string;
   takesSeat: boolean;
+  /** The run would skip this row (nothing to do, e.g. an invitation to someone already set up). */
+  skipped?: boolean;
 }
 
 const failed = (err: unknown): { ok: false; outcome: string; takesSeat: false } => {
@@ -229,6 +233,13 @@ async function previewRow(
       return { ok: true, outcome: 'Would be deactivated and signed out everywhere.', takesSeat: false };
     case 'endSessions':
       return { ok: true, outcome: 'Would be signed out on every device.', takesSeat: false };
+    case 'sendInvitations':
+      await assertInvitable(user);
+      return {
+        ok: true,
+        outcome: `Would be sent the invitation to set a password, to ${user.email}.`,
+        takesSeat: false,
+      };
   }
 }
 
@@ -237,6 +248,8 @@ export interface DryRun {
   /** For upgrades: the seats the run needs and those free now; the rows past the free seats fail. */
   seats: { license: string; needed: number; free: number; suffice: boolean } | null;
   wouldSucceed: number;
+  /** Rows the run would skip (counted apart from the failures). */
+  wouldSkip: number;
   wouldFail: number;
 }
 
@@ -257,7 +270,8 @@ export async function dryRunBulk(req: BulkRequest, ctx: RequestContext & { actor
     try {
       preview = batched ? batched[i] : await previewRow(plan, userId, ctx);
     } catch (err) {
-      preview = failed(err);
+      const refused = refusedRow(plan, err);
+      preview = { ...failed(err), ...(refused.status === 'skipped' ? { skipped: true } : {}) };
     }
     // A user the actor may not see stays nameless, exactly like an id nobody has.
     const visible = !preview.outcome.startsWith('not_found');
@@ -281,7 +295,8 @@ export async function dryRunBulk(req: BulkRequest, ctx: RequestContext & { actor
     seats = { license: license.name, needed, free, suffice: needed <= free };
   }
   const wouldSucceed = rows.filter((r) => r.ok).length;
-  return { rows, seats, wouldSucceed, wouldFail: rows.length - wouldSucceed };
+  const wouldSkip = rows.filter((r) => r.skipped).length;
+  return { rows, seats, wouldSucceed, wouldSkip, wouldFail: rows.length - wouldSucceed - wouldSkip };
 }
 
 /** Creates the background job: its rows in selection order. The worker (jobs/bulk-action-worker.ts) runs it. */
@@ -371,12 +386,25 @@ export async function applyRow(
       return 'Deactivated and signed out.';
     case 'endSessions':
       return `${await endAllSessionsAsAdmin(id, ctx)} session(s) ended.`;
+    case 'sendInvitations': {
+      // Through the one-by-one service: the same mail, audit event and checks. A batch redone after a
+      // crash sends its invitations again; the newer link replaces the older (at-least-once).
+      const user = await resendInvitation(id, ctx);
+      return `Invitation sent to ${user.email}.`;
+    }
   }
 }
 
 export interface RowResult {
-  status: 'succeeded' | 'failed';
+  status: 'succeeded' | 'failed' | 'skipped';
   outcome: string;
+}
+
+/** A row's refusal as its result: skipped when it only means there is nothing to send (invitations). */
+export function refusedRow(plan: Pick<BulkPlan, 'action'>, err: unknown): RowResult {
+  if (!isDomainError(err)) throw err;
+  const skipped = plan.action === 'sendInvitations' && INVITATION_SKIPS.includes(err.code);
+  return { status: skipped ? 'skipped' : 'failed', outcome: `${err.code}: ${err.message}` };
 }
 
 /**
@@ -518,4 +546,34 @@ export async function findBulkJob(id: string, actor: Actor): Promise<BulkActionJ
 
 export async function recentBulkJobs(actor: Actor, limit = 10): Promise<BulkActionJobDoc[]> {
   return BulkActionJobModel.find({ createdBy: actor.id }).sort({ createdAt: -1 }).limit(limit);
+}
+
+/**
+ * Stops a queued or running job: the rows not yet reached stay pending, and the worker, at its next
+ * conditional update, sees the state and stops (bulk-action-worker.ts). The lease is left alone, so the
+ * batch in hand is still counted and its report stays true. One conditional update: a job that finished
+ * meanwhile is a 409, never reopened.
+ */
+export async function abortBulkJob(id: string, ctx: RequestContext & { actor: Actor }): Promise<BulkActionJobDoc> {
+  const job = await findBulkJob(id, ctx.actor);
+  const aborted = await BulkActionJobModel.findOneAndUpdate(
+    { _id: job._id, state: trusted({ $in: ['Queued', 'InProgress'] }) },
+    { $set: { state: 'Aborted', completedAt: new Date() } },
+    { returnDocument: 'after' },
+  );
+  if (!aborted)
+    throw new ConflictError(
+      `This bulk action is ${job.state}; only a queued or running one can be aborted.`,
+      {
+        state: `Not allowed from ${job.state}.`,
+      },
+      'invalid_state',
+    );
+  await recordAudit(ctx, {
+    action: 'bulk_action.aborted',
+    target: { type: 'BulkActionJob', id: job._id, label: `bulk ${job.action} of ${job.numberRecords} users` },
+    before: { state: job.state },
+    after: { state: 'Aborted', processed: aborted.numberRecordsProcessed },
+  });
+  return aborted;
 }

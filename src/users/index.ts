@@ -11,6 +11,7 @@ export { validateAndSave } from './save';
 export { searchTermsOf } from './search-terms';
 export { type UserEdits, editUser, listAccounts, upgradeProfiles, userDetails } from './user-admin';
 export { scopeFor, searchUsers } from './user-directory';
+export { usersCsv, USER_EXPORT_COLUMNS } from './user-export';
 export { type UserFilters, buildUserFilter, decodeCursor } from './user-search';
 export {
   type NewUserInput,

@@ -37,4 +37,8 @@ export const V1 = {
   jobSuccessful: '/v1/jobs/ingest/:id/successfulResults',
   jobFailed: '/v1/jobs/ingest/:id/failedResults',
   jobUnprocessed: '/v1/jobs/ingest/:id/unprocessedrecords',
+  bulkActions: '/v1/bulk-actions',
+  bulkAction: '/v1/bulk-actions/:id',
+  bulkActionResults: '/v1/bulk-actions/:id/results',
+  bulkActionResultsCsv: '/v1/bulk-actions/:id/results.csv',
 } as const;

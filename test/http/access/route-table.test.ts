@@ -74,6 +74,14 @@ const ADMIN_ROUTES: [string, string, Permission[]][] = [
     `/admin/qualify${p}`,
     MIU,
   ]),
+  // Bulk upload (ingest jobs need Manage Internal Users) and the user export (the API's user search).
+  ...[
+    '/admin/bulk',
+    '/admin/bulk/jobs/:id',
+    '/admin/bulk/users.csv',
+    ...['successfulResults', 'failedResults', 'unprocessedrecords'].map((k) => `/admin/bulk/jobs/:id/${k}.csv`),
+  ].map((p): [string, string, Permission[]] => ['get', p, MIU]),
+  ['post', '/admin/bulk/upload', MIU],
   ['get', '/admin/sites', ['manageSites']],
   ['post', '/admin/sites', ['manageSites']],
   ['post', '/admin/sites/:id', ['manageSites']],
@@ -227,6 +235,11 @@ const API_ROUTES: Record<string, { lacks: Permission[]; body?: unknown }> = {
   [`get ${V1.jobSuccessful}`]: { lacks: MIU },
   [`get ${V1.jobFailed}`]: { lacks: MIU },
   [`get ${V1.jobUnprocessed}`]: { lacks: MIU },
+  [`post ${V1.bulkActions}`]: { lacks: MIU, body: { action: 'deactivate', dryRun: false, userIds: [ID] } },
+  [`get ${V1.bulkAction}`]: { lacks: MIU },
+  [`patch ${V1.bulkAction}`]: { lacks: MIU, body: { state: 'Aborted' } },
+  [`get ${V1.bulkActionResults}`]: { lacks: MIU },
+  [`get ${V1.bulkActionResultsCsv}`]: { lacks: MIU },
 };
 
 const concrete = (path: string) => path.replace('{/:id}', `/${ID}`).replace(':page', 'community').replace(/:\w+/g, ID);

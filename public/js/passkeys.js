@@ -107,10 +107,10 @@
             post(login, answer);
           });
       })
-      .catch(function (err) {
-        // The button's own ceremony aborts this one: nothing to say then.
-        if (err && (err.name === 'AbortError' || err.code === 'ERROR_CEREMONY_ABORTED')) return;
-        failed(login, err);
+      .catch(function () {
+        // Silent: the person asked for nothing yet (the button's own ceremony aborting this one, a portal
+        // served on an IP address, where WebAuthn refuses the domain). The button says what went wrong
+        // when they use it; an alert here would sit next to the password form's own messages.
       });
   }
 })();

@@ -62,7 +62,7 @@ const ADMIN_ROUTES: [string, string, Permission[]][] = [
   ['post', '/admin/users/:id/permission-sets/:setId/remove', MIU],
   ['post', '/admin/users/:id/passkeys/:passkey/remove', MIU],
   // Confirmation pages of the destructive actions (they change nothing themselves).
-  ...['downgrade', 'deactivate', 'reset-password', 'two-factor/reset', 'sessions/end'].map(
+  ...['downgrade', 'deactivate', 'reset-password', 'two-factor/reset', 'sessions/end', 'deletion'].map(
     (a): [string, string, Permission[]] => ['get', `/admin/users/:id/${a}`, MIU],
   ),
   // The qualification queue and its bulk actions (each row is then checked like the single-user action).

@@ -229,6 +229,14 @@ export class Collection {
     return doc;
   }
 
+  /** A document of the snapshot, as stored (see Engine.load: no lookups, no unique checks). */
+  load(doc: Document, raw: Uint8Array): void {
+    const id = idKey(doc._id);
+    for (const index of this.indexes) index.add(id, index.keysOf(doc));
+    this.docs.setRaw(id, raw);
+    this.dropViewsIfMoved();
+  }
+
   /**
    * Replaces a stored document with its new version, keeping indexes right; refuses duplicates. An index
    * whose keys did not change is not touched (a sign-in's write leaves the search index alone).

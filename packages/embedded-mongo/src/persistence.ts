@@ -5,8 +5,11 @@
  *   100 ms (a power cut may lose at most that window, like MongoDB's journal interval), off the event loop
  *   (the thread pool), so queries never wait for the disk; flush, compaction and stop fsync at once.
  * - At start the snapshot is loaded and the journal replayed up to the first torn or corrupt record,
- *   where it is cut. Then a new snapshot is written to a temporary file, fsynced and renamed over the old
- *   one: a crash at any point leaves either the old or the new state.
+ *   where it is cut. If the journal held anything, a new snapshot is written to a temporary file,
+ *   fsynced and renamed over the old one: a crash at any point leaves either the old or the new state.
+ *   After a clean stop (which compacts) the journal is empty and the snapshot already is the state, so
+ *   the engine appends to that journal instead of rewriting the whole database (at a million users the
+ *   rewrite was a large part of the restart).
  * - Snapshot and journal carry a generation: snapshot N (its first record says N) goes with
  *   journal-N.bin only. Compaction creates the empty journal-(N+1).bin before the rename that switches
  *   to snapshot N+1, so an old journal is never replayed over a newer snapshot (which could re-apply
@@ -172,9 +175,10 @@ export class Persistence {
   /**
    * Takes the lock and hands every record to replay to `onRecord`, one at a time: the snapshot's, then
    * its journal's. Puts come as `putRaw`, their document as BSON bytes that are valid only during the
-   * call (the read buffer is reused). Returns how many bytes of a torn journal tail were cut.
+   * call (the read buffer is reused); `fromSnapshot` says which file a record came from. Returns how
+   * many bytes of a torn journal tail were cut and how many journal records were replayed.
    */
-  open(onRecord: (rec: Document) => void): { truncatedBytes: number } {
+  open(onRecord: (rec: Document, fromSnapshot: boolean) => void): { truncatedBytes: number; journalRecords: number } {
     fs.mkdirSync(this.dir, { recursive: true });
     this.lock();
     const snapshotPath = path.join(this.dir, SNAPSHOT);
@@ -184,7 +188,7 @@ export class Persistence {
       try {
         read = readFramed(snapshotPath, (rec) => {
           if (first && rec.op === 'meta') this.generation = typeof rec.gen === 'number' ? rec.gen : 0;
-          else onRecord(rec);
+          else onRecord(rec, true);
           first = false;
         });
       } catch (err) {
@@ -200,8 +204,12 @@ export class Persistence {
     }
     const journalPath = path.join(this.dir, journalName(this.generation));
     let truncatedBytes = 0;
+    let journalRecords = 0;
     if (fs.existsSync(journalPath)) {
-      const { goodBytes, size } = readFramed(journalPath, onRecord);
+      const { goodBytes, size } = readFramed(journalPath, (rec) => {
+        journalRecords++;
+        onRecord(rec, false);
+      });
       truncatedBytes = size - goodBytes;
     }
     // Leftovers of a compaction that a crash interrupted, from either side of its rename.
@@ -210,7 +218,31 @@ export class Persistence {
       if ((m && Number(m[1]) !== this.generation) || f === `${SNAPSHOT}.tmp`)
         fs.rmSync(path.join(this.dir, f), { force: true });
     }
-    return { truncatedBytes };
+    return { truncatedBytes, journalRecords };
+  }
+
+  /**
+   * After open(), when the snapshot already holds the whole state (an empty, untorn journal of its
+   * generation): appends to that journal from now on, as compact() would leave it, without rewriting
+   * the snapshot. Returns false when that is not the case and compact() must run.
+   */
+  resume(): boolean {
+    const snapshotPath = path.join(this.dir, SNAPSHOT);
+    const journalPath = path.join(this.dir, journalName(this.generation));
+    if (!fs.existsSync(snapshotPath) || !fs.existsSync(journalPath) || fs.statSync(journalPath).size !== 0)
+      return false;
+    this.fd = fs.openSync(journalPath, 'a');
+    this.journalBytes = 0;
+    this.dirty = false;
+    this.startSyncTimer();
+    return true;
+  }
+
+  private startSyncTimer(): void {
+    if (!this.timer) {
+      this.timer = setInterval(() => this.syncInBackground(), 100);
+      this.timer.unref();
+    }
   }
 
   /** Writes the whole state as snapshot N+1 (temp file, fsync, rename) with an empty journal N+1. */
@@ -246,10 +278,7 @@ export class Persistence {
     this.fd = journalFd;
     this.journalBytes = 0;
     this.dirty = false;
-    if (!this.timer) {
-      this.timer = setInterval(() => this.syncInBackground(), 100);
-      this.timer.unref();
-    }
+    this.startSyncTimer();
   }
 
   append(records: JournalRecord[]): void {

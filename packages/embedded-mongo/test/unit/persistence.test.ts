@@ -111,6 +111,71 @@ it('refuses to start on a damaged snapshot instead of dropping data', async () =
   expect(fs.existsSync(path.join(dir, 'LOCK'))).toBe(false);
 });
 
+const snapshotOf = (dir: string) => {
+  const st = fs.statSync(path.join(dir, 'snapshot.bson'));
+  return { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size };
+};
+const journalsOf = (dir: string) => fs.readdirSync(dir).filter((f) => /^journal-\d+\.bin$/.test(f));
+
+it('after a clean stop, a restart keeps the snapshot file as it is and appends to its journal; the next restart has both', async () => {
+  const dir = tmpDir();
+  await withEngine(dir, async (c) => {
+    await c.db().collection('t').createIndex({ n: 1 }, { unique: true });
+    await c
+      .db()
+      .collection('t')
+      .insertMany([{ n: 1 }, { n: 2 }]);
+  });
+  const stopped = snapshotOf(dir);
+  const journal = journalsOf(dir);
+  expect(journal).toHaveLength(1);
+  expect(fs.statSync(path.join(dir, journal[0])).size).toBe(0); // the stop folded everything into the snapshot
+  const engine = await startEmbeddedMongo({ dataDir: dir });
+  // Not rewritten at start: the same file (inode), untouched, and the same (empty) journal.
+  expect(snapshotOf(dir)).toEqual(stopped);
+  expect(journalsOf(dir)).toEqual(journal);
+  const client = await MongoClient.connect(`${engine.uri}persist`);
+  await client.db().collection('t').insertOne({ n: 3 });
+  await expect(client.db().collection('t').insertOne({ n: 1 })).rejects.toMatchObject({ code: 11000 });
+  await engine.flush();
+  expect(fs.statSync(path.join(dir, journal[0])).size).toBeGreaterThan(0); // the insert went to that journal
+  // A crash now (the files copied mid-run): the journal is replayed over the kept snapshot.
+  const copy = tmpDir();
+  for (const f of fs.readdirSync(dir)) if (f !== 'LOCK') fs.copyFileSync(path.join(dir, f), path.join(copy, f));
+  await client.close();
+  await engine.stop();
+  for (const d of [dir, copy]) {
+    await withEngine(d, async (c) => {
+      expect((await c.db().collection('t').find({}).sort({ n: 1 }).toArray()).map((x) => x.n)).toEqual([1, 2, 3]);
+      await expect(c.db().collection('t').insertOne({ n: 2 })).rejects.toMatchObject({ code: 11000 });
+    });
+  }
+});
+
+it('a start whose journal holds records (a crash) folds them into a new snapshot before answering', async () => {
+  const dir = tmpDir();
+  const engine = await startEmbeddedMongo({ dataDir: dir });
+  const client = await MongoClient.connect(`${engine.uri}persist`);
+  await client.db().collection('t').insertOne({ n: 1 });
+  await engine.flush();
+  const copy = tmpDir();
+  for (const f of fs.readdirSync(dir)) if (f !== 'LOCK') fs.copyFileSync(path.join(dir, f), path.join(copy, f));
+  await client.close();
+  await engine.stop();
+  const [crashed] = journalsOf(copy);
+  expect(fs.statSync(path.join(copy, crashed)).size).toBeGreaterThan(0);
+  const before = snapshotOf(copy);
+  const again = await startEmbeddedMongo({ dataDir: copy });
+  try {
+    const [now] = journalsOf(copy);
+    expect(now).not.toBe(crashed); // the next generation
+    expect(fs.statSync(path.join(copy, now)).size).toBe(0);
+    expect(snapshotOf(copy).size).toBeGreaterThan(before.size); // the insert is in the snapshot now
+  } finally {
+    await again.stop();
+  }
+});
+
 it('keeps data over several restarts and compactions', async () => {
   const dir = tmpDir();
   for (let run = 0; run < 3; run++) {

@@ -5,11 +5,11 @@
  * (resultsCsv, spreadsheet-safe). The user export is the API's user search (same filters, permission
  * and scope) as CSV. Handlers read the form and call one service each.
  */
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { csrfProtected } from '../http/csrf';
+import { sendCsvLines } from '../http/csv-download';
 import { formRoute } from '../http/error-writer';
 import { formOptional, readForm } from '../http/form-input';
 import { multipartFile, type UploadedFile } from '../http/multipart-file';
@@ -150,18 +150,7 @@ export function adminIngestRouter(deps: AppDeps): Router {
   }
 
   router.get(BULK.usersCsv, async (req, res) => {
-    const lines = usersCsv(actorOf(res), exportFilters(req.query));
-    const first = await lines.next(); // refusals (permissions) happen before the headers go out
-    res.status(200).type('text/csv; charset=utf-8').attachment('users.csv');
-    await pipeline(
-      Readable.from(
-        (async function* () {
-          if (!first.done) yield first.value;
-          yield* lines;
-        })(),
-      ),
-      res,
-    );
+    await sendCsvLines(res, 'users.csv', usersCsv(actorOf(res), exportFilters(req.query)));
   });
 
   return router;

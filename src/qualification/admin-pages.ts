@@ -7,6 +7,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { csrfProtected } from '../http/csrf';
+import { sendCsvLines } from '../http/csv-download';
 import { Router, type Request, type Response } from 'express';
 import { Types } from 'mongoose';
 import { QUEUE_SORTS, type QueueFilters } from './queue-query';
@@ -166,18 +167,7 @@ export function adminQualifyRouter(): Router {
 
   router.get(QUALIFY.csv, async (req, res) => {
     const { filters } = queryFilters(req);
-    const lines = queueCsv(actorOf(res), filters);
-    const first = await lines.next(); // refusals (permissions) happen before the headers go out
-    res.status(200).type('text/csv; charset=utf-8').attachment('qualification-queue.csv');
-    await pipeline(
-      Readable.from(
-        (async function* () {
-          if (!first.done) yield first.value;
-          yield* lines;
-        })(),
-      ),
-      res,
-    );
+    await sendCsvLines(res, 'qualification-queue.csv', queueCsv(actorOf(res), filters));
   });
 
   router.post(

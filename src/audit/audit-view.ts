@@ -140,42 +140,28 @@ export async function auditRows(events: Lean[]): Promise<AuditRow[]> {
     if (e.target?.type === 'User' && e.target.id) wanted.user.add(String(e.target.id));
     if (e.onBehalfOf?.id) wanted.user.add(String(e.onBehalfOf.id));
   }
-  const ids = (k: string) => trusted({ $in: [...wanted[k]].map((i) => new Types.ObjectId(i)) });
+  // The one thing namesOf needs of a model (any of the six), without naming mongoose's overloads.
+  type NameSource = { find(filter: object): { select(f: string): { lean<T>(): { exec(): Promise<T> } } } };
+  type Named = { _id: Types.ObjectId; name?: string; firstName?: string | null; lastName?: string | null };
+  // One query per kind of record the events name, only for the kinds that appear.
+  const namesOf = (model: NameSource, kind: string, fields: string): Promise<Named[]> =>
+    wanted[kind].size
+      ? model
+          .find({ _id: trusted({ $in: [...wanted[kind]].map((i) => new Types.ObjectId(i)) }) })
+          .select(fields)
+          .lean<Named[]>()
+          .exec()
+      : Promise.resolve([]);
   const [profiles, licenses, contacts, accounts, sites, users] = await Promise.all([
-    wanted.profile.size
-      ? ProfileModel.find({ _id: ids('profile') })
-          .select('name')
-          .lean()
-      : [],
-    wanted.license.size
-      ? LicenseModel.find({ _id: ids('license') })
-          .select('name')
-          .lean()
-      : [],
-    wanted.contact.size
-      ? ContactModel.find({ _id: ids('contact') })
-          .select('firstName lastName')
-          .lean()
-      : [],
-    wanted.account.size
-      ? AccountModel.find({ _id: ids('account') })
-          .select('name')
-          .lean()
-      : [],
-    wanted.site.size
-      ? SiteModel.find({ _id: ids('site') })
-          .select('name')
-          .lean()
-      : [],
-    wanted.user.size
-      ? UserModel.find({ _id: ids('user') })
-          .select('firstName lastName')
-          .lean()
-      : [],
+    namesOf(ProfileModel, 'profile', 'name'),
+    namesOf(LicenseModel, 'license', 'name'),
+    namesOf(ContactModel, 'contact', 'firstName lastName'),
+    namesOf(AccountModel, 'account', 'name'),
+    namesOf(SiteModel, 'site', 'name'),
+    namesOf(UserModel, 'user', 'firstName lastName'),
   ]);
   const names = new Map<string, string>();
-  for (const x of [...profiles, ...licenses, ...accounts, ...sites] as { _id: Types.ObjectId; name: string }[])
-    names.set(String(x._id), x.name);
+  for (const x of [...profiles, ...licenses, ...accounts, ...sites]) names.set(String(x._id), x.name ?? '');
   for (const c of contacts) names.set(String(c._id), `${c.firstName ?? ''} ${c.lastName}`.trim());
   const userNames = new Map(users.map((u) => [String(u._id), `${u.firstName ?? ''} ${u.lastName ?? ''}`.trim()]));
   const named = (k: string, v: unknown) =>

@@ -61,14 +61,14 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
   const persistence = opts.dataDir ? new Persistence(path.resolve(opts.dataDir)) : null;
   const engine = new Engine(persistence);
   if (persistence) {
-    const { truncatedBytes, journalRecords } = persistence.open((rec, fromSnapshot) =>
+    const { truncatedBytes } = persistence.open((rec, fromSnapshot) =>
       fromSnapshot ? engine.load(rec) : engine.apply(rec),
     );
     if (truncatedBytes)
       opts.logger?.warn({ truncatedBytes }, 'embedded database: cut a torn record at the end of the journal');
     // A journal with records (a crash, a kill) or a torn tail is folded into a new snapshot; after a
     // clean stop the snapshot is already the state and is kept as it is.
-    if (journalRecords > 0 || truncatedBytes > 0 || !persistence.resume()) persistence.compact(engine.stateRecords());
+    if (!persistence.resume()) persistence.compact(engine.stateRecords());
   }
   const server = createWireServer(engine, (err) =>
     opts.logger?.error({ err }, 'embedded database: bad message from a client'),

@@ -176,9 +176,9 @@ export class Persistence {
    * Takes the lock and hands every record to replay to `onRecord`, one at a time: the snapshot's, then
    * its journal's. Puts come as `putRaw`, their document as BSON bytes that are valid only during the
    * call (the read buffer is reused); `fromSnapshot` says which file a record came from. Returns how
-   * many bytes of a torn journal tail were cut and how many journal records were replayed.
+   * many bytes of a torn journal tail were cut.
    */
-  open(onRecord: (rec: Document, fromSnapshot: boolean) => void): { truncatedBytes: number; journalRecords: number } {
+  open(onRecord: (rec: Document, fromSnapshot: boolean) => void): { truncatedBytes: number } {
     fs.mkdirSync(this.dir, { recursive: true });
     this.lock();
     const snapshotPath = path.join(this.dir, SNAPSHOT);
@@ -204,12 +204,8 @@ export class Persistence {
     }
     const journalPath = path.join(this.dir, journalName(this.generation));
     let truncatedBytes = 0;
-    let journalRecords = 0;
     if (fs.existsSync(journalPath)) {
-      const { goodBytes, size } = readFramed(journalPath, (rec) => {
-        journalRecords++;
-        onRecord(rec, false);
-      });
+      const { goodBytes, size } = readFramed(journalPath, (rec) => onRecord(rec, false));
       truncatedBytes = size - goodBytes;
     }
     // Leftovers of a compaction that a crash interrupted, from either side of its rename.
@@ -218,12 +214,12 @@ export class Persistence {
       if ((m && Number(m[1]) !== this.generation) || f === `${SNAPSHOT}.tmp`)
         fs.rmSync(path.join(this.dir, f), { force: true });
     }
-    return { truncatedBytes, journalRecords };
+    return { truncatedBytes };
   }
 
   /**
-   * After open(), when the snapshot already holds the whole state (an empty, untorn journal of its
-   * generation): appends to that journal from now on, as compact() would leave it, without rewriting
+   * After open(), when the snapshot already holds the whole state (its generation's journal is empty:
+   * no records, nothing torn): appends to that journal from now on, as compact() would leave it, without rewriting
    * the snapshot. Returns false when that is not the case and compact() must run.
    */
   resume(): boolean {

@@ -25,6 +25,16 @@ export interface ProfileChanges {
   timeZoneSidKey: string;
 }
 
+/** The fields of ProfileChanges, in the account form's order (its pages show them again after a refusal). */
+export const PROFILE_FIELDS = [
+  'firstName',
+  'lastName',
+  'communityNickname',
+  'localeSidKey',
+  'languageLocaleKey',
+  'timeZoneSidKey',
+] as const satisfies readonly (keyof ProfileChanges)[];
+
 export async function updateOwnProfile(user: UserDoc, changes: ProfileChanges, origin?: Origin): Promise<UserDoc> {
   const before = {
     firstName: user.firstName,

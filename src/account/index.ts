@@ -20,4 +20,5 @@ export {
   type InvitationProblem,
   type RegistrationInvitationInput,
 } from './invitations';
+export { PROFILE_FIELDS } from './account';
 export { FEW_RECOVERY_CODES, sendSecurityNotice, whereOf, type NoticeWhere } from './security-notices';

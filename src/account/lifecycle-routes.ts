@@ -1,4 +1,5 @@
 /** The account lifecycle pages of a site: forgot password, reset and invitation links. */
+import { PROFILE_FIELDS } from './account';
 import type { Router, RequestHandler } from 'express';
 import type { AppDeps } from '../http/deps';
 import { createRequestThrottle } from '../signin';
@@ -136,14 +137,7 @@ export function siteLifecycleRoutes(site: Router, deps: AppDeps, requireSignIn: 
         locals: {
           title: 'Your account',
           saved: null,
-          values: keepTyped(req.siteUser, [
-            'firstName',
-            'lastName',
-            'communityNickname',
-            'localeSidKey',
-            'languageLocaleKey',
-            'timeZoneSidKey',
-          ]),
+          values: keepTyped(req.siteUser, PROFILE_FIELDS),
           newEmail: keepTyped(req.body, ['newEmail']).newEmail,
           passwords: typedPasswords(req.body, ['password']),
         },

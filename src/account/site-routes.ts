@@ -16,7 +16,7 @@ import {
   pendingTerms,
   registerOrTellOwner,
 } from '../registration';
-import { changeOwnPassword, updateOwnProfile } from './account';
+import { changeOwnPassword, PROFILE_FIELDS, updateOwnProfile } from './account';
 import { localeFromAcceptLanguage } from '../shared/locale';
 import { isTimeZone } from '../data/models';
 import { NotFoundError } from '../shared/errors';
@@ -51,15 +51,6 @@ import { sitePrivacyRoutes } from '../privacy/routes';
 import { communitySiteRoutes } from '../community/routes';
 
 const REGISTER_FIELDS = ['firstName', 'lastName', 'email'] as const;
-const ACCOUNT_FIELDS = [
-  'firstName',
-  'lastName',
-  'communityNickname',
-  'localeSidKey',
-  'languageLocaleKey',
-  'timeZoneSidKey',
-] as const;
-
 declare global {
   namespace Express {
     interface Locals {
@@ -342,7 +333,7 @@ export function siteRouter(deps: AppDeps): Router {
   });
 
   site.get('/account', requireSignIn, (req, res) => {
-    const values = keepTyped(req.siteUser, ACCOUNT_FIELDS);
+    const values = keepTyped(req.siteUser, PROFILE_FIELDS);
     res.render('site/account', {
       title: 'Your account',
       values: { ...values, languageLocaleKey: offeredLanguageKey(values.languageLocaleKey ?? '') },
@@ -352,13 +343,13 @@ export function siteRouter(deps: AppDeps): Router {
 
   const accountForm = (req: Request) => ({
     view: 'site/account',
-    locals: { title: 'Your account', values: keepTyped(req.body, ACCOUNT_FIELDS), saved: null },
+    locals: { title: 'Your account', values: keepTyped(req.body, PROFILE_FIELDS), saved: null },
   });
   site.post(
     '/account',
     requireSignIn,
     formRoute(accountForm, async (req, res) => {
-      const f = readStrings(req.body, [], ACCOUNT_FIELDS);
+      const f = readStrings(req.body, [], PROFILE_FIELDS);
       await updateOwnProfile(
         req.siteUser!,
         {
@@ -383,7 +374,7 @@ export function siteRouter(deps: AppDeps): Router {
         view: 'site/account',
         locals: {
           title: 'Your account',
-          values: keepTyped(req.siteUser, ACCOUNT_FIELDS),
+          values: keepTyped(req.siteUser, PROFILE_FIELDS),
           saved: null,
           passwords: typedPasswords(req.body, ['currentPassword', 'newPassword', 'newPasswordConfirm']),
         },

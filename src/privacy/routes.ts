@@ -20,15 +20,7 @@ import {
   type DeletionSettings,
   type UserDataExport,
 } from './index';
-
-const ACCOUNT_FIELDS = [
-  'firstName',
-  'lastName',
-  'communityNickname',
-  'localeSidKey',
-  'languageLocaleKey',
-  'timeZoneSidKey',
-] as const;
+import { PROFILE_FIELDS } from '../account';
 
 function sendDownload(res: Response, data: UserDataExport, username: string, now: Date): void {
   res.set('Cache-Control', 'no-store');
@@ -56,7 +48,7 @@ export function sitePrivacyRoutes(site: Router, deps: AppDeps, requireSignIn: Re
 
   const deleteForm = (req: Request) => ({
     view: 'site/account',
-    locals: { title: 'Your account', saved: null, values: keepTyped(req.siteUser, ACCOUNT_FIELDS) },
+    locals: { title: 'Your account', saved: null, values: keepTyped(req.siteUser, PROFILE_FIELDS) },
   });
   site.post(
     '/account/delete',

@@ -1,5 +1,5 @@
 /** Forgot password, reset and invitation links for staff, in the admin area (open without sign-in). */
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { AppDeps } from '../http/deps';
 import { createRequestThrottle } from '../signin';
 import {
@@ -39,6 +39,12 @@ function adminTwoFactorPages(deps: AppDeps): TwoFactorPages {
   };
 }
 
+/** The admin area's paths as `A`, for the pages here that are served before requireAdmin sets them. */
+const withAdminPaths: RequestHandler = (_req, res, next) => {
+  res.locals.A = ADMIN;
+  next();
+};
+
 /** The admin's own two-factor page (signed in), and the rule of ADMIN_MFA_REQUIRED; mounted after requireAdmin. */
 export function adminTwoFactorRouter(deps: AppDeps): Router {
   const router = csrfProtected(Router());
@@ -73,26 +79,9 @@ export function adminPasswordLinksRouter(deps: AppDeps): Router {
     logger: deps.logger,
   };
   const twoFactor = adminTwoFactorPages(deps);
-  router.get(
-    ADMIN.loginCode,
-    (req, res, next) => {
-      res.locals.A = ADMIN;
-      next();
-    },
-    codePage(twoFactor),
-  );
-  router.post(
-    ADMIN.loginCode,
-    (req, res, next) => {
-      res.locals.A = ADMIN;
-      next();
-    },
-    codeSubmit(twoFactor),
-  );
-  router.use([ADMIN.forgot, ADMIN.reset, ADMIN.welcome], (_req, res, next) => {
-    res.locals.A = ADMIN;
-    next();
-  });
+  router.get(ADMIN.loginCode, withAdminPaths, codePage(twoFactor));
+  router.post(ADMIN.loginCode, withAdminPaths, codeSubmit(twoFactor));
+  router.use([ADMIN.forgot, ADMIN.reset, ADMIN.welcome], withAdminPaths);
   router.get(ADMIN.forgot, forgotPage(pages));
   router.post(ADMIN.forgot, forgotSubmit(pages));
   router.get(ADMIN.reset, setPasswordPage(pages, 'reset'));

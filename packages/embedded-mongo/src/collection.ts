@@ -1,6 +1,7 @@
 /**
- * One collection: documents by _id (as BSON bytes, doc-store.ts), and its indexes as hash maps from
- * canonical key to document ids. Every method runs synchronously, so each command is atomic with
+ * One collection: documents by _id (as BSON bytes, doc-store.ts), and its indexes as hash tables from
+ * a 32-bit hash of the canonical key to document ids (hash-ids.ts; a unique check verifies a candidate
+ * against its stored document). Every method runs synchronously, so each command is atomic with
  * respect to every other connection.
  */
 import { ObjectId, type Document } from 'bson';
@@ -10,7 +11,8 @@ import { matcher } from './matcher';
 import { DuplicateKeyError, badValue, indexOptionsConflict } from './errors';
 import { OrderedView } from './ordered';
 import { stringComparer } from './compare';
-import { SortedEntries, stringRangesFor, type StringRange } from './key-ranges';
+import { SortedEntries, isStringKey, stringRangesFor, type StringRange } from './key-ranges';
+import { HashIds, fnv1a, type KeyHash } from './hash-ids';
 import { DocStore } from './doc-store';
 
 export interface IndexSpec {
@@ -25,20 +27,34 @@ export interface IndexSpec {
   [option: string]: unknown;
 }
 
+/** Where an index reads stored documents back: to verify hash candidates, and to build range entries. */
+export interface StoredDocs {
+  get(id: string, names?: ReadonlySet<string>): Document | undefined;
+  entries(names?: ReadonlySet<string>): Iterable<[string, Document]>;
+}
+
 export class Index {
   readonly fields: string[];
   /** How the index folds strings (0: exact, 1: case, 2: case and accents). */
   readonly ci: Fold;
-  /** canonical key -> ids (as canonical _id keys) */
-  readonly map = new Map<string, string | Set<string>>();
+  /** hash of canonical key -> ids that may hold it (hash-ids.ts: no key strings kept). */
+  private readonly table = new HashIds();
   private readonly partial?: { test(doc: Document): boolean };
   /** Its string (key, document) pairs in order, for range reads (key-ranges.ts); built on first use. */
   private sorted?: SortedEntries;
+  /** The top-level fields its keys are computed from (a partial decode of a stored document suffices). */
+  private readonly names: ReadonlySet<string> | undefined;
 
-  constructor(readonly spec: IndexSpec) {
+  constructor(
+    readonly spec: IndexSpec,
+    private readonly stored: StoredDocs,
+    private readonly hash: KeyHash = fnv1a,
+  ) {
     this.fields = Object.keys(spec.key);
     this.ci = foldOf(spec.collation);
     if (spec.partialFilterExpression) this.partial = matcher(spec.partialFilterExpression);
+    const top = [...this.fields, ...Object.keys(spec.partialFilterExpression ?? {})];
+    this.names = top.some((f) => f.includes('$')) ? undefined : new Set(top.map((f) => f.split('.')[0]));
   }
 
   get name() {
@@ -46,6 +62,10 @@ export class Index {
   }
   get isId() {
     return this.name === '_id_';
+  }
+  /** Distinct hashes in the table (about the distinct keys: hashes of different keys rarely meet). */
+  get size(): number {
+    return this.table.size;
   }
 
   /** The keys a document has in this index (several for arrays), or none when it is not indexed. */
@@ -63,75 +83,66 @@ export class Index {
       const vals = [...new Set(valuesAt(doc, f).map((v) => canon(v, this.ci)))];
       keys = keys.flatMap((k) => vals.map((v) => (k ? `${k}\u0001${v}` : v)));
     }
-    // A joined key is a tree of string pieces (a V8 cons string) until flattened: flat, the map holds
-    // one string per entry, not the pieces too.
-    for (const k of keys) flatten(k);
     return keys;
   }
 
-  // A key held by one document maps to its id directly; a Set only where several share it. Unique
-  // indexes (most of them) then cost one string per document instead of one Set.
+  /** The distinct hashes of some keys (two keys of one document may share one). */
+  private hashesOf(keys: string[]): number[] {
+    if (keys.length === 1) return [this.hash(keys[0])];
+    return [...new Set(keys.map(this.hash))];
+  }
+
+  /** A new document's keys (or keys it did not hold before). */
   add(id: string, keys: string[]) {
-    for (let k of keys) {
-      // The _id index's key is the id itself: hold one string for both, not two equal copies.
-      if (k === id) k = id;
-      const held = this.map.get(k);
-      if (held === undefined) this.map.set(k, id);
-      else if (typeof held === 'string') {
-        if (held === id) continue;
-        this.map.set(k, new Set([held, id]));
-      } else {
-        if (held.has(id)) continue;
-        held.add(id);
-      }
-      this.sorted?.insert(k, id);
-    }
+    for (const h of this.hashesOf(keys)) this.table.add(h, id);
+    if (this.sorted) for (const k of keys) this.sorted.insert(k, id);
   }
 
+  /** All the keys a document holds, as it leaves the index. */
   remove(id: string, keys: string[]) {
-    for (const k of keys) {
-      const held = this.map.get(k);
-      if (held === undefined) continue;
-      if (typeof held === 'string') {
-        if (held !== id) continue;
-        this.map.delete(k);
-      } else {
-        if (!held.delete(id)) continue;
-        if (held.size === 1) this.map.set(k, held.values().next().value as string);
-        else if (held.size === 0) this.map.delete(k);
-      }
-      this.sorted?.delete(k, id);
-    }
+    for (const h of this.hashesOf(keys)) this.table.remove(h, id);
+    if (this.sorted) for (const k of keys) this.sorted.delete(k, id);
   }
 
-  /** A document's keys changed from `before` to `after`: only the difference is written. */
+  /**
+   * A document's keys changed from `before` to `after`: only the difference is written. The table
+   * differs by hashes, not keys: a key that goes may share its hash with one that stays.
+   */
   update(id: string, before: string[], after: string[]) {
     if (before.length === after.length && before.every((k, i) => k === after[i])) return;
+    const hb = new Set(this.hashesOf(before));
+    const ha = new Set(this.hashesOf(after));
+    for (const h of hb) if (!ha.has(h)) this.table.remove(h, id);
+    for (const h of ha) if (!hb.has(h)) this.table.add(h, id);
+    if (!this.sorted) return;
     const kept = new Set(after);
     const gone = new Set(before);
-    this.remove(
-      id,
-      before.filter((k) => !kept.has(k)),
-    );
-    this.add(
-      id,
-      after.filter((k) => !gone.has(k)),
-    );
+    for (const k of before) if (!kept.has(k)) this.sorted.delete(k, id);
+    for (const k of after) if (!gone.has(k)) this.sorted.insert(k, id);
   }
 
-  /** The ids holding a key. */
+  /** The ids that may hold a key: a superset (hashes collide); callers re-match the documents. */
   idsAt(k: string): Iterable<string> {
-    const held = this.map.get(k);
-    return held === undefined ? [] : typeof held === 'string' ? [held] : held;
+    return this.table.get(this.hash(k));
   }
 
-  /** The first key that another document already holds in this unique index. */
+  /** Every (hash, id) pair of the table: what a restart must rebuild exactly. */
+  entries(): Iterable<[number, string]> {
+    return this.table.entries();
+  }
+
+  /**
+   * The first key that another document already holds in this unique index. Ids under the same hash
+   * are checked against their stored documents: only a real equal key conflicts, not a collision.
+   */
   conflict(id: string, keys: string[]): string | null {
     if (!this.spec.unique) return null;
     for (const k of keys) {
-      const held = this.map.get(k);
-      if (held === undefined) continue;
-      if (typeof held === 'string' ? held !== id : held.size > 1 || !held.has(id)) return k;
+      for (const other of this.table.get(this.hash(k))) {
+        if (other === id) continue;
+        const doc = this.stored.get(other, this.names);
+        if (doc && this.keysOf(doc).includes(k)) return k;
+      }
     }
     return null;
   }
@@ -141,18 +152,28 @@ export class Index {
     return this.fields.length === 1 && this.ci === 0 && !this.spec.partialFilterExpression && !this.spec.sparse;
   }
 
+  /** The index's string keys with their ids, derived from the stored documents (the table keeps no keys). */
+  stringKeys(): Map<string, string | Set<string>> {
+    const map = new Map<string, string | Set<string>>();
+    for (const [id, doc] of this.stored.entries(this.names)) {
+      for (const k of this.keysOf(doc)) {
+        if (!isStringKey(k)) continue;
+        const held = map.get(k);
+        if (held === undefined) map.set(k, id);
+        else if (typeof held === 'string') map.set(k, new Set([held, id]));
+        else held.add(id);
+      }
+    }
+    return map;
+  }
+
   sortedEntries(): SortedEntries {
-    return (this.sorted ??= new SortedEntries(this.map));
+    return (this.sorted ??= new SortedEntries(this.stringKeys()));
   }
 
   keyValue(doc: Document): Record<string, unknown> {
     return Object.fromEntries(this.fields.map((f) => [f, valuesAt(doc, f)[0] ?? null]));
   }
-}
-
-function flatten(s: string): void {
-  // Reading a character flattens a cons string in place; the GC then drops the pieces.
-  s.charCodeAt(s.length >> 1);
 }
 
 /** A string range of an index that a query can read, with its entries counted up to some cap. */
@@ -188,8 +209,10 @@ export class Collection {
     readonly db: string,
     readonly name: string,
     readonly options: Document = {},
+    /** The indexes' key hash: replaceable so tests can force collisions. */
+    private readonly keyHash: KeyHash = fnv1a,
   ) {
-    this.indexes.push(new Index({ v: 2, key: { _id: 1 }, name: '_id_' }));
+    this.indexes.push(new Index({ v: 2, key: { _id: 1 }, name: '_id_' }, this.docs, keyHash));
   }
 
   get ns() {
@@ -313,7 +336,7 @@ export class Collection {
         `An equivalent index already exists with a different name and options. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameKey.spec)}`,
       );
     }
-    const index = new Index({ v: 2, ...spec });
+    const index = new Index({ v: 2, ...spec }, this.docs, this.keyHash);
     for (const [id, doc] of this.docs) {
       const keys = index.keysOf(doc);
       const dup = index.conflict(id, keys);

@@ -11,6 +11,7 @@
  */
 import { serialize, type Document } from 'bson';
 import { decode } from './wire';
+import { decodeFields } from './bson-fields';
 
 /** Arena chunk size: documents are copied one after another into chunks of this size. */
 const CHUNK = 2 ** 22;
@@ -40,10 +41,11 @@ export class DocStore {
     return this.positions.has(id);
   }
 
-  /** A fresh decoded copy of the stored document. */
-  get(id: string): Document | undefined {
+  /** A fresh decoded copy of the stored document (only the top-level fields `names` when given). */
+  get(id: string, names?: ReadonlySet<string>): Document | undefined {
     const at = this.positions.get(id);
-    return at === undefined ? undefined : decode(this.bytesAt(at));
+    if (at === undefined) return undefined;
+    return names ? decodeFields(this.bytesAt(at), names) : decode(this.bytesAt(at));
   }
 
   /**
@@ -132,8 +134,9 @@ export class DocStore {
     for (const at of this.positions.values()) yield this.read(at);
   }
 
-  *entries(): Generator<[string, Document]> {
-    for (const [id, at] of this.positions) yield [id, this.read(at)];
+  /** Each id with its document (only the top-level fields `names` when given). */
+  *entries(names?: ReadonlySet<string>): Generator<[string, Document]> {
+    for (const [id, at] of this.positions) yield [id, names ? decodeFields(this.bytesAt(at), names) : this.read(at)];
   }
 
   [Symbol.iterator](): Generator<[string, Document]> {

@@ -91,15 +91,15 @@ describe('SortedEntries kept by the index', () => {
   const index = coll.indexes.find((i) => i.name === 'terms_1') as Index;
   let nextId = 0;
   for (; nextId < 1500; nextId++) coll.insert({ _id: nextId, at: nextId, terms: termsOf(rand, nextId) });
-  const entries = index.sortedEntries(); // built from the map here, then kept by every write below
+  const entries = index.sortedEntries(); // built from the documents here, then kept by every write below
 
   function check() {
     for (const w of WORDS) expect(treePairs(entries, range(w))).toEqual(scanPairs(coll, range(w)));
     expect(treePairs(entries, { lowerInclusive: false, upperInclusive: false })).toEqual(
       scanPairs(coll, { lowerInclusive: false, upperInclusive: false }),
     );
-    // Rebuilt from the map, the tree holds the same pairs as the one kept through the writes.
-    expect(treePairs(new SortedEntries(index.map), { lowerInclusive: false, upperInclusive: false })).toEqual(
+    // Rebuilt from the stored documents, the tree holds the same pairs as the one kept through the writes.
+    expect(treePairs(new SortedEntries(index.stringKeys()), { lowerInclusive: false, upperInclusive: false })).toEqual(
       treePairs(entries, { lowerInclusive: false, upperInclusive: false }),
     );
     for (let i = 0; i < 12; i++) {

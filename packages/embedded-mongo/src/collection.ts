@@ -4,7 +4,7 @@
  * against its stored document). Every method runs synchronously, so each command is atomic with
  * respect to every other connection.
  */
-import { ObjectId, type Document } from 'bson';
+import { ObjectId, serialize, type Document } from 'bson';
 import { canon, foldOf, isPlainObject, valuesAt, type Collation, type Fold } from './keys';
 export { isPlainObject };
 import { matcher } from './matcher';
@@ -27,17 +27,22 @@ export interface IndexSpec {
   [option: string]: unknown;
 }
 
-/** Where an index reads stored documents back: to verify hash candidates, and to build range entries. */
+/** Where an index reads stored documents back (doc-store.ts): to verify hash candidates, to build range entries. */
 export interface StoredDocs {
-  get(id: string, names?: ReadonlySet<string>): Document | undefined;
-  entries(names?: ReadonlySet<string>): Iterable<[string, Document]>;
+  at(slot: number, names?: ReadonlySet<string>): Document;
+  idAt(slot: number): string;
+  slotOf(id: string): number;
+  slots(): Iterable<number>;
 }
 
 export class Index {
   readonly fields: string[];
   /** How the index folds strings (0: exact, 1: case, 2: case and accents). */
   readonly ci: Fold;
-  /** hash of canonical key -> ids that may hold it (hash-ids.ts: no key strings kept). */
+  /**
+   * hash of canonical key -> slots of the documents that may hold it (hash-ids.ts: no key strings
+   * kept). The _id index keeps none: the store's own id table (doc-store.ts) answers for it.
+   */
   private readonly table = new HashIds();
   private readonly partial?: { test(doc: Document): boolean };
   /** Its string (key, document) pairs in order, for range reads (key-ranges.ts); built on first use. */
@@ -62,10 +67,6 @@ export class Index {
   }
   get isId() {
     return this.name === '_id_';
-  }
-  /** Distinct hashes in the table (about the distinct keys: hashes of different keys rarely meet). */
-  get size(): number {
-    return this.table.size;
   }
 
   /** The keys a document has in this index (several for arrays), or none when it is not indexed. */
@@ -92,15 +93,15 @@ export class Index {
     return [...new Set(keys.map(this.hash))];
   }
 
-  /** A new document's keys (or keys it did not hold before). */
-  add(id: string, keys: string[]) {
-    for (const h of this.hashesOf(keys)) this.table.add(h, id);
-    if (this.sorted) for (const k of keys) this.sorted.insert(k, id);
+  /** A new document's keys (or keys it did not hold before). `id` is read from the store when not given. */
+  add(slot: number, keys: string[], id?: string) {
+    if (!this.isId) for (const h of this.hashesOf(keys)) this.table.add(h, slot);
+    if (this.sorted) for (const k of keys) this.sorted.insert(k, id ?? this.stored.idAt(slot));
   }
 
   /** All the keys a document holds, as it leaves the index. */
-  remove(id: string, keys: string[]) {
-    for (const h of this.hashesOf(keys)) this.table.remove(h, id);
+  remove(slot: number, keys: string[], id: string) {
+    if (!this.isId) for (const h of this.hashesOf(keys)) this.table.remove(h, slot);
     if (this.sorted) for (const k of keys) this.sorted.delete(k, id);
   }
 
@@ -108,12 +109,14 @@ export class Index {
    * A document's keys changed from `before` to `after`: only the difference is written. The table
    * differs by hashes, not keys: a key that goes may share its hash with one that stays.
    */
-  update(id: string, before: string[], after: string[]) {
+  update(slot: number, id: string, before: string[], after: string[]) {
     if (before.length === after.length && before.every((k, i) => k === after[i])) return;
-    const hb = new Set(this.hashesOf(before));
-    const ha = new Set(this.hashesOf(after));
-    for (const h of hb) if (!ha.has(h)) this.table.remove(h, id);
-    for (const h of ha) if (!hb.has(h)) this.table.add(h, id);
+    if (!this.isId) {
+      const hb = new Set(this.hashesOf(before));
+      const ha = new Set(this.hashesOf(after));
+      for (const h of hb) if (!ha.has(h)) this.table.remove(h, slot);
+      for (const h of ha) if (!hb.has(h)) this.table.add(h, slot);
+    }
     if (!this.sorted) return;
     const kept = new Set(after);
     const gone = new Set(before);
@@ -121,30 +124,33 @@ export class Index {
     for (const k of after) if (!gone.has(k)) this.sorted.insert(k, id);
   }
 
-  /** The ids that may hold a key: a superset (hashes collide); callers re-match the documents. */
-  idsAt(k: string): Iterable<string> {
-    return this.table.get(this.hash(k));
-  }
-
-  /** Every (hash, id) pair of the table: what a restart must rebuild exactly. */
-  entries(): Iterable<[number, string]> {
-    return this.table.entries();
+  /** The slots that may hold a key: a superset (hashes collide); callers re-match the documents. */
+  slotsAt(k: string): Iterable<number> {
+    if (!this.isId) return this.table.get(this.hash(k));
+    const slot = this.stored.slotOf(k); // an _id index key is the canonical id itself
+    return slot < 0 ? [] : [slot];
   }
 
   /**
-   * The first key that another document already holds in this unique index. Ids under the same hash
-   * are checked against their stored documents: only a real equal key conflicts, not a collision.
+   * The first key that another document already holds in this unique index (`slot`: the document's
+   * own, -1 for a new one). Slots under the same hash are checked against their stored documents:
+   * only a real equal key conflicts, not a collision.
    */
-  conflict(id: string, keys: string[]): string | null {
+  conflict(slot: number, keys: string[]): string | null {
     if (!this.spec.unique) return null;
     for (const k of keys) {
       for (const other of this.table.get(this.hash(k))) {
-        if (other === id) continue;
-        const doc = this.stored.get(other, this.names);
-        if (doc && this.keysOf(doc).includes(k)) return k;
+        if (other === slot) continue;
+        if (this.keysOf(this.stored.at(other, this.names)).includes(k)) return k;
       }
     }
     return null;
+  }
+
+  /** Every (hash, id) pair of the table: what a restart must rebuild exactly. */
+  *entries(): Generator<[number, string]> {
+    if (this.isId) for (const slot of this.stored.slots()) yield [0, this.stored.idAt(slot)];
+    else for (const [h, slot] of this.table.entries()) yield [h, this.stored.idAt(slot)];
   }
 
   /** Range reads need one field, unfolded strings, and every document in the index. */
@@ -155,9 +161,11 @@ export class Index {
   /** The index's string keys with their ids, derived from the stored documents (the table keeps no keys). */
   stringKeys(): Map<string, string | Set<string>> {
     const map = new Map<string, string | Set<string>>();
-    for (const [id, doc] of this.stored.entries(this.names)) {
-      for (const k of this.keysOf(doc)) {
+    for (const slot of this.stored.slots()) {
+      let id: string | undefined;
+      for (const k of this.keysOf(this.stored.at(slot, this.names))) {
         if (!isStringKey(k)) continue;
+        id ??= this.stored.idAt(slot);
         const held = map.get(k);
         if (held === undefined) map.set(k, id);
         else if (typeof held === 'string') map.set(k, new Set([held, id]));
@@ -201,7 +209,7 @@ export function sameIndexSpec(a: IndexSpec, b: IndexSpec): boolean {
 }
 
 export class Collection {
-  readonly docs = new DocStore();
+  readonly docs: DocStore;
   readonly indexes: Index[] = [];
   /** Ordered views by `path|collation`, built on first use by a range or sort query. */
   private readonly views = new Map<string, OrderedView>();
@@ -212,6 +220,7 @@ export class Collection {
     /** The indexes' key hash: replaceable so tests can force collisions. */
     private readonly keyHash: KeyHash = fnv1a,
   ) {
+    this.docs = new DocStore(keyHash);
     this.indexes.push(new Index({ v: 2, key: { _id: 1 }, name: '_id_' }, this.docs, keyHash));
   }
 
@@ -219,13 +228,13 @@ export class Collection {
     return `${this.db}.${this.name}`;
   }
 
-  /** Throws DuplicateKeyError when `doc` (with canonical id `id`) would collide in a unique index. */
-  private checkUnique(id: string, doc: Document): Map<Index, string[]> {
+  /** Throws DuplicateKeyError when `doc` (in `slot`, -1 when new) would collide in a unique index. */
+  private checkUnique(slot: number, doc: Document): Map<Index, string[]> {
     const keysByIndex = new Map<Index, string[]>();
     for (const index of this.indexes) {
       const keys = index.keysOf(doc);
       keysByIndex.set(index, keys);
-      if ((index.spec.unique || index.isId) && index.conflict(id, keys)) {
+      if (index.spec.unique && index.conflict(slot, keys)) {
         throw new DuplicateKeyError(this.ns, index.name, index.spec.key, index.keyValue(doc));
       }
     }
@@ -243,20 +252,21 @@ export class Collection {
       const index = this.indexes[0];
       throw new DuplicateKeyError(this.ns, index.name, index.spec.key, { _id: doc._id });
     }
-    const keys = this.checkUnique(id, doc);
-    for (const [index, k] of keys) index.add(id, k);
+    const keys = this.checkUnique(-1, doc);
     // Bytes read from a snapshot or journal are the document as stored already: kept, not re-encoded.
-    const version = raw ? this.docs.setRaw(id, raw) : this.docs.set(id, doc);
+    const slot = this.docs.insert(id, raw ?? serialize(doc));
+    for (const [index, k] of keys) index.add(slot, k, id);
     this.dropViewsIfMoved();
-    for (const view of this.views.values()) view.add(id, doc, version);
+    const version = this.docs.version(slot)!;
+    for (const view of this.views.values()) view.add(slot, doc, version);
     return doc;
   }
 
   /** A document of the snapshot, as stored (see Engine.load: no lookups, no unique checks). */
   load(doc: Document, raw: Uint8Array): void {
     const id = idKey(doc._id);
-    for (const index of this.indexes) index.add(id, index.keysOf(doc));
-    this.docs.setRaw(id, raw);
+    const slot = this.docs.insert(id, raw);
+    for (const index of this.indexes) index.add(slot, index.keysOf(doc), id);
     this.dropViewsIfMoved();
   }
 
@@ -266,21 +276,25 @@ export class Collection {
    */
   replace(oldDoc: Document, newDoc: Document, raw?: Uint8Array): void {
     const id = idKey(oldDoc._id);
+    const slot = this.docs.slotOf(id);
+    if (slot < 0) throw new Error(`replace: no stored document ${id}`);
     // The old keys are still in place: conflict() ignores those held by this document alone.
-    const newKeys = this.checkUnique(id, newDoc);
-    for (const [index, k] of newKeys) index.update(id, index.keysOf(oldDoc), k);
-    const version = raw ? this.docs.setRaw(id, raw) : this.docs.set(id, newDoc);
+    const newKeys = this.checkUnique(slot, newDoc);
+    for (const [index, k] of newKeys) index.update(slot, id, index.keysOf(oldDoc), k);
+    const version = this.docs.replace(slot, raw ?? serialize(newDoc));
     this.dropViewsIfMoved();
     for (const view of this.views.values()) {
       view.retire();
-      view.add(id, newDoc, version);
+      view.add(slot, newDoc, version);
     }
   }
 
   remove(doc: Document): void {
     const id = idKey(doc._id);
-    for (const index of this.indexes) index.remove(id, index.keysOf(doc));
-    this.docs.delete(id);
+    const slot = this.docs.slotOf(id);
+    if (slot < 0) return;
+    for (const index of this.indexes) index.remove(slot, index.keysOf(doc), id);
+    this.docs.delete(slot);
     this.dropViewsIfMoved();
     for (const view of this.views.values()) view.retire();
   }
@@ -337,11 +351,12 @@ export class Collection {
       );
     }
     const index = new Index({ v: 2, ...spec }, this.docs, this.keyHash);
-    for (const [id, doc] of this.docs) {
+    for (const slot of this.docs.slots()) {
+      const doc = this.docs.at(slot);
       const keys = index.keysOf(doc);
-      const dup = index.conflict(id, keys);
+      const dup = index.conflict(slot, keys);
       if (dup) throw new DuplicateKeyError(this.ns, index.name, index.spec.key, index.keyValue(doc));
-      index.add(id, keys);
+      index.add(slot, keys);
     }
     this.indexes.push(index);
     this.keyFieldsCache = undefined;
@@ -373,12 +388,12 @@ export class Collection {
       view = new OrderedView(
         path,
         stringComparer(localized ? collation : null),
-        (id) => this.docs.version(id),
+        (slot) => this.docs.version(slot),
         this.docs.read,
       );
-      for (const id of this.docs.keys()) {
-        const version = this.docs.version(id)!;
-        view.add(id, this.docs.read(version), version);
+      for (const slot of this.docs.slots()) {
+        const version = this.docs.version(slot)!;
+        view.add(slot, this.docs.read(version), version);
       }
       this.views.set(viewKey, view);
     }
@@ -413,7 +428,7 @@ export class Collection {
   /** The documents an equality index narrows the filter to, or null when no index applies. */
   indexedCandidates(filter: Document, collation?: Collation, used?: { index?: Index }): Document[] | null {
     const queryFold = foldOf(collation);
-    let best: Set<string> | null = null;
+    let best: Set<number> | null = null;
     for (const index of this.indexes) {
       // An index that folds less than the query cannot serve it; one that folds more only widens the set.
       if (index.ci < queryFold) continue;
@@ -426,14 +441,11 @@ export class Collection {
     }
     if (!best) return null;
     const found: Document[] = [];
-    for (const id of best) {
-      const d = this.docs.get(id);
-      if (d) found.push(d);
-    }
+    for (const slot of best) found.push(this.docs.at(slot));
     return found;
   }
 
-  private lookup(index: Index, filter: Document): Set<string> | null {
+  private lookup(index: Index, filter: Document): Set<number> | null {
     if (index.spec.partialFilterExpression || index.spec.sparse) return null; // they do not hold every document
     const perField: unknown[][] = [];
     for (const f of index.fields) {
@@ -446,9 +458,9 @@ export class Collection {
       const cs = vals.map((v) => canon(v, index.ci));
       keys = keys.flatMap((k) => cs.map((c) => (k ? `${k}\u0001${c}` : c)));
     }
-    const ids = new Set<string>();
-    for (const k of keys) for (const id of index.idsAt(k)) ids.add(id);
-    return ids;
+    const slots = new Set<number>();
+    for (const k of keys) for (const slot of index.slotsAt(k)) slots.add(slot);
+    return slots;
   }
 }
 

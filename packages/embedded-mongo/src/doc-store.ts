@@ -3,29 +3,60 @@
  * user as a V8 object cost several times its BSON size (hidden-class fields, a heap object per
  * ObjectId, Date and string). Each read decodes a fresh object, so a caller that mutates a result can
  * never change the store. The bytes of one stored version are also its identity: ordered views
- * (ordered.ts) compare `version(id)` to tell a live entry from a stale one. The bytes lie one after
+ * (ordered.ts) compare `version(slot)` to tell a live entry from a stale one. The bytes lie one after
  * another in a few large chunks (an arena): a Buffer per document cost an object and pool slack each.
  *
- * It answers the parts of Map's interface the engine uses (get, has, set, delete, size, keys, values,
- * entries), so callers read it like the Map of documents it replaces.
+ * Each document has a slot, a small integer kept for its life, and no id string is kept: the slot's
+ * arena position sits in a Float64Array, and the canonical _id finds the slot through a hash table
+ * (hash-ids.ts) whose candidates are checked against the _id in the stored bytes. Indexes and ordered
+ * views hold slots too. At a million users the Map from id string to position cost ~70 B per document.
+ *
+ * It answers the parts of Map's interface the engine uses (get, has, size, keys, values, entries), so
+ * callers read it like the Map of documents it replaces.
  */
 import { serialize, type Document } from 'bson';
 import { decode } from './wire';
 import { decodeFields } from './bson-fields';
+import { canon } from './keys';
+import { HashIds, fnv1a, type KeyHash } from './hash-ids';
 
 /** Arena chunk size: documents are copied one after another into chunks of this size. */
 const CHUNK = 2 ** 22;
 /**
  * Positions are chunk * SPAN + offset. Offsets stay below CHUNK (a larger document gets a chunk of its
- * own, at offset 0), so SPAN = CHUNK, and positions stay small integers (no heap number) up to 1 GB.
+ * own, at offset 0), so SPAN = CHUNK.
  */
 const SPAN = CHUNK;
 /** Garbage (bytes of replaced or deleted versions) is reclaimed once it exceeds the live bytes and this. */
 const RECLAIM_AT = 32 * 1024 * 1024;
+const ID_ONLY: ReadonlySet<string> = new Set(['_id']);
+/** A free slot's position. */
+const FREE = -1;
+
+/** The canonical key of a stored document's _id, read from its bytes (_id is stored first). */
+function storedIdIs(bytes: Uint8Array, id: string): boolean {
+  // The common case, an ObjectId: type 7, name "_id", 12 bytes, against the key 'o:' + 12 latin1 chars.
+  if (bytes[4] === 0x07 && bytes[5] === 0x5f && bytes[6] === 0x69 && bytes[7] === 0x64 && bytes[8] === 0) {
+    if (id.length !== 14 || id.charCodeAt(0) !== 0x6f || id.charCodeAt(1) !== 0x3a) return false;
+    for (let i = 0; i < 12; i++) if (bytes[9 + i] !== id.charCodeAt(2 + i)) return false;
+    return true;
+  }
+  return storedId(bytes) === id;
+}
+
+const storedId = (bytes: Uint8Array): string => canon(decodeFields(bytes, ID_ONLY)._id, false);
 
 export class DocStore {
-  /** id -> position of its current version's bytes in the arena (a number: no object per document). */
-  private readonly positions = new Map<string, number>();
+  /** slot -> position of its current version's bytes in the arena, or FREE. */
+  private pos = new Float64Array(1024);
+  /**
+   * Slots below this have been used. A freed slot is not reused: slot order stays insertion order, the
+   * order a scan returns (as MongoDB's record ids); a restart numbers the documents afresh.
+   */
+  private top = 0;
+  private count = 0;
+  /** hash of the canonical _id -> slot(s). */
+  private readonly byId = new HashIds();
   private chunks: Buffer[] = [];
   private used = 0; // bytes used in the last chunk
   private live = 0;
@@ -33,27 +64,46 @@ export class DocStore {
   /** Bumped when reclaiming moves documents: positions (versions) taken before then are void. */
   epoch = 0;
 
+  constructor(private readonly hash: KeyHash = fnv1a) {}
+
   get size(): number {
-    return this.positions.size;
+    return this.count;
+  }
+
+  /** The slot of the document with this canonical id, or -1. */
+  slotOf(id: string): number {
+    for (const slot of this.byId.get(this.hash(id))) if (storedIdIs(this.bytesAt(this.pos[slot]), id)) return slot;
+    return -1;
+  }
+
+  /** The canonical id of the document in a slot. */
+  idAt(slot: number): string {
+    return storedId(this.bytesAt(this.pos[slot]));
   }
 
   has(id: string): boolean {
-    return this.positions.has(id);
+    return this.slotOf(id) >= 0;
   }
 
   /** A fresh decoded copy of the stored document (only the top-level fields `names` when given). */
   get(id: string, names?: ReadonlySet<string>): Document | undefined {
-    const at = this.positions.get(id);
-    if (at === undefined) return undefined;
-    return names ? decodeFields(this.bytesAt(at), names) : decode(this.bytesAt(at));
+    const slot = this.slotOf(id);
+    return slot < 0 ? undefined : this.at(slot, names);
+  }
+
+  /** The document in a slot, decoded (only the top-level fields `names` when given). */
+  at(slot: number, names?: ReadonlySet<string>): Document {
+    const bytes = this.bytesAt(this.pos[slot]);
+    return names ? decodeFields(bytes, names) : decode(bytes);
   }
 
   /**
-   * The stored version: a number that changes with every write of the document (its position; never
-   * reused within an epoch), so ordered views (ordered.ts) tell a live entry from a stale one by it.
+   * The stored version of a slot: a number that changes with every write of the document (its
+   * position; never reused within an epoch), so ordered views tell a live entry from a stale one by it.
    */
-  version(id: string): number | undefined {
-    return this.positions.get(id);
+  version(slot: number): number | undefined {
+    const at = this.pos[slot];
+    return at === undefined || at === FREE ? undefined : at;
   }
 
   /** The bytes of a version (a view into the arena: do not modify, do not keep past the next write). */
@@ -66,15 +116,55 @@ export class DocStore {
   /** The document decoded from a version's bytes. */
   readonly read = (at: number): Document => decode(this.bytesAt(at));
 
-  /** Stores the document's BSON; returns its version. */
+  /** Stores the document's BSON under its canonical id (new or replacing); returns its slot. */
   set(id: string, doc: Document): number {
     return this.setRaw(id, serialize(doc));
   }
 
-  /** Stores a copy of BSON bytes as they are; returns the version. */
+  /** Stores a copy of BSON bytes as they are (new or replacing); returns the slot. */
   setRaw(id: string, bytes: Uint8Array): number {
-    const old = this.positions.get(id);
-    if (old !== undefined) this.drop(old);
+    const slot = this.slotOf(id);
+    if (slot >= 0) {
+      this.replace(slot, bytes);
+      return slot;
+    }
+    return this.insert(id, bytes);
+  }
+
+  /** Stores a new document (its id not stored yet: the caller checked); returns its slot. */
+  insert(id: string, bytes: Uint8Array): number {
+    const slot = this.top++;
+    if (slot >= this.pos.length) {
+      const grown = new Float64Array(this.pos.length * 2);
+      grown.set(this.pos);
+      this.pos = grown;
+    }
+    this.pos[slot] = this.append(bytes);
+    this.byId.add(this.hash(id), slot);
+    this.count++;
+    this.reclaimIfWasteful();
+    return slot;
+  }
+
+  /** Stores a new version of the document in a slot; returns the version. */
+  replace(slot: number, bytes: Uint8Array): number {
+    this.drop(this.pos[slot]);
+    this.pos[slot] = this.append(bytes);
+    this.reclaimIfWasteful();
+    return this.pos[slot];
+  }
+
+  delete(slot: number): void {
+    const at = this.pos[slot];
+    if (at === FREE || slot >= this.top) return;
+    this.byId.remove(this.hash(this.idAt(slot)), slot);
+    this.drop(at);
+    this.pos[slot] = FREE;
+    this.count--;
+    this.reclaimIfWasteful();
+  }
+
+  private append(bytes: Uint8Array): number {
     if (this.chunks.length === 0 || this.used + bytes.length > this.chunks[this.chunks.length - 1].length) {
       this.chunks.push(Buffer.allocUnsafeSlow(Math.max(CHUNK, bytes.length)));
       this.used = 0;
@@ -83,18 +173,7 @@ export class DocStore {
     this.chunks[this.chunks.length - 1].set(bytes, this.used);
     this.used += bytes.length;
     this.live += bytes.length;
-    this.positions.set(id, at);
-    this.reclaimIfWasteful();
-    return this.positions.get(id)!;
-  }
-
-  delete(id: string): boolean {
-    const old = this.positions.get(id);
-    if (old === undefined) return false;
-    this.drop(old);
-    this.positions.delete(id);
-    this.reclaimIfWasteful();
-    return true;
+    return at;
   }
 
   private drop(at: number): void {
@@ -106,37 +185,43 @@ export class DocStore {
   /** Copies the live documents into fresh chunks once replaced and deleted versions outweigh them. */
   private reclaimIfWasteful(): void {
     if (this.garbage < RECLAIM_AT || this.garbage < this.live) return;
-    const old = { chunks: this.chunks, positions: [...this.positions] };
+    const old = this.chunks;
     this.chunks = [];
     this.used = 0;
     this.live = 0;
     this.garbage = 0;
-    for (const [id, at] of old.positions) {
-      const chunk = old.chunks[Math.floor(at / SPAN)];
+    for (let slot = 0; slot < this.top; slot++) {
+      const at = this.pos[slot];
+      if (at === FREE) continue;
+      const chunk = old[Math.floor(at / SPAN)];
       const offset = at % SPAN;
-      const bytes = chunk.subarray(offset, offset + chunk.readInt32LE(offset));
-      this.positions.delete(id);
-      this.setRaw(id, bytes);
+      this.pos[slot] = this.append(chunk.subarray(offset, offset + chunk.readInt32LE(offset)));
     }
     this.epoch++;
   }
 
-  keys(): IterableIterator<string> {
-    return this.positions.keys();
+  /** The slots in use. */
+  *slots(): Generator<number> {
+    for (let slot = 0; slot < this.top; slot++) if (this.pos[slot] !== FREE) yield slot;
+  }
+
+  /** The canonical ids (read from the stored documents). */
+  *keys(): Generator<string> {
+    for (const slot of this.slots()) yield this.idAt(slot);
   }
 
   /** Each document's bytes (views into the arena, valid until the next write). */
   *rawValues(): Generator<Uint8Array> {
-    for (const at of this.positions.values()) yield this.bytesAt(at);
+    for (const slot of this.slots()) yield this.bytesAt(this.pos[slot]);
   }
 
   *values(): Generator<Document> {
-    for (const at of this.positions.values()) yield this.read(at);
+    for (const slot of this.slots()) yield this.at(slot);
   }
 
   /** Each id with its document (only the top-level fields `names` when given). */
   *entries(names?: ReadonlySet<string>): Generator<[string, Document]> {
-    for (const [id, at] of this.positions) yield [id, names ? decodeFields(this.bytesAt(at), names) : this.read(at)];
+    for (const slot of this.slots()) yield [this.idAt(slot), this.at(slot, names)];
   }
 
   [Symbol.iterator](): Generator<[string, Document]> {

@@ -1,11 +1,12 @@
 /**
  * An index's equality table without its key strings (issue 21, item 5): a 32-bit hash of each canonical
- * key maps to the id of the document holding it, or to a Set of ids where several documents' keys share
- * the hash (the same key, or a collision). At a million users a Map from key string to id cost a string
- * and a Map entry per document and index (~100 B); this is an Int32Array of hashes beside an array of
- * ids, open addressing with linear probing (~16-24 B per entry). The table answers "which documents
- * may hold this key": a superset, so whoever needs the exact answer (a unique check) verifies the
- * candidates against their stored documents (Index.conflict), and queries re-match as they always did.
+ * key maps to the slot (doc-store.ts) of the document holding it, or to a Set of slots where several
+ * documents' keys share the hash (the same key, or a collision). At a million users a Map from key
+ * string to id string cost a string and a Map entry per document and index (~100 B); this is two
+ * Int32Arrays (hash, slot), open addressing with linear probing (~11-21 B per entry, off the JS heap).
+ * The table answers "which documents may hold this key": a superset, so whoever needs the exact answer
+ * (a unique check, an id lookup) verifies the candidates against their stored documents, and queries
+ * re-match as they always did.
  */
 
 /** A 32-bit hash of a string (FNV-1a): never 0, which marks an empty bucket. */
@@ -21,7 +22,10 @@ const MIN_CAPACITY = 16;
 
 export class HashIds {
   private hashes = new Int32Array(MIN_CAPACITY);
-  private held: (string | Set<string> | undefined)[] = new Array(MIN_CAPACITY);
+  /** A slot (>= 0), or -(g + 1) for the Set groups[g] when several slots share the hash. */
+  private held = new Int32Array(MIN_CAPACITY);
+  private groups: (Set<number> | undefined)[] = [];
+  private freeGroups: number[] = [];
   private shift = 32 - Math.log2(MIN_CAPACITY);
   /** Buckets in use (distinct hashes). */
   size = 0;
@@ -39,34 +43,44 @@ export class HashIds {
     }
   }
 
-  /** The ids under a hash (nothing when none). */
-  get(h: number): Iterable<string> {
-    const held = this.held[this.find(h)];
-    return held === undefined ? [] : typeof held === 'string' ? [held] : held;
+  /** The slots under a hash (nothing when none). */
+  get(h: number): Iterable<number> {
+    const i = this.find(h);
+    if (this.hashes[i] === 0) return [];
+    const v = this.held[i];
+    return v >= 0 ? [v] : this.groups[-v - 1]!;
   }
 
-  add(h: number, id: string): void {
+  add(h: number, slot: number): void {
     const i = this.find(h);
-    const held = this.held[i];
-    if (held === undefined) {
+    if (this.hashes[i] === 0) {
       this.hashes[i] = h;
-      this.held[i] = id;
+      this.held[i] = slot;
       if (++this.size * 4 > this.hashes.length * 3) this.grow();
-    } else if (typeof held === 'string') {
-      if (held !== id) this.held[i] = new Set([held, id]);
-    } else held.add(id);
+      return;
+    }
+    const v = this.held[i];
+    if (v < 0) this.groups[-v - 1]!.add(slot);
+    else if (v !== slot) {
+      const g = this.freeGroups.pop() ?? this.groups.length;
+      this.groups[g] = new Set([v, slot]);
+      this.held[i] = -g - 1;
+    }
   }
 
-  remove(h: number, id: string): void {
+  remove(h: number, slot: number): void {
     const i = this.find(h);
-    const held = this.held[i];
-    if (held === undefined) return;
-    if (typeof held === 'string') {
-      if (held === id) this.clear(i);
-    } else if (held.delete(id)) {
-      if (held.size === 1) this.held[i] = held.values().next().value as string;
-      else if (held.size === 0) this.clear(i);
+    if (this.hashes[i] === 0) return;
+    const v = this.held[i];
+    if (v >= 0) {
+      if (v === slot) this.clear(i);
+      return;
     }
+    const group = this.groups[-v - 1]!;
+    if (!group.delete(slot) || group.size > 1) return;
+    this.groups[-v - 1] = undefined;
+    this.freeGroups.push(-v - 1);
+    this.held[i] = group.values().next().value as number;
   }
 
   /** Empties bucket i and shifts later buckets of its probe run back (no tombstones). */
@@ -84,14 +98,13 @@ export class HashIds {
       hole = j;
     }
     this.hashes[hole] = 0;
-    this.held[hole] = undefined;
   }
 
   private grow(): void {
     const { hashes, held } = this;
     const capacity = hashes.length * 2;
     this.hashes = new Int32Array(capacity);
-    this.held = new Array(capacity);
+    this.held = new Int32Array(capacity);
     this.shift--;
     for (let i = 0; i < hashes.length; i++) {
       if (hashes[i] === 0) continue;
@@ -101,13 +114,13 @@ export class HashIds {
     }
   }
 
-  /** Every id once per hash it is under. */
-  *entries(): Generator<[number, string]> {
+  /** Every slot once per hash it is under. */
+  *entries(): Generator<[number, number]> {
     for (let i = 0; i < this.hashes.length; i++) {
-      const held = this.held[i];
-      if (held === undefined) continue;
-      if (typeof held === 'string') yield [this.hashes[i], held];
-      else for (const id of held) yield [this.hashes[i], id];
+      if (this.hashes[i] === 0) continue;
+      const v = this.held[i];
+      if (v >= 0) yield [this.hashes[i], v];
+      else for (const slot of this.groups[-v - 1]!) yield [this.hashes[i], slot];
     }
   }
 }

@@ -21,7 +21,7 @@ import { isPlainObject } from './keys';
  */
 interface Entry {
   key: unknown;
-  id: string;
+  slot: number;
   version: number;
   time: boolean;
 }
@@ -55,16 +55,16 @@ export class OrderedView {
   constructor(
     readonly path: string,
     private readonly strings: StringCompare,
-    private readonly current: (id: string) => number | undefined,
+    private readonly current: (slot: number) => number | undefined,
     private readonly read: (version: number) => Document,
   ) {}
 
-  /** A document stored as `version` (its position in the store). */
-  add(id: string, doc: Document, version: number): void {
+  /** The document in a slot (doc-store.ts), stored as `version` (its position in the store). */
+  add(slot: number, doc: Document, version: number): void {
     const { key, multikey } = readKey(doc, this.path);
     if (multikey) this.multikey = true;
-    if (key instanceof Date) this.pending.push({ key: key.getTime(), id, version, time: true });
-    else this.pending.push({ key, id, version, time: false });
+    if (key instanceof Date) this.pending.push({ key: key.getTime(), slot, version, time: true });
+    else this.pending.push({ key, slot, version, time: false });
   }
 
   /** Called when a stored version goes away (update or delete), to know when a rebuild pays off. */
@@ -74,11 +74,11 @@ export class OrderedView {
 
   private cmp = (a: Entry, b: Entry) =>
     (a.time && b.time ? byNumber(a.key as number, b.key as number) : bsonCompare(keyOf(a), keyOf(b), this.strings)) ||
-    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    a.slot - b.slot;
 
   private settle(): void {
     if (this.pending.length === 0 && this.stale < this.entries.length / 2) return;
-    const live = (e: Entry) => this.current(e.id) === e.version;
+    const live = (e: Entry) => this.current(e.slot) === e.version;
     const fresh = this.pending.filter(live).sort(this.cmp);
     const old = this.stale ? this.entries.filter(live) : this.entries;
     const merged: Entry[] = new Array(old.length + fresh.length);
@@ -121,11 +121,11 @@ export class OrderedView {
     const entries = this.entries;
     if (direction >= 0) {
       for (let i = start; i < end; i++)
-        if (this.current(entries[i].id) === entries[i].version)
+        if (this.current(entries[i].slot) === entries[i].version)
           yield { key: keyOf(entries[i]), doc: this.read(entries[i].version) };
     } else {
       for (let i = end - 1; i >= start; i--)
-        if (this.current(entries[i].id) === entries[i].version)
+        if (this.current(entries[i].slot) === entries[i].version)
           yield { key: keyOf(entries[i]), doc: this.read(entries[i].version) };
     }
   }

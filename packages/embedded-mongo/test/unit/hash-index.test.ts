@@ -2,9 +2,10 @@
  * Indexes keep a 32-bit hash of each key, not the key (hash-ids.ts): collisions must give exact answers,
  * not just be rare. Here the hash maps every key to one of 3 values, so every index is all collisions:
  * unique checks refuse only real duplicates, and inserts, updates, deletes, equality lookups, string
- * ranges and collation indexes answer as a scan of the documents does.
+ * ranges and collation indexes answer as a scan of the documents does; the store finds each document
+ * by its _id (its own hash table of slots) whatever ids share a hash.
  */
-import { type Document } from 'bson';
+import { Double, ObjectId, type Document } from 'bson';
 import { Collection } from '../../src/collection';
 import { findDocs, matching } from '../../src/commands/query';
 import { matcher } from '../../src/matcher';
@@ -28,11 +29,11 @@ describe('HashIds', () => {
   it('answers as a Map of Sets through random adds and removes, with long probe runs and wraparound', () => {
     const rand = rng(7);
     const table = new HashIds();
-    const model = new Map<number, Set<string>>();
+    const model = new Map<number, Set<number>>();
     for (let step = 0; step < 20000; step++) {
       // Hashes from a small range: many share a home bucket; removals must shift runs back correctly.
       const h = 1 + Math.floor(rand() * 400) * 0x10000;
-      const id = `d${Math.floor(rand() * 30)}`;
+      const id = Math.floor(rand() * 30);
       if (rand() < 0.55) {
         table.add(h, id);
         if (!model.has(h)) model.set(h, new Set());
@@ -45,7 +46,7 @@ describe('HashIds', () => {
       if (step % 500 === 0) {
         for (let k = 0; k < 400; k++) {
           const hk = 1 + k * 0x10000;
-          expect([...table.get(hk)].sort()).toEqual([...(model.get(hk) ?? [])].sort());
+          expect([...table.get(hk)].sort((a, b) => a - b)).toEqual([...(model.get(hk) ?? [])].sort((a, b) => a - b));
         }
         expect(table.size).toBe(model.size);
       }
@@ -145,5 +146,31 @@ describe('indexes where every key collides (3 hash values)', () => {
         else coll.insert({ _id: id, terms: pick() });
       }
     }
+  });
+});
+
+describe('the store finds documents by _id when every id shares 3 hash values', () => {
+  it('gets, refuses a second equal _id, replaces and deletes the right document', () => {
+    const coll = new Collection('t', 'ids', {}, threeBuckets);
+    const oids = Array.from({ length: 20 }, () => new ObjectId());
+    oids.forEach((_id, i) => coll.insert({ _id, n: i }));
+    for (let i = 0; i < 10; i++) coll.insert({ _id: i, n: 100 + i });
+    coll.insert({ _id: 'text', n: 200 });
+    oids.forEach((_id, i) => expect(coll.getById(_id)!.n).toBe(i));
+    expect(coll.getById(new Double(3))!.n).toBe(103); // 3.0 and 3 are one _id, as in MongoDB
+    expect(coll.getById(new ObjectId())).toBeUndefined();
+    expect(coll.getById('Text')).toBeUndefined();
+    expect(() => coll.insert({ _id: new Double(4) })).toThrow(/duplicate key/);
+    expect(() => coll.insert({ _id: oids[7] })).toThrow(/duplicate key/);
+    coll.replace(coll.getById(oids[7])!, { _id: oids[7], n: 'seven' });
+    coll.remove(coll.getById(5)!);
+    expect(coll.getById(oids[7])!.n).toBe('seven');
+    expect(coll.getById(5)).toBeUndefined();
+    expect(coll.docs.size).toBe(30);
+    expect(ids(findDocs(coll, { _id: { $in: [5, 6, oids[7]] } }, {}))).toEqual(ids([{ _id: 6 }, { _id: oids[7] }]));
+    coll.insert({ _id: 5, n: 'again' });
+    expect(coll.getById(5)!.n).toBe('again');
+    // A scan still returns documents in insertion order (a freed slot is not reused).
+    expect([...coll.docs.values()].map((d) => d.n).slice(-3)).toEqual([109, 200, 'again']);
   });
 });

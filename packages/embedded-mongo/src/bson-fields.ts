@@ -49,9 +49,31 @@ function valueSize(b: Buffer, type: number, at: number): number {
   }
 }
 
+/** Each name set's names as UTF-8 bytes, so elements are matched without a string per element. */
+const encodedNames = new WeakMap<ReadonlySet<string>, Buffer[]>();
+
+function namesAsBytes(names: ReadonlySet<string>): Buffer[] {
+  let bytes = encodedNames.get(names);
+  if (!bytes) encodedNames.set(names, (bytes = [...names].map((n) => Buffer.from(n, 'utf8'))));
+  return bytes;
+}
+
+/** Whether the element name at b[at, end) is one of `wanted` (compared as bytes). */
+function isWanted(b: Buffer, at: number, end: number, wanted: Buffer[]): boolean {
+  const len = end - at;
+  for (const w of wanted) {
+    if (w.length !== len) continue;
+    let i = 0;
+    while (i < len && w[i] === b[at + i]) i++;
+    if (i === len) return true;
+  }
+  return false;
+}
+
 /** The document with only its top-level fields named in `names` (in their stored order). */
 export function decodeFields(bytes: Uint8Array, names: ReadonlySet<string>): Document {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const wanted = namesAsBytes(names);
   const parts: Buffer[] = [];
   let size = 5;
   let at = 4;
@@ -59,9 +81,9 @@ export function decodeFields(bytes: Uint8Array, names: ReadonlySet<string>): Doc
     const start = at;
     const type = b[at++];
     const nameEnd = b.indexOf(0, at);
-    const name = b.toString('utf8', at, nameEnd);
+    const hit = isWanted(b, at, nameEnd, wanted);
     at = nameEnd + 1 + valueSize(b, type, nameEnd + 1);
-    if (names.has(name)) {
+    if (hit) {
       parts.push(b.subarray(start, at));
       size += at - start;
     }

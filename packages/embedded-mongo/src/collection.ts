@@ -78,13 +78,26 @@ export class Index {
       if (vals.length === 1) return [canon(vals[0], this.ci)];
       return [...new Set(vals.map((v) => canon(v, this.ci)))];
     }
-    // Compound: the cartesian product of each field's values.
+    // Compound: the cartesian product of each field's values; one key when each field has one value.
+    const single = this.singleValues(doc);
+    if (single) return [single];
     let keys = [''];
     for (const f of this.fields) {
       const vals = [...new Set(valuesAt(doc, f).map((v) => canon(v, this.ci)))];
       keys = keys.flatMap((k) => vals.map((v) => (k ? `${k}\u0001${v}` : v)));
     }
     return keys;
+  }
+
+  /** A compound index's one key when every field holds a single value (the common case), else null. */
+  private singleValues(doc: Document): string | null {
+    let key = '';
+    for (let i = 0; i < this.fields.length; i++) {
+      const vals = valuesAt(doc, this.fields[i]);
+      if (vals.length !== 1) return null;
+      key = i === 0 ? canon(vals[0], this.ci) : `${key}\u0001${canon(vals[0], this.ci)}`;
+    }
+    return key;
   }
 
   /** The distinct hashes of some keys (two keys of one document may share one). */

@@ -65,9 +65,22 @@ function putBody(db: string, coll: string, raw: Uint8Array): Buffer {
 
 /**
  * A put record read without decoding its document: {op: 'put', db, coll} stepped over as strings and
- * the bytes of its `doc` (a slice of `body`); undefined for any other record.
+ * the bytes of its `doc` (a slice of `body`); undefined for any other record. Consecutive puts of one
+ * collection share their head byte for byte: the strings of the last head are reused when it matches,
+ * so a million-document snapshot does not decode three million equal strings.
  */
+let lastPut: { head: Buffer; db: string; coll: string } | undefined;
+
 function putOf(body: Buffer): { op: 'putRaw'; db: string; coll: string; raw: Uint8Array } | undefined {
+  const last = lastPut;
+  if (
+    last &&
+    body.length > 4 + last.head.length + 4 &&
+    body.compare(last.head, 0, last.head.length, 4, 4 + last.head.length) === 0
+  ) {
+    const at = 4 + last.head.length;
+    return { op: 'putRaw', db: last.db, coll: last.coll, raw: body.subarray(at, at + body.readInt32LE(at)) };
+  }
   const strings: Record<string, string> = {};
   let at = 4;
   while (at < body.length - 1) {
@@ -87,6 +100,7 @@ function putOf(body: Buffer): { op: 'putRaw'; db: string; coll: string; raw: Uin
       strings.db !== undefined &&
       strings.coll !== undefined
     ) {
+      lastPut = { head: Buffer.from(body.subarray(4, at)), db: strings.db, coll: strings.coll };
       return { op: 'putRaw', db: strings.db, coll: strings.coll, raw: body.subarray(at, at + body.readInt32LE(at)) };
     } else return undefined;
   }

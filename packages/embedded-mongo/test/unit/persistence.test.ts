@@ -39,6 +39,37 @@ it('keeps documents and indexes across a restart', async () => {
   });
 });
 
+it('puts documents interleaved across databases and collections with similar names back where they were', async () => {
+  // Consecutive snapshot puts reuse the strings of an equal record head: unequal heads must not.
+  const dir = tmpDir();
+  const names = [
+    ['a', 'u'],
+    ['ab', 'u'],
+    ['a', 'us'],
+    ['a', 'u'],
+  ];
+  await withEngine(dir, async (c) => {
+    for (let i = 0; i < 40; i++) {
+      const [db, coll] = names[i % names.length];
+      await c.db(db).collection(coll).insertOne({ _id: i, n: i });
+    }
+  });
+  await withEngine(dir, async (c) => {
+    for (const [db, coll] of [
+      ['a', 'u'],
+      ['ab', 'u'],
+      ['a', 'us'],
+    ]) {
+      const expected = [...Array(40).keys()].filter((i) => {
+        const [d, k] = names[i % names.length];
+        return d === db && k === coll;
+      });
+      const found = await c.db(db).collection(coll).find().toArray();
+      expect(found.map((d) => d._id)).toEqual(expected);
+    }
+  });
+});
+
 it('cuts a torn record at the end of the journal and keeps everything before it', async () => {
   const dir = tmpDir();
   const engine = await startEmbeddedMongo({ dataDir: dir });

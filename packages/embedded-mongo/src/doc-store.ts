@@ -41,6 +41,16 @@ function storedIdIs(bytes: Uint8Array, id: string): boolean {
     for (let i = 0; i < 12; i++) if (bytes[9 + i] !== id.charCodeAt(2 + i)) return false;
     return true;
   }
+  // A string (sessions' ids): its key is 's:' + the string; ASCII bytes compare as characters.
+  if (bytes[4] === 0x02 && bytes[5] === 0x5f && bytes[6] === 0x69 && bytes[7] === 0x64 && bytes[8] === 0) {
+    if (id.charCodeAt(0) !== 0x73 || id.charCodeAt(1) !== 0x3a) return false;
+    const n = (bytes[9] | (bytes[10] << 8) | (bytes[11] << 16) | (bytes[12] << 24)) - 1;
+    if (n === id.length - 2) {
+      let i = 0;
+      for (; i < n && bytes[13 + i] < 0x80; i++) if (bytes[13 + i] !== id.charCodeAt(2 + i)) return false;
+      if (i === n) return true;
+    }
+  }
   return storedId(bytes) === id;
 }
 

@@ -156,21 +156,27 @@ describe('the store finds documents by _id when every id shares 3 hash values', 
     oids.forEach((_id, i) => coll.insert({ _id, n: i }));
     for (let i = 0; i < 10; i++) coll.insert({ _id: i, n: 100 + i });
     coll.insert({ _id: 'text', n: 200 });
+    coll.insert({ _id: 'naïve', n: 201 }); // not ASCII: compared through its decoded key
+    coll.insert({ _id: 'nai', n: 202 });
     oids.forEach((_id, i) => expect(coll.getById(_id)!.n).toBe(i));
     expect(coll.getById(new Double(3))!.n).toBe(103); // 3.0 and 3 are one _id, as in MongoDB
     expect(coll.getById(new ObjectId())).toBeUndefined();
     expect(coll.getById('Text')).toBeUndefined();
+    expect(coll.getById('texts')).toBeUndefined();
+    expect(coll.getById('naïve')!.n).toBe(201);
+    expect(coll.getById('nai')!.n).toBe(202);
+    expect(coll.getById('naïvé')).toBeUndefined();
     expect(() => coll.insert({ _id: new Double(4) })).toThrow(/duplicate key/);
     expect(() => coll.insert({ _id: oids[7] })).toThrow(/duplicate key/);
     coll.replace(coll.getById(oids[7])!, { _id: oids[7], n: 'seven' });
     coll.remove(coll.getById(5)!);
     expect(coll.getById(oids[7])!.n).toBe('seven');
     expect(coll.getById(5)).toBeUndefined();
-    expect(coll.docs.size).toBe(30);
+    expect(coll.docs.size).toBe(32);
     expect(ids(findDocs(coll, { _id: { $in: [5, 6, oids[7]] } }, {}))).toEqual(ids([{ _id: 6 }, { _id: oids[7] }]));
     coll.insert({ _id: 5, n: 'again' });
     expect(coll.getById(5)!.n).toBe('again');
     // A scan still returns documents in insertion order (a freed slot is not reused).
-    expect([...coll.docs.values()].map((d) => d.n).slice(-3)).toEqual([109, 200, 'again']);
+    expect([...coll.docs.values()].map((d) => d.n).slice(-3)).toEqual([201, 202, 'again']);
   });
 });

@@ -404,10 +404,9 @@ export class Collection {
         (slot) => this.docs.version(slot),
         this.docs.read,
       );
-      for (const slot of this.docs.slots()) {
-        const version = this.docs.version(slot)!;
-        view.add(slot, this.docs.read(version), version);
-      }
+      // The view reads one field: decoding only its top-level field builds it several times faster.
+      const top = new Set([path.split('.')[0]]);
+      for (const slot of this.docs.slots()) view.add(slot, this.docs.at(slot, top), this.docs.version(slot)!);
       this.views.set(viewKey, view);
     }
     return view.multikey ? null : view;

@@ -59,11 +59,17 @@ const storedId = (bytes: Uint8Array): string => canon(decodeFields(bytes, ID_ONL
 export class DocStore {
   /** slot -> position of its current version's bytes in the arena, or FREE. */
   private pos = new Float64Array(1024);
-  /**
-   * Slots below this have been used. A freed slot is not reused: slot order stays insertion order, the
-   * order a scan returns (as MongoDB's record ids); a restart numbers the documents afresh.
-   */
+  /** Slots below this have been used; freed ones are reused (a chain through `next` from `freeHead`). */
   private top = 0;
+  private freeHead = -1;
+  /**
+   * The live slots in insertion order, a doubly linked list: a scan returns documents in the order they
+   * were inserted (as MongoDB's record ids), whatever slots they reuse.
+   */
+  private next = new Int32Array(1024);
+  private prev = new Int32Array(1024);
+  private head = -1;
+  private tail = -1;
   private count = 0;
   /** hash of the canonical _id -> slot(s). */
   private readonly byId = new HashIds();
@@ -143,13 +149,16 @@ export class DocStore {
 
   /** Stores a new document (its id not stored yet: the caller checked); returns its slot. */
   insert(id: string, bytes: Uint8Array): number {
-    const slot = this.top++;
-    if (slot >= this.pos.length) {
-      const grown = new Float64Array(this.pos.length * 2);
-      grown.set(this.pos);
-      this.pos = grown;
-    }
+    let slot = this.freeHead;
+    if (slot >= 0) this.freeHead = this.next[slot];
+    else slot = this.top++;
+    if (slot >= this.pos.length) this.grow();
     this.pos[slot] = this.append(bytes);
+    this.prev[slot] = this.tail;
+    this.next[slot] = -1;
+    if (this.tail >= 0) this.next[this.tail] = slot;
+    else this.head = slot;
+    this.tail = slot;
     this.byId.add(this.hash(id), slot);
     this.count++;
     this.reclaimIfWasteful();
@@ -170,8 +179,26 @@ export class DocStore {
     this.byId.remove(this.hash(this.idAt(slot)), slot);
     this.drop(at);
     this.pos[slot] = FREE;
+    const [before, after] = [this.prev[slot], this.next[slot]];
+    if (before >= 0) this.next[before] = after;
+    else this.head = after;
+    if (after >= 0) this.prev[after] = before;
+    else this.tail = before;
+    this.next[slot] = this.freeHead;
+    this.freeHead = slot;
     this.count--;
     this.reclaimIfWasteful();
+  }
+
+  private grow(): void {
+    const n = this.pos.length * 2;
+    const pos = new Float64Array(n);
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    pos.set(this.pos);
+    next.set(this.next);
+    prev.set(this.prev);
+    [this.pos, this.next, this.prev] = [pos, next, prev];
   }
 
   private append(bytes: Uint8Array): number {
@@ -200,9 +227,8 @@ export class DocStore {
     this.used = 0;
     this.live = 0;
     this.garbage = 0;
-    for (let slot = 0; slot < this.top; slot++) {
+    for (const slot of this.slots()) {
       const at = this.pos[slot];
-      if (at === FREE) continue;
       const chunk = old[Math.floor(at / SPAN)];
       const offset = at % SPAN;
       this.pos[slot] = this.append(chunk.subarray(offset, offset + chunk.readInt32LE(offset)));
@@ -210,9 +236,13 @@ export class DocStore {
     this.epoch++;
   }
 
-  /** The slots in use. */
+  /** The slots in use, in insertion order (a slot deleted during the walk is skipped). */
   *slots(): Generator<number> {
-    for (let slot = 0; slot < this.top; slot++) if (this.pos[slot] !== FREE) yield slot;
+    for (let slot = this.head; slot >= 0; ) {
+      const after = this.next[slot];
+      if (this.pos[slot] !== FREE) yield slot;
+      slot = after;
+    }
   }
 
   /** The canonical ids (read from the stored documents). */

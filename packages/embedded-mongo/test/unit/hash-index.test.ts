@@ -176,7 +176,29 @@ describe('the store finds documents by _id when every id shares 3 hash values', 
     expect(ids(findDocs(coll, { _id: { $in: [5, 6, oids[7]] } }, {}))).toEqual(ids([{ _id: 6 }, { _id: oids[7] }]));
     coll.insert({ _id: 5, n: 'again' });
     expect(coll.getById(5)!.n).toBe('again');
-    // A scan still returns documents in insertion order (a freed slot is not reused).
+    // A scan still returns documents in insertion order (the new document may reuse a freed slot).
     expect([...coll.docs.values()].map((d) => d.n).slice(-3)).toEqual([201, 202, 'again']);
+  });
+
+  it('reuses freed slots under churn and still scans in insertion order', () => {
+    const coll = new Collection('t', 'sessions', {}, threeBuckets);
+    coll.createIndex({ key: { expires: 1 }, name: 'expires_1' });
+    const live: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      coll.insert({ _id: `s${i}`, expires: i });
+      live.push(`s${i}`);
+    }
+    for (let i = 100; i < 2100; i++) {
+      // Drop an old session (oldest, or one in the middle), add a new one.
+      const gone = live.splice(i % 3 === 0 ? 0 : 50, 1)[0];
+      coll.remove(coll.getById(gone)!);
+      coll.insert({ _id: `s${i}`, expires: i });
+      live.push(`s${i}`);
+    }
+    expect([...coll.docs.values()].map((d) => d._id)).toEqual(live);
+    expect(Reflect.get(coll.docs, 'top')).toBe(100); // each insert took the slot the delete before it freed
+    expect(ids(matching(coll, { expires: 2099 }))).toEqual(['s2099']);
+    expect(coll.getById('s150')).toBeUndefined();
+    expect(ids(findDocs(coll, { expires: { $gte: 2095 } }, { sort: { expires: 1 } }))).toEqual(live.slice(-5).sort());
   });
 });

@@ -51,7 +51,7 @@ it('puts documents interleaved across databases and collections with similar nam
   await withEngine(dir, async (c) => {
     for (let i = 0; i < 40; i++) {
       const [db, coll] = names[i % names.length];
-      await c.db(db).collection(coll).insertOne({ _id: i, n: i });
+      await c.db(db).collection<{ _id: number; n: number }>(coll).insertOne({ _id: i, n: i });
     }
   });
   await withEngine(dir, async (c) => {

@@ -1,6 +1,7 @@
 /**
- * Creating many users at once (bulk ingest). Every rule is createUser's, through the same prepareUser
- * (profile and license, a contact where the license needs one, the actor's rights, the schema); what
+ * Creating many users at once (bulk ingest). Every rule is createUser's, through the same checks
+ * (prepareUserRecord: profile and license, a contact where the license needs one, the actor's rights,
+ * the schema's own setters, defaults and validators, without a mongoose document per user); what
  * changes is the cost: lookups are loaded once per batch, seats are taken per license in one
  * conditional update, and users are inserted with one unordered insertMany whose writeErrors say which
  * rows collided (username, nickname, contact). Seats of rows that failed are given back.
@@ -16,11 +17,11 @@ import {
   searchTermsOf,
   conflictFor,
   deriveNickname,
-  prepareUser,
+  prepareUserRecord,
   userCreatedEntry,
   withSuffix,
   type NewUserInput,
-  type PreparedUser,
+  type PreparedUserRecord,
   type UserLookups,
 } from '../users';
 import crypto from 'node:crypto';
@@ -56,7 +57,7 @@ function idsOf(values: unknown[]): Types.ObjectId[] {
   return [...hex].map((h) => new Types.ObjectId(h));
 }
 
-/** Profiles, licenses and contacts the batch refers to, read once, served to prepareUser from memory. */
+/** Profiles, licenses and contacts the batch refers to, read once, served to prepareUserRecord from memory. */
 async function batchLookups(rows: BulkUserRow[]): Promise<UserLookups> {
   const profiles = await ProfileModel.find({ _id: trusted({ $in: idsOf(rows.map((r) => r.input.profileId)) }) }).lean();
   const licenses = await LicenseModel.find({ _id: trusted({ $in: profiles.map((p) => p.license) }) }).lean();
@@ -85,7 +86,7 @@ function failure(err: unknown): BulkRowResult {
 
 interface Pending {
   index: number;
-  prepared: PreparedUser;
+  prepared: PreparedUserRecord;
   derivedNickname: boolean;
 }
 
@@ -137,7 +138,7 @@ async function insertAll(pending: Pending[], results: BulkRowResult[]): Promise<
     const now = new Date();
     // insertMany with lean skips the save hooks: the search terms are computed here (the nickname may have changed).
     const docs = round.map((p) => ({
-      ...p.prepared.user.toObject({ depopulate: true }),
+      ...p.prepared.user,
       searchTerms: searchTermsOf(p.prepared.user),
       createdAt: now,
       updatedAt: now,
@@ -243,7 +244,7 @@ export async function createUsersInBulk(
       continue;
     }
     try {
-      const prepared = await prepareUser(input, ctx, lookups);
+      const prepared = await prepareUserRecord(input, ctx, lookups, userId);
       if (Object.keys(prepared.fields).length) {
         results[i] = {
           ok: false,
@@ -253,7 +254,6 @@ export async function createUsersInBulk(
         };
         continue;
       }
-      prepared.user._id = userId;
       pending.push({ index: i, prepared, derivedNickname: input.communityNickname === undefined });
     } catch (err) {
       results[i] = failure(err);

@@ -148,7 +148,10 @@ async function runBatch(
   // Created users without a password are invited unless their row says SendInvitation=false.
   const toInvite = todo.filter((t, i) => t.invite && results[i].ok).map((t) => t.doc.userId);
   if (toInvite.length) {
-    const users = await UserModel.find({ _id: trusted({ $in: toInvite }), isActive: true, passwordHash: null }).lean();
+    const users = await UserModel.find({ _id: trusted({ $in: toInvite }), isActive: true, passwordHash: null })
+      // Only what the invitation needs: the rest of each user would be decoded for nothing.
+      .select('_id email username firstName lastName userType site languageLocaleKey')
+      .lean();
     // Loaded on first use: the thread starts (and restarts) without the mail templates' modules.
 
     const { inviteUsersInBulk } = require('../account') as typeof import('../account');

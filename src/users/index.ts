@@ -16,6 +16,7 @@ export { type UserFilters, buildUserFilter, decodeCursor } from './user-search';
 export {
   type NewUserInput,
   type PreparedUser,
+  type PreparedUserRecord,
   type UserLookups,
   conflictFor,
   createUser,
@@ -24,6 +25,7 @@ export {
   findUserOr404,
   normaliseUsername,
   prepareUser,
+  prepareUserRecord,
   userCreatedEntry,
   withSuffix,
 } from './users';

@@ -22,6 +22,7 @@ import {
   withSuffix,
   type NewUserInput,
   type PreparedUserRecord,
+  type UserRecord,
   type UserLookups,
 } from '../users';
 import crypto from 'node:crypto';
@@ -43,7 +44,13 @@ export interface BulkUserRow {
 }
 
 export type BulkRowResult =
-  | { ok: true; created: true; userId: Types.ObjectId }
+  | {
+      ok: true;
+      created: true;
+      userId: Types.ObjectId;
+      /** The user as this call inserted it; absent when an earlier attempt (or another worker) did. */
+      user?: UserRecord;
+    }
   | { ok: false; code: string; message: string; fields?: FieldErrors };
 
 const NICKNAME_RETRIES = 6;
@@ -88,6 +95,8 @@ interface Pending {
   index: number;
   prepared: PreparedUserRecord;
   derivedNickname: boolean;
+  /** Found already inserted under its _id (another worker's attempt): the stored user may differ. */
+  insertedElsewhere?: boolean;
 }
 
 /**
@@ -157,7 +166,7 @@ async function insertAll(pending: Pending[], results: BulkRowResult[]): Promise<
       if (!err) return inserted.push(p);
       const field = duplicateKeyField(err);
       // Another worker (a lease taken over mid-batch) inserted this very row's user: it exists once.
-      if (field === '_id') return inserted.push(p);
+      if (field === '_id') return inserted.push(Object.assign(p, { insertedElsewhere: true }));
       if (field === 'communityNickname' && p.derivedNickname && attempt < NICKNAME_RETRIES) {
         p.prepared.user.communityNickname = withSuffix(deriveNickname(p.prepared.user.email));
         return retry.push(p);
@@ -287,6 +296,12 @@ export async function createUsersInBulk(
     })),
   );
   await settleHolds(seated, new Set(inserted.map((p) => p.prepared.user._id.toHexString())), holdKey);
-  for (const p of inserted) results[p.index] = { ok: true, created: true, userId: p.prepared.user._id };
+  for (const p of inserted)
+    results[p.index] = {
+      ok: true,
+      created: true,
+      userId: p.prepared.user._id,
+      ...(p.insertedElsewhere ? {} : { user: p.prepared.user }),
+    };
   return results;
 }

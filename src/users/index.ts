@@ -17,6 +17,7 @@ export {
   type NewUserInput,
   type PreparedUser,
   type PreparedUserRecord,
+  type UserRecord,
   type UserLookups,
   conflictFor,
   createUser,

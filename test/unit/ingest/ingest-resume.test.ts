@@ -262,3 +262,16 @@ it('invites every user of a resumed batch once: those it inserts from memory, th
     expect(await AuditEventModel.countDocuments({ action: 'user.created', 'target.id': u._id })).toBe(1);
   }
 });
+
+it('a batch inserted in several commands fails exactly the rows that collide, wherever they fall', async () => {
+  // 130 rows: more than one insert command's worth. Row 128 repeats row 2's address.
+  const rows = Array.from({ length: 130 }, (_, i) => ({
+    userId: new Types.ObjectId(),
+    input: { lastName: `Slice${i + 1}`, email: `slice${i === 127 ? 2 : i + 1}@example.com`, profileId: ei },
+  }));
+  const results = await createUsersInBulk(rows, { actor, via: 'bulk' });
+  expect(results.map((r, i) => (r.ok ? null : [i, r.code])).filter(Boolean)).toEqual([[127, 'username_taken']]);
+  expect(await UserModel.countDocuments({ email: /^slice\d+@example\.com$/ })).toBe(129);
+  expect(await UserModel.exists({ _id: rows[127].userId })).toBeNull();
+  expect(await UserModel.exists({ _id: rows[129].userId })).toBeTruthy();
+});

@@ -9,14 +9,6 @@ import { bulkJobWaiting } from '../qualification';
 import type { IngestThreadData, IngestThreadMessage } from './ingest-thread';
 
 /**
- * The ingest thread's young generation. A batch makes megabytes of short-lived objects (rendered mails,
- * BSON buffers, parsed rows); with V8's default for a small heap they outlive several scavenges and are
- * promoted, and V8's GC helper threads then spend more on them than the rows' own work. 48 MB took
- * about 15% off the CPU per row of the ingest bench (README, Benchmarks, issue 21 item 4).
- */
-const YOUNG_GENERATION_MB = 48;
-
-/**
  * Background work: the bulk ingest worker. The server looks for a ready job every `pollMs` (one small
  * query on its own connection) and only then starts the worker's thread (see ./ingest-thread.ts for why a
  * thread), which runs jobs under a lease, so any number of instances can poll the same database safely,
@@ -116,7 +108,7 @@ export function startBackgroundWork(deps: {
     const w = new Worker(source, {
       eval: evaluate,
       workerData: data,
-      resourceLimits: { maxOldGenerationSizeMb: settings.threadHeapMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+      resourceLimits: { maxOldGenerationSizeMb: settings.threadHeapMb },
     });
     worker = w;
     w.unref();

@@ -8,6 +8,7 @@
 import argon2 from 'argon2';
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { MSG } from '../shared/messages';
+import { compactDictionaries, requireDataOnce } from './compact-dictionaries';
 
 export const ARGON2_PARAMS = Object.freeze({ type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
 export const PASSWORD_MIN_LENGTH = 12;
@@ -16,16 +17,16 @@ export const PASSWORD_MAX_LENGTH = 256;
 export const PASSWORD_MIN_SCORE = 3;
 
 /**
- * The strength estimator, built on first use: its dictionaries hold ~23 MB of heap, which code that
- * never checks a password (the bulk ingest thread, CLI tools) should not carry. The server warms it
+ * The strength estimator, built on first use: its dictionaries hold ~8 MB of heap once compacted
+ * (./compact-dictionaries.ts; ~23 MB as zxcvbn builds them), which code that never checks a password (the bulk ingest thread, CLI tools) should not carry. The server warms it
  * at start (warmPasswordPolicy) so the first registration does not wait for it.
  */
 let estimator: ZxcvbnFactory | undefined;
 function strength(): ZxcvbnFactory {
   if (!estimator) {
     const { ZxcvbnFactory } = require('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
-    const common = require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
-    const en = require('@zxcvbn-ts/language-en') as typeof import('@zxcvbn-ts/language-en');
+    const common = requireDataOnce<typeof import('@zxcvbn-ts/language-common')>('@zxcvbn-ts/language-common');
+    const en = requireDataOnce<typeof import('@zxcvbn-ts/language-en')>('@zxcvbn-ts/language-en');
     estimator = new ZxcvbnFactory({
       dictionary: { ...common.dictionary, ...en.dictionary },
       graphs: common.adjacencyGraphs,
@@ -34,6 +35,7 @@ function strength(): ZxcvbnFactory {
       // argon2 hash (55 ms against 10 ms here); 4 substitutions still see p4ssw0rd and l3tm31n.
       l33tMaxSubstitutions: 4,
     });
+    compactDictionaries(estimator);
   }
   return estimator;
 }

@@ -7,10 +7,6 @@
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { Engine } from './engine';
-import { Persistence } from './persistence';
-import { createWireServer } from './server';
-import { removeExpired } from './ttl';
 import type { EngineThreadData, EngineThreadMessage } from './thread';
 
 export interface EmbeddedMongoOptions {
@@ -58,6 +54,13 @@ export interface EmbeddedMongo {
 export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopback(host)) throw new NonLoopbackRefused(host);
+  // Required here, not at the top: a process that runs the engine in its thread (the portal's default)
+  // imports this file for startEmbeddedMongoThread only, and should not carry the query engine's code
+  // (mingo, ajv: ~4 MB of heap) in its own isolate as well as in the thread's.
+  const { Engine } = require('./engine') as typeof import('./engine');
+  const { Persistence } = require('./persistence') as typeof import('./persistence');
+  const { createWireServer } = require('./server') as typeof import('./server');
+  const { removeExpired } = require('./ttl') as typeof import('./ttl');
   const persistence = opts.dataDir ? new Persistence(path.resolve(opts.dataDir)) : null;
   const engine = new Engine(persistence);
   if (persistence) {

@@ -17,6 +17,7 @@ import {
   type UserDoc,
 } from '../data/models';
 import { queueMails, type MailRequest } from '../mail';
+import { documentsToInsert } from '../data/lean-docs';
 import type { Actor, RequestContext } from '../access';
 import { recordAudit, recordAudits } from '../audit';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
@@ -122,7 +123,7 @@ export async function inviteUsersInBulk(
     purpose: 'invite',
     usedAt: null,
   });
-  const tokens: object[] = [];
+  const tokens: Record<string, unknown>[] = [];
   const mails: MailRequest[] = [];
   const areas = new Map<string, Awaited<ReturnType<typeof homeAreaOf>>>();
   for (const u of users) {
@@ -145,8 +146,10 @@ export async function inviteUsersInBulk(
       locals: { name: (u.firstName || u.lastName || 'there').trim(), username: u.username, url, expiresInMs: ttl },
     });
   }
-  // Through the models (not lean): their defaults (a token's usedAt, a mail's queued state) are set.
-  await ActionTokenModel.insertMany(tokens);
+  // Through the model's schema (documentsToInsert): its defaults (a token's usedAt) are set and checked.
+  await ActionTokenModel.insertMany(await documentsToInsert(ActionTokenModel as never, tokens as never), {
+    lean: true,
+  });
   await queueMails(mails, now);
   await recordAudits(
     ctx,

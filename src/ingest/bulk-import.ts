@@ -1,6 +1,7 @@
 /**
- * Creating many users at once (bulk ingest). Every rule is createUser's, through the same prepareUser
- * (profile and license, a contact where the license needs one, the actor's rights, the schema); what
+ * Creating many users at once (bulk ingest). Every rule is createUser's, through the same checks
+ * (prepareUserRecord: profile and license, a contact where the license needs one, the actor's rights,
+ * the schema's own setters, defaults and validators, without a mongoose document per user); what
  * changes is the cost: lookups are loaded once per batch, seats are taken per license in one
  * conditional update, and users are inserted with one unordered insertMany whose writeErrors say which
  * rows collided (username, nickname, contact). Seats of rows that failed are given back.
@@ -16,11 +17,12 @@ import {
   searchTermsOf,
   conflictFor,
   deriveNickname,
-  prepareUser,
+  prepareUserRecord,
   userCreatedEntry,
   withSuffix,
   type NewUserInput,
-  type PreparedUser,
+  type PreparedUserRecord,
+  type UserRecord,
   type UserLookups,
 } from '../users';
 import crypto from 'node:crypto';
@@ -42,10 +44,23 @@ export interface BulkUserRow {
 }
 
 export type BulkRowResult =
-  | { ok: true; created: true; userId: Types.ObjectId }
+  | {
+      ok: true;
+      created: true;
+      userId: Types.ObjectId;
+      /** The user as this call inserted it; absent when an earlier attempt (or another worker) did. */
+      user?: UserRecord;
+    }
   | { ok: false; code: string; message: string; fields?: FieldErrors };
 
 const NICKNAME_RETRIES = 6;
+/**
+ * Users per insert command. The engine runs one command at a time, and inserting a user updates the
+ * user collection's 15 indexes: at 100k users a whole 250-user batch in one command held the sign-in
+ * page's database calls behind it (p99 5.1 x idle in the ingest bench); two commands of 125 kept it at
+ * 1.2 x. Smaller slices cost CPU: each insert command also has a cost that grows with the collection.
+ */
+const INSERT_SLICE = 125;
 
 function idsOf(values: unknown[]): Types.ObjectId[] {
   const hex = new Set(
@@ -56,7 +71,7 @@ function idsOf(values: unknown[]): Types.ObjectId[] {
   return [...hex].map((h) => new Types.ObjectId(h));
 }
 
-/** Profiles, licenses and contacts the batch refers to, read once, served to prepareUser from memory. */
+/** Profiles, licenses and contacts the batch refers to, read once, served to prepareUserRecord from memory. */
 async function batchLookups(rows: BulkUserRow[]): Promise<UserLookups> {
   const profiles = await ProfileModel.find({ _id: trusted({ $in: idsOf(rows.map((r) => r.input.profileId)) }) }).lean();
   const licenses = await LicenseModel.find({ _id: trusted({ $in: profiles.map((p) => p.license) }) }).lean();
@@ -85,8 +100,10 @@ function failure(err: unknown): BulkRowResult {
 
 interface Pending {
   index: number;
-  prepared: PreparedUser;
+  prepared: PreparedUserRecord;
   derivedNickname: boolean;
+  /** Found already inserted under its _id (another worker's attempt): the stored user may differ. */
+  insertedElsewhere?: boolean;
 }
 
 /**
@@ -137,18 +154,20 @@ async function insertAll(pending: Pending[], results: BulkRowResult[]): Promise<
     const now = new Date();
     // insertMany with lean skips the save hooks: the search terms are computed here (the nickname may have changed).
     const docs = round.map((p) => ({
-      ...p.prepared.user.toObject({ depopulate: true }),
+      ...p.prepared.user,
       searchTerms: searchTermsOf(p.prepared.user),
       createdAt: now,
       updatedAt: now,
     }));
     const failedAt = new Map<number, unknown>();
-    try {
-      await UserModel.insertMany(docs, { ordered: false, lean: true });
-    } catch (err) {
-      const writeErrors = (err as { writeErrors?: { index: number }[] }).writeErrors;
-      if (!writeErrors) throw err;
-      for (const we of writeErrors) failedAt.set(we.index, we);
+    for (let from = 0; from < docs.length; from += INSERT_SLICE) {
+      try {
+        await UserModel.insertMany(docs.slice(from, from + INSERT_SLICE), { ordered: false, lean: true });
+      } catch (err) {
+        const writeErrors = (err as { writeErrors?: { index: number }[] }).writeErrors;
+        if (!writeErrors) throw err;
+        for (const we of writeErrors) failedAt.set(from + we.index, we);
+      }
     }
     const retry: Pending[] = [];
     round.forEach((p, i) => {
@@ -156,7 +175,7 @@ async function insertAll(pending: Pending[], results: BulkRowResult[]): Promise<
       if (!err) return inserted.push(p);
       const field = duplicateKeyField(err);
       // Another worker (a lease taken over mid-batch) inserted this very row's user: it exists once.
-      if (field === '_id') return inserted.push(p);
+      if (field === '_id') return inserted.push(Object.assign(p, { insertedElsewhere: true }));
       if (field === 'communityNickname' && p.derivedNickname && attempt < NICKNAME_RETRIES) {
         p.prepared.user.communityNickname = withSuffix(deriveNickname(p.prepared.user.email));
         return retry.push(p);
@@ -243,7 +262,7 @@ export async function createUsersInBulk(
       continue;
     }
     try {
-      const prepared = await prepareUser(input, ctx, lookups);
+      const prepared = await prepareUserRecord(input, ctx, lookups, userId);
       if (Object.keys(prepared.fields).length) {
         results[i] = {
           ok: false,
@@ -253,7 +272,6 @@ export async function createUsersInBulk(
         };
         continue;
       }
-      prepared.user._id = userId;
       pending.push({ index: i, prepared, derivedNickname: input.communityNickname === undefined });
     } catch (err) {
       results[i] = failure(err);
@@ -287,6 +305,12 @@ export async function createUsersInBulk(
     })),
   );
   await settleHolds(seated, new Set(inserted.map((p) => p.prepared.user._id.toHexString())), holdKey);
-  for (const p of inserted) results[p.index] = { ok: true, created: true, userId: p.prepared.user._id };
+  for (const p of inserted)
+    results[p.index] = {
+      ok: true,
+      created: true,
+      userId: p.prepared.user._id,
+      ...(p.insertedElsewhere ? {} : { user: p.prepared.user }),
+    };
   return results;
 }

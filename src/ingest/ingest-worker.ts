@@ -145,10 +145,24 @@ async function runBatch(
       r.ok ? { status: 'success', error: null } : { status: 'failed', error: rowError(r) },
     ),
   );
-  // Created users without a password are invited unless their row says SendInvitation=false.
-  const toInvite = todo.filter((t, i) => t.invite && results[i].ok).map((t) => t.doc.userId);
-  if (toInvite.length) {
-    const users = await UserModel.find({ _id: trusted({ $in: toInvite }), isActive: true, passwordHash: null }).lean();
+  // Created users without a password are invited unless their row says SendInvitation=false. The users
+  // this batch inserted are in memory; only those an earlier attempt created are read back.
+  const invited = todo.flatMap((t, i) => {
+    const r = results[i];
+    return t.invite && r.ok ? [r] : [];
+  });
+  const inMemory = invited.flatMap((r) => (r.user ? [r.user] : []));
+  const elsewhere = invited.filter((r) => !r.user).map((r) => r.userId);
+  const users = [
+    ...inMemory.filter((u) => u.isActive && u.passwordHash == null),
+    ...(elsewhere.length
+      ? await UserModel.find({ _id: trusted({ $in: elsewhere }), isActive: true, passwordHash: null })
+          // Only what the invitation needs: the rest of each user would be decoded for nothing.
+          .select('_id email username firstName lastName userType site languageLocaleKey')
+          .lean()
+      : []),
+  ];
+  if (users.length) {
     // Loaded on first use: the thread starts (and restarts) without the mail templates' modules.
 
     const { inviteUsersInBulk } = require('../account') as typeof import('../account');

@@ -4,8 +4,9 @@
  * slows nor fails a request, and loses no mail.
  *
  * This is the only way mail enters the queue: one message or many (bulk invitations), always through
- * the model so its defaults (state `queued`, no attempts) are set. A document written around them
- * (a lean insertMany) has no state, and the worker, which claims `queued` messages only, never sends it.
+ * the model's schema so its defaults (state `queued`, no attempts) are set (src/data/lean-docs.ts). A
+ * document written around them (a bare lean insertMany) has no state, and the worker, which claims
+ * `queued` messages only, never sends it.
  */
 import { EventEmitter } from 'node:events';
 import type { Types } from 'mongoose';
@@ -13,6 +14,7 @@ import { MailMessageModel, type SiteRecord } from '../data/models';
 import { siteBySlug } from '../sites';
 import { describeDuration, languageOfKey, translator, type Language } from '../i18n';
 import { renderMail, type MailTemplate } from './templates';
+import { documentsToInsert } from '../data/lean-docs';
 
 /** Tells a worker in this process that mail is waiting, so it need not wait for its next poll. */
 export const mailQueued = new EventEmitter();
@@ -72,8 +74,11 @@ export async function queueMails(reqs: MailRequest[], now: Date = new Date()): P
       ...rendered,
     });
   }
-  // Not lean: the schema's defaults and validation apply to every message.
-  const inserted = await MailMessageModel.insertMany(docs);
+  // The schema's defaults and validation apply to every message (documentsToInsert: the model's own
+  // setters, defaults and validators, without a mongoose document per message).
+  const inserted = await MailMessageModel.insertMany(await documentsToInsert(MailMessageModel as never, docs), {
+    lean: true,
+  });
   mailQueued.emit('queued');
-  return inserted.map((d) => d._id);
+  return inserted.map((d) => d._id as Types.ObjectId);
 }

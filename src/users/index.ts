@@ -16,6 +16,8 @@ export { type UserFilters, buildUserFilter, decodeCursor } from './user-search';
 export {
   type NewUserInput,
   type PreparedUser,
+  type PreparedUserRecord,
+  type UserRecord,
   type UserLookups,
   conflictFor,
   createUser,
@@ -24,6 +26,7 @@ export {
   findUserOr404,
   normaliseUsername,
   prepareUser,
+  prepareUserRecord,
   userCreatedEntry,
   withSuffix,
 } from './users';

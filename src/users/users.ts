@@ -14,8 +14,10 @@ import {
   type Contact,
   type License,
   type Profile,
+  type User,
   type UserDoc,
 } from '../data/models';
+import { leanDocument, type ModelLike } from '../data/lean-docs';
 import { duplicateKeyField } from '../data/errors';
 import { releaseSeat, takeSeat } from '../qualification';
 import type { RequestContext } from '../access';
@@ -155,14 +157,10 @@ export interface PreparedUser {
 
 /**
  * Every rule of a new user short of the password, the seat and the insert: profile and license exist,
- * the contact exists and is present when the license requires one, the actor may manage such a user,
- * and the fields pass the schema. Shared by createUser and the bulk importer (src/ingest/bulk-import.ts).
+ * the contact exists and is present when the license requires one, the actor may manage such a user;
+ * returns the user's fields for the schema to check. Shared by prepareUser and prepareUserRecord.
  */
-export async function prepareUser(
-  input: NewUserInput,
-  ctx: RequestContext,
-  lookups: UserLookups = databaseLookups,
-): Promise<PreparedUser> {
+async function checkedUserFields(input: NewUserInput, ctx: RequestContext, lookups: UserLookups) {
   const profile = await lookups.profile(parseIdField(input.profileId, 'profileId'));
   if (!profile) throw new ValidationError(MSG.fieldsNeedAttention, { profileId: MSG.noProfile });
   const license = await lookups.license(profile.license);
@@ -195,7 +193,7 @@ export async function prepareUser(
   assertCanAssign(ctx, profile, 'profile');
 
   const username = normaliseUsername(input.username ?? input.email);
-  const user = new UserModel({
+  const values = {
     firstName: input.firstName ?? '',
     lastName: input.lastName,
     email: input.email,
@@ -219,7 +217,21 @@ export async function prepareUser(
     usernameAsSent: input.usernameAsSent ?? null,
     scimExternalIds:
       input.externalId && input.externalIdOwner ? [{ owner: input.externalIdOwner, value: input.externalId }] : [],
-  });
+  };
+  return { values, profile, license, contactId };
+}
+
+/**
+ * Every rule of a new user short of the password, the seat and the insert (checkedUserFields), and the
+ * fields through the schema. Used by createUser.
+ */
+export async function prepareUser(
+  input: NewUserInput,
+  ctx: RequestContext,
+  lookups: UserLookups = databaseLookups,
+): Promise<PreparedUser> {
+  const { values, profile, license, contactId } = await checkedUserFields(input, ctx, lookups);
+  const user = new UserModel(values);
   const fields: FieldErrors = {};
   try {
     await user.validate();
@@ -228,6 +240,29 @@ export async function prepareUser(
     else throw err;
   }
   return { user, profile, license, contactId, fields };
+}
+
+/** A new user as the schema stores it, without a mongoose document (the bulk importer inserts it as is). */
+export type UserRecord = Omit<User, 'createdAt' | 'updatedAt'> & { _id: Types.ObjectId };
+
+export interface PreparedUserRecord extends Omit<PreparedUser, 'user'> {
+  user: UserRecord;
+}
+
+/**
+ * The same rules and the same schema checks as prepareUser, for the bulk importer: the fields are cast,
+ * defaulted and validated by the schema without building a document per user (src/data/lean-docs.ts),
+ * and the user gets the given `_id`.
+ */
+export async function prepareUserRecord(
+  input: NewUserInput,
+  ctx: RequestContext,
+  lookups: UserLookups,
+  id: Types.ObjectId,
+): Promise<PreparedUserRecord> {
+  const { values, profile, license, contactId } = await checkedUserFields(input, ctx, lookups);
+  const { doc, error } = await leanDocument(UserModel as unknown as ModelLike, { ...values, _id: id });
+  return { user: doc as UserRecord, profile, license, contactId, fields: error ? fieldErrorsOf(error) : {} };
 }
 
 /** Creates a user (contactless unless a contact is given). Checks the actor's rights when there is one. */

@@ -7,10 +7,12 @@ import { Readable } from 'node:stream';
 import { trusted, Types } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import {
+  ActionTokenModel,
   AuditEventModel,
   IngestJobModel,
   IngestJobRowModel,
   LicenseModel,
+  MailMessageModel,
   ProfileModel,
   UserModel,
 } from '../../../src/data/models';
@@ -233,4 +235,43 @@ it('recoverSeatHolds is idempotent: settling twice gives seats back once', async
   expect((await LicenseModel.findById(license._id).lean())!.usedSeats).toBe(license.usedSeats + 1);
   expect(await recoverSeatHolds('test:other:')).toBe(1);
   expect((await LicenseModel.findById(license._id).lean())!.usedSeats).toBe(license.usedSeats);
+});
+
+it('invites every user of a resumed batch once: those it inserts from memory, those an earlier attempt inserted read back', async () => {
+  const emails = Array.from({ length: 5 }, (_, i) => `invitee${i + 1}@example.com`);
+  const jobId = await readyJob(emails.map((e, i) => `Invitee${i + 1},${e},${ei}`));
+  // An earlier attempt inserted the users of rows 2 and 4, then died before inviting them.
+  const rows = await IngestJobRowModel.find({ job: jobId, row: trusted({ $in: [2, 4] }) }).lean();
+  const columns = ['LastName', 'Email', 'ProfileId'];
+  const partial = await createUsersInBulk(
+    rows.map((r) => ({ userId: r.userId, input: rowToInput(columns, r.raw.split(',')) })),
+    { actor, via: 'bulk' },
+  );
+  expect(partial.every((r) => r.ok)).toBe(true);
+  expect(await MailMessageModel.countDocuments({ to: trusted({ $in: emails }) })).toBe(0);
+
+  expect(await processAvailableJobs({ owner: 'inviter', now: () => new Date('2032-01-01T00:00:00Z') })).toBe(1);
+  const users = await UserModel.find({ email: trusted({ $in: emails }) }).lean();
+  expect(users).toHaveLength(5);
+  for (const u of users) {
+    const mails = await MailMessageModel.find({ user: u._id, template: 'invitation' }).lean();
+    expect(mails.map((m) => [m.to, m.state])).toEqual([[u.email, 'queued']]);
+    expect(mails[0].text).toContain(u.username);
+    expect(await ActionTokenModel.countDocuments({ user: u._id, purpose: 'invite', usedAt: null })).toBe(1);
+    expect(await AuditEventModel.countDocuments({ action: 'user.invitation_sent', 'target.id': u._id })).toBe(1);
+    expect(await AuditEventModel.countDocuments({ action: 'user.created', 'target.id': u._id })).toBe(1);
+  }
+});
+
+it('a batch inserted in several commands fails exactly the rows that collide, wherever they fall', async () => {
+  // 130 rows: more than one insert command's worth. Row 128 repeats row 2's address.
+  const rows = Array.from({ length: 130 }, (_, i) => ({
+    userId: new Types.ObjectId(),
+    input: { lastName: `Slice${i + 1}`, email: `slice${i === 127 ? 2 : i + 1}@example.com`, profileId: ei },
+  }));
+  const results = await createUsersInBulk(rows, { actor, via: 'bulk' });
+  expect(results.map((r, i) => (r.ok ? null : [i, r.code])).filter(Boolean)).toEqual([[127, 'username_taken']]);
+  expect(await UserModel.countDocuments({ email: /^slice\d+@example\.com$/ })).toBe(129);
+  expect(await UserModel.exists({ _id: rows[127].userId })).toBeNull();
+  expect(await UserModel.exists({ _id: rows[129].userId })).toBeTruthy();
 });

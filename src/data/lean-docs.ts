@@ -30,7 +30,7 @@ export interface LeanDoc {
 
 interface Plan {
   paths: [string, SchemaType][];
-  /** A schema with nested (dotted) plain paths: always through a document. */
+  /** A schema with nested (dotted) plain paths or an async validator: always through a document. */
   documentsOnly: boolean;
 }
 const plans = new WeakMap<Schema, Plan>();
@@ -40,7 +40,14 @@ function planOf(schema: Schema): Plan {
   if (!plan) {
     const versionKey = schema.get('versionKey');
     const paths = Object.entries(schema.paths).filter(([p]) => p !== versionKey);
-    plan = { paths, documentsOnly: paths.some(([p]) => p.includes('.')) };
+    // doValidateSync skips a validator that answers with a promise: a schema with an async validator
+    // goes through a real document, so no rule is ever left out here.
+    const asyncValidator = paths.some(([, t]) =>
+      (t as unknown as { validators: { validator?: unknown }[] }).validators.some(
+        (v) => typeof v.validator === 'function' && v.validator.constructor.name === 'AsyncFunction',
+      ),
+    );
+    plan = { paths, documentsOnly: asyncValidator || paths.some(([p]) => p.includes('.')) };
     plans.set(schema, plan);
   }
   return plan;

@@ -2,7 +2,7 @@
  * leanDocument (src/data/lean-docs.ts) must give what a mongoose document gives: the same stored fields
  * (setters, casts, defaults) and the same validation errors, for each model the bulk ingest writes.
  */
-import { Error as MongooseError, Types } from 'mongoose';
+import { Error as MongooseError, Schema, Types, model } from 'mongoose';
 import { leanDocument, leanDocuments, type ModelLike } from '../../../src/data/lean-docs';
 import { ActionTokenModel, MailMessageModel, UserModel } from '../../../src/data/models';
 
@@ -127,3 +127,18 @@ it('builds mails and tokens as their models do, and refuses an invalid one like 
   );
 });
 
+
+describe('a schema with an async validator', () => {
+  it('is checked through a real document, so the async rule is not skipped', async () => {
+    const schema = new Schema({
+      code: {
+        type: String,
+        validate: { validator: async (v: string) => v !== 'taken', message: 'code is taken' },
+      },
+    });
+    const Model = model(`LeanAsync${Date.now()}`, schema) as unknown as ModelLike;
+    const refused = await expectSame(Model, { _id: id(), code: 'taken' });
+    expect(refused.error?.errors.code?.message).toBe('code is taken');
+    expect((await expectSame(Model, { _id: id(), code: 'free' })).error).toBeNull();
+  });
+});
